@@ -1,0 +1,4 @@
+export * from './kubernetes-versions';
+export * from './locations';
+export * from './node-images';
+export * from './vm-sizes';

@@ -1,0 +1,78 @@
+/**
+ * The worker's only view of where nodes run. Docker implements it today; another provider
+ * (Kubernetes pods, VMs) must fit without touching the API or the operation engine.
+ * Every method is idempotent: repeating a call after a crash converges, never duplicates.
+ */
+
+// Persisted on every container and network (Docker labels): renaming one orphans existing nodes.
+export const NodeLabels = {
+  managed: 'cerulean.managed',
+  subscription: 'cerulean.subscription',
+  resourceGroup: 'cerulean.resource-group',
+  cluster: 'cerulean.cluster',
+  clusterId: 'cerulean.cluster-id',
+  pool: 'cerulean.pool',
+  node: 'cerulean.node',
+  zone: 'cerulean.zone',
+  nodeImageVersion: 'cerulean.node-image-version',
+  kubernetesVersion: 'cerulean.kubernetes-version',
+} as const;
+
+/** The port the node agent listens on inside its container (kubelet's port, for familiarity). */
+export const NODE_AGENT_PORT = 10250;
+
+export interface NodeSpec {
+  /** Node name; also the container name and hostname (`aks-<pool>-<8 digits>-vmss00000N`). */
+  name: string;
+  /** Cluster id (uuid): selects the cluster's network. */
+  clusterId: string;
+  /** Image reference (repository:tag), the tag being the node image version. */
+  image: string;
+  /** Docker labels, including every `NodeLabels` key that applies. */
+  labels: Record<string, string>;
+  /** Environment for the node agent (see apps/node-agent). */
+  env: Record<string, string>;
+  nanoCpus: number;
+  memoryBytes: number;
+  zone: string;
+}
+
+export type NodeRuntimeState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface NodeHandle {
+  name: string;
+  /** Provider-specific id (Docker container id). */
+  id: string;
+  state: NodeRuntimeState;
+  labels: Record<string, string>;
+  zone: string;
+  /** Base URL of the node agent as published on the loopback address, when running. */
+  agentUrl?: string;
+  createdAt: Date;
+}
+
+export interface NetworkHandle {
+  name: string;
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface NodeProvider {
+  /** Creates the cluster's private network unless it exists. */
+  ensureNetwork(clusterId: string, labels: Record<string, string>): Promise<NetworkHandle>;
+  /** Removes the cluster's network; a missing network is not an error. */
+  removeNetwork(clusterId: string): Promise<void>;
+  /** Creates the node unless it exists, starts it unless running, and returns it with its agent URL. */
+  ensureNode(spec: NodeSpec): Promise<NodeHandle>;
+  /** Force-removes the node; a missing node is not an error. */
+  removeNode(name: string): Promise<void>;
+  inspectNode(name: string): Promise<NodeHandle | undefined>;
+  /** Every node whose labels include all of `labels`. */
+  listNodes(labels: Record<string, string>): Promise<NodeHandle[]>;
+  /** Every network whose labels include all of `labels`. */
+  listNetworks(labels: Record<string, string>): Promise<NetworkHandle[]>;
+  stopNode(name: string): Promise<void>;
+  startNode(name: string): Promise<NodeHandle>;
+}
+
+export const NODE_PROVIDER = Symbol('NODE_PROVIDER');

@@ -7,6 +7,8 @@
 // Persisted on every container and network (Docker labels): renaming one orphans existing nodes.
 export const NodeLabels = {
   managed: 'cerulean.managed',
+  /** Which Cerulean installation (database) owns the node: orphan sweeps never touch another's. */
+  installation: 'cerulean.installation',
   subscription: 'cerulean.subscription',
   resourceGroup: 'cerulean.resource-group',
   cluster: 'cerulean.cluster',

@@ -1,0 +1,68 @@
+import type { ValidationError } from 'class-validator';
+import { ArmError, ArmErrorDetail } from './arm-error';
+
+interface HttpLikeError {
+  getStatus(): number;
+  message: string;
+}
+interface FastifyLikeError {
+  statusCode: number;
+  code?: string;
+  message: string;
+}
+
+const isHttpLike = (e: unknown): e is HttpLikeError =>
+  typeof e === 'object' && e !== null && typeof (e as HttpLikeError).getStatus === 'function';
+const isFastifyLike = (e: unknown): e is FastifyLikeError =>
+  typeof e === 'object' && e !== null && typeof (e as FastifyLikeError).statusCode === 'number';
+
+/**
+ * Turns anything thrown while serving a request into the ARM error a client should see.
+ * Returns `undefined` for an unexpected error: the caller logs it and answers InternalServerError.
+ */
+export function toArmError(err: unknown, path = ''): ArmError | undefined {
+  if (err instanceof ArmError) return err;
+  if (err instanceof SyntaxError) {
+    return ArmError.badRequest('InvalidRequestContent', `The request content was invalid and could not be deserialized: ${err.message}`);
+  }
+  const status = isHttpLike(err) ? err.getStatus() : isFastifyLike(err) ? err.statusCode : undefined;
+  const code = isFastifyLike(err) ? err.code : undefined;
+  if (status === undefined || status >= 500) return undefined;
+  if (status === 404) {
+    return path.toLowerCase().includes('/providers/')
+      ? ArmError.notFound('InvalidResourceType', `The resource type or action in '${path.split('?')[0]}' is not supported.`)
+      : ArmError.notFound('NotFound', `The path '${path.split('?')[0]}' was not found.`);
+  }
+  if (status === 415) return new ArmError(415, 'UnsupportedMediaType', 'The content media type is not supported. Use application/json.');
+  if (status === 413) return new ArmError(413, 'RequestEntityTooLarge', 'The request content is too large.');
+  if (status === 405) return new ArmError(405, 'MethodNotAllowed', 'The HTTP method is not supported for this resource.');
+  if (code?.startsWith('FST_ERR_CTP') || status === 400) {
+    const message = (err as { message: string }).message;
+    return ArmError.badRequest('InvalidRequestContent', `The request content was invalid and could not be deserialized: ${message}`);
+  }
+  const message = (err as { message: string }).message;
+  if (status === 401) return ArmError.unauthorized('AuthenticationFailed', message);
+  if (status === 409) return ArmError.conflict('Conflict', message);
+  if (status === 412) return ArmError.preconditionFailed(message);
+  if (status === 429) return new ArmError(429, 'TooManyRequests', message);
+  return new ArmError(status, 'BadRequest', message);
+}
+
+function flatten(errors: ValidationError[], parent: string): ArmErrorDetail[] {
+  const out: ArmErrorDetail[] = [];
+  for (const e of errors) {
+    const path = /^\d+$/.test(e.property) ? `${parent}[${e.property}]` : parent ? `${parent}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) {
+      out.push({ code: 'InvalidParameter', message: message.replace(e.property, path), target: path });
+    }
+    out.push(...flatten(e.children ?? [], path));
+  }
+  return out;
+}
+
+/** class-validator failures → 400 `InvalidParameter`, `target` = the first bad property path, all in `details`. */
+export function validationErrorsToArmError(errors: ValidationError[], root = ''): ArmError {
+  const details = flatten(errors, root);
+  const first = details[0] ?? { code: 'InvalidParameter', message: 'The request content was invalid.' };
+  return ArmError.badRequest('InvalidParameter', first.message, first.target, details.length > 1 ? details : undefined);
+}

@@ -1,0 +1,75 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, IsUUID, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/**
+ * Every setting Cerulean reads from its environment, validated at boot: a bad value stops the
+ * process at start-up, not at first use. Nothing outside this library reads `process.env`.
+ */
+export class Env {
+  @IsString() API_HOST = '127.0.0.1';
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) API_PORT = 8443;
+  /** When set (e.g. behind a proxy), every URL handed out starts with it instead of the request's own host. */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;
+  /** Where the CA, the server certificate and other local state live. */
+  @IsString() DATA_DIR = '.data';
+
+  @IsString() DATABASE_URL = 'postgres://cerulean:cerulean@127.0.0.1:5432/cerulean';
+  @IsString() REDIS_URL = 'redis://127.0.0.1:6379';
+  /** Prefix of every BullMQ key, so two installations can share one Redis. */
+  @IsString() QUEUE_PREFIX = 'cerulean';
+
+  @IsUUID() SUBSCRIPTION_ID = '8c4e2a1f-3b6d-4f0e-9a7c-5d2b1e0f6a93';
+  @IsString() SUBSCRIPTION_NAME = 'Cerulean Local';
+  @IsUUID() TENANT_ID = '2f9b6c1d-7e4a-4c3b-8d5f-0a1e9b7c6d42';
+  @IsString() DEFAULT_LOCATION = 'eastus';
+
+  /** Seconds in `Retry-After` on long-running operations (ARM suggests 10–600; clients accept any integer). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(600) RETRY_AFTER_SECONDS = 1;
+  /** Items per page in list responses before a `nextLink` is emitted. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) PAGE_SIZE = 100;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY = 8;
+  /** Parallel Docker calls inside one operation (dockerd is CPU-bound past a few). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(64) NODE_PARALLELISM = 8;
+  @Transform(toInt) @IsInt() @Min(1000) JOB_LOCK_MS = 15000;
+  @Transform(toInt) @IsInt() @Min(500) STALLED_INTERVAL_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(1) JOB_ATTEMPTS = 20;
+  @Transform(toInt) @IsInt() @Min(250) SWEEP_INTERVAL_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(1) NODE_READY_TIMEOUT_SECONDS = 120;
+
+  /** Docker Engine API endpoint (unix socket path). */
+  @IsString() DOCKER_SOCKET = '/var/run/docker.sock';
+  @IsString() NODE_PUBLISH_HOST = '127.0.0.1';
+  /** Container CPU = vmSize vCPUs × this factor; lets a 2-core machine host tens of nodes. */
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsNumber()
+  @Min(0.001)
+  @Max(1)
+  NODE_CPU_FACTOR = 0.05;
+  /** Container memory = vmSize memory × this factor. */
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsNumber()
+  @Min(0.001)
+  @Max(1)
+  NODE_MEMORY_FACTOR = 0.03125;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+}
+
+/** Reads `CERULEAN_*` variables (and the conventional DATABASE_URL / REDIS_URL) into a validated Env. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(new Env())) {
+    const value = source[`CERULEAN_${key}`] ?? (key === 'DATABASE_URL' || key === 'REDIS_URL' ? source[key] : undefined);
+    if (value !== undefined) raw[key] = value;
+  }
+  const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `CERULEAN_${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return env;
+}

@@ -1,0 +1,19 @@
+import { DataSource } from 'typeorm';
+import { InitialSchema1763760000000 } from '../../../migrations/1763760000000-InitialSchema';
+import { ENTITIES } from './entities';
+
+/** Every migration, in order. The schema changes only through these (synchronize is off everywhere). */
+export const MIGRATIONS = [InitialSchema1763760000000];
+
+export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    applicationName,
+    extra: { max: 20 },
+  });
+}

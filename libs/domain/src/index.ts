@@ -1,0 +1,6 @@
+export * from './data-source';
+export * from './database.module';
+export * from './entities';
+export * from './enums';
+export * from './operation.repository';
+export * from './stored-error';

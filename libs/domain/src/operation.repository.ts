@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { ArmError } from '@cerulean/arm';
+import { EntityManager, QueryFailedError } from 'typeorm';
+import { OperationEntity } from './entities';
+import { OperationKind, OperationStatus } from './enums';
+import type { StoredError } from './stored-error';
+
+export interface StartOperation {
+  subscriptionId: string;
+  location: string;
+  kind: OperationKind;
+  resourceId: string;
+  lockKey: string;
+  resourceGroupId?: string;
+  clusterId?: string;
+  agentPoolId?: string;
+  apiVersion: string;
+  correlationId?: string;
+  createdBy?: string;
+  /** The time the request arrived (R5.5). */
+  startTime: Date;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** A running operation holds its lock key; this describes it for the 409 message (R12.1). */
+export function operationNotAllowed(running: OperationEntity, targetKind: string, targetName: string): ArmError {
+  return ArmError.conflict(
+    'OperationNotAllowed',
+    `Operation is not allowed because there's an in progress ${running.kind} operation (operation ID: ${running.id}) on the ${targetKind} ${targetName} ` +
+      `started on UTC ${running.startTime.toISOString()}. Please wait for it to finish before starting a new operation.`,
+  );
+}
+
+/** Reads and writes `operations` rows. Every method takes the transaction it must run in. */
+export class OperationRepository {
+  findInProgress(tx: EntityManager, lockKey: string): Promise<OperationEntity | null> {
+    return tx.findOne(OperationEntity, { where: { lockKey, status: OperationStatus.InProgress } });
+  }
+
+  /**
+   * Inserts the InProgress row. A concurrent writer that slipped past the caller's own check hits the
+   * unique partial index and gets the same 409 as if it had been seen first.
+   */
+  async start(tx: EntityManager, s: StartOperation, describe: (running: OperationEntity) => ArmError): Promise<OperationEntity> {
+    const running = await this.findInProgress(tx, s.lockKey);
+    if (running) throw describe(running);
+    const op = tx.create(OperationEntity, {
+      id: randomUUID(),
+      subscriptionId: s.subscriptionId,
+      location: s.location,
+      kind: s.kind,
+      status: OperationStatus.InProgress,
+      resourceId: s.resourceId,
+      resourceGroupId: s.resourceGroupId ?? null,
+      clusterId: s.clusterId ?? null,
+      agentPoolId: s.agentPoolId ?? null,
+      lockKey: s.lockKey,
+      percentComplete: 0,
+      startTime: s.startTime,
+      endTime: null,
+      error: null,
+      apiVersion: s.apiVersion,
+      correlationId: s.correlationId ?? null,
+      createdBy: s.createdBy ?? null,
+    });
+    try {
+      await tx.query('SAVEPOINT op_insert');
+      await tx.insert(OperationEntity, op);
+      await tx.query('RELEASE SAVEPOINT op_insert');
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+        await tx.query('ROLLBACK TO SAVEPOINT op_insert');
+        const winner = await this.findInProgress(tx, s.lockKey);
+        if (winner) throw describe(winner);
+      }
+      throw err;
+    }
+    return op;
+  }
+
+  /** Ends an operation: must run in the same transaction that sets the resource's provisioningState (R11.9). */
+  async finish(tx: EntityManager, id: string, status: Exclude<OperationStatus, OperationStatus.InProgress>, error?: StoredError): Promise<boolean> {
+    const res = await tx.update(
+      OperationEntity,
+      { id, status: OperationStatus.InProgress },
+      { status, endTime: new Date(), error: error ?? null, ...(status === OperationStatus.Succeeded ? { percentComplete: 100 } : {}) },
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
+  async setProgress(tx: EntityManager, id: string, percentComplete: number): Promise<void> {
+    const pct = Math.max(0, Math.min(99, Math.floor(percentComplete)));
+    await tx
+      .createQueryBuilder()
+      .update(OperationEntity)
+      .set({ percentComplete: pct })
+      .where('id = :id AND status = :s AND percent_complete < :pct', { id, s: OperationStatus.InProgress, pct })
+      .execute();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './operation-queue.service';
+export * from './operations-queue';
+export * from './queue.module';

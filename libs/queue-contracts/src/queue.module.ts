@@ -1,0 +1,22 @@
+import { Env } from '@cerulean/config';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { OperationQueue } from './operation-queue.service';
+import { OPERATIONS_QUEUE } from './operations-queue';
+
+/** Redis connection from Env, the operations queue, and its producer. */
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [Env],
+      useFactory: (env: Env) => ({
+        connection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+        prefix: env.QUEUE_PREFIX,
+      }),
+    }),
+    BullModule.registerQueue({ name: OPERATIONS_QUEUE }),
+  ],
+  providers: [OperationQueue],
+  exports: [OperationQueue, BullModule],
+})
+export class QueueModule {}

@@ -27,12 +27,12 @@ export function assertClusterName(name: string): void {
   }
 }
 
-export function assertAgentPoolName(name: string): void {
+export function assertAgentPoolName(name: string, target = 'agentPoolName'): void {
   if (!AGENT_POOL.test(name)) {
     throw ArmError.badRequest(
       'InvalidParameter',
       `The agent pool name '${name}' is invalid. It must start with a lowercase letter and contain only lowercase letters and digits, 1-12 characters.`,
-      'agentPoolName',
+      target,
     );
   }
 }

@@ -1,0 +1,154 @@
+import { ArmError, parseTags } from '@cerulean/arm';
+import { KubernetesVersionCatalog, Location, NodeImageCatalog, VmSizeCatalog, compareVersions } from '@cerulean/catalog';
+import { AgentPoolEntity, AgentPoolMode, PowerStateCode } from '@cerulean/domain';
+import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
+
+const vmSizes = new VmSizeCatalog();
+const versions = new KubernetesVersionCatalog();
+const nodeImages = new NodeImageCatalog();
+
+/** Properties AKS computes: ignored when sent (R5.3), never stored among the pool's extra properties. */
+const READ_ONLY = ['eTag', 'currentOrchestratorVersion', 'provisioningState', 'nodeImageVersion', 'status', 'virtualMachineNodesStatus'];
+
+/** The pool fields the platform acts on, as they will be stored. */
+export type AgentPoolSettings = Pick<
+  AgentPoolEntity,
+  | 'mode' | 'count' | 'vmSize' | 'osType' | 'osSku' | 'osDiskSizeGb' | 'maxPods' | 'orchestratorVersion' | 'availabilityZones'
+  | 'enableAutoScaling' | 'minCount' | 'maxCount' | 'nodeLabels' | 'nodeTaints' | 'tags' | 'upgradeSettings' | 'properties' | 'powerState'
+>;
+
+export interface PoolContext {
+  /** Property path of the pool in the request, for `target` (e.g. `properties.agentPoolProfiles[0]`). */
+  target: string;
+  location: Location;
+  /** The control plane's version as stored (what the user asked for). */
+  clusterVersion: string;
+  defaultMode: AgentPoolMode;
+  /** The pool as it exists, for an update. */
+  existing?: AgentPoolEntity;
+}
+
+function stringMap(value: Record<string, unknown> | undefined, target: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value ?? {})) {
+    if (typeof v !== 'string') throw ArmError.invalidParameter(`${target}.${k}`, `The value of '${k}' must be a string.`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function extras(dto: object): Record<string, unknown> {
+  const known = new Set([...Object.keys(new AgentPoolPropertiesDto()), 'count', 'vmSize', 'osDiskSizeGB', 'maxPods', 'osType', 'osSKU',
+    'maxCount', 'minCount', 'enableAutoScaling', 'mode', 'orchestratorVersion', 'upgradeSettings', 'powerState', 'availabilityZones',
+    'tags', 'nodeLabels', 'nodeTaints', 'name', ...READ_ONLY]);
+  return Object.fromEntries(Object.entries(dto).filter(([k, v]) => !known.has(k) && v !== undefined));
+}
+
+/**
+ * Validates one agent pool's requested properties against the catalogs and AKS's rules and fills AKS's
+ * defaults. For an update, properties left out keep their current values.
+ */
+export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolContext): AgentPoolSettings {
+  const { existing, target } = ctx;
+  const mode = dto.mode ?? existing?.mode ?? ctx.defaultMode;
+  if (mode === 'Gateway') throw ArmError.invalidParameter(`${target}.mode`, 'Gateway agent pools are not supported by this installation.');
+  const count = dto.count ?? existing?.count ?? 1;
+  if (mode === AgentPoolMode.System && count < 1) {
+    throw ArmError.invalidParameter(`${target}.count`, `System agent pools must have at least 1 node; count is ${count}.`);
+  }
+
+  const vmSizeName = dto.vmSize ?? existing?.vmSize ?? 'Standard_DS2_v2';
+  const vmSize = vmSizes.find(vmSizeName);
+  if (!vmSize) {
+    throw ArmError.invalidParameter(
+      `${target}.vmSize`,
+      `The VM size '${vmSizeName}' is not supported. Supported sizes: ${vmSizes.list().map((s) => s.name).join(', ')}.`,
+    );
+  }
+  if (existing && vmSize.name !== existing.vmSize) {
+    throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'vmSize' is not allowed.`, `${target}.vmSize`);
+  }
+
+  const osType = dto.osType ?? existing?.osType ?? 'Linux';
+  if (osType !== 'Linux') throw ArmError.invalidParameter(`${target}.osType`, `osType '${osType}' is not supported by this installation; use Linux.`);
+
+  const orchestratorVersion = dto.orchestratorVersion || existing?.orchestratorVersion || ctx.clusterVersion;
+  const poolPatch = versions.resolve(orchestratorVersion);
+  if (!poolPatch) {
+    throw ArmError.invalidParameter(
+      `${target}.orchestratorVersion`,
+      `Version ${orchestratorVersion} is not supported in this region. Supported versions: ${versions.allPatches().join(', ')}.`,
+    );
+  }
+  const clusterPatch = versions.resolve(ctx.clusterVersion);
+  if (clusterPatch && compareVersions(poolPatch, clusterPatch) > 0) {
+    throw ArmError.invalidParameter(
+      `${target}.orchestratorVersion`,
+      `The agent pool version ${orchestratorVersion} must not be newer than the control plane version ${ctx.clusterVersion}.`,
+    );
+  }
+  if (existing && existing.currentOrchestratorVersion && poolPatch !== (versions.resolve(existing.orchestratorVersion) ?? poolPatch)) {
+    throw ArmError.badRequest(
+      'OperationNotSupported',
+      `Changing orchestratorVersion (upgrading an agent pool) is not available in this release of Cerulean.`,
+      `${target}.orchestratorVersion`,
+    );
+  }
+
+  const zones = dto.availabilityZones ?? existing?.availabilityZones ?? [];
+  for (const z of zones) {
+    if (!ctx.location.zones.includes(z)) {
+      throw ArmError.invalidParameter(
+        `${target}.availabilityZones`,
+        `Availability zone '${z}' is not available in location '${ctx.location.name}'. Available zones: ${ctx.location.zones.join(', ')}.`,
+      );
+    }
+  }
+  if (existing && dto.availabilityZones !== undefined && JSON.stringify([...zones].sort()) !== JSON.stringify([...existing.availabilityZones].sort())) {
+    throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'availabilityZones' is not allowed.`, `${target}.availabilityZones`);
+  }
+
+  const enableAutoScaling = dto.enableAutoScaling ?? existing?.enableAutoScaling ?? false;
+  const minCount = dto.minCount ?? (enableAutoScaling ? (existing?.minCount ?? null) : null);
+  const maxCount = dto.maxCount ?? (enableAutoScaling ? (existing?.maxCount ?? null) : null);
+  if (enableAutoScaling) {
+    if (minCount === null || maxCount === null) {
+      throw ArmError.invalidParameter(`${target}.minCount`, 'minCount and maxCount are required when enableAutoScaling is true.');
+    }
+    if (minCount > maxCount) throw ArmError.invalidParameter(`${target}.minCount`, `minCount (${minCount}) must not exceed maxCount (${maxCount}).`);
+    if (count < minCount || count > maxCount) {
+      throw ArmError.invalidParameter(`${target}.count`, `count (${count}) must be between minCount (${minCount}) and maxCount (${maxCount}).`);
+    }
+  }
+
+  const powerState = dto.powerState?.code ?? existing?.powerState ?? PowerStateCode.Running;
+  if (powerState !== PowerStateCode.Running) {
+    throw ArmError.badRequest('OperationNotSupported', 'Stopping an agent pool is not available in this release of Cerulean.', `${target}.powerState`);
+  }
+
+  return {
+    mode,
+    count,
+    vmSize: vmSize.name,
+    osType,
+    osSku: dto.osSKU ?? existing?.osSku ?? 'Ubuntu',
+    osDiskSizeGb: dto.osDiskSizeGB ?? existing?.osDiskSizeGb ?? 128,
+    maxPods: dto.maxPods ?? existing?.maxPods ?? vmSize.maxPods,
+    orchestratorVersion,
+    availabilityZones: zones,
+    enableAutoScaling,
+    minCount,
+    maxCount,
+    nodeLabels: dto.nodeLabels !== undefined ? stringMap(dto.nodeLabels, `${target}.nodeLabels`) : (existing?.nodeLabels ?? {}),
+    nodeTaints: dto.nodeTaints ?? existing?.nodeTaints ?? [],
+    tags: dto.tags !== undefined ? parseTags(dto.tags, `${target}.tags`) : (existing?.tags ?? {}),
+    upgradeSettings: dto.upgradeSettings ?? existing?.upgradeSettings ?? { maxSurge: '10%' },
+    properties: { ...(existing?.properties ?? {}), ...extras(dto) },
+    powerState,
+  };
+}
+
+export const latestNodeImageVersion = (): string => nodeImages.latest().version;
+
+/** The 8 digits AKS puts in VMSS names (`aks-nodepool1-12345678-vmss`). */
+export const newVmssSuffix = (): string => String(Math.floor(10_000_000 + Math.random() * 89_999_999));

@@ -1,0 +1,67 @@
+import { ApiVersions, ResourceTypes, decodeSkipToken, toPage } from '@cerulean/arm';
+import { Env } from '@cerulean/config';
+import { Body, Controller, Delete, Get, Param, Put, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { toAgentPool } from '../clusters/cluster.mapper';
+import { ClusterPath } from '../clusters/clusters.controller';
+import { ClustersService } from '../clusters/clusters.service';
+import { ArmApiVersions } from '../common/api-version.guard';
+import { Arm, ArmCall } from '../common/arm-request';
+import { setOperationHeaders } from '../common/lro-reply';
+import { pageSizeOf } from '../resource-groups/resource-groups.controller';
+import { AgentPoolsService } from './agent-pools.service';
+import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
+
+const POOLS = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters/:resourceName/agentPools';
+const POOL = `${POOLS}/:agentPoolName`;
+
+interface PoolPath extends ClusterPath {
+  agentPoolName: string;
+}
+
+@Controller()
+@ArmApiVersions(ApiVersions.containerService, ResourceTypes.agentPools)
+export class AgentPoolsController {
+  constructor(
+    private readonly pools: AgentPoolsService,
+    private readonly clusters: ClustersService,
+    private readonly env: Env,
+  ) {}
+
+  @Get(POOLS)
+  async list(@Param() p: ClusterPath, @Arm() call: ArmCall) {
+    const { rg, cluster, pools } = await this.clusters.get(p.subscriptionId, p.resourceGroupName, p.resourceName);
+    const offset = decodeSkipToken(call.query.$skipToken);
+    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    return toPage(pools.slice(offset, offset + pageSize + 1).map((pool) => toAgentPool(cluster, rg.name, pool)), offset, {
+      base: call.baseUrl, path: call.path, query: call.query, pageSize,
+    });
+  }
+
+  @Get(POOL)
+  async get(@Param() p: PoolPath, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { rg, cluster, pool } = await this.pools.get(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName);
+    reply.header('ETag', pool.etag);
+    return toAgentPool(cluster, rg.name, pool);
+  }
+
+  @Put(POOL)
+  async put(@Param() p: PoolPath, @Body() body: AgentPoolBodyDto, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
+    const r = await this.pools.createOrUpdate(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName, body ?? {}, call);
+    reply.status(r.created ? 201 : 200);
+    reply.header('ETag', r.pool.etag);
+    setOperationHeaders(reply, call, r.operation, this.env.RETRY_AFTER_SECONDS);
+    return toAgentPool(r.cluster, r.rg.name, r.pool);
+  }
+
+  @Delete(POOL)
+  async delete(@Param() p: PoolPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    const op = await this.pools.delete(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName, call);
+    if (!op) {
+      reply.status(204);
+      return;
+    }
+    reply.status(202);
+    setOperationHeaders(reply, call, op, this.env.RETRY_AFTER_SECONDS);
+  }
+}

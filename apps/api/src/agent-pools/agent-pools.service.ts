@@ -1,0 +1,133 @@
+import { ArmError, assertAgentPoolName, checkPreconditions, createdSystemData, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
+import { LocationCatalog } from '@cerulean/catalog';
+import {
+  AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
+} from '@cerulean/domain';
+import { OperationQueue } from '@cerulean/queue-contracts';
+import { Injectable } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager } from 'typeorm';
+import { ArmCall } from '../common/arm-request';
+import { resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
+import { ClustersService, ClusterWithPools } from '../clusters/clusters.service';
+import { latestNodeImageVersion, newVmssSuffix, resolveAgentPoolSettings } from './agent-pool-settings';
+import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
+
+const locations = new LocationCatalog();
+
+export interface PoolInCluster extends ClusterWithPools {
+  pool: AgentPoolEntity;
+}
+
+@Injectable()
+export class AgentPoolsService {
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly clusters: ClustersService,
+    private readonly operations: OperationRepository,
+    private readonly queue: OperationQueue,
+  ) {}
+
+  async get(sub: string, rg: string, clusterName: string, poolName: string): Promise<PoolInCluster> {
+    const found = await this.clusters.get(sub, rg, clusterName);
+    const pool = found.pools.find((p) => p.nameKey === poolName.toLowerCase());
+    if (!pool) throw ArmError.resourceNotFound(ResourceTypes.agentPools, `${found.cluster.name}/${poolName}`, found.rg.name);
+    return { ...found, pool };
+  }
+
+  /** PUT agentPools/{name}: create a pool or change one (count scales it), as one cluster operation. */
+  async createOrUpdate(
+    sub: string, rgName: string, clusterName: string, poolName: string, body: AgentPoolBodyDto, call: ArmCall,
+  ): Promise<PoolInCluster & { operation: OperationEntity; created: boolean }> {
+    assertAgentPoolName(poolName);
+    const result = await this.db.transaction(async (tx) => {
+      const found = await this.clusters.get(sub, rgName, clusterName, tx, true);
+      const { rg, cluster, pools } = found;
+      if (rg.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(rg.name);
+      if (cluster.provisioningState === ProvisioningState.Deleting) {
+        throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
+      }
+      const existing = pools.find((p) => p.nameKey === poolName.toLowerCase());
+      checkPreconditions('PUT', existing?.etag, call);
+      const props = body.properties ?? {};
+      if (existing && props.provisioningState !== undefined && props.provisioningState !== existing.provisioningState) {
+        throw ArmError.invalidParameter('properties.provisioningState', `provisioningState is read-only; '${props.provisioningState}' does not match '${existing.provisioningState}'.`);
+      }
+      const location = locations.find(cluster.location);
+      if (!location) throw ArmError.internal();
+      const settings = resolveAgentPoolSettings(props, {
+        target: 'properties',
+        location,
+        clusterVersion: cluster.kubernetesVersion,
+        defaultMode: AgentPoolMode.User,
+        existing,
+      });
+      const others = pools.filter((p) => p.id !== existing?.id);
+      if (!others.some((p) => p.mode === AgentPoolMode.System && p.count >= 1) && !(settings.mode === AgentPoolMode.System && settings.count >= 1)) {
+        throw ArmError.invalidParameter('properties.mode', 'A managed cluster must keep at least one System agent pool with at least 1 node.');
+      }
+      const now = call.receivedAt;
+      let pool: AgentPoolEntity;
+      if (existing) {
+        const scaling = settings.count !== existing.count;
+        pool = Object.assign(existing, settings, {
+          name: poolName,
+          provisioningState: scaling ? ProvisioningState.Scaling : ProvisioningState.Updating,
+          provisioningError: null,
+          etag: newEtag(),
+          systemData: modifiedSystemData(existing.systemData, call.caller, now),
+        });
+      } else {
+        pool = tx.create(AgentPoolEntity, {
+          ...settings,
+          clusterId: cluster.id,
+          name: poolName,
+          nameKey: poolName.toLowerCase(),
+          currentOrchestratorVersion: null,
+          nodeImageVersion: latestNodeImageVersion(),
+          vmssSuffix: newVmssSuffix(),
+          provisioningState: ProvisioningState.Creating,
+          etag: newEtag(),
+          systemData: createdSystemData(call.caller, now),
+          provisioningError: null,
+        });
+      }
+      // The operation is inserted first, so a 409 leaves the pool untouched.
+      await tx.save(pool);
+      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.AgentPoolPut, call, pool);
+      return { ...found, pools: existing ? pools : [...pools, pool], pool, operation, created: !existing };
+    });
+    await this.queue.enqueue(result.operation.kind, result.operation.id, call.context.correlationId);
+    return result;
+  }
+
+  /** DELETE agentPools/{name}: 204 when absent; the last System pool cannot go (R8.4). */
+  async delete(sub: string, rgName: string, clusterName: string, poolName: string, call: ArmCall): Promise<OperationEntity | undefined> {
+    assertAgentPoolName(poolName);
+    const op = await this.db.transaction(async (tx) => {
+      const found = await this.clusters.get(sub, rgName, clusterName, tx, true);
+      const { rg, cluster, pools } = found;
+      const pool = pools.find((p) => p.nameKey === poolName.toLowerCase());
+      if (!pool) return undefined;
+      checkPreconditions('DELETE', pool.etag, call);
+      if (pool.provisioningState === ProvisioningState.Deleting) {
+        const running = await this.operations.findInProgress(tx, `cluster:${cluster.id}`);
+        if (running && running.agentPoolId === pool.id && running.kind === OperationKind.AgentPoolDelete) return running;
+      }
+      if (pool.mode === AgentPoolMode.System && !pools.some((p) => p.id !== pool.id && p.mode === AgentPoolMode.System && p.count >= 1)) {
+        throw ArmError.badRequest(
+          'OperationNotAllowed',
+          `Agent pool '${pool.name}' is the last System agent pool of managed cluster '${cluster.name}' and cannot be deleted.`,
+          'agentPoolName',
+        );
+      }
+      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.AgentPoolDelete, call, pool);
+      pool.provisioningState = ProvisioningState.Deleting;
+      pool.etag = newEtag();
+      await tx.save(pool);
+      return operation;
+    });
+    if (op && op.status === OperationStatus.InProgress) await this.queue.enqueue(op.kind, op.id, call.context.correlationId);
+    return op;
+  }
+}

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { canonicalizeArmPath, createRequestContext } from '@cerulean/arm';
+import { Env, loadEnv } from '@cerulean/config';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SignJWT } from 'jose';
+import { ApiModule } from './api.module';
+import { setConfiguredBaseUrl } from './common/arm-request';
+import { ensureServerTls } from './common/tls';
+
+async function bootstrap(): Promise<void> {
+  const env: Env = loadEnv();
+  const tls = await ensureServerTls(env.DATA_DIR);
+  setConfiguredBaseUrl(env.PUBLIC_BASE_URL);
+  const adapter = new FastifyAdapter({
+    https: { key: tls.key, cert: tls.cert },
+    // R1.2: fixed segments match in any casing; names are left as sent.
+    rewriteUrl: (req: { url?: string }) => canonicalizeArmPath(req.url ?? '/'),
+    exposeHeadRoutes: false,
+    ignoreTrailingSlash: true,
+    bodyLimit: 4 * 1024 * 1024,
+    disableRequestLogging: true,
+    logger: { level: env.LOG_LEVEL },
+  });
+  const fastify = adapter.getInstance();
+
+  fastify.addHook('onRequest', async (req, reply) => {
+    const { context, responseHeaders } = createRequestContext(req.headers);
+    req.arm = context;
+    req.log = req.log.child({ correlationId: context.correlationId, armRequestId: context.requestId });
+    reply.headers(responseHeaders);
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), clientRequestId: req.arm?.clientRequestId },
+      'request',
+    );
+  });
+  // Actions (POST start/stop, …) arrive with a JSON content type and no body: that is not malformed JSON.
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false });
+  app.enableShutdownHooks();
+  await app.listen(env.API_PORT, env.API_HOST);
+
+  const base = env.PUBLIC_BASE_URL ?? `https://${env.API_HOST}:${env.API_PORT}`;
+  const token = await new SignJWT({ upn: 'admin@cerulean.localhost', tid: env.TENANT_ID })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('365d')
+    .sign(new TextEncoder().encode('cerulean-local-development-token'));
+  const logger = new Logger('Cerulean');
+  logger.log(`API listening on ${base}`);
+  logger.log(`Trust the local CA: export NODE_EXTRA_CA_CERTS=${tls.caPath}`);
+  logger.log(`Default subscription: ${env.SUBSCRIPTION_ID} (tenant ${env.TENANT_ID})`);
+  logger.log(`Sample bearer token: ${token}`);
+}
+
+bootstrap().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { ApiVersions, absoluteUrl, lroUrls, Namespaces, ResourceTypes } from '@cerulean/arm';
+import { Env } from '@cerulean/config';
+import { OperationEntity, OperationStatus } from '@cerulean/domain';
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ArmApiVersions } from '../common/api-version.guard';
+import { Arm, ArmCall } from '../common/arm-request';
+import { OperationsService } from './operations.service';
+
+const LOCATION = 'subscriptions/:subscriptionId/providers/Microsoft.ContainerService/locations/:location';
+
+/** The status (Azure-AsyncOperation) and result (Location) URLs of every operation. Reads Postgres only. */
+@Controller()
+@ArmApiVersions(ApiVersions.containerService, ResourceTypes.operations)
+export class OperationsController {
+  constructor(
+    private readonly operations: OperationsService,
+    private readonly env: Env,
+  ) {}
+
+  /** Always 200 while the operation exists (R11.1); `operationStatus(es)` are aliases seen in AKS examples (R11.2). */
+  @Get([`${LOCATION}/operations/:operationId`, `${LOCATION}/operationStatus/:operationId`, `${LOCATION}/operationStatuses/:operationId`])
+  async status(@Param('subscriptionId') sub: string, @Param('operationId') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    const op = await this.operations.get(sub, id);
+    if (op.status === OperationStatus.InProgress) reply.header('Retry-After', String(this.env.RETRY_AFTER_SECONDS));
+    return this.operations.toStatus(op);
+  }
+
+  @Get(`${LOCATION}/operationresults/:operationId`)
+  async result(@Param('subscriptionId') sub: string, @Param('operationId') id: string, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
+    const op = await this.operations.get(sub, id);
+    if (op.status === OperationStatus.InProgress) {
+      const urls = lroUrls(call.baseUrl, op.subscriptionId, Namespaces.ContainerService, op.location, op.id, call.apiVersion);
+      return this.inProgress(reply, urls.location);
+    }
+    return this.ended(reply, op);
+  }
+
+  /** Microsoft.Resources-style result URL, used by resource group deletes. */
+  @Get('subscriptions/:subscriptionId/operationresults/:operationId')
+  @ArmApiVersions(ApiVersions.resources, 'Microsoft.Resources/operationresults')
+  async resourcesResult(@Param('subscriptionId') sub: string, @Param('operationId') id: string, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
+    const op = await this.operations.get(sub, id);
+    if (op.status === OperationStatus.InProgress) {
+      return this.inProgress(reply, absoluteUrl(call.baseUrl, `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`, { 'api-version': call.apiVersion }));
+    }
+    return this.ended(reply, op);
+  }
+
+  private inProgress(reply: FastifyReply, location: string): void {
+    reply.status(202).header('Location', location).header('Retry-After', String(this.env.RETRY_AFTER_SECONDS));
+  }
+
+  private async ended(reply: FastifyReply, op: OperationEntity): Promise<unknown> {
+    const r = await this.operations.result(op);
+    if ('error' in r) {
+      reply.status(r.status);
+      return r.error.toBody();
+    }
+    reply.status(r.status);
+    return r.status === 200 ? r.body : undefined;
+  }
+}

@@ -1,0 +1,63 @@
+import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody } from '@cerulean/arm';
+import { AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager } from 'typeorm';
+import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
+
+/** What a `Location` (result) URL answers once the operation has ended (R10.2/R11.1). */
+export type OperationResult = { status: 200; body?: unknown } | { status: 204 } | { status: number; error: ArmError };
+
+@Injectable()
+export class OperationsService {
+  constructor(@InjectEntityManager() private readonly db: EntityManager) {}
+
+  /** Unknown ids are a caller error: 404 ResourceNotFound, not a failed operation (R11.6). */
+  async get(subscriptionId: string, operationId: string): Promise<OperationEntity> {
+    assertSubscriptionId(subscriptionId);
+    const op = /^[0-9a-f-]{36}$/i.test(operationId)
+      ? await this.db.findOne(OperationEntity, { where: { id: operationId.toLowerCase(), subscriptionId: subscriptionId.toLowerCase() } })
+      : null;
+    if (!op) throw ArmError.notFound('ResourceNotFound', `The operation '${operationId}' was not found.`);
+    return op;
+  }
+
+  toStatus(op: OperationEntity): OperationStatusBody {
+    const body: OperationStatusBody = {
+      id: locationScopedId(op.subscriptionId, Namespaces.ContainerService, op.location, 'operations', op.id),
+      name: op.id,
+      status: op.status,
+      startTime: op.startTime.toISOString(),
+      percentComplete: op.percentComplete,
+    };
+    if (op.endTime) body.endTime = op.endTime.toISOString();
+    if (op.error) body.error = op.error;
+    return body;
+  }
+
+  /** The response the synchronous call would have given, for an ended operation. */
+  async result(op: OperationEntity): Promise<OperationResult> {
+    if (op.status === OperationStatus.Failed || op.status === OperationStatus.Canceled) {
+      const e = op.error ?? { code: 'InternalServerError', message: 'The operation failed.' };
+      const status = op.status === OperationStatus.Canceled ? 409 : e.code === 'InternalServerError' ? 500 : 400;
+      return { status, error: new ArmError(status, e.code, e.message, e.target) };
+    }
+    switch (op.kind) {
+      case OperationKind.ClusterPut:
+      case OperationKind.AgentPoolPut: {
+        const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
+        const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
+        if (!cluster || !rg) return { status: 204 };
+        const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id }, order: { createdAt: 'ASC' } });
+        if (op.kind === OperationKind.ClusterPut) return { status: 200, body: toManagedCluster(cluster, rg.name, pools) };
+        const pool = pools.find((p) => p.id === op.agentPoolId);
+        return pool ? { status: 200, body: toAgentPool(cluster, rg.name, pool) } : { status: 204 };
+      }
+      case OperationKind.ResourceGroupDelete:
+        return { status: 200 };
+      case OperationKind.ClusterDelete:
+      case OperationKind.AgentPoolDelete:
+        return { status: 204 };
+    }
+  }
+}

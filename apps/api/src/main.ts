@@ -38,6 +38,7 @@ async function bootstrap(): Promise<void> {
     );
   });
   // Actions (POST start/stop, …) arrive with a JSON content type and no body: that is not malformed JSON.
+  // (Nest's own body parser is off, so this is the only JSON parser.)
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
@@ -49,7 +50,7 @@ async function bootstrap(): Promise<void> {
     }
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false, bodyParser: false });
   app.enableShutdownHooks();
   await app.listen(env.API_PORT, env.API_HOST);
 

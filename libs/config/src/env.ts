@@ -35,7 +35,7 @@ export class Env {
   @Transform(toInt) @IsInt() @Min(1) @Max(64) NODE_PARALLELISM = 8;
   @Transform(toInt) @IsInt() @Min(1000) JOB_LOCK_MS = 15000;
   @Transform(toInt) @IsInt() @Min(500) STALLED_INTERVAL_MS = 5000;
-  @Transform(toInt) @IsInt() @Min(1) JOB_ATTEMPTS = 20;
+  @Transform(toInt) @IsInt() @Min(1) JOB_ATTEMPTS = 8;
   @Transform(toInt) @IsInt() @Min(250) SWEEP_INTERVAL_MS = 5000;
   @Transform(toInt) @IsInt() @Min(1) NODE_READY_TIMEOUT_SECONDS = 120;
 

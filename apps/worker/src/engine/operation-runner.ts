@@ -1,0 +1,100 @@
+import { ArmError } from '@cerulean/arm';
+import {
+  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
+  ResourceGroupEntity, StoredError, isTerminalProvisioningState,
+} from '@cerulean/domain';
+import { newEtag } from '@cerulean/arm';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager, In, Not } from 'typeorm';
+import { ClusterLocks } from './cluster-locks';
+import { OperationSuperseded } from './errors';
+import { OperationContext } from './operation-context';
+
+export type OperationHandler = (op: OperationEntity, ctx: OperationContext) => Promise<void>;
+
+/**
+ * The operation engine: loads an operation, takes its cluster's executor lock, runs its handler, and
+ * records a permanent failure on the operation and its resources in one transaction. Transient errors
+ * propagate so BullMQ retries the job; the processor records the last one when attempts run out.
+ */
+@Injectable()
+export class OperationRunner {
+  private readonly logger = new Logger(OperationRunner.name);
+
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly operations: OperationRepository,
+    private readonly locks: ClusterLocks,
+  ) {}
+
+  async run(operationId: string, handler: OperationHandler): Promise<void> {
+    const first = await this.db.findOne(OperationEntity, { where: { id: operationId } });
+    if (!first || first.isTerminal()) return; // an earlier attempt (or a cancel) already ended it
+    const release = await this.locks.acquire(first.lockKey);
+    try {
+      const op = await this.db.findOne(OperationEntity, { where: { id: operationId } });
+      if (!op || op.isTerminal()) return;
+      const ctx = new OperationContext(op, this.db, this.operations, this.logger);
+      this.logger.log(`start ${op.kind} ${op.id} ${op.resourceId} correlationId=${op.correlationId ?? ''}`);
+      const started = Date.now();
+      await handler(op, ctx);
+      this.logger.log(`done ${op.kind} ${op.id} in ${Date.now() - started} ms`);
+    } catch (err) {
+      if (err instanceof OperationSuperseded) {
+        this.logger.log(err.message);
+        return;
+      }
+      if (err instanceof ArmError) {
+        this.logger.warn(`operation ${operationId} failed: ${err.code}: ${err.message}`);
+        await this.fail(operationId, err.toDetail());
+        return;
+      }
+      throw err;
+    } finally {
+      await release();
+    }
+  }
+
+  /** Ends the operation as Failed and marks what it was changing as Failed too (R11.9/R11.10). */
+  async fail(operationId: string, error: StoredError): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const op = await tx.findOne(OperationEntity, { where: { id: operationId }, lock: { mode: 'pessimistic_write' } });
+      if (!op || !(await this.operations.finish(tx, op.id, OperationStatus.Failed, error))) return;
+      if (op.kind === OperationKind.ResourceGroupDelete && op.resourceGroupId) {
+        await tx.update(ResourceGroupEntity, { id: op.resourceGroupId }, { provisioningState: ProvisioningState.Succeeded });
+        await tx.update(ManagedClusterEntity, { resourceGroupId: op.resourceGroupId }, { provisioningState: ProvisioningState.Failed, provisioningError: error });
+        return;
+      }
+      if (!op.clusterId) return;
+      const unsettled = Not(In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]));
+      if (op.agentPoolId) {
+        await tx.update(AgentPoolEntity, { id: op.agentPoolId }, { provisioningState: ProvisioningState.Failed, provisioningError: error, etag: newEtag() });
+      } else {
+        await tx.update(AgentPoolEntity, { clusterId: op.clusterId, provisioningState: unsettled }, { provisioningState: ProvisioningState.Failed, etag: newEtag() });
+      }
+      if (op.kind === OperationKind.ClusterPut || op.kind === OperationKind.ClusterDelete) {
+        await tx.update(ManagedClusterEntity, { id: op.clusterId }, { provisioningState: ProvisioningState.Failed, provisioningError: error, etag: newEtag() });
+      }
+    });
+  }
+
+  /**
+   * Ends a cluster operation as Succeeded in the same transaction that settles the cluster and its pools:
+   * pools in Deleting are removed, the others become Succeeded with their current versions.
+   */
+  async succeedClusterChange(
+    op: OperationEntity,
+    settle: (tx: EntityManager, cluster: ManagedClusterEntity, pools: AgentPoolEntity[]) => Promise<void>,
+  ): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
+      const cluster = op.clusterId ? await tx.findOne(ManagedClusterEntity, { where: { id: op.clusterId }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!cluster) return;
+      const pools = await tx.find(AgentPoolEntity, { where: { clusterId: cluster.id } });
+      await settle(tx, cluster, pools);
+    });
+  }
+}
+
+export const isSettled = (state: string): boolean => isTerminalProvisioningState(state);

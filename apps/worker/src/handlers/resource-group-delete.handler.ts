@@ -1,0 +1,41 @@
+import { ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
+import { Injectable } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager } from 'typeorm';
+import { ClusterLocks } from '../engine/cluster-locks';
+import { OperationSuperseded } from '../engine/errors';
+import { OperationContext } from '../engine/operation-context';
+import { NodeFleet } from './node-fleet';
+
+/** resource-group.delete: tear down every cluster of the group (each under its own lock), then the group. */
+@Injectable()
+export class ResourceGroupDeleteHandler {
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly fleet: NodeFleet,
+    private readonly locks: ClusterLocks,
+    private readonly operations: OperationRepository,
+  ) {}
+
+  async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
+    if (!op.resourceGroupId) return;
+    const clusters = await this.db.find(ManagedClusterEntity, { where: { resourceGroupId: op.resourceGroupId } });
+    let done = 0;
+    for (const cluster of clusters) {
+      await ctx.assertActive();
+      // Waits for a canceled cluster operation that is still finishing its current step.
+      const release = await this.locks.acquire(`cluster:${cluster.id}`, 120_000);
+      try {
+        await this.fleet.teardown(cluster.id);
+      } finally {
+        await release();
+      }
+      done += 1;
+      await ctx.progress(done, clusters.length + 1);
+    }
+    await this.db.transaction(async (tx) => {
+      if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
+      await tx.delete(ResourceGroupEntity, { id: op.resourceGroupId });
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { nodeName, parseNodeIndex, planPool, zoneFor } from './node-plan';
+
+const names = (...indices: number[]) => indices.map((i) => nodeName('np1', '12345678', i));
+
+describe('node planning', () => {
+  it('names nodes as AKS names VMSS instances, in base 36', () => {
+    expect(nodeName('nodepool1', '12345678', 0)).toBe('aks-nodepool1-12345678-vmss000000');
+    expect(nodeName('nodepool1', '12345678', 10)).toBe('aks-nodepool1-12345678-vmss00000a');
+    expect(nodeName('nodepool1', '12345678', 36)).toBe('aks-nodepool1-12345678-vmss000010');
+  });
+
+  it('parses back only its own pool instances', () => {
+    expect(parseNodeIndex('aks-np1-12345678-vmss00000a', 'np1', '12345678')).toBe(10);
+    expect(parseNodeIndex('aks-np1-87654321-vmss000000', 'np1', '12345678')).toBeUndefined();
+    expect(parseNodeIndex('aks-np10-12345678-vmss000000', 'np1', '12345678')).toBeUndefined();
+  });
+
+  it('creates every node of a new pool', () => {
+    expect(planPool('np1', '12345678', 3, [])).toEqual({ keep: [], create: [0, 1, 2], remove: [] });
+  });
+
+  it('only creates what is missing after a crash half-way', () => {
+    expect(planPool('np1', '12345678', 4, names(0, 2))).toEqual({ keep: [0, 2], create: [1, 3], remove: [] });
+  });
+
+  it('does nothing when the pool already matches', () => {
+    expect(planPool('np1', '12345678', 2, names(1, 0))).toEqual({ keep: [0, 1], create: [], remove: [] });
+  });
+
+  it('removes the highest-numbered instances first on scale-in', () => {
+    expect(planPool('np1', '12345678', 1, names(0, 1, 2))).toEqual({ keep: [0], create: [], remove: names(2, 1) });
+  });
+
+  it('removes everything for a count of 0, and strays that are not instances of the pool', () => {
+    const plan = planPool('np1', '12345678', 0, [...names(0), 'aks-np1-99999999-vmss000000']);
+    expect(plan).toEqual({ keep: [], create: [], remove: [...names(0), 'aks-np1-99999999-vmss000000'] });
+  });
+
+  it('spreads instances over the pool zones in turn', () => {
+    expect([0, 1, 2, 3].map((i) => zoneFor(i, ['1', '2', '3']))).toEqual(['1', '2', '3', '1']);
+    expect(zoneFor(5, [])).toBe('');
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Pure planning: which node names a pool should have, given what exists. The same input always gives
+ * the same plan, so a worker that died half-way re-plans from what it observes and finishes the job.
+ */
+
+const INDEX_WIDTH = 6;
+
+/** AKS's VMSS instance name: `aks-<pool>-<8 digits>-vmss` + instance index in base 36, 6 wide. */
+export function nodeName(pool: string, vmssSuffix: string, index: number): string {
+  return `aks-${pool}-${vmssSuffix}-vmss${index.toString(36).padStart(INDEX_WIDTH, '0')}`;
+}
+
+/** The instance index of a node of this pool, or undefined for a name that is not one of its instances. */
+export function parseNodeIndex(name: string, pool: string, vmssSuffix: string): number | undefined {
+  const prefix = `aks-${pool}-${vmssSuffix}-vmss`;
+  if (!name.startsWith(prefix)) return undefined;
+  const rest = name.slice(prefix.length);
+  if (!/^[0-9a-z]{6}$/.test(rest)) return undefined;
+  return parseInt(rest, 36);
+}
+
+export interface PoolPlan {
+  /** Indices of nodes that stay (they must be running and Ready). */
+  keep: number[];
+  /** Indices of nodes to create: the lowest free ones. */
+  create: number[];
+  /** Existing node names to remove: the highest-numbered first, then strays. */
+  remove: string[];
+}
+
+export function planPool(pool: string, vmssSuffix: string, desiredCount: number, observed: string[]): PoolPlan {
+  const indexed: { name: string; index: number }[] = [];
+  const strays: string[] = [];
+  for (const name of observed) {
+    const index = parseNodeIndex(name, pool, vmssSuffix);
+    if (index === undefined) strays.push(name);
+    else indexed.push({ name, index });
+  }
+  indexed.sort((a, b) => a.index - b.index);
+  const keep = indexed.slice(0, desiredCount).map((n) => n.index);
+  const remove = indexed.slice(desiredCount).reverse().map((n) => n.name);
+  const taken = new Set(keep);
+  const create: number[] = [];
+  for (let i = 0; keep.length + create.length < desiredCount; i++) {
+    if (!taken.has(i)) create.push(i);
+  }
+  return { keep, create, remove: [...remove, ...strays.sort()] };
+}
+
+/** Zone of an instance: the pool's zones in turn, as VMSS spreads instances; '' for a pool without zones. */
+export function zoneFor(index: number, zones: string[]): string {
+  return zones.length === 0 ? '' : zones[index % zones.length];
+}

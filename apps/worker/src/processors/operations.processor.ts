@@ -1,0 +1,78 @@
+import { Env } from '@cerulean/config';
+import { OperationEntity, OperationKind } from '@cerulean/domain';
+import { OPERATIONS_QUEUE, OperationJobData } from '@cerulean/queue-contracts';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { OperationContext } from '../engine/operation-context';
+import { OperationRunner } from '../engine/operation-runner';
+import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
+import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
+import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
+
+const assertNever = (x: never): never => {
+  throw new Error(`no handler for job ${String(x)}`);
+};
+
+/** Routes operation jobs to their handlers. Worker settings come from Env, so it starts only after boot. */
+@Processor(OPERATIONS_QUEUE, { autorun: false })
+export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OperationsProcessor.name);
+
+  constructor(
+    private readonly env: Env,
+    private readonly runner: OperationRunner,
+    private readonly converge: ClusterConvergeHandler,
+    private readonly clusterDelete: ClusterDeleteHandler,
+    private readonly groupDelete: ResourceGroupDeleteHandler,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    // A killed worker's job is taken over once its lock expires; stalls never fail a job by themselves.
+    Object.assign(this.worker.opts, {
+      lockDuration: this.env.JOB_LOCK_MS,
+      stalledInterval: this.env.STALLED_INTERVAL_MS,
+      maxStalledCount: 1000,
+    });
+    this.worker.concurrency = this.env.WORKER_CONCURRENCY;
+    void this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+
+  process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
+    return this.runner.run(job.data.operationId, (op, ctx) => this.route(job.name, op, ctx));
+  }
+
+  private route(kind: OperationKind, op: OperationEntity, ctx: OperationContext): Promise<void> {
+    switch (kind) {
+      case OperationKind.ClusterPut:
+      case OperationKind.AgentPoolPut:
+      case OperationKind.AgentPoolDelete:
+        return this.converge.run(op, ctx);
+      case OperationKind.ClusterDelete:
+        return this.clusterDelete.run(op, ctx);
+      case OperationKind.ResourceGroupDelete:
+        return this.groupDelete.run(op, ctx);
+      default:
+        return assertNever(kind);
+    }
+  }
+
+  /** When retries are exhausted the operation must not stay InProgress forever. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<OperationJobData> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    this.logger.warn(`job ${job.id} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
+    if (job.attemptsMade < attempts) return;
+    await this.runner.fail(job.data.operationId, {
+      code: 'InternalServerError',
+      message: `The operation failed after ${job.attemptsMade} attempts: ${err.message}`,
+    });
+  }
+}

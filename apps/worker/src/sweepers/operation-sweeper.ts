@@ -1,0 +1,69 @@
+import { Env } from '@cerulean/config';
+import { OperationEntity, OperationStatus } from '@cerulean/domain';
+import { OperationQueue } from '@cerulean/queue-contracts';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager, LessThan } from 'typeorm';
+import { OperationRunner } from '../engine/operation-runner';
+
+// An operation is younger than this while the API is still between its commit and its enqueue.
+const GRACE_MS = 3000;
+
+/**
+ * Postgres is the truth: an InProgress operation that Redis does not hold (lost enqueue, flushed Redis)
+ * is enqueued again (job id = operation id, so a duplicate is impossible). One whose job failed for good
+ * without being recorded is marked Failed.
+ */
+@Injectable()
+export class OperationSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OperationSweeper.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly queue: OperationQueue,
+    private readonly runner: OperationRunner,
+    private readonly env: Env,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep(), this.env.SWEEP_INTERVAL_MS);
+    void this.sweep();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async sweep(): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    let requeued = 0;
+    try {
+      const ops = await this.db.find(OperationEntity, {
+        where: { status: OperationStatus.InProgress, startTime: LessThan(new Date(Date.now() - GRACE_MS)) },
+        take: 500,
+      });
+      for (const op of ops) {
+        const state = await this.queue.jobState(op.id);
+        if (state === undefined || state === 'unknown') {
+          await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined);
+          requeued += 1;
+          this.logger.warn(`re-enqueued ${op.kind} ${op.id}: Redis had no job for it`);
+        } else if (state === 'failed') {
+          await this.runner.fail(op.id, { code: 'InternalServerError', message: 'The operation failed and could not be retried.' });
+        } else if (state === 'completed') {
+          await this.queue.removeJob(op.id);
+          await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined);
+          requeued += 1;
+        }
+      }
+    } catch (err) {
+      this.logger.error(`sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.running = false;
+    }
+    return requeued;
+  }
+}

@@ -1,0 +1,55 @@
+import { Env } from '@cerulean/config';
+import { ManagedClusterEntity } from '@cerulean/domain';
+import { NODE_PROVIDER, NodeLabels, NodeProvider } from '@cerulean/node-provider';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager, In } from 'typeorm';
+import { InstallationService } from '../handlers/installation.service';
+
+/**
+ * Removes nodes and networks of this installation whose cluster no longer exists in Postgres: nothing is
+ * left behind, even after a failure mid-delete. A cluster row exists before any of its nodes, so a node
+ * without one is an orphan.
+ */
+@Injectable()
+export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OrphanReaper.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
+    private readonly installation: InstallationService,
+    private readonly env: Env,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.reap(), Math.max(this.env.SWEEP_INTERVAL_MS * 6, 10_000));
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async reap(): Promise<string[]> {
+    try {
+      const mine = { [NodeLabels.installation]: this.installation.id() };
+      const [nodes, networks] = await Promise.all([this.provider.listNodes(mine), this.provider.listNetworks(mine)]);
+      const ids = new Set([...nodes, ...networks].map((x) => x.labels[NodeLabels.clusterId]).filter((x): x is string => !!x));
+      if (ids.size === 0) return [];
+      const alive = new Set(
+        (await this.db.find(ManagedClusterEntity, { where: { id: In([...ids]) }, select: { id: true } })).map((c) => c.id),
+      );
+      const orphans = [...ids].filter((id) => !alive.has(id));
+      for (const clusterId of orphans) {
+        for (const n of nodes.filter((x) => x.labels[NodeLabels.clusterId] === clusterId)) await this.provider.removeNode(n.name);
+        await this.provider.removeNetwork(clusterId);
+        this.logger.warn(`removed the nodes and network of deleted cluster ${clusterId}`);
+      }
+      return orphans;
+    } catch (err) {
+      this.logger.error(`orphan reap failed: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+  }
+}

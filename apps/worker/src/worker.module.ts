@@ -1,0 +1,38 @@
+import { ConfigModule, Env } from '@cerulean/config';
+import { DatabaseModule } from '@cerulean/domain';
+import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
+import { QueueModule } from '@cerulean/queue-contracts';
+import { Module } from '@nestjs/common';
+import Dockerode from 'dockerode';
+import { ClusterLocks } from './engine/cluster-locks';
+import { OperationRunner } from './engine/operation-runner';
+import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
+import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
+import { InstallationService } from './handlers/installation.service';
+import { NodeFleet } from './handlers/node-fleet';
+import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
+import { OperationsProcessor } from './processors/operations.processor';
+import { OperationSweeper } from './sweepers/operation-sweeper';
+import { OrphanReaper } from './sweepers/orphan-reaper';
+
+@Module({
+  imports: [ConfigModule, DatabaseModule, QueueModule],
+  providers: [
+    {
+      provide: NODE_PROVIDER,
+      inject: [Env],
+      useFactory: (env: Env) => new DockerNodeProvider({ docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }), publishHost: env.NODE_PUBLISH_HOST }),
+    },
+    InstallationService,
+    ClusterLocks,
+    OperationRunner,
+    NodeFleet,
+    ClusterConvergeHandler,
+    ClusterDeleteHandler,
+    ResourceGroupDeleteHandler,
+    OperationsProcessor,
+    OperationSweeper,
+    OrphanReaper,
+  ],
+})
+export class WorkerModule {}

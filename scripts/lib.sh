@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Shared set-up steps for scripts/up.sh and scripts/test.sh. Every step is idempotent: it checks first,
+# then installs or starts only what is missing. Needs root on a Debian machine (apt-get, dockerd).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOG_DIR="${CERULEAN_LOG_DIR:-/var/log/cerulean}"
+mkdir -p "$LOG_DIR"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages: Docker engine, Postgres, Redis, busybox for the node image, iproute2.
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" cgroupfs-mount file >/dev/null
+  fi
+}
+
+# The Docker engine, started by hand (no systemd). --live-restore keeps nodes running across daemon restarts.
+ensure_dockerd() {
+  if docker info >/dev/null 2>&1; then return; fi
+  say "starting dockerd"
+  if ! mountpoint -q /sys/fs/cgroup 2>/dev/null; then as_root cgroupfs-mount || true; fi
+  as_root bash -c "nohup dockerd --live-restore >>'$LOG_DIR/dockerd.log' 2>&1 &"
+  for _ in $(seq 1 100); do
+    docker info >/dev/null 2>&1 && return
+    sleep 0.2
+  done
+  echo "dockerd did not start; see $LOG_DIR/dockerd.log" >&2
+  tail -20 "$LOG_DIR/dockerd.log" >&2 || true
+  return 1
+}
+
+# node_modules, installed from the committed lockfile (npm install, not npm ci: see machine-notes).
+ensure_node_modules() {
+  cd "$REPO_ROOT"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build() {
+  cd "$REPO_ROOT"
+  say "building"
+  npm run --silent build
+}
+
+build_node_image() {
+  cd "$REPO_ROOT"
+  say "building the node image (no registry needed)"
+  node dist/libs/node-provider/src/cli/build-node-image.js
+}

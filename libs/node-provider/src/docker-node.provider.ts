@@ -1,0 +1,462 @@
+import Dockerode from 'dockerode';
+import {
+  NODE_AGENT_PORT,
+  NodeLabels,
+  type NetworkHandle,
+  type NodeHandle,
+  type NodeProvider,
+  type NodeRuntimeState,
+  type NodeSpec,
+} from './node-provider';
+
+export type ProviderErrorCode =
+  | 'EngineUnavailable'
+  | 'EngineError'
+  | 'NotFound'
+  | 'ImageNotFound'
+  | 'NetworkNotFound'
+  | 'Conflict'
+  | 'InvalidSpec'
+  | 'AgentUnavailable'
+  | 'AgentNotReady'
+  | 'AgentProtocol'
+  | 'Unknown';
+
+export interface ProviderErrorOptions {
+  code: ProviderErrorCode;
+  /** True when retrying later may succeed (engine down or overloaded, agent still booting). */
+  transient: boolean;
+  statusCode?: number;
+  cause?: unknown;
+}
+
+/** Every failure the node provider (and the node agent client) reports. */
+export class ProviderError extends Error {
+  readonly code: ProviderErrorCode;
+  readonly transient: boolean;
+  readonly statusCode?: number;
+
+  constructor(message: string, options: ProviderErrorOptions) {
+    super(message, { cause: options.cause });
+    this.name = 'ProviderError';
+    this.code = options.code;
+    this.transient = options.transient;
+    this.statusCode = options.statusCode;
+  }
+
+  /** Maps a dockerode error (HTTP status or socket error) to a ProviderError, keeping it as `cause`. */
+  static fromDocker(err: unknown, action: string): ProviderError {
+    if (err instanceof ProviderError) return err;
+    const statusCode = dockerStatus(err);
+    const reason = dockerMessage(err);
+    const message = `${action}: ${reason}`;
+    if (statusCode === undefined) {
+      const sysCode = typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
+      const unreachable = sysCode !== undefined && ENGINE_UNREACHABLE.has(sysCode);
+      return new ProviderError(unreachable ? `${action}: Docker engine unreachable (${sysCode})` : message, {
+        code: unreachable ? 'EngineUnavailable' : 'Unknown',
+        transient: unreachable,
+        cause: err,
+      });
+    }
+    if (statusCode >= 500) return new ProviderError(message, { code: 'EngineError', transient: true, statusCode, cause: err });
+    if (statusCode === 404) {
+      const code = /no such image/i.test(reason) ? 'ImageNotFound' : /network .*not found/i.test(reason) ? 'NetworkNotFound' : 'NotFound';
+      return new ProviderError(message, { code, transient: false, statusCode, cause: err });
+    }
+    if (statusCode === 409) return new ProviderError(message, { code: 'Conflict', transient: false, statusCode, cause: err });
+    if (statusCode === 400) return new ProviderError(message, { code: 'InvalidSpec', transient: false, statusCode, cause: err });
+    return new ProviderError(message, { code: 'Unknown', transient: false, statusCode, cause: err });
+  }
+}
+
+const ENGINE_UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+function dockerStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { statusCode?: unknown }).statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function dockerMessage(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const json = (err as { json?: unknown }).json;
+    if (typeof json === 'object' && json !== null && typeof (json as { message?: unknown }).message === 'string') {
+      return (json as { message: string }).message;
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export interface DockerNodeProviderOptions {
+  /** Default: `new Dockerode()` on the default socket. */
+  docker?: Dockerode;
+  /** Host address node agents are published on. Default 127.0.0.1; never a public address. */
+  publishHost?: string;
+  /** Zone of the Docker host this provider drives; reported for nodes that carry no zone label. */
+  zone?: string;
+}
+
+/** The cluster's Docker network name. */
+export function networkName(clusterId: string): string {
+  return `cerulean-${clusterId}`;
+}
+
+const AGENT_PORT_KEY = `${NODE_AGENT_PORT}/tcp`;
+
+/**
+ * The full container definition for a node; exported so tests can recreate a node exactly.
+ * `network` should be the network's id: a name can be ambiguous while duplicates are being cleaned up.
+ */
+export function buildContainerCreateOptions(
+  spec: NodeSpec,
+  publishHost: string,
+  network: string = networkName(spec.clusterId),
+): Dockerode.ContainerCreateOptions {
+  // The agent reads its identity from these; the worker's values win, these only fill gaps.
+  const env: Record<string, string> = {
+    CERULEAN_NODE_NAME: spec.name,
+    CERULEAN_CLUSTER_ID: spec.clusterId,
+    CERULEAN_ZONE: spec.zone,
+    ...spec.env,
+  };
+  return {
+    name: spec.name,
+    Hostname: spec.name,
+    Image: spec.image,
+    Labels: { ...spec.labels, [NodeLabels.managed]: 'true' },
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ExposedPorts: { [AGENT_PORT_KEY]: {} },
+    HostConfig: {
+      NanoCpus: spec.nanoCpus,
+      Memory: spec.memoryBytes,
+      // No swap beyond the memory limit, like a VM without swap.
+      MemorySwap: spec.memoryBytes,
+      // HostPort '' lets Docker pick a free port; it is read back from inspect.
+      PortBindings: { [AGENT_PORT_KEY]: [{ HostIp: publishHost, HostPort: '' }] },
+      RestartPolicy: { Name: 'unless-stopped' },
+      Init: true,
+      NetworkMode: network,
+      // The agent logs every request; the status poller would otherwise grow logs without bound.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name] } } },
+  };
+}
+
+const RUNTIME_STATES: ReadonlySet<string> = new Set<NodeRuntimeState>([
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+]);
+
+function toRuntimeState(state: string): NodeRuntimeState {
+  return RUNTIME_STATES.has(state) ? (state as NodeRuntimeState) : 'dead';
+}
+
+/** `NodeProvider` on a Docker engine: one container per node, one bridge network per cluster. */
+export class DockerNodeProvider implements NodeProvider {
+  private readonly docker: Dockerode;
+  private readonly publishHost: string;
+  private readonly zone?: string;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(options: DockerNodeProviderOptions = {}) {
+    this.docker = options.docker ?? new Dockerode();
+    this.publishHost = options.publishHost ?? '127.0.0.1';
+    this.zone = options.zone;
+  }
+
+  async ensureNetwork(clusterId: string, labels: Record<string, string>): Promise<NetworkHandle> {
+    const name = networkName(clusterId);
+    // Docker 20.10's CheckDuplicate is not atomic: concurrent creates can all succeed. Serializing
+    // per cluster rules that out within this process; resolveNetwork heals races between processes.
+    return this.serialized(name, async () => {
+      const existing = await this.resolveNetwork(name);
+      if (existing) return existing;
+      try {
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: { [NodeLabels.managed]: 'true', [NodeLabels.clusterId]: clusterId, ...labels },
+        });
+      } catch (err) {
+        if (dockerStatus(err) !== 409) throw ProviderError.fromDocker(err, `create network ${name}`);
+      }
+      const created = await this.resolveNetwork(name);
+      if (!created) throw new ProviderError(`network ${name} vanished while being created`, { code: 'Conflict', transient: true });
+      return created;
+    });
+  }
+
+  async removeNetwork(clusterId: string): Promise<void> {
+    const name = networkName(clusterId);
+    await this.serialized(name, async () => {
+      for (const n of await this.networksNamed(name)) await this.removeNetworkById(n.id, name);
+    });
+  }
+
+  async ensureNode(spec: NodeSpec): Promise<NodeHandle> {
+    const info = (await this.inspectContainer(spec.name)) ?? (await this.createContainer(spec));
+    this.assertManaged(info, spec.name);
+    let id = info.Id;
+
+    switch (info.State.Status) {
+      case 'running':
+      case 'restarting':
+        return this.toHandle(info);
+      case 'paused':
+        await this.run(() => this.docker.getContainer(id).unpause(), `unpause node ${spec.name}`);
+        break;
+      case 'removing':
+        throw new ProviderError(`node ${spec.name} is being removed`, { code: 'Conflict', transient: true });
+      case 'dead':
+        // A dead container cannot be started again; replace it.
+        await this.removeNode(spec.name);
+        id = (await this.createContainer(spec)).Id;
+        await this.start(id, spec.name);
+        break;
+      default:
+        // 'created' (a crash between create and start) and 'exited'.
+        try {
+          await this.start(id, spec.name);
+        } catch (err) {
+          // Docker checks the network only at start: a node whose network was replaced is recreated.
+          if (!(err instanceof ProviderError && err.code === 'NetworkNotFound')) throw err;
+          await this.removeNode(spec.name);
+          id = (await this.createContainer(spec)).Id;
+          await this.start(id, spec.name);
+        }
+    }
+    return this.toHandle(await this.mustInspect(id, spec.name));
+  }
+
+  async removeNode(name: string): Promise<void> {
+    const info = await this.inspectContainer(name);
+    // Not ours (or already gone): leave it alone.
+    if (!info || info.Config.Labels?.[NodeLabels.managed] !== 'true') return;
+    try {
+      await this.docker.getContainer(info.Id).remove({ force: true, v: true });
+    } catch (err) {
+      const status = dockerStatus(err);
+      if (status === 404) return;
+      if (status === 409 && /already in progress/i.test(dockerMessage(err))) return;
+      throw ProviderError.fromDocker(err, `remove node ${name}`);
+    }
+  }
+
+  async inspectNode(name: string): Promise<NodeHandle | undefined> {
+    const info = await this.inspectContainer(name);
+    return info && info.Config.Labels?.[NodeLabels.managed] === 'true' ? this.toHandle(info) : undefined;
+  }
+
+  async listNodes(labels: Record<string, string>): Promise<NodeHandle[]> {
+    const filter = labelFilter({ ...labels, [NodeLabels.managed]: 'true' });
+    const containers = await this.run(
+      () => this.docker.listContainers({ all: true, filters: { label: filter } }),
+      'list nodes',
+    );
+    return containers.map((c) => this.summaryToHandle(c));
+  }
+
+  async listNetworks(labels: Record<string, string>): Promise<NetworkHandle[]> {
+    const filter = labelFilter({ ...labels, [NodeLabels.managed]: 'true' });
+    const networks = await this.run(() => this.docker.listNetworks({ filters: { label: filter } }), 'list networks');
+    return networks.map((n) => ({ name: n.Name, id: n.Id, labels: n.Labels ?? {} }));
+  }
+
+  /** Stops the node (the agent exits on SIGTERM at once). Stopping a missing or stopped node is a no-op. */
+  async stopNode(name: string): Promise<void> {
+    const info = await this.inspectContainer(name);
+    if (!info) return;
+    this.assertManaged(info, name);
+    try {
+      await this.docker.getContainer(info.Id).stop({ t: 10 });
+    } catch (err) {
+      const status = dockerStatus(err);
+      if (status === 304 || status === 404) return;
+      throw ProviderError.fromDocker(err, `stop node ${name}`);
+    }
+  }
+
+  /** Starts an existing node; throws `NotFound` when it does not exist. */
+  async startNode(name: string): Promise<NodeHandle> {
+    const info = await this.mustInspect(name, name);
+    this.assertManaged(info, name);
+    await this.start(info.Id, name);
+    return this.toHandle(await this.mustInspect(info.Id, name));
+  }
+
+  private async createContainer(spec: NodeSpec): Promise<Dockerode.ContainerInspectInfo> {
+    const network = await this.resolveNetwork(networkName(spec.clusterId));
+    if (!network) {
+      throw new ProviderError(`create node ${spec.name}: network ${networkName(spec.clusterId)} does not exist (ensureNetwork first)`, {
+        code: 'NetworkNotFound',
+        transient: false,
+      });
+    }
+    try {
+      const container = await this.docker.createContainer(buildContainerCreateOptions(spec, this.publishHost, network.id));
+      return await this.mustInspect(container.id, spec.name);
+    } catch (err) {
+      if (dockerStatus(err) !== 409) throw ProviderError.fromDocker(err, `create node ${spec.name}`);
+      return this.adopt(spec.name, err);
+    }
+  }
+
+  /** A concurrent ensureNode won the name: adopt its container, which may take a moment to become inspectable. */
+  private async adopt(name: string, conflict: unknown): Promise<Dockerode.ContainerInspectInfo> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const info = await this.inspectContainer(name);
+      if (info) return info;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // The other creator failed and released the name: a retry will create it.
+    throw new ProviderError(`create node ${name}: name taken, container not found`, { code: 'Conflict', transient: true, cause: conflict });
+  }
+
+  private async start(idOrName: string, name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(idOrName).start();
+    } catch (err) {
+      // 304: already running (a concurrent ensureNode started it).
+      if (dockerStatus(err) === 304) return;
+      throw ProviderError.fromDocker(err, `start node ${name}`);
+    }
+  }
+
+  private async inspectContainer(idOrName: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(idOrName).inspect();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return undefined;
+      throw ProviderError.fromDocker(err, `inspect node ${idOrName}`);
+    }
+  }
+
+  private async mustInspect(idOrName: string, name: string): Promise<Dockerode.ContainerInspectInfo> {
+    const info = await this.inspectContainer(idOrName);
+    if (!info) throw new ProviderError(`node ${name} not found`, { code: 'NotFound', transient: false, statusCode: 404 });
+    return info;
+  }
+
+  /**
+   * The cluster's network. Duplicates (two processes racing ensureNetwork) are reduced to one: the
+   * network nodes already use wins, then the oldest; unused losers are deleted.
+   */
+  private async resolveNetwork(name: string): Promise<NetworkHandle | undefined> {
+    const found = await this.networksNamed(name);
+    if (found.length <= 1) return found[0];
+    const ranked = await Promise.all(found.map(async (n) => ({ n, used: await this.endpointCount(n.id) })));
+    ranked.sort((a, b) => b.used - a.used); // stable: ties keep oldest-first
+    const [winner, ...losers] = ranked;
+    for (const l of losers) if (l.used === 0) await this.removeNetworkById(l.n.id, name);
+    return winner.n;
+  }
+
+  /** Networks with exactly this name (Docker's name filter matches substrings), oldest first. */
+  private async networksNamed(name: string): Promise<NetworkHandle[]> {
+    const all = await this.run(() => this.docker.listNetworks({ filters: { name: [name] } }), `list networks ${name}`);
+    return all
+      .filter((n) => n.Name === name)
+      .sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created) || a.Id.localeCompare(b.Id))
+      .map((n) => ({ name: n.Name, id: n.Id, labels: n.Labels ?? {} }));
+  }
+
+  /** Containers attached to a network; `listNetworks` omits them, only inspect has them. */
+  private async endpointCount(id: string): Promise<number> {
+    try {
+      const info: Dockerode.NetworkInspectInfo = await this.docker.getNetwork(id).inspect();
+      return Object.keys(info.Containers ?? {}).length;
+    } catch (err) {
+      if (dockerStatus(err) === 404) return -1;
+      throw ProviderError.fromDocker(err, `inspect network ${id}`);
+    }
+  }
+
+  private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(fn);
+    this.locks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.locks.get(key) === current) this.locks.delete(key);
+    }
+  }
+
+  private async removeNetworkById(id: string, name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(id).remove();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return;
+      const mapped = ProviderError.fromDocker(err, `remove network ${name}`);
+      // Nodes still detaching (a removal in flight) clear up by themselves: worth a retry.
+      if (/active endpoints/i.test(mapped.message)) {
+        throw new ProviderError(mapped.message, { code: 'Conflict', transient: true, statusCode: mapped.statusCode, cause: err });
+      }
+      throw mapped;
+    }
+  }
+
+  private assertManaged(info: Dockerode.ContainerInspectInfo, name: string): void {
+    if (info.Config.Labels?.[NodeLabels.managed] !== 'true') {
+      throw new ProviderError(`a container named ${name} exists and is not a Cerulean node`, {
+        code: 'Conflict',
+        transient: false,
+        statusCode: 409,
+      });
+    }
+  }
+
+  private async run<T>(fn: () => Promise<T>, action: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw ProviderError.fromDocker(err, action);
+    }
+  }
+
+  private toHandle(info: Dockerode.ContainerInspectInfo): NodeHandle {
+    const labels = info.Config.Labels ?? {};
+    const binding = info.NetworkSettings.Ports?.[AGENT_PORT_KEY]?.find((b) => b.HostPort !== '');
+    return {
+      name: info.Name.replace(/^\//, ''),
+      id: info.Id,
+      state: toRuntimeState(info.State.Status),
+      labels,
+      zone: labels[NodeLabels.zone] ?? this.zone ?? '',
+      agentUrl: binding ? this.agentUrl(binding.HostPort) : undefined,
+      createdAt: new Date(info.Created),
+    };
+  }
+
+  private summaryToHandle(c: Dockerode.ContainerInfo): NodeHandle {
+    const labels = c.Labels ?? {};
+    const port = c.Ports.find((p) => p.PrivatePort === NODE_AGENT_PORT && p.Type === 'tcp' && p.PublicPort > 0);
+    return {
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      id: c.Id,
+      state: toRuntimeState(c.State),
+      labels,
+      zone: labels[NodeLabels.zone] ?? this.zone ?? '',
+      agentUrl: port ? this.agentUrl(String(port.PublicPort)) : undefined,
+      createdAt: new Date(c.Created * 1000),
+    };
+  }
+
+  private agentUrl(hostPort: string): string {
+    const host = this.publishHost.includes(':') ? `[${this.publishHost}]` : this.publishHost;
+    return `http://${host}:${hostPort}`;
+  }
+}
+
+/** Docker's `label` filter: every `key=value` must match. */
+export function labelFilter(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}

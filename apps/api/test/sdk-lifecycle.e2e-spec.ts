@@ -1,0 +1,114 @@
+import { ContainerServiceClient, ManagedCluster } from '@azure/arm-containerservice';
+import { ResourceManagementClient } from '@azure/arm-resources';
+import { dockerNetworks, dockerNodes, startWorker, state, sub, testCredential, WorkerProcess } from '../../../test-support/platform';
+
+jest.setTimeout(300_000);
+
+/**
+ * The foundation's acceptance path, driven by the real Azure SDKs with their own pollers and no custom
+ * pipeline policies. After every step the containers Docker reports must match what the API says.
+ */
+describe('cluster lifecycle through @azure/arm-containerservice and @azure/arm-resources', () => {
+  let worker: WorkerProcess;
+  let aks: ContainerServiceClient;
+  let resources: ResourceManagementClient;
+  const rg = 'sdk-rg';
+  const name = 'sdkCluster';
+
+  beforeAll(async () => {
+    worker = await startWorker();
+    const endpoint = state().apiUrl;
+    const opts = { endpoint, updateIntervalInMs: 200 } as const;
+    aks = new ContainerServiceClient(testCredential, sub(), opts);
+    resources = new ResourceManagementClient(testCredential, sub(), opts);
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  const expectDockerMatches = async (cluster: ManagedCluster) => {
+    const nodes = await dockerNodes(name);
+    const byPool = new Map<string, number>();
+    for (const n of nodes) {
+      expect(n.running).toBe(true);
+      byPool.set(n.pool, (byPool.get(n.pool) ?? 0) + 1);
+    }
+    const expected = new Map((cluster.agentPoolProfiles ?? []).filter((p) => (p.count ?? 0) > 0).map((p) => [p.name, p.count ?? 0]));
+    expect(Object.fromEntries(byPool)).toEqual(Object.fromEntries(expected));
+    return nodes;
+  };
+
+  it('creates a resource group, a cluster with a System pool of 2, scales a User pool 2 → 3 → 0 and deletes everything', async () => {
+    const group = await resources.resourceGroups.createOrUpdate(rg, { location: 'eastus', tags: { purpose: 'e2e' } });
+    expect(group.name).toBe(rg);
+    expect(group.properties?.provisioningState).toBe('Succeeded');
+
+    const created = await aks.managedClusters.beginCreateOrUpdateAndWait(
+      rg,
+      name,
+      {
+        location: 'eastus',
+        tags: { team: 'platform' },
+        dnsPrefix: 'sdkcluster',
+        kubernetesVersion: '1.33',
+        agentPoolProfiles: [{ name: 'system', count: 2, vmSize: 'Standard_DS2_v2', mode: 'System', osType: 'Linux' }],
+      },
+      { updateIntervalInMs: 200 },
+    );
+    expect(created.provisioningState).toBe('Succeeded');
+    expect(created.currentKubernetesVersion).toBe('1.33.4');
+    expect(created.systemData?.createdBy).toBe('tester@cerulean.localhost');
+    let nodes = await expectDockerMatches(created);
+    expect(nodes.map((n) => n.name)).toEqual([
+      expect.stringMatching(/^aks-system-\d{8}-vmss000000$/),
+      expect.stringMatching(/^aks-system-\d{8}-vmss000001$/),
+    ]);
+    expect(await dockerNetworks(name)).toHaveLength(1);
+
+    const user = await aks.agentPools.beginCreateOrUpdateAndWait(rg, name, 'user', { count: 2, vmSize: 'Standard_D2s_v3', mode: 'User' });
+    expect(user.provisioningState).toBe('Succeeded');
+    await expectDockerMatches(await aks.managedClusters.get(rg, name));
+
+    const scaledUp = await aks.agentPools.beginCreateOrUpdateAndWait(rg, name, 'user', { count: 3, vmSize: 'Standard_D2s_v3', mode: 'User' });
+    expect(scaledUp.count).toBe(3);
+    nodes = await expectDockerMatches(await aks.managedClusters.get(rg, name));
+    expect(nodes.filter((n) => n.pool === 'user')).toHaveLength(3);
+
+    const scaledDown = await aks.agentPools.beginCreateOrUpdateAndWait(rg, name, 'user', { count: 0, vmSize: 'Standard_D2s_v3', mode: 'User' });
+    expect(scaledDown.count).toBe(0);
+    nodes = await expectDockerMatches(await aks.managedClusters.get(rg, name));
+    expect(nodes.filter((n) => n.pool === 'user')).toHaveLength(0);
+
+    const pools = [];
+    for await (const p of aks.agentPools.list(rg, name)) pools.push(p.name);
+    expect(pools.sort()).toEqual(['system', 'user']);
+
+    const listed = [];
+    for await (const c of aks.managedClusters.listByResourceGroup(rg)) listed.push(c.name);
+    expect(listed).toEqual([name]);
+
+    await aks.managedClusters.beginDeleteAndWait(rg, name, { updateIntervalInMs: 200 });
+    await expect(aks.managedClusters.get(rg, name)).rejects.toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
+    expect(await dockerNodes(name)).toEqual([]);
+    expect(await dockerNetworks(name)).toEqual([]);
+
+    await resources.resourceGroups.beginDeleteAndWait(rg, { updateIntervalInMs: 200 });
+    await expect(resources.resourceGroups.get(rg)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('deletes the clusters of a resource group when the group is deleted', async () => {
+    const group = 'sdk-cascade';
+    await resources.resourceGroups.createOrUpdate(group, { location: 'westeurope' });
+    await aks.managedClusters.beginCreateOrUpdateAndWait(group, 'cascade1', {
+      location: 'westeurope',
+      dnsPrefix: 'cascade1',
+      agentPoolProfiles: [{ name: 'np1', count: 1, mode: 'System' }],
+    });
+    expect(await dockerNodes('cascade1')).toHaveLength(1);
+    await resources.resourceGroups.beginDeleteAndWait(group, { updateIntervalInMs: 200 });
+    expect(await dockerNodes('cascade1')).toEqual([]);
+    expect(await dockerNetworks('cascade1')).toEqual([]);
+    await expect(aks.managedClusters.get(group, 'cascade1')).rejects.toMatchObject({ statusCode: 404 });
+  });
+});

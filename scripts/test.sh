@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing (Debian packages, the Docker engine, node_modules), builds, and runs
+# every test: unit tests, then integration/end-to-end tests against a private Postgres and Redis, the real
+# Docker engine and the real node image. Safe on a fresh Debian machine and when run again.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ensure_packages
+ensure_dockerd
+ensure_node_modules
+build
+
+export CERULEAN_IT_DIR="${CERULEAN_IT_DIR:-/tmp/cerulean-it}"
+# The Azure SDKs verify TLS with Node's trust store: the run's CA must be known before jest starts.
+mkdir -p "$CERULEAN_IT_DIR/data"
+node -e "require('./dist/apps/api/src/common/tls').ensureServerTls(process.argv[1]).catch(e => { console.error(e); process.exit(1); })" "$CERULEAN_IT_DIR/data"
+export NODE_EXTRA_CA_CERTS="$CERULEAN_IT_DIR/data/tls/ca.pem"
+
+say "unit tests"
+npx jest -c jest.config.js --selectProjects unit --ci
+say "integration and end-to-end tests (real Postgres, Redis, Docker)"
+npx jest -c jest.config.js --selectProjects integration --ci --runInBand --forceExit

@@ -1,0 +1,119 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import Dockerode from 'dockerode';
+import { IT_DIR, ItState, STATE_FILE } from './it-env';
+import { waitForHttps } from './wait';
+
+// Jest's module mapper does not apply to globalSetup: load the built code (npm test builds first).
+const { createDataSource } = require('../dist/libs/domain/src') as typeof import('../libs/domain/src');
+const { NodeImageBuilder } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
+const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const ROOT = resolve(__dirname, '..');
+
+const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+
+const asPostgres = (cmd: string, args: string[]): string =>
+  execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/**
+ * Starts what the integration tests run against: a private Postgres and Redis (other ports, throwaway
+ * data), the real Docker engine (must already run: a missing engine fails the run), the node image, and
+ * the API as its own process. Workers are started by each test file, so crash tests can kill them.
+ */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  if (existsSync(STATE_FILE)) {
+    // A previous run that died before its teardown: stop what it left.
+    const { default: teardown } = await import('./global-teardown');
+    await teardown();
+  }
+  // Keep data/ (its CA may already be trusted by this process through NODE_EXTRA_CA_CERTS).
+  mkdirSync(IT_DIR, { recursive: true });
+  for (const entry of readdirSync(IT_DIR)) if (entry !== 'data') rmSync(join(IT_DIR, entry), { recursive: true, force: true });
+
+  await new Dockerode().ping().catch((err: unknown) => {
+    throw new Error(`The Docker engine is not reachable (${String(err)}). Start it first: npm test does (scripts/test.sh).`);
+  });
+
+  const pgData = join(IT_DIR, 'pg');
+  const sockDir = join(IT_DIR, 'pgsock');
+  for (const d of [pgData, sockDir]) mkdirSync(d, { recursive: true });
+  const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  for (const d of [IT_DIR, pgData, sockDir]) chownSync(d, pgUid, pgGid);
+  const pgPort = await freePort();
+  asPostgres(`${PG_BIN}/initdb`, ['-D', pgData, '-A', 'trust', '--no-sync', '-U', 'postgres']);
+  asPostgres(`${PG_BIN}/pg_ctl`, [
+    '-D', pgData, '-l', join(IT_DIR, 'pg.log'), '-w', '-o',
+    `-p ${pgPort} -k ${sockDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`, 'start',
+  ]);
+  asPostgres(`${PG_BIN}/createdb`, ['-h', '127.0.0.1', '-p', String(pgPort), 'cerulean']);
+  const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/cerulean`;
+
+  const redisPort = await freePort();
+  const redisPidFile = join(IT_DIR, 'redis.pid');
+  execFileSync('redis-server', [
+    '--port', String(redisPort), '--bind', '127.0.0.1', '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
+    '--dir', IT_DIR, '--pidfile', redisPidFile, '--logfile', join(IT_DIR, 'redis.log'),
+  ]);
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+
+  const ds = await createDataSource(databaseUrl).initialize();
+  await ds.runMigrations();
+  const installationId = ((await ds.query('SELECT id FROM installation')) as { id: string }[])[0].id;
+  await ds.destroy();
+
+  const images = await new NodeImageBuilder().buildAll();
+  const dataDir = join(IT_DIR, 'data');
+  const tls = await ensureServerTls(dataDir);
+  const apiPort = await freePort();
+  const subscriptionId = '3f2e1d0c-9b8a-4765-8432-10fedcba9876';
+  const queuePrefix = `cerulean-it-${process.pid}`;
+  const platformEnv: Record<string, string> = {
+    CERULEAN_DATABASE_URL: databaseUrl,
+    CERULEAN_REDIS_URL: redisUrl,
+    CERULEAN_QUEUE_PREFIX: queuePrefix,
+    CERULEAN_DATA_DIR: dataDir,
+    CERULEAN_API_PORT: String(apiPort),
+    CERULEAN_SUBSCRIPTION_ID: subscriptionId,
+    CERULEAN_RETRY_AFTER_SECONDS: '1',
+    CERULEAN_PAGE_SIZE: '2',
+    CERULEAN_JOB_LOCK_MS: '4000',
+    CERULEAN_STALLED_INTERVAL_MS: '1000',
+    CERULEAN_SWEEP_INTERVAL_MS: '1000',
+    CERULEAN_NODE_READY_TIMEOUT_SECONDS: '60',
+    CERULEAN_LOG_LEVEL: 'warn',
+  };
+  const apiLog = openSync(join(IT_DIR, 'api.log'), 'a');
+  const api = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {
+    env: { ...process.env, ...platformEnv },
+    stdio: ['ignore', apiLog, apiLog],
+    detached: true,
+  });
+  api.unref();
+  const apiUrl = `https://127.0.0.1:${apiPort}`;
+  await waitForHttps(`${apiUrl}/healthz`, tls.caPath, 30_000);
+
+  const state: ItState = {
+    dir: IT_DIR, apiUrl, caPath: tls.caPath, databaseUrl, redisUrl, queuePrefix, subscriptionId, installationId,
+    apiPid: api.pid ?? 0, pgData, redisPidFile, platformEnv,
+  };
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  console.log(
+    `\nintegration platform up in ${Date.now() - started} ms: api ${apiUrl}, postgres :${pgPort}, redis :${redisPort}, ` +
+      `images ${images.map((i) => `${i.ref} (${i.action})`).join(', ')}`,
+  );
+}

@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import Dockerode from 'dockerode';
+import { ItState, STATE_FILE } from './it-env';
+
+const { NodeLabels } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
+
+const kill = (pid: number): void => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+
+/** Stops the API, any worker a test left, Postgres and Redis, and removes every node of the run. */
+export default async function globalTeardown(): Promise<void> {
+  if (!existsSync(STATE_FILE)) return;
+  const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ItState;
+  kill(state.apiPid);
+  const pidsFile = `${state.dir}/worker-pids`;
+  if (existsSync(pidsFile)) for (const pid of readFileSync(pidsFile, 'utf8').split('\n').filter(Boolean)) kill(Number(pid));
+
+  const docker = new Dockerode();
+  const filters = { label: [`${NodeLabels.installation}=${state.installationId}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const networks = await docker.listNetworks({ filters });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+
+  try {
+    execFileSync('runuser', ['-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/pg_ctl', '-D', state.pgData, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
+  } catch {
+    // not running
+  }
+  if (existsSync(state.redisPidFile)) kill(Number(readFileSync(state.redisPidFile, 'utf8').trim()));
+  rmSync(STATE_FILE, { force: true });
+}

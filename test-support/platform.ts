@@ -1,0 +1,159 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, openSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { NodeLabels } from '@cerulean/node-provider';
+import Dockerode from 'dockerode';
+import { ItState, readItState } from './it-env';
+
+const ROOT = resolve(__dirname, '..');
+
+export const state = (): ItState => readItState();
+
+/** Any bearer token is accepted until real identity lands; a JWT-looking one gives systemData a user. */
+export const TEST_TOKEN =
+  'eyJhbGciOiJub25lIn0.' + Buffer.from(JSON.stringify({ upn: 'tester@cerulean.localhost' })).toString('base64url') + '.';
+
+export const testCredential: TokenCredential = {
+  getToken: async (): Promise<AccessToken> => ({ token: TEST_TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
+};
+
+export interface WorkerProcess {
+  proc: ChildProcess;
+  pid: number;
+  /** SIGKILL: the crash a test simulates. */
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker process against the run's Postgres/Redis; resolves when it has booted. */
+export async function startWorker(extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+  const s = state();
+  const logPath = join(s.dir, 'worker.log');
+  const log = openSync(logPath, 'a');
+  const before = readFileSync(logPath, 'utf8').length;
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/apps/worker/src/main.js')], {
+    env: { ...process.env, ...s.platformEnv, CERULEAN_LOG_LEVEL: 'info', ...extraEnv },
+    stdio: ['ignore', log, log],
+  });
+  const pid = proc.pid ?? 0;
+  appendFileSync(join(s.dir, 'worker-pids'), `${pid}\n`);
+  const deadline = Date.now() + 30_000;
+  while (!readFileSync(logPath, 'utf8').slice(before).includes('worker started')) {
+    if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}; see ${logPath}`);
+    if (Date.now() > deadline) throw new Error(`worker did not start; see ${logPath}`);
+    await sleep(50);
+  }
+  return {
+    proc,
+    pid,
+    kill: () => proc.kill('SIGKILL'),
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((res) => proc.once('exit', res));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => proc.kill('SIGKILL'))]);
+    },
+  };
+}
+
+export interface ArmResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+let agent: Agent | undefined;
+
+/** A raw HTTPS call to the API (for protocol checks the SDKs would hide). */
+export function arm<T = unknown>(
+  method: string,
+  path: string,
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<ArmResponse<T>> {
+  const s = state();
+  agent ??= new Agent({ ca: readFileSync(s.caPath), keepAlive: true });
+  const url = path.startsWith('https://') ? path : `${s.apiUrl}${path}`;
+  const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TEST_TOKEN}`;
+  if (payload !== undefined) headers['content-type'] ??= 'application/json';
+  return new Promise((res, rej) => {
+    const req = request(url, { method, headers, agent }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = undefined;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = text;
+        }
+        res({ status: r.statusCode ?? 0, headers: r.headers, body: body as T, text });
+      });
+    });
+    req.on('error', rej);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+export const sub = (): string => state().subscriptionId;
+export const rgPath = (rg: string): string => `/subscriptions/${sub()}/resourceGroups/${rg}`;
+export const clusterPath = (rg: string, name: string): string => `${rgPath(rg)}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+
+export const AKS_API = 'api-version=2026-06-01';
+export const RES_API = 'api-version=2024-11-01';
+
+/** Polls the operation status URL until it is terminal. */
+export async function waitForOperation(statusUrl: string, timeoutMs = 120_000): Promise<{ status: string; error?: { code: string; message: string }; percentComplete?: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await arm<{ status: string; error?: { code: string; message: string } }>('GET', statusUrl);
+    if (r.status !== 200) throw new Error(`status URL answered ${r.status}: ${r.text}`);
+    if (['Succeeded', 'Failed', 'Canceled'].includes(r.body.status)) return r.body;
+    if (Date.now() > deadline) throw new Error(`operation still ${r.body.status} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+const docker = new Dockerode();
+
+export interface ObservedNode {
+  name: string;
+  pool: string;
+  running: boolean;
+}
+
+/** What Docker really has for a cluster (by name, via labels), whatever the API says. */
+export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> {
+  const s = state();
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`] },
+  });
+  return list
+    .map((c) => ({ name: (c.Names[0] ?? '').replace(/^\//, ''), pool: c.Labels[NodeLabels.pool] ?? '', running: c.State === 'running' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function dockerNetworks(clusterName: string): Promise<string[]> {
+  const s = state();
+  const nets = await docker.listNetworks({
+    filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`] },
+  });
+  return nets.map((n) => n.Name);
+}
+
+export const clusterBody = (pools: { name: string; count: number; mode?: string; vmSize?: string }[], extra: Record<string, unknown> = {}) => ({
+  location: 'eastus',
+  properties: {
+    dnsPrefix: 'it',
+    agentPoolProfiles: pools.map((p) => ({ vmSize: 'Standard_DS2_v2', mode: 'System', osType: 'Linux', ...p })),
+    ...extra,
+  },
+});

@@ -59,6 +59,7 @@ export interface WaitUntilReadyOptions {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
+const MIN_POLL_MS = 25;
 
 interface HttpResult {
   statusCode: number;
@@ -92,10 +93,11 @@ export class NodeAgentClient {
     const { timeoutMs, intervalMs = 50, signal } = options;
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
+      // A poll cut to a few ms would only replace the last real answer with "timed out".
+      if (remaining <= 0 || (attempt > 0 && remaining < MIN_POLL_MS)) break;
       try {
         const status = await this.status(agentUrl, Math.min(remaining, DEFAULT_REQUEST_TIMEOUT_MS));
         const ready = readyCondition(status);

@@ -115,12 +115,12 @@ export class NodeImageBuilder {
         action = 'imported';
         imageId = await this.importRootfs(entries, ref, meta);
       }
-      if (existing && existing.Id !== imageId) await this.removeStale(existing.Id);
       base = base ?? ref;
       const result = { ref, version: image.version, imageId, contentHash, action, durationMs: performance.now() - started };
       options.onResult?.(result);
       results.push(result);
     }
+    await this.pruneReplaced();
     return results;
   }
 
@@ -218,13 +218,24 @@ export class NodeImageBuilder {
     return info.Id;
   }
 
-  /** Drops the image a rebuild replaced; one still used by a node (409) stays until that node goes. */
-  private async removeStale(imageId: string): Promise<void> {
+  /**
+   * Deletes node images a rebuild untagged. One still used by a node answers 409 and stays until a
+   * later run finds it unused; deleting a derived image also prunes its untagged base.
+   */
+  private async pruneReplaced(): Promise<void> {
+    let dangling: Dockerode.ImageInfo[];
     try {
-      await this.docker.getImage(imageId).remove();
+      dangling = await this.docker.listImages({ filters: { dangling: ['true'], label: [NodeImageLabels.contentHash] } });
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status !== 404 && status !== 409) throw ProviderError.fromDocker(err, `remove stale image ${imageId}`);
+      throw ProviderError.fromDocker(err, 'list replaced node images');
+    }
+    for (const image of dangling) {
+      try {
+        await this.docker.getImage(image.Id).remove();
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== 404 && status !== 409) throw ProviderError.fromDocker(err, `remove replaced image ${image.Id}`);
+      }
     }
   }
 }

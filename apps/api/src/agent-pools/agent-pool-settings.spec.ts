@@ -1,0 +1,78 @@
+import { ArmError } from '@cerulean/arm';
+import { LocationCatalog } from '@cerulean/catalog';
+import { AgentPoolEntity, AgentPoolMode } from '@cerulean/domain';
+import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
+import { resolveAgentPoolSettings, PoolContext } from './agent-pool-settings';
+
+const eastus = new LocationCatalog().find('eastus');
+if (!eastus) throw new Error('catalog lacks eastus');
+
+const ctx = (over: Partial<PoolContext> = {}): PoolContext => ({
+  target: 'properties',
+  location: eastus,
+  clusterVersion: '1.33',
+  defaultMode: AgentPoolMode.User,
+  ...over,
+});
+
+const dto = (props: Partial<AgentPoolPropertiesDto>): AgentPoolPropertiesDto => Object.assign(new AgentPoolPropertiesDto(), props);
+
+const armError = (fn: () => unknown): ArmError => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ArmError) return err;
+    throw err;
+  }
+  throw new Error('expected an ArmError');
+};
+
+describe('resolveAgentPoolSettings', () => {
+  it('fills AKS defaults for a new pool', () => {
+    const sut = resolveAgentPoolSettings(dto({}), ctx());
+    expect(sut).toMatchObject({
+      mode: 'User', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', osSku: 'Ubuntu', osDiskSizeGb: 128, maxPods: 110,
+      orchestratorVersion: '1.33', availabilityZones: [], enableAutoScaling: false, powerState: 'Running',
+      upgradeSettings: { maxSurge: '10%' },
+    });
+  });
+
+  it('accepts VM sizes in any casing and stores the catalog spelling', () => {
+    expect(resolveAgentPoolSettings(dto({ vmSize: 'standard_d2s_v3' }), ctx()).vmSize).toBe('Standard_D2s_v3');
+  });
+
+  it('refuses an unknown VM size with its property path', () => {
+    const sut = armError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_Nope' }), ctx({ target: 'properties.agentPoolProfiles[1]' })));
+    expect(sut).toMatchObject({ status: 400, code: 'InvalidParameter', target: 'properties.agentPoolProfiles[1].vmSize' });
+  });
+
+  it('refuses a System pool without nodes', () => {
+    expect(armError(() => resolveAgentPoolSettings(dto({ mode: 'System', count: 0 }), ctx())).target).toBe('properties.count');
+  });
+
+  it('refuses a pool newer than the control plane and an unknown version', () => {
+    expect(armError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.34.1' }), ctx())).target).toBe('properties.orchestratorVersion');
+    expect(armError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.99.0' }), ctx())).code).toBe('InvalidParameter');
+  });
+
+  it('refuses a zone the location does not have', () => {
+    expect(armError(() => resolveAgentPoolSettings(dto({ availabilityZones: ['4'] }), ctx())).target).toBe('properties.availabilityZones');
+  });
+
+  it('checks autoscaler bounds against count', () => {
+    expect(armError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true, minCount: 2, maxCount: 5, count: 6 }), ctx())).target).toBe('properties.count');
+    expect(armError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true }), ctx())).target).toBe('properties.minCount');
+  });
+
+  it('keeps current values on update and refuses immutable changes', () => {
+    const existing = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ count: 3, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } }), ctx()));
+    const sut = resolveAgentPoolSettings(dto({ count: 5 }), ctx({ existing }));
+    expect(sut).toMatchObject({ count: 5, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } });
+    expect(armError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_B2s' }), ctx({ existing }))).code).toBe('PropertyChangeNotAllowed');
+  });
+
+  it('keeps spec properties it does not act on, and drops read-only ones', () => {
+    const sut = resolveAgentPoolSettings(Object.assign(dto({}), { enableEncryptionAtHost: true, currentOrchestratorVersion: '1.0.0' }), ctx());
+    expect(sut.properties).toEqual({ enableEncryptionAtHost: true });
+  });
+});

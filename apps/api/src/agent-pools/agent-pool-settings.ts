@@ -1,6 +1,6 @@
-import { ArmError, parseTags } from '@cerulean/arm';
+import { ArmError, Caller, createdSystemData, newEtag, parseTags } from '@cerulean/arm';
 import { KubernetesVersionCatalog, Location, NodeImageCatalog, VmSizeCatalog, compareVersions } from '@cerulean/catalog';
-import { AgentPoolEntity, AgentPoolMode, PowerStateCode } from '@cerulean/domain';
+import { AgentPoolEntity, AgentPoolMode, PowerStateCode, ProvisioningState } from '@cerulean/domain';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 
 const vmSizes = new VmSizeCatalog();
@@ -148,7 +148,22 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
   };
 }
 
-export const latestNodeImageVersion = (): string => nodeImages.latest().version;
-
 /** The 8 digits AKS puts in VMSS names (`aks-nodepool1-12345678-vmss`). */
-export const newVmssSuffix = (): string => String(Math.floor(10_000_000 + Math.random() * 89_999_999));
+const newVmssSuffix = (): string => String(Math.floor(10_000_000 + Math.random() * 89_999_999));
+
+/** A new pool's row: on the newest node image, with its own VMSS digits, Creating. */
+export function newAgentPool(clusterId: string, name: string, settings: AgentPoolSettings, caller: Caller, at: Date): Partial<AgentPoolEntity> {
+  return {
+    ...settings,
+    clusterId,
+    name,
+    nameKey: name.toLowerCase(),
+    currentOrchestratorVersion: null,
+    nodeImageVersion: nodeImages.latest().version,
+    vmssSuffix: newVmssSuffix(),
+    provisioningState: ProvisioningState.Creating,
+    etag: newEtag(),
+    systemData: createdSystemData(caller, at),
+    provisioningError: null,
+  };
+}

@@ -1,4 +1,4 @@
-import { ArmError, assertAgentPoolName, checkPreconditions, createdSystemData, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
+import { ArmError, assertAgentPoolName, checkPreconditions, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
 import { LocationCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
@@ -10,7 +10,7 @@ import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { ClustersService, ClusterWithPools } from '../clusters/clusters.service';
-import { latestNodeImageVersion, newVmssSuffix, resolveAgentPoolSettings } from './agent-pool-settings';
+import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
 import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
 
 const locations = new LocationCatalog();
@@ -78,21 +78,9 @@ export class AgentPoolsService {
           systemData: modifiedSystemData(existing.systemData, call.caller, now),
         });
       } else {
-        pool = tx.create(AgentPoolEntity, {
-          ...settings,
-          clusterId: cluster.id,
-          name: poolName,
-          nameKey: poolName.toLowerCase(),
-          currentOrchestratorVersion: null,
-          nodeImageVersion: latestNodeImageVersion(),
-          vmssSuffix: newVmssSuffix(),
-          provisioningState: ProvisioningState.Creating,
-          etag: newEtag(),
-          systemData: createdSystemData(call.caller, now),
-          provisioningError: null,
-        });
+        pool = tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, call.caller, now));
       }
-      // The operation is inserted first, so a 409 leaves the pool untouched.
+      // A 409 from startOperation rolls the whole transaction back, this save included.
       await tx.save(pool);
       const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.AgentPoolPut, call, pool);
       return { ...found, pools: existing ? pools : [...pools, pool], pool, operation, created: !existing };

@@ -12,7 +12,7 @@ import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError } from 'typeorm';
-import { latestNodeImageVersion, newVmssSuffix, resolveAgentPoolSettings } from '../agent-pools/agent-pool-settings';
+import { newAgentPool, resolveAgentPoolSettings } from '../agent-pools/agent-pool-settings';
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
@@ -199,23 +199,7 @@ export class ClustersService {
     await tx.save(cluster);
     const pools: AgentPoolEntity[] = [];
     for (const { name: poolName, settings } of poolSettings) {
-      pools.push(
-        await tx.save(
-          tx.create(AgentPoolEntity, {
-            ...settings,
-            clusterId: cluster.id,
-            name: poolName,
-            nameKey: poolName.toLowerCase(),
-            currentOrchestratorVersion: null,
-            nodeImageVersion: latestNodeImageVersion(),
-            vmssSuffix: newVmssSuffix(),
-            provisioningState: ProvisioningState.Creating,
-            etag: newEtag(),
-            systemData: createdSystemData(call.caller, now),
-            provisioningError: null,
-          }),
-        ),
-      );
+      pools.push(await tx.save(tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, call.caller, now))));
     }
     const operation = await this.startOperation(tx, cluster, rg, OperationKind.ClusterPut, call);
     return { rg, cluster, pools, operation, created: true };

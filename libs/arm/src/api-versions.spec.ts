@@ -1,15 +1,5 @@
 import { ApiVersionContext, ApiVersions, checkApiVersion } from './api-versions';
-import { ArmError } from './arm-error';
-
-function catchArmError(fn: () => unknown): ArmError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError, but nothing was thrown');
-}
+import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const clusterContext = (overrides: Partial<ApiVersionContext> = {}): ApiVersionContext => ({
   resourceType: 'Microsoft.ContainerService/managedClusters',

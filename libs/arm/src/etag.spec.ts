@@ -1,5 +1,6 @@
 import { ArmError } from './arm-error';
 import { checkPreconditions, newEtag, PreconditionVerb, Preconditions } from './etag';
+import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const CURRENT = '"3f1c8e2a-0000-4000-8000-000000000001"';
 const STALE = '"stale"';
@@ -14,16 +15,6 @@ function outcomeOf(verb: PreconditionVerb, current: string | undefined, precondi
     if (err instanceof ArmError && err.status === 412) return 412;
     throw err;
   }
-}
-
-function catchArmError(fn: () => unknown): ArmError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError, but nothing was thrown');
 }
 
 describe('newEtag', () => {

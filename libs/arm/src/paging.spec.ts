@@ -1,18 +1,8 @@
-import { ArmError } from './arm-error';
 import { decodeSkipToken, encodeSkipToken, PageRequest, toPage } from './paging';
+import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const BASE = 'https://arm.example.test';
 const LIST_PATH = '/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.ContainerService/managedClusters';
-
-function catchArmError(fn: () => unknown): ArmError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError, but nothing was thrown');
-}
 
 const pageRequest = (overrides: Partial<PageRequest> = {}): PageRequest => ({
   base: BASE,

@@ -1,15 +1,5 @@
-import { ArmError } from './arm-error';
 import { parseTags } from './tags';
-
-function catchArmError(fn: () => unknown): ArmError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError, but nothing was thrown');
-}
+import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const text = (length: number, char = 'k'): string => char.repeat(length);
 

@@ -1,7 +1,7 @@
-import { ArmError } from '@cerulean/arm';
 import { LocationCatalog } from '@cerulean/catalog';
 import { AgentPoolEntity, AgentPoolMode } from '@cerulean/domain';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
+import { catchArmError } from '../../../../test-support/catch-arm-error';
 import { resolveAgentPoolSettings, PoolContext } from './agent-pool-settings';
 
 const eastus = new LocationCatalog().find('eastus');
@@ -16,16 +16,6 @@ const ctx = (over: Partial<PoolContext> = {}): PoolContext => ({
 });
 
 const dto = (props: Partial<AgentPoolPropertiesDto>): AgentPoolPropertiesDto => Object.assign(new AgentPoolPropertiesDto(), props);
-
-const armError = (fn: () => unknown): ArmError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError');
-};
 
 describe('resolveAgentPoolSettings', () => {
   it('fills AKS defaults for a new pool', () => {
@@ -42,33 +32,33 @@ describe('resolveAgentPoolSettings', () => {
   });
 
   it('refuses an unknown VM size with its property path', () => {
-    const sut = armError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_Nope' }), ctx({ target: 'properties.agentPoolProfiles[1]' })));
+    const sut = catchArmError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_Nope' }), ctx({ target: 'properties.agentPoolProfiles[1]' })));
     expect(sut).toMatchObject({ status: 400, code: 'InvalidParameter', target: 'properties.agentPoolProfiles[1].vmSize' });
   });
 
   it('refuses a System pool without nodes', () => {
-    expect(armError(() => resolveAgentPoolSettings(dto({ mode: 'System', count: 0 }), ctx())).target).toBe('properties.count');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ mode: 'System', count: 0 }), ctx())).target).toBe('properties.count');
   });
 
   it('refuses a pool newer than the control plane and an unknown version', () => {
-    expect(armError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.34.1' }), ctx())).target).toBe('properties.orchestratorVersion');
-    expect(armError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.99.0' }), ctx())).code).toBe('InvalidParameter');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.34.1' }), ctx())).target).toBe('properties.orchestratorVersion');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.99.0' }), ctx())).code).toBe('InvalidParameter');
   });
 
   it('refuses a zone the location does not have', () => {
-    expect(armError(() => resolveAgentPoolSettings(dto({ availabilityZones: ['4'] }), ctx())).target).toBe('properties.availabilityZones');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ availabilityZones: ['4'] }), ctx())).target).toBe('properties.availabilityZones');
   });
 
   it('checks autoscaler bounds against count', () => {
-    expect(armError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true, minCount: 2, maxCount: 5, count: 6 }), ctx())).target).toBe('properties.count');
-    expect(armError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true }), ctx())).target).toBe('properties.minCount');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true, minCount: 2, maxCount: 5, count: 6 }), ctx())).target).toBe('properties.count');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true }), ctx())).target).toBe('properties.minCount');
   });
 
   it('keeps current values on update and refuses immutable changes', () => {
     const existing = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ count: 3, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } }), ctx()));
     const sut = resolveAgentPoolSettings(dto({ count: 5 }), ctx({ existing }));
     expect(sut).toMatchObject({ count: 5, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } });
-    expect(armError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_B2s' }), ctx({ existing }))).code).toBe('PropertyChangeNotAllowed');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_B2s' }), ctx({ existing }))).code).toBe('PropertyChangeNotAllowed');
   });
 
   it('keeps spec properties it does not act on, and drops read-only ones', () => {

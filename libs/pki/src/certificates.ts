@@ -91,7 +91,3 @@ export async function issueCertificate(ca: PemKeyPair, req: LeafRequest): Promis
 function pemBody(pem: string): Buffer {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
-
-export function certificateExpiry(certPem: string): Date {
-  return new x509.X509Certificate(certPem).notAfter;
-}

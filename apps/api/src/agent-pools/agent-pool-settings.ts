@@ -37,11 +37,12 @@ function stringMap(value: Record<string, unknown> | undefined, target: string): 
   return out;
 }
 
+// Every property the DTO models (its fields are defined on construction), the profile's name, and the
+// read-only ones: whatever else a request carries is kept as sent.
+const MODELED = new Set([...Object.keys(new AgentPoolPropertiesDto()), 'name', ...READ_ONLY]);
+
 function extras(dto: object): Record<string, unknown> {
-  const known = new Set([...Object.keys(new AgentPoolPropertiesDto()), 'count', 'vmSize', 'osDiskSizeGB', 'maxPods', 'osType', 'osSKU',
-    'maxCount', 'minCount', 'enableAutoScaling', 'mode', 'orchestratorVersion', 'upgradeSettings', 'powerState', 'availabilityZones',
-    'tags', 'nodeLabels', 'nodeTaints', 'name', ...READ_ONLY]);
-  return Object.fromEntries(Object.entries(dto).filter(([k, v]) => !known.has(k) && v !== undefined));
+  return Object.fromEntries(Object.entries(dto).filter(([k, v]) => !MODELED.has(k) && v !== undefined));
 }
 
 /**

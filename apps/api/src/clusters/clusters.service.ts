@@ -6,7 +6,7 @@ import {
 import { KubernetesVersionCatalog, LocationCatalog, compareVersions, normalizeLocation } from '@cerulean/catalog';
 import {
   AgentPoolEntity, AgentPoolMode, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
-  PowerStateCode, ProvisioningState, ResourceGroupEntity, isTerminalProvisioningState, operationNotAllowed,
+  PowerStateCode, ProvisioningState, ResourceGroupEntity, operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -63,7 +63,10 @@ export class ClustersService {
   async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools | undefined> {
     assertResourceGroupName(rgName);
     assertClusterName(name);
-    const rg = await this.groups.get(sub, rgName, tx);
+    return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, lock);
+  }
+
+  private async findInGroup(rg: ResourceGroupEntity, name: string, tx: EntityManager, lock: boolean): Promise<ClusterWithPools | undefined> {
     const cluster = await tx.findOne(ManagedClusterEntity, {
       where: { resourceGroupId: rg.id, nameKey: name.toLowerCase() },
       ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
@@ -132,7 +135,7 @@ export class ClustersService {
       accepted = await this.db.transaction(async (tx) => {
         const rg = await this.groups.get(sub, rgName, tx);
         if (rg.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(rg.name);
-        const existing = await this.find(sub, rgName, name, tx, true);
+        const existing = await this.findInGroup(rg, name, tx, true);
         checkPreconditions('PUT', existing?.cluster.etag, call);
         return existing ? this.update(tx, existing, name, body, tags, call) : this.create(tx, rg, name, normalizeLocation(body.location), body, tags, call);
       });
@@ -373,8 +376,6 @@ export class ClustersService {
     return stripSecrets(Object.fromEntries(entries));
   }
 }
-
-export const isClusterBusy = (c: ManagedClusterEntity): boolean => !isTerminalProvisioningState(c.provisioningState);
 
 function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 8);

@@ -1,7 +1,7 @@
 import { ArmError } from '@cerulean/arm';
 import {
   AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
-  ResourceGroupEntity, StoredError, isTerminalProvisioningState,
+  ResourceGroupEntity, StoredError,
 } from '@cerulean/domain';
 import { newEtag } from '@cerulean/arm';
 import { Injectable, Logger } from '@nestjs/common';
@@ -96,5 +96,3 @@ export class OperationRunner {
     });
   }
 }
-
-export const isSettled = (state: string): boolean => isTerminalProvisioningState(state);

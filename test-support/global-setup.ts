@@ -9,6 +9,8 @@ import { waitForHttps } from './wait';
 // Jest's module mapper does not apply to globalSetup: load the built code (npm test builds first).
 const { createDataSource } = require('../dist/libs/domain/src') as typeof import('../libs/domain/src');
 const { NodeImageBuilder } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
+const { loadEnv } = require('../dist/libs/config/src') as typeof import('../libs/config/src');
+const { NodeImageCatalog } = require('../dist/libs/catalog/src') as typeof import('../libs/catalog/src');
 const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -76,7 +78,8 @@ export default async function globalSetup(): Promise<void> {
   const installationId = ((await ds.query('SELECT id FROM installation')) as { id: string }[])[0].id;
   await ds.destroy();
 
-  const images = await new NodeImageBuilder().buildAll();
+  const catalog = new NodeImageCatalog(undefined, loadEnv().NODE_IMAGE_REPOSITORY);
+  const images = await new NodeImageBuilder({ catalog }).buildAll();
   const dataDir = join(IT_DIR, 'data');
   const tls = await ensureServerTls(dataDir);
   const apiPort = await freePort();
@@ -96,6 +99,8 @@ export default async function globalSetup(): Promise<void> {
     CERULEAN_SWEEP_INTERVAL_MS: '1000',
     CERULEAN_NODE_READY_TIMEOUT_SECONDS: '60',
     CERULEAN_LOG_LEVEL: 'warn',
+    // New pools start on the oldest image, so node image upgrades have somewhere to go.
+    CERULEAN_NEW_POOL_NODE_IMAGE_VERSION: catalog.list()[0].version,
   };
   const apiLog = openSync(join(IT_DIR, 'api.log'), 'a');
   const api = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {

@@ -55,6 +55,11 @@ export class Env {
   @Max(1)
   NODE_MEMORY_FACTOR = 0.03125;
 
+  /** Docker repository of the node images (tag = node image version); separate installations may use their own. */
+  @IsString() NODE_IMAGE_REPOSITORY = 'cerulean/node';
+  /** The node image new agent pools start on; default: the newest in the catalog. Existing pools move with upgradeNodeImageVersion. */
+  @IsOptional() @IsString() NEW_POOL_NODE_IMAGE_VERSION?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 }
 

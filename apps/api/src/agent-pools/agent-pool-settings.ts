@@ -1,11 +1,10 @@
 import { ArmError, Caller, createdSystemData, newEtag, parseTags } from '@cerulean/arm';
-import { KubernetesVersionCatalog, Location, NodeImageCatalog, VmSizeCatalog, compareVersions } from '@cerulean/catalog';
+import { KubernetesVersionCatalog, Location, VmSizeCatalog, compareVersions } from '@cerulean/catalog';
 import { AgentPoolEntity, AgentPoolMode, PowerStateCode, ProvisioningState } from '@cerulean/domain';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 
 const vmSizes = new VmSizeCatalog();
 const versions = new KubernetesVersionCatalog();
-const nodeImages = new NodeImageCatalog();
 
 /** Properties AKS computes: ignored when sent (R5.3), never stored among the pool's extra properties. */
 const READ_ONLY = ['eTag', 'currentOrchestratorVersion', 'provisioningState', 'nodeImageVersion', 'status', 'virtualMachineNodesStatus'];
@@ -152,15 +151,17 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
 /** The 8 digits AKS puts in VMSS names (`aks-nodepool1-12345678-vmss`). */
 const newVmssSuffix = (): string => String(Math.floor(10_000_000 + Math.random() * 89_999_999));
 
-/** A new pool's row: on the newest node image, with its own VMSS digits, Creating. */
-export function newAgentPool(clusterId: string, name: string, settings: AgentPoolSettings, caller: Caller, at: Date): Partial<AgentPoolEntity> {
+/** A new pool's row: on the node image new pools get, with its own VMSS digits, Creating. */
+export function newAgentPool(
+  clusterId: string, name: string, settings: AgentPoolSettings, nodeImageVersion: string, caller: Caller, at: Date,
+): Partial<AgentPoolEntity> {
   return {
     ...settings,
     clusterId,
     name,
     nameKey: name.toLowerCase(),
     currentOrchestratorVersion: null,
-    nodeImageVersion: nodeImages.latest().version,
+    nodeImageVersion,
     vmssSuffix: newVmssSuffix(),
     provisioningState: ProvisioningState.Creating,
     etag: newEtag(),

@@ -78,7 +78,7 @@ export class AgentPoolsService {
           systemData: modifiedSystemData(existing.systemData, call.caller, now),
         });
       } else {
-        pool = tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, call.caller, now));
+        pool = tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, this.clusters.newPoolNodeImage, call.caller, now));
       }
       // A 409 from startOperation rolls the whole transaction back, this save included.
       await tx.save(pool);

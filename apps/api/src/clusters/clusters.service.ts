@@ -3,7 +3,8 @@ import {
   ArmError, assertAgentPoolName, assertClusterName, assertResourceGroupName, checkPreconditions, createdSystemData, managedClusterId, modifiedSystemData,
   newEtag, parseTags, ResourceTypes,
 } from '@cerulean/arm';
-import { KubernetesVersionCatalog, LocationCatalog, compareVersions, normalizeLocation } from '@cerulean/catalog';
+import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, compareVersions, normalizeLocation } from '@cerulean/catalog';
+import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity, AgentPoolMode, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
   PowerStateCode, ProvisioningState, ResourceGroupEntity, operationNotAllowed,
@@ -58,7 +59,13 @@ export class ClustersService {
     private readonly groups: ResourceGroupsService,
     private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
-  ) {}
+    env: Env,
+  ) {
+    this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
+  }
+
+  /** The node image version a new agent pool starts on. */
+  readonly newPoolNodeImage: string;
 
   async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools | undefined> {
     assertResourceGroupName(rgName);
@@ -202,7 +209,7 @@ export class ClustersService {
     await tx.save(cluster);
     const pools: AgentPoolEntity[] = [];
     for (const { name: poolName, settings } of poolSettings) {
-      pools.push(await tx.save(tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, call.caller, now))));
+      pools.push(await tx.save(tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, this.newPoolNodeImage, call.caller, now))));
     }
     const operation = await this.startOperation(tx, cluster, rg, OperationKind.ClusterPut, call);
     return { rg, cluster, pools, operation, created: true };

@@ -11,7 +11,6 @@ import { InstallationService } from './installation.service';
 
 const versions = new KubernetesVersionCatalog();
 const vmSizes = new VmSizeCatalog();
-const nodeImages = new NodeImageCatalog();
 
 /** Runs `fn` over `items` with at most `limit` at once. */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -38,12 +37,15 @@ export function rethrowProviderError(err: unknown): never {
 @Injectable()
 export class NodeFleet {
   private readonly agents = new NodeAgentClient();
+  private readonly nodeImages: NodeImageCatalog;
 
   constructor(
     @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
     private readonly env: Env,
     private readonly installation: InstallationService,
-  ) {}
+  ) {
+    this.nodeImages = new NodeImageCatalog(undefined, env.NODE_IMAGE_REPOSITORY);
+  }
 
   clusterLabels(cluster: ManagedClusterEntity, rg: ResourceGroupEntity): Record<string, string> {
     return {
@@ -128,7 +130,7 @@ export class NodeFleet {
   private nodeSpec(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pool: AgentPoolEntity, index: number, clusterLabels: Record<string, string>): NodeSpec {
     const name = nodeName(pool.name, pool.vmssSuffix, index);
     const zone = zoneFor(index, pool.availabilityZones);
-    const image = nodeImages.find(pool.nodeImageVersion) ?? nodeImages.latest();
+    const image = this.nodeImages.find(pool.nodeImageVersion) ?? this.nodeImages.latest();
     const size = vmSizes.find(pool.vmSize);
     if (!size) throw new ArmError(500, 'InternalServerError', `VM size ${pool.vmSize} vanished from the catalog.`);
     const limits = vmSizes.limitsFor(size, this.env.NODE_CPU_FACTOR, this.env.NODE_MEMORY_FACTOR);
@@ -136,7 +138,7 @@ export class NodeFleet {
     return {
       name,
       clusterId: cluster.id,
-      image: nodeImages.imageRef(image),
+      image: this.nodeImages.imageRef(image),
       zone,
       nanoCpus: limits.nanoCpus,
       memoryBytes: limits.memoryBytes,
@@ -156,7 +158,6 @@ export class NodeFleet {
         CERULEAN_ZONE: zone,
         CERULEAN_VM_SIZE: size.name,
         CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
-        CERULEAN_NODE_IMAGE_VERSION: image.version,
         CERULEAN_NODE_LABELS: JSON.stringify({ ...pool.nodeLabels, 'kubernetes.azure.com/mode': pool.mode.toLowerCase() }),
         CERULEAN_NODE_TAINTS: JSON.stringify(pool.nodeTaints),
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),

@@ -4,7 +4,7 @@ import { Agent, request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { NodeLabels } from '@cerulean/node-provider';
+import { NODE_AGENT_PORT, NodeLabels } from '@cerulean/node-provider';
 import Dockerode from 'dockerode';
 import { ItState, readItState } from './it-env';
 
@@ -127,6 +127,8 @@ export interface ObservedNode {
   name: string;
   pool: string;
   running: boolean;
+  /** The node agent's published URL, when running. */
+  agentUrl?: string;
 }
 
 /** What Docker really has for a cluster (by name, via labels), whatever the API says. */
@@ -137,7 +139,15 @@ export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> 
     filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`] },
   });
   return list
-    .map((c) => ({ name: (c.Names[0] ?? '').replace(/^\//, ''), pool: c.Labels[NodeLabels.pool] ?? '', running: c.State === 'running' }))
+    .map((c) => {
+      const port = c.Ports.find((p) => p.PrivatePort === NODE_AGENT_PORT && p.PublicPort);
+      return {
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        pool: c.Labels[NodeLabels.pool] ?? '',
+        running: c.State === 'running',
+        ...(port ? { agentUrl: `http://127.0.0.1:${port.PublicPort}` } : {}),
+      };
+    })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -6,6 +6,8 @@ import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AgentPoolsController } from './agent-pools/agent-pools.controller';
 import { AgentPoolsService } from './agent-pools/agent-pools.service';
+import { ClusterActionsController } from './clusters/cluster-actions.controller';
+import { ClusterActionsService } from './clusters/cluster-actions.service';
 import { ClustersController } from './clusters/clusters.controller';
 import { ClustersService } from './clusters/clusters.service';
 import { ApiVersionGuard } from './common/api-version.guard';
@@ -20,6 +22,7 @@ import { ResourceGroupsController } from './resource-groups/resource-groups.cont
 import { ResourceGroupsService } from './resource-groups/resource-groups.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
+import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controller';
 
 @Module({
   imports: [ConfigModule, DatabaseModule, QueueModule],
@@ -29,6 +32,8 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
     ResourceGroupsController,
     ClustersController,
     AgentPoolsController,
+    ClusterActionsController,
+    UpgradeProfilesController,
     OperationsController,
     KubernetesVersionsController,
     ProviderOperationsController,
@@ -38,6 +43,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
     ResourceGroupsService,
     ClustersService,
     AgentPoolsService,
+    ClusterActionsService,
     OperationsService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -6,6 +6,7 @@ import { Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
 import { ClusterLocks } from './engine/cluster-locks';
 import { OperationRunner } from './engine/operation-runner';
+import { AbortHandler } from './handlers/abort.handler';
 import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
 import { InstallationService } from './handlers/installation.service';
@@ -13,6 +14,7 @@ import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
 import { OperationsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
+import { NodeHealthMonitor } from './sweepers/node-health-monitor';
 import { OrphanReaper } from './sweepers/orphan-reaper';
 
 @Module({
@@ -28,11 +30,13 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     OperationRunner,
     NodeFleet,
     ClusterConvergeHandler,
+    AbortHandler,
     ClusterDeleteHandler,
     ResourceGroupDeleteHandler,
     OperationsProcessor,
     OperationSweeper,
     OrphanReaper,
+    NodeHealthMonitor,
   ],
 })
 export class WorkerModule {}

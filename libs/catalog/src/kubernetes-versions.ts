@@ -78,6 +78,19 @@ export class KubernetesVersionCatalog {
     });
   }
 
+  /**
+   * Whether `from` → `to` (both concrete patches) is an upgrade AKS allows: the same version, a newer patch,
+   * or any patch of the next minor. Downgrades and skipped minors are not.
+   */
+  upgradeVerdict(from: string, to: string): 'same' | 'upgrade' | 'downgrade' | 'skips-minor' {
+    const cmp = compareVersions(to, from);
+    if (cmp === 0) return 'same';
+    if (cmp < 0) return 'downgrade';
+    const a = parseKubernetesVersion(from) as SemVer;
+    const b = parseKubernetesVersion(to) as SemVer;
+    return b.major === a.major && b.minor <= a.minor + 1 ? 'upgrade' : 'skips-minor';
+  }
+
   isPreview(version: string): boolean {
     return this.minors.find((m) => m.version === minorOf(version))?.isPreview === true;
   }

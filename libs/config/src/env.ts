@@ -38,6 +38,12 @@ export class Env {
   @Transform(toInt) @IsInt() @Min(1) JOB_ATTEMPTS = 8;
   @Transform(toInt) @IsInt() @Min(250) SWEEP_INTERVAL_MS = 5000;
   @Transform(toInt) @IsInt() @Min(1) NODE_READY_TIMEOUT_SECONDS = 120;
+  /** How often the health monitor checks every node; 0 turns auto-repair off. */
+  @Transform(toInt) @IsInt() @Min(0) HEALTH_INTERVAL_MS = 5000;
+  /** A running node whose agent has not answered Ready for this long is replaced. */
+  @Transform(toInt) @IsInt() @Min(1000) NODE_UNHEALTHY_AFTER_MS = 20000;
+  /** Repair pauses for a pool when more than this share of its nodes is unhealthy at once. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100) REPAIR_MAX_UNHEALTHY_PERCENT = 40;
 
   /** Docker Engine API endpoint (unix socket path). */
   @IsString() DOCKER_SOCKET = '/var/run/docker.sock';

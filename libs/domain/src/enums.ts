@@ -4,6 +4,11 @@ export enum ProvisioningState {
   Creating = 'Creating',
   Updating = 'Updating',
   Scaling = 'Scaling',
+  Upgrading = 'Upgrading',
+  UpgradingNodeImageVersion = 'UpgradingNodeImageVersion',
+  Starting = 'Starting',
+  Stopping = 'Stopping',
+  Canceling = 'Canceling',
   Deleting = 'Deleting',
   Succeeded = 'Succeeded',
   Failed = 'Failed',
@@ -40,6 +45,19 @@ export enum OperationKind {
   AgentPoolPut = 'agent-pool.put',
   AgentPoolDelete = 'agent-pool.delete',
   ResourceGroupDelete = 'resource-group.delete',
+  ClusterStart = 'cluster.start',
+  ClusterStop = 'cluster.stop',
+  /** Cancels the operation in `targetOperationId`; holds a lock key of its own. */
+  ClusterAbort = 'cluster.abort',
+  AgentPoolUpgradeNodeImage = 'agent-pool.upgrade-node-image',
+}
+
+/** What the health monitor records about a node (node_events.type). */
+export enum NodeEventType {
+  NodeNotReady = 'NodeNotReady',
+  NodeRepaired = 'NodeRepaired',
+  RepairFailed = 'RepairFailed',
+  RepairPaused = 'RepairPaused',
 }
 
 export const isTerminalProvisioningState = (s: string): boolean =>

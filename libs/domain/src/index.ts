@@ -4,3 +4,4 @@ export * from './entities';
 export * from './enums';
 export * from './operation.repository';
 export * from './stored-error';
+export * from './upgrade-settings';

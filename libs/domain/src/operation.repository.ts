@@ -17,6 +17,8 @@ export interface StartOperation {
   apiVersion: string;
   correlationId?: string;
   createdBy?: string;
+  /** For an abort: the operation it cancels. */
+  targetOperationId?: string;
   /** The time the request arrived (R5.5). */
   startTime: Date;
 }
@@ -63,6 +65,8 @@ export class OperationRepository {
       apiVersion: s.apiVersion,
       correlationId: s.correlationId ?? null,
       createdBy: s.createdBy ?? null,
+      cancelRequestedAt: null,
+      targetOperationId: s.targetOperationId ?? null,
     });
     try {
       await tx.query('SAVEPOINT op_insert');
@@ -86,6 +90,12 @@ export class OperationRepository {
       { id, status: OperationStatus.InProgress },
       { status, endTime: new Date(), error: error ?? null, ...(status === OperationStatus.Succeeded ? { percentComplete: 100 } : {}) },
     );
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Asks the worker running `id` to stop; false when it is no longer running. */
+  async requestCancel(tx: EntityManager, id: string, at: Date): Promise<boolean> {
+    const res = await tx.update(OperationEntity, { id, status: OperationStatus.InProgress }, { cancelRequestedAt: at });
     return (res.affected ?? 0) > 0;
   }
 

@@ -1,6 +1,7 @@
 import { ArmError, Caller, createdSystemData, newEtag, parseTags } from '@cerulean/arm';
-import { KubernetesVersionCatalog, Location, VmSizeCatalog, compareVersions } from '@cerulean/catalog';
-import { AgentPoolEntity, AgentPoolMode, PowerStateCode, ProvisioningState } from '@cerulean/domain';
+import { KubernetesVersionCatalog, Location, VmSizeCatalog } from '@cerulean/catalog';
+import { AgentPoolEntity, AgentPoolMode, DEFAULT_MAX_SURGE, PowerStateCode, ProvisioningState, upgradeSettingsProblem } from '@cerulean/domain';
+import { assertPoolNotNewer, assertUpgradeAllowed } from '../clusters/version-rules';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 
 const vmSizes = new VmSizeCatalog();
@@ -81,19 +82,11 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
     );
   }
   const clusterPatch = versions.resolve(ctx.clusterVersion);
-  if (clusterPatch && compareVersions(poolPatch, clusterPatch) > 0) {
-    throw ArmError.invalidParameter(
-      `${target}.orchestratorVersion`,
-      `The agent pool version ${orchestratorVersion} must not be newer than the control plane version ${ctx.clusterVersion}.`,
-    );
+  if (existing) {
+    const currentPatch = existing.currentOrchestratorVersion ?? versions.resolve(existing.orchestratorVersion);
+    if (currentPatch) assertUpgradeAllowed(currentPatch, poolPatch, `${target}.orchestratorVersion`);
   }
-  if (existing && existing.currentOrchestratorVersion && poolPatch !== (versions.resolve(existing.orchestratorVersion) ?? poolPatch)) {
-    throw ArmError.badRequest(
-      'OperationNotSupported',
-      `Changing orchestratorVersion (upgrading an agent pool) is not available in this release of Cerulean.`,
-      `${target}.orchestratorVersion`,
-    );
-  }
+  if (clusterPatch) assertPoolNotNewer(poolPatch, clusterPatch, `${target}.orchestratorVersion`);
 
   const zones = dto.availabilityZones ?? existing?.availabilityZones ?? [];
   for (const z of zones) {
@@ -122,9 +115,22 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
   }
 
   const powerState = dto.powerState?.code ?? existing?.powerState ?? PowerStateCode.Running;
-  if (powerState !== PowerStateCode.Running) {
-    throw ArmError.badRequest('OperationNotSupported', 'Stopping an agent pool is not available in this release of Cerulean.', `${target}.powerState`);
+  if (powerState === PowerStateCode.Stopped) {
+    if (!existing) throw ArmError.invalidParameter(`${target}.powerState`, 'A new agent pool cannot be created Stopped.');
+    if (mode === AgentPoolMode.System) {
+      throw ArmError.badRequest('OperationNotAllowed', 'System agent pools cannot be stopped; only User agent pools can.', `${target}.powerState`);
+    }
+    if (enableAutoScaling) {
+      throw ArmError.badRequest('OperationNotAllowed', 'An agent pool with the cluster autoscaler enabled cannot be stopped; disable autoscaling first.', `${target}.powerState`);
+    }
+    if (count !== existing.count) {
+      throw ArmError.badRequest('OperationNotAllowed', 'Unable to scale a stopped agent pool; start it first.', `${target}.count`);
+    }
   }
+
+  const upgradeSettings = dto.upgradeSettings ?? existing?.upgradeSettings ?? { maxSurge: DEFAULT_MAX_SURGE };
+  const settingsProblem = upgradeSettingsProblem(upgradeSettings);
+  if (settingsProblem) throw ArmError.invalidParameter(`${target}.upgradeSettings.${settingsProblem.property}`, settingsProblem.message);
 
   return {
     mode,
@@ -142,7 +148,7 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
     nodeLabels: dto.nodeLabels !== undefined ? stringMap(dto.nodeLabels, `${target}.nodeLabels`) : (existing?.nodeLabels ?? {}),
     nodeTaints: dto.nodeTaints ?? existing?.nodeTaints ?? [],
     tags: dto.tags !== undefined ? parseTags(dto.tags, `${target}.tags`) : (existing?.tags ?? {}),
-    upgradeSettings: dto.upgradeSettings ?? existing?.upgradeSettings ?? { maxSurge: '10%' },
+    upgradeSettings,
     properties: { ...(existing?.properties ?? {}), ...extras(dto) },
     powerState,
   };

@@ -1,7 +1,7 @@
 import { ArmError, assertAgentPoolName, checkPreconditions, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
 import { LocationCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
+  AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -9,7 +9,7 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
-import { ClustersService, ClusterWithPools } from '../clusters/clusters.service';
+import { ClustersService, ClusterWithPools, poolChangeState, stoppedClusterRefuses } from '../clusters/clusters.service';
 import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
 import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
 
@@ -68,11 +68,14 @@ export class AgentPoolsService {
       }
       const now = call.receivedAt;
       let pool: AgentPoolEntity;
+      if (cluster.powerState === PowerStateCode.Stopped) {
+        const changing = !existing || settings.count !== existing.count || settings.orchestratorVersion !== existing.orchestratorVersion || settings.powerState !== existing.powerState;
+        if (changing) throw stoppedClusterRefuses(cluster.name, existing ? 'updating agent pool' : 'adding agent pool');
+      }
       if (existing) {
-        const scaling = settings.count !== existing.count;
         pool = Object.assign(existing, settings, {
           name: poolName,
-          provisioningState: scaling ? ProvisioningState.Scaling : ProvisioningState.Updating,
+          provisioningState: poolChangeState(existing, settings),
           provisioningError: null,
           etag: newEtag(),
           systemData: modifiedSystemData(existing.systemData, call.caller, now),

@@ -3,7 +3,7 @@ import {
   ArmError, assertAgentPoolName, assertClusterName, assertResourceGroupName, checkPreconditions, createdSystemData, managedClusterId, modifiedSystemData,
   newEtag, parseTags, ResourceTypes,
 } from '@cerulean/arm';
-import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, compareVersions, normalizeLocation } from '@cerulean/catalog';
+import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity, AgentPoolMode, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
@@ -17,6 +17,7 @@ import { newAgentPool, resolveAgentPoolSettings } from '../agent-pools/agent-poo
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
+import { assertPoolNotNewer, assertUpgradeAllowed } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
 const locations = new LocationCatalog();
@@ -236,18 +237,10 @@ export class ClustersService {
       throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
     }
     const kubernetesVersion = props.kubernetesVersion ? this.requestedVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
-    const currentPatch = versions.resolve(cluster.kubernetesVersion);
+    const currentPatch = cluster.currentKubernetesVersion ?? versions.resolve(cluster.kubernetesVersion);
     const nextPatch = versions.resolve(kubernetesVersion);
-    if (currentPatch && nextPatch && currentPatch !== nextPatch) {
-      if (compareVersions(nextPatch, currentPatch) < 0) {
-        throw ArmError.badRequest('NotAllowedDowngrade', `Downgrading the Kubernetes version from ${currentPatch} to ${nextPatch} is not allowed.`, 'properties.kubernetesVersion');
-      }
-      throw ArmError.badRequest(
-        'OperationNotSupported',
-        'Upgrading the Kubernetes version is not available in this release of Cerulean.',
-        'properties.kubernetesVersion',
-      );
-    }
+    const upgrading = !!currentPatch && !!nextPatch && currentPatch !== nextPatch;
+    if (upgrading) assertUpgradeAllowed(currentPatch, nextPatch, 'properties.kubernetesVersion');
     const loc = locations.find(cluster.location);
     if (!loc) throw ArmError.internal();
 
@@ -268,6 +261,17 @@ export class ClustersService {
       }
       changes.push({ pool, settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System, existing: pool }) });
     });
+    if (cluster.powerState === PowerStateCode.Stopped) {
+      const scalingOrUpgrading = upgrading || changes.some(({ pool, settings }) => settings.count !== pool.count || settings.orchestratorVersion !== pool.orchestratorVersion);
+      if (scalingOrUpgrading) throw stoppedClusterRefuses(cluster.name, upgrading ? 'upgrading' : 'scaling');
+    }
+    // Pools left out of the request keep their version; it must still be valid against the new control plane.
+    if (upgrading && nextPatch) {
+      for (const pool of pools) {
+        if (changes.some((c) => c.pool.id === pool.id)) continue;
+        assertPoolNotNewer(pool.currentOrchestratorVersion ?? versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion, nextPatch, 'properties.kubernetesVersion');
+      }
+    }
     const resultingModes = pools.map((p) => changes.find((c) => c.pool.id === p.id)?.settings ?? p);
     if (!resultingModes.some((s) => s.mode === AgentPoolMode.System && s.count >= 1)) {
       throw ArmError.invalidParameter('properties.agentPoolProfiles', 'A managed cluster must keep at least one System agent pool with at least 1 node.');
@@ -281,15 +285,15 @@ export class ClustersService {
     if (body.identity) cluster.identity = withIdentityIds(body.identity, cluster.identity);
     cluster.properties = this.clusterExtras(props);
     cluster.kubernetesVersion = kubernetesVersion;
-    cluster.provisioningState = ProvisioningState.Updating;
+    cluster.provisioningState = upgrading ? ProvisioningState.Upgrading : ProvisioningState.Updating;
     cluster.provisioningError = null;
     cluster.etag = newEtag();
     cluster.systemData = modifiedSystemData(cluster.systemData, call.caller, now);
     await tx.save(cluster);
     for (const { pool, settings } of changes) {
-      const scaling = settings.count !== pool.count;
+      const state = poolChangeState(pool, settings);
       Object.assign(pool, settings);
-      pool.provisioningState = scaling ? ProvisioningState.Scaling : ProvisioningState.Updating;
+      pool.provisioningState = state;
       pool.provisioningError = null;
       pool.etag = newEtag();
       pool.systemData = modifiedSystemData(pool.systemData, call.caller, now);
@@ -382,6 +386,22 @@ export class ClustersService {
     const entries = Object.entries(props).filter(([k, v]) => !CLUSTER_READ_ONLY.includes(k) && v !== undefined);
     return stripSecrets(Object.fromEntries(entries));
   }
+}
+
+/** The provisioningState a pool shows while a change runs (AKS's words). */
+export function poolChangeState(pool: AgentPoolEntity, next: { count: number; orchestratorVersion: string; powerState: string }): ProvisioningState {
+  if (next.powerState !== pool.powerState) return next.powerState === PowerStateCode.Stopped ? ProvisioningState.Stopping : ProvisioningState.Starting;
+  if (versions.resolve(next.orchestratorVersion) !== (pool.currentOrchestratorVersion ?? versions.resolve(pool.orchestratorVersion))) return ProvisioningState.Upgrading;
+  if (next.count !== pool.count) return ProvisioningState.Scaling;
+  return ProvisioningState.Updating;
+}
+
+/** AKS refuses scale and upgrade while the cluster is stopped. */
+export function stoppedClusterRefuses(clusterName: string, what: string): ArmError {
+  return ArmError.badRequest(
+    'OperationNotAllowed',
+    `Unable to perform '${what}' operation since managed cluster '${clusterName}' is stopped. Start the cluster first.`,
+  );
 }
 
 function shortHash(s: string): string {

@@ -39,12 +39,15 @@ export class OperationsService {
   async result(op: OperationEntity): Promise<OperationResult> {
     if (op.status === OperationStatus.Failed || op.status === OperationStatus.Canceled) {
       const e = op.error ?? { code: 'InternalServerError', message: 'The operation failed.' };
-      const status = op.status === OperationStatus.Canceled ? 409 : e.code === 'InternalServerError' ? 500 : 400;
+      // A canceled operation, and an abort whose target finished first, answer 409 (R12.2).
+      const conflict = op.status === OperationStatus.Canceled || (op.kind === OperationKind.ClusterAbort && e.code === 'OperationNotAllowed');
+      const status = conflict ? 409 : e.code === 'InternalServerError' ? 500 : 400;
       return { status, error: new ArmError(status, e.code, e.message, e.target) };
     }
     switch (op.kind) {
       case OperationKind.ClusterPut:
-      case OperationKind.AgentPoolPut: {
+      case OperationKind.AgentPoolPut:
+      case OperationKind.AgentPoolUpgradeNodeImage: {
         const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
         const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
         if (!cluster || !rg) return { status: 204 };
@@ -57,6 +60,9 @@ export class OperationsService {
         return { status: 200 };
       case OperationKind.ClusterDelete:
       case OperationKind.AgentPoolDelete:
+      case OperationKind.ClusterStart:
+      case OperationKind.ClusterStop:
+      case OperationKind.ClusterAbort:
         return { status: 204 };
     }
   }

@@ -16,6 +16,16 @@ export type Release = () => Promise<void>;
 export class ClusterLocks {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
+  /** The lock when it is free right now, else undefined. */
+  async tryAcquire(key: string): Promise<Release | undefined> {
+    try {
+      return await this.acquire(key, 0);
+    } catch (err) {
+      if (err instanceof TransientError) return undefined;
+      throw err;
+    }
+  }
+
   async acquire(key: string, timeoutMs = 30_000): Promise<Release> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();

@@ -13,3 +13,11 @@ export class OperationSuperseded extends Error {
     this.name = 'OperationSuperseded';
   }
 }
+
+/** An abort asked the operation to stop: the handler cleans up what it half-made, the runner ends it Canceled. */
+export class OperationCanceled extends Error {
+  constructor(operationId: string) {
+    super(`operation ${operationId} was canceled by an abort request`);
+    this.name = 'OperationCanceled';
+  }
+}

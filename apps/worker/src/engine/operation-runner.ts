@@ -8,7 +8,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, In, Not } from 'typeorm';
 import { ClusterLocks } from './cluster-locks';
-import { OperationSuperseded } from './errors';
+import { OperationCanceled, OperationSuperseded } from './errors';
 import { OperationContext } from './operation-context';
 
 export type OperationHandler = (op: OperationEntity, ctx: OperationContext) => Promise<void>;
@@ -38,11 +38,21 @@ export class OperationRunner {
       const ctx = new OperationContext(op, this.db, this.operations, this.logger);
       this.logger.log(`start ${op.kind} ${op.id} ${op.resourceId} correlationId=${op.correlationId ?? ''}`);
       const started = Date.now();
-      await handler(op, ctx);
+      ctx.startWatching();
+      try {
+        await handler(op, ctx);
+      } finally {
+        ctx.stopWatching();
+      }
       this.logger.log(`done ${op.kind} ${op.id} in ${Date.now() - started} ms`);
     } catch (err) {
       if (err instanceof OperationSuperseded) {
         this.logger.log(err.message);
+        return;
+      }
+      if (err instanceof OperationCanceled) {
+        this.logger.log(err.message);
+        await this.cancel(operationId);
         return;
       }
       if (err instanceof ArmError) {
@@ -66,16 +76,36 @@ export class OperationRunner {
         await tx.update(ManagedClusterEntity, { resourceGroupId: op.resourceGroupId }, { provisioningState: ProvisioningState.Failed, provisioningError: error });
         return;
       }
-      if (!op.clusterId) return;
+      // An abort that failed leaves the resources to the operation it tried to cancel.
+      if (!op.clusterId || op.kind === OperationKind.ClusterAbort) return;
       const unsettled = Not(In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]));
       if (op.agentPoolId) {
         await tx.update(AgentPoolEntity, { id: op.agentPoolId }, { provisioningState: ProvisioningState.Failed, provisioningError: error, etag: newEtag() });
       } else {
         await tx.update(AgentPoolEntity, { clusterId: op.clusterId, provisioningState: unsettled }, { provisioningState: ProvisioningState.Failed, etag: newEtag() });
-      }
-      if (op.kind === OperationKind.ClusterPut || op.kind === OperationKind.ClusterDelete) {
         await tx.update(ManagedClusterEntity, { id: op.clusterId }, { provisioningState: ProvisioningState.Failed, provisioningError: error, etag: newEtag() });
       }
+    });
+  }
+
+  /**
+   * Ends an aborted operation as Canceled, and what it was changing as Canceled too (R12.2). The
+   * handler has already removed what it half-made; what it finished stays.
+   */
+  async cancel(operationId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const op = await tx.findOne(OperationEntity, { where: { id: operationId }, lock: { mode: 'pessimistic_write' } });
+      const error = { code: 'OperationCanceled', message: `The operation was canceled by an abort request.` };
+      if (!op || !(await this.operations.finish(tx, op.id, OperationStatus.Canceled, error))) return false;
+      if (!op.clusterId) return true;
+      if (op.agentPoolId) {
+        await tx.update(AgentPoolEntity, { id: op.agentPoolId }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
+        return true;
+      }
+      const unsettled = Not(In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]));
+      await tx.update(AgentPoolEntity, { clusterId: op.clusterId, provisioningState: unsettled }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
+      await tx.update(ManagedClusterEntity, { id: op.clusterId }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
+      return true;
     });
   }
 

@@ -1,7 +1,7 @@
 import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
+  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
   ResourceGroupEntity,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
@@ -9,13 +9,15 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
-import { NodeFleet } from './node-fleet';
+import { ConvergeOptions, NodeFleet } from './node-fleet';
 
 const versions = new KubernetesVersionCatalog();
 
 /**
- * cluster.put, agent-pool.put and agent-pool.delete: converge the cluster's nodes to the desired pools,
- * then settle the rows. Re-running it after a crash only does what is still missing.
+ * cluster.put, cluster.start/stop, agent-pool.put, agent-pool.delete and agent-pool.upgrade-node-image:
+ * converge the cluster's nodes to the desired pools, then settle the rows. An upgrade moves the control
+ * plane first, then each pool in turn (`currentKubernetesVersion` / `currentOrchestratorVersion` show how
+ * far it got). Re-running it after a crash only does what is still missing.
  */
 @Injectable()
 export class ClusterConvergeHandler {
@@ -34,29 +36,49 @@ export class ClusterConvergeHandler {
       await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'ResourceNotFound', message: 'The managed cluster no longer exists.' }));
       return;
     }
-    const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id } });
-    await this.fleet.converge(ctx, cluster, rg, pools);
+    const power = op.kind === OperationKind.ClusterStop ? PowerStateCode.Stopped : op.kind === OperationKind.ClusterStart ? PowerStateCode.Running : undefined;
+    const controlPlane = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
+    if (op.kind === OperationKind.ClusterPut && cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane) {
+      // Control plane first: from here on it serves the new version, and pools may follow it.
+      await ctx.assertActive();
+      await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
+      ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
+    }
+    if (op.kind === OperationKind.ClusterStart) {
+      // Starting brings every pool back; their rows say Running while the nodes come up.
+      await this.db.update(AgentPoolEntity, { clusterId: cluster.id }, { powerState: PowerStateCode.Running });
+    }
+    const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id }, order: { createdAt: 'ASC' } });
+    const options: ConvergeOptions = {
+      power,
+      onPoolRolled: async (pool) => {
+        await this.db.update(AgentPoolEntity, { id: pool.id }, { currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion });
+      },
+    };
+    await this.fleet.converge(ctx, cluster, rg, pools, options);
 
     await this.runner.succeedClusterChange(op, async (tx, c, current) => {
+      const clusterLevel = !op.agentPoolId;
       for (const pool of current) {
         if (pool.provisioningState === ProvisioningState.Deleting) {
           await tx.delete(AgentPoolEntity, { id: pool.id });
           continue;
         }
-        const touched = op.kind === OperationKind.ClusterPut || pool.id === op.agentPoolId;
-        if (!touched) continue;
+        if (!clusterLevel && pool.id !== op.agentPoolId) continue;
         await tx.update(AgentPoolEntity, { id: pool.id }, {
           provisioningState: ProvisioningState.Succeeded,
           provisioningError: null,
           currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion,
+          ...(power ? { powerState: power } : {}),
           etag: newEtag(),
         });
       }
-      if (op.kind === OperationKind.ClusterPut) {
+      if (clusterLevel) {
         await tx.update(ManagedClusterEntity, { id: c.id }, {
           provisioningState: ProvisioningState.Succeeded,
           provisioningError: null,
           currentKubernetesVersion: versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion,
+          ...(power ? { powerState: power } : {}),
           etag: newEtag(),
         });
       }

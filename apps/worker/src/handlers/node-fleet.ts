@@ -1,24 +1,38 @@
 import { ArmError } from '@cerulean/arm';
 import { KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
-import { AgentPoolEntity, ManagedClusterEntity, ProvisioningState, ResourceGroupEntity } from '@cerulean/domain';
+import {
+  AgentPoolEntity, ManagedClusterEntity, PowerStateCode, ProvisioningState, ResourceGroupEntity, rollingSettings,
+} from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
-import { TransientError } from '../engine/errors';
+import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
-import { nodeName, planPool, zoneFor } from '../planning/node-plan';
+import { nodeName, parseNodeIndex, planPool, zoneFor } from '../planning/node-plan';
 import { InstallationService } from './installation.service';
 
 const versions = new KubernetesVersionCatalog();
 const vmSizes = new VmSizeCatalog();
 
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` over `items` with at most `limit` at once. After the first failure no new item starts, and
+ * it rethrows only once every started item has settled: nothing keeps running behind a failed step.
+ */
+export async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (!failure && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   });
   await Promise.all(lanes);
+  if (failure) throw failure.error;
 }
 
 /** Provider failures: transient ones retry the job; the rest become the operation's ARM error. */
@@ -30,9 +44,18 @@ export function rethrowProviderError(err: unknown): never {
   throw err;
 }
 
+const isCancellation = (err: unknown): boolean => err instanceof OperationCanceled || err instanceof OperationSuperseded;
+
+export interface ConvergeOptions {
+  /** Overrides every pool's power state (cluster stop/start). Default: the cluster's, then the pool's. */
+  power?: PowerStateCode;
+  /** Called when a pool's nodes all run its desired version and image, before the next pool rolls. */
+  onPoolRolled?: (pool: AgentPoolEntity) => Promise<void>;
+}
+
 /**
- * Converges a cluster's Docker nodes to its pools' desired counts and tears clusters down. The only
- * place that turns cluster and pool rows into node specs.
+ * Converges a cluster's Docker nodes to its pools and tears clusters down. The only place that turns
+ * cluster and pool rows into node specs.
  */
 @Injectable()
 export class NodeFleet {
@@ -64,51 +87,147 @@ export class NodeFleet {
   }
 
   /**
-   * Creates what is missing (lowest free instance numbers), waits until every desired node's agent is
-   * Ready, then removes the surplus (highest numbers first). Pools in `Deleting` want 0 nodes.
+   * Makes Docker match the pools, in three phases:
+   * 1. every pool at once: create missing nodes (lowest free numbers) and wait until Ready; stop the
+   *    nodes of stopped pools; remove surplus nodes (highest numbers first) and nodes of deleted pools;
+   * 2. one pool at a time: replace nodes whose version or image is not the pool's by rolling surge
+   *    (see `roll`).
+   * Canceled half-way, it removes the nodes it created that never became Ready, and stops.
    */
-  async converge(ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pools: AgentPoolEntity[]): Promise<void> {
+  async converge(ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pools: AgentPoolEntity[], options: ConvergeOptions = {}): Promise<void> {
     const labels = this.clusterLabels(cluster, rg);
     try {
       await this.provider.ensureNetwork(cluster.id, labels);
       const observed = await this.listClusterNodes(cluster.id);
-      const byPool = new Map<string, string[]>();
+      const byPool = new Map<string, NodeHandle[]>();
       for (const n of observed) {
         const key = n.labels[NodeLabels.pool] ?? '';
-        byPool.set(key, [...(byPool.get(key) ?? []), n.name]);
+        byPool.set(key, [...(byPool.get(key) ?? []), n]);
       }
-      const desired: NodeSpec[] = [];
+      const existing = new Set(observed.map((n) => n.name));
+      const ensure: NodeSpec[] = [];
+      const stop: string[] = [];
       const toRemove: string[] = [];
+      const rolls: { pool: AgentPoolEntity; stale: NodeHandle[] }[] = [];
       const poolNames = new Set(pools.map((p) => p.name));
       for (const pool of pools) {
+        const nodes = byPool.get(pool.name) ?? [];
         const want = pool.provisioningState === ProvisioningState.Deleting ? 0 : pool.count;
-        const plan = planPool(pool.name, pool.vmssSuffix, want, byPool.get(pool.name) ?? []);
-        for (const index of [...plan.keep, ...plan.create]) desired.push(this.nodeSpec(cluster, rg, pool, index, labels));
+        const plan = planPool(pool.name, pool.vmssSuffix, want, nodes.map((n) => n.name));
         toRemove.push(...plan.remove);
+        const power = options.power ?? (cluster.powerState === PowerStateCode.Stopped ? PowerStateCode.Stopped : pool.powerState);
+        const kept = nodes.filter((n) => plan.keep.includes(parseNodeIndex(n.name, pool.name, pool.vmssSuffix) ?? -1));
+        if (power === PowerStateCode.Stopped) {
+          stop.push(...kept.map((n) => n.name));
+          continue;
+        }
+        for (const index of [...plan.keep, ...plan.create]) ensure.push(this.nodeSpec(cluster, rg, pool, index, labels));
+        const desired = this.desiredNodeLabels(pool);
+        const stale = kept.filter((n) => !sameLabels(n.labels, desired));
+        if (stale.length > 0) rolls.push({ pool, stale });
       }
       // Nodes of pools that no longer exist at all.
-      for (const [pool, names] of byPool) if (!poolNames.has(pool)) toRemove.push(...names);
+      for (const [pool, nodes] of byPool) if (!poolNames.has(pool)) toRemove.push(...nodes.map((n) => n.name));
 
-      const total = desired.length + toRemove.length;
+      const total = ensure.filter((s) => !existing.has(s.name)).length + stop.length + toRemove.length + rolls.reduce((n, r) => n + r.stale.length, 0);
       let done = 0;
+      const step = async (): Promise<void> => {
+        done += 1;
+        await ctx.progress(done, total);
+      };
       await ctx.assertActive();
-      await eachLimited(desired, this.env.NODE_PARALLELISM, async (spec) => {
+      await eachLimited(ensure, this.env.NODE_PARALLELISM, async (spec) => {
         await ctx.assertActive();
-        const handle = await this.provider.ensureNode(spec);
-        await this.waitReady(handle);
-        done += 1;
-        await ctx.progress(done, total);
+        await this.startReady(ctx, spec, !existing.has(spec.name));
+        if (!existing.has(spec.name)) await step();
       });
       await ctx.assertActive();
-      await eachLimited(toRemove, this.env.NODE_PARALLELISM, async (name) => {
-        await this.provider.removeNode(name);
-        done += 1;
-        await ctx.progress(done, total);
+      await eachLimited([...stop.map((name) => ({ name, remove: false })), ...toRemove.map((name) => ({ name, remove: true }))], this.env.NODE_PARALLELISM, async (n) => {
+        if (n.remove) await this.provider.removeNode(n.name);
+        else await this.provider.stopNode(n.name);
+        await step();
       });
+      for (const { pool, stale } of rolls) {
+        await this.roll(ctx, cluster, rg, pool, stale, labels, step);
+        await options.onPoolRolled?.(pool);
+      }
       await ctx.flushProgress();
     } catch (err) {
       rethrowProviderError(err);
     }
+  }
+
+  /**
+   * Rolling replacement of `stale` nodes, `maxSurge` at a time: create the surge nodes on the pool's
+   * version and image and wait until Ready; cordon and drain the old ones through their agents (within
+   * drainTimeout); soak; delete them. The pool never has fewer Ready nodes than its count.
+   */
+  private async roll(
+    ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pool: AgentPoolEntity, stale: NodeHandle[],
+    labels: Record<string, string>, step: () => Promise<void>,
+  ): Promise<void> {
+    const settings = rollingSettings(pool.upgradeSettings, pool.count);
+    const queue = [...stale].sort((a, b) => a.name.localeCompare(b.name));
+    ctx.logger.log(`rolling ${queue.length} node(s) of pool ${pool.name} (${cluster.name}), surge ${settings.surge}`);
+    while (queue.length > 0) {
+      await ctx.assertActive();
+      const batch = queue.splice(0, settings.surge);
+      const inUse = new Set((await this.listClusterNodes(cluster.id)).filter((n) => n.labels[NodeLabels.pool] === pool.name).map((n) => n.name));
+      const surge: NodeSpec[] = [];
+      for (let index = 0; surge.length < batch.length; index++) {
+        const name = nodeName(pool.name, pool.vmssSuffix, index);
+        if (!inUse.has(name)) surge.push(this.nodeSpec(cluster, rg, pool, index, labels));
+      }
+      await eachLimited(surge, this.env.NODE_PARALLELISM, (spec) => this.startReady(ctx, spec, true));
+      try {
+        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.drain(ctx, old, settings.drainTimeoutMs));
+        await ctx.pause(settings.soakMs);
+      } catch (err) {
+        // Stopped before the old nodes went: they go back to work, the surge nodes stay (they are Ready).
+        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.uncordon(old));
+        throw err;
+      }
+      await eachLimited(batch, this.env.NODE_PARALLELISM, async (old) => {
+        await this.provider.removeNode(old.name);
+        await step();
+      });
+    }
+  }
+
+  /** Creates (or starts) a node and waits until its agent is Ready. A node this step created that never got there is removed when the operation is canceled. */
+  private async startReady(ctx: OperationContext, spec: NodeSpec, createdHere: boolean): Promise<void> {
+    const handle = await this.provider.ensureNode(spec);
+    try {
+      await this.waitReady(handle, ctx.signal);
+    } catch (err) {
+      if (createdHere && (ctx.signal.aborted || isCancellation(err))) await this.provider.removeNode(spec.name);
+      throw ctx.signal.aborted ? ctx.signal.reason : err;
+    }
+  }
+
+  private async drain(ctx: OperationContext, node: NodeHandle, timeoutMs: number): Promise<void> {
+    const url = (await this.provider.inspectNode(node.name))?.agentUrl;
+    if (!url) return; // not running: nothing left on it to drain
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const status = await this.agents.drain(url);
+        if (status.drained) return;
+      } catch (err) {
+        // An agent that stopped answering has nothing to drain any more.
+        if (err instanceof ProviderError && err.code === 'AgentUnavailable') return;
+        throw err;
+      }
+      if (Date.now() > deadline) {
+        throw new ArmError(500, 'DrainTimeout', `Node ${node.name} did not drain within ${Math.round(timeoutMs / 60_000)} minute(s).`);
+      }
+      await ctx.pause(500);
+    }
+  }
+
+  private async uncordon(node: NodeHandle): Promise<void> {
+    const url = (await this.provider.inspectNode(node.name))?.agentUrl;
+    if (url) await this.agents.uncordon(url).catch(() => undefined);
   }
 
   /** Removes every node and the network of a cluster; safe to repeat. */
@@ -127,7 +246,15 @@ export class NodeFleet {
     }
   }
 
-  private nodeSpec(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pool: AgentPoolEntity, index: number, clusterLabels: Record<string, string>): NodeSpec {
+  /** The labels that say which version and image a node of `pool` must run. */
+  private desiredNodeLabels(pool: AgentPoolEntity): Record<string, string> {
+    return {
+      [NodeLabels.kubernetesVersion]: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion,
+      [NodeLabels.nodeImageVersion]: (this.nodeImages.find(pool.nodeImageVersion) ?? this.nodeImages.latest()).version,
+    };
+  }
+
+  nodeSpec(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pool: AgentPoolEntity, index: number, clusterLabels: Record<string, string>): NodeSpec {
     const name = nodeName(pool.name, pool.vmssSuffix, index);
     const zone = zoneFor(index, pool.availabilityZones);
     const image = this.nodeImages.find(pool.nodeImageVersion) ?? this.nodeImages.latest();
@@ -147,8 +274,7 @@ export class NodeFleet {
         [NodeLabels.pool]: pool.name,
         [NodeLabels.node]: name,
         [NodeLabels.zone]: zone,
-        [NodeLabels.nodeImageVersion]: image.version,
-        [NodeLabels.kubernetesVersion]: kubernetesVersion,
+        ...this.desiredNodeLabels(pool),
       },
       env: {
         CERULEAN_NODE_NAME: name,
@@ -165,10 +291,11 @@ export class NodeFleet {
     };
   }
 
-  private async waitReady(handle: NodeHandle): Promise<void> {
+  /** Waits until the node's agent is Ready; gives up at once when `signal` aborts. */
+  async waitReady(handle: NodeHandle, signal?: AbortSignal): Promise<void> {
     if (!handle.agentUrl) throw new TransientError(`node ${handle.name} has no published agent port yet`);
     try {
-      await this.agents.waitUntilReady(handle.agentUrl, { timeoutMs: this.env.NODE_READY_TIMEOUT_SECONDS * 1000 });
+      await this.agents.waitUntilReady(handle.agentUrl, { timeoutMs: this.env.NODE_READY_TIMEOUT_SECONDS * 1000, signal });
     } catch (err) {
       if (err instanceof ProviderError && (err.code === 'AgentNotReady' || err.code === 'AgentUnavailable')) {
         throw new ArmError(500, 'NodesNotReady', `Node ${handle.name} did not report Ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${err.message}`);
@@ -177,3 +304,6 @@ export class NodeFleet {
     }
   }
 }
+
+const sameLabels = (actual: Record<string, string>, desired: Record<string, string>): boolean =>
+  Object.entries(desired).every(([k, v]) => actual[k] === v);

@@ -6,6 +6,7 @@ import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/c
 import { Job } from 'bullmq';
 import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
+import { AbortHandler } from '../handlers/abort.handler';
 import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
@@ -25,6 +26,7 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly converge: ClusterConvergeHandler,
     private readonly clusterDelete: ClusterDeleteHandler,
     private readonly groupDelete: ResourceGroupDeleteHandler,
+    private readonly abort: AbortHandler,
   ) {
     super();
   }
@@ -53,7 +55,12 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
       case OperationKind.ClusterPut:
       case OperationKind.AgentPoolPut:
       case OperationKind.AgentPoolDelete:
+      case OperationKind.AgentPoolUpgradeNodeImage:
+      case OperationKind.ClusterStart:
+      case OperationKind.ClusterStop:
         return this.converge.run(op, ctx);
+      case OperationKind.ClusterAbort:
+        return this.abort.run(op, ctx);
       case OperationKind.ClusterDelete:
         return this.clusterDelete.run(op, ctx);
       case OperationKind.ResourceGroupDelete:

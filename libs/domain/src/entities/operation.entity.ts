@@ -24,6 +24,10 @@ export class OperationEntity {
   @Column('text', { name: 'api_version' }) apiVersion!: string;
   @Column('text', { name: 'correlation_id', nullable: true }) correlationId!: string | null;
   @Column('text', { name: 'created_by', nullable: true }) createdBy!: string | null;
+  /** Set by an abort: the worker running this operation stops at its next step and ends it Canceled. */
+  @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt!: Date | null;
+  /** For an abort: the operation it cancels. */
+  @Column('uuid', { name: 'target_operation_id', nullable: true }) targetOperationId!: string | null;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 
   isTerminal(): boolean {

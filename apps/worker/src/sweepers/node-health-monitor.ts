@@ -1,0 +1,163 @@
+import { Env } from '@cerulean/config';
+import {
+  AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, NodeEventType, OperationRepository, PowerStateCode, ProvisioningState, ResourceGroupEntity,
+} from '@cerulean/domain';
+import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider } from '@cerulean/node-provider';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager, In } from 'typeorm';
+import { ClusterLocks } from '../engine/cluster-locks';
+import { InstallationService } from '../handlers/installation.service';
+import { NodeFleet } from '../handlers/node-fleet';
+import { nodeName, planPool } from '../planning/node-plan';
+
+const AGENT_TIMEOUT_MS = 2000;
+
+/** Why a node that should exist is unhealthy, or undefined when it is fine (or not yet known to be bad). */
+export interface NodeVerdict {
+  reason: 'ContainerMissing' | 'ContainerNotRunning' | 'AgentUnreachable' | 'NodeNotReady';
+  message: string;
+}
+
+/**
+ * Auto-repair. Polls every node agent of every settled, running pool; a node whose container is gone or
+ * not running, or whose agent has not been Ready for NODE_UNHEALTHY_AFTER_MS, is replaced (same name, same
+ * pool) and both facts are recorded as node events. A pool with more than REPAIR_MAX_UNHEALTHY_PERCENT of
+ * its nodes unhealthy is left alone (a sick Docker host must not cause a replacement storm), and a cluster
+ * is never repaired while a user operation holds it: repair takes the same executor lock operations take.
+ */
+@Injectable()
+export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(NodeHealthMonitor.name);
+  private readonly agents = new NodeAgentClient();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  /** Since when each node's agent has failed to answer Ready (node name → epoch ms). */
+  private readonly failingSince = new Map<string, number>();
+  /** Pools whose repair is paused, so the pause is recorded once per episode. */
+  private readonly paused = new Set<string>();
+
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
+    private readonly fleet: NodeFleet,
+    private readonly locks: ClusterLocks,
+    private readonly operations: OperationRepository,
+    private readonly installation: InstallationService,
+    private readonly env: Env,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.env.HEALTH_INTERVAL_MS > 0) this.timer = setInterval(() => void this.check(), this.env.HEALTH_INTERVAL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One pass over every cluster; returns the names of the nodes it replaced. */
+  async check(): Promise<string[]> {
+    if (this.running) return [];
+    this.running = true;
+    try {
+      const clusters = await this.db.find(ManagedClusterEntity, {
+        where: { powerState: PowerStateCode.Running, provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]) },
+      });
+      if (clusters.length === 0) return [];
+      const nodes = await this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() });
+      const repaired: string[] = [];
+      for (const cluster of clusters) {
+        repaired.push(...(await this.checkCluster(cluster, nodes.filter((n) => n.labels[NodeLabels.clusterId] === cluster.id))));
+      }
+      return repaired;
+    } catch (err) {
+      this.logger.error(`health check failed: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async checkCluster(cluster: ManagedClusterEntity, observed: NodeHandle[]): Promise<string[]> {
+    const pools = await this.db.find(AgentPoolEntity, {
+      where: { clusterId: cluster.id, powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
+    });
+    const sick: { pool: AgentPoolEntity; index: number; name: string; verdict: NodeVerdict }[] = [];
+    for (const pool of pools) {
+      const mine = observed.filter((n) => n.labels[NodeLabels.pool] === pool.name);
+      const plan = planPool(pool.name, pool.vmssSuffix, pool.count, mine.map((n) => n.name));
+      const expected = [...plan.keep, ...plan.create].map((index) => ({ index, name: nodeName(pool.name, pool.vmssSuffix, index) }));
+      const verdicts = await Promise.all(expected.map(async (e) => ({ ...e, verdict: await this.judge(mine.find((n) => n.name === e.name)) })));
+      const unhealthy = verdicts.filter((v): v is typeof v & { verdict: NodeVerdict } => v.verdict !== undefined);
+      const key = `${cluster.id}/${pool.name}`;
+      if (unhealthy.length > 0 && unhealthy.length * 100 > pool.count * this.env.REPAIR_MAX_UNHEALTHY_PERCENT) {
+        if (!this.paused.has(key)) {
+          this.paused.add(key);
+          await this.record(cluster.id, pool.name, unhealthy.map((u) => u.name).join(','), NodeEventType.RepairPaused, 'TooManyUnhealthyNodes',
+            `${unhealthy.length} of ${pool.count} nodes of pool ${pool.name} are unhealthy (more than ${this.env.REPAIR_MAX_UNHEALTHY_PERCENT} %): repair paused.`);
+        }
+        continue;
+      }
+      this.paused.delete(key);
+      sick.push(...unhealthy.map((u) => ({ pool, ...u })));
+    }
+    if (sick.length === 0) return [];
+
+    const release = await this.locks.tryAcquire(`cluster:${cluster.id}`);
+    if (!release) return []; // an operation is running on it; look again next pass
+    try {
+      if (await this.operations.findInProgress(this.db, `cluster:${cluster.id}`)) return [];
+      const rg = await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } });
+      if (!rg) return [];
+      const labels = this.fleet.clusterLabels(cluster, rg);
+      const repaired: string[] = [];
+      for (const s of sick) {
+        const started = Date.now();
+        await this.record(cluster.id, s.pool.name, s.name, NodeEventType.NodeNotReady, s.verdict.reason, s.verdict.message);
+        try {
+          await this.provider.removeNode(s.name);
+          const handle = await this.provider.ensureNode(this.fleet.nodeSpec(cluster, rg, s.pool, s.index, labels));
+          await this.fleet.waitReady(handle);
+          this.failingSince.delete(s.name);
+          repaired.push(s.name);
+          await this.record(cluster.id, s.pool.name, s.name, NodeEventType.NodeRepaired, s.verdict.reason,
+            `Node ${s.name} was replaced and is Ready again after ${Date.now() - started} ms.`);
+        } catch (err) {
+          await this.record(cluster.id, s.pool.name, s.name, NodeEventType.RepairFailed, s.verdict.reason,
+            `Replacing node ${s.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return repaired;
+    } finally {
+      await release();
+    }
+  }
+
+  /** A missing or stopped container is unhealthy at once; an unresponsive agent after NODE_UNHEALTHY_AFTER_MS. */
+  private async judge(node: NodeHandle | undefined): Promise<NodeVerdict | undefined> {
+    if (!node) return { reason: 'ContainerMissing', message: 'The node container does not exist.' };
+    if (node.state !== 'running' || !node.agentUrl) {
+      return { reason: 'ContainerNotRunning', message: `The node container is ${node.state}.` };
+    }
+    let problem: NodeVerdict;
+    try {
+      const status = await this.agents.status(node.agentUrl, AGENT_TIMEOUT_MS);
+      const ready = status.conditions.find((c) => c.type === 'Ready');
+      if (ready?.status === 'True') {
+        this.failingSince.delete(node.name);
+        return undefined;
+      }
+      problem = { reason: 'NodeNotReady', message: `The node reports Ready=${ready?.status ?? 'Unknown'} (${ready?.reason ?? 'no condition'}).` };
+    } catch (err) {
+      problem = { reason: 'AgentUnreachable', message: `The node agent does not answer: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const since = this.failingSince.get(node.name) ?? Date.now();
+    this.failingSince.set(node.name, since);
+    return Date.now() - since >= this.env.NODE_UNHEALTHY_AFTER_MS ? problem : undefined;
+  }
+
+  private async record(clusterId: string, pool: string, node: string, type: NodeEventType, reason: string, message: string): Promise<void> {
+    this.logger.warn(`${type} ${node} (${reason}): ${message}`);
+    await this.db.insert(NodeEventEntity, { clusterId, pool, node, type, reason, message });
+  }
+}

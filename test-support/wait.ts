@@ -24,3 +24,14 @@ export async function waitForHttps(url: string, caPath: string, timeoutMs: numbe
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (${last})`);
 }
+
+/** Polls `probe` until it returns something other than undefined. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

@@ -3,21 +3,12 @@ import { Queue } from 'bullmq';
 import {
   AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNetworks, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
+import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(240_000);
 
 // One node at a time, so a SIGKILL lands between two nodes.
 const SLOW = { CERULEAN_NODE_PARALLELISM: '1' };
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Principle 1 and 2: a worker killed at any point resumes without duplicating or orphaning a node. */
 describe('crash safety', () => {

@@ -65,4 +65,24 @@ describe('resolveAgentPoolSettings', () => {
     const sut = resolveAgentPoolSettings(Object.assign(dto({}), { enableEncryptionAtHost: true, currentOrchestratorVersion: '1.0.0' }), ctx());
     expect(sut.properties).toEqual({ enableEncryptionAtHost: true });
   });
+  it('upgrades only along the catalog paths and never past the control plane', () => {
+    const existing = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ orchestratorVersion: '1.31.11' }), ctx()), { currentOrchestratorVersion: '1.31.11' });
+    expect(resolveAgentPoolSettings(dto({ orchestratorVersion: '1.32.7' }), ctx({ existing })).orchestratorVersion).toBe('1.32.7');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.33.4' }), ctx({ existing }))).code).toBe('OperationNotAllowed');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.31.9' }), ctx({ existing }))).code).toBe('OperationNotAllowed');
+  });
+
+  it('stops only existing User pools without autoscaling, and not while scaling', () => {
+    const user = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ count: 2 }), ctx()));
+    expect(resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx({ existing: user })).powerState).toBe('Stopped');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' }, count: 3 }), ctx({ existing: user }))).target).toBe('properties.count');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx())).code).toBe('InvalidParameter');
+    const system = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ mode: 'System' }), ctx()));
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx({ existing: system }))).code).toBe('OperationNotAllowed');
+  });
+
+  it('validates upgradeSettings with the property path', () => {
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ upgradeSettings: { maxSurge: 'ten' } }), ctx())).target).toBe('properties.upgradeSettings.maxSurge');
+    expect(resolveAgentPoolSettings(dto({ upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 5 } }), ctx()).upgradeSettings).toEqual({ maxSurge: '33%', drainTimeoutInMinutes: 5 });
+  });
 });

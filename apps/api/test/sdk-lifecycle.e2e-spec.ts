@@ -111,4 +111,51 @@ describe('cluster lifecycle through @azure/arm-containerservice and @azure/arm-r
     expect(await dockerNetworks('cascade1')).toEqual([]);
     await expect(aks.managedClusters.get(group, 'cascade1')).rejects.toMatchObject({ statusCode: 404 });
   });
+  it('runs day-2 calls through the SDK pollers: upgrade profile, upgrade, node image, pool stop/start, cluster stop/start', async () => {
+    const group = 'sdk-day2';
+    await resources.resourceGroups.createOrUpdate(group, { location: 'eastus' });
+    await aks.managedClusters.beginCreateOrUpdateAndWait(group, 'day2', {
+      location: 'eastus',
+      dnsPrefix: 'day2',
+      kubernetesVersion: '1.32.7',
+      agentPoolProfiles: [{ name: 'sys', count: 1, mode: 'System' }],
+    });
+    await aks.agentPools.beginCreateOrUpdateAndWait(group, 'day2', 'user', { count: 1, mode: 'User' });
+
+    const profile = await aks.managedClusters.getUpgradeProfile(group, 'day2');
+    expect(profile.controlPlaneProfile.upgrades?.map((u) => u.kubernetesVersion)).toContain('1.33.4');
+    const versions = await aks.agentPools.getAvailableAgentPoolVersions(group, 'day2');
+    expect(versions.agentPoolVersions?.every((v) => (v.kubernetesVersion ?? '') <= '1.32.7')).toBe(true);
+
+    const current = await aks.managedClusters.get(group, 'day2');
+    const upgraded = await aks.managedClusters.beginCreateOrUpdateAndWait(group, 'day2', {
+      ...current,
+      kubernetesVersion: '1.33.4',
+      agentPoolProfiles: current.agentPoolProfiles?.map((p) => ({ ...p, orchestratorVersion: '1.33.4' })),
+    });
+    expect(upgraded.currentKubernetesVersion).toBe('1.33.4');
+    expect(upgraded.agentPoolProfiles?.map((p) => p.currentOrchestratorVersion)).toEqual(['1.33.4', '1.33.4']);
+
+    await aks.agentPools.beginUpgradeNodeImageVersionAndWait(group, 'day2', 'user');
+    const imaged = await aks.agentPools.get(group, 'day2', 'user');
+    expect(imaged.provisioningState).toBe('Succeeded');
+    expect(imaged.nodeImageVersion).toBe((await aks.agentPools.getUpgradeProfile(group, 'day2', 'user')).latestNodeImageVersion);
+
+    const user = await aks.agentPools.get(group, 'day2', 'user');
+    const stoppedPool = await aks.agentPools.beginCreateOrUpdateAndWait(group, 'day2', 'user', { ...user, powerState: { code: 'Stopped' } });
+    expect(stoppedPool.powerState?.code).toBe('Stopped');
+    expect((await dockerNodes('day2')).filter((n) => n.pool === 'user').map((n) => n.running)).toEqual([false]);
+    const startedPool = await aks.agentPools.beginCreateOrUpdateAndWait(group, 'day2', 'user', { ...stoppedPool, powerState: { code: 'Running' } });
+    expect(startedPool.powerState?.code).toBe('Running');
+
+    await aks.managedClusters.beginStopAndWait(group, 'day2');
+    expect((await aks.managedClusters.get(group, 'day2')).powerState?.code).toBe('Stopped');
+    await expect(aks.managedClusters.beginAbortLatestOperationAndWait(group, 'day2')).rejects.toMatchObject({ statusCode: 409 });
+    await aks.managedClusters.beginStartAndWait(group, 'day2');
+    const started = await aks.managedClusters.get(group, 'day2');
+    expect(started.powerState?.code).toBe('Running');
+    expect((await dockerNodes('day2')).map((n) => n.running)).toEqual([true, true]);
+
+    await resources.resourceGroups.beginDeleteAndWait(group, { updateIntervalInMs: 200 });
+  });
 });

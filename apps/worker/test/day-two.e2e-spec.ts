@@ -235,6 +235,26 @@ describe('day-2 lifecycle', () => {
         await pg.end();
       }
     });
+
+    it('pauses repair when more than 40 % of a pool is down at once, and records why', async () => {
+      const victims = (await dockerNodes('up3')).slice(0, 2).map((n) => n.name);
+      await Promise.all(victims.map((v) => docker.getContainer(v).kill()));
+      const pg = new Client({ connectionString: state().databaseUrl });
+      await pg.connect();
+      try {
+        const paused = await waitUntil('the pause recorded', async () => {
+          const r = await pg.query<{ reason: string; message: string }>("SELECT reason, message FROM node_events WHERE type = 'RepairPaused'");
+          return r.rows[0];
+        }, 20_000);
+        expect(paused.reason).toBe('TooManyUnhealthyNodes');
+        expect(paused.message).toContain('2 of 3 nodes');
+        await sleep(3000); // several monitor passes: still nothing replaced
+        const nodes = await dockerNodes('up3');
+        expect(nodes.filter((n) => victims.includes(n.name)).map((n) => n.running)).toEqual([false, false]);
+      } finally {
+        await pg.end();
+      }
+    });
   });
 
   describe('abort', () => {

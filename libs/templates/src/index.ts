@@ -11,3 +11,5 @@ export type { PlanParameter } from './template/parameters';
 export { deploymentParametersView, normalizeSuppliedParameters } from './template/parameters';
 export * from './template/processor';
 export * from './template/in-memory-host';
+export * from './whatif/diff';
+export * from './whatif/normalizers';

@@ -122,6 +122,8 @@ function compare(w: Walk, pattern: string, path: string, desired: Json | undefin
   }
   if (live === undefined) {
     if (desired === null) return [];
+    // ARM reports new objects property by property (`tags.myNewTag`), not as one new `tags` value.
+    if (isObject(desired) && Object.keys(desired).length > 0) return compare(w, pattern, path, desired, {});
     return [{ path, propertyChangeType: 'Create', after: desired }];
   }
   const serverDefault = w.rules.serverDefault(pattern);

@@ -1,4 +1,4 @@
-import { ExpressionError, TemplateErrors } from '../errors';
+import { ExpressionError, ExpressionMessages, TemplateErrors } from '../errors';
 import { evaluateJson } from '../expression/evaluator';
 import { BUILTIN_FUNCTIONS } from '../functions';
 import { Json, JsonObject, deepEquals, findKey, isInteger, isObject, toDotnetString, typeOf } from '../values';
@@ -108,7 +108,7 @@ export class ParameterResolver {
     const cached = this.resolved.get(lower);
     if (cached !== undefined) return cached;
     const definition = this.definitions.get(lower);
-    if (definition === undefined) throw new ExpressionError(`The template parameter '${name}' is not found. Please see https://aka.ms/arm-template/#parameters for usage details.`);
+    if (definition === undefined) throw new ExpressionError(ExpressionMessages.parameterNotFound(name));
     if (this.inProgress.includes(lower)) {
       throw TemplateErrors.inSection(
         'parameter',

@@ -555,3 +555,12 @@ describe('outputs', () => {
     );
   });
 });
+
+describe('parameter references', () => {
+  it('reports an unknown parameter with the resource that uses it', () => {
+    const err = armError(() => plan(template({ resources: [resource("[parameters('nope')]")] })));
+    expect(err.message).toBe(
+      "Deployment template validation failed: 'The template resource '[parameters('nope')]' is not valid: The template parameter 'nope' is not found. Please see https://aka.ms/arm-template/#parameters for usage details.'.",
+    );
+  });
+});

@@ -1,0 +1,260 @@
+import { ExpressionError, ExpressionMessages } from '../errors';
+import { Json, JsonObject, findKey, isInteger, isObject, typeOf } from '../values';
+import { Expr, parseTemplateString } from './parser';
+
+/**
+ * A value only known at deploy time (the result of `reference()` / `list*()` while planning). It is contagious:
+ * any function or property access over it is Deferred too, so a whole expression is either known or deferred.
+ */
+export class Deferred {
+  static readonly value = new Deferred();
+  private constructor() {}
+}
+export type Value = Json | Deferred;
+export const isDeferred = (v: Value): v is Deferred => v instanceof Deferred;
+
+/** Where an expression sits; ARM allows some functions only in some places. */
+export type Site = 'parameterDefault' | 'variable' | 'resourceIdentity' | 'resourceBody' | 'output';
+
+/** A deploy-time call: `reference(...)` or any `list*(...)`. */
+export interface DeployTimeCall {
+  /** `reference` or the list function's name as written (`listKeys`, `listClusterAdminCredential`...). */
+  function: string;
+  /** The first argument: a resource id, or the name of a resource in the template. */
+  target: string;
+  apiVersion?: string;
+  /** `reference(..., 'Full')`. */
+  full?: boolean;
+  /** The third argument of a `list*` call (the POST body). */
+  body?: Json;
+}
+
+/** Everything an expression can read. Template processing builds one per evaluation site. */
+export interface EvalContext {
+  readonly site: Site;
+  parameter(name: string): Json;
+  variable(name: string): Json;
+  /** The current index of loop `name`, or of the innermost loop when `name` is undefined. */
+  copyIndex(name: string | undefined): number;
+  deployment(): Json;
+  resourceGroup(): Json;
+  subscription(): Json;
+  tenant(): Json;
+  environment(): Json;
+  /** The ids `resourceId()` and friends default to. */
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  newGuid(): string;
+  utcNow(): Date;
+  /** Planning returns Deferred (after recording the call); deploying returns the host's answer. */
+  deployTime(call: DeployTimeCall): Value;
+}
+
+export type FunctionImpl = (args: Json[], ctx: EvalContext, name: string) => Json;
+
+/** The registry of template functions, keyed by lower-case name (ARM function names are case-insensitive). */
+export type FunctionTable = ReadonlyMap<string, FunctionImpl>;
+
+export function evaluateExpr(expr: Expr, ctx: EvalContext, functions: FunctionTable): Value {
+  switch (expr.kind) {
+    case 'string':
+    case 'integer':
+    case 'boolean':
+      return expr.value;
+    case 'null':
+      return null;
+    case 'property': {
+      const target = evaluateExpr(expr.target, ctx, functions);
+      return isDeferred(target) ? target : property(target, expr.name);
+    }
+    case 'index': {
+      const target = evaluateExpr(expr.target, ctx, functions);
+      const index = evaluateExpr(expr.index, ctx, functions);
+      if (isDeferred(target) || isDeferred(index)) return Deferred.value;
+      return element(target, index);
+    }
+    case 'call':
+      return call(expr, ctx, functions);
+  }
+}
+
+function call(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext, functions: FunctionTable): Value {
+  const lower = expr.name.toLowerCase();
+  // if() only evaluates the branch it takes, so a template can guard an expression that would fail.
+  if (lower === 'if') {
+    if (expr.args.length !== 3) {
+      throw new ExpressionError(ExpressionMessages.unableToEvaluate('if', 'the function expects exactly 3 parameters.'));
+    }
+    const condition = evaluateExpr(expr.args[0] as Expr, ctx, functions);
+    if (isDeferred(condition)) {
+      evaluateExpr(expr.args[1] as Expr, ctx, functions);
+      evaluateExpr(expr.args[2] as Expr, ctx, functions);
+      return Deferred.value;
+    }
+    if (typeof condition !== 'boolean') {
+      throw new ExpressionError(
+        ExpressionMessages.unableToEvaluate('if', `the first parameter must be a boolean, but it is of type '${typeOf(condition)}'.`),
+      );
+    }
+    return evaluateExpr(expr.args[condition ? 1 : 2] as Expr, ctx, functions);
+  }
+
+  const impl = functions.get(lower);
+  const deployTime = lower === 'reference' || (impl === undefined && lower.startsWith('list'));
+  if (impl === undefined && !deployTime) throw new ExpressionError(ExpressionMessages.functionNotFound(expr.name));
+
+  const args = expr.args.map((a) => evaluateExpr(a, ctx, functions));
+  if (deployTime) return deployTimeCall(expr.name, args, ctx);
+  if (args.some(isDeferred)) return Deferred.value;
+  return (impl as FunctionImpl)(args as Json[], ctx, expr.name);
+}
+
+function deployTimeCall(name: string, args: Value[], ctx: EvalContext): Value {
+  if (ctx.site !== 'resourceBody' && ctx.site !== 'output') {
+    throw new ExpressionError(ExpressionMessages.notExpectedHere(name));
+  }
+  const isReference = name.toLowerCase() === 'reference';
+  const [target, apiVersion, third] = args;
+  if (args.length < 1 || args.length > 3 || (!isReference && args.length < 2)) {
+    const expected = isReference ? 'one to three parameters' : 'two or three parameters';
+    throw new ExpressionError(ExpressionMessages.unableToEvaluate(name, `the function expects ${expected}.`));
+  }
+  if (args.some(isDeferred)) return Deferred.value;
+  if (typeof target !== 'string' || (apiVersion !== undefined && typeof apiVersion !== 'string')) {
+    throw new ExpressionError(
+      ExpressionMessages.unableToEvaluate(name, 'the resource name or id and the api version must be strings.'),
+    );
+  }
+  const request: DeployTimeCall = { function: name, target };
+  if (apiVersion !== undefined) request.apiVersion = apiVersion;
+  if (isReference) {
+    if (third !== undefined) {
+      if (typeof third !== 'string' || third.toLowerCase() !== 'full') {
+        throw new ExpressionError(ExpressionMessages.unableToEvaluate(name, "the third parameter must be 'Full'."));
+      }
+      request.full = true;
+    }
+  } else if (third !== undefined) {
+    request.body = third as Json;
+  }
+  return ctx.deployTime(request);
+}
+
+function property(target: Json, name: string): Json {
+  if (!isObject(target)) {
+    throw new ExpressionError(
+      `The language expression property '${name}' can't be evaluated, the value of type '${typeOf(target)}' is not an object.`,
+    );
+  }
+  const key = findKey(target, name);
+  if (key === undefined) {
+    throw new ExpressionError(
+      `The language expression property '${name}' doesn't exist, available properties are '${Object.keys(target).join(', ')}'.`,
+    );
+  }
+  return target[key] as Json;
+}
+
+function element(target: Json, index: Json): Json {
+  if (Array.isArray(target)) {
+    if (!isInteger(index)) {
+      throw new ExpressionError(
+        `The language expression array index must be an integer, but it is of type '${typeOf(index)}'.`,
+      );
+    }
+    if (index < 0 || index >= target.length) {
+      throw new ExpressionError(`The language expression property array index '${index}' is out of bounds.`);
+    }
+    return target[index] as Json;
+  }
+  if (isObject(target) && typeof index === 'string') return property(target, index);
+  throw new ExpressionError(
+    `The language expression property '${String(index)}' can't be evaluated on a value of type '${typeOf(target)}'.`,
+  );
+}
+
+/** Evaluates a template string: an expression is evaluated, `[[` is unescaped, anything else is returned as is. */
+export function evaluateString(value: string, ctx: EvalContext, functions: FunctionTable): Value {
+  const parsed = parseTemplateString(value);
+  return parsed.kind === 'literal' ? parsed.value : evaluateExpr(parsed.ast, ctx, functions);
+}
+
+/** A property-copy entry: `"copy": [{ "name", "count", "input" }]` inside an object. */
+interface PropertyCopy {
+  name: string;
+  count: Json;
+  input: Json;
+}
+
+/** Hooks the JSON walker needs to run property `copy` loops (they bind `copyIndex('<name>')`). */
+export interface JsonWalkHooks {
+  withLoop<T>(name: string, index: number, run: () => T): T;
+  /** Deferred values become this (planning keeps the raw expression string; deploying never sees Deferred). */
+  onDeferred(raw: string, path: string): Json;
+}
+
+/**
+ * Evaluates every expression string in a JSON tree. Objects holding a `copy` array get ARM's property iteration:
+ * each entry becomes an array property named `name` with `count` evaluations of `input`.
+ */
+export function evaluateJson(
+  value: Json,
+  ctx: EvalContext,
+  functions: FunctionTable,
+  hooks: JsonWalkHooks,
+  path = '',
+): Json {
+  if (typeof value === 'string') {
+    const result = evaluateString(value, ctx, functions);
+    return isDeferred(result) ? hooks.onDeferred(value, path) : result;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => evaluateJson(v, ctx, functions, hooks, `${path}[${i}]`));
+  if (!isObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path === '' ? key : `${path}.${key}`;
+    if (key.toLowerCase() === 'copy' && Array.isArray(child)) {
+      for (const [i, entry] of child.entries()) {
+        const loop = readPropertyCopy(entry, `${childPath}[${i}]`);
+        const count = evaluateCount(loop.count, ctx, functions, loop.name);
+        out[loop.name] = Array.from({ length: count }, (_, n) =>
+          hooks.withLoop(loop.name, n, () =>
+            evaluateJson(loop.input, ctx, functions, hooks, `${path === '' ? '' : `${path}.`}${loop.name}[${n}]`),
+          ),
+        );
+      }
+      continue;
+    }
+    out[key] = evaluateJson(child, ctx, functions, hooks, childPath);
+  }
+  return out;
+}
+
+function readPropertyCopy(entry: Json, path: string): PropertyCopy {
+  if (!isObject(entry)) throw new ExpressionError(`The copy property at '${path}' must be an object.`);
+  const name = entry['name'];
+  const input = entry['input'];
+  if (typeof name !== 'string' || name === '') {
+    throw new ExpressionError(`The copy property at '${path}' must have a non-empty string 'name'.`);
+  }
+  if (input === undefined) throw new ExpressionError(`The copy property '${name}' must have an 'input'.`);
+  return { name, count: entry['count'] ?? null, input };
+}
+
+/** The maximum `count` ARM accepts in a copy loop. */
+export const MAX_COPY_COUNT = 800;
+
+/** Evaluates a copy `count` (never deploy-time: ARM needs it to plan). */
+export function evaluateCount(count: Json, ctx: EvalContext, functions: FunctionTable, loop: string): number {
+  const value = typeof count === 'string' ? evaluateString(count, ctx, functions) : count;
+  if (isDeferred(value)) throw new ExpressionError(ExpressionMessages.notExpectedHere('reference'));
+  if (!isInteger(value) || value < 0) {
+    throw new ExpressionError(
+      `The copy count of '${loop}' must be a non-negative integer, but it is '${JSON.stringify(value)}'.`,
+    );
+  }
+  if (value > MAX_COPY_COUNT) {
+    throw new ExpressionError(`The copy count '${value}' of '${loop}' exceeds the maximum allowed value '${MAX_COPY_COUNT}'.`);
+  }
+  return value;
+}

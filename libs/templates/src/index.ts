@@ -1,0 +1,15 @@
+export * from './values';
+export * from './errors';
+export * from './expression/parser';
+export * from './expression/evaluator';
+export * from './functions';
+export { uniqueString, armGuid, uuidV5, ARM_GUID_NAMESPACE } from './functions/hashing';
+export * from './resource-ids';
+export * from './template/context';
+export * from './template/dependencies';
+export type { PlanParameter } from './template/parameters';
+export { deploymentParametersView, normalizeSuppliedParameters } from './template/parameters';
+export * from './template/processor';
+export * from './template/in-memory-host';
+export * from './whatif/diff';
+export * from './whatif/normalizers';

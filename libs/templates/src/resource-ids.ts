@@ -1,0 +1,62 @@
+import { ExpressionError } from './errors';
+
+/** Splits `Namespace/type/childType` into the namespace and the type segments. */
+export function splitType(type: string): { namespace: string; types: string[] } {
+  const parts = type.split('/');
+  return { namespace: parts[0] as string, types: parts.slice(1) };
+}
+
+export function isValidType(type: string): boolean {
+  const parts = type.split('/');
+  return parts.length >= 2 && parts.every((p) => p.length > 0);
+}
+
+/**
+ * `providers/{namespace}/{type}/{name}[/{childType}/{childName}...]`. Names may carry several segments
+ * (`vnet/subnet`); the total must match the type's segments.
+ */
+export function providerPath(fn: string, type: string, names: string[]): string {
+  if (!isValidType(type)) {
+    throw new ExpressionError(
+      `Unable to evaluate template language function '${fn}': the type '${type}' is not a valid fully qualified resource type ('Namespace/type[/childType]').`,
+    );
+  }
+  const { namespace, types } = splitType(type);
+  const segments = names.flatMap((n) => n.split('/'));
+  if (segments.length !== types.length) {
+    throw new ExpressionError(
+      `Unable to evaluate template language function '${fn}': the type '${type}' requires '${types.length}' resource name argument(s).`,
+    );
+  }
+  return `providers/${namespace}/${types.map((t, i) => `${t}/${segments[i] as string}`).join('/')}`;
+}
+
+export const resourceGroupResourceId = (sub: string, rg: string, type: string, names: string[], fn = 'resourceId') =>
+  `/subscriptions/${sub}/resourceGroups/${rg}/${providerPath(fn, type, names)}`;
+
+/** The `type/name` form ARM uses in messages (`Microsoft.Compute/virtualMachines/vm1`). */
+export function typeAndName(type: string, name: string): string {
+  return `${type}/${name}`;
+}
+
+/** Parses `/subscriptions/../resourceGroups/../providers/ns/t/n[/t2/n2]` into full type and name; undefined otherwise. */
+export function parseResourceGroupResourceId(
+  id: string,
+): { subscriptionId: string; resourceGroup: string; type: string; name: string } | undefined {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+)\/(.+)$/i.exec(id);
+  if (m === null) return undefined;
+  const rest = (m[4] as string).split('/');
+  if (rest.length % 2 !== 0) return undefined;
+  const types: string[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    types.push(rest[i] as string);
+    names.push(rest[i + 1] as string);
+  }
+  return {
+    subscriptionId: m[1] as string,
+    resourceGroup: m[2] as string,
+    type: `${m[3] as string}/${types.join('/')}`,
+    name: names.join('/'),
+  };
+}

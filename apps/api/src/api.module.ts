@@ -1,31 +1,28 @@
-import { validationErrorsToArmError } from '@cerulean/arm';
 import { ConfigModule } from '@cerulean/config';
 import { DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AgentPoolsController } from './agent-pools/agent-pools.controller';
-import { AgentPoolsService } from './agent-pools/agent-pools.service';
 import { ClusterActionsController } from './clusters/cluster-actions.controller';
 import { ClusterActionsService } from './clusters/cluster-actions.service';
 import { ClustersController } from './clusters/clusters.controller';
-import { ClustersService } from './clusters/clusters.service';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
+import { armValidationPipe } from './common/validation';
+import { HostedResourcesModule } from './hosted-resources/hosted-resources.module';
 import { HealthController } from './health.controller';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
 import { ProviderOperationsController } from './operations/provider-operations.controller';
 import { ResourceGroupsController } from './resource-groups/resource-groups.controller';
-import { ResourceGroupsService } from './resource-groups/resource-groups.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
-import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controller';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule],
+  imports: [ConfigModule, DatabaseModule, QueueModule, HostedResourcesModule],
   controllers: [
     HealthController,
     SubscriptionsController,
@@ -39,27 +36,13 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     ProviderOperationsController,
   ],
   providers: [
-    SubscriptionsService,
-    ResourceGroupsService,
-    ClustersService,
-    AgentPoolsService,
     ClusterActionsService,
     OperationsService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },
-    {
-      provide: APP_PIPE,
-      // Unknown properties are kept (ARM keeps spec fields it does not act on), so no whitelist.
-      useValue: new ValidationPipe({
-        transform: true,
-        whitelist: false,
-        forbidUnknownValues: false,
-        validateCustomDecorators: false,
-        exceptionFactory: (errors) => validationErrorsToArmError(errors),
-      }),
-    },
+    { provide: APP_PIPE, useFactory: armValidationPipe },
   ],
 })
 export class ApiModule {}

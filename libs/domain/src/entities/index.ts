@@ -1,4 +1,5 @@
 import { AgentPoolEntity } from './agent-pool.entity';
+import { DeploymentEntity, DeploymentOperationEntity } from './deployment.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
@@ -6,6 +7,6 @@ import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
-export { AgentPoolEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
+export { AgentPoolEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
 
-export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, NodeEventEntity];
+export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity];

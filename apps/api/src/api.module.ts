@@ -12,6 +12,8 @@ import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
 import { armValidationPipe } from './common/validation';
 import { HostedResourcesModule } from './hosted-resources/hosted-resources.module';
+import { DeploymentsController } from './deployments/deployments.controller';
+import { DeploymentsService } from './deployments/deployments.service';
 import { HealthController } from './health.controller';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
@@ -34,10 +36,12 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     OperationsController,
     KubernetesVersionsController,
     ProviderOperationsController,
+    DeploymentsController,
   ],
   providers: [
     ClusterActionsService,
     OperationsService,
+    DeploymentsService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },

@@ -7,6 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SignJWT } from 'jose';
 import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
+import { acceptsJsonc, parseJsonc } from './common/jsonc';
 import { ensureServerTls } from './common/tls';
 
 async function bootstrap(): Promise<void> {
@@ -40,11 +41,12 @@ async function bootstrap(): Promise<void> {
   // Actions (POST start/stop, …) arrive with a JSON content type and no body: that is not malformed JSON.
   // (Nest's own body parser is off, so this is the only JSON parser.)
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      // Template deployments may carry comments and trailing commas (az splices template files in).
+      done(null, acceptsJsonc(req.url) ? parseJsonc(text) : JSON.parse(text));
     } catch (err) {
       done(err as Error, undefined);
     }

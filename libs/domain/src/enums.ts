@@ -54,6 +54,18 @@ export enum OperationKind {
   DeploymentPut = 'deployment.put',
 }
 
+/** A template deployment's provisioningState (stored in deployments.provisioning_state). */
+export enum DeploymentState {
+  Accepted = 'Accepted',
+  Running = 'Running',
+  Succeeded = 'Succeeded',
+  Failed = 'Failed',
+  Canceled = 'Canceled',
+}
+
+/** The lock key of a deployment's run. */
+export const deploymentLockKey = (deploymentId: string): string => `deployment:${deploymentId}`;
+
 /** What the health monitor records about a node (node_events.type). */
 export enum NodeEventType {
   NodeNotReady = 'NodeNotReady',

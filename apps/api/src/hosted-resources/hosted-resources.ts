@@ -58,6 +58,14 @@ export class HostedResources {
     throw noRegisteredProvider(type);
   }
 
+  /** The body checks of a PUT without the write (template validation's preflight). */
+  async checkBody(type: string, body: object): Promise<void> {
+    const t = type.toLowerCase();
+    if (t === ResourceTypes.managedClusters.toLowerCase()) await this.validate(ManagedClusterBodyDto, body);
+    else if (t === ResourceTypes.agentPools.toLowerCase()) await this.validate(AgentPoolBodyDto, body);
+    else throw noRegisteredProvider(type);
+  }
+
   /** DELETE; undefined when there was nothing to delete. */
   async delete(sub: string, rgName: string, type: string, name: string, call: ArmCall): Promise<OperationEntity | undefined> {
     const t = type.toLowerCase();

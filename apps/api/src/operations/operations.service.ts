@@ -1,9 +1,10 @@
 import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody } from '@cerulean/arm';
-import { AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
+import { AgentPoolEntity, DeploymentEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
+import { toDeployment } from '../deployments/deployment.mapper';
 
 /** What a `Location` (result) URL answers once the operation has ended (R10.2/R11.1). */
 export type OperationResult = { status: 200; body?: unknown } | { status: 204 } | { status: number; error: ArmError };
@@ -58,6 +59,11 @@ export class OperationsService {
       }
       case OperationKind.ResourceGroupDelete:
         return { status: 200 };
+      case OperationKind.DeploymentPut: {
+        const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
+        const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
+        return deployment && rg ? { status: 200, body: toDeployment(deployment, rg.name) } : { status: 204 };
+      }
       case OperationKind.ClusterDelete:
       case OperationKind.AgentPoolDelete:
       case OperationKind.ClusterStart:

@@ -1,0 +1,42 @@
+/**
+ * JSON with comments and trailing commas (what `az deployment` sends when it splices template files into a request).
+ * Comments and trailing commas outside strings are removed, then the text goes to JSON.parse (its errors are kept).
+ */
+export function parseJsonc(text: string): unknown {
+  let out = '';
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i] as string;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i += 1;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+      out += ' ';
+    } else if (c === ',') {
+      let j = i + 1;
+      // A comma followed (after blanks and comments) by a closing bracket is a trailing comma.
+      for (;;) {
+        while (j < n && /\s/.test(text[j] as string)) j += 1;
+        if (text[j] === '/' && text[j + 1] === '/') while (j < n && text[j] !== '\n') j += 1;
+        else if (text[j] === '/' && text[j + 1] === '*') j = text.indexOf('*/', j + 2) < 0 ? n : text.indexOf('*/', j + 2) + 2;
+        else break;
+      }
+      if (text[j] !== '}' && text[j] !== ']') out += c;
+      i += 1;
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  return JSON.parse(out);
+}
+
+/** Routes whose bodies may be JSONC: template deployments. */
+export const acceptsJsonc = (url: string): boolean => /\/providers\/microsoft\.resources\/deployments(\/|\?|$)/i.test(url);

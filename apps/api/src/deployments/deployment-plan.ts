@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { ArmError, ResourceTypes } from '@cerulean/arm';
+import { ResourceGroupEntity } from '@cerulean/domain';
+import { DeploymentContext, Json, JsonObject, processTemplate, TemplateErrors, TemplatePlan } from '@cerulean/templates';
+import { isHostedType, noRegisteredProvider } from '../hosted-resources/hosted-resources';
+
+export type DeploymentMode = 'Incremental' | 'Complete';
+
+/** The parts of a deployment request body (Deployment / DeploymentWhatIf) this endpoint acts on. */
+export interface DeploymentRequest {
+  template: JsonObject;
+  parameters: Json | undefined;
+  mode: DeploymentMode;
+  location?: string;
+  tags?: Record<string, string>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Shape checks of `{ properties: { template, parameters, mode } }`; links are not fetched from here. */
+export function parseDeploymentRequest(body: unknown): DeploymentRequest {
+  if (!isObject(body)) throw TemplateErrors.invalidRequestContent('The request body must be a JSON object.');
+  const props = body.properties;
+  if (!isObject(props)) throw TemplateErrors.invalidRequestContent("Required property 'properties' not found in JSON.", 'properties');
+  if (props.templateLink !== undefined || props.parametersLink !== undefined) {
+    throw ArmError.badRequest(
+      'InvalidRequestContent',
+      "Template and parameter links ('templateLink', 'parametersLink') are not supported by this endpoint: send them inline in 'properties.template' and 'properties.parameters'.",
+      props.templateLink !== undefined ? 'properties.templateLink' : 'properties.parametersLink',
+    );
+  }
+  if (!isObject(props.template)) {
+    throw ArmError.badRequest('InvalidRequestContent', "The deployment must have a template: 'properties.template' is required and must be an object.", 'properties.template');
+  }
+  if (props.parameters !== undefined && props.parameters !== null && !isObject(props.parameters)) {
+    throw TemplateErrors.invalidRequestContent("'properties.parameters' must be an object.", 'properties.parameters');
+  }
+  const rawMode = props.mode ?? 'Incremental';
+  const mode = typeof rawMode === 'string' ? (['Incremental', 'Complete'] as const).find((m) => m.toLowerCase() === rawMode.toLowerCase()) : undefined;
+  if (!mode) {
+    throw TemplateErrors.invalidRequestContent(`Error converting value ${JSON.stringify(rawMode)} to type 'DeploymentMode'. Allowed values: 'Incremental', 'Complete'.`, 'properties.mode');
+  }
+  const out: DeploymentRequest = { template: props.template as JsonObject, parameters: (props.parameters ?? undefined) as Json | undefined, mode };
+  if (typeof body.location === 'string') out.location = body.location;
+  if (isObject(body.tags)) out.tags = body.tags as Record<string, string>;
+  return out;
+}
+
+export interface DeploymentTarget {
+  subscriptionId: string;
+  tenantId: string;
+  rg: ResourceGroupEntity;
+  deploymentName: string;
+  baseUrl: string;
+}
+
+/**
+ * Validates and expands the template (the lib), then checks what the platform can host: every resource type must
+ * be served here (NoRegisteredProviderFound before anything is created).
+ */
+export function planDeployment(request: DeploymentRequest, target: DeploymentTarget): TemplatePlan {
+  const context: DeploymentContext = {
+    subscriptionId: target.subscriptionId,
+    tenantId: target.tenantId,
+    resourceGroup: {
+      name: target.rg.name,
+      location: target.rg.location,
+      tags: target.rg.tags,
+      ...(target.rg.managedBy ? { managedBy: target.rg.managedBy } : {}),
+    },
+    deploymentName: target.deploymentName,
+    resourceManagerUrl: `${target.baseUrl}/`,
+  };
+  const plan = processTemplate(request.template, request.parameters, context);
+  for (const r of plan.resources) {
+    if (r.type.toLowerCase() === 'microsoft.resources/deployments') {
+      throw ArmError.badRequest('InvalidTemplate', `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are not supported by this endpoint.'.`, r.id);
+    }
+    if (r.type.toLowerCase() === ResourceTypes.resourceGroups.toLowerCase()) {
+      throw ArmError.badRequest(
+        'InvalidTemplate',
+        `Deployment template validation failed: 'The resource type '${ResourceTypes.resourceGroups}' of resource '${r.name}' can only be deployed at subscription scope.'.`,
+        r.id,
+      );
+    }
+    if (!isHostedType(r.type)) throw noRegisteredProvider(r.type);
+  }
+  return plan;
+}
+
+/** ARM's templateHash is a decimal number derived from the template text. */
+export function templateHash(template: JsonObject): string {
+  const digest = createHash('sha256').update(JSON.stringify(template)).digest();
+  return (digest.readBigUInt64BE(0) % 10n ** 19n).toString();
+}
+
+/** ISO 8601 duration as ARM prints it (`PT22.8356799S`). */
+export function isoDuration(ms: number): string {
+  return `PT${(Math.max(0, ms) / 1000).toFixed(3).replace(/\.?0+$/, '')}S`;
+}

@@ -1,0 +1,53 @@
+import { Namespaces, resourceGroupId } from '@cerulean/arm';
+import { DeploymentEntity, DeploymentOperationEntity } from '@cerulean/domain';
+import { isoDuration } from './deployment-plan';
+
+export const DEPLOYMENTS_TYPE = `${Namespaces.Resources}/deployments`;
+
+export const deploymentId = (sub: string, rgName: string, name: string): string => `${resourceGroupId(sub, rgName)}/providers/${DEPLOYMENTS_TYPE}/${name}`;
+
+/** DeploymentExtended as GET returns it. */
+export function toDeployment(d: DeploymentEntity, rgName: string) {
+  const providers = [...new Set(d.outputResources.map((r) => r.id.split('/providers/')[1]?.split('/')[0] ?? ''))].filter(Boolean);
+  return {
+    id: deploymentId(d.subscriptionId, rgName, d.name),
+    name: d.name,
+    type: DEPLOYMENTS_TYPE,
+    ...(d.location ? { location: d.location } : {}),
+    properties: {
+      provisioningState: d.provisioningState,
+      correlationId: d.correlationId ?? undefined,
+      timestamp: d.timestamp.toISOString(),
+      duration: isoDuration(d.durationMs ?? Date.now() - d.timestamp.getTime()),
+      mode: d.mode,
+      templateHash: d.templateHash,
+      parameters: d.parameters,
+      ...(d.outputs ? { outputs: d.outputs } : {}),
+      outputResources: d.outputResources,
+      providers: providers.map((namespace) => ({ namespace })),
+      dependencies: [],
+      ...(d.error ? { error: d.error } : {}),
+    },
+  };
+}
+
+/** ARM's HTTP status names in statusCode. */
+export const STATUS_NAMES: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 500: 'InternalServerError' };
+
+/** DeploymentOperation. */
+export function toDeploymentOperation(d: DeploymentEntity, rgName: string, o: DeploymentOperationEntity) {
+  return {
+    id: `${deploymentId(d.subscriptionId, rgName, d.name)}/operations/${o.id}`,
+    operationId: o.id,
+    properties: {
+      provisioningOperation: o.provisioningOperation,
+      provisioningState: o.provisioningState,
+      timestamp: o.timestamp.toISOString(),
+      duration: isoDuration(o.durationMs ?? Date.now() - o.timestamp.getTime()),
+      ...(o.targetOperationId ? { serviceRequestId: o.targetOperationId } : {}),
+      ...(o.statusCode ? { statusCode: o.statusCode } : {}),
+      ...(o.statusMessage ? { statusMessage: o.statusMessage } : {}),
+      targetResource: { id: o.resourceId, resourceType: o.resourceType, resourceName: o.resourceName },
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { absoluteUrl, ArmError, decodeSkipToken, toPage } from '@cerulean/arm';
+import { Env } from '@cerulean/config';
+import { OperationKind } from '@cerulean/domain';
+import { Body, Controller, Delete, Get, Head, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Arm, ArmCall } from '../common/arm-request';
+import { OperationsService } from '../operations/operations.service';
+import { pageSizeOf } from '../resource-groups/resource-groups.controller';
+import { deploymentId, toDeployment, toDeploymentOperation } from './deployment.mapper';
+import { deploymentNotFound, DeploymentsService } from './deployments.service';
+
+const GROUP = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName';
+const DEPLOYMENTS = `${GROUP}/providers/Microsoft.Resources/deployments`;
+const DEPLOYMENT = `${DEPLOYMENTS}/:deploymentName`;
+// DeploymentOperations have no `providers` segment (arm-contract R1.1).
+const DEPLOYMENT_OPERATIONS = `${GROUP}/deployments/:deploymentName/operations`;
+
+interface DeploymentPath {
+  subscriptionId: string;
+  resourceGroupName: string;
+  deploymentName: string;
+}
+
+/** Microsoft.Resources/deployments at resource group scope (api-versions of Microsoft.Resources). Bodies may be JSONC. */
+@Controller()
+export class DeploymentsController {
+  constructor(
+    private readonly deployments: DeploymentsService,
+    private readonly operations: OperationsService,
+    private readonly env: Env,
+  ) {}
+
+  @Get(DEPLOYMENTS)
+  async list(@Param('subscriptionId') sub: string, @Param('resourceGroupName') rg: string, @Arm() call: ArmCall) {
+    const offset = decodeSkipToken(call.query.$skipToken);
+    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const rows = await this.deployments.list(sub, rg, offset, pageSize + 1);
+    return toPage(rows.map((r) => toDeployment(r.deployment, r.rg.name)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
+  }
+
+  @Get(DEPLOYMENT)
+  async get(@Param() p: DeploymentPath) {
+    const { rg, deployment } = await this.deployments.get(p.subscriptionId, p.resourceGroupName, p.deploymentName);
+    return toDeployment(deployment, rg.name);
+  }
+
+  /** CheckExistence: 204 or 404, no body. */
+  @Head(DEPLOYMENT)
+  async head(@Param() p: DeploymentPath, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    const found = await this.deployments.find(p.subscriptionId, p.resourceGroupName, p.deploymentName);
+    reply.status(found ? 204 : 404);
+  }
+
+  /** 201 (new) or 200 with the Accepted deployment; Azure-AsyncOperation + Location to poll (final state via Location). */
+  @Put(DEPLOYMENT)
+  async put(@Param() p: DeploymentPath, @Body() body: unknown, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
+    const r = await this.deployments.createOrUpdate(p.subscriptionId, p.resourceGroupName, p.deploymentName, body, call);
+    const id = deploymentId(r.rg.subscriptionId, r.rg.name, r.deployment.name);
+    reply.status(r.created ? 201 : 200);
+    reply.headers({
+      'Azure-AsyncOperation': absoluteUrl(call.baseUrl, `${id}/operationStatuses/${r.operation.id}`, { 'api-version': call.apiVersion }),
+      Location: absoluteUrl(call.baseUrl, `/subscriptions/${r.rg.subscriptionId}/operationresults/${r.operation.id}`, { 'api-version': call.apiVersion }),
+      'Retry-After': String(this.env.RETRY_AFTER_SECONDS),
+    });
+    return toDeployment(r.deployment, r.rg.name);
+  }
+
+  @Get(`${DEPLOYMENT}/operationStatuses/:operationId`)
+  async status(@Param() p: DeploymentPath & { operationId: string }, @Res({ passthrough: true }) reply: FastifyReply) {
+    const op = await this.operations.get(p.subscriptionId, p.operationId);
+    if (op.kind !== OperationKind.DeploymentPut || !op.resourceId.toLowerCase().endsWith(`/deployments/${p.deploymentName.toLowerCase()}`)) throw deploymentNotFound(p.deploymentName);
+    if (!op.isTerminal()) reply.header('Retry-After', String(this.env.RETRY_AFTER_SECONDS));
+    return this.operations.toStatus(op);
+  }
+
+  /** DELETE removes the deployment's record (not the resources it deployed). */
+  @Delete(DEPLOYMENT)
+  async delete(@Param() p: DeploymentPath, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.deployments.delete(p.subscriptionId, p.resourceGroupName, p.deploymentName);
+    reply.status(204);
+  }
+
+  @Post(`${DEPLOYMENT}/validate`)
+  @HttpCode(200)
+  validate(@Param() p: DeploymentPath, @Body() body: unknown, @Arm() call: ArmCall) {
+    return this.deployments.validate(p.subscriptionId, p.resourceGroupName, p.deploymentName, body, call);
+  }
+
+  /** What-if is computed at once: 200 with the WhatIfOperationResult (the spec allows 200 or 202). */
+  @Post(`${DEPLOYMENT}/whatIf`)
+  @HttpCode(200)
+  whatIf(@Param() p: DeploymentPath, @Body() body: unknown, @Arm() call: ArmCall) {
+    return this.deployments.whatIf(p.subscriptionId, p.resourceGroupName, p.deploymentName, body, call);
+  }
+
+  @Post(`${DEPLOYMENT}/cancel`)
+  @HttpCode(204)
+  async cancel(@Param() p: DeploymentPath, @Arm() call: ArmCall): Promise<void> {
+    await this.deployments.cancel(p.subscriptionId, p.resourceGroupName, p.deploymentName, call);
+  }
+
+  @Post(`${DEPLOYMENT}/exportTemplate`)
+  @HttpCode(200)
+  async exportTemplate(@Param() p: DeploymentPath) {
+    const { deployment } = await this.deployments.get(p.subscriptionId, p.resourceGroupName, p.deploymentName);
+    return { template: deployment.template };
+  }
+
+  @Get(DEPLOYMENT_OPERATIONS)
+  async listOperations(@Param() p: DeploymentPath, @Arm() call: ArmCall) {
+    const { rg, deployment, operations } = await this.deployments.operationsOf(p.subscriptionId, p.resourceGroupName, p.deploymentName);
+    const offset = decodeSkipToken(call.query.$skipToken);
+    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    return toPage(operations.slice(offset, offset + pageSize + 1).map((o) => toDeploymentOperation(deployment, rg.name, o)), offset, {
+      base: call.baseUrl, path: call.path, query: call.query, pageSize,
+    });
+  }
+
+  @Get(`${DEPLOYMENT_OPERATIONS}/:operationId`)
+  async getOperation(@Param() p: DeploymentPath & { operationId: string }) {
+    const { rg, deployment, operations } = await this.deployments.operationsOf(p.subscriptionId, p.resourceGroupName, p.deploymentName);
+    const op = operations.find((o) => o.id.toLowerCase() === p.operationId.toLowerCase());
+    if (!op) throw ArmError.notFound('DeploymentOperationNotFound', `Deployment operation '${p.operationId}' of deployment '${p.deploymentName}' could not be found.`);
+    return toDeploymentOperation(deployment, rg.name, op);
+  }
+}

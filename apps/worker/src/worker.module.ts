@@ -4,11 +4,14 @@ import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
+// The write path of clusters and pools is the API's, shared so a template deploys through the same code as a PUT.
+import { HostedResourcesModule } from '../../api/src/hosted-resources/hosted-resources.module';
 import { ClusterLocks } from './engine/cluster-locks';
 import { OperationRunner } from './engine/operation-runner';
 import { AbortHandler } from './handlers/abort.handler';
 import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
+import { DeploymentHandler } from './handlers/deployment.handler';
 import { InstallationService } from './handlers/installation.service';
 import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
@@ -18,7 +21,7 @@ import { NodeHealthMonitor } from './sweepers/node-health-monitor';
 import { OrphanReaper } from './sweepers/orphan-reaper';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule],
+  imports: [ConfigModule, DatabaseModule, QueueModule, HostedResourcesModule],
   providers: [
     {
       provide: NODE_PROVIDER,
@@ -33,6 +36,7 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     AbortHandler,
     ClusterDeleteHandler,
     ResourceGroupDeleteHandler,
+    DeploymentHandler,
     OperationsProcessor,
     OperationSweeper,
     OrphanReaper,

@@ -1,6 +1,6 @@
 import { ArmError } from '@cerulean/arm';
 import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
+  AgentPoolEntity, DeploymentEntity, DeploymentState, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
   ResourceGroupEntity, StoredError,
 } from '@cerulean/domain';
 import { newEtag } from '@cerulean/arm';
@@ -71,6 +71,11 @@ export class OperationRunner {
     await this.db.transaction(async (tx) => {
       const op = await tx.findOne(OperationEntity, { where: { id: operationId }, lock: { mode: 'pessimistic_write' } });
       if (!op || !(await this.operations.finish(tx, op.id, OperationStatus.Failed, error))) return;
+      if (op.kind === OperationKind.DeploymentPut) {
+        const running = In([DeploymentState.Accepted, DeploymentState.Running]);
+        await tx.update(DeploymentEntity, { operationId: op.id, provisioningState: running }, { provisioningState: DeploymentState.Failed, error, plan: null, secureValuesDropped: true });
+        return;
+      }
       if (op.kind === OperationKind.ResourceGroupDelete && op.resourceGroupId) {
         await tx.update(ResourceGroupEntity, { id: op.resourceGroupId }, { provisioningState: ProvisioningState.Succeeded });
         await tx.update(ManagedClusterEntity, { resourceGroupId: op.resourceGroupId }, { provisioningState: ProvisioningState.Failed, provisioningError: error });

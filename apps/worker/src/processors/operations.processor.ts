@@ -9,6 +9,7 @@ import { OperationRunner } from '../engine/operation-runner';
 import { AbortHandler } from '../handlers/abort.handler';
 import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
+import { DeploymentHandler } from '../handlers/deployment.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 
 const assertNever = (x: never): never => {
@@ -27,6 +28,7 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly clusterDelete: ClusterDeleteHandler,
     private readonly groupDelete: ResourceGroupDeleteHandler,
     private readonly abort: AbortHandler,
+    private readonly deployment: DeploymentHandler,
   ) {
     super();
   }
@@ -65,6 +67,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.clusterDelete.run(op, ctx);
       case OperationKind.ResourceGroupDelete:
         return this.groupDelete.run(op, ctx);
+      case OperationKind.DeploymentPut:
+        return this.deployment.run(op, ctx);
       default:
         return assertNever(kind);
     }

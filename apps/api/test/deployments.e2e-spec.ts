@@ -181,8 +181,9 @@ describe('template deployments (resource group scope)', () => {
       const modified = sut.body.properties.changes.filter((c) => c.changeType !== 'NoChange');
       expect(modified).toHaveLength(1);
       expect(modified[0]?.changeType).toBe('Modify');
-      const changed = flatten(modified[0]?.delta).filter((d) => d.propertyChangeType === 'Modify');
-      expect(changed).toEqual([expect.objectContaining({ path: 'count', before: 1, after: 2 })]);
+      expect(modified[0]?.delta).toEqual([expect.objectContaining({ path: 'properties.agentPoolProfiles', propertyChangeType: 'Array' })]);
+      const leaves = flatten(modified[0]?.delta).filter((d) => !d.children?.length);
+      expect(leaves).toEqual([{ path: 'count', propertyChangeType: 'Modify', before: 1, after: 2 }]);
     });
 
     it('answers exportTemplate with the stored template and HEAD with 204/404', async () => {
@@ -208,6 +209,21 @@ describe('template deployments (resource group scope)', () => {
       expect(byType).toEqual([[cluster, 'NoChange'], ['extra1', 'Delete']]);
       const incremental = await whatIf(rg, 'quickstart-whatif', body(QUICKSTART, quickstartParameters(cluster)));
       expect(incremental.body.properties.changes.map((c) => c.changeType)).toEqual(['NoChange', 'Ignore']);
+    });
+
+    it('deploys in Complete mode: the unmentioned cluster is deleted through its normal delete operation', async () => {
+      const put = await arm('PUT', dep(deploymentPath(rg, 'quickstart')), { body: body(QUICKSTART, quickstartParameters(cluster), 'Complete') });
+      expect(put.status).toBe(200);
+
+      expect(await waitForDeployment(headerOf(put, 'azure-asyncoperation'))).toBe('Succeeded');
+      const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${rgPath(rg)}/deployments/quickstart/operations`));
+      expect(ops.body.value.map((o) => [o.properties.targetResource.resourceName, o.properties.provisioningOperation, o.properties.provisioningState])).toEqual([
+        [cluster, 'Update', 'Succeeded'],
+        ['extra1', 'Delete', 'Succeeded'],
+      ]);
+      expect((await arm('GET', `${clusterPath(rg, 'extra1')}?${AKS_API}`)).status).toBe(404);
+      expect(await dockerNodes('extra1')).toHaveLength(0);
+      expect(await dockerNodes(cluster)).toHaveLength(1);
     });
   });
 

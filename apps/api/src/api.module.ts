@@ -1,6 +1,6 @@
 import { validationErrorsToArmError } from '@cerulean/arm';
 import { ConfigModule } from '@cerulean/config';
-import { DatabaseModule } from '@cerulean/domain';
+import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -11,6 +11,8 @@ import { ClustersService } from './clusters/clusters.service';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
+import { CredentialsController } from './credentials/credentials.controller';
+import { CredentialsService } from './credentials/credentials.service';
 import { HealthController } from './health.controller';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
@@ -29,6 +31,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
     ResourceGroupsController,
     ClustersController,
     AgentPoolsController,
+    CredentialsController,
     OperationsController,
     KubernetesVersionsController,
     ProviderOperationsController,
@@ -38,6 +41,8 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
     ResourceGroupsService,
     ClustersService,
     AgentPoolsService,
+    ClusterCredentialRepository,
+    CredentialsService,
     OperationsService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
 import { InitialSchema1763760000000 } from '../../../migrations/1763760000000-InitialSchema';
+import { ClusterCredentials1763900000000 } from '../../../migrations/1763900000000-ClusterCredentials';
 import { ENTITIES } from './entities';
 
 /** Every migration, in order. The schema changes only through these (synchronize is off everywhere). */
-export const MIGRATIONS = [InitialSchema1763760000000];
+export const MIGRATIONS = [InitialSchema1763760000000, ClusterCredentials1763900000000];
 
 export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {
   return new DataSource({

@@ -40,6 +40,7 @@ export enum OperationKind {
   AgentPoolPut = 'agent-pool.put',
   AgentPoolDelete = 'agent-pool.delete',
   ResourceGroupDelete = 'resource-group.delete',
+  ClusterRotateCertificates = 'cluster.rotate-certificates',
 }
 
 export const isTerminalProvisioningState = (s: string): boolean =>

@@ -57,6 +57,7 @@ export class OperationsService {
         return { status: 200 };
       case OperationKind.ClusterDelete:
       case OperationKind.AgentPoolDelete:
+      case OperationKind.ClusterRotateCertificates:
         return { status: 204 };
     }
   }

@@ -9,6 +9,7 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
+import { ControlPlane } from './control-plane';
 import { NodeFleet } from './node-fleet';
 
 const versions = new KubernetesVersionCatalog();
@@ -24,6 +25,7 @@ export class ClusterConvergeHandler {
     private readonly fleet: NodeFleet,
     private readonly runner: OperationRunner,
     private readonly operations: OperationRepository,
+    private readonly controlPlane: ControlPlane,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
@@ -35,6 +37,7 @@ export class ClusterConvergeHandler {
       return;
     }
     const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id } });
+    await this.controlPlane.ensure(cluster, rg);
     await this.fleet.converge(ctx, cluster, rg, pools);
 
     await this.runner.succeedClusterChange(op, async (tx, c, current) => {

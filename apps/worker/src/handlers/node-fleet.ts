@@ -2,7 +2,7 @@ import { ArmError } from '@cerulean/arm';
 import { KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import { AgentPoolEntity, ManagedClusterEntity, ProvisioningState, ResourceGroupEntity } from '@cerulean/domain';
-import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError } from '@cerulean/node-provider';
+import { ControlPlaneRole, NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
@@ -71,7 +71,8 @@ export class NodeFleet {
     const labels = this.clusterLabels(cluster, rg);
     try {
       await this.provider.ensureNetwork(cluster.id, labels);
-      const observed = await this.listClusterNodes(cluster.id);
+      // The control plane shares the cluster's labels but is no node of any pool.
+      const observed = (await this.listClusterNodes(cluster.id)).filter((n) => n.labels[NodeLabels.role] !== ControlPlaneRole);
       const byPool = new Map<string, string[]>();
       for (const n of observed) {
         const key = n.labels[NodeLabels.pool] ?? '';

@@ -1,10 +1,11 @@
 import { AgentPoolEntity } from './agent-pool.entity';
+import { ClusterCredentialsEntity } from './cluster-credentials.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
-export { AgentPoolEntity, InstallationEntity, ManagedClusterEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
+export { AgentPoolEntity, ClusterCredentialsEntity, InstallationEntity, ManagedClusterEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
 
-export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity];
+export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity];

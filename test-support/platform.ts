@@ -137,8 +137,20 @@ export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> 
     filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`] },
   });
   return list
+    // The cluster's control plane container is no node (see dockerControlPlane).
+    .filter((c) => c.Labels[NodeLabels.role] === undefined)
     .map((c) => ({ name: (c.Names[0] ?? '').replace(/^\//, ''), pool: c.Labels[NodeLabels.pool] ?? '', running: c.State === 'running' }))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The cluster's control plane containers (at most one), whatever the API says. */
+export async function dockerControlPlane(clusterName: string): Promise<{ name: string; running: boolean; labels: Record<string, string> }[]> {
+  const s = state();
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`, `${NodeLabels.role}=control-plane`] },
+  });
+  return list.map((c) => ({ name: (c.Names[0] ?? '').replace(/^\//, ''), running: c.State === 'running', labels: c.Labels }));
 }
 
 export async function dockerNetworks(clusterName: string): Promise<string[]> {

@@ -5,7 +5,7 @@ import { CONTROL_PLANE_ALIAS as LIB_ALIAS, CONTROL_PLANE_API_PORT as LIB_API_POR
 import { ClusterCredentialSet, createClusterCredentialSet } from '@cerulean/pki';
 import {
   CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_PKI_DIR, ControlPlane, createApiServer, createHeartbeatServer,
-  HEARTBEAT_INTERVAL_MS, parseTaint,
+  HEARTBEAT_INTERVAL_MS, parseTaint, shortHumanDuration,
 } from './control-plane';
 import { startHeartbeat } from './heartbeat';
 
@@ -64,6 +64,20 @@ describe('ControlPlane', () => {
     expect(sut.forget('b')).toBe(true);
     now = new Date(now.getTime() + 20 * HEARTBEAT_INTERVAL_MS);
     expect((sut.nodeList() as { items: unknown[] }).items).toEqual([]);
+  });
+
+  it('renders the NodeList as the Table kubectl asks for', () => {
+    const now = new Date('2026-01-01T00:05:00Z');
+    const sut = new ControlPlane({ cluster: 'demo', clusterId: 'cid', kubernetesVersion: '1.33.2' }, { now: () => now });
+    sut.report(status('n0', { unschedulable: true }), '10.0.0.9');
+    const table = sut.nodeTable() as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: string[] }[] };
+    expect(table.kind).toBe('Table');
+    expect(table.columnDefinitions.slice(0, 5).map((c) => c.name)).toEqual(['Name', 'Status', 'Roles', 'Age', 'Version']);
+    expect(table.rows[0].cells.slice(0, 6)).toEqual(['n0', 'Ready,SchedulingDisabled', '<none>', '5m', 'v1.33.2', '10.0.0.9']);
+  });
+
+  it.each([[5_000, '5s'], [150_000, '2m30s'], [3_600_000, '60m'], [5 * 3_600_000, '5h'], [30 * 3_600_000, '30h'], [72 * 3_600_000, '3d']])('formats an age of %d ms as %s', (ms, text) => {
+    expect(shortHumanDuration(ms)).toBe(text);
   });
 
   it('reports version.Info for the cluster version', () => {

@@ -107,7 +107,42 @@ export class ControlPlane {
     for (const [name, r] of this.nodes) if (now - r.lastSeen.getTime() > FORGET_AFTER_MS) this.forget(name);
   }
 
-  private toNode(r: Registered): Record<string, unknown> {
+  /** The NodeList as a meta.k8s.io Table, what `kubectl get nodes` asks for (its columns, wide ones at priority 1). */
+  nodeTable(): Record<string, unknown> {
+    const list = this.nodeList() as { metadata: Record<string, unknown>; items: KubeNode[] };
+    const col = (name: string, priority = 0, format = '') => ({ name, type: 'string', format, description: '', priority });
+    const now = this.now().getTime();
+    return {
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: list.metadata,
+      columnDefinitions: [
+        col('Name', 0, 'name'), col('Status'), col('Roles'), col('Age'), col('Version'),
+        col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1),
+      ],
+      rows: list.items.map((n) => {
+        const ready = n.status.conditions.find((c) => c.type === 'Ready');
+        const status = ready?.status === 'True' ? 'Ready' : 'NotReady';
+        return {
+          cells: [
+            n.metadata.name,
+            n.spec.unschedulable ? `${status},SchedulingDisabled` : status,
+            '<none>',
+            shortHumanDuration(now - Date.parse(n.metadata.creationTimestamp)),
+            n.status.nodeInfo.kubeletVersion,
+            n.status.addresses.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
+            '<none>',
+            n.status.nodeInfo.osImage,
+            n.status.nodeInfo.kernelVersion || '<unknown>',
+            n.status.nodeInfo.containerRuntimeVersion,
+          ],
+          object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: n.metadata },
+        };
+      }),
+    };
+  }
+
+  private toNode(r: Registered): KubeNode {
     const s = r.status;
     const silentMs = this.now().getTime() - r.lastSeen.getTime();
     const conditions = s.conditions.map((c) =>
@@ -155,6 +190,29 @@ export class ControlPlane {
   }
 }
 
+interface KubeNode {
+  metadata: { name: string; creationTimestamp: string } & Record<string, unknown>;
+  spec: { unschedulable?: boolean } & Record<string, unknown>;
+  status: {
+    conditions: { type: string; status: string }[];
+    addresses: { type: string; address: string }[];
+    nodeInfo: { kubeletVersion: string; osImage: string; kernelVersion: string; containerRuntimeVersion: string } & Record<string, string>;
+  } & Record<string, unknown>;
+}
+
+/** kubectl's age format (k8s.io/apimachinery duration.HumanDuration, abridged). */
+export function shortHumanDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
 interface Answer {
   statusCode: number;
   body: string;
@@ -192,14 +250,14 @@ export function createApiServer(cp: ControlPlane, tls: ApiServerTls, log: LogLin
     } else {
       const peer = socket.getPeerCertificate();
       user = typeof peer.subject?.CN === 'string' ? peer.subject.CN : 'unknown';
-      answer = method === 'GET' ? route(cp, path) : jsonAnswer(405, statusFailure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      answer = method === 'GET' ? route(cp, path, String(req.headers.accept ?? '')) : jsonAnswer(405, statusFailure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
     }
     log({ msg: 'request', method, path, status: answer.statusCode, user });
     send(res, answer);
   });
 }
 
-function route(cp: ControlPlane, path: string): Answer {
+function route(cp: ControlPlane, path: string, accept: string): Answer {
   switch (path) {
     case '/healthz':
     case '/livez':
@@ -208,7 +266,18 @@ function route(cp: ControlPlane, path: string): Answer {
     case '/version':
       return jsonAnswer(200, cp.version());
     case '/api/v1/nodes':
-      return jsonAnswer(200, cp.nodeList());
+      return jsonAnswer(200, /;\s*as=Table/.test(accept) ? cp.nodeTable() : cp.nodeList());
+    // Discovery, so kubectl finds `nodes` (legacy discovery: kubectl falls back to it from aggregated discovery).
+    case '/api':
+      return jsonAnswer(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `:${CONTROL_PLANE_API_PORT}` }] });
+    case '/apis':
+      return jsonAnswer(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+    case '/api/v1':
+      return jsonAnswer(200, {
+        kind: 'APIResourceList',
+        groupVersion: 'v1',
+        resources: [{ name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list'], shortNames: ['no'] }],
+      });
   }
   const m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path);
   if (m) {

@@ -3,8 +3,9 @@ import { lookup } from 'node:dns/promises';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerControlPlane, dockerNodes, rgPath, startWorker, waitForOperation, WorkerProcess,
+  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerControlPlane, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
 
 // js-yaml comes with jest (istanbul): an independent reader of the kubeconfig YAML.
@@ -207,6 +208,21 @@ describe('cluster credentials and the published API server', () => {
       expect(text).not.toMatch(/BEGIN|PRIVATE|CERTIFICATE/);
       expect(text).not.toContain(Buffer.from(admin.ca).toString('base64').slice(30, 90));
       expect(text).not.toContain((admin.key ?? 'x').split('\n')[1]);
+    }
+  });
+
+  it('stores the private keys sealed (AES-256-GCM), the certificates in the clear', async () => {
+    const db = new Client({ connectionString: state().databaseUrl });
+    await db.connect();
+    try {
+      const rows = (await db.query('SELECT * FROM cluster_credentials c JOIN managed_clusters m ON m.id = c.cluster_id WHERE m.name = $1', [name])).rows as Record<string, string>[];
+      expect(rows).toHaveLength(1);
+      const row = rows[0];
+      expect(JSON.stringify(row)).not.toContain('PRIVATE KEY');
+      for (const column of ['ca_key_sealed', 'api_server_key_sealed', 'admin_key_sealed', 'monitoring_key_sealed']) expect(row[column]).toMatch(/^v1\.[0-9a-f]{16}\./);
+      expect(row.admin_cert).toBe(admin.cert);
+    } finally {
+      await db.end();
     }
   });
 

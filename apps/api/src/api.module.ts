@@ -1,6 +1,6 @@
 import { validationErrorsToArmError } from '@cerulean/arm';
 import { ConfigModule } from '@cerulean/config';
-import { DatabaseModule } from '@cerulean/domain';
+import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -13,6 +13,8 @@ import { ClustersService } from './clusters/clusters.service';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
+import { CredentialsController } from './credentials/credentials.controller';
+import { CredentialsService } from './credentials/credentials.service';
 import { HealthController } from './health.controller';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
@@ -34,6 +36,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     AgentPoolsController,
     ClusterActionsController,
     UpgradeProfilesController,
+    CredentialsController,
     OperationsController,
     KubernetesVersionsController,
     ProviderOperationsController,
@@ -44,6 +47,8 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     ClustersService,
     AgentPoolsService,
     ClusterActionsService,
+    ClusterCredentialRepository,
+    CredentialsService,
     OperationsService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -1,5 +1,5 @@
 import { ConfigModule, Env } from '@cerulean/config';
-import { DatabaseModule } from '@cerulean/domain';
+import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
@@ -9,9 +9,11 @@ import { OperationRunner } from './engine/operation-runner';
 import { AbortHandler } from './handlers/abort.handler';
 import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
+import { ControlPlane } from './handlers/control-plane';
 import { InstallationService } from './handlers/installation.service';
 import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
+import { RotateCertificatesHandler } from './handlers/rotate-certificates.handler';
 import { OperationsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
 import { NodeHealthMonitor } from './sweepers/node-health-monitor';
@@ -33,6 +35,9 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     AbortHandler,
     ClusterDeleteHandler,
     ResourceGroupDeleteHandler,
+    ClusterCredentialRepository,
+    ControlPlane,
+    RotateCertificatesHandler,
     OperationsProcessor,
     OperationSweeper,
     OrphanReaper,

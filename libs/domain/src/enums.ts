@@ -50,6 +50,7 @@ export enum OperationKind {
   /** Cancels the operation in `targetOperationId`; holds a lock key of its own. */
   ClusterAbort = 'cluster.abort',
   AgentPoolUpgradeNodeImage = 'agent-pool.upgrade-node-image',
+  ClusterRotateCertificates = 'cluster.rotate-certificates',
 }
 
 /** What the health monitor records about a node (node_events.type). */

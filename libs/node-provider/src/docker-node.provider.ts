@@ -1,8 +1,10 @@
 import Dockerode from 'dockerode';
+import { tarStream, type RootfsEntry } from './node-image.builder';
 import {
   NODE_AGENT_PORT,
   NodeLabels,
   type NetworkHandle,
+  type NodeFile,
   type NodeHandle,
   type NodeProvider,
   type NodeRuntimeState,
@@ -120,27 +122,28 @@ export function buildContainerCreateOptions(
     CERULEAN_ZONE: spec.zone,
     ...spec.env,
   };
+  const fixed = Object.fromEntries((spec.fixedPorts ?? []).map((p) => [`${p.containerPort}/tcp`, [{ HostIp: publishHost, HostPort: String(p.hostPort) }]]));
   return {
     name: spec.name,
     Hostname: spec.name,
     Image: spec.image,
     Labels: { ...spec.labels, [NodeLabels.managed]: 'true' },
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    ExposedPorts: { [AGENT_PORT_KEY]: {} },
+    ExposedPorts: { [AGENT_PORT_KEY]: {}, ...Object.fromEntries(Object.keys(fixed).map((k) => [k, {}])) },
     HostConfig: {
       NanoCpus: spec.nanoCpus,
       Memory: spec.memoryBytes,
       // No swap beyond the memory limit, like a VM without swap.
       MemorySwap: spec.memoryBytes,
       // HostPort '' lets Docker pick a free port; it is read back from inspect.
-      PortBindings: { [AGENT_PORT_KEY]: [{ HostIp: publishHost, HostPort: '' }] },
+      PortBindings: { [AGENT_PORT_KEY]: [{ HostIp: publishHost, HostPort: '' }], ...fixed },
       RestartPolicy: { Name: 'unless-stopped' },
       Init: true,
       NetworkMode: network,
       // The agent logs every request; the status poller would otherwise grow logs without bound.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name] } } },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name, ...(spec.aliases ?? [])] } } },
   };
 }
 
@@ -219,18 +222,18 @@ export class DockerNodeProvider implements NodeProvider {
         // A dead container cannot be started again; replace it.
         await this.removeNode(spec.name);
         id = (await this.createContainer(spec)).Id;
-        await this.start(id, spec.name);
+        await this.startWithFiles(id, spec);
         break;
       default:
         // 'created' (a crash between create and start) and 'exited'.
         try {
-          await this.start(id, spec.name);
+          await this.startWithFiles(id, spec);
         } catch (err) {
           // Docker checks the network only at start: a node whose network was replaced is recreated.
           if (!(err instanceof ProviderError && err.code === 'NetworkNotFound')) throw err;
           await this.removeNode(spec.name);
           id = (await this.createContainer(spec)).Id;
-          await this.start(id, spec.name);
+          await this.startWithFiles(id, spec);
         }
     }
     return this.toHandle(await this.mustInspect(id, spec.name));
@@ -318,6 +321,14 @@ export class DockerNodeProvider implements NodeProvider {
     }
     // The other creator failed and released the name: a retry will create it.
     throw new ProviderError(`create node ${name}: name taken, container not found`, { code: 'Conflict', transient: true, cause: conflict });
+  }
+
+  /** Files go in before every start, so a crash between create and start still starts with them. */
+  private async startWithFiles(id: string, spec: NodeSpec): Promise<void> {
+    if (spec.files?.length) {
+      await this.run(() => this.docker.getContainer(id).putArchive(tarStream(filesArchive(spec.files ?? [])), { path: '/' }), `put files into ${spec.name}`);
+    }
+    await this.start(id, spec.name);
   }
 
   private async start(idOrName: string, name: string): Promise<void> {
@@ -454,6 +465,19 @@ export class DockerNodeProvider implements NodeProvider {
     const host = this.publishHost.includes(':') ? `[${this.publishHost}]` : this.publishHost;
     return `http://${host}:${hostPort}`;
   }
+}
+
+/** Tar entries for `files`, parents first (putArchive needs the folders to exist or be in the archive). */
+export function filesArchive(files: NodeFile[]): RootfsEntry[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.path.split('/').filter(Boolean);
+    for (let i = 1; i < parts.length; i++) dirs.add(`/${parts.slice(0, i).join('/')}`);
+  }
+  return [
+    ...[...dirs].sort().map((path): RootfsEntry => ({ type: 'dir', path, mode: 0o755 })),
+    ...files.map((f): RootfsEntry => ({ type: 'file', path: f.path, mode: f.mode, content: Buffer.from(f.content, 'utf8') })),
+  ];
 }
 
 /** Docker's `label` filter: every `key=value` must match. */

@@ -6,7 +6,7 @@ import {
 import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
+  AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
   PowerStateCode, ProvisioningState, ResourceGroupEntity, operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
@@ -60,6 +60,7 @@ export class ClustersService {
     private readonly groups: ResourceGroupsService,
     private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
+    private readonly credentials: ClusterCredentialRepository,
     env: Env,
   ) {
     this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
@@ -201,6 +202,7 @@ export class ClustersService {
       dnsPrefix,
       fqdn: `${dnsPrefix.toLowerCase()}-${shortHash(`${rg.subscriptionId}/${rg.nameKey}/${name.toLowerCase()}`)}.hcp.${location}.cerulean.localhost`,
       nodeResourceGroup: props.nodeResourceGroup ?? `MC_${rg.name}_${name}_${location}`.slice(0, 80),
+      apiServerPort: null,
       provisioningState: ProvisioningState.Creating,
       powerState: PowerStateCode.Running,
       etag: newEtag(),
@@ -208,6 +210,8 @@ export class ClustersService {
       provisioningError: null,
     });
     await tx.save(cluster);
+    // The API server host port and the first CA and certificates, with the cluster row (see apps/api/src/credentials).
+    await this.credentials.provision(tx, cluster);
     const pools: AgentPoolEntity[] = [];
     for (const { name: poolName, settings } of poolSettings) {
       pools.push(await tx.save(tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, this.newPoolNodeImage, call.caller, now))));

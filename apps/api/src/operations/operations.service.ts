@@ -63,6 +63,7 @@ export class OperationsService {
       case OperationKind.ClusterStart:
       case OperationKind.ClusterStop:
       case OperationKind.ClusterAbort:
+      case OperationKind.ClusterRotateCertificates:
         return { status: 204 };
     }
   }

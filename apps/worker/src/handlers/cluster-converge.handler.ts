@@ -9,6 +9,7 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
+import { ControlPlane } from './control-plane';
 import { ConvergeOptions, NodeFleet } from './node-fleet';
 
 const versions = new KubernetesVersionCatalog();
@@ -26,6 +27,7 @@ export class ClusterConvergeHandler {
     private readonly fleet: NodeFleet,
     private readonly runner: OperationRunner,
     private readonly operations: OperationRepository,
+    private readonly controlPlane: ControlPlane,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
@@ -37,12 +39,16 @@ export class ClusterConvergeHandler {
       return;
     }
     const power = op.kind === OperationKind.ClusterStop ? PowerStateCode.Stopped : op.kind === OperationKind.ClusterStart ? PowerStateCode.Running : undefined;
+    const running = (power ?? cluster.powerState) === PowerStateCode.Running;
     const controlPlane = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
-    if (op.kind === OperationKind.ClusterPut && cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane) {
-      // Control plane first: from here on it serves the new version, and pools may follow it.
+    if (running) {
+      // Control plane first: it is (re)created on the requested version; from then on pools may follow it.
       await ctx.assertActive();
-      await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
-      ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
+      await this.controlPlane.ensure(cluster, rg);
+      if (cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane) {
+        await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
+        ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
+      }
     }
     if (op.kind === OperationKind.ClusterStart) {
       // Starting brings every pool back; their rows say Running while the nodes come up.
@@ -56,6 +62,7 @@ export class ClusterConvergeHandler {
       },
     };
     await this.fleet.converge(ctx, cluster, rg, pools, options);
+    if (!running) await this.controlPlane.stop(cluster.id);
 
     await this.runner.succeedClusterChange(op, async (tx, c, current) => {
       const clusterLevel = !op.agentPoolId;

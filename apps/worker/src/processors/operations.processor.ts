@@ -10,6 +10,7 @@ import { AbortHandler } from '../handlers/abort.handler';
 import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
+import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
 
 const assertNever = (x: never): never => {
   throw new Error(`no handler for job ${String(x)}`);
@@ -27,6 +28,7 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly clusterDelete: ClusterDeleteHandler,
     private readonly groupDelete: ResourceGroupDeleteHandler,
     private readonly abort: AbortHandler,
+    private readonly rotateCertificates: RotateCertificatesHandler,
   ) {
     super();
   }
@@ -65,6 +67,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.clusterDelete.run(op, ctx);
       case OperationKind.ResourceGroupDelete:
         return this.groupDelete.run(op, ctx);
+      case OperationKind.ClusterRotateCertificates:
+        return this.rotateCertificates.run(op, ctx);
       default:
         return assertNever(kind);
     }

@@ -1,4 +1,5 @@
 import { AgentPoolEntity } from './agent-pool.entity';
+import { ClusterCredentialsEntity } from './cluster-credentials.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
@@ -6,6 +7,10 @@ import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
-export { AgentPoolEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
+export {
+  AgentPoolEntity, ClusterCredentialsEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity,
+};
 
-export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, NodeEventEntity];
+export const ENTITIES = [
+  SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity, NodeEventEntity,
+];

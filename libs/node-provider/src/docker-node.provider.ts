@@ -227,7 +227,14 @@ export class DockerNodeProvider implements NodeProvider {
       default:
         // 'created' (a crash between create and start) and 'exited'.
         try {
-          await this.startWithFiles(id, spec);
+          try {
+            await this.startWithFiles(id, spec);
+          } catch (err) {
+            // Two processes raced to create the network and Docker 20.10 let both win: keep one, try again.
+            if (!(err instanceof ProviderError && /is ambiguous/.test(err.message))) throw err;
+            await this.serialized(networkName(spec.clusterId), () => this.resolveNetwork(networkName(spec.clusterId)));
+            await this.startWithFiles(id, spec);
+          }
         } catch (err) {
           // Docker checks the network only at start: a node whose network was replaced is recreated.
           if (!(err instanceof ProviderError && err.code === 'NetworkNotFound')) throw err;

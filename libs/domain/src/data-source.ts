@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
 import { InitialSchema1763760000000 } from '../../../migrations/1763760000000-InitialSchema';
+import { CommandResults1763900100000 } from '../../../migrations/1763900100000-CommandResults';
 import { ENTITIES } from './entities';
 
 /** Every migration, in order. The schema changes only through these (synchronize is off everywhere). */
-export const MIGRATIONS = [InitialSchema1763760000000];
+export const MIGRATIONS = [InitialSchema1763760000000, CommandResults1763900100000];
 
 export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {
   return new DataSource({

@@ -40,6 +40,7 @@ export enum OperationKind {
   AgentPoolPut = 'agent-pool.put',
   AgentPoolDelete = 'agent-pool.delete',
   ResourceGroupDelete = 'resource-group.delete',
+  ClusterRunCommand = 'cluster.run-command',
 }
 
 export const isTerminalProvisioningState = (s: string): boolean =>

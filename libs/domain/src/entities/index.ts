@@ -1,10 +1,13 @@
 import { AgentPoolEntity } from './agent-pool.entity';
+import { CommandResultEntity } from './command-result.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
-export { AgentPoolEntity, InstallationEntity, ManagedClusterEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
+export { AgentPoolEntity, CommandResultEntity, InstallationEntity, ManagedClusterEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
 
-export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity];
+export { CommandState } from './command-result.entity';
+
+export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, CommandResultEntity];

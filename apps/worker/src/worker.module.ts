@@ -11,6 +11,7 @@ import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
 import { InstallationService } from './handlers/installation.service';
 import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
+import { RunCommandHandler } from './handlers/run-command.handler';
 import { OperationsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
 import { OrphanReaper } from './sweepers/orphan-reaper';
@@ -30,6 +31,7 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     ClusterConvergeHandler,
     ClusterDeleteHandler,
     ResourceGroupDeleteHandler,
+    RunCommandHandler,
     OperationsProcessor,
     OperationSweeper,
     OrphanReaper,

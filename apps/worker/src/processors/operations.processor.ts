@@ -9,6 +9,7 @@ import { OperationRunner } from '../engine/operation-runner';
 import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
+import { RunCommandHandler } from '../handlers/run-command.handler';
 
 const assertNever = (x: never): never => {
   throw new Error(`no handler for job ${String(x)}`);
@@ -25,6 +26,7 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly converge: ClusterConvergeHandler,
     private readonly clusterDelete: ClusterDeleteHandler,
     private readonly groupDelete: ResourceGroupDeleteHandler,
+    private readonly runCommand: RunCommandHandler,
   ) {
     super();
   }
@@ -58,6 +60,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.clusterDelete.run(op, ctx);
       case OperationKind.ResourceGroupDelete:
         return this.groupDelete.run(op, ctx);
+      case OperationKind.ClusterRunCommand:
+        return this.runCommand.run(op, ctx);
       default:
         return assertNever(kind);
     }

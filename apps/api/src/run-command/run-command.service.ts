@@ -97,13 +97,18 @@ export class RunCommandService {
 
   /** Unknown ids, and ids of another cluster's commands, are 404. */
   async get(sub: string, rgName: string, name: string, commandId: string): Promise<CommandLookup> {
-    const { rg, cluster } = await this.clusters.get(sub, rgName, name);
-    const id = parseCommandId(commandId);
-    const row = id ? await this.db.findOne(CommandResultEntity, { where: { id, clusterId: cluster.id } }) : null;
+    // One snapshot for the row and its operation: the worker settles both in one transaction, and two
+    // separate reads could see the operation ended but the row not yet.
+    const { rg, cluster, row, op } = await this.db.transaction('REPEATABLE READ', async (tx) => {
+      const found = await this.clusters.get(sub, rgName, name, tx);
+      const id = parseCommandId(commandId);
+      const command = id ? await tx.findOne(CommandResultEntity, { where: { id, clusterId: found.cluster.id } }) : null;
+      const operation = command ? await tx.findOne(OperationEntity, { where: { id: command.id } }) : null;
+      return { ...found, row: command, op: operation };
+    });
     if (!row) {
       throw ArmError.notFound('ResourceNotFound', `Command '${commandId}' was not found in managed cluster '${cluster.name}' (resource group '${rg.name}').`);
     }
-    const op = await this.db.findOne(OperationEntity, { where: { id: row.id } });
     const ended = commandOutcome(row, op);
     if (!ended) return { running: true, path: `${managedClusterId(cluster.subscriptionId, rg.name, cluster.name)}/commandResults/${toCommandId(row.id)}` };
     return { running: false, result: ended };

@@ -20,6 +20,8 @@ import { KubernetesVersionsController } from './operations/kubernetes-versions.c
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
 import { ProviderOperationsController } from './operations/provider-operations.controller';
+import { RunCommandController } from './run-command/run-command.controller';
+import { RunCommandService } from './run-command/run-command.service';
 import { ResourceGroupsController } from './resource-groups/resource-groups.controller';
 import { ResourceGroupsService } from './resource-groups/resource-groups.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
@@ -40,6 +42,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     OperationsController,
     KubernetesVersionsController,
     ProviderOperationsController,
+    RunCommandController,
   ],
   providers: [
     SubscriptionsService,
@@ -50,6 +53,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     ClusterCredentialRepository,
     CredentialsService,
     OperationsService,
+    RunCommandService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },

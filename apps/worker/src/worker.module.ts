@@ -14,6 +14,7 @@ import { InstallationService } from './handlers/installation.service';
 import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from './handlers/rotate-certificates.handler';
+import { RunCommandHandler } from './handlers/run-command.handler';
 import { OperationsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
 import { NodeHealthMonitor } from './sweepers/node-health-monitor';
@@ -38,6 +39,7 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     ClusterCredentialRepository,
     ControlPlane,
     RotateCertificatesHandler,
+    RunCommandHandler,
     OperationsProcessor,
     OperationSweeper,
     OrphanReaper,

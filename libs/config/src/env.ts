@@ -94,6 +94,10 @@ export class Env {
    * created once in DATA_DIR/secrets; the API and the worker must then share DATA_DIR.
    */
   @IsOptional() @IsBase64() MASTER_KEY?: string;
+  /** runCommand: a command still running after this long is killed and reported as failed. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400) RUN_COMMAND_TIMEOUT_SECONDS = 300;
+  /** runCommand: the most output kept per command (its first and last halves; the middle is cut). */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) RUN_COMMAND_MAX_LOG_BYTES = 512 * 1024;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 }

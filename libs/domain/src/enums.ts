@@ -51,6 +51,7 @@ export enum OperationKind {
   ClusterAbort = 'cluster.abort',
   AgentPoolUpgradeNodeImage = 'agent-pool.upgrade-node-image',
   ClusterRotateCertificates = 'cluster.rotate-certificates',
+  ClusterRunCommand = 'cluster.run-command',
 }
 
 /** What the health monitor records about a node (node_events.type). */

@@ -104,6 +104,42 @@ export interface NodeProvider {
   listNetworks(labels: Record<string, string>): Promise<NetworkHandle[]>;
   stopNode(name: string): Promise<void>;
   startNode(name: string): Promise<NodeHandle>;
+  /**
+   * Runs `cmd` in a running node and returns its output and exit code. Not idempotent: the caller makes
+   * sure a command runs once. A command still running after `timeoutMs` is killed with every process
+   * it started. Throws `NotFound` for a missing node and `Conflict` for one that is not running.
+   */
+  exec(name: string, cmd: string[], options: ExecOptions): Promise<ExecResult>;
+}
+
+/** A file placed in an exec's working directory before the command starts. */
+export interface ExecFile {
+  /** Relative to the working directory, without `..`. */
+  path: string;
+  content: Buffer;
+  /** Default 0o644. */
+  mode?: number;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  /** Absolute directory the command runs in. With `files`, it is created first (its parent must exist). */
+  workingDir?: string;
+  files?: ExecFile[];
+  /** The most output kept (first and last halves; the middle is cut). Default 1 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  /** Absent when the command timed out and was killed. */
+  exitCode?: number;
+  /** stdout and stderr interleaved as they arrived. */
+  output: string;
+  /** Bytes of output cut from the middle. */
+  droppedBytes: number;
+  timedOut: boolean;
+  startedAt: Date;
+  finishedAt: Date;
 }
 
 export const NODE_PROVIDER = Symbol('NODE_PROVIDER');

@@ -71,6 +71,8 @@ export class OperationRunner {
     await this.db.transaction(async (tx) => {
       const op = await tx.findOne(OperationEntity, { where: { id: operationId }, lock: { mode: 'pessimistic_write' } });
       if (!op || !(await this.operations.finish(tx, op.id, OperationStatus.Failed, error))) return;
+      // A command changes nothing on its cluster; its result reads the operation's error (commandResults).
+      if (op.kind === OperationKind.ClusterRunCommand) return;
       if (op.kind === OperationKind.ResourceGroupDelete && op.resourceGroupId) {
         await tx.update(ResourceGroupEntity, { id: op.resourceGroupId }, { provisioningState: ProvisioningState.Succeeded });
         await tx.update(ManagedClusterEntity, { resourceGroupId: op.resourceGroupId }, { provisioningState: ProvisioningState.Failed, provisioningError: error });

@@ -11,6 +11,7 @@ import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
+import { RunCommandHandler } from '../handlers/run-command.handler';
 
 const assertNever = (x: never): never => {
   throw new Error(`no handler for job ${String(x)}`);
@@ -29,6 +30,7 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly groupDelete: ResourceGroupDeleteHandler,
     private readonly abort: AbortHandler,
     private readonly rotateCertificates: RotateCertificatesHandler,
+    private readonly runCommand: RunCommandHandler,
   ) {
     super();
   }
@@ -37,9 +39,13 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     // A killed worker's job is taken over once its lock expires; stalls never fail a job by themselves.
     Object.assign(this.worker.opts, {
       lockDuration: this.env.JOB_LOCK_MS,
+      lockRenewTime: this.env.JOB_LOCK_MS / 2,
       stalledInterval: this.env.STALLED_INTERVAL_MS,
       maxStalledCount: 1000,
     });
+    // The worker built its lock manager (which renews job locks) from the options it was created with: renew on
+    // the lock duration set above, or a job running longer than JOB_LOCK_MS loses its lock and is run twice.
+    (this.worker as unknown as { createLockManager(): void }).createLockManager();
     this.worker.concurrency = this.env.WORKER_CONCURRENCY;
     void this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
@@ -69,6 +75,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.groupDelete.run(op, ctx);
       case OperationKind.ClusterRotateCertificates:
         return this.rotateCertificates.run(op, ctx);
+      case OperationKind.ClusterRunCommand:
+        return this.runCommand.run(op, ctx);
       default:
         return assertNever(kind);
     }

@@ -1,5 +1,6 @@
 import { AgentPoolEntity } from './agent-pool.entity';
 import { ClusterCredentialsEntity } from './cluster-credentials.entity';
+import { CommandResultEntity } from './command-result.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
@@ -8,9 +9,13 @@ import { ResourceGroupEntity } from './resource-group.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export {
-  AgentPoolEntity, ClusterCredentialsEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity,
+  AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity,
+  ResourceGroupEntity, SubscriptionEntity,
 };
 
+export { CommandState } from './command-result.entity';
+
 export const ENTITIES = [
-  SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity, NodeEventEntity,
+  SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
+  CommandResultEntity, NodeEventEntity,
 ];

@@ -2,13 +2,12 @@ import { ApiVersions, ResourceTypes } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ClusterPath } from '../clusters/clusters.controller';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { setOperationHeaders } from '../common/lro-reply';
 import { CredentialKind, CredentialsService } from './credentials.service';
+import { CLUSTER_ROUTE, ClusterPath } from '../clusters/routes';
 
-const CLUSTER = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters/:resourceName';
 
 /** Credentials are POST actions (R10.3): 200 `{"kubeconfigs":[{"name","value"}]}`; rotation is async (R10.4). */
 @Controller()
@@ -19,26 +18,26 @@ export class CredentialsController {
     private readonly env: Env,
   ) {}
 
-  @Post(`${CLUSTER}/listClusterAdminCredential`)
+  @Post(`${CLUSTER_ROUTE}/listClusterAdminCredential`)
   @HttpCode(200)
   admin(@Param() p: ClusterPath, @Arm() call: ArmCall) {
     return this.credentials.list(p.subscriptionId, p.resourceGroupName, p.resourceName, CredentialKind.Admin, call.query);
   }
 
-  @Post(`${CLUSTER}/listClusterUserCredential`)
+  @Post(`${CLUSTER_ROUTE}/listClusterUserCredential`)
   @HttpCode(200)
   user(@Param() p: ClusterPath, @Arm() call: ArmCall) {
     return this.credentials.list(p.subscriptionId, p.resourceGroupName, p.resourceName, CredentialKind.User, call.query);
   }
 
-  @Post(`${CLUSTER}/listClusterMonitoringUserCredential`)
+  @Post(`${CLUSTER_ROUTE}/listClusterMonitoringUserCredential`)
   @HttpCode(200)
   monitoringUser(@Param() p: ClusterPath, @Arm() call: ArmCall) {
     return this.credentials.list(p.subscriptionId, p.resourceGroupName, p.resourceName, CredentialKind.MonitoringUser, call.query);
   }
 
   /** 202 with Location + Azure-AsyncOperation + Retry-After; the Location URL ends in 204 (final-state-via: location). */
-  @Post(`${CLUSTER}/rotateClusterCertificates`)
+  @Post(`${CLUSTER_ROUTE}/rotateClusterCertificates`)
   async rotate(@Param() p: ClusterPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const op = await this.credentials.rotate(p.subscriptionId, p.resourceGroupName, p.resourceName, call);
     reply.status(202);

@@ -2,14 +2,13 @@ import { absoluteUrl, ApiVersions, ResourceTypes } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ClusterPath } from '../clusters/clusters.controller';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { RunCommandResultBody, toRunCommandResult } from './command-result.mapper';
 import { RunCommandRequestDto } from './dto/run-command-request.dto';
 import { RunCommandService } from './run-command.service';
+import { CLUSTER_ROUTE, ClusterPath } from '../clusters/routes';
 
-const CLUSTER = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters/:resourceName';
 
 /**
  * AKS run command (R10.5): POST answers 202 with `Location` on `commandResults/{id}`, which answers 202
@@ -24,13 +23,13 @@ export class RunCommandController {
     private readonly env: Env,
   ) {}
 
-  @Post(`${CLUSTER}/runCommand`)
+  @Post(`${CLUSTER_ROUTE}/runCommand`)
   async run(@Param() p: ClusterPath, @Body() body: RunCommandRequestDto, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const accepted = await this.commands.run(p.subscriptionId, p.resourceGroupName, p.resourceName, body, call);
     this.accepted(reply, call, accepted.path);
   }
 
-  @Get(`${CLUSTER}/commandResults/:commandId`)
+  @Get(`${CLUSTER_ROUTE}/commandResults/:commandId`)
   async result(
     @Param() p: ClusterPath & { commandId: string },
     @Arm() call: ArmCall,

@@ -112,6 +112,20 @@ export class OperationRunner {
   }
 
   /**
+   * The cluster (and its group) an operation works on. When it is gone, its delete canceled this operation
+   * first and this is a stale job: the operation ends Canceled and the result is undefined.
+   */
+  async clusterOf(op: OperationEntity): Promise<{ cluster: ManagedClusterEntity; rg: ResourceGroupEntity } | undefined> {
+    const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
+    const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
+    if (cluster && rg) return { cluster, rg };
+    await this.db.transaction((tx) =>
+      this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'ResourceNotFound', message: 'The managed cluster no longer exists.' }),
+    );
+    return undefined;
+  }
+
+  /**
    * Ends a cluster operation as Succeeded in the same transaction that settles the cluster and its pools:
    * pools in Deleting are removed, the others become Succeeded with their current versions.
    */

@@ -1,8 +1,7 @@
 import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
-  ResourceGroupEntity,
+  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -26,18 +25,13 @@ export class ClusterConvergeHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly fleet: NodeFleet,
     private readonly runner: OperationRunner,
-    private readonly operations: OperationRepository,
     private readonly controlPlane: ControlPlane,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
-    const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
-    if (!cluster || !rg) {
-      // The cluster was deleted under us (its delete canceled this operation first, so this is a stale job).
-      await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'ResourceNotFound', message: 'The managed cluster no longer exists.' }));
-      return;
-    }
+    const found = await this.runner.clusterOf(op);
+    if (!found) return;
+    const { cluster, rg } = found;
     const power = op.kind === OperationKind.ClusterStop ? PowerStateCode.Stopped : op.kind === OperationKind.ClusterStart ? PowerStateCode.Running : undefined;
     const running = (power ?? cluster.powerState) === PowerStateCode.Running;
     const controlPlane = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;

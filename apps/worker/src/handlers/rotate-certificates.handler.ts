@@ -1,9 +1,10 @@
-import { ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
+import { ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationSuperseded } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
+import { OperationRunner } from '../engine/operation-runner';
 import { ControlPlane } from './control-plane';
 
 /**
@@ -17,15 +18,13 @@ export class RotateCertificatesHandler {
     private readonly credentials: ClusterCredentialRepository,
     private readonly controlPlane: ControlPlane,
     private readonly operations: OperationRepository,
+    private readonly runner: OperationRunner,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
-    const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
-    if (!cluster || !rg) {
-      await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'ResourceNotFound', message: 'The managed cluster no longer exists.' }));
-      return;
-    }
+    const found = await this.runner.clusterOf(op);
+    if (!found) return;
+    const { cluster, rg } = found;
     await this.db.transaction(async (tx) => {
       const locked = await tx.findOne(ManagedClusterEntity, { where: { id: cluster.id }, lock: { mode: 'pessimistic_write' } });
       if (locked) await this.credentials.rotate(tx, locked, op.id);

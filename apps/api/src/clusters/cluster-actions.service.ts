@@ -2,14 +2,14 @@ import { ArmError, managedClusterId, modifiedSystemData, newEtag, ResourceTypes 
 import { NodeImageCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
-  isTerminalProvisioningState,
+  clusterLockKey, isTerminalProvisioningState,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
-import { ClustersService, ClusterWithPools, clusterLockKey, stoppedClusterRefuses } from './clusters.service';
+import { ClustersService, ClusterWithPools, stoppedClusterRefuses } from './clusters.service';
 
 const nodeImages = new NodeImageCatalog();
 

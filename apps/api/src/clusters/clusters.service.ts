@@ -7,7 +7,7 @@ import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeL
 import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
-  PowerStateCode, ProvisioningState, ResourceGroupEntity, operationNotAllowed,
+  PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey, operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -49,9 +49,6 @@ export interface AcceptedClusterChange extends ClusterWithPools {
   operation: OperationEntity;
   created: boolean;
 }
-
-/** The lock key shared by a cluster and its pools: one mutating operation at a time (R12.1). */
-export const clusterLockKey = (clusterId: string): string => `cluster:${clusterId}`;
 
 @Injectable()
 export class ClustersService {

@@ -1,6 +1,6 @@
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, NodeEventType, OperationRepository, PowerStateCode, ProvisioningState, ResourceGroupEntity,
+  AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, NodeEventType, OperationRepository, PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider } from '@cerulean/node-provider';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -103,10 +103,10 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     }
     if (sick.length === 0) return [];
 
-    const release = await this.locks.tryAcquire(`cluster:${cluster.id}`);
+    const release = await this.locks.tryAcquire(clusterLockKey(cluster.id));
     if (!release) return []; // an operation is running on it; look again next pass
     try {
-      if (await this.operations.findInProgress(this.db, `cluster:${cluster.id}`)) return [];
+      if (await this.operations.findInProgress(this.db, clusterLockKey(cluster.id))) return [];
       const rg = await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } });
       if (!rg) return [];
       const labels = this.fleet.clusterLabels(cluster, rg);

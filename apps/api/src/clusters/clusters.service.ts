@@ -346,8 +346,14 @@ export class ClustersService {
     return op;
   }
 
-  /** Inserts the cluster's InProgress operation; a running one (cluster or pool) means 409 (R12.1). */
-  startOperation(tx: EntityManager, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, kind: OperationKind, call: ArmCall, pool?: AgentPoolEntity): Promise<OperationEntity> {
+  /**
+   * Inserts the cluster's InProgress operation; a running one (cluster or pool) means 409 (R12.1). An
+   * operation that must not hold the cluster's lock (an abort) passes its own `lock` and 409 message.
+   */
+  startOperation(
+    tx: EntityManager, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, kind: OperationKind, call: ArmCall, pool?: AgentPoolEntity,
+    lock?: { key: string; targetOperationId?: string; describe: (running: OperationEntity) => ArmError },
+  ): Promise<OperationEntity> {
     const resourceId = managedClusterId(cluster.subscriptionId, rg.name, cluster.name) + (pool ? `/agentPools/${pool.name}` : '');
     return this.operations.start(
       tx,
@@ -359,16 +365,18 @@ export class ClustersService {
         resourceGroupId: rg.id,
         clusterId: cluster.id,
         agentPoolId: pool?.id,
-        lockKey: clusterLockKey(cluster.id),
+        lockKey: lock?.key ?? clusterLockKey(cluster.id),
+        targetOperationId: lock?.targetOperationId,
         apiVersion: call.apiVersion,
         correlationId: call.context.correlationId,
         createdBy: call.caller.id,
         startTime: call.receivedAt,
       },
-      (running) =>
+      lock?.describe ??
+      ((running) =>
         running.agentPoolId && running.agentPoolId !== pool?.id
           ? operationNotAllowed(running, 'agent pool', running.resourceId.split('/').pop() ?? '')
-          : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name),
+          : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name)),
     );
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, managedClusterId } from '@cerulean/arm';
 import {
-  CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, PowerStateCode, ProvisioningState,
+  CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -43,7 +43,6 @@ export class RunCommandService {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly clusters: ClustersService,
-    private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
   ) {}
 
@@ -54,24 +53,12 @@ export class RunCommandService {
       if (rg.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(rg.name);
       assertCanRunCommand(cluster);
       const clusterPath = managedClusterId(cluster.subscriptionId, rg.name, cluster.name);
-      const operation = await this.operations.start(
-        tx,
-        {
-          subscriptionId: cluster.subscriptionId,
-          location: cluster.location,
-          kind: OperationKind.ClusterRunCommand,
-          // Filled in below, once the operation id (which is the command id) is known.
-          resourceId: clusterPath,
-          resourceGroupId: rg.id,
-          clusterId: cluster.id,
-          lockKey: `command:${randomUUID()}`,
-          apiVersion: call.apiVersion,
-          correlationId: call.context.correlationId,
-          createdBy: call.caller.id,
-          startTime: call.receivedAt,
-        },
-        () => ArmError.internal(),
-      );
+      // A lock key of its own: a command neither waits for nor blocks the cluster's mutations. The operation's
+      // resourceId is set below, once the operation id (which is the command id) is known.
+      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.ClusterRunCommand, call, undefined, {
+        key: `command:${randomUUID()}`,
+        describe: () => ArmError.internal(),
+      });
       const path = `${clusterPath}/commandResults/${toCommandId(operation.id)}`;
       await tx.update(OperationEntity, { id: operation.id }, { resourceId: path });
       await tx.insert(CommandResultEntity, {

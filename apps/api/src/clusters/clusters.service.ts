@@ -17,7 +17,7 @@ import { newAgentPool, resolveAgentPoolSettings } from '../agent-pools/agent-poo
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
-import { assertPoolNotNewer, assertUpgradeAllowed } from './version-rules';
+import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
 const locations = new LocationCatalog();
@@ -238,9 +238,9 @@ export class ClustersService {
       throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
     }
     const kubernetesVersion = props.kubernetesVersion ? this.requestedVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
-    const currentPatch = cluster.currentKubernetesVersion ?? versions.resolve(cluster.kubernetesVersion);
+    const currentPatch = controlPlanePatch(cluster);
     const nextPatch = versions.resolve(kubernetesVersion);
-    const upgrading = !!currentPatch && !!nextPatch && currentPatch !== nextPatch;
+    const upgrading = !!nextPatch && currentPatch !== nextPatch;
     if (upgrading) assertUpgradeAllowed(currentPatch, nextPatch, 'properties.kubernetesVersion');
     const loc = locations.find(cluster.location);
     if (!loc) throw ArmError.internal();
@@ -270,7 +270,7 @@ export class ClustersService {
     if (upgrading && nextPatch) {
       for (const pool of pools) {
         if (changes.some((c) => c.pool.id === pool.id)) continue;
-        assertPoolNotNewer(pool.currentOrchestratorVersion ?? versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion, nextPatch, 'properties.kubernetesVersion');
+        assertPoolNotNewer(poolPatch(pool), nextPatch, 'properties.kubernetesVersion');
       }
     }
     const resultingModes = pools.map((p) => changes.find((c) => c.pool.id === p.id)?.settings ?? p);
@@ -400,7 +400,7 @@ export class ClustersService {
 /** The provisioningState a pool shows while a change runs (AKS's words). */
 export function poolChangeState(pool: AgentPoolEntity, next: { count: number; orchestratorVersion: string; powerState: string }): ProvisioningState {
   if (next.powerState !== pool.powerState) return next.powerState === PowerStateCode.Stopped ? ProvisioningState.Stopping : ProvisioningState.Starting;
-  if (versions.resolve(next.orchestratorVersion) !== (pool.currentOrchestratorVersion ?? versions.resolve(pool.orchestratorVersion))) return ProvisioningState.Upgrading;
+  if (versions.resolve(next.orchestratorVersion) !== poolPatch(pool)) return ProvisioningState.Upgrading;
   if (next.count !== pool.count) return ProvisioningState.Scaling;
   return ProvisioningState.Updating;
 }

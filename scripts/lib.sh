@@ -13,7 +13,7 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: Docker engine, Postgres, Redis, busybox for the node image, iproute2.
+# Debian packages: Docker engine, Postgres, Redis, busybox for the node image, iproute2, *.localhost resolution.
 ensure_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -22,6 +22,9 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname
+  # (nss) resolves every *.localhost name to loopback; its package adds itself to /etc/nsswitch.conf.
+  getent hosts probe.cerulean.localhost >/dev/null 2>&1 || missing+=(libnss-myhostname)
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

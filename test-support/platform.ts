@@ -139,6 +139,8 @@ export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> 
     filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`] },
   });
   return list
+      // The cluster's control plane container is no node (see dockerControlPlane).
+      .filter((c) => c.Labels[NodeLabels.role] === undefined)
     .map((c) => {
       const port = c.Ports.find((p) => p.PrivatePort === NODE_AGENT_PORT && p.PublicPort);
       return {
@@ -149,6 +151,16 @@ export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> 
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The cluster's control plane containers (at most one), whatever the API says. */
+export async function dockerControlPlane(clusterName: string): Promise<{ name: string; running: boolean; labels: Record<string, string> }[]> {
+  const s = state();
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`, `${NodeLabels.role}=control-plane`] },
+  });
+  return list.map((c) => ({ name: (c.Names[0] ?? '').replace(/^\//, ''), running: c.State === 'running', labels: c.Labels }));
 }
 
 export async function dockerNetworks(clusterName: string): Promise<string[]> {

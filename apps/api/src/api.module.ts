@@ -1,5 +1,5 @@
 import { ConfigModule } from '@cerulean/config';
-import { DatabaseModule } from '@cerulean/domain';
+import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -10,6 +10,8 @@ import { ClustersController } from './clusters/clusters.controller';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
+import { CredentialsController } from './credentials/credentials.controller';
+import { CredentialsService } from './credentials/credentials.service';
 import { armValidationPipe } from './common/validation';
 import { HostedResourcesModule } from './hosted-resources/hosted-resources.module';
 import { DeploymentsController } from './deployments/deployments.controller';
@@ -19,6 +21,8 @@ import { KubernetesVersionsController } from './operations/kubernetes-versions.c
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
 import { ProviderOperationsController } from './operations/provider-operations.controller';
+import { RunCommandController } from './run-command/run-command.controller';
+import { RunCommandService } from './run-command/run-command.service';
 import { ResourceGroupsController } from './resource-groups/resource-groups.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controller';
@@ -33,14 +37,19 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     AgentPoolsController,
     ClusterActionsController,
     UpgradeProfilesController,
+    CredentialsController,
     OperationsController,
     KubernetesVersionsController,
     ProviderOperationsController,
+    RunCommandController,
     DeploymentsController,
   ],
   providers: [
     ClusterActionsService,
+    ClusterCredentialRepository,
+    CredentialsService,
     OperationsService,
+    RunCommandService,
     DeploymentsService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
+import { join } from 'node:path';
 import { AGENT_PORT, parseAgentConfig } from './agent-config';
 import { readCgroupLimits } from './cgroup';
+import { CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_PKI_DIR, ControlPlane, createApiServer, createHeartbeatServer } from './control-plane';
+import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
@@ -14,21 +18,58 @@ function defaultCapacity(): Record<string, string> {
   };
 }
 
-const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
-const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits() });
-const server = createAgentServer(agent);
-
-server.listen(AGENT_PORT, () => {
-  jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
-});
+type Closable = { close(cb: () => void): unknown; closeAllConnections(): void };
 
 // Node as PID 1 ignores SIGTERM by default; without this, `docker stop` waits its full 10 s.
-function shutdown(signal: NodeJS.Signals): void {
-  agent.markStopping();
-  jsonLog({ msg: 'stopping', signal });
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 1_000).unref();
+function onShutdown(servers: Closable[], before: () => Promise<void> | void = () => undefined): void {
+  const shutdown = (signal: NodeJS.Signals) => {
+    jsonLog({ msg: 'stopping', signal });
+    setTimeout(() => process.exit(0), 1_000).unref();
+    void Promise.resolve(before()).finally(() => {
+      let open = servers.length;
+      for (const s of servers) {
+        s.close(() => (--open === 0 ? process.exit(0) : undefined));
+        s.closeAllConnections();
+      }
+    });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+
+/** CERULEAN_ROLE=control-plane: the cluster's API server (same image as the nodes). */
+function runControlPlane(): void {
+  const text = (key: string) => process.env[key]?.trim() ?? '';
+  const cp = new ControlPlane({ cluster: text('CERULEAN_CLUSTER'), clusterId: text('CERULEAN_CLUSTER_ID'), kubernetesVersion: text('CERULEAN_KUBERNETES_VERSION') });
+  let tls;
+  try {
+    const file = (name: string) => readFileSync(join(CONTROL_PLANE_PKI_DIR, name), 'utf8');
+    tls = { ca: file('ca.crt'), cert: file('apiserver.crt'), key: file('apiserver.key') };
+  } catch (err) {
+    jsonLog({ msg: 'cannot read the API server certificates', dir: CONTROL_PLANE_PKI_DIR, error: String(err) });
+    process.exit(1);
+  }
+  const api = createApiServer(cp, tls, jsonLog);
+  const heartbeats = createHeartbeatServer(cp, jsonLog);
+  api.listen(CONTROL_PLANE_API_PORT, () => jsonLog({ msg: 'control plane listening', port: CONTROL_PLANE_API_PORT, cluster: cp.config.cluster }));
+  heartbeats.listen(CONTROL_PLANE_HEARTBEAT_PORT);
+  onShutdown([api, heartbeats]);
+}
+
+function runNode(): void {
+  const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
+  const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits() });
+  const server = createAgentServer(agent);
+  let heartbeat: { stop: () => Promise<void> } | undefined;
+  server.listen(AGENT_PORT, () => {
+    jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
+    heartbeat = startHeartbeat({ url: process.env.CERULEAN_CONTROL_PLANE_URL?.trim() || DEFAULT_CONTROL_PLANE_URL, status: () => agent.status() });
+  });
+  onShutdown([server], async () => {
+    agent.markStopping();
+    await heartbeat?.stop();
+  });
+}
+
+if (process.env.CERULEAN_ROLE?.trim() === 'control-plane') runControlPlane();
+else runNode();

@@ -1,5 +1,5 @@
 import { ConfigModule, Env } from '@cerulean/config';
-import { DatabaseModule } from '@cerulean/domain';
+import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
@@ -11,10 +11,13 @@ import { OperationRunner } from './engine/operation-runner';
 import { AbortHandler } from './handlers/abort.handler';
 import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
+import { ControlPlane } from './handlers/control-plane';
 import { DeploymentHandler } from './handlers/deployment.handler';
 import { InstallationService } from './handlers/installation.service';
 import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
+import { RotateCertificatesHandler } from './handlers/rotate-certificates.handler';
+import { RunCommandHandler } from './handlers/run-command.handler';
 import { OperationsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
 import { NodeHealthMonitor } from './sweepers/node-health-monitor';
@@ -36,6 +39,10 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     AbortHandler,
     ClusterDeleteHandler,
     ResourceGroupDeleteHandler,
+    ClusterCredentialRepository,
+    ControlPlane,
+    RotateCertificatesHandler,
+    RunCommandHandler,
     DeploymentHandler,
     OperationsProcessor,
     OperationSweeper,

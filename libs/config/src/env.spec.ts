@@ -18,4 +18,12 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ CERULEAN_API_PORT: 'abc' })).toThrow(/CERULEAN_API_PORT/);
     expect(() => loadEnv({ CERULEAN_SUBSCRIPTION_ID: 'not-a-guid' })).toThrow(/CERULEAN_SUBSCRIPTION_ID/);
   });
+
+  it('checks the API server port range and the master key encoding', () => {
+    expect(loadEnv({}).API_SERVER_PORTS).toBe('20000-29999');
+    expect(loadEnv({ CERULEAN_API_SERVER_PORTS: '30000-30009' }).API_SERVER_PORTS).toBe('30000-30009');
+    expect(() => loadEnv({ CERULEAN_API_SERVER_PORTS: '30009-30000' })).toThrow(/CERULEAN_API_SERVER_PORTS/);
+    expect(() => loadEnv({ CERULEAN_API_SERVER_PORTS: '80-90' })).toThrow(/CERULEAN_API_SERVER_PORTS/);
+    expect(() => loadEnv({ CERULEAN_MASTER_KEY: 'not base64!' })).toThrow(/CERULEAN_MASTER_KEY/);
+  });
 });

@@ -1,7 +1,25 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, IsUUID, Max, Min, validateSync } from 'class-validator';
+import { IsBase64, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, IsUUID, Max, Min, validateSync, ValidateBy } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** `lo-hi`, both unprivileged ports, lo <= hi. */
+export function parsePortRange(spec: string): { first: number; last: number } | undefined {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(spec.trim());
+  if (!m) return undefined;
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  return first >= 1024 && last <= 65535 && first <= last ? { first, last } : undefined;
+}
+
+const IsPortRange = () =>
+  ValidateBy({
+    name: 'isPortRange',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && parsePortRange(v) !== undefined,
+      defaultMessage: () => 'must be a port range "first-last" within 1024-65535',
+    },
+  });
 
 /**
  * Every setting Cerulean reads from its environment, validated at boot: a bad value stops the
@@ -65,6 +83,21 @@ export class Env {
   @IsString() NODE_IMAGE_REPOSITORY = 'cerulean/node';
   /** The node image new agent pools start on; default: the newest in the catalog. Existing pools move with upgradeNodeImageVersion. */
   @IsOptional() @IsString() NEW_POOL_NODE_IMAGE_VERSION?: string;
+
+  /**
+   * Host ports the clusters' API servers are published on (127.0.0.1 only): one per cluster, chosen at create
+   * time and kept for the cluster's life, so a kubeconfig stays valid across container re-creation.
+   */
+  @IsPortRange() API_SERVER_PORTS = '20000-29999';
+  /**
+   * Encrypts the clusters' private keys at rest (AES-256-GCM): base64 of 32 bytes. When unset, a key file is
+   * created once in DATA_DIR/secrets; the API and the worker must then share DATA_DIR.
+   */
+  @IsOptional() @IsBase64() MASTER_KEY?: string;
+  /** runCommand: a command still running after this long is killed and reported as failed. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400) RUN_COMMAND_TIMEOUT_SECONDS = 300;
+  /** runCommand: the most output kept per command (its first and last halves; the middle is cut). */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) RUN_COMMAND_MAX_LOG_BYTES = 512 * 1024;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 }

@@ -50,6 +50,8 @@ export enum OperationKind {
   /** Cancels the operation in `targetOperationId`; holds a lock key of its own. */
   ClusterAbort = 'cluster.abort',
   AgentPoolUpgradeNodeImage = 'agent-pool.upgrade-node-image',
+  ClusterRotateCertificates = 'cluster.rotate-certificates',
+  ClusterRunCommand = 'cluster.run-command',
   /** Runs an ARM template deployment; holds the lock key `deployment:<id>`. */
   DeploymentPut = 'deployment.put',
 }

@@ -1,3 +1,4 @@
+export * from './cluster-credential.repository';
 export * from './data-source';
 export * from './database.module';
 export * from './entities';

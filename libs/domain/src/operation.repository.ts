@@ -25,6 +25,12 @@ export interface StartOperation {
 
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * The lock key shared by a cluster and its pools: one mutating operation at a time (R12.1), and the executor
+ * lock the worker and the health monitor take for the cluster.
+ */
+export const clusterLockKey = (clusterId: string): string => `cluster:${clusterId}`;
+
 /** A running operation holds its lock key; this describes it for the 409 message (R12.1). */
 export function operationNotAllowed(running: OperationEntity, targetKind: string, targetName: string): ArmError {
   return ArmError.conflict(

@@ -1,4 +1,4 @@
-import { buildContainerCreateOptions, labelFilter, networkName, ProviderError } from './docker-node.provider';
+import { buildContainerCreateOptions, filesArchive, labelFilter, networkName, ProviderError } from './docker-node.provider';
 import { NODE_AGENT_PORT, NodeLabels, type NodeSpec } from './node-provider';
 
 const spec = (overrides: Partial<NodeSpec> = {}): NodeSpec => ({
@@ -35,6 +35,21 @@ describe('buildContainerCreateOptions', () => {
       },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ['aks-nodepool1-12345678-vmss000000'] } } },
     });
+  });
+
+  it('publishes fixed ports on the publish host and adds aliases, keeping the agent port (control plane)', () => {
+    const sut = buildContainerCreateOptions(spec({ fixedPorts: [{ containerPort: 6443, hostPort: 20123 }], aliases: ['cerulean-control-plane'] }), '127.0.0.1');
+    expect(sut.ExposedPorts).toEqual({ [`${NODE_AGENT_PORT}/tcp`]: {}, '6443/tcp': {} });
+    expect(sut.HostConfig?.PortBindings).toEqual({
+      [`${NODE_AGENT_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '6443/tcp': [{ HostIp: '127.0.0.1', HostPort: '20123' }],
+    });
+    expect(Object.values(sut.NetworkingConfig?.EndpointsConfig ?? {})[0]?.Aliases).toEqual(['aks-nodepool1-12345678-vmss000000', 'cerulean-control-plane']);
+    expect(JSON.stringify(sut)).not.toContain('PRIVATE KEY');
+  });
+
+  it('leaves a node without fixed ports or aliases exactly as before', () => {
+    expect(buildContainerCreateOptions(spec(), '127.0.0.1').ExposedPorts).toEqual({ [`${NODE_AGENT_PORT}/tcp`]: {} });
   });
 
   it('fills identity env gaps but lets the given env win', () => {
@@ -85,5 +100,22 @@ describe('naming and filters', () => {
 
   it('builds one key=value label filter per label', () => {
     expect(labelFilter({ a: '1', 'cerulean.cluster': 'c1' })).toEqual(['a=1', 'cerulean.cluster=c1']);
+  });
+});
+
+describe('filesArchive', () => {
+  it('lists parent folders first, then the files with their modes', () => {
+    const sut = filesArchive([
+      { path: '/etc/cerulean/pki/ca.crt', content: 'CA', mode: 0o644 },
+      { path: '/etc/cerulean/pki/apiserver.key', content: 'KEY', mode: 0o600 },
+    ]);
+    expect(sut.map((e) => `${e.type} ${e.path}`)).toEqual([
+      'dir /etc',
+      'dir /etc/cerulean',
+      'dir /etc/cerulean/pki',
+      'file /etc/cerulean/pki/ca.crt',
+      'file /etc/cerulean/pki/apiserver.key',
+    ]);
+    expect(sut[4]).toMatchObject({ mode: 0o600 });
   });
 });

@@ -1,13 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { Duplex, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import {
   NODE_AGENT_PORT,
   NodeLabels,
+  type ExecOptions,
+  type ExecResult,
   type NetworkHandle,
+  type NodeFile,
   type NodeHandle,
   type NodeProvider,
   type NodeRuntimeState,
   type NodeSpec,
 } from './node-provider';
+import { OutputCapture } from './output-capture';
+import { tarStream, withParentDirs, type RootfsEntry } from './tar';
 
 export type ProviderErrorCode =
   | 'EngineUnavailable'
@@ -104,6 +113,12 @@ export function networkName(clusterId: string): string {
 
 const AGENT_PORT_KEY = `${NODE_AGENT_PORT}/tcp`;
 
+/** Set in the environment of every exec'd command, so a timed-out one can be found and killed. */
+const EXEC_MARKER_ENV = 'CERULEAN_EXEC_ID';
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** How long a kill, or Docker's recording of an exit code, may take. */
+const KILL_GRACE_MS = 5000;
+
 /**
  * The full container definition for a node; exported so tests can recreate a node exactly.
  * `network` should be the network's id: a name can be ambiguous while duplicates are being cleaned up.
@@ -120,27 +135,28 @@ export function buildContainerCreateOptions(
     CERULEAN_ZONE: spec.zone,
     ...spec.env,
   };
+  const fixed = Object.fromEntries((spec.fixedPorts ?? []).map((p) => [`${p.containerPort}/tcp`, [{ HostIp: publishHost, HostPort: String(p.hostPort) }]]));
   return {
     name: spec.name,
     Hostname: spec.name,
     Image: spec.image,
     Labels: { ...spec.labels, [NodeLabels.managed]: 'true' },
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    ExposedPorts: { [AGENT_PORT_KEY]: {} },
+    ExposedPorts: { [AGENT_PORT_KEY]: {}, ...Object.fromEntries(Object.keys(fixed).map((k) => [k, {}])) },
     HostConfig: {
       NanoCpus: spec.nanoCpus,
       Memory: spec.memoryBytes,
       // No swap beyond the memory limit, like a VM without swap.
       MemorySwap: spec.memoryBytes,
       // HostPort '' lets Docker pick a free port; it is read back from inspect.
-      PortBindings: { [AGENT_PORT_KEY]: [{ HostIp: publishHost, HostPort: '' }] },
+      PortBindings: { [AGENT_PORT_KEY]: [{ HostIp: publishHost, HostPort: '' }], ...fixed },
       RestartPolicy: { Name: 'unless-stopped' },
       Init: true,
       NetworkMode: network,
       // The agent logs every request; the status poller would otherwise grow logs without bound.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name] } } },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name, ...(spec.aliases ?? [])] } } },
   };
 }
 
@@ -219,18 +235,25 @@ export class DockerNodeProvider implements NodeProvider {
         // A dead container cannot be started again; replace it.
         await this.removeNode(spec.name);
         id = (await this.createContainer(spec)).Id;
-        await this.start(id, spec.name);
+        await this.startWithFiles(id, spec);
         break;
       default:
         // 'created' (a crash between create and start) and 'exited'.
         try {
-          await this.start(id, spec.name);
+          try {
+            await this.startWithFiles(id, spec);
+          } catch (err) {
+            // Two processes raced to create the network and Docker 20.10 let both win: keep one, try again.
+            if (!(err instanceof ProviderError && /is ambiguous/.test(err.message))) throw err;
+            await this.serialized(networkName(spec.clusterId), () => this.resolveNetwork(networkName(spec.clusterId)));
+            await this.startWithFiles(id, spec);
+          }
         } catch (err) {
           // Docker checks the network only at start: a node whose network was replaced is recreated.
           if (!(err instanceof ProviderError && err.code === 'NetworkNotFound')) throw err;
           await this.removeNode(spec.name);
           id = (await this.createContainer(spec)).Id;
-          await this.start(id, spec.name);
+          await this.startWithFiles(id, spec);
         }
     }
     return this.toHandle(await this.mustInspect(id, spec.name));
@@ -292,6 +315,107 @@ export class DockerNodeProvider implements NodeProvider {
     return this.toHandle(await this.mustInspect(info.Id, name));
   }
 
+  /**
+   * `docker exec` with stdout and stderr captured together. Every process of the command carries a
+   * marker in its environment; on timeout an exec of the node's busybox (sh, grep, kill) kills each
+   * process whose environment has it, children included, since Docker has no call to kill an exec.
+   */
+  async exec(name: string, cmd: string[], options: ExecOptions): Promise<ExecResult> {
+    const info = await this.mustInspect(name, name);
+    this.assertManaged(info, name);
+    if (info.State.Status !== 'running') {
+      throw new ProviderError(`node ${name} is not running (${info.State.Status})`, { code: 'Conflict', transient: false, statusCode: 409 });
+    }
+    if (options.files) await this.putFiles(info.Id, name, options.workingDir, options.files);
+    const marker = `${EXEC_MARKER_ENV}=${randomUUID()}`;
+    const capture = new OutputCapture(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+    const startedAt = new Date();
+    const { exec, stream, ended } = await this.startExec(info.Id, name, cmd, { env: [marker], workingDir: options.workingDir, sink: (c) => capture.push(c) });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      ended.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), options.timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await this.killMarked(info.Id, name, marker);
+      await Promise.race([ended, sleep(KILL_GRACE_MS)]);
+      stream.destroy();
+    }
+    const finishedAt = new Date();
+    const exitCode = timedOut ? undefined : await this.exitCodeOf(exec, name);
+    return { exitCode, output: capture.text(), droppedBytes: capture.droppedBytes, timedOut, startedAt, finishedAt };
+  }
+
+  /** Creates `workingDir` holding `files` (one putArchive; the parent directory must exist). */
+  private async putFiles(containerId: string, name: string, workingDir: string | undefined, files: NonNullable<ExecOptions['files']>): Promise<void> {
+    if (!workingDir || !path.posix.isAbsolute(workingDir) || path.posix.dirname(workingDir) === workingDir) {
+      throw new ProviderError(`exec in node ${name}: files need an absolute working directory below /`, { code: 'InvalidSpec', transient: false });
+    }
+    const dir = `/${path.posix.basename(workingDir)}`;
+    const entries: RootfsEntry[] = [{ type: 'dir', path: dir, mode: 0o755 }];
+    for (const f of files) {
+      const rel = path.posix.normalize(f.path);
+      if (path.posix.isAbsolute(rel) || rel === '.' || rel.startsWith('../')) {
+        throw new ProviderError(`exec in node ${name}: file path '${f.path}' leaves the working directory`, { code: 'InvalidSpec', transient: false });
+      }
+      entries.push({ type: 'file', path: `${dir}/${rel}`, mode: f.mode ?? 0o644, content: f.content });
+    }
+    await this.run(
+      () => this.docker.getContainer(containerId).putArchive(tarStream(withParentDirs(entries)), { path: path.posix.dirname(workingDir) }),
+      `copy files into node ${name}`,
+    );
+  }
+
+  private async startExec(
+    containerId: string,
+    name: string,
+    cmd: string[],
+    o: { env?: string[]; workingDir?: string; sink: (chunk: Buffer) => void },
+  ): Promise<{ exec: Dockerode.Exec; stream: Duplex; ended: Promise<void> }> {
+    const exec = await this.run(
+      () => this.docker.getContainer(containerId).exec({ Cmd: cmd, Env: o.env, WorkingDir: o.workingDir, AttachStdout: true, AttachStderr: true, Tty: false }),
+      `exec in node ${name}`,
+    );
+    const stream = await this.run(() => exec.start({ hijack: true, stdin: false }), `exec in node ${name}`);
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        o.sink(chunk);
+        callback();
+      },
+    });
+    this.docker.modem.demuxStream(stream, sink, sink);
+    // The stream ends when the last process holding the command's stdout/stderr exits.
+    const ended = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    return { exec, stream, ended };
+  }
+
+  private async killMarked(containerId: string, name: string, marker: string): Promise<void> {
+    const script = 'for p in /proc/[0-9]*; do grep -qzxF "$1" "$p/environ" 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null; done; true';
+    const { stream, ended } = await this.startExec(containerId, name, ['sh', '-c', script, 'sh', marker], { sink: () => undefined });
+    await Promise.race([ended, sleep(KILL_GRACE_MS)]);
+    stream.destroy();
+  }
+
+  /** The exit code, once Docker has recorded it (it may lag the end of the output stream a little). */
+  private async exitCodeOf(exec: Dockerode.Exec, name: string): Promise<number> {
+    const deadline = Date.now() + KILL_GRACE_MS;
+    for (;;) {
+      const inspected = await this.run(() => exec.inspect(), `inspect exec in node ${name}`);
+      if (!inspected.Running && typeof inspected.ExitCode === 'number') return inspected.ExitCode;
+      if (Date.now() > deadline) {
+        throw new ProviderError(`exec in node ${name}: the output stream ended but the command is still running`, { code: 'EngineError', transient: false });
+      }
+      await sleep(20);
+    }
+  }
+
   private async createContainer(spec: NodeSpec): Promise<Dockerode.ContainerInspectInfo> {
     const network = await this.resolveNetwork(networkName(spec.clusterId));
     if (!network) {
@@ -318,6 +442,14 @@ export class DockerNodeProvider implements NodeProvider {
     }
     // The other creator failed and released the name: a retry will create it.
     throw new ProviderError(`create node ${name}: name taken, container not found`, { code: 'Conflict', transient: true, cause: conflict });
+  }
+
+  /** Files go in before every start, so a crash between create and start still starts with them. */
+  private async startWithFiles(id: string, spec: NodeSpec): Promise<void> {
+    if (spec.files?.length) {
+      await this.run(() => this.docker.getContainer(id).putArchive(tarStream(filesArchive(spec.files ?? [])), { path: '/' }), `put files into ${spec.name}`);
+    }
+    await this.start(id, spec.name);
   }
 
   private async start(idOrName: string, name: string): Promise<void> {
@@ -454,6 +586,19 @@ export class DockerNodeProvider implements NodeProvider {
     const host = this.publishHost.includes(':') ? `[${this.publishHost}]` : this.publishHost;
     return `http://${host}:${hostPort}`;
   }
+}
+
+/** Tar entries for `files`, parents first (putArchive needs the folders to exist or be in the archive). */
+export function filesArchive(files: NodeFile[]): RootfsEntry[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.path.split('/').filter(Boolean);
+    for (let i = 1; i < parts.length; i++) dirs.add(`/${parts.slice(0, i).join('/')}`);
+  }
+  return [
+    ...[...dirs].sort().map((path): RootfsEntry => ({ type: 'dir', path, mode: 0o755 })),
+    ...files.map((f): RootfsEntry => ({ type: 'file', path: f.path, mode: f.mode, content: Buffer.from(f.content, 'utf8') })),
+  ];
 }
 
 /** Docker's `label` filter: every `key=value` must match. */

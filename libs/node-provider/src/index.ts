@@ -2,3 +2,4 @@ export * from './node-provider';
 export * from './docker-node.provider';
 export * from './node-agent.client';
 export * from './node-image.builder';
+export * from './output-capture';

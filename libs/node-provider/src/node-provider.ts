@@ -18,10 +18,33 @@ export const NodeLabels = {
   zone: 'cerulean.zone',
   nodeImageVersion: 'cerulean.node-image-version',
   kubernetesVersion: 'cerulean.kubernetes-version',
+  /** Absent on nodes; `control-plane` on the cluster's API server container (not a node: never counted in a pool). */
+  role: 'cerulean.role',
+  /** On the control plane: the credentials generation its certificates belong to. */
+  credentialsGeneration: 'cerulean.credentials-generation',
 } as const;
+
+export const ControlPlaneRole = 'control-plane';
 
 /** The port the node agent listens on inside its container (kubelet's port, for familiarity). */
 export const NODE_AGENT_PORT = 10250;
+
+/** The control plane's HTTPS port inside its container (kube-apiserver's usual secure port). */
+export const CONTROL_PLANE_API_PORT = 6443;
+/** Plain-HTTP port where node agents report to the control plane; on the cluster network only, never published. */
+export const CONTROL_PLANE_HEARTBEAT_PORT = 10251;
+/** The control plane's DNS name on the cluster network (Docker alias); node agents find it there. */
+export const CONTROL_PLANE_ALIAS = 'cerulean-control-plane';
+/** Where the control plane reads its certificates and keys (written into the container before it starts). */
+export const CONTROL_PLANE_PKI_DIR = '/etc/cerulean/pki';
+
+/** A file written into the container before each start (e.g. keys: never passed as environment variables). */
+export interface NodeFile {
+  /** Absolute path in the container. */
+  path: string;
+  content: string;
+  mode: number;
+}
 
 export interface NodeSpec {
   /** Node name; also the container name and hostname (`aks-<pool>-<8 digits>-vmss00000N`). */
@@ -37,6 +60,12 @@ export interface NodeSpec {
   nanoCpus: number;
   memoryBytes: number;
   zone: string;
+  /** Container ports published on the publish host at fixed host ports (the control plane's API server). */
+  fixedPorts?: { containerPort: number; hostPort: number }[];
+  /** Files put into the container before it starts. */
+  files?: NodeFile[];
+  /** More DNS names on the cluster network besides `name`. */
+  aliases?: string[];
 }
 
 export type NodeRuntimeState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -75,6 +104,42 @@ export interface NodeProvider {
   listNetworks(labels: Record<string, string>): Promise<NetworkHandle[]>;
   stopNode(name: string): Promise<void>;
   startNode(name: string): Promise<NodeHandle>;
+  /**
+   * Runs `cmd` in a running node and returns its output and exit code. Not idempotent: the caller makes
+   * sure a command runs once. A command still running after `timeoutMs` is killed with every process
+   * it started. Throws `NotFound` for a missing node and `Conflict` for one that is not running.
+   */
+  exec(name: string, cmd: string[], options: ExecOptions): Promise<ExecResult>;
+}
+
+/** A file placed in an exec's working directory before the command starts. */
+export interface ExecFile {
+  /** Relative to the working directory, without `..`. */
+  path: string;
+  content: Buffer;
+  /** Default 0o644. */
+  mode?: number;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  /** Absolute directory the command runs in. With `files`, it is created first (its parent must exist). */
+  workingDir?: string;
+  files?: ExecFile[];
+  /** The most output kept (first and last halves; the middle is cut). Default 1 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  /** Absent when the command timed out and was killed. */
+  exitCode?: number;
+  /** stdout and stderr interleaved as they arrived. */
+  output: string;
+  /** Bytes of output cut from the middle. */
+  droppedBytes: number;
+  timedOut: boolean;
+  startedAt: Date;
+  finishedAt: Date;
 }
 
 export const NODE_PROVIDER = Symbol('NODE_PROVIDER');

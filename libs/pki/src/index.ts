@@ -1,1 +1,3 @@
 export * from './certificates';
+export * from './cluster-credentials';
+export * from './secret-box';

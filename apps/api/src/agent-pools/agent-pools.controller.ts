@@ -3,7 +3,7 @@ import { Env } from '@cerulean/config';
 import { Body, Controller, Delete, Get, Param, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { toAgentPool } from '../clusters/cluster.mapper';
-import { ClusterPath } from '../clusters/clusters.controller';
+import { ClusterPath, POOLS_ROUTE, POOL_ROUTE, PoolPath } from '../clusters/routes';
 import { ClustersService } from '../clusters/clusters.service';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
@@ -12,12 +12,6 @@ import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { AgentPoolsService } from './agent-pools.service';
 import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
 
-const POOLS = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters/:resourceName/agentPools';
-const POOL = `${POOLS}/:agentPoolName`;
-
-interface PoolPath extends ClusterPath {
-  agentPoolName: string;
-}
 
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.agentPools)
@@ -28,7 +22,7 @@ export class AgentPoolsController {
     private readonly env: Env,
   ) {}
 
-  @Get(POOLS)
+  @Get(POOLS_ROUTE)
   async list(@Param() p: ClusterPath, @Arm() call: ArmCall) {
     const { rg, cluster, pools } = await this.clusters.get(p.subscriptionId, p.resourceGroupName, p.resourceName);
     const offset = decodeSkipToken(call.query.$skipToken);
@@ -38,14 +32,14 @@ export class AgentPoolsController {
     });
   }
 
-  @Get(POOL)
+  @Get(POOL_ROUTE)
   async get(@Param() p: PoolPath, @Res({ passthrough: true }) reply: FastifyReply) {
     const { rg, cluster, pool } = await this.pools.get(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName);
     reply.header('ETag', pool.etag);
     return toAgentPool(cluster, rg.name, pool);
   }
 
-  @Put(POOL)
+  @Put(POOL_ROUTE)
   async put(@Param() p: PoolPath, @Body() body: AgentPoolBodyDto, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
     const r = await this.pools.createOrUpdate(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName, body ?? {}, call);
     reply.status(r.created ? 201 : 200);
@@ -54,7 +48,7 @@ export class AgentPoolsController {
     return toAgentPool(r.cluster, r.rg.name, r.pool);
   }
 
-  @Delete(POOL)
+  @Delete(POOL_ROUTE)
   async delete(@Param() p: PoolPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const op = await this.pools.delete(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName, call);
     if (!op) {

@@ -1,7 +1,7 @@
 import { ArmError, assertAgentPoolName, checkPreconditions, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
 import { LocationCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
+  AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState, clusterLockKey,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -102,7 +102,7 @@ export class AgentPoolsService {
       if (!pool) return undefined;
       checkPreconditions('DELETE', pool.etag, call);
       if (pool.provisioningState === ProvisioningState.Deleting) {
-        const running = await this.operations.findInProgress(tx, `cluster:${cluster.id}`);
+        const running = await this.operations.findInProgress(tx, clusterLockKey(cluster.id));
         if (running && running.agentPoolId === pool.id && running.kind === OperationKind.AgentPoolDelete) return running;
       }
       if (pool.mode === AgentPoolMode.System && !pools.some((p) => p.id !== pool.id && p.mode === AgentPoolMode.System && p.count >= 1)) {

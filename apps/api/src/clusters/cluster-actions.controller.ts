@@ -7,12 +7,8 @@ import { Arm, ArmCall } from '../common/arm-request';
 import { setOperationHeaders } from '../common/lro-reply';
 import { toAgentPool } from './cluster.mapper';
 import { ActionResult, ClusterActionsService } from './cluster-actions.service';
-import { ClusterPath } from './clusters.controller';
+import { CLUSTER_ROUTE, ClusterPath, POOL_ROUTE, PoolPath } from './routes';
 
-const CLUSTER = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters/:resourceName';
-const POOL = `${CLUSTER}/agentPools/:agentPoolName`;
-
-type PoolPath = ClusterPath & { agentPoolName: string };
 
 /** POST actions (R10.4): 202 with the operation headers while there is work, 204 (or 200) when there is none. */
 @Controller()
@@ -23,32 +19,32 @@ export class ClusterActionsController {
     private readonly env: Env,
   ) {}
 
-  @Post(`${CLUSTER}/stop`)
+  @Post(`${CLUSTER_ROUTE}/stop`)
   @HttpCode(202)
   async stop(@Param() p: ClusterPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     this.accepted(reply, call, await this.actions.stop(p.subscriptionId, p.resourceGroupName, p.resourceName, call));
   }
 
-  @Post(`${CLUSTER}/start`)
+  @Post(`${CLUSTER_ROUTE}/start`)
   @HttpCode(202)
   async start(@Param() p: ClusterPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     this.accepted(reply, call, await this.actions.start(p.subscriptionId, p.resourceGroupName, p.resourceName, call));
   }
 
-  @Post(`${CLUSTER}/abort`)
+  @Post(`${CLUSTER_ROUTE}/abort`)
   @HttpCode(202)
   async abortCluster(@Param() p: ClusterPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     this.accepted(reply, call, await this.actions.abort(p.subscriptionId, p.resourceGroupName, p.resourceName, undefined, call));
   }
 
-  @Post(`${POOL}/abort`)
+  @Post(`${POOL_ROUTE}/abort`)
   @HttpCode(202)
   async abortPool(@Param() p: PoolPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     this.accepted(reply, call, await this.actions.abort(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName, call));
   }
 
   /** 202 with the AgentPool body while the rolling upgrade runs; 200 without a body when already on the newest image. */
-  @Post(`${POOL}/upgradeNodeImageVersion`)
+  @Post(`${POOL_ROUTE}/upgradeNodeImageVersion`)
   @HttpCode(202)
   async upgradeNodeImageVersion(@Param() p: PoolPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
     const r = await this.actions.upgradeNodeImage(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName, call);

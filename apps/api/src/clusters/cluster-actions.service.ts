@@ -1,15 +1,15 @@
-import { ArmError, managedClusterId, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
+import { ArmError, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
 import { NodeImageCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
-  isTerminalProvisioningState,
+  clusterLockKey, isTerminalProvisioningState,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
-import { ClustersService, ClusterWithPools, clusterLockKey, stoppedClusterRefuses } from './clusters.service';
+import { ClustersService, ClusterWithPools, stoppedClusterRefuses } from './clusters.service';
 
 const nodeImages = new NodeImageCatalog();
 
@@ -101,25 +101,11 @@ export class ClusterActionsService {
         if (pending) return { found, pool, operation: pending };
       }
       await this.operations.requestCancel(tx, running.id, call.receivedAt);
-      const operation = await this.operations.start(
-        tx,
-        {
-          subscriptionId: cluster.subscriptionId,
-          location: cluster.location,
-          kind: OperationKind.ClusterAbort,
-          resourceId: managedClusterId(cluster.subscriptionId, rg.name, cluster.name) + (pool ? `/agentPools/${pool.name}` : ''),
-          resourceGroupId: rg.id,
-          clusterId: cluster.id,
-          agentPoolId: pool?.id,
-          lockKey: abortLockKey(cluster.id),
-          targetOperationId: running.id,
-          apiVersion: call.apiVersion,
-          correlationId: call.context.correlationId,
-          createdBy: call.caller.id,
-          startTime: call.receivedAt,
-        },
-        (other) => ArmError.conflict('OperationNotAllowed', `An abort (operation ID: ${other.id}) is already in progress on ${targetName}.`),
-      );
+      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.ClusterAbort, call, pool, {
+        key: abortLockKey(cluster.id),
+        targetOperationId: running.id,
+        describe: (other) => ArmError.conflict('OperationNotAllowed', `An abort (operation ID: ${other.id}) is already in progress on ${targetName}.`),
+      });
       // The resources the running operation changes show Canceling until it ends.
       if (!running.agentPoolId) {
         await tx.update(ManagedClusterEntity, { id: cluster.id }, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });

@@ -1,6 +1,7 @@
 import { agentPoolId, managedClusterId, ResourceTypes } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
+import { controlPlanePatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
 
@@ -83,7 +84,7 @@ export function toManagedCluster(c: ManagedClusterEntity, rgName: string, pools:
       powerState: { code: c.powerState },
       maxAgentPools: 100,
       kubernetesVersion: c.kubernetesVersion,
-      currentKubernetesVersion: c.currentKubernetesVersion ?? versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion,
+      currentKubernetesVersion: controlPlanePatch(c),
       dnsPrefix: c.dnsPrefix,
       fqdn: c.fqdn,
       azurePortalFQDN: c.fqdn.replace('.hcp.', '.portal.hcp.'),

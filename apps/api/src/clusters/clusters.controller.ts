@@ -9,8 +9,7 @@ import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { toManagedCluster } from './cluster.mapper';
 import { ClustersService } from './clusters.service';
 import { ManagedClusterBodyDto, TagsObjectDto } from './dto/managed-cluster.dto';
-
-const CLUSTER = 'subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters/:resourceName';
+import { CLUSTERS_ROUTE, CLUSTER_ROUTE, ClusterPath } from './routes';
 
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.managedClusters)
@@ -25,12 +24,12 @@ export class ClustersController {
     return this.list(sub, undefined, call);
   }
 
-  @Get('subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.ContainerService/managedClusters')
+  @Get(CLUSTERS_ROUTE)
   listByResourceGroup(@Param('subscriptionId') sub: string, @Param('resourceGroupName') rg: string, @Arm() call: ArmCall) {
     return this.list(sub, rg, call);
   }
 
-  @Get(CLUSTER)
+  @Get(CLUSTER_ROUTE)
   async get(@Param() p: ClusterPath, @Res({ passthrough: true }) reply: FastifyReply) {
     const { rg, cluster, pools } = await this.clusters.get(p.subscriptionId, p.resourceGroupName, p.resourceName);
     reply.header('ETag', cluster.etag);
@@ -38,7 +37,7 @@ export class ClustersController {
   }
 
   /** 201 on create, 200 on update; both carry the operation headers and the target state (R6.2). */
-  @Put(CLUSTER)
+  @Put(CLUSTER_ROUTE)
   async put(@Param() p: ClusterPath, @Body() body: ManagedClusterBodyDto, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
     const accepted = await this.clusters.createOrUpdate(p.subscriptionId, p.resourceGroupName, p.resourceName, body, call);
     reply.status(accepted.created ? 201 : 200);
@@ -47,7 +46,7 @@ export class ClustersController {
     return toManagedCluster(accepted.cluster, accepted.rg.name, accepted.pools);
   }
 
-  @Patch(CLUSTER)
+  @Patch(CLUSTER_ROUTE)
   async updateTags(@Param() p: ClusterPath, @Body() body: TagsObjectDto, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
     const { rg, cluster, pools } = await this.clusters.updateTags(p.subscriptionId, p.resourceGroupName, p.resourceName, body?.tags, call);
     reply.header('ETag', cluster.etag);
@@ -55,7 +54,7 @@ export class ClustersController {
   }
 
   /** 202 with the operation headers, or 204 when there is no such cluster (R8.1/R8.2). */
-  @Delete(CLUSTER)
+  @Delete(CLUSTER_ROUTE)
   async delete(@Param() p: ClusterPath, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const op = await this.clusters.delete(p.subscriptionId, p.resourceGroupName, p.resourceName, call);
     if (!op) {
@@ -74,8 +73,3 @@ export class ClustersController {
   }
 }
 
-export interface ClusterPath {
-  subscriptionId: string;
-  resourceGroupName: string;
-  resourceName: string;
-}

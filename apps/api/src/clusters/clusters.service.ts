@@ -6,8 +6,8 @@ import {
 import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
-  PowerStateCode, ProvisioningState, ResourceGroupEntity, operationNotAllowed,
+  AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
+  PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey, operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -17,7 +17,7 @@ import { newAgentPool, resolveAgentPoolSettings } from '../agent-pools/agent-poo
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
-import { assertPoolNotNewer, assertUpgradeAllowed } from './version-rules';
+import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
 const locations = new LocationCatalog();
@@ -50,9 +50,6 @@ export interface AcceptedClusterChange extends ClusterWithPools {
   created: boolean;
 }
 
-/** The lock key shared by a cluster and its pools: one mutating operation at a time (R12.1). */
-export const clusterLockKey = (clusterId: string): string => `cluster:${clusterId}`;
-
 @Injectable()
 export class ClustersService {
   constructor(
@@ -60,6 +57,7 @@ export class ClustersService {
     private readonly groups: ResourceGroupsService,
     private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
+    private readonly credentials: ClusterCredentialRepository,
     env: Env,
   ) {
     this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
@@ -201,6 +199,7 @@ export class ClustersService {
       dnsPrefix,
       fqdn: `${dnsPrefix.toLowerCase()}-${shortHash(`${rg.subscriptionId}/${rg.nameKey}/${name.toLowerCase()}`)}.hcp.${location}.cerulean.localhost`,
       nodeResourceGroup: props.nodeResourceGroup ?? `MC_${rg.name}_${name}_${location}`.slice(0, 80),
+      apiServerPort: null,
       provisioningState: ProvisioningState.Creating,
       powerState: PowerStateCode.Running,
       etag: newEtag(),
@@ -208,6 +207,8 @@ export class ClustersService {
       provisioningError: null,
     });
     await tx.save(cluster);
+    // The API server host port and the first CA and certificates, with the cluster row (see apps/api/src/credentials).
+    await this.credentials.provision(tx, cluster);
     const pools: AgentPoolEntity[] = [];
     for (const { name: poolName, settings } of poolSettings) {
       pools.push(await tx.save(tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, this.newPoolNodeImage, call.caller, now))));
@@ -237,9 +238,9 @@ export class ClustersService {
       throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
     }
     const kubernetesVersion = props.kubernetesVersion ? this.requestedVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
-    const currentPatch = cluster.currentKubernetesVersion ?? versions.resolve(cluster.kubernetesVersion);
+    const currentPatch = controlPlanePatch(cluster);
     const nextPatch = versions.resolve(kubernetesVersion);
-    const upgrading = !!currentPatch && !!nextPatch && currentPatch !== nextPatch;
+    const upgrading = !!nextPatch && currentPatch !== nextPatch;
     if (upgrading) assertUpgradeAllowed(currentPatch, nextPatch, 'properties.kubernetesVersion');
     const loc = locations.find(cluster.location);
     if (!loc) throw ArmError.internal();
@@ -269,7 +270,7 @@ export class ClustersService {
     if (upgrading && nextPatch) {
       for (const pool of pools) {
         if (changes.some((c) => c.pool.id === pool.id)) continue;
-        assertPoolNotNewer(pool.currentOrchestratorVersion ?? versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion, nextPatch, 'properties.kubernetesVersion');
+        assertPoolNotNewer(poolPatch(pool), nextPatch, 'properties.kubernetesVersion');
       }
     }
     const resultingModes = pools.map((p) => changes.find((c) => c.pool.id === p.id)?.settings ?? p);
@@ -345,8 +346,14 @@ export class ClustersService {
     return op;
   }
 
-  /** Inserts the cluster's InProgress operation; a running one (cluster or pool) means 409 (R12.1). */
-  startOperation(tx: EntityManager, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, kind: OperationKind, call: ArmCall, pool?: AgentPoolEntity): Promise<OperationEntity> {
+  /**
+   * Inserts the cluster's InProgress operation; a running one (cluster or pool) means 409 (R12.1). An
+   * operation that must not hold the cluster's lock (an abort) passes its own `lock` and 409 message.
+   */
+  startOperation(
+    tx: EntityManager, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, kind: OperationKind, call: ArmCall, pool?: AgentPoolEntity,
+    lock?: { key: string; targetOperationId?: string; describe: (running: OperationEntity) => ArmError },
+  ): Promise<OperationEntity> {
     const resourceId = managedClusterId(cluster.subscriptionId, rg.name, cluster.name) + (pool ? `/agentPools/${pool.name}` : '');
     return this.operations.start(
       tx,
@@ -358,16 +365,18 @@ export class ClustersService {
         resourceGroupId: rg.id,
         clusterId: cluster.id,
         agentPoolId: pool?.id,
-        lockKey: clusterLockKey(cluster.id),
+        lockKey: lock?.key ?? clusterLockKey(cluster.id),
+        targetOperationId: lock?.targetOperationId,
         apiVersion: call.apiVersion,
         correlationId: call.context.correlationId,
         createdBy: call.caller.id,
         startTime: call.receivedAt,
       },
-      (running) =>
+      lock?.describe ??
+      ((running) =>
         running.agentPoolId && running.agentPoolId !== pool?.id
           ? operationNotAllowed(running, 'agent pool', running.resourceId.split('/').pop() ?? '')
-          : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name),
+          : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name)),
     );
   }
 
@@ -391,7 +400,7 @@ export class ClustersService {
 /** The provisioningState a pool shows while a change runs (AKS's words). */
 export function poolChangeState(pool: AgentPoolEntity, next: { count: number; orchestratorVersion: string; powerState: string }): ProvisioningState {
   if (next.powerState !== pool.powerState) return next.powerState === PowerStateCode.Stopped ? ProvisioningState.Stopping : ProvisioningState.Starting;
-  if (versions.resolve(next.orchestratorVersion) !== (pool.currentOrchestratorVersion ?? versions.resolve(pool.orchestratorVersion))) return ProvisioningState.Upgrading;
+  if (versions.resolve(next.orchestratorVersion) !== poolPatch(pool)) return ProvisioningState.Upgrading;
   if (next.count !== pool.count) return ProvisioningState.Scaling;
   return ProvisioningState.Updating;
 }

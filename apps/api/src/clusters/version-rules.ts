@@ -1,8 +1,14 @@
 import { ArmError } from '@cerulean/arm';
 import { KubernetesVersionCatalog, parseKubernetesVersion } from '@cerulean/catalog';
+import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
 
 const versions = new KubernetesVersionCatalog();
 const SUPPORTED = 'Please see https://aka.ms/aks-supported-k8s-ver for version details.';
+
+/** The patch the control plane runs (during an upgrade, the old one until it has moved). */
+export const controlPlanePatch = (c: ManagedClusterEntity): string => c.currentKubernetesVersion ?? versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion;
+/** The patch a pool's nodes run (during an upgrade, the old one until the pool has rolled). */
+export const poolPatch = (p: AgentPoolEntity): string => p.currentOrchestratorVersion ?? versions.resolve(p.orchestratorVersion) ?? p.orchestratorVersion;
 
 /**
  * The control plane or a pool moving from `from` to `to` (concrete patches): a newer patch, or the next

@@ -1,10 +1,13 @@
 import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody } from '@cerulean/arm';
-import { AgentPoolEntity, DeploymentEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
+import {
+  AgentPoolEntity, CommandResultEntity, DeploymentEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity,
+} from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
 import { toDeployment } from '../deployments/deployment.mapper';
+import { toRunCommandResult } from '../run-command/command-result.mapper';
 
 /** What a `Location` (result) URL answers once the operation has ended (R10.2/R11.1). */
 export type OperationResult = { status: 200; body?: unknown } | { status: 204 } | { status: number; error: ArmError };
@@ -69,7 +72,12 @@ export class OperationsService {
       case OperationKind.ClusterStart:
       case OperationKind.ClusterStop:
       case OperationKind.ClusterAbort:
+      case OperationKind.ClusterRotateCertificates:
         return { status: 204 };
+      case OperationKind.ClusterRunCommand: {
+        const row = await this.db.findOne(CommandResultEntity, { where: { id: op.id } });
+        return row ? { status: 200, body: toRunCommandResult(row) } : { status: 204 };
+      }
     }
   }
 }

@@ -1,13 +1,10 @@
 import { agentPoolId, managedClusterId } from '@cerulean/arm';
 import { KubernetesVersionCatalog, NodeImageCatalog, compareVersions } from '@cerulean/catalog';
 import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
+import { controlPlanePatch, poolPatch } from '../clusters/version-rules';
 
 const versions = new KubernetesVersionCatalog();
 const nodeImages = new NodeImageCatalog();
-
-/** Current patch of the control plane and of a pool (what runs, or what is being installed first). */
-export const controlPlanePatch = (c: ManagedClusterEntity): string => c.currentKubernetesVersion ?? versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion;
-export const poolPatch = (p: AgentPoolEntity): string => p.currentOrchestratorVersion ?? versions.resolve(p.orchestratorVersion) ?? p.orchestratorVersion;
 
 const upgradeItem = (v: string) => ({ kubernetesVersion: v, ...(versions.isPreview(v) ? { isPreview: true } : {}) });
 

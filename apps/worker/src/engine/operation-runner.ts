@@ -71,6 +71,8 @@ export class OperationRunner {
     await this.db.transaction(async (tx) => {
       const op = await tx.findOne(OperationEntity, { where: { id: operationId }, lock: { mode: 'pessimistic_write' } });
       if (!op || !(await this.operations.finish(tx, op.id, OperationStatus.Failed, error))) return;
+      // A command changes nothing on its cluster; its result reads the operation's error (commandResults).
+      if (op.kind === OperationKind.ClusterRunCommand) return;
       if (op.kind === OperationKind.DeploymentPut) {
         const running = In([DeploymentState.Accepted, DeploymentState.Running]);
         await tx.update(DeploymentEntity, { operationId: op.id, provisioningState: running }, { provisioningState: DeploymentState.Failed, error, plan: null, secureValuesDropped: true });
@@ -112,6 +114,20 @@ export class OperationRunner {
       await tx.update(ManagedClusterEntity, { id: op.clusterId }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
       return true;
     });
+  }
+
+  /**
+   * The cluster (and its group) an operation works on. When it is gone, its delete canceled this operation
+   * first and this is a stale job: the operation ends Canceled and the result is undefined.
+   */
+  async clusterOf(op: OperationEntity): Promise<{ cluster: ManagedClusterEntity; rg: ResourceGroupEntity } | undefined> {
+    const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
+    const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
+    if (cluster && rg) return { cluster, rg };
+    await this.db.transaction((tx) =>
+      this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'ResourceNotFound', message: 'The managed cluster no longer exists.' }),
+    );
+    return undefined;
   }
 
   /**

@@ -1,14 +1,14 @@
 import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
-  ResourceGroupEntity,
+  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
+import { ControlPlane } from './control-plane';
 import { ConvergeOptions, NodeFleet } from './node-fleet';
 
 const versions = new KubernetesVersionCatalog();
@@ -25,24 +25,24 @@ export class ClusterConvergeHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly fleet: NodeFleet,
     private readonly runner: OperationRunner,
-    private readonly operations: OperationRepository,
+    private readonly controlPlane: ControlPlane,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
-    const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
-    if (!cluster || !rg) {
-      // The cluster was deleted under us (its delete canceled this operation first, so this is a stale job).
-      await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'ResourceNotFound', message: 'The managed cluster no longer exists.' }));
-      return;
-    }
+    const found = await this.runner.clusterOf(op);
+    if (!found) return;
+    const { cluster, rg } = found;
     const power = op.kind === OperationKind.ClusterStop ? PowerStateCode.Stopped : op.kind === OperationKind.ClusterStart ? PowerStateCode.Running : undefined;
+    const running = (power ?? cluster.powerState) === PowerStateCode.Running;
     const controlPlane = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
-    if (op.kind === OperationKind.ClusterPut && cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane) {
-      // Control plane first: from here on it serves the new version, and pools may follow it.
+    if (running) {
+      // Control plane first: it is (re)created on the requested version; from then on pools may follow it.
       await ctx.assertActive();
-      await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
-      ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
+      await this.controlPlane.ensure(cluster, rg);
+      if (cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane) {
+        await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
+        ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
+      }
     }
     if (op.kind === OperationKind.ClusterStart) {
       // Starting brings every pool back; their rows say Running while the nodes come up.
@@ -56,6 +56,7 @@ export class ClusterConvergeHandler {
       },
     };
     await this.fleet.converge(ctx, cluster, rg, pools, options);
+    if (!running) await this.controlPlane.stop(cluster.id);
 
     await this.runner.succeedClusterChange(op, async (tx, c, current) => {
       const clusterLevel = !op.agentPoolId;

@@ -4,7 +4,7 @@ import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity, ManagedClusterEntity, PowerStateCode, ProvisioningState, ResourceGroupEntity, rollingSettings,
 } from '@cerulean/domain';
-import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError } from '@cerulean/node-provider';
+import { ControlPlaneRole, NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
@@ -98,7 +98,8 @@ export class NodeFleet {
     const labels = this.clusterLabels(cluster, rg);
     try {
       await this.provider.ensureNetwork(cluster.id, labels);
-      const observed = await this.listClusterNodes(cluster.id);
+      // The control plane shares the cluster's labels but is no node of any pool.
+      const observed = (await this.listClusterNodes(cluster.id)).filter((n) => n.labels[NodeLabels.role] !== ControlPlaneRole);
       const byPool = new Map<string, NodeHandle[]>();
       for (const n of observed) {
         const key = n.labels[NodeLabels.pool] ?? '';

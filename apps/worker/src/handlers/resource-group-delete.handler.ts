@@ -1,4 +1,4 @@
-import { ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity } from '@cerulean/domain';
+import { ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity, clusterLockKey } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -24,7 +24,7 @@ export class ResourceGroupDeleteHandler {
     for (const cluster of clusters) {
       await ctx.assertActive();
       // Waits for a canceled cluster operation that is still finishing its current step.
-      const release = await this.locks.acquire(`cluster:${cluster.id}`, 120_000);
+      const release = await this.locks.acquire(clusterLockKey(cluster.id), 120_000);
       try {
         await this.fleet.teardown(cluster.id);
       } finally {

@@ -11,6 +11,8 @@ import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { DeploymentHandler } from '../handlers/deployment.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
+import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
+import { RunCommandHandler } from '../handlers/run-command.handler';
 
 const assertNever = (x: never): never => {
   throw new Error(`no handler for job ${String(x)}`);
@@ -28,6 +30,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly clusterDelete: ClusterDeleteHandler,
     private readonly groupDelete: ResourceGroupDeleteHandler,
     private readonly abort: AbortHandler,
+    private readonly rotateCertificates: RotateCertificatesHandler,
+    private readonly runCommand: RunCommandHandler,
     private readonly deployment: DeploymentHandler,
   ) {
     super();
@@ -37,9 +41,13 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     // A killed worker's job is taken over once its lock expires; stalls never fail a job by themselves.
     Object.assign(this.worker.opts, {
       lockDuration: this.env.JOB_LOCK_MS,
+      lockRenewTime: this.env.JOB_LOCK_MS / 2,
       stalledInterval: this.env.STALLED_INTERVAL_MS,
       maxStalledCount: 1000,
     });
+    // The worker built its lock manager (which renews job locks) from the options it was created with: renew on
+    // the lock duration set above, or a job running longer than JOB_LOCK_MS loses its lock and is run twice.
+    (this.worker as unknown as { createLockManager(): void }).createLockManager();
     this.worker.concurrency = this.env.WORKER_CONCURRENCY;
     void this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
@@ -67,6 +75,10 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.clusterDelete.run(op, ctx);
       case OperationKind.ResourceGroupDelete:
         return this.groupDelete.run(op, ctx);
+      case OperationKind.ClusterRotateCertificates:
+        return this.rotateCertificates.run(op, ctx);
+      case OperationKind.ClusterRunCommand:
+        return this.runCommand.run(op, ctx);
       case OperationKind.DeploymentPut:
         return this.deployment.run(op, ctx);
       default:

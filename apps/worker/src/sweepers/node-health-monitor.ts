@@ -1,6 +1,6 @@
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, NodeEventType, OperationRepository, PowerStateCode, ProvisioningState, ResourceGroupEntity,
+  AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, NodeEventType, OperationRepository, PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider } from '@cerulean/node-provider';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -64,10 +64,16 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
         where: { powerState: PowerStateCode.Running, provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]) },
       });
       if (clusters.length === 0) return [];
-      const nodes = await this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() });
+      const [nodes, pools] = await Promise.all([
+        this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() }),
+        this.db.find(AgentPoolEntity, {
+          where: { clusterId: In(clusters.map((c) => c.id)), powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
+        }),
+      ]);
       const repaired: string[] = [];
       for (const cluster of clusters) {
-        repaired.push(...(await this.checkCluster(cluster, nodes.filter((n) => n.labels[NodeLabels.clusterId] === cluster.id))));
+        const observed = nodes.filter((n) => n.labels[NodeLabels.clusterId] === cluster.id);
+        repaired.push(...(await this.checkCluster(cluster, pools.filter((p) => p.clusterId === cluster.id), observed)));
       }
       return repaired;
     } catch (err) {
@@ -78,10 +84,8 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private async checkCluster(cluster: ManagedClusterEntity, observed: NodeHandle[]): Promise<string[]> {
-    const pools = await this.db.find(AgentPoolEntity, {
-      where: { clusterId: cluster.id, powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
-    });
+  /** `pools`: the cluster's settled, running pools; `observed`: its containers. */
+  private async checkCluster(cluster: ManagedClusterEntity, pools: AgentPoolEntity[], observed: NodeHandle[]): Promise<string[]> {
     const sick: { pool: AgentPoolEntity; index: number; name: string; verdict: NodeVerdict }[] = [];
     for (const pool of pools) {
       const mine = observed.filter((n) => n.labels[NodeLabels.pool] === pool.name);
@@ -103,10 +107,10 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     }
     if (sick.length === 0) return [];
 
-    const release = await this.locks.tryAcquire(`cluster:${cluster.id}`);
+    const release = await this.locks.tryAcquire(clusterLockKey(cluster.id));
     if (!release) return []; // an operation is running on it; look again next pass
     try {
-      if (await this.operations.findInProgress(this.db, `cluster:${cluster.id}`)) return [];
+      if (await this.operations.findInProgress(this.db, clusterLockKey(cluster.id))) return [];
       const rg = await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } });
       if (!rg) return [];
       const labels = this.fleet.clusterLabels(cluster, rg);

@@ -1,4 +1,6 @@
 import { AgentPoolEntity } from './agent-pool.entity';
+import { ClusterCredentialsEntity } from './cluster-credentials.entity';
+import { CommandResultEntity } from './command-result.entity';
 import { DeploymentEntity, DeploymentOperationEntity } from './deployment.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
@@ -7,6 +9,14 @@ import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
-export { AgentPoolEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity };
+export {
+  AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity, ManagedClusterEntity,
+  NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity,
+};
 
-export const ENTITIES = [SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity];
+export { CommandState } from './command-result.entity';
+
+export const ENTITIES = [
+  SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
+  CommandResultEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity,
+];

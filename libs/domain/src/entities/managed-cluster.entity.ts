@@ -22,6 +22,8 @@ export class ManagedClusterEntity {
   @Column('text', { name: 'current_kubernetes_version', nullable: true }) currentKubernetesVersion!: string | null;
   @Column('text', { name: 'dns_prefix' }) dnsPrefix!: string;
   @Column('text') fqdn!: string;
+  /** Host port of the cluster's published API server, fixed at create time (null only for clusters older than it). */
+  @Column('int', { name: 'api_server_port', nullable: true }) apiServerPort!: number | null;
   @Column('text', { name: 'node_resource_group' }) nodeResourceGroup!: string;
   @Column('text', { name: 'provisioning_state' }) provisioningState!: string;
   @Column('text', { name: 'power_state' }) powerState!: string;

@@ -15,7 +15,7 @@ export class OperationEntity {
   @Column('uuid', { name: 'resource_group_id', nullable: true }) resourceGroupId!: string | null;
   @Column('uuid', { name: 'cluster_id', nullable: true }) clusterId!: string | null;
   @Column('uuid', { name: 'agent_pool_id', nullable: true }) agentPoolId!: string | null;
-  /** One InProgress operation per lock key (a unique partial index enforces it): `cluster:<id>` or `rg:<id>`. */
+  /** One InProgress operation per lock key (a unique partial index enforces it): `cluster:<id>` (clusterLockKey), `rg:<id>`, `abort:<cluster id>` or `command:<uuid>`. */
   @Column('text', { name: 'lock_key' }) lockKey!: string;
   @Column('int', { name: 'percent_complete' }) percentComplete!: number;
   @Column('timestamptz', { name: 'start_time' }) startTime!: Date;

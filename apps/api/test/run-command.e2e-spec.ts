@@ -1,0 +1,180 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContainerServiceClient } from '@azure/arm-containerservice';
+import {
+  AKS_API, RES_API, arm, ArmResponse, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, sub, testCredential, waitForOperation,
+  WorkerProcess,
+} from '../../../test-support/platform';
+import { zipOf } from '../../../test-support/zip';
+
+jest.setTimeout(180_000);
+
+// Short, so the timeout test is quick; every other command here ends well within it.
+const TIMEOUT_SECONDS = 4;
+
+interface CommandResultWire {
+  id: string;
+  properties: { provisioningState: string; exitCode?: number; startedAt?: string; finishedAt?: string; logs?: string; reason?: string };
+}
+
+interface ArmErrorWire {
+  error: { code: string; message: string; target?: string };
+}
+
+const rg = 'runcmd-rg';
+const runCommandUrl = (cluster: string): string => `${clusterPath(rg, cluster)}/runCommand?${AKS_API}`;
+
+/** POSTs runCommand, expects 202 + Location, and follows Location until it answers 200. */
+async function runToEnd(cluster: string, body: unknown): Promise<{ location: string; polls: number[]; result: CommandResultWire }> {
+  const post = await arm('POST', runCommandUrl(cluster), { body });
+  if (post.status !== 202) throw new Error(`runCommand answered ${post.status}: ${post.text}`);
+  expect(post.text).toBe('');
+  expect(post.headers['retry-after']).toBe('1');
+  const location = String(post.headers.location);
+  const polls: number[] = [];
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r: ArmResponse<CommandResultWire> = await arm<CommandResultWire>('GET', location);
+    polls.push(r.status);
+    if (r.status === 200) return { location, polls, result: r.body };
+    expect(r.status).toBe(202);
+    expect(r.headers.location).toBe(location);
+    if (Date.now() > deadline) throw new Error(`command still running after 60 s: ${location}`);
+    await sleep(100);
+  }
+}
+
+describe('managedClusters runCommand and commandResults (R10.5)', () => {
+  let worker: WorkerProcess;
+  let nodeName: string;
+
+  beforeAll(async () => {
+    worker = await startWorker({ CERULEAN_RUN_COMMAND_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS) });
+    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
+    const put = await arm('PUT', `${clusterPath(rg, 'cmd1')}?${AKS_API}`, { body: clusterBody([{ name: 'system', count: 1 }]) });
+    expect(put.status).toBe(201);
+    expect((await waitForOperation(String(put.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+    nodeName = (await dockerNodes('cmd1'))[0].name;
+  });
+
+  afterAll(async () => {
+    const del = await arm('DELETE', `${rgPath(rg)}?${RES_API}`);
+    if (del.status === 202) {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && (await arm('GET', String(del.headers.location))).status === 202) await sleep(200);
+    }
+    await worker.stop();
+  });
+
+  it("runs the command in a node and returns its exit code, output and times in the AKS example's shape", async () => {
+    // The sleep keeps the command running long enough for the first poll to see it in progress.
+    const sut = await runToEnd('cmd1', { command: 'sleep 1; echo hello; hostname; exit 3', context: '', clusterToken: '' });
+    expect(sut.polls[0]).toBe(202);
+    expect(sut.polls.at(-1)).toBe(200);
+    expect(sut.location).toMatch(new RegExp(`/managedClusters/cmd1/commandResults/[0-9a-f]{32}\\?api-version=2026-06-01$`));
+    expect(sut.result.id).toBe(sut.location.split('/commandResults/')[1].split('?')[0]);
+    const p = sut.result.properties;
+    expect(p.provisioningState).toBe('succeeded');
+    expect(p.exitCode).toBe(3);
+    expect(p.logs).toBe(`hello\n${nodeName}\n`);
+    expect(p.reason).toBeUndefined();
+    expect(Date.parse(p.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(p.finishedAt ?? ''));
+    expect(Date.parse(p.finishedAt ?? '') - Date.parse(p.startedAt ?? '')).toBeGreaterThanOrEqual(900);
+
+    // The result stays readable, under either spelling of its id.
+    const again = await arm<CommandResultWire>('GET', sut.location);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(sut.result);
+  });
+
+  it('works with the Azure SDK poller (beginRunCommandAndWait follows Location to the result)', async () => {
+    const aks = new ContainerServiceClient(testCredential, sub(), { endpoint: state().apiUrl });
+    const sut = await aks.managedClusters.beginRunCommandAndWait(rg, 'cmd1', { command: 'echo from-sdk >&2; exit 0' }, { updateIntervalInMs: 200 });
+    expect(sut).toMatchObject({ provisioningState: 'succeeded', exitCode: 0, logs: 'from-sdk\n' });
+    expect(sut.id).toMatch(/^[0-9a-f]{32}$/);
+    const again = await aks.managedClusters.getCommandResult(rg, 'cmd1', sut.id ?? '');
+    expect(again).toMatchObject({ provisioningState: 'succeeded', exitCode: 0 });
+  });
+
+  it('unpacks the context zip into the working directory of the command', async () => {
+    const context = zipOf({ 'script.sh': 'echo from-script\ncat data/input.txt\n', 'data/input.txt': 'payload-42\n' }).toString('base64');
+    const sut = await runToEnd('cmd1', { command: 'sh script.sh && ls', context });
+    expect(sut.result.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 0 });
+    expect(sut.result.properties.logs).toBe('from-script\npayload-42\ndata\nscript.sh\n');
+  });
+
+  it('reports a command that does not exist in the node (kubectl) as exit code 127 with the shell message', async () => {
+    const sut = await runToEnd('cmd1', { command: 'kubectl get pods -A' });
+    expect(sut.result.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 127 });
+    expect(sut.result.properties.logs).toMatch(/kubectl: not found/);
+  });
+
+  it('kills a command (with its children) that outlives the timeout and reports it failed with a reason', async () => {
+    const sut = await runToEnd('cmd1', { command: 'echo started; sleep 300 & sleep 301; echo never' });
+    const p = sut.result.properties;
+    expect(p.provisioningState).toBe('failed');
+    expect(p.reason).toBe(`The command did not finish within ${TIMEOUT_SECONDS} seconds and was stopped.`);
+    expect(p.logs).toBe('started\n');
+    expect(p.exitCode).toBeUndefined();
+    const ps = await runToEnd('cmd1', { command: 'ps' });
+    expect(ps.result.properties.logs).not.toMatch(/sleep 30[01]/);
+  });
+
+  it.each([
+    ['no body', undefined, 'command'],
+    ['no command', { context: '' }, 'command'],
+    ['a blank command', { command: '   ' }, 'command'],
+    ['a command that is not a string', { command: 42 }, 'command'],
+    ['a context that is not base64', { command: 'ls', context: '%%% not base64 %%%' }, 'context'],
+    ['a context that is not a zip', { command: 'ls', context: Buffer.from('plain text').toString('base64') }, 'context'],
+  ])('answers %s with 400 InvalidParameter', async (_, body, target) => {
+    const sut = await arm<ArmErrorWire>('POST', runCommandUrl('cmd1'), body === undefined ? { headers: { 'content-type': 'application/json' } } : { body });
+    expect(sut.status).toBe(400);
+    expect(sut.body.error.code).toBe('InvalidParameter');
+    expect(sut.body.error.target).toBe(target);
+  });
+
+  it('neither blocks nor is blocked by a scale of the cluster (no 409 either way)', async () => {
+    const poolUrl = `${clusterPath(rg, 'cmd1')}/agentPools/system?${AKS_API}`;
+    const before = await arm('POST', runCommandUrl('cmd1'), { body: { command: 'sleep 1; echo first' } });
+    expect(before.status).toBe(202);
+    const scale = await arm('PUT', poolUrl, { body: { properties: { count: 2, mode: 'System', vmSize: 'Standard_DS2_v2' } } });
+    expect(scale.status).toBe(200);
+    const during = await runToEnd('cmd1', { command: 'echo second' });
+    expect(during.result.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 0, logs: 'second\n' });
+
+    expect((await waitForOperation(String(scale.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+    expect(await dockerNodes('cmd1')).toHaveLength(2);
+    let first: ArmResponse<CommandResultWire>;
+    do {
+      await sleep(100);
+      first = await arm<CommandResultWire>('GET', String(before.headers.location));
+    } while (first.status === 202);
+    expect(first.status).toBe(200);
+    expect(first.body.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 0, logs: 'first\n' });
+  });
+
+  it('answers 404 for an unknown command id, a malformed one, and a command of another cluster', async () => {
+    const done = await runToEnd('cmd1', { command: 'true' });
+    const id = done.result.id;
+    const put = await arm('PUT', `${clusterPath(rg, 'cmd2')}?${AKS_API}`, { body: clusterBody([{ name: 'system', count: 1 }]) });
+    expect(put.status).toBe(201);
+
+    for (const path of [
+      `${clusterPath(rg, 'cmd1')}/commandResults/00000000000000000000000000000000?${AKS_API}`,
+      `${clusterPath(rg, 'cmd1')}/commandResults/not-a-command?${AKS_API}`,
+      `${clusterPath(rg, 'cmd2')}/commandResults/${id}?${AKS_API}`,
+    ]) {
+      const sut = await arm<ArmErrorWire>('GET', path);
+      expect(sut.status).toBe(404);
+      expect(sut.body.error.code).toBe('ResourceNotFound');
+    }
+    expect((await arm('GET', `${clusterPath(rg, 'nosuchcluster')}/commandResults/${id}?${AKS_API}`)).status).toBe(404);
+    expect((await arm('POST', runCommandUrl('nosuchcluster'), { body: { command: 'ls' } })).status).toBe(404);
+
+    // cmd2 is still being created: it has no node to run on yet.
+    const early = await arm<ArmErrorWire>('POST', runCommandUrl('cmd2'), { body: { command: 'ls' } });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('OperationNotAllowed');
+    await waitForOperation(String(put.headers['azure-asyncoperation']));
+  });
+});

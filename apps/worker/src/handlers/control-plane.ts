@@ -1,0 +1,158 @@
+import { request } from 'node:https';
+import { ArmError } from '@cerulean/arm';
+import { KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
+import { Env } from '@cerulean/config';
+import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
+import {
+  CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, CONTROL_PLANE_PKI_DIR, ControlPlaneRole, NODE_PROVIDER, NodeLabels, NodeProvider, NodeSpec, ProviderError,
+} from '@cerulean/node-provider';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager } from 'typeorm';
+import { NodeFleet, rethrowProviderError } from './node-fleet';
+
+const versions = new KubernetesVersionCatalog();
+const MiB = 2 ** 20;
+const READY_POLL_MS = 100;
+
+/** The control plane container's name: one per cluster. */
+export const controlPlaneName = (clusterId: string): string => `cerulean-cp-${clusterId}`;
+
+/**
+ * The lifecycle of a cluster's control plane: one container (the node image in control-plane mode) serving the
+ * Kubernetes API over mTLS with the cluster's certificates, published on 127.0.0.1:<apiServerPort>. The only
+ * code that creates, replaces, stops or removes it.
+ */
+@Injectable()
+export class ControlPlane {
+  private readonly images: NodeImageCatalog;
+
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
+    private readonly fleet: NodeFleet,
+    private readonly credentials: ClusterCredentialRepository,
+    private readonly env: Env,
+  ) {
+    this.images = new NodeImageCatalog(undefined, env.NODE_IMAGE_REPOSITORY);
+  }
+
+  /**
+   * Idempotent: keeps a running control plane whose Kubernetes version and certificate generation match, recreates
+   * it otherwise, starts it if stopped, and returns once it answers `/readyz` to the admin certificate.
+   */
+  async ensure(cluster: ManagedClusterEntity, rg: ResourceGroupEntity): Promise<void> {
+    const creds = await this.credentials.loadOrProvision(this.db, cluster);
+    const port = cluster.apiServerPort;
+    if (port === null) throw ArmError.internal(`Managed cluster '${cluster.name}' has no API server port.`);
+    const spec = this.spec(cluster, rg, creds, port);
+    try {
+      await this.provider.ensureNetwork(cluster.id, this.fleet.clusterLabels(cluster, rg));
+      for (const existing of await this.list(cluster.id)) {
+        const current =
+          existing.name === spec.name &&
+          existing.labels[NodeLabels.kubernetesVersion] === spec.labels[NodeLabels.kubernetesVersion] &&
+          existing.labels[NodeLabels.credentialsGeneration] === spec.labels[NodeLabels.credentialsGeneration];
+        if (!current) await this.provider.removeNode(existing.name);
+      }
+      await this.provider.ensureNode(spec);
+    } catch (err) {
+      if (err instanceof ProviderError && /port is already allocated|address already in use/i.test(err.message)) {
+        throw new ArmError(409, 'ApiServerPortInUse', `The API server port ${this.env.NODE_PUBLISH_HOST}:${port} of managed cluster '${cluster.name}' is taken by another process on this host: ${err.message}`);
+      }
+      rethrowProviderError(err);
+    }
+    await this.waitReady(cluster, creds, port);
+  }
+
+  /** Stops the control plane (stopped clusters); a missing one is fine. */
+  async stop(clusterId: string): Promise<void> {
+    try {
+      for (const cp of await this.list(clusterId)) await this.provider.stopNode(cp.name);
+    } catch (err) {
+      rethrowProviderError(err);
+    }
+  }
+
+  /** Removes the control plane; NodeFleet.teardown also removes it with the cluster's other containers. */
+  async remove(clusterId: string): Promise<void> {
+    try {
+      for (const cp of await this.list(clusterId)) await this.provider.removeNode(cp.name);
+    } catch (err) {
+      rethrowProviderError(err);
+    }
+  }
+
+  private list(clusterId: string) {
+    return this.fleet
+      .listClusterNodes(clusterId)
+      .then((all) => all.filter((n) => n.labels[NodeLabels.role] === ControlPlaneRole));
+  }
+
+  private spec(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, creds: ClusterCredentials, port: number): NodeSpec {
+    const kubernetesVersion = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
+    const image = this.images.latest();
+    return {
+      name: controlPlaneName(cluster.id),
+      clusterId: cluster.id,
+      image: this.images.imageRef(image),
+      zone: '',
+      nanoCpus: 250_000_000,
+      memoryBytes: 128 * MiB,
+      labels: {
+        ...this.fleet.clusterLabels(cluster, rg),
+        [NodeLabels.role]: ControlPlaneRole,
+        [NodeLabels.kubernetesVersion]: kubernetesVersion,
+        [NodeLabels.credentialsGeneration]: String(creds.generation),
+        [NodeLabels.nodeImageVersion]: image.version,
+      },
+      env: {
+        CERULEAN_ROLE: ControlPlaneRole,
+        CERULEAN_CLUSTER: cluster.name,
+        CERULEAN_CLUSTER_ID: cluster.id,
+        CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
+      },
+      fixedPorts: [{ containerPort: CONTROL_PLANE_API_PORT, hostPort: port }],
+      aliases: [CONTROL_PLANE_ALIAS],
+      files: [
+        { path: `${CONTROL_PLANE_PKI_DIR}/ca.crt`, content: creds.ca.certPem, mode: 0o644 },
+        { path: `${CONTROL_PLANE_PKI_DIR}/apiserver.crt`, content: creds.apiServer.certPem, mode: 0o644 },
+        { path: `${CONTROL_PLANE_PKI_DIR}/apiserver.key`, content: creds.apiServer.keyPem, mode: 0o600 },
+      ],
+    };
+  }
+
+  /** docker-proxy accepts TCP before the server listens: only an authenticated 200 on /readyz counts. */
+  private async waitReady(cluster: ManagedClusterEntity, creds: ClusterCredentials, port: number): Promise<void> {
+    const deadline = Date.now() + this.env.NODE_READY_TIMEOUT_SECONDS * 1000;
+    let last = 'no answer';
+    for (;;) {
+      try {
+        const status = await readyz(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds);
+        if (status === 200) return;
+        last = `HTTP ${status}`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      if (Date.now() > deadline) {
+        throw new ArmError(500, 'ControlPlaneNotReady', `The API server of managed cluster '${cluster.name}' did not become ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${last}`);
+      }
+      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+    }
+  }
+}
+
+function readyz(host: string, port: number, fqdn: string, creds: ClusterCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host, port, path: '/readyz', method: 'GET', servername: fqdn, ca: creds.ca.certPem, cert: creds.admin.certPem, key: creds.admin.keyPem, timeout: 2_000, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}

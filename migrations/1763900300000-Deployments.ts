@@ -51,9 +51,16 @@ export class Deployments1763900300000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX deployment_operations_deployment ON deployment_operations (deployment_id, seq)`);
+    await q.query(`
+      CREATE TABLE what_if_results (
+        operation_id uuid PRIMARY KEY REFERENCES operations(id) ON DELETE CASCADE,
+        result jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE what_if_results`);
     await q.query(`DROP TABLE deployment_operations`);
     await q.query(`DROP TABLE deployments`);
   }

@@ -96,7 +96,18 @@ async function waitForDeployment(statusUrl: string, timeoutMs = 150_000): Promis
   }
 }
 
-const whatIf = (rg: string, name: string, payload: unknown) => arm<WhatIfWire>('POST', dep(`${deploymentPath(rg, name)}/whatIf`), { body: payload });
+/** POST whatIf answers 202 + Location (final-state-via: location); the Location's GET is the WhatIfOperationResult. */
+async function whatIf(rg: string, name: string, payload: unknown): Promise<ArmResponse<WhatIfWire>> {
+  const accepted = await arm('POST', dep(`${deploymentPath(rg, name)}/whatIf`), { body: payload });
+  if (accepted.status !== 202) throw new Error(`whatIf answered ${accepted.status}: ${accepted.text}`);
+  expect(headerOf(accepted, 'retry-after')).toMatch(/^\d+$/);
+  for (let i = 0; i < 50; i += 1) {
+    const result = await arm<WhatIfWire>('GET', headerOf(accepted, 'location'));
+    if (result.status !== 202) return result;
+    await sleep(100);
+  }
+  throw new Error('the what-if result URL still answers 202');
+}
 const validate = (rg: string, name: string, payload: unknown) => arm<ArmErrorWire>('POST', dep(`${deploymentPath(rg, name)}/validate`), { body: payload });
 
 /** Every delta entry, children included. */
@@ -184,6 +195,27 @@ describe('template deployments (resource group scope)', () => {
       expect(modified[0]?.delta).toEqual([expect.objectContaining({ path: 'properties.agentPoolProfiles', propertyChangeType: 'Array' })]);
       const leaves = flatten(modified[0]?.delta).filter((d) => !d.children?.length);
       expect(leaves).toEqual([{ path: 'count', propertyChangeType: 'Modify', before: 1, after: 2 }]);
+    });
+
+    it('evaluates list*() outputs through the resource action: listClusterAdminCredential gives the kubeconfig', async () => {
+      const template = {
+        $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+        contentVersion: '1.0.0.0',
+        resources: [],
+        outputs: {
+          credentialName: { type: 'string', value: `[listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', '${cluster}'), '2026-10-01').kubeconfigs[0].name]` },
+          kubeconfig: { type: 'string', value: `[base64ToString(listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', '${cluster}'), '2026-10-01').kubeconfigs[0].value)]` },
+        },
+      };
+      const put = await arm('PUT', dep(deploymentPath(rg, 'credentials')), { body: body(template, {}) });
+      expect(put.status).toBe(201);
+      expect(await waitForDeployment(headerOf(put, 'azure-asyncoperation'))).toBe('Succeeded');
+
+      const sut = await arm<DeploymentWire>('GET', dep(deploymentPath(rg, 'credentials')));
+      const outputs = sut.body.properties.outputs as Record<string, { type: string; value: string }>;
+      expect(outputs.credentialName).toEqual({ type: 'String', value: 'clusterAdmin' });
+      expect(outputs.kubeconfig?.value).toContain('client-certificate-data');
+      expect(outputs.kubeconfig?.value).toContain(`clusterAdmin_${rg}_${cluster}`);
     });
 
     it('answers exportTemplate with the stored template and HEAD with 204/404', async () => {

@@ -54,6 +54,11 @@ export enum OperationKind {
   ClusterRunCommand = 'cluster.run-command',
   /** Runs an ARM template deployment; holds the lock key `deployment:<id>`. */
   DeploymentPut = 'deployment.put',
+  /**
+   * A what-if, computed by the API while it answers the request and recorded already ended; its result URL serves
+   * the stored WhatIfOperationResult. Never queued.
+   */
+  DeploymentWhatIf = 'deployment.what-if',
 }
 
 /** A template deployment's provisioningState (stored in deployments.provisioning_state). */

@@ -86,11 +86,15 @@ export class DeploymentsController {
     return this.deployments.validate(p.subscriptionId, p.resourceGroupName, p.deploymentName, body, call);
   }
 
-  /** What-if is computed at once: 200 with the WhatIfOperationResult (the spec allows 200 or 202). */
+  /** 202 with Location (final-state-via: location): its GET answers the WhatIfOperationResult. */
   @Post(`${DEPLOYMENT}/whatIf`)
-  @HttpCode(200)
-  whatIf(@Param() p: DeploymentPath, @Body() body: unknown, @Arm() call: ArmCall) {
-    return this.deployments.whatIf(p.subscriptionId, p.resourceGroupName, p.deploymentName, body, call);
+  @HttpCode(202)
+  async whatIf(@Param() p: DeploymentPath, @Body() body: unknown, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    const op = await this.deployments.startWhatIf(p.subscriptionId, p.resourceGroupName, p.deploymentName, body, call);
+    reply.headers({
+      Location: absoluteUrl(call.baseUrl, `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`, { 'api-version': call.apiVersion }),
+      'Retry-After': String(this.env.RETRY_AFTER_SECONDS),
+    });
   }
 
   @Post(`${DEPLOYMENT}/cancel`)

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ArmError } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import {
-  DeploymentEntity, DeploymentOperationEntity, DeploymentState, deploymentLockKey, OperationKind, OperationRepository, ProvisioningState,
-  ResourceGroupEntity,
+  DeploymentEntity, DeploymentOperationEntity, DeploymentState, deploymentLockKey, OperationEntity, OperationKind, OperationRepository,
+  OperationStatus, ProvisioningState, ResourceGroupEntity, WhatIfResultEntity,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { deploymentParametersView, JsonObject, TemplatePlan, whatIf, WhatIfChange } from '@cerulean/templates';
@@ -28,6 +28,9 @@ export function assertDeploymentName(name: string): void {
     );
   }
 }
+
+/** How long a what-if result stays readable at its Location. */
+const WHAT_IF_KEEP_MS = 24 * 3600_000;
 
 const RUNNING: string[] = [DeploymentState.Accepted, DeploymentState.Running];
 
@@ -147,6 +150,38 @@ export class DeploymentsService {
     });
     await this.queue.enqueue(accepted.operation.kind, accepted.operation.id, call.context.correlationId);
     return accepted;
+  }
+
+  /**
+   * What-if, as ARM serves it: 202 with a Location whose GET gives the WhatIfOperationResult. The comparison runs
+   * while the request is answered (a template error is a 400 at once); the result is kept, with an operation that is
+   * recorded already ended, for `WHAT_IF_KEEP_MS`.
+   */
+  async startWhatIf(sub: string, rgName: string, name: string, body: unknown, call: ArmCall): Promise<OperationEntity> {
+    const result = await this.whatIf(sub, rgName, name, body, call);
+    const rg = await this.groups.get(sub, rgName);
+    return this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM operations WHERE kind = $1 AND start_time < $2`, [OperationKind.DeploymentWhatIf, new Date(Date.now() - WHAT_IF_KEEP_MS)]);
+      const op = await this.operations.start(
+        tx,
+        {
+          subscriptionId: rg.subscriptionId,
+          location: rg.location,
+          kind: OperationKind.DeploymentWhatIf,
+          resourceId: deploymentId(rg.subscriptionId, rg.name, name),
+          lockKey: `what-if:${randomUUID()}`,
+          resourceGroupId: rg.id,
+          apiVersion: call.apiVersion,
+          correlationId: call.context.correlationId,
+          createdBy: call.caller.id,
+          startTime: call.receivedAt,
+        },
+        () => ArmError.internal(),
+      );
+      await this.operations.finish(tx, op.id, OperationStatus.Succeeded);
+      await tx.insert(WhatIfResultEntity, { operationId: op.id, result });
+      return op;
+    });
   }
 
   /** What-if: the plan against the live resources of the group (GET shapes), with the hosted types' normalizers. */

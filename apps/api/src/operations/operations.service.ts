@@ -1,6 +1,7 @@
 import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody } from '@cerulean/arm';
 import {
   AgentPoolEntity, CommandResultEntity, DeploymentEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity,
+  WhatIfResultEntity,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -74,6 +75,10 @@ export class OperationsService {
       case OperationKind.ClusterAbort:
       case OperationKind.ClusterRotateCertificates:
         return { status: 204 };
+      case OperationKind.DeploymentWhatIf: {
+        const row = await this.db.findOne(WhatIfResultEntity, { where: { operationId: op.id } });
+        return row ? { status: 200, body: row.result } : { status: 204 };
+      }
       case OperationKind.ClusterRunCommand: {
         const row = await this.db.findOne(CommandResultEntity, { where: { id: op.id } });
         return row ? { status: 200, body: toRunCommandResult(row) } : { status: 204 };

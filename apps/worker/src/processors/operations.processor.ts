@@ -79,6 +79,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.rotateCertificates.run(op, ctx);
       case OperationKind.ClusterRunCommand:
         return this.runCommand.run(op, ctx);
+      case OperationKind.DeploymentWhatIf:
+        return Promise.resolve(); // recorded ended by the API, never queued
       case OperationKind.DeploymentPut:
         return this.deployment.run(op, ctx);
       default:

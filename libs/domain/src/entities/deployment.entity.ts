@@ -57,3 +57,11 @@ export class DeploymentOperationEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }
+
+/** The WhatIfOperationResult of a what-if, served by its operation's result URL. */
+@Entity('what_if_results')
+export class WhatIfResultEntity {
+  @PrimaryColumn('uuid', { name: 'operation_id' }) operationId!: string;
+  @Column('jsonb') result!: object;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,7 +1,7 @@
 import { AgentPoolEntity } from './agent-pool.entity';
 import { ClusterCredentialsEntity } from './cluster-credentials.entity';
 import { CommandResultEntity } from './command-result.entity';
-import { DeploymentEntity, DeploymentOperationEntity } from './deployment.entity';
+import { DeploymentEntity, DeploymentOperationEntity, WhatIfResultEntity } from './deployment.entity';
 import { InstallationEntity } from './installation.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
@@ -11,12 +11,12 @@ import { SubscriptionEntity } from './subscription.entity';
 
 export {
   AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity, ManagedClusterEntity,
-  NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity,
+  NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity, WhatIfResultEntity,
 };
 
 export { CommandState } from './command-result.entity';
 
 export const ENTITIES = [
   SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
-  CommandResultEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity,
+  CommandResultEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity, WhatIfResultEntity,
 ];

@@ -1,5 +1,6 @@
 import { JsonObject } from '../values';
-import { diff } from './diff';
+import type { PlannedResource } from '../template/processor';
+import { desiredResource, diff } from './diff';
 import { managedClusterNormalizer } from './normalizers';
 
 const ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my-resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myExistingIdentity';
@@ -148,14 +149,30 @@ describe('diff of managed clusters', () => {
     ]);
   });
 
-  it('reports a pool missing from the template as deleted and a new one as created', () => {
+  it('reports a new pool as created and keeps a pool the template leaves out (a cluster PUT does not remove it)', () => {
     const d = desired();
     const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
     pools[1] = { name: 'gpu', count: 1, vmSize: 'Standard_NC6', mode: 'User' };
     const change = diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer });
-    expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([
-      ['1', 'Create'],
-      ['0', 'Delete'],
-    ]);
+    expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['1', 'Create']]);
+  });
+
+  it('reports a keyed element missing from the template as deleted when the service does not keep it', () => {
+    const d = desired();
+    ((d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[]).pop();
+    const { keepsUnlisted: _kept, ...replacing } = managedClusterNormalizer;
+    const change = diff(d, live(), { resourceId: CLUSTER, normalizer: replacing });
+    expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['0', 'Delete']]);
+  });
+});
+
+describe('desiredResource', () => {
+  it("names a child resource by its own segment, as the resource provider's GET does", () => {
+    const pool: PlannedResource = {
+      id: `${ID}/agentPools/user`, type: 'Microsoft.ContainerService/managedClusters/agentPools', name: 'aks1/user', apiVersion: '2026-06-01',
+      condition: true, body: { properties: { count: 1 } }, deferred: [], dependsOn: [], source: { path: [0, 0], loops: [] },
+    };
+
+    expect(desiredResource(pool)).toEqual({ id: `${ID}/agentPools/user`, name: 'user', type: pool.type, apiVersion: '2026-06-01', properties: { count: 1 } });
   });
 });

@@ -33,6 +33,11 @@ export interface ResourceNormalizer {
   caseInsensitive?: string[];
   /** Arrays whose elements are matched by this key property instead of by position. */
   arrayKeys?: Record<string, string>;
+  /**
+   * Keyed arrays whose live elements the template leaves out are kept by the service, not removed (AKS keeps the
+   * pools a cluster PUT does not name in agentPoolProfiles): such elements are no change.
+   */
+  keepsUnlisted?: string[];
   /** Server defaults: a desired value equal to the default matches whatever the server filled in. */
   serverDefaults?: Record<string, Json>;
   /** A value the template sets that the service ignores: reported as NoEffect, never as a change. */
@@ -54,7 +59,7 @@ export interface DiffOptions {
 }
 
 /** Applied to every resource: identity and envelope fields never count as property changes. */
-export const BASE_NORMALIZER: Required<Omit<ResourceNormalizer, 'serverDefaults' | 'noEffect' | 'arrayKeys'>> = {
+export const BASE_NORMALIZER: Required<Omit<ResourceNormalizer, 'serverDefaults' | 'noEffect' | 'arrayKeys' | 'keepsUnlisted'>> = {
   ignore: ['id', 'apiVersion', 'etag', 'systemData', 'properties.provisioningState'],
   caseInsensitive: ['name', 'type', 'location'],
 };
@@ -80,6 +85,7 @@ class Rules {
   ignored = (path: string) => this.any([...BASE_NORMALIZER.ignore, ...(this.normalizer.ignore ?? [])], path);
   caseInsensitive = (path: string) => this.any([...BASE_NORMALIZER.caseInsensitive, ...(this.normalizer.caseInsensitive ?? [])], path);
   noEffect = (path: string) => this.any(this.normalizer.noEffect, path);
+  keepsUnlisted = (path: string) => this.any(this.normalizer.keepsUnlisted, path);
   isDeferred = (path: string) => this.any(this.deferred, path);
 
   arrayKey(path: string): string | undefined {
@@ -164,7 +170,7 @@ function compareArrays(w: Walk, pattern: string, desired: Json[], live: Json[]):
       if (j >= 0) unmatched.delete(j);
       pairs.push(j >= 0 ? { index: i, d, l: live[j] as Json } : { index: i, d });
     });
-    for (const j of unmatched) pairs.push({ index: j, l: live[j] as Json });
+    if (!w.rules.keepsUnlisted(pattern)) for (const j of unmatched) pairs.push({ index: j, l: live[j] as Json });
   } else {
     for (let i = 0; i < Math.max(desired.length, live.length); i++) {
       pairs.push({ index: i, ...(i < desired.length ? { d: desired[i] as Json } : {}), ...(i < live.length ? { l: live[i] as Json } : {}) });
@@ -210,9 +216,12 @@ export function diff(desired: JsonObject | undefined, live: JsonObject | undefin
   return { resourceId, changeType, before: live, after: desired, delta };
 }
 
-/** The template's view of a planned resource, as what-if shows it in `after`. */
+/**
+ * The template's view of a planned resource, as what-if shows it in `after`. A child's `name` is its own segment
+ * (`user`, not `aks1/user`), as the resource provider returns it.
+ */
 export function desiredResource(resource: PlannedResource): JsonObject {
-  return { id: resource.id, name: resource.name, type: resource.type, apiVersion: resource.apiVersion, ...resource.body };
+  return { id: resource.id, name: resource.name.split('/').pop() ?? resource.name, type: resource.type, apiVersion: resource.apiVersion, ...resource.body };
 }
 
 export interface WhatIfOptions {

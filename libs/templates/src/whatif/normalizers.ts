@@ -26,6 +26,7 @@ export const managedClusterNormalizer: ResourceNormalizer = {
   ],
   caseInsensitive: ['properties.agentPoolProfiles.*.vmSize', 'properties.agentPoolProfiles.*.name', 'identity.type'],
   arrayKeys: { 'properties.agentPoolProfiles': 'name' },
+  keepsUnlisted: ['properties.agentPoolProfiles'],
   // osDiskSizeGB 0 asks for the VM size's default disk, so any live size satisfies it.
   serverDefaults: { 'properties.agentPoolProfiles.*.osDiskSizeGB': 0 },
 };

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { canonicalizeArmPath, createRequestContext } from '@cerulean/arm';
+import { acceptsJsonc, canonicalizeArmPath, createRequestContext, parseJsonc } from '@cerulean/arm';
 import { Env, loadEnv } from '@cerulean/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,7 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SignJWT } from 'jose';
 import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
-import { acceptsJsonc, parseJsonc } from './common/jsonc';
+
 import { ensureServerTls } from './common/tls';
 
 async function bootstrap(): Promise<void> {

@@ -11,3 +11,5 @@ export * from './request-context';
 export * from './resource-id';
 export * from './system-data';
 export * from './tags';
+export * from './jsonc';
+export * from './http-client';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
-import { ArmErrorDetail, Caller } from '@cerulean/arm';
+import { ArmErrorDetail, armHttpRequest, Caller } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Injectable } from '@nestjs/common';
 
@@ -21,8 +20,6 @@ export interface FrontDoorRequest {
   caller: Caller;
 }
 
-const TIMEOUT_MS = 30_000;
-
 /**
  * The platform's own ARM endpoint, as the deployment engine sees it. A template's resources are written the way
  * ARM's deployment service writes them: by calling the resource provider's public API (the same route, validation,
@@ -40,40 +37,17 @@ export class ArmFrontDoor {
 
   /** `pathAndQuery` is a resource id (or any ARM path) with its query, or an absolute URL handed out by the API. */
   async send(method: string, pathAndQuery: string, req: FrontDoorRequest): Promise<FrontDoorReply> {
-    const url = new URL(pathAndQuery, this.origin);
-    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${deploymentToken(req.caller)}`,
-      accept: 'application/json',
-      'x-ms-client-request-id': randomUUID(),
-      ...(req.correlationId ? { 'x-ms-correlation-request-id': req.correlationId } : {}),
-      ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
-    };
-    return new Promise<FrontDoorReply>((resolve, reject) => {
-      const r = request(
-        { protocol: 'https:', hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search, method, headers, ca: this.caAuthority(), timeout: TIMEOUT_MS },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              body = { error: { code: 'InvalidResponse', message: text.slice(0, 500) } };
-            }
-            const flat: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
-            resolve({ status: res.statusCode ?? 0, headers: flat, body });
-          });
-          res.on('error', reject);
-        },
-      );
-      r.on('timeout', () => r.destroy(new Error(`${method} ${url.pathname} got no answer within ${TIMEOUT_MS} ms`)));
-      r.on('error', reject);
-      r.end(payload);
+    const reply = await armHttpRequest({
+      method,
+      url: pathAndQuery,
+      origin: this.origin,
+      ca: this.caAuthority(),
+      token: deploymentToken(req.caller),
+      body: req.body,
+      headers: { 'x-ms-client-request-id': randomUUID(), ...(req.correlationId ? { 'x-ms-correlation-request-id': req.correlationId } : {}) },
     });
+    const body = reply.body ?? (reply.text ? { error: { code: 'InvalidResponse', message: reply.text.slice(0, 500) } } : undefined);
+    return { status: reply.status, headers: reply.headers, body };
   }
 
   /** The API makes its CA on first start; read it when first needed (the worker may start before the API). */

@@ -140,7 +140,7 @@ export function formatWhatIf(changes: WhatIfChange[], p: Palette = PLAIN): strin
         lines.push(...block(p, '  ', ' ', '', c.after.properties ?? {}, 'Create').slice(1));
       }
     }
-    lines.push('');
+    if (lines[lines.length - 1] !== '') lines.push('');
   }
   const counts = new Map<string, number>();
   for (const c of changes) counts.set(c.changeType, (counts.get(c.changeType) ?? 0) + 1);

@@ -1,5 +1,6 @@
 import { JsonObject } from '../values';
-import { diff } from './diff';
+import { PlannedResource } from '../template/processor';
+import { desiredResource, diff, whatIf } from './diff';
 import { managedClusterNormalizer } from './normalizers';
 
 const ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my-resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myExistingIdentity';
@@ -157,5 +158,28 @@ describe('diff of managed clusters', () => {
       ['1', 'Create'],
       ['0', 'Delete'],
     ]);
+  });
+});
+
+describe('whatIf of child resources', () => {
+  const CLUSTER = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1';
+  const pool: PlannedResource = {
+    id: `${CLUSTER}/agentPools/user`,
+    type: 'Microsoft.ContainerService/managedClusters/agentPools',
+    name: 'c1/user',
+    apiVersion: '2025-07-01',
+    condition: true,
+    body: { properties: { count: 1, mode: 'User' } },
+    deferred: [],
+    dependsOn: [CLUSTER],
+    source: { path: [1], loops: [] },
+  };
+
+  it('compares a child resource under the name GET answers (its last segment), not the template name', () => {
+    // GET .../managedClusters/c1/agentPools/user answers "name": "user"; the template names it 'c1/user'.
+    const live: JsonObject = { id: pool.id, name: 'user', type: pool.type, properties: { count: 1, mode: 'User', provisioningState: 'Succeeded' } };
+    expect(desiredResource(pool)['name']).toBe('user');
+    const plan = { resources: [pool] } as unknown as Parameters<typeof whatIf>[0];
+    expect(whatIf(plan, { [pool.id]: live }).map((c) => [c.changeType, c.delta ?? []])).toEqual([['NoChange', []]]);
   });
 });

@@ -211,8 +211,13 @@ export function diff(desired: JsonObject | undefined, live: JsonObject | undefin
 }
 
 /** The template's view of a planned resource, as what-if shows it in `after`. */
+/**
+ * The template resource in the shape GET answers: a child resource's `name` is its last segment (GET of
+ * `.../managedClusters/c1/agentPools/p1` answers `"name": "p1"`, the template says `c1/p1`).
+ */
 export function desiredResource(resource: PlannedResource): JsonObject {
-  return { id: resource.id, name: resource.name, type: resource.type, apiVersion: resource.apiVersion, ...resource.body };
+  const name = resource.name.split('/').pop() as string;
+  return { id: resource.id, name, type: resource.type, apiVersion: resource.apiVersion, ...resource.body };
 }
 
 export interface WhatIfOptions {

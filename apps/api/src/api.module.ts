@@ -13,7 +13,11 @@ import { BearerAuthGuard } from './common/bearer-auth.guard';
 import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsService } from './credentials/credentials.service';
 import { armValidationPipe } from './common/validation';
-import { HostedResourcesModule } from './hosted-resources/hosted-resources.module';
+import { AgentPoolsService } from './agent-pools/agent-pools.service';
+import { ClustersService } from './clusters/clusters.service';
+import { HostedResources } from './hosted-resources/hosted-resources';
+import { ResourceGroupsService } from './resource-groups/resource-groups.service';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentsService } from './deployments/deployments.service';
 import { HealthController } from './health.controller';
@@ -28,7 +32,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
 import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controller';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule, HostedResourcesModule],
+  imports: [ConfigModule, DatabaseModule, QueueModule],
   controllers: [
     HealthController,
     SubscriptionsController,
@@ -45,6 +49,11 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     DeploymentsController,
   ],
   providers: [
+    SubscriptionsService,
+    ResourceGroupsService,
+    ClustersService,
+    AgentPoolsService,
+    HostedResources,
     ClusterActionsService,
     ClusterCredentialRepository,
     CredentialsService,

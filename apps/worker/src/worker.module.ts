@@ -4,15 +4,14 @@ import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
-// The write path of clusters and pools is the API's, shared so a template deploys through the same code as a PUT.
-import { HostedResourcesModule } from '../../api/src/hosted-resources/hosted-resources.module';
 import { ClusterLocks } from './engine/cluster-locks';
 import { OperationRunner } from './engine/operation-runner';
 import { AbortHandler } from './handlers/abort.handler';
 import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
 import { ControlPlane } from './handlers/control-plane';
-import { DeploymentHandler } from './handlers/deployment.handler';
+import { ArmFrontDoor } from './deployments/arm-front-door';
+import { DeploymentHandler } from './deployments/deployment.handler';
 import { InstallationService } from './handlers/installation.service';
 import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
@@ -24,7 +23,7 @@ import { NodeHealthMonitor } from './sweepers/node-health-monitor';
 import { OrphanReaper } from './sweepers/orphan-reaper';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule, HostedResourcesModule],
+  imports: [ConfigModule, DatabaseModule, QueueModule],
   providers: [
     {
       provide: NODE_PROVIDER,
@@ -43,6 +42,7 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     ControlPlane,
     RotateCertificatesHandler,
     RunCommandHandler,
+    ArmFrontDoor,
     DeploymentHandler,
     OperationsProcessor,
     OperationSweeper,

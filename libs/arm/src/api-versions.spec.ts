@@ -60,11 +60,11 @@ describe('checkApiVersion', () => {
   });
 
   describe('Microsoft.ContainerService (R2.3, R2.4)', () => {
-    it.each(['2024-01-01', '2026-03-02-preview', '2026-06-01', '2026-10-01'])('accepts %s and returns it', (version) => {
+    it.each(['2017-08-31', '2021-11-01-preview', '2022-05-01', '2024-01-01', '2026-03-02-preview', '2026-06-01', '2026-10-01'])('accepts %s and returns it', (version) => {
       expect(sut(ApiVersions.containerService, version, clusterContext())).toBe(version);
     });
 
-    it.each(['2023-12-01', '2026-11-01'])('refuses the well-formed but unsupported %s with 400 NoRegisteredProviderFound', (version) => {
+    it.each(['2017-01-01', '2019-01-01', '2026-11-01'])('refuses the well-formed but unsupported %s with 400 NoRegisteredProviderFound', (version) => {
       const error = catchArmError(() => sut(ApiVersions.containerService, version, clusterContext()));
 
       expect(error.status).toBe(400);
@@ -72,10 +72,10 @@ describe('checkApiVersion', () => {
     });
 
     it('names the location, version, type, supported versions and supported locations in the message', () => {
-      const error = catchArmError(() => sut(ApiVersions.containerService, '2023-12-01', clusterContext()));
+      const error = catchArmError(() => sut(ApiVersions.containerService, '2019-01-01', clusterContext()));
 
       expect(error.message).toMatch(
-        /^No registered resource provider found for location 'westus' and API version '2023-12-01' for type 'managedClusters'\. The supported api-versions are '[^']+'\. The supported locations are 'eastus, westus'\.$/,
+        /^No registered resource provider found for location 'westus' and API version '2019-01-01' for type 'managedClusters'\. The supported api-versions are '[^']+'\. The supported locations are 'eastus, westus'\.$/,
       );
       expect(error.message).toContain('2026-10-01');
       expect(error.message).toContain('2024-01-01');

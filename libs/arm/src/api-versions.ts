@@ -2,7 +2,10 @@ import { ArmError } from './arm-error';
 
 const FORM = /^\d{4}-\d{2}-\d{2}(-(preview|alpha|beta|rc|privatepreview))?$/;
 
-/** AKS ships a stable `YYYY-MM-01` and a `YYYY-MM-02-preview` most months; accept every one from 2024-01 on. */
+/**
+ * AKS ships a stable `YYYY-MM-01` and a `YYYY-MM-02-preview` most months, and keeps serving old versions (ARM
+ * templates pin them for years); accept every monthly one from 2019-02 on, plus the irregular early ones.
+ */
 function monthlyAksVersions(from: [number, number], to: [number, number]): string[] {
   const out: string[] = [];
   for (let y = from[0], m = from[1]; y < to[0] || (y === to[0] && m <= to[1]); m === 12 ? ((y += 1), (m = 1)) : (m += 1)) {
@@ -23,7 +26,7 @@ export interface ApiVersionSet {
 export const ApiVersions = {
   containerService: {
     name: 'Microsoft.ContainerService',
-    versions: new Set(monthlyAksVersions([2024, 1], [2026, 10])),
+    versions: new Set(['2017-08-31', '2018-03-31', '2018-08-01-preview', '2021-11-01-preview', ...monthlyAksVersions([2019, 2], [2026, 10])]),
     rejection: 'NoRegisteredProviderFound',
   },
   // Versions of Microsoft.Resources (resource groups, providers, subscriptions, tenants, locations)

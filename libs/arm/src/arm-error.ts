@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /** ARM's `ErrorDetail` (common-types v6). */
 export interface ArmErrorDetail {
   code: string;
@@ -82,4 +84,9 @@ export class ArmError extends Error {
   toBody(): ArmErrorBody {
     return { error: this.toDetail() };
   }
+}
+
+/** The .NET `HttpStatusCode` name ARM writes in deployment operations' `statusCode` (`Created`, `BadRequest`...). */
+export function httpStatusName(status: number): string {
+  return (STATUS_CODES[status] ?? String(status)).replace(/[^A-Za-z0-9]/g, '');
 }

@@ -31,9 +31,6 @@ export function toDeployment(d: DeploymentEntity, rgName: string) {
   };
 }
 
-/** ARM's HTTP status names in statusCode. */
-export const STATUS_NAMES: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 500: 'InternalServerError' };
-
 /** DeploymentOperation. */
 export function toDeploymentOperation(d: DeploymentEntity, rgName: string, o: DeploymentOperationEntity) {
   return {

@@ -28,7 +28,7 @@ export interface AcceptedWrite {
 
 /**
  * PUT / DELETE / GET of hosted resources by type and name, through exactly the code the resource controllers use
- * (same body validation pipe, same services). Template deployments (API what-if, worker engine) call this.
+ * (same body validation pipe, same services): validate and what-if of template deployments use it.
  */
 @Injectable()
 export class HostedResources {

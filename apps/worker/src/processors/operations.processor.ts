@@ -9,7 +9,7 @@ import { OperationRunner } from '../engine/operation-runner';
 import { AbortHandler } from '../handlers/abort.handler';
 import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
-import { DeploymentHandler } from '../handlers/deployment.handler';
+import { DeploymentHandler } from '../deployments/deployment.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
 import { RunCommandHandler } from '../handlers/run-command.handler';

@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { ArmError, ArmErrorDetail, ResourceTypes } from '@cerulean/arm';
+import { randomBytes } from 'node:crypto';
+import { ArmError, ArmErrorDetail, Caller, httpStatusName, ResourceTypes } from '@cerulean/arm';
 import {
   DeploymentEntity, DeploymentOperationEntity, DeploymentState, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity,
   StoredError,
@@ -8,12 +8,10 @@ import { evaluateOutputs, PlannedResource, resolveResource, TemplatePlan } from 
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, In } from 'typeorm';
-import { ArmCall } from '../../../api/src/common/arm-request';
-import { DatabaseTemplateHost } from '../../../api/src/deployments/deployment-host';
-import { STATUS_NAMES } from '../../../api/src/deployments/deployment.mapper';
-import { HostedResources } from '../../../api/src/hosted-resources/hosted-resources';
 import { OperationCanceled, OperationSuperseded } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
+import { ArmFrontDoor, FrontDoorReply, operationIdOf, replyError } from './arm-front-door';
+import { FrontDoorTemplateHost } from './front-door-host';
 
 const POLL_MS = 500;
 
@@ -30,16 +28,16 @@ export function deploymentFailed(details: ArmErrorDetail[]): ArmError {
 const newOperationId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
 /**
- * deployment.put: walks the plan's waves (a wave's resources in parallel); each resource goes through the same
- * service as its PUT (HostedResources), which starts the normal cluster / agent pool operation; the handler waits
- * for it and records a deployment operation per resource. Complete mode then deletes the group's clusters the
+ * deployment.put: walks the plan's waves (a wave's resources in parallel); each resource is PUT through the public
+ * API (ArmFrontDoor), which starts the normal cluster / agent pool operation; the handler waits for it and records
+ * a deployment operation per resource. Complete mode then deletes the group's clusters the
  * template does not mention; outputs are evaluated last. A re-run after a crash resumes from the recorded rows.
  */
 @Injectable()
 export class DeploymentHandler {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
-    private readonly hosted: HostedResources,
+    private readonly frontDoor: ArmFrontDoor,
     private readonly operations: OperationRepository,
   ) {}
 
@@ -52,7 +50,7 @@ export class DeploymentHandler {
     }
     const plan = deployment.plan as TemplatePlan;
     await this.db.update(DeploymentEntity, { id: deployment.id, provisioningState: DeploymentState.Accepted }, { provisioningState: DeploymentState.Running });
-    const host = new DatabaseTemplateHost(this.hosted);
+    const host = new FrontDoorTemplateHost(this.frontDoor, callerOf(op), op.correlationId);
     const byId = new Map(plan.resources.map((r, i) => [r.id, { r, seq: i }]));
     try {
       const failures: ArmErrorDetail[] = [];
@@ -91,72 +89,98 @@ export class DeploymentHandler {
 
   /** One resource: PUT through the shared path, then wait for its operation. Returns the failure, if any. */
   private async apply(
-    deployment: DeploymentEntity, rg: ResourceGroupEntity, plan: TemplatePlan, r: PlannedResource, seq: number, host: DatabaseTemplateHost,
+    deployment: DeploymentEntity, rg: ResourceGroupEntity, plan: TemplatePlan, r: PlannedResource, seq: number, host: FrontDoorTemplateHost,
     op: OperationEntity, ctx: OperationContext,
   ): Promise<ArmErrorDetail | undefined> {
     let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: r.id } });
     if (row?.provisioningState === DeploymentState.Succeeded) return undefined;
     if (row?.provisioningState === DeploymentState.Failed) return failureOf(row, r.id);
     if (!row?.targetOperationId) {
-      const live = await this.hosted.get(deployment.subscriptionId, rg.name, r.type, r.name);
-      row = await this.db.save(this.db.create(DeploymentOperationEntity, {
-        id: row?.id ?? newOperationId(),
-        deploymentId: deployment.id,
-        seq,
-        resourceId: r.id,
-        resourceType: r.type,
-        resourceName: r.name,
-        provisioningOperation: live ? 'Update' : 'Create',
-        provisioningState: DeploymentState.Running,
-        statusCode: null,
-        statusMessage: null,
-        targetOperationId: null,
-        timestamp: new Date(),
-        durationMs: null,
-      }));
+      const path = `${r.id}?api-version=${encodeURIComponent(r.apiVersion)}`;
+      const live = await this.send(op, 'GET', path);
+      if (live.status !== 200 && live.status !== 404) return this.recordFailure(await this.startRow(deployment, row, r, seq, 'Read'), live.status, replyError(live));
+      row = await this.startRow(deployment, row, r, seq, live.status === 200 ? 'Update' : 'Create');
+      let body: object;
       try {
-        const body = await resolveResource(plan, r.id, host);
-        const accepted = await this.hosted.put(deployment.subscriptionId, rg.name, r.type, r.name, body, this.callFor(op, r.apiVersion));
-        row.targetOperationId = accepted.operation.id;
-        row.statusCode = accepted.created ? STATUS_NAMES[201] : STATUS_NAMES[200];
-        await this.db.save(row);
+        body = await resolveResource(plan, r.id, host);
       } catch (err) {
         if (!(err instanceof ArmError)) throw err;
         return this.recordFailure(row, err.status, err.toDetail());
       }
+      const reply = await this.send(op, 'PUT', path, body);
+      if (reply.status >= 400) return this.recordFailure(row, reply.status, replyError(reply));
+      return this.accepted(row, reply, ctx);
     }
+    return this.awaitTarget(row, ctx);
+  }
+
+  /** The row of a resource being written (a re-run reuses the one a crashed run left). */
+  private async startRow(
+    deployment: DeploymentEntity, row: DeploymentOperationEntity | null, r: Pick<PlannedResource, 'id' | 'type' | 'name'>, seq: number, provisioningOperation: string,
+  ): Promise<DeploymentOperationEntity> {
+    return this.db.save(this.db.create(DeploymentOperationEntity, {
+      id: row?.id ?? newOperationId(),
+      deploymentId: deployment.id,
+      seq,
+      resourceId: r.id,
+      resourceType: r.type,
+      resourceName: r.name,
+      provisioningOperation,
+      provisioningState: DeploymentState.Running,
+      statusCode: null,
+      statusMessage: null,
+      targetOperationId: null,
+      timestamp: new Date(),
+      durationMs: null,
+    }));
+  }
+
+  /** A 200/201/202 answer: done at once, or an operation to wait for (its id is in the async-operation URL). */
+  private async accepted(row: DeploymentOperationEntity, reply: FrontDoorReply, ctx: OperationContext): Promise<ArmErrorDetail | undefined> {
+    const statusCode = httpStatusName(reply.status);
+    const target = operationIdOf(reply);
+    if (!target) return this.recordSuccess(row, statusCode);
+    row.targetOperationId = target;
+    row.statusCode = statusCode;
+    await this.db.save(row);
     return this.awaitTarget(row, ctx);
   }
 
   /** Complete mode: the group's clusters the template does not declare are deleted (their pools go with them). */
   private async deleteUnmentioned(deployment: DeploymentEntity, rg: ResourceGroupEntity, plan: TemplatePlan, op: OperationEntity, ctx: OperationContext): Promise<ArmErrorDetail[]> {
     const declared = new Set(plan.resources.filter((r) => r.condition).map((r) => r.id.toLowerCase()));
-    const live = await this.hosted.liveInGroup(deployment.subscriptionId, rg.name);
-    const extra = Object.entries(live.clusters).filter(([id]) => !declared.has(id.toLowerCase()));
-    const results = await Promise.all(extra.map(async ([id, resource], i) => {
-      const name = String(resource.name);
-      let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: id } });
+    const clusters = await this.listAll(op, `/subscriptions/${deployment.subscriptionId}/resourceGroups/${rg.name}/providers/${ResourceTypes.managedClusters}?api-version=${op.apiVersion}`);
+    const extra = clusters.filter((c) => !declared.has(c.id.toLowerCase()));
+    const results = await Promise.all(extra.map(async (c, i) => {
+      let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: c.id } });
       if (row?.provisioningState === DeploymentState.Succeeded) return undefined;
-      if (!row?.targetOperationId) {
-        row = await this.db.save(this.db.create(DeploymentOperationEntity, {
-          id: row?.id ?? newOperationId(), deploymentId: deployment.id, seq: plan.resources.length + i, resourceId: id,
-          resourceType: ResourceTypes.managedClusters, resourceName: name, provisioningOperation: 'Delete', provisioningState: DeploymentState.Running,
-          statusCode: null, statusMessage: null, targetOperationId: null, timestamp: new Date(), durationMs: null,
-        }));
-        try {
-          const target = await this.hosted.delete(deployment.subscriptionId, rg.name, ResourceTypes.managedClusters, name, this.callFor(op, op.apiVersion));
-          if (!target) return this.recordSuccess(row, STATUS_NAMES[204] as string);
-          row.targetOperationId = target.id;
-          row.statusCode = STATUS_NAMES[202] as string;
-          await this.db.save(row);
-        } catch (err) {
-          if (!(err instanceof ArmError)) throw err;
-          return this.recordFailure(row, err.status, err.toDetail());
-        }
-      }
-      return this.awaitTarget(row, ctx);
+      if (row?.targetOperationId) return this.awaitTarget(row, ctx);
+      row = await this.startRow(deployment, row, { id: c.id, type: ResourceTypes.managedClusters, name: c.name }, plan.resources.length + i, 'Delete');
+      const reply = await this.send(op, 'DELETE', `${c.id}?api-version=${op.apiVersion}`);
+      if (reply.status >= 400) return this.recordFailure(row, reply.status, replyError(reply));
+      return this.accepted(row, reply, ctx);
     }));
     return results.filter((f): f is ArmErrorDetail => f !== undefined);
+  }
+
+  /** Every page of a list (nextLink is absolute and points back at the API). */
+  private async listAll(op: OperationEntity, path: string): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    for (let next: string | undefined = path; next;) {
+      const reply = await this.send(op, 'GET', next);
+      if (reply.status !== 200) {
+        const e = replyError(reply);
+        throw new ArmError(reply.status, e.code, e.message, e.target, e.details);
+      }
+      const page = reply.body as { value?: { id: string; name: string }[]; nextLink?: string };
+      out.push(...(page.value ?? []));
+      next = page.nextLink;
+    }
+    return out;
+  }
+
+  private send(op: OperationEntity, method: string, path: string, body?: unknown): Promise<FrontDoorReply> {
+    return this.frontDoor.send(method, path, { body, caller: callerOf(op), correlationId: op.correlationId });
   }
 
   private async awaitTarget(row: DeploymentOperationEntity, ctx: OperationContext): Promise<ArmErrorDetail | undefined> {
@@ -181,7 +205,7 @@ export class DeploymentHandler {
   private async recordFailure(row: DeploymentOperationEntity, status: number, error: ArmErrorDetail): Promise<ArmErrorDetail> {
     await this.db.update(DeploymentOperationEntity, { id: row.id }, {
       provisioningState: DeploymentState.Failed,
-      statusCode: STATUS_NAMES[status] ?? String(status),
+      statusCode: httpStatusName(status),
       statusMessage: { status: 'Failed', error },
       durationMs: Date.now() - row.timestamp.getTime(),
     });
@@ -200,19 +224,11 @@ export class DeploymentHandler {
   private ended(deployment: DeploymentEntity) {
     return { plan: null, secureValuesDropped: true, durationMs: Date.now() - deployment.timestamp.getTime() };
   }
+}
 
-  /** The request a resource's PUT would have carried: same correlation id and caller as the deployment. */
-  private callFor(op: OperationEntity, apiVersion: string): ArmCall {
-    return {
-      context: { requestId: randomUUID(), correlationId: op.correlationId ?? randomUUID() },
-      apiVersion,
-      caller: { id: op.createdBy ?? 'unknown', type: 'User' },
-      baseUrl: '',
-      path: '',
-      query: {},
-      receivedAt: new Date(),
-    };
-  }
+/** The principal that started the deployment: its resources' writes are made as it. */
+function callerOf(op: OperationEntity): Caller {
+  return { id: op.createdBy ?? 'unknown', type: 'User' };
 }
 
 function failureOf(row: Pick<DeploymentOperationEntity, 'statusMessage'>, resourceId: string): ArmErrorDetail {

@@ -43,6 +43,13 @@ function liveOf(p: TemplatePlan): Record<string, JsonObject> {
     }
     live[r.id] = { ...body, id: r.id, name: r.name.split('/').pop() as string, type: r.type, properties };
   }
+  // A cluster's GET lists every pool in agentPoolProfiles, also those created as agentPools resources.
+  for (const r of p.resources.filter((x) => x.condition && x.type.endsWith('agentPools'))) {
+    const cluster = live[r.id.split('/agentPools/')[0] as string]?.['properties'] as JsonObject | undefined;
+    const profiles = (cluster?.['agentPoolProfiles'] ?? []) as JsonObject[];
+    profiles.push({ name: r.name.split('/').pop() as string, ...((live[r.id]?.['properties'] as JsonObject | undefined) ?? {}) });
+    if (cluster) cluster['agentPoolProfiles'] = profiles;
+  }
   return live;
 }
 

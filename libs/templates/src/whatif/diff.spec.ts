@@ -149,15 +149,28 @@ describe('diff of managed clusters', () => {
     ]);
   });
 
-  it('reports a pool missing from the template as deleted and a new one as created', () => {
+  it('reports a new pool as created; a live pool the template leaves out stays (a cluster PUT keeps it)', () => {
     const d = desired();
     const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
     pools[1] = { name: 'gpu', count: 1, vmSize: 'Standard_NC6', mode: 'User' };
     const change = diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer });
-    expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([
-      ['1', 'Create'],
-      ['0', 'Delete'],
-    ]);
+    expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['1', 'Create']]);
+  });
+
+  it('reports NoChange when a pool the cluster has is declared as an agentPools resource instead of a profile', () => {
+    // The golden nested-pool template: the cluster lists 'agentpool'; 'user' is a child agentPools resource.
+    const d = desired();
+    (d['properties'] as JsonObject)['agentPoolProfiles'] = [((d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[])[0] as JsonObject];
+    expect(diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer }).changeType).toBe('NoChange');
+  });
+
+  it('reports a live element missing from a keyed array as Delete when the service does not keep such elements', () => {
+    const d = desired();
+    const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
+    pools.splice(1, 1);
+    const normalizer = { ...managedClusterNormalizer, keepLiveElements: [] };
+    const change = diff(d, live(), { resourceId: CLUSTER, normalizer });
+    expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['0', 'Delete']]);
   });
 });
 

@@ -35,6 +35,10 @@ interface DeploymentWire {
   };
 }
 
+interface DeploymentOperationWire {
+  properties: { timestamp: string; duration: string; targetResource: { id: string; resourceName: string } };
+}
+
 interface DeltaWire {
   path: string;
   propertyChangeType: string;
@@ -182,9 +186,25 @@ describe('golden templates on the platform', () => {
           expect(deployment?.properties.parameters['ssh']).toEqual({ type: 'SecureObject' });
           expect(outputs['password']).toEqual({ type: 'SecureString' });
           break;
-        case 'dependson-chain.json':
+        case 'dependson-chain.json': {
           expect(outputs).toEqual({ fqdnA: { type: 'String', value: await fqdn('gchaina') }, fqdnB: { type: 'String', value: await fqdn('gchainb') } });
+          // Three waves: each resource's deployment operation starts after the one it depends on has finished.
+          const ops: DeploymentOperationWire[] = [];
+          for (let next = dep(`${rgPath(rg)}/deployments/${stem(c.file)}/operations`); next;) {
+            const page = await arm<{ value: DeploymentOperationWire[]; nextLink?: string }>('GET', next);
+            ops.push(...page.body.value);
+            next = page.body.nextLink ?? '';
+          }
+          const span = (name: string) => {
+            const o = ops.find((x) => shortName(x.properties.targetResource.id) === name)?.properties;
+            const start = Date.parse(o?.timestamp ?? '');
+            return { start, end: start + Number(/^PT([\d.]+)S$/.exec(o?.duration ?? '')?.[1]) * 1000 };
+          };
+          const [a, pool, b] = [span('gchaina'), span('gchaina/user'), span('gchainb')];
+          expect(pool.start).toBeGreaterThanOrEqual(a.end - 1);
+          expect(b.start).toBeGreaterThanOrEqual(pool.end - 1);
           break;
+        }
         case 'outputs-reference.json':
           expect(outputs).toEqual({
             fqdn: { type: 'String', value: await fqdn('gref') },
@@ -246,6 +266,13 @@ describe('golden templates on the platform', () => {
       expect(got?.deployment.properties.outputs).toEqual(
         c.outputs({ subscriptionId: sub(), resourceGroup: rg, location: LOCATION, deploymentName: stem(c.file), uniqueString, guid: armGuid }),
       );
+    });
+
+    it('keeps the order of the template: outputs in declaration order, exportTemplate as sent', async () => {
+      const template = goldenTemplate(c.file);
+      expect(Object.keys(outcome.get(c.file)?.deployment.properties.outputs ?? {})).toEqual(Object.keys(template['outputs'] as object));
+      const exported = await arm<{ template: unknown }>('POST', dep(`${deploymentPath(rg, stem(c.file))}/exportTemplate`));
+      expect(JSON.stringify(exported.body.template)).toBe(JSON.stringify(template));
     });
 
     it('what-if of the same template: no changes at all', async () => {

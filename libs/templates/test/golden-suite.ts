@@ -241,7 +241,9 @@ export const GOLDEN_SUITE: GoldenCase[] = [
       uniqueStringTwo: out('String', 'a7wkljktk6wne'),
       uniqueStringAzapi: out('String', 'cwvxuqg24sifi'),
       uniqueStringThree: out('String', 'lghi7k5js7itq'),
-      // UUID v5 in ARM's namespace (cross-checked with Python's uuid.uuid5 in hashing.spec.ts).
+      // UUID v5 in ARM's namespace (cross-checked with Python's uuid.uuid5 in hashing.spec.ts). guid('test') also
+      // matches an independent reimplementation (github.com/cloud-maker-ai/terraform-provider-arm2tf, guid resource
+      // tests); no Azure-published multi-argument pair was found (arm2tf joins arguments without '-', ARM's docs say '-').
       guidAbc: out('String', 'a98fa280-e03f-5afa-8d8e-92d0a9c201e8'),
       guidTest: out('String', 'd6a5baf1-8b9b-542a-8525-2982f1f98a0c'),
       base64: out('String', 'b25lLCB0d28sIHRocmVl'),

@@ -1,6 +1,10 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** ARM template deployments (Microsoft.Resources/deployments) and their per-resource deployment operations. */
+/**
+ * ARM template deployments (Microsoft.Resources/deployments) and their per-resource deployment operations.
+ * template, parameters, plan and outputs are `json`, not `jsonb`: jsonb reorders object keys, and the order is part of
+ * a template's meaning (objectKeys(), string() of an object, the order of outputs), as Azure keeps it.
+ */
 export class Deployments1763900300000 implements MigrationInterface {
   name = 'Deployments1763900300000';
 
@@ -15,12 +19,12 @@ export class Deployments1763900300000 implements MigrationInterface {
         location text,
         mode text NOT NULL,
         provisioning_state text NOT NULL,
-        template jsonb NOT NULL,
+        template json NOT NULL,
         template_hash text NOT NULL,
-        parameters jsonb NOT NULL,
-        plan jsonb,
+        parameters json NOT NULL,
+        plan json,
         secure_values_dropped boolean NOT NULL DEFAULT false,
-        outputs jsonb,
+        outputs json,
         output_resources jsonb NOT NULL DEFAULT '[]',
         error jsonb,
         correlation_id text,

@@ -17,13 +17,14 @@ export class DeploymentEntity {
   @Column('text', { nullable: true }) location!: string | null;
   @Column('text') mode!: string;
   @Column('text', { name: 'provisioning_state' }) provisioningState!: string;
-  @Column('jsonb') template!: object;
+  // json, not jsonb: key order is kept (objectKeys(), string() of objects, outputs order), see the migration.
+  @Column('json') template!: object;
   @Column('text', { name: 'template_hash' }) templateHash!: string;
   /** ARM's `properties.parameters` view: secure values reduced to their type. */
-  @Column('jsonb') parameters!: object;
-  @Column('jsonb', { nullable: true }) plan!: object | null;
+  @Column('json') parameters!: object;
+  @Column('json', { nullable: true }) plan!: object | null;
   @Column('boolean', { name: 'secure_values_dropped' }) secureValuesDropped!: boolean;
-  @Column('jsonb', { nullable: true }) outputs!: object | null;
+  @Column('json', { nullable: true }) outputs!: object | null;
   @Column('jsonb', { name: 'output_resources' }) outputResources!: { id: string }[];
   @Column('jsonb', { nullable: true }) error!: StoredError | null;
   @Column('text', { name: 'correlation_id', nullable: true }) correlationId!: string | null;

@@ -113,10 +113,12 @@ describe('logical and comparison functions', () => {
     ["[equals(createArray('a', 'b'), createArray('a', 'b'))]", true], // docs
     ["[equals(createObject('a', 1), json('{\"a\": 1}'))]", true],
     ['[less(5, 10)]', true], // docs
-    ["[less('A', 'a')]", true], // docs (ordinal comparison)
+    ["[less('A', 'a')]", false], // docs (template-functions-comparison: checkStrings False)
+    ["[less('a', 'B')]", true], // not ordinal: 'a' (97) sorts before 'B' (66)
     ['[lessOrEquals(10, 10)]', true],
     ['[greater(10, 5)]', true], // docs
-    ["[greater('A', 'a')]", false], // docs
+    ["[greater('A', 'a')]", true], // docs (template-functions-comparison: checkStrings True)
+    ["[greaterOrEquals('abc', 'abd')]", false],
     ['[greaterOrEquals(5, 10)]', false],
     ["[if(equals(1, 1), 'yes', 'no')]", 'yes'],
     ["[if(false(), 'yes', 'no')]", 'no'],

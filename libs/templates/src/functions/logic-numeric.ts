@@ -4,6 +4,8 @@ import { arity, bool, checkedInteger, fail, int, typeError } from './args';
 
 type Comparison = (order: number) => boolean;
 
+const INVARIANT_COLLATOR = new Intl.Collator('en-US', { usage: 'sort', sensitivity: 'variant' });
+
 function compare(name: string, args: Json[], accept: Comparison): Json {
   arity(name, args, 2);
   const [a, b] = args as [Json, Json];
@@ -11,8 +13,9 @@ function compare(name: string, args: Json[], accept: Comparison): Json {
     if (typeof a !== 'string' || typeof b !== 'string') {
       throw fail(name, `the parameters must both be strings or both be numbers, but they are of type '${typeOf(a)}' and '${typeOf(b)}'.`);
     }
-    // Ordinal comparison: less('A', 'a') is true in ARM.
-    return accept(a < b ? -1 : a > b ? 1 : 0);
+    // Culture-aware like .NET's invariant culture, not ordinal: ARM's documentation shows greater('A', 'a') True
+    // and less('A', 'a') False (lower case sorts before upper case; 'a' < 'B').
+    return accept(INVARIANT_COLLATOR.compare(a, b));
   }
   if (typeof a !== 'number') throw typeError(name, 0, 'an integer, a float or a string', a);
   if (typeof b !== 'number') throw typeError(name, 1, 'an integer, a float or a string', b);

@@ -1,6 +1,6 @@
 import { JsonObject } from '../values';
-import type { PlannedResource } from '../template/processor';
-import { desiredResource, diff } from './diff';
+import { PlannedResource } from '../template/processor';
+import { desiredResource, diff, whatIf } from './diff';
 import { managedClusterNormalizer } from './normalizers';
 
 const ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my-resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myExistingIdentity';
@@ -149,7 +149,7 @@ describe('diff of managed clusters', () => {
     ]);
   });
 
-  it('reports a new pool as created and keeps a pool the template leaves out (a cluster PUT does not remove it)', () => {
+  it('reports a new pool as created; a live pool the template leaves out stays (a cluster PUT keeps it)', () => {
     const d = desired();
     const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
     pools[1] = { name: 'gpu', count: 1, vmSize: 'Standard_NC6', mode: 'User' };
@@ -157,22 +157,42 @@ describe('diff of managed clusters', () => {
     expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['1', 'Create']]);
   });
 
-  it('reports a keyed element missing from the template as deleted when the service does not keep it', () => {
+  it('reports NoChange when a pool the cluster has is declared as an agentPools resource instead of a profile', () => {
+    // The golden nested-pool template: the cluster lists 'agentpool'; 'user' is a child agentPools resource.
     const d = desired();
-    ((d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[]).pop();
-    const { keepsUnlisted: _kept, ...replacing } = managedClusterNormalizer;
-    const change = diff(d, live(), { resourceId: CLUSTER, normalizer: replacing });
+    (d['properties'] as JsonObject)['agentPoolProfiles'] = [((d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[])[0] as JsonObject];
+    expect(diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer }).changeType).toBe('NoChange');
+  });
+
+  it('reports a live element missing from a keyed array as Delete when the service does not keep such elements', () => {
+    const d = desired();
+    const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
+    pools.splice(1, 1);
+    const normalizer = { ...managedClusterNormalizer, keepLiveElements: [] };
+    const change = diff(d, live(), { resourceId: CLUSTER, normalizer });
     expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['0', 'Delete']]);
   });
 });
 
-describe('desiredResource', () => {
-  it("names a child resource by its own segment, as the resource provider's GET does", () => {
-    const pool: PlannedResource = {
-      id: `${ID}/agentPools/user`, type: 'Microsoft.ContainerService/managedClusters/agentPools', name: 'aks1/user', apiVersion: '2026-06-01',
-      condition: true, body: { properties: { count: 1 } }, deferred: [], dependsOn: [], source: { path: [0, 0], loops: [] },
-    };
+describe('whatIf of child resources', () => {
+  const CLUSTER = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1';
+  const pool: PlannedResource = {
+    id: `${CLUSTER}/agentPools/user`,
+    type: 'Microsoft.ContainerService/managedClusters/agentPools',
+    name: 'c1/user',
+    apiVersion: '2025-07-01',
+    condition: true,
+    body: { properties: { count: 1, mode: 'User' } },
+    deferred: [],
+    dependsOn: [CLUSTER],
+    source: { path: [1], loops: [] },
+  };
 
-    expect(desiredResource(pool)).toEqual({ id: `${ID}/agentPools/user`, name: 'user', type: pool.type, apiVersion: '2026-06-01', properties: { count: 1 } });
+  it('compares a child resource under the name GET answers (its last segment), not the template name', () => {
+    // GET .../managedClusters/c1/agentPools/user answers "name": "user"; the template names it 'c1/user'.
+    const live: JsonObject = { id: pool.id, name: 'user', type: pool.type, properties: { count: 1, mode: 'User', provisioningState: 'Succeeded' } };
+    expect(desiredResource(pool)['name']).toBe('user');
+    const plan = { resources: [pool] } as unknown as Parameters<typeof whatIf>[0];
+    expect(whatIf(plan, { [pool.id]: live }).map((c) => [c.changeType, c.delta ?? []])).toEqual([['NoChange', []]]);
   });
 });

@@ -34,10 +34,10 @@ export interface ResourceNormalizer {
   /** Arrays whose elements are matched by this key property instead of by position. */
   arrayKeys?: Record<string, string>;
   /**
-   * Keyed arrays whose live elements the template leaves out are kept by the service, not removed (AKS keeps the
-   * pools a cluster PUT does not name in agentPoolProfiles): such elements are no change.
+   * Keyed arrays (see arrayKeys) whose live elements the template does not list are kept by the service on PUT
+   * (e.g. a cluster PUT keeps the agent pools its agentPoolProfiles leave out): such elements are no change.
    */
-  keepsUnlisted?: string[];
+  keepLiveElements?: string[];
   /** Server defaults: a desired value equal to the default matches whatever the server filled in. */
   serverDefaults?: Record<string, Json>;
   /** A value the template sets that the service ignores: reported as NoEffect, never as a change. */
@@ -59,7 +59,7 @@ export interface DiffOptions {
 }
 
 /** Applied to every resource: identity and envelope fields never count as property changes. */
-export const BASE_NORMALIZER: Required<Omit<ResourceNormalizer, 'serverDefaults' | 'noEffect' | 'arrayKeys' | 'keepsUnlisted'>> = {
+export const BASE_NORMALIZER: Required<Omit<ResourceNormalizer, 'serverDefaults' | 'noEffect' | 'arrayKeys' | 'keepLiveElements'>> = {
   ignore: ['id', 'apiVersion', 'etag', 'systemData', 'properties.provisioningState'],
   caseInsensitive: ['name', 'type', 'location'],
 };
@@ -85,8 +85,9 @@ class Rules {
   ignored = (path: string) => this.any([...BASE_NORMALIZER.ignore, ...(this.normalizer.ignore ?? [])], path);
   caseInsensitive = (path: string) => this.any([...BASE_NORMALIZER.caseInsensitive, ...(this.normalizer.caseInsensitive ?? [])], path);
   noEffect = (path: string) => this.any(this.normalizer.noEffect, path);
-  keepsUnlisted = (path: string) => this.any(this.normalizer.keepsUnlisted, path);
   isDeferred = (path: string) => this.any(this.deferred, path);
+
+  keepsLiveElements = (path: string) => this.any(this.normalizer.keepLiveElements, path);
 
   arrayKey(path: string): string | undefined {
     const entry = Object.entries(this.normalizer.arrayKeys ?? {}).find(([p]) => matches(p, path));
@@ -170,7 +171,7 @@ function compareArrays(w: Walk, pattern: string, desired: Json[], live: Json[]):
       if (j >= 0) unmatched.delete(j);
       pairs.push(j >= 0 ? { index: i, d, l: live[j] as Json } : { index: i, d });
     });
-    if (!w.rules.keepsUnlisted(pattern)) for (const j of unmatched) pairs.push({ index: j, l: live[j] as Json });
+    if (!w.rules.keepsLiveElements(pattern)) for (const j of unmatched) pairs.push({ index: j, l: live[j] as Json });
   } else {
     for (let i = 0; i < Math.max(desired.length, live.length); i++) {
       pairs.push({ index: i, ...(i < desired.length ? { d: desired[i] as Json } : {}), ...(i < live.length ? { l: live[i] as Json } : {}) });
@@ -217,11 +218,12 @@ export function diff(desired: JsonObject | undefined, live: JsonObject | undefin
 }
 
 /**
- * The template's view of a planned resource, as what-if shows it in `after`. A child's `name` is its own segment
- * (`user`, not `aks1/user`), as the resource provider returns it.
+ * The template's view of a planned resource, as what-if shows it in `after`, in the shape GET answers: a child resource's `name` is its last segment (GET of
+ * `.../managedClusters/c1/agentPools/p1` answers `"name": "p1"`, the template says `c1/p1`).
  */
 export function desiredResource(resource: PlannedResource): JsonObject {
-  return { id: resource.id, name: resource.name.split('/').pop() ?? resource.name, type: resource.type, apiVersion: resource.apiVersion, ...resource.body };
+  const name = resource.name.split('/').pop() as string;
+  return { id: resource.id, name, type: resource.type, apiVersion: resource.apiVersion, ...resource.body };
 }
 
 export interface WhatIfOptions {

@@ -26,7 +26,9 @@ export const managedClusterNormalizer: ResourceNormalizer = {
   ],
   caseInsensitive: ['properties.agentPoolProfiles.*.vmSize', 'properties.agentPoolProfiles.*.name', 'identity.type'],
   arrayKeys: { 'properties.agentPoolProfiles': 'name' },
-  keepsUnlisted: ['properties.agentPoolProfiles'],
+  // A cluster PUT keeps the pools its agentPoolProfiles leave out (pools are added and deleted through agentPools):
+  // a pool the template declares as an agentPools resource, or not at all, is no change of the cluster.
+  keepLiveElements: ['properties.agentPoolProfiles'],
   // osDiskSizeGB 0 asks for the VM size's default disk, so any live size satisfies it.
   serverDefaults: { 'properties.agentPoolProfiles.*.osDiskSizeGB': 0 },
 };

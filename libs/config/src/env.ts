@@ -49,6 +49,8 @@ export class Env {
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) PAGE_SIZE = 100;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY = 8;
+  /** Template deployments running at once (their own queue and slots: they mostly wait for other operations). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) DEPLOYMENT_CONCURRENCY = 16;
   /** Parallel Docker calls inside one operation (dockerd is CPU-bound past a few). */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) NODE_PARALLELISM = 8;
   @Transform(toInt) @IsInt() @Min(1000) JOB_LOCK_MS = 15000;

@@ -3,18 +3,24 @@ import { OperationKind } from '@cerulean/domain';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { OPERATIONS_QUEUE, OperationJobData } from './operations-queue';
+import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, queueOf } from './operations-queue';
 
 /** The one producer of operation jobs. Job id = operation id, so re-adding the same operation is a no-op. */
 @Injectable()
 export class OperationQueue {
   constructor(
-    @InjectQueue(OPERATIONS_QUEUE) private readonly queue: Queue<OperationJobData, void, OperationKind>,
+    @InjectQueue(OPERATIONS_QUEUE) private readonly operations: Queue<OperationJobData, void, OperationKind>,
+    @InjectQueue(DEPLOYMENTS_QUEUE) private readonly deployments: Queue<OperationJobData, void, OperationKind>,
     private readonly env: Env,
   ) {}
 
+  private queues() {
+    return [this.operations, this.deployments];
+  }
+
   async enqueue(kind: OperationKind, operationId: string, correlationId?: string): Promise<void> {
-    await this.queue.add(kind, { operationId, correlationId }, {
+    const queue = queueOf(kind) === DEPLOYMENTS_QUEUE ? this.deployments : this.operations;
+    await queue.add(kind, { operationId, correlationId }, {
       jobId: operationId,
       attempts: this.env.JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: 1000 },
@@ -25,12 +31,14 @@ export class OperationQueue {
 
   /** Whether BullMQ still holds a job for the operation, and in what state. */
   async jobState(operationId: string): Promise<string | undefined> {
-    const job = await this.queue.getJob(operationId);
-    if (!job) return undefined;
-    return job.getState();
+    for (const queue of this.queues()) {
+      const job = await queue.getJob(operationId);
+      if (job) return job.getState();
+    }
+    return undefined;
   }
 
   async removeJob(operationId: string): Promise<void> {
-    await this.queue.remove(operationId);
+    for (const queue of this.queues()) await queue.remove(operationId);
   }
 }

@@ -2,6 +2,14 @@ import { OperationKind } from '@cerulean/domain';
 
 // Stored in Redis: renaming the queue strands every job already queued.
 export const OPERATIONS_QUEUE = 'operations';
+/**
+ * Template deployments wait for the cluster and pool operations they start: on a queue (and worker slots) of their
+ * own, a burst of deployments can never take every slot and leave those operations no worker to run on.
+ */
+export const DEPLOYMENTS_QUEUE = 'deployments';
+
+/** The queue an operation kind runs on. */
+export const queueOf = (kind: OperationKind): string => (kind === OperationKind.DeploymentPut ? DEPLOYMENTS_QUEUE : OPERATIONS_QUEUE);
 
 /** Only the id travels; the worker reloads everything else from Postgres. Job name = OperationKind. */
 export interface OperationJobData {

@@ -2,9 +2,9 @@ import { Env } from '@cerulean/config';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { OperationQueue } from './operation-queue.service';
-import { OPERATIONS_QUEUE } from './operations-queue';
+import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE } from './operations-queue';
 
-/** Redis connection from Env, the operations queue, and its producer. */
+/** Redis connection from Env, the operations and deployments queues, and their producer. */
 @Module({
   imports: [
     BullModule.forRootAsync({
@@ -14,7 +14,7 @@ import { OPERATIONS_QUEUE } from './operations-queue';
         prefix: env.QUEUE_PREFIX,
       }),
     }),
-    BullModule.registerQueue({ name: OPERATIONS_QUEUE }),
+    BullModule.registerQueue({ name: OPERATIONS_QUEUE }, { name: DEPLOYMENTS_QUEUE }),
   ],
   providers: [OperationQueue],
   exports: [OperationQueue, BullModule],

@@ -1,6 +1,6 @@
 import { Env } from '@cerulean/config';
 import { OperationEntity, OperationKind } from '@cerulean/domain';
-import { OPERATIONS_QUEUE, OperationJobData } from '@cerulean/queue-contracts';
+import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData } from '@cerulean/queue-contracts';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job } from 'bullmq';
@@ -18,27 +18,23 @@ const assertNever = (x: never): never => {
   throw new Error(`no handler for job ${String(x)}`);
 };
 
-/** Routes operation jobs to their handlers. Worker settings come from Env, so it starts only after boot. */
-@Processor(OPERATIONS_QUEUE, { autorun: false })
-export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(OperationsProcessor.name);
+/**
+ * A BullMQ worker of one queue, started only after boot (its settings come from Env). A killed worker's job is
+ * taken over once its lock expires; stalls never fail a job by themselves.
+ */
+abstract class QueueWorker extends WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  protected readonly logger = new Logger(this.constructor.name);
 
   constructor(
-    private readonly env: Env,
-    private readonly runner: OperationRunner,
-    private readonly converge: ClusterConvergeHandler,
-    private readonly clusterDelete: ClusterDeleteHandler,
-    private readonly groupDelete: ResourceGroupDeleteHandler,
-    private readonly abort: AbortHandler,
-    private readonly rotateCertificates: RotateCertificatesHandler,
-    private readonly runCommand: RunCommandHandler,
-    private readonly deployment: DeploymentHandler,
+    protected readonly env: Env,
+    protected readonly runner: OperationRunner,
   ) {
     super();
   }
 
+  protected abstract concurrency(): number;
+
   onApplicationBootstrap(): void {
-    // A killed worker's job is taken over once its lock expires; stalls never fail a job by themselves.
     Object.assign(this.worker.opts, {
       lockDuration: this.env.JOB_LOCK_MS,
       lockRenewTime: this.env.JOB_LOCK_MS / 2,
@@ -48,12 +44,63 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     // The worker built its lock manager (which renews job locks) from the options it was created with: renew on
     // the lock duration set above, or a job running longer than JOB_LOCK_MS loses its lock and is run twice.
     (this.worker as unknown as { createLockManager(): void }).createLockManager();
-    this.worker.concurrency = this.env.WORKER_CONCURRENCY;
+    this.worker.concurrency = this.concurrency();
     void this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.worker.close();
+  }
+
+  /** When retries are exhausted the operation must not stay InProgress forever. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<OperationJobData> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    this.logger.warn(`job ${job.id} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
+    if (job.attemptsMade < attempts) return;
+    await this.runner.fail(job.data.operationId, {
+      code: 'InternalServerError',
+      message: `The operation failed after ${job.attemptsMade} attempts: ${err.message}`,
+    });
+  }
+}
+
+/** Template deployments, on their own queue and slots (DEPLOYMENT_CONCURRENCY). */
+@Processor(DEPLOYMENTS_QUEUE, { autorun: false })
+export class DeploymentsProcessor extends QueueWorker {
+  constructor(env: Env, runner: OperationRunner, private readonly deployment: DeploymentHandler) {
+    super(env, runner);
+  }
+
+  protected concurrency(): number {
+    return this.env.DEPLOYMENT_CONCURRENCY;
+  }
+
+  process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
+    return this.runner.run(job.data.operationId, (op, ctx) => this.deployment.run(op, ctx));
+  }
+}
+
+/** Routes operation jobs to their handlers (WORKER_CONCURRENCY at once). */
+@Processor(OPERATIONS_QUEUE, { autorun: false })
+export class OperationsProcessor extends QueueWorker {
+  constructor(
+    env: Env,
+    runner: OperationRunner,
+    private readonly converge: ClusterConvergeHandler,
+    private readonly clusterDelete: ClusterDeleteHandler,
+    private readonly groupDelete: ResourceGroupDeleteHandler,
+    private readonly abort: AbortHandler,
+    private readonly rotateCertificates: RotateCertificatesHandler,
+    private readonly runCommand: RunCommandHandler,
+    private readonly deployment: DeploymentHandler,
+  ) {
+    super(env, runner);
+  }
+
+  protected concurrency(): number {
+    return this.env.WORKER_CONCURRENCY;
   }
 
   process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
@@ -81,23 +128,10 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
         return this.runCommand.run(op, ctx);
       case OperationKind.DeploymentWhatIf:
         return Promise.resolve(); // recorded ended by the API, never queued
-      case OperationKind.DeploymentPut:
+      case OperationKind.DeploymentPut: // normally on the deployments queue; a job queued before it existed runs here
         return this.deployment.run(op, ctx);
       default:
         return assertNever(kind);
     }
-  }
-
-  /** When retries are exhausted the operation must not stay InProgress forever. */
-  @OnWorkerEvent('failed')
-  async onFailed(job: Job<OperationJobData> | undefined, err: Error): Promise<void> {
-    if (!job) return;
-    const attempts = job.opts.attempts ?? 1;
-    this.logger.warn(`job ${job.id} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
-    if (job.attemptsMade < attempts) return;
-    await this.runner.fail(job.data.operationId, {
-      code: 'InternalServerError',
-      message: `The operation failed after ${job.attemptsMade} attempts: ${err.message}`,
-    });
   }
 }

@@ -3,7 +3,7 @@ import { ConfigModule } from '@cerulean/config';
 import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AgentPoolsController } from './agent-pools/agent-pools.controller';
 import { AgentPoolsService } from './agent-pools/agent-pools.service';
 import { ClusterActionsController } from './clusters/cluster-actions.controller';
@@ -13,9 +13,12 @@ import { ClustersService } from './clusters/clusters.service';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
+import { ConditionalGetInterceptor } from './common/conditional-get.interceptor';
 import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsService } from './credentials/credentials.service';
 import { HealthController } from './health.controller';
+import { MachinesController } from './machines/machines.controller';
+import { MachinesService } from './machines/machines.service';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
@@ -43,6 +46,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     KubernetesVersionsController,
     ProviderOperationsController,
     RunCommandController,
+    MachinesController,
   ],
   providers: [
     SubscriptionsService,
@@ -54,10 +58,12 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     CredentialsService,
     OperationsService,
     RunCommandService,
+    MachinesService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: ConditionalGetInterceptor },
     {
       provide: APP_PIPE,
       // Unknown properties are kept (ARM keeps spec fields it does not act on), so no whitelist.

@@ -102,18 +102,18 @@ export async function armGet<T>(url: string): Promise<ArmAnswer<T>> {
   return { body, status: res.status, headers: res.headers, retryAfter: retryAfterOf(res.headers) };
 }
 
-/** Every page of a list (R9.2: follow nextLink until it is absent). */
-export async function armList<T>(url: string): Promise<{ items: T[]; retryAfter?: number }> {
+/** Every page of a list (R9.2: follow nextLink until it is absent), or pages until `limit` items are in. */
+export async function armList<T>(url: string, limit = Infinity): Promise<{ items: T[]; retryAfter?: number }> {
   const items: T[] = [];
   let next: string | undefined = url;
   let retryAfter: number | undefined;
-  while (next) {
+  while (next && items.length < limit) {
     const page: ArmAnswer<{ value: T[]; nextLink?: string | null }> = await armGet(next);
     items.push(...page.body.value);
     retryAfter ??= page.retryAfter;
     next = page.body.nextLink ? relative(page.body.nextLink) : undefined;
   }
-  return { items, retryAfter };
+  return { items: items.slice(0, limit), retryAfter };
 }
 
 export interface Accepted<T = unknown> {

@@ -15,9 +15,9 @@ const operationsUrl = (sub: string, location: string, query: Record<string, stri
   aks(`/subscriptions/${sub}/providers/Microsoft.ContainerService/locations/${location}/operations`, query);
 /** Every operation that matches (all pages). */
 export const listOperations = async (sub: string, location: string, query: Record<string, string>) => (await armList<Operation>(operationsUrl(sub, location, query))).items;
-/** The newest `top` operations that match (one page). */
+/** The newest `top` operations that match (the list is newest first: pages until `top` are in). */
 export const newestOperations = async (sub: string, location: string, query: Record<string, string>, top: number) =>
-  (await armGet<{ value: Operation[] }>(operationsUrl(sub, location, { ...query, $top: String(top) }))).body.value;
+  (await armList<Operation>(operationsUrl(sub, location, { ...query, $top: String(top) }), top)).items;
 export const listLocations = async (sub: string) =>
   (await armList<{ name: string; displayName: string }>(res(`/subscriptions/${sub}/locations`))).items;
 

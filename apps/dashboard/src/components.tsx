@@ -77,6 +77,7 @@ export function ActivityProvider({ children }: { children: ReactNode }) {
       {items.length > 0 && (
         <aside className="activity" aria-labelledby="activity-heading">
           <h2 id="activity-heading">Activity</h2>
+          <button className="clear" onClick={() => setItems((xs) => xs.filter((x) => !x.op || !TERMINAL.includes(x.op.status)))}>Clear finished</button>
           <ul>
             {items.map((t) => (
               <ActivityItem key={t.key} item={t} update={update} />

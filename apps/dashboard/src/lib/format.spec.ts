@@ -4,7 +4,7 @@ import {
 
 describe('stateTone', () => {
   it.each([
-    ['Succeeded', 'ok'], ['Running', 'ok'], ['Failed', 'bad'], ['Canceled', 'muted'], ['Stopped', 'muted'],
+    ['Succeeded', 'ok'], ['Running', 'ok'], ['Ready', 'ok'], ['Failed', 'bad'], ['NotReady', 'bad'], ['Canceled', 'muted'], ['Stopped', 'muted'],
     ['Creating', 'busy'], ['Scaling', 'busy'], ['InProgress', 'busy'], ['UpgradingNodeImageVersion', 'busy'], [undefined, 'muted'],
   ])('%s is %s', (state, tone) => {
     expect(stateTone(state)).toBe(tone);

@@ -7,8 +7,10 @@ export function stateTone(state: string | undefined): Tone {
   switch ((state ?? '').toLowerCase()) {
     case 'succeeded':
     case 'running':
+    case 'ready':
       return 'ok';
     case 'failed':
+    case 'notready':
       return 'bad';
     case 'canceled':
     case 'stopped':

@@ -32,6 +32,10 @@ describe('parseOperationFilter', () => {
     expect(sut.resourceIdPrefix).toBe('/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedclusters/c1');
   });
 
+  it('takes the resource id in any casing', () => {
+    expect(parseOperationFilter({ resourceId: '/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG' }).resourceIdPrefix).toBe('/subscriptions/s/resourcegroups/rg');
+  });
+
   it('reads ISO 8601 times', () => {
     const sut = parseOperationFilter({ startedAfter: '2026-11-21T10:00:00Z', startedBefore: '2026-11-21T11:00:00+01:00' });
 

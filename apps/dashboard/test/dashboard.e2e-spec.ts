@@ -146,7 +146,11 @@ describe('operator dashboard in a real browser', () => {
 
     expect(await rows.count()).toBe(4);
     expect((await dockerNodes(name)).filter((n) => n.running)).toHaveLength(3);
-    await expect(page.getByRole('complementary', { name: 'Activity' }).getByLabel('Operation status: Succeeded').count()).resolves.toBe(1);
+    const activity = page.getByRole('complementary', { name: 'Activity' });
+    await activity.getByRole('listitem', { name: 'Scale np1 to 3 operation' }).getByLabel('Operation status: Succeeded').waitFor({ timeout: UI_TIMEOUT })
+      .catch(async (err: unknown) => {
+        throw new Error(`${String(err)}\nActivity panel: ${await activity.innerText().catch(() => '(none)')}`);
+      });
 
     // The same page once the cluster is idle again. Node heartbeats change the machine lists every few seconds.
     const idle = await measure(page, 10);
@@ -166,6 +170,23 @@ describe('operator dashboard in a real browser', () => {
     }
     await page.screenshot({ path: join(ARTIFACTS, 'cluster-2560.png') });
     await page.setViewportSize({ width: 1366, height: 768 });
+  });
+
+  it('upgrades the cluster to a version its upgrade profile offers', async () => {
+    const profile = await arm<{ properties: { controlPlaneProfile: { kubernetesVersion: string; upgrades: { kubernetesVersion: string }[] } } }>(
+      'GET', `${clusterPath(rg, name)}/upgradeProfiles/default?${AKS_API}`,
+    );
+    const target = profile.body.properties.controlPlaneProfile.upgrades[0].kubernetesVersion;
+
+    await page.getByRole('combobox', { name: 'Upgrade to' }).selectOption(target);
+    await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+
+    await page.getByRole('complementary', { name: 'Activity' }).getByRole('listitem', { name: `Upgrade ${name} to ${target} operation` })
+      .getByLabel('Operation status: Succeeded').waitFor({ timeout: UI_TIMEOUT });
+    await page.getByRole('row', { name: 'Pool np1' }).getByRole('cell', { name: target, exact: true }).waitFor({ timeout: UI_TIMEOUT });
+    const cluster = await arm<{ properties: { currentKubernetesVersion: string; agentPoolProfiles: { currentOrchestratorVersion: string }[] } }>('GET', `${clusterPath(rg, name)}?${AKS_API}`);
+    expect(cluster.body.properties.currentKubernetesVersion).toBe(target);
+    expect(cluster.body.properties.agentPoolProfiles[0].currentOrchestratorVersion).toBe(target);
   });
 
   it('stops the cluster from the UI and shows the power state change', async () => {
@@ -202,5 +223,19 @@ describe('operator dashboard in a real browser', () => {
     const full = JSON.parse((await alert.locator('pre').textContent()) ?? '{}') as { error: { code: string; message: string } };
     expect(full.error.code).toBe('ApiServerPortInUse');
     await page.screenshot({ path: join(ARTIFACTS, 'operations.png'), fullPage: true });
+  });
+
+  it('deletes the cluster after a confirmation', async () => {
+    blocker?.close();
+    blocker = undefined;
+    await page.goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
+    await page.getByRole('button', { name: 'Delete cluster' }).click();
+    const confirm = page.getByRole('alertdialog', { name: `Delete managed cluster ${name} and all its nodes?` });
+    await confirm.getByRole('button', { name: `Yes, delete ${name}` }).click();
+
+    await page.getByRole('complementary', { name: 'Activity' }).getByRole('listitem', { name: `Delete ${name} operation` })
+      .getByLabel('Operation status: Succeeded').waitFor({ timeout: UI_TIMEOUT });
+    expect((await arm('GET', `${clusterPath(rg, name)}?${AKS_API}`)).status).toBe(404);
+    expect(await dockerNodes(name)).toEqual([]);
   });
 });

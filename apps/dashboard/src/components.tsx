@@ -97,12 +97,15 @@ function ActivityItem({ item, update }: { item: Tracked; update: (key: string, p
       try {
         const r = await armGet<Operation>(item.url);
         if (stop) return;
-        update(item.key, { op: r.body });
+        update(item.key, { op: r.body, failure: undefined });
         if (TERMINAL.includes(r.body.status)) return;
         // Retry-After (R11.7) paces the poll.
         timer = setTimeout(() => void tick(), Math.max(500, (r.retryAfter ?? 2) * 1000));
       } catch (err) {
-        if (!stop) update(item.key, { failure: err instanceof Error ? err.message : String(err) });
+        if (stop) return;
+        // A failed read says nothing about the operation (R11.1): show it and keep watching.
+        update(item.key, { failure: `Could not read the operation status: ${err instanceof Error ? err.message : String(err)}` });
+        timer = setTimeout(() => void tick(), 3000);
       }
     };
     void tick();

@@ -1,4 +1,4 @@
-import { AKS_API, armGet, armList, RESOURCES_API, withApiVersion } from './arm';
+import { AKS_API, armList, ArmRequestError, RESOURCES_API, withApiVersion } from './arm';
 import { isUnder } from './format';
 import { Cluster, Machine, Operation, Pool, ResourceGroup, Subscription } from './model';
 
@@ -8,7 +8,16 @@ const res = (path: string) => withApiVersion(path, RESOURCES_API);
 export const listSubscriptions = async () => (await armList<Subscription>(res('/subscriptions'))).items;
 export const listGroups = async (sub: string) => (await armList<ResourceGroup>(res(`/subscriptions/${sub}/resourceGroups`))).items;
 export const listClusters = async (sub: string) => (await armList<Cluster>(aks(`/subscriptions/${sub}/providers/Microsoft.ContainerService/managedClusters`))).items;
-export const getCluster = async (id: string) => (await armGet<Cluster>(aks(id))).body;
+/**
+ * A cluster read from its group's list rather than its own GET: lists answer If-None-Match with 304, while a
+ * cluster GET carries the resource ETag (R13.1) and is always a full 200.
+ */
+export async function getCluster(id: string): Promise<Cluster> {
+  const group = id.split('/').slice(0, 5).join('/');
+  const found = (await armList<Cluster>(aks(`${group}/providers/Microsoft.ContainerService/managedClusters`))).items.find((c) => c.id.toLowerCase() === id.toLowerCase());
+  if (!found) throw new ArmRequestError(404, { code: 'ResourceNotFound', message: `The managed cluster '${id.split('/').pop()}' was not found.` });
+  return found;
+}
 export const listPools = async (clusterId: string) => (await armList<Pool>(aks(`${clusterId}/agentPools`))).items;
 export const listMachines = async (poolId: string) => (await armList<Machine>(aks(`${poolId}/machines`))).items;
 const operationsUrl = (sub: string, location: string, query: Record<string, string>) =>

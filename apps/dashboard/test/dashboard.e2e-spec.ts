@@ -90,6 +90,9 @@ describe('operator dashboard in a real browser', () => {
     expect(res?.status()).toBe(200);
     await expect(page.getByRole('heading', { name: 'Sign in to Cerulean' }).isVisible()).resolves.toBe(true);
     expect(await page.getByLabel('Client secret').count()).toBe(1);
+    // Any other path under /dashboard is the same single-page app.
+    expect((await page.goto(`${state().apiUrl}/dashboard/no/such/page`))?.status()).toBe(200);
+    await page.getByRole('heading', { name: 'Sign in to Cerulean' }).waitFor();
   });
 
   it('signs in with an access token, kept in sessionStorage and never in the URL', async () => {

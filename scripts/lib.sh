@@ -33,6 +33,19 @@ ensure_packages() {
   fi
 }
 
+# Headless Chromium for the dashboard's browser tests (playwright-core drives /usr/bin/chromium; no download).
+ensure_browser() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" fonts-dejavu-core >/dev/null
+  fi
+}
+
 # The Docker engine, started by hand (no systemd). --live-restore keeps nodes running across daemon restarts.
 ensure_dockerd() {
   if docker info >/dev/null 2>&1; then return; fi

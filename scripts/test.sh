@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 ensure_packages
+ensure_browser
 ensure_dockerd
 ensure_node_modules
 build

@@ -64,6 +64,7 @@ cat <<EOT
 
 Cerulean is up.
   ARM endpoint    $endpoint
+  dashboard       $endpoint/dashboard   (sign in with "Use an access token": the sample token below)
   subscription    $subscription
   trust the CA    export NODE_EXTRA_CA_CERTS=$ca      (curl: --cacert $ca)
   sample token    $token

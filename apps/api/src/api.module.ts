@@ -2,7 +2,7 @@ import { ConfigModule } from '@cerulean/config';
 import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AgentPoolsController } from './agent-pools/agent-pools.controller';
 import { ClusterActionsController } from './clusters/cluster-actions.controller';
 import { ClusterActionsService } from './clusters/cluster-actions.service';
@@ -10,6 +10,7 @@ import { ClustersController } from './clusters/clusters.controller';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
+import { ConditionalGetInterceptor } from './common/conditional-get.interceptor';
 import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsService } from './credentials/credentials.service';
 import { armValidationPipe } from './common/validation';
@@ -21,6 +22,8 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentsService } from './deployments/deployments.service';
 import { HealthController } from './health.controller';
+import { MachinesController } from './machines/machines.controller';
+import { MachinesService } from './machines/machines.service';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
@@ -47,6 +50,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     ProviderOperationsController,
     RunCommandController,
     DeploymentsController,
+    MachinesController,
   ],
   providers: [
     SubscriptionsService,
@@ -60,10 +64,12 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     OperationsService,
     RunCommandService,
     DeploymentsService,
+    MachinesService,
     // Order matters: 401 before api-version checks.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: ConditionalGetInterceptor },
     { provide: APP_PIPE, useFactory: armValidationPipe },
   ],
 })

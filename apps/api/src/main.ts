@@ -9,6 +9,7 @@ import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
 
 import { ensureServerTls } from './common/tls';
+import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
 
 async function bootstrap(): Promise<void> {
   const env: Env = loadEnv();
@@ -52,6 +53,8 @@ async function bootstrap(): Promise<void> {
     }
   });
 
+  const dashboard = await registerDashboard(fastify);
+
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false, bodyParser: false });
   app.enableShutdownHooks();
   await app.listen(env.API_PORT, env.API_HOST);
@@ -64,6 +67,8 @@ async function bootstrap(): Promise<void> {
     .sign(new TextEncoder().encode('cerulean-local-development-token'));
   const logger = new Logger('Cerulean');
   logger.log(`API listening on ${base}`);
+  if (dashboard) logger.log(`Dashboard: ${base}${DASHBOARD_PATH}`);
+  else logger.warn(`Dashboard not built (no ${dashboardRoot()}/index.html): run npm run build`);
   logger.log(`Trust the local CA: export NODE_EXTRA_CA_CERTS=${tls.caPath}`);
   logger.log(`Default subscription: ${env.SUBSCRIPTION_ID} (tenant ${env.TENANT_ID})`);
   logger.log(`Sample bearer token: ${token}`);

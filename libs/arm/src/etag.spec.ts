@@ -1,5 +1,5 @@
 import { ArmError } from './arm-error';
-import { checkPreconditions, newEtag, PreconditionVerb, Preconditions } from './etag';
+import { checkPreconditions, newEtag, notModified, PreconditionVerb, Preconditions, representationEtag } from './etag';
 import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const CURRENT = '"3f1c8e2a-0000-4000-8000-000000000001"';
@@ -124,5 +124,41 @@ describe('checkPreconditions (R13.2)', () => {
     it('refuses a list in which no tag matches', () => {
       expect(outcomeOf('PUT', '"abc"', { ifMatch: '"old", "older"' })).toBe(412);
     });
+  });
+});
+
+describe('representationEtag', () => {
+  it('is weak, quoted and the same for equal bodies', () => {
+    const sut = representationEtag({ value: [{ name: 'a' }] });
+
+    expect(sut).toMatch(/^W\/"[A-Za-z0-9_-]+"$/);
+    expect(representationEtag({ value: [{ name: 'a' }] })).toBe(sut);
+  });
+
+  it('changes when anything in the body changes', () => {
+    const a = representationEtag({ status: 'InProgress', percentComplete: 10 });
+    const b = representationEtag({ status: 'InProgress', percentComplete: 11 });
+
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('notModified', () => {
+  const current = representationEtag({ value: [] });
+
+  it.each([
+    ['the same weak tag', current, true],
+    ['the strong form of the tag (weak comparison)', current.slice(2), true],
+    ['a list that contains it', `"other", ${current}`, true],
+    ['*', '*', true],
+    ['another tag', 'W/"other"', false],
+    ['an empty header', '', false],
+    ['no header', undefined, false],
+  ])('with %s answers %s', (_what, header, expected) => {
+    expect(notModified(header, current)).toBe(expected);
+  });
+
+  it('never matches when there is no current representation', () => {
+    expect(notModified('*', undefined)).toBe(false);
   });
 });

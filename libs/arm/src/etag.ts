@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ArmError } from './arm-error';
 
 /** A fresh opaque entity tag, quoted as HTTP wants it. */
@@ -39,4 +39,22 @@ export function checkPreconditions(verb: PreconditionVerb, current: string | und
         : `The specified If-None-Match '${ifNoneMatch}' matches the resource's current ETag.`,
     );
   }
+}
+
+/**
+ * A weak validator for a read (list, operation status): the hash of the JSON the client would receive.
+ * Weak, because equal bytes are not promised (key order may differ in principle); equal meaning is.
+ */
+export function representationEtag(body: unknown): string {
+  const json = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+  return `W/"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+}
+
+/**
+ * RFC 9110 §13.1.2 for GET: If-None-Match uses the weak comparison, so `W/"x"` and `"x"` both match `W/"x"`.
+ * True means the client's copy is current and the answer is 304 Not Modified.
+ */
+export function notModified(ifNoneMatch: string | undefined, current: string | undefined): boolean {
+  if (ifNoneMatch === undefined || ifNoneMatch.trim() === '' || current === undefined) return false;
+  return matches(ifNoneMatch, current);
 }

@@ -1,10 +1,13 @@
-import { ApiVersions, absoluteUrl, lroUrls, Namespaces, ResourceTypes } from '@cerulean/arm';
+import { ApiVersions, ArmError, absoluteUrl, decodeSkipToken, lroUrls, Namespaces, ResourceTypes, toPage } from '@cerulean/arm';
+import { LocationCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import { OperationEntity, OperationStatus } from '@cerulean/domain';
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
+import { pageSizeOf } from '../resource-groups/resource-groups.controller';
+import { parseOperationFilter } from './operation-filter';
 import { OperationsService } from './operations.service';
 
 const LOCATION = 'subscriptions/:subscriptionId/providers/Microsoft.ContainerService/locations/:location';
@@ -13,10 +16,29 @@ const LOCATION = 'subscriptions/:subscriptionId/providers/Microsoft.ContainerSer
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.operations)
 export class OperationsController {
+  private readonly locations = new LocationCatalog();
+
   constructor(
     private readonly operations: OperationsService,
     private readonly env: Env,
   ) {}
+
+  /**
+   * Cerulean's operations list (not in the AKS spec): the subscription's operations in one location, newest
+   * first, paged (R9.2/R9.3) and filtered by `status`, `kind`, `resourceId`, `startedAfter`, `startedBefore`.
+   */
+  @Get(`${LOCATION}/operations`)
+  async list(@Param('subscriptionId') sub: string, @Param('location') location: string, @Arm() call: ArmCall) {
+    const loc = this.locations.find(location);
+    if (!loc) {
+      throw ArmError.badRequest('LocationNotAvailableForResourceType', `The provided location '${location}' is not available for resource type '${ResourceTypes.operations}'.`);
+    }
+    const filter = parseOperationFilter(call.query);
+    const offset = decodeSkipToken(call.query.$skipToken);
+    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const rows = await this.operations.list(sub, loc.name, filter, offset, pageSize + 1);
+    return toPage(rows.map((op) => this.operations.toListItem(op)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
+  }
 
   /** Always 200 while the operation exists (R11.1); `operationStatus(es)` are aliases seen in AKS examples (R11.2). */
   @Get([`${LOCATION}/operations/:operationId`, `${LOCATION}/operationStatus/:operationId`, `${LOCATION}/operationStatuses/:operationId`])

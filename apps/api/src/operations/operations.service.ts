@@ -6,12 +6,23 @@ import {
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
+import { OperationFilter } from './operation-filter';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
 import { toDeployment } from '../deployments/deployment.mapper';
 import { toRunCommandResult } from '../run-command/command-result.mapper';
 
 /** What a `Location` (result) URL answers once the operation has ended (R10.2/R11.1). */
 export type OperationResult = { status: 200; body?: unknown } | { status: 204 } | { status: number; error: ArmError };
+
+/**
+ * `resourceId` is OperationStatusResult's own field (common-types); `kind` (the operation's kind, e.g.
+ * `cluster.put`) and `createdBy` (who started it) are Cerulean's additions.
+ */
+export interface OperationListItem extends OperationStatusBody {
+  resourceId: string;
+  kind: OperationKind;
+  createdBy?: string;
+}
 
 @Injectable()
 export class OperationsService {
@@ -25,6 +36,29 @@ export class OperationsService {
       : null;
     if (!op) throw ArmError.notFound('ResourceNotFound', `The operation '${operationId}' was not found.`);
     return op;
+  }
+
+  /** One page (`limit` rows from `offset`) of a subscription's operations in one location, newest first. */
+  async list(subscriptionId: string, location: string, filter: OperationFilter, offset: number, limit: number): Promise<OperationEntity[]> {
+    assertSubscriptionId(subscriptionId);
+    const q = this.db
+      .createQueryBuilder(OperationEntity, 'o')
+      .where('o.subscription_id = :sub', { sub: subscriptionId.toLowerCase() })
+      .andWhere('o.location = :location', { location });
+    if (filter.statuses) q.andWhere('o.status IN (:...statuses)', { statuses: filter.statuses });
+    if (filter.kinds) q.andWhere('o.kind IN (:...kinds)', { kinds: filter.kinds });
+    if (filter.resourceIdPrefix) {
+      const escaped = filter.resourceIdPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+      q.andWhere("(lower(o.resource_id) = :rid OR lower(o.resource_id) LIKE :under ESCAPE '\\')", { rid: filter.resourceIdPrefix, under: `${escaped}/%` });
+    }
+    if (filter.startedAfter) q.andWhere('o.start_time >= :after', { after: filter.startedAfter });
+    if (filter.startedBefore) q.andWhere('o.start_time <= :before', { before: filter.startedBefore });
+    return q.orderBy('o.start_time', 'DESC').addOrderBy('o.id', 'ASC').offset(offset).limit(limit).getMany();
+  }
+
+  /** An operations list item: the status body plus what a list reader needs to tell operations apart. */
+  toListItem(op: OperationEntity): OperationListItem {
+    return { ...this.toStatus(op), resourceId: op.resourceId, kind: op.kind, ...(op.createdBy ? { createdBy: op.createdBy } : {}) };
   }
 
   toStatus(op: OperationEntity): OperationStatusBody {

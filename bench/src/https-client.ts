@@ -56,6 +56,25 @@ export class HttpsClient {
     return r;
   }
 
+  /** Polls /healthz until it answers 200; fails early when `proc` exits. */
+  async waitHealthy(proc: { proc: { exitCode: number | null } }, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const status = await this.call('GET', '/healthz').then(
+        (r) => r.status,
+        (err: unknown) => {
+          last = String(err);
+          return 0;
+        },
+      );
+      if (status === 200) return;
+      if (proc.proc.exitCode !== null) throw new Error(`the API exited (${proc.proc.exitCode}) before answering /healthz`);
+      if (Date.now() > deadline) throw new Error(`the API did not answer /healthz within ${timeoutMs} ms (${last})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   close(): void {
     this.agent.destroy();
   }

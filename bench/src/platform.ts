@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,12 +37,14 @@ export class PlatformProcess {
   private readonly listeners = new Set<(line: string, at: number) => void>();
 
   constructor(readonly name: string, readonly proc: ChildProcess, logPath: string) {
-    const log = createWriteStream(logPath, { flags: 'a' });
+    // Only a piped process's lines reach the bench (the worker's, for queue dispatch); the API writes its
+    // request log straight to its file, so reading it costs the bench (and the load generator) nothing.
+    const log = proc.stdout ? createWriteStream(logPath, { flags: 'a' }) : undefined;
     for (const stream of [proc.stdout, proc.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         const at = Date.now();
-        log.write(`${line}\n`);
+        log?.write(`${line}\n`);
         for (const l of this.listeners) l(line, at);
       });
     }
@@ -189,23 +191,28 @@ export class BenchPlatform {
       CERULEAN_SUBSCRIPTION_ID: this.subscriptionId,
       CERULEAN_NODE_IMAGE_REPOSITORY: env.NODE_IMAGE_REPOSITORY,
     };
-    this.worker = this.spawn('worker', 'dist/apps/worker/src/main.js', platformEnv);
-    this.api = this.spawn('api', 'dist/apps/api/src/main.js', platformEnv);
-    await Promise.all([this.worker.waitForLine(/worker started/, 30_000), this.api.waitForLine(/API listening on/, 30_000)]);
+    this.worker = this.spawn('worker', 'dist/apps/worker/src/main.js', platformEnv, true);
+    this.api = this.spawn('api', 'dist/apps/api/src/main.js', platformEnv, false);
     this.apiUrl = `https://127.0.0.1:${apiPort}`;
     this.http = new HttpsClient(this.apiUrl, readFileSync(this.caPath));
+    await Promise.all([this.worker.waitForLine(/worker started/, 30_000), this.http.waitHealthy(this.api, 30_000)]);
     log(
       `bench platform up in ${Date.now() - started} ms: api ${this.apiUrl}, postgres :${pgPort}, redis :${redisPort}, ` +
         `images ${images.map((i) => `${i.ref} (${i.action})`).join(', ')}; logs in ${this.dir}`,
     );
   }
 
-  private spawn(name: string, entry: string, platformEnv: Record<string, string>): PlatformProcess {
-    const proc = spawn(process.execPath, [join(ROOT, entry)], {
+  private spawn(name: string, entry: string, platformEnv: Record<string, string>, piped: boolean): PlatformProcess {
+    const logPath = join(this.dir, `${name}.log`);
+    const fd = piped ? undefined : openSync(logPath, 'a');
+    // CERULEAN_BENCH_PROFILE=1: CPU profiles of the API and the worker in the bench folder, to find what to fix.
+    const profile = process.env.CERULEAN_BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(this.dir, `profile-${name}`)}`] : [];
+    const proc = spawn(process.execPath, [...profile, join(ROOT, entry)], {
       env: { ...process.env, ...platformEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     });
-    return new PlatformProcess(name, proc, join(this.dir, `${name}.log`));
+    if (fd !== undefined) closeSync(fd);
+    return new PlatformProcess(name, proc, logPath);
   }
 
   private async waitForRedisPid(): Promise<void> {

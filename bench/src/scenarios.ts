@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { OperationKind } from '@cerulean/domain';
 import { NodeLabels } from '@cerulean/node-provider';
 import autocannon from 'autocannon';
 import { BENCH_TOKEN } from './https-client';
@@ -87,7 +88,7 @@ export class Scenarios {
   constructor(private readonly p: BenchPlatform, private readonly plan: BenchPlan, private readonly log: (msg: string) => void) {
     this.direct = new DirectDocker(p);
     p.worker?.onLine((line, at) => {
-      const m = /\bstart \S+ ([0-9a-f-]{36})\b/.exec(line);
+      const m = /\bstart \S+ ([0-9a-f-]{36})\b/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
       if (m) this.workerStarts.set(m[1], at);
     });
   }
@@ -404,7 +405,8 @@ export class Scenarios {
     const db = this.p.db;
     if (!db) throw new Error('bench platform is not up');
     const { rows } = await db.query<{ id: string }>(
-      "SELECT id FROM operations WHERE kind = 'ClusterRunCommand' AND status = 'InProgress' ORDER BY start_time DESC LIMIT 1",
+      "SELECT id FROM operations WHERE kind = $1 AND status = 'InProgress' ORDER BY start_time DESC LIMIT 1",
+      [OperationKind.ClusterRunCommand],
     );
     if (!rows[0]) throw new Error(`runCommand left no running operation (${location})`);
     const statusPath = (id: string): string => `/subscriptions/${this.sub}/providers/Microsoft.ContainerService/locations/eastus/operations/${id}?${AKS_API}`;

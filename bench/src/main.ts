@@ -72,6 +72,7 @@ async function main(): Promise<number> {
         'Targets are goals, not pass/fail conditions of the build.',
       scenarios: s.results,
       targets: s.targets,
+      warnings: s.warnings,
     };
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

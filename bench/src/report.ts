@@ -46,6 +46,7 @@ export interface BenchResults {
   note: string;
   scenarios: ScenarioResult[];
   targets: TargetResult[];
+  warnings: string[];
 }
 
 export function machineInfo(): MachineInfo {

@@ -80,6 +80,8 @@ const medianOf = (s: Summary | { value: number }): number => ('value' in s ? s.v
 export class Scenarios {
   readonly results: ScenarioResult[] = [];
   readonly targets: TargetResult[] = [];
+  /** What went wrong outside a measurement (e.g. an unmeasured clean-up step); also in the JSON. */
+  readonly warnings: string[] = [];
   private readonly direct: DirectDocker;
   /** When the worker logged "start <kind> <operation id>" (arrival of the line on its stdout). */
   private readonly workerStarts = new Map<string, number>();
@@ -245,7 +247,11 @@ export class Scenarios {
       const added = f.fleet.containerIds.slice(from);
       floorIn.push(await this.direct.remove(f.fleet, added, false));
       await this.direct.remove(f.fleet, f.fleet.containerIds.slice(0, from), true);
-      await this.timedOperation('DELETE', `${clusterPath(this.sub, name)}?${AKS_API}`, undefined, [202]);
+      // Not measured (cluster delete is, above): a failure here is reported, not fatal to the run.
+      await this.timedOperation('DELETE', `${clusterPath(this.sub, name)}?${AKS_API}`, undefined, [202]).catch((err: unknown) => {
+        this.warnings.push(`clean-up delete of ${name} after the scale scenario failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.log(`  WARNING: ${this.warnings.at(-1)}`);
+      });
       this.log(`  scale ${from}→${to}→${from} #${i + 1}: out ${o.ms} ms (floor ${Math.round(f.ms)}), in ${s.ms} ms (floor ${Math.round(floorIn.at(-1) ?? 0)})`);
     }
     const r = this.add({

@@ -137,7 +137,11 @@ export class NodeFleet {
         await ctx.progress(done, total);
       };
       await ctx.assertActive();
-      await this.startAllReady(ctx, ensure, existing, step);
+      await eachLimited(ensure, this.env.NODE_PARALLELISM, async (spec) => {
+        await ctx.assertActive();
+        await this.startReady(ctx, spec, !existing.has(spec.name));
+        if (!existing.has(spec.name)) await step();
+      });
       await ctx.assertActive();
       await eachLimited([...stop.map((name) => ({ name, remove: false })), ...toRemove.map((name) => ({ name, remove: true }))], this.env.NODE_PARALLELISM, async (n) => {
         if (n.remove) await this.provider.removeNode(n.name);
@@ -193,44 +197,13 @@ export class NodeFleet {
 
   /** Creates (or starts) a node and waits until its agent is Ready. A node this step created that never got there is removed when the operation is canceled. */
   private async startReady(ctx: OperationContext, spec: NodeSpec, createdHere: boolean): Promise<void> {
-    await this.awaitReady(ctx, spec, await this.provider.ensureNode(spec), createdHere);
-  }
-
-  private async awaitReady(ctx: OperationContext, spec: NodeSpec, handle: NodeHandle, createdHere: boolean): Promise<void> {
+    const handle = await this.provider.ensureNode(spec);
     try {
       await this.waitReady(handle, ctx.signal);
     } catch (err) {
       if (createdHere && (ctx.signal.aborted || isCancellation(err))) await this.provider.removeNode(spec.name);
       throw ctx.signal.aborted ? ctx.signal.reason : err;
     }
-  }
-
-  /**
-   * Ensures every node in `specs` and waits until all are Ready. Only the Docker calls are limited to
-   * NODE_PARALLELISM: waiting for an agent holds no lane, so a node never waits for an unrelated one to boot.
-   * After a failure no new node starts; it rethrows once every started wait has settled.
-   */
-  private async startAllReady(ctx: OperationContext, specs: NodeSpec[], existing: Set<string>, step: () => Promise<void>): Promise<void> {
-    const waits: Promise<void>[] = [];
-    let failure: { error: unknown } | undefined;
-    try {
-      await eachLimited(specs, this.env.NODE_PARALLELISM, async (spec) => {
-        if (failure) throw failure.error;
-        await ctx.assertActive();
-        const created = !existing.has(spec.name);
-        const handle = await this.provider.ensureNode(spec);
-        waits.push(
-          this.awaitReady(ctx, spec, handle, created)
-            .then(() => (created ? step() : undefined))
-            .catch((error: unknown) => {
-              failure ??= { error };
-            }),
-        );
-      });
-    } finally {
-      await Promise.all(waits);
-    }
-    if (failure) throw failure.error;
   }
 
   private async drain(ctx: OperationContext, node: NodeHandle, timeoutMs: number): Promise<void> {

@@ -144,11 +144,13 @@ export class Scenarios {
   }
 
   /** Sends a mutating call and times it to its operation's Succeeded (wall clock, ms). */
-  private async timedOperation(method: string, path: string, body: unknown, expected: number[]): Promise<{ ms: number; acceptMs: number; operationId: string }> {
+  private async timedOperation(
+    method: string, path: string, body: unknown, expected: number[], timeoutMs = 180_000,
+  ): Promise<{ ms: number; acceptMs: number; operationId: string }> {
     const t0 = Date.now();
     const r = await this.http.expect(expected, method, path, body);
     const operationId = operationIdOf(r.headers);
-    const end = await this.waitOperation(operationId);
+    const end = await this.waitOperation(operationId, timeoutMs);
     await this.recordDispatch(operationId);
     return { ms: end - t0, acceptMs: r.ms, operationId };
   }
@@ -247,8 +249,10 @@ export class Scenarios {
       const added = f.fleet.containerIds.slice(from);
       floorIn.push(await this.direct.remove(f.fleet, added, false));
       await this.direct.remove(f.fleet, f.fleet.containerIds.slice(0, from), true);
-      // Not measured (cluster delete is, above): a failure here is reported, not fatal to the run.
-      await this.timedOperation('DELETE', `${clusterPath(this.sub, name)}?${AKS_API}`, undefined, [202]).catch((err: unknown) => {
+      // Not measured (cluster delete is, above): a failure here is reported, not fatal to the run. Bounded: Docker
+      // 20.10 sometimes keeps a stale endpoint after many parallel removals (moby#42119), and the delete then
+      // retries for minutes ("has active endpoints"); the final clean-up removes what is left.
+      await this.timedOperation('DELETE', `${clusterPath(this.sub, name)}?${AKS_API}`, undefined, [202], 30_000).catch((err: unknown) => {
         this.warnings.push(`clean-up delete of ${name} after the scale scenario failed: ${err instanceof Error ? err.message : String(err)}`);
         this.log(`  WARNING: ${this.warnings.at(-1)}`);
       });

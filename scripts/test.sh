@@ -21,3 +21,6 @@ say "unit tests"
 npx jest -c jest.config.js --selectProjects unit --ci
 say "integration and end-to-end tests (real Postgres, Redis, Docker)"
 npx jest -c jest.config.js --selectProjects integration --ci --runInBand --forceExit
+say "bench smoke (one iteration of each scenario: checks it runs end to end and writes well-formed JSON)"
+CERULEAN_BENCH_DIR="${CERULEAN_IT_DIR}-bench" node dist/bench/src/main.js --smoke --out="$CERULEAN_IT_DIR/bench-smoke.json"
+node dist/bench/src/validate.js "$CERULEAN_IT_DIR/bench-smoke.json"

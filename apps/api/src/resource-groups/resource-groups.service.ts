@@ -1,5 +1,5 @@
 import {
-  ArmError, Caller, assertResourceGroupName, createdSystemData, modifiedSystemData, parseTags, resourceGroupId, Tags,
+  ArmError, Caller, assertResourceGroupName, assertSubscriptionId, createdSystemData, modifiedSystemData, parseTags, resourceGroupId, Tags,
 } from '@cerulean/arm';
 import { LocationCatalog, normalizeLocation } from '@cerulean/catalog';
 import {
@@ -36,13 +36,15 @@ export class ResourceGroupsService {
   /** Finds a group by name, case-insensitively (R1.2); 404 ResourceGroupNotFound when absent. */
   async get(subscriptionId: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ResourceGroupEntity> {
     assertResourceGroupName(name);
-    const sub = await this.subscriptions.get(subscriptionId, tx);
+    assertSubscriptionId(subscriptionId);
+    // One query on the hit path (every request under a group): a group exists only in an existing subscription.
     const rg = await tx.findOne(ResourceGroupEntity, {
-      where: { subscriptionId: sub.id, nameKey: name.toLowerCase() },
+      where: { subscriptionId: subscriptionId.toLowerCase(), nameKey: name.toLowerCase() },
       ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
     });
-    if (!rg) throw ArmError.resourceGroupNotFound(name);
-    return rg;
+    if (rg) return rg;
+    await this.subscriptions.get(subscriptionId, tx); // a missing subscription is reported as such
+    throw ArmError.resourceGroupNotFound(name);
   }
 
   async list(subscriptionId: string, offset: number, limit: number): Promise<ResourceGroupEntity[]> {

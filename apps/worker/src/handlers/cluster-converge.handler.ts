@@ -1,7 +1,7 @@
 import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState,
+  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState, ResourceGroupEntity,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -9,7 +9,7 @@ import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
 import { ControlPlane } from './control-plane';
-import { ConvergeOptions, NodeFleet } from './node-fleet';
+import { ConvergeOptions, NodeFleet, eachLimited } from './node-fleet';
 
 const versions = new KubernetesVersionCatalog();
 
@@ -35,14 +35,13 @@ export class ClusterConvergeHandler {
     const power = op.kind === OperationKind.ClusterStop ? PowerStateCode.Stopped : op.kind === OperationKind.ClusterStart ? PowerStateCode.Running : undefined;
     const running = (power ?? cluster.powerState) === PowerStateCode.Running;
     const controlPlane = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
-    if (running) {
+    // Only a version change orders the control plane before the pools (pools never run ahead of it).
+    const upgrading = cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane;
+    if (running && upgrading) {
       // Control plane first: it is (re)created on the requested version; from then on pools may follow it.
-      await ctx.assertActive();
-      await this.controlPlane.ensure(cluster, rg);
-      if (cluster.currentKubernetesVersion !== null && cluster.currentKubernetesVersion !== controlPlane) {
-        await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
-        ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
-      }
+      await this.ensureControlPlane(ctx, cluster, rg);
+      await this.db.update(ManagedClusterEntity, { id: cluster.id }, { currentKubernetesVersion: controlPlane });
+      ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
     }
     if (op.kind === OperationKind.ClusterStart) {
       // Starting brings every pool back; their rows say Running while the nodes come up.
@@ -55,7 +54,13 @@ export class ClusterConvergeHandler {
         await this.db.update(AgentPoolEntity, { id: pool.id }, { currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion });
       },
     };
-    await this.fleet.converge(ctx, cluster, rg, pools, options);
+    const nodes = (): Promise<void> => this.fleet.converge(ctx, cluster, rg, pools, options);
+    if (running && !upgrading) {
+      // No version change: the control plane and the nodes do not wait for each other (a create starts them together).
+      await eachLimited([() => this.ensureControlPlane(ctx, cluster, rg), nodes], 2, (step) => step());
+    } else {
+      await nodes();
+    }
     if (!running) await this.controlPlane.stop(cluster.id);
 
     await this.runner.succeedClusterChange(op, async (tx, c, current) => {
@@ -84,5 +89,10 @@ export class ClusterConvergeHandler {
         });
       }
     });
+  }
+
+  private async ensureControlPlane(ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity): Promise<void> {
+    await ctx.assertActive();
+    await this.controlPlane.ensure(cluster, rg);
   }
 }

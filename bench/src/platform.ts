@@ -1,0 +1,257 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NodeImageCatalog } from '@cerulean/catalog';
+import { loadEnv } from '@cerulean/config';
+import { createDataSource } from '@cerulean/domain';
+import { NodeImageBuilder, NodeLabels } from '@cerulean/node-provider';
+import Dockerode from 'dockerode';
+import { Client } from 'pg';
+import { ensureServerTls } from '../../apps/api/src/common/tls';
+import { HttpsClient } from './https-client';
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const ROOT = resolve(__dirname, '../../..');
+/** Label on every container and network the bench creates itself (the floors). */
+export const BENCH_LABEL = 'cerulean.bench.run';
+
+export const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+
+const asPostgres = (cmd: string, args: string[]): string =>
+  execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** One platform process (API or worker) whose output the bench reads line by line, with arrival times. */
+export class PlatformProcess {
+  private readonly listeners = new Set<(line: string, at: number) => void>();
+
+  constructor(readonly name: string, readonly proc: ChildProcess, logPath: string) {
+    // Only a piped process's lines reach the bench (the worker's, for queue dispatch); the API writes its
+    // request log straight to its file, so reading it costs the bench (and the load generator) nothing.
+    const log = proc.stdout ? createWriteStream(logPath, { flags: 'a' }) : undefined;
+    for (const stream of [proc.stdout, proc.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        const at = Date.now();
+        log?.write(`${line}\n`);
+        for (const l of this.listeners) l(line, at);
+      });
+    }
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? 0;
+  }
+
+  onLine(listener: (line: string, at: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        off();
+        rej(new Error(`${this.name} did not log ${String(pattern)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onLine((line) => {
+        if (!pattern.test(line)) return;
+        clearTimeout(timer);
+        off();
+        res();
+      });
+      this.proc.once('exit', (code) => {
+        clearTimeout(timer);
+        rej(new Error(`${this.name} exited (${String(code)}) before logging ${String(pattern)}`));
+      });
+    });
+  }
+
+  /** Resident set size from /proc, in MiB. */
+  rssMiB(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+    return Math.round((kb / 1024) * 10) / 10;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise((res) => this.proc.once('exit', res));
+    this.proc.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000).then(() => this.proc.kill('SIGKILL'))]);
+  }
+}
+
+/**
+ * A private Cerulean for the bench: its own Postgres and Redis on free loopback ports (throwaway data), the
+ * node image, and the API and worker processes from dist/ with the product's default settings. `down()`
+ * stops all of it and removes every container and network of the run, whatever happened before.
+ */
+export class BenchPlatform {
+  readonly runId = `${process.pid}-${Date.now().toString(36)}`;
+  readonly dir: string;
+  readonly docker = new Dockerode();
+  apiUrl = '';
+  caPath = '';
+  databaseUrl = '';
+  redisUrl = '';
+  queuePrefix = '';
+  subscriptionId = '3f2e1d0c-9b8a-4765-8432-10fedcba9876';
+  installationId = '';
+  imageRef = '';
+  tls?: { key: string; cert: string; caPath: string };
+  api?: PlatformProcess;
+  worker?: PlatformProcess;
+  db?: Client;
+  http?: HttpsClient;
+  private pgData = '';
+  private redisPidFile = '';
+  private pgStarted = false;
+
+  constructor(dir = process.env.CERULEAN_BENCH_DIR ?? '/tmp/cerulean-bench') {
+    this.dir = dir;
+  }
+
+  async up(log: (msg: string) => void): Promise<void> {
+    const started = Date.now();
+    await this.docker.ping().catch((err: unknown) => {
+      throw new Error(`The Docker engine is not reachable (${String(err)}). Start the platform first (npm start) or dockerd.`);
+    });
+    rmSync(this.dir, { recursive: true, force: true });
+    this.pgData = join(this.dir, 'pg');
+    const sockDir = join(this.dir, 'pgsock');
+    for (const d of [this.pgData, sockDir]) mkdirSync(d, { recursive: true });
+    const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    for (const d of [this.dir, this.pgData, sockDir]) chownSync(d, pgUid, pgGid);
+    const pgPort = await freePort();
+    asPostgres(`${PG_BIN}/initdb`, ['-D', this.pgData, '-A', 'trust', '--no-sync', '-U', 'postgres']);
+    // Durable commits as in production (no fsync=off): write acceptance includes a real commit.
+    // track_commit_timestamp gives the queue-dispatch scenario the exact commit time of each operation row.
+    asPostgres(`${PG_BIN}/pg_ctl`, [
+      '-D', this.pgData, '-l', join(this.dir, 'pg.log'), '-w', '-o',
+      `-p ${pgPort} -k ${sockDir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on`, 'start',
+    ]);
+    this.pgStarted = true;
+    asPostgres(`${PG_BIN}/createdb`, ['-h', '127.0.0.1', '-p', String(pgPort), 'cerulean']);
+    this.databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/cerulean`;
+
+    const redisPort = await freePort();
+    this.redisPidFile = join(this.dir, 'redis.pid');
+    execFileSync('redis-server', [
+      '--port', String(redisPort), '--bind', '127.0.0.1', '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
+      '--dir', this.dir, '--pidfile', this.redisPidFile, '--logfile', join(this.dir, 'redis.log'),
+    ]);
+    this.redisUrl = `redis://127.0.0.1:${redisPort}`;
+    await this.waitForRedisPid();
+
+    const ds = await createDataSource(this.databaseUrl).initialize();
+    await ds.runMigrations();
+    this.installationId = ((await ds.query('SELECT id FROM installation')) as { id: string }[])[0].id;
+    await ds.destroy();
+    this.db = new Client({ connectionString: this.databaseUrl });
+    await this.db.connect();
+    // Bench-only instrumentation of this throwaway database: the transaction that inserted each operation row.
+    await this.db.query(`
+      CREATE TABLE bench_operation_tx (operation_id uuid PRIMARY KEY, tx xid NOT NULL DEFAULT (pg_current_xact_id()::text::xid));
+      CREATE FUNCTION bench_operation_tx() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO bench_operation_tx (operation_id) VALUES (NEW.id) ON CONFLICT DO NOTHING; RETURN NEW; END $$;
+      CREATE TRIGGER bench_operation_tx AFTER INSERT ON operations FOR EACH ROW EXECUTE FUNCTION bench_operation_tx();
+      CREATE TABLE bench_floor_writes (id uuid PRIMARY KEY, body jsonb NOT NULL);
+    `);
+
+    const env = loadEnv();
+    const catalog = new NodeImageCatalog(undefined, env.NODE_IMAGE_REPOSITORY);
+    const images = await new NodeImageBuilder({ catalog }).buildAll();
+    this.imageRef = catalog.imageRef(catalog.latest());
+    const dataDir = join(this.dir, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const tls = await ensureServerTls(dataDir);
+    this.tls = { key: tls.key, cert: tls.cert, caPath: tls.caPath };
+    this.caPath = tls.caPath;
+    const apiPort = await freePort();
+    this.queuePrefix = `cerulean-bench-${this.runId}`;
+    const platformEnv: Record<string, string> = {
+      CERULEAN_DATABASE_URL: this.databaseUrl,
+      CERULEAN_REDIS_URL: this.redisUrl,
+      CERULEAN_QUEUE_PREFIX: this.queuePrefix,
+      CERULEAN_DATA_DIR: dataDir,
+      CERULEAN_API_PORT: String(apiPort),
+      CERULEAN_SUBSCRIPTION_ID: this.subscriptionId,
+      CERULEAN_NODE_IMAGE_REPOSITORY: env.NODE_IMAGE_REPOSITORY,
+    };
+    this.worker = this.spawn('worker', 'dist/apps/worker/src/main.js', platformEnv, true);
+    this.api = this.spawn('api', 'dist/apps/api/src/main.js', platformEnv, false);
+    this.apiUrl = `https://127.0.0.1:${apiPort}`;
+    this.http = new HttpsClient(this.apiUrl, readFileSync(this.caPath));
+    await Promise.all([this.worker.waitForLine(/worker started/, 30_000), this.http.waitHealthy(this.api, 30_000)]);
+    log(
+      `bench platform up in ${Date.now() - started} ms: api ${this.apiUrl}, postgres :${pgPort}, redis :${redisPort}, ` +
+        `images ${images.map((i) => `${i.ref} (${i.action})`).join(', ')}; logs in ${this.dir}`,
+    );
+  }
+
+  private spawn(name: string, entry: string, platformEnv: Record<string, string>, piped: boolean): PlatformProcess {
+    const logPath = join(this.dir, `${name}.log`);
+    const fd = piped ? undefined : openSync(logPath, 'a');
+    // CERULEAN_BENCH_PROFILE=1: CPU profiles of the API and the worker in the bench folder, to find what to fix.
+    const profile = process.env.CERULEAN_BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(this.dir, `profile-${name}`)}`] : [];
+    const proc = spawn(process.execPath, [...profile, join(ROOT, entry)], {
+      env: { ...process.env, ...platformEnv },
+      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+    });
+    if (fd !== undefined) closeSync(fd);
+    return new PlatformProcess(name, proc, logPath);
+  }
+
+  private async waitForRedisPid(): Promise<void> {
+    for (let i = 0; i < 100 && !existsSync(this.redisPidFile); i++) await sleep(20);
+  }
+
+  /** Removes every container, then every network, that carries one of `labels` (all must match). */
+  async removeLabeled(labels: string[]): Promise<number> {
+    const filters = { label: labels };
+    const containers = await this.docker.listContainers({ all: true, filters });
+    await Promise.all(containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    const networks = await this.docker.listNetworks({ filters });
+    await Promise.all(networks.map((n) => this.docker.getNetwork(n.Id).remove().catch(() => undefined)));
+    return containers.length;
+  }
+
+  /** Stops everything `up` started; safe after a partial `up` and when called twice. */
+  async down(): Promise<void> {
+    this.http?.close();
+    await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await this.db?.end().catch(() => undefined);
+    this.db = undefined;
+    if (this.installationId) await this.removeLabeled([`${NodeLabels.installation}=${this.installationId}`]).catch(() => undefined);
+    await this.removeLabeled([`${BENCH_LABEL}=${this.runId}`]).catch(() => undefined);
+    if (this.pgStarted) {
+      try {
+        asPostgres(`${PG_BIN}/pg_ctl`, ['-D', this.pgData, '-m', 'immediate', 'stop']);
+      } catch {
+        // already stopped
+      }
+      this.pgStarted = false;
+    }
+    if (this.redisPidFile && existsSync(this.redisPidFile)) {
+      try {
+        process.kill(Number(readFileSync(this.redisPidFile, 'utf8').trim()), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      rmSync(this.redisPidFile, { force: true });
+    }
+  }
+}

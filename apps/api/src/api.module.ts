@@ -16,6 +16,7 @@ import { BearerAuthGuard } from './common/bearer-auth.guard';
 import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsService } from './credentials/credentials.service';
 import { HealthController } from './health.controller';
+import { IdentityModule } from './identity/identity.module';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
@@ -29,7 +30,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controller';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule],
+  imports: [ConfigModule, DatabaseModule, QueueModule, IdentityModule],
   controllers: [
     HealthController,
     SubscriptionsController,

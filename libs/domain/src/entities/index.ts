@@ -6,16 +6,17 @@ import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
 import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
+import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from './service-principal.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export {
   AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity,
-  ResourceGroupEntity, SubscriptionEntity,
+  ResourceGroupEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity, SubscriptionEntity,
 };
 
 export { CommandState } from './command-result.entity';
 
 export const ENTITIES = [
   SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
-  CommandResultEntity, NodeEventEntity,
+  CommandResultEntity, NodeEventEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
 ];

@@ -1,0 +1,4 @@
+export * from './authority';
+export * from './jwt';
+export * from './secret-hash';
+export * from './signing-key';

@@ -3,13 +3,18 @@ import { ConfigModule } from '@cerulean/config';
 import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AgentPoolsController } from './agent-pools/agent-pools.controller';
 import { AgentPoolsService } from './agent-pools/agent-pools.service';
 import { ClusterActionsController } from './clusters/cluster-actions.controller';
 import { ClusterActionsService } from './clusters/cluster-actions.service';
 import { ClustersController } from './clusters/clusters.controller';
 import { ClustersService } from './clusters/clusters.service';
+import { AuthorizationGuard } from './authorization/authorization.guard';
+import { AuthorizationService } from './authorization/authorization.service';
+import { ListVisibilityInterceptor } from './authorization/list-visibility.interceptor';
+import { RoleAssignmentsController, RoleDefinitionsController } from './authorization/role-assignments.controller';
+import { RoleAssignmentsService } from './authorization/role-assignments.service';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
@@ -44,6 +49,8 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     KubernetesVersionsController,
     ProviderOperationsController,
     RunCommandController,
+    RoleAssignmentsController,
+    RoleDefinitionsController,
   ],
   providers: [
     SubscriptionsService,
@@ -55,9 +62,13 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     CredentialsService,
     OperationsService,
     RunCommandService,
-    // Order matters: 401 before api-version checks.
+    AuthorizationService,
+    RoleAssignmentsService,
+    // Order matters: 401 before api-version checks, those before 403.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
+    { provide: APP_GUARD, useClass: AuthorizationGuard },
+    { provide: APP_INTERCEPTOR, useClass: ListVisibilityInterceptor },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },
     {
       provide: APP_PIPE,

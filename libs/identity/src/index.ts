@@ -2,3 +2,4 @@ export * from './authority';
 export * from './jwt';
 export * from './secret-hash';
 export * from './signing-key';
+export * from './rbac';

@@ -6,12 +6,13 @@ import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
 import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
+import { RoleAssignmentEntity } from './role-assignment.entity';
 import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from './service-principal.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export {
   AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity,
-  ResourceGroupEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity, SubscriptionEntity,
+  ResourceGroupEntity, RoleAssignmentEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity, SubscriptionEntity,
 };
 
 export { CommandState } from './command-result.entity';
@@ -19,4 +20,5 @@ export { CommandState } from './command-result.entity';
 export const ENTITIES = [
   SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
   CommandResultEntity, NodeEventEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
+  RoleAssignmentEntity,
 ];

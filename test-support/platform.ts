@@ -7,7 +7,9 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential } from '@azure/identity';
 import { NODE_AGENT_PORT, NodeLabels } from '@cerulean/node-provider';
 import Dockerode from 'dockerode';
+import { createServer } from 'node:net';
 import { ItState, readItState } from './it-env';
+import { waitForHttps } from './wait';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -73,6 +75,44 @@ export async function startWorker(extraEnv: Record<string, string> = {}): Promis
     proc,
     pid,
     kill: () => proc.kill('SIGKILL'),
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((res) => proc.once('exit', res));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => proc.kill('SIGKILL'))]);
+    },
+  };
+}
+
+export interface ApiProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A second API process on the run's Postgres/Redis/data folder with extra settings (e.g. small throttling
+ * buckets), on its own port. Tokens of the run's authority are valid there (same signing key, same host).
+ */
+export async function startApi(extraEnv: Record<string, string>): Promise<ApiProcess> {
+  const s = state();
+  const port = await new Promise<number>((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const p = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(p));
+    });
+  });
+  const log = openSync(join(s.dir, `api-${port}.log`), 'a');
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {
+    env: { ...process.env, ...s.platformEnv, CERULEAN_API_PORT: String(port), ...extraEnv },
+    stdio: ['ignore', log, log],
+  });
+  const url = `https://127.0.0.1:${port}`;
+  await waitForHttps(`${url}/healthz`, s.caPath, 30_000);
+  return {
+    url,
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((res) => proc.once('exit', res));

@@ -15,6 +15,7 @@ import { AuthorizationService } from './authorization/authorization.service';
 import { ListVisibilityInterceptor } from './authorization/list-visibility.interceptor';
 import { RoleAssignmentsController, RoleDefinitionsController } from './authorization/role-assignments.controller';
 import { RoleAssignmentsService } from './authorization/role-assignments.service';
+import { ThrottleGuard } from './authorization/throttle.guard';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
@@ -64,9 +65,10 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     RunCommandService,
     AuthorizationService,
     RoleAssignmentsService,
-    // Order matters: 401 before api-version checks, those before 403.
+    // Order matters: 401, then api-version checks, then 429, then 403.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
+    { provide: APP_GUARD, useClass: ThrottleGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },
     { provide: APP_INTERCEPTOR, useClass: ListVisibilityInterceptor },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },

@@ -3,3 +3,4 @@ export * from './jwt';
 export * from './secret-hash';
 export * from './signing-key';
 export * from './rbac';
+export * from './token-bucket';

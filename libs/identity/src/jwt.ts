@@ -50,8 +50,8 @@ export interface VerifyOptions {
   /** Public keys by kid. */
   keys: ReadonlyMap<string, KeyObject>;
   audiences: readonly string[];
-  /** Accepted issuers (exact strings). */
-  issuers: readonly string[];
+  /** Accepted issuers: exact strings, or a predicate. */
+  issuers: readonly string[] | ((issuer: string) => boolean);
   /** Seconds since the epoch; default now. */
   now?: number;
   /** Allowed clock skew in seconds (Entra/ARM allow 5 minutes). */
@@ -91,7 +91,8 @@ export function verifyJwt(token: string, options: VerifyOptions): AccessTokenCla
   if (typeof claims.aud !== 'string' || !options.audiences.includes(claims.aud)) {
     throw new TokenError('audience', `the token's audience '${String(claims.aud)}' is not one of the allowed audiences`);
   }
-  if (typeof claims.iss !== 'string' || !options.issuers.includes(claims.iss)) {
+  const issuerOk = (iss: string) => (typeof options.issuers === 'function' ? options.issuers(iss) : options.issuers.includes(iss));
+  if (typeof claims.iss !== 'string' || !issuerOk(claims.iss)) {
     throw new TokenError('issuer', `the token's issuer '${String(claims.iss)}' is not trusted`);
   }
   for (const c of ['tid', 'oid', 'appid']) {

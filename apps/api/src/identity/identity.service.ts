@@ -6,6 +6,14 @@ import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 
+const hostnameOf = (base: string): string => {
+  try {
+    return new URL(base).hostname;
+  } catch {
+    return '';
+  }
+};
+
 /** Access tokens live an hour, like Entra's (az and MSAL refresh ahead of expiry). */
 export const TOKEN_LIFETIME_SECONDS = 3599;
 
@@ -61,10 +69,17 @@ export class IdentityService {
   verify(token: string, requestBase: string): AccessTokenClaims {
     const bases = this.bases(requestBase);
     const tid = this.env.TENANT_ID;
+    const exact = new Set(bases.flatMap((b) => [issuerV2(b, tid), issuerV1(b, tid)]));
+    // Several API processes of one installation (other ports on the same host) share the key and the tenant.
+    const hosts = new Set(bases.map((b) => hostnameOf(b)));
     return verifyJwt(token, {
       keys: this.keys,
       audiences: acceptedAudiences(bases),
-      issuers: bases.flatMap((b) => [issuerV2(b, tid), issuerV1(b, tid)]),
+      issuers: (iss) => {
+        if (exact.has(iss)) return true;
+        const origin = /^(https:\/\/[^/]+)\/([^/]+)\/(v2\.0)?$/.exec(iss);
+        return origin !== null && origin[2] === tid && hosts.has(hostnameOf(origin[1]));
+      },
     });
   }
 

@@ -10,6 +10,8 @@ import { ClusterActionsController } from './clusters/cluster-actions.controller'
 import { ClusterActionsService } from './clusters/cluster-actions.service';
 import { ClustersController } from './clusters/clusters.controller';
 import { ClustersService } from './clusters/clusters.service';
+import { ActivityLogController } from './activity-log/activity-log.controller';
+import { ActivityLogService } from './activity-log/activity-log.service';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { AuthorizationService } from './authorization/authorization.service';
 import { ListVisibilityInterceptor } from './authorization/list-visibility.interceptor';
@@ -52,6 +54,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     RunCommandController,
     RoleAssignmentsController,
     RoleDefinitionsController,
+    ActivityLogController,
   ],
   providers: [
     SubscriptionsService,
@@ -65,6 +68,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     RunCommandService,
     AuthorizationService,
     RoleAssignmentsService,
+    ActivityLogService,
     // Order matters: 401, then api-version checks, then 429, then 403.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },

@@ -1,3 +1,4 @@
+import { ActivityLogEntity } from './activity-log.entity';
 import { AgentPoolEntity } from './agent-pool.entity';
 import { ClusterCredentialsEntity } from './cluster-credentials.entity';
 import { CommandResultEntity } from './command-result.entity';
@@ -11,7 +12,7 @@ import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from './service-
 import { SubscriptionEntity } from './subscription.entity';
 
 export {
-  AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity,
+  ActivityLogEntity, AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, InstallationEntity, ManagedClusterEntity, NodeEventEntity, OperationEntity,
   ResourceGroupEntity, RoleAssignmentEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity, SubscriptionEntity,
 };
 
@@ -20,5 +21,5 @@ export { CommandState } from './command-result.entity';
 export const ENTITIES = [
   SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
   CommandResultEntity, NodeEventEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
-  RoleAssignmentEntity,
+  RoleAssignmentEntity, ActivityLogEntity,
 ];

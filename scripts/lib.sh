@@ -51,6 +51,9 @@ ensure_dockerd() {
 # node_modules, installed from the committed lockfile (npm install, not npm ci: see machine-notes).
 ensure_node_modules() {
   cd "$REPO_ROOT"
+  # A symlinked node_modules is another checkout's install (a git worktree): npm install would replace the
+  # link with a fresh, partial directory. Leave it to its owner.
+  if [ -L node_modules ]; then return; fi
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
     npm install --no-audit --no-fund --loglevel=error

@@ -17,6 +17,7 @@ describe('az CLI against Cerulean', () => {
   const rg = 'az-rg';
   const cluster = 'azc1';
   let workDir: string;
+  let configDir: string;
 
   const ok = (r: AzResult): AzResult => {
     if (r.code !== 0) throw new Error(`az exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -41,7 +42,7 @@ describe('az CLI against Cerulean', () => {
     workDir = join(state().dir, 'az-work');
     mkdirSync(workDir, { recursive: true });
     // A fresh az config per run: no token or discovery cache from an earlier platform.
-    const configDir = `/root/.azure-cerulean-${process.pid}`;
+    configDir = `/root/.azure-cerulean-${process.pid}`;
     rmSync(join(AZ_ROOT, configDir), { recursive: true, force: true });
     az = new AzCli(configDir);
   });
@@ -49,6 +50,7 @@ describe('az CLI against Cerulean', () => {
   afterAll(async () => {
     await worker?.stop();
     if (az) console.log(`az commands run:\n${az.log.join('\n')}`);
+    if (configDir) rmSync(join(AZ_ROOT, configDir), { recursive: true, force: true });
   });
 
   const run = (...args: string[]) => az.run(args, { cwd: workDir });

@@ -51,7 +51,8 @@ export class AzCli {
           json = undefined;
         }
         const seconds = (Date.now() - started) / 1000;
-        this.log.push(`[${code}] ${seconds.toFixed(1)}s az ${args.join(' ')}${code ? `\n${stderr.trim()}` : ''}`);
+        const what = script === 'az.sh' ? `az ${args.join(' ')}` : `${script} (az cloud register + az login --service-principal)`;
+        this.log.push(`[${code}] ${seconds.toFixed(1)}s ${what}${code ? `\n${stderr.trim()}` : ''}`);
         res({ code: code ?? -1, stdout, stderr, json, seconds });
       });
     });

@@ -27,5 +27,6 @@ describe('client secret hashing', () => {
     expect(s).toHaveLength(40);
     expect(secretHint(s)).toBe(s.slice(0, 3));
     expect(generateSecret()).not.toBe(s);
+    for (let i = 0; i < 500; i++) expect(generateSecret()).toMatch(/^[A-Za-z0-9][A-Za-z0-9~._-]{39}$/);
   });
 });

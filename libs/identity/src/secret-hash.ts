@@ -33,12 +33,16 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return timingSafeEqual(actual, expected);
 }
 
-/** A new client secret: 40 characters like Entra's (a 3-character hint, then random). */
+/**
+ * A new client secret: 40 characters of Entra's alphabet. The first is alphanumeric, as in Entra's secrets:
+ * one starting with '-' reads as an option to command lines (`az login -p -x...` fails).
+ */
 export function generateSecret(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~.-_';
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const alphabet = `${alnum}~.-_`;
   const bytes = randomBytes(40);
   let out = '';
-  for (const b of bytes) out += alphabet[b % alphabet.length];
+  bytes.forEach((b, i) => (out += i === 0 ? alnum[b % alnum.length] : alphabet[b % alphabet.length]));
   return out;
 }
 

@@ -64,6 +64,9 @@ ensure_dockerd() {
 # node_modules, installed from the committed lockfile (npm install, not npm ci: see machine-notes).
 ensure_node_modules() {
   cd "$REPO_ROOT"
+  # A symlinked node_modules is another checkout's install (a git worktree): npm install would replace the
+  # link with a fresh, partial directory. Leave it to its owner.
+  if [ -L node_modules ]; then return; fi
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
     npm install --no-audit --no-fund --loglevel=error
@@ -80,4 +83,17 @@ build_node_image() {
   cd "$REPO_ROOT"
   say "building the node image (no registry needed)"
   node dist/libs/node-provider/src/cli/build-node-image.js
+}
+
+# The real Azure CLI for the az end-to-end tests: a Debian sid chroot with azure-cli (test-support/az/make-chroot.sh,
+# 4-6 minutes and 2 GB the first time). Built once at CERULEAN_AZ_ROOT and reused while it is complete.
+ensure_az_chroot() {
+  local root="${CERULEAN_AZ_ROOT:-/tmp/sidroot}"
+  if [ -x "$root/usr/bin/az" ] && [ -s "$root/.az-version.json" ]; then return; fi
+  say "building the az CLI chroot at $root (once)"
+  as_root env AZ_ROOT="$root" bash "$REPO_ROOT/test-support/az/make-chroot.sh" >>"$LOG_DIR/az-chroot.log" 2>&1 || {
+    echo "building the az chroot failed; see $LOG_DIR/az-chroot.log" >&2
+    tail -20 "$LOG_DIR/az-chroot.log" >&2
+    return 1
+  }
 }

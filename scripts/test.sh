@@ -10,6 +10,8 @@ ensure_browser
 ensure_dockerd
 ensure_node_modules
 build
+export CERULEAN_AZ_ROOT="${CERULEAN_AZ_ROOT:-/tmp/sidroot}"
+ensure_az_chroot
 
 export CERULEAN_IT_DIR="${CERULEAN_IT_DIR:-/tmp/cerulean-it}"
 # The Azure SDKs verify TLS with Node's trust store: the run's CA must be known before jest starts.

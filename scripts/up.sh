@@ -45,7 +45,7 @@ start_process api dist/apps/api/src/main.js
 
 API_LOG="$CERULEAN_DATA_DIR/logs/api.log"
 for _ in $(seq 1 150); do
-  grep -q "Sample bearer token" "$API_LOG" 2>/dev/null && break
+  grep -q "API listening on" "$API_LOG" 2>/dev/null && break
   if ! kill -0 "$(cat "$RUN_DIR/api.pid")" 2>/dev/null; then
     echo "the API exited; see $API_LOG" >&2
     tail -30 "$API_LOG" >&2
@@ -57,7 +57,6 @@ grep -q "worker started" "$CERULEAN_DATA_DIR/logs/worker.log" 2>/dev/null || sle
 
 endpoint=$(sed -n 's/.*API listening on \(https:[^ ]*\).*/\1/p' "$API_LOG" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
 ca=$(sed -n 's/.*NODE_EXTRA_CA_CERTS=\([^ ]*\).*/\1/p' "$API_LOG" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
-token=$(sed -n 's/.*Sample bearer token: \([^ ]*\).*/\1/p' "$API_LOG" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
 subscription=$(sed -n 's/.*Default subscription: \([0-9a-f-]*\).*/\1/p' "$API_LOG" | tail -1)
 
 cat <<EOT
@@ -67,9 +66,28 @@ Cerulean is up.
   dashboard       $endpoint/dashboard   (sign in with "Use an access token": the sample token below)
   subscription    $subscription
   trust the CA    export NODE_EXTRA_CA_CERTS=$ca      (curl: --cacert $ca)
-  sample token    $token
+  admin principal $CERULEAN_DATA_DIR/secrets/bootstrap-principal.json (0600)
   logs            $CERULEAN_DATA_DIR/logs/{api,worker}.log
   stop            npm stop
 
-Try:  curl --cacert $ca -H "Authorization: Bearer \$TOKEN" "$endpoint/subscriptions?api-version=2022-12-01"
+Try:  curl --cacert $ca "$endpoint/<tenant>/oauth2/v2.0/token" -d grant_type=client_credentials -d client_id=<client id> \\
+        --data-urlencode client_secret=<secret> --data-urlencode 'scope=https://management.core.windows.net//.default'
+      or az (see the README): az cloud register / az login --service-principal -u <client id> -p <secret> --tenant <tenant>
 EOT
+
+# The bootstrap admin credential is printed once (again only when the API issued a new one).
+cred="$CERULEAN_DATA_DIR/secrets/bootstrap-principal.json"
+mark="$CERULEAN_DATA_DIR/secrets/bootstrap-principal.printed"
+if [ -s "$cred" ]; then
+  sum=$(sha256sum "$cred" | cut -c1-64)
+  if [ "$(cat "$mark" 2>/dev/null)" != "$sum" ]; then
+    node -e '
+      const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      console.log("\nBootstrap admin service principal (Owner at /), shown once; it stays in " + process.argv[1] + ":");
+      console.log("  tenant          " + c.tenantId);
+      console.log("  client id       " + c.clientId);
+      console.log("  client secret   " + c.clientSecret);' "$cred"
+    echo "$sum" >"$mark"
+    chmod 600 "$mark"
+  fi
+fi

@@ -12,6 +12,7 @@ const { NodeImageBuilder } = require('../dist/libs/node-provider/src') as typeof
 const { loadEnv } = require('../dist/libs/config/src') as typeof import('../libs/config/src');
 const { NodeImageCatalog } = require('../dist/libs/catalog/src') as typeof import('../libs/catalog/src');
 const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
+const { readBootstrapCredential } = require('../dist/apps/api/src/identity/bootstrap-principal') as typeof import('../apps/api/src/identity/bootstrap-principal');
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const ROOT = resolve(__dirname, '..');
@@ -111,10 +112,14 @@ export default async function globalSetup(): Promise<void> {
   api.unref();
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   await waitForHttps(`${apiUrl}/healthz`, tls.caPath, 30_000);
+  // The API wrote its bootstrap principal's credential before it started listening.
+  const credential = readBootstrapCredential(dataDir);
+  if (!credential) throw new Error(`the API did not write the bootstrap principal's credential under ${dataDir}/secrets`);
+  const bootstrap = { tenantId: credential.tenantId, clientId: credential.clientId, clientSecret: credential.clientSecret, objectId: credential.objectId };
 
   const state: ItState = {
     dir: IT_DIR, apiUrl, caPath: tls.caPath, databaseUrl, redisUrl, queuePrefix, subscriptionId, installationId,
-    apiPid: api.pid ?? 0, pgData, redisPidFile, platformEnv,
+    apiPid: api.pid ?? 0, pgData, redisPidFile, platformEnv, bootstrap,
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
   console.log(

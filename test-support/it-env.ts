@@ -18,6 +18,8 @@ export interface ItState {
   apiPid: number;
   pgData: string;
   redisPidFile: string;
+  /** The bootstrap admin principal the API created at first start (Owner at the root scope). */
+  bootstrap: { tenantId: string; clientId: string; clientSecret: string; objectId: string };
   /** Environment for any platform process a test starts (worker restarts). */
   platformEnv: Record<string, string>;
 }

@@ -4,21 +4,46 @@ import { Agent, request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { ClientSecretCredential } from '@azure/identity';
 import { NODE_AGENT_PORT, NodeLabels } from '@cerulean/node-provider';
 import Dockerode from 'dockerode';
+import { createServer } from 'node:net';
 import { ItState, readItState } from './it-env';
+import { waitForHttps } from './wait';
 
 const ROOT = resolve(__dirname, '..');
 
 export const state = (): ItState => readItState();
 
-/** Any bearer token is accepted until real identity lands; a JWT-looking one gives systemData a user. */
-export const TEST_TOKEN =
-  'eyJhbGciOiJub25lIn0.' + Buffer.from(JSON.stringify({ upn: 'tester@cerulean.localhost' })).toString('base64url') + '.';
+/** A real client-credentials login to the platform's token authority, as any Azure SDK user would make it. */
+export function credentialFor(clientId: string, clientSecret: string, tenantId = state().bootstrap.tenantId): TokenCredential {
+  return new ClientSecretCredential(tenantId, clientId, clientSecret, { authorityHost: state().apiUrl, disableInstanceDiscovery: true });
+}
 
+let bootstrapCredential: TokenCredential | undefined;
+/** The bootstrap admin principal (Owner at the root scope), through @azure/identity's ClientSecretCredential. */
 export const testCredential: TokenCredential = {
-  getToken: async (): Promise<AccessToken> => ({ token: TEST_TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
+  getToken: (scopes, options) => {
+    bootstrapCredential ??= credentialFor(state().bootstrap.clientId, state().bootstrap.clientSecret);
+    return bootstrapCredential.getToken(scopes, options);
+  },
 };
+
+export const ARM_SCOPE = 'https://management.core.windows.net//.default';
+
+const tokenCache = new Map<TokenCredential, Promise<AccessToken | null>>();
+/** A token of the credential for ARM (cached until 5 minutes before it expires). */
+export async function tokenOf(credential: TokenCredential = testCredential): Promise<string> {
+  let pending = tokenCache.get(credential);
+  const cached = pending ? await pending : null;
+  if (!cached || cached.expiresOnTimestamp < Date.now() + 300_000) {
+    pending = credential.getToken(ARM_SCOPE);
+    tokenCache.set(credential, pending);
+  }
+  const token = await pending!;
+  if (!token) throw new Error('the credential returned no token');
+  return token.token;
+}
 
 export interface WorkerProcess {
   proc: ChildProcess;
@@ -59,6 +84,44 @@ export async function startWorker(extraEnv: Record<string, string> = {}): Promis
   };
 }
 
+export interface ApiProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A second API process on the run's Postgres/Redis/data folder with extra settings (e.g. small throttling
+ * buckets), on its own port. Tokens of the run's authority are valid there (same signing key, same host).
+ */
+export async function startApi(extraEnv: Record<string, string>): Promise<ApiProcess> {
+  const s = state();
+  const port = await new Promise<number>((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const p = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(p));
+    });
+  });
+  const log = openSync(join(s.dir, `api-${port}.log`), 'a');
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {
+    env: { ...process.env, ...s.platformEnv, CERULEAN_API_PORT: String(port), ...extraEnv },
+    stdio: ['ignore', log, log],
+  });
+  const url = `https://127.0.0.1:${port}`;
+  await waitForHttps(`${url}/healthz`, s.caPath, 30_000);
+  return {
+    url,
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((res) => proc.once('exit', res));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => proc.kill('SIGKILL'))]);
+    },
+  };
+}
+
 export interface ArmResponse<T = unknown> {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -68,8 +131,11 @@ export interface ArmResponse<T = unknown> {
 
 let agent: Agent | undefined;
 
-/** A raw HTTPS call to the API (for protocol checks the SDKs would hide). */
-export function arm<T = unknown>(
+/**
+ * A raw HTTPS call to the API (for protocol checks the SDKs would hide), with the bootstrap principal's
+ * token unless `token` is given (`null`: no Authorization header).
+ */
+export async function arm<T = unknown>(
   method: string,
   path: string,
   options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string | null } = {},
@@ -79,7 +145,7 @@ export function arm<T = unknown>(
   const url = path.startsWith('https://') ? path : `${s.apiUrl}${path}`;
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
-  if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TEST_TOKEN}`;
+  if (options.token !== null && headers.authorization === undefined) headers.authorization = `Bearer ${options.token ?? (await tokenOf())}`;
   if (payload !== undefined) headers['content-type'] ??= 'application/json';
   return new Promise((res, rej) => {
     const req = request(url, { method, headers, agent }, (r) => {

@@ -1,8 +1,12 @@
 import { Agent, request } from 'node:https';
+import { readBootstrapCredential } from '../../apps/api/src/identity/bootstrap-principal';
 
-/** Any bearer token is accepted (see test-support/platform.ts); a JWT-looking one gives systemData a user. */
-export const BENCH_TOKEN =
-  'eyJhbGciOiJub25lIn0.' + Buffer.from(JSON.stringify({ upn: 'bench@cerulean.localhost' })).toString('base64url') + '.';
+let token = '';
+/** The bench principal's access token (the platform's bootstrap principal, signed in once the API is up). */
+export const benchToken = (): string => token;
+export const setBenchToken = (value: string): void => {
+  token = value;
+};
 
 export interface HttpsResponse<T = unknown> {
   status: number;
@@ -24,7 +28,7 @@ export class HttpsClient {
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<HttpsResponse<T>> {
     const url = path.startsWith('https://') ? path : `${this.baseUrl}${path}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { authorization: `Bearer ${BENCH_TOKEN}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${benchToken()}` };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     return new Promise((res, rej) => {
       const t0 = performance.now();
@@ -73,6 +77,26 @@ export class HttpsClient {
       if (Date.now() > deadline) throw new Error(`the API did not answer /healthz within ${timeoutMs} ms (${last})`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Client credentials of the platform's bootstrap principal (written to its data folder) → an access token. */
+  async signIn(dataDir: string): Promise<string> {
+    const c = readBootstrapCredential(dataDir);
+    if (!c) throw new Error(`no bootstrap principal credential under ${dataDir}/secrets`);
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'https://management.core.windows.net//.default' }).toString();
+    return new Promise((res, rej) => {
+      const req = request(`${this.baseUrl}/${c.tenantId}/oauth2/v2.0/token`, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (b: Buffer) => chunks.push(b));
+        r.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { access_token?: string };
+          if (r.statusCode === 200 && body.access_token) res(body.access_token);
+          else rej(new Error(`sign-in as the bootstrap principal answered ${r.statusCode}`));
+        });
+      });
+      req.on('error', rej);
+      req.end(form);
+    });
   }
 
   close(): void {

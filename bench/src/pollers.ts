@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_TOKEN } from './https-client';
+import { benchToken } from './https-client';
 
 /**
  * Operation status pollers as ARM clients run them: each holds one keep-alive HTTPS connection, asks, waits
@@ -13,7 +13,7 @@ export async function pacedPollers(baseUrl: string, paths: string[], pollers: nu
   const get = (path: string): Promise<number> =>
     new Promise((res, rej) => {
       const t0 = performance.now();
-      const req = request(`${baseUrl}${path}`, { agent, headers: { authorization: `Bearer ${BENCH_TOKEN}` } }, (r) => {
+      const req = request(`${baseUrl}${path}`, { agent, headers: { authorization: `Bearer ${benchToken()}` } }, (r) => {
         r.resume();
         r.on('end', () => (r.statusCode === 200 ? res(performance.now() - t0) : rej(new Error(`${path} answered ${r.statusCode}`))));
       });

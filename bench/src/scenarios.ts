@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationKind } from '@cerulean/domain';
 import { NodeLabels } from '@cerulean/node-provider';
 import autocannon from 'autocannon';
-import { BENCH_TOKEN } from './https-client';
+import { benchToken } from './https-client';
 import { pacedPollers } from './pollers';
 import { BareFastify, BENCH_VM_SIZE, DirectDocker, DirectFleet, bullmqDispatch, pgRedisRoundTrips } from './floors';
 import { BenchPlatform } from './platform';
@@ -291,7 +291,7 @@ export class Scenarios {
       url,
       connections,
       duration: this.plan.loadSeconds,
-      headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+      headers: { authorization: `Bearer ${benchToken()}` },
       ...extra,
     });
     // autocannon stops with a request in flight on every connection: let the server drain them, so the next

@@ -7,6 +7,14 @@ import { AgentPoolsController } from './agent-pools/agent-pools.controller';
 import { ClusterActionsController } from './clusters/cluster-actions.controller';
 import { ClusterActionsService } from './clusters/cluster-actions.service';
 import { ClustersController } from './clusters/clusters.controller';
+import { ActivityLogController } from './activity-log/activity-log.controller';
+import { ActivityLogService } from './activity-log/activity-log.service';
+import { AuthorizationGuard } from './authorization/authorization.guard';
+import { AuthorizationService } from './authorization/authorization.service';
+import { ListVisibilityInterceptor } from './authorization/list-visibility.interceptor';
+import { RoleAssignmentsController, RoleDefinitionsController } from './authorization/role-assignments.controller';
+import { RoleAssignmentsService } from './authorization/role-assignments.service';
+import { ThrottleGuard } from './authorization/throttle.guard';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
@@ -24,6 +32,7 @@ import { DeploymentsService } from './deployments/deployments.service';
 import { HealthController } from './health.controller';
 import { MachinesController } from './machines/machines.controller';
 import { MachinesService } from './machines/machines.service';
+import { IdentityModule } from './identity/identity.module';
 import { KubernetesVersionsController } from './operations/kubernetes-versions.controller';
 import { OperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
@@ -35,7 +44,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
 import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controller';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule],
+  imports: [ConfigModule, DatabaseModule, QueueModule, IdentityModule],
   controllers: [
     HealthController,
     SubscriptionsController,
@@ -51,6 +60,9 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     RunCommandController,
     DeploymentsController,
     MachinesController,
+    RoleAssignmentsController,
+    RoleDefinitionsController,
+    ActivityLogController,
   ],
   providers: [
     SubscriptionsService,
@@ -65,11 +77,18 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     RunCommandService,
     DeploymentsService,
     MachinesService,
-    // Order matters: 401 before api-version checks.
+    AuthorizationService,
+    RoleAssignmentsService,
+    ActivityLogService,
+    // Order matters: 401, then api-version checks, then 429, then 403.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
-    { provide: APP_FILTER, useClass: ArmExceptionFilter },
+    { provide: APP_GUARD, useClass: ThrottleGuard },
+    { provide: APP_GUARD, useClass: AuthorizationGuard },
+    // Outermost first: the conditional-GET ETag is computed on the list the caller may see.
     { provide: APP_INTERCEPTOR, useClass: ConditionalGetInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: ListVisibilityInterceptor },
+    { provide: APP_FILTER, useClass: ArmExceptionFilter },
     { provide: APP_PIPE, useFactory: armValidationPipe },
   ],
 })

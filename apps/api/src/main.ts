@@ -4,10 +4,9 @@ import { Env, loadEnv } from '@cerulean/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SignJWT } from 'jose';
 import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
-
+import { bootstrapCredentialPath } from './identity/bootstrap-principal';
 import { ensureServerTls } from './common/tls';
 import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
 
@@ -52,6 +51,11 @@ async function bootstrap(): Promise<void> {
       done(err as Error, undefined);
     }
   });
+  // The token endpoints take OAuth's form posts.
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    done(null, Object.fromEntries(new URLSearchParams(text)));
+  });
 
   const dashboard = await registerDashboard(fastify);
 
@@ -60,18 +64,13 @@ async function bootstrap(): Promise<void> {
   await app.listen(env.API_PORT, env.API_HOST);
 
   const base = env.PUBLIC_BASE_URL ?? `https://${env.API_HOST}:${env.API_PORT}`;
-  const token = await new SignJWT({ upn: 'admin@cerulean.localhost', tid: env.TENANT_ID })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('365d')
-    .sign(new TextEncoder().encode('cerulean-local-development-token'));
   const logger = new Logger('Cerulean');
   logger.log(`API listening on ${base}`);
   if (dashboard) logger.log(`Dashboard: ${base}${DASHBOARD_PATH}`);
   else logger.warn(`Dashboard not built (no ${dashboardRoot()}/index.html): run npm run build`);
   logger.log(`Trust the local CA: export NODE_EXTRA_CA_CERTS=${tls.caPath}`);
   logger.log(`Default subscription: ${env.SUBSCRIPTION_ID} (tenant ${env.TENANT_ID})`);
-  logger.log(`Sample bearer token: ${token}`);
+  logger.log(`Token authority: ${base}/${env.TENANT_ID}/oauth2/v2.0/token (bootstrap principal: ${bootstrapCredentialPath(env.DATA_DIR)})`);
 }
 
 bootstrap().catch((err: unknown) => {

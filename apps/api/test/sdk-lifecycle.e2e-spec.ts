@@ -58,7 +58,8 @@ describe('cluster lifecycle through @azure/arm-containerservice and @azure/arm-r
     );
     expect(created.provisioningState).toBe('Succeeded');
     expect(created.currentKubernetesVersion).toBe('1.33.4');
-    expect(created.systemData?.createdBy).toBe('tester@cerulean.localhost');
+    // The SDK signed in as the bootstrap service principal: systemData names its application id.
+    expect(created.systemData).toMatchObject({ createdBy: state().bootstrap.clientId, createdByType: 'Application' });
     let nodes = await expectDockerMatches(created);
     expect(nodes.map((n) => n.name)).toEqual([
       expect.stringMatching(/^aks-system-\d{8}-vmss000000$/),

@@ -7,6 +7,16 @@ export interface ConnectionOptions {
   ca?: string;
   subscription?: string;
   token?: string;
+  tenant?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+interface ClientCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  endpoint?: string;
 }
 
 /** A CLI failure: printed as `ERROR: ...`, exit code 1 (2 for usage errors). */
@@ -20,29 +30,66 @@ export class CliError extends Error {
   }
 }
 
-/** The ARM endpoint the CLI talks to, from flags or `CERULEAN_*` variables (defaults: the local platform). */
+/**
+ * The ARM endpoint the CLI talks to, from flags or `CERULEAN_*` variables (defaults: the local platform). It signs
+ * in with, in order: a given access token (`--token`, CERULEAN_TOKEN); client credentials (`--tenant --client-id
+ * --client-secret`, CERULEAN_TENANT_ID / CERULEAN_CLIENT_ID / CERULEAN_CLIENT_SECRET); the bootstrap principal the
+ * platform wrote to `<data dir>/secrets/bootstrap-principal.json` (a local administrator's default).
+ */
 export class Connection {
   readonly origin: string;
   private readonly ca?: string;
-  private readonly token: string;
+  private token?: string;
+  private readonly credentials?: ClientCredentials;
   private subscription?: string;
 
   constructor(opts: ConnectionOptions, env: NodeJS.ProcessEnv = process.env) {
-    this.origin = (opts.endpoint ?? env.CERULEAN_ENDPOINT ?? `https://127.0.0.1:${env.CERULEAN_API_PORT ?? '8443'}`).replace(/\/+$/, '');
-    const caPath = opts.ca ?? env.CERULEAN_CA ?? [join(env.CERULEAN_DATA_DIR ?? resolve(__dirname, '../../../../.data'), 'tls', 'ca.pem')].find((p) => existsSync(p));
+    const dataDir = env.CERULEAN_DATA_DIR ?? resolve(__dirname, '../../../../.data');
+    this.token = opts.token ?? env.CERULEAN_TOKEN;
+    const tenantId = opts.tenant ?? env.CERULEAN_TENANT_ID;
+    const clientId = opts.clientId ?? env.CERULEAN_CLIENT_ID;
+    const clientSecret = opts.clientSecret ?? env.CERULEAN_CLIENT_SECRET;
+    const bootstrap = join(dataDir, 'secrets', 'bootstrap-principal.json');
+    if (!this.token) {
+      if (tenantId && clientId && clientSecret) this.credentials = { tenantId, clientId, clientSecret };
+      else if (existsSync(bootstrap)) this.credentials = JSON.parse(readFileSync(bootstrap, 'utf8')) as ClientCredentials;
+      else throw new CliError(`No credentials: pass --token, or --tenant/--client-id/--client-secret (or CERULEAN_TENANT_ID/CLIENT_ID/CLIENT_SECRET); ${bootstrap} is missing.`, 2);
+    }
+    this.origin = (opts.endpoint ?? env.CERULEAN_ENDPOINT ?? this.credentials?.endpoint ?? `https://127.0.0.1:${env.CERULEAN_API_PORT ?? '8443'}`).replace(/\/+$/, '');
+    const caPath = opts.ca ?? env.CERULEAN_CA ?? [join(dataDir, 'tls', 'ca.pem')].find((p) => existsSync(p));
     this.ca = caPath ? readFileSync(caPath, 'utf8') : undefined;
-    const token = opts.token ?? env.CERULEAN_TOKEN;
-    if (!token) throw new CliError('No access token: set CERULEAN_TOKEN (or pass --token).', 2);
-    this.token = token;
     this.subscription = opts.subscription ?? env.CERULEAN_SUBSCRIPTION_ID;
   }
 
-  async request(method: string, url: string, body?: { json?: unknown; raw?: string }): Promise<ArmHttpReply> {
+  /** The access token: given, or obtained once with client credentials from the platform's token endpoint. */
+  private async accessToken(): Promise<string> {
+    if (this.token) return this.token;
+    const c = this.credentials as ClientCredentials;
+    const reply = await this.send({
+      method: 'POST',
+      url: `/${encodeURIComponent(c.tenantId)}/oauth2/v2.0/token`,
+      origin: this.origin,
+      ca: this.ca,
+      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'https://management.core.windows.net//.default' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const body = reply.body as { access_token?: string; error?: string; error_description?: string } | undefined;
+    if (reply.status !== 200 || !body?.access_token) throw new CliError(`Sign-in as ${c.clientId} failed: ${body?.error ?? reply.status} ${body?.error_description ?? ''}`.trim());
+    this.token = body.access_token;
+    return this.token;
+  }
+
+  private async send(req: Parameters<typeof armHttpRequest>[0]): Promise<ArmHttpReply> {
     try {
-      return await armHttpRequest({ method, url, origin: this.origin, ca: this.ca, token: this.token, body: body?.json, rawBody: body?.raw });
+      return await armHttpRequest(req);
     } catch (err) {
       throw new CliError(`Cannot reach ${this.origin}: ${(err as Error).message}`);
     }
+  }
+
+  async request(method: string, url: string, body?: { json?: unknown; raw?: string }): Promise<ArmHttpReply> {
+    const token = await this.accessToken();
+    return this.send({ method, url, origin: this.origin, ca: this.ca, token, body: body?.json, rawBody: body?.raw });
   }
 
   /** The request's answer when its status is one of `ok`; an ARM error otherwise. */

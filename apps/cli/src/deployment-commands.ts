@@ -15,7 +15,9 @@ export const DEPLOYMENT_USAGE = `Usage:
   cerulean validate -g <group> -f <template.json> [-p ...] [-n <name>] [--mode Incremental|Complete]
 
 Connection: --endpoint (CERULEAN_ENDPOINT, default https://127.0.0.1:8443), --ca (CERULEAN_CA, default .data/tls/ca.pem),
---subscription (CERULEAN_SUBSCRIPTION_ID, default the first one listed), --token (CERULEAN_TOKEN).
+--subscription (CERULEAN_SUBSCRIPTION_ID, default the first one listed).
+Sign-in: --token (CERULEAN_TOKEN), or --tenant --client-id --client-secret (CERULEAN_TENANT_ID, CERULEAN_CLIENT_ID,
+CERULEAN_CLIENT_SECRET), else the platform's bootstrap principal (.data/secrets/bootstrap-principal.json).
 Output: --no-color (also NO_COLOR); deploy polls every --interval seconds (default 1).`;
 
 export interface Out {
@@ -47,6 +49,9 @@ export async function runDeploymentCommand(command: string, argv: string[], out:
       ca: { type: 'string' },
       subscription: { type: 'string' },
       token: { type: 'string' },
+      tenant: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
       'no-color': { type: 'boolean' },
       interval: { type: 'string' },
     },
@@ -68,7 +73,10 @@ export async function runDeploymentCommand(command: string, argv: string[], out:
     palette: values['no-color'] || env.NO_COLOR || !out.isTTY ? PLAIN : COLORS,
     interval: Math.max(0.1, Number(values.interval ?? '1') || 1),
   };
-  const conn = new Connection({ endpoint: values.endpoint, ca: values.ca, subscription: values.subscription, token: values.token }, env);
+  const conn = new Connection({
+    endpoint: values.endpoint, ca: values.ca, subscription: values.subscription, token: values.token,
+    tenant: values.tenant, clientId: values['client-id'], clientSecret: values['client-secret'],
+  }, env);
   const path = `/subscriptions/${await conn.subscriptionId()}/resourcegroups/${encodeURIComponent(args.group)}/providers/Microsoft.Resources/deployments/${encodeURIComponent(args.name)}`;
   switch (command) {
     case 'validate':

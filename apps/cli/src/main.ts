@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { CliError, describeError } from './connection';
 import { DEPLOYMENT_USAGE, runDeploymentCommand } from './deployment-commands';
+import { PRINCIPAL_USAGE, runPrincipalCommand } from './principals';
 
 const USAGE = `cerulean: the Cerulean command-line tool
 
-${DEPLOYMENT_USAGE}`;
+${DEPLOYMENT_USAGE}
+
+Service principals: cerulean principal create|list|show|delete|rotate-secret (cerulean principal --help).`;
 
 /** Runs one command; the exit code is the result (0 success, 1 failure, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
@@ -16,6 +19,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'what-if':
       case 'validate':
         return await runDeploymentCommand(command, rest, out);
+      case 'principal':
+      case 'principals':
+        if (rest[0] === '--help' || rest[0] === '-h') {
+          out.log(PRINCIPAL_USAGE);
+          return 0;
+        }
+        return await runPrincipalCommand(rest);
       case undefined:
       case 'help':
       case '--help':

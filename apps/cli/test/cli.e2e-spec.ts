@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { arm, dockerNodes, RES_API, rgPath, startWorker, state, TEST_TOKEN, WorkerProcess } from '../../../test-support/platform';
+import { arm, dockerNodes, RES_API, rgPath, startWorker, state, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(120_000);
 
@@ -18,7 +18,8 @@ function cerulean(...args: string[]): Promise<CliRun> {
   const s = state();
   return new Promise((res, rej) => {
     const child = spawn(CLI, [...args, '--interval', '0.2'], {
-      env: { ...process.env, CERULEAN_ENDPOINT: s.apiUrl, CERULEAN_CA: s.caPath, CERULEAN_TOKEN: TEST_TOKEN, CERULEAN_SUBSCRIPTION_ID: s.subscriptionId },
+      // Signs in as the test run's bootstrap principal, the way the CLI does on `npm start`'s data folder.
+      env: { ...process.env, CERULEAN_ENDPOINT: s.apiUrl, CERULEAN_CA: s.caPath, CERULEAN_DATA_DIR: join(s.dir, 'data'), CERULEAN_SUBSCRIPTION_ID: s.subscriptionId },
     });
     let stdout = '';
     let stderr = '';

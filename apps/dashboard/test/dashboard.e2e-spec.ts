@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import {
-  AKS_API, RES_API, TEST_TOKEN, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
+  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(300_000);
@@ -95,14 +95,20 @@ describe('operator dashboard in a real browser', () => {
     await page.getByRole('heading', { name: 'Sign in to Cerulean' }).waitFor();
   });
 
-  it('signs in with an access token, kept in sessionStorage and never in the URL', async () => {
-    await page.getByRole('textbox', { name: 'Access token' }).fill(TEST_TOKEN);
-    await page.getByRole('button', { name: 'Use token' }).click();
+  it('signs in as a service principal (client credentials at the token endpoint); the token stays in sessionStorage, never in the URL', async () => {
+    const { tenantId, clientId, clientSecret } = state().bootstrap;
+    await page.getByLabel('Tenant').fill(tenantId);
+    await page.getByLabel('Client ID').fill(clientId);
+    await page.getByLabel('Client secret').fill(clientSecret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
 
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    expect(page.url()).not.toContain(TEST_TOKEN.slice(0, 20));
-    expect(await page.evaluate<string>("Object.values(sessionStorage).join(' ')")).toContain(TEST_TOKEN);
-    await expect(page.getByText('Signed in as tester@cerulean.localhost').isVisible()).resolves.toBe(true);
+    const stored = await page.evaluate<string>("Object.values(sessionStorage).join(' ')");
+    const token = /eyJ[\w-]+\.[\w-]+\.[\w-]+/.exec(stored)?.[0] ?? '';
+    expect(token).not.toBe('');
+    expect(page.url()).not.toContain(token.slice(0, 20));
+    expect(stored).not.toContain(clientSecret);
+    await expect(page.getByText(`Signed in as ${clientId}`).isVisible()).resolves.toBe(true);
   });
 
   it('shows a cluster created through the API and its create operation reaching Succeeded', async () => {

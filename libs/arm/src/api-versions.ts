@@ -42,6 +42,21 @@ export const ApiVersions = {
     ]),
     rejection: 'InvalidApiVersionParameter',
   },
+  // Microsoft.Authorization (role assignments and definitions) as the SDKs, az and Terraform send it.
+  authorization: {
+    name: 'Microsoft.Authorization',
+    versions: new Set([
+      '2015-07-01', '2017-05-01', '2018-01-01-preview', '2018-07-01', '2018-09-01-preview', '2020-04-01-preview', '2020-08-01-preview',
+      '2020-10-01-preview', '2021-03-01-preview', '2022-01-01-preview', '2022-04-01', '2022-05-01-preview', '2023-07-01-preview',
+    ]),
+    rejection: 'NoRegisteredProviderFound',
+  },
+  // Microsoft.Insights event types (the activity log).
+  insights: {
+    name: 'Microsoft.Insights',
+    versions: new Set(['2014-04-01', '2015-04-01', '2017-03-01-preview']),
+    rejection: 'NoRegisteredProviderFound',
+  },
 } satisfies Record<string, ApiVersionSet>;
 
 export interface ApiVersionContext {

@@ -10,8 +10,9 @@ const KEYWORDS = [
   'privateLinkResources', 'identityBindings', 'managedNamespaces', 'accessProfiles', 'listCredential', 'deleteMachines',
   'outboundNetworkDependenciesEndpoints', 'resolvePrivateLinkServiceId',
   'deployments', 'validate', 'whatIf', 'cancel', 'exportTemplate', 'resources',
+  'roleAssignments', 'roleDefinitions', 'eventtypes', 'values',
 ];
-const NAMESPACES = ['Microsoft.ContainerService', 'Microsoft.Resources'];
+const NAMESPACES = ['Microsoft.ContainerService', 'Microsoft.Resources', 'Microsoft.Authorization', 'Microsoft.Insights'];
 
 const canonical = new Map<string, string>([...KEYWORDS, ...NAMESPACES].map((w) => [w.toLowerCase(), w]));
 

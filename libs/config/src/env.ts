@@ -101,6 +101,17 @@ export class Env {
   /** runCommand: the most output kept per command (its first and last halves; the middle is cut). */
   @Transform(toInt) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) RUN_COMMAND_MAX_LOG_BYTES = 512 * 1024;
 
+  /**
+   * ARM throttling: token buckets per principal and subscription (ARM's published defaults: reads 250 refilled
+   * at 25/s, writes and deletes 200 at 10/s). A request over the limit gets 429 TooManyRequests + Retry-After.
+   */
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_READ_BUCKET = 250;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) THROTTLE_READ_REFILL_PER_SECOND = 25;
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_WRITE_BUCKET = 200;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) THROTTLE_WRITE_REFILL_PER_SECOND = 10;
+  @Transform(toInt) @IsInt() @Min(1) THROTTLE_DELETE_BUCKET = 200;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) THROTTLE_DELETE_REFILL_PER_SECOND = 10;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 }
 

@@ -58,7 +58,8 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
     throw ArmError.invalidParameter(`${target}.count`, `System agent pools must have at least 1 node; count is ${count}.`);
   }
 
-  const vmSizeName = dto.vmSize ?? existing?.vmSize ?? 'Standard_DS2_v2';
+  // az sends "" for "server default" (aks create, nodepool add without --node-vm-size).
+  const vmSizeName = dto.vmSize || existing?.vmSize || 'Standard_DS2_v2';
   const vmSize = vmSizes.find(vmSizeName);
   if (!vmSize) {
     throw ArmError.invalidParameter(

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { PUBLIC_ROUTE } from './bearer-auth.guard';
 
 const API_VERSIONS = 'cerulean:api-versions';
+const NO_API_VERSION = 'cerulean:no-api-version';
 
 interface ApiVersionMeta {
   set: ApiVersionSet;
@@ -14,6 +15,9 @@ interface ApiVersionMeta {
 
 /** Declares which api-versions a controller (or route) accepts. Routes without it use Microsoft.Resources'. */
 export const ArmApiVersions = (set: ApiVersionSet, resourceType: string) => SetMetadata(API_VERSIONS, { set, resourceType } satisfies ApiVersionMeta);
+
+/** Routes outside ARM that take no api-version (the Graph-shaped service principals API). */
+export const WithoutApiVersion = () => SetMetadata(NO_API_VERSION, true);
 
 const locations = new LocationCatalog();
 
@@ -24,6 +28,7 @@ export class ApiVersionGuard implements CanActivate {
 
   canActivate(ctx: ExecutionContext): boolean {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (this.reflector.getAllAndOverride<boolean>(NO_API_VERSION, [ctx.getHandler(), ctx.getClass()])) return true;
     const meta = this.reflector.getAllAndOverride<ApiVersionMeta | undefined>(API_VERSIONS, [ctx.getHandler(), ctx.getClass()]) ?? {
       set: ApiVersions.resources,
       resourceType: 'Microsoft.Resources/resourceGroups',

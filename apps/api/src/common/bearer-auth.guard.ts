@@ -1,50 +1,117 @@
-import { ArmError, Caller } from '@cerulean/arm';
+import { ArmError, Caller, publicBaseUrl } from '@cerulean/arm';
+import { Env } from '@cerulean/config';
+import { TokenError } from '@cerulean/identity';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { IdentityService } from '../identity/identity.service';
 
 export const PUBLIC_ROUTE = 'cerulean:public-route';
-/** Marks a route that needs no token (health, metadata). */
+/** Marks a route that needs no token (health, metadata, the token authority). */
 export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
 
+/** Who sent an authenticated request: the token's principal. */
+export interface AuthenticatedPrincipal {
+  objectId: string;
+  appId: string;
+  tenantId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: AuthenticatedPrincipal;
+  }
+}
+
+const formatUtc = (d: Date): string => {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const h = d.getUTCHours() % 12 || 12;
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCHours() < 12 ? 'AM' : 'PM'}`;
+};
+
 /**
- * Until real identity lands, any `Authorization: Bearer <token>` is accepted; a request without one gets
- * 401. This guard is the one place to replace. The caller's identity for systemData comes from the
- * token's claims when it is a JWT (upn/unique_name for users, appid/azp for applications).
+ * Every non-public request carries an access token of this platform's authority: RS256 signature by its
+ * key, not expired, for ARM's audience, from its issuer. Otherwise 401 with ARM's codes and a
+ * `WWW-Authenticate` challenge naming the authority. `req.caller` (systemData) and `req.principal`
+ * (authorization) come from the verified claims.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly identity: IdentityService,
+    private readonly env: Env,
+  ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
+    const base = publicBaseUrl({ headers: req.headers, protocol: req.protocol }, this.env.PUBLIC_BASE_URL);
+    const challenge = (description: string): void => {
+      const escaped = description.replace(/["\\]/g, "'");
+      void reply.header('www-authenticate', `Bearer authorization_uri="${base}/${this.env.TENANT_ID}", error="invalid_token", error_description="${escaped}"`);
+    };
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
     if (!m) {
-      throw ArmError.unauthorized(
-        auth ? 'InvalidAuthenticationToken' : 'AuthenticationFailed',
-        auth
-          ? "The access token is invalid: the Authorization header must have the form 'Bearer <token>'."
-          : "Authentication failed. The 'Authorization' header is missing.",
-      );
+      const message = auth
+        ? "The access token is invalid: the Authorization header must have the form 'Bearer <token>'."
+        : "Authentication failed. The 'Authorization' header is missing.";
+      challenge(auth ? 'The access token is missing or invalid.' : "The authentication failed because of missing 'Authorization' header.");
+      throw ArmError.unauthorized(auth ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', message);
     }
-    req.caller = callerFromToken(m[1]);
-    return true;
+    try {
+      const claims = this.identity.verify(m[1], base);
+      req.principal = { objectId: claims.oid, appId: claims.appid, tenantId: claims.tid };
+      req.caller = { id: claims.appid, type: 'Application' } satisfies Caller;
+      return true;
+    } catch (err) {
+      if (!(err instanceof TokenError)) {
+        challenge('The access token is missing or invalid.');
+        throw ArmError.unauthorized('InvalidAuthenticationToken', 'The access token is invalid.');
+      }
+      switch (err.reason) {
+        case 'expired': {
+          const exp = decodeExp(m[1]);
+          const message = `The access token expiry UTC time '${exp ? formatUtc(exp) : 'unknown'}' is earlier than current UTC time '${formatUtc(new Date())}'.`;
+          challenge('The access token has expired.');
+          throw ArmError.unauthorized('ExpiredAuthenticationToken', message);
+        }
+        case 'audience': {
+          challenge('The access token has been obtained for wrong audience or resource.');
+          throw ArmError.unauthorized(
+            'InvalidAuthenticationToken',
+            `The access token has been obtained for wrong audience or resource '${audienceOf(m[1])}'. It should exactly match with one of the allowed audiences ${this.identity
+              .audiences(base)
+              .map((a) => `'${a}'`)
+              .join(',')}.`,
+          );
+        }
+        case 'issuer':
+          challenge('The access token is from the wrong issuer.');
+          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${base}/${this.env.TENANT_ID}/' associated with this subscription.`);
+        case 'notYetValid':
+          challenge('The access token is not yet valid.');
+          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is not yet valid: ${err.message}.`);
+        default:
+          challenge('The access token is missing or invalid.');
+          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is invalid: ${err.message}.`);
+      }
+    }
   }
 }
 
-export function callerFromToken(token: string): Caller {
+const claimOf = (token: string, name: string): unknown => {
   try {
-    const claims = decodeJwt(token);
-    const str = (k: string): string | undefined => (typeof claims[k] === 'string' ? (claims[k] as string) : undefined);
-    const user = str('upn') ?? str('unique_name') ?? str('preferred_username') ?? str('email');
-    if (user) return { id: user, type: 'User' };
-    const app = str('appid') ?? str('azp') ?? str('oid') ?? str('sub');
-    if (app) return { id: app, type: 'Application' };
+    return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>)[name];
   } catch {
-    // not a JWT: an opaque token identifies no one in particular
+    return undefined;
   }
-  return { id: 'unknown', type: 'User' };
-}
+};
+const decodeExp = (token: string): Date | undefined => {
+  const exp = claimOf(token, 'exp');
+  return typeof exp === 'number' ? new Date(exp * 1000) : undefined;
+};
+const audienceOf = (token: string): string => String(claimOf(token, 'aud') ?? '');
+const issuerOf = (token: string): string => String(claimOf(token, 'iss') ?? '');

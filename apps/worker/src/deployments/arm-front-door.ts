@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArmErrorDetail, armHttpRequest, Caller } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
+import { ServicePrincipalEntity } from '@cerulean/domain';
+import { appTokenClaims, ARM_AUDIENCES, issuerV2, loadSigningKey, signJwt, SigningKey } from '@cerulean/identity';
+import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { Injectable } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { EntityManager } from 'typeorm';
 
 export interface FrontDoorReply {
   status: number;
@@ -29,8 +34,12 @@ export interface FrontDoorRequest {
 export class ArmFrontDoor {
   private readonly origin: string;
   private ca?: string;
+  private key?: SigningKey;
 
-  constructor(private readonly env: Env) {
+  constructor(
+    private readonly env: Env,
+    @InjectEntityManager() private readonly db: EntityManager,
+  ) {
     const host = ['0.0.0.0', '::', ''].includes(env.API_HOST) ? '127.0.0.1' : env.API_HOST;
     this.origin = `https://${host.includes(':') ? `[${host}]` : host}:${env.API_PORT}`;
   }
@@ -42,12 +51,32 @@ export class ArmFrontDoor {
       url: pathAndQuery,
       origin: this.origin,
       ca: this.caAuthority(),
-      token: deploymentToken(req.caller),
+      token: await this.tokenFor(req.caller),
       body: req.body,
       headers: { 'x-ms-client-request-id': randomUUID(), ...(req.correlationId ? { 'x-ms-correlation-request-id': req.correlationId } : {}) },
     });
     const body = reply.body ?? (reply.text ? { error: { code: 'InvalidResponse', message: reply.text.slice(0, 500) } } : undefined);
     return { status: reply.status, headers: reply.headers, body };
+  }
+
+  /**
+   * A token of the principal that started the deployment, signed with the platform's token key (shared through
+   * the data folder, as the CA is): every write is authorized, throttled and logged as that principal's, the way
+   * ARM's deployment service acts on behalf of the deployer.
+   */
+  private async tokenFor(caller: Caller): Promise<string> {
+    const principal = await this.db.findOne(ServicePrincipalEntity, { where: { appId: caller.id } });
+    if (!principal) throw new Error(`the deploying principal '${caller.id}' no longer exists`);
+    this.key ??= loadSigningKey(this.env.DATA_DIR, new SecretBox(loadMasterKey({ masterKey: this.env.MASTER_KEY, dataDir: this.env.DATA_DIR })));
+    const claims = appTokenClaims({
+      appId: principal.appId,
+      objectId: principal.id,
+      tenantId: principal.tenantId,
+      resource: ARM_AUDIENCES[0],
+      issuer: issuerV2(this.origin, principal.tenantId),
+      version: 2,
+    });
+    return signJwt(claims, this.key);
   }
 
   /** The API makes its CA on first start; read it when first needed (the worker may start before the API). */
@@ -70,12 +99,3 @@ export function operationIdOf(reply: FrontDoorReply): string | undefined {
   return /\/(?:operations|operationresults|operationStatuses)\/([^/?]+)/i.exec(url)?.[1];
 }
 
-/**
- * The bearer token a deployment's requests carry: the deploying principal's identity (systemData names it as the
- * creator of every resource the deployment writes).
- */
-function deploymentToken(caller: Caller): string {
-  const claims = caller.type === 'Application' ? { appid: caller.id } : { upn: caller.id };
-  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
-}

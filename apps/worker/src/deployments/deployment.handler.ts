@@ -228,7 +228,7 @@ export class DeploymentHandler {
 
 /** The principal that started the deployment: its resources' writes are made as it. */
 function callerOf(op: OperationEntity): Caller {
-  return { id: op.createdBy ?? 'unknown', type: 'User' };
+  return { id: op.createdBy ?? 'unknown', type: 'Application' };
 }
 
 function failureOf(row: Pick<DeploymentOperationEntity, 'statusMessage'>, resourceId: string): ArmErrorDetail {

@@ -1,3 +1,4 @@
+import { ActivityLogEntity } from './activity-log.entity';
 import { AgentPoolEntity } from './agent-pool.entity';
 import { ClusterCredentialsEntity } from './cluster-credentials.entity';
 import { CommandResultEntity } from './command-result.entity';
@@ -7,16 +8,20 @@ import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
 import { OperationEntity } from './operation.entity';
 import { ResourceGroupEntity } from './resource-group.entity';
+import { RoleAssignmentEntity } from './role-assignment.entity';
+import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from './service-principal.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export {
-  AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity, ManagedClusterEntity,
-  NodeEventEntity, OperationEntity, ResourceGroupEntity, SubscriptionEntity, WhatIfResultEntity,
+  ActivityLogEntity, AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity,
+  ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, RoleAssignmentEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
+  SubscriptionEntity, WhatIfResultEntity,
 };
 
 export { CommandState } from './command-result.entity';
 
 export const ENTITIES = [
   SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
-  CommandResultEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity, WhatIfResultEntity,
+  CommandResultEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity, WhatIfResultEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
+  RoleAssignmentEntity, ActivityLogEntity,
 ];

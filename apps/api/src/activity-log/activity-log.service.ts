@@ -1,0 +1,156 @@
+import { ArmRequestContext } from '@cerulean/arm';
+import { ActivityLogEntity } from '@cerulean/domain';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { accessRuleFor } from '../authorization/route-actions';
+import { ActivityFilter } from './activity-filter';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    activityError?: { code: string; message: string };
+  }
+}
+
+const OPERATION_IN_URL = /\/(?:operations|operationresults|operationStatuses|operationStatus)\/([0-9a-f-]{36})(?:\?|$)/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `Namespace/type[/childType]` of a resource id (the last provider's chain), or Microsoft.Resources' own types. */
+export function resourceTypeOf(id: string): string | undefined {
+  const segs = id.split('/').filter((x) => x !== '');
+  const p = segs.map((x) => x.toLowerCase()).lastIndexOf('providers');
+  if (p === -1) return segs.length >= 4 ? 'Microsoft.Resources/subscriptions/resourceGroups' : segs.length >= 2 ? 'Microsoft.Resources/subscriptions' : undefined;
+  const rest = segs.slice(p + 2);
+  if (rest.length < 2) return undefined;
+  return [segs[p + 1], ...rest.filter((_, i) => i % 2 === 0)].join('/');
+}
+
+export interface ActivityRow extends ActivityLogEntity {
+  operationStatus: string | null;
+}
+
+/**
+ * The activity log: every authenticated write, delete and action on a subscription's resources is recorded
+ * when its answer has been sent (who, what, scope, status, correlation id, time, the operation it started),
+ * and listed with Azure Monitor's filters. Recording never delays or fails the request it records.
+ */
+@Injectable()
+export class ActivityLogService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ActivityLog');
+
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onSend', async (req, reply, payload) => {
+      if (reply.statusCode >= 400 && req.principal && typeof payload === 'string') {
+        try {
+          const e = (JSON.parse(payload) as { error?: { code?: unknown; message?: unknown } }).error;
+          if (e && typeof e.code === 'string') req.activityError = { code: e.code, message: String(e.message ?? '') };
+        } catch {
+          // not JSON: nothing to keep
+        }
+      }
+      return payload;
+    });
+    fastify.addHook('onResponse', async (req, reply) => {
+      try {
+        const entry = this.entryFor(req, reply);
+        if (entry) await this.db.insert(ActivityLogEntity, entry);
+      } catch (err) {
+        this.logger.error(`could not record ${req.method} ${req.url}: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  private entryFor(req: FastifyRequest, reply: FastifyReply): ActivityLogEntity | undefined {
+    const method = req.method.toUpperCase();
+    if (!req.principal || method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return undefined;
+    const rule = accessRuleFor(method, req.url);
+    if (!rule || rule.kind !== 'action') return undefined;
+    const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?/i.exec(rule.scope);
+    if (!m || !UUID.test(m[1])) return undefined;
+    const asyncUrl = String(reply.getHeader('azure-asyncoperation') ?? reply.getHeader('location') ?? '');
+    const operationId = OPERATION_IN_URL.exec(asyncUrl)?.[1] ?? null;
+    const status = reply.statusCode >= 400 ? 'Failed' : operationId && (reply.statusCode === 201 || reply.statusCode === 202 || reply.statusCode === 200) ? 'Accepted' : 'Succeeded';
+    const [provider, ...typeParts] = rule.action.split('/');
+    const arm = req.arm as ArmRequestContext | undefined;
+    return {
+      id: randomUUID(),
+      subscriptionId: m[1].toLowerCase(),
+      resourceGroup: m[2] ?? null,
+      resourceId: rule.scope,
+      resourceIdKey: rule.scope.toLowerCase(),
+      resourceProvider: provider,
+      resourceType: resourceTypeOf(rule.scope) ?? [provider, ...typeParts.slice(0, -1)].join('/'),
+      operationName: rule.action,
+      method,
+      status,
+      httpStatus: reply.statusCode,
+      correlationId: arm?.correlationId ?? '',
+      requestId: arm?.requestId ?? '',
+      clientRequestId: arm?.clientRequestId ?? null,
+      caller: req.principal.appId,
+      principalId: req.principal.objectId,
+      tenantId: req.principal.tenantId,
+      operationId,
+      error: req.activityError ?? null,
+      eventTimestamp: new Date(),
+    };
+  }
+
+  /** Newest first; the started operation's current status comes along. */
+  async list(subscriptionId: string, f: ActivityFilter, offset: number, limit: number): Promise<ActivityRow[]> {
+    const where: string[] = ['a.subscription_id = $1', 'a.event_timestamp >= $2', 'a.event_timestamp <= $3'];
+    const params: unknown[] = [subscriptionId.toLowerCase(), f.from, f.to];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.resourceGroupName) add('lower(a.resource_group) = lower(?)', f.resourceGroupName);
+    if (f.resourceUri) {
+      const key = f.resourceUri.replace(/\/+$/, '').toLowerCase();
+      params.push(key, `${key}/%`);
+      where.push(`(a.resource_id_key = $${params.length - 1} OR a.resource_id_key LIKE $${params.length})`);
+    }
+    if (f.correlationId) add('a.correlation_id = ?', f.correlationId);
+    if (f.resourceProvider) add('lower(a.resource_provider) = lower(?)', f.resourceProvider);
+    if (f.caller) add('lower(a.caller) = lower(?)', f.caller);
+    if (f.status) add('lower(a.status) = lower(?)', f.status);
+    params.push(limit, offset);
+    const rows = (await this.db.query(
+      `SELECT a.*, o.status AS operation_status FROM activity_log a LEFT JOIN operations o ON o.id = a.operation_id
+        WHERE ${where.join(' AND ')} ORDER BY a.event_timestamp DESC, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    )) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      subscriptionId: r.subscription_id as string,
+      resourceGroup: r.resource_group as string | null,
+      resourceId: r.resource_id as string,
+      resourceIdKey: r.resource_id_key as string,
+      resourceProvider: r.resource_provider as string,
+      resourceType: r.resource_type as string,
+      operationName: r.operation_name as string,
+      method: r.method as string,
+      status: r.status as string,
+      httpStatus: r.http_status as number,
+      correlationId: r.correlation_id as string,
+      requestId: r.request_id as string,
+      clientRequestId: r.client_request_id as string | null,
+      caller: r.caller as string,
+      principalId: r.principal_id as string,
+      tenantId: r.tenant_id as string,
+      operationId: r.operation_id as string | null,
+      error: r.error as { code: string; message: string } | null,
+      eventTimestamp: r.event_timestamp as Date,
+      operationStatus: r.operation_status as string | null,
+    }));
+  }
+}

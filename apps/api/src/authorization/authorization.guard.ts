@@ -1,0 +1,70 @@
+import { ArmError } from '@cerulean/arm';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { PUBLIC_ROUTE } from '../common/bearer-auth.guard';
+import { AuthorizationService, PrincipalGrants } from './authorization.service';
+import { accessRuleFor } from './route-actions';
+
+/** What the list filter needs after the handler ran (set when the caller may not read the whole list). */
+export interface ListVisibility {
+  grants: PrincipalGrants;
+  /** Read action each listed item (by its `id`) must be permitted; `member` filters subscriptions. */
+  itemAction: string | 'member';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    listVisibility?: ListVisibility;
+  }
+}
+
+export function authorizationFailed(appId: string, objectId: string, action: string, scope: string): ArmError {
+  return new ArmError(
+    403,
+    'AuthorizationFailed',
+    `The client '${appId}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+  );
+}
+
+/**
+ * Every authenticated request is authorized by its ARM action over its scope (route-actions.ts) against the
+ * caller's role assignments, inherited downward. Denial: 403 AuthorizationFailed naming principal, action and
+ * scope. A list the caller may not read as a whole is answered with only the items it may read.
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authz: AuthorizationService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const principal = req.principal;
+    if (!principal) throw ArmError.unauthorized('AuthenticationFailed', 'Authentication failed.');
+    const rule = accessRuleFor(req.method, req.url);
+    if (!rule) throw authorizationFailed(principal.appId, principal.objectId, `${req.method} ${req.url.split('?')[0]}`, req.url.split('?')[0]);
+    if (rule.kind === 'authenticated') return true;
+    const grants = await this.authz.grantsOf(principal.objectId);
+    switch (rule.kind) {
+      case 'subscriptions':
+        req.listVisibility = { grants, itemAction: 'member' };
+        return true;
+      case 'member':
+        if (grants.memberOf(rule.subscriptionId)) return true;
+        throw authorizationFailed(principal.appId, principal.objectId, 'Microsoft.Resources/subscriptions/read', `/subscriptions/${rule.subscriptionId}`);
+      case 'action': {
+        if (grants.permits(rule.action, rule.scope)) return true;
+        // A list the caller may not read whole: the items it may read, for a caller with a role in the subscription.
+        const sub = /^\/subscriptions\/([^/]+)/i.exec(rule.scope)?.[1];
+        if (rule.list && sub !== undefined && grants.memberOf(sub)) {
+          req.listVisibility = { grants, itemAction: rule.action };
+          return true;
+        }
+        throw authorizationFailed(principal.appId, principal.objectId, rule.action, rule.scope);
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { ArmError } from '@cerulean/arm';
+import { Env } from '@cerulean/config';
+import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from '@cerulean/domain';
+import { generateSecret, hashSecret, secretHint, verifySecret } from '@cerulean/identity';
+import { Injectable } from '@nestjs/common';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+
+/** Client secrets last two years unless asked otherwise (Entra's default for addPassword). */
+const DEFAULT_SECRET_DAYS = 730;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface PrincipalWithSecrets {
+  principal: ServicePrincipalEntity;
+  secrets: ServicePrincipalSecretEntity[];
+}
+
+/** A new secret: the only time its text is known outside the caller. */
+export interface IssuedSecret {
+  secret: ServicePrincipalSecretEntity;
+  secretText: string;
+}
+
+export type AuthenticationResult =
+  | { ok: true; principal: ServicePrincipalEntity }
+  | { ok: false; reason: 'unknown_client' | 'bad_secret' | 'expired_secret' };
+
+/** Service principals and their client secrets (stored as salted scrypt hashes only). */
+@Injectable()
+export class PrincipalsService {
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly env: Env,
+  ) {}
+
+  async authenticate(appId: string, secret: string): Promise<AuthenticationResult> {
+    if (!UUID.test(appId)) return { ok: false, reason: 'unknown_client' };
+    const principal = await this.db.findOneBy(ServicePrincipalEntity, { appId: appId.toLowerCase() });
+    if (!principal) return { ok: false, reason: 'unknown_client' };
+    const secrets = await this.db.findBy(ServicePrincipalSecretEntity, { principalId: principal.id });
+    const now = Date.now();
+    let expiredMatch = false;
+    for (const s of secrets) {
+      if (await verifySecret(secret, s.secretHash)) {
+        if (s.endAt.getTime() > now && s.startAt.getTime() <= now + 300_000) return { ok: true, principal };
+        expiredMatch = true;
+      }
+    }
+    return { ok: false, reason: expiredMatch ? 'expired_secret' : 'bad_secret' };
+  }
+
+  async list(): Promise<PrincipalWithSecrets[]> {
+    const principals = await this.db.find(ServicePrincipalEntity, { order: { createdAt: 'ASC', id: 'ASC' } });
+    const secrets = await this.db.find(ServicePrincipalSecretEntity, { order: { startAt: 'ASC' } });
+    return principals.map((principal) => ({ principal, secrets: secrets.filter((s) => s.principalId === principal.id) }));
+  }
+
+  /** By object id or application id (Graph addresses service principals by either). */
+  async get(idOrAppId: string, db: EntityManager = this.db): Promise<PrincipalWithSecrets> {
+    const principal = UUID.test(idOrAppId)
+      ? await db.findOne(ServicePrincipalEntity, { where: [{ id: idOrAppId.toLowerCase() }, { appId: idOrAppId.toLowerCase() }] })
+      : null;
+    if (!principal) {
+      throw ArmError.notFound('Request_ResourceNotFound', `Resource '${idOrAppId}' does not exist or one of its queried reference-property objects are not present.`);
+    }
+    const secrets = await db.find(ServicePrincipalSecretEntity, { where: { principalId: principal.id }, order: { startAt: 'ASC' } });
+    return { principal, secrets };
+  }
+
+  async create(displayName: string, options: { bootstrap?: boolean; db?: EntityManager } = {}): Promise<PrincipalWithSecrets & IssuedSecret> {
+    const run = async (db: EntityManager) => {
+      const principal = db.create(ServicePrincipalEntity, {
+        id: randomUUID(), appId: randomUUID(), tenantId: this.env.TENANT_ID, displayName, isBootstrap: options.bootstrap ?? false,
+      });
+      await db.insert(ServicePrincipalEntity, principal);
+      const issued = await this.addSecret(principal.id, {}, db);
+      return { principal: await db.findOneByOrFail(ServicePrincipalEntity, { id: principal.id }), secrets: [issued.secret], ...issued };
+    };
+    return options.db ? run(options.db) : this.db.transaction(run);
+  }
+
+  async delete(idOrAppId: string): Promise<void> {
+    const { principal } = await this.get(idOrAppId);
+    if (principal.isBootstrap) {
+      throw ArmError.badRequest('Request_BadRequest', `The bootstrap principal '${principal.appId}' cannot be deleted; rotate its secret instead.`);
+    }
+    await this.db.delete(ServicePrincipalEntity, { id: principal.id });
+  }
+
+  async addSecret(principalId: string, options: { displayName?: string; endAt?: Date }, db: EntityManager = this.db): Promise<IssuedSecret> {
+    const secretText = generateSecret();
+    const startAt = new Date();
+    const secret = db.create(ServicePrincipalSecretEntity, {
+      keyId: randomUUID(),
+      principalId,
+      secretHash: await hashSecret(secretText),
+      hint: secretHint(secretText),
+      displayName: options.displayName ?? null,
+      startAt,
+      endAt: options.endAt ?? new Date(startAt.getTime() + DEFAULT_SECRET_DAYS * 86_400_000),
+    });
+    await db.insert(ServicePrincipalSecretEntity, secret);
+    return { secret, secretText };
+  }
+
+  async addPassword(idOrAppId: string, options: { displayName?: string; endAt?: Date }): Promise<IssuedSecret> {
+    const { principal } = await this.get(idOrAppId);
+    return this.addSecret(principal.id, options);
+  }
+
+  async removePassword(idOrAppId: string, keyId: string): Promise<void> {
+    const { principal } = await this.get(idOrAppId);
+    const result = UUID.test(keyId) ? await this.db.delete(ServicePrincipalSecretEntity, { principalId: principal.id, keyId: keyId.toLowerCase() }) : { affected: 0 };
+    if (!result.affected) {
+      throw ArmError.badRequest('Request_BadRequest', `No password credential with keyId '${keyId}' was found on the service principal.`);
+    }
+  }
+
+  /** A new secret replaces every existing one, atomically (what `cerulean principal rotate-secret` does). */
+  async rotate(idOrAppId: string): Promise<PrincipalWithSecrets & IssuedSecret> {
+    return this.db.transaction(async (db) => {
+      const { principal } = await this.get(idOrAppId, db);
+      await db.delete(ServicePrincipalSecretEntity, { principalId: principal.id });
+      const issued = await this.addSecret(principal.id, {}, db);
+      return { principal, secrets: [issued.secret], ...issued };
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { arm, ARM_SCOPE, RES_API, rgPath, startWorker, state, sub, WorkerProcess } from '../../../test-support/platform';
+
+jest.setTimeout(120_000);
+
+/**
+ * The activity log (`Microsoft.Insights/eventtypes/management/values`): every write, delete and action is
+ * recorded with who, what, scope, status, correlation id, time and the operation it started; reads are not;
+ * the $filter forms Azure accepts select by time, resource group and resource; readers see their scope only.
+ */
+const INSIGHTS_API = 'api-version=2015-04-01';
+
+interface EventData {
+  caller: string;
+  correlationId: string;
+  eventTimestamp: string;
+  operationName: { value: string };
+  resourceGroupName: string | null;
+  resourceId: string;
+  status: { value: string };
+  subStatus: { value: string };
+  authorization: { action: string; scope: string };
+  properties: { operationId?: string; operationStatus?: string | null; statusCode: string; statusMessage?: string };
+}
+
+describe('activity log', () => {
+  let worker: WorkerProcess;
+  const started = new Date(Date.now() - 1000).toISOString();
+  const correlation = randomUUID();
+  const values = async (filter: string, token?: string) => {
+    const r = await arm<{ value: EventData[]; nextLink?: string; error?: { code: string } }>(
+      'GET', `/subscriptions/${sub()}/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(filter)}`, { token },
+    );
+    if (r.status !== 200) return { status: r.status, events: [] as EventData[], body: r.body };
+    const events = [...r.body.value];
+    let next = r.body.nextLink;
+    while (next) {
+      const page = await arm<{ value: EventData[]; nextLink?: string }>('GET', next, { token });
+      events.push(...page.body.value);
+      next = page.body.nextLink;
+    }
+    return { status: 200, events, body: r.body };
+  };
+  const since = (extra = '') => `eventTimestamp ge '${started}'${extra}`;
+  let deleteOperationId = '';
+
+  beforeAll(async () => {
+    worker = await startWorker();
+    const headers = { 'x-ms-correlation-request-id': correlation };
+    expect((await arm('PUT', `${rgPath('activity-rg')}?${RES_API}`, { body: { location: 'eastus', tags: { a: '1' } }, headers })).status).toBe(201);
+    expect((await arm('GET', `${rgPath('activity-rg')}?${RES_API}`, { headers })).status).toBe(200);
+    expect((await arm('PUT', `${rgPath('activity-bad')}?${RES_API}`, { body: { location: 'atlantis' }, headers })).status).toBe(400);
+    expect((await arm('PUT', `${rgPath('activity-doomed')}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
+    const del = await arm('DELETE', `${rgPath('activity-doomed')}?${RES_API}`);
+    expect(del.status).toBe(202);
+    const location = String(del.headers.location);
+    deleteOperationId = /operationresults\/([0-9a-f-]{36})/.exec(location)![1];
+    for (let i = 0; i < 100; i++) {
+      if ((await arm('GET', location)).status === 200) break;
+      await sleep(200);
+    }
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it('records writes with who, what, scope, status, correlation id and time; reads are not recorded', async () => {
+    const { status, events } = await values(since(` and correlationId eq '${correlation}'`));
+    expect(status).toBe(200);
+    expect(events.map((e) => [e.operationName.value, e.status.value, e.subStatus.value])).toEqual([
+      ['Microsoft.Resources/subscriptions/resourceGroups/write', 'Failed', 'BadRequest'],
+      ['Microsoft.Resources/subscriptions/resourceGroups/write', 'Succeeded', 'Created'],
+    ]);
+    const [failed, ok] = events;
+    expect(ok).toMatchObject({
+      caller: state().bootstrap.clientId, correlationId: correlation, resourceGroupName: 'activity-rg', resourceId: rgPath('activity-rg'),
+      authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/write', scope: rgPath('activity-rg') },
+    });
+    expect(Date.parse(ok.eventTimestamp)).toBeGreaterThanOrEqual(Date.parse(started));
+    expect(failed.properties.statusMessage).toContain('LocationNotAvailableForResourceGroup');
+  });
+
+  it('links a request to the long-running operation it started, with that operation\'s outcome', async () => {
+    const { events } = await values(since(" and resourceGroupName eq 'activity-doomed'"));
+    const del = events.find((e) => e.operationName.value === 'Microsoft.Resources/subscriptions/resourceGroups/delete');
+    expect(del).toMatchObject({ status: { value: 'Accepted' }, properties: { operationId: deleteOperationId, operationStatus: 'Succeeded' } });
+  });
+
+  it('filters by resource group, resource and time range; refuses a filter without a start time', async () => {
+    const byGroup = await values(since(" and resourceGroupName eq 'activity-rg'"));
+    expect(byGroup.events.length).toBeGreaterThan(0);
+    expect(new Set(byGroup.events.map((e) => e.resourceGroupName))).toEqual(new Set(['activity-rg']));
+    const byUri = await values(since(` and resourceUri eq '${rgPath('activity-doomed')}'`));
+    expect(byUri.events.map((e) => e.operationName.value).sort()).toEqual([
+      'Microsoft.Resources/subscriptions/resourceGroups/delete', 'Microsoft.Resources/subscriptions/resourceGroups/write',
+    ]);
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    expect((await values(`eventTimestamp ge '${future}'`)).events).toEqual([]);
+    const noStart = await values("resourceGroupName eq 'activity-rg'");
+    expect(noStart.status).toBe(400);
+  });
+
+  it('shows a reader only the events of the scope it may read', async () => {
+    const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'activity-reader' } });
+    await arm('PUT', `${rgPath('activity-rg')}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.body.id } },
+    });
+    const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
+      token: null,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE }).toString(),
+    });
+    const seen = await values(since(), t.body.access_token);
+    expect(seen.status).toBe(200);
+    expect(seen.events.length).toBeGreaterThan(0);
+    expect(new Set(seen.events.map((e) => e.resourceGroupName))).toEqual(new Set(['activity-rg']));
+  });
+});

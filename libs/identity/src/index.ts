@@ -1,0 +1,6 @@
+export * from './authority';
+export * from './jwt';
+export * from './secret-hash';
+export * from './signing-key';
+export * from './rbac';
+export * from './token-bucket';

@@ -1,0 +1,63 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SecretBox } from '@cerulean/pki';
+import type { SigningKey } from './jwt';
+
+const CONTEXT = 'identity/token-signing-key';
+
+export const signingKeyPath = (dataDir: string): string => join(resolve(dataDir), 'secrets', 'token-signing-key.sealed');
+
+/** RFC 7638 thumbprint of the RSA public key: a stable `kid`. */
+export function keyThumbprint(publicKey: KeyObject): string {
+  const jwk = publicKey.export({ format: 'jwk' });
+  return createHash('sha256').update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n })).digest('base64url');
+}
+
+function fromPem(pem: string): SigningKey {
+  const privateKey = createPrivateKey(pem);
+  const publicKey = createPublicKey(privateKey);
+  return { kid: keyThumbprint(publicKey), privateKey, publicKey };
+}
+
+function readSealed(path: string, box: SecretBox): SigningKey | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return fromPem(box.open(text.trim(), CONTEXT));
+}
+
+/**
+ * The token signing key (RSA 2048): generated once, kept in DATA_DIR/secrets sealed with the master key
+ * (0600), so every API process sharing the data folder signs and verifies with the same key. Concurrent
+ * first starts race safely: the file appears atomically (link) and the loser reads the winner's.
+ */
+export function loadSigningKey(dataDir: string, box: SecretBox): SigningKey {
+  const path = signingKeyPath(dataDir);
+  const existing = readSealed(path, box);
+  if (existing) return existing;
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${box.seal(pem, CONTEXT)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  const key = readSealed(path, box);
+  if (!key) throw new Error(`${path} vanished right after it was created`);
+  return key;
+}

@@ -63,7 +63,7 @@ cat <<EOT
 
 Cerulean is up.
   ARM endpoint    $endpoint
-  dashboard       $endpoint/dashboard   (sign in with "Use an access token": the sample token below)
+  dashboard       $endpoint/dashboard   (sign in as a service principal, e.g. the admin principal below)
   subscription    $subscription
   trust the CA    export NODE_EXTRA_CA_CERTS=$ca      (curl: --cacert $ca)
   admin principal $CERULEAN_DATA_DIR/secrets/bootstrap-principal.json (0600)

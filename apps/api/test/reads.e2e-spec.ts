@@ -1,5 +1,5 @@
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, rgPath, startWorker, sub, waitForOperation, WorkerProcess,
+  AKS_API, RES_API, arm, clusterBody, clusterPath, rgPath, startWorker, state, sub, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(180_000);
@@ -83,7 +83,7 @@ describe('dashboard reads', () => {
       const sut = await allPages<OperationItem>(operations(`&resourceId=${encodeURIComponent(clusterId.toUpperCase())}`));
 
       expect(sut.map((o) => [o.kind, o.status])).toEqual([['agent-pool.put', 'Succeeded'], ['cluster.put', 'Succeeded']]);
-      expect(sut[0]).toMatchObject({ resourceId: `${clusterId}/agentPools/np1`, createdBy: 'tester@cerulean.localhost', name: scaled.split('/operations/')[1].split('?')[0] });
+      expect(sut[0]).toMatchObject({ resourceId: `${clusterId}/agentPools/np1`, createdBy: state().bootstrap.clientId, name: scaled.split('/operations/')[1].split('?')[0] });
     });
 
     it('pages with an absolute nextLink that keeps the filters (R9.3)', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AKS_API, ArmResponse, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
+import { createGroup, deleteGroup, DEP_API, deploymentBody, headerOf, waitForDeployment, whatIfResult } from '../../../test-support/deployments';
+import { AKS_API, ArmResponse, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(180_000);
 
@@ -10,7 +10,6 @@ jest.setTimeout(180_000);
  * The golden AKS quickstart template is deployed unmodified; what-if of the same template must show no change.
  */
 
-const DEP_API = 'api-version=2026-09-01';
 const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<string, unknown>;
 
 interface ArmErrorWire {
@@ -57,7 +56,6 @@ interface DeploymentOperationWire {
 
 const deploymentPath = (rg: string, name: string) => `${rgPath(rg).replace('/resourceGroups/', '/resourcegroups/')}/providers/Microsoft.Resources/deployments/${name}`;
 const dep = (path: string) => `${path}${path.includes('?') ? '&' : '?'}${DEP_API}`;
-const headerOf = (r: ArmResponse, name: string): string => String(r.headers[name.toLowerCase()] ?? '');
 
 const quickstartParameters = (clusterName: string, agentCount = 1) => ({
   clusterName: { value: clusterName },
@@ -67,47 +65,9 @@ const quickstartParameters = (clusterName: string, agentCount = 1) => ({
   sshRSAPublicKey: { value: 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC0 test@cerulean' },
 });
 
-const body = (template: unknown, parameters: unknown, mode = 'Incremental') => ({ properties: { mode, template, parameters } });
+const body = deploymentBody;
 
-async function createGroup(name: string): Promise<void> {
-  const r = await arm('PUT', `${rgPath(name)}?${RES_API}`, { body: { location: 'eastus' } });
-  if (r.status !== 200 && r.status !== 201) throw new Error(`creating resource group ${name} answered ${r.status}: ${r.text}`);
-}
-
-async function deleteGroup(name: string): Promise<void> {
-  const r = await arm('DELETE', `${rgPath(name)}?${RES_API}`);
-  if (r.status !== 202) return;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const poll = await arm('GET', headerOf(r, 'location'));
-    if (poll.status !== 202) return;
-    await sleep(200);
-  }
-}
-
-async function waitForDeployment(statusUrl: string, timeoutMs = 150_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await arm<{ status: string }>('GET', statusUrl);
-    if (r.status !== 200) throw new Error(`deployment status URL answered ${r.status}: ${r.text}`);
-    if (['Succeeded', 'Failed', 'Canceled'].includes(r.body.status)) return r.body.status;
-    if (Date.now() > deadline) throw new Error(`deployment still ${r.body.status}`);
-    await sleep(200);
-  }
-}
-
-/** POST whatIf answers 202 + Location (final-state-via: location); the Location's GET is the WhatIfOperationResult. */
-async function whatIf(rg: string, name: string, payload: unknown): Promise<ArmResponse<WhatIfWire>> {
-  const accepted = await arm('POST', dep(`${deploymentPath(rg, name)}/whatIf`), { body: payload });
-  if (accepted.status !== 202) throw new Error(`whatIf answered ${accepted.status}: ${accepted.text}`);
-  expect(headerOf(accepted, 'retry-after')).toMatch(/^\d+$/);
-  for (let i = 0; i < 50; i += 1) {
-    const result = await arm<WhatIfWire>('GET', headerOf(accepted, 'location'));
-    if (result.status !== 202) return result;
-    await sleep(100);
-  }
-  throw new Error('the what-if result URL still answers 202');
-}
+const whatIf = (rg: string, name: string, payload: unknown) => whatIfResult<WhatIfWire>(dep(`${deploymentPath(rg, name)}/whatIf`), payload);
 const validate = (rg: string, name: string, payload: unknown) => arm<ArmErrorWire>('POST', dep(`${deploymentPath(rg, name)}/validate`), { body: payload });
 
 /** Every delta entry, children included. */

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { armGuid, uniqueString } from '@cerulean/templates';
 import {
   DeltaLeaf, GOLDEN_SUITE, GoldenDeployable, GoldenError, GoldenFunctions, goldenParameters, goldenTemplate,
 } from '../../../libs/templates/test/golden-suite';
-import { AKS_API, ArmResponse, RES_API, arm, clusterPath, dockerNodes, rgPath, startWorker, sub, WorkerProcess } from '../../../test-support/platform';
+import { createGroup, deleteGroup, DEP_API, deploymentBody, headerOf, waitForDeployment, whatIfResult } from '../../../test-support/deployments';
+import { AKS_API, arm, clusterPath, dockerNodes, rgPath, startWorker, sub, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(600_000);
 
@@ -16,7 +16,6 @@ jest.setTimeout(600_000);
  * The expectations live in libs/templates/test/golden-suite.ts (shared with the pure unit suite).
  */
 
-const DEP_API = 'api-version=2026-09-01';
 const RUN = Date.now().toString(36);
 const LOCATION = 'eastus';
 /** Deployments running at once (the worker runs 8 jobs at a time; each deployment takes one while it waits). */
@@ -61,8 +60,7 @@ interface WhatIfWire {
 
 const deploymentPath = (rg: string, name: string) => `${rgPath(rg)}/providers/Microsoft.Resources/deployments/${name}`;
 const dep = (path: string) => `${path}?${DEP_API}`;
-const headerOf = (r: ArmResponse, name: string): string => String(r.headers[name.toLowerCase()] ?? '');
-const body = (template: unknown, parameters: unknown, mode = 'Incremental') => ({ properties: { mode, template, parameters } });
+const body = deploymentBody;
 const groupOf = (file: string) => `golden-${file.replace(/\.json$/, '')}-${RUN}`;
 const stem = (file: string) => file.replace(/\.json$/, '').slice(0, 40);
 
@@ -73,52 +71,11 @@ const leaves = (delta: DeltaWire[] = []): DeltaLeaf[] =>
 /** `cluster` or `cluster/pool` from a resource id (the manifest's keys). */
 const shortName = (id: string) => (id.split('/managedClusters/')[1] ?? id).replace('/agentPools/', '/');
 
-async function createGroup(name: string): Promise<void> {
-  const r = await arm('PUT', `${rgPath(name)}?${RES_API}`, { body: { location: LOCATION } });
-  if (r.status !== 200 && r.status !== 201) throw new Error(`creating resource group ${name} answered ${r.status}: ${r.text}`);
-}
-
-async function deleteGroup(name: string): Promise<void> {
-  const r = await arm('DELETE', `${rgPath(name)}?${RES_API}`);
-  if (r.status !== 202) return;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const poll = await arm('GET', headerOf(r, 'location'));
-    if (poll.status !== 202) return;
-    await sleep(250);
-  }
-}
-
-async function waitForDeployment(statusUrl: string, timeoutMs = 240_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await arm<{ status: string }>('GET', statusUrl);
-    if (r.status !== 200) throw new Error(`deployment status URL answered ${r.status}: ${r.text}`);
-    if (['Succeeded', 'Failed', 'Canceled'].includes(r.body.status)) return r.body.status;
-    if (Date.now() > deadline) throw new Error(`deployment still ${r.body.status}`);
-    await sleep(250);
-  }
-}
-
-/**
- * What-if, synchronous (200 with the WhatIfOperationResult) or asynchronous as ARM does it (202 + Location, polled
- * until 200 with the result). Either way: the result, or an error naming the status.
- */
-async function whatIf(rg: string, name: string, payload: unknown, timeoutMs = 60_000): Promise<WhatIfWire> {
-  const r = await arm<WhatIfWire>('POST', dep(`${deploymentPath(rg, name)}/whatIf`), { body: payload });
-  if (r.status === 200) return r.body;
-  if (r.status !== 202) throw new Error(`whatIf answered ${r.status}: ${r.text}`);
-  const location = headerOf(r, 'location');
-  if (!location) throw new Error('whatIf answered 202 without a Location header');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const retryAfter = Number(headerOf(r, 'retry-after')) || 1;
-    await sleep(Math.min(retryAfter * 1000, 500));
-    const poll = await arm<WhatIfWire>('GET', location);
-    if (poll.status === 200) return poll.body;
-    if (poll.status !== 202) throw new Error(`whatIf result (${location}) answered ${poll.status}: ${poll.text}`);
-    if (Date.now() > deadline) throw new Error(`whatIf result still pending after ${timeoutMs} ms`);
-  }
+/** What-if through the shared 202 + Location helper; the WhatIfOperationResult, or an error naming the status. */
+async function whatIf(rg: string, name: string, payload: unknown): Promise<WhatIfWire> {
+  const r = await whatIfResult<WhatIfWire>(dep(`${deploymentPath(rg, name)}/whatIf`), payload);
+  if (r.status !== 200) throw new Error(`whatIf result answered ${r.status}: ${r.text}`);
+  return r.body;
 }
 
 const deployables = GOLDEN_SUITE.filter((c): c is GoldenDeployable => c.kind === 'deployable');
@@ -137,7 +94,7 @@ describe('golden templates on the platform', () => {
   beforeAll(async () => {
     worker = await startWorker();
     const deployed = [...deployables, ...functions];
-    await Promise.all([...deployed.map((c) => createGroup(groupOf(c.file))), createGroup(ERRORS_GROUP)]);
+    await Promise.all([...deployed.map((c) => createGroup(groupOf(c.file), LOCATION)), createGroup(ERRORS_GROUP, LOCATION)]);
     // One deployment per template, DEPLOY_PARALLELISM at a time: a running deployment holds a worker slot while
     // its resources' operations need slots of their own (see the report: as many deployments as slots deadlock).
     const queue = [...deployed];
@@ -147,7 +104,7 @@ describe('golden templates on the platform', () => {
         try {
           const put = await arm('PUT', dep(deploymentPath(rg, stem(c.file))), { body: body(goldenTemplate(c.file), goldenParameters(c.file)) });
           if (put.status !== 201) throw new Error(`PUT answered ${put.status}: ${put.text}`);
-          const status = await waitForDeployment(headerOf(put, 'azure-asyncoperation'));
+          const status = await waitForDeployment(headerOf(put, 'azure-asyncoperation'), 240_000);
           const got = await arm<DeploymentWire>('GET', dep(deploymentPath(rg, stem(c.file))));
           outcome.set(c.file, { status, deployment: got.body });
         } catch (err) {
@@ -159,8 +116,8 @@ describe('golden templates on the platform', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([...deployables, ...functions].map((c) => deleteGroup(groupOf(c.file)).catch(() => undefined)));
-    await deleteGroup(ERRORS_GROUP).catch(() => undefined);
+    await Promise.all([...deployables, ...functions].map((c) => deleteGroup(groupOf(c.file), 120_000).catch(() => undefined)));
+    await deleteGroup(ERRORS_GROUP, 120_000).catch(() => undefined);
     await worker?.stop();
   });
 

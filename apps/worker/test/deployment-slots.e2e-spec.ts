@@ -1,10 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { arm, ArmResponse, dockerNodes, RES_API, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
+import { DEP_API, deploymentBody, headerOf, waitForDeployment } from '../../../test-support/deployments';
+import { arm, dockerNodes, RES_API, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(180_000);
-
-const DEP_API = 'api-version=2026-09-01';
-const header = (r: ArmResponse, name: string): string => String(r.headers[name] ?? '');
 
 const clusterTemplate = (name: string) => ({
   $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
@@ -15,14 +13,6 @@ const clusterTemplate = (name: string) => ({
   }],
 });
 
-async function statusOf(url: string, deadline: number): Promise<string> {
-  for (;;) {
-    const r = await arm<{ status: string }>('GET', url);
-    if (['Succeeded', 'Failed', 'Canceled'].includes(r.body.status)) return r.body.status;
-    if (Date.now() > deadline) return r.body.status;
-    await sleep(250);
-  }
-}
 
 // A deployment holds its worker slot while it waits for the cluster operations it starts. With one slot for
 // every kind of operation, a deployment would wait forever for a cluster operation that has no slot to run in.
@@ -43,11 +33,10 @@ describe('deployments have worker slots of their own', () => {
 
   it('runs two deployments on a worker with one operation slot and one deployment slot: both succeed', async () => {
     const puts = await Promise.all(['slot1', 'slot2'].map((name) =>
-      arm('PUT', `${rgPath(rg)}/providers/Microsoft.Resources/deployments/${name}?${DEP_API}`, { body: { properties: { mode: 'Incremental', template: clusterTemplate(name) } } })));
+      arm('PUT', `${rgPath(rg)}/providers/Microsoft.Resources/deployments/${name}?${DEP_API}`, { body: deploymentBody(clusterTemplate(name)) })));
     expect(puts.map((p) => p.status)).toEqual([201, 201]);
 
-    const deadline = Date.now() + 120_000;
-    const states = await Promise.all(puts.map((p) => statusOf(header(p, 'azure-asyncoperation'), deadline)));
+    const states = await Promise.all(puts.map((p) => waitForDeployment(headerOf(p, 'azure-asyncoperation'), 120_000)));
 
     expect(states).toEqual(['Succeeded', 'Succeeded']);
     expect((await dockerNodes('slot1')).map((n) => n.running)).toEqual([true]);

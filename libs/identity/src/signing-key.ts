@@ -1,7 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SecretBox } from '@cerulean/pki';
+import { SecretBox, writeSecretFileOnce } from '@cerulean/pki';
 import type { SigningKey } from './jwt';
 
 const CONTEXT = 'identity/token-signing-key';
@@ -40,23 +40,9 @@ export function loadSigningKey(dataDir: string, box: SecretBox): SigningKey {
   const path = signingKeyPath(dataDir);
   const existing = readSealed(path, box);
   if (existing) return existing;
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${box.seal(pem, CONTEXT)}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
+  writeSecretFileOnce(path, `${box.seal(pem, CONTEXT)}\n`);
   const key = readSealed(path, box);
   if (!key) throw new Error(`${path} vanished right after it was created`);
   return key;

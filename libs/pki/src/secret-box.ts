@@ -76,11 +76,22 @@ export function loadMasterKey(options: { masterKey?: string; dataDir: string }):
   const path = masterKeyPath(options.dataDir);
   const existing = readKeyFile(path);
   if (existing) return existing;
+  writeSecretFileOnce(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
+  const key = readKeyFile(path);
+  if (!key) throw new SecretBoxError(`${path} vanished right after it was created`);
+  return key;
+}
+
+/**
+ * Creates a 0600 secret file (and its 0700 folder) unless it exists. Concurrent first starts race safely: the file
+ * appears whole and atomically (a hard link of a private temporary file), and the loser keeps the winner's content.
+ */
+export function writeSecretFileOnce(path: string, content: string): void {
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
+    writeSync(fd, content);
   } finally {
     closeSync(fd);
   }
@@ -91,9 +102,6 @@ export function loadMasterKey(options: { masterKey?: string; dataDir: string }):
   } finally {
     unlinkSync(tmp);
   }
-  const key = readKeyFile(path);
-  if (!key) throw new SecretBoxError(`${path} vanished right after it was created`);
-  return key;
 }
 
 function readKeyFile(path: string): Buffer | undefined {

@@ -158,8 +158,7 @@ export class DeploymentsService {
    * recorded already ended, for `WHAT_IF_KEEP_MS`.
    */
   async startWhatIf(sub: string, rgName: string, name: string, body: unknown, call: ArmCall): Promise<OperationEntity> {
-    const result = await this.whatIf(sub, rgName, name, body, call);
-    const rg = await this.groups.get(sub, rgName);
+    const { rg, result } = await this.whatIf(sub, rgName, name, body, call);
     return this.db.transaction(async (tx) => {
       await tx.query(`DELETE FROM operations WHERE kind = $1 AND start_time < $2`, [OperationKind.DeploymentWhatIf, new Date(Date.now() - WHAT_IF_KEEP_MS)]);
       const op = await this.operations.start(
@@ -185,7 +184,9 @@ export class DeploymentsService {
   }
 
   /** What-if: the plan against the live resources of the group (GET shapes), with the hosted types' normalizers. */
-  async whatIf(sub: string, rgName: string, name: string, body: unknown, call: ArmCall): Promise<{ status: string; properties: { changes: WhatIfChange[] } }> {
+  private async whatIf(
+    sub: string, rgName: string, name: string, body: unknown, call: ArmCall,
+  ): Promise<{ rg: ResourceGroupEntity; result: { status: string; properties: { changes: WhatIfChange[] } } }> {
     assertDeploymentName(name);
     const request = parseDeploymentRequest(body);
     const rg = await this.groups.get(sub, rgName);
@@ -196,7 +197,7 @@ export class DeploymentsService {
     const compared: Record<string, JsonObject> = { ...(live.clusters as Record<string, JsonObject>) };
     for (const [id, pool] of Object.entries(live.pools)) if (mentioned.has(id.toLowerCase())) compared[id] = pool as JsonObject;
     const changes = whatIf(plan, compared, { mode: request.mode, normalizers: WHAT_IF_NORMALIZERS });
-    return { status: 'Succeeded', properties: { changes } };
+    return { rg, result: { status: 'Succeeded', properties: { changes } } };
   }
 
   /** Cancel: 204 while the deployment runs, 409 otherwise. */

@@ -1,6 +1,6 @@
+import { armHttpRequest } from '@cerulean/arm';
 import { loadEnv } from '@cerulean/config';
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
 import { join, resolve } from 'node:path';
 
 /**
@@ -79,26 +79,10 @@ interface HttpAnswer {
   body: unknown;
 }
 
-function call(agent: Agent, url: string, method: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
-  return new Promise((res, rej) => {
-    const req = request(url, { method, agent, headers: { accept: 'application/json', ...(init.headers ?? {}) } }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          // keep the text
-        }
-        res({ status: r.statusCode ?? 0, body });
-      });
-    });
-    req.on('error', rej);
-    if (init.body !== undefined) req.write(init.body);
-    req.end();
-  });
+/** One request through the shared ARM HTTPS client; a body that is not JSON is kept as text. */
+async function call(ca: string | undefined, url: string, method: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
+  const reply = await armHttpRequest({ method, url, origin: url, ca, rawBody: init.body, headers: init.headers });
+  return { status: reply.status, body: reply.body ?? (reply.text || undefined) };
 }
 
 const errorText = (a: HttpAnswer): string => {
@@ -155,9 +139,9 @@ export async function runPrincipalCommand(args: string[], out: (s: string) => vo
   }
   const endpoint = (o.endpoint ?? creds.endpoint ?? env.PUBLIC_BASE_URL ?? `https://${env.API_HOST}:${env.API_PORT}`).replace(/\/+$/, '');
   const caPath = o.ca ?? (existsSync(join(dataDir, 'tls', 'ca.pem')) ? join(dataDir, 'tls', 'ca.pem') : undefined);
-  const agent = new Agent(caPath ? { ca: readFileSync(caPath) } : {});
+  const ca = caPath ? readFileSync(caPath, 'utf8') : undefined;
   try {
-    const token = await call(agent, `${endpoint}/${encodeURIComponent(creds.tenantId)}/oauth2/v2.0/token`, 'POST', {
+    const token = await call(ca, `${endpoint}/${encodeURIComponent(creds.tenantId)}/oauth2/v2.0/token`, 'POST', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: creds.clientId, client_secret: creds.clientSecret, scope: 'https://management.core.windows.net//.default' }).toString(),
     });
@@ -171,19 +155,19 @@ export async function runPrincipalCommand(args: string[], out: (s: string) => vo
     let answer: HttpAnswer;
     switch (parsed.command) {
       case 'create':
-        answer = await call(agent, base, 'POST', { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: parsed.name }) });
+        answer = await call(ca, base, 'POST', { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: parsed.name }) });
         break;
       case 'list':
-        answer = await call(agent, base, 'GET', { headers: bearer });
+        answer = await call(ca, base, 'GET', { headers: bearer });
         break;
       case 'show':
-        answer = await call(agent, `${base}/${target}`, 'GET', { headers: bearer });
+        answer = await call(ca, `${base}/${target}`, 'GET', { headers: bearer });
         break;
       case 'delete':
-        answer = await call(agent, `${base}/${target}`, 'DELETE', { headers: bearer });
+        answer = await call(ca, `${base}/${target}`, 'DELETE', { headers: bearer });
         break;
       case 'rotate-secret':
-        answer = await call(agent, `${base}/${target}/rotatePassword`, 'POST', { headers: bearer });
+        answer = await call(ca, `${base}/${target}/rotatePassword`, 'POST', { headers: bearer });
         break;
     }
     if (answer.status >= 300) {
@@ -205,7 +189,5 @@ export async function runPrincipalCommand(args: string[], out: (s: string) => vo
   } catch (e) {
     err(`cerulean principal: cannot reach ${endpoint}: ${(e as Error).message}\n`);
     return 1;
-  } finally {
-    agent.destroy();
   }
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import {
   AKS_API, arm, ARM_SCOPE, ArmResponse, clusterBody, clusterPath, rgPath, RES_API, startWorker, state, sub, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
@@ -228,5 +230,36 @@ describe('access control (Microsoft.Authorization)', () => {
     expect((await arm('DELETE', path)).status).toBe(204);
     expect((await arm('GET', path)).status).toBe(404);
     expect((await arm('GET', `${rgPath(rg)}?${RES_API}`, { token: p.token })).status).toBe(403);
+  });
+
+  it('a role assignment changed outside this API process (straight in Postgres) applies within moments: grants are cached only while Postgres announces changes', async () => {
+    const p = await newPrincipal('authz-outside');
+    const groupRead = async (): Promise<number> => (await arm('GET', `${rgPath(rg)}?${RES_API}`, { token: p.token })).status;
+    const settle = async (want: number): Promise<number> => {
+      const until = Date.now() + 5_000;
+      let got = await groupRead();
+      while (got !== want && Date.now() < until) {
+        await sleep(50);
+        got = await groupRead();
+      }
+      return got;
+    };
+    expect(await groupRead()).toBe(403); // and this principal's (empty) grants are now cached
+    const db = new Client({ connectionString: state().databaseUrl });
+    await db.connect();
+    try {
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO role_assignments (id, scope, scope_key, role_definition_id, principal_id, principal_type, created_by)
+         VALUES ($1, $2, lower($2), $3, $4, 'ServicePrincipal', 'test')`,
+        [id, rgPath(rg), ROLES.Reader, p.id],
+      );
+      expect(await settle(200)).toBe(200);
+      expect(await groupRead()).toBe(200); // cached again, now with the Reader role
+      await db.query('DELETE FROM role_assignments WHERE id = $1', [id]);
+      expect(await settle(403)).toBe(403);
+    } finally {
+      await db.end();
+    }
   });
 });

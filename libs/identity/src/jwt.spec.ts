@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { acceptedAudiences, issuerV2, resourceFromName, resourceFromScope } from './authority';
-import { publicJwk, signJwt, SigningKey, TokenError, verifyJwt } from './jwt';
+import { publicJwk, signJwt, SigningKey, TokenError, VerifiedSignatures, verifyJwt } from './jwt';
 import { keyThumbprint } from './signing-key';
 
 const makeKey = (): SigningKey => {
@@ -55,6 +55,29 @@ describe('access tokens (RS256 JWT)', () => {
     expect(reason(signJwt({ ...claims, aud: 'https://graph.microsoft.com' }, key))).toBe('audience');
     expect(reason(signJwt({ ...claims, iss: issuerV2('https://evil.example', tid) }, key))).toBe('issuer');
     expect(reason(signJwt({ ...claims, exp: undefined }, key))).toBe('malformed');
+  });
+
+  it('remembers a verified signature, and still checks everything else on every use', () => {
+    const signatures = new VerifiedSignatures(2);
+    const o = { ...opts, signatures };
+    const token = signJwt(claims, key);
+    expect(reason(token, o)).toBe('accepted');
+    expect(signatures.has(token, key.publicKey)).toBe(true);
+    // Only the exact token is remembered: its payload with another signature, or another key, is checked afresh.
+    const [h, p, sig] = token.split('.');
+    expect(reason(`${h}.${Buffer.from(JSON.stringify({ ...claims, appid: 'admin' })).toString('base64url')}.${sig}`, o)).toBe('signature');
+    expect(reason(token, { ...o, keys: new Map([[key.kid, other.publicKey]]) })).toBe('signature');
+    expect(reason(`${h}.${p}.${sig.slice(0, -4)}AAAA`, o)).toBe('signature');
+    // Lifetime, audience and issuer do not come from the memory.
+    expect(reason(token, { ...o, now: now + 3600 + 301 })).toBe('expired');
+    expect(reason(token, { ...o, audiences: ['https://graph.microsoft.com'] })).toBe('audience');
+    // Bounded: the oldest goes first.
+    const second = signJwt({ ...claims, oid: 'o-2' }, key);
+    const third = signJwt({ ...claims, oid: 'o-3' }, key);
+    expect(reason(second, o)).toBe('accepted');
+    expect(reason(third, o)).toBe('accepted');
+    expect(signatures.has(token, key.publicKey)).toBe(false);
+    expect(signatures.has(third, key.publicKey)).toBe(true);
   });
 
   it('publishes the public key as a JWK with the kid', () => {

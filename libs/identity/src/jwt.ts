@@ -56,6 +56,28 @@ export interface VerifyOptions {
   now?: number;
   /** Allowed clock skew in seconds (Entra/ARM allow 5 minutes). */
   clockSkewSeconds?: number;
+  /** Remembers signatures already checked, so a token reused for an hour costs one RSA verification. */
+  signatures?: VerifiedSignatures;
+}
+
+/**
+ * Tokens whose RS256 signature was verified, with the key that verified it: a client presents the same token
+ * on every request for its lifetime. Only the signature is remembered; lifetime, audience and issuer are checked
+ * on every use. Bounded: the oldest entries go first.
+ */
+export class VerifiedSignatures {
+  private readonly verified = new Map<string, KeyObject>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  has(token: string, key: KeyObject): boolean {
+    return this.verified.get(token) === key;
+  }
+
+  add(token: string, key: KeyObject): void {
+    if (this.verified.size >= this.capacity) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, key);
+  }
 }
 
 const parsePart = (part: string, what: string): Record<string, unknown> => {
@@ -77,8 +99,11 @@ export function verifyJwt(token: string, options: VerifyOptions): AccessTokenCla
   if (header.alg !== 'RS256') throw new TokenError('algorithm', `the token's signing algorithm '${String(header.alg)}' is not accepted`);
   const key = typeof header.kid === 'string' ? options.keys.get(header.kid) : undefined;
   if (!key) throw new TokenError('signature', 'the token was not signed by a key of this authority');
-  const ok = parts[2].length > 0 && verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), key, Buffer.from(parts[2], 'base64url'));
-  if (!ok) throw new TokenError('signature', 'the token signature is invalid');
+  if (!options.signatures?.has(token, key)) {
+    const ok = parts[2].length > 0 && verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), key, Buffer.from(parts[2], 'base64url'));
+    if (!ok) throw new TokenError('signature', 'the token signature is invalid');
+    options.signatures?.add(token, key);
+  }
 
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const skew = options.clockSkewSeconds ?? 300;

@@ -1,6 +1,7 @@
-import { RoleAssignmentEntity } from '@cerulean/domain';
+import { Env } from '@cerulean/config';
+import { PgChannelListener, RoleAssignmentEntity } from '@cerulean/domain';
 import { findRole, OWNER_ROLE_ID, rolePermits, scopeCovers, scopeWithinSubscription } from '@cerulean/identity';
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { BootstrapPrincipal } from '../identity/bootstrap-principal';
@@ -26,13 +27,44 @@ export class PrincipalGrants {
 
 export const normalizeScope = (scope: string): string => (scope === '/' || scope === '' ? '/' : scope.replace(/\/+$/, '').toLowerCase());
 
-/** Who may do what, from the role assignments in Postgres (no cache: a new assignment applies at once). */
+/** Postgres announces every role assignment change here (migration RoleAssignmentsNotify). */
+export const ROLE_ASSIGNMENTS_CHANNEL = 'cerulean_role_assignments';
+const MAX_CACHED_PRINCIPALS = 10_000;
+
+/**
+ * Who may do what, from the role assignments in Postgres. Each principal's grants are cached in this process
+ * while a LISTEN on ROLE_ASSIGNMENTS_CHANNEL is in place, and dropped when Postgres announces a change to that
+ * principal's assignments (any writer, any API process). A change made through this process is also dropped
+ * at once (`changed`), so the next request of the client that made it already sees it. Without the listener
+ * (not yet connected, or lost) every request reads Postgres, as if there were no cache.
+ */
 @Injectable()
-export class AuthorizationService implements OnModuleInit {
+export class AuthorizationService implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger(AuthorizationService.name);
+  private readonly cache = new Map<string, PrincipalGrants>();
+  /** Bumped by every invalidation: a load that started before one must not fill the cache. */
+  private generation = 0;
+  private listening = false;
+  private readonly listener: PgChannelListener;
+
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly bootstrap: BootstrapPrincipal,
-  ) {}
+    env: Env,
+  ) {
+    this.listener = new PgChannelListener(env.DATABASE_URL, ROLE_ASSIGNMENTS_CHANNEL, {
+      onMessage: (principalId) => this.changed(principalId),
+      onListening: () => {
+        this.changed();
+        this.listening = true;
+      },
+      onLost: (err) => {
+        if (this.listening) this.log.warn(`role assignment change feed lost (${String(err)}): grants are read from Postgres until it is back`);
+        this.listening = false;
+        this.changed();
+      },
+    });
+  }
 
   onModuleInit(): void {
     // The bootstrap principal is Owner at the root scope, on every start (idempotent).
@@ -44,10 +76,32 @@ export class AuthorizationService implements OnModuleInit {
         [OWNER_ROLE_ID, principal.id],
       );
     });
+    this.listener.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.listening = false;
+    await this.listener.stop();
   }
 
   async grantsOf(principalId: string): Promise<PrincipalGrants> {
-    const rows = await this.db.find(RoleAssignmentEntity, { where: { principalId }, select: { scope: true, roleDefinitionId: true } });
-    return new PrincipalGrants(rows);
+    const key = principalId.toLowerCase();
+    const cached = this.listening ? this.cache.get(key) : undefined;
+    if (cached) return cached;
+    const generation = this.generation;
+    const rows = await this.db.find(RoleAssignmentEntity, { where: { principalId: key }, select: { scope: true, roleDefinitionId: true } });
+    const grants = new PrincipalGrants(rows);
+    if (this.listening && generation === this.generation) {
+      if (this.cache.size >= MAX_CACHED_PRINCIPALS) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(key, grants);
+    }
+    return grants;
+  }
+
+  /** Drops the cached grants of one principal (or of all): their assignments changed. */
+  changed(principalId?: string): void {
+    this.generation++;
+    if (principalId === undefined) this.cache.clear();
+    else this.cache.delete(principalId.toLowerCase());
   }
 }

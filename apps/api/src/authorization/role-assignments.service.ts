@@ -7,7 +7,7 @@ import { EntityManager } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { ResourceGroupsService } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
-import { normalizeScope } from './authorization.service';
+import { AuthorizationService, normalizeScope } from './authorization.service';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLE_DEFINITION_ID = /^(?:\/subscriptions\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i;
@@ -59,6 +59,7 @@ export class RoleAssignmentsService {
     private readonly subscriptions: SubscriptionsService,
     private readonly groups: ResourceGroupsService,
     private readonly clusters: ClustersService,
+    private readonly authz: AuthorizationService,
   ) {}
 
   /** The scope must exist: its subscription, its resource group, and a managed cluster it names. */
@@ -99,7 +100,7 @@ export class RoleAssignmentsService {
     }
     await this.assertScopeExists(scope);
     const principalId = input.principalId.toLowerCase();
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx) => {
       if (!(await tx.findOneBy(ServicePrincipalEntity, { id: principalId }))) {
         throw ArmError.badRequest('PrincipalNotFound', `Principal ${principalId.replace(/-/g, '')} does not exist in the directory.`);
       }
@@ -119,6 +120,9 @@ export class RoleAssignmentsService {
       await tx.insert(RoleAssignmentEntity, assignment);
       return { created: true, assignment: await tx.findOneByOrFail(RoleAssignmentEntity, { id: assignment.id }) };
     });
+    // Postgres announces it to every API process; this one drops it now, for the caller's very next request.
+    if (result.created) this.authz.changed(principalId);
+    return result;
   }
 
   /** Deletes and returns the assignment; undefined when there was none (the caller answers 204). */
@@ -127,6 +131,7 @@ export class RoleAssignmentsService {
     const found = await this.db.findOneBy(RoleAssignmentEntity, { id: name.toLowerCase(), scopeKey: normalizeScope(scope) });
     if (!found) return undefined;
     await this.db.delete(RoleAssignmentEntity, { id: found.id });
+    this.authz.changed(found.principalId);
     return found;
   }
 

@@ -6,7 +6,7 @@ import {
 import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
+  AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, EntityColumns, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
   PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey, operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
@@ -69,7 +69,35 @@ export class ClustersService {
   async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools | undefined> {
     assertResourceGroupName(rgName);
     assertClusterName(name);
+    if (!lock) return this.read(sub, rgName, name, tx);
     return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, lock);
+  }
+
+  private readColumns?: { rg: EntityColumns<ResourceGroupEntity>; cluster: EntityColumns<ManagedClusterEntity>; pool: EntityColumns<AgentPoolEntity>; sql: string };
+
+  /** The hot read path (every GET of a cluster or a pool): group, cluster and pools in one round trip. */
+  private async read(sub: string, rgName: string, name: string, tx: EntityManager): Promise<ClusterWithPools | undefined> {
+    const cols = (this.readColumns ??= this.readQuery(tx));
+    const rows = (await tx.query(cols.sql, [sub.toLowerCase(), rgName.toLowerCase(), name.toLowerCase()])) as Record<string, unknown>[];
+    const rg = rows[0] ? cols.rg.hydrate(rows[0]) : undefined;
+    if (!rg) return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, false); // the group's own error (or a race)
+    const cluster = cols.cluster.hydrate(rows[0]);
+    if (!cluster) return undefined;
+    const pools = rows.map((row) => cols.pool.hydrate(row)).filter((p): p is AgentPoolEntity => p !== undefined);
+    return { rg, cluster, pools };
+  }
+
+  /** One query for group, cluster and pools; built once (the select lists come from the entities). */
+  private readQuery(tx: EntityManager): NonNullable<ClustersService['readColumns']> {
+    const rg = new EntityColumns(tx.connection, ResourceGroupEntity, 'rg');
+    const cluster = new EntityColumns(tx.connection, ManagedClusterEntity, 'c');
+    const pool = new EntityColumns(tx.connection, AgentPoolEntity, 'p');
+    const sql =
+      `SELECT ${rg.select}, ${cluster.select}, ${pool.select} FROM resource_groups rg ` +
+      `LEFT JOIN managed_clusters c ON c.resource_group_id = rg.id AND c.name_key = $3 ` +
+      `LEFT JOIN agent_pools p ON p.cluster_id = c.id ` +
+      `WHERE rg.subscription_id = $1 AND rg.name_key = $2 ORDER BY p.created_at ASC`;
+    return { rg, cluster, pool, sql };
   }
 
   private async findInGroup(rg: ResourceGroupEntity, name: string, tx: EntityManager, lock: boolean): Promise<ClusterWithPools | undefined> {

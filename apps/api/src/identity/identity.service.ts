@@ -1,6 +1,6 @@
 import { Env } from '@cerulean/config';
 import {
-  acceptedAudiences, AccessTokenClaims, appTokenClaims, issuerV1, issuerV2, loadSigningKey, publicJwk, signJwt, SigningKey, verifyJwt,
+  acceptedAudiences, AccessTokenClaims, appTokenClaims, issuerV1, issuerV2, loadSigningKey, publicJwk, signJwt, SigningKey, VerifiedSignatures, verifyJwt,
 } from '@cerulean/identity';
 import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { Injectable } from '@nestjs/common';
@@ -22,6 +22,7 @@ const hostnameOf = (base: string): string => {
 export class IdentityService {
   private readonly key: SigningKey;
   private readonly keys: ReadonlyMap<string, KeyObject>;
+  private readonly signatures = new VerifiedSignatures();
 
   constructor(private readonly env: Env) {
     const box = new SecretBox(loadMasterKey({ masterKey: env.MASTER_KEY, dataDir: env.DATA_DIR }));
@@ -61,6 +62,7 @@ export class IdentityService {
     const hosts = new Set(bases.map((b) => hostnameOf(b)));
     return verifyJwt(token, {
       keys: this.keys,
+      signatures: this.signatures,
       audiences: acceptedAudiences(bases),
       issuers: (iss) => {
         if (exact.has(iss)) return true;

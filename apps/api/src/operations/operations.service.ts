@@ -1,6 +1,6 @@
 import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody } from '@cerulean/arm';
 import {
-  AgentPoolEntity, CommandResultEntity, DeploymentEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity,
+  AgentPoolEntity, CommandResultEntity, DeploymentEntity, EntityColumns, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity,
   WhatIfResultEntity,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
@@ -26,14 +26,22 @@ export interface OperationListItem extends OperationStatusBody {
 
 @Injectable()
 export class OperationsService {
-  constructor(@InjectEntityManager() private readonly db: EntityManager) {}
+  /** The hot path of every poller: one prepared query, hydrated with TypeORM's conversions. */
+  private readonly operation: EntityColumns<OperationEntity>;
+  private readonly getSql: string;
+
+  constructor(@InjectEntityManager() private readonly db: EntityManager) {
+    this.operation = new EntityColumns(db.connection, OperationEntity, 'o');
+    this.getSql = `SELECT ${this.operation.select} FROM operations o WHERE o.id = $1 AND o.subscription_id = $2`;
+  }
 
   /** Unknown ids are a caller error: 404 ResourceNotFound, not a failed operation (R11.6). */
   async get(subscriptionId: string, operationId: string): Promise<OperationEntity> {
     assertSubscriptionId(subscriptionId);
-    const op = /^[0-9a-f-]{36}$/i.test(operationId)
-      ? await this.db.findOne(OperationEntity, { where: { id: operationId.toLowerCase(), subscriptionId: subscriptionId.toLowerCase() } })
-      : null;
+    const rows = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(operationId)
+      ? ((await this.db.query(this.getSql, [operationId.toLowerCase(), subscriptionId.toLowerCase()])) as Record<string, unknown>[])
+      : [];
+    const op = rows[0] ? this.operation.hydrate(rows[0]) : undefined;
     if (!op) throw ArmError.notFound('ResourceNotFound', `The operation '${operationId}' was not found.`);
     return op;
   }

@@ -187,6 +187,47 @@ describe('template deployments (subscription scope)', () => {
     ]);
   });
 
+  it("outer scope (the default): the nested template reads the parent's parameters and variables", async () => {
+    const other = `${rg}-outer`;
+    const template = {
+      $schema: SUB_SCHEMA,
+      contentVersion: '1.0.0.0',
+      parameters: { rgName: { type: 'string' }, clusterName: { type: 'string' } },
+      variables: { dns: "[concat(parameters('clusterName'), '-dns')]" },
+      resources: [
+        { type: 'Microsoft.Resources/resourceGroups', apiVersion: '2022-09-01', name: "[parameters('rgName')]", location: '[deployment().location]' },
+        {
+          type: 'Microsoft.Resources/deployments',
+          apiVersion: '2022-09-01',
+          name: 'outer',
+          resourceGroup: "[parameters('rgName')]",
+          dependsOn: ["[parameters('rgName')]"],
+          properties: {
+            mode: 'Incremental',
+            template: {
+              $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+              contentVersion: '1.0.0.0',
+              resources: [{
+                type: 'Microsoft.ContainerService/managedClusters',
+                apiVersion: '2024-02-01',
+                name: "[parameters('clusterName')]",
+                location: '[resourceGroup().location]',
+                identity: { type: 'SystemAssigned' },
+                properties: { dnsPrefix: "[variables('dns')]", agentPoolProfiles: [{ name: 'agentpool', count: 1, vmSize: 'Standard_D2s_v3', mode: 'System', osType: 'Linux' }] },
+              }],
+            },
+          },
+        },
+      ],
+    };
+    const sut = await whatIf(`${name}-outer`, subscriptionDeploymentBody(template, { rgName: { value: other }, clusterName: { value: 'outer1' } }));
+
+    expect(sut.status).toBe(200);
+    const created = sut.body.properties.changes as { resourceId: string; changeType: string; after?: { properties?: { dnsPrefix?: string } } }[];
+    expect(created.map((c) => [c.resourceId, c.changeType])).toEqual([[rgPath(other), 'Create'], [clusterPath(other, 'outer1'), 'Create']]);
+    expect(created[1]?.after?.properties?.dnsPrefix).toBe('outer1-dns');
+  });
+
   it('resourceGroup() at subscription scope is InvalidTemplate', async () => {
     const template = {
       $schema: SUB_SCHEMA,

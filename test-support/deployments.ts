@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { arm, ArmResponse, RES_API, rgPath } from './platform';
+import { arm, ArmResponse, RES_API, rgPath, sub } from './platform';
 
 /** Helpers of the template-deployment e2e suites (deployments, golden templates, worker slots). */
 
@@ -9,6 +9,15 @@ export const headerOf = (r: ArmResponse, name: string): string => String(r.heade
 
 /** A deployment PUT / validate / whatIf body. */
 export const deploymentBody = (template: unknown, parameters: unknown = {}, mode = 'Incremental') => ({ properties: { mode, template, parameters } });
+
+/** A subscription-scope deployment's path (`/subscriptions/{s}/providers/Microsoft.Resources/deployments/{name}`). */
+export const subscriptionDeploymentPath = (name: string): string => `/subscriptions/${sub()}/providers/Microsoft.Resources/deployments/${name}`;
+
+/** A subscription-scope deployment body: it needs a location of its own (null: none, to test the refusal). */
+export const subscriptionDeploymentBody = (template: unknown, parameters: unknown = {}, location: string | null = 'eastus') => ({
+  ...(location === null ? {} : { location }),
+  properties: { mode: 'Incremental', template, parameters },
+});
 
 export async function createGroup(name: string, location = 'eastus'): Promise<void> {
   const r = await arm('PUT', `${rgPath(name)}?${RES_API}`, { body: { location } });

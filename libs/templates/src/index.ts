@@ -13,3 +13,4 @@ export * from './template/processor';
 export * from './template/in-memory-host';
 export * from './whatif/diff';
 export * from './whatif/normalizers';
+export * from './template/nested';

@@ -34,6 +34,10 @@ export function providerPath(fn: string, type: string, names: string[]): string 
 export const resourceGroupResourceId = (sub: string, rg: string, type: string, names: string[], fn = 'resourceId') =>
   `/subscriptions/${sub}/resourceGroups/${rg}/${providerPath(fn, type, names)}`;
 
+/** `/subscriptions/{s}/providers/{namespace}/{type}/{name}` (subscriptionResourceId's form). */
+export const subscriptionLevelResourceId = (sub: string, type: string, names: string[], fn = 'subscriptionResourceId') =>
+  `/subscriptions/${sub}/${providerPath(fn, type, names)}`;
+
 /** The `type/name` form ARM uses in messages (`Microsoft.Compute/virtualMachines/vm1`). */
 export function typeAndName(type: string, name: string): string {
   return `${type}/${name}`;

@@ -48,4 +48,14 @@ describe('route → ARM action mapping', () => {
     expect(accessRuleFor('POST', '/v1.0/servicePrincipals')).toMatchObject({ action: 'Microsoft.Directory/servicePrincipals/write', scope: '/' });
     expect(accessRuleFor('PUT', '/providers/Microsoft.Authorization/roleAssignments/x')).toMatchObject({ action: 'Microsoft.Authorization/roleAssignments/write', scope: '/' });
   });
+
+  it('names the deployment actions at subscription scope over the deployment', () => {
+    const dep = `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/d1`;
+    expect(accessRuleFor('PUT', `${dep}?api-version=2026-09-01`)).toEqual({ kind: 'action', action: 'Microsoft.Resources/deployments/write', scope: dep, list: false });
+    expect(accessRuleFor('POST', `${dep}/whatIf`)).toMatchObject({ action: 'Microsoft.Resources/deployments/whatIf/action', scope: dep });
+    expect(accessRuleFor('GET', `${dep}/operations`)).toMatchObject({ action: 'Microsoft.Resources/deployments/operations/read', scope: dep, list: true });
+    expect(accessRuleFor('GET', `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments`)).toMatchObject({
+      action: 'Microsoft.Resources/deployments/read', list: true,
+    });
+  });
 });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ArmError, ResourceTypes } from '@cerulean/arm';
 import { ResourceGroupEntity } from '@cerulean/domain';
-import { DeploymentContext, Json, JsonObject, processTemplate, TemplateErrors, TemplatePlan } from '@cerulean/templates';
+import {
+  DeploymentContext, isNestedDeploymentType, isResourceGroupType, Json, JsonObject, nestedDeployment, processTemplate, TemplateErrors, TemplatePlan,
+} from '@cerulean/templates';
 import { isHostedType, noRegisteredProvider } from '../hosted-resources/hosted-resources';
 
 export type DeploymentMode = 'Incremental' | 'Complete';
@@ -49,34 +51,44 @@ export function parseDeploymentRequest(body: unknown): DeploymentRequest {
 export interface DeploymentTarget {
   subscriptionId: string;
   tenantId: string;
-  rg: ResourceGroupEntity;
+  /** The target group; absent for a subscription-scope deployment. */
+  rg?: Pick<ResourceGroupEntity, 'name' | 'location' | 'tags'> & { managedBy?: string | null };
+  /** The deployment's location (subscription scope). */
+  location?: string;
   deploymentName: string;
   baseUrl: string;
 }
 
 /**
  * Validates and expands the template (the lib), then checks what the platform can host: every resource type must
- * be served here (NoRegisteredProviderFound before anything is created).
+ * be served here (NoRegisteredProviderFound before anything is created). At subscription scope a template holds
+ * resource groups and nested deployments into a group (checked by nestedDeployment()); nothing else.
  */
 export function planDeployment(request: DeploymentRequest, target: DeploymentTarget): TemplatePlan {
   const context: DeploymentContext = {
     subscriptionId: target.subscriptionId,
     tenantId: target.tenantId,
-    resourceGroup: {
-      name: target.rg.name,
-      location: target.rg.location,
-      tags: target.rg.tags,
-      ...(target.rg.managedBy ? { managedBy: target.rg.managedBy } : {}),
-    },
+    ...(target.rg
+      ? { resourceGroup: { name: target.rg.name, location: target.rg.location, tags: target.rg.tags, ...(target.rg.managedBy ? { managedBy: target.rg.managedBy } : {}) } }
+      : {}),
+    ...(target.location ? { location: target.location } : {}),
     deploymentName: target.deploymentName,
     resourceManagerUrl: `${target.baseUrl}/`,
   };
   const plan = processTemplate(request.template, request.parameters, context);
   for (const r of plan.resources) {
-    if (r.type.toLowerCase() === 'microsoft.resources/deployments') {
-      throw ArmError.badRequest('InvalidTemplate', `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are not supported by this endpoint.'.`, r.id);
+    if (!target.rg) {
+      if (isNestedDeploymentType(r.type)) {
+        if (r.condition) nestedDeployment(plan, r);
+        continue;
+      }
+      if (!isResourceGroupType(r.type)) throw noRegisteredProvider(r.type);
+      continue;
     }
-    if (r.type.toLowerCase() === ResourceTypes.resourceGroups.toLowerCase()) {
+    if (isNestedDeploymentType(r.type)) {
+      throw ArmError.badRequest('InvalidTemplate', `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are only supported in templates deployed at subscription scope.'.`, r.id);
+    }
+    if (isResourceGroupType(r.type)) {
       throw ArmError.badRequest(
         'InvalidTemplate',
         `Deployment template validation failed: 'The resource type '${ResourceTypes.resourceGroups}' of resource '${r.name}' can only be deployed at subscription scope.'.`,

@@ -4,10 +4,12 @@ import { isoDuration } from './deployment-plan';
 
 export const DEPLOYMENTS_TYPE = `${Namespaces.Resources}/deployments`;
 
-export const deploymentId = (sub: string, rgName: string, name: string): string => `${resourceGroupId(sub, rgName)}/providers/${DEPLOYMENTS_TYPE}/${name}`;
+/** A deployment's id: in its group, or at subscription scope (`rgName` null). */
+export const deploymentId = (sub: string, rgName: string | null, name: string): string =>
+  `${rgName === null ? `/subscriptions/${sub}` : resourceGroupId(sub, rgName)}/providers/${DEPLOYMENTS_TYPE}/${name}`;
 
 /** DeploymentExtended as GET returns it. */
-export function toDeployment(d: DeploymentEntity, rgName: string) {
+export function toDeployment(d: DeploymentEntity, rgName: string | null) {
   const providers = [...new Set(d.outputResources.map((r) => r.id.split('/providers/')[1]?.split('/')[0] ?? ''))].filter(Boolean);
   return {
     id: deploymentId(d.subscriptionId, rgName, d.name),
@@ -32,7 +34,7 @@ export function toDeployment(d: DeploymentEntity, rgName: string) {
 }
 
 /** DeploymentOperation. */
-export function toDeploymentOperation(d: DeploymentEntity, rgName: string, o: DeploymentOperationEntity) {
+export function toDeploymentOperation(d: DeploymentEntity, rgName: string | null, o: DeploymentOperationEntity) {
   return {
     id: `${deploymentId(d.subscriptionId, rgName, d.name)}/operations/${o.id}`,
     operationId: o.id,

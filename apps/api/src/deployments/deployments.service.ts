@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { ArmError } from '@cerulean/arm';
+import { ArmError, ResourceTypes } from '@cerulean/arm';
+import { LocationCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
   DeploymentEntity, DeploymentOperationEntity, DeploymentState, deploymentLockKey, OperationEntity, OperationKind, OperationRepository,
   OperationStatus, ProvisioningState, ResourceGroupEntity, WhatIfResultEntity,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
-import { deploymentParametersView, JsonObject, TemplatePlan, whatIf, WhatIfChange } from '@cerulean/templates';
+import {
+  deploymentParametersView, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
+  whatIf, WhatIfChange,
+} from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager } from 'typeorm';
+import { EntityManager, IsNull } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { HostedResources } from '../hosted-resources/hosted-resources';
+import { toResourceGroup } from '../resource-groups/resource-groups.controller';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { DeploymentRequest, parseDeploymentRequest, planDeployment, templateHash } from './deployment-plan';
 import { deploymentId, DEPLOYMENTS_TYPE } from './deployment.mapper';
 import { WHAT_IF_NORMALIZERS } from './whatif-normalizers';
@@ -34,54 +40,103 @@ const WHAT_IF_KEEP_MS = 24 * 3600_000;
 
 const RUNNING: string[] = [DeploymentState.Accepted, DeploymentState.Running];
 
-export interface DeploymentInGroup {
-  rg: ResourceGroupEntity;
+const locations = new LocationCatalog();
+
+/** Where a deployment lives: a resource group, or the subscription itself (no `resourceGroupName`). */
+export interface DeploymentScope {
+  subscriptionId: string;
+  resourceGroupName?: string;
+}
+
+/** A deployment with its group (null at subscription scope). */
+export interface DeploymentAt {
+  rg: ResourceGroupEntity | null;
   deployment: DeploymentEntity;
 }
 
+/** The scope's owner as the database has it: the group row, or the subscription's id (lower-case) at subscription scope. */
+interface ScopeRow {
+  subscriptionId: string;
+  rg: ResourceGroupEntity | null;
+}
+
+type WhatIfResult = { status: string; properties: { changes: WhatIfChange[] } };
+
+/** A nested deployment of a subscription-scope plan with its own plan (the group's template) and target group. */
+interface NestedPlan {
+  nested: NestedDeployment;
+  plan: TemplatePlan;
+  /** The group when it exists already (what-if compares its live resources). */
+  existing: ResourceGroupEntity | null;
+}
+
+const RESOURCE_GROUP_NORMALIZERS: Record<string, ResourceNormalizer> = {
+  // A group PUT sets location and tags; managedBy and provisioningState are not the template's business.
+  [ResourceTypes.resourceGroups]: { ignore: ['properties', 'managedBy'], caseInsensitive: ['location'] },
+};
+
+/**
+ * Microsoft.Resources/deployments at resource group and at subscription scope: one service, the scope is a value.
+ * A subscription-scope deployment has no group (resource_group_id null) and a location of its own.
+ */
 @Injectable()
 export class DeploymentsService {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly groups: ResourceGroupsService,
+    private readonly subscriptions: SubscriptionsService,
     private readonly hosted: HostedResources,
     private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
     private readonly env: Env,
   ) {}
 
-  async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<DeploymentInGroup | undefined> {
+  private async scopeRow(scope: DeploymentScope, tx: EntityManager = this.db, lock = false): Promise<ScopeRow> {
+    if (scope.resourceGroupName !== undefined) {
+      const rg = await this.groups.get(scope.subscriptionId, scope.resourceGroupName, tx, lock);
+      return { subscriptionId: rg.subscriptionId, rg };
+    }
+    return { subscriptionId: (await this.subscriptions.get(scope.subscriptionId, tx)).id, rg: null };
+  }
+
+  async find(scope: DeploymentScope, name: string, tx: EntityManager = this.db, lock = false): Promise<DeploymentAt | undefined> {
     assertDeploymentName(name);
-    const rg = await this.groups.get(sub, rgName, tx);
+    const { subscriptionId, rg } = await this.scopeRow(scope, tx);
     const deployment = await tx.findOne(DeploymentEntity, {
-      where: { resourceGroupId: rg.id, nameKey: name.toLowerCase() },
+      where: rg ? { resourceGroupId: rg.id, nameKey: name.toLowerCase() } : { subscriptionId, resourceGroupId: IsNull(), nameKey: name.toLowerCase() },
       ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
     });
     return deployment ? { rg, deployment } : undefined;
   }
 
-  async get(sub: string, rgName: string, name: string): Promise<DeploymentInGroup> {
-    const found = await this.find(sub, rgName, name);
+  async get(scope: DeploymentScope, name: string): Promise<DeploymentAt> {
+    const found = await this.find(scope, name);
     if (!found) throw deploymentNotFound(name);
     return found;
   }
 
-  async list(sub: string, rgName: string, offset: number, limit: number): Promise<DeploymentInGroup[]> {
-    const rg = await this.groups.get(sub, rgName);
-    const rows = await this.db.find(DeploymentEntity, { where: { resourceGroupId: rg.id }, order: { timestamp: 'DESC', id: 'ASC' }, skip: offset, take: limit });
+  async list(scope: DeploymentScope, offset: number, limit: number): Promise<DeploymentAt[]> {
+    const { subscriptionId, rg } = await this.scopeRow(scope);
+    const rows = await this.db.find(DeploymentEntity, {
+      where: rg ? { resourceGroupId: rg.id } : { subscriptionId, resourceGroupId: IsNull() },
+      order: { timestamp: 'DESC', id: 'ASC' },
+      skip: offset,
+      take: limit,
+    });
     return rows.map((deployment) => ({ rg, deployment }));
   }
 
   /** Validate: the template, its parameters, the hosted types and each resource's body checks. Nothing is written. */
-  async validate(sub: string, rgName: string, name: string, body: unknown, call: ArmCall) {
+  async validate(scope: DeploymentScope, name: string, body: unknown, call: ArmCall) {
     assertDeploymentName(name);
     const request = parseDeploymentRequest(body);
-    const rg = await this.groups.get(sub, rgName);
-    const plan = await this.plan(rg, name, request, call, true);
+    const at = await this.scopeRow(scope);
+    const plan = await this.plan(at, name, request, call, true);
     return {
-      id: deploymentId(sub, rg.name, name),
+      id: deploymentId(at.subscriptionId, at.rg?.name ?? null, name),
       name,
       type: DEPLOYMENTS_TYPE,
+      ...(at.rg ? {} : { location: request.location }),
       properties: {
         provisioningState: 'Succeeded',
         correlationId: call.context.correlationId,
@@ -98,17 +153,25 @@ export class DeploymentsService {
   }
 
   /** PUT: stores the deployment and its plan with an InProgress `deployment.put` operation, then enqueues it. */
-  async createOrUpdate(sub: string, rgName: string, name: string, body: unknown, call: ArmCall) {
+  async createOrUpdate(scope: DeploymentScope, name: string, body: unknown, call: ArmCall) {
     assertDeploymentName(name);
     const request = parseDeploymentRequest(body);
-    const rg = await this.groups.get(sub, rgName);
-    const plan = await this.plan(rg, name, request, call, true);
+    const at = await this.scopeRow(scope);
+    const plan = await this.plan(at, name, request, call, true);
     const accepted = await this.db.transaction(async (tx) => {
-      const current = await this.groups.get(sub, rgName, tx, true);
-      if (current.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(current.name);
-      const existing = (await this.find(sub, rgName, name, tx, true))?.deployment;
+      const current = await this.scopeRow(scope, tx, true);
+      if (current.rg?.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(current.rg.name);
+      const existing = (await this.find(scope, name, tx, true))?.deployment;
       if (existing && RUNNING.includes(existing.provisioningState)) throw deploymentActive(existing);
-      const deployment = existing ?? tx.create(DeploymentEntity, { id: randomUUID(), subscriptionId: current.subscriptionId, resourceGroupId: current.id, location: null });
+      const location = current.rg ? null : (request.location as string);
+      if (existing?.location && location && existing.location !== location) {
+        throw ArmError.badRequest(
+          'InvalidDeploymentLocation',
+          `Invalid deployment location '${location}'. The deployment '${existing.name}' already exists in location '${existing.location}'.`,
+          'location',
+        );
+      }
+      const deployment = existing ?? tx.create(DeploymentEntity, { id: randomUUID(), subscriptionId: current.subscriptionId, resourceGroupId: current.rg?.id ?? null, location });
       Object.assign(deployment, {
         name,
         nameKey: name.toLowerCase(),
@@ -132,11 +195,11 @@ export class DeploymentsService {
         tx,
         {
           subscriptionId: current.subscriptionId,
-          location: current.location,
+          location: current.rg?.location ?? (location as string),
           kind: OperationKind.DeploymentPut,
-          resourceId: deploymentId(current.subscriptionId, current.name, name),
+          resourceId: deploymentId(current.subscriptionId, current.rg?.name ?? null, name),
           lockKey: deploymentLockKey(deployment.id),
-          resourceGroupId: current.id,
+          ...(current.rg ? { resourceGroupId: current.rg.id } : {}),
           apiVersion: call.apiVersion,
           correlationId: call.context.correlationId,
           createdBy: call.caller.id,
@@ -146,7 +209,7 @@ export class DeploymentsService {
       );
       deployment.operationId = operation.id;
       await tx.save(deployment);
-      return { rg: current, deployment, operation, created: !existing };
+      return { ...current, deployment, operation, created: !existing };
     });
     await this.queue.enqueue(accepted.operation.kind, accepted.operation.id, call.context.correlationId);
     return accepted;
@@ -157,19 +220,22 @@ export class DeploymentsService {
    * while the request is answered (a template error is a 400 at once); the result is kept, with an operation that is
    * recorded already ended, for `WHAT_IF_KEEP_MS`.
    */
-  async startWhatIf(sub: string, rgName: string, name: string, body: unknown, call: ArmCall): Promise<OperationEntity> {
-    const { rg, result } = await this.whatIf(sub, rgName, name, body, call);
+  async startWhatIf(scope: DeploymentScope, name: string, body: unknown, call: ArmCall): Promise<OperationEntity> {
+    assertDeploymentName(name);
+    const request = parseDeploymentRequest(body);
+    const at = await this.scopeRow(scope);
+    const result = await this.whatIf(at, name, request, call);
     return this.db.transaction(async (tx) => {
       await tx.query(`DELETE FROM operations WHERE kind = $1 AND start_time < $2`, [OperationKind.DeploymentWhatIf, new Date(Date.now() - WHAT_IF_KEEP_MS)]);
       const op = await this.operations.start(
         tx,
         {
-          subscriptionId: rg.subscriptionId,
-          location: rg.location,
+          subscriptionId: at.subscriptionId,
+          location: at.rg?.location ?? (request.location as string),
           kind: OperationKind.DeploymentWhatIf,
-          resourceId: deploymentId(rg.subscriptionId, rg.name, name),
+          resourceId: deploymentId(at.subscriptionId, at.rg?.name ?? null, name),
           lockKey: `what-if:${randomUUID()}`,
-          resourceGroupId: rg.id,
+          ...(at.rg ? { resourceGroupId: at.rg.id } : {}),
           apiVersion: call.apiVersion,
           correlationId: call.context.correlationId,
           createdBy: call.caller.id,
@@ -183,27 +249,42 @@ export class DeploymentsService {
     });
   }
 
-  /** What-if: the plan against the live resources of the group (GET shapes), with the hosted types' normalizers. */
-  private async whatIf(
-    sub: string, rgName: string, name: string, body: unknown, call: ArmCall,
-  ): Promise<{ rg: ResourceGroupEntity; result: { status: string; properties: { changes: WhatIfChange[] } } }> {
-    assertDeploymentName(name);
-    const request = parseDeploymentRequest(body);
-    const rg = await this.groups.get(sub, rgName);
-    const plan = await this.plan(rg, name, request, call, false);
-    const live = await this.hosted.liveInGroup(sub, rg.name);
-    // Agent pools are child resources: they are compared when the template declares them, never deleted on their own.
-    const mentioned = new Set(plan.resources.map((r) => r.id.toLowerCase()));
-    const compared: Record<string, JsonObject> = { ...(live.clusters as Record<string, JsonObject>) };
-    for (const [id, pool] of Object.entries(live.pools)) if (mentioned.has(id.toLowerCase())) compared[id] = pool as JsonObject;
-    const changes = whatIf(plan, compared, { mode: request.mode, normalizers: WHAT_IF_NORMALIZERS });
-    return { rg, result: { status: 'Succeeded', properties: { changes } } };
+  /**
+   * What-if: the plan against the live resources (GET shapes), with the hosted types' normalizers. At subscription
+   * scope: the template's resource groups, then the resources of each nested deployment, flattened into one list
+   * with their full ids (as ARM shows them; the nested deployments themselves are not listed).
+   */
+  private async whatIf(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall): Promise<WhatIfResult> {
+    const plan = await this.plan(at, name, request, call, false);
+    if (at.rg) return { status: 'Succeeded', properties: { changes: await this.groupChanges(at.rg, plan, request.mode) } };
+    const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
+    const live: Record<string, JsonObject> = {};
+    for (const g of groups) {
+      const existing = await this.existingGroup(at.subscriptionId, g.name);
+      if (existing) live[g.id] = toResourceGroup(existing) as unknown as JsonObject;
+    }
+    const changes = whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS });
+    for (const n of await this.nestedPlans(at, plan, call, false)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
+    return { status: 'Succeeded', properties: { changes } };
+  }
+
+  /** The changes of a group-scope plan against the group's live resources (none when the group is still to be made). */
+  private async groupChanges(rg: ResourceGroupEntity | null, plan: TemplatePlan, mode: DeploymentRequest['mode']): Promise<WhatIfChange[]> {
+    const compared: Record<string, JsonObject> = {};
+    if (rg) {
+      const live = await this.hosted.liveInGroup(rg.subscriptionId, rg.name);
+      // Agent pools are child resources: they are compared when the template declares them, never deleted on their own.
+      const mentioned = new Set(plan.resources.map((r) => r.id.toLowerCase()));
+      Object.assign(compared, live.clusters as Record<string, JsonObject>);
+      for (const [id, pool] of Object.entries(live.pools)) if (mentioned.has(id.toLowerCase())) compared[id] = pool as JsonObject;
+    }
+    return whatIf(plan, compared, { mode, normalizers: WHAT_IF_NORMALIZERS });
   }
 
   /** Cancel: 204 while the deployment runs, 409 otherwise. */
-  async cancel(sub: string, rgName: string, name: string, call: ArmCall): Promise<void> {
+  async cancel(scope: DeploymentScope, name: string, call: ArmCall): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const found = await this.find(sub, rgName, name, tx, true);
+      const found = await this.find(scope, name, tx, true);
       if (!found) throw deploymentNotFound(name);
       const { deployment } = found;
       const requested = RUNNING.includes(deployment.provisioningState) && deployment.operationId
@@ -219,9 +300,9 @@ export class DeploymentsService {
   }
 
   /** DELETE removes the deployment's history (not its resources); a running one must be canceled first. */
-  async delete(sub: string, rgName: string, name: string): Promise<boolean> {
+  async delete(scope: DeploymentScope, name: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const found = await this.find(sub, rgName, name, tx, true);
+      const found = await this.find(scope, name, tx, true);
       if (!found) return false;
       if (RUNNING.includes(found.deployment.provisioningState)) throw deploymentActive(found.deployment);
       await tx.delete(DeploymentEntity, { id: found.deployment.id });
@@ -229,15 +310,27 @@ export class DeploymentsService {
     });
   }
 
-  async operationsOf(sub: string, rgName: string, name: string): Promise<DeploymentInGroup & { operations: DeploymentOperationEntity[] }> {
-    const found = await this.get(sub, rgName, name);
+  async operationsOf(scope: DeploymentScope, name: string): Promise<DeploymentAt & { operations: DeploymentOperationEntity[] }> {
+    const found = await this.get(scope, name);
     const operations = await this.db.find(DeploymentOperationEntity, { where: { deploymentId: found.deployment.id }, order: { seq: 'ASC' } });
     return { ...found, operations };
   }
 
-  private async plan(rg: ResourceGroupEntity, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean): Promise<TemplatePlan> {
-    const plan = planDeployment(request, { subscriptionId: rg.subscriptionId, tenantId: this.env.TENANT_ID, rg, deploymentName: name, baseUrl: call.baseUrl });
+  private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean): Promise<TemplatePlan> {
+    if (!at.rg) checkSubscriptionRequest(name, request);
+    const plan = planDeployment(request, {
+      subscriptionId: at.subscriptionId,
+      tenantId: this.env.TENANT_ID,
+      ...(at.rg ? { rg: at.rg } : { location: normalizeLocation(request.location as string) }),
+      deploymentName: name,
+      baseUrl: call.baseUrl,
+    });
     if (!preflight) return plan;
+    if (!at.rg) {
+      // Each nested deployment is planned and checked as its group deployment will be.
+      await this.nestedPlans(at, plan, call, true);
+      return plan;
+    }
     const failures: { code: string; message: string; target?: string }[] = [];
     for (const r of plan.resources.filter((x) => x.condition && x.deferred.length === 0)) {
       try {
@@ -256,6 +349,64 @@ export class DeploymentsService {
       );
     }
     return plan;
+  }
+
+  /**
+   * The group deployments of a subscription-scope plan, planned in their group: the existing group, or the one
+   * the template declares (it is created before the nested deployment runs). A nested deployment whose parameters
+   * wait for deploy-time values (reference()) is checked when it runs.
+   */
+  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, preflight: boolean): Promise<NestedPlan[]> {
+    const out: NestedPlan[] = [];
+    for (const r of plan.resources.filter((x) => x.condition && isNestedDeploymentType(x.type) && x.deferred.length === 0)) {
+      const nested = nestedDeployment(plan, r);
+      const existing = await this.existingGroup(at.subscriptionId, nested.resourceGroup);
+      const declared = plan.resources.find((g) => g.condition && isResourceGroupType(g.type) && g.name.toLowerCase() === nested.resourceGroup.toLowerCase());
+      if (!existing && !declared) throw ArmError.resourceGroupNotFound(nested.resourceGroup);
+      const group = existing ?? {
+        name: declared?.name ?? nested.resourceGroup,
+        location: normalizeLocation(String(declared?.body['location'] ?? '')),
+        tags: (declared?.body['tags'] ?? {}) as Record<string, string>,
+      };
+      const groupPlan = await this.plan(
+        { subscriptionId: at.subscriptionId, rg: { ...group, subscriptionId: at.subscriptionId } as ResourceGroupEntity },
+        nested.name,
+        { template: nested.template, parameters: nested.parameters, mode: nested.mode },
+        call,
+        preflight,
+      );
+      out.push({ nested, plan: groupPlan, existing });
+    }
+    return out;
+  }
+
+  private async existingGroup(sub: string, name: string): Promise<ResourceGroupEntity | null> {
+    return this.db.findOne(ResourceGroupEntity, { where: { subscriptionId: sub, nameKey: name.toLowerCase() } });
+  }
+}
+
+/** A subscription-scope deployment needs a location (ARM: InvalidDeployment) in a known region. */
+function checkSubscriptionRequest(name: string, request: DeploymentRequest): void {
+  if (typeof request.location !== 'string' || request.location.trim() === '') {
+    throw ArmError.badRequest(
+      'InvalidDeployment',
+      `The 'location' property must be specified for '${name}'. Please see https://aka.ms/arm-deployment-subscription for usage details.`,
+      'location',
+    );
+  }
+  if (!locations.find(normalizeLocation(request.location))) {
+    throw ArmError.badRequest(
+      'LocationNotAvailableForDeployment',
+      `The provided location '${request.location}' is not available for deployment. List of available regions is '${locations.list().map((l) => l.name).join(',')}'.`,
+      'location',
+    );
+  }
+  if (request.mode === 'Complete') {
+    throw ArmError.badRequest(
+      'InvalidDeploymentMode',
+      `The deployment mode 'Complete' is not supported for deployments at subscription scope: use 'Incremental' (nested deployments into a resource group may use 'Complete').`,
+      'properties.mode',
+    );
   }
 }
 

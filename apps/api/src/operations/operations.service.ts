@@ -108,7 +108,8 @@ export class OperationsService {
       case OperationKind.DeploymentPut: {
         const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
         const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
-        return deployment && rg ? { status: 200, body: toDeployment(deployment, rg.name) } : { status: 204 };
+        // A subscription-scope deployment has no group.
+        return deployment && (rg || !deployment.resourceGroupId) ? { status: 200, body: toDeployment(deployment, rg?.name ?? null) } : { status: 204 };
       }
       case OperationKind.ClusterDelete:
       case OperationKind.AgentPoolDelete:

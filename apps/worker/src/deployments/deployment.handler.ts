@@ -4,7 +4,9 @@ import {
   DeploymentEntity, DeploymentOperationEntity, DeploymentState, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity,
   StoredError,
 } from '@cerulean/domain';
-import { evaluateOutputs, PlannedResource, resolveResource, TemplatePlan } from '@cerulean/templates';
+import {
+  evaluateOutputs, isNestedDeploymentType, JsonObject, nestedDeployment, nestedDeploymentRequest, PlannedResource, resolveResource, TemplatePlan,
+} from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, In } from 'typeorm';
@@ -29,7 +31,8 @@ const newOperationId = (): string => randomBytes(8).toString('hex').toUpperCase(
 
 /**
  * deployment.put: walks the plan's waves (a wave's resources in parallel); each resource is PUT through the public
- * API (ArmFrontDoor), which starts the normal cluster / agent pool operation; the handler waits for it and records
+ * API (ArmFrontDoor), which starts the normal cluster / agent pool operation (at subscription scope: the resource
+ * group PUT, and the group deployment a nested deployment stands for); the handler waits for it and records
  * a deployment operation per resource. Complete mode then deletes the group's clusters the
  * template does not mention; outputs are evaluated last. A re-run after a crash resumes from the recorded rows.
  */
@@ -44,7 +47,8 @@ export class DeploymentHandler {
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
     const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
     const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
-    if (!deployment || !rg || !deployment.plan) {
+    // A subscription-scope deployment has no group.
+    if (!deployment || (deployment.resourceGroupId && !rg) || !deployment.plan) {
       await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'DeploymentNotFound', message: 'The deployment no longer exists.' }));
       return;
     }
@@ -58,14 +62,14 @@ export class DeploymentHandler {
         await ctx.assertActive();
         const results = await Promise.all(wave.map((id) => {
           const entry = byId.get(id);
-          return entry ? this.apply(deployment, rg, plan, entry.r, entry.seq, host, op, ctx) : undefined;
+          return entry ? this.apply(deployment, plan, entry.r, entry.seq, host, op, ctx) : undefined;
         }));
         for (const f of results) if (f) failures.push(f);
         // Dependents of a failed resource cannot run; ARM stops the deployment at that point too.
         if (failures.length > 0) break;
         await ctx.progress(plan.waves.indexOf(wave) + 1, plan.waves.length + 1);
       }
-      if (failures.length === 0 && deployment.mode === 'Complete') failures.push(...(await this.deleteUnmentioned(deployment, rg, plan, op, ctx)));
+      if (failures.length === 0 && deployment.mode === 'Complete' && rg) failures.push(...(await this.deleteUnmentioned(deployment, rg, plan, op, ctx)));
       if (failures.length > 0) throw deploymentFailed(failures);
       const outputs = await evaluateOutputs(plan, host);
       await this.db.transaction(async (tx) => {
@@ -89,7 +93,7 @@ export class DeploymentHandler {
 
   /** One resource: PUT through the shared path, then wait for its operation. Returns the failure, if any. */
   private async apply(
-    deployment: DeploymentEntity, rg: ResourceGroupEntity, plan: TemplatePlan, r: PlannedResource, seq: number, host: FrontDoorTemplateHost,
+    deployment: DeploymentEntity, plan: TemplatePlan, r: PlannedResource, seq: number, host: FrontDoorTemplateHost,
     op: OperationEntity, ctx: OperationContext,
   ): Promise<ArmErrorDetail | undefined> {
     let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: r.id } });
@@ -103,6 +107,8 @@ export class DeploymentHandler {
       let body: object;
       try {
         body = await resolveResource(plan, r.id, host);
+        // A nested deployment is the group deployment it stands for: PUT there, then waited for like any resource.
+        if (isNestedDeploymentType(r.type)) body = nestedDeploymentRequest(nestedDeployment(plan, r, body as JsonObject));
       } catch (err) {
         if (!(err instanceof ArmError)) throw err;
         return this.recordFailure(row, err.status, err.toDetail());

@@ -43,7 +43,8 @@ export interface EvalContext {
   environment(): Json;
   /** The ids `resourceId()` and friends default to. */
   readonly subscriptionId: string;
-  readonly resourceGroupName: string;
+  /** Undefined at subscription scope. */
+  readonly resourceGroupName: string | undefined;
   newGuid(): string;
   utcNow(): Date;
   /** Planning returns Deferred (after recording the call); deploying returns the host's answer. */

@@ -65,6 +65,8 @@ export const deploymentFunctions: Record<string, FunctionImpl> = {
     const at = typeIndex(name, all, 2);
     const subscriptionId = at === 2 ? (all[0] as string) : ctx.subscriptionId;
     const resourceGroup = at === 0 ? ctx.resourceGroupName : (all[at - 1] as string);
+    // At subscription scope, resourceId() without a group is a subscription-level id (as subscriptionResourceId()).
+    if (resourceGroup === undefined) return `/subscriptions/${subscriptionId}/${providerPath(name, all[at] as string, all.slice(at + 1))}`;
     return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/${providerPath(name, all[at] as string, all.slice(at + 1))}`;
   },
   subscriptionResourceId: (args, ctx, name) => {

@@ -1,3 +1,4 @@
+import { ExpressionError, ExpressionMessages } from '../errors';
 import { Json, JsonObject } from '../values';
 
 /**
@@ -8,7 +9,10 @@ export interface DeploymentContext {
   subscriptionId: string;
   tenantId: string;
   subscriptionDisplayName?: string;
-  resourceGroup: { name: string; location: string; tags?: Record<string, string>; managedBy?: string };
+  /** The target group of a resource group deployment; absent for a subscription-scope deployment. */
+  resourceGroup?: { name: string; location: string; tags?: Record<string, string>; managedBy?: string };
+  /** The deployment's own location (required at subscription scope; `deployment().location`). */
+  location?: string;
   deploymentName: string;
   /** Public base URL of this ARM endpoint (environment().resourceManager). Defaults to Azure's. */
   resourceManagerUrl?: string;
@@ -90,8 +94,13 @@ export function environmentObject(context: DeploymentContext): JsonObject {
   };
 }
 
+/** True for a subscription-scope deployment (no target resource group). */
+export const isSubscriptionScope = (context: DeploymentContext): boolean => context.resourceGroup === undefined;
+
+/** resourceGroup(); only a resource group deployment has one (ARM: "not expected at this location" elsewhere). */
 export function resourceGroupObject(context: DeploymentContext): JsonObject {
   const rg = context.resourceGroup;
+  if (rg === undefined) throw new ExpressionError(ExpressionMessages.notExpectedHere('resourceGroup'));
   const out: JsonObject = {
     id: `/subscriptions/${context.subscriptionId}/resourceGroups/${rg.name}`,
     name: rg.name,

@@ -10,9 +10,9 @@ import {
 } from '../expression/evaluator';
 import { parseTemplateString, walkCalls } from '../expression/parser';
 import { BUILTIN_FUNCTIONS } from '../functions';
-import { isValidType, parseResourceGroupResourceId, resourceGroupResourceId } from '../resource-ids';
+import { isValidType, parseResourceGroupResourceId, resourceGroupResourceId, subscriptionLevelResourceId } from '../resource-ids';
 import { Json, JsonObject, clone, findKey, getProperty, isInteger, isObject, typeOf } from '../values';
-import { DeploymentContext, ProcessOptions, TemplateHost } from './context';
+import { DeploymentContext, isSubscriptionScope, ProcessOptions, TemplateHost } from './context';
 import { buildDependencyGraph } from './dependencies';
 import { ParameterResolver, PlanParameter, normalizeSuppliedParameters, templateType } from './parameters';
 import { Loop, Scope, loopHooks, makeEvalContext } from './scope';
@@ -39,6 +39,8 @@ export interface PlannedResource {
   dependsOn: string[];
   /** Where the resource comes from, so the deploy phase can re-evaluate it (plain data, storable). */
   source: { path: number[]; loops: Loop[] };
+  /** A nested deployment's target resource group (its `resourceGroup` property). */
+  resourceGroup?: string;
 }
 
 /** The validated, expanded deployment: everything the lead needs to deploy, store and answer what-if. */
@@ -66,8 +68,16 @@ const TEMPLATE_MEMBERS = [
   'languageVersion',
   'definitions',
 ];
-const NOT_IN_BODY = new Set(['type', 'name', 'apiversion', 'copy', 'condition', 'dependson', 'resources', 'comments']);
+const NOT_IN_BODY = new Set(['type', 'name', 'apiversion', 'copy', 'condition', 'dependson', 'resources', 'comments', 'resourcegroup', 'subscriptionid']);
 const RG_SCHEMA = /\/deploymentTemplate\.json#?$/i;
+const SUBSCRIPTION_SCHEMA = /\/subscriptionDeploymentTemplate\.json#?$/i;
+const DEPLOYMENTS_TYPE = 'microsoft.resources/deployments';
+const RESOURCE_GROUPS_TYPE = 'microsoft.resources/resourcegroups';
+/** Members of a nested deployment's `properties` that belong to the nested template, not to the parent. */
+const NESTED_RAW = new Set(['template', 'expressionevaluationoptions']);
+
+export const isNestedDeploymentType = (type: string): boolean => type.toLowerCase() === DEPLOYMENTS_TYPE;
+export const isResourceGroupType = (type: string): boolean => type.toLowerCase() === RESOURCE_GROUPS_TYPE;
 const CONTENT_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
 
 /**
@@ -80,7 +90,7 @@ export function processTemplate(
   context: DeploymentContext,
   options: ProcessOptions = {},
 ): TemplatePlan {
-  const root = checkShape(template);
+  const root = checkShape(template, context);
   const supplied = normalizeSuppliedParameters(parameters);
 
   let resolver: ParameterResolver | undefined;
@@ -123,6 +133,7 @@ export function processTemplate(
         dependsOn: graph.dependsOn.get(i.id.toLowerCase()) ?? [],
         source: { path: i.path, loops: i.loops },
       };
+      if (i.resourceGroup !== undefined) planned.resourceGroup = i.resourceGroup;
       if (i.copy !== undefined) planned.copy = { name: i.copy.name, index: i.copy.index };
       return planned;
     }),
@@ -131,7 +142,7 @@ export function processTemplate(
   };
 }
 
-function checkShape(template: Json): JsonObject {
+function checkShape(template: Json, context: DeploymentContext): JsonObject {
   if (!isObject(template)) throw TemplateErrors.invalidRequestContent('The template must be a JSON object.', 'template');
   for (const key of Object.keys(template)) {
     if (!TEMPLATE_MEMBERS.some((m) => m.toLowerCase() === key.toLowerCase())) {
@@ -144,9 +155,12 @@ function checkShape(template: Json): JsonObject {
     }
   }
   const schema = getProperty(template, '$schema');
-  if (typeof schema !== 'string' || !RG_SCHEMA.test(schema)) {
+  const atSubscription = isSubscriptionScope(context);
+  if (typeof schema !== 'string' || !(atSubscription ? SUBSCRIPTION_SCHEMA : RG_SCHEMA).test(schema)) {
     throw TemplateErrors.validationFailed(
-      `The template schema '${String(schema)}' is not supported. Only resource group deployment templates ('https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#') are supported.`,
+      atSubscription
+        ? `The template schema '${String(schema)}' is not supported for a deployment at subscription scope. Use 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#'.`
+        : `The template schema '${String(schema)}' is not supported. Only resource group deployment templates ('https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#') are supported at resource group scope.`,
       '$schema',
     );
   }
@@ -270,6 +284,7 @@ interface Instance {
   condition: boolean;
   copy?: { name: string; index: number; serial: boolean; batchSize: number; group: string };
   parentId?: string;
+  resourceGroup?: string;
   dependsOn: string[];
   body: JsonObject;
   deferred: string[];
@@ -360,11 +375,15 @@ function instance(
   let apiVersion: string;
   let condition = parent?.condition ?? true;
   const dependsOn: string[] = [];
+  let targetGroup: string | undefined;
+  let targetSubscription: string | undefined;
   try {
     name = identity('name');
     display = name;
     type = identity('type');
     apiVersion = identity('apiVersion');
+    if (findKey(raw, 'resourceGroup') !== undefined) targetGroup = identity(findKey(raw, 'resourceGroup') as string);
+    if (findKey(raw, 'subscriptionId') !== undefined) targetSubscription = identity(findKey(raw, 'subscriptionId') as string);
     if (parent !== undefined) {
       const fullType = type.split('/')[0]?.includes('.') ? type : `${parent.type}/${type}`;
       if (name.split('/').length !== fullType.split('/').length - 1) name = `${parent.name}/${name}`;
@@ -402,6 +421,14 @@ function instance(
   }
 
   const { context } = scope;
+  if (targetGroup !== undefined || targetSubscription !== undefined) {
+    if (!isNestedDeploymentType(type)) {
+      throw fail("the 'resourceGroup' and 'subscriptionId' properties are only supported on nested deployments ('Microsoft.Resources/deployments').");
+    }
+    if (targetSubscription !== undefined && targetSubscription.toLowerCase() !== context.subscriptionId.toLowerCase()) {
+      throw fail(`deployments into another subscription ('${targetSubscription}') are not supported by this service: 'subscriptionId' must be the deployment's own subscription.`);
+    }
+  }
   const self: Instance = {
     path,
     label,
@@ -409,7 +436,7 @@ function instance(
     type,
     name,
     apiVersion,
-    id: resourceGroupResourceId(context.subscriptionId, context.resourceGroup.name, type, [name]),
+    id: templateResourceId(context, type, name, targetGroup),
     condition,
     dependsOn,
     body: {},
@@ -418,6 +445,8 @@ function instance(
   };
   if (copy !== undefined) self.copy = copy;
   if (parent !== undefined) self.parentId = parent.id;
+  if (targetGroup !== undefined) self.resourceGroup = targetGroup;
+  const nested = isNestedDeploymentType(type);
 
   if (condition) {
     try {
@@ -425,6 +454,7 @@ function instance(
         scope,
         raw,
         loops,
+        nested,
         (call) => {
           self.calls.push(call);
           return Deferred.value;
@@ -455,6 +485,7 @@ function evaluateResourceBody(
   scope: Scope,
   raw: JsonObject,
   loops: Loop[],
+  nested: boolean,
   deployTime: (call: DeployTimeCall) => Value,
   onDeferred: (raw: string, path: string) => Json,
 ): JsonObject {
@@ -464,9 +495,30 @@ function evaluateResourceBody(
   const body: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
     if (NOT_IN_BODY.has(key.toLowerCase())) continue;
+    if (nested && key.toLowerCase() === 'properties' && isObject(value)) {
+      // A nested deployment's template is evaluated by that deployment (inner scope) or rewritten for it (outer).
+      const properties: JsonObject = {};
+      for (const [k, v] of Object.entries(value)) {
+        properties[k] = NESTED_RAW.has(k.toLowerCase()) ? clone(v) : evaluateJson(v, ctx, BUILTIN_FUNCTIONS, hooks, `${key}.${k}`);
+      }
+      body[key] = properties;
+      continue;
+    }
     body[key] = evaluateJson(value, ctx, BUILTIN_FUNCTIONS, hooks, key);
   }
   return body;
+}
+
+/**
+ * The id of a template resource: in the deployment's group; at subscription scope a resource group is
+ * `/subscriptions/{s}/resourceGroups/{n}` and other types are subscription-level; a nested deployment with a
+ * `resourceGroup` lives in that group.
+ */
+function templateResourceId(context: DeploymentContext, type: string, name: string, targetGroup: string | undefined): string {
+  const group = targetGroup ?? context.resourceGroup?.name;
+  if (group !== undefined) return resourceGroupResourceId(context.subscriptionId, group, type, [name]);
+  if (isResourceGroupType(type)) return `/subscriptions/${context.subscriptionId}/resourceGroups/${name}`;
+  return subscriptionLevelResourceId(context.subscriptionId, type, [name]);
 }
 
 /** Parses every expression in a JSON tree and checks its functions exist (for parts evaluated later or never). */
@@ -520,8 +572,15 @@ class ResourceIndex<T extends { id: string; type: string; name: string; copy?: {
     }
   }
 
+  /**
+   * By id; a `…/providers/{ns}/{type}/{name}` id that is not a template id (`resourceId('Microsoft.Resources/resourceGroups', n)`
+   * at subscription scope, a nested deployment named without its group) falls back to the resource of that type and name.
+   */
   id(id: string): T[] {
-    return this.byId.get(id.toLowerCase()) ?? [];
+    const hits = this.byId.get(id.toLowerCase());
+    if (hits !== undefined) return hits;
+    const m = /^\/subscriptions\/[^/]+\/providers\/([^/]+\/[^/]+)\/([^/]+)$/i.exec(id);
+    return m === null ? [] : (this.byName.get(`${m[1] as string}/${m[2] as string}`.toLowerCase()) ?? []);
   }
 
   /** A dependsOn entry: an id, a copy loop name, `type/name` or a resource name. */
@@ -688,7 +747,7 @@ export async function resolveResource(plan: TemplatePlan, resourceId: string, ho
   const scope = planScope(plan);
   try {
     return await withHost(plan, host, (deployTime) =>
-      evaluateResourceBody(scope, raw, planned.source.loops, deployTime, () => {
+      evaluateResourceBody(scope, raw, planned.source.loops, isNestedDeploymentType(planned.type), deployTime, () => {
         throw new Error('A deploy-time expression was deferred at deploy time.');
       }),
     );

@@ -39,7 +39,7 @@ export function makeEvalContext(scope: Scope, site: Site, loops: Loop[], deployT
   return {
     site,
     subscriptionId: context.subscriptionId,
-    resourceGroupName: context.resourceGroup.name,
+    resourceGroupName: context.resourceGroup?.name,
     parameter: (name) => scope.parameter(name),
     variable: (name) => (site === 'parameterDefault' ? notHere('variables') : scope.variable(name)),
     copyIndex: (name) => {
@@ -91,5 +91,6 @@ function deploymentObject(scope: Scope): JsonObject {
   if (context.templateLink !== undefined) {
     properties['templateLink'] = { ...context.templateLink };
   }
-  return { name: context.deploymentName, properties, location: context.resourceGroup.location };
+  const location = context.resourceGroup?.location ?? context.location;
+  return { name: context.deploymentName, properties, ...(location !== undefined ? { location } : {}) };
 }

@@ -13,7 +13,7 @@ import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { HostedResources } from '../hosted-resources/hosted-resources';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
-import { DeploymentRequest, parseDeploymentRequest, planDeployment, templateHash } from './deployment-plan';
+import { DeploymentRequest, parseDeploymentRequest, parseWhatIfResultFormat, planDeployment, templateHash } from './deployment-plan';
 import { deploymentId, DEPLOYMENTS_TYPE } from './deployment.mapper';
 import { WHAT_IF_NORMALIZERS } from './whatif-normalizers';
 
@@ -189,6 +189,7 @@ export class DeploymentsService {
   ): Promise<{ rg: ResourceGroupEntity; result: { status: string; properties: { changes: WhatIfChange[] } } }> {
     assertDeploymentName(name);
     const request = parseDeploymentRequest(body);
+    const format = parseWhatIfResultFormat(body);
     const rg = await this.groups.get(sub, rgName);
     const plan = await this.plan(rg, name, request, call, false);
     const live = await this.hosted.liveInGroup(sub, rg.name);
@@ -196,7 +197,9 @@ export class DeploymentsService {
     const mentioned = new Set(plan.resources.map((r) => r.id.toLowerCase()));
     const compared: Record<string, JsonObject> = { ...(live.clusters as Record<string, JsonObject>) };
     for (const [id, pool] of Object.entries(live.pools)) if (mentioned.has(id.toLowerCase())) compared[id] = pool as JsonObject;
-    const changes = whatIf(plan, compared, { mode: request.mode, normalizers: WHAT_IF_NORMALIZERS });
+    const full = whatIf(plan, compared, { mode: request.mode, normalizers: WHAT_IF_NORMALIZERS });
+    // ResourceIdOnly: each change without its payloads (before, after, delta).
+    const changes = format === 'ResourceIdOnly' ? full.map(({ resourceId, changeType }) => ({ resourceId, changeType })) : full;
     return { rg, result: { status: 'Succeeded', properties: { changes } } };
   }
 

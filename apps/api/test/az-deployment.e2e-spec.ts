@@ -37,6 +37,7 @@ describe('az deployment group against Cerulean', () => {
     // az only sees files under its working directory (bound into the chroot).
     copyFileSync(join(GOLDEN, 'aks-quickstart.azuredeploy.json'), join(suite.workDir, 'quickstart.json'));
     copyFileSync(join(FIXTURES, 'aks-commented.json'), join(suite.workDir, 'aks-commented.json'));
+    for (const f of ['error-parameter-constraint.json', 'error-parameter-constraint.parameters.json']) copyFileSync(join(GOLDEN, f), join(suite.workDir, f));
     ok(await run('group', 'create', '-n', rg, '-l', 'eastus'));
   });
 
@@ -66,6 +67,29 @@ describe('az deployment group against Cerulean', () => {
     expect(r.stderr).toContain('InvalidTemplate');
     expect(r.stderr).toContain('agentCount');
     expect(r.seconds).toBeLessThan(30);
+  });
+
+  it('create: a parameters file (@file) with a value outside maxValue exits 1 at once (InvalidTemplate, nothing recorded); a VM size the platform lacks fails the deployment (exit 1)', async () => {
+    const constraint = await run('deployment', 'group', 'create', '-g', rg, '-n', 'aze1', '--template-file', 'error-parameter-constraint.json', '--parameters', '@error-parameter-constraint.parameters.json');
+    expect(constraint.code).toBe(1);
+    expect(constraint.stderr).toContain('InvalidTemplate');
+    expect(constraint.stderr).toContain('nodeCount');
+    expect((await run('deployment', 'group', 'show', '-g', rg, '-n', 'aze1')).code).toBe(3);
+
+    // The VM size is checked by the cluster PUT the deployment makes (preflight checks the body's shape only).
+    const vmSize = await run('deployment', 'group', 'create', '-g', rg, '-n', 'aze2', '--template-file', 'quickstart.json',
+      '--parameters', ...quickstart, 'agentVMSize=Standard_Nope');
+    expect(vmSize.code).toBe(1);
+    expect(vmSize.stderr).toContain('DeploymentFailed');
+    expect(vmSize.stderr).toMatch(/InvalidParameter.*Standard_Nope/);
+    for (const r of [constraint, vmSize]) {
+      expect(r.seconds).toBeLessThan(30);
+      expect(r.stderr).not.toMatch(/InternalServerError|\b5\d\d\b/);
+    }
+    expect(ok(await run('deployment', 'group', 'show', '-g', rg, '-n', 'aze2', '--query', 'properties.error.details[0].code')).json).toBe('InvalidParameter');
+    expect((await arm('GET', `${clusterPath(rg, 'azq1')}?${AKS_API}`)).status).toBe(404);
+    ok(await run('deployment', 'group', 'delete', '-g', rg, '-n', 'aze2'));
+    expect(ok(await run('deployment', 'group', 'list', '-g', rg, '--query', '[].name')).json).toEqual([]);
   });
 
   it('create: a commented template builds a 1-node cluster; az waits for Succeeded and prints the outputs', async () => {
@@ -134,6 +158,17 @@ describe('az deployment group against Cerulean', () => {
     expect((await run('deployment', 'group', 'show', '-g', rg, '-n', 'azd1')).code).toBe(3);
     // Deleting a deployment's record keeps what it deployed.
     expect((await arm('GET', `${clusterPath(rg, cluster)}?${AKS_API}`)).status).toBe(200);
+  });
+
+  it('create --no-wait without -n (named after the file), deployment group wait --created, export', async () => {
+    const started = ok(await run('deployment', 'group', 'create', '-g', rg, '--template-file', 'aks-commented.json', '--parameters', `clusterName=${cluster}`, 'agentCount=1', '--no-wait'));
+    expect(started.stdout.trim()).toBe('');
+    ok(await run('deployment', 'group', 'wait', '-g', rg, '-n', 'aks-commented', '--created', '--interval', '1', '--timeout', '300'));
+    expect(ok(await run('deployment', 'group', 'show', '-g', rg, '-n', 'aks-commented', '--query', 'properties.provisioningState')).json).toBe('Succeeded');
+    const exported = ok(await run('deployment', 'group', 'export', '-g', rg, '-n', 'aks-commented')).json as { parameters: Record<string, unknown>; resources: { type: string }[] };
+    expect(Object.keys(exported.parameters)).toEqual(['clusterName', 'agentCount', 'location']);
+    expect(exported.resources.map((r) => r.type)).toEqual(['Microsoft.ContainerService/managedClusters']);
+    expect((await dockerNodes(cluster)).length).toBe(1);
   });
 
   it('group delete removes the deployed cluster and its containers', async () => {

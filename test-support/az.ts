@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { state } from './platform';
 
@@ -70,4 +70,54 @@ export class AzCli {
     const out = args.includes('-o') || args.includes('--output') ? [] : ['-o', 'json'];
     return this.exec('az.sh', [...args, ...out], {}, options.cwd);
   }
+}
+
+/** `r` when az exited 0; otherwise throws with what az printed. */
+export function azOk(r: AzResult): AzResult {
+  if (r.code !== 0) throw new Error(`az exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+export interface AzSuite {
+  /** The suite's az (set in beforeAll). */
+  readonly az: AzCli;
+  /** A directory bound into the chroot, where az runs (relative file arguments resolve there). */
+  readonly workDir: string;
+  /** `az <args> -o json` in workDir. */
+  run(...args: string[]): Promise<AzResult>;
+}
+
+/**
+ * The az set-up every az suite shares, as jest hooks: checks the chroot, makes the working directory and a fresh az
+ * config (no token or discovery cache from an earlier platform), and afterwards prints the commands run and removes
+ * the config. With `login`, also `az cloud register` + `az login --service-principal` as the bootstrap principal
+ * (a suite that tests those steps itself leaves it off).
+ */
+export function useAzSuite(tag: string, options: { login?: boolean } = {}): AzSuite {
+  let az: AzCli | undefined;
+  let workDir = '';
+  const suite: AzSuite = {
+    get az(): AzCli {
+      if (!az) throw new Error('useAzSuite: az is set in beforeAll');
+      return az;
+    },
+    get workDir(): string {
+      return workDir;
+    },
+    run: (...args: string[]) => suite.az.run(args, { cwd: workDir }),
+  };
+  beforeAll(async () => {
+    if (!azAvailable()) throw new Error(`the az chroot is missing at ${AZ_ROOT}: scripts/test.sh builds it (bash test-support/az/make-chroot.sh)`);
+    workDir = join(state().dir, `az-work-${tag}`);
+    mkdirSync(workDir, { recursive: true });
+    az = new AzCli(`/root/.azure-cerulean-${tag}-${process.pid}`);
+    rmSync(join(AZ_ROOT, az.configDir), { recursive: true, force: true });
+    if (options.login) azOk(await az.setup(state().bootstrap));
+  });
+  afterAll(() => {
+    if (!az) return;
+    console.log(`az commands run:\n${az.log.join('\n')}`);
+    rmSync(join(AZ_ROOT, az.configDir), { recursive: true, force: true });
+  });
+  return suite;
 }

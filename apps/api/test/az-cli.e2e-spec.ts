@@ -1,6 +1,6 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AzCli, AzResult, azAvailable, AZ_ROOT } from '../../../test-support/az';
+import { AzCli, azOk as ok, AZ_ROOT, useAzSuite } from '../../../test-support/az';
 import { AKS_API, arm, clusterPath, dockerNodes, RES_API, rgPath, startWorker, state, sub, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(900_000);
@@ -9,20 +9,14 @@ jest.setTimeout(900_000);
  * The real Azure CLI (azure-cli 2.91 from Debian sid, isolated in a chroot, every non-loopback request
  * refused) against the platform: register the cloud, log in with the bootstrap service principal, then the
  * AKS commands users type, each checked by az's exit code AND by what the API and Docker then hold.
- * More az scenarios (deployments) plug in with `az.run([...])`.
+ * Template deployments: az-deployment.e2e-spec.ts.
  */
 describe('az CLI against Cerulean', () => {
   let worker: WorkerProcess;
-  let az: AzCli;
+  const suite = useAzSuite('cli');
   const rg = 'az-rg';
   const cluster = 'azc1';
-  let workDir: string;
-  let configDir: string;
 
-  const ok = (r: AzResult): AzResult => {
-    if (r.code !== 0) throw new Error(`az exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-    return r;
-  };
   const poolsInDocker = async (): Promise<Record<string, number>> => {
     const out: Record<string, number> = {};
     for (const n of await dockerNodes(cluster)) {
@@ -37,26 +31,17 @@ describe('az CLI against Cerulean', () => {
     )).body;
 
   beforeAll(async () => {
-    if (!azAvailable()) throw new Error(`the az chroot is missing at ${AZ_ROOT}: scripts/test.sh builds it (bash test-support/az/make-chroot.sh)`);
     worker = await startWorker();
-    workDir = join(state().dir, 'az-work');
-    mkdirSync(workDir, { recursive: true });
-    // A fresh az config per run: no token or discovery cache from an earlier platform.
-    configDir = `/root/.azure-cerulean-${process.pid}`;
-    rmSync(join(AZ_ROOT, configDir), { recursive: true, force: true });
-    az = new AzCli(configDir);
   });
 
   afterAll(async () => {
     await worker?.stop();
-    if (az) console.log(`az commands run:\n${az.log.join('\n')}`);
-    if (configDir) rmSync(join(AZ_ROOT, configDir), { recursive: true, force: true });
   });
 
-  const run = (...args: string[]) => az.run(args, { cwd: workDir });
+  const run = suite.run;
 
   it('registers the cloud from /metadata/endpoints and logs in with a service principal', async () => {
-    const setup = ok(await az.setup(state().bootstrap));
+    const setup = ok(await suite.az.setup(state().bootstrap));
     expect(setup.json).toEqual([expect.objectContaining({ id: sub(), tenantId: state().bootstrap.tenantId, state: 'Enabled', user: { name: state().bootstrap.clientId, type: 'servicePrincipal' } })]);
     const account = ok(await run('account', 'show'));
     expect(account.json).toMatchObject({ id: sub(), environmentName: 'CeruleanLocal' });
@@ -170,19 +155,19 @@ describe('az CLI against Cerulean', () => {
       '--role', 'Azure Kubernetes Service Cluster User Role', '--scope', clusterId));
     expect(assigned.json).toMatchObject({ principalId: created.body.id, scope: clusterId, roleDefinitionId: expect.stringMatching(/4abbcc35-e782-43d8-92c5-2d3f1bd2253f$/) });
 
-    const limited = new AzCli(`${az.configDir}-limited`);
+    const limited = new AzCli(`${suite.az.configDir}-limited`);
     try {
       ok(await limited.setup({ tenantId: state().bootstrap.tenantId, clientId: created.body.appId, clientSecret: created.body.passwordCredentials[0].secretText }));
-      ok(await limited.run(['aks', 'get-credentials', '-g', rg, '-n', cluster, '--file', '-'], { cwd: workDir }));
-      const admin = await limited.run(['aks', 'get-credentials', '-g', rg, '-n', cluster, '--admin', '--file', '-'], { cwd: workDir });
+      ok(await limited.run(['aks', 'get-credentials', '-g', rg, '-n', cluster, '--file', '-'], { cwd: suite.workDir }));
+      const admin = await limited.run(['aks', 'get-credentials', '-g', rg, '-n', cluster, '--admin', '--file', '-'], { cwd: suite.workDir });
       expect(admin.code).toBe(1);
       expect(admin.stderr).toContain('AuthorizationFailed');
-      const scale = await limited.run(['aks', 'scale', '-g', rg, '-n', cluster, '--node-count', '3'], { cwd: workDir });
+      const scale = await limited.run(['aks', 'scale', '-g', rg, '-n', cluster, '--node-count', '3'], { cwd: suite.workDir });
       expect(scale.code).toBe(1);
       expect(scale.stderr).toContain('AuthorizationFailed');
     } finally {
-      az.log.push(...limited.log.map((l) => `(limited) ${l}`));
-      rmSync(join(AZ_ROOT, `${az.configDir}-limited`), { recursive: true, force: true });
+      suite.az.log.push(...limited.log.map((l) => `(limited) ${l}`));
+      rmSync(join(AZ_ROOT, `${suite.az.configDir}-limited`), { recursive: true, force: true });
     }
     expect(await poolsInDocker()).toEqual({ nodepool1: 2 });
   });

@@ -11,9 +11,17 @@ describe('parseJsonc', () => {
     expect(parseJsonc(text)).toEqual({ a: [1, 2, 3], b: 'keeps // and /* */ and , ] inside strings', c: { d: 'x"y' } });
   });
 
+  it('reads the unquoted property name az puts before the spliced template file', () => {
+    const text = '{"properties": {"parameters": {"n": {"value": true}}, "whatIfSettings": {}, template:{\r\n  // c\r\n  "a": null, "b": false\r\n}\r\n}}';
+    expect(parseJsonc(text)).toEqual({ properties: { parameters: { n: { value: true } }, whatIfSettings: {}, template: { a: null, b: false } } });
+    expect(parseJsonc('{ $k_1 : [true] }')).toEqual({ $k_1: [true] });
+  });
+
   it('still rejects malformed JSON', () => {
     expect(() => parseJsonc('{"a": }')).toThrow(SyntaxError);
     expect(() => parseJsonc('{"a": 1,, }')).toThrow(SyntaxError);
+    expect(() => parseJsonc('{"a": yes}')).toThrow(SyntaxError);
+    expect(() => parseJsonc('{"a": 1 b: 2}')).toThrow(SyntaxError);
   });
 
   it('applies to deployment routes only', () => {

@@ -1,6 +1,8 @@
 /**
- * JSON with comments and trailing commas (what `az deployment` sends when it splices template files into a request).
- * Comments and trailing commas outside strings are removed, then the text goes to JSON.parse (its errors are kept).
+ * JSON with comments, trailing commas and unquoted property names: what `az deployment group ...` sends, which splices
+ * the template file's text in as it is after an unquoted key (`{"properties": {...}, template:{...file...}}`).
+ * Outside strings, comments and trailing commas are removed and an identifier followed by `:` is quoted; then the text
+ * goes to JSON.parse (its errors are kept).
  */
 export function parseJsonc(text: string): unknown {
   let out = '';
@@ -30,6 +32,15 @@ export function parseJsonc(text: string): unknown {
       }
       if (text[j] !== '}' && text[j] !== ']') out += c;
       i += 1;
+    } else if (/[A-Za-z_$]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[\w$]/.test(text[j] as string)) j += 1;
+      const word = text.slice(i, j);
+      let k = j;
+      while (k < n && /\s/.test(text[k] as string)) k += 1;
+      // A name before ':' is a property name; anything else (true, false, null, junk) is left to JSON.parse.
+      out += text[k] === ':' ? JSON.stringify(word) : word;
+      i = j;
     } else {
       out += c;
       i += 1;

@@ -48,6 +48,23 @@ export function parseDeploymentRequest(body: unknown): DeploymentRequest {
   return out;
 }
 
+export type WhatIfResultFormat = 'FullResourcePayloads' | 'ResourceIdOnly';
+
+/** `properties.whatIfSettings.resultFormat` of a DeploymentWhatIf body (default FullResourcePayloads, case-insensitive). */
+export function parseWhatIfResultFormat(body: unknown): WhatIfResultFormat {
+  const settings = isObject(body) && isObject(body.properties) ? body.properties.whatIfSettings : undefined;
+  const raw = isObject(settings) ? settings.resultFormat : undefined;
+  if (raw === undefined || raw === null) return 'FullResourcePayloads';
+  const format = typeof raw === 'string' ? (['FullResourcePayloads', 'ResourceIdOnly'] as const).find((f) => f.toLowerCase() === raw.toLowerCase()) : undefined;
+  if (!format) {
+    throw TemplateErrors.invalidRequestContent(
+      `Error converting value ${JSON.stringify(raw)} to type 'WhatIfResultFormat'. Allowed values: 'ResourceIdOnly', 'FullResourcePayloads'.`,
+      'properties.whatIfSettings.resultFormat',
+    );
+  }
+  return format;
+}
+
 export interface DeploymentTarget {
   subscriptionId: string;
   tenantId: string;

@@ -19,7 +19,7 @@ import { HostedResources } from '../hosted-resources/hosted-resources';
 import { toResourceGroup } from '../resource-groups/resource-groups.controller';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
-import { DeploymentRequest, parseDeploymentRequest, planDeployment, templateHash } from './deployment-plan';
+import { DeploymentRequest, parseDeploymentRequest, parseWhatIfResultFormat, planDeployment, templateHash, WhatIfResultFormat } from './deployment-plan';
 import { deploymentId, DEPLOYMENTS_TYPE } from './deployment.mapper';
 import { WHAT_IF_NORMALIZERS } from './whatif-normalizers';
 
@@ -224,7 +224,7 @@ export class DeploymentsService {
     assertDeploymentName(name);
     const request = parseDeploymentRequest(body);
     const at = await this.scopeRow(scope);
-    const result = await this.whatIf(at, name, request, call);
+    const result = await this.whatIf(at, name, request, parseWhatIfResultFormat(body), call);
     return this.db.transaction(async (tx) => {
       await tx.query(`DELETE FROM operations WHERE kind = $1 AND start_time < $2`, [OperationKind.DeploymentWhatIf, new Date(Date.now() - WHAT_IF_KEEP_MS)]);
       const op = await this.operations.start(
@@ -253,10 +253,17 @@ export class DeploymentsService {
    * What-if: the plan against the live resources (GET shapes), with the hosted types' normalizers. At subscription
    * scope: the template's resource groups, then the resources of each nested deployment, flattened into one list
    * with their full ids (as ARM shows them; the nested deployments themselves are not listed).
+   * `ResourceIdOnly`: each change without its payloads (before, after, delta).
    */
-  private async whatIf(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall): Promise<WhatIfResult> {
+  private async whatIf(at: ScopeRow, name: string, request: DeploymentRequest, format: WhatIfResultFormat, call: ArmCall): Promise<WhatIfResult> {
+    const all = await this.allChanges(at, name, request, call);
+    const changes = format === 'ResourceIdOnly' ? all.map(({ resourceId, changeType }) => ({ resourceId, changeType })) : all;
+    return { status: 'Succeeded', properties: { changes } };
+  }
+
+  private async allChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall): Promise<WhatIfChange[]> {
     const plan = await this.plan(at, name, request, call, false);
-    if (at.rg) return { status: 'Succeeded', properties: { changes: await this.groupChanges(at.rg, plan, request.mode) } };
+    if (at.rg) return this.groupChanges(at.rg, plan, request.mode);
     const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
     const live: Record<string, JsonObject> = {};
     for (const g of groups) {
@@ -265,7 +272,7 @@ export class DeploymentsService {
     }
     const changes = whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS });
     for (const n of await this.nestedPlans(at, plan, call, false)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
-    return { status: 'Succeeded', properties: { changes } };
+    return changes;
   }
 
   /** The changes of a group-scope plan against the group's live resources (none when the group is still to be made). */

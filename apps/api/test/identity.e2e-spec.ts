@@ -163,7 +163,7 @@ describe('bearer token check on ARM requests', () => {
       ['HS256', `${b64({ alg: 'HS256', kid: key.kid })}.${p}.${s}`, 'InvalidAuthenticationToken'],
       ['bad signature (other key, same kid)', signJwt(good(), foreign), 'InvalidAuthenticationToken'],
       ['payload changed after signing', `${h}.${b64({ ...good(), oid: 'someone-else' })}.${s}`, 'InvalidAuthenticationToken'],
-      ['wrong audience', signJwt({ ...good(), aud: 'https://graph.microsoft.com' }, key), 'InvalidAuthenticationToken'],
+      ['wrong audience', signJwt({ ...good(), aud: 'https://graph.microsoft.com' }, key), 'InvalidAuthenticationTokenAudience'],
       ['wrong issuer', signJwt({ ...good(), iss: 'https://login.microsoftonline.com/x/v2.0' }, key), 'InvalidAuthenticationToken'],
       ['expired', signJwt({ ...good(), iat: now() - 7200, nbf: now() - 7200, exp: now() - 3600 }, key), 'ExpiredAuthenticationToken'],
       ['not a JWT', 'opaque-token', 'InvalidAuthenticationToken'],

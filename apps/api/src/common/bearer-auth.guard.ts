@@ -81,7 +81,7 @@ export class BearerAuthGuard implements CanActivate {
         case 'audience': {
           challenge('The access token has been obtained for wrong audience or resource.');
           throw ArmError.unauthorized(
-            'InvalidAuthenticationToken',
+            'InvalidAuthenticationTokenAudience',
             `The access token has been obtained for wrong audience or resource '${audienceOf(m[1])}'. It should exactly match with one of the allowed audiences ${this.identity
               .audiences(base)
               .map((a) => `'${a}'`)

@@ -17,7 +17,7 @@ import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from './handlers/rotate-certificates.handler';
 import { RunCommandHandler } from './handlers/run-command.handler';
-import { DeploymentsProcessor, OperationsProcessor } from './processors/operations.processor';
+import { DeploymentsProcessor, OperationsProcessor, SubscriptionDeploymentsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
 import { NodeHealthMonitor } from './sweepers/node-health-monitor';
 import { OrphanReaper } from './sweepers/orphan-reaper';
@@ -46,6 +46,7 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     DeploymentHandler,
     OperationsProcessor,
     DeploymentsProcessor,
+    SubscriptionDeploymentsProcessor,
     OperationSweeper,
     OrphanReaper,
     NodeHealthMonitor,

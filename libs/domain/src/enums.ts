@@ -52,8 +52,13 @@ export enum OperationKind {
   AgentPoolUpgradeNodeImage = 'agent-pool.upgrade-node-image',
   ClusterRotateCertificates = 'cluster.rotate-certificates',
   ClusterRunCommand = 'cluster.run-command',
-  /** Runs an ARM template deployment; holds the lock key `deployment:<id>`. */
+  /** Runs an ARM template deployment at resource-group scope; holds the lock key `deployment:<id>`. */
   DeploymentPut = 'deployment.put',
+  /**
+   * Runs a subscription-scope deployment, which waits for the group-scope deployments it nests: a kind (and a
+   * queue) of its own, so those never wait for a slot one of their parents holds.
+   */
+  SubscriptionDeploymentPut = 'subscription-deployment.put',
   /**
    * A what-if, computed by the API while it answers the request and recorded already ended; its result URL serves
    * the stored WhatIfOperationResult. Never queued.
@@ -83,3 +88,6 @@ export enum NodeEventType {
 
 export const isTerminalProvisioningState = (s: string): boolean =>
   s === ProvisioningState.Succeeded || s === ProvisioningState.Failed || s === ProvisioningState.Canceled;
+
+/** The kinds that run a template deployment (DeploymentHandler). */
+export const isDeploymentKind = (kind: OperationKind): boolean => kind === OperationKind.DeploymentPut || kind === OperationKind.SubscriptionDeploymentPut;

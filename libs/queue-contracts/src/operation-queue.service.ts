@@ -3,7 +3,7 @@ import { OperationKind } from '@cerulean/domain';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, queueOf } from './operations-queue';
+import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, queueOf, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from './operations-queue';
 
 /** The one producer of operation jobs. Job id = operation id, so re-adding the same operation is a no-op. */
 @Injectable()
@@ -11,15 +11,16 @@ export class OperationQueue {
   constructor(
     @InjectQueue(OPERATIONS_QUEUE) private readonly operations: Queue<OperationJobData, void, OperationKind>,
     @InjectQueue(DEPLOYMENTS_QUEUE) private readonly deployments: Queue<OperationJobData, void, OperationKind>,
+    @InjectQueue(SUBSCRIPTION_DEPLOYMENTS_QUEUE) private readonly subscriptionDeployments: Queue<OperationJobData, void, OperationKind>,
     private readonly env: Env,
   ) {}
 
   private queues() {
-    return [this.operations, this.deployments];
+    return [this.operations, this.deployments, this.subscriptionDeployments];
   }
 
   async enqueue(kind: OperationKind, operationId: string, correlationId?: string): Promise<void> {
-    const queue = queueOf(kind) === DEPLOYMENTS_QUEUE ? this.deployments : this.operations;
+    const queue = this.queues().find((q) => q.name === queueOf(kind)) ?? this.operations;
     await queue.add(kind, { operationId, correlationId }, {
       jobId: operationId,
       attempts: this.env.JOB_ATTEMPTS,

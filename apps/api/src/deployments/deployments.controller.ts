@@ -1,6 +1,6 @@
 import { absoluteUrl, ArmError, decodeSkipToken, toPage } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
-import { OperationKind } from '@cerulean/domain';
+import { isDeploymentKind } from '@cerulean/domain';
 import { Body, Controller, Delete, Get, Head, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Arm, ArmCall } from '../common/arm-request';
@@ -76,7 +76,7 @@ export class DeploymentsController {
   async status(@Param() p: DeploymentPath & { operationId: string }, @Res({ passthrough: true }) reply: FastifyReply) {
     const op = await this.operations.get(p.subscriptionId, p.operationId);
     const expected = deploymentId(p.subscriptionId, p.resourceGroupName ?? null, p.deploymentName).toLowerCase();
-    if (op.kind !== OperationKind.DeploymentPut || op.resourceId.toLowerCase() !== expected) throw deploymentNotFound(p.deploymentName);
+    if (!isDeploymentKind(op.kind) || op.resourceId.toLowerCase() !== expected) throw deploymentNotFound(p.deploymentName);
     if (!op.isTerminal()) reply.header('Retry-After', String(this.env.RETRY_AFTER_SECONDS));
     return this.operations.toStatus(op);
   }

@@ -196,7 +196,7 @@ export class DeploymentsService {
         {
           subscriptionId: current.subscriptionId,
           location: current.rg?.location ?? (location as string),
-          kind: OperationKind.DeploymentPut,
+          kind: current.rg ? OperationKind.DeploymentPut : OperationKind.SubscriptionDeploymentPut,
           resourceId: deploymentId(current.subscriptionId, current.rg?.name ?? null, name),
           lockKey: deploymentLockKey(deployment.id),
           ...(current.rg ? { resourceGroupId: current.rg.id } : {}),

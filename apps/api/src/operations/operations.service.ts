@@ -105,7 +105,8 @@ export class OperationsService {
       }
       case OperationKind.ResourceGroupDelete:
         return { status: 200 };
-      case OperationKind.DeploymentPut: {
+      case OperationKind.DeploymentPut:
+      case OperationKind.SubscriptionDeploymentPut: {
         const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
         const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
         // A subscription-scope deployment has no group.

@@ -1,6 +1,6 @@
 import { ArmError } from '@cerulean/arm';
 import {
-  AgentPoolEntity, DeploymentEntity, DeploymentState, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
+  AgentPoolEntity, DeploymentEntity, DeploymentState, isDeploymentKind, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState,
   ResourceGroupEntity, StoredError,
 } from '@cerulean/domain';
 import { newEtag } from '@cerulean/arm';
@@ -73,7 +73,7 @@ export class OperationRunner {
       if (!op || !(await this.operations.finish(tx, op.id, OperationStatus.Failed, error))) return;
       // A command changes nothing on its cluster; its result reads the operation's error (commandResults).
       if (op.kind === OperationKind.ClusterRunCommand) return;
-      if (op.kind === OperationKind.DeploymentPut) {
+      if (isDeploymentKind(op.kind)) {
         const running = In([DeploymentState.Accepted, DeploymentState.Running]);
         await tx.update(DeploymentEntity, { operationId: op.id, provisioningState: running }, { provisioningState: DeploymentState.Failed, error, plan: null, secureValuesDropped: true });
         return;

@@ -1,6 +1,6 @@
 import { Env } from '@cerulean/config';
 import { OperationEntity, OperationKind } from '@cerulean/domain';
-import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData } from '@cerulean/queue-contracts';
+import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from '@cerulean/queue-contracts';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job } from 'bullmq';
@@ -66,7 +66,7 @@ abstract class QueueWorker extends WorkerHost implements OnApplicationBootstrap,
   }
 }
 
-/** Template deployments, on their own queue and slots (DEPLOYMENT_CONCURRENCY). */
+/** Resource-group-scope template deployments, on their own queue and slots (DEPLOYMENT_CONCURRENCY). */
 @Processor(DEPLOYMENTS_QUEUE, { autorun: false })
 export class DeploymentsProcessor extends QueueWorker {
   constructor(env: Env, runner: OperationRunner, private readonly deployment: DeploymentHandler) {
@@ -81,6 +81,13 @@ export class DeploymentsProcessor extends QueueWorker {
     return this.runner.run(job.data.operationId, (op, ctx) => this.deployment.run(op, ctx));
   }
 }
+
+/**
+ * Subscription-scope deployments, which wait for the group-scope deployments they nest: on a third queue with
+ * slots of their own (DEPLOYMENT_CONCURRENCY), so a burst of them cannot hold every deployment slot.
+ */
+@Processor(SUBSCRIPTION_DEPLOYMENTS_QUEUE, { autorun: false })
+export class SubscriptionDeploymentsProcessor extends DeploymentsProcessor {}
 
 /** Routes operation jobs to their handlers (WORKER_CONCURRENCY at once). */
 @Processor(OPERATIONS_QUEUE, { autorun: false })
@@ -128,7 +135,8 @@ export class OperationsProcessor extends QueueWorker {
         return this.runCommand.run(op, ctx);
       case OperationKind.DeploymentWhatIf:
         return Promise.resolve(); // recorded ended by the API, never queued
-      case OperationKind.DeploymentPut: // normally on the deployments queue; a job queued before it existed runs here
+      case OperationKind.DeploymentPut: // normally on the deployments queues; a job queued before they existed runs here
+      case OperationKind.SubscriptionDeploymentPut:
         return this.deployment.run(op, ctx);
       default:
         return assertNever(kind);

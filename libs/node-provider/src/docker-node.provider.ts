@@ -210,10 +210,20 @@ export class DockerNodeProvider implements NodeProvider {
     });
   }
 
-  async removeNetwork(clusterId: string): Promise<void> {
+  async removeNetwork(clusterId: string): Promise<boolean> {
     const name = networkName(clusterId);
-    await this.serialized(name, async () => {
-      for (const n of await this.networksNamed(name)) await this.removeNetworkById(n.id, name);
+    return this.serialized(name, async () => {
+      let removed = true;
+      for (const n of await this.networksNamed(name)) {
+        try {
+          await this.removeNetworkById(n.id, name);
+        } catch (err) {
+          // Endpoints the engine still lists with no container attached do not clear by retrying.
+          if (!(err instanceof ProviderError && err.code === 'Conflict' && (await this.endpointCount(n.id)) === 0)) throw err;
+          removed = false;
+        }
+      }
+      return removed;
     });
   }
 

@@ -91,8 +91,12 @@ export interface NetworkHandle {
 export interface NodeProvider {
   /** Creates the cluster's private network unless it exists. */
   ensureNetwork(clusterId: string, labels: Record<string, string>): Promise<NetworkHandle>;
-  /** Removes the cluster's network; a missing network is not an error. */
-  removeNetwork(clusterId: string): Promise<void>;
+  /**
+   * Removes the cluster's network; a missing network is not an error. False when the engine refuses for
+   * "active endpoints" although no container is attached any more (Docker's stale endpoints, moby#42119, which
+   * only an engine restart clears): the network is left to the orphan reaper, which tries again later.
+   */
+  removeNetwork(clusterId: string): Promise<boolean>;
   /** Creates the node unless it exists, starts it unless running, and returns it with its agent URL. */
   ensureNode(spec: NodeSpec): Promise<NodeHandle>;
   /** Force-removes the node; a missing node is not an error. */

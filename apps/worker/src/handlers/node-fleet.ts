@@ -241,7 +241,9 @@ export class NodeFleet {
         done += 1;
         await ctx?.progress(done, nodes.length + 1);
       });
-      await this.provider.removeNetwork(clusterId);
+      if (!(await this.provider.removeNetwork(clusterId))) {
+        ctx?.logger.warn(`the network of cluster ${clusterId} keeps stale endpoints in Docker (no container attached): left to the orphan reaper`);
+      }
     } catch (err) {
       rethrowProviderError(err);
     }

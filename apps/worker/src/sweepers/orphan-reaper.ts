@@ -43,8 +43,12 @@ export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdo
       const orphans = [...ids].filter((id) => !alive.has(id));
       for (const clusterId of orphans) {
         for (const n of nodes.filter((x) => x.labels[NodeLabels.clusterId] === clusterId)) await this.provider.removeNode(n.name);
-        await this.provider.removeNetwork(clusterId);
-        this.logger.warn(`removed the nodes and network of deleted cluster ${clusterId}`);
+        const removed = await this.provider.removeNetwork(clusterId);
+        this.logger.warn(
+          removed
+            ? `removed the nodes and network of deleted cluster ${clusterId}`
+            : `removed the nodes of deleted cluster ${clusterId}; its network keeps stale endpoints in Docker and is tried again later`,
+        );
       }
       return orphans;
     } catch (err) {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { acceptsJsonc, canonicalizeArmPath, createRequestContext, parseJsonc } from '@cerulean/arm';
+import { acceptsJsonc, canonicalizeArmPath, createRequestContext, parseDeploymentBody } from '@cerulean/arm';
 import { Env, loadEnv } from '@cerulean/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -46,7 +46,7 @@ async function bootstrap(): Promise<void> {
     if (text.trim() === '') return done(null, undefined);
     try {
       // Template deployments may carry comments and trailing commas (az splices template files in).
-      done(null, acceptsJsonc(req.url) ? parseJsonc(text) : JSON.parse(text));
+      done(null, acceptsJsonc(req.url) ? parseDeploymentBody(text) : JSON.parse(text));
     } catch (err) {
       done(err as Error, undefined);
     }

@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { azOk as ok, useAzSuite } from '../../../test-support/az';
-import { AKS_API, arm, clusterPath, dockerNodes, startWorker, WorkerProcess } from '../../../test-support/platform';
+import { AKS_API, arm, clusterPath, dockerNodes, RES_API, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(900_000);
 
@@ -36,7 +36,7 @@ describe('az deployment group against Cerulean', () => {
     worker = await startWorker();
     // az only sees files under its working directory (bound into the chroot).
     copyFileSync(join(GOLDEN, 'aks-quickstart.azuredeploy.json'), join(suite.workDir, 'quickstart.json'));
-    copyFileSync(join(FIXTURES, 'aks-commented.json'), join(suite.workDir, 'aks-commented.json'));
+    for (const f of ['aks-commented.json', 'sub-aks.json']) copyFileSync(join(FIXTURES, f), join(suite.workDir, f));
     for (const f of ['error-parameter-constraint.json', 'error-parameter-constraint.parameters.json']) copyFileSync(join(GOLDEN, f), join(suite.workDir, f));
     ok(await run('group', 'create', '-n', rg, '-l', 'eastus'));
   });
@@ -175,5 +175,32 @@ describe('az deployment group against Cerulean', () => {
     ok(await run('group', 'delete', '-n', rg, '--yes'));
     expect(await dockerNodes(cluster)).toEqual([]);
     expect((await run('group', 'exists', '-n', rg)).json).toBe(false);
+  });
+
+  it('deployment sub create / what-if / show / list: a group and a nested cluster deployment into it', async () => {
+    const subRg = 'azsub-rg';
+    const subCluster = 'azsubc';
+    const params = ['--parameters', `rgName=${subRg}`, `clusterName=${subCluster}`];
+    const created = ok(await run('deployment', 'sub', 'create', '-l', 'eastus', '-n', 'azsub1', '--template-file', 'sub-aks.json', ...params));
+    expect(created.json).toMatchObject({
+      name: 'azsub1',
+      location: 'eastus',
+      properties: { provisioningState: 'Succeeded', outputs: { groupId: { value: expect.stringMatching(new RegExp(`/resourceGroups/${subRg}$`, 'i')) } } },
+    });
+    const group = await arm<{ tags: Record<string, string> }>('GET', `${rgPath(subRg)}?${RES_API}`);
+    expect([group.status, group.body.tags]).toEqual([200, { env: 'dev' }]);
+    expect((await arm('GET', `${clusterPath(subRg, subCluster)}?${AKS_API}`)).status).toBe(200);
+    expect((await dockerNodes(subCluster)).map((n) => n.running)).toEqual([true]);
+
+    const same = ok(await run('deployment', 'sub', 'what-if', '-l', 'eastus', '-n', 'azsub2', '--template-file', 'sub-aks.json', ...params, '--no-pretty-print'));
+    expect((same.json as { changes: WhatIfChange[] }).changes.map((c) => c.changeType)).toEqual(['NoChange', 'NoChange']);
+    const tagged = ok(await run('deployment', 'sub', 'what-if', '-l', 'eastus', '-n', 'azsub2', '--template-file', 'sub-aks.json', ...params, 'env=prod'));
+    expect(tagged.stdout).toMatch(/env:\s+"dev" => "prod"/);
+    expect(tagged.stdout).toMatch(/1 to modify, 1 no change/);
+
+    expect(ok(await run('deployment', 'sub', 'show', '-n', 'azsub1', '--query', 'properties.provisioningState')).json).toBe('Succeeded');
+    expect(ok(await run('deployment', 'sub', 'list', '--query', '[].name')).json).toContain('azsub1'); // other suites share the subscription
+    ok(await run('group', 'delete', '-n', subRg, '--yes'));
+    expect(await dockerNodes(subCluster)).toEqual([]);
   });
 });

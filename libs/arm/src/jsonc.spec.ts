@@ -1,4 +1,4 @@
-import { acceptsJsonc, parseJsonc } from './jsonc';
+import { acceptsJsonc, parseDeploymentBody, parseJsonc } from './jsonc';
 
 describe('parseJsonc', () => {
   it('drops line and block comments and trailing commas outside strings', () => {
@@ -30,3 +30,33 @@ describe('parseJsonc', () => {
     expect(acceptsJsonc('/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c')).toBe(false);
   });
 });
+
+describe('parseDeploymentBody', () => {
+  // az: json.dumps(body)[:-2] + ", template:" + file + "}}", with the file's text as it is.
+  const dumps = (v: unknown): string => // Python's json.dumps: ", " and ": " separators, nothing else
+    Array.isArray(v) ? `[${v.map(dumps).join(', ')}]`
+      : v !== null && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${dumps(x)}`).join(', ')}}`
+        : JSON.stringify(v);
+  const azSplice = (body: Record<string, unknown>, file: string): string => `${dumps(body).slice(0, -2)}, template:${file}}}`;
+  const file = '// a template, with a comment\n{\n  "$schema": "x#", "resources": [ { "name": "[\'a, template:b\']" }, ],\n}\n';
+  const template = { $schema: 'x#', resources: [{ name: "['a, template:b']" }] };
+
+  it('reads the group-scope splice (properties last) as JSONC', () => {
+    const properties = { mode: 'Incremental', parameters: { n: { value: 1 } } };
+    expect(parseDeploymentBody(azSplice({ properties }, file))).toEqual({ properties: { ...properties, template } });
+  });
+
+  it('reads the subscription-scope splice, where the cut lands inside the last string (location), as az meant it', () => {
+    const properties = { parameters: { rg: { value: 'r, template:x' } }, mode: 'Incremental' };
+    const text = azSplice({ properties, location: 'eastus' }, file);
+    expect(text).toContain('"location": "eastus, template:// a template');
+    expect(parseDeploymentBody(text)).toEqual({ properties: { ...properties, template }, location: 'eastus' });
+  });
+
+  it('keeps the JSON error for anything else', () => {
+    expect(() => parseDeploymentBody('{"location": "eastus, template:{}')).toThrow(SyntaxError);
+    expect(() => parseDeploymentBody('{"properties": 1, "location": "eastus, template:{}}}')).toThrow(SyntaxError);
+    expect(() => parseDeploymentBody('{"a": }')).toThrow(SyntaxError);
+  });
+});
+

@@ -49,5 +49,42 @@ export function parseJsonc(text: string): unknown {
   return JSON.parse(out);
 }
 
+const AZ_SPLICE = ', template:';
+
+/**
+ * A template deployment's body as az sends it. az builds it as `json.dumps(body)[:-2] + ", template:" + file + "}}"`,
+ * which assumes the JSON ends with `}}` (properties last). At subscription scope its SDK puts `location` last, so
+ * the cut lands inside that string: `{"properties": {...}, "location": "eastus, template:{...file...}}`.
+ * That body is read as az meant it (the template back under `properties`); anything else is JSONC as above.
+ */
+export function parseDeploymentBody(text: string): unknown {
+  try {
+    return parseJsonc(text);
+  } catch (err) {
+    const spliced = unspliceAzTemplate(text);
+    if (spliced === undefined) throw err;
+    return spliced;
+  }
+}
+
+function unspliceAzTemplate(text: string): unknown {
+  const trimmed = text.trimEnd();
+  if (!trimmed.endsWith('}}')) return undefined;
+  for (let at = text.indexOf(AZ_SPLICE); at >= 0; at = text.indexOf(AZ_SPLICE, at + 1)) {
+    let head: unknown;
+    try {
+      head = JSON.parse(`${text.slice(0, at)}"}`); // what az cut off: the closing quote and brace
+    } catch {
+      continue;
+    }
+    const properties = head !== null && typeof head === 'object' ? (head as Record<string, unknown>).properties : undefined;
+    if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) return undefined;
+    // Between the splice and the "}}" az appended (meant to close properties and the body): the file as it is.
+    const template = parseJsonc(trimmed.slice(at + AZ_SPLICE.length, -2));
+    return { ...(head as Record<string, unknown>), properties: { ...(properties as Record<string, unknown>), template } };
+  }
+  return undefined;
+}
+
 /** Routes whose bodies may be JSONC: template deployments. */
 export const acceptsJsonc = (url: string): boolean => /\/providers\/microsoft\.resources\/deployments(\/|\?|$)/i.test(url);

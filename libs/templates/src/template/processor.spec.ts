@@ -4,6 +4,7 @@ import { Json, JsonObject } from '../values';
 import { InMemoryTemplateHost } from './in-memory-host';
 import { deploymentParametersView } from './parameters';
 import { TemplatePlan, evaluateOutputs, processTemplate, resolveResource } from './processor';
+import { catchArmError } from '../../../../test-support/catch-arm-error';
 
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
 const P = `${RG_ID}/providers`;
@@ -17,17 +18,6 @@ const resource = (name: string, extra: JsonObject = {}): JsonObject => ({
 });
 const plan = (t: JsonObject, parameters?: Json): TemplatePlan =>
   processTemplate(t, parameters, testContext(), { newGuid: () => FIXED_GUID, now: () => new Date('2024-01-02T03:04:05Z') });
-
-/** The ArmError a call throws (fails the test when it does not throw one). */
-function armError(run: () => unknown): ArmError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError');
-}
 
 async function armErrorAsync(run: () => Promise<unknown>): Promise<ArmError> {
   try {
@@ -49,14 +39,14 @@ describe('template shape', () => {
     [{ $schema: SCHEMA, contentVersion: '1.0.0.0' }, "Required property 'resources' not found in JSON. Path ''."],
     [template({ extra: 1 }), "Could not find member 'extra' on object of type 'Template'. Path 'extra'."],
   ])('rejects %j as InvalidRequestContent', (t, inner) => {
-    const err = armError(() => plan(t));
+    const err = catchArmError(() => plan(t));
     expect(err.status).toBe(400);
     expect(err.code).toBe('InvalidRequestContent');
     expect(err.message).toBe(`The request content was invalid and could not be deserialized: '${inner}'.`);
   });
 
   it('rejects templates for other deployment scopes', () => {
-    const err = armError(() =>
+    const err = catchArmError(() =>
       plan(template({ $schema: 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#' })),
     );
     expect(err.code).toBe('InvalidTemplate');
@@ -64,12 +54,12 @@ describe('template shape', () => {
   });
 
   it('rejects a content version that is not four numbers', () => {
-    expect(armError(() => plan(template({ contentVersion: '1.0' }))).message).toMatch(/The template content version '1.0' is not valid/);
+    expect(catchArmError(() => plan(template({ contentVersion: '1.0' }))).message).toMatch(/The template content version '1.0' is not valid/);
   });
 
   it('accepts an empty functions array but rejects user-defined functions', () => {
     expect(plan(template({ functions: [] })).resources).toEqual([]);
-    expect(armError(() => plan(template({ functions: [{ namespace: 'x', members: {} }] }))).message).toMatch(
+    expect(catchArmError(() => plan(template({ functions: [{ namespace: 'x', members: {} }] }))).message).toMatch(
       /User-defined template functions are not supported/,
     );
   });
@@ -127,7 +117,7 @@ describe('parameters', () => {
   });
 
   it('reports a missing parameter value', () => {
-    const err = armError(() => plan(t, { name: { value: 'abcd' } }));
+    const err = catchArmError(() => plan(t, { name: { value: 'abcd' } }));
     expect(err.code).toBe('InvalidTemplate');
     expect(err.message).toBe(
       "Deployment template validation failed: 'The value for the template parameter 'password' is not provided. Please see https://aka.ms/arm-create-parameter-file for usage details.'.",
@@ -136,7 +126,7 @@ describe('parameters', () => {
   });
 
   it('reports parameters the template does not declare', () => {
-    const err = armError(() => plan(template({ parameters: { a: { type: 'string', defaultValue: 'x' } } }), { b: { value: 1 }, c: { value: 2 } }));
+    const err = catchArmError(() => plan(template({ parameters: { a: { type: 'string', defaultValue: 'x' } } }), { b: { value: 1 }, c: { value: 2 } }));
     expect(err.message).toBe(
       "Deployment template validation failed: 'The template parameters 'b, c' in the parameters file are not valid; they are not present in the original template and can therefore not be provided at deployment time. The only supported parameters for this template are 'a'. Please see https://aka.ms/arm-pass-parameter-values for usage details.'.",
     );
@@ -154,37 +144,37 @@ describe('parameters', () => {
     [{ sku: { value: 'standard_lrs' } }, "The provided value 'standard_lrs' for the template parameter 'sku' is not valid. The parameter value is not part of the allowed value(s): 'Standard_LRS,Premium_LRS'."],
     [{ zones: { value: ['1', '4'] } }, `The provided value '["1","4"]' for the template parameter 'zones' is not valid. The parameter value is not part of the allowed value(s): '1,2,3'.`],
   ])('rejects %j: %s', (overrides, inner) => {
-    const err = armError(() => plan(t, { ...values, ...overrides }));
+    const err = catchArmError(() => plan(t, { ...values, ...overrides }));
     expect(err.code).toBe('InvalidTemplate');
     expect(err.message).toContain(inner);
     expect(err.message).toMatch(/^Deployment template validation failed: '/);
   });
 
   it('checks default values against the constraints too', () => {
-    const err = armError(() => plan(template({ parameters: { n: { type: 'int', defaultValue: 0, minValue: 1 } } })));
+    const err = catchArmError(() => plan(template({ parameters: { n: { type: 'int', defaultValue: 0, minValue: 1 } } })));
     expect(err.message).toContain("The value should be greater than or equal to '1'");
   });
 
   it('rejects an unknown parameter type', () => {
-    expect(armError(() => plan(template({ parameters: { a: { type: 'float' } } }))).message).toContain(
+    expect(catchArmError(() => plan(template({ parameters: { a: { type: 'float' } } }))).message).toContain(
       "The template parameter 'a' is not valid: the type 'float' is not valid.",
     );
   });
 
   it('rejects Key Vault references, which it cannot resolve', () => {
-    const err = armError(() => plan(t, { ...values, name: { reference: { keyVault: { id: 'x' }, secretName: 's' } } }));
+    const err = catchArmError(() => plan(t, { ...values, name: { reference: { keyVault: { id: 'x' }, secretName: 's' } } }));
     expect(err.message).toContain('uses a Key Vault reference');
   });
 
   it('reports default values that depend on each other in a circle', () => {
-    const err = armError(() =>
+    const err = catchArmError(() =>
       plan(template({ parameters: { a: { type: 'string', defaultValue: "[parameters('b')]" }, b: { type: 'string', defaultValue: "[parameters('a')]" } } })),
     );
     expect(err.message).toContain("the default value references itself: 'a -> b -> a'");
   });
 
   it('wraps an expression error in a default value with the parameter name', () => {
-    const err = armError(() => plan(template({ parameters: { a: { type: 'string', defaultValue: "[variables('x')]" } } })));
+    const err = catchArmError(() => plan(template({ parameters: { a: { type: 'string', defaultValue: "[variables('x')]" } } })));
     expect(err.message).toMatch(/^Deployment template validation failed: 'The template parameter 'a' is not valid: The template function 'variables' is not expected at this location/);
   });
 });
@@ -222,13 +212,13 @@ describe('variables', () => {
   });
 
   it('reports a circular reference between variables', () => {
-    const err = armError(() => plan(template({ variables: { a: "[variables('b')]", b: "[variables('a')]" } })));
+    const err = catchArmError(() => plan(template({ variables: { a: "[variables('b')]", b: "[variables('a')]" } })));
     expect(err.code).toBe('InvalidTemplate');
     expect(err.message).toContain("The template variable 'a' is not valid: Circular reference detected: the variable is used by its own value through 'a -> b -> a'.");
   });
 
   it('reports an unknown variable with the variable that uses it', () => {
-    const err = armError(() => plan(template({ variables: { a: "[variables('missing')]" } })));
+    const err = catchArmError(() => plan(template({ variables: { a: "[variables('missing')]" } })));
     expect(err.message).toBe(
       "Deployment template validation failed: 'The template variable 'a' is not valid: The template variable 'missing' is not found. Please see https://aka.ms/arm-template/#variables for usage details.'.",
     );
@@ -236,7 +226,7 @@ describe('variables', () => {
   });
 
   it('rejects reference() in a variable', () => {
-    expect(armError(() => plan(template({ variables: { a: "[reference('x').y]" } }))).message).toContain(
+    expect(catchArmError(() => plan(template({ variables: { a: "[reference('x').y]" } }))).message).toContain(
       "The template function 'reference' is not expected at this location.",
     );
   });
@@ -267,10 +257,10 @@ describe('resources', () => {
 
   it('accepts a copy count of zero and rejects counts over 800 or below zero', () => {
     expect(plan(template({ resources: [resource("[concat('st', copyIndex())]", { copy: { name: 'l', count: 0 } })] })).resources).toEqual([]);
-    expect(armError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count: 801 } })] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count: 801 } })] }))).message).toContain(
       "The copy count '801' of 'l' exceeds the maximum allowed value '800'.",
     );
-    expect(armError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count: -1 } })] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count: -1 } })] }))).message).toContain(
       "The copy count of 'l' must be a non-negative integer",
     );
   });
@@ -322,12 +312,12 @@ describe('resources', () => {
   });
 
   it('still rejects unknown functions in a skipped resource', () => {
-    const err = armError(() => plan(template({ resources: [resource('b', { condition: false, properties: { x: '[nope()]' } })] })));
+    const err = catchArmError(() => plan(template({ resources: [resource('b', { condition: false, properties: { x: '[nope()]' } })] })));
     expect(err.message).toContain("The template function 'nope' is not found.");
   });
 
   it('rejects a condition that is not a boolean', () => {
-    expect(armError(() => plan(template({ resources: [resource('b', { condition: "[string('true')]" })] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('b', { condition: "[string('true')]" })] }))).message).toContain(
       "The condition must evaluate to a boolean, but it is of type 'String'.",
     );
   });
@@ -376,19 +366,19 @@ describe('resources', () => {
   });
 
   it('reports a dependency on a resource the template does not define', () => {
-    const byId = armError(() => plan(template({ resources: [resource('a', { dependsOn: ["[resourceId('Microsoft.Compute/virtualMachines', 'windowsvm')]"] })] })));
+    const byId = catchArmError(() => plan(template({ resources: [resource('a', { dependsOn: ["[resourceId('Microsoft.Compute/virtualMachines', 'windowsvm')]"] })] })));
     expect(byId.code).toBe('InvalidTemplate');
     expect(byId.message).toBe(
       "Deployment template validation failed: 'The resource 'Microsoft.Compute/virtualMachines/windowsvm' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details.'.",
     );
-    const byName = armError(() => plan(template({ resources: [resource('a', { dependsOn: ['appServicePlan'] })] })));
+    const byName = catchArmError(() => plan(template({ resources: [resource('a', { dependsOn: ['appServicePlan'] })] })));
     expect(byName.message).toContain(
       "The template reference 'appServicePlan' is not valid: could not find template resource or resource copy with this name.",
     );
   });
 
   it('reports a circular dependency on a resource of the cycle', () => {
-    const err = armError(() =>
+    const err = catchArmError(() =>
       plan(template({ resources: [resource('a', { dependsOn: ['c'] }), resource('b', { dependsOn: ['a'] }), resource('c', { dependsOn: ['b'] }), resource('d', { dependsOn: ['c'] })] })),
     );
     expect(err.code).toBe('InvalidTemplate');
@@ -398,37 +388,37 @@ describe('resources', () => {
   });
 
   it('reports a resource that depends on itself through reference()', () => {
-    expect(armError(() => plan(template({ resources: [resource('a', { properties: { x: "[reference('a').y]" } })] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('a', { properties: { x: "[reference('a').y]" } })] }))).message).toContain(
       `Circular dependency detected on resource: '${storage('a')}'`,
     );
   });
 
   it('rejects a name whose segments do not match the type', () => {
-    expect(armError(() => plan(template({ resources: [resource('a/b')] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('a/b')] }))).message).toContain(
       "The template resource 'a/b' for type 'Microsoft.Storage/storageAccounts' has incorrect segment lengths.",
     );
   });
 
   it('rejects a resource defined twice', () => {
-    expect(armError(() => plan(template({ resources: [resource('a'), resource('A')] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('a'), resource('A')] }))).message).toContain(
       "The resource 'Microsoft.Storage/storageAccounts/A' is defined multiple times in a template.",
     );
   });
 
   it('names the resource and where it is when an expression in it fails', () => {
-    const err = armError(() => plan(template({ resources: [resource('a'), resource('b', { properties: { x: "[substring('abc', 5)]" } })] })));
+    const err = catchArmError(() => plan(template({ resources: [resource('a'), resource('b', { properties: { x: "[substring('abc', 5)]" } })] })));
     expect(err.message).toMatch(/^Deployment template validation failed: 'The template resource 'b' is not valid: Unable to evaluate template language function 'substring'/);
     expect(err.target).toBe('resources[1]');
   });
 
   it('rejects reference() in a resource name', () => {
-    expect(armError(() => plan(template({ resources: [resource("[reference('x').name]")] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource("[reference('x').name]")] }))).message).toContain(
       "The template function 'reference' is not expected at this location.",
     );
   });
 
   it('rejects the scope property, which it does not support', () => {
-    expect(armError(() => plan(template({ resources: [resource('a', { scope: 'x' })] }))).message).toContain("the 'scope' property");
+    expect(catchArmError(() => plan(template({ resources: [resource('a', { scope: 'x' })] }))).message).toContain("the 'scope' property");
   });
 });
 
@@ -503,7 +493,7 @@ describe('deploy-time expressions', () => {
   });
 
   it('reports reference() to a name that is not in the template', () => {
-    expect(armError(() => plan(template({ resources: [resource('a', { properties: { x: "[reference('ghost').y]" } })] }))).message).toContain(
+    expect(catchArmError(() => plan(template({ resources: [resource('a', { properties: { x: "[reference('ghost').y]" } })] }))).message).toContain(
       "The template reference 'ghost' is not valid",
     );
   });
@@ -547,10 +537,10 @@ describe('outputs', () => {
   });
 
   it('validates output expressions when planning', () => {
-    expect(armError(() => plan(template({ outputs: { a: { type: 'string', value: '[nope()]' } } }))).message).toContain(
+    expect(catchArmError(() => plan(template({ outputs: { a: { type: 'string', value: '[nope()]' } } }))).message).toContain(
       "The template output 'a' is not valid: The template function 'nope' is not found.",
     );
-    expect(armError(() => plan(template({ outputs: { a: { type: 'float', value: 1 } } }))).message).toContain(
+    expect(catchArmError(() => plan(template({ outputs: { a: { type: 'float', value: 1 } } }))).message).toContain(
       "The template output 'a' is not valid: the output type 'float' is not valid.",
     );
   });
@@ -558,7 +548,7 @@ describe('outputs', () => {
 
 describe('parameter references', () => {
   it('reports an unknown parameter with the resource that uses it', () => {
-    const err = armError(() => plan(template({ resources: [resource("[parameters('nope')]")] })));
+    const err = catchArmError(() => plan(template({ resources: [resource("[parameters('nope')]")] })));
     expect(err.message).toBe(
       "Deployment template validation failed: 'The template resource '[parameters('nope')]' is not valid: The template parameter 'nope' is not found. Please see https://aka.ms/arm-template/#parameters for usage details.'.",
     );

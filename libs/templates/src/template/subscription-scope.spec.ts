@@ -1,10 +1,10 @@
-import { ArmError } from '@cerulean/arm';
 import { SUBSCRIPTION, testContext } from '../../test/helpers';
 import { Json, JsonObject } from '../values';
 import { DeploymentContext } from './context';
 import { InMemoryTemplateHost } from './in-memory-host';
 import { nestedContext, nestedDeployment, nestedDeploymentRequest } from './nested';
 import { processTemplate, resolveResource, TemplatePlan } from './processor';
+import { catchArmError } from '../../../../test-support/catch-arm-error';
 
 const SUB_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';
 const RG_SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
@@ -16,16 +16,6 @@ const subContext = (): DeploymentContext => {
 };
 const template = (parts: JsonObject = {}, schema = SUB_SCHEMA): JsonObject => ({ $schema: schema, contentVersion: '1.0.0.0', resources: [], ...parts });
 const plan = (t: JsonObject, parameters?: Json): TemplatePlan => processTemplate(t, parameters, subContext());
-
-function armError(run: () => unknown): ArmError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError');
-}
 
 const group = (name: string, extra: JsonObject = {}): JsonObject => ({ type: 'Microsoft.Resources/resourceGroups', apiVersion: '2022-09-01', name, location: 'westeurope', ...extra });
 const nested = (name: string, rg: string, properties: JsonObject, extra: JsonObject = {}): JsonObject => ({
@@ -41,16 +31,16 @@ const innerTemplate = {
 
 describe('subscription scope: template language', () => {
   it('requires the subscription deployment schema, and rejects it at resource group scope', () => {
-    expect(armError(() => plan(template({}, RG_SCHEMA))).message).toContain('not supported for a deployment at subscription scope');
-    expect(armError(() => processTemplate(template(), undefined, testContext())).code).toBe('InvalidTemplate');
+    expect(catchArmError(() => plan(template({}, RG_SCHEMA))).message).toContain('not supported for a deployment at subscription scope');
+    expect(catchArmError(() => processTemplate(template(), undefined, testContext())).code).toBe('InvalidTemplate');
     expect(plan(template()).resources).toEqual([]);
   });
 
   it('resourceGroup() is not expected at subscription scope (InvalidTemplate)', () => {
-    const err = armError(() => plan(template({ resources: [group("[resourceGroup().name]")] })));
+    const err = catchArmError(() => plan(template({ resources: [group("[resourceGroup().name]")] })));
     expect(err.code).toBe('InvalidTemplate');
     expect(err.message).toContain("The template function 'resourceGroup' is not expected at this location.");
-    expect(armError(() => plan(template({ variables: { v: '[resourceGroup().location]' } }))).code).toBe('InvalidTemplate');
+    expect(catchArmError(() => plan(template({ variables: { v: '[resourceGroup().location]' } }))).code).toBe('InvalidTemplate');
   });
 
   it('subscription(), deployment().location and resourceId() without a group', () => {
@@ -93,9 +83,9 @@ describe('subscription scope: template language', () => {
   it('other types at subscription scope get subscription-level ids; resourceGroup/subscriptionId only on deployments', () => {
     const p = plan(template({ resources: [{ type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2024-02-01', name: 'c1', location: 'westeurope' }] }));
     expect(p.resources[0]?.id).toBe(`${SUB_ID}/providers/Microsoft.ContainerService/managedClusters/c1`);
-    const err = armError(() => plan(template({ resources: [{ ...group('g1'), resourceGroup: 'x' }] })));
+    const err = catchArmError(() => plan(template({ resources: [{ ...group('g1'), resourceGroup: 'x' }] })));
     expect(err.message).toContain("only supported on nested deployments");
-    const other = armError(() => plan(template({ resources: [nested('n1', 'g1', { template: innerTemplate }, { subscriptionId: '11111111-1111-1111-1111-111111111111' })] })));
+    const other = catchArmError(() => plan(template({ resources: [nested('n1', 'g1', { template: innerTemplate }, { subscriptionId: '11111111-1111-1111-1111-111111111111' })] })));
     expect(other.message).toContain('another subscription');
     expect(plan(template({ resources: [nested('n1', 'g1', { template: innerTemplate }, { subscriptionId: SUBSCRIPTION })] })).resources).toHaveLength(1);
   });
@@ -153,7 +143,7 @@ describe('subscription scope: template language', () => {
   it('rejects what nested deployments do not support, with clear errors', () => {
     const bad = (properties: JsonObject, extra: JsonObject = {}) => {
       const p = plan(template({ resources: [{ ...nested('n1', 'g1', properties), ...extra }] }));
-      return armError(() => nestedDeployment(p, p.resources[0] as TemplatePlan['resources'][number]));
+      return catchArmError(() => nestedDeployment(p, p.resources[0] as TemplatePlan['resources'][number]));
     };
     expect(bad({ templateLink: { uri: 'https://example.com/t.json' } }).message).toContain("linked templates ('templateLink', 'parametersLink') are not supported");
     expect(bad({ template: { ...innerTemplate } }).message).toContain("declares 'parameters'");
@@ -161,6 +151,6 @@ describe('subscription scope: template language', () => {
     expect(bad({ template: innerTemplate, expressionEvaluationOptions: { scope: 'sideways' } }).message).toContain("'sideways' is not valid");
     const { resourceGroup: _rg, ...atSubscription } = nested('n1', 'g1', { template: innerTemplate });
     const p = plan(template({ resources: [{ ...atSubscription, location: 'westeurope' }] }));
-    expect(armError(() => nestedDeployment(p, p.resources[0] as TemplatePlan['resources'][number])).message).toContain("must name its target with the 'resourceGroup' property");
+    expect(catchArmError(() => nestedDeployment(p, p.resources[0] as TemplatePlan['resources'][number])).message).toContain("must name its target with the 'resourceGroup' property");
   });
 });

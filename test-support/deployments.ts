@@ -1,11 +1,68 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { arm, ArmResponse, RES_API, rgPath, sub } from './platform';
 
-/** Helpers of the template-deployment e2e suites (deployments, golden templates, worker slots). */
+/** Helpers of the template-deployment e2e suites (deployments, subscription deployments, golden templates, az, worker slots). */
 
 export const DEP_API = 'api-version=2026-09-01';
 
 export const headerOf = (r: ArmResponse, name: string): string => String(r.headers[name.toLowerCase()] ?? '');
+
+/** `path` with the deployments api-version added to its query. */
+export const dep = (path: string): string => `${path}${path.includes('?') ? '&' : '?'}${DEP_API}`;
+
+// The wire shapes the suites read (the spec's, with only the fields they check).
+export interface ArmErrorWire {
+  error: { code: string; message: string; target?: string; details?: { code: string; message: string; target?: string }[] };
+}
+
+export interface DeploymentWire {
+  id: string;
+  name: string;
+  location?: string;
+  properties: {
+    provisioningState: string;
+    mode: string;
+    parameters: Record<string, { value?: unknown; type?: string }>;
+    outputs?: Record<string, { type: string; value?: unknown }>;
+    outputResources: { id: string }[];
+    error?: ArmErrorWire['error'];
+  };
+}
+
+export interface DeploymentOperationWire {
+  id: string;
+  operationId: string;
+  properties: {
+    provisioningOperation: string;
+    provisioningState: string;
+    timestamp: string;
+    duration: string;
+    statusCode?: string;
+    serviceRequestId?: string;
+    statusMessage?: { error: { code: string } };
+    targetResource: { id: string; resourceType: string; resourceName: string };
+  };
+}
+
+export interface DeltaWire {
+  path: string;
+  propertyChangeType: string;
+  before?: unknown;
+  after?: unknown;
+  children?: DeltaWire[];
+}
+
+export interface WhatIfChangeWire {
+  resourceId: string;
+  changeType: string;
+  delta?: DeltaWire[];
+}
+
+export interface WhatIfWire {
+  status: string;
+  properties: { changes: WhatIfChangeWire[] };
+  error?: ArmErrorWire['error'];
+}
 
 /** A deployment PUT / validate / whatIf body. */
 export const deploymentBody = (template: unknown, parameters: unknown = {}, mode = 'Incremental') => ({ properties: { mode, template, parameters } });

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGroup, deleteGroup, DEP_API, deploymentBody, headerOf, waitForDeployment, whatIfResult } from '../../../test-support/deployments';
+import {
+  ArmErrorWire, createGroup, deleteGroup, dep, DeltaWire, DeploymentOperationWire, deploymentBody, DeploymentWire, headerOf, waitForDeployment, whatIfResult, WhatIfWire,
+} from '../../../test-support/deployments';
 import { AKS_API, ArmResponse, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(180_000);
@@ -12,50 +14,7 @@ jest.setTimeout(180_000);
 
 const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<string, unknown>;
 
-interface ArmErrorWire {
-  error: { code: string; message: string; target?: string; details?: { code: string; message: string; target?: string }[] };
-}
-
-interface DeploymentWire {
-  id: string;
-  name: string;
-  properties: {
-    provisioningState: string;
-    mode: string;
-    parameters: Record<string, { value?: unknown; type?: string }>;
-    outputs?: Record<string, { type: string; value: unknown }>;
-    outputResources: { id: string }[];
-    error?: ArmErrorWire['error'];
-  };
-}
-
-interface DeltaWire {
-  path: string;
-  propertyChangeType: string;
-  before?: unknown;
-  after?: unknown;
-  children?: DeltaWire[];
-}
-
-interface WhatIfWire {
-  status: string;
-  properties: { changes: { resourceId: string; changeType: string; delta?: DeltaWire[] }[] };
-}
-
-interface DeploymentOperationWire {
-  operationId: string;
-  properties: {
-    provisioningOperation: string;
-    provisioningState: string;
-    statusCode?: string;
-    serviceRequestId?: string;
-    statusMessage?: { error: { code: string } };
-    targetResource: { id: string; resourceType: string; resourceName: string };
-  };
-}
-
 const deploymentPath = (rg: string, name: string) => `${rgPath(rg).replace('/resourceGroups/', '/resourcegroups/')}/providers/Microsoft.Resources/deployments/${name}`;
-const dep = (path: string) => `${path}${path.includes('?') ? '&' : '?'}${DEP_API}`;
 
 const quickstartParameters = (clusterName: string, agentCount = 1) => ({
   clusterName: { value: clusterName },

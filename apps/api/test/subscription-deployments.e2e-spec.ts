@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  deleteGroup, DEP_API, headerOf, subscriptionDeploymentBody, subscriptionDeploymentPath, waitForDeployment, whatIfResult,
+  ArmErrorWire, deleteGroup, dep, DeploymentOperationWire, DeploymentWire, headerOf, subscriptionDeploymentBody, subscriptionDeploymentPath, waitForDeployment, whatIfResult, WhatIfWire,
 } from '../../../test-support/deployments';
 import { AKS_API, arm, ArmResponse, clusterPath, dockerNodes, RES_API, rgPath, startWorker, sub, WorkerProcess } from '../../../test-support/platform';
 
@@ -14,30 +14,6 @@ jest.setTimeout(240_000);
 
 const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<string, unknown>;
 const SUB_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';
-
-interface ArmErrorWire {
-  error: { code: string; message: string; details?: { code: string; message: string; target?: string }[] };
-}
-
-interface DeploymentWire {
-  id: string;
-  name: string;
-  location?: string;
-  properties: { provisioningState: string; outputs?: Record<string, { type: string; value: unknown }>; outputResources: { id: string }[]; error?: ArmErrorWire['error'] };
-}
-
-interface WhatIfWire {
-  status: string;
-  properties: { changes: { resourceId: string; changeType: string; delta?: { path: string; propertyChangeType: string; before?: unknown; after?: unknown }[] }[] };
-}
-
-interface DeploymentOperationWire {
-  id: string;
-  operationId: string;
-  properties: { provisioningOperation: string; provisioningState: string; targetResource: { id: string; resourceType: string; resourceName: string } };
-}
-
-const dep = (path: string) => `${path}${path.includes('?') ? '&' : '?'}${DEP_API}`;
 
 /** A group (tagged) and, depending on it, the quickstart cluster deployed into it with inner-scope parameters. */
 const subscriptionTemplate = () => ({

@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SecretBox, writeSecretFileOnce } from '@cerulean/pki';
+import { SecretBox, secretFileOnce } from '@cerulean/pki';
 import type { SigningKey } from './jwt';
 
 const CONTEXT = 'identity/token-signing-key';
@@ -20,30 +19,15 @@ function fromPem(pem: string): SigningKey {
   return { kid: keyThumbprint(publicKey), privateKey, publicKey };
 }
 
-function readSealed(path: string, box: SecretBox): SigningKey | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return fromPem(box.open(text.trim(), CONTEXT));
-}
-
 /**
  * The token signing key (RSA 2048): generated once, kept in DATA_DIR/secrets sealed with the master key
  * (0600), so every API process sharing the data folder signs and verifies with the same key. Concurrent
  * first starts race safely: the file appears atomically (link) and the loser reads the winner's.
  */
 export function loadSigningKey(dataDir: string, box: SecretBox): SigningKey {
-  const path = signingKeyPath(dataDir);
-  const existing = readSealed(path, box);
-  if (existing) return existing;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  writeSecretFileOnce(path, `${box.seal(pem, CONTEXT)}\n`);
-  const key = readSealed(path, box);
-  if (!key) throw new Error(`${path} vanished right after it was created`);
-  return key;
+  const sealed = secretFileOnce(signingKeyPath(dataDir), () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return box.seal(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), CONTEXT);
+  });
+  return fromPem(box.open(sealed, CONTEXT));
 }

@@ -74,19 +74,29 @@ export function loadMasterKey(options: { masterKey?: string; dataDir: string }):
     return key;
   }
   const path = masterKeyPath(options.dataDir);
-  const existing = readKeyFile(path);
-  if (existing) return existing;
-  writeSecretFileOnce(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
-  const key = readKeyFile(path);
-  if (!key) throw new SecretBoxError(`${path} vanished right after it was created`);
+  const key = Buffer.from(secretFileOnce(path, () => randomBytes(KEY_BYTES).toString('base64')), 'base64');
+  if (key.length !== KEY_BYTES) throw new SecretBoxError(`${path} does not hold a base64 ${KEY_BYTES}-byte key`);
   return key;
+}
+
+/**
+ * The text of a secret file (trimmed), made once by `create` when it does not exist yet (see writeSecretFileOnce:
+ * concurrent first starts agree on one content).
+ */
+export function secretFileOnce(path: string, create: () => string): string {
+  const existing = readSecretFile(path);
+  if (existing !== undefined) return existing;
+  writeSecretFileOnce(path, `${create()}\n`);
+  const text = readSecretFile(path);
+  if (text === undefined) throw new SecretBoxError(`${path} vanished right after it was created`);
+  return text;
 }
 
 /**
  * Creates a 0600 secret file (and its 0700 folder) unless it exists. Concurrent first starts race safely: the file
  * appears whole and atomically (a hard link of a private temporary file), and the loser keeps the winner's content.
  */
-export function writeSecretFileOnce(path: string, content: string): void {
+function writeSecretFileOnce(path: string, content: string): void {
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const fd = openSync(tmp, 'wx', 0o600);
@@ -104,15 +114,11 @@ export function writeSecretFileOnce(path: string, content: string): void {
   }
 }
 
-function readKeyFile(path: string): Buffer | undefined {
-  let text: string;
+function readSecretFile(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8').trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== KEY_BYTES) throw new SecretBoxError(`${path} does not hold a base64 ${KEY_BYTES}-byte key`);
-  return key;
 }

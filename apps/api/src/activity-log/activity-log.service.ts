@@ -1,5 +1,5 @@
 import { ArmRequestContext } from '@cerulean/arm';
-import { ActivityLogEntity } from '@cerulean/domain';
+import { ActivityLogEntity, EntityColumns } from '@cerulean/domain';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -40,11 +40,14 @@ export interface ActivityRow extends ActivityLogEntity {
 @Injectable()
 export class ActivityLogService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ActivityLog');
+  private readonly columns: EntityColumns<ActivityLogEntity>;
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.columns = new EntityColumns(db.connection, ActivityLogEntity, 'a');
+  }
 
   onApplicationBootstrap(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -125,32 +128,13 @@ export class ActivityLogService implements OnApplicationBootstrap {
     if (f.status) add('lower(a.status) = lower(?)', f.status);
     params.push(limit, offset);
     const rows = (await this.db.query(
-      `SELECT a.*, o.status AS operation_status FROM activity_log a LEFT JOIN operations o ON o.id = a.operation_id
+      `SELECT ${this.columns.select}, o.status AS operation_status FROM activity_log a LEFT JOIN operations o ON o.id = a.operation_id
         WHERE ${where.join(' AND ')} ORDER BY a.event_timestamp DESC, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     )) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as string,
-      subscriptionId: r.subscription_id as string,
-      resourceGroup: r.resource_group as string | null,
-      resourceId: r.resource_id as string,
-      resourceIdKey: r.resource_id_key as string,
-      resourceProvider: r.resource_provider as string,
-      resourceType: r.resource_type as string,
-      operationName: r.operation_name as string,
-      method: r.method as string,
-      status: r.status as string,
-      httpStatus: r.http_status as number,
-      correlationId: r.correlation_id as string,
-      requestId: r.request_id as string,
-      clientRequestId: r.client_request_id as string | null,
-      caller: r.caller as string,
-      principalId: r.principal_id as string,
-      tenantId: r.tenant_id as string,
-      operationId: r.operation_id as string | null,
-      error: r.error as { code: string; message: string } | null,
-      eventTimestamp: r.event_timestamp as Date,
-      operationStatus: r.operation_status as string | null,
-    }));
+    return rows.flatMap((r) => {
+      const entry = this.columns.hydrate(r);
+      return entry ? [{ ...entry, operationStatus: r.operation_status as string | null }] : [];
+    });
   }
 }

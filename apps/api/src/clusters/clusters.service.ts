@@ -61,7 +61,24 @@ export class ClustersService {
     env: Env,
   ) {
     this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
+    const rg = new EntityColumns(db.connection, ResourceGroupEntity, 'rg');
+    const cluster = new EntityColumns(db.connection, ManagedClusterEntity, 'c');
+    const pool = new EntityColumns(db.connection, AgentPoolEntity, 'p');
+    const sql =
+      `SELECT ${rg.select}, ${cluster.select}, ${pool.select} FROM resource_groups rg ` +
+      `LEFT JOIN managed_clusters c ON c.resource_group_id = rg.id AND c.name_key = $3 ` +
+      `LEFT JOIN agent_pools p ON p.cluster_id = c.id ` +
+      `WHERE rg.subscription_id = $1 AND rg.name_key = $2 ORDER BY p.created_at ASC`;
+    this.readQuery = { rg, cluster, pool, sql };
   }
+
+  /** Group, cluster and pools in one query (the select lists come from the entities), built once. */
+  private readonly readQuery: {
+    rg: EntityColumns<ResourceGroupEntity>;
+    cluster: EntityColumns<ManagedClusterEntity>;
+    pool: EntityColumns<AgentPoolEntity>;
+    sql: string;
+  };
 
   /** The node image version a new agent pool starts on. */
   readonly newPoolNodeImage: string;
@@ -73,11 +90,9 @@ export class ClustersService {
     return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, lock);
   }
 
-  private readColumns?: { rg: EntityColumns<ResourceGroupEntity>; cluster: EntityColumns<ManagedClusterEntity>; pool: EntityColumns<AgentPoolEntity>; sql: string };
-
   /** The hot read path (every GET of a cluster or a pool): group, cluster and pools in one round trip. */
   private async read(sub: string, rgName: string, name: string, tx: EntityManager): Promise<ClusterWithPools | undefined> {
-    const cols = (this.readColumns ??= this.readQuery(tx));
+    const cols = this.readQuery;
     const rows = (await tx.query(cols.sql, [sub.toLowerCase(), rgName.toLowerCase(), name.toLowerCase()])) as Record<string, unknown>[];
     const rg = rows[0] ? cols.rg.hydrate(rows[0]) : undefined;
     if (!rg) return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, false); // the group's own error (or a race)
@@ -85,19 +100,6 @@ export class ClustersService {
     if (!cluster) return undefined;
     const pools = rows.map((row) => cols.pool.hydrate(row)).filter((p): p is AgentPoolEntity => p !== undefined);
     return { rg, cluster, pools };
-  }
-
-  /** One query for group, cluster and pools; built once (the select lists come from the entities). */
-  private readQuery(tx: EntityManager): NonNullable<ClustersService['readColumns']> {
-    const rg = new EntityColumns(tx.connection, ResourceGroupEntity, 'rg');
-    const cluster = new EntityColumns(tx.connection, ManagedClusterEntity, 'c');
-    const pool = new EntityColumns(tx.connection, AgentPoolEntity, 'p');
-    const sql =
-      `SELECT ${rg.select}, ${cluster.select}, ${pool.select} FROM resource_groups rg ` +
-      `LEFT JOIN managed_clusters c ON c.resource_group_id = rg.id AND c.name_key = $3 ` +
-      `LEFT JOIN agent_pools p ON p.cluster_id = c.id ` +
-      `WHERE rg.subscription_id = $1 AND rg.name_key = $2 ORDER BY p.created_at ASC`;
-    return { rg, cluster, pool, sql };
   }
 
   private async findInGroup(rg: ResourceGroupEntity, name: string, tx: EntityManager, lock: boolean): Promise<ClusterWithPools | undefined> {

@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Dockerode from 'dockerode';
 import { IT_DIR, ItState, STATE_FILE } from './it-env';
+import { freePort, startPrivatePostgres, startPrivateRedis } from './private-services';
 import { waitForHttps } from './wait';
 
 // Jest's module mapper does not apply to globalSetup: load the built code (npm test builds first).
@@ -14,22 +14,7 @@ const { NodeImageCatalog } = require('../dist/libs/catalog/src') as typeof impor
 const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
 const { readBootstrapCredential } = require('../dist/apps/api/src/identity/bootstrap-principal') as typeof import('../apps/api/src/identity/bootstrap-principal');
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const ROOT = resolve(__dirname, '..');
-
-const freePort = (): Promise<number> =>
-  new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-
-const asPostgres = (cmd: string, args: string[]): string =>
-  execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
  * Starts what the integration tests run against: a private Postgres and Redis (other ports, throwaway
@@ -51,28 +36,8 @@ export default async function globalSetup(): Promise<void> {
     throw new Error(`The Docker engine is not reachable (${String(err)}). Start it first: npm test does (scripts/test.sh).`);
   });
 
-  const pgData = join(IT_DIR, 'pg');
-  const sockDir = join(IT_DIR, 'pgsock');
-  for (const d of [pgData, sockDir]) mkdirSync(d, { recursive: true });
-  const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  for (const d of [IT_DIR, pgData, sockDir]) chownSync(d, pgUid, pgGid);
-  const pgPort = await freePort();
-  asPostgres(`${PG_BIN}/initdb`, ['-D', pgData, '-A', 'trust', '--no-sync', '-U', 'postgres']);
-  asPostgres(`${PG_BIN}/pg_ctl`, [
-    '-D', pgData, '-l', join(IT_DIR, 'pg.log'), '-w', '-o',
-    `-p ${pgPort} -k ${sockDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`, 'start',
-  ]);
-  asPostgres(`${PG_BIN}/createdb`, ['-h', '127.0.0.1', '-p', String(pgPort), 'cerulean']);
-  const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/cerulean`;
-
-  const redisPort = await freePort();
-  const redisPidFile = join(IT_DIR, 'redis.pid');
-  execFileSync('redis-server', [
-    '--port', String(redisPort), '--bind', '127.0.0.1', '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
-    '--dir', IT_DIR, '--pidfile', redisPidFile, '--logfile', join(IT_DIR, 'redis.log'),
-  ]);
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const { databaseUrl, pgData, port: pgPort } = await startPrivatePostgres(IT_DIR, '-c fsync=off -c synchronous_commit=off');
+  const { redisUrl, pidFile: redisPidFile, port: redisPort } = await startPrivateRedis(IT_DIR);
 
   const ds = await createDataSource(databaseUrl).initialize();
   await ds.runMigrations();

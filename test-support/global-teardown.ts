@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { ItState, STATE_FILE } from './it-env';
+import { stopPrivatePostgres, stopPrivateRedis } from './private-services';
 
 const { NodeLabels } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
 
@@ -28,11 +28,7 @@ export default async function globalTeardown(): Promise<void> {
   const networks = await docker.listNetworks({ filters });
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
 
-  try {
-    execFileSync('runuser', ['-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/pg_ctl', '-D', state.pgData, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
-  } catch {
-    // not running
-  }
-  if (existsSync(state.redisPidFile)) kill(Number(readFileSync(state.redisPidFile, 'utf8').trim()));
+  stopPrivatePostgres(state.pgData);
+  stopPrivateRedis(state.redisPidFile);
   rmSync(STATE_FILE, { force: true });
 }

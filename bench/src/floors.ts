@@ -9,7 +9,8 @@ import { loadEnv } from '@cerulean/config';
 import { NODE_AGENT_PORT, NodeSpec, buildContainerCreateOptions } from '@cerulean/node-provider';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { BENCH_LABEL, BenchPlatform, freePort } from './platform';
+import { freePort } from '../../test-support/private-services';
+import { BENCH_LABEL, BenchPlatform } from './platform';
 
 /** The same vmSize the bench's clusters use, so floor containers get the same CPU and memory limits. */
 export const BENCH_VM_SIZE = 'Standard_DS2_v2';

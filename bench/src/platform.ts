@@ -1,6 +1,5 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,26 +10,12 @@ import { NodeImageBuilder, NodeLabels } from '@cerulean/node-provider';
 import Dockerode from 'dockerode';
 import { Client } from 'pg';
 import { ensureServerTls } from '../../apps/api/src/common/tls';
+import { freePort, startPrivatePostgres, startPrivateRedis, stopPrivatePostgres, stopPrivateRedis } from '../../test-support/private-services';
 import { HttpsClient, setBenchToken } from './https-client';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const ROOT = resolve(__dirname, '../../..');
 /** Label on every container and network the bench creates itself (the floors). */
 export const BENCH_LABEL = 'cerulean.bench.run';
-
-export const freePort = (): Promise<number> =>
-  new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-
-const asPostgres = (cmd: string, args: string[]): string =>
-  execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** One platform process (API or worker) whose output the bench reads line by line, with arrival times. */
 export class PlatformProcess {
@@ -117,7 +102,6 @@ export class BenchPlatform {
   http?: HttpsClient;
   private pgData = '';
   private redisPidFile = '';
-  private pgStarted = false;
 
   constructor(dir = process.env.CERULEAN_BENCH_DIR ?? '/tmp/cerulean-bench') {
     this.dir = dir;
@@ -129,32 +113,14 @@ export class BenchPlatform {
       throw new Error(`The Docker engine is not reachable (${String(err)}). Start the platform first (npm start) or dockerd.`);
     });
     rmSync(this.dir, { recursive: true, force: true });
-    this.pgData = join(this.dir, 'pg');
-    const sockDir = join(this.dir, 'pgsock');
-    for (const d of [this.pgData, sockDir]) mkdirSync(d, { recursive: true });
-    const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    for (const d of [this.dir, this.pgData, sockDir]) chownSync(d, pgUid, pgGid);
-    const pgPort = await freePort();
-    asPostgres(`${PG_BIN}/initdb`, ['-D', this.pgData, '-A', 'trust', '--no-sync', '-U', 'postgres']);
     // Durable commits as in production (no fsync=off): write acceptance includes a real commit.
     // track_commit_timestamp gives the queue-dispatch scenario the exact commit time of each operation row.
-    asPostgres(`${PG_BIN}/pg_ctl`, [
-      '-D', this.pgData, '-l', join(this.dir, 'pg.log'), '-w', '-o',
-      `-p ${pgPort} -k ${sockDir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c track_commit_timestamp=on`, 'start',
-    ]);
-    this.pgStarted = true;
-    asPostgres(`${PG_BIN}/createdb`, ['-h', '127.0.0.1', '-p', String(pgPort), 'cerulean']);
-    this.databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/cerulean`;
-
-    const redisPort = await freePort();
-    this.redisPidFile = join(this.dir, 'redis.pid');
-    execFileSync('redis-server', [
-      '--port', String(redisPort), '--bind', '127.0.0.1', '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
-      '--dir', this.dir, '--pidfile', this.redisPidFile, '--logfile', join(this.dir, 'redis.log'),
-    ]);
-    this.redisUrl = `redis://127.0.0.1:${redisPort}`;
-    await this.waitForRedisPid();
+    const pg = await startPrivatePostgres(this.dir, '-c track_commit_timestamp=on');
+    this.pgData = pg.pgData;
+    this.databaseUrl = pg.databaseUrl;
+    const redis = await startPrivateRedis(this.dir);
+    this.redisPidFile = redis.pidFile;
+    this.redisUrl = redis.redisUrl;
 
     const ds = await createDataSource(this.databaseUrl).initialize();
     await ds.runMigrations();
@@ -205,7 +171,7 @@ export class BenchPlatform {
     await Promise.all([this.worker.waitForLine(/worker started/, 30_000), this.http.waitHealthy(this.api, 30_000)]);
     setBenchToken(await this.http.signIn(dataDir));
     log(
-      `bench platform up in ${Date.now() - started} ms: api ${this.apiUrl}, postgres :${pgPort}, redis :${redisPort}, ` +
+      `bench platform up in ${Date.now() - started} ms: api ${this.apiUrl}, postgres :${pg.port}, redis :${redis.port}, ` +
         `images ${images.map((i) => `${i.ref} (${i.action})`).join(', ')}; logs in ${this.dir}`,
     );
   }
@@ -221,10 +187,6 @@ export class BenchPlatform {
     });
     if (fd !== undefined) closeSync(fd);
     return new PlatformProcess(name, proc, logPath);
-  }
-
-  private async waitForRedisPid(): Promise<void> {
-    for (let i = 0; i < 100 && !existsSync(this.redisPidFile); i++) await sleep(20);
   }
 
   /** Removes every container, then every network, that carries one of `labels` (all must match). */
@@ -245,21 +207,8 @@ export class BenchPlatform {
     this.db = undefined;
     if (this.installationId) await this.removeLabeled([`${NodeLabels.installation}=${this.installationId}`]).catch(() => undefined);
     await this.removeLabeled([`${BENCH_LABEL}=${this.runId}`]).catch(() => undefined);
-    if (this.pgStarted) {
-      try {
-        asPostgres(`${PG_BIN}/pg_ctl`, ['-D', this.pgData, '-m', 'immediate', 'stop']);
-      } catch {
-        // already stopped
-      }
-      this.pgStarted = false;
-    }
-    if (this.redisPidFile && existsSync(this.redisPidFile)) {
-      try {
-        process.kill(Number(readFileSync(this.redisPidFile, 'utf8').trim()), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      rmSync(this.redisPidFile, { force: true });
-    }
+    if (this.pgData) stopPrivatePostgres(this.pgData);
+    this.pgData = '';
+    if (this.redisPidFile) stopPrivateRedis(this.redisPidFile);
   }
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { acceptsJsonc, canonicalizeArmPath, createRequestContext, parseDeploymentBody } from '@cerulean/arm';
+import { acceptsJsonc, ArmError, canonicalRequestTarget, createRequestContext, parseDeploymentBody } from '@cerulean/arm';
 import { Env, loadEnv } from '@cerulean/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,14 +10,23 @@ import { bootstrapCredentialPath } from './identity/bootstrap-principal';
 import { ensureServerTls } from './common/tls';
 import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
 
+/** Set by rewriteUrl on a request whose path cannot be canonicalised: why. */
+const UNREADABLE_TARGET = Symbol('cerulean.unreadableTarget');
+
 async function bootstrap(): Promise<void> {
   const env: Env = loadEnv();
   const tls = await ensureServerTls(env.DATA_DIR);
   setConfiguredBaseUrl(env.PUBLIC_BASE_URL);
   const adapter = new FastifyAdapter({
     https: { key: tls.key, cert: tls.cert },
-    // R1.2: fixed segments match in any casing; names are left as sent.
-    rewriteUrl: (req: { url?: string }) => canonicalizeArmPath(req.url ?? '/'),
+    // One spelling of every path for the router, authorization and handlers alike (R1.2: fixed segments match
+    // in any casing; names are left as sent). A path that cannot be read one way only is refused below.
+    rewriteUrl: (req: { url?: string; [UNREADABLE_TARGET]?: string }) => {
+      const target = canonicalRequestTarget(req.url ?? '/');
+      if (target.ok) return target.url;
+      req[UNREADABLE_TARGET] = target.message;
+      return '/';
+    },
     exposeHeadRoutes: false,
     ignoreTrailingSlash: true,
     bodyLimit: 4 * 1024 * 1024,
@@ -31,6 +40,11 @@ async function bootstrap(): Promise<void> {
     req.arm = context;
     req.log = req.log.child({ correlationId: context.correlationId, armRequestId: context.requestId });
     reply.headers(responseHeaders);
+    const unreadable = (req.raw as { [UNREADABLE_TARGET]?: string })[UNREADABLE_TARGET];
+    if (unreadable !== undefined) {
+      // Before anything else reads the request: nothing may act on a path the router would read otherwise.
+      return reply.status(400).header('content-type', 'application/json; charset=utf-8').send(ArmError.badRequest('InvalidRequestUri', unreadable).toBody());
+    }
   });
   fastify.addHook('onResponse', async (req, reply) => {
     req.log.info(

@@ -1,4 +1,4 @@
-import { canonicalizeArmPath } from './path-canonicalizer';
+import { canonicalizeArmPath, canonicalRequestTarget } from './path-canonicalizer';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 
@@ -199,5 +199,69 @@ describe('canonicalizeArmPath', () => {
     it('leaves the root path alone', () => {
       expect(sut('/')).toBe('/');
     });
+  });
+});
+
+describe('canonicalRequestTarget', () => {
+  const rg = `/subscriptions/${SUB}/resourceGroups/a`;
+  const ok = (url: string): string => {
+    const t = canonicalRequestTarget(url);
+    if (!t.ok) throw new Error(`refused ${url}: ${t.message}`);
+    return t.url;
+  };
+
+  it.each([
+    [`${rg}/providers/Microsoft.%41uthorization/roleAssignments/x?api-version=1`, `${rg}/providers/Microsoft.Authorization/roleAssignments/x?api-version=1`],
+    [`${rg}/providers/Microsoft.%41UTHORIZATION/roleAssignments/x`, `${rg}/providers/Microsoft.Authorization/roleAssignments/x`],
+    [`${rg}/providers/microsoft.authorization/ROLEASSIGNMENTS/x`, `${rg}/providers/Microsoft.Authorization/roleAssignments/x`],
+    [`/subscriptions/${SUB}/resourceGroups/%61`, `/subscriptions/${SUB}/resourceGroups/a`],
+    [`/subscriptions/${SUB}/resourceGroups/r%C3%A9seau`, `/subscriptions/${SUB}/resourceGroups/r%C3%A9seau`],
+    [`/subscriptions/${SUB}/resourceGroups/r%c3%a9seau`, `/subscriptions/${SUB}/resourceGroups/r%C3%A9seau`],
+    [`/subscriptions/${SUB}/resourceGroups/my(rg)`, `/subscriptions/${SUB}/resourceGroups/my(rg)`],
+    [`/subscriptions/${SUB}/resourceGroups/a/`, `/subscriptions/${SUB}/resourceGroups/a/`],
+    ['/', '/'],
+    [`${rg}?x=/a/b;c`, `${rg}?x=/a/b;c`],
+  ])('reads %s as %s', (url, expected) => {
+    expect(ok(url)).toBe(expected);
+  });
+
+  it('gives every spelling of one path the same canonical form', () => {
+    const spellings = [
+      `${rg}/providers/Microsoft.Authorization/roleAssignments/x`,
+      `${rg}/providers/Microsoft.%41uthorization/roleAssignments/x`,
+      `${rg}/providers/%4Dicrosoft.Authorization/roleAssignments/x`,
+      `${rg}/PROVIDERS/microsoft.authorization/roleassignments/x`,
+      `${rg}/%70roviders/Microsoft.Authorization/roleAssignments/x`,
+    ];
+    expect(new Set(spellings.map(ok)).size).toBe(1);
+  });
+
+  it.each([
+    [`${rg}/providers/Microsoft.Authorization/roleAssignments/x#api-version=1&x=/foo`, "'#'"],
+    [`${rg}/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p/#api-version=1`, "'#'"],
+    [`${rg}/providers/Microsoft.Authorization/roleAssignments/x;v=1`, "';'"],
+    [`${rg}//providers/Microsoft.Authorization/roleAssignments/x`, 'empty'],
+    [`//subscriptions/${SUB}`, 'empty'],
+    [`${rg}/./providers`, "'.'"],
+    [`${rg}/../b`, "'.'"],
+    [`${rg}/%2e%2e/b`, "'.'"],
+    [`${rg}/%2E/b`, "'.'"],
+    [`${rg}/x%2Fy`, 'not allowed'],
+    [`${rg}/x%2fy`, 'not allowed'],
+    [`${rg}/x%5Cy`, 'not allowed'],
+    [`${rg}/Microsoft.%2541uthorization`, 'not allowed'],
+    [`${rg}/x%3By`, 'not allowed'],
+    [`${rg}/x%23y`, 'not allowed'],
+    [`${rg}/x%3Fy`, 'not allowed'],
+    [`${rg}/x%00y`, 'not allowed'],
+    [`${rg}/x%zz`, 'malformed'],
+    [`${rg}/x%4`, 'malformed'],
+    [`${rg}/x%C3`, 'malformed'],
+    ['subscriptions', 'absolute'],
+    ['*', 'absolute'],
+  ])('refuses %s (%s)', (url, reason) => {
+    const t = canonicalRequestTarget(url);
+    expect(t.ok).toBe(false);
+    if (!t.ok) expect(t.message).toContain(reason);
   });
 });

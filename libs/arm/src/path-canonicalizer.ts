@@ -50,3 +50,53 @@ export function canonicalizeArmPath(url: string): string {
   }
   return segments.join('/') + query;
 }
+
+/** A request target the router and authorization both read the same way, or why it cannot be one. */
+export type CanonicalTarget = { ok: true; url: string } | { ok: false; message: string };
+
+// Decoded characters that would let one path be read two ways: separators, escapes, parameters, controls.
+const AMBIGUOUS_IN_SEGMENT = /[/\\%?#;\u0000-\u001f\u007f]/;
+const PERCENT = /%(?![0-9a-fA-F]{2})/;
+
+/**
+ * The one spelling of a request's path that every later step reads: each segment percent-decoded once,
+ * checked, and encoded again one way (so `Microsoft.%41uthorization` and `Microsoft.Authorization` are the
+ * same path to the router, the authorization check and the handlers), with fixed segments in their
+ * canonical casing (canonicalizeArmPath).
+ *
+ * A path that cannot be read one way only is refused rather than guessed at: a raw `#` (fragments are never
+ * sent) or `;` (matrix parameters, which the router would cut), empty segments (`//`), dot segments,
+ * malformed escapes, and escapes that decode to a separator, an escape (double encoding), `;`, `#`, `?` or a
+ * control character. A single trailing `/` is allowed (the router ignores it).
+ */
+export function canonicalRequestTarget(rawUrl: string): CanonicalTarget {
+  if (rawUrl.includes('#')) return { ok: false, message: "The request URI must not contain '#'." };
+  if (!rawUrl.startsWith('/')) return { ok: false, message: "The request URI must be an absolute path starting with '/'." };
+  const q = rawUrl.indexOf('?');
+  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const query = q === -1 ? '' : rawUrl.slice(q);
+  if (path.includes(';')) return { ok: false, message: "The request URI path must not contain ';'." };
+  const raw = path.split('/').slice(1);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const segment = raw[i];
+    if (segment === '') {
+      if (i === raw.length - 1) break; // one trailing slash, or the root '/'
+      return { ok: false, message: "The request URI path must not contain empty segments ('//')." };
+    }
+    if (PERCENT.test(segment)) return { ok: false, message: `The request URI path segment '${segment}' has a malformed percent-encoding.` };
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return { ok: false, message: `The request URI path segment '${segment}' has a malformed percent-encoding.` };
+    }
+    if (decoded === '.' || decoded === '..') return { ok: false, message: "The request URI path must not contain '.' or '..' segments." };
+    if (AMBIGUOUS_IN_SEGMENT.test(decoded)) {
+      return { ok: false, message: `The request URI path segment '${segment}' encodes a character that is not allowed in a path segment.` };
+    }
+    out.push(encodeURIComponent(decoded));
+  }
+  const trailing = raw.length > 0 && raw[raw.length - 1] === '' && out.length > 0 ? '/' : '';
+  return { ok: true, url: canonicalizeArmPath(`/${out.join('/')}${trailing}`) + query };
+}

@@ -30,6 +30,20 @@ describe('ARM actions from method and path', () => {
     expect(armActionFor(method, path)).toEqual({ action, scope, list });
   });
 
+  it.each([
+    ['PUT', `${S}/providers/Microsoft.Authorization`],
+    ['DELETE', `${S}/providers/Microsoft.ContainerService`],
+    ['PUT', `${S}/resourceGroups/rg1/providers/${MC}/c1/agentPools`],
+    ['DELETE', `${S}/resourceGroups/rg1/providers/${MC}/c1/agentPools/np/extra`],
+    ['PATCH', `${S}/resourceGroups/rg1/providers/${MC}/c1/upgradeProfiles`],
+    ['POST', `${S}/resourceGroups/rg1/providers/${MC}/c1`],
+    ['PUT', `${S}/resourceGroups/rg1/providers/Microsoft.%41uthorization/roleAssignments/a1`],
+    ['PUT', `${S}/resourceGroups/rg1/providers/Micro*/roleAssignments/a1`],
+    ['PUT', `${S}/resourceGroups/rg1/providers/Microsoft.Authorization/*/a1`],
+  ])('names no action for %s %s (no method/path shape ARM would map, so nothing is authorized)', (method, path) => {
+    expect(armActionFor(method, path)).toBeUndefined();
+  });
+
   it('is undefined outside ARM resource paths', () => {
     expect(armActionFor('GET', '/tenants')).toBeUndefined();
     expect(armActionFor('GET', '/providers/Microsoft.ContainerService/operations')).toBeUndefined();

@@ -113,6 +113,8 @@ export interface ArmAction {
  * (extension resources such as role assignments are authorized over the resource they extend).
  * Undefined for paths that are not ARM resource paths.
  */
+const TYPE_NAME = /^[A-Za-z][A-Za-z0-9.]*$/;
+
 export function armActionFor(method: string, path: string): ArmAction | undefined {
   const segs = path.split('?')[0].split('/').filter((x) => x !== '');
   if (segs.length < 2 || segs[0].toLowerCase() !== 'subscriptions') return undefined;
@@ -139,15 +141,21 @@ export function armActionFor(method: string, path: string): ArmAction | undefine
     id = `${id}/${s}/${next}`;
     i += 2;
   }
+  // Namespaces and types are identifiers: anything else (a wildcard, an escape) would name no real action.
+  if (![namespace, ...types, ...(trailing === undefined ? [] : [trailing])].every((t) => TYPE_NAME.test(t))) return undefined;
   const typePath = [namespace, ...types].join('/');
   const m = method.toUpperCase();
   const clean = (a: string) => a.replace(/\/+/g, '/');
   if (trailing !== undefined) {
+    // `<resource>/<collection>` is read (GET) or acted on (POST); no other method names an action there.
+    if (m !== 'GET' && m !== 'HEAD' && m !== 'POST') return undefined;
     if (m === 'POST') return { action: clean(`${typePath}/${trailing}/action`), scope: id, list: false };
     if (trailing.toLowerCase() === 'providers') return { action: clean(`${typePath}/providers/read`), scope: id, list: m === 'GET' };
     return { action: clean(`${typePath}/${trailing}/read`), scope: id, list: m === 'GET' };
   }
-  if (types.length === 0) return { action: clean(`Microsoft.Resources/subscriptions/providers/read`), scope: id, list: false };
-  const verb = m === 'GET' || m === 'HEAD' ? 'read' : m === 'PUT' || m === 'PATCH' ? 'write' : m === 'DELETE' ? 'delete' : 'action';
-  return { action: clean(`${typePath}/${verb}`), scope: id, list: false };
+  if (types.length === 0) {
+    return m === 'GET' || m === 'HEAD' ? { action: clean(`Microsoft.Resources/subscriptions/providers/read`), scope: id, list: false } : undefined;
+  }
+  const verb = m === 'GET' || m === 'HEAD' ? 'read' : m === 'PUT' || m === 'PATCH' ? 'write' : m === 'DELETE' ? 'delete' : undefined;
+  return verb === undefined ? undefined : { action: clean(`${typePath}/${verb}`), scope: id, list: false };
 }

@@ -6,7 +6,6 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { accessRuleFor } from '../authorization/route-actions';
 import { ActivityFilter } from './activity-filter';
 
 declare module 'fastify' {
@@ -75,8 +74,9 @@ export class ActivityLogService implements OnApplicationBootstrap {
   private entryFor(req: FastifyRequest, reply: FastifyReply): ActivityLogEntity | undefined {
     const method = req.method.toUpperCase();
     if (!req.principal || method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return undefined;
-    const rule = accessRuleFor(method, req.url);
-    if (!rule || rule.kind !== 'action') return undefined;
+    // What was authorized, as the guard decided it from the served route (never re-read from the raw URL).
+    const rule = req.authorized;
+    if (!rule) return undefined;
     const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?/i.exec(rule.scope);
     if (!m || !UUID.test(m[1])) return undefined;
     const asyncUrl = String(reply.getHeader('azure-asyncoperation') ?? reply.getHeader('location') ?? '');

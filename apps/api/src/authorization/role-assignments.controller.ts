@@ -4,6 +4,7 @@ import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req, Res } from '@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
+import { servedScope } from '../common/served-route';
 import { roleDefinitionIdFor, RoleAssignmentsService, toRoleAssignment } from './role-assignments.service';
 import { ArmError } from '@cerulean/arm';
 
@@ -17,13 +18,8 @@ const SCOPES = [
 ];
 const routes = (suffix: string): string[] => SCOPES.map((s) => `${s}${s ? '/' : ''}providers/Microsoft.Authorization/${suffix}`);
 
-/** The scope part of a request path: everything before `/providers/Microsoft.Authorization/`. */
-export function scopeOf(req: FastifyRequest): string {
-  const path = req.url.split('?')[0];
-  const i = path.toLowerCase().lastIndexOf('/providers/microsoft.authorization/');
-  const scope = i <= 0 ? '/' : path.slice(0, i);
-  return scope;
-}
+/** The scope a request's role assignment or definition hangs under, from the served route's parameters. */
+export const scopeOf = (req: FastifyRequest): string => servedScope(req, '/providers/Microsoft.Authorization/');
 
 /** Microsoft.Authorization/roleAssignments: PUT/GET/DELETE one, list at a scope (with Azure's $filter forms). */
 @Controller()

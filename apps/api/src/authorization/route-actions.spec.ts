@@ -43,7 +43,7 @@ describe('route → ARM action mapping', () => {
     expect(accessRuleFor('POST', `${cluster}/listClusterAdminCredential?api-version=2026-03-02-preview`)).toMatchObject({
       kind: 'action', action: 'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action', scope: cluster,
     });
-    expect(accessRuleFor('GET', `/subscriptions/${SUB}/providers/Microsoft.ContainerService/locations/eastus/operations/abc`)).toEqual({ kind: 'member', subscriptionId: SUB });
+    expect(accessRuleFor('GET', `/subscriptions/${SUB}/providers/Microsoft.ContainerService/locations/eastus/operations/abc`)).toEqual({ kind: 'operation', subscriptionId: SUB });
     expect(accessRuleFor('GET', '/subscriptions')).toEqual({ kind: 'subscriptions' });
     expect(accessRuleFor('POST', '/v1.0/servicePrincipals')).toMatchObject({ action: 'Microsoft.Directory/servicePrincipals/write', scope: '/' });
     expect(accessRuleFor('PUT', '/providers/Microsoft.Authorization/roleAssignments/x')).toMatchObject({ action: 'Microsoft.Authorization/roleAssignments/write', scope: '/' });

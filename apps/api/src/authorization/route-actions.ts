@@ -10,6 +10,11 @@ export type AccessRule =
   | { kind: 'authenticated' }
   /** Any role anywhere in the subscription (its own GET, locations, providers, operation status URLs). */
   | { kind: 'member'; subscriptionId: string }
+  /**
+   * An operation's status or result: a member of the subscription may ask, and the handler answers only when
+   * the caller may read the resource the operation acts on (`operationReadable`).
+   */
+  | { kind: 'operation'; subscriptionId: string }
   /** GET /subscriptions: each subscription is listed to its members only. */
   | { kind: 'subscriptions' }
   | { kind: 'action'; action: string; scope: string; list: boolean };
@@ -25,7 +30,7 @@ export function accessRuleFor(method: string, url: string): AccessRule | undefin
   if (m === 'GET' && /^\/subscriptions$/i.test(path)) return { kind: 'subscriptions' };
   if (m === 'GET' && (/^\/tenants$/i.test(path) || /^\/providers\/[^/]+\/operations$/i.test(path))) return { kind: 'authenticated' };
   let match = OPERATION_STATUS.exec(path);
-  if (match && m === 'GET') return { kind: 'member', subscriptionId: match[1] };
+  if (match && m === 'GET') return { kind: 'operation', subscriptionId: match[1] };
   match = SUBSCRIPTION_INFO.exec(path);
   if (match && m === 'GET') return { kind: 'member', subscriptionId: match[1] };
 
@@ -43,4 +48,15 @@ export function accessRuleFor(method: string, url: string): AccessRule | undefin
   }
   const arm = armActionFor(m, path);
   return arm ? { kind: 'action', ...arm } : undefined;
+}
+
+/** The read action of a resource id (`<type>/read`), e.g. what reading an operation on that resource needs. */
+export function readActionOf(resourceId: string): string | undefined {
+  return armActionFor('GET', resourceId)?.action;
+}
+
+/** The caller may see an operation (its status, result or list entry) when it may read the resource it acts on. */
+export function operationReadable(grants: { permits(action: string, scope: string): boolean }, resourceId: string): boolean {
+  const action = readActionOf(resourceId);
+  return action !== undefined && grants.permits(action, resourceId);
 }

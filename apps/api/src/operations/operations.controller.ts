@@ -2,11 +2,12 @@ import { ApiVersions, ArmError, absoluteUrl, decodeSkipToken, lroUrls, Namespace
 import { LocationCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import { OperationEntity, OperationStatus } from '@cerulean/domain';
-import { Controller, Get, Param, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { pageSizeOf } from '../resource-groups/resource-groups.controller';
+import { operationReadable } from '../authorization/route-actions';
 import { parseOperationFilter } from './operation-filter';
 import { OperationsService } from './operations.service';
 
@@ -42,15 +43,28 @@ export class OperationsController {
 
   /** Always 200 while the operation exists (R11.1); `operationStatus(es)` are aliases seen in AKS examples (R11.2). */
   @Get([`${LOCATION}/operations/:operationId`, `${LOCATION}/operationStatus/:operationId`, `${LOCATION}/operationStatuses/:operationId`])
-  async status(@Param('subscriptionId') sub: string, @Param('operationId') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    const op = await this.operations.get(sub, id);
+  async status(
+    @Param('subscriptionId') sub: string,
+    @Param('location') location: string,
+    @Param('operationId') id: string,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const op = this.visible(req, await this.operations.get(sub, id), location);
     if (op.status === OperationStatus.InProgress) reply.header('Retry-After', String(this.env.RETRY_AFTER_SECONDS));
     return this.operations.toStatus(op);
   }
 
   @Get(`${LOCATION}/operationresults/:operationId`)
-  async result(@Param('subscriptionId') sub: string, @Param('operationId') id: string, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
-    const op = await this.operations.get(sub, id);
+  async result(
+    @Param('subscriptionId') sub: string,
+    @Param('location') location: string,
+    @Param('operationId') id: string,
+    @Req() req: FastifyRequest,
+    @Arm() call: ArmCall,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const op = this.visible(req, await this.operations.get(sub, id), location);
     if (op.status === OperationStatus.InProgress) {
       const urls = lroUrls(call.baseUrl, op.subscriptionId, Namespaces.ContainerService, op.location, op.id, call.apiVersion);
       return this.inProgress(reply, urls.location);
@@ -61,12 +75,32 @@ export class OperationsController {
   /** Microsoft.Resources-style result URL, used by resource group deletes. */
   @Get('subscriptions/:subscriptionId/operationresults/:operationId')
   @ArmApiVersions(ApiVersions.resources, 'Microsoft.Resources/operationresults')
-  async resourcesResult(@Param('subscriptionId') sub: string, @Param('operationId') id: string, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply) {
-    const op = await this.operations.get(sub, id);
+  async resourcesResult(
+    @Param('subscriptionId') sub: string,
+    @Param('operationId') id: string,
+    @Req() req: FastifyRequest,
+    @Arm() call: ArmCall,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const op = this.visible(req, await this.operations.get(sub, id));
     if (op.status === OperationStatus.InProgress) {
       return this.inProgress(reply, absoluteUrl(call.baseUrl, `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`, { 'api-version': call.apiVersion }));
     }
     return this.ended(reply, op);
+  }
+
+  /**
+   * An operation is answered only at its own location, and only to a caller who may read the resource it acts
+   * on (AuthorizationGuard let any member of the subscription ask). Otherwise it is not found: a status URL
+   * from another scope tells nothing, not even that the id exists.
+   */
+  private visible(req: FastifyRequest, op: OperationEntity, location?: string): OperationEntity {
+    const canonical = (l: string): string => this.locations.find(l)?.name ?? l.toLowerCase();
+    const atLocation = location === undefined || canonical(location) === canonical(op.location);
+    if (!atLocation || !req.grants || !operationReadable(req.grants, op.resourceId)) {
+      throw ArmError.notFound('ResourceNotFound', `The operation '${op.id}' was not found.`);
+    }
+    return op;
   }
 
   private inProgress(reply: FastifyReply, location: string): void {

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
-import { acceptsJsonc, ArmError, canonicalRequestTarget, createRequestContext, parseDeploymentBody } from '@cerulean/arm';
+import { acceptsJsonc, ArmError, assertJsonDepth, assertStorableJson, canonicalRequestTarget, createRequestContext, parseDeploymentBody, publicBaseUrl } from '@cerulean/arm';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Env, loadEnv } from '@cerulean/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,6 +10,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
 import { bootstrapCredentialPath } from './identity/bootstrap-principal';
+import { IdentityService } from './identity/identity.service';
+import { TOKEN_ROUTES } from './identity/token.controller';
 import { ensureServerTls } from './common/tls';
 import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
 
@@ -28,6 +33,16 @@ async function bootstrap(): Promise<void> {
       return '/';
     },
     exposeHeadRoutes: false,
+    // Names are checked by their own rules (with ARM's codes); a long escaped Unicode name is still one segment.
+    maxParamLength: 1024,
+    // The router's and the HTTP parser's own refusals speak ARM's error envelope too.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const status = err.statusCode ?? 400;
+      void reply.code(status).header('content-type', 'application/json; charset=utf-8').send(
+        JSON.stringify(new ArmError(status, status === 414 ? 'RequestUriTooLong' : 'BadRequest', err.message).toBody()),
+      );
+    },
+    clientErrorHandler: armClientError,
     ignoreTrailingSlash: true,
     bodyLimit: 4 * 1024 * 1024,
     disableRequestLogging: true,
@@ -59,8 +74,11 @@ async function bootstrap(): Promise<void> {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
+      assertJsonDepth(text);
       // Template deployments may carry comments and trailing commas (az splices template files in).
-      done(null, acceptsJsonc(req.url) ? parseDeploymentBody(text) : JSON.parse(text));
+      const body: unknown = acceptsJsonc(req.url) ? parseDeploymentBody(text) : JSON.parse(text);
+      assertStorableJson(body);
+      done(null, body);
     } catch (err) {
       done(err as Error, undefined);
     }
@@ -74,6 +92,7 @@ async function bootstrap(): Promise<void> {
   const dashboard = await registerDashboard(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false, bodyParser: false });
+  requireTokenBeforeBody(fastify, app.get(IdentityService), env);
   app.enableShutdownHooks();
   await app.listen(env.API_PORT, env.API_HOST);
 
@@ -85,6 +104,42 @@ async function bootstrap(): Promise<void> {
   logger.log(`Trust the local CA: export NODE_EXTRA_CA_CERTS=${tls.caPath}`);
   logger.log(`Default subscription: ${env.SUBSCRIPTION_ID} (tenant ${env.TENANT_ID})`);
   logger.log(`Token authority: ${base}/${env.TENANT_ID}/oauth2/v2.0/token (bootstrap principal: ${bootstrapCredentialPath(env.DATA_DIR)})`);
+}
+
+/** The HTTP parser's refusals (header too large, malformed request, timeout), in ARM's error envelope. */
+function armClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'RequestTimeout', 'The request was not received in time.']
+        : [400, 'BadRequest', 'The request could not be read as HTTP.'];
+  const body = JSON.stringify(new ArmError(status, code, message).toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
+/**
+ * A request body is read only for a caller with a valid token (or for the token endpoints, which take a form):
+ * an anonymous 4 MB body costs nothing but this check. The guards authenticate and authorize in full later.
+ */
+function requireTokenBeforeBody(fastify: FastifyInstance, identity: IdentityService, env: Env): void {
+  const open = new Set(TOKEN_ROUTES.map((r) => `/${r}`));
+  fastify.addHook('preParsing', async (req, _reply, payload) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if ((length === 0 && req.headers['transfer-encoding'] === undefined) || open.has(req.routeOptions.url ?? '')) return payload;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
+    if (m) {
+      try {
+        identity.verify(m[1], publicBaseUrl({ headers: req.headers, protocol: req.protocol }, env.PUBLIC_BASE_URL));
+        return payload;
+      } catch {
+        // answered below, before the body is read
+      }
+    }
+    throw ArmError.unauthorized(m ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', m ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing.");
+  });
 }
 
 bootstrap().catch((err: unknown) => {

@@ -13,3 +13,4 @@ export * from './system-data';
 export * from './tags';
 export * from './jsonc';
 export * from './http-client';
+export * from './json-content';

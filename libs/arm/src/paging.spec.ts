@@ -138,3 +138,13 @@ describe('skip tokens', () => {
     expect(error.target).toBe('$skipToken');
   });
 });
+
+describe('decodeSkipToken bounds', () => {
+  const token = (o: unknown) => Buffer.from(JSON.stringify({ o })).toString('base64url');
+  it.each([1e308, 2 ** 53, -1, 1.5, '3'])('refuses an offset of %p as InvalidSkipToken (never a database error)', (o) => {
+    expect(() => decodeSkipToken(token(o))).toThrow(expect.objectContaining({ status: 400, code: 'InvalidSkipToken' }));
+  });
+  it('accepts the largest safe offset', () => {
+    expect(decodeSkipToken(token(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});

@@ -15,7 +15,7 @@ export function decodeSkipToken(token: string | undefined): number {
   if (token === undefined || token === '') return 0;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'o' in parsed && Number.isInteger(parsed.o) && Number(parsed.o) >= 0) {
+    if (typeof parsed === 'object' && parsed !== null && 'o' in parsed && Number.isSafeInteger(parsed.o) && Number(parsed.o) >= 0) {
       return Number(parsed.o);
     }
   } catch {

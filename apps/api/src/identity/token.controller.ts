@@ -12,6 +12,9 @@ import { PrincipalsService } from './principals.service';
 type Form = Record<string, string | undefined>;
 
 /** Tenant path segments the authority answers for: its own tenant id, and Entra's multi-tenant aliases. */
+/** The token endpoints (v2, v1): the only routes that read a request body from a caller without a bearer token. */
+export const TOKEN_ROUTES = [':tenant/oauth2/v2.0/token', ':tenant/oauth2/token'] as const;
+
 const TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
 
 const baseOf = (req: FastifyRequest, env: Env): string => publicBaseUrl({ headers: req.headers, protocol: req.protocol }, env.PUBLIC_BASE_URL);
@@ -84,14 +87,14 @@ export class TokenController {
     return this.identity.jwks();
   }
 
-  @Post(':tenant/oauth2/v2.0/token')
+  @Post(TOKEN_ROUTES[0])
   @HttpCode(200)
   tokenV2(@Param('tenant') tenant: string, @Body() body: unknown, @Headers('authorization') auth: string | undefined, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const form = asForm(body);
     return this.token(2, tenant, form, auth, req, reply, () => resourceFromScope(form.scope, this.identity.audiences(baseOf(req, this.env))));
   }
 
-  @Post(':tenant/oauth2/token')
+  @Post(TOKEN_ROUTES[1])
   @HttpCode(200)
   tokenV1(@Param('tenant') tenant: string, @Body() body: unknown, @Headers('authorization') auth: string | undefined, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const form = asForm(body);

@@ -65,9 +65,19 @@ export class ActivityLogController {
   @Get('subscriptions/:subscriptionId/providers/Microsoft.Insights/eventtypes/management/values')
   async list(@Param('subscriptionId') subscriptionId: string, @Query('$filter') filter: string | undefined, @Arm() call: ArmCall) {
     const sub = await this.subscriptions.get(subscriptionId);
+    return this.page(sub.id, filter, call);
+  }
+
+  /** The tenant-level entries: root-scope role assignments and service principal changes (Owner at `/` reads them). */
+  @Get('providers/Microsoft.Insights/eventtypes/management/values')
+  async listTenant(@Query('$filter') filter: string | undefined, @Arm() call: ArmCall) {
+    return this.page(null, filter, call);
+  }
+
+  private async page(subscriptionId: string | null, filter: string | undefined, call: ArmCall) {
     const f = parseActivityFilter(filter);
     const offset = decodeSkipToken(call.query.$skipToken ?? call.query.$skiptoken);
-    const rows = await this.activity.list(sub.id, f, offset, this.env.PAGE_SIZE + 1);
+    const rows = await this.activity.list(subscriptionId, f, offset, this.env.PAGE_SIZE + 1);
     return toPage(rows.map(toEventData), offset, { base: call.baseUrl, path: call.path, query: { 'api-version': call.apiVersion, $filter: filter }, pageSize: this.env.PAGE_SIZE });
   }
 }

@@ -6,6 +6,7 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { servedPath } from '../common/served-route';
 import { ActivityFilter } from './activity-filter';
 
 declare module 'fastify' {
@@ -78,7 +79,11 @@ export class ActivityLogService implements OnApplicationBootstrap {
     const rule = req.authorized;
     if (!rule) return undefined;
     const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?/i.exec(rule.scope);
-    if (!m || !UUID.test(m[1])) return undefined;
+    // A tenant-level write (root scope: role assignments there, service principals) is recorded on the path it
+    // wrote; a subscription's resources on the scope they were authorized over.
+    const tenantLevel = rule.scope === '/';
+    if (!tenantLevel && (!m || !UUID.test(m[1]))) return undefined;
+    const resourceId = tenantLevel ? (servedPath(req) ?? '/') : rule.scope;
     const asyncUrl = String(reply.getHeader('azure-asyncoperation') ?? reply.getHeader('location') ?? '');
     const operationId = OPERATION_IN_URL.exec(asyncUrl)?.[1] ?? null;
     const status = reply.statusCode >= 400 ? 'Failed' : operationId && (reply.statusCode === 201 || reply.statusCode === 202 || reply.statusCode === 200) ? 'Accepted' : 'Succeeded';
@@ -86,12 +91,12 @@ export class ActivityLogService implements OnApplicationBootstrap {
     const arm = req.arm as ArmRequestContext | undefined;
     return {
       id: randomUUID(),
-      subscriptionId: m[1].toLowerCase(),
-      resourceGroup: m[2] ?? null,
-      resourceId: rule.scope,
-      resourceIdKey: rule.scope.toLowerCase(),
+      subscriptionId: m ? m[1].toLowerCase() : null,
+      resourceGroup: m?.[2] ?? null,
+      resourceId,
+      resourceIdKey: resourceId.toLowerCase(),
       resourceProvider: provider,
-      resourceType: resourceTypeOf(rule.scope) ?? [provider, ...typeParts.slice(0, -1)].join('/'),
+      resourceType: (tenantLevel ? undefined : resourceTypeOf(rule.scope)) ?? [provider, ...typeParts.slice(0, -1)].join('/'),
       operationName: rule.action,
       method,
       status,
@@ -109,9 +114,15 @@ export class ActivityLogService implements OnApplicationBootstrap {
   }
 
   /** Newest first; the started operation's current status comes along. */
-  async list(subscriptionId: string, f: ActivityFilter, offset: number, limit: number): Promise<ActivityRow[]> {
-    const where: string[] = ['a.subscription_id = $1', 'a.event_timestamp >= $2', 'a.event_timestamp <= $3'];
-    const params: unknown[] = [subscriptionId.toLowerCase(), f.from, f.to];
+  /** One subscription's entries, or (null) the tenant-level ones. */
+  async list(subscriptionId: string | null, f: ActivityFilter, offset: number, limit: number): Promise<ActivityRow[]> {
+    const where: string[] = ['a.event_timestamp >= $1', 'a.event_timestamp <= $2'];
+    const params: unknown[] = [f.from, f.to];
+    if (subscriptionId === null) where.push('a.subscription_id IS NULL');
+    else {
+      params.push(subscriptionId.toLowerCase());
+      where.push(`a.subscription_id = $${params.length}`);
+    }
     const add = (sql: string, value: unknown) => {
       params.push(value);
       where.push(sql.replace('?', `$${params.length}`));

@@ -22,6 +22,7 @@ export type AccessRule =
 const OPERATION_STATUS = /^\/subscriptions\/([^/]+)\/(providers\/[^/]+\/locations\/[^/]+\/(operations|operationresults|operationstatus|operationstatuses)|operationresults)\/[^/]+$/i;
 const SUBSCRIPTION_INFO = /^\/subscriptions\/([^/]+)(\/locations|\/providers(\/[^/]+)?)?$/i;
 const DIRECTORY = /^\/v1\.0\/servicePrincipals(\/[^/]+(\/([^/]+))?)?$/i;
+const TENANT_ACTIVITY_LOG = /^\/providers\/Microsoft\.Insights\/eventtypes\/management\/values$/i;
 const ROOT_AUTHORIZATION = /^\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions)(\/[^/]+)?$/i;
 
 export function accessRuleFor(method: string, url: string): AccessRule | undefined {
@@ -39,6 +40,9 @@ export function accessRuleFor(method: string, url: string): AccessRule | undefin
     // The service principals API (Graph's shape) is authorized at the root scope.
     const verb = match[3] ? 'credentials/action' : m === 'GET' ? 'read' : m === 'DELETE' ? 'delete' : 'write';
     return { kind: 'action', action: `Microsoft.Directory/servicePrincipals/${verb}`, scope: '/', list: m === 'GET' && !match[1] };
+  }
+  if (TENANT_ACTIVITY_LOG.test(path)) {
+    return m === 'GET' ? { kind: 'action', action: 'Microsoft.Insights/eventtypes/values/read', scope: '/', list: false } : undefined;
   }
   match = ROOT_AUTHORIZATION.exec(path);
   if (match) {

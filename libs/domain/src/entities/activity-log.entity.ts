@@ -5,7 +5,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export class ActivityLogEntity {
   /** eventDataId. */
   @PrimaryColumn('uuid') id!: string;
-  @Column('uuid', { name: 'subscription_id' }) subscriptionId!: string;
+  /** Null for a tenant-level entry (root-scope role assignments, service principals). */
+  @Column('uuid', { name: 'subscription_id', nullable: true }) subscriptionId!: string | null;
   @Column('text', { name: 'resource_group', nullable: true }) resourceGroup!: string | null;
   /** The resource the request acted on (its id as the client wrote it). */
   @Column('text', { name: 'resource_id' }) resourceId!: string;

@@ -220,14 +220,23 @@ describe('path tricks cannot get past authorization', () => {
 
   it('operation results are readable only at their location and by callers who may read the resource', async () => {
     // Group A's Reader cannot read group B's what-if result, however the location segment is written.
+    // (What-if answers with Microsoft.Resources' subscription-level result URL; the same operation is also
+    // reachable through the location-scoped status and result URLs.)
     const path = new URL(opInB).pathname + new URL(opInB).search;
-    expect((await raw('GET', path, reader.token)).status).toBe(404);
-    expect((await raw('GET', path.replace(/operationresults/, 'operations'), reader.token)).status).toBe(404);
-    expect((await raw('GET', path.replace(/\/locations\/[^/]+\//, '/locations/westus/'), reader.token)).status).toBe(404);
-    // The owner reads it at its location, not at another one.
+    const id = /operationresults\/([^/?]+)/.exec(path)![1];
+    const located = (loc: string, kind: string) => `/subscriptions/${sub()}/providers/Microsoft.ContainerService/locations/${loc}/${kind}/${id}?${AKS_API}`;
     const owner = await tokenOf();
     expect([200, 202]).toContain((await raw('GET', path, owner)).status);
-    expect((await raw('GET', path.replace(/\/locations\/[^/]+\//, '/locations/westus/'), owner)).status).toBe(404);
+    expect([200, 202]).toContain((await raw('GET', located('eastus', 'operationresults'), owner)).status);
+    expect((await raw('GET', located('eastus', 'operations'), owner)).status).toBe(200);
+    for (const url of [path, located('eastus', 'operationresults'), located('eastus', 'operations'), located('westus', 'operations'), located('EastUS', 'operationStatuses')]) {
+      const r = await raw('GET', url, reader.token);
+      expect(r.status).toBe(404);
+      expect(r.text).not.toContain('whatIf');
+    }
+    // Not at another location, even for the owner.
+    expect((await raw('GET', located('westus', 'operations'), owner)).status).toBe(404);
+    expect((await raw('GET', located('westus', 'operationresults'), owner)).status).toBe(404);
     // An operation in group A is the Reader's to read.
     const list = (resourceId: string) =>
       arm<{ value: { id: string; resourceId: string }[] }>('GET', `/subscriptions/${sub()}/providers/Microsoft.ContainerService/locations/eastus/operations?${AKS_API}&resourceId=${encodeURIComponent(resourceId)}`, { token: reader.token });

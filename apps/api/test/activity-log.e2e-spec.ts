@@ -117,4 +117,67 @@ describe('activity log', () => {
     expect(seen.events.length).toBeGreaterThan(0);
     expect(new Set(seen.events.map((e) => e.resourceGroupName))).toEqual(new Set(['activity-rg']));
   });
+
+  it('records tenant-level writes (root-scope role assignments, service principal create, secret changes and delete) in the tenant log only', async () => {
+    const correlationId = randomUUID();
+    const headers = { 'x-ms-correlation-request-id': correlationId };
+    const created = await arm<{ id: string; appId: string }>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'activity-tenant' }, headers });
+    expect(created.status).toBe(201);
+    const assignment = randomUUID();
+    const root = `/providers/Microsoft.Authorization/roleAssignments/${assignment}?api-version=2022-04-01`;
+    const put = await arm('PUT', root, {
+      headers, body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.body.id } },
+    });
+    expect(put.status).toBe(201);
+    expect((await arm('POST', `/v1.0/servicePrincipals/${created.body.id}/addPassword`, { headers, body: { passwordCredential: { displayName: 'second' } } })).status).toBeLessThan(300);
+    expect((await arm('DELETE', root, { headers })).status).toBe(200);
+    expect((await arm('DELETE', `/v1.0/servicePrincipals/${created.body.id}`, { headers })).status).toBeLessThan(300);
+
+    const filter = encodeURIComponent(since(` and correlationId eq '${correlationId}'`));
+    // Entries are written once each answer has been sent: wait (bounded) for the last one.
+    const tenantEvents = async (): Promise<{ status: number; value: EventData[] }> => {
+      const first = await arm<{ value: EventData[]; nextLink?: string }>('GET', `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${filter}`);
+      if (first.status !== 200) return { status: first.status, value: [] };
+      const value = [...first.body.value];
+      for (let next = first.body.nextLink; next; ) {
+        const page = await arm<{ value: EventData[]; nextLink?: string }>('GET', next);
+        value.push(...page.body.value);
+        next = page.body.nextLink;
+      }
+      return { status: 200, value };
+    };
+    let tenant = await tenantEvents();
+    for (let i = 0; i < 50 && tenant.status === 200 && tenant.value.length < 5; i++) {
+      await sleep(100);
+      tenant = await tenantEvents();
+    }
+    expect(tenant.status).toBe(200);
+    expect(tenant.value.map((e) => e.operationName.value).reverse()).toEqual([
+      'Microsoft.Directory/servicePrincipals/write',
+      'Microsoft.Authorization/roleAssignments/write',
+      'Microsoft.Directory/servicePrincipals/credentials/action',
+      'Microsoft.Authorization/roleAssignments/delete',
+      'Microsoft.Directory/servicePrincipals/delete',
+    ]);
+    expect(tenant.value.find((e) => e.operationName.value === 'Microsoft.Authorization/roleAssignments/write')).toMatchObject({
+      caller: state().bootstrap.clientId, resourceId: `/providers/Microsoft.Authorization/roleAssignments/${assignment}`, authorization: { scope: `/providers/Microsoft.Authorization/roleAssignments/${assignment}` },
+    });
+    // Not in any subscription's log.
+    expect((await values(since(` and correlationId eq '${correlationId}'`))).events).toEqual([]);
+  });
+
+  it('the tenant log is the root scope\'s: a principal without a role there is refused', async () => {
+    const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'activity-tenant-reader' } });
+    await arm('PUT', `${rgPath('activity-rg')}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.body.id } },
+    });
+    const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
+      token: null,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE }).toString(),
+    });
+    const r = await arm<{ error: { code: string } }>('GET', `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(since())}`, { token: t.body.access_token });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('AuthorizationFailed');
+  });
 });

@@ -259,6 +259,11 @@ describe('path tricks cannot get past authorization', () => {
     const missing = await raw('GET', `${rgPath('tricks-never-made')}/providers/Microsoft.ContainerService/managedClusters?${AKS_API}`, reader.token);
     expect(missing.status).toBe(403);
     expect((await raw('GET', `${rgA()}/providers/Microsoft.ContainerService/managedClusters?${AKS_API}`, reader.token)).status).toBe(200);
+    // A machines list is answered by the cluster's own API server: the caller is refused before anything asks it.
+    const machines = await raw('GET', `${clusterPath(B, 'any')}/agentPools/system/machines?${AKS_API}`, reader.token);
+    expect(machines.status).toBe(403);
+    expect(machines.text).toContain('Microsoft.ContainerService/managedClusters/agentPools/machines/read');
+    expect((await raw('GET', `${cl()}/agentPools/system/machines?${AKS_API}`, reader.token)).status).toBe(200);
   });
 
   it('afterwards the role assignments, the cluster, its pools and the deployments are exactly what the test made', async () => {

@@ -27,8 +27,8 @@ declare module 'fastify' {
   }
 }
 
-/** A subscription, or a provider's subscription-level path (`/subscriptions/{id}/providers/{ns}[/locations/{loc}]`). */
-const SUBSCRIPTION_WIDE = /^\/subscriptions\/([^/]+)(?:\/providers\/[^/]+(?:\/locations\/[^/]+)?)?$/i;
+/** A subscription, or a subscription-level path under it (`/subscriptions/{id}/providers/…`, no resource group). */
+const SUBSCRIPTION_WIDE = /^\/subscriptions\/([^/]+)(?:\/providers\/(?:(?!\/resourceGroups\/).)*)?$/i;
 const OPERATIONS_LIST = /^Microsoft\.ContainerService\/locations\/operations\/read$/i;
 
 export function authorizationFailed(appId: string, objectId: string, action: string, scope: string): ArmError {

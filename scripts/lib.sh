@@ -69,7 +69,8 @@ ensure_node_modules() {
   if [ -L node_modules ]; then return; fi
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
-    npm install --no-audit --no-fund --loglevel=error
+    # From the committed lockfile as it is: --no-save leaves package.json and package-lock.json untouched.
+    npm install --no-save --no-audit --no-fund --loglevel=error
   fi
 }
 

@@ -4,8 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * The activity log also records tenant-level writes (role assignments at the root scope, service principals
  * created, deleted or given new secrets): those entries belong to no subscription.
  */
-export class TenantActivityLog1764200000000 implements MigrationInterface {
-  name = 'TenantActivityLog1764200000000';
+export class TenantActivityLog1764300000000 implements MigrationInterface {
+  name = 'TenantActivityLog1764300000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query('ALTER TABLE activity_log ALTER COLUMN subscription_id DROP NOT NULL');

@@ -1,10 +1,11 @@
-import { ArmError, Caller, publicBaseUrl } from '@cerulean/arm';
+import { ArmError, Caller } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { TokenError } from '@cerulean/identity';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdentityService } from '../identity/identity.service';
+import { PublicAddress } from './public-address';
 
 export const PUBLIC_ROUTE = 'cerulean:public-route';
 /** Marks a route that needs no token (health, metadata, the token authority). */
@@ -41,13 +42,15 @@ export class BearerAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly identity: IdentityService,
     private readonly env: Env,
+    private readonly address: PublicAddress,
   ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    // First, on every route (public ones too): a malformed Host or trusted forwarded header is a 400 before anything else.
+    const base = this.address.baseOf(req);
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
-    const base = publicBaseUrl({ headers: req.headers, protocol: req.protocol }, this.env.PUBLIC_BASE_URL);
     const challenge = (description: string): void => {
       const escaped = description.replace(/["\\]/g, "'");
       void reply.header('www-authenticate', `Bearer authorization_uri="${base}/${this.env.TENANT_ID}", error="invalid_token", error_description="${escaped}"`);
@@ -88,9 +91,15 @@ export class BearerAuthGuard implements CanActivate {
               .join(',')}.`,
           );
         }
+        case 'tenant':
+          challenge('The access token is from the wrong tenant.');
+          throw ArmError.unauthorized(
+            'InvalidAuthenticationTokenTenant',
+            `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${this.identity.issuerBase}/${this.env.TENANT_ID}/' associated with this subscription. Please use the authority (URL) '${this.identity.issuerBase}/${this.env.TENANT_ID}' to get the token.`,
+          );
         case 'issuer':
           challenge('The access token is from the wrong issuer.');
-          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${base}/${this.env.TENANT_ID}/' associated with this subscription.`);
+          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${this.identity.issuerBase}/${this.env.TENANT_ID}/' associated with this subscription.`);
         case 'notYetValid':
           challenge('The access token is not yet valid.');
           throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is not yet valid: ${err.message}.`);

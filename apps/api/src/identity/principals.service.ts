@@ -6,6 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { PrincipalLiveness } from './principal-liveness';
 
 /** Client secrets last two years unless asked otherwise (Entra's default for addPassword). */
 const DEFAULT_SECRET_DAYS = 730;
@@ -38,6 +39,7 @@ export class PrincipalsService {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly env: Env,
+    private readonly liveness: PrincipalLiveness,
   ) {
     this.checks = new ConcurrencyLimit(env.SECRET_CHECK_CONCURRENCY);
   }
@@ -108,6 +110,8 @@ export class PrincipalsService {
       throw ArmError.badRequest('Request_BadRequest', `The bootstrap principal '${principal.appId}' cannot be deleted; rotate its secret instead.`);
     }
     await this.db.delete(ServicePrincipalEntity, { id: principal.id });
+    // Its tokens stop working at once here; other API processes hear it from Postgres (PrincipalsNotify).
+    this.liveness.deleted(principal.id);
   }
 
   async addSecret(principalId: string, options: { displayName?: string; endAt?: Date }, db: EntityManager = this.db): Promise<IssuedSecret> {

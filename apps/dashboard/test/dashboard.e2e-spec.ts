@@ -157,7 +157,11 @@ describe('operator dashboard in a real browser', () => {
     figures.busyClusterPage = busy;
     console.log(`dashboard cluster page, scaling, 6 s: ${JSON.stringify(busy)}`);
     const rows = page.getByRole('table', { name: 'Nodes of pool np1' }).getByRole('row');
-    await page.waitForFunction(`document.querySelectorAll('table[aria-label="Nodes of pool np1"] tbody tr').length === 3`, undefined, { timeout: UI_TIMEOUT });
+    // Polled from here: waitForFunction evaluates its string inside the page, which the dashboard's CSP (no eval) refuses.
+    const nodeRows = () => page.evaluate<number>(`document.querySelectorAll('table[aria-label="Nodes of pool np1"] tbody tr').length`);
+    for (const deadline = Date.now() + UI_TIMEOUT; (await nodeRows()) !== 3; await sleep(250)) {
+      if (Date.now() > deadline) throw new Error(`pool np1 did not list 3 nodes within ${UI_TIMEOUT} ms`);
+    }
     await page.getByRole('list', { name: 'Operation timeline' }).getByRole('listitem', { name: 'Create or update pool Succeeded' }).waitFor({ timeout: UI_TIMEOUT });
 
     expect(await rows.count()).toBe(4);

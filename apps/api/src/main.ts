@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { acceptsJsonc, ArmError, assertJsonDepth, assertStorableJson, canonicalRequestTarget, createRequestContext, parseDeploymentBody, publicBaseUrl } from '@cerulean/arm';
+import { acceptsJsonc, ArmError, assertJsonDepth, assertStorableJson, canonicalRequestTarget, createRequestContext, parseDeploymentBody } from '@cerulean/arm';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,6 +11,7 @@ import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
 import { bootstrapCredentialPath } from './identity/bootstrap-principal';
 import { IdentityService } from './identity/identity.service';
+import { PublicAddress } from './common/public-address';
 import { TOKEN_ROUTES } from './identity/token.controller';
 import { ensureServerTls } from './common/tls';
 import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
@@ -92,7 +93,7 @@ async function bootstrap(): Promise<void> {
   const dashboard = await registerDashboard(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false, bodyParser: false });
-  requireTokenBeforeBody(fastify, app.get(IdentityService), env);
+  requireTokenBeforeBody(fastify, app.get(IdentityService), app.get(PublicAddress));
   app.enableShutdownHooks();
   await app.listen(env.API_PORT, env.API_HOST);
 
@@ -124,15 +125,16 @@ function armClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
  * A request body is read only for a caller with a valid token (or for the token endpoints, which take a form):
  * an anonymous 4 MB body costs nothing but this check. The guards authenticate and authorize in full later.
  */
-function requireTokenBeforeBody(fastify: FastifyInstance, identity: IdentityService, env: Env): void {
+function requireTokenBeforeBody(fastify: FastifyInstance, identity: IdentityService, address: PublicAddress): void {
   const open = new Set(TOKEN_ROUTES.map((r) => `/${r}`));
   fastify.addHook('preParsing', async (req, _reply, payload) => {
     const length = Number(req.headers['content-length'] ?? 0);
     if ((length === 0 && req.headers['transfer-encoding'] === undefined) || open.has(req.routeOptions.url ?? '')) return payload;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
     if (m) {
+      const base = address.baseOf(req); // a malformed Host is the caller's 400, not a token problem
       try {
-        identity.verify(m[1], publicBaseUrl({ headers: req.headers, protocol: req.protocol }, env.PUBLIC_BASE_URL));
+        identity.verify(m[1], base);
         return payload;
       } catch {
         // answered below, before the body is read

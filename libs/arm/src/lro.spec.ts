@@ -1,5 +1,5 @@
 import { lroHeaders, LroUrls, lroUrls } from './lro';
-import { publicBaseUrl } from './public-url';
+import { proxyTrust, publicBaseUrl } from './public-url';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 const OP = '5d2f1a3c-1111-4222-8333-444455556666';
@@ -40,10 +40,10 @@ describe('lroUrls (R11.2)', () => {
   });
 
   it('builds on the public base the client called, not the internal address', () => {
-    const base = publicBaseUrl({
-      protocol: 'http',
-      headers: { host: '10.0.0.12:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'arm.example.test' },
-    });
+    const base = publicBaseUrl(
+      { protocol: 'http', remoteAddress: '10.0.0.5', headers: { host: '10.0.0.12:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'arm.example.test' } },
+      { trustProxy: proxyTrust([{ address: '10.0.0.5', prefix: 32, family: 'ipv4' }]) },
+    );
 
     const result = sut(base, SUB, 'Microsoft.ContainerService', 'westus', OP, '2026-10-01');
 

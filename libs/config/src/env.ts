@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { isIP } from 'node:net';
 import { IsBase64, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, IsUUID, Max, Min, validateSync, ValidateBy } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -21,6 +22,43 @@ const IsPortRange = () =>
     },
   });
 
+/** One entry of an address list: an IP address and how many leading bits of it count (32/128: that address only). */
+export interface AddressRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/**
+ * `ip` or `ip/prefix` entries (IPv4 or IPv6), separated by commas or spaces; empty means none. Undefined when
+ * an entry is not one. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) counts as the IPv4 address.
+ */
+export function parseAddressRanges(spec: string): AddressRange[] | undefined {
+  const out: AddressRange[] = [];
+  for (const entry of spec.split(/[\s,]+/).filter((e) => e !== '')) {
+    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry);
+    if (!m) return undefined;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(m[1]);
+    const address = mapped ? mapped[1] : m[1];
+    const version = isIP(address);
+    if (version === 0) return undefined;
+    const max = version === 4 ? 32 : 128;
+    const prefix = m[2] === undefined ? max : Number(m[2]) - (mapped ? 96 : 0);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
+    out.push({ address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' });
+  }
+  return out;
+}
+
+const IsAddressRanges = () =>
+  ValidateBy({
+    name: 'isAddressRanges',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && parseAddressRanges(v) !== undefined,
+      defaultMessage: () => 'must be a list of IP addresses or CIDR ranges (e.g. "10.0.0.0/8, ::1")',
+    },
+  });
+
 /**
  * Every setting Cerulean reads from its environment, validated at boot: a bad value stops the
  * process at start-up, not at first use. Nothing outside this library reads `process.env`.
@@ -30,6 +68,11 @@ export class Env {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) API_PORT = 8443;
   /** When set (e.g. behind a proxy), every URL handed out starts with it instead of the request's own host. */
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;
+  /**
+   * Peers (IPs or CIDR ranges, comma separated) whose X-Forwarded-Host / X-Forwarded-Proto are believed: the
+   * reverse proxies in front of the API. Empty (the default): those headers are ignored from everyone.
+   */
+  @IsAddressRanges() TRUSTED_PROXIES = '';
   /** Where the CA, the server certificate and other local state live. */
   @IsString() DATA_DIR = '.data';
 
@@ -112,7 +155,30 @@ export class Env {
   @Transform(toInt) @IsInt() @Min(1) THROTTLE_DELETE_BUCKET = 200;
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) THROTTLE_DELETE_REFILL_PER_SECOND = 10;
 
+  /**
+   * Token endpoint throttling (per API process), like Entra's 429 + Retry-After for client credentials: every
+   * secret check takes a token from the client id's bucket and from the source address's bucket, and a
+   * successful one gives them back, so in effect failed attempts are counted. A client id whose bucket is empty
+   * (secret guessing) or a source whose bucket is empty (spraying client ids) is refused without a check.
+   */
+  @Transform(toInt) @IsInt() @Min(1) TOKEN_THROTTLE_CLIENT_BUCKET = 10;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) TOKEN_THROTTLE_CLIENT_REFILL_PER_SECOND = 0.2;
+  @Transform(toInt) @IsInt() @Min(1) TOKEN_THROTTLE_SOURCE_BUCKET = 30;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) TOKEN_THROTTLE_SOURCE_REFILL_PER_SECOND = 1;
+  /** Client secret checks (scrypt, on libuv's pool) running at once; the rest wait, so they never take every core. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(64) SECRET_CHECK_CONCURRENCY = 1;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+}
+
+/**
+ * The platform's own address: PUBLIC_BASE_URL when set, else where the API listens. Tokens name it as their
+ * issuer; no request header can change it.
+ */
+export function platformBaseUrl(env: Pick<Env, 'PUBLIC_BASE_URL' | 'API_HOST' | 'API_PORT'>): string {
+  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/+$/, '');
+  const host = isIP(env.API_HOST) === 6 ? `[${env.API_HOST}]` : env.API_HOST;
+  return `https://${host}:${env.API_PORT}`;
 }
 
 /** Reads `CERULEAN_*` variables (and the conventional DATABASE_URL / REDIS_URL) into a validated Env. */

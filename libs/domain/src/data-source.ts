@@ -9,6 +9,7 @@ import { RoleAssignments1764000100000 } from '../../../migrations/1764000100000-
 import { ActivityLog1764000200000 } from '../../../migrations/1764000200000-ActivityLog';
 import { OperationsListIndex1764000300000 } from '../../../migrations/1764000300000-OperationsListIndex';
 import { RoleAssignmentsNotify1764100000000 } from '../../../migrations/1764100000000-RoleAssignmentsNotify';
+import { PrincipalsNotify1764200000000 } from '../../../migrations/1764200000000-PrincipalsNotify';
 import { TenantActivityLog1764300000000 } from '../../../migrations/1764300000000-TenantActivityLog';
 import { ENTITIES } from './entities';
 
@@ -16,7 +17,7 @@ import { ENTITIES } from './entities';
 export const MIGRATIONS = [
   InitialSchema1763760000000, ClusterCredentials1763900000000, CommandResults1763900100000, DayTwoOperations1763900200000, Deployments1763900300000,
   ServicePrincipals1764000000000, RoleAssignments1764000100000, ActivityLog1764000200000, OperationsListIndex1764000300000,
-  RoleAssignmentsNotify1764100000000, TenantActivityLog1764300000000,
+  RoleAssignmentsNotify1764100000000, PrincipalsNotify1764200000000, TenantActivityLog1764300000000,
 ];
 
 export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {

@@ -53,3 +53,38 @@ export function resourceFromName(resource: string | undefined, audiences: readon
     description: `AADSTS500011: The resource principal named ${resource ?? '(none)'} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant.`,
   };
 }
+
+export type BasicCredentials = { clientId: string; secret: string } | { malformed: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const formDecode = (v: string): string | undefined => {
+  try {
+    return decodeURIComponent(v.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * `client_secret_basic` (RFC 6749 2.3.1): `Basic base64(urlencode(client_id) ":" urlencode(secret))`.
+ * Undefined when the header is absent or another scheme; `malformed` (with why) when it is Basic but not that.
+ */
+export function parseBasicCredentials(header: string | undefined): BasicCredentials | undefined {
+  const scheme = /^\s*Basic(?:\s+|$)/i.exec(header ?? '');
+  if (!header || !scheme) return undefined;
+  const encoded = header.slice(scheme[0].length).trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 === 1) return { malformed: 'the credentials are not base64' };
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    return { malformed: 'the credentials are not UTF-8 text' };
+  }
+  const colon = text.indexOf(':');
+  if (colon < 0) return { malformed: "the credentials have no ':' between client id and secret" };
+  const clientId = formDecode(text.slice(0, colon));
+  const secret = formDecode(text.slice(colon + 1));
+  if (clientId === undefined || secret === undefined) return { malformed: 'the client id or secret is not valid URL encoding' };
+  if (clientId === '') return { malformed: 'the client id is empty' };
+  return { clientId, secret };
+}

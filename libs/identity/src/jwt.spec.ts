@@ -57,6 +57,14 @@ describe('access tokens (RS256 JWT)', () => {
     expect(reason(signJwt({ ...claims, exp: undefined }, key))).toBe('malformed');
   });
 
+  it('checks the tenant (tid) when asked, before the issuer', () => {
+    const o = { ...opts, tenantId: tid.toUpperCase() };
+    expect(reason(signJwt(claims, key), o)).toBe('accepted');
+    expect(reason(signJwt({ ...claims, tid: '11111111-2222-3333-4444-555555555555' }, key), o)).toBe('tenant');
+    expect(reason(signJwt({ ...claims, tid: undefined }, key), o)).toBe('tenant');
+    expect(reason(signJwt({ ...claims, tid: '11111111-2222-3333-4444-555555555555' }, key))).toBe('accepted');
+  });
+
   it('remembers a verified signature, and still checks everything else on every use', () => {
     const signatures = new VerifiedSignatures(2);
     const o = { ...opts, signatures };

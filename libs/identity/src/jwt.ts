@@ -17,7 +17,7 @@ export interface AccessTokenClaims {
   [claim: string]: unknown;
 }
 
-export type TokenFailure = 'malformed' | 'algorithm' | 'signature' | 'expired' | 'notYetValid' | 'audience' | 'issuer';
+export type TokenFailure = 'malformed' | 'algorithm' | 'signature' | 'expired' | 'notYetValid' | 'audience' | 'tenant' | 'issuer';
 
 /** Why a token was refused; the guard maps `reason` to ARM's 401 codes. */
 export class TokenError extends Error {
@@ -50,6 +50,8 @@ export interface VerifyOptions {
   /** Public keys by kid. */
   keys: ReadonlyMap<string, KeyObject>;
   audiences: readonly string[];
+  /** When set, the `tid` claim must be this tenant (compared case-insensitively). */
+  tenantId?: string;
   /** Accepted issuers: exact strings, or a predicate. */
   issuers: readonly string[] | ((issuer: string) => boolean);
   /** Seconds since the epoch; default now. */
@@ -90,7 +92,7 @@ const parsePart = (part: string, what: string): Record<string, unknown> => {
   throw new TokenError('malformed', `the token's ${what} is not a base64url JSON object`);
 };
 
-/** Checks form, algorithm (RS256 only: `none` and HMAC are refused), signature, lifetime, audience and issuer. */
+/** Checks form, algorithm (RS256 only: `none` and HMAC are refused), signature, lifetime, audience, tenant and issuer. */
 export function verifyJwt(token: string, options: VerifyOptions): AccessTokenClaims {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) throw new TokenError('malformed', 'the token is not a JWS compact serialization');
@@ -115,6 +117,9 @@ export function verifyJwt(token: string, options: VerifyOptions): AccessTokenCla
   if (typeof claims.nbf === 'number' && claims.nbf - skew > now) throw new TokenError('notYetValid', `not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
   if (typeof claims.aud !== 'string' || !options.audiences.includes(claims.aud)) {
     throw new TokenError('audience', `the token's audience '${String(claims.aud)}' is not one of the allowed audiences`);
+  }
+  if (options.tenantId !== undefined && (typeof claims.tid !== 'string' || claims.tid.toLowerCase() !== options.tenantId.toLowerCase())) {
+    throw new TokenError('tenant', `the token's tenant '${String(claims.tid)}' is not this platform's tenant`);
   }
   const issuerOk = (iss: string) => (typeof options.issuers === 'function' ? options.issuers(iss) : options.issuers.includes(iss));
   if (typeof claims.iss !== 'string' || !issuerOk(claims.iss)) {

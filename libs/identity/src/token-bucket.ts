@@ -41,6 +41,14 @@ export class TokenBuckets {
     return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / spec.refillPerSecond)) };
   }
 
+  /** Gives one token back (up to the bucket's size): the request it was taken for turned out not to count. */
+  refund(key: string, spec: BucketSpec): void {
+    const b = this.buckets.get(key);
+    if (!b) return;
+    const level = this.level(key, spec);
+    level.tokens = Math.min(spec.size, level.tokens + 1);
+  }
+
   /** Tokens left without taking one. */
   peek(key: string, spec: BucketSpec): number {
     const b = this.buckets.get(key);

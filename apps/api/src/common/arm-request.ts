@@ -41,7 +41,8 @@ export function armCallOf(req: FastifyRequest): ArmCall {
     context: req.arm,
     apiVersion: req.arm.apiVersion ?? query['api-version'] ?? '',
     caller: req.caller ?? { id: 'unknown', type: 'User' },
-    baseUrl: publicBaseUrl({ headers: req.headers, protocol: req.protocol }, configuredBaseUrl),
+    // Worked out (and validated) by BearerAuthGuard, which runs first on every route; no proxy is trusted here.
+    baseUrl: req.publicBaseUrl ?? publicBaseUrl({ headers: req.headers, protocol: req.protocol }, { configured: configuredBaseUrl }),
     path: req.url.split('?')[0],
     query,
     receivedAt: new Date(),

@@ -1,10 +1,12 @@
-import { ArmError, Caller, publicBaseUrl } from '@cerulean/arm';
+import { ArmError, Caller } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
-import { TokenError } from '@cerulean/identity';
+import { AccessTokenClaims, TokenError } from '@cerulean/identity';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdentityService } from '../identity/identity.service';
+import { PrincipalLiveness } from '../identity/principal-liveness';
+import { PublicAddress } from './public-address';
 
 export const PUBLIC_ROUTE = 'cerulean:public-route';
 /** Marks a route that needs no token (health, metadata, the token authority). */
@@ -41,13 +43,16 @@ export class BearerAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly identity: IdentityService,
     private readonly env: Env,
+    private readonly address: PublicAddress,
+    private readonly principals: PrincipalLiveness,
   ) {}
 
-  canActivate(ctx: ExecutionContext): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    // First, on every route (public ones too): a malformed Host or trusted forwarded header is a 400 before anything else.
+    const base = this.address.baseOf(req);
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
-    const base = publicBaseUrl({ headers: req.headers, protocol: req.protocol }, this.env.PUBLIC_BASE_URL);
     const challenge = (description: string): void => {
       const escaped = description.replace(/["\\]/g, "'");
       void reply.header('www-authenticate', `Bearer authorization_uri="${base}/${this.env.TENANT_ID}", error="invalid_token", error_description="${escaped}"`);
@@ -61,11 +66,9 @@ export class BearerAuthGuard implements CanActivate {
       challenge(auth ? 'The access token is missing or invalid.' : "The authentication failed because of missing 'Authorization' header.");
       throw ArmError.unauthorized(auth ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', message);
     }
+    let claims: AccessTokenClaims;
     try {
-      const claims = this.identity.verify(m[1], base);
-      req.principal = { objectId: claims.oid, appId: claims.appid, tenantId: claims.tid };
-      req.caller = { id: claims.appid, type: 'Application' } satisfies Caller;
-      return true;
+      claims = this.identity.verify(m[1], base);
     } catch (err) {
       if (!(err instanceof TokenError)) {
         challenge('The access token is missing or invalid.');
@@ -88,9 +91,15 @@ export class BearerAuthGuard implements CanActivate {
               .join(',')}.`,
           );
         }
+        case 'tenant':
+          challenge('The access token is from the wrong tenant.');
+          throw ArmError.unauthorized(
+            'InvalidAuthenticationTokenTenant',
+            `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${this.identity.issuerBase}/${this.env.TENANT_ID}/' associated with this subscription. Please use the authority (URL) '${this.identity.issuerBase}/${this.env.TENANT_ID}' to get the token.`,
+          );
         case 'issuer':
           challenge('The access token is from the wrong issuer.');
-          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${base}/${this.env.TENANT_ID}/' associated with this subscription.`);
+          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${this.identity.issuerBase}/${this.env.TENANT_ID}/' associated with this subscription.`);
         case 'notYetValid':
           challenge('The access token is not yet valid.');
           throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is not yet valid: ${err.message}.`);
@@ -99,6 +108,18 @@ export class BearerAuthGuard implements CanActivate {
           throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is invalid: ${err.message}.`);
       }
     }
+    const accept = (exists: boolean): boolean => {
+      if (!exists) {
+        challenge('The access token is missing or invalid.');
+        throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is invalid: its principal '${claims.oid}' no longer exists in the tenant '${claims.tid}'.`);
+      }
+      req.principal = { objectId: claims.oid, appId: claims.appid, tenantId: claims.tid };
+      req.caller = { id: claims.appid, type: 'Application' } satisfies Caller;
+      return true;
+    };
+    // Synchronous on the hot path (a known principal); a first sight asks Postgres once.
+    const exists = this.principals.exists(claims.oid);
+    return typeof exists === 'boolean' ? accept(exists) : exists.then(accept);
   }
 }
 

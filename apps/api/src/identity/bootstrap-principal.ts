@@ -1,4 +1,4 @@
-import { Env } from '@cerulean/config';
+import { Env, platformBaseUrl } from '@cerulean/config';
 import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from '@cerulean/domain';
 import { verifySecret } from '@cerulean/identity';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
@@ -88,7 +88,7 @@ export class BootstrapPrincipal implements OnApplicationBootstrap {
       clientId: principal.appId,
       clientSecret: secret,
       objectId: principal.id,
-      endpoint: (this.env.PUBLIC_BASE_URL ?? `https://${this.env.API_HOST}:${this.env.API_PORT}`).replace(/\/+$/, ''),
+      endpoint: platformBaseUrl(this.env),
     };
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
     writeFileSync(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });

@@ -1,4 +1,4 @@
-import { Env } from '@cerulean/config';
+import { Env, platformBaseUrl } from '@cerulean/config';
 import {
   acceptedAudiences, AccessTokenClaims, appTokenClaims, issuerV1, issuerV2, loadSigningKey, publicJwk, signJwt, SigningKey, VerifiedSignatures, verifyJwt,
 } from '@cerulean/identity';
@@ -24,7 +24,11 @@ export class IdentityService {
   private readonly keys: ReadonlyMap<string, KeyObject>;
   private readonly signatures = new VerifiedSignatures();
 
+  /** Every token's issuer is under this (PUBLIC_BASE_URL, or where the API listens): never a request header. */
+  readonly issuerBase: string;
+
   constructor(private readonly env: Env) {
+    this.issuerBase = platformBaseUrl(env);
     const box = new SecretBox(loadMasterKey({ masterKey: env.MASTER_KEY, dataDir: env.DATA_DIR }));
     this.key = loadSigningKey(env.DATA_DIR, box);
     this.keys = new Map([[this.key.kid, this.key.publicKey]]);
@@ -34,42 +38,43 @@ export class IdentityService {
     return this.env.TENANT_ID;
   }
 
-  /** The bases a token's issuer may start with: the one the client used, and the configured public one. */
-  private bases(requestBase: string): string[] {
-    return [...new Set([requestBase, ...(this.env.PUBLIC_BASE_URL ? [this.env.PUBLIC_BASE_URL.replace(/\/+$/, '')] : [])])];
-  }
-
+  /**
+   * Resources a token may be for: ARM's names, the platform's own address and the public address the client
+   * used (`requestBase` comes from PublicAddress: forwarded headers count only from trusted proxies).
+   */
   audiences(requestBase: string): string[] {
-    return acceptedAudiences(this.bases(requestBase));
+    return acceptedAudiences([...new Set([requestBase, this.issuerBase])]);
   }
 
-  mint(input: { appId: string; objectId: string; resource: string; baseUrl: string; version: 1 | 2 }): { token: string; claims: AccessTokenClaims } {
+  mint(input: { appId: string; objectId: string; resource: string; version: 1 | 2 }): { token: string; claims: AccessTokenClaims } {
     const tid = this.env.TENANT_ID;
     const claims = appTokenClaims({
       ...input,
       tenantId: tid,
-      issuer: input.version === 2 ? issuerV2(input.baseUrl, tid) : issuerV1(input.baseUrl, tid),
+      issuer: input.version === 2 ? issuerV2(this.issuerBase, tid) : issuerV1(this.issuerBase, tid),
     });
     return { token: signJwt(claims, this.key), claims };
   }
 
-  /** Throws TokenError when the token is not one of ours, or not for ARM, or no longer valid. */
+  /** Throws TokenError when the token is not one of ours, or not for ARM, or not for this tenant, or no longer valid. */
   verify(token: string, requestBase: string): AccessTokenClaims {
-    const bases = this.bases(requestBase);
     const tid = this.env.TENANT_ID;
-    const exact = new Set(bases.flatMap((b) => [issuerV2(b, tid), issuerV1(b, tid)]));
-    // Several API processes of one installation (other ports on the same host) share the key and the tenant.
-    const hosts = new Set(bases.map((b) => hostnameOf(b)));
     return verifyJwt(token, {
       keys: this.keys,
       signatures: this.signatures,
-      audiences: acceptedAudiences(bases),
+      audiences: this.audiences(requestBase),
+      tenantId: tid,
       issuers: (iss) => {
-        if (exact.has(iss)) return true;
+        if (iss === issuerV2(this.issuerBase, tid) || iss === issuerV1(this.issuerBase, tid)) return true;
+        // Several API processes of one installation (other ports on the same host) share the key and the tenant.
         const origin = /^(https:\/\/[^/]+)\/([^/]+)\/(v2\.0)?$/.exec(iss);
-        return origin !== null && origin[2] === tid && hosts.has(hostnameOf(origin[1]));
+        return origin !== null && origin[2] === tid && hostnameOf(origin[1]) === this.issuerHost;
       },
     });
+  }
+
+  private get issuerHost(): string {
+    return hostnameOf(this.issuerBase);
   }
 
   jwks(): { keys: Record<string, unknown>[] } {

@@ -1,11 +1,12 @@
 import { ArmError } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from '@cerulean/domain';
-import { generateSecret, hashSecret, secretHint, verifySecret } from '@cerulean/identity';
+import { ConcurrencyLimit, generateSecret, hashSecret, secretHint, verifySecret } from '@cerulean/identity';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { PrincipalLiveness } from './principal-liveness';
 
 /** Client secrets last two years unless asked otherwise (Entra's default for addPassword). */
 const DEFAULT_SECRET_DAYS = 730;
@@ -23,31 +24,54 @@ export interface IssuedSecret {
 }
 
 export type AuthenticationResult =
-  | { ok: true; principal: ServicePrincipalEntity }
+  /** `secretHash`: the stored hash the secret matched. */
+  | { ok: true; principal: ServicePrincipalEntity; secretHash: string }
   | { ok: false; reason: 'unknown_client' | 'bad_secret' | 'expired_secret' };
+
+const inDate = (s: ServicePrincipalSecretEntity, now: number): boolean => s.endAt.getTime() > now && s.startAt.getTime() <= now + 300_000;
 
 /** Service principals and their client secrets (stored as salted scrypt hashes only). */
 @Injectable()
 export class PrincipalsService {
+  /** Secret checks (scrypt on libuv's pool) running at once in this process. */
+  private readonly checks: ConcurrencyLimit;
+
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly env: Env,
-  ) {}
+    private readonly liveness: PrincipalLiveness,
+  ) {
+    this.checks = new ConcurrencyLimit(env.SECRET_CHECK_CONCURRENCY);
+  }
 
   async authenticate(appId: string, secret: string): Promise<AuthenticationResult> {
-    if (!UUID.test(appId)) return { ok: false, reason: 'unknown_client' };
-    const principal = await this.db.findOneBy(ServicePrincipalEntity, { appId: appId.toLowerCase() });
-    if (!principal) return { ok: false, reason: 'unknown_client' };
-    const secrets = await this.db.findBy(ServicePrincipalSecretEntity, { principalId: principal.id });
-    const now = Date.now();
+    const found = await this.principalAndSecrets(appId);
+    if (!found) return { ok: false, reason: 'unknown_client' };
     let expiredMatch = false;
-    for (const s of secrets) {
-      if (await verifySecret(secret, s.secretHash)) {
-        if (s.endAt.getTime() > now && s.startAt.getTime() <= now + 300_000) return { ok: true, principal };
+    for (const s of found.secrets) {
+      if (await this.checks.run(() => verifySecret(secret, s.secretHash))) {
+        if (inDate(s, Date.now())) return { ok: true, principal: found.principal, secretHash: s.secretHash };
         expiredMatch = true;
       }
     }
     return { ok: false, reason: expiredMatch ? 'expired_secret' : 'bad_secret' };
+  }
+
+  /**
+   * A secret already verified against `secretHash` (VerifiedSecrets): ok while that hash is still one of the
+   * principal's secrets and in date. No scrypt. Undefined when it no longer is (the caller checks afresh).
+   */
+  async authenticateVerified(appId: string, secretHash: string): Promise<AuthenticationResult | undefined> {
+    const found = await this.principalAndSecrets(appId);
+    const s = found?.secrets.find((x) => x.secretHash === secretHash);
+    return found && s && inDate(s, Date.now()) ? { ok: true, principal: found.principal, secretHash } : undefined;
+  }
+
+  private async principalAndSecrets(appId: string): Promise<PrincipalWithSecrets | undefined> {
+    if (!UUID.test(appId)) return undefined;
+    const principal = await this.db.findOneBy(ServicePrincipalEntity, { appId: appId.toLowerCase() });
+    if (!principal) return undefined;
+    return { principal, secrets: await this.db.findBy(ServicePrincipalSecretEntity, { principalId: principal.id }) };
   }
 
   async list(): Promise<PrincipalWithSecrets[]> {
@@ -86,6 +110,8 @@ export class PrincipalsService {
       throw ArmError.badRequest('Request_BadRequest', `The bootstrap principal '${principal.appId}' cannot be deleted; rotate its secret instead.`);
     }
     await this.db.delete(ServicePrincipalEntity, { id: principal.id });
+    // Its tokens stop working at once here; other API processes hear it from Postgres (PrincipalsNotify).
+    this.liveness.deleted(principal.id);
   }
 
   async addSecret(principalId: string, options: { displayName?: string; endAt?: Date }, db: EntityManager = this.db): Promise<IssuedSecret> {

@@ -1,13 +1,13 @@
-import { publicBaseUrl } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
-import { resourceFromName, resourceFromScope, ScopeResult } from '@cerulean/identity';
+import { parseBasicCredentials, resourceFromName, resourceFromScope, ScopeResult } from '@cerulean/identity';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { PublicRoute } from '../common/bearer-auth.guard';
+import { PublicAddress } from '../common/public-address';
+import { ClientAuthenticator } from './client-authenticator';
 import { TOKEN_LIFETIME_SECONDS } from '@cerulean/identity';
 import { IdentityService } from './identity.service';
-import { PrincipalsService } from './principals.service';
 
 type Form = Record<string, string | undefined>;
 
@@ -17,25 +17,26 @@ export const TOKEN_ROUTES = [':tenant/oauth2/v2.0/token', ':tenant/oauth2/token'
 
 const TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
 
-const baseOf = (req: FastifyRequest, env: Env): string => publicBaseUrl({ headers: req.headers, protocol: req.protocol }, env.PUBLIC_BASE_URL);
-
 /**
  * The Entra-like token authority: OpenID discovery (v2 and v1), the client credentials token endpoints,
  * the signing keys, and ARM's cloud metadata (`az cloud register`). None of these take a bearer token.
+ * Endpoint URLs use the address the client called (PublicAddress: forwarded headers only from trusted
+ * proxies); the issuer of minted tokens is always the platform's own address.
  */
 @Controller()
 @PublicRoute()
 export class TokenController {
   constructor(
     private readonly identity: IdentityService,
-    private readonly principals: PrincipalsService,
+    private readonly authenticator: ClientAuthenticator,
+    private readonly address: PublicAddress,
     private readonly env: Env,
   ) {}
 
   @Get(':tenant/v2.0/.well-known/openid-configuration')
   openIdV2(@Param('tenant') tenant: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (!this.knownTenant(tenant)) return this.oauthError(reply, 400, 'invalid_tenant', this.tenantNotFound(tenant), 90002);
-    const base = baseOf(req, this.env);
+    const base = this.address.baseOf(req);
     const t = this.tenantSegment(tenant);
     return {
       token_endpoint: `${base}/${t}/oauth2/v2.0/token`,
@@ -46,6 +47,7 @@ export class TokenController {
       id_token_signing_alg_values_supported: ['RS256'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      // MSAL requires the issuer's scheme and host to be the authority's (the address the client called).
       issuer: `${base}/${this.issuerTenant(tenant)}/v2.0`,
       request_uri_parameter_supported: false,
       userinfo_endpoint: `${base}/oidc/userinfo`,
@@ -67,7 +69,7 @@ export class TokenController {
   @Get(':tenant/.well-known/openid-configuration')
   openIdV1(@Param('tenant') tenant: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (!this.knownTenant(tenant)) return this.oauthError(reply, 400, 'invalid_tenant', this.tenantNotFound(tenant), 90002);
-    const base = baseOf(req, this.env);
+    const base = this.address.baseOf(req);
     const t = this.tenantSegment(tenant);
     return {
       token_endpoint: `${base}/${t}/oauth2/token`,
@@ -91,21 +93,21 @@ export class TokenController {
   @HttpCode(200)
   tokenV2(@Param('tenant') tenant: string, @Body() body: unknown, @Headers('authorization') auth: string | undefined, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const form = asForm(body);
-    return this.token(2, tenant, form, auth, req, reply, () => resourceFromScope(form.scope, this.identity.audiences(baseOf(req, this.env))));
+    return this.token(2, tenant, form, auth, req, reply, () => resourceFromScope(form.scope, this.identity.audiences(this.address.baseOf(req))));
   }
 
   @Post(TOKEN_ROUTES[1])
   @HttpCode(200)
   tokenV1(@Param('tenant') tenant: string, @Body() body: unknown, @Headers('authorization') auth: string | undefined, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const form = asForm(body);
-    const audiences = this.identity.audiences(baseOf(req, this.env));
+    const audiences = this.identity.audiences(this.address.baseOf(req));
     return this.token(1, tenant, form, auth, req, reply, () => (form.resource === undefined && form.scope ? resourceFromScope(form.scope, audiences) : resourceFromName(form.resource, audiences)));
   }
 
   /** ARM's cloud metadata (`az cloud register --endpoint-resource-manager <this>`). */
   @Get('metadata/endpoints')
   metadata(@Req() req: FastifyRequest) {
-    const base = baseOf(req, this.env);
+    const base = this.address.baseOf(req);
     const host = new URL(base).host;
     return {
       name: 'CeruleanLocal',
@@ -143,11 +145,15 @@ export class TokenController {
     }
     let clientId = form.client_id;
     let secret = form.client_secret;
-    const basic = /^Basic\s+(\S+)$/i.exec(auth ?? '');
+    const basic = parseBasicCredentials(auth);
+    if (basic && 'malformed' in basic) {
+      // RFC 6749 5.2: a failed Authorization header authentication is 401 with a challenge of its scheme.
+      void reply.header('www-authenticate', `Basic realm="${this.env.TENANT_ID}"`);
+      return this.oauthError(reply, 401, 'invalid_client', `AADSTS50012: Invalid client credentials in the Authorization header: ${basic.malformed}. client_secret_basic is 'Basic ' and the base64 of the URL-encoded client id and secret joined by ':'.`, 50012);
+    }
     if (basic) {
-      const [id, ...rest] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
-      clientId ??= decodeURIComponent(id);
-      secret ??= decodeURIComponent(rest.join(':'));
+      clientId ??= basic.clientId;
+      secret ??= basic.secret;
     }
     if (!clientId) return this.oauthError(reply, 400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'client_id'.", 900144);
     if (!secret) {
@@ -155,8 +161,17 @@ export class TokenController {
     }
     const target = resource();
     if ('error' in target) return this.oauthError(reply, 400, target.error === 'invalid_scope' ? 'invalid_scope' : 'invalid_resource', target.description, target.error === 'invalid_scope' ? 1002012 : 500011);
-    const result = await this.principals.authenticate(clientId, secret);
+    const result = await this.authenticator.authenticate(clientId, secret, this.address.clientAddress(req));
     if (!result.ok) {
+      if (result.reason === 'throttled') {
+        // Entra answers client credentials it throttles with 429 and Retry-After (MSAL waits that long).
+        void reply.header('retry-after', String(result.retryAfterSeconds));
+        return this.oauthError(
+          reply, 429, 'temporarily_unavailable',
+          `AADSTS50196: The server terminated an operation because it encountered a client request loop: too many failed sign-ins for this client or from this address. Retry after ${result.retryAfterSeconds} second(s).`,
+          50196,
+        );
+      }
       if (result.reason === 'unknown_client') {
         return this.oauthError(reply, 400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${this.env.TENANT_ID}'.`, 700016);
       }
@@ -165,8 +180,7 @@ export class TokenController {
       }
       return this.oauthError(reply, 401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 7000215);
     }
-    const base = baseOf(req, this.env);
-    const { token, claims } = this.identity.mint({ appId: result.principal.appId, objectId: result.principal.id, resource: target.resource, baseUrl: base, version });
+    const { token, claims } = this.identity.mint({ appId: result.principal.appId, objectId: result.principal.id, resource: target.resource, version });
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const common = { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: token };
     if (version === 2) return common;

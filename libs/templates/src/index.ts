@@ -1,5 +1,6 @@
 export * from './values';
 export * from './errors';
+export * from './limits';
 export * from './expression/parser';
 export * from './expression/evaluator';
 export * from './functions';

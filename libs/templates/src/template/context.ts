@@ -55,6 +55,11 @@ export interface TemplateHost {
 export interface ProcessOptions {
   newGuid?: () => string;
   now?: () => Date;
+  /**
+   * Wall-clock bound of the evaluation (epoch ms): past it, evaluation stops with InvalidTemplate. The work
+   * allowance applies in any case; this adds a time budget for callers that cannot interrupt a synchronous run.
+   */
+  deadline?: { at: number; seconds: number };
 }
 
 const AZURE_RESOURCE_MANAGER = 'https://management.azure.com/';

@@ -15,3 +15,4 @@ export * from './template/in-memory-host';
 export * from './whatif/diff';
 export * from './whatif/normalizers';
 export * from './template/nested';
+export * from './template/sealed-plan';

@@ -6,9 +6,10 @@ import {
   DeploymentEntity, DeploymentOperationEntity, DeploymentState, deploymentLockKey, OperationEntity, OperationKind, OperationRepository,
   OperationStatus, ProvisioningState, ResourceGroupEntity, WhatIfResultEntity,
 } from '@cerulean/domain';
+import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import {
-  deploymentParametersView, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
+  deploymentParametersView, sealPlan, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
   whatIf, WhatIfChange,
 } from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
@@ -19,7 +20,10 @@ import { HostedResources } from '../hosted-resources/hosted-resources';
 import { toResourceGroup } from '../resource-groups/resource-groups.controller';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
-import { DeploymentRequest, parseDeploymentRequest, parseWhatIfResultFormat, planDeployment, templateHash, WhatIfResultFormat } from './deployment-plan';
+import {
+  checkHostable, deploymentContext, DeploymentRequest, DeploymentTarget, parseDeploymentRequest, parseWhatIfResultFormat, templateHash, WhatIfResultFormat,
+} from './deployment-plan';
+import { TemplateEvaluationPool } from './template-evaluation.pool';
 import { deploymentId, DEPLOYMENTS_TYPE } from './deployment.mapper';
 import { WHAT_IF_NORMALIZERS } from './whatif-normalizers';
 
@@ -89,7 +93,15 @@ export class DeploymentsService {
     private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
     private readonly env: Env,
+    private readonly evaluation: TemplateEvaluationPool,
   ) {}
+
+  private secretBox?: SecretBox;
+
+  private box(): SecretBox {
+    this.secretBox ??= new SecretBox(loadMasterKey({ masterKey: this.env.MASTER_KEY, dataDir: this.env.DATA_DIR }));
+    return this.secretBox;
+  }
 
   private async scopeRow(scope: DeploymentScope, tx: EntityManager = this.db, lock = false): Promise<ScopeRow> {
     if (scope.resourceGroupName !== undefined) {
@@ -180,7 +192,8 @@ export class DeploymentsService {
         template: request.template,
         templateHash: templateHash(request.template),
         parameters: deploymentParametersView(plan.parameters),
-        plan,
+        // Sealed: the plan holds secure parameter values (and what was made from them) until the run ends.
+        plan: sealPlan(plan, this.box(), deployment.id),
         secureValuesDropped: false,
         outputs: null,
         outputResources: [],
@@ -325,13 +338,15 @@ export class DeploymentsService {
 
   private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean): Promise<TemplatePlan> {
     if (!at.rg) checkSubscriptionRequest(name, request);
-    const plan = planDeployment(request, {
+    const target: DeploymentTarget = {
       subscriptionId: at.subscriptionId,
       tenantId: this.env.TENANT_ID,
       ...(at.rg ? { rg: at.rg } : { location: normalizeLocation(request.location as string) }),
       deploymentName: name,
       baseUrl: call.baseUrl,
-    });
+    };
+    // Template processing is CPU work bounded by the library's limits; it runs off the event loop with a time budget.
+    const plan = checkHostable(await this.evaluation.process(request.template, request.parameters, deploymentContext(target)), target);
     if (!preflight) return plan;
     if (!at.rg) {
       // Each nested deployment is planned and checked as its group deployment will be.

@@ -228,9 +228,16 @@ describe('template limits and hostile templates', () => {
       const r = await arm<ArmErrorWire>('POST', dep(`${path('secure-wi')}/whatIf`), { body: deploymentBody(t, { pwd: { value: SECRET } }) });
       expect(r.status).toBe(400);
       expect(r.text).not.toContain(SECRET);
-      const ok = await whatIfResult(dep(`${path('secure-wi2')}/whatIf`), deploymentBody(template({ parameters: { pwd: { type: 'securestring' } } }), { pwd: { value: SECRET } }));
+      const withSecret = template({
+        parameters: { pwd: { type: 'securestring' } },
+        resources: [cluster('wicluster', { tags: { token: "[parameters('pwd')]", derived: "[toUpper(parameters('pwd'))]", plain: 'visible' } })],
+      });
+      const ok = await whatIfResult(dep(`${path('secure-wi2')}/whatIf`), deploymentBody(withSecret, { pwd: { value: SECRET } }));
       expect(ok.status).toBe(200);
+      expect(ok.text).toContain('(secure value)');
+      expect(ok.text).toContain('visible');
       expect(ok.text).not.toContain(SECRET);
+      expect(ok.text).not.toContain(SECRET.toUpperCase());
       expect(await rowsContaining(SECRET)).toEqual([]);
     });
 

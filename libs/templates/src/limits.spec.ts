@@ -237,6 +237,18 @@ describe('secure values are never disclosed', () => {
     expect(JSON.stringify(err.toBody())).not.toContain(SECRET);
   });
 
+  it('masks values made from secure values in resource bodies when asked (what-if), and only then', () => {
+    const t = template({
+      parameters: { pwd: { type: 'securestring' }, name: { type: 'string' } },
+      resources: [resource('x', { properties: { admin: "[parameters('name')]", password: "[parameters('pwd')]", derived: "[toUpper(parameters('pwd'))]", list: ["[parameters('pwd')]", 'plain'] } })],
+    });
+    const values = { pwd: { value: SECRET }, name: { value: 'azureuser' } };
+    const masked = processTemplate(t, values, testContext(), { maskSecure: true });
+    expect(masked.resources[0]?.body['properties']).toEqual({ admin: 'azureuser', password: '(secure value)', derived: '(secure value)', list: ['(secure value)', 'plain'] });
+    expect(JSON.stringify(masked.resources)).not.toContain(SECRET);
+    expect(plan(t, values).resources[0]?.body['properties']).toMatchObject({ password: SECRET });
+  });
+
   it('records which variables were made from secure values', () => {
     const t = template({ parameters: { pwd: { type: 'securestring' } }, variables: { a: "[concat('x', parameters('pwd'))]", b: "[variables('a')]", c: 'plain' } });
     expect(plan(t, { pwd: { value: SECRET } }).secureVariables).toEqual(['a', 'b']);

@@ -346,7 +346,11 @@ export class DeploymentsService {
       baseUrl: call.baseUrl,
     };
     // Template processing is CPU work bounded by the library's limits; it runs off the event loop with a time budget.
-    const plan = checkHostable(await this.evaluation.process(request.template, request.parameters, deploymentContext(target)), target);
+    // What-if (no preflight) answers and stores the plan's bodies: values made from secure values are masked there.
+    const plan = checkHostable(
+      await this.evaluation.process(request.template, request.parameters, deploymentContext(target), { maskSecure: !preflight }),
+      target,
+    );
     if (!preflight) return plan;
     if (!at.rg) {
       // Each nested deployment is planned and checked as its group deployment will be.

@@ -11,6 +11,7 @@ export interface EvaluationRequest {
   parameters: Json | undefined;
   context: DeploymentContext;
   deadline: { at: number; seconds: number };
+  maskSecure: boolean;
 }
 
 export type EvaluationReply =
@@ -58,13 +59,14 @@ export class TemplateEvaluationPool implements OnModuleDestroy {
   private readonly script = join(__dirname, 'template-evaluation.worker.js');
 
   /** processTemplate(template, parameters, context) off the event loop; rejects with the ArmError it throws. */
-  process(template: JsonObject, parameters: Json | undefined, context: DeploymentContext, seconds: number = EVALUATION_SECONDS): Promise<TemplatePlan> {
+  process(template: JsonObject, parameters: Json | undefined, context: DeploymentContext, options: { maskSecure?: boolean; seconds?: number } = {}): Promise<TemplatePlan> {
+    const seconds = options.seconds ?? EVALUATION_SECONDS;
     if (this.closed) return Promise.reject(new Error('the template evaluation pool is closed'));
     if (this.waiting.length >= MAX_WAITING) {
       return Promise.reject(new ArmError(429, 'TooManyRequests', 'Too many template evaluations are waiting. Please retry the request later.'));
     }
     return new Promise<TemplatePlan>((resolve, reject) => {
-      const request: EvaluationRequest = { id: this.nextId++, template, parameters, context, deadline: { at: 0, seconds } };
+      const request: EvaluationRequest = { id: this.nextId++, template, parameters, context, deadline: { at: 0, seconds }, maskSecure: options.maskSecure === true };
       this.waiting.push({ request, resolve, reject });
       this.dispatch();
     });

@@ -11,7 +11,7 @@ if (!port) throw new Error('template-evaluation.worker must run as a worker thre
 port.on('message', (request: EvaluationRequest) => {
   let reply: EvaluationReply;
   try {
-    const plan = processTemplate(request.template, request.parameters, request.context, { deadline: request.deadline });
+    const plan = processTemplate(request.template, request.parameters, request.context, { deadline: request.deadline, maskSecure: request.maskSecure });
     reply = { id: request.id, plan };
   } catch (err) {
     reply =

@@ -263,6 +263,8 @@ export interface JsonWalkHooks {
   withLoop<T>(name: string, index: number, run: () => T): T;
   /** Deferred values become this (planning keeps the raw expression string; deploying never sees Deferred). */
   onDeferred(raw: string, path: string): Json;
+  /** When set, a value made from a secure value becomes what this returns (what-if shows a mask, not the value). */
+  onSecure?(value: Json, path: string): Json;
 }
 
 /**
@@ -278,8 +280,18 @@ export function evaluateJson(
 ): Json {
   ctx.budget.charge(1);
   if (typeof value === 'string') {
-    const result = evaluateString(value, ctx, functions);
-    return isDeferred(result) ? hooks.onDeferred(value, path) : result;
+    const outer = ctx.taint.touched;
+    ctx.taint.touched = false;
+    let result: Value;
+    let secure: boolean;
+    try {
+      result = evaluateString(value, ctx, functions);
+    } finally {
+      secure = ctx.taint.touched;
+      ctx.taint.touched = secure || outer;
+    }
+    if (isDeferred(result)) return hooks.onDeferred(value, path);
+    return secure && hooks.onSecure !== undefined ? hooks.onSecure(result, path) : result;
   }
   if (Array.isArray(value)) return value.map((v, i) => evaluateJson(v, ctx, functions, hooks, `${path}[${i}]`));
   if (!isObject(value)) return value;

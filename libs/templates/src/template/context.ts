@@ -60,7 +60,15 @@ export interface ProcessOptions {
    * allowance applies in any case; this adds a time budget for callers that cannot interrupt a synchronous run.
    */
   deadline?: { at: number; seconds: number };
+  /**
+   * Replace values made from secure values in resource bodies with SECURE_VALUE_MASK (for what-if, whose result is
+   * answered and stored; a plan made this way is not for deploying).
+   */
+  maskSecure?: boolean;
 }
+
+/** What a masked secure value looks like in a what-if result. */
+export const SECURE_VALUE_MASK = '(secure value)';
 
 const AZURE_RESOURCE_MANAGER = 'https://management.azure.com/';
 

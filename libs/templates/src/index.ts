@@ -14,5 +14,6 @@ export * from './template/processor';
 export * from './template/in-memory-host';
 export * from './whatif/diff';
 export * from './whatif/normalizers';
+export * from './whatif/secure-mask';
 export * from './template/nested';
 export * from './template/sealed-plan';

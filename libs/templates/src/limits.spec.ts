@@ -4,6 +4,8 @@ import { RG_ID, evaluate, evaluationError, testContext } from '../test/helpers';
 import { EvaluationBudget, TemplateLimits, exceedsDepth, sizeOf } from './limits';
 import { InMemoryTemplateHost } from './template/in-memory-host';
 import { TemplatePlan, evaluateOutputs, processTemplate, resolveResource } from './template/processor';
+import { whatIf } from './whatif/diff';
+import { maskSecureValues, secureStrings } from './whatif/secure-mask';
 import { Json, JsonObject } from './values';
 
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
@@ -237,16 +239,24 @@ describe('secure values are never disclosed', () => {
     expect(JSON.stringify(err.toBody())).not.toContain(SECRET);
   });
 
-  it('masks values made from secure values in resource bodies when asked (what-if), and only then', () => {
+  it('reports the resource body values made from secure values, and what-if masks them on its template side only', () => {
     const t = template({
       parameters: { pwd: { type: 'securestring' }, name: { type: 'string' } },
       resources: [resource('x', { properties: { admin: "[parameters('name')]", password: "[parameters('pwd')]", derived: "[toUpper(parameters('pwd'))]", list: ["[parameters('pwd')]", 'plain'] } })],
     });
-    const values = { pwd: { value: SECRET }, name: { value: 'azureuser' } };
-    const masked = processTemplate(t, values, testContext(), { maskSecure: true });
-    expect(masked.resources[0]?.body['properties']).toEqual({ admin: 'azureuser', password: '(secure value)', derived: '(secure value)', list: ['(secure value)', 'plain'] });
-    expect(JSON.stringify(masked.resources)).not.toContain(SECRET);
-    expect(plan(t, values).resources[0]?.body['properties']).toMatchObject({ password: SECRET });
+    const secure = new Set<string>();
+    const p = processTemplate(t, { pwd: { value: SECRET }, name: { value: 'azureuser' } }, testContext(), { onSecureValue: (v) => secureStrings(v, secure) });
+    expect([...secure].sort()).toEqual([SECRET, SECRET.toUpperCase()].sort());
+    const id = p.resources[0]?.id as string;
+    const live = { [id]: { type: 'Microsoft.Storage/storageAccounts', name: 'x', properties: { admin: 'azureuser', password: 'old', derived: SECRET.toUpperCase(), list: [SECRET, 'plain'] } } };
+    const changes = maskSecureValues(whatIf(p, live), secure);
+    const text = JSON.stringify(changes);
+    expect(text).toContain('(secure value)');
+    expect(changes[0]?.changeType).toBe('Modify');
+    // Only the password differs: the derived value and the list compare equal on the real values.
+    expect(changes[0]?.delta?.map((d) => d.path)).toEqual(['properties.password']);
+    expect(changes[0]?.delta?.[0]?.after).toBe('(secure value)');
+    expect(changes[0]?.after?.['properties']).toEqual({ admin: 'azureuser', password: '(secure value)', derived: '(secure value)', list: ['(secure value)', 'plain'] });
   });
 
   it('records which variables were made from secure values', () => {

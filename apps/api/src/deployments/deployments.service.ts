@@ -9,7 +9,7 @@ import {
 import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import {
-  deploymentParametersView, sealPlan, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
+  deploymentParametersView, maskSecureValues, sealPlan, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
   whatIf, WhatIfChange,
 } from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
@@ -275,7 +275,13 @@ export class DeploymentsService {
   }
 
   private async allChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall): Promise<WhatIfChange[]> {
-    const plan = await this.plan(at, name, request, call, false);
+    // The comparison runs on the real values; the answer (and the stored result) shows secure ones masked.
+    const secure = new Set<string>();
+    return maskSecureValues(await this.unmaskedChanges(at, name, request, call, secure), secure);
+  }
+
+  private async unmaskedChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, secure: Set<string>): Promise<WhatIfChange[]> {
+    const plan = await this.plan(at, name, request, call, false, secure);
     if (at.rg) return this.groupChanges(at.rg, plan, request.mode);
     const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
     const live: Record<string, JsonObject> = {};
@@ -284,7 +290,7 @@ export class DeploymentsService {
       if (existing) live[g.id] = toResourceGroup(existing) as unknown as JsonObject;
     }
     const changes = whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS });
-    for (const n of await this.nestedPlans(at, plan, call, false)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
+    for (const n of await this.nestedPlans(at, plan, call, false, secure)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
     return changes;
   }
 
@@ -336,7 +342,8 @@ export class DeploymentsService {
     return { ...found, operations };
   }
 
-  private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean): Promise<TemplatePlan> {
+  /** `secure` (what-if) collects the values made from secure values, to mask them in the answer. */
+  private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<TemplatePlan> {
     if (!at.rg) checkSubscriptionRequest(name, request);
     const target: DeploymentTarget = {
       subscriptionId: at.subscriptionId,
@@ -346,15 +353,13 @@ export class DeploymentsService {
       baseUrl: call.baseUrl,
     };
     // Template processing is CPU work bounded by the library's limits; it runs off the event loop with a time budget.
-    // What-if (no preflight) answers and stores the plan's bodies: values made from secure values are masked there.
-    const plan = checkHostable(
-      await this.evaluation.process(request.template, request.parameters, deploymentContext(target), { maskSecure: !preflight }),
-      target,
-    );
+    const evaluated = await this.evaluation.process(request.template, request.parameters, deploymentContext(target), { collectSecure: secure !== undefined });
+    for (const v of evaluated.secureValues) secure?.add(v);
+    const plan = checkHostable(evaluated.plan, target);
     if (!preflight) return plan;
     if (!at.rg) {
       // Each nested deployment is planned and checked as its group deployment will be.
-      await this.nestedPlans(at, plan, call, true);
+      await this.nestedPlans(at, plan, call, true, secure);
       return plan;
     }
     const failures: { code: string; message: string; target?: string }[] = [];
@@ -382,7 +387,7 @@ export class DeploymentsService {
    * the template declares (it is created before the nested deployment runs). A nested deployment whose parameters
    * wait for deploy-time values (reference()) is checked when it runs.
    */
-  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, preflight: boolean): Promise<NestedPlan[]> {
+  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<NestedPlan[]> {
     const out: NestedPlan[] = [];
     for (const r of plan.resources.filter((x) => x.condition && isNestedDeploymentType(x.type) && x.deferred.length === 0)) {
       const nested = nestedDeployment(plan, r);
@@ -400,6 +405,7 @@ export class DeploymentsService {
         { template: nested.template, parameters: nested.parameters, mode: nested.mode },
         call,
         preflight,
+        secure,
       );
       out.push({ nested, plan: groupPlan, existing });
     }

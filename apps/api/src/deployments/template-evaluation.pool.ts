@@ -11,11 +11,18 @@ export interface EvaluationRequest {
   parameters: Json | undefined;
   context: DeploymentContext;
   deadline: { at: number; seconds: number };
-  maskSecure: boolean;
+  /** Also answer the resource body values made from secure values (what-if masks them). */
+  collectSecure: boolean;
+}
+
+/** A processed template; `secureValues` only when asked for, and never to be stored. */
+export interface Evaluated {
+  plan: TemplatePlan;
+  secureValues: string[];
 }
 
 export type EvaluationReply =
-  | { id: number; plan: TemplatePlan }
+  | { id: number; plan: TemplatePlan; secureValues: string[] }
   | { id: number; error: ArmErrorDetail & { status: number } }
   | { id: number; crash: string };
 
@@ -30,7 +37,7 @@ const THREAD_HEAP_MB = 512;
 
 interface Job {
   request: EvaluationRequest;
-  resolve(plan: TemplatePlan): void;
+  resolve(result: Evaluated): void;
   reject(err: Error): void;
 }
 
@@ -59,14 +66,14 @@ export class TemplateEvaluationPool implements OnModuleDestroy {
   private readonly script = join(__dirname, 'template-evaluation.worker.js');
 
   /** processTemplate(template, parameters, context) off the event loop; rejects with the ArmError it throws. */
-  process(template: JsonObject, parameters: Json | undefined, context: DeploymentContext, options: { maskSecure?: boolean; seconds?: number } = {}): Promise<TemplatePlan> {
+  process(template: JsonObject, parameters: Json | undefined, context: DeploymentContext, options: { collectSecure?: boolean; seconds?: number } = {}): Promise<Evaluated> {
     const seconds = options.seconds ?? EVALUATION_SECONDS;
     if (this.closed) return Promise.reject(new Error('the template evaluation pool is closed'));
     if (this.waiting.length >= MAX_WAITING) {
       return Promise.reject(new ArmError(429, 'TooManyRequests', 'Too many template evaluations are waiting. Please retry the request later.'));
     }
-    return new Promise<TemplatePlan>((resolve, reject) => {
-      const request: EvaluationRequest = { id: this.nextId++, template, parameters, context, deadline: { at: 0, seconds }, maskSecure: options.maskSecure === true };
+    return new Promise<Evaluated>((resolve, reject) => {
+      const request: EvaluationRequest = { id: this.nextId++, template, parameters, context, deadline: { at: 0, seconds }, collectSecure: options.collectSecure === true };
       this.waiting.push({ request, resolve, reject });
       this.dispatch();
     });
@@ -109,7 +116,7 @@ export class TemplateEvaluationPool implements OnModuleDestroy {
     const job = slot.job;
     if (!job || job.request.id !== reply.id) return;
     this.release(slot);
-    if ('plan' in reply) job.resolve(reply.plan);
+    if ('plan' in reply) job.resolve({ plan: reply.plan, secureValues: reply.secureValues });
     else if ('error' in reply) job.reject(new ArmError(reply.error.status, reply.error.code, reply.error.message, reply.error.target, reply.error.details));
     else {
       this.logger.error(`template evaluation failed unexpectedly (${reply.crash})`);

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { ArmError } from '@cerulean/arm';
-import { processTemplate } from '@cerulean/templates';
+import { processTemplate, secureStrings } from '@cerulean/templates';
 import type { EvaluationReply, EvaluationRequest } from './template-evaluation.pool';
 
 // A worker thread of TemplateEvaluationPool: template processing is synchronous CPU work, so it runs here and not on
@@ -11,8 +11,12 @@ if (!port) throw new Error('template-evaluation.worker must run as a worker thre
 port.on('message', (request: EvaluationRequest) => {
   let reply: EvaluationReply;
   try {
-    const plan = processTemplate(request.template, request.parameters, request.context, { deadline: request.deadline, maskSecure: request.maskSecure });
-    reply = { id: request.id, plan };
+    const secure = new Set<string>();
+    const plan = processTemplate(request.template, request.parameters, request.context, {
+      deadline: request.deadline,
+      ...(request.collectSecure ? { onSecureValue: (v) => secureStrings(v, secure) } : {}),
+    });
+    reply = { id: request.id, plan, secureValues: [...secure] };
   } catch (err) {
     reply =
       err instanceof ArmError

@@ -263,7 +263,7 @@ export interface JsonWalkHooks {
   withLoop<T>(name: string, index: number, run: () => T): T;
   /** Deferred values become this (planning keeps the raw expression string; deploying never sees Deferred). */
   onDeferred(raw: string, path: string): Json;
-  /** When set, a value made from a secure value becomes what this returns (what-if shows a mask, not the value). */
+  /** When set, a value made from a secure value is passed through this (what-if collects them to mask its answer). */
   onSecure?(value: Json, path: string): Json;
 }
 

@@ -61,13 +61,13 @@ export interface ProcessOptions {
    */
   deadline?: { at: number; seconds: number };
   /**
-   * Replace values made from secure values in resource bodies with SECURE_VALUE_MASK (for what-if, whose result is
-   * answered and stored; a plan made this way is not for deploying).
+   * Called with each resource body value made from a secure value (what-if collects them to mask its answer;
+   * whatever receives them must not store them).
    */
-  maskSecure?: boolean;
+  onSecureValue?: (value: Json) => void;
 }
 
-/** What a masked secure value looks like in a what-if result. */
+/** What a secure value looks like in a what-if result. */
 export const SECURE_VALUE_MASK = '(secure value)';
 
 const AZURE_RESOURCE_MANAGER = 'https://management.azure.com/';

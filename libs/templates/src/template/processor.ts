@@ -14,7 +14,7 @@ import { EvaluationBudget, TemplateLimits, countLimitExceeded, exceedsDepth, siz
 import { BUILTIN_FUNCTIONS } from '../functions';
 import { isPlatformResourceId, isValidType, parseResourceGroupResourceId, resourceGroupResourceId, subscriptionLevelResourceId } from '../resource-ids';
 import { Json, JsonObject, clone, findKey, getProperty, isInteger, isObject, typeOf } from '../values';
-import { DeploymentContext, isSubscriptionScope, ProcessOptions, SECURE_VALUE_MASK, TemplateHost } from './context';
+import { DeploymentContext, isSubscriptionScope, ProcessOptions, TemplateHost } from './context';
 import { buildDependencyGraph } from './dependencies';
 import { ParameterResolver, PlanParameter, normalizeSuppliedParameters, templateType } from './parameters';
 import { Loop, Scope, loopHooks, makeEvalContext } from './scope';
@@ -574,7 +574,13 @@ function evaluateResourceBody(
   const live = loops.map((l) => ({ ...l }));
   const ctx = makeEvalContext(scope, 'resourceBody', live, deployTime);
   const hooks = loopHooks(live, onDeferred);
-  if (scope.options.maskSecure === true) hooks.onSecure = () => SECURE_VALUE_MASK;
+  const report = scope.options.onSecureValue;
+  if (report !== undefined) {
+    hooks.onSecure = (value) => {
+      report(value);
+      return value;
+    };
+  }
   const body: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
     if (NOT_IN_BODY.has(key.toLowerCase())) continue;

@@ -158,8 +158,9 @@ describe('subscription scope: template language', () => {
     expect(groupPlan.parameters['secureVariable__derived']?.secure).toBe(true);
     expect(groupPlan.secureVariables).toEqual(['derived']);
     expect(groupPlan.resources[0]?.body).toEqual({ location: 'westeurope', properties: { token: 'token-S3cret-Key' } });
-    const masked = processTemplate(n.template, n.parameters, nestedContext(p.context, n, { name: 'g1', location: 'westeurope' }), { maskSecure: true });
-    expect(masked.resources[0]?.body).toEqual({ location: 'westeurope', properties: { token: '(secure value)' } });
+    const reported: Json[] = [];
+    processTemplate(n.template, n.parameters, nestedContext(p.context, n, { name: 'g1', location: 'westeurope' }), { onSecureValue: (v) => reported.push(v) });
+    expect(reported).toEqual(['token-S3cret-Key']);
   });
 
   it('rejects what nested deployments do not support, with clear errors', () => {

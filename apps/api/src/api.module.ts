@@ -29,6 +29,7 @@ import { ResourceGroupsService } from './resource-groups/resource-groups.service
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentsService } from './deployments/deployments.service';
+import { TemplateEvaluationPool } from './deployments/template-evaluation.pool';
 import { HealthController } from './health.controller';
 import { MachinesController } from './machines/machines.controller';
 import { MachinesService } from './machines/machines.service';
@@ -76,6 +77,7 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     OperationsService,
     RunCommandService,
     DeploymentsService,
+    TemplateEvaluationPool,
     MachinesService,
     AuthorizationService,
     RoleAssignmentsService,

@@ -82,7 +82,8 @@ describe('toArmError', () => {
       const result = mapped(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
 
       expect(result.status).toBe(413);
-      expect(result.code).toBe('RequestEntityTooLarge');
+      expect(result.code).toBe('RequestContentTooLarge');
+      expect(result.message).toBe('The request content size exceeds the maximum size of 4 MB.');
     });
   });
 

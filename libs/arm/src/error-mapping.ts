@@ -34,7 +34,8 @@ export function toArmError(err: unknown, path = ''): ArmError | undefined {
       : ArmError.notFound('NotFound', `The path '${path.split('?')[0]}' was not found.`);
   }
   if (status === 415) return new ArmError(415, 'UnsupportedMediaType', 'The content media type is not supported. Use application/json.');
-  if (status === 413) return new ArmError(413, 'RequestEntityTooLarge', 'The request content is too large.');
+  // ARM's wire answer for a body over 4 MB (the API's bodyLimit), as quoted in Azure/azure-api-management-devops-resource-kit#594.
+  if (status === 413) return new ArmError(413, 'RequestContentTooLarge', 'The request content size exceeds the maximum size of 4 MB.');
   if (status === 405) return new ArmError(405, 'MethodNotAllowed', 'The HTTP method is not supported for this resource.');
   if (code?.startsWith('FST_ERR_CTP') || status === 400) {
     const message = (err as { message: string }).message;

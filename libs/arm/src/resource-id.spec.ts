@@ -69,3 +69,23 @@ describe('resourceKey (R1.2)', () => {
     expect(sut(managedClusterId(SUB, 'rg', 'a'))).not.toBe(sut(managedClusterId(SUB, 'rg', 'b')));
   });
 });
+
+describe('parseResourceId', () => {
+  const { parseResourceId } = jest.requireActual<typeof import('./resource-id')>('./resource-id');
+  it('parses subscription, group and nested resource ids', () => {
+    expect(parseResourceId('/subscriptions/s1')).toEqual({ subscriptionId: 's1' });
+    expect(parseResourceId('/subscriptions/s1/resourceGroups/g1')).toEqual({ subscriptionId: 's1', resourceGroup: 'g1' });
+    expect(parseResourceId('/subscriptions/s1/resourceGroups/g1/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p')).toEqual({
+      subscriptionId: 's1', resourceGroup: 'g1', type: 'Microsoft.ContainerService/managedClusters/agentPools', name: 'c/p',
+    });
+    expect(parseResourceId('/subscriptions/s1/providers/Microsoft.Resources/deployments/d')).toEqual({ subscriptionId: 's1', type: 'Microsoft.Resources/deployments', name: 'd' });
+  });
+
+  it.each([
+    '//127.0.0.1:6379/x', 'https://h/subscriptions/s', 'subscriptions/s', '/subscriptions', '/subscriptions//resourceGroups/g', '/subscriptions/s/../x',
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/t', '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/t/n?api-version=1',
+    '/subscriptions/s/resourceGroups/g%2F..', '/subscriptions/s/resourceGroups/g\\x', '/subscriptions/s/resourceGroups/g:6379', '/providers/Microsoft.X/t/n', '/subscriptions/s/other/x',
+  ])('refuses %j', (id) => {
+    expect(parseResourceId(id)).toBeUndefined();
+  });
+});

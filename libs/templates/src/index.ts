@@ -1,5 +1,6 @@
 export * from './values';
 export * from './errors';
+export * from './limits';
 export * from './expression/parser';
 export * from './expression/evaluator';
 export * from './functions';
@@ -13,4 +14,6 @@ export * from './template/processor';
 export * from './template/in-memory-host';
 export * from './whatif/diff';
 export * from './whatif/normalizers';
+export * from './whatif/secure-mask';
 export * from './template/nested';
+export * from './template/sealed-plan';

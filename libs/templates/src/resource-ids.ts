@@ -1,3 +1,4 @@
+import { parseResourceId } from '@cerulean/arm';
 import { ExpressionError } from './errors';
 
 /** Splits `Namespace/type/childType` into the namespace and the type segments. */
@@ -63,4 +64,12 @@ export function parseResourceGroupResourceId(
     type: `${m[3] as string}/${types.join('/')}`,
     name: names.join('/'),
   };
+}
+
+/**
+ * What `reference()` and `list*()` may read: a well-formed ARM resource id (libs/arm's parser). Nothing else reaches
+ * the host, so a template cannot make the platform connect anywhere but to its own resources.
+ */
+export function isPlatformResourceId(id: string): boolean {
+  return parseResourceId(id) !== undefined;
 }

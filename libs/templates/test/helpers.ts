@@ -5,6 +5,7 @@ import { DeploymentContext } from '../src/template/context';
 import { Loop, Scope, makeEvalContext } from '../src/template/scope';
 import { Json, JsonObject } from '../src/values';
 import { Site } from '../src/expression/evaluator';
+import { EvaluationBudget } from '../src/limits';
 
 export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
 export const RG = 'rg1';
@@ -29,6 +30,9 @@ export interface EvalOptions {
   variables?: JsonObject;
   loops?: Loop[];
   deployTime?: (call: DeployTimeCall) => Value;
+  /** Parameter names that are secure. */
+  secure?: string[];
+  budget?: EvaluationBudget;
 }
 
 /** Evaluates one template string in a small fixed world. Deferred comes back as the string '<deferred>'. */
@@ -44,6 +48,8 @@ export function evaluate(expression: string, options: EvalOptions = {}): Json {
     options: { newGuid: () => FIXED_GUID, now: () => FIXED_NOW },
     parameter: lookup(options.parameters, 'parameter'),
     variable: lookup(options.variables, 'variable'),
+    isSecure: (kind, name) => kind === 'parameter' && (options.secure ?? []).some((s) => s.toLowerCase() === name.toLowerCase()),
+    budget: options.budget ?? new EvaluationBudget(),
   };
   const ctx = makeEvalContext(scope, options.site ?? 'variable', options.loops ?? [], options.deployTime);
   const result = evaluateString(expression, ctx, BUILTIN_FUNCTIONS);

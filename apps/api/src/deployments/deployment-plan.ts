@@ -76,13 +76,9 @@ export interface DeploymentTarget {
   baseUrl: string;
 }
 
-/**
- * Validates and expands the template (the lib), then checks what the platform can host: every resource type must
- * be served here (NoRegisteredProviderFound before anything is created). At subscription scope a template holds
- * resource groups and nested deployments into a group (checked by nestedDeployment()); nothing else.
- */
-export function planDeployment(request: DeploymentRequest, target: DeploymentTarget): TemplatePlan {
-  const context: DeploymentContext = {
+/** The template library's view of where a deployment runs. */
+export function deploymentContext(target: DeploymentTarget): DeploymentContext {
+  return {
     subscriptionId: target.subscriptionId,
     tenantId: target.tenantId,
     ...(target.rg
@@ -92,7 +88,14 @@ export function planDeployment(request: DeploymentRequest, target: DeploymentTar
     deploymentName: target.deploymentName,
     resourceManagerUrl: `${target.baseUrl}/`,
   };
-  const plan = processTemplate(request.template, request.parameters, context);
+}
+
+/**
+ * Checks what the platform can host: every resource type must be served here (NoRegisteredProviderFound before
+ * anything is created). At subscription scope a template holds resource groups and nested deployments into a group
+ * (checked by nestedDeployment()); nothing else.
+ */
+export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget, 'rg'>): TemplatePlan {
   for (const r of plan.resources) {
     if (!target.rg) {
       if (isNestedDeploymentType(r.type)) {
@@ -115,6 +118,14 @@ export function planDeployment(request: DeploymentRequest, target: DeploymentTar
     if (!isHostedType(r.type)) throw noRegisteredProvider(r.type);
   }
   return plan;
+}
+
+/**
+ * Validates and expands the template (the lib) on the calling thread, then checks what the platform can host. The
+ * API evaluates through TemplateEvaluationPool instead (off its event loop); this is the same thing, synchronous.
+ */
+export function planDeployment(request: DeploymentRequest, target: DeploymentTarget): TemplatePlan {
+  return checkHostable(processTemplate(request.template, request.parameters, deploymentContext(target)), target);
 }
 
 /** ARM's templateHash is a decimal number derived from the template text. */

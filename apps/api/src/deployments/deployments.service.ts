@@ -6,9 +6,10 @@ import {
   DeploymentEntity, DeploymentOperationEntity, DeploymentState, deploymentLockKey, OperationEntity, OperationKind, OperationRepository,
   OperationStatus, ProvisioningState, ResourceGroupEntity, WhatIfResultEntity,
 } from '@cerulean/domain';
+import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import {
-  deploymentParametersView, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
+  deploymentParametersView, maskSecureValues, sealPlan, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
   whatIf, WhatIfChange,
 } from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
@@ -19,7 +20,10 @@ import { HostedResources } from '../hosted-resources/hosted-resources';
 import { toResourceGroup } from '../resource-groups/resource-groups.controller';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
-import { DeploymentRequest, parseDeploymentRequest, parseWhatIfResultFormat, planDeployment, templateHash, WhatIfResultFormat } from './deployment-plan';
+import {
+  checkHostable, deploymentContext, DeploymentRequest, DeploymentTarget, parseDeploymentRequest, parseWhatIfResultFormat, templateHash, WhatIfResultFormat,
+} from './deployment-plan';
+import { TemplateEvaluationPool } from './template-evaluation.pool';
 import { deploymentId, DEPLOYMENTS_TYPE } from './deployment.mapper';
 import { WHAT_IF_NORMALIZERS } from './whatif-normalizers';
 
@@ -89,7 +93,15 @@ export class DeploymentsService {
     private readonly operations: OperationRepository,
     private readonly queue: OperationQueue,
     private readonly env: Env,
+    private readonly evaluation: TemplateEvaluationPool,
   ) {}
+
+  private secretBox?: SecretBox;
+
+  private box(): SecretBox {
+    this.secretBox ??= new SecretBox(loadMasterKey({ masterKey: this.env.MASTER_KEY, dataDir: this.env.DATA_DIR }));
+    return this.secretBox;
+  }
 
   private async scopeRow(scope: DeploymentScope, tx: EntityManager = this.db, lock = false): Promise<ScopeRow> {
     if (scope.resourceGroupName !== undefined) {
@@ -180,7 +192,8 @@ export class DeploymentsService {
         template: request.template,
         templateHash: templateHash(request.template),
         parameters: deploymentParametersView(plan.parameters),
-        plan,
+        // Sealed: the plan holds secure parameter values (and what was made from them) until the run ends.
+        plan: sealPlan(plan, this.box(), deployment.id),
         secureValuesDropped: false,
         outputs: null,
         outputResources: [],
@@ -262,7 +275,13 @@ export class DeploymentsService {
   }
 
   private async allChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall): Promise<WhatIfChange[]> {
-    const plan = await this.plan(at, name, request, call, false);
+    // The comparison runs on the real values; the answer (and the stored result) shows secure ones masked.
+    const secure = new Set<string>();
+    return maskSecureValues(await this.unmaskedChanges(at, name, request, call, secure), secure);
+  }
+
+  private async unmaskedChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, secure: Set<string>): Promise<WhatIfChange[]> {
+    const plan = await this.plan(at, name, request, call, false, secure);
     if (at.rg) return this.groupChanges(at.rg, plan, request.mode);
     const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
     const live: Record<string, JsonObject> = {};
@@ -271,7 +290,7 @@ export class DeploymentsService {
       if (existing) live[g.id] = toResourceGroup(existing) as unknown as JsonObject;
     }
     const changes = whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS });
-    for (const n of await this.nestedPlans(at, plan, call, false)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
+    for (const n of await this.nestedPlans(at, plan, call, false, secure)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
     return changes;
   }
 
@@ -323,19 +342,24 @@ export class DeploymentsService {
     return { ...found, operations };
   }
 
-  private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean): Promise<TemplatePlan> {
+  /** `secure` (what-if) collects the values made from secure values, to mask them in the answer. */
+  private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<TemplatePlan> {
     if (!at.rg) checkSubscriptionRequest(name, request);
-    const plan = planDeployment(request, {
+    const target: DeploymentTarget = {
       subscriptionId: at.subscriptionId,
       tenantId: this.env.TENANT_ID,
       ...(at.rg ? { rg: at.rg } : { location: normalizeLocation(request.location as string) }),
       deploymentName: name,
       baseUrl: call.baseUrl,
-    });
+    };
+    // Template processing is CPU work bounded by the library's limits; it runs off the event loop with a time budget.
+    const evaluated = await this.evaluation.process(request.template, request.parameters, deploymentContext(target), { collectSecure: secure !== undefined });
+    for (const v of evaluated.secureValues) secure?.add(v);
+    const plan = checkHostable(evaluated.plan, target);
     if (!preflight) return plan;
     if (!at.rg) {
       // Each nested deployment is planned and checked as its group deployment will be.
-      await this.nestedPlans(at, plan, call, true);
+      await this.nestedPlans(at, plan, call, true, secure);
       return plan;
     }
     const failures: { code: string; message: string; target?: string }[] = [];
@@ -363,7 +387,7 @@ export class DeploymentsService {
    * the template declares (it is created before the nested deployment runs). A nested deployment whose parameters
    * wait for deploy-time values (reference()) is checked when it runs.
    */
-  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, preflight: boolean): Promise<NestedPlan[]> {
+  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<NestedPlan[]> {
     const out: NestedPlan[] = [];
     for (const r of plan.resources.filter((x) => x.condition && isNestedDeploymentType(x.type) && x.deferred.length === 0)) {
       const nested = nestedDeployment(plan, r);
@@ -381,6 +405,7 @@ export class DeploymentsService {
         { template: nested.template, parameters: nested.parameters, mode: nested.mode },
         call,
         preflight,
+        secure,
       );
       out.push({ nested, plan: groupPlan, existing });
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArmErrorDetail, armHttpRequest, Caller } from '@cerulean/arm';
+import { ArmError, ArmErrorDetail, armHttpRequest, Caller } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { ServicePrincipalEntity } from '@cerulean/domain';
 import { appTokenClaims, ARM_AUDIENCES, issuerV2, loadSigningKey, signJwt, SigningKey } from '@cerulean/identity';
@@ -33,6 +33,8 @@ export interface FrontDoorRequest {
 @Injectable()
 export class ArmFrontDoor {
   private readonly origin: string;
+  /** Origins the API hands out in absolute URLs (nextLink, Location): its own, and the public one when configured. */
+  private readonly knownOrigins: Set<string>;
   private ca?: string;
   private key?: SigningKey;
 
@@ -41,14 +43,20 @@ export class ArmFrontDoor {
     @InjectEntityManager() private readonly db: EntityManager,
   ) {
     const host = ['0.0.0.0', '::', ''].includes(env.API_HOST) ? '127.0.0.1' : env.API_HOST;
-    this.origin = `https://${host.includes(':') ? `[${host}]` : host}:${env.API_PORT}`;
+    this.origin = new URL(`https://${host.includes(':') ? `[${host}]` : host}:${env.API_PORT}`).origin;
+    this.knownOrigins = new Set([this.origin, ...(env.PUBLIC_BASE_URL ? [new URL(env.PUBLIC_BASE_URL).origin] : [])]);
   }
 
-  /** `pathAndQuery` is a resource id (or any ARM path) with its query, or an absolute URL handed out by the API. */
+  /**
+   * `pathAndQuery` is a resource id (or any ARM path) with its query, or an absolute URL handed out by the API.
+   * Whatever it is, the request goes to the API's own origin: anything that is not a path there (another host or
+   * port, `//host`, a backslash) is refused before any connection is made, and the refusal names no network detail.
+   */
   async send(method: string, pathAndQuery: string, req: FrontDoorRequest): Promise<FrontDoorReply> {
+    const path = this.ownPath(pathAndQuery);
     const reply = await armHttpRequest({
       method,
-      url: pathAndQuery,
+      url: path,
       origin: this.origin,
       ca: this.caAuthority(),
       token: await this.tokenFor(req.caller),
@@ -57,6 +65,22 @@ export class ArmFrontDoor {
     });
     const body = reply.body ?? (reply.text ? { error: { code: 'InvalidResponse', message: reply.text.slice(0, 500) } } : undefined);
     return { status: reply.status, headers: reply.headers, body };
+  }
+
+  /** The path and query of a URL on the API itself, or a refusal. */
+  ownPath(target: string): string {
+    const refuse = () => ArmError.badRequest('BadRequest', 'The deployment engine only sends requests to resources of this platform: the request target is not a platform path.');
+    // eslint-disable-next-line no-control-regex
+    if (/[\\\u0000-\u001f\u007f\s]/.test(target)) throw refuse();
+    let url: URL;
+    try {
+      url = target.startsWith('/') && !target.startsWith('//') ? new URL(target, this.origin) : new URL(target);
+    } catch {
+      throw refuse();
+    }
+    // A path starting `//` would be read as another host when resolved again.
+    if (!this.knownOrigins.has(url.origin) || url.username !== '' || url.password !== '' || url.pathname.startsWith('//')) throw refuse();
+    return `${url.pathname}${url.search}`;
   }
 
   /**

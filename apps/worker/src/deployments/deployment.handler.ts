@@ -4,8 +4,11 @@ import {
   DeploymentEntity, DeploymentOperationEntity, DeploymentState, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity,
   StoredError,
 } from '@cerulean/domain';
+import { Env } from '@cerulean/config';
+import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import {
-  evaluateOutputs, isNestedDeploymentType, JsonObject, nestedDeployment, nestedDeploymentRequest, PlannedResource, resolveResource, TemplatePlan,
+  evaluateOutputs, isNestedDeploymentType, JsonObject, nestedDeployment, nestedDeploymentRequest, openPlan, PlannedResource, ProcessOptions, resolveResource,
+  TemplatePlan,
 } from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -16,6 +19,10 @@ import { ArmFrontDoor, FrontDoorReply, operationIdOf, replyError } from './arm-f
 import { FrontDoorTemplateHost } from './front-door-host';
 
 const POLL_MS = 500;
+
+/** Time budget of one deploy-time evaluation (one resource's body, or the outputs): the worker's loop runs other jobs too. */
+const EVALUATION_SECONDS = 10;
+const evaluationOptions = (): ProcessOptions => ({ deadline: { at: Date.now() + EVALUATION_SECONDS * 1000, seconds: EVALUATION_SECONDS } });
 
 /** ARM's error for a deployment with failed resources; `details` has one entry per failed resource. */
 export function deploymentFailed(details: ArmErrorDetail[]): ArmError {
@@ -42,7 +49,15 @@ export class DeploymentHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly frontDoor: ArmFrontDoor,
     private readonly operations: OperationRepository,
+    private readonly env: Env,
   ) {}
+
+  private secretBox?: SecretBox;
+
+  private box(): SecretBox {
+    this.secretBox ??= new SecretBox(loadMasterKey({ masterKey: this.env.MASTER_KEY, dataDir: this.env.DATA_DIR }));
+    return this.secretBox;
+  }
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
     const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
@@ -52,7 +67,7 @@ export class DeploymentHandler {
       await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'DeploymentNotFound', message: 'The deployment no longer exists.' }));
       return;
     }
-    const plan = deployment.plan as TemplatePlan;
+    const plan = openPlan(deployment.plan, this.box(), deployment.id);
     await this.db.update(DeploymentEntity, { id: deployment.id, provisioningState: DeploymentState.Accepted }, { provisioningState: DeploymentState.Running });
     const host = new FrontDoorTemplateHost(this.frontDoor, callerOf(op), op.correlationId);
     const byId = new Map(plan.resources.map((r, i) => [r.id, { r, seq: i }]));
@@ -71,7 +86,7 @@ export class DeploymentHandler {
       }
       if (failures.length === 0 && deployment.mode === 'Complete' && rg) failures.push(...(await this.deleteUnmentioned(deployment, rg, plan, op, ctx)));
       if (failures.length > 0) throw deploymentFailed(failures);
-      const outputs = await evaluateOutputs(plan, host);
+      const outputs = await evaluateOutputs(plan, host, evaluationOptions());
       await this.db.transaction(async (tx) => {
         if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
         await tx.update(DeploymentEntity, { id: deployment.id }, {
@@ -106,7 +121,7 @@ export class DeploymentHandler {
       row = await this.startRow(deployment, row, r, seq, live.status === 200 ? 'Update' : 'Create');
       let body: object;
       try {
-        body = await resolveResource(plan, r.id, host);
+        body = await resolveResource(plan, r.id, host, evaluationOptions());
         // A nested deployment is the group deployment it stands for: PUT there, then waited for like any resource.
         if (isNestedDeploymentType(r.type)) body = nestedDeploymentRequest(nestedDeployment(plan, r, body as JsonObject));
       } catch (err) {

@@ -1,4 +1,4 @@
-import { ApiVersions, ArmError, Caller } from '@cerulean/arm';
+import { ApiVersions, ArmError, Caller, parseResourceId } from '@cerulean/arm';
 import { Json, ListRequest, ReferenceRequest, TemplateHost } from '@cerulean/templates';
 import { ArmFrontDoor, FrontDoorReply, replyError } from './arm-front-door';
 
@@ -10,6 +10,14 @@ const NEWEST_STABLE: Record<string, string> = Object.fromEntries(
 const apiVersionFor = (resourceId: string, requested?: string): string =>
   requested ?? NEWEST_STABLE[(/\/providers\/([^/]+)\//i.exec(resourceId)?.[1] ?? 'Microsoft.Resources').toLowerCase()] ?? '';
 
+const invalidTarget = (fn: string) =>
+  ArmError.badRequest('InvalidTemplate', `Unable to evaluate template language function '${fn}': the resource id is not valid. Expect a fully qualified resource id that starts with '/subscriptions/{subscriptionId}'.`);
+
+/** Defence in depth (the template library checks first): only an ARM resource id becomes a request path. */
+function checkTarget(fn: string, resourceId: string): void {
+  if (parseResourceId(resourceId) === undefined) throw invalidTarget(fn);
+}
+
 /** `reference()` and `list*()` of a running deployment: GET and POST through the public API, as the deployer. */
 export class FrontDoorTemplateHost implements TemplateHost {
   constructor(
@@ -19,12 +27,15 @@ export class FrontDoorTemplateHost implements TemplateHost {
   ) {}
 
   async reference(request: ReferenceRequest): Promise<Json> {
+    checkTarget('reference', request.resourceId);
     const reply = await this.send('GET', `${request.resourceId}?api-version=${encodeURIComponent(apiVersionFor(request.resourceId, request.apiVersion))}`);
     const resource = reply.body as Record<string, Json>;
     return request.full ? resource : (resource.properties ?? {});
   }
 
   async list(request: ListRequest): Promise<Json> {
+    checkTarget(request.action, request.resourceId);
+    if (!/^list[A-Za-z0-9]*$/i.test(request.action)) throw invalidTarget(request.action);
     const path = `${request.resourceId}/${request.action}?api-version=${encodeURIComponent(apiVersionFor(request.resourceId, request.apiVersion))}`;
     return ((await this.send('POST', path, request.body ?? undefined)).body ?? {}) as Json;
   }

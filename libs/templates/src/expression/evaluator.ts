@@ -1,6 +1,7 @@
 import { ExpressionError, ExpressionMessages } from '../errors';
+import { EvaluationBudget, TemplateLimitError, TemplateLimits, sizeOf, stringTooLong } from '../limits';
 import { Json, JsonObject, findKey, isInteger, isObject, typeOf } from '../values';
-import { Expr, parseTemplateString } from './parser';
+import { Expr, TemplateString, parseTemplateString } from './parser';
 
 /**
  * A value only known at deploy time (the result of `reference()` / `list*()` while planning). It is contagious:
@@ -49,7 +50,23 @@ export interface EvalContext {
   utcNow(): Date;
   /** Planning returns Deferred (after recording the call); deploying returns the host's answer. */
   deployTime(call: DeployTimeCall): Value;
+  /** The work allowance of the whole evaluation this site belongs to. */
+  readonly budget: EvaluationBudget;
+  /**
+   * Set when the expression being evaluated has read a secure value (a secure parameter, a variable made from one,
+   * a list*() result). An error of such an expression must not quote values: its detail is withheld.
+   */
+  readonly taint: { touched: boolean };
 }
+
+/** Functions whose work grows with the size of their arguments: their arguments are charged to the budget. */
+const LINEAR_IN_ARGUMENTS = new Set([
+  'concat', 'union', 'intersection', 'contains', 'indexof', 'lastindexof', 'equals', 'string', 'json', 'base64',
+  'base64tostring', 'base64tojson', 'datauri', 'datauritostring', 'format', 'join', 'split', 'replace', 'items',
+  'objectkeys', 'uniquestring', 'guid', 'tolower', 'toupper', 'trim', 'startswith', 'endswith', 'min', 'max', 'uri',
+  'uricomponent', 'uricomponenttostring', 'less', 'lessorequals', 'greater', 'greaterorequals', 'createobject', 'padleft',
+  'substring',
+]);
 
 export type FunctionImpl = (args: Json[], ctx: EvalContext, name: string) => Json;
 
@@ -66,13 +83,13 @@ export function evaluateExpr(expr: Expr, ctx: EvalContext, functions: FunctionTa
       return null;
     case 'property': {
       const target = evaluateExpr(expr.target, ctx, functions);
-      return isDeferred(target) ? target : property(target, expr.name);
+      return isDeferred(target) ? target : property(target, expr.name, ctx.budget);
     }
     case 'index': {
       const target = evaluateExpr(expr.target, ctx, functions);
       const index = evaluateExpr(expr.index, ctx, functions);
       if (isDeferred(target) || isDeferred(index)) return Deferred.value;
-      return element(target, index);
+      return element(target, index, ctx.budget);
     }
     case 'call':
       return call(expr, ctx, functions);
@@ -105,9 +122,22 @@ function call(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext, functions
   if (impl === undefined && !deployTime) throw new ExpressionError(ExpressionMessages.functionNotFound(expr.name));
 
   const args = expr.args.map((a) => evaluateExpr(a, ctx, functions));
-  if (deployTime) return deployTimeCall(expr.name, args, ctx);
+  if (deployTime) {
+    ctx.budget.charge(1);
+    const value = deployTimeCall(expr.name, args, ctx);
+    // list*() answers with keys and credentials: treat them as secure values.
+    if (lower !== 'reference') ctx.taint.touched = true;
+    if (!isDeferred(value)) ctx.budget.charge(sizeOf(value));
+    return value;
+  }
   if (args.some(isDeferred)) return Deferred.value;
-  return (impl as FunctionImpl)(args as Json[], ctx, expr.name);
+  let cost = 1;
+  if (LINEAR_IN_ARGUMENTS.has(lower)) for (const a of args as Json[]) cost += sizeOf(a);
+  ctx.budget.charge(cost);
+  const result = (impl as FunctionImpl)(args as Json[], ctx, expr.name);
+  if (typeof result === 'string' && result.length > TemplateLimits.stringLength) throw stringTooLong();
+  ctx.budget.charge(sizeOf(result));
+  return result;
 }
 
 function deployTimeCall(name: string, args: Value[], ctx: EvalContext): Value {
@@ -141,22 +171,24 @@ function deployTimeCall(name: string, args: Value[], ctx: EvalContext): Value {
   return ctx.deployTime(request);
 }
 
-function property(target: Json, name: string): Json {
+function property(target: Json, name: string, budget: EvaluationBudget): Json {
   if (!isObject(target)) {
     throw new ExpressionError(
       `The language expression property '${name}' can't be evaluated, the value of type '${typeOf(target)}' is not an object.`,
     );
   }
+  // A case-insensitive lookup scans the keys.
+  budget.charge(Object.prototype.hasOwnProperty.call(target, name) ? 1 : 1 + Object.keys(target).length);
   const key = findKey(target, name);
   if (key === undefined) {
     throw new ExpressionError(
-      `The language expression property '${name}' doesn't exist, available properties are '${Object.keys(target).join(', ')}'.`,
+      `The language expression property '${name}' doesn't exist, available properties are '${Object.keys(target).slice(0, 50).join(', ')}'.`,
     );
   }
   return target[key] as Json;
 }
 
-function element(target: Json, index: Json): Json {
+function element(target: Json, index: Json, budget: EvaluationBudget): Json {
   if (Array.isArray(target)) {
     if (!isInteger(index)) {
       throw new ExpressionError(
@@ -168,16 +200,55 @@ function element(target: Json, index: Json): Json {
     }
     return target[index] as Json;
   }
-  if (isObject(target) && typeof index === 'string') return property(target, index);
+  if (isObject(target) && typeof index === 'string') return property(target, index, budget);
   throw new ExpressionError(
     `The language expression property '${String(index)}' can't be evaluated on a value of type '${typeOf(target)}'.`,
   );
 }
 
-/** Evaluates a template string: an expression is evaluated, `[[` is unescaped, anything else is returned as is. */
+/** Parses a template string, enforcing ARM's expression length limit and a nesting bound. */
+export function parseBounded(value: string): TemplateString {
+  if (value.startsWith('[') && !value.startsWith('[[') && value.endsWith(']') && value.length - 2 > TemplateLimits.expressionLength) {
+    throw new TemplateLimitError(
+      `The template language expression length limit exceeded. Limit: '${TemplateLimits.expressionLength}' and actual: '${value.length - 2}'.`,
+    );
+  }
+  try {
+    return parseTemplateString(value);
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep();
+    throw err;
+  }
+}
+
+const tooDeep = () =>
+  new TemplateLimitError(`The template language expression is nested too deeply: the limit is '${TemplateLimits.depth}' levels.`);
+
+/** What an error of an expression that read a secure value says instead of its detail (which may quote the value). */
+export const withheldDetail = (): string =>
+  'The template language expression could not be evaluated. The details are withheld because the expression uses a secure value.';
+
+/**
+ * Evaluates a template string: an expression is evaluated, `[[` is unescaped, anything else is returned as is.
+ * When the expression read a secure value, an error keeps no detail (function errors quote their arguments).
+ */
 export function evaluateString(value: string, ctx: EvalContext, functions: FunctionTable): Value {
-  const parsed = parseTemplateString(value);
-  return parsed.kind === 'literal' ? parsed.value : evaluateExpr(parsed.ast, ctx, functions);
+  ctx.budget.charge(1);
+  const parsed = parseBounded(value);
+  if (parsed.kind === 'literal') return parsed.value;
+  const outer = ctx.taint.touched;
+  ctx.taint.touched = false;
+  try {
+    return evaluateExpr(parsed.ast, ctx, functions);
+  } catch (err) {
+    const failure = err instanceof RangeError ? tooDeep() : err;
+    if (failure instanceof ExpressionError && !(failure instanceof TemplateLimitError) && ctx.taint.touched) {
+      throw new ExpressionError(withheldDetail());
+    }
+    throw failure;
+  } finally {
+    ctx.taint.touched = ctx.taint.touched || outer;
+  }
 }
 
 /** A property-copy entry: `"copy": [{ "name", "count", "input" }]` inside an object. */
@@ -192,6 +263,8 @@ export interface JsonWalkHooks {
   withLoop<T>(name: string, index: number, run: () => T): T;
   /** Deferred values become this (planning keeps the raw expression string; deploying never sees Deferred). */
   onDeferred(raw: string, path: string): Json;
+  /** When set, a value made from a secure value is passed through this (what-if collects them to mask its answer). */
+  onSecure?(value: Json, path: string): Json;
 }
 
 /**
@@ -205,9 +278,20 @@ export function evaluateJson(
   hooks: JsonWalkHooks,
   path = '',
 ): Json {
+  ctx.budget.charge(1);
   if (typeof value === 'string') {
-    const result = evaluateString(value, ctx, functions);
-    return isDeferred(result) ? hooks.onDeferred(value, path) : result;
+    const outer = ctx.taint.touched;
+    ctx.taint.touched = false;
+    let result: Value;
+    let secure: boolean;
+    try {
+      result = evaluateString(value, ctx, functions);
+    } finally {
+      secure = ctx.taint.touched;
+      ctx.taint.touched = secure || outer;
+    }
+    if (isDeferred(result)) return hooks.onDeferred(value, path);
+    return secure && hooks.onSecure !== undefined ? hooks.onSecure(result, path) : result;
   }
   if (Array.isArray(value)) return value.map((v, i) => evaluateJson(v, ctx, functions, hooks, `${path}[${i}]`));
   if (!isObject(value)) return value;
@@ -243,19 +327,18 @@ function readPropertyCopy(entry: Json, path: string): PropertyCopy {
 }
 
 /** The maximum `count` ARM accepts in a copy loop. */
-export const MAX_COPY_COUNT = 800;
+export const MAX_COPY_COUNT = TemplateLimits.copyCount;
 
 /** Evaluates a copy `count` (never deploy-time: ARM needs it to plan). */
 export function evaluateCount(count: Json, ctx: EvalContext, functions: FunctionTable, loop: string): number {
   const value = typeof count === 'string' ? evaluateString(count, ctx, functions) : count;
   if (isDeferred(value)) throw new ExpressionError(ExpressionMessages.notExpectedHere('reference'));
-  if (!isInteger(value) || value < 0) {
+  if (!isInteger(value) || value < 0 || value > MAX_COPY_COUNT) {
+    // ARM: "The template 'copy' definition at line 'l' and column 'c' has an invalid copy count. The copy count must
+    // be a positive integer value and cannot exceed '800'." We name the loop instead of a position.
     throw new ExpressionError(
-      `The copy count of '${loop}' must be a non-negative integer, but it is '${JSON.stringify(value)}'.`,
+      `The template 'copy' definition '${loop}' has an invalid copy count. The copy count must be a positive integer value and cannot exceed '${MAX_COPY_COUNT}'. Please see https://aka.ms/arm-copy for usage details.`,
     );
-  }
-  if (value > MAX_COPY_COUNT) {
-    throw new ExpressionError(`The copy count '${value}' of '${loop}' exceeds the maximum allowed value '${MAX_COPY_COUNT}'.`);
   }
   return value;
 }

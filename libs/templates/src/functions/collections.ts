@@ -1,5 +1,6 @@
 import { FunctionImpl } from '../expression/evaluator';
 import { Json, JsonObject, deepEquals, findKey, getProperty, isInteger, isObject, toDotnetString, typeOf } from '../values';
+import { TemplateLimits, checkStringLength, exceedsDepth, valueTooLarge } from '../limits';
 import { arity, fail, int, obj, str, typeError } from './args';
 
 /** union() of objects merges nested objects recursively; anything else is replaced by the later value. */
@@ -26,10 +27,31 @@ function sameKind(name: string, args: Json[]): 'array' | 'object' {
   return kind;
 }
 
+/** A string equal for two values exactly when deepEquals() holds (object keys sorted). Linear in the value's size. */
+function canonicalKey(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalKey).join(',')}]`;
+  if (isObject(value)) {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalKey(value[k] as Json)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// Hashing keeps union()/intersection() linear: comparing every pair would be quadratic in the elements.
 function distinct(items: Json[]): Json[] {
+  const seen = new Set<string>();
   const out: Json[] = [];
-  for (const item of items) if (!out.some((o) => deepEquals(o, item))) out.push(item);
+  for (const item of items) {
+    const key = canonicalKey(item);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(item);
+    }
+  }
   return out;
+}
+
+function checkTotalLength(arrays: Json[][]): void {
+  if (arrays.reduce((n, a) => n + a.length, 0) > TemplateLimits.collectionLength) throw valueTooLarge();
 }
 
 function sequence(name: string, args: Json[]): Json[] | string {
@@ -41,15 +63,18 @@ function sequence(name: string, args: Json[]): Json[] | string {
 export const collectionFunctions: Record<string, FunctionImpl> = {
   concat: (args, _ctx, name) => {
     arity(name, args, 1, Infinity);
-    if (args.every(Array.isArray)) return (args as Json[][]).flat(1);
-    return args
-      .map((a, i) => {
-        if (Array.isArray(a) || isObject(a)) {
-          throw fail(name, `the parameters must all be arrays or all be strings, but parameter ${i + 1} is of type '${typeOf(a)}'.`);
-        }
-        return toDotnetString(a);
-      })
-      .join('');
+    if (args.every(Array.isArray)) {
+      checkTotalLength(args as Json[][]);
+      return (args as Json[][]).flat(1);
+    }
+    const parts = args.map((a, i) => {
+      if (Array.isArray(a) || isObject(a)) {
+        throw fail(name, `the parameters must all be arrays or all be strings, but parameter ${i + 1} is of type '${typeOf(a)}'.`);
+      }
+      return toDotnetString(a);
+    });
+    checkStringLength(parts.reduce((n, p) => n + p.length, 0));
+    return parts.join('');
   },
   array: (args, _ctx, name) => {
     arity(name, args, 1);
@@ -69,14 +94,21 @@ export const collectionFunctions: Record<string, FunctionImpl> = {
   },
   union: (args, _ctx, name) => {
     arity(name, args, 2, Infinity);
-    if (sameKind(name, args) === 'array') return distinct((args as Json[][]).flat(1));
+    if (sameKind(name, args) === 'array') {
+      checkTotalLength(args as Json[][]);
+      return distinct((args as Json[][]).flat(1));
+    }
     return (args as JsonObject[]).reduce((acc, o) => mergeObjects(acc, o), {});
   },
   intersection: (args, _ctx, name) => {
     arity(name, args, 2, Infinity);
     if (sameKind(name, args) === 'array') {
       const [first, ...rest] = args as Json[][];
-      return distinct(first as Json[]).filter((item) => rest.every((r) => r.some((x) => deepEquals(x, item))));
+      const others = rest.map((r) => new Set(r.map(canonicalKey)));
+      return distinct(first as Json[]).filter((item) => {
+        const key = canonicalKey(item);
+        return others.every((r) => r.has(key));
+      });
     }
     const [first, ...rest] = args as JsonObject[];
     const out: JsonObject = {};
@@ -147,11 +179,14 @@ export const collectionFunctions: Record<string, FunctionImpl> = {
   json: (args, _ctx, name) => {
     arity(name, args, 1);
     const text = str(name, args, 0);
+    let value: Json;
     try {
-      return JSON.parse(text) as Json;
+      value = JSON.parse(text) as Json;
     } catch {
       throw fail(name, `the value '${text}' is not valid JSON.`);
     }
+    if (exceedsDepth(value)) throw fail(name, `the value is nested deeper than the limit of '${TemplateLimits.depth}' levels.`);
+    return value;
   },
   items: (args, _ctx, name) => {
     arity(name, args, 1);

@@ -1,3 +1,4 @@
+import { checkStringLength } from '../limits';
 import { ExpressionError } from '../errors';
 import { Json, toCompactJson, toDotnetString } from '../values';
 
@@ -114,10 +115,12 @@ export function dotnetFormat(format: string, args: Json[]): string {
         "Unable to evaluate template language function 'format': Index (zero based) must be greater than or equal to zero and less than the size of the argument list.",
       );
     }
-    let text = formatValue(args[index] as Json, m[3] ?? '');
     const alignment = m[2] === undefined ? 0 : Number(m[2]);
+    checkStringLength(out.length + Math.abs(alignment));
+    let text = formatValue(args[index] as Json, m[3] ?? '');
     if (alignment > 0) text = text.padStart(alignment);
     if (alignment < 0) text = text.padEnd(-alignment);
+    checkStringLength(out.length + text.length);
     out += text;
     i = end + 1;
   }

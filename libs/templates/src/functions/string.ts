@@ -1,6 +1,7 @@
 import { FunctionImpl } from '../expression/evaluator';
 import { ExpressionError, ExpressionMessages } from '../errors';
 import { Json, deepEquals, isInteger, isObject, toCompactJson, toDotnetString, typeOf } from '../values';
+import { TemplateLimits, checkStringLength, exceedsDepth, sizeOf } from '../limits';
 import { arity, fail, int, str, typeError } from './args';
 import { dotnetDateFormat, dotnetFormat } from './dotnet-format';
 import { armGuid, uniqueString } from './hashing';
@@ -14,11 +15,20 @@ function decodeBase64(name: string, value: string): string {
 }
 
 function parseJson(name: string, text: string): Json {
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch {
     throw fail(name, `the value '${text}' is not valid JSON.`);
   }
+  if (exceedsDepth(value)) throw fail(name, `the value is nested deeper than the limit of '${TemplateLimits.depth}' levels.`);
+  return value;
+}
+
+/** base64 of `text` (UTF-8), checking the length of the result before making it. */
+function toBase64(text: string): string {
+  checkStringLength(Math.ceil(Buffer.byteLength(text, 'utf8') / 3) * 4);
+  return Buffer.from(text, 'utf8').toString('base64');
 }
 
 /** Strings the functions below accept: ARM's "text based" tokens. */
@@ -50,7 +60,7 @@ function indexOf(name: string, args: Json[], last: boolean): Json {
 export const stringFunctions: Record<string, FunctionImpl> = {
   base64: (args, _ctx, name) => {
     arity(name, args, 1);
-    return Buffer.from(text(name, args, 0), 'utf8').toString('base64');
+    return toBase64(text(name, args, 0));
   },
   base64ToString: (args, _ctx, name) => {
     arity(name, args, 1);
@@ -64,9 +74,10 @@ export const stringFunctions: Record<string, FunctionImpl> = {
     arity(name, args, 1);
     const value = args[0] as Json;
     const isText = typeof value === 'string';
+    if (!isText) checkStringLength(sizeOf(value));
     const content = isText ? value : toCompactJson(value);
     const type = isText ? 'text/plain;charset=utf8' : 'application/json;charset=utf8';
-    return `data:${type};base64,${Buffer.from(content, 'utf8').toString('base64')}`;
+    return `data:${type};base64,${toBase64(content)}`;
   },
   dataUriToString: (args, _ctx, name) => {
     arity(name, args, 1);
@@ -153,7 +164,9 @@ export const stringFunctions: Record<string, FunctionImpl> = {
     const oldValue = text(name, args, 1);
     const newValue = text(name, args, 2);
     if (oldValue === '') throw fail(name, 'the second parameter cannot be an empty string.');
-    return value.split(oldValue).join(newValue);
+    const parts = value.split(oldValue);
+    checkStringLength(value.length + (parts.length - 1) * (newValue.length - oldValue.length));
+    return parts.join(newValue);
   },
   split: (args, _ctx, name) => {
     arity(name, args, 2);
@@ -173,14 +186,14 @@ export const stringFunctions: Record<string, FunctionImpl> = {
     const items = args[0] as Json;
     if (!Array.isArray(items)) throw typeError(name, 0, 'an array', items);
     const delimiter = text(name, args, 1);
-    return items
-      .map((item, i) => {
-        if (typeof item !== 'string' && !isInteger(item) && typeof item !== 'boolean') {
-          throw fail(name, `the array element at index '${i}' is of type '${typeOf(item)}'; only strings, integers and booleans can be joined.`);
-        }
-        return toDotnetString(item);
-      })
-      .join(delimiter);
+    const parts = items.map((item, i) => {
+      if (typeof item !== 'string' && !isInteger(item) && typeof item !== 'boolean') {
+        throw fail(name, `the array element at index '${i}' is of type '${typeOf(item)}'; only strings, integers and booleans can be joined.`);
+      }
+      return toDotnetString(item);
+    });
+    checkStringLength(parts.reduce((n, p) => n + p.length, 0) + Math.max(0, parts.length - 1) * delimiter.length);
+    return parts.join(delimiter);
   },
   startsWith: (args, _ctx, name) => {
     arity(name, args, 2);
@@ -200,12 +213,15 @@ export const stringFunctions: Record<string, FunctionImpl> = {
     if (total < 0) throw fail(name, `the total length '${total}' cannot be negative.`);
     const padding = args.length === 3 ? text(name, args, 2) : ' ';
     if (padding.length !== 1) throw fail(name, 'the padding character must be a single character.');
+    checkStringLength(total);
     return String(value).padStart(total, padding);
   },
   string: (args, _ctx, name) => {
     arity(name, args, 1);
     const value = args[0] as Json;
-    return Array.isArray(value) || isObject(value) ? toCompactJson(value) : toDotnetString(value);
+    if (!(Array.isArray(value) || isObject(value))) return toDotnetString(value);
+    checkStringLength(sizeOf(value));
+    return toCompactJson(value);
   },
   uniqueString: (args, _ctx, name) => {
     arity(name, args, 1, Infinity);

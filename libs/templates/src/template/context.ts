@@ -55,7 +55,20 @@ export interface TemplateHost {
 export interface ProcessOptions {
   newGuid?: () => string;
   now?: () => Date;
+  /**
+   * Wall-clock bound of the evaluation (epoch ms): past it, evaluation stops with InvalidTemplate. The work
+   * allowance applies in any case; this adds a time budget for callers that cannot interrupt a synchronous run.
+   */
+  deadline?: { at: number; seconds: number };
+  /**
+   * Called with each resource body value made from a secure value (what-if collects them to mask its answer;
+   * whatever receives them must not store them).
+   */
+  onSecureValue?: (value: Json) => void;
 }
+
+/** What a secure value looks like in a what-if result. */
+export const SECURE_VALUE_MASK = '(secure value)';
 
 const AZURE_RESOURCE_MANAGER = 'https://management.azure.com/';
 

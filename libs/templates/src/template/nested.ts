@@ -3,6 +3,9 @@ import { Json, JsonObject, clone, findKey, getProperty, isObject } from '../valu
 import { DeploymentContext } from './context';
 import { PlannedResource, TemplatePlan, isNestedDeploymentType } from './processor';
 
+/** The parameter that carries a secure variable of the parent into an outer-scope nested template. */
+export const SECURE_VARIABLE_PREFIX = 'secureVariable__';
+
 /** `properties.expressionEvaluationOptions.scope` of a nested deployment. */
 export type NestedScope = 'inner' | 'outer';
 
@@ -91,8 +94,22 @@ export function nestedDeployment(plan: TemplatePlan, resource: PlannedResource, 
     const key = findKey(rewritten, section);
     if (key !== undefined) delete rewritten[key];
   }
+  // A variable made from a secure value must not become plaintext in the nested template (it is stored and exported):
+  // it travels as a secureObject parameter, and the variable reads it back.
+  const secureVariables = new Set((plan.secureVariables ?? []).map((n) => n.toLowerCase()));
+  const variables: JsonObject = {};
+  for (const [name, value] of Object.entries(plan.variables)) {
+    if (!secureVariables.has(name.toLowerCase())) {
+      variables[name] = literal(value);
+      continue;
+    }
+    const carrier = `${SECURE_VARIABLE_PREFIX}${name}`;
+    parameterDefinitions[carrier] = { type: 'secureObject' };
+    values[carrier] = { value: { value: clone(value) } };
+    variables[name] = `[parameters('${carrier}').value]`;
+  }
   rewritten['parameters'] = parameterDefinitions;
-  rewritten['variables'] = literal(plan.variables) as JsonObject;
+  rewritten['variables'] = variables;
   return { ...base, template: rewritten, parameters: values };
 }
 

@@ -152,7 +152,7 @@ export class ParameterResolver {
         target,
       );
     }
-    checkConstraints(name, def, value);
+    checkConstraints(name, def, value, type.secure);
     return value;
   }
 }
@@ -162,7 +162,7 @@ function constraint(def: JsonObject, key: string): Json | undefined {
   return k === undefined ? undefined : (def[k] as Json);
 }
 
-function checkConstraints(name: string, def: JsonObject, value: Json): void {
+function checkConstraints(name: string, def: JsonObject, value: Json, secure: boolean): void {
   const allowed = constraint(def, 'allowedValues');
   if (allowed !== undefined) {
     if (!Array.isArray(allowed)) {
@@ -170,10 +170,11 @@ function checkConstraints(name: string, def: JsonObject, value: Json): void {
     }
     const candidates = Array.isArray(value) ? value : [value];
     if (!candidates.every((v) => allowed.some((a) => deepEquals(a, v)))) {
-      const shown = Array.isArray(value) ? JSON.stringify(value) : toDotnetString(value);
       const list = allowed.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(',');
+      // A secure value is never quoted (the message reaches the response, the deployment and the activity log).
+      const provided = secure ? 'The provided value' : `The provided value '${Array.isArray(value) ? JSON.stringify(value) : toDotnetString(value)}'`;
       throw TemplateErrors.validationFailed(
-        `The provided value '${shown}' for the template parameter '${name}' is not valid. The parameter value is not part of the allowed value(s): '${list}'. ${SEE_PARAMETERS}`,
+        `${provided} for the template parameter '${name}' is not valid. The parameter value is not part of the allowed value(s): '${list}'. ${SEE_PARAMETERS}`,
         `parameters.${name}`,
       );
     }

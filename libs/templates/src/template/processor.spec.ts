@@ -258,10 +258,10 @@ describe('resources', () => {
   it('accepts a copy count of zero and rejects counts over 800 or below zero', () => {
     expect(plan(template({ resources: [resource("[concat('st', copyIndex())]", { copy: { name: 'l', count: 0 } })] })).resources).toEqual([]);
     expect(catchArmError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count: 801 } })] }))).message).toContain(
-      "The copy count '801' of 'l' exceeds the maximum allowed value '800'.",
+      "The template 'copy' definition 'l' has an invalid copy count. The copy count must be a positive integer value and cannot exceed '800'.",
     );
     expect(catchArmError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count: -1 } })] }))).message).toContain(
-      "The copy count of 'l' must be a non-negative integer",
+      "The template 'copy' definition 'l' has an invalid copy count.",
     );
   });
 

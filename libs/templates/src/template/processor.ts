@@ -8,9 +8,11 @@ import {
   evaluateString,
   isDeferred,
 } from '../expression/evaluator';
-import { parseTemplateString, walkCalls } from '../expression/parser';
+import { walkCalls } from '../expression/parser';
+import { parseBounded } from '../expression/evaluator';
+import { EvaluationBudget, TemplateLimits, countLimitExceeded, exceedsDepth, sizeOf } from '../limits';
 import { BUILTIN_FUNCTIONS } from '../functions';
-import { isValidType, parseResourceGroupResourceId, resourceGroupResourceId, subscriptionLevelResourceId } from '../resource-ids';
+import { isPlatformResourceId, isValidType, parseResourceGroupResourceId, resourceGroupResourceId, subscriptionLevelResourceId } from '../resource-ids';
 import { Json, JsonObject, clone, findKey, getProperty, isInteger, isObject, typeOf } from '../values';
 import { DeploymentContext, isSubscriptionScope, ProcessOptions, TemplateHost } from './context';
 import { buildDependencyGraph } from './dependencies';
@@ -53,6 +55,8 @@ export interface TemplatePlan {
   /** Active resource ids in deploy order: resources in one wave can be deployed in parallel. */
   waves: string[][];
   outputs: string[];
+  /** Variables whose values were made from secure values (they are treated as secure, too). */
+  secureVariables?: string[];
 }
 
 const TEMPLATE_MEMBERS = [
@@ -90,8 +94,12 @@ export function processTemplate(
   context: DeploymentContext,
   options: ProcessOptions = {},
 ): TemplatePlan {
+  if (exceedsDepth(template) || exceedsDepth(parameters)) {
+    throw TemplateErrors.invalidRequestContent(`The template or its parameters are nested deeper than the limit of '${TemplateLimits.depth}' levels.`);
+  }
   const root = checkShape(template, context);
   const supplied = normalizeSuppliedParameters(parameters);
+  checkCounts(root);
 
   let resolver: ParameterResolver | undefined;
   let variables: VariableResolver | undefined;
@@ -101,6 +109,9 @@ export function processTemplate(
     options,
     parameter: (name) => (resolver as ParameterResolver).get(name).value,
     variable: (name) => (variables as VariableResolver).get(name),
+    isSecure: (kind, name) =>
+      kind === 'parameter' ? (resolver as ParameterResolver).get(name).secure : (variables as VariableResolver).isSecure(name),
+    budget: new EvaluationBudget(TemplateLimits.work, options.deadline),
   };
   resolver = new ParameterResolver(scope, objectMember(root, 'parameters'), supplied);
   const planParameters: Record<string, PlanParameter> = {};
@@ -115,8 +126,10 @@ export function processTemplate(
 
   const outputs = objectMember(root, 'outputs');
   for (const [name, def] of Object.entries(outputs)) checkOutputDefinition(name, def);
+  checkExpandedSize(planParameters, planVariables, instances);
 
   return {
+    secureVariables: variables.secureNames(),
     template: root,
     context,
     parameters: planParameters,
@@ -184,6 +197,50 @@ function checkShape(template: Json, context: DeploymentContext): JsonObject {
   return template;
 }
 
+/** ARM's counts: parameters, variables (a `copy` variable entry is one variable each) and outputs. */
+function checkCounts(root: JsonObject): void {
+  const count = (name: string) => {
+    const value = getProperty(root, name);
+    return isObject(value) ? Object.keys(value).length : 0;
+  };
+  const parameters = count('parameters');
+  if (parameters > TemplateLimits.parameters) throw countLimitExceeded('parameters', TemplateLimits.parameters, parameters);
+  const rawVariables = getProperty(root, 'variables');
+  let variables = 0;
+  if (isObject(rawVariables)) {
+    for (const [name, value] of Object.entries(rawVariables)) variables += name.toLowerCase() === 'copy' && Array.isArray(value) ? value.length : 1;
+  }
+  if (variables > TemplateLimits.variables) throw countLimitExceeded('variables', TemplateLimits.variables, variables);
+  const outputs = count('outputs');
+  if (outputs > TemplateLimits.outputs) throw countLimitExceeded('outputs', TemplateLimits.outputs, outputs);
+}
+
+/**
+ * ARM's size limits apply to the template after expansion (loops, variables and parameter values resolved): 4 MB in
+ * all and 1 MB per resource. The wording is ours (ARM reports these as job size errors); the code is InvalidTemplate.
+ */
+function checkExpandedSize(parameters: Record<string, PlanParameter>, variables: JsonObject, instances: Instance[]): void {
+  const mb = (bytes: number) => `${bytes / (1024 * 1024)} MB`;
+  let total = 0;
+  const add = (value: Json, limit: number, what: () => string) => {
+    let size: number;
+    try {
+      size = sizeOf(value, limit);
+    } catch {
+      throw TemplateErrors.validationFailed(`${what()} exceeds the size limit of ${mb(limit)} after expansion. Please see https://aka.ms/arm-template-best-practices for usage details.`);
+    }
+    total += size;
+    if (total > TemplateLimits.expandedTemplateBytes) {
+      throw TemplateErrors.validationFailed(
+        `The template exceeds the size limit of ${mb(TemplateLimits.expandedTemplateBytes)} after expansion (copy loops, variables and parameter values resolved). Please see https://aka.ms/arm-template-best-practices for usage details.`,
+      );
+    }
+  };
+  for (const p of Object.values(parameters)) add(p.value, TemplateLimits.expandedTemplateBytes, () => 'A template parameter value');
+  add(variables, TemplateLimits.expandedTemplateBytes, () => 'The template variables');
+  for (const i of instances) add(i.body, TemplateLimits.resourceBytes, () => `The template resource '${i.name}'`);
+}
+
 function objectMember(root: JsonObject, name: string): JsonObject {
   const value = getProperty(root, name);
   if (value === undefined || value === null) return {};
@@ -201,6 +258,7 @@ function arrayMember(root: JsonObject, name: string): Json[] {
 class VariableResolver {
   private readonly definitions = new Map<string, { name: string; value: Json; copy?: { count: Json; input: Json } }>();
   private readonly resolved = new Map<string, Json>();
+  private readonly secure = new Set<string>();
   private readonly inProgress: string[] = [];
 
   constructor(
@@ -230,6 +288,16 @@ class VariableResolver {
     const out: JsonObject = {};
     for (const d of this.definitions.values()) out[d.name] = this.get(d.name);
     return out;
+  }
+
+  /** Whether the variable's value was made from a secure value (evaluates it if needed). */
+  isSecure(name: string): boolean {
+    this.get(name);
+    return this.secure.has(name.toLowerCase());
+  }
+
+  secureNames(): string[] {
+    return [...this.definitions.values()].filter((d) => this.secure.has(d.name.toLowerCase())).map((d) => d.name);
   }
 
   get(name: string): Json {
@@ -262,6 +330,7 @@ class VariableResolver {
       } else {
         value = evaluateJson(def.value, ctx, BUILTIN_FUNCTIONS, hooks, def.name);
       }
+      if (ctx.taint.touched) this.secure.add(lower);
       this.resolved.set(lower, value);
       return value;
     } catch (err) {
@@ -293,16 +362,28 @@ interface Instance {
 
 const labelOf = (path: number[]) => `resources[${path.join('].resources[')}]`;
 
+/** Past the limit, resources are only counted (to report ARM's 'actual'), up to this many. */
+const RESOURCES_COUNTED_AT_MOST = 100_000;
+
 function expandResources(scope: Scope, list: Json[]): Instance[] {
   const out: Instance[] = [];
-  const expand = (items: Json[], prefix: number[], parent: Instance | undefined) => {
+  let total = 0;
+  const expand = (items: Json[], prefix: number[], parent: Instance | undefined, countLoops?: Loop[]) => {
     items.forEach((raw, i) => {
       const path = [...prefix, i];
       const label = labelOf(path);
       if (!isObject(raw)) throw TemplateErrors.validationFailed(`The template resource at '${label}' must be a JSON object.`, label);
-      const parentLoops = parent?.loops ?? [];
+      const parentLoops = countLoops ?? parent?.loops ?? [];
       const copy = getProperty(raw, 'copy');
       const add = (loops: Loop[], copyInfo: Instance['copy'] | undefined) => {
+        total += 1;
+        if (total > TemplateLimits.resources) {
+          // Over the limit: count the rest without evaluating it, so the error says how many there are.
+          if (total >= RESOURCES_COUNTED_AT_MOST) throw countLimitExceeded('resources', TemplateLimits.resources, `${total}+`);
+          const children = getProperty(raw, 'resources');
+          if (Array.isArray(children)) expand(children, path, undefined, loops);
+          return;
+        }
         const { self, children } = instance(scope, raw, path, loops, parent, copyInfo);
         out.push(self);
         if (children !== undefined) expand(children, path, self);
@@ -319,6 +400,7 @@ function expandResources(scope: Scope, list: Json[]): Instance[] {
     });
   };
   expand(list, [], undefined);
+  if (total > TemplateLimits.resources) throw countLimitExceeded('resources', TemplateLimits.resources, total);
   return out;
 }
 
@@ -492,6 +574,13 @@ function evaluateResourceBody(
   const live = loops.map((l) => ({ ...l }));
   const ctx = makeEvalContext(scope, 'resourceBody', live, deployTime);
   const hooks = loopHooks(live, onDeferred);
+  const report = scope.options.onSecureValue;
+  if (report !== undefined) {
+    hooks.onSecure = (value) => {
+      report(value);
+      return value;
+    };
+  }
   const body: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
     if (NOT_IN_BODY.has(key.toLowerCase())) continue;
@@ -526,7 +615,7 @@ function staticCheck(value: Json, fail: (message: string) => Error): void {
   if (typeof value === 'string') {
     let parsed;
     try {
-      parsed = parseTemplateString(value);
+      parsed = parseBounded(value);
     } catch (err) {
       if (err instanceof ExpressionError) throw fail(err.message);
       throw err;
@@ -552,6 +641,10 @@ function notDefined(reference: string): Error {
     `The resource '${shown}' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details.`,
   );
 }
+
+/** reference()/list*() read platform resources only: anything but a well-formed ARM resource id is refused. */
+const invalidResourceId = (fn: string, id: string) =>
+  `Unable to evaluate template language function '${fn}': the resource id '${id.length > 200 ? `${id.slice(0, 200)}...` : id}' is not valid. Expect a fully qualified resource id that starts with '/subscriptions/{subscriptionId}'. Please see https://aka.ms/arm-function-reference for usage details.`;
 
 const unknownReference = (name: string) =>
   `The template reference '${name}' is not valid: could not find template resource or resource copy with this name. Please see https://aka.ms/arm-function-reference for usage details.`;
@@ -627,6 +720,8 @@ function resolveDependencies(instances: Instance[]) {
       if (hit !== undefined) deps.add(hit.id);
       else if (!call.target.startsWith('/')) {
         throw TemplateErrors.inSection('resource', i.name, unknownReference(call.target), i.label);
+      } else if (!isPlatformResourceId(call.target)) {
+        throw TemplateErrors.inSection('resource', i.name, invalidResourceId(call.function, call.target), i.label);
       }
     }
     if (i.copy !== undefined && i.copy.serial) {
@@ -666,11 +761,18 @@ class NeedsFetch extends Error {
   }
 }
 
-function planScope(plan: TemplatePlan): Scope {
+function planScope(plan: TemplatePlan, options: ProcessOptions = {}): Scope {
+  const secureVariables = new Set((plan.secureVariables ?? []).map((n) => n.toLowerCase()));
   return {
     context: plan.context,
     template: plan.template,
     options: {},
+    budget: new EvaluationBudget(TemplateLimits.work, options.deadline),
+    isSecure: (kind, name) => {
+      if (kind === 'variable') return secureVariables.has(name.toLowerCase());
+      const key = findKey(plan.parameters as unknown as JsonObject, name);
+      return key !== undefined && (plan.parameters[key] as PlanParameter).secure;
+    },
     parameter: (name) => {
       const key = findKey(plan.parameters as unknown as JsonObject, name);
       if (key === undefined) throw new ExpressionError(ExpressionMessages.parameterNotFound(name));
@@ -695,6 +797,8 @@ async function withHost<T>(plan: TemplatePlan, host: TemplateHost, run: (deployT
       const skipped = all.target(call.target);
       throw new ExpressionError(skipped === undefined ? unknownReference(call.target) : `The resource '${skipped.type}/${skipped.name}' is not deployed: its condition is false.`);
     }
+    // The host is asked about platform resource ids only: never a URL, a host or a port.
+    if (hit === undefined && !isPlatformResourceId(call.target)) throw new ExpressionError(invalidResourceId(call.function, call.target));
     const resourceId = hit?.id ?? call.target;
     const isReference = call.function.toLowerCase() === 'reference';
     const request = {
@@ -739,12 +843,12 @@ function locate(template: JsonObject, path: number[]): JsonObject {
  * Phase two for one resource: its body with deploy-time expressions evaluated through the host. Call it when the
  * resource's dependencies are deployed. Returns a copy; resources without deploy-time expressions need no host call.
  */
-export async function resolveResource(plan: TemplatePlan, resourceId: string, host: TemplateHost): Promise<JsonObject> {
+export async function resolveResource(plan: TemplatePlan, resourceId: string, host: TemplateHost, options: ProcessOptions = {}): Promise<JsonObject> {
   const planned = plan.resources.find((r) => r.id.toLowerCase() === resourceId.toLowerCase());
   if (planned === undefined || !planned.condition) throw new Error(`Resource '${resourceId}' is not an active resource of this plan.`);
   if (planned.deferred.length === 0) return clone(planned.body);
   const raw = locate(plan.template, planned.source.path);
-  const scope = planScope(plan);
+  const scope = planScope(plan, options);
   try {
     return await withHost(plan, host, (deployTime) =>
       evaluateResourceBody(scope, raw, planned.source.loops, isNestedDeploymentType(planned.type), deployTime, () => {
@@ -764,9 +868,9 @@ export interface OutputValue {
 }
 
 /** Evaluates the template's outputs after the deployment (reference() reads the live resources through the host). */
-export async function evaluateOutputs(plan: TemplatePlan, host: TemplateHost): Promise<Record<string, OutputValue>> {
+export async function evaluateOutputs(plan: TemplatePlan, host: TemplateHost, options: ProcessOptions = {}): Promise<Record<string, OutputValue>> {
   const outputs = objectMember(plan.template, 'outputs');
-  const scope = planScope(plan);
+  const scope = planScope(plan, options);
   const result: Record<string, OutputValue> = {};
   const failed: string[] = [];
   const errors: ReturnType<typeof TemplateErrors.inSection>[] = [];

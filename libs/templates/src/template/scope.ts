@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExpressionError, ExpressionMessages } from '../errors';
 import { DeployTimeCall, EvalContext, JsonWalkHooks, Site, Value } from '../expression/evaluator';
+import { EvaluationBudget } from '../limits';
 import { Json, JsonObject } from '../values';
 import {
   DeploymentContext,
@@ -25,6 +26,10 @@ export interface Scope {
   options: ProcessOptions;
   parameter(name: string): Json;
   variable(name: string): Json;
+  /** True when the parameter is secure, or the variable's value was made from a secure value. */
+  isSecure(kind: 'parameter' | 'variable', name: string): boolean;
+  /** The work allowance shared by every site of this evaluation. */
+  budget: EvaluationBudget;
 }
 
 export type DeployTimeHandler = (call: DeployTimeCall) => Value;
@@ -36,12 +41,24 @@ const notHere = (name: string): never => {
 /** Builds the EvalContext for one site. `loops` is live: property copy loops push onto it while they run. */
 export function makeEvalContext(scope: Scope, site: Site, loops: Loop[], deployTime?: DeployTimeHandler): EvalContext {
   const { context } = scope;
+  const taint = { touched: false };
   return {
     site,
+    budget: scope.budget,
+    taint,
     subscriptionId: context.subscriptionId,
     resourceGroupName: context.resourceGroup?.name,
-    parameter: (name) => scope.parameter(name),
-    variable: (name) => (site === 'parameterDefault' ? notHere('variables') : scope.variable(name)),
+    parameter: (name) => {
+      const value = scope.parameter(name);
+      if (scope.isSecure('parameter', name)) taint.touched = true;
+      return value;
+    },
+    variable: (name) => {
+      if (site === 'parameterDefault') return notHere('variables');
+      const value = scope.variable(name);
+      if (scope.isSecure('variable', name)) taint.touched = true;
+      return value;
+    },
     copyIndex: (name) => {
       const loop =
         name === undefined

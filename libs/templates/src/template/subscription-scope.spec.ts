@@ -140,6 +140,29 @@ describe('subscription scope: template language', () => {
     expect(groupPlan.resources[0]?.body).toEqual({ location: 'westeurope', properties: { dnsPrefix: 'c1-dns' } });
   });
 
+  it('outer scope: a variable made from a secure value travels as a secure parameter, never as plaintext in the nested template', () => {
+    const outerTemplate = {
+      $schema: RG_SCHEMA,
+      contentVersion: '1.0.0.0',
+      resources: [{ type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2024-02-01', name: 'c1', location: "[resourceGroup().location]", properties: { token: "[variables('derived')]" } }],
+    };
+    const p = plan(template({
+      parameters: { key: { type: 'securestring', defaultValue: 'S3cret-Key' } },
+      variables: { derived: "[concat('token-', parameters('key'))]", plain: 'x' },
+      resources: [group('g1'), nested('outer1', 'g1', { template: outerTemplate })],
+    }));
+    const n = nestedDeployment(p, p.resources[1] as TemplatePlan['resources'][number]);
+    expect(JSON.stringify(n.template)).not.toContain('S3cret-Key');
+    expect(n.template['variables']).toEqual({ derived: "[parameters('secureVariable__derived').value]", plain: 'x' });
+    const groupPlan = processTemplate(n.template, n.parameters, nestedContext(p.context, n, { name: 'g1', location: 'westeurope' }));
+    expect(groupPlan.parameters['secureVariable__derived']?.secure).toBe(true);
+    expect(groupPlan.secureVariables).toEqual(['derived']);
+    expect(groupPlan.resources[0]?.body).toEqual({ location: 'westeurope', properties: { token: 'token-S3cret-Key' } });
+    const reported: Json[] = [];
+    processTemplate(n.template, n.parameters, nestedContext(p.context, n, { name: 'g1', location: 'westeurope' }), { onSecureValue: (v) => reported.push(v) });
+    expect(reported).toEqual(['token-S3cret-Key']);
+  });
+
   it('rejects what nested deployments do not support, with clear errors', () => {
     const bad = (properties: JsonObject, extra: JsonObject = {}) => {
       const p = plan(template({ resources: [{ ...nested('n1', 'g1', properties), ...extra }] }));

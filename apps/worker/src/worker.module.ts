@@ -6,6 +6,7 @@ import { Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
 import { ClusterLocks } from './engine/cluster-locks';
 import { OperationRunner } from './engine/operation-runner';
+import { OutcomeRecorder } from './engine/outcome-recorder';
 import { AbortHandler } from './handlers/abort.handler';
 import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
@@ -32,6 +33,7 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     },
     InstallationService,
     ClusterLocks,
+    OutcomeRecorder,
     OperationRunner,
     NodeFleet,
     ClusterConvergeHandler,

@@ -1,22 +1,11 @@
 import { Env } from '@cerulean/config';
-import { OperationEntity, OperationKind } from '@cerulean/domain';
+import { OperationKind } from '@cerulean/domain';
 import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from '@cerulean/queue-contracts';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { OperationContext } from '../engine/operation-context';
 import { OperationRunner } from '../engine/operation-runner';
-import { AbortHandler } from '../handlers/abort.handler';
-import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
-import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
-import { DeploymentHandler } from '../deployments/deployment.handler';
-import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
-import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
-import { RunCommandHandler } from '../handlers/run-command.handler';
-
-const assertNever = (x: never): never => {
-  throw new Error(`no handler for job ${String(x)}`);
-};
+import { OutcomeRecorder } from '../engine/outcome-recorder';
 
 /**
  * A BullMQ worker of one queue, started only after boot (its settings come from Env). A killed worker's job is
@@ -28,6 +17,7 @@ abstract class QueueWorker extends WorkerHost implements OnApplicationBootstrap,
   constructor(
     protected readonly env: Env,
     protected readonly runner: OperationRunner,
+    protected readonly outcomes: OutcomeRecorder,
   ) {
     super();
   }
@@ -59,7 +49,7 @@ abstract class QueueWorker extends WorkerHost implements OnApplicationBootstrap,
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`job ${job.id} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
     if (job.attemptsMade < attempts) return;
-    await this.runner.fail(job.data.operationId, {
+    await this.outcomes.fail(job.data.operationId, {
       code: 'InternalServerError',
       message: `The operation failed after ${job.attemptsMade} attempts: ${err.message}`,
     });
@@ -69,16 +59,12 @@ abstract class QueueWorker extends WorkerHost implements OnApplicationBootstrap,
 /** Resource-group-scope template deployments, on their own queue and slots (DEPLOYMENT_CONCURRENCY). */
 @Processor(DEPLOYMENTS_QUEUE, { autorun: false })
 export class DeploymentsProcessor extends QueueWorker {
-  constructor(env: Env, runner: OperationRunner, private readonly deployment: DeploymentHandler) {
-    super(env, runner);
-  }
-
   protected concurrency(): number {
     return this.env.DEPLOYMENT_CONCURRENCY;
   }
 
   process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
-    return this.runner.run(job.data.operationId, (op, ctx) => this.deployment.run(op, ctx));
+    return this.runner.run(job.data.operationId);
   }
 }
 
@@ -89,57 +75,14 @@ export class DeploymentsProcessor extends QueueWorker {
 @Processor(SUBSCRIPTION_DEPLOYMENTS_QUEUE, { autorun: false })
 export class SubscriptionDeploymentsProcessor extends DeploymentsProcessor {}
 
-/** Routes operation jobs to their handlers (WORKER_CONCURRENCY at once). */
+/** Hands operation jobs to the runner, which routes them to their handlers (WORKER_CONCURRENCY at once). */
 @Processor(OPERATIONS_QUEUE, { autorun: false })
 export class OperationsProcessor extends QueueWorker {
-  constructor(
-    env: Env,
-    runner: OperationRunner,
-    private readonly converge: ClusterConvergeHandler,
-    private readonly clusterDelete: ClusterDeleteHandler,
-    private readonly groupDelete: ResourceGroupDeleteHandler,
-    private readonly abort: AbortHandler,
-    private readonly rotateCertificates: RotateCertificatesHandler,
-    private readonly runCommand: RunCommandHandler,
-    private readonly deployment: DeploymentHandler,
-  ) {
-    super(env, runner);
-  }
-
   protected concurrency(): number {
     return this.env.WORKER_CONCURRENCY;
   }
 
   process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
-    return this.runner.run(job.data.operationId, (op, ctx) => this.route(job.name, op, ctx));
-  }
-
-  private route(kind: OperationKind, op: OperationEntity, ctx: OperationContext): Promise<void> {
-    switch (kind) {
-      case OperationKind.ClusterPut:
-      case OperationKind.AgentPoolPut:
-      case OperationKind.AgentPoolDelete:
-      case OperationKind.AgentPoolUpgradeNodeImage:
-      case OperationKind.ClusterStart:
-      case OperationKind.ClusterStop:
-        return this.converge.run(op, ctx);
-      case OperationKind.ClusterAbort:
-        return this.abort.run(op, ctx);
-      case OperationKind.ClusterDelete:
-        return this.clusterDelete.run(op, ctx);
-      case OperationKind.ResourceGroupDelete:
-        return this.groupDelete.run(op, ctx);
-      case OperationKind.ClusterRotateCertificates:
-        return this.rotateCertificates.run(op, ctx);
-      case OperationKind.ClusterRunCommand:
-        return this.runCommand.run(op, ctx);
-      case OperationKind.DeploymentWhatIf:
-        return Promise.resolve(); // recorded ended by the API, never queued
-      case OperationKind.DeploymentPut: // normally on the deployments queues; a job queued before they existed runs here
-      case OperationKind.SubscriptionDeploymentPut:
-        return this.deployment.run(op, ctx);
-      default:
-        return assertNever(kind);
-    }
+    return this.runner.run(job.data.operationId);
   }
 }

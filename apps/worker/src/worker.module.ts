@@ -18,7 +18,7 @@ import { NodeFleet } from './handlers/node-fleet';
 import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from './handlers/rotate-certificates.handler';
 import { RunCommandHandler } from './handlers/run-command.handler';
-import { DeploymentsProcessor, OperationsProcessor, SubscriptionDeploymentsProcessor } from './processors/operations.processor';
+import { OperationsProcessor } from './processors/operations.processor';
 import { OperationSweeper } from './sweepers/operation-sweeper';
 import { NodeHealthMonitor } from './sweepers/node-health-monitor';
 import { OrphanReaper } from './sweepers/orphan-reaper';
@@ -47,8 +47,6 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     ArmFrontDoor,
     DeploymentHandler,
     OperationsProcessor,
-    DeploymentsProcessor,
-    SubscriptionDeploymentsProcessor,
     OperationSweeper,
     OrphanReaper,
     NodeHealthMonitor,

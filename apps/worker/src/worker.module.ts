@@ -1,55 +1,16 @@
-import { ConfigModule, Env } from '@cerulean/config';
-import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
-import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
+import { ConfigModule } from '@cerulean/config';
+import { DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
-import Dockerode from 'dockerode';
-import { ClusterLocks } from './engine/cluster-locks';
-import { OperationRunner } from './engine/operation-runner';
-import { AbortHandler } from './handlers/abort.handler';
-import { ClusterConvergeHandler } from './handlers/cluster-converge.handler';
-import { ClusterDeleteHandler } from './handlers/cluster-delete.handler';
-import { ControlPlane } from './handlers/control-plane';
-import { ArmFrontDoor } from './deployments/arm-front-door';
-import { DeploymentHandler } from './deployments/deployment.handler';
-import { InstallationService } from './handlers/installation.service';
-import { NodeFleet } from './handlers/node-fleet';
-import { ResourceGroupDeleteHandler } from './handlers/resource-group-delete.handler';
-import { RotateCertificatesHandler } from './handlers/rotate-certificates.handler';
-import { RunCommandHandler } from './handlers/run-command.handler';
-import { DeploymentsProcessor, OperationsProcessor, SubscriptionDeploymentsProcessor } from './processors/operations.processor';
-import { OperationSweeper } from './sweepers/operation-sweeper';
+import { OperationEngineModule } from './engine/operation-engine.module';
+import { OperationsProcessor } from './processors/operations.processor';
 import { NodeHealthMonitor } from './sweepers/node-health-monitor';
+import { OperationSweeper } from './sweepers/operation-sweeper';
 import { OrphanReaper } from './sweepers/orphan-reaper';
 
+/** The worker process: the operation engine, fed by the queues, and the sweepers. */
 @Module({
-  imports: [ConfigModule, DatabaseModule, QueueModule],
-  providers: [
-    {
-      provide: NODE_PROVIDER,
-      inject: [Env],
-      useFactory: (env: Env) => new DockerNodeProvider({ docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }), publishHost: env.NODE_PUBLISH_HOST }),
-    },
-    InstallationService,
-    ClusterLocks,
-    OperationRunner,
-    NodeFleet,
-    ClusterConvergeHandler,
-    AbortHandler,
-    ClusterDeleteHandler,
-    ResourceGroupDeleteHandler,
-    ClusterCredentialRepository,
-    ControlPlane,
-    RotateCertificatesHandler,
-    RunCommandHandler,
-    ArmFrontDoor,
-    DeploymentHandler,
-    OperationsProcessor,
-    DeploymentsProcessor,
-    SubscriptionDeploymentsProcessor,
-    OperationSweeper,
-    OrphanReaper,
-    NodeHealthMonitor,
-  ],
+  imports: [ConfigModule, DatabaseModule, QueueModule, OperationEngineModule],
+  providers: [OperationsProcessor, OperationSweeper, OrphanReaper, NodeHealthMonitor],
 })
 export class WorkerModule {}

@@ -1,3 +1,4 @@
 export * from './operation-queue.service';
 export * from './operations-queue';
 export * from './queue.module';
+export * from './redis-connection';

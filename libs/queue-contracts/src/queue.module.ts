@@ -3,16 +3,14 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { OperationQueue } from './operation-queue.service';
 import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from './operations-queue';
+import { redisConnection } from './redis-connection';
 
 /** Redis connection from Env, the operations and deployments queues, and their producer. */
 @Module({
   imports: [
     BullModule.forRootAsync({
       inject: [Env],
-      useFactory: (env: Env) => ({
-        connection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
-        prefix: env.QUEUE_PREFIX,
-      }),
+      useFactory: (env: Env) => redisConnection(env),
     }),
     BullModule.registerQueue({ name: OPERATIONS_QUEUE }, { name: DEPLOYMENTS_QUEUE }, { name: SUBSCRIPTION_DEPLOYMENTS_QUEUE }),
   ],

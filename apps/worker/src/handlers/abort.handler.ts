@@ -1,13 +1,12 @@
 import { ArmError } from '@cerulean/arm';
-import { OperationEntity, OperationRepository, OperationStatus } from '@cerulean/domain';
+import { OperationEntity, OperationStatus } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
 import { ClusterLocks } from '../engine/cluster-locks';
-import { OperationSuperseded } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
-import { OperationRunner } from '../engine/operation-runner';
+import { OutcomeRecorder } from '../engine/outcome-recorder';
 
 const POLL_MS = 200;
 const ABORT_TIMEOUT_MS = 120_000;
@@ -21,8 +20,7 @@ const ABORT_TIMEOUT_MS = 120_000;
 export class AbortHandler {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
-    private readonly operations: OperationRepository,
-    private readonly runner: OperationRunner,
+    private readonly outcomes: OutcomeRecorder,
     private readonly locks: ClusterLocks,
   ) {}
 
@@ -36,7 +34,7 @@ export class AbortHandler {
       const release = await this.locks.tryAcquire(target.lockKey);
       if (release) {
         try {
-          await this.runner.cancel(target.id);
+          await this.outcomes.cancel(target.id);
         } finally {
           await release();
         }
@@ -51,15 +49,9 @@ export class AbortHandler {
 
   /** Succeeded when the target ended Canceled; a target that finished first makes the abort a 409 (R12.2). */
   private async settle(op: OperationEntity, target: OperationEntity | null): Promise<void> {
-    const ok = target?.status === OperationStatus.Canceled;
-    const ended = await this.db.transaction((tx) =>
-      ok
-        ? this.operations.finish(tx, op.id, OperationStatus.Succeeded)
-        : this.operations.finish(tx, op.id, OperationStatus.Failed, {
-            code: 'OperationNotAllowed',
-            message: `The operation ${op.targetOperationId} ended as ${target?.status ?? 'deleted'} before it could be canceled.`,
-          }),
-    );
-    if (!ended) throw new OperationSuperseded(op.id);
+    if (target?.status !== OperationStatus.Canceled) {
+      throw ArmError.conflict('OperationNotAllowed', `The operation ${op.targetOperationId} ended as ${target?.status ?? 'deleted'} before it could be canceled.`);
+    }
+    await this.outcomes.succeed(op);
   }
 }

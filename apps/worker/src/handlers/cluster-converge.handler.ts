@@ -1,13 +1,11 @@
-import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
-import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState, ResourceGroupEntity,
-} from '@cerulean/domain';
+import { AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ResourceGroupEntity } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
-import { OperationRunner } from '../engine/operation-runner';
+import { OutcomeRecorder, powerAfter } from '../engine/outcome-recorder';
+import { findClusterOf } from './cluster-of';
 import { ControlPlane } from './control-plane';
 import { ConvergeOptions, NodeFleet, eachLimited } from './node-fleet';
 
@@ -15,7 +13,7 @@ const versions = new KubernetesVersionCatalog();
 
 /**
  * cluster.put, cluster.start/stop, agent-pool.put, agent-pool.delete and agent-pool.upgrade-node-image:
- * converge the cluster's nodes to the desired pools, then settle the rows. An upgrade moves the control
+ * converge the cluster's nodes to the desired pools, then record the success (OutcomeRecorder settles the rows). An upgrade moves the control
  * plane first, then each pool in turn (`currentKubernetesVersion` / `currentOrchestratorVersion` show how
  * far it got). Re-running it after a crash only does what is still missing.
  */
@@ -24,15 +22,15 @@ export class ClusterConvergeHandler {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly fleet: NodeFleet,
-    private readonly runner: OperationRunner,
+    private readonly outcomes: OutcomeRecorder,
     private readonly controlPlane: ControlPlane,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const found = await this.runner.clusterOf(op);
-    if (!found) return;
+    const found = await findClusterOf(this.db, op);
+    if (!found) return this.outcomes.resourceGone(op);
     const { cluster, rg } = found;
-    const power = op.kind === OperationKind.ClusterStop ? PowerStateCode.Stopped : op.kind === OperationKind.ClusterStart ? PowerStateCode.Running : undefined;
+    const power = powerAfter(op.kind);
     const running = (power ?? cluster.powerState) === PowerStateCode.Running;
     const controlPlane = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
     // Only a version change orders the control plane before the pools (pools never run ahead of it).
@@ -63,32 +61,7 @@ export class ClusterConvergeHandler {
     }
     if (!running) await this.controlPlane.stop(cluster.id);
 
-    await this.runner.succeedClusterChange(op, async (tx, c, current) => {
-      const clusterLevel = !op.agentPoolId;
-      for (const pool of current) {
-        if (pool.provisioningState === ProvisioningState.Deleting) {
-          await tx.delete(AgentPoolEntity, { id: pool.id });
-          continue;
-        }
-        if (!clusterLevel && pool.id !== op.agentPoolId) continue;
-        await tx.update(AgentPoolEntity, { id: pool.id }, {
-          provisioningState: ProvisioningState.Succeeded,
-          provisioningError: null,
-          currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion,
-          ...(power ? { powerState: power } : {}),
-          etag: newEtag(),
-        });
-      }
-      if (clusterLevel) {
-        await tx.update(ManagedClusterEntity, { id: c.id }, {
-          provisioningState: ProvisioningState.Succeeded,
-          provisioningError: null,
-          currentKubernetesVersion: versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion,
-          ...(power ? { powerState: power } : {}),
-          etag: newEtag(),
-        });
-      }
-    });
+    await this.outcomes.succeed(op);
   }
 
   private async ensureControlPlane(ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity): Promise<void> {

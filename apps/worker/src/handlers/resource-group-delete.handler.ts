@@ -1,10 +1,10 @@
-import { ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity, clusterLockKey } from '@cerulean/domain';
+import { ManagedClusterEntity, OperationEntity, clusterLockKey } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { ClusterLocks } from '../engine/cluster-locks';
-import { OperationSuperseded } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
+import { OutcomeRecorder } from '../engine/outcome-recorder';
 import { NodeFleet } from './node-fleet';
 
 /** resource-group.delete: tear down every cluster of the group (each under its own lock), then the group. */
@@ -14,7 +14,7 @@ export class ResourceGroupDeleteHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly fleet: NodeFleet,
     private readonly locks: ClusterLocks,
-    private readonly operations: OperationRepository,
+    private readonly outcomes: OutcomeRecorder,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
@@ -33,9 +33,6 @@ export class ResourceGroupDeleteHandler {
       done += 1;
       await ctx.progress(done, clusters.length + 1);
     }
-    await this.db.transaction(async (tx) => {
-      if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
-      await tx.delete(ResourceGroupEntity, { id: op.resourceGroupId });
-    });
+    await this.outcomes.succeed(op);
   }
 }

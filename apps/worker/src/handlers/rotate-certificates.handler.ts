@@ -1,10 +1,10 @@
-import { ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus } from '@cerulean/domain';
+import { ClusterCredentialRepository, ManagedClusterEntity, OperationEntity } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { OperationSuperseded } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
-import { OperationRunner } from '../engine/operation-runner';
+import { OutcomeRecorder } from '../engine/outcome-recorder';
+import { findClusterOf } from './cluster-of';
 import { ControlPlane } from './control-plane';
 
 /**
@@ -17,13 +17,12 @@ export class RotateCertificatesHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly credentials: ClusterCredentialRepository,
     private readonly controlPlane: ControlPlane,
-    private readonly operations: OperationRepository,
-    private readonly runner: OperationRunner,
+    private readonly outcomes: OutcomeRecorder,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const found = await this.runner.clusterOf(op);
-    if (!found) return;
+    const found = await findClusterOf(this.db, op);
+    if (!found) return this.outcomes.resourceGone(op);
     const { cluster, rg } = found;
     await this.db.transaction(async (tx) => {
       const locked = await tx.findOne(ManagedClusterEntity, { where: { id: cluster.id }, lock: { mode: 'pessimistic_write' } });
@@ -32,8 +31,6 @@ export class RotateCertificatesHandler {
     await ctx.progress(1, 3);
     await ctx.assertActive();
     await this.controlPlane.ensure(cluster, rg);
-    await this.db.transaction(async (tx) => {
-      if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
-    });
+    await this.outcomes.succeed(op);
   }
 }

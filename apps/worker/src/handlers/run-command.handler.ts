@@ -1,7 +1,6 @@
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationRepository, OperationStatus,
-  PowerStateCode, ProvisioningState,
+  AgentPoolEntity, AgentPoolMode, CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, PowerStateCode, ProvisioningState,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, ProviderError, readyCondition } from '@cerulean/node-provider';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -9,21 +8,13 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
+import { CommandOutcome, OutcomeRecorder } from '../engine/outcome-recorder';
 import { NodeFleet } from './node-fleet';
 
 /** The zip's name in the working directory while it is unpacked (dot-named: unlikely to clash with its content). */
 const CONTEXT_ZIP = '.cerulean-context.zip';
 const AGENT_STATUS_TIMEOUT_MS = 2000;
 const CLEANUP_TIMEOUT_MS = 10_000;
-
-/** How a command ended, as stored on its row. */
-interface Outcome {
-  state: CommandState.Succeeded | CommandState.Failed;
-  exitCode?: number;
-  logs?: string;
-  reason?: string;
-  finishedAt?: Date;
-}
 
 /** `/tmp/cerulean-command-<32 hex>`: one fresh directory per command; /tmp exists in every node image. */
 export const commandWorkingDir = (commandId: string): string => `/tmp/cerulean-command-${commandId.replace(/-/g, '')}`;
@@ -59,19 +50,19 @@ export class RunCommandHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
     private readonly fleet: NodeFleet,
-    private readonly operations: OperationRepository,
+    private readonly outcomes: OutcomeRecorder,
     private readonly env: Env,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
     const row = await this.db.findOne(CommandResultEntity, { where: { id: op.id } });
-    if (!row) return this.settle(op, { state: CommandState.Failed, reason: 'The managed cluster was deleted before the command ran.' });
+    if (!row) return this.outcomes.settleCommand(op, { state: CommandState.Failed, reason: 'The managed cluster was deleted before the command ran.' });
     if (row.state === CommandState.Succeeded || row.state === CommandState.Failed) {
       const { state, logs } = row;
-      return this.settle(op, { state, logs, exitCode: row.exitCode ?? undefined, reason: row.reason ?? undefined, finishedAt: row.finishedAt ?? undefined });
+      return this.outcomes.settleCommand(op, { state, logs, exitCode: row.exitCode ?? undefined, reason: row.reason ?? undefined, finishedAt: row.finishedAt ?? undefined });
     }
     if (row.state === CommandState.Running) {
-      return this.settle(op, {
+      return this.outcomes.settleCommand(op, {
         state: CommandState.Failed,
         logs: row.logs,
         reason: 'The command was interrupted (the worker running it stopped) and may have run in part. It is not run again; submit it anew if needed.',
@@ -85,11 +76,11 @@ export class RunCommandHandler {
         : cluster.powerState === PowerStateCode.Stopped
           ? 'The managed cluster is stopped.'
           : undefined;
-    if (!cluster || refusal) return this.settle(op, { state: CommandState.Failed, reason: refusal });
+    if (!cluster || refusal) return this.outcomes.settleCommand(op, { state: CommandState.Failed, reason: refusal });
 
     const node = await this.pickNode(cluster);
     if (!node) {
-      return this.settle(op, {
+      return this.outcomes.settleCommand(op, {
         state: CommandState.Failed,
         reason: `No node of a System agent pool of managed cluster '${cluster.name}' is running and Ready to run the command.`,
       });
@@ -99,15 +90,15 @@ export class RunCommandHandler {
     await this.db.update(CommandResultEntity, { id: row.id, state: CommandState.Pending }, { state: CommandState.Running, nodeName: node, startedAt });
     const outcome = await this.execute(row, node, startedAt);
     await this.cleanup(node, commandWorkingDir(row.id));
-    await this.settle(op, outcome);
+    await this.outcomes.settleCommand(op, outcome);
   }
 
-  private async execute(row: CommandResultEntity, node: string, startedAt: Date): Promise<Outcome> {
+  private async execute(row: CommandResultEntity, node: string, startedAt: Date): Promise<CommandOutcome> {
     const timeoutMs = this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000;
     const deadline = startedAt.getTime() + timeoutMs;
     const workingDir = commandWorkingDir(row.id);
     const maxOutputBytes = this.env.RUN_COMMAND_MAX_LOG_BYTES;
-    const timedOut = (logs: string): Outcome => ({
+    const timedOut = (logs: string): CommandOutcome => ({
       state: CommandState.Failed,
       logs,
       reason: `The command did not finish within ${this.env.RUN_COMMAND_TIMEOUT_SECONDS} seconds and was stopped.`,
@@ -178,27 +169,5 @@ export class RunCommandHandler {
       // A leftover directory in /tmp of a node is harmless: it must not turn a finished command into a failure.
       this.logger.warn(`could not remove ${workingDir} in node ${node}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  }
-
-  /** Ends the row and its operation in one transaction (R11.9); the context is no longer needed. */
-  private async settle(op: OperationEntity, outcome: Outcome): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const failed = outcome.state === CommandState.Failed;
-      const ended = await this.operations.finish(
-        tx,
-        op.id,
-        failed ? OperationStatus.Failed : OperationStatus.Succeeded,
-        failed ? { code: 'CommandFailed', message: outcome.reason ?? 'The command failed.' } : undefined,
-      );
-      if (!ended) return;
-      await tx.update(CommandResultEntity, { id: op.id }, {
-        state: outcome.state,
-        exitCode: outcome.exitCode ?? null,
-        ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}),
-        finishedAt: outcome.finishedAt ?? new Date(),
-        reason: outcome.reason ?? null,
-        context: null,
-      });
-    });
   }
 }

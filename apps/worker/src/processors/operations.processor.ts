@@ -1,145 +1,80 @@
 import { Env } from '@cerulean/config';
-import { OperationEntity, OperationKind } from '@cerulean/domain';
-import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from '@cerulean/queue-contracts';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job } from 'bullmq';
-import { OperationContext } from '../engine/operation-context';
+import { OperationKind } from '@cerulean/domain';
+import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, redisConnection, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from '@cerulean/queue-contracts';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Job, Worker, WorkerOptions } from 'bullmq';
 import { OperationRunner } from '../engine/operation-runner';
-import { AbortHandler } from '../handlers/abort.handler';
-import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
-import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
-import { DeploymentHandler } from '../deployments/deployment.handler';
-import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
-import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
-import { RunCommandHandler } from '../handlers/run-command.handler';
-
-const assertNever = (x: never): never => {
-  throw new Error(`no handler for job ${String(x)}`);
-};
+import { OutcomeRecorder } from '../engine/outcome-recorder';
 
 /**
- * A BullMQ worker of one queue, started only after boot (its settings come from Env). A killed worker's job is
- * taken over once its lock expires; stalls never fail a job by themselves.
+ * The BullMQ settings of a worker of one queue. A killed worker's job is taken over once its lock (JOB_LOCK_MS,
+ * renewed every half of it) expires; stalls never fail a job by themselves.
  */
-abstract class QueueWorker extends WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown {
-  protected readonly logger = new Logger(this.constructor.name);
+export function workerOptions(env: Env, concurrency: number): WorkerOptions {
+  return {
+    ...redisConnection(env),
+    concurrency,
+    lockDuration: env.JOB_LOCK_MS,
+    lockRenewTime: env.JOB_LOCK_MS / 2,
+    stalledInterval: env.STALLED_INTERVAL_MS,
+    maxStalledCount: 1000,
+  };
+}
+
+/**
+ * The queues this process consumes and their slots. Template deployments wait for the operations they start, so they
+ * run on queues (and slots, DEPLOYMENT_CONCURRENCY) of their own; subscription-scope ones, which wait for the group
+ * deployments they nest, on a third.
+ */
+export const consumedQueues = (env: Env): { queue: string; concurrency: number }[] => [
+  { queue: OPERATIONS_QUEUE, concurrency: env.WORKER_CONCURRENCY },
+  { queue: DEPLOYMENTS_QUEUE, concurrency: env.DEPLOYMENT_CONCURRENCY },
+  { queue: SUBSCRIPTION_DEPLOYMENTS_QUEUE, concurrency: env.DEPLOYMENT_CONCURRENCY },
+];
+
+/**
+ * Consumes the operation queues: one BullMQ worker per queue, built after boot with its settings from Env, each job
+ * handed to the OperationRunner. Records an operation Failed when its job's last attempt fails.
+ */
+@Injectable()
+export class OperationsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OperationsProcessor.name);
+  private workers: Worker<OperationJobData, void, OperationKind>[] = [];
 
   constructor(
-    protected readonly env: Env,
-    protected readonly runner: OperationRunner,
-  ) {
-    super();
-  }
-
-  protected abstract concurrency(): number;
+    private readonly env: Env,
+    private readonly runner: OperationRunner,
+    private readonly outcomes: OutcomeRecorder,
+  ) {}
 
   onApplicationBootstrap(): void {
-    Object.assign(this.worker.opts, {
-      lockDuration: this.env.JOB_LOCK_MS,
-      lockRenewTime: this.env.JOB_LOCK_MS / 2,
-      stalledInterval: this.env.STALLED_INTERVAL_MS,
-      maxStalledCount: 1000,
+    this.workers = consumedQueues(this.env).map(({ queue, concurrency }) => {
+      const worker = new Worker<OperationJobData, void, OperationKind>(queue, (job) => this.process(job), workerOptions(this.env, concurrency));
+      worker.on('failed', (job, err) => {
+        this.onFailed(job, err).catch((e: unknown) => this.logger.error(`recording the failure of job ${job?.id ?? ''}: ${String(e)}`));
+      });
+      worker.on('error', (err) => this.logger.error(`worker of ${queue}: ${err.message}`));
+      return worker;
     });
-    // The worker built its lock manager (which renews job locks) from the options it was created with: renew on
-    // the lock duration set above, or a job running longer than JOB_LOCK_MS loses its lock and is run twice.
-    (this.worker as unknown as { createLockManager(): void }).createLockManager();
-    this.worker.concurrency = this.concurrency();
-    void this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker.close();
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
+    return this.runner.run(job.data.operationId);
   }
 
   /** When retries are exhausted the operation must not stay InProgress forever. */
-  @OnWorkerEvent('failed')
   async onFailed(job: Job<OperationJobData> | undefined, err: Error): Promise<void> {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`job ${job.id} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
     if (job.attemptsMade < attempts) return;
-    await this.runner.fail(job.data.operationId, {
+    await this.outcomes.fail(job.data.operationId, {
       code: 'InternalServerError',
       message: `The operation failed after ${job.attemptsMade} attempts: ${err.message}`,
     });
-  }
-}
-
-/** Resource-group-scope template deployments, on their own queue and slots (DEPLOYMENT_CONCURRENCY). */
-@Processor(DEPLOYMENTS_QUEUE, { autorun: false })
-export class DeploymentsProcessor extends QueueWorker {
-  constructor(env: Env, runner: OperationRunner, private readonly deployment: DeploymentHandler) {
-    super(env, runner);
-  }
-
-  protected concurrency(): number {
-    return this.env.DEPLOYMENT_CONCURRENCY;
-  }
-
-  process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
-    return this.runner.run(job.data.operationId, (op, ctx) => this.deployment.run(op, ctx));
-  }
-}
-
-/**
- * Subscription-scope deployments, which wait for the group-scope deployments they nest: on a third queue with
- * slots of their own (DEPLOYMENT_CONCURRENCY), so a burst of them cannot hold every deployment slot.
- */
-@Processor(SUBSCRIPTION_DEPLOYMENTS_QUEUE, { autorun: false })
-export class SubscriptionDeploymentsProcessor extends DeploymentsProcessor {}
-
-/** Routes operation jobs to their handlers (WORKER_CONCURRENCY at once). */
-@Processor(OPERATIONS_QUEUE, { autorun: false })
-export class OperationsProcessor extends QueueWorker {
-  constructor(
-    env: Env,
-    runner: OperationRunner,
-    private readonly converge: ClusterConvergeHandler,
-    private readonly clusterDelete: ClusterDeleteHandler,
-    private readonly groupDelete: ResourceGroupDeleteHandler,
-    private readonly abort: AbortHandler,
-    private readonly rotateCertificates: RotateCertificatesHandler,
-    private readonly runCommand: RunCommandHandler,
-    private readonly deployment: DeploymentHandler,
-  ) {
-    super(env, runner);
-  }
-
-  protected concurrency(): number {
-    return this.env.WORKER_CONCURRENCY;
-  }
-
-  process(job: Job<OperationJobData, void, OperationKind>): Promise<void> {
-    return this.runner.run(job.data.operationId, (op, ctx) => this.route(job.name, op, ctx));
-  }
-
-  private route(kind: OperationKind, op: OperationEntity, ctx: OperationContext): Promise<void> {
-    switch (kind) {
-      case OperationKind.ClusterPut:
-      case OperationKind.AgentPoolPut:
-      case OperationKind.AgentPoolDelete:
-      case OperationKind.AgentPoolUpgradeNodeImage:
-      case OperationKind.ClusterStart:
-      case OperationKind.ClusterStop:
-        return this.converge.run(op, ctx);
-      case OperationKind.ClusterAbort:
-        return this.abort.run(op, ctx);
-      case OperationKind.ClusterDelete:
-        return this.clusterDelete.run(op, ctx);
-      case OperationKind.ResourceGroupDelete:
-        return this.groupDelete.run(op, ctx);
-      case OperationKind.ClusterRotateCertificates:
-        return this.rotateCertificates.run(op, ctx);
-      case OperationKind.ClusterRunCommand:
-        return this.runCommand.run(op, ctx);
-      case OperationKind.DeploymentWhatIf:
-        return Promise.resolve(); // recorded ended by the API, never queued
-      case OperationKind.DeploymentPut: // normally on the deployments queues; a job queued before they existed runs here
-      case OperationKind.SubscriptionDeploymentPut:
-        return this.deployment.run(op, ctx);
-      default:
-        return assertNever(kind);
-    }
   }
 }

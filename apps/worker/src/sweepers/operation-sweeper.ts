@@ -4,7 +4,7 @@ import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, LessThan } from 'typeorm';
-import { OperationRunner } from '../engine/operation-runner';
+import { OutcomeRecorder } from '../engine/outcome-recorder';
 
 // An operation is younger than this while the API is still between its commit and its enqueue.
 const GRACE_MS = 3000;
@@ -23,7 +23,7 @@ export class OperationSweeper implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly queue: OperationQueue,
-    private readonly runner: OperationRunner,
+    private readonly outcomes: OutcomeRecorder,
     private readonly env: Env,
   ) {}
 
@@ -52,7 +52,7 @@ export class OperationSweeper implements OnApplicationBootstrap, OnApplicationSh
           requeued += 1;
           this.logger.warn(`re-enqueued ${op.kind} ${op.id}: Redis had no job for it`);
         } else if (state === 'failed') {
-          await this.runner.fail(op.id, { code: 'InternalServerError', message: 'The operation failed and could not be retried.' });
+          await this.outcomes.fail(op.id, { code: 'InternalServerError', message: 'The operation failed and could not be retried.' });
         } else if (state === 'completed') {
           await this.queue.removeJob(op.id);
           await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined);

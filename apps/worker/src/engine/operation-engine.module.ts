@@ -1,0 +1,50 @@
+import { Env } from '@cerulean/config';
+import { ClusterCredentialRepository } from '@cerulean/domain';
+import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
+import { Module } from '@nestjs/common';
+import Dockerode from 'dockerode';
+import { ArmFrontDoor } from '../deployments/arm-front-door';
+import { DeploymentHandler } from '../deployments/deployment.handler';
+import { AbortHandler } from '../handlers/abort.handler';
+import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
+import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
+import { ControlPlane } from '../handlers/control-plane';
+import { InstallationService } from '../handlers/installation.service';
+import { NodeFleet } from '../handlers/node-fleet';
+import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
+import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
+import { RunCommandHandler } from '../handlers/run-command.handler';
+import { ClusterLocks } from './cluster-locks';
+import { OperationRunner } from './operation-runner';
+import { OutcomeRecorder } from './outcome-recorder';
+
+/**
+ * Runs operations: the runner, the outcome recorder, the executor locks, every handler and the node provider they
+ * drive. Needs Env and the database (ConfigModule, DatabaseModule); the queues that feed it are the WorkerModule's.
+ */
+@Module({
+  providers: [
+    {
+      provide: NODE_PROVIDER,
+      inject: [Env],
+      useFactory: (env: Env) => new DockerNodeProvider({ docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }), publishHost: env.NODE_PUBLISH_HOST }),
+    },
+    InstallationService,
+    ClusterLocks,
+    OutcomeRecorder,
+    OperationRunner,
+    NodeFleet,
+    ClusterCredentialRepository,
+    ControlPlane,
+    ClusterConvergeHandler,
+    AbortHandler,
+    ClusterDeleteHandler,
+    ResourceGroupDeleteHandler,
+    RotateCertificatesHandler,
+    RunCommandHandler,
+    ArmFrontDoor,
+    DeploymentHandler,
+  ],
+  exports: [NODE_PROVIDER, InstallationService, ClusterLocks, OutcomeRecorder, OperationRunner, NodeFleet],
+})
+export class OperationEngineModule {}

@@ -2,3 +2,4 @@ export * from './kubernetes-versions';
 export * from './locations';
 export * from './node-images';
 export * from './vm-sizes';
+export * from './aks-resource-fields';

@@ -13,7 +13,6 @@ export { deploymentParametersView, normalizeSuppliedParameters } from './templat
 export * from './template/processor';
 export * from './template/in-memory-host';
 export * from './whatif/diff';
-export * from './whatif/normalizers';
 export * from './whatif/secure-mask';
 export * from './template/nested';
 export * from './template/sealed-plan';

@@ -1,7 +1,7 @@
+import { AKS_WHAT_IF_RULES } from '@cerulean/catalog';
 import { readdirSync } from 'node:fs';
 import { ArmError } from '@cerulean/arm';
 import {
-  DEFAULT_NORMALIZERS,
   InMemoryTemplateHost,
   Json,
   JsonObject,
@@ -94,13 +94,13 @@ describe.each(deployables.map((c) => [c.file, c] as const))('golden deployable %
 
   it('what-if against what it asked for is NoChange for every resource', () => {
     const p = plan(c.file);
-    const changes = whatIf(p, liveOf(p), { normalizers: DEFAULT_NORMALIZERS });
+    const changes = whatIf(p, liveOf(p), { normalizers: AKS_WHAT_IF_RULES });
     expect(changes.filter((x) => x.changeType !== 'NoChange')).toEqual([]);
   });
 
   it('one changed parameter gives exactly the expected Modify', () => {
     const live = liveOf(plan(c.file));
-    const changes = whatIf(plan(c.file, c.change.parameters), live, { normalizers: DEFAULT_NORMALIZERS });
+    const changes = whatIf(plan(c.file, c.change.parameters), live, { normalizers: AKS_WHAT_IF_RULES });
     const modified = changes.filter((x) => x.changeType !== 'NoChange');
     expect(modified.map((m) => m.changeType)).toEqual(Object.keys(c.change.modify).map(() => 'Modify'));
     const byName = Object.fromEntries(modified.map((m) => [m.resourceId.split('/managedClusters/')[1]?.replace('/agentPools/', '/'), leaves(m.delta)]));
@@ -111,7 +111,7 @@ describe.each(deployables.map((c) => [c.file, c] as const))('golden deployable %
     const p = plan(c.file);
     const live = liveOf(p);
     const next = plan(c.file, c.complete.parameters ?? {}, c.complete.template ? c.complete.template(goldenTemplate(c.file)) : goldenTemplate(c.file));
-    const changes = whatIf(next, live, { mode: 'Complete', normalizers: DEFAULT_NORMALIZERS });
+    const changes = whatIf(next, live, { mode: 'Complete', normalizers: AKS_WHAT_IF_RULES });
     const deleted = changes.filter((x) => x.changeType === 'Delete').map((x) => x.resourceId.split('/').pop());
     // Child pools of a deleted cluster go with it; the platform lists only clusters (see the e2e suite).
     expect(deleted.filter((n) => c.clusters.includes(n as string))).toEqual(c.complete.deletes);

@@ -1,7 +1,7 @@
+import { AKS_WHAT_IF_RULES } from '@cerulean/catalog';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DEFAULT_NORMALIZERS,
   InMemoryTemplateHost,
   Json,
   JsonObject,
@@ -103,7 +103,7 @@ describe('golden: the AKS quickstart template', () => {
         ],
       },
     };
-    const changes = whatIf(p, { [cluster]: live }, { normalizers: DEFAULT_NORMALIZERS });
+    const changes = whatIf(p, { [cluster]: live }, { normalizers: AKS_WHAT_IF_RULES });
     expect(changes.map((c) => [c.resourceId, c.changeType])).toEqual([[cluster, 'NoChange']]);
   });
 });

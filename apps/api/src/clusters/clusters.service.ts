@@ -3,7 +3,7 @@ import {
   ArmError, assertAgentPoolName, assertClusterName, assertResourceGroupName, checkPreconditions, createdSystemData, managedClusterId, modifiedSystemData,
   newEtag, parseTags, ResourceTypes,
 } from '@cerulean/arm';
-import { KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
+import { CLUSTER_MODELLED, CLUSTER_READ_ONLY, CLUSTER_SECRETS, KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, EntityColumns, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
@@ -22,18 +22,15 @@ import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch 
 const versions = new KubernetesVersionCatalog();
 const locations = new LocationCatalog();
 
-/** Read-only cluster properties (R5.3) and write-only secrets (R5.4): never stored among the extras. */
-const CLUSTER_READ_ONLY = [
-  'provisioningState', 'powerState', 'maxAgentPools', 'currentKubernetesVersion', 'fqdn', 'privateFQDN', 'azurePortalFQDN',
-  'resourceUID', 'status', 'agentPoolProfiles', 'kubernetesVersion', 'dnsPrefix', 'nodeResourceGroup',
-];
+/** Never stored among the extras: read-only (R5.3), modelled in columns of their own, or write-only secrets (R5.4). */
+const NOT_EXTRA = new Set<string>([...CLUSTER_READ_ONLY, ...CLUSTER_MODELLED]);
 
 function stripSecrets(props: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...props };
-  const sp = out.servicePrincipalProfile as Record<string, unknown> | undefined;
-  if (sp && typeof sp === 'object') out.servicePrincipalProfile = Object.fromEntries(Object.entries(sp).filter(([k]) => k !== 'secret'));
-  const wp = out.windowsProfile as Record<string, unknown> | undefined;
-  if (wp && typeof wp === 'object') out.windowsProfile = Object.fromEntries(Object.entries(wp).filter(([k]) => k !== 'adminPassword'));
+  for (const [profile, secrets] of Object.entries(CLUSTER_SECRETS)) {
+    const value = out[profile] as Record<string, unknown> | undefined;
+    if (value && typeof value === 'object') out[profile] = Object.fromEntries(Object.entries(value).filter(([k]) => !secrets.includes(k)));
+  }
   return out;
 }
 
@@ -422,7 +419,7 @@ export class ClustersService {
   }
 
   private clusterExtras(props: object): Record<string, unknown> {
-    const entries = Object.entries(props).filter(([k, v]) => !CLUSTER_READ_ONLY.includes(k) && v !== undefined);
+    const entries = Object.entries(props).filter(([k, v]) => !NOT_EXTRA.has(k) && v !== undefined);
     return stripSecrets(Object.fromEntries(entries));
   }
 }

@@ -1,7 +1,7 @@
 import { JsonObject } from '../values';
 import { PlannedResource } from '../template/processor';
 import { desiredResource, diff, whatIf } from './diff';
-import { managedClusterNormalizer } from './normalizers';
+import { MANAGED_CLUSTER_WHAT_IF } from '@cerulean/catalog';
 
 const ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my-resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myExistingIdentity';
 const identity = (extra: JsonObject = {}): JsonObject => ({
@@ -122,7 +122,7 @@ describe('diff of managed clusters', () => {
   });
 
   it('reports NoChange for the live cluster the template describes, matching pools by name', () => {
-    const change = diff(desired(), live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer });
+    const change = diff(desired(), live(), { resourceId: CLUSTER, normalizer: MANAGED_CLUSTER_WHAT_IF });
     expect(change.changeType).toBe('NoChange');
     expect(change.delta).toEqual([]);
   });
@@ -130,7 +130,7 @@ describe('diff of managed clusters', () => {
   it('reports a changed pool count as a Modify on that pool only', () => {
     const d = desired();
     ((d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[])[1]!['count'] = 5;
-    const change = diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer });
+    const change = diff(d, live(), { resourceId: CLUSTER, normalizer: MANAGED_CLUSTER_WHAT_IF });
     expect(change.changeType).toBe('Modify');
     expect(change.delta).toEqual([
       {
@@ -153,7 +153,7 @@ describe('diff of managed clusters', () => {
     const d = desired();
     const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
     pools[1] = { name: 'gpu', count: 1, vmSize: 'Standard_NC6', mode: 'User' };
-    const change = diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer });
+    const change = diff(d, live(), { resourceId: CLUSTER, normalizer: MANAGED_CLUSTER_WHAT_IF });
     expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['1', 'Create']]);
   });
 
@@ -161,14 +161,14 @@ describe('diff of managed clusters', () => {
     // The golden nested-pool template: the cluster lists 'agentpool'; 'user' is a child agentPools resource.
     const d = desired();
     (d['properties'] as JsonObject)['agentPoolProfiles'] = [((d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[])[0] as JsonObject];
-    expect(diff(d, live(), { resourceId: CLUSTER, normalizer: managedClusterNormalizer }).changeType).toBe('NoChange');
+    expect(diff(d, live(), { resourceId: CLUSTER, normalizer: MANAGED_CLUSTER_WHAT_IF }).changeType).toBe('NoChange');
   });
 
   it('reports a live element missing from a keyed array as Delete when the service does not keep such elements', () => {
     const d = desired();
     const pools = (d['properties'] as JsonObject)['agentPoolProfiles'] as JsonObject[];
     pools.splice(1, 1);
-    const normalizer = { ...managedClusterNormalizer, keepLiveElements: [] };
+    const normalizer = { ...MANAGED_CLUSTER_WHAT_IF, keepLiveElements: [] };
     const change = diff(d, live(), { resourceId: CLUSTER, normalizer });
     expect(change.delta?.[0]?.children?.map((c) => [c.path, c.propertyChangeType])).toEqual([['0', 'Delete']]);
   });

@@ -73,6 +73,23 @@ ensure_node_modules() {
   fi
 }
 
+# A secret file (0600, folder 0700) holding 32 random bytes as hex, made once; prints its content. The file appears
+# whole (a hard link of a finished private file), so concurrent first starts agree on one value, like libs/pki's
+# secretFileOnce.
+secret_file_once() {
+  local path="$1" tmp
+  if [ ! -s "$path" ]; then
+    mkdir -p "$(dirname "$path")"
+    chmod 700 "$(dirname "$path")"
+    tmp="$path.$$.tmp"
+    (umask 077 && head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$tmp" && echo >>"$tmp")
+    ln "$tmp" "$path" 2>/dev/null || true
+    rm -f "$tmp"
+  fi
+  chmod 600 "$path"
+  tr -d '\n' <"$path"
+}
+
 build() {
   cd "$REPO_ROOT"
   say "building"

@@ -1,4 +1,4 @@
-import { Env } from '@cerulean/config';
+import { Env, redisUrl } from '@cerulean/config';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { OperationQueue } from './operation-queue.service';
@@ -10,7 +10,7 @@ import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, SUBSCRIPTION_DEPLOYMENTS_QUEUE } f
     BullModule.forRootAsync({
       inject: [Env],
       useFactory: (env: Env) => ({
-        connection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+        connection: { url: redisUrl(env), maxRetriesPerRequest: null },
         prefix: env.QUEUE_PREFIX,
       }),
     }),

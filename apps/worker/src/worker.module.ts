@@ -1,6 +1,7 @@
 import { ConfigModule, Env } from '@cerulean/config';
 import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
-import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
+import { DockerNodeProvider, NODE_PROVIDER, NodeAgentCredentials } from '@cerulean/node-provider';
+import { loadNodeAgentKey } from '@cerulean/pki';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
@@ -30,6 +31,8 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
       inject: [Env],
       useFactory: (env: Env) => new DockerNodeProvider({ docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }), publishHost: env.NODE_PUBLISH_HOST }),
     },
+    // The key sits in DATA_DIR/secrets, created once: every worker sharing the folder computes the same credentials.
+    { provide: NodeAgentCredentials, inject: [Env], useFactory: (env: Env) => new NodeAgentCredentials(loadNodeAgentKey(env.DATA_DIR)) },
     InstallationService,
     ClusterLocks,
     OperationRunner,

@@ -28,6 +28,7 @@ export type ProviderErrorCode =
   | 'InvalidSpec'
   | 'AgentUnavailable'
   | 'AgentNotReady'
+  | 'AgentUnauthorized'
   | 'AgentProtocol'
   | 'Unknown';
 

@@ -3,3 +3,4 @@ export * from './docker-node.provider';
 export * from './node-agent.client';
 export * from './node-image.builder';
 export * from './output-capture';
+export * from './node-agent.credentials';

@@ -1,5 +1,5 @@
 import { loadEnv } from '@cerulean/config';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +11,7 @@ import {
   findRepoRoot,
   networkName,
   NodeAgentClient,
+  NodeAgentCredentials,
   NodeImageBuilder,
   NodeImageLabels,
   NodeLabels,
@@ -26,6 +27,7 @@ const runId = `it${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const clusterId = randomUUID();
 const docker = new Dockerode();
 const client = new NodeAgentClient();
+const credentials = new NodeAgentCredentials(randomBytes(32));
 const catalog = new NodeImageCatalog(undefined, loadEnv().NODE_IMAGE_REPOSITORY);
 const image = catalog.latest();
 const testRepository = `cerulean-it/node-${runId}`;
@@ -63,6 +65,7 @@ function nodeSpec(suffix: string, overrides: Partial<NodeSpec> = {}): NodeSpec {
     nanoCpus: 250_000_000,
     memoryBytes: 64 * MiB,
     zone: 'westeurope-1',
+    files: [credentials.tokenFile(clusterId, name)],
     ...overrides,
   };
 }
@@ -252,12 +255,34 @@ describe('DockerNodeProvider (real Docker engine)', () => {
       await sut.removeNetwork(racedCluster);
     });
 
-    it('cordons and drains through the agent while staying Ready', async () => {
-      const handle = await sut.inspectNode(`aks-${runId}-n3`);
-      const url = handle?.agentUrl ?? '';
+    it('cordons and drains through the agent with the platform credential, while staying Ready', async () => {
+      const name = `aks-${runId}-n3`;
+      const url = (await sut.inspectNode(name))?.agentUrl ?? '';
+      const token = credentials.tokenFor(clusterId, name);
 
-      expect(await client.drain(url)).toMatchObject({ unschedulable: true, drained: true, conditions: [{ status: 'True' }] });
-      expect(await client.uncordon(url)).toMatchObject({ unschedulable: false, drained: false });
+      expect(await client.drain(url, token)).toMatchObject({ unschedulable: true, drained: true, conditions: [{ status: 'True' }] });
+      expect(await client.uncordon(url, token)).toMatchObject({ unschedulable: false, drained: false });
+      expect(await client.cordon(url, token)).toMatchObject({ unschedulable: true });
+      expect(await client.uncordon(url, token)).toMatchObject({ unschedulable: false });
+    });
+
+    it('refuses cordon, drain and uncordon from anyone else on the host, and from browser pages', async () => {
+      const name = `aks-${runId}-n3`;
+      const url = (await sut.inspectNode(name))?.agentUrl ?? '';
+      const token = credentials.tokenFor(clusterId, name);
+      const post = async (path: string, headers: Record<string, string>) => (await fetch(`${url}${path}`, { method: 'POST', headers })).status;
+
+      for (const path of ['/cordon', '/drain', '/uncordon']) {
+        expect(await post(path, {})).toBe(401);
+        expect(await post(path, { authorization: 'Bearer guessed' })).toBe(401);
+        // Another node's credential (it could read its own file) opens no other agent.
+        expect(await post(path, { authorization: `Bearer ${credentials.tokenFor(clusterId, `aks-${runId}-n1`)}` })).toBe(401);
+        // What a page's fetch() would carry, even holding the right credential.
+        expect(await post(path, { authorization: `Bearer ${token}`, origin: 'http://attacker.example' })).toBe(403);
+      }
+      await expect(client.drain(url, 'guessed')).rejects.toMatchObject({ code: 'AgentUnauthorized', statusCode: 401, transient: false });
+      // Nothing changed, and reads stay open.
+      expect(await client.status(url)).toMatchObject({ unschedulable: false, drained: false });
     });
 
     it('creates 10 nodes in parallel, all Ready with distinct ports', async () => {

@@ -22,6 +22,8 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname
   # (nss) resolves every *.localhost name to loopback; its package adds itself to /etc/nsswitch.conf.
   getent hosts probe.cerulean.localhost >/dev/null 2>&1 || missing+=(libnss-myhostname)

@@ -1,9 +1,9 @@
 import { ConfigModule, Env } from '@cerulean/config';
 import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
-import { DockerNodeProvider, NODE_PROVIDER, NodeAgentCredentials } from '@cerulean/node-provider';
+import { DockerNodeProvider, IptablesFirewall, NODE_PROVIDER, NodeAgentCredentials, NoFirewall } from '@cerulean/node-provider';
 import { loadNodeAgentKey } from '@cerulean/pki';
 import { QueueModule } from '@cerulean/queue-contracts';
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
 import { ClusterLocks } from './engine/cluster-locks';
 import { OperationRunner } from './engine/operation-runner';
@@ -29,7 +29,14 @@ import { OrphanReaper } from './sweepers/orphan-reaper';
     {
       provide: NODE_PROVIDER,
       inject: [Env],
-      useFactory: (env: Env) => new DockerNodeProvider({ docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }), publishHost: env.NODE_PUBLISH_HOST }),
+      useFactory: (env: Env) => {
+        if (env.NODE_FIREWALL === 'none') new Logger('NodeProvider').warn('CERULEAN_NODE_FIREWALL=none: node containers can reach the host and beyond');
+        return new DockerNodeProvider({
+          docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }),
+          publishHost: env.NODE_PUBLISH_HOST,
+          firewall: env.NODE_FIREWALL === 'none' ? new NoFirewall() : new IptablesFirewall(),
+        });
+      },
     },
     // The key sits in DATA_DIR/secrets, created once: every worker sharing the folder computes the same credentials.
     { provide: NodeAgentCredentials, inject: [Env], useFactory: (env: Env) => new NodeAgentCredentials(loadNodeAgentKey(env.DATA_DIR)) },

@@ -97,6 +97,12 @@ export class Env {
   /** Docker Engine API endpoint (unix socket path). */
   @IsString() DOCKER_SOCKET = '/var/run/docker.sock';
   @IsString() NODE_PUBLISH_HOST = '127.0.0.1';
+  /**
+   * How node containers are confined to their cluster network (no host ports, no metadata address, no egress):
+   * `iptables` on the Docker host (the worker must run as root in its network namespace), or `none` where the
+   * platform cannot reach the Docker host's packet filter (then it must be confined some other way).
+   */
+  @IsIn(['iptables', 'none']) NODE_FIREWALL = 'iptables';
   /** Container CPU = vmSize vCPUs × this factor; lets a 2-core machine host tens of nodes. */
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
   @IsNumber()

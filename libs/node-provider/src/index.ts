@@ -4,3 +4,4 @@ export * from './node-agent.client';
 export * from './node-image.builder';
 export * from './output-capture';
 export * from './node-agent.credentials';
+export * from './node-network.firewall';

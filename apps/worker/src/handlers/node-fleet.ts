@@ -220,6 +220,12 @@ export class NodeFleet {
       } catch (err) {
         // An agent that stopped answering has nothing to drain any more.
         if (err instanceof ProviderError && err.code === 'AgentUnavailable') return;
+        // A node from before agent credentials that refuses changes (its agent was given none) cannot be drained;
+        // it is being replaced for exactly that. A node that has a credential and refuses it is a real fault.
+        if (err instanceof ProviderError && err.code === 'AgentUnauthorized' && !hasAgentCredential(node)) {
+          ctx.logger.warn(`node ${node.name} predates agent credentials and refuses to drain: replacing it undrained`);
+          return;
+        }
         throw err;
       }
       if (Date.now() > deadline) {
@@ -321,6 +327,8 @@ export class NodeFleet {
     }
   }
 }
+
+const hasAgentCredential = (node: NodeHandle): boolean => node.labels[NodeLabels.agentAuth] === NODE_AGENT_AUTH_VERSION;
 
 const sameLabels = (actual: Record<string, string>, desired: Record<string, string>): boolean =>
   Object.entries(desired).every(([k, v]) => actual[k] === v);

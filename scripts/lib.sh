@@ -22,6 +22,8 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname
   # (nss) resolves every *.localhost name to loopback; its package adds itself to /etc/nsswitch.conf.
   getent hosts probe.cerulean.localhost >/dev/null 2>&1 || missing+=(libnss-myhostname)
@@ -72,6 +74,23 @@ ensure_node_modules() {
     # From the committed lockfile as it is: --no-save leaves package.json and package-lock.json untouched.
     npm install --no-save --no-audit --no-fund --loglevel=error
   fi
+}
+
+# A secret file (0600, folder 0700) holding 32 random bytes as hex, made once; prints its content. The file appears
+# whole (a hard link of a finished private file), so concurrent first starts agree on one value, like libs/pki's
+# secretFileOnce.
+secret_file_once() {
+  local path="$1" tmp
+  if [ ! -s "$path" ]; then
+    mkdir -p "$(dirname "$path")"
+    chmod 700 "$(dirname "$path")"
+    tmp="$path.$$.tmp"
+    (umask 077 && head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$tmp" && echo >>"$tmp")
+    ln "$tmp" "$path" 2>/dev/null || true
+    rm -f "$tmp"
+  fi
+  chmod 600 "$path"
+  tr -d '\n' <"$path"
 }
 
 build() {

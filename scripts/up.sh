@@ -5,9 +5,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/platform-services.sh"
 cd "$REPO_ROOT"
 
-export CERULEAN_DATABASE_URL="${CERULEAN_DATABASE_URL:-postgres://cerulean:cerulean@127.0.0.1:5432/cerulean}"
-export CERULEAN_REDIS_URL="${CERULEAN_REDIS_URL:-redis://127.0.0.1:6379}"
 export CERULEAN_DATA_DIR="${CERULEAN_DATA_DIR:-$REPO_ROOT/.data}"
+# No password here: the API, the worker and the migration read the generated ones from $CERULEAN_DATA_DIR/secrets.
+export CERULEAN_DATABASE_URL="${CERULEAN_DATABASE_URL:-postgres://cerulean@127.0.0.1:$PG_PORT/cerulean}"
+export CERULEAN_REDIS_URL="${CERULEAN_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
 RUN_DIR="$CERULEAN_DATA_DIR/run"
 mkdir -p "$RUN_DIR" "$CERULEAN_DATA_DIR/logs"
 

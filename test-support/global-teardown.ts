@@ -3,7 +3,7 @@ import Dockerode from 'dockerode';
 import { ItState, STATE_FILE } from './it-env';
 import { stopPrivatePostgres, stopPrivateRedis } from './private-services';
 
-const { NodeLabels } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
+const { DockerNodeProvider, NodeLabels } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
 
 const kill = (pid: number): void => {
   try {
@@ -27,6 +27,8 @@ export default async function globalTeardown(): Promise<void> {
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const networks = await docker.listNetworks({ filters });
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  // The isolation rules of the networks just removed (only Cerulean's, only for bridges that are gone).
+  await new DockerNodeProvider({ docker }).releaseStaleIsolation().catch((err: unknown) => console.warn(`releasing isolation rules: ${String(err)}`));
 
   stopPrivatePostgres(state.pgData);
   stopPrivateRedis(state.redisPidFile);

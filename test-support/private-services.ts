@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,11 +26,18 @@ export const freePort = (): Promise<number> =>
 const asPostgres = (cmd: string, args: string[]): string =>
   execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/${cmd}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** A fresh random password (hex: nothing to escape in a URL or a config file). */
+export const randomPassword = (): string => randomBytes(24).toString('hex');
+
 /**
  * A new cluster in `dir/pg` (socket in `dir/pgsock`, log `dir/pg.log`) with a `cerulean` database; `settings`: `-c`
- * flags. A failure after the server started stops it again.
+ * flags. Like the platform's: a random password for `postgres`, required (SCRAM) over TCP; peer on the socket. A
+ * failure after the server started stops it again.
  */
-export async function startPrivatePostgres(dir: string, settings: string): Promise<{ databaseUrl: string; pgData: string; port: number }> {
+export async function startPrivatePostgres(
+  dir: string,
+  settings: string,
+): Promise<{ databaseUrl: string; pgData: string; port: number; password: string }> {
   const pgData = join(dir, 'pg');
   const sockDir = join(dir, 'pgsock');
   for (const d of [pgData, sockDir]) mkdirSync(d, { recursive: true });
@@ -37,18 +45,27 @@ export async function startPrivatePostgres(dir: string, settings: string): Promi
   const pgGid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
   for (const d of [dir, pgData, sockDir]) chownSync(d, pgUid, pgGid);
   const port = await freePort();
-  asPostgres('initdb', ['-D', pgData, '-A', 'trust', '--no-sync', '-U', 'postgres']);
+  const password = randomPassword();
+  // initdb reads the superuser's password from a file (not its command line, which every local user can read).
+  const pwFile = join(dir, 'pg-password');
+  writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  chownSync(pwFile, pgUid, pgGid);
+  try {
+    asPostgres('initdb', ['-D', pgData, '--auth-local=peer', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`, '--no-sync', '-U', 'postgres']);
+  } finally {
+    rmSync(pwFile, { force: true });
+  }
   asPostgres('pg_ctl', [
     '-D', pgData, '-l', join(dir, 'pg.log'), '-w', '-o',
     `-p ${port} -k ${sockDir} -c listen_addresses=127.0.0.1 -c max_connections=300 ${settings}`, 'start',
   ]);
   try {
-    asPostgres('createdb', ['-h', '127.0.0.1', '-p', String(port), 'cerulean']);
+    asPostgres('createdb', ['-h', sockDir, '-p', String(port), 'cerulean']);
   } catch (err) {
     stopPrivatePostgres(pgData);
     throw err;
   }
-  return { databaseUrl: `postgres://postgres@127.0.0.1:${port}/cerulean`, pgData, port };
+  return { databaseUrl: `postgres://postgres:${password}@127.0.0.1:${port}/cerulean`, pgData, port, password };
 }
 
 export function stopPrivatePostgres(pgData: string): void {
@@ -59,16 +76,26 @@ export function stopPrivatePostgres(pgData: string): void {
   }
 }
 
-/** A Redis without persistence (pid file `dir/redis.pid`, log `dir/redis.log`), up when this resolves. */
-export async function startPrivateRedis(dir: string): Promise<{ redisUrl: string; pidFile: string; port: number }> {
+/**
+ * A Redis without persistence (pid file `dir/redis.pid`, log `dir/redis.log`), up when this resolves. Like the
+ * platform's: bound to 127.0.0.1, a random password required (set in a 0600 config file, not on the command line).
+ */
+export async function startPrivateRedis(dir: string): Promise<{ redisUrl: string; pidFile: string; port: number; password: string }> {
   const port = await freePort();
+  const password = randomPassword();
   const pidFile = join(dir, 'redis.pid');
-  execFileSync('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
-    '--dir', dir, '--pidfile', pidFile, '--logfile', join(dir, 'redis.log'),
-  ]);
+  const conf = join(dir, 'redis.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`, 'bind 127.0.0.1', 'protected-mode yes', `requirepass ${password}`, 'daemonize yes', 'save ""', 'appendonly no',
+      `dir ${dir}`, `pidfile ${pidFile}`, `logfile ${join(dir, 'redis.log')}`, '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  execFileSync('redis-server', [conf]);
   for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(20);
-  return { redisUrl: `redis://127.0.0.1:${port}`, pidFile, port };
+  return { redisUrl: `redis://:${password}@127.0.0.1:${port}`, pidFile, port, password };
 }
 
 export function stopPrivateRedis(pidFile: string): void {

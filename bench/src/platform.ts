@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeImageCatalog } from '@cerulean/catalog';
 import { loadEnv } from '@cerulean/config';
 import { createDataSource } from '@cerulean/domain';
-import { NodeImageBuilder, NodeLabels } from '@cerulean/node-provider';
+import { DockerNodeProvider, NodeImageBuilder, NodeLabels } from '@cerulean/node-provider';
 import Dockerode from 'dockerode';
 import { Client } from 'pg';
 import { ensureServerTls } from '../../apps/api/src/common/tls';
@@ -196,6 +196,8 @@ export class BenchPlatform {
     await Promise.all(containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
     const networks = await this.docker.listNetworks({ filters });
     await Promise.all(networks.map((n) => this.docker.getNetwork(n.Id).remove().catch(() => undefined)));
+    // The worker's isolation rules for the clusters' bridges just removed.
+    await new DockerNodeProvider({ docker: this.docker }).releaseStaleIsolation();
     return containers.length;
   }
 

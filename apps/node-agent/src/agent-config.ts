@@ -3,6 +3,8 @@ import { parseQuantity } from './quantity';
 
 /** Mirrors NODE_AGENT_PORT in libs/node-provider: the image carries no libs, so only types may be imported. */
 export const AGENT_PORT = 10250;
+/** Mirrors NODE_AGENT_TOKEN_PATH in libs/node-provider: where the platform puts this node's credential. */
+export const AGENT_TOKEN_PATH = '/etc/cerulean/agent-token';
 
 export interface AgentConfig {
   nodeName: string;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { AGENT_PORT, parseAgentConfig } from './agent-config';
+import { AGENT_PORT, AGENT_TOKEN_PATH, parseAgentConfig } from './agent-config';
 import { readCgroupLimits } from './cgroup';
 import { CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_PKI_DIR, ControlPlane, createApiServer, createHeartbeatServer } from './control-plane';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
@@ -56,10 +56,21 @@ function runControlPlane(): void {
   onShutdown([api, heartbeats]);
 }
 
+/** The platform's credential for this node, written into the container before it starts (absent: no changes accepted). */
+function readAgentToken(): string | undefined {
+  const path = process.env.CERULEAN_AGENT_TOKEN_FILE?.trim() || AGENT_TOKEN_PATH;
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch (err) {
+    jsonLog({ msg: 'no platform credential: cordon, uncordon and drain are refused', path, error: String(err) });
+    return undefined;
+  }
+}
+
 function runNode(): void {
   const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
   const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits() });
-  const server = createAgentServer(agent);
+  const server = createAgentServer(agent, jsonLog, { token: readAgentToken(), nodeName: config.nodeName });
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });

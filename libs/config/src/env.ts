@@ -13,6 +13,28 @@ export function parsePortRange(spec: string): { first: number; last: number } | 
   return first >= 1024 && last <= 65535 && first <= last ? { first, last } : undefined;
 }
 
+// The password every install before generated credentials used: a URL still carrying it must be updated.
+const WELL_KNOWN_PASSWORDS = new Set(['cerulean']);
+
+const NotWellKnownPassword = () =>
+  ValidateBy({
+    name: 'notWellKnownPassword',
+    validator: {
+      validate: (v: unknown) => typeof v !== 'string' || !WELL_KNOWN_PASSWORDS.has(urlPassword(v) ?? ''),
+      defaultMessage: () => 'carries the well-known default password: use the generated one (npm start writes it under the data folder\'s secrets/)',
+    },
+  });
+
+/** The password in a connection URL (decoded), or undefined when it has none or is not a URL. */
+export function urlPassword(url: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
 const IsPortRange = () =>
   ValidateBy({
     name: 'isPortRange',
@@ -76,8 +98,15 @@ export class Env {
   /** Where the CA, the server certificate and other local state live. */
   @IsString() DATA_DIR = '.data';
 
-  @IsString() DATABASE_URL = 'postgres://cerulean:cerulean@127.0.0.1:5432/cerulean';
-  @IsString() REDIS_URL = 'redis://127.0.0.1:6379';
+  /**
+   * Postgres. Its password: the URL's own, else DATABASE_PASSWORD, else DATA_DIR/secrets/postgres.password (which
+   * `npm start` generates); a connection without one is refused at start-up (see `databaseUrl`).
+   */
+  @IsString() @NotWellKnownPassword() DATABASE_URL = 'postgres://cerulean@127.0.0.1:5432/cerulean';
+  @IsOptional() @IsString() DATABASE_PASSWORD?: string;
+  /** Redis; its password as for Postgres: the URL's, else REDIS_PASSWORD, else DATA_DIR/secrets/redis.password. */
+  @IsString() @NotWellKnownPassword() REDIS_URL = 'redis://127.0.0.1:6379';
+  @IsOptional() @IsString() REDIS_PASSWORD?: string;
   /** Prefix of every BullMQ key, so two installations can share one Redis. */
   @IsString() QUEUE_PREFIX = 'cerulean';
 
@@ -111,6 +140,12 @@ export class Env {
   /** Docker Engine API endpoint (unix socket path). */
   @IsString() DOCKER_SOCKET = '/var/run/docker.sock';
   @IsString() NODE_PUBLISH_HOST = '127.0.0.1';
+  /**
+   * How node containers are confined to their cluster network (no host ports, no metadata address, no egress):
+   * `iptables` on the Docker host (the worker must run as root in its network namespace), or `none` where the
+   * platform cannot reach the Docker host's packet filter (then it must be confined some other way).
+   */
+  @IsIn(['iptables', 'none']) NODE_FIREWALL = 'iptables';
   /** Container CPU = vmSize vCPUs × this factor; lets a 2-core machine host tens of nodes. */
   @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
   @IsNumber()

@@ -1,2 +1,3 @@
 export * from './config.module';
 export * from './env';
+export * from './connection-urls';

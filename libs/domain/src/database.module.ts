@@ -1,4 +1,4 @@
-import { Env } from '@cerulean/config';
+import { databaseUrl, Env } from '@cerulean/config';
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ENTITIES } from './entities';
@@ -11,7 +11,7 @@ import { OperationRepository } from './operation.repository';
       inject: [Env],
       useFactory: (env: Env) => ({
         type: 'postgres' as const,
-        url: env.DATABASE_URL,
+        url: databaseUrl(env),
         entities: ENTITIES,
         synchronize: false,
         migrationsRun: false,

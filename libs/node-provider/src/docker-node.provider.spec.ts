@@ -32,6 +32,8 @@ describe('buildContainerCreateOptions', () => {
         RestartPolicy: { Name: 'unless-stopped' },
         Init: true,
         NetworkMode: network,
+        // External names are unreachable from an isolated network: lookups must fail fast, not in 10 s.
+        DnsOptions: ['timeout:1', 'attempts:1'],
       },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ['aks-nodepool1-12345678-vmss000000'] } } },
     });

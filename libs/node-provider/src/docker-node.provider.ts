@@ -15,6 +15,7 @@ import {
   type NodeRuntimeState,
   type NodeSpec,
 } from './node-provider';
+import { FirewallError, IptablesFirewall, type NodeNetworkFirewall } from './node-network.firewall';
 import { OutputCapture } from './output-capture';
 import { tarStream, withParentDirs, type RootfsEntry } from './tar';
 
@@ -28,6 +29,8 @@ export type ProviderErrorCode =
   | 'InvalidSpec'
   | 'AgentUnavailable'
   | 'AgentNotReady'
+  | 'AgentUnauthorized'
+  | 'FirewallError'
   | 'AgentProtocol'
   | 'Unknown';
 
@@ -104,6 +107,16 @@ export interface DockerNodeProviderOptions {
   publishHost?: string;
   /** Zone of the Docker host this provider drives; reported for nodes that carry no zone label. */
   zone?: string;
+  /**
+   * Confines each cluster network's containers to their bridge (no host ports, no metadata address, no egress).
+   * Default: the host's iptables, which needs the Docker host to be this machine's network namespace.
+   */
+  firewall?: NodeNetworkFirewall;
+}
+
+/** The host interface of a bridge network (Docker's `br-<id prefix>` unless the network names its own). */
+export function bridgeName(network: Pick<Dockerode.NetworkInspectInfo, 'Id' | 'Options'>): string {
+  return network.Options?.['com.docker.network.bridge.name'] || `br-${network.Id.slice(0, 12)}`;
 }
 
 /** The cluster's Docker network name. */
@@ -153,6 +166,10 @@ export function buildContainerCreateOptions(
       RestartPolicy: { Name: 'unless-stopped' },
       Init: true,
       NetworkMode: network,
+      // Names on the cluster network are answered by Docker's embedded DNS at once; anything else it forwards
+      // upstream, which the network's isolation rejects. glibc's default 5 s x 2 retries would make every such lookup
+      // (a heartbeat while the control plane is away, the goodbye at SIGTERM) hang 10 s: fail in 1 s instead.
+      DnsOptions: ['timeout:1', 'attempts:1'],
       // The agent logs every request; the status poller would otherwise grow logs without bound.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
     },
@@ -179,12 +196,14 @@ export class DockerNodeProvider implements NodeProvider {
   private readonly docker: Dockerode;
   private readonly publishHost: string;
   private readonly zone?: string;
+  private readonly firewall: NodeNetworkFirewall;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: DockerNodeProviderOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.publishHost = options.publishHost ?? '127.0.0.1';
     this.zone = options.zone;
+    this.firewall = options.firewall ?? new IptablesFirewall();
   }
 
   async ensureNetwork(clusterId: string, labels: Record<string, string>): Promise<NetworkHandle> {
@@ -193,7 +212,8 @@ export class DockerNodeProvider implements NodeProvider {
     // per cluster rules that out within this process; resolveNetwork heals races between processes.
     return this.serialized(name, async () => {
       const existing = await this.resolveNetwork(name);
-      if (existing) return existing;
+      // Every converge re-applies the isolation: it survives a flushed or rebooted host's packet filter.
+      if (existing) return this.isolated(existing);
       try {
         await this.docker.createNetwork({
           Name: name,
@@ -206,7 +226,7 @@ export class DockerNodeProvider implements NodeProvider {
       }
       const created = await this.resolveNetwork(name);
       if (!created) throw new ProviderError(`network ${name} vanished while being created`, { code: 'Conflict', transient: true });
-      return created;
+      return this.isolated(created);
     });
   }
 
@@ -223,6 +243,7 @@ export class DockerNodeProvider implements NodeProvider {
           removed = false;
         }
       }
+      await this.releaseStaleIsolation();
       return removed;
     });
   }
@@ -434,6 +455,8 @@ export class DockerNodeProvider implements NodeProvider {
         transient: false,
       });
     }
+    // A node repaired after the host lost its rules (reboot) must not start unconfined.
+    await this.isolated(network);
     try {
       const container = await this.docker.createContainer(buildContainerCreateOptions(spec, this.publishHost, network.id));
       return await this.mustInspect(container.id, spec.name);
@@ -499,6 +522,39 @@ export class DockerNodeProvider implements NodeProvider {
     const [winner, ...losers] = ranked;
     for (const l of losers) if (l.used === 0) await this.removeNetworkById(l.n.id, name);
     return winner.n;
+  }
+
+  /** Applies the cluster network's isolation (see NodeNetworkFirewall) and returns the network. */
+  private async isolated(network: NetworkHandle): Promise<NetworkHandle> {
+    let info: Dockerode.NetworkInspectInfo;
+    try {
+      info = await this.docker.getNetwork(network.id).inspect();
+    } catch (err) {
+      throw ProviderError.fromDocker(err, `inspect network ${network.name}`);
+    }
+    await this.firewallCall(() => this.firewall.isolate(bridgeName(info)), `isolate network ${network.name}`);
+    return network;
+  }
+
+  /**
+   * Drops Cerulean's rules for bridges that no longer exist (networks removed here, by the orphan reaper, or by
+   * anyone else). Bridges of every network still on the host keep theirs, whoever's they are.
+   */
+  async releaseStaleIsolation(): Promise<void> {
+    const ruled = await this.firewallCall(() => this.firewall.isolated(), 'list isolated networks');
+    if (ruled.length === 0) return;
+    const networks = await this.run(() => this.docker.listNetworks(), 'list networks');
+    const live = new Set(networks.map((n) => bridgeName(n)));
+    for (const bridge of ruled) if (!live.has(bridge)) await this.firewallCall(() => this.firewall.release(bridge), `release ${bridge}`);
+  }
+
+  private async firewallCall<T>(fn: () => Promise<T>, action: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof FirewallError)) throw err;
+      throw new ProviderError(`${action}: ${err.message}`, { code: 'FirewallError', transient: false, cause: err });
+    }
   }
 
   /** Networks with exactly this name (Docker's name filter matches substrings), oldest first. */

@@ -97,17 +97,26 @@ describe('NodeAgentClient', () => {
     }
   });
 
-  it('POSTs cordon, uncordon and drain', async () => {
+  it('POSTs cordon, uncordon and drain with the node credential as a bearer token, and no Origin', async () => {
     const seen: string[] = [];
     const agent = await serve((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization} ${req.headers.origin}`);
       res.writeHead(200).end(JSON.stringify(statusDoc('True', { unschedulable: true })));
     });
     try {
-      expect((await sut.cordon(agent.url)).unschedulable).toBe(true);
-      await sut.drain(agent.url);
-      await sut.uncordon(agent.url);
-      expect(seen).toEqual(['POST /cordon', 'POST /drain', 'POST /uncordon']);
+      expect((await sut.cordon(agent.url, 't1')).unschedulable).toBe(true);
+      await sut.drain(agent.url, 't2');
+      await sut.uncordon(agent.url, 't3');
+      expect(seen).toEqual(['POST /cordon Bearer t1 undefined', 'POST /drain Bearer t2 undefined', 'POST /uncordon Bearer t3 undefined']);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('reports a refused credential as AgentUnauthorized, permanent', async () => {
+    const agent = await serve((_req, res) => res.writeHead(401).end('{"error":"a valid platform credential is required"}'));
+    try {
+      await expect(sut.drain(agent.url, 'wrong')).rejects.toMatchObject({ code: 'AgentUnauthorized', transient: false, statusCode: 401 });
     } finally {
       await agent.close();
     }

@@ -73,16 +73,17 @@ export class NodeAgentClient {
     return this.call('GET', agentUrl, '/status', timeoutMs);
   }
 
-  cordon(agentUrl: string, timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS): Promise<NodeAgentStatus> {
-    return this.call('POST', agentUrl, '/cordon', timeoutMs);
+  /** `token`: the node's credential (`NodeAgentCredentials.tokenFor`); the agent refuses changes without it. */
+  cordon(agentUrl: string, token: string, timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS): Promise<NodeAgentStatus> {
+    return this.call('POST', agentUrl, '/cordon', timeoutMs, token);
   }
 
-  uncordon(agentUrl: string, timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS): Promise<NodeAgentStatus> {
-    return this.call('POST', agentUrl, '/uncordon', timeoutMs);
+  uncordon(agentUrl: string, token: string, timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS): Promise<NodeAgentStatus> {
+    return this.call('POST', agentUrl, '/uncordon', timeoutMs, token);
   }
 
-  drain(agentUrl: string, timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS): Promise<NodeAgentStatus> {
-    return this.call('POST', agentUrl, '/drain', timeoutMs);
+  drain(agentUrl: string, token: string, timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS): Promise<NodeAgentStatus> {
+    return this.call('POST', agentUrl, '/drain', timeoutMs, token);
   }
 
   /**
@@ -114,16 +115,24 @@ export class NodeAgentClient {
     });
   }
 
-  private async call(method: 'GET' | 'POST', agentUrl: string, path: string, timeoutMs: number): Promise<NodeAgentStatus> {
+  private async call(method: 'GET' | 'POST', agentUrl: string, path: string, timeoutMs: number, token?: string): Promise<NodeAgentStatus> {
     const url = new URL(path, agentUrl);
     let res: HttpResult;
     try {
-      res = await request(method, url, timeoutMs);
+      res = await request(method, url, timeoutMs, token);
     } catch (err) {
       throw new ProviderError(`node agent ${method} ${url.href} failed: ${errorMessage(err)}`, {
         code: 'AgentUnavailable',
         transient: true,
         cause: err,
+      });
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      // The agent is there and refuses this platform's credential: not "unavailable" (a drain must not skip it).
+      throw new ProviderError(`node agent ${method} ${url.href} refused the platform's credential (${res.statusCode}): ${res.body.slice(0, 200)}`, {
+        code: 'AgentUnauthorized',
+        transient: false,
+        statusCode: res.statusCode,
       });
     }
     if (res.statusCode !== 200) {
@@ -174,10 +183,12 @@ function isNodeAgentStatus(doc: unknown): doc is NodeAgentStatus {
   );
 }
 
-function request(method: string, url: URL, timeoutMs: number): Promise<HttpResult> {
+function request(method: string, url: URL, timeoutMs: number, token?: string): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     // A fresh connection per call: a pooled socket to docker-proxy may point at an agent that restarted.
-    const req = http.request(url, { method, agent: false, headers: { accept: 'application/json' } }, (res) => {
+    const req = http.request(url, { method, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -20,6 +20,8 @@ export const NodeLabels = {
   kubernetesVersion: 'cerulean.kubernetes-version',
   /** Absent on nodes; `control-plane` on the cluster's API server container (not a node: never counted in a pool). */
   role: 'cerulean.role',
+  /** On nodes: the version of the agent credential it was given (NODE_AGENT_AUTH_VERSION); absent on older nodes. */
+  agentAuth: 'cerulean.agent-auth',
   /** On the control plane: the credentials generation its certificates belong to. */
   credentialsGeneration: 'cerulean.credentials-generation',
 } as const;

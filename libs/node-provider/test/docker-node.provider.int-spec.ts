@@ -1,16 +1,23 @@
 import { loadEnv } from '@cerulean/config';
-import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { cpSync, appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { NodeImageCatalog } from '@cerulean/catalog';
 import {
+  bridgeName,
   buildContainerCreateOptions,
   DockerNodeProvider,
   findRepoRoot,
+  ISOLATION_COMMENT,
+  isolationRules,
   networkName,
+  NODE_AGENT_PORT,
   NodeAgentClient,
+  NodeAgentCredentials,
   NodeImageBuilder,
   NodeImageLabels,
   NodeLabels,
@@ -26,6 +33,7 @@ const runId = `it${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const clusterId = randomUUID();
 const docker = new Dockerode();
 const client = new NodeAgentClient();
+const credentials = new NodeAgentCredentials(randomBytes(32));
 const catalog = new NodeImageCatalog(undefined, loadEnv().NODE_IMAGE_REPOSITORY);
 const image = catalog.latest();
 const testRepository = `cerulean-it/node-${runId}`;
@@ -63,6 +71,7 @@ function nodeSpec(suffix: string, overrides: Partial<NodeSpec> = {}): NodeSpec {
     nanoCpus: 250_000_000,
     memoryBytes: 64 * MiB,
     zone: 'westeurope-1',
+    files: [credentials.tokenFile(clusterId, name)],
     ...overrides,
   };
 }
@@ -72,6 +81,7 @@ async function cleanUp(): Promise<void> {
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const networks = await docker.listNetworks({ filters: { label: [`${RUN_LABEL}=${runId}`] } });
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  await new DockerNodeProvider({ docker }).releaseStaleIsolation();
   // Derived images must go before their base: a few passes settle the order.
   for (let pass = 0; pass < 3; pass++) {
     const images = await docker.listImages({ filters: { reference: [testRepository] } });
@@ -252,12 +262,34 @@ describe('DockerNodeProvider (real Docker engine)', () => {
       await sut.removeNetwork(racedCluster);
     });
 
-    it('cordons and drains through the agent while staying Ready', async () => {
-      const handle = await sut.inspectNode(`aks-${runId}-n3`);
-      const url = handle?.agentUrl ?? '';
+    it('cordons and drains through the agent with the platform credential, while staying Ready', async () => {
+      const name = `aks-${runId}-n3`;
+      const url = (await sut.inspectNode(name))?.agentUrl ?? '';
+      const token = credentials.tokenFor(clusterId, name);
 
-      expect(await client.drain(url)).toMatchObject({ unschedulable: true, drained: true, conditions: [{ status: 'True' }] });
-      expect(await client.uncordon(url)).toMatchObject({ unschedulable: false, drained: false });
+      expect(await client.drain(url, token)).toMatchObject({ unschedulable: true, drained: true, conditions: [{ status: 'True' }] });
+      expect(await client.uncordon(url, token)).toMatchObject({ unschedulable: false, drained: false });
+      expect(await client.cordon(url, token)).toMatchObject({ unschedulable: true });
+      expect(await client.uncordon(url, token)).toMatchObject({ unschedulable: false });
+    });
+
+    it('refuses cordon, drain and uncordon from anyone else on the host, and from browser pages', async () => {
+      const name = `aks-${runId}-n3`;
+      const url = (await sut.inspectNode(name))?.agentUrl ?? '';
+      const token = credentials.tokenFor(clusterId, name);
+      const post = async (path: string, headers: Record<string, string>) => (await fetch(`${url}${path}`, { method: 'POST', headers })).status;
+
+      for (const path of ['/cordon', '/drain', '/uncordon']) {
+        expect(await post(path, {})).toBe(401);
+        expect(await post(path, { authorization: 'Bearer guessed' })).toBe(401);
+        // Another node's credential (it could read its own file) opens no other agent.
+        expect(await post(path, { authorization: `Bearer ${credentials.tokenFor(clusterId, `aks-${runId}-n1`)}` })).toBe(401);
+        // What a page's fetch() would carry, even holding the right credential.
+        expect(await post(path, { authorization: `Bearer ${token}`, origin: 'http://attacker.example' })).toBe(403);
+      }
+      await expect(client.drain(url, 'guessed')).rejects.toMatchObject({ code: 'AgentUnauthorized', statusCode: 401, transient: false });
+      // Nothing changed, and reads stay open.
+      expect(await client.status(url)).toMatchObject({ unschedulable: false, drained: false });
     });
 
     it('creates 10 nodes in parallel, all Ready with distinct ports', async () => {
@@ -306,6 +338,112 @@ describe('DockerNodeProvider (real Docker engine)', () => {
       await sut.removeNetwork(clusterId);
       await sut.removeNetwork(clusterId);
       expect(await sut.listNetworks({ [RUN_LABEL]: runId })).toEqual([]);
+    });
+  });
+
+  describe('network isolation (host-side iptables rules per cluster bridge)', () => {
+    const isoCluster = randomUUID();
+    const isoSpec = (suffix: string): NodeSpec => nodeSpec(suffix, { clusterId: isoCluster });
+    const servers: Server[] = [];
+    let bridge = '';
+    let gateway = '';
+    let control = '';
+
+    const listen = async (host: string): Promise<number> => {
+      const server = createServer((socket) => socket.end('hello\n'));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, host, resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    /** What a TCP connect from inside `container` ends with: CONNECTED, TIMEOUT or ERROR <code>. */
+    const probe = (container: string, host: string, port: number): string => {
+      const script = `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:3000});` +
+        `s.on('connect',()=>{console.log('CONNECTED');s.destroy()});s.on('timeout',()=>{console.log('TIMEOUT');s.destroy()});` +
+        `s.on('error',e=>console.log('ERROR '+e.code))`;
+      return execFileSync('docker', ['exec', container, 'node', '-e', script], { encoding: 'utf8' }).trim();
+    };
+    const rulesOf = (chain: string): string[] => execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`${ISOLATION_COMMENT} ${bridge}`));
+    const rejectedByForwardRule = (): number => {
+      const line = execFileSync('iptables', ['-w', '-L', 'DOCKER-USER', '-v', '-x', '-n'], { encoding: 'utf8' }).split('\n').find((l) => l.includes(`${ISOLATION_COMMENT} ${bridge}`));
+      return Number(line?.trim().split(/\s+/)[0] ?? NaN);
+    };
+
+    beforeAll(async () => {
+      const network = await sut.ensureNetwork(isoCluster, { [RUN_LABEL]: runId });
+      const info = await docker.getNetwork(network.id).inspect();
+      bridge = bridgeName(info);
+      gateway = info.IPAM?.Config?.[0]?.Gateway ?? '';
+      await Promise.all(['iso-a', 'iso-b'].map(async (suffix) => client.waitUntilReady((await sut.ensureNode(isoSpec(suffix))).agentUrl ?? '', { timeoutMs: 30_000 })));
+      // The control: the same image on a plain bridge of its own, without Cerulean's rules.
+      const ctlNet = await docker.createNetwork({ Name: `cerulean-it-ctl-${runId}`, Labels: { [RUN_LABEL]: runId } });
+      const ctl = await docker.createContainer({
+        name: `cerulean-it-ctl-${runId}`, Image: catalog.imageRef(image), Entrypoint: ['node'], Cmd: ['-e', 'setInterval(() => {}, 1e9)'],
+        Labels: { [RUN_LABEL]: runId }, HostConfig: { NetworkMode: ctlNet.id },
+      });
+      await ctl.start();
+      control = ctl.id;
+    });
+
+    afterAll(async () => {
+      for (const s of servers) s.close();
+      await docker.getContainer(control).remove({ force: true }).catch(() => undefined);
+    });
+
+    it('tags one INPUT and one DOCKER-USER rule per cluster bridge, once however often the network is ensured', async () => {
+      await sut.ensureNetwork(isoCluster, { [RUN_LABEL]: runId });
+      await sut.ensureNetwork(isoCluster, { [RUN_LABEL]: runId });
+      expect(rulesOf('INPUT')).toHaveLength(1);
+      expect(rulesOf('DOCKER-USER')).toHaveLength(1);
+    });
+
+    it('a node reaches no host port, whether on the bridge gateway or on 127.0.0.1, while a plain container does', async () => {
+      const onGateway = await listen(gateway);
+      const onLoopback = await listen('127.0.0.1');
+      // The listener is there for anyone on a bridge without the rules: the refusal below is the rules' doing.
+      expect(probe(control, gateway, onGateway)).toBe('CONNECTED');
+
+      expect(probe(`aks-${runId}-iso-a`, gateway, onGateway)).toBe('ERROR EHOSTUNREACH');
+      expect(probe(`aks-${runId}-iso-a`, '127.0.0.1', onLoopback)).toBe('ERROR ECONNREFUSED');
+      expect(probe(`aks-${runId}-iso-a`, gateway, onLoopback)).not.toBe('CONNECTED');
+    });
+
+    it('a node cannot reach the link-local metadata address: the cluster rule rejects it on the host', () => {
+      const before = rejectedByForwardRule();
+      expect(probe(`aks-${runId}-iso-a`, '169.254.169.254', 80)).toBe('ERROR EHOSTUNREACH');
+      expect(rejectedByForwardRule()).toBeGreaterThan(before);
+    });
+
+    it('a node still reaches its cluster peers, and the platform still reaches the agents on their published ports', async () => {
+      expect(probe(`aks-${runId}-iso-a`, `aks-${runId}-iso-b`, NODE_AGENT_PORT)).toBe('CONNECTED');
+      const peerHealth = execFileSync('docker', ['exec', `aks-${runId}-iso-a`, 'node', '-e',
+        `require('http').get('http://aks-${runId}-iso-b:${NODE_AGENT_PORT}/healthz',r=>{let b='';r.on('data',c=>b+=c);r.on('end',()=>console.log(r.statusCode,b))})`], { encoding: 'utf8' }).trim();
+      expect(peerHealth).toBe('200 ok');
+      const handle = await sut.inspectNode(`aks-${runId}-iso-b`);
+      expect(await client.status(handle?.agentUrl ?? '')).toMatchObject({ name: `aks-${runId}-iso-b` });
+    });
+
+    it('puts lost rules back when the network is ensured again (a reconcile after a flush or a reboot)', async () => {
+      const [rule] = isolationRules(bridge);
+      execFileSync('iptables', ['-w', '-D', rule.chain, ...rule.spec]);
+      expect(rulesOf('INPUT')).toHaveLength(0);
+      await sut.ensureNetwork(isoCluster, { [RUN_LABEL]: runId });
+      expect(rulesOf('INPUT')).toHaveLength(1);
+      expect(probe(`aks-${runId}-iso-a`, gateway, await listen(gateway))).toBe('ERROR EHOSTUNREACH');
+    });
+
+    it('removes exactly its rules with the network', async () => {
+      const foreign = ['-i', bridge, '-m', 'comment', '--comment', `not-cerulean ${bridge}`, '-j', 'RETURN'];
+      execFileSync('iptables', ['-w', '-A', 'DOCKER-USER', ...foreign]);
+      try {
+        await Promise.all(['iso-a', 'iso-b'].map((suffix) => sut.removeNode(`aks-${runId}-${suffix}`)));
+        expect(await sut.removeNetwork(isoCluster)).toBe(true);
+        expect(rulesOf('INPUT')).toEqual([]);
+        expect(rulesOf('DOCKER-USER')).toEqual([]);
+        // Someone else's rule naming the same bridge is not Cerulean's to delete.
+        expect(execFileSync('iptables', ['-w', '-C', 'DOCKER-USER', ...foreign]).length).toBe(0);
+      } finally {
+        execFileSync('iptables', ['-w', '-D', 'DOCKER-USER', ...foreign]);
+      }
     });
   });
 

@@ -79,6 +79,17 @@ export function loadMasterKey(options: { masterKey?: string; dataDir: string }):
   return key;
 }
 
+/** Where the key behind the node agents' credentials lives (see NodeAgentCredentials in libs/node-provider). */
+export const nodeAgentKeyPath = (dataDir: string): string => join(resolve(dataDir), 'secrets', 'node-agent.key');
+
+/** The node agent key: 32 random bytes, created once (0600) in the data folder the workers share. */
+export function loadNodeAgentKey(dataDir: string): Buffer {
+  const path = nodeAgentKeyPath(dataDir);
+  const key = Buffer.from(secretFileOnce(path, () => randomBytes(KEY_BYTES).toString('base64')), 'base64');
+  if (key.length !== KEY_BYTES) throw new SecretBoxError(`${path} does not hold a base64 ${KEY_BYTES}-byte key`);
+  return key;
+}
+
 /**
  * The text of a secret file (trimmed), made once by `create` when it does not exist yet (see writeSecretFileOnce:
  * concurrent first starts agree on one content).

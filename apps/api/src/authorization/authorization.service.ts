@@ -1,4 +1,4 @@
-import { Env } from '@cerulean/config';
+import { databaseUrl, Env } from '@cerulean/config';
 import { PgChannelListener, RoleAssignmentEntity } from '@cerulean/domain';
 import { findRole, OWNER_ROLE_ID, rolePermits, scopeCovers, scopeWithinSubscription } from '@cerulean/identity';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
@@ -52,7 +52,7 @@ export class AuthorizationService implements OnModuleInit, OnModuleDestroy {
     private readonly bootstrap: BootstrapPrincipal,
     env: Env,
   ) {
-    this.listener = new PgChannelListener(env.DATABASE_URL, ROLE_ASSIGNMENTS_CHANNEL, {
+    this.listener = new PgChannelListener(databaseUrl(env), ROLE_ASSIGNMENTS_CHANNEL, {
       onMessage: (principalId) => this.changed(principalId),
       onListening: () => {
         this.changed();

@@ -1,7 +1,8 @@
 import { Env } from '@cerulean/config';
 import { ClusterCredentialRepository } from '@cerulean/domain';
-import { DockerNodeProvider, NODE_PROVIDER } from '@cerulean/node-provider';
-import { Module } from '@nestjs/common';
+import { DockerNodeProvider, IptablesFirewall, NODE_PROVIDER, NodeAgentCredentials, NoFirewall } from '@cerulean/node-provider';
+import { loadNodeAgentKey } from '@cerulean/pki';
+import { Logger, Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
 import { ArmFrontDoor } from '../deployments/arm-front-door';
 import { DeploymentHandler } from '../deployments/deployment.handler';
@@ -27,8 +28,17 @@ import { OutcomeRecorder } from './outcome-recorder';
     {
       provide: NODE_PROVIDER,
       inject: [Env],
-      useFactory: (env: Env) => new DockerNodeProvider({ docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }), publishHost: env.NODE_PUBLISH_HOST }),
+      useFactory: (env: Env) => {
+        if (env.NODE_FIREWALL === 'none') new Logger('NodeProvider').warn('CERULEAN_NODE_FIREWALL=none: node containers can reach the host and beyond');
+        return new DockerNodeProvider({
+          docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }),
+          publishHost: env.NODE_PUBLISH_HOST,
+          firewall: env.NODE_FIREWALL === 'none' ? new NoFirewall() : new IptablesFirewall(),
+        });
+      },
     },
+    // The key sits in DATA_DIR/secrets, created once: every worker sharing the folder computes the same credentials.
+    { provide: NodeAgentCredentials, inject: [Env], useFactory: (env: Env) => new NodeAgentCredentials(loadNodeAgentKey(env.DATA_DIR)) },
     InstallationService,
     ClusterLocks,
     OutcomeRecorder,

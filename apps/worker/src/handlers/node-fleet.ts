@@ -4,7 +4,9 @@ import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity, ManagedClusterEntity, PowerStateCode, ProvisioningState, ResourceGroupEntity, rollingSettings,
 } from '@cerulean/domain';
-import { ControlPlaneRole, NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError } from '@cerulean/node-provider';
+import {
+  ControlPlaneRole, NODE_AGENT_AUTH_VERSION, NODE_PROVIDER, NodeAgentClient, NodeAgentCredentials, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError,
+} from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
@@ -66,6 +68,7 @@ export class NodeFleet {
     @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
     private readonly env: Env,
     private readonly installation: InstallationService,
+    private readonly agentCredentials: NodeAgentCredentials,
   ) {
     this.nodeImages = new NodeImageCatalog(undefined, env.NODE_IMAGE_REPOSITORY);
   }
@@ -212,11 +215,17 @@ export class NodeFleet {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const status = await this.agents.drain(url);
+        const status = await this.agents.drain(url, this.agentToken(node));
         if (status.drained) return;
       } catch (err) {
         // An agent that stopped answering has nothing to drain any more.
         if (err instanceof ProviderError && err.code === 'AgentUnavailable') return;
+        // A node from before agent credentials that refuses changes (its agent was given none) cannot be drained;
+        // it is being replaced for exactly that. A node that has a credential and refuses it is a real fault.
+        if (err instanceof ProviderError && err.code === 'AgentUnauthorized' && !hasAgentCredential(node)) {
+          ctx.logger.warn(`node ${node.name} predates agent credentials and refuses to drain: replacing it undrained`);
+          return;
+        }
         throw err;
       }
       if (Date.now() > deadline) {
@@ -228,7 +237,12 @@ export class NodeFleet {
 
   private async uncordon(node: NodeHandle): Promise<void> {
     const url = (await this.provider.inspectNode(node.name))?.agentUrl;
-    if (url) await this.agents.uncordon(url).catch(() => undefined);
+    if (url) await this.agents.uncordon(url, this.agentToken(node)).catch(() => undefined);
+  }
+
+  /** The credential the node was created with (nodes from before credentials ignore it and get replaced: see desiredNodeLabels). */
+  private agentToken(node: NodeHandle): string {
+    return this.agentCredentials.tokenFor(node.labels[NodeLabels.clusterId] ?? '', node.name);
   }
 
   /** Removes every node and the network of a cluster; safe to repeat. */
@@ -249,9 +263,13 @@ export class NodeFleet {
     }
   }
 
-  /** The labels that say which version and image a node of `pool` must run. */
+  /**
+   * The labels that say which version and image a node of `pool` must run, and that it holds an agent credential:
+   * a node from before credentials (its agent takes changes from anyone) is stale, and rolls like an upgrade.
+   */
   private desiredNodeLabels(pool: AgentPoolEntity): Record<string, string> {
     return {
+      [NodeLabels.agentAuth]: NODE_AGENT_AUTH_VERSION,
       [NodeLabels.kubernetesVersion]: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion,
       [NodeLabels.nodeImageVersion]: (this.nodeImages.find(pool.nodeImageVersion) ?? this.nodeImages.latest()).version,
     };
@@ -291,6 +309,8 @@ export class NodeFleet {
         CERULEAN_NODE_TAINTS: JSON.stringify(pool.nodeTaints),
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),
       },
+      // A file, not an environment variable: `docker inspect` and the node's processes list the environment.
+      files: [this.agentCredentials.tokenFile(cluster.id, name)],
     };
   }
 
@@ -307,6 +327,8 @@ export class NodeFleet {
     }
   }
 }
+
+const hasAgentCredential = (node: NodeHandle): boolean => node.labels[NodeLabels.agentAuth] === NODE_AGENT_AUTH_VERSION;
 
 const sameLabels = (actual: Record<string, string>, desired: Record<string, string>): boolean =>
   Object.entries(desired).every(([k, v]) => actual[k] === v);

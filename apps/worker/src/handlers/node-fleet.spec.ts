@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { loadEnv } from '@cerulean/config';
+import { AgentPoolEntity, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
+import { NODE_AGENT_AUTH_VERSION, NODE_AGENT_TOKEN_PATH, NodeAgentCredentials, NodeLabels, type NodeProvider } from '@cerulean/node-provider';
+import { InstallationService } from './installation.service';
+import { NodeFleet } from './node-fleet';
+
+const cluster = (): ManagedClusterEntity =>
+  Object.assign(new ManagedClusterEntity(), { id: '0b0e4d5a-2f1c-4c8e-9d7a-3e6f5a4b2c1d', name: 'c1', subscriptionId: '8c4e2a1f-3b6d-4f0e-9a7c-5d2b1e0f6a93' });
+
+const pool = (): AgentPoolEntity =>
+  Object.assign(new AgentPoolEntity(), {
+    name: 'nodepool1', vmssSuffix: '12345678', mode: 'System', vmSize: 'Standard_D2s_v3', maxPods: 110, orchestratorVersion: '1.33.2',
+    nodeImageVersion: '', availabilityZones: [], nodeLabels: {}, nodeTaints: [],
+  });
+
+describe('NodeFleet.nodeSpec', () => {
+  const credentials = new NodeAgentCredentials(randomBytes(32));
+  const installation = { id: () => 'inst-1' } as Pick<InstallationService, 'id'> as InstallationService;
+  const sut = new NodeFleet({} as NodeProvider, loadEnv({}), installation, credentials);
+
+  it('hands each node its own agent credential as a private file, never in the environment', () => {
+    const c = cluster();
+    const spec = sut.nodeSpec(c, new ResourceGroupEntity(), pool(), 1, {});
+
+    expect(spec.files).toEqual([{ path: NODE_AGENT_TOKEN_PATH, content: `${credentials.tokenFor(c.id, spec.name)}\n`, mode: 0o600 }]);
+    expect(Object.values(spec.env).join(' ')).not.toContain(credentials.tokenFor(c.id, spec.name));
+    expect(sut.nodeSpec(c, new ResourceGroupEntity(), pool(), 2, {}).files?.[0].content).not.toBe(spec.files?.[0].content);
+  });
+
+  it('labels nodes with the credential version, so nodes from before credentials count as stale and roll', () => {
+    expect(sut.nodeSpec(cluster(), new ResourceGroupEntity(), pool(), 0, {}).labels[NodeLabels.agentAuth]).toBe(NODE_AGENT_AUTH_VERSION);
+  });
+});

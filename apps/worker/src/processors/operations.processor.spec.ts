@@ -3,7 +3,7 @@ import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, SUBSCRIPTION_DEPLOYMENTS_QUEUE } f
 import { consumedQueues, workerOptions } from './operations.processor';
 
 const env = loadEnv({
-  CERULEAN_REDIS_URL: 'redis://127.0.0.1:6390',
+  CERULEAN_REDIS_URL: 'redis://:s3cret@127.0.0.1:6390',
   CERULEAN_QUEUE_PREFIX: 'it',
   CERULEAN_JOB_LOCK_MS: '4000',
   CERULEAN_STALLED_INTERVAL_MS: '1000',
@@ -18,7 +18,7 @@ describe('workerOptions', () => {
   });
 
   it('connects to the Redis and key prefix the queues use (blocking connections need maxRetriesPerRequest null)', () => {
-    expect(workerOptions(env, 1)).toMatchObject({ connection: { url: 'redis://127.0.0.1:6390', maxRetriesPerRequest: null }, prefix: 'it' });
+    expect(workerOptions(env, 1)).toMatchObject({ connection: { url: 'redis://:s3cret@127.0.0.1:6390', maxRetriesPerRequest: null }, prefix: 'it' });
   });
 });
 

@@ -17,6 +17,11 @@ export function lroUrls(base: string, subscription: string, namespace: string, l
   };
 }
 
+/** Microsoft.Resources' own result URL (`/subscriptions/{sub}/operationresults/{id}`), as resource group deletes hand out. */
+export function resourcesResultUrl(base: string, subscription: string, operationId: string, apiVersion: string): string {
+  return absoluteUrl(base, `/subscriptions/${subscription}/operationresults/${operationId}`, { 'api-version': apiVersion });
+}
+
 /** R11.3: both headers, plus Retry-After in whole seconds (R11.7). */
 export function lroHeaders(urls: LroUrls, retryAfterSeconds: number): Record<string, string> {
   return {

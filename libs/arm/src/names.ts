@@ -45,8 +45,11 @@ export function assertGenericName(name: string, target: string): void {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A GUID in its 8-4-4-4-12 hex form, any case (subscription, operation, principal and role assignment ids). */
+export const isGuid = (s: string): boolean => GUID.test(s);
+
 export function assertSubscriptionId(id: string): void {
-  if (!GUID.test(id)) {
+  if (!isGuid(id)) {
     throw ArmError.badRequest('InvalidSubscriptionId', `The provided subscription identifier '${id}' is malformed or invalid.`);
   }
 }

@@ -24,6 +24,12 @@ export function decodeSkipToken(token: string | undefined): number {
   throw ArmError.badRequest('InvalidSkipToken', `The $skipToken '${token}' is not valid.`, '$skipToken');
 }
 
+/** `$top` may ask for a smaller page than the configured size, never a larger one. */
+export function pageSizeOf(query: Record<string, string | undefined>, configured: number): number {
+  const top = Number(query.$top);
+  return Number.isInteger(top) && top > 0 ? Math.min(top, configured) : configured;
+}
+
 export interface PageRequest {
   base: string;
   path: string;

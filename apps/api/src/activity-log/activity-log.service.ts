@@ -1,4 +1,4 @@
-import { ArmRequestContext } from '@cerulean/arm';
+import { ArmRequestContext, isGuid } from '@cerulean/arm';
 import { ActivityLogEntity, EntityColumns } from '@cerulean/domain';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -16,7 +16,6 @@ declare module 'fastify' {
 }
 
 const OPERATION_IN_URL = /\/(?:operations|operationresults|operationStatuses|operationStatus)\/([0-9a-f-]{36})(?:\?|$)/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `Namespace/type[/childType]` of a resource id (the last provider's chain), or Microsoft.Resources' own types. */
 export function resourceTypeOf(id: string): string | undefined {
@@ -82,7 +81,7 @@ export class ActivityLogService implements OnApplicationBootstrap {
     // A tenant-level write (root scope: role assignments there, service principals) is recorded on the path it
     // wrote; a subscription's resources on the scope they were authorized over.
     const tenantLevel = rule.scope === '/';
-    if (!tenantLevel && (!m || !UUID.test(m[1]))) return undefined;
+    if (!tenantLevel && (!m || !isGuid(m[1]))) return undefined;
     const resourceId = tenantLevel ? (servedPath(req) ?? '/') : rule.scope;
     const asyncUrl = String(reply.getHeader('azure-asyncoperation') ?? reply.getHeader('location') ?? '');
     const operationId = OPERATION_IN_URL.exec(asyncUrl)?.[1] ?? null;

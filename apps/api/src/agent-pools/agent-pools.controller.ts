@@ -1,4 +1,4 @@
-import { ApiVersions, ResourceTypes, decodeSkipToken, toPage } from '@cerulean/arm';
+import { ApiVersions, ResourceTypes, decodeSkipToken, toPage, pageSizeOf } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Body, Controller, Delete, Get, Param, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
@@ -8,7 +8,6 @@ import { ClustersService } from '../clusters/clusters.service';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { setOperationHeaders } from '../common/lro-reply';
-import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { AgentPoolsService } from './agent-pools.service';
 import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
 
@@ -26,7 +25,7 @@ export class AgentPoolsController {
   async list(@Param() p: ClusterPath, @Arm() call: ArmCall) {
     const { rg, cluster, pools } = await this.clusters.get(p.subscriptionId, p.resourceGroupName, p.resourceName);
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     return toPage(pools.slice(offset, offset + pageSize + 1).map((pool) => toAgentPool(cluster, rg.name, pool)), offset, {
       base: call.baseUrl, path: call.path, query: call.query, pageSize,
     });

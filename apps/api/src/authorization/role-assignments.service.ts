@@ -1,4 +1,4 @@
-import { ArmError } from '@cerulean/arm';
+import { ArmError, isGuid } from '@cerulean/arm';
 import { RoleAssignmentEntity, ServicePrincipalEntity } from '@cerulean/domain';
 import { findRole, scopeCovers } from '@cerulean/identity';
 import { Injectable } from '@nestjs/common';
@@ -9,7 +9,6 @@ import { ResourceGroupsService } from '../resource-groups/resource-groups.servic
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { AuthorizationService, normalizeScope } from './authorization.service';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLE_DEFINITION_ID = /^(?:\/subscriptions\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i;
 
 /** `{scope}/providers/Microsoft.Authorization/{type}` with the scope's own prefix ('' for the root). */
@@ -76,20 +75,20 @@ export class RoleAssignmentsService {
   }
 
   async get(scope: string, name: string): Promise<RoleAssignmentEntity> {
-    const found = GUID.test(name) ? await this.db.findOneBy(RoleAssignmentEntity, { id: name.toLowerCase(), scopeKey: normalizeScope(scope) }) : null;
+    const found = isGuid(name) ? await this.db.findOneBy(RoleAssignmentEntity, { id: name.toLowerCase(), scopeKey: normalizeScope(scope) }) : null;
     if (!found) throw ArmError.notFound('RoleAssignmentNotFound', `The role assignment '${name}' is not found.`);
     return found;
   }
 
   async create(scope: string, name: string, input: AssignmentInput, createdBy: string): Promise<{ created: boolean; assignment: RoleAssignmentEntity }> {
-    if (!GUID.test(name)) throw ArmError.badRequest('InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+    if (!isGuid(name)) throw ArmError.badRequest('InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
     const defId = typeof input.roleDefinitionId === 'string' ? ROLE_DEFINITION_ID.exec(input.roleDefinitionId.trim())?.[1] : undefined;
     if (typeof input.roleDefinitionId !== 'string' || input.roleDefinitionId.trim() === '') {
       throw ArmError.badRequest('InvalidRoleDefinitionId', 'The role definition ID (properties.roleDefinitionId) is required.');
     }
     const role = defId ? findRole(defId) : undefined;
     if (!role) throw ArmError.badRequest('RoleDefinitionDoesNotExist', `The specified role definition with ID '${defId ?? input.roleDefinitionId}' does not exist.`);
-    if (typeof input.principalId !== 'string' || !GUID.test(input.principalId)) {
+    if (typeof input.principalId !== 'string' || !isGuid(input.principalId)) {
       throw ArmError.badRequest('InvalidPrincipalId', 'A valid principal ID (a GUID, properties.principalId) must be provided to create a role assignment.');
     }
     if (input.principalType !== undefined && input.principalType !== null && input.principalType !== 'ServicePrincipal') {
@@ -127,7 +126,7 @@ export class RoleAssignmentsService {
 
   /** Deletes and returns the assignment; undefined when there was none (the caller answers 204). */
   async delete(scope: string, name: string): Promise<RoleAssignmentEntity | undefined> {
-    if (!GUID.test(name)) return undefined;
+    if (!isGuid(name)) return undefined;
     const found = await this.db.findOneBy(RoleAssignmentEntity, { id: name.toLowerCase(), scopeKey: normalizeScope(scope) });
     if (!found) return undefined;
     await this.db.delete(RoleAssignmentEntity, { id: found.id });

@@ -1,11 +1,10 @@
-import { ApiVersions, ResourceTypes, decodeSkipToken, toPage } from '@cerulean/arm';
+import { ApiVersions, ResourceTypes, decodeSkipToken, toPage, pageSizeOf } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Body, Controller, Delete, Get, Param, Patch, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { setOperationHeaders } from '../common/lro-reply';
-import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { toManagedCluster } from './cluster.mapper';
 import { ClustersService } from './clusters.service';
 import { ManagedClusterBodyDto, TagsObjectDto } from './dto/managed-cluster.dto';
@@ -67,7 +66,7 @@ export class ClustersController {
 
   private async list(sub: string, rg: string | undefined, call: ArmCall) {
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.clusters.list(sub, rg, offset, pageSize + 1);
     return toPage(rows.map((r) => toManagedCluster(r.cluster, r.rg.name, r.pools)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
   }

@@ -1,11 +1,10 @@
-import { absoluteUrl, ArmError, decodeSkipToken, toPage } from '@cerulean/arm';
+import { absoluteUrl, ArmError, decodeSkipToken, toPage, pageSizeOf, resourcesResultUrl } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { isDeploymentKind } from '@cerulean/domain';
 import { Body, Controller, Delete, Get, Head, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Arm, ArmCall } from '../common/arm-request';
 import { OperationsService } from '../operations/operations.service';
-import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { deploymentId, toDeployment, toDeploymentOperation } from './deployment.mapper';
 import { DeploymentScope, deploymentNotFound, DeploymentsService } from './deployments.service';
 
@@ -40,7 +39,7 @@ export class DeploymentsController {
   @Get(DEPLOYMENTS)
   async list(@Param() p: Omit<DeploymentPath, 'deploymentName'>, @Arm() call: ArmCall) {
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.deployments.list(scopeOf(p), offset, pageSize + 1);
     return toPage(rows.map((r) => toDeployment(r.deployment, r.rg?.name ?? null)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
   }
@@ -66,7 +65,7 @@ export class DeploymentsController {
     reply.status(r.created ? 201 : 200);
     reply.headers({
       'Azure-AsyncOperation': absoluteUrl(call.baseUrl, `${id}/operationStatuses/${r.operation.id}`, { 'api-version': call.apiVersion }),
-      Location: absoluteUrl(call.baseUrl, `/subscriptions/${r.subscriptionId}/operationresults/${r.operation.id}`, { 'api-version': call.apiVersion }),
+      Location: resourcesResultUrl(call.baseUrl, r.subscriptionId, r.operation.id, call.apiVersion),
       'Retry-After': String(this.env.RETRY_AFTER_SECONDS),
     });
     return toDeployment(r.deployment, r.rg?.name ?? null);
@@ -100,7 +99,7 @@ export class DeploymentsController {
   async whatIf(@Param() p: DeploymentPath, @Body() body: unknown, @Arm() call: ArmCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const op = await this.deployments.startWhatIf(scopeOf(p), p.deploymentName, body, call);
     reply.headers({
-      Location: absoluteUrl(call.baseUrl, `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`, { 'api-version': call.apiVersion }),
+      Location: resourcesResultUrl(call.baseUrl, op.subscriptionId, op.id, call.apiVersion),
       'Retry-After': String(this.env.RETRY_AFTER_SECONDS),
     });
   }
@@ -122,7 +121,7 @@ export class DeploymentsController {
   async listOperations(@Param() p: DeploymentPath, @Arm() call: ArmCall) {
     const { rg, deployment, operations } = await this.deployments.operationsOf(scopeOf(p), p.deploymentName);
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     return toPage(operations.slice(offset, offset + pageSize + 1).map((o) => toDeploymentOperation(deployment, rg?.name ?? null, o)), offset, {
       base: call.baseUrl, path: call.path, query: call.query, pageSize,
     });

@@ -17,7 +17,7 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, IsNull } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { HostedResources } from '../hosted-resources/hosted-resources';
-import { toResourceGroup } from '../resource-groups/resource-groups.controller';
+import { toResourceGroup } from '../resource-groups/resource-group.mapper';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import {

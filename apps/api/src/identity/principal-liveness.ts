@@ -1,3 +1,4 @@
+import { isGuid } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { PgChannelListener, ServicePrincipalEntity } from '@cerulean/domain';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
@@ -6,7 +7,6 @@ import { EntityManager } from 'typeorm';
 
 /** Postgres announces every deleted principal here (migration PrincipalsNotify); '' means all may be gone. */
 export const PRINCIPALS_CHANNEL = 'cerulean_principals';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CACHED = 10_000;
 
 /**
@@ -27,7 +27,7 @@ export class PrincipalDirectory {
   /** A boolean when known; a promise when Postgres has to be asked. */
   exists(objectId: string): boolean | Promise<boolean> {
     const id = objectId.toLowerCase();
-    if (!UUID.test(id) || this.gone.has(id)) return false;
+    if (!isGuid(id) || this.gone.has(id)) return false;
     if (this.listening && this.live.has(id)) return true;
     return this.read(id);
   }

@@ -1,4 +1,4 @@
-import { ArmError } from '@cerulean/arm';
+import { ArmError, isGuid } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from '@cerulean/domain';
 import { ConcurrencyLimit, generateSecret, hashSecret, secretHint, verifySecret } from '@cerulean/identity';
@@ -10,7 +10,6 @@ import { PrincipalLiveness } from './principal-liveness';
 
 /** Client secrets last two years unless asked otherwise (Entra's default for addPassword). */
 const DEFAULT_SECRET_DAYS = 730;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PrincipalWithSecrets {
   principal: ServicePrincipalEntity;
@@ -68,7 +67,7 @@ export class PrincipalsService {
   }
 
   private async principalAndSecrets(appId: string): Promise<PrincipalWithSecrets | undefined> {
-    if (!UUID.test(appId)) return undefined;
+    if (!isGuid(appId)) return undefined;
     const principal = await this.db.findOneBy(ServicePrincipalEntity, { appId: appId.toLowerCase() });
     if (!principal) return undefined;
     return { principal, secrets: await this.db.findBy(ServicePrincipalSecretEntity, { principalId: principal.id }) };
@@ -82,7 +81,7 @@ export class PrincipalsService {
 
   /** By object id or application id (Graph addresses service principals by either). */
   async get(idOrAppId: string, db: EntityManager = this.db): Promise<PrincipalWithSecrets> {
-    const principal = UUID.test(idOrAppId)
+    const principal = isGuid(idOrAppId)
       ? await db.findOne(ServicePrincipalEntity, { where: [{ id: idOrAppId.toLowerCase() }, { appId: idOrAppId.toLowerCase() }] })
       : null;
     if (!principal) {
@@ -137,7 +136,7 @@ export class PrincipalsService {
 
   async removePassword(idOrAppId: string, keyId: string): Promise<void> {
     const { principal } = await this.get(idOrAppId);
-    const result = UUID.test(keyId) ? await this.db.delete(ServicePrincipalSecretEntity, { principalId: principal.id, keyId: keyId.toLowerCase() }) : { affected: 0 };
+    const result = isGuid(keyId) ? await this.db.delete(ServicePrincipalSecretEntity, { principalId: principal.id, keyId: keyId.toLowerCase() }) : { affected: 0 };
     if (!result.affected) {
       throw ArmError.badRequest('Request_BadRequest', `No password credential with keyId '${keyId}' was found on the service principal.`);
     }

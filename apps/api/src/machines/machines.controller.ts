@@ -1,10 +1,9 @@
-import { ApiVersions, decodeSkipToken, toPage } from '@cerulean/arm';
+import { ApiVersions, decodeSkipToken, toPage, pageSizeOf } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Controller, Get, Param } from '@nestjs/common';
 import { POOL_ROUTE, PoolPath } from '../clusters/routes';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
-import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { MACHINE_TYPE } from './machine.mapper';
 import { MachinesService } from './machines.service';
 
@@ -21,7 +20,7 @@ export class MachinesController {
   async list(@Param() p: PoolPath, @Arm() call: ArmCall) {
     const all = await this.machines.list(p.subscriptionId, p.resourceGroupName, p.resourceName, p.agentPoolName);
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     return toPage(all.slice(offset, offset + pageSize + 1), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
   }
 

@@ -1,4 +1,4 @@
-import { ApiVersions, ArmError, absoluteUrl, decodeSkipToken, lroUrls, Namespaces, ResourceTypes, toPage } from '@cerulean/arm';
+import { ApiVersions, ArmError, decodeSkipToken, lroUrls, Namespaces, pageSizeOf, resourcesResultUrl, ResourceTypes, toPage } from '@cerulean/arm';
 import { LocationCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import { OperationEntity, OperationStatus } from '@cerulean/domain';
@@ -6,7 +6,6 @@ import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
-import { pageSizeOf } from '../resource-groups/resource-groups.controller';
 import { operationReadable } from '../authorization/route-actions';
 import { parseOperationFilter } from './operation-filter';
 import { OperationsService } from './operations.service';
@@ -36,7 +35,7 @@ export class OperationsController {
     }
     const filter = parseOperationFilter(call.query);
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.operations.list(sub, loc.name, filter, offset, pageSize + 1);
     return toPage(rows.map((op) => this.operations.toListItem(op)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
   }
@@ -84,7 +83,7 @@ export class OperationsController {
   ) {
     const op = this.visible(req, await this.operations.get(sub, id));
     if (op.status === OperationStatus.InProgress) {
-      return this.inProgress(reply, absoluteUrl(call.baseUrl, `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`, { 'api-version': call.apiVersion }));
+      return this.inProgress(reply, resourcesResultUrl(call.baseUrl, op.subscriptionId, op.id, call.apiVersion));
     }
     return this.ended(reply, op);
   }

@@ -1,4 +1,4 @@
-import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody } from '@cerulean/arm';
+import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody, isGuid } from '@cerulean/arm';
 import {
   AgentPoolEntity, CommandResultEntity, DeploymentEntity, EntityColumns, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity,
   WhatIfResultEntity,
@@ -38,7 +38,7 @@ export class OperationsService {
   /** Unknown ids are a caller error: 404 ResourceNotFound, not a failed operation (R11.6). */
   async get(subscriptionId: string, operationId: string): Promise<OperationEntity> {
     assertSubscriptionId(subscriptionId);
-    const rows = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(operationId)
+    const rows = isGuid(operationId)
       ? ((await this.db.query(this.getSql, [operationId.toLowerCase(), subscriptionId.toLowerCase()])) as Record<string, unknown>[])
       : [];
     const op = rows[0] ? this.operation.hydrate(rows[0]) : undefined;

@@ -1,20 +1,10 @@
-import { absoluteUrl, decodeSkipToken, resourceGroupId, toPage } from '@cerulean/arm';
+import { decodeSkipToken, pageSizeOf, resourcesResultUrl, toPage } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
-import { ResourceGroupEntity } from '@cerulean/domain';
 import { Body, Controller, Delete, Get, Head, HttpCode, Param, Patch, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Arm, ArmCall } from '../common/arm-request';
+import { toResourceGroup } from './resource-group.mapper';
 import { ResourceGroupBody, ResourceGroupsService } from './resource-groups.service';
-
-export const toResourceGroup = (rg: ResourceGroupEntity) => ({
-  id: resourceGroupId(rg.subscriptionId, rg.name),
-  name: rg.name,
-  type: 'Microsoft.Resources/resourceGroups',
-  location: rg.location,
-  ...(rg.managedBy ? { managedBy: rg.managedBy } : {}),
-  tags: rg.tags,
-  properties: { provisioningState: rg.provisioningState },
-});
 
 @Controller('subscriptions/:subscriptionId')
 export class ResourceGroupsController {
@@ -26,7 +16,7 @@ export class ResourceGroupsController {
   @Get('resourceGroups')
   async list(@Param('subscriptionId') sub: string, @Arm() call: ArmCall) {
     const offset = decodeSkipToken(call.query.$skipToken);
-    const pageSize = pageSizeOf(call, this.env.PAGE_SIZE);
+    const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.groups.list(sub, offset, pageSize + 1);
     return toPage(rows.map(toResourceGroup), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
   }
@@ -71,13 +61,7 @@ export class ResourceGroupsController {
   ): Promise<void> {
     const op = await this.groups.delete(sub, name, call);
     reply.status(202);
-    reply.header('Location', absoluteUrl(call.baseUrl, `/subscriptions/${op.subscriptionId}/operationresults/${op.id}`, { 'api-version': call.apiVersion }));
+    reply.header('Location', resourcesResultUrl(call.baseUrl, op.subscriptionId, op.id, call.apiVersion));
     reply.header('Retry-After', String(this.env.RETRY_AFTER_SECONDS));
   }
-}
-
-/** `$top` may ask for a smaller page than the configured size, never a larger one. */
-export function pageSizeOf(call: ArmCall, configured: number): number {
-  const top = Number(call.query.$top);
-  return Number.isInteger(top) && top > 0 ? Math.min(top, configured) : configured;
 }

@@ -1,3 +1,4 @@
+import { isGuid } from '@cerulean/arm';
 import { CommandResultEntity, CommandState, OperationEntity, OperationStatus } from '@cerulean/domain';
 
 /** AKS RunCommandResult. */
@@ -20,7 +21,7 @@ export const toCommandId = (uuid: string): string => uuid.replace(/-/g, '');
 export function parseCommandId(id: string): string | undefined {
   const hex = id.toLowerCase().replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
-  if (id.includes('-') && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  if (id.includes('-') && !isGuid(id)) return undefined;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

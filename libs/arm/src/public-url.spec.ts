@@ -36,6 +36,21 @@ describe('publicBaseUrl (R3.5)', () => {
     expect(sut(req)).toBe('https://public.example.test');
   });
 
+  it.each(['h:-1', 'h:99999', 'a b', 'x/y', 'u@h', '', ':443', 'h:', '[::1', 'h?x', 'h#x', '\u00e9.example'])(
+    "ignores the forwarded host '%s', which is no URL authority (every URL built on it would be unparseable)",
+    (forwarded) => {
+      const base = sut(request({ host: 'arm.example.test:8443', 'x-forwarded-host': forwarded }, 'https'));
+      expect(base).toBe('https://arm.example.test:8443');
+      expect(new URL(base).host).toBe('arm.example.test:8443');
+    },
+  );
+
+  it('ignores a forwarded protocol other than http and https, and falls back to localhost for a bad Host', () => {
+    expect(sut(request({ host: 'a b', 'x-forwarded-proto': 'javascript' }, 'https'))).toBe('https://localhost');
+    expect(sut(request({ host: '[::1]:8443', 'x-forwarded-proto': 'HTTP' }, 'https'))).toBe('http://[::1]:8443');
+    expect(sut(request({ 'x-forwarded-host': '127.0.0.1:65535' }, 'https'))).toBe('https://127.0.0.1:65535');
+  });
+
   it('uses X-Forwarded-Proto with the Host header when no forwarded host is given', () => {
     expect(sut(request({ host: 'arm.example.test', 'x-forwarded-proto': 'https' }, 'http'))).toBe('https://arm.example.test');
   });

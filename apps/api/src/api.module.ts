@@ -19,6 +19,7 @@ import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
 import { ConditionalGetInterceptor } from './common/conditional-get.interceptor';
+import { RouteParamsGuard } from './common/route-params.guard';
 import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsService } from './credentials/credentials.service';
 import { armValidationPipe } from './common/validation';
@@ -82,8 +83,9 @@ import { UpgradeProfilesController } from './upgrades/upgrade-profiles.controlle
     AuthorizationService,
     RoleAssignmentsService,
     ActivityLogService,
-    // Order matters: 401, then api-version checks, then 429, then 403.
+    // Order matters: 401, then malformed route parameters, then api-version checks, then 429, then 403.
     { provide: APP_GUARD, useClass: BearerAuthGuard },
+    { provide: APP_GUARD, useClass: RouteParamsGuard },
     { provide: APP_GUARD, useClass: ApiVersionGuard },
     { provide: APP_GUARD, useClass: ThrottleGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },

@@ -14,3 +14,4 @@ export * from './tags';
 export * from './jsonc';
 export * from './http-client';
 export * from './json-content';
+export * from './validators';

@@ -10,6 +10,10 @@ describe('validateRunCommandRequest', () => {
     expect(sut).toEqual({ command: 'kubectl apply -f ns.yaml', context: null });
   });
 
+  it('takes a null context (which the DTO lets through as optional) as no context', () => {
+    expect(validateRunCommandRequest({ command: 'ls', context: null })).toEqual({ command: 'ls', context: null });
+  });
+
   it('decodes a base64 zip context', () => {
     const sut = validateRunCommandRequest({ command: 'ls', context: EMPTY_ZIP.toString('base64') });
     expect(sut.context?.equals(EMPTY_ZIP)).toBe(true);

@@ -23,8 +23,9 @@ export function validateRunCommandRequest(dto: RunCommandRequestDto): RunCommand
   return { command: dto.command, context: decodeContext(dto.context) };
 }
 
-function decodeContext(context: string | undefined): Buffer | null {
-  if (context === undefined || context === '') return null;
+// `@IsOptional()` lets JSON null through (as it does undefined): null is no context, like '' or absent.
+function decodeContext(context: string | null | undefined): Buffer | null {
+  if (context === undefined || context === null || context === '') return null;
   if (!BASE64.test(context)) throw ArmError.invalidParameter('context', 'The context must be a base64-encoded zip file; it is not valid base64.');
   const zip = Buffer.from(context, 'base64');
   if (!ZIP_SIGNATURES.some((sig) => zip.subarray(0, 4).equals(sig))) {

@@ -1,6 +1,6 @@
-import { Type } from 'class-transformer';
+import { NestedObject } from '@cerulean/arm';
 import {
-  IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateNested,
+  IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min,
 } from 'class-validator';
 
 export class PowerStateDto {
@@ -26,7 +26,7 @@ export class AgentPoolPropertiesDto {
   @IsOptional() @IsString() orchestratorVersion?: string;
   @IsOptional() @IsString() nodeImageVersion?: string;
   @IsOptional() @IsObject() upgradeSettings?: Record<string, unknown>;
-  @IsOptional() @ValidateNested() @Type(() => PowerStateDto) powerState?: PowerStateDto;
+  @IsOptional() @NestedObject(() => PowerStateDto) powerState?: PowerStateDto;
   @IsOptional() @IsArray() @IsString({ each: true }) availabilityZones?: string[];
   @IsOptional() @IsObject() tags?: Record<string, unknown>;
   @IsOptional() @IsObject() nodeLabels?: Record<string, unknown>;
@@ -42,5 +42,5 @@ export class AgentPoolPropertiesDto {
 
 /** Body of `PUT .../agentPools/{name}`. */
 export class AgentPoolBodyDto {
-  @IsOptional() @ValidateNested() @Type(() => AgentPoolPropertiesDto) properties?: AgentPoolPropertiesDto;
+  @IsOptional() @NestedObject(() => AgentPoolPropertiesDto) properties?: AgentPoolPropertiesDto;
 }

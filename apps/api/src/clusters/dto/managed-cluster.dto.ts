@@ -1,6 +1,6 @@
-import { Type } from 'class-transformer';
+import { NestedObject, NestedObjects } from '@cerulean/arm';
 import {
-  IsArray, IsBoolean, IsDefined, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, ValidateNested,
+  IsBoolean, IsDefined, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches,
 } from 'class-validator';
 import { AgentPoolPropertiesDto } from '../../agent-pools/dto/agent-pool-properties.dto';
 
@@ -20,7 +20,7 @@ export class ManagedClusterPropertiesDto {
     message: 'dnsPrefix must be 1-54 letters, digits and hyphens, starting and ending with a letter or digit',
   })
   dnsPrefix?: string;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => AgentPoolProfileDto) agentPoolProfiles?: AgentPoolProfileDto[];
+  @IsOptional() @NestedObjects(() => AgentPoolProfileDto) agentPoolProfiles?: AgentPoolProfileDto[];
   @IsOptional() @IsString() nodeResourceGroup?: string;
   @IsOptional() @IsBoolean() enableRBAC?: boolean;
   @IsOptional() @IsObject() networkProfile?: Record<string, unknown>;
@@ -35,11 +35,11 @@ export class ManagedClusterPropertiesDto {
 export class ManagedClusterBodyDto {
   @IsDefined() @IsString() @IsNotEmpty() location!: string;
   @IsOptional() @IsObject() tags?: Record<string, unknown>;
-  @IsOptional() @ValidateNested() @Type(() => ManagedClusterSkuDto) sku?: ManagedClusterSkuDto;
+  @IsOptional() @NestedObject(() => ManagedClusterSkuDto) sku?: ManagedClusterSkuDto;
   @IsOptional() @IsObject() identity?: Record<string, unknown>;
   @IsOptional() @IsString() kind?: string;
   @IsOptional() @IsObject() extendedLocation?: Record<string, unknown>;
-  @IsDefined() @IsObject() @ValidateNested() @Type(() => ManagedClusterPropertiesDto) properties!: ManagedClusterPropertiesDto;
+  @IsDefined() @NestedObject(() => ManagedClusterPropertiesDto) properties!: ManagedClusterPropertiesDto;
 }
 
 /** Body of `PATCH .../managedClusters/{name}` (UpdateTags). */

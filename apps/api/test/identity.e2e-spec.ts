@@ -246,4 +246,30 @@ describe('service principals API', () => {
     expect((await arm('GET', '/v1.0/servicePrincipals/not-a-guid')).status).toBe(404);
     expect((await arm('GET', '/v1.0/servicePrincipals', { token: null })).status).toBe(401);
   });
+
+  it('concurrent changes of one principal (delete, rotate, add and remove secrets) run one after the other: never a 5xx, nothing left for a deleted principal', async () => {
+    for (let round = 0; round < 3; round++) {
+      const created = (await arm<PrincipalWire>('POST', '/v1.0/servicePrincipals', { body: { displayName: `racing-${round}` } })).body;
+      const path = `/v1.0/servicePrincipals/${created.id}`;
+      const replies = await Promise.all([
+        arm('POST', `${path}/rotatePassword`),
+        arm('POST', `${path}/addPassword`, { body: { passwordCredential: { displayName: 'a' } } }),
+        arm('DELETE', path),
+        arm('POST', `${path}/rotatePassword`),
+        arm('POST', `${path}/addPassword`, { body: { passwordCredential: { displayName: 'b' } } }),
+        arm('POST', `${path}/removePassword`, { body: { keyId: created.passwordCredentials[0].keyId } }),
+      ]);
+      for (const r of replies) expect([200, 204, 400, 404]).toContain(r.status);
+      expect(replies[2].status).toBe(204);
+      expect((await arm('GET', path)).status).toBe(404);
+    }
+    const db = new Client({ connectionString: state().databaseUrl });
+    await db.connect();
+    try {
+      const orphans = await db.query('SELECT count(*)::int AS n FROM service_principal_secrets s WHERE NOT EXISTS (SELECT 1 FROM service_principals p WHERE p.id = s.principal_id)');
+      expect(orphans.rows[0].n).toBe(0);
+    } finally {
+      await db.end();
+    }
+  });
 });

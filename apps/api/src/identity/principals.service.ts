@@ -80,9 +80,12 @@ export class PrincipalsService {
   }
 
   /** By object id or application id (Graph addresses service principals by either). */
-  async get(idOrAppId: string, db: EntityManager = this.db): Promise<PrincipalWithSecrets> {
+  async get(idOrAppId: string, db: EntityManager = this.db, lock = false): Promise<PrincipalWithSecrets> {
     const principal = isGuid(idOrAppId)
-      ? await db.findOne(ServicePrincipalEntity, { where: [{ id: idOrAppId.toLowerCase() }, { appId: idOrAppId.toLowerCase() }] })
+      ? await db.findOne(ServicePrincipalEntity, {
+        where: [{ id: idOrAppId.toLowerCase() }, { appId: idOrAppId.toLowerCase() }],
+        ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      })
       : null;
     if (!principal) {
       throw ArmError.notFound('Request_ResourceNotFound', `Resource '${idOrAppId}' does not exist or one of its queried reference-property objects are not present.`);
@@ -103,12 +106,23 @@ export class PrincipalsService {
     return options.db ? run(options.db) : this.db.transaction(run);
   }
 
+  /**
+   * Runs a change of one principal or its secrets in a transaction that first locks the principal's row: changes
+   * to one principal (delete, new or removed secrets, rotation) happen one after the other, and one that comes
+   * after a delete finds no principal (404) instead of writing secrets for it.
+   */
+  private changing<T>(idOrAppId: string, change: (principal: ServicePrincipalEntity, db: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (db) => change((await this.get(idOrAppId, db, true)).principal, db));
+  }
+
   async delete(idOrAppId: string): Promise<void> {
-    const { principal } = await this.get(idOrAppId);
-    if (principal.isBootstrap) {
-      throw ArmError.badRequest('Request_BadRequest', `The bootstrap principal '${principal.appId}' cannot be deleted; rotate its secret instead.`);
-    }
-    await this.db.delete(ServicePrincipalEntity, { id: principal.id });
+    const principal = await this.changing(idOrAppId, async (found, db) => {
+      if (found.isBootstrap) {
+        throw ArmError.badRequest('Request_BadRequest', `The bootstrap principal '${found.appId}' cannot be deleted; rotate its secret instead.`);
+      }
+      await db.delete(ServicePrincipalEntity, { id: found.id });
+      return found;
+    });
     // Its tokens stop working at once here; other API processes hear it from Postgres (PrincipalsNotify).
     this.liveness.deleted(principal.id);
   }
@@ -130,22 +144,21 @@ export class PrincipalsService {
   }
 
   async addPassword(idOrAppId: string, options: { displayName?: string; endAt?: Date }): Promise<IssuedSecret> {
-    const { principal } = await this.get(idOrAppId);
-    return this.addSecret(principal.id, options);
+    return this.changing(idOrAppId, (principal, db) => this.addSecret(principal.id, options, db));
   }
 
   async removePassword(idOrAppId: string, keyId: string): Promise<void> {
-    const { principal } = await this.get(idOrAppId);
-    const result = isGuid(keyId) ? await this.db.delete(ServicePrincipalSecretEntity, { principalId: principal.id, keyId: keyId.toLowerCase() }) : { affected: 0 };
-    if (!result.affected) {
-      throw ArmError.badRequest('Request_BadRequest', `No password credential with keyId '${keyId}' was found on the service principal.`);
-    }
+    await this.changing(idOrAppId, async (principal, db) => {
+      const result = isGuid(keyId) ? await db.delete(ServicePrincipalSecretEntity, { principalId: principal.id, keyId: keyId.toLowerCase() }) : { affected: 0 };
+      if (!result.affected) {
+        throw ArmError.badRequest('Request_BadRequest', `No password credential with keyId '${keyId}' was found on the service principal.`);
+      }
+    });
   }
 
   /** A new secret replaces every existing one, atomically (what `cerulean principal rotate-secret` does). */
   async rotate(idOrAppId: string): Promise<PrincipalWithSecrets & IssuedSecret> {
-    return this.db.transaction(async (db) => {
-      const { principal } = await this.get(idOrAppId, db);
+    return this.changing(idOrAppId, async (principal, db) => {
       await db.delete(ServicePrincipalSecretEntity, { principalId: principal.id });
       const issued = await this.addSecret(principal.id, {}, db);
       return { principal, secrets: [issued.secret], ...issued };

@@ -1,6 +1,6 @@
 import { ArmError } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
-import { ClusterCredentialRepository, ManagedClusterEntity, PowerStateCode, ProvisioningState } from '@cerulean/domain';
+import { ClusterCredentialRepository, ManagedClusterEntity, OperationStatus, PowerStateCode, ProvisioningState } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { request } from 'node:https';
@@ -53,11 +53,19 @@ export class MachinesService {
     try {
       return await getNodes(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort, cluster.fqdn, creds);
     } catch (err) {
-      // While the control plane is being (re)built no node has registered yet; afterwards its silence is news.
-      if (cluster.provisioningState !== ProvisioningState.Succeeded) return [];
+      // While the control plane is being (re)built (the cluster is changing, or an operation such as a certificate
+      // rotation is replacing it) it may not answer, or not yet with the credentials just stored; afterwards its
+      // silence is news.
+      if (cluster.provisioningState !== ProvisioningState.Succeeded || (await operationInProgress(this.db, cluster.id))) return [];
       throw new ArmError(503, 'ControlPlaneUnavailable', `The API server of managed cluster '${cluster.name}' does not answer: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** True while an operation of the cluster is still in progress. */
+async function operationInProgress(db: EntityManager, clusterId: string): Promise<boolean> {
+  const rows = (await db.query(`SELECT 1 FROM operations WHERE cluster_id = $1 AND status = $2 LIMIT 1`, [clusterId, OperationStatus.InProgress])) as unknown[];
+  return rows.length > 0;
 }
 
 function getNodes(

@@ -12,7 +12,7 @@ const { NodeImageBuilder } = require('../dist/libs/node-provider/src') as typeof
 const { loadEnv } = require('../dist/libs/config/src') as typeof import('../libs/config/src');
 const { NodeImageCatalog } = require('../dist/libs/catalog/src') as typeof import('../libs/catalog/src');
 const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
-const { readBootstrapCredential } = require('../dist/apps/api/src/identity/bootstrap-principal') as typeof import('../apps/api/src/identity/bootstrap-principal');
+const { readBootstrapCredential } = require('../dist/apps/api/src/identity/bootstrap-principal.service') as typeof import('../apps/api/src/identity/bootstrap-principal.service');
 
 const ROOT = resolve(__dirname, '..');
 

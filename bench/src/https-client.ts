@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:https';
-import { readBootstrapCredential } from '../../apps/api/src/identity/bootstrap-principal';
+import { readBootstrapCredential } from '../../apps/api/src/identity/bootstrap-principal.service';
 
 let token = '';
 /** The bench principal's access token (the platform's bootstrap principal, signed in once the API is up). */

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDataSource } from '@cerulean/domain';
 import { ensureServerTls } from '../../apps/api/src/common/tls';
-import { readBootstrapCredential } from '../../apps/api/src/identity/bootstrap-principal';
+import { readBootstrapCredential } from '../../apps/api/src/identity/bootstrap-principal.service';
 import { freePort, startPrivatePostgres, startPrivateRedis, stopPrivatePostgres, stopPrivateRedis } from '../../test-support/private-services';
 import { percentile } from './stats';
 

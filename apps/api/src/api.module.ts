@@ -25,7 +25,7 @@ import { CredentialsService } from './credentials/credentials.service';
 import { armValidationPipe } from './common/validation';
 import { AgentPoolsService } from './agent-pools/agent-pools.service';
 import { ClustersService } from './clusters/clusters.service';
-import { HostedResources } from './hosted-resources/hosted-resources';
+import { HostedResources } from './hosted-resources/hosted-resources.service';
 import { ResourceGroupsService } from './resource-groups/resource-groups.service';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { DeploymentsController } from './deployments/deployments.controller';

@@ -4,9 +4,9 @@ import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import { OperationEngineModule } from './engine/operation-engine.module';
 import { OperationsProcessor } from './processors/operations.processor';
-import { NodeHealthMonitor } from './sweepers/node-health-monitor';
-import { OperationSweeper } from './sweepers/operation-sweeper';
-import { OrphanReaper } from './sweepers/orphan-reaper';
+import { NodeHealthMonitor } from './sweepers/node-health.monitor';
+import { OperationSweeper } from './sweepers/operation.sweeper';
+import { OrphanReaper } from './sweepers/orphan.reaper';
 
 /** The worker process: the operation engine, fed by the queues, and the sweepers. */
 @Module({

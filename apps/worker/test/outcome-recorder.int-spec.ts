@@ -6,7 +6,7 @@ import { FakeNodeProvider } from '../../../libs/node-provider/src/testing/fake-n
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { OperationSuperseded } from '../src/engine/errors';
-import { OutcomeRecorder } from '../src/engine/outcome-recorder';
+import { OutcomeRecorder } from '../src/engine/outcome.recorder';
 import {
   aCluster, anOperation, aPool, aResourceGroup, EngineTestBed, RESOLVED_KUBERNETES_VERSION, startEngineTestBed, truncateAll,
 } from './engine-test-bed';

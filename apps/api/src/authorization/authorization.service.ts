@@ -4,7 +4,7 @@ import { findRole, OWNER_ROLE_ID, rolePermits, scopeCovers, scopeWithinSubscript
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { BootstrapPrincipal } from '../identity/bootstrap-principal';
+import { BootstrapPrincipal } from '../identity/bootstrap-principal.service';
 
 /** The role assignments that apply to one principal, loaded once per request. */
 export class PrincipalGrants {

@@ -5,8 +5,8 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdentityService } from '../identity/identity.service';
-import { PrincipalLiveness } from '../identity/principal-liveness';
-import { PublicAddress } from './public-address';
+import { PrincipalLiveness } from '../identity/principal-liveness.service';
+import { PublicAddress } from './public-address.service';
 
 export const PUBLIC_ROUTE = 'cerulean:public-route';
 /** Marks a route that needs no token (health, metadata, the token authority). */

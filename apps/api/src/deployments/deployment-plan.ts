@@ -4,7 +4,7 @@ import { ResourceGroupEntity } from '@cerulean/domain';
 import {
   DeploymentContext, isNestedDeploymentType, isResourceGroupType, Json, JsonObject, nestedDeployment, processTemplate, TemplateErrors, TemplatePlan,
 } from '@cerulean/templates';
-import { isHostedType, noRegisteredProvider } from '../hosted-resources/hosted-resources';
+import { isHostedType, noRegisteredProvider } from '../hosted-resources/hosted-resources.service';
 
 export type DeploymentMode = 'Incremental' | 'Complete';
 

@@ -16,7 +16,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, IsNull } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
-import { HostedResources } from '../hosted-resources/hosted-resources';
+import { HostedResources } from '../hosted-resources/hosted-resources.service';
 import { toResourceGroup } from '../resource-groups/resource-group.mapper';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';

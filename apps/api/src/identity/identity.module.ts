@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { PublicAddress } from '../common/public-address';
-import { BootstrapPrincipal } from './bootstrap-principal';
-import { ClientAuthenticator } from './client-authenticator';
+import { PublicAddress } from '../common/public-address.service';
+import { BootstrapPrincipal } from './bootstrap-principal.service';
+import { ClientAuthenticator } from './client-authenticator.service';
 import { IdentityService } from './identity.service';
-import { PrincipalLiveness } from './principal-liveness';
+import { PrincipalLiveness } from './principal-liveness.service';
 import { PrincipalsController } from './principals.controller';
 import { PrincipalsService } from './principals.service';
 import { TokenController } from './token.controller';

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { PrincipalLiveness } from './principal-liveness';
+import { PrincipalLiveness } from './principal-liveness.service';
 
 /** Client secrets last two years unless asked otherwise (Entra's default for addPassword). */
 const DEFAULT_SECRET_DAYS = 730;

@@ -4,8 +4,8 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { PublicRoute } from '../common/bearer-auth.guard';
-import { PublicAddress } from '../common/public-address';
-import { ClientAuthenticator } from './client-authenticator';
+import { PublicAddress } from '../common/public-address.service';
+import { ClientAuthenticator } from './client-authenticator.service';
 import { TOKEN_LIFETIME_SECONDS } from '@cerulean/identity';
 import { IdentityService } from './identity.service';
 

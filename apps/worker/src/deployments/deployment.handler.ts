@@ -15,7 +15,7 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, In } from 'typeorm';
 import { OperationCanceled, OperationSuperseded } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
-import { ArmFrontDoor, FrontDoorReply, operationIdOf, replyError } from './arm-front-door';
+import { ArmFrontDoor, FrontDoorReply, operationIdOf, replyError } from './arm-front-door.service';
 import { FrontDoorTemplateHost } from './front-door-host';
 
 const POLL_MS = 500;

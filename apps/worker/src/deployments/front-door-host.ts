@@ -1,6 +1,6 @@
 import { ApiVersions, ArmError, Caller, parseResourceId } from '@cerulean/arm';
 import { Json, ListRequest, ReferenceRequest, TemplateHost } from '@cerulean/templates';
-import { ArmFrontDoor, FrontDoorReply, replyError } from './arm-front-door';
+import { ArmFrontDoor, FrontDoorReply, replyError } from './arm-front-door.service';
 
 /** The newest stable version of each namespace this platform serves: `reference(id)` without an api-version uses it. */
 const NEWEST_STABLE: Record<string, string> = Object.fromEntries(

@@ -4,20 +4,20 @@ import { DockerNodeProvider, IptablesFirewall, NODE_PROVIDER, NodeAgentCredentia
 import { loadNodeAgentKey } from '@cerulean/pki';
 import { Logger, Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
-import { ArmFrontDoor } from '../deployments/arm-front-door';
+import { ArmFrontDoor } from '../deployments/arm-front-door.service';
 import { DeploymentHandler } from '../deployments/deployment.handler';
 import { AbortHandler } from '../handlers/abort.handler';
 import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
-import { ControlPlane } from '../handlers/control-plane';
+import { ControlPlane } from '../handlers/control-plane.service';
 import { InstallationService } from '../handlers/installation.service';
-import { NodeFleet } from '../handlers/node-fleet';
+import { NodeFleet } from '../handlers/node-fleet.service';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
 import { RunCommandHandler } from '../handlers/run-command.handler';
-import { ClusterLocks } from './cluster-locks';
-import { OperationRunner } from './operation-runner';
-import { OutcomeRecorder } from './outcome-recorder';
+import { ClusterLocks } from './cluster-locks.service';
+import { OperationRunner } from './operation.runner';
+import { OutcomeRecorder } from './outcome.recorder';
 
 /**
  * Runs operations: the runner, the outcome recorder, the executor locks, every handler and the node provider they

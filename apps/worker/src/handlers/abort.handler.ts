@@ -4,9 +4,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
-import { ClusterLocks } from '../engine/cluster-locks';
+import { ClusterLocks } from '../engine/cluster-locks.service';
 import { OperationContext } from '../engine/operation-context';
-import { OutcomeRecorder } from '../engine/outcome-recorder';
+import { OutcomeRecorder } from '../engine/outcome.recorder';
 
 const POLL_MS = 200;
 const ABORT_TIMEOUT_MS = 120_000;

@@ -4,10 +4,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
-import { OutcomeRecorder, powerAfter } from '../engine/outcome-recorder';
+import { OutcomeRecorder, powerAfter } from '../engine/outcome.recorder';
 import { findClusterOf } from './cluster-of';
-import { ControlPlane } from './control-plane';
-import { ConvergeOptions, NodeFleet, eachLimited } from './node-fleet';
+import { ControlPlane } from './control-plane.service';
+import { ConvergeOptions, NodeFleet, eachLimited } from './node-fleet.service';
 
 const versions = new KubernetesVersionCatalog();
 

@@ -1,8 +1,8 @@
 import { OperationEntity } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { OperationContext } from '../engine/operation-context';
-import { OutcomeRecorder } from '../engine/outcome-recorder';
-import { NodeFleet } from './node-fleet';
+import { OutcomeRecorder } from '../engine/outcome.recorder';
+import { NodeFleet } from './node-fleet.service';
 
 /** cluster.delete: remove every node and the network, then the rows, with the operation's success. */
 @Injectable()

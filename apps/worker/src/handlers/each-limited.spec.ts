@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eachLimited } from './node-fleet';
+import { eachLimited } from './node-fleet.service';
 
 describe('eachLimited', () => {
   it('runs at most `limit` at once and every item once', async () => {

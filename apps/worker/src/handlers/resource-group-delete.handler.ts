@@ -2,10 +2,10 @@ import { ManagedClusterEntity, OperationEntity, clusterLockKey } from '@cerulean
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { ClusterLocks } from '../engine/cluster-locks';
+import { ClusterLocks } from '../engine/cluster-locks.service';
 import { OperationContext } from '../engine/operation-context';
-import { OutcomeRecorder } from '../engine/outcome-recorder';
-import { NodeFleet } from './node-fleet';
+import { OutcomeRecorder } from '../engine/outcome.recorder';
+import { NodeFleet } from './node-fleet.service';
 
 /** resource-group.delete: tear down every cluster of the group (each under its own lock), then the group. */
 @Injectable()

@@ -3,9 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
-import { OutcomeRecorder } from '../engine/outcome-recorder';
+import { OutcomeRecorder } from '../engine/outcome.recorder';
 import { findClusterOf } from './cluster-of';
-import { ControlPlane } from './control-plane';
+import { ControlPlane } from './control-plane.service';
 
 /**
  * cluster.rotate-certificates: a new CA and new certificates (a new generation, keys sealed), then the control

@@ -8,8 +8,8 @@ import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
-import { CommandOutcome, OutcomeRecorder } from '../engine/outcome-recorder';
-import { NodeFleet } from './node-fleet';
+import { CommandOutcome, OutcomeRecorder } from '../engine/outcome.recorder';
+import { NodeFleet } from './node-fleet.service';
 
 /** The zip's name in the working directory while it is unpacked (dot-named: unlikely to clash with its content). */
 const CONTEXT_ZIP = '.cerulean-context.zip';

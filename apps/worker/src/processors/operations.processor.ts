@@ -3,8 +3,8 @@ import { OperationKind } from '@cerulean/domain';
 import { DEPLOYMENTS_QUEUE, OPERATIONS_QUEUE, OperationJobData, redisConnection, SUBSCRIPTION_DEPLOYMENTS_QUEUE } from '@cerulean/queue-contracts';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Worker, WorkerOptions } from 'bullmq';
-import { OperationRunner } from '../engine/operation-runner';
-import { OutcomeRecorder } from '../engine/outcome-recorder';
+import { OperationRunner } from '../engine/operation.runner';
+import { OutcomeRecorder } from '../engine/outcome.recorder';
 
 /**
  * The BullMQ settings of a worker of one queue. A killed worker's job is taken over once its lock (JOB_LOCK_MS,

@@ -9,7 +9,7 @@ import {
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { NodeFleet, rethrowProviderError } from './node-fleet';
+import { NodeFleet, rethrowProviderError } from './node-fleet.service';
 
 const versions = new KubernetesVersionCatalog();
 const MiB = 2 ** 20;

@@ -3,7 +3,7 @@ import { loadEnv } from '@cerulean/config';
 import { AgentPoolEntity, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
 import { NODE_AGENT_AUTH_VERSION, NODE_AGENT_TOKEN_PATH, NodeAgentCredentials, NodeLabels, type NodeProvider } from '@cerulean/node-provider';
 import { InstallationService } from './installation.service';
-import { NodeFleet } from './node-fleet';
+import { NodeFleet } from './node-fleet.service';
 
 const cluster = (): ManagedClusterEntity =>
   Object.assign(new ManagedClusterEntity(), { id: '0b0e4d5a-2f1c-4c8e-9d7a-3e6f5a4b2c1d', name: 'c1', subscriptionId: '8c4e2a1f-3b6d-4f0e-9a7c-5d2b1e0f6a93' });

@@ -4,7 +4,7 @@ import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, LessThan } from 'typeorm';
-import { OutcomeRecorder } from '../engine/outcome-recorder';
+import { OutcomeRecorder } from '../engine/outcome.recorder';
 
 // An operation is younger than this while the API is still between its commit and its enqueue.
 const GRACE_MS = 3000;

@@ -6,9 +6,9 @@ import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider } 
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, In } from 'typeorm';
-import { ClusterLocks } from '../engine/cluster-locks';
+import { ClusterLocks } from '../engine/cluster-locks.service';
 import { InstallationService } from '../handlers/installation.service';
-import { NodeFleet } from '../handlers/node-fleet';
+import { NodeFleet } from '../handlers/node-fleet.service';
 import { nodeName, planPool } from '../planning/node-plan';
 
 const AGENT_TIMEOUT_MS = 2000;

@@ -10,10 +10,10 @@ import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
 import { RunCommandHandler } from '../handlers/run-command.handler';
-import { ClusterLocks } from './cluster-locks';
+import { ClusterLocks } from './cluster-locks.service';
 import { OperationCanceled, OperationSuperseded } from './errors';
 import { OperationContext } from './operation-context';
-import { OutcomeRecorder } from './outcome-recorder';
+import { OutcomeRecorder } from './outcome.recorder';
 
 /** What every handler is: it runs one operation, and ends it through the OutcomeRecorder (or throws). */
 export interface OperationHandler {

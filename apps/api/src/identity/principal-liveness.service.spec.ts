@@ -1,4 +1,4 @@
-import { PrincipalDirectory } from './principal-liveness';
+import { PrincipalDirectory } from './principal-liveness.service';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';

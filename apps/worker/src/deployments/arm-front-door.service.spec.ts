@@ -2,7 +2,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { ArmError } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { EntityManager } from 'typeorm';
-import { ArmFrontDoor } from './arm-front-door';
+import { ArmFrontDoor } from './arm-front-door.service';
 import { FrontDoorTemplateHost } from './front-door-host';
 
 /** A TCP listener that records every connection: the "internal service" a hostile template aims at. */

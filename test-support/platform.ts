@@ -245,3 +245,18 @@ export const clusterBody = (pools: { name: string; count: number; mode?: string;
     ...extra,
   },
 });
+
+/** A new service principal, signed in: its object id, application id and an ARM token (client credentials). */
+export async function newPrincipal(displayName: string): Promise<{ id: string; appId: string; token: string }> {
+  const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName } });
+  if (created.status !== 201) throw new Error(`creating principal ${displayName} answered ${created.status}: ${created.text}`);
+  const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
+    token: null,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    rawBody: new URLSearchParams({
+      grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE,
+    }).toString(),
+  });
+  if (t.status !== 200) throw new Error(`signing in as ${displayName} answered ${t.status}: ${t.text}`);
+  return { id: created.body.id, appId: created.body.appId, token: t.body.access_token };
+}

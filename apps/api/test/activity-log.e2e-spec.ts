@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { arm, ARM_SCOPE, RES_API, rgPath, startWorker, state, sub, WorkerProcess } from '../../../test-support/platform';
+import { arm, newPrincipal, RES_API, rgPath, startWorker, state, sub, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(120_000);
 
@@ -103,16 +103,11 @@ describe('activity log', () => {
   });
 
   it('shows a reader only the events of the scope it may read', async () => {
-    const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'activity-reader' } });
+    const created = await newPrincipal('activity-reader');
     await arm('PUT', `${rgPath('activity-rg')}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
-      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.body.id } },
+      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.id } },
     });
-    const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
-      token: null,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE }).toString(),
-    });
-    const seen = await values(since(), t.body.access_token);
+    const seen = await values(since(), created.token);
     expect(seen.status).toBe(200);
     expect(seen.events.length).toBeGreaterThan(0);
     expect(new Set(seen.events.map((e) => e.resourceGroupName))).toEqual(new Set(['activity-rg']));
@@ -167,16 +162,11 @@ describe('activity log', () => {
   });
 
   it('the tenant log is the root scope\'s: a principal without a role there is refused', async () => {
-    const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'activity-tenant-reader' } });
+    const created = await newPrincipal('activity-tenant-reader');
     await arm('PUT', `${rgPath('activity-rg')}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
-      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.body.id } },
+      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.id } },
     });
-    const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
-      token: null,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE }).toString(),
-    });
-    const r = await arm<{ error: { code: string } }>('GET', `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(since())}`, { token: t.body.access_token });
+    const r = await arm<{ error: { code: string } }>('GET', `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(since())}`, { token: created.token });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('AuthorizationFailed');
   });

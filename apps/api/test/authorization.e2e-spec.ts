@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import {
-  AKS_API, arm, ARM_SCOPE, ArmResponse, clusterBody, clusterPath, rgPath, RES_API, startWorker, state, sub, waitForOperation, WorkerProcess,
+  AKS_API, arm, ArmResponse, clusterBody, clusterPath, newPrincipal, rgPath, RES_API, startWorker, state, sub, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(300_000);
@@ -33,19 +33,6 @@ const rg = 'authz-rg';
 const otherRg = 'authz-other';
 const cluster = 'authzc';
 
-async function newPrincipal(name: string): Promise<Principal> {
-  const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: name } });
-  expect(created.status).toBe(201);
-  const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
-    token: null,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    rawBody: new URLSearchParams({
-      grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE,
-    }).toString(),
-  });
-  expect(t.status).toBe(200);
-  return { id: created.body.id, appId: created.body.appId, token: t.body.access_token };
-}
 
 const assignmentPath = (scope: string, name: string) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?${AUTHZ_API}`;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import {
-  AKS_API, arm, ARM_SCOPE, clusterBody, clusterPath, rgPath, RES_API, startWorker, state, sub, tokenOf, waitForOperation, WorkerProcess,
+  AKS_API, arm, clusterBody, clusterPath, newPrincipal, rgPath, RES_API, startWorker, state, sub, tokenOf, waitForOperation, WorkerProcess,
 } from '../../../test-support/platform';
 import { createGroup, dep, deploymentBody, headerOf } from '../../../test-support/deployments';
 
@@ -64,19 +64,6 @@ function raw(method: string, path: string, token: string, body?: unknown): Promi
   });
 }
 
-async function principal(name: string): Promise<{ id: string; token: string }> {
-  const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: name } });
-  expect(created.status).toBe(201);
-  const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
-    token: null,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    rawBody: new URLSearchParams({
-      grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE,
-    }).toString(),
-  });
-  expect(t.status).toBe(200);
-  return { id: created.body.id, token: t.body.access_token };
-}
 
 const roleDef = (id: string) => `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 
@@ -106,8 +93,8 @@ describe('path tricks cannot get past authorization', () => {
     expect(pool.status).toBeLessThan(300);
     expect((await waitForOperation(String(pool.headers['azure-asyncoperation']), 120_000)).status).toBe('Succeeded');
 
-    reader = await principal('tricks-reader');
-    contributor = await principal('tricks-contributor');
+    reader = await newPrincipal('tricks-reader');
+    contributor = await newPrincipal('tricks-contributor');
     for (const [who, role] of [[reader, READER], [contributor, CONTRIBUTOR]] as const) {
       const r = await arm('PUT', `${rgPath(A)}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?${AUTHZ}`, {
         body: { properties: { roleDefinitionId: roleDef(role), principalId: who.id } },

@@ -1,15 +1,7 @@
-import { ArmError } from './arm-error';
+import { catchArmError } from '../../../test-support/catch-arm-error';
 import { assertJsonDepth, assertStorableJson, MAX_JSON_DEPTH } from './json-content';
 
-const refusal = (f: () => void): ArmError => {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('not refused');
-};
+const refusal = catchArmError;
 
 describe('assertJsonDepth', () => {
   it('accepts nesting up to the limit and refuses one level more, before parsing', () => {

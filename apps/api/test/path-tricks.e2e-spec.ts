@@ -190,6 +190,23 @@ describe('path tricks cannot get past authorization', () => {
     }
   });
 
+  it('a body is read only once the token verifies: malformed and 4 MB bodies without a valid token are 401, not parsed', async () => {
+    const target = `${rgA()}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}?${AKS_API}`;
+    const send = (token: string | null, body: string) =>
+      arm('PUT', target, { token, rawBody: body, headers: { 'content-type': 'application/json' } });
+    // Unparseable JSON: had the body been parsed first, this would be 400 InvalidRequestContent.
+    for (const token of [null, 'not-a-token', `${reader.token}x`]) {
+      const r = await send(token, '{"location": ');
+      expect(r.status).toBe(401);
+      expect((r.body as { error: { code: string } }).error.code).toMatch(/^(AuthenticationFailed|InvalidAuthenticationToken)$/);
+    }
+    const big = JSON.stringify({ location: 'eastus', tags: { pad: 'x'.repeat(4 * 1024 * 1024 - 100) } });
+    expect((await send(null, big)).status).toBe(401);
+    // With a valid token the same malformed body is the caller's 400.
+    const parsed = await send(reader.token, '{"location": ');
+    expect(parsed.status).toBe(400);
+  });
+
   it('an escape that decodes to an ordinary character is the same path: authorized as what it is', async () => {
     // The Reader may read the cluster however its path is spelled, and may not write it however it is spelled.
     expect((await raw('GET', `${rgA()}/providers/Microsoft.ContainerService/managed%43lusters/%74ricksc?${AKS_API}`, reader.token)).status).toBe(200);

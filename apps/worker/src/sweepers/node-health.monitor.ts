@@ -36,6 +36,12 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
   private readonly failingSince = new Map<string, number>();
   /** Pools whose repair is paused, so the pause is recorded once per episode. */
   private readonly paused = new Set<string>();
+  /**
+   * Per pool, the nodes found unhealthy on the previous pass. A node is replaced only when two passes in a row
+   * find it unhealthy, so an outage that is still unfolding (two nodes dying a moment apart) is judged whole by
+   * the 40 % rule instead of one node at a time.
+   */
+  private readonly suspects = new Map<string, Set<string>>();
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
@@ -103,7 +109,9 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
         continue;
       }
       this.paused.delete(key);
-      sick.push(...unhealthy.map((u) => ({ pool, ...u })));
+      const before = this.suspects.get(key) ?? new Set<string>();
+      this.suspects.set(key, new Set(unhealthy.map((u) => u.name)));
+      sick.push(...unhealthy.filter((u) => before.has(u.name)).map((u) => ({ pool, ...u })));
     }
     if (sick.length === 0) return [];
 

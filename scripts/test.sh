@@ -9,6 +9,9 @@ ensure_packages
 ensure_browser
 ensure_dockerd
 ensure_node_modules
+# Cheap checks first: ESLint and Prettier (`npm run format` rewrites what prettier --check refuses).
+say "lint"
+npm run --silent lint
 build
 export CERULEAN_AZ_ROOT="${CERULEAN_AZ_ROOT:-/tmp/sidroot}"
 ensure_az_chroot

@@ -7,12 +7,14 @@ import { freePort, startPrivatePostgres, startPrivateRedis } from './private-ser
 import { waitForHttps } from './wait';
 
 // Jest's module mapper does not apply to globalSetup: load the built code (npm test builds first).
+/* eslint-disable @typescript-eslint/no-require-imports */
 const { createDataSource } = require('../dist/libs/domain/src') as typeof import('../libs/domain/src');
 const { NodeImageBuilder } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
 const { loadEnv } = require('../dist/libs/config/src') as typeof import('../libs/config/src');
 const { NodeImageCatalog } = require('../dist/libs/catalog/src') as typeof import('../libs/catalog/src');
 const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
 const { readBootstrapCredential } = require('../dist/apps/api/src/identity/bootstrap-principal.service') as typeof import('../apps/api/src/identity/bootstrap-principal.service');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const ROOT = resolve(__dirname, '..');
 

@@ -3,6 +3,8 @@ import Dockerode from 'dockerode';
 import { ItState, STATE_FILE } from './it-env';
 import { stopPrivatePostgres, stopPrivateRedis } from './private-services';
 
+// Jest's module mapper does not apply to globalTeardown: load the built code, as global-setup does.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DockerNodeProvider, NodeLabels } = require('../dist/libs/node-provider/src') as typeof import('../libs/node-provider/src');
 
 const kill = (pid: number): void => {

@@ -153,7 +153,7 @@ export async function arm<T = unknown>(
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = undefined;
+        let body: unknown;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {

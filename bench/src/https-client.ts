@@ -38,7 +38,7 @@ export class HttpsClient {
         r.on('end', () => {
           const ms = performance.now() - t0;
           const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = undefined;
+          let parsed: unknown;
           try {
             parsed = text ? JSON.parse(text) : undefined;
           } catch {

@@ -91,6 +91,7 @@ export class Scenarios {
   constructor(private readonly p: BenchPlatform, private readonly plan: BenchPlan, private readonly log: (msg: string) => void) {
     this.direct = new DirectDocker(p);
     p.worker?.onLine((line, at) => {
+      // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC)
       const m = /\bstart \S+ ([0-9a-f-]{36})\b/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
       if (m) this.workerStarts.set(m[1], at);
     });

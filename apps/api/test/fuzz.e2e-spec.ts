@@ -151,6 +151,7 @@ describe('fuzz: hostile requests to every served route', () => {
   beforeAll(async () => {
     const t0 = Date.now();
     // The route table of the build that is served (global-setup starts dist/), read from Nest's metadata.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built module, as the served process runs it
     const { ApiModule } = require('../../../dist/apps/api/src/api.module') as typeof import('../src/api.module');
     routes = servedRoutes(controllersOf(ApiModule));
     // The platform's own API throttles one principal to ~10 writes a second: the fuzz talks to a second API
@@ -390,7 +391,7 @@ describe('fuzz: hostile requests to every served route', () => {
     const db = new Client({ connectionString: state().databaseUrl });
     await db.connect();
     const drainStart = Date.now();
-    let inProgress: { kind: string; resource_id: string }[] = [];
+    let inProgress: { kind: string; resource_id: string }[];
     for (;;) {
       inProgress = (await db.query<{ kind: string; resource_id: string }>("SELECT kind, resource_id FROM operations WHERE status = 'InProgress'")).rows;
       if (inProgress.length === 0 || Date.now() - drainStart > DRAIN_MS) break;

@@ -4,7 +4,7 @@ import {
 } from '../../../libs/templates/test/golden-suite';
 import {
   ArmErrorWire, createGroup, deleteGroup, dep, DeltaWire, DeploymentOperationWire, deploymentBody, DeploymentWire, headerOf, waitForDeployment, whatIfResult,
-  WhatIfChangeWire, WhatIfWire,
+  WhatIfWire,
 } from '../../../test-support/deployments';
 import { AKS_API, arm, clusterPath, dockerNodes, rgPath, startWorker, sub, WorkerProcess } from '../../../test-support/platform';
 
@@ -228,7 +228,6 @@ describe('golden templates on the platform', () => {
   });
 
   it('the what-if noise figure over the suite (non-NoChange entries on redeploy) is 0', () => {
-    // eslint-disable-next-line no-console
     console.log(`golden what-if noise figure: ${noise.length} non-NoChange entries over ${redeployWhatIfs} redeploy what-ifs (${deployables.length + functions.length} templates)`, JSON.stringify(noise, null, 1));
     expect(redeployWhatIfs).toBe(deployables.length + functions.length);
     expect(noise).toEqual([]);

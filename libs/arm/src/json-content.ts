@@ -44,7 +44,9 @@ function checkString(s: string, path: string): void {
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const printable = (s: string): string => s.replace(/[\u0000-\u001f]/g, '?').replace(new RegExp(LONE_SURROGATE.source, 'g'), '?').slice(0, 200);
+// eslint-disable-next-line no-control-regex -- control characters are what it replaces
+const CONTROL_CHARS = /[\u0000-\u001f]/g;
+const printable = (s: string): string => s.replace(CONTROL_CHARS, '?').replace(new RegExp(LONE_SURROGATE.source, 'g'), '?').slice(0, 200);
 
 /**
  * Refuses JSON text that nests deeper than MAX_JSON_DEPTH before it is parsed (a parser or any recursive step

@@ -55,6 +55,7 @@ export function canonicalizeArmPath(url: string): string {
 export type CanonicalTarget = { ok: true; url: string } | { ok: false; message: string };
 
 // Decoded characters that would let one path be read two ways: separators, escapes, parameters, controls.
+// eslint-disable-next-line no-control-regex -- control characters are refused on purpose
 const AMBIGUOUS_IN_SEGMENT = /[/\\%?#;\u0000-\u001f\u007f]/;
 const PERCENT = /%(?![0-9a-fA-F]{2})/;
 

@@ -38,6 +38,7 @@ export interface ParsedResourceId {
 }
 
 // A name segment of an id: what ARM accepts in a name (R1.6: no `< > % & : \ ? /`, no control characters), ≤ 260.
+// eslint-disable-next-line no-control-regex -- control characters are refused on purpose
 const ID_SEGMENT = /^[^<>%&:\\?/#\s\u0000-\u001f\u007f]{1,260}$/u;
 
 /**

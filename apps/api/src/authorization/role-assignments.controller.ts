@@ -1,6 +1,6 @@
 import { ApiVersions } from '@cerulean/arm';
 import { BUILT_IN_ROLES, findRole, RoleDefinition } from '@cerulean/identity';
-import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';

@@ -1,4 +1,4 @@
-import { currentToken, jwtClaims, SignInError, signInWithServicePrincipal, signOut, useAccessToken } from './auth';
+import { currentToken, jwtClaims, SignInError, signInWithAccessToken, signInWithServicePrincipal, signOut } from './auth';
 
 /** sessionStorage's interface over a Map (the real one is the browser's). */
 class MemoryStorage implements Storage {
@@ -18,7 +18,7 @@ describe('access token sign-in', () => {
     const storage = new MemoryStorage();
     const exp = Math.floor(Date.now() / 1000) + 3600;
 
-    const sut = useAccessToken(`Bearer ${jwt({ upn: 'ops@example.com', exp })}`, storage);
+    const sut = signInWithAccessToken(`Bearer ${jwt({ upn: 'ops@example.com', exp })}`, storage);
 
     expect(sut).toMatchObject({ principal: 'ops@example.com', expiresAt: exp * 1000 });
     expect(currentToken(storage)?.accessToken).toBe(jwt({ upn: 'ops@example.com', exp }));
@@ -27,24 +27,24 @@ describe('access token sign-in', () => {
   it('accepts an opaque token (not a JWT) without an expiry', () => {
     const storage = new MemoryStorage();
 
-    expect(useAccessToken('opaque-token', storage)).toEqual({ accessToken: 'opaque-token', expiresAt: undefined, principal: 'access token' });
+    expect(signInWithAccessToken('opaque-token', storage)).toEqual({ accessToken: 'opaque-token', expiresAt: undefined, principal: 'access token' });
   });
 
   it('refuses an expired JWT and text with spaces', () => {
     const storage = new MemoryStorage();
 
-    expect(() => useAccessToken(jwt({ exp: 1 }), storage)).toThrow(SignInError);
-    expect(() => useAccessToken('two words', storage)).toThrow(SignInError);
+    expect(() => signInWithAccessToken(jwt({ exp: 1 }), storage)).toThrow(SignInError);
+    expect(() => signInWithAccessToken('two words', storage)).toThrow(SignInError);
     expect(currentToken(storage)).toBeUndefined();
   });
 
   it('forgets a token a minute before it expires, and on sign-out', () => {
     const storage = new MemoryStorage();
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    useAccessToken(jwt({ exp }), storage);
+    signInWithAccessToken(jwt({ exp }), storage);
 
     expect(currentToken(storage, exp * 1000 - 30_000)).toBeUndefined();
-    useAccessToken(jwt({ exp }), storage);
+    signInWithAccessToken(jwt({ exp }), storage);
     signOut(storage);
     expect(currentToken(storage)).toBeUndefined();
   });

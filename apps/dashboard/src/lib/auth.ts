@@ -50,7 +50,7 @@ export function jwtClaims(token: string): Record<string, unknown> | undefined {
 }
 
 /** "Use an access token": a token pasted as printed by `az account get-access-token --query accessToken`. */
-export function useAccessToken(token: string, storage: Storage = sessionStorage): StoredToken {
+export function signInWithAccessToken(token: string, storage: Storage = sessionStorage): StoredToken {
   const accessToken = token.trim().replace(/^Bearer\s+/i, '');
   if (!accessToken || /\s/.test(accessToken)) throw new SignInError('Paste the access token only (one word, no spaces).');
   const claims = jwtClaims(accessToken);

@@ -1,5 +1,5 @@
 import { FormEvent, useState } from 'react';
-import { SignInError, signInWithServicePrincipal, StoredToken, useAccessToken } from '../lib/auth';
+import { SignInError, signInWithAccessToken, signInWithServicePrincipal, StoredToken } from '../lib/auth';
 
 export function SignIn({ onSignedIn }: { onSignedIn: (t: StoredToken) => void }) {
   const [error, setError] = useState<string>();
@@ -34,7 +34,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (t: StoredToken) => void })
           <label>Client secret<input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="current-password" /></label>
           <button type="submit" disabled={busy}>Sign in</button>
         </form>
-        <form aria-labelledby="token-heading" onSubmit={(e: FormEvent) => { e.preventDefault(); void attempt(() => useAccessToken(token)); }}>
+        <form aria-labelledby="token-heading" onSubmit={(e: FormEvent) => { e.preventDefault(); void attempt(() => signInWithAccessToken(token)); }}>
           <h2 id="token-heading">Use an access token</h2>
           <label>
             Access token

@@ -125,7 +125,7 @@ export class ControlPlane {
   /** docker-proxy accepts TCP before the server listens: only an authenticated 200 on /readyz counts. */
   private async waitReady(cluster: ManagedClusterEntity, creds: ClusterCredentials, port: number): Promise<void> {
     const deadline = Date.now() + this.env.NODE_READY_TIMEOUT_SECONDS * 1000;
-    let last = 'no answer';
+    let last: string;
     for (;;) {
       try {
         const status = await readyz(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds);

@@ -4,6 +4,7 @@ import { HostedResourcesModule } from '../hosted-resources/hosted-resources.modu
 import { OperationsModule } from '../operations/operations.module';
 import { ResourceGroupsModule } from '../resource-groups/resource-groups.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
+import { DeploymentOperationResults } from './deployment-operation-results';
 import { DeploymentsController } from './deployments.controller';
 import { DeploymentsService } from './deployments.service';
 import { TemplateEvaluationPool } from './template-evaluation.pool';
@@ -12,6 +13,6 @@ import { TemplateEvaluationPool } from './template-evaluation.pool';
 @Module({
   imports: [QueueModule, SubscriptionsModule, ResourceGroupsModule, HostedResourcesModule, OperationsModule],
   controllers: [DeploymentsController],
-  providers: [DeploymentsService, TemplateEvaluationPool],
+  providers: [DeploymentsService, TemplateEvaluationPool, DeploymentOperationResults],
 })
 export class DeploymentsModule {}

@@ -2,7 +2,7 @@ import { ArmError } from '@cerulean/arm';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { PUBLIC_ROUTE } from '../common/bearer-auth.guard';
+import { PUBLIC_ROUTE } from '../common/public-route';
 import { AuthorizationService, PrincipalGrants } from './authorization.service';
 import { servedPath } from '../common/served-route';
 import { accessRuleFor } from './route-actions';

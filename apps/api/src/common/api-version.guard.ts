@@ -3,7 +3,7 @@ import { LocationCatalog } from '@cerulean/catalog';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { PUBLIC_ROUTE } from './bearer-auth.guard';
+import { PUBLIC_ROUTE } from './public-route';
 
 const API_VERSIONS = 'cerulean:api-versions';
 const NO_API_VERSION = 'cerulean:no-api-version';

@@ -3,7 +3,7 @@ import { parseBasicCredentials, resourceFromName, resourceFromScope, ScopeResult
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { PublicRoute } from '../common/bearer-auth.guard';
+import { PublicRoute } from '../common/public-route';
 import { PublicAddress } from '../common/public-address.service';
 import { ClientAuthenticator } from './client-authenticator.service';
 import { TOKEN_LIFETIME_SECONDS } from '@cerulean/identity';

@@ -1,18 +1,12 @@
 import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody, isGuid } from '@cerulean/arm';
-import {
-  AgentPoolEntity, CommandResultEntity, DeploymentEntity, EntityColumns, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus, ResourceGroupEntity,
-  WhatIfResultEntity,
-} from '@cerulean/domain';
+import { EntityColumns, OperationEntity, OperationKind, OperationStatus } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationFilter } from './operation-filter';
-import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
-import { toDeployment } from '../deployments/deployment.mapper';
-import { toRunCommandResult } from '../run-command/command-result.mapper';
+import { OperationResult, OperationResults } from './operation-results';
 
-/** What a `Location` (result) URL answers once the operation has ended (R10.2/R11.1). */
-export type OperationResult = { status: 200; body?: unknown } | { status: 204 } | { status: number; error: ArmError };
+export type { OperationResult } from './operation-results';
 
 /**
  * `resourceId` is OperationStatusResult's own field (common-types); `kind` (the operation's kind, e.g.
@@ -30,7 +24,10 @@ export class OperationsService {
   private readonly operation: EntityColumns<OperationEntity>;
   private readonly getSql: string;
 
-  constructor(@InjectEntityManager() private readonly db: EntityManager) {
+  constructor(
+    @InjectEntityManager() private readonly db: EntityManager,
+    private readonly results: OperationResults,
+  ) {
     this.operation = new EntityColumns(db.connection, OperationEntity, 'o');
     this.getSql = `SELECT ${this.operation.select} FROM operations o WHERE o.id = $1 AND o.subscription_id = $2`;
   }
@@ -91,27 +88,12 @@ export class OperationsService {
       const status = conflict ? 409 : e.code === 'InternalServerError' ? 500 : 400;
       return { status, error: new ArmError(status, e.code, e.message, e.target) };
     }
+    // Clusters and pools, deployments and what-if, command results: the owning feature reads the resource.
+    const read = this.results.readerFor(op.kind);
+    if (read) return read(op);
     switch (op.kind) {
-      case OperationKind.ClusterPut:
-      case OperationKind.AgentPoolPut:
-      case OperationKind.AgentPoolUpgradeNodeImage: {
-        const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
-        const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
-        if (!cluster || !rg) return { status: 204 };
-        const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id }, order: { createdAt: 'ASC' } });
-        if (op.kind === OperationKind.ClusterPut) return { status: 200, body: toManagedCluster(cluster, rg.name, pools) };
-        const pool = pools.find((p) => p.id === op.agentPoolId);
-        return pool ? { status: 200, body: toAgentPool(cluster, rg.name, pool) } : { status: 204 };
-      }
       case OperationKind.ResourceGroupDelete:
         return { status: 200 };
-      case OperationKind.DeploymentPut:
-      case OperationKind.SubscriptionDeploymentPut: {
-        const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
-        const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
-        // A subscription-scope deployment has no group.
-        return deployment && (rg || !deployment.resourceGroupId) ? { status: 200, body: toDeployment(deployment, rg?.name ?? null) } : { status: 204 };
-      }
       case OperationKind.ClusterDelete:
       case OperationKind.AgentPoolDelete:
       case OperationKind.ClusterStart:
@@ -119,14 +101,8 @@ export class OperationsService {
       case OperationKind.ClusterAbort:
       case OperationKind.ClusterRotateCertificates:
         return { status: 204 };
-      case OperationKind.DeploymentWhatIf: {
-        const row = await this.db.findOne(WhatIfResultEntity, { where: { operationId: op.id } });
-        return row ? { status: 200, body: row.result } : { status: 204 };
-      }
-      case OperationKind.ClusterRunCommand: {
-        const row = await this.db.findOne(CommandResultEntity, { where: { id: op.id } });
-        return row ? { status: 200, body: toRunCommandResult(row) } : { status: 204 };
-      }
+      default:
+        throw new Error(`no result reader is registered for operations of kind ${op.kind}`);
     }
   }
 }

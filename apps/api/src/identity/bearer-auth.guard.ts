@@ -1,29 +1,13 @@
 import { ArmError, Caller } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { AccessTokenClaims, TokenError } from '@cerulean/identity';
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { IdentityService } from '../identity/identity.service';
-import { PrincipalLiveness } from '../identity/principal-liveness.service';
-import { PublicAddress } from './public-address.service';
-
-export const PUBLIC_ROUTE = 'cerulean:public-route';
-/** Marks a route that needs no token (health, metadata, the token authority). */
-export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
-
-/** Who sent an authenticated request: the token's principal. */
-export interface AuthenticatedPrincipal {
-  objectId: string;
-  appId: string;
-  tenantId: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: AuthenticatedPrincipal;
-  }
-}
+import { PublicAddress } from '../common/public-address.service';
+import { PUBLIC_ROUTE } from '../common/public-route';
+import { IdentityService } from './identity.service';
+import { PrincipalLiveness } from './principal-liveness.service';
 
 const formatUtc = (d: Date): string => {
   const p = (n: number) => String(n).padStart(2, '0');

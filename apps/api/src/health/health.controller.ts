@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { PublicRoute } from './common/bearer-auth.guard';
+import { PublicRoute } from '../common/public-route';
 
 @Controller()
 export class HealthController {

@@ -66,7 +66,10 @@ export class IptablesFirewall implements NodeNetworkFirewall {
   async release(bridge: string): Promise<void> {
     for (const rule of isolationRules(bridge)) {
       // Two workers racing isolate() can leave a duplicate: delete until none is left.
-      for (let i = 0; i < 16 && (await this.exists(rule)); i++) await this.iptables(['-D', rule.chain, ...rule.spec]);
+      for (let i = 0; i < 16 && (await this.exists(rule)); i++) {
+        // Another worker may delete it between the check and the delete: gone is what release wants.
+        if (!(await this.deleted(rule))) break;
+      }
     }
   }
 
@@ -75,13 +78,24 @@ export class IptablesFirewall implements NodeNetworkFirewall {
     return [...new Set(listings.flatMap(isolatedBridges))];
   }
 
+  /** Deletes one copy of the rule; false when there was none left to delete. */
+  private async deleted(rule: IsolationRule): Promise<boolean> {
+    try {
+      await run(this.binary, ['-w', '-D', rule.chain, ...rule.spec]);
+      return true;
+    } catch (err) {
+      if (noSuchRule(err)) return false;
+      throw firewallError(err, `${this.binary} -D ${rule.chain}`);
+    }
+  }
+
   private async exists(rule: IsolationRule): Promise<boolean> {
     try {
       await run(this.binary, ['-w', '-C', rule.chain, ...rule.spec]);
       return true;
     } catch (err) {
       // 1: no such rule. Anything else (no iptables, no DOCKER-USER chain, no permission) must not pass for "absent".
-      if ((err as { code?: unknown }).code === 1 && /does a matching rule exist|Bad rule/i.test(String((err as { stderr?: unknown }).stderr))) return false;
+      if (noSuchRule(err)) return false;
       throw firewallError(err, `${this.binary} -C ${rule.chain}`);
     }
   }
@@ -110,6 +124,10 @@ export class FirewallError extends Error {
     this.name = 'FirewallError';
   }
 }
+
+/** iptables' exit 1 for a rule that is not in the chain (any other failure is a real error). */
+const noSuchRule = (err: unknown): boolean =>
+  (err as { code?: unknown }).code === 1 && /does a matching rule exist|Bad rule/i.test(String((err as { stderr?: unknown }).stderr));
 
 function firewallError(err: unknown, action: string): FirewallError {
   const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();

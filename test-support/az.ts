@@ -61,7 +61,11 @@ export class AzCli {
   /** `az cloud register` (reading /metadata/endpoints) and `az login --service-principal` with the given principal. */
   setup(principal: { tenantId: string; clientId: string; clientSecret: string }, cloud = 'CeruleanLocal'): Promise<AzResult> {
     return this.exec('az-setup.sh', [], {
-      AZ_ENDPOINT: state().apiUrl, AZ_TENANT: principal.tenantId, AZ_CLIENT_ID: principal.clientId, AZ_CLIENT_SECRET: principal.clientSecret, AZ_CLOUD: cloud,
+      AZ_ENDPOINT: state().apiUrl,
+      AZ_TENANT: principal.tenantId,
+      AZ_CLIENT_ID: principal.clientId,
+      AZ_CLIENT_SECRET: principal.clientSecret,
+      AZ_CLOUD: cloud,
     });
   }
 

@@ -13,7 +13,8 @@ const { NodeImageBuilder } = require('../dist/libs/node-provider/src') as typeof
 const { loadEnv } = require('../dist/libs/config/src') as typeof import('../libs/config/src');
 const { NodeImageCatalog } = require('../dist/libs/catalog/src') as typeof import('../libs/catalog/src');
 const { ensureServerTls } = require('../dist/apps/api/src/common/tls') as typeof import('../apps/api/src/common/tls');
-const { readBootstrapCredential } = require('../dist/apps/api/src/identity/bootstrap-principal.service') as typeof import('../apps/api/src/identity/bootstrap-principal.service');
+const { readBootstrapCredential } =
+  require('../dist/apps/api/src/identity/bootstrap-principal.service') as typeof import('../apps/api/src/identity/bootstrap-principal.service');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const ROOT = resolve(__dirname, '..');
@@ -85,8 +86,19 @@ export default async function globalSetup(): Promise<void> {
   const bootstrap = { tenantId: credential.tenantId, clientId: credential.clientId, clientSecret: credential.clientSecret, objectId: credential.objectId };
 
   const state: ItState = {
-    dir: IT_DIR, apiUrl, caPath: tls.caPath, databaseUrl, redisUrl, queuePrefix, subscriptionId, installationId,
-    apiPid: api.pid ?? 0, pgData, redisPidFile, platformEnv, bootstrap,
+    dir: IT_DIR,
+    apiUrl,
+    caPath: tls.caPath,
+    databaseUrl,
+    redisUrl,
+    queuePrefix,
+    subscriptionId,
+    installationId,
+    apiPid: api.pid ?? 0,
+    pgData,
+    redisPidFile,
+    platformEnv,
+    bootstrap,
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
   console.log(

@@ -26,9 +26,23 @@ export default async function globalTeardown(): Promise<void> {
   const docker = new Dockerode();
   const filters = { label: [`${NodeLabels.installation}=${state.installationId}`] };
   const containers = await docker.listContainers({ all: true, filters });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   const networks = await docker.listNetworks({ filters });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  await Promise.all(
+    networks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   // The isolation rules of the networks just removed (only Cerulean's, only for bridges that are gone).
   await new DockerNodeProvider({ docker }).releaseStaleIsolation().catch((err: unknown) => console.warn(`releasing isolation rules: ${String(err)}`));
 

@@ -176,7 +176,10 @@ export const AKS_API = 'api-version=2026-06-01';
 export const RES_API = 'api-version=2024-11-01';
 
 /** Polls the operation status URL until it is terminal. */
-export async function waitForOperation(statusUrl: string, timeoutMs = 120_000): Promise<{ status: string; error?: { code: string; message: string }; percentComplete?: number }> {
+export async function waitForOperation(
+  statusUrl: string,
+  timeoutMs = 120_000,
+): Promise<{ status: string; error?: { code: string; message: string }; percentComplete?: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await arm<{ status: string; error?: { code: string; message: string } }>('GET', statusUrl);
@@ -204,19 +207,21 @@ export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> 
     all: true,
     filters: { label: [`${NodeLabels.installation}=${s.installationId}`, `${NodeLabels.cluster}=${clusterName}`] },
   });
-  return list
+  return (
+    list
       // The cluster's control plane container is no node (see dockerControlPlane).
       .filter((c) => c.Labels[NodeLabels.role] === undefined)
-    .map((c) => {
-      const port = c.Ports.find((p) => p.PrivatePort === NODE_AGENT_PORT && p.PublicPort);
-      return {
-        name: (c.Names[0] ?? '').replace(/^\//, ''),
-        pool: c.Labels[NodeLabels.pool] ?? '',
-        running: c.State === 'running',
-        ...(port ? { agentUrl: `http://127.0.0.1:${port.PublicPort}` } : {}),
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+      .map((c) => {
+        const port = c.Ports.find((p) => p.PrivatePort === NODE_AGENT_PORT && p.PublicPort);
+        return {
+          name: (c.Names[0] ?? '').replace(/^\//, ''),
+          pool: c.Labels[NodeLabels.pool] ?? '',
+          running: c.State === 'running',
+          ...(port ? { agentUrl: `http://127.0.0.1:${port.PublicPort}` } : {}),
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name))
+  );
 }
 
 /** The cluster's control plane containers (at most one), whatever the API says. */
@@ -248,13 +253,18 @@ export const clusterBody = (pools: { name: string; count: number; mode?: string;
 
 /** A new service principal, signed in: its object id, application id and an ARM token (client credentials). */
 export async function newPrincipal(displayName: string): Promise<{ id: string; appId: string; token: string }> {
-  const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName } });
+  const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', {
+    body: { displayName },
+  });
   if (created.status !== 201) throw new Error(`creating principal ${displayName} answered ${created.status}: ${created.text}`);
   const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
     token: null,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     rawBody: new URLSearchParams({
-      grant_type: 'client_credentials', client_id: created.body.appId, client_secret: created.body.passwordCredentials[0].secretText, scope: ARM_SCOPE,
+      grant_type: 'client_credentials',
+      client_id: created.body.appId,
+      client_secret: created.body.passwordCredentials[0].secretText,
+      scope: ARM_SCOPE,
     }).toString(),
   });
   if (t.status !== 200) throw new Error(`signing in as ${displayName} answered ${t.status}: ${t.text}`);

@@ -34,10 +34,7 @@ export const randomPassword = (): string => randomBytes(24).toString('hex');
  * flags. Like the platform's: a random password for `postgres`, required (SCRAM) over TCP; peer on the socket. A
  * failure after the server started stops it again.
  */
-export async function startPrivatePostgres(
-  dir: string,
-  settings: string,
-): Promise<{ databaseUrl: string; pgData: string; port: number; password: string }> {
+export async function startPrivatePostgres(dir: string, settings: string): Promise<{ databaseUrl: string; pgData: string; port: number; password: string }> {
   const pgData = join(dir, 'pg');
   const sockDir = join(dir, 'pgsock');
   for (const d of [pgData, sockDir]) mkdirSync(d, { recursive: true });
@@ -56,8 +53,14 @@ export async function startPrivatePostgres(
     rmSync(pwFile, { force: true });
   }
   asPostgres('pg_ctl', [
-    '-D', pgData, '-l', join(dir, 'pg.log'), '-w', '-o',
-    `-p ${port} -k ${sockDir} -c listen_addresses=127.0.0.1 -c max_connections=300 ${settings}`, 'start',
+    '-D',
+    pgData,
+    '-l',
+    join(dir, 'pg.log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${sockDir} -c listen_addresses=127.0.0.1 -c max_connections=300 ${settings}`,
+    'start',
   ]);
   try {
     asPostgres('createdb', ['-h', sockDir, '-p', String(port), 'cerulean']);
@@ -88,8 +91,17 @@ export async function startPrivateRedis(dir: string): Promise<{ redisUrl: string
   writeFileSync(
     conf,
     [
-      `port ${port}`, 'bind 127.0.0.1', 'protected-mode yes', `requirepass ${password}`, 'daemonize yes', 'save ""', 'appendonly no',
-      `dir ${dir}`, `pidfile ${pidFile}`, `logfile ${join(dir, 'redis.log')}`, '',
+      `port ${port}`,
+      'bind 127.0.0.1',
+      'protected-mode yes',
+      `requirepass ${password}`,
+      'daemonize yes',
+      'save ""',
+      'appendonly no',
+      `dir ${dir}`,
+      `pidfile ${pidFile}`,
+      `logfile ${join(dir, 'redis.log')}`,
+      '',
     ].join('\n'),
     { mode: 0o600 },
   );

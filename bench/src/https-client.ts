@@ -21,7 +21,10 @@ export interface HttpsResponse<T = unknown> {
 export class HttpsClient {
   private readonly agent: Agent;
 
-  constructor(readonly baseUrl: string, ca: Buffer) {
+  constructor(
+    readonly baseUrl: string,
+    ca: Buffer,
+  ) {
     this.agent = new Agent({ ca, keepAlive: true, maxSockets: 16 });
   }
 
@@ -83,17 +86,26 @@ export class HttpsClient {
   async signIn(dataDir: string): Promise<string> {
     const c = readBootstrapCredential(dataDir);
     if (!c) throw new Error(`no bootstrap principal credential under ${dataDir}/secrets`);
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'https://management.core.windows.net//.default' }).toString();
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      scope: 'https://management.core.windows.net//.default',
+    }).toString();
     return new Promise((res, rej) => {
-      const req = request(`${this.baseUrl}/${c.tenantId}/oauth2/v2.0/token`, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (b: Buffer) => chunks.push(b));
-        r.on('end', () => {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { access_token?: string };
-          if (r.statusCode === 200 && body.access_token) res(body.access_token);
-          else rej(new Error(`sign-in as the bootstrap principal answered ${r.statusCode}`));
-        });
-      });
+      const req = request(
+        `${this.baseUrl}/${c.tenantId}/oauth2/v2.0/token`,
+        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (b: Buffer) => chunks.push(b));
+          r.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { access_token?: string };
+            if (r.statusCode === 200 && body.access_token) res(body.access_token);
+            else rej(new Error(`sign-in as the bootstrap principal answered ${r.statusCode}`));
+          });
+        },
+      );
       req.on('error', rej);
       req.end(form);
     });

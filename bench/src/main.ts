@@ -13,7 +13,10 @@ const smoke = args.includes('--smoke');
 const outArg = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
 const out = resolve(outArg ?? `bench/results/${smoke ? 'smoke' : 'latest'}.json`);
 // --only=read,writes,provisioning,scale,polling runs a subset (to iterate on one fix); its JSON is partial.
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const runs = (name: string): boolean => !only || only.includes(name);
 const deadlineMs = (smoke ? 6 : 12) * 60_000;
 

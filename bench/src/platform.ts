@@ -21,7 +21,11 @@ export const BENCH_LABEL = 'cerulean.bench.run';
 export class PlatformProcess {
   private readonly listeners = new Set<(line: string, at: number) => void>();
 
-  constructor(readonly name: string, readonly proc: ChildProcess, logPath: string) {
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+    logPath: string,
+  ) {
     // Only a piped process's lines reach the bench (the worker's, for queue dispatch); the API writes its
     // request log straight to its file, so reading it costs the bench (and the load generator) nothing.
     const log = proc.stdout ? createWriteStream(logPath, { flags: 'a' }) : undefined;
@@ -193,9 +197,23 @@ export class BenchPlatform {
   async removeLabeled(labels: string[]): Promise<number> {
     const filters = { label: labels };
     const containers = await this.docker.listContainers({ all: true, filters });
-    await Promise.all(containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    await Promise.all(
+      containers.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
     const networks = await this.docker.listNetworks({ filters });
-    await Promise.all(networks.map((n) => this.docker.getNetwork(n.Id).remove().catch(() => undefined)));
+    await Promise.all(
+      networks.map((n) =>
+        this.docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
     // The worker's isolation rules for the clusters' bridges just removed.
     await new DockerNodeProvider({ docker: this.docker }).releaseStaleIsolation();
     return containers.length;

@@ -88,7 +88,11 @@ export class Scenarios {
   private readonly workerStarts = new Map<string, number>();
   private readonly dispatchSamples: number[] = [];
 
-  constructor(private readonly p: BenchPlatform, private readonly plan: BenchPlan, private readonly log: (msg: string) => void) {
+  constructor(
+    private readonly p: BenchPlatform,
+    private readonly plan: BenchPlan,
+    private readonly log: (msg: string) => void,
+  ) {
     this.direct = new DirectDocker(p);
     p.worker?.onLine((line, at) => {
       // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC)
@@ -146,7 +150,11 @@ export class Scenarios {
 
   /** Sends a mutating call and times it to its operation's Succeeded (wall clock, ms). */
   private async timedOperation(
-    method: string, path: string, body: unknown, expected: number[], timeoutMs = 180_000,
+    method: string,
+    path: string,
+    body: unknown,
+    expected: number[],
+    timeoutMs = 180_000,
   ): Promise<{ ms: number; acceptMs: number; operationId: string }> {
     const t0 = Date.now();
     const r = await this.http.expect(expected, method, path, body);
@@ -314,24 +322,29 @@ export class Scenarios {
       for (const c of this.plan.readConcurrency) {
         const cer = await this.cannon(`${this.p.apiUrl}${path}`, c);
         const flo = await this.cannon(`${floor.url}${path}`, c);
-        const r = this.add(
-          {
-            id: `read-c${c}`,
-            scenario: `read path GET managedCluster, concurrency ${c}`,
-            measures: `req/s (autocannon, ${this.plan.loadSeconds} s, ${bytes}-byte body)`,
-            floorMeasures: 'bare Fastify (HTTPS, same certificate) answering a fixed JSON of the same size',
-            unit: 'req/s',
-            cerulean: { value: Math.round(cer.requests.average) },
-            floor: { value: Math.round(flo.requests.average) },
-            extra: {
-              ceruleanLatencyP50Ms: cer.latency.p50,
-              ceruleanLatencyP99Ms: cer.latency.p99,
-              floorLatencyP50Ms: flo.latency.p50,
-              floorLatencyP99Ms: flo.latency.p99,
-            },
+        const r = this.add({
+          id: `read-c${c}`,
+          scenario: `read path GET managedCluster, concurrency ${c}`,
+          measures: `req/s (autocannon, ${this.plan.loadSeconds} s, ${bytes}-byte body)`,
+          floorMeasures: 'bare Fastify (HTTPS, same certificate) answering a fixed JSON of the same size',
+          unit: 'req/s',
+          cerulean: { value: Math.round(cer.requests.average) },
+          floor: { value: Math.round(flo.requests.average) },
+          extra: {
+            ceruleanLatencyP50Ms: cer.latency.p50,
+            ceruleanLatencyP99Ms: cer.latency.p99,
+            floorLatencyP50Ms: flo.latency.p50,
+            floorLatencyP99Ms: flo.latency.p99,
           },
-        );
-        if (c === 50) this.target('read-c50', 'read path ≥ 40 % of bare Fastify req/s at concurrency 50', r.ratio === undefined ? undefined : r.ratio * 100, ' %', (x) => x >= 40);
+        });
+        if (c === 50)
+          this.target(
+            'read-c50',
+            'read path ≥ 40 % of bare Fastify req/s at concurrency 50',
+            r.ratio === undefined ? undefined : r.ratio * 100,
+            ' %',
+            (x) => x >= 40,
+          );
       }
       const rate = this.plan.readRate;
       const rateOpts = { overallRate: rate };
@@ -417,17 +430,19 @@ export class Scenarios {
     const location = String(post.headers.location ?? '');
     const db = this.p.db;
     if (!db) throw new Error('bench platform is not up');
-    const { rows } = await db.query<{ id: string }>(
-      "SELECT id FROM operations WHERE kind = $1 AND status = 'InProgress' ORDER BY start_time DESC LIMIT 1",
-      [OperationKind.ClusterRunCommand],
-    );
+    const { rows } = await db.query<{ id: string }>("SELECT id FROM operations WHERE kind = $1 AND status = 'InProgress' ORDER BY start_time DESC LIMIT 1", [
+      OperationKind.ClusterRunCommand,
+    ]);
     if (!rows[0]) throw new Error(`runCommand left no running operation (${location})`);
     const statusPath = (id: string): string => `/subscriptions/${this.sub}/providers/Microsoft.ContainerService/locations/eastus/operations/${id}?${AKS_API}`;
     const running = await this.http.expect<{ status: string }>([200], 'GET', statusPath(rows[0].id));
     if (running.body.status !== 'InProgress') throw new Error(`the polled operation is ${running.body.status}, not InProgress`);
     const finished = await this.http.expect<{ status: string }>([200], 'GET', statusPath(finishedOperationId));
     const bytes = Math.round((Buffer.byteLength(running.text) + Buffer.byteLength(finished.text)) / 2);
-    const requests = [{ method: 'GET' as const, path: statusPath(rows[0].id) }, { method: 'GET' as const, path: statusPath(finishedOperationId) }];
+    const requests = [
+      { method: 'GET' as const, path: statusPath(rows[0].id) },
+      { method: 'GET' as const, path: statusPath(finishedOperationId) },
+    ];
     const floor = new BareFastify(this.p);
     await floor.start(bytes);
     try {
@@ -435,18 +450,16 @@ export class Scenarios {
       // Closed loop (every poller asks again as soon as it is answered): the throughput ceiling.
       const cer = await this.cannon(this.p.apiUrl, n, { requests });
       const flo = await this.cannon(floor.url, n, { requests });
-      this.add(
-        {
-          id: 'status-polling-throughput',
-          scenario: `operation status polling, ${n} pollers flat out, req/s`,
-          measures: `req/s, ${n} connections asking back to back, alternating a running and a finished operation (autocannon)`,
-          floorMeasures: 'bare Fastify, same connections, fixed JSON of the same size',
-          unit: 'req/s',
-          cerulean: { value: Math.round(cer.requests.average) },
-          floor: { value: Math.round(flo.requests.average) },
-          extra: { ceruleanP50Ms: cer.latency.p50, ceruleanP99Ms: cer.latency.p99, floorP50Ms: flo.latency.p50, floorP99Ms: flo.latency.p99 },
-        },
-      );
+      this.add({
+        id: 'status-polling-throughput',
+        scenario: `operation status polling, ${n} pollers flat out, req/s`,
+        measures: `req/s, ${n} connections asking back to back, alternating a running and a finished operation (autocannon)`,
+        floorMeasures: 'bare Fastify, same connections, fixed JSON of the same size',
+        unit: 'req/s',
+        cerulean: { value: Math.round(cer.requests.average) },
+        floor: { value: Math.round(flo.requests.average) },
+        extra: { ceruleanP50Ms: cer.latency.p50, ceruleanP99Ms: cer.latency.p99, floorP50Ms: flo.latency.p50, floorP99Ms: flo.latency.p99 },
+      });
       // Pollers as clients run them: each asks, then waits Retry-After (1 s by default) before asking again.
       const paths = requests.map((r) => r.path);
       const seconds = Math.max(this.plan.loadSeconds, 3);
@@ -473,8 +486,22 @@ export class Scenarios {
   async memory(clusterName: string, idle: { api: number; worker: number }): Promise<void> {
     const api = this.p.api?.rssMiB() ?? NaN;
     const worker = this.p.worker?.rssMiB() ?? NaN;
-    this.add({ id: 'memory-api', scenario: 'memory, API process RSS', measures: 'VmRSS after the run (idle at start in extra)', unit: 'MiB', cerulean: { value: api }, extra: { idleAtStartMiB: idle.api } });
-    this.add({ id: 'memory-worker', scenario: 'memory, worker process RSS', measures: 'VmRSS after the run (idle at start in extra)', unit: 'MiB', cerulean: { value: worker }, extra: { idleAtStartMiB: idle.worker } });
+    this.add({
+      id: 'memory-api',
+      scenario: 'memory, API process RSS',
+      measures: 'VmRSS after the run (idle at start in extra)',
+      unit: 'MiB',
+      cerulean: { value: api },
+      extra: { idleAtStartMiB: idle.api },
+    });
+    this.add({
+      id: 'memory-worker',
+      scenario: 'memory, worker process RSS',
+      measures: 'VmRSS after the run (idle at start in extra)',
+      unit: 'MiB',
+      cerulean: { value: worker },
+      extra: { idleAtStartMiB: idle.worker },
+    });
     const docker = this.p.docker;
     const list = await docker.listContainers({
       filters: { label: [`${NodeLabels.installation}=${this.p.installationId}`, `${NodeLabels.cluster}=${clusterName}`, `${NodeLabels.pool}=${POOL}`] },

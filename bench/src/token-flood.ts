@@ -35,10 +35,16 @@ async function main(): Promise<void> {
   const port = await freePort();
   const api = spawn(process.execPath, [apiMain], {
     env: {
-      ...process.env, CERULEAN_DATABASE_URL: pg.databaseUrl, CERULEAN_REDIS_URL: redis.redisUrl, CERULEAN_DATA_DIR: join(dir, 'data'),
-      CERULEAN_API_PORT: String(port), CERULEAN_LOG_LEVEL: 'warn', CERULEAN_QUEUE_PREFIX: `flood-${process.pid}`,
+      ...process.env,
+      CERULEAN_DATABASE_URL: pg.databaseUrl,
+      CERULEAN_REDIS_URL: redis.redisUrl,
+      CERULEAN_DATA_DIR: join(dir, 'data'),
+      CERULEAN_API_PORT: String(port),
+      CERULEAN_LOG_LEVEL: 'warn',
+      CERULEAN_QUEUE_PREFIX: `flood-${process.pid}`,
       // ARM's read throttling would cut the GET loop itself: out of the way.
-      CERULEAN_THROTTLE_READ_BUCKET: '1000000', CERULEAN_THROTTLE_READ_REFILL_PER_SECOND: '100000',
+      CERULEAN_THROTTLE_READ_BUCKET: '1000000',
+      CERULEAN_THROTTLE_READ_REFILL_PER_SECOND: '100000',
     },
     stdio: ['ignore', openSync(join(dir, 'api.log'), 'a'), openSync(join(dir, 'api.log'), 'a')],
   });
@@ -59,16 +65,28 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; ; i++) {
       if (api.exitCode !== null) throw new Error(`the API exited; see ${dir}/api.log`);
-      if (await call('GET', '/healthz', {}).then((r) => r.status === 200).catch(() => false)) break;
+      if (
+        await call('GET', '/healthz', {})
+          .then((r) => r.status === 200)
+          .catch(() => false)
+      )
+        break;
       if (i > 300) throw new Error('the API did not start');
       await sleep(100);
     }
     const cred = readBootstrapCredential(join(dir, 'data'));
     if (!cred) throw new Error('no bootstrap credential');
     const form = (secret: string) =>
-      new URLSearchParams({ grant_type: 'client_credentials', client_id: cred.clientId, client_secret: secret, scope: 'https://management.core.windows.net//.default' }).toString();
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: cred.clientId,
+        client_secret: secret,
+        scope: 'https://management.core.windows.net//.default',
+      }).toString();
     const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
-    const token = JSON.parse((await call('POST', `/${cred.tenantId}/oauth2/v2.0/token`, formHeaders, form(cred.clientSecret))).text) as { access_token: string };
+    const token = JSON.parse((await call('POST', `/${cred.tenantId}/oauth2/v2.0/token`, formHeaders, form(cred.clientSecret))).text) as {
+      access_token: string;
+    };
     const auth = { authorization: `Bearer ${token.access_token}` };
     const path = `/subscriptions?api-version=2024-11-01`;
     const getLoop = async (n: number): Promise<number[]> => {
@@ -94,7 +112,13 @@ async function main(): Promise<void> {
       const xs = [...raw].sort((a, b) => a - b);
       return { p50: Math.round(percentile(xs, 50) * 10) / 10, p99: Math.round(percentile(xs, 99) * 10) / 10, max: Math.round(xs[xs.length - 1]) };
     };
-    console.log(JSON.stringify({ api: apiMain, wrongSecrets: wrong, gets, alone: stats(alone), duringFlood: stats(during), floodStatuses: statuses, floodMs: Math.round(floodMs) }, null, 2));
+    console.log(
+      JSON.stringify(
+        { api: apiMain, wrongSecrets: wrong, gets, alone: stats(alone), duringFlood: stats(during), floodStatuses: statuses, floodMs: Math.round(floodMs) },
+        null,
+        2,
+      ),
+    );
   } finally {
     api.kill('SIGTERM');
     await sleep(500);

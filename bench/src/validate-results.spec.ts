@@ -8,7 +8,10 @@ const complete = () => ({
   machine: { cpus: 2 },
   loadAverage: { start: [1, 1, 1], end: [2, 2, 2] },
   scenarios: REQUIRED_SCENARIOS.map((id) => ({
-    id, scenario: id, measures: 'x', unit: 'ms',
+    id,
+    scenario: id,
+    measures: 'x',
+    unit: 'ms',
     cerulean: { n: 3, median: 2, p95: 3, min: 1, max: 3 },
     floor: { value: 1 },
     ratio: 2,

@@ -1,8 +1,25 @@
 /** Every scenario id a complete run reports. */
 export const REQUIRED_SCENARIOS = [
-  'provision-1', 'provision-3', 'provision-10', 'delete-1', 'delete-3', 'delete-10', 'scale-out', 'scale-in',
-  'read-c1', 'read-c50', 'read-c200', 'read-rate200', 'write-tags', 'write-pool-count', 'queue-dispatch',
-  'status-polling-throughput', 'status-polling', 'memory-api', 'memory-worker', 'memory-node',
+  'provision-1',
+  'provision-3',
+  'provision-10',
+  'delete-1',
+  'delete-3',
+  'delete-10',
+  'scale-out',
+  'scale-in',
+  'read-c1',
+  'read-c50',
+  'read-c200',
+  'read-rate200',
+  'write-tags',
+  'write-pool-count',
+  'queue-dispatch',
+  'status-polling-throughput',
+  'status-polling',
+  'memory-api',
+  'memory-worker',
+  'memory-node',
 ];
 export const REQUIRED_TARGETS = ['provision-3', 'provision-10', 'scale-out', 'read-c50', 'read-rate200', 'status-polling', 'queue-dispatch', 'memory-node'];
 
@@ -32,10 +49,12 @@ export function validateResults(doc: unknown): string[] {
   if (!isObj(doc)) return ['the document is not a JSON object'];
   if (doc.schema !== 'cerulean-bench/1') problems.push('schema is not cerulean-bench/1');
   if (doc.mode !== 'full' && doc.mode !== 'smoke') problems.push('mode is neither full nor smoke');
-  for (const k of ['startedAt', 'finishedAt']) if (typeof doc[k] !== 'string' || Number.isNaN(Date.parse(doc[k] as string))) problems.push(`${k} is not a date`);
+  for (const k of ['startedAt', 'finishedAt'])
+    if (typeof doc[k] !== 'string' || Number.isNaN(Date.parse(doc[k] as string))) problems.push(`${k} is not a date`);
   if (!isObj(doc.machine) || !finite(doc.machine.cpus)) problems.push('machine.cpus is missing');
   const la = doc.loadAverage;
-  if (!isObj(la) || !Array.isArray(la.start) || !Array.isArray(la.end) || la.start.length !== 3 || la.end.length !== 3) problems.push('loadAverage.start/end are not 3 numbers each');
+  if (!isObj(la) || !Array.isArray(la.start) || !Array.isArray(la.end) || la.start.length !== 3 || la.end.length !== 3)
+    problems.push('loadAverage.start/end are not 3 numbers each');
   const scenarios = Array.isArray(doc.scenarios) ? doc.scenarios : [];
   if (!Array.isArray(doc.scenarios)) problems.push('scenarios is not a list');
   const ids = new Set<string>();
@@ -56,7 +75,8 @@ export function validateResults(doc: unknown): string[] {
   for (const id of REQUIRED_SCENARIOS) if (!ids.has(id)) problems.push(`scenario ${id} is missing`);
   const targets = Array.isArray(doc.targets) ? doc.targets : [];
   const targetIds = new Set(targets.filter(isObj).map((t) => String(t.id)));
-  for (const t of targets) if (!isObj(t) || typeof t.pass !== 'boolean' || typeof t.target !== 'string') problems.push(`target ${JSON.stringify(t)} is malformed`);
+  for (const t of targets)
+    if (!isObj(t) || typeof t.pass !== 'boolean' || typeof t.target !== 'string') problems.push(`target ${JSON.stringify(t)} is malformed`);
   for (const id of REQUIRED_TARGETS) if (!targetIds.has(id)) problems.push(`target ${id} is missing`);
   return problems;
 }

@@ -65,19 +65,82 @@ export const GROUP_NAME = /^[-\w._()]{1,90}$/;
 
 /** Node counts: mostly 0..2, plus values ARM refuses. Never a valid count above 2. */
 export function nodeCount(rng: Rng): unknown {
-  return rng.weighted<unknown>([[6, 0], [8, 1], [6, 2], [1, -1], [1, 1001], [1, 1e9], [1, 1.5], [1, '2'], [1, null], [1, 2 ** 53 + 2]]);
+  return rng.weighted<unknown>([
+    [6, 0],
+    [8, 1],
+    [6, 2],
+    [1, -1],
+    [1, 1001],
+    [1, 1e9],
+    [1, 1.5],
+    [1, '2'],
+    [1, null],
+    [1, 2 ** 53 + 2],
+  ]);
 }
 
 const TEMPLATE_EXPRESSIONS = [
-  "[div(1, 0)]", "[mod(1, 0)]", "[int('x')]", "[int('99999999999999999999999')]", "[json('{')]", "[base64ToString('!!')]", "[first(createArray())]",
-  "[last('')]", "[skip('abc', -1)]", "[take(createArray(1), 1e308)]", "[substring('abc', 2, 5)]", "[split('a', '')]", "[string(null())]",
-  "[parameters('missing')]", "[variables('v')]", "[reference('x').y]", "[resourceId('a')]", "[concat()]", "[union(json('null'), createArray())]",
-  "[utcNow()]", "[guid()]", "[uniqueString()]", "[format('{0}{1}', 'a')]", "[dataUri('x')]", "[uri('not a uri', 'x')]", "[if(true(), 1)]",
-  "[coalesce()]", "[equals(1)]", "[greater('a', 1)]", "[length(1)]", "[contains(1, 2)]", "[empty(1)]", "[indexOf(1, 1)]", "[replace('a', '', 'b')]",
-  "[toLower(1)]", "[trim(json('{}'))]", "[array(json('{}'))]", "[createObject('a')]", "[items(1)]", "[min()]", "[max(createArray())]",
-  "[range(1e308, 1)]", "[range(0, 5000)]", "[padLeft('a', 20000, 'b')]", "[dateTimeAdd('x', 'PT1H')]", "[base64(null())]", "[parameters('p')]",
-  "[concat(parameters('p'), variables('v'))]", "[resourceGroup().location]", "[subscription().subscriptionId]", "[deployment().name]", "[[literal]",
-  "[", "[]", "[)]", "[concat('a'", "[parameters('p')[0]]", "[parameters('p').x.y]", "[json('{\"a\":1}').a]", "[copyIndex()]", "[listKeys('x', '1')]",
+  '[div(1, 0)]',
+  '[mod(1, 0)]',
+  "[int('x')]",
+  "[int('99999999999999999999999')]",
+  "[json('{')]",
+  "[base64ToString('!!')]",
+  '[first(createArray())]',
+  "[last('')]",
+  "[skip('abc', -1)]",
+  '[take(createArray(1), 1e308)]',
+  "[substring('abc', 2, 5)]",
+  "[split('a', '')]",
+  '[string(null())]',
+  "[parameters('missing')]",
+  "[variables('v')]",
+  "[reference('x').y]",
+  "[resourceId('a')]",
+  '[concat()]',
+  "[union(json('null'), createArray())]",
+  '[utcNow()]',
+  '[guid()]',
+  '[uniqueString()]',
+  "[format('{0}{1}', 'a')]",
+  "[dataUri('x')]",
+  "[uri('not a uri', 'x')]",
+  '[if(true(), 1)]',
+  '[coalesce()]',
+  '[equals(1)]',
+  "[greater('a', 1)]",
+  '[length(1)]',
+  '[contains(1, 2)]',
+  '[empty(1)]',
+  '[indexOf(1, 1)]',
+  "[replace('a', '', 'b')]",
+  '[toLower(1)]',
+  "[trim(json('{}'))]",
+  "[array(json('{}'))]",
+  "[createObject('a')]",
+  '[items(1)]',
+  '[min()]',
+  '[max(createArray())]',
+  '[range(1e308, 1)]',
+  '[range(0, 5000)]',
+  "[padLeft('a', 20000, 'b')]",
+  "[dateTimeAdd('x', 'PT1H')]",
+  '[base64(null())]',
+  "[parameters('p')]",
+  "[concat(parameters('p'), variables('v'))]",
+  '[resourceGroup().location]',
+  '[subscription().subscriptionId]',
+  '[deployment().name]',
+  '[[literal]',
+  '[',
+  '[]',
+  '[)]',
+  "[concat('a'",
+  "[parameters('p')[0]]",
+  "[parameters('p').x.y]",
+  '[json(\'{"a":1}\').a]',
+  '[copyIndex()]',
+  "[listKeys('x', '1')]",
 ];
 
 export interface GeneratedBody {
@@ -100,7 +163,8 @@ export class BodyFactory {
       if (/^maxSurge$|^maxUnavailable$/i.test(key)) return { value: rng.pick(['1', '0', '50%', '200%', '-1', 'x', 1]) };
       if (key === 'name' && /agentPoolProfiles\[\d+\]\.name$/.test(path)) return { value: rng.chance(0.85) ? rng.pick(tiny.pools) : randomString(rng, 64) };
       if (key === 'vmSize' && rng.chance(0.8)) return { value: rng.pick(['Standard_DS2_v2', 'Standard_D2s_v3', 'standard_ds2_v2', 'Standard_B1s']) };
-      if (/^(kubernetesVersion|orchestratorVersion)$/.test(key) && rng.chance(0.7)) return { value: rng.pick(['1.33', '1.32', '1.31.2', '1.99', 'latest', '']) };
+      if (/^(kubernetesVersion|orchestratorVersion)$/.test(key) && rng.chance(0.7))
+        return { value: rng.pick(['1.33', '1.32', '1.31.2', '1.99', 'latest', '']) };
       if (key === 'location' && rng.chance(0.8)) return { value: rng.pick(['eastus', 'East US', 'westeurope', 'EASTUS', 'nowhere']) };
       if (key === 'roleDefinitionId' && rng.chance(0.8)) return { value: rng.pick(tiny.roleDefinitionIds) };
       if (key === 'principalId' && rng.chance(0.7)) return { value: tiny.principalId };
@@ -130,7 +194,16 @@ export class BodyFactory {
     if (mode === 'junk') return { text: rawJunkBody(rng), contentType: this.contentType(rng), note: 'raw junk' };
     let value: unknown = mode === 'valid' ? this.valid(kind, rng) : this.shapes.generate(this.shapeOf(kind), rng);
     if (mode === 'valid' && rng.chance(0.5)) value = merge(value, this.shapes.generate(this.shapeOf(kind), rng));
-    const mutations: Mutation[] = mutate(rng, value, rng.weighted([[3, 0], [4, 1], [2, 2], [1, 4]] as const));
+    const mutations: Mutation[] = mutate(
+      rng,
+      value,
+      rng.weighted([
+        [3, 0],
+        [4, 1],
+        [2, 2],
+        [1, 4],
+      ] as const),
+    );
     value = this.tame(value, rng);
     const text = expandDeep(JSON.stringify(value) ?? 'null');
     return {
@@ -177,7 +250,17 @@ export class BodyFactory {
       case 'role-assignment':
         return this.shapes.inline(ROLE_ASSIGNMENT, AKS());
       default:
-        return this.shapes.inline({ type: 'object', properties: { displayName: { type: 'string' }, keyId: { type: 'string', format: 'uuid' }, passwordCredential: { type: 'object', properties: { displayName: { type: 'string' }, endDateTime: { type: 'string', format: 'date-time' } } } } }, AKS());
+        return this.shapes.inline(
+          {
+            type: 'object',
+            properties: {
+              displayName: { type: 'string' },
+              keyId: { type: 'string', format: 'uuid' },
+              passwordCredential: { type: 'object', properties: { displayName: { type: 'string' }, endDateTime: { type: 'string', format: 'date-time' } } },
+            },
+          },
+          AKS(),
+        );
     }
   }
 
@@ -193,7 +276,9 @@ export class BodyFactory {
             dnsPrefix: 'fuzz',
             agentPoolProfiles: [
               { name: 'system', count: rng.pick([1, 1, 2]), vmSize: 'Standard_DS2_v2', mode: 'System', osType: 'Linux' },
-              ...(rng.chance(0.3) ? [{ name: rng.pick(this.tiny.pools), count: nodeCount(rng), vmSize: 'Standard_DS2_v2', mode: 'User', osType: 'Linux' }] : []),
+              ...(rng.chance(0.3)
+                ? [{ name: rng.pick(this.tiny.pools), count: nodeCount(rng), vmSize: 'Standard_DS2_v2', mode: 'User', osType: 'Linux' }]
+                : []),
             ],
           },
         };
@@ -205,11 +290,18 @@ export class BodyFactory {
       case 'group-patch':
         return { location: 'eastus', tags };
       case 'deployment':
-        return { properties: { mode: 'Incremental', template: this.template(rng), parameters: rng.chance(0.5) ? { p: { value: randomString(rng, 64) } } : {} } };
+        return {
+          properties: { mode: 'Incremental', template: this.template(rng), parameters: rng.chance(0.5) ? { p: { value: randomString(rng, 64) } } : {} },
+        };
       case 'role-assignment':
-        return { properties: { roleDefinitionId: rng.pick(this.tiny.roleDefinitionIds), principalId: this.tiny.principalId, principalType: 'ServicePrincipal' } };
+        return {
+          properties: { roleDefinitionId: rng.pick(this.tiny.roleDefinitionIds), principalId: this.tiny.principalId, principalType: 'ServicePrincipal' },
+        };
       case 'run-command':
-        return { command: rng.pick(['kubectl get nodes', 'kubectl version', randomString(rng, 300)]), ...(rng.chance(0.2) ? { context: randomString(rng, 200) } : {}) };
+        return {
+          command: rng.pick(['kubectl get nodes', 'kubectl version', randomString(rng, 300)]),
+          ...(rng.chance(0.2) ? { context: randomString(rng, 200) } : {}),
+        };
       case 'principal':
         return { displayName: rng.chance(0.8) ? `fuzz-${rng.int(0, 3)}` : randomString(rng, 400) };
       case 'add-password':
@@ -228,24 +320,39 @@ export class BodyFactory {
     if (rng.chance(0.5)) {
       const cluster = (): unknown => (this.shapes.generate(this.shapes.definition(AKS(), 'ManagedCluster'), rng) as { properties?: unknown }).properties ?? {};
       resources.push({
-        type: 'Microsoft.ContainerService/managedClusters', apiVersion: rng.pick(['2026-06-01', '2024-02-01', '2099-01-01']),
-        name: rng.chance(0.9) ? rng.pick(this.tiny.clusters) : expr(), location: rng.chance(0.8) ? 'eastus' : expr(),
+        type: 'Microsoft.ContainerService/managedClusters',
+        apiVersion: rng.pick(['2026-06-01', '2024-02-01', '2099-01-01']),
+        name: rng.chance(0.9) ? rng.pick(this.tiny.clusters) : expr(),
+        location: rng.chance(0.8) ? 'eastus' : expr(),
         properties: rng.chance(0.5) ? (this.valid('cluster', rng) as { properties: unknown }).properties : cluster(),
       });
     }
     if (rng.chance(0.3)) {
       resources.push({
-        type: 'Microsoft.ContainerService/managedClusters/agentPools', apiVersion: '2026-06-01',
-        name: `${rng.pick(this.tiny.clusters)}/${rng.pick(this.tiny.pools)}`, properties: (this.valid('pool', rng) as { properties: unknown }).properties,
+        type: 'Microsoft.ContainerService/managedClusters/agentPools',
+        apiVersion: '2026-06-01',
+        name: `${rng.pick(this.tiny.clusters)}/${rng.pick(this.tiny.pools)}`,
+        properties: (this.valid('pool', rng) as { properties: unknown }).properties,
         ...(rng.chance(0.3) ? { dependsOn: [rng.pick(this.tiny.clusters), expr()] } : {}),
       });
     }
     if (rng.chance(0.15)) resources.push({ type: randomString(rng, 60), apiVersion: '2020-01-01', name: randomString(rng, 60), properties: { x: expr() } });
-    if (rng.chance(0.1)) resources.push({ type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', name: '00000000-0000-0000-0000-000000000001', properties: this.valid('role-assignment', rng) });
+    if (rng.chance(0.1))
+      resources.push({
+        type: 'Microsoft.Authorization/roleAssignments',
+        apiVersion: '2022-04-01',
+        name: '00000000-0000-0000-0000-000000000001',
+        properties: this.valid('role-assignment', rng),
+      });
     return {
       $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
       contentVersion: rng.chance(0.9) ? '1.0.0.0' : randomString(rng, 20),
-      parameters: { p: { type: rng.pick(['string', 'int', 'object', 'array', 'securestring', 'bool', 'x']), defaultValue: rng.chance(0.5) ? expr() : randomString(rng, 30) } },
+      parameters: {
+        p: {
+          type: rng.pick(['string', 'int', 'object', 'array', 'securestring', 'bool', 'x']),
+          defaultValue: rng.chance(0.5) ? expr() : randomString(rng, 30),
+        },
+      },
       variables: { v: rng.chance(0.5) ? expr() : { a: [expr()] } },
       resources,
       outputs: rng.chance(0.6) ? { o: { type: rng.pick(['string', 'int', 'object', 'array', 'bool']), value: expr() } } : {},
@@ -254,10 +361,15 @@ export class BodyFactory {
 
   private tokenForm(rng: Rng): GeneratedBody {
     const form = new URLSearchParams();
-    if (rng.chance(0.9)) form.set('grant_type', rng.pick(['client_credentials', 'client_credentials', 'password', 'authorization_code', randomString(rng, 50)]));
+    if (rng.chance(0.9))
+      form.set('grant_type', rng.pick(['client_credentials', 'client_credentials', 'password', 'authorization_code', randomString(rng, 50)]));
     if (rng.chance(0.8)) form.set('client_id', rng.chance(0.5) ? '00000000-0000-0000-0000-000000000000' : randomString(rng, 200));
     if (rng.chance(0.7)) form.set('client_secret', randomString(rng, 200));
-    if (rng.chance(0.7)) form.set('scope', rng.pick(['https://management.core.windows.net//.default', 'https://management.azure.com/.default', '.default', randomString(rng, 200)]));
+    if (rng.chance(0.7))
+      form.set(
+        'scope',
+        rng.pick(['https://management.core.windows.net//.default', 'https://management.azure.com/.default', '.default', randomString(rng, 200)]),
+      );
     if (rng.chance(0.3)) form.set('resource', rng.pick(['https://management.core.windows.net/', randomString(rng, 200)]));
     const text = rng.chance(0.85) ? form.toString() : rng.chance(0.5) ? rawJunkBody(rng) : `${form.toString()}&%zz=%&a=%E0%A4%A`;
     return { text, contentType: rng.chance(0.85) ? 'application/x-www-form-urlencoded' : this.contentType(rng), note: 'token form' };
@@ -276,14 +388,21 @@ export class BodyFactory {
       let next = this.tame(v, rng, depth + 1, path ? `${path}.${k}` : k);
       if (/count$/i.test(k) && ((typeof next === 'number' && Number.isInteger(next) && next > 2 && next <= 1000) || typeof next === 'string')) next = 1;
       if (/^(maxSurge|maxUnavailable)$/i.test(k) && typeof next === 'string' && /^\d+%?$/.test(next) && parseInt(next, 10) > 2) next = '1';
-      if (k === 'name' && typeof next === 'string' && /agentPoolProfiles\[\d+\]$/.test(path) && POOL_NAME.test(next) && !this.tiny.pools.includes(next)) next = rng.pick(this.tiny.pools);
+      if (k === 'name' && typeof next === 'string' && /agentPoolProfiles\[\d+\]$/.test(path) && POOL_NAME.test(next) && !this.tiny.pools.includes(next))
+        next = rng.pick(this.tiny.pools);
       out[k] = next;
     }
     // A template resource of the cluster or pool types keeps the tiny set's names (or an invalid one).
     if (typeof out.type === 'string' && /managedclusters/i.test(out.type) && typeof out.name === 'string') {
       const parts = out.name.split('/');
       const fixed = parts.map((p, i) =>
-        i === 0 ? (CLUSTER_NAME.test(p) && !this.tiny.clusters.includes(p.toLowerCase()) ? rng.pick(this.tiny.clusters) : p) : POOL_NAME.test(p) && !this.tiny.pools.includes(p) ? rng.pick(this.tiny.pools) : p,
+        i === 0
+          ? CLUSTER_NAME.test(p) && !this.tiny.clusters.includes(p.toLowerCase())
+            ? rng.pick(this.tiny.clusters)
+            : p
+          : POOL_NAME.test(p) && !this.tiny.pools.includes(p)
+            ? rng.pick(this.tiny.pools)
+            : p,
       );
       out.name = fixed.join('/');
     }

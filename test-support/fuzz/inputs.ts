@@ -2,18 +2,94 @@ import { Rng } from './rng';
 
 /** Hostile and ordinary input pieces: strings, path segments, query strings, headers, raw bodies. */
 
-const RESERVED = ":/?#[]@!$&'()*+,;=%\"<>\\^`{|}~ .-_";
+const RESERVED = ':/?#[]@!$&\'()*+,;=%"<>\\^`{|}~ .-_';
 const UNICODE_SAMPLES = [
-  'é', 'ß', 'İ', 'ı', 'Ω', 'Я', '中文', '日本', '한', '\u202e', '\u200b', '\u200d', '\ufeff', '\u0301', 'e\u0301', '\u00a0',
-  '😀', '👩‍👩‍👧', '𝔘', '\u{10ffff}', '\ufffd', '\ufffe', '\u2028', '\u2029', 'ﬁ', 'Ａ', '\u0130', 'ǅ',
+  'é',
+  'ß',
+  'İ',
+  'ı',
+  'Ω',
+  'Я',
+  '中文',
+  '日本',
+  '한',
+  '\u202e',
+  '\u200b',
+  '\u200d',
+  '\ufeff',
+  '\u0301',
+  'e\u0301',
+  '\u00a0',
+  '😀',
+  '👩‍👩‍👧',
+  '𝔘',
+  '\u{10ffff}',
+  '\ufffd',
+  '\ufffe',
+  '\u2028',
+  '\u2029',
+  'ﬁ',
+  'Ａ',
+  '\u0130',
+  'ǅ',
 ];
 
 /** Strings a parser or a store may choke on. */
 export const NASTY_STRINGS = [
-  '', ' ', '  x  ', 'null', 'undefined', 'true', '0', '-1', '1e308', 'NaN', '[]', '{}', '__proto__', 'constructor', 'prototype',
-  'x\u0000y', '\u0000', '\ud800', '\udfff', 'a\ud800b', '\r\n', '\t', '\u001b[31m', "'; DROP TABLE x;--", '%s%n', '${x}', '{{x}}',
-  '../..', '..', '.', '%', '%2', '%zz', '%00', '%2F', '%252F', '%C0%AF', '%ED%A0%80', '%FF', '/', '\\', '?', '#', ';', '&', '=',
-  "[concat('a', 'b')]", "[parameters('p')]", '[[escaped]', '[', ']', '\u{1F600}'.repeat(3), 'A'.repeat(64), 'a'.repeat(91),
+  '',
+  ' ',
+  '  x  ',
+  'null',
+  'undefined',
+  'true',
+  '0',
+  '-1',
+  '1e308',
+  'NaN',
+  '[]',
+  '{}',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'x\u0000y',
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  'a\ud800b',
+  '\r\n',
+  '\t',
+  '\u001b[31m',
+  "'; DROP TABLE x;--",
+  '%s%n',
+  '${x}',
+  '{{x}}',
+  '../..',
+  '..',
+  '.',
+  '%',
+  '%2',
+  '%zz',
+  '%00',
+  '%2F',
+  '%252F',
+  '%C0%AF',
+  '%ED%A0%80',
+  '%FF',
+  '/',
+  '\\',
+  '?',
+  '#',
+  ';',
+  '&',
+  '=',
+  "[concat('a', 'b')]",
+  "[parameters('p')]",
+  '[[escaped]',
+  '[',
+  ']',
+  '\u{1F600}'.repeat(3),
+  'A'.repeat(64),
+  'a'.repeat(91),
 ];
 
 export function asciiString(rng: Rng, max = 24): string {
@@ -108,9 +184,30 @@ export function toSegment(rng: Rng, value: string): string {
 /** Separator and escape tricks put around or inside a segment. */
 export function segmentTrick(rng: Rng, segment: string): string {
   return rng.pick([
-    `${segment}%2F`, `${segment}%2f..`, `%2e%2e`, `%2E`, `${segment};x=1`, `${segment}%3B`, `${segment}%23x`, `${segment}%3Fa=b`, `${segment}%00`,
-    `${segment}%`, `${segment}%G1`, `${segment}%E2%82`, `${segment}\\x`, `${segment}%5C`, `${segment}/`, `${segment}//`, `./${segment}`,
-    `${segment}%20`, `%20${segment}`, `${segment}.`, `${segment}%C0%AE`, `${segment}%u002e`, `${segment}%25`, '',
+    `${segment}%2F`,
+    `${segment}%2f..`,
+    `%2e%2e`,
+    `%2E`,
+    `${segment};x=1`,
+    `${segment}%3B`,
+    `${segment}%23x`,
+    `${segment}%3Fa=b`,
+    `${segment}%00`,
+    `${segment}%`,
+    `${segment}%G1`,
+    `${segment}%E2%82`,
+    `${segment}\\x`,
+    `${segment}%5C`,
+    `${segment}/`,
+    `${segment}//`,
+    `./${segment}`,
+    `${segment}%20`,
+    `%20${segment}`,
+    `${segment}.`,
+    `${segment}%C0%AE`,
+    `${segment}%u002e`,
+    `${segment}%25`,
+    '',
   ]);
 }
 
@@ -118,8 +215,32 @@ const base64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64
 
 export function skipToken(rng: Rng): string {
   return rng.weighted<() => string>([
-    [3, () => base64url(JSON.stringify({ o: rng.pick<unknown>([0, 1, 2, 1e308, -1, 1.5, 2 ** 53, 2 ** 53 + 2, 1e21, -0, '1', null, [], {}, true, 'x'.repeat(100)]) }))],
-    [1, () => base64url(rng.pick(['1e308', '{"o":1e999}', '{"o":-1e308}', '[]', 'null', '"o"', '{"o":{"o":1}}', '{"__proto__":{"o":1}}', '{', '{"o":1,"o":2}', '{"o":0}'.repeat(100)]))],
+    [
+      3,
+      () =>
+        base64url(
+          JSON.stringify({ o: rng.pick<unknown>([0, 1, 2, 1e308, -1, 1.5, 2 ** 53, 2 ** 53 + 2, 1e21, -0, '1', null, [], {}, true, 'x'.repeat(100)]) }),
+        ),
+    ],
+    [
+      1,
+      () =>
+        base64url(
+          rng.pick([
+            '1e308',
+            '{"o":1e999}',
+            '{"o":-1e308}',
+            '[]',
+            'null',
+            '"o"',
+            '{"o":{"o":1}}',
+            '{"__proto__":{"o":1}}',
+            '{',
+            '{"o":1,"o":2}',
+            '{"o":0}'.repeat(100),
+          ]),
+        ),
+    ],
     [1, () => base64url(randomString(rng, 512))],
     [1, () => randomString(rng, 512)],
     [1, () => Buffer.from(Array.from({ length: rng.int(1, 64) }, () => rng.int(0, 255))).toString('base64url')],
@@ -127,29 +248,68 @@ export function skipToken(rng: Rng): string {
 }
 
 const ODATA = [
-  "atScope()", "principalId eq 'x'", "assignedTo('x')", "atScope() and assignedTo('{x}')", "roleName eq 'Reader'", "status eq 'InProgress'",
-  "kind eq 'x' and resourceId eq '/a'", "startedAfter eq '2020-01-01'", "eventTimestamp ge '2020-01-01T00:00:00Z' and eventTimestamp le '2030-01-01'",
-  "resourceGroupName eq 'x'", "tagName eq 'a' and tagValue eq 'b'", "provisioningState eq 'Succeeded'", "startswith(name,'a')", "'", "eq", "()", "((((((((((",
-  "eventTimestamp ge 'not a date'", "principalId eq '", 'x eq 1e308', "substringof('a', name) eq true",
+  'atScope()',
+  "principalId eq 'x'",
+  "assignedTo('x')",
+  "atScope() and assignedTo('{x}')",
+  "roleName eq 'Reader'",
+  "status eq 'InProgress'",
+  "kind eq 'x' and resourceId eq '/a'",
+  "startedAfter eq '2020-01-01'",
+  "eventTimestamp ge '2020-01-01T00:00:00Z' and eventTimestamp le '2030-01-01'",
+  "resourceGroupName eq 'x'",
+  "tagName eq 'a' and tagValue eq 'b'",
+  "provisioningState eq 'Succeeded'",
+  "startswith(name,'a')",
+  "'",
+  'eq',
+  '()',
+  '((((((((((',
+  "eventTimestamp ge 'not a date'",
+  "principalId eq '",
+  'x eq 1e308',
+  "substringof('a', name) eq true",
 ];
 
 /** A query string: api-version (valid, invalid, missing, repeated), $skipToken, $filter, $top and odd extras. */
 export function queryString(rng: Rng, validApiVersions: readonly string[], hostile = true): string {
   const parts: string[] = [];
-  const enc = (v: string): string => rng.weighted<() => string>([[5, () => { try { return encodeURIComponent(v); } catch { return encodeAll(v); } }], [1, () => encodeAll(v, rng)], [1, () => v.replace(/[#\s]/g, '+')]])();
+  const enc = (v: string): string =>
+    rng.weighted<() => string>([
+      [
+        5,
+        () => {
+          try {
+            return encodeURIComponent(v);
+          } catch {
+            return encodeAll(v);
+          }
+        },
+      ],
+      [1, () => encodeAll(v, rng)],
+      [1, () => v.replace(/[#\s]/g, '+')],
+    ])();
   const apiVersion = rng.weighted<() => string | undefined>([
     [hostile ? 14 : 200, () => rng.pick(validApiVersions)],
     [1, () => undefined],
     [1, () => ''],
-    [1, () => rng.pick(['2099-01-01', '2019-13-45', '1900-01-01-preview', '2026-06-01-beta', '2026-6-1', 'latest', '2026-06-01 ', ' 2026-06-01', '2026-06-01\u0000'])],
+    [
+      1,
+      () =>
+        rng.pick(['2099-01-01', '2019-13-45', '1900-01-01-preview', '2026-06-01-beta', '2026-6-1', 'latest', '2026-06-01 ', ' 2026-06-01', '2026-06-01\u0000']),
+    ],
     [1, () => randomString(rng, 300)],
   ])();
-  if (apiVersion !== undefined) parts.push(`${rng.chance(0.95) ? 'api-version' : rng.pick(['API-VERSION', 'Api-Version', 'api_version', 'api-version[]'])}=${enc(apiVersion)}`);
+  if (apiVersion !== undefined)
+    parts.push(`${rng.chance(0.95) ? 'api-version' : rng.pick(['API-VERSION', 'Api-Version', 'api_version', 'api-version[]'])}=${enc(apiVersion)}`);
   if (rng.chance(0.04)) parts.push(`api-version=${enc(rng.pick(validApiVersions))}`);
   if (rng.chance(0.15)) parts.push(`$skipToken=${enc(skipToken(rng))}`);
   if (rng.chance(0.12)) parts.push(`$filter=${enc(rng.chance(0.6) ? rng.pick(ODATA) : randomString(rng, 600))}`);
   if (rng.chance(0.1)) parts.push(`$top=${enc(rng.pick(['0', '1', '-1', '2', '1000', '1e9', '1e400', '9007199254740993', 'abc', '', '1.5', ' 1', '0x10']))}`);
-  if (rng.chance(0.05)) parts.push(`${enc(rng.pick(['$expand', 'format', 'server-fqdn', 'ignore-pod-disruption-budget', 'resource', '$skiptoken', '__proto__', 'constructor']))}=${enc(randomString(rng, 200))}`);
+  if (rng.chance(0.05))
+    parts.push(
+      `${enc(rng.pick(['$expand', 'format', 'server-fqdn', 'ignore-pod-disruption-budget', 'resource', '$skiptoken', '__proto__', 'constructor']))}=${enc(randomString(rng, 200))}`,
+    );
   if (rng.chance(0.03)) parts.push(rng.pick(['&', '=', '==', 'a[b]=c', 'a[__proto__][x]=1', '%', '%zz=1', 'x', '&&&']));
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
@@ -184,7 +344,31 @@ export function expandDeep(text: string): string {
 export function rawJunkBody(rng: Rng): string {
   return rng.weighted<() => string>([
     [3, () => deepJson(rng, rng.pick([129, 500, 3000, 5000, 20000]))],
-    [2, () => rng.pick(['', ' ', 'null', 'true', '0', '1e999', '-', '"str"', '[]', '{}', '[[]]', '{"a":1,}', '{"a":1', '{a:1}', "{'a':1}", '{"a":1}{"b":2}', '\ufeff{}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}'])],
+    [
+      2,
+      () =>
+        rng.pick([
+          '',
+          ' ',
+          'null',
+          'true',
+          '0',
+          '1e999',
+          '-',
+          '"str"',
+          '[]',
+          '{}',
+          '[[]]',
+          '{"a":1,}',
+          '{"a":1',
+          '{a:1}',
+          "{'a':1}",
+          '{"a":1}{"b":2}',
+          '\ufeff{}',
+          '{"__proto__":{"polluted":1}}',
+          '{"constructor":{"prototype":{"polluted":1}}}',
+        ]),
+    ],
     [2, () => randomString(rng, 8192)],
     [1, () => `{"properties":${'{"a":'.repeat(200)}1${'}'.repeat(200)}}`],
     [1, () => `{"tags":{"${'k'.repeat(rng.int(1, 9000))}":"v"}}`],
@@ -197,9 +381,23 @@ export function rawJunkBody(rng: Rng): string {
 }
 
 export const CONTENT_TYPES = [
-  'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json; charset=utf-16', 'application/json;charset=latin1',
-  'text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/merge-patch+json',
-  'application/octet-stream', 'application/json-patch+json', '*/*', 'application/', ';', 'application/json, text/plain', 'text/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/json; charset=utf-16',
+  'application/json;charset=latin1',
+  'text/plain',
+  'application/xml',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/merge-patch+json',
+  'application/octet-stream',
+  'application/json-patch+json',
+  '*/*',
+  'application/',
+  ';',
+  'application/json, text/plain',
+  'text/json',
 ];
 
 /** Extra headers some requests carry. Values stay within what an HTTP client may send (Latin-1, no CR/LF). */

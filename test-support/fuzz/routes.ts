@@ -17,7 +17,11 @@ const API_VERSIONS = 'cerulean:api-versions';
 
 type Ctor = abstract new (...args: never[]) => unknown;
 const asArray = (v: unknown): string[] => (v === undefined ? [''] : Array.isArray(v) ? (v as string[]) : [v as string]);
-const join = (...parts: string[]): string => parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+const join = (...parts: string[]): string =>
+  parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
 
 /** Every controller of a module and of the modules it imports (static imports; dynamic modules hold none here). */
 export function controllersOf(module: Ctor, seen = new Set<unknown>()): Ctor[] {

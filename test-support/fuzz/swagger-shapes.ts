@@ -54,7 +54,11 @@ export class SwaggerShapes {
 
   generate(at: Located, rng: Rng, path = '', depth = 0): unknown {
     const { schema, file } = this.deref(at);
-    const key = path.split('.').pop()?.replace(/\[\d+\]$/, '') ?? '';
+    const key =
+      path
+        .split('.')
+        .pop()
+        ?.replace(/\[\d+\]$/, '') ?? '';
     const forced = this.named(key, path, rng);
     if (forced) return forced.value;
     if (schema.enum && schema.enum.length > 0) return rng.chance(0.93) ? rng.pick(schema.enum) : randomString(rng, 64);
@@ -81,8 +85,16 @@ export class SwaggerShapes {
       }
       case 'array': {
         if (depth > 7 || !schema.items) return [];
-        return Array.from({ length: rng.weighted([[3, 1], [2, 0], [2, 2], [1, 3]] as const) }, (_, i) =>
-          this.generate({ schema: schema.items as Schema, file }, rng, `${path}[${i}]`, depth + 1),
+        return Array.from(
+          {
+            length: rng.weighted([
+              [3, 1],
+              [2, 0],
+              [2, 2],
+              [1, 3],
+            ] as const),
+          },
+          (_, i) => this.generate({ schema: schema.items as Schema, file }, rng, `${path}[${i}]`, depth + 1),
         );
       }
       case 'integer':
@@ -192,8 +204,22 @@ function slots(value: unknown, path = ''): { path: string; parent: Record<string
 export function hostileValue(rng: Rng, current: unknown): { kind: string; value: unknown } {
   return rng.weighted<() => { kind: string; value: unknown }>([
     [3, () => ({ kind: 'null', value: null })],
-    [3, () => ({ kind: 'wrong-type', value: typeof current === 'string' ? rng.pick([1, true, -0.5]) : typeof current === 'number' ? rng.pick([String(current), true, '1e3']) : rng.pick(['x', 0, false]) })],
-    [3, () => ({ kind: 'array-for-object', value: isObject(current) ? [current] : Array.isArray(current) ? (current.length > 0 ? current[0] : {}) : [current] })],
+    [
+      3,
+      () => ({
+        kind: 'wrong-type',
+        value:
+          typeof current === 'string'
+            ? rng.pick([1, true, -0.5])
+            : typeof current === 'number'
+              ? rng.pick([String(current), true, '1e3'])
+              : rng.pick(['x', 0, false]),
+      }),
+    ],
+    [
+      3,
+      () => ({ kind: 'array-for-object', value: isObject(current) ? [current] : Array.isArray(current) ? (current.length > 0 ? current[0] : {}) : [current] }),
+    ],
     [2, () => ({ kind: '[[]]', value: [[]] })],
     [2, () => ({ kind: 'empty', value: rng.pick<unknown>([[], {}, '']) })],
     [2, () => ({ kind: 'nasty-string', value: rng.pick(NASTY_STRINGS) })],
@@ -214,7 +240,11 @@ export function mutate(rng: Rng, body: unknown, count: number): Mutation[] {
     if (all.length === 0) break;
     const slot = rng.pick(all);
     const parent = slot.parent as Record<string | number, unknown>;
-    const action = rng.weighted([[6, 'replace'], [2, 'delete'], [2, 'unknown-key']] as const);
+    const action = rng.weighted([
+      [6, 'replace'],
+      [2, 'delete'],
+      [2, 'unknown-key'],
+    ] as const);
     if (action === 'delete') {
       if (Array.isArray(slot.parent)) slot.parent.splice(Number(slot.key), 1);
       else delete parent[slot.key];

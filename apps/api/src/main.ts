@@ -39,9 +39,10 @@ async function bootstrap(): Promise<void> {
     // The router's and the HTTP parser's own refusals speak ARM's error envelope too.
     frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       const status = err.statusCode ?? 400;
-      void reply.code(status).header('content-type', 'application/json; charset=utf-8').send(
-        JSON.stringify(new ArmError(status, status === 414 ? 'RequestUriTooLong' : 'BadRequest', err.message).toBody()),
-      );
+      void reply
+        .code(status)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(new ArmError(status, status === 414 ? 'RequestUriTooLong' : 'BadRequest', err.message).toBody()));
     },
     clientErrorHandler: armClientError,
     ignoreTrailingSlash: true,
@@ -111,12 +112,16 @@ async function bootstrap(): Promise<void> {
 function armClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'RequestTimeout', 'The request was not received in time.']
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeout', 'The request was not received in time.']
         : [400, 'BadRequest', 'The request could not be read as HTTP.'];
   const body = JSON.stringify(new ArmError(status, code, message).toBody());
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }
@@ -140,7 +145,10 @@ function requireTokenBeforeBody(fastify: FastifyInstance, identity: IdentityServ
         // answered below, before the body is read
       }
     }
-    throw ArmError.unauthorized(m ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', m ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing.");
+    throw ArmError.unauthorized(
+      m ? 'InvalidAuthenticationToken' : 'AuthenticationFailed',
+      m ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing.",
+    );
   });
 }
 

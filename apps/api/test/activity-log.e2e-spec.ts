@@ -30,7 +30,9 @@ describe('activity log', () => {
   const correlation = randomUUID();
   const values = async (filter: string, token?: string) => {
     const r = await arm<{ value: EventData[]; nextLink?: string; error?: { code: string } }>(
-      'GET', `/subscriptions/${sub()}/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(filter)}`, { token },
+      'GET',
+      `/subscriptions/${sub()}/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(filter)}`,
+      { token },
     );
     if (r.status !== 200) return { status: r.status, events: [] as EventData[], body: r.body };
     const events = [...r.body.value];
@@ -75,14 +77,17 @@ describe('activity log', () => {
     ]);
     const [failed, ok] = events;
     expect(ok).toMatchObject({
-      caller: state().bootstrap.clientId, correlationId: correlation, resourceGroupName: 'activity-rg', resourceId: rgPath('activity-rg'),
+      caller: state().bootstrap.clientId,
+      correlationId: correlation,
+      resourceGroupName: 'activity-rg',
+      resourceId: rgPath('activity-rg'),
       authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/write', scope: rgPath('activity-rg') },
     });
     expect(Date.parse(ok.eventTimestamp)).toBeGreaterThanOrEqual(Date.parse(started));
     expect(failed.properties.statusMessage).toContain('LocationNotAvailableForResourceGroup');
   });
 
-  it('links a request to the long-running operation it started, with that operation\'s outcome', async () => {
+  it("links a request to the long-running operation it started, with that operation's outcome", async () => {
     const { events } = await values(since(" and resourceGroupName eq 'activity-doomed'"));
     const del = events.find((e) => e.operationName.value === 'Microsoft.Resources/subscriptions/resourceGroups/delete');
     expect(del).toMatchObject({ status: { value: 'Accepted' }, properties: { operationId: deleteOperationId, operationStatus: 'Succeeded' } });
@@ -94,7 +99,8 @@ describe('activity log', () => {
     expect(new Set(byGroup.events.map((e) => e.resourceGroupName))).toEqual(new Set(['activity-rg']));
     const byUri = await values(since(` and resourceUri eq '${rgPath('activity-doomed')}'`));
     expect(byUri.events.map((e) => e.operationName.value).sort()).toEqual([
-      'Microsoft.Resources/subscriptions/resourceGroups/delete', 'Microsoft.Resources/subscriptions/resourceGroups/write',
+      'Microsoft.Resources/subscriptions/resourceGroups/delete',
+      'Microsoft.Resources/subscriptions/resourceGroups/write',
     ]);
     const future = new Date(Date.now() + 3600_000).toISOString();
     expect((await values(`eventTimestamp ge '${future}'`)).events).toEqual([]);
@@ -105,7 +111,9 @@ describe('activity log', () => {
   it('shows a reader only the events of the scope it may read', async () => {
     const created = await newPrincipal('activity-reader');
     await arm('PUT', `${rgPath('activity-rg')}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
-      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.id } },
+      body: {
+        properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.id },
+      },
     });
     const seen = await values(since(), created.token);
     expect(seen.status).toBe(200);
@@ -121,20 +129,32 @@ describe('activity log', () => {
     const assignment = randomUUID();
     const root = `/providers/Microsoft.Authorization/roleAssignments/${assignment}?api-version=2022-04-01`;
     const put = await arm('PUT', root, {
-      headers, body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.body.id } },
+      headers,
+      body: {
+        properties: {
+          roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7',
+          principalId: created.body.id,
+        },
+      },
     });
     expect(put.status).toBe(201);
-    expect((await arm('POST', `/v1.0/servicePrincipals/${created.body.id}/addPassword`, { headers, body: { passwordCredential: { displayName: 'second' } } })).status).toBeLessThan(300);
+    expect(
+      (await arm('POST', `/v1.0/servicePrincipals/${created.body.id}/addPassword`, { headers, body: { passwordCredential: { displayName: 'second' } } }))
+        .status,
+    ).toBeLessThan(300);
     expect((await arm('DELETE', root, { headers })).status).toBe(200);
     expect((await arm('DELETE', `/v1.0/servicePrincipals/${created.body.id}`, { headers })).status).toBeLessThan(300);
 
     const filter = encodeURIComponent(since(` and correlationId eq '${correlationId}'`));
     // Entries are written once each answer has been sent: wait (bounded) for the last one.
     const tenantEvents = async (): Promise<{ status: number; value: EventData[] }> => {
-      const first = await arm<{ value: EventData[]; nextLink?: string }>('GET', `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${filter}`);
+      const first = await arm<{ value: EventData[]; nextLink?: string }>(
+        'GET',
+        `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${filter}`,
+      );
       if (first.status !== 200) return { status: first.status, value: [] };
       const value = [...first.body.value];
-      for (let next = first.body.nextLink; next; ) {
+      for (let next = first.body.nextLink; next;) {
         const page = await arm<{ value: EventData[]; nextLink?: string }>('GET', next);
         value.push(...page.body.value);
         next = page.body.nextLink;
@@ -155,18 +175,26 @@ describe('activity log', () => {
       'Microsoft.Directory/servicePrincipals/delete',
     ]);
     expect(tenant.value.find((e) => e.operationName.value === 'Microsoft.Authorization/roleAssignments/write')).toMatchObject({
-      caller: state().bootstrap.clientId, resourceId: `/providers/Microsoft.Authorization/roleAssignments/${assignment}`, authorization: { scope: `/providers/Microsoft.Authorization/roleAssignments/${assignment}` },
+      caller: state().bootstrap.clientId,
+      resourceId: `/providers/Microsoft.Authorization/roleAssignments/${assignment}`,
+      authorization: { scope: `/providers/Microsoft.Authorization/roleAssignments/${assignment}` },
     });
     // Not in any subscription's log.
     expect((await values(since(` and correlationId eq '${correlationId}'`))).events).toEqual([]);
   });
 
-  it('the tenant log is the root scope\'s: a principal without a role there is refused', async () => {
+  it("the tenant log is the root scope's: a principal without a role there is refused", async () => {
     const created = await newPrincipal('activity-tenant-reader');
     await arm('PUT', `${rgPath('activity-rg')}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
-      body: { properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.id } },
+      body: {
+        properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: created.id },
+      },
     });
-    const r = await arm<{ error: { code: string } }>('GET', `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(since())}`, { token: created.token });
+    const r = await arm<{ error: { code: string } }>(
+      'GET',
+      `/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${encodeURIComponent(since())}`,
+      { token: created.token },
+    );
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('AuthorizationFailed');
   });

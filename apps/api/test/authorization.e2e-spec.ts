@@ -2,7 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import {
-  AKS_API, arm, ArmResponse, clusterBody, clusterPath, newPrincipal, rgPath, RES_API, startWorker, state, sub, waitForOperation, WorkerProcess,
+  AKS_API,
+  arm,
+  ArmResponse,
+  clusterBody,
+  clusterPath,
+  newPrincipal,
+  rgPath,
+  RES_API,
+  startWorker,
+  state,
+  sub,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(300_000);
@@ -33,13 +45,23 @@ const rg = 'authz-rg';
 const otherRg = 'authz-other';
 const cluster = 'authzc';
 
-
 const assignmentPath = (scope: string, name: string) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?${AUTHZ_API}`;
 
-async function assign(scope: string, roleId: string, principalId: string, token?: string): Promise<ArmResponse<{ id: string; properties: { scope: string; roleDefinitionId: string } }>> {
+async function assign(
+  scope: string,
+  roleId: string,
+  principalId: string,
+  token?: string,
+): Promise<ArmResponse<{ id: string; properties: { scope: string; roleDefinitionId: string } }>> {
   return arm('PUT', assignmentPath(scope, randomUUID()), {
     token,
-    body: { properties: { roleDefinitionId: `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`, principalId, principalType: 'ServicePrincipal' } },
+    body: {
+      properties: {
+        roleDefinitionId: `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+        principalId,
+        principalType: 'ServicePrincipal',
+      },
+    },
   });
 }
 
@@ -62,17 +84,21 @@ describe('access control (Microsoft.Authorization)', () => {
 
   it('serves the built-in role definitions with their real ids, filterable by name', async () => {
     const list = await arm<{ value: { name: string; properties: { roleName: string; permissions: { actions: string[]; notActions: string[] }[] } }[] }>(
-      'GET', `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions?${AUTHZ_API}`,
+      'GET',
+      `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions?${AUTHZ_API}`,
     );
     expect(list.status).toBe(200);
     expect(Object.fromEntries(list.body.value.map((r) => [r.properties.roleName, r.name]))).toMatchObject({
-      Owner: ROLES.Owner, Contributor: ROLES.Contributor, Reader: ROLES.Reader,
+      Owner: ROLES.Owner,
+      Contributor: ROLES.Contributor,
+      Reader: ROLES.Reader,
       'Azure Kubernetes Service Cluster Admin Role': ROLES['AKS Cluster Admin'],
       'Azure Kubernetes Service Cluster User Role': ROLES['AKS Cluster User'],
       'Azure Kubernetes Service Contributor Role': ROLES['AKS Contributor'],
     });
     const reader = await arm<{ value: { properties: { permissions: { actions: string[] }[] } }[] }>(
-      'GET', `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions?$filter=${encodeURIComponent("roleName eq 'Reader'")}&${AUTHZ_API}`,
+      'GET',
+      `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions?$filter=${encodeURIComponent("roleName eq 'Reader'")}&${AUTHZ_API}`,
     );
     expect(reader.body.value).toHaveLength(1);
     expect(reader.body.value[0].properties.permissions[0].actions).toEqual(['*/read']);
@@ -83,10 +109,14 @@ describe('access control (Microsoft.Authorization)', () => {
 
   it('shows the bootstrap principal as Owner at the root scope', async () => {
     const list = await arm<{ value: { properties: { scope: string; principalId: string; roleDefinitionId: string } }[] }>(
-      'GET', `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${state().bootstrap.objectId}'`)}&${AUTHZ_API}`,
+      'GET',
+      `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${state().bootstrap.objectId}'`)}&${AUTHZ_API}`,
     );
     expect(list.status).toBe(200);
-    expect(list.body.value.map((a) => [a.properties.scope, a.properties.roleDefinitionId])).toContainEqual(['/', `/providers/Microsoft.Authorization/roleDefinitions/${ROLES.Owner}`]);
+    expect(list.body.value.map((a) => [a.properties.scope, a.properties.roleDefinitionId])).toContainEqual([
+      '/',
+      `/providers/Microsoft.Authorization/roleDefinitions/${ROLES.Owner}`,
+    ]);
   });
 
   // Expected answers on the cluster (read, write, action, delete) per role, whichever of the three scopes holds the assignment.
@@ -99,9 +129,23 @@ describe('access control (Microsoft.Authorization)', () => {
     'AKS Contributor': [true, true, true, true],
   };
   // Reading the resource group itself: only from an assignment at or above it, and only for roles with that action.
-  const READS_GROUP: Record<RoleName, boolean> = { Owner: true, Contributor: true, Reader: true, 'AKS Cluster Admin': false, 'AKS Cluster User': false, 'AKS Contributor': true };
+  const READS_GROUP: Record<RoleName, boolean> = {
+    Owner: true,
+    Contributor: true,
+    Reader: true,
+    'AKS Cluster Admin': false,
+    'AKS Cluster User': false,
+    'AKS Contributor': true,
+  };
   // Assigning roles: Owner only (Contributor's notActions exclude Microsoft.Authorization/*/Write).
-  const ASSIGNS: Record<RoleName, boolean> = { Owner: true, Contributor: false, Reader: false, 'AKS Cluster Admin': false, 'AKS Cluster User': false, 'AKS Contributor': false };
+  const ASSIGNS: Record<RoleName, boolean> = {
+    Owner: true,
+    Contributor: false,
+    Reader: false,
+    'AKS Cluster Admin': false,
+    'AKS Cluster User': false,
+    'AKS Contributor': false,
+  };
 
   for (const role of Object.keys(ROLES) as RoleName[]) {
     for (const scopeName of ['subscription', 'resourceGroup', 'resource'] as const) {
@@ -124,7 +168,11 @@ describe('access control (Microsoft.Authorization)', () => {
         for (const r of results.filter((x) => x.status === 403)) {
           const body = r.body as { error: { code: string; message: string } };
           expect(body.error.code).toBe('AuthorizationFailed');
-          expect(body.error.message).toMatch(new RegExp(`^The client '${p.appId}' with object id '${p.id}' does not have authorization to perform action 'Microsoft\\.ContainerService/managedClusters/[^']+' over scope '/subscriptions/${sub()}/resourceGroups/${rg}/providers/Microsoft\\.ContainerService/managedClusters/${cluster}[^']*' or the scope is invalid\\.`));
+          expect(body.error.message).toMatch(
+            new RegExp(
+              `^The client '${p.appId}' with object id '${p.id}' does not have authorization to perform action 'Microsoft\\.ContainerService/managedClusters/[^']+' over scope '/subscriptions/${sub()}/resourceGroups/${rg}/providers/Microsoft\\.ContainerService/managedClusters/${cluster}[^']*' or the scope is invalid\\.`,
+            ),
+          );
         }
 
         const group = await arm('GET', `${rgPath(rg)}?${RES_API}`, opts);
@@ -143,7 +191,8 @@ describe('access control (Microsoft.Authorization)', () => {
     const user = await newPrincipal('authz-user-creds');
     await assign(scopes().subscription, ROLES.Reader, reader.id);
     await assign(scopes().resource, ROLES['AKS Cluster User'], user.id);
-    const post = (p: Principal, action: string) => arm<{ error?: { code: string } }>('POST', `${clusterPath(rg, cluster)}/${action}?${AKS_API}`, { token: p.token });
+    const post = (p: Principal, action: string) =>
+      arm<{ error?: { code: string } }>('POST', `${clusterPath(rg, cluster)}/${action}?${AKS_API}`, { token: p.token });
     const denied = await post(reader, 'listClusterAdminCredential');
     expect(denied.status).toBe(403);
     expect(denied.body.error?.code).toBe('AuthorizationFailed');
@@ -158,8 +207,10 @@ describe('access control (Microsoft.Authorization)', () => {
     expect(subs.status).toBe(200);
     expect(subs.body.value).toEqual([]);
     for (const [method, path] of [
-      ['GET', `/subscriptions/${sub()}?${RES_API}`], ['GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}`],
-      ['GET', `${clusterPath(rg, cluster)}?${AKS_API}`], ['PUT', `${rgPath('authz-new')}?${RES_API}`],
+      ['GET', `/subscriptions/${sub()}?${RES_API}`],
+      ['GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}`],
+      ['GET', `${clusterPath(rg, cluster)}?${AKS_API}`],
+      ['PUT', `${rgPath('authz-new')}?${RES_API}`],
     ]) {
       expect((await arm(method, path, { token: nobody.token, body: method === 'PUT' ? { location: 'eastus' } : undefined })).status).toBe(403);
     }
@@ -168,7 +219,9 @@ describe('access control (Microsoft.Authorization)', () => {
   it('lists show only what the caller may read', async () => {
     const scoped = await newPrincipal('authz-list');
     await assign(scopes().resourceGroup, ROLES.Reader, scoped.id);
-    const groups = await arm<{ value: { name: string }[]; nextLink?: string }>('GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}`, { token: scoped.token });
+    const groups = await arm<{ value: { name: string }[]; nextLink?: string }>('GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}`, {
+      token: scoped.token,
+    });
     expect(groups.status).toBe(200);
     // Pages are small in the test platform (PAGE_SIZE 2): follow nextLink.
     const names: string[] = groups.body.value.map((g) => g.name);
@@ -179,7 +232,11 @@ describe('access control (Microsoft.Authorization)', () => {
       next = page.body.nextLink;
     }
     expect(names).toEqual([rg]);
-    const clusters = await arm<{ value: { name: string }[] }>('GET', `/subscriptions/${sub()}/providers/Microsoft.ContainerService/managedClusters?${AKS_API}`, { token: scoped.token });
+    const clusters = await arm<{ value: { name: string }[] }>(
+      'GET',
+      `/subscriptions/${sub()}/providers/Microsoft.ContainerService/managedClusters?${AKS_API}`,
+      { token: scoped.token },
+    );
     expect(clusters.body.value.map((c) => c.name)).toEqual([cluster]);
     const subs = await arm<{ value: { subscriptionId: string }[] }>('GET', `/subscriptions?${RES_API}`, { token: scoped.token });
     expect(subs.body.value.map((s) => s.subscriptionId)).toEqual([sub()]);
@@ -188,18 +245,29 @@ describe('access control (Microsoft.Authorization)', () => {
   it('role assignments: GET, idempotent PUT, conflicts, validation, DELETE (200 then 204); access ends with the assignment', async () => {
     const p = await newPrincipal('authz-lifecycle');
     const name = randomUUID();
-    const body = { properties: { roleDefinitionId: `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.Reader}`, principalId: p.id } };
+    const body = {
+      properties: { roleDefinitionId: `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.Reader}`, principalId: p.id },
+    };
     const path = assignmentPath(rgPath(rg), name);
     expect((await arm('PUT', path, { body })).status).toBe(201);
     expect((await arm('PUT', path, { body })).status).toBe(200);
     const got = await arm<{ id: string; name: string; type: string; properties: { principalType: string } }>('GET', path);
-    expect(got.body).toMatchObject({ id: `${rgPath(rg)}/providers/Microsoft.Authorization/roleAssignments/${name}`, name, type: 'Microsoft.Authorization/roleAssignments', properties: { principalType: 'ServicePrincipal' } });
+    expect(got.body).toMatchObject({
+      id: `${rgPath(rg)}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+      name,
+      type: 'Microsoft.Authorization/roleAssignments',
+      properties: { principalType: 'ServicePrincipal' },
+    });
     expect((await arm('GET', `${rgPath(rg)}?${RES_API}`, { token: p.token })).status).toBe(200);
 
     const twin = await arm<{ error: { code: string } }>('PUT', assignmentPath(rgPath(rg), randomUUID()), { body });
     expect([twin.status, twin.body.error.code]).toEqual([409, 'RoleAssignmentExists']);
     const cases: [unknown, string, number][] = [
-      [{ properties: { ...body.properties, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${randomUUID()}` } }, 'RoleDefinitionDoesNotExist', 400],
+      [
+        { properties: { ...body.properties, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${randomUUID()}` } },
+        'RoleDefinitionDoesNotExist',
+        400,
+      ],
       [{ properties: { ...body.properties, principalId: randomUUID() } }, 'PrincipalNotFound', 400],
       [{ properties: { ...body.properties, principalId: 'nope' } }, 'InvalidPrincipalId', 400],
       [{}, 'InvalidRequestContent', 400],

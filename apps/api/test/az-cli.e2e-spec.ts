@@ -26,9 +26,16 @@ describe('az CLI against Cerulean', () => {
     return out;
   };
   const apiCluster = async () =>
-    (await arm<{ properties: { provisioningState: string; kubernetesVersion: string; currentKubernetesVersion: string; agentPoolProfiles: { name: string; count: number; orchestratorVersion: string; nodeImageVersion: string; currentOrchestratorVersion: string }[] } }>(
-      'GET', `${clusterPath(rg, cluster)}?${AKS_API}`,
-    )).body;
+    (
+      await arm<{
+        properties: {
+          provisioningState: string;
+          kubernetesVersion: string;
+          currentKubernetesVersion: string;
+          agentPoolProfiles: { name: string; count: number; orchestratorVersion: string; nodeImageVersion: string; currentOrchestratorVersion: string }[];
+        };
+      }>('GET', `${clusterPath(rg, cluster)}?${AKS_API}`)
+    ).body;
 
   beforeAll(async () => {
     worker = await startWorker();
@@ -42,11 +49,20 @@ describe('az CLI against Cerulean', () => {
 
   it('registers the cloud from /metadata/endpoints and logs in with a service principal', async () => {
     const setup = ok(await suite.az.setup(state().bootstrap));
-    expect(setup.json).toEqual([expect.objectContaining({ id: sub(), tenantId: state().bootstrap.tenantId, state: 'Enabled', user: { name: state().bootstrap.clientId, type: 'servicePrincipal' } })]);
+    expect(setup.json).toEqual([
+      expect.objectContaining({
+        id: sub(),
+        tenantId: state().bootstrap.tenantId,
+        state: 'Enabled',
+        user: { name: state().bootstrap.clientId, type: 'servicePrincipal' },
+      }),
+    ]);
     const account = ok(await run('account', 'show'));
     expect(account.json).toMatchObject({ id: sub(), environmentName: 'CeruleanLocal' });
     const cloud = ok(await run('cloud', 'show', '-n', 'CeruleanLocal'));
-    expect(cloud.json).toMatchObject({ endpoints: { resourceManager: expect.stringMatching(new RegExp(`^${state().apiUrl}/?$`)), activeDirectory: state().apiUrl } });
+    expect(cloud.json).toMatchObject({
+      endpoints: { resourceManager: expect.stringMatching(new RegExp(`^${state().apiUrl}/?$`)), activeDirectory: state().apiUrl },
+    });
   });
 
   it('creates and shows a resource group', async () => {
@@ -136,7 +152,10 @@ describe('az CLI against Cerulean', () => {
     ok(await run('aks', 'nodepool', 'upgrade', '-g', rg, '--cluster-name', cluster, '-n', 'np2', '--node-image-only', '--yes'));
     const after = (await apiCluster()).properties.agentPoolProfiles.find((p) => p.name === 'np2')!.nodeImageVersion;
     expect(after).not.toBe(before);
-    expect(ok(await run('aks', 'nodepool', 'show', '-g', rg, '--cluster-name', cluster, '-n', 'np2')).json).toMatchObject({ nodeImageVersion: after, provisioningState: 'Succeeded' });
+    expect(ok(await run('aks', 'nodepool', 'show', '-g', rg, '--cluster-name', cluster, '-n', 'np2')).json).toMatchObject({
+      nodeImageVersion: after,
+      provisioningState: 'Succeeded',
+    });
     expect(await poolsInDocker()).toEqual({ nodepool1: 2, np2: 2 });
 
     ok(await run('aks', 'nodepool', 'delete', '-g', rg, '--cluster-name', cluster, '-n', 'np2'));
@@ -148,16 +167,41 @@ describe('az CLI against Cerulean', () => {
     const reader = ok(await run('role', 'definition', 'list', '--name', 'Reader', '--query', '[].name'));
     expect(reader.json).toEqual(['acdd72a7-3385-48ef-bd42-f606fba81ae7']);
 
-    const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'az-cluster-user' } });
+    const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', {
+      body: { displayName: 'az-cluster-user' },
+    });
     expect(created.status).toBe(201);
     const clusterId = `/subscriptions/${sub()}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${cluster}`;
-    const assigned = ok(await run('role', 'assignment', 'create', '--assignee-object-id', created.body.id, '--assignee-principal-type', 'ServicePrincipal',
-      '--role', 'Azure Kubernetes Service Cluster User Role', '--scope', clusterId));
-    expect(assigned.json).toMatchObject({ principalId: created.body.id, scope: clusterId, roleDefinitionId: expect.stringMatching(/4abbcc35-e782-43d8-92c5-2d3f1bd2253f$/) });
+    const assigned = ok(
+      await run(
+        'role',
+        'assignment',
+        'create',
+        '--assignee-object-id',
+        created.body.id,
+        '--assignee-principal-type',
+        'ServicePrincipal',
+        '--role',
+        'Azure Kubernetes Service Cluster User Role',
+        '--scope',
+        clusterId,
+      ),
+    );
+    expect(assigned.json).toMatchObject({
+      principalId: created.body.id,
+      scope: clusterId,
+      roleDefinitionId: expect.stringMatching(/4abbcc35-e782-43d8-92c5-2d3f1bd2253f$/),
+    });
 
     const limited = new AzCli(`${suite.az.configDir}-limited`);
     try {
-      ok(await limited.setup({ tenantId: state().bootstrap.tenantId, clientId: created.body.appId, clientSecret: created.body.passwordCredentials[0].secretText }));
+      ok(
+        await limited.setup({
+          tenantId: state().bootstrap.tenantId,
+          clientId: created.body.appId,
+          clientSecret: created.body.passwordCredentials[0].secretText,
+        }),
+      );
       ok(await limited.run(['aks', 'get-credentials', '-g', rg, '-n', cluster, '--file', '-'], { cwd: suite.workDir }));
       const admin = await limited.run(['aks', 'get-credentials', '-g', rg, '-n', cluster, '--admin', '--file', '-'], { cwd: suite.workDir });
       expect(admin.code).toBe(1);
@@ -177,7 +221,10 @@ describe('az CLI against Cerulean', () => {
     // mismatch in its metric-alert grammar), so the same request goes through `az rest`.
     const since = new Date(Date.now() - 3600_000).toISOString();
     const filter = encodeURIComponent(`eventTimestamp ge '${since}' and resourceGroupName eq '${rg}'`);
-    type Page = { value: { operationName: { value: string }; status: { value: string }; caller: string; properties: { operationId?: string } }[]; nextLink?: string };
+    type Page = {
+      value: { operationName: { value: string }; status: { value: string }; caller: string; properties: { operationId?: string } }[];
+      nextLink?: string;
+    };
     const ops: Page['value'] = [];
     // az rest returns one page; follow nextLink (the test platform's pages are small).
     let url: string | undefined = `/subscriptions/${sub()}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${filter}`;
@@ -187,12 +234,17 @@ describe('az CLI against Cerulean', () => {
       url = page.nextLink;
     }
     expect(ops.map((e) => ({ op: e.operationName.value, status: e.status.value, caller: e.caller }))).toContainEqual({
-      op: 'Microsoft.ContainerService/managedClusters/write', status: 'Accepted', caller: state().bootstrap.clientId,
+      op: 'Microsoft.ContainerService/managedClusters/write',
+      status: 'Accepted',
+      caller: state().bootstrap.clientId,
     });
     const accepted = ops.filter((e) => e.status.value === 'Accepted');
     expect(accepted.length).toBeGreaterThan(3);
     for (const e of accepted) expect(e.properties.operationId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(ops.map((e) => [e.operationName.value, e.status.value])).toContainEqual(['Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action', 'Failed']);
+    expect(ops.map((e) => [e.operationName.value, e.status.value])).toContainEqual([
+      'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action',
+      'Failed',
+    ]);
   });
 
   it('aks delete removes the cluster and its containers; show then exits 3', async () => {

@@ -29,7 +29,11 @@ describe('az deployment group against Cerulean', () => {
   const rg = 'azdep-rg';
   const cluster = 'azdc1';
   const quickstart = [
-    'clusterName=azq1', 'dnsPrefix=azq1', 'agentCount=1', 'linuxAdminUsername=azureuser', 'sshRSAPublicKey=ssh-rsa AAAAB3NzaC1yc2E azureuser@linuxvm',
+    'clusterName=azq1',
+    'dnsPrefix=azq1',
+    'agentCount=1',
+    'linuxAdminUsername=azureuser',
+    'sshRSAPublicKey=ssh-rsa AAAAB3NzaC1yc2E azureuser@linuxvm',
   ];
 
   beforeAll(async () => {
@@ -61,8 +65,19 @@ describe('az deployment group against Cerulean', () => {
   });
 
   it('validate: a parameter outside its maxValue exits 1 at once with InvalidTemplate (a 400, not a retried 5xx)', async () => {
-    const r = await run('deployment', 'group', 'validate', '-g', rg, '-n', 'azv2', '--template-file', 'quickstart.json',
-      '--parameters', ...quickstart.map((p) => (p.startsWith('agentCount=') ? 'agentCount=51' : p)));
+    const r = await run(
+      'deployment',
+      'group',
+      'validate',
+      '-g',
+      rg,
+      '-n',
+      'azv2',
+      '--template-file',
+      'quickstart.json',
+      '--parameters',
+      ...quickstart.map((p) => (p.startsWith('agentCount=') ? 'agentCount=51' : p)),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('InvalidTemplate');
     expect(r.stderr).toContain('agentCount');
@@ -70,15 +85,39 @@ describe('az deployment group against Cerulean', () => {
   });
 
   it('create: a parameters file (@file) with a value outside maxValue exits 1 at once (InvalidTemplate, nothing recorded); a VM size the platform lacks fails the deployment (exit 1)', async () => {
-    const constraint = await run('deployment', 'group', 'create', '-g', rg, '-n', 'aze1', '--template-file', 'error-parameter-constraint.json', '--parameters', '@error-parameter-constraint.parameters.json');
+    const constraint = await run(
+      'deployment',
+      'group',
+      'create',
+      '-g',
+      rg,
+      '-n',
+      'aze1',
+      '--template-file',
+      'error-parameter-constraint.json',
+      '--parameters',
+      '@error-parameter-constraint.parameters.json',
+    );
     expect(constraint.code).toBe(1);
     expect(constraint.stderr).toContain('InvalidTemplate');
     expect(constraint.stderr).toContain('nodeCount');
     expect((await run('deployment', 'group', 'show', '-g', rg, '-n', 'aze1')).code).toBe(3);
 
     // The VM size is checked by the cluster PUT the deployment makes (preflight checks the body's shape only).
-    const vmSize = await run('deployment', 'group', 'create', '-g', rg, '-n', 'aze2', '--template-file', 'quickstart.json',
-      '--parameters', ...quickstart, 'agentVMSize=Standard_Nope');
+    const vmSize = await run(
+      'deployment',
+      'group',
+      'create',
+      '-g',
+      rg,
+      '-n',
+      'aze2',
+      '--template-file',
+      'quickstart.json',
+      '--parameters',
+      ...quickstart,
+      'agentVMSize=Standard_Nope',
+    );
     expect(vmSize.code).toBe(1);
     expect(vmSize.stderr).toContain('DeploymentFailed');
     expect(vmSize.stderr).toMatch(/InvalidParameter.*Standard_Nope/);
@@ -93,8 +132,26 @@ describe('az deployment group against Cerulean', () => {
   });
 
   it('create: a commented template builds a 1-node cluster; az waits for Succeeded and prints the outputs', async () => {
-    const r = ok(await run('deployment', 'group', 'create', '-g', rg, '-n', 'azd1', '--template-file', 'aks-commented.json', '--parameters', `clusterName=${cluster}`, 'agentCount=1'));
-    const dep = r.json as { name: string; properties: { provisioningState: string; outputs: Record<string, { type: string; value: unknown }>; outputResources: { id: string }[] } };
+    const r = ok(
+      await run(
+        'deployment',
+        'group',
+        'create',
+        '-g',
+        rg,
+        '-n',
+        'azd1',
+        '--template-file',
+        'aks-commented.json',
+        '--parameters',
+        `clusterName=${cluster}`,
+        'agentCount=1',
+      ),
+    );
+    const dep = r.json as {
+      name: string;
+      properties: { provisioningState: string; outputs: Record<string, { type: string; value: unknown }>; outputResources: { id: string }[] };
+    };
     expect(dep.name).toBe('azd1');
     expect(dep.properties.provisioningState).toBe('Succeeded');
     expect(dep.properties.outputs).toEqual({
@@ -103,16 +160,37 @@ describe('az deployment group against Cerulean', () => {
     });
     expect(dep.properties.outputResources.map((o) => o.id.toLowerCase())).toContain(clusterPath(rg, cluster).toLowerCase());
 
-    const api = await arm<{ properties: { provisioningState: string; fqdn: string; dnsPrefix: string; agentPoolProfiles: { name: string; count: number }[] } }>('GET', `${clusterPath(rg, cluster)}?${AKS_API}`);
+    const api = await arm<{ properties: { provisioningState: string; fqdn: string; dnsPrefix: string; agentPoolProfiles: { name: string; count: number }[] } }>(
+      'GET',
+      `${clusterPath(rg, cluster)}?${AKS_API}`,
+    );
     expect(api.status).toBe(200);
-    expect(api.body.properties).toMatchObject({ provisioningState: 'Succeeded', dnsPrefix: `${cluster}-dns`, agentPoolProfiles: [{ name: 'system', count: 1 }] });
+    expect(api.body.properties).toMatchObject({
+      provisioningState: 'Succeeded',
+      dnsPrefix: `${cluster}-dns`,
+      agentPoolProfiles: [{ name: 'system', count: 1 }],
+    });
     expect(dep.properties.outputs.controlPlaneFQDN.value).toBe(api.body.properties.fqdn);
     const nodes = await dockerNodes(cluster);
     expect(nodes.map((n) => ({ pool: n.pool, running: n.running }))).toEqual([{ pool: 'system', running: true }]);
   });
 
   const whatIf = (agentCount: number, ...extra: string[]) =>
-    run('deployment', 'group', 'what-if', '-g', rg, '-n', 'azw1', '--template-file', 'aks-commented.json', '--parameters', `clusterName=${cluster}`, `agentCount=${agentCount}`, ...extra);
+    run(
+      'deployment',
+      'group',
+      'what-if',
+      '-g',
+      rg,
+      '-n',
+      'azw1',
+      '--template-file',
+      'aks-commented.json',
+      '--parameters',
+      `clusterName=${cluster}`,
+      `agentCount=${agentCount}`,
+      ...extra,
+    );
 
   it('what-if --no-pretty-print: the same parameters change nothing; agentCount 2 is one Modify with the count delta', async () => {
     const same = ok(await whatIf(1, '--no-pretty-print')).json as { status: string; changes: WhatIfChange[] };
@@ -143,16 +221,22 @@ describe('az deployment group against Cerulean', () => {
     expect(ids.stdout).toMatch(new RegExp(`managedClusters/${cluster}`));
     expect(ids.stdout).not.toMatch(/count:/);
     const idsJson = ok(await whatIf(2, '--result-format', 'ResourceIdOnly', '--no-pretty-print')).json as { changes: WhatIfChange[] };
-    expect(idsJson.changes.map((c) => ({ changeType: c.changeType, payload: [c.before, c.after, c.delta].some((x) => x !== undefined && x !== null) })))
-      .toEqual([{ changeType: 'Modify', payload: false }]);
+    expect(
+      idsJson.changes.map((c) => ({ changeType: c.changeType, payload: [c.before, c.after, c.delta].some((x) => x !== undefined && x !== null) })),
+    ).toEqual([{ changeType: 'Modify', payload: false }]);
   });
 
   it('show, list, operation group list, delete', async () => {
     const shown = ok(await run('deployment', 'group', 'show', '-g', rg, '-n', 'azd1', '--query', '{name:name, state:properties.provisioningState}'));
     expect(shown.json).toEqual({ name: 'azd1', state: 'Succeeded' });
     expect(ok(await run('deployment', 'group', 'list', '-g', rg, '--query', '[].name')).json).toEqual(['azd1']);
-    const ops = ok(await run('deployment', 'operation', 'group', 'list', '-g', rg, '-n', 'azd1')).json as { properties: { provisioningState: string; targetResource?: { id: string } } }[];
-    expect(ops.map((o) => [o.properties.targetResource?.id.toLowerCase(), o.properties.provisioningState])).toContainEqual([clusterPath(rg, cluster).toLowerCase(), 'Succeeded']);
+    const ops = ok(await run('deployment', 'operation', 'group', 'list', '-g', rg, '-n', 'azd1')).json as {
+      properties: { provisioningState: string; targetResource?: { id: string } };
+    }[];
+    expect(ops.map((o) => [o.properties.targetResource?.id.toLowerCase(), o.properties.provisioningState])).toContainEqual([
+      clusterPath(rg, cluster).toLowerCase(),
+      'Succeeded',
+    ]);
 
     ok(await run('deployment', 'group', 'delete', '-g', rg, '-n', 'azd1'));
     expect((await run('deployment', 'group', 'show', '-g', rg, '-n', 'azd1')).code).toBe(3);
@@ -161,11 +245,28 @@ describe('az deployment group against Cerulean', () => {
   });
 
   it('create --no-wait without -n (named after the file), deployment group wait --created, export', async () => {
-    const started = ok(await run('deployment', 'group', 'create', '-g', rg, '--template-file', 'aks-commented.json', '--parameters', `clusterName=${cluster}`, 'agentCount=1', '--no-wait'));
+    const started = ok(
+      await run(
+        'deployment',
+        'group',
+        'create',
+        '-g',
+        rg,
+        '--template-file',
+        'aks-commented.json',
+        '--parameters',
+        `clusterName=${cluster}`,
+        'agentCount=1',
+        '--no-wait',
+      ),
+    );
     expect(started.stdout.trim()).toBe('');
     ok(await run('deployment', 'group', 'wait', '-g', rg, '-n', 'aks-commented', '--created', '--interval', '1', '--timeout', '300'));
     expect(ok(await run('deployment', 'group', 'show', '-g', rg, '-n', 'aks-commented', '--query', 'properties.provisioningState')).json).toBe('Succeeded');
-    const exported = ok(await run('deployment', 'group', 'export', '-g', rg, '-n', 'aks-commented')).json as { parameters: Record<string, unknown>; resources: { type: string }[] };
+    const exported = ok(await run('deployment', 'group', 'export', '-g', rg, '-n', 'aks-commented')).json as {
+      parameters: Record<string, unknown>;
+      resources: { type: string }[];
+    };
     expect(Object.keys(exported.parameters)).toEqual(['clusterName', 'agentCount', 'location']);
     expect(exported.resources.map((r) => r.type)).toEqual(['Microsoft.ContainerService/managedClusters']);
     expect((await dockerNodes(cluster)).length).toBe(1);
@@ -192,7 +293,9 @@ describe('az deployment group against Cerulean', () => {
     expect((await arm('GET', `${clusterPath(subRg, subCluster)}?${AKS_API}`)).status).toBe(200);
     expect((await dockerNodes(subCluster)).map((n) => n.running)).toEqual([true]);
 
-    const same = ok(await run('deployment', 'sub', 'what-if', '-l', 'eastus', '-n', 'azsub2', '--template-file', 'sub-aks.json', ...params, '--no-pretty-print'));
+    const same = ok(
+      await run('deployment', 'sub', 'what-if', '-l', 'eastus', '-n', 'azsub2', '--template-file', 'sub-aks.json', ...params, '--no-pretty-print'),
+    );
     expect((same.json as { changes: WhatIfChange[] }).changes.map((c) => c.changeType)).toEqual(['NoChange', 'NoChange']);
     const tagged = ok(await run('deployment', 'sub', 'what-if', '-l', 'eastus', '-n', 'azsub2', '--template-file', 'sub-aks.json', ...params, 'env=prod'));
     expect(tagged.stdout).toMatch(/env:\s+"dev" => "prod"/);

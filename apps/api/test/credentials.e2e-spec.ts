@@ -5,7 +5,18 @@ import { connect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerControlPlane, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerControlPlane,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  state,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 
 // js-yaml comes with jest (istanbul): an independent reader of the kubeconfig YAML.
@@ -215,11 +226,13 @@ describe('cluster credentials and the published API server', () => {
     const db = new Client({ connectionString: state().databaseUrl });
     await db.connect();
     try {
-      const rows = (await db.query('SELECT * FROM cluster_credentials c JOIN managed_clusters m ON m.id = c.cluster_id WHERE m.name = $1', [name])).rows as Record<string, string>[];
+      const rows = (await db.query('SELECT * FROM cluster_credentials c JOIN managed_clusters m ON m.id = c.cluster_id WHERE m.name = $1', [name]))
+        .rows as Record<string, string>[];
       expect(rows).toHaveLength(1);
       const row = rows[0];
       expect(JSON.stringify(row)).not.toContain('PRIVATE KEY');
-      for (const column of ['ca_key_sealed', 'api_server_key_sealed', 'admin_key_sealed', 'monitoring_key_sealed']) expect(row[column]).toMatch(/^v1\.[0-9a-f]{16}\./);
+      for (const column of ['ca_key_sealed', 'api_server_key_sealed', 'admin_key_sealed', 'monitoring_key_sealed'])
+        expect(row[column]).toMatch(/^v1\.[0-9a-f]{16}\./);
       expect(row.admin_cert).toBe(admin.cert);
     } finally {
       await db.end();
@@ -258,7 +271,10 @@ describe('cluster credentials and the published API server', () => {
     expect(oldClientOnly.status).toBe(401);
 
     expect((await kubeGet(fresh, '/version')).status).toBe(200);
-    await waitForNodes(fresh, (await dockerNodes(name)).map((n) => n.name));
+    await waitForNodes(
+      fresh,
+      (await dockerNodes(name)).map((n) => n.name),
+    );
     const [cp] = await dockerControlPlane(name);
     expect(cp).toMatchObject({ running: true });
     expect(cp.labels['cerulean.credentials-generation']).toBe('2');
@@ -273,7 +289,10 @@ describe('cluster credentials and the published API server', () => {
     expect(put.status).toBe(201);
     const refused = await arm<{ error: { code: string; message: string } }>('POST', `${clusterPath(rg, aad)}/listClusterAdminCredential?${AKS_API}`);
     expect(refused.status).toBe(400);
-    expect(refused.body.error).toEqual({ code: 'BadRequest', message: 'Getting static credential is not allowed because this cluster is set to disable local accounts.' });
+    expect(refused.body.error).toEqual({
+      code: 'BadRequest',
+      message: 'Getting static credential is not allowed because this cluster is set to disable local accounts.',
+    });
     const user = parse((await arm<CredentialResults>('POST', `${clusterPath(rg, aad)}/listClusterUserCredential?${AKS_API}`)).body);
     expect(user.config.users[0].user.exec?.command).toBe('kubelogin');
     expect(user.cert).toBeUndefined();

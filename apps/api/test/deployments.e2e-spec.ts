@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ArmErrorWire, createGroup, deleteGroup, dep, DeltaWire, DeploymentOperationWire, deploymentBody, DeploymentWire, headerOf, waitForDeployment, whatIfResult, WhatIfWire,
+  ArmErrorWire,
+  createGroup,
+  deleteGroup,
+  dep,
+  DeltaWire,
+  DeploymentOperationWire,
+  deploymentBody,
+  DeploymentWire,
+  headerOf,
+  waitForDeployment,
+  whatIfResult,
+  WhatIfWire,
 } from '../../../test-support/deployments';
 import { AKS_API, ArmResponse, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
 
@@ -12,9 +23,13 @@ jest.setTimeout(180_000);
  * The golden AKS quickstart template is deployed unmodified; what-if of the same template must show no change.
  */
 
-const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<string, unknown>;
+const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
-const deploymentPath = (rg: string, name: string) => `${rgPath(rg).replace('/resourceGroups/', '/resourcegroups/')}/providers/Microsoft.Resources/deployments/${name}`;
+const deploymentPath = (rg: string, name: string) =>
+  `${rgPath(rg).replace('/resourceGroups/', '/resourcegroups/')}/providers/Microsoft.Resources/deployments/${name}`;
 
 const quickstartParameters = (clusterName: string, agentCount = 1) => ({
   clusterName: { value: clusterName },
@@ -52,7 +67,9 @@ describe('template deployments (resource group scope)', () => {
 
     beforeAll(async () => {
       // az splices template files into the request: comments and trailing commas must be accepted here.
-      const text = JSON.stringify(body(QUICKSTART, quickstartParameters(cluster)), null, 2).replace('"mode"', '// deployed by the e2e test\n"mode"').replace(/\n}$/, ',\n}');
+      const text = JSON.stringify(body(QUICKSTART, quickstartParameters(cluster)), null, 2)
+        .replace('"mode"', '// deployed by the e2e test\n"mode"')
+        .replace(/\n}$/, ',\n}');
       put = await arm<DeploymentWire>('PUT', dep(deploymentPath(rg, 'quickstart')), { rawBody: text });
     });
 
@@ -91,7 +108,10 @@ describe('template deployments (resource group scope)', () => {
         statusCode: 'Created',
         targetResource: { resourceType: 'Microsoft.ContainerService/managedClusters', resourceName: cluster },
       });
-      const clusterOp = await arm<{ status: string }>('GET', `/subscriptions/${rgPath(rg).split('/')[2]}/providers/Microsoft.ContainerService/locations/eastus/operations/${op?.properties.serviceRequestId}?${AKS_API}`);
+      const clusterOp = await arm<{ status: string }>(
+        'GET',
+        `/subscriptions/${rgPath(rg).split('/')[2]}/providers/Microsoft.ContainerService/locations/eastus/operations/${op?.properties.serviceRequestId}?${AKS_API}`,
+      );
       expect(clusterOp.body.status).toBe('Succeeded');
       const one = await arm<DeploymentOperationWire>('GET', dep(`${rgPath(rg)}/deployments/quickstart/operations/${op?.operationId}`));
       expect(one.body.operationId).toBe(op?.operationId);
@@ -122,8 +142,14 @@ describe('template deployments (resource group scope)', () => {
         contentVersion: '1.0.0.0',
         resources: [],
         outputs: {
-          credentialName: { type: 'string', value: `[listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', '${cluster}'), '2026-10-01').kubeconfigs[0].name]` },
-          kubeconfig: { type: 'string', value: `[base64ToString(listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', '${cluster}'), '2026-10-01').kubeconfigs[0].value)]` },
+          credentialName: {
+            type: 'string',
+            value: `[listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', '${cluster}'), '2026-10-01').kubeconfigs[0].name]`,
+          },
+          kubeconfig: {
+            type: 'string',
+            value: `[base64ToString(listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', '${cluster}'), '2026-10-01').kubeconfigs[0].value)]`,
+          },
         },
       };
       const put = await arm('PUT', dep(deploymentPath(rg, 'credentials')), { body: body(template, {}) });
@@ -157,7 +183,10 @@ describe('template deployments (resource group scope)', () => {
       const sut = await whatIf(rg, 'quickstart-whatif', body(QUICKSTART, quickstartParameters(cluster), 'Complete'));
 
       const byType = sut.body.properties.changes.map((c) => [c.resourceId.split('/').pop(), c.changeType]);
-      expect(byType).toEqual([[cluster, 'NoChange'], ['extra1', 'Delete']]);
+      expect(byType).toEqual([
+        [cluster, 'NoChange'],
+        ['extra1', 'Delete'],
+      ]);
       const incremental = await whatIf(rg, 'quickstart-whatif', body(QUICKSTART, quickstartParameters(cluster)));
       expect(incremental.body.properties.changes.map((c) => c.changeType)).toEqual(['NoChange', 'Ignore']);
     });
@@ -168,10 +197,12 @@ describe('template deployments (resource group scope)', () => {
 
       expect(await waitForDeployment(headerOf(put, 'azure-asyncoperation'))).toBe('Succeeded');
       const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${rgPath(rg)}/deployments/quickstart/operations`));
-      expect(ops.body.value.map((o) => [o.properties.targetResource.resourceName, o.properties.provisioningOperation, o.properties.provisioningState])).toEqual([
-        [cluster, 'Update', 'Succeeded'],
-        ['extra1', 'Delete', 'Succeeded'],
-      ]);
+      expect(ops.body.value.map((o) => [o.properties.targetResource.resourceName, o.properties.provisioningOperation, o.properties.provisioningState])).toEqual(
+        [
+          [cluster, 'Update', 'Succeeded'],
+          ['extra1', 'Delete', 'Succeeded'],
+        ],
+      );
       expect((await arm('GET', `${clusterPath(rg, 'extra1')}?${AKS_API}`)).status).toBe(404);
       expect(await dockerNodes('extra1')).toHaveLength(0);
       expect(await dockerNodes(cluster)).toHaveLength(1);
@@ -196,7 +227,9 @@ describe('template deployments (resource group scope)', () => {
 
     it('answers 200 with the validated resources for a valid template', async () => {
       const sut = await arm<{ properties: { provisioningState: string; validatedResources: { id: string }[]; parameters: Record<string, unknown> } }>(
-        'POST', dep(`${deploymentPath(rg, 'v1')}/validate`), { body: body(QUICKSTART, quickstartParameters('vcl')) },
+        'POST',
+        dep(`${deploymentPath(rg, 'v1')}/validate`),
+        { body: body(QUICKSTART, quickstartParameters('vcl')) },
       );
       expect(sut.status).toBe(200);
       expect(sut.body.properties.provisioningState).toBe('Succeeded');
@@ -204,11 +237,39 @@ describe('template deployments (resource group scope)', () => {
     });
 
     it.each([
-      ['a dependency cycle', minimal([clusterResource('a1', { dependsOn: ['b1'] }), clusterResource('b1', { dependsOn: ['a1'] })]), {}, 400, 'InvalidTemplate', /Circular dependency/],
+      [
+        'a dependency cycle',
+        minimal([clusterResource('a1', { dependsOn: ['b1'] }), clusterResource('b1', { dependsOn: ['a1'] })]),
+        {},
+        400,
+        'InvalidTemplate',
+        /Circular dependency/,
+      ],
       ['an unknown function', minimal([clusterResource("[nosuchfn('x')]")]), {}, 400, 'InvalidTemplate', /The template function 'nosuchfn' is not found/],
-      ['a resource type the platform does not host', minimal([{ type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name: 'st1', location: 'eastus' }]), {}, 400, 'NoRegisteredProviderFound', /storageAccounts/],
-      ['a parameter violating minValue', QUICKSTART, { ...quickstartParameters('pcl'), agentCount: { value: 0 } }, 400, 'InvalidTemplate', /greater than or equal to '1'/],
-      ['a resource body the cluster PUT rejects', minimal([clusterResource('bad1', { location: undefined })]), {}, 400, 'InvalidTemplateDeployment', /not valid according to the validation procedure/],
+      [
+        'a resource type the platform does not host',
+        minimal([{ type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name: 'st1', location: 'eastus' }]),
+        {},
+        400,
+        'NoRegisteredProviderFound',
+        /storageAccounts/,
+      ],
+      [
+        'a parameter violating minValue',
+        QUICKSTART,
+        { ...quickstartParameters('pcl'), agentCount: { value: 0 } },
+        400,
+        'InvalidTemplate',
+        /greater than or equal to '1'/,
+      ],
+      [
+        'a resource body the cluster PUT rejects',
+        minimal([clusterResource('bad1', { location: undefined })]),
+        {},
+        400,
+        'InvalidTemplateDeployment',
+        /not valid according to the validation procedure/,
+      ],
     ])('rejects %s with the exact ARM code', async (_case, template, parameters, status, code, message) => {
       const sut = await validate(rg, 'v2', body(template, parameters));
 
@@ -218,7 +279,10 @@ describe('template deployments (resource group scope)', () => {
     });
 
     it('creates nothing when the PUT of an invalid template is rejected', async () => {
-      const template = minimal([clusterResource('ok1'), { type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name: 'st1', location: 'eastus' }]);
+      const template = minimal([
+        clusterResource('ok1'),
+        { type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name: 'st1', location: 'eastus' },
+      ]);
       const sut = await arm<ArmErrorWire>('PUT', dep(deploymentPath(rg, 'rejected')), { body: body(template, {}) });
 
       expect(sut.status).toBe(400);
@@ -232,10 +296,19 @@ describe('template deployments (resource group scope)', () => {
     const template = {
       $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
       contentVersion: '1.0.0.0',
-      resources: [{
-        type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2026-06-01', name: 'badver1', location: 'eastus',
-        properties: { kubernetesVersion: '1.0.0', dnsPrefix: 'bv', agentPoolProfiles: [{ name: 'sys', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }] },
-      }],
+      resources: [
+        {
+          type: 'Microsoft.ContainerService/managedClusters',
+          apiVersion: '2026-06-01',
+          name: 'badver1',
+          location: 'eastus',
+          properties: {
+            kubernetesVersion: '1.0.0',
+            dnsPrefix: 'bv',
+            agentPoolProfiles: [{ name: 'sys', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }],
+          },
+        },
+      ],
     };
     const put = await arm('PUT', dep(deploymentPath(rg, 'failing')), { body: body(template, {}) });
     expect(put.status).toBe(201);
@@ -248,7 +321,9 @@ describe('template deployments (resource group scope)', () => {
       details: [{ code: 'InvalidParameter', target: `${rgPath(rg)}/providers/Microsoft.ContainerService/managedClusters/badver1` }],
     });
     const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${rgPath(rg)}/deployments/failing/operations`));
-    expect(ops.body.value.map((o) => [o.properties.provisioningState, o.properties.statusCode, o.properties.statusMessage?.error.code])).toEqual([['Failed', 'BadRequest', 'InvalidParameter']]);
+    expect(ops.body.value.map((o) => [o.properties.provisioningState, o.properties.statusCode, o.properties.statusMessage?.error.code])).toEqual([
+      ['Failed', 'BadRequest', 'InvalidParameter'],
+    ]);
   });
 
   it('cancels a running deployment: 204, then Canceled, and dependents are not started', async () => {
@@ -256,7 +331,10 @@ describe('template deployments (resource group scope)', () => {
       $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
       contentVersion: '1.0.0.0',
       resources: ['cx1', 'cx2'].map((name, i) => ({
-        type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2026-06-01', name, location: 'eastus',
+        type: 'Microsoft.ContainerService/managedClusters',
+        apiVersion: '2026-06-01',
+        name,
+        location: 'eastus',
         ...(i > 0 ? { dependsOn: ['cx1'] } : {}),
         properties: { dnsPrefix: name, agentPoolProfiles: [{ name: 'sys', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }] },
       })),

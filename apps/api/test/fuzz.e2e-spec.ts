@@ -11,7 +11,21 @@ import { encodeAll, extraHeaders, queryString, randomString, segmentTrick, toSeg
 import { Rng, fuzzSeed } from '../../../test-support/fuzz/rng';
 import { controllersOf, paramsOf, ServedRoute, servedRoutes } from '../../../test-support/fuzz/routes';
 import {
-  AKS_API, ApiProcess, arm, ARM_SCOPE, clusterBody, clusterPath, rgPath, RES_API, startApi, startWorker, state, sub, tokenOf, waitForOperation, WorkerProcess,
+  AKS_API,
+  ApiProcess,
+  arm,
+  ARM_SCOPE,
+  clusterBody,
+  clusterPath,
+  rgPath,
+  RES_API,
+  startApi,
+  startWorker,
+  state,
+  sub,
+  tokenOf,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 
 /**
@@ -27,7 +41,10 @@ import {
  */
 const SEED = fuzzSeed(process.env, 0xc0ffee);
 const REQUESTS = Number(process.env.CERULEAN_FUZZ_REQUESTS ?? 3000);
-const ONLY = (process.env.CERULEAN_FUZZ_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = (process.env.CERULEAN_FUZZ_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const CONCURRENCY = 8;
 const FUZZ_WALL_MS = Number(process.env.CERULEAN_FUZZ_WALL_MS ?? 60_000);
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -83,7 +100,9 @@ function send(base: string, p: Planned): Promise<Answer> {
     const req = request({ host: url.hostname, port: url.port, method: p.method, path: p.path, headers, agent, timeout: REQUEST_TIMEOUT_MS }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => resolve({ status: r.statusCode ?? 0, contentType: String(r.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      r.on('end', () =>
+        resolve({ status: r.statusCode ?? 0, contentType: String(r.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+      );
       r.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
@@ -104,8 +123,12 @@ function judge(p: Planned, a: Answer): string | undefined {
     return `a ${a.status} whose body is not JSON`;
   }
   const err = (body as { error?: unknown } | null)?.error;
-  const arm = typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code !== ''
-    && typeof (err as { message?: unknown }).message === 'string';
+  const arm =
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    (err as { code: string }).code !== '' &&
+    typeof (err as { message?: unknown }).message === 'string';
   const oauth = typeof err === 'string' && err !== '' && typeof (body as { error_description?: unknown }).error_description === 'string';
   if (arm || (oauth && /oauth2|openid|discovery|keys|metadata/i.test(p.route))) return undefined;
   return `a ${a.status} without ARM's {"error":{"code","message"}}${/oauth2/.test(p.route) ? " (or OAuth's error JSON)" : ''}`;
@@ -133,9 +156,11 @@ function tamePath(method: string, path: string, rng: Rng): string {
   if (mc === -1 && !lower.includes('deployments')) return path;
   const rg = lower.indexOf('resourcegroups');
   if (rg !== -1 && rg + 1 < segs.length && lower[rg + 1] !== RG && GROUP_NAME.test(safeDecode(segs[rg + 1]))) segs[rg + 1] = RG;
-  if (mc !== -1 && mc + 1 < segs.length && !(CLUSTERS as readonly string[]).includes(lower[mc + 1]) && CLUSTER_NAME.test(safeDecode(segs[mc + 1]))) segs[mc + 1] = rng.pick(CLUSTERS);
+  if (mc !== -1 && mc + 1 < segs.length && !(CLUSTERS as readonly string[]).includes(lower[mc + 1]) && CLUSTER_NAME.test(safeDecode(segs[mc + 1])))
+    segs[mc + 1] = rng.pick(CLUSTERS);
   const ap = lower.indexOf('agentpools');
-  if (ap !== -1 && ap + 1 < segs.length && !(POOLS as readonly string[]).includes(lower[ap + 1]) && POOL_NAME.test(safeDecode(segs[ap + 1]))) segs[ap + 1] = rng.pick(POOLS);
+  if (ap !== -1 && ap + 1 < segs.length && !(POOLS as readonly string[]).includes(lower[ap + 1]) && POOL_NAME.test(safeDecode(segs[ap + 1])))
+    segs[ap + 1] = rng.pick(POOLS);
   return segs.join('/') + (q === -1 ? '' : path.slice(q));
 }
 
@@ -166,7 +191,9 @@ describe('fuzz: hostile requests to every served route', () => {
     const opUrl = String(put.headers['azure-asyncoperation']);
 
     const principal = async (name: string) => {
-      const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', { body: { displayName: name } });
+      const created = await arm<{ id: string; appId: string; passwordCredentials: { secretText: string }[] }>('POST', '/v1.0/servicePrincipals', {
+        body: { displayName: name },
+      });
       expect(created.status).toBe(201);
       return created.body;
     };
@@ -179,14 +206,24 @@ describe('fuzz: hostile requests to every served route', () => {
     const t = await arm<{ access_token: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, {
       token: null,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: reader.appId, client_secret: reader.passwordCredentials[0].secretText, scope: ARM_SCOPE }).toString(),
+      rawBody: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: reader.appId,
+        client_secret: reader.passwordCredentials[0].secretText,
+        scope: ARM_SCOPE,
+      }).toString(),
     });
     expect(t.status).toBe(200);
     readerToken = t.body.access_token;
     await tokenOf();
 
     const dep = await arm('PUT', `${rgPath(RG)}/providers/Microsoft.Resources/deployments/fuzzdep?api-version=2026-09-01`, {
-      body: { properties: { mode: 'Incremental', template: { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] } } },
+      body: {
+        properties: {
+          mode: 'Incremental',
+          template: { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] },
+        },
+      },
     });
     expect(dep.status).toBeLessThan(300);
     expect((await waitForOperation(opUrl, 150_000)).status).toBe('Succeeded');
@@ -194,7 +231,11 @@ describe('fuzz: hostile requests to every served route', () => {
     const opId = opUrl.split('?')[0].split('/').pop() ?? '';
 
     tiny = {
-      resourceGroup: RG, clusters: CLUSTERS, pools: POOLS, subscriptionId: sub(), principalId: target.id,
+      resourceGroup: RG,
+      clusters: CLUSTERS,
+      pools: POOLS,
+      subscriptionId: sub(),
+      principalId: target.id,
       roleDefinitionIds: [READER, CONTRIBUTOR].map((r) => `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${r}`),
     };
     known = {
@@ -219,7 +260,8 @@ describe('fuzz: hostile requests to every served route', () => {
       id: [target.id],
     };
     // Deleting what the rest of the run works on is allowed, but rarely.
-    for (const r of routes) if (r.method === 'DELETE' && /(resourceGroups\/:resourceGroupName|:resourceName|:agentPoolName)$/.test(r.template)) destructive.add(r.template);
+    for (const r of routes)
+      if (r.method === 'DELETE' && /(resourceGroups\/:resourceGroupName|:resourceName|:agentPoolName)$/.test(r.template)) destructive.add(r.template);
     console.log(`fuzz seed ${SEED} (0x${SEED.toString(16)}): ${routes.length} routes, set-up in ${Date.now() - t0} ms`);
   });
 
@@ -237,7 +279,11 @@ describe('fuzz: hostile requests to every served route', () => {
     const route = rng.weighted(routes.map((r) => [['PUT', 'PATCH', 'POST'].includes(r.method) ? 3 : 1, r] as const));
     const method = rng.chance(0.08) ? rng.pick(METHODS) : route.method;
     // Most requests are well-formed but for one or two things, so they get past routing and into the handlers.
-    const hostility = rng.weighted([[55, 'clean'], [30, 'one'], [15, 'wild']] as const);
+    const hostility = rng.weighted([
+      [55, 'clean'],
+      [30, 'one'],
+      [15, 'wild'],
+    ] as const);
     const params = paramsOf(route.template);
     const wildParam = hostility === 'one' && params.length > 0 ? rng.pick(params) : undefined;
     const segments = route.template.split('/').map((seg) => {
@@ -269,12 +315,29 @@ describe('fuzz: hostile requests to every served route', () => {
     // What no HTTP client can send raw (outside 0x21-0xff) goes out as its UTF-8 bytes, escaped.
     path = [...path].map((c) => (/^[\u0021-\u00ff]$/.test(c) ? c : encodeAll(c))).join('');
 
-    const caller = rng.weighted([[78, 'owner'], [15, 'reader'], [4, 'none'], [3, 'garbage']] as const);
+    const caller = rng.weighted([
+      [78, 'owner'],
+      [15, 'reader'],
+      [4, 'none'],
+      [3, 'garbage'],
+    ] as const);
     const headers: Record<string, string> = extraHeaders(rng);
     const body = bodies.body(rng, method, route.template);
     if (caller !== 'none') {
-      headers.authorization = caller === 'owner' ? `Bearer ${ownerToken}` : caller === 'reader' ? `Bearer ${readerToken}`
-        : rng.pick(['Bearer x.y.z', 'Bearer ', 'Basic Zm9vOiViYXI=', `Basic ${Buffer.from(`${randomString(rng, 40)}:%zz`).toString('base64')}`, 'bearer', `Bearer ${ownerToken}x`, 'Bearer a b']);
+      headers.authorization =
+        caller === 'owner'
+          ? `Bearer ${ownerToken}`
+          : caller === 'reader'
+            ? `Bearer ${readerToken}`
+            : rng.pick([
+                'Bearer x.y.z',
+                'Bearer ',
+                'Basic Zm9vOiViYXI=',
+                `Basic ${Buffer.from(`${randomString(rng, 40)}:%zz`).toString('base64')}`,
+                'bearer',
+                `Bearer ${ownerToken}x`,
+                'Bearer a b',
+              ]);
     } else if (/oauth2/.test(route.template) && rng.chance(0.3)) {
       headers.authorization = `Basic ${Buffer.from(`${rng.pick(['%', '%zz', 'a%E0%A4%A', 'client'])}:${rng.pick(['%', 's', '%ff%'])}`).toString('base64')}`;
     }
@@ -299,7 +362,12 @@ describe('fuzz: hostile requests to every served route', () => {
       ['agentPoolProfiles [null]', 'PUT', cluster, withProps({ agentPoolProfiles: [null] })],
       ['agentPoolProfiles [1, "x"]', 'PUT', cluster, withProps({ agentPoolProfiles: [1, 'x'] })],
       ['agentPoolProfiles {}', 'PUT', cluster, withProps({ agentPoolProfiles: {} })],
-      ['agentPoolProfiles duplicate names', 'PUT', cluster, withProps({ agentPoolProfiles: [valid.properties.agentPoolProfiles[0], valid.properties.agentPoolProfiles[0]] })],
+      [
+        'agentPoolProfiles duplicate names',
+        'PUT',
+        cluster,
+        withProps({ agentPoolProfiles: [valid.properties.agentPoolProfiles[0], valid.properties.agentPoolProfiles[0]] }),
+      ],
       ['properties [[]]', 'PUT', cluster, JSON.stringify({ ...valid, properties: [[]] })],
       ['cluster tag value with NUL', 'PUT', cluster, JSON.stringify({ ...valid, tags: { x: 'x\u0000y' } })],
       ['cluster tag value lone surrogate', 'PUT', cluster, JSON.stringify({ ...valid, tags: { x: '\ud800' } })],
@@ -317,19 +385,50 @@ describe('fuzz: hostile requests to every served route', () => {
       ['group tags [[]]', 'PATCH', group, JSON.stringify({ tags: [[]] })],
       ['JSON nested 3000 levels', 'PUT', cluster, deep(3000)],
       ['JSON nested 3000 levels (deployment)', 'PUT', deployment, `{"properties":{"mode":"Incremental","template":${deep(3000)}}}`],
-      ['JSON nested 129 levels in a template', 'PUT', deployment, `{"properties":{"mode":"Incremental","template":{"resources":[],"variables":{"v":${deep(127)}}}}}`],
-      ['$skipToken {"o":1e308}', 'GET', `/subscriptions/${sub()}/providers/Microsoft.ContainerService/managedClusters?${AKS_API}&$skipToken=${Buffer.from('{"o":1e308}').toString('base64url')}`, undefined],
-      ['$skipToken {"o":1e308} (groups)', 'GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}&$skipToken=${Buffer.from('{"o":1e308}').toString('base64url')}`, undefined],
-      ['$skipToken {"o":-1} (pools)', 'GET', `${clusterPath(RG, CLUSTERS[0])}/agentPools?${AKS_API}&$skipToken=${Buffer.from('{"o":-1}').toString('base64url')}`, undefined],
+      [
+        'JSON nested 129 levels in a template',
+        'PUT',
+        deployment,
+        `{"properties":{"mode":"Incremental","template":{"resources":[],"variables":{"v":${deep(127)}}}}}`,
+      ],
+      [
+        '$skipToken {"o":1e308}',
+        'GET',
+        `/subscriptions/${sub()}/providers/Microsoft.ContainerService/managedClusters?${AKS_API}&$skipToken=${Buffer.from('{"o":1e308}').toString('base64url')}`,
+        undefined,
+      ],
+      [
+        '$skipToken {"o":1e308} (groups)',
+        'GET',
+        `/subscriptions/${sub()}/resourcegroups?${RES_API}&$skipToken=${Buffer.from('{"o":1e308}').toString('base64url')}`,
+        undefined,
+      ],
+      [
+        '$skipToken {"o":-1} (pools)',
+        'GET',
+        `${clusterPath(RG, CLUSTERS[0])}/agentPools?${AKS_API}&$skipToken=${Buffer.from('{"o":-1}').toString('base64url')}`,
+        undefined,
+      ],
       ['$top huge', 'GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}&$top=1e400`, undefined],
       ['runCommand command [[]]', 'POST', `${clusterPath(RG, CLUSTERS[0])}/runCommand?${AKS_API}`, JSON.stringify({ command: [[]] })],
       ['deployment template [[]]', 'PUT', deployment, JSON.stringify({ properties: { mode: 'Incremental', template: [[]] } })],
       ['deployment resources [[]]', 'PUT', deployment, JSON.stringify({ properties: { mode: 'Incremental', template: { resources: [[]] } } })],
       ['deployment parameters [[]]', 'PUT', deployment, JSON.stringify({ properties: { mode: 'Incremental', template: { resources: [] }, parameters: [[]] } })],
-      ['role assignment properties [[]]', 'PUT', `${rgPath(RG)}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?${AUTHZ_API}`, JSON.stringify({ properties: [[]] })],
+      [
+        'role assignment properties [[]]',
+        'PUT',
+        `${rgPath(RG)}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?${AUTHZ_API}`,
+        JSON.stringify({ properties: [[]] }),
+      ],
     ];
     return cases.map(([name, method, path, body]) => ({
-      id: `corpus:${name}`, route: '(corpus)', method, path, note: name, caller: 'owner' as const, body,
+      id: `corpus:${name}`,
+      route: '(corpus)',
+      method,
+      path,
+      note: name,
+      caller: 'owner' as const,
+      body,
       headers: { authorization: `Bearer ${ownerToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     }));
   }
@@ -340,9 +439,10 @@ describe('fuzz: hostile requests to every served route', () => {
     ownerToken = await tokenOf();
     const bodies = factory();
     const fixed = corpus();
-    const jobs: (() => Planned)[] = ONLY.length > 0
-      ? ONLY.map((id) => (id.startsWith('corpus:') ? () => fixed.find((c) => c.id === id) ?? fixed[0] : () => plan(Number(id.replace('#', '')), bodies)))
-      : [...fixed.map((c) => () => c), ...Array.from({ length: REQUESTS }, (_, i) => () => plan(i, bodies))];
+    const jobs: (() => Planned)[] =
+      ONLY.length > 0
+        ? ONLY.map((id) => (id.startsWith('corpus:') ? () => fixed.find((c) => c.id === id) ?? fixed[0] : () => plan(Number(id.replace('#', '')), bodies)))
+        : [...fixed.map((c) => () => c), ...Array.from({ length: REQUESTS }, (_, i) => () => plan(i, bodies))];
     const failures: Failure[] = [];
     const statuses = new Map<number, number>();
     const codes = new Map<string, number>();
@@ -398,20 +498,25 @@ describe('fuzz: hostile requests to every served route', () => {
       await sleep(500);
     }
     const drainMs = Date.now() - drainStart;
-    for (const op of inProgress) failures.push({ request: noRequest, why: `operation ${op.kind} on ${op.resource_id} still InProgress ${DRAIN_MS} ms after the fuzz` });
+    for (const op of inProgress)
+      failures.push({ request: noRequest, why: `operation ${op.kind} on ${op.resource_id} still InProgress ${DRAIN_MS} ms after the fuzz` });
 
     // Nothing partial: Docker holds exactly what the rows say.
-    const pools = (await db.query<{ cluster_id: string; cluster: string; pool: string; count: number; running: boolean }>(
-      `SELECT c.id AS cluster_id, c.name AS cluster, p.name AS pool, p.count,
+    const pools = (
+      await db.query<{ cluster_id: string; cluster: string; pool: string; count: number; running: boolean }>(
+        `SELECT c.id AS cluster_id, c.name AS cluster, p.name AS pool, p.count,
               (c.power_state = 'Running' AND p.power_state = 'Running') AS running
          FROM agent_pools p JOIN managed_clusters c ON c.id = p.cluster_id
         WHERE p.provisioning_state = 'Succeeded'`,
-    )).rows;
+      )
+    ).rows;
     const clusterIds = new Set((await db.query<{ id: string }>('SELECT id FROM managed_clusters')).rows.map((r) => r.id));
     const opCounts = (await db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM operations GROUP BY status ORDER BY status')).rows;
-    const unsuccessful = (await db.query<{ kind: string; status: string; code: string | null; message: string | null }>(
-      "SELECT kind, status, error->>'code' AS code, left(error->>'message', 200) AS message FROM operations WHERE status IN ('Failed', 'Canceled') ORDER BY start_time",
-    )).rows;
+    const unsuccessful = (
+      await db.query<{ kind: string; status: string; code: string | null; message: string | null }>(
+        "SELECT kind, status, error->>'code' AS code, left(error->>'message', 200) AS message FROM operations WHERE status IN ('Failed', 'Canceled') ORDER BY start_time",
+      )
+    ).rows;
     // An operation that failed on an unexpected error is the worker's 5xx.
     for (const op of unsuccessful.filter((o) => o.code === 'InternalServerError' || o.code === null)) {
       failures.push({ request: noRequest, why: `operation ${op.kind} ${op.status} with ${op.code ?? 'no error'}: ${op.message ?? ''}` });
@@ -423,19 +528,33 @@ describe('fuzz: hostile requests to every served route', () => {
       const mine = nodes.filter((c) => c.Labels[NodeLabels.clusterId] === p.cluster_id && c.Labels[NodeLabels.pool] === p.pool);
       const running = mine.filter((c) => c.State === 'running').length;
       const want = p.running ? p.count : 0;
-      if (running !== want) failures.push({ request: noRequest, why: `pool ${p.cluster}/${p.pool} is Succeeded with count ${p.count}${p.running ? '' : ' (stopped)'} but has ${running} running node containers` });
+      if (running !== want)
+        failures.push({
+          request: noRequest,
+          why: `pool ${p.cluster}/${p.pool} is Succeeded with count ${p.count}${p.running ? '' : ' (stopped)'} but has ${running} running node containers`,
+        });
     }
     for (const c of containers) {
       const id = c.Labels[NodeLabels.clusterId];
-      if (id !== undefined && !clusterIds.has(id)) failures.push({ request: noRequest, why: `container ${c.Names[0]} is labelled with cluster ${c.Labels[NodeLabels.cluster]} (${id}), which no longer exists` });
+      if (id !== undefined && !clusterIds.has(id))
+        failures.push({
+          request: noRequest,
+          why: `container ${c.Names[0]} is labelled with cluster ${c.Labels[NodeLabels.cluster]} (${id}), which no longer exists`,
+        });
     }
 
-    const byStatus = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const byStatus = [...statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ');
     const fives = [...statuses.entries()].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
     const report = [
       `fuzz seed ${SEED} (0x${SEED.toString(16)}): ${sent} requests in ${fuzzMs} ms at concurrency ${CONCURRENCY} against ${api.url}`,
       `status codes: ${byStatus}; 5xx = ${fives}; HEAD refused by the HTTP parser with a body: ${headParserRefusals}`,
-      `error codes: ${[...codes.entries()].sort(([, a], [, b]) => b - a).map(([c, n]) => `${c} ${n}`).join(', ')}`,
+      `error codes: ${[...codes.entries()]
+        .sort(([, a], [, b]) => b - a)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')}`,
       `operations after a ${drainMs} ms drain: ${opCounts.map((r) => `${r.status} ${r.n}`).join(', ')}; ${pools.length} Succeeded pools, ${nodes.length} node containers`,
       `failed or canceled operations: ${unsuccessful.map((o) => `${o.kind} ${o.status} ${o.code} (${(o.message ?? '').slice(0, 100)})`).join('; ') || 'none'}`,
       `generating requests took ${planMs} ms; slowest answers: ${slowest.map((x) => `${x.ms} ms ${x.what}`).join('; ')}`,
@@ -454,7 +573,9 @@ const noRequest: Planned = { id: '', route: '(after the run)', method: '', path:
 function describeFailure(f: Failure): string {
   if (f.request.id === '') return f.why;
   const p = f.request;
-  const headers = Object.entries(p.headers).map(([k, v]) => `${k}: ${k === 'authorization' ? `<${p.caller}>` : v.slice(0, 200)}`).join(' | ');
+  const headers = Object.entries(p.headers)
+    .map(([k, v]) => `${k}: ${k === 'authorization' ? `<${p.caller}>` : v.slice(0, 200)}`)
+    .join(' | ');
   const body = p.body === undefined ? '(none)' : `${JSON.stringify(p.body.slice(0, 300))}${p.body.length > 300 ? ` …(${p.body.length} chars)` : ''}`;
   return `${p.id} ${f.why}: ${p.method} ${p.path.slice(0, 600)}\n  route ${p.route}\n  headers ${headers}\n  body ${body} [${p.note}]\n  answer ${f.status ?? '-'} ${f.response ?? ''}`;
 }

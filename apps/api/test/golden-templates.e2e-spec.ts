@@ -1,9 +1,25 @@
 import { armGuid, uniqueString } from '@cerulean/templates';
 import {
-  DeltaLeaf, GOLDEN_SUITE, GoldenDeployable, GoldenError, GoldenFunctions, goldenParameters, goldenTemplate,
+  DeltaLeaf,
+  GOLDEN_SUITE,
+  GoldenDeployable,
+  GoldenError,
+  GoldenFunctions,
+  goldenParameters,
+  goldenTemplate,
 } from '../../../libs/templates/test/golden-suite';
 import {
-  ArmErrorWire, createGroup, deleteGroup, dep, DeltaWire, DeploymentOperationWire, deploymentBody, DeploymentWire, headerOf, waitForDeployment, whatIfResult,
+  ArmErrorWire,
+  createGroup,
+  deleteGroup,
+  dep,
+  DeltaWire,
+  DeploymentOperationWire,
+  deploymentBody,
+  DeploymentWire,
+  headerOf,
+  waitForDeployment,
+  whatIfResult,
   WhatIfWire,
 } from '../../../test-support/deployments';
 import { AKS_API, arm, clusterPath, dockerNodes, rgPath, startWorker, sub, WorkerProcess } from '../../../test-support/platform';
@@ -31,7 +47,9 @@ const stem = (file: string) => file.replace(/\.json$/, '').slice(0, 40);
 
 /** Every leaf of a delta (array elements and nested objects flattened to the properties that change). */
 const leaves = (delta: DeltaWire[] = []): DeltaLeaf[] =>
-  delta.flatMap((d) => (d.children?.length ? leaves(d.children) : [{ path: d.path, propertyChangeType: d.propertyChangeType, before: d.before as never, after: d.after as never }]));
+  delta.flatMap((d) =>
+    d.children?.length ? leaves(d.children) : [{ path: d.path, propertyChangeType: d.propertyChangeType, before: d.before as never, after: d.after as never }],
+  );
 
 /** `cluster` or `cluster/pool` from a resource id (the manifest's keys). */
 const shortName = (id: string) => (id.split('/managedClusters/')[1] ?? id).replace('/agentPools/', '/');
@@ -89,7 +107,8 @@ describe('golden templates on the platform', () => {
   describe.each(deployables.map((c) => [c.file, c] as const))('%s', (_file, c) => {
     const rg = groupOf(c.file);
     const parameters = () => goldenParameters(c.file);
-    const clusterGet = (name: string) => arm<{ id: string; properties: { fqdn: string; provisioningState: string } }>('GET', `${clusterPath(rg, name)}?${AKS_API}`);
+    const clusterGet = (name: string) =>
+      arm<{ id: string; properties: { fqdn: string; provisioningState: string } }>('GET', `${clusterPath(rg, name)}?${AKS_API}`);
 
     it('deploys to Succeeded: its clusters, one Docker node per pool, and its outputs', async () => {
       const { status, deployment } = outcome.get(c.file) ?? { status: 'not run', deployment: undefined };
@@ -218,7 +237,9 @@ describe('golden templates on the platform', () => {
     });
 
     it.each(errors.map((c) => [c.file, c] as const))('PUT of %s is rejected the same way and creates nothing', async (_file, c) => {
-      const sut = await arm<ArmErrorWire>('PUT', dep(deploymentPath(ERRORS_GROUP, stem(c.file))), { body: body(goldenTemplate(c.file), goldenParameters(c.file)) });
+      const sut = await arm<ArmErrorWire>('PUT', dep(deploymentPath(ERRORS_GROUP, stem(c.file))), {
+        body: body(goldenTemplate(c.file), goldenParameters(c.file)),
+      });
 
       expect([sut.status, sut.body.error.code]).toEqual([400, c.code]);
       expect((await arm('GET', dep(deploymentPath(ERRORS_GROUP, stem(c.file))))).status).toBe(404);
@@ -228,7 +249,10 @@ describe('golden templates on the platform', () => {
   });
 
   it('the what-if noise figure over the suite (non-NoChange entries on redeploy) is 0', () => {
-    console.log(`golden what-if noise figure: ${noise.length} non-NoChange entries over ${redeployWhatIfs} redeploy what-ifs (${deployables.length + functions.length} templates)`, JSON.stringify(noise, null, 1));
+    console.log(
+      `golden what-if noise figure: ${noise.length} non-NoChange entries over ${redeployWhatIfs} redeploy what-ifs (${deployables.length + functions.length} templates)`,
+      JSON.stringify(noise, null, 1),
+    );
     expect(redeployWhatIfs).toBe(deployables.length + functions.length);
     expect(noise).toEqual([]);
   });

@@ -80,7 +80,11 @@ describe('X-Forwarded-Host / X-Forwarded-Proto from a peer that is not a trusted
   });
 
   it('are not even validated: a malformed one is ignored (no 5xx, no 400)', async () => {
-    const cases: Record<string, string>[] = [{ 'x-forwarded-host': 'a b' }, { 'x-forwarded-proto': 'gopher' }, { 'x-forwarded-host': '%zz', 'x-forwarded-proto': '' }];
+    const cases: Record<string, string>[] = [
+      { 'x-forwarded-host': 'a b' },
+      { 'x-forwarded-proto': 'gopher' },
+      { 'x-forwarded-host': '%zz', 'x-forwarded-proto': '' },
+    ];
     for (const headers of cases) {
       const meta = await arm<Metadata>('GET', '/metadata/endpoints?api-version=2022-09-01', { token: null, headers });
       expect({ headers, status: meta.status }).toEqual({ headers, status: 200 });
@@ -136,7 +140,13 @@ describe('forwarded headers from a trusted proxy (CERULEAN_TRUSTED_PROXIES)', ()
         [`/subscriptions/${sub()}/resourcegroups?${RES_API}`, undefined],
       ] as const) {
         const r = await arm<ArmErrorBody>('GET', `${api.url}${path}`, { token, headers });
-        expect({ path, headers, status: r.status, code: r.body?.error?.code, target: r.body?.error?.target }).toEqual({ path, headers, status: 400, code: 'BadRequest', target });
+        expect({ path, headers, status: r.status, code: r.body?.error?.code, target: r.body?.error?.target }).toEqual({
+          path,
+          headers,
+          status: 400,
+          code: 'BadRequest',
+          target,
+        });
       }
     }
   });
@@ -147,8 +157,10 @@ describe('token endpoint throttling', () => {
 
   beforeAll(async () => {
     api = await startApi({
-      CERULEAN_TOKEN_THROTTLE_CLIENT_BUCKET: '3', CERULEAN_TOKEN_THROTTLE_CLIENT_REFILL_PER_SECOND: '0.01',
-      CERULEAN_TOKEN_THROTTLE_SOURCE_BUCKET: '8', CERULEAN_TOKEN_THROTTLE_SOURCE_REFILL_PER_SECOND: '0.01',
+      CERULEAN_TOKEN_THROTTLE_CLIENT_BUCKET: '3',
+      CERULEAN_TOKEN_THROTTLE_CLIENT_REFILL_PER_SECOND: '0.01',
+      CERULEAN_TOKEN_THROTTLE_SOURCE_BUCKET: '8',
+      CERULEAN_TOKEN_THROTTLE_SOURCE_REFILL_PER_SECOND: '0.01',
     });
   });
 
@@ -211,8 +223,15 @@ describe('client_secret_basic on the token endpoint', () => {
 
   it('answers malformed Basic credentials with 401 invalid_client and a Basic challenge, never 5xx', async () => {
     const cases = [
-      basic('%zz:%zz'), basic(`${state().bootstrap.clientId}:%E0%A4%A`), basic('no-colon'), basic(':secret'),
-      basic(Buffer.from([0x61, 0x3a, 0xff, 0xfe])), 'Basic', 'Basic !!!!', 'Basic YQ=Y', 'Basic a',
+      basic('%zz:%zz'),
+      basic(`${state().bootstrap.clientId}:%E0%A4%A`),
+      basic('no-colon'),
+      basic(':secret'),
+      basic(Buffer.from([0x61, 0x3a, 0xff, 0xfe])),
+      'Basic',
+      'Basic !!!!',
+      'Basic YQ=Y',
+      'Basic a',
     ];
     for (const authorization of cases) {
       const r = await tokenRequest(state().apiUrl, {}, { authorization });
@@ -236,8 +255,15 @@ describe('tokens that are well signed but must not work', () => {
   let key: SigningKey;
   const now = () => Math.floor(Date.now() / 1000);
   const claims = (oid: string, appid: string, tid = tenant()) => ({
-    aud: 'https://management.core.windows.net/', iss: issuerV2(state().apiUrl, tenant()), iat: now(), nbf: now(), exp: now() + 600,
-    tid, oid, sub: oid, appid,
+    aud: 'https://management.core.windows.net/',
+    iss: issuerV2(state().apiUrl, tenant()),
+    iat: now(),
+    nbf: now(),
+    exp: now() + 600,
+    tid,
+    oid,
+    sub: oid,
+    appid,
   });
 
   beforeAll(() => {

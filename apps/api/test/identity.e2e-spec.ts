@@ -47,7 +47,9 @@ describe('token authority', () => {
 
   it('describes the cloud at /metadata/endpoints for az cloud register', async () => {
     const sut = await arm<{ name: string; authentication: { loginEndpoint: string; audiences: string[] }; resourceManager: string; suffixes: object }>(
-      'GET', '/metadata/endpoints?api-version=2022-09-01', { token: null },
+      'GET',
+      '/metadata/endpoints?api-version=2022-09-01',
+      { token: null },
     );
     expect(sut.status).toBe(200);
     expect(sut.body.name).not.toMatch(/^Azure/);
@@ -59,10 +61,18 @@ describe('token authority', () => {
 
   it('issues an RS256 JWT for client credentials that the JWKS verifies, with the claims ARM and SDKs read', async () => {
     const b = state().bootstrap;
-    const sut = await arm<{ token_type: string; expires_in: number; access_token: string }>('POST', `/${tenant()}/oauth2/v2.0/token`, form({
-      client_id: b.clientId, client_secret: b.clientSecret, grant_type: 'client_credentials', client_info: '1',
-      claims: '{"access_token": {"xms_cc": {"values": ["CP1"]}}}', scope: ARM_SCOPE,
-    }));
+    const sut = await arm<{ token_type: string; expires_in: number; access_token: string }>(
+      'POST',
+      `/${tenant()}/oauth2/v2.0/token`,
+      form({
+        client_id: b.clientId,
+        client_secret: b.clientSecret,
+        grant_type: 'client_credentials',
+        client_info: '1',
+        claims: '{"access_token": {"xms_cc": {"values": ["CP1"]}}}',
+        scope: ARM_SCOPE,
+      }),
+    );
     expect(sut.status).toBe(200);
     expect(sut.body.token_type).toBe('Bearer');
     expect(sut.body.expires_in).toBeGreaterThan(3000);
@@ -75,21 +85,39 @@ describe('token authority', () => {
     expect(verify('RSA-SHA256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk!, format: 'jwk' }), Buffer.from(s, 'base64url'))).toBe(true);
     const claims = decode(sut.body.access_token);
     expect(claims).toMatchObject({
-      aud: 'https://management.core.windows.net/', iss: issuerV2(state().apiUrl, tenant()), tid: tenant(), oid: b.objectId, appid: b.clientId,
+      aud: 'https://management.core.windows.net/',
+      iss: issuerV2(state().apiUrl, tenant()),
+      tid: tenant(),
+      oid: b.objectId,
+      appid: b.clientId,
     });
     expect(Number(claims.exp) - Number(claims.nbf)).toBeGreaterThan(3000);
   });
 
   it('issues management.azure.com tokens, and v1 tokens for a resource', async () => {
     const b = state().bootstrap;
-    const v2 = await arm<{ access_token: string }>('POST', `/organizations/oauth2/v2.0/token`, form({
-      client_id: b.clientId, client_secret: b.clientSecret, grant_type: 'client_credentials', scope: 'https://management.azure.com/.default',
-    }));
+    const v2 = await arm<{ access_token: string }>(
+      'POST',
+      `/organizations/oauth2/v2.0/token`,
+      form({
+        client_id: b.clientId,
+        client_secret: b.clientSecret,
+        grant_type: 'client_credentials',
+        scope: 'https://management.azure.com/.default',
+      }),
+    );
     expect(v2.status).toBe(200);
     expect(decode(v2.body.access_token).aud).toBe('https://management.azure.com');
-    const v1 = await arm<{ access_token: string; resource: string; expires_on: string }>('POST', `/${tenant()}/oauth2/token`, form({
-      client_id: b.clientId, client_secret: b.clientSecret, grant_type: 'client_credentials', resource: 'https://management.core.windows.net/',
-    }));
+    const v1 = await arm<{ access_token: string; resource: string; expires_on: string }>(
+      'POST',
+      `/${tenant()}/oauth2/token`,
+      form({
+        client_id: b.clientId,
+        client_secret: b.clientSecret,
+        grant_type: 'client_credentials',
+        resource: 'https://management.core.windows.net/',
+      }),
+    );
     expect(v1.status).toBe(200);
     expect(v1.body.resource).toBe('https://management.core.windows.net/');
     expect(Number(v1.body.expires_on)).toBeGreaterThan(Date.now() / 1000);
@@ -98,7 +126,7 @@ describe('token authority', () => {
     }
   });
 
-  it("answers bad client credentials as Entra does (az prints the AADSTS text)", async () => {
+  it('answers bad client credentials as Entra does (az prints the AADSTS text)', async () => {
     const b = state().bootstrap;
     const base = { grant_type: 'client_credentials', scope: ARM_SCOPE };
     const cases: [Record<string, string>, number, string, RegExp][] = [
@@ -106,7 +134,12 @@ describe('token authority', () => {
       [{ ...base, client_id: b.clientId }, 401, 'invalid_client', /^AADSTS7000216/],
       [{ ...base, client_id: '00000000-0000-0000-0000-000000000001', client_secret: 'x' }, 400, 'unauthorized_client', /^AADSTS700016/],
       [{ ...base, client_id: b.clientId, client_secret: b.clientSecret, scope: 'https://graph.example/.default' }, 400, 'invalid_resource', /^AADSTS500011/],
-      [{ ...base, client_id: b.clientId, client_secret: b.clientSecret, scope: 'https://management.azure.com/user_impersonation' }, 400, 'invalid_scope', /^AADSTS1002012/],
+      [
+        { ...base, client_id: b.clientId, client_secret: b.clientSecret, scope: 'https://management.azure.com/user_impersonation' },
+        400,
+        'invalid_scope',
+        /^AADSTS1002012/,
+      ],
       [{ ...base, client_id: b.clientId, client_secret: b.clientSecret, grant_type: 'password' }, 400, 'unsupported_grant_type', /^AADSTS70003/],
     ];
     for (const [fields, status, error, description] of cases) {
@@ -138,8 +171,15 @@ describe('bearer token check on ARM requests', () => {
   let key: SigningKey;
   const now = () => Math.floor(Date.now() / 1000);
   const good = () => ({
-    aud: 'https://management.core.windows.net/', iss: issuerV2(state().apiUrl, state().bootstrap.tenantId), iat: now(), nbf: now(), exp: now() + 600,
-    tid: state().bootstrap.tenantId, oid: state().bootstrap.objectId, sub: state().bootstrap.objectId, appid: state().bootstrap.clientId,
+    aud: 'https://management.core.windows.net/',
+    iss: issuerV2(state().apiUrl, state().bootstrap.tenantId),
+    iat: now(),
+    nbf: now(),
+    exp: now() + 600,
+    tid: state().bootstrap.tenantId,
+    oid: state().bootstrap.objectId,
+    sub: state().bootstrap.objectId,
+    appid: state().bootstrap.clientId,
   });
   const probe = (token: string) => arm<{ error: { code: string; message: string } }>('GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}`, { token });
 
@@ -194,9 +234,16 @@ describe('service principals API', () => {
     passwordCredentials: { keyId: string; hint: string; secretText: string | null }[];
   }
   const tokenFor = (clientId: string, secret: string) =>
-    arm<{ access_token?: string; error?: string }>('POST', `/${state().bootstrap.tenantId}/oauth2/v2.0/token`, form({
-      client_id: clientId, client_secret: secret, grant_type: 'client_credentials', scope: ARM_SCOPE,
-    }));
+    arm<{ access_token?: string; error?: string }>(
+      'POST',
+      `/${state().bootstrap.tenantId}/oauth2/v2.0/token`,
+      form({
+        client_id: clientId,
+        client_secret: secret,
+        grant_type: 'client_credentials',
+        scope: ARM_SCOPE,
+      }),
+    );
 
   it('creates a principal whose secret is shown once and works with ClientSecretCredential', async () => {
     const created = await arm<PrincipalWire>('POST', '/v1.0/servicePrincipals', { body: { displayName: 'ci-deployer' } });
@@ -225,7 +272,9 @@ describe('service principals API', () => {
     expect((await tokenFor(created.appId, old)).status).toBe(401);
     expect((await tokenFor(created.appId, fresh)).status).toBe(200);
 
-    const added = await arm<{ keyId: string; secretText: string }>('POST', `/v1.0/servicePrincipals/${created.appId}/addPassword`, { body: { passwordCredential: { displayName: 'second' } } });
+    const added = await arm<{ keyId: string; secretText: string }>('POST', `/v1.0/servicePrincipals/${created.appId}/addPassword`, {
+      body: { passwordCredential: { displayName: 'second' } },
+    });
     expect(added.status).toBe(200);
     expect((await tokenFor(created.appId, added.body.secretText)).status).toBe(200);
     expect((await arm('POST', `/v1.0/servicePrincipals/${created.id}/removePassword`, { body: { keyId: added.body.keyId } })).status).toBe(204);
@@ -266,7 +315,9 @@ describe('service principals API', () => {
     const db = new Client({ connectionString: state().databaseUrl });
     await db.connect();
     try {
-      const orphans = await db.query('SELECT count(*)::int AS n FROM service_principal_secrets s WHERE NOT EXISTS (SELECT 1 FROM service_principals p WHERE p.id = s.principal_id)');
+      const orphans = await db.query(
+        'SELECT count(*)::int AS n FROM service_principal_secrets s WHERE NOT EXISTS (SELECT 1 FROM service_principals p WHERE p.id = s.principal_id)',
+      );
       expect(orphans.rows[0].n).toBe(0);
     } finally {
       await db.end();

@@ -2,7 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import {
-  AKS_API, arm, clusterBody, clusterPath, newPrincipal, rgPath, RES_API, startWorker, state, sub, tokenOf, waitForOperation, WorkerProcess,
+  AKS_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  newPrincipal,
+  rgPath,
+  RES_API,
+  startWorker,
+  state,
+  sub,
+  tokenOf,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 import { createGroup, dep, deploymentBody, headerOf } from '../../../test-support/deployments';
 
@@ -40,7 +52,11 @@ function raw(method: string, path: string, token: string, body?: unknown): Promi
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: url.hostname, port: url.port, method, path, agent,
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        agent,
         headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
       },
       (r) => {
@@ -64,12 +80,12 @@ function raw(method: string, path: string, token: string, body?: unknown): Promi
   });
 }
 
-
 const roleDef = (id: string) => `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 
 async function allAssignments(): Promise<string[]> {
   const list = await arm<{ value: { id: string; properties: { roleDefinitionId: string; principalId: string; scope: string } }[] }>(
-    'GET', `/providers/Microsoft.Authorization/roleAssignments?${AUTHZ}`,
+    'GET',
+    `/providers/Microsoft.Authorization/roleAssignments?${AUTHZ}`,
   );
   expect(list.status).toBe(200);
   return list.body.value.map((a) => `${a.properties.scope} ${a.properties.roleDefinitionId.split('/').pop()} ${a.properties.principalId}`).sort();
@@ -89,13 +105,18 @@ describe('path tricks cannot get past authorization', () => {
     const put = await arm('PUT', `${clusterPath(A, CLUSTER)}?${AKS_API}`, { body: clusterBody([{ name: 'system', count: 1 }]) });
     expect(put.status).toBe(201);
     expect((await waitForOperation(String(put.headers['azure-asyncoperation']), 180_000)).status).toBe('Succeeded');
-    const pool = await arm('PUT', `${clusterPath(A, CLUSTER)}/agentPools/${POOL}?${AKS_API}`, { body: { properties: { count: 0, mode: 'User', vmSize: 'Standard_D2s_v3' } } });
+    const pool = await arm('PUT', `${clusterPath(A, CLUSTER)}/agentPools/${POOL}?${AKS_API}`, {
+      body: { properties: { count: 0, mode: 'User', vmSize: 'Standard_D2s_v3' } },
+    });
     expect(pool.status).toBeLessThan(300);
     expect((await waitForOperation(String(pool.headers['azure-asyncoperation']), 120_000)).status).toBe('Succeeded');
 
     reader = await newPrincipal('tricks-reader');
     contributor = await newPrincipal('tricks-contributor');
-    for (const [who, role] of [[reader, READER], [contributor, CONTRIBUTOR]] as const) {
+    for (const [who, role] of [
+      [reader, READER],
+      [contributor, CONTRIBUTOR],
+    ] as const) {
       const r = await arm('PUT', `${rgPath(A)}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?${AUTHZ}`, {
         body: { properties: { roleDefinitionId: roleDef(role), principalId: who.id } },
       });
@@ -105,7 +126,11 @@ describe('path tricks cannot get past authorization', () => {
 
     // An operation in group B, whose result (what-if changes) group A's principals must not read.
     const whatIf = await arm('POST', dep(`${rgPath(B)}/providers/Microsoft.Resources/deployments/w1/whatIf`), {
-      body: deploymentBody({ $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] }),
+      body: deploymentBody({
+        $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+        contentVersion: '1.0.0.0',
+        resources: [],
+      }),
     });
     expect(whatIf.status).toBe(202);
     opInB = headerOf(whatIf, 'location');
@@ -137,7 +162,12 @@ describe('path tricks cannot get past authorization', () => {
     ['dot segments', 'PUT', () => `${cl()}/agentPools/../../../../providers/Microsoft.Authorization/roleAssignments/${g()}?${AUTHZ}`, escalation],
     ['encoded dot segments', 'PUT', () => `${cl()}/%2e%2e/%2E%2E/providers/Microsoft.Authorization/roleAssignments/${g()}?${AUTHZ}`, escalation],
     ['encoded /', 'PUT', () => `${rgA()}/providers/Microsoft.Authorization%2FroleAssignments%2F${g()}?${AUTHZ}`, escalation],
-    ['encoded / in the scope', 'PUT', () => `/subscriptions/${sub()}/resourceGroups/${A}%2Fx/providers/Microsoft.Authorization/roleAssignments/${g()}?${AUTHZ}`, escalation],
+    [
+      'encoded / in the scope',
+      'PUT',
+      () => `/subscriptions/${sub()}/resourceGroups/${A}%2Fx/providers/Microsoft.Authorization/roleAssignments/${g()}?${AUTHZ}`,
+      escalation,
+    ],
     ['root scope', 'PUT', () => `/providers/Microsoft.Authorization/roleAssignments/${g()}?${AUTHZ}`, escalation],
     ['root scope, encoded', 'PUT', () => `/%70roviders/Microsoft.%41uthorization/roleAssignments/${g()}?${AUTHZ}`, escalation],
     ['subscription scope, encoded', 'PUT', () => `/subscriptions/${sub()}/providers/Microsoft.%41uthorization/roleAssignments/${g()}?${AUTHZ}`, escalation],
@@ -152,18 +182,48 @@ describe('path tricks cannot get past authorization', () => {
     ['pool delete with ;', 'DELETE', () => `${cl()}/agentPools/${POOL};x?${AKS_API}`, undefined],
     ['pool delete, encoded type', 'DELETE', () => `${cl()}/agent%50ools/${POOL}?${AKS_API}`, undefined],
     ['pool delete, encoded name', 'DELETE', () => `${cl()}/agentPools/%75serp?${AKS_API}`, undefined],
-    ['cluster delete, mixed case and escapes', 'DELETE', () => `${rgA()}/providers/MICROSOFT.containerservice/managed%43lusters/${CLUSTER}?${AKS_API}`, undefined],
+    [
+      'cluster delete, mixed case and escapes',
+      'DELETE',
+      () => `${rgA()}/providers/MICROSOFT.containerservice/managed%43lusters/${CLUSTER}?${AKS_API}`,
+      undefined,
+    ],
     ['cluster delete with dot segments', 'DELETE', () => `${cl()}/agentPools/..?${AKS_API}`, undefined],
     ['cluster stop, encoded action', 'POST', () => `${cl()}/%73top?${AKS_API}`, undefined],
-    ['deployment, encoded namespace', 'PUT', () => `${rgA()}/providers/Microsoft.%52esources/deployments/d1?${'api-version=2026-09-01'}`, { properties: { mode: 'Incremental', template: { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] } } }],
-    ['deployment with raw #', 'PUT', () => `${rgA()}/providers/Microsoft.Resources/deployments/d2#${'api-version=2026-09-01'}&x=/y`, { properties: { mode: 'Incremental', template: { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] } } }],
+    [
+      'deployment, encoded namespace',
+      'PUT',
+      () => `${rgA()}/providers/Microsoft.%52esources/deployments/d1?${'api-version=2026-09-01'}`,
+      {
+        properties: {
+          mode: 'Incremental',
+          template: { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] },
+        },
+      },
+    ],
+    [
+      'deployment with raw #',
+      'PUT',
+      () => `${rgA()}/providers/Microsoft.Resources/deployments/d2#${'api-version=2026-09-01'}&x=/y`,
+      {
+        properties: {
+          mode: 'Incremental',
+          template: { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] },
+        },
+      },
+    ],
     ['group B delete, encoded', 'DELETE', () => `/subscriptions/${sub()}/resource%47roups/${B}?${RES_API}`, undefined],
     ['group B tags, // path', 'PATCH', () => `/subscriptions/${sub()}//resourceGroups/${B}?${RES_API}`, { tags: { x: 'y' } }],
   ];
 
   it.each(tricks)('%s: neither the Reader nor the Contributor of group A can assign a role', async (_name, method, path, body) => {
     for (const who of [reader, contributor]) {
-      const r = await raw(method, path(), who.token, body(() => who));
+      const r = await raw(
+        method,
+        path(),
+        who.token,
+        body(() => who),
+      );
       expect([400, 403, 404]).toContain(r.status);
       expect(r.body?.error?.code).toEqual(expect.any(String));
     }
@@ -192,8 +252,7 @@ describe('path tricks cannot get past authorization', () => {
 
   it('a body is read only once the token verifies: malformed and 4 MB bodies without a valid token are 401, not parsed', async () => {
     const target = `${rgA()}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}?${AKS_API}`;
-    const send = (token: string | null, body: string) =>
-      arm('PUT', target, { token, rawBody: body, headers: { 'content-type': 'application/json' } });
+    const send = (token: string | null, body: string) => arm('PUT', target, { token, rawBody: body, headers: { 'content-type': 'application/json' } });
     // Unparseable JSON: had the body been parsed first, this would be 400 InvalidRequestContent.
     for (const token of [null, 'not-a-token', `${reader.token}x`]) {
       const r = await send(token, '{"location": ');
@@ -217,7 +276,12 @@ describe('path tricks cannot get past authorization', () => {
     expect(write.body?.error?.code).toBe('AuthorizationFailed');
     expect(write.text).toContain('Microsoft.ContainerService/managedClusters/agentPools/write');
     // The Contributor's escalation through an escape names the real action.
-    const esc = await raw('PUT', `${rgA()}/providers/Microsoft.%41uthorization/roleAssignments/${g()}?${AUTHZ}`, contributor.token, escalation(() => contributor));
+    const esc = await raw(
+      'PUT',
+      `${rgA()}/providers/Microsoft.%41uthorization/roleAssignments/${g()}?${AUTHZ}`,
+      contributor.token,
+      escalation(() => contributor),
+    );
     expect(esc.status).toBe(403);
     expect(esc.text).toContain('Microsoft.Authorization/roleAssignments/write');
   });
@@ -233,7 +297,13 @@ describe('path tricks cannot get past authorization', () => {
     expect([200, 202]).toContain((await raw('GET', path, owner)).status);
     expect([200, 202]).toContain((await raw('GET', located('eastus', 'operationresults'), owner)).status);
     expect((await raw('GET', located('eastus', 'operations'), owner)).status).toBe(200);
-    for (const url of [path, located('eastus', 'operationresults'), located('eastus', 'operations'), located('westus', 'operations'), located('EastUS', 'operationStatuses')]) {
+    for (const url of [
+      path,
+      located('eastus', 'operationresults'),
+      located('eastus', 'operations'),
+      located('westus', 'operations'),
+      located('EastUS', 'operationStatuses'),
+    ]) {
       const r = await raw('GET', url, reader.token);
       expect(r.status).toBe(404);
       expect(r.text).not.toContain('whatIf');
@@ -243,7 +313,11 @@ describe('path tricks cannot get past authorization', () => {
     expect((await raw('GET', located('westus', 'operationresults'), owner)).status).toBe(404);
     // An operation in group A is the Reader's to read.
     const list = (resourceId: string) =>
-      arm<{ value: { id: string; resourceId: string }[] }>('GET', `/subscriptions/${sub()}/providers/Microsoft.ContainerService/locations/eastus/operations?${AKS_API}&resourceId=${encodeURIComponent(resourceId)}`, { token: reader.token });
+      arm<{ value: { id: string; resourceId: string }[] }>(
+        'GET',
+        `/subscriptions/${sub()}/providers/Microsoft.ContainerService/locations/eastus/operations?${AKS_API}&resourceId=${encodeURIComponent(resourceId)}`,
+        { token: reader.token },
+      );
     const ops = await list(rgA());
     expect(ops.status).toBe(200);
     expect(ops.body.value.length).toBeGreaterThan(0);

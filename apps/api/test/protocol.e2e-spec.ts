@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  AKS_API, ArmResponse, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, sub, waitForOperation, WorkerProcess,
+  AKS_API,
+  ArmResponse,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  state,
+  sub,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(120_000);
@@ -151,7 +163,7 @@ const getCluster = (rg: string, name: string) => arm<ClusterWire>('GET', aks(clu
 
 async function listAll<T>(firstUrl: string): Promise<PageWire<T>[]> {
   const pages: PageWire<T>[] = [];
-  for (let url: string | null | undefined = firstUrl; url; ) {
+  for (let url: string | null | undefined = firstUrl; url;) {
     const r: ArmResponse<PageWire<T>> = await arm<PageWire<T>>('GET', url);
     if (r.status !== 200) throw new Error(`list ${url} answered ${r.status}: ${r.text}`);
     pages.push(r.body);
@@ -365,7 +377,12 @@ describe('ARM protocol (raw HTTPS against the running platform)', () => {
       { behaviour: 'a count of 1001', cluster: 'badcount3', body: clusterWithPool({ count: 1001 }), code: 'InvalidParameter' },
       { behaviour: 'an unknown vmSize', cluster: 'badsize', body: clusterWithPool({ vmSize: 'Standard_Imaginary_v9' }), code: 'InvalidParameter' },
       { behaviour: 'an invalid cluster name', cluster: '-bad-', body: clusterBody([systemPool()]) },
-      { behaviour: 'an agent pool name with upper case and an underscore', cluster: 'badpool1', body: clusterWithPool({ name: 'Pool_1' }), code: 'InvalidParameter' },
+      {
+        behaviour: 'an agent pool name with upper case and an underscore',
+        cluster: 'badpool1',
+        body: clusterWithPool({ name: 'Pool_1' }),
+        code: 'InvalidParameter',
+      },
       { behaviour: 'an agent pool name of 13 characters', cluster: 'badpool2', body: clusterWithPool({ name: 'abcdefghijklm' }), code: 'InvalidParameter' },
       { behaviour: 'a body without location', cluster: 'badloc', body: { properties: clusterBody([systemPool()]).properties }, target: 'location' },
       { behaviour: 'a cluster without a System pool', cluster: 'nosystem', body: clusterBody([userPool()]) },
@@ -412,9 +429,13 @@ describe('ARM protocol (raw HTTPS against the running platform)', () => {
       expect(sut.status).toBe(200);
       expect(sut.body).toMatchObject({ name: 'caseCluster', id: canonicalId('caseCluster'), type: 'Microsoft.ContainerService/managedClusters' });
 
-      const renamed = await arm<ClusterWire>('PUT', aks(`/Subscriptions/${sub()}/ResourceGroups/${rg.toUpperCase()}/Providers/Microsoft.ContainerService/ManagedClusters/CaseCLUSTER`), {
-        body: clusterBody([systemPool()]),
-      });
+      const renamed = await arm<ClusterWire>(
+        'PUT',
+        aks(`/Subscriptions/${sub()}/ResourceGroups/${rg.toUpperCase()}/Providers/Microsoft.ContainerService/ManagedClusters/CaseCLUSTER`),
+        {
+          body: clusterBody([systemPool()]),
+        },
+      );
       expect(renamed.status).toBe(200);
       expect(renamed.body).toMatchObject({ name: 'CaseCLUSTER', id: canonicalId('CaseCLUSTER') });
       await waitForOperation(headerOf(renamed, 'azure-asyncoperation'));
@@ -629,7 +650,7 @@ describe('ARM protocol (raw HTTPS against the running platform)', () => {
 
       const seen: string[] = [];
       let gone: ArmResponse<ClusterWire> | undefined;
-      for (const deadline = Date.now() + 60_000; !gone && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 60_000; !gone && Date.now() < deadline;) {
         const r = await getCluster(rg, 'del1');
         if (r.status === 404) gone = r;
         else {

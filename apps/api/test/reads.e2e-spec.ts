@@ -1,5 +1,15 @@
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, rgPath, startWorker, state, sub, waitForOperation, WorkerProcess,
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  rgPath,
+  startWorker,
+  state,
+  sub,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(180_000);
@@ -77,13 +87,20 @@ describe('dashboard reads', () => {
   });
 
   describe('operations list', () => {
-    it('lists the cluster\'s and its pool\'s operations newest first, across pages, with resourceId, kind and createdBy', async () => {
+    it("lists the cluster's and its pool's operations newest first, across pages, with resourceId, kind and createdBy", async () => {
       const clusterId = `/subscriptions/${sub()}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 
       const sut = await allPages<OperationItem>(operations(`&resourceId=${encodeURIComponent(clusterId.toUpperCase())}`));
 
-      expect(sut.map((o) => [o.kind, o.status])).toEqual([['agent-pool.put', 'Succeeded'], ['cluster.put', 'Succeeded']]);
-      expect(sut[0]).toMatchObject({ resourceId: `${clusterId}/agentPools/np1`, createdBy: state().bootstrap.clientId, name: scaled.split('/operations/')[1].split('?')[0] });
+      expect(sut.map((o) => [o.kind, o.status])).toEqual([
+        ['agent-pool.put', 'Succeeded'],
+        ['cluster.put', 'Succeeded'],
+      ]);
+      expect(sut[0]).toMatchObject({
+        resourceId: `${clusterId}/agentPools/np1`,
+        createdBy: state().bootstrap.clientId,
+        name: scaled.split('/operations/')[1].split('?')[0],
+      });
     });
 
     it('pages with an absolute nextLink that keeps the filters (R9.3)', async () => {
@@ -112,7 +129,10 @@ describe('dashboard reads', () => {
     });
 
     it('answers an unknown location with 400', async () => {
-      const sut = await arm<{ error: { code: string } }>('GET', `/subscriptions/${sub()}/providers/Microsoft.ContainerService/locations/mars/operations?${AKS_API}`);
+      const sut = await arm<{ error: { code: string } }>(
+        'GET',
+        `/subscriptions/${sub()}/providers/Microsoft.ContainerService/locations/mars/operations?${AKS_API}`,
+      );
 
       expect(sut.status).toBe(400);
       expect(sut.body.error.code).toBe('LocationNotAvailableForResourceType');
@@ -120,7 +140,7 @@ describe('dashboard reads', () => {
   });
 
   describe('machines', () => {
-    it('lists the pool\'s nodes in the Machine shape with their Kubernetes status', async () => {
+    it("lists the pool's nodes in the Machine shape with their Kubernetes status", async () => {
       const sut = await allPages<MachineWire>(`${clusterPath(rg, name)}/agentPools/np1/machines?${AKS_API}`);
 
       expect(sut.map((m) => m.name)).toHaveLength(3);
@@ -172,7 +192,7 @@ describe('dashboard reads', () => {
       expect(again.status).toBe(304);
     });
 
-    it('keeps the cluster GET\'s resource ETag (R13.1) and never answers it 304', async () => {
+    it("keeps the cluster GET's resource ETag (R13.1) and never answers it 304", async () => {
       const first = await arm<{ eTag: string }>('GET', `${clusterPath(rg, name)}?${AKS_API}`);
 
       const again = await arm('GET', `${clusterPath(rg, name)}?${AKS_API}`, { headers: { 'If-None-Match': String(first.headers.etag) } });

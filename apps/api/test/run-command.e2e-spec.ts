@@ -1,7 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import {
-  AKS_API, RES_API, arm, ArmResponse, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, sub, testCredential, waitForOperation,
+  AKS_API,
+  RES_API,
+  arm,
+  ArmResponse,
+  clusterBody,
+  clusterPath,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  state,
+  sub,
+  testCredential,
+  waitForOperation,
   WorkerProcess,
 } from '../../../test-support/platform';
 import { zipOf } from '../../../test-support/zip';

@@ -61,10 +61,7 @@ describe('cluster lifecycle through @azure/arm-containerservice and @azure/arm-r
     // The SDK signed in as the bootstrap service principal: systemData names its application id.
     expect(created.systemData).toMatchObject({ createdBy: state().bootstrap.clientId, createdByType: 'Application' });
     let nodes = await expectDockerMatches(created);
-    expect(nodes.map((n) => n.name)).toEqual([
-      expect.stringMatching(/^aks-system-\d{8}-vmss000000$/),
-      expect.stringMatching(/^aks-system-\d{8}-vmss000001$/),
-    ]);
+    expect(nodes.map((n) => n.name)).toEqual([expect.stringMatching(/^aks-system-\d{8}-vmss000000$/), expect.stringMatching(/^aks-system-\d{8}-vmss000001$/)]);
     expect(await dockerNetworks(name)).toHaveLength(1);
 
     const user = await aks.agentPools.beginCreateOrUpdateAndWait(rg, name, 'user', { count: 2, vmSize: 'Standard_D2s_v3', mode: 'User' });

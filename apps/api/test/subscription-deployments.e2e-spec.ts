@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ArmErrorWire, deleteGroup, dep, DeploymentOperationWire, DeploymentWire, headerOf, subscriptionDeploymentBody, subscriptionDeploymentPath, waitForDeployment, whatIfResult, WhatIfWire,
+  ArmErrorWire,
+  deleteGroup,
+  dep,
+  DeploymentOperationWire,
+  DeploymentWire,
+  headerOf,
+  subscriptionDeploymentBody,
+  subscriptionDeploymentPath,
+  waitForDeployment,
+  whatIfResult,
+  WhatIfWire,
 } from '../../../test-support/deployments';
 import { AKS_API, arm, ArmResponse, clusterPath, dockerNodes, RES_API, rgPath, startWorker, sub, WorkerProcess } from '../../../test-support/platform';
 
@@ -12,7 +22,10 @@ jest.setTimeout(240_000);
  * creates a resource group and deploys the AKS quickstart into it as a nested (inner scope) deployment.
  */
 
-const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<string, unknown>;
+const QUICKSTART = JSON.parse(readFileSync(join(__dirname, '../../../libs/templates/test/golden/aks-quickstart.azuredeploy.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const SUB_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';
 
 /** A group (tagged) and, depending on it, the quickstart cluster deployed into it with inner-scope parameters. */
@@ -97,7 +110,9 @@ describe('template deployments (subscription scope)', () => {
 
       const got = await arm<DeploymentWire>('GET', dep(subscriptionDeploymentPath(name)));
       expect(got.body.properties.provisioningState).toBe('Succeeded');
-      expect(got.body.properties.outputs).toEqual({ groupId: { type: 'String', value: `/subscriptions/${sub()}/providers/Microsoft.Resources/resourceGroups/${rg}` } });
+      expect(got.body.properties.outputs).toEqual({
+        groupId: { type: 'String', value: `/subscriptions/${sub()}/providers/Microsoft.Resources/resourceGroups/${rg}` },
+      });
       const group = await arm<{ location: string; tags: Record<string, string> }>('GET', `${rgPath(rg)}?${RES_API}`);
       expect(group.status).toBe(200);
       expect(group.body).toMatchObject({ location: 'eastus', tags: { env: 'dev' } });
@@ -114,10 +129,12 @@ describe('template deployments (subscription scope)', () => {
       const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${subscriptionDeploymentPath(name)}/operations`));
 
       expect(ops.status).toBe(200);
-      expect(ops.body.value.map((o) => [o.properties.targetResource.resourceType, o.properties.provisioningOperation, o.properties.provisioningState])).toEqual([
-        ['Microsoft.Resources/resourceGroups', 'Create', 'Succeeded'],
-        ['Microsoft.Resources/deployments', 'Create', 'Succeeded'],
-      ]);
+      expect(ops.body.value.map((o) => [o.properties.targetResource.resourceType, o.properties.provisioningOperation, o.properties.provisioningState])).toEqual(
+        [
+          ['Microsoft.Resources/resourceGroups', 'Create', 'Succeeded'],
+          ['Microsoft.Resources/deployments', 'Create', 'Succeeded'],
+        ],
+      );
       expect(ops.body.value[0]?.properties.targetResource.id).toBe(rgPath(rg));
       const one = await arm<DeploymentOperationWire>('GET', dep(`${subscriptionDeploymentPath(name)}/operations/${ops.body.value[1]?.operationId}`));
       expect(one.body.id).toBe(`${subscriptionDeploymentPath(name)}/operations/${ops.body.value[1]?.operationId}`);
@@ -183,14 +200,19 @@ describe('template deployments (subscription scope)', () => {
             template: {
               $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
               contentVersion: '1.0.0.0',
-              resources: [{
-                type: 'Microsoft.ContainerService/managedClusters',
-                apiVersion: '2024-02-01',
-                name: "[parameters('clusterName')]",
-                location: '[resourceGroup().location]',
-                identity: { type: 'SystemAssigned' },
-                properties: { dnsPrefix: "[variables('dns')]", agentPoolProfiles: [{ name: 'agentpool', count: 1, vmSize: 'Standard_D2s_v3', mode: 'System', osType: 'Linux' }] },
-              }],
+              resources: [
+                {
+                  type: 'Microsoft.ContainerService/managedClusters',
+                  apiVersion: '2024-02-01',
+                  name: "[parameters('clusterName')]",
+                  location: '[resourceGroup().location]',
+                  identity: { type: 'SystemAssigned' },
+                  properties: {
+                    dnsPrefix: "[variables('dns')]",
+                    agentPoolProfiles: [{ name: 'agentpool', count: 1, vmSize: 'Standard_D2s_v3', mode: 'System', osType: 'Linux' }],
+                  },
+                },
+              ],
             },
           },
         },
@@ -200,7 +222,10 @@ describe('template deployments (subscription scope)', () => {
 
     expect(sut.status).toBe(200);
     const created = sut.body.properties.changes as { resourceId: string; changeType: string; after?: { properties?: { dnsPrefix?: string } } }[];
-    expect(created.map((c) => [c.resourceId, c.changeType])).toEqual([[rgPath(other), 'Create'], [clusterPath(other, 'outer1'), 'Create']]);
+    expect(created.map((c) => [c.resourceId, c.changeType])).toEqual([
+      [rgPath(other), 'Create'],
+      [clusterPath(other, 'outer1'), 'Create'],
+    ]);
     expect(created[1]?.after?.properties?.dnsPrefix).toBe('outer1-dns');
   });
 
@@ -218,11 +243,15 @@ describe('template deployments (subscription scope)', () => {
   });
 
   it('a deployment without location is refused with 400 InvalidDeployment', async () => {
-    const sut = await arm<ArmErrorWire>('PUT', dep(subscriptionDeploymentPath(`${name}-noloc`)), { body: subscriptionDeploymentBody(subscriptionTemplate(), parameters(), null) });
+    const sut = await arm<ArmErrorWire>('PUT', dep(subscriptionDeploymentPath(`${name}-noloc`)), {
+      body: subscriptionDeploymentBody(subscriptionTemplate(), parameters(), null),
+    });
 
     expect(sut.status).toBe(400);
     expect(sut.body.error.code).toBe('InvalidDeployment');
-    expect(sut.body.error.message).toBe(`The 'location' property must be specified for '${name}-noloc'. Please see https://aka.ms/arm-deployment-subscription for usage details.`);
+    expect(sut.body.error.message).toBe(
+      `The 'location' property must be specified for '${name}-noloc'. Please see https://aka.ms/arm-deployment-subscription for usage details.`,
+    );
     expect((await arm('GET', dep(subscriptionDeploymentPath(`${name}-noloc`)))).status).toBe(404);
   });
 
@@ -230,7 +259,9 @@ describe('template deployments (subscription scope)', () => {
     const template = {
       $schema: SUB_SCHEMA,
       contentVersion: '1.0.0.0',
-      resources: [{ type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2024-02-01', name: 'c1', location: 'eastus', properties: { dnsPrefix: 'c1' } }],
+      resources: [
+        { type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2024-02-01', name: 'c1', location: 'eastus', properties: { dnsPrefix: 'c1' } },
+      ],
     };
     const sut = await validate(`${name}-type`, subscriptionDeploymentBody(template));
 
@@ -242,7 +273,15 @@ describe('template deployments (subscription scope)', () => {
     const template = {
       $schema: SUB_SCHEMA,
       contentVersion: '1.0.0.0',
-      resources: [{ type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'linked', resourceGroup: rg, properties: { mode: 'Incremental', templateLink: { uri: 'https://example.com/t.json' } } }],
+      resources: [
+        {
+          type: 'Microsoft.Resources/deployments',
+          apiVersion: '2022-09-01',
+          name: 'linked',
+          resourceGroup: rg,
+          properties: { mode: 'Incremental', templateLink: { uri: 'https://example.com/t.json' } },
+        },
+      ],
     };
     const sut = await validate(`${name}-link`, subscriptionDeploymentBody(template));
 

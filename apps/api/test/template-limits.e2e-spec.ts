@@ -2,7 +2,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { ArmErrorWire, createGroup, deleteGroup, dep, deploymentBody, DeploymentWire, headerOf, waitForDeployment, whatIfResult } from '../../../test-support/deployments';
+import {
+  ArmErrorWire,
+  createGroup,
+  deleteGroup,
+  dep,
+  deploymentBody,
+  DeploymentWire,
+  headerOf,
+  waitForDeployment,
+  whatIfResult,
+} from '../../../test-support/deployments';
 import { arm, ArmResponse, RES_API, rgPath, startWorker, state, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(240_000);
@@ -57,16 +67,70 @@ describe('template limits and hostile templates', () => {
 
   describe('ARM limits answer with ARM error codes, quickly', () => {
     const cases: [string, unknown, number, string, RegExp][] = [
-      ['parameters', template({ parameters: many(257, () => ({ type: 'string', defaultValue: 'x' })) }), 400, 'InvalidTemplate', /The number of template parameters limit exceeded\. Limit: '256' and actual: '257'/],
-      ['variables', template({ variables: many(257, (i) => i) }), 400, 'InvalidTemplate', /The number of template variables limit exceeded\. Limit: '256' and actual: '257'/],
-      ['outputs', template({ outputs: many(65, () => ({ type: 'int', value: 1 })) }), 400, 'InvalidTemplate', /The number of template outputs limit exceeded\. Limit: '64' and actual: '65'/],
-      ['resources', template({ resources: [0, 1, 2].map((i) => cluster(`[concat('c${i}-', copyIndex())]`, { copy: { name: `l${i}`, count: 300 } })) }), 400, 'InvalidTemplate', /The number of template resources limit exceeded\. Limit: '800' and actual: '900'/],
-      ['copy count', template({ resources: [cluster("[concat('c', copyIndex())]", { copy: { name: 'l', count: 801 } })] }), 400, 'InvalidTemplate', /has an invalid copy count\. The copy count must be a positive integer value and cannot exceed '800'/],
-      ['expression length', template({ variables: { v: `[concat('${'a'.repeat(24_576)}')]` } }), 400, 'InvalidTemplate', /The template language expression length limit exceeded\. Limit: '24576'/],
+      [
+        'parameters',
+        template({ parameters: many(257, () => ({ type: 'string', defaultValue: 'x' })) }),
+        400,
+        'InvalidTemplate',
+        /The number of template parameters limit exceeded\. Limit: '256' and actual: '257'/,
+      ],
+      [
+        'variables',
+        template({ variables: many(257, (i) => i) }),
+        400,
+        'InvalidTemplate',
+        /The number of template variables limit exceeded\. Limit: '256' and actual: '257'/,
+      ],
+      [
+        'outputs',
+        template({ outputs: many(65, () => ({ type: 'int', value: 1 })) }),
+        400,
+        'InvalidTemplate',
+        /The number of template outputs limit exceeded\. Limit: '64' and actual: '65'/,
+      ],
+      [
+        'resources',
+        template({ resources: [0, 1, 2].map((i) => cluster(`[concat('c${i}-', copyIndex())]`, { copy: { name: `l${i}`, count: 300 } })) }),
+        400,
+        'InvalidTemplate',
+        /The number of template resources limit exceeded\. Limit: '800' and actual: '900'/,
+      ],
+      [
+        'copy count',
+        template({ resources: [cluster("[concat('c', copyIndex())]", { copy: { name: 'l', count: 801 } })] }),
+        400,
+        'InvalidTemplate',
+        /has an invalid copy count\. The copy count must be a positive integer value and cannot exceed '800'/,
+      ],
+      [
+        'expression length',
+        template({ variables: { v: `[concat('${'a'.repeat(24_576)}')]` } }),
+        400,
+        'InvalidTemplate',
+        /The template language expression length limit exceeded\. Limit: '24576'/,
+      ],
       ['padLeft', template({ variables: { v: "[padLeft('a', 500000000)]" } }), 400, 'InvalidTemplate', /exceeds the maximum length limit of 131072 characters/],
-      ['range in a copy of 300', template({ variables: { copy: [{ name: 'v', count: 300, input: "[string(concat(range(0, 10000), range(0, 10000), range(0, 10000)))]" }] } }), 400, 'InvalidTemplate', /exceeds the maximum (length|size) limit/],
-      ['nested copies', template({ variables: { copy: [{ name: 'v', count: 800, input: { copy: [{ name: 'w', count: 800, input: '[string(range(0, 500))]' }] } }] } }), 400, 'InvalidTemplate', /exceed the maximum amount of work|exceeds the maximum size limit|did not finish within the allowed time of '10' seconds/],
-      ['expanded size', template({ variables: { copy: [{ name: 'v', count: 40, input: "[padLeft('a', 131072, 'b')]" }] } }), 400, 'InvalidTemplate', /exceeds the size limit of 4 MB after expansion/],
+      [
+        'range in a copy of 300',
+        template({ variables: { copy: [{ name: 'v', count: 300, input: '[string(concat(range(0, 10000), range(0, 10000), range(0, 10000)))]' }] } }),
+        400,
+        'InvalidTemplate',
+        /exceeds the maximum (length|size) limit/,
+      ],
+      [
+        'nested copies',
+        template({ variables: { copy: [{ name: 'v', count: 800, input: { copy: [{ name: 'w', count: 800, input: '[string(range(0, 500))]' }] } }] } }),
+        400,
+        'InvalidTemplate',
+        /exceed the maximum amount of work|exceeds the maximum size limit|did not finish within the allowed time of '10' seconds/,
+      ],
+      [
+        'expanded size',
+        template({ variables: { copy: [{ name: 'v', count: 40, input: "[padLeft('a', 131072, 'b')]" }] } }),
+        400,
+        'InvalidTemplate',
+        /exceeds the size limit of 4 MB after expansion/,
+      ],
     ];
 
     it.each(cases)('%s', async (_label, t, status, code, message) => {
@@ -79,7 +143,9 @@ describe('template limits and hostile templates', () => {
     });
 
     it('answers a body over 4 MB with 413 RequestContentTooLarge', async () => {
-      const r = await arm<ArmErrorWire>('POST', dep(`${path('big')}/validate`), { body: deploymentBody(template({ metadata: { pad: 'x'.repeat(4 * 1024 * 1024) } })) });
+      const r = await arm<ArmErrorWire>('POST', dep(`${path('big')}/validate`), {
+        body: deploymentBody(template({ metadata: { pad: 'x'.repeat(4 * 1024 * 1024) } })),
+      });
       expect(r.status).toBe(413);
       expect(r.body.error).toEqual({ code: 'RequestContentTooLarge', message: 'The request content size exceeds the maximum size of 4 MB.' });
     });
@@ -202,10 +268,14 @@ describe('template limits and hostile templates', () => {
         },
       });
       // No worker yet: the deployment stays Accepted with its plan stored.
-      const put: ArmResponse<DeploymentWire> = await arm<DeploymentWire>('PUT', dep(path('secure-run')), { body: deploymentBody(t, { pwd: { value: SECRET }, bag: { value: { key: SECRET } } }) });
+      const put: ArmResponse<DeploymentWire> = await arm<DeploymentWire>('PUT', dep(path('secure-run')), {
+        body: deploymentBody(t, { pwd: { value: SECRET }, bag: { value: { key: SECRET } } }),
+      });
       expect(put.status).toBe(201);
       expect(put.text).not.toContain(SECRET);
-      const stored = await db.query<{ plan: string; parameters: string }>("SELECT plan::text AS plan, parameters::text AS parameters FROM deployments WHERE name = 'secure-run'");
+      const stored = await db.query<{ plan: string; parameters: string }>(
+        "SELECT plan::text AS plan, parameters::text AS parameters FROM deployments WHERE name = 'secure-run'",
+      );
       expect(stored.rows).toHaveLength(1);
       expect(stored.rows[0]?.plan).toMatch(/^\{"sealed":"v1\./);
       expect(await rowsContaining(SECRET)).toEqual([]);
@@ -243,7 +313,10 @@ describe('template limits and hostile templates', () => {
 
     it('writes no secure value to the API or worker logs', () => {
       const dir = state().dir;
-      const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => join(dir, f)).filter(existsSync);
+      const logs = readdirSync(dir)
+        .filter((f) => f.endsWith('.log'))
+        .map((f) => join(dir, f))
+        .filter(existsSync);
       expect(logs.length).toBeGreaterThan(0);
       for (const log of logs) expect(readFileSync(log, 'utf8')).not.toContain(SECRET);
     });

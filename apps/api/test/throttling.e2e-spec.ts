@@ -14,9 +14,12 @@ describe('throttling', () => {
 
   beforeAll(async () => {
     api = await startApi({
-      CERULEAN_THROTTLE_READ_BUCKET: '5', CERULEAN_THROTTLE_READ_REFILL_PER_SECOND: '1',
-      CERULEAN_THROTTLE_WRITE_BUCKET: '3', CERULEAN_THROTTLE_WRITE_REFILL_PER_SECOND: '1',
-      CERULEAN_THROTTLE_DELETE_BUCKET: '2', CERULEAN_THROTTLE_DELETE_REFILL_PER_SECOND: '1',
+      CERULEAN_THROTTLE_READ_BUCKET: '5',
+      CERULEAN_THROTTLE_READ_REFILL_PER_SECOND: '1',
+      CERULEAN_THROTTLE_WRITE_BUCKET: '3',
+      CERULEAN_THROTTLE_WRITE_REFILL_PER_SECOND: '1',
+      CERULEAN_THROTTLE_DELETE_BUCKET: '2',
+      CERULEAN_THROTTLE_DELETE_REFILL_PER_SECOND: '1',
     });
   });
 
@@ -24,7 +27,7 @@ describe('throttling', () => {
     await api?.stop();
   });
 
-  it('has ARM\'s defaults on the main API: every answer carries the remaining reads, writes and deletes', async () => {
+  it("has ARM's defaults on the main API: every answer carries the remaining reads, writes and deletes", async () => {
     const r = await arm('GET', `/subscriptions/${sub()}/resourcegroups?${RES_API}`);
     expect(r.status).toBe(200);
     expect(Number(header(r, 'x-ms-ratelimit-remaining-subscription-reads'))).toBeGreaterThan(100);

@@ -53,9 +53,16 @@ export class Connection {
     if (!this.token) {
       if (tenantId && clientId && clientSecret) this.credentials = { tenantId, clientId, clientSecret };
       else if (existsSync(bootstrap)) this.credentials = JSON.parse(readFileSync(bootstrap, 'utf8')) as ClientCredentials;
-      else throw new CliError(`No credentials: pass --token, or --tenant/--client-id/--client-secret (or CERULEAN_TENANT_ID/CLIENT_ID/CLIENT_SECRET); ${bootstrap} is missing.`, 2);
+      else
+        throw new CliError(
+          `No credentials: pass --token, or --tenant/--client-id/--client-secret (or CERULEAN_TENANT_ID/CLIENT_ID/CLIENT_SECRET); ${bootstrap} is missing.`,
+          2,
+        );
     }
-    this.origin = (opts.endpoint ?? env.CERULEAN_ENDPOINT ?? this.credentials?.endpoint ?? `https://127.0.0.1:${env.CERULEAN_API_PORT ?? '8443'}`).replace(/\/+$/, '');
+    this.origin = (opts.endpoint ?? env.CERULEAN_ENDPOINT ?? this.credentials?.endpoint ?? `https://127.0.0.1:${env.CERULEAN_API_PORT ?? '8443'}`).replace(
+      /\/+$/,
+      '',
+    );
     const caPath = opts.ca ?? env.CERULEAN_CA ?? [join(dataDir, 'tls', 'ca.pem')].find((p) => existsSync(p));
     this.ca = caPath ? readFileSync(caPath, 'utf8') : undefined;
     this.subscription = opts.subscription ?? env.CERULEAN_SUBSCRIPTION_ID;
@@ -70,11 +77,17 @@ export class Connection {
       url: `/${encodeURIComponent(c.tenantId)}/oauth2/v2.0/token`,
       origin: this.origin,
       ca: this.ca,
-      rawBody: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'https://management.core.windows.net//.default' }).toString(),
+      rawBody: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: c.clientId,
+        client_secret: c.clientSecret,
+        scope: 'https://management.core.windows.net//.default',
+      }).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     const body = reply.body as { access_token?: string; error?: string; error_description?: string } | undefined;
-    if (reply.status !== 200 || !body?.access_token) throw new CliError(`Sign-in as ${c.clientId} failed: ${body?.error ?? reply.status} ${body?.error_description ?? ''}`.trim());
+    if (reply.status !== 200 || !body?.access_token)
+      throw new CliError(`Sign-in as ${c.clientId} failed: ${body?.error ?? reply.status} ${body?.error_description ?? ''}`.trim());
     this.token = body.access_token;
     return this.token;
   }

@@ -73,10 +73,18 @@ export async function runDeploymentCommand(command: string, argv: string[], out:
     palette: values['no-color'] || env.NO_COLOR || !out.isTTY ? PLAIN : COLORS,
     interval: Math.max(0.1, Number(values.interval ?? '1') || 1),
   };
-  const conn = new Connection({
-    endpoint: values.endpoint, ca: values.ca, subscription: values.subscription, token: values.token,
-    tenant: values.tenant, clientId: values['client-id'], clientSecret: values['client-secret'],
-  }, env);
+  const conn = new Connection(
+    {
+      endpoint: values.endpoint,
+      ca: values.ca,
+      subscription: values.subscription,
+      token: values.token,
+      tenant: values.tenant,
+      clientId: values['client-id'],
+      clientSecret: values['client-secret'],
+    },
+    env,
+  );
   const path = `/subscriptions/${await conn.subscriptionId()}/resourcegroups/${encodeURIComponent(args.group)}/providers/Microsoft.Resources/deployments/${encodeURIComponent(args.name)}`;
   switch (command) {
     case 'validate':
@@ -114,13 +122,19 @@ export function collectParameters(specs: string[], declared: Record<string, { ty
     const eq = spec.indexOf('=');
     if (eq > 0 && !spec.startsWith('@') && /^[A-Za-z_][\w-]*$/.test(spec.slice(0, eq))) {
       const name = spec.slice(0, eq);
-      const type = Object.entries(declared).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]?.type?.toLowerCase() ?? 'string';
+      const type =
+        Object.entries(declared)
+          .find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]
+          ?.type?.toLowerCase() ?? 'string';
       out[name] = { value: typed(spec.slice(eq + 1), type, name) };
       continue;
     }
     const file = spec.replace(/^@/, '');
     const doc = parseJsonFile(readText(file), file) as Record<string, unknown>;
-    const params = (doc.parameters && typeof doc.parameters === 'object' && ('$schema' in doc || 'contentVersion' in doc) ? doc.parameters : doc) as Record<string, unknown>;
+    const params = (doc.parameters && typeof doc.parameters === 'object' && ('$schema' in doc || 'contentVersion' in doc) ? doc.parameters : doc) as Record<
+      string,
+      unknown
+    >;
     for (const [k, v] of Object.entries(params)) {
       if (k === '$schema' || k === 'contentVersion') continue;
       out[k] = v as { value: unknown };
@@ -214,7 +228,10 @@ async function deploy(conn: Connection, path: string, args: DeploymentArgs, out:
   const seen = new Map<string, string>();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`;
   for (;;) {
-    const ops = await listAll(conn, `/subscriptions/${path.split('/')[2]}/resourcegroups/${encodeURIComponent(args.group)}/deployments/${encodeURIComponent(args.name)}/operations?${RESOURCES_API}`);
+    const ops = await listAll(
+      conn,
+      `/subscriptions/${path.split('/')[2]}/resourcegroups/${encodeURIComponent(args.group)}/deployments/${encodeURIComponent(args.name)}/operations?${RESOURCES_API}`,
+    );
     for (const op of ops) {
       const state = op.properties.provisioningState;
       if (seen.get(op.operationId) === state) continue;

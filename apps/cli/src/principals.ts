@@ -37,8 +37,15 @@ export interface PrincipalArgs {
 }
 
 const FLAGS: Record<string, keyof PrincipalArgs['options'] | 'name'> = {
-  '--endpoint': 'endpoint', '--tenant': 'tenant', '--client-id': 'clientId', '--client-secret': 'clientSecret',
-  '--data-dir': 'dataDir', '--ca': 'ca', '--name': 'name', '-o': 'output', '--output': 'output',
+  '--endpoint': 'endpoint',
+  '--tenant': 'tenant',
+  '--client-id': 'clientId',
+  '--client-secret': 'clientSecret',
+  '--data-dir': 'dataDir',
+  '--ca': 'ca',
+  '--name': 'name',
+  '-o': 'output',
+  '--output': 'output',
 };
 
 export function parsePrincipalArgs(args: string[]): PrincipalArgs {
@@ -111,11 +118,22 @@ function table(rows: PrincipalWire[]): string {
   const lines = [['appId', 'objectId', 'displayName', 'secrets', 'bootstrap']];
   for (const p of rows) lines.push([p.appId, p.id, p.displayName, p.passwordCredentials.map((c) => `${c.hint}…`).join(','), p.isBootstrap ? 'yes' : '']);
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return lines
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Runs one `cerulean principal ...` command; returns the exit code (0 ok, 1 failed, 2 usage). */
-export async function runPrincipalCommand(args: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function runPrincipalCommand(
+  args: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
   let parsed: PrincipalArgs;
   try {
     parsed = parsePrincipalArgs(args);
@@ -132,7 +150,9 @@ export async function runPrincipalCommand(args: string[], out: (s: string) => vo
   if (o.clientId) creds = { tenantId: o.tenant!, clientId: o.clientId, clientSecret: o.clientSecret! };
   else {
     if (!existsSync(bootstrapPath)) {
-      err(`cerulean principal: no credentials: pass --tenant/--client-id/--client-secret, or point --data-dir at the platform's data folder (${bootstrapPath} is missing)\n`);
+      err(
+        `cerulean principal: no credentials: pass --tenant/--client-id/--client-secret, or point --data-dir at the platform's data folder (${bootstrapPath} is missing)\n`,
+      );
       return 2;
     }
     creds = JSON.parse(readFileSync(bootstrapPath, 'utf8')) as { tenantId: string; clientId: string; clientSecret: string; endpoint?: string };
@@ -143,7 +163,12 @@ export async function runPrincipalCommand(args: string[], out: (s: string) => vo
   try {
     const token = await call(ca, `${endpoint}/${encodeURIComponent(creds.tenantId)}/oauth2/v2.0/token`, 'POST', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: creds.clientId, client_secret: creds.clientSecret, scope: 'https://management.core.windows.net//.default' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: creds.clientId,
+        client_secret: creds.clientSecret,
+        scope: 'https://management.core.windows.net//.default',
+      }).toString(),
     });
     if (token.status !== 200) {
       err(`cerulean principal: sign-in failed: ${errorText(token)}\n`);
@@ -155,7 +180,10 @@ export async function runPrincipalCommand(args: string[], out: (s: string) => vo
     let answer: HttpAnswer;
     switch (parsed.command) {
       case 'create':
-        answer = await call(ca, base, 'POST', { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ displayName: parsed.name }) });
+        answer = await call(ca, base, 'POST', {
+          headers: { ...bearer, 'content-type': 'application/json' },
+          body: JSON.stringify({ displayName: parsed.name }),
+        });
         break;
       case 'list':
         answer = await call(ca, base, 'GET', { headers: bearer });

@@ -9,7 +9,13 @@ describe('formatWhatIf', () => {
       {
         resourceId: CLUSTER,
         changeType: 'Modify',
-        delta: [{ path: 'properties.agentPoolProfiles', propertyChangeType: 'Array', children: [{ path: '0', propertyChangeType: 'Modify', children: [{ path: 'count', propertyChangeType: 'Modify', before: 1, after: 2 }] }] }],
+        delta: [
+          {
+            path: 'properties.agentPoolProfiles',
+            propertyChangeType: 'Array',
+            children: [{ path: '0', propertyChangeType: 'Modify', children: [{ path: 'count', propertyChangeType: 'Modify', before: 1, after: 2 }] }],
+          },
+        ],
       },
       { resourceId: `${RG}/providers/Microsoft.ContainerService/managedClusters/aks2`, changeType: 'NoChange' },
     ]);

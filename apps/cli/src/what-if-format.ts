@@ -23,10 +23,25 @@ const same = (s: string) => s;
 export const PLAIN: Palette = { create: same, delete: same, modify: same, deploy: same, quiet: same, bold: same };
 
 const SYMBOL: Record<string, string> = {
-  Create: '+', Delete: '-', Modify: '~', Array: '~', Deploy: '!', NoChange: '=', Ignore: '*', NoEffect: 'x', Unsupported: '?',
+  Create: '+',
+  Delete: '-',
+  Modify: '~',
+  Array: '~',
+  Deploy: '!',
+  NoChange: '=',
+  Ignore: '*',
+  NoEffect: 'x',
+  Unsupported: '?',
 };
 const LEGEND: [string, string][] = [
-  ['Delete', '-'], ['Create', '+'], ['Modify', '~'], ['Deploy', '!'], ['NoChange', '='], ['Ignore', '*'], ['NoEffect', 'x'], ['Unsupported', '?'],
+  ['Delete', '-'],
+  ['Create', '+'],
+  ['Modify', '~'],
+  ['Deploy', '!'],
+  ['NoChange', '='],
+  ['Ignore', '*'],
+  ['NoEffect', 'x'],
+  ['Unsupported', '?'],
 ];
 
 function paint(p: Palette, kind: string, s: string): string {
@@ -108,7 +123,13 @@ function block(p: Palette, indent: string, sym: string, path: string, value: unk
 }
 
 const COUNT_WORDS: Record<string, string> = {
-  Create: 'to create', Delete: 'to delete', Modify: 'to modify', Deploy: 'to deploy', NoChange: 'no change', Ignore: 'to ignore', Unsupported: 'unsupported',
+  Create: 'to create',
+  Delete: 'to delete',
+  Modify: 'to modify',
+  Deploy: 'to deploy',
+  NoChange: 'no change',
+  Ignore: 'to ignore',
+  Unsupported: 'unsupported',
 };
 
 /** The what-if result as `az deployment group what-if` prints it (legend, per-scope resources with deltas, totals). */
@@ -116,7 +137,11 @@ export function formatWhatIf(changes: WhatIfChange[], p: Palette = PLAIN): strin
   const used = new Set<string>();
   for (const c of changes) {
     used.add(c.changeType);
-    const walk = (ds: WhatIfPropertyChange[] = []) => ds.forEach((d) => { used.add(d.propertyChangeType === 'Array' ? 'Modify' : d.propertyChangeType); walk(d.children); });
+    const walk = (ds: WhatIfPropertyChange[] = []) =>
+      ds.forEach((d) => {
+        used.add(d.propertyChangeType === 'Array' ? 'Modify' : d.propertyChangeType);
+        walk(d.children);
+      });
     walk(c.delta);
   }
   const lines: string[] = ['Resource and property changes are indicated with these symbols:'];

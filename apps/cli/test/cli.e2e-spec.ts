@@ -19,7 +19,13 @@ function cerulean(...args: string[]): Promise<CliRun> {
   return new Promise((res, rej) => {
     const child = spawn(CLI, [...args, '--interval', '0.2'], {
       // Signs in as the test run's bootstrap principal, the way the CLI does on `npm start`'s data folder.
-      env: { ...process.env, CERULEAN_ENDPOINT: s.apiUrl, CERULEAN_CA: s.caPath, CERULEAN_DATA_DIR: join(s.dir, 'data'), CERULEAN_SUBSCRIPTION_ID: s.subscriptionId },
+      env: {
+        ...process.env,
+        CERULEAN_ENDPOINT: s.apiUrl,
+        CERULEAN_CA: s.caPath,
+        CERULEAN_DATA_DIR: join(s.dir, 'data'),
+        CERULEAN_SUBSCRIPTION_ID: s.subscriptionId,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -46,7 +52,17 @@ describe('the cerulean CLI: deploy, what-if, validate', () => {
   });
 
   it('validates a template with its parameters file: exit 0 and the validated resources', async () => {
-    const sut = await cerulean('validate', '-g', rg, '-f', fixture('cluster-with-pool.json'), '-p', fixture('cluster-with-pool.parameters.json'), '-p', `clusterName=${cluster}`);
+    const sut = await cerulean(
+      'validate',
+      '-g',
+      rg,
+      '-f',
+      fixture('cluster-with-pool.json'),
+      '-p',
+      fixture('cluster-with-pool.parameters.json'),
+      '-p',
+      `clusterName=${cluster}`,
+    );
 
     expect(sut.stderr).toBe('');
     expect(sut.code).toBe(0);
@@ -64,7 +80,17 @@ describe('the cerulean CLI: deploy, what-if, validate', () => {
   });
 
   it('deploys with live progress of every resource, prints the outputs and exits 0', async () => {
-    const sut = await cerulean('deploy', '-g', rg, '-f', fixture('cluster-with-pool.json'), '-p', fixture('cluster-with-pool.parameters.json'), '-p', `clusterName=${cluster}`);
+    const sut = await cerulean(
+      'deploy',
+      '-g',
+      rg,
+      '-f',
+      fixture('cluster-with-pool.json'),
+      '-p',
+      fixture('cluster-with-pool.parameters.json'),
+      '-p',
+      `clusterName=${cluster}`,
+    );
 
     expect(sut.stderr).toBe('');
     expect(sut.code).toBe(0);
@@ -81,7 +107,17 @@ describe('the cerulean CLI: deploy, what-if, validate', () => {
   });
 
   it('what-if of the same template shows every resource unchanged', async () => {
-    const sut = await cerulean('what-if', '-g', rg, '-f', fixture('cluster-with-pool.json'), '-p', fixture('cluster-with-pool.parameters.json'), '-p', `clusterName=${cluster}`);
+    const sut = await cerulean(
+      'what-if',
+      '-g',
+      rg,
+      '-f',
+      fixture('cluster-with-pool.json'),
+      '-p',
+      fixture('cluster-with-pool.parameters.json'),
+      '-p',
+      `clusterName=${cluster}`,
+    );
 
     expect(sut.code).toBe(0);
     expect(sut.stdout).toContain(`Scope: ${rgPath(rg)}`);

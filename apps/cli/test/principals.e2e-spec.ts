@@ -12,7 +12,9 @@ const CLI = resolve(__dirname, '../../../dist/apps/cli/src/main.js');
 async function cerulean(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const dataDir = join(state().dir, 'data');
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'principal', ...args, '--data-dir', dataDir, '--endpoint', state().apiUrl], { env: { ...process.env } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'principal', ...args, '--data-dir', dataDir, '--endpoint', state().apiUrl], {
+      env: { ...process.env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -56,7 +58,7 @@ describe('cerulean principal (CLI)', () => {
     expect(again.stderr).toContain('Request_ResourceNotFound');
   });
 
-  it('exits 1 with the authority\'s message when its credentials are wrong, 2 on usage errors', async () => {
+  it("exits 1 with the authority's message when its credentials are wrong, 2 on usage errors", async () => {
     const wrong = await cerulean('list', '--tenant', state().bootstrap.tenantId, '--client-id', state().bootstrap.clientId, '--client-secret', 'nope');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('AADSTS7000215');

@@ -28,12 +28,23 @@ export function App() {
       <header className="top">
         <span className="brand">Cerulean</span>
         <nav aria-label="Main">
-          <a href="#/" aria-current={route.page === 'overview' ? 'page' : undefined}>Overview</a>
-          <a href={operationsHref()} aria-current={route.page === 'operations' ? 'page' : undefined}>Operations</a>
+          <a href="#/" aria-current={route.page === 'overview' ? 'page' : undefined}>
+            Overview
+          </a>
+          <a href={operationsHref()} aria-current={route.page === 'operations' ? 'page' : undefined}>
+            Operations
+          </a>
         </nav>
         <span className="who">
           Signed in as {token.principal}{' '}
-          <button onClick={() => { signOut(); setToken(undefined); }}>Sign out</button>
+          <button
+            onClick={() => {
+              signOut();
+              setToken(undefined);
+            }}
+          >
+            Sign out
+          </button>
         </span>
       </header>
       {route.page === 'overview' && <Overview />}

@@ -34,7 +34,12 @@ export function ErrorBox({ error, title = 'Error' }: { error: ArmErrorDetail | E
         <>
           <p>
             <code>{arm.code}</code>: {arm.message}
-            {arm.target ? <> (target <code>{arm.target}</code>)</> : null}
+            {arm.target ? (
+              <>
+                {' '}
+                (target <code>{arm.target}</code>)
+              </>
+            ) : null}
           </p>
           <details>
             <summary>Full ARM error</summary>
@@ -77,7 +82,9 @@ export function ActivityProvider({ children }: { children: ReactNode }) {
       {items.length > 0 && (
         <aside className="activity" aria-labelledby="activity-heading">
           <h2 id="activity-heading">Activity</h2>
-          <button className="clear" onClick={() => setItems((xs) => xs.filter((x) => !x.op || !TERMINAL.includes(x.op.status)))}>Clear finished</button>
+          <button className="clear" onClick={() => setItems((xs) => xs.filter((x) => !x.op || !TERMINAL.includes(x.op.status)))}>
+            Clear finished
+          </button>
           <ul>
             {items.map((t) => (
               <ActivityItem key={t.key} item={t} update={update} />

@@ -1,10 +1,7 @@
 // Hash routes: the page state lives after '#', so the server only ever serves index.html and no token or
 // id reaches a server log through a path.
 
-export type Route =
-  | { page: 'overview' }
-  | { page: 'cluster'; clusterId: string }
-  | { page: 'operations'; filters: Record<string, string> };
+export type Route = { page: 'overview' } | { page: 'cluster'; clusterId: string } | { page: 'operations'; filters: Record<string, string> };
 
 export const clusterHref = (clusterId: string): string => `#/cluster${clusterId}`;
 export const operationsHref = (filters: Record<string, string> = {}): string => {

@@ -5,7 +5,17 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  state,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 
 jest.setTimeout(300_000);
@@ -162,12 +172,18 @@ describe('operator dashboard in a real browser', () => {
     for (const deadline = Date.now() + UI_TIMEOUT; (await nodeRows()) !== 3; await sleep(250)) {
       if (Date.now() > deadline) throw new Error(`pool np1 did not list 3 nodes within ${UI_TIMEOUT} ms`);
     }
-    await page.getByRole('list', { name: 'Operation timeline' }).getByRole('listitem', { name: 'Create or update pool Succeeded' }).waitFor({ timeout: UI_TIMEOUT });
+    await page
+      .getByRole('list', { name: 'Operation timeline' })
+      .getByRole('listitem', { name: 'Create or update pool Succeeded' })
+      .waitFor({ timeout: UI_TIMEOUT });
 
     expect(await rows.count()).toBe(4);
     expect((await dockerNodes(name)).filter((n) => n.running)).toHaveLength(3);
     const activity = page.getByRole('complementary', { name: 'Activity' });
-    await activity.getByRole('listitem', { name: 'Scale np1 to 3 operation' }).getByLabel('Operation status: Succeeded').waitFor({ timeout: UI_TIMEOUT })
+    await activity
+      .getByRole('listitem', { name: 'Scale np1 to 3 operation' })
+      .getByLabel('Operation status: Succeeded')
+      .waitFor({ timeout: UI_TIMEOUT })
       .catch(async (err: unknown) => {
         throw new Error(`${String(err)}\nActivity panel: ${await activity.innerText().catch(() => '(none)')}`);
       });
@@ -179,11 +195,14 @@ describe('operator dashboard in a real browser', () => {
     expect(idle.other).toBe(0);
   });
 
-  it('shows times in the viewer\'s zone and fits a laptop screen and a wide monitor', async () => {
+  it("shows times in the viewer's zone and fits a laptop screen and a wide monitor", async () => {
     const started = await page.locator('.timeline time').first().textContent();
     expect(started).toMatch(/GMT\+9|JST/);
 
-    for (const viewport of [{ width: 1366, height: 768 }, { width: 2560, height: 1440 }]) {
+    for (const viewport of [
+      { width: 1366, height: 768 },
+      { width: 2560, height: 1440 },
+    ]) {
       await page.setViewportSize(viewport);
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       expect({ viewport, overflow }).toEqual({ viewport, overflow: 0 });
@@ -194,17 +213,24 @@ describe('operator dashboard in a real browser', () => {
 
   it('upgrades the cluster to a version its upgrade profile offers', async () => {
     const profile = await arm<{ properties: { controlPlaneProfile: { kubernetesVersion: string; upgrades: { kubernetesVersion: string }[] } } }>(
-      'GET', `${clusterPath(rg, name)}/upgradeProfiles/default?${AKS_API}`,
+      'GET',
+      `${clusterPath(rg, name)}/upgradeProfiles/default?${AKS_API}`,
     );
     const target = profile.body.properties.controlPlaneProfile.upgrades[0].kubernetesVersion;
 
     await page.getByRole('combobox', { name: 'Upgrade to' }).selectOption(target);
     await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
 
-    await page.getByRole('complementary', { name: 'Activity' }).getByRole('listitem', { name: `Upgrade ${name} to ${target} operation` })
-      .getByLabel('Operation status: Succeeded').waitFor({ timeout: UI_TIMEOUT });
+    await page
+      .getByRole('complementary', { name: 'Activity' })
+      .getByRole('listitem', { name: `Upgrade ${name} to ${target} operation` })
+      .getByLabel('Operation status: Succeeded')
+      .waitFor({ timeout: UI_TIMEOUT });
     await page.getByRole('row', { name: 'Pool np1' }).getByRole('cell', { name: target, exact: true }).waitFor({ timeout: UI_TIMEOUT });
-    const cluster = await arm<{ properties: { currentKubernetesVersion: string; agentPoolProfiles: { currentOrchestratorVersion: string }[] } }>('GET', `${clusterPath(rg, name)}?${AKS_API}`);
+    const cluster = await arm<{ properties: { currentKubernetesVersion: string; agentPoolProfiles: { currentOrchestratorVersion: string }[] } }>(
+      'GET',
+      `${clusterPath(rg, name)}?${AKS_API}`,
+    );
     expect(cluster.body.properties.currentKubernetesVersion).toBe(target);
     expect(cluster.body.properties.agentPoolProfiles[0].currentOrchestratorVersion).toBe(target);
   });
@@ -253,8 +279,11 @@ describe('operator dashboard in a real browser', () => {
     const confirm = page.getByRole('alertdialog', { name: `Delete managed cluster ${name} and all its nodes?` });
     await confirm.getByRole('button', { name: `Yes, delete ${name}` }).click();
 
-    await page.getByRole('complementary', { name: 'Activity' }).getByRole('listitem', { name: `Delete ${name} operation` })
-      .getByLabel('Operation status: Succeeded').waitFor({ timeout: UI_TIMEOUT });
+    await page
+      .getByRole('complementary', { name: 'Activity' })
+      .getByRole('listitem', { name: `Delete ${name} operation` })
+      .getByLabel('Operation status: Succeeded')
+      .waitFor({ timeout: UI_TIMEOUT });
     expect((await arm('GET', `${clusterPath(rg, name)}?${AKS_API}`)).status).toBe(404);
     expect(await dockerNodes(name)).toEqual([]);
   });

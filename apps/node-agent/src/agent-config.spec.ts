@@ -42,10 +42,7 @@ describe('parseAgentConfig', () => {
   });
 
   it('falls back to the hostname, zone "0" and the default capacity', () => {
-    const sut = parseAgentConfig(
-      fullEnv({ CERULEAN_NODE_NAME: undefined, CERULEAN_ZONE: '', CERULEAN_CAPACITY: undefined }),
-      defaults(),
-    );
+    const sut = parseAgentConfig(fullEnv({ CERULEAN_NODE_NAME: undefined, CERULEAN_ZONE: '', CERULEAN_CAPACITY: undefined }), defaults());
     expect(sut.config.nodeName).toBe('host-1');
     expect(sut.config.zone).toBe('0');
     expect(sut.config.capacity).toEqual({ cpu: '1', memory: '1Gi', pods: '110' });

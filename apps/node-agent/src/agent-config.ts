@@ -58,9 +58,7 @@ export function parseAgentConfig(env: Env, defaults: ConfigDefaults): ParsedAgen
   const taints = parseJson(env, 'CERULEAN_NODE_TAINTS', isStringArray, [], problems);
   for (const t of taints) if (!TAINT.test(t)) problems.push(`CERULEAN_NODE_TAINTS: "${t}" is not key[=value]:Effect`);
 
-  const capacity = env.CERULEAN_CAPACITY?.trim()
-    ? parseJson(env, 'CERULEAN_CAPACITY', isStringRecord, {}, problems)
-    : defaults.capacity();
+  const capacity = env.CERULEAN_CAPACITY?.trim() ? parseJson(env, 'CERULEAN_CAPACITY', isStringRecord, {}, problems) : defaults.capacity();
   for (const [name, q] of Object.entries(capacity)) {
     if (parseQuantity(q) === undefined) problems.push(`CERULEAN_CAPACITY: ${name}="${q}" is not a quantity`);
   }

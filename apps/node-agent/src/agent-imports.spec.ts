@@ -10,9 +10,7 @@ describe('node agent imports', () => {
     const text = readFileSync(path.join(__dirname, file), 'utf8');
     const valueImports = [...text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
     const requires = [...text.matchAll(/require\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]);
-    const offending = [...valueImports, ...requires].filter(
-      (spec) => !spec.startsWith('./') && !spec.startsWith('node:') && !builtinModules.includes(spec),
-    );
+    const offending = [...valueImports, ...requires].filter((spec) => !spec.startsWith('./') && !spec.startsWith('node:') && !builtinModules.includes(spec));
     expect(offending).toEqual([]);
   });
 });

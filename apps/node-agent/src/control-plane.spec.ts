@@ -1,11 +1,24 @@
 import type { AddressInfo } from 'node:net';
 import { request } from 'node:https';
 import type { NodeAgentStatus } from '@cerulean/node-provider';
-import { CONTROL_PLANE_ALIAS as LIB_ALIAS, CONTROL_PLANE_API_PORT as LIB_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT as LIB_HB_PORT, CONTROL_PLANE_PKI_DIR as LIB_PKI_DIR } from '@cerulean/node-provider';
+import {
+  CONTROL_PLANE_ALIAS as LIB_ALIAS,
+  CONTROL_PLANE_API_PORT as LIB_API_PORT,
+  CONTROL_PLANE_HEARTBEAT_PORT as LIB_HB_PORT,
+  CONTROL_PLANE_PKI_DIR as LIB_PKI_DIR,
+} from '@cerulean/node-provider';
 import { ClusterCredentialSet, createClusterCredentialSet } from '@cerulean/pki';
 import {
-  CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_PKI_DIR, ControlPlane, createApiServer, createHeartbeatServer,
-  HEARTBEAT_INTERVAL_MS, parseTaint, shortHumanDuration,
+  CONTROL_PLANE_ALIAS,
+  CONTROL_PLANE_API_PORT,
+  CONTROL_PLANE_HEARTBEAT_PORT,
+  CONTROL_PLANE_PKI_DIR,
+  ControlPlane,
+  createApiServer,
+  createHeartbeatServer,
+  HEARTBEAT_INTERVAL_MS,
+  parseTaint,
+  shortHumanDuration,
 } from './control-plane';
 import { startHeartbeat } from './heartbeat';
 
@@ -20,7 +33,16 @@ const status = (name: string, over: Partial<NodeAgentStatus> = {}): NodeAgentSta
   nodeImageVersion: 'v1',
   labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.azure.com/agentpool': 'nodepool1' },
   taints: [],
-  conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'KubeletReady',
+      message: 'ok',
+      lastHeartbeatTime: '2026-01-01T00:00:00Z',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    },
+  ],
   capacity: { cpu: '2', memory: '7Gi', pods: '110' },
   allocatable: { cpu: '1900m', memory: '5Gi', pods: '110' },
   cgroup: { version: null, cpuMax: null, cpus: null, memoryMaxBytes: null },
@@ -33,7 +55,12 @@ const status = (name: string, over: Partial<NodeAgentStatus> = {}): NodeAgentSta
 
 describe('control plane constants', () => {
   it('mirror libs/node-provider (the image cannot import it)', () => {
-    expect([CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_ALIAS, CONTROL_PLANE_PKI_DIR]).toEqual([LIB_API_PORT, LIB_HB_PORT, LIB_ALIAS, LIB_PKI_DIR]);
+    expect([CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_ALIAS, CONTROL_PLANE_PKI_DIR]).toEqual([
+      LIB_API_PORT,
+      LIB_HB_PORT,
+      LIB_ALIAS,
+      LIB_PKI_DIR,
+    ]);
   });
 });
 
@@ -45,9 +72,18 @@ describe('ControlPlane', () => {
     const list = sut.nodeList() as { kind: string; items: { metadata: { name: string }; spec: Record<string, unknown>; status: Record<string, unknown> }[] };
     expect(list.kind).toBe('NodeList');
     expect(list.items.map((n) => n.metadata.name)).toEqual(['aks-nodepool1-1-vmss000000', 'aks-nodepool1-1-vmss000001']);
-    expect(list.items[1].spec).toMatchObject({ unschedulable: true, taints: [{ key: 'sku', value: 'gpu', effect: 'NoSchedule' }, { key: 'CriticalAddonsOnly', effect: 'NoExecute' }] });
+    expect(list.items[1].spec).toMatchObject({
+      unschedulable: true,
+      taints: [
+        { key: 'sku', value: 'gpu', effect: 'NoSchedule' },
+        { key: 'CriticalAddonsOnly', effect: 'NoExecute' },
+      ],
+    });
     expect(list.items[0].status).toMatchObject({
-      addresses: [{ type: 'InternalIP', address: '172.18.0.2' }, { type: 'Hostname', address: 'aks-nodepool1-1-vmss000000' }],
+      addresses: [
+        { type: 'InternalIP', address: '172.18.0.2' },
+        { type: 'Hostname', address: 'aks-nodepool1-1-vmss000000' },
+      ],
       nodeInfo: { kubeletVersion: 'v1.33.2', operatingSystem: 'linux', architecture: 'amd64' },
       capacity: { cpu: '2' },
     });
@@ -76,12 +112,23 @@ describe('ControlPlane', () => {
     expect(table.rows[0].cells.slice(0, 6)).toEqual(['n0', 'Ready,SchedulingDisabled', '<none>', '5m', 'v1.33.2', '10.0.0.9']);
   });
 
-  it.each([[5_000, '5s'], [150_000, '2m30s'], [3_600_000, '60m'], [5 * 3_600_000, '5h'], [30 * 3_600_000, '30h'], [72 * 3_600_000, '3d']])('formats an age of %d ms as %s', (ms, text) => {
+  it.each([
+    [5_000, '5s'],
+    [150_000, '2m30s'],
+    [3_600_000, '60m'],
+    [5 * 3_600_000, '5h'],
+    [30 * 3_600_000, '30h'],
+    [72 * 3_600_000, '3d'],
+  ])('formats an age of %d ms as %s', (ms, text) => {
     expect(shortHumanDuration(ms)).toBe(text);
   });
 
   it('reports version.Info for the cluster version', () => {
-    expect(new ControlPlane({ cluster: 'c', clusterId: 'id', kubernetesVersion: '1.32.6' }).version()).toMatchObject({ major: '1', minor: '32', gitVersion: 'v1.32.6' });
+    expect(new ControlPlane({ cluster: 'c', clusterId: 'id', kubernetesVersion: '1.32.6' }).version()).toMatchObject({
+      major: '1',
+      minor: '32',
+      gitVersion: 'v1.32.6',
+    });
   });
 
   it.each([
@@ -98,7 +145,10 @@ describe('API server and heartbeats over the network', () => {
   const hb = { url: '', close: () => undefined as unknown };
 
   beforeAll(async () => {
-    [creds, other] = await Promise.all([createClusterCredentialSet('demo.cerulean.localhost', 'demo'), createClusterCredentialSet('demo.cerulean.localhost', 'other')]);
+    [creds, other] = await Promise.all([
+      createClusterCredentialSet('demo.cerulean.localhost', 'demo'),
+      createClusterCredentialSet('demo.cerulean.localhost', 'other'),
+    ]);
     const server = createApiServer(cp, { ca: creds.ca.certPem, cert: creds.apiServer.certPem, key: creds.apiServer.keyPem }, () => undefined);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     api.port = (server.address() as AddressInfo).port;

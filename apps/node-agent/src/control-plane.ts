@@ -117,8 +117,16 @@ export class ControlPlane {
       apiVersion: 'meta.k8s.io/v1',
       metadata: list.metadata,
       columnDefinitions: [
-        col('Name', 0, 'name'), col('Status'), col('Roles'), col('Age'), col('Version'),
-        col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1),
+        col('Name', 0, 'name'),
+        col('Status'),
+        col('Roles'),
+        col('Age'),
+        col('Version'),
+        col('Internal-IP', 1),
+        col('External-IP', 1),
+        col('OS-Image', 1),
+        col('Kernel-Version', 1),
+        col('Container-Runtime', 1),
       ],
       rows: list.items.map((n) => {
         const ready = n.status.conditions.find((c) => c.type === 'Ready');
@@ -147,7 +155,13 @@ export class ControlPlane {
     const silentMs = this.now().getTime() - r.lastSeen.getTime();
     const conditions = s.conditions.map((c) =>
       silentMs > UNKNOWN_AFTER_MS
-        ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: new Date(r.lastSeen.getTime() + UNKNOWN_AFTER_MS).toISOString() }
+        ? {
+            ...c,
+            status: 'Unknown',
+            reason: 'NodeStatusUnknown',
+            message: 'Kubelet stopped posting node status.',
+            lastTransitionTime: new Date(r.lastSeen.getTime() + UNKNOWN_AFTER_MS).toISOString(),
+          }
         : c,
     );
     return {
@@ -250,7 +264,10 @@ export function createApiServer(cp: ControlPlane, tls: ApiServerTls, log: LogLin
     } else {
       const peer = socket.getPeerCertificate();
       user = typeof peer.subject?.CN === 'string' ? peer.subject.CN : 'unknown';
-      answer = method === 'GET' ? route(cp, path, String(req.headers.accept ?? '')) : jsonAnswer(405, statusFailure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      answer =
+        method === 'GET'
+          ? route(cp, path, String(req.headers.accept ?? ''))
+          : jsonAnswer(405, statusFailure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
     }
     log({ msg: 'request', method, path, status: answer.statusCode, user });
     send(res, answer);
@@ -269,7 +286,11 @@ function route(cp: ControlPlane, path: string, accept: string): Answer {
       return jsonAnswer(200, /;\s*as=Table/.test(accept) ? cp.nodeTable() : cp.nodeList());
     // Discovery, so kubectl finds `nodes` (legacy discovery: kubectl falls back to it from aggregated discovery).
     case '/api':
-      return jsonAnswer(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `:${CONTROL_PLANE_API_PORT}` }] });
+      return jsonAnswer(200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `:${CONTROL_PLANE_API_PORT}` }],
+      });
     case '/apis':
       return jsonAnswer(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
     case '/api/v1':

@@ -3,7 +3,14 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PORT, AGENT_TOKEN_PATH, parseAgentConfig } from './agent-config';
 import { readCgroupLimits } from './cgroup';
-import { CONTROL_PLANE_API_PORT, CONTROL_PLANE_HEARTBEAT_PORT, CONTROL_PLANE_PKI_DIR, ControlPlane, createApiServer, createHeartbeatServer } from './control-plane';
+import {
+  CONTROL_PLANE_API_PORT,
+  CONTROL_PLANE_HEARTBEAT_PORT,
+  CONTROL_PLANE_PKI_DIR,
+  ControlPlane,
+  createApiServer,
+  createHeartbeatServer,
+} from './control-plane';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
@@ -40,7 +47,11 @@ function onShutdown(servers: Closable[], before: () => Promise<void> | void = ()
 /** CERULEAN_ROLE=control-plane: the cluster's API server (same image as the nodes). */
 function runControlPlane(): void {
   const text = (key: string) => process.env[key]?.trim() ?? '';
-  const cp = new ControlPlane({ cluster: text('CERULEAN_CLUSTER'), clusterId: text('CERULEAN_CLUSTER_ID'), kubernetesVersion: text('CERULEAN_KUBERNETES_VERSION') });
+  const cp = new ControlPlane({
+    cluster: text('CERULEAN_CLUSTER'),
+    clusterId: text('CERULEAN_CLUSTER_ID'),
+    kubernetesVersion: text('CERULEAN_KUBERNETES_VERSION'),
+  });
   let tls;
   try {
     const file = (name: string) => readFileSync(join(CONTROL_PLANE_PKI_DIR, name), 'utf8');

@@ -63,7 +63,8 @@ export function browserRefusal(headers: http.IncomingHttpHeaders, nodeName?: str
   if (site !== undefined && site !== 'none') return `browser requests (Sec-Fetch-Site: ${String(site)}) are refused`;
   const host = (headers.host ?? '').toLowerCase();
   const name = host.replace(/:\d+$/, '');
-  const allowed = host === '' || IPV4_HOST.test(host) || IPV6_HOST.test(host) || name === 'localhost' || (nodeName !== undefined && name === nodeName.toLowerCase());
+  const allowed =
+    host === '' || IPV4_HOST.test(host) || IPV6_HOST.test(host) || name === 'localhost' || (nodeName !== undefined && name === nodeName.toLowerCase());
   return allowed ? undefined : `Host ${host} is refused: use the agent's address`;
 }
 

@@ -1,7 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNetworks, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerNetworks,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  state,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
@@ -46,7 +57,10 @@ describe('crash safety', () => {
     expect(done.status).toBe('Succeeded');
     const nodes = await dockerNodes('crash4');
     expect(nodes.map((n) => n.name.replace(/-\d{8}-/, '-N-'))).toEqual([
-      'aks-nodepool1-N-vmss000000', 'aks-nodepool1-N-vmss000001', 'aks-nodepool1-N-vmss000002', 'aks-nodepool1-N-vmss000003',
+      'aks-nodepool1-N-vmss000000',
+      'aks-nodepool1-N-vmss000001',
+      'aks-nodepool1-N-vmss000002',
+      'aks-nodepool1-N-vmss000003',
     ]);
     expect(nodes.every((n) => n.running)).toBe(true);
     const cluster = await arm<{ properties: { provisioningState: string } }>('GET', `${clusterPath(rg, 'crash4')}?${AKS_API}`);
@@ -67,7 +81,9 @@ describe('crash safety', () => {
     worker.kill();
     await sleep(300);
     expect((await arm<{ status: string }>('GET', statusUrl)).body.status).toBe('InProgress');
-    expect((await arm<{ properties: { provisioningState: string } }>('GET', `${clusterPath(rg, 'crash4')}?${AKS_API}`)).body.properties.provisioningState).toBe('Deleting');
+    expect((await arm<{ properties: { provisioningState: string } }>('GET', `${clusterPath(rg, 'crash4')}?${AKS_API}`)).body.properties.provisioningState).toBe(
+      'Deleting',
+    );
 
     worker = await startWorker();
     expect((await waitForOperation(statusUrl)).status).toBe('Succeeded');

@@ -3,7 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { Client } from 'pg';
 import {
-  AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, state, waitForOperation, WorkerProcess,
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  state,
+  waitForOperation,
+  WorkerProcess,
 } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
@@ -89,28 +99,34 @@ describe('day-2 lifecycle', () => {
 
     it('derives upgrade profiles and available pool versions from the catalog', async () => {
       const profile = await arm<{ properties: { controlPlaneProfile: { kubernetesVersion: string; upgrades: { kubernetesVersion: string }[] } } }>(
-        'GET', `${clusterPath(rg, 'up3')}/upgradeProfiles/default?${AKS_API}`,
+        'GET',
+        `${clusterPath(rg, 'up3')}/upgradeProfiles/default?${AKS_API}`,
       );
       expect(profile.status).toBe(200);
       expect(profile.body.properties.controlPlaneProfile.kubernetesVersion).toBe('1.32.7');
       expect(profile.body.properties.controlPlaneProfile.upgrades.map((u) => u.kubernetesVersion).sort()).toEqual(['1.33.2', '1.33.4']);
 
       const pool = await arm<{ name: string; properties: { upgrades: unknown[]; latestNodeImageVersion: string } }>(
-        'GET', `${poolPath(rg, 'up3', 'nodepool1')}/upgradeProfiles/default?${AKS_API}`,
+        'GET',
+        `${poolPath(rg, 'up3', 'nodepool1')}/upgradeProfiles/default?${AKS_API}`,
       );
       expect(pool.body.name).toBe('default');
       expect(pool.body.properties.upgrades).toEqual([]); // never past the control plane
       expect(pool.body.properties.latestNodeImageVersion).toBe('AKSUbuntu-2204gen2containerd-202611.01.0');
 
       const available = await arm<{ properties: { agentPoolVersions: { kubernetesVersion: string }[] } }>(
-        'GET', `${clusterPath(rg, 'up3')}/availableAgentPoolVersions?${AKS_API}`,
+        'GET',
+        `${clusterPath(rg, 'up3')}/availableAgentPoolVersions?${AKS_API}`,
       );
       expect(available.body.properties.agentPoolVersions.map((v) => v.kubernetesVersion)).toEqual(['1.31.9', '1.31.11', '1.32.5', '1.32.7']);
     });
 
     it('refuses a skipped minor, a downgrade and a pool newer than its control plane, changing nothing', async () => {
       const current = (await arm<{ properties: Record<string, unknown> }>('GET', `${clusterPath(rg, 'up3')}?${AKS_API}`)).body;
-      for (const [version, code] of [['1.34.1', 'OperationNotAllowed'], ['1.31.11', 'OperationNotAllowed']]) {
+      for (const [version, code] of [
+        ['1.34.1', 'OperationNotAllowed'],
+        ['1.31.11', 'OperationNotAllowed'],
+      ]) {
         const r = await arm<{ error: { code: string; message: string } }>('PUT', `${clusterPath(rg, 'up3')}?${AKS_API}`, {
           body: { ...current, properties: { ...current.properties, kubernetesVersion: version } },
         });
@@ -128,13 +144,17 @@ describe('day-2 lifecycle', () => {
     });
 
     it('upgrades control plane then pool, surging one node at a time: never fewer than 3 Ready, never more than 4 nodes', async () => {
-      const current = (await arm<{ properties: { agentPoolProfiles: Record<string, unknown>[] } & Record<string, unknown> }>(
-        'GET', `${clusterPath(rg, 'up3')}?${AKS_API}`,
-      )).body;
+      const current = (
+        await arm<{ properties: { agentPoolProfiles: Record<string, unknown>[] } & Record<string, unknown> }>('GET', `${clusterPath(rg, 'up3')}?${AKS_API}`)
+      ).body;
       // As `az aks upgrade` does: the whole resource back, with the new version on the cluster and every pool.
       const body = {
         ...current,
-        properties: { ...current.properties, kubernetesVersion: '1.33.4', agentPoolProfiles: current.properties.agentPoolProfiles.map((p) => ({ ...p, orchestratorVersion: '1.33.4' })) },
+        properties: {
+          ...current.properties,
+          kubernetesVersion: '1.33.4',
+          agentPoolProfiles: current.properties.agentPoolProfiles.map((p) => ({ ...p, orchestratorVersion: '1.33.4' })),
+        },
       };
       const put = await arm<{ properties: { provisioningState: string } }>('PUT', `${clusterPath(rg, 'up3')}?${AKS_API}`, { body });
       expect(put.status).toBe(200);
@@ -156,9 +176,9 @@ describe('day-2 lifecycle', () => {
       const nodes = await nodeStatuses('up3');
       expect(nodes).toHaveLength(3);
       expect(nodes.map((n) => n.status?.kubernetesVersion)).toEqual(['1.33.4', '1.33.4', '1.33.4']);
-      const got = await arm<{ properties: { currentKubernetesVersion: string; agentPoolProfiles: { currentOrchestratorVersion: string; provisioningState: string }[] } }>(
-        'GET', `${clusterPath(rg, 'up3')}?${AKS_API}`,
-      );
+      const got = await arm<{
+        properties: { currentKubernetesVersion: string; agentPoolProfiles: { currentOrchestratorVersion: string; provisioningState: string }[] };
+      }>('GET', `${clusterPath(rg, 'up3')}?${AKS_API}`);
       expect(got.body.properties.currentKubernetesVersion).toBe('1.33.4');
       expect(got.body.properties.agentPoolProfiles[0]).toMatchObject({ currentOrchestratorVersion: '1.33.4', provisioningState: 'Succeeded' });
     });
@@ -167,10 +187,14 @@ describe('day-2 lifecycle', () => {
       const before = await nodeStatuses('up3');
       expect(new Set(before.map((n) => n.status?.nodeImageVersion))).toEqual(new Set(['AKSUbuntu-2204gen2containerd-202610.15.0']));
       const post = await arm<{ properties: { provisioningState: string; nodeImageVersion: string } }>(
-        'POST', `${poolPath(rg, 'up3', 'nodepool1')}/upgradeNodeImageVersion?${AKS_API}`,
+        'POST',
+        `${poolPath(rg, 'up3', 'nodepool1')}/upgradeNodeImageVersion?${AKS_API}`,
       );
       expect(post.status).toBe(202);
-      expect(post.body.properties).toMatchObject({ provisioningState: 'UpgradingNodeImageVersion', nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202611.01.0' });
+      expect(post.body.properties).toMatchObject({
+        provisioningState: 'UpgradingNodeImageVersion',
+        nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202611.01.0',
+      });
       expect(post.headers.location).toBeDefined();
       expect((await waitForOperation(String(post.headers['azure-asyncoperation']))).status).toBe('Succeeded');
       const after = await nodeStatuses('up3');
@@ -188,7 +212,10 @@ describe('day-2 lifecycle', () => {
       const stop = await arm('POST', `${clusterPath(rg, 'up3')}/stop?${AKS_API}`);
       expect(stop.status).toBe(202);
       expect((await waitForOperation(String(stop.headers['azure-asyncoperation']))).status).toBe('Succeeded');
-      const stopped = await arm<{ properties: { powerState: { code: string }; agentPoolProfiles: { powerState: { code: string } }[] } }>('GET', `${clusterPath(rg, 'up3')}?${AKS_API}`);
+      const stopped = await arm<{ properties: { powerState: { code: string }; agentPoolProfiles: { powerState: { code: string } }[] } }>(
+        'GET',
+        `${clusterPath(rg, 'up3')}?${AKS_API}`,
+      );
       expect(stopped.body.properties.powerState.code).toBe('Stopped');
       expect(stopped.body.properties.agentPoolProfiles[0].powerState.code).toBe('Stopped');
       expect((await dockerNodes('up3')).filter((n) => n.running)).toEqual([]);
@@ -202,7 +229,10 @@ describe('day-2 lifecycle', () => {
       const start = await arm('POST', `${clusterPath(rg, 'up3')}/start?${AKS_API}`);
       expect(start.status).toBe(202);
       expect((await waitForOperation(String(start.headers['azure-asyncoperation']))).status).toBe('Succeeded');
-      const running = await arm<{ properties: { powerState: { code: string }; agentPoolProfiles: { powerState: { code: string } }[] } }>('GET', `${clusterPath(rg, 'up3')}?${AKS_API}`);
+      const running = await arm<{ properties: { powerState: { code: string }; agentPoolProfiles: { powerState: { code: string } }[] } }>(
+        'GET',
+        `${clusterPath(rg, 'up3')}?${AKS_API}`,
+      );
       expect(running.body.properties.powerState.code).toBe('Running');
       expect(running.body.properties.agentPoolProfiles[0].powerState.code).toBe('Running');
       const nodes = await nodeStatuses('up3');
@@ -213,20 +243,28 @@ describe('day-2 lifecycle', () => {
       const victim = (await dockerNodes('up3'))[1].name;
       const killedAt = Date.now();
       await docker.getContainer(victim).kill();
-      const repairMs = await waitUntil('the pool back to 3 Ready nodes', async () => {
-        const nodes = await nodeStatuses('up3');
-        const back = nodes.find((n) => n.name === victim);
-        return nodes.filter((n) => isReady(n.status)).length === 3 && isReady(back?.status) ? Date.now() - killedAt : undefined;
-      }, 90_000);
+      const repairMs = await waitUntil(
+        'the pool back to 3 Ready nodes',
+        async () => {
+          const nodes = await nodeStatuses('up3');
+          const back = nodes.find((n) => n.name === victim);
+          return nodes.filter((n) => isReady(n.status)).length === 3 && isReady(back?.status) ? Date.now() - killedAt : undefined;
+        },
+        90_000,
+      );
       console.log(`auto-repair: ${victim} killed, pool back to 3 Ready in ${repairMs} ms`);
 
       const pg = new Client({ connectionString: state().databaseUrl });
       await pg.connect();
       try {
-        const events = await waitUntil('the repair recorded', async () => {
-          const r = await pg.query<{ type: string; reason: string }>('SELECT type, reason FROM node_events WHERE node = $1 ORDER BY created_at', [victim]);
-          return r.rows.length >= 2 ? r : undefined;
-        }, 10_000);
+        const events = await waitUntil(
+          'the repair recorded',
+          async () => {
+            const r = await pg.query<{ type: string; reason: string }>('SELECT type, reason FROM node_events WHERE node = $1 ORDER BY created_at', [victim]);
+            return r.rows.length >= 2 ? r : undefined;
+          },
+          10_000,
+        );
         expect(events.rows).toEqual([
           { type: 'NodeNotReady', reason: 'ContainerNotRunning' },
           { type: 'NodeRepaired', reason: 'ContainerNotRunning' },
@@ -242,10 +280,14 @@ describe('day-2 lifecycle', () => {
       const pg = new Client({ connectionString: state().databaseUrl });
       await pg.connect();
       try {
-        const paused = await waitUntil('the pause recorded', async () => {
-          const r = await pg.query<{ reason: string; message: string }>("SELECT reason, message FROM node_events WHERE type = 'RepairPaused'");
-          return r.rows[0];
-        }, 20_000);
+        const paused = await waitUntil(
+          'the pause recorded',
+          async () => {
+            const r = await pg.query<{ reason: string; message: string }>("SELECT reason, message FROM node_events WHERE type = 'RepairPaused'");
+            return r.rows[0];
+          },
+          20_000,
+        );
         expect(paused.reason).toBe('TooManyUnhealthyNodes');
         expect(paused.message).toContain('2 of 3 nodes');
         await sleep(3000); // several monitor passes: still nothing replaced

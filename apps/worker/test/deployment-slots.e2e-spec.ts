@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DEP_API, deploymentBody, headerOf, subscriptionDeploymentBody, subscriptionDeploymentPath, waitForDeployment,
+  DEP_API,
+  deploymentBody,
+  headerOf,
+  subscriptionDeploymentBody,
+  subscriptionDeploymentPath,
+  waitForDeployment,
 } from '../../../test-support/deployments';
 import { arm, dockerNodes, RES_API, rgPath, startWorker, WorkerProcess } from '../../../test-support/platform';
 
@@ -9,10 +14,15 @@ jest.setTimeout(180_000);
 const clusterTemplate = (name: string) => ({
   $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
   contentVersion: '1.0.0.0',
-  resources: [{
-    type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2026-06-01', name, location: 'eastus',
-    properties: { dnsPrefix: name, agentPoolProfiles: [{ name: 'sys', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }] },
-  }],
+  resources: [
+    {
+      type: 'Microsoft.ContainerService/managedClusters',
+      apiVersion: '2026-06-01',
+      name,
+      location: 'eastus',
+      properties: { dnsPrefix: name, agentPoolProfiles: [{ name: 'sys', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }] },
+    },
+  ],
 });
 
 /** A group and, nested into it, a group-scope deployment of one cluster. */
@@ -22,7 +32,10 @@ const subscriptionTemplate = (rgName: string, name: string) => ({
   resources: [
     { type: 'Microsoft.Resources/resourceGroups', apiVersion: '2022-09-01', name: rgName, location: 'eastus' },
     {
-      type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: `${name}-nested`, resourceGroup: rgName,
+      type: 'Microsoft.Resources/deployments',
+      apiVersion: '2022-09-01',
+      name: `${name}-nested`,
+      resourceGroup: rgName,
       dependsOn: [`[resourceId('Microsoft.Resources/resourceGroups', '${rgName}')]`],
       properties: { mode: 'Incremental', expressionEvaluationOptions: { scope: 'inner' }, template: clusterTemplate(name) },
     },
@@ -47,8 +60,11 @@ describe('deployments have worker slots of their own', () => {
   });
 
   it('runs two deployments on a worker with one operation slot and one deployment slot: both succeed', async () => {
-    const puts = await Promise.all(['slot1', 'slot2'].map((name) =>
-      arm('PUT', `${rgPath(rg)}/providers/Microsoft.Resources/deployments/${name}?${DEP_API}`, { body: deploymentBody(clusterTemplate(name)) })));
+    const puts = await Promise.all(
+      ['slot1', 'slot2'].map((name) =>
+        arm('PUT', `${rgPath(rg)}/providers/Microsoft.Resources/deployments/${name}?${DEP_API}`, { body: deploymentBody(clusterTemplate(name)) }),
+      ),
+    );
     expect(puts.map((p) => p.status)).toEqual([201, 201]);
 
     const states = await Promise.all(puts.map((p) => waitForDeployment(headerOf(p, 'azure-asyncoperation'), 120_000)));
@@ -62,8 +78,13 @@ describe('deployments have worker slots of their own', () => {
   // them would hold the only deployment slot and wait forever for their nested deployments.
   it('runs two subscription-scope deployments, each nesting a group deployment, with one slot per tier: all succeed', async () => {
     const names = ['subslot1', 'subslot2'];
-    const puts = await Promise.all(names.map((name, i) =>
-      arm('PUT', `${subscriptionDeploymentPath(`${rg}-${name}`)}?${DEP_API}`, { body: subscriptionDeploymentBody(subscriptionTemplate(`${rg}-s${i + 1}`, name)) })));
+    const puts = await Promise.all(
+      names.map((name, i) =>
+        arm('PUT', `${subscriptionDeploymentPath(`${rg}-${name}`)}?${DEP_API}`, {
+          body: subscriptionDeploymentBody(subscriptionTemplate(`${rg}-s${i + 1}`, name)),
+        }),
+      ),
+    );
     expect(puts.map((p) => p.status)).toEqual([201, 201]);
 
     const states = await Promise.all(puts.map((p) => waitForDeployment(headerOf(p, 'azure-asyncoperation'), 150_000)));

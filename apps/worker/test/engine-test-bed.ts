@@ -3,8 +3,19 @@ import { join } from 'node:path';
 import { newEtag } from '@cerulean/arm';
 import { ConfigModule, Env, loadEnv } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, clusterLockKey, createDataSource, DatabaseModule, ManagedClusterEntity, OperationEntity, OperationKind, OperationStatus,
-  PowerStateCode, ProvisioningState, ResourceGroupEntity, SubscriptionEntity,
+  AgentPoolEntity,
+  AgentPoolMode,
+  clusterLockKey,
+  createDataSource,
+  DatabaseModule,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationStatus,
+  PowerStateCode,
+  ProvisioningState,
+  ResourceGroupEntity,
+  SubscriptionEntity,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeProvider } from '@cerulean/node-provider';
 import { Logger } from '@nestjs/common';
@@ -73,30 +84,86 @@ export async function aResourceGroup(db: EntityManager, overrides: DeepPartial<R
   const subscriptionId = randomUUID();
   await db.insert(SubscriptionEntity, { id: subscriptionId, displayName: 'test', tenantId: randomUUID(), state: 'Enabled' });
   const name = `rg-${subscriptionId.slice(0, 8)}`;
-  return db.save(db.create(ResourceGroupEntity, {
-    subscriptionId, name, nameKey: name, location: 'eastus', tags: {}, managedBy: null, provisioningState: ProvisioningState.Succeeded, systemData: {}, ...overrides,
-  }));
+  return db.save(
+    db.create(ResourceGroupEntity, {
+      subscriptionId,
+      name,
+      nameKey: name,
+      location: 'eastus',
+      tags: {},
+      managedBy: null,
+      provisioningState: ProvisioningState.Succeeded,
+      systemData: {},
+      ...overrides,
+    }),
+  );
 }
 
 export async function aCluster(db: EntityManager, rg: ResourceGroupEntity, overrides: DeepPartial<ManagedClusterEntity> = {}): Promise<ManagedClusterEntity> {
   const name = (overrides.name as string | undefined) ?? `c${randomUUID().slice(0, 8)}`;
-  return db.save(db.create(ManagedClusterEntity, {
-    subscriptionId: rg.subscriptionId, resourceGroupId: rg.id, name, nameKey: name.toLowerCase(), location: rg.location, tags: {}, sku: {}, identity: null,
-    kind: null, properties: {}, kubernetesVersion: KUBERNETES_VERSION, currentKubernetesVersion: null, dnsPrefix: name, fqdn: `${name}.example.test`,
-    apiServerPort: null, nodeResourceGroup: `MC_${rg.name}_${name}`, provisioningState: ProvisioningState.Creating, powerState: PowerStateCode.Running,
-    etag: newEtag(), systemData: {}, provisioningError: null, ...overrides,
-  }));
+  return db.save(
+    db.create(ManagedClusterEntity, {
+      subscriptionId: rg.subscriptionId,
+      resourceGroupId: rg.id,
+      name,
+      nameKey: name.toLowerCase(),
+      location: rg.location,
+      tags: {},
+      sku: {},
+      identity: null,
+      kind: null,
+      properties: {},
+      kubernetesVersion: KUBERNETES_VERSION,
+      currentKubernetesVersion: null,
+      dnsPrefix: name,
+      fqdn: `${name}.example.test`,
+      apiServerPort: null,
+      nodeResourceGroup: `MC_${rg.name}_${name}`,
+      provisioningState: ProvisioningState.Creating,
+      powerState: PowerStateCode.Running,
+      etag: newEtag(),
+      systemData: {},
+      provisioningError: null,
+      ...overrides,
+    }),
+  );
 }
 
 export async function aPool(db: EntityManager, cluster: ManagedClusterEntity, overrides: DeepPartial<AgentPoolEntity> = {}): Promise<AgentPoolEntity> {
   const name = (overrides.name as string | undefined) ?? 'nodepool1';
-  return db.save(db.create(AgentPoolEntity, {
-    clusterId: cluster.id, name, nameKey: name, mode: AgentPoolMode.System, count: 1, vmSize: 'Standard_B2s', osType: 'Linux', osSku: 'Ubuntu',
-    osDiskSizeGb: 30, maxPods: 30, orchestratorVersion: KUBERNETES_VERSION, currentOrchestratorVersion: null,
-    nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202611.01.0', availabilityZones: [], enableAutoScaling: false, minCount: null, maxCount: null,
-    nodeLabels: {}, nodeTaints: [], tags: {}, upgradeSettings: {}, properties: {}, vmssSuffix: '12345678', provisioningState: ProvisioningState.Creating,
-    powerState: PowerStateCode.Running, etag: newEtag(), systemData: {}, provisioningError: null, ...overrides,
-  }));
+  return db.save(
+    db.create(AgentPoolEntity, {
+      clusterId: cluster.id,
+      name,
+      nameKey: name,
+      mode: AgentPoolMode.System,
+      count: 1,
+      vmSize: 'Standard_B2s',
+      osType: 'Linux',
+      osSku: 'Ubuntu',
+      osDiskSizeGb: 30,
+      maxPods: 30,
+      orchestratorVersion: KUBERNETES_VERSION,
+      currentOrchestratorVersion: null,
+      nodeImageVersion: 'AKSUbuntu-2204gen2containerd-202611.01.0',
+      availabilityZones: [],
+      enableAutoScaling: false,
+      minCount: null,
+      maxCount: null,
+      nodeLabels: {},
+      nodeTaints: [],
+      tags: {},
+      upgradeSettings: {},
+      properties: {},
+      vmssSuffix: '12345678',
+      provisioningState: ProvisioningState.Creating,
+      powerState: PowerStateCode.Running,
+      etag: newEtag(),
+      systemData: {},
+      provisioningError: null,
+      ...overrides,
+    }),
+  );
 }
 
 /** An InProgress operation, as the API starts it: on the cluster's lock key unless told otherwise. */
@@ -109,11 +176,28 @@ export async function anOperation(
   const { rg, cluster, pool } = target;
   const subscriptionId = cluster?.subscriptionId ?? rg?.subscriptionId ?? randomUUID();
   const lockKey = cluster ? clusterLockKey(cluster.id) : rg ? `rg:${rg.id}` : `op:${randomUUID()}`;
-  return db.save(db.create(OperationEntity, {
-    id: randomUUID(), subscriptionId, location: 'eastus', kind, status: OperationStatus.InProgress,
-    resourceId: `/subscriptions/${subscriptionId}/resourceGroups/x/providers/Microsoft.ContainerService/managedClusters/${cluster?.name ?? 'x'}`,
-    resourceGroupId: rg?.id ?? cluster?.resourceGroupId ?? null, clusterId: cluster?.id ?? null, agentPoolId: pool?.id ?? null, lockKey,
-    percentComplete: 0, startTime: new Date(), endTime: null, error: null, apiVersion: '2025-01-01', correlationId: null, createdBy: null,
-    cancelRequestedAt: null, targetOperationId: null, ...overrides,
-  }));
+  return db.save(
+    db.create(OperationEntity, {
+      id: randomUUID(),
+      subscriptionId,
+      location: 'eastus',
+      kind,
+      status: OperationStatus.InProgress,
+      resourceId: `/subscriptions/${subscriptionId}/resourceGroups/x/providers/Microsoft.ContainerService/managedClusters/${cluster?.name ?? 'x'}`,
+      resourceGroupId: rg?.id ?? cluster?.resourceGroupId ?? null,
+      clusterId: cluster?.id ?? null,
+      agentPoolId: pool?.id ?? null,
+      lockKey,
+      percentComplete: 0,
+      startTime: new Date(),
+      endTime: null,
+      error: null,
+      apiVersion: '2025-01-01',
+      correlationId: null,
+      createdBy: null,
+      cancelRequestedAt: null,
+      targetOperationId: null,
+      ...overrides,
+    }),
+  );
 }

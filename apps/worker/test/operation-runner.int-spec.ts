@@ -1,7 +1,17 @@
 import { ArmError } from '@cerulean/arm';
 import {
-  AgentPoolEntity, clusterLockKey, CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository,
-  OperationStatus, operationNotAllowed, PowerStateCode, ProvisioningState,
+  AgentPoolEntity,
+  clusterLockKey,
+  CommandResultEntity,
+  CommandState,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  operationNotAllowed,
+  PowerStateCode,
+  ProvisioningState,
 } from '@cerulean/domain';
 import { ControlPlaneRole, NodeLabels, ProviderError } from '@cerulean/node-provider';
 import { randomUUID } from 'node:crypto';
@@ -169,10 +179,20 @@ describe('OperationRunner: routing, locking and outcomes (real Postgres, fake no
       const { c } = await runningCluster();
       await anOperation(db, OperationKind.ClusterStop, { cluster: c });
       const start = db.transaction((tx) =>
-        new OperationRepository().start(tx, {
-          subscriptionId: c.subscriptionId, location: 'eastus', kind: OperationKind.ClusterStart, resourceId: c.name, lockKey: clusterLockKey(c.id),
-          clusterId: c.id, apiVersion: '2025-01-01', startTime: new Date(),
-        }, (running) => operationNotAllowed(running, 'managed cluster', c.name)),
+        new OperationRepository().start(
+          tx,
+          {
+            subscriptionId: c.subscriptionId,
+            location: 'eastus',
+            kind: OperationKind.ClusterStart,
+            resourceId: c.name,
+            lockKey: clusterLockKey(c.id),
+            clusterId: c.id,
+            apiVersion: '2025-01-01',
+            startTime: new Date(),
+          },
+          (running) => operationNotAllowed(running, 'managed cluster', c.name),
+        ),
       );
 
       await expect(start).rejects.toThrow(ArmError);
@@ -245,12 +265,23 @@ describe('OperationRunner: routing, locking and outcomes (real Postgres, fake no
   it('routes a command: with no Ready node of a System pool it fails, and its result says why', async () => {
     const { c } = await runningCluster();
     const op = await anOperation(db, OperationKind.ClusterRunCommand, { cluster: c }, { lockKey: `command:${randomUUID()}` });
-    await db.insert(CommandResultEntity, { id: op.id, clusterId: c.id, command: 'true', hasContext: false, context: null, state: CommandState.Pending, logs: '' });
+    await db.insert(CommandResultEntity, {
+      id: op.id,
+      clusterId: c.id,
+      command: 'true',
+      hasContext: false,
+      context: null,
+      state: CommandState.Pending,
+      logs: '',
+    });
 
     await sut.run(op.id);
 
     expect(await operation(op)).toMatchObject({ status: OperationStatus.Failed, error: { code: 'CommandFailed' } });
-    expect(await db.findOneByOrFail(CommandResultEntity, { id: op.id })).toMatchObject({ state: CommandState.Failed, reason: expect.stringMatching(/No node of a System agent pool/) });
+    expect(await db.findOneByOrFail(CommandResultEntity, { id: op.id })).toMatchObject({
+      state: CommandState.Failed,
+      reason: expect.stringMatching(/No node of a System agent pool/),
+    });
     expect(provider.calls.filter((call) => call.startsWith('exec'))).toEqual([]);
   });
 

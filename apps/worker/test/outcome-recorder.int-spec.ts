@@ -1,15 +1,23 @@
 import {
-  AgentPoolEntity, CommandResultEntity, CommandState, DeploymentEntity, DeploymentState, ManagedClusterEntity, OperationEntity, OperationKind,
-  OperationStatus, PowerStateCode, ProvisioningState, ResourceGroupEntity,
+  AgentPoolEntity,
+  CommandResultEntity,
+  CommandState,
+  DeploymentEntity,
+  DeploymentState,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationStatus,
+  PowerStateCode,
+  ProvisioningState,
+  ResourceGroupEntity,
 } from '@cerulean/domain';
 import { FakeNodeProvider } from '../../../libs/node-provider/src/testing/fake-node.provider';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { OperationSuperseded } from '../src/engine/errors';
 import { OutcomeRecorder } from '../src/engine/outcome.recorder';
-import {
-  aCluster, anOperation, aPool, aResourceGroup, EngineTestBed, RESOLVED_KUBERNETES_VERSION, startEngineTestBed, truncateAll,
-} from './engine-test-bed';
+import { aCluster, anOperation, aPool, aResourceGroup, EngineTestBed, RESOLVED_KUBERNETES_VERSION, startEngineTestBed, truncateAll } from './engine-test-bed';
 
 jest.setTimeout(60_000);
 
@@ -93,16 +101,38 @@ describe('OutcomeRecorder (real Postgres)', () => {
     it('ends a running deployment Failed and drops its plan (and secure values) with it', async () => {
       const rg = await aResourceGroup(db);
       const op = await anOperation(db, OperationKind.DeploymentPut, { rg }, { lockKey: `deployment:${randomUUID()}` });
-      const deployment = await db.save(db.create(DeploymentEntity, {
-        id: randomUUID(), subscriptionId: rg.subscriptionId, resourceGroupId: rg.id, name: 'd1', nameKey: 'd1', location: null, mode: 'Incremental',
-        provisioningState: DeploymentState.Running, template: {}, templateHash: 'h', parameters: {}, plan: { waves: [] }, secureValuesDropped: false,
-        outputs: null, outputResources: [], error: null, correlationId: null, operationId: op.id, timestamp: new Date(), durationMs: null,
-      }));
+      const deployment = await db.save(
+        db.create(DeploymentEntity, {
+          id: randomUUID(),
+          subscriptionId: rg.subscriptionId,
+          resourceGroupId: rg.id,
+          name: 'd1',
+          nameKey: 'd1',
+          location: null,
+          mode: 'Incremental',
+          provisioningState: DeploymentState.Running,
+          template: {},
+          templateHash: 'h',
+          parameters: {},
+          plan: { waves: [] },
+          secureValuesDropped: false,
+          outputs: null,
+          outputResources: [],
+          error: null,
+          correlationId: null,
+          operationId: op.id,
+          timestamp: new Date(),
+          durationMs: null,
+        }),
+      );
 
       await sut.fail(op.id, boom);
 
       expect(await db.findOneByOrFail(DeploymentEntity, { id: deployment.id })).toMatchObject({
-        provisioningState: DeploymentState.Failed, error: boom, plan: null, secureValuesDropped: true,
+        provisioningState: DeploymentState.Failed,
+        error: boom,
+        plan: null,
+        secureValuesDropped: true,
       });
     });
 
@@ -164,11 +194,15 @@ describe('OutcomeRecorder (real Postgres)', () => {
 
       expect(await operation(op)).toMatchObject({ status: OperationStatus.Succeeded, percentComplete: 100, error: null });
       expect(await cluster(c)).toMatchObject({
-        provisioningState: ProvisioningState.Succeeded, powerState: PowerStateCode.Stopped, currentKubernetesVersion: RESOLVED_KUBERNETES_VERSION,
+        provisioningState: ProvisioningState.Succeeded,
+        powerState: PowerStateCode.Stopped,
+        currentKubernetesVersion: RESOLVED_KUBERNETES_VERSION,
       });
       for (const p of [creating, settled]) {
         expect(await pool(p)).toMatchObject({
-          provisioningState: ProvisioningState.Succeeded, powerState: PowerStateCode.Stopped, currentOrchestratorVersion: RESOLVED_KUBERNETES_VERSION,
+          provisioningState: ProvisioningState.Succeeded,
+          powerState: PowerStateCode.Stopped,
+          currentOrchestratorVersion: RESOLVED_KUBERNETES_VERSION,
         });
       }
       expect(await pool(deleting)).toBeNull();
@@ -213,14 +247,25 @@ describe('OutcomeRecorder (real Postgres)', () => {
       const { c } = await creatingCluster();
       const op = await anOperation(db, OperationKind.ClusterRunCommand, { cluster: c }, { lockKey: `command:${randomUUID()}` });
       await db.insert(CommandResultEntity, {
-        id: op.id, clusterId: c.id, command: 'false', hasContext: true, context: Buffer.from('zip'), state: CommandState.Running, logs: '',
+        id: op.id,
+        clusterId: c.id,
+        command: 'false',
+        hasContext: true,
+        context: Buffer.from('zip'),
+        state: CommandState.Running,
+        logs: '',
       });
 
       await sut.settleCommand(op, { state: CommandState.Failed, exitCode: 1, logs: 'nope', reason: 'it failed' });
 
       expect(await operation(op)).toMatchObject({ status: OperationStatus.Failed, error: { code: 'CommandFailed', message: 'it failed' } });
       expect(await db.findOneByOrFail(CommandResultEntity, { id: op.id })).toMatchObject({
-        state: CommandState.Failed, exitCode: 1, logs: 'nope', reason: 'it failed', context: null, finishedAt: expect.any(Date),
+        state: CommandState.Failed,
+        exitCode: 1,
+        logs: 'nope',
+        reason: 'it failed',
+        context: null,
+        finishedAt: expect.any(Date),
       });
     });
   });

@@ -60,9 +60,12 @@ describe('checkApiVersion', () => {
   });
 
   describe('Microsoft.ContainerService (R2.3, R2.4)', () => {
-    it.each(['2017-08-31', '2021-11-01-preview', '2022-05-01', '2024-01-01', '2026-03-02-preview', '2026-06-01', '2026-10-01'])('accepts %s and returns it', (version) => {
-      expect(sut(ApiVersions.containerService, version, clusterContext())).toBe(version);
-    });
+    it.each(['2017-08-31', '2021-11-01-preview', '2022-05-01', '2024-01-01', '2026-03-02-preview', '2026-06-01', '2026-10-01'])(
+      'accepts %s and returns it',
+      (version) => {
+        expect(sut(ApiVersions.containerService, version, clusterContext())).toBe(version);
+      },
+    );
 
     it.each(['2017-01-01', '2019-01-01', '2026-11-01'])('refuses the well-formed but unsupported %s with 400 NoRegisteredProviderFound', (version) => {
       const error = catchArmError(() => sut(ApiVersions.containerService, version, clusterContext()));

@@ -34,11 +34,41 @@ export const ApiVersions = {
   resources: {
     name: 'Microsoft.Resources',
     versions: new Set([
-      '2015-01-01', '2015-11-01', '2016-02-01', '2016-06-01', '2016-09-01', '2017-05-10', '2018-02-01', '2018-05-01',
-      '2019-03-01', '2019-05-01', '2019-05-10', '2019-06-01', '2019-07-01', '2019-08-01', '2019-10-01', '2019-11-01',
-      '2020-01-01', '2020-06-01', '2020-08-01', '2020-10-01', '2021-01-01', '2021-04-01', '2022-01-01', '2022-09-01',
-      '2022-12-01', '2023-07-01', '2024-03-01', '2024-07-01', '2024-08-01', '2024-11-01', '2025-01-01', '2025-03-01',
-      '2025-04-01', '2026-06-01', '2026-09-01',
+      '2015-01-01',
+      '2015-11-01',
+      '2016-02-01',
+      '2016-06-01',
+      '2016-09-01',
+      '2017-05-10',
+      '2018-02-01',
+      '2018-05-01',
+      '2019-03-01',
+      '2019-05-01',
+      '2019-05-10',
+      '2019-06-01',
+      '2019-07-01',
+      '2019-08-01',
+      '2019-10-01',
+      '2019-11-01',
+      '2020-01-01',
+      '2020-06-01',
+      '2020-08-01',
+      '2020-10-01',
+      '2021-01-01',
+      '2021-04-01',
+      '2022-01-01',
+      '2022-09-01',
+      '2022-12-01',
+      '2023-07-01',
+      '2024-03-01',
+      '2024-07-01',
+      '2024-08-01',
+      '2024-11-01',
+      '2025-01-01',
+      '2025-03-01',
+      '2025-04-01',
+      '2026-06-01',
+      '2026-09-01',
     ]),
     rejection: 'InvalidApiVersionParameter',
   },
@@ -46,8 +76,19 @@ export const ApiVersions = {
   authorization: {
     name: 'Microsoft.Authorization',
     versions: new Set([
-      '2015-07-01', '2017-05-01', '2018-01-01-preview', '2018-07-01', '2018-09-01-preview', '2020-04-01-preview', '2020-08-01-preview',
-      '2020-10-01-preview', '2021-03-01-preview', '2022-01-01-preview', '2022-04-01', '2022-05-01-preview', '2023-07-01-preview',
+      '2015-07-01',
+      '2017-05-01',
+      '2018-01-01-preview',
+      '2018-07-01',
+      '2018-09-01-preview',
+      '2020-04-01-preview',
+      '2020-08-01-preview',
+      '2020-10-01-preview',
+      '2021-03-01-preview',
+      '2022-01-01-preview',
+      '2022-04-01',
+      '2022-05-01-preview',
+      '2023-07-01-preview',
     ]),
     rejection: 'NoRegisteredProviderFound',
   },
@@ -69,10 +110,7 @@ export interface ApiVersionContext {
 /** R2.1–R2.3: returns the version when it is present, well-formed and supported; throws the ARM error otherwise. */
 export function checkApiVersion(set: ApiVersionSet, value: unknown, ctx: ApiVersionContext): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw ArmError.badRequest(
-      'MissingApiVersionParameter',
-      'The api-version query parameter (?api-version=) is required for all requests.',
-    );
+    throw ArmError.badRequest('MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   }
   if (!FORM.test(value)) {
     throw ArmError.badRequest(

@@ -5,8 +5,7 @@ import { errorCodes } from 'fastify';
 import { ArmError } from './arm-error';
 import { toArmError, validationErrorsToArmError } from './error-mapping';
 
-const PROVIDER_PATH =
-  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/nonsense';
+const PROVIDER_PATH = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/nonsense';
 
 // The shape Nest's HttpException exposes, without Nest.
 const httpLike = (status: number, message = 'Http Exception'): { getStatus(): number; message: string } => ({
@@ -245,16 +244,10 @@ describe('validationErrorsToArmError', () => {
   });
 
   it('targets the first failure and lists every failure in details', () => {
-    const error = sut(
-      validate(clusterBody({ agentPoolProfiles: [pool({ count: 0 }), pool({ name: 'Bad-Name' })] }, { location: 7 })),
-    );
+    const error = sut(validate(clusterBody({ agentPoolProfiles: [pool({ count: 0 }), pool({ name: 'Bad-Name' })] }, { location: 7 })));
 
     expect(error.target).toBe('location');
-    expect(error.details?.map((d) => d.target)).toEqual([
-      'location',
-      'properties.agentPoolProfiles[0].count',
-      'properties.agentPoolProfiles[1].name',
-    ]);
+    expect(error.details?.map((d) => d.target)).toEqual(['location', 'properties.agentPoolProfiles[0].count', 'properties.agentPoolProfiles[1].name']);
     expect(error.details?.every((d) => d.code === 'InvalidParameter')).toBe(true);
   });
 

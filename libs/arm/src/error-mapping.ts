@@ -11,10 +11,8 @@ interface FastifyLikeError {
   message: string;
 }
 
-const isHttpLike = (e: unknown): e is HttpLikeError =>
-  typeof e === 'object' && e !== null && typeof (e as HttpLikeError).getStatus === 'function';
-const isFastifyLike = (e: unknown): e is FastifyLikeError =>
-  typeof e === 'object' && e !== null && typeof (e as FastifyLikeError).statusCode === 'number';
+const isHttpLike = (e: unknown): e is HttpLikeError => typeof e === 'object' && e !== null && typeof (e as HttpLikeError).getStatus === 'function';
+const isFastifyLike = (e: unknown): e is FastifyLikeError => typeof e === 'object' && e !== null && typeof (e as FastifyLikeError).statusCode === 'number';
 
 /**
  * Turns anything thrown while serving a request into the ARM error a client should see.

@@ -16,8 +16,7 @@ const normalize = (tag: string): string => {
   return t.startsWith('"') ? t : `"${t}"`;
 };
 
-const matches = (header: string, current: string): boolean =>
-  header.split(',').some((h) => h.trim() === '*' || normalize(h) === normalize(current));
+const matches = (header: string, current: string): boolean => header.split(',').some((h) => h.trim() === '*' || normalize(h) === normalize(current));
 
 /**
  * R13.2. `current` is the resource's etag, undefined when the resource does not exist.

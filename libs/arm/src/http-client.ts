@@ -36,7 +36,15 @@ export function armHttpRequest(req: ArmHttpRequest): Promise<ArmHttpReply> {
   const timeoutMs = req.timeoutMs ?? 30_000;
   return new Promise<ArmHttpReply>((resolve, reject) => {
     const r = request(
-      { hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, path: url.pathname + url.search, method: req.method, headers, ca: req.ca, timeout: timeoutMs },
+      {
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || 443,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers,
+        ca: req.ca,
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -19,7 +19,10 @@ export function assertStorableJson(value: unknown): void {
     }
     if (v === null || typeof v !== 'object') continue;
     if (depth >= MAX_JSON_DEPTH) {
-      throw ArmError.badRequest('InvalidRequestContent', `The request content was invalid and could not be deserialized: it nests deeper than ${MAX_JSON_DEPTH} levels.`);
+      throw ArmError.badRequest(
+        'InvalidRequestContent',
+        `The request content was invalid and could not be deserialized: it nests deeper than ${MAX_JSON_DEPTH} levels.`,
+      );
     }
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
@@ -58,12 +61,16 @@ export function assertJsonDepth(text: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_JSON_DEPTH) {
-        throw ArmError.badRequest('InvalidRequestContent', `The request content was invalid and could not be deserialized: it nests deeper than ${MAX_JSON_DEPTH} levels.`);
+        throw ArmError.badRequest(
+          'InvalidRequestContent',
+          `The request content was invalid and could not be deserialized: it nests deeper than ${MAX_JSON_DEPTH} levels.`,
+        );
       }
     } else if (c === 0x7d || c === 0x5d) depth--;
   }

@@ -33,9 +33,14 @@ describe('parseJsonc', () => {
 
 describe('parseDeploymentBody', () => {
   // az: json.dumps(body)[:-2] + ", template:" + file + "}}", with the file's text as it is.
-  const dumps = (v: unknown): string => // Python's json.dumps: ", " and ": " separators, nothing else
-    Array.isArray(v) ? `[${v.map(dumps).join(', ')}]`
-      : v !== null && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${dumps(x)}`).join(', ')}}`
+  const dumps = (v: unknown): string =>
+    // Python's json.dumps: ", " and ": " separators, nothing else
+    Array.isArray(v)
+      ? `[${v.map(dumps).join(', ')}]`
+      : v !== null && typeof v === 'object'
+        ? `{${Object.entries(v)
+            .map(([k, x]) => `${JSON.stringify(k)}: ${dumps(x)}`)
+            .join(', ')}}`
         : JSON.stringify(v);
   const azSplice = (body: Record<string, unknown>, file: string): string => `${dumps(body).slice(0, -2)}, template:${file}}}`;
   const file = '// a template, with a comment\n{\n  "$schema": "x#", "resources": [ { "name": "[\'a, template:b\']" }, ],\n}\n';
@@ -59,4 +64,3 @@ describe('parseDeploymentBody', () => {
     expect(() => parseDeploymentBody('{"a": }')).toThrow(SyntaxError);
   });
 });
-

@@ -41,7 +41,11 @@ describe('lroUrls (R11.2)', () => {
 
   it('builds on the public base the client called, not the internal address', () => {
     const base = publicBaseUrl(
-      { protocol: 'http', remoteAddress: '10.0.0.5', headers: { host: '10.0.0.12:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'arm.example.test' } },
+      {
+        protocol: 'http',
+        remoteAddress: '10.0.0.5',
+        headers: { host: '10.0.0.12:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'arm.example.test' },
+      },
       { trustProxy: proxyTrust([{ address: '10.0.0.5', prefix: 32, family: 'ipv4' }]) },
     );
 

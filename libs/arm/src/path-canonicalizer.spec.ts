@@ -84,9 +84,7 @@ describe('canonicalizeArmPath', () => {
     it.each(['upgradeNodeImageVersion', 'upgradeProfiles', 'availableAgentPoolVersions', 'abort', 'machines'])(
       'rewrites the agent pool segment %s from lower case',
       (segment) => {
-        expect(sut(`${clusterPath('rg', 'C1')}/agentPools/pool1/${segment.toLowerCase()}`)).toBe(
-          `${clusterPath('rg', 'C1')}/agentPools/pool1/${segment}`,
-        );
+        expect(sut(`${clusterPath('rg', 'C1')}/agentPools/pool1/${segment.toLowerCase()}`)).toBe(`${clusterPath('rg', 'C1')}/agentPools/pool1/${segment}`);
       },
     );
 
@@ -191,9 +189,7 @@ describe('canonicalizeArmPath', () => {
     });
 
     it('keeps a trailing slash in front of the query string', () => {
-      expect(sut(`/subscriptions/${SUB}/resourcegroups/rg/?api-version=2024-11-01`)).toBe(
-        `/subscriptions/${SUB}/resourceGroups/rg/?api-version=2024-11-01`,
-      );
+      expect(sut(`/subscriptions/${SUB}/resourcegroups/rg/?api-version=2024-11-01`)).toBe(`/subscriptions/${SUB}/resourceGroups/rg/?api-version=2024-11-01`);
     });
 
     it('leaves the root path alone', () => {

@@ -1,13 +1,4 @@
-import {
-  agentPoolId,
-  locationScopedId,
-  managedClusterId,
-  Namespaces,
-  resourceGroupId,
-  resourceKey,
-  ResourceTypes,
-  subscriptionId,
-} from './resource-id';
+import { agentPoolId, locationScopedId, managedClusterId, Namespaces, resourceGroupId, resourceKey, ResourceTypes, subscriptionId } from './resource-id';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 
@@ -21,9 +12,7 @@ describe('resource ids (R1.5)', () => {
   });
 
   it('builds a cluster id with the canonical namespace and type', () => {
-    expect(managedClusterId(SUB, 'rG1', 'Foo')).toBe(
-      `/subscriptions/${SUB}/resourceGroups/rG1/providers/Microsoft.ContainerService/managedClusters/Foo`,
-    );
+    expect(managedClusterId(SUB, 'rG1', 'Foo')).toBe(`/subscriptions/${SUB}/resourceGroups/rG1/providers/Microsoft.ContainerService/managedClusters/Foo`);
   });
 
   it('builds an agent pool id under its cluster', () => {
@@ -76,15 +65,32 @@ describe('parseResourceId', () => {
     expect(parseResourceId('/subscriptions/s1')).toEqual({ subscriptionId: 's1' });
     expect(parseResourceId('/subscriptions/s1/resourceGroups/g1')).toEqual({ subscriptionId: 's1', resourceGroup: 'g1' });
     expect(parseResourceId('/subscriptions/s1/resourceGroups/g1/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p')).toEqual({
-      subscriptionId: 's1', resourceGroup: 'g1', type: 'Microsoft.ContainerService/managedClusters/agentPools', name: 'c/p',
+      subscriptionId: 's1',
+      resourceGroup: 'g1',
+      type: 'Microsoft.ContainerService/managedClusters/agentPools',
+      name: 'c/p',
     });
-    expect(parseResourceId('/subscriptions/s1/providers/Microsoft.Resources/deployments/d')).toEqual({ subscriptionId: 's1', type: 'Microsoft.Resources/deployments', name: 'd' });
+    expect(parseResourceId('/subscriptions/s1/providers/Microsoft.Resources/deployments/d')).toEqual({
+      subscriptionId: 's1',
+      type: 'Microsoft.Resources/deployments',
+      name: 'd',
+    });
   });
 
   it.each([
-    '//127.0.0.1:6379/x', 'https://h/subscriptions/s', 'subscriptions/s', '/subscriptions', '/subscriptions//resourceGroups/g', '/subscriptions/s/../x',
-    '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/t', '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/t/n?api-version=1',
-    '/subscriptions/s/resourceGroups/g%2F..', '/subscriptions/s/resourceGroups/g\\x', '/subscriptions/s/resourceGroups/g:6379', '/providers/Microsoft.X/t/n', '/subscriptions/s/other/x',
+    '//127.0.0.1:6379/x',
+    'https://h/subscriptions/s',
+    'subscriptions/s',
+    '/subscriptions',
+    '/subscriptions//resourceGroups/g',
+    '/subscriptions/s/../x',
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/t',
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/t/n?api-version=1',
+    '/subscriptions/s/resourceGroups/g%2F..',
+    '/subscriptions/s/resourceGroups/g\\x',
+    '/subscriptions/s/resourceGroups/g:6379',
+    '/providers/Microsoft.X/t/n',
+    '/subscriptions/s/other/x',
   ])('refuses %j', (id) => {
     expect(parseResourceId(id)).toBeUndefined();
   });

@@ -18,8 +18,7 @@ export const resourceGroupId = (sub: string, rg: string): string => `/subscripti
 export const managedClusterId = (sub: string, rg: string, cluster: string): string =>
   `${resourceGroupId(sub, rg)}/providers/${Namespaces.ContainerService}/managedClusters/${cluster}`;
 
-export const agentPoolId = (sub: string, rg: string, cluster: string, pool: string): string =>
-  `${managedClusterId(sub, rg, cluster)}/agentPools/${pool}`;
+export const agentPoolId = (sub: string, rg: string, cluster: string, pool: string): string => `${managedClusterId(sub, rg, cluster)}/agentPools/${pool}`;
 
 export const locationScopedId = (sub: string, namespace: string, location: string, type: string, name: string): string =>
   `/subscriptions/${sub}/providers/${namespace}/locations/${location}/${type}/${name}`;

@@ -3,8 +3,7 @@ import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const text = (length: number, char = 'k'): string => char.repeat(length);
 
-const manyTags = (count: number): Record<string, string> =>
-  Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag${i}`, `value${i}`]));
+const manyTags = (count: number): Record<string, string> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag${i}`, `value${i}`]));
 
 describe('parseTags (R5.6)', () => {
   const sut = parseTags;

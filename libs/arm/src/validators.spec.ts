@@ -34,7 +34,10 @@ describe('NestedObject / NestedObjects', () => {
   it('validate the nested objects as their class', () => {
     expect(failures({ one: { name: 1 } })).toEqual(['one[name]:isString']);
     const nested = validateSync(plainToInstance(Holder, { many: [{ name: 'a' }, { name: 2 }] }) as object);
-    expect(nested[0].children?.[0]).toMatchObject({ property: '1', children: [expect.objectContaining({ property: 'name', constraints: { isString: expect.any(String) } })] });
+    expect(nested[0].children?.[0]).toMatchObject({
+      property: '1',
+      children: [expect.objectContaining({ property: 'name', constraints: { isString: expect.any(String) } })],
+    });
     expect(failures({ one: { name: 'a' }, many: [{ name: 'b' }, {}] })).toEqual([]);
     expect(failures({})).toEqual([]);
   });

@@ -3,9 +3,11 @@ import { IsArray, IsObject, ValidateNested } from 'class-validator';
 
 type Ctor = new (...args: never[]) => object;
 
-const all = (...decorators: PropertyDecorator[]): PropertyDecorator => (target, key) => {
-  for (const d of decorators) d(target, key);
-};
+const all =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => {
+    for (const d of decorators) d(target, key);
+  };
 
 /**
  * A property holding one object validated as `type`. class-validator's `@ValidateNested()` alone accepts an

@@ -15,8 +15,15 @@ export const POOL_SERVER_SET = ['eTag', 'osDiskType', 'kubeletDiskType', 'type',
 
 /** Cluster properties that are read-only (R5.3): the service computes them; a PUT's value is never stored. */
 export const CLUSTER_READ_ONLY = [
-  'provisioningState', 'powerState', 'maxAgentPools', 'currentKubernetesVersion', 'fqdn', 'privateFQDN', 'azurePortalFQDN',
-  'resourceUID', 'status',
+  'provisioningState',
+  'powerState',
+  'maxAgentPools',
+  'currentKubernetesVersion',
+  'fqdn',
+  'privateFQDN',
+  'azurePortalFQDN',
+  'resourceUID',
+  'status',
 ] as const;
 
 /** Cluster properties the service stores in columns of their own, not among the extra properties. */
@@ -51,8 +58,11 @@ export const MANAGED_CLUSTER_WHAT_IF: WhatIfRules = {
     ...[...POOL_READ_ONLY, ...POOL_SERVER_SET].map((p) => `properties.agentPoolProfiles.*.${p}`),
   ],
   caseInsensitive: [
-    'properties.agentPoolProfiles.*.vmSize', 'properties.agentPoolProfiles.*.name', 'identity.type',
-    'properties.agentPoolProfiles.*.mode', 'properties.agentPoolProfiles.*.osType',
+    'properties.agentPoolProfiles.*.vmSize',
+    'properties.agentPoolProfiles.*.name',
+    'identity.type',
+    'properties.agentPoolProfiles.*.mode',
+    'properties.agentPoolProfiles.*.osType',
   ],
   arrayKeys: { 'properties.agentPoolProfiles': 'name' },
   // A cluster PUT keeps the pools its agentPoolProfiles leave out (pools are added and deleted through agentPools):

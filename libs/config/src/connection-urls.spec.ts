@@ -25,7 +25,11 @@ describe('databaseUrl / redisUrl', () => {
 
   it('keeps a password the URL already carries', () => {
     writeSecret('postgres.password', 'from-file');
-    const sut = loadEnv({ CERULEAN_DATA_DIR: dataDir, CERULEAN_DATABASE_URL: 'postgres://app:s3cret@db:5432/x', CERULEAN_REDIS_URL: 'redis://:r3dis@cache:6380' });
+    const sut = loadEnv({
+      CERULEAN_DATA_DIR: dataDir,
+      CERULEAN_DATABASE_URL: 'postgres://app:s3cret@db:5432/x',
+      CERULEAN_REDIS_URL: 'redis://:r3dis@cache:6380',
+    });
     expect(databaseUrl(sut)).toBe('postgres://app:s3cret@db:5432/x');
     expect(redisUrl(sut)).toBe('redis://:r3dis@cache:6380');
   });

@@ -21,7 +21,7 @@ const NotWellKnownPassword = () =>
     name: 'notWellKnownPassword',
     validator: {
       validate: (v: unknown) => typeof v !== 'string' || !WELL_KNOWN_PASSWORDS.has(urlPassword(v) ?? ''),
-      defaultMessage: () => 'carries the well-known default password: use the generated one (npm start writes it under the data folder\'s secrets/)',
+      defaultMessage: () => "carries the well-known default password: use the generated one (npm start writes it under the data folder's secrets/)",
     },
   });
 
@@ -197,9 +197,11 @@ export class Env {
    * (secret guessing) or a source whose bucket is empty (spraying client ids) is refused without a check.
    */
   @Transform(toInt) @IsInt() @Min(1) TOKEN_THROTTLE_CLIENT_BUCKET = 10;
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) TOKEN_THROTTLE_CLIENT_REFILL_PER_SECOND = 0.2;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) TOKEN_THROTTLE_CLIENT_REFILL_PER_SECOND =
+    0.2;
   @Transform(toInt) @IsInt() @Min(1) TOKEN_THROTTLE_SOURCE_BUCKET = 30;
-  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) TOKEN_THROTTLE_SOURCE_REFILL_PER_SECOND = 1;
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value))) @IsNumber() @Min(0.001) TOKEN_THROTTLE_SOURCE_REFILL_PER_SECOND =
+    1;
   /** Client secret checks (scrypt, on libuv's pool) running at once; the rest wait, so they never take every core. */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) SECRET_CHECK_CONCURRENCY = 1;
 

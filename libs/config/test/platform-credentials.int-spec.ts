@@ -88,9 +88,30 @@ describe('the platform services npm start sets up (scripts/platform-services.sh)
     execFileSync('pg_createcluster', [PG_VERSION, pgName, '-p', String(pgPort)], { stdio: 'pipe' });
     execFileSync('bash', ['-c', `sed -i 's/scram-sha-256$/trust/' /etc/postgresql/${PG_VERSION}/${pgName}/pg_hba.conf`]);
     execFileSync('pg_ctlcluster', [PG_VERSION, pgName, 'start'], { stdio: 'pipe' });
-    execFileSync('su', ['postgres', '-c', `psql --cluster ${PG_VERSION}/${pgName} -qc "CREATE ROLE cerulean LOGIN PASSWORD 'cerulean'" -c 'CREATE DATABASE cerulean OWNER cerulean'`], { stdio: 'pipe' });
+    execFileSync(
+      'su',
+      [
+        'postgres',
+        '-c',
+        `psql --cluster ${PG_VERSION}/${pgName} -qc "CREATE ROLE cerulean LOGIN PASSWORD 'cerulean'" -c 'CREATE DATABASE cerulean OWNER cerulean'`,
+      ],
+      { stdio: 'pipe' },
+    );
     execFileSync('mkdir', ['-p', join(dir, 'redis')]);
-    execFileSync('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--daemonize', 'yes', '--save', '', '--dir', join(dir, 'redis'), '--pidfile', join(dir, 'redis', 'redis.pid')]);
+    execFileSync('redis-server', [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--daemonize',
+      'yes',
+      '--save',
+      '',
+      '--dir',
+      join(dir, 'redis'),
+      '--pidfile',
+      join(dir, 'redis', 'redis.pid'),
+    ]);
     for (let i = 0; i < 100 && !existsSync(join(dir, 'redis', 'redis.pid')); i++) await new Promise((r) => setTimeout(r, 20));
     // The old install is as open as the finding says: the control for every refusal below.
     expect(await pgError(`postgres://cerulean@127.0.0.1:${pgPort}/cerulean`)).toBeUndefined();

@@ -15,9 +15,18 @@ import { ENTITIES } from './entities';
 
 /** Every migration, in order. The schema changes only through these (synchronize is off everywhere). */
 export const MIGRATIONS = [
-  InitialSchema1763760000000, ClusterCredentials1763900000000, CommandResults1763900100000, DayTwoOperations1763900200000, Deployments1763900300000,
-  ServicePrincipals1764000000000, RoleAssignments1764000100000, ActivityLog1764000200000, OperationsListIndex1764000300000,
-  RoleAssignmentsNotify1764100000000, PrincipalsNotify1764200000000, TenantActivityLog1764300000000,
+  InitialSchema1763760000000,
+  ClusterCredentials1763900000000,
+  CommandResults1763900100000,
+  DayTwoOperations1763900200000,
+  Deployments1763900300000,
+  ServicePrincipals1764000000000,
+  RoleAssignments1764000100000,
+  ActivityLog1764000200000,
+  OperationsListIndex1764000300000,
+  RoleAssignmentsNotify1764100000000,
+  PrincipalsNotify1764200000000,
+  TenantActivityLog1764300000000,
 ];
 
 export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {

@@ -22,11 +22,7 @@ export enum OperationStatus {
   Canceled = 'Canceled',
 }
 
-export const TERMINAL_OPERATION_STATUSES: readonly OperationStatus[] = [
-  OperationStatus.Succeeded,
-  OperationStatus.Failed,
-  OperationStatus.Canceled,
-];
+export const TERMINAL_OPERATION_STATUSES: readonly OperationStatus[] = [OperationStatus.Succeeded, OperationStatus.Failed, OperationStatus.Canceled];
 
 export enum PowerStateCode {
   Running = 'Running',

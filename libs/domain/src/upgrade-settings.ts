@@ -21,9 +21,12 @@ export function upgradeSettingsProblem(settings: Record<string, unknown>): { pro
       return { property: 'maxSurge', message: `maxSurge '${maxSurge}' must be at least 1 node, or a percentage between 1% and 100%.` };
     }
   }
-  const intIn = (v: unknown, min: number, max: number) => v === undefined || v === null || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
-  if (!intIn(drainTimeoutInMinutes, 1, 1440)) return { property: 'drainTimeoutInMinutes', message: 'drainTimeoutInMinutes must be an integer between 1 and 1440.' };
-  if (!intIn(nodeSoakDurationInMinutes, 0, 30)) return { property: 'nodeSoakDurationInMinutes', message: 'nodeSoakDurationInMinutes must be an integer between 0 and 30.' };
+  const intIn = (v: unknown, min: number, max: number) =>
+    v === undefined || v === null || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
+  if (!intIn(drainTimeoutInMinutes, 1, 1440))
+    return { property: 'drainTimeoutInMinutes', message: 'drainTimeoutInMinutes must be an integer between 1 and 1440.' };
+  if (!intIn(nodeSoakDurationInMinutes, 0, 30))
+    return { property: 'nodeSoakDurationInMinutes', message: 'nodeSoakDurationInMinutes must be an integer between 0 and 30.' };
   return undefined;
 }
 

@@ -21,8 +21,17 @@ describe('client_secret_basic credentials', () => {
 
   it('calls anything else malformed, never throws', () => {
     const cases = [
-      basic('%zz:%zz'), basic('app:%E0%A4%A'), basic('%:x'), basic('no-colon'), basic(':secret'),
-      'Basic', 'Basic ', 'Basic !!!!', 'Basic a', 'Basic YQ=Y', 'Basic YWJj ZGVm',
+      basic('%zz:%zz'),
+      basic('app:%E0%A4%A'),
+      basic('%:x'),
+      basic('no-colon'),
+      basic(':secret'),
+      'Basic',
+      'Basic ',
+      'Basic !!!!',
+      'Basic a',
+      'Basic YQ=Y',
+      'Basic YWJj ZGVm',
       `Basic ${Buffer.from([0x61, 0x3a, 0xff, 0xfe]).toString('base64')}`,
     ];
     for (const header of cases) {

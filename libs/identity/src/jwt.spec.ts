@@ -16,8 +16,15 @@ describe('access tokens (RS256 JWT)', () => {
   const tid = '2f9b6c1d-7e4a-4c3b-8d5f-0a1e9b7c6d42';
   const now = 1_800_000_000;
   const claims = {
-    aud: 'https://management.core.windows.net/', iss: issuerV2(base, tid), iat: now, nbf: now, exp: now + 3600,
-    tid, oid: 'o-1', sub: 'o-1', appid: 'a-1',
+    aud: 'https://management.core.windows.net/',
+    iss: issuerV2(base, tid),
+    iat: now,
+    nbf: now,
+    exp: now + 3600,
+    tid,
+    oid: 'o-1',
+    sub: 'o-1',
+    appid: 'a-1',
   };
   const opts = { keys: new Map([[key.kid, key.publicKey]]), audiences: acceptedAudiences([base]), issuers: [issuerV2(base, tid)], now: now + 10 };
   const reason = (token: string, o = opts): string => {

@@ -114,7 +114,8 @@ export function verifyJwt(token: string, options: VerifyOptions): AccessTokenCla
   }
   if (typeof claims.exp !== 'number') throw new TokenError('malformed', "the token has no 'exp' claim");
   if (claims.exp + skew <= now) throw new TokenError('expired', `expired at ${new Date(claims.exp * 1000).toISOString()}`);
-  if (typeof claims.nbf === 'number' && claims.nbf - skew > now) throw new TokenError('notYetValid', `not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+  if (typeof claims.nbf === 'number' && claims.nbf - skew > now)
+    throw new TokenError('notYetValid', `not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
   if (typeof claims.aud !== 'string' || !options.audiences.includes(claims.aud)) {
     throw new TokenError('audience', `the token's audience '${String(claims.aud)}' is not one of the allowed audiences`);
   }

@@ -11,7 +11,10 @@ export function sourceKey(address: string): string {
   const h = head === '' ? [] : head.split(':');
   const t = tail === '' ? [] : tail.split(':');
   const groups = v4.includes('::') ? [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**
@@ -32,8 +35,10 @@ export class LoginThrottle {
 
   attempt(clientId: string, source: string): LoginAttempt {
     const [client, src] = this.keys(clientId, source);
-    if (this.buckets.peek(src, this.specs.source) < 1) return { allowed: false, by: 'source', retryAfterSeconds: this.buckets.take(src, this.specs.source).retryAfterSeconds };
-    if (this.buckets.peek(client, this.specs.client) < 1) return { allowed: false, by: 'client', retryAfterSeconds: this.buckets.take(client, this.specs.client).retryAfterSeconds };
+    if (this.buckets.peek(src, this.specs.source) < 1)
+      return { allowed: false, by: 'source', retryAfterSeconds: this.buckets.take(src, this.specs.source).retryAfterSeconds };
+    if (this.buckets.peek(client, this.specs.client) < 1)
+      return { allowed: false, by: 'client', retryAfterSeconds: this.buckets.take(client, this.specs.client).retryAfterSeconds };
     this.buckets.take(src, this.specs.source);
     this.buckets.take(client, this.specs.client);
     return { allowed: true };

@@ -22,26 +22,40 @@ export const AKS_CONTRIBUTOR_ROLE_ID = 'ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8';
 /** Azure's built-in roles this platform knows, with their published permissions (dataActions are not evaluated). */
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   {
-    id: OWNER_ROLE_ID, roleName: 'Owner',
+    id: OWNER_ROLE_ID,
+    roleName: 'Owner',
     description: 'Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.',
-    actions: ['*'], notActions: [],
+    actions: ['*'],
+    notActions: [],
   },
   {
-    id: CONTRIBUTOR_ROLE_ID, roleName: 'Contributor',
-    description: 'Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.',
+    id: CONTRIBUTOR_ROLE_ID,
+    roleName: 'Contributor',
+    description:
+      'Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.',
     actions: ['*'],
     notActions: [
-      'Microsoft.Authorization/*/Delete', 'Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action',
-      'Microsoft.Blueprint/blueprintAssignments/write', 'Microsoft.Blueprint/blueprintAssignments/delete', 'Microsoft.Compute/galleries/share/action',
-      'Microsoft.Purview/consents/write', 'Microsoft.Purview/consents/delete',
+      'Microsoft.Authorization/*/Delete',
+      'Microsoft.Authorization/*/Write',
+      'Microsoft.Authorization/elevateAccess/Action',
+      'Microsoft.Blueprint/blueprintAssignments/write',
+      'Microsoft.Blueprint/blueprintAssignments/delete',
+      'Microsoft.Compute/galleries/share/action',
+      'Microsoft.Purview/consents/write',
+      'Microsoft.Purview/consents/delete',
     ],
   },
   {
-    id: READER_ROLE_ID, roleName: 'Reader', description: 'View all resources, but does not allow you to make any changes.',
-    actions: ['*/read'], notActions: [],
+    id: READER_ROLE_ID,
+    roleName: 'Reader',
+    description: 'View all resources, but does not allow you to make any changes.',
+    actions: ['*/read'],
+    notActions: [],
   },
   {
-    id: AKS_CLUSTER_ADMIN_ROLE_ID, roleName: 'Azure Kubernetes Service Cluster Admin Role', description: 'List cluster admin credential action.',
+    id: AKS_CLUSTER_ADMIN_ROLE_ID,
+    roleName: 'Azure Kubernetes Service Cluster Admin Role',
+    description: 'List cluster admin credential action.',
     actions: [
       'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action',
       'Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action',
@@ -51,16 +65,26 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
     notActions: [],
   },
   {
-    id: AKS_CLUSTER_USER_ROLE_ID, roleName: 'Azure Kubernetes Service Cluster User Role', description: 'List cluster user credential action.',
+    id: AKS_CLUSTER_USER_ROLE_ID,
+    roleName: 'Azure Kubernetes Service Cluster User Role',
+    description: 'List cluster user credential action.',
     actions: ['Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', 'Microsoft.ContainerService/managedClusters/read'],
     notActions: [],
   },
   {
-    id: AKS_CONTRIBUTOR_ROLE_ID, roleName: 'Azure Kubernetes Service Contributor Role', description: 'Grants access to read and write Azure Kubernetes Service clusters',
+    id: AKS_CONTRIBUTOR_ROLE_ID,
+    roleName: 'Azure Kubernetes Service Contributor Role',
+    description: 'Grants access to read and write Azure Kubernetes Service clusters',
     actions: [
-      'Microsoft.Authorization/*/read', 'Microsoft.ContainerService/locations/*', 'Microsoft.ContainerService/managedClusters/*',
-      'Microsoft.ContainerService/managedclustersnapshots/*', 'Microsoft.ContainerService/snapshots/*', 'Microsoft.Insights/alertRules/*',
-      'Microsoft.Resources/deployments/*', 'Microsoft.Resources/subscriptions/resourceGroups/read', 'Microsoft.ContainerService/deploymentSafeguards/*',
+      'Microsoft.Authorization/*/read',
+      'Microsoft.ContainerService/locations/*',
+      'Microsoft.ContainerService/managedClusters/*',
+      'Microsoft.ContainerService/managedclustersnapshots/*',
+      'Microsoft.ContainerService/snapshots/*',
+      'Microsoft.Insights/alertRules/*',
+      'Microsoft.Resources/deployments/*',
+      'Microsoft.Resources/subscriptions/resourceGroups/read',
+      'Microsoft.ContainerService/deploymentSafeguards/*',
     ],
     notActions: [],
   },
@@ -73,7 +97,13 @@ const patternCache = new Map<string, RegExp>();
 export function actionMatches(pattern: string, action: string): boolean {
   let re = patternCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    );
     patternCache.set(pattern, re);
   }
   return re.test(action);
@@ -116,13 +146,16 @@ export interface ArmAction {
 const TYPE_NAME = /^[A-Za-z][A-Za-z0-9.]*$/;
 
 export function armActionFor(method: string, path: string): ArmAction | undefined {
-  const segs = path.split('?')[0].split('/').filter((x) => x !== '');
+  const segs = path
+    .split('?')[0]
+    .split('/')
+    .filter((x) => x !== '');
   if (segs.length < 2 || segs[0].toLowerCase() !== 'subscriptions') return undefined;
   let namespace = 'Microsoft.Resources';
   let types: string[] = ['subscriptions'];
   let id = `/subscriptions/${segs[1]}`;
   let trailing: string | undefined;
-  for (let i = 2; i < segs.length; ) {
+  for (let i = 2; i < segs.length;) {
     const s = segs[i];
     const next = segs[i + 1];
     if (s.toLowerCase() === 'providers' && next !== undefined) {

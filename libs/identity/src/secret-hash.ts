@@ -7,9 +7,7 @@ const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
 const derive = (secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> =>
-  new Promise((res, rej) =>
-    scrypt(secret, salt, KEY_BYTES, { N: n, r, p, maxmem: 256 * n * r }, (err, key) => (err ? rej(err) : res(key))),
-  );
+  new Promise((res, rej) => scrypt(secret, salt, KEY_BYTES, { N: n, r, p, maxmem: 256 * n * r }, (err, key) => (err ? rej(err) : res(key))));
 
 /**
  * A client secret as it is stored: `scrypt$N$r$p$<salt>$<hash>` (base64url). The secret itself is never

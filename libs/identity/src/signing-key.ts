@@ -10,7 +10,9 @@ export const signingKeyPath = (dataDir: string): string => join(resolve(dataDir)
 /** RFC 7638 thumbprint of the RSA public key: a stable `kid`. */
 export function keyThumbprint(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n })).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }))
+    .digest('base64url');
 }
 
 function fromPem(pem: string): SigningKey {

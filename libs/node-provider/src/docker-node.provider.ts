@@ -177,15 +177,7 @@ export function buildContainerCreateOptions(
   };
 }
 
-const RUNTIME_STATES: ReadonlySet<string> = new Set<NodeRuntimeState>([
-  'created',
-  'running',
-  'paused',
-  'restarting',
-  'removing',
-  'exited',
-  'dead',
-]);
+const RUNTIME_STATES: ReadonlySet<string> = new Set<NodeRuntimeState>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 
 function toRuntimeState(state: string): NodeRuntimeState {
   return RUNTIME_STATES.has(state) ? (state as NodeRuntimeState) : 'dead';
@@ -311,10 +303,7 @@ export class DockerNodeProvider implements NodeProvider {
 
   async listNodes(labels: Record<string, string>): Promise<NodeHandle[]> {
     const filter = labelFilter({ ...labels, [NodeLabels.managed]: 'true' });
-    const containers = await this.run(
-      () => this.docker.listContainers({ all: true, filters: { label: filter } }),
-      'list nodes',
-    );
+    const containers = await this.run(() => this.docker.listContainers({ all: true, filters: { label: filter } }), 'list nodes');
     return containers.map((c) => this.summaryToHandle(c));
   }
 

@@ -14,9 +14,7 @@ const statusDoc = (ready: 'True' | 'False', overrides: Partial<NodeAgentStatus> 
   nodeImageVersion: 'v1',
   labels: {},
   taints: [],
-  conditions: [
-    { type: 'Ready', status: ready, reason: 'r', message: 'm', lastHeartbeatTime: 't', lastTransitionTime: 't' },
-  ],
+  conditions: [{ type: 'Ready', status: ready, reason: 'r', message: 'm', lastHeartbeatTime: 't', lastTransitionTime: 't' }],
   capacity: {},
   allocatable: {},
   cgroup: { version: null, cpuMax: null, cpus: null, memoryMaxBytes: null },
@@ -89,9 +87,7 @@ describe('NodeAgentClient', () => {
     const controller = new AbortController();
     try {
       setTimeout(() => controller.abort(new Error('cancelled')), 50);
-      await expect(sut.waitUntilReady(agent.url, { timeoutMs: 5_000, intervalMs: 10, signal: controller.signal })).rejects.toThrow(
-        'cancelled',
-      );
+      await expect(sut.waitUntilReady(agent.url, { timeoutMs: 5_000, intervalMs: 10, signal: controller.signal })).rejects.toThrow('cancelled');
     } finally {
       await agent.close();
     }

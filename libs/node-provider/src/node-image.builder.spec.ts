@@ -104,9 +104,7 @@ describe('tar writer', () => {
     try {
       const hostFile = path.join(dir, 'f');
       writeFileSync(hostFile, 'abc');
-      await expect(collect([{ type: 'file', path: '/f', mode: 0o644, source: hostFile, size: 10, mtimeMs: 0 }])).rejects.toThrow(
-        'changed size',
-      );
+      await expect(collect([{ type: 'file', path: '/f', mode: 0o644, source: hostFile, size: 10, mtimeMs: 0 }])).rejects.toThrow('changed size');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

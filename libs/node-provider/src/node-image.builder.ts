@@ -238,10 +238,7 @@ const ETC_FILES: Record<string, string> = {
 
 function imageMeta(image: NodeImage, rootfsHash: string): ImageMeta {
   return {
-    env: [
-      'PATH=/usr/local/bin:/usr/bin:/bin',
-      `CERULEAN_NODE_IMAGE_VERSION=${image.version}`,
-    ],
+    env: ['PATH=/usr/local/bin:/usr/bin:/bin', `CERULEAN_NODE_IMAGE_VERSION=${image.version}`],
     labels: {
       [NodeImageLabels.version]: image.version,
       [NodeImageLabels.rootfsHash]: rootfsHash,
@@ -298,7 +295,10 @@ async function hashRootfs(entries: RootfsEntry[], nodeVersion: string): Promise<
     if (e.type === 'dir') h.update(`d ${e.path} ${e.mode}\n`);
     else if (e.type === 'symlink') h.update(`l ${e.path} ${e.target}\n`);
     else if ('content' in e) h.update(`f ${e.path} ${e.mode} `).update(e.content).update('\n');
-    else if (e.size <= HASH_CONTENT_LIMIT) h.update(`f ${e.path} ${e.mode} `).update(await fs.readFile(e.source)).update('\n');
+    else if (e.size <= HASH_CONTENT_LIMIT)
+      h.update(`f ${e.path} ${e.mode} `)
+        .update(await fs.readFile(e.source))
+        .update('\n');
     else h.update(`b ${e.path} ${e.mode} ${e.size} ${e.mtimeMs}\n`);
   }
   return h.digest('hex');

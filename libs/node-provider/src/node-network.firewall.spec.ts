@@ -5,11 +5,41 @@ describe('isolationRules', () => {
     const [input, forward] = isolationRules('br-0123456789ab');
     expect(input).toEqual({
       chain: 'INPUT',
-      spec: ['-i', 'br-0123456789ab', '-m', 'conntrack', '!', '--ctstate', 'ESTABLISHED,RELATED', '-m', 'comment', '--comment', `${ISOLATION_COMMENT} br-0123456789ab`, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+      spec: [
+        '-i',
+        'br-0123456789ab',
+        '-m',
+        'conntrack',
+        '!',
+        '--ctstate',
+        'ESTABLISHED,RELATED',
+        '-m',
+        'comment',
+        '--comment',
+        `${ISOLATION_COMMENT} br-0123456789ab`,
+        '-j',
+        'REJECT',
+        '--reject-with',
+        'icmp-admin-prohibited',
+      ],
     });
     expect(forward).toEqual({
       chain: 'DOCKER-USER',
-      spec: ['-i', 'br-0123456789ab', '!', '-o', 'br-0123456789ab', '-m', 'comment', '--comment', `${ISOLATION_COMMENT} br-0123456789ab`, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+      spec: [
+        '-i',
+        'br-0123456789ab',
+        '!',
+        '-o',
+        'br-0123456789ab',
+        '-m',
+        'comment',
+        '--comment',
+        `${ISOLATION_COMMENT} br-0123456789ab`,
+        '-j',
+        'REJECT',
+        '--reject-with',
+        'icmp-admin-prohibited',
+      ],
     });
   });
 

@@ -78,15 +78,33 @@ function nodeSpec(suffix: string, overrides: Partial<NodeSpec> = {}): NodeSpec {
 
 async function cleanUp(): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${runId}`] } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   const networks = await docker.listNetworks({ filters: { label: [`${RUN_LABEL}=${runId}`] } });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  await Promise.all(
+    networks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   await new DockerNodeProvider({ docker }).releaseStaleIsolation();
   // Derived images must go before their base: a few passes settle the order.
   for (let pass = 0; pass < 3; pass++) {
     const images = await docker.listImages({ filters: { reference: [testRepository] } });
     if (images.length === 0) break;
-    for (const i of images) await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+    for (const i of images)
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 
@@ -357,14 +375,20 @@ describe('DockerNodeProvider (real Docker engine)', () => {
     };
     /** What a TCP connect from inside `container` ends with: CONNECTED, TIMEOUT or ERROR <code>. */
     const probe = (container: string, host: string, port: number): string => {
-      const script = `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:3000});` +
+      const script =
+        `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:3000});` +
         `s.on('connect',()=>{console.log('CONNECTED');s.destroy()});s.on('timeout',()=>{console.log('TIMEOUT');s.destroy()});` +
         `s.on('error',e=>console.log('ERROR '+e.code))`;
       return execFileSync('docker', ['exec', container, 'node', '-e', script], { encoding: 'utf8' }).trim();
     };
-    const rulesOf = (chain: string): string[] => execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`${ISOLATION_COMMENT} ${bridge}`));
+    const rulesOf = (chain: string): string[] =>
+      execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(`${ISOLATION_COMMENT} ${bridge}`));
     const rejectedByForwardRule = (): number => {
-      const line = execFileSync('iptables', ['-w', '-L', 'DOCKER-USER', '-v', '-x', '-n'], { encoding: 'utf8' }).split('\n').find((l) => l.includes(`${ISOLATION_COMMENT} ${bridge}`));
+      const line = execFileSync('iptables', ['-w', '-L', 'DOCKER-USER', '-v', '-x', '-n'], { encoding: 'utf8' })
+        .split('\n')
+        .find((l) => l.includes(`${ISOLATION_COMMENT} ${bridge}`));
       return Number(line?.trim().split(/\s+/)[0] ?? NaN);
     };
 
@@ -373,12 +397,18 @@ describe('DockerNodeProvider (real Docker engine)', () => {
       const info = await docker.getNetwork(network.id).inspect();
       bridge = bridgeName(info);
       gateway = info.IPAM?.Config?.[0]?.Gateway ?? '';
-      await Promise.all(['iso-a', 'iso-b'].map(async (suffix) => client.waitUntilReady((await sut.ensureNode(isoSpec(suffix))).agentUrl ?? '', { timeoutMs: 30_000 })));
+      await Promise.all(
+        ['iso-a', 'iso-b'].map(async (suffix) => client.waitUntilReady((await sut.ensureNode(isoSpec(suffix))).agentUrl ?? '', { timeoutMs: 30_000 })),
+      );
       // The control: the same image on a plain bridge of its own, without Cerulean's rules.
       const ctlNet = await docker.createNetwork({ Name: `cerulean-it-ctl-${runId}`, Labels: { [RUN_LABEL]: runId } });
       const ctl = await docker.createContainer({
-        name: `cerulean-it-ctl-${runId}`, Image: catalog.imageRef(image), Entrypoint: ['node'], Cmd: ['-e', 'setInterval(() => {}, 1e9)'],
-        Labels: { [RUN_LABEL]: runId }, HostConfig: { NetworkMode: ctlNet.id },
+        name: `cerulean-it-ctl-${runId}`,
+        Image: catalog.imageRef(image),
+        Entrypoint: ['node'],
+        Cmd: ['-e', 'setInterval(() => {}, 1e9)'],
+        Labels: { [RUN_LABEL]: runId },
+        HostConfig: { NetworkMode: ctlNet.id },
       });
       await ctl.start();
       control = ctl.id;
@@ -386,7 +416,10 @@ describe('DockerNodeProvider (real Docker engine)', () => {
 
     afterAll(async () => {
       for (const s of servers) s.close();
-      await docker.getContainer(control).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(control)
+        .remove({ force: true })
+        .catch(() => undefined);
     });
 
     it('tags one INPUT and one DOCKER-USER rule per cluster bridge, once however often the network is ensured', async () => {
@@ -415,8 +448,17 @@ describe('DockerNodeProvider (real Docker engine)', () => {
 
     it('a node still reaches its cluster peers, and the platform still reaches the agents on their published ports', async () => {
       expect(probe(`aks-${runId}-iso-a`, `aks-${runId}-iso-b`, NODE_AGENT_PORT)).toBe('CONNECTED');
-      const peerHealth = execFileSync('docker', ['exec', `aks-${runId}-iso-a`, 'node', '-e',
-        `require('http').get('http://aks-${runId}-iso-b:${NODE_AGENT_PORT}/healthz',r=>{let b='';r.on('data',c=>b+=c);r.on('end',()=>console.log(r.statusCode,b))})`], { encoding: 'utf8' }).trim();
+      const peerHealth = execFileSync(
+        'docker',
+        [
+          'exec',
+          `aks-${runId}-iso-a`,
+          'node',
+          '-e',
+          `require('http').get('http://aks-${runId}-iso-b:${NODE_AGENT_PORT}/healthz',r=>{let b='';r.on('data',c=>b+=c);r.on('end',()=>console.log(r.statusCode,b))})`,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
       expect(peerHealth).toBe('200 ok');
       const handle = await sut.inspectNode(`aks-${runId}-iso-b`);
       expect(await client.status(handle?.agentUrl ?? '')).toMatchObject({ name: `aks-${runId}-iso-b` });

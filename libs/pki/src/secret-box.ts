@@ -74,7 +74,10 @@ export function loadMasterKey(options: { masterKey?: string; dataDir: string }):
     return key;
   }
   const path = masterKeyPath(options.dataDir);
-  const key = Buffer.from(secretFileOnce(path, () => randomBytes(KEY_BYTES).toString('base64')), 'base64');
+  const key = Buffer.from(
+    secretFileOnce(path, () => randomBytes(KEY_BYTES).toString('base64')),
+    'base64',
+  );
   if (key.length !== KEY_BYTES) throw new SecretBoxError(`${path} does not hold a base64 ${KEY_BYTES}-byte key`);
   return key;
 }
@@ -85,7 +88,10 @@ export const nodeAgentKeyPath = (dataDir: string): string => join(resolve(dataDi
 /** The node agent key: 32 random bytes, created once (0600) in the data folder the workers share. */
 export function loadNodeAgentKey(dataDir: string): Buffer {
   const path = nodeAgentKeyPath(dataDir);
-  const key = Buffer.from(secretFileOnce(path, () => randomBytes(KEY_BYTES).toString('base64')), 'base64');
+  const key = Buffer.from(
+    secretFileOnce(path, () => randomBytes(KEY_BYTES).toString('base64')),
+    'base64',
+  );
   if (key.length !== KEY_BYTES) throw new SecretBoxError(`${path} does not hold a base64 ${KEY_BYTES}-byte key`);
   return key;
 }

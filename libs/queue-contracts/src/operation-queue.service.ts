@@ -21,13 +21,17 @@ export class OperationQueue {
 
   async enqueue(kind: OperationKind, operationId: string, correlationId?: string): Promise<void> {
     const queue = this.queues().find((q) => q.name === queueOf(kind)) ?? this.operations;
-    await queue.add(kind, { operationId, correlationId }, {
-      jobId: operationId,
-      attempts: this.env.JOB_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: true,
-      removeOnFail: { age: 24 * 3600 },
-    });
+    await queue.add(
+      kind,
+      { operationId, correlationId },
+      {
+        jobId: operationId,
+        attempts: this.env.JOB_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600 },
+      },
+    );
   }
 
   /** Whether BullMQ still holds a job for the operation, and in what state. */

@@ -12,7 +12,11 @@ export const SUBSCRIPTION_DEPLOYMENTS_QUEUE = 'subscription-deployments';
 
 /** The queue an operation kind runs on: each tier waits only for work on the tier below it. */
 export const queueOf = (kind: OperationKind): string =>
-  kind === OperationKind.SubscriptionDeploymentPut ? SUBSCRIPTION_DEPLOYMENTS_QUEUE : kind === OperationKind.DeploymentPut ? DEPLOYMENTS_QUEUE : OPERATIONS_QUEUE;
+  kind === OperationKind.SubscriptionDeploymentPut
+    ? SUBSCRIPTION_DEPLOYMENTS_QUEUE
+    : kind === OperationKind.DeploymentPut
+      ? DEPLOYMENTS_QUEUE
+      : OPERATIONS_QUEUE;
 
 /** Only the id travels; the worker reloads everything else from Postgres. Job name = OperationKind. */
 export interface OperationJobData {

@@ -30,20 +30,12 @@ export const TemplateErrors = {
 
   /** Shape errors ARM reports while deserializing the request (Newtonsoft's wording). */
   invalidRequestContent(inner: string, target?: string): ArmError {
-    return ArmError.badRequest(
-      'InvalidRequestContent',
-      `The request content was invalid and could not be deserialized: '${inner}'.`,
-      target,
-    );
+    return ArmError.badRequest('InvalidRequestContent', `The request content was invalid and could not be deserialized: '${inner}'.`, target);
   },
 
   /** Deploy-time expression failure for one resource (the second evaluation phase). */
   resourceExpressions(resourceId: string, inner: string): ArmError {
-    return ArmError.badRequest(
-      'InvalidTemplate',
-      `Unable to process template language expressions for resource '${resourceId}'. '${inner}'`,
-      resourceId,
-    );
+    return ArmError.badRequest('InvalidTemplate', `Unable to process template language expressions for resource '${resourceId}'. '${inner}'`, resourceId);
   },
 
   outputsFailed(names: string[], details: ArmError[]): ArmError {
@@ -57,10 +49,7 @@ export const TemplateErrors = {
   },
 
   parameterNotProvided(name: string): ArmError {
-    return TemplateErrors.validationFailed(
-      `The value for the template parameter '${name}' is not provided. ${SEE_PARAMETER_FILE}`,
-      `parameters.${name}`,
-    );
+    return TemplateErrors.validationFailed(`The value for the template parameter '${name}' is not provided. ${SEE_PARAMETER_FILE}`, `parameters.${name}`);
   },
 
   unknownParameters(unknown: string[], supported: string[]): ArmError {
@@ -80,13 +69,9 @@ export const TemplateErrors = {
 
 /** Inner messages shared by the evaluator and the functions (ARM's wording where it is known). */
 export const ExpressionMessages = {
-  functionNotFound: (name: string) =>
-    `The template function '${name}' is not found. Please see https://aka.ms/arm-functions for usage details.`,
+  functionNotFound: (name: string) => `The template function '${name}' is not found. Please see https://aka.ms/arm-functions for usage details.`,
   notExpectedHere: (name: string) => `The template function '${name}' is not expected at this location. ${SEE_EXPRESSIONS}`,
-  unableToEvaluate: (name: string, detail: string) =>
-    `Unable to evaluate template language function '${name}': ${detail} ${SEE_EXPRESSIONS}`,
-  parameterNotFound: (name: string) =>
-    `The template parameter '${name}' is not found. Please see https://aka.ms/arm-template/#parameters for usage details.`,
-  variableNotFound: (name: string) =>
-    `The template variable '${name}' is not found. Please see https://aka.ms/arm-template/#variables for usage details.`,
+  unableToEvaluate: (name: string, detail: string) => `Unable to evaluate template language function '${name}': ${detail} ${SEE_EXPRESSIONS}`,
+  parameterNotFound: (name: string) => `The template parameter '${name}' is not found. Please see https://aka.ms/arm-template/#parameters for usage details.`,
+  variableNotFound: (name: string) => `The template variable '${name}' is not found. Please see https://aka.ms/arm-template/#variables for usage details.`,
 } as const;

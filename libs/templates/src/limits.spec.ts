@@ -10,7 +10,12 @@ import { Json, JsonObject } from './values';
 
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
 const template = (parts: JsonObject = {}): JsonObject => ({ $schema: SCHEMA, contentVersion: '1.0.0.0', resources: [], ...parts });
-const resource = (name: string, extra: JsonObject = {}): JsonObject => ({ type: 'Microsoft.Storage/storageAccounts', apiVersion: '2023-01-01', name, ...extra });
+const resource = (name: string, extra: JsonObject = {}): JsonObject => ({
+  type: 'Microsoft.Storage/storageAccounts',
+  apiVersion: '2023-01-01',
+  name,
+  ...extra,
+});
 const plan = (t: JsonObject, parameters?: Json): TemplatePlan => processTemplate(t, parameters, testContext());
 const manyOf = (n: number, make: (i: number) => Json): JsonObject => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, make(i)]));
 
@@ -35,7 +40,13 @@ describe('ARM template limits', () => {
   it.each([
     ['parameters', template({ parameters: manyOf(257, () => ({ type: 'string', defaultValue: 'x' })) }), 'parameters', 256, 257],
     ['variables', template({ variables: manyOf(257, (i) => i) }), 'variables', 256, 257],
-    ['variables incl. copy entries', template({ variables: { ...manyOf(250, (i) => i), copy: Array.from({ length: 7 }, (_, i) => ({ name: `c${i}`, count: 1, input: 1 })) } }), 'variables', 256, 257],
+    [
+      'variables incl. copy entries',
+      template({ variables: { ...manyOf(250, (i) => i), copy: Array.from({ length: 7 }, (_, i) => ({ name: `c${i}`, count: 1, input: 1 })) } }),
+      'variables',
+      256,
+      257,
+    ],
     ['outputs', template({ outputs: manyOf(65, () => ({ type: 'int', value: 1 })) }), 'outputs', 64, 65],
   ])('refuses more than the allowed number of %s with InvalidTemplate', (_label, t, what, limit, actual) => {
     const err = catchArmError(() => plan(t));
@@ -62,7 +73,7 @@ describe('ARM template limits', () => {
         resource("[concat('p', copyIndex())]", {
           copy: { name: 'outer', count: 300 },
           // Each instance's body would be expensive if the 2,700 instances past the limit were evaluated.
-          properties: { big: "[length(string(range(0, 10000)))]" },
+          properties: { big: '[length(string(range(0, 10000)))]' },
           resources: [{ type: 'children', apiVersion: '2023-01-01', name: "[concat('c', copyIndex('inner'))]", copy: { name: 'inner', count: 9 } }],
         }),
       ],
@@ -76,7 +87,9 @@ describe('ARM template limits', () => {
   it.each([801, -1, 'ten'])('refuses the copy count %j with ARM copy-count message', (count) => {
     const err = catchArmError(() => plan(template({ resources: [resource('x', { copy: { name: 'l', count } })] })));
     expect(err.code).toBe('InvalidTemplate');
-    expect(err.message).toContain("The template 'copy' definition 'l' has an invalid copy count. The copy count must be a positive integer value and cannot exceed '800'.");
+    expect(err.message).toContain(
+      "The template 'copy' definition 'l' has an invalid copy count. The copy count must be a positive integer value and cannot exceed '800'.",
+    );
   });
 
   it('refuses an expression longer than 24,576 characters', () => {
@@ -123,9 +136,9 @@ describe('value bounds (each fails fast instead of allocating or looping)', () =
     ["[concat(padLeft('a', 100000, 'b'), padLeft('a', 100000, 'b'))]", TOO_LONG],
     ["[base64(padLeft('a', 100000, 'b'))]", TOO_LONG],
     ["[dataUri(padLeft('a', 100000, 'b'))]", TOO_LONG],
-    ["[string(concat(range(0, 10000), range(10000, 10000), range(20000, 10000)))]", /exceeds the maximum (length|size) limit/],
+    ['[string(concat(range(0, 10000), range(10000, 10000), range(20000, 10000)))]', /exceeds the maximum (length|size) limit/],
     ["[join(createArray(padLeft('a', 70000, 'b'), padLeft('a', 70000, 'b')), ',')]", TOO_LONG],
-    ["[range(0, 10001)]", "the count '10001' must be between 0 and 10000"],
+    ['[range(0, 10001)]', "the count '10001' must be between 0 and 10000"],
   ])('%s', (expression, expected) => fast(expression, expected));
 
   it('bounds arrays built by concat() and union()', () => {
@@ -138,7 +151,11 @@ describe('value bounds (each fails fast instead of allocating or looping)', () =
     const start = performance.now();
     expect(evaluate('[length(union(range(0, 10000), range(5000, 10000)))]')).toBe(15_000);
     expect(evaluate('[length(intersection(range(0, 10000), range(5000, 10000)))]')).toBe(5_000);
-    expect(evaluate("[union(createArray(json('{\"a\":1,\"b\":2}')), createArray(json('{\"b\":2,\"a\":1}')), createArray(1, '1'))]")).toEqual([{ a: 1, b: 2 }, 1, '1']);
+    expect(evaluate('[union(createArray(json(\'{"a":1,"b":2}\')), createArray(json(\'{"b":2,"a":1}\')), createArray(1, \'1\'))]')).toEqual([
+      { a: 1, b: 2 },
+      1,
+      '1',
+    ]);
     expect(performance.now() - start).toBeLessThan(1_000);
   });
 
@@ -165,7 +182,7 @@ describe('value bounds (each fails fast instead of allocating or looping)', () =
   it('stops a whole template whose nested copies multiply beyond the work budget, quickly', () => {
     const t = template({
       variables: {
-        copy: [{ name: 'v', count: 800, input: { copy: [{ name: 'w', count: 800, input: "[string(range(0, 500))]" }] } }],
+        copy: [{ name: 'v', count: 800, input: { copy: [{ name: 'w', count: 800, input: '[string(range(0, 500))]' }] } }],
       },
     });
     const { err, ms } = timedError(() => plan(t));
@@ -190,12 +207,16 @@ describe('secure values are never disclosed', () => {
   it('does not quote a secure value that is not among the allowed values', () => {
     const t = template({ parameters: { pwd: { type: 'securestring', allowedValues: ['a', 'b'] }, obj: { type: 'secureObject', allowedValues: [{ a: 1 }] } } });
     const err = catchArmError(() => plan(t, { pwd: { value: SECRET }, obj: { value: { a: 1 } } }));
-    expect(err.message).toContain("The provided value for the template parameter 'pwd' is not valid. The parameter value is not part of the allowed value(s): 'a,b'.");
+    expect(err.message).toContain(
+      "The provided value for the template parameter 'pwd' is not valid. The parameter value is not part of the allowed value(s): 'a,b'.",
+    );
     expect(JSON.stringify(err.toBody())).not.toContain(SECRET);
     const objErr = catchArmError(() => plan(t, { pwd: { value: 'a' }, obj: { value: { key: SECRET } } }));
     expect(JSON.stringify(objErr.toBody())).not.toContain(SECRET);
     // A plain parameter is still quoted, as ARM does.
-    expect(catchArmError(() => plan(template({ parameters: { s: { type: 'string', allowedValues: ['a'] } } }), { s: { value: 'zz' } })).message).toContain("The provided value 'zz'");
+    expect(catchArmError(() => plan(template({ parameters: { s: { type: 'string', allowedValues: ['a'] } } }), { s: { value: 'zz' } })).message).toContain(
+      "The provided value 'zz'",
+    );
   });
 
   it.each([
@@ -222,8 +243,11 @@ describe('secure values are never disclosed', () => {
   });
 
   it('keeps the detail of errors that do not involve a secure value', () => {
-    const t = template({ parameters: { pwd: { type: 'securestring' } }, resources: [resource('x', { properties: { v: "[int('abc')]", s: "[parameters('pwd')]" } })] });
-    expect(catchArmError(() => plan(t, { pwd: { value: SECRET } })).message).toContain("cannot be converted to an integer");
+    const t = template({
+      parameters: { pwd: { type: 'securestring' } },
+      resources: [resource('x', { properties: { v: "[int('abc')]", s: "[parameters('pwd')]" } })],
+    });
+    expect(catchArmError(() => plan(t, { pwd: { value: SECRET } })).message).toContain('cannot be converted to an integer');
   });
 
   it('withholds the detail of a failing output over a secure value (the deployment error)', async () => {
@@ -242,13 +266,28 @@ describe('secure values are never disclosed', () => {
   it('reports the resource body values made from secure values, and what-if masks them on its template side only', () => {
     const t = template({
       parameters: { pwd: { type: 'securestring' }, name: { type: 'string' } },
-      resources: [resource('x', { properties: { admin: "[parameters('name')]", password: "[parameters('pwd')]", derived: "[toUpper(parameters('pwd'))]", list: ["[parameters('pwd')]", 'plain'] } })],
+      resources: [
+        resource('x', {
+          properties: {
+            admin: "[parameters('name')]",
+            password: "[parameters('pwd')]",
+            derived: "[toUpper(parameters('pwd'))]",
+            list: ["[parameters('pwd')]", 'plain'],
+          },
+        }),
+      ],
     });
     const secure = new Set<string>();
     const p = processTemplate(t, { pwd: { value: SECRET }, name: { value: 'azureuser' } }, testContext(), { onSecureValue: (v) => secureStrings(v, secure) });
     expect([...secure].sort()).toEqual([SECRET, SECRET.toUpperCase()].sort());
     const id = p.resources[0]?.id as string;
-    const live = { [id]: { type: 'Microsoft.Storage/storageAccounts', name: 'x', properties: { admin: 'azureuser', password: 'old', derived: SECRET.toUpperCase(), list: [SECRET, 'plain'] } } };
+    const live = {
+      [id]: {
+        type: 'Microsoft.Storage/storageAccounts',
+        name: 'x',
+        properties: { admin: 'azureuser', password: 'old', derived: SECRET.toUpperCase(), list: [SECRET, 'plain'] },
+      },
+    };
     const changes = maskSecureValues(whatIf(p, live), secure);
     const text = JSON.stringify(changes);
     expect(text).toContain('(secure value)');
@@ -256,17 +295,32 @@ describe('secure values are never disclosed', () => {
     // Only the password differs: the derived value and the list compare equal on the real values.
     expect(changes[0]?.delta?.map((d) => d.path)).toEqual(['properties.password']);
     expect(changes[0]?.delta?.[0]?.after).toBe('(secure value)');
-    expect(changes[0]?.after?.['properties']).toEqual({ admin: 'azureuser', password: '(secure value)', derived: '(secure value)', list: ['(secure value)', 'plain'] });
+    expect(changes[0]?.after?.['properties']).toEqual({
+      admin: 'azureuser',
+      password: '(secure value)',
+      derived: '(secure value)',
+      list: ['(secure value)', 'plain'],
+    });
   });
 
   it('records which variables were made from secure values', () => {
-    const t = template({ parameters: { pwd: { type: 'securestring' } }, variables: { a: "[concat('x', parameters('pwd'))]", b: "[variables('a')]", c: 'plain' } });
+    const t = template({
+      parameters: { pwd: { type: 'securestring' } },
+      variables: { a: "[concat('x', parameters('pwd'))]", b: "[variables('a')]", c: 'plain' },
+    });
     expect(plan(t, { pwd: { value: SECRET } }).secureVariables).toEqual(['a', 'b']);
   });
 });
 
 describe('reference() and list*() read platform resource ids only', () => {
-  const hostile = ['//127.0.0.1:6379/x', '/subscriptions/s/../../x', 'https://127.0.0.1:6379/', '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/y/n?x=1', '/subscriptions/s/resourceGroups/g/providers/Microsoft.X', '/%2F127.0.0.1:6379'];
+  const hostile = [
+    '//127.0.0.1:6379/x',
+    '/subscriptions/s/../../x',
+    'https://127.0.0.1:6379/',
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.X/y/n?x=1',
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.X',
+    '/%2F127.0.0.1:6379',
+  ];
 
   it.each(hostile)('refuses reference(%j) when validating, with InvalidTemplate', (target) => {
     const t = template({ resources: [resource('x', { properties: { v: `[reference('${target}', '2023-01-01')]` } })] });
@@ -281,7 +335,10 @@ describe('reference() and list*() read platform resource ids only', () => {
   });
 
   it('never asks the host about a non-platform id at deploy time (a plan stored before the check)', async () => {
-    const t = template({ resources: [resource('x', { properties: { v: "[reference(variables('target'), '2023-01-01')]" } })], variables: { target: `${RG_ID}/providers/Microsoft.Storage/storageAccounts/ok` } });
+    const t = template({
+      resources: [resource('x', { properties: { v: "[reference(variables('target'), '2023-01-01')]" } })],
+      variables: { target: `${RG_ID}/providers/Microsoft.Storage/storageAccounts/ok` },
+    });
     const p = plan(t);
     // Tamper with the stored plan as an attacker with database access could; the deploy phase checks again.
     (p.variables as JsonObject)['target'] = '//127.0.0.1:6379/x';

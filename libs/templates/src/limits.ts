@@ -51,9 +51,7 @@ export function countLimitExceeded(what: 'resources' | 'parameters' | 'variables
 export class TemplateLimitError extends ExpressionError {}
 
 export const stringTooLong = (): ExpressionError =>
-  new TemplateLimitError(
-    `The result of the template language expression exceeds the maximum length limit of ${TemplateLimits.stringLength} characters.`,
-  );
+  new TemplateLimitError(`The result of the template language expression exceeds the maximum length limit of ${TemplateLimits.stringLength} characters.`);
 
 export const valueTooLarge = (): ExpressionError =>
   new TemplateLimitError(

@@ -45,9 +45,7 @@ export function typeAndName(type: string, name: string): string {
 }
 
 /** Parses `/subscriptions/../resourceGroups/../providers/ns/t/n[/t2/n2]` into full type and name; undefined otherwise. */
-export function parseResourceGroupResourceId(
-  id: string,
-): { subscriptionId: string; resourceGroup: string; type: string; name: string } | undefined {
+export function parseResourceGroupResourceId(id: string): { subscriptionId: string; resourceGroup: string; type: string; name: string } | undefined {
   const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/([^/]+)\/(.+)$/i.exec(id);
   if (m === null) return undefined;
   const rest = (m[4] as string).split('/');

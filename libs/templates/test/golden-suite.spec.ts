@@ -13,9 +13,7 @@ import {
   uniqueString,
   whatIf,
 } from '@cerulean/templates';
-import {
-  DeltaLeaf, GOLDEN_DIR, GOLDEN_SUITE, GoldenDeployable, GoldenError, GoldenFunctions, goldenParameters, goldenTemplate,
-} from './golden-suite';
+import { DeltaLeaf, GOLDEN_DIR, GOLDEN_SUITE, GoldenDeployable, GoldenError, GoldenFunctions, goldenParameters, goldenTemplate } from './golden-suite';
 import { RG, SUBSCRIPTION, testContext } from './helpers';
 
 /**
@@ -55,7 +53,9 @@ function liveOf(p: TemplatePlan): Record<string, JsonObject> {
 
 /** Every leaf of a delta (array elements and nested objects flattened). */
 const leaves = (delta: WhatIfPropertyChange[] = []): DeltaLeaf[] =>
-  delta.flatMap((d) => (d.children?.length ? leaves(d.children) : [{ path: d.path, propertyChangeType: d.propertyChangeType, before: d.before as Json, after: d.after as Json }]));
+  delta.flatMap((d) =>
+    d.children?.length ? leaves(d.children) : [{ path: d.path, propertyChangeType: d.propertyChangeType, before: d.before as Json, after: d.after as Json }],
+  );
 
 describe('the golden suite', () => {
   it('holds at least 15 templates written for this project, each described here', () => {
@@ -81,7 +81,12 @@ describe.each(deployables.map((c) => [c.file, c] as const))('golden deployable %
       lists[`listClusterUserCredential:${id}`] = { kubeconfigs: [{ name: 'clusterUser', value: 'dXNlcg==' }] };
     }
     const outputs = await evaluateOutputs(p, new InMemoryTemplateHost(live, lists));
-    expect(Object.keys(outputs).sort()).toEqual(p.outputs.slice().sort().filter((o) => o in outputs));
+    expect(Object.keys(outputs).sort()).toEqual(
+      p.outputs
+        .slice()
+        .sort()
+        .filter((o) => o in outputs),
+    );
     if (c.outputs) expect(outputs).toMatchObject(c.outputs);
     if (c.needsListFunctions) {
       expect(outputs).toEqual({

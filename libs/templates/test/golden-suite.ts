@@ -96,7 +96,8 @@ export const GOLDEN_SUITE: GoldenCase[] = [
   {
     file: 'params-all-types.json',
     kind: 'deployable',
-    covers: 'parameters of every type (string, securestring, int, bool, object, secureObject, array) with defaultValue, allowedValues, minValue/maxValue, minLength/maxLength; a default from another parameter; secure output',
+    covers:
+      'parameters of every type (string, securestring, int, bool, object, secureObject, array) with defaultValue, allowedValues, minValue/maxValue, minLength/maxLength; a default from another parameter; secure output',
     clusters: ['gparams'],
     pools: { gparams: ['system'] },
     change: {
@@ -224,7 +225,8 @@ export const GOLDEN_SUITE: GoldenCase[] = [
   {
     file: 'functions-string.json',
     kind: 'functions',
-    covers: 'string functions: concat, format (N0, D4, alignment, P0), toLower, toUpper, substring, replace, split, uniqueString, guid, base64, base64ToString, startsWith, endsWith, trim, padLeft, string, indexOf, lastIndexOf, first, last, length; [[ escaping and quote doubling',
+    covers:
+      'string functions: concat, format (N0, D4, alignment, P0), toLower, toUpper, substring, replace, split, uniqueString, guid, base64, base64ToString, startsWith, endsWith, trim, padLeft, string, indexOf, lastIndexOf, first, last, length; [[ escaping and quote doubling',
     outputs: () => ({
       concat: out('String', 'prefix-abc5'),
       // ARM docs (template-functions-string#format).
@@ -262,7 +264,8 @@ export const GOLDEN_SUITE: GoldenCase[] = [
   {
     file: 'functions-collections.json',
     kind: 'functions',
-    covers: 'array and object functions: createArray, createObject, union (objects, arrays, deep), intersection, contains, length, first, last, empty, json, range, coalesce, tryGet, if, skip, take, objectKeys, items, join; property and index access',
+    covers:
+      'array and object functions: createArray, createObject, union (objects, arrays, deep), intersection, contains, length, first, last, empty, json, range, coalesce, tryGet, if, skip, take, objectKeys, items, join; property and index access',
     outputs: () => ({
       createArray: out('Array', [1, 'two', { three: 3 }, [4]]),
       createObject: out('Object', { intProp: 1, stringProp: 'abc', boolProp: true, arrayProp: ['a', 'b', 'c'], objectProp: { key1: 'value1' } }),
@@ -283,7 +286,10 @@ export const GOLDEN_SUITE: GoldenCase[] = [
       if: out('Array', ['yes', 'no', { k: 'v' }]),
       skipTake: out('Array', [['two', 'three'], ['one', 'two'], 'abc', 'ef']),
       objectKeys: out('Array', ['three', 'four', 'five']),
-      items: out('Array', [{ key: 'a', value: 1 }, { key: 'b', value: 2 }]),
+      items: out('Array', [
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ]),
       join: out('String', 'one;two;three'),
       indexPath: out('Int', 2),
     }),
@@ -291,7 +297,8 @@ export const GOLDEN_SUITE: GoldenCase[] = [
   {
     file: 'functions-logic-numeric.json',
     kind: 'functions',
-    covers: 'logical and comparison (and, or, not, bool, equals, greater, greaterOrEquals, less, lessOrEquals, true, false) and numeric functions (add, sub, mul, div, mod, min, max, int, float, range); nested calls',
+    covers:
+      'logical and comparison (and, or, not, bool, equals, greater, greaterOrEquals, less, lessOrEquals, true, false) and numeric functions (add, sub, mul, div, mod, min, max, int, float, range); nested calls',
     outputs: () => ({
       and: out('Array', [true, false]),
       or: out('Array', [true, false]),
@@ -319,7 +326,8 @@ export const GOLDEN_SUITE: GoldenCase[] = [
   {
     file: 'functions-deployment.json',
     kind: 'functions',
-    covers: 'deployment functions (parameters with a resourceGroup() default, variables, deployment, resourceGroup, subscription, environment) and resource ids (resourceId with 1-2 names and another group, subscriptionResourceId)',
+    covers:
+      'deployment functions (parameters with a resourceGroup() default, variables, deployment, resourceGroup, subscription, environment) and resource ids (resourceId with 1-2 names and another group, subscriptionResourceId)',
     outputs: (w) => {
       const sub = `/subscriptions/${w.subscriptionId}`;
       const rg = `${sub}/resourceGroups/${w.resourceGroup}`;

@@ -1,16 +1,7 @@
 import { AKS_WHAT_IF_RULES } from '@cerulean/catalog';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  InMemoryTemplateHost,
-  Json,
-  JsonObject,
-  evaluateOutputs,
-  processTemplate,
-  resolveResource,
-  uniqueString,
-  whatIf,
-} from '@cerulean/templates';
+import { InMemoryTemplateHost, Json, JsonObject, evaluateOutputs, processTemplate, resolveResource, uniqueString, whatIf } from '@cerulean/templates';
 import { RG_ID, testContext } from './helpers';
 
 const golden = (file: string): Json => JSON.parse(readFileSync(join(__dirname, 'golden', file), 'utf8')) as Json;
@@ -52,9 +43,7 @@ describe('golden: the AKS quickstart template', () => {
           identity: { type: 'SystemAssigned' },
           properties: {
             dnsPrefix: 'aks101',
-            agentPoolProfiles: [
-              { name: 'agentpool', osDiskSizeGB: 0, count: 3, vmSize: 'Standard_D2s_v3', osType: 'Linux', mode: 'System' },
-            ],
+            agentPoolProfiles: [{ name: 'agentpool', osDiskSizeGB: 0, count: 3, vmSize: 'Standard_D2s_v3', osType: 'Linux', mode: 'System' }],
             linuxProfile: {
               adminUsername: 'azureuser',
               ssh: { publicKeys: [{ keyData: 'ssh-rsa AAAAB3NzaC1yc2E azureuser@linuxvm' }] },

@@ -37,11 +37,13 @@ export interface EvalOptions {
 
 /** Evaluates one template string in a small fixed world. Deferred comes back as the string '<deferred>'. */
 export function evaluate(expression: string, options: EvalOptions = {}): Json {
-  const lookup = (bag: JsonObject | undefined, kind: string) => (name: string): Json => {
-    const key = Object.keys(bag ?? {}).find((k) => k.toLowerCase() === name.toLowerCase());
-    if (key === undefined) throw new ExpressionError(`The template ${kind} '${name}' is not found.`);
-    return (bag as JsonObject)[key] as Json;
-  };
+  const lookup =
+    (bag: JsonObject | undefined, kind: string) =>
+    (name: string): Json => {
+      const key = Object.keys(bag ?? {}).find((k) => k.toLowerCase() === name.toLowerCase());
+      if (key === undefined) throw new ExpressionError(`The template ${kind} '${name}' is not found.`);
+      return (bag as JsonObject)[key] as Json;
+    };
   const scope: Scope = {
     context: testContext(),
     template: { $schema: 'x', contentVersion: '1.0.0.0', resources: [] },

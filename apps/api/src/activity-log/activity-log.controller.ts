@@ -8,8 +8,18 @@ import { parseActivityFilter } from './activity-filter';
 import { ActivityLogService, ActivityRow } from './activity-log.service';
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound',
-  409: 'Conflict', 412: 'PreconditionFailed', 429: 'TooManyRequests', 500: 'InternalServerError',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'NoContent',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  412: 'PreconditionFailed',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
 };
 const named = (value: string, localizedValue = value) => ({ value, localizedValue });
 
@@ -78,6 +88,11 @@ export class ActivityLogController {
     const f = parseActivityFilter(filter);
     const offset = decodeSkipToken(call.query.$skipToken ?? call.query.$skiptoken);
     const rows = await this.activity.list(subscriptionId, f, offset, this.env.PAGE_SIZE + 1);
-    return toPage(rows.map(toEventData), offset, { base: call.baseUrl, path: call.path, query: { 'api-version': call.apiVersion, $filter: filter }, pageSize: this.env.PAGE_SIZE });
+    return toPage(rows.map(toEventData), offset, {
+      base: call.baseUrl,
+      path: call.path,
+      query: { 'api-version': call.apiVersion, $filter: filter },
+      pageSize: this.env.PAGE_SIZE,
+    });
   }
 }

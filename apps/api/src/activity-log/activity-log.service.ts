@@ -21,7 +21,8 @@ const OPERATION_IN_URL = /\/(?:operations|operationresults|operationStatuses|ope
 export function resourceTypeOf(id: string): string | undefined {
   const segs = id.split('/').filter((x) => x !== '');
   const p = segs.map((x) => x.toLowerCase()).lastIndexOf('providers');
-  if (p === -1) return segs.length >= 4 ? 'Microsoft.Resources/subscriptions/resourceGroups' : segs.length >= 2 ? 'Microsoft.Resources/subscriptions' : undefined;
+  if (p === -1)
+    return segs.length >= 4 ? 'Microsoft.Resources/subscriptions/resourceGroups' : segs.length >= 2 ? 'Microsoft.Resources/subscriptions' : undefined;
   const rest = segs.slice(p + 2);
   if (rest.length < 2) return undefined;
   return [segs[p + 1], ...rest.filter((_, i) => i % 2 === 0)].join('/');
@@ -85,7 +86,12 @@ export class ActivityLogService implements OnApplicationBootstrap {
     const resourceId = tenantLevel ? (servedPath(req) ?? '/') : rule.scope;
     const asyncUrl = String(reply.getHeader('azure-asyncoperation') ?? reply.getHeader('location') ?? '');
     const operationId = OPERATION_IN_URL.exec(asyncUrl)?.[1] ?? null;
-    const status = reply.statusCode >= 400 ? 'Failed' : operationId && (reply.statusCode === 201 || reply.statusCode === 202 || reply.statusCode === 200) ? 'Accepted' : 'Succeeded';
+    const status =
+      reply.statusCode >= 400
+        ? 'Failed'
+        : operationId && (reply.statusCode === 201 || reply.statusCode === 202 || reply.statusCode === 200)
+          ? 'Accepted'
+          : 'Succeeded';
     const [provider, ...typeParts] = rule.action.split('/');
     const arm = req.arm as ArmRequestContext | undefined;
     return {

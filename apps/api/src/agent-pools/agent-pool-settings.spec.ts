@@ -21,8 +21,17 @@ describe('resolveAgentPoolSettings', () => {
   it('fills AKS defaults for a new pool', () => {
     const sut = resolveAgentPoolSettings(dto({}), ctx());
     expect(sut).toMatchObject({
-      mode: 'User', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', osSku: 'Ubuntu', osDiskSizeGb: 128, maxPods: 110,
-      orchestratorVersion: '1.33', availabilityZones: [], enableAutoScaling: false, powerState: 'Running',
+      mode: 'User',
+      count: 1,
+      vmSize: 'Standard_DS2_v2',
+      osType: 'Linux',
+      osSku: 'Ubuntu',
+      osDiskSizeGb: 128,
+      maxPods: 110,
+      orchestratorVersion: '1.33',
+      availabilityZones: [],
+      enableAutoScaling: false,
+      powerState: 'Running',
       upgradeSettings: { maxSurge: '10%' },
     });
   });
@@ -50,12 +59,17 @@ describe('resolveAgentPoolSettings', () => {
   });
 
   it('checks autoscaler bounds against count', () => {
-    expect(catchArmError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true, minCount: 2, maxCount: 5, count: 6 }), ctx())).target).toBe('properties.count');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true, minCount: 2, maxCount: 5, count: 6 }), ctx())).target).toBe(
+      'properties.count',
+    );
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ enableAutoScaling: true }), ctx())).target).toBe('properties.minCount');
   });
 
   it('keeps current values on update and refuses immutable changes', () => {
-    const existing = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ count: 3, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } }), ctx()));
+    const existing = Object.assign(
+      new AgentPoolEntity(),
+      resolveAgentPoolSettings(dto({ count: 3, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } }), ctx()),
+    );
     const sut = resolveAgentPoolSettings(dto({ count: 5 }), ctx({ existing }));
     expect(sut).toMatchObject({ count: 5, vmSize: 'Standard_D2s_v3', nodeLabels: { a: 'b' } });
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ vmSize: 'Standard_B2s' }), ctx({ existing }))).code).toBe('PropertyChangeNotAllowed');
@@ -66,7 +80,9 @@ describe('resolveAgentPoolSettings', () => {
     expect(sut.properties).toEqual({ enableEncryptionAtHost: true });
   });
   it('upgrades only along the catalog paths and never past the control plane', () => {
-    const existing = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ orchestratorVersion: '1.31.11' }), ctx()), { currentOrchestratorVersion: '1.31.11' });
+    const existing = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ orchestratorVersion: '1.31.11' }), ctx()), {
+      currentOrchestratorVersion: '1.31.11',
+    });
     expect(resolveAgentPoolSettings(dto({ orchestratorVersion: '1.32.7' }), ctx({ existing })).orchestratorVersion).toBe('1.32.7');
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.33.4' }), ctx({ existing }))).code).toBe('OperationNotAllowed');
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.31.9' }), ctx({ existing }))).code).toBe('OperationNotAllowed');
@@ -75,14 +91,21 @@ describe('resolveAgentPoolSettings', () => {
   it('stops only existing User pools without autoscaling, and not while scaling', () => {
     const user = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ count: 2 }), ctx()));
     expect(resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx({ existing: user })).powerState).toBe('Stopped');
-    expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' }, count: 3 }), ctx({ existing: user }))).target).toBe('properties.count');
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' }, count: 3 }), ctx({ existing: user }))).target).toBe(
+      'properties.count',
+    );
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx())).code).toBe('InvalidParameter');
     const system = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ mode: 'System' }), ctx()));
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx({ existing: system }))).code).toBe('OperationNotAllowed');
   });
 
   it('validates upgradeSettings with the property path', () => {
-    expect(catchArmError(() => resolveAgentPoolSettings(dto({ upgradeSettings: { maxSurge: 'ten' } }), ctx())).target).toBe('properties.upgradeSettings.maxSurge');
-    expect(resolveAgentPoolSettings(dto({ upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 5 } }), ctx()).upgradeSettings).toEqual({ maxSurge: '33%', drainTimeoutInMinutes: 5 });
+    expect(catchArmError(() => resolveAgentPoolSettings(dto({ upgradeSettings: { maxSurge: 'ten' } }), ctx())).target).toBe(
+      'properties.upgradeSettings.maxSurge',
+    );
+    expect(resolveAgentPoolSettings(dto({ upgradeSettings: { maxSurge: '33%', drainTimeoutInMinutes: 5 } }), ctx()).upgradeSettings).toEqual({
+      maxSurge: '33%',
+      drainTimeoutInMinutes: 5,
+    });
   });
 });

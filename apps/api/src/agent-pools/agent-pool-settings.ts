@@ -13,8 +13,24 @@ const READ_ONLY = ['eTag', 'currentOrchestratorVersion', 'provisioningState', 'n
 /** The pool fields the platform acts on, as they will be stored. */
 export type AgentPoolSettings = Pick<
   AgentPoolEntity,
-  | 'mode' | 'count' | 'vmSize' | 'osType' | 'osSku' | 'osDiskSizeGb' | 'maxPods' | 'orchestratorVersion' | 'availabilityZones'
-  | 'enableAutoScaling' | 'minCount' | 'maxCount' | 'nodeLabels' | 'nodeTaints' | 'tags' | 'upgradeSettings' | 'properties' | 'powerState'
+  | 'mode'
+  | 'count'
+  | 'vmSize'
+  | 'osType'
+  | 'osSku'
+  | 'osDiskSizeGb'
+  | 'maxPods'
+  | 'orchestratorVersion'
+  | 'availabilityZones'
+  | 'enableAutoScaling'
+  | 'minCount'
+  | 'maxCount'
+  | 'nodeLabels'
+  | 'nodeTaints'
+  | 'tags'
+  | 'upgradeSettings'
+  | 'properties'
+  | 'powerState'
 >;
 
 export interface PoolContext {
@@ -64,7 +80,10 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
   if (!vmSize) {
     throw ArmError.invalidParameter(
       `${target}.vmSize`,
-      `The VM size '${vmSizeName}' is not supported. Supported sizes: ${vmSizes.list().map((s) => s.name).join(', ')}.`,
+      `The VM size '${vmSizeName}' is not supported. Supported sizes: ${vmSizes
+        .list()
+        .map((s) => s.name)
+        .join(', ')}.`,
     );
   }
   if (existing && vmSize.name !== existing.vmSize) {
@@ -122,7 +141,11 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
       throw ArmError.badRequest('OperationNotAllowed', 'System agent pools cannot be stopped; only User agent pools can.', `${target}.powerState`);
     }
     if (enableAutoScaling) {
-      throw ArmError.badRequest('OperationNotAllowed', 'An agent pool with the cluster autoscaler enabled cannot be stopped; disable autoscaling first.', `${target}.powerState`);
+      throw ArmError.badRequest(
+        'OperationNotAllowed',
+        'An agent pool with the cluster autoscaler enabled cannot be stopped; disable autoscaling first.',
+        `${target}.powerState`,
+      );
     }
     if (count !== existing.count) {
       throw ArmError.badRequest('OperationNotAllowed', 'Unable to scale a stopped agent pool; start it first.', `${target}.count`);
@@ -160,7 +183,12 @@ const newVmssSuffix = (): string => String(Math.floor(10_000_000 + Math.random()
 
 /** A new pool's row: on the node image new pools get, with its own VMSS digits, Creating. */
 export function newAgentPool(
-  clusterId: string, name: string, settings: AgentPoolSettings, nodeImageVersion: string, caller: Caller, at: Date,
+  clusterId: string,
+  name: string,
+  settings: AgentPoolSettings,
+  nodeImageVersion: string,
+  caller: Caller,
+  at: Date,
 ): Partial<AgentPoolEntity> {
   return {
     ...settings,

@@ -11,7 +11,6 @@ import { setOperationHeaders } from '../common/lro-reply';
 import { AgentPoolsService } from './agent-pools.service';
 import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
 
-
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.agentPools)
 export class AgentPoolsController {
@@ -26,9 +25,16 @@ export class AgentPoolsController {
     const { rg, cluster, pools } = await this.clusters.get(p.subscriptionId, p.resourceGroupName, p.resourceName);
     const offset = decodeSkipToken(call.query.$skipToken);
     const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
-    return toPage(pools.slice(offset, offset + pageSize + 1).map((pool) => toAgentPool(cluster, rg.name, pool)), offset, {
-      base: call.baseUrl, path: call.path, query: call.query, pageSize,
-    });
+    return toPage(
+      pools.slice(offset, offset + pageSize + 1).map((pool) => toAgentPool(cluster, rg.name, pool)),
+      offset,
+      {
+        base: call.baseUrl,
+        path: call.path,
+        query: call.query,
+        pageSize,
+      },
+    );
   }
 
   @Get(POOL_ROUTE)

@@ -1,7 +1,15 @@
 import { ArmError, assertAgentPoolName, checkPreconditions, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
 import { LocationCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, AgentPoolMode, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState, clusterLockKey,
+  AgentPoolEntity,
+  AgentPoolMode,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  PowerStateCode,
+  ProvisioningState,
+  clusterLockKey,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -37,7 +45,12 @@ export class AgentPoolsService {
 
   /** PUT agentPools/{name}: create a pool or change one (count scales it), as one cluster operation. */
   async createOrUpdate(
-    sub: string, rgName: string, clusterName: string, poolName: string, body: AgentPoolBodyDto, call: ArmCall,
+    sub: string,
+    rgName: string,
+    clusterName: string,
+    poolName: string,
+    body: AgentPoolBodyDto,
+    call: ArmCall,
   ): Promise<PoolInCluster & { operation: OperationEntity; created: boolean }> {
     assertAgentPoolName(poolName);
     const result = await this.db.transaction(async (tx) => {
@@ -51,7 +64,10 @@ export class AgentPoolsService {
       checkPreconditions('PUT', existing?.etag, call);
       const props = body.properties ?? {};
       if (existing && props.provisioningState !== undefined && props.provisioningState !== existing.provisioningState) {
-        throw ArmError.invalidParameter('properties.provisioningState', `provisioningState is read-only; '${props.provisioningState}' does not match '${existing.provisioningState}'.`);
+        throw ArmError.invalidParameter(
+          'properties.provisioningState',
+          `provisioningState is read-only; '${props.provisioningState}' does not match '${existing.provisioningState}'.`,
+        );
       }
       const location = locations.find(cluster.location);
       if (!location) throw ArmError.internal();
@@ -69,7 +85,11 @@ export class AgentPoolsService {
       const now = call.receivedAt;
       let pool: AgentPoolEntity;
       if (cluster.powerState === PowerStateCode.Stopped) {
-        const changing = !existing || settings.count !== existing.count || settings.orchestratorVersion !== existing.orchestratorVersion || settings.powerState !== existing.powerState;
+        const changing =
+          !existing ||
+          settings.count !== existing.count ||
+          settings.orchestratorVersion !== existing.orchestratorVersion ||
+          settings.powerState !== existing.powerState;
         if (changing) throw stoppedClusterRefuses(cluster.name, existing ? 'updating agent pool' : 'adding agent pool');
       }
       if (existing) {

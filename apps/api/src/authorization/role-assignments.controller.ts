@@ -96,7 +96,11 @@ export class RoleDefinitionsController {
       const t = /^\s*type\s+eq\s+'([^']*)'\s*$/i.exec(filter);
       if (m) roles = roles.filter((r) => r.roleName.toLowerCase() === m[1].toLowerCase());
       else if (t) roles = t[1].toLowerCase() === 'builtinrole' ? roles : [];
-      else throw ArmError.badRequest('InvalidFilterParameter', `The filter '${filter}' is not supported. Supported filters are roleName eq '{name}' and type eq 'BuiltInRole'.`);
+      else
+        throw ArmError.badRequest(
+          'InvalidFilterParameter',
+          `The filter '${filter}' is not supported. Supported filters are roleName eq '{name}' and type eq 'BuiltInRole'.`,
+        );
     }
     return { value: roles.map((r) => toRoleDefinition(scope, r)) };
   }

@@ -81,18 +81,23 @@ export class RoleAssignmentsService {
   }
 
   async create(scope: string, name: string, input: AssignmentInput, createdBy: string): Promise<{ created: boolean; assignment: RoleAssignmentEntity }> {
-    if (!isGuid(name)) throw ArmError.badRequest('InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+    if (!isGuid(name))
+      throw ArmError.badRequest('InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
     const defId = typeof input.roleDefinitionId === 'string' ? ROLE_DEFINITION_ID.exec(input.roleDefinitionId.trim())?.[1] : undefined;
     if (typeof input.roleDefinitionId !== 'string' || input.roleDefinitionId.trim() === '') {
       throw ArmError.badRequest('InvalidRoleDefinitionId', 'The role definition ID (properties.roleDefinitionId) is required.');
     }
     const role = defId ? findRole(defId) : undefined;
-    if (!role) throw ArmError.badRequest('RoleDefinitionDoesNotExist', `The specified role definition with ID '${defId ?? input.roleDefinitionId}' does not exist.`);
+    if (!role)
+      throw ArmError.badRequest('RoleDefinitionDoesNotExist', `The specified role definition with ID '${defId ?? input.roleDefinitionId}' does not exist.`);
     if (typeof input.principalId !== 'string' || !isGuid(input.principalId)) {
       throw ArmError.badRequest('InvalidPrincipalId', 'A valid principal ID (a GUID, properties.principalId) must be provided to create a role assignment.');
     }
     if (input.principalType !== undefined && input.principalType !== null && input.principalType !== 'ServicePrincipal') {
-      throw ArmError.badRequest('UnmatchedPrincipalType', `The principal type '${String(input.principalType)}' does not match the principal '${input.principalId}', a ServicePrincipal.`);
+      throw ArmError.badRequest(
+        'UnmatchedPrincipalType',
+        `The principal type '${String(input.principalType)}' does not match the principal '${input.principalId}', a ServicePrincipal.`,
+      );
     }
     if (input.description !== undefined && input.description !== null && typeof input.description !== 'string') {
       throw ArmError.invalidParameter('properties.description', 'properties.description must be a string.');
@@ -111,10 +116,20 @@ export class RoleAssignmentsService {
         throw ArmError.conflict('RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
       }
       const twin = await tx.findOneBy(RoleAssignmentEntity, { scopeKey: normalizeScope(scope), roleDefinitionId: role.id, principalId });
-      if (twin) throw ArmError.conflict('RoleAssignmentExists', `The role assignment already exists. The ID of the existing role assignment is ${twin.id.replace(/-/g, '')}.`);
+      if (twin)
+        throw ArmError.conflict(
+          'RoleAssignmentExists',
+          `The role assignment already exists. The ID of the existing role assignment is ${twin.id.replace(/-/g, '')}.`,
+        );
       const assignment = tx.create(RoleAssignmentEntity, {
-        id: name.toLowerCase(), scope: scope === '/' ? '/' : scope.replace(/\/+$/, ''), scopeKey: normalizeScope(scope), roleDefinitionId: role.id,
-        principalId, principalType: 'ServicePrincipal', description: (input.description as string | undefined) ?? null, createdBy,
+        id: name.toLowerCase(),
+        scope: scope === '/' ? '/' : scope.replace(/\/+$/, ''),
+        scopeKey: normalizeScope(scope),
+        roleDefinitionId: role.id,
+        principalId,
+        principalType: 'ServicePrincipal',
+        description: (input.description as string | undefined) ?? null,
+        createdBy,
       });
       await tx.insert(RoleAssignmentEntity, assignment);
       return { created: true, assignment: await tx.findOneByOrFail(RoleAssignmentEntity, { id: assignment.id }) };
@@ -140,7 +155,10 @@ export class RoleAssignmentsService {
    */
   async list(scope: string, filter: string | undefined): Promise<RoleAssignmentEntity[]> {
     const f = parseFilter(filter);
-    const all = await this.db.find(RoleAssignmentEntity, { where: f.principalId ? { principalId: f.principalId } : {}, order: { createdAt: 'ASC', id: 'ASC' } });
+    const all = await this.db.find(RoleAssignmentEntity, {
+      where: f.principalId ? { principalId: f.principalId } : {},
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
     return all.filter((a) => scopeCovers(a.scope, scope) || (!f.atScope && scopeCovers(scope, a.scope)));
   }
 }
@@ -153,7 +171,11 @@ export function parseFilter(filter: string | undefined): { atScope: boolean; pri
     let m: RegExpExecArray | null;
     if (/^atScope\(\)$/i.test(c)) out.atScope = true;
     else if ((m = /^(?:principalId\s+eq\s+|assignedTo\()'([0-9a-f-]{36})'\)?$/i.exec(c))) out.principalId = m[1].toLowerCase();
-    else throw ArmError.badRequest('InvalidFilterParameter', `The filter '${filter}' is not supported. Supported filters are atScope(), principalId eq '{id}' and assignedTo('{id}').`);
+    else
+      throw ArmError.badRequest(
+        'InvalidFilterParameter',
+        `The filter '${filter}' is not supported. Supported filters are atScope(), principalId eq '{id}' and assignedTo('{id}').`,
+      );
   }
   return out;
 }

@@ -9,7 +9,10 @@ import { accessRuleFor } from './route-actions';
 type Ctor = new (...args: never[]) => unknown;
 const SUB = '3f2e1d0c-9b8a-4765-8432-10fedcba9876';
 const sample = (path: string): string =>
-  `/${path}`.replace(/:subscriptionId/g, SUB).replace(/:([A-Za-z]+)/g, (_, name: string) => `x${name}`).replace(/\/+/g, '/');
+  `/${path}`
+    .replace(/:subscriptionId/g, SUB)
+    .replace(/:([A-Za-z]+)/g, (_, name: string) => `x${name}`)
+    .replace(/\/+/g, '/');
 
 /** Every route a controller declares, with its method, whether it is public. */
 function routes(): { method: string; path: string; isPublic: boolean }[] {
@@ -41,21 +44,35 @@ describe('route → ARM action mapping', () => {
   it('names the actions ARM uses for the AKS routes az calls', () => {
     const cluster = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1`;
     expect(accessRuleFor('POST', `${cluster}/listClusterAdminCredential?api-version=2026-03-02-preview`)).toMatchObject({
-      kind: 'action', action: 'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action', scope: cluster,
+      kind: 'action',
+      action: 'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action',
+      scope: cluster,
     });
-    expect(accessRuleFor('GET', `/subscriptions/${SUB}/providers/Microsoft.ContainerService/locations/eastus/operations/abc`)).toEqual({ kind: 'operation', subscriptionId: SUB });
+    expect(accessRuleFor('GET', `/subscriptions/${SUB}/providers/Microsoft.ContainerService/locations/eastus/operations/abc`)).toEqual({
+      kind: 'operation',
+      subscriptionId: SUB,
+    });
     expect(accessRuleFor('GET', '/subscriptions')).toEqual({ kind: 'subscriptions' });
     expect(accessRuleFor('POST', '/v1.0/servicePrincipals')).toMatchObject({ action: 'Microsoft.Directory/servicePrincipals/write', scope: '/' });
-    expect(accessRuleFor('PUT', '/providers/Microsoft.Authorization/roleAssignments/x')).toMatchObject({ action: 'Microsoft.Authorization/roleAssignments/write', scope: '/' });
+    expect(accessRuleFor('PUT', '/providers/Microsoft.Authorization/roleAssignments/x')).toMatchObject({
+      action: 'Microsoft.Authorization/roleAssignments/write',
+      scope: '/',
+    });
   });
 
   it('names the deployment actions at subscription scope over the deployment', () => {
     const dep = `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/d1`;
-    expect(accessRuleFor('PUT', `${dep}?api-version=2026-09-01`)).toEqual({ kind: 'action', action: 'Microsoft.Resources/deployments/write', scope: dep, list: false });
+    expect(accessRuleFor('PUT', `${dep}?api-version=2026-09-01`)).toEqual({
+      kind: 'action',
+      action: 'Microsoft.Resources/deployments/write',
+      scope: dep,
+      list: false,
+    });
     expect(accessRuleFor('POST', `${dep}/whatIf`)).toMatchObject({ action: 'Microsoft.Resources/deployments/whatIf/action', scope: dep });
     expect(accessRuleFor('GET', `${dep}/operations`)).toMatchObject({ action: 'Microsoft.Resources/deployments/operations/read', scope: dep, list: true });
     expect(accessRuleFor('GET', `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments`)).toMatchObject({
-      action: 'Microsoft.Resources/deployments/read', list: true,
+      action: 'Microsoft.Resources/deployments/read',
+      list: true,
     });
   });
 });

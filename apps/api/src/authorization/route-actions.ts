@@ -19,7 +19,8 @@ export type AccessRule =
   | { kind: 'subscriptions' }
   | { kind: 'action'; action: string; scope: string; list: boolean };
 
-const OPERATION_STATUS = /^\/subscriptions\/([^/]+)\/(providers\/[^/]+\/locations\/[^/]+\/(operations|operationresults|operationstatus|operationstatuses)|operationresults)\/[^/]+$/i;
+const OPERATION_STATUS =
+  /^\/subscriptions\/([^/]+)\/(providers\/[^/]+\/locations\/[^/]+\/(operations|operationresults|operationstatus|operationstatuses)|operationresults)\/[^/]+$/i;
 const SUBSCRIPTION_INFO = /^\/subscriptions\/([^/]+)(\/locations|\/providers(\/[^/]+)?)?$/i;
 const DIRECTORY = /^\/v1\.0\/servicePrincipals(\/[^/]+(\/([^/]+))?)?$/i;
 const TENANT_ACTIVITY_LOG = /^\/providers\/Microsoft\.Insights\/eventtypes\/management\/values$/i;

@@ -9,7 +9,6 @@ import { toAgentPool } from './cluster.mapper';
 import { ActionResult, ClusterActionsService } from './cluster-actions.service';
 import { CLUSTER_ROUTE, ClusterPath, POOL_ROUTE, PoolPath } from './routes';
 
-
 /** POST actions (R10.4): 202 with the operation headers while there is work, 204 (or 200) when there is none. */
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.managedClusters)

@@ -1,8 +1,16 @@
 import { ArmError, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
 import { NodeImageCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, PowerStateCode, ProvisioningState,
-  clusterLockKey, isTerminalProvisioningState,
+  AgentPoolEntity,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  PowerStateCode,
+  ProvisioningState,
+  clusterLockKey,
+  isTerminalProvisioningState,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';

@@ -68,7 +68,10 @@ export class ClustersController {
     const offset = decodeSkipToken(call.query.$skipToken);
     const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.clusters.list(sub, rg, offset, pageSize + 1);
-    return toPage(rows.map((r) => toManagedCluster(r.cluster, r.rg.name, r.pools)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
+    return toPage(
+      rows.map((r) => toManagedCluster(r.cluster, r.rg.name, r.pools)),
+      offset,
+      { base: call.baseUrl, path: call.path, query: call.query, pageSize },
+    );
   }
 }
-

@@ -1,13 +1,42 @@
 import { createHash } from 'node:crypto';
 import {
-  ArmError, assertAgentPoolName, assertClusterName, assertResourceGroupName, checkPreconditions, createdSystemData, managedClusterId, modifiedSystemData,
-  newEtag, parseTags, ResourceTypes,
+  ArmError,
+  assertAgentPoolName,
+  assertClusterName,
+  assertResourceGroupName,
+  checkPreconditions,
+  createdSystemData,
+  managedClusterId,
+  modifiedSystemData,
+  newEtag,
+  parseTags,
+  ResourceTypes,
 } from '@cerulean/arm';
-import { CLUSTER_MODELLED, CLUSTER_READ_ONLY, CLUSTER_SECRETS, KubernetesVersionCatalog, LocationCatalog, NodeImageCatalog, normalizeLocation } from '@cerulean/catalog';
+import {
+  CLUSTER_MODELLED,
+  CLUSTER_READ_ONLY,
+  CLUSTER_SECRETS,
+  KubernetesVersionCatalog,
+  LocationCatalog,
+  NodeImageCatalog,
+  normalizeLocation,
+} from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, ClusterCredentialRepository, EntityColumns, ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus,
-  PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey, operationNotAllowed,
+  AgentPoolEntity,
+  AgentPoolMode,
+  ClusterCredentialRepository,
+  EntityColumns,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  PowerStateCode,
+  ProvisioningState,
+  ResourceGroupEntity,
+  clusterLockKey,
+  operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -157,7 +186,10 @@ export class ClustersService {
       throw ArmError.badRequest(
         'LocationNotAvailableForResourceType',
         `The provided location '${body.location}' is not available for resource type '${ResourceTypes.managedClusters}'. ` +
-          `List of available regions for the resource type is '${locations.list().map((l) => l.name).join(',')}'.`,
+          `List of available regions for the resource type is '${locations
+            .list()
+            .map((l) => l.name)
+            .join(',')}'.`,
         'location',
       );
     }
@@ -183,7 +215,13 @@ export class ClustersService {
   }
 
   private async create(
-    tx: EntityManager, rg: ResourceGroupEntity, name: string, location: string, body: ManagedClusterBodyDto, tags: Record<string, string>, call: ArmCall,
+    tx: EntityManager,
+    rg: ResourceGroupEntity,
+    name: string,
+    location: string,
+    body: ManagedClusterBodyDto,
+    tags: Record<string, string>,
+    call: ArmCall,
   ): Promise<AcceptedClusterChange> {
     const props = body.properties;
     if (props.provisioningState !== undefined && props.provisioningState !== ProvisioningState.Succeeded) {
@@ -202,7 +240,10 @@ export class ClustersService {
       assertAgentPoolName(p.name, `${target}.name`);
       if (seen.has(p.name.toLowerCase())) throw ArmError.invalidParameter(`${target}.name`, `Agent pool name '${p.name}' is used more than once.`);
       seen.add(p.name.toLowerCase());
-      return { name: p.name, settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System }) };
+      return {
+        name: p.name,
+        settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System }),
+      };
     });
     if (!poolSettings.some((p) => p.settings.mode === AgentPoolMode.System)) {
       throw ArmError.invalidParameter('properties.agentPoolProfiles', 'Must define at least one system pool.');
@@ -245,7 +286,12 @@ export class ClustersService {
   }
 
   private async update(
-    tx: EntityManager, existing: ClusterWithPools, urlName: string, body: ManagedClusterBodyDto, tags: Record<string, string>, call: ArmCall,
+    tx: EntityManager,
+    existing: ClusterWithPools,
+    urlName: string,
+    body: ManagedClusterBodyDto,
+    tags: Record<string, string>,
+    call: ArmCall,
   ): Promise<AcceptedClusterChange> {
     const { rg, cluster, pools } = existing;
     const props = body.properties;
@@ -259,7 +305,10 @@ export class ClustersService {
       throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'nodeResourceGroup' is not allowed.`, 'properties.nodeResourceGroup');
     }
     if (props.provisioningState !== undefined && props.provisioningState !== cluster.provisioningState) {
-      throw ArmError.invalidParameter('properties.provisioningState', `provisioningState is read-only; '${props.provisioningState}' does not match '${cluster.provisioningState}'.`);
+      throw ArmError.invalidParameter(
+        'properties.provisioningState',
+        `provisioningState is read-only; '${props.provisioningState}' does not match '${cluster.provisioningState}'.`,
+      );
     }
     if (cluster.provisioningState === ProvisioningState.Deleting) {
       throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
@@ -287,10 +336,14 @@ export class ClustersService {
           `${target}.name`,
         );
       }
-      changes.push({ pool, settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System, existing: pool }) });
+      changes.push({
+        pool,
+        settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System, existing: pool }),
+      });
     });
     if (cluster.powerState === PowerStateCode.Stopped) {
-      const scalingOrUpgrading = upgrading || changes.some(({ pool, settings }) => settings.count !== pool.count || settings.orchestratorVersion !== pool.orchestratorVersion);
+      const scalingOrUpgrading =
+        upgrading || changes.some(({ pool, settings }) => settings.count !== pool.count || settings.orchestratorVersion !== pool.orchestratorVersion);
       if (scalingOrUpgrading) throw stoppedClusterRefuses(cluster.name, upgrading ? 'upgrading' : 'scaling');
     }
     // Pools left out of the request keep their version; it must still be valid against the new control plane.
@@ -378,7 +431,12 @@ export class ClustersService {
    * operation that must not hold the cluster's lock (an abort) passes its own `lock` and 409 message.
    */
   startOperation(
-    tx: EntityManager, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, kind: OperationKind, call: ArmCall, pool?: AgentPoolEntity,
+    tx: EntityManager,
+    cluster: ManagedClusterEntity,
+    rg: ResourceGroupEntity,
+    kind: OperationKind,
+    call: ArmCall,
+    pool?: AgentPoolEntity,
     lock?: { key: string; targetOperationId?: string; describe: (running: OperationEntity) => ArmError },
   ): Promise<OperationEntity> {
     const resourceId = managedClusterId(cluster.subscriptionId, rg.name, cluster.name) + (pool ? `/agentPools/${pool.name}` : '');
@@ -400,10 +458,10 @@ export class ClustersService {
         startTime: call.receivedAt,
       },
       lock?.describe ??
-      ((running) =>
-        running.agentPoolId && running.agentPoolId !== pool?.id
-          ? operationNotAllowed(running, 'agent pool', running.resourceId.split('/').pop() ?? '')
-          : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name)),
+        ((running) =>
+          running.agentPoolId && running.agentPoolId !== pool?.id
+            ? operationNotAllowed(running, 'agent pool', running.resourceId.split('/').pop() ?? '')
+            : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name)),
     );
   }
 

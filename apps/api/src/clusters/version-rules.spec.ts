@@ -3,7 +3,12 @@ import { assertPoolNotNewer, assertUpgradeAllowed } from './version-rules';
 
 describe('assertUpgradeAllowed', () => {
   it('allows the same version, newer patches and the next minor', () => {
-    for (const [from, to] of [['1.32.7', '1.32.7'], ['1.32.5', '1.32.7'], ['1.32.7', '1.33.2'], ['1.32.5', '1.33.4']]) {
+    for (const [from, to] of [
+      ['1.32.7', '1.32.7'],
+      ['1.32.5', '1.32.7'],
+      ['1.32.7', '1.33.2'],
+      ['1.32.5', '1.33.4'],
+    ]) {
       expect(() => assertUpgradeAllowed(from, to, 't')).not.toThrow();
     }
   });
@@ -17,7 +22,9 @@ describe('assertUpgradeAllowed', () => {
   });
 
   it('refuses a downgrade, patch or minor', () => {
-    expect(catchArmError(() => assertUpgradeAllowed('1.33.4', '1.33.2', 't')).message).toMatch(/^Downgrading Kubernetes version 1.33.4 to 1.33.2 is not allowed/);
+    expect(catchArmError(() => assertUpgradeAllowed('1.33.4', '1.33.2', 't')).message).toMatch(
+      /^Downgrading Kubernetes version 1.33.4 to 1.33.2 is not allowed/,
+    );
     expect(catchArmError(() => assertUpgradeAllowed('1.33.2', '1.32.7', 't')).code).toBe('OperationNotAllowed');
   });
 });
@@ -32,6 +39,8 @@ describe('assertPoolNotNewer', () => {
     const minor = catchArmError(() => assertPoolNotNewer('1.34.1', '1.33.4', 'properties.orchestratorVersion'));
     expect(minor).toMatchObject({ status: 400, code: 'NodePoolMcVersionIncompatible', target: 'properties.orchestratorVersion' });
     expect(minor.message).toContain('Minor version of node pool version 34 is bigger than control plane version 33.');
-    expect(catchArmError(() => assertPoolNotNewer('1.33.4', '1.33.2', 't')).message).toContain('Patch version of node pool version 4 is bigger than control plane version 2.');
+    expect(catchArmError(() => assertPoolNotNewer('1.33.4', '1.33.2', 't')).message).toContain(
+      'Patch version of node pool version 4 is bigger than control plane version 2.',
+    );
   });
 });

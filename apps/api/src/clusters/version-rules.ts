@@ -6,7 +6,8 @@ const versions = new KubernetesVersionCatalog();
 const SUPPORTED = 'Please see https://aka.ms/aks-supported-k8s-ver for version details.';
 
 /** The patch the control plane runs (during an upgrade, the old one until it has moved). */
-export const controlPlanePatch = (c: ManagedClusterEntity): string => c.currentKubernetesVersion ?? versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion;
+export const controlPlanePatch = (c: ManagedClusterEntity): string =>
+  c.currentKubernetesVersion ?? versions.resolve(c.kubernetesVersion) ?? c.kubernetesVersion;
 /** The patch a pool's nodes run (during an upgrade, the old one until the pool has rolled). */
 export const poolPatch = (p: AgentPoolEntity): string => p.currentOrchestratorVersion ?? versions.resolve(p.orchestratorVersion) ?? p.orchestratorVersion;
 
@@ -19,7 +20,11 @@ export function assertUpgradeAllowed(from: string, to: string, target: string): 
   if (verdict === 'same' || verdict === 'upgrade') return;
   const available = versions.upgradesFrom(from).reverse().join(' ');
   const verb = verdict === 'downgrade' ? 'Downgrading' : 'Upgrading';
-  throw ArmError.badRequest('OperationNotAllowed', `${verb} Kubernetes version ${from} to ${to} is not allowed. Available upgrades: [${available}]. ${SUPPORTED}`, target);
+  throw ArmError.badRequest(
+    'OperationNotAllowed',
+    `${verb} Kubernetes version ${from} to ${to} is not allowed. Available upgrades: [${available}]. ${SUPPORTED}`,
+    target,
+  );
 }
 
 /** A pool is never newer than its control plane (AKS: NodePoolMcVersionIncompatible). */

@@ -8,7 +8,6 @@ import { setOperationHeaders } from '../common/lro-reply';
 import { CredentialKind, CredentialsService } from './credentials.service';
 import { CLUSTER_ROUTE, ClusterPath } from '../clusters/routes';
 
-
 /** Credentials are POST actions (R10.3): 200 `{"kubeconfigs":[{"name","value"}]}`; rotation is async (R10.4). */
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.managedClusters)

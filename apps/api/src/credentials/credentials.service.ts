@@ -50,9 +50,10 @@ export class CredentialsService {
       throw ArmError.badRequest('BadRequest', 'Getting static credential is not allowed because this cluster is set to disable local accounts.');
     }
     const creds = await this.credentials.loadOrProvision(this.db, cluster);
-    user ??= kind === CredentialKind.MonitoringUser
-      ? { kind: 'certificate', certPem: creds.monitoring.certPem, keyPem: creds.monitoring.keyPem }
-      : { kind: 'certificate', certPem: creds.admin.certPem, keyPem: creds.admin.keyPem };
+    user ??=
+      kind === CredentialKind.MonitoringUser
+        ? { kind: 'certificate', certPem: creds.monitoring.certPem, keyPem: creds.monitoring.keyPem }
+        : { kind: 'certificate', certPem: creds.admin.certPem, keyPem: creds.admin.keyPem };
 
     const value = renderKubeconfig({
       clusterName: cluster.name,
@@ -70,7 +71,10 @@ export class CredentialsService {
     const op = await this.db.transaction(async (tx) => {
       const { rg, cluster } = await this.clusters.get(sub, rgName, name, tx, true);
       if (cluster.powerState !== PowerStateCode.Running) {
-        throw ArmError.conflict('OperationNotAllowed', `Rotating the certificates of managed cluster '${cluster.name}' is not allowed while it is stopped. Start the cluster first.`);
+        throw ArmError.conflict(
+          'OperationNotAllowed',
+          `Rotating the certificates of managed cluster '${cluster.name}' is not allowed while it is stopped. Start the cluster first.`,
+        );
       }
       return this.clusters.startOperation(tx, cluster, rg, OperationKind.ClusterRotateCertificates, call);
     });

@@ -18,7 +18,12 @@ describe('renderKubeconfig', () => {
     });
     expect(yaml.safeLoad(text)).toEqual({
       apiVersion: 'v1',
-      clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(CA).toString('base64'), server: 'https://demo-1a2b.hcp.eastus.cerulean.localhost:20001' }, name: 'demo' }],
+      clusters: [
+        {
+          cluster: { 'certificate-authority-data': Buffer.from(CA).toString('base64'), server: 'https://demo-1a2b.hcp.eastus.cerulean.localhost:20001' },
+          name: 'demo',
+        },
+      ],
       contexts: [{ context: { cluster: 'demo', user: 'clusterAdmin_rg.1_demo' }, name: 'demo-admin' }],
       'current-context': 'demo-admin',
       kind: 'Config',
@@ -30,7 +35,14 @@ describe('renderKubeconfig', () => {
 
   it('writes kubelogin exec users for Azure AD clusters', () => {
     const parsed = yaml.safeLoad(
-      renderKubeconfig({ clusterName: 'c', contextName: 'c', userName: 'clusterUser_rg_c', server: 'https://x:1', caPem: CA, user: { kind: 'exec', tenantId: 't-1' } }),
+      renderKubeconfig({
+        clusterName: 'c',
+        contextName: 'c',
+        userName: 'clusterUser_rg_c',
+        server: 'https://x:1',
+        caPem: CA,
+        user: { kind: 'exec', tenantId: 't-1' },
+      }),
     ) as { users: { user: { exec: { command: string; args: string[]; env: null } } }[] };
     expect(parsed.users[0].user.exec.command).toBe('kubelogin');
     expect(parsed.users[0].user.exec.args).toContain('t-1');

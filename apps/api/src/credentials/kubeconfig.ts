@@ -3,9 +3,7 @@ export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 export const AKS_AAD_CLIENT_ID = '80faf920-1908-4b52-b5ef-a8e7bedfc67a';
 
 export type KubeconfigUser =
-  | { kind: 'certificate'; certPem: string; keyPem: string }
-  | { kind: 'exec'; tenantId: string }
-  | { kind: 'azure'; tenantId: string };
+  { kind: 'certificate'; certPem: string; keyPem: string } | { kind: 'exec'; tenantId: string } | { kind: 'azure'; tenantId: string };
 
 export interface KubeconfigRequest {
   /** The cluster entry's name: the managed cluster's name, as AKS writes it. */
@@ -40,17 +38,36 @@ function userEntry(user: KubeconfigUser): Record<string, unknown> {
       return {
         exec: {
           apiVersion: 'client.authentication.k8s.io/v1beta1',
-          args: ['get-token', '--environment', 'AzurePublicCloud', '--server-id', AKS_AAD_SERVER_ID, '--client-id', AKS_AAD_CLIENT_ID, '--tenant-id', user.tenantId, '--login', 'devicecode'],
+          args: [
+            'get-token',
+            '--environment',
+            'AzurePublicCloud',
+            '--server-id',
+            AKS_AAD_SERVER_ID,
+            '--client-id',
+            AKS_AAD_CLIENT_ID,
+            '--tenant-id',
+            user.tenantId,
+            '--login',
+            'devicecode',
+          ],
           command: 'kubelogin',
           env: null,
-          installHint: 'kubelogin is not installed which is required to connect to AAD enabled cluster.\n\nTo learn more, please go to https://aka.ms/aks/kubelogin\n',
+          installHint:
+            'kubelogin is not installed which is required to connect to AAD enabled cluster.\n\nTo learn more, please go to https://aka.ms/aks/kubelogin\n',
           provideClusterInfo: false,
         },
       };
     case 'azure':
       return {
         'auth-provider': {
-          config: { 'apiserver-id': AKS_AAD_SERVER_ID, 'client-id': AKS_AAD_CLIENT_ID, 'config-mode': '1', environment: 'AzurePublicCloud', 'tenant-id': user.tenantId },
+          config: {
+            'apiserver-id': AKS_AAD_SERVER_ID,
+            'client-id': AKS_AAD_CLIENT_ID,
+            'config-mode': '1',
+            environment: 'AzurePublicCloud',
+            'tenant-id': user.tenantId,
+          },
           name: 'azure',
         },
       };

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { ArmError, ResourceTypes } from '@cerulean/arm';
 import { ResourceGroupEntity } from '@cerulean/domain';
 import {
-  DeploymentContext, isNestedDeploymentType, isResourceGroupType, Json, JsonObject, nestedDeployment, processTemplate, TemplateErrors, TemplatePlan,
+  DeploymentContext,
+  isNestedDeploymentType,
+  isResourceGroupType,
+  Json,
+  JsonObject,
+  nestedDeployment,
+  processTemplate,
+  TemplateErrors,
+  TemplatePlan,
 } from '@cerulean/templates';
 import { isHostedType, noRegisteredProvider } from '../hosted-resources/hosted-resources.service';
 
@@ -32,7 +40,11 @@ export function parseDeploymentRequest(body: unknown): DeploymentRequest {
     );
   }
   if (!isObject(props.template)) {
-    throw ArmError.badRequest('InvalidRequestContent', "The deployment must have a template: 'properties.template' is required and must be an object.", 'properties.template');
+    throw ArmError.badRequest(
+      'InvalidRequestContent',
+      "The deployment must have a template: 'properties.template' is required and must be an object.",
+      'properties.template',
+    );
   }
   if (props.parameters !== undefined && props.parameters !== null && !isObject(props.parameters)) {
     throw TemplateErrors.invalidRequestContent("'properties.parameters' must be an object.", 'properties.parameters');
@@ -40,7 +52,10 @@ export function parseDeploymentRequest(body: unknown): DeploymentRequest {
   const rawMode = props.mode ?? 'Incremental';
   const mode = typeof rawMode === 'string' ? (['Incremental', 'Complete'] as const).find((m) => m.toLowerCase() === rawMode.toLowerCase()) : undefined;
   if (!mode) {
-    throw TemplateErrors.invalidRequestContent(`Error converting value ${JSON.stringify(rawMode)} to type 'DeploymentMode'. Allowed values: 'Incremental', 'Complete'.`, 'properties.mode');
+    throw TemplateErrors.invalidRequestContent(
+      `Error converting value ${JSON.stringify(rawMode)} to type 'DeploymentMode'. Allowed values: 'Incremental', 'Complete'.`,
+      'properties.mode',
+    );
   }
   const out: DeploymentRequest = { template: props.template as JsonObject, parameters: (props.parameters ?? undefined) as Json | undefined, mode };
   if (typeof body.location === 'string') out.location = body.location;
@@ -82,7 +97,14 @@ export function deploymentContext(target: DeploymentTarget): DeploymentContext {
     subscriptionId: target.subscriptionId,
     tenantId: target.tenantId,
     ...(target.rg
-      ? { resourceGroup: { name: target.rg.name, location: target.rg.location, tags: target.rg.tags, ...(target.rg.managedBy ? { managedBy: target.rg.managedBy } : {}) } }
+      ? {
+          resourceGroup: {
+            name: target.rg.name,
+            location: target.rg.location,
+            tags: target.rg.tags,
+            ...(target.rg.managedBy ? { managedBy: target.rg.managedBy } : {}),
+          },
+        }
       : {}),
     ...(target.location ? { location: target.location } : {}),
     deploymentName: target.deploymentName,
@@ -106,7 +128,11 @@ export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget,
       continue;
     }
     if (isNestedDeploymentType(r.type)) {
-      throw ArmError.badRequest('InvalidTemplate', `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are only supported in templates deployed at subscription scope.'.`, r.id);
+      throw ArmError.badRequest(
+        'InvalidTemplate',
+        `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are only supported in templates deployed at subscription scope.'.`,
+        r.id,
+      );
     }
     if (isResourceGroupType(r.type)) {
       throw ArmError.badRequest(

@@ -15,7 +15,10 @@ const DEPLOYMENTS = [`${GROUP}/providers/Microsoft.Resources/deployments`, `${SU
 const DEPLOYMENT = DEPLOYMENTS.map((d) => `${d}/:deploymentName`);
 const under = (suffix: string): string[] => DEPLOYMENT.map((d) => `${d}/${suffix}`);
 // DeploymentOperations have no `providers` segment at group scope (arm-contract R1.1); at subscription scope they do.
-const DEPLOYMENT_OPERATIONS = [`${GROUP}/deployments/:deploymentName/operations`, `${SUBSCRIPTION}/providers/Microsoft.Resources/deployments/:deploymentName/operations`];
+const DEPLOYMENT_OPERATIONS = [
+  `${GROUP}/deployments/:deploymentName/operations`,
+  `${SUBSCRIPTION}/providers/Microsoft.Resources/deployments/:deploymentName/operations`,
+];
 
 interface DeploymentPath {
   subscriptionId: string;
@@ -41,7 +44,11 @@ export class DeploymentsController {
     const offset = decodeSkipToken(call.query.$skipToken);
     const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.deployments.list(scopeOf(p), offset, pageSize + 1);
-    return toPage(rows.map((r) => toDeployment(r.deployment, r.rg?.name ?? null)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
+    return toPage(
+      rows.map((r) => toDeployment(r.deployment, r.rg?.name ?? null)),
+      offset,
+      { base: call.baseUrl, path: call.path, query: call.query, pageSize },
+    );
   }
 
   @Get(DEPLOYMENT)
@@ -122,16 +129,24 @@ export class DeploymentsController {
     const { rg, deployment, operations } = await this.deployments.operationsOf(scopeOf(p), p.deploymentName);
     const offset = decodeSkipToken(call.query.$skipToken);
     const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
-    return toPage(operations.slice(offset, offset + pageSize + 1).map((o) => toDeploymentOperation(deployment, rg?.name ?? null, o)), offset, {
-      base: call.baseUrl, path: call.path, query: call.query, pageSize,
-    });
+    return toPage(
+      operations.slice(offset, offset + pageSize + 1).map((o) => toDeploymentOperation(deployment, rg?.name ?? null, o)),
+      offset,
+      {
+        base: call.baseUrl,
+        path: call.path,
+        query: call.query,
+        pageSize,
+      },
+    );
   }
 
   @Get(DEPLOYMENT_OPERATIONS.map((o) => `${o}/:operationId`))
   async getOperation(@Param() p: DeploymentPath & { operationId: string }) {
     const { rg, deployment, operations } = await this.deployments.operationsOf(scopeOf(p), p.deploymentName);
     const op = operations.find((o) => o.id.toLowerCase() === p.operationId.toLowerCase());
-    if (!op) throw ArmError.notFound('DeploymentOperationNotFound', `Deployment operation '${p.operationId}' of deployment '${p.deploymentName}' could not be found.`);
+    if (!op)
+      throw ArmError.notFound('DeploymentOperationNotFound', `Deployment operation '${p.operationId}' of deployment '${p.deploymentName}' could not be found.`);
     return toDeploymentOperation(deployment, rg?.name ?? null, op);
   }
 }

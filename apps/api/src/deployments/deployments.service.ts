@@ -3,14 +3,33 @@ import { ArmError, ResourceTypes } from '@cerulean/arm';
 import { LocationCatalog, normalizeLocation } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
-  DeploymentEntity, DeploymentOperationEntity, DeploymentState, deploymentLockKey, OperationEntity, OperationKind, OperationRepository,
-  OperationStatus, ProvisioningState, ResourceGroupEntity, WhatIfResultEntity,
+  DeploymentEntity,
+  DeploymentOperationEntity,
+  DeploymentState,
+  deploymentLockKey,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  ProvisioningState,
+  ResourceGroupEntity,
+  WhatIfResultEntity,
 } from '@cerulean/domain';
 import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import {
-  deploymentParametersView, maskSecureValues, sealPlan, isNestedDeploymentType, isResourceGroupType, JsonObject, NestedDeployment, nestedDeployment, ResourceNormalizer, TemplatePlan,
-  whatIf, WhatIfChange,
+  deploymentParametersView,
+  maskSecureValues,
+  sealPlan,
+  isNestedDeploymentType,
+  isResourceGroupType,
+  JsonObject,
+  NestedDeployment,
+  nestedDeployment,
+  ResourceNormalizer,
+  TemplatePlan,
+  whatIf,
+  WhatIfChange,
 } from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -21,7 +40,14 @@ import { toResourceGroup } from '../resource-groups/resource-group.mapper';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import {
-  checkHostable, deploymentContext, DeploymentRequest, DeploymentTarget, parseDeploymentRequest, parseWhatIfResultFormat, templateHash, WhatIfResultFormat,
+  checkHostable,
+  deploymentContext,
+  DeploymentRequest,
+  DeploymentTarget,
+  parseDeploymentRequest,
+  parseWhatIfResultFormat,
+  templateHash,
+  WhatIfResultFormat,
 } from './deployment-plan';
 import { TemplateEvaluationPool } from './template-evaluation.pool';
 import { deploymentId, DEPLOYMENTS_TYPE } from './deployment.mapper';
@@ -183,7 +209,9 @@ export class DeploymentsService {
           'location',
         );
       }
-      const deployment = existing ?? tx.create(DeploymentEntity, { id: randomUUID(), subscriptionId: current.subscriptionId, resourceGroupId: current.rg?.id ?? null, location });
+      const deployment =
+        existing ??
+        tx.create(DeploymentEntity, { id: randomUUID(), subscriptionId: current.subscriptionId, resourceGroupId: current.rg?.id ?? null, location });
       Object.assign(deployment, {
         name,
         nameKey: name.toLowerCase(),
@@ -313,9 +341,10 @@ export class DeploymentsService {
       const found = await this.find(scope, name, tx, true);
       if (!found) throw deploymentNotFound(name);
       const { deployment } = found;
-      const requested = RUNNING.includes(deployment.provisioningState) && deployment.operationId
-        ? await this.operations.requestCancel(tx, deployment.operationId, call.receivedAt)
-        : false;
+      const requested =
+        RUNNING.includes(deployment.provisioningState) && deployment.operationId
+          ? await this.operations.requestCancel(tx, deployment.operationId, call.receivedAt)
+          : false;
       if (!requested) {
         throw ArmError.conflict(
           'DeploymentCannotBeCancelled',
@@ -376,7 +405,13 @@ export class DeploymentsService {
         'InvalidTemplateDeployment',
         `The template deployment '${name}' is not valid according to the validation procedure. The tracking id is '${call.context.correlationId}'. See inner errors for details.`,
         undefined,
-        [{ code: 'PreflightValidationCheckFailed', message: 'Preflight validation failed. Please refer to the details for the specific errors.', details: failures }],
+        [
+          {
+            code: 'PreflightValidationCheckFailed',
+            message: 'Preflight validation failed. Please refer to the details for the specific errors.',
+            details: failures,
+          },
+        ],
       );
     }
     return plan;
@@ -429,7 +464,10 @@ function checkSubscriptionRequest(name: string, request: DeploymentRequest): voi
   if (!locations.find(normalizeLocation(request.location))) {
     throw ArmError.badRequest(
       'LocationNotAvailableForDeployment',
-      `The provided location '${request.location}' is not available for deployment. List of available regions is '${locations.list().map((l) => l.name).join(',')}'.`,
+      `The provided location '${request.location}' is not available for deployment. List of available regions is '${locations
+        .list()
+        .map((l) => l.name)
+        .join(',')}'.`,
       'location',
     );
   }

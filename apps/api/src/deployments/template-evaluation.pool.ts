@@ -22,9 +22,7 @@ export interface Evaluated {
 }
 
 export type EvaluationReply =
-  | { id: number; plan: TemplatePlan; secureValues: string[] }
-  | { id: number; error: ArmErrorDetail & { status: number } }
-  | { id: number; crash: string };
+  { id: number; plan: TemplatePlan; secureValues: string[] } | { id: number; error: ArmErrorDetail & { status: number } } | { id: number; crash: string };
 
 /** How long one template may take to evaluate (validate, what-if and PUT each evaluate it once per template). */
 export const EVALUATION_SECONDS = 10;
@@ -66,14 +64,26 @@ export class TemplateEvaluationPool implements OnModuleDestroy {
   private readonly script = join(__dirname, 'template-evaluation.worker.js');
 
   /** processTemplate(template, parameters, context) off the event loop; rejects with the ArmError it throws. */
-  process(template: JsonObject, parameters: Json | undefined, context: DeploymentContext, options: { collectSecure?: boolean; seconds?: number } = {}): Promise<Evaluated> {
+  process(
+    template: JsonObject,
+    parameters: Json | undefined,
+    context: DeploymentContext,
+    options: { collectSecure?: boolean; seconds?: number } = {},
+  ): Promise<Evaluated> {
     const seconds = options.seconds ?? EVALUATION_SECONDS;
     if (this.closed) return Promise.reject(new Error('the template evaluation pool is closed'));
     if (this.waiting.length >= MAX_WAITING) {
       return Promise.reject(new ArmError(429, 'TooManyRequests', 'Too many template evaluations are waiting. Please retry the request later.'));
     }
     return new Promise<Evaluated>((resolve, reject) => {
-      const request: EvaluationRequest = { id: this.nextId++, template, parameters, context, deadline: { at: 0, seconds }, collectSecure: options.collectSecure === true };
+      const request: EvaluationRequest = {
+        id: this.nextId++,
+        template,
+        parameters,
+        context,
+        deadline: { at: 0, seconds },
+        collectSecure: options.collectSecure === true,
+      };
       this.waiting.push({ request, resolve, reject });
       this.dispatch();
     });
@@ -142,7 +152,13 @@ export class TemplateEvaluationPool implements OnModuleDestroy {
     if (job) {
       this.logger.error(`template evaluation thread lost: ${err.message}`);
       const tooLarge = /out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(`${err.message} ${(err as NodeJS.ErrnoException).code ?? ''}`);
-      job.reject(tooLarge ? TemplateErrors.validationFailed('The template needs more memory to evaluate than this service allows. Simplify the template or split it into several deployments.') : ArmError.internal());
+      job.reject(
+        tooLarge
+          ? TemplateErrors.validationFailed(
+              'The template needs more memory to evaluate than this service allows. Simplify the template or split it into several deployments.',
+            )
+          : ArmError.internal(),
+      );
     }
     if (!this.closed) this.dispatch();
   }

@@ -94,7 +94,11 @@ export class HostedResources {
     const rg = await this.groups.get(sub, rgName);
     const clusters = await this.db.find(ManagedClusterEntity, { where: { resourceGroupId: rg.id }, order: { nameKey: 'ASC' } });
     const pools = clusters.length
-      ? await this.db.createQueryBuilder(AgentPoolEntity, 'p').where('p.cluster_id IN (:...ids)', { ids: clusters.map((c) => c.id) }).orderBy('p.created_at', 'ASC').getMany()
+      ? await this.db
+          .createQueryBuilder(AgentPoolEntity, 'p')
+          .where('p.cluster_id IN (:...ids)', { ids: clusters.map((c) => c.id) })
+          .orderBy('p.created_at', 'ASC')
+          .getMany()
       : [];
     const out = { clusters: {} as Record<string, LiveResource>, pools: {} as Record<string, LiveResource> };
     for (const c of clusters) {

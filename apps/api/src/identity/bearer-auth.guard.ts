@@ -83,7 +83,10 @@ export class BearerAuthGuard implements CanActivate {
           );
         case 'issuer':
           challenge('The access token is from the wrong issuer.');
-          throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${this.identity.issuerBase}/${this.env.TENANT_ID}/' associated with this subscription.`);
+          throw ArmError.unauthorized(
+            'InvalidAuthenticationToken',
+            `The access token is from the wrong issuer '${issuerOf(m[1])}'. It must match the tenant '${this.identity.issuerBase}/${this.env.TENANT_ID}/' associated with this subscription.`,
+          );
         case 'notYetValid':
           challenge('The access token is not yet valid.');
           throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is not yet valid: ${err.message}.`);
@@ -95,7 +98,10 @@ export class BearerAuthGuard implements CanActivate {
     const accept = (exists: boolean): boolean => {
       if (!exists) {
         challenge('The access token is missing or invalid.');
-        throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is invalid: its principal '${claims.oid}' no longer exists in the tenant '${claims.tid}'.`);
+        throw ArmError.unauthorized(
+          'InvalidAuthenticationToken',
+          `The access token is invalid: its principal '${claims.oid}' no longer exists in the tenant '${claims.tid}'.`,
+        );
       }
       req.principal = { objectId: claims.oid, appId: claims.appid, tenantId: claims.tid };
       req.caller = { id: claims.appid, type: 'Application' } satisfies Caller;

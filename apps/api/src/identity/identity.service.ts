@@ -1,6 +1,16 @@
 import { Env, platformBaseUrl } from '@cerulean/config';
 import {
-  acceptedAudiences, AccessTokenClaims, appTokenClaims, issuerV1, issuerV2, loadSigningKey, publicJwk, signJwt, SigningKey, VerifiedSignatures, verifyJwt,
+  acceptedAudiences,
+  AccessTokenClaims,
+  appTokenClaims,
+  issuerV1,
+  issuerV2,
+  loadSigningKey,
+  publicJwk,
+  signJwt,
+  SigningKey,
+  VerifiedSignatures,
+  verifyJwt,
 } from '@cerulean/identity';
 import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import { Injectable } from '@nestjs/common';

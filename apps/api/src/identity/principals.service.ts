@@ -24,8 +24,7 @@ export interface IssuedSecret {
 
 export type AuthenticationResult =
   /** `secretHash`: the stored hash the secret matched. */
-  | { ok: true; principal: ServicePrincipalEntity; secretHash: string }
-  | { ok: false; reason: 'unknown_client' | 'bad_secret' | 'expired_secret' };
+  { ok: true; principal: ServicePrincipalEntity; secretHash: string } | { ok: false; reason: 'unknown_client' | 'bad_secret' | 'expired_secret' };
 
 const inDate = (s: ServicePrincipalSecretEntity, now: number): boolean => s.endAt.getTime() > now && s.startAt.getTime() <= now + 300_000;
 
@@ -83,12 +82,15 @@ export class PrincipalsService {
   async get(idOrAppId: string, db: EntityManager = this.db, lock = false): Promise<PrincipalWithSecrets> {
     const principal = isGuid(idOrAppId)
       ? await db.findOne(ServicePrincipalEntity, {
-        where: [{ id: idOrAppId.toLowerCase() }, { appId: idOrAppId.toLowerCase() }],
-        ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-      })
+          where: [{ id: idOrAppId.toLowerCase() }, { appId: idOrAppId.toLowerCase() }],
+          ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+        })
       : null;
     if (!principal) {
-      throw ArmError.notFound('Request_ResourceNotFound', `Resource '${idOrAppId}' does not exist or one of its queried reference-property objects are not present.`);
+      throw ArmError.notFound(
+        'Request_ResourceNotFound',
+        `Resource '${idOrAppId}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     const secrets = await db.find(ServicePrincipalSecretEntity, { where: { principalId: principal.id }, order: { startAt: 'ASC' } });
     return { principal, secrets };
@@ -97,7 +99,11 @@ export class PrincipalsService {
   async create(displayName: string, options: { bootstrap?: boolean; db?: EntityManager } = {}): Promise<PrincipalWithSecrets & IssuedSecret> {
     const run = async (db: EntityManager) => {
       const principal = db.create(ServicePrincipalEntity, {
-        id: randomUUID(), appId: randomUUID(), tenantId: this.env.TENANT_ID, displayName, isBootstrap: options.bootstrap ?? false,
+        id: randomUUID(),
+        appId: randomUUID(),
+        tenantId: this.env.TENANT_ID,
+        displayName,
+        isBootstrap: options.bootstrap ?? false,
       });
       await db.insert(ServicePrincipalEntity, principal);
       const issued = await this.addSecret(principal.id, {}, db);

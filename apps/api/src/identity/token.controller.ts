@@ -91,17 +91,31 @@ export class TokenController {
 
   @Post(TOKEN_ROUTES[0])
   @HttpCode(200)
-  tokenV2(@Param('tenant') tenant: string, @Body() body: unknown, @Headers('authorization') auth: string | undefined, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  tokenV2(
+    @Param('tenant') tenant: string,
+    @Body() body: unknown,
+    @Headers('authorization') auth: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const form = asForm(body);
     return this.token(2, tenant, form, auth, req, reply, () => resourceFromScope(form.scope, this.identity.audiences(this.address.baseOf(req))));
   }
 
   @Post(TOKEN_ROUTES[1])
   @HttpCode(200)
-  tokenV1(@Param('tenant') tenant: string, @Body() body: unknown, @Headers('authorization') auth: string | undefined, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  tokenV1(
+    @Param('tenant') tenant: string,
+    @Body() body: unknown,
+    @Headers('authorization') auth: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const form = asForm(body);
     const audiences = this.identity.audiences(this.address.baseOf(req));
-    return this.token(1, tenant, form, auth, req, reply, () => (form.resource === undefined && form.scope ? resourceFromScope(form.scope, audiences) : resourceFromName(form.resource, audiences)));
+    return this.token(1, tenant, form, auth, req, reply, () =>
+      form.resource === undefined && form.scope ? resourceFromScope(form.scope, audiences) : resourceFromName(form.resource, audiences),
+    );
   }
 
   /** ARM's cloud metadata (`az cloud register --endpoint-resource-manager <this>`). */
@@ -137,11 +151,23 @@ export class TokenController {
   }
 
   private async token(
-    version: 1 | 2, tenant: string, form: Form, auth: string | undefined, req: FastifyRequest, reply: FastifyReply, resource: () => ScopeResult,
+    version: 1 | 2,
+    tenant: string,
+    form: Form,
+    auth: string | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    resource: () => ScopeResult,
   ) {
     if (!this.knownTenant(tenant)) return this.oauthError(reply, 400, 'invalid_request', this.tenantNotFound(tenant), 90002);
     if (form.grant_type !== 'client_credentials') {
-      return this.oauthError(reply, 400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${form.grant_type ?? ''}'. Only client_credentials is supported.`, 70003);
+      return this.oauthError(
+        reply,
+        400,
+        'unsupported_grant_type',
+        `AADSTS70003: The app requested an unsupported grant type '${form.grant_type ?? ''}'. Only client_credentials is supported.`,
+        70003,
+      );
     }
     let clientId = form.client_id;
     let secret = form.client_secret;
@@ -149,46 +175,89 @@ export class TokenController {
     if (basic && 'malformed' in basic) {
       // RFC 6749 5.2: a failed Authorization header authentication is 401 with a challenge of its scheme.
       void reply.header('www-authenticate', `Basic realm="${this.env.TENANT_ID}"`);
-      return this.oauthError(reply, 401, 'invalid_client', `AADSTS50012: Invalid client credentials in the Authorization header: ${basic.malformed}. client_secret_basic is 'Basic ' and the base64 of the URL-encoded client id and secret joined by ':'.`, 50012);
+      return this.oauthError(
+        reply,
+        401,
+        'invalid_client',
+        `AADSTS50012: Invalid client credentials in the Authorization header: ${basic.malformed}. client_secret_basic is 'Basic ' and the base64 of the URL-encoded client id and secret joined by ':'.`,
+        50012,
+      );
     }
     if (basic) {
       clientId ??= basic.clientId;
       secret ??= basic.secret;
     }
-    if (!clientId) return this.oauthError(reply, 400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'client_id'.", 900144);
+    if (!clientId)
+      return this.oauthError(reply, 400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'client_id'.", 900144);
     if (!secret) {
-      return this.oauthError(reply, 401, 'invalid_client', "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.", 7000216);
+      return this.oauthError(
+        reply,
+        401,
+        'invalid_client',
+        "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+        7000216,
+      );
     }
     const target = resource();
-    if ('error' in target) return this.oauthError(reply, 400, target.error === 'invalid_scope' ? 'invalid_scope' : 'invalid_resource', target.description, target.error === 'invalid_scope' ? 1002012 : 500011);
+    if ('error' in target)
+      return this.oauthError(
+        reply,
+        400,
+        target.error === 'invalid_scope' ? 'invalid_scope' : 'invalid_resource',
+        target.description,
+        target.error === 'invalid_scope' ? 1002012 : 500011,
+      );
     const result = await this.authenticator.authenticate(clientId, secret, this.address.clientAddress(req));
     if (!result.ok) {
       if (result.reason === 'throttled') {
         // Entra answers client credentials it throttles with 429 and Retry-After (MSAL waits that long).
         void reply.header('retry-after', String(result.retryAfterSeconds));
         return this.oauthError(
-          reply, 429, 'temporarily_unavailable',
+          reply,
+          429,
+          'temporarily_unavailable',
           `AADSTS50196: The server terminated an operation because it encountered a client request loop: too many failed sign-ins for this client or from this address. Retry after ${result.retryAfterSeconds} second(s).`,
           50196,
         );
       }
       if (result.reason === 'unknown_client') {
-        return this.oauthError(reply, 400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${this.env.TENANT_ID}'.`, 700016);
+        return this.oauthError(
+          reply,
+          400,
+          'unauthorized_client',
+          `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${this.env.TENANT_ID}'.`,
+          700016,
+        );
       }
       if (result.reason === 'expired_secret') {
         return this.oauthError(reply, 401, 'invalid_client', `AADSTS7000222: The provided client secret keys for app '${clientId}' are expired.`, 7000222);
       }
-      return this.oauthError(reply, 401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 7000215);
+      return this.oauthError(
+        reply,
+        401,
+        'invalid_client',
+        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        7000215,
+      );
     }
     const { token, claims } = this.identity.mint({ appId: result.principal.appId, objectId: result.principal.id, resource: target.resource, version });
     void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const common = { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: token };
     if (version === 2) return common;
-    return { ...common, expires_in: String(TOKEN_LIFETIME_SECONDS), ext_expires_in: String(TOKEN_LIFETIME_SECONDS), expires_on: String(claims.exp), not_before: String(claims.nbf), resource: target.resource };
+    return {
+      ...common,
+      expires_in: String(TOKEN_LIFETIME_SECONDS),
+      ext_expires_in: String(TOKEN_LIFETIME_SECONDS),
+      expires_on: String(claims.exp),
+      not_before: String(claims.nbf),
+      resource: target.resource,
+    };
   }
 
   private knownTenant(tenant: string): boolean {
-    return TENANT_ALIASES.has(tenant.toLowerCase()) || tenant.toLowerCase() === this.env.TENANT_ID.toLowerCase() || tenant.toLowerCase() === 'cerulean.localhost';
+    return (
+      TENANT_ALIASES.has(tenant.toLowerCase()) || tenant.toLowerCase() === this.env.TENANT_ID.toLowerCase() || tenant.toLowerCase() === 'cerulean.localhost'
+    );
   }
 
   /** Endpoints keep the segment the client used (MSAL takes the tenant from the token endpoint's first segment). */

@@ -18,7 +18,10 @@ export class KubernetesVersionsController {
   async list(@Param('subscriptionId') sub: string, @Param('location') location: string) {
     await this.subscriptions.get(sub);
     if (!this.locations.find(location)) {
-      throw ArmError.badRequest('LocationNotAvailableForResourceType', `The provided location '${location}' is not available for resource type 'Microsoft.ContainerService/locations/kubernetesVersions'.`);
+      throw ArmError.badRequest(
+        'LocationNotAvailableForResourceType',
+        `The provided location '${location}' is not available for resource type 'Microsoft.ContainerService/locations/kubernetesVersions'.`,
+      );
     }
     return {
       values: this.versions.list().map((m) => ({

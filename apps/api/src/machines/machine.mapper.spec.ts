@@ -23,7 +23,10 @@ const node = (over: Partial<KubeNodeWire> = {}): KubeNodeWire => ({
   },
   status: {
     conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: '2026-11-21T10:05:00Z' }],
-    addresses: [{ type: 'InternalIP', address: '172.18.0.3' }, { type: 'Hostname', address: 'aks-np1-12345678-vmss000002' }],
+    addresses: [
+      { type: 'InternalIP', address: '172.18.0.3' },
+      { type: 'Hostname', address: 'aks-np1-12345678-vmss000002' },
+    ],
     nodeInfo: { kubeletVersion: 'v1.33.2' },
   },
   ...over,
@@ -40,7 +43,8 @@ describe('toMachine', () => {
       zones: ['eastus-2'],
       properties: {
         network: { ipAddresses: [{ family: 'IPv4', ip: '172.18.0.3' }] },
-        resourceId: '/subscriptions/sub1/resourceGroups/MC_Rg1_C1_eastus/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-12345678-vmss/virtualMachines/2',
+        resourceId:
+          '/subscriptions/sub1/resourceGroups/MC_Rg1_C1_eastus/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-12345678-vmss/virtualMachines/2',
       },
     });
   });

@@ -57,7 +57,11 @@ export class MachinesService {
       // rotation is replacing it) it may not answer, or not yet with the credentials just stored; afterwards its
       // silence is news.
       if (cluster.provisioningState !== ProvisioningState.Succeeded || (await operationInProgress(this.db, cluster.id))) return [];
-      throw new ArmError(503, 'ControlPlaneUnavailable', `The API server of managed cluster '${cluster.name}' does not answer: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ArmError(
+        503,
+        'ControlPlaneUnavailable',
+        `The API server of managed cluster '${cluster.name}' does not answer: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 }
@@ -69,18 +73,32 @@ async function operationInProgress(db: EntityManager, clusterId: string): Promis
 }
 
 function getNodes(
-  host: string, port: number, fqdn: string, creds: { ca: { certPem: string }; admin: { certPem: string; keyPem: string } },
+  host: string,
+  port: number,
+  fqdn: string,
+  creds: { ca: { certPem: string }; admin: { certPem: string; keyPem: string } },
 ): Promise<KubeNodeWire[]> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host, port, path: '/api/v1/nodes', method: 'GET', servername: fqdn, ca: creds.ca.certPem, cert: creds.admin.certPem, key: creds.admin.keyPem, timeout: CONTROL_PLANE_TIMEOUT_MS, agent: false },
+      {
+        host,
+        port,
+        path: '/api/v1/nodes',
+        method: 'GET',
+        servername: fqdn,
+        ca: creds.ca.certPem,
+        cert: creds.admin.certPem,
+        key: creds.admin.keyPem,
+        timeout: CONTROL_PLANE_TIMEOUT_MS,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
           try {
-            resolve(((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: KubeNodeWire[] }).items ?? []));
+            resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: KubeNodeWire[] }).items ?? []);
           } catch (err) {
             reject(err as Error);
           }

@@ -45,7 +45,8 @@ export function parseOperationFilter(query: Record<string, string | undefined>):
   };
   const id = query.resourceId?.trim();
   if (id) {
-    if (!/^\/subscriptions\//i.test(id)) throw ArmError.invalidParameter('resourceId', `'${id}' is not an ARM resource id (it must start with /subscriptions/).`);
+    if (!/^\/subscriptions\//i.test(id))
+      throw ArmError.invalidParameter('resourceId', `'${id}' is not an ARM resource id (it must start with /subscriptions/).`);
     filter.resourceIdPrefix = id.replace(/\/+$/, '').toLowerCase();
   }
   if (filter.startedAfter && filter.startedBefore && filter.startedAfter > filter.startedBefore) {

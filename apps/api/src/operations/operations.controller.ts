@@ -31,13 +31,20 @@ export class OperationsController {
   async list(@Param('subscriptionId') sub: string, @Param('location') location: string, @Arm() call: ArmCall) {
     const loc = this.locations.find(location);
     if (!loc) {
-      throw ArmError.badRequest('LocationNotAvailableForResourceType', `The provided location '${location}' is not available for resource type '${ResourceTypes.operations}'.`);
+      throw ArmError.badRequest(
+        'LocationNotAvailableForResourceType',
+        `The provided location '${location}' is not available for resource type '${ResourceTypes.operations}'.`,
+      );
     }
     const filter = parseOperationFilter(call.query);
     const offset = decodeSkipToken(call.query.$skipToken);
     const pageSize = pageSizeOf(call.query, this.env.PAGE_SIZE);
     const rows = await this.operations.list(sub, loc.name, filter, offset, pageSize + 1);
-    return toPage(rows.map((op) => this.operations.toListItem(op)), offset, { base: call.baseUrl, path: call.path, query: call.query, pageSize });
+    return toPage(
+      rows.map((op) => this.operations.toListItem(op)),
+      offset,
+      { base: call.baseUrl, path: call.path, query: call.query, pageSize },
+    );
   }
 
   /** Always 200 while the operation exists (R11.1); `operationStatus(es)` are aliases seen in AKS examples (R11.2). */

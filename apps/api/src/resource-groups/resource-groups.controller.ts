@@ -47,7 +47,12 @@ export class ResourceGroupsController {
   }
 
   @Patch('resourceGroups/:resourceGroupName')
-  async patch(@Param('subscriptionId') sub: string, @Param('resourceGroupName') name: string, @Body() body: ResourceGroupBody | undefined, @Arm() call: ArmCall) {
+  async patch(
+    @Param('subscriptionId') sub: string,
+    @Param('resourceGroupName') name: string,
+    @Body() body: ResourceGroupBody | undefined,
+    @Arm() call: ArmCall,
+  ) {
     return toResourceGroup(await this.groups.update(sub, name, body ?? {}, call.caller, call.receivedAt));
   }
 

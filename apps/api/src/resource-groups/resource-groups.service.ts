@@ -1,9 +1,23 @@
 import {
-  ArmError, Caller, assertResourceGroupName, assertSubscriptionId, createdSystemData, modifiedSystemData, parseTags, resourceGroupId, Tags,
+  ArmError,
+  Caller,
+  assertResourceGroupName,
+  assertSubscriptionId,
+  createdSystemData,
+  modifiedSystemData,
+  parseTags,
+  resourceGroupId,
+  Tags,
 } from '@cerulean/arm';
 import { LocationCatalog, normalizeLocation } from '@cerulean/catalog';
 import {
-  ManagedClusterEntity, OperationEntity, OperationKind, OperationRepository, OperationStatus, ProvisioningState, ResourceGroupEntity,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  ProvisioningState,
+  ResourceGroupEntity,
 } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
@@ -61,7 +75,10 @@ export class ResourceGroupsService {
     if (!locations.find(location)) {
       throw ArmError.badRequest(
         'LocationNotAvailableForResourceGroup',
-        `The provided location '${body.location}' is not available for resource group. List of available regions is '${locations.list().map((l) => l.name).join(',')}'.`,
+        `The provided location '${body.location}' is not available for resource group. List of available regions is '${locations
+          .list()
+          .map((l) => l.name)
+          .join(',')}'.`,
         'location',
       );
     }
@@ -69,7 +86,10 @@ export class ResourceGroupsService {
     const managedBy = typeof body.managedBy === 'string' ? body.managedBy : null;
     return this.db.transaction(async (tx) => {
       const sub = await this.subscriptions.get(subscriptionId, tx);
-      const existing = await tx.findOne(ResourceGroupEntity, { where: { subscriptionId: sub.id, nameKey: name.toLowerCase() }, lock: { mode: 'pessimistic_write' } });
+      const existing = await tx.findOne(ResourceGroupEntity, {
+        where: { subscriptionId: sub.id, nameKey: name.toLowerCase() },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (existing) {
         if (existing.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(existing.name);
         if (existing.location !== location) {

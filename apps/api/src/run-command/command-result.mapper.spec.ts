@@ -5,8 +5,20 @@ const ID = '0e9872e6-6293-49dc-865e-27ee6f8bab2d';
 
 const row = (over: Partial<CommandResultEntity> = {}): CommandResultEntity =>
   Object.assign(new CommandResultEntity(), {
-    id: ID, clusterId: 'c', command: 'echo hi', hasContext: false, context: null, state: CommandState.Pending, nodeName: null,
-    exitCode: null, logs: '', startedAt: null, finishedAt: null, reason: null, createdBy: null, createdAt: new Date(),
+    id: ID,
+    clusterId: 'c',
+    command: 'echo hi',
+    hasContext: false,
+    context: null,
+    state: CommandState.Pending,
+    nodeName: null,
+    exitCode: null,
+    logs: '',
+    startedAt: null,
+    finishedAt: null,
+    reason: null,
+    createdBy: null,
+    createdAt: new Date(),
     ...over,
   });
 
@@ -49,14 +61,20 @@ describe('toRunCommandResult', () => {
   it("has the AKS example's shape, with a lower-case provisioningState", () => {
     const sut = toRunCommandResult(
       row({
-        state: CommandState.Succeeded, exitCode: 0, logs: 'namespace dummy created',
-        startedAt: new Date('2021-02-17T00:28:20Z'), finishedAt: new Date('2021-02-17T00:28:33Z'),
+        state: CommandState.Succeeded,
+        exitCode: 0,
+        logs: 'namespace dummy created',
+        startedAt: new Date('2021-02-17T00:28:20Z'),
+        finishedAt: new Date('2021-02-17T00:28:33Z'),
       }),
     );
     expect(sut).toEqual({
       id: '0e9872e6629349dc865e27ee6f8bab2d',
       properties: {
-        provisioningState: 'succeeded', exitCode: 0, startedAt: '2021-02-17T00:28:20.000Z', finishedAt: '2021-02-17T00:28:33.000Z',
+        provisioningState: 'succeeded',
+        exitCode: 0,
+        startedAt: '2021-02-17T00:28:20.000Z',
+        finishedAt: '2021-02-17T00:28:33.000Z',
         logs: 'namespace dummy created',
       },
     });

@@ -9,7 +9,6 @@ import { RunCommandRequestDto } from './dto/run-command-request.dto';
 import { RunCommandService } from './run-command.service';
 import { CLUSTER_ROUTE, ClusterPath } from '../clusters/routes';
 
-
 /**
  * AKS run command (R10.5): POST answers 202 with `Location` on `commandResults/{id}`, which answers 202
  * while the command runs and then 200 with the RunCommandResult (final-state-via: location). Like the

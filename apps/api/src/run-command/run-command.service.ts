@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, managedClusterId } from '@cerulean/arm';
-import {
-  CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState,
-} from '@cerulean/domain';
+import { CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState } from '@cerulean/domain';
 import { OperationQueue } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';

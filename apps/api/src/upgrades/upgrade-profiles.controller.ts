@@ -6,7 +6,6 @@ import { ArmApiVersions } from '../common/api-version.guard';
 import { agentPoolUpgradeProfile, availableAgentPoolVersions, clusterUpgradeProfile } from './upgrade-profiles';
 import { CLUSTER_ROUTE, ClusterPath } from '../clusters/routes';
 
-
 /** Upgrade profiles and available pool versions: read-only views of the versions catalog (R9.6). */
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.managedClusters)

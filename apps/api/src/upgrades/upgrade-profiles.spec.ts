@@ -30,7 +30,10 @@ describe('upgrade profiles', () => {
     const upgrading = cluster('1.33.4', '1.32.7');
     expect(clusterUpgradeProfile(upgrading, 'rg', []).properties.controlPlaneProfile.kubernetesVersion).toBe('1.32.7');
     expect(availableAgentPoolVersions(upgrading, 'rg').properties.agentPoolVersions.map((v) => v.kubernetesVersion)).toEqual([
-      '1.31.9', '1.31.11', '1.32.5', '1.32.7',
+      '1.31.9',
+      '1.31.11',
+      '1.32.5',
+      '1.32.7',
     ]);
   });
 });

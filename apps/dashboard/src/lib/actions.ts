@@ -22,8 +22,17 @@ export const upgradeProfile = async (clusterId: string) => (await armGet<Upgrade
 export async function upgradeCluster(clusterId: string, version: string): Promise<Accepted> {
   const { body } = await armGet<Cluster & Record<string, unknown>>(aks(clusterId));
   const props = without(body.properties as unknown as Record<string, unknown>, READ_ONLY_CLUSTER);
-  const pools = (body.properties.agentPoolProfiles ?? []).map((p) => ({ ...without(p as unknown as Record<string, unknown>, READ_ONLY_POOL), orchestratorVersion: version }));
-  const put = { location: body.location, tags: body.tags, sku: body.sku, ...(body.identity ? { identity: body.identity } : {}), properties: { ...props, kubernetesVersion: version, agentPoolProfiles: pools } };
+  const pools = (body.properties.agentPoolProfiles ?? []).map((p) => ({
+    ...without(p as unknown as Record<string, unknown>, READ_ONLY_POOL),
+    orchestratorVersion: version,
+  }));
+  const put = {
+    location: body.location,
+    tags: body.tags,
+    sku: body.sku,
+    ...(body.identity ? { identity: body.identity } : {}),
+    properties: { ...props, kubernetesVersion: version, agentPoolProfiles: pools },
+  };
   return armWrite('PUT', aks(clusterId), put);
 }
 

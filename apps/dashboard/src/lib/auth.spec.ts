@@ -3,15 +3,28 @@ import { currentToken, jwtClaims, SignInError, signInWithAccessToken, signInWith
 /** sessionStorage's interface over a Map (the real one is the browser's). */
 class MemoryStorage implements Storage {
   private readonly m = new Map<string, string>();
-  get length() { return this.m.size; }
-  clear() { this.m.clear(); }
-  getItem(k: string) { return this.m.get(k) ?? null; }
-  key(i: number) { return [...this.m.keys()][i] ?? null; }
-  removeItem(k: string) { this.m.delete(k); }
-  setItem(k: string, v: string) { this.m.set(k, v); }
+  get length() {
+    return this.m.size;
+  }
+  clear() {
+    this.m.clear();
+  }
+  getItem(k: string) {
+    return this.m.get(k) ?? null;
+  }
+  key(i: number) {
+    return [...this.m.keys()][i] ?? null;
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, v);
+  }
 }
 
-const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJub25lIn0.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.`;
+const jwt = (claims: Record<string, unknown>) =>
+  `eyJhbGciOiJub25lIn0.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.`;
 
 describe('access token sign-in', () => {
   it('keeps a pasted token with its principal and expiry', () => {
@@ -71,17 +84,22 @@ describe('service principal sign-in', () => {
     expect(calls[0].url).toBe('/tenant-1/oauth2/v2.0/token');
     expect(calls[0].init?.headers).toEqual({ 'content-type': 'application/x-www-form-urlencoded' });
     expect(Object.fromEntries(new URLSearchParams(String(calls[0].init?.body)))).toEqual({
-      grant_type: 'client_credentials', client_id: 'app-1', client_secret: 's3cret', scope: 'https://management.core.windows.net//.default',
+      grant_type: 'client_credentials',
+      client_id: 'app-1',
+      client_secret: 's3cret',
+      scope: 'https://management.core.windows.net//.default',
     });
     expect(sut).toMatchObject({ accessToken: 'tok', principal: 'app-1' });
     expect(currentToken(storage)?.accessToken).toBe('tok');
   });
 
-  it('reports the token endpoint\'s error and keeps nothing', async () => {
+  it("reports the token endpoint's error and keeps nothing", async () => {
     const storage = new MemoryStorage();
     const fetchFn = answer(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' }) as unknown as typeof fetch;
 
-    await expect(signInWithServicePrincipal('t', 'app-1', 'wrong', storage, fetchFn)).rejects.toThrow('Sign-in failed (HTTP 401): AADSTS7000215: Invalid client secret provided.');
+    await expect(signInWithServicePrincipal('t', 'app-1', 'wrong', storage, fetchFn)).rejects.toThrow(
+      'Sign-in failed (HTTP 401): AADSTS7000215: Invalid client secret provided.',
+    );
     expect(currentToken(storage)).toBeUndefined();
   });
 });

@@ -41,7 +41,12 @@ export function jwtClaims(token: string): Record<string, unknown> | undefined {
   const part = token.split('.')[1];
   if (!part) return undefined;
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const claims: unknown = JSON.parse(json);
     return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined;
   } catch {
@@ -64,7 +69,11 @@ export function signInWithAccessToken(token: string, storage: Storage = sessionS
 
 /** Service principal sign-in: the client credentials grant against the platform's token endpoint. */
 export async function signInWithServicePrincipal(
-  tenant: string, clientId: string, clientSecret: string, storage: Storage = sessionStorage, fetchFn: typeof fetch = fetch,
+  tenant: string,
+  clientId: string,
+  clientSecret: string,
+  storage: Storage = sessionStorage,
+  fetchFn: typeof fetch = fetch,
 ): Promise<StoredToken> {
   if (!tenant.trim() || !clientId.trim() || !clientSecret) throw new SignInError('Tenant, client id and client secret are all required.');
   const res = await fetchFn(`/${encodeURIComponent(tenant.trim())}/oauth2/v2.0/token`, {

@@ -1,11 +1,31 @@
 import {
-  formatAge, formatDateTime, formatDuration, isUnder, kindLabel, nextPollDelayMs, operationDuration, operationQuery, parseArmId, readySummary, stateTone,
+  formatAge,
+  formatDateTime,
+  formatDuration,
+  isUnder,
+  kindLabel,
+  nextPollDelayMs,
+  operationDuration,
+  operationQuery,
+  parseArmId,
+  readySummary,
+  stateTone,
 } from './format';
 
 describe('stateTone', () => {
   it.each([
-    ['Succeeded', 'ok'], ['Running', 'ok'], ['Ready', 'ok'], ['Failed', 'bad'], ['NotReady', 'bad'], ['Canceled', 'muted'], ['Stopped', 'muted'],
-    ['Creating', 'busy'], ['Scaling', 'busy'], ['InProgress', 'busy'], ['UpgradingNodeImageVersion', 'busy'], [undefined, 'muted'],
+    ['Succeeded', 'ok'],
+    ['Running', 'ok'],
+    ['Ready', 'ok'],
+    ['Failed', 'bad'],
+    ['NotReady', 'bad'],
+    ['Canceled', 'muted'],
+    ['Stopped', 'muted'],
+    ['Creating', 'busy'],
+    ['Scaling', 'busy'],
+    ['InProgress', 'busy'],
+    ['UpgradingNodeImageVersion', 'busy'],
+    [undefined, 'muted'],
   ])('%s is %s', (state, tone) => {
     expect(stateTone(state)).toBe(tone);
   });
@@ -38,7 +58,12 @@ describe('formatDateTime', () => {
 
 describe('formatDuration', () => {
   it.each([
-    [850, '850 ms'], [12_400, '12 s'], [185_000, '3 min 05 s'], [2 * 3600_000 + 4 * 60_000, '2 h 04 min'], [74 * 3600_000, '3 d 2 h'], [-1, '—'],
+    [850, '850 ms'],
+    [12_400, '12 s'],
+    [185_000, '3 min 05 s'],
+    [2 * 3600_000 + 4 * 60_000, '2 h 04 min'],
+    [74 * 3600_000, '3 d 2 h'],
+    [-1, '—'],
   ])('%d ms is %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });

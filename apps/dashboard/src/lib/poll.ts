@@ -20,21 +20,24 @@ export function usePoll<T>(load: () => Promise<{ value: T; retryAfter?: number }
   const loadRef = useRef(load);
   loadRef.current = load;
 
-  const run = useCallback(async (gen: number) => {
-    clearTimeout(timer.current);
-    let retryAfter: number | undefined;
-    try {
-      const r = await loadRef.current();
-      if (gen !== generation.current) return;
-      retryAfter = r.retryAfter;
-      setData(r.value);
-      setError(undefined);
-    } catch (err) {
-      if (gen !== generation.current) return;
-      setError(err instanceof Error ? err : new Error(String(err)));
-    }
-    timer.current = setTimeout(() => void run(gen), nextPollDelayMs(retryAfter, everyMs, document.hidden));
-  }, [everyMs]);
+  const run = useCallback(
+    async (gen: number) => {
+      clearTimeout(timer.current);
+      let retryAfter: number | undefined;
+      try {
+        const r = await loadRef.current();
+        if (gen !== generation.current) return;
+        retryAfter = r.retryAfter;
+        setData(r.value);
+        setError(undefined);
+      } catch (err) {
+        if (gen !== generation.current) return;
+        setError(err instanceof Error ? err : new Error(String(err)));
+      }
+      timer.current = setTimeout(() => void run(gen), nextPollDelayMs(retryAfter, everyMs, document.hidden));
+    },
+    [everyMs],
+  );
 
   useEffect(() => {
     generation.current += 1;

@@ -7,14 +7,17 @@ const res = (path: string) => withApiVersion(path, RESOURCES_API);
 
 export const listSubscriptions = async () => (await armList<Subscription>(res('/subscriptions'))).items;
 export const listGroups = async (sub: string) => (await armList<ResourceGroup>(res(`/subscriptions/${sub}/resourceGroups`))).items;
-export const listClusters = async (sub: string) => (await armList<Cluster>(aks(`/subscriptions/${sub}/providers/Microsoft.ContainerService/managedClusters`))).items;
+export const listClusters = async (sub: string) =>
+  (await armList<Cluster>(aks(`/subscriptions/${sub}/providers/Microsoft.ContainerService/managedClusters`))).items;
 /**
  * A cluster read from its group's list rather than its own GET: lists answer If-None-Match with 304, while a
  * cluster GET carries the resource ETag (R13.1) and is always a full 200.
  */
 export async function getCluster(id: string): Promise<Cluster> {
   const group = id.split('/').slice(0, 5).join('/');
-  const found = (await armList<Cluster>(aks(`${group}/providers/Microsoft.ContainerService/managedClusters`))).items.find((c) => c.id.toLowerCase() === id.toLowerCase());
+  const found = (await armList<Cluster>(aks(`${group}/providers/Microsoft.ContainerService/managedClusters`))).items.find(
+    (c) => c.id.toLowerCase() === id.toLowerCase(),
+  );
   if (!found) throw new ArmRequestError(404, { code: 'ResourceNotFound', message: `The managed cluster '${id.split('/').pop()}' was not found.` });
   return found;
 }
@@ -23,12 +26,12 @@ export const listMachines = async (poolId: string) => (await armList<Machine>(ak
 const operationsUrl = (sub: string, location: string, query: Record<string, string>) =>
   aks(`/subscriptions/${sub}/providers/Microsoft.ContainerService/locations/${location}/operations`, query);
 /** Every operation that matches (all pages). */
-export const listOperations = async (sub: string, location: string, query: Record<string, string>) => (await armList<Operation>(operationsUrl(sub, location, query))).items;
+export const listOperations = async (sub: string, location: string, query: Record<string, string>) =>
+  (await armList<Operation>(operationsUrl(sub, location, query))).items;
 /** The newest `top` operations that match (the list is newest first: pages until `top` are in). */
 export const newestOperations = async (sub: string, location: string, query: Record<string, string>, top: number) =>
   (await armList<Operation>(operationsUrl(sub, location, { ...query, $top: String(top) }), top)).items;
-export const listLocations = async (sub: string) =>
-  (await armList<{ name: string; displayName: string }>(res(`/subscriptions/${sub}/locations`))).items;
+export const listLocations = async (sub: string) => (await armList<{ name: string; displayName: string }>(res(`/subscriptions/${sub}/locations`))).items;
 
 export interface ClusterSummary {
   cluster: Cluster;

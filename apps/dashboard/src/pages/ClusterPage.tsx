@@ -60,11 +60,20 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
       <h1>Cluster {cluster.name}</h1>
       {error && <ErrorBox error={error} title="Could not refresh" />}
       <dl className="facts">
-        <dt>Provisioning state</dt><dd><StateBadge state={cluster.properties.provisioningState} label="Cluster provisioning state" /></dd>
-        <dt>Power state</dt><dd><StateBadge state={power} label="Cluster power state" /></dd>
-        <dt>Kubernetes</dt><dd>{cluster.properties.currentKubernetesVersion ?? cluster.properties.kubernetesVersion}</dd>
-        <dt>Location</dt><dd>{cluster.location}</dd>
-        <dt>API server</dt><dd>{cluster.properties.fqdn}</dd>
+        <dt>Provisioning state</dt>
+        <dd>
+          <StateBadge state={cluster.properties.provisioningState} label="Cluster provisioning state" />
+        </dd>
+        <dt>Power state</dt>
+        <dd>
+          <StateBadge state={power} label="Cluster power state" />
+        </dd>
+        <dt>Kubernetes</dt>
+        <dd>{cluster.properties.currentKubernetesVersion ?? cluster.properties.kubernetesVersion}</dd>
+        <dt>Location</dt>
+        <dd>{cluster.location}</dd>
+        <dt>API server</dt>
+        <dd>{cluster.properties.fqdn}</dd>
       </dl>
       {cluster.properties.status?.provisioningError && <ErrorBox error={cluster.properties.status.provisioningError} title="Provisioning error" />}
 
@@ -77,7 +86,9 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
           ) : (
             <button onClick={() => void act(`Stop ${cluster.name}`, () => clusterAction(cluster.id, 'stop'))}>Stop cluster</button>
           )}
-          <button disabled={!running} onClick={() => void act(`Abort on ${cluster.name}`, () => clusterAction(cluster.id, 'abort'))}>Abort running operation</button>
+          <button disabled={!running} onClick={() => void act(`Abort on ${cluster.name}`, () => clusterAction(cluster.id, 'abort'))}>
+            Abort running operation
+          </button>
           <UpgradeForm cluster={cluster} onUpgrade={(v) => void act(`Upgrade ${cluster.name} to ${v}`, () => upgradeCluster(cluster.id, v))} />
           <DeleteButton name={cluster.name} onDelete={() => void act(`Delete ${cluster.name}`, () => deleteCluster(cluster.id))} />
         </div>
@@ -88,8 +99,16 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
         <table>
           <thead>
             <tr>
-              <th scope="col">Pool</th><th scope="col">Mode</th><th scope="col">VM size</th><th scope="col">Count</th><th scope="col">Version</th>
-              <th scope="col">Node image</th><th scope="col">Zones</th><th scope="col">Power</th><th scope="col">Provisioning</th><th scope="col">Scale</th>
+              <th scope="col">Pool</th>
+              <th scope="col">Mode</th>
+              <th scope="col">VM size</th>
+              <th scope="col">Count</th>
+              <th scope="col">Version</th>
+              <th scope="col">Node image</th>
+              <th scope="col">Zones</th>
+              <th scope="col">Power</th>
+              <th scope="col">Provisioning</th>
+              <th scope="col">Scale</th>
             </tr>
           </thead>
           <tbody>
@@ -102,9 +121,15 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
                 <td>{pool.properties.currentOrchestratorVersion ?? pool.properties.orchestratorVersion}</td>
                 <td>{pool.properties.nodeImageVersion}</td>
                 <td>{pool.properties.availabilityZones?.join(', ') || '—'}</td>
-                <td><StateBadge state={pool.properties.powerState?.code} label={`Pool ${pool.name} power state`} /></td>
-                <td><StateBadge state={pool.properties.provisioningState} label={`Pool ${pool.name} provisioning state`} /></td>
-                <td><ScaleForm pool={pool} onScale={(n) => void act(`Scale ${pool.name} to ${n}`, () => scalePool(pool.id, n))} /></td>
+                <td>
+                  <StateBadge state={pool.properties.powerState?.code} label={`Pool ${pool.name} power state`} />
+                </td>
+                <td>
+                  <StateBadge state={pool.properties.provisioningState} label={`Pool ${pool.name} provisioning state`} />
+                </td>
+                <td>
+                  <ScaleForm pool={pool} onScale={(n) => void act(`Scale ${pool.name} to ${n}`, () => scalePool(pool.id, n))} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -120,8 +145,14 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
             <table aria-label={`Nodes of pool ${pool.name}`}>
               <thead>
                 <tr>
-                  <th scope="col">Node</th><th scope="col">Zone</th><th scope="col">Address</th><th scope="col">Ready</th><th scope="col">Kubelet</th>
-                  <th scope="col">Node image</th><th scope="col">Age</th><th scope="col">Last heartbeat</th>
+                  <th scope="col">Node</th>
+                  <th scope="col">Zone</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Ready</th>
+                  <th scope="col">Kubelet</th>
+                  <th scope="col">Node image</th>
+                  <th scope="col">Age</th>
+                  <th scope="col">Last heartbeat</th>
                 </tr>
               </thead>
               <tbody>
@@ -130,11 +161,15 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
                     <th scope="row">{m.name}</th>
                     <td>{m.properties.nodeStatus.zone}</td>
                     <td>{m.properties.network?.ipAddresses?.map((a) => a.ip).join(', ')}</td>
-                    <td><StateBadge state={m.properties.nodeStatus.ready === 'True' ? 'Ready' : 'NotReady'} /></td>
+                    <td>
+                      <StateBadge state={m.properties.nodeStatus.ready === 'True' ? 'Ready' : 'NotReady'} />
+                    </td>
                     <td>{m.properties.nodeStatus.kubeletVersion}</td>
                     <td>{m.properties.nodeStatus.nodeImageVersion}</td>
                     <td>{formatAge(m.properties.nodeStatus.createdTime, now)}</td>
-                    <td><Time iso={m.properties.nodeStatus.lastHeartbeatTime} /></td>
+                    <td>
+                      <Time iso={m.properties.nodeStatus.lastHeartbeatTime} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -145,11 +180,14 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
 
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Operations</h2>
-        <p><a href={operationsHref({ resourceId: cluster.id })}>All operations of this cluster</a></p>
+        <p>
+          <a href={operationsHref({ resourceId: cluster.id })}>All operations of this cluster</a>
+        </p>
         <ol className="timeline" aria-label="Operation timeline">
           {operations.map((op) => (
             <li key={op.id} aria-label={`${kindLabel(op.kind ?? '')} ${op.status}`}>
-              <strong>{kindLabel(op.kind ?? '')}</strong> <StateBadge state={op.status} /> <Progress value={op.percentComplete} label={`${kindLabel(op.kind ?? '')} progress`} />
+              <strong>{kindLabel(op.kind ?? '')}</strong> <StateBadge state={op.status} />{' '}
+              <Progress value={op.percentComplete} label={`${kindLabel(op.kind ?? '')} progress`} />
               <div className="muted">
                 started <Time iso={op.startTime} /> by {op.createdBy ?? 'unknown'} · {operationDuration(op, now)}
                 {op.resourceId && op.resourceId !== cluster.id ? ` · ${op.resourceId.split('/').slice(-2).join(' ')}` : ''}
@@ -166,7 +204,13 @@ export function ClusterPage({ clusterId }: { clusterId: string }) {
 function ScaleForm({ pool, onScale }: { pool: Pool; onScale: (n: number) => void }) {
   const [count, setCount] = useState(String(pool.properties.count));
   return (
-    <form className="inline" onSubmit={(e: FormEvent) => { e.preventDefault(); onScale(Number(count)); }}>
+    <form
+      className="inline"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        onScale(Number(count));
+      }}
+    >
       <label>
         <span className="sr-only">Node count for pool {pool.name}</span>
         <input type="number" min={0} max={1000} value={count} onChange={(e) => setCount(e.target.value)} aria-label={`Node count for pool ${pool.name}`} />
@@ -180,32 +224,58 @@ function UpgradeForm({ cluster, onUpgrade }: { cluster: Cluster; onUpgrade: (v: 
   const [profile, setProfile] = useState<UpgradeProfile>();
   const [version, setVersion] = useState('');
   useEffect(() => {
-    upgradeProfile(cluster.id).then(setProfile).catch(() => setProfile(undefined));
+    upgradeProfile(cluster.id)
+      .then(setProfile)
+      .catch(() => setProfile(undefined));
   }, [cluster.id, cluster.properties.currentKubernetesVersion]);
   const upgrades = profile?.properties.controlPlaneProfile.upgrades ?? [];
   return (
-    <form className="inline" onSubmit={(e: FormEvent) => { e.preventDefault(); if (version) onUpgrade(version); }}>
+    <form
+      className="inline"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        if (version) onUpgrade(version);
+      }}
+    >
       <label>
         Upgrade to
         <select value={version} onChange={(e) => setVersion(e.target.value)}>
           <option value="">{upgrades.length ? 'choose a version' : 'no upgrades available'}</option>
           {upgrades.map((u) => (
-            <option key={u.kubernetesVersion} value={u.kubernetesVersion}>{u.kubernetesVersion}{u.isPreview ? ' (preview)' : ''}</option>
+            <option key={u.kubernetesVersion} value={u.kubernetesVersion}>
+              {u.kubernetesVersion}
+              {u.isPreview ? ' (preview)' : ''}
+            </option>
           ))}
         </select>
       </label>
-      <button type="submit" disabled={!version}>Upgrade</button>
+      <button type="submit" disabled={!version}>
+        Upgrade
+      </button>
     </form>
   );
 }
 
 function DeleteButton({ name, onDelete }: { name: string; onDelete: () => void }) {
   const [asking, setAsking] = useState(false);
-  if (!asking) return <button className="danger" onClick={() => setAsking(true)}>Delete cluster</button>;
+  if (!asking)
+    return (
+      <button className="danger" onClick={() => setAsking(true)}>
+        Delete cluster
+      </button>
+    );
   return (
     <div role="alertdialog" aria-labelledby="confirm-delete" className="confirm">
       <p id="confirm-delete">Delete managed cluster {name} and all its nodes?</p>
-      <button className="danger" onClick={() => { setAsking(false); onDelete(); }}>Yes, delete {name}</button>
+      <button
+        className="danger"
+        onClick={() => {
+          setAsking(false);
+          onDelete();
+        }}
+      >
+        Yes, delete {name}
+      </button>
       <button onClick={() => setAsking(false)}>Cancel</button>
     </div>
   );

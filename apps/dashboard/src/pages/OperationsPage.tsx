@@ -35,33 +35,66 @@ export function OperationsPage({ initial }: { initial: Record<string, string> })
   }, []);
   const key = JSON.stringify(filters);
   const { data, error } = usePoll(async () => ({ value: await loadOperations(filters) }), [key]);
-  const field = (k: keyof OperationFilters) => ({ value: draft[k] ?? '', onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value }) });
+  const field = (k: keyof OperationFilters) => ({
+    value: draft[k] ?? '',
+    onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value }),
+  });
 
   return (
     <main>
       <h1>Operations</h1>
-      <form className="filters" aria-label="Filter operations" onSubmit={(e: FormEvent) => { e.preventDefault(); setFilters(draft); }}>
-        <label>Status
+      <form
+        className="filters"
+        aria-label="Filter operations"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          setFilters(draft);
+        }}
+      >
+        <label>
+          Status
           <select {...field('status')}>
             <option value="">any</option>
-            {['InProgress', 'Succeeded', 'Failed', 'Canceled'].map((s) => <option key={s} value={s}>{s}</option>)}
+            {['InProgress', 'Succeeded', 'Failed', 'Canceled'].map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Kind
+        <label>
+          Kind
           <select {...field('kind')}>
             <option value="">any</option>
-            {OPERATION_KINDS.map((k) => <option key={k} value={k}>{kindLabel(k)}</option>)}
+            {OPERATION_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {kindLabel(k)}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Cluster
+        <label>
+          Cluster
           <select {...field('resourceId')}>
             <option value="">any</option>
-            {data?.clusters.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
-            {draft.resourceId && !data?.clusters.some((c) => c.id === draft.resourceId) && <option value={draft.resourceId}>{draft.resourceId.split('/').pop()}</option>}
+            {data?.clusters.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+            {draft.resourceId && !data?.clusters.some((c) => c.id === draft.resourceId) && (
+              <option value={draft.resourceId}>{draft.resourceId.split('/').pop()}</option>
+            )}
           </select>
         </label>
-        <label>Started after<input type="datetime-local" {...field('startedAfter')} /></label>
-        <label>Started before<input type="datetime-local" {...field('startedBefore')} /></label>
+        <label>
+          Started after
+          <input type="datetime-local" {...field('startedAfter')} />
+        </label>
+        <label>
+          Started before
+          <input type="datetime-local" {...field('startedBefore')} />
+        </label>
         <button type="submit">Apply filters</button>
       </form>
       {error && <ErrorBox error={error} title="Could not read the operations" />}
@@ -70,22 +103,44 @@ export function OperationsPage({ initial }: { initial: Record<string, string> })
         <table aria-label="Operations">
           <thead>
             <tr>
-              <th scope="col">Kind</th><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">Progress</th>
-              <th scope="col">Started</th><th scope="col">Duration</th><th scope="col">Started by</th><th scope="col">Details</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Resource</th>
+              <th scope="col">Status</th>
+              <th scope="col">Progress</th>
+              <th scope="col">Started</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Started by</th>
+              <th scope="col">Details</th>
             </tr>
           </thead>
           <tbody>
-            {data.ops.length === 0 && <tr><td colSpan={8}>No operations match.</td></tr>}
+            {data.ops.length === 0 && (
+              <tr>
+                <td colSpan={8}>No operations match.</td>
+              </tr>
+            )}
             {data.ops.map((op) => {
               const target = op.resourceId ?? '';
               const clusterId = target.replace(/\/agentPools\/.*$/i, '');
               return [
                 <tr key={op.id} aria-label={`Operation ${op.name}`}>
                   <th scope="row">{kindLabel(op.kind ?? '')}</th>
-                  <td>{/managedClusters\//i.test(clusterId) ? <a href={clusterHref(clusterId)}>{target.split('/').slice(8).join('/')}</a> : target.split('/').pop()}</td>
-                  <td><StateBadge state={op.status} label="Status" /></td>
-                  <td><Progress value={op.percentComplete} label={`Operation ${op.name} progress`} /></td>
-                  <td><Time iso={op.startTime} /></td>
+                  <td>
+                    {/managedClusters\//i.test(clusterId) ? (
+                      <a href={clusterHref(clusterId)}>{target.split('/').slice(8).join('/')}</a>
+                    ) : (
+                      target.split('/').pop()
+                    )}
+                  </td>
+                  <td>
+                    <StateBadge state={op.status} label="Status" />
+                  </td>
+                  <td>
+                    <Progress value={op.percentComplete} label={`Operation ${op.name} progress`} />
+                  </td>
+                  <td>
+                    <Time iso={op.startTime} />
+                  </td>
                   <td>{operationDuration(op, now)}</td>
                   <td>{op.createdBy ?? '—'}</td>
                   <td>
@@ -93,12 +148,16 @@ export function OperationsPage({ initial }: { initial: Record<string, string> })
                       <button aria-expanded={open === op.id} onClick={() => setOpen(open === op.id ? undefined : op.id)}>
                         {open === op.id ? 'Hide error' : 'Show error'}
                       </button>
-                    ) : '—'}
+                    ) : (
+                      '—'
+                    )}
                   </td>
                 </tr>,
                 open === op.id && op.error ? (
                   <tr key={`${op.id}-error`}>
-                    <td colSpan={8}><ErrorBox error={op.error} title={`Operation ${op.name} ${op.status.toLowerCase()}`} /></td>
+                    <td colSpan={8}>
+                      <ErrorBox error={op.error} title={`Operation ${op.name} ${op.status.toLowerCase()}`} />
+                    </td>
                   </tr>
                 ) : null,
               ];

@@ -19,7 +19,9 @@ export function Overview() {
           {groups.length === 0 && <p>No resource groups.</p>}
           {groups.map(({ group, clusters }) => (
             <section key={group.id} aria-label={`Resource group ${group.name}`} className="group">
-              <h3>Resource group {group.name} <span className="muted">{group.location}</span></h3>
+              <h3>
+                Resource group {group.name} <span className="muted">{group.location}</span>
+              </h3>
               {clusters.length === 0 ? (
                 <p className="muted">No managed clusters.</p>
               ) : (
@@ -38,11 +40,19 @@ export function Overview() {
                   <tbody>
                     {clusters.map(({ cluster, nodes, running }) => (
                       <tr key={cluster.id} aria-label={`Cluster ${cluster.name}`}>
-                        <th scope="row"><a href={clusterHref(cluster.id)}>{cluster.name}</a></th>
-                        <td><StateBadge state={cluster.properties.provisioningState} label="Provisioning state" /></td>
-                        <td><StateBadge state={cluster.properties.powerState?.code} label="Power state" /></td>
+                        <th scope="row">
+                          <a href={clusterHref(cluster.id)}>{cluster.name}</a>
+                        </th>
+                        <td>
+                          <StateBadge state={cluster.properties.provisioningState} label="Provisioning state" />
+                        </td>
+                        <td>
+                          <StateBadge state={cluster.properties.powerState?.code} label="Power state" />
+                        </td>
                         <td>{cluster.properties.currentKubernetesVersion ?? cluster.properties.kubernetesVersion}</td>
-                        <td>{nodes.ready}/{nodes.total}</td>
+                        <td>
+                          {nodes.ready}/{nodes.total}
+                        </td>
                         <td>
                           {running ? (
                             <>

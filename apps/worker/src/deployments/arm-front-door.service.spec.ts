@@ -21,7 +21,12 @@ async function listener(): Promise<{ server: Server; port: number; connections: 
 const noDatabase = new Proxy({}, { get: () => () => Promise.reject(new Error('the database must not be used')) }) as unknown as EntityManager;
 
 function sut(apiPort: number, publicBaseUrl?: string): ArmFrontDoor {
-  const env = Object.assign(new Env(), { API_HOST: '127.0.0.1', API_PORT: apiPort, DATA_DIR: '/nonexistent', ...(publicBaseUrl ? { PUBLIC_BASE_URL: publicBaseUrl } : {}) });
+  const env = Object.assign(new Env(), {
+    API_HOST: '127.0.0.1',
+    API_PORT: apiPort,
+    DATA_DIR: '/nonexistent',
+    ...(publicBaseUrl ? { PUBLIC_BASE_URL: publicBaseUrl } : {}),
+  });
   return new ArmFrontDoor(env, noDatabase);
 }
 
@@ -82,10 +87,18 @@ describe('ArmFrontDoor sends requests to the platform only', () => {
       expect((await refusal(() => host.reference({ resourceId, full: false, inTemplate: false }))).code).toBe('InvalidTemplate');
       expect((await refusal(() => host.list({ action: 'listKeys', resourceId }))).code).toBe('InvalidTemplate');
     }
-    expect((await refusal(() => host.list({ action: 'listKeys/../x', resourceId: '/subscriptions/s/resourceGroups/g/providers/A.B/c/d' }))).code).toBe('InvalidTemplate');
+    expect((await refusal(() => host.list({ action: 'listKeys/../x', resourceId: '/subscriptions/s/resourceGroups/g/providers/A.B/c/d' }))).code).toBe(
+      'InvalidTemplate',
+    );
     expect(sent).toEqual([]);
-    await host.reference({ resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c', full: false, inTemplate: true });
-    expect(sent).toEqual(['/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c?api-version=' + sent[0]?.split('api-version=')[1]]);
+    await host.reference({
+      resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c',
+      full: false,
+      inTemplate: true,
+    });
+    expect(sent).toEqual([
+      '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c?api-version=' + sent[0]?.split('api-version=')[1],
+    ]);
     spy.mockRestore();
     expect(target.connections).toHaveLength(0);
   });

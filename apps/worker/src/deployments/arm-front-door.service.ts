@@ -69,7 +69,8 @@ export class ArmFrontDoor {
 
   /** The path and query of a URL on the API itself, or a refusal. */
   ownPath(target: string): string {
-    const refuse = () => ArmError.badRequest('BadRequest', 'The deployment engine only sends requests to resources of this platform: the request target is not a platform path.');
+    const refuse = () =>
+      ArmError.badRequest('BadRequest', 'The deployment engine only sends requests to resources of this platform: the request target is not a platform path.');
     // eslint-disable-next-line no-control-regex
     if (/[\\\u0000-\u001f\u007f\s]/.test(target)) throw refuse();
     let url: URL;
@@ -122,4 +123,3 @@ export function operationIdOf(reply: FrontDoorReply): string | undefined {
   const url = reply.headers['azure-asyncoperation'] ?? reply.headers.location ?? '';
   return /\/(?:operations|operationresults|operationStatuses)\/([^/?]+)/i.exec(url)?.[1];
 }
-

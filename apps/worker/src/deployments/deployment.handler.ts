@@ -1,13 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { ArmError, ArmErrorDetail, Caller, httpStatusName, ResourceTypes } from '@cerulean/arm';
 import {
-  DeploymentEntity, DeploymentOperationEntity, DeploymentState, OperationEntity, OperationRepository, OperationStatus, ResourceGroupEntity,
+  DeploymentEntity,
+  DeploymentOperationEntity,
+  DeploymentState,
+  OperationEntity,
+  OperationRepository,
+  OperationStatus,
+  ResourceGroupEntity,
   StoredError,
 } from '@cerulean/domain';
 import { Env } from '@cerulean/config';
 import { loadMasterKey, SecretBox } from '@cerulean/pki';
 import {
-  evaluateOutputs, isNestedDeploymentType, JsonObject, nestedDeployment, nestedDeploymentRequest, openPlan, PlannedResource, ProcessOptions, resolveResource,
+  evaluateOutputs,
+  isNestedDeploymentType,
+  JsonObject,
+  nestedDeployment,
+  nestedDeploymentRequest,
+  openPlan,
+  PlannedResource,
+  ProcessOptions,
+  resolveResource,
   TemplatePlan,
 } from '@cerulean/templates';
 import { Injectable } from '@nestjs/common';
@@ -64,7 +78,9 @@ export class DeploymentHandler {
     const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
     // A subscription-scope deployment has no group.
     if (!deployment || (deployment.resourceGroupId && !rg) || !deployment.plan) {
-      await this.db.transaction((tx) => this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'DeploymentNotFound', message: 'The deployment no longer exists.' }));
+      await this.db.transaction((tx) =>
+        this.operations.finish(tx, op.id, OperationStatus.Canceled, { code: 'DeploymentNotFound', message: 'The deployment no longer exists.' }),
+      );
       return;
     }
     const plan = openPlan(deployment.plan, this.box(), deployment.id);
@@ -75,10 +91,12 @@ export class DeploymentHandler {
       const failures: ArmErrorDetail[] = [];
       for (const wave of plan.waves) {
         await ctx.assertActive();
-        const results = await Promise.all(wave.map((id) => {
-          const entry = byId.get(id);
-          return entry ? this.apply(deployment, plan, entry.r, entry.seq, host, op, ctx) : undefined;
-        }));
+        const results = await Promise.all(
+          wave.map((id) => {
+            const entry = byId.get(id);
+            return entry ? this.apply(deployment, plan, entry.r, entry.seq, host, op, ctx) : undefined;
+          }),
+        );
         for (const f of results) if (f) failures.push(f);
         // Dependents of a failed resource cannot run; ARM stops the deployment at that point too.
         if (failures.length > 0) break;
@@ -89,12 +107,16 @@ export class DeploymentHandler {
       const outputs = await evaluateOutputs(plan, host, evaluationOptions());
       await this.db.transaction(async (tx) => {
         if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
-        await tx.update(DeploymentEntity, { id: deployment.id }, {
-          provisioningState: DeploymentState.Succeeded,
-          outputs,
-          outputResources: plan.resources.filter((r) => r.condition).map((r) => ({ id: r.id })),
-          ...this.ended(deployment),
-        });
+        await tx.update(
+          DeploymentEntity,
+          { id: deployment.id },
+          {
+            provisioningState: DeploymentState.Succeeded,
+            outputs,
+            outputResources: plan.resources.filter((r) => r.condition).map((r) => ({ id: r.id })),
+            ...this.ended(deployment),
+          },
+        );
       });
     } catch (err) {
       if (err instanceof ArmError) {
@@ -108,8 +130,13 @@ export class DeploymentHandler {
 
   /** One resource: PUT through the shared path, then wait for its operation. Returns the failure, if any. */
   private async apply(
-    deployment: DeploymentEntity, plan: TemplatePlan, r: PlannedResource, seq: number, host: FrontDoorTemplateHost,
-    op: OperationEntity, ctx: OperationContext,
+    deployment: DeploymentEntity,
+    plan: TemplatePlan,
+    r: PlannedResource,
+    seq: number,
+    host: FrontDoorTemplateHost,
+    op: OperationEntity,
+    ctx: OperationContext,
   ): Promise<ArmErrorDetail | undefined> {
     let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: r.id } });
     if (row?.provisioningState === DeploymentState.Succeeded) return undefined;
@@ -117,7 +144,8 @@ export class DeploymentHandler {
     if (!row?.targetOperationId) {
       const path = `${r.id}?api-version=${encodeURIComponent(r.apiVersion)}`;
       const live = await this.send(op, 'GET', path);
-      if (live.status !== 200 && live.status !== 404) return this.recordFailure(await this.startRow(deployment, row, r, seq, 'Read'), live.status, replyError(live));
+      if (live.status !== 200 && live.status !== 404)
+        return this.recordFailure(await this.startRow(deployment, row, r, seq, 'Read'), live.status, replyError(live));
       row = await this.startRow(deployment, row, r, seq, live.status === 200 ? 'Update' : 'Create');
       let body: object;
       try {
@@ -137,23 +165,29 @@ export class DeploymentHandler {
 
   /** The row of a resource being written (a re-run reuses the one a crashed run left). */
   private async startRow(
-    deployment: DeploymentEntity, row: DeploymentOperationEntity | null, r: Pick<PlannedResource, 'id' | 'type' | 'name'>, seq: number, provisioningOperation: string,
+    deployment: DeploymentEntity,
+    row: DeploymentOperationEntity | null,
+    r: Pick<PlannedResource, 'id' | 'type' | 'name'>,
+    seq: number,
+    provisioningOperation: string,
   ): Promise<DeploymentOperationEntity> {
-    return this.db.save(this.db.create(DeploymentOperationEntity, {
-      id: row?.id ?? newOperationId(),
-      deploymentId: deployment.id,
-      seq,
-      resourceId: r.id,
-      resourceType: r.type,
-      resourceName: r.name,
-      provisioningOperation,
-      provisioningState: DeploymentState.Running,
-      statusCode: null,
-      statusMessage: null,
-      targetOperationId: null,
-      timestamp: new Date(),
-      durationMs: null,
-    }));
+    return this.db.save(
+      this.db.create(DeploymentOperationEntity, {
+        id: row?.id ?? newOperationId(),
+        deploymentId: deployment.id,
+        seq,
+        resourceId: r.id,
+        resourceType: r.type,
+        resourceName: r.name,
+        provisioningOperation,
+        provisioningState: DeploymentState.Running,
+        statusCode: null,
+        statusMessage: null,
+        targetOperationId: null,
+        timestamp: new Date(),
+        durationMs: null,
+      }),
+    );
   }
 
   /** A 200/201/202 answer: done at once, or an operation to wait for (its id is in the async-operation URL). */
@@ -168,19 +202,30 @@ export class DeploymentHandler {
   }
 
   /** Complete mode: the group's clusters the template does not declare are deleted (their pools go with them). */
-  private async deleteUnmentioned(deployment: DeploymentEntity, rg: ResourceGroupEntity, plan: TemplatePlan, op: OperationEntity, ctx: OperationContext): Promise<ArmErrorDetail[]> {
+  private async deleteUnmentioned(
+    deployment: DeploymentEntity,
+    rg: ResourceGroupEntity,
+    plan: TemplatePlan,
+    op: OperationEntity,
+    ctx: OperationContext,
+  ): Promise<ArmErrorDetail[]> {
     const declared = new Set(plan.resources.filter((r) => r.condition).map((r) => r.id.toLowerCase()));
-    const clusters = await this.listAll(op, `/subscriptions/${deployment.subscriptionId}/resourceGroups/${rg.name}/providers/${ResourceTypes.managedClusters}?api-version=${op.apiVersion}`);
+    const clusters = await this.listAll(
+      op,
+      `/subscriptions/${deployment.subscriptionId}/resourceGroups/${rg.name}/providers/${ResourceTypes.managedClusters}?api-version=${op.apiVersion}`,
+    );
     const extra = clusters.filter((c) => !declared.has(c.id.toLowerCase()));
-    const results = await Promise.all(extra.map(async (c, i) => {
-      let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: c.id } });
-      if (row?.provisioningState === DeploymentState.Succeeded) return undefined;
-      if (row?.targetOperationId) return this.awaitTarget(row, ctx);
-      row = await this.startRow(deployment, row, { id: c.id, type: ResourceTypes.managedClusters, name: c.name }, plan.resources.length + i, 'Delete');
-      const reply = await this.send(op, 'DELETE', `${c.id}?api-version=${op.apiVersion}`);
-      if (reply.status >= 400) return this.recordFailure(row, reply.status, replyError(reply));
-      return this.accepted(row, reply, ctx);
-    }));
+    const results = await Promise.all(
+      extra.map(async (c, i) => {
+        let row = await this.db.findOne(DeploymentOperationEntity, { where: { deploymentId: deployment.id, resourceId: c.id } });
+        if (row?.provisioningState === DeploymentState.Succeeded) return undefined;
+        if (row?.targetOperationId) return this.awaitTarget(row, ctx);
+        row = await this.startRow(deployment, row, { id: c.id, type: ResourceTypes.managedClusters, name: c.name }, plan.resources.length + i, 'Delete');
+        const reply = await this.send(op, 'DELETE', `${c.id}?api-version=${op.apiVersion}`);
+        if (reply.status >= 400) return this.recordFailure(row, reply.status, replyError(reply));
+        return this.accepted(row, reply, ctx);
+      }),
+    );
     return results.filter((f): f is ArmErrorDetail => f !== undefined);
   }
 
@@ -217,19 +262,29 @@ export class DeploymentHandler {
   }
 
   private async recordSuccess(row: DeploymentOperationEntity, statusCode: string): Promise<undefined> {
-    await this.db.update(DeploymentOperationEntity, { id: row.id }, {
-      provisioningState: DeploymentState.Succeeded, statusCode, durationMs: Date.now() - row.timestamp.getTime(),
-    });
+    await this.db.update(
+      DeploymentOperationEntity,
+      { id: row.id },
+      {
+        provisioningState: DeploymentState.Succeeded,
+        statusCode,
+        durationMs: Date.now() - row.timestamp.getTime(),
+      },
+    );
     return undefined;
   }
 
   private async recordFailure(row: DeploymentOperationEntity, status: number, error: ArmErrorDetail): Promise<ArmErrorDetail> {
-    await this.db.update(DeploymentOperationEntity, { id: row.id }, {
-      provisioningState: DeploymentState.Failed,
-      statusCode: httpStatusName(status),
-      statusMessage: { status: 'Failed', error },
-      durationMs: Date.now() - row.timestamp.getTime(),
-    });
+    await this.db.update(
+      DeploymentOperationEntity,
+      { id: row.id },
+      {
+        provisioningState: DeploymentState.Failed,
+        statusCode: httpStatusName(status),
+        statusMessage: { status: 'Failed', error },
+        durationMs: Date.now() - row.timestamp.getTime(),
+      },
+    );
     return failureOf({ ...row, statusMessage: { status: 'Failed', error } }, row.resourceId);
   }
 
@@ -253,6 +308,9 @@ function callerOf(op: OperationEntity): Caller {
 }
 
 function failureOf(row: Pick<DeploymentOperationEntity, 'statusMessage'>, resourceId: string): ArmErrorDetail {
-  const error = (row.statusMessage as { error?: ArmErrorDetail } | null)?.error ?? { code: 'ResourceDeploymentFailure', message: 'The resource operation failed.' };
+  const error = (row.statusMessage as { error?: ArmErrorDetail } | null)?.error ?? {
+    code: 'ResourceDeploymentFailure',
+    message: 'The resource operation failed.',
+  };
   return { code: error.code, message: error.message, target: resourceId, ...(error.details ? { details: error.details } : {}) };
 }

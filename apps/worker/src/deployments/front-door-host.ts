@@ -4,14 +4,23 @@ import { ArmFrontDoor, FrontDoorReply, replyError } from './arm-front-door.servi
 
 /** The newest stable version of each namespace this platform serves: `reference(id)` without an api-version uses it. */
 const NEWEST_STABLE: Record<string, string> = Object.fromEntries(
-  Object.values(ApiVersions).map((set) => [set.name.toLowerCase(), [...set.versions].filter((v) => !v.includes('-preview')).sort().at(-1) ?? '']),
+  Object.values(ApiVersions).map((set) => [
+    set.name.toLowerCase(),
+    [...set.versions]
+      .filter((v) => !v.includes('-preview'))
+      .sort()
+      .at(-1) ?? '',
+  ]),
 );
 
 const apiVersionFor = (resourceId: string, requested?: string): string =>
   requested ?? NEWEST_STABLE[(/\/providers\/([^/]+)\//i.exec(resourceId)?.[1] ?? 'Microsoft.Resources').toLowerCase()] ?? '';
 
 const invalidTarget = (fn: string) =>
-  ArmError.badRequest('InvalidTemplate', `Unable to evaluate template language function '${fn}': the resource id is not valid. Expect a fully qualified resource id that starts with '/subscriptions/{subscriptionId}'.`);
+  ArmError.badRequest(
+    'InvalidTemplate',
+    `Unable to evaluate template language function '${fn}': the resource id is not valid. Expect a fully qualified resource id that starts with '/subscriptions/{subscriptionId}'.`,
+  );
 
 /** Defence in depth (the template library checks first): only an ARM resource id becomes a request path. */
 function checkTarget(fn: string, resourceId: string): void {

@@ -1,8 +1,21 @@
 import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import {
-  AgentPoolEntity, CommandResultEntity, CommandState, DeploymentEntity, DeploymentState, isDeploymentKind, ManagedClusterEntity, OperationEntity, OperationKind,
-  OperationRepository, OperationStatus, PowerStateCode, ProvisioningState, ResourceGroupEntity, StoredError,
+  AgentPoolEntity,
+  CommandResultEntity,
+  CommandState,
+  DeploymentEntity,
+  DeploymentState,
+  isDeploymentKind,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
+  PowerStateCode,
+  ProvisioningState,
+  ResourceGroupEntity,
+  StoredError,
 } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -23,8 +36,12 @@ export interface CommandOutcome {
 
 /** The kinds whose success settles a cluster and its pools (ClusterConvergeHandler). */
 const CLUSTER_CHANGES: readonly OperationKind[] = [
-  OperationKind.ClusterPut, OperationKind.AgentPoolPut, OperationKind.AgentPoolDelete, OperationKind.AgentPoolUpgradeNodeImage,
-  OperationKind.ClusterStart, OperationKind.ClusterStop,
+  OperationKind.ClusterPut,
+  OperationKind.AgentPoolPut,
+  OperationKind.AgentPoolDelete,
+  OperationKind.AgentPoolUpgradeNodeImage,
+  OperationKind.ClusterStart,
+  OperationKind.ClusterStop,
 ];
 
 /** The power state a cluster change leaves on the cluster and its pools, when it sets one. */
@@ -48,7 +65,8 @@ export class OutcomeRecorder {
    * was already ended (a delete canceled it): nothing is written then.
    */
   async succeed(op: OperationEntity): Promise<void> {
-    if (op.kind === OperationKind.ClusterRunCommand) throw new Error(`a command's outcome is recorded with its result (settleCommand), not by succeed (${op.id})`);
+    if (op.kind === OperationKind.ClusterRunCommand)
+      throw new Error(`a command's outcome is recorded with its result (settleCommand), not by succeed (${op.id})`);
     if (isDeploymentKind(op.kind)) throw new Error(`a deployment's success is recorded by DeploymentHandler with its outputs (${op.id})`);
     await this.db.transaction(async (tx) => {
       if (!(await this.operations.finish(tx, op.id, OperationStatus.Succeeded))) throw new OperationSuperseded(op.id);
@@ -68,12 +86,20 @@ export class OutcomeRecorder {
       if (op.kind === OperationKind.ClusterRunCommand) return;
       if (isDeploymentKind(op.kind)) {
         const running = In([DeploymentState.Accepted, DeploymentState.Running]);
-        await tx.update(DeploymentEntity, { operationId: op.id, provisioningState: running }, { provisioningState: DeploymentState.Failed, error, plan: null, secureValuesDropped: true });
+        await tx.update(
+          DeploymentEntity,
+          { operationId: op.id, provisioningState: running },
+          { provisioningState: DeploymentState.Failed, error, plan: null, secureValuesDropped: true },
+        );
         return;
       }
       if (op.kind === OperationKind.ResourceGroupDelete && op.resourceGroupId) {
         await tx.update(ResourceGroupEntity, { id: op.resourceGroupId }, { provisioningState: ProvisioningState.Succeeded });
-        await tx.update(ManagedClusterEntity, { resourceGroupId: op.resourceGroupId }, { provisioningState: ProvisioningState.Failed, provisioningError: error });
+        await tx.update(
+          ManagedClusterEntity,
+          { resourceGroupId: op.resourceGroupId },
+          { provisioningState: ProvisioningState.Failed, provisioningError: error },
+        );
         return;
       }
       // An abort that failed leaves the resources to the operation it tried to cancel.
@@ -81,7 +107,11 @@ export class OutcomeRecorder {
       if (op.agentPoolId) {
         await tx.update(AgentPoolEntity, { id: op.agentPoolId }, { provisioningState: ProvisioningState.Failed, provisioningError: error, etag: newEtag() });
       } else {
-        await tx.update(AgentPoolEntity, { clusterId: op.clusterId, provisioningState: unsettled() }, { provisioningState: ProvisioningState.Failed, etag: newEtag() });
+        await tx.update(
+          AgentPoolEntity,
+          { clusterId: op.clusterId, provisioningState: unsettled() },
+          { provisioningState: ProvisioningState.Failed, etag: newEtag() },
+        );
         await tx.update(ManagedClusterEntity, { id: op.clusterId }, { provisioningState: ProvisioningState.Failed, provisioningError: error, etag: newEtag() });
       }
     });
@@ -101,7 +131,11 @@ export class OutcomeRecorder {
         await tx.update(AgentPoolEntity, { id: op.agentPoolId }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
         return true;
       }
-      await tx.update(AgentPoolEntity, { clusterId: op.clusterId, provisioningState: unsettled() }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
+      await tx.update(
+        AgentPoolEntity,
+        { clusterId: op.clusterId, provisioningState: unsettled() },
+        { provisioningState: ProvisioningState.Canceled, etag: newEtag() },
+      );
       await tx.update(ManagedClusterEntity, { id: op.clusterId }, { provisioningState: ProvisioningState.Canceled, etag: newEtag() });
       return true;
     });
@@ -128,14 +162,18 @@ export class OutcomeRecorder {
         failed ? { code: 'CommandFailed', message: outcome.reason ?? 'The command failed.' } : undefined,
       );
       if (!ended) return;
-      await tx.update(CommandResultEntity, { id: op.id }, {
-        state: outcome.state,
-        exitCode: outcome.exitCode ?? null,
-        ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}),
-        finishedAt: outcome.finishedAt ?? new Date(),
-        reason: outcome.reason ?? null,
-        context: null,
-      });
+      await tx.update(
+        CommandResultEntity,
+        { id: op.id },
+        {
+          state: outcome.state,
+          exitCode: outcome.exitCode ?? null,
+          ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}),
+          finishedAt: outcome.finishedAt ?? new Date(),
+          reason: outcome.reason ?? null,
+          context: null,
+        },
+      );
     });
   }
 
@@ -155,22 +193,30 @@ export class OutcomeRecorder {
         continue;
       }
       if (!clusterLevel && pool.id !== op.agentPoolId) continue;
-      await tx.update(AgentPoolEntity, { id: pool.id }, {
-        provisioningState: ProvisioningState.Succeeded,
-        provisioningError: null,
-        currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion,
-        ...(power ? { powerState: power } : {}),
-        etag: newEtag(),
-      });
+      await tx.update(
+        AgentPoolEntity,
+        { id: pool.id },
+        {
+          provisioningState: ProvisioningState.Succeeded,
+          provisioningError: null,
+          currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion,
+          ...(power ? { powerState: power } : {}),
+          etag: newEtag(),
+        },
+      );
     }
     if (clusterLevel) {
-      await tx.update(ManagedClusterEntity, { id: cluster.id }, {
-        provisioningState: ProvisioningState.Succeeded,
-        provisioningError: null,
-        currentKubernetesVersion: versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion,
-        ...(power ? { powerState: power } : {}),
-        etag: newEtag(),
-      });
+      await tx.update(
+        ManagedClusterEntity,
+        { id: cluster.id },
+        {
+          provisioningState: ProvisioningState.Succeeded,
+          provisioningError: null,
+          currentKubernetesVersion: versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion,
+          ...(power ? { powerState: power } : {}),
+          etag: newEtag(),
+        },
+      );
     }
   }
 }

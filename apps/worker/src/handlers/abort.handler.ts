@@ -50,7 +50,10 @@ export class AbortHandler {
   /** Succeeded when the target ended Canceled; a target that finished first makes the abort a 409 (R12.2). */
   private async settle(op: OperationEntity, target: OperationEntity | null): Promise<void> {
     if (target?.status !== OperationStatus.Canceled) {
-      throw ArmError.conflict('OperationNotAllowed', `The operation ${op.targetOperationId} ended as ${target?.status ?? 'deleted'} before it could be canceled.`);
+      throw ArmError.conflict(
+        'OperationNotAllowed',
+        `The operation ${op.targetOperationId} ended as ${target?.status ?? 'deleted'} before it could be canceled.`,
+      );
     }
     await this.outcomes.succeed(op);
   }

@@ -49,7 +49,11 @@ export class ClusterConvergeHandler {
     const options: ConvergeOptions = {
       power,
       onPoolRolled: async (pool) => {
-        await this.db.update(AgentPoolEntity, { id: pool.id }, { currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion });
+        await this.db.update(
+          AgentPoolEntity,
+          { id: pool.id },
+          { currentOrchestratorVersion: versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion },
+        );
       },
     };
     const nodes = (): Promise<void> => this.fleet.converge(ctx, cluster, rg, pools, options);

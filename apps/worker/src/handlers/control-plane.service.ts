@@ -4,7 +4,15 @@ import { KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
 import {
-  CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, CONTROL_PLANE_PKI_DIR, ControlPlaneRole, NODE_PROVIDER, NodeLabels, NodeProvider, NodeSpec, ProviderError,
+  CONTROL_PLANE_ALIAS,
+  CONTROL_PLANE_API_PORT,
+  CONTROL_PLANE_PKI_DIR,
+  ControlPlaneRole,
+  NODE_PROVIDER,
+  NodeLabels,
+  NodeProvider,
+  NodeSpec,
+  ProviderError,
 } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -58,7 +66,11 @@ export class ControlPlane {
       await this.provider.ensureNode(spec);
     } catch (err) {
       if (err instanceof ProviderError && /port is already allocated|address already in use/i.test(err.message)) {
-        throw new ArmError(409, 'ApiServerPortInUse', `The API server port ${this.env.NODE_PUBLISH_HOST}:${port} of managed cluster '${cluster.name}' is taken by another process on this host: ${err.message}`);
+        throw new ArmError(
+          409,
+          'ApiServerPortInUse',
+          `The API server port ${this.env.NODE_PUBLISH_HOST}:${port} of managed cluster '${cluster.name}' is taken by another process on this host: ${err.message}`,
+        );
       }
       rethrowProviderError(err);
     }
@@ -84,9 +96,7 @@ export class ControlPlane {
   }
 
   private list(clusterId: string) {
-    return this.fleet
-      .listClusterNodes(clusterId)
-      .then((all) => all.filter((n) => n.labels[NodeLabels.role] === ControlPlaneRole));
+    return this.fleet.listClusterNodes(clusterId).then((all) => all.filter((n) => n.labels[NodeLabels.role] === ControlPlaneRole));
   }
 
   private spec(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, creds: ClusterCredentials, port: number): NodeSpec {
@@ -135,7 +145,11 @@ export class ControlPlane {
         last = err instanceof Error ? err.message : String(err);
       }
       if (Date.now() > deadline) {
-        throw new ArmError(500, 'ControlPlaneNotReady', `The API server of managed cluster '${cluster.name}' did not become ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${last}`);
+        throw new ArmError(
+          500,
+          'ControlPlaneNotReady',
+          `The API server of managed cluster '${cluster.name}' did not become ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${last}`,
+        );
       }
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
@@ -145,7 +159,18 @@ export class ControlPlane {
 function readyz(host: string, port: number, fqdn: string, creds: ClusterCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host, port, path: '/readyz', method: 'GET', servername: fqdn, ca: creds.ca.certPem, cert: creds.admin.certPem, key: creds.admin.keyPem, timeout: 2_000, agent: false },
+      {
+        host,
+        port,
+        path: '/readyz',
+        method: 'GET',
+        servername: fqdn,
+        ca: creds.ca.certPem,
+        cert: creds.admin.certPem,
+        key: creds.admin.keyPem,
+        timeout: 2_000,
+        agent: false,
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

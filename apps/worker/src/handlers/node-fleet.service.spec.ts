@@ -10,8 +10,16 @@ const cluster = (): ManagedClusterEntity =>
 
 const pool = (): AgentPoolEntity =>
   Object.assign(new AgentPoolEntity(), {
-    name: 'nodepool1', vmssSuffix: '12345678', mode: 'System', vmSize: 'Standard_D2s_v3', maxPods: 110, orchestratorVersion: '1.33.2',
-    nodeImageVersion: '', availabilityZones: [], nodeLabels: {}, nodeTaints: [],
+    name: 'nodepool1',
+    vmssSuffix: '12345678',
+    mode: 'System',
+    vmSize: 'Standard_D2s_v3',
+    maxPods: 110,
+    orchestratorVersion: '1.33.2',
+    nodeImageVersion: '',
+    availabilityZones: [],
+    nodeLabels: {},
+    nodeTaints: [],
   });
 
 describe('NodeFleet.nodeSpec', () => {

@@ -1,11 +1,18 @@
 import { ArmError } from '@cerulean/arm';
 import { KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
+import { AgentPoolEntity, ManagedClusterEntity, PowerStateCode, ProvisioningState, ResourceGroupEntity, rollingSettings } from '@cerulean/domain';
 import {
-  AgentPoolEntity, ManagedClusterEntity, PowerStateCode, ProvisioningState, ResourceGroupEntity, rollingSettings,
-} from '@cerulean/domain';
-import {
-  ControlPlaneRole, NODE_AGENT_AUTH_VERSION, NODE_PROVIDER, NodeAgentClient, NodeAgentCredentials, NodeHandle, NodeLabels, NodeProvider, NodeSpec, ProviderError,
+  ControlPlaneRole,
+  NODE_AGENT_AUTH_VERSION,
+  NODE_PROVIDER,
+  NodeAgentClient,
+  NodeAgentCredentials,
+  NodeHandle,
+  NodeLabels,
+  NodeProvider,
+  NodeSpec,
+  ProviderError,
 } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
@@ -97,7 +104,13 @@ export class NodeFleet {
    *    (see `roll`).
    * Canceled half-way, it removes the nodes it created that never became Ready, and stops.
    */
-  async converge(ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pools: AgentPoolEntity[], options: ConvergeOptions = {}): Promise<void> {
+  async converge(
+    ctx: OperationContext,
+    cluster: ManagedClusterEntity,
+    rg: ResourceGroupEntity,
+    pools: AgentPoolEntity[],
+    options: ConvergeOptions = {},
+  ): Promise<void> {
     const labels = this.clusterLabels(cluster, rg);
     try {
       await this.provider.ensureNetwork(cluster.id, labels);
@@ -117,7 +130,12 @@ export class NodeFleet {
       for (const pool of pools) {
         const nodes = byPool.get(pool.name) ?? [];
         const want = pool.provisioningState === ProvisioningState.Deleting ? 0 : pool.count;
-        const plan = planPool(pool.name, pool.vmssSuffix, want, nodes.map((n) => n.name));
+        const plan = planPool(
+          pool.name,
+          pool.vmssSuffix,
+          want,
+          nodes.map((n) => n.name),
+        );
         toRemove.push(...plan.remove);
         const power = options.power ?? (cluster.powerState === PowerStateCode.Stopped ? PowerStateCode.Stopped : pool.powerState);
         const kept = nodes.filter((n) => plan.keep.includes(parseNodeIndex(n.name, pool.name, pool.vmssSuffix) ?? -1));
@@ -146,11 +164,15 @@ export class NodeFleet {
         if (!existing.has(spec.name)) await step();
       });
       await ctx.assertActive();
-      await eachLimited([...stop.map((name) => ({ name, remove: false })), ...toRemove.map((name) => ({ name, remove: true }))], this.env.NODE_PARALLELISM, async (n) => {
-        if (n.remove) await this.provider.removeNode(n.name);
-        else await this.provider.stopNode(n.name);
-        await step();
-      });
+      await eachLimited(
+        [...stop.map((name) => ({ name, remove: false })), ...toRemove.map((name) => ({ name, remove: true }))],
+        this.env.NODE_PARALLELISM,
+        async (n) => {
+          if (n.remove) await this.provider.removeNode(n.name);
+          else await this.provider.stopNode(n.name);
+          await step();
+        },
+      );
       for (const { pool, stale } of rolls) {
         await this.roll(ctx, cluster, rg, pool, stale, labels, step);
         await options.onPoolRolled?.(pool);
@@ -167,8 +189,13 @@ export class NodeFleet {
    * drainTimeout); soak; delete them. The pool never has fewer Ready nodes than its count.
    */
   private async roll(
-    ctx: OperationContext, cluster: ManagedClusterEntity, rg: ResourceGroupEntity, pool: AgentPoolEntity, stale: NodeHandle[],
-    labels: Record<string, string>, step: () => Promise<void>,
+    ctx: OperationContext,
+    cluster: ManagedClusterEntity,
+    rg: ResourceGroupEntity,
+    pool: AgentPoolEntity,
+    stale: NodeHandle[],
+    labels: Record<string, string>,
+    step: () => Promise<void>,
   ): Promise<void> {
     const settings = rollingSettings(pool.upgradeSettings, pool.count);
     const queue = [...stale].sort((a, b) => a.name.localeCompare(b.name));
@@ -330,5 +357,4 @@ export class NodeFleet {
 
 const hasAgentCredential = (node: NodeHandle): boolean => node.labels[NodeLabels.agentAuth] === NODE_AGENT_AUTH_VERSION;
 
-const sameLabels = (actual: Record<string, string>, desired: Record<string, string>): boolean =>
-  Object.entries(desired).every(([k, v]) => actual[k] === v);
+const sameLabels = (actual: Record<string, string>, desired: Record<string, string>): boolean => Object.entries(desired).every(([k, v]) => actual[k] === v);

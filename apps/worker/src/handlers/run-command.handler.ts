@@ -1,6 +1,13 @@
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, AgentPoolMode, CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, PowerStateCode, ProvisioningState,
+  AgentPoolEntity,
+  AgentPoolMode,
+  CommandResultEntity,
+  CommandState,
+  ManagedClusterEntity,
+  OperationEntity,
+  PowerStateCode,
+  ProvisioningState,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, ProviderError, readyCondition } from '@cerulean/node-provider';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -25,10 +32,7 @@ export const commandWorkingDir = (commandId: string): string => `/tmp/cerulean-c
  * where AKS would place its command pod: System pools always have a node, and cordoned nodes are
  * being drained away.
  */
-export function chooseCommandNode(
-  systemPools: string[],
-  nodes: { name: string; pool: string; running: boolean }[],
-): string[] {
+export function chooseCommandNode(systemPools: string[], nodes: { name: string; pool: string; running: boolean }[]): string[] {
   return nodes
     .filter((n) => n.running && systemPools.includes(n.pool))
     .sort((a, b) => systemPools.indexOf(a.pool) - systemPools.indexOf(b.pool) || a.name.localeCompare(b.name))
@@ -59,7 +63,13 @@ export class RunCommandHandler {
     if (!row) return this.outcomes.settleCommand(op, { state: CommandState.Failed, reason: 'The managed cluster was deleted before the command ran.' });
     if (row.state === CommandState.Succeeded || row.state === CommandState.Failed) {
       const { state, logs } = row;
-      return this.outcomes.settleCommand(op, { state, logs, exitCode: row.exitCode ?? undefined, reason: row.reason ?? undefined, finishedAt: row.finishedAt ?? undefined });
+      return this.outcomes.settleCommand(op, {
+        state,
+        logs,
+        exitCode: row.exitCode ?? undefined,
+        reason: row.reason ?? undefined,
+        finishedAt: row.finishedAt ?? undefined,
+      });
     }
     if (row.state === CommandState.Running) {
       return this.outcomes.settleCommand(op, {

@@ -38,7 +38,10 @@ export function planPool(pool: string, vmssSuffix: string, desiredCount: number,
   }
   indexed.sort((a, b) => a.index - b.index);
   const keep = indexed.slice(0, desiredCount).map((n) => n.index);
-  const remove = indexed.slice(desiredCount).reverse().map((n) => n.name);
+  const remove = indexed
+    .slice(desiredCount)
+    .reverse()
+    .map((n) => n.name);
   const taken = new Set(keep);
   const create: number[] = [];
   for (let i = 0; keep.length + create.length < desiredCount; i++) {

@@ -1,6 +1,14 @@
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, NodeEventType, OperationRepository, PowerStateCode, ProvisioningState, ResourceGroupEntity, clusterLockKey,
+  AgentPoolEntity,
+  ManagedClusterEntity,
+  NodeEventEntity,
+  NodeEventType,
+  OperationRepository,
+  PowerStateCode,
+  ProvisioningState,
+  ResourceGroupEntity,
+  clusterLockKey,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider } from '@cerulean/node-provider';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -67,7 +75,10 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     this.running = true;
     try {
       const clusters = await this.db.find(ManagedClusterEntity, {
-        where: { powerState: PowerStateCode.Running, provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]) },
+        where: {
+          powerState: PowerStateCode.Running,
+          provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]),
+        },
       });
       if (clusters.length === 0) return [];
       const [nodes, pools] = await Promise.all([
@@ -79,7 +90,13 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       const repaired: string[] = [];
       for (const cluster of clusters) {
         const observed = nodes.filter((n) => n.labels[NodeLabels.clusterId] === cluster.id);
-        repaired.push(...(await this.checkCluster(cluster, pools.filter((p) => p.clusterId === cluster.id), observed)));
+        repaired.push(
+          ...(await this.checkCluster(
+            cluster,
+            pools.filter((p) => p.clusterId === cluster.id),
+            observed,
+          )),
+        );
       }
       return repaired;
     } catch (err) {
@@ -95,7 +112,12 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     const sick: { pool: AgentPoolEntity; index: number; name: string; verdict: NodeVerdict }[] = [];
     for (const pool of pools) {
       const mine = observed.filter((n) => n.labels[NodeLabels.pool] === pool.name);
-      const plan = planPool(pool.name, pool.vmssSuffix, pool.count, mine.map((n) => n.name));
+      const plan = planPool(
+        pool.name,
+        pool.vmssSuffix,
+        pool.count,
+        mine.map((n) => n.name),
+      );
       const expected = [...plan.keep, ...plan.create].map((index) => ({ index, name: nodeName(pool.name, pool.vmssSuffix, index) }));
       const verdicts = await Promise.all(expected.map(async (e) => ({ ...e, verdict: await this.judge(mine.find((n) => n.name === e.name)) })));
       const unhealthy = verdicts.filter((v): v is typeof v & { verdict: NodeVerdict } => v.verdict !== undefined);
@@ -103,8 +125,14 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       if (unhealthy.length > 0 && unhealthy.length * 100 > pool.count * this.env.REPAIR_MAX_UNHEALTHY_PERCENT) {
         if (!this.paused.has(key)) {
           this.paused.add(key);
-          await this.record(cluster.id, pool.name, unhealthy.map((u) => u.name).join(','), NodeEventType.RepairPaused, 'TooManyUnhealthyNodes',
-            `${unhealthy.length} of ${pool.count} nodes of pool ${pool.name} are unhealthy (more than ${this.env.REPAIR_MAX_UNHEALTHY_PERCENT} %): repair paused.`);
+          await this.record(
+            cluster.id,
+            pool.name,
+            unhealthy.map((u) => u.name).join(','),
+            NodeEventType.RepairPaused,
+            'TooManyUnhealthyNodes',
+            `${unhealthy.length} of ${pool.count} nodes of pool ${pool.name} are unhealthy (more than ${this.env.REPAIR_MAX_UNHEALTHY_PERCENT} %): repair paused.`,
+          );
         }
         continue;
       }
@@ -132,11 +160,23 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
           await this.fleet.waitReady(handle);
           this.failingSince.delete(s.name);
           repaired.push(s.name);
-          await this.record(cluster.id, s.pool.name, s.name, NodeEventType.NodeRepaired, s.verdict.reason,
-            `Node ${s.name} was replaced and is Ready again after ${Date.now() - started} ms.`);
+          await this.record(
+            cluster.id,
+            s.pool.name,
+            s.name,
+            NodeEventType.NodeRepaired,
+            s.verdict.reason,
+            `Node ${s.name} was replaced and is Ready again after ${Date.now() - started} ms.`,
+          );
         } catch (err) {
-          await this.record(cluster.id, s.pool.name, s.name, NodeEventType.RepairFailed, s.verdict.reason,
-            `Replacing node ${s.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+          await this.record(
+            cluster.id,
+            s.pool.name,
+            s.name,
+            NodeEventType.RepairFailed,
+            s.verdict.reason,
+            `Replacing node ${s.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
       return repaired;

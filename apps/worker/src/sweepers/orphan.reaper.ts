@@ -37,9 +37,7 @@ export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdo
       const [nodes, networks] = await Promise.all([this.provider.listNodes(mine), this.provider.listNetworks(mine)]);
       const ids = new Set([...nodes, ...networks].map((x) => x.labels[NodeLabels.clusterId]).filter((x): x is string => !!x));
       if (ids.size === 0) return [];
-      const alive = new Set(
-        (await this.db.find(ManagedClusterEntity, { where: { id: In([...ids]) }, select: { id: true } })).map((c) => c.id),
-      );
+      const alive = new Set((await this.db.find(ManagedClusterEntity, { where: { id: In([...ids]) }, select: { id: true } })).map((c) => c.id));
       const orphans = [...ids].filter((id) => !alive.has(id));
       for (const clusterId of orphans) {
         for (const n of nodes.filter((x) => x.labels[NodeLabels.clusterId] === clusterId)) await this.provider.removeNode(n.name);

@@ -13,15 +13,41 @@ import { ServicePrincipalEntity, ServicePrincipalSecretEntity } from './service-
 import { SubscriptionEntity } from './subscription.entity';
 
 export {
-  ActivityLogEntity, AgentPoolEntity, ClusterCredentialsEntity, CommandResultEntity, DeploymentEntity, DeploymentOperationEntity, InstallationEntity,
-  ManagedClusterEntity, NodeEventEntity, OperationEntity, ResourceGroupEntity, RoleAssignmentEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
-  SubscriptionEntity, WhatIfResultEntity,
+  ActivityLogEntity,
+  AgentPoolEntity,
+  ClusterCredentialsEntity,
+  CommandResultEntity,
+  DeploymentEntity,
+  DeploymentOperationEntity,
+  InstallationEntity,
+  ManagedClusterEntity,
+  NodeEventEntity,
+  OperationEntity,
+  ResourceGroupEntity,
+  RoleAssignmentEntity,
+  ServicePrincipalEntity,
+  ServicePrincipalSecretEntity,
+  SubscriptionEntity,
+  WhatIfResultEntity,
 };
 
 export { CommandState } from './command-result.entity';
 
 export const ENTITIES = [
-  SubscriptionEntity, ResourceGroupEntity, ManagedClusterEntity, AgentPoolEntity, OperationEntity, InstallationEntity, ClusterCredentialsEntity,
-  CommandResultEntity, NodeEventEntity, DeploymentEntity, DeploymentOperationEntity, WhatIfResultEntity, ServicePrincipalEntity, ServicePrincipalSecretEntity,
-  RoleAssignmentEntity, ActivityLogEntity,
+  SubscriptionEntity,
+  ResourceGroupEntity,
+  ManagedClusterEntity,
+  AgentPoolEntity,
+  OperationEntity,
+  InstallationEntity,
+  ClusterCredentialsEntity,
+  CommandResultEntity,
+  NodeEventEntity,
+  DeploymentEntity,
+  DeploymentOperationEntity,
+  WhatIfResultEntity,
+  ServicePrincipalEntity,
+  ServicePrincipalSecretEntity,
+  RoleAssignmentEntity,
+  ActivityLogEntity,
 ];

@@ -10,7 +10,10 @@ async function main(): Promise<void> {
     const what = r.action === 'up-to-date' ? 'up to date' : r.action;
     console.log(`${r.ref}  ${what.padEnd(10)} ${(r.durationMs / 1000).toFixed(2)} s  ${r.imageId.slice(7, 19)}  (${r.version})`);
   };
-  const results = await new NodeImageBuilder({ catalog: new NodeImageCatalog(undefined, loadEnv().NODE_IMAGE_REPOSITORY) }).buildAll({ force, onResult: print });
+  const results = await new NodeImageBuilder({ catalog: new NodeImageCatalog(undefined, loadEnv().NODE_IMAGE_REPOSITORY) }).buildAll({
+    force,
+    onResult: print,
+  });
   console.log(`${results.length} node image(s) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
 }
 

@@ -10,8 +10,7 @@ export interface FakeNode {
   spec?: NodeSpec;
 }
 
-const matches = (labels: Record<string, string>, wanted: Record<string, string>): boolean =>
-  Object.entries(wanted).every(([k, v]) => labels[k] === v);
+const matches = (labels: Record<string, string>, wanted: Record<string, string>): boolean => Object.entries(wanted).every(([k, v]) => labels[k] === v);
 
 /**
  * An in-memory NodeProvider for tests of the code that drives one (handlers, the engine): no Docker, no network,

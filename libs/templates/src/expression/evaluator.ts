@@ -61,10 +61,44 @@ export interface EvalContext {
 
 /** Functions whose work grows with the size of their arguments: their arguments are charged to the budget. */
 const LINEAR_IN_ARGUMENTS = new Set([
-  'concat', 'union', 'intersection', 'contains', 'indexof', 'lastindexof', 'equals', 'string', 'json', 'base64',
-  'base64tostring', 'base64tojson', 'datauri', 'datauritostring', 'format', 'join', 'split', 'replace', 'items',
-  'objectkeys', 'uniquestring', 'guid', 'tolower', 'toupper', 'trim', 'startswith', 'endswith', 'min', 'max', 'uri',
-  'uricomponent', 'uricomponenttostring', 'less', 'lessorequals', 'greater', 'greaterorequals', 'createobject', 'padleft',
+  'concat',
+  'union',
+  'intersection',
+  'contains',
+  'indexof',
+  'lastindexof',
+  'equals',
+  'string',
+  'json',
+  'base64',
+  'base64tostring',
+  'base64tojson',
+  'datauri',
+  'datauritostring',
+  'format',
+  'join',
+  'split',
+  'replace',
+  'items',
+  'objectkeys',
+  'uniquestring',
+  'guid',
+  'tolower',
+  'toupper',
+  'trim',
+  'startswith',
+  'endswith',
+  'min',
+  'max',
+  'uri',
+  'uricomponent',
+  'uricomponenttostring',
+  'less',
+  'lessorequals',
+  'greater',
+  'greaterorequals',
+  'createobject',
+  'padleft',
   'substring',
 ]);
 
@@ -110,9 +144,7 @@ function call(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext, functions
       return Deferred.value;
     }
     if (typeof condition !== 'boolean') {
-      throw new ExpressionError(
-        ExpressionMessages.unableToEvaluate('if', `the first parameter must be a boolean, but it is of type '${typeOf(condition)}'.`),
-      );
+      throw new ExpressionError(ExpressionMessages.unableToEvaluate('if', `the first parameter must be a boolean, but it is of type '${typeOf(condition)}'.`));
     }
     return evaluateExpr(expr.args[condition ? 1 : 2] as Expr, ctx, functions);
   }
@@ -152,9 +184,7 @@ function deployTimeCall(name: string, args: Value[], ctx: EvalContext): Value {
   }
   if (args.some(isDeferred)) return Deferred.value;
   if (typeof target !== 'string' || (apiVersion !== undefined && typeof apiVersion !== 'string')) {
-    throw new ExpressionError(
-      ExpressionMessages.unableToEvaluate(name, 'the resource name or id and the api version must be strings.'),
-    );
+    throw new ExpressionError(ExpressionMessages.unableToEvaluate(name, 'the resource name or id and the api version must be strings.'));
   }
   const request: DeployTimeCall = { function: name, target };
   if (apiVersion !== undefined) request.apiVersion = apiVersion;
@@ -173,9 +203,7 @@ function deployTimeCall(name: string, args: Value[], ctx: EvalContext): Value {
 
 function property(target: Json, name: string, budget: EvaluationBudget): Json {
   if (!isObject(target)) {
-    throw new ExpressionError(
-      `The language expression property '${name}' can't be evaluated, the value of type '${typeOf(target)}' is not an object.`,
-    );
+    throw new ExpressionError(`The language expression property '${name}' can't be evaluated, the value of type '${typeOf(target)}' is not an object.`);
   }
   // A case-insensitive lookup scans the keys.
   budget.charge(Object.prototype.hasOwnProperty.call(target, name) ? 1 : 1 + Object.keys(target).length);
@@ -191,9 +219,7 @@ function property(target: Json, name: string, budget: EvaluationBudget): Json {
 function element(target: Json, index: Json, budget: EvaluationBudget): Json {
   if (Array.isArray(target)) {
     if (!isInteger(index)) {
-      throw new ExpressionError(
-        `The language expression array index must be an integer, but it is of type '${typeOf(index)}'.`,
-      );
+      throw new ExpressionError(`The language expression array index must be an integer, but it is of type '${typeOf(index)}'.`);
     }
     if (index < 0 || index >= target.length) {
       throw new ExpressionError(`The language expression property array index '${index}' is out of bounds.`);
@@ -201,9 +227,7 @@ function element(target: Json, index: Json, budget: EvaluationBudget): Json {
     return target[index] as Json;
   }
   if (isObject(target) && typeof index === 'string') return property(target, index, budget);
-  throw new ExpressionError(
-    `The language expression property '${String(index)}' can't be evaluated on a value of type '${typeOf(target)}'.`,
-  );
+  throw new ExpressionError(`The language expression property '${String(index)}' can't be evaluated on a value of type '${typeOf(target)}'.`);
 }
 
 /** Parses a template string, enforcing ARM's expression length limit and a nesting bound. */
@@ -221,8 +245,7 @@ export function parseBounded(value: string): TemplateString {
   }
 }
 
-const tooDeep = () =>
-  new TemplateLimitError(`The template language expression is nested too deeply: the limit is '${TemplateLimits.depth}' levels.`);
+const tooDeep = () => new TemplateLimitError(`The template language expression is nested too deeply: the limit is '${TemplateLimits.depth}' levels.`);
 
 /** What an error of an expression that read a secure value says instead of its detail (which may quote the value). */
 export const withheldDetail = (): string =>
@@ -271,13 +294,7 @@ export interface JsonWalkHooks {
  * Evaluates every expression string in a JSON tree. Objects holding a `copy` array get ARM's property iteration:
  * each entry becomes an array property named `name` with `count` evaluations of `input`.
  */
-export function evaluateJson(
-  value: Json,
-  ctx: EvalContext,
-  functions: FunctionTable,
-  hooks: JsonWalkHooks,
-  path = '',
-): Json {
+export function evaluateJson(value: Json, ctx: EvalContext, functions: FunctionTable, hooks: JsonWalkHooks, path = ''): Json {
   ctx.budget.charge(1);
   if (typeof value === 'string') {
     const outer = ctx.taint.touched;
@@ -303,9 +320,7 @@ export function evaluateJson(
         const loop = readPropertyCopy(entry, `${childPath}[${i}]`);
         const count = evaluateCount(loop.count, ctx, functions, loop.name);
         out[loop.name] = Array.from({ length: count }, (_, n) =>
-          hooks.withLoop(loop.name, n, () =>
-            evaluateJson(loop.input, ctx, functions, hooks, `${path === '' ? '' : `${path}.`}${loop.name}[${n}]`),
-          ),
+          hooks.withLoop(loop.name, n, () => evaluateJson(loop.input, ctx, functions, hooks, `${path === '' ? '' : `${path}.`}${loop.name}[${n}]`)),
         );
       }
       continue;

@@ -102,16 +102,12 @@ describe('parser', () => {
   });
 
   it('accepts parentheses around a sub-expression', () => {
-    expect(parseExpression("(createArray(1, 2))[0]")).toMatchObject({ kind: 'index', target: { kind: 'call', name: 'createArray' } });
+    expect(parseExpression('(createArray(1, 2))[0]')).toMatchObject({ kind: 'index', target: { kind: 'call', name: 'createArray' } });
   });
 
   it('accepts bare true, false and null as literals', () => {
     expect(parseExpression('createArray(true, FALSE, null)')).toMatchObject({
-      args: [
-        { kind: 'boolean', value: true },
-        { kind: 'boolean', value: false },
-        { kind: 'null' },
-      ],
+      args: [{ kind: 'boolean', value: true }, { kind: 'boolean', value: false }, { kind: 'null' }],
     });
   });
 

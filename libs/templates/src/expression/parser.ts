@@ -26,16 +26,7 @@ export function parseTemplateString(value: string): TemplateString {
 }
 
 type TokenType =
-  | 'LeftParenthesis'
-  | 'RightParenthesis'
-  | 'LeftSquareBracket'
-  | 'RightSquareBracket'
-  | 'Comma'
-  | 'Dot'
-  | 'Identifier'
-  | 'String'
-  | 'Integer'
-  | 'EndOfData';
+  'LeftParenthesis' | 'RightParenthesis' | 'LeftSquareBracket' | 'RightSquareBracket' | 'Comma' | 'Dot' | 'Identifier' | 'String' | 'Integer' | 'EndOfData';
 
 interface Token {
   type: TokenType;
@@ -53,8 +44,7 @@ const PUNCTUATION: Record<string, TokenType> = {
   '.': 'Dot',
 };
 
-const invalid = (text: string, detail: string) =>
-  new ExpressionError(`The template language expression '${text}' is not valid: ${detail}`);
+const invalid = (text: string, detail: string) => new ExpressionError(`The template language expression '${text}' is not valid: ${detail}`);
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -126,9 +116,7 @@ export function parseExpression(text: string): Expr {
   const peek = (): Token => tokens[at] as Token;
   const next = (): Token => tokens[at++] as Token;
   const fail = (expected: TokenType | string, actual: Token): never => {
-    throw new ExpressionError(
-      `Unable to parse language expression '${text}': expected token '${expected}' and actual '${actual.type}'.`,
-    );
+    throw new ExpressionError(`Unable to parse language expression '${text}': expected token '${expected}' and actual '${actual.type}'.`);
   };
   const expect = (type: TokenType): Token => {
     const token = next();

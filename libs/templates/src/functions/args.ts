@@ -1,16 +1,14 @@
 import { ExpressionError, ExpressionMessages } from '../errors';
 import { Json, JsonObject, isInteger, isObject, typeOf } from '../values';
 
-export const fail = (name: string, detail: string): ExpressionError =>
-  new ExpressionError(ExpressionMessages.unableToEvaluate(name, detail));
+export const fail = (name: string, detail: string): ExpressionError => new ExpressionError(ExpressionMessages.unableToEvaluate(name, detail));
 
 const plural = (n: number) => `${n} parameter${n === 1 ? '' : 's'}`;
 
 /** Checks the argument count: exactly `min`, or `min..max` (`max` Infinity for variadic functions). */
 export function arity(name: string, args: Json[], min: number, max = min): void {
   if (args.length >= min && args.length <= max) return;
-  const expected =
-    min === max ? `exactly ${plural(min)}` : max === Infinity ? `at least ${plural(min)}` : `${min} to ${max} parameters`;
+  const expected = min === max ? `exactly ${plural(min)}` : max === Infinity ? `at least ${plural(min)}` : `${min} to ${max} parameters`;
   throw fail(name, `the function expects ${expected} but received ${args.length}.`);
 }
 

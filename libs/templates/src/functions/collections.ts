@@ -31,7 +31,10 @@ function sameKind(name: string, args: Json[]): 'array' | 'object' {
 function canonicalKey(value: Json): string {
   if (Array.isArray(value)) return `[${value.map(canonicalKey).join(',')}]`;
   if (isObject(value)) {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalKey(value[k] as Json)}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalKey(value[k] as Json)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

@@ -6,8 +6,7 @@ import { Json, toCompactJson, toDotnetString } from '../values';
 // Supported numeric specifiers: (none), G, D[n], N[n], F[n], X/x[n], P[n], and custom patterns made of 0 # , .
 // Anything else is rejected rather than guessed (see README).
 
-const formatError = () =>
-  new ExpressionError("Unable to evaluate template language function 'format': Input string was not in a correct format.");
+const formatError = () => new ExpressionError("Unable to evaluate template language function 'format': Input string was not in a correct format.");
 
 function groupThousands(digits: string): string {
   return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -38,9 +37,7 @@ function custom(value: number, pattern: string): string {
 }
 
 const unsupported = (spec: string) =>
-  new ExpressionError(
-    `Unable to evaluate template language function 'format': the format specifier '${spec}' is not supported.`,
-  );
+  new ExpressionError(`Unable to evaluate template language function 'format': the format specifier '${spec}' is not supported.`);
 
 function formatNumber(value: number, spec: string): string {
   if (spec === '' || /^[Gg]\d*$/.test(spec) || /^[Rr]$/.test(spec)) return String(value);
@@ -170,7 +167,8 @@ export function dotnetDateFormat(date: Date, format: string): string {
         out += run <= 2 ? pad(date.getUTCFullYear() % 100, run) : pad(date.getUTCFullYear(), run);
         break;
       case 'M':
-        out += run >= 4 ? (MONTHS[date.getUTCMonth()] as string) : run === 3 ? (MONTHS[date.getUTCMonth()] as string).slice(0, 3) : pad(date.getUTCMonth() + 1, run);
+        out +=
+          run >= 4 ? (MONTHS[date.getUTCMonth()] as string) : run === 3 ? (MONTHS[date.getUTCMonth()] as string).slice(0, 3) : pad(date.getUTCMonth() + 1, run);
         break;
       case 'd':
         out += run >= 4 ? (DAYS[date.getUTCDay()] as string) : run === 3 ? (DAYS[date.getUTCDay()] as string).slice(0, 3) : pad(date.getUTCDate(), run);

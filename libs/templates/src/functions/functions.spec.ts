@@ -32,7 +32,7 @@ describe('string functions', () => {
     ["[lastIndexOf('abcdef', 'AB')]", 0], // docs
     ["[lastIndexOf('abcdef', '')]", 5], // ArmLinter's recorded Azure behaviour (.NET LastIndexOf(""))
     ["[padLeft('123', 10, '0')]", '0000000123'], // docs
-    ["[padLeft(7, 3)]", '  7'],
+    ['[padLeft(7, 3)]', '  7'],
     ["[replace('123-123-1234', '-', '')]", '1231231234'], // docs
     ["[replace('123-123-1234', '1234', 'xxxx')]", '123-123-xxxx'], // docs
     ["[skip('one two three', 4)]", 'two three'], // docs
@@ -78,8 +78,14 @@ describe('string functions', () => {
 
   it.each([
     ["[substring('one two three', -1, 3)]", "the index parameter cannot be less than zero. The index: '-1'."],
-    ["[substring('one two three', 99, 3)]", "the index parameter cannot be larger than the length of the string. The index parameter: '99', the length of the string parameter: '13'."],
-    ["[substring('one', 1, 3)]", "the index and length parameters must refer to a location within the string. The index parameter: '1', the length parameter: '3', the length of the string parameter: '3'."],
+    [
+      "[substring('one two three', 99, 3)]",
+      "the index parameter cannot be larger than the length of the string. The index parameter: '99', the length of the string parameter: '13'.",
+    ],
+    [
+      "[substring('one', 1, 3)]",
+      "the index and length parameters must refer to a location within the string. The index parameter: '1', the length parameter: '3', the length of the string parameter: '3'.",
+    ],
     ["[substring('one two three', 3, -1)]", "the length parameter cannot be less than zero. The length parameter: '-1'."],
     ["[replace('abc', '', 'x')]", 'the second parameter cannot be an empty string.'],
     ["[base64ToString('not base64!')]", "the value 'not base64!' is not a valid base64 string."],
@@ -135,7 +141,7 @@ describe('logical and comparison functions', () => {
     ["[and(true(), 'x')]", "the second parameter must be a boolean, but it is of type 'String'."],
     ["[if('yes', 1, 2)]", "the first parameter must be a boolean, but it is of type 'String'."],
     ["[less('a', 1)]", "the parameters must both be strings or both be numbers, but they are of type 'String' and 'Integer'."],
-    ["[bool('maybe')]", "the value '\"maybe\"' cannot be converted to a boolean."],
+    ["[bool('maybe')]", 'the value \'"maybe"\' cannot be converted to a boolean.'],
     ['[not(true(), true())]', 'the function expects exactly 1 parameter but received 2.'],
   ])('%s fails: %s', (expression, detail) => {
     expect(evaluationError(expression)).toContain(detail);
@@ -168,7 +174,7 @@ describe('numeric functions', () => {
     ['[mod(1, 0)]', 'the second parameter cannot be zero.'],
     ["[add(1, '2')]", "the second parameter must be an integer, but it is of type 'String'."],
     ['[mul(9007199254740991, 2)]', 'the result overflows the supported integer range.'],
-    ["[int('4.5')]", "the value '\"4.5\"' cannot be converted to an integer."],
+    ["[int('4.5')]", 'the value \'"4.5"\' cannot be converted to an integer.'],
     ['[range(0, 10001)]', "the count '10001' must be between 0 and 10000."],
     ['[min(createArray())]', 'the function expects at least one number.'],
   ])('%s fails: %s', (expression, detail) => {
@@ -198,7 +204,7 @@ describe('array and object functions', () => {
     ["[first(createArray('one', 'two'))]", 'one'], // docs
     ['[first(createArray())]', null],
     ["[intersection(createArray('one', 'two', 'three'), createArray('two', 'three'))]", ['two', 'three']], // docs
-    ["[json('{\"a\": \"b\"}').a]", 'b'], // docs
+    ['[json(\'{"a": "b"}\').a]', 'b'], // docs
     ["[json('null')]", null],
     ["[json('[1, 2]')[1]]", 2],
     ["[last(createArray('one', 'two'))]", 'two'], // docs
@@ -212,7 +218,7 @@ describe('array and object functions', () => {
     ["[union(createArray('one', 'two', 'three'), createArray('three', 'four'))]", ['one', 'two', 'three', 'four']], // docs
     ["[indexOf(createArray('a', 'b', 'a'), 'a')]", 0],
     ["[lastIndexOf(createArray('a', 'b', 'a'), 'a')]", 2],
-    ["[indexOf(createArray(1, 2), 3)]", -1],
+    ['[indexOf(createArray(1, 2), 3)]', -1],
     ['[null()]', null],
     ["[tryGet(createObject('a', createObject('b', 1)), 'a', 'b')]", 1],
     ["[tryGet(createObject('a', 1), 'missing')]", null],
@@ -229,7 +235,7 @@ describe('array and object functions', () => {
       three: 'd',
       four: 'e',
     });
-    expect(evaluate("[union(json('{\"p\": {\"a\": 1, \"b\": 2}}'), json('{\"p\": {\"b\": 3}}'))]")).toEqual({ p: { a: 1, b: 3 } });
+    expect(evaluate('[union(json(\'{"p": {"a": 1, "b": 2}}\'), json(\'{"p": {"b": 3}}\'))]')).toEqual({ p: { a: 1, b: 3 } });
   });
 
   it('intersects objects on keys with equal values', () => {
@@ -244,7 +250,7 @@ describe('array and object functions', () => {
   });
 
   it.each([
-    ["[union(createArray(1), createObject())]", "the second parameter must be an array like the first parameter, but it is of type 'Object'."],
+    ['[union(createArray(1), createObject())]', "the second parameter must be an array like the first parameter, but it is of type 'Object'."],
     ["[createObject('a', 1, 'A', 2)]", "the property name 'A' is used more than once."],
     ["[createObject('a')]", 'the function expects an even number of parameters but received 1.'],
     ["[concat(createArray(1), 'a')]", "the parameters must all be arrays or all be strings, but parameter 1 is of type 'Array'."],
@@ -328,10 +334,7 @@ describe('resource functions', () => {
       "[resourceId('Microsoft.ContainerService/managedClusters/agentPools', 'aks1', 'pool1')]",
       `${providers}/Microsoft.ContainerService/managedClusters/aks1/agentPools/pool1`,
     ],
-    [
-      "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet/subnet')]",
-      `${providers}/Microsoft.Network/virtualNetworks/vnet/subnets/subnet`,
-    ],
+    ["[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet/subnet')]", `${providers}/Microsoft.Network/virtualNetworks/vnet/subnets/subnet`],
     [
       "[resourceId('otherRg', 'Microsoft.Storage/storageAccounts', 'acct')]",
       `/subscriptions/${SUBSCRIPTION}/resourceGroups/otherRg/providers/Microsoft.Storage/storageAccounts/acct`,
@@ -344,20 +347,17 @@ describe('resource functions', () => {
       "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b24988ac-6180-42a0-ab88-20f7382dd24c')]",
       `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`,
     ],
-    [
-      "[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p1')]",
-      '/providers/Microsoft.Authorization/policyDefinitions/p1',
-    ],
-    [
-      "[extensionResourceId(resourceGroup().id, 'Microsoft.Authorization/locks', 'lock1')]",
-      `${RG_ID}/providers/Microsoft.Authorization/locks/lock1`,
-    ],
+    ["[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p1')]", '/providers/Microsoft.Authorization/policyDefinitions/p1'],
+    ["[extensionResourceId(resourceGroup().id, 'Microsoft.Authorization/locks', 'lock1')]", `${RG_ID}/providers/Microsoft.Authorization/locks/lock1`],
   ])('%s is %s', (expression, expected) => {
     expect(evaluate(expression)).toBe(expected);
   });
 
   it.each([
-    ["[resourceId('Microsoft.ContainerService/managedClusters/agentPools', 'aks1')]", "the type 'Microsoft.ContainerService/managedClusters/agentPools' requires '2' resource name argument(s)."],
+    [
+      "[resourceId('Microsoft.ContainerService/managedClusters/agentPools', 'aks1')]",
+      "the type 'Microsoft.ContainerService/managedClusters/agentPools' requires '2' resource name argument(s).",
+    ],
     ["[resourceId('a', 'b', 'c', 'd')]", 'a fully qualified resource type (Namespace/type) was expected among the first parameters.'],
     ["[providers('Microsoft.Web', 'sites')]", "The template function 'providers' is not supported by this service"],
   ])('%s fails: %s', (expression, detail) => {
@@ -371,7 +371,12 @@ describe('resource functions', () => {
       return Deferred.value;
     };
     expect(evaluate("[reference('aks1').fqdn]", { site: 'resourceBody', deployTime })).toBe('<deferred>');
-    expect(evaluate("[concat('x', listKeys(resourceId('Microsoft.Storage/storageAccounts', 's'), '2023-01-01').keys[0].value)]", { site: 'resourceBody', deployTime })).toBe('<deferred>');
+    expect(
+      evaluate("[concat('x', listKeys(resourceId('Microsoft.Storage/storageAccounts', 's'), '2023-01-01').keys[0].value)]", {
+        site: 'resourceBody',
+        deployTime,
+      }),
+    ).toBe('<deferred>');
     expect(evaluate("[reference('aks1', '2024-01-01', 'Full')]", { site: 'output', deployTime })).toBe('<deferred>');
     expect(calls).toEqual([
       { function: 'reference', target: 'aks1' },
@@ -385,7 +390,9 @@ describe('resource functions', () => {
   });
 
   it('reports listKeys() without an api version', () => {
-    expect(evaluationError("[listKeys('x')]", { site: 'resourceBody', deployTime: () => Deferred.value })).toContain('the function expects two or three parameters.');
+    expect(evaluationError("[listKeys('x')]", { site: 'resourceBody', deployTime: () => Deferred.value })).toContain(
+      'the function expects two or three parameters.',
+    );
   });
 });
 

@@ -68,7 +68,11 @@ describe('guid', () => {
     try {
       python = execFileSync(
         'python3',
-        ['-c', "import sys,uuid,json;ns=uuid.UUID('11fb06fb-712d-4ddd-98c7-e71bbd588830');print(json.dumps([str(uuid.uuid5(ns,s)) for s in json.loads(sys.argv[1])]))", JSON.stringify(inputs)],
+        [
+          '-c',
+          "import sys,uuid,json;ns=uuid.UUID('11fb06fb-712d-4ddd-98c7-e71bbd588830');print(json.dumps([str(uuid.uuid5(ns,s)) for s in json.loads(sys.argv[1])]))",
+          JSON.stringify(inputs),
+        ],
         { encoding: 'utf8' },
       );
     } catch {

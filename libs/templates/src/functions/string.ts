@@ -37,8 +37,7 @@ function text(name: string, args: Json[], index: number): string {
 }
 
 // Uri.EscapeDataString escapes everything but RFC 3986 unreserved characters.
-const escapeDataString = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const escapeDataString = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Case-insensitive (invariant culture) search, as ARM's indexOf/lastIndexOf/startsWith/endsWith do. */
 const fold = (s: string) => s.toLowerCase();

@@ -48,9 +48,7 @@ export function buildDependencyGraph(nodes: DependencyNode[]): DependencyGraph {
     for (const deps of remaining.values()) for (const k of ready) deps.delete(k);
   }
 
-  const dependsOn = new Map(
-    [...effective].map(([k, deps]) => [k, [...deps].map((d) => (byKey.get(d) as DependencyNode).id)]),
-  );
+  const dependsOn = new Map([...effective].map(([k, deps]) => [k, [...deps].map((d) => (byKey.get(d) as DependencyNode).id)]));
   return { dependsOn, waves };
 }
 

@@ -32,8 +32,7 @@ function literal(value: Json): Json {
   return value;
 }
 
-const nonEmpty = (value: Json | undefined): boolean =>
-  value !== undefined && value !== null && !(isObject(value) && Object.keys(value).length === 0);
+const nonEmpty = (value: Json | undefined): boolean => value !== undefined && value !== null && !(isObject(value) && Object.keys(value).length === 0);
 
 /**
  * The group deployment a nested deployment resource stands for. `body` is the resource's evaluated body (the plan's,
@@ -74,7 +73,9 @@ export function nestedDeployment(plan: TemplatePlan, resource: PlannedResource, 
     return { ...base, template: clone(template), parameters: clone((supplied ?? {}) as JsonObject) };
   }
   if (nonEmpty(supplied)) {
-    throw fail("'properties.parameters' is only used with the 'inner' expression evaluation scope: with 'outer' scope the nested template uses the parent's parameters.");
+    throw fail(
+      "'properties.parameters' is only used with the 'inner' expression evaluation scope: with 'outer' scope the nested template uses the parent's parameters.",
+    );
   }
   for (const section of ['parameters', 'variables']) {
     if (nonEmpty(getProperty(template, section))) {
@@ -119,7 +120,11 @@ export const nestedDeploymentRequest = (n: NestedDeployment): JsonObject => ({
 });
 
 /** The context of a nested deployment into `group` (the parent's subscription, tenant and environment). */
-export function nestedContext(parent: DeploymentContext, n: Pick<NestedDeployment, 'name'>, group: NonNullable<DeploymentContext['resourceGroup']>): DeploymentContext {
+export function nestedContext(
+  parent: DeploymentContext,
+  n: Pick<NestedDeployment, 'name'>,
+  group: NonNullable<DeploymentContext['resourceGroup']>,
+): DeploymentContext {
   const { location: _location, resourceGroup: _group, templateLink: _link, ...shared } = parent;
   return { ...shared, resourceGroup: group, deploymentName: n.name };
 }

@@ -55,10 +55,7 @@ export function normalizeSuppliedParameters(input: Json | undefined): Map<string
       );
     }
     if (!isObject(entry) || findKey(entry, 'value') === undefined) {
-      throw TemplateErrors.invalidRequestContent(
-        `The parameter '${name}' must be an object with a 'value' property.`,
-        `parameters.${name}`,
-      );
+      throw TemplateErrors.invalidRequestContent(`The parameter '${name}' must be an object with a 'value' property.`, `parameters.${name}`);
     }
     out.set(name.toLowerCase(), { name, value: entry[findKey(entry, 'value') as string] as Json });
   }
@@ -95,7 +92,10 @@ export class ParameterResolver {
     }
     const unknown = [...supplied.values()].filter((s) => !this.definitions.has(s.name.toLowerCase())).map((s) => s.name);
     if (unknown.length > 0) {
-      throw TemplateErrors.unknownParameters(unknown, [...this.definitions.values()].map((d) => d.name));
+      throw TemplateErrors.unknownParameters(
+        unknown,
+        [...this.definitions.values()].map((d) => d.name),
+      );
     }
   }
 
@@ -138,7 +138,12 @@ export class ParameterResolver {
       const loops: never[] = [];
       const ctx = makeEvalContext(this.scope, 'parameterDefault', loops);
       try {
-        value = evaluateJson(def[findKey(def, 'defaultValue') as string] as Json, ctx, BUILTIN_FUNCTIONS, loopHooks(loops, () => null));
+        value = evaluateJson(
+          def[findKey(def, 'defaultValue') as string] as Json,
+          ctx,
+          BUILTIN_FUNCTIONS,
+          loopHooks(loops, () => null),
+        );
       } catch (err) {
         if (err instanceof ExpressionError) throw TemplateErrors.inSection('parameter', name, err.message, target);
         throw err;

@@ -46,9 +46,7 @@ describe('template shape', () => {
   });
 
   it('rejects templates for other deployment scopes', () => {
-    const err = catchArmError(() =>
-      plan(template({ $schema: 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#' })),
-    );
+    const err = catchArmError(() => plan(template({ $schema: 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#' })));
     expect(err.code).toBe('InvalidTemplate');
     expect(err.message).toMatch(/^Deployment template validation failed: 'The template schema '.*subscriptionDeploymentTemplate.json#' is not supported/);
   });
@@ -112,7 +110,11 @@ describe('parameters', () => {
   });
 
   it('accepts a whole parameters file and parameter names in any case', () => {
-    const file = { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#', contentVersion: '1.0.0.0', parameters: { NAME: { value: 'abc' }, password: { value: 'x' } } };
+    const file = {
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#',
+      contentVersion: '1.0.0.0',
+      parameters: { NAME: { value: 'abc' }, password: { value: 'x' } },
+    };
     expect(plan(t, file).parameters['name']?.value).toBe('abc');
   });
 
@@ -139,10 +141,22 @@ describe('parameters', () => {
     [{ tags: { value: [] } }, "Template parameter JToken type is not valid. Expected 'Object'. Actual 'Array'."],
     [{ count: { value: 0 } }, "The provided value for the template parameter 'count' is not valid. The value should be greater than or equal to '1'."],
     [{ count: { value: 11 } }, "The provided value for the template parameter 'count' is not valid. The value should be less than or equal to '10'."],
-    [{ name: { value: 'ab' } }, "The provided value for the template parameter 'name' is not valid. Length of the value should be greater than or equal to '3'."],
-    [{ name: { value: 'abcdef' } }, "The provided value for the template parameter 'name' is not valid. Length of the value should be less than or equal to '5'."],
-    [{ sku: { value: 'standard_lrs' } }, "The provided value 'standard_lrs' for the template parameter 'sku' is not valid. The parameter value is not part of the allowed value(s): 'Standard_LRS,Premium_LRS'."],
-    [{ zones: { value: ['1', '4'] } }, `The provided value '["1","4"]' for the template parameter 'zones' is not valid. The parameter value is not part of the allowed value(s): '1,2,3'.`],
+    [
+      { name: { value: 'ab' } },
+      "The provided value for the template parameter 'name' is not valid. Length of the value should be greater than or equal to '3'.",
+    ],
+    [
+      { name: { value: 'abcdef' } },
+      "The provided value for the template parameter 'name' is not valid. Length of the value should be less than or equal to '5'.",
+    ],
+    [
+      { sku: { value: 'standard_lrs' } },
+      "The provided value 'standard_lrs' for the template parameter 'sku' is not valid. The parameter value is not part of the allowed value(s): 'Standard_LRS,Premium_LRS'.",
+    ],
+    [
+      { zones: { value: ['1', '4'] } },
+      `The provided value '["1","4"]' for the template parameter 'zones' is not valid. The parameter value is not part of the allowed value(s): '1,2,3'.`,
+    ],
   ])('rejects %j: %s', (overrides, inner) => {
     const err = catchArmError(() => plan(t, { ...values, ...overrides }));
     expect(err.code).toBe('InvalidTemplate');
@@ -175,7 +189,9 @@ describe('parameters', () => {
 
   it('wraps an expression error in a default value with the parameter name', () => {
     const err = catchArmError(() => plan(template({ parameters: { a: { type: 'string', defaultValue: "[variables('x')]" } } })));
-    expect(err.message).toMatch(/^Deployment template validation failed: 'The template parameter 'a' is not valid: The template function 'variables' is not expected at this location/);
+    expect(err.message).toMatch(
+      /^Deployment template validation failed: 'The template parameter 'a' is not valid: The template function 'variables' is not expected at this location/,
+    );
   });
 });
 
@@ -186,7 +202,7 @@ describe('variables', () => {
         parameters: { prefix: { type: 'string', defaultValue: 'st' } },
         variables: {
           name: "[concat(parameters('prefix'), variables('suffix'))]",
-          suffix: "[uniqueString(resourceGroup().id)]",
+          suffix: '[uniqueString(resourceGroup().id)]',
           literal: '[[not an expression]',
           nested: { list: ["[variables('suffix')]"] },
         },
@@ -208,13 +224,20 @@ describe('variables', () => {
       }),
     );
     expect(p.variables['diskNames']).toEqual(['myDataDisk1', 'myDataDisk2', 'myDataDisk3']);
-    expect(p.variables['disks']).toEqual({ items: [{ lun: 0, size: 1023 }, { lun: 1, size: 1023 }] });
+    expect(p.variables['disks']).toEqual({
+      items: [
+        { lun: 0, size: 1023 },
+        { lun: 1, size: 1023 },
+      ],
+    });
   });
 
   it('reports a circular reference between variables', () => {
     const err = catchArmError(() => plan(template({ variables: { a: "[variables('b')]", b: "[variables('a')]" } })));
     expect(err.code).toBe('InvalidTemplate');
-    expect(err.message).toContain("The template variable 'a' is not valid: Circular reference detected: the variable is used by its own value through 'a -> b -> a'.");
+    expect(err.message).toContain(
+      "The template variable 'a' is not valid: Circular reference detected: the variable is used by its own value through 'a -> b -> a'.",
+    );
   });
 
   it('reports an unknown variable with the variable that uses it', () => {
@@ -249,9 +272,7 @@ describe('resources', () => {
   });
 
   it('deploys a serial copy loop in batches', () => {
-    const p = plan(
-      template({ resources: [resource("[concat('st', copyIndex())]", { copy: { name: 'stores', count: 5, mode: 'Serial', batchSize: 2 } })] }),
-    );
+    const p = plan(template({ resources: [resource("[concat('st', copyIndex())]", { copy: { name: 'stores', count: 5, mode: 'Serial', batchSize: 2 } })] }));
     expect(p.waves).toEqual([[storage('st0'), storage('st1')], [storage('st2'), storage('st3')], [storage('st4')]]);
   });
 
@@ -275,7 +296,9 @@ describe('resources', () => {
             apiVersion: '2025-01-01',
             name: 'aks1',
             properties: {
-              copy: [{ name: 'agentPoolProfiles', count: "[parameters('pools')]", input: { name: "[concat('pool', copyIndex('agentPoolProfiles'))]", count: 1 } }],
+              copy: [
+                { name: 'agentPoolProfiles', count: "[parameters('pools')]", input: { name: "[concat('pool', copyIndex('agentPoolProfiles'))]", count: 1 } },
+              ],
               dnsPrefix: 'aks1',
             },
           },
@@ -366,20 +389,29 @@ describe('resources', () => {
   });
 
   it('reports a dependency on a resource the template does not define', () => {
-    const byId = catchArmError(() => plan(template({ resources: [resource('a', { dependsOn: ["[resourceId('Microsoft.Compute/virtualMachines', 'windowsvm')]"] })] })));
+    const byId = catchArmError(() =>
+      plan(template({ resources: [resource('a', { dependsOn: ["[resourceId('Microsoft.Compute/virtualMachines', 'windowsvm')]"] })] })),
+    );
     expect(byId.code).toBe('InvalidTemplate');
     expect(byId.message).toBe(
       "Deployment template validation failed: 'The resource 'Microsoft.Compute/virtualMachines/windowsvm' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details.'.",
     );
     const byName = catchArmError(() => plan(template({ resources: [resource('a', { dependsOn: ['appServicePlan'] })] })));
-    expect(byName.message).toContain(
-      "The template reference 'appServicePlan' is not valid: could not find template resource or resource copy with this name.",
-    );
+    expect(byName.message).toContain("The template reference 'appServicePlan' is not valid: could not find template resource or resource copy with this name.");
   });
 
   it('reports a circular dependency on a resource of the cycle', () => {
     const err = catchArmError(() =>
-      plan(template({ resources: [resource('a', { dependsOn: ['c'] }), resource('b', { dependsOn: ['a'] }), resource('c', { dependsOn: ['b'] }), resource('d', { dependsOn: ['c'] })] })),
+      plan(
+        template({
+          resources: [
+            resource('a', { dependsOn: ['c'] }),
+            resource('b', { dependsOn: ['a'] }),
+            resource('c', { dependsOn: ['b'] }),
+            resource('d', { dependsOn: ['c'] }),
+          ],
+        }),
+      ),
     );
     expect(err.code).toBe('InvalidTemplate');
     expect(err.message).toBe(
@@ -407,7 +439,9 @@ describe('resources', () => {
 
   it('names the resource and where it is when an expression in it fails', () => {
     const err = catchArmError(() => plan(template({ resources: [resource('a'), resource('b', { properties: { x: "[substring('abc', 5)]" } })] })));
-    expect(err.message).toMatch(/^Deployment template validation failed: 'The template resource 'b' is not valid: Unable to evaluate template language function 'substring'/);
+    expect(err.message).toMatch(
+      /^Deployment template validation failed: 'The template resource 'b' is not valid: Unable to evaluate template language function 'substring'/,
+    );
     expect(err.target).toBe('resources[1]');
   });
 
@@ -432,7 +466,14 @@ describe('deploy-time expressions', () => {
           static: 'kept',
           fqdn: "[reference('aks1').fqdn]",
           kubeconfig: "[listClusterAdminCredential(resourceId('Microsoft.ContainerService/managedClusters', 'aks1'), '2025-01-01').kubeconfigs[0].name]",
-          copy: [{ name: 'hosts', count: 2, input: "[concat(reference(resourceId('Microsoft.ContainerService/managedClusters', 'aks1'), '2025-01-01', 'Full').location, '-', copyIndex('hosts'))]" }],
+          copy: [
+            {
+              name: 'hosts',
+              count: 2,
+              input:
+                "[concat(reference(resourceId('Microsoft.ContainerService/managedClusters', 'aks1'), '2025-01-01', 'Full').location, '-', copyIndex('hosts'))]",
+            },
+          ],
         },
       }),
     ],
@@ -507,7 +548,7 @@ describe('outputs', () => {
       endpoint: { type: 'string', value: "[reference('a').primaryEndpoints.blob]" },
       full: { type: 'object', value: "[reference(resourceId('Microsoft.Storage/storageAccounts', 'a'), '2023-01-01', 'Full').sku]" },
       names: { type: 'array', copy: { count: 2, input: "[concat('n', copyIndex())]" } },
-      count: { type: 'int', value: '[length(variables(\'v\'))]' },
+      count: { type: 'int', value: "[length(variables('v'))]" },
       skipped: { type: 'string', condition: false, value: 'never' },
       secret: { type: 'securestring', value: "[parameters('pwd')]" },
     },

@@ -1,13 +1,5 @@
 import { ExpressionError, ExpressionMessages, TemplateErrors } from '../errors';
-import {
-  Deferred,
-  DeployTimeCall,
-  Value,
-  evaluateCount,
-  evaluateJson,
-  evaluateString,
-  isDeferred,
-} from '../expression/evaluator';
+import { Deferred, DeployTimeCall, Value, evaluateCount, evaluateJson, evaluateString, isDeferred } from '../expression/evaluator';
 import { walkCalls } from '../expression/parser';
 import { parseBounded } from '../expression/evaluator';
 import { EvaluationBudget, TemplateLimits, countLimitExceeded, exceedsDepth, sizeOf } from '../limits';
@@ -88,12 +80,7 @@ const CONTENT_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
  * Validates a template with its parameters and expands it into a plan (phase one: everything but
  * `reference()`/`list*()` is evaluated). Throws ArmError (InvalidTemplate, InvalidRequestContent) with ARM's messages.
  */
-export function processTemplate(
-  template: Json,
-  parameters: Json | undefined,
-  context: DeploymentContext,
-  options: ProcessOptions = {},
-): TemplatePlan {
+export function processTemplate(template: Json, parameters: Json | undefined, context: DeploymentContext, options: ProcessOptions = {}): TemplatePlan {
   if (exceedsDepth(template) || exceedsDepth(parameters)) {
     throw TemplateErrors.invalidRequestContent(`The template or its parameters are nested deeper than the limit of '${TemplateLimits.depth}' levels.`);
   }
@@ -109,8 +96,7 @@ export function processTemplate(
     options,
     parameter: (name) => (resolver as ParameterResolver).get(name).value,
     variable: (name) => (variables as VariableResolver).get(name),
-    isSecure: (kind, name) =>
-      kind === 'parameter' ? (resolver as ParameterResolver).get(name).secure : (variables as VariableResolver).isSecure(name),
+    isSecure: (kind, name) => (kind === 'parameter' ? (resolver as ParameterResolver).get(name).secure : (variables as VariableResolver).isSecure(name)),
     budget: new EvaluationBudget(TemplateLimits.work, options.deadline),
   };
   resolver = new ParameterResolver(scope, objectMember(root, 'parameters'), supplied);
@@ -227,7 +213,9 @@ function checkExpandedSize(parameters: Record<string, PlanParameter>, variables:
     try {
       size = sizeOf(value, limit);
     } catch {
-      throw TemplateErrors.validationFailed(`${what()} exceeds the size limit of ${mb(limit)} after expansion. Please see https://aka.ms/arm-template-best-practices for usage details.`);
+      throw TemplateErrors.validationFailed(
+        `${what()} exceeds the size limit of ${mb(limit)} after expansion. Please see https://aka.ms/arm-template-best-practices for usage details.`,
+      );
     }
     total += size;
     if (total > TemplateLimits.expandedTemplateBytes) {
@@ -508,7 +496,9 @@ function instance(
       throw fail("the 'resourceGroup' and 'subscriptionId' properties are only supported on nested deployments ('Microsoft.Resources/deployments').");
     }
     if (targetSubscription !== undefined && targetSubscription.toLowerCase() !== context.subscriptionId.toLowerCase()) {
-      throw fail(`deployments into another subscription ('${targetSubscription}') are not supported by this service: 'subscriptionId' must be the deployment's own subscription.`);
+      throw fail(
+        `deployments into another subscription ('${targetSubscription}') are not supported by this service: 'subscriptionId' must be the deployment's own subscription.`,
+      );
     }
   }
   const self: Instance = {
@@ -637,9 +627,7 @@ function staticCheck(value: Json, fail: (message: string) => Error): void {
 function notDefined(reference: string): Error {
   const parsed = parseResourceGroupResourceId(reference);
   const shown = parsed === undefined ? reference : `${parsed.type}/${parsed.name}`;
-  return TemplateErrors.validationFailed(
-    `The resource '${shown}' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details.`,
-  );
+  return TemplateErrors.validationFailed(`The resource '${shown}' is not defined in the template. Please see https://aka.ms/arm-syntax for usage details.`);
 }
 
 /** reference()/list*() read platform resources only: anything but a well-formed ARM resource id is refused. */
@@ -795,7 +783,9 @@ async function withHost<T>(plan: TemplatePlan, host: TemplateHost, run: (deployT
     const hit = index.target(call.target);
     if (hit === undefined && !call.target.startsWith('/')) {
       const skipped = all.target(call.target);
-      throw new ExpressionError(skipped === undefined ? unknownReference(call.target) : `The resource '${skipped.type}/${skipped.name}' is not deployed: its condition is false.`);
+      throw new ExpressionError(
+        skipped === undefined ? unknownReference(call.target) : `The resource '${skipped.type}/${skipped.name}' is not deployed: its condition is false.`,
+      );
     }
     // The host is asked about platform resource ids only: never a URL, a host or a port.
     if (hit === undefined && !isPlatformResourceId(call.target)) throw new ExpressionError(invalidResourceId(call.function, call.target));
@@ -809,7 +799,13 @@ async function withHost<T>(plan: TemplatePlan, host: TemplateHost, run: (deployT
       ...(call.apiVersion !== undefined ? { apiVersion: call.apiVersion } : {}),
       ...(call.body !== undefined ? { body: call.body } : {}),
     };
-    const key = JSON.stringify([isReference ? 'reference' : call.function.toLowerCase(), resourceId.toLowerCase(), request.apiVersion, request.full, request.body]);
+    const key = JSON.stringify([
+      isReference ? 'reference' : call.function.toLowerCase(),
+      resourceId.toLowerCase(),
+      request.apiVersion,
+      request.full,
+      request.body,
+    ]);
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
     throw new NeedsFetch(key, isReference ? 'reference' : 'list', request);

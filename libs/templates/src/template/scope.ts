@@ -3,14 +3,7 @@ import { ExpressionError, ExpressionMessages } from '../errors';
 import { DeployTimeCall, EvalContext, JsonWalkHooks, Site, Value } from '../expression/evaluator';
 import { EvaluationBudget } from '../limits';
 import { Json, JsonObject } from '../values';
-import {
-  DeploymentContext,
-  ProcessOptions,
-  environmentObject,
-  resourceGroupObject,
-  subscriptionObject,
-  tenantObject,
-} from './context';
+import { DeploymentContext, ProcessOptions, environmentObject, resourceGroupObject, subscriptionObject, tenantObject } from './context';
 
 /** One active copy loop. Resource loops answer `copyIndex()` without a name. */
 export interface Loop {
@@ -61,9 +54,7 @@ export function makeEvalContext(scope: Scope, site: Site, loops: Loop[], deployT
     },
     copyIndex: (name) => {
       const loop =
-        name === undefined
-          ? [...loops].reverse().find((l) => l.resource)
-          : [...loops].reverse().find((l) => l.name.toLowerCase() === name.toLowerCase());
+        name === undefined ? [...loops].reverse().find((l) => l.resource) : [...loops].reverse().find((l) => l.name.toLowerCase() === name.toLowerCase());
       if (loop === undefined) {
         throw new ExpressionError(
           name === undefined

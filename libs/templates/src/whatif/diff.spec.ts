@@ -3,7 +3,8 @@ import { PlannedResource } from '../template/processor';
 import { desiredResource, diff, whatIf } from './diff';
 import { MANAGED_CLUSTER_WHAT_IF } from '@cerulean/catalog';
 
-const ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my-resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myExistingIdentity';
+const ID =
+  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my-resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myExistingIdentity';
 const identity = (extra: JsonObject = {}): JsonObject => ({
   name: 'myExistingIdentity',
   type: 'Microsoft.ManagedIdentity/userAssignedIdentities',

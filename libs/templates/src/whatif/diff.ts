@@ -239,8 +239,7 @@ export interface WhatIfOptions {
  */
 export function whatIf(plan: TemplatePlan, live: Record<string, JsonObject>, options: WhatIfOptions = {}): WhatIfChange[] {
   const liveById = new Map(Object.entries(live).map(([id, r]) => [id.toLowerCase(), { id, r }]));
-  const normalizer = (type: string) =>
-    Object.entries(options.normalizers ?? {}).find(([t]) => t.toLowerCase() === type.toLowerCase())?.[1];
+  const normalizer = (type: string) => Object.entries(options.normalizers ?? {}).find(([t]) => t.toLowerCase() === type.toLowerCase())?.[1];
   const changes: WhatIfChange[] = [];
   for (const resource of plan.resources.filter((r) => r.condition)) {
     const current = liveById.get(resource.id.toLowerCase());

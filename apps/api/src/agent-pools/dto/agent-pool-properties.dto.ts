@@ -1,7 +1,5 @@
 import { NestedObject } from '@cerulean/arm';
-import {
-  IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min,
-} from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export class PowerStateDto {
   @IsOptional() @IsIn(['Running', 'Stopped']) code?: string;

@@ -10,8 +10,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { ApiModule } from './api.module';
 import { setConfiguredBaseUrl } from './common/arm-request';
 import { bootstrapCredentialPath } from './identity/bootstrap-principal.service';
-import { IdentityService } from './identity/identity.service';
-import { PublicAddress } from './common/public-address.service';
+import { BearerTokenCheck } from './identity/bearer-auth.guard';
 import { TOKEN_ROUTES } from './identity/token.controller';
 import { ensureServerTls } from './common/tls';
 import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
@@ -60,7 +59,7 @@ async function bootstrap(): Promise<void> {
     const unreadable = (req.raw as { [UNREADABLE_TARGET]?: string })[UNREADABLE_TARGET];
     if (unreadable !== undefined) {
       // Before anything else reads the request: nothing may act on a path the router would read otherwise.
-      return reply.status(400).header('content-type', 'application/json; charset=utf-8').send(ArmError.badRequest('InvalidRequestUri', unreadable).toBody());
+      throw ArmError.badRequest('InvalidRequestUri', unreadable);
     }
   });
   fastify.addHook('onResponse', async (req, reply) => {
@@ -94,7 +93,7 @@ async function bootstrap(): Promise<void> {
   const dashboard = await registerDashboard(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bufferLogs: false, bodyParser: false });
-  requireTokenBeforeBody(fastify, app.get(IdentityService), app.get(PublicAddress));
+  requireTokenBeforeBody(fastify, app.get(BearerTokenCheck));
   app.enableShutdownHooks();
   await app.listen(env.API_PORT, env.API_HOST);
 
@@ -127,28 +126,16 @@ function armClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /**
- * A request body is read only for a caller with a valid token (or for the token endpoints, which take a form):
- * an anonymous 4 MB body costs nothing but this check. The guards authenticate and authorize in full later.
+ * A request body is read only for a caller whose token verifies (or for the token endpoints, which take a form):
+ * an anonymous 4 MB body costs nothing but the token check, the same check BearerAuthGuard then reuses.
  */
-function requireTokenBeforeBody(fastify: FastifyInstance, identity: IdentityService, address: PublicAddress): void {
+function requireTokenBeforeBody(fastify: FastifyInstance, tokens: BearerTokenCheck): void {
   const open = new Set(TOKEN_ROUTES.map((r) => `/${r}`));
-  fastify.addHook('preParsing', async (req, _reply, payload) => {
+  fastify.addHook('preParsing', async (req, reply, payload) => {
     const length = Number(req.headers['content-length'] ?? 0);
     if ((length === 0 && req.headers['transfer-encoding'] === undefined) || open.has(req.routeOptions.url ?? '')) return payload;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
-    if (m) {
-      const base = address.baseOf(req); // a malformed Host is the caller's 400, not a token problem
-      try {
-        identity.verify(m[1], base);
-        return payload;
-      } catch {
-        // answered below, before the body is read
-      }
-    }
-    throw ArmError.unauthorized(
-      m ? 'InvalidAuthenticationToken' : 'AuthenticationFailed',
-      m ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing.",
-    );
+    tokens.claimsOf(req, reply);
+    return payload;
   });
 }
 

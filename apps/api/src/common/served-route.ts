@@ -1,5 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 
+/** A route pattern with its `:name` parameters filled in from the request; undefined when one is missing or empty. */
+function fill(pattern: string, req: FastifyRequest): string | undefined {
+  const params = (req.params ?? {}) as Record<string, string | undefined>;
+  let missing = false;
+  const filled = pattern.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined || value === '') missing = true;
+    return value ?? '';
+  });
+  return missing ? undefined : filled;
+}
+
 /**
  * The path the router served, rebuilt from the matched route and its decoded parameters: the one view of a
  * request that authorization, the activity log and the handlers share, so none of them can read a path
@@ -7,15 +19,8 @@ import type { FastifyRequest } from 'fastify';
  */
 export function servedPath(req: FastifyRequest): string | undefined {
   const pattern = req.routeOptions?.url;
-  if (!pattern) return undefined;
-  const params = (req.params ?? {}) as Record<string, string | undefined>;
-  let missing = false;
-  const path = pattern.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined || value === '') missing = true;
-    return value ?? '';
-  });
-  return missing ? undefined : path.replace(/\/+$/, '') || '/';
+  const path = pattern ? fill(pattern, req) : undefined;
+  return path === undefined ? undefined : path.replace(/\/+$/, '') || '/';
 }
 
 /**
@@ -29,10 +34,7 @@ export function servedScope(req: FastifyRequest, marker: string): string {
   const at = pattern.toLowerCase().lastIndexOf(marker.toLowerCase());
   if (at === -1) throw new Error(`route ${pattern} has no '${marker}'`);
   if (at === 0) return '/';
-  const params = (req.params ?? {}) as Record<string, string | undefined>;
-  return pattern.slice(0, at).replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined || value === '') throw new Error(`route ${pattern} served without its parameter '${name}'`);
-    return value;
-  });
+  const scope = fill(pattern.slice(0, at), req);
+  if (scope === undefined) throw new Error(`route ${pattern} served without one of its parameters`);
+  return scope;
 }

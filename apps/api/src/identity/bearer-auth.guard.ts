@@ -9,6 +9,13 @@ import { PUBLIC_ROUTE } from '../common/public-route';
 import { IdentityService } from './identity.service';
 import { PrincipalLiveness } from './principal-liveness.service';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified claims of the request's bearer token (BearerTokenCheck), once checked. */
+    bearerClaims?: AccessTokenClaims;
+  }
+}
+
 const formatUtc = (d: Date): string => {
   const p = (n: number) => String(n).padStart(2, '0');
   const h = d.getUTCHours() % 12 || 12;
@@ -16,30 +23,30 @@ const formatUtc = (d: Date): string => {
 };
 
 /**
- * Every non-public request carries an access token of this platform's authority: RS256 signature by its
- * key, not expired, for ARM's audience, from its issuer. Otherwise 401 with ARM's codes and a
- * `WWW-Authenticate` challenge naming the authority. `req.caller` (systemData) and `req.principal`
- * (authorization) come from the verified claims.
+ * The bearer token of a request, checked once: RS256 signature by this platform's key, not expired, for ARM's
+ * audience, from its issuer and tenant. Otherwise an ArmError 401 with ARM's codes, and a `WWW-Authenticate`
+ * challenge naming the authority on the reply. Used before the body is read (main.ts) and by BearerAuthGuard;
+ * the claims are kept on the request, so the second caller does not verify again.
  */
 @Injectable()
-export class BearerAuthGuard implements CanActivate {
+export class BearerTokenCheck {
   constructor(
-    private readonly reflector: Reflector,
     private readonly identity: IdentityService,
     private readonly env: Env,
     private readonly address: PublicAddress,
-    private readonly principals: PrincipalLiveness,
   ) {}
 
-  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
-    // First, on every route (public ones too): a malformed Host or trusted forwarded header is a 400 before anything else.
+  /** The `WWW-Authenticate` challenge of a refused token, naming the authority. */
+  challenge(req: FastifyRequest, description: string): string {
+    const escaped = description.replace(/["\\]/g, "'");
+    return `Bearer authorization_uri="${this.address.baseOf(req)}/${this.env.TENANT_ID}", error="invalid_token", error_description="${escaped}"`;
+  }
+
+  claimsOf(req: FastifyRequest, reply: FastifyReply): AccessTokenClaims {
+    if (req.bearerClaims) return req.bearerClaims;
     const base = this.address.baseOf(req);
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
-    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
     const challenge = (description: string): void => {
-      const escaped = description.replace(/["\\]/g, "'");
-      void reply.header('www-authenticate', `Bearer authorization_uri="${base}/${this.env.TENANT_ID}", error="invalid_token", error_description="${escaped}"`);
+      void reply.header('www-authenticate', this.challenge(req, description));
     };
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
@@ -50,9 +57,9 @@ export class BearerAuthGuard implements CanActivate {
       challenge(auth ? 'The access token is missing or invalid.' : "The authentication failed because of missing 'Authorization' header.");
       throw ArmError.unauthorized(auth ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', message);
     }
-    let claims: AccessTokenClaims;
     try {
-      claims = this.identity.verify(m[1], base);
+      req.bearerClaims = this.identity.verify(m[1], base);
+      return req.bearerClaims;
     } catch (err) {
       if (!(err instanceof TokenError)) {
         challenge('The access token is missing or invalid.');
@@ -95,6 +102,32 @@ export class BearerAuthGuard implements CanActivate {
           throw ArmError.unauthorized('InvalidAuthenticationToken', `The access token is invalid: ${err.message}.`);
       }
     }
+  }
+}
+
+/**
+ * Every non-public request carries a valid access token (BearerTokenCheck) of a principal that still exists.
+ * `req.caller` (systemData) and `req.principal` (authorization) come from the verified claims.
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: BearerTokenCheck,
+    private readonly address: PublicAddress,
+    private readonly principals: PrincipalLiveness,
+  ) {}
+
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    // First, on every route (public ones too): a malformed Host or trusted forwarded header is a 400 before anything else.
+    this.address.baseOf(req);
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [ctx.getHandler(), ctx.getClass()])) return true;
+    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
+    const claims = this.tokens.claimsOf(req, reply);
+    const challenge = (description: string): void => {
+      void reply.header('www-authenticate', this.tokens.challenge(req, description));
+    };
     const accept = (exists: boolean): boolean => {
       if (!exists) {
         challenge('The access token is missing or invalid.');

@@ -1,6 +1,6 @@
 import { ArmError } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
-import { ClusterCredentialRepository, ManagedClusterEntity, OperationStatus, PowerStateCode, ProvisioningState } from '@cerulean/domain';
+import { ClusterCredentialRepository, clusterLockKey, ManagedClusterEntity, OperationRepository, PowerStateCode, ProvisioningState } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { request } from 'node:https';
@@ -21,6 +21,7 @@ export class MachinesService {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly pools: AgentPoolsService,
     private readonly credentials: ClusterCredentialRepository,
+    private readonly operations: OperationRepository,
     private readonly env: Env,
   ) {}
 
@@ -56,7 +57,8 @@ export class MachinesService {
       // While the control plane is being (re)built (the cluster is changing, or an operation such as a certificate
       // rotation is replacing it) it may not answer, or not yet with the credentials just stored; afterwards its
       // silence is news.
-      if (cluster.provisioningState !== ProvisioningState.Succeeded || (await operationInProgress(this.db, cluster.id))) return [];
+      if (cluster.provisioningState !== ProvisioningState.Succeeded || (await this.operations.findInProgress(this.db, clusterLockKey(cluster.id))) !== null)
+        return [];
       throw new ArmError(
         503,
         'ControlPlaneUnavailable',
@@ -64,12 +66,6 @@ export class MachinesService {
       );
     }
   }
-}
-
-/** True while an operation of the cluster is still in progress. */
-async function operationInProgress(db: EntityManager, clusterId: string): Promise<boolean> {
-  const rows = (await db.query(`SELECT 1 FROM operations WHERE cluster_id = $1 AND status = $2 LIMIT 1`, [clusterId, OperationStatus.InProgress])) as unknown[];
-  return rows.length > 0;
 }
 
 function getNodes(

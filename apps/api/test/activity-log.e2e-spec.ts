@@ -14,6 +14,7 @@ const INSIGHTS_API = 'api-version=2015-04-01';
 interface EventData {
   caller: string;
   correlationId: string;
+  eventDataId: string;
   eventTimestamp: string;
   operationName: { value: string };
   resourceGroupName: string | null;
@@ -106,6 +107,41 @@ describe('activity log', () => {
     expect((await values(`eventTimestamp ge '${future}'`)).events).toEqual([]);
     const noStart = await values("resourceGroupName eq 'activity-rg'");
     expect(noStart.status).toBe(400);
+  });
+
+  it('pages by position: entries written while a client follows nextLink never repeat or hide older ones', async () => {
+    const correlationId = randomUUID();
+    const write = async (n: number) => {
+      const r = await arm('PUT', `${rgPath('activity-rg')}?${RES_API}`, {
+        body: { location: 'eastus', tags: { page: String(n) } },
+        headers: { 'x-ms-correlation-request-id': correlationId },
+      });
+      expect(r.status).toBe(200);
+    };
+    const filter = encodeURIComponent(since(` and correlationId eq '${correlationId}'`));
+    const url = `/subscriptions/${sub()}/providers/Microsoft.Insights/eventtypes/management/values?${INSIGHTS_API}&$filter=${filter}`;
+    type Page = { value: EventData[]; nextLink?: string };
+    const count = async () => (await values(since(` and correlationId eq '${correlationId}'`))).events.length;
+    for (let n = 0; n < 3; n++) await write(n);
+    // Entries are recorded once each answer is sent: wait (bounded) until the three are readable.
+    for (let i = 0; i < 50 && (await count()) < 3; i++) await sleep(100);
+
+    const first = await arm<Page>('GET', url);
+    expect(first.status).toBe(200);
+    expect(first.body.value).toHaveLength(2); // the test platform's page size
+    await write(3); // lands on top of the log between two page reads
+    for (let i = 0; i < 50 && (await count()) < 4; i++) await sleep(100);
+    const second = await arm<Page>('GET', String(first.body.nextLink));
+    expect(second.status).toBe(200);
+    // The three older entries, each once; the newer one is above the first page, not pushed into the second.
+    const seen = [...first.body.value, ...second.body.value].map((e) => e.eventDataId);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(3);
+    expect(second.body.nextLink).toBeUndefined();
+
+    const forged = await arm<{ error: { code: string } }>('GET', `${url}&$skipToken=${Buffer.from('{"k":["yesterday","x"]}').toString('base64url')}`);
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('InvalidSkipToken');
   });
 
   it('shows a reader only the events of the scope it may read', async () => {

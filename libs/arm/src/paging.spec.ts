@@ -1,4 +1,4 @@
-import { decodeSkipToken, encodeSkipToken, PageRequest, toPage } from './paging';
+import { decodeKeysetToken, decodeSkipToken, encodeKeysetToken, encodeSkipToken, PageRequest, toKeysetPage, toPage } from './paging';
 import { catchArmError } from '../../../test-support/catch-arm-error';
 
 const BASE = 'https://arm.example.test';
@@ -146,5 +146,40 @@ describe('decodeSkipToken bounds', () => {
   });
   it('accepts the largest safe offset', () => {
     expect(decodeSkipToken(token(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('keyset paging', () => {
+  const rows = (keys: string[]) => keys.map((k) => ({ k }));
+  const tokenOf = (nextLink: string | undefined) => new URL(nextLink ?? 'https://x').searchParams.get('$skipToken') ?? undefined;
+
+  it("names the last returned item's key in the nextLink, keeping the query", () => {
+    const page = toKeysetPage(rows(['c', 'b', 'a']), (r) => [r.k, `id-${r.k}`], pageRequest({ query: { 'api-version': 'v', $filter: 'f' } }));
+    expect(page.value).toEqual(rows(['c', 'b']));
+    const next = new URL(page.nextLink ?? '');
+    expect(next.searchParams.get('api-version')).toBe('v');
+    expect(next.searchParams.get('$filter')).toBe('f');
+    expect(decodeKeysetToken(tokenOf(page.nextLink), 2)).toEqual(['b', 'id-b']);
+  });
+
+  it('has no nextLink on the last page', () => {
+    expect(toKeysetPage(rows(['b', 'a']), (r) => [r.k], pageRequest()).nextLink).toBeUndefined();
+  });
+
+  it('round-trips a position and starts at the top without a token', () => {
+    expect(decodeKeysetToken(encodeKeysetToken(['2026-12-02T10:00:00.000Z', 'x']), 2)).toEqual(['2026-12-02T10:00:00.000Z', 'x']);
+    expect(decodeKeysetToken(undefined, 2)).toBeUndefined();
+    expect(decodeKeysetToken('', 2)).toBeUndefined();
+  });
+
+  it.each([
+    ['not base64 JSON', '%%%'],
+    ['an offset token', encodeSkipToken(4)],
+    ['the wrong number of keys', encodeKeysetToken(['a'])],
+    ['a key that is not a string', Buffer.from(JSON.stringify({ k: ['a', 1] })).toString('base64url')],
+  ])('refuses %s with 400 InvalidSkipToken', (_label, token) => {
+    const error = catchArmError(() => decodeKeysetToken(token, 2));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('InvalidSkipToken');
   });
 });

@@ -49,3 +49,35 @@ export function toPage<T>(items: T[], offset: number, req: PageRequest): Page<T>
   }
   return page;
 }
+
+/**
+ * A list that grows while it is read (the activity log, newest first) cannot page by offset: an entry added
+ * between two page reads shifts every later page by one, so a client sees one entry twice and misses another.
+ * Such lists page by position instead: the token names the sort key of the last entry returned, and the next
+ * page starts strictly after it.
+ */
+export function encodeKeysetToken(position: readonly string[]): string {
+  return Buffer.from(JSON.stringify({ k: position })).toString('base64url');
+}
+
+/** The position a keyset token names (`arity` keys), undefined for the first page; a bad token is a 400. */
+export function decodeKeysetToken(token: string | undefined, arity: number): string[] | undefined {
+  if (token === undefined || token === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    const k = typeof parsed === 'object' && parsed !== null && 'k' in parsed ? parsed.k : undefined;
+    if (Array.isArray(k) && k.length === arity && k.every((v) => typeof v === 'string')) return k as string[];
+  } catch {
+    // fall through to the ARM error below
+  }
+  throw ArmError.badRequest('InvalidSkipToken', `The $skipToken '${token}' is not valid.`, '$skipToken');
+}
+
+/** One page of `items` (fetched as `pageSize + 1` after the position), its nextLink naming the last item's key. */
+export function toKeysetPage<T>(items: T[], keyOf: (item: T) => string[], req: PageRequest): Page<T> {
+  const page: Page<T> = { value: items.slice(0, req.pageSize) };
+  if (items.length > req.pageSize) {
+    page.nextLink = absoluteUrl(req.base, req.path, { ...req.query, $skipToken: encodeKeysetToken(keyOf(page.value[page.value.length - 1])) });
+  }
+  return page;
+}

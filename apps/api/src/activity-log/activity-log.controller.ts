@@ -1,11 +1,11 @@
-import { ApiVersions, decodeSkipToken, toPage } from '@cerulean/arm';
+import { ApiVersions, ArmError, decodeKeysetToken, isGuid, toKeysetPage } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { parseActivityFilter } from './activity-filter';
-import { ActivityLogService, ActivityRow } from './activity-log.service';
+import { ActivityLogService, ActivityPosition, ActivityRow } from './activity-log.service';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -86,13 +86,26 @@ export class ActivityLogController {
 
   private async page(subscriptionId: string | null, filter: string | undefined, call: ArmCall) {
     const f = parseActivityFilter(filter);
-    const offset = decodeSkipToken(call.query.$skipToken ?? call.query.$skiptoken);
-    const rows = await this.activity.list(subscriptionId, f, offset, this.env.PAGE_SIZE + 1);
-    return toPage(rows.map(toEventData), offset, {
+    const token = call.query.$skipToken ?? call.query.$skiptoken;
+    const rows = await this.activity.list(subscriptionId, f, positionOf(token), this.env.PAGE_SIZE + 1);
+    // Keyset paging: entries written while a client pages (the log grows at the top) never shift later pages.
+    const page = toKeysetPage(rows, (r) => [r.eventTimestamp.toISOString(), r.id], {
       base: call.baseUrl,
       path: call.path,
       query: { 'api-version': call.apiVersion, $filter: filter },
       pageSize: this.env.PAGE_SIZE,
     });
+    return { ...page, value: page.value.map(toEventData) };
   }
+}
+
+/** The entry a `$skipToken` names (the last one of the previous page); a token naming no entry is a 400. */
+function positionOf(token: string | undefined): ActivityPosition | undefined {
+  const key = decodeKeysetToken(token, 2);
+  if (!key) return undefined;
+  const eventTimestamp = new Date(key[0]);
+  if (Number.isNaN(eventTimestamp.getTime()) || !isGuid(key[1])) {
+    throw ArmError.badRequest('InvalidSkipToken', `The $skipToken '${token}' is not valid.`, '$skipToken');
+  }
+  return { eventTimestamp, id: key[1] };
 }

@@ -28,6 +28,12 @@ export function resourceTypeOf(id: string): string | undefined {
   return [segs[p + 1], ...rest.filter((_, i) => i % 2 === 0)].join('/');
 }
 
+/** Where a page of the log ends: the sort key of its last entry. */
+export interface ActivityPosition {
+  eventTimestamp: Date;
+  id: string;
+}
+
 export interface ActivityRow extends ActivityLogEntity {
   operationStatus: string | null;
 }
@@ -118,9 +124,11 @@ export class ActivityLogService implements OnApplicationBootstrap {
     };
   }
 
-  /** Newest first; the started operation's current status comes along. */
-  /** One subscription's entries, or (null) the tenant-level ones. */
-  async list(subscriptionId: string | null, f: ActivityFilter, offset: number, limit: number): Promise<ActivityRow[]> {
+  /**
+   * One subscription's entries, or (null) the tenant-level ones, newest first (timestamp, then id), starting
+   * strictly after `after` (the last entry of the previous page); the started operation's current status comes along.
+   */
+  async list(subscriptionId: string | null, f: ActivityFilter, after: ActivityPosition | undefined, limit: number): Promise<ActivityRow[]> {
     const where: string[] = ['a.event_timestamp >= $1', 'a.event_timestamp <= $2'];
     const params: unknown[] = [f.from, f.to];
     if (subscriptionId === null) where.push('a.subscription_id IS NULL');
@@ -142,10 +150,14 @@ export class ActivityLogService implements OnApplicationBootstrap {
     if (f.resourceProvider) add('lower(a.resource_provider) = lower(?)', f.resourceProvider);
     if (f.caller) add('lower(a.caller) = lower(?)', f.caller);
     if (f.status) add('lower(a.status) = lower(?)', f.status);
-    params.push(limit, offset);
+    if (after) {
+      params.push(after.eventTimestamp, after.id);
+      where.push(`(a.event_timestamp < $${params.length - 1} OR (a.event_timestamp = $${params.length - 1} AND a.id > $${params.length}))`);
+    }
+    params.push(limit);
     const rows = (await this.db.query(
       `SELECT ${this.columns.select}, o.status AS operation_status FROM activity_log a LEFT JOIN operations o ON o.id = a.operation_id
-        WHERE ${where.join(' AND ')} ORDER BY a.event_timestamp DESC, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+        WHERE ${where.join(' AND ')} ORDER BY a.event_timestamp DESC, a.id LIMIT $${params.length}`,
       params,
     )) as Record<string, unknown>[];
     return rows.flatMap((r) => {

@@ -1,4 +1,5 @@
 import { DeepPartial, EntityManager, FindOptionsWhere, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AgentPoolEntity } from './entities';
 
 /** Reads and writes `agent_pools` rows. Every method takes the transaction (or manager) it must run in. */
@@ -20,6 +21,11 @@ export class AgentPoolRepository {
 
   save(tx: EntityManager, pool: AgentPoolEntity): Promise<AgentPoolEntity> {
     return tx.save(pool);
+  }
+
+  /** Sets fields of one pool without loading it. */
+  async update(tx: EntityManager, id: string, changes: QueryDeepPartialEntity<AgentPoolEntity>): Promise<void> {
+    await tx.update(AgentPoolEntity, { id }, changes);
   }
 
   /** Sets the provisioningState of every pool of the cluster (a cluster-wide delete). */

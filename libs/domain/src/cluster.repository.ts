@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, DeepPartial, EntityManager } from 'typeorm';
+import { DataSource, DeepPartial, EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AgentPoolRepository } from './agent-pool.repository';
 import { AgentPoolEntity, ManagedClusterEntity, ResourceGroupEntity } from './entities';
 import { EntityColumns } from './entity-columns';
@@ -111,5 +112,11 @@ export class ClusterRepository {
 
   save(tx: EntityManager, cluster: ManagedClusterEntity): Promise<ManagedClusterEntity> {
     return tx.save(cluster);
+  }
+
+  /** Sets the same fields on one cluster or several, without loading them. */
+  async update(tx: EntityManager, ids: string | string[], changes: QueryDeepPartialEntity<ManagedClusterEntity>): Promise<void> {
+    if (Array.isArray(ids) && ids.length === 0) return;
+    await tx.update(ManagedClusterEntity, { id: Array.isArray(ids) ? In(ids) : ids }, changes);
   }
 }

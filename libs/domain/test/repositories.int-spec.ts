@@ -5,23 +5,28 @@ import {
   ClusterRepository,
   DatabaseModule,
   ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  OperationRepository,
+  OperationStatus,
   ProvisioningState,
   ResourceGroupRepository,
 } from '@cerulean/domain';
 import { Logger } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { DataSource, EntityManager } from 'typeorm';
-import { aCluster, aPool, aResourceGroup, startTestDatabase, TestDatabase, truncateAll } from '../../../test-support/database';
+import { aCluster, anOperation, aPool, aResourceGroup, startTestDatabase, TestDatabase, truncateAll } from '../../../test-support/database';
 
 jest.setTimeout(60_000);
 
-describe('Cluster, agent pool and resource group repositories (real Postgres)', () => {
+describe('Cluster, agent pool, resource group and operation repositories (real Postgres)', () => {
   let database: TestDatabase;
   let module: TestingModule;
   let db: EntityManager;
   let clusters: ClusterRepository;
   let pools: AgentPoolRepository;
   let groups: ResourceGroupRepository;
+  let operations: OperationRepository;
 
   beforeAll(async () => {
     database = await startTestDatabase('repositories');
@@ -36,6 +41,7 @@ describe('Cluster, agent pool and resource group repositories (real Postgres)', 
     clusters = module.get(ClusterRepository);
     pools = module.get(AgentPoolRepository);
     groups = module.get(ResourceGroupRepository);
+    operations = module.get(OperationRepository);
   });
   afterAll(async () => {
     await module?.close();
@@ -170,6 +176,41 @@ describe('Cluster, agent pool and resource group repositories (real Postgres)', 
     it("lists the group's clusters by name", async () => {
       const { rg, c1, c2 } = await aGroupWithClusters();
       expect((await clusters.listInGroup(db, rg.id)).map((c) => c.id)).toEqual([c1.id, c2.id]);
+    });
+  });
+
+  describe('ClusterRepository.update', () => {
+    it('sets the same fields on the clusters named, and nothing for none', async () => {
+      const { c1, c2 } = await aGroupWithClusters();
+      const other = await aCluster(db, await aResourceGroup(db));
+
+      await clusters.update(db, [c1.id, c2.id], { provisioningState: ProvisioningState.Deleting });
+      await clusters.update(db, [], { provisioningState: ProvisioningState.Failed });
+
+      const states = async (ids: string[]) => Promise.all(ids.map(async (id) => (await clusters.findById(db, id))?.provisioningState));
+      expect(await states([c1.id, c2.id, other.id])).toEqual([ProvisioningState.Deleting, ProvisioningState.Deleting, other.provisioningState]);
+    });
+  });
+
+  describe('OperationRepository: operations of clusters', () => {
+    it('cancels what runs on the given clusters only, with the reason, and finds the abort of an operation', async () => {
+      const { c1, c2 } = await aGroupWithClusters();
+      const other = await aCluster(db, await aResourceGroup(db));
+      const onC1 = await anOperation(db, OperationKind.ClusterPut, { cluster: c1 });
+      const ended = await anOperation(db, OperationKind.ClusterStop, { cluster: c2 }, { status: OperationStatus.Succeeded, lockKey: 'done' });
+      const elsewhere = await anOperation(db, OperationKind.ClusterPut, { cluster: other });
+      const abort = await anOperation(db, OperationKind.ClusterAbort, { cluster: c1 }, { lockKey: `abort:${c1.id}`, targetOperationId: onC1.id });
+      const reason = { code: 'ResourceGroupDeleted', message: 'gone' };
+
+      await operations.cancelOnClusters(db, [c1.id, c2.id], reason);
+      await operations.cancelOnClusters(db, [], reason);
+
+      const status = async (id: string) => db.findOneByOrFail(OperationEntity, { id });
+      expect(await status(onC1.id)).toMatchObject({ status: OperationStatus.Canceled, error: reason, endTime: expect.any(Date) });
+      expect(await status(ended.id)).toMatchObject({ status: OperationStatus.Succeeded, error: null });
+      expect(await status(elsewhere.id)).toMatchObject({ status: OperationStatus.InProgress });
+      expect((await operations.findAbortOf(db, onC1.id))?.id).toBe(abort.id);
+      expect(await operations.findAbortOf(db, elsewhere.id)).toBeNull();
     });
   });
 

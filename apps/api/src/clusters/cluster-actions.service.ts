@@ -105,7 +105,7 @@ export class ClusterActionsService {
         throw ArmError.conflict('OperationNotAllowed', `The ${running.kind} operation (operation ID: ${running.id}) on ${targetName} cannot be aborted.`);
       }
       if (running.cancelRequestedAt) {
-        const pending = await tx.findOne(OperationEntity, { where: { targetOperationId: running.id, kind: OperationKind.ClusterAbort } });
+        const pending = await this.operations.findAbortOf(tx, running.id);
         if (pending) return { found, pool, operation: pending };
       }
       await this.operations.requestCancel(tx, running.id, call.receivedAt);
@@ -116,11 +116,11 @@ export class ClusterActionsService {
       });
       // The resources the running operation changes show Canceling until it ends.
       if (!running.agentPoolId) {
-        await tx.update(ManagedClusterEntity, { id: cluster.id }, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
+        await this.clusterRows.update(tx, cluster.id, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
       }
       for (const p of pools) {
         const touched = running.agentPoolId ? p.id === running.agentPoolId : !isTerminalProvisioningState(p.provisioningState);
-        if (touched) await tx.update(AgentPoolEntity, { id: p.id }, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
+        if (touched) await this.pools.update(tx, p.id, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
       }
       return { found, pool, operation };
     });

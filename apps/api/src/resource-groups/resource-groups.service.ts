@@ -12,11 +12,9 @@ import {
 import { LocationCatalog, normalizeLocation } from '@cerulean/catalog';
 import {
   ClusterRepository,
-  ManagedClusterEntity,
   OperationEntity,
   OperationKind,
   OperationRepository,
-  OperationStatus,
   ProvisioningState,
   ResourceGroupEntity,
   ResourceGroupRepository,
@@ -24,7 +22,7 @@ import {
 import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 
@@ -142,20 +140,12 @@ export class ResourceGroupsService {
       }
       rg.provisioningState = ProvisioningState.Deleting;
       await this.groups.save(tx, rg);
-      const clusters = await this.clusters.listInGroup(tx, rg.id, true);
-      if (clusters.length > 0) {
-        const ids = clusters.map((c) => c.id);
-        await tx.update(ManagedClusterEntity, { id: In(ids) }, { provisioningState: ProvisioningState.Deleting });
-        await tx.update(
-          OperationEntity,
-          { clusterId: In(ids), status: OperationStatus.InProgress },
-          {
-            status: OperationStatus.Canceled,
-            endTime: new Date(),
-            error: { code: 'ResourceGroupDeleted', message: `The operation was canceled because resource group '${rg.name}' is being deleted.` },
-          },
-        );
-      }
+      const ids = (await this.clusters.listInGroup(tx, rg.id, true)).map((c) => c.id);
+      await this.clusters.update(tx, ids, { provisioningState: ProvisioningState.Deleting });
+      await this.operations.cancelOnClusters(tx, ids, {
+        code: 'ResourceGroupDeleted',
+        message: `The operation was canceled because resource group '${rg.name}' is being deleted.`,
+      });
       const started = await this.starter.start(
         tx,
         {

@@ -2,7 +2,10 @@ import { databaseUrl, Env } from '@cerulean/config';
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ENTITIES } from './entities';
+import { AgentPoolRepository } from './agent-pool.repository';
+import { ClusterRepository } from './cluster.repository';
 import { OperationRepository } from './operation.repository';
+import { ResourceGroupRepository } from './resource-group.repository';
 
 @Global()
 @Module({
@@ -19,7 +22,7 @@ import { OperationRepository } from './operation.repository';
       }),
     }),
   ],
-  providers: [OperationRepository],
-  exports: [OperationRepository],
+  providers: [OperationRepository, ResourceGroupRepository, ClusterRepository, AgentPoolRepository],
+  exports: [OperationRepository, ResourceGroupRepository, ClusterRepository, AgentPoolRepository],
 })
 export class DatabaseModule {}

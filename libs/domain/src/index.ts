@@ -1,4 +1,6 @@
+export * from './agent-pool.repository';
 export * from './cluster-credential.repository';
+export * from './cluster.repository';
 export * from './data-source';
 export * from './database.module';
 export * from './entities';
@@ -6,5 +8,6 @@ export * from './entity-columns';
 export * from './enums';
 export * from './operation.repository';
 export * from './pg-channel-listener';
+export * from './resource-group.repository';
 export * from './stored-error';
 export * from './upgrade-settings';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '@cerulean/arm';
-import { EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager, In, QueryFailedError } from 'typeorm';
 import { OperationEntity } from './entities';
 import { OperationKind, OperationStatus } from './enums';
 import type { StoredError } from './stored-error';
@@ -97,6 +97,21 @@ export class OperationRepository {
       { status, endTime: new Date(), error: error ?? null, ...(status === OperationStatus.Succeeded ? { percentComplete: 100 } : {}) },
     );
     return (res.affected ?? 0) > 0;
+  }
+
+  /** Cancels whatever runs on these clusters (their group is being deleted), with the reason. */
+  async cancelOnClusters(tx: EntityManager, clusterIds: string[], error: StoredError): Promise<void> {
+    if (clusterIds.length === 0) return;
+    await tx.update(
+      OperationEntity,
+      { clusterId: In(clusterIds), status: OperationStatus.InProgress },
+      { status: OperationStatus.Canceled, endTime: new Date(), error },
+    );
+  }
+
+  /** The abort already started for `targetOperationId`, if any. */
+  findAbortOf(tx: EntityManager, targetOperationId: string): Promise<OperationEntity | null> {
+    return tx.findOne(OperationEntity, { where: { targetOperationId, kind: OperationKind.ClusterAbort } });
   }
 
   /** Asks the worker running `id` to stop; false when it is no longer running. */

@@ -1,4 +1,5 @@
 export * from './operation-queue.service';
+export * from './operation-starter.service';
 export * from './operations-queue';
 export * from './queue.module';
 export * from './redis-connection';

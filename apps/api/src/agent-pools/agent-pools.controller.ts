@@ -9,7 +9,7 @@ import { ArmApiVersions } from '../common/api-version.guard';
 import { Arm, ArmCall } from '../common/arm-request';
 import { setOperationHeaders } from '../common/lro-reply';
 import { AgentPoolsService } from './agent-pools.service';
-import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
+import { AgentPoolBodyDto } from '../clusters/dto/agent-pool-properties.dto';
 
 @Controller()
 @ArmApiVersions(ApiVersions.containerService, ResourceTypes.agentPools)

@@ -3,23 +3,23 @@ import { LocationCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity,
   AgentPoolMode,
+  AgentPoolRepository,
+  ClusterWithPools,
   OperationEntity,
   OperationKind,
   OperationRepository,
-  OperationStatus,
   PowerStateCode,
   ProvisioningState,
   clusterLockKey,
 } from '@cerulean/domain';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
-import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager } from 'typeorm';
+import { newAgentPool, resolveAgentPoolSettings } from '../clusters/agent-pool-settings';
+import { poolChangeState, stoppedClusterRefuses } from '../clusters/cluster-rules';
+import { ClustersService } from '../clusters/clusters.service';
+import { AgentPoolBodyDto } from '../clusters/dto/agent-pool-properties.dto';
 import { ArmCall } from '../common/arm-request';
 import { resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
-import { ClustersService, ClusterWithPools, poolChangeState, stoppedClusterRefuses } from '../clusters/clusters.service';
-import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
-import { AgentPoolBodyDto } from './dto/agent-pool-properties.dto';
 
 const locations = new LocationCatalog();
 
@@ -30,10 +30,10 @@ export interface PoolInCluster extends ClusterWithPools {
 @Injectable()
 export class AgentPoolsService {
   constructor(
-    @InjectEntityManager() private readonly db: EntityManager,
     private readonly clusters: ClustersService,
+    private readonly pools: AgentPoolRepository,
     private readonly operations: OperationRepository,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
   ) {}
 
   async get(sub: string, rg: string, clusterName: string, poolName: string): Promise<PoolInCluster> {
@@ -53,7 +53,7 @@ export class AgentPoolsService {
     call: ArmCall,
   ): Promise<PoolInCluster & { operation: OperationEntity; created: boolean }> {
     assertAgentPoolName(poolName);
-    const result = await this.db.transaction(async (tx) => {
+    return this.starter.run(async (tx) => {
       const found = await this.clusters.get(sub, rgName, clusterName, tx, true);
       const { rg, cluster, pools } = found;
       if (rg.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(rg.name);
@@ -103,27 +103,25 @@ export class AgentPoolsService {
       } else {
         pool = tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, this.clusters.newPoolNodeImage, call.caller, now));
       }
-      // A 409 from startOperation rolls the whole transaction back, this save included.
-      await tx.save(pool);
-      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.AgentPoolPut, call, pool);
+      // A 409 from startOnCluster rolls the whole transaction back, this save included.
+      await this.pools.save(tx, pool);
+      const operation = await this.starter.startOnCluster(tx, { rg, cluster, pool }, OperationKind.AgentPoolPut, call);
       return { ...found, pools: existing ? pools : [...pools, pool], pool, operation, created: !existing };
     });
-    await this.queue.enqueue(result.operation.kind, result.operation.id, call.context.correlationId);
-    return result;
   }
 
   /** DELETE agentPools/{name}: 204 when absent; the last System pool cannot go (R8.4). */
   async delete(sub: string, rgName: string, clusterName: string, poolName: string, call: ArmCall): Promise<OperationEntity | undefined> {
     assertAgentPoolName(poolName);
-    const op = await this.db.transaction(async (tx) => {
+    const { operation } = await this.starter.run(async (tx): Promise<{ operation?: OperationEntity }> => {
       const found = await this.clusters.get(sub, rgName, clusterName, tx, true);
       const { rg, cluster, pools } = found;
       const pool = pools.find((p) => p.nameKey === poolName.toLowerCase());
-      if (!pool) return undefined;
+      if (!pool) return {};
       checkPreconditions('DELETE', pool.etag, call);
       if (pool.provisioningState === ProvisioningState.Deleting) {
         const running = await this.operations.findInProgress(tx, clusterLockKey(cluster.id));
-        if (running && running.agentPoolId === pool.id && running.kind === OperationKind.AgentPoolDelete) return running;
+        if (running && running.agentPoolId === pool.id && running.kind === OperationKind.AgentPoolDelete) return { operation: running };
       }
       if (pool.mode === AgentPoolMode.System && !pools.some((p) => p.id !== pool.id && p.mode === AgentPoolMode.System && p.count >= 1)) {
         throw ArmError.badRequest(
@@ -132,13 +130,12 @@ export class AgentPoolsService {
           'agentPoolName',
         );
       }
-      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.AgentPoolDelete, call, pool);
+      const started = await this.starter.startOnCluster(tx, { rg, cluster, pool }, OperationKind.AgentPoolDelete, call);
       pool.provisioningState = ProvisioningState.Deleting;
       pool.etag = newEtag();
-      await tx.save(pool);
-      return operation;
+      await this.pools.save(tx, pool);
+      return { operation: started };
     });
-    if (op && op.status === OperationStatus.InProgress) await this.queue.enqueue(op.kind, op.id, call.context.correlationId);
-    return op;
+    return operation;
   }
 }

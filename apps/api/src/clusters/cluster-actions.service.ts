@@ -2,22 +2,23 @@ import { ArmError, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/
 import { NodeImageCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity,
+  AgentPoolRepository,
+  ClusterRepository,
+  ClusterWithPools,
   ManagedClusterEntity,
   OperationEntity,
   OperationKind,
   OperationRepository,
-  OperationStatus,
   PowerStateCode,
   ProvisioningState,
   clusterLockKey,
   isTerminalProvisioningState,
 } from '@cerulean/domain';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
-import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
-import { ClustersService, ClusterWithPools, stoppedClusterRefuses } from './clusters.service';
+import { stoppedClusterRefuses } from './cluster-rules';
+import { ClustersService } from './clusters.service';
 
 const nodeImages = new NodeImageCatalog();
 
@@ -38,10 +39,11 @@ const abortLockKey = (clusterId: string): string => `abort:${clusterId}`;
 @Injectable()
 export class ClusterActionsService {
   constructor(
-    @InjectEntityManager() private readonly db: EntityManager,
     private readonly clusters: ClustersService,
+    private readonly clusterRows: ClusterRepository,
+    private readonly pools: AgentPoolRepository,
     private readonly operations: OperationRepository,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
   ) {}
 
   /** Stop: only a Running cluster (R12.3); an already stopping one answers with its running stop (R14.2). */
@@ -56,7 +58,7 @@ export class ClusterActionsService {
   private async powerChange(sub: string, rgName: string, name: string, call: ArmCall, target: PowerStateCode): Promise<ActionResult> {
     const kind = target === PowerStateCode.Stopped ? OperationKind.ClusterStop : OperationKind.ClusterStart;
     const verb = target === PowerStateCode.Stopped ? 'stop' : 'start';
-    const result = await this.db.transaction(async (tx): Promise<ActionResult> => {
+    return this.starter.run(async (tx): Promise<ActionResult> => {
       const found = await this.clusters.get(sub, rgName, name, tx, true);
       const { rg, cluster, pools } = found;
       const running = await this.operations.findInProgress(tx, clusterLockKey(cluster.id));
@@ -68,22 +70,20 @@ export class ClusterActionsService {
           `Unable to ${verb} managed cluster '${cluster.name}': its power state is already ${cluster.powerState}.`,
         );
       }
-      const operation = await this.clusters.startOperation(tx, cluster, rg, kind, call);
+      const operation = await this.starter.startOnCluster(tx, { rg, cluster }, kind, call);
       cluster.provisioningState = target === PowerStateCode.Stopped ? ProvisioningState.Stopping : ProvisioningState.Starting;
       cluster.provisioningError = null;
       cluster.etag = newEtag();
       cluster.systemData = modifiedSystemData(cluster.systemData, call.caller, call.receivedAt);
-      await tx.save(cluster);
+      await this.clusterRows.save(tx, cluster);
       for (const pool of pools) {
         pool.provisioningState = cluster.provisioningState;
         pool.provisioningError = null;
         pool.etag = newEtag();
-        await tx.save(pool);
+        await this.pools.save(tx, pool);
       }
       return { found, operation };
     });
-    await this.enqueue(result.operation, call);
-    return result;
   }
 
   /**
@@ -91,7 +91,7 @@ export class ClusterActionsService {
    * Canceling, and returns an abort operation that ends when the target is Canceled. Nothing running: 409.
    */
   async abort(sub: string, rgName: string, name: string, poolName: string | undefined, call: ArmCall): Promise<ActionResult> {
-    const result = await this.db.transaction(async (tx): Promise<ActionResult> => {
+    return this.starter.run(async (tx): Promise<ActionResult> => {
       const found = await this.clusters.get(sub, rgName, name, tx, true);
       const { rg, cluster, pools } = found;
       const pool = poolName === undefined ? undefined : pools.find((p) => p.nameKey === poolName.toLowerCase());
@@ -105,27 +105,25 @@ export class ClusterActionsService {
         throw ArmError.conflict('OperationNotAllowed', `The ${running.kind} operation (operation ID: ${running.id}) on ${targetName} cannot be aborted.`);
       }
       if (running.cancelRequestedAt) {
-        const pending = await tx.findOne(OperationEntity, { where: { targetOperationId: running.id, kind: OperationKind.ClusterAbort } });
+        const pending = await this.operations.findAbortOf(tx, running.id);
         if (pending) return { found, pool, operation: pending };
       }
       await this.operations.requestCancel(tx, running.id, call.receivedAt);
-      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.ClusterAbort, call, pool, {
+      const operation = await this.starter.startOnCluster(tx, { rg, cluster, pool }, OperationKind.ClusterAbort, call, {
         key: abortLockKey(cluster.id),
         targetOperationId: running.id,
         describe: (other) => ArmError.conflict('OperationNotAllowed', `An abort (operation ID: ${other.id}) is already in progress on ${targetName}.`),
       });
       // The resources the running operation changes show Canceling until it ends.
       if (!running.agentPoolId) {
-        await tx.update(ManagedClusterEntity, { id: cluster.id }, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
+        await this.clusterRows.update(tx, cluster.id, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
       }
       for (const p of pools) {
         const touched = running.agentPoolId ? p.id === running.agentPoolId : !isTerminalProvisioningState(p.provisioningState);
-        if (touched) await tx.update(AgentPoolEntity, { id: p.id }, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
+        if (touched) await this.pools.update(tx, p.id, { provisioningState: ProvisioningState.Canceling, etag: newEtag() });
       }
       return { found, pool, operation };
     });
-    await this.enqueue(result.operation, call);
-    return result;
   }
 
   /**
@@ -134,7 +132,7 @@ export class ClusterActionsService {
    */
   async upgradeNodeImage(sub: string, rgName: string, name: string, poolName: string, call: ArmCall): Promise<ActionResult> {
     const latest = nodeImages.latest().version;
-    const result = await this.db.transaction(async (tx): Promise<ActionResult> => {
+    return this.starter.run(async (tx): Promise<ActionResult> => {
       const found = await this.clusters.get(sub, rgName, name, tx, true);
       const { rg, cluster, pools } = found;
       const pool = pools.find((p) => p.nameKey === poolName.toLowerCase());
@@ -147,21 +145,15 @@ export class ClusterActionsService {
         throw ArmError.badRequest('OperationNotAllowed', `Unable to upgrade the node image of agent pool '${pool.name}' since it is stopped. Start it first.`);
       }
       if (pool.nodeImageVersion === latest && pool.provisioningState === ProvisioningState.Succeeded) return { found, pool };
-      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.AgentPoolUpgradeNodeImage, call, pool);
+      const operation = await this.starter.startOnCluster(tx, { rg, cluster, pool }, OperationKind.AgentPoolUpgradeNodeImage, call);
       pool.nodeImageVersion = latest;
       pool.provisioningState = ProvisioningState.UpgradingNodeImageVersion;
       pool.provisioningError = null;
       pool.etag = newEtag();
       pool.systemData = modifiedSystemData(pool.systemData, call.caller, call.receivedAt);
-      await tx.save(pool);
+      await this.pools.save(tx, pool);
       return { found, pool, operation };
     });
-    await this.enqueue(result.operation, call);
-    return result;
-  }
-
-  private async enqueue(op: OperationEntity | undefined, call: ArmCall): Promise<void> {
-    if (op && op.status === OperationStatus.InProgress) await this.queue.enqueue(op.kind, op.id, call.context.correlationId);
   }
 }
 

@@ -1,4 +1,4 @@
-import { AgentPoolEntity, ManagedClusterEntity, OperationKind, ResourceGroupEntity } from '@cerulean/domain';
+import { AgentPoolRepository, ClusterRepository, OperationKind } from '@cerulean/domain';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -10,15 +10,17 @@ import { toAgentPool, toManagedCluster } from './cluster.mapper';
 export class ClusterOperationResults implements OnModuleInit {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
+    private readonly clusters: ClusterRepository,
+    private readonly pools: AgentPoolRepository,
     private readonly results: OperationResults,
   ) {}
 
   onModuleInit(): void {
     this.results.register([OperationKind.ClusterPut, OperationKind.AgentPoolPut, OperationKind.AgentPoolUpgradeNodeImage], async (op) => {
-      const cluster = op.clusterId ? await this.db.findOne(ManagedClusterEntity, { where: { id: op.clusterId } }) : null;
-      const rg = cluster ? await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } }) : null;
-      if (!cluster || !rg) return { status: 204 };
-      const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id }, order: { createdAt: 'ASC' } });
+      const found = await this.clusters.findWithGroup(this.db, op.clusterId);
+      if (!found) return { status: 204 };
+      const { cluster, rg } = found;
+      const pools = await this.pools.listByCluster(this.db, cluster.id);
       if (op.kind === OperationKind.ClusterPut) return { status: 200, body: toManagedCluster(cluster, rg.name, pools) };
       const pool = pools.find((p) => p.id === op.agentPoolId);
       return pool ? { status: 200, body: toAgentPool(cluster, rg.name, pool) } : { status: 204 };

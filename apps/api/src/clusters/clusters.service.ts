@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   ArmError,
   assertAgentPoolName,
@@ -6,7 +5,6 @@ import {
   assertResourceGroupName,
   checkPreconditions,
   createdSystemData,
-  managedClusterId,
   modifiedSystemData,
   newEtag,
   parseTags,
@@ -25,9 +23,10 @@ import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity,
   AgentPoolMode,
+  AgentPoolRepository,
   ClusterCredentialRepository,
-  EntityColumns,
-  ManagedClusterEntity,
+  ClusterRepository,
+  ClusterWithPools,
   OperationEntity,
   OperationKind,
   OperationRepository,
@@ -38,13 +37,14 @@ import {
   clusterLockKey,
   operationNotAllowed,
 } from '@cerulean/domain';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError } from 'typeorm';
-import { newAgentPool, resolveAgentPoolSettings } from '../agent-pools/agent-pool-settings';
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
+import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
+import { defaultDnsPrefix, poolChangeState, shortHash, stoppedClusterRefuses, withIdentityIds } from './cluster-rules';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
@@ -65,12 +65,6 @@ function stripSecrets(props: Record<string, unknown>): Record<string, unknown> {
 
 const UNIQUE_VIOLATION = '23505';
 
-export interface ClusterWithPools {
-  rg: ResourceGroupEntity;
-  cluster: ManagedClusterEntity;
-  pools: AgentPoolEntity[];
-}
-
 export interface AcceptedClusterChange extends ClusterWithPools {
   operation: OperationEntity;
   created: boolean;
@@ -81,30 +75,15 @@ export class ClustersService {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly groups: ResourceGroupsService,
+    private readonly clusters: ClusterRepository,
+    private readonly pools: AgentPoolRepository,
     private readonly operations: OperationRepository,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
     private readonly credentials: ClusterCredentialRepository,
     env: Env,
   ) {
     this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
-    const rg = new EntityColumns(db.connection, ResourceGroupEntity, 'rg');
-    const cluster = new EntityColumns(db.connection, ManagedClusterEntity, 'c');
-    const pool = new EntityColumns(db.connection, AgentPoolEntity, 'p');
-    const sql =
-      `SELECT ${rg.select}, ${cluster.select}, ${pool.select} FROM resource_groups rg ` +
-      `LEFT JOIN managed_clusters c ON c.resource_group_id = rg.id AND c.name_key = $3 ` +
-      `LEFT JOIN agent_pools p ON p.cluster_id = c.id ` +
-      `WHERE rg.subscription_id = $1 AND rg.name_key = $2 ORDER BY p.created_at ASC`;
-    this.readQuery = { rg, cluster, pool, sql };
   }
-
-  /** Group, cluster and pools in one query (the select lists come from the entities), built once. */
-  private readonly readQuery: {
-    rg: EntityColumns<ResourceGroupEntity>;
-    cluster: EntityColumns<ManagedClusterEntity>;
-    pool: EntityColumns<AgentPoolEntity>;
-    sql: string;
-  };
 
   /** The node image version a new agent pool starts on. */
   readonly newPoolNodeImage: string;
@@ -112,30 +91,11 @@ export class ClustersService {
   async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools | undefined> {
     assertResourceGroupName(rgName);
     assertClusterName(name);
-    if (!lock) return this.read(sub, rgName, name, tx);
-    return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, lock);
-  }
-
-  /** The hot read path (every GET of a cluster or a pool): group, cluster and pools in one round trip. */
-  private async read(sub: string, rgName: string, name: string, tx: EntityManager): Promise<ClusterWithPools | undefined> {
-    const cols = this.readQuery;
-    const rows = (await tx.query(cols.sql, [sub.toLowerCase(), rgName.toLowerCase(), name.toLowerCase()])) as Record<string, unknown>[];
-    const rg = rows[0] ? cols.rg.hydrate(rows[0]) : undefined;
-    if (!rg) return this.findInGroup(await this.groups.get(sub, rgName, tx), name, tx, false); // the group's own error (or a race)
-    const cluster = cols.cluster.hydrate(rows[0]);
-    if (!cluster) return undefined;
-    const pools = rows.map((row) => cols.pool.hydrate(row)).filter((p): p is AgentPoolEntity => p !== undefined);
-    return { rg, cluster, pools };
-  }
-
-  private async findInGroup(rg: ResourceGroupEntity, name: string, tx: EntityManager, lock: boolean): Promise<ClusterWithPools | undefined> {
-    const cluster = await tx.findOne(ManagedClusterEntity, {
-      where: { resourceGroupId: rg.id, nameKey: name.toLowerCase() },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
-    if (!cluster) return undefined;
-    const pools = await tx.find(AgentPoolEntity, { where: { clusterId: cluster.id }, order: { createdAt: 'ASC' } });
-    return { rg, cluster, pools };
+    if (lock) return this.clusters.findInGroup(tx, await this.groups.get(sub, rgName, tx), name, true);
+    // The hot read path (every GET of a cluster or a pool) is one round trip.
+    const read = await this.clusters.readByName(tx, sub, rgName, name);
+    if (read.rg) return read.found;
+    return this.clusters.findInGroup(tx, await this.groups.get(sub, rgName, tx), name); // the group's own error (or a race)
   }
 
   async get(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools> {
@@ -145,33 +105,8 @@ export class ClustersService {
   }
 
   async list(sub: string, rgName: string | undefined, offset: number, limit: number): Promise<ClusterWithPools[]> {
-    const qb = this.db
-      .createQueryBuilder(ManagedClusterEntity, 'c')
-      .where('c.subscription_id = :sub', { sub: sub.toLowerCase() })
-      .orderBy('c.name_key', 'ASC')
-      .addOrderBy('c.id', 'ASC')
-      .skip(offset)
-      .take(limit);
-    let rgs: ResourceGroupEntity[];
-    if (rgName !== undefined) {
-      const rg = await this.groups.get(sub, rgName);
-      qb.andWhere('c.resource_group_id = :rg', { rg: rg.id });
-      rgs = [rg];
-    } else {
-      rgs = await this.db.find(ResourceGroupEntity, { where: { subscriptionId: sub.toLowerCase() } });
-    }
-    const clusters = await qb.getMany();
-    if (clusters.length === 0) return [];
-    const pools = await this.db
-      .createQueryBuilder(AgentPoolEntity, 'p')
-      .where('p.cluster_id IN (:...ids)', { ids: clusters.map((c) => c.id) })
-      .orderBy('p.created_at', 'ASC')
-      .getMany();
-    const rgById = new Map(rgs.map((r) => [r.id, r]));
-    return clusters.flatMap((cluster) => {
-      const rg = rgById.get(cluster.resourceGroupId);
-      return rg ? [{ rg, cluster, pools: pools.filter((p) => p.clusterId === cluster.id) }] : [];
-    });
+    const rg = rgName === undefined ? undefined : await this.groups.get(sub, rgName);
+    return this.clusters.page(this.db, sub, rg, offset, limit);
   }
 
   /**
@@ -195,12 +130,11 @@ export class ClustersService {
     }
     const tags = parseTags(body.tags);
 
-    let accepted: AcceptedClusterChange;
     try {
-      accepted = await this.db.transaction(async (tx) => {
+      return await this.starter.run(async (tx) => {
         const rg = await this.groups.get(sub, rgName, tx);
         if (rg.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(rg.name);
-        const existing = await this.findInGroup(rg, name, tx, true);
+        const existing = await this.clusters.findInGroup(tx, rg, name, true);
         checkPreconditions('PUT', existing?.cluster.etag, call);
         return existing ? this.update(tx, existing, name, body, tags, call) : this.create(tx, rg, name, normalizeLocation(body.location), body, tags, call);
       });
@@ -210,8 +144,6 @@ export class ClustersService {
       }
       throw err;
     }
-    await this.queue.enqueue(accepted.operation.kind, accepted.operation.id, call.context.correlationId);
-    return accepted;
   }
 
   private async create(
@@ -251,7 +183,7 @@ export class ClustersService {
 
     const dnsPrefix = props.dnsPrefix ?? defaultDnsPrefix(name, rg.name, rg.subscriptionId);
     const now = call.receivedAt;
-    const cluster = tx.create(ManagedClusterEntity, {
+    const cluster = await this.clusters.create(tx, {
       subscriptionId: rg.subscriptionId,
       resourceGroupId: rg.id,
       name,
@@ -274,14 +206,13 @@ export class ClustersService {
       systemData: createdSystemData(call.caller, now),
       provisioningError: null,
     });
-    await tx.save(cluster);
     // The API server host port and the first CA and certificates, with the cluster row (see apps/api/src/credentials).
     await this.credentials.provision(tx, cluster);
     const pools: AgentPoolEntity[] = [];
     for (const { name: poolName, settings } of poolSettings) {
-      pools.push(await tx.save(tx.create(AgentPoolEntity, newAgentPool(cluster.id, poolName, settings, this.newPoolNodeImage, call.caller, now))));
+      pools.push(await this.pools.create(tx, newAgentPool(cluster.id, poolName, settings, this.newPoolNodeImage, call.caller, now)));
     }
-    const operation = await this.startOperation(tx, cluster, rg, OperationKind.ClusterPut, call);
+    const operation = await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterPut, call);
     return { rg, cluster, pools, operation, created: true };
   }
 
@@ -358,7 +289,7 @@ export class ClustersService {
       throw ArmError.invalidParameter('properties.agentPoolProfiles', 'A managed cluster must keep at least one System agent pool with at least 1 node.');
     }
 
-    const operation = await this.startOperation(tx, cluster, rg, OperationKind.ClusterPut, call);
+    const operation = await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterPut, call);
     const now = call.receivedAt;
     cluster.name = urlName; // R1.3: the casing of the last PUT
     cluster.tags = tags;
@@ -370,7 +301,7 @@ export class ClustersService {
     cluster.provisioningError = null;
     cluster.etag = newEtag();
     cluster.systemData = modifiedSystemData(cluster.systemData, call.caller, now);
-    await tx.save(cluster);
+    await this.clusters.save(tx, cluster);
     for (const { pool, settings } of changes) {
       const state = poolChangeState(pool, settings);
       Object.assign(pool, settings);
@@ -378,7 +309,7 @@ export class ClustersService {
       pool.provisioningError = null;
       pool.etag = newEtag();
       pool.systemData = modifiedSystemData(pool.systemData, call.caller, now);
-      await tx.save(pool);
+      await this.pools.save(tx, pool);
     }
     return { rg, cluster, pools, operation, created: false };
   }
@@ -393,7 +324,7 @@ export class ClustersService {
       found.cluster.tags = parseTags(tagsBody);
       found.cluster.etag = newEtag();
       found.cluster.systemData = modifiedSystemData(found.cluster.systemData, call.caller, call.receivedAt);
-      await tx.save(found.cluster);
+      await this.clusters.save(tx, found.cluster);
       return found;
     });
   }
@@ -403,13 +334,13 @@ export class ClustersService {
    * tears it down. A running operation is canceled, as AKS lets a delete preempt other work.
    */
   async delete(sub: string, rgName: string, name: string, call: ArmCall): Promise<OperationEntity | undefined> {
-    const op = await this.db.transaction(async (tx) => {
+    const { operation } = await this.starter.run(async (tx): Promise<{ operation?: OperationEntity }> => {
       const found = await this.find(sub, rgName, name, tx, true);
-      if (!found) return undefined;
+      if (!found) return {};
       const { rg, cluster } = found;
       checkPreconditions('DELETE', cluster.etag, call);
       const running = await this.operations.findInProgress(tx, clusterLockKey(cluster.id));
-      if (running?.kind === OperationKind.ClusterDelete) return running; // R14.2: same operation again
+      if (running?.kind === OperationKind.ClusterDelete) return { operation: running }; // R14.2: same operation again
       if (running) {
         await this.operations.finish(tx, running.id, OperationStatus.Canceled, {
           code: 'OperationCanceled',
@@ -418,51 +349,11 @@ export class ClustersService {
       }
       cluster.provisioningState = ProvisioningState.Deleting;
       cluster.etag = newEtag();
-      await tx.save(cluster);
-      await tx.update(AgentPoolEntity, { clusterId: cluster.id }, { provisioningState: ProvisioningState.Deleting });
-      return this.startOperation(tx, cluster, rg, OperationKind.ClusterDelete, call);
+      await this.clusters.save(tx, cluster);
+      await this.pools.setStateOfCluster(tx, cluster.id, ProvisioningState.Deleting);
+      return { operation: await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterDelete, call) };
     });
-    if (op && op.status === OperationStatus.InProgress) await this.queue.enqueue(op.kind, op.id, call.context.correlationId);
-    return op;
-  }
-
-  /**
-   * Inserts the cluster's InProgress operation; a running one (cluster or pool) means 409 (R12.1). An
-   * operation that must not hold the cluster's lock (an abort) passes its own `lock` and 409 message.
-   */
-  startOperation(
-    tx: EntityManager,
-    cluster: ManagedClusterEntity,
-    rg: ResourceGroupEntity,
-    kind: OperationKind,
-    call: ArmCall,
-    pool?: AgentPoolEntity,
-    lock?: { key: string; targetOperationId?: string; describe: (running: OperationEntity) => ArmError },
-  ): Promise<OperationEntity> {
-    const resourceId = managedClusterId(cluster.subscriptionId, rg.name, cluster.name) + (pool ? `/agentPools/${pool.name}` : '');
-    return this.operations.start(
-      tx,
-      {
-        subscriptionId: cluster.subscriptionId,
-        location: cluster.location,
-        kind,
-        resourceId,
-        resourceGroupId: rg.id,
-        clusterId: cluster.id,
-        agentPoolId: pool?.id,
-        lockKey: lock?.key ?? clusterLockKey(cluster.id),
-        targetOperationId: lock?.targetOperationId,
-        apiVersion: call.apiVersion,
-        correlationId: call.context.correlationId,
-        createdBy: call.caller.id,
-        startTime: call.receivedAt,
-      },
-      lock?.describe ??
-        ((running) =>
-          running.agentPoolId && running.agentPoolId !== pool?.id
-            ? operationNotAllowed(running, 'agent pool', running.resourceId.split('/').pop() ?? '')
-            : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name)),
-    );
+    return operation;
   }
 
   private requestedVersion(requested: string | undefined): string {
@@ -480,45 +371,4 @@ export class ClustersService {
     const entries = Object.entries(props).filter(([k, v]) => !NOT_EXTRA.has(k) && v !== undefined);
     return stripSecrets(Object.fromEntries(entries));
   }
-}
-
-/** The provisioningState a pool shows while a change runs (AKS's words). */
-export function poolChangeState(pool: AgentPoolEntity, next: { count: number; orchestratorVersion: string; powerState: string }): ProvisioningState {
-  if (next.powerState !== pool.powerState) return next.powerState === PowerStateCode.Stopped ? ProvisioningState.Stopping : ProvisioningState.Starting;
-  if (versions.resolve(next.orchestratorVersion) !== poolPatch(pool)) return ProvisioningState.Upgrading;
-  if (next.count !== pool.count) return ProvisioningState.Scaling;
-  return ProvisioningState.Updating;
-}
-
-/** AKS refuses scale and upgrade while the cluster is stopped. */
-export function stoppedClusterRefuses(clusterName: string, what: string): ArmError {
-  return ArmError.badRequest(
-    'OperationNotAllowed',
-    `Unable to perform '${what}' operation since managed cluster '${clusterName}' is stopped. Start the cluster first.`,
-  );
-}
-
-function shortHash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 8);
-}
-
-/** As `az aks create` derives it: `{name[:10]}-{rg[:16]}-{sub[:6]}`, letters/digits/hyphens only. */
-export function defaultDnsPrefix(cluster: string, rg: string, sub: string): string {
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9-]/g, '');
-  let prefix = `${clean(cluster).slice(0, 10)}-${clean(rg).slice(0, 16)}-${sub.slice(0, 6)}`.replace(/--+/g, '-');
-  if (!/^[A-Za-z]/.test(prefix)) prefix = `a${prefix}`;
-  return prefix.replace(/-+$/, '').slice(0, 54);
-}
-
-/** A system-assigned identity gets its principal and tenant ids, as AKS fills them in. */
-function withIdentityIds(identity: Record<string, unknown> | undefined, previous?: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (!identity) return previous ?? null;
-  if (identity.type === 'SystemAssigned') {
-    return {
-      ...identity,
-      principalId: previous?.principalId ?? crypto.randomUUID(),
-      tenantId: previous?.tenantId ?? crypto.randomUUID(),
-    };
-  }
-  return identity;
 }

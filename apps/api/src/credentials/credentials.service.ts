@@ -1,7 +1,7 @@
 import { ArmError } from '@cerulean/arm';
 import { Env } from '@cerulean/config';
 import { ClusterCredentialRepository, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode } from '@cerulean/domain';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -30,7 +30,7 @@ export class CredentialsService {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly clusters: ClustersService,
     private readonly credentials: ClusterCredentialRepository,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
     private readonly env: Env,
   ) {}
 
@@ -68,7 +68,7 @@ export class CredentialsService {
 
   /** 202 + operation: a new CA and certificates, then the control plane restarts on them. */
   async rotate(sub: string, rgName: string, name: string, call: ArmCall): Promise<OperationEntity> {
-    const op = await this.db.transaction(async (tx) => {
+    const { operation } = await this.starter.run(async (tx) => {
       const { rg, cluster } = await this.clusters.get(sub, rgName, name, tx, true);
       if (cluster.powerState !== PowerStateCode.Running) {
         throw ArmError.conflict(
@@ -76,10 +76,9 @@ export class CredentialsService {
           `Rotating the certificates of managed cluster '${cluster.name}' is not allowed while it is stopped. Start the cluster first.`,
         );
       }
-      return this.clusters.startOperation(tx, cluster, rg, OperationKind.ClusterRotateCertificates, call);
+      return { operation: await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterRotateCertificates, call) };
     });
-    await this.queue.enqueue(op.kind, op.id, call.context.correlationId);
-    return op;
+    return operation;
   }
 
   /**

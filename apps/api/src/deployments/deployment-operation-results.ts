@@ -1,4 +1,4 @@
-import { DeploymentEntity, OperationKind, ResourceGroupEntity, WhatIfResultEntity } from '@cerulean/domain';
+import { DeploymentEntity, OperationKind, ResourceGroupRepository, WhatIfResultEntity } from '@cerulean/domain';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -10,13 +10,14 @@ import { toDeployment } from './deployment.mapper';
 export class DeploymentOperationResults implements OnModuleInit {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
+    private readonly groups: ResourceGroupRepository,
     private readonly results: OperationResults,
   ) {}
 
   onModuleInit(): void {
     this.results.register([OperationKind.DeploymentPut, OperationKind.SubscriptionDeploymentPut], async (op) => {
       const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
-      const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
+      const rg = deployment?.resourceGroupId ? await this.groups.findById(this.db, deployment.resourceGroupId) : null;
       // A subscription-scope deployment has no group.
       return deployment && (rg || !deployment.resourceGroupId) ? { status: 200, body: toDeployment(deployment, rg?.name ?? null) } : { status: 204 };
     });

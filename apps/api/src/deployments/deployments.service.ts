@@ -13,10 +13,11 @@ import {
   OperationStatus,
   ProvisioningState,
   ResourceGroupEntity,
+  ResourceGroupRepository,
   WhatIfResultEntity,
 } from '@cerulean/domain';
 import { loadMasterKey, SecretBox } from '@cerulean/pki';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import {
   deploymentParametersView,
   maskSecureValues,
@@ -116,8 +117,9 @@ export class DeploymentsService {
     private readonly groups: ResourceGroupsService,
     private readonly subscriptions: SubscriptionsService,
     private readonly hosted: HostedResources,
+    private readonly groupRows: ResourceGroupRepository,
     private readonly operations: OperationRepository,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
     private readonly env: Env,
     private readonly evaluation: TemplateEvaluationPool,
   ) {}
@@ -196,7 +198,7 @@ export class DeploymentsService {
     const request = parseDeploymentRequest(body);
     const at = await this.scopeRow(scope);
     const plan = await this.plan(at, name, request, call, true);
-    const accepted = await this.db.transaction(async (tx) => {
+    return this.starter.run(async (tx) => {
       const current = await this.scopeRow(scope, tx, true);
       if (current.rg?.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(current.rg.name);
       const existing = (await this.find(scope, name, tx, true))?.deployment;
@@ -232,7 +234,7 @@ export class DeploymentsService {
       });
       await tx.save(deployment);
       if (existing) await tx.delete(DeploymentOperationEntity, { deploymentId: deployment.id });
-      const operation = await this.operations.start(
+      const operation = await this.starter.start(
         tx,
         {
           subscriptionId: current.subscriptionId,
@@ -241,19 +243,14 @@ export class DeploymentsService {
           resourceId: deploymentId(current.subscriptionId, current.rg?.name ?? null, name),
           lockKey: deploymentLockKey(deployment.id),
           ...(current.rg ? { resourceGroupId: current.rg.id } : {}),
-          apiVersion: call.apiVersion,
-          correlationId: call.context.correlationId,
-          createdBy: call.caller.id,
-          startTime: call.receivedAt,
         },
+        call,
         () => deploymentActive(deployment),
       );
       deployment.operationId = operation.id;
       await tx.save(deployment);
       return { ...current, deployment, operation, created: !existing };
     });
-    await this.queue.enqueue(accepted.operation.kind, accepted.operation.id, call.context.correlationId);
-    return accepted;
   }
 
   /**
@@ -268,7 +265,8 @@ export class DeploymentsService {
     const result = await this.whatIf(at, name, request, parseWhatIfResultFormat(body), call);
     return this.db.transaction(async (tx) => {
       await tx.query(`DELETE FROM operations WHERE kind = $1 AND start_time < $2`, [OperationKind.DeploymentWhatIf, new Date(Date.now() - WHAT_IF_KEEP_MS)]);
-      const op = await this.operations.start(
+      // Recorded already ended, never enqueued: the comparison ran above, while the request was answered.
+      const op = await this.starter.start(
         tx,
         {
           subscriptionId: at.subscriptionId,
@@ -277,11 +275,8 @@ export class DeploymentsService {
           resourceId: deploymentId(at.subscriptionId, at.rg?.name ?? null, name),
           lockKey: `what-if:${randomUUID()}`,
           ...(at.rg ? { resourceGroupId: at.rg.id } : {}),
-          apiVersion: call.apiVersion,
-          correlationId: call.context.correlationId,
-          createdBy: call.caller.id,
-          startTime: call.receivedAt,
         },
+        call,
         () => ArmError.internal(),
       );
       await this.operations.finish(tx, op.id, OperationStatus.Succeeded);
@@ -448,7 +443,7 @@ export class DeploymentsService {
   }
 
   private async existingGroup(sub: string, name: string): Promise<ResourceGroupEntity | null> {
-    return this.db.findOne(ResourceGroupEntity, { where: { subscriptionId: sub, nameKey: name.toLowerCase() } });
+    return this.groupRows.findByName(this.db, sub, name);
   }
 }
 

@@ -1,10 +1,10 @@
 import { ArmError, ResourceTypes } from '@cerulean/arm';
-import { AgentPoolEntity, ManagedClusterEntity, OperationEntity } from '@cerulean/domain';
+import { AgentPoolRepository, ClusterRepository, OperationEntity } from '@cerulean/domain';
 import { Injectable, Type } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { AgentPoolsService } from '../agent-pools/agent-pools.service';
-import { AgentPoolBodyDto } from '../agent-pools/dto/agent-pool-properties.dto';
+import { AgentPoolBodyDto } from '../clusters/dto/agent-pool-properties.dto';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
 import { ClustersService } from '../clusters/clusters.service';
 import { ManagedClusterBodyDto } from '../clusters/dto/managed-cluster.dto';
@@ -39,6 +39,8 @@ export class HostedResources {
     private readonly groups: ResourceGroupsService,
     private readonly clusters: ClustersService,
     private readonly pools: AgentPoolsService,
+    private readonly clusterRows: ClusterRepository,
+    private readonly poolRows: AgentPoolRepository,
   ) {}
 
   /** `name` is the full name (`cluster` or `cluster/pool`); body is the resource's PUT body. */
@@ -92,14 +94,11 @@ export class HostedResources {
   /** Every cluster in the group, and its agent pools, by resource id (GET shapes). */
   async liveInGroup(sub: string, rgName: string): Promise<{ clusters: Record<string, LiveResource>; pools: Record<string, LiveResource> }> {
     const rg = await this.groups.get(sub, rgName);
-    const clusters = await this.db.find(ManagedClusterEntity, { where: { resourceGroupId: rg.id }, order: { nameKey: 'ASC' } });
-    const pools = clusters.length
-      ? await this.db
-          .createQueryBuilder(AgentPoolEntity, 'p')
-          .where('p.cluster_id IN (:...ids)', { ids: clusters.map((c) => c.id) })
-          .orderBy('p.created_at', 'ASC')
-          .getMany()
-      : [];
+    const clusters = await this.clusterRows.listInGroup(this.db, rg.id);
+    const pools = await this.poolRows.listByClusters(
+      this.db,
+      clusters.map((c) => c.id),
+    );
     const out = { clusters: {} as Record<string, LiveResource>, pools: {} as Record<string, LiveResource> };
     for (const c of clusters) {
       const own = pools.filter((p) => p.clusterId === c.id);

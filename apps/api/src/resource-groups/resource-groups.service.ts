@@ -11,18 +11,18 @@ import {
 } from '@cerulean/arm';
 import { LocationCatalog, normalizeLocation } from '@cerulean/catalog';
 import {
-  ManagedClusterEntity,
+  ClusterRepository,
   OperationEntity,
   OperationKind,
   OperationRepository,
-  OperationStatus,
   ProvisioningState,
   ResourceGroupEntity,
+  ResourceGroupRepository,
 } from '@cerulean/domain';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 
@@ -43,8 +43,10 @@ export class ResourceGroupsService {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly subscriptions: SubscriptionsService,
+    private readonly groups: ResourceGroupRepository,
+    private readonly clusters: ClusterRepository,
     private readonly operations: OperationRepository,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
   ) {}
 
   /** Finds a group by name, case-insensitively (R1.2); 404 ResourceGroupNotFound when absent. */
@@ -52,10 +54,7 @@ export class ResourceGroupsService {
     assertResourceGroupName(name);
     assertSubscriptionId(subscriptionId);
     // One query on the hit path (every request under a group): a group exists only in an existing subscription.
-    const rg = await tx.findOne(ResourceGroupEntity, {
-      where: { subscriptionId: subscriptionId.toLowerCase(), nameKey: name.toLowerCase() },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
+    const rg = await this.groups.findByName(tx, subscriptionId, name, lock);
     if (rg) return rg;
     await this.subscriptions.get(subscriptionId, tx); // a missing subscription is reported as such
     throw ArmError.resourceGroupNotFound(name);
@@ -63,7 +62,7 @@ export class ResourceGroupsService {
 
   async list(subscriptionId: string, offset: number, limit: number): Promise<ResourceGroupEntity[]> {
     const sub = await this.subscriptions.get(subscriptionId);
-    return this.db.find(ResourceGroupEntity, { where: { subscriptionId: sub.id }, order: { nameKey: 'ASC' }, skip: offset, take: limit });
+    return this.groups.list(this.db, sub.id, { offset, limit });
   }
 
   async createOrUpdate(subscriptionId: string, name: string, body: ResourceGroupBody, call: ArmCall): Promise<{ rg: ResourceGroupEntity; created: boolean }> {
@@ -86,10 +85,7 @@ export class ResourceGroupsService {
     const managedBy = typeof body.managedBy === 'string' ? body.managedBy : null;
     return this.db.transaction(async (tx) => {
       const sub = await this.subscriptions.get(subscriptionId, tx);
-      const existing = await tx.findOne(ResourceGroupEntity, {
-        where: { subscriptionId: sub.id, nameKey: name.toLowerCase() },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const existing = await this.groups.findByName(tx, sub.id, name, true);
       if (existing) {
         if (existing.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(existing.name);
         if (existing.location !== location) {
@@ -103,9 +99,9 @@ export class ResourceGroupsService {
         existing.tags = tags;
         existing.managedBy = managedBy;
         existing.systemData = modifiedSystemData(existing.systemData, call.caller, call.receivedAt);
-        return { rg: await tx.save(existing), created: false };
+        return { rg: await this.groups.save(tx, existing), created: false };
       }
-      const rg = tx.create(ResourceGroupEntity, {
+      const rg = await this.groups.create(tx, {
         subscriptionId: sub.id,
         name,
         nameKey: name.toLowerCase(),
@@ -115,7 +111,7 @@ export class ResourceGroupsService {
         provisioningState: ProvisioningState.Succeeded,
         systemData: createdSystemData(call.caller, call.receivedAt),
       });
-      return { rg: await tx.save(rg), created: true };
+      return { rg, created: true };
     });
   }
 
@@ -126,7 +122,7 @@ export class ResourceGroupsService {
       if (body.tags !== undefined) rg.tags = parseTags(body.tags) as Tags;
       if (body.managedBy !== undefined) rg.managedBy = typeof body.managedBy === 'string' ? body.managedBy : null;
       rg.systemData = modifiedSystemData(rg.systemData, caller, at);
-      return tx.save(rg);
+      return this.groups.save(tx, rg);
     });
   }
 
@@ -135,30 +131,22 @@ export class ResourceGroupsService {
    * them is canceled, and the worker tears them down before removing the group.
    */
   async delete(subscriptionId: string, name: string, call: ArmCall): Promise<OperationEntity> {
-    const op = await this.db.transaction(async (tx) => {
+    const { operation } = await this.starter.run(async (tx) => {
       const rg = await this.get(subscriptionId, name, tx, true);
       const lockKey = `rg:${rg.id}`;
       if (rg.provisioningState === ProvisioningState.Deleting) {
         const running = await this.operations.findInProgress(tx, lockKey);
-        if (running) return running; // R14.2: deleting twice points at the same operation
+        if (running) return { operation: running }; // R14.2: deleting twice points at the same operation
       }
       rg.provisioningState = ProvisioningState.Deleting;
-      await tx.save(rg);
-      const clusters = await tx.find(ManagedClusterEntity, { where: { resourceGroupId: rg.id }, lock: { mode: 'pessimistic_write' } });
-      if (clusters.length > 0) {
-        const ids = clusters.map((c) => c.id);
-        await tx.update(ManagedClusterEntity, { id: In(ids) }, { provisioningState: ProvisioningState.Deleting });
-        await tx.update(
-          OperationEntity,
-          { clusterId: In(ids), status: OperationStatus.InProgress },
-          {
-            status: OperationStatus.Canceled,
-            endTime: new Date(),
-            error: { code: 'ResourceGroupDeleted', message: `The operation was canceled because resource group '${rg.name}' is being deleted.` },
-          },
-        );
-      }
-      return this.operations.start(
+      await this.groups.save(tx, rg);
+      const ids = (await this.clusters.listInGroup(tx, rg.id, true)).map((c) => c.id);
+      await this.clusters.update(tx, ids, { provisioningState: ProvisioningState.Deleting });
+      await this.operations.cancelOnClusters(tx, ids, {
+        code: 'ResourceGroupDeleted',
+        message: `The operation was canceled because resource group '${rg.name}' is being deleted.`,
+      });
+      const started = await this.starter.start(
         tx,
         {
           subscriptionId: rg.subscriptionId,
@@ -167,15 +155,12 @@ export class ResourceGroupsService {
           resourceId: resourceGroupId(rg.subscriptionId, rg.name),
           resourceGroupId: rg.id,
           lockKey,
-          apiVersion: call.apiVersion,
-          correlationId: call.context.correlationId,
-          createdBy: call.caller.id,
-          startTime: call.receivedAt,
         },
+        call,
         (running) => ArmError.conflict('Conflict', `The resource group '${rg.name}' is already being deleted (operation ${running.id}).`),
       );
+      return { operation: started };
     });
-    await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined);
-    return op;
+    return operation;
   }
 }

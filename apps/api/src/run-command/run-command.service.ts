@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, managedClusterId } from '@cerulean/arm';
 import { CommandResultEntity, CommandState, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ProvisioningState } from '@cerulean/domain';
-import { OperationQueue } from '@cerulean/queue-contracts';
+import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -41,19 +41,19 @@ export class RunCommandService {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly clusters: ClustersService,
-    private readonly queue: OperationQueue,
+    private readonly starter: OperationStarter,
   ) {}
 
   async run(sub: string, rgName: string, name: string, dto: RunCommandRequestDto, call: ArmCall): Promise<AcceptedCommand> {
     const request = validateRunCommandRequest(dto);
-    const accepted = await this.db.transaction(async (tx) => {
+    const accepted = await this.starter.run(async (tx) => {
       const { rg, cluster } = await this.clusters.get(sub, rgName, name, tx);
       if (rg.provisioningState === ProvisioningState.Deleting) throw resourceGroupBeingDeleted(rg.name);
       assertCanRunCommand(cluster);
       const clusterPath = managedClusterId(cluster.subscriptionId, rg.name, cluster.name);
       // A lock key of its own: a command neither waits for nor blocks the cluster's mutations. The operation's
       // resourceId is set below, once the operation id (which is the command id) is known.
-      const operation = await this.clusters.startOperation(tx, cluster, rg, OperationKind.ClusterRunCommand, call, undefined, {
+      const operation = await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterRunCommand, call, {
         key: `command:${randomUUID()}`,
         describe: () => ArmError.internal(),
       });
@@ -76,7 +76,6 @@ export class RunCommandService {
       });
       return { operation, path };
     });
-    await this.queue.enqueue(accepted.operation.kind, accepted.operation.id, call.context.correlationId);
     return { commandId: toCommandId(accepted.operation.id), path: accepted.path };
   }
 

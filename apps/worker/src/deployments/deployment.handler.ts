@@ -8,6 +8,7 @@ import {
   OperationRepository,
   OperationStatus,
   ResourceGroupEntity,
+  ResourceGroupRepository,
   StoredError,
 } from '@cerulean/domain';
 import { Env } from '@cerulean/config';
@@ -63,6 +64,7 @@ export class DeploymentHandler {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly frontDoor: ArmFrontDoor,
     private readonly operations: OperationRepository,
+    private readonly groups: ResourceGroupRepository,
     private readonly env: Env,
   ) {}
 
@@ -75,7 +77,7 @@ export class DeploymentHandler {
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
     const deployment = await this.db.findOne(DeploymentEntity, { where: { operationId: op.id } });
-    const rg = deployment?.resourceGroupId ? await this.db.findOne(ResourceGroupEntity, { where: { id: deployment.resourceGroupId } }) : null;
+    const rg = deployment?.resourceGroupId ? await this.groups.findById(this.db, deployment.resourceGroupId) : null;
     // A subscription-scope deployment has no group.
     if (!deployment || (deployment.resourceGroupId && !rg) || !deployment.plan) {
       await this.db.transaction((tx) =>

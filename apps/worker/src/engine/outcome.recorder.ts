@@ -2,6 +2,8 @@ import { newEtag } from '@cerulean/arm';
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity,
+  AgentPoolRepository,
+  ClusterRepository,
   CommandResultEntity,
   CommandState,
   DeploymentEntity,
@@ -58,6 +60,8 @@ export class OutcomeRecorder {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly operations: OperationRepository,
+    private readonly clusters: ClusterRepository,
+    private readonly pools: AgentPoolRepository,
   ) {}
 
   /**
@@ -182,9 +186,9 @@ export class OutcomeRecorder {
    * every pool and the cluster) becomes Succeeded with its current versions and the power state the kind sets.
    */
   private async settleClusterChange(tx: EntityManager, op: OperationEntity): Promise<void> {
-    const cluster = op.clusterId ? await tx.findOne(ManagedClusterEntity, { where: { id: op.clusterId }, lock: { mode: 'pessimistic_write' } }) : null;
+    const cluster = op.clusterId ? await this.clusters.findById(tx, op.clusterId, true) : null;
     if (!cluster) return;
-    const pools = await tx.find(AgentPoolEntity, { where: { clusterId: cluster.id } });
+    const pools = await this.pools.listByCluster(tx, cluster.id);
     const power = powerAfter(op.kind);
     const clusterLevel = !op.agentPoolId;
     for (const pool of pools) {

@@ -1,11 +1,19 @@
 import { KubernetesVersionCatalog } from '@cerulean/catalog';
-import { AgentPoolEntity, ManagedClusterEntity, OperationEntity, OperationKind, PowerStateCode, ResourceGroupEntity } from '@cerulean/domain';
+import {
+  AgentPoolEntity,
+  AgentPoolRepository,
+  ClusterRepository,
+  ManagedClusterEntity,
+  OperationEntity,
+  OperationKind,
+  PowerStateCode,
+  ResourceGroupEntity,
+} from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OutcomeRecorder, powerAfter } from '../engine/outcome.recorder';
-import { findClusterOf } from './cluster-of';
 import { ControlPlane } from './control-plane.service';
 import { ConvergeOptions, NodeFleet, eachLimited } from './node-fleet.service';
 
@@ -21,13 +29,16 @@ const versions = new KubernetesVersionCatalog();
 export class ClusterConvergeHandler {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
+    private readonly clusters: ClusterRepository,
+    private readonly pools: AgentPoolRepository,
     private readonly fleet: NodeFleet,
     private readonly outcomes: OutcomeRecorder,
     private readonly controlPlane: ControlPlane,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const found = await findClusterOf(this.db, op);
+    // Gone: its delete canceled this operation first and this is a stale job.
+    const found = await this.clusters.findWithGroup(this.db, op.clusterId);
     if (!found) return this.outcomes.resourceGone(op);
     const { cluster, rg } = found;
     const power = powerAfter(op.kind);
@@ -45,7 +56,7 @@ export class ClusterConvergeHandler {
       // Starting brings every pool back; their rows say Running while the nodes come up.
       await this.db.update(AgentPoolEntity, { clusterId: cluster.id }, { powerState: PowerStateCode.Running });
     }
-    const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id }, order: { createdAt: 'ASC' } });
+    const pools = await this.pools.listByCluster(this.db, cluster.id);
     const options: ConvergeOptions = {
       power,
       onPoolRolled: async (pool) => {

@@ -1,10 +1,9 @@
-import { ClusterCredentialRepository, ManagedClusterEntity, OperationEntity } from '@cerulean/domain';
+import { ClusterCredentialRepository, ClusterRepository, OperationEntity } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OutcomeRecorder } from '../engine/outcome.recorder';
-import { findClusterOf } from './cluster-of';
 import { ControlPlane } from './control-plane.service';
 
 /**
@@ -15,17 +14,19 @@ import { ControlPlane } from './control-plane.service';
 export class RotateCertificatesHandler {
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
+    private readonly clusters: ClusterRepository,
     private readonly credentials: ClusterCredentialRepository,
     private readonly controlPlane: ControlPlane,
     private readonly outcomes: OutcomeRecorder,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
-    const found = await findClusterOf(this.db, op);
+    // Gone: its delete canceled this operation first and this is a stale job.
+    const found = await this.clusters.findWithGroup(this.db, op.clusterId);
     if (!found) return this.outcomes.resourceGone(op);
     const { cluster, rg } = found;
     await this.db.transaction(async (tx) => {
-      const locked = await tx.findOne(ManagedClusterEntity, { where: { id: cluster.id }, lock: { mode: 'pessimistic_write' } });
+      const locked = await this.clusters.findById(tx, cluster.id, true);
       if (locked) await this.credentials.rotate(tx, locked, op.id);
     });
     await ctx.progress(1, 3);

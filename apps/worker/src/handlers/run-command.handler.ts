@@ -1,7 +1,8 @@
 import { Env } from '@cerulean/config';
 import {
-  AgentPoolEntity,
   AgentPoolMode,
+  AgentPoolRepository,
+  ClusterRepository,
   CommandResultEntity,
   CommandState,
   ManagedClusterEntity,
@@ -52,6 +53,8 @@ export class RunCommandHandler {
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
+    private readonly clusters: ClusterRepository,
+    private readonly pools: AgentPoolRepository,
     @Inject(NODE_PROVIDER) private readonly provider: NodeProvider,
     private readonly fleet: NodeFleet,
     private readonly outcomes: OutcomeRecorder,
@@ -78,7 +81,7 @@ export class RunCommandHandler {
         reason: 'The command was interrupted (the worker running it stopped) and may have run in part. It is not run again; submit it anew if needed.',
       });
     }
-    const cluster = await this.db.findOne(ManagedClusterEntity, { where: { id: row.clusterId } });
+    const cluster = await this.clusters.findById(this.db, row.clusterId);
     const refusal = !cluster
       ? 'The managed cluster was deleted before the command ran.'
       : cluster.provisioningState === ProvisioningState.Deleting
@@ -143,7 +146,7 @@ export class RunCommandHandler {
 
   /** Ready, schedulable node of a System pool (see chooseCommandNode), or undefined when there is none. */
   private async pickNode(cluster: ManagedClusterEntity): Promise<string | undefined> {
-    const pools = await this.db.find(AgentPoolEntity, { where: { clusterId: cluster.id, mode: AgentPoolMode.System }, order: { createdAt: 'ASC' } });
+    const pools = await this.pools.listByCluster(this.db, cluster.id, { mode: AgentPoolMode.System });
     const systemPools = pools.filter((p) => p.provisioningState !== ProvisioningState.Deleting).map((p) => p.name);
     let handles: NodeHandle[];
     try {

@@ -1,6 +1,6 @@
 import { ArmError } from '@cerulean/arm';
 import { armValidationPipe } from '../../common/validation';
-import { AgentPoolBodyDto } from '../../agent-pools/dto/agent-pool-properties.dto';
+import { AgentPoolBodyDto } from './agent-pool-properties.dto';
 import { ManagedClusterBodyDto } from './managed-cluster.dto';
 
 const sut = armValidationPipe();

@@ -1,6 +1,6 @@
 import { NestedObject, NestedObjects } from '@cerulean/arm';
 import { IsBoolean, IsDefined, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches } from 'class-validator';
-import { AgentPoolPropertiesDto } from '../../agent-pools/dto/agent-pool-properties.dto';
+import { AgentPoolPropertiesDto } from './agent-pool-properties.dto';
 
 export class AgentPoolProfileDto extends AgentPoolPropertiesDto {
   @IsDefined() @IsString() name!: string;

@@ -1,7 +1,7 @@
 import { ArmError, Caller, createdSystemData, newEtag, parseTags } from '@cerulean/arm';
 import { KubernetesVersionCatalog, Location, VmSizeCatalog } from '@cerulean/catalog';
 import { AgentPoolEntity, AgentPoolMode, DEFAULT_MAX_SURGE, PowerStateCode, ProvisioningState, upgradeSettingsProblem } from '@cerulean/domain';
-import { assertPoolNotNewer, assertUpgradeAllowed } from '../clusters/version-rules';
+import { assertPoolNotNewer, assertUpgradeAllowed } from './version-rules';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 
 const vmSizes = new VmSizeCatalog();

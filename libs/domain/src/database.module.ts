@@ -15,7 +15,8 @@ import { OperationRepository } from './operation.repository';
         entities: ENTITIES,
         synchronize: false,
         migrationsRun: false,
-        extra: { max: 20 },
+        // A Postgres that does not answer a connect (restarting, frozen) is an error within 5 s, not a hang.
+        extra: { max: 20, connectionTimeoutMillis: 5_000 },
       }),
     }),
   ],

@@ -37,7 +37,8 @@ export interface EngineTestBed {
   close(): Promise<void>;
 }
 
-export async function startEngineTestBed(name: string, provider: NodeProvider): Promise<EngineTestBed> {
+/** `settings`: extra CERULEAN_* variables (e.g. a longer node Ready timeout than the bed's 1 s). */
+export async function startEngineTestBed(name: string, provider: NodeProvider, settings: Record<string, string> = {}): Promise<EngineTestBed> {
   const dir = join(IT_DIR, `engine-${name}`);
   rmSync(dir, { recursive: true, force: true });
   const { databaseUrl, pgData } = await startPrivatePostgres(dir, '-c fsync=off -c synchronous_commit=off -c full_page_writes=off');
@@ -47,7 +48,7 @@ export async function startEngineTestBed(name: string, provider: NodeProvider): 
     await ds.destroy();
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir, { recursive: true });
-    const env = loadEnv({ CERULEAN_DATABASE_URL: databaseUrl, CERULEAN_DATA_DIR: dataDir, CERULEAN_NODE_READY_TIMEOUT_SECONDS: '1' });
+    const env = loadEnv({ CERULEAN_DATABASE_URL: databaseUrl, CERULEAN_DATA_DIR: dataDir, CERULEAN_NODE_READY_TIMEOUT_SECONDS: '1', ...settings });
     Logger.overrideLogger(['error']);
     const module = await Test.createTestingModule({ imports: [ConfigModule, DatabaseModule, OperationEngineModule] })
       .overrideProvider(Env)

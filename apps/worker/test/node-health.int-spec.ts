@@ -117,6 +117,17 @@ describe('NodeHealthMonitor (real Postgres, fake containers, real node agent)', 
     expect(running(names)).toBe(1);
   });
 
+  it('repairs a Failed pool too (an operation failed on the node that died)', async () => {
+    const { cluster, names } = await settledPool(2, ProvisioningState.Failed);
+    await db.update(ManagedClusterEntity, { id: cluster.id }, { provisioningState: ProvisioningState.Failed });
+    await provider.stopNode(names[1]);
+    const sut = monitor();
+
+    await sut.check();
+    expect(await sut.check()).toEqual([names[1]]);
+    expect(running(names)).toBe(2);
+  });
+
   it('still pauses when more than one node and more than 40 % of the pool are down at once', async () => {
     const { cluster, names } = await settledPool(2);
     for (const n of names) await provider.stopNode(n);

@@ -37,7 +37,7 @@ export interface NodeVerdict {
 }
 
 /**
- * Auto-repair. Polls every node agent of every settled, running pool; a node whose container is gone or
+ * Auto-repair. Polls every node agent of every settled (Succeeded or Failed), running pool; a node whose container is gone or
  * not running, or whose agent has not been Ready for NODE_UNHEALTHY_AFTER_MS, is replaced (same name, same
  * pool) and both facts are recorded as node events. A pool with more than REPAIR_MAX_UNHEALTHY_PERCENT of
  * its nodes unhealthy is left alone (a sick Docker host must not cause a replacement storm; see
@@ -94,7 +94,12 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       const [nodes, pools] = await Promise.all([
         this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() }),
         this.db.find(AgentPoolEntity, {
-          where: { clusterId: In(clusters.map((c) => c.id)), powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
+          // A Failed pool too: an operation that failed on a node that died must not leave that node dead for good.
+          where: {
+            clusterId: In(clusters.map((c) => c.id)),
+            powerState: PowerStateCode.Running,
+            provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed]),
+          },
         }),
       ]);
       const repaired: string[] = [];

@@ -48,15 +48,43 @@ ensure_browser() {
   fi
 }
 
+# The state letter of a process (R running, S sleeping, Z zombie…), or nothing when there is no such process.
+process_state() { sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null || true; }
+
+# A dockerd killed a moment ago lingers as a zombie until it is reaped (a container's PID 1 may never reap it) and
+# its pid file stays: a new dockerd then refuses to start ("pid file found"). Wait up to 10 s for it to go; a
+# zombie holds no socket or port, so its pid file is then stale and removed. A live daemon's file is left alone.
+clear_stale_pidfile() {
+  local pidfile="$1" pid state deadline=$((SECONDS + 10))
+  [ -s "$pidfile" ] || return 0
+  pid="$(tr -dc 0-9 <"$pidfile")"
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    state="$(process_state "$pid")"
+    [ "$state" = Z ] || return 0 # gone (dockerd ignores a dead pid's file) or alive (not ours to touch)
+    sleep 0.2
+  done
+  say "removing $pidfile of zombie dockerd $pid"
+  as_root rm -f "$pidfile"
+}
+
 # The Docker engine, started by hand (no systemd). --live-restore keeps nodes running across daemon restarts.
+# A start right after a crash can fail (the old daemon's pid file, its socket still held): it is tried again, up
+# to 5 times, each start given 20 s to answer.
 ensure_dockerd() {
   if docker info >/dev/null 2>&1; then return; fi
-  say "starting dockerd"
   if ! mountpoint -q /sys/fs/cgroup 2>/dev/null; then as_root cgroupfs-mount || true; fi
-  as_root bash -c "nohup dockerd --live-restore >>'$LOG_DIR/dockerd.log' 2>&1 &"
-  for _ in $(seq 1 100); do
-    docker info >/dev/null 2>&1 && return
-    sleep 0.2
+  local pidfile=/var/run/docker.pid attempt pid deadline
+  for attempt in 1 2 3 4 5; do
+    clear_stale_pidfile "$pidfile"
+    say "starting dockerd (attempt $attempt)"
+    pid="$(as_root bash -c "nohup dockerd --live-restore >>'$LOG_DIR/dockerd.log' 2>&1 & echo \$!")"
+    deadline=$((SECONDS + 20))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+      docker info >/dev/null 2>&1 && return
+      case "$(process_state "$pid")" in '' | Z) break ;; esac # it gave up: start it again
+      sleep 0.2
+    done
+    sleep "$attempt"
   done
   echo "dockerd did not start; see $LOG_DIR/dockerd.log" >&2
   tail -20 "$LOG_DIR/dockerd.log" >&2 || true

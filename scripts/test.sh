@@ -29,3 +29,5 @@ npx jest -c jest.config.js --selectProjects integration --ci --runInBand --force
 say "bench smoke (one iteration of each scenario: checks it runs end to end and writes well-formed JSON)"
 CERULEAN_BENCH_DIR="${CERULEAN_IT_DIR}-bench" node dist/bench/src/main.js --smoke --out="$CERULEAN_IT_DIR/bench-smoke.json"
 node dist/bench/src/validate.js "$CERULEAN_IT_DIR/bench-smoke.json"
+say "chaos (short seeded run: faults on this run's own processes, Postgres, Redis and nodes; then the invariants)"
+CERULEAN_CHAOS_DIR="${CERULEAN_IT_DIR}-chaos" node dist/bench/src/chaos.js --faults=20 --operations=10 --minutes=8 --clusters=2 --seed=1

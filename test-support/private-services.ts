@@ -119,3 +119,26 @@ export function stopPrivateRedis(pidFile: string): void {
   }
   rmSync(pidFile, { force: true });
 }
+
+/**
+ * Stops the Postgres of `pgData` the way a crash or `pg_ctl -m immediate` does (every session cut, connections
+ * refused) and starts it again with the same options after `downMs`: a dependency that is briefly away.
+ */
+export async function restartPrivatePostgres(pgData: string, downMs: number): Promise<void> {
+  // postmaster.opts holds the running server's command line: `…/postgres "-D" "<dir>" "-p" "<port>" …`.
+  const args = [...readFileSync(join(pgData, 'postmaster.opts'), 'utf8').matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  const dataAt = args.indexOf('-D');
+  if (dataAt >= 0) args.splice(dataAt, 2);
+  stopPrivatePostgres(pgData);
+  await sleep(downMs);
+  asPostgres('pg_ctl', ['-D', pgData, '-l', join(pgData, '..', 'pg.log'), '-w', '-o', args.join(' '), 'start']);
+}
+
+/** Stops the Redis of `dir` (startPrivateRedis) for `downMs`, then starts it again on the same port and password. */
+export async function restartPrivateRedis(dir: string, downMs: number): Promise<void> {
+  const pidFile = join(dir, 'redis.pid');
+  stopPrivateRedis(pidFile);
+  await sleep(downMs);
+  execFileSync('redis-server', [join(dir, 'redis.conf')]);
+  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(20);
+}

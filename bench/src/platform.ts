@@ -10,7 +10,15 @@ import { DockerNodeProvider, NodeImageBuilder, NodeLabels } from '@cerulean/node
 import Dockerode from 'dockerode';
 import { Client } from 'pg';
 import { ensureServerTls } from '../../apps/api/src/common/tls';
-import { freePort, startPrivatePostgres, startPrivateRedis, stopPrivatePostgres, stopPrivateRedis } from '../../test-support/private-services';
+import {
+  freePort,
+  restartPrivatePostgres,
+  restartPrivateRedis,
+  startPrivatePostgres,
+  startPrivateRedis,
+  stopPrivatePostgres,
+  stopPrivateRedis,
+} from '../../test-support/private-services';
 import { HttpsClient, setBenchToken } from './https-client';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -106,12 +114,14 @@ export class BenchPlatform {
   http?: HttpsClient;
   private pgData = '';
   private redisPidFile = '';
+  private platformEnv: Record<string, string> = {};
 
   constructor(dir = process.env.CERULEAN_BENCH_DIR ?? '/tmp/cerulean-bench') {
     this.dir = dir;
   }
 
-  async up(log: (msg: string) => void): Promise<void> {
+  /** `settings`: CERULEAN_* variables over the product's defaults (the chaos run's shorter health intervals). */
+  async up(log: (msg: string) => void, settings: Record<string, string> = {}): Promise<void> {
     const started = Date.now();
     await this.docker.ping().catch((err: unknown) => {
       throw new Error(`The Docker engine is not reachable (${String(err)}). Start the platform first (npm start) or dockerd.`);
@@ -168,16 +178,42 @@ export class BenchPlatform {
       CERULEAN_THROTTLE_DELETE_BUCKET: '100000000',
       CERULEAN_THROTTLE_DELETE_REFILL_PER_SECOND: '100000000',
     };
+    Object.assign(platformEnv, settings);
+    this.platformEnv = platformEnv;
     this.worker = this.spawn('worker', 'dist/apps/worker/src/main.js', platformEnv, true);
     this.api = this.spawn('api', 'dist/apps/api/src/main.js', platformEnv, false);
     this.apiUrl = `https://127.0.0.1:${apiPort}`;
     this.http = new HttpsClient(this.apiUrl, readFileSync(this.caPath));
-    await Promise.all([this.worker.waitForLine(/worker started/, 30_000), this.http.waitHealthy(this.api, 30_000)]);
+    await Promise.all([this.worker.waitForLine(/worker started/, 90_000), this.http.waitHealthy(this.api, 90_000)]);
     setBenchToken(await this.http.signIn(dataDir));
     log(
       `bench platform up in ${Date.now() - started} ms: api ${this.apiUrl}, postgres :${pg.port}, redis :${redis.port}, ` +
         `images ${images.map((i) => `${i.ref} (${i.action})`).join(', ')}; logs in ${this.dir}`,
     );
+  }
+
+  /** Starts the worker again (after it was killed), as `up` did; resolves when it has booted. */
+  async restartWorker(): Promise<void> {
+    await this.worker?.stop();
+    this.worker = this.spawn('worker', 'dist/apps/worker/src/main.js', this.platformEnv, true);
+    await this.worker.waitForLine(/worker started/, 60_000);
+  }
+
+  /** Starts the API again (after it was killed), as `up` did; resolves when it answers /healthz. */
+  async restartApi(): Promise<void> {
+    await this.api?.stop();
+    this.api = this.spawn('api', 'dist/apps/api/src/main.js', this.platformEnv, false);
+    await this.http?.waitHealthy(this.api, 60_000);
+  }
+
+  /** Postgres stopped at once (every session cut) and started again after `downMs`. */
+  restartPostgres(downMs: number): Promise<void> {
+    return restartPrivatePostgres(this.pgData, downMs);
+  }
+
+  /** Redis killed and started again (same port and password, no data) after `downMs`. */
+  restartRedis(downMs: number): Promise<void> {
+    return restartPrivateRedis(this.dir, downMs);
   }
 
   private spawn(name: string, entry: string, platformEnv: Record<string, string>, piped: boolean): PlatformProcess {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { request } from 'node:https';
+import { createServer } from 'node:net';
 import { connect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -279,6 +280,37 @@ describe('cluster credentials and the published API server', () => {
     expect(cp).toMatchObject({ running: true });
     expect(cp.labels['cerulean.credentials-generation']).toBe('2');
     admin = fresh;
+  });
+
+  it('moves the API server to a free port when another process took its port, and the kubeconfig follows', async () => {
+    const stop = await arm('POST', action('stop'));
+    expect(stop.status).toBe(202);
+    expect((await waitForOperation(String(stop.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+    // While the control plane is stopped its port is free: another process (here, this test) takes it, as a
+    // docker-proxy left behind by a daemon crash would.
+    const oldPort = Number(admin.server.port);
+    const squatter = createServer((s) => s.destroy());
+    await new Promise<void>((res, rej) => squatter.once('error', rej).listen(oldPort, '127.0.0.1', res));
+    try {
+      const start = await arm('POST', action('start'));
+      expect(start.status).toBe(202);
+      expect((await waitForOperation(String(start.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+
+      const moved = parse((await arm<CredentialResults>('POST', action('listClusterAdminCredential'))).body);
+      expect(Number(moved.server.port)).not.toBe(oldPort);
+      expect(Number(moved.server.port)).toBeGreaterThanOrEqual(20000);
+      expect(Number(moved.server.port)).toBeLessThanOrEqual(29999);
+      expect(moved.server.hostname).toBe(admin.server.hostname);
+      expect((await kubeGet(moved, '/version')).status).toBe(200);
+      await waitForNodes(
+        moved,
+        (await dockerNodes(name)).map((n) => n.name),
+      );
+      expect(squatter.listening).toBe(true); // the platform took another port, not this one
+      admin = moved;
+    } finally {
+      await new Promise((res) => squatter.close(res));
+    }
   });
 
   it('refuses static credentials when local accounts are disabled, and gives Azure AD users a kubelogin kubeconfig', async () => {

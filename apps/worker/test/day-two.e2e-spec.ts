@@ -81,7 +81,7 @@ describe('day-2 lifecycle', () => {
   });
 
   afterAll(async () => {
-    for (const c of ['up3', 'ab6']) {
+    for (const c of ['up3', 'solo1', 'ab6']) {
       const del = await arm('DELETE', `${clusterPath(rg, c)}?${AKS_API}`);
       if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']));
     }
@@ -296,6 +296,28 @@ describe('day-2 lifecycle', () => {
       } finally {
         await pg.end();
       }
+    });
+  });
+
+  describe('auto-repair of a small pool', () => {
+    beforeAll(async () => {
+      const put = await arm('PUT', `${clusterPath(rg, 'solo1')}?${AKS_API}`, { body: clusterBody([{ name: 'nodepool1', count: 1 }]) });
+      expect((await waitForOperation(String(put.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+    });
+
+    it('replaces the only node of a 1-node pool when it is killed (one failed node is always repaired)', async () => {
+      const [victim] = await dockerNodes('solo1');
+      const killedAt = Date.now();
+      await docker.getContainer(victim.name).kill();
+      const repairMs = await waitUntil(
+        'the 1-node pool Ready again',
+        async () => {
+          const nodes = await nodeStatuses('solo1');
+          return nodes.length === 1 && nodes[0].name === victim.name && isReady(nodes[0].status) ? Date.now() - killedAt : undefined;
+        },
+        90_000,
+      );
+      console.log(`auto-repair: the only node ${victim.name} killed, back Ready in ${repairMs} ms`);
     });
   });
 

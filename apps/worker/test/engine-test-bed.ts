@@ -20,10 +20,16 @@ export interface EngineTestBed {
   close(): Promise<void>;
 }
 
-export async function startEngineTestBed(name: string, provider: NodeProvider): Promise<EngineTestBed> {
+/** `settings`: extra CERULEAN_* variables (e.g. a longer node Ready timeout than the bed's 1 s). */
+export async function startEngineTestBed(name: string, provider: NodeProvider, settings: Record<string, string> = {}): Promise<EngineTestBed> {
   const database = await startTestDatabase(`engine-${name}`);
   try {
-    const env = loadEnv({ CERULEAN_DATABASE_URL: database.databaseUrl, CERULEAN_DATA_DIR: database.dataDir, CERULEAN_NODE_READY_TIMEOUT_SECONDS: '1' });
+    const env = loadEnv({
+      CERULEAN_DATABASE_URL: database.databaseUrl,
+      CERULEAN_DATA_DIR: database.dataDir,
+      CERULEAN_NODE_READY_TIMEOUT_SECONDS: '1',
+      ...settings,
+    });
     Logger.overrideLogger(['error']);
     const module = await Test.createTestingModule({ imports: [ConfigModule, DatabaseModule, OperationEngineModule] })
       .overrideProvider(Env)

@@ -58,6 +58,11 @@ export class ArmError extends Error {
     return new ArmError(500, 'InternalServerError', message);
   }
 
+  /** A dependency (database, queue) is briefly away: clients retry after the `Retry-After` the filter adds (R14.1). */
+  static serviceUnavailable(message = 'The service is temporarily unavailable. Please retry the request.', options?: { cause?: unknown }): ArmError {
+    return new ArmError(503, 'ServiceUnavailable', message, undefined, undefined, options);
+  }
+
   static resourceGroupNotFound(resourceGroup: string): ArmError {
     return ArmError.notFound('ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
   }

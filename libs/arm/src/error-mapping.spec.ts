@@ -2,8 +2,11 @@ import { ConflictException, HttpException, HttpStatus, NotFoundException } from 
 import { plainToInstance, Type } from 'class-transformer';
 import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested, ValidationError, validateSync } from 'class-validator';
 import { errorCodes } from 'fastify';
+import { connect } from 'node:net';
+import { DatabaseError } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { ArmError } from './arm-error';
-import { toArmError, validationErrorsToArmError } from './error-mapping';
+import { isDependencyUnavailable, toArmError, validationErrorsToArmError } from './error-mapping';
 
 const PROVIDER_PATH = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/nonsense';
 
@@ -148,6 +151,47 @@ describe('toArmError', () => {
       ['a fastify 500 error', new errorCodes.FST_ERR_CTP_ALREADY_PRESENT('application/json')],
     ])('returns undefined for %s so the caller answers InternalServerError', (_label, err) => {
       expect(sut(err, PROVIDER_PATH)).toBeUndefined();
+    });
+  });
+
+  describe('a dependency that is briefly away', () => {
+    // What node-postgres and TypeORM throw, built with their own classes.
+    const pgError = (code: string, message: string): DatabaseError => Object.assign(new DatabaseError(message, 0, 'error'), { code });
+    const queryFailed = (code: string, message: string): QueryFailedError => new QueryFailedError('SELECT 1', [], pgError(code, message));
+
+    it('maps a refused connection (a real connect to a closed port) to 503 ServiceUnavailable', async () => {
+      const refused = await new Promise<unknown>((res) => {
+        const socket = connect({ host: '127.0.0.1', port: 1 });
+        socket.once('error', res);
+      });
+
+      const result = mapped(refused);
+
+      expect(result.status).toBe(503);
+      expect(result.code).toBe('ServiceUnavailable');
+    });
+
+    it.each<[string, unknown]>([
+      ['a query cut by an immediate shutdown (57P01)', queryFailed('57P01', 'terminating connection due to administrator command')],
+      ['a connect to a starting server (57P03)', pgError('57P03', 'the database system is starting up')],
+      ['a lost connection (08006)', queryFailed('08006', 'connection failure')],
+      ['a connection that ended under a query', new Error('Connection terminated unexpectedly')],
+      ['a connect that timed out in the pool', new Error('timeout exceeded when trying to connect')],
+      ['Redis gone under a command', new Error('Connection is closed.')],
+      ['a refusal wrapped as a cause', new Error('could not load', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })],
+      ['an AggregateError of refusals', new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1'), { code: 'ECONNREFUSED' })])],
+    ])('maps %s to 503 ServiceUnavailable', (_label, err) => {
+      expect(mapped(err).status).toBe(503);
+      expect(isDependencyUnavailable(err)).toBe(true);
+    });
+
+    it.each<[string, unknown]>([
+      ['a unique violation', queryFailed('23505', 'duplicate key value violates unique constraint')],
+      ['a syntax error in our SQL', queryFailed('42601', 'syntax error at or near "SELEC"')],
+      ['a missing file', Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT', syscall: 'open' })],
+    ])('keeps %s a 500 (our bug, not an outage)', (_label, err) => {
+      expect(sut(err)).toBeUndefined();
+      expect(isDependencyUnavailable(err)).toBe(false);
     });
   });
 });

@@ -14,8 +14,34 @@ interface FastifyLikeError {
 const isHttpLike = (e: unknown): e is HttpLikeError => typeof e === 'object' && e !== null && typeof (e as HttpLikeError).getStatus === 'function';
 const isFastifyLike = (e: unknown): e is FastifyLikeError => typeof e === 'object' && e !== null && typeof (e as FastifyLikeError).statusCode === 'number';
 
+// Postgres SQLSTATEs of a server that is shutting down or starting (57P0x) or of a lost connection (class 08).
+const UNAVAILABLE_SQLSTATE = /^(57P0[1-3]|08[0-9A-Z]{3})$/;
+// Socket errors of a peer that is not (yet, or any more) there.
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
+// node-postgres and ioredis say "the connection is gone" only in words.
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Reached the max retries per request limit|Stream isn't writeable)/;
+
+/**
+ * Whether `err` (or what it wraps: `cause`, TypeORM's `driverError`, an AggregateError's `errors`) says that a
+ * dependency is briefly away — Postgres restarting, Redis or Docker not listening — rather than that the request
+ * or our code is wrong. Such a failure is worth retrying as it is.
+ */
+export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 5 || err instanceof ArmError) return false;
+  const e = err as { code?: unknown; errno?: unknown; message?: unknown; cause?: unknown; driverError?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_ERRNO.has(e.code))) {
+    // ENOENT only as a socket's connect error (a Unix socket that is not there), never a missing file.
+    if (e.code !== 'ENOENT' || (e as { syscall?: unknown }).syscall === 'connect') return true;
+  }
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  const inner = [e.cause, e.driverError, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return inner.some((i) => i !== err && isDependencyUnavailable(i, depth + 1));
+}
+
 /**
  * Turns anything thrown while serving a request into the ARM error a client should see.
+ * A dependency that is briefly away is 503 ServiceUnavailable (the filter adds Retry-After), never a 500.
  * Returns `undefined` for an unexpected error: the caller logs it and answers InternalServerError.
  */
 export function toArmError(err: unknown, path = ''): ArmError | undefined {
@@ -25,6 +51,9 @@ export function toArmError(err: unknown, path = ''): ArmError | undefined {
   }
   const status = isHttpLike(err) ? err.getStatus() : isFastifyLike(err) ? err.statusCode : undefined;
   const code = isFastifyLike(err) ? err.code : undefined;
+  if (status === undefined && isDependencyUnavailable(err)) {
+    return ArmError.serviceUnavailable('A service the request needs is temporarily unavailable. Please retry the request.', { cause: err });
+  }
   if (status === undefined || status >= 500) return undefined;
   if (status === 404) {
     return path.toLowerCase().includes('/providers/')

@@ -101,6 +101,33 @@ export class ClusterCredentialRepository {
     return generation;
   }
 
+  /**
+   * Moves the cluster to another API server port of the range, one no other cluster has and `isFree` accepts (the
+   * host may hold ports no cluster row knows of: a crashed daemon's leftover proxies). The kubeconfig and every
+   * reader of `apiServerPort` follow. Sets `cluster.apiServerPort`; returns the new port.
+   */
+  async movePort(db: EntityManager, cluster: ManagedClusterEntity, isFree: (port: number) => Promise<boolean>): Promise<number> {
+    return db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [PORT_ALLOCATION_LOCK]);
+      const candidates: { port: number }[] = await tx.query(
+        `SELECT p AS port FROM generate_series($1::int, $2::int) AS p
+          WHERE NOT EXISTS (SELECT 1 FROM managed_clusters c WHERE c.api_server_port = p)
+          ORDER BY random() LIMIT 50`,
+        [this.ports.first, this.ports.last],
+      );
+      for (const { port } of candidates) {
+        if (!(await isFree(port))) continue;
+        await tx.update(ManagedClusterEntity, { id: cluster.id }, { apiServerPort: port });
+        cluster.apiServerPort = port;
+        return port;
+      }
+      throw ArmError.conflict(
+        'ApiServerPortsExhausted',
+        `No free API server port was found for managed cluster '${cluster.name}' in CERULEAN_API_SERVER_PORTS=${this.ports.first}-${this.ports.last}: the host holds them.`,
+      );
+    });
+  }
+
   /** A random free port of the range (random, so installations sharing a host rarely pick the same one). */
   private async allocatePort(tx: EntityManager): Promise<number> {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [PORT_ALLOCATION_LOCK]);

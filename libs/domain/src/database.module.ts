@@ -18,7 +18,8 @@ import { ResourceGroupRepository } from './resource-group.repository';
         entities: ENTITIES,
         synchronize: false,
         migrationsRun: false,
-        extra: { max: 20 },
+        // A Postgres that does not answer a connect (restarting, frozen) is an error within 5 s, not a hang.
+        extra: { max: 20, connectionTimeoutMillis: 5_000 },
       }),
     }),
   ],

@@ -5,3 +5,4 @@ export * from './node-image.builder';
 export * from './output-capture';
 export * from './node-agent.credentials';
 export * from './node-network.firewall';
+export * from './docker-availability';

@@ -1,6 +1,14 @@
 import { Env } from '@cerulean/config';
 import { ClusterCredentialRepository } from '@cerulean/domain';
-import { DockerNodeProvider, IptablesFirewall, NODE_PROVIDER, NodeAgentCredentials, NoFirewall } from '@cerulean/node-provider';
+import {
+  DEFAULT_DOCKER_WAIT,
+  DockerNodeProvider,
+  IptablesFirewall,
+  NODE_PROVIDER,
+  NodeAgentCredentials,
+  NoFirewall,
+  waitingForDaemon,
+} from '@cerulean/node-provider';
 import { loadNodeAgentKey } from '@cerulean/pki';
 import { Logger, Module } from '@nestjs/common';
 import Dockerode from 'dockerode';
@@ -29,9 +37,16 @@ import { OutcomeRecorder } from './outcome.recorder';
       provide: NODE_PROVIDER,
       inject: [Env],
       useFactory: (env: Env) => {
-        if (env.NODE_FIREWALL === 'none') new Logger('NodeProvider').warn('CERULEAN_NODE_FIREWALL=none: node containers can reach the host and beyond');
+        const logger = new Logger('NodeProvider');
+        if (env.NODE_FIREWALL === 'none') logger.warn('CERULEAN_NODE_FIREWALL=none: node containers can reach the host and beyond');
+        // While the daemon restarts, requests wait for it (bounded) instead of failing the operation's attempts.
+        const docker = waitingForDaemon(new Dockerode({ socketPath: env.DOCKER_SOCKET }), DEFAULT_DOCKER_WAIT, (err) =>
+          logger.warn(
+            `the Docker daemon is not answering (${err instanceof Error ? err.message : String(err)}): waiting up to ${DEFAULT_DOCKER_WAIT.budgetMs / 1000} s`,
+          ),
+        );
         return new DockerNodeProvider({
-          docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }),
+          docker,
           publishHost: env.NODE_PUBLISH_HOST,
           firewall: env.NODE_FIREWALL === 'none' ? new NoFirewall() : new IptablesFirewall(),
         });

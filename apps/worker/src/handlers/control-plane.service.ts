@@ -1,4 +1,5 @@
 import { request } from 'node:https';
+import { createServer } from 'node:net';
 import { ArmError } from '@cerulean/arm';
 import { KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
@@ -14,7 +15,7 @@ import {
   NodeSpec,
   ProviderError,
 } from '@cerulean/node-provider';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { NodeFleet, rethrowProviderError } from './node-fleet.service';
@@ -22,6 +23,19 @@ import { NodeFleet, rethrowProviderError } from './node-fleet.service';
 const versions = new KubernetesVersionCatalog();
 const MiB = 2 ** 20;
 const READY_POLL_MS = 100;
+// How Docker says a published host port is held: by its own allocator, or by another listener on the host.
+const PORT_TAKEN = /port is already allocated|address already in use/i;
+// A cluster moves port at most this often in one operation; more means the host keeps taking them.
+const PORT_MOVES = 3;
+
+/** Whether nothing on this host listens on `host:port` (a bind succeeds). */
+export function hostPortFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
 
 /** The control plane container's name: one per cluster. */
 export const controlPlaneName = (clusterId: string): string => `cerulean-cp-${clusterId}`;
@@ -34,6 +48,7 @@ export const controlPlaneName = (clusterId: string): string => `cerulean-cp-${cl
 @Injectable()
 export class ControlPlane {
   private readonly images: NodeImageCatalog;
+  private readonly logger = new Logger(ControlPlane.name);
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
@@ -51,30 +66,43 @@ export class ControlPlane {
    */
   async ensure(cluster: ManagedClusterEntity, rg: ResourceGroupEntity): Promise<void> {
     const creds = await this.credentials.loadOrProvision(this.db, cluster);
-    const port = cluster.apiServerPort;
-    if (port === null) throw ArmError.internal(`Managed cluster '${cluster.name}' has no API server port.`);
-    const spec = this.spec(cluster, rg, creds, port);
-    try {
-      await this.provider.ensureNetwork(cluster.id, this.fleet.clusterLabels(cluster, rg));
-      for (const existing of await this.list(cluster.id)) {
-        const current =
-          existing.name === spec.name &&
-          existing.labels[NodeLabels.kubernetesVersion] === spec.labels[NodeLabels.kubernetesVersion] &&
-          existing.labels[NodeLabels.credentialsGeneration] === spec.labels[NodeLabels.credentialsGeneration];
-        if (!current) await this.provider.removeNode(existing.name);
+    for (let moves = 0; ; moves++) {
+      const port = cluster.apiServerPort;
+      if (port === null) throw ArmError.internal(`Managed cluster '${cluster.name}' has no API server port.`);
+      try {
+        await this.place(cluster, rg, creds, port);
+        await this.waitReady(cluster, creds, port);
+        return;
+      } catch (err) {
+        if (!(err instanceof ProviderError && PORT_TAKEN.test(err.message))) rethrowProviderError(err);
+        if (moves >= PORT_MOVES) {
+          throw new ArmError(
+            409,
+            'ApiServerPortInUse',
+            `The API server port ${this.env.NODE_PUBLISH_HOST}:${port} of managed cluster '${cluster.name}' is taken by another process on this host: ${err.message}`,
+          );
+        }
+        // Held by something else (e.g. a docker-proxy a daemon crash left behind, or a port Docker still thinks it
+        // allocated): the cluster moves to a free port; its kubeconfig follows (it is built from apiServerPort).
+        await this.remove(cluster.id);
+        const moved = await this.credentials.movePort(this.db, cluster, (p) => hostPortFree(this.env.NODE_PUBLISH_HOST, p));
+        this.logger.warn(`API server port ${port} of cluster ${cluster.name} is taken (${err.message}): moved to ${moved}`);
       }
-      await this.provider.ensureNode(spec);
-    } catch (err) {
-      if (err instanceof ProviderError && /port is already allocated|address already in use/i.test(err.message)) {
-        throw new ArmError(
-          409,
-          'ApiServerPortInUse',
-          `The API server port ${this.env.NODE_PUBLISH_HOST}:${port} of managed cluster '${cluster.name}' is taken by another process on this host: ${err.message}`,
-        );
-      }
-      rethrowProviderError(err);
     }
-    await this.waitReady(cluster, creds, port);
+  }
+
+  /** Keeps a current control plane container, replaces a stale one, and starts it on `port`. */
+  private async place(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, creds: ClusterCredentials, port: number): Promise<void> {
+    const spec = this.spec(cluster, rg, creds, port);
+    await this.provider.ensureNetwork(cluster.id, this.fleet.clusterLabels(cluster, rg));
+    for (const existing of await this.list(cluster.id)) {
+      const current =
+        existing.name === spec.name &&
+        existing.labels[NodeLabels.kubernetesVersion] === spec.labels[NodeLabels.kubernetesVersion] &&
+        existing.labels[NodeLabels.credentialsGeneration] === spec.labels[NodeLabels.credentialsGeneration];
+      if (!current) await this.provider.removeNode(existing.name);
+    }
+    await this.provider.ensureNode(spec);
   }
 
   /** Stops the control plane (stopped clusters); a missing one is fine. */

@@ -15,6 +15,7 @@ import {
   ProviderError,
 } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
 import { nodeName, parseNodeIndex, planPool, zoneFor } from '../planning/node-plan';
@@ -225,14 +226,28 @@ export class NodeFleet {
     }
   }
 
-  /** Creates (or starts) a node and waits until its agent is Ready. A node this step created that never got there is removed when the operation is canceled. */
+  /**
+   * Creates (or starts) a node and waits until its agent is Ready; a node that dies meanwhile is made again (at most
+   * NODE_RECREATE_ATTEMPTS times). A node this step created that never got there is removed when the operation is
+   * canceled.
+   */
   private async startReady(ctx: OperationContext, spec: NodeSpec, createdHere: boolean): Promise<void> {
-    const handle = await this.provider.ensureNode(spec);
-    try {
-      await this.waitReady(handle, ctx.signal);
-    } catch (err) {
-      if (createdHere && (ctx.signal.aborted || isCancellation(err))) await this.provider.removeNode(spec.name);
-      throw ctx.signal.aborted ? ctx.signal.reason : err;
+    for (let attempt = 1; ; attempt++) {
+      const handle = await this.provider.ensureNode(spec);
+      try {
+        await this.waitReady(handle, ctx.signal);
+        return;
+      } catch (err) {
+        if (err instanceof NodeDied && attempt <= NODE_RECREATE_ATTEMPTS && !ctx.signal.aborted) {
+          // Its own node died under it (killed, OOM, host trouble): make it again rather than fail the operation.
+          ctx.logger.warn(`${err.message} Recreating it (${attempt} of ${NODE_RECREATE_ATTEMPTS}).`);
+          await this.provider.removeNode(spec.name);
+          createdHere = true;
+          continue;
+        }
+        if (createdHere && (ctx.signal.aborted || isCancellation(err))) await this.provider.removeNode(spec.name);
+        throw ctx.signal.aborted ? ctx.signal.reason : err;
+      }
     }
   }
 
@@ -341,17 +356,56 @@ export class NodeFleet {
     };
   }
 
-  /** Waits until the node's agent is Ready; gives up at once when `signal` aborts. */
+  /**
+   * Waits until the node's agent is Ready; gives up at once when `signal` aborts, and with NodeDied as soon as the
+   * container itself is gone or has exited (it will never be Ready: waiting out NODE_READY_TIMEOUT_SECONDS is waste).
+   */
   async waitReady(handle: NodeHandle, signal?: AbortSignal): Promise<void> {
     if (!handle.agentUrl) throw new TransientError(`node ${handle.name} has no published agent port yet`);
+    const watch = new AbortController();
+    const either = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
+    let died: NodeDied | undefined;
+    const watcher = (async () => {
+      while (!either.aborted) {
+        await sleep(NODE_WATCH_INTERVAL_MS, undefined, { signal: either }).catch(() => undefined);
+        if (either.aborted) return;
+        // A Docker hiccup says nothing about the node: keep waiting for its agent.
+        const now = await this.provider.inspectNode(handle.name).catch(() => handle);
+        if (!now || DEAD_STATES.has(now.state)) {
+          died = new NodeDied(handle.name, now?.state ?? 'missing');
+          watch.abort(died);
+        }
+      }
+    })();
     try {
-      await this.agents.waitUntilReady(handle.agentUrl, { timeoutMs: this.env.NODE_READY_TIMEOUT_SECONDS * 1000, signal });
+      await this.agents.waitUntilReady(handle.agentUrl, { timeoutMs: this.env.NODE_READY_TIMEOUT_SECONDS * 1000, signal: either });
     } catch (err) {
+      if (died && !signal?.aborted) throw died;
       if (err instanceof ProviderError && (err.code === 'AgentNotReady' || err.code === 'AgentUnavailable')) {
         throw new ArmError(500, 'NodesNotReady', `Node ${handle.name} did not report Ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${err.message}`);
       }
       throw err;
+    } finally {
+      watch.abort();
+      await watcher;
     }
+  }
+}
+
+/** How often a wait for a node's agent looks at its container, and how often an operation makes a node that keeps dying again. */
+const NODE_WATCH_INTERVAL_MS = 1000;
+export const NODE_RECREATE_ATTEMPTS = 2;
+// `restarting` is Docker bringing it back (restart policy): still worth waiting for.
+const DEAD_STATES = new Set<NodeHandle['state'] | undefined>(['exited', 'dead', 'removing']);
+
+/** A node's container went away or exited while an operation waited for it to become Ready. */
+export class NodeDied extends ArmError {
+  constructor(
+    readonly node: string,
+    readonly state: string,
+  ) {
+    super(500, 'NodesNotReady', `Node ${node} stopped (container ${state}) before it reported Ready.`);
+    this.name = 'NodeDied';
   }
 }
 

@@ -21,6 +21,15 @@ import { nodeName, planPool } from '../planning/node-plan';
 
 const AGENT_TIMEOUT_MS = 2000;
 
+/**
+ * Whether a pool has too many unhealthy nodes to repair them (a sick host, not a sick node). One failed node is
+ * always repaired: in a pool of 1 or 2 it alone is over any sensible percentage, and leaving it would keep the
+ * pool Succeeded with fewer running nodes than it claims.
+ */
+export function tooManyToRepair(unhealthy: number, count: number, maxUnhealthyPercent: number): boolean {
+  return unhealthy > 1 && unhealthy * 100 > count * maxUnhealthyPercent;
+}
+
 /** Why a node that should exist is unhealthy, or undefined when it is fine (or not yet known to be bad). */
 export interface NodeVerdict {
   reason: 'ContainerMissing' | 'ContainerNotRunning' | 'AgentUnreachable' | 'NodeNotReady';
@@ -28,10 +37,11 @@ export interface NodeVerdict {
 }
 
 /**
- * Auto-repair. Polls every node agent of every settled, running pool; a node whose container is gone or
+ * Auto-repair. Polls every node agent of every settled (Succeeded or Failed), running pool; a node whose container is gone or
  * not running, or whose agent has not been Ready for NODE_UNHEALTHY_AFTER_MS, is replaced (same name, same
  * pool) and both facts are recorded as node events. A pool with more than REPAIR_MAX_UNHEALTHY_PERCENT of
- * its nodes unhealthy is left alone (a sick Docker host must not cause a replacement storm), and a cluster
+ * its nodes unhealthy is left alone (a sick Docker host must not cause a replacement storm; see
+ * tooManyToRepair: one failed node is always repaired), and a cluster
  * is never repaired while a user operation holds it: repair takes the same executor lock operations take.
  */
 @Injectable()
@@ -84,7 +94,12 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       const [nodes, pools] = await Promise.all([
         this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() }),
         this.db.find(AgentPoolEntity, {
-          where: { clusterId: In(clusters.map((c) => c.id)), powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
+          // A Failed pool too: an operation that failed on a node that died must not leave that node dead for good.
+          where: {
+            clusterId: In(clusters.map((c) => c.id)),
+            powerState: PowerStateCode.Running,
+            provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed]),
+          },
         }),
       ]);
       const repaired: string[] = [];
@@ -122,7 +137,7 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       const verdicts = await Promise.all(expected.map(async (e) => ({ ...e, verdict: await this.judge(mine.find((n) => n.name === e.name)) })));
       const unhealthy = verdicts.filter((v): v is typeof v & { verdict: NodeVerdict } => v.verdict !== undefined);
       const key = `${cluster.id}/${pool.name}`;
-      if (unhealthy.length > 0 && unhealthy.length * 100 > pool.count * this.env.REPAIR_MAX_UNHEALTHY_PERCENT) {
+      if (tooManyToRepair(unhealthy.length, pool.count, this.env.REPAIR_MAX_UNHEALTHY_PERCENT)) {
         if (!this.paused.has(key)) {
           this.paused.add(key);
           await this.record(

@@ -48,15 +48,14 @@ export class OperationSweeper implements OnApplicationBootstrap, OnApplicationSh
       for (const op of ops) {
         const state = await this.queue.jobState(op.id);
         if (state === undefined || state === 'unknown') {
-          await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined);
+          if (!(await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined))) continue;
           requeued += 1;
           this.logger.warn(`re-enqueued ${op.kind} ${op.id}: Redis had no job for it`);
         } else if (state === 'failed') {
           await this.outcomes.fail(op.id, { code: 'InternalServerError', message: 'The operation failed and could not be retried.' });
         } else if (state === 'completed') {
           await this.queue.removeJob(op.id);
-          await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined);
-          requeued += 1;
+          if (await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined)) requeued += 1;
         }
       }
     } catch (err) {

@@ -1,5 +1,14 @@
 import { Env } from '@cerulean/config';
-import { AgentPoolEntity, ManagedClusterEntity, NodeEventEntity, OperationRepository, ProvisioningState, ResourceGroupEntity } from '@cerulean/domain';
+import {
+  AgentPoolEntity,
+  ManagedClusterEntity,
+  NodeEventEntity,
+  AgentPoolRepository,
+  OperationRepository,
+  ResourceGroupRepository,
+  ProvisioningState,
+  ResourceGroupEntity,
+} from '@cerulean/domain';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { EntityManager } from 'typeorm';
@@ -34,6 +43,8 @@ describe('NodeHealthMonitor (real Postgres, fake containers, real node agent)', 
       fleet,
       bed.module.get(ClusterLocks),
       bed.module.get(OperationRepository),
+      bed.module.get(AgentPoolRepository),
+      bed.module.get(ResourceGroupRepository),
       bed.module.get(InstallationService),
       bed.module.get(Env),
     );

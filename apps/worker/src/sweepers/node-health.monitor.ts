@@ -1,13 +1,14 @@
 import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity,
+  AgentPoolRepository,
   ManagedClusterEntity,
   NodeEventEntity,
   NodeEventType,
   OperationRepository,
   PowerStateCode,
   ProvisioningState,
-  ResourceGroupEntity,
+  ResourceGroupRepository,
   clusterLockKey,
 } from '@cerulean/domain';
 import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider } from '@cerulean/node-provider';
@@ -67,6 +68,8 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     private readonly fleet: NodeFleet,
     private readonly locks: ClusterLocks,
     private readonly operations: OperationRepository,
+    private readonly pools: AgentPoolRepository,
+    private readonly groups: ResourceGroupRepository,
     private readonly installation: InstallationService,
     private readonly env: Env,
   ) {}
@@ -93,14 +96,12 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       if (clusters.length === 0) return [];
       const [nodes, pools] = await Promise.all([
         this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() }),
-        this.db.find(AgentPoolEntity, {
-          // A Failed pool too: an operation that failed on a node that died must not leave that node dead for good.
-          where: {
-            clusterId: In(clusters.map((c) => c.id)),
-            powerState: PowerStateCode.Running,
-            provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed]),
-          },
-        }),
+        // A Failed pool too: an operation that failed on a node that died must not leave that node dead for good.
+        this.pools.listByClusters(
+          this.db,
+          clusters.map((c) => c.id),
+          { powerState: PowerStateCode.Running, provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed]) },
+        ),
       ]);
       const repaired: string[] = [];
       for (const cluster of clusters) {
@@ -162,7 +163,7 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     if (!release) return []; // an operation is running on it; look again next pass
     try {
       if (await this.operations.findInProgress(this.db, clusterLockKey(cluster.id))) return [];
-      const rg = await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } });
+      const rg = await this.groups.findById(this.db, cluster.resourceGroupId);
       if (!rg) return [];
       const labels = this.fleet.clusterLabels(cluster, rg);
       const repaired: string[] = [];

@@ -134,18 +134,13 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
     }
   }
 
+  // A pool with the cluster autoscaler may be stopped, as on AKS: the autoscaler leaves a stopped pool alone and
+  // the pool starts again at the count it had.
   const powerState = dto.powerState?.code ?? existing?.powerState ?? PowerStateCode.Running;
   if (powerState === PowerStateCode.Stopped) {
     if (!existing) throw ArmError.invalidParameter(`${target}.powerState`, 'A new agent pool cannot be created Stopped.');
     if (mode === AgentPoolMode.System) {
       throw ArmError.badRequest('OperationNotAllowed', 'System agent pools cannot be stopped; only User agent pools can.', `${target}.powerState`);
-    }
-    if (enableAutoScaling) {
-      throw ArmError.badRequest(
-        'OperationNotAllowed',
-        'An agent pool with the cluster autoscaler enabled cannot be stopped; disable autoscaling first.',
-        `${target}.powerState`,
-      );
     }
     if (count !== existing.count) {
       throw ArmError.badRequest('OperationNotAllowed', 'Unable to scale a stopped agent pool; start it first.', `${target}.count`);

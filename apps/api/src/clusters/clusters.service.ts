@@ -18,6 +18,7 @@ import {
   CLUSTER_SECRETS,
   KubernetesVersionCatalog,
   LocationCatalog,
+  managedClusterIdentity,
   NodeImageCatalog,
   normalizeLocation,
 } from '@cerulean/catalog';
@@ -87,6 +88,7 @@ export class ClustersService {
     env: Env,
   ) {
     this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
+    this.tenantId = env.TENANT_ID;
     const rg = new EntityColumns(db.connection, ResourceGroupEntity, 'rg');
     const cluster = new EntityColumns(db.connection, ManagedClusterEntity, 'c');
     const pool = new EntityColumns(db.connection, AgentPoolEntity, 'p');
@@ -108,6 +110,9 @@ export class ClustersService {
 
   /** The node image version a new agent pool starts on. */
   readonly newPoolNodeImage: string;
+
+  /** The tenant a cluster's system-assigned identity belongs to: the installation's. */
+  private readonly tenantId: string;
 
   async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools | undefined> {
     assertResourceGroupName(rgName);
@@ -259,7 +264,7 @@ export class ClustersService {
       location,
       tags,
       sku: { name: body.sku?.name ?? 'Base', tier: body.sku?.tier ?? 'Free' },
-      identity: withIdentityIds(body.identity),
+      identity: managedClusterIdentity(body.identity, null, { tenantId: this.tenantId, servicePrincipalClientId: props.servicePrincipalProfile?.clientId }),
       kind: body.kind ?? null,
       properties: this.clusterExtras(props),
       kubernetesVersion,
@@ -363,7 +368,7 @@ export class ClustersService {
     cluster.name = urlName; // R1.3: the casing of the last PUT
     cluster.tags = tags;
     if (body.sku) cluster.sku = { ...cluster.sku, ...body.sku };
-    if (body.identity) cluster.identity = withIdentityIds(body.identity, cluster.identity);
+    if (body.identity) cluster.identity = managedClusterIdentity(body.identity, cluster.identity, { tenantId: this.tenantId });
     cluster.properties = this.clusterExtras(props);
     cluster.kubernetesVersion = kubernetesVersion;
     cluster.provisioningState = upgrading ? ProvisioningState.Upgrading : ProvisioningState.Updating;
@@ -508,17 +513,4 @@ export function defaultDnsPrefix(cluster: string, rg: string, sub: string): stri
   let prefix = `${clean(cluster).slice(0, 10)}-${clean(rg).slice(0, 16)}-${sub.slice(0, 6)}`.replace(/--+/g, '-');
   if (!/^[A-Za-z]/.test(prefix)) prefix = `a${prefix}`;
   return prefix.replace(/-+$/, '').slice(0, 54);
-}
-
-/** A system-assigned identity gets its principal and tenant ids, as AKS fills them in. */
-function withIdentityIds(identity: Record<string, unknown> | undefined, previous?: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (!identity) return previous ?? null;
-  if (identity.type === 'SystemAssigned') {
-    return {
-      ...identity,
-      principalId: previous?.principalId ?? crypto.randomUUID(),
-      tenantId: previous?.tenantId ?? crypto.randomUUID(),
-    };
-  }
-  return identity;
 }

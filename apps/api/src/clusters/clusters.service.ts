@@ -47,6 +47,7 @@ import { newAgentPool, resolveAgentPoolSettings } from '../agent-pools/agent-poo
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
+import { checkNewCluster, clusterLocation, requestedKubernetesVersion } from './cluster-request-checks';
 import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
@@ -186,18 +187,7 @@ export class ClustersService {
   async createOrUpdate(sub: string, rgName: string, name: string, body: ManagedClusterBodyDto, call: ArmCall): Promise<AcceptedClusterChange> {
     assertResourceGroupName(rgName);
     assertClusterName(name);
-    const location = locations.find(body.location);
-    if (!location) {
-      throw ArmError.badRequest(
-        'LocationNotAvailableForResourceType',
-        `The provided location '${body.location}' is not available for resource type '${ResourceTypes.managedClusters}'. ` +
-          `List of available regions for the resource type is '${locations
-            .list()
-            .map((l) => l.name)
-            .join(',')}'.`,
-        'location',
-      );
-    }
+    clusterLocation(body.location);
     const tags = parseTags(body.tags);
 
     let accepted: AcceptedClusterChange;
@@ -232,27 +222,7 @@ export class ClustersService {
     if (props.provisioningState !== undefined && props.provisioningState !== ProvisioningState.Succeeded) {
       throw ArmError.invalidParameter('properties.provisioningState', `provisioningState is read-only; '${props.provisioningState}' cannot be set.`);
     }
-    const kubernetesVersion = this.requestedVersion(props.kubernetesVersion);
-    const profiles = props.agentPoolProfiles ?? [];
-    if (profiles.length === 0) {
-      throw ArmError.invalidParameter('properties.agentPoolProfiles', 'Must define at least one system pool.');
-    }
-    const loc = locations.find(location);
-    if (!loc) throw ArmError.internal();
-    const seen = new Set<string>();
-    const poolSettings = profiles.map((p, i) => {
-      const target = `properties.agentPoolProfiles[${i}]`;
-      assertAgentPoolName(p.name, `${target}.name`);
-      if (seen.has(p.name.toLowerCase())) throw ArmError.invalidParameter(`${target}.name`, `Agent pool name '${p.name}' is used more than once.`);
-      seen.add(p.name.toLowerCase());
-      return {
-        name: p.name,
-        settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System }),
-      };
-    });
-    if (!poolSettings.some((p) => p.settings.mode === AgentPoolMode.System)) {
-      throw ArmError.invalidParameter('properties.agentPoolProfiles', 'Must define at least one system pool.');
-    }
+    const { kubernetesVersion, pools: poolSettings } = checkNewCluster(body);
 
     const dnsPrefix = props.dnsPrefix ?? defaultDnsPrefix(name, rg.name, rg.subscriptionId);
     const now = call.receivedAt;
@@ -318,7 +288,7 @@ export class ClustersService {
     if (cluster.provisioningState === ProvisioningState.Deleting) {
       throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
     }
-    const kubernetesVersion = props.kubernetesVersion ? this.requestedVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
+    const kubernetesVersion = props.kubernetesVersion ? requestedKubernetesVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
     const currentPatch = controlPlanePatch(cluster);
     const nextPatch = versions.resolve(kubernetesVersion);
     const upgrading = !!nextPatch && currentPatch !== nextPatch;
@@ -468,17 +438,6 @@ export class ClustersService {
             ? operationNotAllowed(running, 'agent pool', running.resourceId.split('/').pop() ?? '')
             : operationNotAllowed(running, pool ? 'agent pool' : 'managed cluster', pool ? pool.name : cluster.name)),
     );
-  }
-
-  private requestedVersion(requested: string | undefined): string {
-    if (requested === undefined || requested.trim() === '') return versions.defaultVersion();
-    if (!versions.resolve(requested)) {
-      throw ArmError.invalidParameter(
-        'properties.kubernetesVersion',
-        `Version ${requested} is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region. Supported versions: ${versions.allPatches().join(', ')}.`,
-      );
-    }
-    return requested.trim();
   }
 
   private clusterExtras(props: object): Record<string, unknown> {

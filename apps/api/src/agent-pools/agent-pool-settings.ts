@@ -61,6 +61,19 @@ function extras(dto: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(dto).filter(([k, v]) => !MODELED.has(k) && v !== undefined));
 }
 
+/** The catalog's VM size of that name, or AKS's 400 listing the sizes there are. */
+export function catalogVmSize(name: string, target: string) {
+  const vmSize = vmSizes.find(name);
+  if (vmSize) return vmSize;
+  throw ArmError.invalidParameter(
+    target,
+    `The VM size '${name}' is not supported. Supported sizes: ${vmSizes
+      .list()
+      .map((s) => s.name)
+      .join(', ')}.`,
+  );
+}
+
 /**
  * Validates one agent pool's requested properties against the catalogs and AKS's rules and fills AKS's
  * defaults. For an update, properties left out keep their current values.
@@ -75,17 +88,7 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
   }
 
   // az sends "" for "server default" (aks create, nodepool add without --node-vm-size).
-  const vmSizeName = dto.vmSize || existing?.vmSize || 'Standard_DS2_v2';
-  const vmSize = vmSizes.find(vmSizeName);
-  if (!vmSize) {
-    throw ArmError.invalidParameter(
-      `${target}.vmSize`,
-      `The VM size '${vmSizeName}' is not supported. Supported sizes: ${vmSizes
-        .list()
-        .map((s) => s.name)
-        .join(', ')}.`,
-    );
-  }
+  const vmSize = catalogVmSize(dto.vmSize || existing?.vmSize || 'Standard_DS2_v2', `${target}.vmSize`);
   if (existing && vmSize.name !== existing.vmSize) {
     throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'vmSize' is not allowed.`, `${target}.vmSize`);
   }

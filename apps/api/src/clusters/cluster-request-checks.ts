@@ -1,7 +1,7 @@
 import { ArmError, assertAgentPoolName, ResourceTypes } from '@cerulean/arm';
 import { KubernetesVersionCatalog, Location, LocationCatalog } from '@cerulean/catalog';
 import { AgentPoolEntity, AgentPoolMode } from '@cerulean/domain';
-import { AgentPoolSettings, resolveAgentPoolSettings } from '../agent-pools/agent-pool-settings';
+import { AgentPoolSettings, catalogVmSize, resolveAgentPoolSettings } from '../agent-pools/agent-pool-settings';
 import { AgentPoolPropertiesDto } from '../agent-pools/dto/agent-pool-properties.dto';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 
@@ -67,6 +67,15 @@ export function checkNewCluster(body: ManagedClusterBodyDto): NewClusterRequest 
     throw ArmError.invalidParameter('properties.agentPoolProfiles', 'Must define at least one system pool.');
   }
   return { location, kubernetesVersion, pools };
+}
+
+/** The catalog checks of a request that changes an existing cluster: its location, the version and VM sizes it names. */
+export function checkClusterChange(body: ManagedClusterBodyDto): void {
+  clusterLocation(body.location);
+  if (body.properties.kubernetesVersion) requestedKubernetesVersion(body.properties.kubernetesVersion);
+  (body.properties.agentPoolProfiles ?? []).forEach((p, i) => {
+    if (p.vmSize) catalogVmSize(p.vmSize, `properties.agentPoolProfiles[${i}].vmSize`);
+  });
 }
 
 /** The cluster a pool request is checked against: as it exists, or as the same template declares it. */

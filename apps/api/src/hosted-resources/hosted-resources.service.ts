@@ -7,7 +7,7 @@ import { AgentPoolsService } from '../agent-pools/agent-pools.service';
 import { AgentPoolBodyDto } from '../agent-pools/dto/agent-pool-properties.dto';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
 import { ClustersService } from '../clusters/clusters.service';
-import { checkNewCluster, checkPoolRequest, clusterLocation, requestedKubernetesVersion } from '../clusters/cluster-request-checks';
+import { checkClusterChange, checkNewCluster, checkPoolRequest, requestedKubernetesVersion } from '../clusters/cluster-request-checks';
 import { ManagedClusterBodyDto } from '../clusters/dto/managed-cluster.dto';
 import { ArmCall } from '../common/arm-request';
 import { armValidationPipe } from '../common/validation';
@@ -80,12 +80,9 @@ export class HostedResources {
         checkNewCluster(dto);
         return;
       }
-      clusterLocation(dto.location);
-      const kubernetesVersion = dto.properties.kubernetesVersion
-        ? requestedKubernetesVersion(dto.properties.kubernetesVersion)
-        : found.cluster.kubernetesVersion;
-      const parent = { location: found.cluster.location, kubernetesVersion, pools: found.pools };
-      for (const profile of dto.properties.agentPoolProfiles ?? []) checkPoolRequest(profile, parent, profile.name);
+      // A change of an existing cluster: the catalog checks here; what the change may do (upgrade paths, immutable
+      // pool properties) is the PUT's to judge against the state it finds when it runs.
+      checkClusterChange(dto);
     } else if (t === ResourceTypes.agentPools.toLowerCase()) {
       const dto = await this.validate(AgentPoolBodyDto, body);
       const [clusterName = '', poolName = ''] = name.split('/');

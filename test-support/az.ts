@@ -69,9 +69,12 @@ export class AzCli {
     });
   }
 
-  /** `az <args> -o json`; the working directory is bound into the chroot (relative file arguments work). */
-  run(args: string[], options: { cwd?: string } = {}): Promise<AzResult> {
-    const out = args.includes('-o') || args.includes('--output') ? [] : ['-o', 'json'];
+  /**
+   * `az <args> -o json`; the working directory is bound into the chroot (relative file arguments work). With
+   * `asTyped`, the arguments go as they are (some commands print differently when no output format was typed).
+   */
+  run(args: string[], options: { cwd?: string; asTyped?: boolean } = {}): Promise<AzResult> {
+    const out = options.asTyped || args.includes('-o') || args.includes('--output') ? [] : ['-o', 'json'];
     return this.exec('az.sh', [...args, ...out], {}, options.cwd);
   }
 }

@@ -293,20 +293,17 @@ describe('template deployments (resource group scope)', () => {
   });
 
   it('fails with DeploymentFailed and a detail per failed resource when a resource PUT fails at deploy time', async () => {
+    // Preflight runs the PUT's request checks (a bad version or VM size never gets this far); what only the live
+    // state decides fails at deploy time: here, a pool of a cluster that exists nowhere.
     const template = {
       $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
       contentVersion: '1.0.0.0',
       resources: [
         {
-          type: 'Microsoft.ContainerService/managedClusters',
+          type: 'Microsoft.ContainerService/managedClusters/agentPools',
           apiVersion: '2026-06-01',
-          name: 'badver1',
-          location: 'eastus',
-          properties: {
-            kubernetesVersion: '1.0.0',
-            dnsPrefix: 'bv',
-            agentPoolProfiles: [{ name: 'sys', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }],
-          },
+          name: 'nocluster1/pool1',
+          properties: { count: 1, vmSize: 'Standard_DS2_v2', mode: 'User' },
         },
       ],
     };
@@ -318,11 +315,11 @@ describe('template deployments (resource group scope)', () => {
     expect(got.body.properties.provisioningState).toBe('Failed');
     expect(got.body.properties.error).toMatchObject({
       code: 'DeploymentFailed',
-      details: [{ code: 'InvalidParameter', target: `${rgPath(rg)}/providers/Microsoft.ContainerService/managedClusters/badver1` }],
+      details: [{ code: 'ResourceNotFound', target: `${rgPath(rg)}/providers/Microsoft.ContainerService/managedClusters/nocluster1/agentPools/pool1` }],
     });
     const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${rgPath(rg)}/deployments/failing/operations`));
     expect(ops.body.value.map((o) => [o.properties.provisioningState, o.properties.statusCode, o.properties.statusMessage?.error.code])).toEqual([
-      ['Failed', 'BadRequest', 'InvalidParameter'],
+      ['Failed', 'NotFound', 'ResourceNotFound'],
     ]);
   });
 

@@ -50,6 +50,8 @@ async function runToEnd(cluster: string, body: unknown): Promise<{ location: str
     if (r.status === 200) return { location, polls, result: r.body };
     expect(r.status).toBe(202);
     expect(r.headers.location).toBe(location);
+    // The 202 carries the command as it stands (az's poller reads provisioningState from every poll).
+    expect(r.body).toMatchObject({ id: location.split('/commandResults/')[1].split('?')[0], properties: { provisioningState: 'Running' } });
     if (Date.now() > deadline) throw new Error(`command still running after 60 s: ${location}`);
     await sleep(100);
   }
@@ -85,7 +87,7 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
     expect(sut.location).toMatch(new RegExp(`/managedClusters/cmd1/commandResults/[0-9a-f]{32}\\?api-version=2026-06-01$`));
     expect(sut.result.id).toBe(sut.location.split('/commandResults/')[1].split('?')[0]);
     const p = sut.result.properties;
-    expect(p.provisioningState).toBe('succeeded');
+    expect(p.provisioningState).toBe('Succeeded');
     expect(p.exitCode).toBe(3);
     expect(p.logs).toBe(`hello\n${nodeName}\n`);
     expect(p.reason).toBeUndefined();
@@ -101,29 +103,29 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
   it('works with the Azure SDK poller (beginRunCommandAndWait follows Location to the result)', async () => {
     const aks = new ContainerServiceClient(testCredential, sub(), { endpoint: state().apiUrl });
     const sut = await aks.managedClusters.beginRunCommandAndWait(rg, 'cmd1', { command: 'echo from-sdk >&2; exit 0' }, { updateIntervalInMs: 200 });
-    expect(sut).toMatchObject({ provisioningState: 'succeeded', exitCode: 0, logs: 'from-sdk\n' });
+    expect(sut).toMatchObject({ provisioningState: 'Succeeded', exitCode: 0, logs: 'from-sdk\n' });
     expect(sut.id).toMatch(/^[0-9a-f]{32}$/);
     const again = await aks.managedClusters.getCommandResult(rg, 'cmd1', sut.id ?? '');
-    expect(again).toMatchObject({ provisioningState: 'succeeded', exitCode: 0 });
+    expect(again).toMatchObject({ provisioningState: 'Succeeded', exitCode: 0 });
   });
 
   it('unpacks the context zip into the working directory of the command', async () => {
     const context = zipOf({ 'script.sh': 'echo from-script\ncat data/input.txt\n', 'data/input.txt': 'payload-42\n' }).toString('base64');
     const sut = await runToEnd('cmd1', { command: 'sh script.sh && ls', context });
-    expect(sut.result.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 0 });
+    expect(sut.result.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 0 });
     expect(sut.result.properties.logs).toBe('from-script\npayload-42\ndata\nscript.sh\n');
   });
 
   it('reports a command that does not exist in the node (kubectl) as exit code 127 with the shell message', async () => {
     const sut = await runToEnd('cmd1', { command: 'kubectl get pods -A' });
-    expect(sut.result.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 127 });
+    expect(sut.result.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 127 });
     expect(sut.result.properties.logs).toMatch(/kubectl: not found/);
   });
 
   it('kills a command (with its children) that outlives the timeout and reports it failed with a reason', async () => {
     const sut = await runToEnd('cmd1', { command: 'echo started; sleep 300 & sleep 301; echo never' });
     const p = sut.result.properties;
-    expect(p.provisioningState).toBe('failed');
+    expect(p.provisioningState).toBe('Failed');
     expect(p.reason).toBe(`The command did not finish within ${TIMEOUT_SECONDS} seconds and was stopped.`);
     expect(p.logs).toBe('started\n');
     expect(p.exitCode).toBeUndefined();
@@ -152,7 +154,7 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
     const scale = await arm('PUT', poolUrl, { body: { properties: { count: 2, mode: 'System', vmSize: 'Standard_DS2_v2' } } });
     expect(scale.status).toBe(200);
     const during = await runToEnd('cmd1', { command: 'echo second' });
-    expect(during.result.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 0, logs: 'second\n' });
+    expect(during.result.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 0, logs: 'second\n' });
 
     expect((await waitForOperation(String(scale.headers['azure-asyncoperation']))).status).toBe('Succeeded');
     expect(await dockerNodes('cmd1')).toHaveLength(2);
@@ -162,7 +164,7 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
       first = await arm<CommandResultWire>('GET', String(before.headers.location));
     } while (first.status === 202);
     expect(first.status).toBe(200);
-    expect(first.body.properties).toMatchObject({ provisioningState: 'succeeded', exitCode: 0, logs: 'first\n' });
+    expect(first.body.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 0, logs: 'first\n' });
   });
 
   it('answers 404 for an unknown command id, a malformed one, and a command of another cluster', async () => {

@@ -7,6 +7,8 @@
  * The what-if rules are plain data in the shape of libs/templates' `ResourceNormalizer`.
  */
 
+import { createHash } from 'node:crypto';
+
 /** Properties of an agent pool that the service sets or computes (read-only in the 2025+ AKS specs). */
 export const POOL_READ_ONLY = ['provisioningState', 'powerState', 'currentOrchestratorVersion', 'nodeImageVersion', 'eTag'] as const;
 
@@ -34,6 +36,133 @@ export const CLUSTER_SECRETS: Readonly<Record<string, readonly string[]>> = {
   servicePrincipalProfile: ['secret'],
   windowsProfile: ['adminPassword'],
 };
+
+/**
+ * A GUID that is always the same for the same seed: the ids of identities the platform stands in for (the
+ * kubelet identity it makes, a user-assigned identity named by resource id) are derived, never stored, so every
+ * read of a cluster shows the same ones.
+ */
+export function stableGuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const isManagedIdentity = (identity: Record<string, unknown> | null | undefined): boolean =>
+  typeof identity?.type === 'string' && ['systemassigned', 'userassigned'].includes(identity.type.toLowerCase());
+
+/**
+ * The cluster's `identity` as AKS answers it: a system-assigned identity gets its principal id (kept across
+ * updates) and the installation's tenant; each user-assigned identity gets its principal and client ids.
+ * A request without identity and without a service principal gets a system-assigned identity, as AKS does.
+ */
+export function managedClusterIdentity(
+  requested: Record<string, unknown> | undefined,
+  previous: Record<string, unknown> | null,
+  ctx: { tenantId: string; servicePrincipalClientId?: unknown },
+): Record<string, unknown> | null {
+  if (!requested) {
+    if (previous) return previous;
+    const sp = ctx.servicePrincipalClientId;
+    if (typeof sp === 'string' && sp !== '' && sp.toLowerCase() !== 'msi') return null;
+    requested = { type: 'SystemAssigned' };
+  }
+  const out: Record<string, unknown> = { ...requested };
+  const type = typeof requested.type === 'string' ? requested.type.toLowerCase() : '';
+  if (type === 'systemassigned') {
+    out.principalId = previous?.principalId ?? crypto.randomUUID();
+    out.tenantId = ctx.tenantId;
+  } else {
+    delete out.principalId;
+    delete out.tenantId;
+  }
+  const uami = requested.userAssignedIdentities;
+  if (uami && typeof uami === 'object' && !Array.isArray(uami)) {
+    out.userAssignedIdentities = Object.fromEntries(
+      Object.keys(uami).map((id) => [id, { principalId: stableGuid(`principal:${id.toLowerCase()}`), clientId: stableGuid(`client:${id.toLowerCase()}`) }]),
+    );
+  }
+  return out;
+}
+
+/** What a managed cluster's GET is built from: its stored user-settable properties and the facts AKS derives fields from. */
+export interface ClusterFacts {
+  subscriptionId: string;
+  name: string;
+  nodeResourceGroup: string;
+  identity: Record<string, unknown> | null;
+  /** The properties the cluster stores as the user set them. */
+  properties: Record<string, unknown>;
+  /** Whether any pool has the cluster autoscaler enabled. */
+  autoscaled: boolean;
+}
+
+/** The cluster autoscaler's settings AKS reports when a pool autoscales and the user set none. */
+export const AUTOSCALER_PROFILE_DEFAULTS: Readonly<Record<string, string | boolean>> = {
+  'balance-similar-node-groups': 'false',
+  'daemonset-eviction-for-empty-nodes': false,
+  'daemonset-eviction-for-occupied-nodes': true,
+  expander: 'random',
+  'ignore-daemonsets-utilization': false,
+  'max-empty-bulk-delete': '10',
+  'max-graceful-termination-sec': '600',
+  'max-node-provision-time': '15m',
+  'max-total-unready-percentage': '45',
+  'new-pod-scale-up-delay': '0s',
+  'ok-total-unready-count': '3',
+  'scale-down-delay-after-add': '10m',
+  'scale-down-delay-after-delete': '10s',
+  'scale-down-delay-after-failure': '3m',
+  'scale-down-unneeded-time': '10m',
+  'scale-down-unready-time': '20m',
+  'scale-down-utilization-threshold': '0.5',
+  'scan-interval': '10s',
+  'skip-nodes-with-local-storage': 'false',
+  'skip-nodes-with-system-pods': 'true',
+};
+
+/** Profiles AKS fills in on every cluster whose request left them out (the 2026-10-01 spec's defaults and AKS's answers). */
+const CLUSTER_PROFILE_DEFAULTS: Readonly<Record<string, unknown>> = {
+  autoUpgradeProfile: { upgradeChannel: 'none', nodeOSUpgradeChannel: 'NodeImage' },
+  disableLocalAccounts: false,
+  oidcIssuerProfile: { enabled: false },
+  securityProfile: {},
+  storageProfile: { diskCSIDriver: { enabled: true }, fileCSIDriver: { enabled: true }, snapshotController: { enabled: true } },
+  workloadAutoScalerProfile: {},
+  metricsProfile: { costAnalysis: { enabled: false } },
+  bootstrapProfile: { artifactSource: 'Direct' },
+  nodeProvisioningProfile: { mode: 'Manual', defaultNodePools: 'Auto' },
+};
+
+/**
+ * A managed cluster's properties with what AKS fills in on top of what the user set (clients read these: `az aks
+ * update` stops without `identityProfile.kubeletidentity` on a managed-identity cluster):
+ * - the profiles AKS defaults when left out (CLUSTER_PROFILE_DEFAULTS), and the autoscaler's settings when a
+ *   pool autoscales;
+ * - on a managed-identity cluster, `servicePrincipalProfile.clientId` `msi` and the kubelet identity AKS makes
+ *   in the node resource group (`{cluster}-agentpool`), or the ids of the one the user named.
+ */
+export function managedClusterServerProperties(f: ClusterFacts): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...CLUSTER_PROFILE_DEFAULTS, ...f.properties };
+  if (f.autoscaled) out.autoScalerProfile = { ...AUTOSCALER_PROFILE_DEFAULTS, ...((f.properties.autoScalerProfile as object | undefined) ?? {}) };
+  if (isManagedIdentity(f.identity)) {
+    out.servicePrincipalProfile = { clientId: 'msi' };
+    const profile = (f.properties.identityProfile ?? {}) as Record<string, Record<string, unknown> | undefined>;
+    const resourceId =
+      typeof profile.kubeletidentity?.resourceId === 'string'
+        ? profile.kubeletidentity.resourceId
+        : `/subscriptions/${f.subscriptionId}/resourcegroups/${f.nodeResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${f.name}-agentpool`;
+    out.identityProfile = {
+      ...profile,
+      kubeletidentity: {
+        resourceId,
+        clientId: stableGuid(`client:${resourceId.toLowerCase()}`),
+        objectId: stableGuid(`principal:${resourceId.toLowerCase()}`),
+      },
+    };
+  }
+  return out;
+}
 
 /** What-if rules, in the shape of libs/templates' ResourceNormalizer. */
 export interface WhatIfRules {

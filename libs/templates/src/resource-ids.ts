@@ -1,14 +1,21 @@
 import { parseResourceId } from '@cerulean/arm';
 import { ExpressionError } from './errors';
 
-/** Splits `Namespace/type/childType` into the namespace and the type segments. */
+/**
+ * A type or name argument as ARM reads it: slashes at either end carry nothing. Public templates write
+ * `resourceId('Microsoft.ContainerService/managedClusters/', name)` (the AKS quickstart does), and names built with
+ * `concat(vnet, '/')`; ARM joins the segments and drops the empty ends, so the id is the same as without them.
+ */
+const trimSlashes = (value: string): string => value.replace(/^\/+|\/+$/g, '');
+
+/** Splits `Namespace/type/childType` (slashes at the ends ignored) into the namespace and the type segments. */
 export function splitType(type: string): { namespace: string; types: string[] } {
-  const parts = type.split('/');
+  const parts = trimSlashes(type).split('/');
   return { namespace: parts[0] as string, types: parts.slice(1) };
 }
 
 export function isValidType(type: string): boolean {
-  const parts = type.split('/');
+  const parts = trimSlashes(type).split('/');
   return parts.length >= 2 && parts.every((p) => p.length > 0);
 }
 
@@ -23,7 +30,7 @@ export function providerPath(fn: string, type: string, names: string[]): string 
     );
   }
   const { namespace, types } = splitType(type);
-  const segments = names.flatMap((n) => n.split('/'));
+  const segments = names.flatMap((n) => trimSlashes(n).split('/'));
   if (segments.length !== types.length) {
     throw new ExpressionError(
       `Unable to evaluate template language function '${fn}': the type '${type}' requires '${types.length}' resource name argument(s).`,
@@ -62,6 +69,18 @@ export function parseResourceGroupResourceId(id: string): { subscriptionId: stri
     type: `${m[3] as string}/${types.join('/')}`,
     name: names.join('/'),
   };
+}
+
+/**
+ * The first argument of `reference()`/`list*()` as ARM resolves it: besides a full id and a template resource's name,
+ * templates pass `Namespace/type/name` (`reference(concat('Microsoft.Network/publicIPAddresses/', ip))`), a resource of
+ * the deployment's resource group. That form becomes the full id; anything else is returned as it is.
+ */
+export function referenceTarget(value: string, subscriptionId: string, resourceGroup: string | undefined): string {
+  if (value.startsWith('/') || resourceGroup === undefined) return value;
+  const parts = trimSlashes(value).split('/');
+  if (parts.length < 3 || parts.length % 2 === 0 || !(parts[0] as string).includes('.') || parts.some((p) => p.length === 0)) return value;
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${parts.join('/')}`;
 }
 
 /**

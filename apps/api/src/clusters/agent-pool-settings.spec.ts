@@ -88,9 +88,18 @@ describe('resolveAgentPoolSettings', () => {
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ orchestratorVersion: '1.31.9' }), ctx({ existing }))).code).toBe('OperationNotAllowed');
   });
 
-  it('stops only existing User pools without autoscaling, and not while scaling', () => {
+  it('stops only existing User pools (autoscaled ones too), and not while scaling', () => {
     const user = Object.assign(new AgentPoolEntity(), resolveAgentPoolSettings(dto({ count: 2 }), ctx()));
     expect(resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx({ existing: user })).powerState).toBe('Stopped');
+    const autoscaled = Object.assign(
+      new AgentPoolEntity(),
+      resolveAgentPoolSettings(dto({ count: 2, enableAutoScaling: true, minCount: 1, maxCount: 3 }), ctx()),
+    );
+    expect(resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' } }), ctx({ existing: autoscaled }))).toMatchObject({
+      powerState: 'Stopped',
+      enableAutoScaling: true,
+      count: 2,
+    });
     expect(catchArmError(() => resolveAgentPoolSettings(dto({ powerState: { code: 'Stopped' }, count: 3 }), ctx({ existing: user }))).target).toBe(
       'properties.count',
     );

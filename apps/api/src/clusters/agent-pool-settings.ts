@@ -61,6 +61,19 @@ function extras(dto: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(dto).filter(([k, v]) => !MODELED.has(k) && v !== undefined));
 }
 
+/** The catalog's VM size of that name, or AKS's 400 listing the sizes there are. */
+export function catalogVmSize(name: string, target: string) {
+  const vmSize = vmSizes.find(name);
+  if (vmSize) return vmSize;
+  throw ArmError.invalidParameter(
+    target,
+    `The VM size '${name}' is not supported. Supported sizes: ${vmSizes
+      .list()
+      .map((s) => s.name)
+      .join(', ')}.`,
+  );
+}
+
 /**
  * Validates one agent pool's requested properties against the catalogs and AKS's rules and fills AKS's
  * defaults. For an update, properties left out keep their current values.
@@ -75,17 +88,7 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
   }
 
   // az sends "" for "server default" (aks create, nodepool add without --node-vm-size).
-  const vmSizeName = dto.vmSize || existing?.vmSize || 'Standard_DS2_v2';
-  const vmSize = vmSizes.find(vmSizeName);
-  if (!vmSize) {
-    throw ArmError.invalidParameter(
-      `${target}.vmSize`,
-      `The VM size '${vmSizeName}' is not supported. Supported sizes: ${vmSizes
-        .list()
-        .map((s) => s.name)
-        .join(', ')}.`,
-    );
-  }
+  const vmSize = catalogVmSize(dto.vmSize || existing?.vmSize || 'Standard_DS2_v2', `${target}.vmSize`);
   if (existing && vmSize.name !== existing.vmSize) {
     throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'vmSize' is not allowed.`, `${target}.vmSize`);
   }
@@ -134,18 +137,13 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
     }
   }
 
+  // A pool with the cluster autoscaler may be stopped, as on AKS: the autoscaler leaves a stopped pool alone and
+  // the pool starts again at the count it had.
   const powerState = dto.powerState?.code ?? existing?.powerState ?? PowerStateCode.Running;
   if (powerState === PowerStateCode.Stopped) {
     if (!existing) throw ArmError.invalidParameter(`${target}.powerState`, 'A new agent pool cannot be created Stopped.');
     if (mode === AgentPoolMode.System) {
       throw ArmError.badRequest('OperationNotAllowed', 'System agent pools cannot be stopped; only User agent pools can.', `${target}.powerState`);
-    }
-    if (enableAutoScaling) {
-      throw ArmError.badRequest(
-        'OperationNotAllowed',
-        'An agent pool with the cluster autoscaler enabled cannot be stopped; disable autoscaling first.',
-        `${target}.powerState`,
-      );
     }
     if (count !== existing.count) {
       throw ArmError.badRequest('OperationNotAllowed', 'Unable to scale a stopped agent pool; start it first.', `${target}.count`);

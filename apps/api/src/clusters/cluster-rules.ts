@@ -33,16 +33,3 @@ export function defaultDnsPrefix(cluster: string, rg: string, sub: string): stri
   if (!/^[A-Za-z]/.test(prefix)) prefix = `a${prefix}`;
   return prefix.replace(/-+$/, '').slice(0, 54);
 }
-
-/** A system-assigned identity gets its principal and tenant ids, as AKS fills them in. */
-export function withIdentityIds(identity: Record<string, unknown> | undefined, previous?: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (!identity) return previous ?? null;
-  if (identity.type === 'SystemAssigned') {
-    return {
-      ...identity,
-      principalId: previous?.principalId ?? crypto.randomUUID(),
-      tenantId: previous?.tenantId ?? crypto.randomUUID(),
-    };
-  }
-  return identity;
-}

@@ -1,5 +1,5 @@
 import { agentPoolId, managedClusterId, ResourceTypes } from '@cerulean/arm';
-import { KubernetesVersionCatalog } from '@cerulean/catalog';
+import { KubernetesVersionCatalog, managedClusterServerProperties } from '@cerulean/catalog';
 import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
 import { controlPlanePatch } from './version-rules';
 
@@ -79,7 +79,14 @@ export function toManagedCluster(c: ManagedClusterEntity, rgName: string, pools:
     ...(c.kind ? { kind: c.kind } : {}),
     systemData: c.systemData,
     properties: {
-      ...c.properties,
+      ...managedClusterServerProperties({
+        subscriptionId: c.subscriptionId,
+        name: c.name,
+        nodeResourceGroup: c.nodeResourceGroup,
+        identity: c.identity,
+        properties: c.properties,
+        autoscaled: pools.some((p) => p.enableAutoScaling),
+      }),
       provisioningState: c.provisioningState,
       powerState: { code: c.powerState },
       maxAgentPools: 100,

@@ -16,6 +16,7 @@ import {
   CLUSTER_SECRETS,
   KubernetesVersionCatalog,
   LocationCatalog,
+  managedClusterIdentity,
   NodeImageCatalog,
   normalizeLocation,
 } from '@cerulean/catalog';
@@ -44,8 +45,9 @@ import { EntityManager, QueryFailedError } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
-import { defaultDnsPrefix, poolChangeState, shortHash, stoppedClusterRefuses, withIdentityIds } from './cluster-rules';
+import { defaultDnsPrefix, poolChangeState, shortHash, stoppedClusterRefuses } from './cluster-rules';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
+import { checkNewCluster, clusterLocation, requestedKubernetesVersion } from './cluster-request-checks';
 import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
@@ -83,10 +85,14 @@ export class ClustersService {
     env: Env,
   ) {
     this.newPoolNodeImage = new NodeImageCatalog().forNewPools(env.NEW_POOL_NODE_IMAGE_VERSION).version;
+    this.tenantId = env.TENANT_ID;
   }
 
   /** The node image version a new agent pool starts on. */
   readonly newPoolNodeImage: string;
+
+  /** The tenant a cluster's system-assigned identity belongs to: the installation's. */
+  private readonly tenantId: string;
 
   async find(sub: string, rgName: string, name: string, tx: EntityManager = this.db, lock = false): Promise<ClusterWithPools | undefined> {
     assertResourceGroupName(rgName);
@@ -116,18 +122,7 @@ export class ClustersService {
   async createOrUpdate(sub: string, rgName: string, name: string, body: ManagedClusterBodyDto, call: ArmCall): Promise<AcceptedClusterChange> {
     assertResourceGroupName(rgName);
     assertClusterName(name);
-    const location = locations.find(body.location);
-    if (!location) {
-      throw ArmError.badRequest(
-        'LocationNotAvailableForResourceType',
-        `The provided location '${body.location}' is not available for resource type '${ResourceTypes.managedClusters}'. ` +
-          `List of available regions for the resource type is '${locations
-            .list()
-            .map((l) => l.name)
-            .join(',')}'.`,
-        'location',
-      );
-    }
+    clusterLocation(body.location);
     const tags = parseTags(body.tags);
 
     try {
@@ -159,27 +154,7 @@ export class ClustersService {
     if (props.provisioningState !== undefined && props.provisioningState !== ProvisioningState.Succeeded) {
       throw ArmError.invalidParameter('properties.provisioningState', `provisioningState is read-only; '${props.provisioningState}' cannot be set.`);
     }
-    const kubernetesVersion = this.requestedVersion(props.kubernetesVersion);
-    const profiles = props.agentPoolProfiles ?? [];
-    if (profiles.length === 0) {
-      throw ArmError.invalidParameter('properties.agentPoolProfiles', 'Must define at least one system pool.');
-    }
-    const loc = locations.find(location);
-    if (!loc) throw ArmError.internal();
-    const seen = new Set<string>();
-    const poolSettings = profiles.map((p, i) => {
-      const target = `properties.agentPoolProfiles[${i}]`;
-      assertAgentPoolName(p.name, `${target}.name`);
-      if (seen.has(p.name.toLowerCase())) throw ArmError.invalidParameter(`${target}.name`, `Agent pool name '${p.name}' is used more than once.`);
-      seen.add(p.name.toLowerCase());
-      return {
-        name: p.name,
-        settings: resolveAgentPoolSettings(p, { target, location: loc, clusterVersion: kubernetesVersion, defaultMode: AgentPoolMode.System }),
-      };
-    });
-    if (!poolSettings.some((p) => p.settings.mode === AgentPoolMode.System)) {
-      throw ArmError.invalidParameter('properties.agentPoolProfiles', 'Must define at least one system pool.');
-    }
+    const { kubernetesVersion, pools: poolSettings } = checkNewCluster(body);
 
     const dnsPrefix = props.dnsPrefix ?? defaultDnsPrefix(name, rg.name, rg.subscriptionId);
     const now = call.receivedAt;
@@ -191,7 +166,7 @@ export class ClustersService {
       location,
       tags,
       sku: { name: body.sku?.name ?? 'Base', tier: body.sku?.tier ?? 'Free' },
-      identity: withIdentityIds(body.identity),
+      identity: managedClusterIdentity(body.identity, null, { tenantId: this.tenantId, servicePrincipalClientId: props.servicePrincipalProfile?.clientId }),
       kind: body.kind ?? null,
       properties: this.clusterExtras(props),
       kubernetesVersion,
@@ -244,7 +219,7 @@ export class ClustersService {
     if (cluster.provisioningState === ProvisioningState.Deleting) {
       throw ArmError.conflict('OperationNotAllowed', `Managed cluster '${cluster.name}' is being deleted.`);
     }
-    const kubernetesVersion = props.kubernetesVersion ? this.requestedVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
+    const kubernetesVersion = props.kubernetesVersion ? requestedKubernetesVersion(props.kubernetesVersion) : cluster.kubernetesVersion;
     const currentPatch = controlPlanePatch(cluster);
     const nextPatch = versions.resolve(kubernetesVersion);
     const upgrading = !!nextPatch && currentPatch !== nextPatch;
@@ -294,7 +269,7 @@ export class ClustersService {
     cluster.name = urlName; // R1.3: the casing of the last PUT
     cluster.tags = tags;
     if (body.sku) cluster.sku = { ...cluster.sku, ...body.sku };
-    if (body.identity) cluster.identity = withIdentityIds(body.identity, cluster.identity);
+    if (body.identity) cluster.identity = managedClusterIdentity(body.identity, cluster.identity, { tenantId: this.tenantId });
     cluster.properties = this.clusterExtras(props);
     cluster.kubernetesVersion = kubernetesVersion;
     cluster.provisioningState = upgrading ? ProvisioningState.Upgrading : ProvisioningState.Updating;
@@ -354,17 +329,6 @@ export class ClustersService {
       return { operation: await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterDelete, call) };
     });
     return operation;
-  }
-
-  private requestedVersion(requested: string | undefined): string {
-    if (requested === undefined || requested.trim() === '') return versions.defaultVersion();
-    if (!versions.resolve(requested)) {
-      throw ArmError.invalidParameter(
-        'properties.kubernetesVersion',
-        `Version ${requested} is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region. Supported versions: ${versions.allPatches().join(', ')}.`,
-      );
-    }
-    return requested.trim();
   }
 
   private clusterExtras(props: object): Record<string, unknown> {

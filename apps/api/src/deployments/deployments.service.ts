@@ -304,7 +304,9 @@ export class DeploymentsService {
   }
 
   private async unmaskedChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, secure: Set<string>): Promise<WhatIfChange[]> {
-    const plan = await this.plan(at, name, request, call, false, secure);
+    // What-if runs the preflight validate runs (ARM answers a failing one with InvalidTemplateDeployment, not changes);
+    // at subscription scope, on each group deployment (nestedPlans below).
+    const plan = await this.plan(at, name, request, call, Boolean(at.rg), secure);
     if (at.rg) return this.groupChanges(at.rg, plan, request.mode);
     const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
     const live: Record<string, JsonObject> = {};
@@ -313,7 +315,7 @@ export class DeploymentsService {
       if (existing) live[g.id] = toResourceGroup(existing) as unknown as JsonObject;
     }
     const changes = whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS });
-    for (const n of await this.nestedPlans(at, plan, call, false, secure)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
+    for (const n of await this.nestedPlans(at, plan, call, true, secure)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
     return changes;
   }
 
@@ -387,9 +389,12 @@ export class DeploymentsService {
       return plan;
     }
     const failures: { code: string; message: string; target?: string }[] = [];
-    for (const r of plan.resources.filter((x) => x.condition && x.deferred.length === 0)) {
+    const active = plan.resources.filter((x) => x.condition);
+    const planned = (type: string, resourceName: string) =>
+      active.find((x) => x.type.toLowerCase() === type.toLowerCase() && x.name.toLowerCase() === resourceName.toLowerCase() && x.deferred.length === 0)?.body;
+    for (const r of active.filter((x) => x.deferred.length === 0)) {
       try {
-        await this.hosted.checkBody(r.type, r.body);
+        await this.hosted.checkBody(at.rg.subscriptionId, at.rg.name, r.type, r.name, r.body, planned);
       } catch (err) {
         if (!(err instanceof ArmError)) throw err;
         failures.push({ ...err.toDetail(), target: err.target ? `${r.id}: ${err.target}` : r.id });

@@ -1,5 +1,5 @@
 import { ArmError, ResourceTypes } from '@cerulean/arm';
-import { AgentPoolRepository, ClusterRepository, OperationEntity } from '@cerulean/domain';
+import { AgentPoolRepository, ClusterRepository, OperationEntity, ResourceGroupRepository } from '@cerulean/domain';
 import { Injectable, Type } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -7,6 +7,7 @@ import { AgentPoolsService } from '../agent-pools/agent-pools.service';
 import { AgentPoolBodyDto } from '../clusters/dto/agent-pool-properties.dto';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
 import { ClustersService } from '../clusters/clusters.service';
+import { checkClusterChange, checkNewCluster, checkPoolRequest, requestedKubernetesVersion } from '../clusters/cluster-request-checks';
 import { ManagedClusterBodyDto } from '../clusters/dto/managed-cluster.dto';
 import { ArmCall } from '../common/arm-request';
 import { armValidationPipe } from '../common/validation';
@@ -41,6 +42,7 @@ export class HostedResources {
     private readonly pools: AgentPoolsService,
     private readonly clusterRows: ClusterRepository,
     private readonly poolRows: AgentPoolRepository,
+    private readonly groupRows: ResourceGroupRepository,
   ) {}
 
   /** `name` is the full name (`cluster` or `cluster/pool`); body is the resource's PUT body. */
@@ -60,12 +62,56 @@ export class HostedResources {
     throw noRegisteredProvider(type);
   }
 
-  /** The body checks of a PUT without the write (template validation's preflight). */
-  async checkBody(type: string, body: object): Promise<void> {
+  /**
+   * The checks of a PUT without the write (template validation's and what-if's preflight): the body's shape, then the
+   * provider checks the PUT runs (clusters/cluster-request-checks.ts) against what exists. A pool whose cluster the
+   * same template declares is checked against that declaration (`planned` answers a template resource's body).
+   */
+  async checkBody(
+    sub: string,
+    rgName: string,
+    type: string,
+    name: string,
+    body: object,
+    planned: (type: string, name: string) => object | undefined,
+  ): Promise<void> {
     const t = type.toLowerCase();
-    if (t === ResourceTypes.managedClusters.toLowerCase()) await this.validate(ManagedClusterBodyDto, body);
-    else if (t === ResourceTypes.agentPools.toLowerCase()) await this.validate(AgentPoolBodyDto, body);
-    else throw noRegisteredProvider(type);
+    if (t === ResourceTypes.managedClusters.toLowerCase()) {
+      const dto = await this.validate(ManagedClusterBodyDto, body);
+      const found = await this.existingCluster(sub, rgName, name);
+      if (!found) {
+        checkNewCluster(dto);
+        return;
+      }
+      // A change of an existing cluster: the catalog checks here; what the change may do (upgrade paths, immutable
+      // pool properties) is the PUT's to judge against the state it finds when it runs.
+      checkClusterChange(dto);
+    } else if (t === ResourceTypes.agentPools.toLowerCase()) {
+      const dto = await this.validate(AgentPoolBodyDto, body);
+      const [clusterName = '', poolName = ''] = name.split('/');
+      const found = await this.existingCluster(sub, rgName, clusterName);
+      if (found) {
+        checkPoolRequest(
+          dto.properties ?? {},
+          { location: found.cluster.location, kubernetesVersion: found.cluster.kubernetesVersion, pools: found.pools },
+          poolName,
+        );
+        return;
+      }
+      const declared = planned(ResourceTypes.managedClusters, clusterName);
+      if (!declared) return; // the PUT answers for a cluster that is nowhere
+      const cluster = await this.validate(ManagedClusterBodyDto, declared);
+      const parent = { location: cluster.location, kubernetesVersion: requestedKubernetesVersion(cluster.properties.kubernetesVersion), pools: [] };
+      checkPoolRequest(dto.properties ?? {}, parent, poolName);
+    } else {
+      throw noRegisteredProvider(type);
+    }
+  }
+
+  /** A cluster as it exists; undefined too when its group does not exist yet (a subscription deployment makes it first). */
+  private async existingCluster(sub: string, rgName: string, name: string) {
+    const group = await this.groupRows.findByName(this.db, sub, rgName);
+    return group ? this.clusters.find(sub, rgName, name) : undefined;
   }
 
   /** DELETE; undefined when there was nothing to delete. */

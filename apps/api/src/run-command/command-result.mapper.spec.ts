@@ -71,7 +71,7 @@ describe('toRunCommandResult', () => {
     expect(sut).toEqual({
       id: '0e9872e6629349dc865e27ee6f8bab2d',
       properties: {
-        provisioningState: 'succeeded',
+        provisioningState: 'Succeeded',
         exitCode: 0,
         startedAt: '2021-02-17T00:28:20.000Z',
         finishedAt: '2021-02-17T00:28:33.000Z',
@@ -82,6 +82,6 @@ describe('toRunCommandResult', () => {
 
   it('gives the reason of a failed command and leaves out what it does not have', () => {
     const sut = toRunCommandResult(row({ state: CommandState.Failed, reason: 'timed out', finishedAt: new Date(0) }));
-    expect(sut.properties).toEqual({ provisioningState: 'failed', finishedAt: '1970-01-01T00:00:00.000Z', logs: '', reason: 'timed out' });
+    expect(sut.properties).toEqual({ provisioningState: 'Failed', finishedAt: '1970-01-01T00:00:00.000Z', logs: '', reason: 'timed out' });
   });
 });

@@ -41,9 +41,21 @@ export function commandOutcome(row: CommandResultEntity, op: OperationEntity | n
   };
 }
 
-/** The 200 body of `commandResults/{id}` for an ended command. */
+/**
+ * provisioningState as AKS answers it. The spec's example spells the terminal states in lower case, but az
+ * (written by the AKS team) prints a finished command only when it reads `Succeeded`, and its own tests see that
+ * spelling; a command not yet ended reads `Running`.
+ */
+const WIRE_STATE: Readonly<Record<CommandState, string>> = {
+  [CommandState.Pending]: 'Running',
+  [CommandState.Running]: 'Running',
+  [CommandState.Succeeded]: 'Succeeded',
+  [CommandState.Failed]: 'Failed',
+};
+
+/** The body of `commandResults/{id}`: 200 with it once the command ended, 202 with it while it is pending or running. */
 export function toRunCommandResult(row: CommandResultEntity): RunCommandResultBody {
-  const properties: RunCommandResultBody['properties'] = { provisioningState: row.state };
+  const properties: RunCommandResultBody['properties'] = { provisioningState: WIRE_STATE[row.state] };
   if (row.exitCode !== null) properties.exitCode = row.exitCode;
   if (row.startedAt) properties.startedAt = row.startedAt.toISOString();
   if (row.finishedAt) properties.finishedAt = row.finishedAt.toISOString();

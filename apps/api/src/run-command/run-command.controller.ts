@@ -10,8 +10,9 @@ import { RunCommandService } from './run-command.service';
 import { CLUSTER_ROUTE, ClusterPath } from '../clusters/routes';
 
 /**
- * AKS run command (R10.5): POST answers 202 with `Location` on `commandResults/{id}`, which answers 202
- * while the command runs and then 200 with the RunCommandResult (final-state-via: location). Like the
+ * AKS run command (R10.5): POST answers 202 with `Location` on `commandResults/{id}`, which answers 202 with
+ * the RunCommandResult so far (provisioningState `pending`/`running`) while the command runs and then 200 with
+ * the ended RunCommandResult (final-state-via: location). Like the
  * AKS example, there is no Azure-AsyncOperation: the result resource is the status.
  */
 @Controller()
@@ -33,11 +34,13 @@ export class RunCommandController {
     @Param() p: ClusterPath & { commandId: string },
     @Arm() call: ArmCall,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RunCommandResultBody | undefined> {
+  ): Promise<RunCommandResultBody> {
     const found = await this.commands.get(p.subscriptionId, p.resourceGroupName, p.resourceName, p.commandId);
     if (found.running) {
+      // AKS answers the 202 with the command's body as it stands: az's run-command poller reads
+      // properties.provisioningState from every poll and fails on an empty body.
       this.accepted(reply, call, found.path);
-      return undefined;
+      return toRunCommandResult(found.row);
     }
     return toRunCommandResult(found.result);
   }

@@ -19,7 +19,7 @@ export interface AcceptedCommand {
 }
 
 /** Where a command stands: still running, or ended with its result. */
-export type CommandLookup = { running: true; path: string } | { running: false; result: CommandResultEntity };
+export type CommandLookup = { running: true; path: string; row: CommandResultEntity } | { running: false; result: CommandResultEntity };
 
 /** A cluster that cannot run a command gets 409, as it would for any other operation it is not ready for. */
 export function assertCanRunCommand(cluster: ManagedClusterEntity): void {
@@ -94,7 +94,7 @@ export class RunCommandService {
       throw ArmError.notFound('ResourceNotFound', `Command '${commandId}' was not found in managed cluster '${cluster.name}' (resource group '${rg.name}').`);
     }
     const ended = commandOutcome(row, op);
-    if (!ended) return { running: true, path: `${managedClusterId(cluster.subscriptionId, rg.name, cluster.name)}/commandResults/${toCommandId(row.id)}` };
+    if (!ended) return { running: true, row, path: `${managedClusterId(cluster.subscriptionId, rg.name, cluster.name)}/commandResults/${toCommandId(row.id)}` };
     return { running: false, result: ended };
   }
 }

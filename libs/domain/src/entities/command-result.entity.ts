@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-// Stored in command_results.state; the terminal two go on the wire in this (lower-case) spelling, as the
-// AKS RunCommandResult example has them: never rename.
+// Stored in command_results.state: never rename. The wire spelling is the run-command mapper's
+// (apps/api/src/run-command/command-result.mapper.ts).
 export enum CommandState {
   Pending = 'pending',
   Running = 'running',

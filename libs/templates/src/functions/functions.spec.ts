@@ -349,6 +349,20 @@ describe('resource functions', () => {
     ],
     ["[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p1')]", '/providers/Microsoft.Authorization/policyDefinitions/p1'],
     ["[extensionResourceId(resourceGroup().id, 'Microsoft.Authorization/locks', 'lock1')]", `${RG_ID}/providers/Microsoft.Authorization/locks/lock1`],
+    // Forms public templates write: slashes at either end of the type or of a name carry nothing (the AKS quickstart's
+    // `resourceId('Microsoft.ContainerService/managedClusters/', name)`).
+    ["[resourceId('Microsoft.ContainerService/managedClusters/', 'aks1')]", `${providers}/Microsoft.ContainerService/managedClusters/aks1`],
+    ["[resourceId('/Microsoft.ContainerService/managedClusters', 'aks1')]", `${providers}/Microsoft.ContainerService/managedClusters/aks1`],
+    [
+      "[resourceId('Microsoft.ContainerService/managedClusters/agentPools/', concat('aks1', '/'), 'pool1')]",
+      `${providers}/Microsoft.ContainerService/managedClusters/aks1/agentPools/pool1`,
+    ],
+    ["[resourceId('Microsoft.Network/virtualNetworks/subnets/', '/vnet/subnet')]", `${providers}/Microsoft.Network/virtualNetworks/vnet/subnets/subnet`],
+    [
+      "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions/', 'b24988ac-6180-42a0-ab88-20f7382dd24c')]",
+      `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`,
+    ],
+    ["[tenantResourceId('Microsoft.Authorization/policyDefinitions/', 'p1')]", '/providers/Microsoft.Authorization/policyDefinitions/p1'],
   ])('%s is %s', (expression, expected) => {
     expect(evaluate(expression)).toBe(expected);
   });

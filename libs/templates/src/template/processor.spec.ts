@@ -512,6 +512,29 @@ describe('deploy-time expressions', () => {
     ]);
   });
 
+  it('reads the forms public templates write: a trailing slash in the type, and Namespace/type/name in the group', async () => {
+    const forms = template({
+      resources: [
+        { type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2025-01-01', name: 'aks1', properties: { dnsPrefix: 'aks1' } },
+        resource('logs', {
+          properties: {
+            slash: "[reference(resourceId('Microsoft.ContainerService/managedClusters/', 'aks1')).fqdn]",
+            relative: "[reference(concat('Microsoft.ContainerService/managedClusters/', 'aks1'), '2025-01-01').fqdn]",
+            outside: "[reference('Microsoft.ContainerService/managedClusters/other', '2025-01-01').fqdn]",
+          },
+        }),
+      ],
+    });
+    const other = `${P}/Microsoft.ContainerService/managedClusters/other`;
+    const p = plan(forms);
+    expect(p.resources[1]?.dependsOn).toEqual([cluster]);
+    const h = new InMemoryTemplateHost({
+      [cluster]: { properties: { fqdn: 'aks1.example' } },
+      [other]: { properties: { fqdn: 'other.example' } },
+    });
+    expect(await resolveResource(p, storage('logs'), h)).toEqual({ properties: { slash: 'aks1.example', relative: 'aks1.example', outside: 'other.example' } });
+  });
+
   it('needs no host call for a resource without deploy-time expressions', async () => {
     const h = host();
     expect(await resolveResource(plan(t), cluster, h)).toEqual({ properties: { dnsPrefix: 'aks1' } });

@@ -4,7 +4,14 @@ import { walkCalls } from '../expression/parser';
 import { parseBounded } from '../expression/evaluator';
 import { EvaluationBudget, TemplateLimits, countLimitExceeded, exceedsDepth, sizeOf } from '../limits';
 import { BUILTIN_FUNCTIONS } from '../functions';
-import { isPlatformResourceId, isValidType, parseResourceGroupResourceId, resourceGroupResourceId, subscriptionLevelResourceId } from '../resource-ids';
+import {
+  isPlatformResourceId,
+  isValidType,
+  parseResourceGroupResourceId,
+  referenceTarget,
+  resourceGroupResourceId,
+  subscriptionLevelResourceId,
+} from '../resource-ids';
 import { Json, JsonObject, clone, findKey, getProperty, isInteger, isObject, typeOf } from '../values';
 import { DeploymentContext, isSubscriptionScope, ProcessOptions, TemplateHost } from './context';
 import { buildDependencyGraph } from './dependencies';
@@ -107,7 +114,7 @@ export function processTemplate(template: Json, parameters: Json | undefined, co
   const planVariables = variables.all();
 
   const instances = expandResources(scope, arrayMember(root, 'resources'));
-  const graphInput = resolveDependencies(instances);
+  const graphInput = resolveDependencies(instances, context);
   const graph = buildDependencyGraph(graphInput);
 
   const outputs = objectMember(root, 'outputs');
@@ -679,7 +686,22 @@ class ResourceIndex<T extends { id: string; type: string; name: string; copy?: {
   }
 }
 
-function resolveDependencies(instances: Instance[]) {
+/**
+ * A reference()/list*() target: the template resource it names, and the id the call reads (a template resource's,
+ * or the full id of `Namespace/type/name` in the deployment's group, or the argument as written).
+ */
+function callTarget<T extends { id: string; type: string; name: string }>(
+  index: ResourceIndex<T>,
+  value: string,
+  context: DeploymentContext,
+): { hit: T | undefined; target: string } {
+  const named = index.target(value);
+  if (named !== undefined) return { hit: named, target: named.id };
+  const target = referenceTarget(value, context.subscriptionId, context.resourceGroup?.name);
+  return { hit: target === value ? undefined : index.target(target), target };
+}
+
+function resolveDependencies(instances: Instance[], context: DeploymentContext) {
   const seen = new Map<string, Instance>();
   for (const i of instances) {
     const existing = seen.get(i.id.toLowerCase());
@@ -704,11 +726,11 @@ function resolveDependencies(instances: Instance[]) {
       hits.forEach((h) => deps.add(h.id));
     }
     for (const call of i.calls) {
-      const hit = index.target(call.target);
+      const { hit, target } = callTarget(index, call.target, context);
       if (hit !== undefined) deps.add(hit.id);
-      else if (!call.target.startsWith('/')) {
+      else if (!target.startsWith('/')) {
         throw TemplateErrors.inSection('resource', i.name, unknownReference(call.target), i.label);
-      } else if (!isPlatformResourceId(call.target)) {
+      } else if (!isPlatformResourceId(target)) {
         throw TemplateErrors.inSection('resource', i.name, invalidResourceId(call.function, call.target), i.label);
       }
     }
@@ -780,16 +802,16 @@ async function withHost<T>(plan: TemplatePlan, host: TemplateHost, run: (deployT
   const all = new ResourceIndex(plan.resources);
   const cache = new Map<string, Json>();
   const deployTime = (call: DeployTimeCall): Value => {
-    const hit = index.target(call.target);
-    if (hit === undefined && !call.target.startsWith('/')) {
+    const { hit, target } = callTarget(index, call.target, plan.context);
+    if (hit === undefined && !target.startsWith('/')) {
       const skipped = all.target(call.target);
       throw new ExpressionError(
         skipped === undefined ? unknownReference(call.target) : `The resource '${skipped.type}/${skipped.name}' is not deployed: its condition is false.`,
       );
     }
     // The host is asked about platform resource ids only: never a URL, a host or a port.
-    if (hit === undefined && !isPlatformResourceId(call.target)) throw new ExpressionError(invalidResourceId(call.function, call.target));
-    const resourceId = hit?.id ?? call.target;
+    if (hit === undefined && !isPlatformResourceId(target)) throw new ExpressionError(invalidResourceId(call.function, call.target));
+    const resourceId = hit?.id ?? target;
     const isReference = call.function.toLowerCase() === 'reference';
     const request = {
       resourceId,

@@ -86,7 +86,7 @@ export interface PodSpec {
 export interface Pod {
   metadata: ObjectMeta;
   spec: PodSpec;
-  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[] };
 }
 
 export interface Node {

@@ -158,7 +158,7 @@ export class DeploymentController {
   private async rolloutRolling(d: Deployment, sets: ReplicaSet[]): Promise<void> {
     const { newRS, created } = await this.ensureNewReplicaSet(d, sets, true);
     const all = newRS ? [...sets.filter((rs) => rs.metadata.uid !== newRS.metadata.uid), newRS] : sets;
-    const old = all.filter((rs) => rs !== newRS);
+    const old = all.filter((rs) => !sameSet(rs, newRS));
     if (newRS) {
       const target = replicasOf(newRS) > (d.spec.replicas ?? 1) ? (d.spec.replicas ?? 1) : newReplicaSetReplicas(d, all, newRS);
       if (target !== replicasOf(newRS)) {
@@ -175,7 +175,7 @@ export class DeploymentController {
 
   private async rolloutRecreate(d: Deployment, sets: ReplicaSet[]): Promise<void> {
     let newRS = findNewReplicaSet(d, sets);
-    const old = sets.filter((rs) => rs !== newRS);
+    const old = sets.filter((rs) => !sameSet(rs, newRS));
     const activeOld = old.filter((rs) => replicasOf(rs) > 0);
     if (activeOld.length > 0) {
       for (const rs of activeOld) await this.scale(d, rs, 0);
@@ -202,7 +202,7 @@ export class DeploymentController {
    */
   private async ensureNewReplicaSet(d: Deployment, sets: ReplicaSet[], create: boolean): Promise<{ newRS?: ReplicaSet; created: boolean }> {
     const existing = findNewReplicaSet(d, sets);
-    const old = sets.filter((rs) => rs !== existing);
+    const old = sets.filter((rs) => !sameSet(rs, existing));
     const revision = Math.max(0, ...old.map(revisionOf)) + 1;
     const { maxSurge } = resolveFenceposts(d);
     const replicas = d.spec.replicas ?? 1;
@@ -298,8 +298,10 @@ export class DeploymentController {
     });
   }
 
-  private async syncStatus(d: Deployment, sets: ReplicaSet[], newRS: ReplicaSet | undefined, created = false): Promise<void> {
+  private async syncStatus(d: Deployment, sets: ReplicaSet[], newRSAsKnown: ReplicaSet | undefined, created = false): Promise<void> {
     const now = this.now();
+    // The freshest copy of the new set (its status counts as updatedReplicas).
+    const newRS = newRSAsKnown && (sets.find((rs) => sameSet(rs, newRSAsKnown)) ?? newRSAsKnown);
     const counts = countStatus(d, sets, newRS);
     let conditions: Condition[] = d.status?.conditions ?? [];
     const replicas = d.spec.replicas ?? 1;
@@ -342,7 +344,7 @@ export class DeploymentController {
       conditions = setCondition(conditions, { type: 'Progressing', status: 'Unknown', reason: 'DeploymentResumed', message: 'Deployment is resumed' }, now);
     }
     const rsName = newRS?.metadata.name ?? '';
-    const oldReplicas = sets.filter((rs) => rs !== newRS).reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
+    const oldReplicas = sets.filter((rs) => !sameSet(rs, newRS)).reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
     if (newRS && isComplete(d, counts) && oldReplicas === 0) {
       return setCondition(
         conditions,
@@ -393,7 +395,7 @@ export class DeploymentController {
     if (d.spec.paused || !isComplete(d, status)) return;
     for (const rs of historyToDelete(
       d,
-      sets.filter((s) => s !== newRS),
+      sets.filter((s) => !sameSet(s, newRS)),
     )) {
       try {
         await this.client.delete(`/apis/apps/v1/namespaces/${rs.metadata.namespace}/replicasets/${rs.metadata.name}`);
@@ -402,6 +404,11 @@ export class DeploymentController {
       }
     }
   }
+}
+
+/** One ReplicaSet whatever copy of it (informer, patch answer) is at hand. */
+function sameSet(a: ReplicaSet, b: ReplicaSet | undefined): boolean {
+  return !!b && a.metadata.uid === b.metadata.uid;
 }
 
 function keyOf(d: Deployment): string {

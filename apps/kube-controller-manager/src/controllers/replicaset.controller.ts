@@ -86,6 +86,8 @@ export class ReplicaSetController {
         if (owner?.kind === 'ReplicaSet') {
           const key = `${pod.metadata.namespace}/${owner.name}`;
           if (!previous) this.expectations.created(key);
+          // A pod marked for deletion counts as deleted: its kubelet may take the grace period to remove it.
+          if (pod.metadata.deletionTimestamp) this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
           this.queue.add(key);
         }
         if (!owner || (previous && JSON.stringify(previous.metadata.labels) !== JSON.stringify(pod.metadata.labels))) this.enqueueMatching(pod);

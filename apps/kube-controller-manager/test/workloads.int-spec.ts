@@ -103,7 +103,7 @@ describe('scheduler, ReplicaSet and Deployment controllers', () => {
       });
     }
     hub = new InformerHub(client);
-    scheduler = new Scheduler(client, { retryUnschedulableMs: 1000 });
+    scheduler = new Scheduler(client, hub, { retryUnschedulableMs: 1000 });
     replicaSets = new ReplicaSetController(client, hub);
     deployments = new DeploymentController(client, hub);
     hub.start();

@@ -17,7 +17,7 @@ const PAGE = '500';
  * says that version is gone (410). Handlers see each change once, in order.
  */
 export class Informer<T extends KubeObject> {
-  private readonly cache = new Map<string, T>();
+  private readonly cache = new NamespacedCache<T>();
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private hasSynced = false;
@@ -60,6 +60,11 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /** The cached objects of one namespace (controllers look at their own namespace only). */
+  listNamespace(namespace: string): T[] {
+    return this.cache.inNamespace(namespace);
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
@@ -144,6 +149,47 @@ export class Informer<T extends KubeObject> {
       throw err;
     }
     return last;
+  }
+}
+
+/** The informer's store: objects by `namespace/name`, indexed by namespace. */
+class NamespacedCache<T extends KubeObject> {
+  private readonly objects = new Map<string, T>();
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+
+  get(key: string): T | undefined {
+    return this.objects.get(key);
+  }
+
+  set(key: string, object: T): void {
+    this.objects.set(key, object);
+    const ns = object.metadata.namespace ?? '';
+    let index = this.byNamespace.get(ns);
+    if (!index) this.byNamespace.set(ns, (index = new Map()));
+    index.set(key, object);
+  }
+
+  delete(key: string): void {
+    const object = this.objects.get(key);
+    if (!object) return;
+    this.objects.delete(key);
+    this.byNamespace.get(object.metadata.namespace ?? '')?.delete(key);
+  }
+
+  has(key: string): boolean {
+    return this.objects.has(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.objects.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, T]> {
+    return this.objects.entries();
+  }
+
+  inNamespace(namespace: string): T[] {
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
   }
 }
 

@@ -107,7 +107,7 @@ export class DeploymentController {
   /** The ReplicaSets this Deployment owns, adopting orphans its selector matches and releasing sets it no longer matches. */
   private async claimReplicaSets(d: Deployment): Promise<ReplicaSet[]> {
     const owned: ReplicaSet[] = [];
-    for (const rs of this.sets.list()) {
+    for (const rs of this.sets.listNamespace(d.metadata.namespace)) {
       const claim = claimable(rs as unknown as ApiPod, d, d.spec.selector);
       if (claim === 'other') continue;
       const path = `/apis/apps/v1/namespaces/${rs.metadata.namespace}/replicasets/${rs.metadata.name}`;
@@ -183,7 +183,7 @@ export class DeploymentController {
     }
     // Every old pod must be gone before a new one starts.
     const oldUids = new Set(old.map((rs) => rs.metadata.uid));
-    const oldPodsLeft = this.pods.list().some((p) => p.metadata.namespace === d.metadata.namespace && oldUids.has(controllerOf(p)?.uid ?? '') && isActive(p));
+    const oldPodsLeft = this.pods.listNamespace(d.metadata.namespace).some((p) => oldUids.has(controllerOf(p)?.uid ?? '') && isActive(p));
     if (oldPodsLeft) return this.syncStatus(d, sets, newRS);
     let created = false;
     if (!newRS) ({ newRS, created } = await this.ensureNewReplicaSet(d, sets, true));

@@ -111,8 +111,8 @@ export class ReplicaSetController {
   }
 
   private enqueueMatching(pod: ApiPod): void {
-    for (const rs of this.sets.list()) {
-      if (rs.metadata.namespace === pod.metadata.namespace && selectorMatches(rs.spec.selector, pod.metadata.labels)) this.queue.add(keyOf(rs));
+    for (const rs of this.sets.listNamespace(pod.metadata.namespace ?? '')) {
+      if (selectorMatches(rs.spec.selector, pod.metadata.labels)) this.queue.add(keyOf(rs));
     }
   }
 
@@ -147,7 +147,7 @@ export class ReplicaSetController {
   /** The pods this ReplicaSet owns after adopting matching orphans and releasing owned pods that stopped matching. */
   private async claimPods(rs: ReplicaSet): Promise<ApiPod[]> {
     const owned: ApiPod[] = [];
-    for (const pod of this.pods.list()) {
+    for (const pod of this.pods.listNamespace(rs.metadata.namespace)) {
       const claim = claimable(pod, rs, rs.spec.selector);
       if (claim === 'other') continue;
       const matches = selectorMatches(rs.spec.selector, pod.metadata.labels);

@@ -84,7 +84,7 @@ export class ClusterSnapshot {
     info.pods.delete(key);
     info.requested = subtract(info.requested, podRequests(pod));
     info.nonZeroRequested = subtract(info.nonZeroRequested, podRequests(pod, { nonZero: true }));
-    info.usedPorts = new Set([...info.pods.values()].flatMap(hostPorts));
+    if (hostPorts(pod).length > 0) info.usedPorts = new Set([...info.pods.values()].flatMap(hostPorts));
   }
 
   /** Counts a pod the scheduler has just bound to `nodeName`, before the watch confirms it. */

@@ -1,4 +1,4 @@
-import { Informer } from '../client/informer';
+import type { Informer, InformerHub } from '../client/informer';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { ClusterSnapshot } from './node-info';
 import { podKey, type Node, type Pod } from './objects';
@@ -41,16 +41,17 @@ export class Scheduler {
 
   constructor(
     private readonly client: KubeClient,
+    private readonly hub: InformerHub,
     private readonly options: SchedulerOptions = {},
   ) {
-    this.nodes = new Informer<ApiNode>(client, '/api/v1/nodes', {
+    this.nodes = hub.informer<ApiNode>('/api/v1/nodes').on({
       upsert: (node) => {
         this.snapshot.setNode(node);
         this.retryUnschedulable();
       },
       deleted: (node) => this.snapshot.deleteNode(node.metadata.name),
     });
-    this.pods = new Informer<ApiPod>(client, '/api/v1/pods', {
+    this.pods = hub.informer<ApiPod>('/api/v1/pods').on({
       upsert: (pod) => this.onPod(pod),
       deleted: (pod) => {
         const key = podKey(pod);
@@ -62,9 +63,8 @@ export class Scheduler {
     });
   }
 
+  /** Starts the scheduling loop; the hub's informers are started by whoever owns the hub. */
   start(): void {
-    this.nodes.start();
-    this.pods.start();
     this.loop ??= this.run();
     const every = this.options.retryUnschedulableMs ?? 30_000;
     this.retryTimer = setInterval(() => this.retryUnschedulable(), every);
@@ -75,7 +75,7 @@ export class Scheduler {
     this.stopped = true;
     clearInterval(this.retryTimer);
     this.wake?.();
-    await Promise.all([this.nodes.stop(), this.pods.stop(), this.loop]);
+    await this.loop;
   }
 
   private onPod(pod: ApiPod): void {

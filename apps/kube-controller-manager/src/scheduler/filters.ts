@@ -1,3 +1,4 @@
+import { matchesLabels, selectorFromObject } from '@cerulean/kube';
 import { hostPorts, type NodeInfo } from './node-info';
 import type { LabelSelector, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration, TopologySpreadConstraint } from './objects';
 import { allocatable, podRequests } from './resources';
@@ -81,10 +82,9 @@ export function matchesNodeAffinity(pod: Pod, node: Node): boolean {
   return !required || required.nodeSelectorTerms.some((term) => termMatches(term, node));
 }
 
+/** A `metav1.LabelSelector` object matches the labels (an absent selector matches nothing). */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> = {}): boolean {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  return (selector.matchExpressions ?? []).every((e) => requirementMatches({ ...e, operator: e.operator }, labels[e.key]));
+  return !!selector && matchesLabels(selectorFromObject(selector), labels);
 }
 
 /** The selector a spread constraint counts with: its labelSelector plus the pod's own values of matchLabelKeys. */

@@ -1,4 +1,4 @@
-import { parseQuantity } from './quantity';
+import { parseQuantity } from '@cerulean/kube';
 import type { Container, Node, Pod, ResourceList } from './objects';
 
 /** The resources the scheduler accounts for: cpu in millicores, memory and ephemeral-storage in bytes, pods as a count. */

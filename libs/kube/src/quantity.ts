@@ -1,3 +1,4 @@
+/** Kubernetes resource quantities (`2`, `1500m`, `7168Mi`, `8G`): what requests, limits and capacities are written in. */
 const SUFFIX: Record<string, number> = {
   Ki: 2 ** 10,
   Mi: 2 ** 20,

@@ -276,7 +276,8 @@ class ApiHandler {
 
   private async readJsonBody(req: IncomingMessage): Promise<unknown> {
     const ct = this.contentType(req);
-    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/yaml']);
+    // Protobuf bodies (client-go's typed clients, e.g. `kubectl create namespace`) are not decoded yet.
+    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json']);
     return this.parseJson(await readBody(req));
   }
 

@@ -57,26 +57,22 @@ spec:
 `;
 
   it('creates, gets, describes, labels, annotates and deletes objects of several kinds', async () => {
-    // Typed `kubectl create <kind>` sends protobuf, which this slice does not decode yet: manifests go as JSON.
-    await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
-    await create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'team' }, data: { a: '1', b: '2' } });
-    await create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'team' }, stringData: { password: 's3cret' } });
+    // Typed `kubectl create <kind>` sends protobuf bodies (client-go's typed clients).
+    await h.kubectl(['create', 'namespace', 'team']);
+    await h.kubectl(['-n', 'team', 'create', 'configmap', 'settings', '--from-literal=a=1', '--from-literal=b=2']);
+    await h.kubectl(['-n', 'team', 'create', 'secret', 'generic', 'creds', '--from-literal=password=s3cret']);
+    await h.kubectl(['-n', 'team', 'create', 'deployment', 'api', '--image=nginx:1.27', '--replicas=3']);
+    await h.kubectl(['-n', 'team', 'create', 'service', 'clusterip', 'api', '--tcp=80:8080']);
     await create({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'api', namespace: 'team', labels: { app: 'api' } },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: 'api' } },
-        template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } },
-      },
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'lock', namespace: 'team' },
+      spec: { holderIdentity: 'me', leaseDurationSeconds: 15 },
     });
-    await create({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'api', namespace: 'team' },
-      spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 8080 }] },
-    });
+    expect((await h.kubectl(['-n', 'team', 'get', 'lease', 'lock'])).stdout).toMatch(/^lock\s+me\s+\d+s$/m);
+    const secret = JSON.parse((await h.kubectl(['-n', 'team', 'get', 'secret', 'creds', '-o', 'json'])).stdout);
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
+    expect(secret.type).toBe('Opaque');
     const cms = (await h.kubectl(['-n', 'team', 'get', 'configmaps'])).stdout;
     expect(cms).toMatch(/^settings\s+2\s+\d+s$/m);
     const deploy = (await h.kubectl(['-n', 'team', 'get', 'deploy', 'api'])).stdout;

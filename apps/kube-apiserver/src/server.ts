@@ -50,11 +50,20 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   const store = new EtcdStorage(cfg.etcdEndpoints);
   const registry = new ResourceRegistry();
   const storage = new RestStorage(store, registry, cfg.etcdPrefix, new ClusterIpAllocator(cfg.serviceCidr));
-  try {
-    await bootstrap(storage);
-  } catch (err) {
-    store.close();
-    throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+  // etcd may still be starting (it shares the control-plane container): keep trying for a while.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await bootstrap(storage);
+      break;
+    } catch (err) {
+      if (attempt * 500 < cfg.etcdWaitMs && !(err instanceof KubeError)) {
+        if (attempt % 10 === 0) log.warn({ err: (err as Error).message }, 'waiting for etcd');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      store.close();
+      throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+    }
   }
   const controllers = new Controllers(storage, log);
   controllers.start();

@@ -51,6 +51,7 @@ export async function startHarness(overrides: Partial<KubeApiServerConfig> = {})
       serviceCidr: '10.0.0.0/16',
       bookmarkIntervalMs: 1000,
       logLevel: 'warn',
+      etcdWaitMs: 5_000,
       ...overrides,
     },
     pino({ level: 'warn' }),

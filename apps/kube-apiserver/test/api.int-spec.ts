@@ -178,6 +178,78 @@ describe('kube-apiserver over HTTP (raw requests and @kubernetes/client-node)', 
     expect(warn.headers.warning).toBe('299 - "unknown field \\"extra\\""');
   });
 
+  it('registers a node through the ordinary API (Node, status patch, Lease) and binds and evicts pods', async () => {
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'aks-nodepool1-1-vmss000000', labels: { 'kubernetes.io/hostname': 'aks-nodepool1-1-vmss000000', agentpool: 'nodepool1' } },
+    };
+    expect((await call('POST', '/api/v1/nodes', { body: node })).code).toBe(201);
+    const status = {
+      status: {
+        capacity: { cpu: '2', memory: '4Gi', pods: '110' },
+        allocatable: { cpu: '1900m', memory: '3Gi', pods: '110' },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ready', lastHeartbeatTime: new Date().toISOString() }],
+        nodeInfo: { kubeletVersion: 'v1.33.2', osImage: 'Ubuntu 22.04', kernelVersion: '6.1', containerRuntimeVersion: 'containerd://1.7' },
+        addresses: [{ type: 'InternalIP', address: '10.224.0.4' }],
+      },
+    };
+    const patched = await call('PATCH', '/api/v1/nodes/aks-nodepool1-1-vmss000000/status', {
+      body: status,
+      headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+    });
+    expect(patched.code).toBe(200);
+    expect(patched.json().status.allocatable.cpu).toBe('1900m');
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'aks-nodepool1-1-vmss000000' },
+      spec: {
+        holderIdentity: 'aks-nodepool1-1-vmss000000',
+        leaseDurationSeconds: 40,
+        renewTime: new Date()
+          .toISOString()
+          .replace('Z', '000Z')
+          .replace(/\.(\d{6})\d*Z$/, '.$1Z'),
+      },
+    };
+    expect((await call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { body: lease })).code).toBe(201);
+    const nodes = (await h.kubectl(['get', 'nodes', '-o', 'wide'])).stdout;
+    expect(nodes).toMatch(/^aks-nodepool1-1-vmss000000\s+Ready\s+<none>\s+\d+s\s+v1\.33\.2\s+10\.224\.0\.4\s+<none>\s+Ubuntu 22\.04/m);
+
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bound', labels: { app: 'pdb' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } };
+    expect((await call('POST', '/api/v1/namespaces/default/pods', { body: pod })).code).toBe(201);
+    const bind = await call('POST', '/api/v1/namespaces/default/pods/bound/binding', {
+      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bound' }, target: { kind: 'Node', name: 'aks-nodepool1-1-vmss000000' } },
+    });
+    expect(bind.code).toBe(201);
+    const bound = (await call('GET', '/api/v1/namespaces/default/pods/bound')).json();
+    expect(bound.spec.nodeName).toBe('aks-nodepool1-1-vmss000000');
+    expect(bound.status.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'True' })]);
+    expect((await call('POST', '/api/v1/namespaces/default/pods/bound/binding', { body: { target: { name: 'other' } } })).code).toBe(409);
+    await call('POST', '/apis/policy/v1/namespaces/default/poddisruptionbudgets', {
+      body: { metadata: { name: 'pdb' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'pdb' } } } },
+    });
+    const evict = await call('POST', '/api/v1/namespaces/default/pods/bound/eviction', {
+      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'bound' } },
+    });
+    expect(evict.code).toBe(429);
+    expect(evict.json().message).toBe("Cannot evict pod as it would violate the pod's disruption budget.");
+    await call('DELETE', '/apis/policy/v1/namespaces/default/poddisruptionbudgets/pdb');
+    expect(
+      (
+        await call('POST', '/api/v1/namespaces/default/pods/bound/eviction', {
+          body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'bound' } },
+        })
+      ).code,
+    ).toBe(201);
+    // A bound pod waits for its kubelet: the eviction started a graceful deletion.
+    const terminating = (await call('GET', '/api/v1/namespaces/default/pods/bound')).json();
+    expect(terminating.metadata).toMatchObject({ deletionGracePeriodSeconds: 30, deletionTimestamp: expect.any(String) });
+    expect((await call('DELETE', '/api/v1/namespaces/default/pods/bound?gracePeriodSeconds=0')).code).toBe(200);
+    expect((await call('GET', '/api/v1/namespaces/default/pods/bound')).code).toBe(404);
+  });
+
   it('is usable from @kubernetes/client-node (list and watch)', async () => {
     const script = join(h.dir, 'client.mjs');
     writeFileSync(

@@ -35,7 +35,7 @@ describe('strategic merge patch', () => {
       { name: 'A', value: '1' },
       { name: 'B', value: '2' },
     ]);
-    expect(web.ports.map((p) => p.containerPort)).toEqual([80, 443]);
+    expect(web.ports?.map((p) => p.containerPort)).toEqual([80, 443]);
   });
 
   it('replaces lists without a merge key (tolerations) and unions set-like lists (finalizers)', () => {

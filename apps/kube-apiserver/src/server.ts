@@ -346,7 +346,17 @@ class ApiHandler {
         const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
         const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
-          if (q.get('resourceVersionMatch')) throw KubeError.badRequest('resourceVersionMatch is forbidden for watch');
+          // A watch-list (sendInitialEvents) names NotOlderThan; any other watch may not name a match.
+          const sendInitial = q.get('sendInitialEvents') === 'true';
+          const match = q.get('resourceVersionMatch');
+          if (match && !(sendInitial && match === 'NotOlderThan'))
+            throw KubeError.badRequest(
+              sendInitial
+                ? 'resourceVersionMatch: Unsupported value: must be NotOlderThan with sendInitialEvents'
+                : 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+            );
+          if (sendInitial && (!match || q.get('allowWatchBookmarks') !== 'true'))
+            throw KubeError.badRequest('sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks to true');
           const rendering = negotiate(req.headers.accept, ['json', 'table']);
           const timeout = Number(q.get('timeoutSeconds') ?? 0) || 1800 + Math.floor(Math.random() * 1800);
           return serveWatch(

@@ -141,6 +141,22 @@ describe('kube-apiserver over HTTP (raw requests and @kubernetes/client-node)', 
     expect(exact.code).toBe(410);
   });
 
+  it('serves a watch-list: initial events, then a bookmark marking their end', async () => {
+    const w = await call(
+      'GET',
+      '/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1&labelSelector=set%3Dpaging',
+    );
+    const events = w.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.slice(0, 5).map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(
+      ['page-0', 'page-1', 'page-2', 'page-3', 'page-4'].map((n) => `ADDED ${n}`),
+    );
+    expect(events[5]).toMatchObject({ type: 'BOOKMARK', object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps?watch=true&resourceVersionMatch=NotOlderThan')).code).toBe(400);
+  });
+
   it('keeps an object with finalizers until they are removed, and collects dependents of a deleted owner', async () => {
     await call('POST', '/api/v1/namespaces/default/configmaps', { body: { ...cm('held'), metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
     const del = await call('DELETE', '/api/v1/namespaces/default/configmaps/held');

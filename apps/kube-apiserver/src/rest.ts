@@ -206,7 +206,7 @@ export class RestStorage {
     return texts;
   }
 
-  private async checkNamespace(rt: ResourceType, namespace: string | undefined): Promise<void> {
+  private async checkNamespace(rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
     if (!rt.namespaced) return;
     if (!namespace) throw KubeError.badRequest('the server could not find the requested resource: a namespace is required');
     const ns = this.registry.lookup('', 'v1', 'namespaces') as ResourceType;
@@ -216,7 +216,7 @@ export class RestStorage {
       throw new KubeError(
         403,
         'Forbidden',
-        `${rt.plural} "${'<name>'}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        `${rt.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
         {
           name: namespace,
           group: rt.group,
@@ -256,7 +256,7 @@ export class RestStorage {
         ]);
       meta.name = generatedName(meta.generateName);
     }
-    await this.checkNamespace(rt, namespace);
+    await this.checkNamespace(rt, namespace, meta.name);
     this.prepareForCreate(rt, obj);
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);

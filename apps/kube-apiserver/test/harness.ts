@@ -92,9 +92,12 @@ export async function startHarness(overrides: Partial<KubeApiServerConfig> = {})
     kubeconfig,
     kubectl,
     close: async () => {
-      await server.close();
-      etcd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5_000))]);
+      } finally {
+        etcd.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

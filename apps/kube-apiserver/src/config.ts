@@ -19,6 +19,8 @@ export interface KubeApiServerConfig {
   /** How often an idle watch that asked for bookmarks gets one. */
   bookmarkIntervalMs: number;
   logLevel: string;
+  /** How long startup waits for etcd to answer. */
+  etcdWaitMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +65,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
     serviceCidr: '10.0.0.0/16',
     bookmarkIntervalMs: 60_000,
     logLevel: text('KUBE_LOG_LEVEL') || 'info',
+    etcdWaitMs: 30_000,
   };
 }

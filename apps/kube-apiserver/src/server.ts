@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import pino, { Logger } from 'pino';
 import {
   apiVersionOf,
+  decodeProtobufObject,
   groupResource,
   IncludeObject,
   isPlainObject,
@@ -49,11 +50,20 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   const store = new EtcdStorage(cfg.etcdEndpoints);
   const registry = new ResourceRegistry();
   const storage = new RestStorage(store, registry, cfg.etcdPrefix, new ClusterIpAllocator(cfg.serviceCidr));
-  try {
-    await bootstrap(storage);
-  } catch (err) {
-    store.close();
-    throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+  // etcd may still be starting (it shares the control-plane container): keep trying for a while.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await bootstrap(storage);
+      break;
+    } catch (err) {
+      if (attempt * 500 < cfg.etcdWaitMs && !(err instanceof KubeError)) {
+        if (attempt % 10 === 0) log.warn({ err: (err as Error).message }, 'waiting for etcd');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      store.close();
+      throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+    }
   }
   const controllers = new Controllers(storage, log);
   controllers.start();
@@ -276,7 +286,9 @@ class ApiHandler {
 
   private async readJsonBody(req: IncomingMessage): Promise<unknown> {
     const ct = this.contentType(req);
-    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/yaml']);
+    // client-go's typed clients (e.g. `kubectl create namespace`) send protobuf.
+    if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(await readBody(req));
+    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/vnd.kubernetes.protobuf']);
     return this.parseJson(await readBody(req));
   }
 
@@ -334,7 +346,17 @@ class ApiHandler {
         const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
         const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
-          if (q.get('resourceVersionMatch')) throw KubeError.badRequest('resourceVersionMatch is forbidden for watch');
+          // A watch-list (sendInitialEvents) names NotOlderThan; any other watch may not name a match.
+          const sendInitial = q.get('sendInitialEvents') === 'true';
+          const match = q.get('resourceVersionMatch');
+          if (match && !(sendInitial && match === 'NotOlderThan'))
+            throw KubeError.badRequest(
+              sendInitial
+                ? 'resourceVersionMatch: Unsupported value: must be NotOlderThan with sendInitialEvents'
+                : 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+            );
+          if (sendInitial && (!match || q.get('allowWatchBookmarks') !== 'true'))
+            throw KubeError.badRequest('sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks to true');
           const rendering = negotiate(req.headers.accept, ['json', 'table']);
           const timeout = Number(q.get('timeoutSeconds') ?? 0) || 1800 + Math.floor(Math.random() * 1800);
           return serveWatch(

@@ -51,6 +51,7 @@ export async function startHarness(overrides: Partial<KubeApiServerConfig> = {})
       serviceCidr: '10.0.0.0/16',
       bookmarkIntervalMs: 1000,
       logLevel: 'warn',
+      etcdWaitMs: 5_000,
       ...overrides,
     },
     pino({ level: 'warn' }),
@@ -91,9 +92,12 @@ export async function startHarness(overrides: Partial<KubeApiServerConfig> = {})
     kubeconfig,
     kubectl,
     close: async () => {
-      await server.close();
-      etcd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5_000))]);
+      } finally {
+        etcd.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -9,4 +9,5 @@ export * from './status';
 export * from './tables';
 export * from './type-schema';
 export * from './validation';
+export * from './protobuf';
 export * from './quantity';

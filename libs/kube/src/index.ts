@@ -4,6 +4,7 @@ export * from './label-selector';
 export * from './names';
 export * from './object';
 export * from './patch';
+export * from './protobuf';
 export * from './resource-types';
 export * from './status';
 export * from './tables';

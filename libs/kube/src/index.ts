@@ -10,4 +10,3 @@ export * from './status';
 export * from './tables';
 export * from './type-schema';
 export * from './validation';
-export * from './protobuf';

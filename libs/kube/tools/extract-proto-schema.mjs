@@ -9,8 +9,7 @@
 //    omitempty is left out, a pointer is written whenever set, an inline struct's fields land in its parent).
 //
 // Usage: node extract-proto-schema.mjs <kubernetes/api checkout> <kubernetes/apimachinery checkout>
-// (v0.36.3 for kubectl 1.36, e.g. `git archive v0.36.3 core/v1 apps/v1 … | tar -x -C dir`), then
-// `npx prettier --write libs/kube/data/proto-schema.json` (the lint checks data files too).
+// (v0.36.3 for kubectl 1.36, e.g. `git archive v0.36.3 core/v1 apps/v1 … | tar -x -C dir`).
 /* global process, console */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -229,6 +229,17 @@ describe('decodeKubeProtobuf special types and bad input', () => {
     expect(decodeKubeProtobuf(quota)).toMatchObject({ spec: { hard: { memory: '1Gi' } } });
   });
 
+  it('json:",inline" structs land in their parent: a Volume\'s source, a secretKeyRef\'s name', () => {
+    const env = msg(field(1, 'PASSWORD'), field(3, msg(field(4, msg(field(1, msg(field(1, 'creds'))), field(2, 'password'))))));
+    const container = msg(field(1, 'app'), field(2, 'busybox'), field(7, env), field(8, msg()));
+    const volume = msg(field(1, 'config'), field(2, msg(field(19, msg(field(1, msg(field(1, 'settings'))), field(3, 0o644))))));
+    const pod = envelope('v1', 'Pod', msg(field(1, msg(field(1, 'p'))), field(2, msg(field(1, volume), field(2, container)))));
+    expect(at(decodeKubeProtobuf(pod), 'spec.volumes')).toEqual([{ name: 'config', configMap: { name: 'settings', defaultMode: 420 } }]);
+    expect(at(decodeKubeProtobuf(pod), 'spec.containers')).toEqual([
+      { name: 'app', image: 'busybox', env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }], resources: {} },
+    ]);
+  });
+
   it("Go's Duration strings", () => {
     expect([0n, 999n, 1500n, 2_000_000n, 1_500_000_000n, 90_000_000_000n, 3_600_000_000_000n, -4_000_000_000n].map(goDuration)).toEqual([
       '0s',

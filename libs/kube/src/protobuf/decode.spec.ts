@@ -278,6 +278,7 @@ describe('decodeKubeProtobuf special types and bad input', () => {
     ['a truncated object', envelope('v1', 'Namespace', msg(field(1, msg(field(1, 'abc')))).subarray(0, 4)), /could not be decoded/],
     ['a length past the end', Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from([0x12, 0x7f, 0x01])]), /could not be decoded/],
     ['a wrong wire type', envelope('v1', 'Namespace', msg(field(1, 5))), /could not be decoded/],
+    ['a time out of range', envelope('v1', 'Namespace', msg(field(1, msg(field(8, msg(field(1, 2n ** 62n))))))), /could not be decoded/],
     ['an endless varint', Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.alloc(12, 0xff)]), /could not be decoded/],
     [
       'an embedded RawExtension that is neither JSON nor protobuf',

@@ -51,7 +51,9 @@ export function decodeKubeProtobuf(body: Buffer): JsonObject {
   try {
     return decodeEnvelope(body);
   } catch (err) {
-    if (err instanceof WireError) throw KubeError.badRequest(`the protobuf body of the request could not be decoded: ${err.message}`);
+    // RangeError: a time outside what RFC 3339 can write, or nesting deeper than the stack.
+    if (err instanceof WireError || err instanceof RangeError)
+      throw KubeError.badRequest(`the protobuf body of the request could not be decoded: ${err.message}`);
     throw err;
   }
 }

@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import pino, { Logger } from 'pino';
 import {
   apiVersionOf,
-  decodeProtobufObject,
+  decodeKubeProtobuf,
   groupResource,
   IncludeObject,
   isPlainObject,
@@ -18,6 +18,7 @@ import {
   KubeObject,
   parseFieldSelector,
   parseLabelSelector,
+  PROTOBUF_MEDIA_TYPE,
   ResourceRegistry,
   ResourceType,
   selectorFromObject,
@@ -285,11 +286,22 @@ class ApiHandler {
   }
 
   private async readJsonBody(req: IncomingMessage): Promise<unknown> {
+    return this.decodeBody(req, await readBody(req));
+  }
+
+  /**
+   * The one place a request object's body becomes JSON: typed client-go clients (kubectl create, drain, auth can-i)
+   * send Kubernetes protobuf, decoded into the object they would have sent as JSON. CBOR stays 415: client-go then
+   * retries in JSON.
+   */
+  private decodeBody(req: IncomingMessage, body: Buffer): unknown {
     const ct = this.contentType(req);
-    // client-go's typed clients (e.g. `kubectl create namespace`) send protobuf.
-    if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(await readBody(req));
-    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/vnd.kubernetes.protobuf']);
-    return this.parseJson(await readBody(req));
+    if (ct === PROTOBUF_MEDIA_TYPE) {
+      if (!body.length) throw KubeError.badRequest('the body of the request was empty');
+      return decodeKubeProtobuf(body);
+    }
+    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE]);
+    return this.parseJson(body);
   }
 
   private send(req: IncomingMessage, res: ServerResponse, code: number, obj: KubeObject, rt: ResourceType, url: URL, warnings: string[] = []): void {
@@ -413,7 +425,7 @@ class ApiHandler {
       if (method === 'DELETE') {
         if (!rt.verbs.includes('deletecollection')) throw KubeError.methodNotAllowed();
         const raw = await readBody(req);
-        const opts = this.deleteOptions(url, raw.length ? this.parseJson(raw) : undefined);
+        const opts = this.deleteOptions(url, raw.length ? this.decodeBody(req, raw) : undefined);
         const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
         const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
         const page = await this.storage.list(rt, namespace, { labels, fields });
@@ -459,7 +471,7 @@ class ApiHandler {
     if (method === 'DELETE') {
       if (subresource) throw KubeError.methodNotAllowed();
       const raw = await readBody(req);
-      const opts = this.deleteOptions(url, raw.length ? this.parseJson(raw) : undefined);
+      const opts = this.deleteOptions(url, raw.length ? this.decodeBody(req, raw) : undefined);
       const r = await this.storage.delete(rt, namespace, name, opts, this.writeOptions(url, req, user));
       // Upstream answers the object while it waits on finalizers or a grace period, and a Status once it is gone.
       if (!r.deleted) return this.send(req, res, 200, r.obj, rt, url);
@@ -499,7 +511,7 @@ class ApiHandler {
         if (!cur) throw KubeError.notFound(groupResource(rt), name);
         const scale = toScale(cur);
         let next: JsonObject;
-        if (method === 'PUT') next = this.parseJson(body) as JsonObject;
+        if (method === 'PUT') next = this.decodeBody(req, body) as JsonObject;
         else {
           const doc = ct === 'application/apply-patch+yaml' ? this.storage.apply.parse(body) : this.parseJson(body);
           next = (
@@ -538,7 +550,7 @@ class ApiHandler {
     if (subresource === 'eviction') {
       if (method !== 'POST') throw KubeError.methodNotAllowed();
       const raw = await readBody(req);
-      const body = raw.length ? (this.parseJson(raw) as JsonObject) : {};
+      const body = raw.length ? (this.decodeBody(req, raw) as JsonObject) : {};
       await this.evict(namespace as string, name, this.deleteOptions(url, body.deleteOptions));
       return sendJson(res, 201, successStatus());
     }

@@ -13,7 +13,7 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: Docker engine, Postgres, Redis, busybox for the node image, iproute2, *.localhost resolution.
+# Debian packages: Docker engine, Postgres, Redis, busybox and etcd for the node image, iproute2, *.localhost resolution.
 ensure_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -22,6 +22,8 @@ ensure_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # The control plane's etcd, copied into the node image (libs/node-provider NodeImageBuilder) like node and busybox.
+  [ -x /usr/bin/etcd ] || missing+=(etcd-server)
   # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname

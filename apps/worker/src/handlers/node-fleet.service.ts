@@ -282,6 +282,9 @@ export class NodeFleet {
         done += 1;
         await ctx?.progress(done, nodes.length + 1);
       });
+      // After the containers: a volume still mounted cannot be removed. Its data (the control plane's etcd) goes with the cluster.
+      for (const v of await this.provider.listVolumes({ [NodeLabels.installation]: this.installation.id(), [NodeLabels.clusterId]: clusterId }))
+        await this.provider.removeVolume(v.name);
       if (!(await this.provider.removeNetwork(clusterId))) {
         ctx?.logger.warn(`the network of cluster ${clusterId} keeps stale endpoints in Docker (no container attached): left to the orphan reaper`);
       }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PORT, AGENT_TOKEN_PATH, parseAgentConfig } from './agent-config';
@@ -11,10 +11,14 @@ import {
   createApiServer,
   createHeartbeatServer,
 } from './control-plane';
+import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
+import { SupervisedChild, waitUntil } from './supervisor';
+
+const ETCD_READY_TIMEOUT_MS = 60_000;
 
 function defaultCapacity(): Record<string, string> {
   const cgroup = readCgroupLimits();
@@ -28,10 +32,10 @@ function defaultCapacity(): Record<string, string> {
 type Closable = { close(cb: () => void): unknown; closeAllConnections(): void };
 
 // Node as PID 1 ignores SIGTERM by default; without this, `docker stop` waits its full 10 s.
-function onShutdown(servers: Closable[], before: () => Promise<void> | void = () => undefined): void {
+function onShutdown(servers: Closable[], before: () => Promise<void> | void = () => undefined, graceMs = 1_000): void {
   const shutdown = (signal: NodeJS.Signals) => {
     jsonLog({ msg: 'stopping', signal });
-    setTimeout(() => process.exit(0), 1_000).unref();
+    setTimeout(() => process.exit(0), graceMs).unref();
     void Promise.resolve(before()).finally(() => {
       let open = servers.length;
       for (const s of servers) {
@@ -44,7 +48,13 @@ function onShutdown(servers: Closable[], before: () => Promise<void> | void = ()
   process.once('SIGINT', shutdown);
 }
 
-/** CERULEAN_ROLE=control-plane: the cluster's API server (same image as the nodes). */
+/**
+ * CERULEAN_ROLE=control-plane (same image as the nodes): a supervisor for the cluster's etcd and Kubernetes API
+ * server. etcd starts first (loopback only, data on the cluster's volume); once it is healthy the API server starts
+ * on :6443. Either is restarted with back-off when it dies; SIGTERM stops the API server, then etcd. An image
+ * without the API server bundle serves the agent's own small API on :6443 instead. The heartbeat endpoint stays
+ * until node agents register through the Kubernetes API.
+ */
 function runControlPlane(): void {
   const text = (key: string) => process.env[key]?.trim() ?? '';
   const cp = new ControlPlane({
@@ -60,11 +70,39 @@ function runControlPlane(): void {
     jsonLog({ msg: 'cannot read the API server certificates', dir: CONTROL_PLANE_PKI_DIR, error: String(err) });
     process.exit(1);
   }
-  const api = createApiServer(cp, tls, jsonLog);
   const heartbeats = createHeartbeatServer(cp, jsonLog);
-  api.listen(CONTROL_PLANE_API_PORT, () => jsonLog({ msg: 'control plane listening', port: CONTROL_PLANE_API_PORT, cluster: cp.config.cluster }));
   heartbeats.listen(CONTROL_PLANE_HEARTBEAT_PORT);
-  onShutdown([api, heartbeats]);
+  const servers: Closable[] = [heartbeats];
+  const etcd = existsSync(ETCD_BINARY) ? new SupervisedChild(etcdChild(), jsonLog) : undefined;
+  const apiServer = existsSync(KUBE_APISERVER_MAIN)
+    ? new SupervisedChild(kubeApiServerChild({ cluster: cp.config.cluster, kubernetesVersion: cp.config.kubernetesVersion }), jsonLog)
+    : undefined;
+  if (!apiServer) {
+    const api = createApiServer(cp, tls, jsonLog);
+    api.listen(CONTROL_PLANE_API_PORT, () => jsonLog({ msg: 'control plane listening', port: CONTROL_PLANE_API_PORT, cluster: cp.config.cluster }));
+    servers.push(api);
+  }
+  // Within `docker stop`'s 10 s: etcd must close its database cleanly, after the API server has let go of it.
+  onShutdown(
+    servers,
+    async () => {
+      await apiServer?.stop();
+      await etcd?.stop();
+    },
+    9_000,
+  );
+  if (!etcd) return;
+  etcd.start();
+  waitUntil('etcd', () => etcdHealthy(), ETCD_READY_TIMEOUT_MS)
+    .then(() => {
+      jsonLog({ msg: 'etcd healthy', pid: etcd.pid });
+      apiServer?.start();
+    })
+    .catch((err: unknown) => {
+      // Docker's restart policy brings the container back; the volume keeps whatever etcd had.
+      jsonLog({ msg: 'etcd did not become healthy: exiting', error: String(err) });
+      void etcd.stop().finally(() => process.exit(1));
+    });
 }
 
 /** The platform's credential for this node, written into the container before it starts (absent: no changes accepted). */

@@ -4,8 +4,19 @@ import { createCertificateAuthority, issueCertificate, PemKeyPair } from './cert
 export const CLUSTER_CA_VALID_DAYS = 30 * 365;
 export const CLUSTER_LEAF_VALID_DAYS = 2 * 365;
 
-/** The names the API server answers to, besides the cluster's published fqdn (as kube-apiserver's cert lists them). */
-export const API_SERVER_DNS_NAMES = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+/**
+ * The names the API server answers to, besides the cluster's published fqdn (as kube-apiserver's cert lists them),
+ * and `cerulean-control-plane`: its name on the cluster network, where node agents reach it (CONTROL_PLANE_ALIAS in
+ * libs/node-provider, which this lib may not import).
+ */
+export const API_SERVER_DNS_NAMES = [
+  'localhost',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  'kubernetes.default.svc.cluster.local',
+  'cerulean-control-plane',
+];
 export const API_SERVER_IP_ADDRESSES = ['127.0.0.1', '::1'];
 
 /** The admin client identity, as AKS issues it (Azure/AKS#877): Kubernetes reads O as the group. */

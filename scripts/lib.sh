@@ -20,12 +20,11 @@ ensure_packages() {
   command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-  # Each cluster's Kubernetes API server stores its objects in etcd (apps/kube-apiserver).
+  # Each cluster's Kubernetes API server stores its objects in etcd (apps/kube-apiserver); NodeImageBuilder copies
+  # /usr/bin/etcd into the node image like node and busybox.
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-  # The control plane's etcd, copied into the node image (libs/node-provider NodeImageBuilder) like node and busybox.
-  [ -x /usr/bin/etcd ] || missing+=(etcd-server)
   # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname

@@ -19,6 +19,10 @@ import {
 
 /** One owned field: its path as fieldsV1 segments (`f:spec`, `k:{"name":"web"}`, `v:"x"`). */
 type Path = string[];
+export interface ApplyInfo {
+  owned: Map<string, Path>;
+  forced: Set<string>;
+}
 const SEP = '\u0001';
 
 /** Fields the object itself carries in every request, never owned. */
@@ -186,6 +190,14 @@ export class ServerSideApply {
     const entries = current.metadata.managedFields ?? [];
     const conflicts: { manager: string; path: Path }[] = [];
     const forced = new Set<string>();
+    // As upstream's last-applied manager: a field client-side apply set, still at its last-applied value, may be taken
+    // over by server-side apply without a conflict (how `kubectl apply --server-side` follows `kubectl apply`).
+    let lastApplied: unknown;
+    try {
+      lastApplied = JSON.parse(current.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] ?? 'null');
+    } catch {
+      lastApplied = null;
+    }
     for (const e of entries) {
       if (e.manager === manager && e.operation === 'Apply') continue;
       if ((e.subresource ?? '') !== (subresource ?? '')) continue;
@@ -193,8 +205,9 @@ export class ServerSideApply {
       for (const [k, p] of appliedSet) {
         if (!theirs.has(k) || p[p.length - 1] === '.') continue;
         if (jsonEqual(valueAt(applied, p), valueAt(current, p))) continue;
-        conflicts.push({ manager: e.manager, path: p });
         forced.add(k);
+        if (lastApplied && e.operation === 'Update' && jsonEqual(valueAt(lastApplied, p), valueAt(current, p))) continue;
+        conflicts.push({ manager: e.manager, path: p });
       }
     }
     if (conflicts.length && !force) {
@@ -232,6 +245,12 @@ export class ServerSideApply {
     return result;
   }
 
+  /** What apply() computed for the object it returned: the applied fields and those taken from other managers. */
+  take(obj: KubeObject): ApplyInfo | undefined {
+    const owned = this.pendingApplied.get(obj);
+    return owned ? { owned, forced: this.pendingForced.get(obj) ?? new Set() } : undefined;
+  }
+
   /** managedFields after a write by `manager`: Apply entries hold what was applied; Update entries gain what changed. */
   updateManagedFields(
     rt: ResourceType,
@@ -240,6 +259,7 @@ export class ServerSideApply {
     manager: string,
     operation: 'Apply' | 'Update',
     subresource?: string,
+    applyInfo?: ApplyInfo,
   ): ManagedFieldsEntry[] | undefined {
     const oldEntries = old?.metadata.managedFields ?? [];
     const incoming = next.metadata.managedFields;
@@ -250,8 +270,8 @@ export class ServerSideApply {
     let owned: Map<string, Path>;
     let taken: Set<string>;
     if (operation === 'Apply') {
-      owned = this.pendingApplied.get(next) ?? ownedLeaves(next, type, statusOnly);
-      taken = this.pendingForced.get(next) ?? new Set();
+      owned = applyInfo?.owned ?? ownedLeaves(next, type, statusOnly);
+      taken = applyInfo?.forced ?? new Set();
     } else {
       const after = ownedLeaves(next, type, statusOnly);
       const before = old ? ownedLeaves(old, type, statusOnly) : new Map<string, Path>();

@@ -24,7 +24,7 @@ import {
   unknownFields,
   validateObject,
 } from '@cerulean/kube';
-import { ServerSideApply } from './apply';
+import { ApplyInfo, ServerSideApply } from './apply';
 import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
@@ -237,7 +237,7 @@ export class RestStorage {
     return ua.split('/')[0] || 'unknown';
   }
 
-  async create(rt: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+  async create(rt: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions, applyInfo?: ApplyInfo): Promise<WriteResult> {
     const warnings = this.checkBody(rt, body, opts.fieldValidation);
     const obj = deepClone(body) as KubeObject;
     obj.apiVersion = apiVersionOf(rt);
@@ -261,7 +261,7 @@ export class RestStorage {
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
     this.validate(rt, obj);
-    obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), 'Update');
+    obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);
     if (opts.dryRun) return { obj, created: true, warnings };
     try {
       const rev = await this.store.create(this.key(rt, namespace, meta.name), obj);
@@ -305,16 +305,17 @@ export class RestStorage {
     for (let attempt = 0; ; attempt++) {
       const current = await this.tryGet(rt, namespace, name);
       const { obj, preconditionRv, subresource, operation, warnings = [] } = mutate(current ? deepClone(current.obj) : undefined);
+      const applyInfo = operation === 'Apply' ? this.apply.take(obj) : undefined;
       if (!current) {
         // Only server-side apply creates through a patch.
-        const r = await this.create(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' });
+        const r = await this.create(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' }, applyInfo);
         return { ...r, warnings };
       }
       if (preconditionRv && preconditionRv !== current.obj.metadata.resourceVersion) throw KubeError.modified(groupResource(rt), name);
       const next = this.prepareForUpdate(rt, current.obj, obj, subresource);
       if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
       this.validate(rt, next);
-      next.metadata.managedFields = this.apply.updateManagedFields(rt, current.obj, next, this.managerOf(opts), operation ?? 'Update', subresource);
+      next.metadata.managedFields = this.apply.updateManagedFields(rt, current.obj, next, this.managerOf(opts), operation ?? 'Update', subresource, applyInfo);
       const finalized = !!next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && this.deletableNow(rt, next);
       if (jsonEqual(stripRv(next), stripRv(current.obj)) && !finalized) return { obj: current.obj, warnings };
       if (opts.dryRun) return { obj: next, warnings };

@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import pino, { Logger } from 'pino';
 import {
   apiVersionOf,
+  decodeProtobufObject,
   groupResource,
   IncludeObject,
   isPlainObject,
@@ -276,7 +277,9 @@ class ApiHandler {
 
   private async readJsonBody(req: IncomingMessage): Promise<unknown> {
     const ct = this.contentType(req);
-    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/yaml']);
+    // client-go's typed clients (e.g. `kubectl create namespace`) send protobuf.
+    if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(await readBody(req));
+    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/vnd.kubernetes.protobuf']);
     return this.parseJson(await readBody(req));
   }
 

@@ -9,3 +9,4 @@ export * from './status';
 export * from './tables';
 export * from './type-schema';
 export * from './validation';
+export * from './protobuf';

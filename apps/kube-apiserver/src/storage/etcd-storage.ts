@@ -145,6 +145,16 @@ export class EtcdStorage {
    * Resolves once etcd accepted the watch; the returned function cancels it.
    */
   async watch(prefix: string, after: number, onEvent: (e: StorageEvent) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
+    // A watch created on a compacted revision makes etcd cancel it in a way the etcd3 client mishandles (it throws
+    // from its stream handler), so a compacted start is detected with a read at that revision first.
+    const current = await this.currentRevision();
+    if (after + 1 <= current) {
+      try {
+        await this.client.kv.range({ key: Buffer.from('\0'), count_only: true, revision: after + 1 });
+      } catch (err) {
+        EtcdStorage.tooOld(err, after);
+      }
+    }
     let watcher: Watcher;
     try {
       watcher = await this.client

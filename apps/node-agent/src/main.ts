@@ -13,6 +13,7 @@ import {
 } from './control-plane';
 import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
+import { KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
@@ -51,8 +52,9 @@ function onShutdown(servers: Closable[], before: () => Promise<void> | void = ()
 /**
  * CERULEAN_ROLE=control-plane (same image as the nodes): a supervisor for the cluster's etcd and Kubernetes API
  * server. etcd starts first (loopback only, data on the cluster's volume); once it is healthy the API server starts
- * on :6443. Either is restarted with back-off when it dies; SIGTERM stops the API server, then etcd. An image
- * without the API server bundle serves the agent's own small API on :6443 instead. The heartbeat endpoint stays
+ * on :6443. Either is restarted with back-off when it dies; SIGTERM stops the API server, then etcd. Unless the
+ * platform asks for the API server (CERULEAN_CONTROL_PLANE_API=kube-apiserver) and the image has its bundle, the
+ * agent's own small API serves :6443 instead. The heartbeat endpoint stays
  * until node agents register through the Kubernetes API.
  */
 function runControlPlane(): void {
@@ -74,9 +76,10 @@ function runControlPlane(): void {
   heartbeats.listen(CONTROL_PLANE_HEARTBEAT_PORT);
   const servers: Closable[] = [heartbeats];
   const etcd = existsSync(ETCD_BINARY) ? new SupervisedChild(etcdChild(), jsonLog) : undefined;
-  const apiServer = existsSync(KUBE_APISERVER_MAIN)
-    ? new SupervisedChild(kubeApiServerChild({ cluster: cp.config.cluster, kubernetesVersion: cp.config.kubernetesVersion }), jsonLog)
-    : undefined;
+  const apiServer =
+    existsSync(KUBE_APISERVER_MAIN) && text('CERULEAN_CONTROL_PLANE_API') === 'kube-apiserver'
+      ? new SupervisedChild(kubeApiServerChild({ cluster: cp.config.cluster, kubernetesVersion: cp.config.kubernetesVersion }), jsonLog)
+      : undefined;
   if (!apiServer) {
     const api = createApiServer(cp, tls, jsonLog);
     api.listen(CONTROL_PLANE_API_PORT, () => jsonLog({ msg: 'control plane listening', port: CONTROL_PLANE_API_PORT, cluster: cp.config.cluster }));
@@ -116,18 +119,40 @@ function readAgentToken(): string | undefined {
   }
 }
 
+/** The node's client certificate for the Kubernetes API, written by the platform before start (absent: not registered). */
+function readKubeTls(): KubeClientTls | undefined {
+  try {
+    const file = (name: string) => readFileSync(join(NODE_KUBE_DIR, name), 'utf8');
+    return { ca: file('ca.crt'), cert: file('node.crt'), key: file('node.key') };
+  } catch (err) {
+    jsonLog({ msg: 'no Kubernetes API credential: the node does not register', dir: NODE_KUBE_DIR, error: String(err) });
+    return undefined;
+  }
+}
+
 function runNode(): void {
   const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
   const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits() });
   const server = createAgentServer(agent, jsonLog, { token: readAgentToken(), nodeName: config.nodeName });
+  const kubeTls = readKubeTls();
+  const registration = kubeTls
+    ? new KubeNodeRegistration({
+        status: () => agent.status(),
+        site: { location: process.env.CERULEAN_LOCATION?.trim() ?? '', nodeResourceGroup: process.env.CERULEAN_NODE_RESOURCE_GROUP?.trim() ?? '' },
+        tls: kubeTls,
+        log: jsonLog,
+      })
+    : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
+    // The heartbeat serves control planes from before the Kubernetes API server; registration serves the new ones.
     heartbeat = startHeartbeat({ url: process.env.CERULEAN_CONTROL_PLANE_URL?.trim() || DEFAULT_CONTROL_PLANE_URL, status: () => agent.status() });
+    registration?.start();
   });
   onShutdown([server], async () => {
     agent.markStopping();
-    await heartbeat?.stop();
+    await Promise.all([heartbeat?.stop(), registration?.stop()]);
   });
 }
 

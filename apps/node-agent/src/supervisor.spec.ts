@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SupervisedChild, waitUntil } from './supervisor';
 
 // Real child processes (node -e): the supervisor's job is process handling, which a fake would not show.
+jest.setTimeout(60_000);
 describe('SupervisedChild', () => {
   let dir: string;
   const logs: Record<string, unknown>[] = [];
@@ -24,7 +25,8 @@ describe('SupervisedChild', () => {
       { initialBackoffMs: 100, maxBackoffMs: 400 },
     );
     sut.start();
-    await waitUntil('four restarts', async () => sut.starts >= 5, 10_000, 20);
+    // Five Node start-ups: slow on a loaded machine, hence the generous bound.
+    await waitUntil('four restarts', async () => sut.starts >= 5, 40_000, 20);
     await sut.stop();
     const delays = logs.filter((l) => l.msg === 'child exited, restarting').map((l) => l.restartInMs);
     expect(delays.slice(0, 4)).toEqual([100, 200, 400, 400]);

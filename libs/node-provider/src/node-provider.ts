@@ -39,6 +39,8 @@ export const CONTROL_PLANE_HEARTBEAT_PORT = 10251;
 export const CONTROL_PLANE_ALIAS = 'cerulean-control-plane';
 /** Where the control plane reads its certificates and keys (written into the container before it starts). */
 export const CONTROL_PLANE_PKI_DIR = '/etc/cerulean/pki';
+/** Where a node finds the cluster CA and its own client certificate for the Kubernetes API (ca.crt, node.crt, node.key). */
+export const NODE_KUBE_DIR = '/etc/cerulean/kube';
 /** Where the control plane's etcd keeps its data: a per-cluster volume, so the cluster's state outlives the container. */
 export const CONTROL_PLANE_ETCD_DIR = '/var/lib/etcd';
 /** The per-cluster etcd volume (labelled with the cluster: removed with it, or by the orphan reaper). */

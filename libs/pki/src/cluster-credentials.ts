@@ -54,3 +54,8 @@ export async function createClusterCredentialSet(fqdn: string, clusterName: stri
   ]);
   return { ca, apiServer, admin, monitoring };
 }
+
+/** A node's client certificate for the cluster's Kubernetes API, as kubelet's: user `system:node:<name>`, group `system:nodes`. */
+export function issueNodeClientCertificate(ca: PemKeyPair, nodeName: string): Promise<PemKeyPair> {
+  return issueCertificate(ca, { commonName: `system:node:${nodeName}`, organization: 'system:nodes', usage: 'client', validDays: CLUSTER_LEAF_VALID_DAYS });
+}

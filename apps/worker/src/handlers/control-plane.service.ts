@@ -125,6 +125,7 @@ export class ControlPlane {
         CERULEAN_CLUSTER: cluster.name,
         CERULEAN_CLUSTER_ID: cluster.id,
         CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
+        CERULEAN_CONTROL_PLANE_API: this.env.CONTROL_PLANE_API,
       },
       fixedPorts: [{ containerPort: CONTROL_PLANE_API_PORT, hostPort: port }],
       aliases: [CONTROL_PLANE_ALIAS],

@@ -1,10 +1,13 @@
 import type { KubeClient, KubeObject } from '../client/kube-client';
+import type { InformerHub } from './informer-hub';
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 /** What every controller is given: the client, a logger, and the clock (tests move time where they must). */
 export interface ControllerContext {
   client: KubeClient;
+  /** Shared informers: controllers register their handlers on it before it starts. */
+  informers: InformerHub;
   log?: Log;
   now?: () => Date;
 }

@@ -1,4 +1,4 @@
-import { Informer } from '../client/informer';
+import type { Informer } from '../client/informer';
 import { isNotFound, KubeApiError, type KubeObject } from '../client/kube-client';
 import { apiVersionOf, collectionPath, discoverResources, objectPath, ResourceIndex, type ApiResource } from './api-resources';
 import type { Controller, ControllerContext } from './controller';
@@ -59,7 +59,6 @@ export class GarbageCollector implements Controller {
     this.stopped = true;
     clearInterval(this.timer);
     await this.queue.stop();
-    await Promise.all([...this.informers.values()].map((i) => i.stop()));
   }
 
   /** True once every watched resource has been listed: the graph then holds the whole cluster. */
@@ -82,21 +81,16 @@ export class GarbageCollector implements Controller {
       if (!GC_VERBS.every((v) => r.verbs.includes(v))) continue;
       const key = `${apiVersionOf(r)}/${r.resource}`;
       if (this.informers.has(key)) continue;
-      const informer = new Informer<KubeObject>(
-        this.ctx.client,
-        collectionPath(r),
-        {
-          upsert: (obj) => this.onUpsert(r, obj),
-          deleted: (obj) => this.onDeleted(obj),
-          synced: () => {
-            if (this.synced) this.queue.start();
-          },
+      const informer = this.ctx.informers.informer<KubeObject>(collectionPath(r), {
+        upsert: (obj) => this.onUpsert(r, obj),
+        deleted: (obj) => this.onDeleted(obj),
+        synced: () => {
+          if (this.synced) this.queue.start();
         },
-        { onError: (err) => this.ctx.log?.('garbage collector: watch failed', { resource: key, error: (err as Error).message }) },
-      );
+      });
       this.informers.set(key, informer);
-      informer.start();
     }
+    if (this.synced) this.queue.start();
   }
 
   private onUpsert(r: ApiResource, obj: KubeObject): void {

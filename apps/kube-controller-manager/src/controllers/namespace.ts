@@ -1,4 +1,4 @@
-import { Informer } from '../client/informer';
+import type { Informer } from '../client/informer';
 import { isNotFound, KubeApiError, type KubeObject } from '../client/kube-client';
 import { collectionPath, discoverResources, objectPath, type ApiResource } from './api-resources';
 import { apiTime, type Controller, type ControllerContext } from './controller';
@@ -43,7 +43,7 @@ export class NamespaceController implements Controller {
       workers: 2,
       onError: (name, err, n) => ctx.log?.('namespace deletion failed; retrying', { namespace: name, failures: n, error: (err as Error).message }),
     });
-    this.namespaces = new Informer<Namespace>(ctx.client, '/api/v1/namespaces', {
+    this.namespaces = ctx.informers.informer<Namespace>('/api/v1/namespaces', {
       upsert: (ns) => {
         if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name);
       },
@@ -52,12 +52,11 @@ export class NamespaceController implements Controller {
   }
 
   start(): void {
-    this.namespaces.start();
+    if (this.namespaces.synced) this.queue.start();
   }
 
   async stop(): Promise<void> {
     await this.queue.stop();
-    await this.namespaces.stop();
   }
 
   private async reconcile(name: string): Promise<ReconcileResult | void> {

@@ -5,6 +5,7 @@ import { EndpointSliceController } from './controllers/endpointslice';
 import { GarbageCollector } from './controllers/garbage-collector';
 import { InformerHub } from './controllers/informer-hub';
 import { NamespaceController } from './controllers/namespace';
+import { NodeLifecycleController } from './controllers/node-lifecycle';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
 import { Scheduler } from './scheduler/scheduler';
 
@@ -36,6 +37,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new EndpointsController(ctx),
     new EndpointSliceController(ctx),
     new ServiceAccountsController(ctx),
+    new NodeLifecycleController(ctx),
   ];
   const controllers = all.filter((c) => wanted(c.name));
   const scheduler = wanted('scheduler') ? new Scheduler(client, { log: config.log }) : undefined;

@@ -4,6 +4,8 @@ import { Controllers as ApiServerBuiltInControllers } from '../../kube-apiserver
 import { type Harness, startHarness } from '../../kube-apiserver/test/harness';
 import { isNotFound, type KubeClient, type KubeObject } from '../src/client/kube-client';
 import { startControllerManager, type RunningControllerManager } from '../src/controller-manager';
+import { InformerHub } from '../src/controllers/informer-hub';
+import { NodeLifecycleController } from '../src/controllers/node-lifecycle';
 
 jest.setTimeout(120_000);
 
@@ -304,5 +306,87 @@ describe('kube-controller-manager controllers (real etcd, kube-apiserver, kubect
       const list = await client.list<Obj>('/apis/discovery.k8s.io/v1/namespaces/svc/endpointslices');
       return list.items.length === 0 ? true : undefined;
     });
+  });
+
+  it('marks a node that stops renewing its Lease Unknown, taints it unreachable, and evicts pods past their toleration', async () => {
+    // Its own controller with a 2 s grace period instead of 40 s, so the test does not wait 40 s.
+    const hub = new InformerHub(client);
+    const lifecycle = new NodeLifecycleController({ client, informers: hub }, { graceMs: 2_000, monitorMs: 200 });
+    hub.start();
+    lifecycle.start();
+    try {
+      const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      await apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'quiet-node' } });
+      await client.patch('/api/v1/nodes/quiet-node/status', {
+        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ready', lastHeartbeatTime: now, lastTransitionTime: now }] },
+      });
+      for (const [name, seconds] of [
+        ['short', 1],
+        ['long', 3600],
+      ] as const) {
+        await apply({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default' },
+          spec: {
+            nodeName: 'quiet-node',
+            containers: [{ name: 'c', image: 'busybox' }],
+            tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds }],
+          },
+        });
+      }
+      const tainted = await waitUntil(
+        'unreachable taint',
+        async () => {
+          const n = await get('/api/v1/nodes/quiet-node');
+          const taints = ((n?.spec as { taints?: { key: string; effect: string }[] })?.taints ?? []) as { key: string; effect: string }[];
+          return taints.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? n : undefined;
+        },
+        20_000,
+      );
+      const ready = (tainted.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
+      expect(ready).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
+      // The pod tolerating 1 s is deleted (it stays Terminating: no kubelet here to finish it); the other stays.
+      await waitUntil(
+        'eviction of the short-tolerating pod',
+        async () => {
+          const p = await get('/api/v1/namespaces/default/pods/short');
+          return !p || p.metadata.deletionTimestamp ? true : undefined;
+        },
+        20_000,
+      );
+      expect((await get('/api/v1/namespaces/default/pods/long'))?.metadata.deletionTimestamp).toBeUndefined();
+      // Reporting Ready again removes the taint.
+      const later = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      await apply({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'quiet-node', namespace: 'kube-node-lease' },
+        spec: {
+          holderIdentity: 'quiet-node',
+          renewTime: new Date()
+            .toISOString()
+            .replace('Z', '000Z')
+            .replace(/\.(\d{6})\d*Z$/, '.$1Z'),
+        },
+      });
+      const node = (await get('/api/v1/nodes/quiet-node'))!;
+      const conditions = ((node.status as { conditions: Record<string, unknown>[] }).conditions ?? []).map((c) =>
+        c.type === 'Ready' ? { ...c, status: 'True', reason: 'KubeletReady', lastHeartbeatTime: later } : c,
+      );
+      await client.patch('/api/v1/nodes/quiet-node/status', { status: { conditions } });
+      await waitUntil(
+        'taint removed',
+        async () => {
+          const n = await get('/api/v1/nodes/quiet-node');
+          const taints = ((n?.spec as { taints?: { key: string }[] })?.taints ?? []) as { key: string }[];
+          return taints.some((t) => t.key === 'node.kubernetes.io/unreachable') ? undefined : true;
+        },
+        10_000,
+      );
+    } finally {
+      await lifecycle.stop();
+      await hub.stop();
+    }
   });
 });

@@ -379,6 +379,9 @@ export class RestStorage {
 
   /** A pod bound to a node waits for its kubelet to finish it; everything else goes once its finalizers are gone. */
   private deletableNow(rt: ResourceType, obj: KubeObject): boolean {
+    // A namespace goes only once its content is gone: the namespace controller empties spec.finalizers (`kubernetes`)
+    // through namespaces/{name}/finalize when it has deleted everything in it.
+    if (rt.kind === 'Namespace') return !((obj.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length;
     if (rt.kind !== 'Pod') return true;
     return !(obj.spec as JsonObject | undefined)?.nodeName || obj.metadata.deletionGracePeriodSeconds === 0 || isTerminal(obj);
   }

@@ -1,3 +1,4 @@
+import { authorize, verbOf } from './authz';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -29,7 +30,6 @@ import {
 import { authenticate } from './authn';
 import { ClusterIpAllocator, KUBERNETES_SERVICE_IP } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
-import { Controllers } from './controllers';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
 import { openApiV2, openApiV3Document, openApiV3Index } from './openapi';
@@ -46,7 +46,7 @@ export interface RunningKubeApiServer {
 
 const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-/** Starts the API server: etcd client, bootstrap objects, controllers, then HTTPS. */
+/** Starts the API server: etcd client, bootstrap objects, then HTTPS (the controllers run in kube-controller-manager). */
 export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<RunningKubeApiServer> {
   const store = new EtcdStorage(cfg.etcdEndpoints);
   const registry = new ResourceRegistry();
@@ -66,8 +66,6 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
       throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const controllers = new Controllers(storage, log);
-  controllers.start();
   const api = new ApiHandler(storage, registry, cfg, log);
   const server: Server = createServer(
     { cert: cfg.tlsCertPem, key: cfg.tlsKeyPem, ca: cfg.clientCaPem, requestCert: true, rejectUnauthorized: false },
@@ -86,7 +84,6 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     port,
     storage,
     close: async () => {
-      controllers.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -135,7 +132,6 @@ interface Target {
   subresource?: string;
 }
 
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 class ApiHandler {
   constructor(
@@ -348,9 +344,10 @@ class ApiHandler {
     const t = this.target(group, version, parts);
     const { rt, namespace, name, subresource } = t;
     const q = url.searchParams;
-    if (!user.groups.includes('system:masters') && WRITE_METHODS.has(method))
-      // Without RBAC yet, only system:masters may write; everyone authenticated may read.
-      throw KubeError.forbidden(user.name, method.toLowerCase(), groupResource(rt), namespace);
+    const watching = q.get('watch') === 'true' || q.get('watch') === '1';
+    const verb = verbOf(method, !!name, watching);
+    if (!isVirtual(rt) && !authorize(user, { verb, group: rt.group, resource: rt.plural, subresource, namespace, name }).allowed)
+      throw KubeError.forbidden(user.name, verb, groupResource(rt), namespace);
     if (isVirtual(rt)) return this.review(req, res, rt, user, method);
     if (!name) {
       // Collection.
@@ -615,7 +612,7 @@ class ApiHandler {
     await this.storage.delete(pods, namespace, name, opts, { dryRun: opts.dryRun, fieldValidation: 'Ignore', user: { name: 'system:apiserver', groups: [] } });
   }
 
-  /** SelfSubjectAccessReview: without RBAC yet, system:masters may do everything and others only read. */
+  /** SelfSubjectAccessReview: what `authorize` (authz.ts) would decide for the caller. */
   private async review(req: IncomingMessage, res: ServerResponse, rt: ResourceType, user: UserInfo, method: string): Promise<void> {
     if (method !== 'POST') throw KubeError.methodNotAllowed();
     const body = (await this.readJsonBody(req)) as JsonObject;
@@ -630,13 +627,21 @@ class ApiHandler {
         },
       ]);
     const verb = String(attrs.verb ?? '');
-    const allowed = user.groups.includes('system:masters') || ['get', 'list', 'watch'].includes(verb);
+    const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const { allowed, reason } = authorize(user, {
+      verb,
+      group: String(attrs.group ?? ''),
+      resource: String(attrs.resource ?? ''),
+      subresource: str(attrs.subresource),
+      namespace: str(attrs.namespace),
+      name: str(attrs.name),
+    });
     sendJson(res, 201, {
       kind: rt.kind,
       apiVersion: apiVersionOf(rt),
       metadata: { creationTimestamp: null },
       spec,
-      status: { allowed, ...(allowed ? { reason: user.groups.includes('system:masters') ? 'member of system:masters' : 'read access' } : {}) },
+      status: { allowed, ...(allowed ? { reason } : {}) },
     });
   }
 }

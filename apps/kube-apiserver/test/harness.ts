@@ -8,6 +8,7 @@ import { createCertificateAuthority, issueCertificate, PemKeyPair } from '@cerul
 import { startPrivateEtcd } from '../../../test-support/private-services';
 import { KubeApiServerConfig } from '../src/config';
 import { RunningKubeApiServer, startKubeApiServer } from '../src/server';
+import { startControllerManager, type RunningControllerManager } from '../../kube-controller-manager/src/controller-manager';
 
 const run = promisify(execFile);
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
@@ -25,7 +26,11 @@ export interface Harness {
 }
 
 /** A private etcd, a CA with an admin client certificate (system:masters), the server in-process, and a kubeconfig. */
-export async function startHarness(overrides: Partial<KubeApiServerConfig> = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Partial<KubeApiServerConfig> = {},
+  /** Controller-manager controllers to run beside the server (the garbage collector and namespace lifecycle unless told). */
+  controllers: string[] = ['garbage-collector', 'namespace'],
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kube-apiserver-it-'));
   const etcd = await startPrivateEtcd(dir);
   const ca = await createCertificateAuthority('kubernetes', 10);
@@ -56,6 +61,10 @@ export async function startHarness(overrides: Partial<KubeApiServerConfig> = {})
     },
     pino({ level: 'warn' }),
   );
+  const manager: RunningControllerManager | undefined =
+    controllers.length > 0
+      ? startControllerManager({ server: server.url, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, enabled: controllers })
+      : undefined;
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
@@ -93,6 +102,7 @@ export async function startHarness(overrides: Partial<KubeApiServerConfig> = {})
     kubectl,
     close: async () => {
       try {
+        await manager?.stop();
         await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5_000))]);
       } finally {
         etcd.stop();

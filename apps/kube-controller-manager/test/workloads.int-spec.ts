@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
-import { InformerHub } from '../src/client/informer';
+import { InformerHub } from '../src/controllers/informer-hub';
 import { KubeClient } from '../src/client/kube-client';
 import { DeploymentController } from '../src/controllers/deployment.controller';
 import { ReplicaSetController } from '../src/controllers/replicaset.controller';
@@ -88,7 +88,7 @@ describe('scheduler, ReplicaSet and Deployment controllers', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({}, []);
     client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
     for (const [name, zone] of [
       ['aks-nodepool1-0', '1'],
@@ -104,8 +104,8 @@ describe('scheduler, ReplicaSet and Deployment controllers', () => {
     }
     hub = new InformerHub(client);
     scheduler = new Scheduler(client, hub, { retryUnschedulableMs: 1000 });
-    replicaSets = new ReplicaSetController(client, hub);
-    deployments = new DeploymentController(client, hub);
+    replicaSets = new ReplicaSetController({ client, informers: hub });
+    deployments = new DeploymentController({ client, informers: hub });
     hub.start();
     scheduler.start();
     replicaSets.start();

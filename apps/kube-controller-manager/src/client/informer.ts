@@ -21,29 +21,14 @@ export class Informer<T extends KubeObject> {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private hasSynced = false;
-  private readonly handlerSets: InformerHandlers<T>[] = [];
-  /** Every registered handler set, called in registration order (one watch serves several controllers). */
-  private readonly handlers: Required<InformerHandlers<T>> = {
-    upsert: (o, p) => this.handlerSets.forEach((h) => h.upsert?.(o, p)),
-    deleted: (o) => this.handlerSets.forEach((h) => h.deleted?.(o)),
-    synced: () => this.handlerSets.forEach((h) => h.synced?.()),
-  };
 
   constructor(
     private readonly client: KubeClient,
     /** Collection path, e.g. `/api/v1/pods` (all namespaces). */
     private readonly path: string,
-    handlers: InformerHandlers<T> = {},
+    private readonly handlers: InformerHandlers<T>,
     private readonly options: { labelSelector?: string; fieldSelector?: string; onError?: (err: unknown) => void } = {},
-  ) {
-    this.handlerSets.push(handlers);
-  }
-
-  /** Adds a handler set; register before `start()` so it sees the first list. */
-  on(handlers: InformerHandlers<T>): this {
-    this.handlerSets.push(handlers);
-    return this;
-  }
+  ) {}
 
   start(): void {
     this.running ??= this.run();
@@ -112,16 +97,16 @@ export class Informer<T extends KubeObject> {
     for (const [key, old] of this.cache) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
-        this.handlers.deleted(old);
+        this.handlers.deleted?.(old);
       }
     }
     for (const [key, item] of fresh) {
       const previous = this.cache.get(key);
       this.cache.set(key, item);
-      if (previous?.metadata.resourceVersion !== item.metadata.resourceVersion) this.handlers.upsert(item, previous);
+      if (previous?.metadata.resourceVersion !== item.metadata.resourceVersion) this.handlers.upsert?.(item, previous);
     }
     this.hasSynced = true;
-    this.handlers.synced();
+    this.handlers.synced?.();
     return version;
   }
 
@@ -137,11 +122,11 @@ export class Informer<T extends KubeObject> {
         const key = keyOf(object.metadata.namespace, object.metadata.name);
         if (event.type === 'DELETED') {
           this.cache.delete(key);
-          this.handlers.deleted(object);
+          this.handlers.deleted?.(object);
         } else {
           const previous = this.cache.get(key);
           this.cache.set(key, object);
-          this.handlers.upsert(object, previous);
+          this.handlers.upsert?.(object, previous);
         }
       }
     } catch (err) {
@@ -200,35 +185,4 @@ function keyOf(namespace: string | undefined, name: string): string {
 function withSelectors(path: string, q: Record<string, string>): string {
   const s = new URLSearchParams(q).toString();
   return s ? `${path}?${s}` : path;
-}
-
-/** One informer per collection path, shared by every controller in the process (one list and one watch each). */
-export class InformerHub {
-  private readonly informers = new Map<string, Informer<KubeObject>>();
-
-  constructor(
-    private readonly client: KubeClient,
-    private readonly onError?: (path: string, err: unknown) => void,
-  ) {}
-
-  informer<T extends KubeObject>(path: string): Informer<T> {
-    let informer = this.informers.get(path);
-    if (!informer) {
-      informer = new Informer<KubeObject>(this.client, path, {}, { onError: (err) => this.onError?.(path, err) });
-      this.informers.set(path, informer);
-    }
-    return informer as unknown as Informer<T>;
-  }
-
-  start(): void {
-    for (const i of this.informers.values()) i.start();
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([...this.informers.values()].map((i) => i.stop()));
-  }
-
-  get synced(): boolean {
-    return [...this.informers.values()].every((i) => i.synced);
-  }
 }

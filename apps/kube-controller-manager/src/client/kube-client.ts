@@ -52,6 +52,8 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 export class KubeClient {
   private readonly url: URL;
   private readonly agent: https.Agent | http.Agent;
+  /** Watches hold their connection for minutes: on the request agent they would use up its sockets. */
+  private readonly watchAgent: https.Agent | http.Agent;
 
   constructor(private readonly config: KubeClientConfig) {
     this.url = new URL(config.server);
@@ -59,6 +61,10 @@ export class KubeClient {
       this.url.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, maxSockets: 16, ca: config.ca, cert: config.cert, key: config.key })
         : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.watchAgent =
+      this.url.protocol === 'https:'
+        ? new https.Agent({ keepAlive: false, ca: config.ca, cert: config.cert, key: config.key })
+        : new http.Agent({ keepAlive: false });
   }
 
   get<T>(path: string): Promise<T> {
@@ -90,7 +96,14 @@ export class KubeClient {
    * event (410 Gone after compaction, say) is yielded as it came; the caller decides to relist.
    */
   async *watch<T>(path: string, resourceVersion: string, signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
-    const res = await this.open('GET', withQuery(path, { watch: 'true', resourceVersion, allowWatchBookmarks: 'true' }), undefined, undefined, signal);
+    const res = await this.open(
+      'GET',
+      withQuery(path, { watch: 'true', resourceVersion, allowWatchBookmarks: 'true' }),
+      undefined,
+      undefined,
+      signal,
+      this.watchAgent,
+    );
     if ((res.statusCode ?? 500) >= 300) throw await failure(res);
     let buffer = '';
     try {
@@ -110,6 +123,7 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
   private async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
@@ -119,7 +133,7 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private open(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  private open(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal, agent = this.agent): Promise<http.IncomingMessage> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const transport = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -130,7 +144,7 @@ export class KubeClient {
           port: this.url.port,
           method,
           path,
-          agent: this.agent,
+          agent,
           signal,
           headers: {
             accept: 'application/json',

@@ -1,5 +1,6 @@
-import type { Informer, InformerHub } from '../client/informer';
+import type { Informer } from '../client/informer';
 import { KubeApiError, isConflict, isNotFound, type KubeClient } from '../client/kube-client';
+import type { Controller, ControllerContext } from './controller';
 import { selectorMatches } from '../scheduler/filters';
 import {
   Annotations,
@@ -34,28 +35,25 @@ import { WorkQueue } from './work-queue';
  * replicas and the Available/Progressing conditions (incl. ProgressDeadlineExceeded) as upstream does.
  * `kubectl rollout undo` needs nothing more: kubectl copies an old set's template back into the Deployment.
  */
-export class DeploymentController {
+export class DeploymentController implements Controller {
+  readonly name = 'deployment';
   private readonly deployments: Informer<Deployment>;
   private readonly sets: Informer<ReplicaSet>;
   private readonly pods: Informer<ApiPod>;
   private readonly queue: WorkQueue;
 
-  constructor(
-    private readonly client: KubeClient,
-    hub: InformerHub,
-    private readonly options: { now?: () => Date; log?: (msg: string, fields?: Record<string, unknown>) => void } = {},
-  ) {
+  private readonly client: KubeClient;
+
+  constructor(private readonly options: ControllerContext) {
+    this.client = options.client;
     this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => options.log?.('deployment sync failed', { key, error: String(err) }) });
-    this.deployments = hub.informer<Deployment>('/apis/apps/v1/deployments');
-    this.sets = hub.informer<ReplicaSet>('/apis/apps/v1/replicasets');
-    this.pods = hub.informer<ApiPod>('/api/v1/pods');
-    this.deployments.on({ upsert: (d) => this.queue.add(keyOf(d)) });
-    this.sets.on({
+    this.deployments = options.informers.informer<Deployment>('/apis/apps/v1/deployments', { upsert: (d) => this.queue.add(keyOf(d)) });
+    this.sets = options.informers.informer<ReplicaSet>('/apis/apps/v1/replicasets', {
       upsert: (rs) => this.enqueueOwner(rs),
       deleted: (rs) => this.enqueueOwner(rs),
     });
     // Recreate waits for the old pods to be gone: their deletion is news to it.
-    this.pods.on({
+    this.pods = options.informers.informer<ApiPod>('/api/v1/pods', {
       deleted: (pod) => {
         const owner = controllerOf(pod);
         if (owner?.kind !== 'ReplicaSet') return;
@@ -91,7 +89,7 @@ export class DeploymentController {
 
   private async sync(key: string): Promise<void> {
     if (!this.deployments.synced || !this.sets.synced || !this.pods.synced) {
-      this.queue.requeueAfter(key, 100);
+      this.queue.addAfter(key, 100);
       return;
     }
     const [namespace, name] = key.split('/');
@@ -382,7 +380,7 @@ export class DeploymentController {
       );
     }
     if (newRS && current?.status === 'True' && current.reason !== 'NewReplicaSetAvailable') {
-      this.queue.requeueAfter(`${d.metadata.namespace}/${d.metadata.name}`, Math.max(1000, since + deadline * 1000 - Date.parse(now) + 1000));
+      this.queue.addAfter(`${d.metadata.namespace}/${d.metadata.name}`, Math.max(1000, since + deadline * 1000 - Date.parse(now) + 1000));
     }
     if (!current && newRS) {
       return setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'FoundNewReplicaSet', message: `Found new replica set "${rsName}"` }, now);

@@ -1,5 +1,6 @@
-import type { InformerHub, Informer } from '../client/informer';
+import type { Informer } from '../client/informer';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
+import type { Controller, ControllerContext } from './controller';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 import { Expectations } from './expectations';
@@ -65,22 +66,23 @@ const sameStatus = (a: ReplicaSetStatus | undefined, b: ReplicaSetStatus) =>
  * and releasing pods that stopped matching; creates in slow-start batches (1, 2, 4, …) so a failing template costs
  * one request, deletes in upstream's ranking, and reports replicas, ready and available counts in status.
  */
-export class ReplicaSetController {
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset';
   private readonly sets: Informer<ReplicaSet>;
   private readonly pods: Informer<ApiPod>;
   private readonly queue: WorkQueue;
   private readonly expectations = new Expectations();
 
-  constructor(
-    private readonly client: KubeClient,
-    hub: InformerHub,
-    private readonly options: { now?: () => Date; log?: (msg: string, fields?: Record<string, unknown>) => void } = {},
-  ) {
+  private readonly client: KubeClient;
+
+  constructor(private readonly options: ControllerContext) {
+    this.client = options.client;
     this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => options.log?.('replicaset sync failed', { key, error: String(err) }) });
-    this.sets = hub.informer<ReplicaSet>('/apis/apps/v1/replicasets');
-    this.pods = hub.informer<ApiPod>('/api/v1/pods');
-    this.sets.on({ upsert: (rs) => this.queue.add(keyOf(rs)), deleted: (rs) => this.expectations.forget(keyOf(rs)) });
-    this.pods.on({
+    this.sets = options.informers.informer<ReplicaSet>('/apis/apps/v1/replicasets', {
+      upsert: (rs) => this.queue.add(keyOf(rs)),
+      deleted: (rs) => this.expectations.forget(keyOf(rs)),
+    });
+    this.pods = options.informers.informer<ApiPod>('/api/v1/pods', {
       upsert: (pod, previous) => {
         const owner = controllerOf(pod);
         if (owner?.kind === 'ReplicaSet') {
@@ -118,7 +120,7 @@ export class ReplicaSetController {
 
   private async sync(key: string): Promise<void> {
     if (!this.sets.synced || !this.pods.synced) {
-      this.queue.requeueAfter(key, 100);
+      this.queue.addAfter(key, 100);
       return;
     }
     const [namespace, name] = key.split('/');
@@ -141,7 +143,7 @@ export class ReplicaSetController {
     }
     // A pod turns available minReadySeconds after it turned ready: look again then.
     const minReady = rs.spec.minReadySeconds ?? 0;
-    if (minReady > 0 && status.readyReplicas !== status.availableReplicas) this.queue.requeueAfter(key, minReady * 1000);
+    if (minReady > 0 && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(key, minReady * 1000);
   }
 
   /** The pods this ReplicaSet owns after adopting matching orphans and releasing owned pods that stopped matching. */

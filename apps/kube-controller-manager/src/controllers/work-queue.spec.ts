@@ -1,78 +1,104 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeApiError } from '../client/kube-client';
 import { WorkQueue } from './work-queue';
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(5);
-  expect(check()).toBe(true);
-};
-
 describe('WorkQueue', () => {
-  it('queues a key once however often it is added, and runs it again when added during its reconcile', async () => {
-    const runs: string[] = [];
-    let release: () => void = () => undefined;
+  it('processes a key added many times while waiting once', async () => {
+    const seen: string[] = [];
     const q = new WorkQueue(async (key) => {
-      runs.push(key);
-      if (runs.length === 1) await new Promise<void>((r) => (release = r));
+      seen.push(key);
     });
     q.add('a');
-    q.start();
-    await until(() => runs.length === 1);
-    q.add('a'); // while running: once more afterwards
     q.add('a');
-    release();
-    await until(() => runs.length === 2);
-    await sleep(20);
-    expect(runs).toEqual(['a', 'a']);
     q.add('b');
-    q.add('b');
-    await until(() => runs.length === 3);
-    await sleep(20);
-    expect(runs).toEqual(['a', 'a', 'b']);
+    q.add('a');
+    q.start();
+    await q.drained();
     await q.stop();
+    expect(seen.sort()).toEqual(['a', 'b']);
   });
 
-  it('retries a failing key with growing back-off and forgets the failures after a success', async () => {
-    const times: number[] = [];
-    const errors: string[] = [];
+  it('never runs one key on two workers at once, and runs it again when added during a pass', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let passes = 0;
+    let release!: () => void;
+    const first = new Promise<void>((resolve) => (release = resolve));
     const q = new WorkQueue(
       async () => {
-        times.push(Date.now());
-        if (times.length < 4) throw new Error(`fail ${times.length}`);
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        passes++;
+        if (passes === 1) await first;
+        running--;
       },
-      { baseBackoffMs: 10, onError: (_k, e) => errors.push((e as Error).message) },
+      { workers: 4 },
     );
     q.start();
     q.add('k');
-    await until(() => times.length === 4);
-    expect(errors).toEqual(['fail 1', 'fail 2', 'fail 3']);
-    const gaps = times.slice(1).map((t, i) => t - times[i]);
-    expect(gaps[0]).toBeGreaterThanOrEqual(9);
-    expect(gaps[2]).toBeGreaterThanOrEqual(39);
+    await new Promise((r) => setImmediate(r));
+    q.add('k');
+    q.add('k');
+    await new Promise((r) => setImmediate(r));
+    expect(passes).toBe(1);
+    release();
+    await q.drained();
     await q.stop();
+    expect(passes).toBe(2);
+    expect(maxRunning).toBe(1);
   });
 
-  it('never reconciles one key twice at once, even with several workers', async () => {
-    let inside = 0;
-    let overlap = false;
-    let runs = 0;
+  it('retries a failing key with a growing, bounded back-off and forgets failures after a success', async () => {
+    const times: number[] = [];
+    const errors: number[] = [];
     const q = new WorkQueue(
       async () => {
-        inside++;
-        if (inside > 1) overlap = true;
-        await sleep(2);
-        inside--;
-        runs++;
+        times.push(Date.now());
+        if (times.length < 5) throw new Error('boom');
       },
-      { concurrency: 4 },
+      { baseDelayMs: 10, maxDelayMs: 40, onError: (_k, _e, n) => errors.push(n) },
     );
     q.start();
-    for (let i = 0; i < 50; i++) {
-      q.add('same');
-      await sleep(1);
-    }
-    await until(() => q.length === 0 && inside === 0);
-    expect(overlap).toBe(false);
-    expect(runs).toBeGreaterThan(1);
+    q.add('k');
+    await q.drained();
     await q.stop();
+    expect(times).toHaveLength(5);
+    expect(errors).toEqual([1, 2, 3, 4]);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    // 10, 20, 40, 40 (capped); timers may fire a little late, never early
+    expect(gaps[0]).toBeGreaterThanOrEqual(9);
+    expect(gaps[1]).toBeGreaterThanOrEqual(19);
+    expect(gaps[2]).toBeGreaterThanOrEqual(39);
+    expect(gaps[3]).toBeGreaterThanOrEqual(39);
+    expect(gaps[3]).toBeLessThan(200);
+  });
+
+  it('retries a conflict quickly', async () => {
+    const times: number[] = [];
+    const q = new WorkQueue(
+      async () => {
+        times.push(Date.now());
+        if (times.length === 1) throw new KubeApiError(409, 'Conflict', 'the object has been modified');
+      },
+      { baseDelayMs: 1_000 },
+    );
+    q.start();
+    q.add('k');
+    await q.drained();
+    await q.stop();
+    expect(times).toHaveLength(2);
+    expect(times[1] - times[0]).toBeLessThan(500);
+  });
+
+  it('requeues after the delay a reconcile asks for', async () => {
+    let passes = 0;
+    const q = new WorkQueue(async () => {
+      passes++;
+      return passes < 3 ? { requeueAfterMs: 5 } : undefined;
+    });
+    q.start();
+    q.add('k');
+    await q.drained();
+    await q.stop();
+    expect(passes).toBe(3);
   });
 });

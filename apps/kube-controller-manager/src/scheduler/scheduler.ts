@@ -1,4 +1,5 @@
-import type { Informer, InformerHub } from '../client/informer';
+import type { Informer } from '../client/informer';
+import type { InformerHub } from '../controllers/informer-hub';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { ClusterSnapshot } from './node-info';
 import { podKey, type Node, type Pod } from './objects';
@@ -44,14 +45,14 @@ export class Scheduler {
     private readonly hub: InformerHub,
     private readonly options: SchedulerOptions = {},
   ) {
-    this.nodes = hub.informer<ApiNode>('/api/v1/nodes').on({
+    this.nodes = hub.informer<ApiNode>('/api/v1/nodes', {
       upsert: (node) => {
         this.snapshot.setNode(node);
         this.retryUnschedulable();
       },
       deleted: (node) => this.snapshot.deleteNode(node.metadata.name),
     });
-    this.pods = hub.informer<ApiPod>('/api/v1/pods').on({
+    this.pods = hub.informer<ApiPod>('/api/v1/pods', {
       upsert: (pod) => this.onPod(pod),
       deleted: (pod) => {
         const key = podKey(pod);

@@ -18,8 +18,11 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/**/*.{e2e,int}-spec.ts'],
+      testPathIgnorePatterns: ['<rootDir>/apps/kube-apiserver/', '<rootDir>/apps/kube-controller-manager/'],
       globalSetup: '<rootDir>/test-support/global-setup.ts',
       globalTeardown: '<rootDir>/test-support/global-teardown.ts',
     },
+    // The Kubernetes API server's tests start their own etcd and server: none of the platform's global setup.
+    { ...common, displayName: 'kube', testMatch: ['<rootDir>/apps/{kube-apiserver,kube-controller-manager}/test/*.int-spec.ts'] },
   ],
 };

@@ -13,13 +13,16 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: Docker engine, Postgres, Redis, busybox for the node image, iproute2, *.localhost resolution.
+# Debian packages: Docker engine, Postgres, Redis, busybox and etcd for the node image, iproute2, *.localhost resolution.
 ensure_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # Each cluster's Kubernetes API server stores its objects in etcd (apps/kube-apiserver); NodeImageBuilder copies
+  # /usr/bin/etcd into the node image like node and busybox.
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).

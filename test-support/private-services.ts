@@ -142,3 +142,55 @@ export async function restartPrivateRedis(dir: string, downMs: number): Promise<
   execFileSync('redis-server', [join(dir, 'redis.conf')]);
   for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(20);
 }
+
+/**
+ * A throwaway etcd (Debian's etcd-server) on free loopback ports with its data in `dir/etcd`, up when this resolves.
+ * `stop()` kills it (by pid) and removes the data.
+ */
+export async function startPrivateEtcd(dir: string): Promise<{ endpoint: string; pid: number; stop: () => void }> {
+  const { spawn } = await import('node:child_process');
+  const { openSync } = await import('node:fs');
+  const dataDir = join(dir, 'etcd');
+  mkdirSync(dataDir, { recursive: true });
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const log = openSync(join(dir, 'etcd.log'), 'a');
+  const child = spawn(
+    'etcd',
+    [
+      '--name',
+      'private',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-cluster',
+      `private=http://127.0.0.1:${peerPort}`,
+    ],
+    { stdio: ['ignore', log, log] },
+  );
+  const stop = () => {
+    try {
+      if (child.pid) process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}; see ${join(dir, 'etcd.log')}`);
+    const ok = await fetch(`${endpoint}/health`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return { endpoint, pid: child.pid ?? 0, stop };
+    await sleep(50);
+  }
+  stop();
+  throw new Error(`etcd did not become healthy; see ${join(dir, 'etcd.log')}`);
+}

@@ -6,19 +6,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BenchPlatform } from './platform';
 import { BenchResults, load, machineInfo, table } from './report';
+import { KUBE_FULL, KUBE_SMOKE, KubeScenarios } from './kube-scenarios';
 import { FULL_PLAN, SMOKE_PLAN, Scenarios } from './scenarios';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const outArg = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
 const out = resolve(outArg ?? `bench/results/${smoke ? 'smoke' : 'latest'}.json`);
-// --only=read,writes,provisioning,scale,polling runs a subset (to iterate on one fix); its JSON is partial.
+// --only=read,writes,provisioning,scale,polling,kube runs a subset (to iterate on one fix); its JSON is partial.
 const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
 const runs = (name: string): boolean => !only || only.includes(name);
-const deadlineMs = (smoke ? 6 : 12) * 60_000;
+const deadlineMs = (smoke ? 8 : 16) * 60_000;
 
 const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
@@ -59,6 +60,13 @@ async function main(): Promise<number> {
     await s.dispatch();
     log('memory');
     await s.memory(steady.name, idle);
+    log("the cluster's Kubernetes control plane (etcd, API server, controllers)");
+    if (runs('kube')) {
+      const kube = new KubeScenarios(smoke ? KUBE_SMOKE : KUBE_FULL, log);
+      await kube.run();
+      s.results.push(...kube.results);
+      s.targets.push(...kube.targets);
+    }
 
     const finished = new Date();
     const results: BenchResults = {

@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import Dockerode from 'dockerode';
 import { lookup } from 'node:dns/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -45,6 +51,7 @@ function parse(body: CredentialResults) {
   const config = yaml.safeLoad(fromB64(body.kubeconfigs[0].value)) as Kubeconfig;
   const user = config.users[0].user;
   return {
+    raw: fromB64(body.kubeconfigs[0].value),
     name: body.kubeconfigs[0].name,
     config,
     server: new URL(config.clusters[0].cluster.server),
@@ -55,6 +62,51 @@ function parse(body: CredentialResults) {
 }
 
 type Parsed = ReturnType<typeof parse>;
+
+// The real kubectl (Debian sid's 1.36, ../shared/tools/kubectl/get-kubectl.sh): it resolves *.localhost names.
+const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
+const kubeconfigDir = mkdtempSync(path.join(tmpdir(), 'cerulean-kubeconfig-'));
+const docker = new Dockerode();
+
+/** Runs kubectl with the kubeconfig `listCluster*Credential` returned, as a user would after `az aks get-credentials`. */
+async function kubectl(kc: Parsed, ...args: string[]): Promise<string> {
+  const file = path.join(kubeconfigDir, `${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, kc.raw, { mode: 0o600 });
+  const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', file, ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+/** The processes of a container (busybox ps in the node image). */
+async function containerProcesses(name: string): Promise<string> {
+  const exec = await docker.getContainer(name).exec({ Cmd: ['ps', '-o', 'pid,args'], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await new Promise((resolve) => stream.on('end', resolve));
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+/**
+ * Writes or reads a key in the control plane's etcd through etcd's own v3 JSON gateway on 127.0.0.1:2379, from inside
+ * the container (etcd listens on loopback only). A read answers the value, or '' when the key is absent.
+ */
+async function controlPlaneEtcd(container: string, op: 'put' | 'get', key: string, value = ''): Promise<string> {
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const [route, body] = op === 'put' ? ['/v3/kv/put', { key: b64(key), value: b64(value) }] : ['/v3/kv/range', { key: b64(key) }];
+  const script = `const r=require('http').request('http://127.0.0.1:2379${route}',{method:'POST'},s=>{let d='';s.on('data',c=>d+=c);s.on('end',()=>{const kv=(JSON.parse(d).kvs||[])[0];process.stdout.write(kv?Buffer.from(kv.value,'base64').toString():'');process.exit(s.statusCode===200?0:1)})});r.on('error',e=>{console.error(e.message);process.exit(2)});r.end(${JSON.stringify(JSON.stringify(body))})`;
+  const exec = await docker.getContainer(container).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await new Promise((resolve) => stream.on('end', resolve));
+  const { ExitCode } = await exec.inspect();
+  // Docker's multiplexed stream: 8-byte frame headers before each chunk of output.
+  const raw = Buffer.concat(chunks);
+  let out = '';
+  for (let i = 0; i + 8 <= raw.length; i += 8 + raw.readUInt32BE(i + 4)) out += raw.subarray(i + 8, i + 8 + raw.readUInt32BE(i + 4)).toString();
+  if (ExitCode !== 0) throw new Error(`etcd ${op} ${key} in ${container}: exit ${ExitCode}: ${out}`);
+  return out;
+}
 
 /** A request to the cluster's API server as kubectl would make it: the kubeconfig's CA, client certificate and server URL. */
 function kubeGet(kc: Parsed, path: string, opts: { withClientCert?: boolean } = {}): Promise<{ status: number; body: string }> {
@@ -134,6 +186,7 @@ describe('cluster credentials and the published API server', () => {
     const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
     if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']));
     await worker.stop();
+    rmSync(kubeconfigDir, { recursive: true, force: true });
   });
 
   it('lists admin credentials: a kubeconfig whose client and server certificates verify against the cluster CA', async () => {
@@ -174,6 +227,29 @@ describe('cluster credentials and the published API server', () => {
     const nodes = (await dockerNodes(name)).map((n) => n.name);
     expect(nodes).toHaveLength(1);
     await waitForNodes(admin, nodes);
+  });
+
+  it('runs etcd in the control plane, on loopback, with its data on a volume labelled with the cluster', async () => {
+    const [cp] = await dockerControlPlane(name);
+    const ps = await containerProcesses(cp.name);
+    expect(ps).toMatch(/\/usr\/local\/bin\/etcd .*--listen-client-urls=http:\/\/127\.0\.0\.1:2379/);
+    const clusterId = cp.labels['cerulean.cluster-id'];
+    const volumes = (await docker.listVolumes({ filters: { label: [`cerulean.cluster-id=${clusterId}`] } })).Volumes ?? [];
+    expect(volumes.map((v) => v.Name)).toEqual([`cerulean-etcd-${clusterId}`]);
+    expect(volumes[0].Labels).toMatchObject({ 'cerulean.managed': 'true', 'cerulean.cluster': name, 'cerulean.installation': state().installationId });
+    const mounts = (await docker.getContainer(cp.name).inspect()).Mounts;
+    expect(mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: `cerulean-etcd-${clusterId}`, Destination: '/var/lib/etcd' })]);
+  });
+
+  it('kubectl get nodes lists the node as Ready', async () => {
+    const [node] = (await dockerNodes(name)).map((n) => n.name);
+    expect(await kubectl(admin, 'get', 'nodes')).toMatch(new RegExp(`^${node}\\s+Ready\\s`, 'm'));
+  });
+
+  it('reports the cluster Kubernetes version through kubectl version', async () => {
+    const cluster = (await arm<{ properties: { currentKubernetesVersion: string } }>('GET', `${clusterPath(rg, name)}?${AKS_API}`)).body;
+    const version = JSON.parse(await kubectl(admin, 'version', '-o', 'json')) as { serverVersion: { gitVersion: string } };
+    expect(version.serverVersion.gitVersion).toBe(`v${cluster.properties.currentKubernetesVersion}`);
   });
 
   it('refuses a client without a certificate', async () => {
@@ -247,6 +323,9 @@ describe('cluster credentials and the published API server', () => {
   });
 
   it('rotates the certificates: 202 + LRO headers, 409 meanwhile, Location ends 204; old kubeconfig refused, new one works', async () => {
+    // Written before the control plane is replaced: it must still be there afterwards (etcd's volume survives).
+    const [before] = await dockerControlPlane(name);
+    await controlPlaneEtcd(before.name, 'put', '/cerulean-test/kept-across-rotation', 'before');
     const rotate = await arm('POST', action('rotateClusterCertificates'));
     expect(rotate.status).toBe(202);
     expect(rotate.headers.location).toMatch(/\/operationresults\/[0-9a-f-]{36}\?api-version=/);
@@ -279,6 +358,8 @@ describe('cluster credentials and the published API server', () => {
     const [cp] = await dockerControlPlane(name);
     expect(cp).toMatchObject({ running: true });
     expect(cp.labels['cerulean.credentials-generation']).toBe('2');
+    expect(cp.name).toBe(before.name);
+    expect(await controlPlaneEtcd(cp.name, 'get', '/cerulean-test/kept-across-rotation')).toBe('before');
     admin = fresh;
   });
 
@@ -335,5 +416,27 @@ describe('cluster credentials and the published API server', () => {
     expect((await waitForOperation(String(del.headers['azure-asyncoperation']))).status).toBe('Succeeded');
     expect(await dockerControlPlane(aad)).toEqual([]);
     expect(await dockerNodes(aad)).toEqual([]);
+  });
+  it('keeps the data in etcd across a stop and start (the control plane is stopped and started with its volume)', async () => {
+    const [cp] = await dockerControlPlane(name);
+    await controlPlaneEtcd(cp.name, 'put', '/cerulean-test/kept-across-stop', 'before-stop');
+    for (const verb of ['stop', 'start']) {
+      const r = await arm('POST', action(verb));
+      expect(r.status).toBe(202);
+      expect((await waitForOperation(String(r.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+    }
+    expect(await controlPlaneEtcd(cp.name, 'get', '/cerulean-test/kept-across-stop')).toBe('before-stop');
+    expect(await controlPlaneEtcd(cp.name, 'get', '/cerulean-test/kept-across-rotation')).toBe('before');
+    expect(await controlPlaneEtcd(cp.name, 'get', '/cerulean-test/never-written')).toBe('');
+  });
+
+  it('removes the etcd volume with the cluster', async () => {
+    const [cp] = await dockerControlPlane(name);
+    const clusterId = cp.labels['cerulean.cluster-id'];
+    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
+    expect(del.status).toBe(202);
+    expect((await waitForOperation(String(del.headers['azure-asyncoperation']))).status).toBe('Succeeded');
+    expect((await docker.listVolumes({ filters: { label: [`cerulean.cluster-id=${clusterId}`] } })).Volumes ?? []).toEqual([]);
+    expect(await dockerControlPlane(name)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PORT, AGENT_TOKEN_PATH, parseAgentConfig } from './agent-config';
@@ -11,10 +11,15 @@ import {
   createApiServer,
   createHeartbeatServer,
 } from './control-plane';
+import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
+import { KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
+import { SupervisedChild, waitUntil } from './supervisor';
+
+const ETCD_READY_TIMEOUT_MS = 60_000;
 
 function defaultCapacity(): Record<string, string> {
   const cgroup = readCgroupLimits();
@@ -28,10 +33,10 @@ function defaultCapacity(): Record<string, string> {
 type Closable = { close(cb: () => void): unknown; closeAllConnections(): void };
 
 // Node as PID 1 ignores SIGTERM by default; without this, `docker stop` waits its full 10 s.
-function onShutdown(servers: Closable[], before: () => Promise<void> | void = () => undefined): void {
+function onShutdown(servers: Closable[], before: () => Promise<void> | void = () => undefined, graceMs = 1_000): void {
   const shutdown = (signal: NodeJS.Signals) => {
     jsonLog({ msg: 'stopping', signal });
-    setTimeout(() => process.exit(0), 1_000).unref();
+    setTimeout(() => process.exit(0), graceMs).unref();
     void Promise.resolve(before()).finally(() => {
       let open = servers.length;
       for (const s of servers) {
@@ -44,7 +49,14 @@ function onShutdown(servers: Closable[], before: () => Promise<void> | void = ()
   process.once('SIGINT', shutdown);
 }
 
-/** CERULEAN_ROLE=control-plane: the cluster's API server (same image as the nodes). */
+/**
+ * CERULEAN_ROLE=control-plane (same image as the nodes): a supervisor for the cluster's etcd and Kubernetes API
+ * server. etcd starts first (loopback only, data on the cluster's volume); once it is healthy the API server starts
+ * on :6443. Either is restarted with back-off when it dies; SIGTERM stops the API server, then etcd. Unless the
+ * platform asks for the API server (CERULEAN_CONTROL_PLANE_API=kube-apiserver) and the image has its bundle, the
+ * agent's own small API serves :6443 instead. The heartbeat endpoint stays
+ * until node agents register through the Kubernetes API.
+ */
 function runControlPlane(): void {
   const text = (key: string) => process.env[key]?.trim() ?? '';
   const cp = new ControlPlane({
@@ -60,11 +72,40 @@ function runControlPlane(): void {
     jsonLog({ msg: 'cannot read the API server certificates', dir: CONTROL_PLANE_PKI_DIR, error: String(err) });
     process.exit(1);
   }
-  const api = createApiServer(cp, tls, jsonLog);
   const heartbeats = createHeartbeatServer(cp, jsonLog);
-  api.listen(CONTROL_PLANE_API_PORT, () => jsonLog({ msg: 'control plane listening', port: CONTROL_PLANE_API_PORT, cluster: cp.config.cluster }));
   heartbeats.listen(CONTROL_PLANE_HEARTBEAT_PORT);
-  onShutdown([api, heartbeats]);
+  const servers: Closable[] = [heartbeats];
+  const etcd = existsSync(ETCD_BINARY) ? new SupervisedChild(etcdChild(), jsonLog) : undefined;
+  const apiServer =
+    existsSync(KUBE_APISERVER_MAIN) && text('CERULEAN_CONTROL_PLANE_API') === 'kube-apiserver'
+      ? new SupervisedChild(kubeApiServerChild({ cluster: cp.config.cluster, kubernetesVersion: cp.config.kubernetesVersion }), jsonLog)
+      : undefined;
+  if (!apiServer) {
+    const api = createApiServer(cp, tls, jsonLog);
+    api.listen(CONTROL_PLANE_API_PORT, () => jsonLog({ msg: 'control plane listening', port: CONTROL_PLANE_API_PORT, cluster: cp.config.cluster }));
+    servers.push(api);
+  }
+  // Within `docker stop`'s 10 s: etcd must close its database cleanly, after the API server has let go of it.
+  onShutdown(
+    servers,
+    async () => {
+      await apiServer?.stop();
+      await etcd?.stop();
+    },
+    9_000,
+  );
+  if (!etcd) return;
+  etcd.start();
+  waitUntil('etcd', () => etcdHealthy(), ETCD_READY_TIMEOUT_MS)
+    .then(() => {
+      jsonLog({ msg: 'etcd healthy', pid: etcd.pid });
+      apiServer?.start();
+    })
+    .catch((err: unknown) => {
+      // Docker's restart policy brings the container back; the volume keeps whatever etcd had.
+      jsonLog({ msg: 'etcd did not become healthy: exiting', error: String(err) });
+      void etcd.stop().finally(() => process.exit(1));
+    });
 }
 
 /** The platform's credential for this node, written into the container before it starts (absent: no changes accepted). */
@@ -78,18 +119,40 @@ function readAgentToken(): string | undefined {
   }
 }
 
+/** The node's client certificate for the Kubernetes API, written by the platform before start (absent: not registered). */
+function readKubeTls(): KubeClientTls | undefined {
+  try {
+    const file = (name: string) => readFileSync(join(NODE_KUBE_DIR, name), 'utf8');
+    return { ca: file('ca.crt'), cert: file('node.crt'), key: file('node.key') };
+  } catch (err) {
+    jsonLog({ msg: 'no Kubernetes API credential: the node does not register', dir: NODE_KUBE_DIR, error: String(err) });
+    return undefined;
+  }
+}
+
 function runNode(): void {
   const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
   const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits() });
   const server = createAgentServer(agent, jsonLog, { token: readAgentToken(), nodeName: config.nodeName });
+  const kubeTls = readKubeTls();
+  const registration = kubeTls
+    ? new KubeNodeRegistration({
+        status: () => agent.status(),
+        site: { location: process.env.CERULEAN_LOCATION?.trim() ?? '', nodeResourceGroup: process.env.CERULEAN_NODE_RESOURCE_GROUP?.trim() ?? '' },
+        tls: kubeTls,
+        log: jsonLog,
+      })
+    : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
+    // The heartbeat serves control planes from before the Kubernetes API server; registration serves the new ones.
     heartbeat = startHeartbeat({ url: process.env.CERULEAN_CONTROL_PLANE_URL?.trim() || DEFAULT_CONTROL_PLANE_URL, status: () => agent.status() });
+    registration?.start();
   });
   onShutdown([server], async () => {
     agent.markStopping();
-    await heartbeat?.stop();
+    await Promise.all([heartbeat?.stop(), registration?.stop()]);
   });
 }
 

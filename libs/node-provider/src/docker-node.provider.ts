@@ -14,6 +14,7 @@ import {
   type NodeProvider,
   type NodeRuntimeState,
   type NodeSpec,
+  type VolumeHandle,
 } from './node-provider';
 import { FirewallError, IptablesFirewall, type NodeNetworkFirewall } from './node-network.firewall';
 import { OutputCapture } from './output-capture';
@@ -172,6 +173,7 @@ export function buildContainerCreateOptions(
       DnsOptions: ['timeout:1', 'attempts:1'],
       // The agent logs every request; the status poller would otherwise grow logs without bound.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
+      ...(spec.volumes?.length ? { Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })) } : {}),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name, ...(spec.aliases ?? [])] } } },
   };
@@ -313,6 +315,21 @@ export class DockerNodeProvider implements NodeProvider {
     return networks.map((n) => ({ name: n.Name, id: n.Id, labels: n.Labels ?? {} }));
   }
 
+  async listVolumes(labels: Record<string, string>): Promise<VolumeHandle[]> {
+    const filter = labelFilter({ ...labels, [NodeLabels.managed]: 'true' });
+    const found = await this.run(() => this.docker.listVolumes({ filters: { label: filter } }), 'list volumes');
+    return (found.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return;
+      throw ProviderError.fromDocker(err, `remove volume ${name}`);
+    }
+  }
+
   /** Stops the node (the agent exits on SIGTERM at once). Stopping a missing or stopped node is a no-op. */
   async stopNode(name: string): Promise<void> {
     const info = await this.inspectContainer(name);
@@ -446,6 +463,10 @@ export class DockerNodeProvider implements NodeProvider {
     }
     // A node repaired after the host lost its rules (reboot) must not start unconfined.
     await this.isolated(network);
+    // Docker would create a missing volume itself, but unlabelled: nothing could then find it to remove it.
+    for (const v of spec.volumes ?? []) {
+      await this.run(() => this.docker.createVolume({ Name: v.name, Labels: { ...v.labels, [NodeLabels.managed]: 'true' } }), `create volume ${v.name}`);
+    }
     try {
       const container = await this.docker.createContainer(buildContainerCreateOptions(spec, this.publishHost, network.id));
       return await this.mustInspect(container.id, spec.name);

@@ -23,6 +23,10 @@ export const NodeImageLabels = {
 
 export const NODE_IMAGE_AGENT_DIR = '/opt/cerulean/agent';
 export const NODE_IMAGE_NODE_PATH = '/usr/local/bin/node';
+/** Debian's etcd-server, run only by the control plane (nodes carry the file and never start it). */
+export const NODE_IMAGE_ETCD_PATH = '/usr/local/bin/etcd';
+/** The API server bundled into one file with its npm dependencies (see cli/bundle-kube-apiserver.ts), plus its assets. */
+export const NODE_IMAGE_KUBE_APISERVER_DIR = '/opt/cerulean/kube-apiserver';
 // runCommand needs grep (to find a timed-out command's processes), mkdir, rm and unzip (its context).
 const BUSYBOX_APPLETS = ['sh', 'ls', 'cat', 'ps', 'sleep', 'hostname', 'env', 'echo', 'kill', 'grep', 'mkdir', 'rm', 'unzip'];
 // Files at most this big are hashed by content; larger host binaries by size and mtime.
@@ -38,6 +42,13 @@ export interface NodeImageBuilderOptions {
   nodeBinary?: string;
   /** A statically linked busybox. Default: /bin/busybox (Debian's busybox-static). */
   busybox?: string;
+  /** The etcd server binary (copied with the shared libraries it links). Default: /usr/bin/etcd (Debian's etcd-server). */
+  etcdBinary?: string;
+  /**
+   * The bundled API server folder (its main.js and assets). Default: `<repo>/dist/bundle/kube-apiserver`. Optional
+   * while the API server is being written: without it the control plane serves the agent's own small API.
+   */
+  kubeApiServerDir?: string;
 }
 
 export interface NodeImageBuildResult {
@@ -67,6 +78,8 @@ export class NodeImageBuilder {
   private readonly agentDir: string;
   private readonly nodeBinary: string;
   private readonly busybox: string;
+  private readonly etcdBinary: string;
+  private readonly kubeApiServerDir: string;
 
   constructor(options: NodeImageBuilderOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
@@ -74,6 +87,8 @@ export class NodeImageBuilder {
     this.agentDir = options.agentDir ?? path.join(findRepoRoot(__dirname), 'dist/apps/node-agent/src');
     this.nodeBinary = options.nodeBinary ?? process.execPath;
     this.busybox = options.busybox ?? '/bin/busybox';
+    this.etcdBinary = options.etcdBinary ?? '/usr/bin/etcd';
+    this.kubeApiServerDir = options.kubeApiServerDir ?? path.join(findRepoRoot(__dirname), 'dist/bundle/kube-apiserver');
   }
 
   /** Builds every catalog image that is missing or stale, in catalog order. */
@@ -121,14 +136,29 @@ export class NodeImageBuilder {
         transient: false,
       });
     }
+    if (!existsSync(this.etcdBinary)) {
+      throw new ProviderError(`etcd not installed: ${this.etcdBinary} is missing (apt-get install etcd-server)`, { code: 'InvalidSpec', transient: false });
+    }
     const files: RootfsEntry[] = [];
     files.push(await fileFrom(this.nodeBinary, NODE_IMAGE_NODE_PATH));
-    for (const lib of await sharedLibraries(this.nodeBinary)) files.push(await fileFrom(lib, lib));
+    files.push(await fileFrom(this.etcdBinary, NODE_IMAGE_ETCD_PATH));
+    const libs = new Set([...(await sharedLibraries(this.nodeBinary)), ...(await sharedLibraries(this.etcdBinary))]);
+    for (const lib of libs) files.push(await fileFrom(lib, lib));
     files.push(await fileFrom(this.busybox, '/bin/busybox'));
     for (const applet of BUSYBOX_APPLETS) files.push({ type: 'symlink', path: `/bin/${applet}`, target: 'busybox' });
     for (const [p, text] of Object.entries(ETC_FILES)) files.push({ type: 'file', path: p, mode: 0o644, content: Buffer.from(text) });
     for (const js of await listJsFiles(this.agentDir)) {
       files.push({ ...(await fileFrom(path.join(this.agentDir, js), path.posix.join(NODE_IMAGE_AGENT_DIR, js))), mode: 0o644 });
+    }
+    if (existsSync(path.join(this.kubeApiServerDir, 'main.js'))) {
+      for (const f of await listFiles(this.kubeApiServerDir, () => true)) {
+        // Hashed by content whatever its size: a rebuilt bundle with the same code must not force a new image.
+        files.push({
+          ...(await fileFrom(path.join(this.kubeApiServerDir, f), path.posix.join(NODE_IMAGE_KUBE_APISERVER_DIR, f))),
+          mode: 0o644,
+          byContent: true,
+        });
+      }
     }
     const dirs: RootfsEntry[] = [
       { type: 'dir', path: '/tmp', mode: 0o1777 },
@@ -278,12 +308,16 @@ async function fileFrom(source: string, target: string): Promise<HostFileEntry> 
   return { type: 'file', path: target, mode: st.mode & 0o7777, source: real, size: st.size, mtimeMs: st.mtimeMs };
 }
 
-async function listJsFiles(dir: string, prefix = ''): Promise<string[]> {
+function listJsFiles(dir: string): Promise<string[]> {
+  return listFiles(dir, (name) => name.endsWith('.js'));
+}
+
+async function listFiles(dir: string, keep: (name: string) => boolean, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const d of await fs.readdir(path.join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${d.name}` : d.name;
-    if (d.isDirectory()) out.push(...(await listJsFiles(dir, rel)));
-    else if (d.isFile() && d.name.endsWith('.js')) out.push(rel);
+    if (d.isDirectory()) out.push(...(await listFiles(dir, keep, rel)));
+    else if (d.isFile() && keep(d.name)) out.push(rel);
   }
   return out.sort();
 }
@@ -295,7 +329,7 @@ async function hashRootfs(entries: RootfsEntry[], nodeVersion: string): Promise<
     if (e.type === 'dir') h.update(`d ${e.path} ${e.mode}\n`);
     else if (e.type === 'symlink') h.update(`l ${e.path} ${e.target}\n`);
     else if ('content' in e) h.update(`f ${e.path} ${e.mode} `).update(e.content).update('\n');
-    else if (e.size <= HASH_CONTENT_LIMIT)
+    else if (e.size <= HASH_CONTENT_LIMIT || e.byContent)
       h.update(`f ${e.path} ${e.mode} `)
         .update(await fs.readFile(e.source))
         .update('\n');

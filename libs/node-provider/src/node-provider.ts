@@ -39,6 +39,12 @@ export const CONTROL_PLANE_HEARTBEAT_PORT = 10251;
 export const CONTROL_PLANE_ALIAS = 'cerulean-control-plane';
 /** Where the control plane reads its certificates and keys (written into the container before it starts). */
 export const CONTROL_PLANE_PKI_DIR = '/etc/cerulean/pki';
+/** Where a node finds the cluster CA and its own client certificate for the Kubernetes API (ca.crt, node.crt, node.key). */
+export const NODE_KUBE_DIR = '/etc/cerulean/kube';
+/** Where the control plane's etcd keeps its data: a per-cluster volume, so the cluster's state outlives the container. */
+export const CONTROL_PLANE_ETCD_DIR = '/var/lib/etcd';
+/** The per-cluster etcd volume (labelled with the cluster: removed with it, or by the orphan reaper). */
+export const controlPlaneVolumeName = (clusterId: string): string => `cerulean-etcd-${clusterId}`;
 
 /** A file written into the container before each start (e.g. keys: never passed as environment variables). */
 export interface NodeFile {
@@ -46,6 +52,20 @@ export interface NodeFile {
   path: string;
   content: string;
   mode: number;
+}
+
+/** A named volume mounted into the node: it outlives the container (kept across replacement), removed only by name. */
+export interface NodeVolume {
+  name: string;
+  /** Absolute mount point in the container. */
+  target: string;
+  /** Set when the volume is created (list and reap volumes by them, like nodes). */
+  labels: Record<string, string>;
+}
+
+export interface VolumeHandle {
+  name: string;
+  labels: Record<string, string>;
 }
 
 export interface NodeSpec {
@@ -68,6 +88,8 @@ export interface NodeSpec {
   files?: NodeFile[];
   /** More DNS names on the cluster network besides `name`. */
   aliases?: string[];
+  /** Named volumes, created (with their labels) unless they exist. */
+  volumes?: NodeVolume[];
 }
 
 export type NodeRuntimeState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -108,6 +130,10 @@ export interface NodeProvider {
   listNodes(labels: Record<string, string>): Promise<NodeHandle[]>;
   /** Every network whose labels include all of `labels`. */
   listNetworks(labels: Record<string, string>): Promise<NetworkHandle[]>;
+  /** Every Cerulean volume whose labels include all of `labels`. */
+  listVolumes(labels: Record<string, string>): Promise<VolumeHandle[]>;
+  /** Removes a volume and its data; a missing one is not an error, one still mounted is a `Conflict`. */
+  removeVolume(name: string): Promise<void>;
   stopNode(name: string): Promise<void>;
   startNode(name: string): Promise<NodeHandle>;
   /**

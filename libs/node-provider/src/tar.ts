@@ -10,6 +10,8 @@ export interface HostFileEntry {
   source: string;
   size: number;
   mtimeMs: number;
+  /** Hash the content even when big (built artefacts); host binaries are hashed by size and mtime. */
+  byContent?: boolean;
 }
 
 export type RootfsEntry =

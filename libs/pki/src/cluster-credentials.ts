@@ -4,8 +4,19 @@ import { createCertificateAuthority, issueCertificate, PemKeyPair } from './cert
 export const CLUSTER_CA_VALID_DAYS = 30 * 365;
 export const CLUSTER_LEAF_VALID_DAYS = 2 * 365;
 
-/** The names the API server answers to, besides the cluster's published fqdn (as kube-apiserver's cert lists them). */
-export const API_SERVER_DNS_NAMES = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+/**
+ * The names the API server answers to, besides the cluster's published fqdn (as kube-apiserver's cert lists them),
+ * and `cerulean-control-plane`: its name on the cluster network, where node agents reach it (CONTROL_PLANE_ALIAS in
+ * libs/node-provider, which this lib may not import).
+ */
+export const API_SERVER_DNS_NAMES = [
+  'localhost',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  'kubernetes.default.svc.cluster.local',
+  'cerulean-control-plane',
+];
 export const API_SERVER_IP_ADDRESSES = ['127.0.0.1', '::1'];
 
 /** The admin client identity, as AKS issues it (Azure/AKS#877): Kubernetes reads O as the group. */
@@ -42,4 +53,9 @@ export async function createClusterCredentialSet(fqdn: string, clusterName: stri
     issueCertificate(ca, { ...MONITORING_CLIENT_SUBJECT, usage: 'client', validDays: CLUSTER_LEAF_VALID_DAYS }),
   ]);
   return { ca, apiServer, admin, monitoring };
+}
+
+/** A node's client certificate for the cluster's Kubernetes API, as kubelet's: user `system:node:<name>`, group `system:nodes`. */
+export function issueNodeClientCertificate(ca: PemKeyPair, nodeName: string): Promise<PemKeyPair> {
+  return issueCertificate(ca, { commonName: `system:node:${nodeName}`, organization: 'system:nodes', usage: 'client', validDays: CLUSTER_LEAF_VALID_DAYS });
 }

@@ -19,6 +19,7 @@ import { ClusterConvergeHandler } from '../handlers/cluster-converge.handler';
 import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ControlPlane } from '../handlers/control-plane.service';
 import { InstallationService } from '../handlers/installation.service';
+import { KubeApiClient } from '../handlers/kube-api.client';
 import { NodeFleet } from '../handlers/node-fleet.service';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
@@ -59,6 +60,7 @@ import { OutcomeRecorder } from './outcome.recorder';
     OutcomeRecorder,
     OperationRunner,
     NodeFleet,
+    KubeApiClient,
     ClusterCredentialRepository,
     ControlPlane,
     ClusterConvergeHandler,

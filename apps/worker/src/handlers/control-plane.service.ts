@@ -7,8 +7,10 @@ import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, 
 import {
   CONTROL_PLANE_ALIAS,
   CONTROL_PLANE_API_PORT,
+  CONTROL_PLANE_ETCD_DIR,
   CONTROL_PLANE_PKI_DIR,
   ControlPlaneRole,
+  controlPlaneVolumeName,
   NODE_PROVIDER,
   NodeLabels,
   NodeProvider,
@@ -130,15 +132,17 @@ export class ControlPlane {
   private spec(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, creds: ClusterCredentials, port: number): NodeSpec {
     const kubernetesVersion = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
     const image = this.images.latest();
+    const clusterLabels = this.fleet.clusterLabels(cluster, rg);
     return {
       name: controlPlaneName(cluster.id),
       clusterId: cluster.id,
       image: this.images.imageRef(image),
       zone: '',
-      nanoCpus: 250_000_000,
-      memoryBytes: 128 * MiB,
+      // etcd, the API server and the agent supervising them. A limit, not a reservation: idle it uses far less.
+      nanoCpus: 1_000_000_000,
+      memoryBytes: 512 * MiB,
       labels: {
-        ...this.fleet.clusterLabels(cluster, rg),
+        ...clusterLabels,
         [NodeLabels.role]: ControlPlaneRole,
         [NodeLabels.kubernetesVersion]: kubernetesVersion,
         [NodeLabels.credentialsGeneration]: String(creds.generation),
@@ -149,6 +153,7 @@ export class ControlPlane {
         CERULEAN_CLUSTER: cluster.name,
         CERULEAN_CLUSTER_ID: cluster.id,
         CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
+        CERULEAN_CONTROL_PLANE_API: this.env.CONTROL_PLANE_API,
       },
       fixedPorts: [{ containerPort: CONTROL_PLANE_API_PORT, hostPort: port }],
       aliases: [CONTROL_PLANE_ALIAS],
@@ -156,6 +161,13 @@ export class ControlPlane {
         { path: `${CONTROL_PLANE_PKI_DIR}/ca.crt`, content: creds.ca.certPem, mode: 0o644 },
         { path: `${CONTROL_PLANE_PKI_DIR}/apiserver.crt`, content: creds.apiServer.certPem, mode: 0o644 },
         { path: `${CONTROL_PLANE_PKI_DIR}/apiserver.key`, content: creds.apiServer.keyPem, mode: 0o600 },
+        // Service-account tokens are signed with the serving key, kube-apiserver's default without --service-account-key-file:
+        // a certificate rotation rotates it too, as on AKS.
+        { path: `${CONTROL_PLANE_PKI_DIR}/sa.key`, content: creds.apiServer.keyPem, mode: 0o600 },
+      ],
+      // Survives every replacement (rotation, upgrade, stop/start); NodeFleet.teardown removes it with the cluster.
+      volumes: [
+        { name: controlPlaneVolumeName(cluster.id), target: CONTROL_PLANE_ETCD_DIR, labels: { ...clusterLabels, [NodeLabels.role]: ControlPlaneRole } },
       ],
     };
   }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { loadEnv } from '@cerulean/config';
-import { AgentPoolEntity, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
+import { AgentPoolEntity, ClusterCredentialRepository, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
 import { NODE_AGENT_AUTH_VERSION, NODE_AGENT_TOKEN_PATH, NodeAgentCredentials, NodeLabels, type NodeProvider } from '@cerulean/node-provider';
 import { InstallationService } from './installation.service';
 import { NodeFleet } from './node-fleet.service';
+import { EntityManager } from 'typeorm';
+import { KubeApiClient } from './kube-api.client';
 
 const cluster = (): ManagedClusterEntity =>
   Object.assign(new ManagedClusterEntity(), { id: '0b0e4d5a-2f1c-4c8e-9d7a-3e6f5a4b2c1d', name: 'c1', subscriptionId: '8c4e2a1f-3b6d-4f0e-9a7c-5d2b1e0f6a93' });
@@ -25,7 +27,16 @@ const pool = (): AgentPoolEntity =>
 describe('NodeFleet.nodeSpec', () => {
   const credentials = new NodeAgentCredentials(randomBytes(32));
   const installation = { id: () => 'inst-1' } as Pick<InstallationService, 'id'> as InstallationService;
-  const sut = new NodeFleet({} as NodeProvider, loadEnv({}), installation, credentials);
+  // nodeSpec is pure: the Kubernetes API client, the credential store and the database are not reached.
+  const sut = new NodeFleet(
+    {} as NodeProvider,
+    loadEnv({}),
+    installation,
+    credentials,
+    {} as KubeApiClient,
+    {} as ClusterCredentialRepository,
+    {} as EntityManager,
+  );
 
   it('hands each node its own agent credential as a private file, never in the environment', () => {
     const c = cluster();

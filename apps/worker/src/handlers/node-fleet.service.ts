@@ -1,10 +1,19 @@
 import { ArmError } from '@cerulean/arm';
 import { KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
-import { AgentPoolEntity, ManagedClusterEntity, PowerStateCode, ProvisioningState, ResourceGroupEntity, rollingSettings } from '@cerulean/domain';
+import {
+  AgentPoolEntity,
+  ClusterCredentialRepository,
+  ManagedClusterEntity,
+  PowerStateCode,
+  ProvisioningState,
+  ResourceGroupEntity,
+  rollingSettings,
+} from '@cerulean/domain';
 import {
   ControlPlaneRole,
   NODE_AGENT_AUTH_VERSION,
+  NODE_KUBE_DIR,
   NODE_PROVIDER,
   NodeAgentClient,
   NodeAgentCredentials,
@@ -16,10 +25,14 @@ import {
 } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { InjectEntityManager } from '@nestjs/typeorm';
+import { issueNodeClientCertificate } from '@cerulean/pki';
+import { EntityManager } from 'typeorm';
 import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
 import { nodeName, parseNodeIndex, planPool, zoneFor } from '../planning/node-plan';
 import { InstallationService } from './installation.service';
+import { KubeApiClient } from './kube-api.client';
 
 const versions = new KubernetesVersionCatalog();
 const vmSizes = new VmSizeCatalog();
@@ -77,6 +90,9 @@ export class NodeFleet {
     private readonly env: Env,
     private readonly installation: InstallationService,
     private readonly agentCredentials: NodeAgentCredentials,
+    private readonly kube: KubeApiClient,
+    private readonly credentials: ClusterCredentialRepository,
+    @InjectEntityManager() private readonly db: EntityManager,
   ) {
     this.nodeImages = new NodeImageCatalog(undefined, env.NODE_IMAGE_REPOSITORY);
   }
@@ -174,6 +190,7 @@ export class NodeFleet {
           await step();
         },
       );
+      await this.kube.deleteNodes(cluster, toRemove);
       for (const { pool, stale } of rolls) {
         await this.roll(ctx, cluster, rg, pool, stale, labels, step);
         await options.onPoolRolled?.(pool);
@@ -223,6 +240,10 @@ export class NodeFleet {
         await this.provider.removeNode(old.name);
         await step();
       });
+      await this.kube.deleteNodes(
+        cluster,
+        batch.map((old) => old.name),
+      );
     }
   }
 
@@ -233,7 +254,7 @@ export class NodeFleet {
    */
   private async startReady(ctx: OperationContext, spec: NodeSpec, createdHere: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const handle = await this.provider.ensureNode(spec);
+      const handle = await this.provider.ensureNode(await this.withKubeCredential(spec));
       try {
         await this.waitReady(handle, ctx.signal);
         return;
@@ -297,6 +318,9 @@ export class NodeFleet {
         done += 1;
         await ctx?.progress(done, nodes.length + 1);
       });
+      // After the containers: a volume still mounted cannot be removed. Its data (the control plane's etcd) goes with the cluster.
+      for (const v of await this.provider.listVolumes({ [NodeLabels.installation]: this.installation.id(), [NodeLabels.clusterId]: clusterId }))
+        await this.provider.removeVolume(v.name);
       if (!(await this.provider.removeNetwork(clusterId))) {
         ctx?.logger.warn(`the network of cluster ${clusterId} keeps stale endpoints in Docker (no container attached): left to the orphan reaper`);
       }
@@ -350,9 +374,31 @@ export class NodeFleet {
         CERULEAN_NODE_LABELS: JSON.stringify({ ...pool.nodeLabels, 'kubernetes.azure.com/mode': pool.mode.toLowerCase() }),
         CERULEAN_NODE_TAINTS: JSON.stringify(pool.nodeTaints),
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),
+        CERULEAN_LOCATION: cluster.location,
+        CERULEAN_NODE_RESOURCE_GROUP: cluster.nodeResourceGroup,
       },
       // A file, not an environment variable: `docker inspect` and the node's processes list the environment.
       files: [this.agentCredentials.tokenFile(cluster.id, name)],
+    };
+  }
+
+  /**
+   * The node's spec with its Kubernetes API credential: the cluster CA and a client certificate `system:node:<name>`
+   * (group `system:nodes`) issued now, as files written before the node starts. Nothing is stored: a node gets a new
+   * one whenever it is (re)started by the platform.
+   */
+  async withKubeCredential(spec: NodeSpec): Promise<NodeSpec> {
+    const creds = await this.credentials.load(this.db, spec.clusterId);
+    if (!creds) return spec;
+    const cert = await issueNodeClientCertificate(creds.ca, spec.name);
+    return {
+      ...spec,
+      files: [
+        ...(spec.files ?? []),
+        { path: `${NODE_KUBE_DIR}/ca.crt`, content: creds.ca.certPem, mode: 0o644 },
+        { path: `${NODE_KUBE_DIR}/node.crt`, content: cert.certPem, mode: 0o644 },
+        { path: `${NODE_KUBE_DIR}/node.key`, content: cert.keyPem, mode: 0o600 },
+      ],
     };
   }
 

@@ -172,7 +172,7 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
         await this.record(cluster.id, s.pool.name, s.name, NodeEventType.NodeNotReady, s.verdict.reason, s.verdict.message);
         try {
           await this.provider.removeNode(s.name);
-          const handle = await this.provider.ensureNode(this.fleet.nodeSpec(cluster, rg, s.pool, s.index, labels));
+          const handle = await this.provider.ensureNode(await this.fleet.withKubeCredential(this.fleet.nodeSpec(cluster, rg, s.pool, s.index, labels)));
           await this.fleet.waitReady(handle);
           this.failingSince.delete(s.name);
           repaired.push(s.name);

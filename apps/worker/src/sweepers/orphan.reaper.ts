@@ -7,7 +7,7 @@ import { EntityManager, In } from 'typeorm';
 import { InstallationService } from '../handlers/installation.service';
 
 /**
- * Removes nodes and networks of this installation whose cluster no longer exists in Postgres: nothing is
+ * Removes nodes, volumes and networks of this installation whose cluster no longer exists in Postgres: nothing is
  * left behind, even after a failure mid-delete. A cluster row exists before any of its nodes, so a node
  * without one is an orphan.
  */
@@ -34,18 +34,19 @@ export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdo
   async reap(): Promise<string[]> {
     try {
       const mine = { [NodeLabels.installation]: this.installation.id() };
-      const [nodes, networks] = await Promise.all([this.provider.listNodes(mine), this.provider.listNetworks(mine)]);
-      const ids = new Set([...nodes, ...networks].map((x) => x.labels[NodeLabels.clusterId]).filter((x): x is string => !!x));
+      const [nodes, networks, volumes] = await Promise.all([this.provider.listNodes(mine), this.provider.listNetworks(mine), this.provider.listVolumes(mine)]);
+      const ids = new Set([...nodes, ...networks, ...volumes].map((x) => x.labels[NodeLabels.clusterId]).filter((x): x is string => !!x));
       if (ids.size === 0) return [];
       const alive = new Set((await this.db.find(ManagedClusterEntity, { where: { id: In([...ids]) }, select: { id: true } })).map((c) => c.id));
       const orphans = [...ids].filter((id) => !alive.has(id));
       for (const clusterId of orphans) {
         for (const n of nodes.filter((x) => x.labels[NodeLabels.clusterId] === clusterId)) await this.provider.removeNode(n.name);
+        for (const v of volumes.filter((x) => x.labels[NodeLabels.clusterId] === clusterId)) await this.provider.removeVolume(v.name);
         const removed = await this.provider.removeNetwork(clusterId);
         this.logger.warn(
           removed
-            ? `removed the nodes and network of deleted cluster ${clusterId}`
-            : `removed the nodes of deleted cluster ${clusterId}; its network keeps stale endpoints in Docker and is tried again later`,
+            ? `removed the nodes, volumes and network of deleted cluster ${clusterId}`
+            : `removed the nodes and volumes of deleted cluster ${clusterId}; its network keeps stale endpoints in Docker and is tried again later`,
         );
       }
       return orphans;

@@ -1,5 +1,14 @@
 import { ProviderError } from '../docker-node.provider';
-import { NodeLabels, type ExecOptions, type ExecResult, type NetworkHandle, type NodeHandle, type NodeProvider, type NodeSpec } from '../node-provider';
+import {
+  NodeLabels,
+  type ExecOptions,
+  type ExecResult,
+  type NetworkHandle,
+  type NodeHandle,
+  type NodeProvider,
+  type NodeSpec,
+  type VolumeHandle,
+} from '../node-provider';
 
 /** A NodeProvider method a test can make fail. */
 export type FakeNodeProviderMethod = keyof NodeProvider;
@@ -21,6 +30,7 @@ const matches = (labels: Record<string, string>, wanted: Record<string, string>)
 export class FakeNodeProvider implements NodeProvider {
   readonly nodes = new Map<string, FakeNode>();
   readonly networks = new Map<string, NetworkHandle>();
+  readonly volumes = new Map<string, VolumeHandle>();
   /** `method name` or `method name:argument` for each call, in order. */
   readonly calls: string[] = [];
   private readonly failures = new Map<FakeNodeProviderMethod, Error[]>();
@@ -43,6 +53,7 @@ export class FakeNodeProvider implements NodeProvider {
   reset(): void {
     this.nodes.clear();
     this.networks.clear();
+    this.volumes.clear();
     this.calls.length = 0;
     this.failures.clear();
   }
@@ -77,6 +88,7 @@ export class FakeNodeProvider implements NodeProvider {
       this.run(existing.handle);
       return { ...existing.handle };
     }
+    for (const v of spec.volumes ?? []) if (!this.volumes.has(v.name)) this.volumes.set(v.name, { name: v.name, labels: { ...v.labels } });
     const handle: NodeHandle = { name: spec.name, id: this.newId(), state: 'created', labels: { ...spec.labels }, zone: spec.zone, createdAt: new Date() };
     this.run(handle);
     this.nodes.set(spec.name, { handle, spec });
@@ -102,6 +114,16 @@ export class FakeNodeProvider implements NodeProvider {
   async listNetworks(labels: Record<string, string>): Promise<NetworkHandle[]> {
     this.enter('listNetworks');
     return [...this.networks.values()].filter((n) => matches(n.labels, labels)).map((n) => ({ ...n }));
+  }
+
+  async listVolumes(labels: Record<string, string>): Promise<VolumeHandle[]> {
+    this.enter('listVolumes');
+    return [...this.volumes.values()].filter((v) => matches(v.labels, labels)).map((v) => ({ ...v }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.enter('removeVolume', name);
+    this.volumes.delete(name);
   }
 
   async stopNode(name: string): Promise<void> {

@@ -1,0 +1,69 @@
+import { randomInt } from 'node:crypto';
+import { invalidCause, isPlainObject, JsonObject, KubeError, KubeObject, ResourceType } from '@cerulean/kube';
+import type { RestStorage } from './rest';
+
+/** The `kubernetes` Service's address and kube-dns's, which AKS reserves in its default 10.0.0.0/16. */
+export const KUBERNETES_SERVICE_IP = '10.0.0.1';
+const DNS_SERVICE_IP = '10.0.0.10';
+
+/** ClusterIP allocation for Services from the service CIDR (random free address; a taken requested address is Invalid). */
+export class ClusterIpAllocator {
+  private readonly base: number;
+  private readonly size: number;
+
+  constructor(cidr: string) {
+    const [addr, bits] = cidr.split('/');
+    this.base = addr.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+    this.size = 2 ** (32 - Number(bits));
+  }
+
+  private text(n: number): string {
+    return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+  }
+
+  private inRange(ip: string): boolean {
+    const parts = ip.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
+    const n = parts.reduce((a, o) => a * 256 + o, 0);
+    return n > this.base && n < this.base + this.size - 1;
+  }
+
+  async assign(svc: KubeObject, storage: RestStorage, old?: KubeObject): Promise<void> {
+    const spec = (isPlainObject(svc.spec) ? svc.spec : (svc.spec = {})) as JsonObject;
+    const oldSpec = (old?.spec ?? {}) as JsonObject;
+    if (spec.type === 'ExternalName') return;
+    if (old && oldSpec.clusterIP) {
+      if (spec.clusterIP && spec.clusterIP !== oldSpec.clusterIP)
+        throw KubeError.invalid('Service', '', svc.metadata.name ?? '', [invalidCause('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set')]);
+      spec.clusterIP = oldSpec.clusterIP;
+      spec.clusterIPs = oldSpec.clusterIPs ?? [oldSpec.clusterIP];
+      return;
+    }
+    if (spec.clusterIP === 'None') {
+      spec.clusterIPs = ['None'];
+    } else {
+      const rt = storage.registry.lookup('', 'v1', 'services') as ResourceType;
+      const { items } = await storage.list(rt, undefined, { labels: [], fields: [] });
+      const used = new Set(items.map((s) => (s.spec as JsonObject | undefined)?.clusterIP));
+      if (spec.clusterIP) {
+        const ip = String(spec.clusterIP);
+        if (!this.inRange(ip))
+          throw KubeError.invalid('Service', '', svc.metadata.name ?? '', [
+            invalidCause('spec.clusterIPs', [ip], 'failed to allocate IP: the provided IP is not in the valid range'),
+          ]);
+        if (used.has(ip))
+          throw KubeError.invalid('Service', '', svc.metadata.name ?? '', [
+            invalidCause('spec.clusterIPs', [ip], 'failed to allocate IP: provided IP is already allocated'),
+          ]);
+      } else {
+        let ip = '';
+        for (let i = 0; i < 1000 && (!ip || used.has(ip) || ip === DNS_SERVICE_IP || ip === KUBERNETES_SERVICE_IP); i++)
+          ip = this.text(this.base + 2 + randomInt(this.size - 3));
+        spec.clusterIP = ip;
+      }
+      spec.clusterIPs = [spec.clusterIP];
+    }
+    spec.ipFamilies ??= ['IPv4'];
+    spec.ipFamilyPolicy ??= 'SingleStack';
+  }
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+
+/** What the API server is configured with (environment variables in main.ts, an object in tests). */
+export interface KubeApiServerConfig {
+  etcdEndpoints: string[];
+  etcdPrefix: string;
+  bindAddress: string;
+  /** 0 picks a free port (tests). */
+  securePort: number;
+  tlsCertPem: string;
+  tlsKeyPem: string;
+  clientCaPem: string;
+  serviceAccountKeyPem?: string;
+  /** Without the leading v: `1.33.2`. */
+  version: string;
+  clusterName: string;
+  /** The Service CIDR clusterIPs come from (AKS's default). */
+  serviceCidr: string;
+  /** How often an idle watch that asked for bookmarks gets one. */
+  bookmarkIntervalMs: number;
+  logLevel: string;
+  /** How long startup waits for etcd to answer. */
+  etcdWaitMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the KUBE_* variables; a missing or unreadable setting is a ConfigError naming it. */
+export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
+  const text = (k: string) => env[k]?.trim() ?? '';
+  const required = (k: string) => {
+    const v = text(k);
+    if (!v) throw new ConfigError(`${k} is required`);
+    return v;
+  };
+  const file = (k: string, optional = false): string | undefined => {
+    const path = optional ? text(k) : required(k);
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${k}: cannot read ${path} (${(err as Error).message})`);
+    }
+  };
+  const endpoints = required('KUBE_ETCD_ENDPOINTS')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const e of endpoints) if (!/^https?:\/\/[^/]+\/?$/.test(e)) throw new ConfigError(`KUBE_ETCD_ENDPOINTS: "${e}" is not an http(s)://host:port URL`);
+  const port = Number(text('KUBE_SECURE_PORT') || '6443');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`KUBE_SECURE_PORT: "${text('KUBE_SECURE_PORT')}" is not a port`);
+  const version = (text('KUBE_VERSION') || '1.33.2').replace(/^v/, '');
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new ConfigError(`KUBE_VERSION: "${version}" is not a version like 1.33.2`);
+  return {
+    etcdEndpoints: endpoints,
+    etcdPrefix: (text('KUBE_ETCD_PREFIX') || '/registry').replace(/\/+$/, ''),
+    bindAddress: text('KUBE_BIND_ADDRESS') || '0.0.0.0',
+    securePort: port,
+    tlsCertPem: file('KUBE_TLS_CERT_FILE') as string,
+    tlsKeyPem: file('KUBE_TLS_KEY_FILE') as string,
+    clientCaPem: file('KUBE_CLIENT_CA_FILE') as string,
+    serviceAccountKeyPem: file('KUBE_SERVICE_ACCOUNT_KEY_FILE', true),
+    version,
+    clusterName: text('KUBE_CLUSTER_NAME') || 'cluster',
+    serviceCidr: '10.0.0.0/16',
+    bookmarkIntervalMs: 60_000,
+    logLevel: text('KUBE_LOG_LEVEL') || 'info',
+    etcdWaitMs: 30_000,
+  };
+}

@@ -1,0 +1,2 @@
+export { configFromEnv, ConfigError, KubeApiServerConfig } from './config';
+export { RunningKubeApiServer, startKubeApiServer } from './server';

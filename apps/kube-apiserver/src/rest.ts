@@ -1,0 +1,574 @@
+import { randomUUID } from 'node:crypto';
+import {
+  apiVersionOf,
+  applyDefaults,
+  deepClone,
+  FieldRequirement,
+  generatedName,
+  groupResource,
+  isPlainObject,
+  JsonObject,
+  jsonEqual,
+  jsonPatch,
+  KubeError,
+  KubeObject,
+  LabelSelector,
+  matchesFields,
+  matchesLabels,
+  mergePatch,
+  ResourceRegistry,
+  ResourceType,
+  strategicMergePatch,
+  StatusCause,
+  typeOfKind,
+  unknownFields,
+  validateObject,
+} from '@cerulean/kube';
+import { ApplyInfo, ServerSideApply } from './apply';
+import { ClusterIpAllocator } from './cluster-ips';
+import { UserInfo } from './http';
+import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldManager?: string;
+  fieldValidation: FieldValidation;
+  user: UserInfo;
+  userAgent?: string;
+  force?: boolean;
+}
+
+export interface WriteResult {
+  obj: KubeObject;
+  created?: boolean;
+  warnings: string[];
+}
+
+export interface DeleteOptions {
+  dryRun: boolean;
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+];
+
+/** Kinds whose generation moves with their spec (upstream's strategies that set metadata.generation). */
+const GENERATION_KINDS = new Set([
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'DaemonSet',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+]);
+/** Kinds whose status is written only through /status (create clears it, update keeps the stored one). */
+const STATUS_RESET_ON_CREATE = new Set([
+  'Deployment',
+  'ReplicaSet',
+  'DaemonSet',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'Service',
+  'ResourceQuota',
+]);
+
+const CONFLICT_RETRIES = 8;
+
+/** Everything but metadata and status: what a spec change (and so a generation bump) compares. */
+function specPart(o: KubeObject): JsonObject {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return rest;
+}
+
+const hasStatusSubresource = (rt: ResourceType) => rt.subresources.some((s) => s.name === 'status');
+
+/**
+ * The generic REST storage behind every served kind: create, get, list, update, patch, delete on etcd with upstream's
+ * metadata rules (uid, generateName, generation, finalizers and deletionTimestamp, optimistic concurrency), defaulting,
+ * validation and field validation.
+ */
+export class RestStorage {
+  readonly apply: ServerSideApply;
+
+  constructor(
+    readonly store: EtcdStorage,
+    readonly registry: ResourceRegistry,
+    readonly prefix: string,
+    private readonly ips: ClusterIpAllocator,
+  ) {
+    this.apply = new ServerSideApply();
+  }
+
+  key(rt: ResourceType, namespace: string | undefined, name: string): string {
+    return `${this.collectionPrefix(rt, rt.namespaced ? namespace : undefined)}${name}`;
+  }
+
+  collectionPrefix(rt: ResourceType, namespace?: string): string {
+    return `${this.prefix}/${rt.group || 'core'}/${rt.plural}/${namespace ? `${namespace}/` : ''}`;
+  }
+
+  private withType(rt: ResourceType, obj: KubeObject): KubeObject {
+    return { apiVersion: apiVersionOf(rt), kind: rt.kind, ...obj };
+  }
+
+  async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored> {
+    const s = await this.store.get(this.key(rt, namespace, name));
+    if (!s) throw KubeError.notFound(groupResource(rt), name);
+    s.obj = this.withType(rt, s.obj);
+    return s;
+  }
+
+  async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored | undefined> {
+    const s = await this.store.get(this.key(rt, namespace, name));
+    if (s) s.obj = this.withType(rt, s.obj);
+    return s;
+  }
+
+  async list(
+    rt: ResourceType,
+    namespace: string | undefined,
+    opts: {
+      labels: LabelSelector;
+      fields: FieldRequirement[];
+      limit?: number;
+      continueToken?: string;
+      resourceVersion?: string;
+      resourceVersionMatch?: string;
+    },
+  ): Promise<{ items: KubeObject[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
+    const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
+    let revision = 0;
+    let startKey: string | undefined;
+    if (opts.continueToken) {
+      const token = decodeContinue(opts.continueToken);
+      revision = token.rv;
+      startKey = prefix + token.start;
+      if (!startKey.startsWith(prefix)) throw KubeError.badRequest('continue key is not valid: invalid start key');
+    } else if (opts.resourceVersionMatch) {
+      if (!opts.resourceVersion) throw KubeError.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+      if (opts.resourceVersionMatch === 'Exact') {
+        revision = parseRv(opts.resourceVersion);
+        if (revision === 0) throw KubeError.badRequest('resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+      } else if (opts.resourceVersionMatch !== 'NotOlderThan')
+        throw KubeError.badRequest(`resourceVersionMatch "${opts.resourceVersionMatch}" is not supported`);
+    }
+    const filter =
+      opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
+    let page;
+    try {
+      page = await this.store.list(prefix, { limit: opts.limit, startKey, revision, filter });
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 410 && opts.continueToken)
+        throw KubeError.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      throw err;
+    }
+    return {
+      items: page.items.map((s) => this.withType(rt, s.obj)),
+      resourceVersion: String(page.revision),
+      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
+      remainingItemCount: page.nextKey ? page.remaining : undefined,
+    };
+  }
+
+  /** Checks the body against the kind: apiVersion/kind, and unknown fields per fieldValidation. Returns warnings. */
+  checkBody(rt: ResourceType, body: unknown, validation: FieldValidation, expectKind = rt.kind, expectApiVersion = apiVersionOf(rt)): string[] {
+    if (!isPlainObject(body))
+      throw KubeError.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+    if (body.apiVersion !== undefined && body.apiVersion !== expectApiVersion)
+      throw KubeError.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expectApiVersion})`);
+    if (body.kind !== undefined && body.kind !== expectKind)
+      throw KubeError.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${expectKind})`);
+    if (validation === 'Ignore') return [];
+    const group = expectApiVersion.includes('/') ? expectApiVersion.split('/')[0] : '';
+    const version = expectApiVersion.split('/').pop() as string;
+    const type = typeOfKind(group, version, expectKind);
+    if (!type) return [];
+    const unknown = unknownFields(type, body);
+    if (!unknown.length) return [];
+    const texts = unknown.map((f) => `unknown field "${f}"`);
+    if (validation === 'Strict') throw KubeError.badRequest(`strict decoding error: ${texts.join(', ')}`);
+    return texts;
+  }
+
+  private async checkNamespace(rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+    if (!rt.namespaced) return;
+    if (!namespace) throw KubeError.badRequest('the server could not find the requested resource: a namespace is required');
+    const ns = this.registry.lookup('', 'v1', 'namespaces') as ResourceType;
+    const s = await this.tryGet(ns, undefined, namespace);
+    if (!s) throw KubeError.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (s.obj.metadata.deletionTimestamp || (s.obj.status as JsonObject | undefined)?.phase === 'Terminating')
+      throw new KubeError(
+        403,
+        'Forbidden',
+        `${rt.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name: namespace,
+          group: rt.group,
+          kind: rt.plural,
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        },
+      );
+  }
+
+  private validate(rt: ResourceType, obj: KubeObject): void {
+    const causes: StatusCause[] = validateObject(rt.kind, obj);
+    if (causes.length) throw KubeError.invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
+  }
+
+  private managerOf(opts: WriteOptions): string {
+    if (opts.fieldManager) return opts.fieldManager;
+    const ua = opts.userAgent ?? 'unknown';
+    return ua.split('/')[0] || 'unknown';
+  }
+
+  async create(rt: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions, applyInfo?: ApplyInfo): Promise<WriteResult> {
+    const warnings = this.checkBody(rt, body, opts.fieldValidation);
+    const obj = deepClone(body) as KubeObject;
+    obj.apiVersion = apiVersionOf(rt);
+    obj.kind = rt.kind;
+    if (!isPlainObject(obj.metadata)) obj.metadata = {};
+    const meta = obj.metadata;
+    if (rt.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace)
+        throw KubeError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      meta.namespace = namespace;
+    } else delete meta.namespace;
+    if (!meta.name) {
+      if (!meta.generateName)
+        throw KubeError.invalid(rt.kind, rt.group, '', [
+          { reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' },
+        ]);
+      meta.name = generatedName(meta.generateName);
+    }
+    await this.checkNamespace(rt, namespace, meta.name);
+    this.prepareForCreate(rt, obj);
+    applyDefaults(rt.kind, obj);
+    if (rt.kind === 'Service') await this.ips.assign(obj, this);
+    this.validate(rt, obj);
+    obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);
+    if (opts.dryRun) return { obj, created: true, warnings };
+    try {
+      const rev = await this.store.create(this.key(rt, namespace, meta.name), obj);
+      obj.metadata.resourceVersion = String(rev);
+    } catch (err) {
+      if (err instanceof StaleRevision) throw KubeError.alreadyExists(groupResource(rt), meta.name);
+      throw err;
+    }
+    return { obj, created: true, warnings };
+  }
+
+  private prepareForCreate(rt: ResourceType, obj: KubeObject): void {
+    const meta = obj.metadata;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'resourceVersion', 'selfLink']) delete meta[k];
+    if (GENERATION_KINDS.has(rt.kind)) meta.generation = 1;
+    else delete meta.generation;
+    if (STATUS_RESET_ON_CREATE.has(rt.kind)) obj.status = {};
+    if (rt.kind === 'Namespace') obj.status = { phase: 'Active' };
+    if (rt.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: `mutate` gets the current object and returns the new one. A stale
+   * write is retried when the caller gave no resourceVersion, else it is the caller's 409.
+   */
+  async guaranteedUpdate(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: WriteOptions,
+    mutate: (current: KubeObject | undefined) => {
+      obj: KubeObject;
+      preconditionRv?: string;
+      subresource?: string;
+      operation?: 'Apply' | 'Update';
+      warnings?: string[];
+    },
+  ): Promise<WriteResult> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.tryGet(rt, namespace, name);
+      const { obj, preconditionRv, subresource, operation, warnings = [] } = mutate(current ? deepClone(current.obj) : undefined);
+      const applyInfo = operation === 'Apply' ? this.apply.take(obj) : undefined;
+      if (!current) {
+        // Only server-side apply creates through a patch.
+        const r = await this.create(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' }, applyInfo);
+        return { ...r, warnings };
+      }
+      if (preconditionRv && preconditionRv !== current.obj.metadata.resourceVersion) throw KubeError.modified(groupResource(rt), name);
+      const next = this.prepareForUpdate(rt, current.obj, obj, subresource);
+      if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
+      this.validate(rt, next);
+      next.metadata.managedFields = this.apply.updateManagedFields(rt, current.obj, next, this.managerOf(opts), operation ?? 'Update', subresource, applyInfo);
+      const finalized = !!next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && this.deletableNow(rt, next);
+      if (jsonEqual(stripRv(next), stripRv(current.obj)) && !finalized) return { obj: current.obj, warnings };
+      if (opts.dryRun) return { obj: next, warnings };
+      try {
+        const key = this.key(rt, namespace, name);
+        if (finalized) {
+          const rev = await this.store.delete(key, current.rev);
+          next.metadata.resourceVersion = String(rev);
+        } else {
+          const rev = await this.store.update(key, next, current.rev);
+          next.metadata.resourceVersion = String(rev);
+        }
+        return { obj: next, warnings };
+      } catch (err) {
+        if (!(err instanceof StaleRevision)) throw err;
+        if (preconditionRv || attempt >= CONFLICT_RETRIES) throw KubeError.modified(groupResource(rt), name);
+      }
+    }
+  }
+
+  /** The stored object after an update: immutable metadata kept, status or spec kept per subresource, generation bumped on spec changes. */
+  private prepareForUpdate(rt: ResourceType, old: KubeObject, incoming: KubeObject, subresource?: string): KubeObject {
+    let next: KubeObject;
+    if (subresource === 'status') {
+      next = { ...deepClone(old), status: deepClone(incoming.status) };
+      if (rt.kind === 'Namespace' && !next.status) next.status = old.status;
+    } else {
+      next = deepClone(incoming);
+      next.apiVersion = apiVersionOf(rt);
+      next.kind = rt.kind;
+      if (!isPlainObject(next.metadata)) next.metadata = {};
+      if (hasStatusSubresource(rt) && rt.kind !== 'Node') {
+        if (old.status === undefined) delete next.status;
+        else next.status = deepClone(old.status);
+      }
+      applyDefaults(rt.kind, next);
+    }
+    const meta = next.metadata;
+    const om = old.metadata;
+    meta.name = om.name;
+    if (om.namespace) meta.namespace = om.namespace;
+    meta.uid = om.uid;
+    meta.creationTimestamp = om.creationTimestamp;
+    for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+      if (om[k] !== undefined) meta[k] = om[k] as never;
+      else delete meta[k];
+    }
+    if (om.generation !== undefined) {
+      meta.generation = om.generation;
+      if (subresource !== 'status' && !jsonEqual(specPart(next), specPart(old))) meta.generation = om.generation + 1;
+    }
+    // Once deletion started, finalizers can only be removed, never added.
+    if (om.deletionTimestamp) {
+      const before = om.finalizers ?? [];
+      const after = (meta.finalizers ?? []).filter((f) => before.includes(f));
+      if (after.length) meta.finalizers = after;
+      else delete meta.finalizers;
+    }
+    return next;
+  }
+
+  /** A pod bound to a node waits for its kubelet to finish it; everything else goes once its finalizers are gone. */
+  private deletableNow(rt: ResourceType, obj: KubeObject): boolean {
+    // A namespace goes only once its content is gone: the namespace controller empties spec.finalizers (`kubernetes`)
+    // through namespaces/{name}/finalize when it has deleted everything in it.
+    if (rt.kind === 'Namespace') return !((obj.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length;
+    if (rt.kind !== 'Pod') return true;
+    return !(obj.spec as JsonObject | undefined)?.nodeName || obj.metadata.deletionGracePeriodSeconds === 0 || isTerminal(obj);
+  }
+
+  async update(rt: ResourceType, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions, subresource?: string): Promise<WriteResult> {
+    const warnings = this.checkBody(rt, body, opts.fieldValidation);
+    const incoming = body as KubeObject;
+    if (!isPlainObject(incoming.metadata)) incoming.metadata = {};
+    if (incoming.metadata.name !== undefined && incoming.metadata.name !== name)
+      throw KubeError.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+    if (rt.namespaced && incoming.metadata.namespace && incoming.metadata.namespace !== namespace)
+      throw KubeError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    const rv = incoming.metadata.resourceVersion;
+    const r = await this.guaranteedUpdate(rt, namespace, name, opts, (current) => {
+      if (!current) throw KubeError.notFound(groupResource(rt), name);
+      return { obj: incoming, preconditionRv: rv || undefined, subresource };
+    });
+    return { ...r, warnings };
+  }
+
+  async patch(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    body: Buffer,
+    opts: WriteOptions,
+    subresource?: string,
+  ): Promise<WriteResult> {
+    const type = typeOfKind(rt.group, rt.version, rt.kind);
+    if (contentType === 'application/apply-patch+yaml') {
+      if (!opts.fieldManager) throw KubeError.badRequest('PATCH /apply requires fieldManager');
+      const applied = this.apply.parse(body);
+      const warnings = this.checkBody(rt, applied, opts.fieldValidation);
+      if (!isPlainObject(applied.metadata) || (applied.metadata.name !== undefined && applied.metadata.name !== name)) {
+        if (isPlainObject(applied.metadata) && applied.metadata.name !== undefined)
+          throw KubeError.badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
+      }
+      return this.guaranteedUpdate(rt, namespace, name, opts, (current) => {
+        const merged = this.apply.apply(rt, current, applied, opts.fieldManager as string, !!opts.force, subresource);
+        if (!current) {
+          merged.metadata = { ...merged.metadata, name, ...(rt.namespaced ? { namespace } : {}) };
+          merged.metadata.managedFields = [];
+        }
+        return {
+          obj: merged,
+          subresource,
+          operation: 'Apply',
+          warnings,
+          preconditionRv: (applied.metadata as JsonObject | undefined)?.resourceVersion as string | undefined,
+        };
+      });
+    }
+    let patchDoc: unknown;
+    try {
+      patchDoc = JSON.parse(body.toString('utf8') || 'null');
+    } catch (err) {
+      throw KubeError.badRequest(`error decoding patch: ${(err as Error).message}`);
+    }
+    let warnings: string[] = [];
+    return this.guaranteedUpdate(rt, namespace, name, opts, (current) => {
+      if (!current) throw KubeError.notFound(groupResource(rt), name);
+      let patched: unknown;
+      if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patchDoc);
+      else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, patchDoc);
+      else if (contentType === 'application/strategic-merge-patch+json') {
+        if (!isPlainObject(patchDoc)) throw KubeError.badRequest('unable to find api field in struct for the patch: the patch is not a JSON object');
+        patched = strategicMergePatch(current, patchDoc, type);
+      } else throw KubeError.unsupportedMediaType(PATCH_TYPES);
+      warnings = this.checkBody(rt, patched, opts.fieldValidation);
+      const p = patched as KubeObject;
+      const rvInPatch = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? (patchDoc.metadata.resourceVersion as string | undefined) : undefined;
+      const rvFromJsonPatch =
+        contentType === 'application/json-patch+json' && p.metadata?.resourceVersion !== current.metadata.resourceVersion
+          ? p.metadata?.resourceVersion
+          : undefined;
+      return { obj: p, subresource, preconditionRv: rvInPatch ?? rvFromJsonPatch, warnings };
+    }).then((r) => ({ ...r, warnings }));
+  }
+
+  async delete(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions,
+    manager: WriteOptions,
+  ): Promise<{ obj: KubeObject; deleted: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(rt, namespace, name);
+      const obj = current.obj;
+      const pre = opts.preconditions ?? {};
+      if (pre.uid && pre.uid !== obj.metadata.uid)
+        throw KubeError.conflict(groupResource(rt), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+      if (pre.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion)
+        throw KubeError.conflict(
+          groupResource(rt),
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+        );
+      const next = deepClone(obj);
+      const finalizers = [...(next.metadata.finalizers ?? [])];
+      if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      let graceful = false;
+      if (rt.kind === 'Pod') {
+        const grace = opts.gracePeriodSeconds ?? ((next.spec as JsonObject | undefined)?.terminationGracePeriodSeconds as number | undefined) ?? 30;
+        graceful = !!(next.spec as JsonObject | undefined)?.nodeName && !isTerminal(next) && grace > 0;
+        if (graceful) {
+          const prevDeadline = next.metadata.deletionTimestamp ? Date.parse(next.metadata.deletionTimestamp) : Infinity;
+          const deadline = Math.min(prevDeadline, Date.now() + grace * 1000);
+          next.metadata.deletionTimestamp = new Date(deadline).toISOString().replace(/\.\d{3}Z$/, 'Z');
+          next.metadata.deletionGracePeriodSeconds = Math.min(grace, next.metadata.deletionGracePeriodSeconds ?? grace);
+        }
+      }
+      if (rt.kind === 'Namespace') {
+        const specFinalizers = ((next.spec as JsonObject | undefined)?.finalizers as string[] | undefined) ?? [];
+        if (specFinalizers.length || finalizers.length) {
+          graceful = true;
+          next.status = { ...(next.status as JsonObject), phase: 'Terminating' };
+        }
+      }
+      if (finalizers.length || graceful) {
+        next.metadata.finalizers = finalizers.length ? finalizers : undefined;
+        if (!next.metadata.finalizers) delete next.metadata.finalizers;
+        if (!next.metadata.deletionTimestamp) next.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        if (next.metadata.deletionGracePeriodSeconds === undefined) next.metadata.deletionGracePeriodSeconds = 0;
+        if (jsonEqual(next, obj)) return { obj, deleted: false };
+        if (opts.dryRun) return { obj: next, deleted: false };
+        try {
+          const rev = await this.store.update(this.key(rt, namespace, name), next, current.rev);
+          next.metadata.resourceVersion = String(rev);
+          void manager;
+          return { obj: next, deleted: false };
+        } catch (err) {
+          if (!(err instanceof StaleRevision) || attempt >= CONFLICT_RETRIES)
+            throw err instanceof StaleRevision ? KubeError.modified(groupResource(rt), name) : err;
+          continue;
+        }
+      }
+      if (opts.dryRun) return { obj, deleted: true };
+      try {
+        await this.store.delete(this.key(rt, namespace, name), current.rev);
+        return { obj, deleted: true };
+      } catch (err) {
+        if (!(err instanceof StaleRevision) || attempt >= CONFLICT_RETRIES)
+          throw err instanceof StaleRevision ? KubeError.modified(groupResource(rt), name) : err;
+      }
+    }
+  }
+}
+
+const stripRv = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+
+export function isTerminal(pod: KubeObject): boolean {
+  const phase = (pod.status as JsonObject | undefined)?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+function qosClass(pod: KubeObject): string {
+  const containers = ((pod.spec as JsonObject | undefined)?.containers as JsonObject[] | undefined) ?? [];
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const r = (c.resources as JsonObject | undefined) ?? {};
+    const req = (r.requests as JsonObject | undefined) ?? {};
+    const lim = (r.limits as JsonObject | undefined) ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    if (!lim.cpu || !lim.memory || (req.cpu && req.cpu !== lim.cpu) || (req.memory && req.memory !== lim.memory)) guaranteed = false;
+  }
+  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
+}
+
+export function parseRv(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw KubeError.badRequest(`invalid resource version: "${rv}"`);
+  return Number(rv);
+}
+
+export function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+export function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
+    return { rv: t.rv, start: t.start };
+  } catch {
+    throw KubeError.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}

@@ -1,0 +1,647 @@
+import { authorize, verbOf } from './authz';
+import { createServer, Server } from 'node:https';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import pino, { Logger } from 'pino';
+import {
+  apiVersionOf,
+  decodeKubeProtobuf,
+  groupResource,
+  IncludeObject,
+  isPlainObject,
+  isVirtual,
+  jsonPatch,
+  matchesLabels,
+  mergePatch,
+  strategicMergePatch,
+  JsonObject,
+  KubeError,
+  KubeObject,
+  parseFieldSelector,
+  parseLabelSelector,
+  PROTOBUF_MEDIA_TYPE,
+  ResourceRegistry,
+  ResourceType,
+  selectorFromObject,
+  formatLabelSelector,
+  successStatus,
+  toTable,
+} from '@cerulean/kube';
+import { authenticate } from './authn';
+import { ClusterIpAllocator, KUBERNETES_SERVICE_IP } from './cluster-ips';
+import { KubeApiServerConfig } from './config';
+import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
+import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
+import { openApiV2, openApiV3Document, openApiV3Index } from './openapi';
+import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
+import { EtcdStorage } from './storage/etcd-storage';
+import { serveWatch } from './watch';
+
+export interface RunningKubeApiServer {
+  url: string;
+  port: number;
+  storage: RestStorage;
+  close(): Promise<void>;
+}
+
+const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Starts the API server: etcd client, bootstrap objects, then HTTPS (the controllers run in kube-controller-manager). */
+export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<RunningKubeApiServer> {
+  const store = new EtcdStorage(cfg.etcdEndpoints);
+  const registry = new ResourceRegistry();
+  const storage = new RestStorage(store, registry, cfg.etcdPrefix, new ClusterIpAllocator(cfg.serviceCidr));
+  // etcd may still be starting (it shares the control-plane container): keep trying for a while.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await bootstrap(storage);
+      break;
+    } catch (err) {
+      if (attempt * 500 < cfg.etcdWaitMs && !(err instanceof KubeError)) {
+        if (attempt % 10 === 0) log.warn({ err: (err as Error).message }, 'waiting for etcd');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      store.close();
+      throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const api = new ApiHandler(storage, registry, cfg, log);
+  const server: Server = createServer(
+    { cert: cfg.tlsCertPem, key: cfg.tlsKeyPem, ca: cfg.clientCaPem, requestCert: true, rejectUnauthorized: false },
+    (req, res) => void api.handle(req, res),
+  );
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.securePort, cfg.bindAddress, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = cfg.bindAddress === '0.0.0.0' || cfg.bindAddress === '::' ? '127.0.0.1' : cfg.bindAddress;
+  log.info({ port, etcd: cfg.etcdEndpoints, version: cfg.version }, 'kube-apiserver listening');
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    storage,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      store.close();
+    },
+  };
+}
+
+/** The namespaces every cluster has and the `kubernetes` Service; existing ones are left alone. */
+async function bootstrap(storage: RestStorage): Promise<void> {
+  const system: WriteOptions = {
+    dryRun: false,
+    fieldValidation: 'Ignore',
+    user: { name: 'system:apiserver', groups: ['system:masters'] },
+    fieldManager: 'kube-apiserver',
+  };
+  const ns = storage.registry.lookup('', 'v1', 'namespaces') as ResourceType;
+  for (const name of BOOTSTRAP_NAMESPACES) {
+    if (!(await storage.tryGet(ns, undefined, name)))
+      await storage.create(ns, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, system).catch(ignoreExists);
+  }
+  const svc = storage.registry.lookup('', 'v1', 'services') as ResourceType;
+  if (!(await storage.tryGet(svc, 'default', 'kubernetes')))
+    await storage
+      .create(
+        svc,
+        'default',
+        {
+          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: { clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' },
+        },
+        system,
+      )
+      .catch(ignoreExists);
+}
+
+const ignoreExists = (err: unknown) => {
+  if (!(err instanceof KubeError && err.reason === 'AlreadyExists')) throw err;
+};
+
+interface Target {
+  rt: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+
+class ApiHandler {
+  constructor(
+    private readonly storage: RestStorage,
+    private readonly registry: ResourceRegistry,
+    private readonly cfg: KubeApiServerConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.route(req, res);
+    } catch (err) {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      if (err instanceof KubeError) sendStatus(res, err);
+      else {
+        this.log.error({ err, method: req.method, url: req.url }, 'request failed');
+        sendStatus(res, KubeError.internal((err as Error).message));
+      }
+    } finally {
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started }, 'request');
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (
+      path === '/healthz' ||
+      path === '/livez' ||
+      path === '/readyz' ||
+      path.startsWith('/healthz/') ||
+      path.startsWith('/livez/') ||
+      path.startsWith('/readyz/')
+    ) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    const user = authenticate(req);
+    if (!user) throw KubeError.unauthorized();
+    if (path === '/version') {
+      const [major, minor] = this.cfg.version.split('.');
+      sendJson(res, 200, {
+        major,
+        minor,
+        emulationMajor: major,
+        emulationMinor: minor,
+        gitVersion: `v${this.cfg.version}`,
+        gitCommit: '',
+        gitTreeState: 'clean',
+        buildDate: '',
+        goVersion: '',
+        compiler: 'cerulean',
+        platform: 'linux/amd64',
+      });
+      return;
+    }
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] === 'openapi') return this.openapi(req, res, parts, url);
+    if (parts[0] === 'api') {
+      if (parts.length === 1) return this.discovery(req, res, true);
+      if (parts[1] !== 'v1') throw KubeError.pathNotFound();
+      if (parts.length === 2) return sendJson(res, 200, apiResourceList(this.registry, '', 'v1'));
+      return this.resource(req, res, url, method, user, '', 'v1', parts.slice(2));
+    }
+    if (parts[0] === 'apis') {
+      if (parts.length === 1) return this.discovery(req, res, false);
+      const group = parts[1];
+      if (!this.registry.types.some((rt) => rt.group === group)) throw KubeError.pathNotFound();
+      if (parts.length === 2) return sendJson(res, 200, apiGroupDoc(this.registry, group));
+      if (!this.registry.hasGroupVersion(group, parts[2])) throw KubeError.pathNotFound();
+      if (parts.length === 3) return sendJson(res, 200, apiResourceList(this.registry, group, parts[2]));
+      return this.resource(req, res, url, method, user, group, parts[2], parts.slice(3));
+    }
+    throw KubeError.pathNotFound();
+  }
+
+  private discovery(req: IncomingMessage, res: ServerResponse, core: boolean): void {
+    const r = negotiate(req.headers.accept, ['json', 'discovery-v2', 'discovery-v2beta1']);
+    if (r === 'discovery-v2' || r === 'discovery-v2beta1') {
+      const v = r === 'discovery-v2' ? 'v2' : 'v2beta1';
+      sendJson(res, 200, aggregatedDiscovery(this.registry, core, v), discoveryContentType(v));
+    } else sendJson(res, 200, core ? apiVersions(`${req.socket.localAddress}:${req.socket.localPort}`) : apiGroupList(this.registry));
+  }
+
+  private openapi(req: IncomingMessage, res: ServerResponse, parts: string[], _url: URL): void {
+    if (parts[1] === 'v2' && parts.length === 2) {
+      negotiate(req.headers.accept, ['json']);
+      return sendJson(res, 200, openApiV2(this.cfg.version));
+    }
+    if (parts[1] !== 'v3') throw KubeError.pathNotFound();
+    negotiate(req.headers.accept, ['json']);
+    if (parts.length === 2) return sendJson(res, 200, openApiV3Index(this.registry, this.cfg.version));
+    const [group, version] = parts[2] === 'api' ? ['', parts[3]] : parts[2] === 'apis' ? [parts[3], parts[4]] : ['', ''];
+    if (!version || !this.registry.hasGroupVersion(group, version)) throw KubeError.pathNotFound();
+    sendJson(res, 200, openApiV3Document(this.registry, group, version, this.cfg.version));
+  }
+
+  /** `[namespaces/{ns}/]{plural}[/{name}[/{subresource}]]`. */
+  private target(group: string, version: string, parts: string[]): Target {
+    let namespace: string | undefined;
+    let rest = parts;
+    if (parts[0] === 'namespaces' && parts.length >= 3 && !(parts.length === 3 && ['status', 'finalize'].includes(parts[2]))) {
+      namespace = parts[1];
+      rest = parts.slice(2);
+    }
+    const [plural, name, subresource, ...extra] = rest;
+    const rt = this.registry.lookup(group, version, plural);
+    if (!rt || extra.length) throw KubeError.pathNotFound();
+    if (namespace && !rt.namespaced) throw KubeError.pathNotFound();
+    if (subresource && !rt.subresources.some((s) => s.name === subresource)) throw KubeError.pathNotFound();
+    return { rt, namespace, name, subresource };
+  }
+
+  private writeOptions(url: URL, req: IncomingMessage, user: UserInfo, defaultValidation: FieldValidation = 'Warn'): WriteOptions {
+    const q = url.searchParams;
+    const dryRun = q.getAll('dryRun');
+    for (const d of dryRun) if (d !== 'All') throw KubeError.badRequest(`Invalid dry run value: ${d}; supported values: All`);
+    const fv = q.get('fieldValidation') ?? defaultValidation;
+    const map: Record<string, FieldValidation> = { strict: 'Strict', warn: 'Warn', ignore: 'Ignore' };
+    const fieldValidation = map[fv.toLowerCase()];
+    if (!fieldValidation) throw KubeError.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict" but got "${fv}"`);
+    const fieldManager = q.get('fieldManager') ?? undefined;
+    if (fieldManager !== undefined && fieldManager.length > 128) throw KubeError.badRequest('fieldManager: Too long: may not be more than 128 bytes');
+    const force = q.get('force');
+    return { dryRun: dryRun.length > 0, fieldValidation, fieldManager, force: force === 'true', user, userAgent: req.headers['user-agent'] };
+  }
+
+  private parseJson(body: Buffer): unknown {
+    if (!body.length) throw KubeError.badRequest('the body of the request was empty');
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw KubeError.badRequest(
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${(err as Error).message})`,
+      );
+    }
+  }
+
+  private contentType(req: IncomingMessage): string {
+    return (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
+  }
+
+  private async readJsonBody(req: IncomingMessage): Promise<unknown> {
+    return this.decodeBody(req, await readBody(req));
+  }
+
+  /**
+   * The one place a request object's body becomes JSON: typed client-go clients (kubectl create, drain, auth can-i)
+   * send Kubernetes protobuf, decoded into the object they would have sent as JSON. CBOR stays 415: client-go then
+   * retries in JSON.
+   */
+  private decodeBody(req: IncomingMessage, body: Buffer): unknown {
+    const ct = this.contentType(req);
+    if (ct === PROTOBUF_MEDIA_TYPE) {
+      if (!body.length) throw KubeError.badRequest('the body of the request was empty');
+      return decodeKubeProtobuf(body);
+    }
+    if (ct !== 'application/json' && ct !== '*/*') throw KubeError.unsupportedMediaType(['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE]);
+    return this.parseJson(body);
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, code: number, obj: KubeObject, rt: ResourceType, url: URL, warnings: string[] = []): void {
+    const rendering = negotiate(req.headers.accept, ['json', 'table']);
+    const headers: Record<string, string> = {};
+    if (warnings.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    if (rendering === 'table') return sendJson(res, code, toTable(rt.kind, [obj], { include: this.include(url) }), 'application/json', headers);
+    sendJson(res, code, obj, 'application/json', headers);
+  }
+
+  private include(url: URL): IncludeObject {
+    const v = url.searchParams.get('includeObject') ?? 'Metadata';
+    if (!['None', 'Metadata', 'Object'].includes(v))
+      throw KubeError.badRequest(`includeObject: Unsupported value: "${v}": supported values: "Metadata", "None", "Object"`);
+    return v as IncludeObject;
+  }
+
+  private deleteOptions(url: URL, body: unknown): DeleteOptions {
+    const q = url.searchParams;
+    const b = isPlainObject(body) ? body : {};
+    const grace = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
+    const policy = (q.get('propagationPolicy') ?? b.propagationPolicy) as DeleteOptions['propagationPolicy'] | undefined;
+    if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy))
+      throw KubeError.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    const dryRun = [...q.getAll('dryRun'), ...(Array.isArray(b.dryRun) ? (b.dryRun as string[]) : [])];
+    return {
+      dryRun: dryRun.includes('All'),
+      gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
+      propagationPolicy: policy ?? (b.orphanDependents === true ? 'Orphan' : undefined),
+      preconditions: isPlainObject(b.preconditions) ? (b.preconditions as DeleteOptions['preconditions']) : undefined,
+    };
+  }
+
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    user: UserInfo,
+    group: string,
+    version: string,
+    parts: string[],
+  ): Promise<void> {
+    const t = this.target(group, version, parts);
+    const { rt, namespace, name, subresource } = t;
+    const q = url.searchParams;
+    const watching = q.get('watch') === 'true' || q.get('watch') === '1';
+    const verb = verbOf(method, !!name, watching);
+    if (!isVirtual(rt) && !authorize(user, { verb, group: rt.group, resource: rt.plural, subresource, namespace, name }).allowed)
+      throw KubeError.forbidden(user.name, verb, groupResource(rt), namespace);
+    if (isVirtual(rt)) return this.review(req, res, rt, user, method);
+    if (!name) {
+      // Collection.
+      if (method === 'GET') {
+        const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
+        const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
+        if (q.get('watch') === 'true' || q.get('watch') === '1') {
+          // A watch-list (sendInitialEvents) names NotOlderThan; any other watch may not name a match.
+          const sendInitial = q.get('sendInitialEvents') === 'true';
+          const match = q.get('resourceVersionMatch');
+          if (match && !(sendInitial && match === 'NotOlderThan'))
+            throw KubeError.badRequest(
+              sendInitial
+                ? 'resourceVersionMatch: Unsupported value: must be NotOlderThan with sendInitialEvents'
+                : 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+            );
+          if (sendInitial && (!match || q.get('allowWatchBookmarks') !== 'true'))
+            throw KubeError.badRequest('sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks to true');
+          const rendering = negotiate(req.headers.accept, ['json', 'table']);
+          const timeout = Number(q.get('timeoutSeconds') ?? 0) || 1800 + Math.floor(Math.random() * 1800);
+          return serveWatch(
+            res,
+            this.storage,
+            {
+              rt,
+              namespace,
+              labels,
+              fields,
+              resourceVersion: q.get('resourceVersion') ?? '',
+              sendInitialEvents: q.get('sendInitialEvents') === 'true',
+              allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              timeoutSeconds: timeout,
+              table: rendering === 'table' ? { include: this.include(url) } : undefined,
+              bookmarkIntervalMs: this.cfg.bookmarkIntervalMs,
+            },
+            (cb) => {
+              req.on('close', cb);
+              res.on('close', cb);
+            },
+          );
+        }
+        const rendering = negotiate(req.headers.accept, ['json', 'table']);
+        const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw KubeError.badRequest(`invalid limit: ${q.get('limit')}`);
+        const page = await this.storage.list(rt, namespace, {
+          labels,
+          fields,
+          limit: limit || undefined,
+          continueToken: q.get('continue') || undefined,
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+        });
+        const metadata = {
+          resourceVersion: page.resourceVersion,
+          ...(page.continueToken ? { continue: page.continueToken } : {}),
+          ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+        };
+        if (rendering === 'table')
+          return sendJson(
+            res,
+            200,
+            toTable(rt.kind, page.items, { include: this.include(url), resourceVersion: page.resourceVersion, continue: page.continueToken }),
+          );
+        return sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata, items: page.items });
+      }
+      if (method === 'POST') {
+        if (rt.kind === 'Binding') throw KubeError.methodNotAllowed();
+        const body = await this.readJsonBody(req);
+        const r = await this.storage.create(rt, namespace, body, this.writeOptions(url, req, user));
+        return this.send(req, res, 201, r.obj, rt, url, r.warnings);
+      }
+      if (method === 'DELETE') {
+        if (!rt.verbs.includes('deletecollection')) throw KubeError.methodNotAllowed();
+        const raw = await readBody(req);
+        const opts = this.deleteOptions(url, raw.length ? this.decodeBody(req, raw) : undefined);
+        const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
+        const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
+        const page = await this.storage.list(rt, namespace, { labels, fields });
+        const wo = this.writeOptions(url, req, user);
+        const deleted: KubeObject[] = [];
+        for (const item of page.items) {
+          try {
+            const r = await this.storage.delete(rt, item.metadata.namespace, item.metadata.name as string, opts, wo);
+            deleted.push(r.obj);
+          } catch (err) {
+            if (!(err instanceof KubeError && err.code === 404)) throw err;
+          }
+        }
+        return sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata: {}, items: deleted });
+      }
+      throw KubeError.methodNotAllowed();
+    }
+    if (subresource && !['status', 'finalize'].includes(subresource)) return this.special(req, res, url, method, user, t);
+    const statusLike = subresource === 'status' || subresource === 'finalize' ? subresource : undefined;
+    if (method === 'GET') {
+      const s = await this.storage.get(rt, namespace, name);
+      return this.send(req, res, 200, s.obj, rt, url);
+    }
+    if (method === 'PUT') {
+      const body = await this.readJsonBody(req);
+      const wo = this.writeOptions(url, req, user);
+      const r =
+        subresource === 'finalize'
+          ? await this.storage.guaranteedUpdate(rt, namespace, name, wo, (cur) => {
+              if (!cur) throw KubeError.notFound(groupResource(rt), name);
+              return { obj: { ...cur, spec: (body as JsonObject).spec }, preconditionRv: undefined };
+            })
+          : await this.storage.update(rt, namespace, name, body, wo, statusLike);
+      return this.send(req, res, 200, r.obj, rt, url, r.warnings);
+    }
+    if (method === 'PATCH') {
+      const ct = this.contentType(req);
+      if (!PATCH_TYPES.includes(ct)) throw KubeError.unsupportedMediaType(PATCH_TYPES);
+      const body = await readBody(req);
+      const r = await this.storage.patch(rt, namespace, name, ct, body, this.writeOptions(url, req, user), statusLike);
+      return this.send(req, res, r.created ? 201 : 200, r.obj, rt, url, r.warnings);
+    }
+    if (method === 'DELETE') {
+      if (subresource) throw KubeError.methodNotAllowed();
+      const raw = await readBody(req);
+      const opts = this.deleteOptions(url, raw.length ? this.decodeBody(req, raw) : undefined);
+      const r = await this.storage.delete(rt, namespace, name, opts, this.writeOptions(url, req, user));
+      // Upstream answers the object while it waits on finalizers or a grace period, and a Status once it is gone.
+      if (!r.deleted) return this.send(req, res, 200, r.obj, rt, url);
+      return sendJson(res, 200, successStatus({ name, group: rt.group, kind: rt.plural, uid: r.obj.metadata.uid }));
+    }
+    throw KubeError.methodNotAllowed();
+  }
+
+  /** scale, binding, eviction, log, exec, token. */
+  private async special(req: IncomingMessage, res: ServerResponse, url: URL, method: string, user: UserInfo, t: Target): Promise<void> {
+    const { rt, namespace, subresource } = t;
+    const name = t.name as string;
+    if (subresource === 'scale') {
+      const toScale = (o: KubeObject) => {
+        const spec = (o.spec ?? {}) as JsonObject;
+        const status = (o.status ?? {}) as JsonObject;
+        return {
+          kind: 'Scale',
+          apiVersion: 'autoscaling/v1',
+          metadata: {
+            name: o.metadata.name,
+            namespace: o.metadata.namespace,
+            uid: o.metadata.uid,
+            resourceVersion: o.metadata.resourceVersion,
+            creationTimestamp: o.metadata.creationTimestamp,
+          },
+          spec: { replicas: spec.replicas ?? 0 },
+          status: { replicas: status.replicas ?? 0, selector: isPlainObject(spec.selector) ? formatLabelSelector(selectorFromObject(spec.selector)) : '' },
+        };
+      };
+      if (method === 'GET') return sendJson(res, 200, toScale((await this.storage.get(rt, namespace, name)).obj));
+      if (method !== 'PUT' && method !== 'PATCH') throw KubeError.methodNotAllowed();
+      const ct = this.contentType(req);
+      const body = await readBody(req);
+      const wo = this.writeOptions(url, req, user);
+      const r = await this.storage.guaranteedUpdate(rt, namespace, name, wo, (cur) => {
+        if (!cur) throw KubeError.notFound(groupResource(rt), name);
+        const scale = toScale(cur);
+        let next: JsonObject;
+        if (method === 'PUT') next = this.decodeBody(req, body) as JsonObject;
+        else {
+          const doc = ct === 'application/apply-patch+yaml' ? this.storage.apply.parse(body) : this.parseJson(body);
+          next = (
+            ct === 'application/json-patch+json'
+              ? jsonPatch(scale, doc)
+              : ct === 'application/strategic-merge-patch+json'
+                ? strategicMergePatch(scale, doc, undefined)
+                : mergePatch(scale, doc)
+          ) as JsonObject;
+        }
+        const replicas = (next.spec as JsonObject | undefined)?.replicas;
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+          throw KubeError.invalid('Scale', 'autoscaling', name, [
+            {
+              reason: 'FieldValueInvalid',
+              message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`,
+              field: 'spec.replicas',
+            },
+          ]);
+        const rv = (next.metadata as JsonObject | undefined)?.resourceVersion as string | undefined;
+        return {
+          obj: { ...cur, spec: { ...(cur.spec as JsonObject), replicas } },
+          preconditionRv: rv && rv !== scale.metadata.resourceVersion ? rv : undefined,
+        };
+      });
+      return sendJson(res, 200, toScale(r.obj));
+    }
+    if (subresource === 'binding') {
+      if (method !== 'POST') throw KubeError.methodNotAllowed();
+      const body = (await this.readJsonBody(req)) as JsonObject;
+      const target = (body.target ?? {}) as JsonObject;
+      if (!target.name) throw KubeError.invalid('Binding', '', name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
+      await this.bind(rt, namespace, name, String(target.name), this.writeOptions(url, req, user));
+      return sendJson(res, 201, successStatus());
+    }
+    if (subresource === 'eviction') {
+      if (method !== 'POST') throw KubeError.methodNotAllowed();
+      const raw = await readBody(req);
+      const body = raw.length ? (this.decodeBody(req, raw) as JsonObject) : {};
+      await this.evict(namespace as string, name, this.deleteOptions(url, body.deleteOptions));
+      return sendJson(res, 201, successStatus());
+    }
+    if (subresource === 'log' || subresource === 'exec') {
+      await this.storage.get(rt, namespace, name);
+      throw KubeError.badRequest(`${subresource === 'log' ? 'container logs are' : 'exec is'} not available yet: pod "${name}" has no kubelet to serve it`);
+    }
+    if (subresource === 'token') throw new KubeError(503, 'ServiceUnavailable', 'service account tokens are not issued by this server yet');
+    throw KubeError.pathNotFound();
+  }
+
+  /** pods/binding: sets spec.nodeName once, then the PodScheduled condition through the status path. */
+  private async bind(rt: ResourceType, namespace: string | undefined, name: string, node: string, wo: WriteOptions): Promise<void> {
+    await this.storage.guaranteedUpdate(rt, namespace, name, wo, (cur) => {
+      if (!cur) throw KubeError.notFound(groupResource(rt), name);
+      const spec = (cur.spec ?? {}) as JsonObject;
+      if (spec.nodeName) throw KubeError.conflict(groupResource(rt), name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
+      if (cur.metadata.deletionTimestamp) throw KubeError.conflict(groupResource(rt), name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      return { obj: { ...cur, spec: { ...spec, nodeName: node } } };
+    });
+    await this.storage.guaranteedUpdate(rt, namespace, name, wo, (cur) => {
+      if (!cur) throw KubeError.notFound(groupResource(rt), name);
+      const status = { ...((cur.status ?? {}) as JsonObject) };
+      const conditions = ((status.conditions as JsonObject[] | undefined) ?? []).filter((c) => c.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+      return { obj: { ...cur, status: { ...status, conditions } }, subresource: 'status' };
+    });
+  }
+
+  /** The eviction API: refused (429) while a PodDisruptionBudget covering the pod allows no disruption. */
+  private async evict(namespace: string, name: string, opts: DeleteOptions): Promise<void> {
+    const pods = this.registry.lookup('', 'v1', 'pods') as ResourceType;
+    const pdbs = this.registry.lookup('policy', 'v1', 'poddisruptionbudgets') as ResourceType;
+    const pod = (await this.storage.get(pods, namespace, name)).obj;
+    const phase = (pod.status as JsonObject | undefined)?.phase;
+    if (phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp) {
+      const { items } = await this.storage.list(pdbs, namespace, { labels: [], fields: [] });
+      const covering = items.filter((p) => {
+        const sel = (p.spec as JsonObject | undefined)?.selector;
+        return isPlainObject(sel) && matchesLabels(selectorFromObject(sel), pod.metadata.labels);
+      });
+      if (covering.length > 1)
+        throw new KubeError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+      for (const pdb of covering) {
+        const status = (pdb.status ?? {}) as JsonObject;
+        const processed =
+          (status.observedGeneration as number | undefined) !== undefined && (status.observedGeneration as number) >= (pdb.metadata.generation ?? 0);
+        const allowed = Number(status.disruptionsAllowed ?? 0);
+        if (!processed || allowed < 1)
+          throw new KubeError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
+            causes: [
+              {
+                reason: 'DisruptionBudget',
+                message: processed
+                  ? `The disruption budget ${pdb.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`
+                  : `The disruption budget ${pdb.metadata.name} is still being processed by the server.`,
+              },
+            ],
+          });
+      }
+    }
+    await this.storage.delete(pods, namespace, name, opts, { dryRun: opts.dryRun, fieldValidation: 'Ignore', user: { name: 'system:apiserver', groups: [] } });
+  }
+
+  /** SelfSubjectAccessReview: what `authorize` (authz.ts) would decide for the caller. */
+  private async review(req: IncomingMessage, res: ServerResponse, rt: ResourceType, user: UserInfo, method: string): Promise<void> {
+    if (method !== 'POST') throw KubeError.methodNotAllowed();
+    const body = (await this.readJsonBody(req)) as JsonObject;
+    const spec = (body.spec ?? {}) as JsonObject;
+    const attrs = (spec.resourceAttributes ?? spec.nonResourceAttributes) as JsonObject | undefined;
+    if (!attrs)
+      throw KubeError.invalid(rt.kind, rt.group, '', [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+          field: 'spec.resourceAttributes',
+        },
+      ]);
+    const verb = String(attrs.verb ?? '');
+    const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+    const { allowed, reason } = authorize(user, {
+      verb,
+      group: String(attrs.group ?? ''),
+      resource: String(attrs.resource ?? ''),
+      subresource: str(attrs.subresource),
+      namespace: str(attrs.namespace),
+      name: str(attrs.name),
+    });
+    sendJson(res, 201, {
+      kind: rt.kind,
+      apiVersion: apiVersionOf(rt),
+      metadata: { creationTimestamp: null },
+      spec,
+      status: { allowed, ...(allowed ? { reason } : {}) },
+    });
+  }
+}

@@ -1,0 +1,204 @@
+import { Etcd3, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
+import { KubeError, KubeObject } from '@cerulean/kube';
+
+/** One stored object with its etcd mod revision (its resourceVersion). */
+export interface Stored {
+  obj: KubeObject;
+  rev: number;
+}
+
+export interface ListPage {
+  items: Stored[];
+  /** The revision the page was read at (the list's resourceVersion). */
+  revision: number;
+  /** The key to continue after, when more remain. */
+  nextKey?: string;
+  remaining?: number;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export interface StorageEvent {
+  type: WatchEventType;
+  obj: KubeObject;
+  rev: number;
+  /** The object before the change (DELETED and MODIFIED), for selector transitions. */
+  prev?: KubeObject;
+}
+
+const COMPACTED = /compacted/i;
+
+/** Thrown when a compare-and-swap write found another revision (or, for a create, an existing key). */
+export class StaleRevision extends Error {}
+
+/**
+ * Objects as JSON under `<prefix>/<group>/<resource>/<namespace>/<name>`; the resourceVersion is never stored, it is
+ * etcd's mod revision and is set on every read. Writes are transactions on the key's revision (optimistic concurrency).
+ */
+export class EtcdStorage {
+  readonly client: Etcd3;
+
+  constructor(endpoints: string[]) {
+    this.client = new Etcd3({ hosts: endpoints });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private decode(kv: IKeyValue, rev = Number(kv.mod_revision)): Stored {
+    const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+    obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
+    return { obj, rev };
+  }
+
+  private encode(obj: KubeObject): Buffer {
+    const { resourceVersion: _rv, ...metadata } = obj.metadata;
+    return Buffer.from(JSON.stringify({ ...obj, metadata }));
+  }
+
+  private static tooOld(err: unknown, rev: number | string): never {
+    if (COMPACTED.test(String((err as Error)?.message ?? err))) throw KubeError.gone(`too old resource version: ${rev}`);
+    throw err;
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.client.kv.range({ key: Buffer.from('\0'), count_only: true });
+    return Number(res.header.revision);
+  }
+
+  async get(key: string): Promise<Stored | undefined> {
+    const res = await this.client.kv.range({ key: Buffer.from(key) });
+    return res.kvs.length ? this.decode(res.kvs[0]) : undefined;
+  }
+
+  /**
+   * Keys under `prefix` from `startKey` (inclusive), at `revision` (0: latest). `limit` 0 reads all. A revision
+   * compacted away answers 410 Gone.
+   */
+  async list(prefix: string, opts: { limit?: number; startKey?: string; revision?: number; filter?: (o: KubeObject) => boolean }): Promise<ListPage> {
+    const rangeEnd = prefixEnd(prefix);
+    let start = Buffer.from(opts.startKey ?? prefix);
+    let revision = opts.revision ?? 0;
+    const items: Stored[] = [];
+    const limit = opts.limit ?? 0;
+    let firstPass = true;
+    // With a filter, keep reading pages until the limit is met, as upstream does for selectors with limit.
+    for (;;) {
+      const want = limit ? Math.max(limit - items.length + 1, opts.filter ? 250 : 0) : 0;
+      let res: IRangeResponse;
+      try {
+        res = await this.client.kv.range({ key: start, range_end: rangeEnd, limit: want, revision });
+      } catch (err) {
+        EtcdStorage.tooOld(err, revision);
+      }
+      if (!revision) revision = Number(res.header.revision);
+      for (const kv of res.kvs) {
+        if (limit && items.length === limit) {
+          const remaining = firstPass && !opts.filter ? Number(res.count) - limit : undefined;
+          return { items, revision, nextKey: kv.key.toString('utf8'), remaining };
+        }
+        const s = this.decode(kv);
+        if (!opts.filter || opts.filter(s.obj)) items.push(s);
+      }
+      if (!res.more || !res.kvs.length) return { items, revision };
+      start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+      if (limit && items.length === limit) return { items, revision, nextKey: start.toString('utf8') };
+      firstPass = false;
+    }
+  }
+
+  /** Creates `key`; throws StaleRevision when it exists. Returns the new revision. */
+  async create(key: string, obj: KubeObject): Promise<number> {
+    const k = Buffer.from(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: k, value: this.encode(obj) } }],
+    });
+    if (!res.succeeded) throw new StaleRevision(key);
+    return Number(res.header.revision);
+  }
+
+  /** Replaces `key` if it is still at `rev`; throws StaleRevision otherwise. Returns the new revision. */
+  async update(key: string, obj: KubeObject, rev: number): Promise<number> {
+    const k = Buffer.from(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: rev }],
+      success: [{ request_put: { key: k, value: this.encode(obj) } }],
+    });
+    if (!res.succeeded) throw new StaleRevision(key);
+    return Number(res.header.revision);
+  }
+
+  /** Deletes `key` if it is still at `rev`; throws StaleRevision otherwise. Returns the deletion's revision. */
+  async delete(key: string, rev: number): Promise<number> {
+    const k = Buffer.from(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: rev }],
+      success: [{ request_delete_range: { key: k } }],
+    });
+    if (!res.succeeded) throw new StaleRevision(key);
+    return Number(res.header.revision);
+  }
+
+  /**
+   * Changes under `prefix` after revision `after`. `onError` gets a 410 KubeError when `after` was compacted away.
+   * Resolves once etcd accepted the watch; the returned function cancels it.
+   */
+  async watch(prefix: string, after: number, onEvent: (e: StorageEvent) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
+    // A watch created on a compacted revision makes etcd cancel it in a way the etcd3 client mishandles (it throws
+    // from its stream handler), so a compacted start is detected with a read at that revision first.
+    const current = await this.currentRevision();
+    if (after + 1 <= current) {
+      try {
+        await this.client.kv.range({ key: Buffer.from('\0'), count_only: true, revision: after + 1 });
+      } catch (err) {
+        EtcdStorage.tooOld(err, after);
+      }
+    }
+    let watcher: Watcher;
+    try {
+      watcher = await this.client
+        .watch()
+        .prefix(prefix)
+        .withPreviousKV()
+        .startRevision(String(after + 1))
+        .create();
+    } catch (err) {
+      EtcdStorage.tooOld(err, after);
+    }
+    watcher.on('data', (res) => {
+      for (const ev of res.events) {
+        const rev = Number(ev.kv.mod_revision);
+        const prev = ev.prev_kv ? this.decode(ev.prev_kv).obj : undefined;
+        if (ev.type === 'Delete') {
+          if (prev) onEvent({ type: 'DELETED', obj: this.decode(ev.prev_kv, rev).obj, rev, prev });
+        } else {
+          onEvent({ type: ev.kv.version === '1' ? 'ADDED' : 'MODIFIED', ...this.decode(ev.kv), prev });
+        }
+      }
+    });
+    watcher.on('error', (err) => {
+      if (COMPACTED.test(String(err?.message ?? err))) onError(KubeError.gone(`too old resource version: ${after}`));
+      else onError(err);
+    });
+    return () => watcher.cancel();
+  }
+
+  /** Compacts history up to `rev` (tests and maintenance). */
+  async compact(rev: number): Promise<void> {
+    await this.client.kv.compact({ revision: rev, physical: true });
+  }
+}
+
+/** The smallest key greater than every key starting with `prefix`. */
+export function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i] < 0xff) {
+      const out = Buffer.from(b.subarray(0, i + 1));
+      out[i]++;
+      return out;
+    }
+  }
+  return Buffer.from([0]);
+}

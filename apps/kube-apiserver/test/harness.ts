@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { createCertificateAuthority, issueCertificate, PemKeyPair } from '@cerulean/pki';
+import { startPrivateEtcd } from '../../../test-support/private-services';
+import { KubeApiServerConfig } from '../src/config';
+import { RunningKubeApiServer, startKubeApiServer } from '../src/server';
+import { startControllerManager, type RunningControllerManager } from '../../kube-controller-manager/src/controller-manager';
+
+const run = promisify(execFile);
+export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+
+export interface Harness {
+  dir: string;
+  server: RunningKubeApiServer;
+  etcdEndpoint: string;
+  ca: PemKeyPair;
+  admin: PemKeyPair;
+  kubeconfig: string;
+  /** Runs the real kubectl against the server; resolves with stdout, rejects with stderr in the message. */
+  kubectl(args: string[], opts?: { input?: string; allowFail?: boolean }): Promise<{ stdout: string; stderr: string; code: number }>;
+  close(): Promise<void>;
+}
+
+/** A private etcd, a CA with an admin client certificate (system:masters), the server in-process, and a kubeconfig. */
+export async function startHarness(
+  overrides: Partial<KubeApiServerConfig> = {},
+  /** Controller-manager controllers to run beside the server (the garbage collector and namespace lifecycle unless told). */
+  controllers: string[] = ['garbage-collector', 'namespace'],
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-apiserver-it-'));
+  const etcd = await startPrivateEtcd(dir);
+  const ca = await createCertificateAuthority('kubernetes', 10);
+  const serving = await issueCertificate(ca, {
+    commonName: 'kube-apiserver',
+    dnsNames: ['localhost', 'kubernetes'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+    validDays: 10,
+  });
+  const admin = await issueCertificate(ca, { commonName: 'masterclient', organization: 'system:masters', usage: 'client', validDays: 10 });
+  const server = await startKubeApiServer(
+    {
+      etcdEndpoints: [etcd.endpoint],
+      etcdPrefix: '/registry',
+      bindAddress: '127.0.0.1',
+      securePort: 0,
+      tlsCertPem: serving.certPem,
+      tlsKeyPem: serving.keyPem,
+      clientCaPem: ca.certPem,
+      version: '1.33.2',
+      clusterName: 'it',
+      serviceCidr: '10.0.0.0/16',
+      bookmarkIntervalMs: 1000,
+      logLevel: 'warn',
+      etcdWaitMs: 5_000,
+      ...overrides,
+    },
+    pino({ level: 'warn' }),
+  );
+  const manager: RunningControllerManager | undefined =
+    controllers.length > 0
+      ? startControllerManager({ server: server.url, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, enabled: controllers })
+      : undefined;
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'it', cluster: { server: server.url, 'certificate-authority-data': b64(ca.certPem) } }],
+      users: [{ name: 'admin', user: { 'client-certificate-data': b64(admin.certPem), 'client-key-data': b64(admin.keyPem) } }],
+      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
+      'current-context': 'it',
+    }),
+  );
+  const kubectl: Harness['kubectl'] = async (args, opts = {}) => {
+    const child = run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    if (opts.input !== undefined) {
+      child.child.stdin?.end(opts.input);
+    }
+    try {
+      const { stdout, stderr } = await child;
+      return { stdout, stderr, code: 0 };
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; code?: number };
+      if (opts.allowFail) return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 1 };
+      throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr ?? String(err)}`, { cause: err });
+    }
+  };
+  return {
+    dir,
+    server,
+    etcdEndpoint: etcd.endpoint,
+    ca,
+    admin,
+    kubeconfig,
+    kubectl,
+    close: async () => {
+      try {
+        await manager?.stop();
+        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5_000))]);
+      } finally {
+        etcd.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { KubeObject } from '../client/kube-client';
+import { selectorMatches } from '../scheduler/filters';
+import type { LabelSelector, Pod } from '../scheduler/objects';
+
+/** Pod facts every workload controller reads, with upstream's meaning. */
+
+export type ApiPod = Pod &
+  KubeObject & {
+    metadata: Pod['metadata'] & { creationTimestamp?: string; annotations?: Record<string, string> };
+    status?: Pod['status'] & {
+      conditions?: { type: string; status: string; lastTransitionTime?: string; reason?: string; message?: string }[];
+      containerStatuses?: { restartCount?: number }[];
+    };
+  };
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** Neither finished nor being deleted: the pods a controller counts toward its replicas. */
+export function isActive(pod: ApiPod): boolean {
+  const phase = pod.status?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp;
+}
+
+export function readyCondition(pod: ApiPod) {
+  return pod.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+export function isReady(pod: ApiPod): boolean {
+  return readyCondition(pod)?.status === 'True';
+}
+
+/** Ready for at least `minReadySeconds` by `now` (upstream's IsPodAvailable). */
+export function isAvailable(pod: ApiPod, minReadySeconds: number, now: Date): boolean {
+  const ready = readyCondition(pod);
+  if (ready?.status !== 'True') return false;
+  if (minReadySeconds <= 0) return true;
+  const since = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
+  return !Number.isNaN(since) && since + minReadySeconds * 1000 <= now.getTime();
+}
+
+export function controllerOf(object: { metadata: { ownerReferences?: OwnerReference[] | Pod['metadata']['ownerReferences'] } }): OwnerReference | undefined {
+  return (object.metadata.ownerReferences as OwnerReference[] | undefined)?.find((o) => o.controller);
+}
+
+/** A pod this owner may claim: in its namespace, matching its selector, and owned by it or by no controller. */
+export function claimable(pod: ApiPod, owner: { metadata: { uid?: string; namespace?: string } }, selector: LabelSelector): 'owned' | 'orphan' | 'other' {
+  if (pod.metadata.namespace !== owner.metadata.namespace) return 'other';
+  const ref = controllerOf(pod);
+  if (ref) return ref.uid === owner.metadata.uid ? 'owned' : 'other';
+  return selectorMatches(selector, pod.metadata.labels) && !pod.metadata.deletionTimestamp ? 'orphan' : 'other';
+}
+
+const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/**
+ * The order in which a controller scaling down removes pods, upstream's ActivePodsWithRanks: not yet on a node,
+ * then pending before unknown before running, not ready before ready, pods sharing a node with more of their
+ * siblings first, ready for less time, restarted more, newer.
+ */
+export function deletionOrder(pods: readonly ApiPod[]): ApiPod[] {
+  const perNode = new Map<string, number>();
+  for (const p of pods) if (p.spec.nodeName) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
+  const readySince = (p: ApiPod) => Date.parse(readyCondition(p)?.lastTransitionTime ?? '') || 0;
+  const restarts = (p: ApiPod) => (p.status?.containerStatuses ?? []).reduce((max, c) => Math.max(max, c.restartCount ?? 0), 0);
+  const created = (p: ApiPod) => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
+  return [...pods].sort((a, b) => {
+    if (!!a.spec.nodeName !== !!b.spec.nodeName) return a.spec.nodeName ? 1 : -1;
+    const phase = (PHASE_RANK[a.status?.phase ?? 'Pending'] ?? 0) - (PHASE_RANK[b.status?.phase ?? 'Pending'] ?? 0);
+    if (phase !== 0) return phase;
+    if (isReady(a) !== isReady(b)) return isReady(a) ? 1 : -1;
+    const crowd = (perNode.get(b.spec.nodeName ?? '') ?? 0) - (perNode.get(a.spec.nodeName ?? '') ?? 0);
+    if (crowd !== 0) return crowd;
+    if (isReady(a) && isReady(b) && readySince(a) !== readySince(b)) return readySince(b) - readySince(a);
+    if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
+    return created(b) - created(a);
+  });
+}
+
+/** A pod made from a controller's template, owned by it, named `<prefix><random>` by the API server. */
+export function podFromTemplate(
+  template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] },
+  namespace: string,
+  generateName: string,
+  owner: OwnerReference,
+): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName,
+      namespace,
+      labels: { ...(template.metadata?.labels ?? {}) },
+      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+      ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: structuredClone(template.spec),
+  };
+}

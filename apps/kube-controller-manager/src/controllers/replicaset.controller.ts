@@ -1,0 +1,234 @@
+import type { Informer } from '../client/informer';
+import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
+import type { Controller, ControllerContext } from './controller';
+import { selectorMatches } from '../scheduler/filters';
+import type { LabelSelector, Pod } from '../scheduler/objects';
+import { Expectations } from './expectations';
+import { claimable, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod, type OwnerReference } from './pods';
+import { WorkQueue } from './work-queue';
+
+export interface ReplicaSet extends KubeObject {
+  metadata: KubeObject['metadata'] & {
+    namespace: string;
+    uid: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    ownerReferences?: OwnerReference[];
+  };
+  spec: {
+    replicas?: number;
+    minReadySeconds?: number;
+    selector: LabelSelector;
+    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] };
+  };
+  status?: ReplicaSetStatus;
+}
+
+export interface ReplicaSetStatus {
+  replicas: number;
+  fullyLabeledReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: unknown[];
+}
+
+/** Pods one sync may ask for or remove; the rest waits for the next sync (upstream's burstReplicas). */
+const BURST = 500;
+
+/** The status a ReplicaSet's pods give it (upstream's calculateStatus). */
+export function replicaSetStatus(rs: ReplicaSet, active: readonly ApiPod[], now: Date): ReplicaSetStatus {
+  const templateLabels = rs.spec.template.metadata?.labels ?? {};
+  const fullyLabeled = active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v));
+  const ready = active.filter(isReady);
+  const available = active.filter((p) => isAvailable(p, rs.spec.minReadySeconds ?? 0, now));
+  return {
+    replicas: active.length,
+    fullyLabeledReplicas: fullyLabeled.length,
+    readyReplicas: ready.length,
+    availableReplicas: available.length,
+    observedGeneration: rs.metadata.generation,
+  };
+}
+
+const sameStatus = (a: ReplicaSetStatus | undefined, b: ReplicaSetStatus) =>
+  !!a &&
+  (a.replicas ?? 0) === b.replicas &&
+  (a.fullyLabeledReplicas ?? 0) === b.fullyLabeledReplicas &&
+  (a.readyReplicas ?? 0) === b.readyReplicas &&
+  (a.availableReplicas ?? 0) === b.availableReplicas &&
+  a.observedGeneration === b.observedGeneration;
+
+/**
+ * The ReplicaSet controller: keeps `spec.replicas` active pods made from the template, adopting matching orphans
+ * and releasing pods that stopped matching; creates in slow-start batches (1, 2, 4, …) so a failing template costs
+ * one request, deletes in upstream's ranking, and reports replicas, ready and available counts in status.
+ */
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset';
+  private readonly sets: Informer<ReplicaSet>;
+  private readonly pods: Informer<ApiPod>;
+  private readonly queue: WorkQueue;
+  private readonly expectations = new Expectations();
+
+  private readonly client: KubeClient;
+
+  constructor(private readonly options: ControllerContext) {
+    this.client = options.client;
+    this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => options.log?.('replicaset sync failed', { key, error: String(err) }) });
+    this.sets = options.informers.informer<ReplicaSet>('/apis/apps/v1/replicasets', {
+      upsert: (rs) => this.queue.add(keyOf(rs)),
+      deleted: (rs) => this.expectations.forget(keyOf(rs)),
+    });
+    this.pods = options.informers.informer<ApiPod>('/api/v1/pods', {
+      upsert: (pod, previous) => {
+        const owner = controllerOf(pod);
+        if (owner?.kind === 'ReplicaSet') {
+          const key = `${pod.metadata.namespace}/${owner.name}`;
+          if (!previous) this.expectations.created(key);
+          // A pod marked for deletion counts as deleted: its kubelet may take the grace period to remove it.
+          if (pod.metadata.deletionTimestamp) this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
+          this.queue.add(key);
+        }
+        if (!owner || (previous && JSON.stringify(previous.metadata.labels) !== JSON.stringify(pod.metadata.labels))) this.enqueueMatching(pod);
+      },
+      deleted: (pod) => {
+        const owner = controllerOf(pod);
+        if (owner?.kind !== 'ReplicaSet') return;
+        const key = `${pod.metadata.namespace}/${owner.name}`;
+        this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
+        this.queue.add(key);
+      },
+    });
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
+  private enqueueMatching(pod: ApiPod): void {
+    for (const rs of this.sets.listNamespace(pod.metadata.namespace ?? '')) {
+      if (selectorMatches(rs.spec.selector, pod.metadata.labels)) this.queue.add(keyOf(rs));
+    }
+  }
+
+  private async sync(key: string): Promise<void> {
+    if (!this.sets.synced || !this.pods.synced) {
+      this.queue.addAfter(key, 100);
+      return;
+    }
+    const [namespace, name] = key.split('/');
+    const rs = this.sets.get(namespace, name);
+    if (!rs) {
+      this.expectations.forget(key);
+      return;
+    }
+    const now = this.options.now?.() ?? new Date();
+    const owned = await this.claimPods(rs);
+    const active = owned.filter(isActive);
+    if (this.expectations.satisfied(key) && !rs.metadata.deletionTimestamp) await this.manageReplicas(rs, active);
+    const status = replicaSetStatus(rs, active, now);
+    if (!sameStatus(rs.status, status)) {
+      try {
+        await this.client.patch(`/apis/apps/v1/namespaces/${namespace}/replicasets/${name}/status`, { status });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    // A pod turns available minReadySeconds after it turned ready: look again then.
+    const minReady = rs.spec.minReadySeconds ?? 0;
+    if (minReady > 0 && status.readyReplicas !== status.availableReplicas) this.queue.addAfter(key, minReady * 1000);
+  }
+
+  /** The pods this ReplicaSet owns after adopting matching orphans and releasing owned pods that stopped matching. */
+  private async claimPods(rs: ReplicaSet): Promise<ApiPod[]> {
+    const owned: ApiPod[] = [];
+    for (const pod of this.pods.listNamespace(rs.metadata.namespace)) {
+      const claim = claimable(pod, rs, rs.spec.selector);
+      if (claim === 'other') continue;
+      const matches = selectorMatches(rs.spec.selector, pod.metadata.labels);
+      const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+      const refs = (pod.metadata.ownerReferences ?? []) as OwnerReference[];
+      try {
+        if (claim === 'owned' && !matches) {
+          await this.client.patch(path, {
+            metadata: { ownerReferences: refs.filter((r) => r.uid !== rs.metadata.uid), resourceVersion: pod.metadata.resourceVersion },
+          });
+          continue;
+        }
+        if (claim === 'orphan') {
+          if (rs.metadata.deletionTimestamp) continue;
+          await this.client.patch(path, {
+            metadata: {
+              ownerReferences: [...refs, { ...ownerRef(rs), controller: true, blockOwnerDeletion: true }],
+              resourceVersion: pod.metadata.resourceVersion,
+            },
+          });
+        }
+      } catch (err) {
+        if (isNotFound(err) || isConflict(err)) continue; // changed meanwhile: the watch brings it back
+        throw err;
+      }
+      owned.push(pod);
+    }
+    return owned;
+  }
+
+  private async manageReplicas(rs: ReplicaSet, active: readonly ApiPod[]): Promise<void> {
+    const key = keyOf(rs);
+    const diff = active.length - (rs.spec.replicas ?? 1);
+    if (diff < 0) {
+      let remaining = Math.min(-diff, BURST);
+      this.expectations.expectCreates(key, remaining);
+      // Slow start: 1, 2, 4, … pods per batch; a failure stops the rest (a bad template fails once, not 500 times).
+      for (let batch = 1; remaining > 0; batch *= 2) {
+        const size = Math.min(batch, remaining);
+        const results = await Promise.allSettled(
+          Array.from({ length: size }, () =>
+            this.client.create(
+              `/api/v1/namespaces/${rs.metadata.namespace}/pods`,
+              podFromTemplate(rs.spec.template, rs.metadata.namespace, `${rs.metadata.name}-`, ownerRef(rs)),
+            ),
+          ),
+        );
+        const failed = results.filter((r) => r.status === 'rejected');
+        for (let i = 0; i < failed.length; i++) this.expectations.created(key);
+        remaining -= size;
+        if (failed.length > 0) {
+          for (let i = 0; i < remaining; i++) this.expectations.created(key);
+          throw (failed[0] as PromiseRejectedResult).reason;
+        }
+      }
+    } else if (diff > 0) {
+      const victims = deletionOrder(active).slice(0, Math.min(diff, BURST));
+      this.expectations.expectDeletes(
+        key,
+        victims.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+      );
+      await Promise.all(
+        victims.map(async (p) => {
+          try {
+            await this.client.delete(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`);
+          } catch (err) {
+            this.expectations.deleted(key, `${p.metadata.namespace}/${p.metadata.name}`);
+            if (!isNotFound(err)) throw err;
+          }
+        }),
+      );
+    }
+  }
+}
+
+function keyOf(rs: ReplicaSet): string {
+  return `${rs.metadata.namespace}/${rs.metadata.name}`;
+}
+
+function ownerRef(rs: ReplicaSet): OwnerReference {
+  return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid };
+}

@@ -1,0 +1,90 @@
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { CONTROL_PLANE_API_PORT, CONTROL_PLANE_PKI_DIR } from './control-plane';
+import type { ChildSpec } from './supervisor';
+
+/** Mirrors NODE_IMAGE_ETCD_PATH, NODE_IMAGE_KUBE_APISERVER_DIR and CONTROL_PLANE_ETCD_DIR in libs/node-provider. */
+export const ETCD_BINARY = '/usr/local/bin/etcd';
+export const KUBE_APISERVER_MAIN = '/opt/cerulean/kube-apiserver/main.js';
+export const ETCD_VOLUME_DIR = '/var/lib/etcd';
+
+// etcd listens on loopback only: the API server in the same container is its one client.
+const ETCD_CLIENT_URL = 'http://127.0.0.1:2379';
+const ETCD_PEER_URL = 'http://127.0.0.1:2380';
+const ETCD_MEMBER = 'control-plane';
+
+export interface KubeApiServerSettings {
+  cluster: string;
+  /** Patch version without the `v` (1.33.2). */
+  kubernetesVersion: string;
+}
+
+/**
+ * A single-member etcd whose data lives on the cluster's volume. A subfolder, since etcd insists on owning its data
+ * directory with mode 0700 and a volume's root is Docker's. The member name and peer URL never change, so a
+ * recreated container finds its own member in the data and carries on.
+ */
+export function etcdChild(): ChildSpec {
+  return {
+    name: 'etcd',
+    command: ETCD_BINARY,
+    args: [
+      `--name=${ETCD_MEMBER}`,
+      `--data-dir=${join(ETCD_VOLUME_DIR, 'data')}`,
+      `--listen-client-urls=${ETCD_CLIENT_URL}`,
+      `--advertise-client-urls=${ETCD_CLIENT_URL}`,
+      `--listen-peer-urls=${ETCD_PEER_URL}`,
+      `--initial-advertise-peer-urls=${ETCD_PEER_URL}`,
+      `--initial-cluster=${ETCD_MEMBER}=${ETCD_PEER_URL}`,
+      '--initial-cluster-state=new',
+      // Fewer raft entries kept in memory between snapshots (default 100 000): idle memory matters more than the
+      // write rate of one small cluster.
+      '--snapshot-count=10000',
+      // Keep the key space small: old revisions are compacted after an hour (watch resumption needs some history).
+      '--auto-compaction-mode=periodic',
+      '--auto-compaction-retention=1h',
+      '--logger=zap',
+      '--log-level=warn',
+    ],
+  };
+}
+
+/** The Kubernetes API server (bundled into the image), configured only by its environment. */
+export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary = process.execPath): ChildSpec {
+  const pki = (file: string) => join(CONTROL_PLANE_PKI_DIR, file);
+  return {
+    name: 'kube-apiserver',
+    command: nodeBinary,
+    args: [KUBE_APISERVER_MAIN],
+    env: {
+      KUBE_ETCD_ENDPOINTS: ETCD_CLIENT_URL,
+      KUBE_ETCD_PREFIX: '/registry',
+      KUBE_BIND_ADDRESS: '0.0.0.0',
+      KUBE_SECURE_PORT: String(CONTROL_PLANE_API_PORT),
+      KUBE_TLS_CERT_FILE: pki('apiserver.crt'),
+      KUBE_TLS_KEY_FILE: pki('apiserver.key'),
+      KUBE_CLIENT_CA_FILE: pki('ca.crt'),
+      KUBE_SERVICE_ACCOUNT_KEY_FILE: pki('sa.key'),
+      KUBE_VERSION: settings.kubernetesVersion,
+      KUBE_CLUSTER_NAME: settings.cluster,
+    },
+  };
+}
+
+/** etcd's own health endpoint: 200 with `"health":"true"` once the member has a leader and serves reads. */
+export function etcdHealthy(timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${ETCD_CLIENT_URL}/health`, { timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`etcd /health answered ${res.statusCode}: ${body.slice(0, 200)}`));
+        resolve(/"health"\s*:\s*"true"/.test(body));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,254 @@
+import * as https from 'node:https';
+import { networkInterfaces } from 'node:os';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import type { NodeAgentStatus, ResourceList } from '@cerulean/node-provider';
+import { CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, parseTaint } from './control-plane';
+import { computeAllocatable } from './node-agent';
+import { formatCpu, formatMemory } from './quantity';
+import type { LogLine } from './server';
+
+/** Mirrors NODE_KUBE_DIR in libs/node-provider: the node's client certificate for the cluster's Kubernetes API. */
+export const NODE_KUBE_DIR = '/etc/cerulean/kube';
+export const KUBE_API_URL = `https://${CONTROL_PLANE_ALIAS}:${CONTROL_PLANE_API_PORT}`;
+/** The nominal CPU, memory and pods of the node's VM size (capacity itself is what the container may really use). */
+export const VM_SIZE_CAPACITY_ANNOTATION = 'kubernetes.azure.com/vm-size-capacity';
+const LEASE_NAMESPACE = 'kube-node-lease';
+/** kubelet's defaults: the lease lasts 40 s and is renewed every 10 s; status is posted every 10 s. */
+const LEASE_DURATION_SECONDS = 40;
+export const NODE_SYNC_INTERVAL_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+
+export interface KubeNodeSite {
+  /** Azure region (topology.kubernetes.io/region). */
+  location: string;
+  /** The node resource group (MC_…), AKS's kubernetes.azure.com/cluster label. */
+  nodeResourceGroup: string;
+}
+
+export interface KubeClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** The node's address on its cluster network (eth0), what kubelet reports as InternalIP. */
+export function internalIp(): string | undefined {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (name === 'lo') continue;
+    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) return v4.address;
+  }
+  return undefined;
+}
+
+/**
+ * What the node can really hold: its container's CPU and memory limits (the VM size's nominal figures go to an
+ * annotation), pods = the pool's maxPods.
+ */
+export function realCapacity(status: NodeAgentStatus): ResourceList {
+  const capacity: ResourceList = { ...status.capacity };
+  if (status.cgroup.cpus !== null) capacity.cpu = formatCpu(status.cgroup.cpus);
+  if (status.cgroup.memoryMaxBytes !== null) capacity.memory = formatMemory(status.cgroup.memoryMaxBytes);
+  return capacity;
+}
+
+/** The Node's metadata and spec, as AKS labels and taints it. */
+export function nodeMeta(status: NodeAgentStatus, site: KubeNodeSite): { metadata: Json; spec: Json } {
+  return {
+    metadata: {
+      name: status.name,
+      labels: {
+        ...status.labels,
+        agentpool: status.pool,
+        'kubernetes.azure.com/role': 'agent',
+        'kubernetes.azure.com/cluster': site.nodeResourceGroup,
+        'topology.kubernetes.io/region': site.location,
+      },
+      annotations: {
+        [VM_SIZE_CAPACITY_ANNOTATION]: JSON.stringify(status.capacity),
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+    },
+    spec: {
+      providerID: `cerulean:///clusters/${status.clusterId}/nodes/${status.name}`,
+      // Merge patch replaces lists whole: an empty list clears taints the node no longer has.
+      taints: status.taints.map(parseTaint),
+      unschedulable: status.unschedulable,
+    },
+  };
+}
+
+/** The Node's status: capacity, allocatable, Ready, addresses and node info, as kubelet posts it. */
+export function nodeStatus(status: NodeAgentStatus, address: string | undefined): Json {
+  const capacity = realCapacity(status);
+  return {
+    capacity,
+    allocatable: computeAllocatable(capacity),
+    conditions: status.conditions,
+    addresses: [...(address ? [{ type: 'InternalIP', address }] : []), { type: 'Hostname', address: status.name }],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      kubeletVersion: `v${status.kubernetesVersion}`,
+      kubeProxyVersion: `v${status.kubernetesVersion}`,
+      operatingSystem: 'linux',
+      architecture: status.labels['kubernetes.io/arch'] ?? 'amd64',
+      osImage: 'Ubuntu 22.04.5 LTS',
+      containerRuntimeVersion: 'containerd://1.7.27-1',
+      kernelVersion: '',
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+    },
+  };
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/**
+ * The node agent as a kubelet towards the cluster's Kubernetes API, with the node's client certificate
+ * (system:node:<name>, group system:nodes): registers the Node (POST /api/v1/nodes; an existing one gets its
+ * labels, annotations and taints re-applied), then every interval posts its status (Ready) and renews its Lease
+ * in kube-node-lease. A failed call is retried at the next tick: the control plane may be restarting.
+ */
+export class KubeNodeRegistration {
+  private timer: NodeJS.Timeout | undefined;
+  private registered = false;
+  private running: Promise<void> = Promise.resolve();
+  private readonly agent: https.Agent;
+
+  constructor(
+    private readonly options: {
+      status: () => NodeAgentStatus;
+      site: KubeNodeSite;
+      tls: KubeClientTls;
+      log: LogLine;
+      apiUrl?: string;
+      intervalMs?: number;
+      now?: () => Date;
+    },
+  ) {
+    this.agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 2,
+      ca: options.tls.ca,
+      cert: options.tls.cert,
+      key: options.tls.key,
+      // Serving certificates issued before the control plane's alias was in their names still say `kubernetes`.
+      checkServerIdentity: (host: string, cert: PeerCertificate) => {
+        const err = checkServerIdentity(host, cert);
+        return err && checkServerIdentity('kubernetes', cert) ? err : undefined;
+      },
+    });
+  }
+
+  start(): void {
+    const tick = () => {
+      this.running = this.sync().catch((err: unknown) => {
+        this.options.log({ msg: 'kubernetes API sync failed', error: err instanceof Error ? err.message : String(err) });
+      });
+    };
+    tick();
+    this.timer = setInterval(tick, this.options.intervalMs ?? NODE_SYNC_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Posts the final status (the agent is stopping: Ready=False) once, then stops. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    if (this.registered) await this.postStatus().catch(() => undefined);
+    this.agent.destroy();
+  }
+
+  /** One round: register unless done, then status and lease. */
+  async sync(): Promise<void> {
+    if (!this.registered) await this.register();
+    await this.postStatus();
+    await this.renewLease();
+  }
+
+  private async register(): Promise<void> {
+    const status = this.options.status();
+    const { metadata, spec } = nodeMeta(status, this.options.site);
+    const created = await this.call('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata, spec });
+    if (created.status === 409) {
+      // Registered before (the agent restarted): the platform's labels and taints win again, as kubelet's do.
+      const patched = await this.call('PATCH', `/api/v1/nodes/${encodeURIComponent(status.name)}`, { metadata, spec });
+      expectOk(patched, 'update the Node');
+    } else {
+      expectOk(created, 'register the Node');
+    }
+    this.registered = true;
+    this.options.log({ msg: 'node registered', node: status.name });
+  }
+
+  private async postStatus(): Promise<void> {
+    const status = this.options.status();
+    const r = await this.call('PATCH', `/api/v1/nodes/${encodeURIComponent(status.name)}/status`, { status: nodeStatus(status, internalIp()) });
+    // Deleted under us (by the platform, or by hand): register again at the next tick.
+    if (r.status === 404) this.registered = false;
+    expectOk(r, 'post the Node status');
+  }
+
+  private async renewLease(): Promise<void> {
+    const name = this.options.status().name;
+    const now = (this.options.now?.() ?? new Date()).toISOString().replace(/Z$/, '000Z');
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases/${encodeURIComponent(name)}`;
+    const renewed = await this.call('PATCH', path, { spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now } });
+    if (renewed.status !== 404) return expectOk(renewed, 'renew the Lease');
+    const created = await this.call('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: LEASE_NAMESPACE },
+      spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, acquireTime: now, renewTime: now },
+    });
+    expectOk(created, 'create the Lease');
+  }
+
+  private call(method: 'POST' | 'PATCH', path: string, body: Json): Promise<Answer> {
+    const text = JSON.stringify(body);
+    const url = new URL(path, this.options.apiUrl ?? KUBE_API_URL);
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          timeout: REQUEST_TIMEOUT_MS,
+          headers: {
+            'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+            'content-length': Buffer.byteLength(text),
+            accept: 'application/json',
+            'user-agent': 'cerulean-node-agent',
+          },
+        },
+        (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (data += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+}
+
+function expectOk(a: Answer, what: string): void {
+  if (a.status >= 200 && a.status < 300) return;
+  let message = a.body.slice(0, 300);
+  try {
+    message = String((JSON.parse(a.body) as { message?: string }).message ?? message);
+  } catch {
+    // not JSON: keep the text
+  }
+  throw new Error(`cannot ${what}: HTTP ${a.status}: ${message}`);
+}

@@ -1,0 +1,137 @@
+import { issueCertificate } from '@cerulean/pki';
+import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
+import { parseAgentConfig } from '../src/agent-config';
+import { KubeNodeRegistration, VM_SIZE_CAPACITY_ANNOTATION } from '../src/kube-node';
+import { NodeAgent } from '../src/node-agent';
+
+// The node agent registering its Node with the real Kubernetes API server (apps/kube-apiserver on a private etcd)
+// and read back with the real kubectl.
+jest.setTimeout(120_000);
+
+const MiB = 2 ** 20;
+const NODE = 'aks-nodepool1-12345678-vmss000000';
+
+interface KubeNode {
+  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: { taints?: { key: string; value?: string; effect: string }[]; unschedulable?: boolean; providerID: string };
+  status: {
+    capacity: Record<string, string>;
+    allocatable: Record<string, string>;
+    conditions: { type: string; status: string; reason: string }[];
+    addresses: { type: string; address: string }[];
+    nodeInfo: { kubeletVersion: string };
+  };
+}
+
+function agentFor(labels: Record<string, string>): NodeAgent {
+  const { config, problems } = parseAgentConfig(
+    {
+      CERULEAN_NODE_NAME: NODE,
+      CERULEAN_CLUSTER: 'c1',
+      CERULEAN_CLUSTER_ID: '0b0e4d5a-2f1c-4c8e-9d7a-3e6f5a4b2c1d',
+      CERULEAN_POOL: 'nodepool1',
+      CERULEAN_ZONE: 'eastus-1',
+      CERULEAN_VM_SIZE: 'Standard_D2s_v3',
+      CERULEAN_KUBERNETES_VERSION: '1.33.2',
+      CERULEAN_NODE_IMAGE_VERSION: 'AKSUbuntu-2204gen2containerd-202611.01.0',
+      CERULEAN_NODE_LABELS: JSON.stringify({ ...labels, 'kubernetes.azure.com/mode': 'system' }),
+      CERULEAN_NODE_TAINTS: JSON.stringify(['sku=gpu:NoSchedule']),
+      CERULEAN_CAPACITY: JSON.stringify({ cpu: '2', memory: '8192Mi', pods: '40' }),
+    },
+    { hostname: NODE, capacity: () => ({}) },
+  );
+  expect(problems).toEqual([]);
+  // The container's real limits (what readCgroupLimits reads inside a node with 0.5 CPU and 1 GiB).
+  return new NodeAgent({ config, problems, readCgroup: () => ({ version: 'v2', cpuMax: '50000 100000', cpus: 0.5, memoryMaxBytes: 1024 * MiB }) });
+}
+
+describe('KubeNodeRegistration against the Kubernetes API server', () => {
+  let h: Harness;
+  let tls: { ca: string; cert: string; key: string };
+  const logs: Record<string, unknown>[] = [];
+  const registration = (agent: NodeAgent) =>
+    new KubeNodeRegistration({
+      status: () => agent.status(),
+      site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
+      tls,
+      log: (l) => void logs.push(l),
+      apiUrl: h.server.url,
+    });
+  const getNode = async (): Promise<KubeNode> => JSON.parse((await h.kubectl(['get', 'node', NODE, '-o', 'json'])).stdout) as KubeNode;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    // The platform gives a node `CN=system:node:<name>, O=system:nodes` (issueNodeClientCertificate). The API server
+    // lets only system:masters write until it has node authorization, so this test's node is in that group instead.
+    const cert = await issueCertificate(h.ca, { commonName: `system:node:${NODE}`, organization: 'system:masters', usage: 'client', validDays: 1 });
+    tls = { ca: h.ca.certPem, cert: cert.certPem, key: cert.keyPem };
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('registers the Node with the AKS labels, the pool taints, real capacity, Ready, and a Lease in kube-node-lease', async () => {
+    const sut = registration(agentFor({ team: 'blue' }));
+    await sut.sync();
+
+    const table = (await h.kubectl(['get', 'nodes'])).stdout;
+    expect(table).toMatch(new RegExp(`^${NODE}\\s+Ready\\s`, 'm'));
+    const node = await getNode();
+    expect(node.metadata.labels).toEqual({
+      'kubernetes.azure.com/agentpool': 'nodepool1',
+      agentpool: 'nodepool1',
+      'kubernetes.azure.com/mode': 'system',
+      'kubernetes.azure.com/role': 'agent',
+      'kubernetes.azure.com/cluster': 'MC_rg_c1_eastus',
+      'kubernetes.azure.com/node-image-version': 'AKSUbuntu-2204gen2containerd-202611.01.0',
+      'node.kubernetes.io/instance-type': 'Standard_D2s_v3',
+      'topology.kubernetes.io/region': 'eastus',
+      'topology.kubernetes.io/zone': 'eastus-1',
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'kubernetes.io/hostname': NODE,
+      team: 'blue',
+    });
+    expect(node.spec.taints).toEqual([{ key: 'sku', value: 'gpu', effect: 'NoSchedule' }]);
+    expect(node.status.capacity).toEqual({ cpu: '500m', memory: `${1024 * 1024}Ki`, pods: '40' });
+    expect(node.status.allocatable.pods).toBe('40');
+    expect(JSON.parse(node.metadata.annotations[VM_SIZE_CAPACITY_ANNOTATION])).toEqual({ cpu: '2', memory: '8192Mi', pods: '40' });
+    expect(node.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'KubeletReady' })]);
+    expect(node.status.nodeInfo.kubeletVersion).toBe('v1.33.2');
+
+    const lease = JSON.parse((await h.kubectl(['get', 'lease', NODE, '-n', 'kube-node-lease', '-o', 'json'])).stdout) as {
+      spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string };
+    };
+    expect(lease.spec).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 40 });
+    const firstRenew = Date.parse(lease.spec.renewTime);
+    expect(Date.now() - firstRenew).toBeLessThan(10_000);
+
+    await new Promise((r) => setTimeout(r, 20));
+    await sut.sync();
+    const renewed = JSON.parse((await h.kubectl(['get', 'lease', NODE, '-n', 'kube-node-lease', '-o', 'json'])).stdout) as { spec: { renewTime: string } };
+    expect(Date.parse(renewed.spec.renewTime)).toBeGreaterThan(firstRenew);
+    await sut.stop();
+  });
+
+  it('re-applies the platform labels when an agent restarts (the Node exists: 409, then a patch)', async () => {
+    const sut = registration(agentFor({ team: 'green' }));
+    await sut.sync();
+    expect((await getNode()).metadata.labels.team).toBe('green');
+    await sut.stop();
+  });
+
+  it('registers again at the next round when the Node was deleted', async () => {
+    const agent = agentFor({ team: 'green' });
+    const sut = registration(agent);
+    await sut.sync();
+    await h.kubectl(['delete', 'node', NODE]);
+    await expect(sut.sync()).rejects.toThrow(/HTTP 404/);
+    await sut.sync();
+    expect((await getNode()).metadata.name).toBe(NODE);
+    // Stopping posts the last status: NotReady, as kubelet going away.
+    agent.markStopping();
+    await sut.stop();
+    expect((await getNode()).status.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'KubeletStopping' });
+  });
+});

@@ -1,0 +1,154 @@
+import { isPlainObject, JsonObject, KubeObject } from './object';
+
+/** Upstream's defaulting for the fields kubectl and controllers rely on (a subset of SetDefaults_* per kind). */
+type Obj = JsonObject;
+const obj = (parent: Obj, key: string): Obj => {
+  if (!isPlainObject(parent[key])) parent[key] = {};
+  return parent[key] as Obj;
+};
+const setDefault = (o: Obj, key: string, value: unknown): void => {
+  if (o[key] === undefined || o[key] === null) o[key] = value;
+};
+const list = (o: Obj, key: string): Obj[] => (Array.isArray(o[key]) ? (o[key] as unknown[]).filter(isPlainObject) : []);
+
+function defaultContainer(c: Obj): void {
+  setDefault(c, 'terminationMessagePath', '/dev/termination-log');
+  setDefault(c, 'terminationMessagePolicy', 'File');
+  const image = typeof c.image === 'string' ? c.image : '';
+  const tag = image.includes('@') ? 'digest' : (image.split('/').pop() ?? '').split(':')[1];
+  setDefault(c, 'imagePullPolicy', !tag || tag === 'latest' ? 'Always' : 'IfNotPresent');
+  for (const p of list(c, 'ports')) setDefault(p, 'protocol', 'TCP');
+  if (!isPlainObject(c.resources)) c.resources = {};
+  const r = c.resources as Obj;
+  // Requests default to limits when only limits are set.
+  if (isPlainObject(r.limits)) r.requests = { ...(r.limits as Obj), ...(isPlainObject(r.requests) ? r.requests : {}) };
+}
+
+export function defaultPodSpec(spec: Obj): void {
+  setDefault(spec, 'restartPolicy', 'Always');
+  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
+  setDefault(spec, 'terminationGracePeriodSeconds', 30);
+  setDefault(spec, 'securityContext', {});
+  setDefault(spec, 'schedulerName', 'default-scheduler');
+  for (const c of [...list(spec, 'containers'), ...list(spec, 'initContainers')]) defaultContainer(c);
+  for (const v of list(spec, 'volumes')) {
+    if (isPlainObject(v.configMap)) setDefault(v.configMap, 'defaultMode', 420);
+    if (isPlainObject(v.secret)) setDefault(v.secret, 'defaultMode', 420);
+  }
+}
+
+function defaultTemplate(spec: Obj): void {
+  const template = obj(spec, 'template');
+  defaultPodSpec(obj(template, 'spec'));
+}
+
+const percent25 = '25%';
+
+export function applyDefaults(kind: string, o: KubeObject): void {
+  const spec = (isPlainObject(o.spec) ? o.spec : undefined) as Obj | undefined;
+  switch (kind) {
+    case 'Pod':
+      if (spec) {
+        defaultPodSpec(spec);
+        if (!spec.serviceAccountName && spec.serviceAccountName !== '') spec.serviceAccountName = 'default';
+        setDefault(spec, 'enableServiceLinks', true);
+        setDefault(spec, 'priority', 0);
+        setDefault(spec, 'tolerations', [
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        ]);
+      }
+      break;
+    case 'Deployment':
+      if (spec) {
+        setDefault(spec, 'replicas', 1);
+        setDefault(spec, 'revisionHistoryLimit', 10);
+        setDefault(spec, 'progressDeadlineSeconds', 600);
+        const strategy = obj(spec, 'strategy');
+        setDefault(strategy, 'type', 'RollingUpdate');
+        if (strategy.type === 'RollingUpdate') {
+          const ru = obj(strategy, 'rollingUpdate');
+          setDefault(ru, 'maxSurge', percent25);
+          setDefault(ru, 'maxUnavailable', percent25);
+        }
+        defaultTemplate(spec);
+      }
+      break;
+    case 'ReplicaSet':
+      if (spec) {
+        setDefault(spec, 'replicas', 1);
+        defaultTemplate(spec);
+      }
+      break;
+    case 'StatefulSet':
+      if (spec) {
+        setDefault(spec, 'replicas', 1);
+        setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+        setDefault(spec, 'revisionHistoryLimit', 10);
+        const strategy = obj(spec, 'updateStrategy');
+        setDefault(strategy, 'type', 'RollingUpdate');
+        if (strategy.type === 'RollingUpdate') setDefault(obj(strategy, 'rollingUpdate'), 'partition', 0);
+        setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
+        defaultTemplate(spec);
+      }
+      break;
+    case 'DaemonSet':
+      if (spec) {
+        setDefault(spec, 'revisionHistoryLimit', 10);
+        const strategy = obj(spec, 'updateStrategy');
+        setDefault(strategy, 'type', 'RollingUpdate');
+        if (strategy.type === 'RollingUpdate') {
+          const ru = obj(strategy, 'rollingUpdate');
+          setDefault(ru, 'maxUnavailable', 1);
+          setDefault(ru, 'maxSurge', 0);
+        }
+        defaultTemplate(spec);
+      }
+      break;
+    case 'Job':
+      if (spec) {
+        setDefault(spec, 'parallelism', 1);
+        setDefault(spec, 'backoffLimit', 6);
+        setDefault(spec, 'completionMode', 'NonIndexed');
+        setDefault(spec, 'suspend', false);
+        setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
+        if (spec.completions === undefined) spec.completions = 1;
+        defaultTemplate(spec);
+        const tpl = obj(obj(spec, 'template'), 'spec');
+        if (tpl.restartPolicy === 'Always') tpl.restartPolicy = 'Never';
+      }
+      break;
+    case 'CronJob':
+      if (spec) {
+        setDefault(spec, 'concurrencyPolicy', 'Allow');
+        setDefault(spec, 'suspend', false);
+        setDefault(spec, 'successfulJobsHistoryLimit', 3);
+        setDefault(spec, 'failedJobsHistoryLimit', 1);
+        const jobSpec = obj(obj(spec, 'jobTemplate'), 'spec');
+        setDefault(jobSpec, 'backoffLimit', 6);
+        defaultTemplate(jobSpec);
+      }
+      break;
+    case 'Service':
+      if (spec) {
+        setDefault(spec, 'type', 'ClusterIP');
+        setDefault(spec, 'sessionAffinity', 'None');
+        setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+        if (spec.type === 'LoadBalancer' || spec.type === 'NodePort') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
+        for (const p of list(spec, 'ports')) {
+          setDefault(p, 'protocol', 'TCP');
+          setDefault(p, 'targetPort', p.port);
+        }
+      }
+      break;
+    case 'Secret':
+      setDefault(o, 'type', 'Opaque');
+      break;
+    case 'Namespace':
+      setDefault(obj(o, 'spec'), 'finalizers', ['kubernetes']);
+      break;
+    case 'HorizontalPodAutoscaler':
+      if (spec) setDefault(spec, 'minReplicas', 1);
+      break;
+  }
+}

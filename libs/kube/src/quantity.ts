@@ -1,0 +1,29 @@
+/** Kubernetes resource quantities (`2`, `1500m`, `7168Mi`, `8G`): what requests, limits and capacities are written in. */
+const SUFFIX: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
+
+const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+
+/** Parses a Kubernetes quantity (`2`, `1500m`, `7168Mi`, `8G`) to base units; undefined when malformed or negative. */
+export function parseQuantity(quantity: string): number | undefined {
+  const m = QUANTITY.exec(quantity.trim());
+  if (!m) return undefined;
+  const exponent = m[2] === undefined ? 0 : Number(m[2]);
+  return Number(m[1]) * 10 ** exponent * SUFFIX[m[3] ?? ''];
+}

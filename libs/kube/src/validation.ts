@@ -1,0 +1,160 @@
+import { matchesLabels, selectorFromObject } from './label-selector';
+import { isPlainObject, JsonObject, KubeObject } from './object';
+import { invalidCause, notSupportedCause, requiredCause, StatusCause } from './status';
+
+/** Upstream's validation for the fields that matter most; causes carry the field paths upstream uses. */
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+const SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_MSG =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+/** Kinds whose names must be DNS-1123 labels rather than subdomains. */
+const LABEL_NAMED = new Set(['Namespace', 'Service']);
+
+export function validateName(kind: string, name: string, field = 'metadata.name'): StatusCause[] {
+  if (LABEL_NAMED.has(kind)) {
+    if (name.length > 63) return [invalidCause(field, name, 'must be no more than 63 characters')];
+    if (!DNS1123_LABEL.test(name)) return [invalidCause(field, name, LABEL_MSG)];
+  } else {
+    if (name.length > 253) return [invalidCause(field, name, 'must be no more than 253 characters')];
+    if (!DNS1123_SUBDOMAIN.test(name) && !['RoleBinding', 'Role', 'ClusterRole', 'ClusterRoleBinding'].includes(kind))
+      return [invalidCause(field, name, SUBDOMAIN_MSG)];
+  }
+  return [];
+}
+
+function validateLabels(labels: unknown, field: string): StatusCause[] {
+  if (!isPlainObject(labels)) return [];
+  const out: StatusCause[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    const [prefix, name] = k.includes('/') ? [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1)] : ['', k];
+    if ((prefix && !DNS1123_SUBDOMAIN.test(prefix)) || !QUALIFIED_NAME.test(name) || name.length > 63)
+      out.push(
+        invalidCause(field, k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"),
+      );
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
+      out.push(
+        invalidCause(
+          `${field}`,
+          v,
+          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        ),
+      );
+  }
+  return out;
+}
+
+const asObj = (v: unknown): JsonObject => (isPlainObject(v) ? v : {});
+const asList = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isPlainObject) : []);
+
+export function validatePodSpec(spec: unknown, field: string): StatusCause[] {
+  const s = asObj(spec);
+  const out: StatusCause[] = [];
+  const containers = asList(s.containers);
+  if (!containers.length) out.push(requiredCause(`${field}.containers`));
+  const names = new Set<string>();
+  containers.forEach((c, i) => {
+    const f = `${field}.containers[${i}]`;
+    if (!c.name) out.push(requiredCause(`${f}.name`));
+    else if (typeof c.name !== 'string' || !DNS1123_LABEL.test(c.name)) out.push(invalidCause(`${f}.name`, c.name, LABEL_MSG));
+    else if (names.has(c.name)) out.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(c.name)}`, field: `${f}.name` });
+    else names.add(c.name);
+    if (!c.image) out.push(requiredCause(`${f}.image`));
+    asList(c.ports).forEach((p, j) => {
+      const port = p.containerPort;
+      if (typeof port !== 'number' || port < 1 || port > 65535)
+        out.push(invalidCause(`${f}.ports[${j}].containerPort`, port ?? 0, 'must be between 1 and 65535, inclusive'));
+    });
+  });
+  const policy = s.restartPolicy;
+  if (policy !== undefined && !['Always', 'OnFailure', 'Never'].includes(String(policy)))
+    out.push(notSupportedCause(`${field}.restartPolicy`, policy, ['Always', 'OnFailure', 'Never']));
+  return out;
+}
+
+function validateSelectorAndTemplate(spec: JsonObject, out: StatusCause[], requireReplicas = true): void {
+  const selector = spec.selector;
+  if (!isPlainObject(selector)) out.push(requiredCause('spec.selector'));
+  else if (!Object.keys(asObj(selector.matchLabels)).length && !asList(selector.matchExpressions).length)
+    out.push(invalidCause('spec.selector', selector, 'empty selector is invalid for deployment'));
+  const template = asObj(spec.template);
+  const labels = asObj(asObj(template.metadata).labels) as Record<string, string>;
+  if (isPlainObject(selector) && !matchesLabels(selectorFromObject(selector), labels))
+    out.push(invalidCause('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+  out.push(...validatePodSpec(template.spec, 'spec.template.spec'));
+  if (requireReplicas && typeof spec.replicas === 'number' && spec.replicas < 0)
+    out.push(invalidCause('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+}
+
+/** Validates an object of `kind`; an empty list means valid. */
+export function validateObject(kind: string, o: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const meta = o.metadata ?? {};
+  if (meta.name) out.push(...validateName(kind, meta.name));
+  out.push(...validateLabels(meta.labels, 'metadata.labels'));
+  const spec = asObj(o.spec);
+  switch (kind) {
+    case 'Pod':
+      out.push(...validatePodSpec(o.spec, 'spec'));
+      break;
+    case 'Deployment':
+    case 'ReplicaSet':
+    case 'StatefulSet':
+    case 'DaemonSet':
+      validateSelectorAndTemplate(spec, out, kind !== 'DaemonSet');
+      if (kind === 'Deployment') {
+        const type = asObj(spec.strategy).type;
+        if (type !== undefined && !['RollingUpdate', 'Recreate'].includes(String(type)))
+          out.push(notSupportedCause('spec.strategy.type', type, ['Recreate', 'RollingUpdate']));
+      }
+      break;
+    case 'Job': {
+      const tpl = asObj(asObj(spec.template).spec);
+      out.push(...validatePodSpec(tpl, 'spec.template.spec'));
+      if (!['OnFailure', 'Never'].includes(String(tpl.restartPolicy)))
+        out.push(notSupportedCause('spec.template.spec.restartPolicy', tpl.restartPolicy, ['OnFailure', 'Never']));
+      break;
+    }
+    case 'CronJob':
+      if (!spec.schedule) out.push(requiredCause('spec.schedule'));
+      out.push(...validatePodSpec(asObj(asObj(asObj(asObj(spec.jobTemplate).spec).template).spec), 'spec.jobTemplate.spec.template.spec'));
+      break;
+    case 'Service': {
+      const type = spec.type ?? 'ClusterIP';
+      if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(String(type)))
+        out.push(notSupportedCause('spec.type', type, ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort']));
+      const ports = asList(spec.ports);
+      if (type !== 'ExternalName' && spec.clusterIP !== 'None' && !ports.length) out.push(requiredCause('spec.ports'));
+      ports.forEach((p, i) => {
+        if (typeof p.port !== 'number' || p.port < 1 || p.port > 65535)
+          out.push(invalidCause(`spec.ports[${i}].port`, p.port ?? 0, 'must be between 1 and 65535, inclusive'));
+        if (ports.length > 1 && !p.name) out.push(requiredCause(`spec.ports[${i}].name`));
+      });
+      break;
+    }
+    case 'ConfigMap':
+    case 'Secret':
+      for (const key of [
+        ...Object.keys(asObj(o.data)),
+        ...Object.keys(asObj((o as JsonObject).stringData)),
+        ...Object.keys(asObj((o as JsonObject).binaryData)),
+      ])
+        if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253)
+          out.push(
+            invalidCause(
+              `data[${key}]`,
+              key,
+              "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+            ),
+          );
+      break;
+    case 'Lease':
+      break;
+  }
+  return out;
+}

@@ -132,7 +132,6 @@ interface Target {
   subresource?: string;
 }
 
-
 class ApiHandler {
   constructor(
     private readonly storage: RestStorage,

@@ -1,4 +1,5 @@
-import { buildContainerCreateOptions, filesArchive, labelFilter, networkName, ProviderError } from './docker-node.provider';
+import { buildContainerCreateOptions, filesArchive, labelFilter, networkName } from './docker-node.provider';
+import { ProviderError } from './provider-error';
 import { NODE_AGENT_PORT, NodeLabels, type NodeSpec } from './node-provider';
 
 const spec = (overrides: Partial<NodeSpec> = {}): NodeSpec => ({

@@ -1,5 +1,6 @@
 export * from './node-provider';
 export * from './docker-node.provider';
+export * from './provider-error';
 export * from './node-agent.client';
 export * from './node-image.builder';
 export * from './output-capture';

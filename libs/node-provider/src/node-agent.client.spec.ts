@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProviderError } from './docker-node.provider';
+import { ProviderError } from './provider-error';
 import { NodeAgentClient, parseNodeAgentStatus, type NodeAgentStatus } from './node-agent.client';
 
 const statusDoc = (ready: 'True' | 'False', overrides: Partial<NodeAgentStatus> = {}): NodeAgentStatus => ({

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { ProviderError } from './docker-node.provider';
+import { ProviderError } from './provider-error';
 
 /** Kubernetes-style resource list: `{ cpu: '2', memory: '7168Mi', pods: '110' }`. */
 export type ResourceList = Record<string, string>;

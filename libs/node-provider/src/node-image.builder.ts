@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { NodeImageCatalog, type NodeImage } from '@cerulean/catalog';
-import { ProviderError } from './docker-node.provider';
+import { ProviderError } from './provider-error';
 import { NODE_AGENT_PORT, NodeLabels } from './node-provider';
 import { tarStream, withParentDirs, type HostFileEntry, type RootfsEntry } from './tar';
 

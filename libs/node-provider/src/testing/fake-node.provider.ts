@@ -1,4 +1,4 @@
-import { ProviderError } from '../docker-node.provider';
+import { ProviderError } from '../provider-error';
 import {
   NodeLabels,
   type ExecOptions,

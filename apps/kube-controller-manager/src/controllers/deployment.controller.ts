@@ -24,7 +24,8 @@ import {
   type Deployment,
   type DeploymentStatus,
 } from './deployment.logic';
-import { claimable, controllerOf, isActive, type ApiPod, type OwnerReference } from './pods';
+import type { OwnerReference } from '@cerulean/kube';
+import { claimable, controllerOf, isActive, type ApiPod } from './pods';
 import type { ReplicaSet } from './replicaset.controller';
 import { WorkQueue } from './work-queue';
 

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../client/kube-client';
 import type { LabelSelector, Pod } from '../scheduler/objects';
-import type { OwnerReference } from './pods';
+import type { OwnerReference } from '@cerulean/kube';
 import type { ReplicaSet } from './replicaset.controller';
 
 /** The pure rules of upstream's deployment controller: names, revisions, rolling-update arithmetic, status. */

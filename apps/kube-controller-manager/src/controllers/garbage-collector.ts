@@ -1,18 +1,9 @@
+import type { OwnerReference } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import { isNotFound, KubeApiError, type KubeObject } from '../client/kube-client';
 import { apiVersionOf, collectionPath, discoverResources, objectPath, ResourceIndex, type ApiResource } from './api-resources';
 import type { Controller, ControllerContext } from './controller';
-import {
-  classifyOwner,
-  decideDeleting,
-  decideDependent,
-  OwnerGraph,
-  withoutReferences,
-  type GraphObject,
-  type OwnerReference,
-  type OwnerState,
-  type Propagation,
-} from './gc-graph';
+import { classifyOwner, decideDeleting, decideDependent, OwnerGraph, withoutReferences, type GraphObject, type OwnerState, type Propagation } from './gc-graph';
 import { WorkQueue } from './work-queue';
 
 export interface GarbageCollectorOptions {

@@ -1,4 +1,5 @@
-import { classifyOwner, decideDeleting, decideDependent, OwnerGraph, withoutReferences, type GraphObject, type OwnerReference } from './gc-graph';
+import type { OwnerReference } from '@cerulean/kube';
+import { classifyOwner, decideDeleting, decideDependent, OwnerGraph, withoutReferences, type GraphObject } from './gc-graph';
 
 const obj = (name: string, extra: Partial<GraphObject> = {}): GraphObject => ({
   uid: `uid-${name}`,

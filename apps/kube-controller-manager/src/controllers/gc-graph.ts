@@ -1,16 +1,8 @@
+import type { OwnerReference } from '@cerulean/kube';
 /**
  * The garbage collector's pure part: the ownerReferences graph of every object the API serves, and the decisions
  * upstream's collector takes on it (attemptToDeleteItem, processDeletingDependentsItem, orphanDependents).
  */
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
 
 export interface GraphObject {
   uid: string;

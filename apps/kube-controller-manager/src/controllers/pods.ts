@@ -1,3 +1,4 @@
+import type { OwnerReference } from '@cerulean/kube';
 import type { KubeObject } from '../client/kube-client';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
@@ -12,15 +13,6 @@ export type ApiPod = Pod &
       containerStatuses?: { restartCount?: number }[];
     };
   };
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
 
 /** Neither finished nor being deleted: the pods a controller counts toward its replicas. */
 export function isActive(pod: ApiPod): boolean {

@@ -4,7 +4,8 @@ import type { Controller, ControllerContext } from './controller';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 import { Expectations } from './expectations';
-import { claimable, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod, type OwnerReference } from './pods';
+import type { OwnerReference } from '@cerulean/kube';
+import { claimable, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod } from './pods';
 import { WorkQueue } from './work-queue';
 
 export interface ReplicaSet extends KubeObject {

@@ -12,8 +12,9 @@ import { summarize } from './stats';
 
 /**
  * The cluster's own Kubernetes control plane, measured the way upstream's scalability SLOs are stated: a private
- * etcd, the API server and the controller manager as the processes they are in a control-plane container (built
- * from dist), driven over HTTPS with the cluster CA's admin certificate. No kubelet: pods are bound, not run.
+ * etcd and the API server with its in-process controllers and scheduler, as a control-plane container runs them
+ * (dist's main.js, KUBE_CONTROLLERS_IN_PROCESS=all), driven over HTTPS with the cluster CA's admin certificate.
+ * No kubelet: pods are bound, not run.
  */
 export interface KubePlan {
   replicas: number;
@@ -42,7 +43,6 @@ export class KubeScenarios {
   private readonly children: ChildProcess[] = [];
   private etcd?: { endpoint: string; pid: number; stop: () => void };
   private apiserver?: ChildProcess;
-  private controllers?: ChildProcess;
   private client?: KubeClient;
 
   constructor(
@@ -53,25 +53,18 @@ export class KubeScenarios {
   async run(): Promise<void> {
     try {
       await this.up();
-      const idle = { apiserver: rssMiB(this.apiserver?.pid), controllers: rssMiB(this.controllers?.pid), etcd: rssMiB(this.etcd?.pid) };
+      const idle = { apiserver: rssMiB(this.apiserver?.pid), etcd: rssMiB(this.etcd?.pid) };
       await this.createToBound();
       await this.latencies();
       await this.watchLatency();
-      const loaded = { apiserver: rssMiB(this.apiserver?.pid), controllers: rssMiB(this.controllers?.pid), etcd: rssMiB(this.etcd?.pid) };
+      const loaded = { apiserver: rssMiB(this.apiserver?.pid), etcd: rssMiB(this.etcd?.pid) };
       this.add({
         id: 'kube-memory',
         scenario: `control plane memory, idle and with ${this.plan.replicas} pods`,
-        measures: 'RSS of the API server, the controller manager and etcd (MiB)',
+        measures: 'RSS of the API server process (with its controllers and scheduler) and etcd, with the pods (MiB)',
         unit: 'MiB',
-        cerulean: { value: loaded.apiserver + loaded.controllers + loaded.etcd },
-        extra: {
-          apiserverIdle: idle.apiserver,
-          controllersIdle: idle.controllers,
-          etcdIdle: idle.etcd,
-          apiserverLoaded: loaded.apiserver,
-          controllersLoaded: loaded.controllers,
-          etcdLoaded: loaded.etcd,
-        },
+        cerulean: { value: loaded.apiserver + loaded.etcd },
+        extra: { apiserverIdle: idle.apiserver, etcdIdle: idle.etcd, apiserverLoaded: loaded.apiserver, etcdLoaded: loaded.etcd },
       });
     } finally {
       await this.down();
@@ -94,12 +87,6 @@ export class KubeScenarios {
       validDays: 2,
     });
     const admin = await issueCertificate(ca, { commonName: 'bench-admin', organization: 'system:masters', usage: 'client', validDays: 2 });
-    const controller = await issueCertificate(ca, {
-      commonName: 'system:kube-controller-manager',
-      organization: 'system:masters',
-      usage: 'client',
-      validDays: 2,
-    });
     const file = (name: string, text: string) => {
       const path = join(this.dir, name);
       writeFileSync(path, text, { mode: 0o600 });
@@ -116,23 +103,18 @@ export class KubeScenarios {
       KUBE_CLIENT_CA_FILE: file('ca.crt', ca.certPem),
       KUBE_VERSION: '1.33.2',
       KUBE_CLUSTER_NAME: 'bench',
+      KUBE_CONTROLLERS_IN_PROCESS: 'all',
     });
     this.client = new KubeClient({ server, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, userAgent: 'cerulean-bench' });
     for (let i = 0; ; i++) {
       try {
-        await this.client.get('/readyz');
+        await this.client.get('/version');
         break;
       } catch (err) {
         if (i > 300) throw new Error('the API server did not become ready', { cause: err });
         await sleep(100);
       }
     }
-    this.controllers = this.spawn('kube-controller-manager', 'dist/apps/kube-controller-manager/src/main.js', {
-      KUBE_SERVER: server,
-      KUBE_CA_FILE: join(this.dir, 'ca.crt'),
-      KUBE_CLIENT_CERT_FILE: file('controller.crt', controller.certPem),
-      KUBE_CLIENT_KEY_FILE: file('controller.key', controller.keyPem),
-    });
     for (let i = 0; i < this.plan.nodes; i++) {
       await this.client.create('/api/v1/nodes', {
         apiVersion: 'v1',
@@ -141,7 +123,7 @@ export class KubeScenarios {
         status: { capacity: { cpu: '8', memory: '32Gi', pods: '250' }, allocatable: { cpu: '8', memory: '32Gi', pods: '250' } },
       });
     }
-    await sleep(1000); // the controllers list and start watching
+    await sleep(1000); // the in-process controllers list and start watching
   }
 
   private spawn(name: string, entry: string, env: Record<string, string>): ChildProcess {

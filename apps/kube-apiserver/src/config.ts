@@ -21,6 +21,11 @@ export interface KubeApiServerConfig {
   logLevel: string;
   /** How long startup waits for etcd to answer. */
   etcdWaitMs: number;
+  /**
+   * Controllers (and the scheduler) to run inside this process, by name (`all`, or a list as KUBE_CONTROLLERS gives
+   * it); none when empty. The control-plane container runs them here: one Node process per control plane.
+   */
+  controllersInProcess?: string[];
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +70,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
     serviceCidr: '10.0.0.0/16',
     bookmarkIntervalMs: 60_000,
     logLevel: text('KUBE_LOG_LEVEL') || 'info',
+    controllersInProcess: (text('KUBE_CONTROLLERS_IN_PROCESS') || '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
     etcdWaitMs: 30_000,
   };
 }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { ConfigError, configFromEnv } from './config';
 import { startKubeApiServer } from './server';
+import { startControllerManager } from '../../kube-controller-manager/src/controller-manager';
 
 /** The cluster's Kubernetes API server as a process, configured by KUBE_* variables (see config.ts). */
 async function main(): Promise<void> {
@@ -19,10 +20,25 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'cannot start');
     process.exit(1);
   });
+  // The controller manager in this process (KUBE_CONTROLLERS_IN_PROCESS): over loopback HTTPS with the server's own
+  // loopback token, trusting the serving certificate through the cluster CA that signed it.
+  const wanted = cfg.controllersInProcess ?? [];
+  const controllers =
+    wanted.length > 0
+      ? startControllerManager({
+          server: `https://127.0.0.1:${server.port}`,
+          ca: cfg.clientCaPem,
+          token: server.loopbackToken,
+          userAgent: 'kube-controller-manager/cerulean (in-process)',
+          ...(wanted.includes('all') ? {} : { enabled: wanted }),
+          log: (message, fields) => log.info({ component: 'kube-controller-manager', ...fields }, message),
+        })
+      : undefined;
+  if (controllers) log.info({ controllers: controllers.controllers.map((c) => c.name), scheduler: !!controllers.scheduler }, 'controllers running in-process');
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping');
     setTimeout(() => process.exit(0), 5_000).unref();
-    void server.close().then(() => process.exit(0));
+    void (controllers?.stop() ?? Promise.resolve()).then(() => server.close()).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { authorize, verbOf } from './authz';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -41,6 +42,8 @@ export interface RunningKubeApiServer {
   url: string;
   port: number;
   storage: RestStorage;
+  /** The bearer token of the server's own in-process clients (see authn.ts). */
+  loopbackToken: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +69,8 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
       throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const api = new ApiHandler(storage, registry, cfg, log);
+  const loopbackToken = randomBytes(32).toString('base64url');
+  const api = new ApiHandler(storage, registry, cfg, log, loopbackToken);
   const server: Server = createServer(
     { cert: cfg.tlsCertPem, key: cfg.tlsKeyPem, ca: cfg.clientCaPem, requestCert: true, rejectUnauthorized: false },
     (req, res) => void api.handle(req, res),
@@ -83,6 +87,7 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     url: `https://${host}:${port}`,
     port,
     storage,
+    loopbackToken,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -138,6 +143,7 @@ class ApiHandler {
     private readonly registry: ResourceRegistry,
     private readonly cfg: KubeApiServerConfig,
     private readonly log: Logger,
+    private readonly loopbackToken: string,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -175,7 +181,7 @@ class ApiHandler {
       res.end('ok');
       return;
     }
-    const user = authenticate(req);
+    const user = authenticate(req, this.loopbackToken);
     if (!user) throw KubeError.unauthorized();
     if (path === '/version') {
       const [major, minor] = this.cfg.version.split('.');

@@ -49,7 +49,7 @@ export function etcdChild(): ChildSpec {
   };
 }
 
-/** The Kubernetes API server (bundled into the image), configured only by its environment. */
+/** The Kubernetes API server with its controllers and scheduler (bundled into the image), configured only by its environment. */
 export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary = process.execPath): ChildSpec {
   const pki = (file: string) => join(CONTROL_PLANE_PKI_DIR, file);
   return {
@@ -67,6 +67,8 @@ export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary =
       KUBE_SERVICE_ACCOUNT_KEY_FILE: pki('sa.key'),
       KUBE_VERSION: settings.kubernetesVersion,
       KUBE_CLUSTER_NAME: settings.cluster,
+      // The controller manager and the scheduler run in the API server's process: one Node process per control plane.
+      KUBE_CONTROLLERS_IN_PROCESS: 'all',
     },
   };
 }

@@ -5,6 +5,8 @@ import * as http from 'node:http';
 export interface KubeClientConfig {
   /** `https://127.0.0.1:6443` */
   server: string;
+  /** A bearer token instead of (or besides) the client certificate: the API server's own loopback token. */
+  token?: string;
   ca?: string;
   cert?: string;
   key?: string;
@@ -149,6 +151,7 @@ export class KubeClient {
           headers: {
             accept: 'application/json',
             'user-agent': this.config.userAgent ?? 'cerulean-controller-manager',
+            ...(this.config.token ? { authorization: `Bearer ${this.config.token}` } : {}),
             ...(payload ? { 'content-type': contentType ?? 'application/json', 'content-length': payload.length } : {}),
           },
         },

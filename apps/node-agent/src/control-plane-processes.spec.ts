@@ -24,6 +24,7 @@ describe('control-plane processes', () => {
       KUBE_SERVICE_ACCOUNT_KEY_FILE: '/etc/cerulean/pki/sa.key',
       KUBE_VERSION: '1.33.2',
       KUBE_CLUSTER_NAME: 'c1',
+      KUBE_CONTROLLERS_IN_PROCESS: 'all',
     });
   });
 });

@@ -245,10 +245,13 @@ describe('operator dashboard in a real browser', () => {
   });
 
   it('opens a failed operation and reads its ARM error', async () => {
-    // A real failure: another process holds the cluster's API server port, so the worker cannot start it.
+    // A real failure: another process holds the cluster's API server port, and the worker's port range
+    // (CERULEAN_API_SERVER_PORTS) holds no other port to move the cluster to, so it cannot start it.
     const port = await apiServerPort(rg, name);
     blocker = createServer();
     await new Promise<void>((res, rej) => blocker!.once('error', rej).listen(port, '127.0.0.1', () => res()));
+    await worker.stop();
+    worker = await startWorker({ CERULEAN_API_SERVER_PORTS: `${port}-${port}` });
 
     await page.getByRole('button', { name: 'Start cluster' }).click();
     await page.getByRole('list', { name: 'Operation timeline' }).getByRole('listitem', { name: 'Start cluster Failed' }).waitFor({ timeout: UI_TIMEOUT });
@@ -264,10 +267,10 @@ describe('operator dashboard in a real browser', () => {
     await failed.first().getByRole('button', { name: 'Show error' }).click();
 
     const alert = page.getByRole('table', { name: 'Operations' }).getByRole('alert');
-    await expect(alert.textContent()).resolves.toMatch(/ApiServerPortInUse: The API server port 127\.0\.0\.1:\d+ of managed cluster 'dash1' is taken/);
+    await expect(alert.textContent()).resolves.toMatch(/ApiServerPortsExhausted: No free API server port was found for managed cluster 'dash1'/);
     await alert.getByText('Full ARM error').click();
     const full = JSON.parse((await alert.locator('pre').textContent()) ?? '{}') as { error: { code: string; message: string } };
-    expect(full.error.code).toBe('ApiServerPortInUse');
+    expect(full.error.code).toBe('ApiServerPortsExhausted');
     await page.screenshot({ path: join(ARTIFACTS, 'operations.png'), fullPage: true });
   });
 

@@ -139,6 +139,21 @@ describe('NodeHealthMonitor (real Postgres, fake containers, real node agent)', 
     expect(running(names)).toBe(2);
   });
 
+  it('gives a repaired node a clean record: down again with another a moment apart, the two are judged together', async () => {
+    const { cluster, names } = await settledPool(3);
+    const sut = monitor();
+    await provider.stopNode(names[1]);
+    await sut.check();
+    expect(await sut.check()).toEqual([names[1]]);
+    // The repaired node and a second one go down; the pass between sees only the first of them.
+    await provider.stopNode(names[1]);
+    expect(await sut.check()).toEqual([]); // a suspect again, not confirmed by the pass before its repair
+    await provider.stopNode(names[0]);
+    expect(await sut.check()).toEqual([]); // 2 of 3 down: paused, nothing replaced one at a time
+    expect(running(names)).toBe(1);
+    expect((await events(cluster.id)).slice(-1)).toEqual([`RepairPaused:${names[0]},${names[1]}`]);
+  });
+
   it('still pauses when more than one node and more than 40 % of the pool are down at once', async () => {
     const { cluster, names } = await settledPool(2);
     for (const n of names) await provider.stopNode(n);

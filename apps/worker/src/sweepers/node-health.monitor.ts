@@ -175,6 +175,9 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
           const handle = await this.provider.ensureNode(await this.fleet.withKubeCredential(this.fleet.nodeSpec(cluster, rg, s.pool, s.index, labels)));
           await this.fleet.waitReady(handle);
           this.failingSince.delete(s.name);
+          // A node made again starts with a clean record: were it still a suspect, one unhealthy pass would have it
+          // replaced at once, alone, even when it went down together with others (and the 40 % rule never weighed them).
+          this.suspects.get(`${cluster.id}/${s.pool.name}`)?.delete(s.name);
           repaired.push(s.name);
           await this.record(
             cluster.id,

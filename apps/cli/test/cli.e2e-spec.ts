@@ -135,13 +135,22 @@ describe('the cerulean CLI: deploy, what-if, validate', () => {
   });
 
   it('exits 1 with the per-resource error when the deployment fails', async () => {
+    // What only live state decides fails at deploy time: a pool of a cluster that exists nowhere.
+    const sut = await cerulean('deploy', '-g', rg, '-f', fixture('missing-cluster.json'));
+
+    expect(sut.code).toBe(1);
+    expect(sut.stdout).toMatch(/pool1\s+\S+\s+Failed/);
+    expect(sut.stdout).toContain("Deployment 'missing-cluster' Failed");
+    expect(sut.stdout).toContain('DeploymentFailed');
+    expect(sut.stdout).toContain('ResourceNotFound');
+  });
+
+  it("exits 1 with ARM's preflight error when a resource would be refused (nothing is deployed)", async () => {
     const sut = await cerulean('deploy', '-g', rg, '-f', fixture('bad-version.json'));
 
     expect(sut.code).toBe(1);
-    expect(sut.stdout).toMatch(/managedClusters\/clibadver\s+\S+\s+Failed/);
-    expect(sut.stdout).toContain("Deployment 'bad-version' Failed");
-    expect(sut.stdout).toContain('DeploymentFailed');
-    expect(sut.stdout).toContain('InvalidParameter');
+    expect(sut.stderr).toMatch(/Version 1\.0\.0 is not supported/);
+    expect((await arm('GET', `${rgPath(rg)}/providers/Microsoft.ContainerService/managedClusters/clibadver?api-version=2026-06-01`)).status).toBe(404);
   });
 
   it('exits 2 with a usage message when a required flag is missing, and 1 when the group does not exist', async () => {

@@ -212,20 +212,24 @@ export class KubeScenarios {
   private async latencies(): Promise<void> {
     const client = this.client!;
     await client.create('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench' }, data: { n: '0' } });
+    // Each client patches a ConfigMap of its own, as separate controllers would (writers of one object contend).
+    for (let w = 0; w < this.plan.clients; w++) {
+      await client.create('/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bench-${w}` }, data: { n: '0' } });
+    }
     const firstPod = (await client.list<{ metadata: { name: string } }>('/api/v1/namespaces/default/pods', { limit: '1' })).items[0]?.metadata.name;
-    const verbs: Record<string, (i: number) => Promise<unknown>> = {
+    const verbs: Record<string, (i: number, w: number) => Promise<unknown>> = {
       GET: () => client.get(`/api/v1/namespaces/default/pods/${firstPod}`),
       LIST: () => client.list('/api/v1/namespaces/default/pods', { limit: '500' }),
-      PATCH: (i) => client.patch('/api/v1/namespaces/default/configmaps/bench', { data: { n: String(i) } }),
+      PATCH: (i, w) => client.patch(`/api/v1/namespaces/default/configmaps/bench-${w}`, { data: { n: String(i) } }),
     };
     for (const [verb, call] of Object.entries(verbs)) {
       const samples: number[] = [];
       let next = 0;
-      const worker = async () => {
+      const worker = async (_: unknown, w: number) => {
         while (next < this.plan.requests) {
           const i = next++;
           const t0 = performance.now();
-          await call(i);
+          await call(i, w);
           samples.push(performance.now() - t0);
         }
       };
@@ -233,7 +237,7 @@ export class KubeScenarios {
       const s = summarize(samples);
       this.add({
         id: `kube-${verb.toLowerCase()}`,
-        scenario: `${verb} ${verb === 'LIST' ? `pods (${this.plan.replicas} in the namespace, limit 500)` : verb === 'GET' ? 'a pod' : 'a ConfigMap'}, ${this.plan.clients} concurrent clients`,
+        scenario: `${verb} ${verb === 'LIST' ? `pods (${this.plan.replicas} in the namespace, limit 500)` : verb === 'GET' ? 'a pod' : 'a ConfigMap of its own per client'}, ${this.plan.clients} concurrent clients`,
         measures: `latency of ${this.plan.requests} requests`,
         unit: 'ms',
         cerulean: s,

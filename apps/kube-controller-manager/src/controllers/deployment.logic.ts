@@ -1,6 +1,6 @@
 import type { KubeObject } from '../client/kube-client';
 import type { LabelSelector, Pod } from '../scheduler/objects';
-import type { OwnerReference } from '@cerulean/kube';
+import type { WorkloadMetadata } from './pods';
 import type { ReplicaSet } from './replicaset.controller';
 
 /** The pure rules of upstream's deployment controller: names, revisions, rolling-update arithmetic, status. */
@@ -30,15 +30,7 @@ export interface Condition {
 }
 
 export interface Deployment extends KubeObject {
-  metadata: KubeObject['metadata'] & {
-    namespace: string;
-    uid: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string;
-    ownerReferences?: OwnerReference[];
-  };
+  metadata: WorkloadMetadata;
   spec: {
     replicas?: number;
     selector: LabelSelector;

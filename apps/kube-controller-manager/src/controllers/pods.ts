@@ -3,6 +3,17 @@ import type { KubeObject } from '../client/kube-client';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 
+/** The metadata of a namespaced workload object (ReplicaSet, Deployment) as its controller reads it. */
+export type WorkloadMetadata = KubeObject['metadata'] & {
+  namespace: string;
+  uid: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+};
+
 /** Pod facts every workload controller reads, with upstream's meaning. */
 
 export type ApiPod = Pod &

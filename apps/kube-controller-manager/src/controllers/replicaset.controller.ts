@@ -5,19 +5,11 @@ import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 import { Expectations } from './expectations';
 import type { OwnerReference } from '@cerulean/kube';
-import { claimable, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod } from './pods';
+import { claimable, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod, type WorkloadMetadata } from './pods';
 import { WorkQueue } from './work-queue';
 
 export interface ReplicaSet extends KubeObject {
-  metadata: KubeObject['metadata'] & {
-    namespace: string;
-    uid: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string;
-    ownerReferences?: OwnerReference[];
-  };
+  metadata: WorkloadMetadata;
   spec: {
     replicas?: number;
     minReadySeconds?: number;

@@ -131,11 +131,11 @@ export class Env {
   @Transform(toInt) @IsInt() @Min(250) SWEEP_INTERVAL_MS = 5000;
   @Transform(toInt) @IsInt() @Min(1) NODE_READY_TIMEOUT_SECONDS = 120;
   /**
-   * What serves a cluster's API on :6443: `agent` (the node agent's small API fed by heartbeats) or `kube-apiserver`
-   * (apps/kube-apiserver on the control plane's etcd; nodes register through it). `agent` until the API server lets
-   * nodes (group system:nodes) write their own Node and Lease; etcd runs in the control plane either way.
+   * What serves a cluster's API on :6443: `kube-apiserver` (apps/kube-apiserver with its controllers and scheduler on
+   * the control plane's etcd; nodes register through it) or `agent` (the node agent's small read-only API fed by
+   * heartbeats: `/version`, `/readyz`, `/api/v1/nodes`), kept for comparison. etcd runs in the control plane either way.
    */
-  @IsIn(['agent', 'kube-apiserver']) CONTROL_PLANE_API: 'agent' | 'kube-apiserver' = 'agent';
+  @IsIn(['agent', 'kube-apiserver']) CONTROL_PLANE_API: 'agent' | 'kube-apiserver' = 'kube-apiserver';
   /** How often the health monitor checks every node; 0 turns auto-repair off. */
   @Transform(toInt) @IsInt() @Min(0) HEALTH_INTERVAL_MS = 5000;
   /** A running node whose agent has not answered Ready for this long is replaced. */

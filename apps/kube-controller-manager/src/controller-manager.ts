@@ -6,6 +6,7 @@ import { GarbageCollector } from './controllers/garbage-collector';
 import { InformerHub } from './controllers/informer-hub';
 import { NamespaceController } from './controllers/namespace';
 import { NodeLifecycleController } from './controllers/node-lifecycle';
+import { PodGcController } from './controllers/pod-gc';
 import { ReplicaSetController } from './controllers/replicaset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
@@ -40,6 +41,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new EndpointSliceController(ctx),
     new ServiceAccountsController(ctx),
     new NodeLifecycleController(ctx),
+    new PodGcController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
   ];

@@ -5,6 +5,7 @@ import { isNotFound, type KubeClient, type KubeObject } from '../src/client/kube
 import { startControllerManager, type RunningControllerManager } from '../src/controller-manager';
 import { InformerHub } from '../src/controllers/informer-hub';
 import { NodeLifecycleController } from '../src/controllers/node-lifecycle';
+import { PodGcController } from '../src/controllers/pod-gc';
 
 jest.setTimeout(120_000);
 
@@ -378,6 +379,55 @@ describe('kube-controller-manager controllers (real etcd, kube-apiserver, kubect
     } finally {
       await lifecycle.stop();
       await hub.stop();
+    }
+  });
+
+  it('pod GC deletes the pods of a node that no longer exists (marked Failed, DisruptionTarget), and only those', async () => {
+    // Its own collector with a 1 s quarantine instead of 40 s.
+    const hub = new InformerHub(client);
+    const gc = new PodGcController({ client, informers: hub }, { periodMs: 200, quarantineMs: 1_000 });
+    hub.start();
+    gc.start();
+    try {
+      for (const node of ['kept-node', 'gone-node']) await apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: node } });
+      for (const [name, node] of [
+        ['on-kept', 'kept-node'],
+        ['on-gone', 'gone-node'],
+      ]) {
+        await apply({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default' },
+          spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+        });
+      }
+      const orphan = (await get('/api/v1/namespaces/default/pods/on-gone'))!;
+      // A pod being watched sees the collector's last word before the delete.
+      const seen: Obj[] = [];
+      const abort = new AbortController();
+      const watching = (async () => {
+        for await (const ev of client.watch<Obj>(
+          '/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Don-gone',
+          orphan.metadata.resourceVersion!,
+          abort.signal,
+        ))
+          if (ev.type !== 'ERROR') seen.push(ev.object);
+      })().catch(() => undefined);
+      await h.kubectl(['delete', 'node', 'gone-node']);
+      await gone('pod of a deleted node', '/api/v1/namespaces/default/pods/on-gone', 15_000);
+      abort.abort();
+      await watching;
+      const last = seen.find((p) => (p.status as { phase?: string } | undefined)?.phase === 'Failed');
+      expect((last?.status as { conditions: { type: string; reason: string }[] }).conditions).toContainEqual(
+        expect.objectContaining({ type: 'DisruptionTarget', reason: 'DeletionByPodGC' }),
+      );
+      await sleep(1_500);
+      expect(await get('/api/v1/namespaces/default/pods/on-kept')).toBeDefined();
+    } finally {
+      await gc.stop();
+      await hub.stop();
+      await h.kubectl(['delete', 'pod', 'on-kept', '--grace-period=0', '--force'], { allowFail: true });
+      await h.kubectl(['delete', 'node', 'kept-node'], { allowFail: true });
     }
   });
 });

@@ -61,9 +61,9 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    // The platform gives a node `CN=system:node:<name>, O=system:nodes` (issueNodeClientCertificate). The API server
-    // lets only system:masters write until it has node authorization, so this test's node is in that group instead.
-    const cert = await issueCertificate(h.ca, { commonName: `system:node:${NODE}`, organization: 'system:masters', usage: 'client', validDays: 1 });
+    // What the platform gives a node (issueNodeClientCertificate): `CN=system:node:<name>, O=system:nodes`, which the
+    // API server's node authorizer lets write only its own Node, its status and its Lease.
+    const cert = await issueCertificate(h.ca, { commonName: `system:node:${NODE}`, organization: 'system:nodes', usage: 'client', validDays: 1 });
     tls = { ca: h.ca.certPem, cert: cert.certPem, key: cert.keyPem };
   });
 

@@ -134,4 +134,34 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     await sut.stop();
     expect((await getNode()).status.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'KubeletStopping' });
   });
+
+  it('removes the pods bound to it that are marked for deletion (they run nothing here yet), and only those', async () => {
+    const sut = registration(agentFor({}));
+    await sut.sync();
+    const pod = (name: string, nodeName: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default' },
+        spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] },
+      });
+    for (const [name, node] of [
+      ['evicted', NODE],
+      ['staying', NODE],
+      ['elsewhere', 'other-node'],
+    ]) {
+      await h.kubectl(['apply', '-f', '-'], { input: pod(name, node) });
+    }
+    // A bound pod waits for its node to confirm the deletion (Terminating until then).
+    await h.kubectl(['delete', 'pod', 'evicted', 'elsewhere', '--wait=false']);
+    const terminating = async (name: string) =>
+      (await h.kubectl(['get', 'pod', name, '-o', 'jsonpath={.metadata.deletionTimestamp}'], { allowFail: true })).stdout;
+    expect(await terminating('evicted')).not.toBe('');
+    await sut.sync();
+    const left = (await h.kubectl(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').sort();
+    expect(left).toEqual(['elsewhere', 'staying']);
+    expect(await terminating('elsewhere')).not.toBe('');
+    await sut.stop();
+    await h.kubectl(['delete', 'pod', 'staying', 'elsewhere', '--grace-period=0', '--force'], { allowFail: true });
+  });
 });

@@ -9,6 +9,7 @@ import { NodeLifecycleController } from './controllers/node-lifecycle';
 import { PodGcController } from './controllers/pod-gc';
 import { ReplicaSetController } from './controllers/replicaset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
+import { DisruptionController } from './controllers/disruption';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
 import { Scheduler } from './scheduler/scheduler';
 
@@ -42,6 +43,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new ServiceAccountsController(ctx),
     new NodeLifecycleController(ctx),
     new PodGcController(ctx),
+    new DisruptionController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
   ];

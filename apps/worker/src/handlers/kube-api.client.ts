@@ -202,7 +202,7 @@ export class KubeApiClient {
     if (cluster.apiServerPort === null) return;
     const creds = await this.credentials.load(this.db, cluster.id);
     if (!creds) return;
-    let last = 'not registered';
+    let last: string;
     for (;;) {
       signal?.throwIfAborted();
       try {

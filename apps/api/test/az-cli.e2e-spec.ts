@@ -1,9 +1,15 @@
-import { rmSync } from 'node:fs';
+import { execFile as execFileCb } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { AzCli, azOk as ok, AZ_ROOT, useAzSuite } from '../../../test-support/az';
 import { AKS_API, arm, clusterPath, dockerNodes, RES_API, rgPath, startWorker, state, sub, WorkerProcess } from '../../../test-support/platform';
 
 jest.setTimeout(900_000);
+
+const execFile = promisify(execFileCb);
+const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
 
 /**
  * The real Azure CLI (azure-cli 2.91 from Debian sid, isolated in a chroot, every non-loopback request
@@ -114,6 +120,54 @@ describe('az CLI against Cerulean', () => {
     const scaled = ok(await run('aks', 'scale', '-g', rg, '-n', cluster, '--node-count', '2', '--query', 'agentPoolProfiles[0].count'));
     expect(scaled.json).toBe(2);
     expect(await poolsInDocker()).toEqual({ nodepool1: 2 });
+  });
+
+  it('kubectl with the kubeconfig az wrote applies a Deployment whose pods the scheduler puts on the cluster nodes', async () => {
+    // As the README: `az aks get-credentials --file`, then the real kubectl (Debian sid's 1.36, which resolves the
+    // *.localhost server name) against the cluster's own Kubernetes API server.
+    const kubeconfig = join(suite.workDir, 'azc1.kubeconfig');
+    writeFileSync(kubeconfig, ok(await run('aks', 'get-credentials', '-g', rg, '-n', cluster, '--file', '-')).stdout, { mode: 0o600 });
+    const kubectl = async (args: string[], input?: string) => {
+      const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { timeout: 60_000 });
+      if (input !== undefined) child.child.stdin?.end(input);
+      return (await child).stdout;
+    };
+    const docker = (await dockerNodes(cluster)).map((n) => n.name);
+    // Nodes register themselves through the API (system:node certificates) shortly after they start.
+    let nodes: string[] = [];
+    for (const until = Date.now() + 60_000; Date.now() < until; await sleep(1000)) {
+      nodes = (await kubectl(['get', 'nodes', '-l', 'kubernetes.azure.com/agentpool=nodepool1', '-o', 'jsonpath={.items[*].metadata.name}']))
+        .split(' ')
+        .filter(Boolean)
+        .sort();
+      if (nodes.length === docker.length) break;
+    }
+    expect(nodes).toEqual(docker);
+    expect(await kubectl(['get', 'nodes'])).toMatch(new RegExp(`^${docker[0]}\\s+Ready\\s`, 'm'));
+
+    const web = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: web}',
+      'spec:',
+      '  replicas: 2',
+      '  selector: {matchLabels: {app: web}}',
+      '  template:',
+      '    metadata: {labels: {app: web}}',
+      '    spec: {containers: [{name: web, image: nginx:1.27, resources: {requests: {cpu: 10m, memory: 16Mi}}}]}',
+    ].join('\n');
+    expect(await kubectl(['apply', '-f', '-'], web)).toContain('deployment.apps/web created');
+    let bound: string[] = [];
+    for (const until = Date.now() + 60_000; Date.now() < until; await sleep(500)) {
+      bound = (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' ').filter(Boolean);
+      if (bound.length === 2) break;
+    }
+    expect(bound).toHaveLength(2);
+    for (const n of bound) expect(docker).toContain(n);
+    const table = await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide']);
+    expect(table).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/m);
+    expect(table.split('\n').filter((l) => l.startsWith('web-'))).toHaveLength(2);
+    await kubectl(['delete', 'deployment', 'web', '--wait=false']);
   });
 
   let target = '';

@@ -582,13 +582,19 @@ class ApiHandler {
     });
   }
 
-  /** The eviction API: refused (429) while a PodDisruptionBudget covering the pod allows no disruption. */
+  /**
+   * The eviction API, as upstream's: a pod that is not running (Pending, Succeeded, Failed) or already being deleted
+   * goes regardless of budgets; otherwise the PodDisruptionBudget covering it must allow a disruption, and the
+   * eviction spends it (status.disruptionsAllowed - 1, the pod noted in status.disruptedPods, written with optimistic
+   * concurrency so two evictions cannot spend one disruption) before the pod is deleted. Refused: 429.
+   */
   private async evict(namespace: string, name: string, opts: DeleteOptions): Promise<void> {
     const pods = this.registry.lookup('', 'v1', 'pods') as ResourceType;
     const pdbs = this.registry.lookup('policy', 'v1', 'poddisruptionbudgets') as ResourceType;
     const pod = (await this.storage.get(pods, namespace, name)).obj;
-    const phase = (pod.status as JsonObject | undefined)?.phase;
-    if (phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp) {
+    const phase = ((pod.status as JsonObject | undefined)?.phase as string | undefined) ?? 'Pending';
+    const system = { name: 'system:apiserver', groups: [] };
+    if (!['Pending', 'Succeeded', 'Failed'].includes(phase) && !pod.metadata.deletionTimestamp) {
       const { items } = await this.storage.list(pdbs, namespace, { labels: [], fields: [] });
       const covering = items.filter((p) => {
         const sel = (p.spec as JsonObject | undefined)?.selector;
@@ -596,25 +602,42 @@ class ApiHandler {
       });
       if (covering.length > 1)
         throw new KubeError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
-      for (const pdb of covering) {
-        const status = (pdb.status ?? {}) as JsonObject;
-        const processed =
-          (status.observedGeneration as number | undefined) !== undefined && (status.observedGeneration as number) >= (pdb.metadata.generation ?? 0);
-        const allowed = Number(status.disruptionsAllowed ?? 0);
-        if (!processed || allowed < 1)
-          throw new KubeError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
-            causes: [
-              {
-                reason: 'DisruptionBudget',
-                message: processed
-                  ? `The disruption budget ${pdb.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`
-                  : `The disruption budget ${pdb.metadata.name} is still being processed by the server.`,
-              },
-            ],
-          });
+      if (covering.length === 1) {
+        const spend = (pdb: KubeObject): KubeObject => {
+          const status = (pdb.status ?? {}) as JsonObject;
+          const processed =
+            (status.observedGeneration as number | undefined) !== undefined && (status.observedGeneration as number) >= (pdb.metadata.generation ?? 0);
+          const allowed = Number(status.disruptionsAllowed ?? 0);
+          if (!processed || allowed < 1)
+            throw new KubeError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
+              causes: [
+                {
+                  reason: 'DisruptionBudget',
+                  message: processed
+                    ? `The disruption budget ${pdb.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`
+                    : `The disruption budget ${pdb.metadata.name} is still being processed by the server.`,
+                },
+              ],
+            });
+          const disrupted = { ...((status.disruptedPods as JsonObject | undefined) ?? {}), [name]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+          return { ...pdb, status: { ...status, disruptionsAllowed: allowed - 1, disruptedPods: disrupted } };
+        };
+        if (opts.dryRun) spend(covering[0]);
+        else {
+          await this.storage.guaranteedUpdate(
+            pdbs,
+            namespace,
+            covering[0].metadata.name as string,
+            { dryRun: false, fieldValidation: 'Ignore', user: system },
+            (current) => {
+              if (!current) throw KubeError.notFound(groupResource(pdbs), covering[0].metadata.name as string);
+              return { obj: spend(current), subresource: 'status' };
+            },
+          );
+        }
       }
     }
-    await this.storage.delete(pods, namespace, name, opts, { dryRun: opts.dryRun, fieldValidation: 'Ignore', user: { name: 'system:apiserver', groups: [] } });
+    await this.storage.delete(pods, namespace, name, opts, { dryRun: opts.dryRun, fieldValidation: 'Ignore', user: system });
   }
 
   /** SelfSubjectAccessReview: what `authorize` (authz.ts) would decide for the caller. */

@@ -6,8 +6,10 @@ import { GarbageCollector } from './controllers/garbage-collector';
 import { InformerHub } from './controllers/informer-hub';
 import { NamespaceController } from './controllers/namespace';
 import { NodeLifecycleController } from './controllers/node-lifecycle';
+import { PodGcController } from './controllers/pod-gc';
 import { ReplicaSetController } from './controllers/replicaset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
+import { DisruptionController } from './controllers/disruption';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
 import { Scheduler } from './scheduler/scheduler';
 
@@ -40,6 +42,8 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new EndpointSliceController(ctx),
     new ServiceAccountsController(ctx),
     new NodeLifecycleController(ctx),
+    new PodGcController(ctx),
+    new DisruptionController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
   ];

@@ -5,6 +5,8 @@ import { isNotFound, type KubeClient, type KubeObject } from '../src/client/kube
 import { startControllerManager, type RunningControllerManager } from '../src/controller-manager';
 import { InformerHub } from '../src/controllers/informer-hub';
 import { NodeLifecycleController } from '../src/controllers/node-lifecycle';
+import { PodGcController } from '../src/controllers/pod-gc';
+import { DisruptionController } from '../src/controllers/disruption';
 
 jest.setTimeout(120_000);
 
@@ -378,6 +380,115 @@ describe('kube-controller-manager controllers (real etcd, kube-apiserver, kubect
     } finally {
       await lifecycle.stop();
       await hub.stop();
+    }
+  });
+
+  it('pod GC deletes the pods of a node that no longer exists (marked Failed, DisruptionTarget), and only those', async () => {
+    // Its own collector with a 1 s quarantine instead of 40 s.
+    const hub = new InformerHub(client);
+    const gc = new PodGcController({ client, informers: hub }, { periodMs: 200, quarantineMs: 1_000 });
+    hub.start();
+    gc.start();
+    try {
+      for (const node of ['kept-node', 'gone-node']) await apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: node } });
+      for (const [name, node] of [
+        ['on-kept', 'kept-node'],
+        ['on-gone', 'gone-node'],
+      ]) {
+        await apply({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default' },
+          spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+        });
+      }
+      const orphan = (await get('/api/v1/namespaces/default/pods/on-gone'))!;
+      // A pod being watched sees the collector's last word before the delete.
+      const seen: Obj[] = [];
+      const abort = new AbortController();
+      const watching = (async () => {
+        for await (const ev of client.watch<Obj>(
+          '/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Don-gone',
+          orphan.metadata.resourceVersion!,
+          abort.signal,
+        ))
+          if (ev.type !== 'ERROR') seen.push(ev.object);
+      })().catch(() => undefined);
+      await h.kubectl(['delete', 'node', 'gone-node']);
+      await gone('pod of a deleted node', '/api/v1/namespaces/default/pods/on-gone', 15_000);
+      abort.abort();
+      await watching;
+      const last = seen.find((p) => (p.status as { phase?: string } | undefined)?.phase === 'Failed');
+      expect((last?.status as { conditions: { type: string; reason: string }[] }).conditions).toContainEqual(
+        expect.objectContaining({ type: 'DisruptionTarget', reason: 'DeletionByPodGC' }),
+      );
+      await sleep(1_500);
+      expect(await get('/api/v1/namespaces/default/pods/on-kept')).toBeDefined();
+    } finally {
+      await gc.stop();
+      await hub.stop();
+      await h.kubectl(['delete', 'pod', 'on-kept', '--grace-period=0', '--force'], { allowFail: true });
+      await h.kubectl(['delete', 'node', 'kept-node'], { allowFail: true });
+    }
+  });
+
+  it('keeps a PodDisruptionBudget status in step with its pods; an eviction spends it, a second one is refused 429, a Pending pod goes regardless', async () => {
+    const hub = new InformerHub(client);
+    const disruption = new DisruptionController({ client, informers: hub });
+    hub.start();
+    disruption.start();
+    try {
+      const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      for (const name of ['db-1', 'db-2', 'db-3']) {
+        await apply({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default', labels: { app: 'db' } },
+          spec: { nodeName: 'pdb-node', containers: [{ name: 'c', image: 'busybox' }] },
+        });
+        // This test plays the kubelet: the pods run and are Ready.
+        await client.patch(`/api/v1/namespaces/default/pods/${name}/status`, {
+          status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] },
+        });
+      }
+      await apply({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'db', namespace: 'default' },
+        spec: { minAvailable: 2, selector: { matchLabels: { app: 'db' } } },
+      });
+      const pdbStatus = async () => (await get('/apis/policy/v1/namespaces/default/poddisruptionbudgets/db'))?.status as Record<string, unknown> | undefined;
+      await waitUntil('budget computed', async () => ((await pdbStatus())?.disruptionsAllowed === 1 ? true : undefined), 15_000);
+      expect(await pdbStatus()).toMatchObject({ expectedPods: 3, currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1, observedGeneration: 1 });
+
+      const evict = (name: string) =>
+        client.create(`/api/v1/namespaces/default/pods/${name}/eviction`, {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name, namespace: 'default' },
+        });
+      await evict('db-1');
+      expect((await get('/api/v1/namespaces/default/pods/db-1'))?.metadata.deletionTimestamp).toBeDefined();
+      // The first eviction spent the one disruption the budget had: the next is refused at once.
+      await expect(evict('db-2')).rejects.toMatchObject({ code: 429, message: "Cannot evict pod as it would violate the pod's disruption budget." });
+      await waitUntil('budget recomputed', async () => {
+        const st = await pdbStatus();
+        return st?.currentHealthy === 2 && st.disruptionsAllowed === 0 ? true : undefined;
+      });
+      // A pod that does not run yet costs the budget nothing (upstream's canIgnorePDB).
+      await apply({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'db-pending', namespace: 'default', labels: { app: 'db' } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+      await evict('db-pending');
+      await gone('evicted pending pod', '/api/v1/namespaces/default/pods/db-pending');
+    } finally {
+      await disruption.stop();
+      await hub.stop();
+      await h.kubectl(['delete', 'pdb', 'db'], { allowFail: true });
+      await h.kubectl(['delete', 'pod', 'db-1', 'db-2', 'db-3', '--grace-period=0', '--force'], { allowFail: true });
     }
   });
 });

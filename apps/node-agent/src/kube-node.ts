@@ -17,6 +17,8 @@ const LEASE_NAMESPACE = 'kube-node-lease';
 const LEASE_DURATION_SECONDS = 40;
 export const NODE_SYNC_INTERVAL_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 5_000;
+/** The first retry of a round that failed before the node was registered. */
+const REGISTER_RETRY_MS = 1_000;
 
 export interface KubeNodeSite {
   /** Azure region (topology.kubernetes.io/region). */
@@ -119,6 +121,7 @@ interface Answer {
 export class KubeNodeRegistration {
   private timer: NodeJS.Timeout | undefined;
   private registered = false;
+  private stopped = false;
   private running: Promise<void> = Promise.resolve();
   private readonly agent: https.Agent;
 
@@ -147,30 +150,69 @@ export class KubeNodeRegistration {
     });
   }
 
+  /**
+   * Syncs now, then every interval; until the node is registered, a failed round is tried again sooner (1 s, doubling
+   * up to the interval), so a node that starts while its control plane is still coming up appears within a second or
+   * two of it, not a whole interval later.
+   */
   start(): void {
+    const interval = this.options.intervalMs ?? NODE_SYNC_INTERVAL_MS;
+    let retryMs = REGISTER_RETRY_MS;
     const tick = () => {
-      this.running = this.sync().catch((err: unknown) => {
-        this.options.log({ msg: 'kubernetes API sync failed', error: err instanceof Error ? err.message : String(err) });
-      });
+      this.running = this.sync()
+        .then(() => {
+          retryMs = REGISTER_RETRY_MS;
+          return interval;
+        })
+        .catch((err: unknown) => {
+          this.options.log({ msg: 'kubernetes API sync failed', error: err instanceof Error ? err.message : String(err) });
+          if (this.registered) return interval;
+          retryMs = Math.min(retryMs * 2, interval);
+          return retryMs / 2;
+        })
+        .then((next) => {
+          if (this.stopped) return;
+          this.timer = setTimeout(tick, next);
+          this.timer.unref();
+        });
     };
     tick();
-    this.timer = setInterval(tick, this.options.intervalMs ?? NODE_SYNC_INTERVAL_MS);
-    this.timer.unref();
   }
 
   /** Posts the final status (the agent is stopping: Ready=False) once, then stops. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     await this.running;
     if (this.registered) await this.postStatus().catch(() => undefined);
     this.agent.destroy();
   }
 
-  /** One round: register unless done, then status and lease. */
+  /** One round: register unless done, then status and lease, then the pods marked for deletion on this node. */
   async sync(): Promise<void> {
     if (!this.registered) await this.register();
     await this.postStatus();
     await this.renewLease();
+    await this.finishDeletedPods();
+  }
+
+  /**
+   * A pod bound here that is marked for deletion (evicted by a drain, deleted by hand or by its owner) is removed for
+   * good, as a kubelet does once the pod's containers are gone: this node runs none of them yet (the kubelet of the
+   * next stage will stop them first), so there is nothing to wait for. The uid precondition spares a new pod of the
+   * same name.
+   */
+  private async finishDeletedPods(): Promise<void> {
+    const node = this.options.status().name;
+    const listed = await this.call('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
+    expectOk(listed, 'list the pods bound to the node');
+    const pods = (JSON.parse(listed.body) as { items: { metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string } }[] }).items;
+    for (const pod of pods) {
+      if (!pod.metadata.deletionTimestamp) continue;
+      const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
+      const r = await this.call('DELETE', path, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+      if (r.status !== 404 && r.status !== 409) expectOk(r, `remove the deleted pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+    }
   }
 
   private async register(): Promise<void> {
@@ -211,8 +253,8 @@ export class KubeNodeRegistration {
     expectOk(created, 'create the Lease');
   }
 
-  private call(method: 'POST' | 'PATCH', path: string, body: Json): Promise<Answer> {
-    const text = JSON.stringify(body);
+  private call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: Json): Promise<Answer> {
+    const text = body === undefined ? '' : JSON.stringify(body);
     const url = new URL(path, this.options.apiUrl ?? KUBE_API_URL);
     return new Promise((resolve, reject) => {
       const req = https.request(

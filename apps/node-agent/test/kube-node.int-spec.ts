@@ -61,9 +61,9 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    // The platform gives a node `CN=system:node:<name>, O=system:nodes` (issueNodeClientCertificate). The API server
-    // lets only system:masters write until it has node authorization, so this test's node is in that group instead.
-    const cert = await issueCertificate(h.ca, { commonName: `system:node:${NODE}`, organization: 'system:masters', usage: 'client', validDays: 1 });
+    // What the platform gives a node (issueNodeClientCertificate): `CN=system:node:<name>, O=system:nodes`, which the
+    // API server's node authorizer lets write only its own Node, its status and its Lease.
+    const cert = await issueCertificate(h.ca, { commonName: `system:node:${NODE}`, organization: 'system:nodes', usage: 'client', validDays: 1 });
     tls = { ca: h.ca.certPem, cert: cert.certPem, key: cert.keyPem };
   });
 
@@ -133,5 +133,35 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     agent.markStopping();
     await sut.stop();
     expect((await getNode()).status.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'KubeletStopping' });
+  });
+
+  it('removes the pods bound to it that are marked for deletion (they run nothing here yet), and only those', async () => {
+    const sut = registration(agentFor({}));
+    await sut.sync();
+    const pod = (name: string, nodeName: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default' },
+        spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] },
+      });
+    for (const [name, node] of [
+      ['evicted', NODE],
+      ['staying', NODE],
+      ['elsewhere', 'other-node'],
+    ]) {
+      await h.kubectl(['apply', '-f', '-'], { input: pod(name, node) });
+    }
+    // A bound pod waits for its node to confirm the deletion (Terminating until then).
+    await h.kubectl(['delete', 'pod', 'evicted', 'elsewhere', '--wait=false']);
+    const terminating = async (name: string) =>
+      (await h.kubectl(['get', 'pod', name, '-o', 'jsonpath={.metadata.deletionTimestamp}'], { allowFail: true })).stdout;
+    expect(await terminating('evicted')).not.toBe('');
+    await sut.sync();
+    const left = (await h.kubectl(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').sort();
+    expect(left).toEqual(['elsewhere', 'staying']);
+    expect(await terminating('elsewhere')).not.toBe('');
+    await sut.stop();
+    await h.kubectl(['delete', 'pod', 'staying', 'elsewhere', '--grace-period=0', '--force'], { allowFail: true });
   });
 });

@@ -1,11 +1,33 @@
 import { request } from 'node:https';
 import { Env } from '@cerulean/config';
+import { ArmError } from '@cerulean/arm';
 import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity } from '@cerulean/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 
 const REQUEST_TIMEOUT_MS = 3_000;
+const DRAIN_POLL_MS = 1_000;
+const NODE_READY_POLL_MS = 250;
+/** How long a drain waits for an API server that does not answer before it goes on without it. */
+const DRAIN_UNREACHABLE_MS = 60_000;
+
+interface DrainPod {
+  metadata: {
+    name: string;
+    namespace: string;
+    deletionTimestamp?: string;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; controller?: boolean }[];
+  };
+  status?: { phase?: string };
+}
+
+/** What a drain moves off a node: everything but DaemonSet pods (they belong there) and mirror pods (static). */
+function mustLeave(pod: DrainPod): boolean {
+  if (pod.metadata.annotations?.['kubernetes.io/config.mirror']) return false;
+  return !(pod.metadata.ownerReferences ?? []).some((o) => o.controller && o.kind === 'DaemonSet');
+}
 
 /** One call to a cluster's Kubernetes API on its published port, with the cluster's admin certificate (like kubectl). */
 export function kubeRequest(
@@ -15,7 +37,9 @@ export function kubeRequest(
   creds: Pick<ClusterCredentials, 'ca' | 'admin'>,
   method: string,
   path: string,
+  body?: { json: unknown; contentType?: string },
 ): Promise<{ status: number; body: string }> {
+  const text = body === undefined ? undefined : JSON.stringify(body.json);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -23,6 +47,11 @@ export function kubeRequest(
         port,
         path,
         method,
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'cerulean-worker',
+          ...(text === undefined ? {} : { 'content-type': body?.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) }),
+        },
         servername: fqdn,
         ca: creds.ca.certPem,
         cert: creds.admin.certPem,
@@ -39,7 +68,7 @@ export function kubeRequest(
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
-    req.end();
+    req.end(text);
   });
 }
 
@@ -75,6 +104,125 @@ export class KubeApiClient {
           this.logger.warn(`DELETE ${path} on cluster ${cluster.name}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+    }
+  }
+
+  /**
+   * Cordons a node and evicts its pods through the eviction API, as AKS drains a node it is about to replace or remove
+   * (kubectl drain --ignore-daemonsets --delete-emptydir-data --force): DaemonSet pods and mirror pods stay, finished
+   * pods are deleted, the others are evicted, so PodDisruptionBudgets hold (a refused eviction, 429, is tried again).
+   * Returns once no such pod is left on the node. Past `deadline` it fails with AKS's PodDrainFailure. A control plane
+   * that does not answer for a while (being replaced, stopped) or a node that is not registered leaves nothing to drain.
+   */
+  async drainNode(
+    cluster: Pick<ManagedClusterEntity, 'id' | 'name' | 'fqdn' | 'apiServerPort'>,
+    node: string,
+    deadline: number,
+    pause: (ms: number) => Promise<void>,
+  ): Promise<void> {
+    if (cluster.apiServerPort === null) return;
+    const creds = await this.credentials.load(this.db, cluster.id);
+    if (!creds) return;
+    const call = (method: string, path: string, body?: { json: unknown; contentType?: string }) =>
+      kubeRequest(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort as number, cluster.fqdn, creds, method, path, body);
+    const nodePath = `/api/v1/nodes/${encodeURIComponent(node)}`;
+    let unreachableSince: number | undefined;
+    let cordoned = false;
+    let blocked = '';
+    for (;;) {
+      try {
+        if (!cordoned) {
+          const r = await call('PATCH', nodePath, { json: { spec: { unschedulable: true } }, contentType: 'application/merge-patch+json' });
+          if (r.status === 404) return; // never registered, or gone already: nothing can be on it
+          if (r.status >= 300) throw new Error(`cordon: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+          cordoned = true;
+        }
+        const listed = await call('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
+        if (listed.status >= 300) throw new Error(`list pods: HTTP ${listed.status} ${listed.body.slice(0, 200)}`);
+        unreachableSince = undefined;
+        const pods = (JSON.parse(listed.body) as { items: DrainPod[] }).items.filter(mustLeave);
+        if (pods.length === 0) return;
+        blocked = '';
+        for (const pod of pods) {
+          if (pod.metadata.deletionTimestamp) continue; // on its way out: its kubelet finishes it
+          const podPath = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
+          const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+          const r = finished
+            ? await call('DELETE', podPath)
+            : await call('POST', `${podPath}/eviction`, {
+                json: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace } },
+              });
+          if (r.status === 429) blocked = `${pod.metadata.namespace}/${pod.metadata.name}`;
+          else if (r.status >= 300 && r.status !== 404)
+            this.logger.warn(`drain ${node}: ${finished ? 'delete' : 'evict'} ${pod.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        }
+      } catch (err) {
+        const now = Date.now();
+        unreachableSince ??= now;
+        if (now - unreachableSince > DRAIN_UNREACHABLE_MS) {
+          this.logger.warn(`drain ${node} on cluster ${cluster.name}: the API server does not answer (${(err as Error).message}); going on undrained`);
+          return;
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new ArmError(
+          500,
+          'PodDrainFailure',
+          blocked
+            ? `Drain node ${node} failed when evicting pod ${blocked} failed with Too Many Requests error. This is often caused by a restrictive Pod Disruption Budget (PDB) policy.`
+            : `Drain node ${node} failed: its pods did not leave within the drain timeout.`,
+        );
+      }
+      await pause(DRAIN_POLL_MS);
+    }
+  }
+
+  /** Makes a node schedulable again (a drain that was stopped); best effort. */
+  async uncordon(cluster: Pick<ManagedClusterEntity, 'id' | 'name' | 'fqdn' | 'apiServerPort'>, node: string): Promise<void> {
+    if (cluster.apiServerPort === null) return;
+    const creds = await this.credentials.load(this.db, cluster.id);
+    if (!creds) return;
+    await kubeRequest(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort, cluster.fqdn, creds, 'PATCH', `/api/v1/nodes/${encodeURIComponent(node)}`, {
+      json: { spec: { unschedulable: null } },
+      contentType: 'application/merge-patch+json',
+    }).catch((err: unknown) => this.logger.warn(`uncordon ${node}: ${(err as Error).message}`));
+  }
+
+  /**
+   * Waits until the node's Node object says Ready=True, as AKS reports a node pool Succeeded only once its nodes are
+   * Ready in Kubernetes (the agent registers the node through the API right after it starts). Fails with
+   * NodesNotReady at `deadline`.
+   */
+  async waitNodeReady(
+    cluster: Pick<ManagedClusterEntity, 'id' | 'name' | 'fqdn' | 'apiServerPort'>,
+    node: string,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (cluster.apiServerPort === null) return;
+    const creds = await this.credentials.load(this.db, cluster.id);
+    if (!creds) return;
+    let last: string;
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const r = await kubeRequest(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort, cluster.fqdn, creds, 'GET', `/api/v1/nodes/${encodeURIComponent(node)}`);
+        if (r.status === 200) {
+          const ready = (JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string; reason?: string }[] } }).status?.conditions?.find(
+            (c) => c.type === 'Ready',
+          );
+          if (ready?.status === 'True') return;
+          last = ready ? `Ready=${ready.status} (${ready.reason ?? ''})` : 'no Ready condition yet';
+        } else {
+          last = r.status === 404 ? 'not registered' : `HTTP ${r.status}`;
+        }
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) {
+        throw new ArmError(500, 'NodesNotReady', `Node ${node} did not become Ready in the cluster's Kubernetes API: ${last}.`);
+      }
+      await new Promise((r) => setTimeout(r, NODE_READY_POLL_MS));
     }
   }
 }

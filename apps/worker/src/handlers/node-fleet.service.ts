@@ -143,6 +143,7 @@ export class NodeFleet {
       const stop: string[] = [];
       const toRemove: string[] = [];
       const rolls: { pool: AgentPoolEntity; stale: NodeHandle[] }[] = [];
+      const drainFirst = new Map<string, { node: NodeHandle; timeoutMs: number }>();
       const poolNames = new Set(pools.map((p) => p.name));
       for (const pool of pools) {
         const nodes = byPool.get(pool.name) ?? [];
@@ -154,6 +155,11 @@ export class NodeFleet {
           nodes.map((n) => n.name),
         );
         toRemove.push(...plan.remove);
+        // A scale-in drains the nodes it removes first, as AKS does; a pool being deleted does not.
+        if (want > 0) {
+          const timeoutMs = rollingSettings(pool.upgradeSettings, pool.count).drainTimeoutMs;
+          for (const n of nodes) if (plan.remove.includes(n.name)) drainFirst.set(n.name, { node: n, timeoutMs });
+        }
         const power = options.power ?? (cluster.powerState === PowerStateCode.Stopped ? PowerStateCode.Stopped : pool.powerState);
         const kept = nodes.filter((n) => plan.keep.includes(parseNodeIndex(n.name, pool.name, pool.vmssSuffix) ?? -1));
         if (power === PowerStateCode.Stopped) {
@@ -177,7 +183,7 @@ export class NodeFleet {
       await ctx.assertActive();
       await eachLimited(ensure, this.env.NODE_PARALLELISM, async (spec) => {
         await ctx.assertActive();
-        await this.startReady(ctx, spec, !existing.has(spec.name));
+        await this.startReady(ctx, spec, !existing.has(spec.name), cluster);
         if (!existing.has(spec.name)) await step();
       });
       await ctx.assertActive();
@@ -185,6 +191,13 @@ export class NodeFleet {
         [...stop.map((name) => ({ name, remove: false })), ...toRemove.map((name) => ({ name, remove: true }))],
         this.env.NODE_PARALLELISM,
         async (n) => {
+          const draining = n.remove ? drainFirst.get(n.name) : undefined;
+          if (draining) {
+            await this.drain(ctx, cluster, draining.node, draining.timeoutMs).catch(async (err: unknown) => {
+              await this.uncordon(cluster, draining.node); // it stays: back to work
+              throw err;
+            });
+          }
           if (n.remove) await this.provider.removeNode(n.name);
           else await this.provider.stopNode(n.name);
           await step();
@@ -227,13 +240,13 @@ export class NodeFleet {
         const name = nodeName(pool.name, pool.vmssSuffix, index);
         if (!inUse.has(name)) surge.push(this.nodeSpec(cluster, rg, pool, index, labels));
       }
-      await eachLimited(surge, this.env.NODE_PARALLELISM, (spec) => this.startReady(ctx, spec, true));
+      await eachLimited(surge, this.env.NODE_PARALLELISM, (spec) => this.startReady(ctx, spec, true, cluster));
       try {
-        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.drain(ctx, old, settings.drainTimeoutMs));
+        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.drain(ctx, cluster, old, settings.drainTimeoutMs));
         await ctx.pause(settings.soakMs);
       } catch (err) {
         // Stopped before the old nodes went: they go back to work, the surge nodes stay (they are Ready).
-        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.uncordon(old));
+        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.uncordon(cluster, old));
         throw err;
       }
       await eachLimited(batch, this.env.NODE_PARALLELISM, async (old) => {
@@ -252,11 +265,14 @@ export class NodeFleet {
    * NODE_RECREATE_ATTEMPTS times). A node this step created that never got there is removed when the operation is
    * canceled.
    */
-  private async startReady(ctx: OperationContext, spec: NodeSpec, createdHere: boolean): Promise<void> {
+  private async startReady(ctx: OperationContext, spec: NodeSpec, createdHere: boolean, cluster: ManagedClusterEntity): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const handle = await this.provider.ensureNode(await this.withKubeCredential(spec));
       try {
+        const deadline = Date.now() + this.env.NODE_READY_TIMEOUT_SECONDS * 1000;
         await this.waitReady(handle, ctx.signal);
+        // Ready in Kubernetes too: registered through the cluster's API server (a running pool is one kubectl sees).
+        if (this.env.CONTROL_PLANE_API === 'kube-apiserver') await this.kube.waitNodeReady(cluster, spec.name, deadline, ctx.signal);
         return;
       } catch (err) {
         if (err instanceof NodeDied && attempt <= NODE_RECREATE_ATTEMPTS && !ctx.signal.aborted) {
@@ -272,10 +288,15 @@ export class NodeFleet {
     }
   }
 
-  private async drain(ctx: OperationContext, node: NodeHandle, timeoutMs: number): Promise<void> {
+  /**
+   * Drains a node before it goes: through the cluster's Kubernetes API (cordon, then the eviction API, so
+   * PodDisruptionBudgets hold) when it serves one, then through the node's agent. Both within `timeoutMs`.
+   */
+  private async drain(ctx: OperationContext, cluster: ManagedClusterEntity, node: NodeHandle, timeoutMs: number): Promise<void> {
     const url = (await this.provider.inspectNode(node.name))?.agentUrl;
     if (!url) return; // not running: nothing left on it to drain
     const deadline = Date.now() + timeoutMs;
+    if (this.env.CONTROL_PLANE_API === 'kube-apiserver') await this.kube.drainNode(cluster, node.name, deadline, (ms) => ctx.pause(ms));
     for (;;) {
       try {
         const status = await this.agents.drain(url, this.agentToken(node));
@@ -298,9 +319,10 @@ export class NodeFleet {
     }
   }
 
-  private async uncordon(node: NodeHandle): Promise<void> {
+  private async uncordon(cluster: ManagedClusterEntity, node: NodeHandle): Promise<void> {
     const url = (await this.provider.inspectNode(node.name))?.agentUrl;
     if (url) await this.agents.uncordon(url, this.agentToken(node)).catch(() => undefined);
+    if (this.env.CONTROL_PLANE_API === 'kube-apiserver') await this.kube.uncordon(cluster, node.name);
   }
 
   /** The credential the node was created with (nodes from before credentials ignore it and get replaced: see desiredNodeLabels). */

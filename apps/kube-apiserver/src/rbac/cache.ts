@@ -18,7 +18,8 @@ export class RbacCache {
   private readonly cancels = new Map<RbacResource, () => Promise<void>>();
   private readonly listeners: ((kind: RbacResource) => void)[] = [];
   private closed = false;
-  private syncedKinds = new Set<RbacResource>();
+  private readonly syncedKinds = new Set<RbacResource>();
+  private readonly relisting = new Set<RbacResource>();
 
   constructor(
     private readonly storage: RestStorage,
@@ -110,8 +111,11 @@ export class RbacCache {
   }
 
   private relist(kind: RbacResource): void {
-    if (this.closed) return;
+    // A broken watch may report more than once; one relist is enough.
+    if (this.closed || this.relisting.has(kind)) return;
+    this.relisting.add(kind);
     setTimeout(() => {
+      this.relisting.delete(kind);
       if (this.closed) return;
       this.listAndWatch(kind).catch((err) => {
         this.log.warn({ err: (err as Error).message, kind }, 'RBAC list failed; trying again');

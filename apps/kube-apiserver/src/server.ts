@@ -34,6 +34,7 @@ import { ServiceAccountTokens } from './auth/service-account-tokens';
 import { RbacAuthorizer } from './rbac/authorizer';
 import { ClusterRoleAggregator, reconcileBootstrapPolicy } from './rbac/bootstrap';
 import { RbacCache } from './rbac/cache';
+import { EscalationCheck } from './rbac/escalation';
 import { ClusterIpAllocator, KUBERNETES_SERVICE_IP } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
@@ -86,8 +87,10 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     store.close();
     throw err;
   }
+  const authorizer = new Authorizer(new RbacAuthorizer(rbac));
   const auth: AuthChain = {
-    authorizer: new Authorizer(new RbacAuthorizer(rbac)),
+    authorizer,
+    escalation: new EscalationCheck(authorizer, rbac),
     // Upstream's --service-account-key-file defaults to the serving key.
     tokens: new ServiceAccountTokens(cfg.serviceAccountKeyPem ?? cfg.tlsKeyPem, storage),
   };
@@ -157,6 +160,7 @@ const ignoreExists = (err: unknown) => {
 
 interface AuthChain {
   authorizer: Authorizer;
+  escalation: EscalationCheck;
   tokens: ServiceAccountTokens;
 }
 
@@ -310,7 +314,15 @@ class ApiHandler {
     const fieldManager = q.get('fieldManager') ?? undefined;
     if (fieldManager !== undefined && fieldManager.length > 128) throw KubeError.badRequest('fieldManager: Too long: may not be more than 128 bytes');
     const force = q.get('force');
-    return { dryRun: dryRun.length > 0, fieldValidation, fieldManager, force: force === 'true', user, userAgent: req.headers['user-agent'] };
+    return {
+      dryRun: dryRun.length > 0,
+      fieldValidation,
+      fieldManager,
+      force: force === 'true',
+      user,
+      userAgent: req.headers['user-agent'],
+      admit: (obj, old) => this.auth.escalation.admit(user, obj, old),
+    };
   }
 
   private parseJson(body: Buffer): unknown {

@@ -186,6 +186,47 @@ describe('RBAC, reviews and service-account tokens, driven by the real kubectl',
     expect(neither.stderr).toContain('at least one of user or group must be specified');
   });
 
+  it('prevents escalation: roles and bindings may only grant what the writer holds, unless she may escalate or bind', async () => {
+    await h.kubectl(['create', 'rolebinding', 'jane-admin', '--clusterrole=admin', '--user=jane', '-n', 'x']);
+    const ok = await eventually(
+      () => jane(['create', 'rolebinding', 'bob-view', '--clusterrole=view', '--user=bob', '-n', 'x'], { allowFail: true }),
+      (r) => r.code === 0,
+    );
+    expect(ok.stdout).toContain('rolebinding.rbac.authorization.k8s.io/bob-view created');
+    const up = await jane(['create', 'rolebinding', 'bob-root', '--clusterrole=cluster-admin', '--user=bob', '-n', 'x'], { allowFail: true });
+    expect(up.stderr).toContain(
+      'rolebindings.rbac.authorization.k8s.io "bob-root" is forbidden: user "jane" (groups=["dev" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:',
+    );
+    expect(up.stderr).toContain('{APIGroups:["*"], Resources:["*"], Verbs:["*"]}');
+    expect((await jane(['create', 'role', 'secrets-reader', '--verb=get', '--resource=secrets', '-n', 'x'])).code).toBe(0);
+    const nodes = await jane(['create', 'role', 'nodes-reader', '--verb=get', '--verb=list', '--resource=nodes', '-n', 'x'], { allowFail: true });
+    expect(nodes.stderr).toContain('roles.rbac.authorization.k8s.io "nodes-reader" is forbidden');
+    expect(nodes.stderr).toContain('{APIGroups:[""], Resources:["nodes"], Verbs:["get" "list"]}');
+    // Nor may she widen a role she can edit through a patch.
+    const patch = await jane(
+      [
+        'patch',
+        'role',
+        'secrets-reader',
+        '-n',
+        'x',
+        '--type=json',
+        '-p',
+        '[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["nodes"],"verbs":["get"]}}]',
+      ],
+      { allowFail: true },
+    );
+    expect(patch.stderr).toContain('is attempting to grant RBAC permissions not currently held');
+    // With `bind` on cluster-admin she may bind it (in her namespace) without holding it.
+    await h.kubectl(['create', 'clusterrole', 'bind-root', '--verb=bind', '--resource=clusterroles', '--resource-name=cluster-admin']);
+    await h.kubectl(['create', 'rolebinding', 'jane-bind-root', '--clusterrole=bind-root', '--user=jane', '-n', 'x']);
+    const bound = await eventually(
+      () => jane(['create', 'rolebinding', 'bob-root', '--clusterrole=cluster-admin', '--user=bob', '-n', 'x'], { allowFail: true }),
+      (r) => r.code === 0,
+    );
+    expect(bound.code).toBe(0);
+  });
+
   it('lets anonymous requests reach only health and version, and answers 401 elsewhere', async () => {
     expect((await raw('/readyz')).code).toBe(200);
     expect((await raw('/livez')).code).toBe(200);

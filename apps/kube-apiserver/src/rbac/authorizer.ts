@@ -6,7 +6,8 @@ import type { Decision, PolicyRule, RequestAttributes, RoleRef, Subject } from '
 
 /** One binding that applies to the user, with the rules its role grants (or why they could not be read). */
 interface Grant {
-  source: string;
+  /** Upstream's description of the binding, made only when it is the one that allows (it costs string building). */
+  source: () => string;
   rules: PolicyRule[];
   error?: string;
 }
@@ -26,7 +27,7 @@ export class RbacAuthorizer {
     const errors: string[] = [];
     for (const g of this.grants(user, a.resourceRequest ? a.namespace : undefined)) {
       if (g.error) errors.push(g.error);
-      if (g.rules.some((rule) => ruleAllows(a, rule))) return { allowed: true, reason: `RBAC: allowed by ${g.source}` };
+      if (g.rules.some((rule) => ruleAllows(a, rule))) return { allowed: true, reason: `RBAC: allowed by ${g.source()}` };
     }
     return { allowed: false, reason: errors.length === 0 ? '' : `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}` };
   }
@@ -47,7 +48,8 @@ export class RbacAuthorizer {
       const subject = this.appliesTo(b, user, undefined);
       if (!subject) continue;
       const ref = b.roleRef as RoleRef;
-      const source = `ClusterRoleBinding ${JSON.stringify(b.metadata.name)} of ${ref.kind} ${JSON.stringify(ref.name)} to ${describeSubject(subject, undefined)}`;
+      const source = () =>
+        `ClusterRoleBinding ${JSON.stringify(b.metadata.name)} of ${ref.kind} ${JSON.stringify(ref.name)} to ${describeSubject(subject, undefined)}`;
       yield this.resolve(ref, undefined, source);
     }
     if (!namespace) return;
@@ -55,7 +57,8 @@ export class RbacAuthorizer {
       const subject = this.appliesTo(b, user, namespace);
       if (!subject) continue;
       const ref = b.roleRef as RoleRef;
-      const source = `RoleBinding ${JSON.stringify(`${b.metadata.name}/${namespace}`)} of ${ref.kind} ${JSON.stringify(ref.name)} to ${describeSubject(subject, namespace)}`;
+      const source = () =>
+        `RoleBinding ${JSON.stringify(`${b.metadata.name}/${namespace}`)} of ${ref.kind} ${JSON.stringify(ref.name)} to ${describeSubject(subject, namespace)}`;
       yield this.resolve(ref, namespace, source);
     }
   }
@@ -64,7 +67,7 @@ export class RbacAuthorizer {
     return ((binding.subjects as Subject[] | null | undefined) ?? []).find((s) => s && subjectMatches(s, user, namespace));
   }
 
-  private resolve(ref: RoleRef | undefined, namespace: string | undefined, source: string): Grant {
+  private resolve(ref: RoleRef | undefined, namespace: string | undefined, source: () => string): Grant {
     if (ref?.kind === 'ClusterRole') {
       const role = this.cache.get('clusterroles', '', ref.name);
       return role

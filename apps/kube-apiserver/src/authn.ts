@@ -1,14 +1,39 @@
 import { timingSafeEqual } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import { KubeError } from '@cerulean/kube';
+import type { ServiceAccountTokens } from './auth/service-account-tokens';
 import { UserInfo } from './http';
 
+export const ANONYMOUS_USER: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
 /**
- * Client-certificate authentication, as kube-apiserver does it: a certificate the client CA signed (the TLS layer
- * verified the chain) names the user in CN and its groups in O. Anything else is anonymous (undefined → 401).
+ * Anonymous requests are accepted on these paths only (upstream's AuthenticationConfiguration `anonymous.conditions`,
+ * the way AKS and hardened clusters restrict anonymous auth to health and version probes); RBAC then decides, through
+ * system:public-info-viewer. Anywhere else a request without credentials is 401.
  */
-export function authenticate(req: IncomingMessage, loopbackToken?: string): UserInfo | undefined {
-  if (loopbackToken && isLoopbackToken(req.headers.authorization, loopbackToken)) return LOOPBACK_USER;
+const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+/**
+ * Who sent the request, as kube-apiserver's authenticator chain decides it: the in-process loopback token, a client
+ * certificate the cluster CA signed (CN = user, O = groups), then a service-account bearer token. A bearer token that
+ * is not valid is 401 (no fallback to anonymous); no credentials at all is anonymous where allowed, else 401.
+ */
+export async function authenticate(req: IncomingMessage, path: string, ctx: { loopbackToken?: string; tokens?: ServiceAccountTokens }): Promise<UserInfo> {
+  const bearer = bearerToken(req.headers.authorization);
+  if (ctx.loopbackToken && bearer !== undefined && sameSecret(bearer, ctx.loopbackToken)) return LOOPBACK_USER;
+  const cert = certificateUser(req);
+  if (cert) return cert;
+  if (bearer !== undefined) {
+    const user = bearer && ctx.tokens ? await ctx.tokens.authenticate(bearer) : undefined;
+    if (!user) throw KubeError.unauthorized();
+    return user;
+  }
+  if (ANONYMOUS_PATHS.has(path)) return ANONYMOUS_USER;
+  throw KubeError.unauthorized();
+}
+
+function certificateUser(req: IncomingMessage): UserInfo | undefined {
   const socket = req.socket as TLSSocket;
   if (!socket.authorized) return undefined;
   const cert = socket.getPeerCertificate();
@@ -27,9 +52,13 @@ export function authenticate(req: IncomingMessage, loopbackToken?: string): User
  */
 const LOOPBACK_USER: UserInfo = { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
 
-function isLoopbackToken(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice('Bearer '.length));
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+function bearerToken(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(.*)$/i.exec(header ?? '');
+  return m ? m[1].trim() : undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,17 +1,14 @@
+import { KubeError } from '@cerulean/kube';
 import type { UserInfo } from './http';
+import type { RbacAuthorizer } from './rbac/authorizer';
+import type { PolicyRule } from './rbac/types';
+import type { Decision, RequestAttributes } from './rbac/types';
 
-/** What a request asks to do, in the terms authorizers speak (upstream's authorizer.Attributes). */
-export interface RequestAttributes {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-}
+export type { Decision, RequestAttributes } from './rbac/types';
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 const NODE_PREFIX = 'system:node:';
+const MASTERS = 'system:masters';
 
 /** The HTTP method of a resource request as an authorizer verb (a GET on one object is `get`, on a collection `list`). */
 export function verbOf(method: string, named: boolean, watch: boolean): string {
@@ -33,22 +30,66 @@ export function verbOf(method: string, named: boolean, watch: boolean): string {
 }
 
 /**
- * Until RBAC lands: `system:masters` may do everything; a node (`system:node:<name>` in `system:nodes`) may do what
- * upstream's Node authorizer and NodeRestriction admission let a kubelet do — register and update its own Node and
- * its status, keep its own Lease in kube-node-lease, read and report on pods, write events, request service-account
- * tokens; every other authenticated user may read.
+ * kube-apiserver's authorizer chain (`--authorization-mode=Node,RBAC` plus the privileged-group authorizer): members
+ * of system:masters may do everything; a node (`system:node:<name>` in `system:nodes`) may do what the Node
+ * authorizer and NodeRestriction admission let a kubelet do; everything else is RBAC's to decide.
  */
-export function authorize(user: UserInfo, a: RequestAttributes): { allowed: boolean; reason: string } {
-  if (user.groups.includes('system:masters')) return { allowed: true, reason: 'member of system:masters' };
-  if (user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX)) {
-    const node = user.name.slice(NODE_PREFIX.length);
-    if (nodeMay(node, a)) return { allowed: true, reason: 'node authorizer' };
+export class Authorizer {
+  constructor(private readonly rbac: RbacAuthorizer) {}
+
+  authorize(user: UserInfo, a: RequestAttributes): Decision {
+    if (user.groups.includes(MASTERS)) return { allowed: true, reason: '' };
+    if (a.resourceRequest && user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX)) {
+      if (nodeMay(user.name.slice(NODE_PREFIX.length), a)) return { allowed: true, reason: '' };
+    }
+    return this.rbac.authorize(user, a);
   }
-  if (READ_VERBS.has(a.verb)) return { allowed: true, reason: 'read access' };
-  return { allowed: false, reason: '' };
+
+  /**
+   * What the user may do in a namespace, for SelfSubjectRulesReview: everything for system:masters; RBAC's rules
+   * otherwise, marked incomplete for nodes (upstream's Node authorizer cannot list its rules).
+   */
+  rulesFor(user: UserInfo, namespace: string | undefined): { rules: PolicyRule[]; incomplete: boolean; errors: string[] } {
+    if (user.groups.includes(MASTERS))
+      return {
+        rules: [
+          { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+          { verbs: ['*'], nonResourceURLs: ['*'] },
+        ],
+        incomplete: false,
+        errors: [],
+      };
+    const isNode = user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX);
+    const { rules, errors } = this.rbac.rulesFor(user, namespace);
+    return {
+      rules,
+      incomplete: isNode || errors.length > 0,
+      errors: isNode ? ['node authorizer does not support user rule resolution', ...errors] : errors,
+    };
+  }
 }
 
-function nodeMay(node: string, a: RequestAttributes): boolean {
+/**
+ * The 403 kube-apiserver answers a denied request: `pods "web" is forbidden: User "jane" cannot get resource "pods"
+ * in API group "" in the namespace "dev"`, with the authorizer's reason after a colon when it gave one.
+ */
+export function forbidden(user: UserInfo, a: RequestAttributes, reason: string): KubeError {
+  const why = reason ? `: ${reason}` : '';
+  if (!a.resourceRequest)
+    return new KubeError(403, 'Forbidden', `forbidden: User ${JSON.stringify(user.name)} cannot ${a.verb} path ${JSON.stringify(a.path)}${why}`, {});
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const scope = a.namespace ? ` in the namespace ${JSON.stringify(a.namespace)}` : ' at the cluster scope';
+  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
+  const subject = a.name ? `${qualified} ${JSON.stringify(a.name)}` : qualified;
+  return new KubeError(
+    403,
+    'Forbidden',
+    `${subject} is forbidden: User ${JSON.stringify(user.name)} cannot ${a.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(a.group)}${scope}${why}`,
+    { ...(a.name ? { name: a.name } : {}), group: a.group, kind: a.resource },
+  );
+}
+
+function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: true }>): boolean {
   const own = a.name === node;
   if (a.group === '' && a.resource === 'nodes') {
     if (READ_VERBS.has(a.verb)) return true;

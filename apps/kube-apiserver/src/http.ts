@@ -6,6 +6,8 @@ export interface UserInfo {
   name: string;
   groups: string[];
   uid?: string;
+  /** Extra attributes (service-account tokens: credential id, bound pod and node). */
+  extra?: Record<string, string[]>;
 }
 
 export interface MediaType {

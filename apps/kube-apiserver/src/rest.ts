@@ -38,6 +38,11 @@ export interface WriteOptions {
   user: UserInfo;
   userAgent?: string;
   force?: boolean;
+  /**
+   * A last check of the object about to be written (after defaulting and validation; `old` on updates), for checks
+   * that need the final object: RBAC's escalation prevention (rbac/escalation.ts). Throws to refuse the write.
+   */
+  admit?: (obj: KubeObject, old: KubeObject | undefined) => void;
 }
 
 export interface WriteResult {
@@ -261,6 +266,7 @@ export class RestStorage {
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
     this.validate(rt, obj);
+    opts.admit?.(obj, undefined);
     obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);
     if (opts.dryRun) return { obj, created: true, warnings };
     try {
@@ -315,6 +321,7 @@ export class RestStorage {
       const next = this.prepareForUpdate(rt, current.obj, obj, subresource);
       if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
       this.validate(rt, next);
+      opts.admit?.(next, current.obj);
       next.metadata.managedFields = this.apply.updateManagedFields(rt, current.obj, next, this.managerOf(opts), operation ?? 'Update', subresource, applyInfo);
       const finalized = !!next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && this.deletableNow(rt, next);
       if (jsonEqual(stripRv(next), stripRv(current.obj)) && !finalized) return { obj: current.obj, warnings };

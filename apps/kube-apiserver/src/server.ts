@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { authorize, verbOf } from './authz';
+import { Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -29,6 +29,12 @@ import {
   toTable,
 } from '@cerulean/kube';
 import { authenticate } from './authn';
+import { answerReview } from './auth/reviews';
+import { ServiceAccountTokens } from './auth/service-account-tokens';
+import { RbacAuthorizer } from './rbac/authorizer';
+import { ClusterRoleAggregator, reconcileBootstrapPolicy } from './rbac/bootstrap';
+import { RbacCache } from './rbac/cache';
+import { EscalationCheck } from './rbac/escalation';
 import { ClusterIpAllocator, KUBERNETES_SERVICE_IP } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
@@ -69,8 +75,27 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
       throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
     }
   }
+  // Authorization reads RBAC from memory: listed and watched before the first request, the bootstrap policy in place.
+  const rbac = new RbacCache(storage, log);
+  const aggregator = new ClusterRoleAggregator(rbac, storage, log);
+  try {
+    await rbac.start();
+    await reconcileBootstrapPolicy(rbac, storage);
+  } catch (err) {
+    aggregator.stop();
+    await rbac.close();
+    store.close();
+    throw err;
+  }
+  const authorizer = new Authorizer(new RbacAuthorizer(rbac));
+  const auth: AuthChain = {
+    authorizer,
+    escalation: new EscalationCheck(authorizer, rbac),
+    // Upstream's --service-account-key-file defaults to the serving key.
+    tokens: new ServiceAccountTokens(cfg.serviceAccountKeyPem ?? cfg.tlsKeyPem, storage),
+  };
   const loopbackToken = randomBytes(32).toString('base64url');
-  const api = new ApiHandler(storage, registry, cfg, log, loopbackToken);
+  const api = new ApiHandler(storage, registry, cfg, log, loopbackToken, auth);
   const server: Server = createServer(
     { cert: cfg.tlsCertPem, key: cfg.tlsKeyPem, ca: cfg.clientCaPem, requestCert: true, rejectUnauthorized: false },
     (req, res) => void api.handle(req, res),
@@ -93,6 +118,9 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      aggregator.stop();
+      await aggregator.settled();
+      await rbac.close();
       store.close();
     },
   };
@@ -130,6 +158,12 @@ const ignoreExists = (err: unknown) => {
   if (!(err instanceof KubeError && err.reason === 'AlreadyExists')) throw err;
 };
 
+interface AuthChain {
+  authorizer: Authorizer;
+  escalation: EscalationCheck;
+  tokens: ServiceAccountTokens;
+}
+
 interface Target {
   rt: ResourceType;
   namespace?: string;
@@ -144,7 +178,14 @@ class ApiHandler {
     private readonly cfg: KubeApiServerConfig,
     private readonly log: Logger,
     private readonly loopbackToken: string,
+    private readonly auth: AuthChain,
   ) {}
+
+  /** Authorizes through the chain (authz.ts), or throws upstream's 403. */
+  private authorize(user: UserInfo, a: RequestAttributes): void {
+    const d = this.auth.authorizer.authorize(user, a);
+    if (!d.allowed) throw forbidden(user, a, d.reason);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
@@ -169,6 +210,12 @@ class ApiHandler {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
+    const user = await authenticate(req, url.pathname, { loopbackToken: this.loopbackToken, tokens: this.auth.tokens });
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    // As upstream's RequestInfoFactory: anything short of /api/v1/<resource> or /apis/<group>/<version>/<resource> is a
+    // non-resource request, authorized by path and lowercased method (system:discovery, system:public-info-viewer…).
+    const resourceRequest = (parts[0] === 'api' && parts.length >= 3) || (parts[0] === 'apis' && parts.length >= 4);
+    if (!resourceRequest) this.authorize(user, { resourceRequest: false, verb: method.toLowerCase(), path: url.pathname });
     if (
       path === '/healthz' ||
       path === '/livez' ||
@@ -181,8 +228,8 @@ class ApiHandler {
       res.end('ok');
       return;
     }
-    const user = authenticate(req, this.loopbackToken);
-    if (!user) throw KubeError.unauthorized();
+    if (path === '/.well-known/openid-configuration') return sendJson(res, 200, this.auth.tokens.openidConfiguration());
+    if (path === '/openid/v1/jwks') return sendJson(res, 200, this.auth.tokens.jwks(), 'application/jwk-set+json');
     if (path === '/version') {
       const [major, minor] = this.cfg.version.split('.');
       sendJson(res, 200, {
@@ -200,7 +247,6 @@ class ApiHandler {
       });
       return;
     }
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] === 'openapi') return this.openapi(req, res, parts, url);
     if (parts[0] === 'api') {
       if (parts.length === 1) return this.discovery(req, res, true);
@@ -268,7 +314,15 @@ class ApiHandler {
     const fieldManager = q.get('fieldManager') ?? undefined;
     if (fieldManager !== undefined && fieldManager.length > 128) throw KubeError.badRequest('fieldManager: Too long: may not be more than 128 bytes');
     const force = q.get('force');
-    return { dryRun: dryRun.length > 0, fieldValidation, fieldManager, force: force === 'true', user, userAgent: req.headers['user-agent'] };
+    return {
+      dryRun: dryRun.length > 0,
+      fieldValidation,
+      fieldManager,
+      force: force === 'true',
+      user,
+      userAgent: req.headers['user-agent'],
+      admit: (obj, old) => this.auth.escalation.admit(user, obj, old),
+    };
   }
 
   private parseJson(body: Buffer): unknown {
@@ -351,9 +405,8 @@ class ApiHandler {
     const q = url.searchParams;
     const watching = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb = verbOf(method, !!name, watching);
-    if (!isVirtual(rt) && !authorize(user, { verb, group: rt.group, resource: rt.plural, subresource, namespace, name }).allowed)
-      throw KubeError.forbidden(user.name, verb, groupResource(rt), namespace);
-    if (isVirtual(rt)) return this.review(req, res, rt, user, method);
+    this.authorize(user, { resourceRequest: true, verb, group: rt.group, resource: rt.plural, subresource, namespace, name });
+    if (isVirtual(rt)) return this.review(req, res, url, rt, namespace, user, method);
     if (!name) {
       // Collection.
       if (method === 'GET') {
@@ -560,7 +613,12 @@ class ApiHandler {
       await this.storage.get(rt, namespace, name);
       throw KubeError.badRequest(`${subresource === 'log' ? 'container logs are' : 'exec is'} not available yet: pod "${name}" has no kubelet to serve it`);
     }
-    if (subresource === 'token') throw new KubeError(503, 'ServiceUnavailable', 'service account tokens are not issued by this server yet');
+    if (subresource === 'token') {
+      if (method !== 'POST') throw KubeError.methodNotAllowed();
+      const body = await this.readJsonBody(req);
+      const dryRun = this.writeOptions(url, req, user).dryRun;
+      return sendJson(res, 201, await this.auth.tokens.tokenRequest(namespace as string, name, body, dryRun));
+    }
     throw KubeError.pathNotFound();
   }
 
@@ -640,36 +698,18 @@ class ApiHandler {
     await this.storage.delete(pods, namespace, name, opts, { dryRun: opts.dryRun, fieldValidation: 'Ignore', user: system });
   }
 
-  /** SelfSubjectAccessReview: what `authorize` (authz.ts) would decide for the caller. */
-  private async review(req: IncomingMessage, res: ServerResponse, rt: ResourceType, user: UserInfo, method: string): Promise<void> {
-    if (method !== 'POST') throw KubeError.methodNotAllowed();
-    const body = (await this.readJsonBody(req)) as JsonObject;
-    const spec = (body.spec ?? {}) as JsonObject;
-    const attrs = (spec.resourceAttributes ?? spec.nonResourceAttributes) as JsonObject | undefined;
-    if (!attrs)
-      throw KubeError.invalid(rt.kind, rt.group, '', [
-        {
-          reason: 'FieldValueRequired',
-          message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified',
-          field: 'spec.resourceAttributes',
-        },
-      ]);
-    const verb = String(attrs.verb ?? '');
-    const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-    const { allowed, reason } = authorize(user, {
-      verb,
-      group: String(attrs.group ?? ''),
-      resource: String(attrs.resource ?? ''),
-      subresource: str(attrs.subresource),
-      namespace: str(attrs.namespace),
-      name: str(attrs.name),
-    });
-    sendJson(res, 201, {
-      kind: rt.kind,
-      apiVersion: apiVersionOf(rt),
-      metadata: { creationTimestamp: null },
-      spec,
-      status: { allowed, ...(allowed ? { reason } : {}) },
-    });
+  /** The review kinds (reviews.ts): answered from the request and the authenticator/authorizer chain, never stored. */
+  private async review(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    rt: ResourceType,
+    namespace: string | undefined,
+    user: UserInfo,
+    method: string,
+  ): Promise<void> {
+    if (method !== 'POST' || url.pathname.split('/').filter(Boolean).length !== (rt.namespaced ? 6 : 4)) throw KubeError.methodNotAllowed();
+    const body = await this.readJsonBody(req);
+    sendJson(res, 201, await answerReview(rt, namespace, body, user, this.auth));
   }
 }

@@ -111,3 +111,44 @@ export async function startHarness(
     },
   };
 }
+
+/** Credentials of a user other than the admin: a client certificate (CN = user, O = groups) or a bearer token. */
+export type UserCredentials = { cert: PemKeyPair } | { token: string };
+
+/** A client certificate the harness CA signs for `user` (CN) in `group` (O). */
+export function issueUserCertificate(h: Harness, user: string, group?: string): Promise<PemKeyPair> {
+  return issueCertificate(h.ca, { commonName: user, organization: group, usage: 'client', validDays: 1 });
+}
+
+/**
+ * The real kubectl as another user, with a kubeconfig of its own (kubectl's --token beside the admin's client
+ * certificate would still send the certificate, which the server prefers, as upstream's does).
+ */
+export function kubectlAs(h: Harness, creds: UserCredentials, label: string): Harness['kubectl'] {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const file = join(h.dir, `kubeconfig-${label}`);
+  const user = 'cert' in creds ? { 'client-certificate-data': b64(creds.cert.certPem), 'client-key-data': b64(creds.cert.keyPem) } : { token: creds.token };
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'it', cluster: { server: h.server.url, 'certificate-authority-data': b64(h.ca.certPem) } }],
+      users: [{ name: label, user }],
+      contexts: [{ name: 'it', context: { cluster: 'it', user: label } }],
+      'current-context': 'it',
+    }),
+  );
+  return async (args, opts = {}) => {
+    const child = run(KUBECTL, ['--kubeconfig', file, '--cache-dir', join(h.dir, `cache-${label}`), ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    if (opts.input !== undefined) child.child.stdin?.end(opts.input);
+    try {
+      const { stdout, stderr } = await child;
+      return { stdout, stderr, code: 0 };
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; code?: number };
+      if (opts.allowFail) return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 1 };
+      throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr ?? String(err)}`, { cause: err });
+    }
+  };
+}

@@ -163,19 +163,22 @@ export const RESOURCE_TYPES: ResourceType[] = [
     namespaced: false,
   }),
   def({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'] }),
-  def({
-    group: 'authorization.k8s.io',
-    version: 'v1',
-    kind: 'SelfSubjectAccessReview',
-    plural: 'selfsubjectaccessreviews',
-    singular: 'selfsubjectaccessreview',
-    namespaced: false,
-    verbs: ['create'],
-  }),
+  review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
+  review('authorization.k8s.io', 'SelfSubjectAccessReview'),
+  review('authorization.k8s.io', 'SelfSubjectRulesReview'),
+  review('authorization.k8s.io', 'SubjectAccessReview'),
+  review('authentication.k8s.io', 'SelfSubjectReview'),
+  review('authentication.k8s.io', 'TokenReview'),
 ];
 
+/** A create-only kind answered by the server from the request alone (access, rules, token and self reviews). */
+function review(group: string, kind: string, namespaced = false): ResourceType {
+  const singular = kind.toLowerCase();
+  return def({ group, version: 'v1', kind, plural: `${singular}s`, singular, namespaced, verbs: ['create'] });
+}
+
 /** Kinds answered by the server itself rather than stored (reviews). */
-export const isVirtual = (rt: ResourceType): boolean => rt.group === 'authorization.k8s.io';
+export const isVirtual = (rt: ResourceType): boolean => rt.group === 'authorization.k8s.io' || rt.group === 'authentication.k8s.io';
 
 export const apiVersionOf = (rt: { group: string; version: string }): string => (rt.group ? `${rt.group}/${rt.version}` : rt.version);
 

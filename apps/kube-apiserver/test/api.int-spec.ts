@@ -246,6 +246,12 @@ describe('kube-apiserver over HTTP (raw requests and @kubernetes/client-node)', 
     await call('POST', '/apis/policy/v1/namespaces/default/poddisruptionbudgets', {
       body: { metadata: { name: 'pdb' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'pdb' } } } },
     });
+    // A Pending pod is evicted whatever the budgets say (upstream's canIgnorePDB): its kubelet reports it running.
+    const running = await call('PATCH', '/api/v1/namespaces/default/pods/bound/status', {
+      body: { status: { phase: 'Running' } },
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    expect(running.code).toBe(200);
     const evict = await call('POST', '/api/v1/namespaces/default/pods/bound/eviction', {
       body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'bound' } },
     });

@@ -146,8 +146,7 @@ export class OpenApiDocs {
     private readonly k8sVersion: string,
   ) {}
 
-  /** The v3 document of a group-version as an object (tests and tools); serving uses the cached bytes. */
-  v3Document(group: string, version: string, schemas = loadSchemas()): Record<string, unknown> {
+  private v3Document(group: string, version: string, schemas: Record<string, Schema>): Record<string, unknown> {
     const byGvk = indexByGvk(schemas);
     const schemaOf = (g: Gvk) => byGvk.get(gvkKey(g));
     const types = this.registry.types.filter((rt) => rt.group === group && rt.version === version);
@@ -163,14 +162,14 @@ export class OpenApiDocs {
   }
 
   /** Swagger 2.0 for older clients: the same schemas as `definitions` (v3's `default`s kept, which 2.0 allows). */
-  v2Json(schemas = loadSchemas()): string {
+  private v2Json(schemas: Record<string, Schema>): string {
     const definitions = JSON.stringify(schemas).replaceAll('"#/components/schemas/', '"#/definitions/');
     return `{"definitions":${definitions},"info":${JSON.stringify({ title: 'Kubernetes', version: `v${this.k8sVersion}` })},"paths":{},"swagger":"2.0"}`;
   }
 
   private build() {
     if (this.built) return this.built;
-    // Parsed once here and dropped after: only the gzipped bytes stay in memory.
+    // Parsed once here and dropped after: only the serialized bytes stay in memory.
     const schemas = loadSchemas();
     const byGv = new Map<string, CachedDoc>();
     const paths: Record<string, { serverRelativeURL: string }> = {};

@@ -3,11 +3,13 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { groupVersions, KubeError, ResourceRegistry, ResourceType } from '@cerulean/kube';
 import schemaData from '../data/openapi-schemas.json';
-import { negotiate } from './http';
+import { negotiate, parseMediaTypes } from './http';
+import { encodeOpenApiV2 } from './openapi-v2-proto';
 import { Gvk, schemaRoots } from './openapi-roots';
 
 /**
- * OpenAPI v3 (an index and one self-contained document per group-version) and v2 (swagger 2.0 definitions) with
+ * OpenAPI v3 (an index and one self-contained document per group-version) and v2 (swagger 2.0 definitions, as JSON or
+ * gnostic protobuf, see openapi-v2-proto.ts) with
  * upstream's schemas of the served kinds (data/openapi-schemas.json, see tools/extract-openapi-schemas.mjs), which is
  * what `kubectl explain`, client-side apply's strategic merge and client-side validation read. Paths carry
  * x-kubernetes-group-version-kind and the `fieldValidation` parameter on PATCH, which is how kubectl learns that the
@@ -133,13 +135,13 @@ interface CachedDoc {
   gzipped: Buffer;
 }
 
-function cache(json: string): CachedDoc {
-  const plain = Buffer.from(json);
+function cache(json: string | Buffer): CachedDoc {
+  const plain = typeof json === 'string' ? Buffer.from(json) : json;
   return { etag: createHash('sha512').update(plain).digest('hex').toUpperCase(), plain, gzipped: gzipSync(plain) };
 }
 
 export class OpenApiDocs {
-  private built?: { index: CachedDoc; v2: CachedDoc; byGv: Map<string, CachedDoc> };
+  private built?: { index: CachedDoc; v2: CachedDoc; v2Proto: CachedDoc; byGv: Map<string, CachedDoc> };
 
   constructor(
     private readonly registry: ResourceRegistry,
@@ -178,7 +180,12 @@ export class OpenApiDocs {
       byGv.set(gvPath(gv), doc);
       paths[gvPath(gv)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv)}?hash=${doc.etag}` };
     }
-    this.built = { index: cache(JSON.stringify({ paths })), v2: cache(this.v2Json(schemas)), byGv };
+    this.built = {
+      index: cache(JSON.stringify({ paths })),
+      v2: cache(this.v2Json(schemas)),
+      v2Proto: cache(encodeOpenApiV2(schemas, { title: 'Kubernetes', version: `v${this.k8sVersion}` })),
+      byGv,
+    };
     return this.built;
   }
 
@@ -187,6 +194,9 @@ export class OpenApiDocs {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw KubeError.methodNotAllowed();
     const docs = this.build();
     if (parts[1] === 'v2' && parts.length === 2) {
+      // client-go asks for the protobuf form only (answered as application/octet-stream, like kube-openapi: Go's mime
+      // parser refuses the '@' of the media type it asks for); JSON for anyone who takes it.
+      if (parseMediaTypes(req.headers.accept).some((m) => V2_PROTOBUF.includes(m.type))) return send(req, res, docs.v2Proto, false, 'application/octet-stream');
       negotiate(req.headers.accept, ['json']);
       return send(req, res, docs.v2);
     }
@@ -215,9 +225,11 @@ function acceptsGzip(header: string | undefined): boolean {
   });
 }
 
-function send(req: IncomingMessage, res: ServerResponse, doc: CachedDoc, immutable = false): void {
+const V2_PROTOBUF = ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'];
+
+function send(req: IncomingMessage, res: ServerResponse, doc: CachedDoc, immutable = false, contentType = 'application/json'): void {
   const headers: Record<string, string | number> = {
-    'Content-Type': 'application/json',
+    'Content-Type': contentType,
     ETag: `"${doc.etag}"`,
     Vary: 'Accept-Encoding',
     'Cache-Control': immutable ? 'public, immutable, max-age=31536000' : 'no-cache, private',

@@ -200,6 +200,16 @@ describe('OpenAPI documents read by kubectl', () => {
     expect((await get('/openapi/v3/apis/nosuch.k8s.io/v1')).status).toBe(404);
   });
 
+  it('explains through swagger 2.0 in protobuf, as older clients read it', async () => {
+    const out = (await h.kubectl(['explain', 'pods.spec.containers.ports', '--output=plaintext-openapiv2'])).stdout;
+    expect(out).toMatch(/^RESOURCE: ports <\[\]Object>$/m);
+    expect(out).toContain('List of ports to expose from the container.');
+    expect(out).toMatch(/^ {3}containerPort\t<integer> -required-$/m);
+    const recursive = (await h.kubectl(['explain', 'cronjobs.spec', '--recursive', '--api-version=batch/v1', '--output=plaintext-openapiv2'])).stdout;
+    expect(recursive).toMatch(/^ {3}schedule\t<string>$/m);
+    expect(recursive).toMatch(/^ {15}containers\t<\[\]Object>$/m);
+  });
+
   it('serves swagger 2.0 definitions from the same schemas', async () => {
     const v2 = await getJson<{ swagger: string; definitions: Record<string, Record<string, unknown>> }>('/openapi/v2');
     expect(v2.swagger).toBe('2.0');

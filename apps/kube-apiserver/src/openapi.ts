@@ -15,8 +15,9 @@ import { Gvk, schemaRoots } from './openapi-roots';
  * x-kubernetes-group-version-kind and the `fieldValidation` parameter on PATCH, which is how kubectl learns that the
  * server validates fields itself.
  *
- * The documents are built at the first request (about 0.3 s; the API server's idle memory does not carry them) and
- * kept as bytes, plain and gzipped (about 2 MB and 0.3 MB for all of them): Go clients ask for gzip. Each carries a
+ * The v3 documents are built at the first request (about 0.3 s; the API server's idle memory does not carry them) and
+ * kept as bytes, plain and gzipped (about 1.3 MB and 0.3 MB for all of them): Go clients ask for gzip. v2 is built
+ * apart, at its own first request, since current clients never ask for it (kubectl reads v3 since 1.27). Each carries a
  * strong ETag (SHA-512 of the JSON, as kube-openapi computes it), answers If-None-Match with 304, and the index links
  * every document by that hash so clients can cache `?hash=` URLs for good.
  */
@@ -141,7 +142,9 @@ function cache(json: string | Buffer): CachedDoc {
 }
 
 export class OpenApiDocs {
-  private built?: { index: CachedDoc; v2: CachedDoc; v2Proto: CachedDoc; byGv: Map<string, CachedDoc> };
+  private built?: { index: CachedDoc; byGv: Map<string, CachedDoc> };
+  /** Swagger 2.0, JSON and protobuf: built on its own first request, since kubectl 1.27+ reads v3 only. */
+  private v2?: { json: CachedDoc; proto: CachedDoc };
 
   constructor(
     private readonly registry: ResourceRegistry,
@@ -180,27 +183,33 @@ export class OpenApiDocs {
       byGv.set(gvPath(gv), doc);
       paths[gvPath(gv)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv)}?hash=${doc.etag}` };
     }
-    this.built = {
-      index: cache(JSON.stringify({ paths })),
-      v2: cache(this.v2Json(schemas)),
-      v2Proto: cache(encodeOpenApiV2(schemas, { title: 'Kubernetes', version: `v${this.k8sVersion}` })),
-      byGv,
-    };
+    this.built = { index: cache(JSON.stringify({ paths })), byGv };
     return this.built;
+  }
+
+  private buildV2() {
+    if (this.v2) return this.v2;
+    const schemas = loadSchemas();
+    this.v2 = {
+      json: cache(this.v2Json(schemas)),
+      proto: cache(encodeOpenApiV2(schemas, { title: 'Kubernetes', version: `v${this.k8sVersion}` })),
+    };
+    return this.v2;
   }
 
   /** GET /openapi/v2, /openapi/v3 and /openapi/v3/{api/v1 | apis/group/version}[?hash=]. */
   serve(req: IncomingMessage, res: ServerResponse, parts: string[], url: URL): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw KubeError.methodNotAllowed();
-    const docs = this.build();
     if (parts[1] === 'v2' && parts.length === 2) {
       // client-go asks for the protobuf form only (answered as application/octet-stream, like kube-openapi: Go's mime
       // parser refuses the '@' of the media type it asks for); JSON for anyone who takes it.
-      if (parseMediaTypes(req.headers.accept).some((m) => V2_PROTOBUF.includes(m.type))) return send(req, res, docs.v2Proto, false, 'application/octet-stream');
+      if (parseMediaTypes(req.headers.accept).some((m) => V2_PROTOBUF.includes(m.type)))
+        return send(req, res, this.buildV2().proto, false, 'application/octet-stream');
       negotiate(req.headers.accept, ['json']);
-      return send(req, res, docs.v2);
+      return send(req, res, this.buildV2().json);
     }
     if (parts[1] !== 'v3') throw KubeError.pathNotFound();
+    const docs = this.build();
     negotiate(req.headers.accept, ['json']);
     if (parts.length === 2) return send(req, res, docs.index);
     const doc = docs.byGv.get(parts.slice(2).join('/'));

@@ -39,7 +39,7 @@ import { ClusterIpAllocator, KUBERNETES_SERVICE_IP } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
-import { openApiV2, openApiV3Document, openApiV3Index } from './openapi';
+import { OpenApiDocs } from './openapi';
 import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
 import { EtcdStorage } from './storage/etcd-storage';
 import { serveWatch } from './watch';
@@ -172,6 +172,8 @@ interface Target {
 }
 
 class ApiHandler {
+  private readonly openApi: OpenApiDocs;
+
   constructor(
     private readonly storage: RestStorage,
     private readonly registry: ResourceRegistry,
@@ -179,7 +181,9 @@ class ApiHandler {
     private readonly log: Logger,
     private readonly loopbackToken: string,
     private readonly auth: AuthChain,
-  ) {}
+  ) {
+    this.openApi = new OpenApiDocs(registry, cfg.version);
+  }
 
   /** Authorizes through the chain (authz.ts), or throws upstream's 403. */
   private authorize(user: UserInfo, a: RequestAttributes): void {
@@ -247,7 +251,7 @@ class ApiHandler {
       });
       return;
     }
-    if (parts[0] === 'openapi') return this.openapi(req, res, parts, url);
+    if (parts[0] === 'openapi') return this.openApi.serve(req, res, parts, url);
     if (parts[0] === 'api') {
       if (parts.length === 1) return this.discovery(req, res, true);
       if (parts[1] !== 'v1') throw KubeError.pathNotFound();
@@ -272,19 +276,6 @@ class ApiHandler {
       const v = r === 'discovery-v2' ? 'v2' : 'v2beta1';
       sendJson(res, 200, aggregatedDiscovery(this.registry, core, v), discoveryContentType(v));
     } else sendJson(res, 200, core ? apiVersions(`${req.socket.localAddress}:${req.socket.localPort}`) : apiGroupList(this.registry));
-  }
-
-  private openapi(req: IncomingMessage, res: ServerResponse, parts: string[], _url: URL): void {
-    if (parts[1] === 'v2' && parts.length === 2) {
-      negotiate(req.headers.accept, ['json']);
-      return sendJson(res, 200, openApiV2(this.cfg.version));
-    }
-    if (parts[1] !== 'v3') throw KubeError.pathNotFound();
-    negotiate(req.headers.accept, ['json']);
-    if (parts.length === 2) return sendJson(res, 200, openApiV3Index(this.registry, this.cfg.version));
-    const [group, version] = parts[2] === 'api' ? ['', parts[3]] : parts[2] === 'apis' ? [parts[3], parts[4]] : ['', ''];
-    if (!version || !this.registry.hasGroupVersion(group, version)) throw KubeError.pathNotFound();
-    sendJson(res, 200, openApiV3Document(this.registry, group, version, this.cfg.version));
   }
 
   /** `[namespaces/{ns}/]{plural}[/{name}[/{subresource}]]`. */

@@ -9,6 +9,9 @@ import { NodeLifecycleController } from './controllers/node-lifecycle';
 import { ReplicaSetController } from './controllers/replicaset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
+import { JobController } from './controllers/job.controller';
+import { CronJobController } from './controllers/cronjob.controller';
+import { TtlAfterFinishedController } from './controllers/ttl-after-finished';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -42,6 +45,9 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new NodeLifecycleController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
+    new JobController(ctx),
+    new CronJobController(ctx),
+    new TtlAfterFinishedController(ctx),
   ];
   const controllers = all.filter((c) => wanted(c.name));
   const scheduler = wanted('scheduler') ? new Scheduler(client, informers, { log: config.log }) : undefined;

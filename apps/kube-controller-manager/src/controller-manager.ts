@@ -12,6 +12,7 @@ import { ServiceAccountsController } from './controllers/serviceaccounts';
 import { JobController } from './controllers/job.controller';
 import { CronJobController } from './controllers/cronjob.controller';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished';
+import { DaemonSetController } from './controllers/daemonset.controller';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -48,6 +49,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new JobController(ctx),
     new CronJobController(ctx),
     new TtlAfterFinishedController(ctx),
+    new DaemonSetController(ctx),
   ];
   const controllers = all.filter((c) => wanted(c.name));
   const scheduler = wanted('scheduler') ? new Scheduler(client, informers, { log: config.log }) : undefined;

@@ -13,6 +13,7 @@ import { JobController } from './controllers/job.controller';
 import { CronJobController } from './controllers/cronjob.controller';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished';
 import { DaemonSetController } from './controllers/daemonset.controller';
+import { StatefulSetController } from './controllers/statefulset.controller';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -50,6 +51,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new CronJobController(ctx),
     new TtlAfterFinishedController(ctx),
     new DaemonSetController(ctx),
+    new StatefulSetController(ctx),
   ];
   const controllers = all.filter((c) => wanted(c.name));
   const scheduler = wanted('scheduler') ? new Scheduler(client, informers, { log: config.log }) : undefined;

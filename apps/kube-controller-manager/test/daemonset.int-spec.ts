@@ -142,6 +142,9 @@ describe('DaemonSet controller', () => {
       [2, newHash],
     ]);
     expect(revisions[0].metadata.ownerReferences[0]).toMatchObject({ kind: 'DaemonSet', name: 'agent' });
+    const table = await h.kubectl(['get', 'controllerrevisions', '-l', 'app=agent']);
+    expect(table.stdout).toMatch(/^NAME\s+CONTROLLER\s+REVISION\s+AGE/);
+    expect(table.stdout).toMatch(new RegExp(`agent-${newHash}\\s+daemonset.apps/agent\\s+2\\s`));
     const history = await h.kubectl(['rollout', 'history', 'daemonset/agent']);
     expect(history.stdout).toMatch(/^1\s/m);
     expect(history.stdout).toMatch(/^2\s/m);

@@ -3,7 +3,7 @@ import { KubeClient } from '../src/client/kube-client';
 import { DaemonSetController } from '../src/controllers/daemonset.controller';
 import { InformerHub } from '../src/controllers/informer-hub';
 import { Scheduler } from '../src/scheduler/scheduler';
-import { createNode, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
+import { createNode, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
 
 jest.setTimeout(90_000);
 
@@ -122,6 +122,18 @@ describe('DaemonSet controller', () => {
     await client.patch('/api/v1/nodes/node-b', { metadata: { labels: { disk: 'ssd' } } });
     await waitFor('2 ssd pods', async () => nodesOf(await podsOf('app=ssd')).join() === 'node-a,node-b');
     await waitFor('status desired 2', async () => (await getDs('ssd')).status?.desiredNumberScheduled === 2);
+  });
+
+  it('replaces a failed daemon pod on its node', async () => {
+    const victim = (await podsOf('app=agent')).find((p) => p.spec.nodeName === 'node-b')!;
+    await setPodPhase(client, victim, 'Failed', false);
+    const replacement = await waitFor('a new pod on node-b', async () => {
+      const onB = (await podsOf('app=agent')).filter((p) => p.spec.nodeName === 'node-b');
+      return onB.length === 1 && onB[0].metadata.uid !== victim.metadata.uid && onB[0];
+    });
+    expect(replacement.metadata.name).not.toBe(victim.metadata.name);
+    const events = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=agent', '-o', 'json']);
+    expect(events.stdout).toContain('FailedDaemonPod');
   });
 
   it('rolls a new template out node by node, keeps ControllerRevisions, and rolls back with kubectl', async () => {

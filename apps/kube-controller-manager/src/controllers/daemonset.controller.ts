@@ -11,6 +11,7 @@ import { claimable, controllerOf, isAvailable, isReady, type ApiPod } from './po
 import { REVISION_HASH, RevisionHistory, type ControllerRevision, type HistoryOwner } from './revisions';
 import { WorkQueue } from './work-queue';
 
+const FAILED_POD_BACKOFF_MAX_MS = 15 * 60_000;
 const created = (p: ApiPod) => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
 
 /**
@@ -31,6 +32,8 @@ export class DaemonSetController implements Controller {
   private readonly expectations = new Expectations();
   private readonly events: EventRecorder;
   private readonly client: KubeClient;
+  /** Per DaemonSet and node: when a failed pod there may be replaced next, and the delay after that. */
+  private readonly failedBackoff = new Map<string, { until: number; delay: number }>();
 
   constructor(private readonly options: ControllerContext) {
     this.client = options.client;
@@ -90,6 +93,7 @@ export class DaemonSetController implements Controller {
     const ds = this.sets.get(namespace, name);
     if (!ds) {
       this.expectations.forget(key);
+      for (const k of this.failedBackoff.keys()) if (k.startsWith(`${key}/`)) this.failedBackoff.delete(k);
       return;
     }
     const owner: HistoryOwner = { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' };
@@ -108,6 +112,7 @@ export class DaemonSetController implements Controller {
       byNode.set(node, [...(byNode.get(node) ?? []), p]);
     }
     for (const list of byNode.values()) list.sort((a, b) => created(a) - created(b));
+    const subject = { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' };
     const nodes = this.nodes.list();
     const verdicts = new Map(nodes.map((n) => [n.metadata.name, nodeShouldRun(ds, n)]));
 
@@ -122,8 +127,22 @@ export class DaemonSetController implements Controller {
           toDelete.push(...here);
           continue;
         }
-        // A failed daemon pod is replaced; of several, the oldest stays (beside a surging new pod when surge is on).
-        toDelete.push(...here.filter((p) => p.status?.phase === 'Failed'));
+        // A failed daemon pod is replaced, after a back-off per node that doubles while pods keep failing there;
+        // of several pods, the oldest stays (beside a surging new pod when surge is on).
+        for (const failed of here.filter((p) => p.status?.phase === 'Failed')) {
+          const wait = this.failedPodBackoff(`${key}/${node}`, now.getTime());
+          if (wait > 0) {
+            this.queue.addAfter(key, wait);
+            continue;
+          }
+          this.events.record(
+            subject,
+            'Warning',
+            'FailedDaemonPod',
+            `Found failed daemon pod ${failed.metadata.namespace}/${failed.metadata.name} on node ${node}, will try to kill it`,
+          );
+          toDelete.push(failed);
+        }
         const running = here.filter((p) => p.status?.phase !== 'Failed');
         if (running.length > 1) {
           const keep = surge
@@ -158,6 +177,18 @@ export class DaemonSetController implements Controller {
     await this.history.prune(owner, revisions, current, new Set(live.map((p) => p.metadata.labels?.[REVISION_HASH] ?? '')));
     const minReady = ds.spec.minReadySeconds ?? 0;
     if (minReady > 0 && status.numberReady !== status.numberAvailable) this.queue.addAfter(key, minReady * 1000);
+  }
+
+  /**
+   * Milliseconds until a failed pod on a node may be replaced (0: now, and the next failure there waits twice as
+   * long, from 1 s up to 15 min), as upstream's failedPodsBackoff; a quiet spell of twice the cap forgets the node.
+   */
+  private failedPodBackoff(key: string, now: number): number {
+    const entry = this.failedBackoff.get(key);
+    if (entry && now < entry.until) return entry.until - now;
+    const delay = entry && now - entry.until < 2 * FAILED_POD_BACKOFF_MAX_MS ? Math.min(entry.delay * 2, FAILED_POD_BACKOFF_MAX_MS) : 1000;
+    this.failedBackoff.set(key, { until: now + delay, delay });
+    return 0;
   }
 
   /** Upstream's rollingUpdate: which old pods go and which nodes get a new pod this round. */

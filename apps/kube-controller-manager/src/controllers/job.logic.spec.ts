@@ -73,7 +73,8 @@ describe('job rules', () => {
     expect(p.spec.containers[0].env[0].name).toBe('JOB_COMPLETION_INDEX');
   });
 
-  it('moves a condition transition time only when its status changes', () => {
+  it('replaces a changed condition whole, keeps an unchanged one, and adds no False condition from nothing', () => {
+    expect(setJobCondition([], { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, 't0')).toEqual([]);
     const one = setJobCondition([], { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, 't1');
     const two = setJobCondition(one, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, 't2');
     expect(two).toEqual([{ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed', lastProbeTime: 't2', lastTransitionTime: 't2' }]);

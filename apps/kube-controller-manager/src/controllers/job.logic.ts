@@ -111,7 +111,10 @@ export function isFinished(job: Job): boolean {
   return hasCondition(job, 'Complete') || hasCondition(job, 'Failed');
 }
 
-/** The conditions with `cond` set; the transition time moves only when the status changes (upstream's ensureJobConditionStatus). */
+/**
+ * The conditions with `cond` set (upstream's ensureJobConditionStatus): an unchanged condition stays as it was, a
+ * changed one is replaced whole with both times now, and a False condition is not added where none was.
+ */
 export function setJobCondition(
   conditions: readonly JobCondition[],
   cond: Omit<JobCondition, 'lastProbeTime' | 'lastTransitionTime'>,
@@ -119,11 +122,8 @@ export function setJobCondition(
 ): JobCondition[] {
   const existing = conditions.find((c) => c.type === cond.type);
   if (existing && existing.status === cond.status && existing.reason === cond.reason && existing.message === cond.message) return [...conditions];
-  const next: JobCondition = {
-    ...cond,
-    lastProbeTime: now,
-    lastTransitionTime: existing && existing.status === cond.status ? existing.lastTransitionTime : now,
-  };
+  if (!existing && cond.status === 'False') return [...conditions];
+  const next: JobCondition = { ...cond, lastProbeTime: now, lastTransitionTime: now };
   return existing ? conditions.map((c) => (c === existing ? next : c)) : [...conditions, next];
 }
 

@@ -39,6 +39,7 @@ describe('job rules', () => {
     expect(succeededCriteria(job({ completions: 2, completionMode: 'Indexed' }), 5, 0, new Set([0]))).toBe(false);
     expect(succeededCriteria(job({ completions: 2, completionMode: 'Indexed' }), 2, 0, new Set([0, 1]))).toBe(true);
     expect(succeededCriteria(job({ completions: null }), 1, 1, new Set())).toBe(false);
+    expect(succeededCriteria(job({ completions: 2 }), 2, 1, new Set())).toBe(false);
   });
 
   it('counts a deleted unfinished pod as failed unless only failed pods are replaced', () => {

@@ -153,11 +153,13 @@ export function missingIndexes(completions: number, completed: ReadonlySet<numbe
   return out;
 }
 
-/** Whether the Job met its success criteria with these counts. */
+/** Whether the Job met its success criteria with these counts (upstream's `complete` in syncJob). */
 export function succeededCriteria(job: Job, succeeded: number, active: number, completedIndexes: ReadonlySet<number>): boolean {
+  // As upstream: only once no pod runs any more (surplus pods are removed first).
+  if (active > 0) return false;
   const completions = job.spec.completions;
   if (isIndexed(job)) return completions != null && completedIndexes.size >= completions;
-  if (completions == null) return succeeded > 0 && active === 0;
+  if (completions == null) return succeeded > 0;
   return succeeded >= completions;
 }
 

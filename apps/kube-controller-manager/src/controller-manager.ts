@@ -11,6 +11,11 @@ import { ReplicaSetController } from './controllers/replicaset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
 import { DisruptionController } from './controllers/disruption';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
+import { JobController } from './controllers/job.controller';
+import { CronJobController } from './controllers/cronjob.controller';
+import { TtlAfterFinishedController } from './controllers/ttl-after-finished';
+import { DaemonSetController } from './controllers/daemonset.controller';
+import { StatefulSetController } from './controllers/statefulset.controller';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -46,6 +51,11 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     new DisruptionController(ctx),
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
+    new JobController(ctx),
+    new CronJobController(ctx),
+    new TtlAfterFinishedController(ctx),
+    new DaemonSetController(ctx),
+    new StatefulSetController(ctx),
   ];
   const controllers = all.filter((c) => wanted(c.name));
   const scheduler = wanted('scheduler') ? new Scheduler(client, informers, { log: config.log }) : undefined;

@@ -44,6 +44,26 @@ function defaultTemplate(spec: Obj): void {
 
 const percent25 = '25%';
 
+/**
+ * Upstream's job strategy (generateSelectorIfNeeded): unless `manualSelector` is true, the Job selects its pods by
+ * its own uid, and the template carries that uid and the Job's name (new and legacy label keys alike).
+ */
+function generateJobSelector(o: KubeObject, spec: Obj): void {
+  const uid = o.metadata?.uid;
+  if (spec.manualSelector === true || typeof uid !== 'string' || isPlainObject(spec.selector)) return;
+  const tplMeta = obj(obj(spec, 'template'), 'metadata');
+  const labels = obj(tplMeta, 'labels');
+  const name = String(o.metadata.name ?? '');
+  for (const [key, value] of [
+    ['batch.kubernetes.io/controller-uid', uid],
+    ['batch.kubernetes.io/job-name', name],
+    ['controller-uid', uid],
+    ['job-name', name],
+  ])
+    setDefault(labels, key, value);
+  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+}
+
 export function applyDefaults(kind: string, o: KubeObject): void {
   const spec = (isPlainObject(o.spec) ? o.spec : undefined) as Obj | undefined;
   switch (kind) {
@@ -107,15 +127,17 @@ export function applyDefaults(kind: string, o: KubeObject): void {
       break;
     case 'Job':
       if (spec) {
+        // Neither given: one pod to one completion. Parallelism alone leaves completions unset (a work queue).
+        if (spec.completions == null && spec.parallelism == null) spec.completions = 1;
         setDefault(spec, 'parallelism', 1);
-        setDefault(spec, 'backoffLimit', 6);
+        setDefault(spec, 'backoffLimit', spec.backoffLimitPerIndex != null ? 2147483647 : 6);
         setDefault(spec, 'completionMode', 'NonIndexed');
         setDefault(spec, 'suspend', false);
-        setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
-        if (spec.completions === undefined) spec.completions = 1;
+        setDefault(spec, 'podReplacementPolicy', isPlainObject(spec.podFailurePolicy) ? 'Failed' : 'TerminatingOrFailed');
         defaultTemplate(spec);
         const tpl = obj(obj(spec, 'template'), 'spec');
         if (tpl.restartPolicy === 'Always') tpl.restartPolicy = 'Never';
+        generateJobSelector(o, spec);
       }
       break;
     case 'CronJob':

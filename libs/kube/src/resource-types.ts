@@ -127,6 +127,8 @@ export const RESOURCE_TYPES: ResourceType[] = [
     categories: ALL,
     subresources: [STATUS, SCALE],
   }),
+  // DaemonSet and StatefulSet history (what `kubectl rollout history|undo` reads).
+  def({ group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', singular: 'controllerrevision' }),
   // batch/v1
   def({ group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', categories: ALL, subresources: [STATUS] }),
   def({ group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', shortNames: ['cj'], categories: ALL, subresources: [STATUS] }),

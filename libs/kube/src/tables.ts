@@ -365,6 +365,16 @@ const PRINTERS: Record<string, Printer> = {
       return [meta(x).name, `${n(o(x.status).readyReplicas)}/${n(spec.replicas)}`, age(meta(x).creationTimestamp, now), c, i];
     },
   },
+  ControllerRevision: {
+    columns: [NAME, ['Controller', 'string', 'Controller of the object'], ['Revision', 'integer', 'Revision'], AGE],
+    row: (x, now) => {
+      // `daemonset.apps/web`, as upstream names the controller (lower-case kind.group/name).
+      const ref = l(meta(x).ownerReferences).find((r) => r.controller === true);
+      const group = typeof ref?.apiVersion === 'string' && ref.apiVersion.includes('/') ? `.${ref.apiVersion.split('/')[0]}` : '';
+      const controller = ref ? `${String(ref.kind).toLowerCase()}${group}/${String(ref.name)}` : '<none>';
+      return [meta(x).name, controller, n(x.revision), age(meta(x).creationTimestamp, now)];
+    },
+  },
   Job: {
     columns: [
       NAME,

@@ -1,0 +1,154 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
+import { KubeClient } from '../src/client/kube-client';
+import { InformerHub } from '../src/controllers/informer-hub';
+import { StatefulSetController } from '../src/controllers/statefulset.controller';
+import { Scheduler } from '../src/scheduler/scheduler';
+import { createNode, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
+
+jest.setTimeout(90_000);
+
+interface StsObj {
+  status?: { replicas: number; readyReplicas?: number; currentReplicas?: number; updatedReplicas?: number; currentRevision?: string; updateRevision?: string };
+}
+
+/**
+ * The StatefulSet controller with the scheduler against the real API server, driven by kubectl. The test plays the
+ * kubelet and decides when pods turn Running and Ready, to watch OrderedReady wait for them.
+ */
+describe('StatefulSet controller', () => {
+  let h: Harness;
+  let client: KubeClient;
+  let hub: InformerHub;
+  let scheduler: Scheduler;
+  let controller: StatefulSetController;
+  let stopKubelet: () => Promise<void>;
+  let autoRun = false;
+
+  const podsOf = async (selector: string) => (await client.list<TestPod>('/api/v1/namespaces/default/pods', { labelSelector: selector })).items;
+  const names = (pods: TestPod[]) => pods.map((p) => p.metadata.name).sort();
+  const getSts = (name: string) => client.get<StsObj>(`/apis/apps/v1/namespaces/default/statefulsets/${name}`);
+  const statefulSet = (name: string, spec: object = {}) => ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name },
+    spec: {
+      replicas: 3,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'db', image: 'postgres:16' }] } },
+      ...spec,
+    },
+  });
+  const apply = (manifest: object) => h.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+  const pod = (name: string) => client.get<TestPod>(`/api/v1/namespaces/default/pods/${name}`);
+
+  beforeAll(async () => {
+    h = await startHarness({}, ['garbage-collector']);
+    client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
+    await createNode(client, 'node-a');
+    await createNode(client, 'node-b');
+    hub = new InformerHub(client);
+    scheduler = new Scheduler(client, hub, { retryUnschedulableMs: 1000 });
+    controller = new StatefulSetController({ client, informers: hub });
+    hub.start();
+    scheduler.start();
+    controller.start();
+    stopKubelet = startStandInKubelet(client, () => autoRun);
+  });
+
+  afterAll(async () => {
+    await stopKubelet?.();
+    await Promise.all([controller?.stop(), scheduler?.stop()]);
+    await hub?.stop();
+    client?.close();
+    await h?.close();
+  });
+
+  it('creates pods in order, each once the one before is Running and Ready, with stable identities', async () => {
+    await apply(statefulSet('db'));
+    const first = await waitFor('db-0', async () => {
+      const list = await podsOf('app=db');
+      return list.length === 1 && !!list[0].spec.nodeName && list[0];
+    });
+    expect(first.metadata.name).toBe('db-0');
+    expect(first.spec.hostname).toBe('db-0');
+    expect(first.spec.subdomain).toBe('db');
+    expect(first.metadata.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'db-0', 'apps.kubernetes.io/pod-index': '0' });
+    expect(first.metadata.labels?.['controller-revision-hash']).toMatch(/^db-[a-z0-9]+$/);
+    expect(first.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'StatefulSet', name: 'db', controller: true });
+    // db-1 waits for db-0 to be ready.
+    await sleep(1500);
+    expect(names(await podsOf('app=db'))).toEqual(['db-0']);
+    await setPodPhase(client, first, 'Running');
+    const second = await waitFor('db-1', async () => (await podsOf('app=db')).find((p) => p.metadata.name === 'db-1' && p.spec.nodeName));
+    await sleep(1000);
+    expect(names(await podsOf('app=db'))).toEqual(['db-0', 'db-1']);
+    await setPodPhase(client, second, 'Running');
+    await waitFor('db-2', async () => names(await podsOf('app=db')).includes('db-2'));
+    autoRun = true;
+    await h.kubectl(['rollout', 'status', 'statefulset/db', '--timeout=30s']);
+    const sts = await getSts('db');
+    expect(sts.status).toMatchObject({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3 });
+    expect(sts.status?.currentRevision).toBe(sts.status?.updateRevision);
+  });
+
+  it('scales down from the highest ordinal, one pod at a time', async () => {
+    const seen: string[] = [];
+    await h.kubectl(['scale', 'statefulset/db', '--replicas=1']);
+    await waitFor('1 pod left', async () => {
+      const now = names((await podsOf('app=db')).filter((p) => !p.metadata.deletionTimestamp));
+      if (seen[seen.length - 1] !== now.join()) seen.push(now.join());
+      return now.length === 1;
+    });
+    expect(seen).not.toContain('db-0,db-2');
+    expect(seen[seen.length - 1]).toBe('db-0');
+    // The controller's events, in the order the server stored them, say the same: db-2 went before db-1.
+    const events = (
+      await client.list<{ reason: string; message: string; metadata: { resourceVersion: string } }>('/api/v1/namespaces/default/events', {
+        fieldSelector: 'involvedObject.name=db',
+      })
+    ).items
+      .filter((e) => e.reason === 'SuccessfulDelete')
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+      .map((e) => e.message);
+    expect(events).toEqual(['delete Pod db-2 in StatefulSet db successful', 'delete Pod db-1 in StatefulSet db successful']);
+    await waitFor('status replicas 1', async () => (await getSts('db')).status?.replicas === 1);
+  });
+
+  it('rolls a new template out above the partition only, then to all from the highest ordinal down, and rolls back', async () => {
+    await h.kubectl(['scale', 'statefulset/db', '--replicas=3']);
+    await h.kubectl(['rollout', 'status', 'statefulset/db', '--timeout=30s']);
+    const oldRevision = (await getSts('db')).status?.currentRevision;
+    await h.kubectl(['patch', 'statefulset', 'db', '--type=merge', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":2}}}}']);
+    await h.kubectl(['set', 'image', 'statefulset/db', 'db=postgres:17']);
+    const partitioned = await h.kubectl(['rollout', 'status', 'statefulset/db', '--timeout=30s']);
+    expect(partitioned.stdout).toContain('partitioned roll out complete');
+    const images = async () => Object.fromEntries((await podsOf('app=db')).map((p) => [p.metadata.name, p.spec.containers[0].image]));
+    expect(await images()).toEqual({ 'db-0': 'postgres:16', 'db-1': 'postgres:16', 'db-2': 'postgres:17' });
+    const partial = await getSts('db');
+    expect(partial.status).toMatchObject({ updatedReplicas: 1, currentReplicas: 2, currentRevision: oldRevision });
+    expect(partial.status?.updateRevision).not.toBe(oldRevision);
+    expect((await pod('db-2')).metadata.labels?.['controller-revision-hash']).toBe(partial.status?.updateRevision);
+    // Partition 0: db-1 then db-0 follow.
+    await h.kubectl(['patch', 'statefulset', 'db', '--type=merge', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}']);
+    await h.kubectl(['rollout', 'status', 'statefulset/db', '--timeout=30s']);
+    expect(await images()).toEqual({ 'db-0': 'postgres:17', 'db-1': 'postgres:17', 'db-2': 'postgres:17' });
+    const done = await getSts('db');
+    expect(done.status?.currentRevision).toBe(partial.status?.updateRevision);
+    const history = await h.kubectl(['rollout', 'history', 'statefulset/db']);
+    expect(history.stdout).toMatch(/^2\s/m);
+    await h.kubectl(['rollout', 'undo', 'statefulset/db']);
+    await waitFor('all pods back on postgres:16', async () => Object.values(await images()).every((i) => i === 'postgres:16'), 45_000);
+    await h.kubectl(['rollout', 'status', 'statefulset/db', '--timeout=30s']);
+    expect((await getSts('db')).status?.currentRevision).toBe(oldRevision);
+  });
+
+  it('creates all pods at once under Parallel, numbered from spec.ordinals.start', async () => {
+    autoRun = false;
+    await apply(statefulSet('cache', { podManagementPolicy: 'Parallel', ordinals: { start: 5 } }));
+    await waitFor('3 pods without readiness', async () => names(await podsOf('app=cache')).join() === 'cache-5,cache-6,cache-7');
+    autoRun = true;
+    await h.kubectl(['rollout', 'status', 'statefulset/cache', '--timeout=30s']);
+  });
+});

@@ -40,24 +40,31 @@ export function startControllerManager(config: ControllerManagerConfig): Running
   const informers = new InformerHub(client, (path, err) => config.log?.('watch failed; retrying', { path, error: (err as Error).message }));
   const ctx: ControllerContext = { client, informers, log: config.log };
   const wanted = (name: string) => !config.enabled || config.enabled.includes(name);
-  const all: Controller[] = [
-    new GarbageCollector(ctx),
-    new NamespaceController(ctx),
-    new EndpointsController(ctx),
-    new EndpointSliceController(ctx),
-    new ServiceAccountsController(ctx),
-    new NodeLifecycleController(ctx),
-    new PodGcController(ctx),
-    new DisruptionController(ctx),
-    new ReplicaSetController(ctx),
-    new DeploymentController(ctx),
-    new JobController(ctx),
-    new CronJobController(ctx),
-    new TtlAfterFinishedController(ctx),
-    new DaemonSetController(ctx),
-    new StatefulSetController(ctx),
-  ];
-  const controllers = all.filter((c) => wanted(c.name));
+  // By name (each class's `name`), made only when wanted: a controller's constructor opens its informers' watches.
+  const all: Record<string, () => Controller> = {
+    'garbage-collector': () => new GarbageCollector(ctx),
+    namespace: () => new NamespaceController(ctx),
+    endpoints: () => new EndpointsController(ctx),
+    endpointslice: () => new EndpointSliceController(ctx),
+    serviceaccount: () => new ServiceAccountsController(ctx),
+    'node-lifecycle': () => new NodeLifecycleController(ctx),
+    'pod-garbage-collector': () => new PodGcController(ctx),
+    disruption: () => new DisruptionController(ctx),
+    replicaset: () => new ReplicaSetController(ctx),
+    deployment: () => new DeploymentController(ctx),
+    job: () => new JobController(ctx),
+    cronjob: () => new CronJobController(ctx),
+    'ttl-after-finished': () => new TtlAfterFinishedController(ctx),
+    daemonset: () => new DaemonSetController(ctx),
+    statefulset: () => new StatefulSetController(ctx),
+  };
+  const controllers = Object.entries(all)
+    .filter(([name]) => wanted(name))
+    .map(([name, make]) => {
+      const c = make();
+      if (c.name !== name) throw new Error(`controller registered as ${name} calls itself ${c.name}`);
+      return c;
+    });
   const scheduler = wanted('scheduler') ? new Scheduler(client, informers, { log: config.log }) : undefined;
   informers.start();
   for (const c of controllers) c.start();

@@ -28,7 +28,7 @@ describe('RBAC, reviews and service-account tokens, driven by the real kubectl',
   const saKeyPem = saKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 
   beforeAll(async () => {
-    h = await startHarness({ serviceAccountKeyPem: saKeyPem });
+    h = await startHarness({ serviceAccountKeyPem: saKeyPem }, ['garbage-collector', 'namespace', 'serviceaccount']);
     await h.kubectl(['create', 'namespace', 'x']);
     await h.kubectl(['create', 'namespace', 'y']);
     jane = kubectlAs(h, { cert: await issueUserCertificate(h, 'jane', 'dev') }, 'jane');

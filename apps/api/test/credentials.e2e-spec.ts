@@ -271,7 +271,10 @@ describe('cluster credentials and the published API server', () => {
     const cert = new X509Certificate(monitoring.cert ?? '');
     expect(cert.subject).not.toContain('system:masters');
     expect(cert.checkIssued(new X509Certificate(admin.ca))).toBe(true);
-    expect((await kubeGet(monitoring, '/api/v1/nodes')).status).toBe(200);
+    // Authenticated (a 401 would say otherwise) and held to RBAC: the group system:monitoring reads the health and
+    // metrics paths (upstream's system:monitoring role), not the cluster's objects.
+    expect((await kubeGet(monitoring, '/readyz')).status).toBe(200);
+    expect((await kubeGet(monitoring, '/api/v1/nodes')).status).toBe(403);
   });
 
   it('takes ?server-fqdn= (public, or another host) and rejects a bad one; ?format= is checked', async () => {

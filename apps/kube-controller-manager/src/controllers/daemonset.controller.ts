@@ -1,5 +1,5 @@
 import type { Informer } from '../client/informer';
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
+import { isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { selectorMatches } from '../scheduler/filters';
 import type { Node } from '../scheduler/objects';
 import type { Controller, ControllerContext } from './controller';
@@ -7,7 +7,7 @@ import { canonicalJson } from './deployment.logic';
 import { daemonPod, nodeOfDaemonPod, nodeShouldRun, rollingBudget, type DaemonSet, type DaemonSetStatus } from './daemonset.logic';
 import { EventRecorder } from './events';
 import { Expectations } from './expectations';
-import { claimable, controllerOf, isAvailable, isReady, type ApiPod } from './pods';
+import { claimPods, controllerOf, isAvailable, isReady, type ApiPod } from './pods';
 import { REVISION_HASH, RevisionHistory, type ControllerRevision, type HistoryOwner } from './revisions';
 import { WorkQueue } from './work-queue';
 
@@ -310,39 +310,13 @@ export class DaemonSetController implements Controller {
     };
   }
 
-  private async claimPods(ds: DaemonSet): Promise<ApiPod[]> {
-    const owned: ApiPod[] = [];
-    for (const pod of this.pods.listNamespace(ds.metadata.namespace)) {
-      const claim = claimable(pod, ds, ds.spec.selector);
-      if (claim === 'other') continue;
-      const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
-      const refs = pod.metadata.ownerReferences ?? [];
-      try {
-        if (claim === 'owned' && !selectorMatches(ds.spec.selector, pod.metadata.labels)) {
-          await this.client.patch(path, {
-            metadata: { ownerReferences: refs.filter((r) => r.uid !== ds.metadata.uid), resourceVersion: pod.metadata.resourceVersion },
-          });
-          continue;
-        }
-        if (claim === 'orphan') {
-          if (ds.metadata.deletionTimestamp) continue;
-          await this.client.patch(path, {
-            metadata: {
-              ownerReferences: [
-                ...refs,
-                { apiVersion: 'apps/v1', kind: 'DaemonSet', name: ds.metadata.name, uid: ds.metadata.uid, controller: true, blockOwnerDeletion: true },
-              ],
-              resourceVersion: pod.metadata.resourceVersion,
-            },
-          });
-        }
-      } catch (err) {
-        if (isNotFound(err) || isConflict(err)) continue;
-        throw err;
-      }
-      owned.push(pod);
-    }
-    return owned;
+  private claimPods(ds: DaemonSet): Promise<ApiPod[]> {
+    return claimPods(
+      this.client,
+      this.pods.listNamespace(ds.metadata.namespace),
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: ds.metadata },
+      ds.spec.selector,
+    );
   }
 }
 

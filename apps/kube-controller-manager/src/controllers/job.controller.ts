@@ -25,7 +25,7 @@ import {
   type JobCondition,
   type JobStatus,
 } from './job.logic';
-import { claimable, controllerOf, deletionOrder, isActive, isReady, type ApiPod } from './pods';
+import { claimable, claimPods, controllerOf, deletionOrder, isActive, isReady, type ApiPod } from './pods';
 import { WorkQueue } from './work-queue';
 
 /** Pods one sync may create or delete (upstream's MaxPodCreateDeletePerSync). */
@@ -390,31 +390,17 @@ export class JobController implements Controller {
   }
 
   /** The pods this Job owns, adopting orphans its selector matches while it runs. */
-  private async claimPods(job: Job): Promise<TrackedPod[]> {
-    const owned: TrackedPod[] = [];
-    for (const pod of this.pods.listNamespace(job.metadata.namespace)) {
-      const claim = claimable(pod, job, job.spec.selector ?? {});
-      if (claim === 'other') continue;
-      if (claim === 'orphan') {
-        if (job.metadata.deletionTimestamp || isFinished(job)) continue;
-        try {
-          await this.client.patch(`/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, {
-            metadata: {
-              ownerReferences: [
-                ...(pod.metadata.ownerReferences ?? []),
-                { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid, controller: true, blockOwnerDeletion: true },
-              ],
-              resourceVersion: pod.metadata.resourceVersion,
-            },
-          });
-        } catch (err) {
-          if (isNotFound(err) || isConflict(err)) continue;
-          throw err;
-        }
-      }
-      owned.push(pod);
-    }
-    return owned;
+  private claimPods(job: Job): Promise<TrackedPod[]> {
+    return claimPods(
+      this.client,
+      this.pods.listNamespace(job.metadata.namespace),
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: job.metadata },
+      job.spec.selector ?? {},
+      {
+        adopt: !isFinished(job),
+        release: false,
+      },
+    );
   }
 }
 

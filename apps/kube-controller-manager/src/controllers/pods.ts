@@ -1,5 +1,5 @@
 import type { OwnerReference } from '@cerulean/kube';
-import type { KubeObject } from '../client/kube-client';
+import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 
@@ -58,6 +58,60 @@ export function claimable(pod: ApiPod, owner: { metadata: { uid?: string; namesp
   const ref = controllerOf(pod);
   if (ref) return ref.uid === owner.metadata.uid ? 'owned' : 'other';
   return selectorMatches(selector, pod.metadata.labels) && !pod.metadata.deletionTimestamp ? 'orphan' : 'other';
+}
+
+/** The controller that claims pods: its apiVersion and kind name it in the owner reference it writes. */
+export interface PodOwner {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; uid: string; namespace: string; deletionTimestamp?: string };
+}
+
+/**
+ * Upstream's ControllerRefManager for pods: the pods `owner` controls, after adopting orphans its selector matches
+ * (unless it is being deleted, or `adopt` is false) and releasing owned pods that stopped matching (unless `release`
+ * is false). Each change carries the pod's resourceVersion; a pod changed or gone meanwhile is left out, and its
+ * watch event brings it back to the next sync.
+ */
+export async function claimPods<P extends ApiPod>(
+  client: KubeClient,
+  candidates: readonly P[],
+  owner: PodOwner,
+  selector: LabelSelector,
+  options: { adopt?: boolean; release?: boolean } = {},
+): Promise<P[]> {
+  const owned: P[] = [];
+  for (const pod of candidates) {
+    const claim = claimable(pod, owner, selector);
+    if (claim === 'other') continue;
+    const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+    const refs = (pod.metadata.ownerReferences ?? []) as OwnerReference[];
+    try {
+      if (claim === 'owned' && options.release !== false && !selectorMatches(selector, pod.metadata.labels)) {
+        await client.patch(path, {
+          metadata: { ownerReferences: refs.filter((r) => r.uid !== owner.metadata.uid), resourceVersion: pod.metadata.resourceVersion },
+        });
+        continue;
+      }
+      if (claim === 'orphan') {
+        if (owner.metadata.deletionTimestamp || options.adopt === false) continue;
+        const ref = {
+          apiVersion: owner.apiVersion,
+          kind: owner.kind,
+          name: owner.metadata.name,
+          uid: owner.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        };
+        await client.patch(path, { metadata: { ownerReferences: [...refs, ref], resourceVersion: pod.metadata.resourceVersion } });
+      }
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) continue;
+      throw err;
+    }
+    owned.push(pod);
+  }
+  return owned;
 }
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };

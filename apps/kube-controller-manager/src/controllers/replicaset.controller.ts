@@ -1,11 +1,11 @@
 import type { Informer } from '../client/informer';
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
+import { isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import type { Controller, ControllerContext } from './controller';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 import { Expectations } from './expectations';
 import type { OwnerReference } from '@cerulean/kube';
-import { claimable, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod, type WorkloadMetadata } from './pods';
+import { claimPods, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod, type WorkloadMetadata } from './pods';
 import { WorkQueue } from './work-queue';
 
 export interface ReplicaSet extends KubeObject {
@@ -140,37 +140,13 @@ export class ReplicaSetController implements Controller {
   }
 
   /** The pods this ReplicaSet owns after adopting matching orphans and releasing owned pods that stopped matching. */
-  private async claimPods(rs: ReplicaSet): Promise<ApiPod[]> {
-    const owned: ApiPod[] = [];
-    for (const pod of this.pods.listNamespace(rs.metadata.namespace)) {
-      const claim = claimable(pod, rs, rs.spec.selector);
-      if (claim === 'other') continue;
-      const matches = selectorMatches(rs.spec.selector, pod.metadata.labels);
-      const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
-      const refs = (pod.metadata.ownerReferences ?? []) as OwnerReference[];
-      try {
-        if (claim === 'owned' && !matches) {
-          await this.client.patch(path, {
-            metadata: { ownerReferences: refs.filter((r) => r.uid !== rs.metadata.uid), resourceVersion: pod.metadata.resourceVersion },
-          });
-          continue;
-        }
-        if (claim === 'orphan') {
-          if (rs.metadata.deletionTimestamp) continue;
-          await this.client.patch(path, {
-            metadata: {
-              ownerReferences: [...refs, { ...ownerRef(rs), controller: true, blockOwnerDeletion: true }],
-              resourceVersion: pod.metadata.resourceVersion,
-            },
-          });
-        }
-      } catch (err) {
-        if (isNotFound(err) || isConflict(err)) continue; // changed meanwhile: the watch brings it back
-        throw err;
-      }
-      owned.push(pod);
-    }
-    return owned;
+  private claimPods(rs: ReplicaSet): Promise<ApiPod[]> {
+    return claimPods(
+      this.client,
+      this.pods.listNamespace(rs.metadata.namespace),
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: rs.metadata },
+      rs.spec.selector,
+    );
   }
 
   private async manageReplicas(rs: ReplicaSet, active: readonly ApiPod[]): Promise<void> {

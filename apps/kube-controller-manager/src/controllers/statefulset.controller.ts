@@ -1,11 +1,11 @@
 import type { Informer } from '../client/informer';
-import { KubeApiError, isConflict, isNotFound, type KubeClient } from '../client/kube-client';
+import { KubeApiError, isNotFound, type KubeClient } from '../client/kube-client';
 import { selectorMatches } from '../scheduler/filters';
 import type { Controller, ControllerContext } from './controller';
 import { canonicalJson, type PodTemplate } from './deployment.logic';
 import { EventRecorder } from './events';
 import { Expectations } from './expectations';
-import { claimable, controllerOf, type ApiPod } from './pods';
+import { claimPods, controllerOf, type ApiPod } from './pods';
 import { RevisionHistory, type ControllerRevision, type HistoryOwner } from './revisions';
 import { planStatefulSet, statefulPod, statefulSetStatus, type StatefulSet } from './statefulset.logic';
 import { WorkQueue } from './work-queue';
@@ -157,39 +157,13 @@ export class StatefulSetController implements Controller {
     if (failure) throw (failure as PromiseRejectedResult).reason;
   }
 
-  private async claimPods(sts: StatefulSet): Promise<ApiPod[]> {
-    const owned: ApiPod[] = [];
-    for (const pod of this.pods.listNamespace(sts.metadata.namespace)) {
-      const claim = claimable(pod, sts, sts.spec.selector);
-      if (claim === 'other') continue;
-      const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
-      const refs = pod.metadata.ownerReferences ?? [];
-      try {
-        if (claim === 'owned' && !selectorMatches(sts.spec.selector, pod.metadata.labels)) {
-          await this.client.patch(path, {
-            metadata: { ownerReferences: refs.filter((r) => r.uid !== sts.metadata.uid), resourceVersion: pod.metadata.resourceVersion },
-          });
-          continue;
-        }
-        if (claim === 'orphan') {
-          if (sts.metadata.deletionTimestamp) continue;
-          await this.client.patch(path, {
-            metadata: {
-              ownerReferences: [
-                ...refs,
-                { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid, controller: true, blockOwnerDeletion: true },
-              ],
-              resourceVersion: pod.metadata.resourceVersion,
-            },
-          });
-        }
-      } catch (err) {
-        if (isNotFound(err) || isConflict(err)) continue;
-        throw err;
-      }
-      owned.push(pod);
-    }
-    return owned;
+  private claimPods(sts: StatefulSet): Promise<ApiPod[]> {
+    return claimPods(
+      this.client,
+      this.pods.listNamespace(sts.metadata.namespace),
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: sts.metadata },
+      sts.spec.selector,
+    );
   }
 }
 

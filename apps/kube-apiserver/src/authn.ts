@@ -9,10 +9,11 @@ export const ANONYMOUS_USER: UserInfo = { name: 'system:anonymous', groups: ['sy
 
 /**
  * Anonymous requests are accepted on these paths only (upstream's AuthenticationConfiguration `anonymous.conditions`,
- * the way AKS and hardened clusters restrict anonymous auth to health and version probes); RBAC then decides, through
- * system:public-info-viewer. Anywhere else a request without credentials is 401.
+ * the health probes, as hardened clusters restrict anonymous auth); RBAC then decides, through
+ * system:public-info-viewer. Anywhere else a request without credentials is 401, `/version` included: a client whose
+ * certificate the cluster CA no longer signs (after a rotation) learns nothing but that.
  */
-const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const ANONYMOUS_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
 /**
  * Who sent the request, as kube-apiserver's authenticator chain decides it: the in-process loopback token, a client

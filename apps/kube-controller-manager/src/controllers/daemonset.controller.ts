@@ -1,13 +1,12 @@
 import type { Informer } from '../client/informer';
 import { isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
-import { selectorMatches } from '../scheduler/filters';
 import type { Node } from '../scheduler/objects';
 import type { Controller, ControllerContext } from './controller';
 import { canonicalJson } from './deployment.logic';
 import { daemonPod, nodeOfDaemonPod, nodeShouldRun, rollingBudget, type DaemonSet, type DaemonSetStatus } from './daemonset.logic';
 import { EventRecorder } from './events';
 import { Expectations } from './expectations';
-import { claimPods, controllerOf, isAvailable, isReady, type ApiPod } from './pods';
+import { claimPods, ownedPodHandlers, isAvailable, isReady, type ApiPod } from './pods';
 import { REVISION_HASH, RevisionHistory, type ControllerRevision, type HistoryOwner } from './revisions';
 import { WorkQueue } from './work-queue';
 
@@ -43,27 +42,10 @@ export class DaemonSetController implements Controller {
       upsert: (ds) => this.queue.add(keyOf(ds)),
       deleted: (ds) => this.expectations.forget(keyOf(ds)),
     });
-    this.pods = options.informers.informer<ApiPod>('/api/v1/pods', {
-      upsert: (pod, previous) => {
-        const owner = controllerOf(pod);
-        if (owner?.kind === 'DaemonSet') {
-          const key = `${pod.metadata.namespace}/${owner.name}`;
-          if (!previous) this.expectations.created(key);
-          if (pod.metadata.deletionTimestamp) this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
-          this.queue.add(key);
-        } else if (!owner) {
-          for (const ds of this.sets.listNamespace(pod.metadata.namespace ?? ''))
-            if (selectorMatches(ds.spec.selector, pod.metadata.labels)) this.queue.add(keyOf(ds));
-        }
-      },
-      deleted: (pod) => {
-        const owner = controllerOf(pod);
-        if (owner?.kind !== 'DaemonSet') return;
-        const key = `${pod.metadata.namespace}/${owner.name}`;
-        this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
-        this.queue.add(key);
-      },
-    });
+    this.pods = options.informers.informer<ApiPod>(
+      '/api/v1/pods',
+      ownedPodHandlers('DaemonSet', this.sets, this.expectations, (key) => this.queue.add(key)),
+    );
     // A node added, relabelled, tainted or removed may change where every DaemonSet runs.
     const allSets = () => this.sets.list().forEach((ds) => this.queue.add(keyOf(ds)));
     this.nodes = options.informers.informer<Node & KubeObject>('/api/v1/nodes', {

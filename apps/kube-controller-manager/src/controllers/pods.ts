@@ -1,7 +1,9 @@
 import type { OwnerReference } from '@cerulean/kube';
+import type { Informer, InformerHandlers } from '../client/informer';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
+import type { Expectations } from './expectations';
 
 /** The metadata of a namespaced workload object (ReplicaSet, Deployment) as its controller reads it. */
 export type WorkloadMetadata = KubeObject['metadata'] & {
@@ -112,6 +114,41 @@ export async function claimPods<P extends ApiPod>(
     owned.push(pod);
   }
   return owned;
+}
+
+/**
+ * The pod informer's handlers for a controller of `kind` whose owners sit in `owners`: a pod it controls settles the
+ * owner's expectations (created, being deleted, deleted) and queues the owner; a pod no controller owns queues every
+ * owner whose selector matches it, which may adopt it.
+ */
+export function ownedPodHandlers<O extends { metadata: { namespace: string; name: string }; spec: { selector: LabelSelector } }>(
+  kind: string,
+  owners: Informer<O>,
+  expectations: Expectations,
+  enqueue: (key: string) => void,
+): InformerHandlers<ApiPod> {
+  const podKey = (pod: ApiPod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+  return {
+    upsert: (pod, previous) => {
+      const owner = controllerOf(pod);
+      if (owner?.kind === kind) {
+        const key = `${pod.metadata.namespace}/${owner.name}`;
+        if (!previous) expectations.created(key);
+        if (pod.metadata.deletionTimestamp) expectations.deleted(key, podKey(pod));
+        enqueue(key);
+      } else if (!owner) {
+        for (const o of owners.listNamespace(pod.metadata.namespace ?? ''))
+          if (selectorMatches(o.spec.selector, pod.metadata.labels)) enqueue(`${o.metadata.namespace}/${o.metadata.name}`);
+      }
+    },
+    deleted: (pod) => {
+      const owner = controllerOf(pod);
+      if (owner?.kind !== kind) return;
+      const key = `${pod.metadata.namespace}/${owner.name}`;
+      expectations.deleted(key, podKey(pod));
+      enqueue(key);
+    },
+  };
 }
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };

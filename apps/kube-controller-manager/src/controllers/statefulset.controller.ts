@@ -1,11 +1,10 @@
 import type { Informer } from '../client/informer';
 import { KubeApiError, isNotFound, type KubeClient } from '../client/kube-client';
-import { selectorMatches } from '../scheduler/filters';
 import type { Controller, ControllerContext } from './controller';
 import { canonicalJson, type PodTemplate } from './deployment.logic';
 import { EventRecorder } from './events';
 import { Expectations } from './expectations';
-import { claimPods, controllerOf, type ApiPod } from './pods';
+import { claimPods, ownedPodHandlers, type ApiPod } from './pods';
 import { RevisionHistory, type ControllerRevision, type HistoryOwner } from './revisions';
 import { planStatefulSet, statefulPod, statefulSetStatus, type StatefulSet } from './statefulset.logic';
 import { WorkQueue } from './work-queue';
@@ -37,27 +36,10 @@ export class StatefulSetController implements Controller {
       upsert: (sts) => this.queue.add(keyOf(sts)),
       deleted: (sts) => this.expectations.forget(keyOf(sts)),
     });
-    this.pods = options.informers.informer<ApiPod>('/api/v1/pods', {
-      upsert: (pod, previous) => {
-        const owner = controllerOf(pod);
-        if (owner?.kind === 'StatefulSet') {
-          const key = `${pod.metadata.namespace}/${owner.name}`;
-          if (!previous) this.expectations.created(key);
-          if (pod.metadata.deletionTimestamp) this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
-          this.queue.add(key);
-        } else if (!owner) {
-          for (const sts of this.sets.listNamespace(pod.metadata.namespace ?? ''))
-            if (selectorMatches(sts.spec.selector, pod.metadata.labels)) this.queue.add(keyOf(sts));
-        }
-      },
-      deleted: (pod) => {
-        const owner = controllerOf(pod);
-        if (owner?.kind !== 'StatefulSet') return;
-        const key = `${pod.metadata.namespace}/${owner.name}`;
-        this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
-        this.queue.add(key);
-      },
-    });
+    this.pods = options.informers.informer<ApiPod>(
+      '/api/v1/pods',
+      ownedPodHandlers('StatefulSet', this.sets, this.expectations, (key) => this.queue.add(key)),
+    );
     this.revisions = options.informers.informer<ControllerRevision>('/apis/apps/v1/controllerrevisions', {});
     this.history = new RevisionHistory(this.client, this.revisions);
   }

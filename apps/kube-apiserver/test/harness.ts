@@ -65,33 +65,11 @@ export async function startHarness(
     controllers.length > 0
       ? startControllerManager({ server: server.url, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, enabled: controllers })
       : undefined;
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'it', cluster: { server: server.url, 'certificate-authority-data': b64(ca.certPem) } }],
-      users: [{ name: 'admin', user: { 'client-certificate-data': b64(admin.certPem), 'client-key-data': b64(admin.keyPem) } }],
-      contexts: [{ name: 'it', context: { cluster: 'it', user: 'admin' } }],
-      'current-context': 'it',
-    }),
-  );
-  const kubectl: Harness['kubectl'] = async (args, opts = {}) => {
-    const child = run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
-    if (opts.input !== undefined) {
-      child.child.stdin?.end(opts.input);
-    }
-    try {
-      const { stdout, stderr } = await child;
-      return { stdout, stderr, code: 0 };
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; code?: number };
-      if (opts.allowFail) return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 1 };
-      throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr ?? String(err)}`, { cause: err });
-    }
-  };
+  const kubectl = kubectlWith(kubeconfig, join(dir, 'cache'), server.url, ca.certPem, 'admin', {
+    'client-certificate-data': b64(admin.certPem),
+    'client-key-data': b64(admin.keyPem),
+  });
   return {
     dir,
     server,
@@ -125,22 +103,28 @@ export function issueUserCertificate(h: Harness, user: string, group?: string): 
  * certificate would still send the certificate, which the server prefers, as upstream's does).
  */
 export function kubectlAs(h: Harness, creds: UserCredentials, label: string): Harness['kubectl'] {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const file = join(h.dir, `kubeconfig-${label}`);
-  const user = 'cert' in creds ? { 'client-certificate-data': b64(creds.cert.certPem), 'client-key-data': b64(creds.cert.keyPem) } : { token: creds.token };
+  const user: Record<string, string> =
+    'cert' in creds ? { 'client-certificate-data': b64(creds.cert.certPem), 'client-key-data': b64(creds.cert.keyPem) } : { token: creds.token };
+  return kubectlWith(join(h.dir, `kubeconfig-${label}`), join(h.dir, `cache-${label}`), h.server.url, h.ca.certPem, label, user);
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** Writes a kubeconfig for `user` against the server and returns the real kubectl running with it. */
+function kubectlWith(file: string, cacheDir: string, server: string, caPem: string, label: string, user: Record<string, string>): Harness['kubectl'] {
   writeFileSync(
     file,
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'it', cluster: { server: h.server.url, 'certificate-authority-data': b64(h.ca.certPem) } }],
+      clusters: [{ name: 'it', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
       users: [{ name: label, user }],
       contexts: [{ name: 'it', context: { cluster: 'it', user: label } }],
       'current-context': 'it',
     }),
   );
   return async (args, opts = {}) => {
-    const child = run(KUBECTL, ['--kubeconfig', file, '--cache-dir', join(h.dir, `cache-${label}`), ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    const child = run(KUBECTL, ['--kubeconfig', file, '--cache-dir', cacheDir, ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
     if (opts.input !== undefined) child.child.stdin?.end(opts.input);
     try {
       const { stdout, stderr } = await child;

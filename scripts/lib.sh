@@ -25,6 +25,9 @@ ensure_packages() {
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && file -L /bin/busybox 2>/dev/null | grep -q static || missing+=(busybox-static)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # Every node runs pods through containerd + runc with the CNI plugins, copied from the host into the node image
+  # (containerd and runc come with docker.io; the plugins do not).
+  [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || missing+=(containernetworking-plugins)
   # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname

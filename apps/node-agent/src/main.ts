@@ -17,6 +17,7 @@ import { KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
+import { ContainerdRuntime } from './runtime/containerd';
 import { SupervisedChild, waitUntil } from './supervisor';
 
 const ETCD_READY_TIMEOUT_MS = 60_000;
@@ -132,7 +133,12 @@ function readKubeTls(): KubeClientTls | undefined {
 
 function runNode(): void {
   const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
-  const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits() });
+  // Nodes created for a runtime get what nested containers need (libs/node-provider); older ones run no pods.
+  const wantsRuntime = process.env.CERULEAN_CONTAINER_RUNTIME?.trim() === 'containerd';
+  if (wantsRuntime && !ContainerdRuntime.available()) problems.push('the node image has no containerd: pods cannot run on this node');
+  const runtime = wantsRuntime && ContainerdRuntime.available() ? new ContainerdRuntime(jsonLog) : undefined;
+  void runtime?.start();
+  const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits(), runtime: runtime && (() => runtime.state()) });
   const server = createAgentServer(agent, jsonLog, { token: readAgentToken(), nodeName: config.nodeName });
   const kubeTls = readKubeTls();
   const registration = kubeTls
@@ -153,6 +159,7 @@ function runNode(): void {
   onShutdown([server], async () => {
     agent.markStopping();
     await Promise.all([heartbeat?.stop(), registration?.stop()]);
+    await runtime?.stop();
   });
 }
 

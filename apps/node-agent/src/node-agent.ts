@@ -68,6 +68,8 @@ export interface NodeAgentOptions {
   config: AgentConfig;
   problems: string[];
   readCgroup: () => NodeCgroupLimits;
+  /** The container runtime's state, when the node runs one: not ready → the node is not Ready (kubelet's runtime check). */
+  runtime?: () => { ready: true } | { ready: false; reason: string; message: string };
   now?: () => Date;
 }
 
@@ -140,6 +142,8 @@ export class NodeAgent {
     if (this.options.problems.length > 0) {
       return { status: 'False', reason: 'KubeletConfigInvalid', message: this.options.problems.join('; ') };
     }
+    const runtime = this.options.runtime?.();
+    if (runtime && !runtime.ready) return { status: 'False', reason: runtime.reason, message: runtime.message };
     return { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
   }
 

@@ -93,9 +93,38 @@ export function buildContainerCreateOptions(
       DnsOptions: ['timeout:1', 'attempts:1'],
       // The agent logs every request; the status poller would otherwise grow logs without bound.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } },
-      ...(spec.volumes?.length ? { Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })) } : {}),
+      ...(spec.volumes?.length || spec.containerRuntime
+        ? {
+            Mounts: [
+              ...(spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
+              // Anonymous: removed with the node (`remove({ v: true })`); overlayfs snapshots need a real filesystem below.
+              ...(spec.containerRuntime ? [{ Type: 'volume' as const, Source: '', Target: NODE_CONTAINERD_DIR }] : []),
+            ],
+          }
+        : {}),
+      ...(spec.containerRuntime ? nestedContainerHostConfig() : {}),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name, ...(spec.aliases ?? [])] } } },
+  };
+}
+
+/** containerd's root in a node; its own volume, because overlayfs cannot stack on the container's overlay root. */
+export const NODE_CONTAINERD_DIR = '/var/lib/containerd';
+
+/**
+ * What a node needs to run containers inside itself with containerd and runc. `Privileged` cannot be used: these hosts'
+ * root lacks CAP_SYS_RESOURCE, so Docker cannot grant every capability; everything else is granted. A private cgroup
+ * namespace makes the node's own cgroup the root the agent remounts (machine-notes: "Containers inside node
+ * containers"), so pods sit under the node's CPU and memory limits, as on a VM.
+ */
+function nestedContainerHostConfig(): Dockerode.HostConfig & { CgroupnsMode: 'private' | 'host' } {
+  return {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    DeviceCgroupRules: ['a *:* rwm'],
+    CgroupnsMode: 'private',
+    Tmpfs: { '/run': 'rw,exec,nosuid,size=65536k', '/tmp': 'rw,exec,nosuid,size=65536k' },
   };
 }
 

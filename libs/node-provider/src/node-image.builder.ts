@@ -8,6 +8,7 @@ import { NodeImageCatalog, type NodeImage } from '@cerulean/catalog';
 import { ProviderError } from './provider-error';
 import { NODE_AGENT_PORT, NodeLabels } from './node-provider';
 import { tarStream, withParentDirs, type HostFileEntry, type RootfsEntry } from './tar';
+import { dockerArchive, NODE_IMAGE_WORKLOAD_DIR, workloadImages } from './workload-images';
 
 // The ustar writer moved to ./tar (DockerNodeProvider.exec needs it too); still exported from here.
 export { tarHeader, tarStream, withParentDirs, type HostFileEntry, type RootfsEntry } from './tar';
@@ -27,8 +28,21 @@ export const NODE_IMAGE_NODE_PATH = '/usr/local/bin/node';
 export const NODE_IMAGE_ETCD_PATH = '/usr/local/bin/etcd';
 /** The API server bundled into one file with its npm dependencies (see cli/bundle-kube-apiserver.ts), plus its assets. */
 export const NODE_IMAGE_KUBE_APISERVER_DIR = '/opt/cerulean/kube-apiserver';
-// runCommand needs grep (to find a timed-out command's processes), mkdir, rm and unzip (its context).
-const BUSYBOX_APPLETS = ['sh', 'ls', 'cat', 'ps', 'sleep', 'hostname', 'env', 'echo', 'kill', 'grep', 'mkdir', 'rm', 'unzip'];
+// runCommand needs grep (to find a timed-out command's processes), mkdir, rm and unzip (its context); the runtime's
+// set-up needs mount and umount (the cgroup hierarchy) and ip (routes to the other nodes' pod ranges).
+const BUSYBOX_APPLETS = ['sh', 'ls', 'cat', 'ps', 'sleep', 'hostname', 'env', 'echo', 'kill', 'grep', 'mkdir', 'rm', 'unzip', 'mount', 'umount', 'ip'];
+/**
+ * The container runtime of every node (Debian's containerd, runc and CNI plugins, copied from the host with the
+ * libraries they link): host path → path in the image.
+ */
+export const NODE_IMAGE_RUNTIME_BINARIES: Readonly<Record<string, string>> = {
+  '/usr/bin/containerd': '/usr/bin/containerd',
+  '/usr/bin/containerd-shim-runc-v2': '/usr/bin/containerd-shim-runc-v2',
+  '/usr/bin/ctr': '/usr/bin/ctr',
+  '/usr/sbin/runc': '/usr/sbin/runc',
+};
+export const NODE_IMAGE_CNI_DIR = '/usr/lib/cni';
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 // Files at most this big are hashed by content; larger host binaries by size and mtime.
 const HASH_CONTENT_LIMIT = 1024 * 1024;
 
@@ -36,7 +50,7 @@ export interface NodeImageBuilderOptions {
   /** Default: `new Dockerode()` on the default socket. */
   docker?: Dockerode;
   catalog?: NodeImageCatalog;
-  /** The built agent (the folder holding main.js). Default: `<repo>/dist/apps/node-agent/src`. */
+  /** The bundled agent (the folder holding main.js, see cli/bundle-kube-apiserver.ts). Default: `<repo>/dist/bundle/node-agent`. */
   agentDir?: string;
   /** Default: the running Node binary. */
   nodeBinary?: string;
@@ -49,6 +63,9 @@ export interface NodeImageBuilderOptions {
    * while the API server is being written: without it the control plane serves the agent's own small API.
    */
   kubeApiServerDir?: string;
+  /** Host paths of the runtime binaries (keys of NODE_IMAGE_RUNTIME_BINARIES) and the CNI plugin folder, for tests. */
+  runtimeBinaries?: Record<string, string>;
+  cniDir?: string;
 }
 
 export interface NodeImageBuildResult {
@@ -80,15 +97,19 @@ export class NodeImageBuilder {
   private readonly busybox: string;
   private readonly etcdBinary: string;
   private readonly kubeApiServerDir: string;
+  private readonly runtimeBinaries: Record<string, string>;
+  private readonly cniDir: string;
 
   constructor(options: NodeImageBuilderOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.catalog = options.catalog ?? new NodeImageCatalog();
-    this.agentDir = options.agentDir ?? path.join(findRepoRoot(__dirname), 'dist/apps/node-agent/src');
+    this.agentDir = options.agentDir ?? path.join(findRepoRoot(__dirname), 'dist/bundle/node-agent');
     this.nodeBinary = options.nodeBinary ?? process.execPath;
     this.busybox = options.busybox ?? '/bin/busybox';
     this.etcdBinary = options.etcdBinary ?? '/usr/bin/etcd';
     this.kubeApiServerDir = options.kubeApiServerDir ?? path.join(findRepoRoot(__dirname), 'dist/bundle/kube-apiserver');
+    this.runtimeBinaries = { ...Object.fromEntries(Object.keys(NODE_IMAGE_RUNTIME_BINARIES).map((k) => [k, k])), ...options.runtimeBinaries };
+    this.cniDir = options.cniDir ?? NODE_IMAGE_CNI_DIR;
   }
 
   /** Builds every catalog image that is missing or stale, in catalog order. */
@@ -139,12 +160,33 @@ export class NodeImageBuilder {
     if (!existsSync(this.etcdBinary)) {
       throw new ProviderError(`etcd not installed: ${this.etcdBinary} is missing (apt-get install etcd-server)`, { code: 'InvalidSpec', transient: false });
     }
+    const runtime: [string, string][] = [
+      ...Object.entries(NODE_IMAGE_RUNTIME_BINARIES).map(([key, target]): [string, string] => [this.runtimeBinaries[key] ?? key, target]),
+      ...CNI_PLUGINS.map((p): [string, string] => [path.join(this.cniDir, p), path.posix.join(NODE_IMAGE_CNI_DIR, p)]),
+    ];
+    const missing = runtime.filter(([source]) => !existsSync(source)).map(([source]) => source);
+    if (missing.length) {
+      throw new ProviderError(`container runtime not installed: ${missing.join(', ')} missing (apt-get install containerd runc containernetworking-plugins)`, {
+        code: 'InvalidSpec',
+        transient: false,
+      });
+    }
     const files: RootfsEntry[] = [];
     files.push(await fileFrom(this.nodeBinary, NODE_IMAGE_NODE_PATH));
     files.push(await fileFrom(this.etcdBinary, NODE_IMAGE_ETCD_PATH));
-    const libs = new Set([...(await sharedLibraries(this.nodeBinary)), ...(await sharedLibraries(this.etcdBinary))]);
+    for (const [source, target] of runtime) files.push(await fileFrom(source, target));
+    const libs = new Set<string>();
+    for (const binary of [this.nodeBinary, this.etcdBinary, ...runtime.map(([source]) => source)])
+      for (const lib of await sharedLibraries(binary)) libs.add(lib);
     for (const lib of libs) files.push(await fileFrom(lib, lib));
-    files.push(await fileFrom(this.busybox, '/bin/busybox'));
+    const busybox = await fileFrom(this.busybox, '/bin/busybox');
+    files.push(busybox);
+    files.push({
+      type: 'file',
+      path: path.posix.join(NODE_IMAGE_WORKLOAD_DIR, 'images.tar'),
+      mode: 0o644,
+      content: await dockerArchive(workloadImages(busybox)),
+    });
     for (const applet of BUSYBOX_APPLETS) files.push({ type: 'symlink', path: `/bin/${applet}`, target: 'busybox' });
     for (const [p, text] of Object.entries(ETC_FILES)) files.push({ type: 'file', path: p, mode: 0o644, content: Buffer.from(text) });
     for (const js of await listJsFiles(this.agentDir)) {
@@ -163,7 +205,11 @@ export class NodeImageBuilder {
     const dirs: RootfsEntry[] = [
       { type: 'dir', path: '/tmp', mode: 0o1777 },
       { type: 'dir', path: '/root', mode: 0o700 },
-      ...['/proc', '/sys', '/dev', '/etc'].map((p): RootfsEntry => ({ type: 'dir', path: p, mode: 0o755 })),
+      ...['/proc', '/sys', '/dev', '/etc', '/etc/cni/net.d', '/var/lib/containerd', '/var/log/pods', '/var/lib/kubelet'].map((p): RootfsEntry => ({
+        type: 'dir',
+        path: p,
+        mode: 0o755,
+      })),
     ];
     return withParentDirs([...dirs, ...files]);
   }
@@ -268,7 +314,7 @@ const ETC_FILES: Record<string, string> = {
 
 function imageMeta(image: NodeImage, rootfsHash: string): ImageMeta {
   return {
-    env: ['PATH=/usr/local/bin:/usr/bin:/bin', `CERULEAN_NODE_IMAGE_VERSION=${image.version}`],
+    env: ['PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin', `CERULEAN_NODE_IMAGE_VERSION=${image.version}`],
     labels: {
       [NodeImageLabels.version]: image.version,
       [NodeImageLabels.rootfsHash]: rootfsHash,

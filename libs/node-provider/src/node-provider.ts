@@ -90,6 +90,11 @@ export interface NodeSpec {
   aliases?: string[];
   /** Named volumes, created (with their labels) unless they exist. */
   volumes?: NodeVolume[];
+  /**
+   * The node runs pods: it gets what nested containers need (see buildContainerCreateOptions) and a disk of its own for
+   * containerd, removed with the node.
+   */
+  containerRuntime?: boolean;
 }
 
 export type NodeRuntimeState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

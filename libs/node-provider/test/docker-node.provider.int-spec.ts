@@ -37,7 +37,7 @@ const credentials = new NodeAgentCredentials(randomBytes(32));
 const catalog = new NodeImageCatalog(undefined, loadEnv().NODE_IMAGE_REPOSITORY);
 const image = catalog.latest();
 const testRepository = `cerulean-it/node-${runId}`;
-const agentDist = path.join(findRepoRoot(__dirname), 'dist/apps/node-agent/src');
+const agentDist = path.join(findRepoRoot(__dirname), 'dist/bundle/node-agent');
 
 const MiB = 2 ** 20;
 

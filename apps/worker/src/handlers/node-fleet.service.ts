@@ -398,7 +398,9 @@ export class NodeFleet {
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),
         CERULEAN_LOCATION: cluster.location,
         CERULEAN_NODE_RESOURCE_GROUP: cluster.nodeResourceGroup,
+        CERULEAN_CONTAINER_RUNTIME: this.env.NODE_CONTAINER_RUNTIME,
       },
+      containerRuntime: this.env.NODE_CONTAINER_RUNTIME === 'containerd',
       // A file, not an environment variable: `docker inspect` and the node's processes list the environment.
       files: [this.agentCredentials.tokenFile(cluster.id, name)],
     };

@@ -1,0 +1,246 @@
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { LogLine } from '../server';
+import { SupervisedChild, waitUntil } from '../supervisor';
+
+const execFileAsync = promisify(execFile);
+
+export const CONTAINERD_BINARY = '/usr/bin/containerd';
+export const CTR_BINARY = '/usr/bin/ctr';
+export const CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
+export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
+export const CNI_BIN_DIR = '/usr/lib/cni';
+export const CNI_CONF_DIR = '/etc/cni/net.d';
+/** The archives the node image carries (mirrors NODE_IMAGE_WORKLOAD_DIR in libs/node-provider). */
+export const WORKLOAD_IMAGE_DIR = '/opt/cerulean/images';
+/** Mirrors PAUSE_IMAGE in libs/node-provider: built with the node image, never pulled. */
+export const SANDBOX_IMAGE = 'cerulean.local/pause:3.10';
+/** containerd's namespace for the CRI plugin's containers and images. */
+export const CRI_NAMESPACE = 'k8s.io';
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** Mounted again one by one: combined names such as cpu,cpuacct fail where the host mounts them apart. */
+export const CGROUP_V1_CONTROLLERS = ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'];
+const CONTAINERD_READY_TIMEOUT_MS = 60_000;
+
+/**
+ * containerd's configuration for a node: the CRI plugin with runc (cgroupfs, as the node's cgroup tree is its own),
+ * the CNI plugins of the image, the locally built sandbox image. The node has no CAP_SYS_RESOURCE, so containers may
+ * not get an oom_score_adj below the node's own (restrict_oom_score_adj); the host's AppArmor profiles do not apply
+ * inside a node.
+ */
+export function containerdConfig(options: { sandboxImage?: string; logLevel?: string } = {}): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return [
+    'version = 2',
+    'root = "/var/lib/containerd"',
+    'state = "/run/containerd"',
+    // Plugins a node never uses: less memory and a faster start.
+    'disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
+    '',
+    '[grpc]',
+    `  address = "${CONTAINERD_SOCKET}"`,
+    '',
+    '[debug]',
+    `  level = "${options.logLevel ?? 'warn'}"`,
+    '',
+    `[${cri}]`,
+    `  sandbox_image = "${options.sandboxImage ?? SANDBOX_IMAGE}"`,
+    '  restrict_oom_score_adj = true',
+    '  disable_apparmor = true',
+    '  enable_selinux = false',
+    `[${cri}.containerd]`,
+    '  snapshotter = "overlayfs"',
+    '  default_runtime_name = "runc"',
+    `[${cri}.containerd.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    `[${cri}.containerd.runtimes.runc.options]`,
+    '  SystemdCgroup = false',
+    `[${cri}.cni]`,
+    `  bin_dir = "${CNI_BIN_DIR}"`,
+    `  conf_dir = "${CNI_CONF_DIR}"`,
+    '',
+  ].join('\n');
+}
+
+interface MountEntry {
+  mountPoint: string;
+  fsType: string;
+  options: string[];
+}
+
+/** /proc/self/mountinfo's mount point, file system type and per-mount options. */
+export function parseMountInfo(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const [left, right] = line.split(' - ');
+    if (!right) continue;
+    const fields = left.split(' ');
+    const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    out.push({ mountPoint: unescape(fields[4]), fsType: right.split(' ')[0], options: fields[5].split(',') });
+  }
+  return out;
+}
+
+export type CgroupPlan = { kind: 'ready' } | { kind: 'remount-v1'; unmount: string[] } | { kind: 'unsupported'; reason: string };
+
+/**
+ * What it takes to give containerd a writable cgroup tree rooted at the node's own cgroup. Docker mounts the
+ * hierarchy read-only; with the node's private cgroup namespace, mounting each v1 controller again gives a tree whose
+ * root is the node's cgroup, so pods' cgroups sit under the node's limits.
+ */
+export function planCgroups(mounts: MountEntry[]): CgroupPlan {
+  const under = mounts.filter((m) => m.mountPoint === CGROUP_ROOT || m.mountPoint.startsWith(`${CGROUP_ROOT}/`));
+  if (under.some((m) => m.mountPoint === CGROUP_ROOT && m.fsType === 'cgroup2')) {
+    return { kind: 'unsupported', reason: 'the host uses cgroup v2 only (unified hierarchy); nodes support cgroup v1 hosts for now' };
+  }
+  const controllers = CGROUP_V1_CONTROLLERS.map((c) => under.find((m) => m.mountPoint === `${CGROUP_ROOT}/${c}`));
+  if (controllers.every((m) => m && m.fsType === 'cgroup' && m.options.includes('rw'))) return { kind: 'ready' };
+  // Deepest first, the root last.
+  const unmount = under.map((m) => m.mountPoint).sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a));
+  return { kind: 'remount-v1', unmount };
+}
+
+async function run(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { timeout: 30_000 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${command} ${args[0] === '-c' ? '-c <script>' : args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
+  }
+}
+
+/** One shell for the whole remount: each process the agent spawns costs a fork of a large process on a slow node. */
+export function cgroupMountScript(unmount: string[]): string {
+  const q = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
+  return [
+    'set -e',
+    ...unmount.map((m) => `umount ${q(m)}`),
+    `mount -t tmpfs -o mode=755 cgroup_root ${CGROUP_ROOT}`,
+    ...CGROUP_V1_CONTROLLERS.map((c) => `mkdir -p ${CGROUP_ROOT}/${c} && mount -t cgroup -o ${c} cgroup ${CGROUP_ROOT}/${c}`),
+    `mkdir -p ${CGROUP_ROOT}/systemd && mount -t cgroup -o none,name=systemd cgroup ${CGROUP_ROOT}/systemd`,
+  ].join('\n');
+}
+
+async function prepareCgroups(log: LogLine): Promise<void> {
+  const plan = planCgroups(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+  if (plan.kind === 'ready') return;
+  if (plan.kind === 'unsupported') throw new Error(plan.reason);
+  await run('sh', ['-c', cgroupMountScript(plan.unmount)]);
+  log({ msg: 'cgroup hierarchy mounted for containers', controllers: CGROUP_V1_CONTROLLERS });
+}
+
+function socketAccepts(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export type RuntimeState = { ready: true } | { ready: false; reason: string; message: string };
+
+/**
+ * containerd inside the node: prepares the cgroup tree, writes the configuration, keeps containerd running (restarted
+ * with back-off when it dies) and imports the images the node image carries. `state()` feeds the Node's Ready
+ * condition, as kubelet's runtime check does: the node is Ready once containerd serves; the image import goes on in
+ * the background (`imagesImported()`), as image pulls do on a real node.
+ */
+export class ContainerdRuntime {
+  private current: RuntimeState = { ready: false, reason: 'ContainerRuntimeNotReady', message: 'container runtime is starting' };
+  private child: SupervisedChild | undefined;
+  private serving!: () => void;
+  private readonly servingPromise = new Promise<void>((resolve) => (this.serving = resolve));
+  private imported!: () => void;
+  private readonly importedPromise = new Promise<void>((resolve) => (this.imported = resolve));
+
+  constructor(
+    private readonly log: LogLine,
+    private readonly options: { socket?: string; imageDir?: string } = {},
+  ) {}
+
+  static available(): boolean {
+    return existsSync(CONTAINERD_BINARY) && existsSync(CTR_BINARY);
+  }
+
+  get socket(): string {
+    return this.options.socket ?? CONTAINERD_SOCKET;
+  }
+
+  state(): RuntimeState {
+    return this.current;
+  }
+
+  /** Resolves once containerd accepts connections on its socket. */
+  whenServing(): Promise<void> {
+    return this.servingPromise;
+  }
+
+  /** Resolves once the node image's own images are in containerd (or their import failed: pulls then report it). */
+  imagesImported(): Promise<void> {
+    return this.importedPromise;
+  }
+
+  async start(): Promise<void> {
+    const started = performance.now();
+    try {
+      await prepareCgroups(this.log);
+      await fs.mkdir(path.dirname(CONTAINERD_CONFIG), { recursive: true });
+      await fs.mkdir(CNI_CONF_DIR, { recursive: true });
+      await fs.writeFile(CONTAINERD_CONFIG, containerdConfig());
+      this.child = new SupervisedChild({ name: 'containerd', command: CONTAINERD_BINARY, args: ['--config', CONTAINERD_CONFIG] }, this.log);
+      this.child.start();
+      await waitUntil('containerd', () => socketAccepts(this.socket), CONTAINERD_READY_TIMEOUT_MS, 50);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.current = { ready: false, reason: 'ContainerRuntimeNotReady', message: `container runtime is down: ${message}` };
+      this.log({ msg: 'container runtime failed to start', error: message });
+      return;
+    }
+    const serving = performance.now();
+    this.current = { ready: true };
+    this.serving();
+    this.log({ msg: 'container runtime serving', ms: Math.round(serving - started) });
+    try {
+      const images = await this.importImages();
+      this.log({ msg: 'node images imported', ms: Math.round(performance.now() - serving), images });
+    } catch (err) {
+      this.log({ msg: 'importing the node images failed', error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.imported();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.child?.stop();
+  }
+
+  /** The image archives, each in one `ctr import` (unpacked for the overlayfs snapshotter, as a pull would). */
+  private async importImages(): Promise<string[]> {
+    const dir = this.options.imageDir ?? WORKLOAD_IMAGE_DIR;
+    if (!existsSync(dir)) return [];
+    const names: string[] = [];
+    for (const file of (await fs.readdir(dir)).filter((f) => f.endsWith('.tar')).sort()) {
+      const out = await run(CTR_BINARY, [
+        '--address',
+        this.socket,
+        '--namespace',
+        CRI_NAMESPACE,
+        'images',
+        'import',
+        '--snapshotter',
+        'overlayfs',
+        path.join(dir, file),
+      ]);
+      for (const m of out.matchAll(/^unpacking (\S+)/gm)) names.push(m[1]);
+    }
+    return names.sort();
+  }
+}

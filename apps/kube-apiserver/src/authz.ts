@@ -106,6 +106,9 @@ function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: 
     return a.verb === 'delete' && !a.subresource;
   }
   if (a.resource === 'events' && (a.group === '' || a.group === 'events.k8s.io')) return ['create', 'update', 'patch'].includes(a.verb);
+  // The node's kube-proxy runs in its agent, with the node's identity: what system:node-proxier grants kube-proxy.
+  if (READ_VERBS.has(a.verb) && ((a.group === '' && (a.resource === 'services' || a.resource === 'endpoints')) || (a.group === 'discovery.k8s.io' && a.resource === 'endpointslices')))
+    return !a.subresource;
   if (a.group === '' && a.resource === 'serviceaccounts' && a.subresource === 'token') return a.verb === 'create';
   return false;
 }

@@ -121,7 +121,8 @@ function nestedContainerHostConfig(): Dockerode.HostConfig & { CgroupnsMode: 'pr
   return {
     CapAdd: ['ALL'],
     CapDrop: ['SYS_RESOURCE'],
-    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    // systempaths: a writable /proc/sys, for the CNI bridge (ip_forward) and kube-proxy (bridge-nf-call-iptables).
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'],
     DeviceCgroupRules: ['a *:* rwm'],
     CgroupnsMode: 'private',
     Tmpfs: { '/run': 'rw,exec,nosuid,size=65536k', '/tmp': 'rw,exec,nosuid,size=65536k' },

@@ -42,6 +42,17 @@ export const NODE_IMAGE_RUNTIME_BINARIES: Readonly<Record<string, string>> = {
   '/usr/sbin/runc': '/usr/sbin/runc',
 };
 export const NODE_IMAGE_CNI_DIR = '/usr/lib/cni';
+/** kube-proxy's iptables (Debian's nf_tables variant) and the extensions it loads at run time (not listed by ldd). */
+const IPTABLES_BINARY = '/usr/sbin/xtables-nft-multi';
+const IPTABLES_NAMES = ['iptables', 'iptables-restore', 'iptables-save'];
+const XTABLES_DIR = '/usr/lib/x86_64-linux-gnu/xtables';
+/** What kube-proxy's rules, the CNI plugins' and Docker's embedded-DNS rules in a node use (each costs an `ldd`). */
+const XTABLES_EXTENSIONS = [
+  ...['standard', 'comment', 'mark', 'MARK', 'statistic', 'DNAT', 'SNAT', 'MASQUERADE', 'NAT', 'REDIRECT', 'addrtype', 'conntrack', 'state'],
+  ...['tcp', 'udp', 'sctp', 'multiport', 'CONNMARK', 'connmark', 'physdev', 'LOG', 'set'],
+]
+  .map((x) => `libxt_${x}.so`)
+  .concat(['libipt_REJECT.so', 'libipt_icmp.so']);
 const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 // Files at most this big are hashed by content; larger host binaries by size and mtime.
 const HASH_CONTENT_LIMIT = 1024 * 1024;
@@ -163,22 +174,31 @@ export class NodeImageBuilder {
     const runtime: [string, string][] = [
       ...Object.entries(NODE_IMAGE_RUNTIME_BINARIES).map(([key, target]): [string, string] => [this.runtimeBinaries[key] ?? key, target]),
       ...CNI_PLUGINS.map((p): [string, string] => [path.join(this.cniDir, p), path.posix.join(NODE_IMAGE_CNI_DIR, p)]),
+      [IPTABLES_BINARY, IPTABLES_BINARY],
     ];
+    for (const so of XTABLES_EXTENSIONS) runtime.push([path.join(XTABLES_DIR, so), path.join(XTABLES_DIR, so)]);
     const missing = runtime.filter(([source]) => !existsSync(source)).map(([source]) => source);
     if (missing.length) {
-      throw new ProviderError(`container runtime not installed: ${missing.join(', ')} missing (apt-get install containerd runc containernetworking-plugins)`, {
-        code: 'InvalidSpec',
-        transient: false,
-      });
+      throw new ProviderError(
+        `container runtime not installed: ${missing.join(', ')} missing (apt-get install containerd runc containernetworking-plugins iptables)`,
+        {
+          code: 'InvalidSpec',
+          transient: false,
+        },
+      );
     }
     const files: RootfsEntry[] = [];
     files.push(await fileFrom(this.nodeBinary, NODE_IMAGE_NODE_PATH));
     files.push(await fileFrom(this.etcdBinary, NODE_IMAGE_ETCD_PATH));
     for (const [source, target] of runtime) files.push(await fileFrom(source, target));
     const libs = new Set<string>();
-    for (const binary of [this.nodeBinary, this.etcdBinary, ...runtime.map(([source]) => source)])
-      for (const lib of await sharedLibraries(binary)) libs.add(lib);
+    // ~130 files: ldd them a few at a time rather than one after another (seconds on a busy machine).
+    const binaries = [this.nodeBinary, this.etcdBinary, ...runtime.map(([source]) => source)];
+    for (let i = 0; i < binaries.length; i += 16) {
+      for (const found of await Promise.all(binaries.slice(i, i + 16).map((b) => sharedLibraries(b)))) for (const lib of found) libs.add(lib);
+    }
     for (const lib of libs) files.push(await fileFrom(lib, lib));
+    for (const name of IPTABLES_NAMES) files.push({ type: 'symlink', path: `/usr/sbin/${name}`, target: path.basename(IPTABLES_BINARY) });
     const busybox = await fileFrom(this.busybox, '/bin/busybox');
     files.push(busybox);
     files.push({

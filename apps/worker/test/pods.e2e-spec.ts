@@ -1,0 +1,202 @@
+import { execFile as execFileCb } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, waitForOperation, WorkerProcess } from '../../../test-support/platform';
+import { waitUntil } from '../../../test-support/wait';
+
+jest.setTimeout(300_000);
+
+const execFile = promisify(execFileCb);
+const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
+
+interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  containerID?: string;
+  state: { running?: unknown; waiting?: { reason: string }; terminated?: { reason: string; exitCode: number } };
+}
+interface Pod {
+  metadata: { name: string; uid: string; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    hostIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: ContainerStatus[];
+  };
+}
+interface Node {
+  metadata: { name: string };
+  spec: { podCIDR?: string; podCIDRs?: string[] };
+  status: { addresses: { type: string; address: string }[] };
+}
+
+/** Whether `ip` (dotted quad) lies in `cidr`. */
+function inCidr(ip: string, cidr: string): boolean {
+  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(toInt(ip) / size) === Math.floor(toInt(base) / size);
+}
+
+/**
+ * Real pods on the nodes (issue 15): each node runs containerd inside itself and its agent is the kubelet (CRI). A
+ * Deployment's pods run in the nodes' containerd with addresses from their node's podCIDR; a pod on one node reaches
+ * a pod on the other through the routes between nodes; `kubectl logs` reads the container's CRI log through the
+ * kubelet; a crashing container goes into CrashLoopBackOff; deleting the Deployment stops the containers.
+ */
+describe('pods run on the nodes', () => {
+  const rg = 'pods-rg';
+  const name = 'pods1';
+  const dir = mkdtempSync(join(tmpdir(), 'cerulean-pods-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  let worker: WorkerProcess;
+  let nodes: Node[] = [];
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { timeout: 60_000 });
+    if (input !== undefined) child.child.stdin?.end(input);
+    return (await child).stdout;
+  };
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+  const pods = async (selector: string) => (await json<{ items: Pod[] }>(['get', 'pods', '-l', selector])).items.filter((p) => !p.metadata.deletionTimestamp);
+  /** What the node's containerd runs (CRI's namespace), read inside the node container. */
+  const containersOn = async (node: string): Promise<string[]> => {
+    const { stdout } = await execFile('docker', ['exec', node, 'ctr', '--namespace', 'k8s.io', 'containers', 'list', '--quiet'], { timeout: 30_000 });
+    return stdout.split('\n').filter(Boolean);
+  };
+
+  beforeAll(async () => {
+    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
+    worker = await startWorker();
+    const r = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 2 }]) });
+    expect(r.status).toBe(201);
+    expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
+    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
+    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
+  });
+
+  afterAll(async () => {
+    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
+    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
+    await worker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives every node its own /24 of the cluster pod range', async () => {
+    nodes = await waitUntil(
+      'both nodes with a podCIDR',
+      async () => {
+        const items = (await json<{ items: Node[] }>(['get', 'nodes'])).items;
+        return items.length === 2 && items.every((n) => n.spec.podCIDR) ? items : undefined;
+      },
+      60_000,
+    );
+    const cidrs = nodes.map((n) => n.spec.podCIDR as string);
+    expect(new Set(cidrs).size).toBe(2);
+    for (const n of nodes) {
+      expect(n.spec.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+      expect(n.spec.podCIDRs).toEqual([n.spec.podCIDR]);
+    }
+  });
+
+  it('runs a Deployment: one pod per node, Running and Ready with an address of its node, its log through kubectl logs', async () => {
+    const [a, b] = nodes.map((n) => n.metadata.name);
+    const web = (node: string, app: string) =>
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        `metadata: {name: ${app}}`,
+        'spec:',
+        '  replicas: 1',
+        `  selector: {matchLabels: {app: ${app}}}`,
+        '  template:',
+        `    metadata: {labels: {app: ${app}, tier: web}}`,
+        '    spec:',
+        `      nodeSelector: {kubernetes.io/hostname: ${node}}`,
+        '      containers:',
+        '      - name: httpd',
+        '        image: busybox:1.35',
+        '        command: [sh, -c]',
+        '        args: ["mkdir -p /www && echo hello from $(hostname) > /www/index.html && echo serving $(hostname) && exec httpd -f -p 8080 -h /www"]',
+        '        ports: [{containerPort: 8080}]',
+        '        resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 32Mi}}',
+      ].join('\n');
+    await kubectl(['apply', '-f', '-'], `${web(a, 'web-a')}\n---\n${web(b, 'web-b')}`);
+    const running = await waitUntil(
+      'two web pods Running and Ready',
+      async () => {
+        const items = await pods('tier=web');
+        const ok = items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ok.length === 2 ? ok : undefined;
+      },
+      90_000,
+    );
+    for (const p of running) {
+      const node = nodes.find((n) => n.metadata.name === p.spec.nodeName) as Node;
+      expect(inCidr(p.status?.podIP as string, node.spec.podCIDR as string)).toBe(true);
+      expect(p.status?.hostIP).toBe(node.status.addresses.find((x) => x.type === 'InternalIP')?.address);
+      const [c] = p.status?.containerStatuses ?? [];
+      expect(c).toMatchObject({ name: 'httpd', ready: true, restartCount: 0, containerID: expect.stringMatching(/^containerd:\/\/[0-9a-f]{64}$/) });
+      expect(c.state.running).toBeDefined();
+      // The container really runs in that node's containerd.
+      expect(await containersOn(p.spec.nodeName as string)).toContain(c.containerID?.slice('containerd://'.length));
+      expect(await kubectl(['logs', p.metadata.name])).toBe(`serving ${p.metadata.name}\n`);
+    }
+  });
+
+  it('lets a pod on one node reach a pod on the other by its pod IP', async () => {
+    const [a, b] = await Promise.all([pods('app=web-a'), pods('app=web-b')]);
+    const target = a[0];
+    const job = [
+      'apiVersion: batch/v1',
+      'kind: Job',
+      'metadata: {name: fetch}',
+      'spec:',
+      '  backoffLimit: 2',
+      '  template:',
+      '    spec:',
+      '      restartPolicy: Never',
+      `      nodeSelector: {kubernetes.io/hostname: ${b[0].spec.nodeName}}`,
+      `      containers: [{name: fetch, image: busybox:1.35, command: [wget, -qO-, -T, '5', 'http://${target.status?.podIP}:8080/']}]`,
+    ].join('\n');
+    await kubectl(['apply', '-f', '-'], job);
+    await waitUntil(
+      'the fetch Job complete',
+      async () => (await json<{ status: { succeeded?: number } }>(['get', 'job', 'fetch'])).status.succeeded === 1 || undefined,
+      90_000,
+    );
+    expect(await kubectl(['logs', 'job/fetch'])).toBe(`hello from ${target.metadata.name}\n`);
+  });
+
+  it('shows a container that keeps failing in CrashLoopBackOff with its restarts counted', async () => {
+    await kubectl(['run', 'crash', '--image=busybox:1.35', '--restart=Always', '--', 'sh', '-c', 'echo bye; exit 3']);
+    const pod = await waitUntil(
+      'crash in CrashLoopBackOff',
+      async () => {
+        const p = await json<Pod>(['get', 'pod', 'crash']);
+        const c = p.status?.containerStatuses?.[0];
+        return c?.state.waiting?.reason === 'CrashLoopBackOff' && c.restartCount >= 1 ? p : undefined;
+      },
+      90_000,
+    );
+    expect(pod.status?.phase).toBe('Running');
+    expect(await kubectl(['logs', 'crash', '--previous'])).toBe('bye\n');
+  });
+
+  it('stops the containers of deleted pods', async () => {
+    const before = await pods('tier=web');
+    await kubectl(['delete', 'deployment', 'web-a', 'web-b', '--wait=true']);
+    await kubectl(['delete', 'pod', 'crash', '--wait=true']);
+    await waitUntil('no web pods left', async () => ((await pods('tier=web')).length === 0 ? true : undefined), 60_000);
+    for (const p of before) {
+      const id = p.status?.containerStatuses?.[0].containerID?.slice('containerd://'.length);
+      await waitUntil(`container of ${p.metadata.name} gone`, async () => ((await containersOn(p.spec.nodeName as string)).includes(id as string) ? undefined : true), 30_000);
+    }
+    expect((await dockerNodes(name)).length).toBe(2);
+  });
+});

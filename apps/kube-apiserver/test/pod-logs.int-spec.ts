@@ -10,10 +10,11 @@ import {
   issueApiServerKubeletClientCertificate,
   issueCertificate,
   issueKubeletServingCertificate,
+  issueNodeClientCertificate,
+  KUBELET_CLIENT_SUBJECT,
   type PemKeyPair,
 } from '@cerulean/pki';
-import { createKubeletServer } from '../../node-agent/src/kubelet-server/server';
-import { directoryLogLocator, type ContainerLogRef } from '../../node-agent/src/kubelet-server/locator';
+import { directoryLogLocator, startKubeletServer, type ContainerLogRef } from '../../node-agent/src/kubelet-server';
 import { Harness, issueUserCertificate, KUBECTL, kubectlAs, startHarness } from './harness';
 
 jest.setTimeout(120_000);
@@ -30,7 +31,6 @@ describe('kubectl logs through the kubelet', () => {
   let kubelet: Server;
   let kubeletPort: number;
   let logRoot: string;
-  let serving: PemKeyPair;
   const running = new Set<string>();
   const now = Date.now();
 
@@ -67,15 +67,30 @@ describe('kubectl logs through the kubelet', () => {
     }, []);
     logRoot = join(h.dir, 'pods');
     mkdirSync(logRoot);
-    serving = await issueKubeletServingCertificate(h.ca, NODE);
-    kubelet = createKubeletServer({
-      tls: { ca: h.ca.certPem, cert: serving.certPem, key: serving.keyPem },
+    // The node's files as the platform writes them: the kubelet serves with kubelet.crt and asks the API server
+    // about its callers (SubjectAccessReview) as system:node:<name> with node.crt.
+    const kubeDir = join(h.dir, 'kube');
+    mkdirSync(kubeDir);
+    const serving = await issueKubeletServingCertificate(h.ca, NODE);
+    const node = await issueNodeClientCertificate(h.ca, NODE);
+    writeFileSync(join(kubeDir, 'ca.crt'), h.ca.certPem);
+    writeFileSync(join(kubeDir, 'kubelet.crt'), serving.certPem);
+    writeFileSync(join(kubeDir, 'kubelet.key'), serving.keyPem);
+    const started = startKubeletServer({
+      nodeName: NODE,
+      nodeTls: { ca: h.ca.certPem, cert: node.certPem, key: node.keyPem },
       locator: directoryLogLocator({ root: logRoot, isRunning: (r: ContainerLogRef) => running.has(`${r.pod}/${r.container}`) }),
       log: () => undefined,
+      kubeDir,
+      apiUrl: h.server.url,
+      port: 0,
       followPollMs: 50,
     });
-    await new Promise<void>((resolve) => kubelet.listen(0, '127.0.0.1', resolve));
+    if (!started) throw new Error('the kubelet server did not start');
+    kubelet = started;
+    if (!kubelet.listening) await new Promise((resolve) => kubelet.once('listening', resolve));
     kubeletPort = (kubelet.address() as AddressInfo).port;
+    expect(startKubeletServer({ nodeName: NODE, nodeTls: { ca: '', cert: '', key: '' }, log: () => undefined, kubeDir: h.dir })).toBeUndefined();
 
     await create({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
     const status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } };
@@ -261,7 +276,7 @@ describe('kubectl logs through the kubelet', () => {
     ]);
   });
 
-  it('lets only the API server (and cluster admins) read logs from the kubelet directly', async () => {
+  it('authorizes kubelet callers by SubjectAccessReview for nodes/proxy, as kubelet Webhook mode', async () => {
     const direct = (creds?: PemKeyPair) =>
       new Promise<{ code: number; body: string }>((resolve, reject) => {
         const req = httpsRequest(
@@ -284,18 +299,27 @@ describe('kubectl logs through the kubelet', () => {
         req.end();
       });
     expect(await direct()).toEqual({ code: 401, body: 'Unauthorized' });
+    const otherCa = await createCertificateAuthority('another cluster', 1);
+    expect((await direct(await issueCertificate(otherCa, { ...KUBELET_CLIENT_SUBJECT, usage: 'client', validDays: 1 }))).code).toBe(401);
+    // Another node may read Node objects, not use this node's kubelet.
     expect(await direct(await issueUserCertificate(h, 'system:node:other', 'system:nodes'))).toEqual({
       code: 403,
       body: 'Forbidden (user=system:node:other, verb=get, resource=nodes, subresource=proxy)',
     });
-    const otherCa = await createCertificateAuthority('another cluster', 1);
-    const stranger = await issueCertificate(otherCa, {
-      commonName: 'kube-apiserver-kubelet-client',
-      organization: 'system:masters',
-      usage: 'client',
-      validDays: 1,
+    expect(await direct(await issueUserCertificate(h, 'jane'))).toEqual({
+      code: 403,
+      body: 'Forbidden (user=jane, verb=get, resource=nodes, subresource=proxy)',
     });
-    expect((await direct(stranger)).code).toBe(401);
+    await h.kubectl(['create', 'clusterrole', 'node-proxier', '--verb=get', '--resource=nodes/proxy']);
+    await h.kubectl(['create', 'clusterrolebinding', 'ops-node-proxy', '--clusterrole=node-proxier', '--user=ops']);
+    // A denial is remembered 30 s (kubelet's default): ask only once the API server's RBAC has the binding.
+    for (let i = 0; i < 50; i++) {
+      const can = await h.kubectl(['auth', 'can-i', 'get', 'nodes/proxy', '--as=ops'], { allowFail: true });
+      if (can.stdout.trim() === 'yes') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const answer = await direct(await issueUserCertificate(h, 'ops'));
+    expect(answer).toEqual({ code: 200, body: 'last line\n' });
     expect(await direct(h.admin)).toEqual({ code: 200, body: 'last line\n' });
   });
 

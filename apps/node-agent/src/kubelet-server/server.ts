@@ -33,8 +33,8 @@ export type KubeletAuthorizer = (user: KubeletUser, attrs: KubeletRequestAttribu
 export const API_SERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
 
 /**
- * Lets in the API server's kubelet client and cluster admins (system:masters), nobody else. Upstream kubelet asks
- * the API server (SubjectAccessReview) instead; the Node authorizer here does not let a node create those yet.
+ * Lets in the API server's kubelet client and cluster admins (system:masters), nobody else: for a kubelet that cannot
+ * reach the API server to ask it (webhookAuthorizer, upstream's mode, is what a registered node uses).
  */
 export const apiServerOnly: KubeletAuthorizer = (user) => user.name === API_SERVER_KUBELET_CLIENT || user.groups.includes('system:masters');
 
@@ -72,8 +72,15 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource: parts[0] === 'logs' ? 'log' : 'proxy' };
-    if (!(await authorize(user, attrs)))
-      return plain(res, 403, `Forbidden (user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource})`);
+    const what = `user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource}`;
+    let allowed: boolean;
+    try {
+      allowed = await authorize(user, attrs);
+    } catch (err) {
+      opts.log({ msg: 'kubelet authorization error', user: user.name, verb: attrs.verb, subresource: attrs.subresource, error: String(err) });
+      return plain(res, 500, `Authorization error (${what})`);
+    }
+    if (!allowed) return plain(res, 403, `Forbidden (${what})`);
     if (parts[0] !== 'containerLogs') return plain(res, 404, '404 page not found');
     if (req.method !== 'GET') return plain(res, 405, 'Method Not Allowed');
     const [namespace, pod, container] = parts.slice(1);

@@ -16,6 +16,8 @@ export interface PodLogOptions {
   insecureSkipTLSVerifyBackend: boolean;
 }
 
+const KUBELET_DIAL_TIMEOUT_MS = 30_000;
+
 /** kubectl's annotation naming the container `kubectl logs` and `exec` use when none is given. */
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
@@ -196,6 +198,13 @@ export function proxyContainerLog(res: ServerResponse, target: PodLogTarget, opt
         resolve();
       });
     });
+    // Until the kubelet answers (it sends its headers at once, before any log): upstream's 30 s dial timeout.
+    const dialing = setTimeout(
+      () => upstream.destroy(new Error(`dial tcp ${target.kubelet.host}:${target.kubelet.port}: i/o timeout`)),
+      KUBELET_DIAL_TIMEOUT_MS,
+    );
+    upstream.on('response', () => clearTimeout(dialing));
+    upstream.on('close', () => clearTimeout(dialing));
     // The client went away (or the answer is done): let go of the kubelet.
     res.on('close', () => upstream.destroy());
     upstream.on('error', (err) => {

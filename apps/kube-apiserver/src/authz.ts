@@ -91,8 +91,9 @@ export function forbidden(user: UserInfo, a: RequestAttributes, reason: string):
 
 function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: true }>): boolean {
   const own = a.name === node;
+  // Reads of the objects only: nodes/proxy is another kubelet's API, pods/log another node's containers.
   if (a.group === '' && a.resource === 'nodes') {
-    if (READ_VERBS.has(a.verb)) return true;
+    if (READ_VERBS.has(a.verb)) return !a.subresource;
     if (a.verb === 'create') return !a.name || own;
     return own && ['update', 'patch'].includes(a.verb) && (!a.subresource || a.subresource === 'status');
   }
@@ -100,7 +101,7 @@ function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: 
     return READ_VERBS.has(a.verb) || (['create', 'update', 'patch', 'delete'].includes(a.verb) && (a.verb === 'create' ? !a.name || own : own));
   }
   if (a.group === '' && a.resource === 'pods') {
-    if (READ_VERBS.has(a.verb)) return true;
+    if (READ_VERBS.has(a.verb)) return !a.subresource;
     if (a.subresource === 'status') return ['update', 'patch'].includes(a.verb);
     // The kubelet removes a pod once its containers are gone (the final, zero-grace delete).
     return a.verb === 'delete' && !a.subresource;
@@ -110,5 +111,8 @@ function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: 
   if (READ_VERBS.has(a.verb) && ((a.group === '' && (a.resource === 'services' || a.resource === 'endpoints')) || (a.group === 'discovery.k8s.io' && a.resource === 'endpointslices')))
     return !a.subresource;
   if (a.group === '' && a.resource === 'serviceaccounts' && a.subresource === 'token') return a.verb === 'create';
+  // Upstream's NodeRules: a kubelet asks the API server who its own callers are and what they may do.
+  if (a.group === 'authorization.k8s.io' && ['subjectaccessreviews', 'localsubjectaccessreviews'].includes(a.resource)) return a.verb === 'create';
+  if (a.group === 'authentication.k8s.io' && a.resource === 'tokenreviews') return a.verb === 'create';
   return false;
 }

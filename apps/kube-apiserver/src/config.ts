@@ -11,6 +11,10 @@ export interface KubeApiServerConfig {
   tlsKeyPem: string;
   clientCaPem: string;
   serviceAccountKeyPem?: string;
+  /** What the server presents to kubelets (--kubelet-client-certificate/-key); without it, it connects anonymously. */
+  kubeletClient?: { certPem: string; keyPem: string };
+  /** Checks kubelets' serving certificates (--kubelet-certificate-authority); without it they are not verified, as upstream. */
+  kubeletCaPem?: string;
   /** Without the leading v: `1.33.2`. */
   version: string;
   clusterName: string;
@@ -47,6 +51,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
       throw new ConfigError(`${k}: cannot read ${path} (${(err as Error).message})`);
     }
   };
+  // A control plane made before the platform issued the kubelet client certificate has none: it still starts.
+  const present = (k: string): string | undefined => {
+    try {
+      return text(k) ? readFileSync(text(k), 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const kubeletCert = present('KUBE_KUBELET_CLIENT_CERT_FILE');
+  const kubeletKey = present('KUBE_KUBELET_CLIENT_KEY_FILE');
   const endpoints = required('KUBE_ETCD_ENDPOINTS')
     .split(',')
     .map((e) => e.trim())
@@ -65,6 +79,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
     tlsKeyPem: file('KUBE_TLS_KEY_FILE') as string,
     clientCaPem: file('KUBE_CLIENT_CA_FILE') as string,
     serviceAccountKeyPem: file('KUBE_SERVICE_ACCOUNT_KEY_FILE', true),
+    kubeletClient: kubeletCert && kubeletKey ? { certPem: kubeletCert, keyPem: kubeletKey } : undefined,
+    kubeletCaPem: file('KUBE_KUBELET_CA_FILE', true),
     version,
     clusterName: text('KUBE_CLUSTER_NAME') || 'cluster',
     serviceCidr: '10.0.0.0/16',

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino({ level: cfg.logLevel, base: { component: 'kube-apiserver', cluster: cfg.clusterName } });
+  if (!cfg.kubeletClient) log.warn('no kubelet client certificate (KUBE_KUBELET_CLIENT_CERT_FILE/KEY_FILE): kubelets refuse container log requests');
   const server = await startKubeApiServer(cfg, log).catch((err: Error) => {
     log.fatal({ err }, 'cannot start');
     process.exit(1);

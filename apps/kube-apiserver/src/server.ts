@@ -40,6 +40,7 @@ import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
 import { OpenApiDocs } from './openapi';
+import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
 import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
 import { EtcdStorage } from './storage/etcd-storage';
 import { serveWatch } from './watch';
@@ -600,9 +601,13 @@ class ApiHandler {
       await this.evict(namespace as string, name, this.deleteOptions(url, body.deleteOptions));
       return sendJson(res, 201, successStatus());
     }
-    if (subresource === 'log' || subresource === 'exec') {
+    if (subresource === 'log') {
+      if (method !== 'GET') throw KubeError.methodNotAllowed();
+      return this.podLog(res, url, namespace as string, name);
+    }
+    if (subresource === 'exec') {
       await this.storage.get(rt, namespace, name);
-      throw KubeError.badRequest(`${subresource === 'log' ? 'container logs are' : 'exec is'} not available yet: pod "${name}" has no kubelet to serve it`);
+      throw KubeError.badRequest(`exec is not available yet: pod "${name}" has no kubelet to serve it`);
     }
     if (subresource === 'token') {
       if (method !== 'POST') throw KubeError.methodNotAllowed();
@@ -611,6 +616,26 @@ class ApiHandler {
       return sendJson(res, 201, await this.auth.tokens.tokenRequest(namespace as string, name, body, dryRun));
     }
     throw KubeError.pathNotFound();
+  }
+
+  /**
+   * pods/log: the options are checked, the container chosen and the pod's node looked up here; the log itself
+   * comes from the node's kubelet. A pod on no node yet has no log: an empty answer, as upstream.
+   */
+  private async podLog(res: ServerResponse, url: URL, namespace: string, name: string): Promise<void> {
+    const opts = parsePodLogOptions(url.searchParams, name);
+    const pods = this.registry.lookup('', 'v1', 'pods') as ResourceType;
+    const pod = (await this.storage.get(pods, namespace, name)).obj;
+    const container = selectContainer(pod, opts.container);
+    const nodeName = String(((pod.spec ?? {}) as JsonObject).nodeName ?? '');
+    if (!nodeName) {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const node = (await this.storage.get(this.registry.lookup('', 'v1', 'nodes') as ResourceType, undefined, nodeName)).obj;
+    const target = { namespace, pod: name, container, nodeName, kubelet: kubeletAddress(node) };
+    await proxyContainerLog(res, target, opts, { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
   }
 
   /** pods/binding: sets spec.nodeName once, then the PodScheduled condition through the status path. */

@@ -27,7 +27,8 @@ export interface Harness {
 
 /** A private etcd, a CA with an admin client certificate (system:masters), the server in-process, and a kubeconfig. */
 export async function startHarness(
-  overrides: Partial<KubeApiServerConfig> = {},
+  /** Settings over the defaults; a function gets the harness CA (for certificates it must sign). */
+  overrides: Partial<KubeApiServerConfig> | ((ca: PemKeyPair) => Promise<Partial<KubeApiServerConfig>>) = {},
   /** Controller-manager controllers to run beside the server (the garbage collector and namespace lifecycle unless told). */
   controllers: string[] = ['garbage-collector', 'namespace'],
 ): Promise<Harness> {
@@ -57,7 +58,7 @@ export async function startHarness(
       bookmarkIntervalMs: 1000,
       logLevel: 'warn',
       etcdWaitMs: 5_000,
-      ...overrides,
+      ...(typeof overrides === 'function' ? await overrides(ca) : overrides),
     },
     pino({ level: 'warn' }),
   );

@@ -65,6 +65,10 @@ export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary =
       KUBE_TLS_KEY_FILE: pki('apiserver.key'),
       KUBE_CLIENT_CA_FILE: pki('ca.crt'),
       KUBE_SERVICE_ACCOUNT_KEY_FILE: pki('sa.key'),
+      // kube-apiserver's --kubelet-client-certificate/-key and --kubelet-certificate-authority: container logs.
+      KUBE_KUBELET_CLIENT_CERT_FILE: pki('apiserver-kubelet-client.crt'),
+      KUBE_KUBELET_CLIENT_KEY_FILE: pki('apiserver-kubelet-client.key'),
+      KUBE_KUBELET_CA_FILE: pki('ca.crt'),
       KUBE_VERSION: settings.kubernetesVersion,
       KUBE_CLUSTER_NAME: settings.cluster,
       // The controller manager and the scheduler run in the API server's process: one Node process per control plane.

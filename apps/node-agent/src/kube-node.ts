@@ -3,6 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { NodeAgentStatus, ResourceList } from '@cerulean/node-provider';
 import { CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, parseTaint } from './control-plane';
+import { KUBELET_SERVER_PORT } from './kubelet-server/port';
 import { computeAllocatable } from './node-agent';
 import { formatCpu, formatMemory } from './quantity';
 import type { LogLine } from './server';
@@ -91,7 +92,7 @@ export function nodeStatus(status: NodeAgentStatus, address: string | undefined)
     allocatable: computeAllocatable(capacity),
     conditions: status.conditions,
     addresses: [...(address ? [{ type: 'InternalIP', address }] : []), { type: 'Hostname', address: status.name }],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_SERVER_PORT } },
     nodeInfo: {
       kubeletVersion: `v${status.kubernetesVersion}`,
       kubeProxyVersion: `v${status.kubernetesVersion}`,

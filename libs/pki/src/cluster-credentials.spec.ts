@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { createClusterCredentialSet } from './cluster-credentials';
+import { createClusterCredentialSet, issueApiServerKubeletClientCertificate, issueKubeletServingCertificate } from './cluster-credentials';
 
 describe('createClusterCredentialSet', () => {
   const fqdn = 'demo-1a2b3c4d.hcp.eastus.cerulean.localhost';
@@ -38,5 +38,23 @@ describe('createClusterCredentialSet', () => {
     const years = (pem: string) => (Date.parse(new X509Certificate(pem).validTo) - Date.now()) / (365 * 24 * 3600 * 1000);
     expect(years(sut.ca.certPem)).toBeCloseTo(30, 0);
     expect(years(sut.admin.certPem)).toBeCloseTo(2, 0);
+  });
+});
+
+describe('kubelet certificates', () => {
+  it("serves a node's kubelet under the node's name only, signed by the cluster CA", async () => {
+    const creds = await createClusterCredentialSet('x.example', 'demo');
+    const sut = new X509Certificate((await issueKubeletServingCertificate(creds.ca, 'aks-pool1-12345678-vmss000000')).certPem);
+    expect(sut.checkIssued(new X509Certificate(creds.ca.certPem))).toBe(true);
+    expect(sut.checkHost('aks-pool1-12345678-vmss000000')).toBe('aks-pool1-12345678-vmss000000');
+    expect(sut.checkHost('aks-pool1-12345678-vmss000001')).toBeUndefined();
+    expect(sut.keyUsage).toContain('1.3.6.1.5.5.7.3.1'); // serverAuth
+  });
+
+  it("gives the API server kubeadm's kubelet client identity", async () => {
+    const creds = await createClusterCredentialSet('x.example', 'demo');
+    const sut = new X509Certificate((await issueApiServerKubeletClientCertificate(creds.ca)).certPem);
+    expect(sut.subject.split('\n').sort()).toEqual(['CN=kube-apiserver-kubelet-client', 'O=system:masters']);
+    expect(sut.keyUsage).toContain('1.3.6.1.5.5.7.3.2'); // clientAuth
   });
 });

@@ -59,3 +59,22 @@ export async function createClusterCredentialSet(fqdn: string, clusterName: stri
 export function issueNodeClientCertificate(ca: PemKeyPair, nodeName: string): Promise<PemKeyPair> {
   return issueCertificate(ca, { commonName: `system:node:${nodeName}`, organization: 'system:nodes', usage: 'client', validDays: CLUSTER_LEAF_VALID_DAYS });
 }
+
+/**
+ * A node kubelet's serving certificate: the node's name is its only name (Docker's DNS resolves it on the cluster
+ * network, and the API server checks it as the server name).
+ */
+export function issueKubeletServingCertificate(ca: PemKeyPair, nodeName: string): Promise<PemKeyPair> {
+  return issueCertificate(ca, { commonName: nodeName, dnsNames: [nodeName], usage: 'server', validDays: CLUSTER_LEAF_VALID_DAYS });
+}
+
+/**
+ * The API server's client identity toward kubelets (logs, exec), as kubeadm's apiserver-kubelet-client. kubeadm
+ * puts it in kubeadm:cluster-admins since 1.29; Cerulean's clusters bind no such group, so it is system:masters as
+ * kubeadm had it before.
+ */
+export const KUBELET_CLIENT_SUBJECT = { commonName: 'kube-apiserver-kubelet-client', organization: 'system:masters' } as const;
+
+export function issueApiServerKubeletClientCertificate(ca: PemKeyPair): Promise<PemKeyPair> {
+  return issueCertificate(ca, { ...KUBELET_CLIENT_SUBJECT, usage: 'client', validDays: CLUSTER_LEAF_VALID_DAYS });
+}

@@ -17,6 +17,7 @@ import {
   NodeSpec,
   ProviderError,
 } from '@cerulean/node-provider';
+import { issueApiServerKubeletClientCertificate } from '@cerulean/pki';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -95,7 +96,7 @@ export class ControlPlane {
 
   /** Keeps a current control plane container, replaces a stale one, and starts it on `port`. */
   private async place(cluster: ManagedClusterEntity, rg: ResourceGroupEntity, creds: ClusterCredentials, port: number): Promise<void> {
-    const spec = this.spec(cluster, rg, creds, port);
+    const spec = await this.withKubeletClient(this.spec(cluster, rg, creds, port), creds);
     await this.provider.ensureNetwork(cluster.id, this.fleet.clusterLabels(cluster, rg));
     for (const existing of await this.list(cluster.id)) {
       const current =
@@ -105,6 +106,22 @@ export class ControlPlane {
       if (!current) await this.provider.removeNode(existing.name);
     }
     await this.provider.ensureNode(spec);
+  }
+
+  /**
+   * The API server's client certificate toward kubelets (container logs), issued now from the cluster CA like a
+   * node's: nothing is stored, a recreated control plane (rotation included) gets a new one.
+   */
+  private async withKubeletClient(spec: NodeSpec, creds: ClusterCredentials): Promise<NodeSpec> {
+    const cert = await issueApiServerKubeletClientCertificate(creds.ca);
+    return {
+      ...spec,
+      files: [
+        ...(spec.files ?? []),
+        { path: `${CONTROL_PLANE_PKI_DIR}/apiserver-kubelet-client.crt`, content: cert.certPem, mode: 0o644 },
+        { path: `${CONTROL_PLANE_PKI_DIR}/apiserver-kubelet-client.key`, content: cert.keyPem, mode: 0o600 },
+      ],
+    };
   }
 
   /** Stops the control plane (stopped clusters); a missing one is fine. */

@@ -26,7 +26,7 @@ import {
 import { Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectEntityManager } from '@nestjs/typeorm';
-import { issueNodeClientCertificate } from '@cerulean/pki';
+import { issueKubeletServingCertificate, issueNodeClientCertificate } from '@cerulean/pki';
 import { EntityManager } from 'typeorm';
 import { OperationCanceled, OperationSuperseded, TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
@@ -408,13 +408,13 @@ export class NodeFleet {
 
   /**
    * The node's spec with its Kubernetes API credential: the cluster CA and a client certificate `system:node:<name>`
-   * (group `system:nodes`) issued now, as files written before the node starts. Nothing is stored: a node gets a new
-   * one whenever it is (re)started by the platform.
+   * (group `system:nodes`) and the kubelet's serving certificate (SAN: the node name), issued now, as files written
+   * before the node starts. Nothing is stored: a node gets new ones whenever it is (re)started by the platform.
    */
   async withKubeCredential(spec: NodeSpec): Promise<NodeSpec> {
     const creds = await this.credentials.load(this.db, spec.clusterId);
     if (!creds) return spec;
-    const cert = await issueNodeClientCertificate(creds.ca, spec.name);
+    const [cert, serving] = await Promise.all([issueNodeClientCertificate(creds.ca, spec.name), issueKubeletServingCertificate(creds.ca, spec.name)]);
     return {
       ...spec,
       files: [
@@ -422,6 +422,8 @@ export class NodeFleet {
         { path: `${NODE_KUBE_DIR}/ca.crt`, content: creds.ca.certPem, mode: 0o644 },
         { path: `${NODE_KUBE_DIR}/node.crt`, content: cert.certPem, mode: 0o644 },
         { path: `${NODE_KUBE_DIR}/node.key`, content: cert.keyPem, mode: 0o600 },
+        { path: `${NODE_KUBE_DIR}/kubelet.crt`, content: serving.certPem, mode: 0o644 },
+        { path: `${NODE_KUBE_DIR}/kubelet.key`, content: serving.keyPem, mode: 0o600 },
       ],
     };
   }

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import type { LogLine } from '../server';
+import { writeContainerLog } from './container-logs';
+import { LogOptionsError, parseContainerLogQuery } from './cri-log';
+import { isNotFound, type ContainerLogLocator } from './locator';
+
+export interface KubeletServingTls {
+  /** The cluster CA: it signs the kubelet's serving certificate and every client the kubelet accepts. */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Who called, from the client certificate as the API server reads one: CN = user, O = groups. */
+export interface KubeletUser {
+  name: string;
+  groups: string[];
+}
+
+/** What a request asks, in the terms of kubelet's authorizer: verb on `nodes/<subresource>` of this node. */
+export interface KubeletRequestAttributes {
+  verb: string;
+  subresource: 'log' | 'proxy' | 'stats' | 'metrics' | 'spec';
+}
+
+export type KubeletAuthorizer = (user: KubeletUser, attrs: KubeletRequestAttributes) => boolean | Promise<boolean>;
+
+/** The API server's identity toward kubelets (kubeadm's apiserver-kubelet-client certificate). */
+export const API_SERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
+
+/**
+ * Lets in the API server's kubelet client and cluster admins (system:masters), nobody else: for a kubelet that cannot
+ * reach the API server to ask it (webhookAuthorizer, upstream's mode, is what a registered node uses).
+ */
+export const apiServerOnly: KubeletAuthorizer = (user) => user.name === API_SERVER_KUBELET_CLIENT || user.groups.includes('system:masters');
+
+export interface KubeletServerOptions {
+  tls: KubeletServingTls;
+  locator: ContainerLogLocator;
+  log: LogLine;
+  authorize?: KubeletAuthorizer;
+  /** How often a followed log is polled (ms). */
+  followPollMs?: number;
+}
+
+/** The kubelet's serving certificate, written by the platform beside the node's client certificate (absent on older nodes). */
+export function readKubeletServingTls(dir: string, log: LogLine): KubeletServingTls | undefined {
+  try {
+    const file = (name: string) => readFileSync(join(dir, name), 'utf8');
+    return { ca: file('ca.crt'), cert: file('kubelet.crt'), key: file('kubelet.key') };
+  } catch (err) {
+    log({ msg: 'no kubelet serving certificate: container logs are not served', dir, error: String(err) });
+    return undefined;
+  }
+}
+
+/**
+ * The kubelet's HTTPS API, as far as Cerulean serves it: `GET /containerLogs/{namespace}/{pod}/{container}`. Clients
+ * authenticate with a certificate the cluster CA signed (anonymous requests are 401, as with kubelet's
+ * `--anonymous-auth=false`), then `authorize` decides.
+ */
+export function createKubeletServer(opts: KubeletServerOptions): Server {
+  const authorize = opts.authorize ?? apiServerOnly;
+  const pollMs = opts.followPollMs ?? 250;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const user = clientOf(req);
+    if (!user) return plain(res, 401, 'Unauthorized');
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource: parts[0] === 'logs' ? 'log' : 'proxy' };
+    const what = `user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource}`;
+    let allowed: boolean;
+    try {
+      allowed = await authorize(user, attrs);
+    } catch (err) {
+      opts.log({ msg: 'kubelet authorization error', user: user.name, verb: attrs.verb, subresource: attrs.subresource, error: String(err) });
+      return plain(res, 500, `Authorization error (${what})`);
+    }
+    if (!allowed) return plain(res, 403, `Forbidden (${what})`);
+    if (parts[0] !== 'containerLogs') return plain(res, 404, '404 page not found');
+    if (req.method !== 'GET') return plain(res, 405, 'Method Not Allowed');
+    const [namespace, pod, container] = parts.slice(1);
+    if (!pod) return plain(res, 400, '{"message": "Missing podID."}');
+    if (!container) return plain(res, 400, '{"message": "Missing container name."}');
+    if (!namespace) return plain(res, 400, '{"message": "Missing podNamespace."}');
+    let options;
+    try {
+      options = parseContainerLogQuery(url.searchParams);
+    } catch (err) {
+      if (err instanceof LogOptionsError) return plain(res, err.status, err.message);
+      throw err;
+    }
+    const ref = { namespace, pod, container, previous: options.previous };
+    const located = await opts.locator(ref);
+    if (isNotFound(located)) return plain(res, located.status, located.error);
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    // Headers first: a followed log may stay quiet for long, and the API server waits for them before it answers.
+    res.flushHeaders();
+    await writeContainerLog(res, located, ref, options, opts.locator, gone.signal, { pollMs });
+    res.end();
+  };
+  const server = createServer({ ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      opts.log({ msg: 'kubelet request failed', method: req.method, url: req.url, error: String(err) });
+      if (!res.headersSent) plain(res, 500, String(err instanceof Error ? err.message : err));
+      else res.destroy();
+    });
+  });
+  return server;
+}
+
+function clientOf(req: IncomingMessage): KubeletUser | undefined {
+  const socket = req.socket as TLSSocket;
+  if (!socket.authorized) return undefined;
+  const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined> | undefined;
+  const cn = subject?.CN;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  if (!name) return undefined;
+  const o = subject?.O;
+  return { name, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+}
+
+function verbOf(method: string): string {
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'get';
+  }
+}
+
+function plain(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -108,7 +108,10 @@ function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: 
   }
   if (a.resource === 'events' && (a.group === '' || a.group === 'events.k8s.io')) return ['create', 'update', 'patch'].includes(a.verb);
   // The node's kube-proxy runs in its agent, with the node's identity: what system:node-proxier grants kube-proxy.
-  if (READ_VERBS.has(a.verb) && ((a.group === '' && (a.resource === 'services' || a.resource === 'endpoints')) || (a.group === 'discovery.k8s.io' && a.resource === 'endpointslices')))
+  if (
+    READ_VERBS.has(a.verb) &&
+    ((a.group === '' && (a.resource === 'services' || a.resource === 'endpoints')) || (a.group === 'discovery.k8s.io' && a.resource === 'endpointslices'))
+  )
     return !a.subresource;
   if (a.group === '' && a.resource === 'serviceaccounts' && a.subresource === 'token') return a.verb === 'create';
   // Upstream's NodeRules: a kubelet asks the API server who its own callers are and what they may do.

@@ -13,14 +13,19 @@ import {
 } from './control-plane';
 import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
-import { KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
+import { KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
+import { kubeApiAgent } from './kube-api-agent';
+import { startKubeletServer } from './kubelet-server';
+import { KubeProxy } from './proxy/kube-proxy';
 import { ContainerdRuntime } from './runtime/containerd';
 import { SupervisedChild, waitUntil } from './supervisor';
 
 const ETCD_READY_TIMEOUT_MS = 60_000;
+/** AKS's default pod range, for nodes of clusters made before the platform passed theirs. */
+const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 
 function defaultCapacity(): Record<string, string> {
   const cgroup = readCgroupLimits();
@@ -149,6 +154,19 @@ function runNode(): void {
         log: jsonLog,
       })
     : undefined;
+  // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
+  const kubeletServer = kubeTls ? startKubeletServer({ nodeName: config.nodeName, nodeTls: kubeTls, log: jsonLog }) : undefined;
+  // Services reach pods only where pods run: kube-proxy comes with the container runtime.
+  const proxy =
+    kubeTls && runtime && KubeProxy.available()
+      ? new KubeProxy({
+          apiUrl: KUBE_API_URL,
+          agent: kubeApiAgent(kubeTls),
+          clusterCidr: process.env.CERULEAN_CLUSTER_CIDR?.trim() || DEFAULT_CLUSTER_CIDR,
+          log: jsonLog,
+        })
+      : undefined;
+  proxy?.start();
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
@@ -156,7 +174,8 @@ function runNode(): void {
     heartbeat = startHeartbeat({ url: process.env.CERULEAN_CONTROL_PLANE_URL?.trim() || DEFAULT_CONTROL_PLANE_URL, status: () => agent.status() });
     registration?.start();
   });
-  onShutdown([server], async () => {
+  onShutdown([server, ...(kubeletServer ? [kubeletServer] : [])], async () => {
+    proxy?.stop();
     agent.markStopping();
     await Promise.all([heartbeat?.stop(), registration?.stop()]);
     await runtime?.stop();

@@ -113,7 +113,7 @@ export class RestStorage {
     readonly store: EtcdStorage,
     readonly registry: ResourceRegistry,
     readonly prefix: string,
-    private readonly ips: ClusterIpAllocator,
+    readonly ips: ClusterIpAllocator,
   ) {
     this.apply = new ServerSideApply();
   }

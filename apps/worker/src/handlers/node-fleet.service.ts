@@ -1,5 +1,5 @@
 import { ArmError } from '@cerulean/arm';
-import { KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
+import { clusterNetwork, KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity,
@@ -371,6 +371,7 @@ export class NodeFleet {
     if (!size) throw new ArmError(500, 'InternalServerError', `VM size ${pool.vmSize} vanished from the catalog.`);
     const limits = vmSizes.limitsFor(size, this.env.NODE_CPU_FACTOR, this.env.NODE_MEMORY_FACTOR);
     const kubernetesVersion = versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion;
+    const network = clusterNetwork(cluster.properties);
     return {
       name,
       clusterId: cluster.id,
@@ -398,6 +399,9 @@ export class NodeFleet {
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),
         CERULEAN_LOCATION: cluster.location,
         CERULEAN_NODE_RESOURCE_GROUP: cluster.nodeResourceGroup,
+        // The pod network (routes to the other nodes' pod ranges stay inside it) and the kubelet's cluster DNS.
+        CERULEAN_POD_CIDR: network.podCidr,
+        CERULEAN_DNS_SERVICE_IP: network.dnsServiceIP,
       },
       // A file, not an environment variable: `docker inspect` and the node's processes list the environment.
       files: [this.agentCredentials.tokenFile(cluster.id, name)],

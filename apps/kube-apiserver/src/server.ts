@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
+import { admitNodeWrite, Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -312,7 +312,10 @@ class ApiHandler {
       force: force === 'true',
       user,
       userAgent: req.headers['user-agent'],
-      admit: (obj, old) => this.auth.escalation.admit(user, obj, old),
+      admit: (obj, old) => {
+        admitNodeWrite(user, obj, old);
+        this.auth.escalation.admit(user, obj, old);
+      },
     };
   }
 

@@ -4,7 +4,14 @@ const CLUSTER = '10.244.0.0/16';
 const node = (name: string, podCIDR?: string, ip?: string): PodNetworkNode => ({
   metadata: { name },
   spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {},
-  status: { addresses: ip ? [{ type: 'Hostname', address: name }, { type: 'InternalIP', address: ip }] : [] },
+  status: {
+    addresses: ip
+      ? [
+          { type: 'Hostname', address: name },
+          { type: 'InternalIP', address: ip },
+        ]
+      : [],
+  },
 });
 
 // As busybox 1.35's `ip route show` prints it on a node (two spaces before src, trailing blanks).
@@ -60,7 +67,13 @@ describe('pod routes', () => {
   });
 
   it("routes every other node's range via its InternalIP, leaving out nodes without either and ranges outside the cluster", () => {
-    const nodes = [node('a', '10.244.0.0/24', '172.31.250.2'), node('b', '10.244.1.0/24', '172.31.250.3'), node('c'), node('d', '10.244.3.0/24'), node('x', '10.99.0.0/24', '172.31.250.8')];
+    const nodes = [
+      node('a', '10.244.0.0/24', '172.31.250.2'),
+      node('b', '10.244.1.0/24', '172.31.250.3'),
+      node('c'),
+      node('d', '10.244.3.0/24'),
+      node('x', '10.99.0.0/24', '172.31.250.8'),
+    ];
     expect([...desiredRoutes('a', nodes, CLUSTER)]).toEqual([['10.244.1.0/24', '172.31.250.3']]);
   });
 

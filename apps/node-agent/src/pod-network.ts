@@ -46,8 +46,7 @@ interface Cidr {
 function parseCidr(text: string): Cidr | undefined {
   const [ip, bits = '32'] = text.split('/');
   const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32)
-    return undefined;
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32) return undefined;
   const n = parts.reduce((a, p) => a * 256 + Number(p), 0);
   const size = 2 ** (32 - Number(bits));
   return { base: n - (n % size), prefix: Number(bits) };

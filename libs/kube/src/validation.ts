@@ -159,7 +159,8 @@ export function validateObject(kind: string, o: KubeObject): StatusCause[] {
     case 'Node': {
       const cidrs: unknown[] = Array.isArray(spec.podCIDRs) ? spec.podCIDRs : [];
       cidrs.forEach((c, i) => {
-        if (typeof c !== 'string' || !isCidr(c)) out.push(invalidCause(`spec.podCIDRs[${i}]`, c, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+        if (typeof c !== 'string' || !isCidr(c))
+          out.push(invalidCause(`spec.podCIDRs[${i}]`, c, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
       });
       const v4 = cidrs.filter((c) => typeof c === 'string' && parseIpv4Cidr(c)).length;
       if (cidrs.length > 2 || (cidrs.length === 2 && v4 !== 1))

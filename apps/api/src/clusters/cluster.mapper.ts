@@ -1,11 +1,5 @@
 import { agentPoolId, managedClusterId, ResourceTypes } from '@cerulean/arm';
-import {
-  DEFAULT_DNS_SERVICE_IP,
-  DEFAULT_POD_CIDR,
-  DEFAULT_SERVICE_CIDR,
-  KubernetesVersionCatalog,
-  managedClusterServerProperties,
-} from '@cerulean/catalog';
+import { DEFAULT_DNS_SERVICE_IP, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, KubernetesVersionCatalog, managedClusterServerProperties } from '@cerulean/catalog';
 import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
 import { controlPlanePatch } from './version-rules';
 

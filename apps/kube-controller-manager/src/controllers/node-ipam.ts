@@ -170,7 +170,12 @@ export class NodeIpamController implements Controller {
       if (!cidr) {
         if (!this.starved.has(name)) {
           this.starved.add(name);
-          this.events.record({ apiVersion: 'v1', kind: 'Node', metadata: node.metadata }, 'Normal', 'CIDRNotAvailable', `Node ${name} status is now: CIDRNotAvailable`);
+          this.events.record(
+            { apiVersion: 'v1', kind: 'Node', metadata: node.metadata },
+            'Normal',
+            'CIDRNotAvailable',
+            `Node ${name} status is now: CIDRNotAvailable`,
+          );
         }
         throw new Error(`failed to allocate a pod CIDR for node ${name}: no free /${this.options.nodeCidrMaskSize} left in ${this.options.clusterCidr}`);
       }

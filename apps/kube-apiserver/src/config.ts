@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ipv4CidrContains, parseIpv4, parseIpv4Cidr } from '@cerulean/kube';
+import { formatIpv4Cidr, ipv4CidrContains, parseIpv4, parseIpv4Cidr } from '@cerulean/kube';
 
 /** What the API server is configured with (environment variables in main.ts, an object in tests). */
 export interface KubeApiServerConfig {
@@ -63,10 +63,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
   for (const e of endpoints) if (!/^https?:\/\/[^/]+\/?$/.test(e)) throw new ConfigError(`KUBE_ETCD_ENDPOINTS: "${e}" is not an http(s)://host:port URL`);
   const port = Number(text('KUBE_SECURE_PORT') || '6443');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`KUBE_SECURE_PORT: "${text('KUBE_SECURE_PORT')}" is not a port`);
+  // Written as its network (host bits cleared): the allocators count from the range's first address.
   const cidr = (k: string, fallback: string): string => {
     const v = text(k) || fallback;
-    if (!parseIpv4Cidr(v)) throw new ConfigError(`${k}: "${v}" is not an IPv4 CIDR`);
-    return v;
+    const parsed = parseIpv4Cidr(v);
+    if (!parsed) throw new ConfigError(`${k}: "${v}" is not an IPv4 CIDR`);
+    return formatIpv4Cidr(parsed);
   };
   const serviceCidr = cidr('KUBE_SERVICE_CIDR', '10.0.0.0/16');
   const dnsServiceIp = text('KUBE_DNS_SERVICE_IP') || '10.0.0.10';

@@ -144,13 +144,9 @@ export class NodeIpamController implements Controller {
     const before = this.held.get(name);
     if (before === cidr) return;
     if (before) this.cidrs.release(before);
-    if (!this.cidrs.occupy(cidr)) {
-      this.held.delete(name);
-      this.ctx.log?.('node holds a pod CIDR outside the cluster CIDR; left alone', { node: name, podCIDR: cidr });
-      return;
-    }
     this.held.set(name, cidr);
     this.starved.delete(name);
+    if (!this.cidrs.occupy(cidr)) this.ctx.log?.('node holds a pod CIDR outside the cluster CIDR; left alone', { node: name, podCIDR: cidr });
   }
 
   private free(name: string): void {

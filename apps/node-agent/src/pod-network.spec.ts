@@ -1,4 +1,4 @@
-import { cniConfig, desiredRoutes, parseRoutes, podCidrOf, routeCommands, type PodNetworkNode } from './pod-network';
+import { cniConfig, desiredRoutes, execCommand, parseRoutes, podCidrOf, routeCommands, type PodNetworkNode } from './pod-network';
 
 const CLUSTER = '10.244.0.0/16';
 const node = (name: string, podCIDR?: string, ip?: string): PodNetworkNode => ({
@@ -102,5 +102,14 @@ describe('pod routes', () => {
     const own = parseRoutes('10.244.0.0/24 via 172.31.250.7 dev eth0\n');
     expect(routeCommands([], desired, CLUSTER, '10.244.0.0/24')).toEqual([]);
     expect(routeCommands(own, new Map(), CLUSTER, '10.244.0.0/24')).toEqual([]);
+  });
+});
+
+describe('node commands', () => {
+  it("resolve with a command's output and reject with its error output when it fails", async () => {
+    await expect(execCommand(['sh', '-c', 'echo 10.244.1.0/24 via 172.31.250.3'])).resolves.toBe('10.244.1.0/24 via 172.31.250.3\n');
+    await expect(execCommand(['sh', '-c', 'echo RTNETLINK answers: Network is unreachable >&2; exit 2'])).rejects.toThrow(
+      /^sh -c .*: RTNETLINK answers: Network is unreachable$/,
+    );
   });
 });

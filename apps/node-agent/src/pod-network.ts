@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -24,10 +25,20 @@ export interface Route {
 /** Runs one command (argv[0] is `ip` or `iptables`) and resolves with its stdout; rejects when it exits non-zero. */
 export type CommandRunner = (argv: string[]) => Promise<string>;
 
+/** Runs commands on the node itself (from PATH: the image's `ip` applet and iptables), giving up after 10 s. */
+export const execCommand: CommandRunner = (argv) =>
+  new Promise((resolve, reject) => {
+    execFile(argv[0], argv.slice(1), { timeout: 10_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${argv.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
+      else resolve(stdout);
+    });
+  });
+
 export interface PodNetworkOptions {
   nodeName: string;
   /** The cluster's pod CIDR (CERULEAN_POD_CIDR): only routes inside it are ever added or removed. */
   clusterCidr: string;
+  /** execCommand on a node. */
   run: CommandRunner;
   cniConfigPath?: string;
   /** File access (the CNI config, ip_forward); tests point them elsewhere. */

@@ -394,14 +394,15 @@ export class NodeFleet {
         CERULEAN_ZONE: zone,
         CERULEAN_VM_SIZE: size.name,
         CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
+        // The pod network (routes to the other nodes' pod ranges stay inside it; kube-proxy's --cluster-cidr) and the
+        // kubelet's cluster DNS.
+        CERULEAN_POD_CIDR: network.podCidr,
+        CERULEAN_DNS_SERVICE_IP: network.dnsServiceIP,
         CERULEAN_NODE_LABELS: JSON.stringify({ ...pool.nodeLabels, 'kubernetes.azure.com/mode': pool.mode.toLowerCase() }),
         CERULEAN_NODE_TAINTS: JSON.stringify(pool.nodeTaints),
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),
         CERULEAN_LOCATION: cluster.location,
         CERULEAN_NODE_RESOURCE_GROUP: cluster.nodeResourceGroup,
-        // The pod network (routes to the other nodes' pod ranges stay inside it) and the kubelet's cluster DNS.
-        CERULEAN_POD_CIDR: network.podCidr,
-        CERULEAN_DNS_SERVICE_IP: network.dnsServiceIP,
       },
       // A file, not an environment variable: `docker inspect` and the node's processes list the environment.
       files: [this.agentCredentials.tokenFile(cluster.id, name)],

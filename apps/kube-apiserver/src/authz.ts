@@ -1,4 +1,4 @@
-import { KubeError } from '@cerulean/kube';
+import { isPlainObject, KubeError, type KubeObject } from '@cerulean/kube';
 import type { UserInfo } from './http';
 import type { RbacAuthorizer } from './rbac/authorizer';
 import type { PolicyRule } from './rbac/types';
@@ -67,6 +67,23 @@ export class Authorizer {
       errors: isNode ? ['node authorizer does not support user rule resolution', ...errors] : errors,
     };
   }
+}
+
+/**
+ * NodeRestriction's rule for a node's pod range: the controller manager's node IPAM hands it out, so a node may neither
+ * register with one nor set or change its own (a kubelet that picked its range could take another node's).
+ */
+export function admitNodeWrite(user: UserInfo, obj: KubeObject, old: KubeObject | undefined): void {
+  if (obj.kind !== 'Node' || !user.groups.includes('system:nodes') || !user.name.startsWith(NODE_PREFIX)) return;
+  const podCidrs = (o: KubeObject | undefined) => JSON.stringify((isPlainObject(o?.spec) && o.spec.podCIDRs) || []);
+  if (podCidrs(obj) === podCidrs(old)) return;
+  const name = obj.metadata.name ?? '';
+  throw new KubeError(
+    403,
+    'Forbidden',
+    `nodes ${JSON.stringify(name)} is forbidden: node ${JSON.stringify(user.name.slice(NODE_PREFIX.length))} is not allowed to set spec.podCIDR`,
+    { name, group: '', kind: 'nodes' },
+  );
 }
 
 /**

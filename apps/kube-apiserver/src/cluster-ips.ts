@@ -2,19 +2,24 @@ import { randomInt } from 'node:crypto';
 import { invalidCause, isPlainObject, JsonObject, KubeError, KubeObject, ResourceType } from '@cerulean/kube';
 import type { RestStorage } from './rest';
 
-/** The `kubernetes` Service's address and kube-dns's, which AKS reserves in its default 10.0.0.0/16. */
-export const KUBERNETES_SERVICE_IP = '10.0.0.1';
-const DNS_SERVICE_IP = '10.0.0.10';
-
-/** ClusterIP allocation for Services from the service CIDR (random free address; a taken requested address is Invalid). */
+/**
+ * ClusterIP allocation for Services from the service CIDR (random free address; a taken requested address is Invalid).
+ * The range's first address is the `kubernetes` Service's, as upstream reserves it; kube-dns's (the cluster's
+ * dnsServiceIP) is never handed out at random either.
+ */
 export class ClusterIpAllocator {
   private readonly base: number;
   private readonly size: number;
+  readonly kubernetesServiceIp: string;
 
-  constructor(cidr: string) {
+  constructor(
+    cidr: string,
+    private readonly dnsServiceIp: string,
+  ) {
     const [addr, bits] = cidr.split('/');
     this.base = addr.split('.').reduce((a, o) => a * 256 + Number(o), 0);
     this.size = 2 ** (32 - Number(bits));
+    this.kubernetesServiceIp = this.text(this.base + 1);
   }
 
   private text(n: number): string {
@@ -57,7 +62,7 @@ export class ClusterIpAllocator {
           ]);
       } else {
         let ip = '';
-        for (let i = 0; i < 1000 && (!ip || used.has(ip) || ip === DNS_SERVICE_IP || ip === KUBERNETES_SERVICE_IP); i++)
+        for (let i = 0; i < 1000 && (!ip || used.has(ip) || ip === this.dnsServiceIp || ip === this.kubernetesServiceIp); i++)
           ip = this.text(this.base + 2 + randomInt(this.size - 3));
         spec.clusterIP = ip;
       }

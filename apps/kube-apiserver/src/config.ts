@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { formatIpv4Cidr, ipv4CidrContains, parseIpv4, parseIpv4Cidr } from '@cerulean/kube';
 
 /** What the API server is configured with (environment variables in main.ts, an object in tests). */
 export interface KubeApiServerConfig {
@@ -18,8 +19,16 @@ export interface KubeApiServerConfig {
   /** Without the leading v: `1.33.2`. */
   version: string;
   clusterName: string;
-  /** The Service CIDR clusterIPs come from (AKS's default). */
+  /** The Service CIDR clusterIPs come from (the cluster's networkProfile.serviceCidr; AKS's default 10.0.0.0/16). */
   serviceCidr: string;
+  /** kube-dns's address, kept out of automatic allocation (networkProfile.dnsServiceIP; AKS's default 10.0.0.10). */
+  dnsServiceIp: string;
+  /** The pod CIDR the in-process node-ipam controller hands out node ranges from (networkProfile.podCidr). */
+  clusterCidr?: string;
+  /** The in-process controllers give nodes pod CIDRs (kube-controller-manager's --allocate-node-cidrs). */
+  allocateNodeCidrs?: boolean;
+  /** Each node's share of clusterCidr (--node-cidr-mask-size). */
+  nodeCidrMaskSize?: number;
   /** How often an idle watch that asked for bookmarks gets one. */
   bookmarkIntervalMs: number;
   logLevel: string;
@@ -68,6 +77,22 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
   for (const e of endpoints) if (!/^https?:\/\/[^/]+\/?$/.test(e)) throw new ConfigError(`KUBE_ETCD_ENDPOINTS: "${e}" is not an http(s)://host:port URL`);
   const port = Number(text('KUBE_SECURE_PORT') || '6443');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`KUBE_SECURE_PORT: "${text('KUBE_SECURE_PORT')}" is not a port`);
+  // Written as its network (host bits cleared): the allocators count from the range's first address.
+  const cidr = (k: string, fallback: string): string => {
+    const v = text(k) || fallback;
+    const parsed = parseIpv4Cidr(v);
+    if (!parsed) throw new ConfigError(`${k}: "${v}" is not an IPv4 CIDR`);
+    return formatIpv4Cidr(parsed);
+  };
+  const serviceCidr = cidr('KUBE_SERVICE_CIDR', '10.0.0.0/16');
+  const dnsServiceIp = text('KUBE_DNS_SERVICE_IP') || '10.0.0.10';
+  const dns = parseIpv4(dnsServiceIp);
+  const services = parseIpv4Cidr(serviceCidr);
+  if (dns === undefined || !services || !ipv4CidrContains(services, { base: dns, prefix: 32 }))
+    throw new ConfigError(`KUBE_DNS_SERVICE_IP: "${dnsServiceIp}" is not an address of KUBE_SERVICE_CIDR ${serviceCidr}`);
+  const maskSize = Number(text('KUBE_NODE_CIDR_MASK_SIZE') || '24');
+  if (!Number.isInteger(maskSize) || maskSize < 1 || maskSize > 32)
+    throw new ConfigError(`KUBE_NODE_CIDR_MASK_SIZE: "${text('KUBE_NODE_CIDR_MASK_SIZE')}" is not a prefix length`);
   const version = (text('KUBE_VERSION') || '1.33.2').replace(/^v/, '');
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new ConfigError(`KUBE_VERSION: "${version}" is not a version like 1.33.2`);
   return {
@@ -83,7 +108,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
     kubeletCaPem: file('KUBE_KUBELET_CA_FILE', true),
     version,
     clusterName: text('KUBE_CLUSTER_NAME') || 'cluster',
-    serviceCidr: '10.0.0.0/16',
+    serviceCidr,
+    dnsServiceIp,
+    clusterCidr: cidr('KUBE_CLUSTER_CIDR', '10.244.0.0/16'),
+    allocateNodeCidrs: text('KUBE_ALLOCATE_NODE_CIDRS') === 'true',
+    nodeCidrMaskSize: maskSize,
     bookmarkIntervalMs: 60_000,
     logLevel: text('KUBE_LOG_LEVEL') || 'info',
     controllersInProcess: (text('KUBE_CONTROLLERS_IN_PROCESS') || '')

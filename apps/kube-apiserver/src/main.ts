@@ -32,6 +32,9 @@ async function main(): Promise<void> {
           token: server.loopbackToken,
           userAgent: 'kube-controller-manager/cerulean (in-process)',
           ...(wanted.includes('all') ? {} : { enabled: wanted }),
+          allocateNodeCidrs: cfg.allocateNodeCidrs,
+          clusterCidr: cfg.clusterCidr,
+          nodeCidrMaskSize: cfg.nodeCidrMaskSize,
           log: (message, fields) => log.info({ component: 'kube-controller-manager', ...fields }, message),
         })
       : undefined;

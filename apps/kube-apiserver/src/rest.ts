@@ -23,6 +23,7 @@ import {
   typeOfKind,
   unknownFields,
   validateObject,
+  validateObjectUpdate,
 } from '@cerulean/kube';
 import { ApplyInfo, ServerSideApply } from './apply';
 import { ClusterIpAllocator } from './cluster-ips';
@@ -113,7 +114,7 @@ export class RestStorage {
     readonly store: EtcdStorage,
     readonly registry: ResourceRegistry,
     readonly prefix: string,
-    private readonly ips: ClusterIpAllocator,
+    readonly ips: ClusterIpAllocator,
   ) {
     this.apply = new ServerSideApply();
   }
@@ -231,8 +232,8 @@ export class RestStorage {
       );
   }
 
-  private validate(rt: ResourceType, obj: KubeObject): void {
-    const causes: StatusCause[] = validateObject(rt.kind, obj);
+  private validate(rt: ResourceType, obj: KubeObject, old?: KubeObject): void {
+    const causes: StatusCause[] = [...validateObject(rt.kind, obj), ...(old ? validateObjectUpdate(rt.kind, obj, old) : [])];
     if (causes.length) throw KubeError.invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
   }
 
@@ -320,7 +321,7 @@ export class RestStorage {
       if (preconditionRv && preconditionRv !== current.obj.metadata.resourceVersion) throw KubeError.modified(groupResource(rt), name);
       const next = this.prepareForUpdate(rt, current.obj, obj, subresource);
       if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
-      this.validate(rt, next);
+      this.validate(rt, next, current.obj);
       opts.admit?.(next, current.obj);
       next.metadata.managedFields = this.apply.updateManagedFields(rt, current.obj, next, this.managerOf(opts), operation ?? 'Update', subresource, applyInfo);
       const finalized = !!next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && this.deletableNow(rt, next);

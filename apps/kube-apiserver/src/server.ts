@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
+import { admitNodeWrite, Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -35,7 +35,7 @@ import { RbacAuthorizer } from './rbac/authorizer';
 import { ClusterRoleAggregator, reconcileBootstrapPolicy } from './rbac/bootstrap';
 import { RbacCache } from './rbac/cache';
 import { EscalationCheck } from './rbac/escalation';
-import { ClusterIpAllocator, KUBERNETES_SERVICE_IP } from './cluster-ips';
+import { ClusterIpAllocator } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
@@ -60,7 +60,7 @@ const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-nod
 export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<RunningKubeApiServer> {
   const store = new EtcdStorage(cfg.etcdEndpoints);
   const registry = new ResourceRegistry();
-  const storage = new RestStorage(store, registry, cfg.etcdPrefix, new ClusterIpAllocator(cfg.serviceCidr));
+  const storage = new RestStorage(store, registry, cfg.etcdPrefix, new ClusterIpAllocator(cfg.serviceCidr, cfg.dnsServiceIp));
   // etcd may still be starting (it shares the control-plane container): keep trying for a while.
   for (let attempt = 0; ; attempt++) {
     try {
@@ -148,7 +148,7 @@ async function bootstrap(storage: RestStorage): Promise<void> {
         'default',
         {
           metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: { clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' },
+          spec: { clusterIP: storage.ips.kubernetesServiceIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' },
         },
         system,
       )
@@ -313,7 +313,10 @@ class ApiHandler {
       force: force === 'true',
       user,
       userAgent: req.headers['user-agent'],
-      admit: (obj, old) => this.auth.escalation.admit(user, obj, old),
+      admit: (obj, old) => {
+        admitNodeWrite(user, obj, old);
+        this.auth.escalation.admit(user, obj, old);
+      },
     };
   }
 

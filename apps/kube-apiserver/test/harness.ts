@@ -55,6 +55,7 @@ export async function startHarness(
       version: '1.33.2',
       clusterName: 'it',
       serviceCidr: '10.0.0.0/16',
+      dnsServiceIp: '10.0.0.10',
       bookmarkIntervalMs: 1000,
       logLevel: 'warn',
       etcdWaitMs: 5_000,

@@ -5,6 +5,7 @@ import { EndpointSliceController } from './controllers/endpointslice';
 import { GarbageCollector } from './controllers/garbage-collector';
 import { InformerHub } from './controllers/informer-hub';
 import { NamespaceController } from './controllers/namespace';
+import { NodeIpamController } from './controllers/node-ipam';
 import { NodeLifecycleController } from './controllers/node-lifecycle';
 import { PodGcController } from './controllers/pod-gc';
 import { ReplicaSetController } from './controllers/replicaset.controller';
@@ -21,6 +22,12 @@ import { Scheduler } from './scheduler/scheduler';
 export interface ControllerManagerConfig extends KubeClientConfig {
   /** Controllers to run by name (all when absent); `scheduler` names the scheduler. */
   enabled?: string[];
+  /** Upstream's --allocate-node-cidrs: the node-ipam controller runs only when set (and needs clusterCidr). */
+  allocateNodeCidrs?: boolean;
+  /** Upstream's --cluster-cidr: the pod range nodes get their share of. */
+  clusterCidr?: string;
+  /** Upstream's --node-cidr-mask-size (IPv4 default 24). */
+  nodeCidrMaskSize?: number;
   log?: Log;
 }
 
@@ -48,6 +55,12 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     endpointslice: () => new EndpointSliceController(ctx),
     serviceaccount: () => new ServiceAccountsController(ctx),
     'node-lifecycle': () => new NodeLifecycleController(ctx),
+    ...(config.allocateNodeCidrs && {
+      'node-ipam': () => {
+        if (!config.clusterCidr) throw new Error('allocateNodeCidrs needs a clusterCidr');
+        return new NodeIpamController(ctx, { clusterCidr: config.clusterCidr, nodeCidrMaskSize: config.nodeCidrMaskSize ?? 24 });
+      },
+    }),
     'pod-garbage-collector': () => new PodGcController(ctx),
     disruption: () => new DisruptionController(ctx),
     replicaset: () => new ReplicaSetController(ctx),

@@ -4,7 +4,10 @@ import { startControllerManager, type ControllerManagerConfig } from './controll
 
 export { startControllerManager, type ControllerManagerConfig, type RunningControllerManager } from './controller-manager';
 
-/** Reads KUBE_SERVER, KUBE_CA_FILE, KUBE_CLIENT_CERT_FILE, KUBE_CLIENT_KEY_FILE (and optional KUBE_CONTROLLERS). */
+/**
+ * Reads KUBE_SERVER, KUBE_CA_FILE, KUBE_CLIENT_CERT_FILE, KUBE_CLIENT_KEY_FILE (and optional KUBE_CONTROLLERS, and
+ * KUBE_ALLOCATE_NODE_CIDRS=true with KUBE_CLUSTER_CIDR and KUBE_NODE_CIDR_MASK_SIZE as upstream's flags of those names).
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): ControllerManagerConfig {
   const text = (k: string) => env[k]?.trim() ?? '';
   const file = (k: string): string => {
@@ -19,12 +22,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ControllerManagerConfig {
   const server = text('KUBE_SERVER');
   if (!/^https:\/\/[^/]+\/?$/.test(server)) throw new Error(`KUBE_SERVER: "${server}" is not an https://host:port URL`);
   const enabled = text('KUBE_CONTROLLERS');
+  const allocateNodeCidrs = text('KUBE_ALLOCATE_NODE_CIDRS') === 'true';
+  const clusterCidr = text('KUBE_CLUSTER_CIDR');
+  if (allocateNodeCidrs && !clusterCidr) throw new Error('KUBE_CLUSTER_CIDR is required with KUBE_ALLOCATE_NODE_CIDRS=true');
+  const maskSize = text('KUBE_NODE_CIDR_MASK_SIZE');
   return {
     server: server.replace(/\/$/, ''),
     ca: file('KUBE_CA_FILE'),
     cert: file('KUBE_CLIENT_CERT_FILE'),
     key: file('KUBE_CLIENT_KEY_FILE'),
     ...(enabled ? { enabled: enabled.split(',').map((s) => s.trim()) } : {}),
+    ...(allocateNodeCidrs ? { allocateNodeCidrs, clusterCidr, ...(maskSize ? { nodeCidrMaskSize: Number(maskSize) } : {}) } : {}),
   };
 }
 

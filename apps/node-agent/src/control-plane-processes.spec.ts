@@ -28,6 +28,24 @@ describe('control-plane processes', () => {
       KUBE_VERSION: '1.33.2',
       KUBE_CLUSTER_NAME: 'c1',
       KUBE_CONTROLLERS_IN_PROCESS: 'all',
+      KUBE_ALLOCATE_NODE_CIDRS: 'true',
+      KUBE_NODE_CIDR_MASK_SIZE: '24',
+    });
+  });
+
+  it("passes the cluster's network ranges to the API server and its node IPAM", () => {
+    const sut = kubeApiServerChild({
+      cluster: 'c1',
+      kubernetesVersion: '1.33.2',
+      podCidr: '10.100.0.0/16',
+      serviceCidr: '10.2.0.0/16',
+      dnsServiceIp: '10.2.0.10',
+    });
+    expect(sut.env).toMatchObject({
+      KUBE_CLUSTER_CIDR: '10.100.0.0/16',
+      KUBE_SERVICE_CIDR: '10.2.0.0/16',
+      KUBE_DNS_SERVICE_IP: '10.2.0.10',
+      KUBE_ALLOCATE_NODE_CIDRS: 'true',
     });
   });
 });

@@ -17,6 +17,13 @@ export interface KubeApiServerSettings {
   cluster: string;
   /** Patch version without the `v` (1.33.2). */
   kubernetesVersion: string;
+  /**
+   * The cluster's networkProfile (CERULEAN_POD_CIDR, CERULEAN_SERVICE_CIDR, CERULEAN_DNS_SERVICE_IP on the container).
+   * Absent on containers made before the platform passed them: the API server then uses AKS's defaults.
+   */
+  podCidr?: string;
+  serviceCidr?: string;
+  dnsServiceIp?: string;
 }
 
 /**
@@ -73,6 +80,12 @@ export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary =
       KUBE_CLUSTER_NAME: settings.cluster,
       // The controller manager and the scheduler run in the API server's process: one Node process per control plane.
       KUBE_CONTROLLERS_IN_PROCESS: 'all',
+      // Nodes get their pod ranges from the controllers (AKS kubenet: a /24 of the pod CIDR each).
+      KUBE_ALLOCATE_NODE_CIDRS: 'true',
+      KUBE_NODE_CIDR_MASK_SIZE: '24',
+      ...(settings.podCidr ? { KUBE_CLUSTER_CIDR: settings.podCidr } : {}),
+      ...(settings.serviceCidr ? { KUBE_SERVICE_CIDR: settings.serviceCidr } : {}),
+      ...(settings.dnsServiceIp ? { KUBE_DNS_SERVICE_IP: settings.dnsServiceIp } : {}),
     },
   };
 }

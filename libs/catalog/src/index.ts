@@ -3,3 +3,4 @@ export * from './locations';
 export * from './node-images';
 export * from './vm-sizes';
 export * from './aks-resource-fields';
+export * from './cluster-network';

@@ -169,6 +169,16 @@ export function applyDefaults(kind: string, o: KubeObject): void {
     case 'Namespace':
       setDefault(obj(o, 'spec'), 'finalizers', ['kubernetes']);
       break;
+    case 'Node':
+      // v1 spells the pod range twice; upstream's conversion keeps podCIDRs (else [podCIDR]) and mirrors its first.
+      if (spec) {
+        const cidrs = Array.isArray(spec.podCIDRs) && spec.podCIDRs.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
+        if (cidrs.length) {
+          spec.podCIDRs = cidrs;
+          spec.podCIDR = cidrs[0];
+        }
+      }
+      break;
     case 'HorizontalPodAutoscaler':
       if (spec) setDefault(spec, 'minReplicas', 1);
       break;

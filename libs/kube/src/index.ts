@@ -11,3 +11,4 @@ export * from './tables';
 export * from './type-schema';
 export * from './validation';
 export * from './quantity';
+export * from './ipv4';

@@ -1,6 +1,7 @@
+import { isCidr, parseIpv4Cidr } from './ipv4';
 import { matchesLabels, selectorFromObject } from './label-selector';
 import { isPlainObject, JsonObject, KubeObject } from './object';
-import { invalidCause, notSupportedCause, requiredCause, StatusCause } from './status';
+import { forbiddenCause, invalidCause, notSupportedCause, requiredCause, StatusCause } from './status';
 
 /** Upstream's validation for the fields that matter most; causes carry the field paths upstream uses. */
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -155,6 +156,28 @@ export function validateObject(kind: string, o: KubeObject): StatusCause[] {
       break;
     case 'Lease':
       break;
+    case 'Node': {
+      const cidrs: unknown[] = Array.isArray(spec.podCIDRs) ? spec.podCIDRs : [];
+      cidrs.forEach((c, i) => {
+        if (typeof c !== 'string' || !isCidr(c))
+          out.push(invalidCause(`spec.podCIDRs[${i}]`, c, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+      });
+      const v4 = cidrs.filter((c) => typeof c === 'string' && parseIpv4Cidr(c)).length;
+      if (cidrs.length > 2 || (cidrs.length === 2 && v4 !== 1))
+        out.push(invalidCause('spec.podCIDRs', cidrs, 'may specify no more than one CIDR for each IP family'));
+      break;
+    }
   }
   return out;
+}
+
+/** Upstream's update-only rules (ValidateXUpdate) for the kinds that have them; an empty list means valid. */
+export function validateObjectUpdate(kind: string, o: KubeObject, old: KubeObject): StatusCause[] {
+  if (kind !== 'Node') return [];
+  // The controller manager may give a node a pod range it lacks; nobody may change one it has.
+  const before: unknown[] = (asObj(old.spec).podCIDRs as unknown[] | undefined) ?? [];
+  const after: unknown[] = (asObj(o.spec).podCIDRs as unknown[] | undefined) ?? [];
+  if (before.length && (before.length !== after.length || before.some((c, i) => c !== after[i])))
+    return [forbiddenCause('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid')];
+  return [];
 }

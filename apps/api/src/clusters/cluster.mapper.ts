@@ -1,5 +1,5 @@
 import { agentPoolId, managedClusterId, ResourceTypes } from '@cerulean/arm';
-import { KubernetesVersionCatalog, managedClusterServerProperties } from '@cerulean/catalog';
+import { DEFAULT_DNS_SERVICE_IP, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, KubernetesVersionCatalog, managedClusterServerProperties } from '@cerulean/catalog';
 import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
 import { controlPlanePatch } from './version-rules';
 
@@ -10,13 +10,13 @@ const DEFAULT_NETWORK_PROFILE = {
   networkPlugin: 'azure',
   networkPluginMode: 'overlay',
   networkPolicy: 'none',
-  podCidr: '10.244.0.0/16',
-  serviceCidr: '10.0.0.0/16',
-  dnsServiceIP: '10.0.0.10',
+  podCidr: DEFAULT_POD_CIDR,
+  serviceCidr: DEFAULT_SERVICE_CIDR,
+  dnsServiceIP: DEFAULT_DNS_SERVICE_IP,
   outboundType: 'loadBalancer',
   loadBalancerSku: 'standard',
-  podCidrs: ['10.244.0.0/16'],
-  serviceCidrs: ['10.0.0.0/16'],
+  podCidrs: [DEFAULT_POD_CIDR],
+  serviceCidrs: [DEFAULT_SERVICE_CIDR],
   ipFamilies: ['IPv4'],
 };
 

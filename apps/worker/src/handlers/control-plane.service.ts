@@ -1,7 +1,7 @@
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { ArmError } from '@cerulean/arm';
-import { KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
+import { clusterNetwork, KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
 import {
@@ -150,6 +150,7 @@ export class ControlPlane {
     const kubernetesVersion = versions.resolve(cluster.kubernetesVersion) ?? cluster.kubernetesVersion;
     const image = this.images.latest();
     const clusterLabels = this.fleet.clusterLabels(cluster, rg);
+    const network = clusterNetwork(cluster.properties);
     return {
       name: controlPlaneName(cluster.id),
       clusterId: cluster.id,
@@ -171,6 +172,9 @@ export class ControlPlane {
         CERULEAN_CLUSTER_ID: cluster.id,
         CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
         CERULEAN_CONTROL_PLANE_API: this.env.CONTROL_PLANE_API,
+        CERULEAN_POD_CIDR: network.podCidr,
+        CERULEAN_SERVICE_CIDR: network.serviceCidr,
+        CERULEAN_DNS_SERVICE_IP: network.dnsServiceIP,
       },
       fixedPorts: [{ containerPort: CONTROL_PLANE_API_PORT, hostPort: port }],
       aliases: [CONTROL_PLANE_ALIAS],

@@ -8,7 +8,12 @@ import { EntityManager } from 'typeorm';
 import { KubeApiClient } from './kube-api.client';
 
 const cluster = (): ManagedClusterEntity =>
-  Object.assign(new ManagedClusterEntity(), { id: '0b0e4d5a-2f1c-4c8e-9d7a-3e6f5a4b2c1d', name: 'c1', subscriptionId: '8c4e2a1f-3b6d-4f0e-9a7c-5d2b1e0f6a93' });
+  Object.assign(new ManagedClusterEntity(), {
+    id: '0b0e4d5a-2f1c-4c8e-9d7a-3e6f5a4b2c1d',
+    name: 'c1',
+    subscriptionId: '8c4e2a1f-3b6d-4f0e-9a7c-5d2b1e0f6a93',
+    properties: { networkProfile: { podCidr: '10.100.0.0/16' } },
+  });
 
 const pool = (): AgentPoolEntity =>
   Object.assign(new AgentPoolEntity(), {
@@ -45,6 +50,13 @@ describe('NodeFleet.nodeSpec', () => {
     expect(spec.files).toEqual([{ path: NODE_AGENT_TOKEN_PATH, content: `${credentials.tokenFor(c.id, spec.name)}\n`, mode: 0o600 }]);
     expect(Object.values(spec.env).join(' ')).not.toContain(credentials.tokenFor(c.id, spec.name));
     expect(sut.nodeSpec(c, new ResourceGroupEntity(), pool(), 2, {}).files?.[0].content).not.toBe(spec.files?.[0].content);
+  });
+
+  it("tells each node the cluster's pod CIDR, and AKS's DNS service address when the profile names none", () => {
+    expect(sut.nodeSpec(cluster(), new ResourceGroupEntity(), pool(), 0, {}).env).toMatchObject({
+      CERULEAN_POD_CIDR: '10.100.0.0/16',
+      CERULEAN_DNS_SERVICE_IP: '10.0.0.10',
+    });
   });
 
   it('labels nodes with the credential version, so nodes from before credentials count as stale and roll', () => {

@@ -1,5 +1,5 @@
 import { ArmError } from '@cerulean/arm';
-import { KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
+import { clusterNetwork, KubernetesVersionCatalog, NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
 import {
   AgentPoolEntity,
@@ -371,6 +371,7 @@ export class NodeFleet {
     if (!size) throw new ArmError(500, 'InternalServerError', `VM size ${pool.vmSize} vanished from the catalog.`);
     const limits = vmSizes.limitsFor(size, this.env.NODE_CPU_FACTOR, this.env.NODE_MEMORY_FACTOR);
     const kubernetesVersion = versions.resolve(pool.orchestratorVersion) ?? pool.orchestratorVersion;
+    const network = clusterNetwork(cluster.properties);
     return {
       name,
       clusterId: cluster.id,
@@ -393,6 +394,10 @@ export class NodeFleet {
         CERULEAN_ZONE: zone,
         CERULEAN_VM_SIZE: size.name,
         CERULEAN_KUBERNETES_VERSION: kubernetesVersion,
+        // The pod network (routes to the other nodes' pod ranges stay inside it; kube-proxy's --cluster-cidr) and the
+        // kubelet's cluster DNS.
+        CERULEAN_POD_CIDR: network.podCidr,
+        CERULEAN_DNS_SERVICE_IP: network.dnsServiceIP,
         CERULEAN_NODE_LABELS: JSON.stringify({ ...pool.nodeLabels, 'kubernetes.azure.com/mode': pool.mode.toLowerCase() }),
         CERULEAN_NODE_TAINTS: JSON.stringify(pool.nodeTaints),
         CERULEAN_CAPACITY: JSON.stringify({ cpu: String(size.vCPUs), memory: `${size.memoryMiB}Mi`, pods: String(pool.maxPods) }),

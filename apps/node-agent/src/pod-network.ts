@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Where containerd's CRI plugin looks for the network config (its default conf_dir); the first file by name wins. */
+export const CNI_CONFIG_PATH = '/etc/cni/net.d/10-cerulean.conflist';
+export const CNI_BRIDGE = 'cni0';
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/** The parts of a Node the pod network reads. */
+export interface PodNetworkNode {
+  metadata: { name: string };
+  spec?: { podCIDR?: string; podCIDRs?: string[] };
+  status?: { addresses?: { type: string; address: string }[] };
+}
+
+/** A route of the main table as `ip route show` prints it. */
+export interface Route {
+  /** `10.244.1.0/24`; a host route is `/32`; `default` stays as it is. */
+  dst: string;
+  via?: string;
+  dev?: string;
+}
+
+/** Runs one command (argv[0] is `ip` or `iptables`) and resolves with its stdout; rejects when it exits non-zero. */
+export type CommandRunner = (argv: string[]) => Promise<string>;
+
+/** Runs commands on the node itself (from PATH: the image's `ip` applet and iptables), giving up after 10 s. */
+export const execCommand: CommandRunner = (argv) =>
+  new Promise((resolve, reject) => {
+    execFile(argv[0], argv.slice(1), { timeout: 10_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${argv.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
+      else resolve(stdout);
+    });
+  });
+
+export interface PodNetworkOptions {
+  nodeName: string;
+  /** The cluster's pod CIDR (CERULEAN_POD_CIDR): only routes inside it are ever added or removed. */
+  clusterCidr: string;
+  /** execCommand on a node. */
+  run: CommandRunner;
+  cniConfigPath?: string;
+  /** File access (the CNI config, ip_forward); tests point them elsewhere. */
+  writeFile?: (path: string, content: string) => Promise<void>;
+  readFile?: (path: string) => Promise<string>;
+  rename?: (from: string, to: string) => Promise<void>;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Cidr {
+  base: number;
+  prefix: number;
+}
+
+// The agent image carries no libs (agent-imports.spec.ts): this small IPv4 parser mirrors libs/kube's ipv4.ts.
+function parseCidr(text: string): Cidr | undefined {
+  const [ip, bits = '32'] = text.split('/');
+  const parts = ip.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32) return undefined;
+  const n = parts.reduce((a, p) => a * 256 + Number(p), 0);
+  const size = 2 ** (32 - Number(bits));
+  return { base: n - (n % size), prefix: Number(bits) };
+}
+
+function contains(outer: Cidr, inner: Cidr): boolean {
+  return inner.prefix >= outer.prefix && inner.base >= outer.base && inner.base + 2 ** (32 - inner.prefix) <= outer.base + 2 ** (32 - outer.prefix);
+}
+
+/** A node's IPv4 pod range (podCIDRs first, as the API keeps them), if it has one yet. */
+export function podCidrOf(node: PodNetworkNode): string | undefined {
+  const cidrs = node.spec?.podCIDRs?.length ? node.spec.podCIDRs : node.spec?.podCIDR ? [node.spec.podCIDR] : [];
+  return cidrs.find((c) => parseCidr(c) !== undefined && c.includes('/'));
+}
+
+function internalIp(node: PodNetworkNode): string | undefined {
+  return node.status?.addresses?.find((a) => a.type === 'InternalIP' && parseCidr(a.address))?.address;
+}
+
+/**
+ * The CNI network containerd sets pods up with: a `cni0` bridge that is the pods' gateway, addresses from the node's
+ * pod range (host-local), and portmap for hostPort. No ipMasq on the bridge: the plugin would masquerade everything
+ * leaving the node's own range, pod-to-pod traffic to other nodes included, and pods must see each other's addresses.
+ * cniVersion 0.4.0: what every containerd and the Debian plugins (1.1.1) accept. Loopback containerd adds itself.
+ */
+export function cniConfig(podCidr: string): Record<string, unknown> {
+  return {
+    cniVersion: '0.4.0',
+    name: 'cerulean',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: CNI_BRIDGE,
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
+      },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  };
+}
+
+/** `ip route show` (iproute2 or busybox) as routes; lines it cannot read are skipped. */
+export function parseRoutes(output: string): Route[] {
+  const routes: Route[] = [];
+  for (const line of output.split('\n')) {
+    const words = line.trim().split(/\s+/).filter(Boolean);
+    // iproute2 prints a route type first for some (`unreachable 10.0.0.0/8`, `blackhole ...`): not ours either way.
+    if (!words.length || !(words[0] === 'default' || /^\d/.test(words[0]))) continue;
+    const dst = words[0] === 'default' || words[0].includes('/') ? words[0] : `${words[0]}/32`;
+    const value = (key: string) => {
+      const i = words.indexOf(key);
+      return i > 0 && i + 1 < words.length ? words[i + 1] : undefined;
+    };
+    routes.push({ dst, via: value('via'), dev: value('dev') });
+  }
+  return routes;
+}
+
+/** Every other node's pod range, through that node's InternalIP (nodes missing either are left out until they have it). */
+export function desiredRoutes(self: string, nodes: PodNetworkNode[], clusterCidr: string): Map<string, string> {
+  const cluster = parseCidr(clusterCidr);
+  const out = new Map<string, string>();
+  if (!cluster) return out;
+  for (const node of nodes) {
+    if (node.metadata.name === self) continue;
+    const cidr = podCidrOf(node);
+    const via = internalIp(node);
+    const parsed = cidr ? parseCidr(cidr) : undefined;
+    if (cidr && via && parsed && contains(cluster, parsed)) out.set(cidr, via);
+  }
+  return out;
+}
+
+/**
+ * The `ip route` commands that turn the table into the wanted one: replace what is missing or points elsewhere, delete
+ * gateway routes inside the cluster CIDR that no node wants any more. Routes outside the cluster CIDR, routes without a
+ * gateway (the bridge's own range) and the node's own range are never touched.
+ */
+export function routeCommands(current: Route[], desired: Map<string, string>, clusterCidr: string, ownCidr?: string): string[][] {
+  const cluster = parseCidr(clusterCidr);
+  if (!cluster) return [];
+  const ours = (r: Route) => {
+    const c = r.dst === 'default' ? undefined : parseCidr(r.dst);
+    return !!c && !!r.via && contains(cluster, c) && r.dst !== ownCidr;
+  };
+  const have = new Map(current.filter(ours).map((r) => [r.dst, r.via]));
+  const commands: string[][] = [];
+  for (const [dst, via] of desired) if (dst !== ownCidr && have.get(dst) !== via) commands.push(['ip', 'route', 'replace', dst, 'via', via]);
+  for (const [dst, via] of have) if (!desired.has(dst)) commands.push(['ip', 'route', 'del', dst, 'via', via as string]);
+  return commands;
+}
+
+/**
+ * The node's side of the pod network, as kubenet and kind's kindnetd do it on a flat L2 network: the CNI config for
+ * the node's pod range (once the node IPAM controller gave it one) and a route to every other node's range via that
+ * node. Pods leaving the cluster CIDR (to the control plane, the Docker host) are masqueraded to the node's address:
+ * nothing else routes back to pod ranges.
+ */
+export class PodNetwork {
+  private readonly write: (path: string, content: string) => Promise<void>;
+  private readonly rename: (from: string, to: string) => Promise<void>;
+  private readonly read: (path: string) => Promise<string>;
+  private readonly path: string;
+  private configured: string | undefined;
+
+  constructor(private readonly options: PodNetworkOptions) {
+    this.write = options.writeFile ?? ((p, c) => fs.mkdir(dirname(p), { recursive: true }).then(() => fs.writeFile(p, c, { mode: 0o644 })));
+    this.rename = options.rename ?? fs.rename;
+    this.read = options.readFile ?? ((p) => fs.readFile(p, 'utf8'));
+    this.path = options.cniConfigPath ?? CNI_CONFIG_PATH;
+  }
+
+  /**
+   * Brings the node in line with the API: call it with the node's own Node and every Node whenever either changes (and
+   * now and then, to repair routes someone removed). Every route is tried; failures are reported together.
+   */
+  async sync(self: PodNetworkNode | undefined, nodes: PodNetworkNode[]): Promise<void> {
+    const own = self ? podCidrOf(self) : undefined;
+    if (own && own !== this.configured) await this.configure(own);
+    const current = parseRoutes(await this.options.run(['ip', 'route', 'show']));
+    const commands = routeCommands(current, desiredRoutes(this.options.nodeName, nodes, this.options.clusterCidr), this.options.clusterCidr, own);
+    const failures: string[] = [];
+    for (const argv of commands) {
+      try {
+        await this.options.run(argv);
+        this.options.log?.('pod route changed', { command: argv.join(' ') });
+      } catch (err) {
+        failures.push(`${argv.join(' ')}: ${(err as Error).message}`);
+      }
+    }
+    if (failures.length) throw new Error(`pod routes: ${failures.join('; ')}`);
+  }
+
+  /** The CNI config (written whole, then renamed: containerd never reads half a file), forwarding and masquerading. */
+  private async configure(podCidr: string): Promise<void> {
+    const temp = `${this.path}.tmp`;
+    await this.write(temp, `${JSON.stringify(cniConfig(podCidr), null, 2)}\n`);
+    await this.rename(temp, this.path);
+    // Routed traffic for this node's pods needs forwarding before the bridge plugin would turn it on for the first
+    // pod; a container whose /proc/sys is read-only must have been started with it (docker run --sysctl).
+    if ((await this.read(IP_FORWARD)).trim() !== '1') await this.write(IP_FORWARD, '1\n');
+    await this.ensureMasquerade(podCidr);
+    this.configured = podCidr;
+    this.options.log?.('pod network configured', { podCIDR: podCidr, cniConfig: this.path });
+  }
+
+  private async ensureMasquerade(podCidr: string): Promise<void> {
+    const rule = ['POSTROUTING', '-s', podCidr, '!', '-d', this.options.clusterCidr, '-m', 'comment', '--comment', 'cerulean pod egress', '-j', 'MASQUERADE'];
+    try {
+      await this.options.run(['iptables', '-t', 'nat', '-C', ...rule]);
+    } catch {
+      await this.options.run(['iptables', '-t', 'nat', '-A', ...rule]);
+    }
+  }
+}

@@ -23,6 +23,8 @@ export interface KubeApiServerConfig {
   serviceCidr: string;
   /** kube-dns's address, kept out of automatic allocation (networkProfile.dnsServiceIP; AKS's default 10.0.0.10). */
   dnsServiceIp: string;
+  /** This server's address as pods reach it (the `kubernetes` Service's endpoint); none: the endpoints are not written. */
+  advertiseAddress?: string;
   /** The pod CIDR the in-process node-ipam controller hands out node ranges from (networkProfile.podCidr). */
   clusterCidr?: string;
   /** The in-process controllers give nodes pod CIDRs (kube-controller-manager's --allocate-node-cidrs). */
@@ -110,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
     clusterName: text('KUBE_CLUSTER_NAME') || 'cluster',
     serviceCidr,
     dnsServiceIp,
+    advertiseAddress: text('KUBE_ADVERTISE_ADDRESS') || undefined,
     clusterCidr: cidr('KUBE_CLUSTER_CIDR', '10.244.0.0/16'),
     allocateNodeCidrs: text('KUBE_ALLOCATE_NODE_CIDRS') === 'true',
     nodeCidrMaskSize: maskSize,

@@ -64,7 +64,7 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   // etcd may still be starting (it shares the control-plane container): keep trying for a while.
   for (let attempt = 0; ; attempt++) {
     try {
-      await bootstrap(storage);
+      await bootstrap(storage, cfg.dnsServiceIp, cfg.advertiseAddress, cfg.securePort);
       break;
     } catch (err) {
       if (attempt * 500 < cfg.etcdWaitMs && !(err instanceof KubeError)) {
@@ -127,8 +127,8 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   };
 }
 
-/** The namespaces every cluster has and the `kubernetes` Service; existing ones are left alone. */
-async function bootstrap(storage: RestStorage): Promise<void> {
+/** The namespaces every cluster has, the `kubernetes` Service (with this server as its endpoint) and kube-dns; existing ones are left alone. */
+async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAddress: string | undefined, securePort: number): Promise<void> {
   const system: WriteOptions = {
     dryRun: false,
     fieldValidation: 'Ignore',
@@ -153,6 +153,63 @@ async function bootstrap(storage: RestStorage): Promise<void> {
         system,
       )
       .catch(ignoreExists);
+  // The cluster DNS answers on every node at this address (apps/node-agent/src/dns): the Service says where, as AKS's
+  // kube-dns does; it has no selector, since no pod serves it.
+  if (!(await storage.tryGet(svc, 'kube-system', 'kube-dns')))
+    await storage
+      .create(
+        svc,
+        'kube-system',
+        {
+          metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' } },
+          spec: {
+            clusterIP: dnsServiceIp,
+            ports: [
+              { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+              { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+            ],
+            type: 'ClusterIP',
+          },
+        },
+        system,
+      )
+      .catch(ignoreExists);
+  if (advertiseAddress) await reconcileKubernetesEndpoints(storage, advertiseAddress, securePort, system);
+}
+
+/**
+ * The `kubernetes` Service's endpoints, as the API server's endpoint reconciler keeps them: this server's address on
+ * the cluster network, so pods reach the API through the Service's cluster IP. Rewritten at every start (a recreated
+ * control plane may have a new address).
+ */
+async function reconcileKubernetesEndpoints(storage: RestStorage, address: string, port: number, system: WriteOptions): Promise<void> {
+  const endpoints = storage.registry.lookup('', 'v1', 'endpoints') as ResourceType;
+  const slices = storage.registry.lookup('discovery.k8s.io', 'v1', 'endpointslices') as ResourceType;
+  const desiredEndpoints = {
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  };
+  const desiredSlice = {
+    metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'kube-apiserver' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  for (const [rt, desired] of [
+    [endpoints, desiredEndpoints],
+    [slices, desiredSlice],
+  ] as const) {
+    const existing = (await storage.tryGet(rt, 'default', 'kubernetes')) as { metadata: { resourceVersion?: string } } | undefined;
+    if (!existing) await storage.create(rt, 'default', desired, system).catch(ignoreExists);
+    else
+      await storage.update(
+        rt,
+        'default',
+        'kubernetes',
+        { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion } },
+        system,
+      );
+  }
 }
 
 const ignoreExists = (err: unknown) => {

@@ -24,6 +24,8 @@ export interface KubeApiServerSettings {
   podCidr?: string;
   serviceCidr?: string;
   dnsServiceIp?: string;
+  /** The control plane's address on the cluster network: the `kubernetes` Service's endpoint. */
+  advertiseAddress?: string;
 }
 
 /**
@@ -86,6 +88,7 @@ export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary =
       ...(settings.podCidr ? { KUBE_CLUSTER_CIDR: settings.podCidr } : {}),
       ...(settings.serviceCidr ? { KUBE_SERVICE_CIDR: settings.serviceCidr } : {}),
       ...(settings.dnsServiceIp ? { KUBE_DNS_SERVICE_IP: settings.dnsServiceIp } : {}),
+      ...(settings.advertiseAddress ? { KUBE_ADVERTISE_ADDRESS: settings.advertiseAddress } : {}),
     },
   };
 }

@@ -13,19 +13,26 @@ import {
 } from './control-plane';
 import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
-import { KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
+import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
 import { NodeAgent } from './node-agent';
 import { formatMemory } from './quantity';
 import { createAgentServer, jsonLog } from './server';
+import { ClusterDnsRecords } from './dns/records';
+import { startClusterDns, type ClusterDnsServer } from './dns/server';
 import { kubeApiAgent } from './kube-api-agent';
+import { ListWatch } from './kube-watch';
+import { execCommand, PodNetwork, type PodNetworkNode } from './pod-network';
 import { startKubeletServer } from './kubelet-server';
 import { KubeProxy } from './proxy/kube-proxy';
 import { ContainerdRuntime } from './runtime/containerd';
 import { SupervisedChild, waitUntil } from './supervisor';
 
 const ETCD_READY_TIMEOUT_MS = 60_000;
-/** AKS's default pod range, for nodes of clusters made before the platform passed theirs. */
+/** AKS's defaults, for nodes of clusters made before the platform passed theirs. */
 const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
+const DEFAULT_DNS_SERVICE_IP = '10.0.0.10';
+/** Routes are checked this often even without a Node change (someone may have removed one). */
+const POD_NETWORK_RESYNC_MS = 30_000;
 
 function defaultCapacity(): Record<string, string> {
   const cgroup = readCgroupLimits();
@@ -84,7 +91,17 @@ function runControlPlane(): void {
   const etcd = existsSync(ETCD_BINARY) ? new SupervisedChild(etcdChild(), jsonLog) : undefined;
   const apiServer =
     existsSync(KUBE_APISERVER_MAIN) && text('CERULEAN_CONTROL_PLANE_API') === 'kube-apiserver'
-      ? new SupervisedChild(kubeApiServerChild({ cluster: cp.config.cluster, kubernetesVersion: cp.config.kubernetesVersion }), jsonLog)
+      ? new SupervisedChild(
+          kubeApiServerChild({
+            cluster: cp.config.cluster,
+            kubernetesVersion: cp.config.kubernetesVersion,
+            podCidr: text('CERULEAN_POD_CIDR') || undefined,
+            serviceCidr: text('CERULEAN_SERVICE_CIDR') || undefined,
+            dnsServiceIp: text('CERULEAN_DNS_SERVICE_IP') || undefined,
+            advertiseAddress: internalIp(),
+          }),
+          jsonLog,
+        )
       : undefined;
   if (!apiServer) {
     const api = createApiServer(cp, tls, jsonLog);
@@ -136,6 +153,72 @@ function readKubeTls(): KubeClientTls | undefined {
   }
 }
 
+/**
+ * The node's part of the pod network: its CNI config once the Node has a podCIDR, and routes to every other node's
+ * pods, kept in line with a watch of the Nodes (and every 30 s). One sync at a time; a failed one is retried.
+ */
+function startPodNetwork(nodeName: string, clusterCidr: string, tls: KubeClientTls): { stop: () => void } {
+  const network = new PodNetwork({ nodeName, clusterCidr, run: execCommand, log: (msg, fields) => jsonLog({ msg, ...fields }) });
+  let nodes: PodNetworkNode[] = [];
+  let running = false;
+  let again = false;
+  const sync = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    network
+      .sync(
+        nodes.find((n) => n.metadata.name === nodeName),
+        nodes,
+      )
+      .catch((err: unknown) => jsonLog({ msg: 'pod network sync failed', error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => {
+        running = false;
+        if (again) {
+          again = false;
+          sync();
+        }
+      });
+  };
+  const watch = new ListWatch<PodNetworkNode & { metadata: { name: string } }>({
+    path: '/api/v1/nodes',
+    apiUrl: KUBE_API_URL,
+    agent: kubeApiAgent(tls, 2),
+    log: jsonLog,
+    onChange: (items) => {
+      nodes = items;
+      sync();
+    },
+  });
+  watch.start();
+  const timer = setInterval(sync, POD_NETWORK_RESYNC_MS);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      watch.stop();
+    },
+  };
+}
+
+/**
+ * The cluster DNS on this node at the cluster's dnsServiceIP (added to the node's loopback, so pods' queries are
+ * answered on their own node), from kube-proxy's view of Services and EndpointSlices.
+ */
+async function startNodeDns(address: string, proxy: KubeProxy): Promise<ClusterDnsServer | undefined> {
+  try {
+    await execCommand(['ip', 'addr', 'replace', `${address}/32`, 'dev', 'lo']);
+    const records = new ClusterDnsRecords();
+    proxy.onChange((services, slices) => records.update(services, slices));
+    return await startClusterDns({ address, records, log: jsonLog });
+  } catch (err) {
+    jsonLog({ msg: 'cluster DNS failed to start', address, error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
+
 function runNode(): void {
   const { config, problems } = parseAgentConfig(process.env, { hostname: os.hostname(), capacity: defaultCapacity });
   // Nodes created for a runtime get what nested containers need (libs/node-provider); older ones run no pods.
@@ -154,6 +237,7 @@ function runNode(): void {
         log: jsonLog,
       })
     : undefined;
+  const clusterCidr = process.env.CERULEAN_POD_CIDR?.trim() || DEFAULT_CLUSTER_CIDR;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
   const kubeletServer = kubeTls ? startKubeletServer({ nodeName: config.nodeName, nodeTls: kubeTls, log: jsonLog }) : undefined;
   // Services reach pods only where pods run: kube-proxy comes with the container runtime.
@@ -162,11 +246,14 @@ function runNode(): void {
       ? new KubeProxy({
           apiUrl: KUBE_API_URL,
           agent: kubeApiAgent(kubeTls),
-          clusterCidr: process.env.CERULEAN_CLUSTER_CIDR?.trim() || DEFAULT_CLUSTER_CIDR,
+          clusterCidr,
           log: jsonLog,
         })
       : undefined;
   proxy?.start();
+  const podNetwork = kubeTls && runtime ? startPodNetwork(config.nodeName, clusterCidr, kubeTls) : undefined;
+  const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
+  const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
@@ -176,6 +263,8 @@ function runNode(): void {
   });
   onShutdown([server, ...(kubeletServer ? [kubeletServer] : [])], async () => {
     proxy?.stop();
+    podNetwork?.stop();
+    await dns?.then((d) => d?.close());
     agent.markStopping();
     await Promise.all([heartbeat?.stop(), registration?.stop()]);
     await runtime?.stop();

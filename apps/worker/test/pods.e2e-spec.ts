@@ -3,7 +3,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AKS_API, RES_API, arm, clusterBody, clusterPath, dockerNodes, rgPath, startWorker, waitForOperation, WorkerProcess } from '../../../test-support/platform';
+import {
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  waitForOperation,
+  WorkerProcess,
+} from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(300_000);
@@ -195,7 +206,11 @@ describe('pods run on the nodes', () => {
     await waitUntil('no web pods left', async () => ((await pods('tier=web')).length === 0 ? true : undefined), 60_000);
     for (const p of before) {
       const id = p.status?.containerStatuses?.[0].containerID?.slice('containerd://'.length);
-      await waitUntil(`container of ${p.metadata.name} gone`, async () => ((await containersOn(p.spec.nodeName as string)).includes(id as string) ? undefined : true), 30_000);
+      await waitUntil(
+        `container of ${p.metadata.name} gone`,
+        async () => ((await containersOn(p.spec.nodeName as string)).includes(id as string) ? undefined : true),
+        30_000,
+      );
     }
     expect((await dockerNodes(name)).length).toBe(2);
   });

@@ -25,3 +25,13 @@ export function clusterNetwork(properties: Record<string, unknown>): ClusterNetw
     dnsServiceIP: firstText(profile.dnsServiceIP) ?? DEFAULT_DNS_SERVICE_IP,
   };
 }
+
+/** The `kubernetes` Service's cluster IP: the first address of the service range, as the API server reserves it. */
+export function kubernetesServiceIp(serviceCidr: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(serviceCidr.trim());
+  if (!m || Number(m[5]) > 30) return undefined;
+  const n = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(m[5]));
+  const first = n - (n % size) + 1;
+  return [Math.floor(first / 2 ** 24), Math.floor(first / 2 ** 16) % 256, Math.floor(first / 256) % 256, first % 256].join('.');
+}

@@ -1,3 +1,4 @@
+import { clusterNetwork, kubernetesServiceIp } from '@cerulean/catalog';
 import { ArmError } from '@cerulean/arm';
 import { Env, parsePortRange } from '@cerulean/config';
 import { ClusterCredentialSet, createClusterCredentialSet, loadMasterKey, PemKeyPair, SecretBox } from '@cerulean/pki';
@@ -50,7 +51,7 @@ export class ClusterCredentialRepository {
       await tx.update(ManagedClusterEntity, { id: cluster.id }, { apiServerPort: cluster.apiServerPort });
     }
     if (await tx.exists(ClusterCredentialsEntity, { where: { clusterId: cluster.id } })) return;
-    const set = await createClusterCredentialSet(cluster.fqdn, cluster.name);
+    const set = await createClusterCredentialSet(cluster.fqdn, cluster.name, kubernetesServiceIp(clusterNetwork(cluster.properties ?? {}).serviceCidr));
     await tx.insert(ClusterCredentialsEntity, this.seal(cluster.id, 1, set, null, null));
   }
 
@@ -94,7 +95,7 @@ export class ClusterCredentialRepository {
     }
     if (row.rotationOperationId === operationId) return row.generation;
     const generation = row.generation + 1;
-    const set = await createClusterCredentialSet(cluster.fqdn, cluster.name);
+    const set = await createClusterCredentialSet(cluster.fqdn, cluster.name, kubernetesServiceIp(clusterNetwork(cluster.properties ?? {}).serviceCidr));
     const next = this.seal(cluster.id, generation, set, operationId, new Date());
     const { clusterId: _id, ...changes } = next;
     await tx.update(ClusterCredentialsEntity, { clusterId: cluster.id }, changes);

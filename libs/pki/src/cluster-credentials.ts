@@ -38,14 +38,17 @@ export interface ClusterCredentialSet {
   monitoring: PemKeyPair;
 }
 
-/** A fresh CA and the certificates it signs: the API server's serving certificate and the client certificates. */
-export async function createClusterCredentialSet(fqdn: string, clusterName: string): Promise<ClusterCredentialSet> {
+/**
+ * A fresh CA and the certificates it signs: the API server's serving certificate and the client certificates.
+ * `serviceIp` is the `kubernetes` Service's cluster IP, which in-cluster clients dial (KUBERNETES_SERVICE_HOST).
+ */
+export async function createClusterCredentialSet(fqdn: string, clusterName: string, serviceIp?: string): Promise<ClusterCredentialSet> {
   const ca = await createCertificateAuthority(`${clusterName} cluster CA`, CLUSTER_CA_VALID_DAYS);
   const [apiServer, admin, monitoring] = await Promise.all([
     issueCertificate(ca, {
       commonName: 'apiserver',
       dnsNames: [fqdn, ...API_SERVER_DNS_NAMES],
-      ipAddresses: API_SERVER_IP_ADDRESSES,
+      ipAddresses: [...API_SERVER_IP_ADDRESSES, ...(serviceIp ? [serviceIp] : [])],
       usage: 'server',
       validDays: CLUSTER_LEAF_VALID_DAYS,
     }),

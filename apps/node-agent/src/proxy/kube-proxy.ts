@@ -35,6 +35,7 @@ export class KubeProxy {
   private jumpsInstalled = false;
   private lastRestore = '';
   private timer: NodeJS.Timeout | undefined;
+  private readonly listeners: ((services: ProxyService[], slices: ProxyEndpointSlice[]) => void)[] = [];
   syncs = 0;
 
   constructor(
@@ -46,7 +47,7 @@ export class KubeProxy {
       run?: CommandRunner;
     },
   ) {
-    const common = { apiUrl: options.apiUrl, agent: options.agent, log: options.log, onChange: () => this.requestSync() };
+    const common = { apiUrl: options.apiUrl, agent: options.agent, log: options.log, onChange: () => this.changed() };
     this.services = new ListWatch({ ...common, path: '/api/v1/services' });
     this.slices = new ListWatch({ ...common, path: '/apis/discovery.k8s.io/v1/endpointslices' });
   }
@@ -69,6 +70,16 @@ export class KubeProxy {
     clearTimeout(this.timer);
     this.services.stop();
     this.slices.stop();
+  }
+
+  /** Also tells `listener` of every change of Services or EndpointSlices (the node's DNS shares this view). */
+  onChange(listener: (services: ProxyService[], slices: ProxyEndpointSlice[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l(this.services.list(), this.slices.list());
+    this.requestSync();
   }
 
   private requestSync(): void {

@@ -154,19 +154,23 @@ describe('az CLI against Cerulean', () => {
       '  selector: {matchLabels: {app: web}}',
       '  template:',
       '    metadata: {labels: {app: web}}',
-      '    spec: {containers: [{name: web, image: nginx:1.27, resources: {requests: {cpu: 10m, memory: 16Mi}}}]}',
+      '    spec: {containers: [{name: web, image: busybox:1.35, command: [httpd, -f, -p, "8080"], resources: {requests: {cpu: 10m, memory: 8Mi}}}]}',
     ].join('\n');
     expect(await kubectl(['apply', '-f', '-'], web)).toContain('deployment.apps/web created');
     let bound: string[] = [];
-    for (const until = Date.now() + 60_000; Date.now() < until; await sleep(500)) {
-      bound = (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' ').filter(Boolean);
+    for (const until = Date.now() + 90_000; Date.now() < until; await sleep(500)) {
+      const running = await kubectl(['get', 'pods', '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].spec.nodeName}']);
+      bound = running.split(' ').filter(Boolean);
       if (bound.length === 2) break;
     }
+    // Running on the cluster's nodes: their kubelets started the containers.
     expect(bound).toHaveLength(2);
     for (const n of bound) expect(docker).toContain(n);
     const table = await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide']);
     expect(table).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/m);
-    expect(table.split('\n').filter((l) => l.startsWith('web-'))).toHaveLength(2);
+    const rows = table.split('\n').filter((l) => l.startsWith('web-'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/^web-\S+\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d+\.\d+\s/);
     await kubectl(['delete', 'deployment', 'web', '--wait=false']);
   });
 

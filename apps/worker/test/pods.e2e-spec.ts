@@ -184,6 +184,42 @@ describe('pods run on the nodes', () => {
     expect(await kubectl(['logs', 'job/fetch'])).toBe(`hello from ${target.metadata.name}\n`);
   });
 
+  it('reaches the pods through a Service by its DNS name, from a pod on either node', async () => {
+    const svc = [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: web}',
+      'spec: {selector: {tier: web}, ports: [{name: http, port: 80, targetPort: 8080}]}',
+    ].join('\n');
+    await kubectl(['apply', '-f', '-'], svc);
+    const names = (await pods('tier=web')).map((p) => p.metadata.name).sort();
+    for (const node of nodes.map((n) => n.metadata.name)) {
+      const job = `dns-${node.slice(-1)}`;
+      const manifest = [
+        'apiVersion: batch/v1',
+        'kind: Job',
+        `metadata: {name: ${job}}`,
+        'spec:',
+        '  backoffLimit: 4',
+        '  template:',
+        '    spec:',
+        '      restartPolicy: Never',
+        `      nodeSelector: {kubernetes.io/hostname: ${node}}`,
+        // Several fetches: the Service spreads them over both pods (kube-proxy's random choice).
+        "      containers: [{name: get, image: busybox:1.35, command: [sh, -c, 'for i in 1 2 3 4 5 6 7 8; do wget -qO- -T 5 http://web.default.svc.cluster.local/ || exit 1; done']}]",
+      ].join('\n');
+      await kubectl(['apply', '-f', '-'], manifest);
+      await waitUntil(
+        `${job} complete`,
+        async () => (await json<{ status: { succeeded?: number } }>(['get', 'job', job])).status.succeeded === 1 || undefined,
+        90_000,
+      );
+      const answers = (await kubectl(['logs', `job/${job}`])).split('\n').filter(Boolean);
+      expect(answers).toHaveLength(8);
+      for (const a of answers) expect(names.map((n) => `hello from ${n}`)).toContain(a);
+    }
+  });
+
   it('shows a container that keeps failing in CrashLoopBackOff with its restarts counted', async () => {
     await kubectl(['run', 'crash', '--image=busybox:1.35', '--restart=Always', '--', 'sh', '-c', 'echo bye; exit 3']);
     const pod = await waitUntil(

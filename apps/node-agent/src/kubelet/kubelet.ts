@@ -235,6 +235,8 @@ export class Kubelet {
       await this.terminate(pod);
       return;
     }
+    // No runtime (yet): nothing can run; deletions above still complete.
+    if (!this.criUp()) return;
     let state = this.states.get(uid);
     if (!state) {
       state = { containers: new Map(), waiting: new Map(), pullFailedAt: new Map() };

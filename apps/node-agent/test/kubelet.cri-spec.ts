@@ -211,4 +211,59 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
     expect(pod.status?.containerStatuses?.[0].state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     await h.kubectl(['delete', 'pod', 'oom', '--wait=true', '--timeout=30s']);
   });
+
+  it('fills env and volumes from a ConfigMap, a Secret, the downward API and a service-account token', async () => {
+    await h.kubectl(['create', 'configmap', 'settings', '--from-literal=MODE=fast', '--from-literal=greeting.txt=hello volume']);
+    await h.kubectl(['create', 'secret', 'generic', 'creds', '--from-literal=PASSWORD=s3cret']);
+    await h.kubectl(['create', 'serviceaccount', 'builder']);
+    // Upstream's Node authorizer lets a node read the ConfigMaps and Secrets its pods reference; ours does not yet
+    // (apps/kube-apiserver/src/authz.ts), so this test grants the reads through RBAC.
+    await h.kubectl(['create', 'clusterrole', 'kl-node-reads', '--verb=get', '--resource=configmaps,secrets']);
+    await h.kubectl(['create', 'clusterrolebinding', 'kl-node-reads', '--clusterrole=kl-node-reads', `--user=system:node:${NODE}`]);
+    await apply({
+      metadata: { name: 'vols', namespace: 'default', labels: { tier: 'x' } },
+      spec: {
+        nodeName: NODE,
+        serviceAccountName: 'builder',
+        restartPolicy: 'Never',
+        volumes: [
+          { name: 'cm', configMap: { name: 'settings' } },
+          { name: 'sec', secret: { secretName: 'creds' } },
+          { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+          { name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } },
+        ],
+        containers: [
+          {
+            name: 'c',
+            image: IMAGE,
+            command: [
+              'sh',
+              '-c',
+              'echo "mode=$MODE pw=$PW"; cat /cm/greeting.txt; echo; cat /sec/PASSWORD; echo; cat /info/labels; echo; head -c 3 /token/token; echo',
+            ],
+            envFrom: [{ configMapRef: { name: 'settings' } }],
+            env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'creds', key: 'PASSWORD' } } }],
+            volumeMounts: [
+              { name: 'cm', mountPath: '/cm' },
+              { name: 'sec', mountPath: '/sec' },
+              { name: 'info', mountPath: '/info' },
+              { name: 'token', mountPath: '/token' },
+            ],
+          },
+        ],
+      },
+    });
+    const pod = await until('vols done', async () => {
+      const p = await get('vols');
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    expect(pod.status?.containerStatuses?.[0].state.terminated?.exitCode).toBe(0);
+    const log = kubelet.locateContainerLog('default', 'vols', 'c', false) as { path: string };
+    const lines = readFileSync(log.path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').slice(3).join(' '));
+    expect(lines).toEqual(['mode=fast pw=s3cret', 'hello volume', 's3cret', 'tier="x"', 'eyJ']);
+    await h.kubectl(['delete', 'pod', 'vols', '--wait=true', '--timeout=30s']);
+  });
 });

@@ -247,7 +247,15 @@ export class Kubelet {
       await this.stopSandboxes(uid);
       return;
     }
-    const { sandboxId, sandboxConfig: sbConfig, ips } = await this.ensureSandbox(pod);
+    let sandbox: Awaited<ReturnType<Kubelet['ensureSandbox']>>;
+    try {
+      sandbox = await this.ensureSandbox(pod);
+    } catch (err) {
+      // Volumes or the sandbox failed: the pod shows its containers as ContainerCreating meanwhile, as upstream's does.
+      await this.reportStatus(pod, state, { ready: false, ips: [] }).catch(() => undefined);
+      throw err;
+    }
+    const { sandboxId, sandboxConfig: sbConfig, ips } = sandbox;
     await this.refreshContainers(uid, state);
     await this.startContainers(pod, state, sandboxId, sbConfig, ips);
     await this.refreshContainers(uid, state);

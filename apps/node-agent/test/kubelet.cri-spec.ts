@@ -266,4 +266,53 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
     expect(lines).toEqual(['mode=fast pw=s3cret', 'hello volume', 's3cret', 'tier="x"', 'eyJ']);
     await h.kubectl(['delete', 'pod', 'vols', '--wait=true', '--timeout=30s']);
   });
+
+  it('drives Ready from readiness and startup probes and restarts a container whose liveness probe fails', async () => {
+    await apply({
+      metadata: { name: 'probed', namespace: 'default' },
+      spec: {
+        nodeName: NODE,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'web',
+            image: IMAGE,
+            ports: [{ name: 'http', containerPort: 8080 }],
+            command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+            // This test's kubelet runs outside the node's network namespace: exec probes here; httpGet and tcpSocket
+            // are covered by probes.spec.ts.
+            readinessProbe: { exec: { command: ['test', '-e', '/www/index.html'] }, periodSeconds: 1 },
+            livenessProbe: { exec: { command: ['test', '!', '-e', '/www/dead'] }, periodSeconds: 1, failureThreshold: 2 },
+          },
+          { name: 'side', image: IMAGE, command: ['sleep', '3600'], startupProbe: { exec: { command: ['true'] }, periodSeconds: 1 } },
+        ],
+      },
+    });
+    const ready = await until('probed Ready', async () => {
+      const p = await get('probed');
+      return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    });
+    expect(ready.status?.containerStatuses?.map((s) => [s.name, s.ready])).toEqual([
+      ['web', true],
+      ['side', true],
+    ]);
+    // Readiness: the page goes away, the pod turns unready (still running).
+    const c = cri;
+    const web = (await c.listContainers({ labels: { 'io.kubernetes.pod.uid': ready.metadata.uid, 'io.kubernetes.container.name': 'web' } }))[0];
+    await c.execSync(web.id, ['rm', '/www/index.html'], 5);
+    const unready = await until('probed unready', async () => {
+      const p = await get('probed');
+      return p.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'False' ? p : undefined;
+    });
+    expect(unready.status?.containerStatuses?.find((s) => s.name === 'web')).toMatchObject({ ready: false, started: true, state: { running: {} } });
+    // Liveness: the container is killed and started again.
+    await c.execSync(web.id, ['touch', '/www/dead'], 5);
+    const restarted = await until('web restarted', async () => {
+      const p = await get('probed');
+      const s = p.status?.containerStatuses?.find((x) => x.name === 'web');
+      return s && s.restartCount >= 1 && s.state.running ? s : undefined;
+    });
+    expect(restarted.lastState.terminated?.exitCode).toBe(137);
+    await h.kubectl(['delete', 'pod', 'probed', '--wait=true', '--timeout=30s']);
+  });
 });

@@ -8,6 +8,7 @@ import { envReferences, resolveEnv, type DataByName, type EnvResult } from './en
 import { expectOk, type KubeApi, type WatchEvent } from './kube-api';
 import type { Container, Pod, PodStatus } from './pod-types';
 import { computePodStatus, statusChanged, type ContainerView, type PodView } from './status';
+import { ProbeResult, runProbe, type ProbeKind } from './probes';
 import { prepareVolumes, volumeMounts } from './volumes';
 
 /** How often every pod is synced again even without events (upstream: 1 min; a short one heals missed events sooner). */
@@ -47,6 +48,16 @@ interface PodState {
   /** When each container's last image pull failed (its pull back-off counts from then). */
   pullFailedAt: Map<string, number>;
   retryTimer?: NodeJS.Timeout;
+  /** The probes of running containers, by container name. */
+  probes: Map<string, ProbeWorker>;
+}
+
+/** A running container's probes: one timer each, results kept until the container is replaced. */
+interface ProbeWorker {
+  containerId: string;
+  results: Partial<Record<ProbeKind, ProbeResult>>;
+  timers: Map<ProbeKind, NodeJS.Timeout>;
+  stopped: boolean;
 }
 
 /**
@@ -91,7 +102,10 @@ export class Kubelet {
     this.stopped = true;
     this.abort.abort();
     for (const t of this.timers) clearInterval(t);
-    for (const s of this.states.values()) clearTimeout(s.retryTimer);
+    for (const s of this.states.values()) {
+      clearTimeout(s.retryTimer);
+      for (const w of s.probes.values()) stopProbes(w);
+    }
     await Promise.all([...this.workers.values()].map((w) => w.done));
   }
 
@@ -239,7 +253,7 @@ export class Kubelet {
     if (!this.criUp()) return;
     let state = this.states.get(uid);
     if (!state) {
-      state = { containers: new Map(), waiting: new Map(), pullFailedAt: new Map() };
+      state = { containers: new Map(), waiting: new Map(), pullFailedAt: new Map(), probes: new Map() };
       this.states.set(uid, state);
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
@@ -259,6 +273,7 @@ export class Kubelet {
     await this.refreshContainers(uid, state);
     await this.startContainers(pod, state, sandboxId, sbConfig, ips);
     await this.refreshContainers(uid, state);
+    this.updateProbes(pod, state, ips[0] ?? '');
     const status = await this.reportStatus(pod, state, { ready: true, ips });
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandboxes(uid);
   }
@@ -457,7 +472,15 @@ export class Kubelet {
   private view(pod: Pod, state: PodState, sandbox: PodView['sandbox']): PodView {
     const toView = (c: Container): ContainerView => {
       const attempts = state.containers.get(c.name) ?? [];
-      return { latest: attempts[0], previous: attempts[1], waiting: state.waiting.get(c.name) };
+      const probes = state.probes.get(c.name);
+      const current = probes && attempts[0]?.id === probes.containerId ? probes.results : {};
+      return {
+        latest: attempts[0],
+        previous: attempts[1],
+        waiting: state.waiting.get(c.name),
+        ready: current.readiness?.ok,
+        started: current.startup?.ok,
+      };
     };
     return {
       sandbox,
@@ -480,6 +503,63 @@ export class Kubelet {
     if (status.phase !== pod.status?.phase)
       this.o.log({ msg: 'kubelet: pod phase', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, phase: status.phase });
     return status;
+  }
+
+  // ---- probes ----
+
+  /** Starts the probes of containers that just started and stops those of containers that are gone or exited. */
+  private updateProbes(pod: Pod, state: PodState, podIP: string): void {
+    for (const c of pod.spec.containers) {
+      const latest = state.containers.get(c.name)?.[0];
+      const current = state.probes.get(c.name);
+      const running = latest?.state === 'CONTAINER_RUNNING';
+      if (current && (!running || current.containerId !== latest.id)) {
+        stopProbes(current);
+        state.probes.delete(c.name);
+      }
+      if (!running || state.probes.has(c.name) || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
+      const worker: ProbeWorker = { containerId: latest.id, results: {}, timers: new Map(), stopped: false };
+      state.probes.set(c.name, worker);
+      const kinds: [ProbeKind, Container['livenessProbe']][] = [
+        ['startup', c.startupProbe],
+        ['liveness', c.livenessProbe],
+        ['readiness', c.readinessProbe],
+      ];
+      for (const [kind, probe] of kinds) {
+        if (!probe) continue;
+        const result = new ProbeResult(kind, probe);
+        worker.results[kind] = result;
+        const tick = async () => {
+          if (worker.stopped) return;
+          const startup = worker.results.startup;
+          // Liveness and readiness wait for the startup probe; the startup probe stops once it passed.
+          const due = kind === 'startup' ? !startup?.ok : !startup || startup.ok;
+          if (due) {
+            const ok = await runProbe(probe, {
+              container: c,
+              podIP,
+              exec: async (cmd, timeout) => (await this.o.cri.execSync(worker.containerId, cmd, timeout)).exit_code,
+            });
+            if (worker.stopped) return;
+            if (result.record(ok)) {
+              if (!result.ok && kind !== 'readiness') await this.killForProbe(pod, c, worker, kind, probe?.terminationGracePeriodSeconds);
+              this.schedule(pod.metadata.uid);
+            }
+          }
+          if (!worker.stopped) worker.timers.set(kind, setTimeout(() => void tick(), (probe.periodSeconds ?? 10) * 1000).unref());
+        };
+        worker.timers.set(kind, setTimeout(() => void tick(), (probe.initialDelaySeconds ?? 0) * 1000).unref());
+      }
+    }
+  }
+
+  /** A failed liveness or startup probe: the container is stopped (its grace period), and the restart policy decides. */
+  private async killForProbe(pod: Pod, c: Container, worker: ProbeWorker, kind: ProbeKind, graceSeconds: number | undefined): Promise<void> {
+    stopProbes(worker);
+    this.o.log({ msg: `kubelet: container failed its ${kind} probe: restarting`, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name });
+    await this.o.cri
+      .stopContainer(worker.containerId, graceSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S)
+      .catch((err: unknown) => this.o.log({ msg: 'kubelet: cannot stop the container', container: c.name, error: errorText(err) }));
   }
 
   // ---- stopping ----
@@ -538,6 +618,7 @@ export class Kubelet {
   private dropState(uid: string): void {
     const state = this.states.get(uid);
     clearTimeout(state?.retryTimer);
+    for (const w of state?.probes.values() ?? []) stopProbes(w);
     this.states.delete(uid);
     this.containerBackoff.forget(`${uid}/`);
     this.imageBackoff.forget(`${uid}/`);
@@ -586,6 +667,12 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const lastSegment = image.slice(image.lastIndexOf('/') + 1);
   const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : '';
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function stopProbes(w: ProbeWorker): void {
+  w.stopped = true;
+  for (const t of w.timers.values()) clearTimeout(t);
+  w.timers.clear();
 }
 
 function isNotFound(err: unknown): boolean {

@@ -46,8 +46,24 @@ export interface VolumeMount {
   subPath?: string;
 }
 
+export interface Probe {
+  exec?: { command: string[] };
+  httpGet?: { path?: string; port: number | string; host?: string; scheme?: 'HTTP' | 'HTTPS'; httpHeaders?: { name: string; value: string }[] };
+  tcpSocket?: { port: number | string; host?: string };
+  initialDelaySeconds?: number;
+  timeoutSeconds?: number;
+  periodSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+}
+
 export interface Container {
   name: string;
+  ports?: { name?: string; containerPort: number; protocol?: string; hostPort?: number; hostIP?: string }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   command?: string[];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
+import { sandboxConfig } from '../src/kubelet/config';
 import { CriClient } from '../src/kubelet/cri';
 import { KubeApi } from '../src/kubelet/kube-api';
 import { Kubelet } from '../src/kubelet/kubelet';
@@ -314,5 +315,34 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
     });
     expect(restarted.lastState.terminated?.exitCode).toBe(137);
     await h.kubectl(['delete', 'pod', 'probed', '--wait=true', '--timeout=30s']);
+  });
+
+  it('shows a failed pull as ErrImagePull, then ImagePullBackOff', async () => {
+    await apply({
+      metadata: { name: 'nopull', namespace: 'default' },
+      spec: { nodeName: NODE, containers: [{ name: 'c', image: 'registry.invalid/kl/absent:1.0' }] },
+    });
+    const seen = new Set<string>();
+    await until(
+      'both pull reasons',
+      async () => {
+        const p = await get('nopull');
+        const reason = p.status?.containerStatuses?.[0].state.waiting?.reason;
+        if (reason) seen.add(reason);
+        return seen.has('ErrImagePull') && seen.has('ImagePullBackOff') ? true : undefined;
+      },
+      40_000,
+    );
+    const p = await get('nopull');
+    expect(p.status?.phase).toBe('Pending');
+    await h.kubectl(['delete', 'pod', 'nopull', '--wait=true', '--timeout=30s']);
+  });
+
+  it('tears down sandboxes of pods the API does not bind here', async () => {
+    const uid = '00000000-0000-0000-0000-00000000cafe';
+    const ghost: Pod = { metadata: { name: 'ghost', namespace: 'default', uid }, spec: { nodeName: NODE, containers: [] } };
+    const id = await cri.runPodSandbox(sandboxConfig(ghost, 0, { nodeName: NODE }));
+    expect((await cri.listPodSandbox({ 'io.kubernetes.pod.uid': uid })).map((s) => s.id)).toEqual([id]);
+    await until('ghost sandbox removed', async () => ((await cri.listPodSandbox({ 'io.kubernetes.pod.uid': uid })).length === 0 ? true : undefined), 15_000);
   });
 });

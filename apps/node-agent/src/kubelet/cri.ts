@@ -6,8 +6,8 @@ import criApi from '../../data/cri-api.json';
 export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 /** Most calls are quick; RunPodSandbox sets up the network and may take a few seconds on a busy node. */
 const DEFAULT_DEADLINE_MS = 10_000;
-/** PullImage waits for the whole download. */
-const PULL_DEADLINE_MS = 10 * 60_000;
+/** PullImage waits for the whole download; upstream's --runtime-request-timeout (2 min) bounds it too. */
+const PULL_DEADLINE_MS = 2 * 60_000;
 
 /** CRI's int64 timestamps (nanoseconds since the epoch) arrive as decimal strings (proto-loader `longs: String`). */
 export type Int64 = string;

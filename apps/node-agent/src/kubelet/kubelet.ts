@@ -376,7 +376,7 @@ export class Kubelet {
       }
       this.containerBackoff.next(key, finished, now);
     }
-    const imageRef = await this.ensureImage(pod, state, c, sbConfig);
+    const imageRef = await this.ensureImage(pod, state, c, sbConfig, ips);
     if (!imageRef) return;
     const env = await this.containerEnv(pod, c, ips);
     if ('error' in env) {
@@ -410,7 +410,7 @@ export class Kubelet {
    * The image for the container per its pull policy (Always, IfNotPresent, Never; default Always for `:latest` or no
    * tag). A failed pull shows as ErrImagePull, then ImagePullBackOff while its back-off lasts.
    */
-  private async ensureImage(pod: Pod, state: PodState, c: Container, sbConfig: PodSandboxConfig): Promise<string | undefined> {
+  private async ensureImage(pod: Pod, state: PodState, c: Container, sbConfig: PodSandboxConfig, ips: string[]): Promise<string | undefined> {
     const image = c.image ?? '';
     const policy = c.imagePullPolicy ?? defaultPullPolicy(image);
     const present = await this.o.cri.imageStatus(image);
@@ -428,6 +428,9 @@ export class Kubelet {
       this.retryIn(pod.metadata.uid, wait.remainingMs);
       return undefined;
     }
+    // A pull may take long: the pod shows ContainerCreating meanwhile, not nothing.
+    if (!state.waiting.has(c.name)) state.waiting.set(c.name, { reason: 'ContainerCreating' });
+    await this.reportStatus(pod, state, { ready: true, ips }).catch(() => undefined);
     try {
       await this.o.cri.pullImage(image, sbConfig);
       state.pullFailedAt.delete(c.name);

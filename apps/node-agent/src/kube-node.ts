@@ -113,6 +113,22 @@ interface Answer {
   body: string;
 }
 
+/** A keep-alive agent with the node's client certificate for the cluster's Kubernetes API. */
+export function kubeApiAgent(tls: KubeClientTls, maxSockets: number): https.Agent {
+  return new https.Agent({
+    keepAlive: true,
+    maxSockets,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    // Serving certificates issued before the control plane's alias was in their names still say `kubernetes`.
+    checkServerIdentity: (host: string, cert: PeerCertificate) => {
+      const err = checkServerIdentity(host, cert);
+      return err && checkServerIdentity('kubernetes', cert) ? err : undefined;
+    },
+  });
+}
+
 /**
  * The node agent as a kubelet towards the cluster's Kubernetes API, with the node's client certificate
  * (system:node:<name>, group system:nodes): registers the Node (POST /api/v1/nodes; an existing one gets its
@@ -137,18 +153,7 @@ export class KubeNodeRegistration {
       now?: () => Date;
     },
   ) {
-    this.agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: 2,
-      ca: options.tls.ca,
-      cert: options.tls.cert,
-      key: options.tls.key,
-      // Serving certificates issued before the control plane's alias was in their names still say `kubernetes`.
-      checkServerIdentity: (host: string, cert: PeerCertificate) => {
-        const err = checkServerIdentity(host, cert);
-        return err && checkServerIdentity('kubernetes', cert) ? err : undefined;
-      },
-    });
+    this.agent = kubeApiAgent(options.tls, 2);
   }
 
   /**
@@ -189,31 +194,11 @@ export class KubeNodeRegistration {
     this.agent.destroy();
   }
 
-  /** One round: register unless done, then status and lease, then the pods marked for deletion on this node. */
+  /** One round: register unless done, then status and lease (the kubelet, kubelet/kubelet.ts, runs the pods). */
   async sync(): Promise<void> {
     if (!this.registered) await this.register();
     await this.postStatus();
     await this.renewLease();
-    await this.finishDeletedPods();
-  }
-
-  /**
-   * A pod bound here that is marked for deletion (evicted by a drain, deleted by hand or by its owner) is removed for
-   * good, as a kubelet does once the pod's containers are gone: this node runs none of them yet (the kubelet of the
-   * next stage will stop them first), so there is nothing to wait for. The uid precondition spares a new pod of the
-   * same name.
-   */
-  private async finishDeletedPods(): Promise<void> {
-    const node = this.options.status().name;
-    const listed = await this.call('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
-    expectOk(listed, 'list the pods bound to the node');
-    const pods = (JSON.parse(listed.body) as { items: { metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string } }[] }).items;
-    for (const pod of pods) {
-      if (!pod.metadata.deletionTimestamp) continue;
-      const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
-      const r = await this.call('DELETE', path, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
-      if (r.status !== 404 && r.status !== 409) expectOk(r, `remove the deleted pod ${pod.metadata.namespace}/${pod.metadata.name}`);
-    }
   }
 
   private async register(): Promise<void> {

@@ -13,9 +13,12 @@ import {
 } from './control-plane';
 import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
-import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, type KubeClientTls } from './kube-node';
-import { NodeAgent } from './node-agent';
-import { formatMemory } from './quantity';
+import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
+import { CriClient, DEFAULT_CRI_ENDPOINT } from './kubelet/cri';
+import { KubeApi } from './kubelet/kube-api';
+import { Kubelet } from './kubelet/kubelet';
+import { computeAllocatable, NodeAgent } from './node-agent';
+import { formatMemory, parseQuantity } from './quantity';
 import { createAgentServer, jsonLog } from './server';
 import { ClusterDnsRecords } from './dns/records';
 import { startClusterDns, type ClusterDnsServer } from './dns/server';
@@ -254,20 +257,49 @@ function runNode(): void {
   const podNetwork = kubeTls && runtime ? startPodNetwork(config.nodeName, clusterCidr, kubeTls) : undefined;
   const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
+  const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress]) : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });
     // The heartbeat serves control planes from before the Kubernetes API server; registration serves the new ones.
     heartbeat = startHeartbeat({ url: process.env.CERULEAN_CONTROL_PLANE_URL?.trim() || DEFAULT_CONTROL_PLANE_URL, status: () => agent.status() });
     registration?.start();
+    // Pods start once the node's own images are in containerd: a pull of one of them would fail here (no registry).
+    void (runtime?.imagesImported() ?? Promise.resolve()).then(() => kubelet?.start());
   });
   onShutdown([server, ...(kubeletServer ? [kubeletServer] : [])], async () => {
     proxy?.stop();
     podNetwork?.stop();
     await dns?.then((d) => d?.close());
     agent.markStopping();
-    await Promise.all([heartbeat?.stop(), registration?.stop()]);
+    await Promise.all([heartbeat?.stop(), registration?.stop(), kubelet?.stop()]);
     await runtime?.stop();
+  });
+}
+
+/**
+ * The kubelet on the runtime's CRI socket (CERULEAN_CRI_ENDPOINT, default containerd's); the cluster DNS address
+ * (networkProfile.dnsServiceIP, served on every node) and CERULEAN_CLUSTER_DOMAIN go into pods' resolv.conf, as
+ * kubelet's --cluster-dns and --cluster-domain do.
+ */
+function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, dnsServers: string[]): Kubelet {
+  const endpoint = process.env.CERULEAN_CRI_ENDPOINT?.trim() || DEFAULT_CRI_ENDPOINT;
+  return new Kubelet({
+    nodeName,
+    api: new KubeApi(tls, KUBE_API_URL),
+    cri: new CriClient(endpoint),
+    criSocketPath: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : undefined,
+    log: jsonLog,
+    hostIPs: () => {
+      const ip = internalIp();
+      return ip ? [ip] : [];
+    },
+    allocatable: () => {
+      const a = computeAllocatable(realCapacity(agent.status()));
+      return { cpu: parseQuantity(a.cpu ?? '') ?? os.cpus().length, memory: parseQuantity(a.memory ?? '') ?? os.totalmem() };
+    },
+    dns: dnsServers.length ? { servers: dnsServers, clusterDomain: process.env.CERULEAN_CLUSTER_DOMAIN?.trim() || 'cluster.local' } : undefined,
+    backoffBaseMs: Number(process.env.CERULEAN_KUBELET_BACKOFF_BASE_MS) || undefined,
   });
 }
 

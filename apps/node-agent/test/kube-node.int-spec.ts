@@ -2,6 +2,9 @@ import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { parseAgentConfig } from '../src/agent-config';
 import { KubeNodeRegistration, VM_SIZE_CAPACITY_ANNOTATION } from '../src/kube-node';
+import { CriClient } from '../src/kubelet/cri';
+import { KubeApi } from '../src/kubelet/kube-api';
+import { Kubelet } from '../src/kubelet/kubelet';
 import { NodeAgent } from '../src/node-agent';
 
 // The node agent registering its Node with the real Kubernetes API server (apps/kube-apiserver on a private etcd)
@@ -135,9 +138,19 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     expect((await getNode()).status.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'KubeletStopping' });
   });
 
-  it('removes the pods bound to it that are marked for deletion (they run nothing here yet), and only those', async () => {
+  it('removes the pods bound to it that are marked for deletion, and only those, even without a container runtime', async () => {
     const sut = registration(agentFor({}));
     await sut.sync();
+    const api = new KubeApi(tls, h.server.url);
+    const kubelet = new Kubelet({
+      nodeName: NODE,
+      api,
+      cri: new CriClient('unix:///nonexistent/containerd.sock'),
+      criSocketPath: '/nonexistent/containerd.sock',
+      log: (l) => void logs.push(l),
+      hostIPs: () => [],
+      allocatable: () => ({ cpu: 2, memory: 2 ** 30 }),
+    });
     const pod = (name: string, nodeName: string) =>
       JSON.stringify({
         apiVersion: 'v1',
@@ -157,10 +170,13 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     const terminating = async (name: string) =>
       (await h.kubectl(['get', 'pod', name, '-o', 'jsonpath={.metadata.deletionTimestamp}'], { allowFail: true })).stdout;
     expect(await terminating('evicted')).not.toBe('');
-    await sut.sync();
-    const left = (await h.kubectl(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').sort();
-    expect(left).toEqual(['elsewhere', 'staying']);
+    kubelet.start();
+    const names = async () => (await h.kubectl(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').sort();
+    for (let i = 0; i < 100 && (await names()).includes('evicted'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await names()).toEqual(['elsewhere', 'staying']);
     expect(await terminating('elsewhere')).not.toBe('');
+    await kubelet.stop();
+    api.close();
     await sut.stop();
     await h.kubectl(['delete', 'pod', 'staying', 'elsewhere', '--grace-period=0', '--force'], { allowFail: true });
   });

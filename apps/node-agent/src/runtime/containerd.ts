@@ -183,7 +183,7 @@ export class ContainerdRuntime {
     return this.servingPromise;
   }
 
-  /** Resolves once the node image's own images are in containerd (or their import failed: pulls then report it). */
+  /** Resolves once the node image's own images are in containerd (or their import, or containerd, failed). */
   imagesImported(): Promise<void> {
     return this.importedPromise;
   }
@@ -202,6 +202,7 @@ export class ContainerdRuntime {
       const message = err instanceof Error ? err.message : String(err);
       this.current = { ready: false, reason: 'ContainerRuntimeNotReady', message: `container runtime is down: ${message}` };
       this.log({ msg: 'container runtime failed to start', error: message });
+      this.imported();
       return;
     }
     const serving = performance.now();

@@ -1,0 +1,261 @@
+import * as grpc from '@grpc/grpc-js';
+import { fromJSON } from '@grpc/proto-loader';
+import criApi from '../../data/cri-api.json';
+
+/** containerd's socket inside the node; its CRI plugin serves runtime.v1. */
+export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
+/** Most calls are quick; RunPodSandbox sets up the network and may take a few seconds on a busy node. */
+const DEFAULT_DEADLINE_MS = 10_000;
+/** PullImage waits for the whole download; upstream's --runtime-request-timeout (2 min) bounds it too. */
+const PULL_DEADLINE_MS = 2 * 60_000;
+
+/** CRI's int64 timestamps (nanoseconds since the epoch) arrive as decimal strings (proto-loader `longs: String`). */
+export type Int64 = string;
+
+export type ContainerStateName = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
+
+export interface PodSandboxMetadata {
+  name: string;
+  uid: string;
+  namespace: string;
+  attempt: number;
+}
+
+export interface LinuxContainerResources {
+  cpu_period?: number;
+  cpu_quota?: number;
+  cpu_shares?: number;
+  memory_limit_in_bytes?: number;
+  oom_score_adj?: number;
+}
+
+export interface PodSandboxConfig {
+  metadata: PodSandboxMetadata;
+  hostname: string;
+  log_directory: string;
+  dns_config?: { servers: string[]; searches: string[]; options: string[] };
+  port_mappings?: { protocol: 'TCP' | 'UDP' | 'SCTP'; container_port: number; host_port: number; host_ip: string }[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  linux: {
+    cgroup_parent: string;
+    security_context: { namespace_options: { network: NamespaceMode; pid: NamespaceMode; ipc: NamespaceMode } };
+    resources?: LinuxContainerResources;
+  };
+}
+
+export interface Mount {
+  container_path: string;
+  host_path: string;
+  readonly: boolean;
+  selinux_relabel?: boolean;
+}
+
+export interface ContainerConfig {
+  metadata: { name: string; attempt: number };
+  image: { image: string; user_specified_image?: string };
+  command: string[];
+  args: string[];
+  working_dir: string;
+  envs: { key: string; value: string }[];
+  mounts: Mount[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  log_path: string;
+  stdin: boolean;
+  stdin_once: boolean;
+  tty: boolean;
+  linux: { resources: LinuxContainerResources; security_context: { namespace_options: { network: NamespaceMode; pid: NamespaceMode; ipc: NamespaceMode } } };
+}
+
+export interface PodSandbox {
+  id: string;
+  metadata: PodSandboxMetadata;
+  state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+  created_at: Int64;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface PodSandboxStatus extends PodSandbox {
+  network?: { ip: string; additional_ips: { ip: string }[] } | null;
+}
+
+export interface CriContainer {
+  id: string;
+  pod_sandbox_id: string;
+  metadata: { name: string; attempt: number };
+  image_ref: string;
+  state: ContainerStateName;
+  created_at: Int64;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface CriContainerStatus {
+  id: string;
+  metadata: { name: string; attempt: number };
+  state: ContainerStateName;
+  created_at: Int64;
+  started_at: Int64;
+  finished_at: Int64;
+  exit_code: number;
+  image: { image: string } | null;
+  image_ref: string;
+  reason: string;
+  message: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  log_path: string;
+}
+
+export interface CriImage {
+  id: string;
+  repo_tags: string[];
+  repo_digests: string[];
+}
+
+/** A failed CRI call: the gRPC status code (grpc.status) and the runtime's message. */
+export class CriError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    readonly details: string,
+  ) {
+    super(`CRI ${method}: ${details || `gRPC status ${code}`}`);
+  }
+
+  get notFound(): boolean {
+    return this.code === grpc.status.NOT_FOUND;
+  }
+}
+
+type Unary = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+
+/**
+ * A runtime.v1 client over the runtime's socket (containerd's CRI plugin): the RuntimeService and ImageService calls
+ * the kubelet makes, each a promise with a deadline. The descriptor is bundled JSON (data/cri-api.json, generated from
+ * kubernetes/cri-api by tools/gen-cri-api.ts), so the agent reads no .proto file at run time.
+ */
+export class CriClient {
+  private readonly runtime: grpc.Client;
+  private readonly images: grpc.Client;
+
+  constructor(
+    readonly endpoint: string = DEFAULT_CRI_ENDPOINT,
+    private readonly deadlineMs = DEFAULT_DEADLINE_MS,
+  ) {
+    const definition = fromJSON(criApi as Parameters<typeof fromJSON>[0], { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    // Both services share one channel: the same socket, one connection.
+    const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+    this.runtime = new pkg.runtime.v1.RuntimeService(endpoint, grpc.credentials.createInsecure(), options);
+    this.images = new pkg.runtime.v1.ImageService(endpoint, grpc.credentials.createInsecure(), { ...options, channelOverride: this.runtime.getChannel() });
+  }
+
+  close(): void {
+    this.runtime.close();
+  }
+
+  version(): Promise<{ runtime_name: string; runtime_version: string; runtime_api_version: string }> {
+    return this.unary(this.runtime, 'Version', { version: 'v1' });
+  }
+
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
+    const r = await this.unary<{ pod_sandbox_id: string }>(this.runtime, 'RunPodSandbox', { config, runtime_handler: runtimeHandler }, 2 * this.deadlineMs);
+    return r.pod_sandbox_id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    await this.unary(this.runtime, 'StopPodSandbox', { pod_sandbox_id: id }, 2 * this.deadlineMs);
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    await this.unary(this.runtime, 'RemovePodSandbox', { pod_sandbox_id: id }, 2 * this.deadlineMs);
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    const r = await this.unary<{ status: PodSandboxStatus }>(this.runtime, 'PodSandboxStatus', { pod_sandbox_id: id });
+    return r.status;
+  }
+
+  async listPodSandbox(labels: Record<string, string> = {}): Promise<PodSandbox[]> {
+    const r = await this.unary<{ items: PodSandbox[] }>(this.runtime, 'ListPodSandbox', { filter: { label_selector: labels } });
+    return r.items;
+  }
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    // cri-api now declares KeyValue.value as bytes (the same wire format as the string older runtimes expect):
+    // protobufjs would read a string there as base64.
+    const envs = config.envs.map((e) => ({ key: e.key, value: Buffer.from(e.value, 'utf8') }));
+    const r = await this.unary<{ container_id: string }>(this.runtime, 'CreateContainer', {
+      pod_sandbox_id: podSandboxId,
+      config: { ...config, envs },
+      sandbox_config: sandboxConfig,
+    });
+    return r.container_id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.unary(this.runtime, 'StartContainer', { container_id: id });
+  }
+
+  /** containerd sends the stop signal, waits `timeoutSeconds`, then SIGKILLs: the call lasts up to that long. */
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await this.unary(this.runtime, 'StopContainer', { container_id: id, timeout: timeoutSeconds }, timeoutSeconds * 1000 + this.deadlineMs);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.unary(this.runtime, 'RemoveContainer', { container_id: id });
+  }
+
+  async listContainers(filter: { podSandboxId?: string; labels?: Record<string, string> } = {}): Promise<CriContainer[]> {
+    const r = await this.unary<{ containers: CriContainer[] }>(this.runtime, 'ListContainers', {
+      filter: { pod_sandbox_id: filter.podSandboxId ?? '', label_selector: filter.labels ?? {} },
+    });
+    return r.containers;
+  }
+
+  async containerStatus(id: string): Promise<CriContainerStatus> {
+    const r = await this.unary<{ status: CriContainerStatus }>(this.runtime, 'ContainerStatus', { container_id: id });
+    return r.status;
+  }
+
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exit_code: number }> {
+    return this.unary(this.runtime, 'ExecSync', { container_id: id, cmd, timeout: timeoutSeconds }, timeoutSeconds * 1000 + this.deadlineMs);
+  }
+
+  /** The image if the runtime has it, else null. */
+  async imageStatus(image: string): Promise<CriImage | null> {
+    const r = await this.unary<{ image: CriImage | null }>(this.images, 'ImageStatus', { image: { image } });
+    return r.image && r.image.id ? r.image : null;
+  }
+
+  async pullImage(image: string, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const r = await this.unary<{ image_ref: string }>(this.images, 'PullImage', { image: { image }, sandbox_config: sandboxConfig ?? null }, PULL_DEADLINE_MS);
+    return r.image_ref;
+  }
+
+  private unary<T>(client: grpc.Client, method: string, request: unknown, deadlineMs = this.deadlineMs): Promise<T> {
+    const fn = (client as unknown as Record<string, Unary>)[method];
+    return new Promise((resolve, reject) => {
+      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => {
+        if (err) reject(new CriError(method, err.code, err.details));
+        else resolve(res as T);
+      });
+    });
+  }
+}
+
+/** CRI nanosecond timestamps to RFC 3339 seconds, as the API shows them; undefined for 0 (not happened). */
+export function criTime(ns: Int64 | number | undefined): string | undefined {
+  if (ns === undefined) return undefined;
+  const big = BigInt(ns);
+  if (big <= 0n) return undefined;
+  return new Date(Number(big / 1_000_000_000n) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export function criMillis(ns: Int64 | number | undefined): number {
+  return ns === undefined ? 0 : Number(BigInt(ns) / 1_000_000n);
+}

@@ -1,0 +1,111 @@
+import * as https from 'node:https';
+import { kubeApiAgent, type KubeClientTls } from '../kube-node';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface Answer {
+  status: number;
+  body: string;
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export type PatchType = 'merge' | 'strategic';
+
+/**
+ * The kubelet's client for the cluster's Kubernetes API, with the node's certificate: plain calls and a streamed
+ * watch. Its own agent, so a long watch never holds a socket the Node's status and Lease need.
+ */
+export class KubeApi {
+  private readonly agent: https.Agent;
+
+  constructor(
+    tls: KubeClientTls,
+    private readonly apiUrl: string,
+  ) {
+    this.agent = kubeApiAgent(tls, 4);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, patch: PatchType = 'merge'): Promise<Answer> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        new URL(path, this.apiUrl),
+        {
+          method,
+          agent: this.agent,
+          timeout: REQUEST_TIMEOUT_MS,
+          headers: {
+            'content-type':
+              method !== 'PATCH' ? 'application/json' : patch === 'merge' ? 'application/merge-patch+json' : 'application/strategic-merge-patch+json',
+            'content-length': Buffer.byteLength(text),
+            accept: 'application/json',
+            'user-agent': 'cerulean-kubelet',
+          },
+        },
+        (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (data += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+
+  /**
+   * Streams a watch's events to `onEvent` until the server ends it, `abort` fires or the connection fails; resolves
+   * with the HTTP status (200 for an ended stream; 410 when the resourceVersion is too old).
+   */
+  watch<T>(path: string, onEvent: (e: WatchEvent<T>) => void, abort: AbortSignal): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        new URL(path, this.apiUrl),
+        { method: 'GET', agent: this.agent, signal: abort, headers: { accept: 'application/json', 'user-agent': 'cerulean-kubelet' } },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+            return;
+          }
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let nl: number;
+            while ((nl = buffer.indexOf('\n')) >= 0) {
+              const line = buffer.slice(0, nl).trim();
+              buffer = buffer.slice(nl + 1);
+              if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+            }
+          });
+          res.on('end', () => resolve(200));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (err) => (abort.aborted ? resolve(0) : reject(err)));
+      req.end();
+    });
+  }
+}
+
+export function expectOk(a: Answer, what: string): void {
+  if (a.status >= 200 && a.status < 300) return;
+  let message = a.body.slice(0, 300);
+  try {
+    message = String((JSON.parse(a.body) as { message?: string }).message ?? message);
+  } catch {
+    // not JSON: keep the text
+  }
+  throw new Error(`cannot ${what}: HTTP ${a.status}: ${message}`);
+}

@@ -1,0 +1,154 @@
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { LogLine } from '../server';
+import { KUBELET_PODS_ROOT } from './config';
+import type { Mount } from './cri';
+import { fieldValue } from './env';
+import { expectOk, type KubeApi } from './kube-api';
+import type { Container, KeyToPath, Pod, Volume } from './pod-types';
+
+/** Where a volume lives on the node, by upstream's plugin names. */
+export function volumeDir(pod: Pod, v: Volume): string | undefined {
+  const base = `${KUBELET_PODS_ROOT}/${pod.metadata.uid}/volumes`;
+  if (v.emptyDir) return `${base}/kubernetes.io~empty-dir/${v.name}`;
+  if (v.configMap) return `${base}/kubernetes.io~configmap/${v.name}`;
+  if (v.secret) return `${base}/kubernetes.io~secret/${v.name}`;
+  if (v.downwardAPI) return `${base}/kubernetes.io~downward-api/${v.name}`;
+  if (v.projected) return `${base}/kubernetes.io~projected/${v.name}`;
+  const hostPath = v.hostPath as { path?: string } | undefined;
+  if (hostPath?.path) return hostPath.path;
+  return undefined;
+}
+
+/** The container's volume mounts as bind mounts of the volumes' directories (volumes of unsupported types are skipped). */
+export function volumeMounts(pod: Pod, c: Container): Mount[] {
+  const mounts: Mount[] = [];
+  for (const m of c.volumeMounts ?? []) {
+    const v = pod.spec.volumes?.find((x) => x.name === m.name);
+    const dir = v && volumeDir(pod, v);
+    if (!dir) continue;
+    const readOnly = m.readOnly ?? Boolean(v.configMap || v.secret || v.downwardAPI || v.projected);
+    mounts.push({ container_path: m.mountPath, host_path: m.subPath ? path.join(dir, m.subPath) : dir, readonly: readOnly });
+  }
+  return mounts;
+}
+
+type Files = Map<string, { content: Buffer; mode: number }>;
+
+interface ProjectedSource {
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: DownwardItem[] };
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+}
+
+interface DownwardItem {
+  path: string;
+  fieldRef?: { fieldPath: string };
+  mode?: number;
+}
+
+/**
+ * Fills the pod's volumes before its sandbox starts: emptyDir as a directory; configMap, secret, downwardAPI and
+ * projected (service-account token by TokenRequest, bound to the pod) as files written into a fresh directory that
+ * replaces the old one. A volume that cannot be filled (missing object that is not optional) fails the sync; the
+ * pod stays in ContainerCreating and is retried.
+ */
+export async function prepareVolumes(pod: Pod, api: KubeApi, log: LogLine): Promise<void> {
+  for (const v of pod.spec.volumes ?? []) {
+    const dir = volumeDir(pod, v);
+    if (!dir) {
+      log({ msg: 'kubelet: volume type not supported: not mounted', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volume: v.name });
+      continue;
+    }
+    if (v.emptyDir) {
+      await mkdir(dir, { recursive: true, mode: 0o777 });
+      await chmod(dir, 0o777);
+      continue;
+    }
+    if (v.hostPath) continue;
+    const files: Files = new Map();
+    if (v.configMap)
+      await addObject(files, api, pod, 'configmaps', v.configMap.name, v.configMap.items, v.configMap.optional, v.configMap.defaultMode ?? 0o644);
+    if (v.secret) await addObject(files, api, pod, 'secrets', v.secret.secretName, v.secret.items, v.secret.optional, v.secret.defaultMode ?? 0o644);
+    const downward = v.downwardAPI as { items?: DownwardItem[]; defaultMode?: number } | undefined;
+    if (downward) addDownward(files, pod, downward.items ?? [], downward.defaultMode ?? 0o644);
+    const projected = v.projected as { sources?: ProjectedSource[]; defaultMode?: number } | undefined;
+    for (const s of projected?.sources ?? []) {
+      const mode = projected?.defaultMode ?? 0o644;
+      if (s.configMap) await addObject(files, api, pod, 'configmaps', s.configMap.name, s.configMap.items, s.configMap.optional, mode);
+      if (s.secret) await addObject(files, api, pod, 'secrets', s.secret.name, s.secret.items, s.secret.optional, mode);
+      if (s.downwardAPI) addDownward(files, pod, s.downwardAPI.items ?? [], mode);
+      if (s.serviceAccountToken)
+        files.set(s.serviceAccountToken.path, { content: Buffer.from(await requestToken(api, pod, s.serviceAccountToken)), mode: 0o644 });
+    }
+    await writeAtomically(dir, files);
+  }
+}
+
+async function addObject(
+  files: Files,
+  api: KubeApi,
+  pod: Pod,
+  kind: 'configmaps' | 'secrets',
+  name: string,
+  items: KeyToPath[] | undefined,
+  optional: boolean | undefined,
+  mode: number,
+): Promise<void> {
+  const r = await api.call('GET', `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/${kind}/${encodeURIComponent(name)}`);
+  if (r.status === 404 && optional) return;
+  expectOk(r, `read ${kind} ${pod.metadata.namespace}/${name} for a volume`);
+  const obj = JSON.parse(r.body) as { data?: Record<string, string>; binaryData?: Record<string, string> };
+  const values = new Map<string, Buffer>();
+  for (const [k, v] of Object.entries(obj.data ?? {})) values.set(k, kind === 'secrets' ? Buffer.from(v, 'base64') : Buffer.from(v));
+  for (const [k, v] of Object.entries(obj.binaryData ?? {})) values.set(k, Buffer.from(v, 'base64'));
+  for (const item of items ?? [...values.keys()].map((key) => ({ key, path: key }))) {
+    const content = values.get(item.key);
+    if (!content) {
+      if (optional) continue;
+      throw new Error(`${kind} ${pod.metadata.namespace}/${name} has no key ${item.key}`);
+    }
+    files.set(item.path, { content, mode: (item as KeyToPath).mode ?? mode });
+  }
+}
+
+function addDownward(files: Files, pod: Pod, items: DownwardItem[], mode: number): void {
+  for (const item of items) {
+    if (!item.fieldRef) continue;
+    const value = fieldValue(pod, item.fieldRef.fieldPath, { hostIPs: [], podIPs: [] }) ?? '';
+    files.set(item.path, { content: Buffer.from(value), mode: item.mode ?? mode });
+  }
+}
+
+/** A token for the pod's service account, bound to the pod (TokenRequest; the node may ask only for its own pods). */
+async function requestToken(api: KubeApi, pod: Pod, s: { audience?: string; expirationSeconds?: number }): Promise<string> {
+  const sa = pod.spec.serviceAccountName || 'default';
+  const r = await api.call('POST', `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/serviceaccounts/${encodeURIComponent(sa)}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: {
+      audiences: s.audience ? [s.audience] : [],
+      expirationSeconds: s.expirationSeconds ?? 3607,
+      boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+    },
+  });
+  expectOk(r, `request a token for ${pod.metadata.namespace}/${sa}`);
+  return (JSON.parse(r.body) as { status: { token: string } }).status.token;
+}
+
+/** Writes the files into a new directory beside `dir`, then swaps it in, so a container never sees half of them. */
+async function writeAtomically(dir: string, files: Files): Promise<void> {
+  const next = `${dir}.new-${process.pid}`;
+  await rm(next, { recursive: true, force: true });
+  await mkdir(next, { recursive: true, mode: 0o755 });
+  for (const [rel, f] of files) {
+    const target = path.join(next, rel);
+    if (!target.startsWith(`${next}/`)) throw new Error(`volume path ${rel} leaves the volume`);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, f.content, { mode: f.mode });
+    await chmod(target, f.mode);
+  }
+  await rm(dir, { recursive: true, force: true });
+  await rename(next, dir);
+}

@@ -36,12 +36,19 @@ export interface KubeClientTls {
 
 type Json = Record<string, unknown>;
 
-/** The node's address on its cluster network (eth0), what kubelet reports as InternalIP. */
-export function internalIp(): string | undefined {
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    if (name === 'lo') continue;
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
+/**
+ * The node's address on its cluster network (eth0, Docker's interface), what kubelet reports as InternalIP. The pod
+ * network's own interfaces (the cni0 bridge, the pods' veths) and loopback (which carries the cluster DNS address)
+ * are never it.
+ */
+export function internalIp(interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string | undefined {
+  const v4 = (name: string) => interfaces[name]?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  const eth0 = v4('eth0');
+  if (eth0) return eth0;
+  for (const name of Object.keys(interfaces).sort()) {
+    if (name === 'lo' || name === 'cni0' || name.startsWith('veth')) continue;
+    const address = v4(name);
+    if (address) return address;
   }
   return undefined;
 }

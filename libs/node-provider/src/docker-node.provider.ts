@@ -117,12 +117,15 @@ export const NODE_CONTAINERD_DIR = '/var/lib/containerd';
  * namespace makes the node's own cgroup the root the agent remounts (machine-notes: "Containers inside node
  * containers"), so pods sit under the node's CPU and memory limits, as on a VM.
  */
-function nestedContainerHostConfig(): Dockerode.HostConfig & { CgroupnsMode: 'private' | 'host' } {
+function nestedContainerHostConfig(): Dockerode.HostConfig & { CgroupnsMode: 'private' | 'host'; MaskedPaths: string[]; ReadonlyPaths: string[] } {
   return {
     CapAdd: ['ALL'],
     CapDrop: ['SYS_RESOURCE'],
-    // systempaths: a writable /proc/sys, for the CNI bridge (ip_forward) and kube-proxy (bridge-nf-call-iptables).
-    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    // `--security-opt systempaths=unconfined` in the API's terms: a writable /proc/sys, for the CNI bridge (ip_forward)
+    // and kube-proxy (bridge-nf-call-iptables), and nothing masked under /proc for the nested runtime.
+    MaskedPaths: [],
+    ReadonlyPaths: [],
     DeviceCgroupRules: ['a *:* rwm'],
     CgroupnsMode: 'private',
     Tmpfs: { '/run': 'rw,exec,nosuid,size=65536k', '/tmp': 'rw,exec,nosuid,size=65536k' },

@@ -320,7 +320,7 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
   it('shows a failed pull as ErrImagePull, then ImagePullBackOff', async () => {
     await apply({
       metadata: { name: 'nopull', namespace: 'default' },
-      spec: { nodeName: NODE, containers: [{ name: 'c', image: 'registry.invalid/kl/absent:1.0' }] },
+      spec: { nodeName: NODE, containers: [{ name: 'c', image: '127.0.0.1:1/kl/absent:1.0' }] },
     });
     const seen = new Set<string>();
     await until(

@@ -190,7 +190,10 @@ export class Kubelet {
   }
 
   private updatePod(pod: Pod): void {
+    const before = this.pods.get(pod.metadata.uid);
     this.pods.set(pod.metadata.uid, pod);
+    // As upstream's config source: an update of the status alone (ours, mostly) needs no sync.
+    if (before && sameDesiredState(before, pod)) return;
     this.schedule(pod.metadata.uid);
   }
 
@@ -271,8 +274,8 @@ export class Kubelet {
     }
     const { sandboxId, sandboxConfig: sbConfig, ips } = sandbox;
     await this.refreshContainers(uid, state);
-    await this.startContainers(pod, state, sandboxId, sbConfig, ips);
-    await this.refreshContainers(uid, state);
+    // Read the containers again only when some were (re)started: a resync of a settled pod costs no more CRI calls.
+    if (await this.startContainers(pod, state, sandboxId, sbConfig, ips)) await this.refreshContainers(uid, state);
     this.updateProbes(pod, state, ips[0] ?? '');
     const status = await this.reportStatus(pod, state, { ready: true, ips });
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandboxes(uid);
@@ -321,20 +324,21 @@ export class Kubelet {
 
   /**
    * Init containers one at a time, in order, each to success; then every regular container. A container that exited
-   * is started again when the restart policy says so, after its back-off.
+   * is started again when the restart policy says so, after its back-off. Says whether it tried to start any.
    */
-  private async startContainers(pod: Pod, state: PodState, sandboxId: string, sbConfig: PodSandboxConfig, ips: string[]): Promise<void> {
+  private async startContainers(pod: Pod, state: PodState, sandboxId: string, sbConfig: PodSandboxConfig, ips: string[]): Promise<boolean> {
     const policy = pod.spec.restartPolicy ?? 'Always';
+    let tried = false;
     for (const c of pod.spec.initContainers ?? []) {
       const latest = state.containers.get(c.name)?.[0];
       if (latest?.state === 'CONTAINER_EXITED' && latest.exit_code === 0) continue;
       if (latest?.state === 'CONTAINER_RUNNING' || latest?.state === 'CONTAINER_CREATED') {
         state.waiting.delete(c.name);
-        return;
+        return false;
       }
-      if (latest?.state === 'CONTAINER_EXITED' && policy === 'Never') return;
+      if (latest?.state === 'CONTAINER_EXITED' && policy === 'Never') return false;
       await this.maybeStart(pod, state, c, latest, sandboxId, sbConfig, ips);
-      return;
+      return true;
     }
     await Promise.all(
       pod.spec.containers.map(async (c) => {
@@ -347,9 +351,11 @@ export class Kubelet {
           state.waiting.delete(c.name);
           return;
         }
+        tried = true;
         await this.maybeStart(pod, state, c, latest, sandboxId, sbConfig, ips);
       }),
     );
+    return tried;
   }
 
   private async maybeStart(
@@ -670,6 +676,12 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const lastSegment = image.slice(image.lastIndexOf('/') + 1);
   const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : '';
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function sameDesiredState(a: Pod, b: Pod): boolean {
+  const desired = (p: Pod) =>
+    JSON.stringify([p.spec, p.metadata.deletionTimestamp, p.metadata.deletionGracePeriodSeconds, p.metadata.labels, p.metadata.annotations]);
+  return desired(a) === desired(b);
 }
 
 function stopProbes(w: ProbeWorker): void {

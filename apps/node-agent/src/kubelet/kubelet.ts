@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LogLine } from '../server';
 import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, formatDelay } from './backoff';
-import { containerConfig, KUBELET_MANAGED_LABEL, KUBELET_PODS_ROOT, podLogDirectory, POD_UID_LABEL, sandboxConfig, type DnsSettings } from './config';
+import {
+  containerConfig,
+  KUBELET_MANAGED_LABEL,
+  KUBELET_PODS_ROOT,
+  podLogDirectory,
+  POD_LOGS_ROOT,
+  POD_UID_LABEL,
+  sandboxConfig,
+  type DnsSettings,
+} from './config';
 import { criMillis, CriError, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
 import { envReferences, resolveEnv, type DataByName, type EnvResult } from './env';
 import { expectOk, type KubeApi, type WatchEvent } from './kube-api';
@@ -593,6 +602,8 @@ export class Kubelet {
     this.o.log({ msg: 'kubelet: pod removed', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, graceSeconds: grace });
     await this.removeSandboxes(uid);
     this.dropState(uid);
+    // Upstream's garbage collection removes a removed pod's logs too.
+    await rm(podLogDirectory(pod), { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Stops the pod's running containers (in parallel, each with the grace period) and its sandboxes. */
@@ -638,12 +649,15 @@ export class Kubelet {
   private async removeOrphans(): Promise<void> {
     if (!this.listed || !this.criUp()) return;
     const sandboxes = await this.o.cri.listPodSandbox({ [KUBELET_MANAGED_LABEL]: 'true' });
-    const orphans = new Set(sandboxes.map((s) => s.metadata.uid).filter((uid) => !this.pods.has(uid) && !this.workers.has(uid)));
-    for (const uid of orphans) {
+    const orphans = new Map(
+      sandboxes.filter((s) => !this.pods.has(s.metadata.uid) && !this.workers.has(s.metadata.uid)).map((s) => [s.metadata.uid, s.metadata]),
+    );
+    for (const [uid, meta] of orphans) {
       this.o.log({ msg: 'kubelet: removing the sandboxes of a pod no longer bound here', uid });
       await this.killPod(uid, 0);
       await this.removeSandboxes(uid);
       this.dropState(uid);
+      await rm(`${POD_LOGS_ROOT}/${meta.namespace}_${meta.name}_${uid}`, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { sandboxConfig } from '../src/kubelet/config';
@@ -125,6 +125,7 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
     process.stdout.write(`delete (grace 2 s, sleep ignores SIGTERM as PID 1) → gone: ${ms} ms\n`);
     expect(ms).toBeLessThan(10_000);
     await until('sandbox removed', async () => ((await cri.listPodSandbox({ 'io.kubernetes.pod.uid': uid })).length === 0 ? true : undefined));
+    await until('logs removed', async () => (existsSync(`/var/log/pods/default_web_${uid}`) ? undefined : true));
   });
 
   it('restarts a failing container with back-off (CrashLoopBackOff, lastState, restartCount)', async () => {
@@ -320,7 +321,7 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
   it('shows a failed pull as ErrImagePull, then ImagePullBackOff', async () => {
     await apply({
       metadata: { name: 'nopull', namespace: 'default' },
-      spec: { nodeName: NODE, containers: [{ name: 'c', image: 'registry.invalid/kl/absent:1.0' }] },
+      spec: { nodeName: NODE, containers: [{ name: 'c', image: '127.0.0.1:1/kl/absent:1.0' }] },
     });
     const seen = new Set<string>();
     await until(

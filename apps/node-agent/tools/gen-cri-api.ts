@@ -5,6 +5,7 @@ import { parse } from 'protobufjs';
 
 // Usage (dev time, when the CRI version changes):
 //   npx esbuild --bundle --platform=node --log-level=warning apps/node-agent/tools/gen-cri-api.ts | node - CRI_API_GIT_DIR [COMMIT]
+//   npx prettier --write apps/node-agent/data/cri-api.json
 // Turns kubernetes/cri-api's runtime/v1 api.proto into the protobufjs JSON descriptor the kubelet loads with
 // @grpc/proto-loader's fromJSON: the agent ships as one bundle and must not read .proto files at run time.
 
@@ -24,7 +25,8 @@ function main(): void {
     .join('\n');
   const root = parse(stripped, { keepCase: true }).root;
   const json = { source: { repository: 'https://github.com/kubernetes/cri-api', commit, path: PROTO_PATH }, ...root.toJSON() };
-  writeFileSync(process.env.OUT ?? OUT, `${JSON.stringify(json)}\n`);
+  // Run prettier on the file afterwards (the repository lint checks it); 2-space JSON is close to its output.
+  writeFileSync(process.env.OUT ?? OUT, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`wrote ${process.env.OUT ?? OUT} from ${commit}\n`);
 }
 

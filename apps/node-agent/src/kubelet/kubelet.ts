@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LogLine } from '../server';
 import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, formatDelay } from './backoff';
-import { containerConfig, KUBELET_MANAGED_LABEL, KUBELET_PODS_ROOT, podLogDirectory, POD_UID_LABEL, sandboxConfig, type DnsSettings } from './config';
+import {
+  containerConfig,
+  KUBELET_MANAGED_LABEL,
+  KUBELET_PODS_ROOT,
+  podLogDirectory,
+  POD_LOGS_ROOT,
+  POD_UID_LABEL,
+  sandboxConfig,
+  type DnsSettings,
+} from './config';
 import { criMillis, CriError, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
 import { envReferences, resolveEnv, type DataByName, type EnvResult } from './env';
 import { expectOk, type KubeApi, type WatchEvent } from './kube-api';
@@ -190,7 +199,10 @@ export class Kubelet {
   }
 
   private updatePod(pod: Pod): void {
+    const before = this.pods.get(pod.metadata.uid);
     this.pods.set(pod.metadata.uid, pod);
+    // As upstream's config source: an update of the status alone (ours, mostly) needs no sync.
+    if (before && sameDesiredState(before, pod)) return;
     this.schedule(pod.metadata.uid);
   }
 
@@ -271,8 +283,8 @@ export class Kubelet {
     }
     const { sandboxId, sandboxConfig: sbConfig, ips } = sandbox;
     await this.refreshContainers(uid, state);
-    await this.startContainers(pod, state, sandboxId, sbConfig, ips);
-    await this.refreshContainers(uid, state);
+    // Read the containers again only when some were (re)started: a resync of a settled pod costs no more CRI calls.
+    if (await this.startContainers(pod, state, sandboxId, sbConfig, ips)) await this.refreshContainers(uid, state);
     this.updateProbes(pod, state, ips[0] ?? '');
     const status = await this.reportStatus(pod, state, { ready: true, ips });
     if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandboxes(uid);
@@ -321,20 +333,21 @@ export class Kubelet {
 
   /**
    * Init containers one at a time, in order, each to success; then every regular container. A container that exited
-   * is started again when the restart policy says so, after its back-off.
+   * is started again when the restart policy says so, after its back-off. Says whether it tried to start any.
    */
-  private async startContainers(pod: Pod, state: PodState, sandboxId: string, sbConfig: PodSandboxConfig, ips: string[]): Promise<void> {
+  private async startContainers(pod: Pod, state: PodState, sandboxId: string, sbConfig: PodSandboxConfig, ips: string[]): Promise<boolean> {
     const policy = pod.spec.restartPolicy ?? 'Always';
+    let tried = false;
     for (const c of pod.spec.initContainers ?? []) {
       const latest = state.containers.get(c.name)?.[0];
       if (latest?.state === 'CONTAINER_EXITED' && latest.exit_code === 0) continue;
       if (latest?.state === 'CONTAINER_RUNNING' || latest?.state === 'CONTAINER_CREATED') {
         state.waiting.delete(c.name);
-        return;
+        return false;
       }
-      if (latest?.state === 'CONTAINER_EXITED' && policy === 'Never') return;
+      if (latest?.state === 'CONTAINER_EXITED' && policy === 'Never') return false;
       await this.maybeStart(pod, state, c, latest, sandboxId, sbConfig, ips);
-      return;
+      return true;
     }
     await Promise.all(
       pod.spec.containers.map(async (c) => {
@@ -347,9 +360,11 @@ export class Kubelet {
           state.waiting.delete(c.name);
           return;
         }
+        tried = true;
         await this.maybeStart(pod, state, c, latest, sandboxId, sbConfig, ips);
       }),
     );
+    return tried;
   }
 
   private async maybeStart(
@@ -587,6 +602,8 @@ export class Kubelet {
     this.o.log({ msg: 'kubelet: pod removed', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, graceSeconds: grace });
     await this.removeSandboxes(uid);
     this.dropState(uid);
+    // Upstream's garbage collection removes a removed pod's logs too.
+    await rm(podLogDirectory(pod), { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Stops the pod's running containers (in parallel, each with the grace period) and its sandboxes. */
@@ -632,12 +649,15 @@ export class Kubelet {
   private async removeOrphans(): Promise<void> {
     if (!this.listed || !this.criUp()) return;
     const sandboxes = await this.o.cri.listPodSandbox({ [KUBELET_MANAGED_LABEL]: 'true' });
-    const orphans = new Set(sandboxes.map((s) => s.metadata.uid).filter((uid) => !this.pods.has(uid) && !this.workers.has(uid)));
-    for (const uid of orphans) {
+    const orphans = new Map(
+      sandboxes.filter((s) => !this.pods.has(s.metadata.uid) && !this.workers.has(s.metadata.uid)).map((s) => [s.metadata.uid, s.metadata]),
+    );
+    for (const [uid, meta] of orphans) {
       this.o.log({ msg: 'kubelet: removing the sandboxes of a pod no longer bound here', uid });
       await this.killPod(uid, 0);
       await this.removeSandboxes(uid);
       this.dropState(uid);
+      await rm(`${POD_LOGS_ROOT}/${meta.namespace}_${meta.name}_${uid}`, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -670,6 +690,12 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const lastSegment = image.slice(image.lastIndexOf('/') + 1);
   const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : '';
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function sameDesiredState(a: Pod, b: Pod): boolean {
+  const desired = (p: Pod) =>
+    JSON.stringify([p.spec, p.metadata.deletionTimestamp, p.metadata.deletionGracePeriodSeconds, p.metadata.labels, p.metadata.annotations]);
+  return desired(a) === desired(b);
 }
 
 function stopProbes(w: ProbeWorker): void {

@@ -1,0 +1,39 @@
+import type { Pod } from './pod-types';
+import { volumeDir, volumeMounts } from './volumes';
+
+const pod: Pod = {
+  metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+  spec: {
+    containers: [
+      {
+        name: 'c',
+        volumeMounts: [
+          { name: 'scratch', mountPath: '/scratch' },
+          { name: 'cfg', mountPath: '/etc/app/app.conf', subPath: 'app.conf' },
+          { name: 'sec', mountPath: '/sec', readOnly: false },
+          { name: 'host', mountPath: '/host' },
+          { name: 'nfs', mountPath: '/nfs' },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'scratch', emptyDir: {} },
+      { name: 'cfg', configMap: { name: 'app' } },
+      { name: 'sec', secret: { secretName: 's' } },
+      { name: 'host', hostPath: { path: '/var/data' } },
+      { name: 'nfs', nfs: { server: 'x', path: '/' } },
+    ],
+  },
+};
+
+describe('volumes', () => {
+  it('places volumes under the pod dir by plugin and binds them; configMap and secret read-only unless told', () => {
+    expect(volumeDir(pod, { name: 'x', projected: { sources: [] } })).toBe('/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/x');
+    expect(volumeMounts(pod, pod.spec.containers[0])).toEqual([
+      { container_path: '/scratch', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~empty-dir/scratch', readonly: false },
+      { container_path: '/etc/app/app.conf', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~configmap/cfg/app.conf', readonly: true },
+      { container_path: '/sec', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~secret/sec', readonly: false },
+      { container_path: '/host', host_path: '/var/data', readonly: false },
+    ]);
+  });
+});

@@ -131,6 +131,10 @@ function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: 
   )
     return !a.subresource;
   if (a.group === '' && a.resource === 'serviceaccounts' && a.subresource === 'token') return a.verb === 'create';
+  // What a kubelet reads for its pods' env and volumes. Upstream's Node authorizer narrows this to the objects the
+  // node's pods reference (its graph); this one allows any, by name only (no list or watch).
+  if (a.group === '' && (a.resource === 'configmaps' || a.resource === 'secrets' || a.resource === 'persistentvolumeclaims'))
+    return a.verb === 'get' && !!a.name && !a.subresource;
   // Upstream's NodeRules: a kubelet asks the API server who its own callers are and what they may do.
   if (a.group === 'authorization.k8s.io' && ['subjectaccessreviews', 'localsubjectaccessreviews'].includes(a.resource)) return a.verb === 'create';
   if (a.group === 'authentication.k8s.io' && a.resource === 'tokenreviews') return a.verb === 'create';

@@ -242,7 +242,6 @@ function runNode(): void {
     : undefined;
   const clusterCidr = process.env.CERULEAN_POD_CIDR?.trim() || DEFAULT_CLUSTER_CIDR;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
-  const kubeletServer = kubeTls ? startKubeletServer({ nodeName: config.nodeName, nodeTls: kubeTls, log: jsonLog }) : undefined;
   // Services reach pods only where pods run: kube-proxy comes with the container runtime.
   const proxy =
     kubeTls && runtime && KubeProxy.available()
@@ -258,6 +257,11 @@ function runNode(): void {
   const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
   const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress]) : undefined;
+  // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
+  const kubeletServer =
+    kubeTls && kubelet
+      ? startKubeletServer({ nodeName: config.nodeName, nodeTls: kubeTls, log: jsonLog, locator: (ref) => kubelet.locateContainerLog(ref) })
+      : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
     jsonLog({ msg: 'listening', port: AGENT_PORT, node: config.nodeName, problems });

@@ -107,14 +107,17 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
       'PodScheduled=True',
       'Ready=True',
     ]);
-    const loc = kubelet.locateContainerLog('default', 'web', 'c', false);
+    const loc = await kubelet.locateContainerLog({ namespace: 'default', pod: 'web', container: 'c', previous: false });
     expect(loc).toEqual({ path: `/var/log/pods/default_web_${pod.metadata.uid}/c/0.log`, running: true });
     const text = await until('log line', async () => {
       const t = readFileSync((loc as { path: string }).path, 'utf8');
       return t.includes('hello') ? t : undefined;
     });
     expect(text).toMatch(/ stdout F hello from web on kl-node\n/);
-    expect(kubelet.locateContainerLog('default', 'web', 'c', true)).toEqual({ error: 'previous terminated container "c" in pod "web" not found' });
+    expect(await kubelet.locateContainerLog({ namespace: 'default', pod: 'web', container: 'c', previous: true })).toEqual({
+      error: 'previous terminated container "c" in pod "web" not found',
+      status: 400,
+    });
   });
 
   it('stops a deleted pod within its grace period and removes it; its sandbox is gone', async () => {
@@ -146,7 +149,7 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
     expect(s?.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
     expect(s?.state.waiting?.message).toMatch(/^back-off \d+s restarting failed container=c pod=crash_default\(/);
     expect(pod.status?.phase).toBe('Running');
-    const previous = kubelet.locateContainerLog('default', 'crash', 'c', true);
+    const previous = await kubelet.locateContainerLog({ namespace: 'default', pod: 'crash', container: 'c', previous: true });
     expect(previous).toMatchObject({ running: false });
     expect(readFileSync((previous as { path: string }).path, 'utf8')).toMatch(/stdout F try\n$/);
     await h.kubectl(['delete', 'pod', 'crash', '--grace-period=1', '--wait=true', '--timeout=30s']);
@@ -187,7 +190,7 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
     ]);
     expect(ok.status?.containerStatuses?.[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(ok.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
-    const log = kubelet.locateContainerLog('default', 'job-ok', 'main', false) as { path: string };
+    const log = (await kubelet.locateContainerLog({ namespace: 'default', pod: 'job-ok', container: 'main', previous: false })) as { path: string };
     expect(readFileSync(log.path, 'utf8')).toMatch(/stdout F one\n.* stdout F two\n$/);
     const bad = await until('job-bad Failed', async () => {
       const p = await get('job-bad');
@@ -260,7 +263,7 @@ describeCri('Kubelet against containerd and the Kubernetes API server', () => {
       return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
     });
     expect(pod.status?.containerStatuses?.[0].state.terminated?.exitCode).toBe(0);
-    const log = kubelet.locateContainerLog('default', 'vols', 'c', false) as { path: string };
+    const log = (await kubelet.locateContainerLog({ namespace: 'default', pod: 'vols', container: 'c', previous: false })) as { path: string };
     const lines = readFileSync(log.path, 'utf8')
       .split('\n')
       .filter(Boolean)

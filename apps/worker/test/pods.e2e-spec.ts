@@ -173,7 +173,8 @@ describe('pods run on the nodes', () => {
       '    spec:',
       '      restartPolicy: Never',
       `      nodeSelector: {kubernetes.io/hostname: ${b[0].spec.nodeName}}`,
-      `      containers: [{name: fetch, image: busybox:1.35, command: [wget, -qO-, -T, '5', 'http://${target.status?.podIP}:8080/']}]`,
+      // busybox-static 1.35's wget crashes on -T (Debian's build): `timeout` bounds it instead.
+      `      containers: [{name: fetch, image: busybox:1.35, command: [timeout, '10', wget, -qO-, 'http://${target.status?.podIP}:8080/']}]`,
     ].join('\n');
     await kubectl(['apply', '-f', '-'], job);
     await waitUntil(
@@ -206,7 +207,7 @@ describe('pods run on the nodes', () => {
         '      restartPolicy: Never',
         `      nodeSelector: {kubernetes.io/hostname: ${node}}`,
         // Several fetches: the Service spreads them over both pods (kube-proxy's random choice).
-        "      containers: [{name: get, image: busybox:1.35, command: [sh, -c, 'for i in 1 2 3 4 5 6 7 8; do wget -qO- -T 5 http://web.default.svc.cluster.local/ || exit 1; done']}]",
+        "      containers: [{name: get, image: busybox:1.35, command: [sh, -c, 'for i in 1 2 3 4 5 6 7 8; do timeout 10 wget -qO- http://web.default.svc.cluster.local/ || exit 1; done']}]",
       ].join('\n');
       await kubectl(['apply', '-f', '-'], manifest);
       await waitUntil(

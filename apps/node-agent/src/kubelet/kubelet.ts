@@ -1,3 +1,4 @@
+import { containerMissing, noPrevious, podMissing, type ContainerLogRef, type LocatedLog, type LogNotFound } from '../kubelet-server/locator';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LogLine } from '../server';
@@ -46,8 +47,6 @@ export interface KubeletOptions {
   relistMs?: number;
   now?: () => Date;
 }
-
-export type LogLocation = { path: string; running: boolean } | { error: string };
 
 interface PodState {
   /** The runtime's containers of this pod, by container name, newest attempt first (from the last sync). */
@@ -127,20 +126,23 @@ export class Kubelet {
    * Where a container's log file is, for `kubectl logs` (the kubelet's containerLogs endpoint): the current attempt's
    * file, or with `previous` the one before it; `running` tells whether the container may still write to it.
    */
-  locateContainerLog(namespace: string, podName: string, container: string, previous: boolean): LogLocation {
+  locateContainerLog({ namespace, pod: podName, container, previous }: ContainerLogRef): Promise<LocatedLog | LogNotFound> {
     const pod = [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
-    if (!pod) return { error: `pod "${podName}" not found in namespace "${namespace}" on this node` };
+    if (!pod) return Promise.resolve(podMissing(podName));
     const known = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.name === container);
-    if (!known) return { error: `container ${container} is not valid for pod ${podName}` };
+    if (!known) return Promise.resolve(containerMissing(container, podName));
     const attempts = this.states.get(pod.metadata.uid)?.containers.get(container) ?? [];
     const chosen = previous ? attempts[1] : attempts[0];
     if (!chosen) {
-      if (previous) return { error: `previous terminated container "${container}" in pod "${podName}" not found` };
+      if (previous) return Promise.resolve(noPrevious(container, podName));
       const waiting = this.states.get(pod.metadata.uid)?.waiting.get(container)?.reason ?? 'ContainerCreating';
-      return { error: `container "${container}" in pod "${podName}" is waiting to start: ${waiting}` };
+      return Promise.resolve({
+        error: `container ${JSON.stringify(container)} in pod ${JSON.stringify(podName)} is waiting to start: ${waiting}`,
+        status: 400,
+      });
     }
     const path = chosen.log_path.startsWith('/') ? chosen.log_path : `${podLogDirectory(pod)}/${chosen.log_path}`;
-    return { path, running: chosen.state === 'CONTAINER_RUNNING' };
+    return Promise.resolve({ path, running: chosen.state === 'CONTAINER_RUNNING' });
   }
 
   // ---- pods from the API ----

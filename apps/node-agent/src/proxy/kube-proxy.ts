@@ -20,6 +20,8 @@ export const runCommand: CommandRunner = (command, args, input) =>
       if (err) reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
       else resolve(stdout);
     });
+    // A command that does not read its input (iptables-save) closes the pipe: that is no error, and must not crash the agent.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 

@@ -129,6 +129,8 @@ describe('pods run on the nodes', () => {
         `    metadata: {labels: {app: ${app}, tier: web}}`,
         '    spec:',
         `      nodeSelector: {kubernetes.io/hostname: ${node}}`,
+        // httpd as PID 1 ignores SIGTERM: without a short grace period every delete waits the default 30 s for SIGKILL.
+        '      terminationGracePeriodSeconds: 2',
         '      containers:',
         '      - name: httpd',
         '        image: busybox:1.35',
@@ -240,7 +242,9 @@ describe('pods run on the nodes', () => {
     const before = await pods('tier=web');
     await kubectl(['delete', 'deployment', 'web-a', 'web-b', '--wait=true']);
     await kubectl(['delete', 'pod', 'crash', '--wait=true']);
-    await waitUntil('no web pods left', async () => ((await pods('tier=web')).length === 0 ? true : undefined), 60_000);
+    // Gone from the API, terminating ones included: the kubelet removes a pod only once its containers stopped.
+    const all = async () => (await json<{ items: Pod[] }>(['get', 'pods', '-l', 'tier=web'])).items;
+    await waitUntil('no web pods left', async () => ((await all()).length === 0 ? true : undefined), 60_000);
     for (const p of before) {
       const id = p.status?.containerStatuses?.[0].containerID?.slice('containerd://'.length);
       await waitUntil(

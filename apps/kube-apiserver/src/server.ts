@@ -199,14 +199,14 @@ async function reconcileKubernetesEndpoints(storage: RestStorage, address: strin
     [endpoints, desiredEndpoints],
     [slices, desiredSlice],
   ] as const) {
-    const existing = (await storage.tryGet(rt, 'default', 'kubernetes')) as { metadata: { resourceVersion?: string } } | undefined;
+    const existing = (await storage.tryGet(rt, 'default', 'kubernetes'))?.obj as { metadata?: { resourceVersion?: string } } | undefined;
     if (!existing) await storage.create(rt, 'default', desired, system).catch(ignoreExists);
     else
       await storage.update(
         rt,
         'default',
         'kubernetes',
-        { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion } },
+        { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion } },
         system,
       );
   }

@@ -68,6 +68,7 @@ describe('API server bootstrap', () => {
         serviceCidr: '10.0.0.0/16',
         dnsServiceIp: '10.0.0.10',
         advertiseAddress: '172.30.0.6',
+        bookmarkIntervalMs: 1000,
         logLevel: 'warn',
         etcdWaitMs: 5_000,
       },

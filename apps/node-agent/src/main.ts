@@ -13,7 +13,7 @@ import {
 } from './control-plane';
 import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
-import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
+import { internalIp, KUBE_API_URL, kubeApiAgent, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
 import { CriClient, DEFAULT_CRI_ENDPOINT } from './kubelet/cri';
 import { KubeApi } from './kubelet/kube-api';
 import { Kubelet } from './kubelet/kubelet';
@@ -22,7 +22,6 @@ import { formatMemory, parseQuantity } from './quantity';
 import { createAgentServer, jsonLog } from './server';
 import { ClusterDnsRecords } from './dns/records';
 import { startClusterDns, type ClusterDnsServer } from './dns/server';
-import { kubeApiAgent } from './kube-api-agent';
 import { ListWatch } from './kube-watch';
 import { execCommand, PodNetwork, type PodNetworkNode } from './pod-network';
 import { startKubeletServer } from './kubelet-server';
@@ -247,7 +246,7 @@ function runNode(): void {
     kubeTls && runtime && KubeProxy.available()
       ? new KubeProxy({
           apiUrl: KUBE_API_URL,
-          agent: kubeApiAgent(kubeTls),
+          agent: kubeApiAgent(kubeTls, 4),
           clusterCidr,
           log: jsonLog,
         })

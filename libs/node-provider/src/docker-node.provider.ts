@@ -128,7 +128,8 @@ function nestedContainerHostConfig(): Dockerode.HostConfig & { CgroupnsMode: 'pr
     ReadonlyPaths: [],
     DeviceCgroupRules: ['a *:* rwm'],
     CgroupnsMode: 'private',
-    Tmpfs: { '/run': 'rw,exec,nosuid,size=65536k', '/tmp': 'rw,exec,nosuid,size=65536k' },
+    // /run only: runCommand puts its context under /tmp through Docker's archive API, which cannot write into a tmpfs.
+    Tmpfs: { '/run': 'rw,exec,nosuid,size=65536k' },
   };
 }
 

@@ -1,5 +1,28 @@
 import * as https from 'node:https';
-import { kubeApiAgent, type KubeClientTls } from '../kube-node';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+
+/** The node's client credential for the cluster's Kubernetes API (the files in NODE_KUBE_DIR). */
+export interface KubeClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A keep-alive agent with the node's client certificate for the cluster's Kubernetes API. */
+export function kubeApiAgent(tls: KubeClientTls, maxSockets: number): https.Agent {
+  return new https.Agent({
+    keepAlive: true,
+    maxSockets,
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    // Serving certificates issued before the control plane's alias was in their names still say `kubernetes`.
+    checkServerIdentity: (host: string, cert: PeerCertificate) => {
+      const err = checkServerIdentity(host, cert);
+      return err && checkServerIdentity('kubernetes', cert) ? err : undefined;
+    },
+  });
+}
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -16,8 +39,9 @@ export interface WatchEvent<T> {
 export type PatchType = 'merge' | 'strategic';
 
 /**
- * The kubelet's client for the cluster's Kubernetes API, with the node's certificate: plain calls and a streamed
- * watch. Its own agent, so a long watch never holds a socket the Node's status and Lease need.
+ * The node agent's client for the cluster's Kubernetes API, with the node's certificate: plain calls and a streamed
+ * watch. Each user (registration, kubelet, each list/watch) has its own, so a long watch never holds a socket the
+ * Node's status and Lease need.
  */
 export class KubeApi {
   private readonly agent: https.Agent;
@@ -25,8 +49,9 @@ export class KubeApi {
   constructor(
     tls: KubeClientTls,
     private readonly apiUrl: string,
+    private readonly options: { maxSockets?: number; userAgent?: string } = {},
   ) {
-    this.agent = kubeApiAgent(tls, 4);
+    this.agent = kubeApiAgent(tls, options.maxSockets ?? 4);
   }
 
   close(): void {
@@ -47,7 +72,7 @@ export class KubeApi {
               method !== 'PATCH' ? 'application/json' : patch === 'merge' ? 'application/merge-patch+json' : 'application/strategic-merge-patch+json',
             'content-length': Buffer.byteLength(text),
             accept: 'application/json',
-            'user-agent': 'cerulean-kubelet',
+            'user-agent': this.options.userAgent ?? 'cerulean-kubelet',
           },
         },
         (res) => {
@@ -71,7 +96,12 @@ export class KubeApi {
     return new Promise((resolve, reject) => {
       const req = https.request(
         new URL(path, this.apiUrl),
-        { method: 'GET', agent: this.agent, signal: abort, headers: { accept: 'application/json', 'user-agent': 'cerulean-kubelet' } },
+        {
+          method: 'GET',
+          agent: this.agent,
+          signal: abort,
+          headers: { accept: 'application/json', 'user-agent': this.options.userAgent ?? 'cerulean-kubelet' },
+        },
         (res) => {
           if (res.statusCode !== 200) {
             res.resume();

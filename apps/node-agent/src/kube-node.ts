@@ -1,8 +1,7 @@
-import * as https from 'node:https';
 import { networkInterfaces } from 'node:os';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { NodeAgentStatus, ResourceList } from '@cerulean/node-provider';
 import { CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, parseTaint } from './control-plane';
+import { expectOk, KubeApi, type KubeClientTls } from './kube-api';
 import { KUBELET_SERVER_PORT } from './kubelet-server/port';
 import { computeAllocatable } from './node-agent';
 import { formatCpu, formatMemory } from './quantity';
@@ -17,7 +16,6 @@ const LEASE_NAMESPACE = 'kube-node-lease';
 /** kubelet's defaults: the lease lasts 40 s and is renewed every 10 s; status is posted every 10 s. */
 const LEASE_DURATION_SECONDS = 40;
 export const NODE_SYNC_INTERVAL_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 5_000;
 /** The first retry of a round that failed before the node was registered. */
 const REGISTER_RETRY_MS = 1_000;
 
@@ -28,11 +26,7 @@ export interface KubeNodeSite {
   nodeResourceGroup: string;
 }
 
-export interface KubeClientTls {
-  ca: string;
-  cert: string;
-  key: string;
-}
+export { kubeApiAgent, type KubeClientTls } from './kube-api';
 
 type Json = Record<string, unknown>;
 
@@ -115,27 +109,6 @@ export function nodeStatus(status: NodeAgentStatus, address: string | undefined)
   };
 }
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** A keep-alive agent with the node's client certificate for the cluster's Kubernetes API. */
-export function kubeApiAgent(tls: KubeClientTls, maxSockets: number): https.Agent {
-  return new https.Agent({
-    keepAlive: true,
-    maxSockets,
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    // Serving certificates issued before the control plane's alias was in their names still say `kubernetes`.
-    checkServerIdentity: (host: string, cert: PeerCertificate) => {
-      const err = checkServerIdentity(host, cert);
-      return err && checkServerIdentity('kubernetes', cert) ? err : undefined;
-    },
-  });
-}
-
 /**
  * The node agent as a kubelet towards the cluster's Kubernetes API, with the node's client certificate
  * (system:node:<name>, group system:nodes): registers the Node (POST /api/v1/nodes; an existing one gets its
@@ -147,7 +120,7 @@ export class KubeNodeRegistration {
   private registered = false;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
-  private readonly agent: https.Agent;
+  private readonly api: KubeApi;
 
   constructor(
     private readonly options: {
@@ -160,7 +133,7 @@ export class KubeNodeRegistration {
       now?: () => Date;
     },
   ) {
-    this.agent = kubeApiAgent(options.tls, 2);
+    this.api = new KubeApi(options.tls, options.apiUrl ?? KUBE_API_URL, { maxSockets: 2, userAgent: 'cerulean-node-agent' });
   }
 
   /**
@@ -198,7 +171,7 @@ export class KubeNodeRegistration {
     clearTimeout(this.timer);
     await this.running;
     if (this.registered) await this.postStatus().catch(() => undefined);
-    this.agent.destroy();
+    this.api.close();
   }
 
   /** One round: register unless done, then status and lease (the kubelet, kubelet/kubelet.ts, runs the pods). */
@@ -246,44 +219,7 @@ export class KubeNodeRegistration {
     expectOk(created, 'create the Lease');
   }
 
-  private call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: Json): Promise<Answer> {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    const url = new URL(path, this.options.apiUrl ?? KUBE_API_URL);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        url,
-        {
-          method,
-          agent: this.agent,
-          timeout: REQUEST_TIMEOUT_MS,
-          headers: {
-            'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
-            'content-length': Buffer.byteLength(text),
-            accept: 'application/json',
-            'user-agent': 'cerulean-node-agent',
-          },
-        },
-        (res) => {
-          let data = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (data += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-      req.on('error', reject);
-      req.end(text);
-    });
+  private call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: Json) {
+    return this.api.call(method, path, body);
   }
-}
-
-function expectOk(a: Answer, what: string): void {
-  if (a.status >= 200 && a.status < 300) return;
-  let message = a.body.slice(0, 300);
-  try {
-    message = String((JSON.parse(a.body) as { message?: string }).message ?? message);
-  } catch {
-    // not JSON: keep the text
-  }
-  throw new Error(`cannot ${what}: HTTP ${a.status}: ${message}`);
 }

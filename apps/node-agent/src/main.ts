@@ -13,9 +13,9 @@ import {
 } from './control-plane';
 import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
-import { internalIp, KUBE_API_URL, kubeApiAgent, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
+import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
 import { CriClient, DEFAULT_CRI_ENDPOINT } from './kubelet/cri';
-import { KubeApi } from './kubelet/kube-api';
+import { KubeApi } from './kube-api';
 import { Kubelet } from './kubelet/kubelet';
 import { computeAllocatable, NodeAgent } from './node-agent';
 import { formatMemory, parseQuantity } from './quantity';
@@ -186,8 +186,7 @@ function startPodNetwork(nodeName: string, clusterCidr: string, tls: KubeClientT
   };
   const watch = new ListWatch<PodNetworkNode & { metadata: { name: string } }>({
     path: '/api/v1/nodes',
-    apiUrl: KUBE_API_URL,
-    agent: kubeApiAgent(tls, 2),
+    api: new KubeApi(tls, KUBE_API_URL, { maxSockets: 2, userAgent: 'cerulean-node-agent' }),
     log: jsonLog,
     onChange: (items) => {
       nodes = items;
@@ -245,8 +244,7 @@ function runNode(): void {
   const proxy =
     kubeTls && runtime && KubeProxy.available()
       ? new KubeProxy({
-          apiUrl: KUBE_API_URL,
-          agent: kubeApiAgent(kubeTls, 4),
+          api: new KubeApi(kubeTls, KUBE_API_URL, { maxSockets: 4, userAgent: 'cerulean-kube-proxy' }),
           clusterCidr,
           log: jsonLog,
         })

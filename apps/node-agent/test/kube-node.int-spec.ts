@@ -3,7 +3,7 @@ import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { parseAgentConfig } from '../src/agent-config';
 import { KubeNodeRegistration, VM_SIZE_CAPACITY_ANNOTATION } from '../src/kube-node';
 import { CriClient } from '../src/kubelet/cri';
-import { KubeApi } from '../src/kubelet/kube-api';
+import { KubeApi } from '../src/kube-api';
 import { Kubelet } from '../src/kubelet/kubelet';
 import { NodeAgent } from '../src/node-agent';
 

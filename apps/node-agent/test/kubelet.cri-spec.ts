@@ -3,7 +3,7 @@ import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { sandboxConfig } from '../src/kubelet/config';
 import { CriClient } from '../src/kubelet/cri';
-import { KubeApi } from '../src/kubelet/kube-api';
+import { KubeApi } from '../src/kube-api';
 import { Kubelet } from '../src/kubelet/kubelet';
 import type { Pod } from '../src/kubelet/pod-types';
 

@@ -15,7 +15,7 @@ import {
 } from './config';
 import { criMillis, CriError, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
 import { envReferences, resolveEnv, type DataByName, type EnvResult } from './env';
-import { expectOk, type KubeApi, type WatchEvent } from './kube-api';
+import { expectOk, type KubeApi, type WatchEvent } from '../kube-api';
 import type { Container, Pod, PodStatus } from './pod-types';
 import { computePodStatus, statusChanged, type ContainerView, type PodView } from './status';
 import { ProbeResult, runProbe, type ProbeKind } from './probes';

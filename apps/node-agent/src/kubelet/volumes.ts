@@ -4,7 +4,7 @@ import type { LogLine } from '../server';
 import { KUBELET_PODS_ROOT } from './config';
 import type { Mount } from './cri';
 import { fieldValue } from './env';
-import { expectOk, type KubeApi } from './kube-api';
+import { expectOk, type KubeApi } from '../kube-api';
 import type { Container, KeyToPath, Pod, Volume } from './pod-types';
 
 /** Where a volume lives on the node, by upstream's plugin names. */

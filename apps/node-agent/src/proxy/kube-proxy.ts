@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import type * as https from 'node:https';
+import type { KubeApi } from '../kube-api';
 import { ListWatch } from '../kube-watch';
 import type { LogLine } from '../server';
 import { existingChains, JUMP_RULES, renderRules, type ProxyEndpointSlice, type ProxyService } from './rules';
@@ -42,14 +42,14 @@ export class KubeProxy {
 
   constructor(
     private readonly options: {
-      apiUrl: string;
-      agent: https.Agent;
+      /** Its own client: its two watches hold their connections. */
+      api: KubeApi;
       clusterCidr: string;
       log: LogLine;
       run?: CommandRunner;
     },
   ) {
-    const common = { apiUrl: options.apiUrl, agent: options.agent, log: options.log, onChange: () => this.changed() };
+    const common = { api: options.api, log: options.log, onChange: () => this.changed() };
     this.services = new ListWatch({ ...common, path: '/api/v1/services' });
     this.slices = new ListWatch({ ...common, path: '/apis/discovery.k8s.io/v1/endpointslices' });
   }

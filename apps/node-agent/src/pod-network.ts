@@ -1,6 +1,8 @@
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
+import { runOnNode, type CommandRunner } from './exec';
+
+export type { CommandRunner } from './exec';
 
 /** Where containerd's CRI plugin looks for the network config (its default conf_dir); the first file by name wins. */
 export const CNI_CONFIG_PATH = '/etc/cni/net.d/10-cerulean.conflist';
@@ -22,17 +24,8 @@ export interface Route {
   dev?: string;
 }
 
-/** Runs one command (argv[0] is `ip` or `iptables`) and resolves with its stdout; rejects when it exits non-zero. */
-export type CommandRunner = (argv: string[]) => Promise<string>;
-
 /** Runs commands on the node itself (from PATH: the image's `ip` applet and iptables), giving up after 10 s. */
-export const execCommand: CommandRunner = (argv) =>
-  new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { timeout: 10_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${argv.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
-      else resolve(stdout);
-    });
-  });
+export const execCommand: CommandRunner = (argv) => runOnNode(argv, undefined, 10_000);
 
 export interface PodNetworkOptions {
   nodeName: string;

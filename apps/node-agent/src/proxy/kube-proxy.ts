@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { runOnNode, type CommandRunner } from '../exec';
 import type { KubeApi } from '../kube-api';
 import { ListWatch } from '../kube-watch';
 import type { LogLine } from '../server';
@@ -11,19 +11,6 @@ const IPTABLES_SAVE = '/usr/sbin/iptables-save';
 /** Packets bridged between pods on cni0 go through iptables too, so a Service reply to a pod on the same node is un-NATed. */
 const BRIDGE_NF_CALL_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 const MIN_SYNC_INTERVAL_MS = 100;
-
-export type CommandRunner = (command: string, args: string[], input?: string) => Promise<string>;
-
-export const runCommand: CommandRunner = (command, args, input) =>
-  new Promise((resolve, reject) => {
-    const child = execFile(command, args, { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || err.message}`, { cause: err }));
-      else resolve(stdout);
-    });
-    // A command that does not read its input (iptables-save) closes the pipe: that is no error, and must not crash the agent.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
-  });
 
 /**
  * kube-proxy's iptables mode inside the node: watches Services and EndpointSlices through the API and rewrites its
@@ -105,21 +92,21 @@ export class KubeProxy {
   }
 
   private async sync(): Promise<void> {
-    const run = this.options.run ?? runCommand;
-    const save = await run(IPTABLES_SAVE, ['-t', 'nat']);
+    const run = this.options.run ?? runOnNode;
+    const save = await run([IPTABLES_SAVE, '-t', 'nat']);
     const rendered = renderRules(this.services.list(), this.slices.list(), { clusterCidr: this.options.clusterCidr }, existingChains(save));
     if (rendered.restore !== this.lastRestore || !this.jumpsInstalled) {
-      await run(IPTABLES_RESTORE, ['--noflush'], rendered.restore);
+      await run([IPTABLES_RESTORE, '--noflush'], rendered.restore);
       this.lastRestore = rendered.restore;
       this.syncs += 1;
     }
     if (!this.jumpsInstalled) {
       for (const j of JUMP_RULES) {
-        const present = await run(IPTABLES, ['-t', j.table, '-C', j.chain, ...j.rule]).then(
+        const present = await run([IPTABLES, '-t', j.table, '-C', j.chain, ...j.rule]).then(
           () => true,
           () => false,
         );
-        if (!present) await run(IPTABLES, ['-t', j.table, '-I', j.chain, '1', ...j.rule]);
+        if (!present) await run([IPTABLES, '-t', j.table, '-I', j.chain, '1', ...j.rule]);
       }
       this.jumpsInstalled = true;
       this.options.log({ msg: 'kube-proxy rules installed', services: this.services.list().length, chains: rendered.chains.size });

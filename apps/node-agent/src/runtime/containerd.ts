@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { runOnNode } from '../exec';
 import type { LogLine } from '../server';
 import { SupervisedChild, waitUntil } from '../supervisor';
-
-const execFileAsync = promisify(execFile);
 
 export const CONTAINERD_BINARY = '/usr/bin/containerd';
 export const CTR_BINARY = '/usr/bin/ctr';
@@ -104,16 +101,6 @@ export function planCgroups(mounts: MountEntry[]): CgroupPlan {
   return { kind: 'remount-v1', unmount };
 }
 
-async function run(command: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(command, args, { timeout: 30_000 });
-    return stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${command} ${args[0] === '-c' ? '-c <script>' : args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
-  }
-}
-
 /** One shell for the whole remount: each process the agent spawns costs a fork of a large process on a slow node. */
 export function cgroupMountScript(unmount: string[]): string {
   const q = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
@@ -130,7 +117,7 @@ async function prepareCgroups(log: LogLine): Promise<void> {
   const plan = planCgroups(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
   if (plan.kind === 'ready') return;
   if (plan.kind === 'unsupported') throw new Error(plan.reason);
-  await run('sh', ['-c', cgroupMountScript(plan.unmount)]);
+  await runOnNode(['sh', '-c', cgroupMountScript(plan.unmount)]);
   log({ msg: 'cgroup hierarchy mounted for containers', controllers: CGROUP_V1_CONTROLLERS });
 }
 
@@ -229,7 +216,8 @@ export class ContainerdRuntime {
     if (!existsSync(dir)) return [];
     const names: string[] = [];
     for (const file of (await fs.readdir(dir)).filter((f) => f.endsWith('.tar')).sort()) {
-      const out = await run(CTR_BINARY, [
+      const out = await runOnNode([
+        CTR_BINARY,
         '--address',
         this.socket,
         '--namespace',

@@ -7,13 +7,14 @@ import { dirname, resolve } from 'node:path';
 import { BenchPlatform } from './platform';
 import { BenchResults, load, machineInfo, table } from './report';
 import { KUBE_FULL, KUBE_SMOKE, KubeScenarios } from './kube-scenarios';
+import { PODS_FULL, PODS_SMOKE, PodScenarios } from './pod-scenarios';
 import { FULL_PLAN, SMOKE_PLAN, Scenarios } from './scenarios';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const outArg = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
 const out = resolve(outArg ?? `bench/results/${smoke ? 'smoke' : 'latest'}.json`);
-// --only=read,writes,provisioning,scale,polling,kube runs a subset (to iterate on one fix); its JSON is partial.
+// --only=read,writes,provisioning,scale,polling,kube,pods runs a subset (to iterate on one fix); its JSON is partial.
 const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -60,6 +61,13 @@ async function main(): Promise<number> {
     await s.dispatch();
     log('memory');
     await s.memory(steady.name, idle);
+    log('pod startup on a real cluster (containerd on the nodes)');
+    if (runs('pods')) {
+      const pods = new PodScenarios(platform, smoke ? PODS_SMOKE : PODS_FULL, log);
+      await pods.run();
+      s.results.push(...pods.results);
+      s.targets.push(...pods.targets);
+    }
     log("the cluster's Kubernetes control plane (etcd, API server, controllers)");
     if (runs('kube')) {
       const kube = new KubeScenarios(smoke ? KUBE_SMOKE : KUBE_FULL, log);

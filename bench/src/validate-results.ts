@@ -20,8 +20,19 @@ export const REQUIRED_SCENARIOS = [
   'memory-api',
   'memory-worker',
   'memory-node',
+  'pods-1',
 ];
-export const REQUIRED_TARGETS = ['provision-3', 'provision-10', 'scale-out', 'read-c50', 'read-rate200', 'status-polling', 'queue-dispatch', 'memory-node'];
+export const REQUIRED_TARGETS = [
+  'provision-3',
+  'provision-10',
+  'scale-out',
+  'read-c50',
+  'read-rate200',
+  'status-polling',
+  'queue-dispatch',
+  'memory-node',
+  'pods-1',
+];
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const finite = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);

@@ -5,6 +5,7 @@ import type { LogLine } from '../server';
 import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, formatDelay } from './backoff';
 import {
   containerConfig,
+  CONTAINER_NAME_LABEL,
   KUBELET_MANAGED_LABEL,
   KUBELET_PODS_ROOT,
   podLogDirectory,
@@ -18,7 +19,7 @@ import { envReferences, resolveEnv, type DataByName, type EnvResult } from './en
 import { expectOk, type KubeApi, type WatchEvent } from '../kube-api';
 import type { Container, Pod, PodStatus } from './pod-types';
 import { computePodStatus, statusChanged, type ContainerView, type PodView } from './status';
-import { ProbeResult, runProbe, type ProbeKind } from './probes';
+import { ProbeResult, runLifecycleHook, runProbe, type ProbeKind } from './probes';
 import { prepareVolumes, volumeMounts } from './volumes';
 
 /** How often every pod is synced again even without events (upstream: 1 min; a short one heals missed events sooner). */
@@ -28,6 +29,8 @@ const DEFAULT_RELIST_MS = 1_000;
 /** A watch the server has not ended by then is renewed (upstream's reflector asks for 5–10 min). */
 const WATCH_TIMEOUT_S = 300;
 const DEFAULT_GRACE_S = 30;
+/** What a container gets to stop after its preStop hook used up the grace period (upstream's minimum extension). */
+const MIN_GRACE_AFTER_HOOK_S = 2;
 
 export interface KubeletOptions {
   nodeName: string;
@@ -592,7 +595,7 @@ export class Kubelet {
   private async terminate(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid;
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S;
-    await this.killPod(uid, grace);
+    await this.killPod(uid, grace, pod);
     const state = this.states.get(uid);
     if (state && this.criUp()) {
       await this.refreshContainers(uid, state).catch(() => undefined);
@@ -608,15 +611,31 @@ export class Kubelet {
     await rm(podLogDirectory(pod), { recursive: true, force: true }).catch(() => undefined);
   }
 
-  /** Stops the pod's running containers (in parallel, each with the grace period) and its sandboxes. */
-  private async killPod(uid: string, graceSeconds: number): Promise<void> {
+  /**
+   * Stops the pod's running containers (in parallel, each with the grace period) and its sandboxes. With the pod's
+   * spec at hand, a container's preStop hook runs first, inside the grace period, as upstream runs it: the stop then
+   * gets what is left of the grace period, at least upstream's 2 s.
+   */
+  private async killPod(uid: string, graceSeconds: number, pod?: Pod): Promise<void> {
     if (!this.criUp()) return;
     const containers: CriContainer[] = await this.o.cri.listContainers({ labels: { [POD_UID_LABEL]: uid } });
-    await Promise.all(
-      containers
-        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
-        .map((c) => this.o.cri.stopContainer(c.id, graceSeconds).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)))),
-    );
+    const started = Date.now();
+    const podIP = pod?.status?.podIP ?? '';
+    const stopOne = async (c: CriContainer): Promise<void> => {
+      const spec = pod?.spec.containers.find((x) => x.name === c.labels[CONTAINER_NAME_LABEL]);
+      let grace = graceSeconds;
+      if (spec?.lifecycle?.preStop && c.state === 'CONTAINER_RUNNING' && graceSeconds > 0) {
+        const outcome = await runLifecycleHook(spec.lifecycle.preStop, graceSeconds, {
+          container: spec,
+          podIP,
+          exec: async (cmd, timeout) => (await this.o.cri.execSync(c.id, cmd, timeout)).exit_code,
+        });
+        if (!outcome.ok) this.o.log({ msg: 'kubelet: preStop hook failed', pod: uid, container: spec.name, error: outcome.error });
+        grace = Math.max(MIN_GRACE_AFTER_HOOK_S, graceSeconds - Math.ceil((Date.now() - started) / 1000));
+      }
+      await this.o.cri.stopContainer(c.id, grace).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    };
+    await Promise.all(containers.filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED').map(stopOne));
     await this.stopSandboxes(uid);
   }
 

@@ -58,12 +58,21 @@ export interface Probe {
   terminationGracePeriodSeconds?: number;
 }
 
+/** A container lifecycle hook's action (`sleep` is upstream's PodLifecycleSleepAction, GA in 1.32). */
+export interface LifecycleHandler {
+  exec?: { command: string[] };
+  httpGet?: Probe['httpGet'];
+  tcpSocket?: Probe['tcpSocket'];
+  sleep?: { seconds: number };
+}
+
 export interface Container {
   name: string;
   ports?: { name?: string; containerPort: number; protocol?: string; hostPort?: number; hostIP?: string }[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   command?: string[];

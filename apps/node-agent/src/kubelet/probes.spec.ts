@@ -1,4 +1,4 @@
-import { ProbeResult, resolvePort, runProbe } from './probes';
+import { ProbeResult, resolvePort, runLifecycleHook, runProbe } from './probes';
 import * as net from 'node:net';
 
 describe('ProbeResult', () => {
@@ -50,5 +50,42 @@ describe('runProbe', () => {
       server.close();
     }
     expect(await runProbe({ tcpSocket: { port } }, t)).toBe(false);
+  });
+});
+
+describe('runLifecycleHook', () => {
+  const container = { name: 'c' };
+  const seen: { cmd: string[]; timeout: number }[] = [];
+  const t = {
+    container,
+    podIP: '127.0.0.1',
+    exec: (cmd: string[], timeout: number) => {
+      seen.push({ cmd, timeout });
+      return cmd[0] === 'boom' ? Promise.reject(new Error('no such container')) : Promise.resolve(cmd[0] === 'true' ? 0 : 7);
+    },
+  };
+
+  it('runs exec within the limit and fails on a non-zero exit or an error', async () => {
+    expect(await runLifecycleHook({ exec: { command: ['true'] } }, 12, t)).toEqual({ ok: true });
+    expect(seen.at(-1)).toEqual({ cmd: ['true'], timeout: 12 });
+    expect(await runLifecycleHook({ exec: { command: ['false'] } }, 12, t)).toEqual({ ok: false, error: 'exec exited 7' });
+    expect((await runLifecycleHook({ exec: { command: ['boom'] } }, 12, t)).error).toMatch(/no such container/);
+  });
+
+  it('sleeps for the action, but never past the limit', async () => {
+    let t0 = Date.now();
+    await runLifecycleHook({ sleep: { seconds: 0.2 } }, 30, t);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    t0 = Date.now();
+    await runLifecycleHook({ sleep: { seconds: 60 } }, 0.1, t);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
+  it('fails an httpGet nobody answers', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    expect((await runLifecycleHook({ httpGet: { port, path: '/quit' } }, 1, t)).ok).toBe(false);
   });
 });

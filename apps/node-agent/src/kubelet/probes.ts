@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import type { Container, Probe } from './pod-types';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Container, LifecycleHandler, Probe } from './pod-types';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -52,6 +53,27 @@ export interface ProbeTarget {
   container: Container;
   podIP: string;
   exec: (cmd: string[], timeoutSeconds: number) => Promise<number>;
+}
+
+/**
+ * Runs a lifecycle hook (preStop, postStart) within `limitSeconds`: exec must exit 0, httpGet answer 200–399, sleep
+ * sleeps (cut short at the limit); tcpSocket is deprecated upstream and does nothing, as there.
+ */
+export async function runLifecycleHook(hook: LifecycleHandler, limitSeconds: number, t: ProbeTarget): Promise<{ ok: boolean; error?: string }> {
+  const limitMs = Math.max(0, limitSeconds) * 1000;
+  if (hook.sleep) {
+    await sleep(Math.min(Math.max(0, hook.sleep.seconds) * 1000, limitMs));
+    return { ok: true };
+  }
+  if (hook.exec) {
+    const code = await t.exec(hook.exec.command, Math.max(1, limitSeconds)).catch((err: unknown) => String(err));
+    return code === 0 ? { ok: true } : { ok: false, error: typeof code === 'number' ? `exec exited ${code}` : code };
+  }
+  if (hook.httpGet) {
+    const ok = await runProbe({ httpGet: hook.httpGet, timeoutSeconds: Math.max(1, limitSeconds) }, t);
+    return ok ? { ok } : { ok, error: `HTTP GET ${hook.httpGet.path ?? '/'} failed` };
+  }
+  return { ok: true };
 }
 
 /** Runs a probe once: exec exits 0, TCP connects, or HTTP answers 200–399 within its timeout. */

@@ -128,6 +128,66 @@ describe('workloads on the nodes', () => {
     expect(await kubectl(['get', 'job', 'init-job', '--no-headers'])).toMatch(/^init-job\s+Complete\s+1\/1\s/);
   });
 
+  it('fills env and volumes from a ConfigMap, a Secret, the downward API and a service-account token the API accepts', async () => {
+    await kubectl(['create', 'configmap', 'settings', '--from-literal=MODE=fast', '--from-literal=greeting.txt=hello volume']);
+    await kubectl(['create', 'secret', 'generic', 'creds', '--from-literal=PASSWORD=s3cret']);
+    await kubectl(['create', 'serviceaccount', 'builder']);
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'vols', labels: { tier: 'x' } },
+      spec: {
+        serviceAccountName: 'builder',
+        restartPolicy: 'Never',
+        volumes: [
+          { name: 'cm', configMap: { name: 'settings' } },
+          { name: 'sec', secret: { secretName: 'creds' } },
+          { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+          { name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } },
+        ],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox:1.35',
+            command: [
+              'sh',
+              '-c',
+              'echo "mode=$MODE pw=$PW node=$NODE"; cat /cm/greeting.txt; echo; cat /sec/PASSWORD; echo; cat /info/labels; echo; cat /token/token',
+            ],
+            envFrom: [{ configMapRef: { name: 'settings' } }],
+            env: [
+              { name: 'PW', valueFrom: { secretKeyRef: { name: 'creds', key: 'PASSWORD' } } },
+              { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            ],
+            volumeMounts: ['cm', 'sec', 'info', 'token'].map((v) => ({ name: v, mountPath: `/${v}` })),
+          },
+        ],
+      },
+    };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
+    const done = await waitUntil(
+      'vols finished',
+      async () => {
+        const p = await pod('vols');
+        return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+      },
+      90_000,
+    );
+    expect(done.status?.containerStatuses?.[0].state.terminated?.exitCode).toBe(0);
+    const [first, greeting, password, labels, token] = (await kubectl(['logs', 'vols'])).split('\n');
+    expect([first, greeting, password, labels]).toEqual([`mode=fast pw=s3cret node=${done.spec.nodeName}`, 'hello volume', 's3cret', 'tier="x"']);
+    // The projected token is the pod's own identity: the API server authenticates it as the service account.
+    const review = await kubectl(
+      ['create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token },
+      }),
+    );
+    expect(JSON.parse(review)).toMatchObject({ status: { authenticated: true, user: { username: 'system:serviceaccount:default:builder' } } });
+  });
+
   it('runs a DaemonSet pod on every node', async () => {
     const ds = [
       'apiVersion: apps/v1',

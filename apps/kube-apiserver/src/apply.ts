@@ -15,6 +15,7 @@ import {
   strategicMergePatch,
   TypeRef,
   typeOfKind,
+  apiTime,
 } from '@cerulean/kube';
 
 /** One owned field: its path as fieldsV1 segments (`f:spec`, `k:{"name":"web"}`, `v:"x"`). */
@@ -155,7 +156,7 @@ export function pathText(p: Path): string {
     .join('');
 }
 
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const now = () => apiTime(new Date());
 
 /**
  * Server-side apply with managedFields: each manager owns the fields it set; an apply that changes a field another

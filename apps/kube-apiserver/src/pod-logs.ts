@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { request, type RequestOptions } from 'node:https';
-import { isPlainObject, JsonObject, KubeError, KubeObject, StatusCause } from '@cerulean/kube';
+import { isPlainObject, JsonObject, KubeError, KubeObject, StatusCause, apiTime } from '@cerulean/kube';
 
 /** v1.PodLogOptions as the query of `GET pods/{name}/log` carries it. */
 export interface PodLogOptions {
@@ -109,7 +109,7 @@ export function kubeletLogQuery(opts: PodLogOptions): string {
   if (opts.previous) q.set('previous', 'true');
   if (opts.timestamps) q.set('timestamps', 'true');
   if (opts.sinceSeconds !== undefined) q.set('sinceSeconds', String(opts.sinceSeconds));
-  if (opts.sinceTime !== undefined) q.set('sinceTime', new Date(opts.sinceTime).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  if (opts.sinceTime !== undefined) q.set('sinceTime', apiTime(new Date(opts.sinceTime)));
   if (opts.tailLines !== undefined) q.set('tailLines', String(opts.tailLines));
   if (opts.limitBytes !== undefined) q.set('limitBytes', String(opts.limitBytes));
   const text = q.toString();

@@ -24,6 +24,7 @@ import {
   unknownFields,
   validateObject,
   validateObjectUpdate,
+  apiTime,
 } from '@cerulean/kube';
 import { ApplyInfo, ServerSideApply } from './apply';
 import { ClusterIpAllocator } from './cluster-ips';
@@ -283,7 +284,7 @@ export class RestStorage {
   private prepareForCreate(rt: ResourceType, obj: KubeObject): void {
     const meta = obj.metadata;
     meta.uid = randomUUID();
-    meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    meta.creationTimestamp = apiTime(new Date());
     for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'resourceVersion', 'selfLink']) delete meta[k];
     if (GENERATION_KINDS.has(rt.kind)) meta.generation = 1;
     else delete meta.generation;
@@ -500,7 +501,7 @@ export class RestStorage {
         if (graceful) {
           const prevDeadline = next.metadata.deletionTimestamp ? Date.parse(next.metadata.deletionTimestamp) : Infinity;
           const deadline = Math.min(prevDeadline, Date.now() + grace * 1000);
-          next.metadata.deletionTimestamp = new Date(deadline).toISOString().replace(/\.\d{3}Z$/, 'Z');
+          next.metadata.deletionTimestamp = apiTime(new Date(deadline));
           next.metadata.deletionGracePeriodSeconds = Math.min(grace, next.metadata.deletionGracePeriodSeconds ?? grace);
         }
       }
@@ -514,7 +515,7 @@ export class RestStorage {
       if (finalizers.length || graceful) {
         next.metadata.finalizers = finalizers.length ? finalizers : undefined;
         if (!next.metadata.finalizers) delete next.metadata.finalizers;
-        if (!next.metadata.deletionTimestamp) next.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        if (!next.metadata.deletionTimestamp) next.metadata.deletionTimestamp = apiTime(new Date());
         if (next.metadata.deletionGracePeriodSeconds === undefined) next.metadata.deletionGracePeriodSeconds = 0;
         if (jsonEqual(next, obj)) return { obj, deleted: false };
         if (opts.dryRun) return { obj: next, deleted: false };

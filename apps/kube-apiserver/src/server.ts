@@ -27,6 +27,7 @@ import {
   formatLabelSelector,
   successStatus,
   toTable,
+  apiTime,
 } from '@cerulean/kube';
 import { authenticate } from './authn';
 import { answerReview } from './auth/reviews';
@@ -711,7 +712,7 @@ class ApiHandler {
       if (!cur) throw KubeError.notFound(groupResource(rt), name);
       const status = { ...((cur.status ?? {}) as JsonObject) };
       const conditions = ((status.conditions as JsonObject[] | undefined) ?? []).filter((c) => c.type !== 'PodScheduled');
-      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: apiTime(new Date()) });
       return { obj: { ...cur, status: { ...status, conditions } }, subresource: 'status' };
     });
   }
@@ -753,7 +754,7 @@ class ApiHandler {
                 },
               ],
             });
-          const disrupted = { ...((status.disruptedPods as JsonObject | undefined) ?? {}), [name]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+          const disrupted = { ...((status.disruptedPods as JsonObject | undefined) ?? {}), [name]: apiTime(new Date()) };
           return { ...pdb, status: { ...status, disruptionsAllowed: allowed - 1, disruptedPods: disrupted } };
         };
         if (opts.dryRun) spend(covering[0]);

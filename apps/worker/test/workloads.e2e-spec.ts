@@ -68,6 +68,16 @@ describe('workloads on the nodes', () => {
   const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
   const pods = async (selector: string) => (await json<{ items: Pod[] }>(['get', 'pods', '-l', selector])).items.filter((p) => !p.metadata.deletionTimestamp);
   const pod = (podName: string) => json<Pod>(['get', 'pod', podName]);
+  /** The events about an object, as `kubectl describe` finds them. */
+  const eventsOf = async (object: string) =>
+    (
+      await json<{ items: { type: string; reason: string; message: string; count: number; source: { component: string; host?: string } }[] }>([
+        'get',
+        'events',
+        '--field-selector',
+        `involvedObject.name=${object}`,
+      ])
+    ).items;
   /** The containers running in a node's containerd (CRI's namespace); none while the node container is down. */
   const runningTasks = async (node: string): Promise<Set<string>> => {
     const out = await execFile('docker', ['exec', node, 'ctr', '--namespace', 'k8s.io', 'tasks', 'list'], { timeout: 30_000 }).catch(() => ({ stdout: '' }));
@@ -292,12 +302,27 @@ describe('workloads on the nodes', () => {
     const p = await waitUntil(
       'sick restarted by its liveness probe',
       async () => {
-        const s = (await pod('sick')).status?.containerStatuses?.[0];
-        return s && s.restartCount >= 1 ? s : undefined;
+        const got = await pod('sick');
+        const s = got.status?.containerStatuses?.[0];
+        return s && s.restartCount >= 1 ? { ...s, nodeName: got.spec.nodeName } : undefined;
       },
       90_000,
     );
     expect(p.lastState?.terminated).toBeDefined();
+    // As upstream's kubelet tells it in `kubectl describe pod`: the probe's failure, the restart, the new start.
+    const events = await eventsOf('sick');
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Warning', reason: 'Unhealthy', message: expect.stringMatching(/^Liveness probe failed: /) }),
+        expect.objectContaining({ type: 'Normal', reason: 'Killing', message: 'Container c failed liveness probe, will be restarted' }),
+        expect.objectContaining({ type: 'Normal', reason: 'Pulled', message: 'Container image "busybox:1.35" already present on machine' }),
+        expect.objectContaining({ type: 'Normal', reason: 'Started', message: 'Started container c' }),
+      ]),
+    );
+    expect(events.find((e) => e.reason === 'Started')?.count).toBeGreaterThanOrEqual(2);
+    expect(events.every((e) => e.source.component === 'kubelet' && e.source.host === p.nodeName)).toBe(true);
+    const describe = await kubectl(['describe', 'pod', 'sick']);
+    expect(describe).toMatch(/Warning\s+Unhealthy\s+.*kubelet\s+(spec.containers\{c\}: )?Liveness probe failed: /);
     await kubectl(['delete', 'pod', 'sick', '--wait=false']);
   });
 
@@ -314,6 +339,14 @@ describe('workloads on the nodes', () => {
       90_000,
     );
     expect(await kubectl(['get', 'pod', 'ghost', '--no-headers'])).toMatch(/\s0\/1\s+(ImagePullBackOff|ErrImagePull)\s/);
+    const reasons = (await eventsOf('ghost')).map((e) => `${e.type} ${e.reason} ${e.message}`);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'Normal Pulling Pulling image "cerulean.local/no-such-image:1.0"',
+        expect.stringMatching(/^Warning Failed Failed to pull image "cerulean.local\/no-such-image:1.0": /),
+        'Warning Failed Error: ErrImagePull',
+      ]),
+    );
     await kubectl(['delete', 'pod', 'ghost', '--wait=false']);
   });
 

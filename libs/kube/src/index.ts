@@ -12,3 +12,4 @@ export * from './type-schema';
 export * from './validation';
 export * from './quantity';
 export * from './ipv4';
+export * from './events';

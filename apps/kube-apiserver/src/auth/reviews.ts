@@ -1,4 +1,4 @@
-import { apiVersionOf, isPlainObject, JsonObject, KubeError, ResourceType } from '@cerulean/kube';
+import { apiVersionOf, isPlainObject, JsonObject, KubeError, ResourceType, apiTime } from '@cerulean/kube';
 import type { Authorizer, RequestAttributes } from '../authz';
 import type { UserInfo } from '../http';
 import type { PolicyRule } from '../rbac/types';
@@ -10,7 +10,7 @@ interface AuthChain {
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const now = () => apiTime(new Date());
 
 /**
  * The review kinds of authorization.k8s.io and authentication.k8s.io, answered as upstream's REST handlers answer

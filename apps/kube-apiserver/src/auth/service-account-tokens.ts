@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isPlainObject, JsonObject, KubeError, KubeObject, ResourceType } from '@cerulean/kube';
+import { isPlainObject, JsonObject, KubeError, KubeObject, ResourceType, apiTime } from '@cerulean/kube';
 import type { UserInfo } from '../http';
 import type { RestStorage } from '../rest';
 import { JwtKey } from './jwt';
@@ -183,4 +183,4 @@ export class ServiceAccountTokens {
   }
 }
 
-const isoSeconds = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const isoSeconds = (s: number) => apiTime(new Date(s * 1000));

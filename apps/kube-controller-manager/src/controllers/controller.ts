@@ -28,7 +28,5 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-/** Timestamps as the API writes them: RFC 3339 to the second. */
-export function apiTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+/** Timestamps as the API writes them: RFC 3339 to the second (one definition, in libs/kube). */
+export { apiTime } from '@cerulean/kube';

@@ -1,3 +1,4 @@
+import { apiTime } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import { KubeApiError, isConflict, isNotFound, type KubeClient } from '../client/kube-client';
 import type { Controller, ControllerContext } from './controller';
@@ -85,7 +86,7 @@ export class DeploymentController implements Controller {
   }
 
   private now(): string {
-    return (this.options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return apiTime(this.options.now?.() ?? new Date());
   }
 
   private async sync(key: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { apiTime } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import type { InformerHub } from '../controllers/informer-hub';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
@@ -172,7 +173,7 @@ export class Scheduler {
     if (reported === message) return;
     this.stats.unschedulable++;
     const { namespace = 'default', name } = pod.metadata;
-    const now = (this.options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = apiTime(this.options.now?.() ?? new Date());
     try {
       await this.client.patch(
         `/api/v1/namespaces/${namespace}/pods/${name}/status`,

@@ -17,8 +17,9 @@ import {
 import { criMillis, CriError, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
 import { envReferences, resolveEnv, type DataByName, type EnvResult } from './env';
 import { expectOk, type KubeApi, type WatchEvent } from '../kube-api';
-import type { Container, Pod, PodStatus } from './pod-types';
+import type { Container, Pod, PodStatus, Probe } from './pod-types';
 import { computePodStatus, statusChanged, type ContainerView, type PodView } from './status';
+import { containerFieldPath, KubeletEvents } from './events';
 import { ProbeResult, runLifecycleHook, runProbe, type ProbeKind } from './probes';
 import { prepareVolumes, volumeMounts } from './volumes';
 
@@ -90,8 +91,10 @@ export class Kubelet {
   private stopped = false;
   /** Container id → state at the last relist. */
   private lastRelist = new Map<string, string>();
+  private readonly events: KubeletEvents;
 
   constructor(private readonly o: KubeletOptions) {
+    this.events = new KubeletEvents({ api: o.api, nodeName: o.nodeName, log: o.log, now: o.now });
     this.containerBackoff = new Backoff(o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, o.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
     this.imageBackoff = new Backoff(o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, o.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
   }
@@ -387,6 +390,13 @@ export class Kubelet {
       const finished = criMillis(latest.finished_at) || now;
       const wait = this.containerBackoff.inBackoff(key, finished, now);
       if (wait) {
+        this.events.record(
+          pod,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+          containerFieldPath(pod, c.name),
+        );
         state.waiting.set(c.name, {
           reason: 'CrashLoopBackOff',
           message: `back-off ${formatDelay(wait.delayMs)} restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
@@ -399,7 +409,9 @@ export class Kubelet {
     const imageRef = await this.ensureImage(pod, state, c, sbConfig, ips);
     if (!imageRef) return;
     const env = await this.containerEnv(pod, c, ips);
+    const field = containerFieldPath(pod, c.name);
     if ('error' in env) {
+      this.events.record(pod, 'Warning', 'Failed', `Error: ${env.error}`, field);
       state.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: env.error });
       this.retryIn(pod.metadata.uid, this.containerBackoff.baseMs);
       return;
@@ -411,16 +423,20 @@ export class Kubelet {
     try {
       id = await this.o.cri.createContainer(sandboxId, config, sbConfig);
     } catch (err) {
+      this.events.record(pod, 'Warning', 'Failed', `Error: ${errorText(err)}`, field);
       state.waiting.set(c.name, { reason: 'CreateContainerError', message: errorText(err) });
       this.retryIn(pod.metadata.uid, this.containerBackoff.baseMs);
       return;
     }
+    this.events.record(pod, 'Normal', 'Created', `Created container: ${c.name}`, field);
     try {
       await this.o.cri.startContainer(id);
+      this.events.record(pod, 'Normal', 'Started', `Started container ${c.name}`, field);
       state.waiting.delete(c.name);
       this.o.log({ msg: 'kubelet: container started', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name, attempt, ms: Date.now() - t0 });
     } catch (err) {
       // The container exists and shows as exited: its status carries the error (RunContainerError upstream).
+      this.events.record(pod, 'Warning', 'Failed', `Error: ${errorText(err)}`, field);
       state.waiting.set(c.name, { reason: 'RunContainerError', message: errorText(err) });
       this.retryIn(pod.metadata.uid, this.containerBackoff.baseMs);
     }
@@ -433,9 +449,14 @@ export class Kubelet {
   private async ensureImage(pod: Pod, state: PodState, c: Container, sbConfig: PodSandboxConfig, ips: string[]): Promise<string | undefined> {
     const image = c.image ?? '';
     const policy = c.imagePullPolicy ?? defaultPullPolicy(image);
+    const field = containerFieldPath(pod, c.name);
     const present = await this.o.cri.imageStatus(image);
-    if (present && policy !== 'Always') return present.id;
+    if (present && policy !== 'Always') {
+      this.events.record(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, field);
+      return present.id;
+    }
     if (policy === 'Never') {
+      this.events.record(pod, 'Warning', 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`, field);
       state.waiting.set(c.name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
       return undefined;
     }
@@ -444,6 +465,8 @@ export class Kubelet {
     const failedAt = state.pullFailedAt.get(c.name);
     const wait = failedAt === undefined ? undefined : this.imageBackoff.inBackoff(key, failedAt, now);
     if (wait) {
+      this.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, field);
+      this.events.record(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', field);
       state.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
       this.retryIn(pod.metadata.uid, wait.remainingMs);
       return undefined;
@@ -451,13 +474,18 @@ export class Kubelet {
     // A pull may take long: the pod shows ContainerCreating meanwhile, not nothing.
     if (!state.waiting.has(c.name)) state.waiting.set(c.name, { reason: 'ContainerCreating' });
     await this.reportStatus(pod, state, { ready: true, ips }).catch(() => undefined);
+    this.events.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, field);
+    const pullStart = Date.now();
     try {
       await this.o.cri.pullImage(image, sbConfig);
+      this.events.record(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - pullStart) / 1000).toFixed(3)}s`, field);
       state.pullFailedAt.delete(c.name);
       this.imageBackoff.reset(key);
       const pulled = await this.o.cri.imageStatus(image);
       return pulled?.id ?? image;
     } catch (err) {
+      this.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${errorText(err)}`, field);
+      this.events.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', field);
       const delayMs = this.imageBackoff.next(key, now, now);
       state.pullFailedAt.set(c.name, now);
       state.waiting.set(c.name, { reason: 'ErrImagePull', message: errorText(err) });
@@ -564,6 +592,10 @@ export class Kubelet {
               exec: async (cmd, timeout) => (await this.o.cri.execSync(worker.containerId, cmd, timeout)).exit_code,
             });
             if (worker.stopped) return;
+            if (!ok) {
+              const kindName = `${kind[0].toUpperCase()}${kind.slice(1)}`;
+              this.events.record(pod, 'Warning', 'Unhealthy', `${kindName} probe failed: ${describeProbe(probe)}`, containerFieldPath(pod, c.name));
+            }
             if (result.record(ok)) {
               if (!result.ok && kind !== 'readiness') await this.killForProbe(pod, c, worker, kind, probe?.terminationGracePeriodSeconds);
               this.schedule(pod.metadata.uid);
@@ -579,6 +611,7 @@ export class Kubelet {
   /** A failed liveness or startup probe: the container is stopped (its grace period), and the restart policy decides. */
   private async killForProbe(pod: Pod, c: Container, worker: ProbeWorker, kind: ProbeKind, graceSeconds: number | undefined): Promise<void> {
     stopProbes(worker);
+    this.events.record(pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`, containerFieldPath(pod, c.name));
     this.o.log({ msg: `kubelet: container failed its ${kind} probe: restarting`, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: c.name });
     await this.o.cri
       .stopContainer(worker.containerId, graceSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S)
@@ -624,13 +657,17 @@ export class Kubelet {
     const stopOne = async (c: CriContainer): Promise<void> => {
       const spec = pod?.spec.containers.find((x) => x.name === c.labels[CONTAINER_NAME_LABEL]);
       let grace = graceSeconds;
+      if (spec && pod) this.events.record(pod, 'Normal', 'Killing', `Stopping container ${spec.name}`, containerFieldPath(pod, spec.name));
       if (spec?.lifecycle?.preStop && c.state === 'CONTAINER_RUNNING' && graceSeconds > 0) {
         const outcome = await runLifecycleHook(spec.lifecycle.preStop, graceSeconds, {
           container: spec,
           podIP,
           exec: async (cmd, timeout) => (await this.o.cri.execSync(c.id, cmd, timeout)).exit_code,
         });
-        if (!outcome.ok) this.o.log({ msg: 'kubelet: preStop hook failed', pod: uid, container: spec.name, error: outcome.error });
+        if (!outcome.ok) {
+          this.o.log({ msg: 'kubelet: preStop hook failed', pod: uid, container: spec.name, error: outcome.error });
+          if (pod) this.events.record(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${outcome.error ?? ''}`, containerFieldPath(pod, spec.name));
+        }
         grace = Math.max(MIN_GRACE_AFTER_HOOK_S, graceSeconds - Math.ceil((Date.now() - started) / 1000));
       }
       await this.o.cri.stopContainer(c.id, grace).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
@@ -661,6 +698,7 @@ export class Kubelet {
     clearTimeout(state?.retryTimer);
     for (const w of state?.probes.values() ?? []) stopProbes(w);
     this.states.delete(uid);
+    this.events.forget(uid);
     this.containerBackoff.forget(`${uid}/`);
     this.imageBackoff.forget(`${uid}/`);
     void rm(`${KUBELET_PODS_ROOT}/${uid}`, { recursive: true, force: true }).catch(() => undefined);
@@ -703,6 +741,14 @@ export class Kubelet {
   private now(): Date {
     return this.o.now?.() ?? new Date();
   }
+}
+
+/** What a failed probe tried, for its Unhealthy event (the probe's own output is not kept). */
+function describeProbe(p: Probe): string {
+  if (p.exec) return `command ${JSON.stringify(p.exec.command)} did not exit 0`;
+  if (p.httpGet) return `HTTP GET ${p.httpGet.path || '/'} on port ${p.httpGet.port} did not answer 200-399 within ${p.timeoutSeconds ?? 1}s`;
+  if (p.tcpSocket) return `no TCP connection to port ${p.tcpSocket.port} within ${p.timeoutSeconds ?? 1}s`;
+  return 'no handler';
 }
 
 /** Upstream's default: Always when the image has no tag or `:latest` (and no digest), IfNotPresent otherwise. */

@@ -64,6 +64,25 @@ function generateJobSelector(o: KubeObject, spec: Obj): void {
   spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
 }
 
+/**
+ * Upstream's DefaultTolerationSeconds admission: a pod that does not already tolerate a node's not-ready or
+ * unreachable NoExecute taint gets a 300 s toleration of each, so a briefly unhealthy node does not evict it at once.
+ */
+function defaultTolerationSeconds(spec: Obj): void {
+  const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as Obj[]) : [];
+  const tolerates = (key: string) =>
+    tolerations.some(
+      (t) =>
+        isPlainObject(t) &&
+        (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') &&
+        (t.key === key || ((t.key ?? '') === '' && t.operator === 'Exists')),
+    );
+  const added = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']
+    .filter((key) => !tolerates(key))
+    .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }));
+  if (added.length) spec.tolerations = [...tolerations, ...added];
+}
+
 export function applyDefaults(kind: string, o: KubeObject): void {
   const spec = (isPlainObject(o.spec) ? o.spec : undefined) as Obj | undefined;
   switch (kind) {
@@ -73,10 +92,7 @@ export function applyDefaults(kind: string, o: KubeObject): void {
         if (!spec.serviceAccountName && spec.serviceAccountName !== '') spec.serviceAccountName = 'default';
         setDefault(spec, 'enableServiceLinks', true);
         setDefault(spec, 'priority', 0);
-        setDefault(spec, 'tolerations', [
-          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        ]);
+        defaultTolerationSeconds(spec);
       }
       break;
     case 'Deployment':

@@ -193,6 +193,8 @@ export async function waitForOperation(
 const docker = new Dockerode();
 
 export interface ObservedNode {
+  /** The container's id: a replaced node may reuse a name, never an id. */
+  id: string;
   name: string;
   pool: string;
   running: boolean;
@@ -214,6 +216,7 @@ export async function dockerNodes(clusterName: string): Promise<ObservedNode[]> 
       .map((c) => {
         const port = c.Ports.find((p) => p.PrivatePort === NODE_AGENT_PORT && p.PublicPort);
         return {
+          id: c.Id,
           name: (c.Names[0] ?? '').replace(/^\//, ''),
           pool: c.Labels[NodeLabels.pool] ?? '',
           running: c.State === 'running',

@@ -1,0 +1,159 @@
+import { execFile as execFileCb } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  AKS_API,
+  RES_API,
+  arm,
+  clusterBody,
+  clusterPath,
+  dockerNodes,
+  rgPath,
+  startWorker,
+  waitForOperation,
+  WorkerProcess,
+} from '../../../test-support/platform';
+import { waitUntil } from '../../../test-support/wait';
+
+jest.setTimeout(420_000);
+
+const execFile = promisify(execFileCb);
+const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
+
+interface Pod {
+  metadata: { name: string; uid: string; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+/**
+ * AKS's promise for upgrades: with at least two ready replicas and a PodDisruptionBudget, a Service answers every
+ * request during a whole node-pool upgrade. The pool's nodes are replaced one by one (surge node first, then each old
+ * node cordoned and drained through the eviction API); a client on a node of another pool polls the Service all along.
+ */
+describe('a node-pool upgrade under load', () => {
+  const rg = 'upgload-rg';
+  const name = 'upgload1';
+  const dir = mkdtempSync(join(tmpdir(), 'cerulean-upgload-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  let worker: WorkerProcess;
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { timeout: 150_000 });
+    if (input !== undefined) child.child.stdin?.end(input);
+    return (await child).stdout;
+  };
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+  const operation = async (method: string, path: string, body?: unknown) => {
+    const r = await arm(method, path, { body });
+    if (![200, 201, 202].includes(r.status)) throw new Error(`${method} ${path} answered ${r.status}: ${r.text}`);
+    return waitForOperation(String(r.headers['azure-asyncoperation']), 360_000);
+  };
+
+  beforeAll(async () => {
+    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
+    worker = await startWorker();
+    const body = clusterBody(
+      [
+        { name: 'np1', count: 2 },
+        { name: 'np2', count: 1, mode: 'User' },
+      ],
+      // The control plane first (as `az aks upgrade --control-plane-only` leaves it); np1 one minor version behind.
+      { kubernetesVersion: '1.33.4' },
+    );
+    Object.assign(body.properties.agentPoolProfiles[0], { orchestratorVersion: '1.32.7', upgradeSettings: { maxSurge: '1', drainTimeoutInMinutes: 2 } });
+    expect((await operation('PUT', `${clusterPath(rg, name)}?${AKS_API}`, body)).status).toBe('Succeeded');
+    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
+    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
+    await waitUntil('the default service account', async () => (await kubectl(['get', 'serviceaccount', 'default', '-o', 'name'])).trim() || undefined, 60_000);
+  });
+
+  afterAll(async () => {
+    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
+    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
+    await worker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves every request of a polling client while the pool upgrade replaces every node', async () => {
+    const web = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: web}',
+      'spec:',
+      '  replicas: 3',
+      '  selector: {matchLabels: {app: web}}',
+      '  template:',
+      '    metadata: {labels: {app: web}}',
+      '    spec:',
+      '      nodeSelector: {kubernetes.azure.com/agentpool: np1}',
+      '      terminationGracePeriodSeconds: 5',
+      '      containers:',
+      '      - name: web',
+      '        image: busybox:1.35',
+      '        command: [sh, -c]',
+      '        args: ["mkdir -p /www && echo $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+      '        ports: [{containerPort: 8080}]',
+      '        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1, failureThreshold: 1}',
+      '        lifecycle: {preStop: {exec: {command: [sleep, "2"]}}}',
+      '        resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 32Mi}}',
+      '---',
+      'apiVersion: policy/v1',
+      'kind: PodDisruptionBudget',
+      'metadata: {name: web}',
+      'spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: web}',
+      'spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}',
+      '---',
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: poller}',
+      'spec:',
+      '  nodeSelector: {kubernetes.azure.com/agentpool: np2}',
+      '  terminationGracePeriodSeconds: 0',
+      '  containers:',
+      '  - name: poll',
+      '    image: busybox:1.35',
+      '    command: [sh, -c, \'while true; do if out=$(timeout 3 wget -qO- http://web/); then echo "OK $out"; else echo FAIL; fi; sleep 0.2; done\']',
+    ].join('\n');
+    await kubectl(['apply', '-f', '-'], web);
+    await kubectl(['rollout', 'status', 'deployment/web', '--timeout=120s']);
+    const lines = async () => (await kubectl(['logs', 'poller']).catch(() => '')).split('\n').filter(Boolean);
+    await waitUntil('the poller answered', async () => ((await lines()).some((l) => l.startsWith('OK ')) ? true : undefined), 90_000);
+    const before = (await json<{ items: Pod[] }>(['get', 'pods', '-l', 'app=web'])).items.map((p) => p.metadata.uid);
+    const oldNodes = (await dockerNodes(name)).filter((n) => n.pool === 'np1').map((n) => n.id);
+
+    const pool = await arm<{ properties: Record<string, unknown> }>('GET', `${clusterPath(rg, name)}/agentPools/np1?${AKS_API}`);
+    const t0 = Date.now();
+    const done = await operation('PUT', `${clusterPath(rg, name)}/agentPools/np1?${AKS_API}`, {
+      properties: { ...pool.body.properties, orchestratorVersion: '1.33.4' },
+    });
+    const ms = Date.now() - t0;
+    expect(done).toMatchObject({ status: 'Succeeded' });
+    await kubectl(['rollout', 'status', 'deployment/web', '--timeout=120s']);
+
+    // Every node of the pool was replaced, every replica evicted and made again.
+    const nowNodes = (await dockerNodes(name)).filter((n) => n.pool === 'np1').map((n) => n.id);
+    expect(nowNodes.filter((id) => oldNodes.includes(id))).toEqual([]);
+    const versions = await json<{ items: { metadata: { labels: Record<string, string> }; status: { nodeInfo: { kubeletVersion: string } } }[] }>([
+      'get',
+      'nodes',
+      '-l',
+      'kubernetes.azure.com/agentpool=np1',
+    ]);
+    expect(versions.items.map((n) => n.status.nodeInfo.kubeletVersion)).toEqual(['v1.33.4', 'v1.33.4']);
+    const after = (await json<{ items: Pod[] }>(['get', 'pods', '-l', 'app=web'])).items.filter((p) => !p.metadata.deletionTimestamp);
+    expect(after.filter((p) => before.includes(p.metadata.uid))).toEqual([]);
+
+    const all = await lines();
+    const failed = all.filter((l) => l === 'FAIL').length;
+    console.log(`pool upgrade under load: upgrade took ${ms} ms; ${all.length} requests, ${failed} failed`);
+    expect(all.length).toBeGreaterThan(50);
+    expect(failed).toBe(0);
+  });
+});

@@ -1,0 +1,131 @@
+import { promises as dns } from 'node:dns';
+import * as net from 'node:net';
+import { LoadBalancerEnv, NODES_ALIAS, parseLoadBalancerPorts, type LoadBalancerPort } from '@cerulean/node-provider';
+import { jsonLog } from '../server';
+
+/** A node that neither accepts nor refuses (paused, overloaded) costs a connection this long before the next is tried. */
+export const CONNECT_TIMEOUT_MS = 3_000;
+/** Accepted connections waiting for a backend or being copied; more are refused at once instead of queueing in memory. */
+export const MAX_CONNECTIONS = 4_096;
+
+export type Resolve = (name: string) => Promise<string[]>;
+
+/** Every IPv4 address Docker's DNS gives for `name` right now (none when the name is unknown: no node runs). */
+export const resolveAll: Resolve = async (name) => {
+  try {
+    return (await dns.lookup(name, { all: true, family: 4 })).map((a) => a.address);
+  } catch {
+    return [];
+  }
+};
+
+/** The addresses in a random order, so connections spread over the nodes (kube-proxy spreads them again over the pods). */
+export function shuffled<T>(items: T[], random: () => number = Math.random): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** A connected socket to `host:port`, or an error after `timeoutMs`. */
+export function connect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, allowHalfOpen: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect ${host}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    });
+  });
+}
+
+/** The first node (of the addresses `target` resolves to, tried in random order) that accepts a connection to `port`. */
+export async function connectToAnyNode(target: string, port: number, resolve: Resolve, timeoutMs = CONNECT_TIMEOUT_MS): Promise<net.Socket> {
+  const addresses = shuffled(await resolve(target));
+  if (addresses.length === 0) throw new Error(`${target} resolves to no address (no node is running)`);
+  const failures: string[] = [];
+  for (const address of addresses) {
+    try {
+      return await connect(address, port, timeoutMs);
+    } catch (err) {
+      failures.push(`${address}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no node accepted the connection: ${failures.join('; ')}`);
+}
+
+/**
+ * Copies both ways until both sides are done. pipe() applies backpressure (a slow reader pauses the other side), so no
+ * more than a socket's buffers is ever held; half-closes pass through; an error on either side ends both.
+ */
+export function splice(client: net.Socket, upstream: net.Socket): void {
+  const end = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', end);
+  upstream.on('error', end);
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.resume();
+}
+
+/**
+ * One listener for a Service port: each accepted connection waits (paused: nothing is read before a backend is
+ * there) for a node that accepts `<node>:<nodePort>`, then is spliced to it. Targets are looked up by name on every
+ * connection rather than passed in: the nodes of a cluster change (scale, upgrade, repair, stop) and Docker's DNS
+ * always knows the running ones, so the worker never has to rewrite or restart a load balancer for that.
+ */
+export function listen(port: LoadBalancerPort, target: string, resolve: Resolve = resolveAll, log = jsonLog): net.Server {
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => {
+    const peer = `${client.remoteAddress ?? '?'}:${client.remotePort ?? '?'}`;
+    client.on('error', () => client.destroy());
+    connectToAnyNode(target, port.nodePort, resolve).then(
+      (upstream) => {
+        if (client.destroyed) {
+          upstream.destroy();
+          return;
+        }
+        splice(client, upstream);
+      },
+      (err: unknown) => {
+        log({ msg: 'no backend', port: port.port, nodePort: port.nodePort, peer, err: (err as Error).message });
+        client.destroy();
+      },
+    );
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+  server.listen(port.port, '0.0.0.0');
+  return server;
+}
+
+/** The load-balancer container's program (CERULEAN_ROLE=load-balancer): one listener per Service port. */
+export function runLoadBalancer(env: NodeJS.ProcessEnv = process.env): net.Server[] {
+  const ports = parseLoadBalancerPorts(env[LoadBalancerEnv.ports]);
+  const target = env[LoadBalancerEnv.target]?.trim() || NODES_ALIAS;
+  const servers = ports.map((p) => {
+    const server = listen(p, target);
+    server.on('listening', () => jsonLog({ msg: 'load balancer listening', port: p.port, protocol: p.protocol, target: `${target}:${p.nodePort}` }));
+    server.on('error', (err) => {
+      jsonLog({ msg: 'listen failed', port: p.port, err: err.message });
+      process.exit(1);
+    });
+    return server;
+  });
+  // Node as PID 1 ignores SIGTERM: without this, `docker stop` waits its full 10 s.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
+  return servers;
+}

@@ -26,7 +26,7 @@ export const LoadBalancerLabels = {
  */
 export const NODES_ALIAS = 'cerulean-nodes';
 
-/** The environment variables the load-balancer program reads. */
+/** The environment variables the load-balancer program reads (apps/node-agent/src/lb repeats them: see there why). */
 export const LoadBalancerEnv = {
   role: 'CERULEAN_ROLE',
   /** JSON LoadBalancerPort[]. */
@@ -54,16 +54,4 @@ export function loadBalancerPortsHash(ports: LoadBalancerPort[]): string {
 /** `cerulean-lb-<service uid>-<ports hash>`: unique across clusters and installations (uids are), and per port set. */
 export function loadBalancerContainerName(serviceUid: string, portsHash: string): string {
   return `cerulean-lb-${serviceUid}-${portsHash}`;
-}
-
-/** The ports a load-balancer container forwards, parsed strictly (the program refuses to start on anything else). */
-export function parseLoadBalancerPorts(text: string | undefined): LoadBalancerPort[] {
-  const parsed: unknown = JSON.parse(text ?? '[]');
-  if (!Array.isArray(parsed)) throw new Error(`${LoadBalancerEnv.ports} is not a list`);
-  return parsed.map((p: unknown, i) => {
-    const o = (p ?? {}) as Record<string, unknown>;
-    const okPort = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
-    if (o.protocol !== 'TCP' || !okPort(o.port) || !okPort(o.nodePort)) throw new Error(`${LoadBalancerEnv.ports}[${i}] is not a TCP port with a node port`);
-    return { name: typeof o.name === 'string' ? o.name : '', protocol: 'TCP', port: o.port as number, nodePort: o.nodePort as number };
-  });
 }

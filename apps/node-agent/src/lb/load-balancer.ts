@@ -1,7 +1,25 @@
 import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
-import { LoadBalancerEnv, NODES_ALIAS, parseLoadBalancerPorts, type LoadBalancerPort } from '@cerulean/node-provider';
+import type { LoadBalancerPort } from '@cerulean/node-provider';
 import { jsonLog } from '../server';
+
+// The contract with the worker (libs/node-provider/src/load-balancer.ts), repeated: the agent bundle takes only types
+// from @cerulean/node-provider, whose index pulls in dockerode (and its native ssh2 parts esbuild cannot bundle).
+export const PORTS_ENV = 'CERULEAN_LB_PORTS';
+export const TARGET_ENV = 'CERULEAN_LB_TARGET';
+export const NODES_ALIAS = 'cerulean-nodes';
+
+/** The ports a load-balancer container forwards, parsed strictly (the program refuses to start on anything else). */
+export function parseLoadBalancerPorts(text: string | undefined): LoadBalancerPort[] {
+  const parsed: unknown = JSON.parse(text ?? '[]');
+  if (!Array.isArray(parsed)) throw new Error(`${PORTS_ENV} is not a list`);
+  return parsed.map((p: unknown, i) => {
+    const o = (p ?? {}) as Record<string, unknown>;
+    const okPort = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
+    if (o.protocol !== 'TCP' || !okPort(o.port) || !okPort(o.nodePort)) throw new Error(`${PORTS_ENV}[${i}] is not a TCP port with a node port`);
+    return { name: typeof o.name === 'string' ? o.name : '', protocol: 'TCP', port: o.port as number, nodePort: o.nodePort as number };
+  });
+}
 
 /** A node that neither accepts nor refuses (paused, overloaded) costs a connection this long before the next is tried. */
 export const CONNECT_TIMEOUT_MS = 3_000;
@@ -114,8 +132,8 @@ export function listen(port: LoadBalancerPort, target: string, resolve: Resolve 
 
 /** The load-balancer container's program (CERULEAN_ROLE=load-balancer): one listener per Service port. */
 export function runLoadBalancer(env: NodeJS.ProcessEnv = process.env): net.Server[] {
-  const ports = parseLoadBalancerPorts(env[LoadBalancerEnv.ports]);
-  const target = env[LoadBalancerEnv.target]?.trim() || NODES_ALIAS;
+  const ports = parseLoadBalancerPorts(env[PORTS_ENV]);
+  const target = env[TARGET_ENV]?.trim() || NODES_ALIAS;
   const servers = ports.map((p) => {
     const server = listen(p, target);
     server.on('listening', () => jsonLog({ msg: 'load balancer listening', port: p.port, protocol: p.protocol, target: `${target}:${p.nodePort}` }));

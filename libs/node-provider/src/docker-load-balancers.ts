@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import { labelFilter, networkName } from './docker-node.provider';
-import { LoadBalancerEnv, LoadBalancerLabels, LoadBalancerRole, NODES_ALIAS, type LoadBalancerPort } from './load-balancer';
+import { LoadBalancerEnv, LoadBalancerRole, NODES_ALIAS, type LoadBalancerPort } from './load-balancer';
 import { NodeLabels } from './node-provider';
 import { dockerStatus, ProviderError } from './provider-error';
 

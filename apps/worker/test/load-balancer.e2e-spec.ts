@@ -204,6 +204,34 @@ describe('LoadBalancer Services', () => {
     expect((await httpGet(hostPort)).status).toBe(200);
   });
 
+  it('removes the load balancer while the cluster is stopped and makes it again when it starts', async () => {
+    const stop = await arm('POST', `${clusterPath(rg, name)}/stop?${AKS_API}`);
+    expect(stop.status).toBe(202);
+    expect((await waitForOperation(String(stop.headers['azure-asyncoperation']), 120_000)).status).toBe('Succeeded');
+    await waitUntil('no load balancer while stopped', async () => (await lbContainers(`cerulean.service-uid=${uid}`)).length === 0 || undefined, 30_000);
+
+    const start = await arm('POST', `${clusterPath(rg, name)}/start?${AKS_API}`);
+    expect(start.status).toBe(202);
+    expect((await waitForOperation(String(start.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
+    const [again] = await waitUntil(
+      'a running load balancer again',
+      async () => {
+        const c = (await lbContainers(`cerulean.service-uid=${uid}`)).filter((x) => x.state === 'running');
+        return c.length === 1 ? c : undefined;
+      },
+      60_000,
+    );
+    expect(again.id).not.toBe(containerId);
+    const { stdout: published } = await execFile('docker', ['port', again.id, '80/tcp']);
+    hostPort = Number(published.trim().split(':')[1]);
+    await waitUntil(
+      'the ingress shows the new host port',
+      async () => (await service('web')).status?.loadBalancer?.ingress?.[0].ports?.[0].port === hostPort || undefined,
+      30_000,
+    );
+    await waitUntil('the pods answer again', async () => ((await httpGet(hostPort).catch(() => undefined))?.status === 200 ? true : undefined), 90_000);
+  });
+
   it('removes the load balancer with its Service', async () => {
     await kubectl(['delete', 'svc', 'web', '--wait=true']);
     await waitUntil('the load balancer container gone', async () => (await lbContainers(`cerulean.service-uid=${uid}`)).length === 0 || undefined, 30_000);

@@ -131,13 +131,20 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
     for (const d of plan.create) {
       const svc = byUid.get(d.uid);
       if (!svc) continue;
-      await this.event(call, svc, 'EnsuringLoadBalancer', 'Ensuring load balancer');
-      const handle = await this.lbs.ensure(this.spec(cluster, d, labels));
-      const ingress = renderIngress(d.ports, handle.hostPorts);
-      if (!ingress) throw new Error(`load balancer ${handle.name} runs without host ports`);
-      await this.writeIngress(call, svc, ingress);
-      this.logger.log(`load balancer ${handle.name} for ${d.namespace}/${d.name}: ${ingress[0].ports?.map((p) => p.port).join(',')}`);
-      await this.event(call, svc, 'EnsuredLoadBalancer', 'Ensured load balancer');
+      // One Service that fails (its image gone, the engine refusing) must not hold up the others: tried again next pass.
+      try {
+        await this.event(call, svc, 'EnsuringLoadBalancer', 'Ensuring load balancer');
+        const handle = await this.lbs.ensure(this.spec(cluster, d, labels));
+        const ingress = renderIngress(d.ports, handle.hostPorts);
+        if (!ingress) throw new Error(`load balancer ${handle.name} runs without host ports`);
+        await this.writeIngress(call, svc, ingress);
+        this.logger.log(`load balancer ${handle.name} for ${d.namespace}/${d.name}: ${ingress[0].ports?.map((p) => p.port).join(',')}`);
+        await this.event(call, svc, 'EnsuredLoadBalancer', 'Ensured load balancer');
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.logger.warn(`load balancer for ${d.namespace}/${d.name} on cluster ${cluster.name}: ${message}`);
+        await this.event(call, svc, 'SyncLoadBalancerFailed', `Error syncing load balancer: ${message}`, 'Warning');
+      }
     }
   }
 
@@ -166,8 +173,8 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
       throw new Error(`update status of service ${svc.metadata.namespace}/${svc.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
   }
 
-  /** A Normal event on the Service, as upstream's service controller records them; best effort. */
-  private async event(call: Call, svc: ServiceObject, reason: string, message: string): Promise<void> {
+  /** An event on the Service, as upstream's service controller records them; best effort. */
+  private async event(call: Call, svc: ServiceObject, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
     const now = new Date().toISOString();
     const { namespace, name, uid, resourceVersion } = svc.metadata;
     const r = await call('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
@@ -178,7 +185,7 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
         involvedObject: { apiVersion: 'v1', kind: 'Service', namespace, name, uid, resourceVersion },
         reason,
         message,
-        type: 'Normal',
+        type,
         source: { component: 'service-controller' },
         reportingComponent: 'service-controller',
         reportingInstance: 'cerulean-worker',

@@ -119,10 +119,15 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
       if (!wanted.has(svc.metadata.uid) && hasStaleIngress(svc)) await this.writeIngress(call, svc, []);
     }
     for (const { desired: d, container } of plan.keep) {
-      const handle = container.running ? container : await this.lbs.ensure(this.spec(cluster, d, container.labels));
-      const svc = byUid.get(d.uid);
-      const ingress = renderIngress(d.ports, handle.hostPorts);
-      if (svc && ingress && !sameIngress(svc, ingress)) await this.writeIngress(call, svc, ingress);
+      try {
+        // Restarted (a host reboot) it may have new host ports: the status follows what Docker publishes.
+        const handle = container.running ? container : await this.lbs.ensure(this.spec(cluster, d, container.labels));
+        const svc = byUid.get(d.uid);
+        const ingress = renderIngress(d.ports, handle.hostPorts);
+        if (svc && ingress && !sameIngress(svc, ingress)) await this.writeIngress(call, svc, ingress);
+      } catch (err) {
+        this.logger.warn(`load balancer ${container.name} on cluster ${cluster.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     if (plan.create.length === 0) return;
     const rg = await this.db.findOne(ResourceGroupEntity, { where: { id: cluster.resourceGroupId } });

@@ -75,12 +75,13 @@ describe('LoadBalancer Services', () => {
     return (await child).stdout;
   };
   const service = async (svc: string) => JSON.parse(await kubectl(['get', 'svc', svc, '-o', 'json'])) as Service;
-  const lbService = (svc: string) =>
+  /** A LoadBalancer Service over the web pods; `udp` adds a UDP port (forwarded too: its own container and host port). */
+  const lbService = (svc: string, udp = false) =>
     [
       'apiVersion: v1',
       'kind: Service',
       `metadata: {name: ${svc}}`,
-      'spec: {type: LoadBalancer, selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}',
+      `spec: {type: LoadBalancer, selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}${udp ? ', {name: probe, port: 9000, protocol: UDP}' : ''}]}`,
     ].join('\n');
 
   beforeAll(async () => {
@@ -120,7 +121,7 @@ describe('LoadBalancer Services', () => {
       '        ports: [{containerPort: 8080}]',
       '        resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 32Mi}}',
     ].join('\n');
-    await kubectl(['apply', '-f', '-'], `${deployment}\n---\n${lbService('web')}`);
+    await kubectl(['apply', '-f', '-'], `${deployment}\n---\n${lbService('web', true)}`);
     const svc = await waitUntil(
       'the Service has an ingress',
       async () => {
@@ -134,11 +135,18 @@ describe('LoadBalancer Services', () => {
     expect(svc.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
     expect(svc.spec.ports[0].nodePort).toBeLessThanOrEqual(32767);
     const [ingress] = svc.status?.loadBalancer?.ingress ?? [];
-    expect(ingress).toMatchObject({ ip: '127.0.0.1', ipMode: 'VIP', ports: [{ port: expect.any(Number), protocol: 'TCP' }] });
+    expect(ingress).toMatchObject({
+      ip: '127.0.0.1',
+      ipMode: 'VIP',
+      ports: [
+        { port: expect.any(Number), protocol: 'TCP' },
+        { port: expect.any(Number), protocol: 'UDP' },
+      ],
+    });
     hostPort = ingress.ports?.[0].port ?? 0;
 
     const table = await kubectl(['get', 'svc', 'web']);
-    expect(table).toMatch(/^web\s+LoadBalancer\s+\S+\s+127\.0\.0\.1\s+80:3\d{4}\/TCP\s/m);
+    expect(table).toMatch(/^web\s+LoadBalancer\s+\S+\s+127\.0\.0\.1\s+80:3\d{4}\/TCP,9000:3\d{4}\/UDP\s/m);
 
     const containers = await lbContainers(`cerulean.service-uid=${uid}`);
     expect(containers).toHaveLength(1);
@@ -146,6 +154,8 @@ describe('LoadBalancer Services', () => {
     containerId = containers[0].id;
     const { stdout: published } = await execFile('docker', ['port', containerId, '80/tcp']);
     expect(published.trim().split('\n')).toEqual([`127.0.0.1:${hostPort}`]);
+    const { stdout: publishedUdp } = await execFile('docker', ['port', containerId, '9000/udp']);
+    expect(publishedUdp.trim().split('\n')).toEqual([`127.0.0.1:${ingress.ports?.[1].port}`]);
 
     const podNames = await waitUntil(
       'two web pods Ready',

@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import { labelFilter, networkName } from './docker-node.provider';
-import { LoadBalancerEnv, LoadBalancerRole, NODES_ALIAS, type LoadBalancerPort } from './load-balancer';
+import { LoadBalancerEnv, loadBalancerPortKey, LoadBalancerRole, NODES_ALIAS, type LoadBalancerPort } from './load-balancer';
 import { NodeLabels } from './node-provider';
 import { dockerStatus, ProviderError } from './provider-error';
 
@@ -20,7 +20,7 @@ export interface LoadBalancerHandle {
   id: string;
   running: boolean;
   labels: Record<string, string>;
-  /** `<port>/tcp` → the host port Docker chose. */
+  /** `<port>/tcp` or `<port>/udp` → the host port Docker chose. */
   hostPorts: Record<string, number>;
 }
 
@@ -28,7 +28,7 @@ export interface LoadBalancerHandle {
 const LB_MEMORY_BYTES = 128 * 2 ** 20;
 
 export function buildLoadBalancerCreateOptions(spec: LoadBalancerSpec, publishHost: string, network: string): Dockerode.ContainerCreateOptions {
-  const keys = spec.ports.map((p) => `${p.port}/tcp`);
+  const keys = spec.ports.map(loadBalancerPortKey);
   return {
     name: spec.name,
     Image: spec.image,
@@ -78,7 +78,7 @@ export class DockerLoadBalancers {
       running: c.State === 'running',
       labels: c.Labels ?? {},
       hostPorts: Object.fromEntries(
-        c.Ports.filter((p) => p.PublicPort > 0 && p.Type === 'tcp' && (p.IP === this.publishHost || !p.IP)).map((p) => [`${p.PrivatePort}/tcp`, p.PublicPort]),
+        c.Ports.filter((p) => p.PublicPort > 0 && (p.IP === this.publishHost || !p.IP)).map((p) => [`${p.PrivatePort}/${p.Type}`, p.PublicPort]),
       ),
     }));
   }

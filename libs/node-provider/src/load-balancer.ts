@@ -35,11 +35,11 @@ export const LoadBalancerEnv = {
   target: 'CERULEAN_LB_TARGET',
 } as const;
 
-/** One forwarded Service port: connections to `listen` in the container go to `<node>:<nodePort>`. */
+/** One forwarded Service port: connections (UDP: datagrams) to `port` in the container go to `<node>:<nodePort>`. */
 export interface LoadBalancerPort {
   /** The Service port's name (may be empty for a single-port Service). */
   name: string;
-  protocol: 'TCP';
+  protocol: 'TCP' | 'UDP';
   /** The Service port, used as the container port too (what `docker ps` shows beside the host port). */
   port: number;
   nodePort: number;
@@ -54,4 +54,9 @@ export function loadBalancerPortsHash(ports: LoadBalancerPort[]): string {
 /** `cerulean-lb-<service uid>-<ports hash>`: unique across clusters and installations (uids are), and per port set. */
 export function loadBalancerContainerName(serviceUid: string, portsHash: string): string {
   return `cerulean-lb-${serviceUid}-${portsHash}`;
+}
+
+/** Docker's name of the container port (`80/tcp`, `53/udp`): the key of its bindings. */
+export function loadBalancerPortKey(p: Pick<LoadBalancerPort, 'port' | 'protocol'>): string {
+  return `${p.port}/${p.protocol.toLowerCase()}`;
 }

@@ -1,7 +1,8 @@
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { LoadBalancerEnv, NODES_ALIAS as WORKER_NODES_ALIAS } from '@cerulean/node-provider';
-import { connectToAnyNode, listen, NODES_ALIAS, parseLoadBalancerPorts, PORTS_ENV, shuffled, TARGET_ENV } from './load-balancer';
+import { connectToAnyNode, listen, listenUdp, NODES_ALIAS, parseLoadBalancerPorts, PORTS_ENV, shuffled, TARGET_ENV } from './load-balancer';
 
 /** A real TCP server on the loopback that answers `echo:<what it got>` once the client half-closes. */
 async function echoServer(): Promise<{ server: net.Server; port: number }> {
@@ -70,11 +71,41 @@ describe('load balancer program', () => {
     expect(parseLoadBalancerPorts('[{"name":"http","protocol":"TCP","port":80,"nodePort":31000}]')).toEqual([
       { name: 'http', protocol: 'TCP', port: 80, nodePort: 31000 },
     ]);
-    expect(() => parseLoadBalancerPorts('[{"protocol":"UDP","port":53,"nodePort":31000}]')).toThrow(/TCP/);
+    expect(parseLoadBalancerPorts('[{"protocol":"UDP","port":53,"nodePort":31000}]')).toEqual([{ name: '', protocol: 'UDP', port: 53, nodePort: 31000 }]);
+    expect(() => parseLoadBalancerPorts('[{"protocol":"SCTP","port":53,"nodePort":31000}]')).toThrow(/TCP or UDP/);
+    expect(() => parseLoadBalancerPorts('[{"protocol":"TCP","port":80}]')).toThrow(/node port/);
     expect(() => parseLoadBalancerPorts('{}')).toThrow(/list/);
   });
 
   it('reads what the worker writes', () => {
     expect([PORTS_ENV, TARGET_ENV, NODES_ALIAS]).toEqual([LoadBalancerEnv.ports, LoadBalancerEnv.target, WORKER_NODES_ALIAS]);
+  });
+
+  it('forwards UDP datagrams to the node port and the replies back to each client', async () => {
+    const backend = dgram.createSocket('udp4');
+    backend.on('message', (m, from) => backend.send(`echo:${m.toString()}`, from.port, from.address));
+    backend.bind(0, '127.0.0.1');
+    await once(backend, 'listening');
+    closers.push(() => backend.close());
+    const lb = listenUdp(
+      { name: '', protocol: 'UDP', port: 0, nodePort: backend.address().port },
+      'nodes',
+      async () => ['127.0.0.1'],
+      () => undefined,
+    );
+    await once(lb, 'listening');
+    closers.push(() => lb.close());
+    const ask = async (text: string): Promise<string> => {
+      const c = dgram.createSocket('udp4');
+      try {
+        c.send(text, lb.address().port, '127.0.0.1');
+        const [reply] = (await once(c, 'message')) as [Buffer];
+        return reply.toString();
+      } finally {
+        c.close();
+      }
+    };
+    expect(await ask('one')).toBe('echo:one');
+    expect(await ask('two')).toBe('echo:two');
   });
 });

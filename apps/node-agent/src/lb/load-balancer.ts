@@ -1,3 +1,4 @@
+import * as dgram from 'node:dgram';
 import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
 import type { LoadBalancerPort } from '@cerulean/node-provider';
@@ -16,8 +17,9 @@ export function parseLoadBalancerPorts(text: string | undefined): LoadBalancerPo
   return parsed.map((p: unknown, i) => {
     const o = (p ?? {}) as Record<string, unknown>;
     const okPort = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536;
-    if (o.protocol !== 'TCP' || !okPort(o.port) || !okPort(o.nodePort)) throw new Error(`${PORTS_ENV}[${i}] is not a TCP port with a node port`);
-    return { name: typeof o.name === 'string' ? o.name : '', protocol: 'TCP', port: o.port as number, nodePort: o.nodePort as number };
+    if ((o.protocol !== 'TCP' && o.protocol !== 'UDP') || !okPort(o.port) || !okPort(o.nodePort))
+      throw new Error(`${PORTS_ENV}[${i}] is not a TCP or UDP port with a node port`);
+    return { name: typeof o.name === 'string' ? o.name : '', protocol: o.protocol, port: o.port as number, nodePort: o.nodePort as number };
   });
 }
 
@@ -25,6 +27,12 @@ export function parseLoadBalancerPorts(text: string | undefined): LoadBalancerPo
 export const CONNECT_TIMEOUT_MS = 3_000;
 /** Accepted connections waiting for a backend or being copied; more are refused at once instead of queueing in memory. */
 export const MAX_CONNECTIONS = 4_096;
+/** A UDP flow (one client address and port) with no datagram either way for this long is forgotten. */
+export const UDP_IDLE_MS = 30_000;
+/** UDP flows at once; datagrams of further new flows are dropped (UDP may drop) rather than opening more sockets. */
+export const MAX_UDP_FLOWS = 1_024;
+/** Datagrams of a new flow held while its node is looked up; more are dropped. */
+const UDP_PENDING_MAX = 16;
 
 export type Resolve = (name: string) => Promise<string[]>;
 
@@ -130,16 +138,85 @@ export function listen(port: LoadBalancerPort, target: string, resolve: Resolve 
   return server;
 }
 
-/** The load-balancer container's program (CERULEAN_ROLE=load-balancer): one listener per Service port. */
-export function runLoadBalancer(env: NodeJS.ProcessEnv = process.env): net.Server[] {
+interface UdpFlow {
+  upstream: dgram.Socket;
+  timer: NodeJS.Timeout;
+  /** Datagrams that came before the upstream socket was connected; undefined once it is. */
+  pending?: Buffer[];
+}
+
+/**
+ * One UDP listener for a Service port. UDP has no handshake to try nodes with: each flow (client address and port) gets
+ * its own socket connected to a node picked at random when the flow starts, and replies come back through the
+ * listener to that client. A node that answers ICMP port-unreachable ends the flow, so its next datagram picks again.
+ */
+export function listenUdp(port: LoadBalancerPort, target: string, resolve: Resolve = resolveAll, log = jsonLog, idleMs = UDP_IDLE_MS): dgram.Socket {
+  const server = dgram.createSocket('udp4');
+  const flows = new Map<string, UdpFlow>();
+  const end = (key: string, flow: UdpFlow) => {
+    if (flows.get(key) !== flow) return;
+    flows.delete(key);
+    clearTimeout(flow.timer);
+    try {
+      flow.upstream.close();
+    } catch {
+      // already closed
+    }
+  };
+  const touch = (key: string, flow: UdpFlow) => {
+    clearTimeout(flow.timer);
+    flow.timer = setTimeout(() => end(key, flow), idleMs);
+  };
+  server.on('message', (msg, client) => {
+    const key = `${client.address}:${client.port}`;
+    const existing = flows.get(key);
+    if (existing) {
+      touch(key, existing);
+      if (!existing.pending) existing.upstream.send(msg);
+      else if (existing.pending.length < UDP_PENDING_MAX) existing.pending.push(msg);
+      return;
+    }
+    if (flows.size >= MAX_UDP_FLOWS) return;
+    const flow: UdpFlow = { upstream: dgram.createSocket('udp4'), timer: setTimeout(() => end(key, flow), idleMs), pending: [msg] };
+    flows.set(key, flow);
+    flow.upstream.on('message', (reply) => {
+      touch(key, flow);
+      server.send(reply, client.port, client.address);
+    });
+    flow.upstream.on('error', () => end(key, flow));
+    void resolve(target).then((addresses) => {
+      if (flows.get(key) !== flow) return;
+      const [address] = shuffled(addresses);
+      if (!address) {
+        log({ msg: 'no backend', port: port.port, protocol: 'UDP', nodePort: port.nodePort, peer: key, err: `${target} resolves to no address` });
+        end(key, flow);
+        return;
+      }
+      flow.upstream.connect(port.nodePort, address, () => {
+        for (const m of flow.pending ?? []) flow.upstream.send(m);
+        flow.pending = undefined;
+      });
+    });
+  });
+  server.bind(port.port, '0.0.0.0');
+  return server;
+}
+
+/** The load-balancer container's program (CERULEAN_ROLE=load-balancer): one listener per Service port, TCP or UDP. */
+export function runLoadBalancer(env: NodeJS.ProcessEnv = process.env): (net.Server | dgram.Socket)[] {
   const ports = parseLoadBalancerPorts(env[PORTS_ENV]);
   const target = env[TARGET_ENV]?.trim() || NODES_ALIAS;
   const servers = ports.map((p) => {
-    const server = listen(p, target);
-    server.on('listening', () => jsonLog({ msg: 'load balancer listening', port: p.port, protocol: p.protocol, target: `${target}:${p.nodePort}` }));
-    server.on('error', (err) => {
-      jsonLog({ msg: 'listen failed', port: p.port, err: err.message });
-      process.exit(1);
+    const server = p.protocol === 'UDP' ? listenUdp(p, target) : listen(p, target);
+    let listening = false;
+    server.on('listening', () => {
+      listening = true;
+      jsonLog({ msg: 'load balancer listening', port: p.port, protocol: p.protocol, target: `${target}:${p.nodePort}` });
+    });
+    // A port it cannot listen on ends the program (Docker restarts it); a later error (a reply that cannot be sent) does not.
+    server.on('error', (err: Error) => {
+      jsonLog({ msg: listening ? 'socket error' : 'listen failed', port: p.port, protocol: p.protocol, err: err.message });
+      if (!listening) process.exit(1);
     });
     return server;
   });

@@ -22,7 +22,7 @@ describe('load balancer plan', () => {
       svc('plain', { type: 'ClusterIP', ports: [{ port: 80 }] }),
       svc('np', { type: 'NodePort', ports: [{ port: 80, nodePort: 30001 }] }),
       svc('classed', { type: 'LoadBalancer', loadBalancerClass: 'example.com/lb', ports: [{ port: 80, nodePort: 30002 }] }),
-      svc('udp-only', { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'UDP', nodePort: 30003 }] }),
+      svc('sctp-only', { type: 'LoadBalancer', ports: [{ port: 53, protocol: 'SCTP', nodePort: 30003 }] }),
       svc('no-node-ports', { type: 'LoadBalancer', ports: [{ port: 80 }] }),
     ]);
     expect(desired.map((d) => d.name)).toEqual(['web']);
@@ -30,16 +30,25 @@ describe('load balancer plan', () => {
     expect(desired[0].containerName).toBe(`cerulean-lb-uid-web-${desired[0].portsHash}`);
   });
 
-  it('keeps the order of spec.ports and skips UDP ones', () => {
+  it('keeps the order of spec.ports, forwards TCP and UDP, skips SCTP', () => {
     const s = svc('mixed', {
       type: 'LoadBalancer',
       ports: [
         { name: 'b', port: 8443, nodePort: 30010 },
         { name: 'dns', port: 53, protocol: 'UDP', nodePort: 30011 },
+        { name: 'sctp', port: 9, protocol: 'SCTP', nodePort: 30013 },
         { name: 'a', port: 80, protocol: 'TCP', nodePort: 30012 },
       ],
     });
-    expect(forwardedPorts(s).map((p) => p.name)).toEqual(['b', 'a']);
+    expect(forwardedPorts(s).map((p) => `${p.name}/${p.protocol}`)).toEqual(['b/TCP', 'dns/UDP', 'a/TCP']);
+    const [d] = desiredLoadBalancers([s]);
+    // The same port number over TCP and UDP are two container ports, each with its own host port.
+    expect(renderIngress(d.ports, { '8443/tcp': 40001, '53/udp': 40002, '80/tcp': 40003 })?.[0].ports).toEqual([
+      { port: 40001, protocol: 'TCP' },
+      { port: 40002, protocol: 'UDP' },
+      { port: 40003, protocol: 'TCP' },
+    ]);
+    expect(renderIngress(d.ports, { '8443/tcp': 40001, '53/tcp': 40002, '80/tcp': 40003 })).toBeUndefined();
   });
 
   it('names containers by Service uid and a hash that changes with the ports', () => {

@@ -1,4 +1,11 @@
-import { LoadBalancerLabels, loadBalancerContainerName, loadBalancerPortsHash, type LoadBalancerHandle, type LoadBalancerPort } from '@cerulean/node-provider';
+import {
+  LoadBalancerLabels,
+  loadBalancerContainerName,
+  loadBalancerPortKey,
+  loadBalancerPortsHash,
+  type LoadBalancerHandle,
+  type LoadBalancerPort,
+} from '@cerulean/node-provider';
 
 /** The address every load balancer is published on (the host's loopback: never a public address). */
 export const LOAD_BALANCER_IP = '127.0.0.1';
@@ -41,14 +48,17 @@ export function isOurs(svc: ServiceObject): boolean {
 }
 
 /**
- * What the Service's load balancer forwards: its TCP ports that have a node port, in the Service's order. UDP and SCTP
- * ports are not forwarded (the program splices TCP streams only); a Service with `allocateLoadBalancerNodePorts:
- * false` has nothing to forward to.
+ * What the Service's load balancer forwards: its TCP and UDP ports that have a node port, in the Service's order. SCTP
+ * ports are not forwarded; a Service with `allocateLoadBalancerNodePorts: false` has nothing to forward to.
  */
 export function forwardedPorts(svc: ServiceObject): LoadBalancerPort[] {
-  return (svc.spec?.ports ?? [])
-    .filter((p) => (p.protocol ?? 'TCP') === 'TCP' && typeof p.nodePort === 'number' && p.nodePort > 0)
-    .map((p) => ({ name: p.name ?? '', protocol: 'TCP' as const, port: p.port, nodePort: p.nodePort as number }));
+  const out: LoadBalancerPort[] = [];
+  for (const p of svc.spec?.ports ?? []) {
+    const protocol = p.protocol ?? 'TCP';
+    if ((protocol === 'TCP' || protocol === 'UDP') && typeof p.nodePort === 'number' && p.nodePort > 0)
+      out.push({ name: p.name ?? '', protocol, port: p.port, nodePort: p.nodePort });
+  }
+  return out;
 }
 
 export function desiredLoadBalancers(services: ServiceObject[]): DesiredLoadBalancer[] {
@@ -99,7 +109,7 @@ export function planLoadBalancers(desired: DesiredLoadBalancer[], containers: Lo
 export function renderIngress(ports: LoadBalancerPort[], hostPorts: Record<string, number>): LoadBalancerIngress[] | undefined {
   const out: { port: number; protocol: string }[] = [];
   for (const p of ports) {
-    const hostPort = hostPorts[`${p.port}/tcp`];
+    const hostPort = hostPorts[loadBalancerPortKey(p)];
     if (!hostPort) return undefined;
     out.push({ port: hostPort, protocol: p.protocol });
   }

@@ -242,6 +242,31 @@ describe('LoadBalancer Services', () => {
     await waitUntil('the pods answer again', async () => ((await httpGet(hostPort).catch(() => undefined))?.status === 200 ? true : undefined), 90_000);
   });
 
+  it('gives a Service whose ports change a new load balancer', async () => {
+    const [before] = await lbContainers(`cerulean.service-uid=${uid}`);
+    await kubectl(['patch', 'svc', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/ports/0/port","value":81}]']);
+    const [after] = await waitUntil(
+      'one running load balancer for the new ports',
+      async () => {
+        const c = await lbContainers(`cerulean.service-uid=${uid}`);
+        return c.length === 1 && c[0].id !== before.id && c[0].state === 'running' ? c : undefined;
+      },
+      30_000,
+    );
+    const { stdout: published } = await execFile('docker', ['port', after.id, '81/tcp']);
+    hostPort = Number(published.trim().split(':')[1]);
+    await waitUntil(
+      'the ingress shows the new host port',
+      async () => (await service('web')).status?.loadBalancer?.ingress?.[0].ports?.[0].port === hostPort || undefined,
+      30_000,
+    );
+    await waitUntil(
+      'the pods answer on the new port',
+      async () => ((await httpGet(hostPort).catch(() => undefined))?.status === 200 ? true : undefined),
+      60_000,
+    );
+  });
+
   it('removes the load balancer with its Service', async () => {
     await kubectl(['delete', 'svc', 'web', '--wait=true']);
     await waitUntil('the load balancer container gone', async () => (await lbContainers(`cerulean.service-uid=${uid}`)).length === 0 || undefined, 30_000);

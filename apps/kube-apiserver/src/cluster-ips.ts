@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { invalidCause, isPlainObject, JsonObject, KubeError, KubeObject, ResourceType } from '@cerulean/kube';
+import { allocateNodePorts } from './node-ports';
 import type { RestStorage } from './rest';
 
 /**
@@ -33,7 +34,13 @@ export class ClusterIpAllocator {
     return n > this.base && n < this.base + this.size - 1;
   }
 
+  /** The Service's cluster IP, then its node ports (see allocateNodePorts). */
   async assign(svc: KubeObject, storage: RestStorage, old?: KubeObject): Promise<void> {
+    await this.assignIp(svc, storage, old);
+    await allocateNodePorts(svc, storage, old);
+  }
+
+  private async assignIp(svc: KubeObject, storage: RestStorage, old?: KubeObject): Promise<void> {
     const spec = (isPlainObject(svc.spec) ? svc.spec : (svc.spec = {})) as JsonObject;
     const oldSpec = (old?.spec ?? {}) as JsonObject;
     if (spec.type === 'ExternalName') return;

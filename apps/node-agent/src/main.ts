@@ -25,6 +25,7 @@ import { startClusterDns, type ClusterDnsServer } from './dns/server';
 import { ListWatch } from './kube-watch';
 import { execCommand, PodNetwork, type PodNetworkNode } from './pod-network';
 import { startKubeletServer } from './kubelet-server';
+import { runLoadBalancer } from './lb/load-balancer';
 import { KubeProxy } from './proxy/kube-proxy';
 import { ContainerdRuntime } from './runtime/containerd';
 import { SupervisedChild, waitUntil } from './supervisor';
@@ -304,5 +305,8 @@ function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, d
   });
 }
 
-if (process.env.CERULEAN_ROLE?.trim() === 'control-plane') runControlPlane();
+const role = process.env.CERULEAN_ROLE?.trim();
+if (role === 'control-plane') runControlPlane();
+// A LoadBalancer Service's load balancer (see lb/load-balancer.ts): the same image and bundle, another role.
+else if (role === 'load-balancer') runLoadBalancer();
 else runNode();

@@ -1,5 +1,5 @@
 import { ConfigModule } from '@cerulean/config';
-import { DatabaseModule } from '@cerulean/domain';
+import { ClusterCredentialRepository, DatabaseModule } from '@cerulean/domain';
 import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import { OperationEngineModule } from './engine/operation-engine.module';
@@ -7,10 +7,11 @@ import { OperationsProcessor } from './processors/operations.processor';
 import { NodeHealthMonitor } from './sweepers/node-health.monitor';
 import { OperationSweeper } from './sweepers/operation.sweeper';
 import { OrphanReaper } from './sweepers/orphan.reaper';
+import { ServiceLoadBalancerController } from './sweepers/service-load-balancer.controller';
 
 /** The worker process: the operation engine, fed by the queues, and the sweepers. */
 @Module({
   imports: [ConfigModule, DatabaseModule, QueueModule, OperationEngineModule],
-  providers: [OperationsProcessor, OperationSweeper, OrphanReaper, NodeHealthMonitor],
+  providers: [OperationsProcessor, OperationSweeper, OrphanReaper, NodeHealthMonitor, ServiceLoadBalancerController, ClusterCredentialRepository],
 })
 export class WorkerModule {}

@@ -143,6 +143,8 @@ export class Env {
   @IsIn(['containerd', 'none']) NODE_CONTAINER_RUNTIME: 'containerd' | 'none' = 'containerd';
   /** How often the health monitor checks every node; 0 turns auto-repair off. */
   @Transform(toInt) @IsInt() @Min(0) HEALTH_INTERVAL_MS = 5000;
+  /** How often the service controller reconciles LoadBalancer Services with their load-balancer containers; 0 turns it off. */
+  @Transform(toInt) @IsInt() @Min(0) LOAD_BALANCER_SYNC_MS = 3000;
   /** A running node whose agent has not answered Ready for this long is replaced. */
   @Transform(toInt) @IsInt() @Min(1000) NODE_UNHEALTHY_AFTER_MS = 20000;
   /** Repair pauses for a pool when more than this share of its nodes is unhealthy at once. */

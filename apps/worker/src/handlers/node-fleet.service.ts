@@ -11,10 +11,10 @@ import {
   rollingSettings,
 } from '@cerulean/domain';
 import {
-  ControlPlaneRole,
   NODE_AGENT_AUTH_VERSION,
   NODE_KUBE_DIR,
   NODE_PROVIDER,
+  NODES_ALIAS,
   NodeAgentClient,
   NodeAgentCredentials,
   NodeHandle,
@@ -131,8 +131,8 @@ export class NodeFleet {
     const labels = this.clusterLabels(cluster, rg);
     try {
       await this.provider.ensureNetwork(cluster.id, labels);
-      // The control plane shares the cluster's labels but is no node of any pool.
-      const observed = (await this.listClusterNodes(cluster.id)).filter((n) => n.labels[NodeLabels.role] !== ControlPlaneRole);
+      // The control plane and the load balancers share the cluster's labels but are no nodes of any pool (nodes have no role).
+      const observed = (await this.listClusterNodes(cluster.id)).filter((n) => n.labels[NodeLabels.role] === undefined);
       const byPool = new Map<string, NodeHandle[]>();
       for (const n of observed) {
         const key = n.labels[NodeLabels.pool] ?? '';
@@ -406,6 +406,8 @@ export class NodeFleet {
         CERULEAN_CONTAINER_RUNTIME: this.env.NODE_CONTAINER_RUNTIME,
       },
       containerRuntime: this.env.NODE_CONTAINER_RUNTIME === 'containerd',
+      // How LoadBalancer Services' load balancers find the running nodes (see NODES_ALIAS).
+      aliases: [NODES_ALIAS],
       // A file, not an environment variable: `docker inspect` and the node's processes list the environment.
       files: [this.agentCredentials.tokenFile(cluster.id, name)],
     };

@@ -30,6 +30,9 @@ ensure_packages() {
   [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || missing+=(containernetworking-plugins)
   # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  # The installation registry (libs/node-provider LocalRegistry) runs Debian's docker-registry (the CNCF distribution),
+  # copied into an image built here like the node image.
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname
   # (nss) resolves every *.localhost name to loopback; its package adds itself to /etc/nsswitch.conf.
   getent hosts probe.cerulean.localhost >/dev/null 2>&1 || missing+=(libnss-myhostname)

@@ -43,6 +43,30 @@ export default async function globalTeardown(): Promise<void> {
         .catch(() => undefined),
     ),
   );
+  // After the containers that mount them: the registry's data, and any control plane's etcd a test left.
+  const { Volumes: volumes } = await docker.listVolumes({ filters });
+  await Promise.all(
+    (volumes ?? []).map((v) =>
+      docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
+  // The run's registry port is gone with it: so are the local tags pushed there.
+  const registryPort = state.platformEnv.CERULEAN_REGISTRY_PORT;
+  if (registryPort) {
+    const prefix = `127.0.0.1:${registryPort}/`;
+    const tags = (await docker.listImages()).flatMap((i) => (i.RepoTags ?? []).filter((t) => t.startsWith(prefix)));
+    await Promise.all(
+      tags.map((t) =>
+        docker
+          .getImage(t)
+          .remove({ noprune: true })
+          .catch(() => undefined),
+      ),
+    );
+  }
   // The isolation rules of the networks just removed (only Cerulean's, only for bridges that are gone).
   await new DockerNodeProvider({ docker }).releaseStaleIsolation().catch((err: unknown) => console.warn(`releasing isolation rules: ${String(err)}`));
 

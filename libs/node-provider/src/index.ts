@@ -7,3 +7,5 @@ export * from './output-capture';
 export * from './node-agent.credentials';
 export * from './node-network.firewall';
 export * from './docker-availability';
+export * from './local-registry';
+export * from './registry-images';

@@ -42,6 +42,10 @@ ensure_packages() {
     as_root apt-get update -qq
     as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" cgroupfs-mount file >/dev/null
   fi
+  # Only docker-registry's binary is used: the package's own service (every interface, port 5000) must not run on the host.
+  if [ -d /run/systemd/system ] && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+    as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 }
 
 # Headless Chromium for the dashboard's browser tests (playwright-core drives /usr/bin/chromium; no download).

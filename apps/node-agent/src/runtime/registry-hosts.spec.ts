@@ -29,8 +29,10 @@ describe('parseRegistryMirrors', () => {
 });
 
 describe('renderHostsToml', () => {
-  it('sends every request for the host to the endpoint, over the endpoint scheme', () => {
-    expect(renderHostsToml('http://cerulean-registry:5000')).toBe('server = "http://cerulean-registry:5000"\n');
+  it('sends resolve and pull for the host to the endpoint, over the endpoint scheme, with the host table containerd 1.6 needs', () => {
+    expect(renderHostsToml('http://cerulean-registry:5000')).toBe(
+      'server = "http://cerulean-registry:5000"\n\n[host."http://cerulean-registry:5000"]\n  capabilities = ["pull", "resolve"]\n',
+    );
   });
 });
 
@@ -42,6 +44,6 @@ describe('writeRegistryHosts', () => {
     const files = await writeRegistryHosts({ '127.0.0.1:5000': 'http://r:5000', 'localhost:5000': 'http://r:5000' }, dir);
     expect(files).toEqual([join(dir, '127.0.0.1:5000/hosts.toml'), join(dir, 'localhost:5000/hosts.toml')]);
     expect(readdirSync(dir).sort()).toEqual(['127.0.0.1:5000', 'localhost:5000']);
-    expect(readFileSync(files[0], 'utf8')).toBe('server = "http://r:5000"\n');
+    expect(readFileSync(files[0], 'utf8')).toBe(renderHostsToml('http://r:5000'));
   });
 });

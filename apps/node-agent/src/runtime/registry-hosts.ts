@@ -31,12 +31,13 @@ export function parseRegistryMirrors(raw: string | undefined): { mirrors: Record
 }
 
 /**
- * hosts.toml for one registry host: every request (resolve, pull, push) goes to `endpoint`, and only there, so a name
- * that exists nowhere fails as "not found" from the registry rather than with a connection error to the node itself.
- * Plain HTTP when the endpoint says so (containerd takes the scheme from `server`).
+ * hosts.toml for one registry host: resolve and pull go to `endpoint`, and only there (`server` replaces the host
+ * itself, which inside a node would be the node's own loopback), so a name that exists nowhere fails as "not found"
+ * from the registry rather than with a connection error. Plain HTTP when the endpoint says so. containerd 1.6 rejects a
+ * file without a `host` table ("invalid `host` tree"), so the endpoint is also listed as a host.
  */
 export function renderHostsToml(endpoint: string): string {
-  return `server = "${endpoint}"\n`;
+  return [`server = "${endpoint}"`, '', `[host."${endpoint}"]`, '  capabilities = ["pull", "resolve"]', ''].join('\n');
 }
 
 /** Writes `<dir>/<host>/hosts.toml` for every mirror (containerd reads them at each pull: no restart needed). */

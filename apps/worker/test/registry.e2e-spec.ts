@@ -111,6 +111,11 @@ describe('the installation registry', () => {
     const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
     if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
     await worker?.stop();
+    // The teardown removes the run's 127.0.0.1:<port>/ tags; this one is the test's own.
+    await docker
+      .getImage('hr-e2e/app:v1')
+      .remove({ force: true })
+      .catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 

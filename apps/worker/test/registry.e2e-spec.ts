@@ -215,6 +215,22 @@ describe('the installation registry', () => {
     expect((await runningPod('moving')).status?.containerStatuses?.[0].imageID).toBe(`${host}/hr-e2e/moving@${second}`);
   });
 
+  it('joins the networks of existing clusters again when the worker starts', async () => {
+    const [network] = await dockerNetworks(name);
+    await docker.getNetwork(network).disconnect({ Container: registryName, Force: true });
+    await worker.stop();
+    worker = await startWorker();
+    await waitUntil(
+      'the registry back on the cluster network',
+      async () =>
+        (await docker.getContainer(registryName).inspect()).NetworkSettings.Networks[network]?.Aliases?.includes('cerulean-registry') ? true : undefined,
+      60_000,
+    );
+    // And the node pulls through it again: a fresh pull of an image no node holds yet.
+    await kubectl(['apply', '-f', '-'], podSpec('after-restart', `${host}/cerulean/web:1.0`));
+    await runningPod('after-restart');
+  });
+
   it('leaves the cluster network when the cluster is deleted, and keeps serving', async () => {
     const [network] = await dockerNetworks(name);
     const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);

@@ -30,11 +30,11 @@ export class RegistryBootstrap implements OnApplicationBootstrap {
       this.logger.error(`the image registry on ${this.registry.host} did not start: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    const networks = await this.provider.listNetworks({ [NodeLabels.installation]: this.installation.id() });
-    for (const n of networks.filter((x) => x.labels[NodeLabels.clusterId])) {
+    const networks = (await this.provider.listNetworks({ [NodeLabels.installation]: this.installation.id() })).filter((x) => x.labels[NodeLabels.clusterId]);
+    for (const n of networks) {
       await this.registry.connect(n.id).catch((err: unknown) => this.logger.warn(`registry not joined to ${n.name}: ${String(err)}`));
     }
-    this.logger.log(`image registry serving on ${this.registry.host} (${networks.length} cluster networks joined)`);
+    this.logger.log(`image registry serving on ${this.registry.host} (on ${networks.length} cluster networks)`);
     this.seeding = this.seed();
   }
 

@@ -30,6 +30,9 @@ ensure_packages() {
   [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || missing+=(containernetworking-plugins)
   # Cluster networks are confined with host-side rules (libs/node-provider NodeNetworkFirewall).
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  # The installation registry (libs/node-provider LocalRegistry) runs Debian's docker-registry (the CNCF distribution),
+  # copied into an image built here like the node image.
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
   # Cluster API servers are published as https://<name>.hcp.<location>.cerulean.localhost:<port>: myhostname
   # (nss) resolves every *.localhost name to loopback; its package adds itself to /etc/nsswitch.conf.
   getent hosts probe.cerulean.localhost >/dev/null 2>&1 || missing+=(libnss-myhostname)
@@ -38,6 +41,10 @@ ensure_packages() {
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -qq
     as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" cgroupfs-mount file >/dev/null
+  fi
+  # Only docker-registry's binary is used: the package's own service (every interface, port 5000) must not run on the host.
+  if [ -d /run/systemd/system ] && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+    as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
   fi
 }
 

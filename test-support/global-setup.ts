@@ -52,6 +52,8 @@ export default async function globalSetup(): Promise<void> {
   const dataDir = join(IT_DIR, 'data');
   const tls = await ensureServerTls(dataDir);
   const apiPort = await freePort();
+  // Each run's registry on a port of its own: another installation's (or `npm start`'s) may hold 5000.
+  const registryPort = await freePort();
   const subscriptionId = '3f2e1d0c-9b8a-4765-8432-10fedcba9876';
   const queuePrefix = `cerulean-it-${process.pid}`;
   const platformEnv: Record<string, string> = {
@@ -60,6 +62,7 @@ export default async function globalSetup(): Promise<void> {
     CERULEAN_QUEUE_PREFIX: queuePrefix,
     CERULEAN_DATA_DIR: dataDir,
     CERULEAN_API_PORT: String(apiPort),
+    CERULEAN_REGISTRY_PORT: String(registryPort),
     CERULEAN_SUBSCRIPTION_ID: subscriptionId,
     CERULEAN_RETRY_AFTER_SECONDS: '1',
     CERULEAN_PAGE_SIZE: '2',

@@ -43,6 +43,37 @@ export default async function globalTeardown(): Promise<void> {
         .catch(() => undefined),
     ),
   );
+  // After the containers that mount them: the registry's data, and any control plane's etcd a test left.
+  const { Volumes: volumes } = await docker.listVolumes({ filters });
+  await Promise.all(
+    (volumes ?? []).map((v) =>
+      docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
+  // The run's registry port is gone with it: so are the local names pushed there (an image known only by them, too).
+  const registryPort = state.platformEnv.CERULEAN_REGISTRY_PORT;
+  if (registryPort) {
+    const prefix = `127.0.0.1:${registryPort}/`;
+    for (const image of await docker.listImages()) {
+      const refs = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter((r) => !r.startsWith('<none>'));
+      const pushed = refs.filter((r) => r.startsWith(prefix));
+      if (pushed.length === 0) continue;
+      if (pushed.length === refs.length)
+        await docker
+          .getImage(image.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+      else
+        for (const tag of (image.RepoTags ?? []).filter((t) => t.startsWith(prefix)))
+          await docker
+            .getImage(tag)
+            .remove({ noprune: true })
+            .catch(() => undefined);
+    }
+  }
   // The isolation rules of the networks just removed (only Cerulean's, only for bridges that are gone).
   await new DockerNodeProvider({ docker }).releaseStaleIsolation().catch((err: unknown) => console.warn(`releasing isolation rules: ${String(err)}`));
 

@@ -28,6 +28,7 @@ import { startKubeletServer } from './kubelet-server';
 import { runLoadBalancer } from './lb/load-balancer';
 import { KubeProxy } from './proxy/kube-proxy';
 import { ContainerdRuntime } from './runtime/containerd';
+import { parseRegistryMirrors } from './runtime/registry-hosts';
 import { SupervisedChild, waitUntil } from './supervisor';
 
 const ETCD_READY_TIMEOUT_MS = 60_000;
@@ -226,7 +227,10 @@ function runNode(): void {
   // Nodes created for a runtime get what nested containers need (libs/node-provider); older ones run no pods.
   const wantsRuntime = process.env.CERULEAN_CONTAINER_RUNTIME?.trim() === 'containerd';
   if (wantsRuntime && !ContainerdRuntime.available()) problems.push('the node image has no containerd: pods cannot run on this node');
-  const runtime = wantsRuntime && ContainerdRuntime.available() ? new ContainerdRuntime(jsonLog) : undefined;
+  const registry = parseRegistryMirrors(process.env.CERULEAN_REGISTRY_MIRRORS);
+  // Only pulls from that registry are affected: logged, not a reason to keep the node NotReady.
+  for (const problem of registry.problems) jsonLog({ msg: 'registry mirror ignored', problem });
+  const runtime = wantsRuntime && ContainerdRuntime.available() ? new ContainerdRuntime(jsonLog, { registryMirrors: registry.mirrors }) : undefined;
   void runtime?.start();
   const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits(), runtime: runtime && (() => runtime.state()) });
   const server = createAgentServer(agent, jsonLog, { token: readAgentToken(), nodeName: config.nodeName });

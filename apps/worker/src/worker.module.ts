@@ -4,6 +4,7 @@ import { QueueModule } from '@cerulean/queue-contracts';
 import { Module } from '@nestjs/common';
 import { OperationEngineModule } from './engine/operation-engine.module';
 import { OperationsProcessor } from './processors/operations.processor';
+import { RegistryBootstrap } from './registry/registry.bootstrap';
 import { NodeHealthMonitor } from './sweepers/node-health.monitor';
 import { OperationSweeper } from './sweepers/operation.sweeper';
 import { OrphanReaper } from './sweepers/orphan.reaper';
@@ -12,6 +13,14 @@ import { ServiceLoadBalancerController } from './sweepers/service-load-balancer.
 /** The worker process: the operation engine, fed by the queues, and the sweepers. */
 @Module({
   imports: [ConfigModule, DatabaseModule, QueueModule, OperationEngineModule],
-  providers: [OperationsProcessor, OperationSweeper, OrphanReaper, NodeHealthMonitor, ServiceLoadBalancerController, ClusterCredentialRepository],
+  providers: [
+    OperationsProcessor,
+    OperationSweeper,
+    OrphanReaper,
+    NodeHealthMonitor,
+    ServiceLoadBalancerController,
+    ClusterCredentialRepository,
+    RegistryBootstrap,
+  ],
 })
 export class WorkerModule {}

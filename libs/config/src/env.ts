@@ -190,6 +190,11 @@ export class Env {
    */
   @IsPortRange() API_SERVER_PORTS = '20000-29999';
   /**
+   * Port of the installation's image registry on 127.0.0.1 (`docker push 127.0.0.1:<port>/app:v1`; pods pull the same
+   * name). 0 runs no registry.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) REGISTRY_PORT = 5000;
+  /**
    * Encrypts the clusters' private keys at rest (AES-256-GCM): base64 of 32 bytes. When unset, a key file is
    * created once in DATA_DIR/secrets; the API and the worker must then share DATA_DIR.
    */

@@ -33,6 +33,14 @@ export interface DockerNodeProviderOptions {
    * Default: the host's iptables, which needs the Docker host to be this machine's network namespace.
    */
   firewall?: NodeNetworkFirewall;
+  /** Containers that join every cluster network (the installation registry): connected on ensure, disconnected before removal. */
+  networkPeers?: NetworkPeer[];
+}
+
+/** A container shared by every cluster network (see LocalRegistry). Both calls are idempotent. */
+export interface NetworkPeer {
+  connect(networkId: string): Promise<void>;
+  disconnect(networkId: string): Promise<void>;
 }
 
 /** The host interface of a bridge network (Docker's `br-<id prefix>` unless the network names its own). */
@@ -145,6 +153,7 @@ export class DockerNodeProvider implements NodeProvider {
   private readonly publishHost: string;
   private readonly zone?: string;
   private readonly firewall: NodeNetworkFirewall;
+  private readonly peers: NetworkPeer[];
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: DockerNodeProviderOptions = {}) {
@@ -152,6 +161,7 @@ export class DockerNodeProvider implements NodeProvider {
     this.publishHost = options.publishHost ?? '127.0.0.1';
     this.zone = options.zone;
     this.firewall = options.firewall ?? new IptablesFirewall();
+    this.peers = options.networkPeers ?? [];
   }
 
   async ensureNetwork(clusterId: string, labels: Record<string, string>): Promise<NetworkHandle> {
@@ -161,7 +171,7 @@ export class DockerNodeProvider implements NodeProvider {
     return this.serialized(name, async () => {
       const existing = await this.resolveNetwork(name);
       // Every converge re-applies the isolation: it survives a flushed or rebooted host's packet filter.
-      if (existing) return this.isolated(existing);
+      if (existing) return this.withPeers(await this.isolated(existing));
       try {
         await this.docker.createNetwork({
           Name: name,
@@ -174,7 +184,7 @@ export class DockerNodeProvider implements NodeProvider {
       }
       const created = await this.resolveNetwork(name);
       if (!created) throw new ProviderError(`network ${name} vanished while being created`, { code: 'Conflict', transient: true });
-      return this.isolated(created);
+      return this.withPeers(await this.isolated(created));
     });
   }
 
@@ -184,6 +194,7 @@ export class DockerNodeProvider implements NodeProvider {
       let removed = true;
       for (const n of await this.networksNamed(name)) {
         try {
+          for (const peer of this.peers) await this.run(() => peer.disconnect(n.id), `disconnect from network ${name}`);
           await this.removeNetworkById(n.id, name);
         } catch (err) {
           // Endpoints the engine still lists with no container attached do not clear by retrying.
@@ -486,6 +497,11 @@ export class DockerNodeProvider implements NodeProvider {
     const [winner, ...losers] = ranked;
     for (const l of losers) if (l.used === 0) await this.removeNetworkById(l.n.id, name);
     return winner.n;
+  }
+
+  private async withPeers(network: NetworkHandle): Promise<NetworkHandle> {
+    for (const peer of this.peers) await this.run(() => peer.connect(network.id), `connect to network ${network.name}`);
+    return network;
   }
 
   /** Applies the cluster network's isolation (see NodeNetworkFirewall) and returns the network. */

@@ -9,3 +9,5 @@ export * from './node-network.firewall';
 export * from './docker-availability';
 export * from './load-balancer';
 export * from './docker-load-balancers';
+export * from './local-registry';
+export * from './registry-images';

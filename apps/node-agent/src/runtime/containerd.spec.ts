@@ -67,6 +67,7 @@ describe('containerdConfig', () => {
     expect(toml).toContain('restrict_oom_score_adj = true');
     expect(toml).toContain('bin_dir = "/usr/lib/cni"');
     expect(toml).toContain('conf_dir = "/etc/cni/net.d"');
+    expect(toml).toMatch(/\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n {2}config_path = "\/etc\/containerd\/certs\.d"/);
     expect(containerdConfig({ sandboxImage: 'x/pause:1' })).toContain('sandbox_image = "x/pause:1"');
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { runOnNode } from '../exec';
+import { REGISTRY_CONFIG_DIR, writeRegistryHosts } from './registry-hosts';
 import type { LogLine } from '../server';
 import { SupervisedChild, waitUntil } from '../supervisor';
 
@@ -58,6 +59,9 @@ export function containerdConfig(options: { sandboxImage?: string; logLevel?: st
     `[${cri}.cni]`,
     `  bin_dir = "${CNI_BIN_DIR}"`,
     `  conf_dir = "${CNI_CONF_DIR}"`,
+    // Per-registry hosts.toml files (registry-hosts.ts): the installation registry's names map to its cluster alias.
+    `[${cri}.registry]`,
+    `  config_path = "${REGISTRY_CONFIG_DIR}"`,
     '',
   ].join('\n');
 }
@@ -150,7 +154,7 @@ export class ContainerdRuntime {
 
   constructor(
     private readonly log: LogLine,
-    private readonly options: { socket?: string; imageDir?: string } = {},
+    private readonly options: { socket?: string; imageDir?: string; registryMirrors?: Record<string, string> } = {},
   ) {}
 
   static available(): boolean {
@@ -182,6 +186,7 @@ export class ContainerdRuntime {
       await fs.mkdir(path.dirname(CONTAINERD_CONFIG), { recursive: true });
       await fs.mkdir(CNI_CONF_DIR, { recursive: true });
       await fs.writeFile(CONTAINERD_CONFIG, containerdConfig());
+      await writeRegistryHosts(this.options.registryMirrors ?? {});
       this.child = new SupervisedChild({ name: 'containerd', command: CONTAINERD_BINARY, args: ['--config', CONTAINERD_CONFIG] }, this.log);
       this.child.start();
       await waitUntil('containerd', () => socketAccepts(this.socket), CONTAINERD_READY_TIMEOUT_MS, 50);

@@ -3,7 +3,9 @@ import { ClusterCredentialRepository } from '@cerulean/domain';
 import {
   DEFAULT_DOCKER_WAIT,
   DockerNodeProvider,
+  imageNamespace,
   IptablesFirewall,
+  LocalRegistry,
   NODE_PROVIDER,
   NodeAgentCredentials,
   NoFirewall,
@@ -35,9 +37,20 @@ import { OutcomeRecorder } from './outcome.recorder';
 @Module({
   providers: [
     {
+      provide: LocalRegistry,
+      inject: [Env, InstallationService],
+      useFactory: (env: Env, installation: InstallationService) =>
+        new LocalRegistry({
+          docker: new Dockerode({ socketPath: env.DOCKER_SOCKET }),
+          port: env.REGISTRY_PORT,
+          installationId: () => installation.id(),
+          imageRepository: `${imageNamespace(env.NODE_IMAGE_REPOSITORY)}/registry`,
+        }),
+    },
+    {
       provide: NODE_PROVIDER,
-      inject: [Env],
-      useFactory: (env: Env) => {
+      inject: [Env, LocalRegistry],
+      useFactory: (env: Env, registry: LocalRegistry) => {
         const logger = new Logger('NodeProvider');
         if (env.NODE_FIREWALL === 'none') logger.warn('CERULEAN_NODE_FIREWALL=none: node containers can reach the host and beyond');
         // While the daemon restarts, requests wait for it (bounded) instead of failing the operation's attempts.
@@ -50,6 +63,8 @@ import { OutcomeRecorder } from './outcome.recorder';
           docker,
           publishHost: env.NODE_PUBLISH_HOST,
           firewall: env.NODE_FIREWALL === 'none' ? new NoFirewall() : new IptablesFirewall(),
+          // Every cluster network gets the installation registry (see RegistryBootstrap).
+          networkPeers: env.REGISTRY_PORT ? [registry] : [],
         });
       },
     },
@@ -72,6 +87,6 @@ import { OutcomeRecorder } from './outcome.recorder';
     ArmFrontDoor,
     DeploymentHandler,
   ],
-  exports: [NODE_PROVIDER, InstallationService, ClusterLocks, OutcomeRecorder, OperationRunner, NodeFleet],
+  exports: [NODE_PROVIDER, LocalRegistry, InstallationService, ClusterLocks, OutcomeRecorder, OperationRunner, NodeFleet],
 })
 export class OperationEngineModule {}

@@ -22,6 +22,7 @@ import {
   NodeProvider,
   NodeSpec,
   ProviderError,
+  registryMirrors,
 } from '@cerulean/node-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -404,6 +405,7 @@ export class NodeFleet {
         CERULEAN_LOCATION: cluster.location,
         CERULEAN_NODE_RESOURCE_GROUP: cluster.nodeResourceGroup,
         CERULEAN_CONTAINER_RUNTIME: this.env.NODE_CONTAINER_RUNTIME,
+        ...(this.env.REGISTRY_PORT ? { CERULEAN_REGISTRY_MIRRORS: JSON.stringify(registryMirrors(this.env.REGISTRY_PORT)) } : {}),
       },
       containerRuntime: this.env.NODE_CONTAINER_RUNTIME === 'containerd',
       // How LoadBalancer Services' load balancers find the running nodes (see NODES_ALIAS).

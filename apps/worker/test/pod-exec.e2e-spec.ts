@@ -158,8 +158,9 @@ describe('kubectl exec into pods on the nodes', () => {
   });
 
   it('gives -it a terminal of the size kubectl has', async () => {
-    // script(1) gives kubectl a terminal; kubectl sends its size on the resize channel.
-    const line = `stty cols 91 rows 33; ${KUBECTL} --kubeconfig ${kubeconfig} exec -it one -- sh -c 'sleep 2; stty size; tty; exit 4'`;
+    // script(1) gives kubectl a terminal; kubectl sends its size on the resize channel, which containerd applies once
+    // the process started (as with upstream's kubelet): the command waits a moment before it looks.
+    const line = `stty cols 91 rows 33; ${KUBECTL} --kubeconfig ${kubeconfig} exec -it one -- sh -c 'sleep 1; stty size; tty; exit 4'`;
     const r = await run(['-qec', line, '/dev/null'], undefined, 'script');
     expect(r.stdout).toContain('33 91');
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);

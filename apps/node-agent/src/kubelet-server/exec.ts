@@ -20,8 +20,6 @@ import {
 } from './remote-command';
 import { newClientKey, WebSocketConn } from './websocket';
 
-const RESIZE_REPEAT_MS = [250, 1000];
-
 export interface ExecContainerRef {
   namespace: string;
   pod: string;
@@ -99,6 +97,17 @@ function runWithCtr(ws: WebSocketConn, protocol: string, containerId: string, op
 }
 
 async function relayToStreamingServer(ws: WebSocketConn, containerId: string, opts: ExecOptions, rt: ExecRuntime): Promise<void> {
+  // Listening from the start: what kubectl sends at once (its terminal size) comes while the runtime is asked, and
+  // waits until containerd's websocket is up.
+  const pending: Buffer[] = [];
+  let runtime: WebSocketConn | undefined;
+  ws.on('message', (message: Buffer) => {
+    // v4 on containerd's side has no close channel: the end of stdin of a terminal session is not passed on.
+    if (!message.length || message[0] > CH_RESIZE) return;
+    if (runtime) runtime.send(message);
+    else pending.push(message);
+  });
+  ws.on('close', () => runtime?.close());
   let url: string;
   try {
     url = await rt.cri.exec({ containerId, cmd: opts.command, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr });
@@ -107,30 +116,7 @@ async function relayToStreamingServer(ws: WebSocketConn, containerId: string, op
     ws.close();
     return;
   }
-  // Frames arriving before containerd's websocket is up wait for it.
-  const pending: Buffer[] = [];
-  let runtime: WebSocketConn | undefined;
-  const toRuntime = (message: Buffer) => {
-    if (runtime) runtime.send(message);
-    else pending.push(message);
-  };
-  // containerd drops a resize that arrives before the exec process has its console (kubectl sends the first size at
-  // once): the latest size is sent again a little later, which changes nothing when it did arrive.
-  const repeats: NodeJS.Timeout[] = [];
-  let lastSize: Buffer | undefined;
-  ws.on('message', (message: Buffer) => {
-    // v4 on containerd's side has no close channel: the end of stdin of a terminal session is not passed on.
-    if (!message.length || message[0] > CH_RESIZE) return;
-    if (message[0] === CH_RESIZE) {
-      if (!lastSize) for (const ms of RESIZE_REPEAT_MS) repeats.push(setTimeout(() => lastSize && toRuntime(lastSize), ms));
-      lastSize = message;
-    }
-    toRuntime(message);
-  });
-  ws.on('close', () => {
-    repeats.forEach(clearTimeout);
-    runtime?.close();
-  });
+  if (ws.isClosed) return;
   const req = request(url, {
     headers: {
       Connection: 'Upgrade',

@@ -76,6 +76,8 @@ describe('pods/exec', () => {
       { command: ['sh', '-c', 'echo a&b'], stdin: true, stdout: true, stderr: false, tty: true },
     );
     expect(path).toBe('/exec/default/web/app?command=sh&command=-c&command=echo+a%26b&input=1&output=1&tty=1');
+    const attach = parsePodExecOptions(new URLSearchParams('container=app&stdout=true&stderr=true'), true);
+    expect(kubeletExecPath({ namespace: 'default', pod: 'web', container: 'app' }, attach, 'attach')).toBe('/attach/default/web/app?output=1&error=1');
   });
 
   it('tells an upgrade by its Connection and Upgrade headers', () => {

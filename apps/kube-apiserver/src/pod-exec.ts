@@ -35,8 +35,11 @@ function parseBool(q: URLSearchParams, key: string): boolean {
   throw KubeError.badRequest(`strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
 }
 
-/** Decodes the query as upstream (a flag that does not parse is a 400) and asks what the kubelet would refuse anyway. */
-export function parsePodExecOptions(q: URLSearchParams): PodExecOptions {
+/**
+ * Decodes the query as upstream (a flag that does not parse is a 400) and asks what the kubelet would refuse anyway.
+ * An attach (v1.PodAttachOptions) has no command.
+ */
+export function parsePodExecOptions(q: URLSearchParams, attach = false): PodExecOptions {
   const opts: PodExecOptions = {
     container: q.get('container') || undefined,
     command: q.getAll('command'),
@@ -45,7 +48,7 @@ export function parsePodExecOptions(q: URLSearchParams): PodExecOptions {
     stderr: parseBool(q, 'stderr'),
     tty: parseBool(q, 'tty'),
   };
-  if (!opts.command.length) throw KubeError.badRequest('you must specify at least one command for the container');
+  if (!attach && !opts.command.length) throw KubeError.badRequest('you must specify at least one command for the container');
   if (!opts.stdin && !opts.stdout && !opts.stderr) throw KubeError.badRequest('you must specify at least 1 of stdin, stdout, stderr');
   return opts;
 }
@@ -54,14 +57,15 @@ export function parsePodExecOptions(q: URLSearchParams): PodExecOptions {
  * The container to run the command in (as `pods/log` chooses it), checked as upstream's exec location: the pod must be
  * on a node, and its container must run (a finished pod or a waiting container has nothing to exec into).
  */
-export function execContainer(pod: KubeObject, opts: PodExecOptions): { container: string; nodeName: string } {
+export function execContainer(pod: KubeObject, opts: PodExecOptions, kind: 'exec' | 'attach' = 'exec'): { container: string; nodeName: string } {
   const name = pod.metadata.name;
   const container = selectContainer(pod, opts.container);
   const nodeName = String(((pod.spec ?? {}) as JsonObject).nodeName ?? '');
   if (!nodeName) throw KubeError.badRequest(`pod ${name} does not have a host assigned`);
   const status = (pod.status ?? {}) as JsonObject;
   const phase = String(status.phase ?? '');
-  if (phase === 'Succeeded' || phase === 'Failed') throw KubeError.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+  if (phase === 'Succeeded' || phase === 'Failed')
+    throw KubeError.badRequest(`cannot ${kind === 'exec' ? 'exec into' : 'attach to'} a container in a completed pod; current phase is ${phase}`);
   const statuses = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'].flatMap((k) =>
     Array.isArray(status[k]) ? (status[k] as unknown[]).filter(isPlainObject) : [],
   ) as JsonObject[];
@@ -70,15 +74,15 @@ export function execContainer(pod: KubeObject, opts: PodExecOptions): { containe
   return { container, nodeName };
 }
 
-/** The kubelet's exec path and query (upstream's streamParams: command, input, output, error, tty). */
-export function kubeletExecPath(target: Pick<PodLogTarget, 'namespace' | 'pod' | 'container'>, opts: PodExecOptions): string {
+/** The kubelet's exec (or attach) path and query (upstream's streamParams: command, input, output, error, tty). */
+export function kubeletExecPath(target: Pick<PodLogTarget, 'namespace' | 'pod' | 'container'>, opts: PodExecOptions, kind: 'exec' | 'attach' = 'exec'): string {
   const q = new URLSearchParams();
   for (const c of opts.command) q.append('command', c);
   if (opts.stdin) q.set('input', '1');
   if (opts.stdout) q.set('output', '1');
   if (opts.stderr) q.set('error', '1');
   if (opts.tty) q.set('tty', '1');
-  return `/exec/${[target.namespace, target.pod, target.container].map(encodeURIComponent).join('/')}?${q.toString()}`;
+  return `/${kind}/${[target.namespace, target.pod, target.container].map(encodeURIComponent).join('/')}?${q.toString()}`;
 }
 
 export function isUpgrade(headers: IncomingHttpHeaders): boolean {
@@ -153,7 +157,7 @@ export function relayUpgrade(
       let body = '';
       answer.setEncoding('utf8');
       answer.on('data', (c: string) => (body = (body + c).slice(0, 64 * 1024)));
-      answer.on('end', () => reject(kubeletError(answer.statusCode ?? 500, body, target.pod, 'pods/exec')));
+      answer.on('end', () => reject(kubeletError(answer.statusCode ?? 500, body, target.pod, `pods/${path.split('/')[1]}`)));
       answer.on('error', (err) => reject(new KubeError(500, '', `${url}: ${err.message}`)));
     });
     upstream.on('error', (err) => {

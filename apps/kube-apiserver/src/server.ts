@@ -681,12 +681,12 @@ class ApiHandler {
       if (method !== 'GET') throw KubeError.methodNotAllowed();
       return this.podLog(res, url, namespace as string, name);
     }
-    if (subresource === 'exec') {
+    if (subresource === 'exec' || subresource === 'attach') {
       if (method !== 'GET' && method !== 'POST') throw KubeError.methodNotAllowed();
       // A websocket upgrade is a GET, authorized as `get`: upstream also asks for `create`, which the upgrade amounts to
       // (AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.35).
       if (method === 'GET') this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
-      return this.podExec(req, url, namespace as string, name);
+      return this.podExec(req, url, namespace as string, name, subresource);
     }
     if (subresource === 'token') {
       if (method !== 'POST') throw KubeError.methodNotAllowed();
@@ -718,19 +718,19 @@ class ApiHandler {
   }
 
   /**
-   * pods/exec: the options are checked, the container chosen and its node looked up here; the stream is the
+   * pods/exec and pods/attach: the options are checked, the container chosen and its node looked up here; the stream is the
    * kubelet's, relayed once it accepted the upgrade.
    */
-  private async podExec(req: IncomingMessage, url: URL, namespace: string, name: string): Promise<void> {
-    const opts = parsePodExecOptions(url.searchParams);
+  private async podExec(req: IncomingMessage, url: URL, namespace: string, name: string, kind: 'exec' | 'attach'): Promise<void> {
+    const opts = parsePodExecOptions(url.searchParams, kind === 'attach');
     const pods = this.registry.lookup('', 'v1', 'pods') as ResourceType;
     const pod = (await this.storage.get(pods, namespace, name)).obj;
-    const { container, nodeName } = execContainer(pod, opts);
+    const { container, nodeName } = execContainer(pod, opts, kind);
     const raw = upgrades.get(req);
     if (!raw || !isUpgrade(req.headers)) throw KubeError.badRequest('Upgrade request required');
     const node = (await this.storage.get(this.registry.lookup('', 'v1', 'nodes') as ResourceType, undefined, nodeName)).obj;
     const target = { namespace, pod: name, container, nodeName, kubelet: kubeletAddress(node) };
-    await relayUpgrade(req, raw, target, kubeletExecPath(target, opts), { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
+    await relayUpgrade(req, raw, target, kubeletExecPath(target, opts, kind), { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
   }
 
   /** pods/binding: sets spec.nodeName once, then the PodScheduled condition through the status path. */

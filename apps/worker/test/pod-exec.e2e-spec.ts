@@ -38,12 +38,12 @@ describe('kubectl exec into pods on the nodes', () => {
   let worker: WorkerProcess;
   let nodes: string[] = [];
 
-  /** kubectl with its exit code and both outputs, whatever the code. */
-  const run = (args: string[], input?: string, command = KUBECTL): Promise<Run> =>
+  /** kubectl with its exit code and both outputs, whatever the code (stopped after `timeoutMs`). */
+  const run = (args: string[], input?: string, command = KUBECTL, timeoutMs = 60_000): Promise<Run> =>
     new Promise((resolve, reject) => {
       const child = spawn(command, command === KUBECTL ? ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args] : args, {
         stdio: ['pipe', 'pipe', 'pipe'],
-        timeout: 60_000,
+        timeout: timeoutMs,
       });
       let stdout = '';
       let stderr = '';
@@ -95,13 +95,17 @@ describe('kubectl exec into pods on the nodes', () => {
       60_000,
     );
     const [a, b] = nodes;
-    await kubectl(['apply', '-f', '-'], [pod('one', a, ['main']), pod('two', a, ['first', 'second']), pod('far', b, ['main'])].join('\n---\n'));
+    const ticker = pod('ticker', b, ['main']).replace(
+      'command: [sleep, "3600"]',
+      'command: [sh, -c, "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done"]',
+    );
+    await kubectl(['apply', '-f', '-'], [pod('one', a, ['main']), pod('two', a, ['first', 'second']), pod('far', b, ['main']), ticker].join('\n---\n'));
     await waitUntil(
-      'the three pods Running and Ready',
+      'the four pods Running and Ready',
       async () => {
         const items = (await json<{ items: Pod[] }>(['get', 'pods'])).items;
         const ready = items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-        return ready.length === 3 || undefined;
+        return ready.length === 4 || undefined;
       },
       120_000,
     );
@@ -136,6 +140,16 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(await run(['exec', '-i', 'one', '--', 'wc', '-l'], input)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\s*2\n$/) });
   });
 
+  it('carries megabytes both ways', async () => {
+    const input = 'x'.repeat(1023) + '\n';
+    const r = await run(['exec', '-i', 'one', '--', 'wc', '-c'], input.repeat(3 * 1024));
+    expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\s*3145728\n$/) });
+    const out = await run(['exec', 'one', '--', 'sh', '-c', 'head -c 5000000 /dev/zero | tr "\\0" y']);
+    expect(out.code).toBe(0);
+    expect(out.stdout.length).toBe(5_000_000);
+    expect(out.stdout.replace(/y/g, '')).toBe('');
+  });
+
   it('runs in the container -c names, the first one without it', async () => {
     expect(await run(['exec', 'two', '-c', 'second', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, stdout: 'second\n' });
     const r = await run(['exec', 'two', '--', 'sh', '-c', 'echo $WHO']);
@@ -165,6 +179,15 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(r.stdout).toContain('33 91');
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(r.code).toBe(4);
+  });
+
+  it("attaches to a running container's output", async () => {
+    const r = await run(['attach', 'ticker'], undefined, KUBECTL, 4000);
+    const ticks = r.stdout.split('\n').filter((l) => /^tick \d+$/.test(l));
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    // Consecutive: nothing lost in between.
+    const numbers = ticks.map((t) => Number(t.slice(5)));
+    expect(numbers).toEqual(numbers.map((_, i) => numbers[0] + i));
   });
 
   it("reaches a Service by its DNS name from a pod's exec", async () => {

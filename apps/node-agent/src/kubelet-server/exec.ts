@@ -56,8 +56,17 @@ export interface ExecRuntime {
  * CRI Exec and containerd's streaming server (resize included), the relay passing frames through.
  */
 export function runExec(ws: WebSocketConn, protocol: string, containerId: string, opts: ExecOptions, rt: ExecRuntime): void {
-  if (opts.tty) void relayToStreamingServer(ws, containerId, opts, rt);
+  const streams = { tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr };
+  if (opts.tty) void relayToStreamingServer(ws, () => rt.cri.exec({ containerId, cmd: opts.command, ...streams }), rt);
   else runWithCtr(ws, protocol, containerId, opts, rt);
+}
+
+/**
+ * `kubectl attach`: the container's own streams, through CRI Attach and containerd's streaming server. The end of
+ * stdin is not passed on (containerd speaks v4 at most); the session ends when the client or the container does.
+ */
+export function runAttach(ws: WebSocketConn, containerId: string, opts: ExecOptions, rt: ExecRuntime): void {
+  void relayToStreamingServer(ws, () => rt.cri.attach({ containerId, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }), rt);
 }
 
 function runWithCtr(ws: WebSocketConn, protocol: string, containerId: string, opts: ExecOptions, rt: ExecRuntime): void {
@@ -66,16 +75,21 @@ function runWithCtr(ws: WebSocketConn, protocol: string, containerId: string, op
   const child = spawn(rt.ctr.binary, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const v5 = protocol === STREAM_PROTOCOL_V5;
   let done = false;
+  // Back-pressure both ways: output waits while kubectl's connection is behind, kubectl's input while the command's is.
+  const outputs = [child.stdout, child.stderr];
+  ws.on('drain', () => outputs.forEach((o) => o?.resume()));
   const forward = (channel: number, wanted: boolean) => (chunk: Buffer) => {
-    if (wanted) ws.send(frame(channel, chunk));
+    if (wanted && !ws.send(frame(channel, chunk))) outputs.forEach((o) => o?.pause());
   };
   child.stdout?.on('data', forward(CH_STDOUT, opts.stdout));
   child.stderr?.on('data', forward(CH_STDERR, opts.stderr));
   child.stdin?.on('error', () => undefined);
+  child.stdin?.on('drain', () => ws.resume());
   ws.on('message', (message: Buffer) => {
     const m = parseClientMessage(message, v5);
-    if (m.kind === 'stdin' && child.stdin && !child.stdin.writableEnded) child.stdin.write(m.data);
-    else if (m.kind === 'close' && m.channel === CH_STDIN) child.stdin?.end();
+    if (m.kind === 'stdin' && child.stdin && !child.stdin.writableEnded) {
+      if (!child.stdin.write(m.data)) ws.pause();
+    } else if (m.kind === 'close' && m.channel === CH_STDIN) child.stdin?.end();
   });
   // The client left: the command is not waited for any more.
   ws.on('close', () => {
@@ -96,7 +110,7 @@ function runWithCtr(ws: WebSocketConn, protocol: string, containerId: string, op
   });
 }
 
-async function relayToStreamingServer(ws: WebSocketConn, containerId: string, opts: ExecOptions, rt: ExecRuntime): Promise<void> {
+async function relayToStreamingServer(ws: WebSocketConn, streamUrl: () => Promise<string>, rt: ExecRuntime): Promise<void> {
   // Listening from the start: what kubectl sends at once (its terminal size) comes while the runtime is asked, and
   // waits until containerd's websocket is up.
   const pending: Buffer[] = [];
@@ -110,7 +124,7 @@ async function relayToStreamingServer(ws: WebSocketConn, containerId: string, op
   ws.on('close', () => runtime?.close());
   let url: string;
   try {
-    url = await rt.cri.exec({ containerId, cmd: opts.command, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr });
+    url = await streamUrl();
   } catch (err) {
     ws.send(frame(CH_ERROR, failureStatus(err instanceof Error ? err.message : String(err))));
     ws.close();

@@ -33,6 +33,8 @@ describe('remote command protocol', () => {
       new ExecOptionsError('you must specify at least 1 of stdin, stdout, stderr'),
     );
     expect(() => parseExecQuery(new URLSearchParams('output=1'))).toThrow(ExecOptionsError);
+    // An attach has no command.
+    expect(parseExecQuery(new URLSearchParams('output=1&error=1'), true)).toEqual({ command: [], stdin: false, stdout: true, stderr: true, tty: false });
   });
 
   it("reports the command's end as the Status kubectl turns into its exit code", () => {

@@ -64,12 +64,15 @@ export interface ExecOptions {
 
 export class ExecOptionsError extends Error {}
 
-/** As upstream kubelet's NewOptions: a stream flag is on when it is "1"; with a tty there is no separate stderr. */
-export function parseExecQuery(q: URLSearchParams): ExecOptions {
+/**
+ * As upstream kubelet's NewOptions: a stream flag is on when it is "1"; with a tty there is no separate stderr. An
+ * attach has no command.
+ */
+export function parseExecQuery(q: URLSearchParams, attach = false): ExecOptions {
   const on = (key: string) => q.get(key) === '1';
   const opts: ExecOptions = { command: q.getAll('command'), stdin: on('input'), stdout: on('output'), stderr: on('error'), tty: on('tty') };
   if (!opts.stdin && !opts.stdout && !opts.stderr) throw new ExecOptionsError('you must specify at least 1 of stdin, stdout, stderr');
-  if (!opts.command.length) throw new ExecOptionsError('you must specify at least one command for the container');
+  if (!attach && !opts.command.length) throw new ExecOptionsError('you must specify at least one command for the container');
   if (opts.tty) opts.stderr = false;
   return opts;
 }

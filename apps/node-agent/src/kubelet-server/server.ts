@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { LogLine } from '../server';
-import { isRefused, runExec, type ExecContainerLocator, type ExecRuntime } from './exec';
+import { isRefused, runAttach, runExec, type ExecContainerLocator, type ExecRuntime } from './exec';
 import { writeContainerLog } from './container-logs';
 import { LogOptionsError, parseContainerLogQuery } from './cri-log';
 import { isNotFound, type ContainerLogLocator } from './locator';
@@ -124,7 +124,7 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       rawAnswer(socket, 500, String(err instanceof Error ? err.message : err));
     });
   });
-  /** `GET|POST /exec/{namespace}/{pod}/{container}?command=…&input=1&output=1&error=1&tty=1` over websocket. */
+  /** `GET|POST /exec|attach/{namespace}/{pod}/{container}?command=…&input=1&output=1&error=1&tty=1` over websocket. */
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on('error', () => undefined);
     const user = clientOf(req);
@@ -134,12 +134,13 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     // Upstream's kubelet authorizer maps every path but its named ones (logs, stats, metrics, spec) to nodes/proxy.
     const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource: 'proxy' };
     if (!(await authorize(user, attrs))) return rawAnswer(socket, 403, `Forbidden (user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=proxy)`);
-    if (parts[0] !== 'exec' || parts.length !== 4 || !opts.exec) return rawAnswer(socket, 404, '404 page not found');
+    const attach = parts[0] === 'attach';
+    if (!(parts[0] === 'exec' || attach) || parts.length !== 4 || !opts.exec) return rawAnswer(socket, 404, '404 page not found');
     if (req.method !== 'GET' && req.method !== 'POST') return rawAnswer(socket, 405, 'Method Not Allowed');
     const [, namespace, pod, container] = parts;
     let options;
     try {
-      options = parseExecQuery(url.searchParams);
+      options = parseExecQuery(url.searchParams, attach);
     } catch (err) {
       if (err instanceof ExecOptionsError) return rawAnswer(socket, 400, err.message);
       throw err;
@@ -163,8 +164,9 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       ].join('\r\n'),
     );
     const ws = new WebSocketConn(socket, false, head);
-    opts.log({ msg: 'exec', user: user.name, namespace, pod, container, tty: options.tty, stdin: options.stdin, protocol });
-    runExec(ws, protocol, located.containerId, options, opts.exec.runtime);
+    opts.log({ msg: parts[0], user: user.name, namespace, pod, container, tty: options.tty, stdin: options.stdin, protocol });
+    if (attach) runAttach(ws, located.containerId, options, opts.exec.runtime);
+    else runExec(ws, protocol, located.containerId, options, opts.exec.runtime);
   };
   return server;
 }

@@ -88,7 +88,8 @@ export class FrameDecoder {
 
 /**
  * A websocket over an upgraded socket: whole messages in (fragments joined, pings answered), binary messages out.
- * Emits 'message' (Buffer) and 'close' once (the peer's close, the socket's end or an error).
+ * Emits 'message' (Buffer), 'drain' when what `send` buffered is written, and 'close' once (the peer's close, the
+ * socket's end or an error).
  */
 export class WebSocketConn extends EventEmitter {
   private readonly decoder = new FrameDecoder();
@@ -103,6 +104,7 @@ export class WebSocketConn extends EventEmitter {
   ) {
     super();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.emit('drain'));
     socket.on('end', () => this.finish());
     socket.on('close', () => this.finish());
     socket.on('error', () => this.finish());
@@ -116,6 +118,15 @@ export class WebSocketConn extends EventEmitter {
   send(data: Buffer): boolean {
     if (this.closed) return false;
     return this.socket.write(encodeFrame(OP_BINARY, data, this.isClient));
+  }
+
+  /** Stops (and starts again) reading the peer's messages: back-pressure toward the peer. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   /** Sends a close frame (1000, normal) and ends the socket once it is written. */

@@ -150,6 +150,13 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(out.stdout.replace(/y/g, '')).toBe('');
   });
 
+  it("answers a command that cannot start with the runtime's error, not an exit code", async () => {
+    const r = await run(['exec', 'one', '--', 'no-such-command', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: Internal error occurred: error executing command in container: .*"no-such-command": executable file not found in \$PATH/);
+  });
+
   it('runs in the container -c names, the first one without it', async () => {
     expect(await run(['exec', 'two', '-c', 'second', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, stdout: 'second\n' });
     const r = await run(['exec', 'two', '--', 'sh', '-c', 'echo $WHO']);

@@ -78,11 +78,30 @@ function runWithCtr(ws: WebSocketConn, protocol: string, containerId: string, op
   // Back-pressure both ways: output waits while kubectl's connection is behind, kubectl's input while the command's is.
   const outputs = [child.stdout, child.stderr];
   ws.on('drain', () => outputs.forEach((o) => o?.resume()));
-  const forward = (channel: number, wanted: boolean) => (chunk: Buffer) => {
-    if (wanted && !ws.send(frame(channel, chunk))) outputs.forEach((o) => o?.pause());
+  // ctr's own error (the command could not start: no such executable…) is its first stderr, `ctr: …`: held back until
+  // anything else comes, so a command that never ran ends as upstream's error rather than as exit code 1.
+  let held: Buffer | undefined;
+  let anyOutput = false;
+  const send = (channel: number, chunk: Buffer) => {
+    if (!ws.send(frame(channel, chunk))) outputs.forEach((o) => o?.pause());
   };
-  child.stdout?.on('data', forward(CH_STDOUT, opts.stdout));
-  child.stderr?.on('data', forward(CH_STDERR, opts.stderr));
+  const release = () => {
+    if (held && opts.stderr) send(CH_STDERR, held);
+    held = undefined;
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    anyOutput = true;
+    release();
+    if (opts.stdout) send(CH_STDOUT, chunk);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (!anyOutput && !held && chunk.subarray(0, 5).toString() === 'ctr: ') held = chunk;
+    else {
+      release();
+      if (opts.stderr) send(CH_STDERR, chunk);
+    }
+    anyOutput = true;
+  });
   child.stdin?.on('error', () => undefined);
   child.stdin?.on('drain', () => ws.resume());
   ws.on('message', (message: Buffer) => {
@@ -104,6 +123,13 @@ function runWithCtr(ws: WebSocketConn, protocol: string, containerId: string, op
   child.on('close', (code, signal) => {
     if (done) return;
     done = true;
+    if (held && code === 1) {
+      const reason = held.toString('utf8').slice('ctr: '.length).trim();
+      ws.send(frame(CH_ERROR, failureStatus(`Internal error occurred: error executing command in container: ${reason}`)));
+      ws.close();
+      return;
+    }
+    release();
     // ctr exits with the command's status; killed by a signal, as a shell reports it.
     ws.send(frame(CH_ERROR, exitStatus(opts.command, code ?? 128 + signalNumber(signal))));
     ws.close();

@@ -118,13 +118,13 @@ export function kubeletLogQuery(opts: PodLogOptions): string {
 
 /**
  * A kubelet's error answer as the API server passes it on (upstream's GenericHttpResponseChecker): 400 and 500 keep the
- * kubelet's text, other codes get the generic message naming `pods/log <pod>`.
+ * kubelet's text, other codes get the generic message naming `<kind> <pod>` (pods/log, pods/exec).
  */
-export function kubeletError(code: number, body: string, pod: string): KubeError {
+export function kubeletError(code: number, body: string, pod: string, kind = 'pods/log'): KubeError {
   const text = body.trim();
   if (code === 400) return KubeError.badRequest(text);
   if (code === 500) return KubeError.internal(text);
-  const details = { name: pod, group: '', kind: 'pods/log' };
+  const details = { name: pod, group: '', kind };
   const generic: Record<number, [string, string]> = {
     401: ['Unauthorized', 'the server has asked for the client to provide credentials'],
     403: ['Forbidden', text],
@@ -139,7 +139,7 @@ export function kubeletError(code: number, body: string, pod: string): KubeError
     (code >= 500
       ? ['InternalError', `an error on the server (${JSON.stringify(text)}) has prevented the request from succeeding`]
       : ['', `the server responded with the status code ${code} but did not return more information`]);
-  return new KubeError(code, reason, `${message} ( pods/log ${pod})`, details);
+  return new KubeError(code, reason, `${message} ( ${kind} ${pod})`, details);
 }
 
 export interface KubeletClientConfig {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { admitNodeWrite, Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import pino, { Logger } from 'pino';
 import {
   apiVersionOf,
@@ -41,6 +42,7 @@ import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
 import { OpenApiDocs } from './openapi';
+import { execContainer, isUpgrade, kubeletExecPath, parsePodExecOptions, relayUpgrade } from './pod-exec';
 import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
 import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
 import { EtcdStorage } from './storage/etcd-storage';
@@ -103,6 +105,17 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     (req, res) => void api.handle(req, res),
   );
   server.keepAliveTimeout = 65_000;
+  // Upgrades (pods/exec) go through the same handler: a response on the raw socket answers refusals as Status, and
+  // the handler takes the socket over once the kubelet switched protocols.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => socket.end());
+    upgrades.set(req, { socket, head });
+    void api.handle(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.securePort, cfg.bindAddress, () => resolve());
@@ -127,6 +140,9 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     },
   };
 }
+
+/** The raw connection of a request that asked to upgrade, for the handler that takes it over. */
+const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer }>();
 
 /** The namespaces every cluster has, the `kubernetes` Service (with this server as its endpoint) and kube-dns; existing ones are left alone. */
 async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAddress: string | undefined, securePort: number): Promise<void> {
@@ -666,9 +682,12 @@ class ApiHandler {
       if (method !== 'GET') throw KubeError.methodNotAllowed();
       return this.podLog(res, url, namespace as string, name);
     }
-    if (subresource === 'exec') {
-      await this.storage.get(rt, namespace, name);
-      throw KubeError.badRequest(`exec is not available yet: pod "${name}" has no kubelet to serve it`);
+    if (subresource === 'exec' || subresource === 'attach') {
+      if (method !== 'GET' && method !== 'POST') throw KubeError.methodNotAllowed();
+      // A websocket upgrade is a GET, authorized as `get`: upstream also asks for `create`, which the upgrade amounts to
+      // (AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.35).
+      if (method === 'GET') this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
+      return this.podExec(req, url, namespace as string, name, subresource);
     }
     if (subresource === 'token') {
       if (method !== 'POST') throw KubeError.methodNotAllowed();
@@ -697,6 +716,22 @@ class ApiHandler {
     const node = (await this.storage.get(this.registry.lookup('', 'v1', 'nodes') as ResourceType, undefined, nodeName)).obj;
     const target = { namespace, pod: name, container, nodeName, kubelet: kubeletAddress(node) };
     await proxyContainerLog(res, target, opts, { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
+  }
+
+  /**
+   * pods/exec and pods/attach: the options are checked, the container chosen and its node looked up here; the stream is the
+   * kubelet's, relayed once it accepted the upgrade.
+   */
+  private async podExec(req: IncomingMessage, url: URL, namespace: string, name: string, kind: 'exec' | 'attach'): Promise<void> {
+    const opts = parsePodExecOptions(url.searchParams, kind === 'attach');
+    const pods = this.registry.lookup('', 'v1', 'pods') as ResourceType;
+    const pod = (await this.storage.get(pods, namespace, name)).obj;
+    const { container, nodeName } = execContainer(pod, opts, kind);
+    const raw = upgrades.get(req);
+    if (!raw || !isUpgrade(req.headers)) throw KubeError.badRequest('Upgrade request required');
+    const node = (await this.storage.get(this.registry.lookup('', 'v1', 'nodes') as ResourceType, undefined, nodeName)).obj;
+    const target = { namespace, pod: name, container, nodeName, kubelet: kubeletAddress(node) };
+    await relayUpgrade(req, raw, target, kubeletExecPath(target, opts, kind), { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
   }
 
   /** pods/binding: sets spec.nodeName once, then the PodScheduled condition through the status path. */

@@ -24,10 +24,10 @@ import { ClusterDnsRecords } from './dns/records';
 import { startClusterDns, type ClusterDnsServer } from './dns/server';
 import { ListWatch } from './kube-watch';
 import { execCommand, PodNetwork, type PodNetworkNode } from './pod-network';
-import { startKubeletServer } from './kubelet-server';
+import { startKubeletServer, type ExecRuntime } from './kubelet-server';
 import { runLoadBalancer } from './lb/load-balancer';
 import { KubeProxy } from './proxy/kube-proxy';
-import { ContainerdRuntime } from './runtime/containerd';
+import { CONTAINERD_SOCKET, ContainerdRuntime, CRI_NAMESPACE, CTR_BINARY } from './runtime/containerd';
 import { parseRegistryMirrors } from './runtime/registry-hosts';
 import { SupervisedChild, waitUntil } from './supervisor';
 
@@ -262,7 +262,13 @@ function runNode(): void {
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
   const kubeletServer =
     kubeTls && kubelet
-      ? startKubeletServer({ nodeName: config.nodeName, nodeTls: kubeTls, log: jsonLog, locator: (ref) => kubelet.locateContainerLog(ref) })
+      ? startKubeletServer({
+          nodeName: config.nodeName,
+          nodeTls: kubeTls,
+          log: jsonLog,
+          locator: (ref) => kubelet.locateContainerLog(ref),
+          exec: { locate: (ref) => kubelet.locateRunningContainer(ref), runtime: execRuntime() },
+        })
       : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;
   server.listen(AGENT_PORT, () => {
@@ -281,6 +287,13 @@ function runNode(): void {
     await Promise.all([heartbeat?.stop(), registration?.stop(), kubelet?.stop()]);
     await runtime?.stop();
   });
+}
+
+/** What `kubectl exec` runs commands with: the runtime's CRI socket and containerd's `ctr` on it. */
+function execRuntime(): ExecRuntime {
+  const endpoint = process.env.CERULEAN_CRI_ENDPOINT?.trim() || DEFAULT_CRI_ENDPOINT;
+  const address = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : CONTAINERD_SOCKET;
+  return { cri: new CriClient(endpoint), ctr: { binary: CTR_BINARY, address, namespace: CRI_NAMESPACE }, log: jsonLog };
 }
 
 /**

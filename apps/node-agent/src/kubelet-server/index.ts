@@ -2,6 +2,7 @@ import type { Server } from 'node:https';
 import { KUBE_API_URL, NODE_KUBE_DIR, type KubeClientTls } from '../kube-node';
 import type { LogLine } from '../server';
 import { webhookAuthorizer } from './authorizer';
+import type { ExecContainerLocator, ExecRuntime } from './exec';
 import { directoryLogLocator, type ContainerLogLocator } from './locator';
 import { KUBELET_SERVER_PORT } from './port';
 import { createKubeletServer, readKubeletServingTls } from './server';
@@ -11,6 +12,7 @@ export type { ContainerLogLocator, ContainerLogRef, LocatedLog, LogNotFound } fr
 export { containerMissing, directoryLogLocator, noPrevious, notAvailable, podMissing, POD_LOGS_ROOT } from './locator';
 export { apiServerOnly, createKubeletServer, readKubeletServingTls } from './server';
 export { webhookAuthorizer } from './authorizer';
+export type { ExecContainer, ExecContainerLocator, ExecContainerRef, ExecRuntime } from './exec';
 
 export interface KubeletServerSetup {
   nodeName: string;
@@ -25,6 +27,8 @@ export interface KubeletServerSetup {
   port?: number;
   /** How often a followed log is polled (ms). */
   followPollMs?: number;
+  /** `kubectl exec`: finds the running container and runs commands; exec is not served without it. */
+  exec?: { locate: ExecContainerLocator; runtime: ExecRuntime };
 }
 
 /**
@@ -40,6 +44,7 @@ export function startKubeletServer(setup: KubeletServerSetup): Server | undefine
     locator: setup.locator ?? directoryLogLocator(),
     log: setup.log,
     followPollMs: setup.followPollMs,
+    exec: setup.exec,
     authorize: webhookAuthorizer({ apiUrl: setup.apiUrl ?? KUBE_API_URL, tls: setup.nodeTls, nodeName: setup.nodeName }),
   });
   server.on('error', (err) => setup.log({ msg: 'kubelet server failed', port, error: String(err) }));

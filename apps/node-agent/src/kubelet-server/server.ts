@@ -2,11 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { LogLine } from '../server';
+import { isRefused, runAttach, runExec, type ExecContainerLocator, type ExecRuntime } from './exec';
 import { writeContainerLog } from './container-logs';
 import { LogOptionsError, parseContainerLogQuery } from './cri-log';
 import { isNotFound, type ContainerLogLocator } from './locator';
+import { chooseProtocol, ExecOptionsError, parseExecQuery } from './remote-command';
+import { acceptKey, WebSocketConn } from './websocket';
 
 export interface KubeletServingTls {
   /** The cluster CA: it signs the kubelet's serving certificate and every client the kubelet accepts. */
@@ -45,6 +49,8 @@ export interface KubeletServerOptions {
   authorize?: KubeletAuthorizer;
   /** How often a followed log is polled (ms). */
   followPollMs?: number;
+  /** `/exec`: how the container is found and the command run; without it exec is 404. */
+  exec?: { locate: ExecContainerLocator; runtime: ExecRuntime };
 }
 
 /** The kubelet's serving certificate, written by the platform beside the node's client certificate (absent on older nodes). */
@@ -112,7 +118,66 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       else res.destroy();
     });
   });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(req, socket, head).catch((err: unknown) => {
+      opts.log({ msg: 'kubelet upgrade failed', url: req.url, error: String(err) });
+      rawAnswer(socket, 500, String(err instanceof Error ? err.message : err));
+    });
+  });
+  /** `GET|POST /exec|attach/{namespace}/{pod}/{container}?command=…&input=1&output=1&error=1&tty=1` over websocket. */
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    socket.on('error', () => undefined);
+    const user = clientOf(req);
+    if (!user) return rawAnswer(socket, 401, 'Unauthorized');
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    // Upstream's kubelet authorizer maps every path but its named ones (logs, stats, metrics, spec) to nodes/proxy.
+    const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource: 'proxy' };
+    if (!(await authorize(user, attrs))) return rawAnswer(socket, 403, `Forbidden (user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=proxy)`);
+    const attach = parts[0] === 'attach';
+    if (!(parts[0] === 'exec' || attach) || parts.length !== 4 || !opts.exec) return rawAnswer(socket, 404, '404 page not found');
+    if (req.method !== 'GET' && req.method !== 'POST') return rawAnswer(socket, 405, 'Method Not Allowed');
+    const [, namespace, pod, container] = parts;
+    let options;
+    try {
+      options = parseExecQuery(url.searchParams, attach);
+    } catch (err) {
+      if (err instanceof ExecOptionsError) return rawAnswer(socket, 400, err.message);
+      throw err;
+    }
+    const located = await opts.exec.locate({ namespace, pod, container });
+    if (isRefused(located)) return rawAnswer(socket, located.status, located.error);
+    const key = req.headers['sec-websocket-key'];
+    const protocol = chooseProtocol(req.headers['sec-websocket-protocol']);
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || typeof key !== 'string')
+      return rawAnswer(socket, 400, 'exec needs a websocket upgrade (SPDY is not served)');
+    if (!protocol) return rawAnswer(socket, 400, `none of the offered subprotocols is supported: ${req.headers['sec-websocket-protocol'] ?? ''}`);
+    socket.write(
+      [
+        'HTTP/1.1 101 Switching Protocols',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Accept: ${acceptKey(key)}`,
+        `Sec-WebSocket-Protocol: ${protocol}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const ws = new WebSocketConn(socket, false, head);
+    opts.log({ msg: parts[0], user: user.name, namespace, pod, container, tty: options.tty, stdin: options.stdin, protocol });
+    if (attach) runAttach(ws, located.containerId, options, opts.exec.runtime);
+    else runExec(ws, protocol, located.containerId, options, opts.exec.runtime);
+  };
   return server;
+}
+
+/** An HTTP answer on a socket that asked to upgrade (no ServerResponse exists for it). */
+function rawAnswer(socket: Duplex, status: number, body: string): void {
+  if (socket.destroyed) return;
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' }[status] ?? 'Internal Server Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function clientOf(req: IncomingMessage): KubeletUser | undefined {

@@ -226,6 +226,31 @@ export class CriClient {
     return this.unary(this.runtime, 'ExecSync', { container_id: id, cmd, timeout: timeoutSeconds }, timeoutSeconds * 1000 + this.deadlineMs);
   }
 
+  /** A streaming exec: the runtime answers the URL of its streaming server where the command runs once connected. */
+  async exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    const r = await this.unary<{ url: string }>(this.runtime, 'Exec', {
+      container_id: req.containerId,
+      cmd: req.cmd,
+      tty: req.tty,
+      stdin: req.stdin,
+      stdout: req.stdout,
+      stderr: req.stderr,
+    });
+    return r.url;
+  }
+
+  /** A streaming attach to the container's own stdio: the URL of the runtime's streaming server. */
+  async attach(req: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    const r = await this.unary<{ url: string }>(this.runtime, 'Attach', {
+      container_id: req.containerId,
+      stdin: req.stdin,
+      tty: req.tty,
+      stdout: req.stdout,
+      stderr: req.stderr,
+    });
+    return r.url;
+  }
+
   /** The image if the runtime has it, else null. */
   async imageStatus(image: string): Promise<CriImage | null> {
     const r = await this.unary<{ image: CriImage | null }>(this.images, 'ImageStatus', { image: { image } });

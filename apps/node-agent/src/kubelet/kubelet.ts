@@ -1,4 +1,5 @@
 import { containerMissing, noPrevious, podMissing, type ContainerLogRef, type LocatedLog, type LogNotFound } from '../kubelet-server/locator';
+import type { ExecContainer, ExecRefused } from '../kubelet-server/exec';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LogLine } from '../server';
@@ -149,6 +150,16 @@ export class Kubelet {
     }
     const path = chosen.log_path.startsWith('/') ? chosen.log_path : `${podLogDirectory(pod)}/${chosen.log_path}`;
     return Promise.resolve({ path, running: chosen.state === 'CONTAINER_RUNNING' });
+  }
+
+  /** The running container `kubectl exec` runs a command in, or why there is none (upstream kubelet's texts). */
+  locateRunningContainer({ namespace, pod: podName, container }: { namespace: string; pod: string; container: string }): Promise<ExecContainer | ExecRefused> {
+    const pod = [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
+    if (!pod) return Promise.resolve({ error: 'pod does not exist', status: 404 });
+    const current = this.states.get(pod.metadata.uid)?.containers.get(container)?.[0];
+    if (!current) return Promise.resolve({ error: `container not found (${JSON.stringify(container)})`, status: 500 });
+    if (current.state !== 'CONTAINER_RUNNING') return Promise.resolve({ error: `container ${JSON.stringify(container)} is not running`, status: 400 });
+    return Promise.resolve({ containerId: current.id });
   }
 
   // ---- pods from the API ----

@@ -1,0 +1,229 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AKS_API, RES_API, arm, clusterBody, clusterPath, rgPath, startWorker, waitForOperation, WorkerProcess } from '../../../test-support/platform';
+import { waitUntil } from '../../../test-support/wait';
+
+jest.setTimeout(300_000);
+
+const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
+
+interface Pod {
+  metadata: { name: string };
+  spec: { nodeName?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+interface Node {
+  metadata: { name: string };
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `kubectl exec` (issue: exec): kubectl 1.36 opens a websocket (v5.channel.k8s.io) to the API server, which checks the
+ * request and relays it to the pod's kubelet; the kubelet runs the command in the node's containerd. Output keeps
+ * stdout and stderr apart, stdin reaches the command and ends when kubectl's input ends, the command's exit code
+ * becomes kubectl's, a terminal session gets its size, and errors come back as Status.
+ */
+describe('kubectl exec into pods on the nodes', () => {
+  const rg = 'exec-rg';
+  const name = 'exec1';
+  const dir = mkdtempSync(join(tmpdir(), 'cerulean-exec-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  let worker: WorkerProcess;
+  let nodes: string[] = [];
+
+  /** kubectl with its exit code and both outputs, whatever the code (stopped after `timeoutMs`). */
+  const run = (args: string[], input?: string, command = KUBECTL, timeoutMs = 60_000): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(command, command === KUBECTL ? ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args] : args, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: timeoutMs,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input ?? '');
+    });
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const r = await run(args, input);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+
+  const pod = (podName: string, node: string, containers: string[]) =>
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      `metadata: {name: ${podName}, labels: {app: ${podName}}}`,
+      'spec:',
+      `  nodeSelector: {kubernetes.io/hostname: ${node}}`,
+      '  terminationGracePeriodSeconds: 1',
+      '  containers:',
+      ...containers.flatMap((c) => [
+        `  - name: ${c}`,
+        '    image: docker.io/library/busybox:1.35',
+        '    command: [sleep, "3600"]',
+        `    env: [{name: WHO, value: ${c}}]`,
+        '    resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 32Mi}}',
+      ]),
+    ].join('\n');
+
+  beforeAll(async () => {
+    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
+    worker = await startWorker();
+    const r = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 2 }]) });
+    expect(r.status).toBe(201);
+    expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
+    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
+    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
+    nodes = await waitUntil(
+      'two nodes',
+      async () => {
+        const items = (await json<{ items: Node[] }>(['get', 'nodes'])).items;
+        return items.length === 2 ? items.map((n) => n.metadata.name).sort() : undefined;
+      },
+      60_000,
+    );
+    const [a, b] = nodes;
+    const ticker = pod('ticker', b, ['main']).replace(
+      'command: [sleep, "3600"]',
+      'command: [sh, -c, "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done"]',
+    );
+    await kubectl(['apply', '-f', '-'], [pod('one', a, ['main']), pod('two', a, ['first', 'second']), pod('far', b, ['main']), ticker].join('\n---\n'));
+    await waitUntil(
+      'the four pods Running and Ready',
+      async () => {
+        const items = (await json<{ items: Pod[] }>(['get', 'pods'])).items;
+        const ready = items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length === 4 || undefined;
+      },
+      120_000,
+    );
+  });
+
+  afterAll(async () => {
+    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
+    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
+    await worker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a command and prints its output', async () => {
+    expect(await run(['exec', 'one', '--', 'echo', 'hello', 'world'])).toEqual({ code: 0, stdout: 'hello world\n', stderr: '' });
+  });
+
+  it('keeps stdout and stderr apart', async () => {
+    const r = await run(['exec', 'one', '--', 'sh', '-c', 'echo to-out; echo to-err >&2; echo more-out']);
+    expect(r).toEqual({ code: 0, stdout: 'to-out\nmore-out\n', stderr: 'to-err\n' });
+  });
+
+  it("exits with the command's exit code", async () => {
+    const r = await run(['exec', 'one', '--', 'sh', '-c', 'echo before; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('before\n');
+    expect((await run(['exec', 'one', '--', 'false'])).code).toBe(1);
+  });
+
+  it('passes stdin with -i, ended when kubectl input ends', async () => {
+    const input = 'line one\nline two\n';
+    expect(await run(['exec', '-i', 'one', '--', 'cat'], input)).toEqual({ code: 0, stdout: input, stderr: '' });
+    expect(await run(['exec', '-i', 'one', '--', 'wc', '-l'], input)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\s*2\n$/) });
+  });
+
+  it('carries megabytes both ways', async () => {
+    const input = 'x'.repeat(1023) + '\n';
+    const r = await run(['exec', '-i', 'one', '--', 'wc', '-c'], input.repeat(3 * 1024));
+    expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\s*3145728\n$/) });
+    const out = await run(['exec', 'one', '--', 'sh', '-c', 'head -c 5000000 /dev/zero | tr "\\0" y']);
+    expect(out.code).toBe(0);
+    expect(out.stdout.length).toBe(5_000_000);
+    expect(out.stdout.replace(/y/g, '')).toBe('');
+  });
+
+  it("answers a command that cannot start with the runtime's error, not an exit code", async () => {
+    const r = await run(['exec', 'one', '--', 'no-such-command', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: Internal error occurred: error executing command in container: .*"no-such-command": executable file not found in \$PATH/);
+  });
+
+  it('runs in the container -c names, the first one without it', async () => {
+    expect(await run(['exec', 'two', '-c', 'second', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, stdout: 'second\n' });
+    const r = await run(['exec', 'two', '--', 'sh', '-c', 'echo $WHO']);
+    expect(r).toMatchObject({ code: 0, stdout: 'first\n' });
+    expect(r.stderr).toContain('Defaulted container "first" out of: first, second');
+  });
+
+  it('refuses a container the pod does not have, with the Status error', async () => {
+    const r = await run(['exec', 'one', '-c', 'nope', '--', 'echo', 'hi']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('container nope is not valid for pod one');
+  });
+
+  it('runs in a pod on the other node', async () => {
+    const far = await json<Pod>(['get', 'pod', 'far']);
+    const one = await json<Pod>(['get', 'pod', 'one']);
+    expect(far.spec.nodeName).not.toBe(one.spec.nodeName);
+    expect(await run(['exec', 'far', '--', 'hostname'])).toEqual({ code: 0, stdout: 'far\n', stderr: '' });
+  });
+
+  it('gives -it a terminal of the size kubectl has', async () => {
+    // script(1) gives kubectl a terminal; kubectl sends its size on the resize channel, which containerd applies once
+    // the process started (as with upstream's kubelet): the command waits a moment before it looks.
+    const line = `stty cols 91 rows 33; ${KUBECTL} --kubeconfig ${kubeconfig} exec -it one -- sh -c 'sleep 1; stty size; tty; exit 4'`;
+    const r = await run(['-qec', line, '/dev/null'], undefined, 'script');
+    expect(r.stdout).toContain('33 91');
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.code).toBe(4);
+  });
+
+  it("attaches to a running container's output", async () => {
+    const r = await run(['attach', 'ticker'], undefined, KUBECTL, 4000);
+    const ticks = r.stdout.split('\n').filter((l) => /^tick \d+$/.test(l));
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    // Consecutive: nothing lost in between.
+    const numbers = ticks.map((t) => Number(t.slice(5)));
+    expect(numbers).toEqual(numbers.map((_, i) => numbers[0] + i));
+  });
+
+  it("reaches a Service by its DNS name from a pod's exec", async () => {
+    const web = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: web, labels: {app: web}}',
+      'spec:',
+      `  nodeSelector: {kubernetes.io/hostname: ${nodes[1]}}`,
+      '  terminationGracePeriodSeconds: 1',
+      '  containers:',
+      '  - name: httpd',
+      '    image: docker.io/library/busybox:1.35',
+      '    command: [sh, -c, "mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: {name: web}',
+      'spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}',
+    ].join('\n');
+    await kubectl(['apply', '-f', '-'], web);
+    const r = await waitUntil(
+      'the Service answering through exec',
+      async () => {
+        const x = await run(['exec', 'one', '--', 'timeout', '10', 'wget', '-qO-', 'http://web']);
+        return x.code === 0 ? x : undefined;
+      },
+      90_000,
+    );
+    expect(r.stdout).toBe('hello from web\n');
+  });
+});

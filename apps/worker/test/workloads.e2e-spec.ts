@@ -439,4 +439,36 @@ describe('workloads on the nodes', () => {
     );
     expect(last).toBeDefined();
   });
+  it('keeps Deployments over a cluster stop and start: their replicas run again; a standalone pod is lost, as on AKS', async () => {
+    await kubectl(['run', 'lone', '--image=busybox:1.35', '--restart=Never', '--', 'sleep', '3600']);
+    await waitUntil('lone Running', async () => ((await pod('lone')).status?.phase === 'Running' ? true : undefined), 60_000);
+    const op = async (action: string) => {
+      const r = await arm('POST', `${clusterPath(rg, name)}/${action}?${AKS_API}`);
+      expect(r.status).toBe(202);
+      expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
+    };
+    await op('stop');
+    const t0 = Date.now();
+    await op('start');
+    const dump = async () =>
+      `${await kubectl(['get', 'pods', '-o', 'wide']).catch((e: Error) => e.message)}\n${await kubectl(['get', 'nodes']).catch((e: Error) => e.message)}\n${await kubectl(['get', 'events', '--sort-by=.lastTimestamp']).catch((e: Error) => e.message)}`;
+    await waitUntil(
+      'three roll replicas Ready again, each a running task on its node',
+      async () => {
+        const now = (await pods('app=roll').catch(() => [])).filter(ready);
+        if (now.length !== 3) return undefined;
+        for (const p of now) {
+          const id = p.status?.containerStatuses?.[0].containerID?.replace('containerd://', '');
+          if (!id || !(await runningTasks(p.spec.nodeName as string)).has(id)) return undefined;
+        }
+        return true;
+      },
+      180_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await dump()}`);
+    });
+    console.log(`cluster start: the Deployment's replicas Ready again ${Date.now() - t0} ms after the start was sent`);
+    await waitUntil('lone gone', async () => ((await kubectl(['get', 'pods', '-o', 'name'])).includes('pod/lone') ? undefined : true), 120_000);
+    expect(await kubectl(['get', 'deployment', 'roll', '--no-headers'])).toMatch(/^roll\s+3\/3\s+3\s+3\s/);
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { runOnNode } from '../exec';
@@ -12,6 +12,8 @@ export const CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
 export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
 export const CNI_BIN_DIR = '/usr/lib/cni';
 export const CNI_CONF_DIR = '/etc/cni/net.d';
+/** host-local IPAM's leases (its default dataDir). */
+const CNI_IPAM_STATE_DIR = '/var/lib/cni/networks';
 /** The archives the node image carries (mirrors NODE_IMAGE_WORKLOAD_DIR in libs/node-provider). */
 export const WORKLOAD_IMAGE_DIR = '/opt/cerulean/images';
 /** Mirrors PAUSE_IMAGE in libs/node-provider: built with the node image, never pulled. */
@@ -182,6 +184,12 @@ export class ContainerdRuntime {
   async start(): Promise<void> {
     const started = performance.now();
     try {
+      // A restarted node (cluster stop/start) gets a new podCIDR when it registers again: the pod network of its last
+      // life must not serve a sandbox before the new one is written (the CRI reports the network not ready until
+      // then), and no pod's network namespace survived, so neither do its address leases. Synchronous, before the
+      // first await: the pod network writes the new config as soon as it learns the podCIDR.
+      rmSync(CNI_CONF_DIR, { recursive: true, force: true });
+      rmSync(CNI_IPAM_STATE_DIR, { recursive: true, force: true });
       await prepareCgroups(this.log);
       await fs.mkdir(path.dirname(CONTAINERD_CONFIG), { recursive: true });
       await fs.mkdir(CNI_CONF_DIR, { recursive: true });

@@ -93,6 +93,9 @@ export class KubeApiClient {
     const creds = await this.credentials.load(this.db, cluster.id);
     if (!creds) return;
     for (const name of names) {
+      // Upstream's pod GC deletes the pods of a Node that is gone (after a quarantine): here the machine is gone for
+      // sure, so they go at once, with no grace period (there is no kubelet left to stop them).
+      await this.deletePodsBoundTo(cluster, creds, name);
       for (const path of [
         `/api/v1/nodes/${encodeURIComponent(name)}`,
         `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(name)}`,
@@ -104,6 +107,26 @@ export class KubeApiClient {
           this.logger.warn(`DELETE ${path} on cluster ${cluster.name}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+    }
+  }
+
+  private async deletePodsBoundTo(
+    cluster: Pick<ManagedClusterEntity, 'name' | 'fqdn' | 'apiServerPort'>,
+    creds: ClusterCredentials,
+    node: string,
+  ): Promise<void> {
+    const call = (method: string, path: string, body?: { json: unknown }) =>
+      kubeRequest(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort as number, cluster.fqdn, creds, method, path, body);
+    try {
+      const listed = await call('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
+      if (listed.status >= 300) throw new Error(`list pods: HTTP ${listed.status} ${listed.body.slice(0, 200)}`);
+      for (const pod of (JSON.parse(listed.body) as { items: DrainPod[] }).items) {
+        const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
+        const r = await call('DELETE', path, { json: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
+        if (r.status >= 300 && r.status !== 404) this.logger.warn(`DELETE ${path} on cluster ${cluster.name}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      }
+    } catch (err) {
+      this.logger.warn(`deleting the pods of node ${node} on cluster ${cluster.name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -165,6 +165,13 @@ export class NodeFleet {
         const kept = nodes.filter((n) => plan.keep.includes(parseNodeIndex(n.name, pool.name, pool.vmssSuffix) ?? -1));
         if (power === PowerStateCode.Stopped) {
           stop.push(...kept.map((n) => n.name));
+          // A pool stopped on its own drains first (its pods move to the pools that run, PDBs hold), as AKS does; a
+          // whole cluster stopping has nowhere to move them.
+          const clusterStops = (options.power ?? cluster.powerState) === PowerStateCode.Stopped;
+          if (!clusterStops) {
+            const timeoutMs = rollingSettings(pool.upgradeSettings, pool.count).drainTimeoutMs;
+            for (const n of kept) if (n.state === 'running') drainFirst.set(n.name, { node: n, timeoutMs });
+          }
           continue;
         }
         for (const index of [...plan.keep, ...plan.create]) ensure.push(this.nodeSpec(cluster, rg, pool, index, labels));
@@ -192,7 +199,7 @@ export class NodeFleet {
         [...stop.map((name) => ({ name, remove: false })), ...toRemove.map((name) => ({ name, remove: true }))],
         this.env.NODE_PARALLELISM,
         async (n) => {
-          const draining = n.remove ? drainFirst.get(n.name) : undefined;
+          const draining = drainFirst.get(n.name);
           if (draining) {
             await this.drain(ctx, cluster, draining.node, draining.timeoutMs).catch(async (err: unknown) => {
               await this.uncordon(cluster, draining.node); // it stays: back to work
@@ -204,7 +211,9 @@ export class NodeFleet {
           await step();
         },
       );
-      await this.kube.deleteNodes(cluster, toRemove);
+      // Stopped nodes leave the API too, as a deallocated AKS node does: what was bound to them goes with them, so on
+      // start the controllers' pods are made again and standalone pods are gone (AKS's stop/start).
+      await this.kube.deleteNodes(cluster, [...toRemove, ...stop]);
       for (const { pool, stale } of rolls) {
         await this.roll(ctx, cluster, rg, pool, stale, labels, step);
         await options.onPoolRolled?.(pool);

@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AKS_API, RES_API, arm, clusterBody, clusterPath, rgPath, startWorker, waitForOperation, WorkerProcess } from '../../../test-support/platform';
+import { KUBECTL, useKubeCluster } from '../../../test-support/kube-cluster';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(300_000);
-
-const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
 
 interface Pod {
   metadata: { name: string };
@@ -33,9 +28,7 @@ interface Run {
 describe('kubectl exec into pods on the nodes', () => {
   const rg = 'exec-rg';
   const name = 'exec1';
-  const dir = mkdtempSync(join(tmpdir(), 'cerulean-exec-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  let worker: WorkerProcess;
+  const { kubeconfig } = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 2 }] });
   let nodes: string[] = [];
 
   /** kubectl with its exit code and both outputs, whatever the code (stopped after `timeoutMs`). */
@@ -79,13 +72,6 @@ describe('kubectl exec into pods on the nodes', () => {
     ].join('\n');
 
   beforeAll(async () => {
-    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
-    worker = await startWorker();
-    const r = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 2 }]) });
-    expect(r.status).toBe(201);
-    expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
-    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
-    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
     nodes = await waitUntil(
       'two nodes',
       async () => {
@@ -109,13 +95,6 @@ describe('kubectl exec into pods on the nodes', () => {
       },
       120_000,
     );
-  });
-
-  afterAll(async () => {
-    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
-    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
-    await worker?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs a command and prints its output', async () => {

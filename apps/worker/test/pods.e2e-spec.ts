@@ -1,26 +1,12 @@
 import { execFile as execFileCb } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  AKS_API,
-  RES_API,
-  arm,
-  clusterBody,
-  clusterPath,
-  dockerNodes,
-  rgPath,
-  startWorker,
-  waitForOperation,
-  WorkerProcess,
-} from '../../../test-support/platform';
+import { useKubeCluster } from '../../../test-support/kube-cluster';
+import { dockerNodes } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(300_000);
 
 const execFile = promisify(execFileCb);
-const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
 
 interface ContainerStatus {
   name: string;
@@ -63,40 +49,15 @@ function inCidr(ip: string, cidr: string): boolean {
 describe('pods run on the nodes', () => {
   const rg = 'pods-rg';
   const name = 'pods1';
-  const dir = mkdtempSync(join(tmpdir(), 'cerulean-pods-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  let worker: WorkerProcess;
+  const { kubectl, json } = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 2 }], kubectlTimeoutMs: 60_000 });
   let nodes: Node[] = [];
 
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
-    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { timeout: 60_000 });
-    if (input !== undefined) child.child.stdin?.end(input);
-    return (await child).stdout;
-  };
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
   const pods = async (selector: string) => (await json<{ items: Pod[] }>(['get', 'pods', '-l', selector])).items.filter((p) => !p.metadata.deletionTimestamp);
   /** What the node's containerd runs (CRI's namespace), read inside the node container. */
   const containersOn = async (node: string): Promise<string[]> => {
     const { stdout } = await execFile('docker', ['exec', node, 'ctr', '--namespace', 'k8s.io', 'containers', 'list', '--quiet'], { timeout: 30_000 });
     return stdout.split('\n').filter(Boolean);
   };
-
-  beforeAll(async () => {
-    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
-    worker = await startWorker();
-    const r = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 2 }]) });
-    expect(r.status).toBe(201);
-    expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
-    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
-    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
-  });
-
-  afterAll(async () => {
-    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
-    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
-    await worker?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('gives every node its own /24 of the cluster pod range', async () => {
     nodes = await waitUntil(

@@ -1,26 +1,8 @@
-import { execFile as execFileCb } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import {
-  AKS_API,
-  RES_API,
-  arm,
-  clusterBody,
-  clusterPath,
-  dockerNodes,
-  rgPath,
-  startWorker,
-  waitForOperation,
-  WorkerProcess,
-} from '../../../test-support/platform';
+import { useKubeCluster } from '../../../test-support/kube-cluster';
+import { AKS_API, arm, clusterPath, dockerNodes } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(420_000);
-
-const execFile = promisify(execFileCb);
-const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
 
 interface Pod {
   metadata: { name: string; uid: string; deletionTimestamp?: string };
@@ -36,45 +18,18 @@ interface Pod {
 describe('a node-pool upgrade under load', () => {
   const rg = 'upgload-rg';
   const name = 'upgload1';
-  const dir = mkdtempSync(join(tmpdir(), 'cerulean-upgload-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  let worker: WorkerProcess;
-
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
-    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { timeout: 150_000 });
-    if (input !== undefined) child.child.stdin?.end(input);
-    return (await child).stdout;
-  };
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
-  const operation = async (method: string, path: string, body?: unknown) => {
-    const r = await arm(method, path, { body });
-    if (![200, 201, 202].includes(r.status)) throw new Error(`${method} ${path} answered ${r.status}: ${r.text}`);
-    return waitForOperation(String(r.headers['azure-asyncoperation']), 360_000);
-  };
-
-  beforeAll(async () => {
-    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
-    worker = await startWorker();
-    const body = clusterBody(
-      [
-        { name: 'np1', count: 2 },
-        { name: 'np2', count: 1, mode: 'User' },
-      ],
-      // The control plane first (as `az aks upgrade --control-plane-only` leaves it); np1 one minor version behind.
-      { kubernetesVersion: '1.33.4' },
-    );
-    Object.assign(body.properties.agentPoolProfiles[0], { orchestratorVersion: '1.32.7', upgradeSettings: { maxSurge: '1', drainTimeoutInMinutes: 2 } });
-    expect((await operation('PUT', `${clusterPath(rg, name)}?${AKS_API}`, body)).status).toBe('Succeeded');
-    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
-    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
-    await waitUntil('the default service account', async () => (await kubectl(['get', 'serviceaccount', 'default', '-o', 'name'])).trim() || undefined, 60_000);
-  });
-
-  afterAll(async () => {
-    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
-    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
-    await worker?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const { kubectl, json, operation } = useKubeCluster({
+    rg,
+    name,
+    pools: [
+      { name: 'np1', count: 2 },
+      { name: 'np2', count: 1, mode: 'User' },
+    ],
+    // The control plane first (as `az aks upgrade --control-plane-only` leaves it); np1 one minor version behind.
+    extra: { kubernetesVersion: '1.33.4' },
+    customize: (body) => {
+      Object.assign(body.properties.agentPoolProfiles[0], { orchestratorVersion: '1.32.7', upgradeSettings: { maxSurge: '1', drainTimeoutInMinutes: 2 } });
+    },
   });
 
   it('serves every request of a polling client while the pool upgrade replaces every node', async () => {

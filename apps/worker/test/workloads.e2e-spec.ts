@@ -1,15 +1,12 @@
 import { execFile as execFileCb } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AKS_API, RES_API, arm, clusterBody, clusterPath, rgPath, startWorker, waitForOperation, WorkerProcess } from '../../../test-support/platform';
+import { useKubeCluster } from '../../../test-support/kube-cluster';
+import { AKS_API, arm, clusterPath, waitForOperation } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(300_000);
 
 const execFile = promisify(execFileCb);
-const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
 
 interface ContainerStatus {
   name: string;
@@ -55,17 +52,10 @@ const webContainer = (version: string): string[] => [
 describe('workloads on the nodes', () => {
   const rg = 'workloads-rg';
   const name = 'workloads1';
-  const dir = mkdtempSync(join(tmpdir(), 'cerulean-workloads-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  let worker: WorkerProcess;
+  const cluster = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 3 }] });
+  const { kubectl, json } = cluster;
   let nodeNames: string[] = [];
 
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
-    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { timeout: 150_000 });
-    if (input !== undefined) child.child.stdin?.end(input);
-    return (await child).stdout;
-  };
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
   const pods = async (selector: string) => (await json<{ items: Pod[] }>(['get', 'pods', '-l', selector])).items.filter((p) => !p.metadata.deletionTimestamp);
   const pod = (podName: string) => json<Pod>(['get', 'pod', podName]);
   /** The events about an object, as `kubectl describe` finds them. */
@@ -91,23 +81,8 @@ describe('workloads on the nodes', () => {
   };
 
   beforeAll(async () => {
-    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
-    worker = await startWorker();
-    const r = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 3 }]) });
-    expect(r.status).toBe(201);
-    expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
-    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
-    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
     nodeNames = (await json<{ items: { metadata: { name: string } }[] }>(['get', 'nodes'])).items.map((n) => n.metadata.name);
     expect(nodeNames).toHaveLength(3);
-    await waitUntil('the default service account', async () => (await kubectl(['get', 'serviceaccount', 'default', '-o', 'name'])).trim() || undefined, 60_000);
-  });
-
-  afterAll(async () => {
-    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
-    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
-    await worker?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs a Job whose pod has init containers to completion, shown Completed', async () => {

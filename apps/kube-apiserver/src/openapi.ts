@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { groupVersions, KubeError, ResourceRegistry, ResourceType } from '@cerulean/kube';
 import schemaData from '../data/openapi-schemas.json';
+import { METRICS_SCHEMAS } from './metrics-openapi';
 import { negotiate, parseMediaTypes } from './http';
 import { encodeOpenApiV2 } from './openapi-v2-proto';
 import { Gvk, schemaRoots } from './openapi-roots';
@@ -29,7 +30,7 @@ const gvkKey = (g: Gvk) => `${g.group}/${g.version}/${g.kind}`;
 function loadSchemas(): Record<string, Schema> {
   const data = schemaData as { encoding: string; schemas: string };
   if (data.encoding !== 'gzip+base64') throw new Error(`openapi-schemas.json: unknown encoding ${data.encoding}`);
-  return JSON.parse(gunzipSync(Buffer.from(data.schemas, 'base64')).toString('utf8')) as Record<string, Schema>;
+  return { ...(JSON.parse(gunzipSync(Buffer.from(data.schemas, 'base64')).toString('utf8')) as Record<string, Schema>), ...METRICS_SCHEMAS };
 }
 
 /** Definition names by the group-version-kinds they declare (meta's DeleteOptions declares one per group). */

@@ -41,6 +41,7 @@ import { ClusterIpAllocator } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
+import { METRICS_GROUP, MetricsApi } from './metrics-api';
 import { OpenApiDocs } from './openapi';
 import { execContainer, isUpgrade, kubeletExecPath, parsePodExecOptions, relayUpgrade } from './pod-exec';
 import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
@@ -248,6 +249,7 @@ interface Target {
 
 class ApiHandler {
   private readonly openApi: OpenApiDocs;
+  private readonly metrics: MetricsApi;
 
   constructor(
     private readonly storage: RestStorage,
@@ -258,6 +260,7 @@ class ApiHandler {
     private readonly auth: AuthChain,
   ) {
     this.openApi = new OpenApiDocs(registry, cfg.version);
+    this.metrics = new MetricsApi(storage, { cert: cfg.kubeletClient, caPem: cfg.kubeletCaPem }, log);
   }
 
   /** Authorizes through the chain (authz.ts), or throws upstream's 403. */
@@ -476,6 +479,10 @@ class ApiHandler {
     const verb = verbOf(method, !!name, watching);
     this.authorize(user, { resourceRequest: true, verb, group: rt.group, resource: rt.plural, subresource, namespace, name });
     if (isVirtual(rt)) return this.review(req, res, url, rt, namespace, user, method);
+    if (rt.group === METRICS_GROUP) {
+      if (method !== 'GET' || watching || subresource) throw KubeError.methodNotAllowed();
+      return sendJson(res, 200, await this.metrics.serve(rt, namespace, name, q));
+    }
     if (!name) {
       // Collection.
       if (method === 'GET') {

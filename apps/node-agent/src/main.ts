@@ -24,7 +24,7 @@ import { ClusterDnsRecords } from './dns/records';
 import { startClusterDns, type ClusterDnsServer } from './dns/server';
 import { ListWatch } from './kube-watch';
 import { execCommand, PodNetwork, type PodNetworkNode } from './pod-network';
-import { startKubeletServer, type ExecRuntime } from './kubelet-server';
+import { readResourceUsage, renderResourceMetrics, startKubeletServer, type ExecRuntime } from './kubelet-server';
 import { runLoadBalancer } from './lb/load-balancer';
 import { KubeProxy } from './proxy/kube-proxy';
 import { CONTAINERD_SOCKET, ContainerdRuntime, CRI_NAMESPACE, CTR_BINARY } from './runtime/containerd';
@@ -260,6 +260,7 @@ function runNode(): void {
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
   const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress]) : undefined;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
+  const exec = execRuntime();
   const kubeletServer =
     kubeTls && kubelet
       ? startKubeletServer({
@@ -267,7 +268,8 @@ function runNode(): void {
           nodeTls: kubeTls,
           log: jsonLog,
           locator: (ref) => kubelet.locateContainerLog(ref),
-          exec: { locate: (ref) => kubelet.locateRunningContainer(ref), runtime: execRuntime() },
+          exec: { locate: (ref) => kubelet.locateRunningContainer(ref), runtime: exec },
+          resourceMetrics: async () => renderResourceMetrics(await readResourceUsage(exec.cri)),
         })
       : undefined;
   let heartbeat: { stop: () => Promise<void> } | undefined;

@@ -166,6 +166,9 @@ export const RESOURCE_TYPES: ResourceType[] = [
     namespaced: false,
   }),
   def({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'] }),
+  // Usage figures computed from the kubelets on request (what metrics-server serves on AKS), never stored.
+  def({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics', plural: 'nodes', singular: '', namespaced: false, verbs: ['get', 'list'] }),
+  def({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics', plural: 'pods', singular: '', verbs: ['get', 'list'] }),
   review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
   review('authorization.k8s.io', 'SelfSubjectAccessReview'),
   review('authorization.k8s.io', 'SelfSubjectRulesReview'),

@@ -183,6 +183,12 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       r(['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies'], READ),
     ],
   },
+  // What metrics-server installs on AKS: metrics readable wherever `view` is bound.
+  {
+    name: 'system:aggregated-metrics-reader',
+    labels: { [AGGREGATE_TO('admin')]: 'true', [AGGREGATE_TO('edit')]: 'true', [AGGREGATE_TO('view')]: 'true' },
+    rules: [r(['metrics.k8s.io'], ['nodes', 'pods'], READ)],
+  },
   {
     name: 'system:auth-delegator',
     rules: [r(['authentication.k8s.io'], ['tokenreviews'], ['create']), r(['authorization.k8s.io'], ['subjectaccessreviews'], ['create'])],

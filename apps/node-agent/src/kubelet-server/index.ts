@@ -12,6 +12,7 @@ export type { ContainerLogLocator, ContainerLogRef, LocatedLog, LogNotFound } fr
 export { containerMissing, directoryLogLocator, noPrevious, notAvailable, podMissing, POD_LOGS_ROOT } from './locator';
 export { apiServerOnly, createKubeletServer, readKubeletServingTls } from './server';
 export { webhookAuthorizer } from './authorizer';
+export { readResourceUsage, renderResourceMetrics } from './resource-metrics';
 export type { ExecContainer, ExecContainerLocator, ExecContainerRef, ExecRuntime } from './exec';
 
 export interface KubeletServerSetup {
@@ -29,6 +30,8 @@ export interface KubeletServerSetup {
   followPollMs?: number;
   /** `kubectl exec`: finds the running container and runs commands; exec is not served without it. */
   exec?: { locate: ExecContainerLocator; runtime: ExecRuntime };
+  /** `GET /metrics/resource` (what metrics-server scrapes); not served without it. */
+  resourceMetrics?: () => Promise<string>;
 }
 
 /**
@@ -45,6 +48,7 @@ export function startKubeletServer(setup: KubeletServerSetup): Server | undefine
     log: setup.log,
     followPollMs: setup.followPollMs,
     exec: setup.exec,
+    resourceMetrics: setup.resourceMetrics,
     authorize: webhookAuthorizer({ apiUrl: setup.apiUrl ?? KUBE_API_URL, tls: setup.nodeTls, nodeName: setup.nodeName }),
   });
   server.on('error', (err) => setup.log({ msg: 'kubelet server failed', port, error: String(err) }));

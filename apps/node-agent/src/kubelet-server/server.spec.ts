@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createCertificateAuthority, issueCertificate, type PemKeyPair } from '@cerulean/pki';
 import { webhookAuthorizer } from './authorizer';
 import { directoryLogLocator } from './locator';
+import { renderResourceMetrics } from './resource-metrics';
 import { createKubeletServer, type KubeletAuthorizer } from './server';
 
 // The kubelet server over real TLS with certificates of a test CA, reading a temporary pod log directory.
@@ -31,8 +32,9 @@ describe('kubelet server', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const start = async (authorize?: KubeletAuthorizer): Promise<number> => {
+  const start = async (authorize?: KubeletAuthorizer, resourceMetrics?: () => Promise<string>): Promise<number> => {
     const s = createKubeletServer({
+      resourceMetrics,
       tls: { ca: ca.certPem, cert: serving.certPem, key: serving.keyPem },
       locator: directoryLogLocator({ root: dir }),
       log: () => undefined,
@@ -71,6 +73,29 @@ describe('kubelet server', () => {
       code: 403,
       body: 'Forbidden (user=jane, verb=get, resource=nodes, subresource=proxy)',
     });
+  });
+
+  it('serves /metrics/resource as Prometheus text, authorized as nodes/metrics', async () => {
+    const asked: string[] = [];
+    const text = renderResourceMetrics({ node: { cpuSeconds: 2, memoryBytes: 4096, timestampMs: 1700000000000 }, containers: [], scrapeError: false });
+    const port = await start(
+      (user, attrs) => {
+        asked.push(`${user.name} ${attrs.verb} ${attrs.subresource}`);
+        return user.name !== 'jane';
+      },
+      () => Promise.resolve(text),
+    );
+    const ok = await get(port, '/metrics/resource');
+    expect(ok).toMatchObject({ code: 200, body: text });
+    expect(ok.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(asked).toEqual(['kube-apiserver-kubelet-client get metrics']);
+    const jane = await issueCertificate(ca, { commonName: 'jane', organization: 'dev', usage: 'client', validDays: 1 });
+    expect(await get(port, '/metrics/resource', jane)).toMatchObject({
+      code: 403,
+      body: 'Forbidden (user=jane, verb=get, resource=nodes, subresource=metrics)',
+    });
+    expect((await get(port, '/metrics/resource', apiServer, 'POST')).code).toBe(405);
+    expect((await get(port, '/metrics/cadvisor')).code).toBe(404);
   });
 
   it("answers with kubelet's texts when the request or the log is wrong", async () => {

@@ -51,6 +51,8 @@ export interface KubeletServerOptions {
   followPollMs?: number;
   /** `/exec`: how the container is found and the command run; without it exec is 404. */
   exec?: { locate: ExecContainerLocator; runtime: ExecRuntime };
+  /** `/metrics/resource`: the Prometheus text of the node's and its containers' usage; without it the path is 404. */
+  resourceMetrics?: () => Promise<string>;
 }
 
 /** The kubelet's serving certificate, written by the platform beside the node's client certificate (absent on older nodes). */
@@ -77,7 +79,8 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     if (!user) return plain(res, 401, 'Unauthorized');
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource: parts[0] === 'logs' ? 'log' : 'proxy' };
+    const subresource = parts[0] === 'logs' ? 'log' : parts[0] === 'metrics' ? 'metrics' : 'proxy';
+    const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource };
     const what = `user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource}`;
     let allowed: boolean;
     try {
@@ -87,6 +90,12 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       return plain(res, 500, `Authorization error (${what})`);
     }
     if (!allowed) return plain(res, 403, `Forbidden (${what})`);
+    if (parts[0] === 'metrics' && parts[1] === 'resource' && parts.length === 2 && opts.resourceMetrics) {
+      if (req.method !== 'GET') return plain(res, 405, 'Method Not Allowed');
+      const body = await opts.resourceMetrics();
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      return void res.end(body);
+    }
     if (parts[0] !== 'containerLogs') return plain(res, 404, '404 page not found');
     if (req.method !== 'GET') return plain(res, 405, 'Method Not Allowed');
     const [namespace, pod, container] = parts.slice(1);

@@ -110,6 +110,13 @@ export interface CriContainerStatus {
   log_path: string;
 }
 
+/** One container's figures from ListContainerStats (uint64 values as decimal strings; absent when not measured). */
+export interface CriContainerStats {
+  attributes: { id: string; metadata: { name: string; attempt: number } | null; labels: Record<string, string> } | null;
+  cpu: { timestamp: Int64; usage_core_nano_seconds: { value: string } | null } | null;
+  memory: { timestamp: Int64; working_set_bytes: { value: string } | null } | null;
+}
+
 export interface CriImage {
   id: string;
   repo_tags: string[];
@@ -224,6 +231,11 @@ export class CriClient {
 
   async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exit_code: number }> {
     return this.unary(this.runtime, 'ExecSync', { container_id: id, cmd, timeout: timeoutSeconds }, timeoutSeconds * 1000 + this.deadlineMs);
+  }
+
+  async listContainerStats(): Promise<CriContainerStats[]> {
+    const r = await this.unary<{ stats: CriContainerStats[] }>(this.runtime, 'ListContainerStats', { filter: {} });
+    return r.stats ?? [];
   }
 
   /** A streaming exec: the runtime answers the URL of its streaming server where the command runs once connected. */

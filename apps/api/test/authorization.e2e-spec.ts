@@ -287,6 +287,23 @@ describe('access control (Microsoft.Authorization)', () => {
     expect((await arm('GET', `${rgPath(rg)}?${RES_API}`, { token: p.token })).status).toBe(403);
   });
 
+  it('concurrent PUTs of one assignment, and of twins under other names, answer one 201 and the rest 200 or 409: never a 5xx', async () => {
+    const p = await newPrincipal('authz-race');
+    const body = {
+      properties: { roleDefinitionId: `/subscriptions/${sub()}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.Reader}`, principalId: p.id },
+    };
+    const name = randomUUID();
+    const same = await Promise.all(Array.from({ length: 8 }, () => arm('PUT', assignmentPath(rgPath(rg), name), { body })));
+    expect(same.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+
+    const twinBody = { properties: { ...body.properties, roleDefinitionId: body.properties.roleDefinitionId.replace(ROLES.Reader, ROLES.Contributor) } };
+    const names = Array.from({ length: 8 }, () => randomUUID());
+    const twins = await Promise.all(names.map((n) => arm<{ error?: { code: string } }>('PUT', assignmentPath(rgPath(rg), n), { body: twinBody })));
+    expect(twins.filter((r) => r.status === 201)).toHaveLength(1);
+    for (const r of twins.filter((t) => t.status !== 201)) expect([r.status, r.body.error?.code]).toEqual([409, 'RoleAssignmentExists']);
+    for (const n of [name, ...names]) expect((await arm('DELETE', assignmentPath(rgPath(rg), n))).status).toBeLessThan(300);
+  });
+
   it('a role assignment changed outside this API process (straight in Postgres) applies within moments: grants are cached only while Postgres announces changes', async () => {
     const p = await newPrincipal('authz-outside');
     const groupRead = async (): Promise<number> => (await arm('GET', `${rgPath(rg)}?${RES_API}`, { token: p.token })).status;

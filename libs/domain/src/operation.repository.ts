@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError } from '@cerulean/arm';
-import { EntityManager, In, QueryFailedError } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { OperationEntity } from './entities';
 import { OperationKind, OperationStatus } from './enums';
+import { isUniqueViolation } from './query-errors';
 import type { StoredError } from './stored-error';
 
 export interface StartOperation {
@@ -22,8 +23,6 @@ export interface StartOperation {
   /** The time the request arrived (R5.5). */
   startTime: Date;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * The lock key shared by a cluster and its pools: one mutating operation at a time (R12.1), and the executor
@@ -79,7 +78,7 @@ export class OperationRepository {
       await tx.insert(OperationEntity, op);
       await tx.query('RELEASE SAVEPOINT op_insert');
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(err)) {
         await tx.query('ROLLBACK TO SAVEPOINT op_insert');
         const winner = await this.findInProgress(tx, s.lockKey);
         if (winner) throw describe(winner);

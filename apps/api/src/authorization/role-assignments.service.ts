@@ -1,5 +1,5 @@
 import { ArmError, isGuid } from '@cerulean/arm';
-import { RoleAssignmentEntity, ServicePrincipalEntity } from '@cerulean/domain';
+import { RoleAssignmentEntity, ServicePrincipalEntity, isUniqueViolation } from '@cerulean/domain';
 import { findRole, scopeCovers } from '@cerulean/identity';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
@@ -51,6 +51,16 @@ export interface AssignmentInput {
 }
 
 /** Microsoft.Authorization/roleAssignments at the root, subscription, resource group and resource scopes. */
+/** A validated role-assignment PUT, ready to insert. */
+interface NewAssignment {
+  scope: string;
+  name: string;
+  roleId: string;
+  principalId: string;
+  description: string | undefined;
+  createdBy: string;
+}
+
 @Injectable()
 export class RoleAssignmentsService {
   constructor(
@@ -104,18 +114,38 @@ export class RoleAssignmentsService {
     }
     await this.assertScopeExists(scope);
     const principalId = input.principalId.toLowerCase();
-    const result = await this.db.transaction(async (tx) => {
+    const row: NewAssignment = { scope, name, roleId: role.id, principalId, description: input.description as string | undefined, createdBy };
+    const result = await this.insertOnce(row).catch((err: unknown) => {
+      // A concurrent PUT inserted the same name (or the same scope, role and principal) between our read and our
+      // insert: the row lock cannot cover a row that did not exist yet. Once more, that request's row answers.
+      if (isUniqueViolation(err)) return this.insertOnce(row);
+      throw err;
+    });
+    // Postgres announces it to every API process; this one drops it now, for the caller's very next request.
+    if (result.created) this.authz.changed(principalId);
+    return result;
+  }
+
+  private insertOnce({
+    scope,
+    name,
+    roleId,
+    principalId,
+    description,
+    createdBy,
+  }: NewAssignment): Promise<{ created: boolean; assignment: RoleAssignmentEntity }> {
+    return this.db.transaction(async (tx) => {
       if (!(await tx.findOneBy(ServicePrincipalEntity, { id: principalId }))) {
         throw ArmError.badRequest('PrincipalNotFound', `Principal ${principalId.replace(/-/g, '')} does not exist in the directory.`);
       }
       const existing = await tx.findOne(RoleAssignmentEntity, { where: { id: name.toLowerCase() }, lock: { mode: 'pessimistic_write' } });
       if (existing) {
-        if (existing.scopeKey === normalizeScope(scope) && existing.roleDefinitionId === role.id && existing.principalId === principalId) {
+        if (existing.scopeKey === normalizeScope(scope) && existing.roleDefinitionId === roleId && existing.principalId === principalId) {
           return { created: false, assignment: existing };
         }
         throw ArmError.conflict('RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
       }
-      const twin = await tx.findOneBy(RoleAssignmentEntity, { scopeKey: normalizeScope(scope), roleDefinitionId: role.id, principalId });
+      const twin = await tx.findOneBy(RoleAssignmentEntity, { scopeKey: normalizeScope(scope), roleDefinitionId: roleId, principalId });
       if (twin)
         throw ArmError.conflict(
           'RoleAssignmentExists',
@@ -125,18 +155,15 @@ export class RoleAssignmentsService {
         id: name.toLowerCase(),
         scope: scope === '/' ? '/' : scope.replace(/\/+$/, ''),
         scopeKey: normalizeScope(scope),
-        roleDefinitionId: role.id,
+        roleDefinitionId: roleId,
         principalId,
         principalType: 'ServicePrincipal',
-        description: (input.description as string | undefined) ?? null,
+        description: description ?? null,
         createdBy,
       });
       await tx.insert(RoleAssignmentEntity, assignment);
       return { created: true, assignment: await tx.findOneByOrFail(RoleAssignmentEntity, { id: assignment.id }) };
     });
-    // Postgres announces it to every API process; this one drops it now, for the caller's very next request.
-    if (result.created) this.authz.changed(principalId);
-    return result;
   }
 
   /** Deletes and returns the assignment; undefined when there was none (the caller answers 204). */

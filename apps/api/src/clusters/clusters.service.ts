@@ -36,12 +36,13 @@ import {
   ProvisioningState,
   ResourceGroupEntity,
   clusterLockKey,
+  isUniqueViolation,
   operationNotAllowed,
 } from '@cerulean/domain';
 import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ArmCall } from '../common/arm-request';
 import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-groups/resource-groups.service';
 import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
@@ -64,8 +65,6 @@ function stripSecrets(props: Record<string, unknown>): Record<string, unknown> {
   }
   return out;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 export interface AcceptedClusterChange extends ClusterWithPools {
   operation: OperationEntity;
@@ -134,7 +133,7 @@ export class ClustersService {
         return existing ? this.update(tx, existing, name, body, tags, call) : this.create(tx, rg, name, normalizeLocation(body.location), body, tags, call);
       });
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(err)) {
         throw ArmError.conflict('Conflict', `Another request is creating managed cluster '${name}' at the same time. Retry the request.`);
       }
       throw err;

@@ -402,7 +402,11 @@ class ChaosRun {
 
     log('deleting the clusters');
     await Promise.all(this.clusters.map((c) => this.operate(c, 'delete', 'DELETE', `${this.clusterPath(c)}?${AKS}`)));
-    const left = await p.docker.listContainers({ all: true, filters: { label: [`${NodeLabels.installation}=${p.installationId}`] } });
+    // Containers of a cluster carry its id; the installation's registry (no cluster id) outlives every cluster.
+    const left = await p.docker.listContainers({
+      all: true,
+      filters: { label: [`${NodeLabels.installation}=${p.installationId}`, NodeLabels.clusterId] },
+    });
     const nets = await p.docker.listNetworks({ filters: { label: [`${NodeLabels.installation}=${p.installationId}`] } });
     add('no container or network of a deleted cluster', left.length === 0 && nets.length === 0, `${left.length} containers, ${nets.length} networks`);
     const health = await this.http.call('GET', '/healthz').catch(() => ({ status: 0 }));

@@ -229,7 +229,7 @@ export class BenchPlatform {
     return new PlatformProcess(name, proc, logPath);
   }
 
-  /** Removes every container, then every network, that carries one of `labels` (all must match). */
+  /** Removes every container, then every network and volume, that carries `labels` (all must match). */
   async removeLabeled(labels: string[]): Promise<number> {
     const filters = { label: labels };
     const containers = await this.docker.listContainers({ all: true, filters });
@@ -246,6 +246,16 @@ export class BenchPlatform {
       networks.map((n) =>
         this.docker
           .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
+    // Named volumes (etcd's, the registry's) outlive their containers: `v: true` removes only anonymous ones.
+    const { Volumes: volumes } = await this.docker.listVolumes({ filters });
+    await Promise.all(
+      (volumes ?? []).map((v) =>
+        this.docker
+          .getVolume(v.Name)
           .remove()
           .catch(() => undefined),
       ),

@@ -19,6 +19,8 @@ export class ListWatch<T extends KubeObject> {
   private abort = new AbortController();
   private retryTimer: NodeJS.Timeout | undefined;
   private notifyScheduled = false;
+  /** Whether a list has succeeded once: before that, list() is empty because nothing was read, not because nothing exists. */
+  synced = false;
 
   constructor(
     private readonly options: {
@@ -58,6 +60,7 @@ export class ListWatch<T extends KubeObject> {
         const listed = JSON.parse(r.body) as { items: T[]; metadata: { resourceVersion: string } };
         this.items.clear();
         for (const item of listed.items) this.items.set(keyOf(item), item);
+        this.synced = true;
         this.notify();
         const timeout = 300 + Math.floor(Math.random() * 60);
         this.abort = new AbortController();

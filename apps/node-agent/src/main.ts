@@ -258,7 +258,7 @@ function runNode(): void {
   const podNetwork = kubeTls && runtime ? startPodNetwork(config.nodeName, clusterCidr, kubeTls) : undefined;
   const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
-  const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress]) : undefined;
+  const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress], proxy) : undefined;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
   const exec = execRuntime();
   const kubeletServer =
@@ -303,7 +303,7 @@ function execRuntime(): ExecRuntime {
  * (networkProfile.dnsServiceIP, served on every node) and CERULEAN_CLUSTER_DOMAIN go into pods' resolv.conf, as
  * kubelet's --cluster-dns and --cluster-domain do.
  */
-function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, dnsServers: string[]): Kubelet {
+function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, dnsServers: string[], proxy: KubeProxy | undefined): Kubelet {
   const endpoint = process.env.CERULEAN_CRI_ENDPOINT?.trim() || DEFAULT_CRI_ENDPOINT;
   return new Kubelet({
     nodeName,
@@ -320,6 +320,7 @@ function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, d
       return { cpu: parseQuantity(a.cpu ?? '') ?? os.cpus().length, memory: parseQuantity(a.memory ?? '') ?? os.totalmem() };
     },
     dns: dnsServers.length ? { servers: dnsServers, clusterDomain: process.env.CERULEAN_CLUSTER_DOMAIN?.trim() || 'cluster.local' } : undefined,
+    services: proxy ? () => proxy.serviceList() : undefined,
     backoffBaseMs: Number(process.env.CERULEAN_KUBELET_BACKOFF_BASE_MS) || undefined,
   });
 }

@@ -184,6 +184,29 @@ describe('pods run on the nodes', () => {
     }
   });
 
+  it("gives containers the Services' variables (WEB_SERVICE_HOST, KUBERNETES_PORT_443_TCP, …) and they reach the Service by them", async () => {
+    const web = await json<{ spec: { clusterIP: string } }>(['get', 'service', 'web']);
+    const api = await json<{ spec: { clusterIP: string } }>(['get', 'service', 'kubernetes']);
+    const manifest = [
+      'apiVersion: batch/v1',
+      'kind: Job',
+      'metadata: {name: links}',
+      'spec:',
+      '  backoffLimit: 4',
+      '  template:',
+      '    spec:',
+      '      restartPolicy: Never',
+      "      containers: [{name: env, image: busybox:1.35, command: [sh, -c, 'echo $WEB_SERVICE_HOST $WEB_SERVICE_PORT_HTTP $WEB_PORT $KUBERNETES_PORT_443_TCP; timeout 10 wget -qO- http://$WEB_SERVICE_HOST:$WEB_SERVICE_PORT/ >/dev/null && echo reached']}]",
+    ].join('\n');
+    await kubectl(['apply', '-f', '-'], manifest);
+    await waitUntil(
+      'the links Job complete',
+      async () => (await json<{ status: { succeeded?: number } }>(['get', 'job', 'links'])).status.succeeded === 1 || undefined,
+      90_000,
+    );
+    expect(await kubectl(['logs', 'job/links'])).toBe(`${web.spec.clusterIP} 80 tcp://${web.spec.clusterIP}:80 tcp://${api.spec.clusterIP}:443\nreached\n`);
+  });
+
   it('shows a container that keeps failing in CrashLoopBackOff with its restarts counted', async () => {
     await kubectl(['run', 'crash', '--image=busybox:1.35', '--restart=Always', '--', 'sh', '-c', 'echo bye; exit 3']);
     const pod = await waitUntil(

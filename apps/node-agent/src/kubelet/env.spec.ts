@@ -1,4 +1,4 @@
-import { envReferences, expand, resolveEnv, resourceValue, type EnvSources } from './env';
+import { envReferences, expand, resolveEnv, resourceValue, serviceEnv, type EnvSources, type ServiceLinkSource } from './env';
 import type { Container, Pod } from './pod-types';
 
 const pod: Pod = {
@@ -127,5 +127,70 @@ describe('expand', () => {
   it('expands known references, keeps unknown and unterminated ones, and unescapes $$', () => {
     const vars = new Map([['A', 'x']]);
     expect(expand('$(A)-$(B)-$$(A)-$A-$(A', vars)).toBe('x-$(B)-$(A)-$A-$(A');
+  });
+});
+
+describe('serviceEnv', () => {
+  const svc = (namespace: string, name: string, clusterIP: string, ports: { name?: string; protocol?: string; port: number }[]): ServiceLinkSource => ({
+    metadata: { name, namespace },
+    spec: { clusterIP, ports },
+  });
+  const services = [
+    svc('default', 'kubernetes', '10.0.0.1', [{ name: 'https', protocol: 'TCP', port: 443 }]),
+    svc('shop', 'web-front', '10.0.12.7', [
+      { name: 'http', protocol: 'TCP', port: 80 },
+      { name: 'dns', protocol: 'UDP', port: 53 },
+    ]),
+    svc('shop', 'headless', 'None', [{ port: 80 }]),
+    svc('other', 'db', '10.0.3.3', [{ port: 5432 }]),
+  ];
+
+  it("gives the kubernetes Service and the pod namespace's Services the variables upstream kubelet does", () => {
+    expect(Object.fromEntries(serviceEnv('shop', true, services))).toEqual({
+      KUBERNETES_SERVICE_HOST: '10.0.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_SERVICE_PORT_HTTPS: '443',
+      KUBERNETES_PORT: 'tcp://10.0.0.1:443',
+      KUBERNETES_PORT_443_TCP: 'tcp://10.0.0.1:443',
+      KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
+      KUBERNETES_PORT_443_TCP_PORT: '443',
+      KUBERNETES_PORT_443_TCP_ADDR: '10.0.0.1',
+      WEB_FRONT_SERVICE_HOST: '10.0.12.7',
+      WEB_FRONT_SERVICE_PORT: '80',
+      WEB_FRONT_SERVICE_PORT_HTTP: '80',
+      WEB_FRONT_SERVICE_PORT_DNS: '53',
+      WEB_FRONT_PORT: 'tcp://10.0.12.7:80',
+      WEB_FRONT_PORT_80_TCP: 'tcp://10.0.12.7:80',
+      WEB_FRONT_PORT_80_TCP_PROTO: 'tcp',
+      WEB_FRONT_PORT_80_TCP_PORT: '80',
+      WEB_FRONT_PORT_80_TCP_ADDR: '10.0.12.7',
+      WEB_FRONT_PORT_53_UDP: 'udp://10.0.12.7:53',
+      WEB_FRONT_PORT_53_UDP_PROTO: 'udp',
+      WEB_FRONT_PORT_53_UDP_PORT: '53',
+      WEB_FRONT_PORT_53_UDP_ADDR: '10.0.12.7',
+    });
+  });
+
+  it('with enableServiceLinks false keeps only the kubernetes Service; a namespace Service named kubernetes wins over it', () => {
+    expect([...serviceEnv('shop', false, services).keys()].every((k) => k.startsWith('KUBERNETES_'))).toBe(true);
+    const own = serviceEnv('shop', true, [...services, svc('shop', 'kubernetes', '10.0.9.9', [{ port: 8080 }])]);
+    expect(own.get('KUBERNETES_SERVICE_HOST')).toBe('10.0.9.9');
+  });
+
+  it("comes after the container's own variables, which win, and is known to their $(VAR) expansion", () => {
+    const c: Container = {
+      name: 'app',
+      env: [
+        { name: 'KUBERNETES_SERVICE_HOST', value: 'mine' },
+        { name: 'API', value: 'https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)' },
+      ],
+    };
+    const result = resolveEnv(pod, c, sources({ serviceEnv: serviceEnv('shop', true, services.slice(0, 1)) }));
+    expect('env' in result && result.env.slice(0, 3)).toEqual([
+      { key: 'KUBERNETES_SERVICE_HOST', value: 'mine' },
+      { key: 'API', value: 'https://mine:443' },
+      { key: 'KUBERNETES_SERVICE_PORT', value: '443' },
+    ]);
+    expect('env' in result && result.env.filter((e) => e.key === 'KUBERNETES_SERVICE_HOST')).toHaveLength(1);
   });
 });

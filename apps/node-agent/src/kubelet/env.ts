@@ -11,6 +11,59 @@ export interface EnvSources {
   podIPs: string[];
   /** The node's allocatable CPU (cores) and memory (bytes): what a container without limits may use. */
   nodeAllocatable: { cpu: number; memory: number };
+  /** The Services' variables (`serviceEnv`): defaults under the container's own, and known to its `$(VAR)`s. */
+  serviceEnv?: Map<string, string>;
+}
+
+/** The parts of a Service its environment variables come from. */
+export interface ServiceLinkSource {
+  metadata: { name: string; namespace: string };
+  spec: { clusterIP?: string; ports?: { name?: string; protocol?: string; port: number }[] };
+}
+
+/**
+ * The Docker-links-style variables upstream kubelet gives every container (`FOO_SERVICE_HOST`, `FOO_PORT_80_TCP`, …):
+ * the `kubernetes` Service of `default` always, and with `enableServiceLinks` (the default) every Service of the pod's
+ * namespace. Headless Services and those without a cluster IP give none.
+ */
+export function serviceEnv(namespace: string, enableServiceLinks: boolean | undefined, services: ServiceLinkSource[]): Map<string, string> {
+  const chosen = new Map<string, ServiceLinkSource>();
+  for (const svc of services) {
+    const ip = svc.spec.clusterIP;
+    if (!ip || ip === 'None') continue;
+    const name = svc.metadata.name;
+    if (svc.metadata.namespace === 'default' && name === 'kubernetes') {
+      if (!chosen.has(name)) chosen.set(name, svc);
+    } else if (svc.metadata.namespace === namespace && enableServiceLinks !== false) {
+      chosen.set(name, svc);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const svc of [...chosen.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const prefix = envName(svc.metadata.name);
+    const ip = svc.spec.clusterIP ?? '';
+    const ports = svc.spec.ports ?? [];
+    out.set(`${prefix}_SERVICE_HOST`, ip);
+    if (ports.length > 0) out.set(`${prefix}_SERVICE_PORT`, String(ports[0].port));
+    for (const p of ports) if (p.name) out.set(`${prefix}_SERVICE_PORT_${envName(p.name)}`, String(p.port));
+    const host = ip.includes(':') ? `[${ip}]` : ip;
+    ports.forEach((p, i) => {
+      const protocol = (p.protocol ?? 'TCP').toLowerCase();
+      const url = `${protocol}://${host}:${p.port}`;
+      if (i === 0) out.set(`${prefix}_PORT`, url);
+      const portPrefix = `${prefix}_PORT_${p.port}_${protocol.toUpperCase()}`;
+      out.set(portPrefix, url);
+      out.set(`${portPrefix}_PROTO`, protocol);
+      out.set(`${portPrefix}_PORT`, String(p.port));
+      out.set(`${portPrefix}_ADDR`, ip);
+    });
+  }
+  return out;
+}
+
+/** `my-svc` → `MY_SVC`, as upstream names the variables. */
+function envName(name: string): string {
+  return name.replace(/-/g, '_').toUpperCase();
 }
 
 export type EnvResult = { env: { key: string; value: string }[] } | { error: string };
@@ -35,11 +88,13 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /**
  * A container's environment as upstream kubelet builds it: `envFrom` sources in order (with their prefix), then `env`
- * (later entries win), values expanded with `$(VAR)` from the variables defined before them. A missing ConfigMap,
+ * (later entries win), values expanded with `$(VAR)` from the variables defined before them (and the Services'), then the
+ * Services' variables the container did not set. A missing ConfigMap,
  * Secret or key that is not optional is an error (the container waits with CreateContainerConfigError).
  */
 export function resolveEnv(pod: Pod, container: Container, sources: EnvSources): EnvResult {
   const vars = new Map<string, string>();
+  const services = sources.serviceEnv ?? new Map<string, string>();
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;
@@ -56,7 +111,7 @@ export function resolveEnv(pod: Pod, container: Container, sources: EnvSources):
   }
   for (const e of container.env ?? []) {
     if (e.value !== undefined || !e.valueFrom) {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      vars.set(e.name, expand(e.value ?? '', services.size ? new Map([...services, ...vars]) : vars));
       continue;
     }
     const from = e.valueFrom;
@@ -84,6 +139,8 @@ export function resolveEnv(pod: Pod, container: Container, sources: EnvSources):
       vars.set(e.name, value);
     }
   }
+  // The Services' variables come last, each unless the container defines it itself.
+  for (const [key, value] of services) if (!vars.has(key)) vars.set(key, value);
   return { env: [...vars].map(([key, value]) => ({ key, value })) };
 }
 

@@ -16,7 +16,7 @@ import {
   type DnsSettings,
 } from './config';
 import { criMillis, CriError, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
-import { envReferences, resolveEnv, type DataByName, type EnvResult } from './env';
+import { envReferences, resolveEnv, serviceEnv, type DataByName, type EnvResult, type ServiceLinkSource } from './env';
 import { expectOk, type KubeApi, type WatchEvent } from '../kube-api';
 import type { Container, Pod, PodStatus, Probe } from './pod-types';
 import { computePodStatus, statusChanged, type ContainerView, type PodView } from './status';
@@ -31,6 +31,8 @@ const DEFAULT_RELIST_MS = 1_000;
 /** A watch the server has not ended by then is renewed (upstream's reflector asks for 5–10 min). */
 const WATCH_TIMEOUT_S = 300;
 const DEFAULT_GRACE_S = 30;
+/** How long a container's start waits for the node's first list of Services before it fails (and is retried). */
+const SERVICES_SYNC_WAIT_MS = 10_000;
 /** What a container gets to stop after its preStop hook used up the grace period (upstream's minimum extension). */
 const MIN_GRACE_AFTER_HOOK_S = 2;
 
@@ -46,6 +48,11 @@ export interface KubeletOptions {
   /** The runtime's socket file: when it does not exist, nothing can be running here. */
   criSocketPath?: string;
   dns?: DnsSettings;
+  /**
+   * The cluster's Services, for the containers' `*_SERVICE_HOST`/`*_PORT` variables; undefined until first listed
+   * (containers wait then, as upstream's do). Without the option, containers get none.
+   */
+  services?: () => ServiceLinkSource[] | undefined;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   resyncMs?: number;
@@ -505,6 +512,17 @@ export class Kubelet {
     }
   }
 
+  /** The Services for containers' variables; a node that just started waits briefly for its first list. */
+  private async serviceLinks(): Promise<ServiceLinkSource[] | undefined> {
+    if (!this.o.services) return [];
+    for (let waited = 0; waited < SERVICES_SYNC_WAIT_MS; waited += 100) {
+      const services = this.o.services();
+      if (services) return services;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return this.o.services();
+  }
+
   private async containerEnv(pod: Pod, c: Container, podIPs: string[]): Promise<EnvResult> {
     const refs = envReferences(c);
     const ns = encodeURIComponent(pod.metadata.namespace);
@@ -523,9 +541,18 @@ export class Kubelet {
       }
       return out;
     };
+    const services = await this.serviceLinks();
+    if (!services) return { error: 'services have not yet been read at least once, cannot construct envvars' };
     try {
       const [configMaps, secrets] = await Promise.all([fetch('configmaps', refs.configMaps), fetch('secrets', refs.secrets)]);
-      return resolveEnv(pod, c, { configMaps, secrets, hostIPs: this.o.hostIPs(), podIPs, nodeAllocatable: this.o.allocatable() });
+      return resolveEnv(pod, c, {
+        configMaps,
+        secrets,
+        hostIPs: this.o.hostIPs(),
+        podIPs,
+        nodeAllocatable: this.o.allocatable(),
+        serviceEnv: serviceEnv(pod.metadata.namespace, pod.spec.enableServiceLinks, services),
+      });
     } catch (err) {
       return { error: errorText(err) };
     }

@@ -117,6 +117,7 @@ export interface PodSpec {
   hostPID?: boolean;
   hostIPC?: boolean;
   serviceAccountName?: string;
+  enableServiceLinks?: boolean;
 }
 
 export interface ContainerStateWaiting {

@@ -61,6 +61,11 @@ export class KubeProxy {
     this.slices.stop();
   }
 
+  /** The cluster's Services as last seen; undefined until they were listed once. */
+  serviceList(): ProxyService[] | undefined {
+    return this.services.synced ? this.services.list() : undefined;
+  }
+
   /** Also tells `listener` of every change of Services or EndpointSlices (the node's DNS shares this view). */
   onChange(listener: (services: ProxyService[], slices: ProxyEndpointSlice[]) => void): void {
     this.listeners.push(listener);

@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeLabels } from '@cerulean/node-provider';
 import { Client } from 'pg';
+import { adminKubeClient, waitForDefaultServiceAccount } from './cluster-kube';
 import { BenchPlatform } from './platform';
 
 const AKS = 'api-version=2026-06-01';
@@ -40,6 +41,11 @@ function seeded(seed: number): () => number {
 }
 const random = seeded(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+
+/** The workload every cluster runs through the chaos (the node image carries its image). */
+const WORKLOAD = 'chaos-web';
+const WORKLOAD_REPLICAS = 2;
+const WORKLOAD_IMAGE = 'docker.io/library/busybox:1.35';
 
 const FAULT_KINDS = ['worker-sigkill', 'worker-sigstop', 'api-sigkill', 'api-sigstop', 'postgres-restart', 'redis-restart', 'node-kill'] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
@@ -107,6 +113,8 @@ class ChaosRun {
   private readonly rg = 'chaos-rg';
   private readonly clusters = Array.from({ length: CLUSTERS }, (_, i) => `chaos${i}`);
   private readonly deadline = Date.now() + MINUTES * 60_000;
+  /** Clusters whose workload (a Deployment of WORKLOAD_REPLICAS) was created: it must be Ready again at the end. */
+  private readonly workloads = new Set<string>();
 
   constructor(private readonly platform: BenchPlatform) {}
 
@@ -183,6 +191,7 @@ class ChaosRun {
     await this.http.expect([200, 201], 'PUT', `/subscriptions/${this.platform.subscriptionId}/resourcegroups/${this.rg}?${RES}`, { location: 'eastus' });
     log(`creating ${this.clusters.length} clusters`);
     await Promise.all(this.clusters.map((c) => this.operate(c, 'create', 'PUT', `${this.clusterPath(c)}?${AKS}`, this.clusterBody(1))));
+    await Promise.all(this.clusters.map((c) => this.deployWorkload(c)));
 
     let faultsDone = false;
     const faultLoop = this.faultLoop().finally(() => (faultsDone = true));
@@ -200,6 +209,49 @@ class ChaosRun {
     await faultLoop;
     await this.settle();
     await this.check();
+  }
+
+  /** A Deployment in the cluster: whatever the faults and operations do, its replicas must be Ready again at the end. */
+  private async deployWorkload(c: string): Promise<void> {
+    try {
+      const kube = await adminKubeClient(this.http, this.clusterPath(c), AKS.slice('api-version='.length));
+      await waitForDefaultServiceAccount(kube);
+      await kube.create('/apis/apps/v1/namespaces/default/deployments', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: WORKLOAD },
+        spec: {
+          replicas: WORKLOAD_REPLICAS,
+          selector: { matchLabels: { app: WORKLOAD } },
+          template: {
+            metadata: { labels: { app: WORKLOAD } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'sleep', image: WORKLOAD_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '86400'] }],
+            },
+          },
+        },
+      });
+      this.workloads.add(c);
+    } catch (err) {
+      log(`${c}: could not deploy the workload: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** How long until the cluster's workload has all its replicas Ready (undefined: not within the limit). */
+  private async workloadReadyMs(c: string, limitMs = 180_000): Promise<number | undefined> {
+    const started = Date.now();
+    while (Date.now() - started < limitMs) {
+      try {
+        const kube = await adminKubeClient(this.http, this.clusterPath(c), AKS.slice('api-version='.length));
+        const d = await kube.get<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/default/deployments/${WORKLOAD}`);
+        if (d.status?.readyReplicas === WORKLOAD_REPLICAS) return Date.now() - started;
+      } catch {
+        // The API server may still be coming back: ask again.
+      }
+      await sleep(2000);
+    }
+    return undefined;
   }
 
   private async randomOperation(c: string): Promise<void> {
@@ -399,6 +451,22 @@ class ChaosRun {
     add("every running cluster's control plane runs", down.length === 0, down.map((c) => c.name).join(', '));
     const names = containers.map((c) => c.Names[0]);
     add('no duplicate node names', new Set(names).size === names.length, '');
+
+    const running = new Set(planes.map((c) => c.name));
+    const waits = await Promise.all(
+      this.clusters.map(async (c) => ({ c, ms: this.workloads.has(c) && running.has(c) ? await this.workloadReadyMs(c) : undefined })),
+    );
+    const missing = this.clusters.filter((c) => !this.workloads.has(c));
+    const notReady = waits.filter((w) => this.workloads.has(w.c) && w.ms === undefined).map((w) => w.c);
+    add(
+      `every Deployment's replicas Ready again (${WORKLOAD_REPLICAS} per cluster)`,
+      missing.length === 0 && notReady.length === 0,
+      [
+        ...waits.filter((w) => w.ms !== undefined).map((w) => `${w.c} after ${w.ms} ms`),
+        ...notReady.map((c) => `${c} not within 180 s`),
+        ...missing.map((c) => `${c} never deployed`),
+      ].join(', '),
+    );
 
     log('deleting the clusters');
     await Promise.all(this.clusters.map((c) => this.operate(c, 'delete', 'DELETE', `${this.clusterPath(c)}?${AKS}`)));

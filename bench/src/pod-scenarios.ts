@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse as parseYaml } from 'yaml';
 import { KubeClient } from '../../apps/kube-controller-manager/src/client/kube-client';
+import { adminKubeClient, waitForDefaultServiceAccount } from './cluster-kube';
 import type { BenchPlatform } from './platform';
 import type { ScenarioResult, TargetResult } from './report';
 import { summarize } from './stats';
@@ -37,12 +37,6 @@ interface PodView {
   status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] };
 }
 
-interface KubeconfigDoc {
-  clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-  users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-}
-
-const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
 const running = (p: PodView): boolean =>
   p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).length > 0 && (p.status.containerStatuses ?? []).every((c) => c.state?.running);
 
@@ -117,28 +111,8 @@ export class PodScenarios {
       await sleep(500);
     }
     this.log(`  cluster of ${this.plan.nodes} nodes up in ${Date.now() - t0} ms`);
-    const creds = await this.http.expect<{ kubeconfigs: { value: string }[] }>([200], 'POST', `${this.clusterPath()}/listClusterAdminCredential?${AKS_API}`);
-    const doc = parseYaml(decode(creds.body.kubeconfigs[0].value)) as KubeconfigDoc;
-    // The kubeconfig names the cluster's FQDN under *.localhost; the serving certificate also covers 127.0.0.1.
-    const port = new URL(doc.clusters[0].cluster.server).port;
-    this.client = new KubeClient({
-      server: `https://127.0.0.1:${port}`,
-      ca: decode(doc.clusters[0].cluster['certificate-authority-data']),
-      cert: decode(doc.users[0].user['client-certificate-data']),
-      key: decode(doc.users[0].user['client-key-data']),
-      userAgent: 'cerulean-bench',
-    });
-    // Pods need a service account in their namespace: wait for the controllers to have made it.
-    const deadline = Date.now() + 60_000;
-    while (
-      !(await this.client.get('/api/v1/namespaces/default/serviceaccounts/default').then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > deadline) throw new Error('no default service account after 60 s');
-      await sleep(250);
-    }
+    this.client = await adminKubeClient(this.http, this.clusterPath(), AKS_API.slice('api-version='.length));
+    await waitForDefaultServiceAccount(this.client);
   }
 
   /** One batch of `size` pods: their startup latencies (ms); the batch is gone (pods and containers) on return. */

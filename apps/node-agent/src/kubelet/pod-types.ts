@@ -117,6 +117,7 @@ export interface PodSpec {
   hostPID?: boolean;
   hostIPC?: boolean;
   serviceAccountName?: string;
+  imagePullSecrets?: { name?: string }[];
 }
 
 export interface ContainerStateWaiting {

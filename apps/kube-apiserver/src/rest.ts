@@ -29,6 +29,7 @@ import {
 import { ApplyInfo, ServerSideApply } from './apply';
 import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
+import { admitPodServiceAccount } from './service-account-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -267,6 +268,7 @@ export class RestStorage {
     this.prepareForCreate(rt, obj);
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
+    if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this);
     this.validate(rt, obj);
     opts.admit?.(obj, undefined);
     obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);

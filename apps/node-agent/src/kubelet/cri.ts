@@ -121,6 +121,14 @@ export interface CriImage {
   id: string;
   repo_tags: string[];
   repo_digests: string[];
+  /** uint64 as a decimal string. */
+  size: string;
+}
+
+/** Registry credentials for one PullImage (CRI's AuthConfig); the runtime sends them to the image's registry. */
+export interface AuthConfig {
+  username: string;
+  password: string;
 }
 
 /** A failed CRI call: the gRPC status code (grpc.status) and the runtime's message. */
@@ -136,7 +144,33 @@ export class CriError extends Error {
   get notFound(): boolean {
     return this.code === grpc.status.NOT_FOUND;
   }
+
+  /** The error as a Go gRPC client prints it (`rpc error: code = NotFound desc = …`): what upstream's kubelet shows. */
+  get grpcText(): string {
+    return `rpc error: code = ${GRPC_CODE_NAMES[this.code] ?? `Code(${this.code})`} desc = ${this.details}`;
+  }
 }
+
+/** grpc-go's names of the status codes (codes.Code.String()). */
+const GRPC_CODE_NAMES: Record<number, string> = {
+  0: 'OK',
+  1: 'Canceled',
+  2: 'Unknown',
+  3: 'InvalidArgument',
+  4: 'DeadlineExceeded',
+  5: 'NotFound',
+  6: 'AlreadyExists',
+  7: 'PermissionDenied',
+  8: 'ResourceExhausted',
+  9: 'FailedPrecondition',
+  10: 'Aborted',
+  11: 'OutOfRange',
+  12: 'Unimplemented',
+  13: 'Internal',
+  14: 'Unavailable',
+  15: 'DataLoss',
+  16: 'Unauthenticated',
+};
 
 type Unary = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 
@@ -269,8 +303,13 @@ export class CriClient {
     return r.image && r.image.id ? r.image : null;
   }
 
-  async pullImage(image: string, sandboxConfig?: PodSandboxConfig): Promise<string> {
-    const r = await this.unary<{ image_ref: string }>(this.images, 'PullImage', { image: { image }, sandbox_config: sandboxConfig ?? null }, PULL_DEADLINE_MS);
+  async pullImage(image: string, sandboxConfig?: PodSandboxConfig, auth?: AuthConfig): Promise<string> {
+    const r = await this.unary<{ image_ref: string }>(
+      this.images,
+      'PullImage',
+      { image: { image }, auth: auth ?? null, sandbox_config: sandboxConfig ?? null },
+      PULL_DEADLINE_MS,
+    );
     return r.image_ref;
   }
 

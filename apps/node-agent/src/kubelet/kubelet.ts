@@ -15,7 +15,7 @@ import {
   sandboxConfig,
   type DnsSettings,
 } from './config';
-import { criMillis, CriError, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
+import { criMillis, CriError, type AuthConfig, type CriClient, type CriContainer, type CriContainerStatus, type PodSandboxConfig } from './cri';
 import { envReferences, resolveEnv, serviceEnv, type DataByName, type EnvResult, type ServiceLinkSource } from './env';
 import { expectOk, type KubeApi, type WatchEvent } from '../kube-api';
 import type { Container, Pod, PodStatus, Probe } from './pod-types';
@@ -23,6 +23,7 @@ import { computePodStatus, statusChanged, type ContainerView, type PodView } fro
 import { containerFieldPath, KubeletEvents } from './events';
 import { ProbeResult, runLifecycleHook, runProbe, type ProbeKind } from './probes';
 import { prepareVolumes, volumeMounts } from './volumes';
+import { keyringFromSecrets, type PullSecret } from './pull-secrets';
 
 /** How often every pod is synced again even without events (upstream: 1 min; a short one heals missed events sooner). */
 const DEFAULT_RESYNC_MS = 10_000;
@@ -65,8 +66,8 @@ interface PodState {
   containers: Map<string, CriContainerStatus[]>;
   /** Why the kubelet holds a container back, by container name. */
   waiting: Map<string, { reason: string; message?: string }>;
-  /** When each container's last image pull failed (its pull back-off counts from then). */
-  pullFailedAt: Map<string, number>;
+  /** Each container's last failed image pull: when (its pull back-off counts from then) and why (for ImagePullBackOff). */
+  pullFailures: Map<string, { at: number; message: string }>;
   retryTimer?: NodeJS.Timeout;
   /** The probes of running containers, by container name. */
   probes: Map<string, ProbeWorker>;
@@ -291,7 +292,7 @@ export class Kubelet {
     if (!this.criUp()) return;
     let state = this.states.get(uid);
     if (!state) {
-      state = { containers: new Map(), waiting: new Map(), pullFailedAt: new Map(), probes: new Map() };
+      state = { containers: new Map(), waiting: new Map(), pullFailures: new Map(), probes: new Map() };
       this.states.set(uid, state);
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
@@ -462,7 +463,9 @@ export class Kubelet {
 
   /**
    * The image for the container per its pull policy (Always, IfNotPresent, Never; default Always for `:latest` or no
-   * tag). A failed pull shows as ErrImagePull, then ImagePullBackOff while its back-off lasts.
+   * tag). A pull uses the credentials of the pod's imagePullSecrets that match the image's registry, each in turn until
+   * one works, as upstream's kubelet does. A failed pull shows as ErrImagePull, then ImagePullBackOff (with the failed
+   * pull's error) while its back-off lasts.
    */
   private async ensureImage(pod: Pod, state: PodState, c: Container, sbConfig: PodSandboxConfig, ips: string[]): Promise<string | undefined> {
     const image = c.image ?? '';
@@ -474,39 +477,50 @@ export class Kubelet {
       return present.id;
     }
     if (policy === 'Never') {
-      this.events.record(pod, 'Warning', 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`, field);
-      state.waiting.set(c.name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
+      const message = `Container image "${image}" is not present with pull policy of Never`;
+      this.events.record(pod, 'Warning', 'ErrImageNeverPull', message, field);
+      this.events.record(pod, 'Warning', 'Failed', 'Error: ErrImageNeverPull', field);
+      state.waiting.set(c.name, { reason: 'ErrImageNeverPull', message });
       return undefined;
     }
     const key = `${pod.metadata.uid}/${c.name}@${image}`;
     const now = this.now().getTime();
-    const failedAt = state.pullFailedAt.get(c.name);
-    const wait = failedAt === undefined ? undefined : this.imageBackoff.inBackoff(key, failedAt, now);
+    const failed = state.pullFailures.get(c.name);
+    const wait = failed === undefined ? undefined : this.imageBackoff.inBackoff(key, failed.at, now);
     if (wait) {
       this.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, field);
       this.events.record(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', field);
-      state.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+      state.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${failed?.message}` });
       this.retryIn(pod.metadata.uid, wait.remainingMs);
       return undefined;
     }
     // A pull may take long: the pod shows ContainerCreating meanwhile, not nothing.
     if (!state.waiting.has(c.name)) state.waiting.set(c.name, { reason: 'ContainerCreating' });
     await this.reportStatus(pod, state, { ready: true, ips }).catch(() => undefined);
+    const credentials = await this.pullCredentials(pod, image);
     this.events.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, field);
     const pullStart = Date.now();
     try {
-      await this.o.cri.pullImage(image, sbConfig);
-      this.events.record(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - pullStart) / 1000).toFixed(3)}s`, field);
-      state.pullFailedAt.delete(c.name);
-      this.imageBackoff.reset(key);
+      await this.pullWith(image, sbConfig, credentials);
       const pulled = await this.o.cri.imageStatus(image);
+      const took = goDuration(Date.now() - pullStart);
+      this.events.record(
+        pod,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${pulled?.size ?? 0} bytes.`,
+        field,
+      );
+      state.pullFailures.delete(c.name);
+      this.imageBackoff.reset(key);
       return pulled?.id ?? image;
     } catch (err) {
-      this.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${errorText(err)}`, field);
+      const message = pullErrorText(err);
+      this.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`, field);
       this.events.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', field);
       const delayMs = this.imageBackoff.next(key, now, now);
-      state.pullFailedAt.set(c.name, now);
-      state.waiting.set(c.name, { reason: 'ErrImagePull', message: errorText(err) });
+      state.pullFailures.set(c.name, { at: now, message });
+      state.waiting.set(c.name, { reason: 'ErrImagePull', message });
       this.retryIn(pod.metadata.uid, delayMs);
       return undefined;
     }
@@ -521,6 +535,63 @@ export class Kubelet {
       await new Promise((r) => setTimeout(r, 100));
     }
     return this.o.services();
+  }
+
+  /** Without credentials one plain pull; else each in turn, and when all fail, all their errors (upstream's aggregate). */
+  private async pullWith(image: string, sbConfig: PodSandboxConfig, credentials: AuthConfig[]): Promise<void> {
+    if (!credentials.length) {
+      await this.o.cri.pullImage(image, sbConfig);
+      return;
+    }
+    const errors: unknown[] = [];
+    for (const auth of credentials) {
+      try {
+        await this.o.cri.pullImage(image, sbConfig, auth);
+        return;
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    const texts = [...new Set(errors.map(pullErrorText))];
+    throw new Error(texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`);
+  }
+
+  /**
+   * The credentials of the pod's imagePullSecrets for an image. A secret that cannot be read is reported with upstream's
+   * FailedToRetrieveImagePullSecret event and the pull goes on without it.
+   */
+  private async pullCredentials(pod: Pod, image: string): Promise<AuthConfig[]> {
+    const names = (pod.spec.imagePullSecrets ?? []).map((r) => r.name ?? '').filter((n) => n);
+    if (!names.length) return [];
+    const ns = encodeURIComponent(pod.metadata.namespace);
+    const secrets: PullSecret[] = [];
+    const failed: string[] = [];
+    for (const name of names) {
+      try {
+        const r = await this.o.api.call('GET', `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`);
+        expectOk(r, `read secret ${pod.metadata.namespace}/${name}`);
+        secrets.push(JSON.parse(r.body) as PullSecret);
+      } catch (err) {
+        this.o.log({
+          msg: 'kubelet: unable to retrieve pull secret, the image pull may not succeed',
+          pod: pod.metadata.name,
+          secret: name,
+          error: errorText(err),
+        });
+        failed.push(name);
+      }
+    }
+    if (failed.length) {
+      this.events.record(
+        pod,
+        'Warning',
+        'FailedToRetrieveImagePullSecret',
+        `Unable to retrieve some image pull secrets (${failed.join(', ')}); attempting to pull the image may not succeed.`,
+      );
+    }
+    const { keyring, problems } = keyringFromSecrets(secrets);
+    for (const problem of problems) this.o.log({ msg: 'kubelet: unreadable image pull secret skipped', pod: pod.metadata.name, problem });
+    return keyring.lookup(image).map(({ username, password }) => ({ username, password }));
   }
 
   private async containerEnv(pod: Pod, c: Container, podIPs: string[]): Promise<EnvResult> {
@@ -811,6 +882,29 @@ function stopProbes(w: ProbeWorker): void {
 
 function isNotFound(err: unknown): boolean {
   return err instanceof CriError && err.notFound;
+}
+
+/** A failed pull as upstream's kubelet shows it: the runtime's gRPC error as Go prints it. */
+function pullErrorText(err: unknown): string {
+  return err instanceof CriError ? err.grpcText : errorText(err);
+}
+
+/** Go's time.Duration.String() of a duration truncated to milliseconds (`523ms`, `1.234s`, `2m3.5s`). */
+export function goDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms));
+  if (total === 0) return '0s';
+  if (total < 1000) return `${total}ms`;
+  const h = Math.floor(total / 3_600_000);
+  const m = Math.floor((total % 3_600_000) / 60_000);
+  const rest = total % 60_000;
+  const secs = `${Math.floor(rest / 1000)}${
+    rest % 1000
+      ? `.${String(rest % 1000)
+          .padStart(3, '0')
+          .replace(/0+$/, '')}`
+      : ''
+  }s`;
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${secs}`;
 }
 
 function errorText(err: unknown): string {

@@ -118,6 +118,7 @@ export interface PodSpec {
   hostIPC?: boolean;
   serviceAccountName?: string;
   enableServiceLinks?: boolean;
+  imagePullSecrets?: { name?: string }[];
 }
 
 export interface ContainerStateWaiting {

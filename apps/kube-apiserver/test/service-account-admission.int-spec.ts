@@ -1,0 +1,44 @@
+import { Harness, startHarness } from './harness';
+
+jest.setTimeout(120_000);
+
+/** Upstream's ServiceAccount admission copies the service account's imagePullSecrets into a pod that names none. */
+describe('ServiceAccount admission: image pull secrets', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const apply = (obj: object) => h.kubectl(['apply', '-f', '-'], { input: JSON.stringify(obj) });
+  const pod = (name: string, spec: object = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { containers: [{ name: 'c', image: 'reg:5000/app:v1' }], ...spec },
+  });
+  const pullSecretsOf = async (name: string) => JSON.parse((await h.kubectl(['get', 'pod', name, '-o', 'json'])).stdout).spec.imagePullSecrets;
+
+  it("gives a pod its service account's imagePullSecrets, keeps a pod's own, and leaves existing pods alone", async () => {
+    await apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'puller' }, imagePullSecrets: [{ name: 'regcred' }, { name: 'other' }] });
+    await apply(pod('from-sa', { serviceAccountName: 'puller' }));
+    expect(await pullSecretsOf('from-sa')).toEqual([{ name: 'regcred' }, { name: 'other' }]);
+
+    await apply(pod('own', { serviceAccountName: 'puller', imagePullSecrets: [{ name: 'mine' }] }));
+    expect(await pullSecretsOf('own')).toEqual([{ name: 'mine' }]);
+
+    // The namespace's default service account has none: nothing is added.
+    await apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+    await apply(pod('plain'));
+    expect(await pullSecretsOf('plain')).toBeUndefined();
+
+    // Only at create: a later change to the service account does not reach the pod.
+    await apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'puller' }, imagePullSecrets: [{ name: 'rotated' }] });
+    await h.kubectl(['label', 'pod', 'from-sa', 'touched=yes']);
+    expect(await pullSecretsOf('from-sa')).toEqual([{ name: 'regcred' }, { name: 'other' }]);
+    await apply(pod('later', { serviceAccountName: 'puller' }));
+    expect(await pullSecretsOf('later')).toEqual([{ name: 'rotated' }]);
+  });
+});

@@ -3,7 +3,7 @@ import { Harness, startHarness } from './harness';
 jest.setTimeout(120_000);
 
 /** Upstream's ServiceAccount admission copies the service account's imagePullSecrets into a pod that names none. */
-describe('ServiceAccount admission: image pull secrets', () => {
+describe('ServiceAccount admission', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -40,5 +40,33 @@ describe('ServiceAccount admission: image pull secrets', () => {
     expect(await pullSecretsOf('from-sa')).toEqual([{ name: 'regcred' }, { name: 'other' }]);
     await apply(pod('later', { serviceAccountName: 'puller' }));
     expect(await pullSecretsOf('later')).toEqual([{ name: 'rotated' }]);
+  });
+
+  it('mounts the kube-api-access projected volume (token, ca.crt, namespace) in every container, unless automount is off', async () => {
+    const specOf = async (name: string) => JSON.parse((await h.kubectl(['get', 'pod', name, '-o', 'json'])).stdout).spec;
+    await apply(pod('mounted', { initContainers: [{ name: 'init', image: 'reg:5000/app:v1' }] }));
+    const spec = await specOf('mounted');
+    expect(spec.serviceAccountName).toBe('default');
+    const volume = spec.volumes.find((v: { name: string }) => v.name.startsWith('kube-api-access-'));
+    expect(volume.name).toMatch(/^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(volume.projected).toEqual({
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    });
+    const mount = { name: volume.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' };
+    expect([...spec.initContainers, ...spec.containers].map((c: { volumeMounts: unknown[] }) => c.volumeMounts)).toEqual([[mount], [mount]]);
+
+    await apply(pod('off', { automountServiceAccountToken: false }));
+    expect((await specOf('off')).volumes).toBeUndefined();
+    await apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quiet' }, automountServiceAccountToken: false });
+    await apply(pod('sa-off', { serviceAccountName: 'quiet' }));
+    expect((await specOf('sa-off')).volumes).toBeUndefined();
+    // The pod's own choice wins over its service account's.
+    await apply(pod('pod-on', { serviceAccountName: 'quiet', automountServiceAccountToken: true }));
+    expect((await specOf('pod-on')).volumes).toHaveLength(1);
   });
 });

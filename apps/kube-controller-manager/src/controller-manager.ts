@@ -11,6 +11,7 @@ import { PodGcController } from './controllers/pod-gc';
 import { ReplicaSetController } from './controllers/replicaset.controller';
 import { DeploymentController } from './controllers/deployment.controller';
 import { DisruptionController } from './controllers/disruption';
+import { RootCaPublisher } from './controllers/root-ca-publisher';
 import { ServiceAccountsController } from './controllers/serviceaccounts';
 import { JobController } from './controllers/job.controller';
 import { CronJobController } from './controllers/cronjob.controller';
@@ -54,6 +55,8 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     endpoints: () => new EndpointsController(ctx),
     endpointslice: () => new EndpointSliceController(ctx),
     serviceaccount: () => new ServiceAccountsController(ctx),
+    // Upstream publishes its --root-ca-file; the cluster CA is the one this client trusts the API server with.
+    ...(config.ca && { 'root-ca-cert-publisher': () => new RootCaPublisher(ctx, String(config.ca)) }),
     'node-lifecycle': () => new NodeLifecycleController(ctx),
     ...(config.allocateNodeCidrs && {
       'node-ipam': () => {

@@ -37,7 +37,7 @@ describe('kube-controller-manager controllers (real etcd, kube-apiserver, kubect
       cert: h.admin.certPem,
       key: h.admin.keyPem,
       // No nodes here: pods stay unbound, so they go at once when deleted.
-      enabled: ['garbage-collector', 'namespace', 'endpoints', 'endpointslice', 'serviceaccount'],
+      enabled: ['garbage-collector', 'namespace', 'endpoints', 'endpointslice', 'serviceaccount', 'root-ca-cert-publisher'],
     });
     client = cm.client;
   });
@@ -75,6 +75,23 @@ describe('kube-controller-manager controllers (real etcd, kube-apiserver, kubect
     });
     expect(second.metadata.name).toBe('default');
     expect((await h.kubectl(['get', 'serviceaccounts', '-n', 'default', '-o', 'name'])).stdout).toContain('serviceaccount/default');
+  });
+
+  it('publishes the cluster CA as kube-root-ca.crt in every namespace, setting it right when changed or deleted', async () => {
+    await h.kubectl(['create', 'namespace', 'ca-test']);
+    const path = cmPath('ca-test', 'kube-root-ca.crt');
+    const first = await waitUntil('kube-root-ca.crt', () => get(path), 20_000);
+    expect(first.data).toEqual({ 'ca.crt': h.ca.certPem });
+    expect((first.metadata as { annotations?: Record<string, string> }).annotations?.['kubernetes.io/description']).toMatch(/^Contains a CA bundle/);
+    await h.kubectl(['patch', 'configmap', 'kube-root-ca.crt', '-n', 'ca-test', '--type=merge', '-p', '{"data":{"ca.crt":"tampered"}}']);
+    const caOf = async () => ((await get(path))?.data as Record<string, string> | undefined)?.['ca.crt'];
+    await waitUntil('restored ca.crt', async () => ((await caOf()) === h.ca.certPem ? true : undefined));
+    await h.kubectl(['delete', 'configmap', 'kube-root-ca.crt', '-n', 'ca-test']);
+    const again = await waitUntil('recreated kube-root-ca.crt', async () => {
+      const cm = await get(path);
+      return cm && cm.metadata.uid !== first.metadata.uid ? cm : undefined;
+    });
+    expect(again.data).toEqual({ 'ca.crt': h.ca.certPem });
   });
 
   it('deletes a dependent once its owner is deleted (background)', async () => {

@@ -49,6 +49,15 @@ ensure_packages() {
 }
 
 # Headless Chromium for the dashboard's browser tests (playwright-core drives /usr/bin/chromium; no download).
+# A current kubectl (Debian sid's, 1.36; bookworm's own is 1.20) from the shared installer when there is one, else the
+# one on PATH: the tests drive it, and runCommand's pod image carries it (KUBECTL names it for the worker).
+ensure_kubectl() {
+  if [ -z "${KUBECTL:-}" ] && [ -f "$REPO_ROOT/../shared/tools/kubectl/get-kubectl.sh" ]; then
+    KUBECTL="$(bash "$REPO_ROOT/../shared/tools/kubectl/get-kubectl.sh" | tail -1)"
+    export KUBECTL
+  fi
+}
+
 ensure_browser() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)

@@ -25,11 +25,7 @@ export NODE_EXTRA_CA_CERTS="$CERULEAN_IT_DIR/data/tls/ca.pem"
 say "unit tests"
 npx jest -c jest.config.js --selectProjects unit --ci
 say "Kubernetes API server tests (private etcd, the real kubectl)"
-# A current kubectl (Debian sid's, 1.36): bookworm's own is 1.20. Without the shared installer, the one on PATH.
-if [ -f "$REPO_ROOT/../shared/tools/kubectl/get-kubectl.sh" ]; then
-  KUBECTL="$(bash "$REPO_ROOT/../shared/tools/kubectl/get-kubectl.sh" | tail -1)"
-  export KUBECTL
-fi
+ensure_kubectl
 npx jest -c jest.config.js --selectProjects kube --ci --runInBand --forceExit
 say "integration and end-to-end tests (real Postgres, Redis, Docker)"
 npx jest -c jest.config.js --selectProjects integration --ci --runInBand --forceExit

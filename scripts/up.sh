@@ -17,6 +17,7 @@ ensure_dockerd
 ensure_postgres
 ensure_redis
 ensure_node_modules
+ensure_kubectl
 build
 say "migrating the database"
 node dist/libs/domain/src/cli/migrate.js

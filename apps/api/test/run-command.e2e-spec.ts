@@ -20,8 +20,8 @@ import { zipOf } from '../../../test-support/zip';
 
 jest.setTimeout(180_000);
 
-// Short, so the timeout test is quick; every other command here ends well within it.
-const TIMEOUT_SECONDS = 4;
+// Short, so the timeout test is quick; every other command here (a pod start included) ends well within it.
+const TIMEOUT_SECONDS = 15;
 
 interface CommandResultWire {
   id: string;
@@ -79,9 +79,10 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
     await worker.stop();
   });
 
-  it("runs the command in a node and returns its exit code, output and times in the AKS example's shape", async () => {
+  it("runs the command in a pod of the cluster and returns its exit code, output and times in the AKS example's shape", async () => {
     // The sleep keeps the command running long enough for the first poll to see it in progress.
     const sut = await runToEnd('cmd1', { command: 'sleep 1; echo hello; hostname; exit 3', context: '', clusterToken: '' });
+    const id = sut.location.split('/commandResults/')[1].split('?')[0];
     expect(sut.polls[0]).toBe(202);
     expect(sut.polls.at(-1)).toBe(200);
     expect(sut.location).toMatch(new RegExp(`/managedClusters/cmd1/commandResults/[0-9a-f]{32}\\?api-version=2026-06-01$`));
@@ -89,7 +90,8 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
     const p = sut.result.properties;
     expect(p.provisioningState).toBe('Succeeded');
     expect(p.exitCode).toBe(3);
-    expect(p.logs).toBe(`hello\n${nodeName}\n`);
+    // A pod's hostname is its name: command-<id>, in namespace aks-command, as on AKS.
+    expect(p.logs).toBe(`hello\ncommand-${id}\n`);
     expect(p.reason).toBeUndefined();
     expect(Date.parse(p.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(p.finishedAt ?? ''));
     expect(Date.parse(p.finishedAt ?? '') - Date.parse(p.startedAt ?? '')).toBeGreaterThanOrEqual(900);
@@ -116,10 +118,15 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
     expect(sut.result.properties.logs).toBe('from-script\npayload-42\ndata\nscript.sh\n');
   });
 
-  it('reports a command that does not exist in the node (kubectl) as exit code 127 with the shell message', async () => {
-    const sut = await runToEnd('cmd1', { command: 'kubectl get pods -A' });
-    expect(sut.result.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 127 });
-    expect(sut.result.properties.logs).toMatch(/kubectl: not found/);
+  it('has kubectl with the cluster-admin rights of the command pod (in-cluster credentials), and a missing command exits 127', async () => {
+    const sut = await runToEnd('cmd1', { command: `kubectl get nodes -o name; kubectl auth can-i '*' '*'; kubectl get pods -n aks-command -o name` });
+    const id = sut.location.split('/commandResults/')[1].split('?')[0];
+    expect(sut.result.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 0 });
+    expect(sut.result.properties.logs).toBe(`node/${nodeName}\nyes\npod/command-${id}\n`);
+
+    const missing = await runToEnd('cmd1', { command: 'helm version' });
+    expect(missing.result.properties).toMatchObject({ provisioningState: 'Succeeded', exitCode: 127 });
+    expect(missing.result.properties.logs).toMatch(/helm: not found/);
   });
 
   it('kills a command (with its children) that outlives the timeout and reports it failed with a reason', async () => {
@@ -129,8 +136,10 @@ describe('managedClusters runCommand and commandResults (R10.5)', () => {
     expect(p.reason).toBe(`The command did not finish within ${TIMEOUT_SECONDS} seconds and was stopped.`);
     expect(p.logs).toBe('started\n');
     expect(p.exitCode).toBeUndefined();
-    const ps = await runToEnd('cmd1', { command: 'ps' });
-    expect(ps.result.properties.logs).not.toMatch(/sleep 30[01]/);
+    // Its pod is gone (with every process in it): the next command's pod is the only one.
+    const next = await runToEnd('cmd1', { command: 'kubectl get pods -n aks-command -o name' });
+    const id = next.location.split('/commandResults/')[1].split('?')[0];
+    expect(next.result.properties.logs).toBe(`pod/command-${id}\n`);
   });
 
   it.each([

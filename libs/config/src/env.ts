@@ -199,6 +199,11 @@ export class Env {
    * created once in DATA_DIR/secrets; the API and the worker must then share DATA_DIR.
    */
   @IsOptional() @IsBase64() MASTER_KEY?: string;
+  /**
+   * The kubectl binary runCommand's pod image carries (with the libraries it links): by default the `KUBECTL`
+   * variable, else `kubectl` on PATH. Without one the image has none and `kubectl …` commands exit 127.
+   */
+  @IsOptional() @IsString() KUBECTL?: string;
   /** runCommand: a command still running after this long is killed and reported as failed. */
   @Transform(toInt) @IsInt() @Min(1) @Max(86400) RUN_COMMAND_TIMEOUT_SECONDS = 300;
   /** runCommand: the most output kept per command (its first and last halves; the middle is cut). */

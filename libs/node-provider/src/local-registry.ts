@@ -180,6 +180,8 @@ export class LocalRegistry {
   readonly docker: Dockerode;
   private readonly binary: string;
   private ready: Promise<void> | undefined;
+  /** The platform images' push into the registry (RegistryBootstrap sets it): what needs them waits for it. */
+  seeding: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LocalRegistryOptions) {
     this.docker = options.docker ?? new Dockerode();

@@ -1,11 +1,15 @@
 import { hostBinaryEntries, importImage, type ImageDefinition, type LocalRegistry } from './local-registry';
 import type { RootfsEntry } from './tar';
+import { BUSYBOX_IMAGE_APPLETS } from './workload-images';
 
 /** The page the web image serves (`/var/www/index.html`). */
 export const WEB_IMAGE_PAGE = 'Hello from Cerulean: this page was pulled from the installation registry.\n';
 export const WEB_IMAGE_PORT = 8080;
 
 const WEB_APPLETS = ['sh', 'httpd', 'cat', 'echo', 'ls', 'wget', 'sleep', 'hostname', 'env'];
+/** runCommand's pod image (as AKS's command pods have kubectl): the busybox tools, `unzip` for the context, kubectl. */
+export const COMMAND_IMAGE_PATH = 'cerulean/aks-command:1.0';
+const COMMAND_APPLETS = [...BUSYBOX_IMAGE_APPLETS, 'unzip', 'base64', 'diff', 'less', 'more', 'tee', 'gzip', 'gunzip', 'tar'];
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n';
 
 /** An image the platform builds from files on this machine and pushes into the registry under `path`. */
@@ -15,13 +19,14 @@ export interface PlatformImage extends ImageDefinition {
 }
 
 /**
- * What the registry starts with: a web server (busybox httpd serving WEB_IMAGE_PAGE on WEB_IMAGE_PORT) and the
- * host's Node.js runtime (`node` plus the libraries it links, tagged with its version). Local references live under
- * `namespace` (next to the node images), so separate installations never share them.
+ * What the registry starts with: a web server (busybox httpd serving WEB_IMAGE_PAGE on WEB_IMAGE_PORT), the
+ * host's Node.js runtime (`node` plus the libraries it links, tagged with its version) and runCommand's image (with
+ * the host's `kubectl` when `options.kubectl` names one). Local references live under `namespace` (next to the node
+ * images), so separate installations never share them.
  */
 export async function platformImages(
   namespace: string,
-  options: { busybox?: string; nodeBinary?: string; nodeVersion?: string } = {},
+  options: { busybox?: string; nodeBinary?: string; nodeVersion?: string; kubectl?: string } = {},
 ): Promise<PlatformImage[]> {
   const busybox = await hostBinaryEntries(options.busybox ?? '/bin/busybox', '/bin/busybox');
   const etc: RootfsEntry[] = [
@@ -49,6 +54,20 @@ export async function platformImages(
       entries: [...(await hostBinaryEntries(options.nodeBinary ?? process.execPath, '/usr/local/bin/node')), ...etc],
       cmd: ['/usr/local/bin/node'],
       env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
+      workingDir: '/tmp',
+    },
+    {
+      path: COMMAND_IMAGE_PATH,
+      ref: `${namespace}/aks-command:1.0`,
+      entries: [
+        ...busybox,
+        ...COMMAND_APPLETS.map((a): RootfsEntry => ({ type: 'symlink', path: `/bin/${a}`, target: 'busybox' })),
+        ...(options.kubectl ? await hostBinaryEntries(options.kubectl, '/usr/local/bin/kubectl') : []),
+        ...etc,
+        { type: 'dir', path: '/root', mode: 0o700 },
+      ],
+      cmd: ['sh'],
+      env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root'],
       workingDir: '/tmp',
     },
   ];

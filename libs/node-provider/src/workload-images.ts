@@ -22,7 +22,7 @@ export const PAUSE_IMAGE = 'cerulean.local/pause:3.10';
 /** Debian's busybox-static at its own version: what pods in tests and the README run (`busybox httpd` serves HTTP). */
 export const BUSYBOX_IMAGE = 'docker.io/library/busybox:1.35';
 
-const BUSYBOX_IMAGE_APPLETS = [
+export const BUSYBOX_IMAGE_APPLETS = [
   'sh',
   'ash',
   'cat',

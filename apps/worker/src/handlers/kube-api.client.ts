@@ -72,6 +72,9 @@ export function kubeRequest(
   });
 }
 
+/** One request to a cluster's Kubernetes API (see KubeApiClient.caller). */
+export type KubeCall = (method: string, path: string, body?: { json: unknown; contentType?: string }) => Promise<{ status: number; body: string }>;
+
 /** The platform's side of a cluster's Kubernetes API: what the cloud's node controller does there. */
 @Injectable()
 export class KubeApiClient {
@@ -82,6 +85,18 @@ export class KubeApiClient {
     private readonly credentials: ClusterCredentialRepository,
     private readonly env: Env,
   ) {}
+
+  /**
+   * A caller of the cluster's Kubernetes API with its admin certificate; undefined when the cluster has no API server
+   * port or no credentials (nothing to call).
+   */
+  async caller(cluster: Pick<ManagedClusterEntity, 'id' | 'fqdn' | 'apiServerPort'>): Promise<KubeCall | undefined> {
+    const port = cluster.apiServerPort;
+    if (port === null) return undefined;
+    const creds = await this.credentials.load(this.db, cluster.id);
+    if (!creds) return undefined;
+    return (method, path, body) => kubeRequest(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, method, path, body);
+  }
 
   /**
    * Deletes removed nodes' Node objects and Leases at once, as AKS's cloud node controller does for a deleted VM, so no

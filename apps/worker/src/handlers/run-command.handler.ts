@@ -10,13 +10,25 @@ import {
   PowerStateCode,
   ProvisioningState,
 } from '@cerulean/domain';
-import { NODE_PROVIDER, NodeAgentClient, NodeHandle, NodeLabels, NodeProvider, ProviderError, readyCondition } from '@cerulean/node-provider';
+import {
+  COMMAND_IMAGE_PATH,
+  LocalRegistry,
+  NODE_PROVIDER,
+  NodeAgentClient,
+  NodeHandle,
+  NodeLabels,
+  NodeProvider,
+  ProviderError,
+  readyCondition,
+} from '@cerulean/node-provider';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { TransientError } from '../engine/errors';
 import { OperationContext } from '../engine/operation-context';
 import { CommandOutcome, OutcomeRecorder } from '../engine/outcome.recorder';
+import { CommandPod, type PodEnd } from './command-pod';
+import { KubeApiClient } from './kube-api.client';
 import { NodeFleet } from './node-fleet.service';
 
 /** The zip's name in the working directory while it is unpacked (dot-named: unlikely to clash with its content). */
@@ -41,10 +53,12 @@ export function chooseCommandNode(systemPools: string[], nodes: { name: string; 
 }
 
 /**
- * cluster.run-command: runs `sh -c <command>` once in a node (docker exec), in a fresh working directory
- * holding the unpacked context, and stores exit code, output and times. The command runs at most once:
- * a retry that finds it started (the worker died mid-command) reports it interrupted instead of running
- * it again. Every outcome is recorded on the row and the operation together; no error leaves either open.
+ * cluster.run-command: runs `sh -c <command>` once, as AKS does in a pod of the cluster (namespace aks-command, with
+ * kubectl and cluster-admin rights; see command-pod.ts), or with `docker exec` in a node where the cluster has no
+ * Kubernetes API or there is no registry; in a fresh working directory holding the unpacked context. It stores exit
+ * code, output and times. The command runs at most once: a retry that finds it started (the worker died mid-command)
+ * follows its pod to the end if there is one, and otherwise reports it interrupted instead of running it again. Every
+ * outcome is recorded on the row and the operation together; no error leaves either open.
  */
 @Injectable()
 export class RunCommandHandler {
@@ -59,6 +73,8 @@ export class RunCommandHandler {
     private readonly fleet: NodeFleet,
     private readonly outcomes: OutcomeRecorder,
     private readonly env: Env,
+    private readonly kube: KubeApiClient,
+    private readonly registry: LocalRegistry,
   ) {}
 
   async run(op: OperationEntity, ctx: OperationContext): Promise<void> {
@@ -75,6 +91,12 @@ export class RunCommandHandler {
       });
     }
     if (row.state === CommandState.Running) {
+      // A worker that stopped while the command's pod ran: the pod runs on; wait for it rather than call it lost.
+      const attached = await this.reattach(row);
+      if (attached) {
+        await attached.pod.remove();
+        return this.outcomes.settleCommand(op, this.podOutcome(attached.end, row.nodeName ?? ''));
+      }
       return this.outcomes.settleCommand(op, {
         state: CommandState.Failed,
         logs: row.logs,
@@ -101,9 +123,72 @@ export class RunCommandHandler {
     await ctx.assertActive();
     const startedAt = new Date();
     await this.db.update(CommandResultEntity, { id: row.id, state: CommandState.Pending }, { state: CommandState.Running, nodeName: node, startedAt });
+    if (this.inPods()) {
+      await this.outcomes.settleCommand(op, await this.executeInPod(cluster, row, node, startedAt));
+      return;
+    }
     const outcome = await this.execute(row, node, startedAt);
     await this.cleanup(node, commandWorkingDir(row.id));
     await this.outcomes.settleCommand(op, outcome);
+  }
+
+  /**
+   * Whether commands run in a pod of the cluster, as on AKS (its Kubernetes API serves pods and the registry holds
+   * the command image), or, on the agent-only control plane or without a registry, with `docker exec` in the node.
+   */
+  private inPods(): boolean {
+    return this.env.CONTROL_PLANE_API === 'kube-apiserver' && this.env.REGISTRY_PORT > 0;
+  }
+
+  /** The command in pod `command-<id>` of namespace aks-command, pinned to `node`, with kubectl and cluster-admin rights. */
+  private async executeInPod(cluster: ManagedClusterEntity, row: CommandResultEntity, node: string, startedAt: Date): Promise<CommandOutcome> {
+    const call = await this.kube.caller(cluster);
+    if (!call) return { state: CommandState.Failed, reason: `The managed cluster '${cluster.name}' has no Kubernetes API to run the command in.` };
+    const pod = new CommandPod(call, row.id, this.env.RUN_COMMAND_MAX_LOG_BYTES);
+    const deadline = startedAt.getTime() + this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000;
+    // Right after the worker started, the command image may still be on its way into the registry.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.registry.seeding, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
+    try {
+      await pod.create({ commandId: row.id, command: row.command, context: row.context, image: `${this.registry.host}/${COMMAND_IMAGE_PATH}`, node });
+    } catch (err) {
+      await pod.remove();
+      return {
+        state: CommandState.Failed,
+        reason: `The command could not be run in a pod of the cluster: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    }
+    const end = await pod.wait(deadline);
+    await pod.remove();
+    return this.podOutcome(end, node);
+  }
+
+  private podOutcome(end: PodEnd, node: string): CommandOutcome {
+    switch (end.kind) {
+      case 'exited':
+        return { state: CommandState.Succeeded, exitCode: end.exitCode, logs: end.logs, finishedAt: end.finishedAt };
+      case 'timedOut':
+        return {
+          state: CommandState.Failed,
+          logs: end.logs,
+          reason: `The command did not finish within ${this.env.RUN_COMMAND_TIMEOUT_SECONDS} seconds and was stopped.`,
+        };
+      default:
+        return { state: CommandState.Failed, logs: end.logs, reason: `${end.reason} (node ${node})` };
+    }
+  }
+
+  /** The running command's pod, followed to its end; undefined when there is none to follow (it never started, or is gone). */
+  private async reattach(row: CommandResultEntity): Promise<{ pod: CommandPod; end: PodEnd } | undefined> {
+    if (!this.inPods()) return undefined;
+    const cluster = await this.clusters.findById(this.db, row.clusterId);
+    const call = cluster ? await this.kube.caller(cluster) : undefined;
+    if (!call) return undefined;
+    const pod = new CommandPod(call, row.id, this.env.RUN_COMMAND_MAX_LOG_BYTES);
+    if (!(await pod.exists().catch(() => false))) return undefined;
+    const started = (row.startedAt ?? new Date()).getTime();
+    return { pod, end: await pod.wait(started + this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000) };
   }
 
   private async execute(row: CommandResultEntity, node: string, startedAt: Date): Promise<CommandOutcome> {

@@ -1,5 +1,7 @@
 import { Env } from '@cerulean/config';
 import { imageNamespace, LocalRegistry, NODE_PROVIDER, NodeLabels, NodeProvider, platformImages, seedRegistry } from '@cerulean/node-provider';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InstallationService } from '../handlers/installation.service';
 
@@ -36,15 +38,33 @@ export class RegistryBootstrap implements OnApplicationBootstrap {
     }
     this.logger.log(`image registry serving on ${this.registry.host} (on ${networks.length} cluster networks)`);
     this.seeding = this.seed();
+    this.registry.seeding = this.seeding;
   }
 
   private async seed(): Promise<void> {
     try {
-      const results = await seedRegistry(this.registry, await platformImages(imageNamespace(this.env.NODE_IMAGE_REPOSITORY)));
+      const kubectl = findKubectl(this.env.KUBECTL);
+      if (!kubectl) this.logger.warn('no kubectl found (CERULEAN_KUBECTL, KUBECTL, PATH): runCommand pods will have none');
+      const results = await seedRegistry(this.registry, await platformImages(imageNamespace(this.env.NODE_IMAGE_REPOSITORY), { kubectl }));
       const done = results.map((r) => `${this.registry.host}/${r.path} (${r.pushed ? 'pushed' : 'up to date'})`);
       this.logger.log(`registry images: ${done.join(', ')}`);
     } catch (err) {
       this.logger.error(`pushing the platform images to ${this.registry.host} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** The kubectl for runCommand's image: the configured one, else `KUBECTL` (what the tests export), else the first on PATH. */
+export function findKubectl(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const explicit = configured?.trim() || env.KUBECTL?.trim();
+  if (explicit) return explicit;
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, 'kubectl'), constants.X_OK);
+      return join(dir, 'kubectl');
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return undefined;
 }

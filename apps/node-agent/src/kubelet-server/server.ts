@@ -196,13 +196,19 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
       .split(',')
       .map((p) => p.trim());
     if (offered.length && offered[0] !== '' && !offered.includes(PORT_FORWARD_PROTOCOL_V1))
-      return rawAnswer(socket, 403, `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports ["${PORT_FORWARD_PROTOCOL_V1}"]`);
+      return rawAnswer(
+        socket,
+        403,
+        `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports ["${PORT_FORWARD_PROTOCOL_V1}"]`,
+      );
     const [, namespace, pod, uid] = parts;
     const target = await opts.portForward({ namespace, pod });
     if (isPortForwardRefused(target)) return rawAnswer(socket, target.status, target.error);
     if (uid && uid !== target.uid) return rawAnswer(socket, 404, `pod ${JSON.stringify(pod)} does not exist`);
     socket.write(
-      ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL_V1}`, '', ''].join('\r\n'),
+      ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL_V1}`, '', ''].join(
+        '\r\n',
+      ),
     );
     const session = new SpdySession(socket, head);
     opts.log({ msg: 'portForward', user: userName, pod: target.pod, podIP: target.podIP });

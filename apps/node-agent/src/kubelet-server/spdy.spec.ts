@@ -40,7 +40,11 @@ describe('SPDY/3 framing', () => {
   });
 
   it('reads frames cut anywhere and frames sharing a chunk', () => {
-    const all = Buffer.concat([dataFrame(1, Buffer.alloc(300, 'x')), controlFrame(TYPE_PING, 0, Buffer.from([0, 0, 0, 1])), dataFrame(3, Buffer.alloc(0), true)]);
+    const all = Buffer.concat([
+      dataFrame(1, Buffer.alloc(300, 'x')),
+      controlFrame(TYPE_PING, 0, Buffer.from([0, 0, 0, 1])),
+      dataFrame(3, Buffer.alloc(0), true),
+    ]);
     for (let cut = 1; cut < all.length; cut += 5) {
       const r = new FrameReader();
       const frames = [...r.push(all.subarray(0, cut)), ...r.push(all.subarray(cut))];
@@ -69,7 +73,10 @@ describe('SPDY/3 framing', () => {
   it('keeps one zlib context per direction across header blocks, primed with the dictionary', async () => {
     const a = new HeaderCodec();
     const b = new HeaderCodec();
-    const blocks = [encodeHeaderBlock({ streamtype: 'error', port: '80', requestid: '0' }), encodeHeaderBlock({ streamtype: 'data', port: '80', requestid: '0' })];
+    const blocks = [
+      encodeHeaderBlock({ streamtype: 'error', port: '80', requestid: '0' }),
+      encodeHeaderBlock({ streamtype: 'data', port: '80', requestid: '0' }),
+    ];
     const wire: Buffer[] = [];
     for (const block of blocks) wire.push(await a.compress(block));
     // The second block refers back to the first: it inflates only in the same context.

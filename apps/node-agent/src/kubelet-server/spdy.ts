@@ -61,8 +61,7 @@ export const HEADER_DICTIONARY: Buffer = Buffer.concat([
 ]);
 
 export type SpdyFrame =
-  | { kind: 'data'; streamId: number; flags: number; data: Buffer }
-  | { kind: 'control'; version: number; type: number; flags: number; payload: Buffer };
+  { kind: 'data'; streamId: number; flags: number; data: Buffer } | { kind: 'control'; version: number; type: number; flags: number; payload: Buffer };
 
 export class SpdyProtocolError extends Error {}
 
@@ -92,7 +91,8 @@ export const synReplyFrame = (streamId: number, headerBlock: Buffer, fin = false
 export const rstStreamFrame = (streamId: number, status: number): Buffer => controlFrame(TYPE_RST_STREAM, 0, u32(streamId & 0x7fffffff, status));
 export const pingFrame = (id: number): Buffer => controlFrame(TYPE_PING, 0, u32(id));
 export const goAwayFrame = (lastGoodStreamId: number, status = 0): Buffer => controlFrame(TYPE_GOAWAY, 0, u32(lastGoodStreamId & 0x7fffffff, status));
-export const windowUpdateFrame = (streamId: number, delta: number): Buffer => controlFrame(TYPE_WINDOW_UPDATE, 0, u32(streamId & 0x7fffffff, delta & 0x7fffffff));
+export const windowUpdateFrame = (streamId: number, delta: number): Buffer =>
+  controlFrame(TYPE_WINDOW_UPDATE, 0, u32(streamId & 0x7fffffff, delta & 0x7fffffff));
 
 /** Splits a byte stream into frames; partial frames wait for more bytes. */
 export class FrameReader {

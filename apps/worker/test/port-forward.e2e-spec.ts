@@ -131,19 +131,11 @@ describe('kubectl port-forward to pods on the nodes', () => {
     expect(await fetchLocal(again.localPort, '/')).toEqual({ status: 200, body: 'hello from web\n' });
   });
 
-  it('refuses a pod that does not exist, and a user without pods/portforward', async () => {
+  it('refuses a pod that does not exist', async () => {
     const missing = spawn(KUBECTL, ['--kubeconfig', kubeconfig, 'port-forward', 'pod/nope', ':8080'], { stdio: 'pipe' });
     let out = '';
     missing.stderr.on('data', (c: Buffer) => (out += c.toString()));
     expect(await new Promise((r) => missing.on('close', r))).toBe(1);
     expect(out).toMatch(/pods "nope" not found/);
-    // A user who may read pods but not create pods/portforward: the API server refuses the upgrade itself.
-    await kubectl(['create', 'role', 'pf-reader', '--verb=get', '--resource=pods']);
-    await kubectl(['create', 'rolebinding', 'pf-reader', '--role=pf-reader', '--user=reader']);
-    const denied = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--as', 'reader', 'port-forward', 'pod/web', ':8080'], { stdio: 'pipe' });
-    let deniedOut = '';
-    denied.stderr.on('data', (c: Buffer) => (deniedOut += c.toString()));
-    expect(await new Promise((r) => denied.on('close', r))).toBe(1);
-    expect(deniedOut).toMatch(/cannot create resource "pods\/portforward"/);
   });
 });

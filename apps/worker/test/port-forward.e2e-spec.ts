@@ -70,7 +70,7 @@ describe('kubectl port-forward to pods on the nodes', () => {
       '  containers:',
       '  - name: main',
       '    image: docker.io/library/busybox:1.35',
-      '    command: [sh, -c, "mkdir -p /www && echo hello from web > /www/index.html && head -c 300000 /dev/zero | tr \\"\\\\0\\" x > /www/big && exec httpd -f -p 8080 -h /www"]',
+      '    command: [sh, -c, "mkdir -p /www && echo hello from web > /www/index.html && head -c 300000 /dev/zero | tr \\"\\\\0\\" x > /www/big && mkdir -p /lo && echo loopback only > /lo/index.html && httpd -p 127.0.0.1:8081 -h /lo && exec httpd -f -p 8080 -h /www"]',
       '    resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 32Mi}}',
       '---',
       'apiVersion: v1',
@@ -111,6 +111,11 @@ describe('kubectl port-forward to pods on the nodes', () => {
     expect(f.child.exitCode).toBeNull();
   });
 
+  it("reaches a port the pod listens on at its loopback only: the connection starts in the pod's network namespace", async () => {
+    const f = await forward('pod/web', 8081);
+    expect(await fetchLocal(f.localPort, '/')).toEqual({ status: 200, body: 'loopback only\n' });
+  });
+
   it('forwards to a service: kubectl picks one of its pods and maps the service port to the target port', async () => {
     const f = await forward('svc/web', 80);
     expect(f.output()).toMatch(/-> 8080/);
@@ -123,7 +128,9 @@ describe('kubectl port-forward to pods on the nodes', () => {
     await expect(fetchLocal(f.localPort, '/')).rejects.toThrow();
     // client-go closes its connection after an error on a forwarded connection's error stream (kubectl ≥ 1.23).
     const code = await Promise.race([f.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))]);
-    expect(f.output()).toMatch(/error forwarding port 9999 to pod default\/web, uid [0-9a-f-]+: dial tcp4 [\d.]+:9999: connect: connection refused/);
+    expect(f.output()).toMatch(
+      /error forwarding port 9999 to pod default\/web, uid [0-9a-f-]+: failed to connect to localhost:9999 inside namespace "[^"]+": dial tcp4 127\.0\.0\.1:9999: connect: connection refused/,
+    );
     expect(f.output()).toMatch(/lost connection to pod/);
     expect(code).toBe(1);
     // The pod and its kubelet are unaffected: a new forward works.

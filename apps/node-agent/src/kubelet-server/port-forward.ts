@@ -1,4 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { LogLine } from '../server';
 import { RST_PROTOCOL_ERROR, SpdySession, type SpdyStream } from './spdy';
 
@@ -12,6 +14,8 @@ export interface PortForwardTarget {
   uid: string;
   /** The pod's IP on the node's pod network. */
   podIP: string;
+  /** The sandbox's network namespace (a file for setns); without it, ports are reached at the pod's IP. */
+  netns?: string;
 }
 
 /** Why there is nothing to forward to, with the status the kubelet answers (404: no such pod). */
@@ -38,11 +42,8 @@ interface Pair {
  * each forwarded connection is a pair of client streams with the same `requestid` and `port`, `streamtype: error`
  * and `streamtype: data`. The data stream is joined to a new TCP connection to the pod's port; what fails is told on
  * the error stream, which is ended (FIN) when the connection is over, as the client waits for that.
- *
- * The connection goes to the pod's IP from the node, not to the pod's loopback inside its network namespace (what
- * containerd does): a process in the pod that listens on 127.0.0.1 only cannot be reached.
  */
-export function servePortForward(session: SpdySession, target: PortForwardTarget, log: LogLine, dial = defaultDial): void {
+export function servePortForward(session: SpdySession, target: PortForwardTarget, log: LogLine, dial: PodDialer = dialPod): void {
   const pairs = new Map<string, Pair>();
   session.on('stream', (stream: SpdyStream) => {
     const type = stream.header('streamtype');
@@ -79,8 +80,64 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
   });
 }
 
-function defaultDial(host: string, port: number): Socket {
-  return connect({ host, port });
+/** One forwarded connection into the pod: its bytes, and once it is over, why it failed (undefined: it did not). */
+export interface PodConnection {
+  socket: Duplex;
+  done: Promise<string | undefined>;
+  close(): void;
+}
+
+export type PodDialer = (target: PortForwardTarget, port: number) => PodConnection;
+
+/** The binary whose `nsenter` applet enters the pod's namespace (in every node image). */
+const BUSYBOX = '/bin/busybox';
+
+/**
+ * Run inside the pod's network namespace: connects to its loopback and joins the connection to stdin/stdout, half
+ * closes included (busybox nc quits at the end of its input, before the answer).
+ */
+const NETNS_CONNECT = `
+const port = Number(process.argv[1]);
+const s = require('net').connect(port, '127.0.0.1');
+s.on('error', (e) => {
+  process.stderr.write(e.code === 'ECONNREFUSED' ? 'dial tcp4 127.0.0.1:' + port + ': connect: connection refused' : String(e.message));
+  process.exit(1);
+});
+process.stdin.pipe(s);
+s.pipe(process.stdout);
+s.on('close', () => process.exit(0));
+`;
+
+/**
+ * As containerd: inside the pod's network namespace to its 127.0.0.1 (a process listening on the pod's loopback only
+ * is reached), one small helper process per connection; without a known namespace, to the pod's IP from the node.
+ */
+export function dialPod(target: PortForwardTarget, port: number): PodConnection {
+  if (!target.netns) return dialTcp(target.podIP, port);
+  const netns = target.netns;
+  const child = spawn(BUSYBOX, ['nsenter', `--net=${netns}`, process.execPath, '-e', NETNS_CONNECT, String(port)], { stdio: 'pipe' });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(0, 4096)));
+  child.stdin.on('error', () => undefined);
+  const done = new Promise<string | undefined>((resolve) => {
+    child.on('error', (err) => resolve(`failed to enter the network namespace ${JSON.stringify(netns)}: ${err.message}`));
+    child.on('close', (code) =>
+      resolve(
+        code === 0 ? undefined : `failed to connect to localhost:${port} inside namespace ${JSON.stringify(netns)}: ${stderr.trim() || `exit code ${code}`}`,
+      ),
+    );
+  });
+  return { socket: Duplex.from({ readable: child.stdout, writable: child.stdin }), done, close: () => child.kill('SIGKILL') };
+}
+
+function dialTcp(host: string, port: number): PodConnection {
+  const socket = connect({ host, port });
+  let failure: string | undefined;
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    failure = err.code === 'ECONNREFUSED' ? `dial tcp4 ${host}:${port}: connect: connection refused` : err.message;
+  });
+  const done = new Promise<string | undefined>((resolve) => socket.on('close', () => resolve(failure)));
+  return { socket, done, close: () => socket.destroy() };
 }
 
 /** Parses the `port` header as upstream: a decimal 1..65535. */
@@ -90,38 +147,34 @@ export function parsePort(value: string | undefined): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-function forward(data: SpdyStream, errorStream: SpdyStream, target: PortForwardTarget, dial: (host: string, port: number) => Socket): void {
+function forward(data: SpdyStream, errorStream: SpdyStream, target: PortForwardTarget, dial: PodDialer): void {
   // The client writes nothing on its error stream: what it sends (its FIN) is just read away.
   errorStream.resume();
   errorStream.on('error', () => undefined);
   data.on('error', () => undefined);
-  const fail = (message: string) => {
-    endOnce(errorStream, message);
-    endOnce(data);
-  };
   const portHeader = data.header('port');
   const port = parsePort(portHeader);
-  if (port === undefined) return fail(`invalid port header: ${JSON.stringify(portHeader ?? '')}`);
-  const socket = dial(target.podIP, port);
-  let connected = false;
-  socket.on('connect', () => {
-    connected = true;
-    socket.pipe(data);
-    data.pipe(socket);
-  });
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    const why = err.code === 'ECONNREFUSED' ? `dial tcp4 ${target.podIP}:${port}: connect: connection refused` : err.message;
-    fail(`error forwarding port ${port} to pod ${target.pod}, uid ${target.uid}: ${why}`);
-    if (connected) data.destroy();
-  });
-  // The pod's side is over: the data stream ends once all is sent (socket.pipe ends it), then the error stream.
-  socket.on('close', () => {
+  if (port === undefined) {
+    endOnce(errorStream, `invalid port header: ${JSON.stringify(portHeader ?? '')}`);
+    return endOnce(data);
+  }
+  const conn = dial(target, port);
+  conn.socket.on('error', () => undefined);
+  conn.socket.pipe(data);
+  data.pipe(conn.socket);
+  // The pod's side is over: a failure is told on the error stream; then both streams end (the data stream once all
+  // of the pod's answer is sent), as the client waits for both.
+  void conn.done.then((failure) => {
+    if (failure) {
+      endOnce(errorStream, `error forwarding port ${port} to pod ${target.pod}, uid ${target.uid}: ${failure}`);
+      return endOnce(data);
+    }
     if (data.writableFinished || data.destroyed) endOnce(errorStream);
     else data.once('finish', () => endOnce(errorStream)).once('close', () => endOnce(errorStream));
   });
   // The client reset its data stream (it does once its local connection is done): the pod's connection goes too.
   data.on('close', () => {
-    if (data.reset) socket.destroy();
+    if (data.reset) conn.close();
   });
 }
 

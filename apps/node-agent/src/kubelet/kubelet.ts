@@ -163,7 +163,7 @@ export class Kubelet {
     return Promise.resolve({ containerId: current.id });
   }
 
-  /** Where `kubectl port-forward` reaches the pod's ports: the IP of its ready sandbox (a pod without one has none yet). */
+  /** Where `kubectl port-forward` reaches the pod's ports: its ready sandbox's network namespace and IP (a pod without one has none yet). */
   async locatePortForward({ namespace, pod: podName }: { namespace: string; pod: string }): Promise<PortForwardTarget | PortForwardRefused> {
     const pod = [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
     if (!pod) return { error: `pod ${JSON.stringify(podName)} does not exist`, status: 404 };
@@ -171,8 +171,9 @@ export class Kubelet {
       .filter((s) => s.state === 'SANDBOX_READY')
       .sort((a, b) => b.metadata.attempt - a.metadata.attempt)[0];
     const podIP = ready ? (await this.o.cri.podSandboxStatus(ready.id)).network?.ip : undefined;
-    if (!podIP) return { error: `pod ${JSON.stringify(podName)} has no running sandbox with an IP`, status: 400 };
-    return { pod: `${namespace}/${podName}`, uid: pod.metadata.uid, podIP };
+    if (!ready || !podIP) return { error: `pod ${JSON.stringify(podName)} has no running sandbox with an IP`, status: 400 };
+    const netns = await this.o.cri.podSandboxNetns(ready.id).catch(() => undefined);
+    return { pod: `${namespace}/${podName}`, uid: pod.metadata.uid, podIP, netns };
   }
 
   // ---- pods from the API ----

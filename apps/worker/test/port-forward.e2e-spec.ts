@@ -129,7 +129,7 @@ describe('kubectl port-forward to pods on the nodes', () => {
     // client-go closes its connection after an error on a forwarded connection's error stream (kubectl ≥ 1.23).
     const code = await Promise.race([f.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))]);
     expect(f.output()).toMatch(
-      /error forwarding port 9999 to pod default\/web, uid [0-9a-f-]+: failed to connect to localhost:9999 inside namespace "[^"]+": dial tcp4 127\.0\.0\.1:9999: connect: connection refused/,
+      /error forwarding port 9999 to pod default\/web, uid [0-9a-f-]+: failed to connect to localhost:9999 inside namespace \\?"[^"\\]+\\?": dial tcp4 127\.0\.0\.1:9999: connect: connection refused/,
     );
     expect(f.output()).toMatch(/lost connection to pod/);
     expect(code).toBe(1);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import type { LogLine } from '../server';
 import { RST_PROTOCOL_ERROR, SpdySession, type SpdyStream } from './spdy';
 
@@ -101,11 +101,12 @@ const port = Number(process.argv[1]);
 const s = require('net').connect(port, '127.0.0.1');
 s.on('error', (e) => {
   process.stderr.write(e.code === 'ECONNREFUSED' ? 'dial tcp4 127.0.0.1:' + port + ': connect: connection refused' : String(e.message));
-  process.exit(1);
+  process.exitCode = 1;
 });
 process.stdin.pipe(s);
 s.pipe(process.stdout);
-s.on('close', () => process.exit(0));
+// Not process.exit(): what is still queued for stdout would be lost. With stdin gone, the process ends once it is written.
+s.on('close', () => process.stdin.destroy());
 `;
 
 /**
@@ -127,7 +128,35 @@ export function dialPod(target: PortForwardTarget, port: number): PodConnection 
       ),
     );
   });
-  return { socket: Duplex.from({ readable: child.stdout, writable: child.stdin }), done, close: () => child.kill('SIGKILL') };
+  return { socket: new ChildStdio(child.stdout, child.stdin), done, close: () => child.kill('SIGKILL') };
+}
+
+/** A helper process's stdout and stdin as one connection (end() closes its stdin: the half close reaches the pod). */
+class ChildStdio extends Duplex {
+  constructor(
+    private readonly out: Readable,
+    private readonly input: Writable,
+  ) {
+    super({ allowHalfOpen: true });
+    out.on('data', (c: Buffer) => {
+      if (!this.push(c)) out.pause();
+    });
+    out.on('end', () => this.push(null));
+    out.on('error', (err) => this.destroy(err));
+  }
+
+  override _read(): void {
+    this.out.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.input.destroyed) return done(new Error('the helper process is gone'));
+    this.input.write(chunk, (err) => done(err));
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.input.end(() => done());
+  }
 }
 
 function dialTcp(host: string, port: number): PodConnection {

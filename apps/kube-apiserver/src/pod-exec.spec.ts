@@ -1,5 +1,5 @@
 import { KubeError, type KubeObject } from '@cerulean/kube';
-import { execContainer, isUpgrade, kubeletExecPath, parsePodExecOptions } from './pod-exec';
+import { execContainer, isUpgrade, kubeletExecPath, kubeletPortForwardPath, parsePodExecOptions, parsePortForwardPorts } from './pod-exec';
 
 const pod = (spec: Record<string, unknown>, status: Record<string, unknown> = {}, annotations?: Record<string, string>): KubeObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', annotations }, spec, status }) as KubeObject;
@@ -85,5 +85,16 @@ describe('pods/exec', () => {
     expect(isUpgrade({ connection: 'keep-alive, upgrade', upgrade: 'SPDY/3.1' })).toBe(true);
     expect(isUpgrade({ connection: 'keep-alive' })).toBe(false);
     expect(isUpgrade({ connection: 'Upgrade' })).toBe(false);
+  });
+});
+
+describe('pods/portforward', () => {
+  it("checks the optional ports and passes them on to the kubelet's path", () => {
+    const ports = parsePortForwardPorts(new URLSearchParams('ports=8080&ports=9090'));
+    expect(ports).toEqual([8080, 9090]);
+    expect(kubeletPortForwardPath({ namespace: 'default', pod: 'web' }, ports)).toBe('/portForward/default/web?port=8080&port=9090');
+    expect(kubeletPortForwardPath({ namespace: 'default', pod: 'web' }, [])).toBe('/portForward/default/web');
+    expect(() => parsePortForwardPorts(new URLSearchParams('ports=0'))).toThrow('port "0" must be between 1 and 65535, inclusive');
+    expect(() => parsePortForwardPorts(new URLSearchParams('ports=http'))).toThrow('must be between 1 and 65535');
   });
 });

@@ -85,6 +85,23 @@ export function kubeletExecPath(target: Pick<PodLogTarget, 'namespace' | 'pod' |
   return `/${kind}/${[target.namespace, target.pod, target.container].map(encodeURIComponent).join('/')}?${q.toString()}`;
 }
 
+/** v1.PodPortForwardOptions' `ports` (optional: the ports also travel in each stream's `port` header), as upstream checks them. */
+export function parsePortForwardPorts(q: URLSearchParams): number[] {
+  return q.getAll('ports').map((v) => {
+    const port = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+    if (!(port >= 1 && port <= 65535)) throw KubeError.badRequest(`port ${JSON.stringify(v)} must be between 1 and 65535, inclusive`);
+    return port;
+  });
+}
+
+/** The kubelet's port-forward path (upstream's `/portForward/{namespace}/{pod}`), the ports passed on. */
+export function kubeletPortForwardPath(target: Pick<PodLogTarget, 'namespace' | 'pod'>, ports: number[]): string {
+  const q = new URLSearchParams();
+  for (const p of ports) q.append('port', String(p));
+  const query = q.toString();
+  return `/portForward/${[target.namespace, target.pod].map(encodeURIComponent).join('/')}${query ? `?${query}` : ''}`;
+}
+
 export function isUpgrade(headers: IncomingHttpHeaders): boolean {
   return (
     typeof headers.upgrade === 'string' &&

@@ -43,7 +43,7 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
 import { METRICS_GROUP, MetricsApi } from './metrics-api';
 import { OpenApiDocs } from './openapi';
-import { execContainer, isUpgrade, kubeletExecPath, parsePodExecOptions, relayUpgrade } from './pod-exec';
+import { execContainer, isUpgrade, kubeletExecPath, kubeletPortForwardPath, parsePodExecOptions, parsePortForwardPorts, relayUpgrade } from './pod-exec';
 import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
 import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
 import { EtcdStorage } from './storage/etcd-storage';
@@ -696,6 +696,11 @@ class ApiHandler {
       if (method === 'GET') this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
       return this.podExec(req, url, namespace as string, name, subresource);
     }
+    if (subresource === 'portforward') {
+      if (method !== 'GET' && method !== 'POST') throw KubeError.methodNotAllowed();
+      if (method === 'GET') this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
+      return this.podPortForward(req, url, namespace as string, name);
+    }
     if (subresource === 'token') {
       if (method !== 'POST') throw KubeError.methodNotAllowed();
       const body = await this.readJsonBody(req);
@@ -739,6 +744,23 @@ class ApiHandler {
     const node = (await this.storage.get(this.registry.lookup('', 'v1', 'nodes') as ResourceType, undefined, nodeName)).obj;
     const target = { namespace, pod: name, container, nodeName, kubelet: kubeletAddress(node) };
     await relayUpgrade(req, raw, target, kubeletExecPath(target, opts, kind), { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
+  }
+
+  /**
+   * pods/portforward: the pod must be on a node; the ports travel inside the stream (and in `ports`, checked here as
+   * upstream), and the upgraded connection is the kubelet's, relayed byte for byte.
+   */
+  private async podPortForward(req: IncomingMessage, url: URL, namespace: string, name: string): Promise<void> {
+    const ports = parsePortForwardPorts(url.searchParams);
+    const pods = this.registry.lookup('', 'v1', 'pods') as ResourceType;
+    const pod = (await this.storage.get(pods, namespace, name)).obj;
+    const nodeName = String(((pod.spec ?? {}) as JsonObject).nodeName ?? '');
+    if (!nodeName) throw KubeError.badRequest(`pod ${name} does not have a host assigned`);
+    const raw = upgrades.get(req);
+    if (!raw || !isUpgrade(req.headers)) throw KubeError.badRequest('Upgrade request required');
+    const node = (await this.storage.get(this.registry.lookup('', 'v1', 'nodes') as ResourceType, undefined, nodeName)).obj;
+    const target = { namespace, pod: name, container: '', nodeName, kubelet: kubeletAddress(node) };
+    await relayUpgrade(req, raw, target, kubeletPortForwardPath(target, ports), { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
   }
 
   /** pods/binding: sets spec.nodeName once, then the PodScheduled condition through the status path. */

@@ -269,6 +269,7 @@ function runNode(): void {
           log: jsonLog,
           locator: (ref) => kubelet.locateContainerLog(ref),
           exec: { locate: (ref) => kubelet.locateRunningContainer(ref), runtime: exec },
+          portForward: (ref) => kubelet.locatePortForward(ref),
           resourceMetrics: async () => renderResourceMetrics(await readResourceUsage(exec.cri)),
         })
       : undefined;

@@ -5,6 +5,7 @@ import { webhookAuthorizer } from './authorizer';
 import type { ExecContainerLocator, ExecRuntime } from './exec';
 import { directoryLogLocator, type ContainerLogLocator } from './locator';
 import { KUBELET_SERVER_PORT } from './port';
+import type { PortForwardLocator } from './port-forward';
 import { createKubeletServer, readKubeletServingTls } from './server';
 
 export { KUBELET_SERVER_PORT } from './port';
@@ -14,6 +15,7 @@ export { apiServerOnly, createKubeletServer, readKubeletServingTls } from './ser
 export { webhookAuthorizer } from './authorizer';
 export { readResourceUsage, renderResourceMetrics } from './resource-metrics';
 export type { ExecContainer, ExecContainerLocator, ExecContainerRef, ExecRuntime } from './exec';
+export type { PortForwardLocator, PortForwardRefused, PortForwardTarget } from './port-forward';
 
 export interface KubeletServerSetup {
   nodeName: string;
@@ -30,6 +32,8 @@ export interface KubeletServerSetup {
   followPollMs?: number;
   /** `kubectl exec`: finds the running container and runs commands; exec is not served without it. */
   exec?: { locate: ExecContainerLocator; runtime: ExecRuntime };
+  /** `kubectl port-forward`: where a pod's ports are reached; not served without it. */
+  portForward?: PortForwardLocator;
   /** `GET /metrics/resource` (what metrics-server scrapes); not served without it. */
   resourceMetrics?: () => Promise<string>;
 }
@@ -48,6 +52,7 @@ export function startKubeletServer(setup: KubeletServerSetup): Server | undefine
     log: setup.log,
     followPollMs: setup.followPollMs,
     exec: setup.exec,
+    portForward: setup.portForward,
     resourceMetrics: setup.resourceMetrics,
     authorize: webhookAuthorizer({ apiUrl: setup.apiUrl ?? KUBE_API_URL, tls: setup.nodeTls, nodeName: setup.nodeName }),
   });

@@ -9,7 +9,9 @@ import { isRefused, runAttach, runExec, type ExecContainerLocator, type ExecRunt
 import { writeContainerLog } from './container-logs';
 import { LogOptionsError, parseContainerLogQuery } from './cri-log';
 import { isNotFound, type ContainerLogLocator } from './locator';
+import { isPortForwardRefused, PORT_FORWARD_PROTOCOL_V1, servePortForward, type PortForwardLocator } from './port-forward';
 import { chooseProtocol, ExecOptionsError, parseExecQuery } from './remote-command';
+import { SpdySession } from './spdy';
 import { acceptKey, WebSocketConn } from './websocket';
 
 export interface KubeletServingTls {
@@ -51,6 +53,8 @@ export interface KubeletServerOptions {
   followPollMs?: number;
   /** `/exec`: how the container is found and the command run; without it exec is 404. */
   exec?: { locate: ExecContainerLocator; runtime: ExecRuntime };
+  /** `/portForward/{namespace}/{pod}`: where the pod's ports are reached; without it the path is 404. */
+  portForward?: PortForwardLocator;
   /** `/metrics/resource`: the Prometheus text of the node's and its containers' usage; without it the path is 404. */
   resourceMetrics?: () => Promise<string>;
 }
@@ -143,6 +147,7 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     // Upstream's kubelet authorizer maps every path but its named ones (logs, stats, metrics, spec) to nodes/proxy.
     const attrs: KubeletRequestAttributes = { verb: verbOf(req.method ?? 'GET'), subresource: 'proxy' };
     if (!(await authorize(user, attrs))) return rawAnswer(socket, 403, `Forbidden (user=${user.name}, verb=${attrs.verb}, resource=nodes, subresource=proxy)`);
+    if (parts[0] === 'portForward') return portForward(req, socket, head, user.name, parts);
     const attach = parts[0] === 'attach';
     if (!(parts[0] === 'exec' || attach) || parts.length !== 4 || !opts.exec) return rawAnswer(socket, 404, '404 page not found');
     if (req.method !== 'GET' && req.method !== 'POST') return rawAnswer(socket, 405, 'Method Not Allowed');
@@ -176,6 +181,39 @@ export function createKubeletServer(opts: KubeletServerOptions): Server {
     opts.log({ msg: parts[0], user: user.name, namespace, pod, container, tty: options.tty, stdin: options.stdin, protocol });
     if (attach) runAttach(ws, located.containerId, options, opts.exec.runtime);
     else runExec(ws, protocol, located.containerId, options, opts.exec.runtime);
+  };
+  /**
+   * `GET|POST /portForward/{namespace}/{pod}[/{uid}]` over SPDY/3.1. A websocket upgrade (client-go's tunneled SPDY)
+   * is refused with 400: kubectl then falls back to plain SPDY.
+   */
+  const portForward = async (req: IncomingMessage, socket: Duplex, head: Buffer, userName: string, parts: string[]): Promise<void> => {
+    if (!opts.portForward || parts.length < 3 || parts.length > 4) return rawAnswer(socket, 404, '404 page not found');
+    if (req.method !== 'GET' && req.method !== 'POST') return rawAnswer(socket, 405, 'Method Not Allowed');
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1')
+      return rawAnswer(socket, 400, 'port-forward is served over SPDY/3.1 only (Upgrade: SPDY/3.1), not over websockets');
+    const offered = (req.headers['x-stream-protocol-version'] ?? '')
+      .toString()
+      .split(',')
+      .map((p) => p.trim());
+    if (offered.length && offered[0] !== '' && !offered.includes(PORT_FORWARD_PROTOCOL_V1))
+      return rawAnswer(
+        socket,
+        403,
+        `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports ["${PORT_FORWARD_PROTOCOL_V1}"]`,
+      );
+    const [, namespace, pod, uid] = parts;
+    const target = await opts.portForward({ namespace, pod });
+    if (isPortForwardRefused(target)) return rawAnswer(socket, target.status, target.error);
+    if (uid && uid !== target.uid) return rawAnswer(socket, 404, `pod ${JSON.stringify(pod)} does not exist`);
+    socket.write(
+      ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL_V1}`, '', ''].join(
+        '\r\n',
+      ),
+    );
+    const session = new SpdySession(socket, head);
+    opts.log({ msg: 'portForward', user: userName, pod: target.pod, podIP: target.podIP });
+    session.on('protocolError', (err: unknown) => opts.log({ msg: 'port-forward: protocol error', pod: target.pod, error: String(err) }));
+    servePortForward(session, target, opts.log);
   };
   return server;
 }

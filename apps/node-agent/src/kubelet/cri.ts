@@ -221,6 +221,21 @@ export class CriClient {
     return r.status;
   }
 
+  /**
+   * The sandbox's network namespace (a file to enter it by), from the runtime's verbose status: containerd's
+   * runtimeSpec names the netns it made, else its pause process's. Undefined when the runtime does not tell.
+   */
+  async podSandboxNetns(id: string): Promise<string | undefined> {
+    const r = await this.unary<{ info?: Record<string, string> }>(this.runtime, 'PodSandboxStatus', { pod_sandbox_id: id, verbose: true });
+    try {
+      const info = JSON.parse(r.info?.info ?? '{}') as { pid?: number; runtimeSpec?: { linux?: { namespaces?: { type?: string; path?: string }[] } } };
+      const path = info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+      return path || (info.pid ? `/proc/${info.pid}/ns/net` : undefined);
+    } catch {
+      return undefined;
+    }
+  }
+
   async listPodSandbox(labels: Record<string, string> = {}): Promise<PodSandbox[]> {
     const r = await this.unary<{ items: PodSandbox[] }>(this.runtime, 'ListPodSandbox', { filter: { label_selector: labels } });
     return r.items;

@@ -1,5 +1,6 @@
 import { containerMissing, noPrevious, podMissing, type ContainerLogRef, type LocatedLog, type LogNotFound } from '../kubelet-server/locator';
 import type { ExecContainer, ExecRefused } from '../kubelet-server/exec';
+import type { PortForwardRefused, PortForwardTarget } from '../kubelet-server/port-forward';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LogLine } from '../server';
@@ -168,6 +169,19 @@ export class Kubelet {
     if (!current) return Promise.resolve({ error: `container not found (${JSON.stringify(container)})`, status: 500 });
     if (current.state !== 'CONTAINER_RUNNING') return Promise.resolve({ error: `container ${JSON.stringify(container)} is not running`, status: 400 });
     return Promise.resolve({ containerId: current.id });
+  }
+
+  /** Where `kubectl port-forward` reaches the pod's ports: its ready sandbox's network namespace and IP (a pod without one has none yet). */
+  async locatePortForward({ namespace, pod: podName }: { namespace: string; pod: string }): Promise<PortForwardTarget | PortForwardRefused> {
+    const pod = [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
+    if (!pod) return { error: `pod ${JSON.stringify(podName)} does not exist`, status: 404 };
+    const ready = (await this.o.cri.listPodSandbox({ [POD_UID_LABEL]: pod.metadata.uid }))
+      .filter((s) => s.state === 'SANDBOX_READY')
+      .sort((a, b) => b.metadata.attempt - a.metadata.attempt)[0];
+    const podIP = ready ? (await this.o.cri.podSandboxStatus(ready.id)).network?.ip : undefined;
+    if (!ready || !podIP) return { error: `pod ${JSON.stringify(podName)} has no running sandbox with an IP`, status: 400 };
+    const netns = await this.o.cri.podSandboxNetns(ready.id).catch(() => undefined);
+    return { pod: `${namespace}/${podName}`, uid: pod.metadata.uid, podIP, netns };
   }
 
   // ---- pods from the API ----

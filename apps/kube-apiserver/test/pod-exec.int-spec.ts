@@ -1,10 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type Server } from 'node:https';
-import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { issueApiServerKubeletClientCertificate, issueKubeletServingCertificate, issueNodeClientCertificate, type PemKeyPair } from '@cerulean/pki';
-import { startKubeletServer, type ExecContainerRef } from '../../node-agent/src/kubelet-server';
+import { issueApiServerKubeletClientCertificate, type PemKeyPair } from '@cerulean/pki';
+import type { ExecContainerRef } from '../../node-agent/src/kubelet-server';
 import { Harness, issueUserCertificate, kubectlAs, startHarness } from './harness';
+import { startTestKubelet } from './test-kubelet';
 
 jest.setTimeout(120_000);
 
@@ -47,20 +45,7 @@ describe('kubectl exec through the API server', () => {
 
   beforeAll(async () => {
     h = await startHarness(async (ca) => ({ kubeletClient: await issueApiServerKubeletClientCertificate(ca), kubeletCaPem: ca.certPem }), []);
-    const kubeDir = join(h.dir, 'kube');
-    mkdirSync(kubeDir);
-    const serving = await issueKubeletServingCertificate(h.ca, NODE);
-    const node = await issueNodeClientCertificate(h.ca, NODE);
-    writeFileSync(join(kubeDir, 'ca.crt'), h.ca.certPem);
-    writeFileSync(join(kubeDir, 'kubelet.crt'), serving.certPem);
-    writeFileSync(join(kubeDir, 'kubelet.key'), serving.keyPem);
-    const started = startKubeletServer({
-      nodeName: NODE,
-      nodeTls: { ca: h.ca.certPem, cert: node.certPem, key: node.keyPem },
-      log: () => undefined,
-      kubeDir,
-      apiUrl: h.server.url,
-      port: 0,
+    ({ kubelet } = await startTestKubelet(h, NODE, {
       exec: {
         // No runtime here: every container is one the kubelet does not know, as kubelet answers it.
         locate: (ref) => {
@@ -69,14 +54,7 @@ describe('kubectl exec through the API server', () => {
         },
         runtime: { cri: undefined as never, ctr: { binary: '/nonexistent', address: '', namespace: '' }, log: () => undefined },
       },
-    });
-    if (!started) throw new Error('the kubelet server did not start');
-    kubelet = started;
-    if (!kubelet.listening) await new Promise((resolve) => kubelet.once('listening', resolve));
-    const port = (kubelet.address() as AddressInfo).port;
-    await create({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
-    const status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } };
-    await h.kubectl(['patch', 'node', NODE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    }));
     await create({
       apiVersion: 'v1',
       kind: 'Pod',

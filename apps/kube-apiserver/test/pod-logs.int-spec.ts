@@ -1,21 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type Server } from 'node:https';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import {
-  createCertificateAuthority,
-  issueApiServerKubeletClientCertificate,
-  issueCertificate,
-  issueKubeletServingCertificate,
-  issueNodeClientCertificate,
-  KUBELET_CLIENT_SUBJECT,
-  type PemKeyPair,
-} from '@cerulean/pki';
+import { createCertificateAuthority, issueApiServerKubeletClientCertificate, issueCertificate, KUBELET_CLIENT_SUBJECT, type PemKeyPair } from '@cerulean/pki';
 import { directoryLogLocator, startKubeletServer, type ContainerLogRef } from '../../node-agent/src/kubelet-server';
 import { Harness, issueUserCertificate, KUBECTL, kubectlAs, startHarness } from './harness';
+import { startTestKubelet } from './test-kubelet';
 
 jest.setTimeout(120_000);
 
@@ -67,34 +59,13 @@ describe('kubectl logs through the kubelet', () => {
     }, []);
     logRoot = join(h.dir, 'pods');
     mkdirSync(logRoot);
-    // The node's files as the platform writes them: the kubelet serves with kubelet.crt and asks the API server
-    // about its callers (SubjectAccessReview) as system:node:<name> with node.crt.
-    const kubeDir = join(h.dir, 'kube');
-    mkdirSync(kubeDir);
-    const serving = await issueKubeletServingCertificate(h.ca, NODE);
-    const node = await issueNodeClientCertificate(h.ca, NODE);
-    writeFileSync(join(kubeDir, 'ca.crt'), h.ca.certPem);
-    writeFileSync(join(kubeDir, 'kubelet.crt'), serving.certPem);
-    writeFileSync(join(kubeDir, 'kubelet.key'), serving.keyPem);
-    const started = startKubeletServer({
-      nodeName: NODE,
-      nodeTls: { ca: h.ca.certPem, cert: node.certPem, key: node.keyPem },
+    ({ kubelet, port: kubeletPort } = await startTestKubelet(h, NODE, {
       locator: directoryLogLocator({ root: logRoot, isRunning: (r: ContainerLogRef) => running.has(`${r.pod}/${r.container}`) }),
-      log: () => undefined,
-      kubeDir,
-      apiUrl: h.server.url,
-      port: 0,
       followPollMs: 50,
-    });
-    if (!started) throw new Error('the kubelet server did not start');
-    kubelet = started;
-    if (!kubelet.listening) await new Promise((resolve) => kubelet.once('listening', resolve));
-    kubeletPort = (kubelet.address() as AddressInfo).port;
+    }));
+    // Without its serving certificate a node runs no kubelet server.
     expect(startKubeletServer({ nodeName: NODE, nodeTls: { ca: '', cert: '', key: '' }, log: () => undefined, kubeDir: h.dir })).toBeUndefined();
 
-    await create({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
-    const status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } };
-    await h.kubectl(['patch', 'node', NODE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
     await create({
       apiVersion: 'v1',
       kind: 'Pod',

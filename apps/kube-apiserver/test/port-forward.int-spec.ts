@@ -1,12 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, get, type Server as HttpServer } from 'node:http';
 import type { Server } from 'node:https';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { issueApiServerKubeletClientCertificate, issueKubeletServingCertificate, issueNodeClientCertificate } from '@cerulean/pki';
-import { startKubeletServer } from '../../node-agent/src/kubelet-server';
+import { issueApiServerKubeletClientCertificate } from '@cerulean/pki';
 import { Harness, issueUserCertificate, KUBECTL, kubectlAs, startHarness } from './harness';
+import { startTestKubelet } from './test-kubelet';
 
 jest.setTimeout(120_000);
 
@@ -57,34 +56,14 @@ describe('kubectl port-forward through the API server and the kubelet', () => {
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
     webPort = (web.address() as AddressInfo).port;
     h = await startHarness(async (ca) => ({ kubeletClient: await issueApiServerKubeletClientCertificate(ca), kubeletCaPem: ca.certPem }), []);
-    const kubeDir = join(h.dir, 'kube');
-    mkdirSync(kubeDir);
-    const serving = await issueKubeletServingCertificate(h.ca, NODE);
-    const node = await issueNodeClientCertificate(h.ca, NODE);
-    writeFileSync(join(kubeDir, 'ca.crt'), h.ca.certPem);
-    writeFileSync(join(kubeDir, 'kubelet.crt'), serving.certPem);
-    writeFileSync(join(kubeDir, 'kubelet.key'), serving.keyPem);
-    const started = startKubeletServer({
-      nodeName: NODE,
-      nodeTls: { ca: h.ca.certPem, cert: node.certPem, key: node.keyPem },
-      log: () => undefined,
-      kubeDir,
-      apiUrl: h.server.url,
-      port: 0,
+    ({ kubelet } = await startTestKubelet(h, NODE, {
       portForward: ({ namespace, pod }) =>
         Promise.resolve(
           pod === 'web'
             ? { pod: `${namespace}/${pod}`, uid: 'uid-web', podIP: '127.0.0.1' }
             : { error: `pod ${JSON.stringify(pod)} does not exist`, status: 404 },
         ),
-    });
-    if (!started) throw new Error('the kubelet server did not start');
-    kubelet = started;
-    if (!kubelet.listening) await new Promise((resolve) => kubelet.once('listening', resolve));
-    const port = (kubelet.address() as AddressInfo).port;
-    await create({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
-    const status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } };
-    await h.kubectl(['patch', 'node', NODE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    }));
     await create({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -146,6 +146,9 @@ export class RoleAssignmentsService {
         throw ArmError.conflict('RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
       }
       const twin = await tx.findOneBy(RoleAssignmentEntity, { scopeKey: normalizeScope(scope), roleDefinitionId: roleId, principalId });
+      // Each statement sees what committed before it: a concurrent PUT of this very assignment may have committed
+      // between the lookup by name above and this one. It is the same assignment, not a twin.
+      if (twin?.id === name.toLowerCase()) return { created: false, assignment: twin };
       if (twin)
         throw ArmError.conflict(
           'RoleAssignmentExists',

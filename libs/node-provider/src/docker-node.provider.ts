@@ -246,7 +246,18 @@ export class DockerNodeProvider implements NodeProvider {
           await this.startWithFiles(id, spec);
         }
     }
-    return this.toHandle(await this.mustInspect(id, spec.name));
+    let started = await this.mustInspect(id, spec.name);
+    // Docker 20.10 can start a container while another process removes its network as the loser of a create race
+    // (a created container holds no endpoint yet): it then runs on a network that is gone, apart from its cluster.
+    // Once more on the network that won.
+    const winner = await this.serialized(networkName(spec.clusterId), () => this.resolveNetwork(networkName(spec.clusterId)));
+    if (winner && started.HostConfig.NetworkMode !== winner.id && started.HostConfig.NetworkMode !== winner.name) {
+      await this.removeNode(spec.name);
+      id = (await this.createContainer(spec)).Id;
+      await this.startWithFiles(id, spec);
+      started = await this.mustInspect(id, spec.name);
+    }
+    return this.toHandle(started);
   }
 
   async removeNode(name: string): Promise<void> {

@@ -89,6 +89,17 @@ export class KubeApi {
   }
 
   /**
+   * A ConfigMap or Secret of a pod's namespace, for the pod's environment, volumes or image pulls; `undefined` when it
+   * does not exist, an error for any other failure. `what` says what it is read for, in the error.
+   */
+  async readObject<T>(kind: 'configmaps' | 'secrets', namespace: string, name: string, what: string): Promise<T | undefined> {
+    const r = await this.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind}/${encodeURIComponent(name)}`);
+    if (r.status === 404) return undefined;
+    expectOk(r, `read ${kind} ${namespace}/${name}${what}`);
+    return JSON.parse(r.body) as T;
+  }
+
+  /**
    * Streams a watch's events to `onEvent` until the server ends it, `abort` fires or the connection fails; resolves
    * with the HTTP status (200 for an ended stream; 410 when the resourceVersion is too old).
    */

@@ -173,6 +173,31 @@ describe('workloads on the nodes', () => {
     expect(JSON.parse(review)).toMatchObject({ status: { authenticated: true, user: { username: 'system:serviceaccount:default:builder' } } });
   });
 
+  it('holds a pod whose ConfigMap volume is missing with a FailedMount event, and starts it once the ConfigMap exists', async () => {
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'waits-for-config' },
+      spec: {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'cfg', configMap: { name: 'made-later' } }],
+        containers: [{ name: 'c', image: 'busybox:1.35', command: ['cat', '/cfg/motd'], volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }],
+      },
+    };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
+    const failedMount = await waitUntil(
+      'a FailedMount event',
+      async () => (await eventsOf('waits-for-config')).find((e) => e.reason === 'FailedMount'),
+      60_000,
+    );
+    expect(failedMount).toMatchObject({ type: 'Warning', message: 'MountVolume.SetUp failed for volume "cfg" : configmap "made-later" not found' });
+    expect((await pod('waits-for-config')).status?.phase).toBe('Pending');
+
+    await kubectl(['create', 'configmap', 'made-later', '--from-literal=motd=at last']);
+    await waitUntil('waits-for-config finished', async () => ((await pod('waits-for-config')).status?.phase === 'Succeeded' ? true : undefined), 60_000);
+    expect((await kubectl(['logs', 'waits-for-config'])).trim()).toBe('at last');
+  });
+
   it('runs a DaemonSet pod on every node', async () => {
     const ds = [
       'apiVersion: apps/v1',

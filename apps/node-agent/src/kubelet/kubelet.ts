@@ -23,7 +23,7 @@ import type { Container, Pod, PodStatus, Probe } from './pod-types';
 import { computePodStatus, statusChanged, type ContainerView, type PodView } from './status';
 import { containerFieldPath, KubeletEvents } from './events';
 import { ProbeResult, runLifecycleHook, runProbe, type ProbeKind } from './probes';
-import { prepareVolumes, volumeMounts } from './volumes';
+import { MountVolumeError, prepareVolumes, volumeMounts } from './volumes';
 import { keyringFromSecrets, type PullSecret } from './pull-secrets';
 
 /** How often every pod is synced again even without events (upstream: 1 min; a short one heals missed events sooner). */
@@ -341,7 +341,12 @@ export class Kubelet {
     let id = ready?.id;
     if (!id) {
       for (const s of sandboxes) await this.removeSandbox(s.id);
-      await prepareVolumes(pod, this.o.api, this.o.log);
+      try {
+        await prepareVolumes(pod, this.o.api, this.o.log);
+      } catch (err) {
+        if (err instanceof MountVolumeError) this.events.record(pod, 'Warning', 'FailedMount', err.message);
+        throw err;
+      }
       const t0 = Date.now();
       id = await this.o.cri.runPodSandbox(config);
       this.o.log({ msg: 'kubelet: sandbox started', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, sandbox: id.slice(0, 12), ms: Date.now() - t0 });
@@ -553,12 +558,9 @@ export class Kubelet {
 
   /** Without credentials one plain pull; else each in turn, and when all fail, all their errors (upstream's aggregate). */
   private async pullWith(image: string, sbConfig: PodSandboxConfig, credentials: AuthConfig[]): Promise<void> {
-    if (!credentials.length) {
-      await this.o.cri.pullImage(image, sbConfig);
-      return;
-    }
     const errors: unknown[] = [];
-    for (const auth of credentials) {
+    // No credentials is one anonymous attempt.
+    for (const auth of credentials.length ? credentials : [undefined]) {
       try {
         await this.o.cri.pullImage(image, sbConfig, auth);
         return;
@@ -577,14 +579,13 @@ export class Kubelet {
   private async pullCredentials(pod: Pod, image: string): Promise<AuthConfig[]> {
     const names = (pod.spec.imagePullSecrets ?? []).map((r) => r.name ?? '').filter((n) => n);
     if (!names.length) return [];
-    const ns = encodeURIComponent(pod.metadata.namespace);
     const secrets: PullSecret[] = [];
     const failed: string[] = [];
     for (const name of names) {
       try {
-        const r = await this.o.api.call('GET', `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`);
-        expectOk(r, `read secret ${pod.metadata.namespace}/${name}`);
-        secrets.push(JSON.parse(r.body) as PullSecret);
+        const secret = await this.o.api.readObject<PullSecret>('secrets', pod.metadata.namespace, name, '');
+        if (!secret) throw new Error(`secret "${name}" not found`);
+        secrets.push(secret);
       } catch (err) {
         this.o.log({
           msg: 'kubelet: unable to retrieve pull secret, the image pull may not succeed',
@@ -610,19 +611,15 @@ export class Kubelet {
 
   private async containerEnv(pod: Pod, c: Container, podIPs: string[]): Promise<EnvResult> {
     const refs = envReferences(c);
-    const ns = encodeURIComponent(pod.metadata.namespace);
     const fetch = async (kind: 'configmaps' | 'secrets', names: Set<string>): Promise<DataByName> => {
       const out: DataByName = new Map();
       for (const name of names) {
-        const r = await this.o.api.call('GET', `/api/v1/namespaces/${ns}/${kind}/${encodeURIComponent(name)}`);
-        if (r.status === 404) {
-          out.set(name, null);
-          continue;
-        }
-        expectOk(r, `read ${kind} ${pod.metadata.namespace}/${name}`);
-        const obj = JSON.parse(r.body) as { data?: Record<string, string> };
-        const data = obj.data ?? {};
-        out.set(name, kind === 'secrets' ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : data);
+        const obj = await this.o.api.readObject<{ data?: Record<string, string> }>(kind, pod.metadata.namespace, name, '');
+        const data = obj?.data ?? {};
+        out.set(
+          name,
+          !obj ? null : kind === 'secrets' ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : data,
+        );
       }
       return out;
     };

@@ -67,23 +67,34 @@ export async function prepareVolumes(pod: Pod, api: KubeApi, log: LogLine): Prom
       continue;
     }
     if (v.hostPath) continue;
-    const files: Files = new Map();
-    if (v.configMap)
-      await addObject(files, api, pod, 'configmaps', v.configMap.name, v.configMap.items, v.configMap.optional, v.configMap.defaultMode ?? 0o644);
-    if (v.secret) await addObject(files, api, pod, 'secrets', v.secret.secretName, v.secret.items, v.secret.optional, v.secret.defaultMode ?? 0o644);
-    const downward = v.downwardAPI as { items?: DownwardItem[]; defaultMode?: number } | undefined;
-    if (downward) addDownward(files, pod, downward.items ?? [], downward.defaultMode ?? 0o644);
-    const projected = v.projected as { sources?: ProjectedSource[]; defaultMode?: number } | undefined;
-    for (const s of projected?.sources ?? []) {
-      const mode = projected?.defaultMode ?? 0o644;
-      if (s.configMap) await addObject(files, api, pod, 'configmaps', s.configMap.name, s.configMap.items, s.configMap.optional, mode);
-      if (s.secret) await addObject(files, api, pod, 'secrets', s.secret.name, s.secret.items, s.secret.optional, mode);
-      if (s.downwardAPI) addDownward(files, pod, s.downwardAPI.items ?? [], mode);
-      if (s.serviceAccountToken)
-        files.set(s.serviceAccountToken.path, { content: Buffer.from(await requestToken(api, pod, s.serviceAccountToken)), mode: 0o644 });
+    try {
+      await writeAtomically(dir, await volumeFiles(pod, v, api));
+    } catch (err) {
+      throw new MountVolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${err instanceof Error ? err.message : String(err)}`);
     }
-    await writeAtomically(dir, files);
   }
+}
+
+/** A volume that could not be filled, in upstream's words: the kubelet reports it as a FailedMount event. */
+export class MountVolumeError extends Error {}
+
+/** The files of a configMap, secret, downwardAPI or projected volume. */
+async function volumeFiles(pod: Pod, v: Volume, api: KubeApi): Promise<Files> {
+  const files: Files = new Map();
+  if (v.configMap) await addObject(files, api, pod, 'configmaps', v.configMap.name, v.configMap.items, v.configMap.optional, v.configMap.defaultMode ?? 0o644);
+  if (v.secret) await addObject(files, api, pod, 'secrets', v.secret.secretName, v.secret.items, v.secret.optional, v.secret.defaultMode ?? 0o644);
+  const downward = v.downwardAPI as { items?: DownwardItem[]; defaultMode?: number } | undefined;
+  if (downward) addDownward(files, pod, downward.items ?? [], downward.defaultMode ?? 0o644);
+  const projected = v.projected as { sources?: ProjectedSource[]; defaultMode?: number } | undefined;
+  for (const s of projected?.sources ?? []) {
+    const mode = projected?.defaultMode ?? 0o644;
+    if (s.configMap) await addObject(files, api, pod, 'configmaps', s.configMap.name, s.configMap.items, s.configMap.optional, mode);
+    if (s.secret) await addObject(files, api, pod, 'secrets', s.secret.name, s.secret.items, s.secret.optional, mode);
+    if (s.downwardAPI) addDownward(files, pod, s.downwardAPI.items ?? [], mode);
+    if (s.serviceAccountToken)
+      files.set(s.serviceAccountToken.path, { content: Buffer.from(await requestToken(api, pod, s.serviceAccountToken)), mode: 0o644 });
+  }
+  return files;
 }
 
 async function addObject(
@@ -96,10 +107,11 @@ async function addObject(
   optional: boolean | undefined,
   mode: number,
 ): Promise<void> {
-  const r = await api.call('GET', `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/${kind}/${encodeURIComponent(name)}`);
-  if (r.status === 404 && optional) return;
-  expectOk(r, `read ${kind} ${pod.metadata.namespace}/${name} for a volume`);
-  const obj = JSON.parse(r.body) as { data?: Record<string, string>; binaryData?: Record<string, string> };
+  const obj = await api.readObject<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(kind, pod.metadata.namespace, name, ' for a volume');
+  if (!obj) {
+    if (optional) return;
+    throw new Error(`${kind === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`);
+  }
   const values = new Map<string, Buffer>();
   for (const [k, v] of Object.entries(obj.data ?? {})) values.set(k, kind === 'secrets' ? Buffer.from(v, 'base64') : Buffer.from(v));
   for (const [k, v] of Object.entries(obj.binaryData ?? {})) values.set(k, Buffer.from(v, 'base64'));
@@ -107,7 +119,7 @@ async function addObject(
     const content = values.get(item.key);
     if (!content) {
       if (optional) continue;
-      throw new Error(`${kind} ${pod.metadata.namespace}/${name} has no key ${item.key}`);
+      throw new Error(kind === 'secrets' ? `references non-existent secret key: ${item.key}` : `configmap references non-existent config key: ${item.key}`);
     }
     files.set(item.path, { content, mode: (item as KeyToPath).mode ?? mode });
   }

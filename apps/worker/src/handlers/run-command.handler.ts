@@ -145,7 +145,7 @@ export class RunCommandHandler {
     const call = await this.kube.caller(cluster);
     if (!call) return { state: CommandState.Failed, reason: `The managed cluster '${cluster.name}' has no Kubernetes API to run the command in.` };
     const pod = new CommandPod(call, row.id, this.env.RUN_COMMAND_MAX_LOG_BYTES);
-    const deadline = startedAt.getTime() + this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000;
+    const deadline = this.deadline(startedAt);
     // Right after the worker started, the command image may still be on its way into the registry.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.registry.seeding, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
@@ -169,11 +169,7 @@ export class RunCommandHandler {
       case 'exited':
         return { state: CommandState.Succeeded, exitCode: end.exitCode, logs: end.logs, finishedAt: end.finishedAt };
       case 'timedOut':
-        return {
-          state: CommandState.Failed,
-          logs: end.logs,
-          reason: `The command did not finish within ${this.env.RUN_COMMAND_TIMEOUT_SECONDS} seconds and was stopped.`,
-        };
+        return { state: CommandState.Failed, logs: end.logs, reason: this.timeoutReason() };
       default:
         return { state: CommandState.Failed, logs: end.logs, reason: `${end.reason} (node ${node})` };
     }
@@ -187,20 +183,24 @@ export class RunCommandHandler {
     if (!call) return undefined;
     const pod = new CommandPod(call, row.id, this.env.RUN_COMMAND_MAX_LOG_BYTES);
     if (!(await pod.exists().catch(() => false))) return undefined;
-    const started = (row.startedAt ?? new Date()).getTime();
-    return { pod, end: await pod.wait(started + this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000) };
+    return { pod, end: await pod.wait(this.deadline(row.startedAt ?? new Date())) };
+  }
+
+  /** When a command started at `startedAt` is stopped, wherever it runs. */
+  private deadline(startedAt: Date): number {
+    return startedAt.getTime() + this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000;
+  }
+
+  private timeoutReason(): string {
+    return `The command did not finish within ${this.env.RUN_COMMAND_TIMEOUT_SECONDS} seconds and was stopped.`;
   }
 
   private async execute(row: CommandResultEntity, node: string, startedAt: Date): Promise<CommandOutcome> {
     const timeoutMs = this.env.RUN_COMMAND_TIMEOUT_SECONDS * 1000;
-    const deadline = startedAt.getTime() + timeoutMs;
+    const deadline = this.deadline(startedAt);
     const workingDir = commandWorkingDir(row.id);
     const maxOutputBytes = this.env.RUN_COMMAND_MAX_LOG_BYTES;
-    const timedOut = (logs: string): CommandOutcome => ({
-      state: CommandState.Failed,
-      logs,
-      reason: `The command did not finish within ${this.env.RUN_COMMAND_TIMEOUT_SECONDS} seconds and was stopped.`,
-    });
+    const timedOut = (logs: string): CommandOutcome => ({ state: CommandState.Failed, logs, reason: this.timeoutReason() });
     try {
       if (row.context) {
         const unzip = await this.provider.exec(node, ['sh', '-c', 'unzip -oq "$1" && rm -f "$1"', 'sh', CONTEXT_ZIP], {

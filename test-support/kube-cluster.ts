@@ -30,8 +30,15 @@ export interface KubeCluster {
   kubectl(args: string[], input?: string): Promise<string>;
   /** `kubectl … -o json`, parsed. */
   json<T>(args: string[]): Promise<T>;
+  /** Waits (2 min at most) until the pod is Running with its first container ready; the pod. */
+  runningPod<T extends ReadyPod>(podName: string): Promise<T>;
   /** ARM-side: an operation on the cluster (POST stop/start, PUT …), waited for; its final status body. */
   operation(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<{ status: string }>;
+}
+
+/** What `runningPod` reads of a pod. */
+export interface ReadyPod {
+  status?: { phase?: string; containerStatuses?: { ready: boolean }[] };
 }
 
 /**
@@ -50,6 +57,16 @@ export function useKubeCluster(o: KubeClusterOptions): KubeCluster {
     },
     async json<T>(args: string[]) {
       return JSON.parse(await cluster.kubectl([...args, '-o', 'json'])) as T;
+    },
+    runningPod<T extends ReadyPod>(podName: string) {
+      return waitUntil(
+        `${podName} Running and Ready`,
+        async () => {
+          const p = await cluster.json<T>(['get', 'pod', podName]);
+          return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
+        },
+        120_000,
+      );
     },
     async operation(method, path, body, timeoutMs = 360_000) {
       const r = await arm(method, path, { body });

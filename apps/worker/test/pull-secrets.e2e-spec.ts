@@ -75,7 +75,7 @@ describe('image pull secrets', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const { kubectl, json } = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 1 }], kubectlTimeoutMs: 60_000 });
+  const { kubectl, json, runningPod } = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 1 }], kubectlTimeoutMs: 60_000 });
 
   const dockerCli = async (args: string[], input?: string): Promise<string> => {
     const child = execFile('docker', ['--config', join(dir, 'docker'), ...args], { timeout: 120_000 });
@@ -90,15 +90,6 @@ describe('image pull secrets', () => {
     metadata: { name: podName },
     spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image, ...container }], ...spec },
   });
-  const running = (podName: string) =>
-    waitUntil(
-      `${podName} Running and Ready`,
-      async () => {
-        const p = await pod(podName);
-        return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
-      },
-      120_000,
-    );
   /** Waits until the container has shown each reason (as a polling user sees them); the last message of each. */
   const waitingThrough = async (podName: string, reasons: string[]): Promise<Map<string, string>> => {
     const seen = new Map<string, string>();
@@ -204,7 +195,7 @@ describe('image pull secrets', () => {
       `--docker-password=${PASSWORD}`,
     ]);
     await apply(podSpec('withsecret', IMAGE, { imagePullSecrets: [{ name: 'regcred' }] }));
-    await running('withsecret');
+    await runningPod<Pod>('withsecret');
     const events = (await eventsOf('withsecret')).map((e) => `${e.reason} ${e.message}`);
     expect(events).toEqual(
       expect.arrayContaining([
@@ -220,7 +211,7 @@ describe('image pull secrets', () => {
     // Always: the image is on the node by now; the pull itself must succeed with the service account's secret.
     await apply(podSpec('viasa', IMAGE, { serviceAccountName: 'puller' }, { imagePullPolicy: 'Always' }));
     expect((await pod('viasa')).spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
-    await running('viasa');
+    await runningPod<Pod>('viasa');
   });
 
   it('fails with a wrong password (a kubernetes.io/dockercfg secret)', async () => {
@@ -250,7 +241,7 @@ describe('image pull secrets', () => {
         .split('\n')
         .filter((l) => l.includes(`error authenticating user \\"${USER}\\"`)).length;
     const before = await refusals();
-    await running('rotated');
+    await runningPod<Pod>('rotated');
     // The registry refused the wrong passwords before the right one got the image.
     expect(await refusals()).toBeGreaterThan(before);
     const events = await eventsOf('rotated');
@@ -285,6 +276,6 @@ describe('image pull secrets', () => {
 
     // The private image is on the node by now: Never runs it without asking the registry.
     await apply(podSpec('never-present', IMAGE, {}, { imagePullPolicy: 'Never' }));
-    await running('never-present');
+    await runningPod<Pod>('never-present');
   });
 });

@@ -4,26 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
-import {
-  AKS_API,
-  RES_API,
-  arm,
-  clusterBody,
-  clusterPath,
-  dockerNetworks,
-  dockerNodes,
-  rgPath,
-  startWorker,
-  state,
-  waitForOperation,
-  WorkerProcess,
-} from '../../../test-support/platform';
+import { AKS_API, arm, clusterPath, dockerNetworks, dockerNodes, startWorker, state, waitForOperation } from '../../../test-support/platform';
+import { useKubeCluster } from '../../../test-support/kube-cluster';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(300_000);
 
 const execFile = promisify(execFileCb);
-const KUBECTL = process.env.KUBECTL ?? '/usr/local/bin/kubectl';
 const docker = new Dockerode();
 
 interface Pod {
@@ -51,27 +38,13 @@ describe('the installation registry', () => {
   const rg = 'registry-rg';
   const name = 'reg1';
   const dir = mkdtempSync(join(tmpdir(), 'cerulean-registry-'));
-  const kubeconfig = join(dir, 'kubeconfig');
   const port = Number(state().platformEnv.CERULEAN_REGISTRY_PORT);
   const host = `127.0.0.1:${port}`;
   const registryName = `cerulean-registry-${state().installationId}`;
-  let worker: WorkerProcess;
-
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
-    const child = execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { timeout: 60_000 });
-    if (input !== undefined) child.child.stdin?.end(input);
-    return (await child).stdout;
-  };
-  const pod = async (podName: string): Promise<Pod> => JSON.parse(await kubectl(['get', 'pod', podName, '-o', 'json'])) as Pod;
-  const runningPod = (podName: string): Promise<Pod> =>
-    waitUntil(
-      `${podName} Running and Ready`,
-      async () => {
-        const p = await pod(podName);
-        return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
-      },
-      120_000,
-    );
+  const cluster = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 1 }], kubectlTimeoutMs: 60_000 });
+  const { kubectl, json } = cluster;
+  const pod = (podName: string) => json<Pod>(['get', 'pod', podName]);
+  const runningPod = (podName: string) => cluster.runningPod<Pod>(podName);
   const podSpec = (podName: string, image: string, extra: string[] = []): string =>
     [
       'apiVersion: v1',
@@ -97,20 +70,10 @@ describe('the installation registry', () => {
 
   beforeAll(async () => {
     expect(port).toBeGreaterThan(0);
-    expect((await arm('PUT', `${rgPath(rg)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBe(201);
-    worker = await startWorker();
-    const r = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 1 }]) });
-    expect(r.status).toBe(201);
-    expect((await waitForOperation(String(r.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
-    const creds = await arm<{ kubeconfigs: { value: string }[] }>('POST', `${clusterPath(rg, name)}/listClusterAdminCredential?${AKS_API}`);
-    writeFileSync(kubeconfig, Buffer.from(creds.body.kubeconfigs[0].value, 'base64'), { mode: 0o600 });
     expect(await dockerNodes(name)).toHaveLength(1);
   });
 
   afterAll(async () => {
-    const del = await arm('DELETE', `${clusterPath(rg, name)}?${AKS_API}`);
-    if (del.status === 202) await waitForOperation(String(del.headers['azure-asyncoperation']), 120_000);
-    await worker?.stop();
     // The teardown removes the run's 127.0.0.1:<port>/ tags; this one is the test's own.
     await docker
       .getImage('hr-e2e/app:v1')
@@ -218,8 +181,8 @@ describe('the installation registry', () => {
   it('joins the networks of existing clusters again when the worker starts', async () => {
     const [network] = await dockerNetworks(name);
     await docker.getNetwork(network).disconnect({ Container: registryName, Force: true });
-    await worker.stop();
-    worker = await startWorker();
+    await cluster.worker?.stop();
+    cluster.worker = await startWorker();
     await waitUntil(
       'the registry back on the cluster network',
       async () =>

@@ -162,8 +162,9 @@ export class NodeFleet {
       }
       const existing = new Set(observed.map((n) => n.name));
       // Nodes an upgrade quarantined (undrainableNodeBehavior Cordon) are no members of their pool's count: a kept
-      // surge node took each one's place. Only the Kubernetes API knows them (its label).
-      const quarantined = new Set(this.env.CONTROL_PLANE_API === 'kube-apiserver' ? await this.kube.quarantinedNodes(cluster) : []);
+      // surge node took each one's place. Only the Kubernetes API knows them (its label); a cluster without nodes yet
+      // (a create, whose API server may still be starting) has none.
+      const quarantined = new Set(this.env.CONTROL_PLANE_API === 'kube-apiserver' && observed.length > 0 ? await this.kube.quarantinedNodes(cluster) : []);
       const ensure: NodeSpec[] = [];
       const stop: string[] = [];
       const toRemove: string[] = [];

@@ -235,7 +235,7 @@ export class RestStorage {
   }
 
   private validate(rt: ResourceType, obj: KubeObject, old?: KubeObject): void {
-    const causes: StatusCause[] = [...validateObject(rt.kind, obj), ...(old ? validateObjectUpdate(rt.kind, obj, old) : [])];
+    const causes: StatusCause[] = [...validateObject(rt.kind, obj, old), ...(old ? validateObjectUpdate(rt.kind, obj, old) : [])];
     if (causes.length) throw KubeError.invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
   }
 

@@ -19,11 +19,26 @@ describe('rollingSettings', () => {
     expect(rollingSettings({}, 1)).toMatchObject({ drainTimeoutMs: 30 * 60_000, soakMs: 0 });
     expect(rollingSettings({ drainTimeoutInMinutes: 2, nodeSoakDurationInMinutes: 1 }, 1)).toMatchObject({ drainTimeoutMs: 120_000, soakMs: 60_000 });
   });
+
+  it('reads undrainableNodeBehavior, Schedule by default', () => {
+    expect(rollingSettings({}, 1).undrainable).toBe('Schedule');
+    expect(rollingSettings({ undrainableNodeBehavior: null }, 1).undrainable).toBe('Schedule');
+    expect(rollingSettings({ undrainableNodeBehavior: 'Schedule' }, 1).undrainable).toBe('Schedule');
+    expect(rollingSettings({ undrainableNodeBehavior: 'Cordon' }, 1).undrainable).toBe('Cordon');
+  });
 });
 
 describe('upgradeSettingsProblem', () => {
   it('accepts what AKS accepts', () => {
-    for (const s of [{}, { maxSurge: '1' }, { maxSurge: '50%' }, { drainTimeoutInMinutes: 1440, nodeSoakDurationInMinutes: 0 }]) {
+    for (const s of [
+      {},
+      { maxSurge: '1' },
+      { maxSurge: '50%' },
+      { drainTimeoutInMinutes: 1440, nodeSoakDurationInMinutes: 0 },
+      { undrainableNodeBehavior: 'Cordon' },
+      { undrainableNodeBehavior: 'Schedule' },
+      { undrainableNodeBehavior: null },
+    ]) {
       expect(upgradeSettingsProblem(s)).toBeUndefined();
     }
   });
@@ -35,5 +50,11 @@ describe('upgradeSettingsProblem', () => {
     expect(upgradeSettingsProblem({ maxSurge: 3 })?.property).toBe('maxSurge');
     expect(upgradeSettingsProblem({ drainTimeoutInMinutes: 0 })?.property).toBe('drainTimeoutInMinutes');
     expect(upgradeSettingsProblem({ nodeSoakDurationInMinutes: 31 })?.property).toBe('nodeSoakDurationInMinutes');
+    for (const bad of ['Quarantine', 'cordon', '', 1, true]) {
+      expect(upgradeSettingsProblem({ undrainableNodeBehavior: bad })).toEqual({
+        property: 'undrainableNodeBehavior',
+        message: `undrainableNodeBehavior '${String(bad)}' is not valid. Allowed values: Cordon, Schedule.`,
+      });
+    }
   });
 });

@@ -13,3 +13,4 @@ export * from './validation';
 export * from './quantity';
 export * from './ipv4';
 export * from './events';
+export * from './cron';

@@ -1,3 +1,4 @@
+import { parseStandardSchedule, ScheduleError, validTimeZone } from './cron';
 import { isCidr, parseIpv4Cidr } from './ipv4';
 import { matchesLabels, selectorFromObject } from './label-selector';
 import { isPlainObject, JsonObject, KubeObject } from './object';
@@ -93,7 +94,46 @@ function validateSelectorAndTemplate(spec: JsonObject, out: StatusCause[], requi
 }
 
 /** Validates an object of `kind`; an empty list means valid. */
-export function validateObject(kind: string, o: KubeObject): StatusCause[] {
+// A zone name's parts as IANA allows them (upstream's check before it loads the zone).
+const TIME_ZONE_PART = /^[A-Za-z.\-_0-9+]{1,14}$/;
+
+/**
+ * Upstream's CronJob schedule and time zone rules (apis/batch/validation): the schedule must parse as cron; `TZ`
+ * in it is refused, unless the object already had it (an update keeps an old schedule working, but then not with
+ * timeZone set); timeZone, when set, must name an IANA zone.
+ */
+export function validateCronJobSpec(spec: JsonObject, oldSpec?: JsonObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const schedule = typeof spec.schedule === 'string' ? spec.schedule : '';
+  const timeZone = spec.timeZone;
+  if (!schedule) out.push(requiredCause('spec.schedule'));
+  else {
+    try {
+      parseStandardSchedule(schedule);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      out.push(invalidCause('spec.schedule', schedule, err.message));
+    }
+    const allowTz = typeof oldSpec?.schedule === 'string' && oldSpec.schedule.includes('TZ');
+    if (allowTz && schedule.includes('TZ') && timeZone !== undefined && timeZone !== null)
+      out.push(invalidCause('spec.schedule', schedule, 'cannot use both timeZone field and TZ or CRON_TZ in schedule'));
+    else if (!allowTz && schedule.includes('TZ'))
+      out.push(invalidCause('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
+  }
+  if (timeZone !== undefined && timeZone !== null) {
+    const zone = String(timeZone);
+    if (zone === '') out.push(invalidCause('spec.timeZone', zone, 'timeZone must be nil or non-empty string'));
+    else if (zone.split('/').some((p) => p === '.' || p === '..' || p.startsWith('-') || !TIME_ZONE_PART.test(p)))
+      out.push(invalidCause('spec.timeZone', zone, `unknown time zone ${zone}`));
+    else if (zone.toLowerCase() === 'local')
+      out.push(invalidCause('spec.timeZone', zone, 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones'));
+    else if (!validTimeZone(zone)) out.push(invalidCause('spec.timeZone', zone, `unknown time zone ${zone}`));
+  }
+  return out;
+}
+
+/** Upstream's validation for the fields that matter most. `old` is the stored object on an update (some rules let it keep what it had). */
+export function validateObject(kind: string, o: KubeObject, old?: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   const meta = o.metadata ?? {};
   if (meta.name) out.push(...validateName(kind, meta.name));
@@ -122,7 +162,7 @@ export function validateObject(kind: string, o: KubeObject): StatusCause[] {
       break;
     }
     case 'CronJob':
-      if (!spec.schedule) out.push(requiredCause('spec.schedule'));
+      out.push(...validateCronJobSpec(spec, old ? asObj(old.spec) : undefined));
       out.push(...validatePodSpec(asObj(asObj(asObj(asObj(spec.jobTemplate).spec).template).spec), 'spec.jobTemplate.spec.template.spec'));
       break;
     case 'Service': {

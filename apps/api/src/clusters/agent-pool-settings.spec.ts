@@ -117,4 +117,12 @@ describe('resolveAgentPoolSettings', () => {
       drainTimeoutInMinutes: 5,
     });
   });
+
+  it('keeps undrainableNodeBehavior and rejects values AKS does not know', () => {
+    const settings = { maxSurge: '1', undrainableNodeBehavior: 'Cordon' };
+    expect(resolveAgentPoolSettings(dto({ upgradeSettings: settings }), ctx()).upgradeSettings).toEqual(settings);
+    const err = catchArmError(() => resolveAgentPoolSettings(dto({ upgradeSettings: { undrainableNodeBehavior: 'Quarantine' } }), ctx()));
+    expect(err).toMatchObject({ status: 400, code: 'InvalidParameter', target: 'properties.upgradeSettings.undrainableNodeBehavior' });
+    expect(err.message).toContain("undrainableNodeBehavior 'Quarantine' is not valid. Allowed values: Cordon, Schedule.");
+  });
 });

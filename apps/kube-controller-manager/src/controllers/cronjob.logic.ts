@@ -1,12 +1,13 @@
+import { parseSchedule, ScheduleError, validTimeZone, type Schedule } from '@cerulean/kube';
 import type { KubeObject } from '../client/kube-client';
 import type { Job } from './job.logic';
 import type { WorkloadMetadata } from './pods';
 
 /**
- * Cron schedules as upstream's CronJob controller reads them (robfig/cron's standard parser): five fields
- * (minute hour day-of-month month day-of-week) with lists, ranges, steps, month and weekday names, `?` for `*`,
- * and the `@yearly`…`@hourly` shorthands; times are wall-clock times of the CronJob's time zone.
+ * When a CronJob's schedule fires: times are wall-clock times of the CronJob's time zone. The schedule itself is parsed
+ * by libs/kube's cron (shared with the API server, which rejects a schedule it cannot parse).
  */
+export { parseSchedule, ScheduleError, validTimeZone, type Schedule };
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
@@ -26,100 +27,6 @@ export interface CronJob extends KubeObject {
     active?: { apiVersion?: string; kind?: string; name: string; namespace?: string; uid?: string; resourceVersion?: string }[];
     lastScheduleTime?: string;
     lastSuccessfulTime?: string;
-  };
-}
-
-export interface Schedule {
-  minutes: Set<number>;
-  hours: Set<number>;
-  days: Set<number>;
-  months: Set<number>;
-  weekdays: Set<number>;
-  /** Day-of-month or day-of-week given as `*`/`?`: then both must match, else either (cron's rule). */
-  dayStar: boolean;
-}
-
-const SHORTHANDS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-interface FieldSpec {
-  name: string;
-  min: number;
-  max: number;
-  names?: string[];
-  /** The value of the first name (months count from 1). */
-  nameBase?: number;
-}
-const FIELDS: FieldSpec[] = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: MONTHS, nameBase: 1 },
-  { name: 'day of week', min: 0, max: 6, names: WEEKDAYS, nameBase: 0 },
-];
-
-export class ScheduleError extends Error {}
-
-function value(text: string, f: FieldSpec): number {
-  const named = f.names?.indexOf(text.toLowerCase()) ?? -1;
-  if (named >= 0) return named + (f.nameBase ?? 0);
-  if (!/^\d+$/.test(text)) throw new ScheduleError(`failed to parse int from ${text}`);
-  return Number(text);
-}
-
-/** One field: returns its values and whether it was a bare `*`/`?`. */
-function parseField(text: string, f: FieldSpec): { values: Set<number>; star: boolean } {
-  const values = new Set<number>();
-  let star = false;
-  for (const part of text.split(',')) {
-    const [range, stepText, extra] = part.split('/');
-    if (extra !== undefined) throw new ScheduleError(`too many slashes: ${part}`);
-    let from: number;
-    let to: number;
-    if (range === '*' || range === '?') {
-      [from, to] = [f.min, f.max];
-      if (stepText === undefined) star = true;
-    } else {
-      const bounds = range.split('-');
-      if (bounds.length > 2 || bounds.some((b) => b === '')) throw new ScheduleError(`too many hyphens: ${range}`);
-      from = value(bounds[0], f);
-      // `5/10` means from 5 to the end by 10, as robfig reads it.
-      to = bounds.length === 2 ? value(bounds[1], f) : stepText !== undefined ? f.max : from;
-    }
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (stepText !== undefined && (!/^\d+$/.test(stepText) || step === 0)) throw new ScheduleError(`step of range should be a positive number: ${part}`);
-    if (from < f.min) throw new ScheduleError(`beginning of range (${from}) below minimum (${f.min}): ${part}`);
-    if (to > f.max) throw new ScheduleError(`end of range (${to}) above maximum (${f.max}): ${part}`);
-    if (from > to) throw new ScheduleError(`beginning of range (${from}) beyond end of range (${to}): ${part}`);
-    for (let v = from; v <= to; v += step) values.add(v);
-  }
-  return { values, star };
-}
-
-export function parseSchedule(expr: string): Schedule {
-  const text = expr.trim();
-  if (/^(CRON_)?TZ=/.test(text)) throw new ScheduleError('CRON_TZ or TZ used in schedule is not supported, please use timeZone');
-  const expanded = text.startsWith('@') ? SHORTHANDS[text.toLowerCase()] : text;
-  if (!expanded) throw new ScheduleError(`unrecognized descriptor: ${text}`);
-  const parts = expanded.split(/\s+/);
-  if (parts.length !== 5) throw new ScheduleError(`expected exactly 5 fields, found ${parts.length}: ${text}`);
-  const [minutes, hours, days, months, weekdays] = parts.map((p, i) => parseField(p, FIELDS[i]));
-  return {
-    minutes: minutes.values,
-    hours: hours.values,
-    days: days.values,
-    months: months.values,
-    weekdays: weekdays.values,
-    dayStar: days.star || weekdays.star,
   };
 }
 
@@ -151,15 +58,6 @@ export function zoneOffsetMs(instant: number, timeZone: string): number {
 }
 
 /** Whether Intl knows the zone (upstream: time.LoadLocation succeeds). */
-export function validTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The instant of a wall-clock time (encoded as a UTC timestamp) in a zone. */
 function fromWall(wall: number, timeZone: string): number {
   const guess = wall - zoneOffsetMs(wall, timeZone);

@@ -1,7 +1,7 @@
 import { request } from 'node:https';
 import { Env } from '@cerulean/config';
 import { ArmError } from '@cerulean/arm';
-import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity } from '@cerulean/domain';
+import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, QUARANTINED, UPGRADE_STATUS_LABEL } from '@cerulean/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -215,15 +215,50 @@ export class KubeApiClient {
     }
   }
 
-  /** Makes a node schedulable again (a drain that was stopped); best effort. */
+  /** Makes a node schedulable again (a drain that was stopped), out of quarantine if it was in; best effort. */
   async uncordon(cluster: Pick<ManagedClusterEntity, 'id' | 'name' | 'fqdn' | 'apiServerPort'>, node: string): Promise<void> {
     if (cluster.apiServerPort === null) return;
     const creds = await this.credentials.load(this.db, cluster.id);
     if (!creds) return;
     await kubeRequest(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort, cluster.fqdn, creds, 'PATCH', `/api/v1/nodes/${encodeURIComponent(node)}`, {
-      json: { spec: { unschedulable: null } },
+      json: { metadata: { labels: { [UPGRADE_STATUS_LABEL]: null } }, spec: { unschedulable: null } },
       contentType: 'application/merge-patch+json',
     }).catch((err: unknown) => this.logger.warn(`uncordon ${node}: ${(err as Error).message}`));
+  }
+
+  /**
+   * Quarantines a node an upgrade could not drain (undrainableNodeBehavior Cordon): it stays cordoned with its pods and
+   * gets AKS's `kubernetes.azure.com/upgrade-status=Quarantined` label, which is also how later operations know it is
+   * no member of its pool's count. Fails when the API server does not take it: an unlabelled node would count again.
+   */
+  async quarantine(cluster: Pick<ManagedClusterEntity, 'id' | 'name' | 'fqdn' | 'apiServerPort'>, node: string): Promise<void> {
+    const call = await this.caller(cluster);
+    if (!call) throw new Error(`cluster ${cluster.name} has no Kubernetes API to quarantine node ${node} in`);
+    const r = await call('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}`, {
+      json: { metadata: { labels: { [UPGRADE_STATUS_LABEL]: QUARANTINED } }, spec: { unschedulable: true } },
+      contentType: 'application/merge-patch+json',
+    });
+    if (r.status >= 300) throw new Error(`quarantine ${node}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+  }
+
+  /**
+   * The names of the cluster's quarantined nodes. Best effort, as the other calls here: a control plane that is stopped
+   * or being replaced answers none (logged), and its quarantined nodes then count as members of their pool once.
+   */
+  async quarantinedNodes(cluster: Pick<ManagedClusterEntity, 'id' | 'name' | 'fqdn' | 'apiServerPort'>): Promise<string[]> {
+    const call = await this.caller(cluster);
+    if (!call) return [];
+    const selector = encodeURIComponent(`${UPGRADE_STATUS_LABEL}=${QUARANTINED}`);
+    let r: { status: number; body: string };
+    try {
+      r = await call('GET', `/api/v1/nodes?labelSelector=${selector}`);
+      if (r.status >= 300) throw new Error(`HTTP ${r.status} ${r.body.slice(0, 200)}`);
+    } catch (err) {
+      this.logger.warn(`listing the quarantined nodes of cluster ${cluster.name}: ${(err as Error).message}`);
+      return [];
+    }
+    const items = (JSON.parse(r.body) as { items: { metadata: { name: string; labels?: Record<string, string> } }[] }).items;
+    return items.filter((n) => n.metadata.labels?.[UPGRADE_STATUS_LABEL] === QUARANTINED).map((n) => n.metadata.name);
   }
 
   /**

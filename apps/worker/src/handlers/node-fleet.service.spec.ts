@@ -3,7 +3,8 @@ import { loadEnv } from '@cerulean/config';
 import { AgentPoolEntity, ClusterCredentialRepository, ManagedClusterEntity, ResourceGroupEntity } from '@cerulean/domain';
 import { NODE_AGENT_AUTH_VERSION, NODE_AGENT_TOKEN_PATH, NodeAgentCredentials, NodeLabels, type NodeProvider } from '@cerulean/node-provider';
 import { InstallationService } from './installation.service';
-import { NodeFleet } from './node-fleet.service';
+import { NodeFleet, quarantineFailure } from './node-fleet.service';
+import { ArmError } from '@cerulean/arm';
 import { EntityManager } from 'typeorm';
 import { KubeApiClient } from './kube-api.client';
 
@@ -61,5 +62,22 @@ describe('NodeFleet.nodeSpec', () => {
 
   it('labels nodes with the credential version, so nodes from before credentials count as stale and roll', () => {
     expect(sut.nodeSpec(cluster(), new ResourceGroupEntity(), pool(), 0, {}).labels[NodeLabels.agentAuth]).toBe(NODE_AGENT_AUTH_VERSION);
+  });
+});
+
+describe('quarantineFailure', () => {
+  it('keeps the drain error code and names every quarantined node, sorted, with the first cause', () => {
+    const drain = (node: string) =>
+      new ArmError(500, 'PodDrainFailure', `Drain node ${node} failed when evicting pod default/p failed with Too Many Requests error.`);
+    const err = quarantineFailure('np1', [
+      { node: 'aks-np1-1-vmss000002', error: drain('aks-np1-1-vmss000002') },
+      { node: 'aks-np1-1-vmss000000', error: drain('aks-np1-1-vmss000000') },
+    ]);
+    expect(err).toMatchObject({ status: 500, code: 'PodDrainFailure' });
+    expect(err.message).toBe(
+      '2 node(s) of agent pool np1 could not be drained and are quarantined (cordoned, labelled kubernetes.azure.com/upgrade-status=Quarantined, ' +
+        'each replaced by a surge node): aks-np1-1-vmss000000, aks-np1-1-vmss000002. The other nodes were upgraded. ' +
+        'Drain node aks-np1-1-vmss000002 failed when evicting pod default/p failed with Too Many Requests error.',
+    );
   });
 });

@@ -7,8 +7,10 @@ import {
   ManagedClusterEntity,
   PowerStateCode,
   ProvisioningState,
+  QUARANTINED,
   ResourceGroupEntity,
   rollingSettings,
+  UPGRADE_STATUS_LABEL,
 } from '@cerulean/domain';
 import {
   NODE_AGENT_AUTH_VERSION,
@@ -69,6 +71,25 @@ export function rethrowProviderError(err: unknown): never {
 }
 
 const isCancellation = (err: unknown): boolean => err instanceof OperationCanceled || err instanceof OperationSuperseded;
+
+/** A drain that ran out of time (a PodDisruptionBudget, pods that would not go): what AKS calls an undrainable node. */
+const isUndrainable = (err: unknown): err is ArmError => err instanceof ArmError && (err.code === 'PodDrainFailure' || err.code === 'DrainTimeout');
+
+/**
+ * The error of an upgrade that quarantined nodes (undrainableNodeBehavior Cordon). AKS ends it Failed when every blocked
+ * node has a surge node in its place, which is always so here (one surge node per old node in each batch). The code
+ * stays the drain's (PodDrainFailure), so clients that match on it see the same cause.
+ */
+export function quarantineFailure(pool: string, quarantined: { node: string; error: ArmError }[]): ArmError {
+  const names = quarantined.map((q) => q.node).sort();
+  return new ArmError(
+    500,
+    quarantined[0].error.code,
+    `${names.length} node(s) of agent pool ${pool} could not be drained and are quarantined (cordoned, labelled ` +
+      `${UPGRADE_STATUS_LABEL}=${QUARANTINED}, each replaced by a surge node): ${names.join(', ')}. The other nodes were upgraded. ` +
+      `${quarantined[0].error.message}`,
+  );
+}
 
 export interface ConvergeOptions {
   /** Overrides every pool's power state (cluster stop/start). Default: the cluster's, then the pool's. */
@@ -140,20 +161,30 @@ export class NodeFleet {
         byPool.set(key, [...(byPool.get(key) ?? []), n]);
       }
       const existing = new Set(observed.map((n) => n.name));
+      // Nodes an upgrade quarantined (undrainableNodeBehavior Cordon) are no members of their pool's count: a kept
+      // surge node took each one's place. Only the Kubernetes API knows them (its label); a cluster without nodes yet
+      // (a create, whose API server may still be starting) has none.
+      const quarantined = new Set(this.env.CONTROL_PLANE_API === 'kube-apiserver' && observed.length > 0 ? await this.kube.quarantinedNodes(cluster) : []);
       const ensure: NodeSpec[] = [];
       const stop: string[] = [];
       const toRemove: string[] = [];
-      const rolls: { pool: AgentPoolEntity; stale: NodeHandle[] }[] = [];
+      const rolls: { pool: AgentPoolEntity; stale: NodeHandle[]; held: NodeHandle[] }[] = [];
       const drainFirst = new Map<string, { node: NodeHandle; timeoutMs: number }>();
       const poolNames = new Set(pools.map((p) => p.name));
       for (const pool of pools) {
         const nodes = byPool.get(pool.name) ?? [];
         const want = pool.provisioningState === ProvisioningState.Deleting ? 0 : pool.count;
+        const power = options.power ?? (cluster.powerState === PowerStateCode.Stopped ? PowerStateCode.Stopped : pool.powerState);
+        const held = want > 0 ? nodes.filter((n) => quarantined.has(n.name)) : [];
+        // A stop deletes the Node objects (and with them the quarantine and the pods it kept): their replacements
+        // stand, so quarantined nodes go rather than come back as members.
+        if (power === PowerStateCode.Stopped) toRemove.push(...held.map((n) => n.name));
         const plan = planPool(
           pool.name,
           pool.vmssSuffix,
           want,
           nodes.map((n) => n.name),
+          held.map((n) => n.name),
         );
         toRemove.push(...plan.remove);
         // A scale-in drains the nodes it removes first, as AKS does; a pool being deleted does not.
@@ -161,7 +192,6 @@ export class NodeFleet {
           const timeoutMs = rollingSettings(pool.upgradeSettings, pool.count).drainTimeoutMs;
           for (const n of nodes) if (plan.remove.includes(n.name)) drainFirst.set(n.name, { node: n, timeoutMs });
         }
-        const power = options.power ?? (cluster.powerState === PowerStateCode.Stopped ? PowerStateCode.Stopped : pool.powerState);
         const kept = nodes.filter((n) => plan.keep.includes(parseNodeIndex(n.name, pool.name, pool.vmssSuffix) ?? -1));
         if (power === PowerStateCode.Stopped) {
           stop.push(...kept.map((n) => n.name));
@@ -177,12 +207,13 @@ export class NodeFleet {
         for (const index of [...plan.keep, ...plan.create]) ensure.push(this.nodeSpec(cluster, rg, pool, index, labels));
         const desired = this.desiredNodeLabels(pool);
         const stale = kept.filter((n) => !sameLabels(n.labels, desired));
-        if (stale.length > 0) rolls.push({ pool, stale });
+        if (stale.length > 0 || held.length > 0) rolls.push({ pool, stale, held });
       }
       // Nodes of pools that no longer exist at all.
       for (const [pool, nodes] of byPool) if (!poolNames.has(pool)) toRemove.push(...nodes.map((n) => n.name));
 
-      const total = ensure.filter((s) => !existing.has(s.name)).length + stop.length + toRemove.length + rolls.reduce((n, r) => n + r.stale.length, 0);
+      const total =
+        ensure.filter((s) => !existing.has(s.name)).length + stop.length + toRemove.length + rolls.reduce((n, r) => n + r.stale.length + r.held.length, 0);
       let done = 0;
       const step = async (): Promise<void> => {
         done += 1;
@@ -214,11 +245,15 @@ export class NodeFleet {
       // Stopped nodes leave the API too, as a deallocated AKS node does: what was bound to them goes with them, so on
       // start the controllers' pods are made again and standalone pods are gone (AKS's stop/start).
       await this.kube.deleteNodes(cluster, [...toRemove, ...stop]);
-      for (const { pool, stale } of rolls) {
-        await this.roll(ctx, cluster, rg, pool, stale, labels, step);
-        await options.onPoolRolled?.(pool);
+      // A pool that quarantined nodes does not stop the others from rolling (Cordon); the operation fails at the end.
+      let blocked: ArmError | undefined;
+      for (const { pool, stale, held } of rolls) {
+        const failure = await this.roll(ctx, cluster, rg, pool, stale, held, labels, step);
+        if (failure) blocked ??= failure;
+        else await options.onPoolRolled?.(pool);
       }
       await ctx.flushProgress();
+      if (blocked) throw blocked;
     } catch (err) {
       rethrowProviderError(err);
     }
@@ -228,6 +263,12 @@ export class NodeFleet {
    * Rolling replacement of `stale` nodes, `maxSurge` at a time: create the surge nodes on the pool's
    * version and image and wait until Ready; cordon and drain the old ones through their agents (within
    * drainTimeout); soak; delete them. The pool never has fewer Ready nodes than its count.
+   *
+   * With undrainableNodeBehavior Cordon, an old node that cannot be drained (PodDrainFailure) is quarantined instead
+   * of failing the roll: it stays, cordoned and labelled, with its pods; its surge node stays as its replacement; the
+   * roll goes on. `held` are nodes quarantined by an earlier operation (their replacements exist): each is drained
+   * again and removed, or stays quarantined. Returns the error the operation ends with when nodes stay quarantined
+   * (AKS: the upgrade and the cluster end Failed), undefined when every node rolled.
    */
   private async roll(
     ctx: OperationContext,
@@ -235,12 +276,48 @@ export class NodeFleet {
     rg: ResourceGroupEntity,
     pool: AgentPoolEntity,
     stale: NodeHandle[],
+    held: NodeHandle[],
     labels: Record<string, string>,
     step: () => Promise<void>,
-  ): Promise<void> {
+  ): Promise<ArmError | undefined> {
     const settings = rollingSettings(pool.upgradeSettings, pool.count);
     const queue = [...stale].sort((a, b) => a.name.localeCompare(b.name));
     ctx.logger.log(`rolling ${queue.length} node(s) of pool ${pool.name} (${cluster.name}), surge ${settings.surge}`);
+    const quarantined: { node: string; error: ArmError }[] = [];
+    /** Drains `old`; a node that cannot be drained is quarantined when `keep` says so, else its failure is thrown. */
+    const drainOrQuarantine = async (old: NodeHandle, keep: boolean): Promise<boolean> => {
+      try {
+        await this.drain(ctx, cluster, old, settings.drainTimeoutMs);
+        return true;
+      } catch (err) {
+        if (!keep || !isUndrainable(err) || ctx.signal.aborted) throw err;
+        ctx.logger.warn(`node ${old.name} of pool ${pool.name} cannot be drained (${err.message}): quarantined, the upgrade goes on`);
+        await this.kube.quarantine(cluster, old.name);
+        quarantined.push({ node: old.name, error: err });
+        return false;
+      }
+    };
+    const removeNodes = async (nodes: NodeHandle[]): Promise<void> => {
+      await eachLimited(nodes, this.env.NODE_PARALLELISM, async (old) => {
+        await this.provider.removeNode(old.name);
+        await step();
+      });
+      await this.kube.deleteNodes(
+        cluster,
+        nodes.map((old) => old.name),
+      );
+    };
+    // Quarantined nodes only need to drain now: whatever the behaviour, one that still cannot stays quarantined, since
+    // its replacement is a member of the pool.
+    if (held.length > 0 && this.env.CONTROL_PLANE_API === 'kube-apiserver') {
+      await ctx.assertActive();
+      const drained: NodeHandle[] = [];
+      await eachLimited(held, this.env.NODE_PARALLELISM, async (old) => {
+        if (await drainOrQuarantine(old, true)) drained.push(old);
+      });
+      await removeNodes(drained);
+    }
+    const cordon = settings.undrainable === 'Cordon' && this.env.CONTROL_PLANE_API === 'kube-apiserver';
     while (queue.length > 0) {
       await ctx.assertActive();
       const batch = queue.splice(0, settings.surge);
@@ -251,23 +328,25 @@ export class NodeFleet {
         if (!inUse.has(name)) surge.push(this.nodeSpec(cluster, rg, pool, index, labels));
       }
       await eachLimited(surge, this.env.NODE_PARALLELISM, (spec) => this.startReady(ctx, spec, true, cluster));
+      const drained: NodeHandle[] = [];
       try {
-        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.drain(ctx, cluster, old, settings.drainTimeoutMs));
+        await eachLimited(batch, this.env.NODE_PARALLELISM, async (old) => {
+          if (await drainOrQuarantine(old, cordon)) drained.push(old);
+        });
         await ctx.pause(settings.soakMs);
       } catch (err) {
-        // Stopped before the old nodes went: they go back to work, the surge nodes stay (they are Ready).
-        await eachLimited(batch, this.env.NODE_PARALLELISM, (old) => this.uncordon(cluster, old));
+        // Stopped before the old nodes went: they go back to work (not the quarantined), the surge nodes stay (they are Ready).
+        const kept = new Set(quarantined.map((q) => q.node));
+        await eachLimited(
+          batch.filter((old) => !kept.has(old.name)),
+          this.env.NODE_PARALLELISM,
+          (old) => this.uncordon(cluster, old),
+        );
         throw err;
       }
-      await eachLimited(batch, this.env.NODE_PARALLELISM, async (old) => {
-        await this.provider.removeNode(old.name);
-        await step();
-      });
-      await this.kube.deleteNodes(
-        cluster,
-        batch.map((old) => old.name),
-      );
+      await removeNodes(drained);
     }
+    return quarantined.length === 0 ? undefined : quarantineFailure(pool.name, quarantined);
   }
 
   /**

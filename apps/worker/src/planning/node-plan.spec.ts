@@ -15,6 +15,16 @@ describe('node planning', () => {
     expect(parseNodeIndex('aks-np10-12345678-vmss000000', 'np1', '12345678')).toBeUndefined();
   });
 
+  it('leaves reserved (quarantined) nodes out of the count and never reuses their indices', () => {
+    // 0 is quarantined; 2 and 3 replaced 0 and 1 in an upgrade: the pool of 2 is complete.
+    expect(planPool('np1', '12345678', 2, names(0, 2, 3), names(0))).toEqual({ keep: [2, 3], create: [], remove: [] });
+    // One short: the new node skips the reserved index 0.
+    expect(planPool('np1', '12345678', 3, names(0, 2, 3), names(0))).toEqual({ keep: [2, 3], create: [1], remove: [] });
+    expect(planPool('np1', '12345678', 2, names(0), names(0))).toEqual({ keep: [], create: [1, 2], remove: [] });
+    // A scale-in removes members, never the reserved node.
+    expect(planPool('np1', '12345678', 1, names(0, 2, 3), names(0))).toEqual({ keep: [2], create: [], remove: names(3) });
+  });
+
   it('creates every node of a new pool', () => {
     expect(planPool('np1', '12345678', 3, [])).toEqual({ keep: [], create: [0, 1, 2], remove: [] });
   });

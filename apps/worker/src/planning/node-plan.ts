@@ -28,10 +28,17 @@ export interface PoolPlan {
   remove: string[];
 }
 
-export function planPool(pool: string, vmssSuffix: string, desiredCount: number, observed: string[]): PoolPlan {
+/**
+ * `reserved` are nodes that exist but are no member of the pool's count (nodes an upgrade quarantined): they are
+ * neither kept nor removed here, and their indices are never given to new nodes.
+ */
+export function planPool(pool: string, vmssSuffix: string, desiredCount: number, observed: string[], reserved: string[] = []): PoolPlan {
   const indexed: { name: string; index: number }[] = [];
   const strays: string[] = [];
+  const set = new Set(reserved);
+  const taken = new Set(reserved.map((name) => parseNodeIndex(name, pool, vmssSuffix)).filter((i): i is number => i !== undefined));
   for (const name of observed) {
+    if (set.has(name)) continue;
     const index = parseNodeIndex(name, pool, vmssSuffix);
     if (index === undefined) strays.push(name);
     else indexed.push({ name, index });
@@ -42,7 +49,7 @@ export function planPool(pool: string, vmssSuffix: string, desiredCount: number,
     .slice(desiredCount)
     .reverse()
     .map((n) => n.name);
-  const taken = new Set(keep);
+  for (const i of keep) taken.add(i);
   const create: number[] = [];
   for (let i = 0; keep.length + create.length < desiredCount; i++) {
     if (!taken.has(i)) create.push(i);

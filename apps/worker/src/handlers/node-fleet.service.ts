@@ -72,6 +72,9 @@ export function rethrowProviderError(err: unknown): never {
 
 const isCancellation = (err: unknown): boolean => err instanceof OperationCanceled || err instanceof OperationSuperseded;
 
+/** How long an operation tries again to drain a node an earlier upgrade quarantined. */
+const QUARANTINED_RETRY_DRAIN_MS = 60_000;
+
 /** A drain that ran out of time (a PodDisruptionBudget, pods that would not go): what AKS calls an undrainable node. */
 const isUndrainable = (err: unknown): err is ArmError => err instanceof ArmError && (err.code === 'PodDrainFailure' || err.code === 'DrainTimeout');
 
@@ -285,9 +288,9 @@ export class NodeFleet {
     ctx.logger.log(`rolling ${queue.length} node(s) of pool ${pool.name} (${cluster.name}), surge ${settings.surge}`);
     const quarantined: { node: string; error: ArmError }[] = [];
     /** Drains `old`; a node that cannot be drained is quarantined when `keep` says so, else its failure is thrown. */
-    const drainOrQuarantine = async (old: NodeHandle, keep: boolean): Promise<boolean> => {
+    const drainOrQuarantine = async (old: NodeHandle, keep: boolean, timeoutMs = settings.drainTimeoutMs): Promise<boolean> => {
       try {
-        await this.drain(ctx, cluster, old, settings.drainTimeoutMs);
+        await this.drain(ctx, cluster, old, timeoutMs);
         return true;
       } catch (err) {
         if (!keep || !isUndrainable(err) || ctx.signal.aborted) throw err;
@@ -313,7 +316,9 @@ export class NodeFleet {
       await ctx.assertActive();
       const drained: NodeHandle[] = [];
       await eachLimited(held, this.env.NODE_PARALLELISM, async (old) => {
-        if (await drainOrQuarantine(old, true)) drained.push(old);
+        // A short try: whatever operation this is (a scale, say) must not wait a whole drain timeout on a node
+        // an earlier upgrade already found blocked.
+        if (await drainOrQuarantine(old, true, Math.min(settings.drainTimeoutMs, QUARANTINED_RETRY_DRAIN_MS))) drained.push(old);
       });
       await removeNodes(drained);
     }

@@ -85,7 +85,14 @@ const deployment = (version: string): string =>
 describe('control plane crash during a rollout', () => {
   const rg = 'cpcrash-rg';
   const name = 'cpcrash1';
-  const cluster = useKubeCluster({ rg, name, pools: [{ name: 'np1', count: 2 }], kubectlTimeoutMs: 150_000 });
+  const cluster = useKubeCluster({
+    rg,
+    name,
+    pools: [{ name: 'np1', count: 2 }],
+    kubectlTimeoutMs: 150_000,
+    // The worker's health passes each second (default 5): a stopped control plane is noticed sooner.
+    workerEnv: { CERULEAN_HEALTH_INTERVAL_MS: '1000' },
+  });
   const { kubectl, json } = cluster;
 
   const pods = async (): Promise<Pod[]> => (await json<{ items: Pod[] }>(['get', 'pods', '-l', 'app=web'])).items.filter((p) => !p.metadata.deletionTimestamp);

@@ -126,6 +126,8 @@ describe('control plane crash during a rollout', () => {
     const settingsBefore = await json<ConfigMap>(['get', 'configmap', 'settings']);
     const credsBefore = await json<Secret>(['get', 'secret', 'creds']);
     const v1Set = (await replicaSets()).map((r) => r.metadata.uid);
+    const nodesBefore = (await json<{ items: { metadata: Meta }[] }>(['get', 'nodes'])).items.map((n) => n.metadata.uid).sort();
+    expect(nodesBefore).toHaveLength(2);
     expect(v1Set).toHaveLength(1);
 
     const [cp] = await dockerControlPlane(name);
@@ -201,7 +203,11 @@ describe('control plane crash during a rollout', () => {
       },
       30_000,
     );
-    expect(new Set(running.map((p) => p.spec.nodeName)).size).toBeGreaterThanOrEqual(1);
+    // The nodes came through as well: the same two, Ready, and every replica on one of them.
+    const nodes = (await json<{ items: { metadata: Meta; status: { conditions: { type: string; status: string }[] } }[] }>(['get', 'nodes'])).items;
+    expect(nodes.map((n) => n.metadata.uid).sort()).toEqual(nodesBefore);
+    expect(nodes.every((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))).toBe(true);
+    expect(running.every((p) => nodes.some((n) => n.metadata.name === p.spec.nodeName))).toBe(true);
     console.log(`control plane killed mid-rollout: API ready again after ${downMs} ms, rollout complete after ${doneMs} ms`);
 
     // The platform's view: nothing happened.

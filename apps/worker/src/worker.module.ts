@@ -5,6 +5,7 @@ import { Module } from '@nestjs/common';
 import { OperationEngineModule } from './engine/operation-engine.module';
 import { OperationsProcessor } from './processors/operations.processor';
 import { RegistryBootstrap } from './registry/registry.bootstrap';
+import { ControlPlaneMonitor } from './sweepers/control-plane.monitor';
 import { NodeHealthMonitor } from './sweepers/node-health.monitor';
 import { OperationSweeper } from './sweepers/operation.sweeper';
 import { OrphanReaper } from './sweepers/orphan.reaper';
@@ -18,6 +19,7 @@ import { ServiceLoadBalancerController } from './sweepers/service-load-balancer.
     OperationSweeper,
     OrphanReaper,
     NodeHealthMonitor,
+    ControlPlaneMonitor,
     ServiceLoadBalancerController,
     ClusterCredentialRepository,
     RegistryBootstrap,

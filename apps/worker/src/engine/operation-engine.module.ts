@@ -87,6 +87,6 @@ import { OutcomeRecorder } from './outcome.recorder';
     ArmFrontDoor,
     DeploymentHandler,
   ],
-  exports: [NODE_PROVIDER, LocalRegistry, InstallationService, ClusterLocks, OutcomeRecorder, OperationRunner, NodeFleet],
+  exports: [NODE_PROVIDER, LocalRegistry, InstallationService, ClusterLocks, OutcomeRecorder, OperationRunner, NodeFleet, ControlPlane],
 })
 export class OperationEngineModule {}

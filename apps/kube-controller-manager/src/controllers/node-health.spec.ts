@@ -1,4 +1,4 @@
-import { evictionTime, lastHeartbeat, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
+import { evictionTime, HeartbeatWatch, lastHeartbeat, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
 
 const T0 = Date.parse('2026-12-02T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -14,11 +14,25 @@ describe('node health', () => {
     expect(lastHeartbeat(node('True', T0 - 1_000), iso(T0 - 5_000))).toBe(T0 - 1_000);
   });
 
-  it('is Unknown once nothing was heard for 40 s, else what the node reports', () => {
-    expect(readiness(node('True', T0 - 60_000), iso(T0 - 39_000), T0)).toBe('True');
-    expect(readiness(node('True', T0 - 60_000), iso(T0 - 41_000), T0)).toBe('Unknown');
-    expect(readiness(node('True', T0 - 60_000), undefined, T0)).toBe('Unknown');
-    expect(readiness(node('False', T0), undefined, T0)).toBe('False');
+  it('is Unknown once the heartbeat was last seen to move 40 s ago, else what the node reports', () => {
+    expect(readiness(node('True', T0 - 60_000), T0 - 39_000, T0)).toBe('True');
+    expect(readiness(node('True', T0 - 60_000), T0 - 41_000, T0)).toBe('Unknown');
+    expect(readiness(node('False', T0), T0, T0)).toBe('False');
+    expect(readiness({ metadata: { name: 'n' } }, T0, T0)).toBe('Unknown');
+  });
+
+  it('counts the grace period from when the controller saw the heartbeat move, not from its timestamp', () => {
+    const watch = new HeartbeatWatch();
+    // First seen after a long absence: an old heartbeat still gets its grace period from now, as upstream's probeTimestamp.
+    const old = T0 - 120_000;
+    expect(watch.observe('n', old, T0)).toBe(T0);
+    expect(readiness(node('True', old), watch.observe('n', old, T0 + 39_000), T0 + 39_000)).toBe('True');
+    expect(readiness(node('True', old), watch.observe('n', old, T0 + 41_000), T0 + 41_000)).toBe('Unknown');
+    // A renewal moves it; forgetting a node starts over.
+    expect(watch.observe('n', old + 10_000, T0 + 50_000)).toBe(T0 + 50_000);
+    expect(watch.observe('n', old + 10_000, T0 + 60_000)).toBe(T0 + 50_000);
+    watch.forget('n');
+    expect(watch.observe('n', old + 10_000, T0 + 70_000)).toBe(T0 + 70_000);
   });
 
   it('sets the kubelet conditions Unknown with upstream reasons, once', () => {

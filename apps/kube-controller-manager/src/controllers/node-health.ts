@@ -39,9 +39,31 @@ export function lastHeartbeat(node: HealthNode, leaseRenewTime: string | undefin
   return times.length ? Math.max(...times) : 0;
 }
 
-/** Ready as the node reports it, or Unknown when it has not reported within the grace period. */
-export function readiness(node: HealthNode, leaseRenewTime: string | undefined, now: number, graceMs = NODE_MONITOR_GRACE_MS): Readiness {
-  if (now - lastHeartbeat(node, leaseRenewTime) > graceMs) return 'Unknown';
+/**
+ * When this controller last saw each node's heartbeat move (upstream's probeTimestamp). The grace period counts from
+ * that moment, not from the heartbeat's own time: a controller that was away (a control plane down for a minute, a
+ * restart) gives every node its grace period again from when it sees it, instead of finding them all overdue at once
+ * and tainting nodes whose kubelets are fine.
+ */
+export class HeartbeatWatch {
+  private readonly seen = new Map<string, { heartbeat: number; at: number }>();
+
+  /** The local time the node's heartbeat last changed, as of `now`. */
+  observe(name: string, heartbeat: number, now: number): number {
+    const last = this.seen.get(name);
+    if (last && last.heartbeat === heartbeat) return last.at;
+    this.seen.set(name, { heartbeat, at: now });
+    return now;
+  }
+
+  forget(name: string): void {
+    this.seen.delete(name);
+  }
+}
+
+/** Ready as the node reports it, or Unknown when its heartbeat was last seen to move longer than the grace period ago. */
+export function readiness(node: HealthNode, heartbeatSeenAt: number, now: number, graceMs = NODE_MONITOR_GRACE_MS): Readiness {
+  if (now - heartbeatSeenAt > graceMs) return 'Unknown';
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (!ready) return 'Unknown';
   return ready.status === 'True' ? 'True' : ready.status === 'False' ? 'False' : 'Unknown';

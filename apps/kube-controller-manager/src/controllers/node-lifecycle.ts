@@ -3,7 +3,7 @@ import { isNotFound, type KubeObject } from '../client/kube-client';
 import type { Toleration } from '../scheduler/objects';
 import { apiTime, keyOf, type Controller, type ControllerContext } from './controller';
 import { allSynced } from './informer-hub';
-import { evictionTime, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
+import { evictionTime, HeartbeatWatch, lastHeartbeat, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
 import { WorkQueue, type ReconcileResult } from './work-queue';
 
 type ApiNode = HealthNode & KubeObject;
@@ -17,7 +17,7 @@ export interface NodeLifecycleOptions {
 }
 
 /**
- * Node lifecycle: a node whose Lease (kube-node-lease) and Ready heartbeat are older than the grace period gets
+ * Node lifecycle: a node whose Lease (kube-node-lease) and Ready heartbeat have not moved for the grace period gets
  * its kubelet conditions set to Unknown and the `node.kubernetes.io/unreachable:NoExecute` taint (a node reporting
  * Ready=False gets `not-ready`); the taint goes when it reports Ready again. Pods on a NoExecute-tainted node are
  * deleted at once when they do not tolerate the taint, else when their tolerationSeconds run out.
@@ -28,6 +28,7 @@ export class NodeLifecycleController implements Controller {
   private readonly leases: Informer<Lease>;
   private readonly pods: Informer<ApiPod>;
   private readonly queue: WorkQueue;
+  private readonly heartbeats = new HeartbeatWatch();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -66,11 +67,15 @@ export class NodeLifecycleController implements Controller {
 
   private async reconcile(name: string): Promise<ReconcileResult | void> {
     let node = this.nodes.get(undefined, name);
-    if (!node) return;
+    if (!node) {
+      this.heartbeats.forget(name);
+      return;
+    }
     const now = this.ctx.now?.() ?? new Date();
     const stamp = apiTime(now);
     const lease = this.leases.get('kube-node-lease', name);
-    const state = readiness(node, lease?.spec?.renewTime, now.getTime(), this.options.graceMs);
+    const seenAt = this.heartbeats.observe(name, lastHeartbeat(node, lease?.spec?.renewTime), now.getTime());
+    const state = readiness(node, seenAt, now.getTime(), this.options.graceMs);
     try {
       if (state === 'Unknown') {
         const conditions = unknownConditions(node, stamp);

@@ -196,3 +196,23 @@ describe('maintenance configuration bodies', () => {
     expect(stored.maintenanceWindow?.schedule).toEqual(schedule);
   });
 });
+
+describe('malformed maintenance configuration bodies', () => {
+  it.each([
+    ['an array body', []],
+    ['a string body', 'x'],
+    ['properties as a string', { properties: 'x' }],
+    ['a null timeInWeek entry', { properties: { timeInWeek: [null] } }],
+    ['hourSlots as a string', { properties: { timeInWeek: [{ day: 'Monday', hourSlots: '1' }] } }],
+    ['a numeric notAllowedTime start', { properties: { timeInWeek: [{ day: 'Monday', hourSlots: [1] }], notAllowedTime: [{ start: 5, end: 6 }] } }],
+    ['a fractional intervalWeeks', weekly({}, { weekly: { intervalWeeks: 1.5, dayOfWeek: 'Monday' } })],
+    ['durationHours as a string', weekly({ durationHours: '8' })],
+    ['utcOffset +99:99', weekly({ utcOffset: '+99:99' })],
+    ['weekly as a string', weekly({}, { weekly: 'Monday' })],
+    ['notAllowedDates of strings', weekly({ notAllowedDates: ['2027-01-01'] })],
+  ])('%s is a 400 (never a 5xx)', async (_what, body) => {
+    const err = await refusal('aksManagedAutoUpgradeSchedule', body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArmError);
+    expect((err as ArmError).status).toBe(400);
+  });
+});

@@ -271,6 +271,8 @@ describe('maintenanceConfigurations with the real az', () => {
     );
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ name: 'AKSMANAGEDNODEOSUPGRADESCHEDULE', id: `${configs}/AKSMANAGEDNODEOSUPGRADESCHEDULE` });
+    // The same configuration again is no modification (R5.5).
+    expect((replaced.body as unknown as AzConfig).systemData).toEqual(created.body.systemData);
     // api-versions before 2023-05-01 have no maintenanceWindow in their body.
     const old = await arm<{ properties: Record<string, unknown> }>('GET', `${configs}/aksManagedNodeOSUpgradeSchedule?api-version=2022-09-01`);
     expect(old.status).toBe(200);

@@ -10,6 +10,15 @@ import { MaintenanceConfigurationBodyDto } from './dto/maintenance-configuration
 import { MAINTENANCE_CONFIGURATION_TYPE } from './maintenance-configuration.mapper';
 import { assertConfigName, resolveMaintenanceConfiguration } from './maintenance-configuration-rules';
 
+/** JSON with object keys sorted: jsonb hands objects back in its own key order, not the order they were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
 export interface ConfigsOfCluster {
   found: ClusterWithPools;
   configs: MaintenanceConfigurationEntity[];
@@ -62,7 +71,15 @@ export class MaintenanceConfigurationsService {
       const createdAt = existing ? new Date(existing.systemData.createdAt) : call.receivedAt;
       const properties = resolveMaintenanceConfiguration(known, body, createdAt) as Record<string, unknown>;
       const config = existing
-        ? Object.assign(existing, { name, properties, systemData: modifiedSystemData(existing.systemData, call.caller, call.receivedAt) })
+        ? Object.assign(existing, {
+            name,
+            properties,
+            // R5.5: lastModified* move only when the configuration changes, not on a PUT of the same body.
+            systemData:
+              canonicalJson(properties) === canonicalJson(existing.properties)
+                ? existing.systemData
+                : modifiedSystemData(existing.systemData, call.caller, call.receivedAt),
+          })
         : tx.create(MaintenanceConfigurationEntity, {
             clusterId: cluster.id,
             name,

@@ -22,6 +22,7 @@ import { BearerAuthGuard } from './identity/bearer-auth.guard';
 import { IdentityModule } from './identity/identity.module';
 import { KubernetesVersionsModule } from './kubernetes-versions/kubernetes-versions.module';
 import { MachinesModule } from './machines/machines.module';
+import { MaintenanceConfigurationsModule } from './maintenance-configurations/maintenance-configurations.module';
 import { OperationsModule } from './operations/operations.module';
 import { ProviderOperationsModule } from './provider-operations/provider-operations.module';
 import { ResourceGroupsModule } from './resource-groups/resource-groups.module';
@@ -48,6 +49,7 @@ import { UpgradesModule } from './upgrades/upgrades.module';
     RunCommandModule,
     DeploymentsModule,
     MachinesModule,
+    MaintenanceConfigurationsModule,
     AuthorizationModule,
     ActivityLogModule,
     IdentityModule,

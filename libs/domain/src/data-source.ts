@@ -11,6 +11,7 @@ import { OperationsListIndex1764000300000 } from '../../../migrations/1764000300
 import { RoleAssignmentsNotify1764100000000 } from '../../../migrations/1764100000000-RoleAssignmentsNotify';
 import { PrincipalsNotify1764200000000 } from '../../../migrations/1764200000000-PrincipalsNotify';
 import { TenantActivityLog1764300000000 } from '../../../migrations/1764300000000-TenantActivityLog';
+import { MaintenanceConfigurations1764400000000 } from '../../../migrations/1764400000000-MaintenanceConfigurations';
 import { ENTITIES } from './entities';
 
 /** Every migration, in order. The schema changes only through these (synchronize is off everywhere). */
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   RoleAssignmentsNotify1764100000000,
   PrincipalsNotify1764200000000,
   TenantActivityLog1764300000000,
+  MaintenanceConfigurations1764400000000,
 ];
 
 export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {

@@ -60,6 +60,26 @@ describe('route → ARM action mapping', () => {
     });
   });
 
+  it('names the maintenanceConfigurations actions on the configuration', () => {
+    const config = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/maintenanceConfigurations/default`;
+    for (const [method, verb] of [
+      ['GET', 'read'],
+      ['PUT', 'write'],
+      ['DELETE', 'delete'],
+    ]) {
+      expect(accessRuleFor(method, `${config}?api-version=2026-06-01`)).toEqual({
+        kind: 'action',
+        action: `Microsoft.ContainerService/managedClusters/maintenanceConfigurations/${verb}`,
+        scope: config,
+        list: false,
+      });
+    }
+    expect(accessRuleFor('GET', config.replace(/\/default$/, ''))).toMatchObject({
+      action: 'Microsoft.ContainerService/managedClusters/maintenanceConfigurations/read',
+      list: true,
+    });
+  });
+
   it('names the deployment actions at subscription scope over the deployment', () => {
     const dep = `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/d1`;
     expect(accessRuleFor('PUT', `${dep}?api-version=2026-09-01`)).toEqual({

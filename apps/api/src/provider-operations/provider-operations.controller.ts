@@ -9,6 +9,13 @@ const OPERATIONS = [
   ['managedClusters/agentPools/read', 'Get Agent Pool', 'Gets an agent pool'],
   ['managedClusters/agentPools/write', 'Create or Update Agent Pool', 'Creates a new agent pool or updates an existing one'],
   ['managedClusters/agentPools/delete', 'Delete Agent Pool', 'Deletes an agent pool'],
+  ['managedClusters/maintenanceConfigurations/read', 'Get Maintenance Configuration', 'Gets a maintenance configuration'],
+  [
+    'managedClusters/maintenanceConfigurations/write',
+    'Create or Update Maintenance Configuration',
+    'Creates a new maintenance configuration or updates an existing one',
+  ],
+  ['managedClusters/maintenanceConfigurations/delete', 'Delete Maintenance Configuration', 'Deletes a maintenance configuration'],
   ['locations/operations/read', 'Get Operation', 'Gets the status of an asynchronous operation'],
   ['locations/kubernetesVersions/read', 'List Kubernetes Versions', 'Lists the Kubernetes versions available in a location'],
 ] as const;

@@ -4,6 +4,7 @@ import { ClusterCredentialsEntity } from './cluster-credentials.entity';
 import { CommandResultEntity } from './command-result.entity';
 import { DeploymentEntity, DeploymentOperationEntity, WhatIfResultEntity } from './deployment.entity';
 import { InstallationEntity } from './installation.entity';
+import { MaintenanceConfigurationEntity } from './maintenance-configuration.entity';
 import { ManagedClusterEntity } from './managed-cluster.entity';
 import { NodeEventEntity } from './node-event.entity';
 import { OperationEntity } from './operation.entity';
@@ -20,6 +21,7 @@ export {
   DeploymentEntity,
   DeploymentOperationEntity,
   InstallationEntity,
+  MaintenanceConfigurationEntity,
   ManagedClusterEntity,
   NodeEventEntity,
   OperationEntity,
@@ -50,4 +52,5 @@ export const ENTITIES = [
   ServicePrincipalSecretEntity,
   RoleAssignmentEntity,
   ActivityLogEntity,
+  MaintenanceConfigurationEntity,
 ];

@@ -255,6 +255,7 @@ describe('fuzz: hostile requests to every served route', () => {
       childName: [...POOLS],
       machineName: machines.body?.value?.map((m) => m.name) ?? ['aks-system-0-vmss000000'],
       commandId: [randomUUID()],
+      configName: ['default', 'aksManagedAutoUpgradeSchedule', 'aksManagedNodeOSUpgradeSchedule'],
       tenant: [state().bootstrap.tenantId, 'common', 'organizations', 'cerulean.localhost'],
       // A principal of its own: the fuzz may delete it or rotate its secret, never the bootstrap's or the Reader's.
       id: [target.id],

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import {
   apiVersionOf,
   applyDefaults,
@@ -31,6 +32,7 @@ import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
 import { admitPodServiceAccount } from './service-account-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
+import { WatchedObjects } from './storage/watched-objects';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -111,6 +113,8 @@ const hasStatusSubresource = (rt: ResourceType) => rt.subresources.some((s) => s
  */
 export class RestStorage {
   readonly apply: ServerSideApply;
+  /** Kinds admission reads on every write of another kind (namespaces, service accounts), kept in memory by resource. */
+  private readonly watched = new Map<string, WatchedObjects>();
 
   constructor(
     readonly store: EtcdStorage,
@@ -138,6 +142,22 @@ export class RestStorage {
     if (!s) throw KubeError.notFound(groupResource(rt), name);
     s.obj = this.withType(rt, s.obj);
     return s;
+  }
+
+  /** Keeps `rt`'s objects in memory for lookup (admission's reads); resolves once they are listed and watched. */
+  async watchForLookup(rt: ResourceType, log: Logger): Promise<WatchedObjects> {
+    const cache = new WatchedObjects(this, rt, log);
+    await cache.start();
+    this.watched.set(rt.plural, cache);
+    return cache;
+  }
+
+  /**
+   * An object as admission reads it: from memory when the kind is kept there and holds it, else from storage (a
+   * miss may be an object newer than the watch, as upstream's listers fall back to a live read).
+   */
+  async lookup(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    return this.watched.get(rt.plural)?.get(namespace, name) ?? (await this.tryGet(rt, namespace, name))?.obj;
   }
 
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored | undefined> {
@@ -218,9 +238,9 @@ export class RestStorage {
     if (!rt.namespaced) return;
     if (!namespace) throw KubeError.badRequest('the server could not find the requested resource: a namespace is required');
     const ns = this.registry.lookup('', 'v1', 'namespaces') as ResourceType;
-    const s = await this.tryGet(ns, undefined, namespace);
-    if (!s) throw KubeError.notFound({ group: '', resource: 'namespaces' }, namespace);
-    if (s.obj.metadata.deletionTimestamp || (s.obj.status as JsonObject | undefined)?.phase === 'Terminating')
+    const obj = await this.lookup(ns, undefined, namespace);
+    if (!obj) throw KubeError.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (obj.metadata.deletionTimestamp || (obj.status as JsonObject | undefined)?.phase === 'Terminating')
       throw new KubeError(
         403,
         'Forbidden',
@@ -343,6 +363,27 @@ export class RestStorage {
       } catch (err) {
         if (!(err instanceof StaleRevision)) throw err;
         if (preconditionRv || attempt >= CONFLICT_RETRIES) throw KubeError.modified(groupResource(rt), name);
+      }
+    }
+  }
+
+  /**
+   * Upstream's storage-level GuaranteedUpdate, under the REST strategy: `mutate` changes the stored object as it is
+   * (no defaulting, validation, admission or managedFields), retried on a stale revision. For writes the server makes
+   * on its own account, as pods/binding's single write of spec.nodeName and the PodScheduled condition.
+   */
+  async storageUpdate(rt: ResourceType, namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject): Promise<KubeObject> {
+    const key = this.key(rt, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.tryGet(rt, namespace, name);
+      if (!current) throw KubeError.notFound(groupResource(rt), name);
+      const next = mutate(current.obj);
+      try {
+        next.metadata.resourceVersion = String(await this.store.update(key, next, current.rev));
+        return next;
+      } catch (err) {
+        if (!(err instanceof StaleRevision) || attempt >= CONFLICT_RETRIES)
+          throw err instanceof StaleRevision ? KubeError.modified(groupResource(rt), name) : err;
       }
     }
   }

@@ -70,7 +70,8 @@ export async function serveWatch(res: ServerResponse, storage: RestStorage, p: W
   const onEvent = (e: StorageEvent) => {
     lastRev = e.rev;
     const now = e.type === 'DELETED' ? false : match(e.obj);
-    const before = match(e.prev);
+    // Without selectors every object matches: whether there was one before is enough (the old one stays unparsed).
+    const before = !p.labels.length && !p.fields.length ? e.hasPrev : match(e.prev);
     if (e.type === 'DELETED') {
       if (before) write('DELETED', render(e.obj));
     } else if (now) write(before || e.type === 'ADDED' ? (e.type === 'ADDED' ? 'ADDED' : 'MODIFIED') : 'ADDED', render(e.obj));

@@ -21,8 +21,10 @@ export interface StorageEvent {
   type: WatchEventType;
   obj: KubeObject;
   rev: number;
-  /** The object before the change (DELETED and MODIFIED), for selector transitions. */
-  prev?: KubeObject;
+  /** The object before the change (DELETED and MODIFIED), for selector transitions; decoded when first read. */
+  readonly prev?: KubeObject;
+  /** Whether there is an object before the change (known without decoding it). */
+  hasPrev: boolean;
 }
 
 const COMPACTED = /compacted/i;
@@ -36,6 +38,7 @@ export class StaleRevision extends Error {}
  */
 export class EtcdStorage {
   readonly client: Etcd3;
+  private readonly writeListeners: ((key: string, rev: number) => void)[] = [];
 
   constructor(endpoints: string[]) {
     this.client = new Etcd3({ hosts: endpoints });
@@ -45,10 +48,35 @@ export class EtcdStorage {
     this.client.close();
   }
 
+  /** Called after every successful create, update and delete through this storage, with the key and new revision. */
+  onWrite(listener: (key: string, rev: number) => void): void {
+    this.writeListeners.push(listener);
+  }
+
+  private wrote(key: string, rev: number): number {
+    for (const l of this.writeListeners) l(key, rev);
+    return rev;
+  }
+
   private decode(kv: IKeyValue, rev = Number(kv.mod_revision)): Stored {
     const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
     obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
     return { obj, rev };
+  }
+
+  /** Most watchers select nothing and never look at the previous object: it is parsed only when first read. */
+  private event(type: WatchEventType, { obj, rev }: Stored, prevKv: IKeyValue | undefined): StorageEvent {
+    let prev: KubeObject | undefined;
+    const decode = (kv: IKeyValue) => (prev ??= this.decode(kv).obj);
+    return {
+      type,
+      obj,
+      rev,
+      hasPrev: !!prevKv,
+      get prev() {
+        return prevKv ? decode(prevKv) : undefined;
+      },
+    };
   }
 
   private encode(obj: KubeObject): Buffer {
@@ -115,7 +143,7 @@ export class EtcdStorage {
       success: [{ request_put: { key: k, value: this.encode(obj) } }],
     });
     if (!res.succeeded) throw new StaleRevision(key);
-    return Number(res.header.revision);
+    return this.wrote(key, Number(res.header.revision));
   }
 
   /** Replaces `key` if it is still at `rev`; throws StaleRevision otherwise. Returns the new revision. */
@@ -126,7 +154,7 @@ export class EtcdStorage {
       success: [{ request_put: { key: k, value: this.encode(obj) } }],
     });
     if (!res.succeeded) throw new StaleRevision(key);
-    return Number(res.header.revision);
+    return this.wrote(key, Number(res.header.revision));
   }
 
   /** Deletes `key` if it is still at `rev`; throws StaleRevision otherwise. Returns the deletion's revision. */
@@ -137,7 +165,7 @@ export class EtcdStorage {
       success: [{ request_delete_range: { key: k } }],
     });
     if (!res.succeeded) throw new StaleRevision(key);
-    return Number(res.header.revision);
+    return this.wrote(key, Number(res.header.revision));
   }
 
   /**
@@ -169,11 +197,11 @@ export class EtcdStorage {
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision);
-        const prev = ev.prev_kv ? this.decode(ev.prev_kv).obj : undefined;
+        const prevKv = ev.prev_kv;
         if (ev.type === 'Delete') {
-          if (prev) onEvent({ type: 'DELETED', obj: this.decode(ev.prev_kv, rev).obj, rev, prev });
+          if (prevKv) onEvent(this.event('DELETED', this.decode(prevKv, rev), prevKv));
         } else {
-          onEvent({ type: ev.kv.version === '1' ? 'ADDED' : 'MODIFIED', ...this.decode(ev.kv), prev });
+          onEvent(this.event(ev.kv.version === '1' ? 'ADDED' : 'MODIFIED', this.decode(ev.kv), prevKv));
         }
       }
     });

@@ -179,6 +179,57 @@ export class RestStorage {
     },
   ): Promise<{ items: KubeObject[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
+    const { revision, startKey } = this.listStart(prefix, opts);
+    const filter =
+      opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
+    const page = await this.listPage(opts, () => this.store.list(prefix, { limit: opts.limit, startKey, revision, filter }));
+    return {
+      items: page.items.map((s) => this.withType(rt, s.obj)),
+      resourceVersion: String(page.revision),
+      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
+      remainingItemCount: page.nextKey ? page.remaining : undefined,
+    };
+  }
+
+  /**
+   * A list without selectors as its JSON items, each the stored bytes with the resourceVersion put in (servedJson):
+   * no object is parsed and serialised again.
+   */
+  async listJson(
+    rt: ResourceType,
+    namespace: string | undefined,
+    opts: { limit?: number; continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string },
+  ): Promise<{ items: Buffer[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
+    const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
+    const { revision, startKey } = this.listStart(prefix, opts);
+    const page = await this.listPage(opts, () =>
+      this.store.listJson(prefix, { limit: opts.limit, startKey, revision }, (o) => Buffer.from(JSON.stringify(this.withType(rt, o)))),
+    );
+    return {
+      items: page.items,
+      resourceVersion: String(page.revision),
+      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
+      remainingItemCount: page.nextKey ? page.remaining : undefined,
+    };
+  }
+
+  private async listPage<P>(opts: { continueToken?: string }, read: () => Promise<P>): Promise<P> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 410 && opts.continueToken)
+        throw KubeError.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      throw err;
+    }
+  }
+
+  /** The revision and first key a list reads from: its continue token's, or its resourceVersion's with a match. */
+  private listStart(
+    prefix: string,
+    opts: { continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string },
+  ): { revision: number; startKey?: string } {
     let revision = 0;
     let startKey: string | undefined;
     if (opts.continueToken) {
@@ -194,24 +245,7 @@ export class RestStorage {
       } else if (opts.resourceVersionMatch !== 'NotOlderThan')
         throw KubeError.badRequest(`resourceVersionMatch "${opts.resourceVersionMatch}" is not supported`);
     }
-    const filter =
-      opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
-    let page;
-    try {
-      page = await this.store.list(prefix, { limit: opts.limit, startKey, revision, filter });
-    } catch (err) {
-      if (err instanceof KubeError && err.code === 410 && opts.continueToken)
-        throw KubeError.gone(
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-        );
-      throw err;
-    }
-    return {
-      items: page.items.map((s) => this.withType(rt, s.obj)),
-      resourceVersion: String(page.revision),
-      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
-      remainingItemCount: page.nextKey ? page.remaining : undefined,
-    };
+    return { revision, startKey };
   }
 
   /** Checks the body against the kind: apiVersion/kind, and unknown fields per fieldValidation. Returns warnings. */

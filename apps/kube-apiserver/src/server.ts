@@ -40,7 +40,7 @@ import { EscalationCheck } from './rbac/escalation';
 import { ClusterIpAllocator } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
-import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
+import { negotiate, readBody, sendJson, sendJsonItems, sendStatus, UserInfo } from './http';
 import { METRICS_GROUP, MetricsApi } from './metrics-api';
 import { OpenApiDocs } from './openapi';
 import { execContainer, isUpgrade, kubeletExecPath, kubeletPortForwardPath, parsePodExecOptions, parsePortForwardPorts, relayUpgrade } from './pod-exec';
@@ -532,6 +532,20 @@ class ApiHandler {
         const rendering = negotiate(req.headers.accept, ['json', 'table']);
         const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
         if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw KubeError.badRequest(`invalid limit: ${q.get('limit')}`);
+        if (rendering !== 'table' && !labels.length && !fields.length) {
+          const page = await this.storage.listJson(rt, namespace, {
+            limit: limit || undefined,
+            continueToken: q.get('continue') || undefined,
+            resourceVersion: q.get('resourceVersion') ?? undefined,
+            resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+          });
+          const metadata = {
+            resourceVersion: page.resourceVersion,
+            ...(page.continueToken ? { continue: page.continueToken } : {}),
+            ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+          };
+          return sendJsonItems(res, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata }, page.items);
+        }
         const page = await this.storage.list(rt, namespace, {
           labels,
           fields,

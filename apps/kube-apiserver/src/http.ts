@@ -65,6 +65,22 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
   res.end(text);
 }
 
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
+
+/** A list whose items are JSON already (servedJson): `head` with `"items":[…]` appended, nothing serialised again. */
+export function sendJsonItems(res: ServerResponse, head: Record<string, unknown>, items: Buffer[]): void {
+  const open = Buffer.from(`${JSON.stringify(head).slice(0, -1)},"items":[`);
+  const parts: Buffer[] = [open];
+  items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(item);
+  });
+  parts.push(CLOSE);
+  const body = Buffer.concat(parts);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-cache, private' });
+  res.end(body);
+}
 export function sendStatus(res: ServerResponse, err: KubeError): void {
   const status: Status = err.toStatus();
   sendJson(res, err.code, status, 'application/json', err.headers ?? {});

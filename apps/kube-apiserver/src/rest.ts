@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import {
   apiVersionOf,
   applyDefaults,
@@ -31,6 +32,7 @@ import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
 import { admitPodServiceAccount } from './service-account-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
+import { WatchedObjects } from './storage/watched-objects';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -111,6 +113,8 @@ const hasStatusSubresource = (rt: ResourceType) => rt.subresources.some((s) => s
  */
 export class RestStorage {
   readonly apply: ServerSideApply;
+  /** Kinds admission reads on every write of another kind (namespaces, service accounts), kept in memory by resource. */
+  private readonly watched = new Map<string, WatchedObjects>();
 
   constructor(
     readonly store: EtcdStorage,
@@ -140,6 +144,22 @@ export class RestStorage {
     return s;
   }
 
+  /** Keeps `rt`'s objects in memory for lookup (admission's reads); resolves once they are listed and watched. */
+  async watchForLookup(rt: ResourceType, log: Logger): Promise<WatchedObjects> {
+    const cache = new WatchedObjects(this, rt, log);
+    await cache.start();
+    this.watched.set(rt.plural, cache);
+    return cache;
+  }
+
+  /**
+   * An object as admission reads it: from memory when the kind is kept there and holds it, else from storage (a
+   * miss may be an object newer than the watch, as upstream's listers fall back to a live read).
+   */
+  async lookup(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    return this.watched.get(rt.plural)?.get(namespace, name) ?? (await this.tryGet(rt, namespace, name))?.obj;
+  }
+
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored | undefined> {
     const s = await this.store.get(this.key(rt, namespace, name));
     if (s) s.obj = this.withType(rt, s.obj);
@@ -159,6 +179,57 @@ export class RestStorage {
     },
   ): Promise<{ items: KubeObject[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
+    const { revision, startKey } = this.listStart(prefix, opts);
+    const filter =
+      opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
+    const page = await this.listPage(opts, () => this.store.list(prefix, { limit: opts.limit, startKey, revision, filter }));
+    return {
+      items: page.items.map((s) => this.withType(rt, s.obj)),
+      resourceVersion: String(page.revision),
+      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
+      remainingItemCount: page.nextKey ? page.remaining : undefined,
+    };
+  }
+
+  /**
+   * A list without selectors as its JSON items, each the stored bytes with the resourceVersion put in (servedJson):
+   * no object is parsed and serialised again.
+   */
+  async listJson(
+    rt: ResourceType,
+    namespace: string | undefined,
+    opts: { limit?: number; continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string },
+  ): Promise<{ items: Buffer[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
+    const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
+    const { revision, startKey } = this.listStart(prefix, opts);
+    const page = await this.listPage(opts, () =>
+      this.store.listJson(prefix, { limit: opts.limit, startKey, revision }, (o) => Buffer.from(JSON.stringify(this.withType(rt, o)))),
+    );
+    return {
+      items: page.items,
+      resourceVersion: String(page.revision),
+      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
+      remainingItemCount: page.nextKey ? page.remaining : undefined,
+    };
+  }
+
+  private async listPage<P>(opts: { continueToken?: string }, read: () => Promise<P>): Promise<P> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof KubeError && err.code === 410 && opts.continueToken)
+        throw KubeError.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      throw err;
+    }
+  }
+
+  /** The revision and first key a list reads from: its continue token's, or its resourceVersion's with a match. */
+  private listStart(
+    prefix: string,
+    opts: { continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string },
+  ): { revision: number; startKey?: string } {
     let revision = 0;
     let startKey: string | undefined;
     if (opts.continueToken) {
@@ -174,24 +245,7 @@ export class RestStorage {
       } else if (opts.resourceVersionMatch !== 'NotOlderThan')
         throw KubeError.badRequest(`resourceVersionMatch "${opts.resourceVersionMatch}" is not supported`);
     }
-    const filter =
-      opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
-    let page;
-    try {
-      page = await this.store.list(prefix, { limit: opts.limit, startKey, revision, filter });
-    } catch (err) {
-      if (err instanceof KubeError && err.code === 410 && opts.continueToken)
-        throw KubeError.gone(
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-        );
-      throw err;
-    }
-    return {
-      items: page.items.map((s) => this.withType(rt, s.obj)),
-      resourceVersion: String(page.revision),
-      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
-      remainingItemCount: page.nextKey ? page.remaining : undefined,
-    };
+    return { revision, startKey };
   }
 
   /** Checks the body against the kind: apiVersion/kind, and unknown fields per fieldValidation. Returns warnings. */
@@ -218,9 +272,9 @@ export class RestStorage {
     if (!rt.namespaced) return;
     if (!namespace) throw KubeError.badRequest('the server could not find the requested resource: a namespace is required');
     const ns = this.registry.lookup('', 'v1', 'namespaces') as ResourceType;
-    const s = await this.tryGet(ns, undefined, namespace);
-    if (!s) throw KubeError.notFound({ group: '', resource: 'namespaces' }, namespace);
-    if (s.obj.metadata.deletionTimestamp || (s.obj.status as JsonObject | undefined)?.phase === 'Terminating')
+    const obj = await this.lookup(ns, undefined, namespace);
+    if (!obj) throw KubeError.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (obj.metadata.deletionTimestamp || (obj.status as JsonObject | undefined)?.phase === 'Terminating')
       throw new KubeError(
         403,
         'Forbidden',
@@ -343,6 +397,27 @@ export class RestStorage {
       } catch (err) {
         if (!(err instanceof StaleRevision)) throw err;
         if (preconditionRv || attempt >= CONFLICT_RETRIES) throw KubeError.modified(groupResource(rt), name);
+      }
+    }
+  }
+
+  /**
+   * Upstream's storage-level GuaranteedUpdate, under the REST strategy: `mutate` changes the stored object as it is
+   * (no defaulting, validation, admission or managedFields), retried on a stale revision. For writes the server makes
+   * on its own account, as pods/binding's single write of spec.nodeName and the PodScheduled condition.
+   */
+  async storageUpdate(rt: ResourceType, namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject): Promise<KubeObject> {
+    const key = this.key(rt, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.tryGet(rt, namespace, name);
+      if (!current) throw KubeError.notFound(groupResource(rt), name);
+      const next = mutate(current.obj);
+      try {
+        next.metadata.resourceVersion = String(await this.store.update(key, next, current.rev));
+        return next;
+      } catch (err) {
+        if (!(err instanceof StaleRevision) || attempt >= CONFLICT_RETRIES)
+          throw err instanceof StaleRevision ? KubeError.modified(groupResource(rt), name) : err;
       }
     }
   }

@@ -40,13 +40,14 @@ import { EscalationCheck } from './rbac/escalation';
 import { ClusterIpAllocator } from './cluster-ips';
 import { KubeApiServerConfig } from './config';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, discoveryContentType } from './discovery';
-import { negotiate, readBody, sendJson, sendStatus, UserInfo } from './http';
+import { negotiate, readBody, sendJson, sendJsonItems, sendStatus, UserInfo } from './http';
 import { METRICS_GROUP, MetricsApi } from './metrics-api';
 import { OpenApiDocs } from './openapi';
 import { execContainer, isUpgrade, kubeletExecPath, kubeletPortForwardPath, parsePodExecOptions, parsePortForwardPorts, relayUpgrade } from './pod-exec';
 import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
 import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
 import { EtcdStorage } from './storage/etcd-storage';
+import { WatchedObjects } from './storage/watched-objects';
 import { serveWatch } from './watch';
 
 export interface RunningKubeApiServer {
@@ -83,12 +84,16 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   // Authorization reads RBAC from memory: listed and watched before the first request, the bootstrap policy in place.
   const rbac = new RbacCache(storage, log);
   const aggregator = new ClusterRoleAggregator(rbac, storage, log);
+  // Admission's per-request reads of namespaces and service accounts come from memory too.
+  const lookups: WatchedObjects[] = [];
   try {
     await rbac.start();
     await reconcileBootstrapPolicy(rbac, storage);
+    for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));
   } catch (err) {
     aggregator.stop();
     await rbac.close();
+    await Promise.all(lookups.map((l) => l.close()));
     store.close();
     throw err;
   }
@@ -137,6 +142,7 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
       aggregator.stop();
       await aggregator.settled();
       await rbac.close();
+      await Promise.all(lookups.map((l) => l.close()));
       store.close();
     },
   };
@@ -526,6 +532,20 @@ class ApiHandler {
         const rendering = negotiate(req.headers.accept, ['json', 'table']);
         const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
         if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw KubeError.badRequest(`invalid limit: ${q.get('limit')}`);
+        if (rendering !== 'table' && !labels.length && !fields.length) {
+          const page = await this.storage.listJson(rt, namespace, {
+            limit: limit || undefined,
+            continueToken: q.get('continue') || undefined,
+            resourceVersion: q.get('resourceVersion') ?? undefined,
+            resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+          });
+          const metadata = {
+            resourceVersion: page.resourceVersion,
+            ...(page.continueToken ? { continue: page.continueToken } : {}),
+            ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+          };
+          return sendJsonItems(res, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata }, page.items);
+        }
         const page = await this.storage.list(rt, namespace, {
           labels,
           fields,
@@ -675,7 +695,9 @@ class ApiHandler {
       const body = (await this.readJsonBody(req)) as JsonObject;
       const target = (body.target ?? {}) as JsonObject;
       if (!target.name) throw KubeError.invalid('Binding', '', name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
-      await this.bind(rt, namespace, name, String(target.name), this.writeOptions(url, req, user));
+      const meta = (body.metadata ?? {}) as JsonObject;
+      const uid = typeof meta.uid === 'string' && meta.uid ? meta.uid : undefined;
+      await this.bind(rt, namespace, name, String(target.name), uid, this.writeOptions(url, req, user).dryRun);
       return sendJson(res, 201, successStatus());
     }
     if (subresource === 'eviction') {
@@ -763,22 +785,28 @@ class ApiHandler {
     await relayUpgrade(req, raw, target, kubeletPortForwardPath(target, ports), { cert: this.cfg.kubeletClient, caPem: this.cfg.kubeletCaPem });
   }
 
-  /** pods/binding: sets spec.nodeName once, then the PodScheduled condition through the status path. */
-  private async bind(rt: ResourceType, namespace: string | undefined, name: string, node: string, wo: WriteOptions): Promise<void> {
-    await this.storage.guaranteedUpdate(rt, namespace, name, wo, (cur) => {
-      if (!cur) throw KubeError.notFound(groupResource(rt), name);
+  /**
+   * pods/binding, as upstream's assignPod: one storage write sets spec.nodeName and the PodScheduled condition (no
+   * managedFields entry: the write bypasses the update strategy), refused when the pod is bound, being deleted, or
+   * no longer the pod the binding names (its uid).
+   */
+  private async bind(rt: ResourceType, namespace: string | undefined, name: string, node: string, uid: string | undefined, dryRun: boolean): Promise<void> {
+    const assign = (cur: KubeObject): KubeObject => {
       const spec = (cur.spec ?? {}) as JsonObject;
+      if (uid && cur.metadata.uid !== uid)
+        throw KubeError.conflict(groupResource(rt), name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${String(cur.metadata.uid)}`);
       if (spec.nodeName) throw KubeError.conflict(groupResource(rt), name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
       if (cur.metadata.deletionTimestamp) throw KubeError.conflict(groupResource(rt), name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      return { obj: { ...cur, spec: { ...spec, nodeName: node } } };
-    });
-    await this.storage.guaranteedUpdate(rt, namespace, name, wo, (cur) => {
-      if (!cur) throw KubeError.notFound(groupResource(rt), name);
       const status = { ...((cur.status ?? {}) as JsonObject) };
       const conditions = ((status.conditions as JsonObject[] | undefined) ?? []).filter((c) => c.type !== 'PodScheduled');
       conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: apiTime(new Date()) });
-      return { obj: { ...cur, status: { ...status, conditions } }, subresource: 'status' };
-    });
+      return { ...cur, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
+    };
+    if (dryRun) {
+      assign((await this.storage.get(rt, namespace, name)).obj);
+      return;
+    }
+    await this.storage.storageUpdate(rt, namespace, name, assign);
   }
 
   /**

@@ -27,7 +27,7 @@ export async function admitPodServiceAccount(pod: KubeObject, storage: RestStora
   if (isPlainObject(pod.metadata.annotations) && pod.metadata.annotations['kubernetes.io/config.mirror'] !== undefined) return;
   if (typeof spec.serviceAccountName !== 'string' || !spec.serviceAccountName) spec.serviceAccountName = 'default';
   const rt = storage.registry.lookup('', 'v1', 'serviceaccounts') as ResourceType | undefined;
-  const sa = rt ? ((await storage.tryGet(rt, pod.metadata.namespace, spec.serviceAccountName as string))?.obj as JsonObject | undefined) : undefined;
+  const sa = rt ? ((await storage.lookup(rt, pod.metadata.namespace, spec.serviceAccountName as string)) as JsonObject | undefined) : undefined;
   const own = spec.imagePullSecrets;
   const refs = sa?.imagePullSecrets;
   if (!(Array.isArray(own) && own.length > 0) && Array.isArray(refs) && refs.length > 0) {

@@ -32,6 +32,8 @@ export interface WatchParams {
  * resourceVersion. Without one (or "0"), the current objects come first as ADDED. Selector matches are judged per
  * event against the old and new object, so an object leaving the selection is DELETED for this watcher.
  */
+const EVENT_END = Buffer.from('}\n');
+
 export async function serveWatch(res: ServerResponse, storage: RestStorage, p: WatchParams, onClose: (cb: () => void) => void): Promise<void> {
   const match = (o: KubeObject | undefined) => !!o && matchesLabels(p.labels, o.metadata.labels) && matchesFields(p.fields, o);
   const render = (o: KubeObject): unknown => {
@@ -67,10 +69,22 @@ export async function serveWatch(res: ServerResponse, storage: RestStorage, p: W
     void cancel?.().catch(() => undefined);
     res.end();
   };
+  const plain = !p.labels.length && !p.fields.length && !p.table;
   const onEvent = (e: StorageEvent) => {
     lastRev = e.rev;
+    if (plain) {
+      // Every object matches: the stored bytes go out as they are (servedJson), unparsed.
+      if (e.type !== 'DELETED' || e.hasPrev) {
+        const type = e.type === 'MODIFIED' && !e.hasPrev ? 'ADDED' : e.type;
+        const json = e.json();
+        if (!json) write(type, render(e.obj));
+        else if (open) res.write(Buffer.concat([Buffer.from(`{"type":"${type}","object":`), json, EVENT_END]));
+      }
+      return;
+    }
     const now = e.type === 'DELETED' ? false : match(e.obj);
-    const before = match(e.prev);
+    // Without selectors every object matches: whether there was one before is enough (the old one stays unparsed).
+    const before = !p.labels.length && !p.fields.length ? e.hasPrev : match(e.prev);
     if (e.type === 'DELETED') {
       if (before) write('DELETED', render(e.obj));
     } else if (now) write(before || e.type === 'ADDED' ? (e.type === 'ADDED' ? 'ADDED' : 'MODIFIED') : 'ADDED', render(e.obj));

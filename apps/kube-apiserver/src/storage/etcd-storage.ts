@@ -19,10 +19,15 @@ export interface ListPage {
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface StorageEvent {
   type: WatchEventType;
-  obj: KubeObject;
+  /** Decoded when first read. */
+  readonly obj: KubeObject;
+  /** The object as a read answers it (servedJson), or undefined when it must be parsed for that. */
+  json(): Buffer | undefined;
   rev: number;
-  /** The object before the change (DELETED and MODIFIED), for selector transitions. */
-  prev?: KubeObject;
+  /** The object before the change (DELETED and MODIFIED), for selector transitions; decoded when first read. */
+  readonly prev?: KubeObject;
+  /** Whether there is an object before the change (known without decoding it). */
+  hasPrev: boolean;
 }
 
 const COMPACTED = /compacted/i;
@@ -36,6 +41,7 @@ export class StaleRevision extends Error {}
  */
 export class EtcdStorage {
   readonly client: Etcd3;
+  private readonly writeListeners: ((key: string, rev: number) => void)[] = [];
 
   constructor(endpoints: string[]) {
     this.client = new Etcd3({ hosts: endpoints });
@@ -45,15 +51,47 @@ export class EtcdStorage {
     this.client.close();
   }
 
+  /** Called after every successful create, update and delete through this storage, with the key and new revision. */
+  onWrite(listener: (key: string, rev: number) => void): void {
+    this.writeListeners.push(listener);
+  }
+
+  private wrote(key: string, rev: number): number {
+    for (const l of this.writeListeners) l(key, rev);
+    return rev;
+  }
+
   private decode(kv: IKeyValue, rev = Number(kv.mod_revision)): Stored {
     const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
     obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
     return { obj, rev };
   }
 
+  /** Most watchers select nothing: neither object is parsed unless asked for (servedJson writes the stored bytes). */
+  private event(type: WatchEventType, kv: IKeyValue, rev: number, prevKv: IKeyValue | undefined): StorageEvent {
+    let obj: KubeObject | undefined;
+    let prev: KubeObject | undefined;
+    const decodeObj = () => (obj ??= this.decode(kv, rev).obj);
+    const decodePrev = (p: IKeyValue) => (prev ??= this.decode(p).obj);
+    return {
+      type,
+      rev,
+      hasPrev: !!prevKv,
+      get obj() {
+        return decodeObj();
+      },
+      get prev() {
+        return prevKv ? decodePrev(prevKv) : undefined;
+      },
+      json: () => servedJson(kv.value, rev),
+    };
+  }
+
+  /** apiVersion, kind and metadata first, the layout servedJson relies on. */
   private encode(obj: KubeObject): Buffer {
     const { resourceVersion: _rv, ...metadata } = obj.metadata;
-    return Buffer.from(JSON.stringify({ ...obj, metadata }));
+    const { apiVersion, kind, metadata: _m, ...rest } = obj;
+    return Buffer.from(JSON.stringify({ apiVersion, kind, metadata, ...rest }));
   }
 
   private static tooOld(err: unknown, rev: number | string): never {
@@ -107,6 +145,34 @@ export class EtcdStorage {
     }
   }
 
+  /**
+   * Keys under `prefix` as list answers them (servedJson; `fallback` for objects laid out otherwise), one page of
+   * `limit` (0: all) from `startKey`, at `revision` (0: latest).
+   */
+  async listJson(
+    prefix: string,
+    opts: { limit?: number; startKey?: string; revision?: number },
+    fallback: (o: KubeObject) => Buffer,
+  ): Promise<{ items: Buffer[]; revision: number; nextKey?: string; remaining?: number }> {
+    const limit = opts.limit ?? 0;
+    let res: IRangeResponse;
+    try {
+      res = await this.client.kv.range({
+        key: Buffer.from(opts.startKey ?? prefix),
+        range_end: prefixEnd(prefix),
+        limit: limit ? limit + 1 : 0,
+        revision: opts.revision ?? 0,
+      });
+    } catch (err) {
+      EtcdStorage.tooOld(err, opts.revision ?? 0);
+    }
+    const revision = opts.revision || Number(res.header.revision);
+    const kvs = limit && res.kvs.length > limit ? res.kvs.slice(0, limit) : res.kvs;
+    const items = kvs.map((kv) => servedJson(kv.value, Number(kv.mod_revision)) ?? fallback(this.decode(kv).obj));
+    if (limit && res.kvs.length > limit) return { items, revision, nextKey: res.kvs[limit].key.toString('utf8'), remaining: Number(res.count) - limit };
+    return { items, revision };
+  }
+
   /** Creates `key`; throws StaleRevision when it exists. Returns the new revision. */
   async create(key: string, obj: KubeObject): Promise<number> {
     const k = Buffer.from(key);
@@ -115,7 +181,7 @@ export class EtcdStorage {
       success: [{ request_put: { key: k, value: this.encode(obj) } }],
     });
     if (!res.succeeded) throw new StaleRevision(key);
-    return Number(res.header.revision);
+    return this.wrote(key, Number(res.header.revision));
   }
 
   /** Replaces `key` if it is still at `rev`; throws StaleRevision otherwise. Returns the new revision. */
@@ -126,7 +192,7 @@ export class EtcdStorage {
       success: [{ request_put: { key: k, value: this.encode(obj) } }],
     });
     if (!res.succeeded) throw new StaleRevision(key);
-    return Number(res.header.revision);
+    return this.wrote(key, Number(res.header.revision));
   }
 
   /** Deletes `key` if it is still at `rev`; throws StaleRevision otherwise. Returns the deletion's revision. */
@@ -137,7 +203,7 @@ export class EtcdStorage {
       success: [{ request_delete_range: { key: k } }],
     });
     if (!res.succeeded) throw new StaleRevision(key);
-    return Number(res.header.revision);
+    return this.wrote(key, Number(res.header.revision));
   }
 
   /**
@@ -169,11 +235,11 @@ export class EtcdStorage {
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision);
-        const prev = ev.prev_kv ? this.decode(ev.prev_kv).obj : undefined;
+        const prevKv = ev.prev_kv;
         if (ev.type === 'Delete') {
-          if (prev) onEvent({ type: 'DELETED', obj: this.decode(ev.prev_kv, rev).obj, rev, prev });
+          if (prevKv) onEvent(this.event('DELETED', prevKv, rev, prevKv));
         } else {
-          onEvent({ type: ev.kv.version === '1' ? 'ADDED' : 'MODIFIED', ...this.decode(ev.kv), prev });
+          onEvent(this.event(ev.kv.version === '1' ? 'ADDED' : 'MODIFIED', ev.kv, rev, prevKv));
         }
       }
     });
@@ -188,6 +254,37 @@ export class EtcdStorage {
   async compact(rev: number): Promise<void> {
     await this.client.kv.compact({ revision: rev, physical: true });
   }
+}
+
+const HEAD = Buffer.from('{"apiVersion":"');
+const KIND = Buffer.from('","kind":"');
+const METADATA = Buffer.from('","metadata":{');
+
+/** The index of the closing quote of a JSON string that starts at `from`; -1 when it has escapes or does not end. */
+function stringEnd(b: Buffer, from: number): number {
+  for (let i = from; i < b.length; i++) {
+    if (b[i] === 0x22) return i;
+    if (b[i] === 0x5c) return -1;
+  }
+  return -1;
+}
+
+/**
+ * A stored object as reads answer it, from its bytes: encode writes `{"apiVersion":…,"kind":…,"metadata":{…},…}`
+ * without a resourceVersion, so the version goes first in metadata and nothing is parsed or serialised again (a list
+ * of 500 pods, a watch event per watcher). Undefined for bytes laid out otherwise (written before, or without
+ * apiVersion and kind): the caller parses those.
+ */
+export function servedJson(raw: Buffer, rev: number): Buffer | undefined {
+  const has = (token: Buffer, at: number) => at >= 0 && at + token.length <= raw.length && raw.compare(token, 0, token.length, at, at + token.length) === 0;
+  if (!has(HEAD, 0)) return undefined;
+  const apiVersionEnd = stringEnd(raw, HEAD.length);
+  if (!has(KIND, apiVersionEnd)) return undefined;
+  const kindEnd = stringEnd(raw, apiVersionEnd + KIND.length);
+  if (!has(METADATA, kindEnd)) return undefined;
+  const at = kindEnd + METADATA.length;
+  const version = Buffer.from(`"resourceVersion":"${rev}"${raw[at] === 0x7d ? '' : ','}`);
+  return Buffer.concat([raw.subarray(0, at), version, raw.subarray(at)]);
 }
 
 /** The smallest key greater than every key starting with `prefix`. */

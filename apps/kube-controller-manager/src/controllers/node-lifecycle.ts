@@ -30,6 +30,8 @@ export class NodeLifecycleController implements Controller {
   private readonly queue: WorkQueue;
   private readonly heartbeats = new HeartbeatWatch();
   private timer: NodeJS.Timeout | undefined;
+  /** The informer's pods by the node they are bound to: a node's eviction pass looks at its own pods only. */
+  private readonly byNode = new Map<string, Map<string, ApiPod>>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -45,8 +47,18 @@ export class NodeLifecycleController implements Controller {
     this.nodes = ctx.informers.informer<ApiNode>('/api/v1/nodes', { upsert: (n) => this.queue.add(keyOf(n)), synced: ready });
     this.leases = ctx.informers.informer<Lease>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { synced: ready });
     this.pods = ctx.informers.informer<ApiPod>('/api/v1/pods', {
-      upsert: (pod) => {
-        if (pod.spec?.nodeName) this.queue.add(pod.spec.nodeName);
+      upsert: (pod, previous) => {
+        if (previous?.spec?.nodeName && previous.spec.nodeName !== pod.spec?.nodeName) this.podsOn(previous.spec.nodeName).delete(keyOf(previous));
+        if (pod.spec?.nodeName) {
+          this.podsOn(pod.spec.nodeName).set(keyOf(pod), pod);
+          this.queue.add(pod.spec.nodeName);
+        }
+      },
+      deleted: (pod) => {
+        const node = pod.spec?.nodeName;
+        if (!node) return;
+        this.byNode.get(node)?.delete(keyOf(pod));
+        if (this.byNode.get(node)?.size === 0) this.byNode.delete(node);
       },
       synced: ready,
     });
@@ -63,6 +75,12 @@ export class NodeLifecycleController implements Controller {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.queue.stop();
+  }
+
+  private podsOn(node: string): Map<string, ApiPod> {
+    let pods = this.byNode.get(node);
+    if (!pods) this.byNode.set(node, (pods = new Map()));
+    return pods;
   }
 
   private async reconcile(name: string): Promise<ReconcileResult | void> {
@@ -106,7 +124,7 @@ export class NodeLifecycleController implements Controller {
     const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
     if (taints.length === 0) return;
     let next: number | undefined;
-    for (const pod of this.pods.list()) {
+    for (const pod of [...(this.byNode.get(node.metadata.name)?.values() ?? [])]) {
       if (pod.spec?.nodeName !== node.metadata.name || pod.metadata.deletionTimestamp) continue;
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       const at = evictionTime(pod.spec.tolerations, taints, now);

@@ -82,9 +82,18 @@ export function matchesNodeAffinity(pod: Pod, node: Node): boolean {
   return !required || required.nodeSelectorTerms.some((term) => termMatches(term, node));
 }
 
+/**
+ * Selectors as requirements, by selector object: controllers and the scheduler match one owner's selector against
+ * every pod of a namespace, and objects from the informers' caches are replaced on change, never edited.
+ */
+const requirements = new WeakMap<LabelSelector, ReturnType<typeof selectorFromObject>>();
+
 /** A `metav1.LabelSelector` object matches the labels (an absent selector matches nothing). */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> = {}): boolean {
-  return !!selector && matchesLabels(selectorFromObject(selector), labels);
+  if (!selector) return false;
+  let reqs = requirements.get(selector);
+  if (!reqs) requirements.set(selector, (reqs = selectorFromObject(selector)));
+  return matchesLabels(reqs, labels);
 }
 
 /** The selector a spread constraint counts with: its labelSelector plus the pod's own values of matchLabelKeys. */

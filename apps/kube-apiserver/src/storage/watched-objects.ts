@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { KubeObject, ResourceType } from '@cerulean/kube';
+import type { RestStorage } from '../rest';
+
+const RELIST_DELAY_MS = 1_000;
+
+/**
+ * The objects of one kind in memory, listed then watched from etcd: what upstream's admission plugins read through
+ * informer listers (NamespaceLifecycle, ServiceAccount) instead of a storage read per request. A miss is not an answer:
+ * callers look the object up in storage then, as upstream's plugins do. Every write this server makes to the kind drops
+ * the object until its watch event brings it back, so a request never sees an older object than the server's own
+ * last write answered (upstream closes that window with a live-lookup cache of recently deleted namespaces).
+ */
+export class WatchedObjects {
+  private objects = new Map<string, KubeObject>();
+  /** Keys this server wrote, with the revision of the write: older watch events of them are not taken in. */
+  private readonly written = new Map<string, number>();
+  /** The revision the memory is at: the list's, then each watch event's. */
+  private seen = 0;
+  private cancel: (() => Promise<void>) | undefined;
+  private closed = false;
+  private relisting = false;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly storage: RestStorage,
+    private readonly rt: ResourceType,
+    private readonly log: Logger,
+  ) {
+    this.prefix = storage.collectionPrefix(rt);
+    storage.store.onWrite((key, rev) => {
+      // A watch that already passed the write has taken it in (the event may come before the write's answer).
+      if (!key.startsWith(this.prefix) || rev <= this.seen) return;
+      const k = key.slice(this.prefix.length);
+      this.objects.delete(k);
+      this.written.set(k, Math.max(rev, this.written.get(k) ?? 0));
+    });
+  }
+
+  /** Resolves once the kind has been listed and is being watched. */
+  async start(): Promise<void> {
+    const page = await this.storage.list(this.rt, undefined, { labels: [], fields: [] });
+    const fresh = new Map<string, KubeObject>();
+    for (const o of page.items) {
+      const floor = this.written.get(keyOf(o));
+      if (floor === undefined || Number(o.metadata.resourceVersion) >= floor) fresh.set(keyOf(o), o);
+    }
+    this.objects = fresh;
+    this.seen = Number(page.resourceVersion);
+    const cancel = await this.storage.store.watch(
+      this.prefix,
+      Number(page.resourceVersion),
+      (e) => {
+        this.seen = e.rev;
+        const k = keyOf(e.obj);
+        const floor = this.written.get(k);
+        if (floor !== undefined) {
+          if (e.rev < floor) return;
+          this.written.delete(k);
+        }
+        if (e.type === 'DELETED') this.objects.delete(k);
+        else this.objects.set(k, e.obj);
+      },
+      (err) => {
+        this.log.warn({ err: (err as Error)?.message ?? String(err), resource: this.rt.plural }, 'watch broke; listing again');
+        // Until the list is back, nothing is answered from memory.
+        this.objects = new Map();
+        this.seen = 0;
+        void this.cancel?.().catch(() => undefined);
+        this.cancel = undefined;
+        this.relist();
+      },
+    );
+    if (this.closed) return cancel();
+    this.cancel = cancel;
+  }
+
+  /** The object as last seen, or undefined when it is not in memory (absent, or not known yet). */
+  get(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(namespace && this.rt.namespaced ? `${namespace}/${name}` : name);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.cancel?.().catch(() => undefined);
+  }
+
+  private relist(): void {
+    if (this.closed || this.relisting) return;
+    this.relisting = true;
+    setTimeout(() => {
+      this.relisting = false;
+      if (this.closed) return;
+      this.start().catch((err) => {
+        this.log.warn({ err: (err as Error).message, resource: this.rt.plural }, 'list failed; trying again');
+        this.relist();
+      });
+    }, RELIST_DELAY_MS).unref();
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name as string);
+}

@@ -537,8 +537,11 @@ export class Kubelet {
       const message = pullErrorText(err);
       this.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`, field);
       this.events.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', field);
-      const delayMs = this.imageBackoff.next(key, now, now);
-      state.pullFailures.set(c.name, { at: now, message });
+      // The back-off counts from the failure, not from the pull's start, as upstream's: a pull slower than the
+      // back-off would otherwise retry at once, forever, and never show ImagePullBackOff.
+      const failedAt = this.now().getTime();
+      const delayMs = this.imageBackoff.next(key, failedAt, failedAt);
+      state.pullFailures.set(c.name, { at: failedAt, message });
       state.waiting.set(c.name, { reason: 'ErrImagePull', message });
       this.retryIn(pod.metadata.uid, delayMs);
       return undefined;

@@ -177,18 +177,17 @@ export class RestStorage {
       resourceVersion?: string;
       resourceVersionMatch?: string;
     },
-  ): Promise<{ items: KubeObject[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
+  ): Promise<ListResult<KubeObject>> {
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
     const { revision, startKey } = this.listStart(prefix, opts);
     const filter =
       opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
     const page = await this.listPage(opts, () => this.store.list(prefix, { limit: opts.limit, startKey, revision, filter }));
-    return {
-      items: page.items.map((s) => this.withType(rt, s.obj)),
-      resourceVersion: String(page.revision),
-      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
-      remainingItemCount: page.nextKey ? page.remaining : undefined,
-    };
+    return listResult(
+      prefix,
+      page,
+      page.items.map((s) => this.withType(rt, s.obj)),
+    );
   }
 
   /**
@@ -199,18 +198,13 @@ export class RestStorage {
     rt: ResourceType,
     namespace: string | undefined,
     opts: { limit?: number; continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string },
-  ): Promise<{ items: Buffer[]; resourceVersion: string; continueToken?: string; remainingItemCount?: number }> {
+  ): Promise<ListResult<Buffer>> {
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
     const { revision, startKey } = this.listStart(prefix, opts);
     const page = await this.listPage(opts, () =>
       this.store.listJson(prefix, { limit: opts.limit, startKey, revision }, (o) => Buffer.from(JSON.stringify(this.withType(rt, o)))),
     );
-    return {
-      items: page.items,
-      resourceVersion: String(page.revision),
-      continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
-      remainingItemCount: page.nextKey ? page.remaining : undefined,
-    };
+    return listResult(prefix, page, page.items);
   }
 
   private async listPage<P>(opts: { continueToken?: string }, read: () => Promise<P>): Promise<P> {
@@ -657,4 +651,21 @@ export function decodeContinue(token: string): { rv: number; start: string } {
   } catch {
     throw KubeError.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
+}
+
+/** A list's items with its resourceVersion and, when more follow, the continue token and how many remain. */
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+function listResult<T>(prefix: string, page: { revision: number; nextKey?: string; remaining?: number }, items: T[]): ListResult<T> {
+  return {
+    items,
+    resourceVersion: String(page.revision),
+    continueToken: page.nextKey ? encodeContinue(page.revision, page.nextKey.slice(prefix.length)) : undefined,
+    remainingItemCount: page.nextKey ? page.remaining : undefined,
+  };
 }

@@ -45,7 +45,7 @@ import { METRICS_GROUP, MetricsApi } from './metrics-api';
 import { OpenApiDocs } from './openapi';
 import { execContainer, isUpgrade, kubeletExecPath, kubeletPortForwardPath, parsePodExecOptions, parsePortForwardPorts, relayUpgrade } from './pod-exec';
 import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
-import { DeleteOptions, FieldValidation, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
+import { DeleteOptions, FieldValidation, ListResult, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
 import { EtcdStorage } from './storage/etcd-storage';
 import { WatchedObjects } from './storage/watched-objects';
 import { serveWatch } from './watch';
@@ -532,33 +532,18 @@ class ApiHandler {
         const rendering = negotiate(req.headers.accept, ['json', 'table']);
         const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
         if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw KubeError.badRequest(`invalid limit: ${q.get('limit')}`);
-        if (rendering !== 'table' && !labels.length && !fields.length) {
-          const page = await this.storage.listJson(rt, namespace, {
-            limit: limit || undefined,
-            continueToken: q.get('continue') || undefined,
-            resourceVersion: q.get('resourceVersion') ?? undefined,
-            resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
-          });
-          const metadata = {
-            resourceVersion: page.resourceVersion,
-            ...(page.continueToken ? { continue: page.continueToken } : {}),
-            ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
-          };
-          return sendJsonItems(res, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata }, page.items);
-        }
-        const page = await this.storage.list(rt, namespace, {
-          labels,
-          fields,
+        const paging = {
           limit: limit || undefined,
           continueToken: q.get('continue') || undefined,
           resourceVersion: q.get('resourceVersion') ?? undefined,
           resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
-        });
-        const metadata = {
-          resourceVersion: page.resourceVersion,
-          ...(page.continueToken ? { continue: page.continueToken } : {}),
-          ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
         };
+        if (rendering !== 'table' && !labels.length && !fields.length) {
+          const page = await this.storage.listJson(rt, namespace, paging);
+          return sendJsonItems(res, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata: listMetadata(page) }, page.items);
+        }
+        const page = await this.storage.list(rt, namespace, { labels, fields, ...paging });
+        const metadata = listMetadata(page);
         if (rendering === 'table')
           return sendJson(
             res,
@@ -881,4 +866,13 @@ class ApiHandler {
     const body = await this.readJsonBody(req);
     sendJson(res, 201, await answerReview(rt, namespace, body, user, this.auth));
   }
+}
+
+/** A list's metadata: its resourceVersion, and the continue token and remaining count when more follow. */
+function listMetadata(page: ListResult<unknown>): { resourceVersion: string; continue?: string; remainingItemCount?: number } {
+  return {
+    resourceVersion: page.resourceVersion,
+    ...(page.continueToken ? { continue: page.continueToken } : {}),
+    ...(page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+  };
 }

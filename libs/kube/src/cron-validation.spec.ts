@@ -56,6 +56,13 @@ describe('validateCronJobSpec', () => {
       invalid('spec.timeZone', '../etc/passwd', 'unknown time zone ../etc/passwd'),
     ]);
     expect(validateCronJobSpec({ schedule: '@daily', timeZone: 'America/Argentina/Buenos_Aires' })).toEqual([]);
+    // Zone names are case-sensitive upstream (they are file names); links such as US/Eastern are zones too.
+    expect(validateCronJobSpec({ schedule: '@daily', timeZone: 'europe/berlin' })).toEqual([
+      invalid('spec.timeZone', 'europe/berlin', 'unknown time zone europe/berlin'),
+    ]);
+    expect(validateCronJobSpec({ schedule: '@daily', timeZone: 'utc' })).toEqual([invalid('spec.timeZone', 'utc', 'unknown time zone utc')]);
+    expect(validateCronJobSpec({ schedule: '@daily', timeZone: 'US/Eastern' })).toEqual([]);
+    expect(validateCronJobSpec({ schedule: '@daily', timeZone: 'UTC' })).toEqual([]);
     expect(validateCronJobSpec({ schedule: '@daily', timeZone: 'Local' })).toEqual([
       invalid('spec.timeZone', 'Local', 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones'),
     ]);

@@ -98,14 +98,24 @@ export function parseSchedule(expr: string): Schedule {
   };
 }
 
+/**
+ * Whether the IANA database has the zone. ICU looks names up ignoring case, upstream (the zoneinfo files) does not:
+ * a name that differs only in case from a zone's own name is unknown there, so here too.
+ */
 export function validTimeZone(timeZone: string): boolean {
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
     return false;
   }
+  const lower = timeZone.toLowerCase();
+  const sameButCase = (name: string) => name !== timeZone && name.toLowerCase() === lower;
+  return !sameButCase(resolved) && !zoneNames().some(sameButCase);
 }
+
+let zones: string[] | undefined;
+const zoneNames = () => (zones ??= Intl.supportedValuesOf('timeZone'));
 
 const TZ_PREFIX = /^(CRON_)?TZ=(\S*)\s*/;
 

@@ -90,12 +90,12 @@ export class KubeApi {
 
   /**
    * A ConfigMap or Secret of a pod's namespace, for the pod's environment, volumes or image pulls; `undefined` when it
-   * does not exist, an error for any other failure. `what` says what it is read for, in the error.
+   * does not exist, an error for any other failure.
    */
-  async readObject<T>(kind: 'configmaps' | 'secrets', namespace: string, name: string, what: string): Promise<T | undefined> {
+  async readObject<T>(kind: 'configmaps' | 'secrets', namespace: string, name: string): Promise<T | undefined> {
     const r = await this.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind}/${encodeURIComponent(name)}`);
     if (r.status === 404) return undefined;
-    expectOk(r, `read ${kind} ${namespace}/${name}${what}`);
+    expectOk(r, `read ${kind} ${namespace}/${name}`);
     return JSON.parse(r.body) as T;
   }
 

@@ -586,7 +586,7 @@ export class Kubelet {
     const failed: string[] = [];
     for (const name of names) {
       try {
-        const secret = await this.o.api.readObject<PullSecret>('secrets', pod.metadata.namespace, name, '');
+        const secret = await this.o.api.readObject<PullSecret>('secrets', pod.metadata.namespace, name);
         if (!secret) throw new Error(`secret "${name}" not found`);
         secrets.push(secret);
       } catch (err) {
@@ -617,7 +617,7 @@ export class Kubelet {
     const fetch = async (kind: 'configmaps' | 'secrets', names: Set<string>): Promise<DataByName> => {
       const out: DataByName = new Map();
       for (const name of names) {
-        const obj = await this.o.api.readObject<{ data?: Record<string, string> }>(kind, pod.metadata.namespace, name, '');
+        const obj = await this.o.api.readObject<{ data?: Record<string, string> }>(kind, pod.metadata.namespace, name);
         const data = obj?.data ?? {};
         out.set(
           name,

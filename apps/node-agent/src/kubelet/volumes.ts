@@ -107,7 +107,7 @@ async function addObject(
   optional: boolean | undefined,
   mode: number,
 ): Promise<void> {
-  const obj = await api.readObject<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(kind, pod.metadata.namespace, name, ' for a volume');
+  const obj = await api.readObject<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(kind, pod.metadata.namespace, name);
   if (!obj) {
     if (optional) return;
     throw new Error(`${kind === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`);

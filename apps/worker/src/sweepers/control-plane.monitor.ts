@@ -7,6 +7,7 @@ import { EntityManager } from 'typeorm';
 import { ClusterLocks } from '../engine/cluster-locks.service';
 import { ControlPlane } from '../handlers/control-plane.service';
 import { InstallationService } from '../handlers/installation.service';
+import { PeriodicPass } from './periodic';
 
 /**
  * Why a running cluster's control plane container needs the platform, or undefined when it does not: it runs, or
@@ -30,8 +31,7 @@ export function controlPlaneProblem(container: Pick<NodeHandle, 'state'> | undef
 @Injectable()
 export class ControlPlaneMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ControlPlaneMonitor.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic = new PeriodicPass(this.logger, 'control plane check', [] as string[], () => this.pass());
   /** Clusters whose control plane the previous pass found down. */
   private suspects = new Set<string>();
 
@@ -47,45 +47,40 @@ export class ControlPlaneMonitor implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.env.HEALTH_INTERVAL_MS > 0) this.timer = setInterval(() => void this.check(), this.env.HEALTH_INTERVAL_MS);
+    this.periodic.start(this.env.HEALTH_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.periodic.stop();
   }
 
   /** One pass over every running cluster; returns the names of the clusters whose control plane it brought back. */
-  async check(): Promise<string[]> {
-    if (this.running) return [];
-    this.running = true;
-    try {
-      const clusters = await this.db.find(ManagedClusterEntity, {
-        where: { powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
-      });
-      if (clusters.length === 0) {
-        this.suspects.clear();
-        return [];
-      }
-      const planes = await this.provider.listNodes({ [NodeLabels.installation]: this.installation.id(), [NodeLabels.role]: ControlPlaneRole });
-      const down = new Map<string, string>();
-      for (const c of clusters) {
-        const problem = controlPlaneProblem(planes.find((p) => p.labels[NodeLabels.clusterId] === c.id));
-        if (problem) down.set(c.id, problem);
-      }
-      const before = this.suspects;
-      this.suspects = new Set(down.keys());
-      const repaired: string[] = [];
-      for (const cluster of clusters) {
-        const problem = down.get(cluster.id);
-        if (problem && before.has(cluster.id) && (await this.repair(cluster, problem))) repaired.push(cluster.name);
-      }
-      return repaired;
-    } catch (err) {
-      this.logger.error(`control plane check failed: ${err instanceof Error ? err.message : String(err)}`);
+  check(): Promise<string[]> {
+    return this.periodic.run();
+  }
+
+  private async pass(): Promise<string[]> {
+    const clusters = await this.db.find(ManagedClusterEntity, {
+      where: { powerState: PowerStateCode.Running, provisioningState: ProvisioningState.Succeeded },
+    });
+    if (clusters.length === 0) {
+      this.suspects.clear();
       return [];
-    } finally {
-      this.running = false;
     }
+    const planes = await this.provider.listNodes({ [NodeLabels.installation]: this.installation.id(), [NodeLabels.role]: ControlPlaneRole });
+    const down = new Map<string, string>();
+    for (const c of clusters) {
+      const problem = controlPlaneProblem(planes.find((p) => p.labels[NodeLabels.clusterId] === c.id));
+      if (problem) down.set(c.id, problem);
+    }
+    const before = this.suspects;
+    this.suspects = new Set(down.keys());
+    const repaired: string[] = [];
+    for (const cluster of clusters) {
+      const problem = down.get(cluster.id);
+      if (problem && before.has(cluster.id) && (await this.repair(cluster, problem))) repaired.push(cluster.name);
+    }
+    return repaired;
   }
 
   private async repair(cluster: ManagedClusterEntity, problem: string): Promise<boolean> {

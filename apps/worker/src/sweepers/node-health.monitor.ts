@@ -19,6 +19,7 @@ import { ClusterLocks } from '../engine/cluster-locks.service';
 import { InstallationService } from '../handlers/installation.service';
 import { NodeFleet } from '../handlers/node-fleet.service';
 import { nodeName, planPool } from '../planning/node-plan';
+import { PeriodicPass } from './periodic';
 
 const AGENT_TIMEOUT_MS = 2000;
 
@@ -49,8 +50,7 @@ export interface NodeVerdict {
 export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NodeHealthMonitor.name);
   private readonly agents = new NodeAgentClient();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic = new PeriodicPass(this.logger, 'health check', [] as string[], () => this.pass());
   /** Since when each node's agent has failed to answer Ready (node name → epoch ms). */
   private readonly failingSince = new Map<string, number>();
   /** Pools whose repair is paused, so the pause is recorded once per episode. */
@@ -75,52 +75,47 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.env.HEALTH_INTERVAL_MS > 0) this.timer = setInterval(() => void this.check(), this.env.HEALTH_INTERVAL_MS);
+    this.periodic.start(this.env.HEALTH_INTERVAL_MS);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.periodic.stop();
   }
 
   /** One pass over every cluster; returns the names of the nodes it replaced. */
-  async check(): Promise<string[]> {
-    if (this.running) return [];
-    this.running = true;
-    try {
-      const clusters = await this.db.find(ManagedClusterEntity, {
-        where: {
-          powerState: PowerStateCode.Running,
-          provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]),
-        },
-      });
-      if (clusters.length === 0) return [];
-      const [nodes, pools] = await Promise.all([
-        this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() }),
-        // A Failed pool too: an operation that failed on a node that died must not leave that node dead for good.
-        this.pools.listByClusters(
-          this.db,
-          clusters.map((c) => c.id),
-          { powerState: PowerStateCode.Running, provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed]) },
-        ),
-      ]);
-      const repaired: string[] = [];
-      for (const cluster of clusters) {
-        const observed = nodes.filter((n) => n.labels[NodeLabels.clusterId] === cluster.id);
-        repaired.push(
-          ...(await this.checkCluster(
-            cluster,
-            pools.filter((p) => p.clusterId === cluster.id),
-            observed,
-          )),
-        );
-      }
-      return repaired;
-    } catch (err) {
-      this.logger.error(`health check failed: ${err instanceof Error ? err.message : String(err)}`);
-      return [];
-    } finally {
-      this.running = false;
+  check(): Promise<string[]> {
+    return this.periodic.run();
+  }
+
+  private async pass(): Promise<string[]> {
+    const clusters = await this.db.find(ManagedClusterEntity, {
+      where: {
+        powerState: PowerStateCode.Running,
+        provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed, ProvisioningState.Canceled]),
+      },
+    });
+    if (clusters.length === 0) return [];
+    const [nodes, pools] = await Promise.all([
+      this.provider.listNodes({ [NodeLabels.installation]: this.installation.id() }),
+      // A Failed pool too: an operation that failed on a node that died must not leave that node dead for good.
+      this.pools.listByClusters(
+        this.db,
+        clusters.map((c) => c.id),
+        { powerState: PowerStateCode.Running, provisioningState: In([ProvisioningState.Succeeded, ProvisioningState.Failed]) },
+      ),
+    ]);
+    const repaired: string[] = [];
+    for (const cluster of clusters) {
+      const observed = nodes.filter((n) => n.labels[NodeLabels.clusterId] === cluster.id);
+      repaired.push(
+        ...(await this.checkCluster(
+          cluster,
+          pools.filter((p) => p.clusterId === cluster.id),
+          observed,
+        )),
+      );
     }
+    return repaired;
   }
 
   /** `pools`: the cluster's settled, running pools; `observed`: its containers. */

@@ -5,6 +5,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager, LessThan } from 'typeorm';
 import { OutcomeRecorder } from '../engine/outcome.recorder';
+import { PeriodicPass } from './periodic';
 
 // An operation is younger than this while the API is still between its commit and its enqueue.
 const GRACE_MS = 3000;
@@ -17,8 +18,7 @@ const GRACE_MS = 3000;
 @Injectable()
 export class OperationSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OperationSweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic = new PeriodicPass(this.logger, 'sweep', 0, () => this.pass());
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
@@ -28,40 +28,36 @@ export class OperationSweeper implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.env.SWEEP_INTERVAL_MS);
-    void this.sweep();
+    this.periodic.start(this.env.SWEEP_INTERVAL_MS, { immediately: true });
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.periodic.stop();
   }
 
-  async sweep(): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
+  /** One pass; returns how many operations it queued again. */
+  sweep(): Promise<number> {
+    return this.periodic.run();
+  }
+
+  private async pass(): Promise<number> {
     let requeued = 0;
-    try {
-      const ops = await this.db.find(OperationEntity, {
-        where: { status: OperationStatus.InProgress, startTime: LessThan(new Date(Date.now() - GRACE_MS)) },
-        take: 500,
-      });
-      for (const op of ops) {
-        const state = await this.queue.jobState(op.id);
-        if (state === undefined || state === 'unknown') {
-          if (!(await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined))) continue;
-          requeued += 1;
-          this.logger.warn(`re-enqueued ${op.kind} ${op.id}: Redis had no job for it`);
-        } else if (state === 'failed') {
-          await this.outcomes.fail(op.id, { code: 'InternalServerError', message: 'The operation failed and could not be retried.' });
-        } else if (state === 'completed') {
-          await this.queue.removeJob(op.id);
-          if (await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined)) requeued += 1;
-        }
+    const ops = await this.db.find(OperationEntity, {
+      where: { status: OperationStatus.InProgress, startTime: LessThan(new Date(Date.now() - GRACE_MS)) },
+      take: 500,
+    });
+    for (const op of ops) {
+      const state = await this.queue.jobState(op.id);
+      if (state === undefined || state === 'unknown') {
+        if (!(await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined))) continue;
+        requeued += 1;
+        this.logger.warn(`re-enqueued ${op.kind} ${op.id}: Redis had no job for it`);
+      } else if (state === 'failed') {
+        await this.outcomes.fail(op.id, { code: 'InternalServerError', message: 'The operation failed and could not be retried.' });
+      } else if (state === 'completed') {
+        await this.queue.removeJob(op.id);
+        if (await this.queue.enqueue(op.kind, op.id, op.correlationId ?? undefined)) requeued += 1;
       }
-    } catch (err) {
-      this.logger.error(`sweep failed: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      this.running = false;
     }
     return requeued;
   }

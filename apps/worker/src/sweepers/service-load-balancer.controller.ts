@@ -26,6 +26,7 @@ import {
   type DesiredLoadBalancer,
   type ServiceObject,
 } from './load-balancer.plan';
+import { PeriodicPass } from './periodic';
 
 type Call = (method: string, path: string, body?: { json: unknown; contentType?: string }) => Promise<{ status: number; body: string }>;
 
@@ -46,8 +47,7 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
   private readonly logger = new Logger(ServiceLoadBalancerController.name);
   private readonly lbs: DockerLoadBalancers;
   private readonly images: NodeImageCatalog;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly periodic = new PeriodicPass(this.logger, 'load balancer sync', undefined, () => this.pass());
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
@@ -61,38 +61,32 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
   }
 
   onApplicationBootstrap(): void {
-    if (this.env.LOAD_BALANCER_SYNC_MS > 0 && this.env.CONTROL_PLANE_API === 'kube-apiserver') {
-      this.timer = setInterval(() => void this.sync(), this.env.LOAD_BALANCER_SYNC_MS);
-    }
+    if (this.env.CONTROL_PLANE_API === 'kube-apiserver') this.periodic.start(this.env.LOAD_BALANCER_SYNC_MS);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.periodic.stop();
   }
 
   /** One pass over every cluster of this installation. */
-  async sync(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const containers = await this.lbs.list({ [NodeLabels.installation]: this.installation.id() });
-      const clusters = await this.db.find(ManagedClusterEntity);
-      for (const cluster of clusters) {
-        const mine = containers.filter((c) => c.labels[NodeLabels.clusterId] === cluster.id);
-        try {
-          if (cluster.powerState === PowerStateCode.Stopped || cluster.provisioningState === ProvisioningState.Stopping) {
-            for (const c of mine) await this.lbs.remove(c.name);
-          } else if (cluster.provisioningState !== ProvisioningState.Deleting) {
-            await this.syncCluster(cluster, mine);
-          }
-        } catch (err) {
-          this.logger.warn(`load balancers of cluster ${cluster.name}: ${err instanceof Error ? err.message : String(err)}`);
+  sync(): Promise<void> {
+    return this.periodic.run();
+  }
+
+  private async pass(): Promise<void> {
+    const containers = await this.lbs.list({ [NodeLabels.installation]: this.installation.id() });
+    const clusters = await this.db.find(ManagedClusterEntity);
+    for (const cluster of clusters) {
+      const mine = containers.filter((c) => c.labels[NodeLabels.clusterId] === cluster.id);
+      try {
+        if (cluster.powerState === PowerStateCode.Stopped || cluster.provisioningState === ProvisioningState.Stopping) {
+          for (const c of mine) await this.lbs.remove(c.name);
+        } else if (cluster.provisioningState !== ProvisioningState.Deleting) {
+          await this.syncCluster(cluster, mine);
         }
+      } catch (err) {
+        this.logger.warn(`load balancers of cluster ${cluster.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
-    } catch (err) {
-      this.logger.error(`load balancer sync failed: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      this.running = false;
     }
   }
 

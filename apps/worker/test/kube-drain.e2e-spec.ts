@@ -139,6 +139,7 @@ describe('drains through the Kubernetes API', () => {
   it('a PodDisruptionBudget that allows no eviction fails the upgrade with PodDrainFailure and leaves the node uncordoned', async () => {
     await kubectl(['patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"maxUnavailable":null,"minAvailable":4}}']);
     const before = await allReady();
+    const machines = await nodeNames();
     const cluster = (
       await arm<{ properties: Record<string, unknown> & { agentPoolProfiles: Record<string, unknown>[] } }>('GET', `${clusterPath(rg, name)}?${AKS_API}`)
     ).body;
@@ -160,6 +161,10 @@ describe('drains through the Kubernetes API', () => {
     expect((await livePods()).map((p) => p.metadata.uid).sort()).toEqual(before.map((p) => p.metadata.uid).sort());
     const nodes = await json<{ items: { metadata: { name: string }; spec: { unschedulable?: boolean } }[] }>(['get', 'nodes']);
     expect(nodes.items.filter((n) => n.spec.unschedulable)).toEqual([]);
+    // undrainableNodeBehavior Schedule (the default): the surge node made for the blocked one went again, as on AKS;
+    // the pool is its old nodes, not upgraded.
+    expect(await nodeNames()).toEqual(machines);
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(machines);
   });
 
   it('a scale-in drains the nodes it removes: their pods come back on the node that stays', async () => {

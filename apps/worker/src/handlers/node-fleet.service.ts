@@ -340,18 +340,48 @@ export class NodeFleet {
         });
         await ctx.pause(settings.soakMs);
       } catch (err) {
-        // Stopped before the old nodes went: they go back to work (not the quarantined), the surge nodes stay (they are Ready).
+        // Stopped before the old nodes went: they go back to work (not the quarantined).
         const kept = new Set(quarantined.map((q) => q.node));
         await eachLimited(
           batch.filter((old) => !kept.has(old.name)),
           this.env.NODE_PARALLELISM,
           (old) => this.uncordon(cluster, old),
         );
+        // Blocked nodes with undrainableNodeBehavior Schedule: AKS makes a best-effort attempt to delete the surge
+        // nodes, the blocked ones stay un-upgraded. A canceled or otherwise failed roll keeps them (they are Ready).
+        if (isUndrainable(err) && !ctx.signal.aborted)
+          await this.removeSurge(ctx, cluster, pool, new Set(surge.map((s) => s.name)), settings.drainTimeoutMs, removeNodes);
         throw err;
       }
       await removeNodes(drained);
     }
     return quarantined.length === 0 ? undefined : quarantineFailure(pool.name, quarantined);
+  }
+
+  /**
+   * Best effort, after a roll failed on a node it could not drain: the surge nodes made for it go, each once drained
+   * (within a short try; one that cannot be drained stays, as pods a budget protects may have moved there).
+   */
+  private async removeSurge(
+    ctx: OperationContext,
+    cluster: ManagedClusterEntity,
+    pool: AgentPoolEntity,
+    names: Set<string>,
+    drainTimeoutMs: number,
+    removeNodes: (nodes: NodeHandle[]) => Promise<void>,
+  ): Promise<void> {
+    const surge = (await this.listClusterNodes(cluster.id)).filter((n) => names.has(n.name));
+    const drained: NodeHandle[] = [];
+    await eachLimited(surge, this.env.NODE_PARALLELISM, async (node) => {
+      try {
+        await this.drain(ctx, cluster, node, Math.min(drainTimeoutMs, QUARANTINED_RETRY_DRAIN_MS));
+        drained.push(node);
+      } catch (err) {
+        ctx.logger.warn(`surge node ${node.name} of pool ${pool.name} stays: it could not be drained (${(err as Error).message})`);
+        await this.uncordon(cluster, node);
+      }
+    });
+    await removeNodes(drained).catch((err: Error) => ctx.logger.warn(`surge nodes of pool ${pool.name} not removed: ${err.message}`));
   }
 
   /**

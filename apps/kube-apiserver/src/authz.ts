@@ -1,5 +1,6 @@
 import { isPlainObject, KubeError, type KubeObject } from '@cerulean/kube';
 import type { UserInfo } from './http';
+import { graphTarget, type NodeGraph } from './node-graph';
 import type { RbacAuthorizer } from './rbac/authorizer';
 import type { PolicyRule } from './rbac/types';
 import type { Decision, RequestAttributes } from './rbac/types';
@@ -35,14 +36,25 @@ export function verbOf(method: string, named: boolean, watch: boolean): string {
  * authorizer and NodeRestriction admission let a kubelet do; everything else is RBAC's to decide.
  */
 export class Authorizer {
-  constructor(private readonly rbac: RbacAuthorizer) {}
+  constructor(
+    private readonly rbac: RbacAuthorizer,
+    /** Which objects each node's pods reference; without one, a node reaches none of the graph's objects. */
+    private readonly graph?: Pick<NodeGraph, 'related'>,
+  ) {}
 
-  authorize(user: UserInfo, a: RequestAttributes): Decision {
+  /**
+   * The chain's decision. `related`: the caller already found (in storage) that the node's pods reference the object
+   * the request is for, which memory did not know yet.
+   */
+  authorize(user: UserInfo, a: RequestAttributes, related = false): Decision {
     if (user.groups.includes(MASTERS)) return { allowed: true, reason: '' };
-    if (a.resourceRequest && user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX)) {
-      if (nodeMay(user.name.slice(NODE_PREFIX.length), a)) return { allowed: true, reason: '' };
-    }
-    return this.rbac.authorize(user, a);
+    const node = nodeNameOf(user);
+    if (node === undefined || !a.resourceRequest) return this.rbac.authorize(user, a);
+    const target = graphTarget(a);
+    if (!target) return nodeMay(node, a) ? { allowed: true, reason: '' } : this.rbac.authorize(user, a);
+    if (related || this.graph?.related(node, target.resource, target.namespace, target.name)) return { allowed: true, reason: '' };
+    const d = this.rbac.authorize(user, a);
+    return d.allowed ? d : { allowed: false, reason: `no relationship found between node '${node}' and this object` };
   }
 
   /**
@@ -59,7 +71,7 @@ export class Authorizer {
         incomplete: false,
         errors: [],
       };
-    const isNode = user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX);
+    const isNode = nodeNameOf(user) !== undefined;
     const { rules, errors } = this.rbac.rulesFor(user, namespace);
     return {
       rules,
@@ -74,7 +86,7 @@ export class Authorizer {
  * register with one nor set or change its own (a kubelet that picked its range could take another node's).
  */
 export function admitNodeWrite(user: UserInfo, obj: KubeObject, old: KubeObject | undefined): void {
-  if (obj.kind !== 'Node' || !user.groups.includes('system:nodes') || !user.name.startsWith(NODE_PREFIX)) return;
+  if (obj.kind !== 'Node' || nodeNameOf(user) === undefined) return;
   const podCidrs = (o: KubeObject | undefined) => JSON.stringify((isPlainObject(o?.spec) && o.spec.podCIDRs) || []);
   if (podCidrs(obj) === podCidrs(old)) return;
   const name = obj.metadata.name ?? '';
@@ -106,6 +118,11 @@ export function forbidden(user: UserInfo, a: RequestAttributes, reason: string):
   );
 }
 
+/** The node a user is, for a kubelet's credential (`system:node:<name>` in `system:nodes`). */
+export function nodeNameOf(user: UserInfo): string | undefined {
+  return user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX) ? user.name.slice(NODE_PREFIX.length) : undefined;
+}
+
 function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: true }>): boolean {
   const own = a.name === node;
   // Reads of the objects only: nodes/proxy is another kubelet's API, pods/log another node's containers.
@@ -130,11 +147,7 @@ function nodeMay(node: string, a: Extract<RequestAttributes, { resourceRequest: 
     ((a.group === '' && (a.resource === 'services' || a.resource === 'endpoints')) || (a.group === 'discovery.k8s.io' && a.resource === 'endpointslices'))
   )
     return !a.subresource;
-  if (a.group === '' && a.resource === 'serviceaccounts' && a.subresource === 'token') return a.verb === 'create';
-  // What a kubelet reads for its pods' env and volumes. Upstream's Node authorizer narrows this to the objects the
-  // node's pods reference (its graph); this one allows any, by name only (no list or watch).
-  if (a.group === '' && (a.resource === 'configmaps' || a.resource === 'secrets' || a.resource === 'persistentvolumeclaims'))
-    return a.verb === 'get' && !!a.name && !a.subresource;
+  // Secrets, ConfigMaps, claims and service-account tokens: the graph's (Authorizer.authorize), by name only.
   // Upstream's NodeRules: a kubelet asks the API server who its own callers are and what they may do.
   if (a.group === 'authorization.k8s.io' && ['subjectaccessreviews', 'localsubjectaccessreviews'].includes(a.resource)) return a.verb === 'create';
   if (a.group === 'authentication.k8s.io' && a.resource === 'tokenreviews') return a.verb === 'create';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { admitNodeWrite, Authorizer, forbidden, RequestAttributes, verbOf } from './authz';
+import { admitNodeWrite, Authorizer, forbidden, nodeNameOf, RequestAttributes, verbOf } from './authz';
+import { graphTarget, NodeGraph, podReferences } from './node-graph';
 import { createServer, Server } from 'node:https';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
@@ -85,11 +86,18 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   const rbac = new RbacCache(storage, log);
   const aggregator = new ClusterRoleAggregator(rbac, storage, log);
   // Admission's per-request reads of namespaces and service accounts come from memory too.
-  const lookups: WatchedObjects[] = [];
+  const lookups: WatchedObjects<unknown>[] = [];
+  const podType = registry.lookup('', 'v1', 'pods') as ResourceType;
+  let graph: NodeGraph;
   try {
     await rbac.start();
     await reconcileBootstrapPolicy(rbac, storage);
     for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));
+    // The Node authorizer's graph: what each node's pods reference, from the pods in memory.
+    const pods = new WatchedObjects(storage, podType, log, podReferences);
+    lookups.push(pods);
+    await pods.start();
+    graph = new NodeGraph(pods, storage, podType);
   } catch (err) {
     aggregator.stop();
     await rbac.close();
@@ -97,9 +105,10 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     store.close();
     throw err;
   }
-  const authorizer = new Authorizer(new RbacAuthorizer(rbac));
+  const authorizer = new Authorizer(new RbacAuthorizer(rbac), graph);
   const auth: AuthChain = {
     authorizer,
+    graph,
     escalation: new EscalationCheck(authorizer, rbac),
     // Upstream's --service-account-key-file defaults to the serving key.
     tokens: new ServiceAccountTokens(cfg.serviceAccountKeyPem ?? cfg.tlsKeyPem, storage),
@@ -242,6 +251,7 @@ const ignoreExists = (err: unknown) => {
 
 interface AuthChain {
   authorizer: Authorizer;
+  graph: NodeGraph;
   escalation: EscalationCheck;
   tokens: ServiceAccountTokens;
 }
@@ -269,9 +279,16 @@ class ApiHandler {
     this.metrics = new MetricsApi(storage, { cert: cfg.kubeletClient, caPem: cfg.kubeletCaPem }, log);
   }
 
-  /** Authorizes through the chain (authz.ts), or throws upstream's 403. */
-  private authorize(user: UserInfo, a: RequestAttributes): void {
-    const d = this.auth.authorizer.authorize(user, a);
+  /**
+   * Authorizes through the chain (authz.ts), or throws upstream's 403. A node refused an object its pods reference by
+   * memory alone is asked about again once storage confirmed the reference (memory trails etcd by a moment).
+   */
+  private async authorize(user: UserInfo, a: RequestAttributes): Promise<void> {
+    let d = this.auth.authorizer.authorize(user, a);
+    const node = d.allowed ? undefined : nodeNameOf(user);
+    const target = node === undefined ? undefined : graphTarget(a);
+    if (node !== undefined && target && (await this.auth.graph.confirm(node, target.resource, target.namespace, target.name)))
+      d = this.auth.authorizer.authorize(user, a, true);
     if (!d.allowed) throw forbidden(user, a, d.reason);
   }
 
@@ -303,7 +320,7 @@ class ApiHandler {
     // As upstream's RequestInfoFactory: anything short of /api/v1/<resource> or /apis/<group>/<version>/<resource> is a
     // non-resource request, authorized by path and lowercased method (system:discovery, system:public-info-viewer…).
     const resourceRequest = (parts[0] === 'api' && parts.length >= 3) || (parts[0] === 'apis' && parts.length >= 4);
-    if (!resourceRequest) this.authorize(user, { resourceRequest: false, verb: method.toLowerCase(), path: url.pathname });
+    if (!resourceRequest) await this.authorize(user, { resourceRequest: false, verb: method.toLowerCase(), path: url.pathname });
     if (
       path === '/healthz' ||
       path === '/livez' ||
@@ -483,7 +500,7 @@ class ApiHandler {
     const q = url.searchParams;
     const watching = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb = verbOf(method, !!name, watching);
-    this.authorize(user, { resourceRequest: true, verb, group: rt.group, resource: rt.plural, subresource, namespace, name });
+    await this.authorize(user, { resourceRequest: true, verb, group: rt.group, resource: rt.plural, subresource, namespace, name });
     if (isVirtual(rt)) return this.review(req, res, url, rt, namespace, user, method);
     if (rt.group === METRICS_GROUP) {
       if (method !== 'GET' || watching || subresource) throw KubeError.methodNotAllowed();
@@ -700,12 +717,14 @@ class ApiHandler {
       if (method !== 'GET' && method !== 'POST') throw KubeError.methodNotAllowed();
       // A websocket upgrade is a GET, authorized as `get`: upstream also asks for `create`, which the upgrade amounts to
       // (AuthorizePodWebsocketUpgradeCreatePermission, on by default since 1.35).
-      if (method === 'GET') this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
+      if (method === 'GET')
+        await this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
       return this.podExec(req, url, namespace as string, name, subresource);
     }
     if (subresource === 'portforward') {
       if (method !== 'GET' && method !== 'POST') throw KubeError.methodNotAllowed();
-      if (method === 'GET') this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
+      if (method === 'GET')
+        await this.authorize(user, { resourceRequest: true, verb: 'create', group: rt.group, resource: rt.plural, subresource, namespace, name });
       return this.podPortForward(req, url, namespace as string, name);
     }
     if (subresource === 'token') {

@@ -376,6 +376,58 @@ describe('RBAC, reviews and service-account tokens, driven by the real kubectl',
     });
   });
 
+  it("lets a node read only the Secrets, ConfigMaps and service-account tokens of pods bound to it (the Node authorizer's graph)", async () => {
+    const n1 = kubectlAs(h, { cert: await issueUserCertificate(h, 'system:node:n1', 'system:nodes') }, 'n1');
+    const n2 = kubectlAs(h, { cert: await issueUserCertificate(h, 'system:node:n2', 'system:nodes') }, 'n2');
+    for (const name of ['env-secret', 'vol-secret', 'pull', 'other']) await h.kubectl(['create', 'secret', 'generic', name, '-n', 'x', '--from-literal=k=v']);
+    await h.kubectl(['create', 'configmap', 'settings', '-n', 'x', '--from-literal=k=v']);
+    await h.kubectl(['create', 'serviceaccount', 'runner', '-n', 'x']);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bound', namespace: 'x' },
+      spec: {
+        nodeName: 'n1',
+        serviceAccountName: 'runner',
+        imagePullSecrets: [{ name: 'pull' }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox:1.36',
+            env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'k' } } }],
+            envFrom: [{ configMapRef: { name: 'settings' } }],
+          },
+        ],
+        volumes: [{ name: 'v', secret: { secretName: 'vol-secret' } }],
+      },
+    };
+    // Read right after the pod is created: memory may not have it yet, storage then answers.
+    await h.kubectl(['create', '-f', '-'], { input: JSON.stringify(pod) });
+    for (const secret of ['env-secret', 'vol-secret', 'pull'])
+      expect((await n1(['get', 'secret', secret, '-n', 'x', '-o', 'name'])).stdout.trim()).toBe(`secret/${secret}`);
+    expect((await n1(['get', 'configmap', 'settings', '-n', 'x', '-o', 'name'])).stdout.trim()).toBe('configmap/settings');
+    // The automounted token volume references the namespace's root CA ConfigMap (published by a controller this
+    // harness does not run).
+    await h.kubectl(['create', 'configmap', 'kube-root-ca.crt', '-n', 'x', '--from-literal=ca.crt=pem'], { allowFail: true });
+    expect((await n1(['get', 'configmap', 'kube-root-ca.crt', '-n', 'x', '-o', 'name'])).code).toBe(0);
+    expect((await n1(['create', 'token', 'runner', '-n', 'x'])).code).toBe(0);
+    const other = await n1(['get', 'secret', 'other', '-n', 'x'], { allowFail: true });
+    expect(other.stderr).toContain(
+      `secrets "other" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "x": no relationship found between node 'n1' and this object`,
+    );
+    expect((await n1(['create', 'token', 'default', '-n', 'x'], { allowFail: true })).stderr).toContain(
+      `no relationship found between node 'n1' and this object`,
+    );
+    expect((await n2(['get', 'secret', 'vol-secret', '-n', 'x'], { allowFail: true })).stderr).toContain(
+      `no relationship found between node 'n2' and this object`,
+    );
+    // No listing: a node reads its pods' objects by name only.
+    expect((await n1(['get', 'secrets', '-n', 'x'], { allowFail: true })).stderr).toContain('cannot list resource "secrets"');
+    // Once the pod is gone, so is the relationship.
+    await h.kubectl(['delete', 'pod', 'bound', '-n', 'x', '--grace-period=0', '--force']);
+    await waitForForbidden(() => n1(['get', 'secret', 'vol-secret', '-n', 'x'], { allowFail: true }));
+  });
+
   it('reconciles the bootstrap policy when an API server starts, leaving autoupdate=false objects alone', async () => {
     // An administrator's changes: one role pinned, one trimmed without pinning, one binding removed.
     await h.kubectl(['annotate', 'clusterrole', 'system:discovery', 'rbac.authorization.kubernetes.io/autoupdate=false', '--overwrite']);
@@ -416,3 +468,14 @@ describe('RBAC, reviews and service-account tokens, driven by the real kubectl',
     }
   });
 });
+
+/** Polls a kubectl call until it is refused with a 403 (a watch-fed memory forgets within moments), at most 10 s. */
+async function waitForForbidden(call: () => Promise<{ code: number; stderr: string }>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await call();
+    if (r.code !== 0 && r.stderr.includes('Forbidden')) return;
+    if (Date.now() > deadline) throw new Error(`still allowed after 10 s: ${r.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -11,8 +11,8 @@ const RELIST_DELAY_MS = 1_000;
  * the object until its watch event brings it back, so a request never sees an older object than the server's own
  * last write answered (upstream closes that window with a live-lookup cache of recently deleted namespaces).
  */
-export class WatchedObjects {
-  private objects = new Map<string, KubeObject>();
+export class WatchedObjects<T = KubeObject> {
+  private objects = new Map<string, T>();
   /** Keys this server wrote, with the revision of the write: older watch events of them are not taken in. */
   private readonly written = new Map<string, number>();
   /** The revision the memory is at: the list's, then each watch event's. */
@@ -26,6 +26,8 @@ export class WatchedObjects {
     private readonly storage: RestStorage,
     private readonly rt: ResourceType,
     private readonly log: Logger,
+    /** What is kept of each object (all of it unless told). */
+    private readonly project: (o: KubeObject) => T = (o) => o as T,
   ) {
     this.prefix = storage.collectionPrefix(rt);
     storage.store.onWrite((key, rev) => {
@@ -40,10 +42,10 @@ export class WatchedObjects {
   /** Resolves once the kind has been listed and is being watched. */
   async start(): Promise<void> {
     const page = await this.storage.list(this.rt, undefined, { labels: [], fields: [] });
-    const fresh = new Map<string, KubeObject>();
+    const fresh = new Map<string, T>();
     for (const o of page.items) {
       const floor = this.written.get(keyOf(o));
-      if (floor === undefined || Number(o.metadata.resourceVersion) >= floor) fresh.set(keyOf(o), o);
+      if (floor === undefined || Number(o.metadata.resourceVersion) >= floor) fresh.set(keyOf(o), this.project(o));
     }
     this.objects = fresh;
     this.seen = Number(page.resourceVersion);
@@ -59,7 +61,7 @@ export class WatchedObjects {
           this.written.delete(k);
         }
         if (e.type === 'DELETED') this.objects.delete(k);
-        else this.objects.set(k, e.obj);
+        else this.objects.set(k, this.project(e.obj));
       },
       (err) => {
         this.log.warn({ err: (err as Error)?.message ?? String(err), resource: this.rt.plural }, 'watch broke; listing again');
@@ -76,8 +78,13 @@ export class WatchedObjects {
   }
 
   /** The object as last seen, or undefined when it is not in memory (absent, or not known yet). */
-  get(namespace: string | undefined, name: string): KubeObject | undefined {
+  get(namespace: string | undefined, name: string): T | undefined {
     return this.objects.get(namespace && this.rt.namespaced ? `${namespace}/${name}` : name);
+  }
+
+  /** Every object in memory (none while the kind is being listed again after its watch broke). */
+  values(): IterableIterator<T> {
+    return this.objects.values();
   }
 
   async close(): Promise<void> {

@@ -188,9 +188,10 @@ export class NodeFleet {
           want,
           nodes.map((n) => n.name),
           held.map((n) => n.name),
+          pool.machinesToDelete,
         );
         toRemove.push(...plan.remove);
-        // A scale-in drains the nodes it removes first, as AKS does; a pool being deleted does not.
+        // A scale-in (deleteMachines too) drains the nodes it removes first, as AKS does; a pool being deleted does not.
         if (want > 0) {
           const timeoutMs = rollingSettings(pool.upgradeSettings, pool.count).drainTimeoutMs;
           for (const n of nodes) if (plan.remove.includes(n.name)) drainFirst.set(n.name, { node: n, timeoutMs });

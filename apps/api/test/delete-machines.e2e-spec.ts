@@ -1,9 +1,13 @@
+import { execFile as execFileCb } from 'node:child_process';
+import { promisify } from 'node:util';
 import { azOk as ok, useAzSuite } from '../../../test-support/az';
 import { useKubeCluster } from '../../../test-support/kube-cluster';
 import { AKS_API, arm, clusterPath, dockerNodes, ObservedNode, startWorker, waitForOperation } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(900_000);
+
+const execFile = promisify(execFileCb);
 
 interface Pod {
   metadata: { name: string; deletionTimestamp?: string };
@@ -160,8 +164,25 @@ describe('agentPools/{pool}/deleteMachines', () => {
     const retried = await post([added.name.toUpperCase()]);
     expect(retried.status).toBe(202);
     expect((await waitForOperation(String(retried.headers['azure-asyncoperation']), 240_000)).status).toBe('Succeeded');
+    // The result URL answers what the synchronous call would have: nothing (R10.2).
+    expect((await arm('GET', String(retried.headers['location']))).status).toBe(204);
     expect(await pool()).toMatchObject({ count: 1, provisioningState: 'Succeeded' });
     expect((await dockerNodes(name)).map((n) => n.id)).toEqual([survivor.id]);
+    expect(await machineNames()).toEqual([survivor.name]);
+  });
+
+  it('deletes a machine whose container is gone (what it is for): its Node leaves the API and no node takes its place', async () => {
+    const survivor = before[1];
+    ok(await suite.run('aks', 'nodepool', 'scale', '-g', rg, '--cluster-name', name, '-n', 'np1', '--node-count', '2'));
+    const added = (await dockerNodes(name)).find((n) => n.id !== survivor.id);
+    if (!added) throw new Error('no new node');
+    await execFile('docker', ['rm', '-f', added.id]);
+
+    ok(await suite.run('aks', 'nodepool', 'delete-machines', '-g', rg, '--cluster-name', name, '-n', 'np1', '--machine-names', added.name));
+
+    expect(await pool()).toMatchObject({ count: 1, provisioningState: 'Succeeded' });
+    expect((await dockerNodes(name)).map((n) => n.id)).toEqual([survivor.id]);
+    expect((await kubeNodes()).map((n) => n.metadata.name)).toEqual([survivor.name]);
     expect(await machineNames()).toEqual([survivor.name]);
   });
 });

@@ -12,6 +12,7 @@ import { RoleAssignmentsNotify1764100000000 } from '../../../migrations/17641000
 import { PrincipalsNotify1764200000000 } from '../../../migrations/1764200000000-PrincipalsNotify';
 import { TenantActivityLog1764300000000 } from '../../../migrations/1764300000000-TenantActivityLog';
 import { MaintenanceConfigurations1764400000000 } from '../../../migrations/1764400000000-MaintenanceConfigurations';
+import { AgentPoolMachinesToDelete1764500000000 } from '../../../migrations/1764500000000-AgentPoolMachinesToDelete';
 import { ENTITIES } from './entities';
 
 /** Every migration, in order. The schema changes only through these (synchronize is off everywhere). */
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   PrincipalsNotify1764200000000,
   TenantActivityLog1764300000000,
   MaintenanceConfigurations1764400000000,
+  AgentPoolMachinesToDelete1764500000000,
 ];
 
 export function createDataSource(url: string, applicationName = 'cerulean'): DataSource {

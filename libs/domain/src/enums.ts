@@ -46,6 +46,8 @@ export enum OperationKind {
   /** Cancels the operation in `targetOperationId`; holds a lock key of its own. */
   ClusterAbort = 'cluster.abort',
   AgentPoolUpgradeNodeImage = 'agent-pool.upgrade-node-image',
+  /** AKS deleteMachines: the pool's count shrank by the machines named in its `machinesToDelete`, which go first. */
+  AgentPoolDeleteMachines = 'agent-pool.delete-machines',
   ClusterRotateCertificates = 'cluster.rotate-certificates',
   ClusterRunCommand = 'cluster.run-command',
   /** Runs an ARM template deployment at resource-group scope; holds the lock key `deployment:<id>`. */

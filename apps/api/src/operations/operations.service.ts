@@ -100,6 +100,7 @@ export class OperationsService {
       case OperationKind.ClusterStop:
       case OperationKind.ClusterAbort:
       case OperationKind.ClusterRotateCertificates:
+      case OperationKind.AgentPoolDeleteMachines:
         return { status: 204 };
       default:
         throw new Error(`no result reader is registered for operations of kind ${op.kind}`);

@@ -31,6 +31,7 @@ const KIND_LABELS: Record<string, string> = {
   'cluster.stop': 'Stop cluster',
   'cluster.abort': 'Abort operation',
   'agent-pool.upgrade-node-image': 'Upgrade node image',
+  'agent-pool.delete-machines': 'Delete machines',
   'cluster.rotate-certificates': 'Rotate certificates',
   'cluster.run-command': 'Run command',
 };

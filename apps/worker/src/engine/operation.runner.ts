@@ -94,6 +94,7 @@ export class OperationRunner {
       case OperationKind.AgentPoolPut:
       case OperationKind.AgentPoolDelete:
       case OperationKind.AgentPoolUpgradeNodeImage:
+      case OperationKind.AgentPoolDeleteMachines:
       case OperationKind.ClusterStart:
       case OperationKind.ClusterStop:
         return this.converge;

@@ -42,6 +42,7 @@ const CLUSTER_CHANGES: readonly OperationKind[] = [
   OperationKind.AgentPoolPut,
   OperationKind.AgentPoolDelete,
   OperationKind.AgentPoolUpgradeNodeImage,
+  OperationKind.AgentPoolDeleteMachines,
   OperationKind.ClusterStart,
   OperationKind.ClusterStop,
 ];
@@ -182,8 +183,8 @@ export class OutcomeRecorder {
   }
 
   /**
-   * A cluster change succeeded: pools in Deleting are removed; the operation's pool (or, for a cluster-level change,
-   * every pool and the cluster) becomes Succeeded with its current versions and the power state the kind sets.
+   * A cluster change succeeded: pools in Deleting are removed; every pool's machinesToDelete is cleared; the operation's
+   * pool (or, for a cluster-level change, every pool and the cluster) becomes Succeeded with its current versions and the power state the kind sets.
    */
   private async settleClusterChange(tx: EntityManager, op: OperationEntity): Promise<void> {
     const cluster = op.clusterId ? await this.clusters.findById(tx, op.clusterId, true) : null;
@@ -196,6 +197,8 @@ export class OutcomeRecorder {
         await tx.delete(AgentPoolEntity, { id: pool.id });
         continue;
       }
+      // Every pool converged, so the machines deleteMachines named are gone (or wanted again by a later count).
+      if (pool.machinesToDelete.length > 0) await tx.update(AgentPoolEntity, { id: pool.id }, { machinesToDelete: [] });
       if (!clusterLevel && pool.id !== op.agentPoolId) continue;
       await tx.update(
         AgentPoolEntity,

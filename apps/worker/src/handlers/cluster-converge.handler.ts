@@ -20,7 +20,7 @@ import { ConvergeOptions, NodeFleet, eachLimited } from './node-fleet.service';
 const versions = new KubernetesVersionCatalog();
 
 /**
- * cluster.put, cluster.start/stop, agent-pool.put, agent-pool.delete and agent-pool.upgrade-node-image:
+ * cluster.put, cluster.start/stop, agent-pool.put, agent-pool.delete, agent-pool.upgrade-node-image and agent-pool.delete-machines:
  * converge the cluster's nodes to the desired pools, then record the success (OutcomeRecorder settles the rows). An upgrade moves the control
  * plane first, then each pool in turn (`currentKubernetesVersion` / `currentOrchestratorVersion` show how
  * far it got). Re-running it after a crash only does what is still missing.

@@ -171,6 +171,7 @@ export class NodeFleet {
       const ensure: NodeSpec[] = [];
       const stop: string[] = [];
       const toRemove: string[] = [];
+      const gone: string[] = [];
       const rolls: { pool: AgentPoolEntity; stale: NodeHandle[]; held: NodeHandle[] }[] = [];
       const drainFirst = new Map<string, { node: NodeHandle; timeoutMs: number }>();
       const poolNames = new Set(pools.map((p) => p.name));
@@ -188,9 +189,13 @@ export class NodeFleet {
           want,
           nodes.map((n) => n.name),
           held.map((n) => n.name),
+          pool.machinesToDelete,
         );
         toRemove.push(...plan.remove);
-        // A scale-in drains the nodes it removes first, as AKS does; a pool being deleted does not.
+        // A machine deleteMachines named whose container is gone already (the unhealthy node it was meant to clear)
+        // still has its Node object: it goes with the others.
+        gone.push(...pool.machinesToDelete.filter((name) => !existing.has(name)));
+        // A scale-in (deleteMachines too) drains the nodes it removes first, as AKS does; a pool being deleted does not.
         if (want > 0) {
           const timeoutMs = rollingSettings(pool.upgradeSettings, pool.count).drainTimeoutMs;
           for (const n of nodes) if (plan.remove.includes(n.name)) drainFirst.set(n.name, { node: n, timeoutMs });
@@ -247,7 +252,7 @@ export class NodeFleet {
       );
       // Stopped nodes leave the API too, as a deallocated AKS node does: what was bound to them goes with them, so on
       // start the controllers' pods are made again and standalone pods are gone (AKS's stop/start).
-      await this.kube.deleteNodes(cluster, [...toRemove, ...stop]);
+      await this.kube.deleteNodes(cluster, [...toRemove, ...stop, ...gone]);
       // A pool that quarantined nodes does not stop the others from rolling (Cordon); the operation fails at the end.
       let blocked: ArmError | undefined;
       for (const { pool, stale, held } of rolls) {

@@ -41,6 +41,24 @@ describe('node planning', () => {
     expect(planPool('np1', '12345678', 1, names(0, 1, 2))).toEqual({ keep: [0], create: [], remove: names(2, 1) });
   });
 
+  it('removes the chosen machines (deleteMachines) before the highest-numbered ones, and keeps the others as they are', () => {
+    // 3 nodes, machine 0 deleted: count 2, nodes 1 and 2 stay.
+    expect(planPool('np1', '12345678', 2, names(0, 1, 2), [], names(0))).toEqual({ keep: [1, 2], create: [], remove: names(0) });
+    // Two chosen, the count shrank by two.
+    expect(planPool('np1', '12345678', 1, names(0, 1, 2), [], names(2, 0))).toEqual({ keep: [1], create: [], remove: names(0, 2) });
+    // The count shrank further than the machines chosen: the chosen first, then the usual choice.
+    expect(planPool('np1', '12345678', 1, names(0, 1, 2), [], names(1))).toEqual({ keep: [0], create: [], remove: names(1, 2) });
+  });
+
+  it('re-plans a half-done deleteMachines without touching what stays', () => {
+    // The chosen node is gone already (a worker died after removing it): nothing more to do, no node made again.
+    expect(planPool('np1', '12345678', 1, names(1), [], names(0))).toEqual({ keep: [1], create: [], remove: [] });
+    // A chosen node the count wants again (a scale-up after a failed delete) stays: the plan never drops below the count.
+    expect(planPool('np1', '12345678', 2, names(0, 1), [], names(0))).toEqual({ keep: [0, 1], create: [], remove: [] });
+    // A chosen name that is no member (quarantined) is not the one removed for the surplus.
+    expect(planPool('np1', '12345678', 1, names(0, 2, 3), names(0), names(0))).toEqual({ keep: [2], create: [], remove: names(3) });
+  });
+
   it('removes everything for a count of 0, and strays that are not instances of the pool', () => {
     const plan = planPool('np1', '12345678', 0, [...names(0), 'aks-np1-99999999-vmss000000']);
     expect(plan).toEqual({ keep: [], create: [], remove: [...names(0), 'aks-np1-99999999-vmss000000'] });

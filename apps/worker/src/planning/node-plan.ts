@@ -24,15 +24,19 @@ export interface PoolPlan {
   keep: number[];
   /** Indices of nodes to create: the lowest free ones. */
   create: number[];
-  /** Existing node names to remove: the highest-numbered first, then strays. */
+  /** Existing node names to remove: the chosen ones, then the highest-numbered, then strays. */
   remove: string[];
 }
 
 /**
  * `reserved` are nodes that exist but are no member of the pool's count (nodes an upgrade quarantined): they are
  * neither kept nor removed here, and their indices are never given to new nodes.
+ *
+ * `chosen` are members the user picked for removal (AKS deleteMachines): while the pool has more members than it
+ * wants they go before the usual choice (the highest-numbered). They only ever fill the surplus: named machines the
+ * count still wants (a later scale-up) stay, so the plan never drops the pool below its count.
  */
-export function planPool(pool: string, vmssSuffix: string, desiredCount: number, observed: string[], reserved: string[] = []): PoolPlan {
+export function planPool(pool: string, vmssSuffix: string, desiredCount: number, observed: string[], reserved: string[] = [], chosen: string[] = []): PoolPlan {
   const indexed: { name: string; index: number }[] = [];
   const strays: string[] = [];
   const set = new Set(reserved);
@@ -44,11 +48,22 @@ export function planPool(pool: string, vmssSuffix: string, desiredCount: number,
     else indexed.push({ name, index });
   }
   indexed.sort((a, b) => a.index - b.index);
-  const keep = indexed.slice(0, desiredCount).map((n) => n.index);
-  const remove = indexed
-    .slice(desiredCount)
-    .reverse()
-    .map((n) => n.name);
+  const surplus = Math.max(0, indexed.length - desiredCount);
+  const picked = new Set(
+    indexed
+      .filter((n) => chosen.includes(n.name))
+      .slice(0, surplus)
+      .map((n) => n.name),
+  );
+  const rest = indexed.filter((n) => !picked.has(n.name));
+  const keep = rest.slice(0, desiredCount).map((n) => n.index);
+  const remove = [
+    ...indexed.filter((n) => picked.has(n.name)).map((n) => n.name),
+    ...rest
+      .slice(desiredCount)
+      .reverse()
+      .map((n) => n.name),
+  ];
   for (const i of keep) taken.add(i);
   const create: number[] = [];
   for (let i = 0; keep.length + create.length < desiredCount; i++) {

@@ -128,6 +128,9 @@ export class NodeHealthMonitor implements OnApplicationBootstrap, OnApplicationS
         pool.vmssSuffix,
         pool.count,
         mine.map((n) => n.name),
+        [],
+        // A deleteMachines that failed half-way left its machines out of the count: they are not repaired.
+        pool.machinesToDelete,
       );
       const expected = [...plan.keep, ...plan.create].map((index) => ({ index, name: nodeName(pool.name, pool.vmssSuffix, index) }));
       const verdicts = await Promise.all(expected.map(async (e) => ({ ...e, verdict: await this.judge(mine.find((n) => n.name === e.name)) })));

@@ -30,6 +30,11 @@ export class AgentPoolEntity {
   @Column('jsonb') properties!: Record<string, unknown>;
   /** The 8 digits in `aks-<pool>-<digits>-vmss00000N`; fixed for the pool's life. */
   @Column('text', { name: 'vmss_suffix' }) vmssSuffix!: string;
+  /**
+   * Nodes deleteMachines named and took out of `count`: the next converge removes these rather than the
+   * highest-numbered; cleared when a converge of the cluster succeeds.
+   */
+  @Column('jsonb', { name: 'machines_to_delete', default: () => "'[]'::jsonb" }) machinesToDelete!: string[];
   @Column('text', { name: 'provisioning_state' }) provisioningState!: string;
   @Column('text', { name: 'power_state' }) powerState!: string;
   @Column('text') etag!: string;

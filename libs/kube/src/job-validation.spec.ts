@@ -62,6 +62,12 @@ describe('Job policy validation', () => {
     ]);
   });
 
+  it("checks a CronJob's Job template at its own path", () => {
+    expect(validateJobPolicies({ successPolicy: { rules: [{ succeededCount: 1 }] } }, 'spec.jobTemplate.spec').map((c) => c.field)).toEqual([
+      'spec.jobTemplate.spec.successPolicy',
+    ]);
+  });
+
   it('keeps podFailurePolicy, backoffLimitPerIndex and successPolicy immutable, whatever the key order', () => {
     const policy = { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] };
     const reordered = { rules: [{ onPodConditions: [{ status: 'True', type: 'DisruptionTarget' }], action: 'Ignore' }] };

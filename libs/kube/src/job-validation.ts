@@ -171,30 +171,32 @@ function validateSuccessPolicy(spec: JsonObject, path: string): StatusCause[] {
   return out;
 }
 
-/** The causes for a Job spec's policy fields; an empty list means valid. */
-export function validateJobPolicies(spec: JsonObject): StatusCause[] {
+/** The causes for a Job spec's policy fields (at `path`: a CronJob's is spec.jobTemplate.spec); an empty list means valid. */
+export function validateJobPolicies(spec: JsonObject, path = 'spec'): StatusCause[] {
   const out: StatusCause[] = [];
   const indexed = spec.completionMode === 'Indexed';
-  out.push(...nonNegative('spec.backoffLimitPerIndex', spec.backoffLimitPerIndex));
+  out.push(...nonNegative(`${path}.backoffLimitPerIndex`, spec.backoffLimitPerIndex));
   if (given(spec.maxFailedIndexes)) {
-    out.push(...nonNegative('spec.maxFailedIndexes', spec.maxFailedIndexes));
-    if (!given(spec.backoffLimitPerIndex)) out.push(required('spec.backoffLimitPerIndex', 'when maxFailedIndexes is specified'));
+    out.push(...nonNegative(`${path}.maxFailedIndexes`, spec.maxFailedIndexes));
+    if (!given(spec.backoffLimitPerIndex)) out.push(required(`${path}.backoffLimitPerIndex`, 'when maxFailedIndexes is specified'));
   }
   const completions = spec.completions;
   const maxFailed = spec.maxFailedIndexes;
   if (indexed) {
     if (isInt(spec.parallelism) && spec.parallelism > MAX_PARALLELISM_INDEXED)
-      out.push(invalidCause('spec.parallelism', spec.parallelism, `must be less than or equal to ${MAX_PARALLELISM_INDEXED} when completion mode is Indexed`));
+      out.push(
+        invalidCause(`${path}.parallelism`, spec.parallelism, `must be less than or equal to ${MAX_PARALLELISM_INDEXED} when completion mode is Indexed`),
+      );
     if (isInt(completions) && isInt(maxFailed) && maxFailed > completions)
-      out.push(invalidCause('spec.maxFailedIndexes', maxFailed, 'must be less than or equal to completions'));
+      out.push(invalidCause(`${path}.maxFailedIndexes`, maxFailed, 'must be less than or equal to completions'));
     if (isInt(maxFailed) && maxFailed > MAX_FAILED_INDEXES_INDEXED)
-      out.push(invalidCause('spec.maxFailedIndexes', maxFailed, `must be less than or equal to ${MAX_FAILED_INDEXES_INDEXED}`));
+      out.push(invalidCause(`${path}.maxFailedIndexes`, maxFailed, `must be less than or equal to ${MAX_FAILED_INDEXES_INDEXED}`));
     if (isInt(completions) && completions > COMPLETIONS_SOFT_LIMIT && given(spec.backoffLimitPerIndex)) {
-      if (!given(maxFailed)) out.push(required('spec.maxFailedIndexes', `must be specified when completions is above ${COMPLETIONS_SOFT_LIMIT}`));
+      if (!given(maxFailed)) out.push(required(`${path}.maxFailedIndexes`, `must be specified when completions is above ${COMPLETIONS_SOFT_LIMIT}`));
       if (isInt(spec.parallelism) && spec.parallelism > PARALLELISM_LIMIT_HIGH_COMPLETIONS)
         out.push(
           invalidCause(
-            'spec.parallelism',
+            `${path}.parallelism`,
             spec.parallelism,
             `must be less than or equal to ${PARALLELISM_LIMIT_HIGH_COMPLETIONS} when completions are above ${COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index`,
           ),
@@ -202,31 +204,31 @@ export function validateJobPolicies(spec: JsonObject): StatusCause[] {
       if (isInt(maxFailed) && maxFailed > MAX_FAILED_INDEXES_HIGH_COMPLETIONS)
         out.push(
           invalidCause(
-            'spec.maxFailedIndexes',
+            `${path}.maxFailedIndexes`,
             maxFailed,
             `must be less than or equal to ${MAX_FAILED_INDEXES_HIGH_COMPLETIONS} when completions are above ${COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index`,
           ),
         );
     }
   } else {
-    if (given(spec.backoffLimitPerIndex)) out.push(invalidCause('spec.backoffLimitPerIndex', spec.backoffLimitPerIndex, 'requires indexed completion mode'));
-    if (given(maxFailed)) out.push(invalidCause('spec.maxFailedIndexes', maxFailed, 'requires indexed completion mode'));
+    if (given(spec.backoffLimitPerIndex)) out.push(invalidCause(`${path}.backoffLimitPerIndex`, spec.backoffLimitPerIndex, 'requires indexed completion mode'));
+    if (given(maxFailed)) out.push(invalidCause(`${path}.maxFailedIndexes`, maxFailed, 'requires indexed completion mode'));
   }
-  if (given(spec.podFailurePolicy)) out.push(...validatePodFailurePolicy(spec, 'spec.podFailurePolicy'));
+  if (given(spec.podFailurePolicy)) out.push(...validatePodFailurePolicy(spec, `${path}.podFailurePolicy`));
   if (given(spec.successPolicy)) {
-    if (!indexed) out.push(invalidCause('spec.successPolicy', spec.successPolicy, 'requires indexed completion mode'));
-    else out.push(...validateSuccessPolicy(spec, 'spec.successPolicy'));
+    if (!indexed) out.push(invalidCause(`${path}.successPolicy`, spec.successPolicy, 'requires indexed completion mode'));
+    else out.push(...validateSuccessPolicy(spec, `${path}.successPolicy`));
   }
   const replacement = spec.podReplacementPolicy;
   if (given(replacement)) {
     if (given(spec.podFailurePolicy)) {
-      if (replacement !== 'Failed') out.push(notSupportedCause('spec.podReplacementPolicy', replacement, ['Failed']));
+      if (replacement !== 'Failed') out.push(notSupportedCause(`${path}.podReplacementPolicy`, replacement, ['Failed']));
     } else if (!['Failed', 'TerminatingOrFailed'].includes(String(replacement)))
-      out.push(notSupportedCause('spec.podReplacementPolicy', replacement, ['Failed', 'TerminatingOrFailed']));
+      out.push(notSupportedCause(`${path}.podReplacementPolicy`, replacement, ['Failed', 'TerminatingOrFailed']));
   }
   const restartPolicy = asObj(asObj(spec.template).spec).restartPolicy;
   if (given(spec.podFailurePolicy) && restartPolicy === 'OnFailure')
-    out.push(invalidCause('spec.template.spec.restartPolicy', restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
+    out.push(invalidCause(`${path}.template.spec.restartPolicy`, restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
   return out;
 }
 

@@ -166,6 +166,7 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
     case 'CronJob':
       out.push(...validateCronJobSpec(spec, old ? asObj(old.spec) : undefined));
       out.push(...validatePodSpec(asObj(asObj(asObj(asObj(spec.jobTemplate).spec).template).spec), 'spec.jobTemplate.spec.template.spec'));
+      out.push(...validateJobPolicies(asObj(asObj(spec.jobTemplate).spec), 'spec.jobTemplate.spec'));
       break;
     case 'Service': {
       const type = spec.type ?? 'ClusterIP';

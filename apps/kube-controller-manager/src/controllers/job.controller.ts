@@ -250,8 +250,12 @@ export class JobController implements Controller {
         // Pods just asked to go are terminating too: the terminal condition waits for them.
         const terminating =
           active.length > 0 || pods.some((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-        await this.deletePods(job, active);
-        active = [];
+        // They go once the decision is stored: pods deleted under a decision whose write then lost a conflict would
+        // look like failures to the next sync (which reads the Job without it), failing a Job that succeeded.
+        if (hasCondition(job, failure ? 'FailureTarget' : 'SuccessCriteriaMet')) {
+          await this.deletePods(job, active);
+          active = [];
+        }
         const pendingCount = uncounted.succeeded.size + uncounted.failed.size > 0;
         if (!terminating && !pendingCount) {
           const c = (failure ?? success)!;

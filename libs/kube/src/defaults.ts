@@ -150,6 +150,10 @@ export function applyDefaults(kind: string, o: KubeObject): void {
         setDefault(spec, 'completionMode', 'NonIndexed');
         setDefault(spec, 'suspend', false);
         setDefault(spec, 'podReplacementPolicy', isPlainObject(spec.podFailurePolicy) ? 'Failed' : 'TerminatingOrFailed');
+        if (isPlainObject(spec.podFailurePolicy) && Array.isArray(spec.podFailurePolicy.rules))
+          for (const rule of spec.podFailurePolicy.rules)
+            if (isPlainObject(rule) && Array.isArray(rule.onPodConditions))
+              for (const pattern of rule.onPodConditions) if (isPlainObject(pattern)) setDefault(pattern, 'status', 'True');
         defaultTemplate(spec);
         const tpl = obj(obj(spec, 'template'), 'spec');
         if (tpl.restartPolicy === 'Always') tpl.restartPolicy = 'Never';

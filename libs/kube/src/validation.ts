@@ -1,5 +1,6 @@
 import { parseStandardSchedule, ScheduleError, validTimeZone } from './cron';
 import { isCidr, parseIpv4Cidr } from './ipv4';
+import { validateJobPolicies, validateJobPoliciesUpdate } from './job-validation';
 import { matchesLabels, selectorFromObject } from './label-selector';
 import { isPlainObject, JsonObject, KubeObject } from './object';
 import { forbiddenCause, invalidCause, notSupportedCause, requiredCause, StatusCause } from './status';
@@ -159,11 +160,13 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
       out.push(...validatePodSpec(tpl, 'spec.template.spec'));
       if (!['OnFailure', 'Never'].includes(String(tpl.restartPolicy)))
         out.push(notSupportedCause('spec.template.spec.restartPolicy', tpl.restartPolicy, ['OnFailure', 'Never']));
+      out.push(...validateJobPolicies(spec));
       break;
     }
     case 'CronJob':
       out.push(...validateCronJobSpec(spec, old ? asObj(old.spec) : undefined));
       out.push(...validatePodSpec(asObj(asObj(asObj(asObj(spec.jobTemplate).spec).template).spec), 'spec.jobTemplate.spec.template.spec'));
+      out.push(...validateJobPolicies(asObj(asObj(spec.jobTemplate).spec), 'spec.jobTemplate.spec'));
       break;
     case 'Service': {
       const type = spec.type ?? 'ClusterIP';
@@ -213,6 +216,7 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
 
 /** Upstream's update-only rules (ValidateXUpdate) for the kinds that have them; an empty list means valid. */
 export function validateObjectUpdate(kind: string, o: KubeObject, old: KubeObject): StatusCause[] {
+  if (kind === 'Job') return validateJobPoliciesUpdate(asObj(o.spec), asObj(old.spec));
   if (kind !== 'Node') return [];
   // The controller manager may give a node a pod range it lacks; nobody may change one it has.
   const before: unknown[] = (asObj(old.spec).podCIDRs as unknown[] | undefined) ?? [];

@@ -5,19 +5,28 @@ import { canonicalJson } from './deployment.logic';
 import { EventRecorder } from './events';
 import { Expectations } from './expectations';
 import {
+  failedIndexesOf,
+  failJobMessage,
   failureBackoffMs,
   formatIndexes,
+  hasBackoffLimitPerIndex,
   hasCondition,
+  indexAbsoluteFailureCount,
   isFinished,
   isIndexed,
   isPodFailed,
   isPodSucceeded,
   JOB_TRACKING_FINALIZER,
   jobPod,
+  matchPodFailurePolicy,
+  matchSuccessPolicy,
   missingIndexes,
+  onlyReplaceFailedPods,
   parseIndexes,
   podIndex,
+  podsAwaitingReplacement,
   Reasons,
+  replacementFailureCounts,
   setJobCondition,
   succeededCriteria,
   wantedActive,
@@ -60,6 +69,8 @@ export class JobController implements Controller {
   private readonly counted = new Map<string, Set<string>>();
   /** Per Job: consecutive pod failures and when the last was seen (the replacement back-off). */
   private readonly backoff = new Map<string, { failures: number; at: number }>();
+  /** Per Job with backoffLimitPerIndex: when each failed pod was first seen failed (the per-index back-off). */
+  private readonly failedSeen = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly options: ControllerContext,
@@ -130,6 +141,7 @@ export class JobController implements Controller {
       await this.removeFinalizers(orphans);
       this.counted.delete(key);
       this.backoff.delete(key);
+      this.failedSeen.delete(key);
       return;
     }
     const pods = await this.claimPods(job);
@@ -143,23 +155,44 @@ export class JobController implements Controller {
     // Finished pods not counted yet: listed as uncounted first, their finalizer removed next, counted last.
     const uncounted = { succeeded: new Set(status.uncountedTerminatedPods?.succeeded ?? []), failed: new Set(status.uncountedTerminatedPods?.failed ?? []) };
     const wasSuccess = hasCondition(job, 'SuccessCriteriaMet');
+    // Once the Job is decided, a pod deleted before it finished is done with too: as upstream, it counts as failed
+    // when the Job fails (even where only failed pods would be replaced), and is let go when it succeeds.
+    const decided = !isFinished(job) && (wasSuccess || hasCondition(job, 'FailureTarget'));
+    const perIndex = hasBackoffLimitPerIndex(job);
+    const completed = isIndexed(job) ? parseIndexes(status.completedIndexes, completions) : new Set<number>();
+    for (const p of pods) {
+      const index = podIndex(p);
+      if (tracked(p) && isPodSucceeded(p) && index !== undefined && index < completions) completed.add(index);
+    }
+    const failedIndexes = perIndex ? failedIndexesOf(job, pods.filter(tracked)) : new Set<number>();
+    // A failed pod whose index is still to run stays (finalizer and all) until its replacement carries its counts on.
+    const awaiting = perIndex && !decided ? podsAwaitingReplacement(job, pods.filter(tracked), completed, failedIndexes, pods.filter(isActive)) : new Map();
+    const seen = this.failedSeen.get(key) ?? new Map<string, number>();
+    if (perIndex) this.failedSeen.set(key, seen);
     let newFailures = 0;
     for (const p of pods) {
       const uid = p.metadata.uid ?? '';
       if (!tracked(p) || counted.has(uid) || uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) continue;
       if (isPodSucceeded(p)) uncounted.succeeded.add(uid);
-      else if (isPodFailed(p, job)) {
+      else if (isPodFailed(p, job) || (decided && !!p.metadata.deletionTimestamp)) {
         // Pods removed after the Job met its success criteria are not failures of the Job.
         if (wasSuccess && !isFinished(job)) {
           counted.add(uid);
           continue;
         }
-        uncounted.failed.add(uid);
+        if (perIndex && !seen.has(uid)) seen.set(uid, now.getTime());
+        if (awaiting.get(podIndex(p) ?? -1) === p) continue;
         newFailures++;
+        // A failure an Ignore rule matched is not counted: its finalizer just goes.
+        if (!matchPodFailurePolicy(job.spec.podFailurePolicy, p).counts) {
+          counted.add(uid);
+          continue;
+        }
+        uncounted.failed.add(uid);
       }
     }
     const byUid = new Map(pods.map((p) => [p.metadata.uid ?? '', p]));
-    const completed = isIndexed(job) ? parseIndexes(status.completedIndexes, completions) : new Set<number>();
+    for (const uid of seen.keys()) if (!byUid.has(uid)) seen.delete(uid);
     for (const uid of uncounted.succeeded) {
       const index = byUid.get(uid) && podIndex(byUid.get(uid)!);
       if (isIndexed(job) && index !== undefined && index < completions) completed.add(index);
@@ -183,16 +216,28 @@ export class JobController implements Controller {
       if (!failure && !success) {
         const deadline = job.spec.activeDeadlineSeconds;
         const start = startTime ? Date.parse(startTime) : undefined;
-        const reason =
-          failed > (job.spec.backoffLimit ?? 6)
+        const failJob = failJobMessage(job, pods);
+        const maxFailed = job.spec.maxFailedIndexes;
+        // Upstream's order: a FailJob rule, backoffLimit, the deadline, then the failed indexes.
+        const reason = failJob
+          ? { reason: 'PodFailurePolicy', message: failJob }
+          : failed > (job.spec.backoffLimit ?? 6)
             ? Reasons.backoffLimit
             : deadline !== undefined && start !== undefined && !job.spec.suspend && now.getTime() - start >= deadline * 1000
               ? Reasons.deadline
-              : undefined;
+              : perIndex && maxFailed != null && failedIndexes.size > maxFailed
+                ? Reasons.maxFailedIndexes
+                : perIndex && failedIndexes.size > 0 && failedIndexes.size + completed.size >= completions
+                  ? Reasons.failedIndexes
+                  : undefined;
+        const policyMet = reason || !isIndexed(job) ? undefined : matchSuccessPolicy(job, completed);
         if (reason) {
           conditions = setJobCondition(conditions, { type: 'FailureTarget', status: 'True', ...reason }, nowText);
           failure = conditions.find((c) => c.type === 'FailureTarget');
           this.events.record(job, 'Warning', reason.reason, reason.message);
+        } else if (policyMet) {
+          conditions = setJobCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', reason: 'SuccessPolicy', message: policyMet }, nowText);
+          success = conditions.find((c) => c.type === 'SuccessCriteriaMet');
         } else if (succeededCriteria(job, succeeded, active.length, completed)) {
           conditions = setJobCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', ...Reasons.completions }, nowText);
           success = conditions.find((c) => c.type === 'SuccessCriteriaMet');
@@ -205,8 +250,12 @@ export class JobController implements Controller {
         // Pods just asked to go are terminating too: the terminal condition waits for them.
         const terminating =
           active.length > 0 || pods.some((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-        await this.deletePods(job, active);
-        active = [];
+        // They go once the decision is stored: pods deleted under a decision whose write then lost a conflict would
+        // look like failures to the next sync (which reads the Job without it), failing a Job that succeeded.
+        if (hasCondition(job, failure ? 'FailureTarget' : 'SuccessCriteriaMet')) {
+          await this.deletePods(job, active);
+          active = [];
+        }
         const pendingCount = uncounted.succeeded.size + uncounted.failed.size > 0;
         if (!terminating && !pendingCount) {
           const c = (failure ?? success)!;
@@ -231,7 +280,7 @@ export class JobController implements Controller {
           this.events.record(job, 'Normal', 'Resumed', 'Job resumed');
         }
         startTime ??= nowText;
-        if (!job.metadata.deletionTimestamp) active = await this.managePods(job, active, succeeded, completed, now);
+        if (!job.metadata.deletionTimestamp) active = await this.managePods(job, pods, active, succeeded, completed, failedIndexes, awaiting, now);
       }
     }
 
@@ -243,6 +292,7 @@ export class JobController implements Controller {
       terminating: pods.filter((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length,
       startTime,
       ...(completionTime ? { completionTime } : {}),
+      ...(perIndex ? { failedIndexes: formatIndexes(failedIndexes) } : {}),
       conditions,
     };
     const withUncounted: JobStatus = {
@@ -280,11 +330,28 @@ export class JobController implements Controller {
     await this.writeStatus(current, final);
   }
 
-  /** Creates the missing pods (after the failure back-off) and deletes the surplus; answers the active pods it expects. */
-  private async managePods(job: Job, active: ApiPod[], succeeded: number, completed: Set<number>, now: Date): Promise<ApiPod[]> {
+  /**
+   * Creates the missing pods (after the failure back-off) and deletes the surplus; answers the active pods it
+   * expects. Failed indexes get no pod; with backoffLimitPerIndex each index has its own back-off, and a replacement
+   * carries the failure counts of the pod it replaces.
+   */
+  private async managePods(
+    job: Job,
+    pods: readonly ApiPod[],
+    active: ApiPod[],
+    succeeded: number,
+    completed: Set<number>,
+    failedIndexes: ReadonlySet<number>,
+    awaiting: ReadonlyMap<number, ApiPod>,
+    now: Date,
+  ): Promise<ApiPod[]> {
     const key = keyOf(job);
     if (!this.expectations.satisfied(key)) return active;
     const want = wantedActive(job, succeeded, active.length);
+    // Pods still terminating keep their place until they failed, when only failed pods are replaced.
+    const terminating = onlyReplaceFailedPods(job)
+      ? pods.filter((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+      : [];
     if (active.length > want) {
       // Indexed: duplicates of an index and indexes past completions go first.
       const seen = new Set<number>();
@@ -300,19 +367,42 @@ export class JobController implements Controller {
       await this.deletePods(job, victims);
       return active.filter((p) => !victims.includes(p));
     }
-    if (active.length === want) return active;
-    const b = this.backoff.get(key);
+    if (active.length + terminating.length >= want) return active;
+    const perIndex = hasBackoffLimitPerIndex(job);
+    const b = perIndex ? undefined : this.backoff.get(key);
     const wait = b ? b.at + failureBackoffMs(b.failures, this.jobOptions.podFailureBackoffMs) - now.getTime() : 0;
     if (wait > 0) {
       this.queue.addAfter(key, wait);
       return active;
     }
-    const count = Math.min(want - active.length, BURST);
-    const indexes = isIndexed(job) ? missingIndexes(job.spec.completions ?? 0, completed, active, count) : Array.from({ length: count }, () => undefined);
+    const count = Math.min(want - active.length - terminating.length, BURST);
+    const excluded = new Set([...failedIndexes, ...terminating.map(podIndex).filter((i): i is number => i !== undefined)]);
+    let indexes: (number | undefined)[] = isIndexed(job)
+      ? missingIndexes(job.spec.completions ?? 0, completed, active, count, excluded)
+      : Array.from({ length: count }, () => undefined);
+    if (perIndex) {
+      // Each index waits out its own back-off: 10 s doubling per failure of the index so far.
+      const seen = this.failedSeen.get(key);
+      const waits = new Map<number, number>();
+      for (const i of indexes) {
+        const replaced = i === undefined ? undefined : awaiting.get(i);
+        if (!replaced) continue;
+        const since = seen?.get(replaced.metadata.uid ?? '') ?? now.getTime();
+        const remaining = since + failureBackoffMs(indexAbsoluteFailureCount(replaced) + 1, this.jobOptions.podFailureBackoffMs) - now.getTime();
+        if (remaining > 0) waits.set(i!, remaining);
+      }
+      if (waits.size > 0) this.queue.addAfter(key, Math.min(...waits.values()));
+      indexes = indexes.filter((i) => i === undefined || !waits.has(i));
+    }
     if (indexes.length === 0) return active;
     this.expectations.expectCreates(key, indexes.length);
     const results = await Promise.allSettled(
-      indexes.map((i) => this.client.create<ApiPod>(`/api/v1/namespaces/${job.metadata.namespace}/pods`, jobPod(job, i))),
+      indexes.map((i) =>
+        this.client.create<ApiPod>(
+          `/api/v1/namespaces/${job.metadata.namespace}/pods`,
+          jobPod(job, i, perIndex ? replacementFailureCounts(job, i === undefined ? undefined : awaiting.get(i)) : {}),
+        ),
+      ),
     );
     const createdPods: ApiPod[] = [];
     for (const r of results) {

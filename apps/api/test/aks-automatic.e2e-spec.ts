@@ -159,6 +159,17 @@ describe('AKS Automatic', () => {
     expect(ready.map((n) => n.metadata.name)).toEqual([expect.stringContaining('systempool')]);
   });
 
+  it('refuses an autoscaled pool through agentPools on the Automatic cluster, and adds none', async () => {
+    const poolPath = `${clusterPath(rg, name)}/agentPools/user1?${AKS_API}`;
+    const r = await arm<ArmErrorBody>('PUT', poolPath, {
+      body: { properties: { mode: 'User', count: 1, enableAutoScaling: true, minCount: 1, maxCount: 2, vmSize: 'Standard_DS2_v2' } },
+    });
+
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'InvalidParameter', target: 'properties.enableAutoScaling' });
+    expect((await arm('GET', poolPath)).status).toBe(404);
+  });
+
   it('refuses a change that breaks Automatic on the existing cluster, and keeps it as it was', async () => {
     const r = await arm<ArmErrorBody>('PUT', path, { body: automatic({ nodeProvisioningProfile: { mode: 'Manual' } }) });
 

@@ -1,7 +1,7 @@
 import { managedClusterServerProperties } from '@cerulean/catalog';
 import { catchArmError } from '../../../../test-support/catch-arm-error';
 import { automaticVmSize } from './agent-pool-settings';
-import { checkNewCluster } from './cluster-request-checks';
+import { checkAutomaticPool, checkNewCluster } from './cluster-request-checks';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 
 const body = (over: Partial<ManagedClusterBodyDto> = {}, properties: Record<string, unknown> = {}): ManagedClusterBodyDto =>
@@ -61,6 +61,15 @@ describe('checkNewCluster for sku Automatic', () => {
 
   it('accepts an Automatic cluster left without identity (it gets a system-assigned one) and with node provisioning Auto', () => {
     expect(checkNewCluster(body({ identity: undefined }, { nodeProvisioningProfile: { mode: 'auto' } })).pools).toHaveLength(1);
+  });
+});
+
+describe('checkAutomaticPool', () => {
+  it('refuses the cluster autoscaler on a pool of an Automatic cluster, and lets a fixed-size pool pass', () => {
+    const err = catchArmError(() => checkAutomaticPool({ name: 'user1', enableAutoScaling: true, target: 'properties' }));
+
+    expect([err.status, err.code, err.target]).toEqual([400, 'InvalidParameter', 'properties.enableAutoScaling']);
+    expect(() => checkAutomaticPool({ name: 'user1', enableAutoScaling: false, target: 'properties' })).not.toThrow();
   });
 });
 

@@ -83,14 +83,7 @@ export function checkAutomaticCluster(
       `A managed cluster with sku 'Automatic' requires node auto-provisioning; nodeProvisioningProfile.mode must be 'Auto', not '${String(mode)}'.`,
     );
   }
-  for (const pool of pools) {
-    if (pool.enableAutoScaling) {
-      throw ArmError.invalidParameter(
-        `${pool.target}.enableAutoScaling`,
-        `Agent pool '${pool.name}' cannot enable the cluster autoscaler: a managed cluster with sku 'Automatic' uses node auto-provisioning (nodeProvisioningProfile.mode 'Auto'), and node pools there must be fixed size.`,
-      );
-    }
-  }
+  for (const pool of pools) checkAutomaticPool(pool);
   const keys = asRecord(asRecord(asRecord(props.linuxProfile)?.ssh))?.publicKeys;
   if (Array.isArray(keys) && keys.length > 0) {
     throw ArmError.invalidParameter(
@@ -105,6 +98,15 @@ export function checkAutomaticCluster(
       `A managed cluster with sku 'Automatic' requires networkPlugin 'azure' (Azure CNI overlay with the Cilium dataplane), not '${String(plugin)}'.`,
     );
   }
+}
+
+/** A pool of an Automatic cluster (in the cluster PUT or through agentPools) is fixed size: node auto-provisioning excludes the autoscaler. */
+export function checkAutomaticPool(pool: { name: string; enableAutoScaling?: boolean; target: string }): void {
+  if (!pool.enableAutoScaling) return;
+  throw ArmError.invalidParameter(
+    `${pool.target}.enableAutoScaling`,
+    `Agent pool '${pool.name}' cannot enable the cluster autoscaler: a managed cluster with sku 'Automatic' uses node auto-provisioning (nodeProvisioningProfile.mode 'Auto'), and node pools there must be fixed size.`,
+  );
 }
 
 /** Every request check of a cluster create: location, version, each pool, one system pool at least; an Automatic cluster's rules. */

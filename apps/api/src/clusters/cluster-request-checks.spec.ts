@@ -1,7 +1,7 @@
 import { managedClusterServerProperties } from '@cerulean/catalog';
 import { catchArmError } from '../../../../test-support/catch-arm-error';
 import { automaticVmSize } from './agent-pool-settings';
-import { checkAutomaticPool, checkNewCluster } from './cluster-request-checks';
+import { checkAutomaticPool, checkNewCluster, checkPoolRequest } from './cluster-request-checks';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 
 const body = (over: Partial<ManagedClusterBodyDto> = {}, properties: Record<string, unknown> = {}): ManagedClusterBodyDto =>
@@ -70,6 +70,14 @@ describe('checkAutomaticPool', () => {
 
     expect([err.status, err.code, err.target]).toEqual([400, 'InvalidParameter', 'properties.enableAutoScaling']);
     expect(() => checkAutomaticPool({ name: 'user1', enableAutoScaling: false, target: 'properties' })).not.toThrow();
+  });
+
+  it("is part of a pool request's checks (template preflight) when the parent cluster is Automatic, and only then", () => {
+    const autoscaled = { enableAutoScaling: true, minCount: 1, maxCount: 2, count: 1 };
+    const parent = { location: 'eastus', kubernetesVersion: '1.33', pools: [] };
+
+    expect(catchArmError(() => checkPoolRequest(autoscaled, { ...parent, sku: { name: 'Automatic' } }, 'user1')).target).toBe('properties.enableAutoScaling');
+    expect(checkPoolRequest(autoscaled, { ...parent, sku: { name: 'Base' } }, 'user1').enableAutoScaling).toBe(true);
   });
 });
 

@@ -155,17 +155,20 @@ export interface PoolParent {
   location: string;
   kubernetesVersion: string;
   pools: AgentPoolEntity[];
+  sku?: { name?: unknown } | null;
 }
 
 /** The request checks of an agent pool PUT against its cluster (the pool as it exists, if it does). */
 export function checkPoolRequest(props: AgentPoolPropertiesDto, parent: PoolParent, poolName: string): AgentPoolSettings {
   const location = clusterLocation(parent.location);
   const existing = parent.pools.find((p) => p.nameKey === poolName.toLowerCase());
-  return resolveAgentPoolSettings(props, {
+  const settings = resolveAgentPoolSettings(props, {
     target: 'properties',
     location,
     clusterVersion: parent.kubernetesVersion,
     defaultMode: AgentPoolMode.User,
     existing,
   });
+  if (isAutomaticSku(parent.sku)) checkAutomaticPool({ name: poolName, enableAutoScaling: settings.enableAutoScaling, target: 'properties' });
+  return settings;
 }

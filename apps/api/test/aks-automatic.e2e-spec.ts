@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ArmErrorWire, dep, deploymentBody } from '../../../test-support/deployments';
 import { AKS_API, arm, clusterPath, dockerNodes, RES_API, rgPath, startWorker, waitForOperation, WorkerProcess } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
@@ -102,6 +103,32 @@ describe('AKS Automatic', () => {
 
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'InvalidParameter', message: 'Must define at least one system pool.' });
+  });
+
+  it('validates a template of an Automatic cluster without pools (the quickstart shape), and refuses one with an autoscaled agentPools child', async () => {
+    const validate = (resources: unknown[]) =>
+      arm<ArmErrorWire>('POST', dep(`${rgPath(rg).replace('/resourceGroups/', '/resourcegroups/')}/providers/Microsoft.Resources/deployments/au-v/validate`), {
+        body: deploymentBody({
+          $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+          contentVersion: '1.0.0.0',
+          resources,
+        }),
+      });
+    const clusterResource = { type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2026-06-01', name: 'autotpl', ...automatic() };
+    const autoscaledPool = {
+      type: 'Microsoft.ContainerService/managedClusters/agentPools',
+      apiVersion: '2026-06-01',
+      name: 'autotpl/user1',
+      dependsOn: ['autotpl'],
+      properties: { mode: 'User', count: 1, enableAutoScaling: true, minCount: 1, maxCount: 2 },
+    };
+
+    expect((await validate([clusterResource])).status).toBe(200);
+    const refused = await validate([clusterResource, autoscaledPool]);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('InvalidTemplateDeployment');
+    expect(JSON.stringify(refused.body.error)).toContain('cannot enable the cluster autoscaler');
+    expect((await arm('GET', `${clusterPath(rg, 'autotpl')}?${AKS_API}`)).status).toBe(404);
   });
 
   it('creates an Automatic cluster without pools: 201 with its system pool, then Succeeded', async () => {

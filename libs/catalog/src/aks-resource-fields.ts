@@ -95,7 +95,35 @@ export interface ClusterFacts {
   properties: Record<string, unknown>;
   /** Whether any pool has the cluster autoscaler enabled. */
   autoscaled: boolean;
+  /** The cluster's `sku` as stored: an Automatic cluster reports Automatic's defaults. */
+  sku?: Record<string, unknown>;
 }
+
+/** `sku.name` of an AKS Automatic cluster (ManagedClusterSKUName; ARM enum values compare case-insensitively). */
+export const AUTOMATIC_SKU_NAME = 'Automatic';
+
+export function isAutomaticSku(sku: { name?: unknown } | null | undefined): boolean {
+  return typeof sku?.name === 'string' && sku.name.toLowerCase() === AUTOMATIC_SKU_NAME.toLowerCase();
+}
+
+/**
+ * What an Automatic cluster reports where its request left a profile out, on top of CLUSTER_PROFILE_DEFAULTS (aka.ms/aks/automatic):
+ * node auto-provisioning with its default node pools, the stable auto-upgrade channel. Local accounts and Entra/Azure RBAC, which
+ * AKS also turns on, are not defaulted: this installation would then refuse the static kubeconfigs it hands out.
+ */
+const AUTOMATIC_PROFILE_DEFAULTS: Readonly<Record<string, unknown>> = {
+  nodeProvisioningProfile: { mode: 'Auto', defaultNodePools: 'Auto' },
+  autoUpgradeProfile: { upgradeChannel: 'stable', nodeOSUpgradeChannel: 'NodeImage' },
+};
+
+/** The network an Automatic cluster reports where its request left it out: Azure CNI overlay with the Cilium dataplane, managed NAT gateway outbound (as az sends). */
+export const AUTOMATIC_NETWORK_PROFILE: Readonly<Record<string, unknown>> = {
+  networkPlugin: 'azure',
+  networkPluginMode: 'overlay',
+  networkDataplane: 'cilium',
+  networkPolicy: 'cilium',
+  outboundType: 'managedNATGateway',
+};
 
 /** The cluster autoscaler's settings AKS reports when a pool autoscales and the user set none. */
 export const AUTOSCALER_PROFILE_DEFAULTS: Readonly<Record<string, string | boolean>> = {
@@ -143,7 +171,7 @@ const CLUSTER_PROFILE_DEFAULTS: Readonly<Record<string, unknown>> = {
  *   in the node resource group (`{cluster}-agentpool`), or the ids of the one the user named.
  */
 export function managedClusterServerProperties(f: ClusterFacts): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...CLUSTER_PROFILE_DEFAULTS, ...f.properties };
+  const out: Record<string, unknown> = { ...CLUSTER_PROFILE_DEFAULTS, ...(isAutomaticSku(f.sku) ? AUTOMATIC_PROFILE_DEFAULTS : {}), ...f.properties };
   if (f.autoscaled) out.autoScalerProfile = { ...AUTOSCALER_PROFILE_DEFAULTS, ...((f.properties.autoScalerProfile as object | undefined) ?? {}) };
   if (isManagedIdentity(f.identity)) {
     out.servicePrincipalProfile = { clientId: 'msi' };

@@ -1,5 +1,5 @@
 import { ArmError, assertAgentPoolName, checkPreconditions, modifiedSystemData, newEtag, ResourceTypes } from '@cerulean/arm';
-import { LocationCatalog } from '@cerulean/catalog';
+import { isAutomaticSku, LocationCatalog } from '@cerulean/catalog';
 import {
   AgentPoolEntity,
   AgentPoolMode,
@@ -15,6 +15,7 @@ import {
 import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { newAgentPool, resolveAgentPoolSettings } from '../clusters/agent-pool-settings';
+import { checkAutomaticPool } from '../clusters/cluster-request-checks';
 import { poolChangeState, stoppedClusterRefuses } from '../clusters/cluster-rules';
 import { ClustersService } from '../clusters/clusters.service';
 import { AgentPoolBodyDto } from '../clusters/dto/agent-pool-properties.dto';
@@ -78,6 +79,7 @@ export class AgentPoolsService {
         defaultMode: AgentPoolMode.User,
         existing,
       });
+      if (isAutomaticSku(cluster.sku)) checkAutomaticPool({ name: poolName, enableAutoScaling: settings.enableAutoScaling, target: 'properties' });
       const others = pools.filter((p) => p.id !== existing?.id);
       if (!others.some((p) => p.mode === AgentPoolMode.System && p.count >= 1) && !(settings.mode === AgentPoolMode.System && settings.count >= 1)) {
         throw ArmError.invalidParameter('properties.mode', 'A managed cluster must keep at least one System agent pool with at least 1 node.');

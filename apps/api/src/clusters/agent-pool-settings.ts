@@ -42,6 +42,8 @@ export interface PoolContext {
   defaultMode: AgentPoolMode;
   /** The pool as it exists, for an update. */
   existing?: AgentPoolEntity;
+  /** The VM size a pool that names none gets (an Automatic cluster's pick); else AKS's Standard_DS2_v2. */
+  defaultVmSize?: string;
 }
 
 function stringMap(value: Record<string, unknown> | undefined, target: string): Record<string, string> {
@@ -88,7 +90,7 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
   }
 
   // az sends "" for "server default" (aks create, nodepool add without --node-vm-size).
-  const vmSize = catalogVmSize(dto.vmSize || existing?.vmSize || 'Standard_DS2_v2', `${target}.vmSize`);
+  const vmSize = catalogVmSize(dto.vmSize || existing?.vmSize || ctx.defaultVmSize || 'Standard_DS2_v2', `${target}.vmSize`);
   if (existing && vmSize.name !== existing.vmSize) {
     throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'vmSize' is not allowed.`, `${target}.vmSize`);
   }
@@ -174,6 +176,28 @@ export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolC
     properties: { ...(existing?.properties ?? {}), ...extras(dto) },
     powerState,
   };
+}
+
+/**
+ * The VM size AKS Automatic gives a system pool that names none: AKS picks a 4-vCPU general-purpose size the subscription has
+ * capacity for (Azure/AKS#4395, "you'll no longer need to pass the vmSize"); here the first of these that the catalog offers.
+ */
+const AUTOMATIC_VM_SIZES = ['Standard_D4lds_v5', 'Standard_D4ads_v5', 'Standard_D4ds_v5', 'Standard_D4d_v5', 'Standard_D4s_v5', 'Standard_DS3_v2'];
+
+export function automaticVmSize(): string {
+  const size = AUTOMATIC_VM_SIZES.map((name) => vmSizes.find(name)).find((s) => s !== undefined);
+  if (!size) throw new Error('The VM size catalog offers none of the sizes an Automatic cluster picks from.');
+  return size.name;
+}
+
+/**
+ * The system pool an Automatic cluster created without agentPoolProfiles gets. AKS names it `systempool` (its Automatic
+ * templates declare `systempool`, mode System, count 3); count is 1 here, the least a System pool may have, because every node
+ * is a container on this one machine. Its VM size is the cluster's pick (automaticVmSize). It is an ordinary pool of the cluster:
+ * the worker provisions it, GET lists it.
+ */
+export function automaticSystemPool(): AgentPoolPropertiesDto & { name: string } {
+  return Object.assign(new AgentPoolPropertiesDto(), { name: 'systempool', mode: AgentPoolMode.System, count: 1, osType: 'Linux' });
 }
 
 /** The 8 digits AKS puts in VMSS names (`aks-nodepool1-12345678-vmss`). */

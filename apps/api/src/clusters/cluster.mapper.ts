@@ -1,5 +1,13 @@
 import { agentPoolId, managedClusterId, ResourceTypes } from '@cerulean/arm';
-import { DEFAULT_DNS_SERVICE_IP, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, KubernetesVersionCatalog, managedClusterServerProperties } from '@cerulean/catalog';
+import {
+  AUTOMATIC_NETWORK_PROFILE,
+  DEFAULT_DNS_SERVICE_IP,
+  DEFAULT_POD_CIDR,
+  DEFAULT_SERVICE_CIDR,
+  isAutomaticSku,
+  KubernetesVersionCatalog,
+  managedClusterServerProperties,
+} from '@cerulean/catalog';
 import { AgentPoolEntity, ManagedClusterEntity } from '@cerulean/domain';
 import { controlPlanePatch } from './version-rules';
 
@@ -86,6 +94,7 @@ export function toManagedCluster(c: ManagedClusterEntity, rgName: string, pools:
         identity: c.identity,
         properties: c.properties,
         autoscaled: pools.some((p) => p.enableAutoScaling),
+        sku: c.sku,
       }),
       provisioningState: c.provisioningState,
       powerState: { code: c.powerState },
@@ -101,7 +110,7 @@ export function toManagedCluster(c: ManagedClusterEntity, rgName: string, pools:
       nodeResourceGroup: c.nodeResourceGroup,
       enableRBAC: c.properties.enableRBAC ?? true,
       supportPlan: c.properties.supportPlan ?? 'KubernetesOfficial',
-      networkProfile: { ...DEFAULT_NETWORK_PROFILE, ...userNetwork },
+      networkProfile: { ...DEFAULT_NETWORK_PROFILE, ...(isAutomaticSku(c.sku) ? AUTOMATIC_NETWORK_PROFILE : {}), ...userNetwork },
       resourceUID: c.id,
       ...(c.provisioningError ? { status: { provisioningError: c.provisioningError } } : {}),
     },

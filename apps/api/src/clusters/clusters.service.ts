@@ -14,6 +14,7 @@ import {
   CLUSTER_MODELLED,
   CLUSTER_READ_ONLY,
   CLUSTER_SECRETS,
+  isAutomaticSku,
   KubernetesVersionCatalog,
   LocationCatalog,
   managedClusterIdentity,
@@ -48,7 +49,7 @@ import { ResourceGroupsService, resourceGroupBeingDeleted } from '../resource-gr
 import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
 import { defaultDnsPrefix, poolChangeState, shortHash, stoppedClusterRefuses } from './cluster-rules';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
-import { checkNewCluster, clusterLocation, requestedKubernetesVersion } from './cluster-request-checks';
+import { checkAutomaticCluster, checkNewCluster, clusterLocation, requestedKubernetesVersion } from './cluster-request-checks';
 import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
@@ -164,7 +165,8 @@ export class ClustersService {
       nameKey: name.toLowerCase(),
       location,
       tags,
-      sku: { name: body.sku?.name ?? 'Base', tier: body.sku?.tier ?? 'Free' },
+      // An Automatic cluster's tier is Standard unless the request names one (as az sets it for --sku automatic).
+      sku: { name: body.sku?.name ?? 'Base', tier: body.sku?.tier ?? (isAutomaticSku(body.sku) ? 'Standard' : 'Free') },
       identity: managedClusterIdentity(body.identity, null, { tenantId: this.tenantId, servicePrincipalClientId: props.servicePrincipalProfile?.clientId }),
       kind: body.kind ?? null,
       properties: this.clusterExtras(props),
@@ -261,6 +263,18 @@ export class ClustersService {
     const resultingModes = pools.map((p) => changes.find((c) => c.pool.id === p.id)?.settings ?? p);
     if (!resultingModes.some((s) => s.mode === AgentPoolMode.System && s.count >= 1)) {
       throw ArmError.invalidParameter('properties.agentPoolProfiles', 'A managed cluster must keep at least one System agent pool with at least 1 node.');
+    }
+    // A cluster that stays or becomes Automatic must meet Automatic's rules with the pools and identity it will have.
+    if (isAutomaticSku(body.sku ? { ...cluster.sku, ...body.sku } : cluster.sku)) {
+      const resulting = pools.map((p) => {
+        const i = changes.findIndex((c) => c.pool.id === p.id); // changes follow the request's profiles, in order
+        return {
+          name: p.name,
+          enableAutoScaling: (changes[i]?.settings ?? p).enableAutoScaling,
+          target: i >= 0 ? `properties.agentPoolProfiles[${i}]` : 'properties.agentPoolProfiles',
+        };
+      });
+      checkAutomaticCluster(body, body.identity ?? cluster.identity, resulting);
     }
 
     const operation = await this.starter.startOnCluster(tx, { rg, cluster }, OperationKind.ClusterPut, call);

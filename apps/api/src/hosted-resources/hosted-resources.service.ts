@@ -93,7 +93,7 @@ export class HostedResources {
       if (found) {
         checkPoolRequest(
           dto.properties ?? {},
-          { location: found.cluster.location, kubernetesVersion: found.cluster.kubernetesVersion, pools: found.pools },
+          { location: found.cluster.location, kubernetesVersion: found.cluster.kubernetesVersion, pools: found.pools, sku: found.cluster.sku },
           poolName,
         );
         return;
@@ -101,7 +101,12 @@ export class HostedResources {
       const declared = planned(ResourceTypes.managedClusters, clusterName);
       if (!declared) return; // the PUT answers for a cluster that is nowhere
       const cluster = await this.validate(ManagedClusterBodyDto, declared);
-      const parent = { location: cluster.location, kubernetesVersion: requestedKubernetesVersion(cluster.properties.kubernetesVersion), pools: [] };
+      const parent = {
+        location: cluster.location,
+        kubernetesVersion: requestedKubernetesVersion(cluster.properties.kubernetesVersion),
+        pools: [],
+        sku: cluster.sku,
+      };
       checkPoolRequest(dto.properties ?? {}, parent, poolName);
     } else {
       throw noRegisteredProvider(type);

@@ -100,3 +100,26 @@ export function useKubeCluster(o: KubeClusterOptions): KubeCluster {
 
   return cluster;
 }
+
+/**
+ * A Deployment `stuck` of one sleeping pod pinned to `node`, with a PodDisruptionBudget that never lets it be evicted:
+ * what makes a node undrainable.
+ */
+export function undrainablePodManifest(node: string): string {
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata: {name: stuck}',
+    'spec:',
+    '  replicas: 1',
+    '  selector: {matchLabels: {app: stuck}}',
+    '  template:',
+    '    metadata: {labels: {app: stuck}}',
+    `    spec: {nodeSelector: {kubernetes.io/hostname: ${node}}, terminationGracePeriodSeconds: 1, containers: [{name: c, image: busybox:1.35, command: [sleep, "3600"], resources: {requests: {cpu: 10m, memory: 8Mi}}}]}`,
+    '---',
+    'apiVersion: policy/v1',
+    'kind: PodDisruptionBudget',
+    'metadata: {name: stuck}',
+    'spec: {minAvailable: 1, selector: {matchLabels: {app: stuck}}}',
+  ].join('\n');
+}

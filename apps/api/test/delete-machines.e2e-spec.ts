@@ -1,7 +1,7 @@
 import { execFile as execFileCb } from 'node:child_process';
 import { promisify } from 'node:util';
 import { azOk as ok, useAzSuite } from '../../../test-support/az';
-import { useKubeCluster } from '../../../test-support/kube-cluster';
+import { undrainablePodManifest, useKubeCluster } from '../../../test-support/kube-cluster';
 import { AKS_API, arm, clusterPath, dockerNodes, ObservedNode, startWorker, waitForOperation } from '../../../test-support/platform';
 import { waitUntil } from '../../../test-support/wait';
 
@@ -120,22 +120,7 @@ describe('agentPools/{pool}/deleteMachines', () => {
     const survivor = before[1];
     const added = two.find((n) => n.id !== survivor.id);
     if (!added) throw new Error('no new node');
-    const stuck = [
-      'apiVersion: apps/v1',
-      'kind: Deployment',
-      'metadata: {name: stuck}',
-      'spec:',
-      '  replicas: 1',
-      '  selector: {matchLabels: {app: stuck}}',
-      '  template:',
-      '    metadata: {labels: {app: stuck}}',
-      `    spec: {nodeSelector: {kubernetes.io/hostname: ${added.name}}, terminationGracePeriodSeconds: 1, containers: [{name: c, image: busybox:1.35, command: [sleep, "3600"], resources: {requests: {cpu: 10m, memory: 8Mi}}}]}`,
-      '---',
-      'apiVersion: policy/v1',
-      'kind: PodDisruptionBudget',
-      'metadata: {name: stuck}',
-      'spec: {minAvailable: 1, selector: {matchLabels: {app: stuck}}}',
-    ].join('\n');
+    const stuck = undrainablePodManifest(added.name);
     await kube.kubectl(['apply', '-f', '-'], stuck);
     await waitUntil(
       'the stuck pod Ready on the new node',

@@ -12,8 +12,7 @@ import { Logger } from '@nestjs/common';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { EntityManager } from 'typeorm';
-import { readCgroupLimits } from '../../node-agent/src/cgroup';
-import { NodeAgent } from '../../node-agent/src/node-agent';
+import { testNodeAgent } from '../../../test-support/node-agent';
 import { createAgentServer } from '../../node-agent/src/server';
 import { FakeNodeProvider } from '../../../libs/node-provider/src/testing/fake-node.provider';
 import { OperationContext } from '../src/engine/operation-context';
@@ -52,23 +51,7 @@ describe('agent-pool.delete-machines (real Postgres, fake containers, real node 
   });
 
   async function startAgent(clusterId: string, nodeName: string): Promise<void> {
-    const agent = new NodeAgent({
-      config: {
-        nodeName,
-        cluster: 'c',
-        clusterId,
-        pool: 'nodepool1',
-        zone: '',
-        vmSize: 'Standard_B2s',
-        kubernetesVersion: '1.33.4',
-        nodeImageVersion: 'x',
-        labels: {},
-        taints: [],
-        capacity: { cpu: '2', memory: '4Gi', pods: '110' },
-      },
-      problems: [],
-      readCgroup: () => readCgroupLimits(),
-    });
+    const agent = testNodeAgent(nodeName, clusterId);
     const server = createAgentServer(agent, () => undefined, { token: credentials.tokenFor(clusterId, nodeName) });
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
     agents.set(nodeName, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server });

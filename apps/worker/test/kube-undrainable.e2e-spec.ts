@@ -15,6 +15,7 @@ import {
   waitForOperation,
   WorkerProcess,
 } from '../../../test-support/platform';
+import { undrainablePodManifest } from '../../../test-support/kube-cluster';
 import { waitUntil } from '../../../test-support/wait';
 
 jest.setTimeout(600_000);
@@ -109,22 +110,7 @@ describe('undrainableNodeBehavior Cordon', () => {
   it('quarantines the node a PodDisruptionBudget blocks, upgrades the other and ends Failed; a later run removes it', async () => {
     const [first, second] = await nodeNames();
     // One pod pinned to the first node, that its budget never lets go.
-    const stuck = [
-      'apiVersion: apps/v1',
-      'kind: Deployment',
-      'metadata: {name: stuck}',
-      'spec:',
-      '  replicas: 1',
-      '  selector: {matchLabels: {app: stuck}}',
-      '  template:',
-      '    metadata: {labels: {app: stuck}}',
-      `    spec: {nodeSelector: {kubernetes.io/hostname: ${first}}, terminationGracePeriodSeconds: 1, containers: [{name: c, image: busybox:1.35, command: [sleep, "3600"], resources: {requests: {cpu: 10m, memory: 8Mi}}}]}`,
-      '---',
-      'apiVersion: policy/v1',
-      'kind: PodDisruptionBudget',
-      'metadata: {name: stuck}',
-      'spec: {minAvailable: 1, selector: {matchLabels: {app: stuck}}}',
-    ].join('\n');
+    const stuck = undrainablePodManifest(first);
     await kubectl(['apply', '-f', '-'], stuck);
     const pinned = await waitUntil(
       'the stuck pod Ready on the first node',

@@ -12,8 +12,7 @@ import {
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { EntityManager } from 'typeorm';
-import { readCgroupLimits } from '../../node-agent/src/cgroup';
-import { NodeAgent } from '../../node-agent/src/node-agent';
+import { testNodeAgent } from '../../../test-support/node-agent';
 import { createAgentServer } from '../../node-agent/src/server';
 import { FakeNodeProvider } from '../../../libs/node-provider/src/testing/fake-node.provider';
 import { ClusterLocks } from '../src/engine/cluster-locks.service';
@@ -50,23 +49,7 @@ describe('NodeHealthMonitor (real Postgres, fake containers, real node agent)', 
     );
 
   beforeAll(async () => {
-    const agent = new NodeAgent({
-      config: {
-        nodeName: 'any',
-        cluster: 'c',
-        clusterId: 'c',
-        pool: 'nodepool1',
-        zone: '',
-        vmSize: 'Standard_B2s',
-        kubernetesVersion: '1.33.4',
-        nodeImageVersion: 'x',
-        labels: {},
-        taints: [],
-        capacity: { cpu: '2', memory: '4Gi', pods: '110' },
-      },
-      problems: [],
-      readCgroup: () => readCgroupLimits(),
-    });
+    const agent = testNodeAgent();
     agentServer = createAgentServer(agent, () => undefined);
     await new Promise<void>((res) => agentServer.listen(0, '127.0.0.1', res));
     const agentUrl = `http://127.0.0.1:${(agentServer.address() as AddressInfo).port}`;

@@ -123,6 +123,19 @@ describe('podPhase', () => {
     expect(podPhase(pod({ restartPolicy: 'Never' }), [failed], [waiting])).toBe('Failed');
     expect(podPhase(pod(), [ok, ok], [running])).toBe('Running');
   });
+
+  it('is terminal for a pod being deleted once its containers stopped, whatever the restart policy (upstream since 1.27)', () => {
+    const deleting = (spec: Partial<Pod['spec']> = {}): Pod => {
+      const p = pod(spec);
+      return { ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-12-03T12:00:00Z' } };
+    };
+    expect(podPhase(deleting(), [], [failed])).toBe('Failed');
+    expect(podPhase(deleting(), [], [ok, looping])).toBe('Failed');
+    expect(podPhase(deleting(), [], [ok, ok])).toBe('Succeeded');
+    expect(podPhase(deleting({ restartPolicy: 'OnFailure' }), [], [ok, failed])).toBe('Failed');
+    // Still stopping: Running until the last container is gone.
+    expect(podPhase(deleting(), [], [ok, running])).toBe('Running');
+  });
 });
 
 describe('computePodStatus', () => {

@@ -110,6 +110,9 @@ export function podPhase(pod: Pod, init: ContainerStatus[], containers: Containe
   if (waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
+    // A pod being deleted is terminal once its containers stopped, whatever its restart policy (upstream's kubelet
+    // since 1.27): Succeeded when they all exited 0, Failed otherwise, so a Job's podFailurePolicy can judge it.
+    if (pod.metadata.deletionTimestamp) return stopped === succeeded ? 'Succeeded' : 'Failed';
     if (policy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     if (policy === 'Never') return 'Failed';

@@ -25,6 +25,16 @@ describe('declaredNestedTypes', () => {
     ]);
   });
 
+  it('reads a language version 2.0 nested template (resources keyed by symbolic name), leaving out existing ones', () => {
+    const v2 = deployment('module', []);
+    ((v2['properties'] as JsonObject)['template'] as JsonObject)['resources'] = {
+      cluster: { ...cluster, existing: true },
+      network: vnet,
+    };
+    const plan = processTemplate(template([v2]), undefined, testContext());
+    expect(declaredNestedTypes(plan.resources[0]!)).toEqual(['Microsoft.Network/virtualNetworks']);
+  });
+
   it('is empty for another type, and skips a type written as an expression (it is only known once evaluated)', () => {
     const plan = processTemplate(
       template([cluster, deployment('dynamic', [{ ...vnet, type: "[concat('Microsoft.Network/', 'virtualNetworks')]" }])]),

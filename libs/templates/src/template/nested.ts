@@ -138,8 +138,10 @@ export function declaredNestedTypes(resource: Pick<PlannedResource, 'type' | 'bo
   const out: string[] = [];
   const fromTemplate = (template: Json | undefined): void => {
     const resources = isObject(template) ? getProperty(template, 'resources') : undefined;
-    if (!Array.isArray(resources)) return;
-    for (const r of resources) {
+    // Language version 2.0 keys them by symbolic name; an `existing` one is only read, not deployed.
+    const list = Array.isArray(resources) ? resources : isObject(resources) ? Object.values(resources) : [];
+    for (const r of list) {
+      if (isObject(r) && getProperty(r, 'existing') === true) continue;
       const type = isObject(r) ? getProperty(r, 'type') : undefined;
       if (typeof type !== 'string' || type.startsWith('[')) continue;
       out.push(type);

@@ -213,6 +213,9 @@ export const MANAGED_CLUSTER_WHAT_IF: WhatIfRules = {
     'identity.principalId',
     'identity.tenantId',
     ...[...POOL_READ_ONLY, ...POOL_SERVER_SET].map((p) => `properties.agentPoolProfiles.*.${p}`),
+    // A write-only secret never comes back on GET: what-if cannot tell it changed, so it is no change (a template
+    // that passes the service principal's secret on every deployment would otherwise never be NoChange).
+    ...Object.entries(CLUSTER_SECRETS).flatMap(([profile, keys]) => keys.map((k) => `properties.${profile}.${k}`)),
   ],
   caseInsensitive: [
     'properties.agentPoolProfiles.*.vmSize',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ArmError, ResourceTypes } from '@cerulean/arm';
 import { ResourceGroupEntity } from '@cerulean/domain';
 import {
+  declaredNestedTypes,
   DeploymentContext,
   isNestedDeploymentType,
   isResourceGroupType,
@@ -118,6 +119,15 @@ export function deploymentContext(target: DeploymentTarget): DeploymentContext {
  * (checked by nestedDeployment()); nothing else.
  */
 export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget, 'rg'>): TemplatePlan {
+  if (target.rg) {
+    // A type no provider serves is the answer first, even when it is declared in a nested deployment (a Bicep
+    // module), which a group deployment here cannot run: that is what the template's author needs to know.
+    for (const r of plan.resources) {
+      for (const type of [r.type, ...declaredNestedTypes(r)]) {
+        if (!isHostedType(type) && !isNestedDeploymentType(type) && !isResourceGroupType(type)) throw noRegisteredProvider(type);
+      }
+    }
+  }
   for (const r of plan.resources) {
     if (!target.rg) {
       if (isNestedDeploymentType(r.type)) {

@@ -128,3 +128,30 @@ export function nestedContext(
   const { location: _location, resourceGroup: _group, templateLink: _link, ...shared } = parent;
   return { ...shared, resourceGroup: group, deploymentName: n.name };
 }
+
+/**
+ * The resource types an inline nested template declares, those of its own inline nested templates included, read
+ * from the raw template (nothing is evaluated). Validation of the parent checks them: a type no provider serves is
+ * refused before anything is deployed, wherever in the nesting it is declared.
+ */
+export function declaredNestedTypes(resource: Pick<PlannedResource, 'type' | 'body'>): string[] {
+  const out: string[] = [];
+  const fromTemplate = (template: Json | undefined): void => {
+    const resources = isObject(template) ? getProperty(template, 'resources') : undefined;
+    // Language version 2.0 keys them by symbolic name; an `existing` one is only read, not deployed.
+    const list = Array.isArray(resources) ? resources : isObject(resources) ? Object.values(resources) : [];
+    for (const r of list) {
+      if (isObject(r) && getProperty(r, 'existing') === true) continue;
+      const type = isObject(r) ? getProperty(r, 'type') : undefined;
+      if (typeof type !== 'string' || type.startsWith('[')) continue;
+      out.push(type);
+      if (isNestedDeploymentType(type)) fromBody(r as JsonObject);
+    }
+  };
+  const fromBody = (body: JsonObject): void => {
+    const properties = getProperty(body, 'properties');
+    if (isObject(properties)) fromTemplate(getProperty(properties, 'template'));
+  };
+  if (isNestedDeploymentType(resource.type)) fromBody(resource.body);
+  return out;
+}

@@ -1,7 +1,7 @@
 import { ExpressionError, ExpressionMessages, TemplateErrors } from '../errors';
 import { evaluateJson } from '../expression/evaluator';
 import { BUILTIN_FUNCTIONS } from '../functions';
-import { Json, JsonObject, deepEquals, findKey, isInteger, isObject, toDotnetString, typeOf } from '../values';
+import { Json, JsonObject, deepEquals, findKey, getProperty, isInteger, isObject, toDotnetString, typeOf } from '../values';
 import { Scope, loopHooks, makeEvalContext } from './scope';
 
 export interface ParameterType {
@@ -73,8 +73,10 @@ export class ParameterResolver {
     definitions: JsonObject,
     private readonly supplied: Map<string, { name: string; value: Json }>,
   ) {
-    for (const [name, def] of Object.entries(definitions)) {
-      if (!isObject(def)) throw TemplateErrors.inSection('parameter', name, 'the parameter definition must be an object.');
+    const types = getProperty(scope.template, 'definitions');
+    for (const [name, declared] of Object.entries(definitions)) {
+      if (!isObject(declared)) throw TemplateErrors.inSection('parameter', name, 'the parameter definition must be an object.');
+      const def = withReferencedType(name, declared, isObject(types) ? types : {});
       const rawType = def[findKey(def, 'type') ?? 'type'];
       if (typeof rawType !== 'string') {
         throw TemplateErrors.inSection('parameter', name, "the required property 'type' is missing.", `parameters.${name}`);
@@ -132,8 +134,10 @@ export class ParameterResolver {
     const target = `parameters.${name}`;
     const supplied = this.supplied.get(name.toLowerCase());
     let value: Json;
+    const nullable = constraint(def, 'nullable') === true;
     if (supplied !== undefined) {
       value = supplied.value;
+      if (value === null && nullable) return null;
     } else if (findKey(def, 'defaultValue') !== undefined) {
       const loops: never[] = [];
       const ctx = makeEvalContext(this.scope, 'parameterDefault', loops);
@@ -148,6 +152,8 @@ export class ParameterResolver {
         if (err instanceof ExpressionError) throw TemplateErrors.inSection('parameter', name, err.message, target);
         throw err;
       }
+    } else if (nullable) {
+      return null;
     } else {
       throw TemplateErrors.parameterNotProvided(name);
     }
@@ -160,6 +166,34 @@ export class ParameterResolver {
     checkConstraints(name, def, value, type.secure);
     return value;
   }
+}
+
+/**
+ * Language version 2.0: a parameter typed by reference to a user-defined type (`"$ref": "#/definitions/x"`) takes
+ * that type's `type` and constraints (its own win). Only the outer type is checked: the shape of objects and the
+ * items of arrays are not (ARM checks them; this service accepts what fits the outer type).
+ */
+function withReferencedType(name: string, def: JsonObject, types: JsonObject): JsonObject {
+  let current = def;
+  const merged: JsonObject = {};
+  for (let depth = 0; depth < 32; depth++) {
+    const refKey = findKey(current, '$ref');
+    for (const [k, v] of Object.entries(current)) if (k !== refKey && merged[k] === undefined) merged[k] = v;
+    if (refKey === undefined) return merged;
+    const ref = current[refKey];
+    const m = typeof ref === 'string' ? /^#\/definitions\/([^/]+)$/.exec(ref) : null;
+    const target = m === null ? undefined : getProperty(types, m[1] as string);
+    if (!isObject(target)) {
+      throw TemplateErrors.inSection(
+        'parameter',
+        name,
+        `the type reference '${String(ref)}' does not name a user-defined type of the template's 'definitions'.`,
+        `parameters.${name}`,
+      );
+    }
+    current = target;
+  }
+  throw TemplateErrors.inSection('parameter', name, 'the user-defined type references itself.', `parameters.${name}`);
 }
 
 function constraint(def: JsonObject, key: string): Json | undefined {

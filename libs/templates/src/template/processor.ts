@@ -42,6 +42,8 @@ export interface PlannedResource {
   source: { path: number[]; loops: Loop[] };
   /** A nested deployment's target resource group (its `resourceGroup` property). */
   resourceGroup?: string;
+  /** Language version 2.0: the resource's symbolic name (its key in `resources`), which reference() and dependsOn use. */
+  symbolicName?: string;
 }
 
 /** The validated, expanded deployment: everything the lead needs to deploy, store and answer what-if. */
@@ -58,6 +60,8 @@ export interface TemplatePlan {
   secureVariables?: string[];
 }
 
+/** Where a language version 2.0 resource keeps its symbolic name once `resources` is read as an array. */
+const SYMBOLIC_NAME = '$symbolicName';
 const TEMPLATE_MEMBERS = [
   '$schema',
   'contentVersion',
@@ -71,7 +75,19 @@ const TEMPLATE_MEMBERS = [
   'languageVersion',
   'definitions',
 ];
-const NOT_IN_BODY = new Set(['type', 'name', 'apiversion', 'copy', 'condition', 'dependson', 'resources', 'comments', 'resourcegroup', 'subscriptionid']);
+const NOT_IN_BODY = new Set([
+  'type',
+  'name',
+  'apiversion',
+  'copy',
+  'condition',
+  'dependson',
+  'resources',
+  'comments',
+  'resourcegroup',
+  'subscriptionid',
+  SYMBOLIC_NAME.toLowerCase(),
+]);
 const RG_SCHEMA = /\/deploymentTemplate\.json#?$/i;
 const SUBSCRIPTION_SCHEMA = /\/subscriptionDeploymentTemplate\.json#?$/i;
 const DEPLOYMENTS_TYPE = 'microsoft.resources/deployments';
@@ -140,6 +156,7 @@ export function processTemplate(template: Json, parameters: Json | undefined, co
         source: { path: i.path, loops: i.loops },
       };
       if (i.resourceGroup !== undefined) planned.resourceGroup = i.resourceGroup;
+      if (i.symbolicName !== undefined) planned.symbolicName = i.symbolicName;
       if (i.copy !== undefined) planned.copy = { name: i.copy.name, index: i.copy.index };
       return planned;
     }),
@@ -177,17 +194,62 @@ function checkShape(template: Json, context: DeploymentContext): JsonObject {
       'contentVersion',
     );
   }
-  if (findKey(template, 'languageVersion') !== undefined) {
-    throw TemplateErrors.validationFailed(
-      "The template 'languageVersion' is not supported: this service implements the original template language (resources as an array).",
-      'languageVersion',
-    );
+  const languageKey = findKey(template, 'languageVersion');
+  if (languageKey !== undefined) {
+    if (template[languageKey] !== '2.0') {
+      throw TemplateErrors.validationFailed(
+        `The template language version '${String(template[languageKey])}' is not supported. Supported versions are '2.0' (and the original language, without 'languageVersion').`,
+        'languageVersion',
+      );
+    }
+    return symbolicResources(template);
   }
   const functions = getProperty(template, 'functions');
   if (functions !== undefined && !(Array.isArray(functions) && functions.length === 0)) {
     throw TemplateErrors.validationFailed('User-defined template functions are not supported by this service.', 'functions');
   }
   return template;
+}
+
+/**
+ * Language version 2.0 declares `resources` as an object keyed by symbolic name. The plan reads them as the original
+ * language's array, in declaration order, each carrying its symbolic name (reference() and dependsOn may use it).
+ * `existing` resources are left out (they are read, not deployed). Parameters may be typed by `definitions` (parameters.ts).
+ */
+function symbolicResources(template: JsonObject): JsonObject {
+  const resources = getProperty(template, 'resources');
+  if (Array.isArray(resources)) return template;
+  if (!isObject(resources)) throw TemplateErrors.invalidRequestContent("The template property 'resources' must be an object or an array.", 'resources');
+  const existing = new Set<string>();
+  for (const [symbolicName, raw] of Object.entries(resources)) {
+    if (!isObject(raw)) throw TemplateErrors.validationFailed(`The template resource '${symbolicName}' must be a JSON object.`, `resources.${symbolicName}`);
+    const flag = getProperty(raw, 'existing');
+    if (flag !== undefined && flag !== false) {
+      if (flag !== true) throw TemplateErrors.inSection('resource', symbolicName, "the 'existing' property must be a boolean.", `resources.${symbolicName}`);
+      existing.add(symbolicName.toLowerCase());
+    }
+  }
+  const list: Json[] = [];
+  for (const [symbolicName, raw] of Object.entries(resources) as [string, JsonObject][]) {
+    // An existing resource is only read, never deployed: it is not part of the plan, and waiting for it is a no-op.
+    if (existing.has(symbolicName.toLowerCase())) continue;
+    if (findKey(raw, 'resources') !== undefined) {
+      throw TemplateErrors.inSection(
+        'resource',
+        symbolicName,
+        "a language version 2.0 resource cannot declare child 'resources'.",
+        `resources.${symbolicName}`,
+      );
+    }
+    const entry: JsonObject = { ...raw, [SYMBOLIC_NAME]: symbolicName };
+    const dependsKey = findKey(raw, 'dependsOn');
+    const dependsOn = dependsKey === undefined ? undefined : raw[dependsKey];
+    if (dependsKey !== undefined && Array.isArray(dependsOn)) {
+      entry[dependsKey] = dependsOn.filter((d) => !(typeof d === 'string' && existing.has(d.toLowerCase())));
+    }
+    list.push(entry);
+  }
+  return { ...template, resources: list };
 }
 
 /** ARM's counts: parameters, variables (a `copy` variable entry is one variable each) and outputs. */
@@ -349,6 +411,7 @@ interface Instance {
   copy?: { name: string; index: number; serial: boolean; batchSize: number; group: string };
   parentId?: string;
   resourceGroup?: string;
+  symbolicName?: string;
   dependsOn: string[];
   body: JsonObject;
   deferred: string[];
@@ -525,6 +588,8 @@ function instance(
   if (copy !== undefined) self.copy = copy;
   if (parent !== undefined) self.parentId = parent.id;
   if (targetGroup !== undefined) self.resourceGroup = targetGroup;
+  const symbolicName = getProperty(raw, SYMBOLIC_NAME);
+  if (typeof symbolicName === 'string') self.symbolicName = symbolicName;
   const nested = isNestedDeploymentType(type);
 
   if (condition) {
@@ -645,7 +710,7 @@ const unknownReference = (name: string) =>
   `The template reference '${name}' is not valid: could not find template resource or resource copy with this name. Please see https://aka.ms/arm-function-reference for usage details.`;
 
 /** Lookup of template resources by id, full name, `type/name` and copy loop name (all case-insensitive). */
-class ResourceIndex<T extends { id: string; type: string; name: string; copy?: { name: string } }> {
+class ResourceIndex<T extends { id: string; type: string; name: string; symbolicName?: string; copy?: { name: string } }> {
   private readonly byId = new Map<string, T[]>();
   private readonly byName = new Map<string, T[]>();
   private readonly byLoop = new Map<string, T[]>();
@@ -656,6 +721,7 @@ class ResourceIndex<T extends { id: string; type: string; name: string; copy?: {
       add(this.byId, item.id.toLowerCase(), item);
       add(this.byName, item.name.toLowerCase(), item);
       add(this.byName, `${item.type}/${item.name}`.toLowerCase(), item);
+      if (item.symbolicName !== undefined) add(this.byName, item.symbolicName.toLowerCase(), item);
       if (item.copy !== undefined) add(this.byLoop, item.copy.name.toLowerCase(), item);
     }
   }

@@ -1,5 +1,6 @@
 import type { ManagedCluster } from '@azure/arm-containerservice';
 import { ResourceManagementClient } from '@azure/arm-resources';
+import { DeploymentsClient } from '@azure/arm-resourcesdeployments';
 import { dockerNetworks, dockerNodes, startWorker, state, sub, testCredential, WorkerProcess } from '../../../test-support/platform';
 import { AksClient, sdkGenerations } from '../../../test-support/sdk-generations';
 
@@ -176,5 +177,40 @@ describe.each(sdkGenerations)('cluster lifecycle through @azure/arm-containerser
     expect((await dockerNodes(day2)).map((n) => n.running)).toEqual([true, true]);
 
     await resources.resourceGroups.beginDeleteAndWait(group, poll);
+  });
+});
+
+/** @azure/arm-resources 8.x has no deployments; they moved to @azure/arm-resourcesdeployments, TypeSpec-generated like it. */
+describe('template deployments through @azure/arm-resourcesdeployments', () => {
+  it('validates, deploys, lists and deletes a template deployment with its pollers', async () => {
+    const opts = { endpoint: state().apiUrl, updateIntervalInMs: 200 } as const;
+    const resources = new ResourceManagementClient(testCredential, sub(), opts);
+    const { deployments } = new DeploymentsClient(testCredential, sub(), opts);
+    const group = 'sdk-deploy';
+    await resources.resourceGroups.createOrUpdate(group, { location: 'eastus' });
+    const template = {
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+      contentVersion: '1.0.0.0',
+      parameters: { prefix: { type: 'string' } },
+      resources: [],
+      outputs: { where: { type: 'string', value: "[concat(parameters('prefix'), '-', resourceGroup().name)]" } },
+    };
+    const body = { properties: { mode: 'Incremental' as const, template, parameters: { prefix: { value: 'sdk' } } } };
+
+    const validated = await deployments.beginValidateAndWait(group, 'outputs', body);
+    expect(validated.error).toBeUndefined();
+    expect(validated.properties?.provisioningState).toBe('Succeeded');
+
+    const deployed = await deployments.beginCreateOrUpdateAndWait(group, 'outputs', body);
+    expect(deployed.properties?.provisioningState).toBe('Succeeded');
+    expect(deployed.properties?.outputs).toEqual({ where: { type: 'String', value: 'sdk-sdk-deploy' } });
+
+    const listed = [];
+    for await (const d of deployments.listByResourceGroup(group)) listed.push(d.name);
+    expect(listed).toEqual(['outputs']);
+
+    await deployments.beginDeleteAndWait(group, 'outputs');
+    await expect(deployments.get(group, 'outputs')).rejects.toMatchObject({ statusCode: 404, code: 'DeploymentNotFound' });
+    await resources.resourceGroups.beginDeleteAndWait(group);
   });
 });

@@ -4,6 +4,8 @@ import {
   ContainerServiceClient,
   ManagedCluster,
   ManagedClusterUpgradeProfile,
+  RunCommandRequest,
+  RunCommandResult,
   AgentPoolUpgradeProfile,
   AgentPoolAvailableVersions,
 } from '@azure/arm-containerservice';
@@ -25,6 +27,14 @@ export interface AksClient {
     beginStartAndWait(resourceGroupName: string, resourceName: string, options?: { updateIntervalInMs?: number }): Promise<unknown>;
     beginAbortLatestOperationAndWait(resourceGroupName: string, resourceName: string, options?: { updateIntervalInMs?: number }): Promise<unknown>;
     getUpgradeProfile(resourceGroupName: string, resourceName: string): Promise<ManagedClusterUpgradeProfile>;
+    beginRunCommandAndWait(
+      resourceGroupName: string,
+      resourceName: string,
+      requestPayload: RunCommandRequest,
+      options?: { updateIntervalInMs?: number },
+    ): Promise<RunCommandResult>;
+    // 24.x types the 202 of a command still running as no body.
+    getCommandResult(resourceGroupName: string, resourceName: string, commandId: string): Promise<RunCommandResult | void>;
   };
   agentPools: {
     get(resourceGroupName: string, resourceName: string, agentPoolName: string): Promise<AgentPool>;

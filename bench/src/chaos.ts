@@ -2,8 +2,8 @@
 // Brings up a private Cerulean (its own Postgres, Redis, API and worker on loopback, like the bench), drives a mix of
 // cluster and pool operations on several clusters at once while injecting faults at random (seeded) moments, lets
 // things settle, checks the invariants and prints a table. Only what this run started is ever disturbed: its own
-// API and worker processes, its own Postgres and Redis, the node containers of its own clusters; never the
-// machine's dockerd. Everything it started is stopped at the end, even on failure. Exit code 1 when an invariant fails.
+// API and worker processes, its own Postgres and Redis, the node containers of its own clusters, and the socket its
+// platform reaches Docker through (cut as a daemon crash looks to clients); never the machine's dockerd. Everything it started is stopped at the end, even on failure. Exit code 1 when an invariant fails.
 import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeLabels } from '@cerulean/node-provider';
@@ -47,12 +47,24 @@ const WORKLOAD = 'chaos-web';
 const WORKLOAD_REPLICAS = 2;
 const WORKLOAD_IMAGE = 'docker.io/library/busybox:1.35';
 
-const FAULT_KINDS = ['worker-sigkill', 'worker-sigstop', 'api-sigkill', 'api-sigstop', 'postgres-restart', 'redis-restart', 'node-kill'] as const;
+const FAULT_KINDS = [
+  'worker-sigkill',
+  'worker-sigstop',
+  'api-sigkill',
+  'api-sigstop',
+  'postgres-restart',
+  'redis-restart',
+  'docker-away',
+  'node-kill',
+] as const;
 type FaultKind = (typeof FAULT_KINDS)[number];
 interface FaultRecord {
   kind: FaultKind;
   at: number;
-  /** Fault → the API serving again (/healthz 200 and a read that succeeds); node-kill: → the node running again. */
+  /**
+   * Fault → the API serving again (/healthz 200 and a read that succeeds); node-kill: → the node running again;
+   * docker-away: → the platform's first request through the reopened Docker socket.
+   */
   recoveryMs?: number;
   detail: string;
 }
@@ -87,13 +99,17 @@ async function main(): Promise<number> {
     (MINUTES + 10) * 60_000,
   );
   try {
-    await platform.up(log, {
-      CERULEAN_HEALTH_INTERVAL_MS: '2000',
-      CERULEAN_NODE_UNHEALTHY_AFTER_MS: '5000',
-      CERULEAN_SWEEP_INTERVAL_MS: '2000',
-      CERULEAN_RETRY_AFTER_SECONDS: '1',
-      CERULEAN_LOG_LEVEL: 'warn',
-    });
+    await platform.up(
+      log,
+      {
+        CERULEAN_HEALTH_INTERVAL_MS: '2000',
+        CERULEAN_NODE_UNHEALTHY_AFTER_MS: '5000',
+        CERULEAN_SWEEP_INTERVAL_MS: '2000',
+        CERULEAN_RETRY_AFTER_SECONDS: '1',
+        CERULEAN_LOG_LEVEL: 'warn',
+      },
+      { relayDocker: true },
+    );
     // The bench's own connection dies with every Postgres restart: an unhandled 'error' would end this process.
     platform.db?.on('error', () => undefined);
     const chaos = new ChaosRun(platform);
@@ -318,6 +334,19 @@ class ChaosRun {
         await p.restartRedis(1000 + random() * 3000);
         detail = 'redis killed and started (empty)';
         break;
+      case 'docker-away': {
+        // The daemon crashes (every request in flight is cut) and is back 2–8 s later, with its containers running.
+        const relay = p.dockerRelay!;
+        await relay.cut();
+        await sleep(2000 + random() * 6000);
+        await relay.listen();
+        const before = relay.connections;
+        const limit = Date.now() + 120_000;
+        while (relay.connections === before && Date.now() < limit) await sleep(50);
+        recovered = relay.connections > before ? Date.now() - at : undefined;
+        detail = 'docker socket cut, then back';
+        break;
+      }
       case 'node-kill': {
         const nodes = await p.docker.listContainers({ filters: { label: [`${NodeLabels.installation}=${p.installationId}`], status: ['running'] } });
         const candidates = nodes.filter((n) => n.Labels[NodeLabels.role] === undefined);
@@ -483,7 +512,9 @@ class ChaosRun {
 
   report(): number {
     console.log(`\nchaos run: seed ${SEED}, ${FAULTS} faults, ${OPERATIONS} operations on ${CLUSTERS} clusters, ${MINUTES} min budget\n`);
-    console.log('faults by kind          count  recovery ms (mean / max): API serving again; node-kill: node running again');
+    console.log(
+      'faults by kind          count  recovery ms (mean / max): API serving again; node-kill: node running again; docker-away: platform talking to Docker again',
+    );
     for (const kind of FAULT_KINDS) {
       const of = this.faults.filter((f) => f.kind === kind);
       if (of.length === 0) continue;

@@ -19,6 +19,7 @@ import {
   stopPrivatePostgres,
   stopPrivateRedis,
 } from '../../test-support/private-services';
+import { SocketRelay } from '../../test-support/socket-relay';
 import { HttpsClient, setBenchToken } from './https-client';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -115,13 +116,19 @@ export class BenchPlatform {
   private pgData = '';
   private redisPidFile = '';
   private platformEnv: Record<string, string> = {};
+  /** Set by `up` with `relayDocker`: the socket the worker reaches Docker through, which the chaos run cuts. */
+  dockerRelay?: SocketRelay;
 
   constructor(dir = process.env.CERULEAN_BENCH_DIR ?? '/tmp/cerulean-bench') {
     this.dir = dir;
   }
 
-  /** `settings`: CERULEAN_* variables over the product's defaults (the chaos run's shorter health intervals). */
-  async up(log: (msg: string) => void, settings: Record<string, string> = {}): Promise<void> {
+  /**
+   * `settings`: CERULEAN_* variables over the product's defaults (the chaos run's shorter health intervals).
+   * `relayDocker`: the platform reaches Docker through a SocketRelay the caller can cut (a daemon crash, seen from
+   * the platform, without touching the machine's daemon).
+   */
+  async up(log: (msg: string) => void, settings: Record<string, string> = {}, options: { relayDocker?: boolean } = {}): Promise<void> {
     const started = Date.now();
     await this.docker.ping().catch((err: unknown) => {
       throw new Error(`The Docker engine is not reachable (${String(err)}). Start the platform first (npm start) or dockerd.`);
@@ -179,6 +186,11 @@ export class BenchPlatform {
       CERULEAN_THROTTLE_DELETE_REFILL_PER_SECOND: '100000000',
     };
     Object.assign(platformEnv, settings);
+    if (options.relayDocker) {
+      this.dockerRelay = new SocketRelay(join(this.dir, 'docker.sock'), env.DOCKER_SOCKET);
+      await this.dockerRelay.listen();
+      platformEnv.CERULEAN_DOCKER_SOCKET = this.dockerRelay.path;
+    }
     this.platformEnv = platformEnv;
     this.worker = this.spawn('worker', 'dist/apps/worker/src/main.js', platformEnv, true);
     this.api = this.spawn('api', 'dist/apps/api/src/main.js', platformEnv, false);
@@ -269,6 +281,7 @@ export class BenchPlatform {
   async down(): Promise<void> {
     this.http?.close();
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await this.dockerRelay?.cut();
     await this.db?.end().catch(() => undefined);
     this.db = undefined;
     if (this.installationId) await this.removeLabeled([`${NodeLabels.installation}=${this.installationId}`]).catch(() => undefined);

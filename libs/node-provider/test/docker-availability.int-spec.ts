@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { DockerNodeProvider, NoFirewall, ProviderError, waitingForDaemon } from '@cerulean/node-provider';
+import { SocketRelay } from '../../../test-support/socket-relay';
 
 jest.setTimeout(60_000);
 
@@ -18,32 +18,20 @@ const REAL_SOCKET = process.env.CERULEAN_DOCKER_SOCKET ?? '/var/run/docker.sock'
 describe('waitingForDaemon (real Docker behind a socket that appears late)', () => {
   let dir: string;
   let socketPath: string;
-  let proxy: Server | undefined;
-  const piped = new Set<Socket>();
+  let relay: SocketRelay;
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'cerulean-docker-wait-'));
     socketPath = path.join(dir, 'docker.sock');
+    relay = new SocketRelay(socketPath, REAL_SOCKET);
   });
   afterEach(async () => {
-    for (const s of piped) s.destroy();
-    piped.clear();
-    await new Promise((res) => (proxy ? proxy.close(res) : res(undefined)));
-    proxy = undefined;
+    await relay.cut();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** Starts forwarding `socketPath` to the real daemon (the daemon "comes back"). */
-  async function daemonComesBack(): Promise<void> {
-    proxy = createServer((client) => {
-      const upstream = connect(REAL_SOCKET);
-      piped.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-    });
-    await new Promise<void>((res) => proxy!.listen(socketPath, res));
-  }
+  const daemonComesBack = (): Promise<void> => relay.listen();
 
   it('waits for a daemon that is away and answers once it is back', async () => {
     const firstWaits: unknown[] = [];

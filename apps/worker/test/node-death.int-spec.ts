@@ -9,6 +9,7 @@ import { testNodeAgent } from '../../../test-support/node-agent';
 import { createAgentServer } from '../../node-agent/src/server';
 import { FakeNodeProvider } from '../../../libs/node-provider/src/testing/fake-node.provider';
 import { OperationContext } from '../src/engine/operation-context';
+import { KubeApiClient } from '../src/handlers/kube-api.client';
 import { NODE_RECREATE_ATTEMPTS, NodeFleet } from '../src/handlers/node-fleet.service';
 import { nodeName } from '../src/planning/node-plan';
 import { aCluster, anOperation, aPool, aResourceGroup, EngineTestBed, startEngineTestBed, truncateAll } from './engine-test-bed';
@@ -25,6 +26,8 @@ const READY_TIMEOUT_S = 30;
 class DyingNodes extends FakeNodeProvider {
   /** Node name → how many of its next incarnations die shortly after they start (their agent never answers). */
   readonly doomed = new Map<string, number>();
+  /** Node name → how many of its next incarnations die a moment after their agent answers Ready. */
+  readonly doomedLate = new Map<string, number>();
 
   constructor(readyAgentUrl: string, deadAgentUrl: string) {
     super({ agentUrlFor: (name) => ((this.doomed.get(name) ?? 0) > 0 ? deadAgentUrl : readyAgentUrl) });
@@ -37,6 +40,11 @@ class DyingNodes extends FakeNodeProvider {
       this.doomed.set(spec.name, left - 1);
       // The container exits a moment after it started, as a killed or crashing node does.
       setTimeout(() => void this.stopNode(spec.name), 300);
+    }
+    const late = this.doomedLate.get(spec.name) ?? 0;
+    if (late > 0) {
+      this.doomedLate.set(spec.name, late - 1);
+      setTimeout(() => void this.stopNode(spec.name), 1500);
     }
     return handle;
   }
@@ -75,6 +83,8 @@ describe('NodeFleet: a node that dies while an operation waits for it (real Post
     await truncateAll(db);
     provider.reset();
     provider.doomed.clear();
+    provider.doomedLate.clear();
+    jest.restoreAllMocks();
   });
 
   /** A cluster being created with one pool of `count` nodes, and the context of its create operation. */
@@ -118,5 +128,32 @@ describe('NodeFleet: a node that dies while an operation waits for it (real Post
     expect(failure).toMatchObject({ code: 'NodesNotReady', message: expect.stringContaining(names[0]) });
     expect(Date.now() - started).toBeLessThan((READY_TIMEOUT_S * 1000) / 3);
     expect(provider.calls.filter((c) => c === `ensureNode:${names[0]}`)).toHaveLength(NODE_RECREATE_ATTEMPTS + 1);
+  });
+
+  it('also makes it again when it dies after its agent answered, while the cluster API has not seen it Ready', async () => {
+    const { rg, cluster, pool, ctx, names } = await creating(1);
+    provider.doomedLate.set(names[0], 1);
+    // The cluster's API: the first incarnation's Node never turns Ready (it was killed before its kubelet got there);
+    // the wait ends only at its deadline or when its signal aborts. The next incarnation is Ready at once.
+    let waits = 0;
+    jest.spyOn(bed.module.get(KubeApiClient), 'waitNodeReady').mockImplementation((_c, node, deadline, signal) => {
+      waits += 1;
+      if (waits > 1) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ArmError(500, 'NodesNotReady', `Node ${node} did not become Ready`)), deadline - Date.now());
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+    });
+    const started = Date.now();
+
+    await sut.converge(ctx, cluster, rg, [pool]);
+
+    expect(Date.now() - started).toBeLessThan((READY_TIMEOUT_S * 1000) / 3);
+    expect(waits).toBe(2);
+    expect(running(names)).toBe(1);
+    expect(provider.calls.filter((c) => c === `ensureNode:${names[0]}`)).toHaveLength(2);
   });
 });

@@ -399,9 +399,11 @@ export class NodeFleet {
       const handle = await this.provider.ensureNode(await this.withKubeCredential(spec));
       try {
         const deadline = Date.now() + this.env.NODE_READY_TIMEOUT_SECONDS * 1000;
-        await this.waitReady(handle, ctx.signal);
-        // Ready in Kubernetes too: registered through the cluster's API server (a running pool is one kubectl sees).
-        if (this.env.CONTROL_PLANE_API === 'kube-apiserver') await this.kube.waitNodeReady(cluster, spec.name, deadline, ctx.signal);
+        await this.whileAlive(handle, ctx.signal, async (alive) => {
+          await this.agentReady(handle, alive);
+          // Ready in Kubernetes too: registered through the cluster's API server (a running pool is one kubectl sees).
+          if (this.env.CONTROL_PLANE_API === 'kube-apiserver') await this.kube.waitNodeReady(cluster, spec.name, deadline, alive);
+        });
         return;
       } catch (err) {
         if (err instanceof NodeDied && attempt <= NODE_RECREATE_ATTEMPTS && !ctx.signal.aborted) {
@@ -569,8 +571,29 @@ export class NodeFleet {
    * Waits until the node's agent is Ready; gives up at once when `signal` aborts, and with NodeDied as soon as the
    * container itself is gone or has exited (it will never be Ready: waiting out NODE_READY_TIMEOUT_SECONDS is waste).
    */
-  async waitReady(handle: NodeHandle, signal?: AbortSignal): Promise<void> {
+  waitReady(handle: NodeHandle, signal?: AbortSignal): Promise<void> {
+    return this.whileAlive(handle, signal, (alive) => this.agentReady(handle, alive));
+  }
+
+  private async agentReady(handle: NodeHandle, signal: AbortSignal): Promise<void> {
     if (!handle.agentUrl) throw new TransientError(`node ${handle.name} has no published agent port yet`);
+    try {
+      await this.agents.waitUntilReady(handle.agentUrl, { timeoutMs: this.env.NODE_READY_TIMEOUT_SECONDS * 1000, signal });
+    } catch (err) {
+      if (err instanceof ProviderError && (err.code === 'AgentNotReady' || err.code === 'AgentUnavailable')) {
+        throw new ArmError(500, 'NodesNotReady', `Node ${handle.name} did not report Ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `work` (a wait for the node) with a signal that aborts when `signal` does or when the node's container is
+   * gone or has exited; then NodeDied is what fails. Every wait for a node to come up runs through this, so a node
+   * killed at any point of its start (before its agent answers, or before the cluster's API sees it Ready) is noticed
+   * within NODE_WATCH_INTERVAL_MS.
+   */
+  private async whileAlive<T>(handle: NodeHandle, signal: AbortSignal | undefined, work: (alive: AbortSignal) => Promise<T>): Promise<T> {
     const watch = new AbortController();
     const either = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
     let died: NodeDied | undefined;
@@ -578,7 +601,7 @@ export class NodeFleet {
       while (!either.aborted) {
         await sleep(NODE_WATCH_INTERVAL_MS, undefined, { signal: either }).catch(() => undefined);
         if (either.aborted) return;
-        // A Docker hiccup says nothing about the node: keep waiting for its agent.
+        // A Docker hiccup says nothing about the node: keep waiting for it.
         const now = await this.provider.inspectNode(handle.name).catch(() => handle);
         if (!now || DEAD_STATES.has(now.state)) {
           died = new NodeDied(handle.name, now?.state ?? 'missing');
@@ -587,12 +610,9 @@ export class NodeFleet {
       }
     })();
     try {
-      await this.agents.waitUntilReady(handle.agentUrl, { timeoutMs: this.env.NODE_READY_TIMEOUT_SECONDS * 1000, signal: either });
+      return await work(either);
     } catch (err) {
       if (died && !signal?.aborted) throw died;
-      if (err instanceof ProviderError && (err.code === 'AgentNotReady' || err.code === 'AgentUnavailable')) {
-        throw new ArmError(500, 'NodesNotReady', `Node ${handle.name} did not report Ready within ${this.env.NODE_READY_TIMEOUT_SECONDS} s: ${err.message}`);
-      }
       throw err;
     } finally {
       watch.abort();

@@ -1,5 +1,5 @@
 import { ExpressionError, ExpressionMessages, TemplateErrors } from '../errors';
-import { Deferred, DeployTimeCall, Value, evaluateCount, evaluateJson, evaluateString, isDeferred } from '../expression/evaluator';
+import { Deferred, DeployTimeCall, Value, evaluateCount, evaluateJson, evaluateString, isDeferred, isEvaluatorFunction } from '../expression/evaluator';
 import { walkCalls } from '../expression/parser';
 import { parseBounded } from '../expression/evaluator';
 import { EvaluationBudget, TemplateLimits, countLimitExceeded, exceedsDepth, sizeOf } from '../limits';
@@ -685,7 +685,7 @@ function staticCheck(value: Json, fail: (message: string) => Error): void {
     if (parsed.kind === 'expression') {
       walkCalls(parsed.ast, (call) => {
         const lower = call.name.toLowerCase();
-        if (!BUILTIN_FUNCTIONS.has(lower) && lower !== 'if' && lower !== 'reference' && !lower.startsWith('list')) {
+        if (!BUILTIN_FUNCTIONS.has(lower) && !isEvaluatorFunction(lower)) {
           throw fail(ExpressionMessages.functionNotFound(call.name));
         }
       });

@@ -556,7 +556,8 @@ function instance(
       label,
     );
   }
-  if (findKey(raw, 'scope') !== undefined) {
+  // ARM skips a resource whose condition is false entirely: what this service cannot deploy matters only if it runs.
+  if (condition && findKey(raw, 'scope') !== undefined) {
     throw fail("the 'scope' property (extension resources and resources in other scopes) is not supported by this service.");
   }
 

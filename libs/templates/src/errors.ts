@@ -74,4 +74,5 @@ export const ExpressionMessages = {
   unableToEvaluate: (name: string, detail: string) => `Unable to evaluate template language function '${name}': ${detail} ${SEE_EXPRESSIONS}`,
   parameterNotFound: (name: string) => `The template parameter '${name}' is not found. Please see https://aka.ms/arm-template/#parameters for usage details.`,
   variableNotFound: (name: string) => `The template variable '${name}' is not found. Please see https://aka.ms/arm-template/#variables for usage details.`,
+  lambdaVariableNotFound: (name: string) => `The template lambda variable '${name}' is not found. ${SEE_EXPRESSIONS}`,
 } as const;

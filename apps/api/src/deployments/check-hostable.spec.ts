@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ArmError } from '@cerulean/arm';
-import { JsonObject } from '@cerulean/templates';
+import { Json, JsonObject } from '@cerulean/templates';
 import { DeploymentTarget, planDeployment } from './deployment-plan';
 
 const target: DeploymentTarget = {
@@ -23,9 +25,9 @@ const bicepModule = (name: string, resources: JsonObject[]): JsonObject => ({
 const cluster = { type: 'Microsoft.ContainerService/managedClusters', apiVersion: '2024-02-01', name: 'aks1', location: 'westeurope' };
 const vnet = { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2023-04-01', name: 'vnet', location: 'westeurope' };
 
-const refusal = (t: JsonObject): ArmError => {
+const refusal = (t: JsonObject, parameters?: Json): ArmError => {
   try {
-    planDeployment({ template: t, parameters: undefined, mode: 'Incremental' }, target);
+    planDeployment({ template: t, parameters, mode: 'Incremental' }, target);
   } catch (err) {
     if (err instanceof ArmError) return err;
     throw err;
@@ -43,5 +45,52 @@ describe('checkHostable at resource group scope', () => {
 
   it('still refuses a nested deployment of hosted types only, as before', () => {
     expect(refusal(template([bicepModule('aks', [cluster])]))).toMatchObject({ code: 'InvalidTemplate' });
+  });
+});
+
+describe('checkHostable and resources whose condition is false', () => {
+  it('skips a nested deployment whose condition is false at resource group scope, as ARM does', () => {
+    const telemetry = { ...bicepModule('telemetry', []), condition: '[equals(1, 2)]' };
+    const plan = planDeployment({ template: template([telemetry, cluster]), parameters: undefined, mode: 'Incremental' }, target);
+    expect(plan.resources.map((r) => [r.name, r.condition])).toEqual([
+      ['telemetry', false],
+      ['aks1', true],
+    ]);
+  });
+
+  it('still names a type no provider serves when its resource is condition-false', () => {
+    const lock = { type: 'Microsoft.Authorization/locks', apiVersion: '2020-05-01', name: 'lock', condition: false, scope: 'x' };
+    expect(refusal(template([cluster, lock])).message).toContain("resource type 'locks' in namespace 'Microsoft.Authorization'");
+  });
+});
+
+// Unmodified Azure Verified Modules (apps/api/test/fixtures/real-world, their source in its README.md).
+describe('Azure Verified Modules with lambda functions and disabled telemetry', () => {
+  const fixture = (file: string) => JSON.parse(readFileSync(resolve(__dirname, '../../test/fixtures/real-world', file), 'utf8')) as JsonObject;
+  const values = (o: Record<string, Json>): Json => Object.fromEntries(Object.entries(o).map(([k, value]) => [k, { value }]));
+
+  it('plans the agent pool module: its pool, zones mapped to strings, and the skipped telemetry deployment', () => {
+    const plan = planDeployment(
+      {
+        template: fixture('avm-res-managed-cluster-agent-pool.main.json'),
+        parameters: values({ managedClusterName: 'aks1', name: 'userpool', count: 1, enableTelemetry: false }),
+        mode: 'Incremental',
+      },
+      target,
+    );
+    expect(plan.resources.map((r) => [r.type, r.condition])).toEqual([
+      ['Microsoft.Resources/deployments', false],
+      ['Microsoft.ContainerService/managedClusters/agentPools', true],
+    ]);
+    expect(plan.resources[1]?.body).toMatchObject({ properties: { availabilityZones: ['1', '2', '3'], count: 1 } });
+  });
+
+  it('names the lock type the managed cluster module declares (condition false, with a scope)', () => {
+    const err = refusal(
+      fixture('avm-res-managed-cluster.main.json'),
+      values({ name: 'aks1', enableTelemetry: false, primaryAgentPoolProfiles: [{ name: 'systempool', count: 1, vmSize: 'Standard_DS2_v2', mode: 'System' }] }),
+    );
+    expect(err).toMatchObject({ status: 400, code: 'NoRegisteredProviderFound' });
+    expect(err.message).toContain("resource type 'locks' in namespace 'Microsoft.Authorization'");
   });
 });

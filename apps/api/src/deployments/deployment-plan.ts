@@ -138,6 +138,8 @@ export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget,
       continue;
     }
     if (isNestedDeploymentType(r.type)) {
+      // ARM skips a resource whose condition is false (an AVM module's disabled telemetry deployment) entirely.
+      if (!r.condition) continue;
       throw ArmError.badRequest(
         'InvalidTemplate',
         `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are only supported in templates deployed at subscription scope.'.`,

@@ -1,6 +1,7 @@
 import { ExpressionError, ExpressionMessages } from '../errors';
 import { EvaluationBudget, TemplateLimitError, TemplateLimits, sizeOf, stringTooLong } from '../limits';
 import { Json, JsonObject, findKey, isInteger, isObject, typeOf } from '../values';
+import { arity, ordinal } from '../functions/args';
 import { Expr, TemplateString, parseTemplateString } from './parser';
 
 /**
@@ -9,6 +10,8 @@ import { Expr, TemplateString, parseTemplateString } from './parser';
  */
 export class Deferred {
   static readonly value = new Deferred();
+  // A private member makes the class nominal: without it every object type (and string...) would count as one.
+  private readonly deferred = true;
   private constructor() {}
 }
 export type Value = Json | Deferred;
@@ -104,10 +107,56 @@ const LINEAR_IN_ARGUMENTS = new Set([
 
 export type FunctionImpl = (args: Json[], ctx: EvalContext, name: string) => Json;
 
-/** The registry of template functions, keyed by lower-case name (ARM function names are case-insensitive). */
-export type FunctionTable = ReadonlyMap<string, FunctionImpl>;
+/** The values of the lambda variables in scope, keyed by lower-case name (inner lambdas see the outer ones). */
+export type LambdaScope = ReadonlyMap<string, Json>;
 
-export function evaluateExpr(expr: Expr, ctx: EvalContext, functions: FunctionTable): Value {
+/**
+ * A `lambda('x', ..., body)` argument, bound to the scope it was written in. Only the function it is passed to
+ * evaluates it, once per element; elsewhere `lambda()` is refused.
+ */
+export class Lambda {
+  constructor(
+    readonly variables: readonly string[],
+    private readonly body: Expr,
+    private readonly ctx: EvalContext,
+    private readonly functions: FunctionTable,
+    private readonly outer: LambdaScope | undefined,
+  ) {}
+
+  /** Binds the lambda variables to the first `variables.length` values (the rest, such as an index, are optional). */
+  invoke(values: readonly Json[]): Value {
+    this.ctx.budget.charge(1);
+    const scope = new Map(this.outer);
+    this.variables.forEach((name, i) => scope.set(name.toLowerCase(), values[i] as Json));
+    return evaluateExpr(this.body, this.ctx, this.functions, scope);
+  }
+}
+
+export type LambdaArgument = Json | Lambda;
+
+/**
+ * A function some of whose arguments are lambdas (`map`, `filter`, ...). The evaluator turns the `lambda()` calls
+ * at the positions of `lambdas` into Lambda values instead of evaluating them; the function may answer Deferred
+ * when a lambda does.
+ */
+export class LambdaFunction {
+  constructor(
+    /** The numbers of arguments it takes (checked before any argument is looked at). */
+    readonly arity: readonly [min: number, max: number],
+    /** Argument position → the numbers of lambda variables a lambda there may declare. */
+    readonly lambdas: ReadonlyMap<number, readonly number[]>,
+    readonly run: (args: LambdaArgument[], ctx: EvalContext, name: string) => Value,
+  ) {}
+}
+
+/** The registry of template functions, keyed by lower-case name (ARM function names are case-insensitive). */
+export type FunctionTable = ReadonlyMap<string, FunctionImpl | LambdaFunction>;
+
+/** Functions the evaluator implements itself (lazy arguments, lambda scopes, deploy-time calls), lower-case. */
+export const isEvaluatorFunction = (lower: string): boolean =>
+  lower === 'if' || lower === 'lambda' || lower === 'lambdavariables' || lower === 'reference' || lower.startsWith('list');
+
+export function evaluateExpr(expr: Expr, ctx: EvalContext, functions: FunctionTable, scope?: LambdaScope): Value {
   switch (expr.kind) {
     case 'string':
     case 'integer':
@@ -116,44 +165,50 @@ export function evaluateExpr(expr: Expr, ctx: EvalContext, functions: FunctionTa
     case 'null':
       return null;
     case 'property': {
-      const target = evaluateExpr(expr.target, ctx, functions);
+      const target = evaluateExpr(expr.target, ctx, functions, scope);
       return isDeferred(target) ? target : property(target, expr.name, ctx.budget);
     }
     case 'index': {
-      const target = evaluateExpr(expr.target, ctx, functions);
-      const index = evaluateExpr(expr.index, ctx, functions);
+      const target = evaluateExpr(expr.target, ctx, functions, scope);
+      const index = evaluateExpr(expr.index, ctx, functions, scope);
       if (isDeferred(target) || isDeferred(index)) return Deferred.value;
       return element(target, index, ctx.budget);
     }
     case 'call':
-      return call(expr, ctx, functions);
+      return call(expr, ctx, functions, scope);
   }
 }
 
-function call(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext, functions: FunctionTable): Value {
+type Call = Extract<Expr, { kind: 'call' }>;
+
+function call(expr: Call, ctx: EvalContext, functions: FunctionTable, scope: LambdaScope | undefined): Value {
   const lower = expr.name.toLowerCase();
   // if() only evaluates the branch it takes, so a template can guard an expression that would fail.
   if (lower === 'if') {
     if (expr.args.length !== 3) {
       throw new ExpressionError(ExpressionMessages.unableToEvaluate('if', 'the function expects exactly 3 parameters.'));
     }
-    const condition = evaluateExpr(expr.args[0] as Expr, ctx, functions);
+    const condition = evaluateExpr(expr.args[0] as Expr, ctx, functions, scope);
     if (isDeferred(condition)) {
-      evaluateExpr(expr.args[1] as Expr, ctx, functions);
-      evaluateExpr(expr.args[2] as Expr, ctx, functions);
+      evaluateExpr(expr.args[1] as Expr, ctx, functions, scope);
+      evaluateExpr(expr.args[2] as Expr, ctx, functions, scope);
       return Deferred.value;
     }
     if (typeof condition !== 'boolean') {
       throw new ExpressionError(ExpressionMessages.unableToEvaluate('if', `the first parameter must be a boolean, but it is of type '${typeOf(condition)}'.`));
     }
-    return evaluateExpr(expr.args[condition ? 1 : 2] as Expr, ctx, functions);
+    return evaluateExpr(expr.args[condition ? 1 : 2] as Expr, ctx, functions, scope);
   }
+  // A lambda is an argument of a lambda function (built below), never a value of its own.
+  if (lower === 'lambda') throw new ExpressionError(ExpressionMessages.notExpectedHere(expr.name));
+  if (lower === 'lambdavariables') return lambdaVariable(expr, ctx, functions, scope);
 
   const impl = functions.get(lower);
+  if (impl instanceof LambdaFunction) return lambdaCall(expr, impl, ctx, functions, scope);
   const deployTime = lower === 'reference' || (impl === undefined && lower.startsWith('list'));
   if (impl === undefined && !deployTime) throw new ExpressionError(ExpressionMessages.functionNotFound(expr.name));
 
-  const args = expr.args.map((a) => evaluateExpr(a, ctx, functions));
+  const args = expr.args.map((a) => evaluateExpr(a, ctx, functions, scope));
   if (deployTime) {
     ctx.budget.charge(1);
     const value = deployTimeCall(expr.name, args, ctx);
@@ -167,6 +222,53 @@ function call(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext, functions
   if (LINEAR_IN_ARGUMENTS.has(lower)) for (const a of args as Json[]) cost += sizeOf(a);
   ctx.budget.charge(cost);
   const result = (impl as FunctionImpl)(args as Json[], ctx, expr.name);
+  if (typeof result === 'string' && result.length > TemplateLimits.stringLength) throw stringTooLong();
+  ctx.budget.charge(sizeOf(result));
+  return result;
+}
+
+function lambdaVariable(expr: Call, ctx: EvalContext, functions: FunctionTable, scope: LambdaScope | undefined): Value {
+  if (scope === undefined) throw new ExpressionError(ExpressionMessages.notExpectedHere(expr.name));
+  if (expr.args.length !== 1) {
+    throw new ExpressionError(ExpressionMessages.unableToEvaluate(expr.name, `the function expects exactly 1 parameter but received ${expr.args.length}.`));
+  }
+  const name = evaluateExpr(expr.args[0] as Expr, ctx, functions, scope);
+  if (isDeferred(name)) return name;
+  if (typeof name !== 'string') {
+    throw new ExpressionError(ExpressionMessages.unableToEvaluate(expr.name, `the first parameter must be a string, but it is of type '${typeOf(name)}'.`));
+  }
+  const value = scope.get(name.toLowerCase());
+  if (value === undefined) throw new ExpressionError(ExpressionMessages.lambdaVariableNotFound(name));
+  ctx.budget.charge(1);
+  return value;
+}
+
+const countWords = (counts: readonly number[]) => counts.join(' or ');
+
+/** Builds the Lambda arguments of a lambda function, evaluates the others, and runs it. */
+function lambdaCall(expr: Call, impl: LambdaFunction, ctx: EvalContext, functions: FunctionTable, scope: LambdaScope | undefined): Value {
+  const fail = (detail: string) => new ExpressionError(ExpressionMessages.unableToEvaluate(expr.name, detail));
+  arity(expr.name, expr.args, ...impl.arity);
+  const args: (Value | Lambda)[] = expr.args.map((arg, i) => {
+    const counts = impl.lambdas.get(i);
+    if (counts === undefined) return evaluateExpr(arg, ctx, functions, scope);
+    if (arg.kind !== 'call' || arg.name.toLowerCase() !== 'lambda') throw fail(`the ${ordinal(i)} parameter must be a lambda function.`);
+    const variables = arg.args.slice(0, -1).map((v) => {
+      if (v.kind !== 'string' || v.value === '') throw fail('the lambda variable names must be non-empty string literals.');
+      return v.value;
+    });
+    if (!counts.includes(variables.length)) {
+      throw fail(
+        `the lambda function of the ${ordinal(i)} parameter must have ${countWords(counts)} lambda variable${counts.every((c) => c === 1) ? '' : 's'}, but it has ${variables.length}.`,
+      );
+    }
+    if (new Set(variables.map((v) => v.toLowerCase())).size !== variables.length) throw fail('the lambda variable names must be distinct.');
+    return new Lambda(variables, arg.args[arg.args.length - 1] as Expr, ctx, functions, scope);
+  });
+  if (args.some((a) => !(a instanceof Lambda) && isDeferred(a))) return Deferred.value;
+  ctx.budget.charge(1);
+  const result = impl.run(args as LambdaArgument[], ctx, expr.name);
+  if (isDeferred(result)) return result;
   if (typeof result === 'string' && result.length > TemplateLimits.stringLength) throw stringTooLong();
   ctx.budget.charge(sizeOf(result));
   return result;

@@ -6,13 +6,13 @@ export const fail = (name: string, detail: string): ExpressionError => new Expre
 const plural = (n: number) => `${n} parameter${n === 1 ? '' : 's'}`;
 
 /** Checks the argument count: exactly `min`, or `min..max` (`max` Infinity for variadic functions). */
-export function arity(name: string, args: Json[], min: number, max = min): void {
+export function arity(name: string, args: readonly unknown[], min: number, max = min): void {
   if (args.length >= min && args.length <= max) return;
   const expected = min === max ? `exactly ${plural(min)}` : max === Infinity ? `at least ${plural(min)}` : `${min} to ${max} parameters`;
   throw fail(name, `the function expects ${expected} but received ${args.length}.`);
 }
 
-const ordinal = (i: number) => ['first', 'second', 'third', 'fourth', 'fifth'][i] ?? `#${i + 1}`;
+export const ordinal = (i: number) => ['first', 'second', 'third', 'fourth', 'fifth'][i] ?? `#${i + 1}`;
 
 export function typeError(name: string, index: number, expected: string, actual: Json): ExpressionError {
   return fail(name, `the ${ordinal(index)} parameter must be ${expected}, but it is of type '${typeOf(actual)}'.`);

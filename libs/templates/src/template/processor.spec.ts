@@ -454,6 +454,14 @@ describe('resources', () => {
   it('rejects the scope property, which it does not support', () => {
     expect(catchArmError(() => plan(template({ resources: [resource('a', { scope: 'x' })] }))).message).toContain("the 'scope' property");
   });
+
+  it('skips a resource whose condition is false, scope property and all, as ARM does', () => {
+    const p = plan(template({ resources: [resource('a', { condition: '[equals(1, 2)]', scope: 'x' }), resource('b')] }));
+    expect(p.resources.map((r) => [r.name, r.condition])).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+  });
 });
 
 describe('deploy-time expressions', () => {

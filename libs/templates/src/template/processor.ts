@@ -1,5 +1,5 @@
 import { ExpressionError, ExpressionMessages, TemplateErrors } from '../errors';
-import { Deferred, DeployTimeCall, Value, evaluateCount, evaluateJson, evaluateString, isDeferred } from '../expression/evaluator';
+import { Deferred, DeployTimeCall, Value, evaluateCount, evaluateJson, evaluateString, isDeferred, isEvaluatorFunction } from '../expression/evaluator';
 import { walkCalls } from '../expression/parser';
 import { parseBounded } from '../expression/evaluator';
 import { EvaluationBudget, TemplateLimits, countLimitExceeded, exceedsDepth, sizeOf } from '../limits';
@@ -556,7 +556,8 @@ function instance(
       label,
     );
   }
-  if (findKey(raw, 'scope') !== undefined) {
+  // ARM skips a resource whose condition is false entirely: what this service cannot deploy matters only if it runs.
+  if (condition && findKey(raw, 'scope') !== undefined) {
     throw fail("the 'scope' property (extension resources and resources in other scopes) is not supported by this service.");
   }
 
@@ -685,7 +686,7 @@ function staticCheck(value: Json, fail: (message: string) => Error): void {
     if (parsed.kind === 'expression') {
       walkCalls(parsed.ast, (call) => {
         const lower = call.name.toLowerCase();
-        if (!BUILTIN_FUNCTIONS.has(lower) && lower !== 'if' && lower !== 'reference' && !lower.startsWith('list')) {
+        if (!BUILTIN_FUNCTIONS.has(lower) && !isEvaluatorFunction(lower)) {
           throw fail(ExpressionMessages.functionNotFound(call.name));
         }
       });

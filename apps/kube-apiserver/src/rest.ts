@@ -305,6 +305,8 @@ export class RestStorage {
         throw KubeError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       meta.namespace = namespace;
     } else delete meta.namespace;
+    // What admission errors name (upstream: the generateName when the name is generated later).
+    const shownName = meta.name || meta.generateName || 'Unknown';
     if (!meta.name) {
       if (!meta.generateName)
         throw KubeError.invalid(rt.kind, rt.group, '', [
@@ -316,7 +318,7 @@ export class RestStorage {
     this.prepareForCreate(rt, obj);
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
-    if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this);
+    if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this, shownName);
     this.validate(rt, obj);
     opts.admit?.(obj, undefined);
     obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);

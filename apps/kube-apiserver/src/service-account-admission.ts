@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { isPlainObject, JsonObject, KubeObject, ResourceType } from '@cerulean/kube';
+import { randomBytes, randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isPlainObject, JsonObject, KubeError, KubeObject, ResourceType } from '@cerulean/kube';
 import type { RestStorage } from './rest';
 
 /** Where every container finds its service account's token, CA and namespace (in-cluster clients read it there). */
@@ -18,16 +19,16 @@ const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
  * - unless `automountServiceAccountToken` is false (the pod's, else the service account's), the pod gets upstream's
  *   `kube-api-access-<5>` projected volume (a bound token, `kube-root-ca.crt`'s `ca.crt`, the namespace) mounted
  *   read-only at SERVICE_ACCOUNT_MOUNT_PATH in every container that mounts nothing there itself.
- * A service account that does not exist adds nothing here.
+ * A pod whose service account does not exist is refused (403), as upstream: the `default` one is looked up for
+ * about a second first, since the service account controller makes it just after its namespace.
  */
-export async function admitPodServiceAccount(pod: KubeObject, storage: RestStorage): Promise<void> {
+export async function admitPodServiceAccount(pod: KubeObject, storage: RestStorage, shownName: string): Promise<void> {
   const spec = pod.spec;
   if (!isPlainObject(spec)) return;
   // Mirror pods (static pods' API copies) are the kubelet's: left as they are.
   if (isPlainObject(pod.metadata.annotations) && pod.metadata.annotations['kubernetes.io/config.mirror'] !== undefined) return;
   if (typeof spec.serviceAccountName !== 'string' || !spec.serviceAccountName) spec.serviceAccountName = 'default';
-  const rt = storage.registry.lookup('', 'v1', 'serviceaccounts') as ResourceType | undefined;
-  const sa = rt ? ((await storage.lookup(rt, pod.metadata.namespace, spec.serviceAccountName as string)) as JsonObject | undefined) : undefined;
+  const sa = await serviceAccountOf(storage, pod.metadata.namespace ?? '', spec.serviceAccountName as string, shownName);
   const own = spec.imagePullSecrets;
   const refs = sa?.imagePullSecrets;
   if (!(Array.isArray(own) && own.length > 0) && Array.isArray(refs) && refs.length > 0) {
@@ -35,6 +36,25 @@ export async function admitPodServiceAccount(pod: KubeObject, storage: RestStora
   }
   const automount = typeof spec.automountServiceAccountToken === 'boolean' ? spec.automountServiceAccountToken : sa?.automountServiceAccountToken !== false;
   if (automount) mountServiceAccountToken(spec);
+}
+
+/** Upstream's plugin: 10 tries 100–200 ms apart for `default`, one for any other. */
+const DEFAULT_ACCOUNT_TRIES = 10;
+
+async function serviceAccountOf(storage: RestStorage, namespace: string, name: string, shownName: string): Promise<JsonObject> {
+  const rt = storage.registry.lookup('', 'v1', 'serviceaccounts') as ResourceType;
+  const interval = 100 + randomInt(100);
+  for (let tries = name === 'default' ? DEFAULT_ACCOUNT_TRIES : 1; tries > 0; tries--) {
+    const sa = (await storage.lookup(rt, namespace, name)) as JsonObject | undefined;
+    if (sa) return sa;
+    if (tries > 1) await sleep(interval);
+  }
+  throw new KubeError(
+    403,
+    'Forbidden',
+    `pods ${JSON.stringify(shownName)} is forbidden: error looking up service account ${namespace}/${name}: serviceaccount ${JSON.stringify(name)} not found`,
+    { name: shownName, kind: 'pods' },
+  );
 }
 
 function mountServiceAccountToken(spec: JsonObject): void {

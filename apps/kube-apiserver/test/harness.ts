@@ -29,7 +29,10 @@ export interface Harness {
 export async function startHarness(
   /** Settings over the defaults; a function gets the harness CA (for certificates it must sign). */
   overrides: Partial<KubeApiServerConfig> | ((ca: PemKeyPair) => Promise<Partial<KubeApiServerConfig>>) = {},
-  /** Controller-manager controllers to run beside the server (the garbage collector and namespace lifecycle unless told). */
+  /**
+   * Controller-manager controllers to run beside the server (the garbage collector and namespace lifecycle unless
+   * told). The service account controller always runs, as in every cluster: pod admission needs `default`.
+   */
   controllers: string[] = ['garbage-collector', 'namespace'],
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kube-apiserver-it-'));
@@ -63,10 +66,13 @@ export async function startHarness(
     },
     pino({ level: 'warn' }),
   );
-  const manager: RunningControllerManager | undefined =
-    controllers.length > 0
-      ? startControllerManager({ server: server.url, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, enabled: controllers })
-      : undefined;
+  const manager: RunningControllerManager = startControllerManager({
+    server: server.url,
+    ca: ca.certPem,
+    cert: admin.certPem,
+    key: admin.keyPem,
+    enabled: [...new Set([...controllers, 'serviceaccount'])],
+  });
   const kubeconfig = join(dir, 'kubeconfig');
   const kubectl = kubectlWith(kubeconfig, join(dir, 'cache'), server.url, ca.certPem, 'admin', {
     'client-certificate-data': b64(admin.certPem),

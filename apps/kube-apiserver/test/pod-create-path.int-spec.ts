@@ -70,10 +70,10 @@ describe('pod create and binding', () => {
       expect(created.json.spec.imagePullSecrets).toEqual([{ name: `cred-${i}` }]);
     }
     expect((await call('DELETE', '/api/v1/namespaces/default/serviceaccounts/rotating')).code).toBe(200);
-    // Gone: the next pod gets nothing from it.
+    // Gone: the next pod naming it is refused, as upstream's admission refuses a missing service account.
     const after = await call('POST', '/api/v1/namespaces/default/pods', pod('rot-gone', { serviceAccountName: 'rotating' }));
-    expect(after.code).toBe(201);
-    expect(after.json.spec.imagePullSecrets).toBeUndefined();
+    expect(after.code).toBe(403);
+    expect(after.json).toMatchObject({ kind: 'Status', reason: 'Forbidden', details: { name: 'rot-gone', kind: 'pods' } });
   });
 
   it('binds in one write (nodeName and PodScheduled together, no managedFields entry) and checks the pod uid', async () => {

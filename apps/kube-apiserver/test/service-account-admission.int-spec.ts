@@ -69,4 +69,21 @@ describe('ServiceAccount admission', () => {
     await apply(pod('pod-on', { serviceAccountName: 'quiet', automountServiceAccountToken: true }));
     expect((await specOf('pod-on')).volumes).toHaveLength(1);
   });
+
+  it("refuses a pod whose service account does not exist, with upstream's 403, and takes `default` once the controller made it", async () => {
+    const missing = await h.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod('orphan', { serviceAccountName: 'nobody' })), allowFail: true });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('pods "orphan" is forbidden: error looking up service account default/nobody: serviceaccount "nobody" not found');
+    const generated = await h.kubectl(['create', '-f', '-'], {
+      input: JSON.stringify({ ...pod('x', { serviceAccountName: 'nobody' }), metadata: { generateName: 'gen-' } }),
+      allowFail: true,
+    });
+    expect(generated.stderr).toContain('pods "gen-" is forbidden: error looking up service account');
+    expect((await h.kubectl(['get', 'pods', '-o', 'name'])).stdout).not.toContain('orphan');
+
+    // A pod created right after its namespace: the service account controller makes `default` a moment later.
+    await h.kubectl(['create', 'namespace', 'fresh']);
+    await h.kubectl(['apply', '-n', 'fresh', '-f', '-'], { input: JSON.stringify(pod('first')) });
+    expect(JSON.parse((await h.kubectl(['get', 'pod', 'first', '-n', 'fresh', '-o', 'json'])).stdout).spec.serviceAccountName).toBe('default');
+  });
 });

@@ -210,7 +210,14 @@ class ChaosRun {
     await Promise.all(this.clusters.map((c) => this.deployWorkload(c)));
 
     let faultsDone = false;
-    const faultLoop = this.faultLoop().finally(() => (faultsDone = true));
+    // Handled at once (awaited below): a rejection while the operation lanes still run must not end the process
+    // before `down` has removed what the run made.
+    const faultLoop = this.faultLoop()
+      .finally(() => (faultsDone = true))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     // One lane per cluster: operations on a cluster run one after the other, clusters in parallel.
     let issued = 0;
     await Promise.all(
@@ -222,7 +229,8 @@ class ChaosRun {
       }),
     );
     if (!faultsDone) log('operations done; waiting for the remaining faults');
-    await faultLoop;
+    const faultError = await faultLoop;
+    if (faultError) throw faultError;
     await this.settle();
     await this.check();
   }
@@ -285,13 +293,21 @@ class ChaosRun {
     }
   }
 
-  /** FAULTS faults at random moments spread over the first two thirds of the run. */
+  /**
+   * FAULTS faults at random moments spread over the first two thirds of the run, one after the other (each waits for
+   * the previous one's recovery). A run whose faults fall behind stops injecting at its deadline and reports those it
+   * made, rather than running into the hard stop with nothing to show.
+   */
   private async faultLoop(): Promise<void> {
     const window = ((this.deadline - Date.now()) * 2) / 3;
     const times = Array.from({ length: FAULTS }, () => random() * window).sort((a, b) => a - b);
     const start = Date.now();
     for (const t of times) {
       await sleep(Math.max(0, start + t - Date.now()));
+      if (Date.now() > this.deadline) {
+        log(`the deadline passed after ${this.faults.length} of ${FAULTS} faults: no more faults`);
+        return;
+      }
       await this.inject(pick(FAULT_KINDS));
     }
   }
@@ -372,14 +388,22 @@ class ChaosRun {
   }
 
   /**
-   * ms from `since` until a node of that name runs again in another container (repaired, or remade by the operation
-   * that was waiting for it); undefined after 120 s. A pool scaled in meanwhile may not want it back: then gone counts.
+   * ms from `since` until a node of that name runs again: in another container (repaired, or remade by the operation
+   * that was waiting for it) or in the same one started again (a cluster start); undefined after 120 s. A pool scaled
+   * in meanwhile may not want it back: then gone counts.
    */
   private async nodeRunningAgain(name: string, oldId: string, since: number): Promise<number | undefined> {
     const until = Date.now() + 120_000;
     while (Date.now() < until) {
-      const found = await this.platform.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } }).catch(() => undefined);
-      if (found && (found.length === 0 || found.some((c) => c.Id !== oldId && c.State === 'running'))) return Date.now() - since;
+      const now = await this.platform.docker
+        .getContainer(name)
+        .inspect()
+        .then(
+          (c) => c,
+          (err: { statusCode?: number }) => (err.statusCode === 404 ? null : undefined),
+        );
+      if (now === null) return Date.now() - since;
+      if (now?.State.Running && (now.Id !== oldId || Date.parse(now.State.StartedAt) > since)) return Date.now() - since;
       await sleep(250);
     }
     return undefined;
@@ -511,7 +535,10 @@ class ChaosRun {
   }
 
   report(): number {
-    console.log(`\nchaos run: seed ${SEED}, ${FAULTS} faults, ${OPERATIONS} operations on ${CLUSTERS} clusters, ${MINUTES} min budget\n`);
+    console.log(
+      `\nchaos run: seed ${SEED}, ${this.faults.length} of ${FAULTS} faults injected, ${this.operations.length} operations ` +
+        `(at most ${OPERATIONS}) on ${CLUSTERS} clusters, ${MINUTES} min budget\n`,
+    );
     console.log(
       'faults by kind          count  recovery ms (mean / max): API serving again; node-kill: node running again; docker-away: platform talking to Docker again',
     );

@@ -329,6 +329,7 @@ describe('cluster credentials and the published API server', () => {
     // Written before the control plane is replaced: it must still be there afterwards (etcd's volume survives).
     const [before] = await dockerControlPlane(name);
     await controlPlaneEtcd(before.name, 'put', '/cerulean-test/kept-across-rotation', 'before');
+    const nodesBefore = await dockerNodes(name);
     const rotate = await arm('POST', action('rotateClusterCertificates'));
     expect(rotate.status).toBe(202);
     expect(rotate.headers.location).toMatch(/\/operationresults\/[0-9a-f-]{36}\?api-version=/);
@@ -363,6 +364,26 @@ describe('cluster credentials and the published API server', () => {
     expect(cp.labels['cerulean.credentials-generation']).toBe('2');
     expect(cp.name).toBe(before.name);
     expect(await controlPlaneEtcd(cp.name, 'get', '/cerulean-test/kept-across-rotation')).toBe('before');
+
+    // Every node was made again, in place, with a kubelet certificate of the new CA (AKS's rotate-certs recreates the
+    // nodes): its kubelet keeps renewing its Lease through the new API server. A node left on the old CA would stop
+    // and go NodeStatusUnknown 40 s later, failing the next operation on its pool.
+    const nodesAfter = await dockerNodes(name);
+    expect(nodesAfter.map((n) => n.name)).toEqual(nodesBefore.map((n) => n.name));
+    for (const n of nodesAfter) {
+      expect(n.running).toBe(true);
+      expect(nodesBefore.find((b) => b.name === n.name)?.id).not.toBe(n.id);
+    }
+    const rotatedAt = Date.now();
+    for (const n of nodesAfter) {
+      const renewedAfter = async (): Promise<boolean> => {
+        const lease = await kubeGet(fresh, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n.name}`);
+        return lease.status === 200 && Date.parse((JSON.parse(lease.body) as { spec: { renewTime: string } }).spec.renewTime) > rotatedAt;
+      };
+      const deadline = Date.now() + 30_000;
+      while (!(await renewedAfter()) && Date.now() < deadline) await sleep(1000);
+      expect(await renewedAfter()).toBe(true);
+    }
     admin = fresh;
   });
 

@@ -164,6 +164,10 @@ export class NodeFleet {
         byPool.set(key, [...(byPool.get(key) ?? []), n]);
       }
       const existing = new Set(observed.map((n) => n.name));
+      // Nodes whose credentials are of an older generation than the cluster's (a certificate rotation) cannot talk to
+      // its API server any more: they are made again in place, as AKS's rotate-certs recreates the nodes.
+      const generation = (await this.credentials.load(this.db, cluster.id))?.generation;
+      const reimage: string[] = [];
       // Nodes an upgrade quarantined (undrainableNodeBehavior Cordon) are no members of their pool's count: a kept
       // surge node took each one's place. Only the Kubernetes API knows them (its label); a cluster without nodes yet
       // (a create, whose API server may still be starting) has none.
@@ -216,18 +220,29 @@ export class NodeFleet {
         const desired = this.desiredNodeLabels(pool);
         const stale = kept.filter((n) => !sameLabels(n.labels, desired));
         if (stale.length > 0 || held.length > 0) rolls.push({ pool, stale, held });
+        // A node rolled anyway gets its replacement with new credentials; the others are made again as they are.
+        if (generation !== undefined) reimage.push(...kept.filter((n) => !stale.includes(n) && credentialsGenerationOf(n) !== generation).map((n) => n.name));
       }
       // Nodes of pools that no longer exist at all.
       for (const [pool, nodes] of byPool) if (!poolNames.has(pool)) toRemove.push(...nodes.map((n) => n.name));
 
       const total =
-        ensure.filter((s) => !existing.has(s.name)).length + stop.length + toRemove.length + rolls.reduce((n, r) => n + r.stale.length + r.held.length, 0);
+        ensure.filter((s) => !existing.has(s.name)).length +
+        reimage.length +
+        stop.length +
+        toRemove.length +
+        rolls.reduce((n, r) => n + r.stale.length + r.held.length, 0);
       let done = 0;
       const step = async (): Promise<void> => {
         done += 1;
         await ctx.progress(done, total);
       };
       await ctx.assertActive();
+      if (reimage.length > 0) ctx.logger.log(`making ${reimage.length} node(s) of ${cluster.name} again with credentials generation ${generation}`);
+      await eachLimited(reimage, this.env.NODE_PARALLELISM, async (name) => {
+        await this.provider.removeNode(name);
+        existing.delete(name);
+      });
       await eachLimited(ensure, this.env.NODE_PARALLELISM, async (spec) => {
         await ctx.assertActive();
         await this.startReady(ctx, spec, !existing.has(spec.name), cluster);
@@ -556,6 +571,7 @@ export class NodeFleet {
     const [cert, serving] = await Promise.all([issueNodeClientCertificate(creds.ca, spec.name), issueKubeletServingCertificate(creds.ca, spec.name)]);
     return {
       ...spec,
+      labels: { ...spec.labels, [NodeLabels.credentialsGeneration]: String(creds.generation) },
       files: [
         ...(spec.files ?? []),
         { path: `${NODE_KUBE_DIR}/ca.crt`, content: creds.ca.certPem, mode: 0o644 },
@@ -639,5 +655,8 @@ export class NodeDied extends ArmError {
 }
 
 const hasAgentCredential = (node: NodeHandle): boolean => node.labels[NodeLabels.agentAuth] === NODE_AGENT_AUTH_VERSION;
+
+/** The credentials generation a node was made with (nodes from before the label have the first one). */
+const credentialsGenerationOf = (node: NodeHandle): number => Number(node.labels[NodeLabels.credentialsGeneration] ?? 1);
 
 const sameLabels = (actual: Record<string, string>, desired: Record<string, string>): boolean => Object.entries(desired).every(([k, v]) => actual[k] === v);

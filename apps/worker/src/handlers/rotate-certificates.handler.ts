@@ -1,14 +1,17 @@
-import { ClusterCredentialRepository, ClusterRepository, OperationEntity } from '@cerulean/domain';
+import { AgentPoolRepository, ClusterCredentialRepository, ClusterRepository, OperationEntity } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { OperationContext } from '../engine/operation-context';
 import { OutcomeRecorder } from '../engine/outcome.recorder';
 import { ControlPlane } from './control-plane.service';
+import { NodeFleet } from './node-fleet.service';
 
 /**
  * cluster.rotate-certificates: a new CA and new certificates (a new generation, keys sealed), then the control
- * plane is recreated with them: old kubeconfigs stop working, new ones work. A retry reuses its generation.
+ * plane is recreated with them (old kubeconfigs stop working, new ones work) and so is every node, in place, with new
+ * kubelet certificates (AKS's rotate-certs recreates the nodes): a kubelet of the old CA could no longer reach the API
+ * server. A retry reuses its generation and remakes only the nodes still on an older one.
  */
 @Injectable()
 export class RotateCertificatesHandler {
@@ -17,6 +20,8 @@ export class RotateCertificatesHandler {
     private readonly clusters: ClusterRepository,
     private readonly credentials: ClusterCredentialRepository,
     private readonly controlPlane: ControlPlane,
+    private readonly pools: AgentPoolRepository,
+    private readonly fleet: NodeFleet,
     private readonly outcomes: OutcomeRecorder,
   ) {}
 
@@ -32,6 +37,7 @@ export class RotateCertificatesHandler {
     await ctx.progress(1, 3);
     await ctx.assertActive();
     await this.controlPlane.ensure(cluster, rg);
+    await this.fleet.converge(ctx, cluster, rg, await this.pools.listByCluster(this.db, cluster.id));
     await this.outcomes.succeed(op);
   }
 }

@@ -98,10 +98,10 @@ export class NodeGraph {
     private readonly podType: ResourceType,
   ) {}
 
-  /** Whether, by memory, a pod bound to `node` references the object. */
+  /** Whether, by memory, a pod bound to `node` references the object (the pods are indexed by node: see server). */
   related(node: string, resource: GraphResource, namespace: string, name: string): boolean {
-    for (const refs of this.pods.values()) {
-      if (refs && refs.node === node && refs.namespace === namespace && references(refs, resource, name)) return true;
+    for (const refs of this.pods.indexed(node)) {
+      if (refs && refs.namespace === namespace && references(refs, resource, name)) return true;
     }
     return false;
   }

@@ -86,7 +86,7 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   const rbac = new RbacCache(storage, log);
   const aggregator = new ClusterRoleAggregator(rbac, storage, log);
   // Admission's per-request reads of namespaces and service accounts come from memory too.
-  const lookups: WatchedObjects<unknown>[] = [];
+  const lookups: Pick<WatchedObjects<unknown>, 'close'>[] = [];
   const podType = registry.lookup('', 'v1', 'pods') as ResourceType;
   let graph: NodeGraph;
   try {
@@ -94,7 +94,7 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     await reconcileBootstrapPolicy(rbac, storage);
     for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));
     // The Node authorizer's graph: what each node's pods reference, from the pods in memory.
-    const pods = new WatchedObjects(storage, podType, log, podReferences);
+    const pods = new WatchedObjects(storage, podType, log, podReferences, (refs) => refs?.node);
     lookups.push(pods);
     await pods.start();
     graph = new NodeGraph(pods, storage, podType);

@@ -13,6 +13,8 @@ const RELIST_DELAY_MS = 1_000;
  */
 export class WatchedObjects<T = KubeObject> {
   private objects = new Map<string, T>();
+  /** With `indexBy`: index key → the objects under it (object key → value). */
+  private byIndex = new Map<string, Map<string, T>>();
   /** Keys this server wrote, with the revision of the write: older watch events of them are not taken in. */
   private readonly written = new Map<string, number>();
   /** The revision the memory is at: the list's, then each watch event's. */
@@ -28,13 +30,15 @@ export class WatchedObjects<T = KubeObject> {
     private readonly log: Logger,
     /** What is kept of each object (all of it unless told). */
     private readonly project: (o: KubeObject) => T = (o) => o as T,
+    /** A key to find kept values by (`indexed`): e.g. a pod's node. */
+    private readonly indexBy?: (t: T) => string | undefined,
   ) {
     this.prefix = storage.collectionPrefix(rt);
     storage.store.onWrite((key, rev) => {
       // A watch that already passed the write has taken it in (the event may come before the write's answer).
       if (!key.startsWith(this.prefix) || rev <= this.seen) return;
       const k = key.slice(this.prefix.length);
-      this.objects.delete(k);
+      this.drop(k);
       this.written.set(k, Math.max(rev, this.written.get(k) ?? 0));
     });
   }
@@ -47,7 +51,7 @@ export class WatchedObjects<T = KubeObject> {
       const floor = this.written.get(keyOf(o));
       if (floor === undefined || Number(o.metadata.resourceVersion) >= floor) fresh.set(keyOf(o), this.project(o));
     }
-    this.objects = fresh;
+    this.reset(fresh);
     this.seen = Number(page.resourceVersion);
     const cancel = await this.storage.store.watch(
       this.prefix,
@@ -60,13 +64,13 @@ export class WatchedObjects<T = KubeObject> {
           if (e.rev < floor) return;
           this.written.delete(k);
         }
-        if (e.type === 'DELETED') this.objects.delete(k);
-        else this.objects.set(k, this.project(e.obj));
+        if (e.type === 'DELETED') this.drop(k);
+        else this.put(k, this.project(e.obj));
       },
       (err) => {
         this.log.warn({ err: (err as Error)?.message ?? String(err), resource: this.rt.plural }, 'watch broke; listing again');
         // Until the list is back, nothing is answered from memory.
-        this.objects = new Map();
+        this.reset(new Map());
         this.seen = 0;
         void this.cancel?.().catch(() => undefined);
         this.cancel = undefined;
@@ -82,9 +86,36 @@ export class WatchedObjects<T = KubeObject> {
     return this.objects.get(namespace && this.rt.namespaced ? `${namespace}/${name}` : name);
   }
 
-  /** Every object in memory (none while the kind is being listed again after its watch broke). */
-  values(): IterableIterator<T> {
-    return this.objects.values();
+  /** The values `indexBy` files under `key` (none without `indexBy`, or while the kind is being listed again). */
+  indexed(key: string): IterableIterator<T> {
+    return (this.byIndex.get(key) ?? new Map<string, T>()).values();
+  }
+
+  private put(k: string, t: T): void {
+    this.drop(k);
+    this.objects.set(k, t);
+    const ik = this.indexBy?.(t);
+    if (ik === undefined) return;
+    let bucket = this.byIndex.get(ik);
+    if (!bucket) this.byIndex.set(ik, (bucket = new Map()));
+    bucket.set(k, t);
+  }
+
+  private drop(k: string): void {
+    const old = this.objects.get(k);
+    if (old === undefined) return;
+    this.objects.delete(k);
+    const ik = this.indexBy?.(old);
+    if (ik === undefined) return;
+    const bucket = this.byIndex.get(ik);
+    bucket?.delete(k);
+    if (bucket?.size === 0) this.byIndex.delete(ik);
+  }
+
+  private reset(objects: Map<string, T>): void {
+    this.objects = new Map();
+    this.byIndex = new Map();
+    for (const [k, t] of objects) this.put(k, t);
   }
 
   async close(): Promise<void> {

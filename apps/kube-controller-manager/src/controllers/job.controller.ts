@@ -16,6 +16,7 @@ import {
   isIndexed,
   isPodFailed,
   isPodSucceeded,
+  isPodTerminating,
   JOB_TRACKING_FINALIZER,
   jobPod,
   matchPodFailurePolicy,
@@ -248,8 +249,7 @@ export class JobController implements Controller {
       if (failure || success) {
         // The Job is decided: its running pods go (counted as failed only when the Job failed).
         // Pods just asked to go are terminating too: the terminal condition waits for them.
-        const terminating =
-          active.length > 0 || pods.some((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+        const terminating = active.length > 0 || pods.some(isPodTerminating);
         // They go once the decision is stored: pods deleted under a decision whose write then lost a conflict would
         // look like failures to the next sync (which reads the Job without it), failing a Job that succeeded.
         if (hasCondition(job, failure ? 'FailureTarget' : 'SuccessCriteriaMet')) {
@@ -289,7 +289,7 @@ export class JobController implements Controller {
       ...status,
       active: active.length,
       ready: active.filter(isReady).length,
-      terminating: pods.filter((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length,
+      terminating: pods.filter(isPodTerminating).length,
       startTime,
       ...(completionTime ? { completionTime } : {}),
       ...(perIndex ? { failedIndexes: formatIndexes(failedIndexes) } : {}),
@@ -349,9 +349,7 @@ export class JobController implements Controller {
     if (!this.expectations.satisfied(key)) return active;
     const want = wantedActive(job, succeeded, active.length);
     // Pods still terminating keep their place until they failed, when only failed pods are replaced.
-    const terminating = onlyReplaceFailedPods(job)
-      ? pods.filter((p) => !!p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-      : [];
+    const terminating = onlyReplaceFailedPods(job) ? pods.filter(isPodTerminating) : [];
     if (active.length > want) {
       // Indexed: duplicates of an index and indexes past completions go first.
       const seen = new Set<number>();

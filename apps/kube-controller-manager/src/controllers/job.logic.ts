@@ -128,6 +128,9 @@ export function isPodFailed(pod: ApiPod, job: Job): boolean {
 
 export const isPodSucceeded = (pod: ApiPod) => pod.status?.phase === 'Succeeded';
 
+/** Being deleted and not in a terminal phase yet: upstream's `status.terminating` counts these. */
+export const isPodTerminating = (pod: ApiPod) => !!pod.metadata.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+
 export function hasCondition(job: Job, type: string): boolean {
   return (job.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 }

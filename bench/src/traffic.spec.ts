@@ -1,0 +1,64 @@
+import { atSpecVersion, classify, RecordedPair, SKIP, SpecFile, specOperations } from './traffic';
+
+const swagger = {
+  paths: {
+    '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}': {
+      get: { operationId: 'ManagedClusters_Get' },
+      put: { operationId: 'ManagedClusters_CreateOrUpdate' },
+      parameters: [],
+    },
+    '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters': {
+      get: { operationId: 'ManagedClusters_ListByResourceGroup' },
+    },
+    '/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}': { get: { operationId: 'Deployments_GetAtScope' } },
+    '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}': {
+      get: { operationId: 'Deployments_Get' },
+    },
+  },
+};
+const spec: SpecFile = { key: 'aks', path: '/x.json', apiVersion: '2026-10-01', operations: specOperations(swagger) };
+const CLUSTER = 'https://127.0.0.1:1/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedClusters/c1';
+
+const pair = (url: string, method = 'GET', userAgent = 'azsdk-js-arm-containerservice/25.5.0 core-rest-pipeline/1.22.0'): RecordedPair => ({
+  liveRequest: { headers: { 'user-agent': userAgent }, method, url },
+  liveResponse: { statusCode: '200', headers: {} },
+});
+
+describe('classify', () => {
+  it('matches a real client request to its operation in any casing, most specific template first, with the version it sent', () => {
+    expect(classify(pair(`${CLUSTER}?api-version=2026-06-01`), [spec])).toEqual({
+      kind: 'validate',
+      spec,
+      operationId: 'ManagedClusters_Get',
+      sentVersion: '2026-06-01',
+    });
+    expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'PUT', 'AZURECLI/2.70.0 azsdk-python-core/1.0'), [spec])).toMatchObject({
+      operationId: 'ManagedClusters_CreateOrUpdate',
+      sentVersion: '2026-10-01',
+    });
+    expect(
+      classify(pair('https://h/subscriptions/s/resourcegroups/rg/providers/Microsoft.Resources/deployments/d?api-version=2026-06-01'), [spec]),
+    ).toMatchObject({
+      operationId: 'Deployments_Get',
+    });
+  });
+
+  it('skips, with the reason, raw-HTTP test traffic, other resource types, unknown operations and a missing api-version', () => {
+    expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'GET', 'node'), [spec])).toEqual({ kind: 'skip', reason: SKIP.notClient });
+    expect(classify(pair('https://h/subscriptions/s/resourcegroups/rg?api-version=2025-04-01'), [spec])).toEqual({ kind: 'skip', reason: SKIP.noSpec });
+    expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'DELETE'), [spec])).toEqual({ kind: 'skip', reason: SKIP.noOperation });
+    expect(classify(pair('https://h/subscriptions/s/providers/Microsoft.ContainerService/locations/x/operations/1?api-version=2026-10-01'), [spec])).toEqual({
+      kind: 'skip',
+      reason: SKIP.noOperation,
+    });
+    expect(classify(pair(CLUSTER), [spec])).toEqual({ kind: 'skip', reason: SKIP.noApiVersion });
+  });
+});
+
+describe('atSpecVersion', () => {
+  it('rewrites only the api-version, keeping the other query parameters', () => {
+    const out = atSpecVersion(pair(`${CLUSTER}?api-version=2026-06-01&$top=2`), '2026-10-01');
+    expect(new URL(out.liveRequest.url).searchParams.get('api-version')).toBe('2026-10-01');
+    expect(new URL(out.liveRequest.url).searchParams.get('$top')).toBe('2');
+  });
+});

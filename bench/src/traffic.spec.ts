@@ -1,4 +1,4 @@
-import { atSpecVersion, classify, RecordedPair, SKIP, SpecFile, specOperations } from './traffic';
+import { atSpecVersion, classify, judge, OavIssue, RecordedPair, SKIP, SpecFile, specOperations } from './traffic';
 
 const swagger = {
   paths: {
@@ -60,5 +60,27 @@ describe('atSpecVersion', () => {
     const out = atSpecVersion(pair(`${CLUSTER}?api-version=2026-06-01&$top=2`), '2026-10-01');
     expect(new URL(out.liveRequest.url).searchParams.get('api-version')).toBe('2026-10-01');
     expect(new URL(out.liveRequest.url).searchParams.get('$top')).toBe('2');
+  });
+});
+
+describe('judge', () => {
+  const issue: OavIssue = {
+    errors: [
+      { code: 'INVALID_TYPE', message: 'Expected type integer but found type string', issueSource: 'request', jsonPathsInPayload: ['$.properties.count'] },
+      { code: 'OBJECT_MISSING_REQUIRED_PROPERTY', message: 'Missing required property: status', issueSource: 'response' },
+    ],
+    runtimeExceptions: [{ code: 'RUNTIME_ERROR', message: 'boom' }],
+  };
+
+  it('does not count a refused request (4xx) against the API, but its response issues and runtime exceptions', () => {
+    const out = judge(issue, 400);
+    expect(out.refusedInput).toEqual(['request INVALID_TYPE: Expected type integer but found type string at $.properties.count']);
+    expect(out.errors).toEqual(['response OBJECT_MISSING_REQUIRED_PROPERTY: Missing required property: status', 'runtime RUNTIME_ERROR: boom']);
+  });
+
+  it('counts a request the spec refuses that the API accepted (2xx) or failed on (5xx)', () => {
+    expect(judge(issue, 200).errors).toHaveLength(3);
+    expect(judge(issue, 500).errors).toHaveLength(3);
+    expect(judge(issue, 200).refusedInput).toEqual([]);
   });
 });

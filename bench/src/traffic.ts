@@ -92,3 +92,29 @@ export function atSpecVersion(pair: RecordedPair, apiVersion: string): RecordedP
   url.searchParams.set('api-version', apiVersion);
   return { ...pair, liveRequest: { ...pair.liveRequest, url: url.toString() } };
 }
+
+export interface OavIssue {
+  payloadFilePath?: string;
+  errors?: { code: string; message: string; issueSource?: string; jsonPathsInPayload?: string[] }[];
+  runtimeExceptions?: { code: string; message: string }[];
+  operationInfo?: { operationId?: string };
+}
+
+/**
+ * What counts against the API in one pair's oav issues. A request the spec refuses that the API refused too
+ * (4xx) is a test sending bad input on purpose and the API doing its job: listed apart, not an error. Anything
+ * about a response, a request the API accepted, and oav's own runtime exceptions are errors.
+ */
+export function judge(issue: OavIssue, statusCode: number): { errors: string[]; refusedInput: string[] } {
+  const describe = (e: NonNullable<OavIssue['errors']>[number]): string =>
+    `${e.issueSource ?? ''} ${e.code}: ${e.message}${e.jsonPathsInPayload?.length ? ` at ${e.jsonPathsInPayload.join(', ')}` : ''}`.trim();
+  const refused = statusCode >= 400 && statusCode < 500;
+  const all = issue.errors ?? [];
+  return {
+    errors: [
+      ...all.filter((e) => !(refused && e.issueSource === 'request')).map(describe),
+      ...(issue.runtimeExceptions ?? []).map((e) => `runtime ${e.code}: ${e.message}`),
+    ],
+    refusedInput: all.filter((e) => refused && e.issueSource === 'request').map(describe),
+  };
+}

@@ -31,11 +31,14 @@ describe('classify', () => {
       spec,
       operationId: 'ManagedClusters_Get',
       sentVersion: '2026-06-01',
+      realClient: true,
     });
     expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'PUT', 'AZURECLI/2.70.0 azsdk-python-core/1.0'), [spec])).toMatchObject({
       operationId: 'ManagedClusters_CreateOrUpdate',
       sentVersion: '2026-10-01',
+      realClient: true,
     });
+    expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'GET', ''), [spec])).toMatchObject({ kind: 'validate', realClient: false });
     expect(
       classify(pair('https://h/subscriptions/s/resourcegroups/rg/providers/Microsoft.Resources/deployments/d?api-version=2026-06-01'), [spec]),
     ).toMatchObject({
@@ -43,8 +46,10 @@ describe('classify', () => {
     });
   });
 
-  it('skips, with the reason, raw-HTTP test traffic, other resource types, unknown operations and a missing api-version', () => {
-    expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'GET', 'node'), [spec])).toEqual({ kind: 'skip', reason: SKIP.notClient });
+  it('skips, with the reason, other resource types, unknown operations, odd paths and a missing api-version', () => {
+    for (const odd of [`${CLUSTER}/`, CLUSTER.replace('/resourcegroups/', '//resourcegroups/'), CLUSTER.replace('/managedClusters/', '/managedClusters%2F')]) {
+      expect(classify(pair(`${odd}?api-version=2026-10-01`), [spec])).toEqual({ kind: 'skip', reason: SKIP.oddPath });
+    }
     expect(classify(pair('https://h/subscriptions/s/resourcegroups/rg?api-version=2025-04-01'), [spec])).toEqual({ kind: 'skip', reason: SKIP.noSpec });
     expect(classify(pair(`${CLUSTER}?api-version=2026-10-01`, 'DELETE'), [spec])).toEqual({ kind: 'skip', reason: SKIP.noOperation });
     expect(classify(pair('https://h/subscriptions/s/providers/Microsoft.ContainerService/locations/x/operations/1?api-version=2026-10-01'), [spec])).toEqual({
@@ -71,16 +76,13 @@ describe('judge', () => {
     ],
     runtimeExceptions: [{ code: 'RUNTIME_ERROR', message: 'boom' }],
   };
+  const request = 'request INVALID_TYPE: Expected type integer but found type string at $.properties.count';
 
-  it('does not count a refused request (4xx) against the API, but its response issues and runtime exceptions', () => {
-    const out = judge(issue, 400);
-    expect(out.refusedInput).toEqual(['request INVALID_TYPE: Expected type integer but found type string at $.properties.count']);
-    expect(out.errors).toEqual(['response OBJECT_MISSING_REQUIRED_PROPERTY: Missing required property: status', 'runtime RUNTIME_ERROR: boom']);
-  });
-
-  it('counts a request the spec refuses that the API accepted (2xx) or failed on (5xx)', () => {
-    expect(judge(issue, 200).errors).toHaveLength(3);
-    expect(judge(issue, 500).errors).toHaveLength(3);
-    expect(judge(issue, 200).refusedInput).toEqual([]);
+  it("counts every response issue and runtime exception, and lists the request's issues apart", () => {
+    expect(judge(issue)).toEqual({
+      errors: ['response OBJECT_MISSING_REQUIRED_PROPERTY: Missing required property: status', 'runtime RUNTIME_ERROR: boom'],
+      requestIssues: [request],
+    });
+    expect(judge({ errors: [] })).toEqual({ errors: [], requestIssues: [] });
   });
 });

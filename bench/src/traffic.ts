@@ -25,19 +25,19 @@ export interface RecordedPair {
   liveResponse: { statusCode: string; headers: Record<string, string>; body?: unknown };
 }
 
-export type Verdict = { kind: 'validate'; spec: SpecFile; operationId: string; sentVersion: string } | { kind: 'skip'; reason: string };
+export type Verdict = { kind: 'validate'; spec: SpecFile; operationId: string; sentVersion: string; realClient: boolean } | { kind: 'skip'; reason: string };
 
 /**
- * The real clients: the Azure SDKs for JavaScript (and Python, under az) and az itself. The other suites (fuzz,
- * protocol, path tricks, validation) send raw HTTP on purpose, often malformed, and are judged by their own tests.
+ * The real clients: the Azure SDKs for JavaScript (and Python, under az) and az itself. The other suites send raw
+ * HTTP (the harness's arm(), fuzz, protocol, path tricks). Counted apart in the summary.
  */
-const REAL_CLIENT = /\b(azsdk-js-|azsdk-python-|AZURECLI\/)/i;
+export const REAL_CLIENT = /\b(azsdk-js-|azsdk-python-|AZURECLI\/)/i;
 
 export const SKIP = {
-  notClient: 'not sent by a real Azure client (raw-HTTP suites: fuzz, protocol, path tricks, validation)',
   noSpec: 'no saved spec for this resource type (resource groups, role assignments, providers, identity, ...)',
   noOperation: 'path or method in no operation of the saved spec (operation status/results URLs are not in the AKS spec)',
   noApiVersion: 'no api-version in the request',
+  oddPath: 'a path spelled oddly on purpose (doubled or trailing slashes, escaped separators)',
 } as const;
 
 /** Every operation of a swagger 2.0 document, with a case-insensitive matcher for its path. */
@@ -60,9 +60,11 @@ export function specOperations(swagger: { paths?: Record<string, Record<string, 
 
 /** Which spec a pair is checked against (the one for its provider), or why it is not. */
 export function classify(pair: RecordedPair, specs: readonly SpecFile[]): Verdict {
-  const userAgent = pair.liveRequest.headers['user-agent'] ?? '';
-  if (!REAL_CLIENT.test(userAgent)) return { kind: 'skip', reason: SKIP.notClient };
+  const realClient = REAL_CLIENT.test(pair.liveRequest.headers['user-agent'] ?? '');
   const url = new URL(pair.liveRequest.url);
+  // A path oav would read otherwise than the router (doubled or trailing slashes, escaped separators: the path
+  // tricks suite) could not be matched to an operation by oav, which then stops validating the rest.
+  if (/\/\/|\/$|%2f|%5c|\\/i.test(url.pathname)) return { kind: 'skip', reason: SKIP.oddPath };
   const path = decodeURIComponent(url.pathname);
   const method = pair.liveRequest.method.toUpperCase();
   let best: { spec: SpecFile; op: SpecOperation } | undefined;
@@ -77,7 +79,7 @@ export function classify(pair: RecordedPair, specs: readonly SpecFile[]): Verdic
   if (!best) return { kind: 'skip', reason: anyPath || providerOf(path, specs) ? SKIP.noOperation : SKIP.noSpec };
   const sentVersion = url.searchParams.get('api-version');
   if (!sentVersion) return { kind: 'skip', reason: SKIP.noApiVersion };
-  return { kind: 'validate', spec: best.spec, operationId: best.op.operationId, sentVersion };
+  return { kind: 'validate', spec: best.spec, operationId: best.op.operationId, sentVersion, realClient };
 }
 
 /** A path under a provider one of the specs covers (so an unmatched path there is a missing operation, not a missing spec). */
@@ -101,20 +103,17 @@ export interface OavIssue {
 }
 
 /**
- * What counts against the API in one pair's oav issues. A request the spec refuses that the API refused too
- * (4xx) is a test sending bad input on purpose and the API doing its job: listed apart, not an error. Anything
- * about a response, a request the API accepted, and oav's own runtime exceptions are errors.
+ * What counts against the API in one pair's oav issues: every response issue (the response is ours, whoever
+ * asked) and oav's runtime exceptions. Request issues are the client's: a raw-HTTP suite's bad input on purpose,
+ * or a real client sending what the spec does not say (az 2.91 omits the required properties.mode, which the API
+ * takes as Incremental like ARM). They are listed apart, not counted.
  */
-export function judge(issue: OavIssue, statusCode: number): { errors: string[]; refusedInput: string[] } {
+export function judge(issue: OavIssue): { errors: string[]; requestIssues: string[] } {
   const describe = (e: NonNullable<OavIssue['errors']>[number]): string =>
     `${e.issueSource ?? ''} ${e.code}: ${e.message}${e.jsonPathsInPayload?.length ? ` at ${e.jsonPathsInPayload.join(', ')}` : ''}`.trim();
-  const refused = statusCode >= 400 && statusCode < 500;
   const all = issue.errors ?? [];
   return {
-    errors: [
-      ...all.filter((e) => !(refused && e.issueSource === 'request')).map(describe),
-      ...(issue.runtimeExceptions ?? []).map((e) => `runtime ${e.code}: ${e.message}`),
-    ],
-    refusedInput: all.filter((e) => refused && e.issueSource === 'request').map(describe),
+    errors: [...all.filter((e) => e.issueSource !== 'request').map(describe), ...(issue.runtimeExceptions ?? []).map((e) => `runtime ${e.code}: ${e.message}`)],
+    requestIssues: all.filter((e) => e.issueSource === 'request').map(describe),
   };
 }

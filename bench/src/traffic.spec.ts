@@ -47,7 +47,12 @@ describe('classify', () => {
   });
 
   it('skips, with the reason, other resource types, unknown operations, odd paths and a missing api-version', () => {
-    for (const odd of [`${CLUSTER}/`, CLUSTER.replace('/resourcegroups/', '//resourcegroups/'), CLUSTER.replace('/managedClusters/', '/managedClusters%2F')]) {
+    for (const odd of [
+      `${CLUSTER}/`,
+      CLUSTER.replace('/resourcegroups/', '//resourcegroups/'),
+      CLUSTER.replace('/managedClusters/', '/managedClusters%2F'),
+      CLUSTER.replace('managedClusters', 'managed%43lusters'),
+    ]) {
       expect(classify(pair(`${odd}?api-version=2026-10-01`), [spec])).toEqual({ kind: 'skip', reason: SKIP.oddPath });
     }
     expect(classify(pair('https://h/subscriptions/s/resourcegroups/rg?api-version=2025-04-01'), [spec])).toEqual({ kind: 'skip', reason: SKIP.noSpec });
@@ -82,7 +87,22 @@ describe('judge', () => {
     expect(judge(issue)).toEqual({
       errors: ['response OBJECT_MISSING_REQUIRED_PROPERTY: Missing required property: status', 'runtime RUNTIME_ERROR: boom'],
       requestIssues: [request],
+      extensions: [],
     });
-    expect(judge({ errors: [] })).toEqual({ errors: [], requestIssues: [] });
+    expect(judge({ errors: [] })).toEqual({ errors: [], requestIssues: [], extensions: [] });
+  });
+
+  it("excuses only a documented extension's own issue, on its own operations", () => {
+    const nodeStatus = { code: 'OBJECT_ADDITIONAL_PROPERTIES', message: 'Additional properties not allowed: nodeStatus', issueSource: 'response' };
+    const machines = judge({
+      operationInfo: { operationId: 'Machines_List' },
+      errors: [{ ...nodeStatus, jsonPathsInPayload: ['$.value[0].properties.nodeStatus'] }],
+    });
+    expect(machines.errors).toEqual([]);
+    expect(machines.extensions).toHaveLength(1);
+    const elsewhere = judge({ operationInfo: { operationId: 'AgentPools_Get' }, errors: [{ ...nodeStatus, jsonPathsInPayload: ['$.properties.nodeStatus'] }] });
+    expect(elsewhere.errors).toHaveLength(1);
+    const other = judge({ operationInfo: { operationId: 'Machines_Get' }, errors: [{ ...nodeStatus, jsonPathsInPayload: ['$.properties.extra'] }] });
+    expect(other.errors).toHaveLength(1);
   });
 });

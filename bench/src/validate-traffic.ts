@@ -17,6 +17,8 @@ import { atSpecVersion, classify, judge, OavIssue, RecordedPair, SpecFile, specO
 interface OavTrafficValidator {
   initialize(): Promise<void>;
   validate(): Promise<OavIssue[]>;
+  /** Pairs oav matched to no operation (it only prints them). */
+  operationUndefinedResult: number;
 }
 
 const specsRoot = (): string => process.env.CERULEAN_AZURE_SPECS ?? '/work/shared/azure-specs/specification';
@@ -142,10 +144,12 @@ async function main(): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require('oav/dist/lib/util/logging') as { log: { consoleLogLevel: string } }).log.consoleLogLevel = 'error';
   const issues: OavIssue[] = [];
+  let undefinedOps = 0;
   for (const { spec } of staged.values()) {
     const validator = new TrafficValidator(spec.path, join(stage, spec.key));
     await validator.initialize();
     issues.push(...(await validator.validate()));
+    undefinedOps += validator.operationUndefinedResult;
   }
 
   const total = [...validated.values()].reduce((n, c) => n + c.exact + c.atSpec, 0);
@@ -164,11 +168,13 @@ async function main(): Promise<number> {
   let errors = 0;
   let failedPairs = 0;
   const notCounted: string[] = [];
+  const extensions = new Map<string, number>();
   for (const issue of issues) {
     const verdict = judge(issue);
     const pair = sent.get(issue.payloadFilePath ?? '');
     const where = `${issue.operationInfo?.operationId ?? '?'} ${pair?.realClient ? 'real client' : 'raw HTTP'} ${pair?.status ?? ''} ${issue.payloadFilePath ?? ''}`;
     if (verdict.requestIssues.length > 0) notCounted.push(`  ${where}: ${verdict.requestIssues.join('; ')}`);
+    for (const why of verdict.extensions) extensions.set(why, (extensions.get(why) ?? 0) + 1);
     if (verdict.errors.length === 0) continue;
     errors += verdict.errors.length;
     failedPairs += 1;
@@ -179,7 +185,13 @@ async function main(): Promise<number> {
     console.log(`${notCounted.length} request(s) the spec does not allow (the client's input, not counted; the API's answers to them are):`);
     for (const line of notCounted) console.log(line);
   }
-  console.log(`${errors} error(s) in ${failedPairs} pair(s); ${Date.now() - started} ms`);
+  for (const [why, n] of extensions) console.log(`${n} issue(s) from a documented extension, not counted: ${why}`);
+  if (undefinedOps > 0) {
+    // oav skips a pair it matches to no operation, printing it above; here that is an error, never a silent drop.
+    console.log(`ERROR oav matched ${undefinedOps} pair(s) to no operation ("Undefined operation" above)`);
+    errors += undefinedOps;
+  }
+  console.log(`${errors} error(s) in ${failedPairs + undefinedOps} pair(s); ${Date.now() - started} ms`);
   if (total === 0) {
     console.log('no pair was validated: the recording is missing or empty (CERULEAN_TRAFFIC_DIR)');
     return 1;

@@ -104,5 +104,8 @@ describe('judge', () => {
     expect(elsewhere.errors).toHaveLength(1);
     const other = judge({ operationInfo: { operationId: 'Machines_Get' }, errors: [{ ...nodeStatus, jsonPathsInPayload: ['$.properties.extra'] }] });
     expect(other.errors).toHaveLength(1);
+    const notModified = { code: 'INVALID_RESPONSE_CODE', message: "The swagger file does not define '304' response code", issueSource: 'response' };
+    expect(judge({ operationInfo: { operationId: 'AgentPools_List' }, errors: [notModified] }).errors).toEqual([]);
+    expect(judge({ operationInfo: { operationId: 'AgentPools_CreateOrUpdate' }, errors: [notModified] }).errors).toHaveLength(1);
   });
 });

@@ -88,6 +88,13 @@ const STATUS_PATHS: Record<string, Record<string, string>> = {
   },
 };
 
+/** The api-versions sent, the well-formed ones by name and the fuzz's others as a count. */
+function versions(sent: Set<string>): string {
+  const named = [...sent].filter((v) => /^\d{4}-\d{2}-\d{2}(-preview)?$/.test(v)).sort();
+  const others = sent.size - named.length;
+  return `${named.join(', ')}${others > 0 ? ` (+${others} malformed)` : ''}`;
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const trafficDir = process.argv[2] ?? join(process.env.CERULEAN_IT_DIR ?? '/tmp/cerulean-it', 'traffic');
@@ -162,7 +169,7 @@ async function main(): Promise<number> {
   );
   for (const [op, c] of [...validated.entries()].sort()) {
     console.log(
-      `  ${op.padEnd(60)} ${String(c.exact).padStart(5)} exact ${String(c.atSpec).padStart(5)} at spec ${String(c.real).padStart(5)} real   sent: ${[...c.sent].sort().join(', ')}`,
+      `  ${op.padEnd(60)} ${String(c.exact).padStart(5)} exact ${String(c.atSpec).padStart(5)} at spec ${String(c.real).padStart(5)} real   sent: ${versions(c.sent)}`,
     );
   }
   console.log(`skipped ${files.length - total}:`);
@@ -170,13 +177,17 @@ async function main(): Promise<number> {
 
   let errors = 0;
   let failedPairs = 0;
-  const notCounted: string[] = [];
+  // Request issues, by who sent them: the real clients' each (few, and worth reading), the raw suites' as counts.
+  const clientIssues: string[] = [];
+  const rawIssues = new Map<string, number>();
   const extensions = new Map<string, number>();
   for (const issue of issues) {
     const verdict = judge(issue);
     const pair = sent.get(issue.payloadFilePath ?? '');
     const where = `${issue.operationInfo?.operationId ?? '?'} ${pair?.realClient ? 'real client' : 'raw HTTP'} ${pair?.status ?? ''} ${issue.payloadFilePath ?? ''}`;
-    if (verdict.requestIssues.length > 0) notCounted.push(`  ${where}: ${verdict.requestIssues.join('; ')}`);
+    if (verdict.requestIssues.length > 0 && pair?.realClient) clientIssues.push(`  ${where}: ${verdict.requestIssues.join('; ').slice(0, 300)}`);
+    else if (verdict.requestIssues.length > 0)
+      rawIssues.set(issue.operationInfo?.operationId ?? '?', (rawIssues.get(issue.operationInfo?.operationId ?? '?') ?? 0) + 1);
     for (const why of verdict.extensions) extensions.set(why, (extensions.get(why) ?? 0) + 1);
     if (verdict.errors.length === 0) continue;
     errors += verdict.errors.length;
@@ -184,9 +195,14 @@ async function main(): Promise<number> {
     console.log(`ERROR ${where}`);
     for (const line of verdict.errors) console.log(`    ${line}`);
   }
-  if (notCounted.length > 0) {
-    console.log(`${notCounted.length} request(s) the spec does not allow (the client's input, not counted; the API's answers to them are):`);
-    for (const line of notCounted) console.log(line);
+  if (clientIssues.length > 0) {
+    console.log(`${clientIssues.length} real-client request(s) the spec does not allow (the client's input, not counted; the API's answers are):`);
+    for (const line of clientIssues) console.log(line);
+  }
+  if (rawIssues.size > 0) {
+    const n = [...rawIssues.values()].reduce((a, b) => a + b, 0);
+    console.log(`${n} raw-HTTP test request(s) the spec does not allow (bad input on purpose, not counted; the API's answers are), by operation:`);
+    console.log(`  ${[...rawIssues.entries()].map(([op, k]) => `${op} ${k}`).join(', ')}`);
   }
   for (const [why, n] of extensions) console.log(`${n} issue(s) from a documented extension, not counted: ${why}`);
   if (undefinedOps > 0) {

@@ -35,7 +35,7 @@ export const REAL_CLIENT = /\b(azsdk-js-|azsdk-python-|AZURECLI\/)/i;
 
 export const SKIP = {
   noSpec: 'no saved spec for this resource type (resource groups, role assignments, providers, identity, ...)',
-  noOperation: 'path or method in no operation of the saved spec (operation status/results URLs are not in the AKS spec)',
+  noOperation: 'path or method in no operation of the saved specs (mostly operation result URLs: their body is the resource or nothing)',
   noApiVersion: 'no api-version in the request',
   oddPath: 'a path spelled oddly on purpose (doubled or trailing slashes, percent-escapes: the path tricks suite)',
 } as const;

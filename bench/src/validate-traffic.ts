@@ -9,6 +9,9 @@
  * (the JS SDK 25.x 2026-06-01, 24.x and az older ones). A pair sent at another version is validated against the
  * saved spec with its api-version rewritten to the spec's, and counted apart ("at spec version"): the API serves
  * every accepted version with one shape, so the newest spec is the contract it has to meet.
+ *
+ * Every client's pairs are validated (the responses are the API's, whoever asked); what counts as an error, and
+ * what is listed apart (request issues, documented extensions), is traffic.ts's judge().
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

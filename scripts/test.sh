@@ -29,6 +29,9 @@ ensure_kubectl
 npx jest -c jest.config.js --selectProjects kube --ci --runInBand --forceExit
 say "integration and end-to-end tests (real Postgres, Redis, Docker)"
 npx jest -c jest.config.js --selectProjects integration --ci --runInBand --forceExit
+say "oav traffic check (the real clients' ARM exchanges of the run above against the saved Azure specs)"
+# The global setup starts the API with CERULEAN_TRAFFIC_DIR=$CERULEAN_IT_DIR/traffic; exit 1 on any oav error.
+node dist/bench/src/validate-traffic.js "$CERULEAN_IT_DIR/traffic"
 say "bench smoke (one iteration of each scenario: checks it runs end to end and writes well-formed JSON)"
 CERULEAN_BENCH_DIR="${CERULEAN_IT_DIR}-bench" node dist/bench/src/main.js --smoke --out="$CERULEAN_IT_DIR/bench-smoke.json"
 node dist/bench/src/validate.js "$CERULEAN_IT_DIR/bench-smoke.json"

@@ -13,6 +13,7 @@ import { bootstrapCredentialPath } from './identity/bootstrap-principal.service'
 import { BearerTokenCheck } from './identity/bearer-auth.guard';
 import { TOKEN_ROUTES } from './identity/token.controller';
 import { ensureServerTls } from './common/tls';
+import { recordTraffic } from './common/traffic-recorder';
 import { DASHBOARD_PATH, dashboardRoot, registerDashboard } from './dashboard';
 
 /** Set by rewriteUrl on a request whose path cannot be canonicalised: why. */
@@ -68,6 +69,7 @@ async function bootstrap(): Promise<void> {
       'request',
     );
   });
+  if (env.TRAFFIC_DIR) recordTraffic(fastify, env.TRAFFIC_DIR);
   // Actions (POST start/stop, …) arrive with a JSON content type and no body: that is not malformed JSON.
   // (Nest's own body parser is off, so this is the only JSON parser.)
   fastify.removeContentTypeParser('application/json');

@@ -199,7 +199,7 @@ describe('template deployments (resource group scope)', () => {
       const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${rgPath(rg)}/deployments/quickstart/operations`));
       expect(ops.body.value.map((o) => [o.properties.targetResource.resourceName, o.properties.provisioningOperation, o.properties.provisioningState])).toEqual(
         [
-          [cluster, 'Update', 'Succeeded'],
+          [cluster, 'Create', 'Succeeded'],
           ['extra1', 'Delete', 'Succeeded'],
         ],
       );

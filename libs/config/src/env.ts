@@ -235,6 +235,12 @@ export class Env {
   /** Client secret checks (scrypt, on libuv's pool) running at once; the rest wait, so they never take every core. */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) SECRET_CHECK_CONCURRENCY = 1;
 
+  /**
+   * When set, every ARM request under /subscriptions or /providers and its response are written to this folder,
+   * one JSON file each in the shape `oav validate-traffic` reads (credentials redacted). Tests only: off by default.
+   */
+  @IsOptional() @IsString() TRAFFIC_DIR?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 }
 

@@ -39,7 +39,8 @@ export function toDeploymentOperation(d: DeploymentEntity, rgName: string | null
     id: `${deploymentId(d.subscriptionId, rgName, d.name)}/operations/${o.id}`,
     operationId: o.id,
     properties: {
-      provisioningOperation: o.provisioningOperation,
+      // Rows written before the worker used ARM's names said 'Update' for a PUT of an existing resource.
+      provisioningOperation: o.provisioningOperation === 'Update' ? 'Create' : o.provisioningOperation,
       provisioningState: o.provisioningState,
       timestamp: o.timestamp.toISOString(),
       duration: isoDuration(o.durationMs ?? Date.now() - o.timestamp.getTime()),

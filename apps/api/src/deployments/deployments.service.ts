@@ -175,8 +175,8 @@ export class DeploymentsService {
     return {
       id: deploymentId(at.subscriptionId, at.rg?.name ?? null, name),
       name,
+      // DeploymentValidateResult has no location (a deployment's own GET does), at any scope.
       type: DEPLOYMENTS_TYPE,
-      ...(at.rg ? {} : { location: request.location }),
       properties: {
         provisioningState: 'Succeeded',
         correlationId: call.context.correlationId,

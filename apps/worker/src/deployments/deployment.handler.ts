@@ -148,7 +148,8 @@ export class DeploymentHandler {
       const live = await this.send(op, 'GET', path);
       if (live.status !== 200 && live.status !== 404)
         return this.recordFailure(await this.startRow(deployment, row, r, seq, 'Read'), live.status, replyError(live));
-      row = await this.startRow(deployment, row, r, seq, live.status === 200 ? 'Update' : 'Create');
+      // ARM names a resource PUT 'Create' whether or not the resource existed: ProvisioningOperation has no 'Update'.
+      row = await this.startRow(deployment, row, r, seq, 'Create');
       let body: object;
       try {
         body = await resolveResource(plan, r.id, host, evaluationOptions());

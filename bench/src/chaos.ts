@@ -177,9 +177,16 @@ class ChaosRun {
     const started = Date.now();
     for (let tries = 0; tries < 120; tries++) {
       const r = await this.call(method, path, body);
-      if (r.status === 409) {
+      // 409 is "busy" only while an operation runs on the cluster; once it is settled the 409 is the answer (a stop of
+      // a cluster a failed start left Stopped: "its power state is already Stopped"), recorded as such.
+      if (r.status === 409 && (await this.busy(cluster))) {
         await sleep(1000);
         continue;
+      }
+      if (r.status === 409) {
+        const code = (r.body as { error?: { code?: string } } | undefined)?.error?.code ?? '';
+        this.operations.push({ cluster, what, status: `HTTP 409 ${code}`.trim(), ms: Date.now() - started });
+        return;
       }
       const statusUrl = r.headers['azure-asyncoperation'] as string | undefined;
       if (!statusUrl) {
@@ -191,6 +198,12 @@ class ChaosRun {
       return;
     }
     this.operations.push({ cluster, what, status: 'NeverAccepted', ms: Date.now() - started });
+  }
+
+  /** Whether an operation runs on the cluster (its provisioning state is not a settled one). */
+  private async busy(cluster: string): Promise<boolean> {
+    const r = await this.call<{ properties?: { provisioningState?: string } }>('GET', `${this.clusterPath(cluster)}?${AKS}`);
+    return !['Succeeded', 'Failed', 'Canceled'].includes(r.body.properties?.provisioningState ?? '');
   }
 
   private clusterBody(count: number) {
@@ -545,9 +558,13 @@ class ChaosRun {
     for (const kind of FAULT_KINDS) {
       const of = this.faults.filter((f) => f.kind === kind);
       if (of.length === 0) continue;
-      const ms = of.map((f) => f.recoveryMs ?? Infinity);
-      const mean = Math.round(ms.reduce((a, b) => a + b, 0) / ms.length);
-      console.log(`  ${kind.padEnd(20)} ${String(of.length).padStart(5)}  ${String(mean).padStart(8)} / ${Math.max(...ms)}`);
+      const ms = of.map((f) => f.recoveryMs).filter((m): m is number => m !== undefined);
+      const mean = ms.length > 0 ? Math.round(ms.reduce((a, b) => a + b, 0) / ms.length) : NaN;
+      const never = of.length - ms.length;
+      console.log(
+        `  ${kind.padEnd(20)} ${String(of.length).padStart(5)}  ${String(mean).padStart(8)} / ${ms.length > 0 ? Math.max(...ms) : 'none'}` +
+          (never > 0 ? `  (${never} not within 120 s)` : ''),
+      );
     }
     console.log('\noperations by end state');
     const states = new Map<string, number>();

@@ -239,14 +239,13 @@ export class NodeFleet {
       };
       await ctx.assertActive();
       if (reimage.length > 0) ctx.logger.log(`making ${reimage.length} node(s) of ${cluster.name} again with credentials generation ${generation}`);
-      await eachLimited(reimage, this.env.NODE_PARALLELISM, async (name) => {
-        await this.provider.removeNode(name);
-        existing.delete(name);
-      });
       await eachLimited(ensure, this.env.NODE_PARALLELISM, async (spec) => {
         await ctx.assertActive();
+        // Removed and made again at once, never counted as made here: a cancel (abort) cannot leave it removed.
+        const remake = reimage.includes(spec.name);
+        if (remake) await this.provider.removeNode(spec.name);
         await this.startReady(ctx, spec, !existing.has(spec.name), cluster);
-        if (!existing.has(spec.name)) await step();
+        if (!existing.has(spec.name) || remake) await step();
       });
       await ctx.assertActive();
       await eachLimited(

@@ -71,7 +71,7 @@ export default async function globalSetup(): Promise<void> {
     CERULEAN_SWEEP_INTERVAL_MS: '1000',
     CERULEAN_NODE_READY_TIMEOUT_SECONDS: '60',
     CERULEAN_LOG_LEVEL: 'warn',
-    // Every ARM exchange, for the oav traffic check that follows the integration stage (scripts/validate-traffic.sh).
+    // Every ARM exchange, for the oav traffic check that follows the integration stage (bench/src/validate-traffic.ts).
     CERULEAN_TRAFFIC_DIR: join(IT_DIR, 'traffic'),
     // New pools start on the oldest image, so node image upgrades have somewhere to go.
     CERULEAN_NEW_POOL_NODE_IMAGE_VERSION: catalog.list()[0].version,

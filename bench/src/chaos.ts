@@ -3,7 +3,8 @@
 // cluster and pool operations on several clusters at once while injecting faults at random (seeded) moments, lets
 // things settle, checks the invariants and prints a table. Only what this run started is ever disturbed: its own
 // API and worker processes, its own Postgres and Redis, the node containers of its own clusters, and the socket its
-// platform reaches Docker through (cut as a daemon crash looks to clients); never the machine's dockerd. Everything it started is stopped at the end, even on failure. Exit code 1 when an invariant fails.
+// platform reaches Docker through (cut as a daemon crash looks to clients); never the machine's dockerd. Everything
+// it started is stopped at the end, even on failure. Exit code 1 when an invariant fails.
 import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeLabels } from '@cerulean/node-provider';

@@ -179,7 +179,7 @@ class ChaosRun {
     for (let tries = 0; tries < 120; tries++) {
       const r = await this.call(method, path, body);
       // 409 is "busy" only while an operation runs on the cluster; once it is settled the 409 is the answer (a stop of
-      // a cluster a failed start left Stopped: "its power state is already Stopped"), recorded as such.
+      // a cluster already Stopped: "its power state is already Stopped"), recorded as such.
       if (r.status === 409 && (await this.busy(cluster))) {
         await sleep(1000);
         continue;

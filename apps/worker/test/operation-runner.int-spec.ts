@@ -108,6 +108,24 @@ describe('OperationRunner: routing, locking and outcomes (real Postgres, fake no
     await release?.();
   });
 
+  it('leaves a cluster start whose nodes cannot be made Failed and Running, as AKS shows a failed start', async () => {
+    const rg = await aResourceGroup(db);
+    const c = await aCluster(db, rg, { provisioningState: ProvisioningState.Starting, powerState: PowerStateCode.Stopped });
+    const pool = await aPool(db, c, { provisioningState: ProvisioningState.Starting, powerState: PowerStateCode.Stopped });
+    for (let i = 0; i < 4; i++) provider.failNext('ensureNode', new ProviderError('no such image', { code: 'ImageNotFound', transient: false }));
+    const op = await anOperation(db, OperationKind.ClusterStart, { cluster: c });
+
+    await sut.run(op.id);
+
+    expect(await operation(op)).toMatchObject({ status: OperationStatus.Failed, error: { code: 'NodeProvisioningFailed' } });
+    // Running: node repair (which covers Failed pools of running clusters) and the next change bring the nodes back.
+    expect(await cluster(c)).toMatchObject({ provisioningState: ProvisioningState.Failed, powerState: PowerStateCode.Running });
+    expect(await db.findOneBy(AgentPoolEntity, { id: pool.id })).toMatchObject({
+      provisioningState: ProvisioningState.Failed,
+      powerState: PowerStateCode.Running,
+    });
+  });
+
   it('lets a transient provider failure propagate for BullMQ to retry, recording nothing', async () => {
     const { c } = await runningCluster();
     provider.failNext('ensureNetwork', new ProviderError('engine busy', { code: 'EngineUnavailable', transient: true }));

@@ -17,7 +17,7 @@ import {
 import { OperationStarter } from '@cerulean/queue-contracts';
 import { Injectable } from '@nestjs/common';
 import { ArmCall } from '../common/arm-request';
-import { stoppedClusterRefuses } from './cluster-rules';
+import { powerChangeRefusal, stoppedClusterRefuses } from './cluster-rules';
 import { ClustersService } from './clusters.service';
 
 const nodeImages = new NodeImageCatalog();
@@ -57,19 +57,14 @@ export class ClusterActionsService {
 
   private async powerChange(sub: string, rgName: string, name: string, call: ArmCall, target: PowerStateCode): Promise<ActionResult> {
     const kind = target === PowerStateCode.Stopped ? OperationKind.ClusterStop : OperationKind.ClusterStart;
-    const verb = target === PowerStateCode.Stopped ? 'stop' : 'start';
     return this.starter.run(async (tx): Promise<ActionResult> => {
       const found = await this.clusters.get(sub, rgName, name, tx, true);
       const { rg, cluster, pools } = found;
       const running = await this.operations.findInProgress(tx, clusterLockKey(cluster.id));
       if (running?.kind === kind) return { found, operation: running };
       assertNotDeleting(cluster);
-      if (!running && cluster.powerState === target) {
-        throw ArmError.conflict(
-          'OperationNotAllowed',
-          `Unable to ${verb} managed cluster '${cluster.name}': its power state is already ${cluster.powerState}.`,
-        );
-      }
+      const refusal = running ? undefined : powerChangeRefusal(cluster, target);
+      if (refusal) throw refusal;
       const operation = await this.starter.startOnCluster(tx, { rg, cluster }, kind, call);
       cluster.provisioningState = target === PowerStateCode.Stopped ? ProvisioningState.Stopping : ProvisioningState.Starting;
       cluster.provisioningError = null;

@@ -22,6 +22,17 @@ export function stoppedClusterRefuses(clusterName: string, what: string): ArmErr
   );
 }
 
+/**
+ * Why a stop or start of `cluster` is refused (409), if it is: the cluster is already in the target power state. A
+ * start or stop that failed is taken again, since it may have left the cluster anywhere between the two states (a
+ * failed start shows Failed and Running, as on AKS).
+ */
+export function powerChangeRefusal(cluster: { name: string; powerState: string; provisioningState: string }, target: PowerStateCode): ArmError | undefined {
+  if (cluster.powerState !== target || cluster.provisioningState === ProvisioningState.Failed) return undefined;
+  const verb = target === PowerStateCode.Stopped ? 'stop' : 'start';
+  return ArmError.conflict('OperationNotAllowed', `Unable to ${verb} managed cluster '${cluster.name}': its power state is already ${cluster.powerState}.`);
+}
+
 export function shortHash(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 8);
 }

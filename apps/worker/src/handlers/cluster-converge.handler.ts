@@ -53,7 +53,9 @@ export class ClusterConvergeHandler {
       ctx.logger.log(`control plane of ${cluster.name} now at ${controlPlane}`);
     }
     if (op.kind === OperationKind.ClusterStart) {
-      // Starting brings every pool back; their rows say Running while the nodes come up.
+      // Starting brings every pool back; the cluster's and their rows say Running while the nodes come up. A start that
+      // fails leaves Failed and Running, as AKS shows it, so node repair and the next change bring the nodes back.
+      await this.db.update(ManagedClusterEntity, { id: cluster.id }, { powerState: PowerStateCode.Running });
       await this.db.update(AgentPoolEntity, { clusterId: cluster.id }, { powerState: PowerStateCode.Running });
     }
     const pools = await this.pools.listByCluster(this.db, cluster.id);

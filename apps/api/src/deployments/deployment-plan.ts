@@ -153,7 +153,7 @@ export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget,
         r.id,
       );
     }
-    if (!isHostedType(r.type)) throw noRegisteredProvider(r.type);
+    // Any other type not hosted here was refused by the first loop.
   }
   return plan;
 }

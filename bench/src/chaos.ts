@@ -75,6 +75,8 @@ interface OperationRecord {
   status: string;
   statusUrl?: string;
   ms: number;
+  /** What the API said, for a request it answered with an error. */
+  message?: string;
 }
 interface Invariant {
   name: string;
@@ -185,13 +187,14 @@ class ChaosRun {
         continue;
       }
       if (r.status === 409) {
-        const code = (r.body as { error?: { code?: string } } | undefined)?.error?.code ?? '';
-        this.operations.push({ cluster, what, status: `HTTP 409 ${code}`.trim(), ms: Date.now() - started });
+        const error = (r.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+        this.operations.push({ cluster, what, status: `HTTP 409 ${error?.code ?? ''}`.trim(), message: error?.message, ms: Date.now() - started });
         return;
       }
       const statusUrl = r.headers['azure-asyncoperation'] as string | undefined;
       if (!statusUrl) {
-        this.operations.push({ cluster, what, status: `HTTP ${r.status}`, ms: Date.now() - started });
+        const error = (r.body as { error?: { message?: string } } | undefined)?.error;
+        this.operations.push({ cluster, what, status: `HTTP ${r.status}`, message: error?.message, ms: Date.now() - started });
         return;
       }
       const status = await this.waitOperation(statusUrl);
@@ -572,7 +575,7 @@ class ChaosRun {
     for (const o of this.operations) states.set(o.status, (states.get(o.status) ?? 0) + 1);
     for (const [state, n] of states) console.log(`  ${state.padEnd(20)} ${String(n).padStart(5)}`);
     const failed = this.operations.filter((o) => o.status !== 'Succeeded');
-    for (const o of failed) console.log(`    ${o.cluster} ${o.what}: ${o.status}`);
+    for (const o of failed) console.log(`    ${o.cluster} ${o.what}: ${o.status}${o.message ? ` (${o.message})` : ''}`);
     console.log('\ninvariants');
     for (const i of this.invariants) console.log(`  ${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.detail ? ` (${i.detail})` : ''}`);
     return this.invariants.every((i) => i.ok) ? 0 : 1;

@@ -1,4 +1,4 @@
-import { atSpecVersion, classify, judge, OavIssue, RecordedPair, SKIP, SpecFile, specOperations } from './traffic';
+import { atSpecVersion, classify, judge, OavIssue, RecordedPair, SKIP, SpecFile, specOperations, withoutPayloadRefs } from './traffic';
 
 const swagger = {
   paths: {
@@ -105,7 +105,31 @@ describe('judge', () => {
     const other = judge({ operationInfo: { operationId: 'Machines_Get' }, errors: [{ ...nodeStatus, jsonPathsInPayload: ['$.properties.extra'] }] });
     expect(other.errors).toHaveLength(1);
     const notModified = { code: 'INVALID_RESPONSE_CODE', message: "The swagger file does not define '304' response code", issueSource: 'response' };
-    expect(judge({ operationInfo: { operationId: 'AgentPools_List' }, errors: [notModified] }).errors).toEqual([]);
-    expect(judge({ operationInfo: { operationId: 'AgentPools_CreateOrUpdate' }, errors: [notModified] }).errors).toHaveLength(1);
+    // Every GET can be conditional (GetUpgradeProfile too); a 304 to any other method is an error.
+    expect(judge({ operationInfo: { operationId: 'AgentPools_List' }, errors: [notModified] }, 'GET').errors).toEqual([]);
+    expect(judge({ operationInfo: { operationId: 'ManagedClusters_GetUpgradeProfile' }, errors: [notModified] }, 'get').errors).toEqual([]);
+    expect(judge({ operationInfo: { operationId: 'AgentPools_CreateOrUpdate' }, errors: [notModified] }, 'PUT').errors).toHaveLength(1);
+    expect(judge({ operationInfo: { operationId: 'ManagedClusters_ListClusterAdminCredentials' }, errors: [notModified] }, 'POST').errors).toHaveLength(1);
+    expect(judge({ operationInfo: { operationId: 'AgentPools_Get' }, errors: [notModified] }).errors).toHaveLength(1);
+  });
+});
+
+describe('withoutPayloadRefs', () => {
+  it("renames a template's $ref keys in both bodies and keeps everything else", () => {
+    const template = { definitions: { idType: { type: 'object' } }, parameters: { id: { $ref: '#/definitions/idType', nullable: true } } };
+    const pair: RecordedPair = {
+      liveRequest: { headers: {}, method: 'POST', url: 'https://x/validate', body: { properties: { template, mode: 'Incremental' } } },
+      liveResponse: { statusCode: '200', headers: {}, body: { list: [{ $ref: '#/x' }], n: 1 } },
+    };
+    const out = withoutPayloadRefs(pair);
+    expect(out.liveRequest.body).toEqual({
+      properties: {
+        template: { definitions: { idType: { type: 'object' } }, parameters: { id: { '$ref (data)': '#/definitions/idType', nullable: true } } },
+        mode: 'Incremental',
+      },
+    });
+    expect(out.liveResponse.body).toEqual({ list: [{ '$ref (data)': '#/x' }], n: 1 });
+    expect(pair.liveRequest.body).toEqual({ properties: { template, mode: 'Incremental' } });
+    expect(withoutPayloadRefs({ ...pair, liveRequest: { headers: {}, method: 'GET', url: 'https://x' } }).liveRequest).not.toHaveProperty('body');
   });
 });

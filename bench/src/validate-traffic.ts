@@ -15,7 +15,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { atSpecVersion, classify, judge, OavIssue, RecordedPair, SpecFile, specOperations } from './traffic';
+import { atSpecVersion, classify, judge, OavIssue, RecordedPair, SpecFile, specOperations, withoutPayloadRefs } from './traffic';
 
 interface OavTrafficValidator {
   initialize(): Promise<void>;
@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   const skipped = new Map<string, number>();
   const validated = new Map<string, { exact: number; atSpec: number; real: number; sent: Set<string> }>();
   const staged = new Map<string, { spec: SpecFile; files: Map<string, string> }>();
-  const sent = new Map<string, { status: number; realClient: boolean }>();
+  const sent = new Map<string, { status: number; realClient: boolean; method: string }>();
   for (const file of files) {
     const pair = JSON.parse(readFileSync(join(trafficDir, file), 'utf8')) as RecordedPair;
     const verdict = classify(pair, specs);
@@ -142,11 +142,14 @@ async function main(): Promise<number> {
     mkdirSync(dir, { recursive: true });
     // Always at one api-version (fuzz repeats it), and ASCII only: oav's JSON reader stops at a raw DEL or C1 control
     // character (fuzzed headers), and with it the validation of every later pair.
-    const text = JSON.stringify(atSpecVersion(pair, spec.apiVersion)).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const text = JSON.stringify(atSpecVersion(withoutPayloadRefs(pair), spec.apiVersion)).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
     writeFileSync(join(dir, file), text);
     const entry = staged.get(spec.key) ?? { spec, files: new Map<string, string>() };
     entry.files.set(join(dir, file), operationId);
-    sent.set(join(dir, file), { status: Number(pair.liveResponse.statusCode), realClient: verdict.realClient });
+    sent.set(join(dir, file), { status: Number(pair.liveResponse.statusCode), realClient: verdict.realClient, method: pair.liveRequest.method });
     staged.set(spec.key, entry);
   }
 
@@ -185,8 +188,8 @@ async function main(): Promise<number> {
   const rawIssues = new Map<string, number>();
   const extensions = new Map<string, number>();
   for (const issue of issues) {
-    const verdict = judge(issue);
     const pair = sent.get(issue.payloadFilePath ?? '');
+    const verdict = judge(issue, pair?.method);
     const where = `${issue.operationInfo?.operationId ?? '?'} ${pair?.realClient ? 'real client' : 'raw HTTP'} ${pair?.status ?? ''} ${issue.payloadFilePath ?? ''}`;
     if (verdict.requestIssues.length > 0 && pair?.realClient) clientIssues.push(`  ${where}: ${verdict.requestIssues.join('; ').slice(0, 300)}`);
     else if (verdict.requestIssues.length > 0)

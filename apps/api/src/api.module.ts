@@ -13,6 +13,7 @@ import { ClustersModule } from './clusters/clusters.module';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
 import { ConditionalGetInterceptor } from './common/conditional-get.interceptor';
+import { ResponseModelInterceptor } from './common/response-model.interceptor';
 import { RouteParamsGuard } from './common/route-params.guard';
 import { armValidationPipe } from './common/validation';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -64,6 +65,7 @@ import { UpgradesModule } from './upgrades/upgrades.module';
     // Outermost first: the conditional-GET ETag is computed on the list the caller may see.
     { provide: APP_INTERCEPTOR, useClass: ConditionalGetInterceptor },
     { provide: APP_INTERCEPTOR, useClass: ListVisibilityInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: ResponseModelInterceptor },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },
     { provide: APP_PIPE, useFactory: armValidationPipe },
   ],

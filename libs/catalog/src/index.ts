@@ -4,3 +4,4 @@ export * from './node-images';
 export * from './vm-sizes';
 export * from './aks-resource-fields';
 export * from './cluster-network';
+export * from './response-model';

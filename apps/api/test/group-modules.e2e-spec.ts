@@ -170,6 +170,23 @@ describe('template deployments with Bicep modules (resource group scope)', () =>
       expect(sut.body.properties.changes.map((c) => [c.resourceId, c.changeType])).toEqual([[clusterPath(rg, cluster), 'NoChange']]);
     });
 
+    it("Complete mode: what the modules deployed into the group counts as the template's, so nothing is to be deleted", async () => {
+      const sut = await whatIf(rg, `${name}-wic`, deploymentBody(mainTemplate(), parameters, 'Complete'));
+
+      expect(sut.body.properties.changes.map((c) => [c.resourceId, c.changeType])).toEqual([[clusterPath(rg, cluster), 'NoChange']]);
+    });
+
+    it("Complete mode deploys and deletes nothing: the module's cluster stays", async () => {
+      const again = await arm<DeploymentWire>('PUT', dep(deploymentPath(rg, `${name}-c`)), { body: deploymentBody(mainTemplate(), parameters, 'Complete') });
+
+      expect(await waitForDeployment(headerOf(again, 'azure-asyncoperation'), 200_000)).toBe('Succeeded');
+      const ops = await arm<{ value: DeploymentOperationWire[] }>('GET', dep(`${rgPath(rg)}/deployments/${name}-c/operations`));
+      expect(ops.body.value.map((o) => o.properties.provisioningOperation)).not.toContain('Delete');
+      const live = await arm<{ properties: { provisioningState: string } }>('GET', `${clusterPath(rg, cluster)}?${AKS_API}`);
+      expect(live.status).toBe(200);
+      expect(live.body.properties.provisioningState).toBe('Succeeded');
+    });
+
     it('validates again against the deployed cluster', async () => {
       expect((await validate(rg, `${name}-v2`, deploymentBody(mainTemplate(), parameters))).status).toBe(200);
     });

@@ -53,8 +53,8 @@ const newOperationId = (): string => randomBytes(8).toString('hex').toUpperCase(
 
 /**
  * deployment.put: walks the plan's waves (a wave's resources in parallel); each resource is PUT through the public
- * API (ArmFrontDoor), which starts the normal cluster / agent pool operation (at subscription scope: the resource
- * group PUT, and the group deployment a nested deployment stands for); the handler waits for it and records
+ * API (ArmFrontDoor), which starts the normal cluster / agent pool operation (the group deployment a nested
+ * deployment stands for; at subscription scope the resource group PUT); the handler waits for it and records
  * a deployment operation per resource. Complete mode then deletes the group's clusters the
  * template does not mention; outputs are evaluated last. A re-run after a crash resumes from the recorded rows.
  */

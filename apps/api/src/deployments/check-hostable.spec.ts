@@ -43,8 +43,24 @@ describe('checkHostable at resource group scope', () => {
     expect(err.message).toContain("resource type 'virtualNetworks' in namespace 'Microsoft.Network'");
   });
 
-  it('still refuses a nested deployment of hosted types only, as before', () => {
-    expect(refusal(template([bicepModule('aks', [cluster])]))).toMatchObject({ code: 'InvalidTemplate' });
+  it("plans a module of hosted types: a nested deployment into the deployment's own group", () => {
+    const plan = planDeployment({ template: template([bicepModule('aks', [cluster])]), parameters: undefined, mode: 'Incremental' }, target);
+
+    expect(plan.resources.map((r) => [r.id, r.condition])).toEqual([
+      ['/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/Microsoft.Resources/deployments/aks', true],
+    ]);
+  });
+
+  it('refuses a module in Complete mode, which ARM allows only for the root template', () => {
+    const complete = {
+      ...bicepModule('aks', [cluster]),
+      properties: { mode: 'Complete', expressionEvaluationOptions: { scope: 'inner' }, template: template([cluster]) },
+    };
+
+    const err = refusal(template([complete]));
+
+    expect(err).toMatchObject({ status: 400, code: 'InvalidTemplate' });
+    expect(err.message).toContain("only 'Incremental' is allowed");
   });
 });
 
@@ -64,7 +80,7 @@ describe('checkHostable and resources whose condition is false', () => {
   });
 });
 
-// Unmodified Azure Verified Modules (apps/api/test/fixtures/real-world, their source in its README.md).
+// Unmodified Azure Verified Modules and Bicep samples (apps/api/test/fixtures/real-world, their source in its README.md).
 describe('Azure Verified Modules with lambda functions and disabled telemetry', () => {
   const fixture = (file: string) => JSON.parse(readFileSync(resolve(__dirname, '../../test/fixtures/real-world', file), 'utf8')) as JsonObject;
   const values = (o: Record<string, Json>): Json => Object.fromEntries(Object.entries(o).map(([k, value]) => [k, { value }]));
@@ -83,6 +99,22 @@ describe('Azure Verified Modules with lambda functions and disabled telemetry', 
       ['Microsoft.ContainerService/managedClusters/agentPools', true],
     ]);
     expect(plan.resources[1]?.body).toMatchObject({ properties: { availabilityZones: ['1', '2', '3'], count: 1 } });
+  });
+
+  it('names the network security group type the modules of the Bicep private AKS sample declare', () => {
+    const err = refusal(
+      fixture('bicep-201-private-aks-cluster.main.json'),
+      values({
+        aksClusterAdminUsername: 'azureuser',
+        aksClusterSshPublicKey: 'ssh-rsa AAAA x',
+        logAnalyticsWorkspaceName: 'law',
+        vmAdminUsername: 'azureuser',
+        vmSshKey: 'ssh-rsa AAAA x',
+      }),
+    );
+
+    expect(err).toMatchObject({ status: 400, code: 'NoRegisteredProviderFound' });
+    expect(err.message).toContain("resource type 'networkSecurityGroups' in namespace 'Microsoft.Network'");
   });
 
   it('names the lock type the managed cluster module declares (condition false, with a scope)', () => {

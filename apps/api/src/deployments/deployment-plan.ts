@@ -116,12 +116,13 @@ export function deploymentContext(target: DeploymentTarget): DeploymentContext {
 /**
  * Checks what the platform can host: every resource type must be served here (NoRegisteredProviderFound before
  * anything is created). At subscription scope a template holds resource groups and nested deployments into a group
- * (checked by nestedDeployment()); nothing else.
+ * (checked by nestedDeployment()); nothing else. At resource group scope a nested deployment (a Bicep module) runs
+ * in the deployment's own group or the one its `resourceGroup` names.
  */
 export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget, 'rg'>): TemplatePlan {
   if (target.rg) {
     // A type no provider serves is the answer first, even when it is declared in a nested deployment (a Bicep
-    // module), which a group deployment here cannot run: that is what the template's author needs to know.
+    // module) or its condition is false: that is what the template's author needs to know.
     for (const r of plan.resources) {
       for (const type of [r.type, ...declaredNestedTypes(r)]) {
         if (!isHostedType(type) && !isNestedDeploymentType(type) && !isResourceGroupType(type)) throw noRegisteredProvider(type);
@@ -129,22 +130,14 @@ export function checkHostable(plan: TemplatePlan, target: Pick<DeploymentTarget,
     }
   }
   for (const r of plan.resources) {
-    if (!target.rg) {
-      if (isNestedDeploymentType(r.type)) {
-        if (r.condition) nestedDeployment(plan, r);
-        continue;
-      }
-      if (!isResourceGroupType(r.type)) throw noRegisteredProvider(r.type);
-      continue;
-    }
     if (isNestedDeploymentType(r.type)) {
       // ARM skips a resource whose condition is false (an AVM module's disabled telemetry deployment) entirely.
-      if (!r.condition) continue;
-      throw ArmError.badRequest(
-        'InvalidTemplate',
-        `Deployment template validation failed: 'Nested deployments (resource '${r.name}') are only supported in templates deployed at subscription scope.'.`,
-        r.id,
-      );
+      if (r.condition) nestedDeployment(plan, r);
+      continue;
+    }
+    if (!target.rg) {
+      if (!isResourceGroupType(r.type)) throw noRegisteredProvider(r.type);
+      continue;
     }
     if (isResourceGroupType(r.type)) {
       throw ArmError.badRequest(

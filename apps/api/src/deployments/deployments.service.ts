@@ -93,12 +93,26 @@ interface ScopeRow {
 
 type WhatIfResult = { status: string; properties: { changes: WhatIfChange[] } };
 
-/** A nested deployment of a subscription-scope plan with its own plan (the group's template) and target group. */
+/** A nested deployment (a Bicep module) with its own plan (the group's template) and target group. */
 interface NestedPlan {
   nested: NestedDeployment;
   plan: TemplatePlan;
   /** The group when it exists already (what-if compares its live resources). */
   existing: ResourceGroupEntity | null;
+}
+
+/** A plan with the nested deployments it holds, those of its nested deployments included (depth first). */
+interface PlanTree {
+  plan: TemplatePlan;
+  nested: NestedPlan[];
+}
+
+/** What a group deployment and the nested deployments into the same group declare there, compared as one. */
+interface GroupWhatIf {
+  rg: ResourceGroupEntity | null;
+  name: string;
+  plans: TemplatePlan[];
+  mode: DeploymentRequest['mode'];
 }
 
 const RESOURCE_GROUP_NORMALIZERS: Record<string, ResourceNormalizer> = {
@@ -287,8 +301,9 @@ export class DeploymentsService {
 
   /**
    * What-if: the plan against the live resources (GET shapes), with the hosted types' normalizers. At subscription
-   * scope: the template's resource groups, then the resources of each nested deployment, flattened into one list
-   * with their full ids (as ARM shows them; the nested deployments themselves are not listed).
+   * scope the template's resource groups come first. The resources of each nested deployment are flattened into the
+   * list with their full ids (as ARM shows them; the nested deployments themselves are not listed); at resource group
+   * scope those into the deployment's own group count as part of its template (Complete mode deletes neither).
    * `ResourceIdOnly`: each change without its payloads (before, after, delta).
    */
   private async whatIf(at: ScopeRow, name: string, request: DeploymentRequest, format: WhatIfResultFormat, call: ArmCall): Promise<WhatIfResult> {
@@ -304,32 +319,53 @@ export class DeploymentsService {
   }
 
   private async unmaskedChanges(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, secure: Set<string>): Promise<WhatIfChange[]> {
-    // What-if runs the preflight validate runs (ARM answers a failing one with InvalidTemplateDeployment, not changes);
-    // at subscription scope, on each group deployment (nestedPlans below).
-    const plan = await this.plan(at, name, request, call, Boolean(at.rg), secure);
-    if (at.rg) return this.groupChanges(at.rg, plan, request.mode);
-    const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
-    const live: Record<string, JsonObject> = {};
-    for (const g of groups) {
-      const existing = await this.existingGroup(at.subscriptionId, g.name);
-      if (existing) live[g.id] = toResourceGroup(existing) as unknown as JsonObject;
+    // What-if runs the preflight validate runs (ARM answers a failing one with InvalidTemplateDeployment, not changes),
+    // on each nested deployment too.
+    const { plan, nested } = await this.planTree(at, name, request, call, true, secure);
+    const changes: WhatIfChange[] = [];
+    if (!at.rg) {
+      const groups = plan.resources.filter((r) => r.condition && isResourceGroupType(r.type));
+      const live: Record<string, JsonObject> = {};
+      for (const g of groups) {
+        const existing = await this.existingGroup(at.subscriptionId, g.name);
+        if (existing) live[g.id] = toResourceGroup(existing) as unknown as JsonObject;
+      }
+      changes.push(...whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS }));
     }
-    const changes = whatIf({ ...plan, resources: groups }, live, { normalizers: RESOURCE_GROUP_NORMALIZERS });
-    for (const n of await this.nestedPlans(at, plan, call, true, secure)) changes.push(...(await this.groupChanges(n.existing, n.plan, n.nested.mode)));
+    const byGroup = new Map<string, GroupWhatIf>();
+    const add = (rg: ResourceGroupEntity | null, groupName: string, p: TemplatePlan, mode: DeploymentRequest['mode']) => {
+      const key = groupName.toLowerCase();
+      const entry = byGroup.get(key);
+      if (!entry) byGroup.set(key, { rg, name: groupName, plans: [p], mode });
+      else {
+        entry.plans.push(p);
+        // ARM allows Complete only for the root deployment; a subscription-scope nested one may use it here.
+        if (mode === 'Complete') entry.mode = 'Complete';
+      }
+    };
+    if (at.rg) add(at.rg, at.rg.name, plan, request.mode);
+    for (const n of nested) add(n.existing, n.nested.resourceGroup, n.plan, n.nested.mode);
+    for (const g of byGroup.values()) changes.push(...(await this.groupChanges(g.rg, g.plans, g.mode)));
     return changes;
   }
 
-  /** The changes of a group-scope plan against the group's live resources (none when the group is still to be made). */
-  private async groupChanges(rg: ResourceGroupEntity | null, plan: TemplatePlan, mode: DeploymentRequest['mode']): Promise<WhatIfChange[]> {
+  /**
+   * The changes of the group-scope plans into one group against its live resources (none when the group is still to
+   * be made). Nested deployments are not listed: their resources are, from their own plans.
+   */
+  private async groupChanges(rg: ResourceGroupEntity | null, plans: TemplatePlan[], mode: DeploymentRequest['mode']): Promise<WhatIfChange[]> {
+    const [first] = plans;
+    if (!first) return [];
+    const resources = new Map<string, TemplatePlan['resources'][number]>();
+    for (const r of plans.flatMap((p) => p.resources)) if (!isNestedDeploymentType(r.type)) resources.set(r.id.toLowerCase(), r);
     const compared: Record<string, JsonObject> = {};
     if (rg) {
       const live = await this.hosted.liveInGroup(rg.subscriptionId, rg.name);
       // Agent pools are child resources: they are compared when the template declares them, never deleted on their own.
-      const mentioned = new Set(plan.resources.map((r) => r.id.toLowerCase()));
       Object.assign(compared, live.clusters as Record<string, JsonObject>);
-      for (const [id, pool] of Object.entries(live.pools)) if (mentioned.has(id.toLowerCase())) compared[id] = pool as JsonObject;
+      for (const [id, pool] of Object.entries(live.pools)) if (resources.has(id.toLowerCase())) compared[id] = pool as JsonObject;
     }
-    return whatIf(plan, compared, { mode, normalizers: WHAT_IF_NORMALIZERS });
+    return whatIf({ ...first, resources: [...resources.values()] }, compared, { mode, normalizers: WHAT_IF_NORMALIZERS });
   }
 
   /** Cancel: 204 while the deployment runs, 409 otherwise. */
@@ -370,6 +406,11 @@ export class DeploymentsService {
 
   /** `secure` (what-if) collects the values made from secure values, to mask them in the answer. */
   private async plan(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<TemplatePlan> {
+    return (await this.planTree(at, name, request, call, preflight, secure)).plan;
+  }
+
+  /** The plan and, with `preflight`, each nested deployment planned and checked as its group deployment will be. */
+  private async planTree(at: ScopeRow, name: string, request: DeploymentRequest, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<PlanTree> {
     if (!at.rg) checkSubscriptionRequest(name, request);
     const target: DeploymentTarget = {
       subscriptionId: at.subscriptionId,
@@ -382,14 +423,10 @@ export class DeploymentsService {
     const evaluated = await this.evaluation.process(request.template, request.parameters, deploymentContext(target), { collectSecure: secure !== undefined });
     for (const v of evaluated.secureValues) secure?.add(v);
     const plan = checkHostable(evaluated.plan, target);
-    if (!preflight) return plan;
-    if (!at.rg) {
-      // Each nested deployment is planned and checked as its group deployment will be.
-      await this.nestedPlans(at, plan, call, true, secure);
-      return plan;
-    }
+    if (!preflight) return { plan, nested: [] };
+    if (!at.rg) return { plan, nested: await this.nestedPlans(at, plan, call, secure) };
     const failures: { code: string; message: string; target?: string }[] = [];
-    const active = plan.resources.filter((x) => x.condition);
+    const active = plan.resources.filter((x) => x.condition && !isNestedDeploymentType(x.type));
     const planned = (type: string, resourceName: string) =>
       active.find((x) => x.type.toLowerCase() === type.toLowerCase() && x.name.toLowerCase() === resourceName.toLowerCase() && x.deferred.length === 0)?.body;
     for (const r of active.filter((x) => x.deferred.length === 0)) {
@@ -414,15 +451,17 @@ export class DeploymentsService {
         ],
       );
     }
-    return plan;
+    return { plan, nested: await this.nestedPlans(at, plan, call, secure) };
   }
 
   /**
-   * The group deployments of a subscription-scope plan, planned in their group: the existing group, or the one
-   * the template declares (it is created before the nested deployment runs). A nested deployment whose parameters
-   * wait for deploy-time values (reference()) is checked when it runs.
+   * The group deployments of a plan's nested deployments, planned (with preflight) in their group, and theirs in
+   * turn: the existing group, or at subscription scope the one the template declares (it is created before the nested
+   * deployment runs). At resource group scope the group is the deployment's own unless `resourceGroup` names another,
+   * which must exist. A nested deployment whose parameters wait for deploy-time values (reference()) is checked when
+   * it runs.
    */
-  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, preflight: boolean, secure?: Set<string>): Promise<NestedPlan[]> {
+  private async nestedPlans(at: ScopeRow, plan: TemplatePlan, call: ArmCall, secure?: Set<string>): Promise<NestedPlan[]> {
     const out: NestedPlan[] = [];
     for (const r of plan.resources.filter((x) => x.condition && isNestedDeploymentType(x.type) && x.deferred.length === 0)) {
       const nested = nestedDeployment(plan, r);
@@ -434,15 +473,15 @@ export class DeploymentsService {
         location: normalizeLocation(String(declared?.body['location'] ?? '')),
         tags: (declared?.body['tags'] ?? {}) as Record<string, string>,
       };
-      const groupPlan = await this.plan(
+      const tree = await this.planTree(
         { subscriptionId: at.subscriptionId, rg: { ...group, subscriptionId: at.subscriptionId } as ResourceGroupEntity },
         nested.name,
         { template: nested.template, parameters: nested.parameters, mode: nested.mode },
         call,
-        preflight,
+        true,
         secure,
       );
-      out.push({ nested, plan: groupPlan, existing });
+      out.push({ nested, plan: tree.plan, existing }, ...tree.nested);
     }
     return out;
   }

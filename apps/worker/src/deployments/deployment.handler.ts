@@ -53,8 +53,8 @@ const newOperationId = (): string => randomBytes(8).toString('hex').toUpperCase(
 
 /**
  * deployment.put: walks the plan's waves (a wave's resources in parallel); each resource is PUT through the public
- * API (ArmFrontDoor), which starts the normal cluster / agent pool operation (at subscription scope: the resource
- * group PUT, and the group deployment a nested deployment stands for); the handler waits for it and records
+ * API (ArmFrontDoor), which starts the normal cluster / agent pool operation (the group deployment a nested
+ * deployment stands for; at subscription scope the resource group PUT); the handler waits for it and records
  * a deployment operation per resource. Complete mode then deletes the group's clusters the
  * template does not mention; outputs are evaluated last. A re-run after a crash resumes from the recorded rows.
  */
@@ -204,7 +204,10 @@ export class DeploymentHandler {
     return this.awaitTarget(row, ctx);
   }
 
-  /** Complete mode: the group's clusters the template does not declare are deleted (their pools go with them). */
+  /**
+   * Complete mode: the group's clusters the template does not declare are deleted (their pools go with them). What its
+   * nested deployments into the same group deployed counts as declared (ARM compares the combined collection).
+   */
   private async deleteUnmentioned(
     deployment: DeploymentEntity,
     rg: ResourceGroupEntity,
@@ -213,6 +216,7 @@ export class DeploymentHandler {
     ctx: OperationContext,
   ): Promise<ArmErrorDetail[]> {
     const declared = new Set(plan.resources.filter((r) => r.condition).map((r) => r.id.toLowerCase()));
+    await this.addNestedResources(rg, declared);
     const clusters = await this.listAll(
       op,
       `/subscriptions/${deployment.subscriptionId}/resourceGroups/${rg.name}/providers/${ResourceTypes.managedClusters}?api-version=${op.apiVersion}`,
@@ -230,6 +234,22 @@ export class DeploymentHandler {
       }),
     );
     return results.filter((f): f is ArmErrorDetail => f !== undefined);
+  }
+
+  /** Adds the output resources of the nested deployments in `ids` that ran in `rg`, and theirs in turn. */
+  private async addNestedResources(rg: ResourceGroupEntity, ids: Set<string>): Promise<void> {
+    const prefix = `/subscriptions/${rg.subscriptionId}/resourcegroups/${rg.name}/providers/microsoft.resources/deployments/`.toLowerCase();
+    const seen = new Set<string>();
+    for (let pending = [...ids].filter((id) => id.startsWith(prefix)); pending.length > 0;) {
+      const names = pending.map((id) => id.slice(prefix.length)).filter((n) => !seen.has(n));
+      for (const n of names) seen.add(n);
+      const nested = names.length > 0 ? await this.db.find(DeploymentEntity, { where: { resourceGroupId: rg.id, nameKey: In(names) } }) : [];
+      pending = [];
+      for (const id of nested.flatMap((d) => d.outputResources.map((r) => r.id.toLowerCase()))) {
+        ids.add(id);
+        if (id.startsWith(prefix)) pending.push(id);
+      }
+    }
   }
 
   /** Every page of a list (nextLink is absolute and points back at the API). */

@@ -10,8 +10,8 @@ export const SECURE_VARIABLE_PREFIX = 'secureVariable__';
 export type NestedScope = 'inner' | 'outer';
 
 /**
- * A nested `Microsoft.Resources/deployments` resource of a subscription-scope template, as the resource group
- * deployment it becomes: its group, and the request body (`properties.mode/template/parameters`) to PUT there.
+ * A nested `Microsoft.Resources/deployments` resource (a Bicep module), as the resource group deployment it becomes:
+ * its group, and the request body (`properties.mode/template/parameters`) to PUT there.
  */
 export interface NestedDeployment {
   resourceId: string;
@@ -42,12 +42,17 @@ const nonEmpty = (value: Json | undefined): boolean => value !== undefined && va
  * - `outer` (ARM's default): the nested template's expressions see the parent's parameters and variables. The
  *   template is rewritten so the group deployment evaluates it the same way: the parent's parameters are passed
  *   with their declared types, the parent's (already evaluated) variables are inlined as literals.
- * Throws InvalidTemplate for what is not supported (templateLink, a nested deployment without `resourceGroup`).
+ * The group is the `resourceGroup` property, or else (in a template deployed at resource group scope) the
+ * deployment's own group, as in ARM.
+ * Throws InvalidTemplate for what is not supported (templateLink, a nested deployment at subscription scope without
+ * `resourceGroup`) and, at resource group scope, for a nested deployment in Complete mode (ARM: only the root
+ * template may use it).
  */
 export function nestedDeployment(plan: TemplatePlan, resource: PlannedResource, body: JsonObject = resource.body): NestedDeployment {
   const fail = (detail: string, target = resource.id) => TemplateErrors.inSection('resource', resource.name, detail, target);
   if (!isNestedDeploymentType(resource.type)) throw new Error(`'${resource.id}' is not a nested deployment.`);
-  if (resource.resourceGroup === undefined) {
+  const resourceGroup = resource.resourceGroup ?? plan.context.resourceGroup?.name;
+  if (resourceGroup === undefined) {
     throw fail(
       "a nested deployment at subscription scope must name its target with the 'resourceGroup' property: nested deployments at subscription scope itself are not supported by this service.",
     );
@@ -62,12 +67,17 @@ export function nestedDeployment(plan: TemplatePlan, resource: PlannedResource, 
   const rawMode = getProperty(properties, 'mode') ?? 'Incremental';
   const mode = typeof rawMode === 'string' ? (['Incremental', 'Complete'] as const).find((m) => m.toLowerCase() === rawMode.toLowerCase()) : undefined;
   if (mode === undefined) throw fail(`the deployment mode '${String(rawMode)}' is not valid. Allowed values are 'Incremental' and 'Complete'.`);
+  if (mode === 'Complete' && plan.context.resourceGroup !== undefined) {
+    throw fail(
+      "the nested deployment's mode is 'Complete': for nested templates of a template deployed at resource group scope only 'Incremental' is allowed. Deploy the main template in 'Complete' mode: the resources of its nested deployments into the same group count as part of it.",
+    );
+  }
   const options = getProperty(properties, 'expressionEvaluationOptions');
   const rawScope = isObject(options) ? (getProperty(options, 'scope') ?? 'outer') : 'outer';
   const scope = typeof rawScope === 'string' ? (['inner', 'outer'] as const).find((s) => s === rawScope.toLowerCase()) : undefined;
   if (scope === undefined) throw fail(`the expression evaluation scope '${String(rawScope)}' is not valid. Allowed values are 'inner' and 'outer'.`);
   const supplied = getProperty(properties, 'parameters');
-  const base = { resourceId: resource.id, name: resource.name, resourceGroup: resource.resourceGroup, scope, mode };
+  const base = { resourceId: resource.id, name: resource.name, resourceGroup, scope, mode };
   if (scope === 'inner') {
     if (supplied !== undefined && supplied !== null && !isObject(supplied)) throw fail("the nested deployment's 'properties.parameters' must be an object.");
     return { ...base, template: clone(template), parameters: clone((supplied ?? {}) as JsonObject) };

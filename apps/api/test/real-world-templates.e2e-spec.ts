@@ -87,7 +87,7 @@ const CASES: Record<string, Case> = {
       'enableTelemetry=false',
       'maintenanceWindow={"durationHours":4,"schedule":{"weekly":{"dayOfWeek":"Sunday","intervalWeeks":1}},"startTime":"00:00","utcOffset":"+00:00"}',
     ],
-    outcome: { unsupported: { namespace: 'Microsoft.ContainerService', type: 'managedClusters/maintenanceConfigurations' } },
+    outcome: { validates: true },
   },
   'avm-ptn-azd-aks-automatic-cluster.main.json': {
     params: () => ['name=corwauto', 'enableTelemetry=false'],
@@ -114,7 +114,8 @@ interface WhatIfChange {
 /**
  * Public AKS templates nobody here wrote (issue 16), unmodified, through the real az: each one validates when every
  * type it declares is hosted here, and is otherwise refused with ARM's NoRegisteredProviderFound naming the type.
- * Three of the hosted ones are deployed; what-if then reports NoChange.
+ * Three of the hosted ones are deployed, and the maintenance-configuration module onto one of them; what-if then
+ * reports NoChange.
  */
 describe('az deployment group with the real-world template corpus', () => {
   let worker: WorkerProcess;
@@ -173,5 +174,24 @@ describe('az deployment group with the real-world template corpus', () => {
     // The group holds the other deployed cluster too, which an Incremental what-if reports as Ignore.
     const changes = same.changes.map((c) => [c.resourceId.split('/').pop(), c.changeType]);
     expect(changes.filter(([, type]) => type !== 'Ignore')).toEqual([[cluster, 'NoChange']]);
+  });
+
+  it('the AVM maintenance-configuration module deploys onto a deployed cluster, is served by the API, and what-if then reports NoChange', async () => {
+    const file = 'avm-res-managed-cluster-maintenance-configuration.main.json';
+    const created = ok(await run('deployment', 'group', 'create', ...args(file, 'corw-maint'))).json as {
+      properties: { provisioningState: string; outputs?: Record<string, { value: string }> };
+    };
+    expect(created.properties.provisioningState).toBe('Succeeded');
+    const id = created.properties.outputs?.resourceId?.value ?? '';
+    expect(id).toMatch(/\/managedClusters\/corw101\/maintenanceConfigurations\/aksManagedAutoUpgradeSchedule$/);
+    const live = await arm<{ properties: { maintenanceWindow?: Record<string, unknown> } }>('GET', `${id}?${AKS_API}`);
+    expect(live.status).toBe(200);
+    expect(live.body.properties.maintenanceWindow).toMatchObject({ durationHours: 4, startTime: '00:00', utcOffset: '+00:00' });
+
+    const same = ok(await run('deployment', 'group', 'what-if', ...args(file, 'corw-maint-whatif'), '--no-pretty-print')).json as {
+      changes: WhatIfChange[];
+    };
+    const changes = same.changes.map((c) => [c.resourceId.split('/').pop(), c.changeType]);
+    expect(changes.filter(([, type]) => type !== 'Ignore')).toEqual([['aksManagedAutoUpgradeSchedule', 'NoChange']]);
   });
 });

@@ -101,6 +101,22 @@ describe('Azure Verified Modules with lambda functions and disabled telemetry', 
     expect(plan.resources[1]?.body).toMatchObject({ properties: { availabilityZones: ['1', '2', '3'], count: 1 } });
   });
 
+  it('plans the maintenance-configuration module: a hosted child of the cluster, its nullable slots null', () => {
+    const window = { durationHours: 4, schedule: { weekly: { dayOfWeek: 'Sunday', intervalWeeks: 1 } }, startTime: '00:00', utcOffset: '+00:00' };
+    const plan = planDeployment(
+      {
+        template: fixture('avm-res-managed-cluster-maintenance-configuration.main.json'),
+        parameters: values({ managedClusterName: 'aks1', enableTelemetry: false, maintenanceWindow: window }),
+        mode: 'Incremental',
+      },
+      target,
+    );
+    expect(plan.resources.filter((r) => r.condition).map((r) => [r.type, r.name])).toEqual([
+      ['Microsoft.ContainerService/managedClusters/maintenanceConfigurations', 'aks1/aksManagedAutoUpgradeSchedule'],
+    ]);
+    expect(plan.resources.find((r) => r.condition)?.body).toMatchObject({ properties: { maintenanceWindow: window, timeInWeek: null } });
+  });
+
   it('names the network security group type the modules of the Bicep private AKS sample declare', () => {
     const err = refusal(
       fixture('bicep-201-private-aks-cluster.main.json'),

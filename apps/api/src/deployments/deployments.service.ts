@@ -361,9 +361,10 @@ export class DeploymentsService {
     const compared: Record<string, JsonObject> = {};
     if (rg) {
       const live = await this.hosted.liveInGroup(rg.subscriptionId, rg.name);
-      // Agent pools are child resources: they are compared when the template declares them, never deleted on their own.
+      // Agent pools and maintenance configurations are child resources: they are compared when the template declares
+      // them, never deleted on their own.
       Object.assign(compared, live.clusters as Record<string, JsonObject>);
-      for (const [id, pool] of Object.entries(live.pools)) if (resources.has(id.toLowerCase())) compared[id] = pool as JsonObject;
+      for (const [id, child] of Object.entries({ ...live.pools, ...live.configs })) if (resources.has(id.toLowerCase())) compared[id] = child as JsonObject;
     }
     return whatIf({ ...first, resources: [...resources.values()] }, compared, { mode, normalizers: WHAT_IF_NORMALIZERS });
   }

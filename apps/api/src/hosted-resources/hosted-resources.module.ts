@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AgentPoolsModule } from '../agent-pools/agent-pools.module';
 import { ClustersModule } from '../clusters/clusters.module';
 import { ResourceGroupsModule } from '../resource-groups/resource-groups.module';
 import { HostedResources } from './hosted-resources.service';
 
-/** The resource types a deployment may create here (clusters and their pools), behind one interface. */
+/** The resource types a deployment may create here (clusters, their pools and maintenance configurations), behind one interface. */
 @Module({
-  imports: [ResourceGroupsModule, ClustersModule, AgentPoolsModule],
+  imports: [ResourceGroupsModule, ClustersModule],
   providers: [HostedResources],
   exports: [HostedResources],
 })

@@ -1,35 +1,44 @@
 import { ArmError, ResourceTypes } from '@cerulean/arm';
-import { AgentPoolRepository, ClusterRepository, OperationEntity, ResourceGroupRepository } from '@cerulean/domain';
+import { AKS_RESPONSE_MODEL } from '@cerulean/catalog';
+import { AgentPoolRepository, ClusterRepository, MaintenanceConfigurationEntity, ResourceGroupRepository } from '@cerulean/domain';
 import { Injectable, Type } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
-import { EntityManager } from 'typeorm';
-import { AgentPoolsService } from '../agent-pools/agent-pools.service';
+import { EntityManager, In } from 'typeorm';
 import { AgentPoolBodyDto } from '../clusters/dto/agent-pool-properties.dto';
 import { toAgentPool, toManagedCluster } from '../clusters/cluster.mapper';
 import { ClustersService } from '../clusters/clusters.service';
 import { checkClusterChange, checkNewCluster, checkPoolRequest, requestedKubernetesVersion } from '../clusters/cluster-request-checks';
 import { ManagedClusterBodyDto } from '../clusters/dto/managed-cluster.dto';
-import { ArmCall } from '../common/arm-request';
 import { armValidationPipe } from '../common/validation';
+import { MaintenanceConfigurationBodyDto } from '../maintenance-configurations/dto/maintenance-configuration.dto';
+import { MAINTENANCE_CONFIGURATION_TYPE, toMaintenanceConfiguration } from '../maintenance-configurations/maintenance-configuration.mapper';
+import { assertConfigName, resolveMaintenanceConfiguration } from '../maintenance-configurations/maintenance-configuration-rules';
 import { ResourceGroupsService } from '../resource-groups/resource-groups.service';
 
 /** Resource types this platform hosts (template deployments reject the others with NoRegisteredProviderFound). */
-export const HOSTED_TYPES: readonly string[] = [ResourceTypes.managedClusters, ResourceTypes.agentPools, ResourceTypes.resourceGroups];
+export const HOSTED_TYPES: readonly string[] = [
+  ResourceTypes.managedClusters,
+  ResourceTypes.agentPools,
+  MAINTENANCE_CONFIGURATION_TYPE,
+  ResourceTypes.resourceGroups,
+];
 
 export const isHostedType = (type: string): boolean => HOSTED_TYPES.some((t) => t.toLowerCase() === type.toLowerCase());
 
 /** A resource as GET returns it (plain JSON). */
 export type LiveResource = Record<string, unknown>;
 
-export interface AcceptedWrite {
-  /** The cluster / agent pool operation the write started. */
-  operation: OperationEntity;
-  created: boolean;
+/** A group's hosted resources by resource id, as GET answers them (maintenance configurations at the current version). */
+export interface LiveInGroup {
+  clusters: Record<string, LiveResource>;
+  pools: Record<string, LiveResource>;
+  configs: Record<string, LiveResource>;
 }
 
 /**
- * PUT / DELETE / GET of hosted resources by type and name, through exactly the code the resource controllers use
- * (same body validation pipe, same services): validate and what-if of template deployments use it.
+ * What template validation and what-if need of the hosted resources: a PUT's checks without the write (the same
+ * validation pipe and provider checks the controllers run) and the group's live resources in their GET shapes.
+ * Deployments themselves write through the public API (the worker's ARM front door).
  */
 @Injectable()
 export class HostedResources {
@@ -39,28 +48,10 @@ export class HostedResources {
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly groups: ResourceGroupsService,
     private readonly clusters: ClustersService,
-    private readonly pools: AgentPoolsService,
     private readonly clusterRows: ClusterRepository,
     private readonly poolRows: AgentPoolRepository,
     private readonly groupRows: ResourceGroupRepository,
   ) {}
-
-  /** `name` is the full name (`cluster` or `cluster/pool`); body is the resource's PUT body. */
-  async put(sub: string, rgName: string, type: string, name: string, body: object, call: ArmCall): Promise<AcceptedWrite> {
-    const t = type.toLowerCase();
-    if (t === ResourceTypes.managedClusters.toLowerCase()) {
-      const dto = await this.validate(ManagedClusterBodyDto, body);
-      const r = await this.clusters.createOrUpdate(sub, rgName, name, dto, call);
-      return { operation: r.operation, created: r.created };
-    }
-    if (t === ResourceTypes.agentPools.toLowerCase()) {
-      const [cluster, pool] = name.split('/');
-      const dto = await this.validate(AgentPoolBodyDto, body);
-      const r = await this.pools.createOrUpdate(sub, rgName, cluster ?? '', pool ?? '', dto, call);
-      return { operation: r.operation, created: r.created };
-    }
-    throw noRegisteredProvider(type);
-  }
 
   /**
    * The checks of a PUT without the write (template validation's and what-if's preflight): the body's shape, then the
@@ -108,6 +99,11 @@ export class HostedResources {
         sku: cluster.sku,
       };
       checkPoolRequest(dto.properties ?? {}, parent, poolName);
+    } else if (t === MAINTENANCE_CONFIGURATION_TYPE.toLowerCase()) {
+      // A synchronous PUT (no operation): its name and schedule rules are all there is to check; the cluster must
+      // exist when it runs (the PUT answers NotFound otherwise), which a template usually sees to with dependsOn.
+      const dto = await this.validate(MaintenanceConfigurationBodyDto, body);
+      resolveMaintenanceConfiguration(assertConfigName(name.split('/')[1] ?? ''), dto, new Date());
     } else {
       throw noRegisteredProvider(type);
     }
@@ -119,38 +115,14 @@ export class HostedResources {
     return group ? this.clusters.find(sub, rgName, name) : undefined;
   }
 
-  /** DELETE; undefined when there was nothing to delete. */
-  async delete(sub: string, rgName: string, type: string, name: string, call: ArmCall): Promise<OperationEntity | undefined> {
-    const t = type.toLowerCase();
-    if (t === ResourceTypes.managedClusters.toLowerCase()) return this.clusters.delete(sub, rgName, name, call);
-    if (t === ResourceTypes.agentPools.toLowerCase()) {
-      const [cluster, pool] = name.split('/');
-      return this.pools.delete(sub, rgName, cluster ?? '', pool ?? '', call);
-    }
-    throw noRegisteredProvider(type);
-  }
-
-  /** GET of one resource (the mapper output), or undefined when it does not exist. */
-  async get(sub: string, rgName: string, type: string, name: string): Promise<LiveResource | undefined> {
-    const t = type.toLowerCase();
-    const [clusterName, poolName] = name.split('/');
-    if (t !== ResourceTypes.managedClusters.toLowerCase() && t !== ResourceTypes.agentPools.toLowerCase()) throw noRegisteredProvider(type);
-    const found = await this.clusters.find(sub, rgName, clusterName ?? '');
-    if (!found) return undefined;
-    if (t === ResourceTypes.managedClusters.toLowerCase()) return toManagedCluster(found.cluster, found.rg.name, found.pools);
-    const pool = found.pools.find((p) => p.nameKey === (poolName ?? '').toLowerCase());
-    return pool ? toAgentPool(found.cluster, found.rg.name, pool) : undefined;
-  }
-
-  /** Every cluster in the group, and its agent pools, by resource id (GET shapes). */
-  async liveInGroup(sub: string, rgName: string): Promise<{ clusters: Record<string, LiveResource>; pools: Record<string, LiveResource> }> {
+  /** Every cluster in the group, and its agent pools and maintenance configurations, by resource id (GET shapes). */
+  async liveInGroup(sub: string, rgName: string): Promise<LiveInGroup> {
     const rg = await this.groups.get(sub, rgName);
     const clusters = await this.clusterRows.listInGroup(this.db, rg.id);
-    const pools = await this.poolRows.listByClusters(
-      this.db,
-      clusters.map((c) => c.id),
-    );
-    const out = { clusters: {} as Record<string, LiveResource>, pools: {} as Record<string, LiveResource> };
+    const ids = clusters.map((c) => c.id);
+    const pools = await this.poolRows.listByClusters(this.db, ids);
+    const configs = ids.length ? await this.db.find(MaintenanceConfigurationEntity, { where: { clusterId: In(ids) } }) : [];
+    const out: LiveInGroup = { clusters: {}, pools: {}, configs: {} };
     for (const c of clusters) {
       const own = pools.filter((p) => p.clusterId === c.id);
       const live = toManagedCluster(c, rg.name, own);
@@ -158,6 +130,11 @@ export class HostedResources {
       for (const p of own) {
         const pool = toAgentPool(c, rg.name, p);
         out.pools[pool.id] = pool;
+      }
+      const owner = { subscriptionId: c.subscriptionId, resourceGroup: rg.name, cluster: c.name };
+      for (const m of configs.filter((m) => m.clusterId === c.id)) {
+        const config = toMaintenanceConfiguration(owner, m, AKS_RESPONSE_MODEL.apiVersion);
+        out.configs[config.id] = config as unknown as LiveResource;
       }
     }
     return out;

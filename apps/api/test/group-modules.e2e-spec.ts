@@ -223,3 +223,60 @@ describe('template deployments with Bicep modules (resource group scope)', () =>
     expect(sub()).not.toBe('11111111-1111-1111-1111-111111111111');
   });
 });
+
+/** A module (inner scope, inline template) that echoes `value` as its output `echo`, around `inner` modules of its own. */
+const echoModule = (name: string, value: string, inner: object[] = [], dependsOn: string[] = []) => ({
+  type: 'Microsoft.Resources/deployments',
+  apiVersion: '2022-09-01',
+  name,
+  properties: {
+    expressionEvaluationOptions: { scope: 'inner' },
+    mode: 'Incremental',
+    template: {
+      $schema: RG_SCHEMA,
+      contentVersion: '1.0.0.0',
+      resources: inner,
+      outputs: { echo: { type: 'string', value } },
+    },
+  },
+  ...(dependsOn.length ? { dependsOn: dependsOn.map((m) => `[${moduleId(m)}]`) } : {}),
+});
+
+describe('template deployments with modules on a worker with one deployment slot', () => {
+  let worker: WorkerProcess;
+  const suffix = Date.now().toString(36);
+  const rg = `mod1-${suffix}`;
+
+  beforeAll(async () => {
+    // The only worker: one slot, which the deployment waiting for its modules holds the whole time.
+    worker = await startWorker({ CERULEAN_DEPLOYMENT_CONCURRENCY: '1' });
+    await createGroup(rg);
+  });
+
+  afterAll(async () => {
+    await deleteGroup(rg, 60_000).catch(() => undefined);
+    await worker?.stop();
+  });
+
+  it('runs the modules, and a module of a module, in the waiting deployment’s slot instead of waiting for a free one', async () => {
+    const template = {
+      $schema: RG_SCHEMA,
+      contentVersion: '1.0.0.0',
+      resources: [
+        echoModule(`outer-${suffix}`, 'outer', [echoModule(`inner-${suffix}`, 'inner')]),
+        echoModule(`after-${suffix}`, `[reference(${moduleId(`outer-${suffix}`)}, '2022-09-01').outputs.echo.value]`, [], [`outer-${suffix}`]),
+      ],
+      outputs: { last: { type: 'string', value: `[reference(${moduleId(`after-${suffix}`)}, '2022-09-01').outputs.echo.value]` } },
+    };
+    const put = await arm<DeploymentWire>('PUT', dep(deploymentPath(rg, `one-slot-${suffix}`)), { body: deploymentBody(template, {}) });
+
+    expect(put.status).toBe(201);
+    expect(await waitForDeployment(headerOf(put, 'azure-asyncoperation'), 60_000)).toBe('Succeeded');
+    const got = await arm<DeploymentWire>('GET', dep(deploymentPath(rg, `one-slot-${suffix}`)));
+    expect(got.body.properties.outputs).toEqual({ last: { type: 'String', value: 'outer' } });
+    for (const module of [`outer-${suffix}`, `inner-${suffix}`, `after-${suffix}`]) {
+      const nested = await arm<DeploymentWire>('GET', dep(deploymentPath(rg, module)));
+      expect([module, nested.body.properties.provisioningState]).toEqual([module, 'Succeeded']);
+    }
+  });
+});

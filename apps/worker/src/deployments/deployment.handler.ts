@@ -5,6 +5,7 @@ import {
   DeploymentOperationEntity,
   DeploymentState,
   OperationEntity,
+  OperationKind,
   OperationRepository,
   OperationStatus,
   ResourceGroupEntity,
@@ -272,6 +273,11 @@ export class DeploymentHandler {
     return this.frontDoor.send(method, path, { body, caller: callerOf(op), correlationId: op.correlationId });
   }
 
+  /**
+   * Waits for the operation a resource's write started. A nested group deployment nobody runs yet is run here, in
+   * this deployment's slot (ctx.runNested): waiting for a free slot instead could wait forever once deployments that
+   * nest others hold every slot. A cancel of this deployment ends the wait at once; the nested run goes on by itself.
+   */
   private async awaitTarget(row: DeploymentOperationEntity, ctx: OperationContext): Promise<ArmErrorDetail | undefined> {
     for (;;) {
       const target = await this.db.findOne(OperationEntity, { where: { id: row.targetOperationId ?? '' } });
@@ -280,7 +286,8 @@ export class DeploymentHandler {
         const error = target?.error ?? { code: 'OperationCanceled', message: 'The resource operation was canceled.' };
         return this.recordFailure(row, error.code === 'InternalServerError' ? 500 : 400, error as ArmErrorDetail);
       }
-      await ctx.pause(POLL_MS);
+      const ranHere = target.kind === OperationKind.DeploymentPut && (await untilCanceled(ctx, ctx.runNested(target.id)));
+      if (!ranHere) await ctx.pause(POLL_MS);
     }
   }
 
@@ -336,4 +343,23 @@ function failureOf(row: Pick<DeploymentOperationEntity, 'statusMessage'>, resour
     message: 'The resource operation failed.',
   };
   return { code: error.code, message: error.message, target: resourceId, ...(error.details ? { details: error.details } : {}) };
+}
+
+/** `work`'s result, or OperationCanceled (the signal's reason) as soon as the operation is canceled; `work` goes on. */
+function untilCanceled<T>(ctx: OperationContext, work: Promise<T>): Promise<T> {
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(ctx.signal.reason as Error);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
 }

@@ -19,6 +19,8 @@ export class OperationContext {
     private readonly db: EntityManager,
     private readonly operations: OperationRepository,
     readonly logger: Logger,
+    /** Runs a nested group deployment in this operation's slot when nobody runs it yet (OperationRunner.runNested). */
+    readonly runNested: (operationId: string) => Promise<boolean> = () => Promise.resolve(false),
   ) {}
 
   /**

@@ -2,6 +2,7 @@ import { ArmError } from '@cerulean/arm';
 import { OperationEntity, OperationKind, OperationRepository } from '@cerulean/domain';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
 import { DeploymentHandler } from '../deployments/deployment.handler';
 import { AbortHandler } from '../handlers/abort.handler';
@@ -10,7 +11,7 @@ import { ClusterDeleteHandler } from '../handlers/cluster-delete.handler';
 import { ResourceGroupDeleteHandler } from '../handlers/resource-group-delete.handler';
 import { RotateCertificatesHandler } from '../handlers/rotate-certificates.handler';
 import { RunCommandHandler } from '../handlers/run-command.handler';
-import { ClusterLocks } from './cluster-locks.service';
+import { ClusterLocks, Release } from './cluster-locks.service';
 import { OperationCanceled, OperationSuperseded } from './errors';
 import { OperationContext } from './operation-context';
 import { OutcomeRecorder } from './outcome.recorder';
@@ -19,6 +20,9 @@ import { OutcomeRecorder } from './outcome.recorder';
 export interface OperationHandler {
   run(op: OperationEntity, ctx: OperationContext): Promise<void>;
 }
+
+/** How often a group deployment's job, waiting for a run inline elsewhere, looks again. */
+const NESTED_LOCK_POLL_MS = 500;
 
 const assertNever = (x: never): never => {
   throw new Error(`no handler for operation kind ${String(x)}`);
@@ -50,13 +54,55 @@ export class OperationRunner {
   async run(operationId: string): Promise<void> {
     const first = await this.db.findOne(OperationEntity, { where: { id: operationId } });
     if (!first || first.isTerminal()) return; // an earlier attempt (or a cancel) already ended it
-    const release = await this.locks.acquire(first.lockKey);
+    const release = await this.acquireFor(first);
+    if (!release) return; // ended meanwhile: run inline by the deployment that nests it (runNested)
+    await this.execute(operationId, release);
+  }
+
+  /**
+   * Runs a group deployment here and now, in the slot of the deployment waiting for it, when nobody runs it yet
+   * (its lock is free): a deployment waiting for its nested ones never waits for a free slot, so deployments that
+   * nest others cannot take every slot and wait forever. False when another worker runs it, or on a transient
+   * error (its own job runs it then). The job queued for it finds it ended and does nothing.
+   */
+  async runNested(operationId: string): Promise<boolean> {
+    const op = await this.db.findOne(OperationEntity, { where: { id: operationId } });
+    if (!op || op.isTerminal()) return true;
+    const release = await this.locks.tryAcquire(op.lockKey);
+    if (!release) return false;
+    try {
+      await this.execute(operationId, release);
+      return true;
+    } catch (err) {
+      this.logger.warn(`nested ${op.kind} ${op.id} run inline: ${String(err)}; its own job takes it over`);
+      return false;
+    }
+  }
+
+  /**
+   * The executor lock of an operation. A group deployment's may be held by the deployment that runs it inline
+   * (runNested) for as long as that deployment takes: its job waits for the lock or the operation's end, rather than
+   * spending its attempts on a 30 s timeout.
+   */
+  private async acquireFor(op: OperationEntity): Promise<Release | undefined> {
+    if (op.kind !== OperationKind.DeploymentPut) return this.locks.acquire(op.lockKey);
+    for (;;) {
+      const release = await this.locks.tryAcquire(op.lockKey);
+      if (release) return release;
+      const now = await this.db.findOne(OperationEntity, { where: { id: op.id } });
+      if (!now || now.isTerminal()) return undefined;
+      await sleep(NESTED_LOCK_POLL_MS);
+    }
+  }
+
+  /** Runs an operation whose lock is held (`release` frees it), routed to its kind's handler. */
+  private async execute(operationId: string, release: Release): Promise<void> {
     try {
       const op = await this.db.findOne(OperationEntity, { where: { id: operationId } });
       if (!op || op.isTerminal()) return;
       const handler = this.handlerFor(op.kind);
       if (!handler) return;
-      const ctx = new OperationContext(op, this.db, this.operations, this.logger);
+      const ctx = new OperationContext(op, this.db, this.operations, this.logger, (id) => this.runNested(id));
       this.logger.log(`start ${op.kind} ${op.id} ${op.resourceId} correlationId=${op.correlationId ?? ''}`);
       const started = Date.now();
       ctx.startWatching();

@@ -4,6 +4,7 @@ import { AgentPoolEntity, AgentPoolMode } from '@cerulean/domain';
 import { AgentPoolSettings, automaticSystemPool, automaticVmSize, catalogVmSize, resolveAgentPoolSettings } from './agent-pool-settings';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
+import { checkNetworkProfile } from './network-profile-checks';
 
 /*
  * The provider checks of a managed cluster or agent pool PUT that read the request and the catalogs only (location,
@@ -113,6 +114,7 @@ export function checkAutomaticPool(pool: { name: string; enableAutoScaling?: boo
 export function checkNewCluster(body: ManagedClusterBodyDto): NewClusterRequest {
   const location = clusterLocation(body.location);
   const kubernetesVersion = requestedKubernetesVersion(body.properties.kubernetesVersion);
+  checkNetworkProfile((body.properties as Record<string, unknown>).networkProfile);
   const automatic = isAutomaticSku(body.sku);
   let profiles = body.properties.agentPoolProfiles ?? [];
   if (automatic) {
@@ -141,10 +143,11 @@ export function checkNewCluster(body: ManagedClusterBodyDto): NewClusterRequest 
   return { location, kubernetesVersion, pools };
 }
 
-/** The catalog checks of a request that changes an existing cluster: its location, the version and VM sizes it names. */
+/** The catalog checks of a request that changes an existing cluster: its location, the version and VM sizes it names, its network's syntax. */
 export function checkClusterChange(body: ManagedClusterBodyDto): void {
   clusterLocation(body.location);
   if (body.properties.kubernetesVersion) requestedKubernetesVersion(body.properties.kubernetesVersion);
+  checkNetworkProfile((body.properties as Record<string, unknown>).networkProfile);
   (body.properties.agentPoolProfiles ?? []).forEach((p, i) => {
     if (p.vmSize) catalogVmSize(p.vmSize, `properties.agentPoolProfiles[${i}].vmSize`);
   });

@@ -50,6 +50,7 @@ import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
 import { defaultDnsPrefix, poolChangeState, shortHash, stoppedClusterRefuses } from './cluster-rules';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 import { checkAutomaticCluster, checkNewCluster, clusterLocation, requestedKubernetesVersion } from './cluster-request-checks';
+import { changedNetworkProfile } from './network-profile-checks';
 import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
 const versions = new KubernetesVersionCatalog();
@@ -211,6 +212,7 @@ export class ClustersService {
     if (props.nodeResourceGroup !== undefined && props.nodeResourceGroup !== cluster.nodeResourceGroup) {
       throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'nodeResourceGroup' is not allowed.`, 'properties.nodeResourceGroup');
     }
+    const networkProfile = changedNetworkProfile(cluster.properties.networkProfile, (props as Record<string, unknown>).networkProfile);
     if (props.provisioningState !== undefined && props.provisioningState !== cluster.provisioningState) {
       throw ArmError.invalidParameter(
         'properties.provisioningState',
@@ -283,7 +285,7 @@ export class ClustersService {
     cluster.tags = tags;
     if (body.sku) cluster.sku = { ...cluster.sku, ...body.sku };
     if (body.identity) cluster.identity = managedClusterIdentity(body.identity, cluster.identity, { tenantId: this.tenantId });
-    cluster.properties = this.clusterExtras(props);
+    cluster.properties = { ...this.clusterExtras(props), ...(networkProfile ? { networkProfile } : {}) };
     cluster.kubernetesVersion = kubernetesVersion;
     cluster.provisioningState = upgrading ? ProvisioningState.Upgrading : ProvisioningState.Updating;
     cluster.provisioningError = null;

@@ -1,32 +1,13 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { ArmError } from '@cerulean/arm';
 import { clusterNetwork } from '@cerulean/catalog';
+import { ipv4CidrSize, isCidr, parseIpv4, parseIpv4Cidr } from '@cerulean/kube';
 
 const TARGET = 'properties.networkProfile';
 /** The address fields of a cluster's network: fixed once the cluster exists (AKS refuses to change them). */
-export const NETWORK_ADDRESS_FIELDS = ['podCidr', 'serviceCidr', 'dnsServiceIP', 'podCidrs', 'serviceCidrs'] as const;
+const NETWORK_ADDRESS_FIELDS = ['podCidr', 'serviceCidr', 'dnsServiceIP', 'podCidrs', 'serviceCidrs'] as const;
 
 const asRecord = (v: unknown): Record<string, unknown> | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-
-/** `a.b.c.d/n` (IPv4) or `x::/n` (IPv6, with `v6`), as numbers for IPv4; undefined when it is neither. */
-function parseCidr(value: unknown, v6: boolean): { v4?: { base: number; bits: number } } | undefined {
-  if (typeof value !== 'string') return undefined;
-  const [address, bits, extra] = value.split('/');
-  if (extra !== undefined || bits === undefined || !/^\d{1,3}$/.test(bits)) return undefined;
-  if (isIPv4(address ?? '') && Number(bits) <= 32) return { v4: { base: ipv4Number(address!), bits: Number(bits) } };
-  if (v6 && isIPv6(address ?? '') && Number(bits) <= 128) return {};
-  return undefined;
-}
-
-const ipv4Number = (address: string): number => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-
-/** The first and last address of an IPv4 range. */
-function span(c: { base: number; bits: number }): [number, number] {
-  const size = 2 ** (32 - c.bits);
-  const first = c.base - (c.base % size);
-  return [first, first + size - 1];
-}
 
 /**
  * AKS's checks of a networkProfile's address fields: CIDRs where it takes CIDRs (IPv4 for the single-stack fields, either
@@ -39,7 +20,7 @@ export function checkNetworkProfile(profile: unknown): void {
   const bad = (field: string, message: string) => ArmError.invalidParameter(`${TARGET}.${field}`, message);
   for (const field of ['podCidr', 'serviceCidr'] as const) {
     const v = p[field];
-    if (v !== undefined && v !== null && !parseCidr(v, false)?.v4) {
+    if (v !== undefined && v !== null && (typeof v !== 'string' || !parseIpv4Cidr(v))) {
       throw bad(field, `The ${field} '${String(v)}' is not a valid IPv4 CIDR (for example 10.0.0.0/16).`);
     }
   }
@@ -48,32 +29,31 @@ export function checkNetworkProfile(profile: unknown): void {
     if (v === undefined || v === null) continue;
     if (!Array.isArray(v)) throw bad(field, `The ${field} must be a list of CIDRs.`);
     v.forEach((c, i) => {
-      if (!parseCidr(c, true))
+      if (typeof c !== 'string' || !isCidr(c))
         throw bad(`${field}[${i}]`, `The ${field} entry '${String(c)}' is not a valid CIDR (for example 10.0.0.0/16 or fd12:3456::/108).`);
     });
   }
   const dns = p.dnsServiceIP;
-  if (dns !== undefined && dns !== null && (typeof dns !== 'string' || !isIPv4(dns))) {
+  if (dns !== undefined && dns !== null && (typeof dns !== 'string' || parseIpv4(dns) === undefined)) {
     throw bad('dnsServiceIP', `The dnsServiceIP '${String(dns)}' is not a valid IPv4 address.`);
   }
   const net = clusterNetwork({ networkProfile: p });
-  const service = parseCidr(net.serviceCidr, true)?.v4;
-  const pod = parseCidr(net.podCidr, true)?.v4;
-  if (service && isIPv4(net.dnsServiceIP)) {
-    const [first, last] = span(service);
-    const ip = ipv4Number(net.dnsServiceIP);
-    if (ip < first || ip > last) throw bad('dnsServiceIP', `The dnsServiceIP '${net.dnsServiceIP}' must be within the serviceCidr '${net.serviceCidr}'.`);
-    if (ip === first || ip === first + 1) {
+  const service = parseIpv4Cidr(net.serviceCidr);
+  const pod = parseIpv4Cidr(net.podCidr);
+  const dnsIp = parseIpv4(net.dnsServiceIP);
+  if (service && dnsIp !== undefined) {
+    if (dnsIp < service.base || dnsIp >= service.base + ipv4CidrSize(service)) {
+      throw bad('dnsServiceIP', `The dnsServiceIP '${net.dnsServiceIP}' must be within the serviceCidr '${net.serviceCidr}'.`);
+    }
+    if (dnsIp <= service.base + 1) {
       throw bad(
         'dnsServiceIP',
         `The dnsServiceIP '${net.dnsServiceIP}' must not be the first address of the serviceCidr '${net.serviceCidr}' (the kubernetes Service has it).`,
       );
     }
   }
-  if (service && pod) {
-    const [s0, s1] = span(service);
-    const [p0, p1] = span(pod);
-    if (s0 <= p1 && p0 <= s1) throw bad('serviceCidr', `The serviceCidr '${net.serviceCidr}' must not overlap the podCidr '${net.podCidr}'.`);
+  if (service && pod && service.base < pod.base + ipv4CidrSize(pod) && pod.base < service.base + ipv4CidrSize(service)) {
+    throw bad('serviceCidr', `The serviceCidr '${net.serviceCidr}' must not overlap the podCidr '${net.podCidr}'.`);
   }
 }
 

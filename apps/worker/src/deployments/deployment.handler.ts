@@ -286,7 +286,7 @@ export class DeploymentHandler {
         const error = target?.error ?? { code: 'OperationCanceled', message: 'The resource operation was canceled.' };
         return this.recordFailure(row, error.code === 'InternalServerError' ? 500 : 400, error as ArmErrorDetail);
       }
-      const ranHere = target.kind === OperationKind.DeploymentPut && (await untilCanceled(ctx, ctx.runNested(target.id)));
+      const ranHere = target.kind === OperationKind.DeploymentPut && (await ctx.untilCanceled(ctx.runNested(target.id)));
       if (!ranHere) await ctx.pause(POLL_MS);
     }
   }
@@ -343,23 +343,4 @@ function failureOf(row: Pick<DeploymentOperationEntity, 'statusMessage'>, resour
     message: 'The resource operation failed.',
   };
   return { code: error.code, message: error.message, target: resourceId, ...(error.details ? { details: error.details } : {}) };
-}
-
-/** `work`'s result, or OperationCanceled (the signal's reason) as soon as the operation is canceled; `work` goes on. */
-function untilCanceled<T>(ctx: OperationContext, work: Promise<T>): Promise<T> {
-  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(ctx.signal.reason as Error);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }

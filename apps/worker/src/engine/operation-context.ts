@@ -82,6 +82,26 @@ export class OperationContext {
     if (rows[0].cancel_requested_at) throw new OperationCanceled(this.operation.id);
   }
 
+  /** `work`'s result, or the cancellation as soon as the operation is canceled (`work` itself goes on). */
+  untilCanceled<T>(work: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e as Error);
+        },
+      );
+    });
+  }
+
   /** Waits `ms`, giving up at once when the operation is canceled. */
   async pause(ms: number): Promise<void> {
     if (ms <= 0) return;

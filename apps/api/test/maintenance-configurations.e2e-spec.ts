@@ -28,15 +28,26 @@ describe('maintenanceConfigurations with the real az', () => {
   const cluster = 'azmc1';
   const configs = `${clusterPath(rg, cluster)}/maintenanceConfigurations`;
 
-  const rowsOf = async (): Promise<{ name: string }[]> => {
+  /** One query on the run's database (other suites share it, and their clusters have configurations too). */
+  const query = async <T>(sql: string, params: unknown[]): Promise<T[]> => {
     const db = new Client({ connectionString: state().databaseUrl });
     await db.connect();
     try {
-      return (await db.query('SELECT name FROM maintenance_configurations ORDER BY name')).rows as { name: string }[];
+      return (await db.query(sql, params)).rows as T[];
     } finally {
       await db.end();
     }
   };
+  const clusterIdOf = async (): Promise<string> => {
+    const [row] = await query<{ id: string }>(
+      'SELECT c.id FROM managed_clusters c JOIN resource_groups g ON g.id = c.resource_group_id WHERE c.name_key = $1 AND g.name_key = $2',
+      [cluster.toLowerCase(), rg.toLowerCase()],
+    );
+    if (!row) throw new Error(`no row for cluster ${rg}/${cluster}`);
+    return row.id;
+  };
+  /** The stored configurations of this suite's cluster (by its id, which outlives the cluster's own row). */
+  const rowsOf = (clusterId: string) => query<{ name: string }>('SELECT name FROM maintenance_configurations WHERE cluster_id = $1 ORDER BY name', [clusterId]);
 
   beforeAll(async () => {
     worker = await startWorker();
@@ -293,11 +304,12 @@ describe('maintenanceConfigurations with the real az', () => {
   });
 
   it('deleting the cluster deletes its maintenance configurations', async () => {
-    expect(await rowsOf()).toHaveLength(2);
+    const clusterId = await clusterIdOf();
+    expect(await rowsOf(clusterId)).toHaveLength(2);
     const deleted = await arm('DELETE', `${clusterPath(rg, cluster)}?${AKS_API}`);
     expect(deleted.status).toBe(202);
     expect((await waitForOperation(String(deleted.headers['azure-asyncoperation']), 300_000)).status).toBe('Succeeded');
-    expect(await rowsOf()).toEqual([]);
+    expect(await rowsOf(clusterId)).toEqual([]);
     const listed = await run('aks', 'maintenanceconfiguration', 'list', '-g', rg, '--cluster-name', cluster);
     expect(listed.code).not.toBe(0);
     expect(listed.stderr).toContain('ResourceNotFound');

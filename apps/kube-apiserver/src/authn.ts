@@ -34,17 +34,33 @@ export async function authenticate(req: IncomingMessage, path: string, ctx: { lo
   throw KubeError.unauthorized();
 }
 
+/**
+ * A connection's client certificate does not change (TLS 1.3 has no renegotiation), so its user is read from the
+ * certificate once per connection; each request still checks the certificate has not expired since the handshake.
+ */
+const connectionUsers = new WeakMap<TLSSocket, { user: UserInfo | undefined; notAfter: number }>();
+
 function certificateUser(req: IncomingMessage): UserInfo | undefined {
   const socket = req.socket as TLSSocket;
   if (!socket.authorized) return undefined;
+  let known = connectionUsers.get(socket);
+  if (!known) {
+    known = userOfCertificate(socket);
+    connectionUsers.set(socket, known);
+  }
+  return Date.now() < known.notAfter ? known.user : undefined;
+}
+
+function userOfCertificate(socket: TLSSocket): { user: UserInfo | undefined; notAfter: number } {
   const cert = socket.getPeerCertificate();
-  if (!cert?.subject) return undefined;
+  if (!cert?.subject) return { user: undefined, notAfter: Infinity };
+  const notAfter = Date.parse(cert.valid_to);
   const cn = cert.subject.CN;
   const o = cert.subject.O;
   const name = Array.isArray(cn) ? cn[0] : cn;
-  if (!name) return undefined;
+  if (!name) return { user: undefined, notAfter };
   const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
-  return { name, groups: [...groups, 'system:authenticated'] };
+  return { user: { name, groups: [...groups, 'system:authenticated'] }, notAfter: Number.isNaN(notAfter) ? Infinity : notAfter };
 }
 
 /**

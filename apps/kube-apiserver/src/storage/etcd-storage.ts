@@ -168,7 +168,15 @@ export class EtcdStorage {
     }
     const revision = opts.revision || Number(res.header.revision);
     const kvs = limit && res.kvs.length > limit ? res.kvs.slice(0, limit) : res.kvs;
-    const items = kvs.map((kv) => servedJson(kv.value, Number(kv.mod_revision)) ?? fallback(this.decode(kv).obj));
+    // Every item's pieces are joined into one buffer and the items are its slices: one allocation for the page.
+    const pieces = kvs.map((kv) => servedJsonParts(kv.value, Number(kv.mod_revision)) ?? [fallback(this.decode(kv).obj)]);
+    const joined = Buffer.concat(pieces.flat());
+    let offset = 0;
+    const items = pieces.map((p) => {
+      const length = p.reduce((n, b) => n + b.length, 0);
+      offset += length;
+      return joined.subarray(offset - length, offset);
+    });
     if (limit && res.kvs.length > limit) return { items, revision, nextKey: res.kvs[limit].key.toString('utf8'), remaining: Number(res.count) - limit };
     return { items, revision };
   }
@@ -276,6 +284,15 @@ function stringEnd(b: Buffer, from: number): number {
  * apiVersion and kind): the caller parses those.
  */
 export function servedJson(raw: Buffer, rev: number): Buffer | undefined {
+  const parts = servedJsonParts(raw, rev);
+  return parts && Buffer.concat(parts);
+}
+
+/**
+ * servedJson as its three pieces (the stored bytes up to metadata's brace, the resourceVersion, the rest), for a
+ * caller that joins many objects into one buffer: one allocation per list instead of one per object.
+ */
+export function servedJsonParts(raw: Buffer, rev: number): [Buffer, Buffer, Buffer] | undefined {
   const has = (token: Buffer, at: number) => at >= 0 && at + token.length <= raw.length && raw.compare(token, 0, token.length, at, at + token.length) === 0;
   if (!has(HEAD, 0)) return undefined;
   const apiVersionEnd = stringEnd(raw, HEAD.length);
@@ -284,7 +301,7 @@ export function servedJson(raw: Buffer, rev: number): Buffer | undefined {
   if (!has(METADATA, kindEnd)) return undefined;
   const at = kindEnd + METADATA.length;
   const version = Buffer.from(`"resourceVersion":"${rev}"${raw[at] === 0x7d ? '' : ','}`);
-  return Buffer.concat([raw.subarray(0, at), version, raw.subarray(at)]);
+  return [raw.subarray(0, at), version, raw.subarray(at)];
 }
 
 /** The smallest key greater than every key starting with `prefix`. */

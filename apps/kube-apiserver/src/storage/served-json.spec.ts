@@ -1,4 +1,4 @@
-import { servedJson } from './etcd-storage';
+import { servedJson, servedJsonParts } from './etcd-storage';
 
 describe('servedJson', () => {
   const bytes = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -15,6 +15,16 @@ describe('servedJson', () => {
       kind: 'X',
       metadata: { resourceVersion: '7' },
     });
+  });
+
+  it('gives the same bytes as three pieces that slice the stored buffer, for a list to join in one allocation', () => {
+    const raw = bytes({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'v' } });
+    const parts = servedJsonParts(raw, 9) as Buffer[];
+    expect(parts).toHaveLength(3);
+    expect(Buffer.concat(parts).equals(servedJson(raw, 9) as Buffer)).toBe(true);
+    expect(parts[0].buffer).toBe(raw.buffer);
+    expect(parts[2].buffer).toBe(raw.buffer);
+    expect(servedJsonParts(bytes({ kind: 'Pod', apiVersion: 'v1', metadata: {} }), 1)).toBeUndefined();
   });
 
   it('declines any other layout, so the caller parses', () => {

@@ -4,7 +4,7 @@ import { AgentPoolEntity, AgentPoolMode } from '@cerulean/domain';
 import { AgentPoolSettings, automaticSystemPool, automaticVmSize, catalogVmSize, resolveAgentPoolSettings } from './agent-pool-settings';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
-import { checkNetworkProfile } from './network-profile-checks';
+import { asRecord, checkNetworkProfile } from './network-profile-checks';
 
 /*
  * The provider checks of a managed cluster or agent pool PUT that read the request and the catalogs only (location,
@@ -51,8 +51,6 @@ export interface NewClusterRequest {
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
-const asRecord = (v: unknown): Record<string, unknown> | undefined =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /**
  * What AKS refuses on a cluster of sku Automatic, for a create or a change that leaves the cluster Automatic: a cluster without a

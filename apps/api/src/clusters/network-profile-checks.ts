@@ -6,7 +6,8 @@ const TARGET = 'properties.networkProfile';
 /** The address fields of a cluster's network: fixed once the cluster exists (AKS refuses to change them). */
 const NETWORK_ADDRESS_FIELDS = ['podCidr', 'serviceCidr', 'dnsServiceIP', 'podCidrs', 'serviceCidrs'] as const;
 
-const asRecord = (v: unknown): Record<string, unknown> | undefined =>
+/** `v` as an object of fields, or undefined for null, arrays and scalars. */
+export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /**

@@ -263,7 +263,8 @@ export class KubeScenarios {
     };
     try {
       for (const [verb, { call, check }] of Object.entries(verbs)) {
-        const sample = verb === 'PATCH' ? await send('PATCH', '/api/v1/namespaces/default/configmaps/bench-0', JSON.stringify({ data: { n: 'check' } })) : await call(0, 0);
+        const sample =
+          verb === 'PATCH' ? await send('PATCH', '/api/v1/namespaces/default/configmaps/bench-0', JSON.stringify({ data: { n: 'check' } })) : await call(0, 0);
         if (!check(sample)) throw new Error(`${verb}: the answer is not what was asked for: ${sample.toString('utf8').slice(0, 300)}`);
         const samples: number[] = [];
         let next = 0;

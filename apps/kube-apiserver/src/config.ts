@@ -36,6 +36,8 @@ export interface KubeApiServerConfig {
   logLevel: string;
   /** How long startup waits for etcd to answer. */
   etcdWaitMs: number;
+  /** Lists are answered from memory (upstream's --watch-cache); on unless false. */
+  watchCache?: boolean;
   /**
    * Controllers (and the scheduler) to run inside this process, by name (`all`, or a list as KUBE_CONTROLLERS gives
    * it); none when empty. The control-plane container runs them here: one Node process per control plane.
@@ -123,5 +125,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): KubeApiServerConfig {
       .map((c) => c.trim())
       .filter(Boolean),
     etcdWaitMs: 30_000,
+    watchCache: text('KUBE_WATCH_CACHE') !== 'false',
   };
 }

@@ -32,6 +32,7 @@ import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
 import { admitPodServiceAccount } from './service-account-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
+import { ListCache } from './storage/list-cache';
 import { WatchedObjects } from './storage/watched-objects';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -97,6 +98,8 @@ const STATUS_RESET_ON_CREATE = new Set([
 ]);
 
 const CONFLICT_RETRIES = 8;
+/** How long a list waits for the list cache to reach the revision it must reflect before it reads etcd instead. */
+const LIST_CACHE_WAIT_MS = 1_000;
 
 /** Everything but metadata and status: what a spec change (and so a generation bump) compares. */
 function specPart(o: KubeObject): JsonObject {
@@ -115,6 +118,8 @@ export class RestStorage {
   readonly apply: ServerSideApply;
   /** Kinds admission reads on every write of another kind (namespaces, service accounts), kept in memory by resource. */
   private readonly watched = new Map<string, WatchedObjects>();
+  /** Every object in memory for lists (ListCache), once `cacheLists` started it. */
+  private listCache: ListCache | undefined;
 
   constructor(
     readonly store: EtcdStorage,
@@ -160,6 +165,26 @@ export class RestStorage {
     return this.watched.get(rt.plural)?.get(namespace, name) ?? (await this.tryGet(rt, namespace, name))?.obj;
   }
 
+  /** Answers first-page lists from memory from now on (a ListCache over the whole prefix); resolves once it is filled. */
+  async cacheLists(log: Logger): Promise<ListCache> {
+    const cache = new ListCache(this.store, this.prefix, log);
+    await cache.start();
+    this.listCache = cache;
+    return cache;
+  }
+
+  /**
+   * The list cache when it can answer this list now: a first page (a continue page reads etcd at its token's revision,
+   * an Exact read at its own) once the memory has seen etcd's current revision (resourceVersion unset: a consistent
+   * read), the given one (resourceVersion=N: not older than N) or any (resourceVersion=0), as upstream's watch cache.
+   */
+  private async cachedList(opts: { continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string }): Promise<ListCache | undefined> {
+    const cache = this.listCache;
+    if (!cache?.ready || opts.continueToken || opts.resourceVersionMatch === 'Exact') return undefined;
+    const target = opts.resourceVersion ? parseRv(opts.resourceVersion) : await this.store.currentRevision();
+    return (await cache.reach(target, LIST_CACHE_WAIT_MS)) ? cache : undefined;
+  }
+
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored | undefined> {
     const s = await this.store.get(this.key(rt, namespace, name));
     if (s) s.obj = this.withType(rt, s.obj);
@@ -182,7 +207,10 @@ export class RestStorage {
     const { revision, startKey } = this.listStart(prefix, opts);
     const filter =
       opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
-    const page = await this.listPage(opts, () => this.store.list(prefix, { limit: opts.limit, startKey, revision, filter }));
+    const cache = await this.cachedList(opts);
+    const page = cache
+      ? cache.page(prefix, { limit: opts.limit, filter })
+      : await this.listPage(opts, () => this.store.list(prefix, { limit: opts.limit, startKey, revision, filter }));
     return listResult(
       prefix,
       page,
@@ -201,9 +229,11 @@ export class RestStorage {
   ): Promise<ListResult<Buffer>> {
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
     const { revision, startKey } = this.listStart(prefix, opts);
-    const page = await this.listPage(opts, () =>
-      this.store.listJson(prefix, { limit: opts.limit, startKey, revision }, (o) => Buffer.from(JSON.stringify(this.withType(rt, o)))),
-    );
+    const fallback = (o: KubeObject) => Buffer.from(JSON.stringify(this.withType(rt, o)));
+    const cache = await this.cachedList(opts);
+    const page = cache
+      ? cache.pageJson(prefix, { limit: opts.limit }, fallback)
+      : await this.listPage(opts, () => this.store.listJson(prefix, { limit: opts.limit, startKey, revision }, fallback));
     return listResult(prefix, page, page.items);
   }
 

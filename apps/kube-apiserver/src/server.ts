@@ -90,6 +90,8 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   const podType = registry.lookup('', 'v1', 'pods') as ResourceType;
   let graph: NodeGraph;
   try {
+    // Lists are answered from memory (upstream's watch cache): every object, watched from etcd.
+    if (cfg.watchCache !== false) lookups.push(await storage.cacheLists(log));
     await rbac.start();
     await reconcileBootstrapPolicy(rbac, storage);
     for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));

@@ -1,4 +1,4 @@
-import { Etcd3, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
+import { Etcd3, IKeyValue, IRangeResponse, Range, Watcher } from 'etcd3';
 import { KubeError, KubeObject } from '@cerulean/kube';
 
 /** One stored object with its etcd mod revision (its resourceVersion). */
@@ -14,6 +14,13 @@ export interface ListPage {
   /** The key to continue after, when more remain. */
   nextKey?: string;
   remaining?: number;
+}
+
+/** One key's change as the list cache takes it in: its new bytes, or none when it was deleted. */
+export interface KeyChange {
+  key: string;
+  value?: Buffer;
+  rev: number;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -62,9 +69,7 @@ export class EtcdStorage {
   }
 
   private decode(kv: IKeyValue, rev = Number(kv.mod_revision)): Stored {
-    const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
-    obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
-    return { obj, rev };
+    return { obj: decodeStored(kv.value, rev), rev };
   }
 
   /** Most watchers select nothing: neither object is parsed unless asked for (servedJson writes the stored bytes). */
@@ -168,15 +173,7 @@ export class EtcdStorage {
     }
     const revision = opts.revision || Number(res.header.revision);
     const kvs = limit && res.kvs.length > limit ? res.kvs.slice(0, limit) : res.kvs;
-    // Every item's pieces are joined into one buffer and the items are its slices: one allocation for the page.
-    const pieces = kvs.map((kv) => servedJsonParts(kv.value, Number(kv.mod_revision)) ?? [fallback(this.decode(kv).obj)]);
-    const joined = Buffer.concat(pieces.flat());
-    let offset = 0;
-    const items = pieces.map((p) => {
-      const length = p.reduce((n, b) => n + b.length, 0);
-      offset += length;
-      return joined.subarray(offset - length, offset);
-    });
+    const items = joinItems(kvs.map((kv) => servedJsonParts(kv.value, Number(kv.mod_revision)) ?? [fallback(this.decode(kv).obj)]));
     if (limit && res.kvs.length > limit) return { items, revision, nextKey: res.kvs[limit].key.toString('utf8'), remaining: Number(res.count) - limit };
     return { items, revision };
   }
@@ -219,27 +216,7 @@ export class EtcdStorage {
    * Resolves once etcd accepted the watch; the returned function cancels it.
    */
   async watch(prefix: string, after: number, onEvent: (e: StorageEvent) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
-    // A watch created on a compacted revision makes etcd cancel it in a way the etcd3 client mishandles (it throws
-    // from its stream handler), so a compacted start is detected with a read at that revision first.
-    const current = await this.currentRevision();
-    if (after + 1 <= current) {
-      try {
-        await this.client.kv.range({ key: Buffer.from('\0'), count_only: true, revision: after + 1 });
-      } catch (err) {
-        EtcdStorage.tooOld(err, after);
-      }
-    }
-    let watcher: Watcher;
-    try {
-      watcher = await this.client
-        .watch()
-        .prefix(prefix)
-        .withPreviousKV()
-        .startRevision(String(after + 1))
-        .create();
-    } catch (err) {
-      EtcdStorage.tooOld(err, after);
-    }
+    const watcher = await this.openWatcher(after, (w) => w.prefix(prefix).withPreviousKV());
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision);
@@ -256,6 +233,66 @@ export class EtcdStorage {
       else onError(err);
     });
     return () => watcher.cancel();
+  }
+
+  /**
+   * Every key's changes after revision `after`, a watch response at a time (the keys of one revision always come in
+   * one call). Watching every key, not a prefix, means every revision etcd makes is seen. `onError` gets a 410
+   * KubeError when `after` was compacted away. Resolves once etcd accepted the watch; the returned function cancels it.
+   */
+  async watchAll(after: number, onChanges: (changes: KeyChange[]) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
+    const watcher = await this.openWatcher(after, (w) => w.inRange(new Range(Buffer.from([0]), Buffer.from([0]))));
+    watcher.on('data', (res) => {
+      // Values are copied: a decoded message's bytes share one buffer, which a kept slice would hold on to whole.
+      onChanges(
+        res.events.map((ev) => ({
+          key: ev.kv.key.toString('utf8'),
+          value: ev.type === 'Delete' ? undefined : Buffer.from(ev.kv.value),
+          rev: Number(ev.kv.mod_revision),
+        })),
+      );
+    });
+    watcher.on('error', (err) => {
+      if (COMPACTED.test(String(err?.message ?? err))) onError(KubeError.gone(`too old resource version: ${after}`));
+      else onError(err);
+    });
+    return () => watcher.cancel();
+  }
+
+  /** A watch from `after + 1`, configured by `configure`; 410 Gone when `after` was compacted away. */
+  private async openWatcher(after: number, configure: (b: ReturnType<Etcd3['watch']>) => ReturnType<Etcd3['watch']>): Promise<Watcher> {
+    // A watch created on a compacted revision makes etcd cancel it in a way the etcd3 client mishandles (it throws
+    // from its stream handler), so a compacted start is detected with a read at that revision first.
+    const current = await this.currentRevision();
+    if (after + 1 <= current) {
+      try {
+        await this.client.kv.range({ key: Buffer.from('\0'), count_only: true, revision: after + 1 });
+      } catch (err) {
+        EtcdStorage.tooOld(err, after);
+      }
+    }
+    try {
+      return await configure(this.client.watch())
+        .startRevision(String(after + 1))
+        .create();
+    } catch (err) {
+      EtcdStorage.tooOld(err, after);
+    }
+  }
+
+  /** Every key under `prefix` with its bytes and mod revision, read in pages at one revision (which it returns). */
+  async snapshot(prefix: string, pageSize = 1000): Promise<{ kvs: KeyChange[]; revision: number }> {
+    const kvs: KeyChange[] = [];
+    const end = prefixEnd(prefix);
+    let start = Buffer.from(prefix);
+    let revision = 0;
+    for (;;) {
+      const res = await this.client.kv.range({ key: start, range_end: end, limit: pageSize, revision });
+      if (!revision) revision = Number(res.header.revision);
+      for (const kv of res.kvs) kvs.push({ key: kv.key.toString('utf8'), value: Buffer.from(kv.value), rev: Number(kv.mod_revision) });
+      if (!res.more || !res.kvs.length) return { kvs, revision };
+      start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+    }
   }
 
   /** Compacts history up to `rev` (tests and maintenance). */
@@ -275,6 +312,24 @@ function stringEnd(b: Buffer, from: number): number {
     if (b[i] === 0x5c) return -1;
   }
   return -1;
+}
+
+/** A stored object with its resourceVersion set. */
+export function decodeStored(raw: Buffer, rev: number): KubeObject {
+  const obj = JSON.parse(raw.toString('utf8')) as KubeObject;
+  obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
+  return obj;
+}
+
+/** Items given as pieces, joined into one buffer of which each item is a slice: one allocation for a page. */
+export function joinItems(pieces: Buffer[][]): Buffer[] {
+  const joined = Buffer.concat(pieces.flat());
+  let offset = 0;
+  return pieces.map((p) => {
+    const length = p.reduce((n, b) => n + b.length, 0);
+    offset += length;
+    return joined.subarray(offset - length, offset);
+  });
 }
 
 /**

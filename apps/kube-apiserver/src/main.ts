@@ -21,13 +21,15 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'cannot start');
     process.exit(1);
   });
-  // The controller manager in this process (KUBE_CONTROLLERS_IN_PROCESS): over loopback HTTPS with the server's own
-  // loopback token, trusting the serving certificate through the cluster CA that signed it.
+  // The controller manager in this process (KUBE_CONTROLLERS_IN_PROCESS): over the server's loopback socket (plain
+  // HTTP on a Unix socket only this user can open) with the server's own loopback token.
   const wanted = cfg.controllersInProcess ?? [];
   const controllers =
     wanted.length > 0
       ? startControllerManager({
-          server: `https://127.0.0.1:${server.port}`,
+          server: 'http://localhost',
+          socketPath: server.loopbackSocket,
+          // Not for this connection: the root-ca-cert-publisher publishes the CA as kube-root-ca.crt.
           ca: cfg.clientCaPem,
           token: server.loopbackToken,
           userAgent: 'kube-controller-manager/cerulean (in-process)',

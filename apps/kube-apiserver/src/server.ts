@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { admitNodeWrite, Authorizer, forbidden, nodeNameOf, RequestAttributes, verbOf } from './authz';
 import { graphTarget, NodeGraph, podReferences } from './node-graph';
 import { createServer, Server } from 'node:https';
-import { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import pino, { Logger } from 'pino';
@@ -57,6 +60,8 @@ export interface RunningKubeApiServer {
   storage: RestStorage;
   /** The bearer token of the server's own in-process clients (see authn.ts). */
   loopbackToken: string;
+  /** With in-process controllers: the Unix socket they reach the server on (plain HTTP, loopback token only). */
+  loopbackSocket?: string;
   close(): Promise<void>;
 }
 
@@ -138,6 +143,7 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     server.listen(cfg.securePort, cfg.bindAddress, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const loopback = cfg.controllersInProcess?.length ? await listenLoopback(api, loopbackToken) : undefined;
   const host = cfg.bindAddress === '0.0.0.0' || cfg.bindAddress === '::' ? '127.0.0.1' : cfg.bindAddress;
   log.info({ port, etcd: cfg.etcdEndpoints, version: cfg.version }, 'kube-apiserver listening');
   return {
@@ -145,16 +151,48 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     port,
     storage,
     loopbackToken,
+    loopbackSocket: loopback?.socket,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await loopback?.close();
       aggregator.stop();
       await aggregator.settled();
       await rbac.close();
       await Promise.all(lookups.map((l) => l.close()));
       store.close();
+    },
+  };
+}
+
+/**
+ * The in-process controllers' way in: plain HTTP on a Unix socket in a directory only this user can open, answering
+ * the loopback token only. The controllers share this one thread with the server, so over loopback HTTPS every request
+ * and answer would be encrypted and decrypted again on the same core (upstream's loopback client crosses goroutines).
+ */
+async function listenLoopback(api: ApiHandler, token: string): Promise<{ socket: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-apiserver-loopback-'));
+  const socket = join(dir, 'apiserver.sock');
+  const expected = `Bearer ${token}`;
+  const server: HttpServer = createHttpServer((req, res) => {
+    if (req.headers.authorization !== expected) return sendStatus(res, KubeError.unauthorized());
+    void api.handle(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve());
+  });
+  return {
+    socket,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,8 @@ export interface KubeClientConfig {
   server: string;
   /** A bearer token instead of (or besides) the client certificate: the API server's own loopback token. */
   token?: string;
+  /** A Unix socket to reach `server` through (plain HTTP: the in-process API server's loopback socket). */
+  socketPath?: string;
   ca?: string;
   cert?: string;
   key?: string;
@@ -142,8 +144,7 @@ export class KubeClient {
       const req = transport.request(
         {
           protocol: this.url.protocol,
-          hostname: this.url.hostname,
-          port: this.url.port,
+          ...(this.config.socketPath ? { socketPath: this.config.socketPath } : { hostname: this.url.hostname, port: this.url.port }),
           method,
           path,
           agent,

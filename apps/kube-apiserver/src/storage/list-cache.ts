@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { KubeObject } from '@cerulean/kube';
+import { Restarter } from './restarter';
 import { decodeStored, EtcdStorage, KeyChange, ListPage, servedJson } from './etcd-storage';
 
 const RELIST_DELAY_MS = 1_000;
@@ -45,7 +46,12 @@ export class ListCache {
   private waiters: { rev: number; resolve: (ok: boolean) => void; timer: NodeJS.Timeout }[] = [];
   private cancel: (() => Promise<void>) | undefined;
   private closed = false;
-  private relisting = false;
+  private readonly restarter = new Restarter(
+    RELIST_DELAY_MS,
+    () => this.closed,
+    () => this.start(),
+    (err) => this.log.warn({ err: err.message }, 'list cache: list failed; trying again'),
+  );
   private readonly root: string;
 
   constructor(
@@ -197,16 +203,7 @@ export class ListCache {
 
   private relist(): void {
     this.wake();
-    if (this.closed || this.relisting) return;
-    this.relisting = true;
-    setTimeout(() => {
-      this.relisting = false;
-      if (this.closed) return;
-      this.start().catch((err) => {
-        this.log.warn({ err: (err as Error).message }, 'list cache: list failed; trying again');
-        this.relist();
-      });
-    }, RELIST_DELAY_MS).unref();
+    this.restarter.schedule();
   }
 }
 

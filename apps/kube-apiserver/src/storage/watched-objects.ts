@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { KubeObject, ResourceType } from '@cerulean/kube';
 import type { RestStorage } from '../rest';
+import { Restarter } from './restarter';
 
 const RELIST_DELAY_MS = 1_000;
 
@@ -21,7 +22,12 @@ export class WatchedObjects<T = KubeObject> {
   private seen = 0;
   private cancel: (() => Promise<void>) | undefined;
   private closed = false;
-  private relisting = false;
+  private readonly restarter = new Restarter(
+    RELIST_DELAY_MS,
+    () => this.closed,
+    () => this.start(),
+    (err) => this.log.warn({ err: err.message, resource: this.rt.plural }, 'list failed; trying again'),
+  );
   private readonly prefix: string;
 
   constructor(
@@ -74,7 +80,7 @@ export class WatchedObjects<T = KubeObject> {
         this.seen = 0;
         void this.cancel?.().catch(() => undefined);
         this.cancel = undefined;
-        this.relist();
+        this.restarter.schedule();
       },
     );
     if (this.closed) return cancel();
@@ -121,19 +127,6 @@ export class WatchedObjects<T = KubeObject> {
   async close(): Promise<void> {
     this.closed = true;
     await this.cancel?.().catch(() => undefined);
-  }
-
-  private relist(): void {
-    if (this.closed || this.relisting) return;
-    this.relisting = true;
-    setTimeout(() => {
-      this.relisting = false;
-      if (this.closed) return;
-      this.start().catch((err) => {
-        this.log.warn({ err: (err as Error).message, resource: this.rt.plural }, 'list failed; trying again');
-        this.relist();
-      });
-    }, RELIST_DELAY_MS).unref();
   }
 }
 

@@ -74,7 +74,8 @@ function bearerToken(header: string | undefined): string | undefined {
   return m ? m[1].trim() : undefined;
 }
 
-function sameSecret(given: string, expected: string): boolean {
+/** Whether two secrets are the same, compared in constant time. */
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

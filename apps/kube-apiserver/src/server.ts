@@ -34,7 +34,7 @@ import {
   toTable,
   apiTime,
 } from '@cerulean/kube';
-import { authenticate } from './authn';
+import { authenticate, sameSecret } from './authn';
 import { answerReview } from './auth/reviews';
 import { ServiceAccountTokens } from './auth/service-account-tokens';
 import { RbacAuthorizer } from './rbac/authorizer';
@@ -177,7 +177,7 @@ async function listenLoopback(api: ApiHandler, token: string): Promise<{ socket:
   const socket = join(dir, 'apiserver.sock');
   const expected = `Bearer ${token}`;
   const server: HttpServer = createHttpServer((req, res) => {
-    if (req.headers.authorization !== expected) return sendStatus(res, KubeError.unauthorized());
+    if (!sameSecret(req.headers.authorization ?? '', expected)) return sendStatus(res, KubeError.unauthorized());
     void api.handle(req, res);
   });
   server.keepAliveTimeout = 65_000;

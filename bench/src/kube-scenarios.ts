@@ -108,8 +108,8 @@ export class KubeScenarios {
       KUBE_CLUSTER_NAME: 'bench',
       KUBE_CONTROLLERS_IN_PROCESS: 'all',
     });
-    this.client = new KubeClient({ server, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, userAgent: 'cerulean-bench' });
     this.load = { server, tls: { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem } };
+    this.client = new KubeClient({ server, ...this.load.tls, userAgent: 'cerulean-bench' });
     for (let i = 0; ; i++) {
       try {
         await this.client.get('/version');

@@ -54,13 +54,15 @@ function certificateUser(req: IncomingMessage): UserInfo | undefined {
 function userOfCertificate(socket: TLSSocket): { user: UserInfo | undefined; notAfter: number } {
   const cert = socket.getPeerCertificate();
   if (!cert?.subject) return { user: undefined, notAfter: Infinity };
-  const notAfter = Date.parse(cert.valid_to);
+  // The handshake checked the dates; an end date Node cannot parse leaves the connection's user unexpiring.
+  const parsed = Date.parse(cert.valid_to);
+  const notAfter = Number.isNaN(parsed) ? Infinity : parsed;
   const cn = cert.subject.CN;
   const o = cert.subject.O;
   const name = Array.isArray(cn) ? cn[0] : cn;
   if (!name) return { user: undefined, notAfter };
   const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
-  return { user: { name, groups: [...groups, 'system:authenticated'] }, notAfter: Number.isNaN(notAfter) ? Infinity : notAfter };
+  return { user: { name, groups: [...groups, 'system:authenticated'] }, notAfter };
 }
 
 /**

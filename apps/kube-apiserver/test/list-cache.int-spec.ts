@@ -104,6 +104,29 @@ describe('ListCache', () => {
     expect(await cache.reach(current + 1_000, 200)).toBe(false);
   });
 
+  it('starts and lists when a page of etcd answers is larger than gRPC default 4 MiB', async () => {
+    // Six ConfigMaps of 900 KB (etcd takes requests up to 1.5 MiB): 5.4 MB in the snapshot page and in a list.
+    const big = 'x'.repeat(900_000);
+    for (let i = 0; i < 6; i++)
+      await store.create(`/registry/core/configmaps/big/c${i}`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `c${i}`, namespace: 'big' },
+        data: { big },
+      });
+    const fresh = new ListCache(store, '/registry', pino({ level: 'silent' }));
+    try {
+      await fresh.start();
+      const page = fresh.pageJson('/registry/core/configmaps/big/', {}, () => Buffer.from('{}'));
+      expect(page.items).toHaveLength(6);
+      expect(page.items.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(5_000_000);
+      const fromEtcd = await store.listJson('/registry/core/configmaps/big/', { revision: page.revision }, () => Buffer.from('{}'));
+      expect(fromEtcd.items.map(String)).toEqual(page.items.map(String));
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('answers nothing once closed', async () => {
     const other = new ListCache(store, '/registry', pino({ level: 'silent' }));
     await other.start();

@@ -38,6 +38,8 @@ export interface StorageEvent {
 }
 
 const COMPACTED = /compacted/i;
+/** The largest etcd answer read (upstream's MaxCallRecvMsgSize, math.MaxInt32). */
+const MAX_ANSWER_BYTES = 2 ** 31 - 1;
 
 /** Thrown when a compare-and-swap write found another revision (or, for a create, an existing key). */
 export class StaleRevision extends Error {}
@@ -51,7 +53,9 @@ export class EtcdStorage {
   private readonly writeListeners: ((key: string, rev: number) => void)[] = [];
 
   constructor(endpoints: string[]) {
-    this.client = new Etcd3({ hosts: endpoints });
+    // gRPC's default 4 MiB answer limit would fail any read of more objects than that (a page of 1000 pods of 5 KB, the
+    // list cache's start, a list without limit): upstream's etcd client takes answers up to 2 GiB, and so does this.
+    this.client = new Etcd3({ hosts: endpoints, grpcOptions: { 'grpc.max_receive_message_length': MAX_ANSWER_BYTES } });
   }
 
   close(): void {

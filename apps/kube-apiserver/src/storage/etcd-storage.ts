@@ -23,6 +23,14 @@ export interface KeyChange {
   rev: number;
 }
 
+/** A list page as served JSON items (servedJson), with the revision it was read at and where to continue. */
+export interface JsonPage {
+  items: Buffer[];
+  revision: number;
+  nextKey?: string;
+  remaining?: number;
+}
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface StorageEvent {
   type: WatchEventType;
@@ -158,11 +166,7 @@ export class EtcdStorage {
    * Keys under `prefix` as list answers them (servedJson; `fallback` for objects laid out otherwise), one page of
    * `limit` (0: all) from `startKey`, at `revision` (0: latest).
    */
-  async listJson(
-    prefix: string,
-    opts: { limit?: number; startKey?: string; revision?: number },
-    fallback: (o: KubeObject) => Buffer,
-  ): Promise<{ items: Buffer[]; revision: number; nextKey?: string; remaining?: number }> {
+  async listJson(prefix: string, opts: { limit?: number; startKey?: string; revision?: number }, fallback: (o: KubeObject) => Buffer): Promise<JsonPage> {
     const limit = opts.limit ?? 0;
     let res: IRangeResponse;
     try {
@@ -220,7 +224,7 @@ export class EtcdStorage {
    * Resolves once etcd accepted the watch; the returned function cancels it.
    */
   async watch(prefix: string, after: number, onEvent: (e: StorageEvent) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
-    const watcher = await this.openWatcher(after, (w) => w.prefix(prefix).withPreviousKV());
+    const watcher = await this.openWatcher(after, (w) => w.prefix(prefix).withPreviousKV(), onError);
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         const rev = Number(ev.kv.mod_revision);
@@ -232,10 +236,6 @@ export class EtcdStorage {
         }
       }
     });
-    watcher.on('error', (err) => {
-      if (COMPACTED.test(String(err?.message ?? err))) onError(KubeError.gone(`too old resource version: ${after}`));
-      else onError(err);
-    });
     return () => watcher.cancel();
   }
 
@@ -245,7 +245,7 @@ export class EtcdStorage {
    * KubeError when `after` was compacted away. Resolves once etcd accepted the watch; the returned function cancels it.
    */
   async watchAll(after: number, onChanges: (changes: KeyChange[]) => void, onError: (err: unknown) => void): Promise<() => Promise<void>> {
-    const watcher = await this.openWatcher(after, (w) => w.inRange(new Range(Buffer.from([0]), Buffer.from([0]))));
+    const watcher = await this.openWatcher(after, (w) => w.inRange(new Range(Buffer.from([0]), Buffer.from([0]))), onError);
     watcher.on('data', (res) => {
       // Values are copied: a decoded message's bytes share one buffer, which a kept slice would hold on to whole.
       onChanges(
@@ -256,15 +256,18 @@ export class EtcdStorage {
         })),
       );
     });
-    watcher.on('error', (err) => {
-      if (COMPACTED.test(String(err?.message ?? err))) onError(KubeError.gone(`too old resource version: ${after}`));
-      else onError(err);
-    });
     return () => watcher.cancel();
   }
 
-  /** A watch from `after + 1`, configured by `configure`; 410 Gone when `after` was compacted away. */
-  private async openWatcher(after: number, configure: (b: ReturnType<Etcd3['watch']>) => ReturnType<Etcd3['watch']>): Promise<Watcher> {
+  /**
+   * A watch from `after + 1`, configured by `configure`; 410 Gone when `after` was compacted away, then or later (as
+   * `onError`'s KubeError).
+   */
+  private async openWatcher(
+    after: number,
+    configure: (b: ReturnType<Etcd3['watch']>) => ReturnType<Etcd3['watch']>,
+    onError: (err: unknown) => void,
+  ): Promise<Watcher> {
     // A watch created on a compacted revision makes etcd cancel it in a way the etcd3 client mishandles (it throws
     // from its stream handler), so a compacted start is detected with a read at that revision first.
     const current = await this.currentRevision();
@@ -275,13 +278,19 @@ export class EtcdStorage {
         EtcdStorage.tooOld(err, after);
       }
     }
+    let watcher: Watcher;
     try {
-      return await configure(this.client.watch())
+      watcher = await configure(this.client.watch())
         .startRevision(String(after + 1))
         .create();
     } catch (err) {
       EtcdStorage.tooOld(err, after);
     }
+    watcher.on('error', (err) => {
+      if (COMPACTED.test(String(err?.message ?? err))) onError(KubeError.gone(`too old resource version: ${after}`));
+      else onError(err);
+    });
+    return watcher;
   }
 
   /** Every key under `prefix` with its bytes and mod revision, read in pages at one revision (which it returns). */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { KubeObject } from '@cerulean/kube';
 import { Restarter } from './restarter';
-import { decodeStored, EtcdStorage, KeyChange, ListPage, servedJson } from './etcd-storage';
+import { decodeStored, EtcdStorage, JsonPage, KeyChange, ListPage, servedJson } from './etcd-storage';
 
 const RELIST_DELAY_MS = 1_000;
 
@@ -142,11 +142,7 @@ export class ListCache {
    * `page` without selectors as served JSON (servedJson; `fallback` for objects laid out otherwise). The items are the
    * memory's own buffers, each made once: the answer's single copy joins them.
    */
-  pageJson(
-    listPrefix: string,
-    opts: { limit?: number },
-    fallback: (o: KubeObject) => Buffer,
-  ): { items: Buffer[]; revision: number; nextKey?: string; remaining?: number } {
+  pageJson(listPrefix: string, opts: { limit?: number }, fallback: (o: KubeObject) => Buffer): JsonPage {
     const limit = opts.limit ?? 0;
     const { keys, entries, from, to } = this.span(listPrefix);
     const end = limit ? Math.min(to, from + limit) : to;

@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import { KubeObject, ResourceType } from '@cerulean/kube';
 import type { RestStorage } from '../rest';
+import { Restarter } from '../storage/restarter';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export const RBAC_KINDS = ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'] as const;
 export type RbacResource = (typeof RBAC_KINDS)[number];
-
-const RELIST_DELAY_MS = 1_000;
 
 /**
  * The RBAC objects in memory, fed by one etcd list-then-watch per kind (what upstream's shared informers give its RBAC
@@ -19,13 +18,24 @@ export class RbacCache {
   private readonly listeners: ((kind: RbacResource) => void)[] = [];
   private closed = false;
   private readonly syncedKinds = new Set<RbacResource>();
-  private readonly relisting = new Set<RbacResource>();
+  /** Per kind: lists and watches it again after its watch broke (one start at a time). */
+  private readonly restarters = new Map<RbacResource, Restarter>();
 
   constructor(
     private readonly storage: RestStorage,
     private readonly log: Logger,
   ) {
-    for (const k of RBAC_KINDS) this.objects.set(k, new Map());
+    for (const k of RBAC_KINDS) {
+      this.objects.set(k, new Map());
+      this.restarters.set(
+        k,
+        new Restarter(
+          () => this.closed,
+          () => this.listAndWatch(k),
+          (err) => this.log.warn({ err: err.message, kind: k }, 'RBAC list failed; trying again'),
+        ),
+      );
+    }
   }
 
   rt(kind: RbacResource): ResourceType {
@@ -98,7 +108,7 @@ export class RbacCache {
           .get(kind)?.()
           .catch(() => undefined);
         this.cancels.delete(kind);
-        this.relist(kind);
+        this.restarters.get(kind)?.schedule();
       },
     );
     if (this.closed) {
@@ -108,19 +118,5 @@ export class RbacCache {
     this.cancels.set(kind, cancel);
     this.syncedKinds.add(kind);
     this.emit(kind);
-  }
-
-  private relist(kind: RbacResource): void {
-    // A broken watch may report more than once; one relist is enough.
-    if (this.closed || this.relisting.has(kind)) return;
-    this.relisting.add(kind);
-    setTimeout(() => {
-      this.relisting.delete(kind);
-      if (this.closed) return;
-      this.listAndWatch(kind).catch((err) => {
-        this.log.warn({ err: (err as Error).message, kind }, 'RBAC list failed; trying again');
-        this.relist(kind);
-      });
-    }, RELIST_DELAY_MS).unref();
   }
 }

@@ -3,8 +3,6 @@ import type { KubeObject } from '@cerulean/kube';
 import { Restarter } from './restarter';
 import { decodeStored, EtcdStorage, JsonPage, KeyChange, ListPage, servedJson } from './etcd-storage';
 
-const RELIST_DELAY_MS = 1_000;
-
 interface Entry {
   raw: Buffer;
   rev: number;
@@ -47,7 +45,6 @@ export class ListCache {
   private cancel: (() => Promise<void>) | undefined;
   private closed = false;
   private readonly restarter = new Restarter(
-    RELIST_DELAY_MS,
     () => this.closed,
     () => this.start(),
     (err) => this.log.warn({ err: err.message }, 'list cache: list failed; trying again'),
@@ -90,7 +87,9 @@ export class ListCache {
         this.collections = new Map();
         void this.cancel?.().catch(() => undefined);
         this.cancel = undefined;
-        this.relist();
+        // Waiting lists read etcd now.
+        this.wake();
+        this.restarter.schedule();
       },
     );
     if (this.closed) return cancel();
@@ -195,11 +194,6 @@ export class ListCache {
       w.resolve(this.live);
     }
     this.waiters = keep;
-  }
-
-  private relist(): void {
-    this.wake();
-    this.restarter.schedule();
   }
 }
 

@@ -1,12 +1,14 @@
+/** The pause before a start again. */
+const RESTART_DELAY_MS = 1_000;
+
 /**
  * Starts something again after a pause, and again after each failed start, until one succeeds or it is closed: how the
- * in-memory copies of etcd (list cache, watched objects) come back after their watch broke. One start at a time.
+ * in-memory copies of etcd (list cache, watched objects, RBAC) come back after their watch broke. One start at a time.
  */
 export class Restarter {
   private pending = false;
 
   constructor(
-    private readonly delayMs: number,
     private readonly closed: () => boolean,
     private readonly start: () => Promise<void>,
     private readonly failed: (err: Error) => void,
@@ -23,6 +25,6 @@ export class Restarter {
         this.failed(err as Error);
         this.schedule();
       });
-    }, this.delayMs).unref();
+    }, RESTART_DELAY_MS).unref();
   }
 }

@@ -3,8 +3,6 @@ import type { KubeObject, ResourceType } from '@cerulean/kube';
 import type { RestStorage } from '../rest';
 import { Restarter } from './restarter';
 
-const RELIST_DELAY_MS = 1_000;
-
 /**
  * The objects of one kind in memory, listed then watched from etcd: what upstream's admission plugins read through
  * informer listers (NamespaceLifecycle, ServiceAccount) instead of a storage read per request. A miss is not an answer:
@@ -23,7 +21,6 @@ export class WatchedObjects<T = KubeObject> {
   private cancel: (() => Promise<void>) | undefined;
   private closed = false;
   private readonly restarter = new Restarter(
-    RELIST_DELAY_MS,
     () => this.closed,
     () => this.start(),
     (err) => this.log.warn({ err: err.message, resource: this.rt.plural }, 'list failed; trying again'),

@@ -1,15 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NodeLabels } from '@cerulean/node-provider';
+import { containerConfig, KUBELET_MANAGED_LABEL, sandboxConfig } from '../../apps/node-agent/src/kubelet/config';
+import { CriClient } from '../../apps/node-agent/src/kubelet/cri';
+import type { Pod } from '../../apps/node-agent/src/kubelet/pod-types';
 import { KubeClient } from '../../apps/kube-controller-manager/src/client/kube-client';
 import { adminKubeClient, waitForDefaultServiceAccount } from './cluster-kube';
+import { containerMemory } from './container-memory';
 import type { BenchPlatform } from './platform';
 import type { ScenarioResult, TargetResult } from './report';
-import { summarize } from './stats';
+import { ratio, summarize } from './stats';
 
 /**
  * Pod startup on a real cluster: an AKS-style cluster of `nodes` nodes made through ARM, then batches of bare pods
  * (image present on the nodes, no resource requests: upstream's "schedulable stateless pods") created through the
  * cluster's API server. A pod's startup latency is upstream's SLI: from its creation (the POST sent) until a watch
  * observes it Running with every container running. Upstream's SLO is p99 ≤ 5 s.
+ *
+ * The floor is the container runtime alone: the same pods (a sandbox and one container each, the same CRI
+ * configuration the kubelet sends, without volumes) run straight through each node's containerd, spread over the
+ * nodes as the scheduler spreads them, all at once — no API server, scheduler or kubelet. What Cerulean adds on top
+ * of the runtime is the ratio; the runtime's own cost on this machine is the floor.
  */
 export interface PodPlan {
   nodes: number;
@@ -29,6 +40,8 @@ const RG = 'bench-rg';
 const CLUSTER = 'bench-pods';
 const IMAGE = 'docker.io/library/busybox:1.35';
 const BATCH_TIMEOUT_MS = 240_000;
+/** Quiet time after the nodes' runtimes hold no sandbox, before a batch: the last teardown's shims have exited. */
+const SETTLE_MS = 3000;
 /** Nodes of this size get enough memory (scaled by the node memory factor) for ~35 sleeping pods each. */
 const VM_SIZE = 'Standard_D4s_v3';
 
@@ -44,6 +57,9 @@ export class PodScenarios {
   readonly results: ScenarioResult[] = [];
   readonly targets: TargetResult[] = [];
   private client?: KubeClient;
+  /** Each node's containerd, reached from the host through the node's root (/proc/<pid>/root), for the floor. */
+  private runtimes: CriClient[] = [];
+  private imageRefs: string[] = [];
 
   constructor(
     private readonly p: BenchPlatform,
@@ -63,22 +79,33 @@ export class PodScenarios {
   async run(): Promise<void> {
     try {
       await this.up();
-      const samples = new Map<number, number[]>();
+      const samples = new Map<number, { cerulean: number[]; floor: number[] }>();
       for (const size of this.plan.batches) {
         const repeats = size === 1 ? this.plan.singleRepeats : 1;
-        const all: number[] = [];
-        for (let i = 0; i < repeats; i++) all.push(...(await this.batch(size, `b${size}-${i}`)));
+        const all = { cerulean: [] as number[], floor: [] as number[] };
+        for (let i = 0; i < repeats; i++) {
+          all.cerulean.push(...(await this.batch(size, `b${size}-${i}`)));
+          all.floor.push(...(await this.floorBatch(size, `f${size}-${i}`)));
+        }
         samples.set(size, all);
-        const s = summarize(all);
-        this.log(`  ${size} pod(s): p50 ${s.median} ms, p95 ${s.p95} ms, max ${s.max} ms (${all.length} samples)`);
+        const s = summarize(all.cerulean);
+        const f = summarize(all.floor);
+        this.log(
+          `  ${size} pod(s): p50 ${s.median} ms, p95 ${s.p95} ms, max ${s.max} ms (${all.cerulean.length} samples); runtime floor p50 ${f.median} ms, max ${f.max} ms`,
+        );
       }
       for (const [size, values] of samples) {
+        const cerulean = summarize(values.cerulean);
+        const floor = summarize(values.floor);
         const r: ScenarioResult = {
           id: `pods-${size}`,
           scenario: `pod startup, ${size} pod${size > 1 ? 's' : ''} at once on ${this.plan.nodes} nodes`,
           measures: 'pod POST → watch sees it Running with its container running (image present; upstream SLI)',
+          floorMeasures: "the runtime alone: each node's containerd through CRI, RunPodSandbox → CreateContainer → StartContainer returned",
           unit: 'ms',
-          cerulean: summarize(values),
+          cerulean,
+          floor,
+          ratio: ratio(cerulean.median, floor.median),
           extra: { nodes: this.plan.nodes, createConcurrency: this.plan.createConcurrency },
         };
         this.results.push(r);
@@ -113,12 +140,77 @@ export class PodScenarios {
     this.log(`  cluster of ${this.plan.nodes} nodes up in ${Date.now() - t0} ms`);
     this.client = await adminKubeClient(this.http, this.clusterPath(), AKS_API.slice('api-version='.length));
     await waitForDefaultServiceAccount(this.client);
+    const nodes = await this.p.docker.listContainers({
+      filters: { label: [`${NodeLabels.installation}=${this.p.installationId}`, `${NodeLabels.cluster}=${CLUSTER}`, `${NodeLabels.pool}=pool1`] },
+    });
+    for (const n of nodes) {
+      const pid = (await this.p.docker.getContainer(n.Id).inspect()).State.Pid;
+      const cri = new CriClient(`unix:///proc/${pid}/root/run/containerd/containerd.sock`);
+      this.runtimes.push(cri);
+      const image = await cri.imageStatus(IMAGE);
+      if (!image) throw new Error(`${IMAGE} is not on node ${n.Names[0]}`);
+      this.imageRefs.push(image.id);
+    }
+    if (this.runtimes.length !== this.plan.nodes) throw new Error(`${this.runtimes.length} node containers found, ${this.plan.nodes} expected`);
+    // Every node, idle: which one is charged for the page cache of the binaries they share is the kernel's choice.
+    const memory = await Promise.all(nodes.map((n) => containerMemory(this.p.docker, n.Id)));
+    const values = memory.map((m) => m.mib).sort((a, b) => a - b);
+    this.results.push({
+      id: 'memory-pods-nodes',
+      scenario: `memory, each idle node of the ${this.plan.nodes}-node pods cluster`,
+      measures: 'Docker stats one-shot per node (usage − inactive_file): the median; each node in extra',
+      unit: 'MiB',
+      cerulean: { value: values[Math.floor(values.length / 2)] },
+      extra: Object.fromEntries(memory.map((m, i) => [`node${i}`, `${m.mib} MiB (anon ${m.anonMiB}, file ${m.fileMiB})`])),
+    });
+  }
+
+  /**
+   * The floor of one batch: `size` pods run straight through the nodes' containerd (round robin over the nodes), all
+   * at once; each one's time from its RunPodSandbox sent to its StartContainer answered. Gone again on return.
+   */
+  private async floorBatch(size: number, tag: string): Promise<number[]> {
+    await this.settle();
+    const made: { cri: CriClient; id: string }[] = [];
+    try {
+      return await Promise.all(
+        Array.from({ length: size }, async (_, i) => {
+          const node = i % this.runtimes.length;
+          const cri = this.runtimes[node];
+          const pod: Pod = {
+            metadata: { name: `floor-${tag}-${i}`, namespace: 'bench-floor', uid: randomUUID() },
+            spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'sleep', image: IMAGE, command: ['sleep', '3600'] }] },
+          };
+          // Not the kubelet's: without its label the kubelets leave these sandboxes alone.
+          const sb = sandboxConfig(pod, 0, { nodeName: '' });
+          delete sb.labels[KUBELET_MANAGED_LABEL];
+          const run = { container: pod.spec.containers[0], attempt: 0, imageRef: this.imageRefs[node], env: [], mounts: [] };
+          const config = containerConfig(pod, run, 0);
+          delete config.labels[KUBELET_MANAGED_LABEL];
+          const t0 = Date.now();
+          const id = await cri.runPodSandbox(sb);
+          made.push({ cri, id });
+          await cri.startContainer(await cri.createContainer(id, config, sb));
+          return Date.now() - t0;
+        }),
+      );
+    } finally {
+      await Promise.all(
+        made.map(({ cri, id }) =>
+          cri
+            .stopPodSandbox(id)
+            .then(() => cri.removePodSandbox(id))
+            .catch(() => undefined),
+        ),
+      );
+    }
   }
 
   /** One batch of `size` pods: their startup latencies (ms); the batch is gone (pods and containers) on return. */
   private async batch(size: number, tag: string): Promise<number[]> {
     const client = this.client;
     if (!client) throw new Error('no cluster');
+    await this.settle();
     const path = '/api/v1/namespaces/default/pods';
     const selector = `bench=${tag}`;
     const list = await client.list<PodView>(path, { labelSelector: selector });
@@ -173,6 +265,24 @@ export class PodScenarios {
     return names.map((n) => (seen.get(n) ?? NaN) - (sent.get(n) ?? NaN));
   }
 
+  /**
+   * Waits until no node's runtime holds a sandbox, then a little more (bounded): a batch starts on idle nodes, never
+   * beside the previous batch's teardown, which the API's view of the pods does not wait for.
+   */
+  private async settle(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const counts = await Promise.all(this.runtimes.map(async (cri) => (await cri.listPodSandbox()).length));
+      if (counts.every((n) => n === 0)) break;
+      if (Date.now() > deadline) {
+        this.log(`  WARNING: sandboxes still on the nodes after 120 s (${counts.join(', ')})`);
+        break;
+      }
+      await sleep(500);
+    }
+    await sleep(SETTLE_MS);
+  }
+
   /** Deletes the batch and waits until the kubelets have stopped and removed every pod (bounded). */
   private async removeBatch(path: string, selector: string): Promise<void> {
     const client = this.client;
@@ -189,6 +299,7 @@ export class PodScenarios {
 
   private async down(): Promise<void> {
     this.client?.close();
+    for (const cri of this.runtimes) cri.close();
     const r = await this.http.expect([200, 202, 204], 'DELETE', `${this.clusterPath()}?${AKS_API}`).catch(() => undefined);
     const url = r ? String(r.headers['azure-asyncoperation'] ?? '') : '';
     if (!url) return;

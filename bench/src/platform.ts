@@ -241,6 +241,13 @@ export class BenchPlatform {
     return new PlatformProcess(name, proc, logPath);
   }
 
+  /** The node containers of one pool of one of this installation's clusters (by ARM name), as Docker lists them. */
+  nodeContainers(cluster: string, pool: string): Promise<Dockerode.ContainerInfo[]> {
+    return this.docker.listContainers({
+      filters: { label: [`${NodeLabels.installation}=${this.installationId}`, `${NodeLabels.cluster}=${cluster}`, `${NodeLabels.pool}=${pool}`] },
+    });
+  }
+
   /** Removes every container, then every network and volume, that carries `labels` (all must match). */
   async removeLabeled(labels: string[]): Promise<number> {
     const filters = { label: labels };

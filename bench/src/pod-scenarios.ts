@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NodeLabels } from '@cerulean/node-provider';
 import { containerConfig, KUBELET_MANAGED_LABEL, sandboxConfig } from '../../apps/node-agent/src/kubelet/config';
 import { CriClient } from '../../apps/node-agent/src/kubelet/cri';
 import type { Pod } from '../../apps/node-agent/src/kubelet/pod-types';
@@ -9,7 +8,7 @@ import { adminKubeClient, waitForDefaultServiceAccount } from './cluster-kube';
 import { containerMemory } from './container-memory';
 import type { BenchPlatform } from './platform';
 import type { ScenarioResult, TargetResult } from './report';
-import { ratio, summarize } from './stats';
+import { median, ratio, summarize } from './stats';
 
 /**
  * Pod startup on a real cluster: an AKS-style cluster of `nodes` nodes made through ARM, then batches of bare pods
@@ -38,6 +37,7 @@ export const PODS_SMOKE: PodPlan = { nodes: 3, batches: [1, 5], singleRepeats: 1
 const AKS_API = 'api-version=2026-06-01';
 const RG = 'bench-rg';
 const CLUSTER = 'bench-pods';
+const POOL = 'pool1';
 const IMAGE = 'docker.io/library/busybox:1.35';
 const BATCH_TIMEOUT_MS = 240_000;
 /** Quiet time after the nodes' runtimes hold no sandbox, before a batch: the last teardown's shims have exited. */
@@ -124,7 +124,7 @@ export class PodScenarios {
       location: 'eastus',
       properties: {
         dnsPrefix: 'benchpods',
-        agentPoolProfiles: [{ name: 'pool1', count: this.plan.nodes, vmSize: VM_SIZE, mode: 'System', osType: 'Linux' }],
+        agentPoolProfiles: [{ name: POOL, count: this.plan.nodes, vmSize: VM_SIZE, mode: 'System', osType: 'Linux' }],
       },
     };
     const t0 = Date.now();
@@ -140,9 +140,7 @@ export class PodScenarios {
     this.log(`  cluster of ${this.plan.nodes} nodes up in ${Date.now() - t0} ms`);
     this.client = await adminKubeClient(this.http, this.clusterPath(), AKS_API.slice('api-version='.length));
     await waitForDefaultServiceAccount(this.client);
-    const nodes = await this.p.docker.listContainers({
-      filters: { label: [`${NodeLabels.installation}=${this.p.installationId}`, `${NodeLabels.cluster}=${CLUSTER}`, `${NodeLabels.pool}=pool1`] },
-    });
+    const nodes = await this.p.nodeContainers(CLUSTER, POOL);
     for (const n of nodes) {
       const pid = (await this.p.docker.getContainer(n.Id).inspect()).State.Pid;
       const cri = new CriClient(`unix:///proc/${pid}/root/run/containerd/containerd.sock`);
@@ -160,7 +158,7 @@ export class PodScenarios {
       scenario: `memory, each idle node of the ${this.plan.nodes}-node pods cluster`,
       measures: 'Docker stats one-shot per node (usage − inactive_file): the median; each node in extra',
       unit: 'MiB',
-      cerulean: { value: values[Math.floor(values.length / 2)] },
+      cerulean: { value: median(values) },
       extra: Object.fromEntries(memory.map((m, i) => [`node${i}`, `${m.mib} MiB (anon ${m.anonMiB}, file ${m.fileMiB})`])),
     });
   }

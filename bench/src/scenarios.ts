@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationKind } from '@cerulean/domain';
-import { NodeLabels } from '@cerulean/node-provider';
 import autocannon from 'autocannon';
 import { benchToken } from './https-client';
 import { pacedPollers } from './pollers';
@@ -503,12 +502,9 @@ export class Scenarios {
       cerulean: { value: worker },
       extra: { idleAtStartMiB: idle.worker },
     });
-    const docker = this.p.docker;
-    const list = await docker.listContainers({
-      filters: { label: [`${NodeLabels.installation}=${this.p.installationId}`, `${NodeLabels.cluster}=${clusterName}`, `${NodeLabels.pool}=${POOL}`] },
-    });
+    const list = await this.p.nodeContainers(clusterName, POOL);
     if (list.length === 0) throw new Error(`no node container of ${clusterName} to measure`);
-    const m = await containerMemory(docker, list[0].Id);
+    const m = await containerMemory(this.p.docker, list[0].Id);
     this.add({
       id: 'memory-node',
       scenario: 'memory, one idle node container',

@@ -147,8 +147,10 @@ describe('the installation registry', () => {
         // What a user sees: the STATUS column of `kubectl get pod`.
         const status = (await kubectl(['get', 'pod', 'missing', '--no-headers'])).trim().split(/\s+/)[2];
         seen.add(status);
+        // The pull error, from either state: by the time the pod is read again it may have moved on to
+        // ImagePullBackOff, whose message carries the last pull's error after "Back-off pulling image".
         const waiting = (await pod('missing')).status?.containerStatuses?.[0]?.state.waiting;
-        if (waiting?.reason === 'ErrImagePull') message = waiting.message ?? '';
+        if (waiting?.reason === 'ErrImagePull' || waiting?.reason === 'ImagePullBackOff') message = waiting.message ?? '';
         return seen.has('ErrImagePull') && seen.has('ImagePullBackOff') ? true : undefined;
       },
       120_000,

@@ -16,8 +16,15 @@ const LEASE_NAMESPACE = 'kube-node-lease';
 /** kubelet's defaults: the lease lasts 40 s and is renewed every 10 s; status is posted every 10 s. */
 const LEASE_DURATION_SECONDS = 40;
 export const NODE_SYNC_INTERVAL_MS = 10_000;
-/** The first retry of a round that failed before the node was registered. */
-const REGISTER_RETRY_MS = 1_000;
+/** The first retry of a round that failed before the node was registered (kubelet: 100 ms, doubling up to 7 s). */
+const REGISTER_RETRY_MS = 100;
+const REGISTER_RETRY_MAX_MS = 7_000;
+/**
+ * After it starts, until its Node was posted Ready, the kubelet checks every 100 ms whether the node could turn Ready
+ * and posts its status as soon as it can (upstream's fastStatusUpdateOnce), for at most its 120 s ready grace period.
+ */
+const FAST_STATUS_MS = 100;
+const FAST_STATUS_FOR_MS = 120_000;
 
 export interface KubeNodeSite {
   /** Azure region (topology.kubernetes.io/region). */
@@ -109,6 +116,10 @@ export function nodeStatus(status: NodeAgentStatus, address: string | undefined)
   };
 }
 
+function readyOf(status: NodeAgentStatus): string | undefined {
+  return status.conditions.find((c) => c.type === 'Ready')?.status;
+}
+
 /**
  * The node agent as a kubelet towards the cluster's Kubernetes API, with the node's client certificate
  * (system:node:<name>, group system:nodes): registers the Node (POST /api/v1/nodes; an existing one gets its
@@ -118,6 +129,8 @@ export function nodeStatus(status: NodeAgentStatus, address: string | undefined)
 export class KubeNodeRegistration {
   private timer: NodeJS.Timeout | undefined;
   private registered = false;
+  /** The Ready status the Node was last posted with. */
+  private postedReady: string | undefined;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
   private readonly api: KubeApi;
@@ -137,30 +150,39 @@ export class KubeNodeRegistration {
   }
 
   /**
-   * Syncs now, then every interval; until the node is registered, a failed round is tried again sooner (1 s, doubling
-   * up to the interval), so a node that starts while its control plane is still coming up appears within a second or
-   * two of it, not a whole interval later.
+   * Syncs now, then every interval. Until the node is registered, a failed round is tried again sooner (100 ms,
+   * doubling up to 7 s, as kubelet registers), so a node that starts while its control plane is still coming up
+   * appears right after it, not a whole interval later. Until its Node was first posted Ready (its container runtime
+   * may still be starting), the status goes out as soon as the node is Ready, not at the next interval.
    */
   start(): void {
     const interval = this.options.intervalMs ?? NODE_SYNC_INTERVAL_MS;
+    const fastUntil = Date.now() + FAST_STATUS_FOR_MS;
+    const awaitingReady = () => this.registered && this.postedReady !== 'True' && Date.now() < fastUntil;
     let retryMs = REGISTER_RETRY_MS;
+    let lastSync = 0;
+    const schedule = (ms: number) => {
+      if (this.stopped) return;
+      this.timer = setTimeout(tick, ms);
+      this.timer.unref();
+    };
     const tick = () => {
+      // Nothing to post yet: the node is still not Ready and the interval has not come round.
+      if (awaitingReady() && Date.now() - lastSync < interval && readyOf(this.options.status()) !== 'True') return schedule(FAST_STATUS_MS);
+      lastSync = Date.now();
       this.running = this.sync()
         .then(() => {
           retryMs = REGISTER_RETRY_MS;
-          return interval;
+          return awaitingReady() ? FAST_STATUS_MS : interval;
         })
         .catch((err: unknown) => {
           this.options.log({ msg: 'kubernetes API sync failed', error: err instanceof Error ? err.message : String(err) });
           if (this.registered) return interval;
-          retryMs = Math.min(retryMs * 2, interval);
-          return retryMs / 2;
+          const next = retryMs;
+          retryMs = Math.min(retryMs * 2, REGISTER_RETRY_MAX_MS, interval);
+          return next;
         })
-        .then((next) => {
-          if (this.stopped) return;
-          this.timer = setTimeout(tick, next);
-          this.timer.unref();
-        });
+        .then(schedule);
     };
     tick();
   }
@@ -202,6 +224,7 @@ export class KubeNodeRegistration {
     // Deleted under us (by the platform, or by hand): register again at the next tick.
     if (r.status === 404) this.registered = false;
     expectOk(r, 'post the Node status');
+    this.postedReady = readyOf(status);
   }
 
   private async renewLease(): Promise<void> {

@@ -5,7 +5,7 @@ import { KubeNodeRegistration, VM_SIZE_CAPACITY_ANNOTATION } from '../src/kube-n
 import { CriClient } from '../src/kubelet/cri';
 import { KubeApi } from '../src/kube-api';
 import { Kubelet } from '../src/kubelet/kubelet';
-import { NodeAgent } from '../src/node-agent';
+import { NodeAgent, NodeAgentOptions } from '../src/node-agent';
 
 // The node agent registering its Node with the real Kubernetes API server (apps/kube-apiserver on a private etcd)
 // and read back with the real kubectl.
@@ -26,7 +26,7 @@ interface KubeNode {
   };
 }
 
-function agentFor(labels: Record<string, string>): NodeAgent {
+function agentFor(labels: Record<string, string>, runtime?: NodeAgentOptions['runtime']): NodeAgent {
   const { config, problems } = parseAgentConfig(
     {
       CERULEAN_NODE_NAME: NODE,
@@ -45,7 +45,12 @@ function agentFor(labels: Record<string, string>): NodeAgent {
   );
   expect(problems).toEqual([]);
   // The container's real limits (what readCgroupLimits reads inside a node with 0.5 CPU and 1 GiB).
-  return new NodeAgent({ config, problems, readCgroup: () => ({ version: 'v2', cpuMax: '50000 100000', cpus: 0.5, memoryMaxBytes: 1024 * MiB }) });
+  return new NodeAgent({
+    config,
+    problems,
+    readCgroup: () => ({ version: 'v2', cpuMax: '50000 100000', cpus: 0.5, memoryMaxBytes: 1024 * MiB }),
+    runtime,
+  });
 }
 
 describe('KubeNodeRegistration against the Kubernetes API server', () => {
@@ -122,6 +127,36 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     await sut.sync();
     expect((await getNode()).metadata.labels.team).toBe('green');
     await sut.stop();
+  });
+
+  it('posts Ready as soon as its container runtime is up, not at the next status interval', async () => {
+    // Registered while containerd is still starting (Ready=False), as a new node usually is.
+    let runtimeUp = false;
+    const agent = agentFor({ team: 'green' }, () =>
+      runtimeUp ? { ready: true } : { ready: false, reason: 'KubeletNotReady', message: 'container runtime is not ready' },
+    );
+    const sut = new KubeNodeRegistration({
+      status: () => agent.status(),
+      site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
+      tls,
+      log: (l) => void logs.push(l),
+      apiUrl: h.server.url,
+      intervalMs: 60_000,
+    });
+    const ready = async () => (await getNode()).status.conditions.find((c) => c.type === 'Ready')?.status;
+    try {
+      sut.start();
+      for (let i = 0; i < 100 && (await ready().catch(() => undefined)) !== 'False'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await ready()).toBe('False');
+      const up = Date.now();
+      runtimeUp = true;
+      for (let i = 0; i < 100 && (await ready()) !== 'True'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await ready()).toBe('True');
+      // Well within the 60 s interval (kubelet checks every 100 ms until its node was first posted Ready).
+      expect(Date.now() - up).toBeLessThan(5_000);
+    } finally {
+      await sut.stop();
+    }
   });
 
   it('registers again at the next round when the Node was deleted', async () => {

@@ -1,12 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeImageCatalog, VmSizeCatalog } from '@cerulean/catalog';
 import { loadEnv } from '@cerulean/config';
-import { NODE_AGENT_PORT, NodeSpec, buildContainerCreateOptions } from '@cerulean/node-provider';
+import { NODE_AGENT_PORT, NodeAgentClient, NodeSpec, buildContainerCreateOptions } from '@cerulean/node-provider';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { freePort } from '../../test-support/private-services';
@@ -15,24 +14,6 @@ import { BENCH_LABEL, BenchPlatform } from './platform';
 /** The same vmSize the bench's clusters use, so floor containers get the same CPU and memory limits. */
 export const BENCH_VM_SIZE = 'Standard_DS2_v2';
 
-/** GET `url` until it answers 200 (a TCP connect is not enough: docker-proxy accepts before the agent listens). */
-async function until200(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await new Promise<number>((res) => {
-      const req = get(url, { timeout: 1000, agent: false }, (r) => {
-        r.resume();
-        res(r.statusCode ?? 0);
-      });
-      req.on('error', () => res(0));
-      req.on('timeout', () => req.destroy());
-    });
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
 export interface DirectFleet {
   networkId: string;
   containerIds: string[];
@@ -40,12 +21,16 @@ export interface DirectFleet {
 
 /**
  * The node-provisioning floor: `count` containers of the node image, with the same container definition as
- * Cerulean's nodes (limits, labels, restart policy, published agent port), created and started directly
- * through the Docker API, all in parallel, on one new bridge network, until every agent answers /healthz.
+ * Cerulean's nodes (limits, labels, restart policy, published agent port, and, when nodes run pods, the container
+ * runtime with its volume and what nested containers need), created and started directly through the Docker API, all
+ * in parallel, on one new bridge network, until every agent reports Ready (its container runtime up), as the worker
+ * waits for first. What Cerulean does beyond that (the control plane, each node registered Ready through the cluster's
+ * API server) is what its ratio shows.
  */
 export class DirectDocker {
   private readonly env = loadEnv();
   private readonly size = new VmSizeCatalog().find(BENCH_VM_SIZE);
+  private readonly agents = new NodeAgentClient();
   private seq = 0;
 
   constructor(private readonly platform: BenchPlatform) {}
@@ -76,14 +61,16 @@ export class DirectDocker {
             CERULEAN_VM_SIZE: BENCH_VM_SIZE,
             CERULEAN_KUBERNETES_VERSION: '1.0.0',
             CERULEAN_NODE_IMAGE_VERSION: image.version,
+            CERULEAN_CONTAINER_RUNTIME: this.env.NODE_CONTAINER_RUNTIME,
           },
+          containerRuntime: this.env.NODE_CONTAINER_RUNTIME === 'containerd',
         };
         const container = await docker.createContainer(buildContainerCreateOptions(spec, '127.0.0.1', networkId));
         await container.start();
         const info = await container.inspect();
         const port = info.NetworkSettings.Ports[`${NODE_AGENT_PORT}/tcp`]?.[0]?.HostPort;
         if (!port) throw new Error(`floor container ${name} has no published agent port`);
-        await until200(`http://127.0.0.1:${port}/healthz`, 60_000);
+        await this.agents.waitUntilReady(`http://127.0.0.1:${port}`, { timeoutMs: 60_000 });
         return container.id;
       }),
     );

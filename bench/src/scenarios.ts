@@ -214,7 +214,7 @@ export class Scenarios {
         id: `provision-${n}`,
         scenario: `node provisioning, ${n} node${n > 1 ? 's' : ''}`,
         measures: 'cluster PUT → operation Succeeded (all agents Ready)',
-        floorMeasures: `${n} containers of the node image created and started directly (dockerode, parallel) until /healthz answers`,
+        floorMeasures: `${n} containers of the node image created and started directly (dockerode, parallel) until each agent reports Ready (its container runtime up)`,
         unit: 'ms',
         cerulean: summarize(put[n]),
         floor: summarize(floorUp[n]),

@@ -213,7 +213,7 @@ export class Scenarios {
       const r = this.add({
         id: `provision-${n}`,
         scenario: `node provisioning, ${n} node${n > 1 ? 's' : ''}`,
-        measures: 'cluster PUT → operation Succeeded (all agents Ready)',
+        measures: "cluster PUT → operation Succeeded (the control plane up, every node Ready in the cluster's Kubernetes API)",
         floorMeasures: `${n} containers of the node image created and started directly (dockerode, parallel) until each agent reports Ready (its container runtime up)`,
         unit: 'ms',
         cerulean: summarize(put[n]),

@@ -438,13 +438,13 @@ describe('workloads on the nodes', () => {
     console.log(`rolling update and undo: ${all.length} requests, ${failed} failed, ${v2} answered by v2`);
     expect(v2).toBeGreaterThan(0);
     // The client polled across both rollouts (v1, then v2, then v1 again), not just around them; how many requests
-    // that is depends on how fast the rollouts went.
+    // that is depends on how fast the rollouts went (57 on one 2-core machine, 14 on a faster one), so no count is
+    // asked for.
     const isV2 = (l: string) => l.startsWith('OK v2');
     const firstV2 = all.findIndex(isV2);
     const lastV2 = all.length - 1 - [...all].reverse().findIndex(isV2);
     expect(all.slice(0, firstV2).some((l) => l.startsWith('OK v1'))).toBe(true);
     expect(all.slice(lastV2 + 1).some((l) => l.startsWith('OK v1'))).toBe(true);
-    expect(all.length).toBeGreaterThan(20);
     expect(failed).toBe(0);
     expect((await pods('app=roll')).filter(ready)).toHaveLength(3);
   });

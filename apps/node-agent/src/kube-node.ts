@@ -116,6 +116,10 @@ export function nodeStatus(status: NodeAgentStatus, address: string | undefined)
   };
 }
 
+/**
+ * The Ready condition's status. libs/node-provider's readyCondition reads the same, but the agent takes only types from
+ * there: a value import pulls the Docker provider (dockerode, ssh2's native module) into the node's bundle.
+ */
 function readyOf(status: NodeAgentStatus): string | undefined {
   return status.conditions.find((c) => c.type === 'Ready')?.status;
 }

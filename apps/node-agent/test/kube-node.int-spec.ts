@@ -6,6 +6,7 @@ import { CriClient } from '../src/kubelet/cri';
 import { KubeApi } from '../src/kube-api';
 import { Kubelet } from '../src/kubelet/kubelet';
 import { NodeAgent, NodeAgentOptions } from '../src/node-agent';
+import { waitUntil } from '../../../test-support/wait';
 
 // The node agent registering its Node with the real Kubernetes API server (apps/kube-apiserver on a private etcd)
 // and read back with the real kubectl.
@@ -146,12 +147,10 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     const ready = async () => (await getNode()).status.conditions.find((c) => c.type === 'Ready')?.status;
     try {
       sut.start();
-      for (let i = 0; i < 100 && (await ready().catch(() => undefined)) !== 'False'; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(await ready()).toBe('False');
+      await waitUntil('the Node registered NotReady', async () => ((await ready().catch(() => undefined)) === 'False' ? true : undefined), 5_000);
       const up = Date.now();
       runtimeUp = true;
-      for (let i = 0; i < 100 && (await ready()) !== 'True'; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(await ready()).toBe('True');
+      await waitUntil('the Node Ready', async () => ((await ready()) === 'True' ? true : undefined), 5_000);
       // Well within the 60 s interval (kubelet checks every 100 ms until its node was first posted Ready).
       expect(Date.now() - up).toBeLessThan(5_000);
     } finally {

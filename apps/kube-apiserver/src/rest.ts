@@ -110,6 +110,18 @@ function specPart(o: KubeObject): JsonObject {
 const hasStatusSubresource = (rt: ResourceType) => rt.subresources.some((s) => s.name === 'status');
 
 /**
+ * ObjectMeta's maps and lists are `omitempty` upstream: an empty one is not stored or shown. A merge patch that nulls
+ * the last annotation (or one the object never had) leaves `annotations: {}`; upstream's object then has none, and
+ * `kubectl diff` must not show one appear.
+ */
+function dropEmptyMeta(meta: KubeObject['metadata']): void {
+  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+    const v = meta[k] as unknown;
+    if (v === null || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)) delete meta[k];
+  }
+}
+
+/**
  * The generic REST storage behind every served kind: create, get, list, update, patch, delete on etcd with upstream's
  * metadata rules (uid, generateName, generation, finalizers and deletionTimestamp, optimistic concurrency), defaulting,
  * validation and field validation.
@@ -345,6 +357,7 @@ export class RestStorage {
       meta.name = generatedName(meta.generateName);
     }
     await this.checkNamespace(rt, namespace, meta.name);
+    dropEmptyMeta(meta);
     this.prepareForCreate(rt, obj);
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
@@ -467,6 +480,7 @@ export class RestStorage {
     }
     const meta = next.metadata;
     const om = old.metadata;
+    dropEmptyMeta(meta);
     meta.name = om.name;
     if (om.namespace) meta.namespace = om.namespace;
     meta.uid = om.uid;

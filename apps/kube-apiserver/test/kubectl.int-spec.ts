@@ -132,6 +132,23 @@ spec:
     expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.29');
   });
 
+  it('diffs a file against the server: nothing when unchanged, only the change otherwise', async () => {
+    const file = (value: string) => JSON.stringify({ ...configMap('diffed'), data: { k: value } });
+    await h.kubectl(['create', '-f', '-'], { input: file('v') });
+    const same = await h.kubectl(['diff', '-f', '-'], { input: file('v'), allowFail: true });
+    expect([same.code, same.stdout, same.stderr]).toEqual([0, '', '']);
+    // kubectl diff exits 1 when there is a difference, and shows the change alone (until 2026-12-05 the server's
+    // answer to kubectl's dry-run patch carried `annotations: {}` for an object without annotations, in every diff).
+    const changed = await h.kubectl(['diff', '-f', '-'], { input: file('v2'), allowFail: true });
+    expect(changed.code).toBe(1);
+    expect(changed.stdout.split('\n').filter((l) => /^[-+] /.test(l))).toEqual(['-  k: v', '+  k: v2']);
+    // A merge patch nulling an annotation the object does not have leaves no empty map behind (omitempty upstream).
+    await h.kubectl(['patch', 'configmap', 'diffed', '--type=merge', '-p', '{"metadata":{"annotations":{"absent":null},"labels":{"absent":null}}}']);
+    const meta = JSON.parse((await h.kubectl(['get', 'configmap', 'diffed', '-o', 'json'])).stdout).metadata;
+    expect(Object.keys(meta)).not.toContain('annotations');
+    expect(Object.keys(meta)).not.toContain('labels');
+  });
+
   it('patches with json, merge and strategic patches, and scales through /scale', async () => {
     await h.kubectl(['patch', 'deploy', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/replicas","value":4}]']);
     await h.kubectl(['patch', 'deploy', 'web', '--type=merge', '-p', '{"metadata":{"labels":{"patched":"merge"}}}']);

@@ -24,6 +24,13 @@ export const NodeImageLabels = {
 
 export const NODE_IMAGE_AGENT_DIR = '/opt/cerulean/agent';
 export const NODE_IMAGE_NODE_PATH = '/usr/local/bin/node';
+/**
+ * V8 flags of the node agent (not of the API server it starts in a control plane: its children get their own
+ * arguments). `--optimize-for-size` trades some speed for a smaller heap and less compiled code: the agent of an idle
+ * node held 28 MiB of anonymous memory after 5 minutes with it and 35 MiB without (2026-12-05); the agent waits on
+ * containerd and the API server far more than it computes.
+ */
+export const NODE_AGENT_V8_FLAGS = ['--optimize-for-size'];
 /** Debian's etcd-server, run only by the control plane (nodes carry the file and never start it). */
 export const NODE_IMAGE_ETCD_PATH = '/usr/local/bin/etcd';
 /** The API server bundled into one file with its npm dependencies (see cli/bundle-kube-apiserver.ts), plus its assets. */
@@ -339,7 +346,7 @@ function imageMeta(image: NodeImage, rootfsHash: string): ImageMeta {
       [NodeImageLabels.version]: image.version,
       [NodeImageLabels.rootfsHash]: rootfsHash,
     },
-    cmd: [NODE_IMAGE_NODE_PATH, `${NODE_IMAGE_AGENT_DIR}/main.js`],
+    cmd: [NODE_IMAGE_NODE_PATH, ...NODE_AGENT_V8_FLAGS, `${NODE_IMAGE_AGENT_DIR}/main.js`],
   };
 }
 

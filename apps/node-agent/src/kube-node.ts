@@ -20,6 +20,13 @@ export const NODE_SYNC_INTERVAL_MS = 10_000;
 const REGISTER_RETRY_MS = 100;
 const REGISTER_RETRY_MAX_MS = 7_000;
 /**
+ * Errors that say no API server listens yet: its container not on the network, or its process still starting. A node
+ * starts together with its cluster's control plane here (on AKS the control plane is up long before), and a refused
+ * connection costs the server nothing, so these are retried every 100 ms without the back-off; the node then
+ * registers right after the server listens, not up to a doubled interval later (0.7 s in a 1-node create).
+ */
+const NOT_LISTENING_YET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+/**
  * After it starts, until its Node was posted Ready, the kubelet checks every 100 ms whether the node could turn Ready
  * and posts its status as soon as it can (upstream's fastStatusUpdateOnce), for at most its 120 s ready grace period.
  */
@@ -155,8 +162,8 @@ export class KubeNodeRegistration {
 
   /**
    * Syncs now, then every interval. Until the node is registered, a failed round is tried again sooner (100 ms,
-   * doubling up to 7 s, as kubelet registers), so a node that starts while its control plane is still coming up
-   * appears right after it, not a whole interval later. Until its Node was first posted Ready (its container runtime
+   * doubling up to 7 s, as kubelet registers; every 100 ms while nothing listens yet), so a node that starts while its
+   * control plane is still coming up appears right after it, not a whole interval later. Until its Node was first posted Ready (its container runtime
    * may still be starting), the status goes out as soon as the node is Ready, not at the next interval.
    */
   start(): void {
@@ -182,6 +189,7 @@ export class KubeNodeRegistration {
         .catch((err: unknown) => {
           this.options.log({ msg: 'kubernetes API sync failed', error: err instanceof Error ? err.message : String(err) });
           if (this.registered) return interval;
+          if (NOT_LISTENING_YET.has((err as NodeJS.ErrnoException).code ?? '')) return REGISTER_RETRY_MS;
           const next = retryMs;
           retryMs = Math.min(retryMs * 2, REGISTER_RETRY_MAX_MS, interval);
           return next;

@@ -1,3 +1,4 @@
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { parseAgentConfig } from '../src/agent-config';
@@ -155,6 +156,45 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
       expect(Date.now() - up).toBeLessThan(5_000);
     } finally {
       await sut.stop();
+    }
+  });
+
+  it('registers right after its API server starts listening, however long it was away', async () => {
+    // A free port that nothing listens on yet, then a plain TCP relay to the API server on it (its certificate names
+    // 127.0.0.1, whatever the port): the control plane coming up after its node.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const target = new URL(h.server.url);
+    const relay = createNetServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await h.kubectl(['delete', 'node', NODE, '--ignore-not-found']);
+    const sut = new KubeNodeRegistration({
+      status: () => agentFor({ team: 'green' }).status(),
+      site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
+      tls,
+      log: (l) => void logs.push(l),
+      apiUrl: `https://127.0.0.1:${port}`,
+      intervalMs: 60_000,
+    });
+    try {
+      sut.start();
+      // Long enough for kubelet's doubling back-off to reach 3.2 s between tries.
+      await new Promise((r) => setTimeout(r, 3_300));
+      await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+      const listening = Date.now();
+      await waitUntil('the Node registered', async () => ((await h.kubectl(['get', 'node', NODE], { allowFail: true })).code === 0 ? true : undefined), 10_000);
+      expect(Date.now() - listening).toBeLessThan(1_500);
+    } finally {
+      await sut.stop();
+      relay.close();
     }
   });
 

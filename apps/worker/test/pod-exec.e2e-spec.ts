@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KUBECTL, useKubeCluster } from '../../../test-support/kube-cluster';
 import { waitUntil } from '../../../test-support/wait';
 
@@ -127,6 +131,24 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(out.code).toBe(0);
     expect(out.stdout.length).toBe(5_000_000);
     expect(out.stdout.replace(/y/g, '')).toBe('');
+  });
+
+  it('copies files into a pod and back with kubectl cp (tar over exec)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubectl-cp-'));
+    try {
+      const payload = randomBytes(300_000).toString('base64');
+      writeFileSync(join(dir, 'up.txt'), payload);
+      const up = await run(['cp', join(dir, 'up.txt'), 'two:/tmp/up.txt', '-c', 'second']);
+      expect(up).toMatchObject({ code: 0, stderr: '' });
+      expect(await run(['exec', 'two', '-c', 'second', '--', 'sh', '-c', 'wc -c < /tmp/up.txt'])).toMatchObject({ code: 0, stdout: `${payload.length}\n` });
+      // Only the container -c names got it.
+      expect((await run(['exec', 'two', '-c', 'first', '--', 'ls', '/tmp/up.txt'])).code).not.toBe(0);
+      const down = await run(['cp', 'two:/tmp/up.txt', join(dir, 'down.txt'), '-c', 'second']);
+      expect(down.code).toBe(0);
+      expect(readFileSync(join(dir, 'down.txt'), 'utf8')).toBe(payload);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers a command that cannot start with the runtime's error, not an exit code", async () => {

@@ -7,9 +7,8 @@ export const WEB_IMAGE_PAGE = 'Hello from Cerulean: this page was pulled from th
 export const WEB_IMAGE_PORT = 8080;
 
 const WEB_APPLETS = ['sh', 'httpd', 'cat', 'echo', 'ls', 'wget', 'sleep', 'hostname', 'env'];
-/** runCommand's pod image (as AKS's command pods have kubectl): the busybox tools, `unzip` for the context, kubectl. */
+/** runCommand's pod image (as AKS's command pods have kubectl): the busybox image's tools (`unzip` for the context), kubectl. */
 export const COMMAND_IMAGE_PATH = 'cerulean/aks-command:1.0';
-const COMMAND_APPLETS = [...BUSYBOX_IMAGE_APPLETS, 'unzip', 'base64', 'diff', 'less', 'more', 'tee', 'gzip', 'gunzip', 'tar'];
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n';
 
 /** An image the platform builds from files on this machine and pushes into the registry under `path`. */
@@ -61,7 +60,7 @@ export async function platformImages(
       ref: `${namespace}/aks-command:1.0`,
       entries: [
         ...busybox,
-        ...COMMAND_APPLETS.map((a): RootfsEntry => ({ type: 'symlink', path: `/bin/${a}`, target: 'busybox' })),
+        ...BUSYBOX_IMAGE_APPLETS.map((a): RootfsEntry => ({ type: 'symlink', path: `/bin/${a}`, target: 'busybox' })),
         ...(options.kubectl ? await hostBinaryEntries(options.kubectl, '/usr/local/bin/kubectl') : []),
         ...etc,
         { type: 'dir', path: '/root', mode: 0o700 },

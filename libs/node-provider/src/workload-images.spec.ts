@@ -3,9 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { BUSYBOX_IMAGE, dockerArchive, hostFile, PAUSE_IMAGE, workloadImages } from './workload-images';
+import { BUSYBOX_IMAGE, BUSYBOX_IMAGE_APPLETS, dockerArchive, hostFile, PAUSE_IMAGE, workloadImages } from './workload-images';
 
 describe('workload images', () => {
+  it("links each busybox applet once, tar among them (kubectl cp runs it in the container)", () => {
+    expect(new Set(BUSYBOX_IMAGE_APPLETS).size).toBe(BUSYBOX_IMAGE_APPLETS.length);
+    expect(BUSYBOX_IMAGE_APPLETS).toEqual(expect.arrayContaining(['sh', 'tar', 'httpd', 'nslookup', 'wget']));
+  });
+
   it('writes one docker-save archive whose manifest, configs and layers agree', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'workload-images-'));
     try {

@@ -56,14 +56,33 @@ describe('more kubectl commands', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'kustomization.yaml'),
-      ['namespace: kust', 'commonLabels:', '  app.kubernetes.io/part-of: shop', 'resources:', '- ns.yaml', '- cm.yaml', 'configMapGenerator:', '- name: settings', '  literals:', '  - mode=prod', ''].join('\n'),
+      [
+        'namespace: kust',
+        'commonLabels:',
+        '  app.kubernetes.io/part-of: shop',
+        'resources:',
+        '- ns.yaml',
+        '- cm.yaml',
+        'configMapGenerator:',
+        '- name: settings',
+        '  literals:',
+        '  - mode=prod',
+        '',
+      ].join('\n'),
     );
     writeFileSync(join(dir, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kust\n');
     writeFileSync(join(dir, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: "1"\n');
     const out = await h.kubectl(['apply', '-k', dir]);
     expect(out.stdout).toMatch(/^namespace\/kust created$/m);
     expect(out.stdout).toMatch(/^configmap\/settings-[a-z0-9]{10} created$/m);
-    const cms = await json<{ items: { metadata: { name: string; labels: Record<string, string> }; data: Record<string, string> }[] }>(['-n', 'kust', 'get', 'configmaps', '-l', 'app.kubernetes.io/part-of=shop']);
+    const cms = await json<{ items: { metadata: { name: string; labels: Record<string, string> }; data: Record<string, string> }[] }>([
+      '-n',
+      'kust',
+      'get',
+      'configmaps',
+      '-l',
+      'app.kubernetes.io/part-of=shop',
+    ]);
     expect(cms.items.map((c) => c.metadata.name.replace(/-[a-z0-9]{10}$/, '-<hash>')).sort()).toEqual(['plain', 'settings-<hash>']);
     expect(cms.items.find((c) => c.metadata.name.startsWith('settings-'))?.data).toEqual({ mode: 'prod' });
     // Re-applying the same kustomization changes nothing.

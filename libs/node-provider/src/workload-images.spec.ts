@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { BUSYBOX_IMAGE, BUSYBOX_IMAGE_APPLETS, dockerArchive, hostFile, PAUSE_IMAGE, workloadImages } from './workload-images';
 
 describe('workload images', () => {
-  it("links each busybox applet once, tar among them (kubectl cp runs it in the container)", () => {
+  it('links each busybox applet once, tar among them (kubectl cp runs it in the container)', () => {
     expect(new Set(BUSYBOX_IMAGE_APPLETS).size).toBe(BUSYBOX_IMAGE_APPLETS.length);
     expect(BUSYBOX_IMAGE_APPLETS).toEqual(expect.arrayContaining(['sh', 'tar', 'httpd', 'nslookup', 'wget']));
   });

@@ -148,13 +148,25 @@ export async function restartPrivateRedis(dir: string, downMs: number): Promise<
  * `stop()` kills it (by pid) and removes the data.
  */
 export async function startPrivateEtcd(dir: string): Promise<{ endpoint: string; pid: number; stop: () => void }> {
+  // A free port can be taken by another process before etcd binds it (tests and platforms run side by side): pick
+  // others and start again.
+  for (let attempt = 1; ; attempt++) {
+    const started = await startEtcdOnce(dir);
+    if (started !== 'port-taken') return started;
+    if (attempt >= 3) throw new Error(`etcd found its ports taken ${attempt} times; see ${join(dir, 'etcd.log')}`);
+  }
+}
+
+async function startEtcdOnce(dir: string): Promise<{ endpoint: string; pid: number; stop: () => void } | 'port-taken'> {
   const { spawn } = await import('node:child_process');
   const { openSync } = await import('node:fs');
   const dataDir = join(dir, 'etcd');
   mkdirSync(dataDir, { recursive: true });
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
-  const log = openSync(join(dir, 'etcd.log'), 'a');
+  const logFile = join(dir, 'etcd.log');
+  const logStart = existsSync(logFile) ? readFileSync(logFile).length : 0;
+  const log = openSync(logFile, 'a');
   const child = spawn(
     'etcd',
     [
@@ -184,7 +196,11 @@ export async function startPrivateEtcd(dir: string): Promise<{ endpoint: string;
     rmSync(dataDir, { recursive: true, force: true });
   };
   for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}; see ${join(dir, 'etcd.log')}`);
+    if (child.exitCode !== null) {
+      stop();
+      if (/bind: address already in use/.test(readFileSync(logFile).subarray(logStart).toString())) return 'port-taken';
+      throw new Error(`etcd exited with ${child.exitCode}; see ${logFile}`);
+    }
     const ok = await fetch(`${endpoint}/health`)
       .then((r) => r.ok)
       .catch(() => false);

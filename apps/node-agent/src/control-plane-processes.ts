@@ -52,6 +52,12 @@ export function etcdChild(): ChildSpec {
       // Keep the key space small: old revisions are compacted after an hour (watch resumption needs some history).
       '--auto-compaction-mode=periodic',
       '--auto-compaction-retention=1h',
+      // One member, so no peer to hear from: the election timeout only sets how long etcd waits at start before it
+      // elects itself. Upstream's 100/1000 ms made that 0.4-0.8 s on a new volume and 1.5-1.9 s on an existing one
+      // (every restart, upgrade, rotation or start of the cluster); 25/250 ms: 0.05-0.2 s and 0.2-0.5 s. Idle, the
+      // faster tick costs 0.75 % of a core instead of 0.45 % (2026-12-05, 20 s samples).
+      '--heartbeat-interval=25',
+      '--election-timeout=250',
       '--logger=zap',
       '--log-level=warn',
     ],

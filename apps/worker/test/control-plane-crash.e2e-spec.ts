@@ -133,8 +133,6 @@ describe('control plane crash during a rollout', () => {
     const [cp] = await dockerControlPlane(name);
     expect(cp?.running).toBe(true);
     const before = await docker.getContainer(cp.name).inspect();
-    // First in line for the CPU when the host is busy (every node waits for it); nodes keep Docker's default 1024.
-    expect(before.HostConfig.CpuShares).toBeGreaterThan(1024);
 
     // The rollout, caught half-way: the new ReplicaSet has some replicas but not all of them updated and Ready.
     await kubectl(['apply', '-f', '-'], deployment('v2'));

@@ -55,11 +55,6 @@ describe('buildContainerCreateOptions', () => {
     expect(buildContainerCreateOptions(spec(), '127.0.0.1').ExposedPorts).toEqual({ [`${NODE_AGENT_PORT}/tcp`]: {} });
   });
 
-  it("gives a container Docker's default CPU weight unless its spec asks for more (the control plane)", () => {
-    expect(buildContainerCreateOptions(spec(), '127.0.0.1').HostConfig).not.toHaveProperty('CpuShares');
-    expect(buildContainerCreateOptions(spec({ cpuShares: 8192 }), '127.0.0.1').HostConfig).toMatchObject({ CpuShares: 8192, NanoCpus: 500_000_000 });
-  });
-
   it('fills identity env gaps but lets the given env win', () => {
     const env = buildContainerCreateOptions(spec(), '127.0.0.1').Env ?? [];
     expect(env).toEqual(

@@ -80,11 +80,6 @@ export interface NodeSpec {
   /** Environment for the node agent (see apps/node-agent). */
   env: Record<string, string>;
   nanoCpus: number;
-  /**
-   * Relative CPU weight when the host's cores are contended (Docker's CpuShares; 1024 when absent). A limit caps what
-   * a container may use; this decides who gets the CPU first when everyone wants it.
-   */
-  cpuShares?: number;
   memoryBytes: number;
   zone: string;
   /** Container ports published on the publish host at fixed host ports (the control plane's API server). */

@@ -26,8 +26,6 @@ import { NodeFleet, rethrowProviderError } from './node-fleet.service';
 const versions = new KubernetesVersionCatalog();
 const MiB = 2 ** 20;
 const READY_POLL_MS = 100;
-/** Docker's CpuShares for the control plane: 8 nodes' worth (each node has the default 1024). */
-const CONTROL_PLANE_CPU_SHARES = 8 * 1024;
 // How Docker says a published host port is held: by its own allocator, or by another listener on the host.
 const PORT_TAKEN = /port is already allocated|address already in use/i;
 // A cluster moves port at most this often in one operation; more means the host keeps taking them.
@@ -160,9 +158,6 @@ export class ControlPlane {
       zone: '',
       // etcd, the API server and the agent supervising them. A limit, not a reservation: idle it uses far less.
       nanoCpus: 1_000_000_000,
-      // First in line for the CPU when the host is busy (a create starts it together with every node): each node waits
-      // for it to register, as an AKS control plane runs on machines of its own.
-      cpuShares: CONTROL_PLANE_CPU_SHARES,
       memoryBytes: 512 * MiB,
       labels: {
         ...clusterLabels,

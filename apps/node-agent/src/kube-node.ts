@@ -163,8 +163,9 @@ export class KubeNodeRegistration {
   /**
    * Syncs now, then every interval. Until the node is registered, a failed round is tried again sooner (100 ms,
    * doubling up to 7 s, as kubelet registers; every 100 ms while nothing listens yet), so a node that starts while its
-   * control plane is still coming up appears right after it, not a whole interval later. Until its Node was first posted Ready (its container runtime
-   * may still be starting), the status goes out as soon as the node is Ready, not at the next interval.
+   * control plane is still coming up appears right after it, not a whole interval later. Until its Node was first
+   * posted Ready (its container runtime may still be starting), the status goes out as soon as the node is Ready, not
+   * at the next interval.
    */
   start(): void {
     const interval = this.options.intervalMs ?? NODE_SYNC_INTERVAL_MS;

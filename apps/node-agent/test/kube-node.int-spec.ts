@@ -176,8 +176,9 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
       upstream.on('error', () => client.destroy());
     });
     await h.kubectl(['delete', 'node', NODE, '--ignore-not-found']);
+    const agent = agentFor({ team: 'green' });
     const sut = new KubeNodeRegistration({
-      status: () => agentFor({ team: 'green' }).status(),
+      status: () => agent.status(),
       site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
       tls,
       log: (l) => void logs.push(l),

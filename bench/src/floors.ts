@@ -70,7 +70,11 @@ export class DirectDocker {
         const info = await container.inspect();
         const port = info.NetworkSettings.Ports[`${NODE_AGENT_PORT}/tcp`]?.[0]?.HostPort;
         if (!port) throw new Error(`floor container ${name} has no published agent port`);
-        await this.agents.waitUntilReady(`http://127.0.0.1:${port}`, { timeoutMs: 60_000 });
+        await this.agents.waitUntilReady(`http://127.0.0.1:${port}`, { timeoutMs: 60_000 }).catch(async (err: Error) => {
+          // What the node's agent and containerd said, so a floor node that never got Ready can be understood.
+          const tail = (await container.logs({ stdout: true, stderr: true, tail: 30 }).catch(() => Buffer.from(''))) as unknown as Buffer;
+          throw new Error(`floor container ${name}: ${err.message}; its last log lines:\n${demuxedText(tail)}`, { cause: err });
+        });
         return container.id;
       }),
     );
@@ -86,6 +90,13 @@ export class DirectDocker {
     if (withNetwork) await docker.getNetwork(fleet.networkId).remove();
     return performance.now() - t0;
   }
+}
+
+/** Docker's multiplexed log frames (an 8-byte header: stream, 0, 0, 0, length) as text. */
+function demuxedText(buf: Buffer): string {
+  const parts: string[] = [];
+  for (let i = 0; i + 8 <= buf.length; i += 8 + buf.readUInt32BE(i + 4)) parts.push(buf.subarray(i + 8, i + 8 + buf.readUInt32BE(i + 4)).toString('utf8'));
+  return parts.join('');
 }
 
 /** A fixed JSON body of exactly `bytes` bytes. */

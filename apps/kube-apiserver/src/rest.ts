@@ -357,7 +357,6 @@ export class RestStorage {
       meta.name = generatedName(meta.generateName);
     }
     await this.checkNamespace(rt, namespace, meta.name);
-    dropEmptyMeta(meta);
     this.prepareForCreate(rt, obj);
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
@@ -378,6 +377,7 @@ export class RestStorage {
 
   private prepareForCreate(rt: ResourceType, obj: KubeObject): void {
     const meta = obj.metadata;
+    dropEmptyMeta(meta);
     meta.uid = randomUUID();
     meta.creationTimestamp = apiTime(new Date());
     for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'resourceVersion', 'selfLink']) delete meta[k];

@@ -1,4 +1,4 @@
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { parseAgentConfig } from '../src/agent-config';
@@ -7,6 +7,7 @@ import { CriClient } from '../src/kubelet/cri';
 import { KubeApi } from '../src/kube-api';
 import { Kubelet } from '../src/kubelet/kubelet';
 import { NodeAgent, NodeAgentOptions } from '../src/node-agent';
+import { freePort } from '../../../test-support/private-services';
 import { waitUntil } from '../../../test-support/wait';
 
 // The node agent registering its Node with the real Kubernetes API server (apps/kube-apiserver on a private etcd)
@@ -162,12 +163,7 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
   it('registers right after its API server starts listening, however long it was away', async () => {
     // A free port that nothing listens on yet, then a plain TCP relay to the API server on it (its certificate names
     // 127.0.0.1, whatever the port): the control plane coming up after its node.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createNetServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const target = new URL(h.server.url);
     const relay = createNetServer((client) => {
       const upstream = connect(Number(target.port), target.hostname);

@@ -28,14 +28,15 @@ const answer = (what: string, r: ArmResponse<{ error?: { code?: string } }>): An
 });
 
 const ok = (a: Answer): boolean => a.status >= 200 && a.status < 300;
+/** A Retry-After in whole seconds, as ARM sends it. */
+const saysWhen = (a: Answer): boolean => /^\d+$/.test(a.retryAfter ?? '');
 /** ARM's throttling answer; four callers in a tight loop can empty the per-principal buckets on a fast machine. */
 const throttled = (a: Answer): boolean => a.status === 429 && a.code === 'TooManyRequests';
 /**
  * Whether an answer is one an ARM client copes with: success, or a retryable answer that says when to come back
  * (503 ServiceUnavailable while a dependency is away, 429 TooManyRequests when the caller outruns ARM's throttle).
  */
-const acceptable = (a: Answer): boolean =>
-  ok(a) || ((throttled(a) || (a.status === 503 && a.code === 'ServiceUnavailable')) && /^\d+$/.test(a.retryAfter ?? ''));
+const acceptable = (a: Answer): boolean => ok(a) || ((throttled(a) || (a.status === 503 && a.code === 'ServiceUnavailable')) && saysWhen(a));
 
 describe('a dependency that restarts under the API', () => {
   let worker: WorkerProcess | undefined;
@@ -56,7 +57,7 @@ describe('a dependency that restarts under the API', () => {
     const record = async (what: string, r: Promise<ArmResponse<{ error?: { code?: string } }>>): Promise<void> => {
       const a = answer(what, await r);
       answers.push(a);
-      if ((a.status === 503 || a.status === 429) && /^\d+$/.test(a.retryAfter ?? '')) await sleep(Number(a.retryAfter) * 1_000);
+      if ((a.status === 503 || a.status === 429) && saysWhen(a)) await sleep(Number(a.retryAfter) * 1_000);
     };
     const caller = async (n: number): Promise<void> => {
       for (let i = 0; !stop; i++) {

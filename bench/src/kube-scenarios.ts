@@ -44,6 +44,7 @@ export class KubeScenarios {
   private readonly children: ChildProcess[] = [];
   private etcd?: { endpoint: string; pid: number; stop: () => void };
   private apiserver?: ChildProcess;
+  private renewals?: NodeJS.Timeout;
   private client?: KubeClient;
   /** The load generator's connection settings: the API server's address and the admin certificate. */
   private load?: { server: string; tls: { ca: string; cert: string; key: string } };
@@ -119,15 +120,43 @@ export class KubeScenarios {
         await sleep(100);
       }
     }
-    for (let i = 0; i < this.plan.nodes; i++) {
-      await this.client.create('/api/v1/nodes', {
+    await this.hollowNodes();
+    await sleep(1000); // the in-process controllers list and start watching
+  }
+
+  /**
+   * The nodes, as upstream's kubemark hollow nodes are: registered Ready, with a Lease renewed every 10 s as a
+   * kubelet renews it, but running nothing. A node that never reported would be unreachable to the node lifecycle
+   * controller (tainted, its pods passed over for eviction on every change), which no real cluster under load is.
+   */
+  private async hollowNodes(): Promise<void> {
+    const client = this.client!;
+    const names = Array.from({ length: this.plan.nodes }, (_, i) => `bench-node-${i}`);
+    const leasePath = (name?: string) => `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases${name ? `/${name}` : ''}`;
+    for (const name of names) {
+      const now = new Date().toISOString();
+      await client.create('/api/v1/nodes', {
         apiVersion: 'v1',
         kind: 'Node',
-        metadata: { name: `bench-node-${i}`, labels: { 'kubernetes.io/hostname': `bench-node-${i}` } },
-        status: { capacity: { cpu: '8', memory: '32Gi', pods: '250' }, allocatable: { cpu: '8', memory: '32Gi', pods: '250' } },
+        metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+        status: {
+          capacity: { cpu: '8', memory: '32Gi', pods: '250' },
+          allocatable: { cpu: '8', memory: '32Gi', pods: '250' },
+          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now }],
+        },
+      });
+      await client.create(leasePath(), {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name },
+        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now.replace('Z', '000Z') },
       });
     }
-    await sleep(1000); // the in-process controllers list and start watching
+    this.renewals = setInterval(() => {
+      const renewTime = new Date().toISOString().replace('Z', '000Z');
+      for (const name of names)
+        void client.patch(leasePath(name), { spec: { renewTime } }).catch((err) => this.log(`lease renewal of ${name} failed: ${(err as Error).message}`));
+    }, 10_000);
   }
 
   private spawn(name: string, entry: string, env: Record<string, string>): ChildProcess {
@@ -150,6 +179,7 @@ export class KubeScenarios {
   }
 
   private async down(): Promise<void> {
+    clearInterval(this.renewals);
     this.client?.close();
     for (const child of this.children.reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;

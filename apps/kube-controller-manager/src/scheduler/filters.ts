@@ -107,22 +107,40 @@ export function spreadSelector(pod: Pod, c: TopologySpreadConstraint): LabelSele
 }
 
 /**
+ * Per node, the counts of its pods matching a (namespace, selector), kept while the node's pods stay as they were:
+ * a scheduling cycle changes one node, so a burst of pods of one owner recounts one node per pod, not all of them.
+ */
+const matchingCounts = new WeakMap<NodeInfo, { generation: number; counts: Map<string, number> }>();
+
+/** How many of the node's pods in `namespace`, not being deleted, the selector matches. */
+function matchingPods(info: NodeInfo, namespace: string | undefined, selector: LabelSelector, key: string): number {
+  let memo = matchingCounts.get(info);
+  if (!memo || memo.generation !== info.generation) matchingCounts.set(info, (memo = { generation: info.generation, counts: new Map() }));
+  let n = memo.counts.get(key);
+  if (n === undefined) {
+    n = 0;
+    for (const other of info.pods.values()) {
+      if (other.metadata.namespace === namespace && !other.metadata.deletionTimestamp && selectorMatches(selector, other.metadata.labels)) n++;
+    }
+    memo.counts.set(key, n);
+  }
+  return n;
+}
+
+/**
  * For one spread constraint, the matching pods per topology domain, counted over the nodes that are eligible
  * for the pod (node affinity honoured and untolerated NoSchedule taints ignored, as the policies default).
  */
 export function domainCounts(pod: Pod, c: TopologySpreadConstraint, nodes: readonly NodeInfo[]): Map<string, number> {
   const selector = spreadSelector(pod, c);
+  const key = `${pod.metadata.namespace ?? ''}\u0000${JSON.stringify(selector)}`;
   const counts = new Map<string, number>();
   for (const info of nodes) {
     const domain = info.node.metadata.labels?.[c.topologyKey];
     if (domain === undefined) continue;
     if ((c.nodeAffinityPolicy ?? 'Honor') === 'Honor' && !matchesNodeAffinity(pod, info.node)) continue;
     if (c.nodeTaintsPolicy === 'Honor' && untoleratedTaint(pod, info.node.spec?.taints ?? [], ['NoSchedule', 'NoExecute'])) continue;
-    let n = counts.get(domain) ?? 0;
-    for (const other of info.pods.values()) {
-      if (other.metadata.namespace === pod.metadata.namespace && !other.metadata.deletionTimestamp && selectorMatches(selector, other.metadata.labels)) n++;
-    }
-    counts.set(domain, n);
+    counts.set(domain, (counts.get(domain) ?? 0) + matchingPods(info, pod.metadata.namespace, selector, key));
   }
   return counts;
 }

@@ -8,6 +8,8 @@ export interface NodeInfo {
   requested: Resources;
   nonZeroRequested: Resources;
   usedPorts: Set<string>;
+  /** Moves whenever `pods` changes: what was computed from the node's pods at one generation holds until it moves. */
+  generation: number;
 }
 
 /** `protocol/port` for every host port a pod takes (hostIP is not told apart: every node has one address). */
@@ -37,7 +39,7 @@ export class ClusterSnapshot {
       existing.node = node;
       return;
     }
-    this.nodes.set(name, { node, pods: new Map(), requested: ZERO, nonZeroRequested: ZERO, usedPorts: new Set() });
+    this.nodes.set(name, { node, pods: new Map(), requested: ZERO, nonZeroRequested: ZERO, usedPorts: new Set(), generation: 0 });
     for (const [key, pod] of this.orphans) {
       if (pod.spec.nodeName === name) {
         this.orphans.delete(key);
@@ -67,6 +69,7 @@ export class ClusterSnapshot {
       return;
     }
     info.pods.set(key, pod);
+    info.generation++;
     info.requested = add(info.requested, podRequests(pod));
     info.nonZeroRequested = add(info.nonZeroRequested, podRequests(pod, { nonZero: true }));
     for (const p of hostPorts(pod)) info.usedPorts.add(p);
@@ -82,6 +85,7 @@ export class ClusterSnapshot {
     const pod = info?.pods.get(key);
     if (!info || !pod) return;
     info.pods.delete(key);
+    info.generation++;
     info.requested = subtract(info.requested, podRequests(pod));
     info.nonZeroRequested = subtract(info.nonZeroRequested, podRequests(pod, { nonZero: true }));
     if (hostPorts(pod).length > 0) info.usedPorts = new Set([...info.pods.values()].flatMap(hostPorts));

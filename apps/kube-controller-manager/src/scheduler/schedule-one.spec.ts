@@ -130,6 +130,36 @@ describe('scheduleOne', () => {
     );
   });
 
+  it('recounts a node for spreading once its pods changed: relabelled, marked for deletion or gone', () => {
+    const labels = { app: 'web' };
+    const spread = () =>
+      pod(
+        {
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
+          ],
+        },
+        { labels },
+      );
+    const onA = bound(pod({}, { labels }), 'a');
+    const s = snapshotOf([node('a'), node('b')], [onA]);
+    expect(scheduleOne(spread(), s)).toEqual({ node: 'b' });
+    s.setPod({ ...onA, metadata: { ...onA.metadata, labels: { app: 'other' } } });
+    s.setPod(bound(pod({}, { labels }), 'b'));
+    expect(scheduleOne(spread(), s)).toEqual({ node: 'a' });
+    const onB = bound(pod({}, { labels }), 'b');
+    s.setPod(onB);
+    expect(scheduleOne(spread(), s)).toEqual({ node: 'a' });
+    // b: one counted (onB is being deleted); a: two.
+    s.setPod({ ...onB, metadata: { ...onB.metadata, deletionTimestamp: '2026-12-05T00:00:00Z' } });
+    const moreOnA = [bound(pod({}, { labels }), 'a'), bound(pod({}, { labels }), 'a')];
+    moreOnA.forEach((p) => s.setPod(p));
+    expect(scheduleOne(spread(), s)).toEqual({ node: 'b' });
+    // a: none left; b: one.
+    moreOnA.forEach((p) => s.removePod(`default/${p.metadata.name}`));
+    expect(scheduleOne(spread(), s)).toEqual({ node: 'a' });
+  });
+
   it("spreads a controller's replicas over nodes by default and prefers the emptier node", () => {
     const owner = { ownerReferences: [{ uid: 'rs1', kind: 'ReplicaSet', name: 'web-1', controller: true }], labels: { app: 'web' } };
     const s = snapshotOf([node('a'), node('b'), node('c')]);

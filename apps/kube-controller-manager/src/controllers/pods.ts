@@ -86,27 +86,31 @@ export async function claimPods<P extends ApiPod>(
   for (const pod of candidates) {
     const claim = claimable(pod, owner, selector);
     if (claim === 'other') continue;
+    // The common case, a pod it owns that still matches, needs no request.
+    if (claim === 'owned' && (options.release === false || selectorMatches(selector, pod.metadata.labels))) {
+      owned.push(pod);
+      continue;
+    }
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
     const refs = (pod.metadata.ownerReferences ?? []) as OwnerReference[];
     try {
-      if (claim === 'owned' && options.release !== false && !selectorMatches(selector, pod.metadata.labels)) {
+      if (claim === 'owned') {
+        // Owned, but its labels no longer match: release it.
         await client.patch(path, {
           metadata: { ownerReferences: refs.filter((r) => r.uid !== owner.metadata.uid), resourceVersion: pod.metadata.resourceVersion },
         });
         continue;
       }
-      if (claim === 'orphan') {
-        if (owner.metadata.deletionTimestamp || options.adopt === false) continue;
-        const ref = {
-          apiVersion: owner.apiVersion,
-          kind: owner.kind,
-          name: owner.metadata.name,
-          uid: owner.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        };
-        await client.patch(path, { metadata: { ownerReferences: [...refs, ref], resourceVersion: pod.metadata.resourceVersion } });
-      }
+      if (owner.metadata.deletionTimestamp || options.adopt === false) continue;
+      const ref = {
+        apiVersion: owner.apiVersion,
+        kind: owner.kind,
+        name: owner.metadata.name,
+        uid: owner.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      };
+      await client.patch(path, { metadata: { ownerReferences: [...refs, ref], resourceVersion: pod.metadata.resourceVersion } });
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) continue;
       throw err;

@@ -5,7 +5,18 @@ import { selectorMatches } from '../scheduler/filters';
 import type { LabelSelector, Pod } from '../scheduler/objects';
 import { Expectations } from './expectations';
 import type { OwnerReference } from '@cerulean/kube';
-import { claimPods, controllerOf, deletionOrder, isActive, isAvailable, isReady, podFromTemplate, type ApiPod, type WorkloadMetadata } from './pods';
+import {
+  claimPods,
+  controllerOf,
+  deletionOrder,
+  isActive,
+  isAvailable,
+  isReady,
+  podFromTemplate,
+  readyCondition,
+  type ApiPod,
+  type WorkloadMetadata,
+} from './pods';
 import { WorkQueue } from './work-queue';
 
 export interface ReplicaSet extends KubeObject {
@@ -28,20 +39,49 @@ export interface ReplicaSetStatus {
   conditions?: unknown[];
 }
 
+/**
+ * Whether a pod's update can change what its ReplicaSet does or reports: whose it is and whether it still matches
+ * (labels, owner references), whether it counts (deletion, phase), and its readiness. A binding or a container's
+ * restart count does not; skipping those spares a sync of the whole ReplicaSet, which for a large one while the
+ * scheduler binds its pods would otherwise run once per binding.
+ */
+export function mattersToOwner(previous: ApiPod, pod: ApiPod): boolean {
+  const ready = (p: ApiPod) => {
+    const c = readyCondition(p);
+    return c ? `${c.status}/${c.lastTransitionTime ?? ''}` : '';
+  };
+  return (
+    previous.metadata.deletionTimestamp !== pod.metadata.deletionTimestamp ||
+    previous.status?.phase !== pod.status?.phase ||
+    ready(previous) !== ready(pod) ||
+    JSON.stringify(previous.metadata.labels) !== JSON.stringify(pod.metadata.labels) ||
+    JSON.stringify(previous.metadata.ownerReferences) !== JSON.stringify(pod.metadata.ownerReferences)
+  );
+}
+
 /** Pods one sync may ask for or remove; the rest waits for the next sync (upstream's burstReplicas). */
 const BURST = 500;
 
 /** The status a ReplicaSet's pods give it (upstream's calculateStatus). */
 export function replicaSetStatus(rs: ReplicaSet, active: readonly ApiPod[], now: Date): ReplicaSetStatus {
-  const templateLabels = rs.spec.template.metadata?.labels ?? {};
-  const fullyLabeled = active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v));
-  const ready = active.filter(isReady);
-  const available = active.filter((p) => isAvailable(p, rs.spec.minReadySeconds ?? 0, now));
+  const templateLabels = Object.entries(rs.spec.template.metadata?.labels ?? {});
+  const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+  // One pass: a ReplicaSet syncs on every change of any of its pods, and a large one has thousands.
+  let fullyLabeled = 0;
+  let ready = 0;
+  let available = 0;
+  for (const p of active) {
+    if (templateLabels.every(([k, v]) => p.metadata.labels?.[k] === v)) fullyLabeled++;
+    if (isReady(p)) {
+      ready++;
+      if (isAvailable(p, minReadySeconds, now)) available++;
+    }
+  }
   return {
     replicas: active.length,
-    fullyLabeledReplicas: fullyLabeled.length,
-    readyReplicas: ready.length,
-    availableReplicas: available.length,
+    fullyLabeledReplicas: fullyLabeled,
+    readyReplicas: ready,
+    availableReplicas: available,
     observedGeneration: rs.metadata.generation,
   };
 }
@@ -83,7 +123,7 @@ export class ReplicaSetController implements Controller {
           if (!previous) this.expectations.created(key);
           // A pod marked for deletion counts as deleted: its kubelet may take the grace period to remove it.
           if (pod.metadata.deletionTimestamp) this.expectations.deleted(key, `${pod.metadata.namespace}/${pod.metadata.name}`);
-          this.queue.add(key);
+          if (!previous || mattersToOwner(previous, pod)) this.queue.add(key);
         }
         if (!owner || (previous && JSON.stringify(previous.metadata.labels) !== JSON.stringify(pod.metadata.labels))) this.enqueueMatching(pod);
       },

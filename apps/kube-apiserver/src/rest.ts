@@ -405,23 +405,51 @@ export class RestStorage {
       warnings?: string[];
     },
   ): Promise<WriteResult> {
+    // Service IPs are allocated while preparing the write: such a write starts from etcd, never from a guess.
+    let guess = !opts.dryRun && rt.kind !== 'Service';
     for (let attempt = 0; ; attempt++) {
-      const current = await this.tryGet(rt, namespace, name);
-      const { obj, preconditionRv, subresource, operation, warnings = [] } = mutate(current ? deepClone(current.obj) : undefined);
-      const applyInfo = operation === 'Apply' ? this.apply.take(obj) : undefined;
-      if (!current) {
-        // Only server-side apply creates through a patch.
-        const r = await this.create(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' }, applyInfo);
-        return { ...r, warnings };
+      const cached = guess ? this.cachedGet(rt, namespace, name) : undefined;
+      guess = false;
+      const current = cached ?? (await this.tryGet(rt, namespace, name));
+      let next: KubeObject;
+      let finalized: boolean;
+      let preconditionRv: string | undefined;
+      let warnings: string[];
+      try {
+        const mutated = mutate(current ? deepClone(current.obj) : undefined);
+        ({ preconditionRv, warnings = [] } = mutated);
+        const { obj, subresource, operation } = mutated;
+        const applyInfo = operation === 'Apply' ? this.apply.take(obj) : undefined;
+        if (!current) {
+          // Only server-side apply creates through a patch.
+          const r = await this.create(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' }, applyInfo);
+          return { ...r, warnings };
+        }
+        if (preconditionRv && preconditionRv !== current.obj.metadata.resourceVersion) throw KubeError.modified(groupResource(rt), name);
+        next = this.prepareForUpdate(rt, current.obj, obj, subresource);
+        if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
+        this.validate(rt, next, current.obj);
+        opts.admit?.(next, current.obj);
+        next.metadata.managedFields = this.apply.updateManagedFields(
+          rt,
+          current.obj,
+          next,
+          this.managerOf(opts),
+          operation ?? 'Update',
+          subresource,
+          applyInfo,
+        );
+        finalized = !!next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && this.deletableNow(rt, next);
+        if (jsonEqual(stripRv(next), stripRv(current.obj)) && !finalized) {
+          // Nothing to write, as far as the cached copy knows: etcd's own may have moved on.
+          if (cached) continue;
+          return { obj: current.obj, warnings };
+        }
+      } catch (err) {
+        // An answer drawn from a cached copy (a conflict, a refusal) may not hold for etcd's: look again.
+        if (cached) continue;
+        throw err;
       }
-      if (preconditionRv && preconditionRv !== current.obj.metadata.resourceVersion) throw KubeError.modified(groupResource(rt), name);
-      const next = this.prepareForUpdate(rt, current.obj, obj, subresource);
-      if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
-      this.validate(rt, next, current.obj);
-      opts.admit?.(next, current.obj);
-      next.metadata.managedFields = this.apply.updateManagedFields(rt, current.obj, next, this.managerOf(opts), operation ?? 'Update', subresource, applyInfo);
-      const finalized = !!next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && this.deletableNow(rt, next);
-      if (jsonEqual(stripRv(next), stripRv(current.obj)) && !finalized) return { obj: current.obj, warnings };
       if (opts.dryRun) return { obj: next, warnings };
       try {
         const key = this.key(rt, namespace, name);
@@ -435,9 +463,21 @@ export class RestStorage {
         return { obj: next, warnings };
       } catch (err) {
         if (!(err instanceof StaleRevision)) throw err;
+        if (cached) continue;
         if (preconditionRv || attempt >= CONFLICT_RETRIES) throw KubeError.modified(groupResource(rt), name);
       }
     }
+  }
+
+  /**
+   * The object as the list cache holds it, as upstream's GuaranteedUpdate starts from the watch cache's copy: it saves
+   * the read of a write, and the write's compare-and-swap on its revision proves it current (a stale copy costs one
+   * more try, from etcd).
+   */
+  private cachedGet(rt: ResourceType, namespace: string | undefined, name: string): Stored | undefined {
+    const s = this.listCache?.get(this.key(rt, namespace, name));
+    if (s) s.obj = this.withType(rt, s.obj);
+    return s;
   }
 
   /**
@@ -448,13 +488,21 @@ export class RestStorage {
   async storageUpdate(rt: ResourceType, namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject): Promise<KubeObject> {
     const key = this.key(rt, namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.tryGet(rt, namespace, name);
+      const cached = attempt === 0 ? this.cachedGet(rt, namespace, name) : undefined;
+      const current = cached ?? (await this.tryGet(rt, namespace, name));
       if (!current) throw KubeError.notFound(groupResource(rt), name);
-      const next = mutate(current.obj);
+      let next: KubeObject;
+      try {
+        next = mutate(current.obj);
+      } catch (err) {
+        if (cached) continue;
+        throw err;
+      }
       try {
         next.metadata.resourceVersion = String(await this.store.update(key, next, current.rev));
         return next;
       } catch (err) {
+        if (cached && err instanceof StaleRevision) continue;
         if (!(err instanceof StaleRevision) || attempt >= CONFLICT_RETRIES)
           throw err instanceof StaleRevision ? KubeError.modified(groupResource(rt), name) : err;
       }

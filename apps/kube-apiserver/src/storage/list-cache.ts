@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { KubeObject } from '@cerulean/kube';
 import { Restarter } from './restarter';
-import { decodeStored, EtcdStorage, JsonPage, KeyChange, ListPage, servedJson } from './etcd-storage';
+import { decodeStored, EtcdStorage, JsonPage, KeyChange, ListPage, servedJson, type Stored } from './etcd-storage';
 
 interface Entry {
   raw: Buffer;
@@ -116,6 +116,17 @@ export class ListCache {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * The object at `key` as the memory holds it, with its revision; undefined when the memory does not hold it or is
+   * not being kept. It may be behind etcd: a writer uses it as a guess that its compare-and-swap verifies.
+   */
+  get(key: string): Stored | undefined {
+    if (!this.live) return undefined;
+    const name = collectionOf(this.root, key);
+    const entry = name === undefined ? undefined : this.collections.get(name)?.entries.get(key);
+    return entry && { obj: decodeStored(entry.raw, entry.rev), rev: entry.rev };
   }
 
   /**

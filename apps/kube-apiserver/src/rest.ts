@@ -30,6 +30,7 @@ import {
 import { ApplyInfo, ServerSideApply } from './apply';
 import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
+import { admitNodeTaint } from './node-taint-admission';
 import { admitPodServiceAccount } from './service-account-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
 import { ListCache } from './storage/list-cache';
@@ -361,6 +362,7 @@ export class RestStorage {
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
     if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this, shownName);
+    if (rt.kind === 'Node') admitNodeTaint(obj);
     this.validate(rt, obj);
     opts.admit?.(obj, undefined);
     obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);

@@ -39,14 +39,22 @@ describe('more kubectl commands', () => {
   it('taints and untaints a node, refusing to change a taint without --overwrite', async () => {
     await h.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } }) });
     expect((await h.kubectl(['taint', 'nodes', 'n1', 'dedicated=gpu:NoSchedule'])).stdout.trim()).toBe('node/n1 tainted');
-    const taints = async () => (await json<{ spec: { taints?: object[] } }>(['get', 'node', 'n1'])).spec.taints;
-    expect(await taints()).toEqual([{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+    // In key order: kubectl puts a new taint first, the API server's comes with the Node.
+    const taints = async () =>
+      (await json<{ spec: { taints?: { key: string }[] } }>(['get', 'node', 'n1'])).spec.taints?.sort((a, b) => a.key.localeCompare(b.key));
+    // A new Node carries not-ready:NoSchedule from the API server (upstream's TaintNodesByCondition admission) until
+    // node lifecycle, not running here, sees it Ready.
+    const notReady = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
+    expect(await taints()).toEqual([{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, notReady]);
     const again = await h.kubectl(['taint', 'nodes', 'n1', 'dedicated=ml:NoSchedule'], { allowFail: true });
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('already has dedicated taint(s) with same effect(s) and --overwrite is false');
     await h.kubectl(['taint', 'nodes', 'n1', 'dedicated=ml:NoSchedule', '--overwrite']);
-    expect(await taints()).toEqual([{ key: 'dedicated', value: 'ml', effect: 'NoSchedule' }]);
+    expect(await taints()).toEqual([{ key: 'dedicated', value: 'ml', effect: 'NoSchedule' }, notReady]);
     expect((await h.kubectl(['taint', 'nodes', 'n1', 'dedicated:NoSchedule-'])).stdout.trim()).toBe('node/n1 untainted');
+    expect(await taints()).toEqual([notReady]);
+    expect((await h.kubectl(['describe', 'node', 'n1'])).stdout).toMatch(/^Taints:\s+node\.kubernetes\.io\/not-ready:NoSchedule$/m);
+    await h.kubectl(['taint', 'nodes', 'n1', 'node.kubernetes.io/not-ready:NoSchedule-']);
     expect(await taints()).toBeUndefined();
     expect((await h.kubectl(['describe', 'node', 'n1'])).stdout).toMatch(/^Taints:\s+<none>$/m);
   });

@@ -358,6 +358,9 @@ describe('kube-controller-manager controllers (real etcd, kube-apiserver, kubect
       );
       const ready = (tainted.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
       expect(ready).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
+      // New pods are kept off it too (unreachable:NoSchedule); the not-ready taint it was created with went when it was Ready.
+      const keys = ((tainted.spec as { taints: { key: string; effect: string }[] }).taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
+      expect(keys).toEqual(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
       // The pod tolerating 1 s is deleted (it stays Terminating: no kubelet here to finish it); the other stays.
       await waitUntil(
         'eviction of the short-tolerating pod',

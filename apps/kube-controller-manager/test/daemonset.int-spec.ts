@@ -50,7 +50,8 @@ describe('DaemonSet controller', () => {
   const nodesOf = (pods: TestPod[]) => pods.map((p) => p.spec.nodeName).sort();
 
   beforeAll(async () => {
-    h = await startHarness({}, ['garbage-collector']);
+    // Node lifecycle takes the API server's not-ready taint off the nodes once it sees them Ready.
+    h = await startHarness({}, ['garbage-collector', 'node-lifecycle']);
     client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
     await createNode(client, 'node-a', { disk: 'ssd' });
     await createNode(client, 'node-b');

@@ -66,15 +66,38 @@ export async function createNode(client: KubeClient, name: string, labels: Recor
   });
 }
 
+/** Renews every node's Lease in kube-node-lease (creating it the first time), as each node's agent does. */
+async function renewLeases(client: KubeClient): Promise<void> {
+  const renewTime = new Date().toISOString().replace(/Z$/, '000Z'); // MicroTime: six fractional digits
+  for (const node of (await client.list<{ metadata: { name: string } }>('/api/v1/nodes')).items) {
+    const name = node.metadata.name;
+    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`;
+    await client.patch(path, { spec: { renewTime } }).catch(() =>
+      client.create('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name },
+        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime },
+      }),
+    );
+  }
+}
+
 /**
- * Plays the node agent: a pod marked for deletion goes at once (grace 0: there is no container to stop), and, when
- * `run` says so, a bound pod becomes Running and Ready. Stops when the returned function is called.
+ * Plays the node agent: every node's Lease is renewed (so node lifecycle keeps the nodes Ready), a pod marked for
+ * deletion goes at once (grace 0: there is no container to stop), and, when `run` says so, a bound pod becomes Running
+ * and Ready. Stops when the returned function is called.
  */
 export function startStandInKubelet(client: KubeClient, run: (pod: TestPod) => boolean = () => false): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<void> = Promise.resolve();
+  let renewedAt = 0;
   const tick = async () => {
+    if (Date.now() - renewedAt > 5_000) {
+      await renewLeases(client);
+      renewedAt = Date.now();
+    }
     const all = (await client.list<TestPod>('/api/v1/pods')).items;
     for (const p of all) {
       const path = `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`;

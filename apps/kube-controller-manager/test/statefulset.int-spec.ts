@@ -44,7 +44,8 @@ describe('StatefulSet controller', () => {
   const pod = (name: string) => client.get<TestPod>(`/api/v1/namespaces/default/pods/${name}`);
 
   beforeAll(async () => {
-    h = await startHarness({}, ['garbage-collector']);
+    // Node lifecycle takes the API server's not-ready taint off the nodes once it sees them Ready.
+    h = await startHarness({}, ['garbage-collector', 'node-lifecycle']);
     client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
     await createNode(client, 'node-a');
     await createNode(client, 'node-b');

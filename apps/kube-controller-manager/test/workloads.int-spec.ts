@@ -88,7 +88,8 @@ describe('scheduler, ReplicaSet and Deployment controllers', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness({}, []);
+    // Node lifecycle takes the API server's not-ready taint off the nodes once it sees them Ready.
+    h = await startHarness({}, ['node-lifecycle']);
     client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
     for (const [name, zone] of [
       ['aks-nodepool1-0', '1'],

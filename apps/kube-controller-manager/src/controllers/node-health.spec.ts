@@ -1,4 +1,4 @@
-import { evictionTime, HeartbeatWatch, lastHeartbeat, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
+import { evictionTime, HeartbeatWatch, lastHeartbeat, noScheduleTaintsFor, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
 
 const T0 = Date.parse('2026-12-02T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -18,7 +18,53 @@ describe('node health', () => {
     expect(readiness(node('True', T0 - 60_000), T0 - 39_000, T0)).toBe('True');
     expect(readiness(node('True', T0 - 60_000), T0 - 41_000, T0)).toBe('Unknown');
     expect(readiness(node('False', T0), T0, T0)).toBe('False');
-    expect(readiness({ metadata: { name: 'n' } }, T0, T0)).toBe('Unknown');
+    // Never posted Ready: given the startup grace period (60 s), then Unknown.
+    expect(readiness({ metadata: { name: 'n' } }, T0 - 59_000, T0)).toBe('NotYet');
+    expect(readiness({ metadata: { name: 'n' } }, T0 - 61_000, T0)).toBe('Unknown');
+  });
+
+  it('keeps the NoSchedule taints the conditions and the cordon call for, and leaves a user own taints alone', () => {
+    const userTaint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' as const };
+    const noExecute = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' as const, timeAdded: iso(T0 - 1_000) };
+    const withConditions = (conditions: { type: string; status: string }[], spec: HealthNode['spec'] = {}): HealthNode => ({
+      metadata: { name: 'n1' },
+      spec,
+      status: { conditions },
+    });
+    // The API server's not-ready taint goes once the node is Ready.
+    const fresh = withConditions([{ type: 'Ready', status: 'True' }], { taints: [userTaint, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }] });
+    expect(noScheduleTaintsFor(fresh, iso(T0))).toEqual([userTaint]);
+    // Unknown: unreachable; with pressure conditions, cordoned and network down, each its taint, stamped when added.
+    const sick = withConditions(
+      [
+        { type: 'Ready', status: 'Unknown' },
+        { type: 'MemoryPressure', status: 'True' },
+        { type: 'DiskPressure', status: 'False' },
+        { type: 'PIDPressure', status: 'True' },
+        { type: 'NetworkUnavailable', status: 'True' },
+      ],
+      { unschedulable: true, taints: [userTaint, noExecute] },
+    );
+    expect(noScheduleTaintsFor(sick, iso(T0))).toEqual([
+      userTaint,
+      noExecute,
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: iso(T0) },
+      { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule', timeAdded: iso(T0) },
+      { key: 'node.kubernetes.io/pid-pressure', effect: 'NoSchedule', timeAdded: iso(T0) },
+      { key: 'node.kubernetes.io/network-unavailable', effect: 'NoSchedule', timeAdded: iso(T0) },
+      { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: iso(T0) },
+    ]);
+    // Already as called for: no change. Ready=False swaps unreachable for not-ready and keeps the rest with their time.
+    const tainted = { ...sick, spec: { ...sick.spec, taints: noScheduleTaintsFor(sick, iso(T0)) } };
+    expect(noScheduleTaintsFor(tainted, iso(T0 + 5_000))).toBeUndefined();
+    const notReady = { ...tainted, status: { conditions: [{ type: 'Ready', status: 'False' }] }, spec: { ...tainted.spec, unschedulable: false } };
+    expect(noScheduleTaintsFor(notReady, iso(T0 + 5_000))).toEqual([
+      userTaint,
+      noExecute,
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule', timeAdded: iso(T0 + 5_000) },
+    ]);
+    // A NoExecute taint of the same key is not the NoSchedule one.
+    expect(noScheduleTaintsFor(withConditions([{ type: 'Ready', status: 'True' }], { taints: [noExecute] }), iso(T0))).toBeUndefined();
   });
 
   it('counts the grace period from when the controller saw the heartbeat move, not from its timestamp', () => {

@@ -1,4 +1,4 @@
-import { tolerates } from '../scheduler/filters';
+import { tolerates, UNSCHEDULABLE_TAINT_KEY } from '../scheduler/filters';
 import type { Taint, Toleration } from '../scheduler/objects';
 
 /**
@@ -11,6 +11,19 @@ export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 /** Upstream's node-monitor-grace-period. */
 export const NODE_MONITOR_GRACE_MS = 40_000;
+/** Upstream's node-startup-grace-period: how long a node that never posted a Ready condition is given. */
+export const NODE_STARTUP_GRACE_MS = 60_000;
+
+/** The NoSchedule taint each node condition status calls for (upstream's nodeConditionToTaintKeyStatusMap). */
+const CONDITION_TAINTS: Record<string, Record<string, string>> = {
+  Ready: { False: NOT_READY_TAINT, Unknown: UNREACHABLE_TAINT },
+  MemoryPressure: { True: 'node.kubernetes.io/memory-pressure' },
+  DiskPressure: { True: 'node.kubernetes.io/disk-pressure' },
+  NetworkUnavailable: { True: 'node.kubernetes.io/network-unavailable' },
+  PIDPressure: { True: 'node.kubernetes.io/pid-pressure' },
+};
+/** The NoSchedule taints the controller owns: the conditions' and the cordon's; a user's own are left alone. */
+const CONTROLLER_NO_SCHEDULE = new Set([...Object.values(CONDITION_TAINTS).flatMap((m) => Object.values(m)), UNSCHEDULABLE_TAINT_KEY]);
 const KUBELET_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 
 export interface NodeCondition {
@@ -24,11 +37,12 @@ export interface NodeCondition {
 
 export interface HealthNode {
   metadata: { name: string; creationTimestamp?: string };
-  spec?: { taints?: (Taint & { timeAdded?: string })[] };
+  spec?: { taints?: (Taint & { timeAdded?: string })[]; unschedulable?: boolean };
   status?: { conditions?: NodeCondition[] };
 }
 
-export type Readiness = 'True' | 'False' | 'Unknown';
+/** What the node reports, Unknown when it stopped, or NotYet: never posted Ready and still within its startup grace. */
+export type Readiness = 'True' | 'False' | 'Unknown' | 'NotYet';
 
 /** The last sign of life: the Lease's renewTime, the Ready heartbeat, or (never heard from) the node's creation. */
 export function lastHeartbeat(node: HealthNode, leaseRenewTime: string | undefined): number {
@@ -61,11 +75,20 @@ export class HeartbeatWatch {
   }
 }
 
-/** Ready as the node reports it, or Unknown when its heartbeat was last seen to move longer than the grace period ago. */
-export function readiness(node: HealthNode, heartbeatSeenAt: number, now: number, graceMs = NODE_MONITOR_GRACE_MS): Readiness {
-  if (now - heartbeatSeenAt > graceMs) return 'Unknown';
+/**
+ * Ready as the node reports it, or Unknown when its heartbeat was last seen to move longer than the grace period ago.
+ * A node that never posted a Ready condition is NotYet through the startup grace period, then Unknown.
+ */
+export function readiness(
+  node: HealthNode,
+  heartbeatSeenAt: number,
+  now: number,
+  graceMs = NODE_MONITOR_GRACE_MS,
+  startupGraceMs = NODE_STARTUP_GRACE_MS,
+): Readiness {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  if (!ready) return 'Unknown';
+  if (!ready) return now - heartbeatSeenAt > startupGraceMs ? 'Unknown' : 'NotYet';
+  if (now - heartbeatSeenAt > graceMs) return 'Unknown';
   return ready.status === 'True' ? 'True' : ready.status === 'False' ? 'False' : 'Unknown';
 }
 
@@ -109,6 +132,28 @@ export function taintsFor(node: HealthNode, ready: Readiness, now: string): (Tai
   if (current.length === (wanted ? 1 : 0) && (!wanted || current[0].key === wanted)) return undefined;
   const kept = taints.filter((t) => !ours(t));
   return wanted ? [...kept, { key: wanted, effect: 'NoExecute', timeAdded: now }] : kept;
+}
+
+/**
+ * The node's taints with the NoSchedule taints its conditions and cordon call for (upstream's
+ * doNoScheduleTaintingPass): not-ready or unreachable for Ready False or Unknown, memory-, disk- and pid-pressure,
+ * network-unavailable, and unschedulable for a cordoned node. Those it no longer calls for go; other taints stay.
+ * Undefined when nothing changes.
+ */
+export function noScheduleTaintsFor(node: HealthNode, now: string): (Taint & { timeAdded?: string })[] | undefined {
+  const wanted = new Set<string>();
+  for (const c of node.status?.conditions ?? []) {
+    const key = CONDITION_TAINTS[c.type]?.[c.status];
+    if (key) wanted.add(key);
+  }
+  if (node.spec?.unschedulable) wanted.add(UNSCHEDULABLE_TAINT_KEY);
+  const taints = node.spec?.taints ?? [];
+  const ours = (t: Taint) => t.effect === 'NoSchedule' && CONTROLLER_NO_SCHEDULE.has(t.key);
+  const have = new Set(taints.filter(ours).map((t) => t.key));
+  if (have.size === wanted.size && [...wanted].every((k) => have.has(k))) return undefined;
+  const kept = taints.filter((t) => !ours(t) || wanted.has(t.key));
+  const added = [...wanted].filter((k) => !have.has(k)).map((key) => ({ key, effect: 'NoSchedule' as const, timeAdded: now }));
+  return [...kept, ...added];
 }
 
 /**

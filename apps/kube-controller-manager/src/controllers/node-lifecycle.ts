@@ -3,7 +3,7 @@ import { isNotFound, type KubeObject } from '../client/kube-client';
 import type { Toleration } from '../scheduler/objects';
 import { apiTime, keyOf, type Controller, type ControllerContext } from './controller';
 import { allSynced } from './informer-hub';
-import { evictionTime, HeartbeatWatch, lastHeartbeat, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
+import { evictionTime, HeartbeatWatch, lastHeartbeat, noScheduleTaintsFor, readiness, taintsFor, unknownConditions, type HealthNode } from './node-health';
 import { WorkQueue, type ReconcileResult } from './work-queue';
 
 type ApiNode = HealthNode & KubeObject;
@@ -20,7 +20,10 @@ export interface NodeLifecycleOptions {
  * Node lifecycle: a node whose Lease (kube-node-lease) and Ready heartbeat have not moved for the grace period gets
  * its kubelet conditions set to Unknown and the `node.kubernetes.io/unreachable:NoExecute` taint (a node reporting
  * Ready=False gets `not-ready`); the taint goes when it reports Ready again. Pods on a NoExecute-tainted node are
- * deleted at once when they do not tolerate the taint, else when their tolerationSeconds run out.
+ * deleted at once when they do not tolerate the taint, else when their tolerationSeconds run out. As upstream's, it
+ * also keeps the NoSchedule taints that keep new pods off a node: not-ready or unreachable while the node is not
+ * Ready (the API server puts not-ready on every new Node), pressure and network-unavailable conditions, and
+ * unschedulable on a cordoned node.
  */
 export class NodeLifecycleController implements Controller {
   readonly name = 'node-lifecycle';
@@ -105,7 +108,10 @@ export class NodeLifecycleController implements Controller {
           this.ctx.log?.('node stopped reporting', { node: name });
         }
       }
-      const taints = taintsFor(node, state, stamp);
+      // A node that never posted Ready keeps its NoExecute taints as they are through its startup grace, as upstream's.
+      const noExecute = state === 'NotYet' ? undefined : taintsFor(node, state, stamp);
+      const withNoExecute = noExecute ? { ...node, spec: { ...node.spec, taints: noExecute } } : node;
+      const taints = noScheduleTaintsFor(withNoExecute, stamp) ?? noExecute;
       if (taints) {
         node = await this.ctx.client.patch<ApiNode>(`/api/v1/nodes/${name}`, {
           metadata: { resourceVersion: node.metadata.resourceVersion },

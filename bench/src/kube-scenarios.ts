@@ -122,6 +122,13 @@ export class KubeScenarios {
     }
     await this.hollowNodes();
     await sleep(1000); // the in-process controllers list and start watching
+    // Node lifecycle takes off the not-ready taint every new Node is created with once it sees the node Ready.
+    for (let i = 0; ; i++) {
+      const nodes = await this.client.list<{ spec?: { taints?: unknown[] } }>('/api/v1/nodes');
+      if (nodes.items.every((n) => !n.spec?.taints?.length)) break;
+      if (i > 100) throw new Error('the hollow nodes kept their not-ready taint for 10 s');
+      await sleep(100);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { createCertificateAuthority, issueCertificate } from '@cerulean/pki';
 import { Informer } from '../../apps/kube-controller-manager/src/client/informer';
 import { KubeClient } from '../../apps/kube-controller-manager/src/client/kube-client';
 import { freePort, startPrivateEtcd } from '../../test-support/private-services';
+import { waitUntil } from '../../test-support/wait';
 import type { ScenarioResult, TargetResult } from './report';
 import { summarize } from './stats';
 
@@ -123,12 +124,12 @@ export class KubeScenarios {
     await this.hollowNodes();
     await sleep(1000); // the in-process controllers list and start watching
     // Node lifecycle takes off the not-ready taint every new Node is created with once it sees the node Ready.
-    for (let i = 0; ; i++) {
-      const nodes = await this.client.list<{ spec?: { taints?: unknown[] } }>('/api/v1/nodes');
-      if (nodes.items.every((n) => !n.spec?.taints?.length)) break;
-      if (i > 100) throw new Error('the hollow nodes kept their not-ready taint for 10 s');
-      await sleep(100);
-    }
+    await waitUntil(
+      'the hollow nodes to lose their not-ready taint',
+      async () =>
+        (await this.client!.list<{ spec?: { taints?: unknown[] } }>('/api/v1/nodes')).items.every((n) => !n.spec?.taints?.length) ? true : undefined,
+      10_000,
+    );
   }
 
   /**

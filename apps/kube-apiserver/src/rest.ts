@@ -408,10 +408,9 @@ export class RestStorage {
     },
   ): Promise<WriteResult> {
     // Service IPs are allocated while preparing the write: such a write starts from etcd, never from a guess.
-    let guess = !opts.dryRun && rt.kind !== 'Service';
+    const guess = !opts.dryRun && rt.kind !== 'Service';
     for (let attempt = 0; ; attempt++) {
-      const cached = guess ? this.cachedGet(rt, namespace, name) : undefined;
-      guess = false;
+      const cached = guess && attempt === 0 ? this.cachedGet(rt, namespace, name) : undefined;
       const current = cached ?? (await this.tryGet(rt, namespace, name));
       let next: KubeObject;
       let finalized: boolean;

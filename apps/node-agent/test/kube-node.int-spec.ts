@@ -106,12 +106,14 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
       team: 'blue',
     });
     // Created with the API server's not-ready:NoSchedule beside the pool's taint; it goes once the node is Ready.
-    const deadline = Date.now() + 10_000;
-    let taints = node.spec.taints;
-    while (taints?.some((t) => t.key === 'node.kubernetes.io/not-ready') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      taints = (await getNode()).spec.taints;
-    }
+    const { taints } = await waitUntil(
+      'the not-ready taint to go',
+      async () => {
+        const now = (await getNode()).spec.taints;
+        return now?.some((t) => t.key === 'node.kubernetes.io/not-ready') ? undefined : { taints: now };
+      },
+      10_000,
+    );
     expect(taints).toEqual([{ key: 'sku', value: 'gpu', effect: 'NoSchedule' }]);
     expect(node.status.capacity).toEqual({ cpu: '500m', memory: `${1024 * 1024}Ki`, pods: '40' });
     expect(node.status.allocatable.pods).toBe('40');

@@ -166,16 +166,20 @@ function startPodNetwork(nodeName: string, clusterCidr: string, tls: KubeClientT
   let nodes: PodNetworkNode[] = [];
   let running = false;
   let again = false;
+  let force = false;
   const sync = (): void => {
     if (running) {
       again = true;
       return;
     }
     running = true;
+    const forced = force;
+    force = false;
     network
       .sync(
         nodes.find((n) => n.metadata.name === nodeName),
         nodes,
+        { force: forced },
       )
       .catch((err: unknown) => jsonLog({ msg: 'pod network sync failed', error: err instanceof Error ? err.message : String(err) }))
       .finally(() => {
@@ -196,7 +200,10 @@ function startPodNetwork(nodeName: string, clusterCidr: string, tls: KubeClientT
     },
   });
   watch.start();
-  const timer = setInterval(sync, POD_NETWORK_RESYNC_MS);
+  const timer = setInterval(() => {
+    force = true;
+    sync();
+  }, POD_NETWORK_RESYNC_MS);
   timer.unref();
   return {
     stop: () => {

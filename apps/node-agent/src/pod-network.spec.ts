@@ -1,4 +1,4 @@
-import { cniConfig, desiredRoutes, execCommand, parseRoutes, podCidrOf, routeCommands, type PodNetworkNode } from './pod-network';
+import { cniConfig, desiredRoutes, execCommand, parseRoutes, PodNetwork, podCidrOf, routeCommands, type PodNetworkNode } from './pod-network';
 
 const CLUSTER = '10.244.0.0/16';
 const node = (name: string, podCIDR?: string, ip?: string): PodNetworkNode => ({
@@ -102,6 +102,64 @@ describe('pod routes', () => {
     const own = parseRoutes('10.244.0.0/24 via 172.31.250.7 dev eth0\n');
     expect(routeCommands([], desired, CLUSTER, '10.244.0.0/24')).toEqual([]);
     expect(routeCommands(own, new Map(), CLUSTER, '10.244.0.0/24')).toEqual([]);
+  });
+});
+
+describe('pod network sync', () => {
+  // The route table as a map the fake `ip` edits, so each sync sees what the previous one left.
+  const setup = (failReplace = false) => {
+    const table = new Map<string, string>([['10.244.0.0/24', '']]);
+    const commands: string[] = [];
+    const network = new PodNetwork({
+      nodeName: 'n0',
+      clusterCidr: CLUSTER,
+      writeFile: () => Promise.resolve(),
+      rename: () => Promise.resolve(),
+      readFile: () => Promise.resolve('1\n'),
+      run: (argv) => {
+        commands.push(argv.join(' '));
+        if (argv[0] === 'iptables') return Promise.resolve('');
+        if (argv[2] === 'show') return Promise.resolve([...table].map(([dst, via]) => (via ? `${dst} via ${via} dev eth0` : `${dst} dev cni0`)).join('\n'));
+        if (argv[2] === 'replace' && failReplace) return Promise.reject(new Error('RTNETLINK answers: Network is unreachable'));
+        if (argv[2] === 'replace') table.set(argv[3], argv[5]);
+        if (argv[2] === 'del') table.delete(argv[3]);
+        return Promise.resolve('');
+      },
+    });
+    return { table, commands, network };
+  };
+  const self = node('n0', '10.244.0.0/24', '172.31.250.2');
+  const routeCalls = (commands: string[]) => commands.filter((c) => c.startsWith('ip route'));
+
+  it('reads the table only when the own range or a wanted route changed, or when forced', async () => {
+    const { table, commands, network } = setup();
+    const peer = node('n1', '10.244.1.0/24', '172.31.250.3');
+    await network.sync(self, [self, peer]);
+    expect(routeCalls(commands)).toEqual(['ip route show', 'ip route replace 10.244.1.0/24 via 172.31.250.3']);
+    commands.length = 0;
+    // A status update of a node (here: a new Hostname address) wants no other route.
+    const relabelled = { ...peer, status: { addresses: [...(peer.status?.addresses ?? []), { type: 'ExternalIP', address: '203.0.113.9' }] } };
+    await network.sync(self, [self, relabelled]);
+    expect(commands).toEqual([]);
+    // A new node wants a route.
+    await network.sync(self, [self, relabelled, node('n2', '10.244.2.0/24', '172.31.250.9')]);
+    expect(routeCalls(commands)).toEqual(['ip route show', 'ip route replace 10.244.2.0/24 via 172.31.250.9']);
+    commands.length = 0;
+    // Someone removed a route: the forced resync reads the table and puts it back.
+    table.delete('10.244.1.0/24');
+    await network.sync(self, [self, relabelled, node('n2', '10.244.2.0/24', '172.31.250.9')]);
+    expect(commands).toEqual([]);
+    await network.sync(self, [self, relabelled, node('n2', '10.244.2.0/24', '172.31.250.9')], { force: true });
+    expect(routeCalls(commands)).toEqual(['ip route show', 'ip route replace 10.244.1.0/24 via 172.31.250.3']);
+  });
+
+  it('tries again on the next event after a sync that failed', async () => {
+    const { commands, network } = setup(true);
+    const peer = node('n1', '10.244.1.0/24', '172.31.250.3');
+    await expect(network.sync(self, [self, peer])).rejects.toThrow('Network is unreachable');
+    commands.length = 0;
+    await expect(network.sync(self, [self, peer])).rejects.toThrow('Network is unreachable');
+    expect(routeCalls(commands)).toEqual(['ip route show', 'ip route replace 10.244.1.0/24 via 172.31.250.3']);
   });
 });
 

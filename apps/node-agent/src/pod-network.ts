@@ -157,6 +157,8 @@ export class PodNetwork {
   private readonly read: (path: string) => Promise<string>;
   private readonly path: string;
   private configured: string | undefined;
+  /** The own range and wanted routes of the last sync that left the table in line with them. */
+  private applied: string | undefined;
 
   constructor(private readonly options: PodNetworkOptions) {
     this.write = options.writeFile ?? ((p, c) => fs.mkdir(dirname(p), { recursive: true }).then(() => fs.writeFile(p, c, { mode: 0o644 })));
@@ -167,13 +169,19 @@ export class PodNetwork {
 
   /**
    * Brings the node in line with the API: call it with the node's own Node and every Node whenever either changes (and
-   * now and then, to repair routes someone removed). Every route is tried; failures are reported together.
+   * now and then with `force`, to repair routes someone removed). Every route is tried; failures are reported together.
    */
-  async sync(self: PodNetworkNode | undefined, nodes: PodNetworkNode[]): Promise<void> {
+  async sync(self: PodNetworkNode | undefined, nodes: PodNetworkNode[], options: { force?: boolean } = {}): Promise<void> {
     const own = self ? podCidrOf(self) : undefined;
     if (own && own !== this.configured) await this.configure(own);
+    const desired = desiredRoutes(this.options.nodeName, nodes, this.options.clusterCidr);
+    // Most Node events (status, heartbeats, taints, labels) change no route: nothing to ask the kernel then. The routes
+    // are read back on `force` (the periodic resync), which repairs what someone else changed.
+    const inputs = JSON.stringify([own ?? null, [...desired]]);
+    if (!options.force && inputs === this.applied) return;
+    this.applied = undefined;
     const current = parseRoutes(await this.options.run(['ip', 'route', 'show']));
-    const commands = routeCommands(current, desiredRoutes(this.options.nodeName, nodes, this.options.clusterCidr), this.options.clusterCidr, own);
+    const commands = routeCommands(current, desired, this.options.clusterCidr, own);
     const failures: string[] = [];
     for (const argv of commands) {
       try {
@@ -184,6 +192,7 @@ export class PodNetwork {
       }
     }
     if (failures.length) throw new Error(`pod routes: ${failures.join('; ')}`);
+    this.applied = inputs;
   }
 
   /** The CNI config (written whole, then renamed: containerd never reads half a file), forwarding and masquerading. */

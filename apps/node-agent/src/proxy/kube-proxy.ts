@@ -3,7 +3,7 @@ import { runOnNode, type CommandRunner } from '../exec';
 import type { KubeApi } from '../kube-api';
 import { ListWatch } from '../kube-watch';
 import type { LogLine } from '../server';
-import { existingChains, JUMP_RULES, renderRules, type ProxyEndpointSlice, type ProxyService } from './rules';
+import { existingChains, JUMP_RULES, jumpsSurelyMissing, renderRules, withJumps, type ProxyEndpointSlice, type ProxyService } from './rules';
 
 export const IPTABLES = '/usr/sbin/iptables';
 const IPTABLES_RESTORE = '/usr/sbin/iptables-restore';
@@ -23,6 +23,11 @@ export class KubeProxy {
   private again = false;
   private jumpsInstalled = false;
   private lastRestore = '';
+  /**
+   * kube-proxy's per-Service chains in the nat table after the last restore that went through: what the next render
+   * deletes when it no longer needs them. Unknown at first and after a failure, then read with `iptables-save`.
+   */
+  private chains: Set<string> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners: ((services: ProxyService[], slices: ProxyEndpointSlice[]) => void)[] = [];
   syncs = 0;
@@ -96,25 +101,47 @@ export class KubeProxy {
       });
   }
 
+  /**
+   * One pass: renders the rules and restores them when they changed. Each command is a process on a node that may be
+   * starting beside ten others, so a change that leaves the rules as they are costs none, `iptables-save` runs only
+   * when the chains present are not known, and on a new node the jumps into kube-proxy's chains go in with the first
+   * restore instead of a check and an insert each.
+   */
   private async sync(): Promise<void> {
     const run = this.options.run ?? runOnNode;
-    const save = await run([IPTABLES_SAVE, '-t', 'nat']);
-    const rendered = renderRules(this.services.list(), this.slices.list(), { clusterCidr: this.options.clusterCidr }, existingChains(save));
-    if (rendered.restore !== this.lastRestore || !this.jumpsInstalled) {
-      await run([IPTABLES_RESTORE, '--noflush'], rendered.restore);
-      this.lastRestore = rendered.restore;
-      this.syncs += 1;
-    }
-    if (!this.jumpsInstalled) {
-      for (const j of JUMP_RULES) {
-        const present = await run([IPTABLES, '-t', j.table, '-C', j.chain, ...j.rule]).then(
-          () => true,
-          () => false,
-        );
-        if (!present) await run([IPTABLES, '-t', j.table, '-I', j.chain, '1', ...j.rule]);
+    try {
+      let existing = this.chains;
+      let jumps: (typeof JUMP_RULES)[number][] = [];
+      if (!existing) {
+        const save = await run([IPTABLES_SAVE]);
+        existing = existingChains(save);
+        if (!this.jumpsInstalled) jumps = jumpsSurelyMissing(save);
       }
-      this.jumpsInstalled = true;
-      this.options.log({ msg: 'kube-proxy rules installed', services: this.services.list().length, chains: rendered.chains.size });
+      const rendered = renderRules(this.services.list(), this.slices.list(), { clusterCidr: this.options.clusterCidr }, existing);
+      if (rendered.restore !== this.lastRestore || !this.jumpsInstalled) {
+        await run([IPTABLES_RESTORE, '--noflush'], jumps.length ? withJumps(rendered.restore, jumps) : rendered.restore);
+        this.lastRestore = rendered.restore;
+        this.syncs += 1;
+      }
+      this.chains = rendered.chains;
+      if (!this.jumpsInstalled) await this.installJumps(run, jumps);
+    } catch (err) {
+      this.chains = undefined;
+      throw err;
     }
+  }
+
+  /** The jump rules not put in by the restore: each checked, and inserted first in its chain when missing. */
+  private async installJumps(run: CommandRunner, restored: readonly (typeof JUMP_RULES)[number][]): Promise<void> {
+    for (const j of JUMP_RULES) {
+      if (restored.includes(j)) continue;
+      const present = await run([IPTABLES, '-t', j.table, '-C', j.chain, ...j.rule]).then(
+        () => true,
+        () => false,
+      );
+      if (!present) await run([IPTABLES, '-t', j.table, '-I', j.chain, '1', ...j.rule]);
+    }
+    this.jumpsInstalled = true;
+    this.options.log({ msg: 'kube-proxy rules installed', services: this.services.list().length, chains: this.chains?.size ?? 0 });
   }
 }

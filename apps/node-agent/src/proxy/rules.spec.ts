@@ -1,4 +1,14 @@
-import { chainName, existingChains, readyEndpoints, renderRules, type ProxyEndpointSlice, type ProxyService } from './rules';
+import {
+  chainName,
+  existingChains,
+  JUMP_RULES,
+  jumpsSurelyMissing,
+  readyEndpoints,
+  renderRules,
+  withJumps,
+  type ProxyEndpointSlice,
+  type ProxyService,
+} from './rules';
 
 const svc = (name: string, spec: ProxyService['spec']): ProxyService => ({ metadata: { name, namespace: 'default' }, spec });
 const slice = (
@@ -96,5 +106,44 @@ describe('renderRules', () => {
     const b = svc('b', { clusterIP: '10.0.0.30', ports: [{ name: 'http', port: 80 }] });
     const s2 = slice('b', [{ addresses: ['10.244.2.2'] }]);
     expect(renderRules([web, b], [twoReady, s2], opts).restore).toBe(renderRules([b, web], [s2, twoReady], opts).restore);
+  });
+});
+
+describe('jump rules', () => {
+  // `iptables-save` of a node as Docker leaves it: its embedded DNS rules in nat, no filter table yet.
+  const NEW_NODE = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':DOCKER_OUTPUT - [0:0]',
+    '-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT',
+    'COMMIT',
+    '',
+  ].join('\n');
+
+  it('are surely missing from a table without their target chain, or without the table', () => {
+    expect(jumpsSurelyMissing(NEW_NODE)).toEqual(JUMP_RULES);
+    const natDone = NEW_NODE.replace(':DOCKER_OUTPUT', ':KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:DOCKER_OUTPUT');
+    expect(jumpsSurelyMissing(natDone)).toEqual(JUMP_RULES.filter((j) => j.table === 'filter'));
+    const filterToo = `*filter\n:INPUT ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\nCOMMIT\n${natDone}`;
+    expect(jumpsSurelyMissing(filterToo)).toEqual([]);
+  });
+
+  it('go first into their chains, in their own table, quoted as iptables-restore reads them', () => {
+    const { restore } = renderRules([], [], { clusterCidr: '10.244.0.0/16' });
+    const out = withJumps(restore, JUMP_RULES).split('\n');
+    const nat = out.slice(out.indexOf('*nat'));
+    const filter = out.slice(out.indexOf('*filter'), out.indexOf('*nat'));
+    expect(nat.filter((l) => l.startsWith('-I '))).toEqual([
+      '-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-I OUTPUT 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-I POSTROUTING 1 -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+    ]);
+    expect(filter.filter((l) => l.startsWith('-I '))).toHaveLength(3);
+    // Each before its table's COMMIT, after the chains it jumps to are declared.
+    expect(nat.findIndex((l) => l.startsWith('-I '))).toBeGreaterThan(nat.indexOf(':KUBE-POSTROUTING - [0:0]'));
+    expect(nat.indexOf('COMMIT')).toBe(nat.indexOf('-I POSTROUTING 1 -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING') + 1);
+    expect(withJumps(restore, [])).toBe(restore);
   });
 });

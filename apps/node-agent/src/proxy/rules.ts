@@ -205,6 +205,37 @@ export const JUMP_RULES: readonly { table: 'nat' | 'filter'; chain: string; rule
   },
 ];
 
+/**
+ * The jump rules that cannot be in place yet, seen in `iptables-save` output of every table: a rule can only jump to a
+ * chain that exists, so a table without the rule's target chain (a new node) has none of them. They can go into the
+ * first restore; the others need `iptables -C` to find out.
+ */
+export function jumpsSurelyMissing(save: string): (typeof JUMP_RULES)[number][] {
+  const chainsByTable = new Map<string, Set<string>>();
+  let table = '';
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) {
+      table = line.slice(1).trim();
+      chainsByTable.set(table, new Set());
+    } else if (line.startsWith(':')) chainsByTable.get(table)?.add(line.slice(1).split(' ')[0]);
+  }
+  // A table missing from the output has no rules at all (iptables lists every table that holds any).
+  return JUMP_RULES.filter((j) => !chainsByTable.get(j.table)?.has(j.rule[j.rule.indexOf('-j') + 1]));
+}
+
+/** `restore` (renderRules' output) with `jumps` inserted first in their built-in chains, as `iptables -I <chain> 1` does. */
+export function withJumps(restore: string, jumps: readonly (typeof JUMP_RULES)[number][]): string {
+  const quote = (arg: string) => (/[\s"]/.test(arg) ? `"${arg.replace(/(["\\])/g, '\\$1')}"` : arg);
+  let table = '';
+  const out: string[] = [];
+  for (const line of restore.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    if (line === 'COMMIT') for (const j of jumps.filter((x) => x.table === table)) out.push(`-I ${j.chain} 1 ${j.rule.map(quote).join(' ')}`);
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
 /** kube-proxy's chains present in `iptables-save -t nat` output. */
 export function existingChains(save: string): Set<string> {
   const out = new Set<string>();

@@ -43,6 +43,9 @@ export interface KubeNodeSite {
 export { kubeApiAgent, type KubeClientTls } from './kube-api';
 
 type Json = Record<string, unknown>;
+type Taint = ReturnType<typeof parseTaint> & { timeAdded?: string };
+/** The keys of the taints node lifecycle (kube-controller-manager) puts on and takes off a Node. */
+const NODE_LIFECYCLE_TAINT_PREFIX = 'node.kubernetes.io/';
 
 /**
  * The node's address on its cluster network (eth0, Docker's interface), what kubelet reports as InternalIP. The pod
@@ -221,8 +224,22 @@ export class KubeNodeRegistration {
     const { metadata, spec } = nodeMeta(status, this.options.site);
     const created = await this.call('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata, spec });
     if (created.status === 409) {
-      // Registered before (the agent restarted): the platform's labels and taints win again, as kubelet's do.
-      const patched = await this.call('PATCH', `/api/v1/nodes/${encodeURIComponent(status.name)}`, { metadata, spec });
+      // Registered before (the agent restarted): the platform's labels and taints win again, as kubelet's do. The taints
+      // node lifecycle keeps (node.kubernetes.io/*: not-ready, unreachable, pressure, unschedulable) stay: they say what
+      // the node is now, and a patch without them would let pods onto a node that is not Ready until the next pass. The
+      // resourceVersion makes it fail (and the next round try again) if they changed in between.
+      const path = `/api/v1/nodes/${encodeURIComponent(status.name)}`;
+      const current = await this.call('GET', path);
+      expectOk(current, 'read the Node');
+      const node = JSON.parse(current.body) as { metadata: { resourceVersion?: string }; spec?: { taints?: Taint[] } };
+      const platform = spec.taints as Taint[];
+      const kept = (node.spec?.taints ?? []).filter(
+        (t) => t.key.startsWith(NODE_LIFECYCLE_TAINT_PREFIX) && !platform.some((p) => p.key === t.key && p.effect === t.effect),
+      );
+      const patched = await this.call('PATCH', path, {
+        metadata: { ...metadata, resourceVersion: node.metadata.resourceVersion },
+        spec: { ...spec, taints: [...platform, ...kept] },
+      });
       expectOk(patched, 'update the Node');
     } else {
       expectOk(created, 'register the Node');

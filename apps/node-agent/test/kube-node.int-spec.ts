@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { connect, createServer as createNetServer } from 'node:net';
 import { issueCertificate } from '@cerulean/pki';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
@@ -18,7 +19,7 @@ const MiB = 2 ** 20;
 const NODE = 'aks-nodepool1-12345678-vmss000000';
 
 interface KubeNode {
-  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  metadata: { name: string; resourceVersion: string; labels: Record<string, string>; annotations: Record<string, string> };
   spec: { taints?: { key: string; value?: string; effect: string }[]; unschedulable?: boolean; providerID: string };
   status: {
     capacity: Record<string, string>;
@@ -135,11 +136,47 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     await sut.stop();
   });
 
-  it('re-applies the platform labels when an agent restarts (the Node exists: 409, then a patch)', async () => {
-    const sut = registration(agentFor({ team: 'green' }));
-    await sut.sync();
-    expect((await getNode()).metadata.labels.team).toBe('green');
-    await sut.stop();
+  it("re-applies the platform labels when an agent restarts (the Node exists: 409, then a patch), keeping node lifecycle's taints", async () => {
+    const notReady = () => agentFor({ team: 'green' }, () => ({ ready: false, reason: 'KubeletNotReady', message: 'container runtime is not ready' }));
+    // Back while its container runtime is still down: node lifecycle marks the node not-ready.
+    const first = registration(notReady());
+    await first.sync();
+    await first.stop();
+    await waitUntil(
+      'the not-ready taint',
+      async () => ((await getNode()).spec.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready' && t.effect === 'NoSchedule') ? true : undefined),
+      10_000,
+    );
+    // Every version of the Node from here on, as a watch sees them: the taint must be in each one, not only be put back
+    // by node lifecycle after the agent's patch dropped it.
+    const watch = spawn('kubectl', ['get', 'node', NODE, '-w', '-o', 'jsonpath={.metadata.resourceVersion} {.spec.taints[*].key}{"\\n"}'], {
+      env: { ...process.env, KUBECONFIG: h.kubeconfig },
+    });
+    const lines: string[] = [];
+    watch.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+    try {
+      await waitUntil('the watch to start', async () => (lines.length > 0 ? true : undefined), 10_000);
+      const sut = registration(notReady());
+      await sut.sync();
+      const node = await getNode();
+      expect(node.metadata.labels.team).toBe('green');
+      expect(node.spec.taints).toEqual([
+        { key: 'sku', value: 'gpu', effect: 'NoSchedule' },
+        // Node lifecycle's pair for a node that is not Ready: NoExecute (evictions after tolerations) and NoSchedule.
+        expect.objectContaining({ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }),
+        expect.objectContaining({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }),
+      ]);
+      await waitUntil(
+        'the watch to see the patch',
+        async () => (lines.some((l) => l.startsWith(`${node.metadata.resourceVersion} `)) ? true : undefined),
+        10_000,
+      );
+      await sut.stop();
+    } finally {
+      watch.kill();
+    }
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line).toContain('node.kubernetes.io/not-ready');
   });
 
   it('posts Ready as soon as its container runtime is up, not at the next status interval', async () => {

@@ -58,6 +58,8 @@ const AGENT_PORT_KEY = `${NODE_AGENT_PORT}/tcp`;
 /** Set in the environment of every exec'd command, so a timed-out one can be found and killed. */
 const EXEC_MARKER_ENV = 'CERULEAN_EXEC_ID';
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** How long after applying a network's isolation a node create trusts it is still in place. */
+const ISOLATION_FRESH_MS = 10_000;
 /** How long a kill, or Docker's recording of an exit code, may take. */
 const KILL_GRACE_MS = 5000;
 
@@ -155,6 +157,8 @@ export class DockerNodeProvider implements NodeProvider {
   private readonly firewall: NodeNetworkFirewall;
   private readonly peers: NetworkPeer[];
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Network id → when this process last applied its isolation (see createContainer). */
+  private readonly isolatedAt = new Map<string, number>();
 
   constructor(options: DockerNodeProviderOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
@@ -437,8 +441,10 @@ export class DockerNodeProvider implements NodeProvider {
         transient: false,
       });
     }
-    // A node repaired after the host lost its rules (reboot) must not start unconfined.
-    await this.isolated(network);
+    // A node repaired after the host lost its rules (reboot) must not start unconfined. A create right after its
+    // network was ensured (every node of a converge) skips the repeat: a network inspect and two iptables checks on the
+    // host per node, taking the xtables lock dockerd needs to start the containers.
+    if (Date.now() - (this.isolatedAt.get(network.id) ?? -Infinity) > ISOLATION_FRESH_MS) await this.isolated(network);
     // Docker would create a missing volume itself, but unlabelled: nothing could then find it to remove it.
     for (const v of spec.volumes ?? []) {
       await this.run(() => this.docker.createVolume({ Name: v.name, Labels: { ...v.labels, [NodeLabels.managed]: 'true' } }), `create volume ${v.name}`);
@@ -524,6 +530,7 @@ export class DockerNodeProvider implements NodeProvider {
       throw ProviderError.fromDocker(err, `inspect network ${network.name}`);
     }
     await this.firewallCall(() => this.firewall.isolate(bridgeName(info)), `isolate network ${network.name}`);
+    this.isolatedAt.set(network.id, Date.now());
     return network;
   }
 
@@ -580,6 +587,7 @@ export class DockerNodeProvider implements NodeProvider {
   }
 
   private async removeNetworkById(id: string, name: string): Promise<void> {
+    this.isolatedAt.delete(id);
     try {
       await this.docker.getNetwork(id).remove();
     } catch (err) {

@@ -236,7 +236,7 @@ export function withJumps(restore: string, jumps: readonly (typeof JUMP_RULES)[n
   return out.join('\n');
 }
 
-/** kube-proxy's chains present in `iptables-save -t nat` output. */
+/** kube-proxy's per-Service chains present in `iptables-save` output (they live in the nat table). */
 export function existingChains(save: string): Set<string> {
   const out = new Set<string>();
   for (const m of save.matchAll(/^:(KUBE-(?:SVC|SEP|EXT)-[A-Z2-7]{16}) /gm)) out.add(m[1]);

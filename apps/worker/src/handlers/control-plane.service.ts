@@ -1,3 +1,4 @@
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { ArmError } from '@cerulean/arm';
 import { clusterNetwork, KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
@@ -20,7 +21,6 @@ import { issueApiServerKubeletClientCertificate } from '@cerulean/pki';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { kubeRequest } from './kube-api.client';
 import { NodeFleet, rethrowProviderError } from './node-fleet.service';
 
 const versions = new KubernetesVersionCatalog();
@@ -217,6 +217,28 @@ export class ControlPlane {
   }
 }
 
-async function readyz(host: string, port: number, fqdn: string, creds: ClusterCredentials): Promise<number> {
-  return (await kubeRequest(host, port, fqdn, creds, 'GET', '/readyz')).status;
+function readyz(host: string, port: number, fqdn: string, creds: ClusterCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host,
+        port,
+        path: '/readyz',
+        method: 'GET',
+        servername: fqdn,
+        ca: creds.ca.certPem,
+        cert: creds.admin.certPem,
+        key: creds.admin.keyPem,
+        timeout: 2_000,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }

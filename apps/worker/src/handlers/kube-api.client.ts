@@ -1,5 +1,4 @@
-import { Agent, request } from 'node:https';
-import { createSecureContext } from 'node:tls';
+import { request } from 'node:https';
 import { Env } from '@cerulean/config';
 import { ArmError } from '@cerulean/arm';
 import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, QUARANTINED, UPGRADE_STATUS_LABEL } from '@cerulean/domain';
@@ -30,39 +29,8 @@ function mustLeave(pod: DrainPod): boolean {
   return !(pod.metadata.ownerReferences ?? []).some((o) => o.controller && o.kind === 'DaemonSet');
 }
 
-/** Keep-alive connections per cluster API server and credential; an idle one is closed after a few seconds. */
-const agents = new Map<string, Agent>();
-const MAX_AGENTS = 64;
-const IDLE_SOCKET_MS = 5_000;
-
-/**
- * The connections to one cluster's API server with one admin credential. A wait for ten nodes polls the API several
- * times a second; a TLS connection (and, from PEM texts, a TLS context) for each poll cost the worker and the API
- * server more than the answers did, in the seconds when the cluster's nodes need the CPU to boot.
- */
-function agentFor(host: string, port: number, fqdn: string, creds: Pick<ClusterCredentials, 'ca' | 'admin'>): Agent {
-  const key = `${host}:${port}|${fqdn}|${creds.ca.certPem}|${creds.admin.certPem}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    if (agents.size >= MAX_AGENTS) {
-      const [oldest, gone] = agents.entries().next().value as [string, Agent];
-      agents.delete(oldest);
-      gone.destroy();
-    }
-    agent = new Agent({
-      keepAlive: true,
-      maxSockets: 4,
-      maxFreeSockets: 2,
-      timeout: IDLE_SOCKET_MS,
-      secureContext: createSecureContext({ ca: creds.ca.certPem, cert: creds.admin.certPem, key: creds.admin.keyPem }),
-    });
-    agents.set(key, agent);
-  }
-  return agent;
-}
-
 /** One call to a cluster's Kubernetes API on its published port, with the cluster's admin certificate (like kubectl). */
-export async function kubeRequest(
+export function kubeRequest(
   host: string,
   port: number,
   fqdn: string,
@@ -72,44 +40,36 @@ export async function kubeRequest(
   body?: { json: unknown; contentType?: string },
 ): Promise<{ status: number; body: string }> {
   const text = body === undefined ? undefined : JSON.stringify(body.json);
-  const once = (): Promise<{ status: number; body: string; staleSocket?: boolean }> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host,
-          port,
-          path,
-          method,
-          headers: {
-            accept: 'application/json',
-            'user-agent': 'cerulean-worker',
-            ...(text === undefined ? {} : { 'content-type': body?.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) }),
-          },
-          servername: fqdn,
-          timeout: REQUEST_TIMEOUT_MS,
-          agent: agentFor(host, port, fqdn, creds),
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method,
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'cerulean-worker',
+          ...(text === undefined ? {} : { 'content-type': body?.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) }),
         },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        // A kept connection the server (or a control plane that went away) closed just as it was reused: no answer came,
-        // so the request is made again on a new connection.
-        if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve({ status: 0, body: '', staleSocket: true });
-        else reject(err);
-      });
-      req.end(text);
-    });
-  const first = await once();
-  if (!first.staleSocket) return first;
-  const again = await once();
-  if (again.staleSocket) throw new Error(`connection to the API server at ${host}:${port} was reset`);
-  return again;
+        servername: fqdn,
+        ca: creds.ca.certPem,
+        cert: creds.admin.certPem,
+        key: creds.admin.keyPem,
+        timeout: REQUEST_TIMEOUT_MS,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(text);
+  });
 }
 
 /** One request to a cluster's Kubernetes API (see KubeApiClient.caller). */

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { connect, createServer as createNetServer } from 'node:net';
+import { join } from 'node:path';
 import { issueCertificate } from '@cerulean/pki';
-import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
+import { KUBECTL, startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { parseAgentConfig } from '../src/agent-config';
 import { KubeNodeRegistration, VM_SIZE_CAPACITY_ANNOTATION } from '../src/kube-node';
 import { CriClient } from '../src/kubelet/cri';
@@ -149,9 +150,18 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     );
     // Every version of the Node from here on, as a watch sees them: the taint must be in each one, not only be put back
     // by node lifecycle after the agent's patch dropped it.
-    const watch = spawn('kubectl', ['get', 'node', NODE, '-w', '-o', 'jsonpath={.metadata.resourceVersion} {.spec.taints[*].key}{"\\n"}'], {
-      env: { ...process.env, KUBECONFIG: h.kubeconfig },
-    });
+    const watch = spawn(KUBECTL, [
+      '--kubeconfig',
+      h.kubeconfig,
+      '--cache-dir',
+      join(h.dir, 'cache'),
+      'get',
+      'node',
+      NODE,
+      '-w',
+      '-o',
+      'jsonpath={.metadata.resourceVersion} {.spec.taints[*].key}{"\\n"}',
+    ]);
     const lines: string[] = [];
     watch.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
     try {

@@ -18,6 +18,7 @@ import { CronJobController } from './controllers/cronjob.controller';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { StatefulSetController } from './controllers/statefulset.controller';
+import { HorizontalPodAutoscalerController } from './controllers/hpa.controller';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -29,6 +30,8 @@ export interface ControllerManagerConfig extends KubeClientConfig {
   clusterCidr?: string;
   /** Upstream's --node-cidr-mask-size (IPv4 default 24). */
   nodeCidrMaskSize?: number;
+  /** Upstream's --horizontal-pod-autoscaler-sync-period (15 s). */
+  hpaSyncPeriodMs?: number;
   log?: Log;
 }
 
@@ -73,6 +76,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     'ttl-after-finished': () => new TtlAfterFinishedController(ctx),
     daemonset: () => new DaemonSetController(ctx),
     statefulset: () => new StatefulSetController(ctx),
+    horizontalpodautoscaling: () => new HorizontalPodAutoscalerController(ctx, { syncPeriodMs: config.hpaSyncPeriodMs }),
   };
   const controllers = Object.entries(all)
     .filter(([name]) => wanted(name))

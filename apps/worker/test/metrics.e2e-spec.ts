@@ -156,4 +156,103 @@ describe('kubectl top', () => {
     expect(none).toMatchObject({ kind: 'PodMetricsList', items: [] });
     await kubectl(['delete', 'pod', 'burner', '--wait=false']);
   });
+
+  /** A Deployment of `replicas` busybox pods running `script`, requesting `cpu` and held to 100m. */
+  const deployment = (app: string, replicas: number, cpu: string, script: string) =>
+    [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      `metadata: {name: ${app}}`,
+      'spec:',
+      `  replicas: ${replicas}`,
+      `  selector: {matchLabels: {app: ${app}}}`,
+      '  template:',
+      `    metadata: {labels: {app: ${app}}}`,
+      '    spec:',
+      '      terminationGracePeriodSeconds: 1',
+      '      containers:',
+      '      - name: main',
+      '        image: docker.io/library/busybox:1.35',
+      `        command: [sh, -c, ${JSON.stringify(script)}]`,
+      `        resources: {requests: {cpu: ${cpu}}, limits: {cpu: 100m, memory: 32Mi}}`,
+    ].join('\n');
+  const replicasOf = async (app: string) => Number(await kubectl(['get', 'deployment', app, '-o', 'jsonpath={.spec.replicas}']));
+  const hpaCondition = async (hpa: string, type: string) =>
+    (
+      await kubectl(['get', 'hpa', hpa, '-o', `jsonpath={.status.conditions[?(@.type=="${type}")].status} {.status.conditions[?(@.type=="${type}")].reason}`])
+    ).trim();
+
+  it('scales a Deployment up on CPU with kubectl autoscale, bounded by --max, and reports it as kubectl shows it', async () => {
+    await kubectl(['apply', '-f', '-'], deployment('hpa-burn', 1, '20m', 'while true; do :; done'));
+    await kubectl(['rollout', 'status', 'deployment/hpa-burn', '--timeout=120s']);
+    // 100m used of 20m requested: 500 % against 50 % asks for 10, bounded by --max.
+    await kubectl(['autoscale', 'deployment', 'hpa-burn', '--cpu-percent=50', '--min=1', '--max=3']);
+    const hpa = JSON.parse(await kubectl(['get', 'hpa', 'hpa-burn', '-o', 'json'])) as { apiVersion: string; spec: Record<string, unknown> };
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 3,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-burn' },
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+    });
+    await waitUntil('the HPA to scale hpa-burn to 3', async () => ((await replicasOf('hpa-burn')) === 3 ? true : (await sleep(2_000), undefined)), 90_000);
+    expect(await hpaCondition('hpa-burn', 'ScalingLimited')).toBe('True TooManyReplicas');
+    expect(await hpaCondition('hpa-burn', 'ScalingActive')).toBe('True ValidMetricFound');
+    const row = (await kubectl(['get', 'hpa', 'hpa-burn', '--no-headers'])).trim();
+    const m = /^hpa-burn\s+Deployment\/hpa-burn\s+cpu: (\d+)%\/50%\s+1\s+3\s+(\d+)\s+\d+s$/.exec(row);
+    expect(m).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThan(50);
+    const described = await kubectl(['describe', 'hpa', 'hpa-burn']);
+    expect(described).toMatch(/SuccessfulRescale\s+.*New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
+    await kubectl(['rollout', 'status', 'deployment/hpa-burn', '--timeout=120s']);
+    await kubectl(['delete', 'hpa', 'hpa-burn']);
+    await kubectl(['delete', 'deployment', 'hpa-burn', '--wait=false']);
+  });
+
+  it('scales an idle Deployment down to minReplicas at once with a zero scale-down window', async () => {
+    await kubectl(['apply', '-f', '-'], deployment('hpa-idle', 3, '50m', 'sleep 3600'));
+    await kubectl(['rollout', 'status', 'deployment/hpa-idle', '--timeout=120s']);
+    await kubectl(
+      ['apply', '-f', '-'],
+      [
+        'apiVersion: autoscaling/v2',
+        'kind: HorizontalPodAutoscaler',
+        'metadata: {name: hpa-idle}',
+        'spec:',
+        '  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: hpa-idle}',
+        '  minReplicas: 1',
+        '  maxReplicas: 3',
+        '  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]',
+        '  behavior: {scaleDown: {stabilizationWindowSeconds: 0}}',
+      ].join('\n'),
+    );
+    // The defaults fill the rest of the behavior, as upstream's do.
+    expect(JSON.parse(await kubectl(['get', 'hpa', 'hpa-idle', '-o', 'jsonpath={.spec.behavior}']))).toMatchObject({
+      scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+      scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max' },
+    });
+    await waitUntil('the HPA to scale hpa-idle to 1', async () => ((await replicasOf('hpa-idle')) === 1 ? true : (await sleep(2_000), undefined)), 90_000);
+    expect(await kubectl(['describe', 'hpa', 'hpa-idle'])).toMatch(/SuccessfulRescale\s+.*reason: All metrics below target/);
+    await kubectl(['delete', 'hpa', 'hpa-idle']);
+    await kubectl(['delete', 'deployment', 'hpa-idle', '--wait=false']);
+  });
+
+  it('reports an HPA whose target does not exist: AbleToScale False, and a FailedGetScale event', async () => {
+    await kubectl(
+      ['apply', '-f', '-'],
+      [
+        'apiVersion: autoscaling/v2',
+        'kind: HorizontalPodAutoscaler',
+        'metadata: {name: hpa-missing}',
+        'spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: no-such-deployment}, maxReplicas: 2}',
+      ].join('\n'),
+    );
+    await waitUntil(
+      'the FailedGetScale condition',
+      async () => ((await hpaCondition('hpa-missing', 'AbleToScale')) === 'False FailedGetScale' ? true : (await sleep(1_000), undefined)),
+      60_000,
+    );
+    expect(await kubectl(['describe', 'hpa', 'hpa-missing'])).toMatch(/FailedGetScale\s+.*deployments\.apps "no-such-deployment" not found/);
+    await kubectl(['delete', 'hpa', 'hpa-missing']);
+  });
 });

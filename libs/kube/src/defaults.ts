@@ -1,5 +1,21 @@
 import { isPlainObject, JsonObject, KubeObject } from './object';
 
+/** An HPA's scale-up rules where its behavior leaves them out (upstream's GenerateHPAScaleUpRules). */
+export const HPA_SCALE_UP_DEFAULTS = {
+  stabilizationWindowSeconds: 0,
+  selectPolicy: 'Max',
+  policies: [
+    { type: 'Pods', value: 4, periodSeconds: 15 },
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+  ],
+} as const;
+/** An HPA's scale-down rules where its behavior leaves them out (upstream's GenerateHPAScaleDownRules). */
+export const HPA_SCALE_DOWN_DEFAULTS = {
+  stabilizationWindowSeconds: 300,
+  selectPolicy: 'Max',
+  policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+} as const;
+
 /** Upstream's defaulting for the fields kubectl and controllers rely on (a subset of SetDefaults_* per kind). */
 type Obj = JsonObject;
 const obj = (parent: Obj, key: string): Obj => {
@@ -200,7 +216,26 @@ export function applyDefaults(kind: string, o: KubeObject): void {
       }
       break;
     case 'HorizontalPodAutoscaler':
-      if (spec) setDefault(spec, 'minReplicas', 1);
+      if (spec) {
+        setDefault(spec, 'minReplicas', 1);
+        // autoscaling/v2's SetDefaults_HorizontalPodAutoscaler: no metrics means CPU at 80 % of the requests.
+        if (!Array.isArray(spec.metrics) || !spec.metrics.length) {
+          spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+        }
+        // A behavior that is given gets each missing part from upstream's rules (an absent one stays absent).
+        if (isPlainObject(spec.behavior)) {
+          const behavior = spec.behavior;
+          for (const [key, rules] of [
+            ['scaleUp', HPA_SCALE_UP_DEFAULTS],
+            ['scaleDown', HPA_SCALE_DOWN_DEFAULTS],
+          ] as const) {
+            const given = obj(behavior, key);
+            setDefault(given, 'stabilizationWindowSeconds', rules.stabilizationWindowSeconds);
+            setDefault(given, 'selectPolicy', rules.selectPolicy);
+            if (!Array.isArray(given.policies) || !given.policies.length) given.policies = rules.policies.map((p) => ({ ...p }));
+          }
+        }
+      }
       break;
   }
 }

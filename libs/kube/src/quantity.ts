@@ -27,3 +27,19 @@ export function parseQuantity(quantity: string): number | undefined {
   const exponent = m[2] === undefined ? 0 : Number(m[2]);
   return Number(m[1]) * 10 ** exponent * SUFFIX[m[3] ?? ''];
 }
+
+/**
+ * A value in milli-units as resource.NewMilliQuantity(v, DecimalSI) prints it: the largest decimal suffix that keeps
+ * it whole (`250m`, `1`, `1500m`, `52428800`, `3k`).
+ */
+export function formatMilliQuantity(milli: number): string {
+  let n = BigInt(Math.max(0, Math.round(milli)));
+  if (n === 0n) return '0';
+  const suffixes = ['m', '', 'k', 'M', 'G', 'T', 'P', 'E'];
+  let i = 0;
+  while (i < suffixes.length - 1 && n % 1000n === 0n) {
+    n /= 1000n;
+    i++;
+  }
+  return `${n}${suffixes[i]}`;
+}

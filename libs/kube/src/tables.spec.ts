@@ -45,4 +45,23 @@ describe('tables', () => {
     expect(t.rows[0].cells.slice(0, 5)).toEqual(['web', '2/3', 3, 2, '30s']);
     expect(t.rows[0].object).toEqual({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: d.metadata });
   });
+
+  it("prints an HPA's TARGETS as kubectl does: current/target per metric, <unknown> before a measurement, two at most", () => {
+    const resource = (name: string, target: Record<string, unknown>) => ({ type: 'Resource', resource: { name, target } });
+    const hpa = (metrics: unknown[], currentMetrics?: unknown[]) => ({
+      metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 5, metrics },
+      status: { currentReplicas: 2, ...(currentMetrics ? { currentMetrics } : {}) },
+    });
+    const cells = (x: ReturnType<typeof hpa>) =>
+      toTable('HorizontalPodAutoscaler', [x], { include: 'None', now: Date.parse('2026-01-01T00:01:00Z') }).rows[0].cells;
+    const cpu = resource('cpu', { type: 'Utilization', averageUtilization: 50 });
+    const memory = resource('memory', { type: 'AverageValue', averageValue: '100Mi' });
+    expect(cells(hpa([cpu]))).toEqual(['web', 'Deployment/web', 'cpu: <unknown>/50%', '1', 5, 2, '60s']);
+    expect(
+      cells(hpa([cpu, memory], [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 230, averageValue: '46m' } } }, { type: '' }]))[2],
+    ).toBe('cpu: 230%/50%, memory: <unknown>/100Mi');
+    expect(cells(hpa([cpu, memory, cpu]))[2]).toBe('cpu: <unknown>/50%, memory: <unknown>/100Mi + 1 more...');
+    expect(cells(hpa([]))[2]).toBe('<none>');
+  });
 });

@@ -492,17 +492,11 @@ const PRINTERS: Record<string, Printer> = {
     row: (x, now) => {
       const spec = o(x.spec);
       const ref = o(spec.scaleTargetRef);
-      const targets = l(spec.metrics)
-        .map((m) => {
-          const r = o(m.resource);
-          const t = o(r.target);
-          return `${r.name ?? m.type}: <unknown>/${t.averageUtilization !== undefined ? `${t.averageUtilization}%` : str(t.averageValue ?? t.value, '')}`;
-        })
-        .join(', ');
+      const targets = hpaTargets(l(spec.metrics), l(o(x.status).currentMetrics));
       return [
         meta(x).name,
         `${ref.kind}/${ref.name}`,
-        targets || '<none>',
+        targets,
         str(spec.minReplicas, '1'),
         n(spec.maxReplicas),
         n(o(x.status).currentReplicas),
@@ -576,4 +570,37 @@ export function toTable(
           }),
     })),
   };
+}
+
+/** kubectl's TARGETS of an HPA (upstream's formatHPAMetrics): current/target per metric, two at most and a count of the rest. */
+function hpaTargets(specs: Record<string, unknown>[], statuses: Record<string, unknown>[]): string {
+  if (!specs.length) return '<none>';
+  const q = (v: unknown) => (v === undefined || v === null ? '<unknown>' : String(v));
+  const list = specs.map((m, i) => {
+    const status = o(statuses[i]);
+    switch (m.type) {
+      case 'Resource':
+      case 'ContainerResource': {
+        const key = m.type === 'Resource' ? 'resource' : 'containerResource';
+        const source = o(m[key]);
+        const target = o(source.target);
+        const current = status[key] === undefined ? undefined : o(o(status[key]).current);
+        if (target.averageValue !== undefined) return `${source.name}: ${q(current?.averageValue)}/${target.averageValue}`;
+        const used = current?.averageUtilization === undefined ? '<unknown>' : `${current.averageUtilization}%`;
+        return `${source.name}: ${used}/${target.averageUtilization === undefined ? '<auto>' : `${target.averageUtilization}%`}`;
+      }
+      case 'Pods':
+        return `${q(status.pods === undefined ? undefined : o(o(status.pods).current).averageValue)}/${o(o(m.pods).target).averageValue}`;
+      case 'Object':
+      case 'External': {
+        const key = m.type === 'Object' ? 'object' : 'external';
+        const target = o(o(m[key]).target);
+        const current = status[key] === undefined ? undefined : o(o(status[key]).current);
+        return target.averageValue !== undefined ? `${q(current?.averageValue)}/${target.averageValue} (avg)` : `${q(current?.value)}/${target.value}`;
+      }
+      default:
+        return '<unknown type>';
+    }
+  });
+  return list.length > 2 ? `${list.slice(0, 2).join(', ')} + ${list.length - 2} more...` : list.join(', ');
 }

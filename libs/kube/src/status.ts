@@ -135,7 +135,11 @@ export class KubeError extends Error {
   }
 }
 
-export const requiredCause = (field: string): StatusCause => ({ reason: 'FieldValueRequired', message: 'Required value', field });
+export const requiredCause = (field: string, detail?: string): StatusCause => ({
+  reason: 'FieldValueRequired',
+  message: detail ? `Required value: ${detail}` : 'Required value',
+  field,
+});
 
 export const invalidCause = (field: string, value: unknown, detail: string): StatusCause => ({
   reason: 'FieldValueInvalid',

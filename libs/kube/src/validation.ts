@@ -1,4 +1,5 @@
 import { parseStandardSchedule, ScheduleError, validTimeZone } from './cron';
+import { validateHpaSpec } from './hpa-validation';
 import { isCidr, parseIpv4Cidr } from './ipv4';
 import { validateJobPolicies, validateJobPoliciesUpdate } from './job-validation';
 import { matchesLabels, selectorFromObject } from './label-selector';
@@ -196,6 +197,9 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
               "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
             ),
           );
+      break;
+    case 'HorizontalPodAutoscaler':
+      out.push(...validateHpaSpec(spec));
       break;
     case 'Lease':
       break;

@@ -32,6 +32,7 @@ import { ClusterIpAllocator } from './cluster-ips';
 import { UserInfo } from './http';
 import { admitNodeTaint } from './node-taint-admission';
 import { admitPodServiceAccount } from './service-account-admission';
+import { admitLimitRanges } from './limit-range-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
 import { ListCache } from './storage/list-cache';
 import { WatchedObjects } from './storage/watched-objects';
@@ -162,9 +163,12 @@ export class RestStorage {
     return s;
   }
 
-  /** Keeps `rt`'s objects in memory for lookup (admission's reads); resolves once they are listed and watched. */
-  async watchForLookup(rt: ResourceType, log: Logger): Promise<WatchedObjects> {
-    const cache = new WatchedObjects(this, rt, log);
+  /**
+   * Keeps `rt`'s objects in memory for lookup (admission's reads); resolves once they are listed and watched. With
+   * `byNamespace`, `inNamespace` answers from memory too.
+   */
+  async watchForLookup(rt: ResourceType, log: Logger, byNamespace = false): Promise<WatchedObjects> {
+    const cache = new WatchedObjects(this, rt, log, undefined, byNamespace ? (o) => o.metadata.namespace : undefined);
     await cache.start();
     this.watched.set(rt.plural, cache);
     return cache;
@@ -176,6 +180,16 @@ export class RestStorage {
    */
   async lookup(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     return this.watched.get(rt.plural)?.get(namespace, name) ?? (await this.tryGet(rt, namespace, name))?.obj;
+  }
+
+  /**
+   * One namespace's objects of a kind as admission reads them (LimitRanges): from memory when it is current for the
+   * namespace, else from storage.
+   */
+  async inNamespace(rt: ResourceType, namespace: string): Promise<KubeObject[]> {
+    const watched = this.watched.get(rt.plural);
+    if (watched?.current(namespace)) return [...watched.indexed(namespace)];
+    return (await this.list(rt, namespace, { labels: [], fields: [] })).items;
   }
 
   /** Answers first-page lists from memory from now on (a ListCache over the whole prefix); resolves once it is filled. */
@@ -362,6 +376,8 @@ export class RestStorage {
     applyDefaults(rt.kind, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
     if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this, shownName);
+    // LimitRanger's defaults change the pod's resources, and with them its QoS class.
+    if (rt.kind === 'Pod' && (await admitLimitRanges(obj, this, shownName))) (obj.status as JsonObject).qosClass = qosClass(obj);
     if (rt.kind === 'Node') admitNodeTaint(obj);
     this.validate(rt, obj);
     opts.admit?.(obj, undefined);

@@ -215,6 +215,22 @@ export function applyDefaults(kind: string, o: KubeObject): void {
         }
       }
       break;
+    case 'LimitRange':
+      // SetDefaults_LimitRangeItem: a Container item's default limit is its max, its default request the default
+      // limit, else its min.
+      for (const item of spec ? list(spec, 'limits') : []) {
+        if (item.type !== 'Container') continue;
+        const fill = (into: string, from: unknown) => {
+          if (!isPlainObject(from)) return;
+          const target = obj(item, into);
+          for (const [k, v] of Object.entries(from)) setDefault(target, k, v);
+        };
+        fill('default', item.max);
+        fill('defaultRequest', item.default);
+        fill('defaultRequest', item.min);
+        for (const key of ['default', 'defaultRequest']) if (isPlainObject(item[key]) && !Object.keys(item[key]).length) delete item[key];
+      }
+      break;
     case 'HorizontalPodAutoscaler':
       if (spec) {
         setDefault(spec, 'minReplicas', 1);

@@ -1,6 +1,7 @@
 import { parseStandardSchedule, ScheduleError, validTimeZone } from './cron';
 import { validateHpaSpec } from './hpa-validation';
 import { isCidr, parseIpv4Cidr } from './ipv4';
+import { validateLimitRangeSpec } from './limit-range-validation';
 import { validateJobPolicies, validateJobPoliciesUpdate } from './job-validation';
 import { matchesLabels, selectorFromObject } from './label-selector';
 import { isPlainObject, JsonObject, KubeObject } from './object';
@@ -200,6 +201,9 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
       break;
     case 'HorizontalPodAutoscaler':
       out.push(...validateHpaSpec(spec));
+      break;
+    case 'LimitRange':
+      out.push(...validateLimitRangeSpec(spec));
       break;
     case 'Lease':
       break;

@@ -89,6 +89,16 @@ export class WatchedObjects<T = KubeObject> {
     return this.objects.get(namespace && this.rt.namespaced ? `${namespace}/${name}` : name);
   }
 
+  /**
+   * Whether memory is an answer for one namespace's objects: listed and watched, and no write of this server under
+   * the namespace still waiting for its watch event (a new LimitRange must bind the very next pod).
+   */
+  current(namespace: string): boolean {
+    if (this.seen === 0) return false;
+    for (const k of this.written.keys()) if (k.startsWith(`${namespace}/`)) return false;
+    return true;
+  }
+
   /** The values `indexBy` files under `key` (none without `indexBy`, or while the kind is being listed again). */
   indexed(key: string): IterableIterator<T> {
     return (this.byIndex.get(key) ?? new Map<string, T>()).values();

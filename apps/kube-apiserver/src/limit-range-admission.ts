@@ -1,5 +1,4 @@
-import { formatMilliQuantity, isPlainObject, JsonObject, KubeError, KubeObject, parseQuantity, ResourceType } from '@cerulean/kube';
-import { formatMemory } from './metrics';
+import { formatUsage, isPlainObject, JsonObject, KubeError, KubeObject, milliOf, podResourceTotals, ResourceType } from '@cerulean/kube';
 import type { RestStorage } from './rest';
 
 /** The annotation upstream's LimitRanger leaves on a pod it gave defaults to. */
@@ -34,8 +33,8 @@ function itemsOf(ranges: KubeObject[]): LimitItem[] {
   );
 }
 
-/** A quantity in milli-units for comparing (limits and requests are compared as upstream's MilliValue). */
-const milli = (q: string): number => Math.round((parseQuantity(q) ?? 0) * 1000);
+/** Limits and requests are compared in milli-units, as upstream's MilliValue. */
+const milli = milliOf;
 
 function minConstraint(type: string, name: string, enforced: string, requests: ResourceList, limits: ResourceList): string | undefined {
   const req = requests[name];
@@ -75,19 +74,9 @@ function violations(item: LimitItem, requests: ResourceList, limits: ResourceLis
   ].filter((e): e is string => e !== undefined);
 }
 
-/**
- * A pod's total requests or limits: the containers' sum, or an init container's when larger (upstream's podRequests),
- * written as a Quantity sum prints (binary suffixes when the first term had one: `1200Mi`; else decimal: `1500m`).
- */
+/** A pod's total requests or limits as quantities (the containers' sum, or an init container's when larger). */
 function podTotal(spec: JsonObject, key: 'requests' | 'limits'): ResourceList {
-  const sum = new Map<string, { milli: number; binary: boolean }>();
-  const add = (k: string, v: string, combine: (a: number, b: number) => number) => {
-    const prev = sum.get(k);
-    sum.set(k, { milli: prev ? combine(prev.milli, milli(v)) : milli(v), binary: prev ? prev.binary : /[KMGTPE]i$/.test(v) });
-  };
-  for (const c of asList(spec.containers)) for (const [k, v] of Object.entries(resources(asObj(c.resources)[key]))) add(k, v, (a, b) => a + b);
-  for (const c of asList(spec.initContainers)) for (const [k, v] of Object.entries(resources(asObj(c.resources)[key]))) add(k, v, Math.max);
-  return Object.fromEntries([...sum].map(([k, t]) => [k, t.binary && t.milli % 1000 === 0 ? formatMemory(t.milli / 1000) : formatMilliQuantity(t.milli)]));
+  return Object.fromEntries([...podResourceTotals(spec, key)].map(([k, u]) => [k, formatUsage(u)]));
 }
 
 /**

@@ -145,18 +145,8 @@ export function formatCpu(nanocores: number): string {
   return `${n}${suffixes[i]}`;
 }
 
-/** resource.NewQuantity(bytes, BinarySI) in canonical form: the largest power-of-1024 suffix that divides it ("12345Ki"), else plain bytes. */
-export function formatMemory(bytes: number): string {
-  let n = BigInt(Math.max(0, Math.round(bytes)));
-  if (n === 0n) return '0';
-  const suffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
-  let i = 0;
-  while (i < suffixes.length - 1 && n % 1024n === 0n) {
-    n /= 1024n;
-    i++;
-  }
-  return `${n}${suffixes[i]}`;
-}
+/** resource.NewQuantity(bytes, BinarySI) in canonical form (one definition, in libs/kube). */
+export { formatBinaryQuantity as formatMemory } from '@cerulean/kube';
 
 /** Go's time.Duration.String() for a window in ms ("15.003s", "1m0.5s", "0s"). */
 export function goDuration(ms: number): string {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   apiVersionOf,
   applyDefaults,
+  podQosClass,
   deepClone,
   FieldRequirement,
   generatedName,
@@ -33,6 +34,7 @@ import { UserInfo } from './http';
 import { admitNodeTaint } from './node-taint-admission';
 import { admitPodServiceAccount } from './service-account-admission';
 import { admitLimitRanges } from './limit-range-admission';
+import { admitResourceQuota } from './resource-quota-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
 import { ListCache } from './storage/list-cache';
 import { WatchedObjects } from './storage/watched-objects';
@@ -377,10 +379,12 @@ export class RestStorage {
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
     if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this, shownName);
     // LimitRanger's defaults change the pod's resources, and with them its QoS class.
-    if (rt.kind === 'Pod' && (await admitLimitRanges(obj, this, shownName))) (obj.status as JsonObject).qosClass = qosClass(obj);
+    if (rt.kind === 'Pod' && (await admitLimitRanges(obj, this, shownName))) (obj.status as JsonObject).qosClass = podQosClass(obj);
     if (rt.kind === 'Node') admitNodeTaint(obj);
     this.validate(rt, obj);
     opts.admit?.(obj, undefined);
+    // Last, as upstream's validating admission: quota is charged only for what every other check let through.
+    await admitResourceQuota(rt, obj, this, opts, shownName);
     obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);
     if (opts.dryRun) return { obj, created: true, warnings };
     try {
@@ -403,7 +407,7 @@ export class RestStorage {
     else delete meta.generation;
     if (STATUS_RESET_ON_CREATE.has(rt.kind)) obj.status = {};
     if (rt.kind === 'Namespace') obj.status = { phase: 'Active' };
-    if (rt.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+    if (rt.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: podQosClass(obj) };
   }
 
   /**
@@ -729,20 +733,6 @@ const stripRv = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadat
 export function isTerminal(pod: KubeObject): boolean {
   const phase = (pod.status as JsonObject | undefined)?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
-}
-
-function qosClass(pod: KubeObject): string {
-  const containers = ((pod.spec as JsonObject | undefined)?.containers as JsonObject[] | undefined) ?? [];
-  let any = false;
-  let guaranteed = containers.length > 0;
-  for (const c of containers) {
-    const r = (c.resources as JsonObject | undefined) ?? {};
-    const req = (r.requests as JsonObject | undefined) ?? {};
-    const lim = (r.limits as JsonObject | undefined) ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    if (!lim.cpu || !lim.memory || (req.cpu && req.cpu !== lim.cpu) || (req.memory && req.memory !== lim.memory)) guaranteed = false;
-  }
-  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
 }
 
 export function parseRv(rv: string): number {

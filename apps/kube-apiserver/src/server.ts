@@ -100,8 +100,9 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     await rbac.start();
     await reconcileBootstrapPolicy(rbac, storage);
     for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));
-    // LimitRanger reads a namespace's LimitRanges on every pod create.
-    lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', 'limitranges') as ResourceType, log, true));
+    // LimitRanger reads a namespace's LimitRanges on every pod create, ResourceQuota its quotas on every create.
+    for (const plural of ['limitranges', 'resourcequotas'])
+      lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log, true));
     // The Node authorizer's graph: what each node's pods reference, from the pods in memory.
     const pods = new WatchedObjects(storage, podType, log, podReferences, (refs) => refs?.node);
     lookups.push(pods);

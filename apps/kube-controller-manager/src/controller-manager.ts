@@ -19,6 +19,7 @@ import { TtlAfterFinishedController } from './controllers/ttl-after-finished';
 import { DaemonSetController } from './controllers/daemonset.controller';
 import { StatefulSetController } from './controllers/statefulset.controller';
 import { HorizontalPodAutoscalerController } from './controllers/hpa.controller';
+import { ResourceQuotaController } from './controllers/resource-quota';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -76,6 +77,7 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     'ttl-after-finished': () => new TtlAfterFinishedController(ctx),
     daemonset: () => new DaemonSetController(ctx),
     statefulset: () => new StatefulSetController(ctx),
+    resourcequota: () => new ResourceQuotaController(ctx),
     horizontalpodautoscaling: () => new HorizontalPodAutoscalerController(ctx, { syncPeriodMs: config.hpaSyncPeriodMs }),
   };
   const controllers = Object.entries(all)

@@ -11,6 +11,7 @@ export * from './tables';
 export * from './type-schema';
 export * from './validation';
 export * from './quantity';
+export * from './quota';
 export * from './ipv4';
 export * from './events';
 export * from './cron';

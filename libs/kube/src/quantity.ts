@@ -43,3 +43,27 @@ export function formatMilliQuantity(milli: number): string {
   }
   return `${n}${suffixes[i]}`;
 }
+
+/** resource.NewQuantity(bytes, BinarySI) in canonical form: the largest power-of-1024 suffix that divides it ("12345Ki"), else plain bytes. */
+export function formatBinaryQuantity(bytes: number): string {
+  let n = BigInt(Math.max(0, Math.round(bytes)));
+  if (n === 0n) return '0';
+  const suffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+  let i = 0;
+  while (i < suffixes.length - 1 && n % 1024n === 0n) {
+    n /= 1024n;
+    i++;
+  }
+  return `${n}${suffixes[i]}`;
+}
+
+/** A value in milli-units as a Quantity of that format prints it: BinarySI when the first term was (`1200Mi`), else DecimalSI (`1500m`). */
+export function formatQuantityLike(milli: number, binary: boolean): string {
+  return binary && milli % 1000 === 0 ? formatBinaryQuantity(milli / 1000) : formatMilliQuantity(milli);
+}
+
+/** Whether a quantity is written with a binary suffix (its sums print in BinarySI). */
+export const isBinaryQuantity = (q: string): boolean => /[KMGTPE]i$/.test(q.trim());
+
+/** A quantity in milli-units (what sums and comparisons of quantities use here); 0 when malformed. */
+export const milliOf = (q: string): number => Math.round((parseQuantity(q) ?? 0) * 1000);

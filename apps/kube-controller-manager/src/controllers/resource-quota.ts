@@ -1,0 +1,132 @@
+import { addUsage, formatUsage, matchingQuotaResources, objectUsage, quotaCovers, type Usage } from '@cerulean/kube';
+import type { Informer } from '../client/informer';
+import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
+import { collectionPath, discoverResources, type ApiResource } from './api-resources';
+import { keyOf, splitKey, type Controller, type ControllerContext } from './controller';
+import { WorkQueue } from './work-queue';
+
+export interface ResourceQuotaControllerOptions {
+  /** How often each quota is counted again (upstream's --resource-quota-sync-period is 5 min; replenishment aside). */
+  resyncMs?: number;
+}
+
+interface ResourceQuota extends KubeObject {
+  metadata: KubeObject['metadata'] & { namespace: string };
+  spec?: { hard?: Record<string, string>; scopes?: string[]; scopeSelector?: unknown };
+  status?: { hard?: Record<string, string>; used?: Record<string, string> };
+}
+
+const isTerminal = (pod: KubeObject | undefined) => ['Succeeded', 'Failed'].includes(String((pod?.status as { phase?: string } | undefined)?.phase));
+
+/**
+ * Upstream's resource quota controller: keeps each ResourceQuota's status (`hard` from the spec, `used` counted from
+ * what the namespace holds: pods by scope, services, object counts). Admission charges creates as they happen; this
+ * counts everything again when a quota changes, when a pod finishes or goes, when a service goes, and every resync
+ * period, so deletes and failed creates give their share back.
+ */
+export class ResourceQuotaController implements Controller {
+  readonly name = 'resourcequota';
+  private readonly quotas: Informer<ResourceQuota>;
+  private readonly pods: Informer<KubeObject>;
+  private readonly services: Informer<KubeObject>;
+  private readonly queue: WorkQueue;
+  private readonly client: KubeClient;
+  private readonly resyncMs: number;
+  private discovery: { at: number; resources: ApiResource[] } | undefined;
+
+  constructor(ctx: ControllerContext, options: ResourceQuotaControllerOptions = {}) {
+    this.client = ctx.client;
+    this.resyncMs = options.resyncMs ?? 30_000;
+    this.queue = new WorkQueue((key) => this.sync(key), { onError: (key, err) => ctx.log?.('resource quota sync failed', { key, error: String(err) }) });
+    this.quotas = ctx.informers.informer<ResourceQuota>('/api/v1/resourcequotas', {
+      upsert: (q, previous) => {
+        // Status writes (ours, admission's charges) need no count; a new quota or a changed spec does.
+        if (!previous || JSON.stringify(previous.spec) !== JSON.stringify(q.spec) || JSON.stringify(q.status?.hard) !== JSON.stringify(q.spec?.hard))
+          this.queue.add(keyOf(q));
+      },
+    });
+    const replenish = (obj: KubeObject) => {
+      for (const q of this.quotas.listNamespace(obj.metadata.namespace ?? '')) this.queue.add(keyOf(q));
+    };
+    this.pods = ctx.informers.informer<KubeObject>('/api/v1/pods', {
+      upsert: (pod, previous) => {
+        if (previous && isTerminal(pod) && !isTerminal(previous)) replenish(pod);
+      },
+      deleted: replenish,
+    });
+    this.services = ctx.informers.informer<KubeObject>('/api/v1/services', {
+      upsert: (svc, previous) => {
+        if (previous && JSON.stringify(previous.spec) !== JSON.stringify(svc.spec)) replenish(svc);
+      },
+      deleted: replenish,
+    });
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
+  private async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const quota = this.quotas.get(namespace, name);
+    if (!quota || !namespace) return;
+    if (!this.pods.synced || !this.services.synced) return this.queue.addAfter(key, 500);
+    try {
+      await this.count(quota, namespace);
+    } finally {
+      this.queue.addAfter(key, this.resyncMs);
+    }
+  }
+
+  private async count(quota: ResourceQuota, namespace: string): Promise<void> {
+    const hard = quota.spec?.hard ?? {};
+    const names = Object.keys(hard);
+    const used: Usage = new Map();
+    const tally = (group: string, plural: string, objects: KubeObject[]) => {
+      for (const obj of objects) {
+        if (!quotaCovers(quota, group, plural, obj)) continue;
+        for (const [k, u] of objectUsage(group, plural, obj)) if (k in hard) addUsage(used, k, u.milli, u.binary);
+      }
+    };
+    tally('', 'pods', this.pods.listNamespace(namespace));
+    tally('', 'services', this.services.listNamespace(namespace));
+    // Everything else from a list of its resource: `configmaps`, `count/secrets`, `count/deployments.apps`, ...
+    const inMemory = new Set([...matchingQuotaResources('', 'pods', names), ...matchingQuotaResources('', 'services', names)]);
+    const listed = new Set<string>();
+    for (const k of names.filter((n) => !inMemory.has(n))) {
+      const [plural, ...rest] = (k.startsWith('count/') ? k.slice('count/'.length) : k).split('.');
+      const group = rest.join('.');
+      if (listed.has(`${group}/${plural}`) || (!k.startsWith('count/') && !matchingQuotaResources(group, plural, [k]).length)) continue;
+      listed.add(`${group}/${plural}`);
+      const resource = await this.resource(group, plural);
+      if (!resource) continue;
+      try {
+        tally(resource.group, resource.resource, (await this.client.list<KubeObject>(collectionPath(resource, namespace))).items);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const status = { hard, used: Object.fromEntries(names.map((k) => [k, formatUsage(used.get(k))])) };
+    if (JSON.stringify(status) === JSON.stringify({ hard: quota.status?.hard, used: quota.status?.used })) return;
+    try {
+      await this.client.update(`/api/v1/namespaces/${namespace}/resourcequotas/${quota.metadata.name}/status`, { ...quota, status });
+    } catch (err) {
+      // Charged by admission meanwhile (or changed): count again from the new version.
+      if (isConflict(err)) return this.queue.addAfter(keyOf(quota), 100);
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** A served resource by group and plural, from discovery (looked up again at most once a minute when missing). */
+  private async resource(group: string, plural: string): Promise<ApiResource | undefined> {
+    const find = () => this.discovery?.resources.find((r) => r.group === group && r.resource === plural && r.namespaced);
+    if (!find() && (!this.discovery || Date.now() - this.discovery.at > 60_000)) {
+      this.discovery = { at: Date.now(), resources: (await discoverResources(this.client)).resources };
+    }
+    return find();
+  }
+}

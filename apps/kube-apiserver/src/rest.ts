@@ -4,6 +4,7 @@ import {
   apiVersionOf,
   applyDefaults,
   podQosClass,
+  validateEphemeralContainers,
   deepClone,
   FieldRequirement,
   generatedName,
@@ -536,6 +537,16 @@ export class RestStorage {
     if (subresource === 'status') {
       next = { ...deepClone(old), status: deepClone(incoming.status) };
       if (rt.kind === 'Namespace' && !next.status) next.status = old.status;
+    } else if (subresource === 'ephemeralcontainers') {
+      // Only the ephemeral containers change, and only by additions (upstream's ValidatePodEphemeralContainersUpdate).
+      next = deepClone(old);
+      const added = (incoming.spec as JsonObject | undefined)?.ephemeralContainers;
+      next.spec = { ...(next.spec as JsonObject), ephemeralContainers: Array.isArray(added) ? deepClone(added) : [] };
+      if (!(next.spec as JsonObject).ephemeralContainers || !((next.spec as JsonObject).ephemeralContainers as unknown[]).length)
+        delete (next.spec as JsonObject).ephemeralContainers;
+      applyDefaults(rt.kind, next);
+      const causes = validateEphemeralContainers(next, old);
+      if (causes.length) throw KubeError.invalid(rt.kind, rt.group, String(old.metadata.name), causes);
     } else {
       next = deepClone(incoming);
       next.apiVersion = apiVersionOf(rt);

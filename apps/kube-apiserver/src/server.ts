@@ -639,8 +639,9 @@ class ApiHandler {
       }
       throw KubeError.methodNotAllowed();
     }
-    if (subresource && !['status', 'finalize'].includes(subresource)) return this.special(req, res, url, method, user, t);
-    const statusLike = subresource === 'status' || subresource === 'finalize' ? subresource : undefined;
+    if (subresource && !['status', 'finalize', 'ephemeralcontainers'].includes(subresource)) return this.special(req, res, url, method, user, t);
+    // Writes of one part of the object (kubectl debug adds ephemeral containers through pods/ephemeralcontainers).
+    const statusLike = subresource === 'status' || subresource === 'finalize' || subresource === 'ephemeralcontainers' ? subresource : undefined;
     if (method === 'GET') {
       const s = await this.storage.get(rt, namespace, name);
       return this.send(req, res, 200, s.obj, rt, url);

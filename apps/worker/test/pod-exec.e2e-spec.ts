@@ -227,4 +227,37 @@ describe('kubectl exec into pods on the nodes', () => {
     );
     expect(r.stdout).toBe('hello from web\n');
   });
+
+  it("kubectl debug adds an ephemeral container that shares the target container's processes, and attaches to one with -i", async () => {
+    await kubectl(['debug', 'far', '--image=docker.io/library/busybox:1.35', '--target=main', '-c', 'debugger', '--', 'sleep', '3600']);
+    const running = await waitUntil(
+      'the ephemeral container running',
+      async () => {
+        const p = await json<{ status: { ephemeralContainerStatuses?: { name: string; ready: boolean; state: { running?: unknown } }[] } }>([
+          'get',
+          'pod',
+          'far',
+        ]);
+        const s = p.status.ephemeralContainerStatuses?.find((c) => c.name === 'debugger');
+        return s?.state.running ? s : undefined;
+      },
+      60_000,
+    );
+    expect(running.ready).toBe(false);
+    // Through --target it sees the target's process table: `sleep 3600` of main, pid 1 there.
+    const ps = await kubectl(['exec', 'far', '-c', 'debugger', '--', 'ps', '-o', 'pid,args']);
+    expect(ps).toMatch(/^\s*1\s+sleep 3600$/m);
+    expect(await kubectl(['describe', 'pod', 'far'])).toMatch(/Ephemeral Containers:\s+debugger:/);
+    // The pod itself never restarted for it.
+    expect((await json<{ status: { containerStatuses: { restartCount: number }[] } }>(['get', 'pod', 'far'])).status.containerStatuses[0].restartCount).toBe(0);
+    // -i: kubectl waits for it to run and attaches its stdin and output.
+    const interactive = await run(['debug', 'far', '-i', '--image=docker.io/library/busybox:1.35', '-c', 'shell', '--', 'sh'], 'echo hello-from-debug\nexit\n');
+    expect(interactive.stdout).toContain('hello-from-debug');
+    // Another container of that name merges into the existing one (a strategic merge by name): refused, as upstream.
+    const again = await run(['debug', 'far', '--image=docker.io/library/busybox:1.35', '-c', 'debugger', '--', 'true']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain(
+      'The Pod "far" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger" may not be changed',
+    );
+  });
 });

@@ -46,7 +46,7 @@ export function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
-  for (const c of [...list(spec, 'containers'), ...list(spec, 'initContainers')]) defaultContainer(c);
+  for (const c of [...list(spec, 'containers'), ...list(spec, 'initContainers'), ...list(spec, 'ephemeralContainers')]) defaultContainer(c);
   for (const v of list(spec, 'volumes')) {
     if (isPlainObject(v.configMap)) setDefault(v.configMap, 'defaultMode', 420);
     if (isPlainObject(v.secret)) setDefault(v.secret, 'defaultMode', 420);

@@ -4,7 +4,7 @@ import { isCidr, parseIpv4Cidr } from './ipv4';
 import { validateLimitRangeSpec } from './limit-range-validation';
 import { validateJobPolicies, validateJobPoliciesUpdate } from './job-validation';
 import { matchesLabels, selectorFromObject } from './label-selector';
-import { isPlainObject, JsonObject, KubeObject } from './object';
+import { isPlainObject, jsonEqual, JsonObject, KubeObject } from './object';
 import { forbiddenCause, invalidCause, notSupportedCause, requiredCause, StatusCause } from './status';
 
 /** Upstream's validation for the fields that matter most; causes carry the field paths upstream uses. */
@@ -219,6 +219,44 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
       break;
     }
   }
+  return out;
+}
+
+const EPHEMERAL_FORBIDDEN = ['ports', 'resources', 'lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe', 'resizePolicy', 'restartPolicy'];
+
+/**
+ * Upstream's rules for pods/ephemeralcontainers (ValidatePodEphemeralContainersUpdate): ephemeral containers may be
+ * added, never changed or removed; each has a name unique among all the pod's containers, an image, none of the
+ * fields that make no sense for a container that is never restarted, and a targetContainerName of the pod's.
+ */
+export function validateEphemeralContainers(pod: KubeObject, old: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const spec = asObj(pod.spec);
+  const list = asList(spec.ephemeralContainers);
+  const before = asList(asObj(old.spec).ephemeralContainers);
+  for (const prev of before) {
+    const now = list.find((c) => c.name === prev.name);
+    if (!now || !jsonEqual(now, prev))
+      out.push(forbiddenCause('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be changed`));
+  }
+  const regular = [...asList(spec.containers), ...asList(spec.initContainers)].map((c) => String(c.name));
+  const seen = new Set<string>(regular);
+  list.forEach((c, i) => {
+    const at = `spec.ephemeralContainers[${i}]`;
+    const name = String(c.name ?? '');
+    if (!name) out.push(requiredCause(`${at}.name`));
+    else if (!DNS1123_LABEL.test(name)) out.push(invalidCause(`${at}.name`, name, LABEL_MSG));
+    else if (seen.has(name)) out.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(name)}`, field: `${at}.name` });
+    seen.add(name);
+    if (!c.image) out.push(requiredCause(`${at}.image`));
+    for (const key of EPHEMERAL_FORBIDDEN) {
+      const v = c[key];
+      if (v !== undefined && v !== null && !(isPlainObject(v) && !Object.keys(v).length) && !(Array.isArray(v) && !v.length))
+        out.push(forbiddenCause(`${at}.${key}`, 'cannot be set for an Ephemeral Container'));
+    }
+    if (c.targetContainerName !== undefined && !regular.includes(String(c.targetContainerName)))
+      out.push({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(c.targetContainerName)}`, field: `${at}.targetContainerName` });
+  });
   return out;
 }
 

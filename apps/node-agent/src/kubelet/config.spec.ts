@@ -95,4 +95,19 @@ describe('containerConfig', () => {
       annotations: { 'io.kubernetes.container.restartCount': '3' },
     });
   });
+
+  it("joins an ephemeral container to its target's process namespace, unless the pod uses the node's", () => {
+    const p = pod();
+    const debug = { name: 'debugger', image: 'busybox:1.36', targetContainerName: 'app' };
+    const run = { container: debug, attempt: 0, imageRef: 'sha256:abc', env: [], mounts: [], targetId: 'c0ffee' };
+    expect(containerConfig(p, run, 4 * GiB).linux.security_context.namespace_options).toEqual({
+      network: 'POD',
+      pid: 'TARGET',
+      ipc: 'POD',
+      target_id: 'c0ffee',
+    });
+    expect(containerConfig(p, { ...run, targetId: undefined }, 4 * GiB).linux.security_context.namespace_options.pid).toBe('CONTAINER');
+    p.spec.hostPID = true;
+    expect(containerConfig(p, run, 4 * GiB).linux.security_context.namespace_options.pid).toBe('NODE');
+  });
 });

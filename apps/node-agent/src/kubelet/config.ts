@@ -139,6 +139,8 @@ export interface ContainerRun {
   imageRef: string;
   env: { key: string; value: string }[];
   mounts: Mount[];
+  /** An ephemeral container's target: the runtime id of the container whose process namespace it joins. */
+  targetId?: string;
 }
 
 /** One attempt of a container, as CreateContainer wants it; command and args expanded with its environment. */
@@ -169,6 +171,11 @@ export function containerConfig(pod: Pod, run: ContainerRun, nodeMemoryBytes: nu
     stdin: c.stdin ?? false,
     stdin_once: c.stdinOnce ?? false,
     tty: c.tty ?? false,
-    linux: { resources: linuxResources(pod, c, nodeMemoryBytes), security_context: { namespace_options: namespaceOptions(pod) } },
+    linux: {
+      resources: linuxResources(pod, c, nodeMemoryBytes),
+      security_context: {
+        namespace_options: run.targetId && !pod.spec.hostPID ? { ...namespaceOptions(pod), pid: 'TARGET', target_id: run.targetId } : namespaceOptions(pod),
+      },
+    },
   };
 }

@@ -69,7 +69,11 @@ export interface ContainerConfig {
   stdin: boolean;
   stdin_once: boolean;
   tty: boolean;
-  linux: { resources: LinuxContainerResources; security_context: { namespace_options: { network: NamespaceMode; pid: NamespaceMode; ipc: NamespaceMode } } };
+  linux: {
+    resources: LinuxContainerResources;
+    /** `target_id` with pid TARGET: the container whose process namespace this one joins (kubectl debug --target). */
+    security_context: { namespace_options: { network: NamespaceMode; pid: NamespaceMode; ipc: NamespaceMode; target_id?: string } };
+  };
 }
 
 export interface PodSandbox {

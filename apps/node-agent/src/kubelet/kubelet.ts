@@ -145,7 +145,7 @@ export class Kubelet {
   locateContainerLog({ namespace, pod: podName, container, previous }: ContainerLogRef): Promise<LocatedLog | LogNotFound> {
     const pod = [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
     if (!pod) return Promise.resolve(podMissing(podName));
-    const known = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.name === container);
+    const known = [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])].some((c) => c.name === container);
     if (!known) return Promise.resolve(containerMissing(container, podName));
     const attempts = this.states.get(pod.metadata.uid)?.containers.get(container) ?? [];
     const chosen = previous ? attempts[1] : attempts[0];
@@ -410,6 +410,16 @@ export class Kubelet {
         await this.maybeStart(pod, state, c, latest, sandboxId, sbConfig, ips);
       }),
     );
+    // Ephemeral containers (kubectl debug): each started once beside the others, never restarted.
+    for (const c of pod.spec.ephemeralContainers ?? []) {
+      if (state.containers.get(c.name)?.length) {
+        state.waiting.delete(c.name);
+        continue;
+      }
+      const target = c.targetContainerName ? state.containers.get(c.targetContainerName)?.[0] : undefined;
+      tried = true;
+      await this.maybeStart(pod, state, c, undefined, sandboxId, sbConfig, ips, target?.state === 'CONTAINER_RUNNING' ? target.id : undefined);
+    }
     return tried;
   }
 
@@ -421,6 +431,7 @@ export class Kubelet {
     sandboxId: string,
     sbConfig: PodSandboxConfig,
     ips: string[],
+    targetId?: string,
   ): Promise<void> {
     const key = `${pod.metadata.uid}/${c.name}`;
     const now = this.now().getTime();
@@ -455,7 +466,7 @@ export class Kubelet {
       return;
     }
     const attempt = latest ? latest.metadata.attempt + 1 : 0;
-    const config = containerConfig(pod, { container: c, attempt, imageRef, env: env.env, mounts: volumeMounts(pod, c) }, this.o.allocatable().memory);
+    const config = containerConfig(pod, { container: c, attempt, imageRef, env: env.env, mounts: volumeMounts(pod, c), targetId }, this.o.allocatable().memory);
     let id: string;
     const t0 = Date.now();
     try {
@@ -660,6 +671,7 @@ export class Kubelet {
       sandbox,
       init: new Map((pod.spec.initContainers ?? []).map((c) => [c.name, toView(c)])),
       containers: new Map(pod.spec.containers.map((c) => [c.name, toView(c)])),
+      ephemeral: new Map((pod.spec.ephemeralContainers ?? []).map((c) => [c.name, toView(c)])),
       hostIPs: this.o.hostIPs(),
     };
   }

@@ -104,12 +104,17 @@ export interface Volume {
   [other: string]: unknown;
 }
 
+/** A container kubectl debug adds to a running pod; with targetContainerName it shares that container's processes. */
+export type EphemeralContainer = Container & { targetContainerName?: string };
+
 export interface PodSpec {
   nodeName?: string;
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   initContainers?: Container[];
   containers: Container[];
+  /** Added through pods/ephemeralcontainers (kubectl debug): started once, never restarted. */
+  ephemeralContainers?: EphemeralContainer[];
   volumes?: Volume[];
   hostname?: string;
   subdomain?: string;
@@ -176,6 +181,7 @@ export interface PodStatus {
   startTime?: string;
   initContainerStatuses?: ContainerStatus[];
   containerStatuses?: ContainerStatus[];
+  ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: string;
 }
 

@@ -209,3 +209,23 @@ describe('statusChanged', () => {
     expect(statusChanged({ ...roundTripped, podIP: '10.244.0.6' }, st)).toBe(true);
   });
 });
+
+describe('ephemeral containers', () => {
+  it('reports them in ephemeralContainerStatuses, never ready, and leaves the pod Ready as its containers are', () => {
+    const p = pod({
+      ephemeralContainers: [
+        { name: 'debugger', image: 'busybox:1.36' },
+        { name: 'later', image: 'busybox:1.36' },
+      ],
+    });
+    const v = view({ a: { latest: cri('a', 0, 'CONTAINER_RUNNING') } });
+    v.ephemeral = new Map([['debugger', { latest: cri('debugger', 0, 'CONTAINER_RUNNING') }]]);
+    const s = computePodStatus(p, v, now);
+    expect(s.ephemeralContainerStatuses?.map((c) => [c.name, Object.keys(c.state)[0], c.ready])).toEqual([
+      ['debugger', 'running', false],
+      ['later', 'waiting', false],
+    ]);
+    expect(s.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(statusChanged({ ...s, ephemeralContainerStatuses: [] }, s)).toBe(true);
+  });
+});

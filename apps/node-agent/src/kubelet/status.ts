@@ -17,6 +17,8 @@ export interface PodView {
   sandbox?: { ready: boolean; ips: string[] };
   init: Map<string, ContainerView>;
   containers: Map<string, ContainerView>;
+  /** Ephemeral containers (kubectl debug), when the pod has any. */
+  ephemeral?: Map<string, ContainerView>;
   hostIPs: string[];
   /** The pod has been given up on for good (not used yet by anything else than termination). */
   terminal?: 'Succeeded' | 'Failed';
@@ -182,6 +184,15 @@ export function computePodStatus(pod: Pod, view: PodView, now: Date): PodStatus 
     startTime: pod.status?.startTime ?? nowIso,
     ...(specInit.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    // Never probed, never counted for readiness: upstream leaves them not ready.
+    ...(pod.spec.ephemeralContainers?.length
+      ? {
+          ephemeralContainerStatuses: pod.spec.ephemeralContainers.map((c) => ({
+            ...containerStatus(c, view.ephemeral?.get(c.name), 'ContainerCreating'),
+            ready: false,
+          })),
+        }
+      : {}),
   };
   if (pod.status?.qosClass) status.qosClass = pod.status.qosClass;
   return status;
@@ -200,6 +211,7 @@ export function statusChanged(current: PodStatus | undefined, next: PodStatus): 
       s?.startTime,
       s?.initContainerStatuses ?? [],
       s?.containerStatuses ?? [],
+      s?.ephemeralContainerStatuses ?? [],
     ]);
   return pick(current) !== pick(next);
 }

@@ -1,0 +1,83 @@
+import { request as httpsRequest } from 'node:https';
+import { Harness, startHarness } from './harness';
+
+jest.setTimeout(120_000);
+
+/**
+ * pods/ephemeralcontainers as upstream serves it (kubectl debug's write): only spec.ephemeralContainers changes, only
+ * by additions, each checked as upstream's ValidatePodEphemeralContainersUpdate (422 with the field's cause).
+ */
+describe('pods/ephemeralcontainers', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.kubectl(['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'app' },
+        spec: { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
+      }),
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const patch = (
+    body: unknown,
+  ): Promise<{ code: number; json: { status?: string; message?: string; spec?: { containers: unknown[]; ephemeralContainers?: unknown[] } } }> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        new URL('/api/v1/namespaces/default/pods/app/ephemeralcontainers', h.server.url),
+        {
+          method: 'PATCH',
+          ca: h.ca.certPem,
+          cert: h.admin.certPem,
+          key: h.admin.keyPem,
+          headers: { 'Content-Type': 'application/strategic-merge-patch+json', Accept: 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  const debug = (container: Record<string, unknown>) => patch({ spec: { ephemeralContainers: [{ image: 'busybox:1.36', command: ['sh'], ...container }] } });
+
+  it('adds an ephemeral container with container defaults, leaving the rest of the pod as it was', async () => {
+    const r = await debug({ name: 'debugger', targetContainerName: 'main', stdin: true, tty: true });
+    expect(r.code).toBe(200);
+    expect(r.json.spec?.ephemeralContainers).toEqual([
+      expect.objectContaining({
+        name: 'debugger',
+        targetContainerName: 'main',
+        terminationMessagePath: '/dev/termination-log',
+        imagePullPolicy: 'IfNotPresent',
+      }),
+    ]);
+    expect(r.json.spec?.containers).toHaveLength(1);
+    expect((await h.kubectl(['get', 'pod', 'app', '-o', 'jsonpath={.spec.ephemeralContainers[*].name}'])).stdout).toBe('debugger');
+    // Discovery lists the subresource, as kubectl debug expects.
+    expect((await h.kubectl(['get', '--raw', '/api/v1'])).stdout).toContain('"name":"pods/ephemeralcontainers"');
+  });
+
+  it.each([
+    [{ name: 'main' }, 'spec.ephemeralContainers[1].name: Duplicate value: "main"'],
+    [
+      { name: 'probe', readinessProbe: { exec: { command: ['true'] } } },
+      'spec.ephemeralContainers[1].readinessProbe: Forbidden: cannot be set for an Ephemeral Container',
+    ],
+    [{ name: 'porty', ports: [{ containerPort: 80 }] }, 'spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral Container'],
+    [{ name: 'aimless', targetContainerName: 'nope' }, 'spec.ephemeralContainers[1].targetContainerName: Not found: "nope"'],
+    [{ name: 'debugger', command: ['true'] }, 'spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger" may not be changed'],
+  ])('refuses %j (422)', async (container, message) => {
+    const r = await debug(container);
+    expect(r.code).toBe(422);
+    expect(r.json.message).toContain(message);
+    expect((await h.kubectl(['get', 'pod', 'app', '-o', 'jsonpath={.spec.ephemeralContainers[*].name}'])).stdout).toBe('debugger');
+  });
+});

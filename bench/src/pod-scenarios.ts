@@ -180,7 +180,7 @@ export class PodScenarios {
             spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'sleep', image: IMAGE, command: ['sleep', '3600'] }] },
           };
           // Not the kubelet's: without its label the kubelets leave these sandboxes alone.
-          const sb = sandboxConfig(pod, 0, { nodeName: '' });
+          const sb = sandboxConfig(pod, 0, {});
           delete sb.labels[KUBELET_MANAGED_LABEL];
           const run = { container: pod.spec.containers[0], attempt: 0, imageRef: this.imageRefs[node], env: [], mounts: [] };
           const config = containerConfig(pod, run, 0);

@@ -260,4 +260,31 @@ describe('kubectl exec into pods on the nodes', () => {
       'The Pod "far" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger" may not be changed',
     );
   });
+
+  it("kubectl debug node/ runs a pod on that node with the node's root at /host and its network and processes", async () => {
+    const out = await kubectl([
+      'debug',
+      `node/${nodes[1]}`,
+      '--image=docker.io/library/busybox:1.35',
+      '--',
+      'sh',
+      '-c',
+      'cat /host/etc/hostname; hostname; sleep 3600',
+    ]);
+    const podName = /Creating debugging pod (\S+) with container debugger on node/.exec(out)?.[1];
+    expect(podName).toMatch(/^node-debugger-/);
+    const logs = await waitUntil(
+      'the node debugger output',
+      async () => {
+        const r = await run(['logs', podName as string]);
+        return r.code === 0 && r.stdout.split('\n').filter(Boolean).length >= 2 ? r.stdout : undefined;
+      },
+      60_000,
+    );
+    const [hostFile, hostName] = logs.trim().split('\n');
+    // The node's own hostname file and, with hostNetwork, the node's hostname.
+    expect(hostFile).toBe(nodes[1]);
+    expect(hostName).toBe(nodes[1]);
+    await kubectl(['delete', 'pod', podName as string, '--wait=false']);
+  });
 });

@@ -71,9 +71,10 @@ export interface DnsSettings {
 }
 
 /** The sandbox (pause container, network namespace, pod cgroup) of one attempt at running the pod. */
-export function sandboxConfig(pod: Pod, attempt: number, opts: { nodeName: string; dns?: DnsSettings }): PodSandboxConfig {
+export function sandboxConfig(pod: Pod, attempt: number, opts: { dns?: DnsSettings }): PodSandboxConfig {
   const { name, namespace, uid } = pod.metadata;
-  const hostname = pod.spec.hostNetwork ? opts.nodeName : (pod.spec.hostname ?? name).slice(0, 63).replace(/[-.]+$/, '');
+  // A pod on the node's network has the node's UTS namespace too: upstream's kubelet sets no hostname for it.
+  const hostname = pod.spec.hostNetwork ? '' : (pod.spec.hostname ?? name).slice(0, 63).replace(/[-.]+$/, '');
   const ports = pod.spec.containers.flatMap((c) =>
     ((c as { ports?: { containerPort: number; hostPort?: number; protocol?: string; hostIP?: string }[] }).ports ?? []).filter((p) => p.hostPort),
   );

@@ -337,7 +337,7 @@ export class Kubelet {
     const sandboxes = (await this.o.cri.listPodSandbox({ [POD_UID_LABEL]: uid })).sort((a, b) => b.metadata.attempt - a.metadata.attempt);
     const ready = sandboxes.find((s) => s.state === 'SANDBOX_READY');
     const attempt = ready ? ready.metadata.attempt : sandboxes.length ? sandboxes[0].metadata.attempt + 1 : 0;
-    const config = sandboxConfig(pod, attempt, { nodeName: this.o.nodeName, dns: this.o.dns });
+    const config = sandboxConfig(pod, attempt, { dns: this.o.dns });
     let id = ready?.id;
     if (!id) {
       for (const s of sandboxes) await this.removeSandbox(s.id);

@@ -1,4 +1,3 @@
-import { request as httpsRequest } from 'node:https';
 import { Harness, startHarness } from './harness';
 
 jest.setTimeout(120_000);
@@ -27,27 +26,7 @@ describe('CronJob schedule and timeZone validation', () => {
     await h?.close();
   });
 
-  const post = (body: unknown): Promise<{ code: number; json: { reason?: string; details?: { causes?: unknown[] } } }> =>
-    new Promise((resolve, reject) => {
-      const payload = Buffer.from(JSON.stringify(body));
-      const req = httpsRequest(
-        new URL('/apis/batch/v1/namespaces/default/cronjobs', h.server.url),
-        {
-          method: 'POST',
-          ca: h.ca.certPem,
-          cert: h.admin.certPem,
-          key: h.admin.keyPem,
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const post = (body: unknown) => h.call<{ reason?: string; details?: { causes?: unknown[] } }>('POST', '/apis/batch/v1/namespaces/default/cronjobs', body);
 
   it('answers 422 Invalid with the spec.schedule cause for a schedule that does not parse', async () => {
     const r = await post(cronJob('bad', { schedule: 'bad' }));

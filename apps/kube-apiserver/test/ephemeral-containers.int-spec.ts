@@ -1,4 +1,3 @@
-import { request as httpsRequest } from 'node:https';
 import { Harness, startHarness } from './harness';
 
 jest.setTimeout(120_000);
@@ -24,28 +23,9 @@ describe('pods/ephemeralcontainers', () => {
     await h?.close();
   });
 
-  const patch = (
-    body: unknown,
-  ): Promise<{ code: number; json: { status?: string; message?: string; spec?: { containers: unknown[]; ephemeralContainers?: unknown[] } } }> =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        new URL('/api/v1/namespaces/default/pods/app/ephemeralcontainers', h.server.url),
-        {
-          method: 'PATCH',
-          ca: h.ca.certPem,
-          cert: h.admin.certPem,
-          key: h.admin.keyPem,
-          headers: { 'Content-Type': 'application/strategic-merge-patch+json', Accept: 'application/json' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
+  type Answer = { status?: string; message?: string; spec?: { containers: unknown[]; ephemeralContainers?: unknown[] } };
+  const patch = (body: unknown) =>
+    h.call<Answer>('PATCH', '/api/v1/namespaces/default/pods/app/ephemeralcontainers', body, 'application/strategic-merge-patch+json');
   const debug = (container: Record<string, unknown>) => patch({ spec: { ephemeralContainers: [{ image: 'busybox:1.36', command: ['sh'], ...container }] } });
 
   it('adds an ephemeral container with container defaults, leaving the rest of the pod as it was', async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ export interface Harness {
   kubeconfig: string;
   /** Runs the real kubectl against the server; resolves with stdout, rejects with stderr in the message. */
   kubectl(args: string[], opts?: { input?: string; allowFail?: boolean }): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** One request as the admin, a JSON body sent as `contentType`; the status code and the parsed JSON answer. */
+  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, contentType?: string): Promise<{ code: number; json: T }>;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,20 @@ export async function startHarness(
     admin,
     kubeconfig,
     kubectl,
+    call: (method, path, body, contentType = 'application/json') =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          new URL(path, server.url),
+          { method, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, headers: { 'Content-Type': contentType, Accept: 'application/json' } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ code: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
+      }),
     close: async () => {
       try {
         await manager?.stop();

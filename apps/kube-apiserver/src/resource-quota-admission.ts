@@ -1,6 +1,7 @@
 import {
   addUsage,
   formatUsage,
+  isBinaryQuantity,
   isPlainObject,
   JsonObject,
   KubeError,
@@ -47,7 +48,7 @@ function charge(quota: KubeObject, rt: ResourceType, obj: KubeObject, usage: Usa
         `used: ${printResources(keys.map((k) => [k, used[k] ?? '0']))}, limited: ${printResources(keys.map((k) => [k, hard[k]]))}`,
     };
   }
-  const next: Usage = new Map(Object.entries(used).map(([k, v]) => [k, { milli: milliOf(v), binary: /[KMGTPE]i$/.test(v) }]));
+  const next: Usage = new Map(Object.entries(used).map(([k, v]) => [k, { milli: milliOf(v), binary: isBinaryQuantity(v) }]));
   for (const [k, u] of requested) addUsage(next, k, u.milli, u.binary);
   return { used: Object.fromEntries([...next].map(([k, u]) => [k, formatUsage(u)])) };
 }

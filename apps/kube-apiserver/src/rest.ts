@@ -541,9 +541,9 @@ export class RestStorage {
       // Only the ephemeral containers change, and only by additions (upstream's ValidatePodEphemeralContainersUpdate).
       next = deepClone(old);
       const added = (incoming.spec as JsonObject | undefined)?.ephemeralContainers;
-      next.spec = { ...(next.spec as JsonObject), ephemeralContainers: Array.isArray(added) ? deepClone(added) : [] };
-      if (!(next.spec as JsonObject).ephemeralContainers || !((next.spec as JsonObject).ephemeralContainers as unknown[]).length)
-        delete (next.spec as JsonObject).ephemeralContainers;
+      const spec = next.spec as JsonObject;
+      if (Array.isArray(added) && added.length) spec.ephemeralContainers = deepClone(added);
+      else delete spec.ephemeralContainers;
       applyDefaults(rt.kind, next);
       const causes = validateEphemeralContainers(next, old);
       if (causes.length) throw KubeError.invalid(rt.kind, rt.group, String(old.metadata.name), causes);

@@ -556,6 +556,12 @@ export class RestStorage {
         if (old.status === undefined) delete next.status;
         else next.status = deepClone(old.status);
       }
+      // A pod's ephemeral containers change only through pods/ephemeralcontainers, as its status through /status.
+      if (rt.kind === 'Pod' && isPlainObject(next.spec)) {
+        const kept = (old.spec as JsonObject | undefined)?.ephemeralContainers;
+        if (kept === undefined) delete next.spec.ephemeralContainers;
+        else next.spec.ephemeralContainers = deepClone(kept);
+      }
       applyDefaults(rt.kind, next);
     }
     const meta = next.metadata;

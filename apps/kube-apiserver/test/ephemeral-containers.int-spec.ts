@@ -61,3 +61,41 @@ describe('pods/ephemeralcontainers', () => {
     expect((await h.kubectl(['get', 'pod', 'app', '-o', 'jsonpath={.spec.ephemeralContainers[*].name}'])).stdout).toBe('debugger');
   });
 });
+
+/** Pod updates through the main resource, as upstream's ValidatePodUpdate allows them (the real kubectl). */
+describe('pod updates', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.kubectl(['run', 'web', '--image=busybox:1.35', '--', 'sleep', '3600']);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('takes a new image (kubectl set image), labels and an added toleration', async () => {
+    await h.kubectl(['set', 'image', 'pod/web', 'web=busybox:1.36']);
+    await h.kubectl(['label', 'pod', 'web', 'team=a']);
+    await h.kubectl(['patch', 'pod', 'web', '--type=json', '-p', '[{"op":"add","path":"/spec/tolerations/-","value":{"key":"extra","operator":"Exists"}}]']);
+    const spec = JSON.parse((await h.kubectl(['get', 'pod', 'web', '-o', 'jsonpath={.spec}'])).stdout) as {
+      containers: { image: string }[];
+      tolerations: { key: string }[];
+    };
+    expect(spec.containers[0].image).toBe('busybox:1.36');
+    expect(spec.tolerations.map((t) => t.key)).toContain('extra');
+  });
+
+  it('refuses any other change of the spec (422, upstream words), and keeps the pod as it was', async () => {
+    const r = await h.kubectl(['patch', 'pod', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/containers/0/args","value":["sleep","1"]}]'], {
+      allowFail: true,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`');
+    expect((await h.kubectl(['get', 'pod', 'web', '-o', 'jsonpath={.spec.containers[0].args}'])).stdout).toBe('["sleep","3600"]');
+  });
+
+  it('keeps ephemeral containers out of main-resource writes', async () => {
+    await h.kubectl(['patch', 'pod', 'web', '--type=merge', '-p', '{"spec":{"ephemeralContainers":[{"name":"sneaky","image":"busybox:1.35"}]}}']);
+    expect((await h.kubectl(['get', 'pod', 'web', '-o', 'jsonpath={.spec.ephemeralContainers}'])).stdout).toBe('');
+  });
+});

@@ -287,4 +287,29 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(hostName).toBe(nodes[1]);
     await kubectl(['delete', 'pod', podName as string, '--wait=false']);
   });
+
+  it('restarts a container whose image changes (kubectl set image on the pod), and only that one', async () => {
+    const before = await json<{ status: { containerStatuses: { name: string; containerID: string }[] } }>(['get', 'pod', 'two']);
+    // Another spelling of the image: a change of the spec, which upstream's kubelet answers with a restart.
+    await kubectl(['set', 'image', 'pod/two', 'first=busybox:1.35']);
+    const after = await waitUntil(
+      'the first container restarted with its new image',
+      async () => {
+        const p = await json<{
+          status: { containerStatuses: { name: string; restartCount: number; image: string; containerID: string; state: { running?: unknown } }[] };
+        }>(['get', 'pod', 'two']);
+        const first = p.status.containerStatuses.find((c) => c.name === 'first');
+        return first?.restartCount === 1 && first.state.running ? p : undefined;
+      },
+      60_000,
+    );
+    expect(after.status.containerStatuses.find((c) => c.name === 'second')?.restartCount).toBe(0);
+    expect(after.status.containerStatuses.find((c) => c.name === 'first')?.image).toContain('busybox:1.35');
+    // The other container is the very one that ran before.
+    const second = (x: { status: { containerStatuses: { name: string; containerID: string }[] } }) =>
+      x.status.containerStatuses.find((c) => c.name === 'second')?.containerID;
+    expect(second(after)).toBe(second(before));
+    expect(await kubectl(['describe', 'pod', 'two'])).toMatch(/Killing\s+.*Container first definition changed, will be restarted/);
+    expect((await run(['exec', 'two', '-c', 'first', '--', 'sh', '-c', 'echo $WHO'])).stdout).toBe('first\n');
+  });
 });

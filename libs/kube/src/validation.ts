@@ -260,9 +260,60 @@ export function validateEphemeralContainers(pod: KubeObject, old: KubeObject): S
   return out;
 }
 
+const UPDATABLE_POD_FIELDS = [
+  '`spec.containers[*].image`',
+  '`spec.initContainers[*].image`',
+  '`spec.activeDeadlineSeconds`',
+  '`spec.tolerations` (only additions to existing tolerations)',
+  '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+];
+
+/**
+ * Upstream's ValidatePodUpdate: a pod's spec is fixed once created, but for its containers' images, a shorter
+ * activeDeadlineSeconds, added tolerations and a negative grace period set to 1. (Binding, status and ephemeral
+ * containers are written through their own subresources.)
+ */
+export function validatePodUpdate(pod: KubeObject, old: KubeObject): StatusCause[] {
+  const spec = asObj(pod.spec);
+  const before = asObj(old.spec);
+  const out: StatusCause[] = [];
+  for (const key of ['containers', 'initContainers']) {
+    if (asList(spec[key]).length !== asList(before[key]).length) out.push(forbiddenCause(`spec.${key}`, 'pod updates may not add or remove containers'));
+  }
+  if (out.length) return out;
+  const deadline = spec.activeDeadlineSeconds;
+  const oldDeadline = before.activeDeadlineSeconds;
+  if (typeof deadline === 'number') {
+    if (deadline < 0 || deadline > 2147483647) out.push(invalidCause('spec.activeDeadlineSeconds', deadline, 'must be between 0 and 2147483647, inclusive'));
+    if (typeof oldDeadline === 'number' && oldDeadline < deadline)
+      out.push(invalidCause('spec.activeDeadlineSeconds', deadline, 'must be less than or equal to previous value'));
+  } else if (typeof oldDeadline === 'number') {
+    out.push(invalidCause('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
+  }
+  const tolerations = asList(spec.tolerations);
+  for (const t of asList(before.tolerations)) {
+    const same = (x: JsonObject) => ['key', 'operator', 'value', 'effect'].every((k) => (x[k] ?? '') === (t[k] ?? ''));
+    if (!tolerations.some(same)) out.push(forbiddenCause('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
+  }
+  // Everything else must stay as it was: the updatable fields are put back to the old values before comparing.
+  const munged: JsonObject = { ...spec };
+  for (const key of ['containers', 'initContainers']) {
+    if (Array.isArray(spec[key])) munged[key] = asList(spec[key]).map((c, i) => ({ ...c, image: asList(before[key])[i]?.image }));
+  }
+  for (const key of ['activeDeadlineSeconds', 'tolerations', 'schedulingGates', 'ephemeralContainers']) {
+    if (before[key] === undefined) delete munged[key];
+    else munged[key] = before[key];
+  }
+  const grace = before.terminationGracePeriodSeconds;
+  if (typeof grace === 'number' && grace < 0 && munged.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = grace;
+  if (!jsonEqual(munged, before)) out.push(forbiddenCause('spec', `pod updates may not change fields other than ${UPDATABLE_POD_FIELDS.join(',')}`));
+  return out;
+}
+
 /** Upstream's update-only rules (ValidateXUpdate) for the kinds that have them; an empty list means valid. */
 export function validateObjectUpdate(kind: string, o: KubeObject, old: KubeObject): StatusCause[] {
   if (kind === 'Job') return validateJobPoliciesUpdate(asObj(o.spec), asObj(old.spec));
+  if (kind === 'Pod') return validatePodUpdate(o, old);
   if (kind !== 'Node') return [];
   // The controller manager may give a node a pod range it lacks; nobody may change one it has.
   const before: unknown[] = (asObj(old.spec).podCIDRs as unknown[] | undefined) ?? [];

@@ -1,4 +1,4 @@
-import { containerConfig, linuxResources, podCgroupParent, qosClass, sandboxConfig } from './config';
+import { containerConfig, containerHash, CONTAINER_HASH_ANNOTATION, linuxResources, podCgroupParent, qosClass, sandboxConfig } from './config';
 import type { Pod } from './pod-types';
 
 const GiB = 2 ** 30;
@@ -109,5 +109,14 @@ describe('containerConfig', () => {
     expect(containerConfig(p, { ...run, targetId: undefined }, 4 * GiB).linux.security_context.namespace_options.pid).toBe('CONTAINER');
     p.spec.hostPID = true;
     expect(containerConfig(p, run, 4 * GiB).linux.security_context.namespace_options.pid).toBe('NODE');
+  });
+
+  it('stamps each container with a hash of its spec, which only a change of the spec moves', () => {
+    const p = pod();
+    const c = { name: 'app', image: 'busybox:1.35', command: ['sleep', '1'] };
+    const config = containerConfig(p, { container: c, attempt: 0, imageRef: 'sha256:abc', env: [], mounts: [] }, 4 * GiB);
+    expect(config.annotations[CONTAINER_HASH_ANNOTATION]).toBe(containerHash(c));
+    expect(containerHash({ command: ['sleep', '1'], image: 'busybox:1.35', name: 'app' })).toBe(containerHash(c));
+    expect(containerHash({ ...c, image: 'busybox:1.36' })).not.toBe(containerHash(c));
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseQuantity } from '../quantity';
 import type { ContainerConfig, LinuxContainerResources, Mount, NamespaceMode, PodSandboxConfig } from './cri';
 import { expand } from './env';
@@ -144,6 +145,27 @@ export interface ContainerRun {
   targetId?: string;
 }
 
+/** The annotation that carries a container's spec hash: a running container whose spec changed (its image) is restarted. */
+export const CONTAINER_HASH_ANNOTATION = 'io.kubernetes.container.hash';
+
+/** A short hash of a container's spec as the pod gives it (upstream's HashContainer): it changes when the spec does. */
+export function containerHash(c: Container): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>)
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(c)))
+    .digest('hex')
+    .slice(0, 8);
+}
+
 /** One attempt of a container, as CreateContainer wants it; command and args expanded with its environment. */
 export function containerConfig(pod: Pod, run: ContainerRun, nodeMemoryBytes: number): ContainerConfig {
   const c = run.container;
@@ -165,6 +187,7 @@ export function containerConfig(pod: Pod, run: ContainerRun, nodeMemoryBytes: nu
     },
     annotations: {
       'io.kubernetes.container.restartCount': String(run.attempt),
+      [CONTAINER_HASH_ANNOTATION]: containerHash(c),
       'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
       'io.kubernetes.pod.terminationGracePeriod': String(pod.spec.terminationGracePeriodSeconds ?? 30),
     },

@@ -7,6 +7,8 @@ import type { LogLine } from '../server';
 import { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, formatDelay } from './backoff';
 import {
   containerConfig,
+  containerHash,
+  CONTAINER_HASH_ANNOTATION,
   CONTAINER_NAME_LABEL,
   KUBELET_MANAGED_LABEL,
   KUBELET_PODS_ROOT,
@@ -399,8 +401,13 @@ export class Kubelet {
       pod.spec.containers.map(async (c) => {
         const latest = state.containers.get(c.name)?.[0];
         if (latest?.state === 'CONTAINER_RUNNING' || latest?.state === 'CONTAINER_CREATED') {
-          state.waiting.delete(c.name);
-          return;
+          const hash = latest.annotations?.[CONTAINER_HASH_ANNOTATION];
+          if (!hash || hash === containerHash(c)) {
+            state.waiting.delete(c.name);
+            return;
+          }
+          // Its spec changed (a new image): stopped and started again whatever the restart policy, as upstream's.
+          await this.killForChange(pod, c, latest.id);
         }
         if (latest?.state === 'CONTAINER_EXITED' && (policy === 'Never' || (policy === 'OnFailure' && latest.exit_code === 0))) {
           state.waiting.delete(c.name);
@@ -741,6 +748,12 @@ export class Kubelet {
         worker.timers.set(kind, setTimeout(() => void tick(), (probe.initialDelaySeconds ?? 0) * 1000).unref());
       }
     }
+  }
+
+  /** A container whose spec changed: stopped within the pod's grace period, then started again with the new spec. */
+  private async killForChange(pod: Pod, c: Container, containerId: string): Promise<void> {
+    this.events.record(pod, 'Normal', 'Killing', `Container ${c.name} definition changed, will be restarted`, containerFieldPath(pod, c.name));
+    await this.o.cri.stopContainer(containerId, pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
   }
 
   /** A failed liveness or startup probe: the container is stopped (its grace period), and the restart policy decides. */

@@ -753,7 +753,9 @@ export class Kubelet {
   /** A container whose spec changed: stopped within the pod's grace period, then started again with the new spec. */
   private async killForChange(pod: Pod, c: Container, containerId: string): Promise<void> {
     this.events.record(pod, 'Normal', 'Killing', `Container ${c.name} definition changed, will be restarted`, containerFieldPath(pod, c.name));
-    await this.o.cri.stopContainer(containerId, pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
+    await this.o.cri
+      .stopContainer(containerId, pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S)
+      .catch((err: unknown) => this.o.log({ msg: 'kubelet: cannot stop the container', container: c.name, error: errorText(err) }));
   }
 
   /** A failed liveness or startup probe: the container is stopped (its grace period), and the restart policy decides. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   apiVersionOf,
   applyDefaults,
+  isTerminalPod,
   podQosClass,
   validateEphemeralContainers,
   deepClone,
@@ -595,7 +596,7 @@ export class RestStorage {
     // through namespaces/{name}/finalize when it has deleted everything in it.
     if (rt.kind === 'Namespace') return !((obj.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length;
     if (rt.kind !== 'Pod') return true;
-    return !(obj.spec as JsonObject | undefined)?.nodeName || obj.metadata.deletionGracePeriodSeconds === 0 || isTerminal(obj);
+    return !(obj.spec as JsonObject | undefined)?.nodeName || obj.metadata.deletionGracePeriodSeconds === 0 || isTerminalPod(obj);
   }
 
   async update(rt: ResourceType, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions, subresource?: string): Promise<WriteResult> {
@@ -700,7 +701,7 @@ export class RestStorage {
       let graceful = false;
       if (rt.kind === 'Pod') {
         const grace = opts.gracePeriodSeconds ?? ((next.spec as JsonObject | undefined)?.terminationGracePeriodSeconds as number | undefined) ?? 30;
-        graceful = !!(next.spec as JsonObject | undefined)?.nodeName && !isTerminal(next) && grace > 0;
+        graceful = !!(next.spec as JsonObject | undefined)?.nodeName && !isTerminalPod(next) && grace > 0;
         if (graceful) {
           const prevDeadline = next.metadata.deletionTimestamp ? Date.parse(next.metadata.deletionTimestamp) : Infinity;
           const deadline = Math.min(prevDeadline, Date.now() + grace * 1000);
@@ -746,11 +747,6 @@ export class RestStorage {
 }
 
 const stripRv = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
-
-export function isTerminal(pod: KubeObject): boolean {
-  const phase = (pod.status as JsonObject | undefined)?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
 
 export function parseRv(rv: string): number {
   if (!/^\d+$/.test(rv)) throw KubeError.badRequest(`invalid resource version: "${rv}"`);

@@ -54,7 +54,8 @@ export function podResourceTotals(spec: JsonObject, key: 'requests' | 'limits'):
   return total;
 }
 
-const isTerminal = (pod: KubeObject) => ['Succeeded', 'Failed'].includes(String(asObj(pod.status).phase));
+/** A pod that finished (Succeeded or Failed): it holds no resources and is never started again. */
+export const isTerminalPod = (pod: KubeObject): boolean => ['Succeeded', 'Failed'].includes(String(asObj(pod.status).phase));
 const COMPUTE = ['cpu', 'memory', 'ephemeral-storage'];
 /** Quota names a pod's container must request or limit explicitly when a quota holds them (the pods evaluator). */
 const MUST_SPECIFY = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
@@ -83,7 +84,7 @@ function computeUsage(requests: Usage, limits: Usage): Usage {
 /** What a pod uses: `pods` and its compute while it is not finished, `count/pods` always. */
 export function podUsage(pod: KubeObject): Usage {
   const usage: Usage = new Map([['count/pods', { milli: 1000, binary: false }]]);
-  if (isTerminal(pod)) return usage;
+  if (isTerminalPod(pod)) return usage;
   usage.set('pods', { milli: 1000, binary: false });
   const spec = asObj(pod.spec);
   for (const [k, v] of computeUsage(podResourceTotals(spec, 'requests'), podResourceTotals(spec, 'limits'))) usage.set(k, v);

@@ -1,4 +1,4 @@
-import { addUsage, formatUsage, matchingQuotaResources, objectUsage, quotaCovers, type Usage } from '@cerulean/kube';
+import { addUsage, formatUsage, isTerminalPod, matchingQuotaResources, objectUsage, quotaCovers, type Usage } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { collectionPath, discoverResources, type ApiResource } from './api-resources';
@@ -15,8 +15,6 @@ interface ResourceQuota extends KubeObject {
   spec?: { hard?: Record<string, string>; scopes?: string[]; scopeSelector?: unknown };
   status?: { hard?: Record<string, string>; used?: Record<string, string> };
 }
-
-const isTerminal = (pod: KubeObject | undefined) => ['Succeeded', 'Failed'].includes(String((pod?.status as { phase?: string } | undefined)?.phase));
 
 /**
  * Upstream's resource quota controller: keeps each ResourceQuota's status (`hard` from the spec, `used` counted from
@@ -50,7 +48,7 @@ export class ResourceQuotaController implements Controller {
     };
     this.pods = ctx.informers.informer<KubeObject>('/api/v1/pods', {
       upsert: (pod, previous) => {
-        if (previous && isTerminal(pod) && !isTerminal(previous)) replenish(pod);
+        if (previous && isTerminalPod(pod) && !isTerminalPod(previous)) replenish(pod);
       },
       deleted: replenish,
     });

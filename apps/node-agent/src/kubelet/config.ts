@@ -148,22 +148,22 @@ export interface ContainerRun {
 /** The annotation that carries a container's spec hash: a running container whose spec changed (its image) is restarted. */
 export const CONTAINER_HASH_ANNOTATION = 'io.kubernetes.container.hash';
 
+/** JSON with keys sorted and null or absent fields left out: equal for objects that mean the same, whatever their key order. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && x !== null);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`)
+      .join(',')}}`;
+  }
+  return v === undefined || v === null ? 'null' : JSON.stringify(v);
+}
+
 /** A short hash of a container's spec as the pod gives it (upstream's HashContainer): it changes when the spec does. */
 export function containerHash(c: Container): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, unknown>)
-              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-              .map(([k, x]) => [k, canonical(x)]),
-          )
-        : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(c)))
-    .digest('hex')
-    .slice(0, 8);
+  return createHash('sha256').update(canonicalJson(c)).digest('hex').slice(0, 8);
 }
 
 /** One attempt of a container, as CreateContainer wants it; command and args expanded with its environment. */

@@ -1,3 +1,4 @@
+import { canonicalJson } from './config';
 import { criTime, type CriContainerStatus } from './cri';
 import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodCondition, PodStatus } from './pod-types';
 
@@ -201,7 +202,7 @@ export function computePodStatus(pod: Pod, view: PodView, now: Date): PodStatus 
 /** Whether `next` differs from what the API holds (only the fields the kubelet writes; key order and nulls aside). */
 export function statusChanged(current: PodStatus | undefined, next: PodStatus): boolean {
   const pick = (s: PodStatus | undefined) =>
-    canonical([
+    canonicalJson([
       s?.phase,
       s?.conditions ?? [],
       s?.hostIP,
@@ -214,16 +215,4 @@ export function statusChanged(current: PodStatus | undefined, next: PodStatus): 
       s?.ephemeralContainerStatuses ?? [],
     ]);
   return pick(current) !== pick(next);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && x !== null);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
-      .join(',')}}`;
-  }
-  return v === undefined || v === null ? 'null' : JSON.stringify(v);
 }

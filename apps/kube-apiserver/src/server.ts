@@ -50,6 +50,7 @@ import { OpenApiDocs } from './openapi';
 import { execContainer, isUpgrade, kubeletExecPath, kubeletPortForwardPath, parsePodExecOptions, parsePortForwardPorts, relayUpgrade } from './pod-exec';
 import { kubeletAddress, parsePodLogOptions, proxyContainerLog, selectContainer } from './pod-logs';
 import { DeleteOptions, FieldValidation, ListResult, PATCH_TYPES, RestStorage, WriteOptions } from './rest';
+import { waitForEtcd } from './storage/etcd-health';
 import { EtcdStorage } from './storage/etcd-storage';
 import { WatchedObjects } from './storage/watched-objects';
 import { serveWatch } from './watch';
@@ -72,7 +73,14 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   const store = new EtcdStorage(cfg.etcdEndpoints);
   const registry = new ResourceRegistry();
   const storage = new RestStorage(store, registry, cfg.etcdPrefix, new ClusterIpAllocator(cfg.serviceCidr, cfg.dnsServiceIp));
-  // etcd may still be starting (it shares the control-plane container): keep trying for a while.
+  // etcd may still be starting: the control-plane container starts both at once, so this process loads while etcd does.
+  try {
+    await waitForEtcd(cfg.etcdEndpoints, cfg.etcdWaitMs);
+  } catch (err) {
+    store.close();
+    throw new Error(`cannot reach etcd at ${cfg.etcdEndpoints.join(',')}: ${(err as Error).message}`, { cause: err });
+  }
+  // Healthy, yet a first write can still fail (e.g. a leader change): keep trying for a while.
   for (let attempt = 0; ; attempt++) {
     try {
       await bootstrap(storage, cfg.dnsServiceIp, cfg.advertiseAddress, cfg.securePort);
@@ -212,45 +220,39 @@ async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAd
     fieldManager: 'kube-apiserver',
   };
   const ns = storage.registry.lookup('', 'v1', 'namespaces') as ResourceType;
-  for (const name of BOOTSTRAP_NAMESPACES) {
-    if (!(await storage.tryGet(ns, undefined, name)))
-      await storage.create(ns, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, system).catch(ignoreExists);
-  }
+  // Independent writes go together: etcd commits concurrent ones in one disk sync, and a new cluster waits for these.
+  await Promise.all(
+    BOOTSTRAP_NAMESPACES.map(async (name) => {
+      if (!(await storage.tryGet(ns, undefined, name)))
+        await storage.create(ns, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, system).catch(ignoreExists);
+    }),
+  );
   const svc = storage.registry.lookup('', 'v1', 'services') as ResourceType;
-  if (!(await storage.tryGet(svc, 'default', 'kubernetes')))
-    await storage
-      .create(
-        svc,
-        'default',
-        {
-          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: { clusterIP: storage.ips.kubernetesServiceIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' },
-        },
-        system,
-      )
-      .catch(ignoreExists);
-  // The cluster DNS answers on every node at this address (apps/node-agent/src/dns): the Service says where, as AKS's
-  // kube-dns does; it has no selector, since no pod serves it.
-  if (!(await storage.tryGet(svc, 'kube-system', 'kube-dns')))
-    await storage
-      .create(
-        svc,
-        'kube-system',
-        {
-          metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' } },
-          spec: {
-            clusterIP: dnsServiceIp,
-            ports: [
-              { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
-              { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
-            ],
-            type: 'ClusterIP',
-          },
-        },
-        system,
-      )
-      .catch(ignoreExists);
-  if (advertiseAddress) await reconcileKubernetesEndpoints(storage, advertiseAddress, securePort, system);
+  await Promise.all([
+    ensureService(storage, svc, 'default', system, {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { clusterIP: storage.ips.kubernetesServiceIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' },
+    }),
+    // The cluster DNS answers on every node at this address (apps/node-agent/src/dns): the Service says where, as AKS's
+    // kube-dns does; it has no selector, since no pod serves it.
+    ensureService(storage, svc, 'kube-system', system, {
+      metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' } },
+      spec: {
+        clusterIP: dnsServiceIp,
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+        type: 'ClusterIP',
+      },
+    }),
+    advertiseAddress ? reconcileKubernetesEndpoints(storage, advertiseAddress, securePort, system) : undefined,
+  ]);
+}
+
+/** Creates the Service when missing; an existing one is left as it is. */
+async function ensureService(storage: RestStorage, svc: ResourceType, namespace: string, system: WriteOptions, obj: KubeObject): Promise<void> {
+  if (!(await storage.tryGet(svc, namespace, obj.metadata.name ?? ''))) await storage.create(svc, namespace, obj, system).catch(ignoreExists);
 }
 
 /**
@@ -271,21 +273,19 @@ async function reconcileKubernetesEndpoints(storage: RestStorage, address: strin
     endpoints: [{ addresses: [address], conditions: { ready: true } }],
     ports: [{ name: 'https', port, protocol: 'TCP' }],
   };
-  for (const [rt, desired] of [
-    [endpoints, desiredEndpoints],
-    [slices, desiredSlice],
-  ] as const) {
-    const existing = (await storage.tryGet(rt, 'default', 'kubernetes'))?.obj as { metadata?: { resourceVersion?: string } } | undefined;
+  const reconcile = async (rt: ResourceType, desired: KubeObject): Promise<void> => {
+    const existing = (await storage.tryGet(rt, 'default', 'kubernetes'))?.obj;
     if (!existing) await storage.create(rt, 'default', desired, system).catch(ignoreExists);
     else
       await storage.update(
         rt,
         'default',
         'kubernetes',
-        { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+        { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion } },
         system,
       );
-  }
+  };
+  await Promise.all([reconcile(endpoints, desiredEndpoints), reconcile(slices, desiredSlice)]);
 }
 
 const ignoreExists = (err: unknown) => {

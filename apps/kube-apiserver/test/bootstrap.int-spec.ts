@@ -1,5 +1,7 @@
+import { connect, createServer, type Server } from 'node:net';
 import pino from 'pino';
 import { issueCertificate } from '@cerulean/pki';
+import { freePort } from '../../../test-support/private-services';
 import { startKubeApiServer } from '../src/server';
 import { startHarness, type Harness } from './harness';
 
@@ -46,7 +48,7 @@ describe('API server bootstrap', () => {
     expect(a.endpoints).toEqual(['172.30.0.5']);
   });
 
-  it('moves the endpoints when the server starts again at another address, keeping everything else', async () => {
+  const startAgain = async (etcdEndpoint: string, advertiseAddress: string) => {
     const serving = await issueCertificate(h.ca, {
       commonName: 'kube-apiserver',
       dnsNames: ['localhost'],
@@ -54,9 +56,9 @@ describe('API server bootstrap', () => {
       usage: 'server',
       validDays: 1,
     });
-    const again = await startKubeApiServer(
+    return startKubeApiServer(
       {
-        etcdEndpoints: [h.etcdEndpoint],
+        etcdEndpoints: [etcdEndpoint],
         etcdPrefix: '/registry',
         bindAddress: '127.0.0.1',
         securePort: 0,
@@ -67,19 +69,55 @@ describe('API server bootstrap', () => {
         clusterName: 'it',
         serviceCidr: '10.0.0.0/16',
         dnsServiceIp: '10.0.0.10',
-        advertiseAddress: '172.30.0.6',
+        advertiseAddress,
         bookmarkIntervalMs: 1000,
         logLevel: 'warn',
-        etcdWaitMs: 5_000,
+        etcdWaitMs: 10_000,
       },
       pino({ level: 'warn' }),
     );
+  };
+
+  it('moves the endpoints when the server starts again at another address, keeping everything else', async () => {
+    const again = await startAgain(h.etcdEndpoint, '172.30.0.6');
     try {
       const a = await sliceAddresses();
       expect(a.slice).toEqual(['172.30.0.6']);
       expect(a.endpoints).toEqual(['172.30.0.6']);
     } finally {
       await again.close();
+    }
+  });
+
+  // The control-plane container starts etcd and the API server together. An etcd client whose first calls fail opens
+  // its circuit breaker and then refuses every call for 5 s, even once etcd is up: the server must wait for etcd's
+  // health instead, and serve as soon as etcd does.
+  it('starts before its etcd and serves as soon as etcd is reachable', async () => {
+    const port = await freePort();
+    const upstream = new URL(h.etcdEndpoint);
+    const starting = startAgain(`http://127.0.0.1:${port}`, '172.30.0.7');
+    let relay: Server | undefined;
+    try {
+      // Refused connections for 1.5 s: three times what opens the client's breaker, had the server called etcd.
+      await new Promise((r) => setTimeout(r, 1_500));
+      relay = createServer((client) => {
+        const up = connect(Number(upstream.port), upstream.hostname);
+        client.pipe(up).pipe(client);
+        client.on('error', () => up.destroy());
+        up.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => relay?.listen(port, '127.0.0.1', resolve));
+      const reachable = Date.now();
+      const server = await starting;
+      try {
+        expect(Date.now() - reachable).toBeLessThan(3_000);
+        const a = await sliceAddresses();
+        expect(a.slice).toEqual(['172.30.0.7']);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await new Promise((r) => (relay ? relay.close(r) : r(undefined)));
     }
   });
 });

@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { CONTROL_PLANE_API_PORT, CONTROL_PLANE_PKI_DIR } from './control-plane';
 import type { ChildSpec } from './supervisor';
@@ -9,7 +8,7 @@ export const KUBE_APISERVER_MAIN = '/opt/cerulean/kube-apiserver/main.js';
 export const ETCD_VOLUME_DIR = '/var/lib/etcd';
 
 // etcd listens on loopback only: the API server in the same container is its one client.
-const ETCD_CLIENT_URL = 'http://127.0.0.1:2379';
+export const ETCD_CLIENT_URL = 'http://127.0.0.1:2379';
 const ETCD_PEER_URL = 'http://127.0.0.1:2380';
 const ETCD_MEMBER = 'control-plane';
 
@@ -97,22 +96,4 @@ export function kubeApiServerChild(settings: KubeApiServerSettings, nodeBinary =
       ...(settings.advertiseAddress ? { KUBE_ADVERTISE_ADDRESS: settings.advertiseAddress } : {}),
     },
   };
-}
-
-/** etcd's own health endpoint: 200 with `"health":"true"` once the member has a leader and serves reads. */
-export function etcdHealthy(timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${ETCD_CLIENT_URL}/health`, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`etcd /health answered ${res.statusCode}: ${body.slice(0, 200)}`));
-        resolve(/"health"\s*:\s*"true"/.test(body));
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -11,7 +11,8 @@ import {
   createApiServer,
   createHeartbeatServer,
 } from './control-plane';
-import { ETCD_BINARY, etcdChild, etcdHealthy, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
+import { ETCD_BINARY, ETCD_CLIENT_URL, etcdChild, KUBE_APISERVER_MAIN, kubeApiServerChild } from './control-plane-processes';
+import { etcdHealthy } from '../../kube-apiserver/src/storage/etcd-health';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
 import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
 import { CriClient, DEFAULT_CRI_ENDPOINT } from './kubelet/cri';
@@ -122,16 +123,15 @@ function runControlPlane(): void {
     9_000,
   );
   if (!etcd) return;
+  // Both at once: the API server loads its program while etcd starts, and waits for etcd's health itself.
   etcd.start();
-  waitUntil('etcd', () => etcdHealthy(), ETCD_READY_TIMEOUT_MS)
-    .then(() => {
-      jsonLog({ msg: 'etcd healthy', pid: etcd.pid });
-      apiServer?.start();
-    })
+  apiServer?.start();
+  waitUntil('etcd', () => etcdHealthy(ETCD_CLIENT_URL), ETCD_READY_TIMEOUT_MS)
+    .then(() => jsonLog({ msg: 'etcd healthy', pid: etcd.pid }))
     .catch((err: unknown) => {
       // Docker's restart policy brings the container back; the volume keeps whatever etcd had.
       jsonLog({ msg: 'etcd did not become healthy: exiting', error: String(err) });
-      void etcd.stop().finally(() => process.exit(1));
+      void Promise.all([apiServer?.stop(), etcd.stop()]).finally(() => process.exit(1));
     });
 }
 

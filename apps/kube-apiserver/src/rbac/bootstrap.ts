@@ -55,8 +55,11 @@ function mergeMeta(cur: KubeObject, labels: Record<string, string>): boolean {
  * roleRef changed is made again (roleRef cannot be updated).
  */
 export async function reconcileBootstrapPolicy(cache: RbacCache, storage: RestStorage): Promise<void> {
-  for (const role of BOOTSTRAP_CLUSTER_ROLES) await reconcileRole(cache, storage, role);
-  for (const b of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) await reconcileBinding(cache, storage, b);
+  // Each object on its own key, so all at once: etcd commits concurrent writes together, and a new cluster waits for these.
+  await Promise.all([
+    ...BOOTSTRAP_CLUSTER_ROLES.map((role) => reconcileRole(cache, storage, role)),
+    ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS.map((b) => reconcileBinding(cache, storage, b)),
+  ]);
 }
 
 function roleObject(role: BootstrapClusterRole): KubeObject {

@@ -89,6 +89,7 @@ export function buildContainerCreateOptions(
     ExposedPorts: { [AGENT_PORT_KEY]: {}, ...Object.fromEntries(Object.keys(fixed).map((k) => [k, {}])) },
     HostConfig: {
       NanoCpus: spec.nanoCpus,
+      ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
       Memory: spec.memoryBytes,
       // No swap beyond the memory limit, like a VM without swap.
       MemorySwap: spec.memoryBytes,

@@ -81,6 +81,8 @@ export interface NodeSpec {
   env: Record<string, string>;
   nanoCpus: number;
   memoryBytes: number;
+  /** Relative CPU weight when the host's cores are contended (Docker's CpuShares; default 1024, like every node). */
+  cpuShares?: number;
   zone: string;
   /** Container ports published on the publish host at fixed host ports (the control plane's API server). */
   fixedPorts?: { containerPort: number; hostPort: number }[];

@@ -25,6 +25,8 @@ import { NodeFleet, rethrowProviderError } from './node-fleet.service';
 
 const versions = new KubernetesVersionCatalog();
 const MiB = 2 ** 20;
+/** Docker's CPU weight for the control plane: four nodes' worth (a node has Docker's default, 1024). */
+const CONTROL_PLANE_CPU_SHARES = 4096;
 const READY_POLL_MS = 100;
 // How Docker says a published host port is held: by its own allocator, or by another listener on the host.
 const PORT_TAKEN = /port is already allocated|address already in use/i;
@@ -158,6 +160,9 @@ export class ControlPlane {
       zone: '',
       // etcd, the API server and the agent supervising them. A limit, not a reservation: idle it uses far less.
       nanoCpus: 1_000_000_000,
+      // First to the host's cores when they are contended (a create boots it beside every node, and every node waits
+      // for it), as AKS runs the control plane on capacity of its own; idle, it takes nothing from the nodes.
+      cpuShares: CONTROL_PLANE_CPU_SHARES,
       memoryBytes: 512 * MiB,
       labels: {
         ...clusterLabels,

@@ -51,6 +51,11 @@ describe('buildContainerCreateOptions', () => {
     expect(JSON.stringify(sut)).not.toContain('PRIVATE KEY');
   });
 
+  it('gives a CPU weight only when the spec asks for one (the control plane), leaving the Docker default otherwise', () => {
+    expect(buildContainerCreateOptions(spec({ cpuShares: 4096 }), '127.0.0.1').HostConfig?.CpuShares).toBe(4096);
+    expect(buildContainerCreateOptions(spec(), '127.0.0.1').HostConfig).not.toHaveProperty('CpuShares');
+  });
+
   it('leaves a node without fixed ports or aliases exactly as before', () => {
     expect(buildContainerCreateOptions(spec(), '127.0.0.1').ExposedPorts).toEqual({ [`${NODE_AGENT_PORT}/tcp`]: {} });
   });

@@ -8,7 +8,8 @@ import { EntityManager } from 'typeorm';
 
 const REQUEST_TIMEOUT_MS = 3_000;
 const DRAIN_POLL_MS = 1_000;
-const NODE_READY_POLL_MS = 250;
+/** How soon a wait for a node's readiness asks again when the cluster's API server did not answer or its watch ended. */
+const NODE_READY_RETRY_MS = 100;
 /** How long a drain waits for an API server that does not answer before it goes on without it. */
 const DRAIN_UNREACHABLE_MS = 60_000;
 
@@ -69,6 +70,91 @@ export function kubeRequest(
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end(text);
+  });
+}
+
+interface KubeNode {
+  status?: { conditions?: { type: string; status: string; reason?: string }[] };
+}
+
+interface WatchEvent {
+  type: string;
+  object?: KubeNode;
+}
+
+/**
+ * A watch on a cluster's Kubernetes API (`path` asks for one, with the admin certificate): resolves true as soon as an
+ * event satisfies `done`, false when the watch ends first (its timeoutSeconds, an ERROR event, a closed connection).
+ * Rejects when it cannot be opened; `signal` ends it.
+ */
+export function kubeWatchUntil(
+  host: string,
+  port: number,
+  fqdn: string,
+  creds: Pick<ClusterCredentials, 'ca' | 'admin'>,
+  path: string,
+  done: (event: WatchEvent) => boolean,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (result: boolean | Error): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', abort);
+      req.destroy();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const abort = (): void => finish(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method: 'GET',
+        headers: { accept: 'application/json', 'user-agent': 'cerulean-worker' },
+        servername: fqdn,
+        ca: creds.ca.certPem,
+        cert: creds.admin.certPem,
+        key: creds.admin.keyPem,
+        agent: false,
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return finish(new Error(`watch answered HTTP ${res.statusCode}`));
+        }
+        // Until the first event the connection is idle, and an answer that started may stall: REQUEST_TIMEOUT_MS bounds
+        // opening it, the server's timeoutSeconds bounds the rest.
+        req.setTimeout(0);
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            let event: WatchEvent;
+            try {
+              event = JSON.parse(line) as WatchEvent;
+            } catch {
+              return finish(new Error(`watch sent a line that is not JSON: ${line.slice(0, 100)}`));
+            }
+            if (event.type === 'ERROR') return finish(false);
+            if (done(event)) return finish(true);
+          }
+        });
+        res.on('end', () => finish(false));
+        res.on('error', (err) => finish(err));
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => finish(new Error('timed out')));
+    req.on('error', (err) => finish(err));
+    if (signal?.aborted) return abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    req.end();
   });
 }
 
@@ -275,27 +361,38 @@ export class KubeApiClient {
     if (cluster.apiServerPort === null) return;
     const creds = await this.credentials.load(this.db, cluster.id);
     if (!creds) return;
-    let last: string;
+    const port = cluster.apiServerPort;
+    const selector = `fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`;
+    let last = 'no answer yet';
+    const readiness = (n: KubeNode | undefined): boolean => {
+      const ready = n?.status?.conditions?.find((c) => c.type === 'Ready');
+      last = !n ? 'not registered' : ready ? `Ready=${ready.status} (${ready.reason ?? ''})` : 'no Ready condition yet';
+      return ready?.status === 'True';
+    };
     for (;;) {
       signal?.throwIfAborted();
       try {
-        const r = await kubeRequest(this.env.NODE_PUBLISH_HOST, cluster.apiServerPort, cluster.fqdn, creds, 'GET', `/api/v1/nodes/${encodeURIComponent(node)}`);
+        // A list of the one node gives its state and where to watch it from; the watch then reports its change at once.
+        const r = await kubeRequest(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, 'GET', `/api/v1/nodes?${selector}`);
         if (r.status === 200) {
-          const ready = (JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string; reason?: string }[] } }).status?.conditions?.find(
-            (c) => c.type === 'Ready',
-          );
-          if (ready?.status === 'True') return;
-          last = ready ? `Ready=${ready.status} (${ready.reason ?? ''})` : 'no Ready condition yet';
+          const list = JSON.parse(r.body) as { metadata: { resourceVersion: string }; items: KubeNode[] };
+          if (readiness(list.items[0])) return;
+          const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+          const path = `/api/v1/nodes?watch=1&${selector}&resourceVersion=${list.metadata.resourceVersion}&allowWatchBookmarks=false&timeoutSeconds=${seconds}`;
+          if (await kubeWatchUntil(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, path, (e) => e.type !== 'DELETED' && readiness(e.object), signal))
+            return;
         } else {
-          last = r.status === 404 ? 'not registered' : `HTTP ${r.status}`;
+          last = `HTTP ${r.status}`;
         }
       } catch (err) {
+        signal?.throwIfAborted();
         last = (err as Error).message;
       }
       if (Date.now() > deadline) {
         throw new ArmError(500, 'NodesNotReady', `Node ${node} did not become Ready in the cluster's Kubernetes API: ${last}.`);
       }
-      await new Promise((r) => setTimeout(r, NODE_READY_POLL_MS));
+      // The API server is not up yet (a create starts it beside the nodes), or the watch ended: again shortly.
+      await new Promise((r) => setTimeout(r, NODE_READY_RETRY_MS));
     }
   }
 }

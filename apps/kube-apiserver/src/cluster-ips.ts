@@ -12,6 +12,8 @@ export class ClusterIpAllocator {
   private readonly base: number;
   private readonly size: number;
   readonly kubernetesServiceIp: string;
+  /** The end of the last Service write queued (see serialized). */
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     cidr: string,
@@ -32,6 +34,21 @@ export class ClusterIpAllocator {
     if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
     const n = parts.reduce((a, o) => a * 256 + o, 0);
     return n > this.base && n < this.base + this.size - 1;
+  }
+
+  /**
+   * Runs one Service write after the previous one has finished. Each allocates from a list of the other Services, so
+   * the write before it must be stored (and in that list) first: two at once would both see an address or node port
+   * free and both take it. Upstream's allocators reserve in etcd for the same reason; one API server per cluster lets
+   * this one keep its order in memory.
+   */
+  serialized<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.lastWrite.then(write);
+    this.lastWrite = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** The Service's cluster IP, then its node ports (see allocateNodePorts). */

@@ -63,6 +63,15 @@ export interface WriteResult {
   warnings: string[];
 }
 
+/** What a read-modify-write makes of the current object (undefined: none yet; only server-side apply creates). */
+export type Mutation = (current: KubeObject | undefined) => {
+  obj: KubeObject;
+  preconditionRv?: string;
+  subresource?: string;
+  operation?: 'Apply' | 'Update';
+  warnings?: string[];
+};
+
 export interface DeleteOptions {
   dryRun: boolean;
   gracePeriodSeconds?: number;
@@ -355,6 +364,11 @@ export class RestStorage {
   }
 
   async create(rt: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions, applyInfo?: ApplyInfo): Promise<WriteResult> {
+    if (rt.kind === 'Service' && !opts.dryRun) return this.ips.serialized(() => this.createNow(rt, namespace, body, opts, applyInfo));
+    return this.createNow(rt, namespace, body, opts, applyInfo);
+  }
+
+  private async createNow(rt: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions, applyInfo?: ApplyInfo): Promise<WriteResult> {
     const warnings = this.checkBody(rt, body, opts.fieldValidation);
     const obj = deepClone(body) as KubeObject;
     obj.apiVersion = apiVersionOf(rt);
@@ -416,19 +430,12 @@ export class RestStorage {
    * Read-modify-write with optimistic concurrency: `mutate` gets the current object and returns the new one. A stale
    * write is retried when the caller gave no resourceVersion, else it is the caller's 409.
    */
-  async guaranteedUpdate(
-    rt: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    opts: WriteOptions,
-    mutate: (current: KubeObject | undefined) => {
-      obj: KubeObject;
-      preconditionRv?: string;
-      subresource?: string;
-      operation?: 'Apply' | 'Update';
-      warnings?: string[];
-    },
-  ): Promise<WriteResult> {
+  async guaranteedUpdate(rt: ResourceType, namespace: string | undefined, name: string, opts: WriteOptions, mutate: Mutation): Promise<WriteResult> {
+    if (rt.kind === 'Service' && !opts.dryRun) return this.ips.serialized(() => this.guaranteedUpdateNow(rt, namespace, name, opts, mutate));
+    return this.guaranteedUpdateNow(rt, namespace, name, opts, mutate);
+  }
+
+  private async guaranteedUpdateNow(rt: ResourceType, namespace: string | undefined, name: string, opts: WriteOptions, mutate: Mutation): Promise<WriteResult> {
     // Service IPs are allocated while preparing the write: such a write starts from etcd, never from a guess.
     const guess = !opts.dryRun && rt.kind !== 'Service';
     for (let attempt = 0; ; attempt++) {
@@ -445,7 +452,8 @@ export class RestStorage {
         const applyInfo = operation === 'Apply' ? this.apply.take(obj) : undefined;
         if (!current) {
           // Only server-side apply creates through a patch.
-          const r = await this.create(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' }, applyInfo);
+          // createNow: a Service's write already holds the allocators (see ClusterIpAllocator.serialized).
+          const r = await this.createNow(rt, namespace, obj, { ...opts, fieldValidation: 'Ignore' }, applyInfo);
           return { ...r, warnings };
         }
         if (preconditionRv && preconditionRv !== current.obj.metadata.resourceVersion) throw KubeError.modified(groupResource(rt), name);

@@ -53,19 +53,38 @@ function charge(quota: KubeObject, rt: ResourceType, obj: KubeObject, usage: Usa
   return { used: Object.fromEntries([...next].map(([k, u]) => [k, formatUsage(u)])) };
 }
 
+/** What an update adds: each quota name's usage after it less before it, where that is more than nothing. */
+function growth(after: Usage, before: Usage): Usage {
+  const delta: Usage = new Map();
+  for (const [k, u] of after) {
+    const milli = u.milli - (before.get(k)?.milli ?? 0);
+    if (milli > 0) delta.set(k, { milli, binary: u.binary });
+  }
+  return delta;
+}
+
 /**
- * Upstream's ResourceQuota admission at create: every quota of the namespace that covers the object (its scopes)
- * and holds a resource the object uses must have room for it, else 403 naming the quota, what was requested, used and
- * limited; a pod must request (or limit) each compute resource a quota holds. The usage is then added to each
- * quota's status with optimistic concurrency, so two creates racing for the last unit cannot both have it.
+ * Upstream's ResourceQuota admission: every quota of the namespace that covers the object (its scopes) and holds a
+ * resource the object uses must have room for it, else 403 naming the quota, what was requested, used and limited; a
+ * pod must request (or limit) each compute resource a quota holds. The usage is then added to each quota's status
+ * with optimistic concurrency, so two creates racing for the last unit cannot both have it. An update (`old` given:
+ * a Service, whose type decides its node ports and load balancers) is charged only what it adds to the old object's
+ * usage.
  */
-export async function admitResourceQuota(rt: ResourceType, obj: KubeObject, storage: RestStorage, opts: WriteOptions, shownName: string): Promise<void> {
+export async function admitResourceQuota(
+  rt: ResourceType,
+  obj: KubeObject,
+  storage: RestStorage,
+  opts: WriteOptions,
+  shownName: string,
+  old?: KubeObject,
+): Promise<void> {
   const namespace = obj.metadata.namespace;
   if (!rt.namespaced || !namespace) return;
+  const usage = old ? growth(objectUsage(rt.group, rt.plural, obj), objectUsage(rt.group, rt.plural, old)) : objectUsage(rt.group, rt.plural, obj);
   const quotaType = storage.registry.lookup('', 'v1', 'resourcequotas') as ResourceType;
   const quotas = (await storage.inNamespace(quotaType, namespace)).filter((q) => quotaCovers(q, rt.group, rt.plural, obj)).sort(byName);
   if (!quotas.length) return;
-  const usage = objectUsage(rt.group, rt.plural, obj);
   const refuse = (why: string) =>
     new KubeError(403, 'Forbidden', `${rt.group ? `${rt.plural}.${rt.group}` : rt.plural} ${JSON.stringify(shownName)} is forbidden: ${why}`, {
       name: shownName,

@@ -461,6 +461,9 @@ export class RestStorage {
         if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
         this.validate(rt, next, current.obj);
         opts.admit?.(next, current.obj);
+        // A Service's type decides its node ports and load balancers: what an update adds is charged (upstream's
+        // service evaluator handles updates; subresource writes are never charged).
+        if (rt.kind === 'Service' && !subresource) await admitResourceQuota(rt, next, this, opts, name, current.obj);
         next.metadata.managedFields = this.apply.updateManagedFields(
           rt,
           current.obj,

@@ -126,4 +126,41 @@ describe('ResourceQuota', () => {
     expect((await h.kubectl(['create', 'configmap', 'free', '-n', 'scoped'])).code).toBe(0);
     expect(await used('scoped', 'besteffort')).toEqual({ pods: '1' });
   });
+
+  it('charges what a Service update adds: a type change to NodePort or LoadBalancer needs room for its node ports', async () => {
+    await h.kubectl(['create', 'namespace', 'svcq']);
+    await h.kubectl(['create', 'quota', 'sq', '-n', 'svcq', '--hard=services=5,services.nodeports=2,services.loadbalancers=0']);
+    await waitUntil('the service quota counted', async () => ((await used('svcq', 'sq')).services === '0' ? true : undefined), 10_000);
+    await h.kubectl(['create', 'service', 'clusterip', 'one', '-n', 'svcq', '--tcp=80:80']);
+    await h.kubectl(['create', 'service', 'clusterip', 'two', '-n', 'svcq', '--tcp=80:80,81:81']);
+    expect(await used('svcq', 'sq')).toEqual({ services: '2', 'services.nodeports': '0', 'services.loadbalancers': '0' });
+    // One node port: room for it.
+    expect((await h.kubectl(['patch', 'service', 'one', '-n', 'svcq', '-p', '{"spec":{"type":"NodePort"}}'])).code).toBe(0);
+    expect(await used('svcq', 'sq')).toMatchObject({ 'services.nodeports': '1' });
+    // Two more: refused, and the Service stays as it was.
+    const more = await h.kubectl(['patch', 'service', 'two', '-n', 'svcq', '-p', '{"spec":{"type":"NodePort"}}'], { allowFail: true });
+    expect(more.stderr).toContain(
+      'services "two" is forbidden: exceeded quota: sq, requested: services.nodeports=2, used: services.nodeports=1, limited: services.nodeports=2',
+    );
+    expect((await h.kubectl(['get', 'service', 'two', '-n', 'svcq', '-o', 'jsonpath={.spec.type}'])).stdout).toBe('ClusterIP');
+    const lb = await h.kubectl(['patch', 'service', 'one', '-n', 'svcq', '-p', '{"spec":{"type":"LoadBalancer"}}'], { allowFail: true });
+    expect(lb.stderr).toContain('services "one" is forbidden: exceeded quota: sq, requested: services.loadbalancers=1');
+    // What adds nothing is let through, and charges nothing.
+    expect((await h.kubectl(['label', 'service', 'one', '-n', 'svcq', 'tier=web'])).code).toBe(0);
+    expect(await used('svcq', 'sq')).toEqual({ services: '2', 'services.nodeports': '1', 'services.loadbalancers': '0' });
+  });
+
+  it('stops counting a pod stuck terminating once it is past its grace period', async () => {
+    await h.kubectl(['create', 'namespace', 'stuck']);
+    await h.kubectl(['create', 'quota', 'sp', '-n', 'stuck', '--hard=pods=1']);
+    await waitUntil('the pods quota counted', async () => ((await used('stuck', 'sp')).pods === '0' ? true : undefined), 10_000);
+    // Bound to a node whose kubelet never answers (none runs here): its deletion waits for it, as on a lost node.
+    expect((await create('stuck', pod('lost', undefined, { nodeName: 'gone-node', terminationGracePeriodSeconds: 2 }))).code).toBe(0);
+    expect((await create('stuck', pod('next'))).stderr).toContain('exceeded quota: sp, requested: pods=1, used: pods=1, limited: pods=1');
+    await h.kubectl(['delete', 'pod', 'lost', '-n', 'stuck', '--wait=false']);
+    expect((await h.kubectl(['get', 'pod', 'lost', '-n', 'stuck', '-o', 'jsonpath={.metadata.deletionGracePeriodSeconds}'])).stdout).toBe('2');
+    await waitUntil('the quota released the pod past its grace', async () => ((await used('stuck', 'sp')).pods === '0' ? true : undefined), 15_000);
+    expect((await h.kubectl(['get', 'pod', 'lost', '-n', 'stuck', '-o', 'name'])).stdout.trim()).toBe('pod/lost');
+    expect((await create('stuck', pod('next'))).code).toBe(0);
+  });
 });

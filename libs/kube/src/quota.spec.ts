@@ -1,4 +1,4 @@
-import { matchingQuotaResources, objectUsage, podMissingRequests, podUsage, quotaCovers, formatUsage } from './quota';
+import { matchingQuotaResources, objectUsage, podCountsForCompute, podMissingRequests, podUsage, quotaCovers, formatUsage } from './quota';
 import type { KubeObject } from './object';
 
 const pod = (spec: Record<string, unknown>, status: Record<string, unknown> = { phase: 'Running' }): KubeObject => ({ metadata: { name: 'p' }, spec, status });
@@ -28,6 +28,22 @@ describe('quota usage', () => {
     expect(printed(podUsage(pod({ containers: [{ name: 'a', resources: { requests: { cpu: '1' } } }] }, { phase: 'Succeeded' })))).toEqual({
       'count/pods': '1',
     });
+  });
+
+  it('stops counting a pod being deleted once it is past its grace period (upstream QuotaV1Pod), not before', () => {
+    const deleting = (at: string, grace: number): KubeObject => ({
+      metadata: { name: 'p', deletionTimestamp: at, deletionGracePeriodSeconds: grace },
+      spec: { containers: [{ name: 'a', resources: { requests: { cpu: '1' } } }] },
+      status: { phase: 'Running' },
+    });
+    const at = Date.parse('2026-12-05T12:00:00Z');
+    const p = deleting('2026-12-05T12:00:00Z', 30);
+    expect(podCountsForCompute(p, at + 29_000)).toBe(true);
+    expect(printed(podUsage(p, at + 30_000))).toMatchObject({ pods: '1', 'requests.cpu': '1' });
+    expect(podCountsForCompute(p, at + 30_001)).toBe(false);
+    expect(printed(podUsage(p, at + 31_000))).toEqual({ 'count/pods': '1' });
+    // No grace period recorded: it counts until it is gone.
+    expect(podCountsForCompute({ ...p, metadata: { name: 'p', deletionTimestamp: '2026-12-05T12:00:00Z' } }, at + 3_600_000)).toBe(true);
   });
 
   it('counts services by type, other objects by count/<resource>[.<group>]', () => {

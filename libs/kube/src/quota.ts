@@ -81,10 +81,23 @@ function computeUsage(requests: Usage, limits: Usage): Usage {
   return out;
 }
 
-/** What a pod uses: `pods` and its compute while it is not finished, `count/pods` always. */
-export function podUsage(pod: KubeObject): Usage {
+/**
+ * Whether a pod's `pods` and compute count (upstream's QuotaV1Pod): not once it finished, nor once it is past its
+ * deletion's grace period (deletionTimestamp + deletionGracePeriodSeconds), as a pod stuck terminating on a lost node
+ * must not keep its owner from starting replacements.
+ */
+export function podCountsForCompute(pod: KubeObject, now = Date.now()): boolean {
+  if (isTerminalPod(pod)) return false;
+  const meta = asObj(pod.metadata);
+  const deletion = typeof meta.deletionTimestamp === 'string' ? Date.parse(meta.deletionTimestamp) : NaN;
+  const grace = meta.deletionGracePeriodSeconds;
+  return !(Number.isFinite(deletion) && typeof grace === 'number' && now > deletion + grace * 1000);
+}
+
+/** What a pod uses: `pods` and its compute while it counts (podCountsForCompute), `count/pods` always. */
+export function podUsage(pod: KubeObject, now = Date.now()): Usage {
   const usage: Usage = new Map([['count/pods', { milli: 1000, binary: false }]]);
-  if (isTerminalPod(pod)) return usage;
+  if (!podCountsForCompute(pod, now)) return usage;
   usage.set('pods', { milli: 1000, binary: false });
   const spec = asObj(pod.spec);
   for (const [k, v] of computeUsage(podResourceTotals(spec, 'requests'), podResourceTotals(spec, 'limits'))) usage.set(k, v);

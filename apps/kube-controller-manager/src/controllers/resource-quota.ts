@@ -1,4 +1,4 @@
-import { addUsage, formatUsage, isTerminalPod, matchingQuotaResources, objectUsage, quotaCovers, type Usage } from '@cerulean/kube';
+import { addUsage, formatUsage, matchingQuotaResources, objectUsage, podCountsForCompute, quotaCovers, type Usage } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { collectionPath, discoverResources, type ApiResource } from './api-resources';
@@ -9,6 +9,9 @@ export interface ResourceQuotaControllerOptions {
   /** How often each quota is counted again (upstream's --resource-quota-sync-period is 5 min; replenishment aside). */
   resyncMs?: number;
 }
+
+/** How long after a deleted pod's grace period its quotas are counted again (it no longer counts then). */
+const PAST_GRACE_MARGIN_MS = 1_000;
 
 interface ResourceQuota extends KubeObject {
   metadata: KubeObject['metadata'] & { namespace: string };
@@ -43,12 +46,20 @@ export class ResourceQuotaController implements Controller {
           this.queue.add(keyOf(q));
       },
     });
-    const replenish = (obj: KubeObject) => {
-      for (const q of this.quotas.listNamespace(obj.metadata.namespace ?? '')) this.queue.add(keyOf(q));
+    const replenish = (obj: KubeObject, afterMs = 0) => {
+      for (const q of this.quotas.listNamespace(obj.metadata.namespace ?? '')) this.queue.addAfter(keyOf(q), afterMs);
     };
     this.pods = ctx.informers.informer<KubeObject>('/api/v1/pods', {
       upsert: (pod, previous) => {
-        if (previous && isTerminalPod(pod) && !isTerminalPod(previous)) replenish(pod);
+        if (previous && podCountsForCompute(previous) && !podCountsForCompute(pod)) return replenish(pod);
+        // Being deleted: it stops counting once past its grace period, with no event to say so (a lost node's pod).
+        const { deletionTimestamp, deletionGracePeriodSeconds } = pod.metadata as { deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
+        if (
+          deletionTimestamp &&
+          typeof deletionGracePeriodSeconds === 'number' &&
+          !(previous?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp
+        )
+          replenish(pod, Math.max(0, Date.parse(deletionTimestamp) + deletionGracePeriodSeconds * 1000 - Date.now()) + PAST_GRACE_MARGIN_MS);
       },
       deleted: replenish,
     });

@@ -17,6 +17,27 @@ describe('WorkQueue', () => {
     expect(seen.sort()).toEqual(['a', 'b']);
   });
 
+  it('runs a delayed key at the earliest time asked: a sooner addAfter replaces a later one, a later one is ignored', async () => {
+    jest.useFakeTimers();
+    try {
+      const seen: string[] = [];
+      const q = new WorkQueue(async (key) => {
+        seen.push(key);
+      });
+      q.start();
+      q.addAfter('k', 30_000);
+      q.addAfter('k', 1_000);
+      q.addAfter('k', 5_000);
+      await jest.advanceTimersByTimeAsync(1_001);
+      expect(seen).toEqual(['k']);
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(seen).toEqual(['k']);
+      await q.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('never runs one key on two workers at once, and runs it again when added during a pass', async () => {
     let running = 0;
     let maxRunning = 0;

@@ -28,7 +28,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly idle: (() => void)[] = [];
   private wake: (() => void) | undefined;
   private stopped = false;
@@ -51,13 +51,19 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
-    if (this.timers.has(key)) return;
+    // Already waiting: the earlier time wins, as in client-go's delaying queue.
+    const due = Date.now() + ms;
+    const waiting = this.timers.get(key);
+    if (waiting) {
+      if (waiting.due <= due) return;
+      clearTimeout(waiting.timer);
+    }
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   get length(): number {
@@ -72,7 +78,7 @@ export class WorkQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.wake?.();
     await Promise.all(this.workers);

@@ -227,7 +227,10 @@ describe('workloads on the nodes', () => {
       60_000,
     );
     expect(failedMount).toMatchObject({ type: 'Warning', message: 'MountVolume.SetUp failed for volume "cfg" : configmap "made-later" not found' });
-    expect((await pod('waits-for-config')).status?.phase).toBe('Pending');
+    // No sandbox meanwhile, as upstream's kubelet makes none before the volumes are filled: no pod IP.
+    const waiting = await pod('waits-for-config');
+    expect(waiting.status?.phase).toBe('Pending');
+    expect((waiting.status as { podIP?: string } | undefined)?.podIP).toBeUndefined();
 
     await kubectl(['create', 'configmap', 'made-later', '--from-literal=motd=at last']);
     await waitUntil('waits-for-config finished', async () => ((await pod('waits-for-config')).status?.phase === 'Succeeded' ? true : undefined), 60_000);

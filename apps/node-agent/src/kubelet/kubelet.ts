@@ -74,6 +74,8 @@ interface PodState {
   retryTimer?: NodeJS.Timeout;
   /** The probes of running containers, by container name. */
   probes: Map<string, ProbeWorker>;
+  /** Its volumes could not be filled last time: they are filled before a sandbox is made again, not beside it. */
+  volumesFailed?: boolean;
 }
 
 /** A running container's probes: one timer each, results kept until the container is replaced. */
@@ -318,7 +320,7 @@ export class Kubelet {
     }
     let sandbox: Awaited<ReturnType<Kubelet['ensureSandbox']>>;
     try {
-      sandbox = await this.ensureSandbox(pod);
+      sandbox = await this.ensureSandbox(pod, state);
     } catch (err) {
       // Volumes or the sandbox failed: the pod shows its containers as ContainerCreating meanwhile, as upstream's does.
       await this.reportStatus(pod, state, { ready: false, ips: [] }).catch(() => undefined);
@@ -334,7 +336,7 @@ export class Kubelet {
   }
 
   /** The pod's ready sandbox, or a new one (the previous attempt's, if any, is removed first: its network is gone). */
-  private async ensureSandbox(pod: Pod): Promise<{ sandboxId: string; sandboxConfig: PodSandboxConfig; ips: string[] }> {
+  private async ensureSandbox(pod: Pod, state: PodState): Promise<{ sandboxId: string; sandboxConfig: PodSandboxConfig; ips: string[] }> {
     const uid = pod.metadata.uid;
     const sandboxes = (await this.o.cri.listPodSandbox({ [POD_UID_LABEL]: uid })).sort((a, b) => b.metadata.attempt - a.metadata.attempt);
     const ready = sandboxes.find((s) => s.state === 'SANDBOX_READY');
@@ -343,14 +345,29 @@ export class Kubelet {
     let id = ready?.id;
     if (!id) {
       for (const s of sandboxes) await this.removeSandbox(s.id);
-      try {
-        await prepareVolumes(pod, this.o.api, this.o.log);
-      } catch (err) {
-        if (err instanceof MountVolumeError) this.events.record(pod, 'Warning', 'FailedMount', err.message);
-        throw err;
-      }
+      // The volumes (API reads, a service account token) are filled while the runtime makes the sandbox: both must be
+      // done before a container starts, neither needs the other. Volumes that cannot be filled take the new sandbox
+      // away again, so the pod shows what upstream's does then: ContainerCreating, no sandbox, a FailedMount event;
+      // its next tries fill the volumes first, so a pod waiting for a ConfigMap does not make sandboxes meanwhile.
       const t0 = Date.now();
-      id = await this.o.cri.runPodSandbox(config);
+      const fill = () => prepareVolumes(pod, this.o.api, this.o.log);
+      const make = () => this.o.cri.runPodSandbox(config);
+      let filled: PromiseSettledResult<void>;
+      let sandbox: PromiseSettledResult<string> | undefined;
+      if (state.volumesFailed) {
+        [filled] = await Promise.allSettled([fill()]);
+        if (filled.status === 'fulfilled') [sandbox] = await Promise.allSettled([make()]);
+      } else {
+        [filled, sandbox] = await Promise.allSettled([fill(), make()]);
+      }
+      state.volumesFailed = filled.status === 'rejected';
+      if (filled.status === 'rejected') {
+        if (sandbox?.status === 'fulfilled') await this.removeSandbox(sandbox.value).catch(() => undefined);
+        if (filled.reason instanceof MountVolumeError) this.events.record(pod, 'Warning', 'FailedMount', filled.reason.message);
+        throw filled.reason;
+      }
+      if (!sandbox || sandbox.status === 'rejected') throw sandbox?.reason;
+      id = sandbox.value;
       this.o.log({ msg: 'kubelet: sandbox started', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, sandbox: id.slice(0, 12), ms: Date.now() - t0 });
     }
     const status = await this.o.cri.podSandboxStatus(id);

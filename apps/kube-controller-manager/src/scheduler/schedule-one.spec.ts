@@ -45,6 +45,20 @@ describe('scheduleOne', () => {
     expect(scheduleOne(requesting('1'), s)).toEqual({ node: 'a' });
   });
 
+  it('spreads a burst of pods that request nothing evenly, even once their default requests fill the nodes memory', () => {
+    // 200Mi of default memory a pod: 1500Mi is "full" after 8 pods, long before 100 pods are placed (4 cpus are not).
+    const s = snapshotOf(['a', 'b', 'c'].map((n) => node(n, { cpu: '4', memory: '1500Mi' })));
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 100; i++) {
+      const p = pod();
+      const r = scheduleOne(p, s);
+      if (!('node' in r)) throw new Error(r.message);
+      s.assume(p, r.node);
+      counts[r.node] = (counts[r.node] ?? 0) + 1;
+    }
+    expect(Object.values(counts).sort()).toEqual([33, 33, 34]);
+  });
+
   it('ignores finished pods and honours the pods limit', () => {
     const done = { ...bound(pod(), 'a'), status: { phase: 'Succeeded' } };
     const s = snapshotOf([node('a', { pods: '1' })], [done]);

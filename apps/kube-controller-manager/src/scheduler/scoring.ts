@@ -18,13 +18,18 @@ function leastAllocated(pod: Pod, info: NodeInfo): number {
   return (free(have.milliCpu, info.nonZeroRequested.milliCpu + want.milliCpu) + free(have.memory, info.nonZeroRequested.memory + want.memory)) / 2;
 }
 
-/** BalancedAllocation: cpu and memory used in the same proportion score high. */
+/**
+ * BalancedAllocation: cpu and memory used in the same proportion score high. From what pods actually request, as
+ * upstream's (useRequested): pods that request nothing change no node's balance. Counted with LeastAllocated's
+ * non-zero defaults instead, a node whose memory those defaults fill would look better balanced with every pod it
+ * gets, and draw ever more of a burst of such pods.
+ */
 function balanced(pod: Pod, info: NodeInfo): number {
-  const want = podRequests(pod, { nonZero: true });
+  const want = podRequests(pod);
   const have = allocatable(info.node);
   if (have.milliCpu <= 0 || have.memory <= 0) return 0;
-  const cpu = Math.min(1, (info.nonZeroRequested.milliCpu + want.milliCpu) / have.milliCpu);
-  const mem = Math.min(1, (info.nonZeroRequested.memory + want.memory) / have.memory);
+  const cpu = Math.min(1, (info.requested.milliCpu + want.milliCpu) / have.milliCpu);
+  const mem = Math.min(1, (info.requested.memory + want.memory) / have.memory);
   return (1 - Math.abs(cpu - mem) / 2) * MAX;
 }
 

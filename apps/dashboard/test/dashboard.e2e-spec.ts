@@ -73,6 +73,18 @@ describe('operator dashboard in a real browser', () => {
   const figures: Record<string, unknown> = {};
   /** What Chromium reports the page's Content-Security-Policy blocked (the API serves it with a strict one). */
   const cspViolations: string[] = [];
+  /**
+   * page.goto, once more when Chromium saw the host's network change during the navigation (Docker adding or removing
+   * another cluster's bridge): it then fails the load with net::ERR_NETWORK_CHANGED, and a user would simply reload.
+   */
+  const goto = async (url: string) => {
+    try {
+      return await page.goto(url);
+    } catch (err) {
+      if (!/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
+      return page.goto(url);
+    }
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -100,7 +112,7 @@ describe('operator dashboard in a real browser', () => {
   });
 
   it('serves the app without a token and asks the user to sign in', async () => {
-    const res = await page.goto(`${state().apiUrl}/dashboard`);
+    const res = await goto(`${state().apiUrl}/dashboard`);
 
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -108,7 +120,7 @@ describe('operator dashboard in a real browser', () => {
     await expect(page.getByRole('heading', { name: 'Sign in to Cerulean' }).isVisible()).resolves.toBe(true);
     expect(await page.getByLabel('Client secret').count()).toBe(1);
     // Any other path under /dashboard is the same single-page app.
-    expect((await page.goto(`${state().apiUrl}/dashboard/no/such/page`))?.status()).toBe(200);
+    expect((await goto(`${state().apiUrl}/dashboard/no/such/page`))?.status()).toBe(200);
     await page.getByRole('heading', { name: 'Sign in to Cerulean' }).waitFor();
   });
 
@@ -132,7 +144,7 @@ describe('operator dashboard in a real browser', () => {
     const put = await arm('PUT', `${clusterPath(rg, name)}?${AKS_API}`, { body: clusterBody([{ name: 'np1', count: 1 }]) });
     expect(put.status).toBe(201);
 
-    await page.goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
+    await goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
     await page.getByRole('heading', { name: `Cluster ${name}` }).waitFor();
     const created = page.getByRole('list', { name: 'Operation timeline' }).getByRole('listitem', { name: 'Create or update cluster Succeeded' });
     await created.waitFor({ timeout: UI_TIMEOUT });
@@ -141,7 +153,7 @@ describe('operator dashboard in a real browser', () => {
     await expect(nodes.count()).resolves.toBe(2); // header + one node
     await page.screenshot({ path: join(ARTIFACTS, 'cluster.png'), fullPage: true });
 
-    await page.goto(`${state().apiUrl}/dashboard/#/`);
+    await goto(`${state().apiUrl}/dashboard/#/`);
     const row = page.getByRole('row', { name: `Cluster ${name}` });
     await row.getByLabel('Provisioning state: Succeeded').waitFor({ timeout: UI_TIMEOUT });
     await row.getByRole('cell', { name: '1/1' }).waitFor({ timeout: UI_TIMEOUT });
@@ -158,7 +170,7 @@ describe('operator dashboard in a real browser', () => {
   });
 
   it('scales a pool from the UI and lists the new node', async () => {
-    await page.goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
+    await goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
     await page.getByLabel('Node count for pool np1').fill('3');
     await page.getByRole('button', { name: 'Scale np1' }).click();
 
@@ -277,7 +289,7 @@ describe('operator dashboard in a real browser', () => {
   it('deletes the cluster after a confirmation', async () => {
     blocker?.close();
     blocker = undefined;
-    await page.goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
+    await goto(`${state().apiUrl}/dashboard/#/cluster${clusterId()}`);
     await page.getByRole('button', { name: 'Delete cluster' }).click();
     const confirm = page.getByRole('alertdialog', { name: `Delete managed cluster ${name} and all its nodes?` });
     await confirm.getByRole('button', { name: `Yes, delete ${name}` }).click();

@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { createCertificateAuthority, issueCertificate, type PemKeyPair } from '@cerulean/pki';
 import { freePort } from '../../../test-support/private-services';
-import { type Harness, startHarness } from './harness';
+import { type RunningKubeApiServer, startKubeApiServer } from '../src/server';
 
 jest.setTimeout(60_000);
 
@@ -17,7 +20,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('API server across an etcd restart', () => {
   let dir: string;
   let etcd: ChildProcess | undefined;
-  let h: Harness;
+  let server: RunningKubeApiServer | undefined;
+  let admin: PemKeyPair;
+  let ca: PemKeyPair;
   let clientPort: number;
   let peerPort: number;
 
@@ -42,21 +47,56 @@ describe('API server across an etcd restart', () => {
     await gone;
   };
   const createConfigMap = (): Promise<number | string> =>
-    h.call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'cm-' } }).then(
-      (r) => r.code,
-      (err: NodeJS.ErrnoException) => err.code ?? err.message,
-    );
+    new Promise((resolve) => {
+      const req = request(
+        new URL('/api/v1/namespaces/default/configmaps', server?.url),
+        { method: 'POST', ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, headers: { 'content-type': 'application/json' }, timeout: 3_000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.end(JSON.stringify({ metadata: { generateName: 'cm-' } }));
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'etcd-restart-it-'));
     [clientPort, peerPort] = [await freePort(), await freePort()];
     await startEtcd();
-    // The harness's server, on this etcd instead of its own.
-    h = await startHarness({ etcdEndpoints: [`http://127.0.0.1:${clientPort}`], etcdWaitMs: 10_000 });
+    ca = await createCertificateAuthority('kubernetes', 1);
+    const serving = await issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validDays: 1,
+    });
+    admin = await issueCertificate(ca, { commonName: 'admin', organization: 'system:masters', usage: 'client', validDays: 1 });
+    server = await startKubeApiServer(
+      {
+        etcdEndpoints: [`http://127.0.0.1:${clientPort}`],
+        etcdPrefix: '/registry',
+        bindAddress: '127.0.0.1',
+        securePort: 0,
+        tlsCertPem: serving.certPem,
+        tlsKeyPem: serving.keyPem,
+        clientCaPem: ca.certPem,
+        version: '1.33.2',
+        clusterName: 'it',
+        serviceCidr: '10.0.0.0/16',
+        dnsServiceIp: '10.0.0.10',
+        bookmarkIntervalMs: 1000,
+        logLevel: 'silent',
+        etcdWaitMs: 10_000,
+      },
+      pino({ level: 'silent' }),
+    );
   });
 
   afterAll(async () => {
-    await h?.close();
+    await server?.close();
     await killEtcd();
     rmSync(dir, { recursive: true, force: true });
   });

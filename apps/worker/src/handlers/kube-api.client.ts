@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
 import { Env } from '@cerulean/config';
 import { ArmError } from '@cerulean/arm';
 import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, QUARANTINED, UPGRADE_STATUS_LABEL } from '@cerulean/domain';
@@ -30,6 +30,30 @@ function mustLeave(pod: DrainPod): boolean {
   return !(pod.metadata.ownerReferences ?? []).some((o) => o.controller && o.kind === 'DaemonSet');
 }
 
+/** A request to a cluster's Kubernetes API on its published port, as its admin (like kubectl): a new TLS connection. */
+function adminRequestOptions(
+  host: string,
+  port: number,
+  fqdn: string,
+  creds: Pick<ClusterCredentials, 'ca' | 'admin'>,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+): RequestOptions {
+  return {
+    host,
+    port,
+    path,
+    method,
+    headers: { accept: 'application/json', 'user-agent': 'cerulean-worker', ...headers },
+    servername: fqdn,
+    ca: creds.ca.certPem,
+    cert: creds.admin.certPem,
+    key: creds.admin.keyPem,
+    agent: false,
+  };
+}
+
 /** One call to a cluster's Kubernetes API on its published port, with the cluster's admin certificate (like kubectl). */
 export function kubeRequest(
   host: string,
@@ -44,21 +68,16 @@ export function kubeRequest(
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host,
-        port,
-        path,
-        method,
-        headers: {
-          accept: 'application/json',
-          'user-agent': 'cerulean-worker',
-          ...(text === undefined ? {} : { 'content-type': body?.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) }),
-        },
-        servername: fqdn,
-        ca: creds.ca.certPem,
-        cert: creds.admin.certPem,
-        key: creds.admin.keyPem,
+        ...adminRequestOptions(
+          host,
+          port,
+          fqdn,
+          creds,
+          method,
+          path,
+          text === undefined ? {} : { 'content-type': body?.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) },
+        ),
         timeout: REQUEST_TIMEOUT_MS,
-        agent: false,
       },
       (res) => {
         let body = '';
@@ -107,49 +126,35 @@ export function kubeWatchUntil(
       else resolve(result);
     };
     const abort = (): void => finish(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const req = request(
-      {
-        host,
-        port,
-        path,
-        method: 'GET',
-        headers: { accept: 'application/json', 'user-agent': 'cerulean-worker' },
-        servername: fqdn,
-        ca: creds.ca.certPem,
-        cert: creds.admin.certPem,
-        key: creds.admin.keyPem,
-        agent: false,
-      },
-      (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          return finish(new Error(`watch answered HTTP ${res.statusCode}`));
-        }
-        // Until the first event the connection is idle, and an answer that started may stall: REQUEST_TIMEOUT_MS bounds
-        // opening it, the server's timeoutSeconds bounds the rest.
-        req.setTimeout(0);
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (!line) continue;
-            let event: WatchEvent;
-            try {
-              event = JSON.parse(line) as WatchEvent;
-            } catch {
-              return finish(new Error(`watch sent a line that is not JSON: ${line.slice(0, 100)}`));
-            }
-            if (event.type === 'ERROR') return finish(false);
-            if (done(event)) return finish(true);
+    const req = request(adminRequestOptions(host, port, fqdn, creds, 'GET', path), (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return finish(new Error(`watch answered HTTP ${res.statusCode}`));
+      }
+      // Until the first event the connection is idle, and an answer that started may stall: REQUEST_TIMEOUT_MS bounds
+      // opening it, the server's timeoutSeconds bounds the rest.
+      req.setTimeout(0);
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (!line) continue;
+          let event: WatchEvent;
+          try {
+            event = JSON.parse(line) as WatchEvent;
+          } catch {
+            return finish(new Error(`watch sent a line that is not JSON: ${line.slice(0, 100)}`));
           }
-        });
-        res.on('end', () => finish(false));
-        res.on('error', (err) => finish(err));
-      },
-    );
+          if (event.type === 'ERROR') return finish(false);
+          if (done(event)) return finish(true);
+        }
+      });
+      res.on('end', () => finish(false));
+      res.on('error', (err) => finish(err));
+    });
     req.setTimeout(REQUEST_TIMEOUT_MS, () => finish(new Error('timed out')));
     req.on('error', (err) => finish(err));
     if (signal?.aborted) return abort();

@@ -350,23 +350,16 @@ export class Kubelet {
       // away again, so the pod shows what upstream's does then: ContainerCreating, no sandbox, a FailedMount event;
       // its next tries fill the volumes first, so a pod waiting for a ConfigMap does not make sandboxes meanwhile.
       const t0 = Date.now();
-      const fill = () => prepareVolumes(pod, this.o.api, this.o.log);
-      const make = () => this.o.cri.runPodSandbox(config);
-      let filled: PromiseSettledResult<void>;
-      let sandbox: PromiseSettledResult<string> | undefined;
-      if (state.volumesFailed) {
-        [filled] = await Promise.allSettled([fill()]);
-        if (filled.status === 'fulfilled') [sandbox] = await Promise.allSettled([make()]);
-      } else {
-        [filled, sandbox] = await Promise.allSettled([fill(), make()]);
-      }
+      const filling = prepareVolumes(pod, this.o.api, this.o.log);
+      const making = state.volumesFailed ? filling.then(() => this.o.cri.runPodSandbox(config)) : this.o.cri.runPodSandbox(config);
+      const [filled, sandbox] = await Promise.allSettled([filling, making]);
       state.volumesFailed = filled.status === 'rejected';
       if (filled.status === 'rejected') {
-        if (sandbox?.status === 'fulfilled') await this.removeSandbox(sandbox.value).catch(() => undefined);
+        if (sandbox.status === 'fulfilled') await this.removeSandbox(sandbox.value).catch(() => undefined);
         if (filled.reason instanceof MountVolumeError) this.events.record(pod, 'Warning', 'FailedMount', filled.reason.message);
         throw filled.reason;
       }
-      if (!sandbox || sandbox.status === 'rejected') throw sandbox?.reason;
+      if (sandbox.status === 'rejected') throw sandbox.reason;
       id = sandbox.value;
       this.o.log({ msg: 'kubelet: sandbox started', pod: `${pod.metadata.namespace}/${pod.metadata.name}`, sandbox: id.slice(0, 12), ms: Date.now() - t0 });
     }

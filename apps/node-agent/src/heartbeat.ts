@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { text as readText } from 'node:stream/consumers';
 import type { NodeAgentStatus } from '@cerulean/node-provider';
 import { CONTROL_PLANE_ALIAS, CONTROL_PLANE_HEARTBEAT_PORT, HEARTBEAT_INTERVAL_MS } from './control-plane';
 
@@ -10,10 +11,11 @@ function send(base: string, method: 'PUT' | 'DELETE', name: string, body?: strin
     const req = http.request(
       `${base}/nodes/${encodeURIComponent(name)}`,
       { method, timeout: REQUEST_TIMEOUT_MS, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve());
-      },
+      (res) =>
+        readText(res).then(
+          () => resolve(),
+          () => resolve(),
+        ),
     );
     // No control plane (yet, or being replaced): the next beat tries again.
     req.on('error', () => resolve());

@@ -1,4 +1,5 @@
 import * as https from 'node:https';
+import { text as readText } from 'node:stream/consumers';
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 
 /** The node's client credential for the cluster's Kubernetes API (the files in NODE_KUBE_DIR). */
@@ -89,12 +90,8 @@ export class KubeApi {
             'user-agent': this.options.userAgent ?? 'cerulean-kubelet',
           },
         },
-        (res) => {
-          let data = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (data += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-        },
+        // Settles also when the connection drops mid-answer (a bare 'end' listener would wait for ever then).
+        (res) => readText(res).then((data) => resolve({ status: res.statusCode ?? 0, body: data }), reject),
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.on('error', reject);
@@ -129,8 +126,7 @@ export class KubeApi {
         },
         (res) => {
           if (res.statusCode !== 200) {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
+            readText(res).then(() => resolve(res.statusCode ?? 0), reject);
             return;
           }
           let buffer = '';

@@ -4,6 +4,7 @@ import { ClusterCredentialRepository, clusterLockKey, ManagedClusterEntity, Oper
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { request } from 'node:https';
+import { text as readText } from 'node:stream/consumers';
 import { EntityManager } from 'typeorm';
 import { AgentPoolsService } from '../agent-pools/agent-pools.service';
 import { KubeNodeWire, Machine, MACHINE_TYPE, POOL_LABEL, toMachine } from './machine.mapper';
@@ -88,18 +89,15 @@ function getNodes(
         timeout: CONTROL_PLANE_TIMEOUT_MS,
         agent: false,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
+      (res) =>
+        readText(res).then((body) => {
           if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
           try {
-            resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: KubeNodeWire[] }).items ?? []);
+            resolve((JSON.parse(body) as { items?: KubeNodeWire[] }).items ?? []);
           } catch (err) {
             reject(err as Error);
           }
-        });
-      },
+        }, reject),
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);

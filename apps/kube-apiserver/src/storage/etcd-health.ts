@@ -1,17 +1,15 @@
 import { request } from 'node:http';
+import { text as readText } from 'node:stream/consumers';
 
 /** etcd's own health endpoint on a client URL: 200 with `"health":"true"` once the member has a leader and serves reads. */
 export function etcdHealthy(endpoint: string, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const req = request(`${endpoint.replace(/\/+$/, '')}/health`, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
+    const req = request(`${endpoint.replace(/\/+$/, '')}/health`, { timeout: timeoutMs, agent: false }, (res) =>
+      readText(res).then((body) => {
         if (res.statusCode !== 200) return reject(new Error(`etcd /health answered ${res.statusCode}: ${body.slice(0, 200)}`));
         resolve(/"health"\s*:\s*"true"/.test(body));
-      });
-    });
+      }, reject),
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end();

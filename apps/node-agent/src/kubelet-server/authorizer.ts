@@ -1,4 +1,5 @@
 import { request } from 'node:https';
+import { text as readText } from 'node:stream/consumers';
 import type { KubeletAuthorizer, KubeletRequestAttributes, KubeletUser } from './server';
 
 /** kubelet's defaults (--authorization-webhook-cache-authorized-ttl / -unauthorized-ttl). */
@@ -56,20 +57,19 @@ function review(opts: WebhookAuthorizerOptions, user: KubeletUser, attrs: Kubele
         timeout: REVIEW_TIMEOUT_MS,
         headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
       },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () => {
-          if (res.statusCode !== 201 && res.statusCode !== 200)
-            return reject(new AuthorizationError(`SubjectAccessReview answered ${res.statusCode}: ${data.slice(0, 200)}`));
-          try {
-            resolve((JSON.parse(data) as { status?: { allowed?: boolean } }).status?.allowed === true);
-          } catch (err) {
-            reject(new AuthorizationError(`SubjectAccessReview answer is not JSON: ${String(err)}`));
-          }
-        });
-      },
+      (res) =>
+        readText(res).then(
+          (data) => {
+            if (res.statusCode !== 201 && res.statusCode !== 200)
+              return reject(new AuthorizationError(`SubjectAccessReview answered ${res.statusCode}: ${data.slice(0, 200)}`));
+            try {
+              resolve((JSON.parse(data) as { status?: { allowed?: boolean } }).status?.allowed === true);
+            } catch (err) {
+              reject(new AuthorizationError(`SubjectAccessReview answer is not JSON: ${String(err)}`));
+            }
+          },
+          (err: Error) => reject(new AuthorizationError(`SubjectAccessReview answer broke off: ${err.message}`)),
+        ),
     );
     req.on('timeout', () => req.destroy(new AuthorizationError('SubjectAccessReview timed out')));
     req.on('error', (err) => reject(err instanceof AuthorizationError ? err : new AuthorizationError(err.message)));

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
 import type { CriClient } from '../kubelet/cri';
 import type { LogLine } from '../server';
 import {
@@ -175,13 +176,12 @@ async function relayToStreamingServer(ws: WebSocketConn, streamUrl: () => Promis
     if (ws.isClosed) runtime.close();
   });
   req.on('response', (res) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (body += c));
-    res.on('end', () => {
-      ws.send(frame(CH_ERROR, failureStatus(`the runtime refused the exec stream (${res.statusCode}): ${body.trim()}`)));
-      ws.close();
-    });
+    void readText(res)
+      .catch((err: Error) => `(its answer broke off: ${err.message})`)
+      .then((body) => {
+        ws.send(frame(CH_ERROR, failureStatus(`the runtime refused the exec stream (${res.statusCode}): ${body.trim()}`)));
+        ws.close();
+      });
   });
   req.on('error', (err) => {
     rt.log({ msg: 'exec stream to the runtime failed', url, error: err.message });

@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 import { createServer } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
 import { ArmError } from '@cerulean/arm';
 import { clusterNetwork, KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
@@ -237,10 +238,7 @@ function readyz(host: string, port: number, fqdn: string, creds: ClusterCredenti
         timeout: 2_000,
         agent: false,
       },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
+      (res) => readText(res).then(() => resolve(res.statusCode ?? 0), reject),
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);

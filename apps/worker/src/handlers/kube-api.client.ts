@@ -1,4 +1,5 @@
 import { request, type RequestOptions } from 'node:https';
+import { text as readText } from 'node:stream/consumers';
 import { Env } from '@cerulean/config';
 import { ArmError } from '@cerulean/arm';
 import { ClusterCredentialRepository, ClusterCredentials, ManagedClusterEntity, QUARANTINED, UPGRADE_STATUS_LABEL } from '@cerulean/domain';
@@ -79,12 +80,9 @@ export function kubeRequest(
         ),
         timeout: REQUEST_TIMEOUT_MS,
       },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
+      // text() rejects when the connection drops mid-answer (a control plane restarting): a bare 'end' listener would
+      // wait for ever, as Node does not emit an answer's 'error' to no listener.
+      (res) => readText(res).then((body) => resolve({ status: res.statusCode ?? 0, body }), reject),
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);

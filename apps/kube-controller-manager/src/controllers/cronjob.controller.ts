@@ -69,9 +69,23 @@ export class CronJobController implements Controller {
       return;
     }
     const [namespace, name] = key.split('/');
-    const cj = this.cronJobs.get(namespace, name);
+    let cj = this.cronJobs.get(namespace, name);
     if (!cj) return;
-    const children = this.jobs.listNamespace(namespace).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
+    const uid = cj.metadata.uid;
+    const children = this.jobs.listNamespace(namespace).filter((j) => controllerOf(j)?.uid === uid);
+    // A running child missing from status.active: the cache may not have our last status write yet (it listed the
+    // Job we created a moment ago). Read the CronJob afresh, as upstream does, before calling the Job unexpected or
+    // taking the activation as not yet started.
+    if (children.some((j) => !isFinished(j) && !(cj?.status?.active ?? []).some((a) => a.uid === j.metadata.uid))) {
+      try {
+        cj = await this.client.get<CronJob>(`/apis/batch/v1/namespaces/${namespace}/cronjobs/${name}`);
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      // Deleted and made again under the same name: the informer brings the new one.
+      if (cj.metadata.uid !== uid) return;
+    }
     let active: ActiveRef[] = [...(cj.status?.active ?? [])];
     let lastSuccessfulTime = cj.status?.lastSuccessfulTime;
     let lastScheduleTime = cj.status?.lastScheduleTime;

@@ -89,6 +89,25 @@ export const RESOURCE_TYPES: ResourceType[] = [
   def({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'] }),
   def({ group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', singular: 'resourcequota', shortNames: ['quota'], subresources: [STATUS] }),
   def({ group: '', version: 'v1', kind: 'LimitRange', plural: 'limitranges', singular: 'limitrange', shortNames: ['limits'] }),
+  def({
+    group: '',
+    version: 'v1',
+    kind: 'PersistentVolumeClaim',
+    plural: 'persistentvolumeclaims',
+    singular: 'persistentvolumeclaim',
+    shortNames: ['pvc'],
+    subresources: [STATUS],
+  }),
+  def({
+    group: '',
+    version: 'v1',
+    kind: 'PersistentVolume',
+    plural: 'persistentvolumes',
+    singular: 'persistentvolume',
+    namespaced: false,
+    shortNames: ['pv'],
+    subresources: [STATUS],
+  }),
   // apps/v1
   def({
     group: 'apps',
@@ -135,6 +154,15 @@ export const RESOURCE_TYPES: ResourceType[] = [
   // batch/v1
   def({ group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', categories: ALL, subresources: [STATUS] }),
   def({ group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', shortNames: ['cj'], categories: ALL, subresources: [STATUS] }),
+  def({
+    group: 'storage.k8s.io',
+    version: 'v1',
+    kind: 'StorageClass',
+    plural: 'storageclasses',
+    singular: 'storageclass',
+    namespaced: false,
+    shortNames: ['sc'],
+  }),
   def({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice' }),
   def({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease' }),
   def({

@@ -100,13 +100,21 @@ export class KubeApi {
   }
 
   /**
-   * A ConfigMap or Secret of a pod's namespace, for the pod's environment, volumes or image pulls; `undefined` when it
-   * does not exist, an error for any other failure.
+   * A ConfigMap, Secret or PersistentVolumeClaim of a pod's namespace, for the pod's environment, volumes or image
+   * pulls; `undefined` when it does not exist, an error for any other failure.
    */
-  async readObject<T>(kind: 'configmaps' | 'secrets', namespace: string, name: string): Promise<T | undefined> {
+  async readObject<T>(kind: 'configmaps' | 'secrets' | 'persistentvolumeclaims', namespace: string, name: string): Promise<T | undefined> {
     const r = await this.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind}/${encodeURIComponent(name)}`);
     if (r.status === 404) return undefined;
     expectOk(r, `read ${kind} ${namespace}/${name}`);
+    return JSON.parse(r.body) as T;
+  }
+
+  /** A PersistentVolume bound to a claim of one of this node's pods; `undefined` when it does not exist. */
+  async readPersistentVolume<T>(name: string): Promise<T | undefined> {
+    const r = await this.call('GET', `/api/v1/persistentvolumes/${encodeURIComponent(name)}`);
+    if (r.status === 404) return undefined;
+    expectOk(r, `read persistentvolume ${name}`);
     return JSON.parse(r.body) as T;
   }
 

@@ -146,7 +146,13 @@ export function domainCounts(pod: Pod, c: TopologySpreadConstraint, nodes: reado
 }
 
 /** Every reason `info` cannot take `pod`; `all` is every node (spread constraints compare domains across them). */
-export function filterNode(pod: Pod, info: NodeInfo, all: readonly NodeInfo[], spreadCounts?: Map<TopologySpreadConstraint, Map<string, number>>): Rejection[] {
+export function filterNode(
+  pod: Pod,
+  info: NodeInfo,
+  all: readonly NodeInfo[],
+  spreadCounts?: Map<TopologySpreadConstraint, Map<string, number>>,
+  volumes?: (node: Node) => Rejection | undefined,
+): Rejection[] {
   const node = info.node;
   // NodeUnschedulable: a cordoned node, unless the pod tolerates the unschedulable taint.
   if (node.spec?.unschedulable && !(pod.spec.tolerations ?? []).some((t) => tolerates(t, { key: UNSCHEDULABLE_TAINT_KEY, effect: 'NoSchedule' }))) {
@@ -170,6 +176,9 @@ export function filterNode(pod: Pod, info: NodeInfo, all: readonly NodeInfo[], s
     fit.push({ reason: Reasons.insufficient('ephemeral-storage'), unresolvable: false });
   }
   if (fit.length > 0) return fit;
+  // VolumeBinding: the node affinity of the pod's bound volumes (see volume-binding.ts).
+  const volume = volumes?.(node);
+  if (volume) return [volume];
   // PodTopologySpread (DoNotSchedule constraints).
   for (const c of pod.spec.topologySpreadConstraints ?? []) {
     if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;

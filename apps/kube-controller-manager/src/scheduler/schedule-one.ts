@@ -1,6 +1,6 @@
 import { domainCounts, filterNode, type Rejection } from './filters';
 import type { ClusterSnapshot, NodeInfo } from './node-info';
-import type { Pod, TopologySpreadConstraint } from './objects';
+import type { Node, Pod, TopologySpreadConstraint } from './objects';
 import { scoreNodes } from './scoring';
 
 export type ScheduleResult = { node: string } | { unschedulable: true; message: string };
@@ -28,10 +28,24 @@ export function fitErrorMessage(total: number, rejections: ReadonlyMap<string, R
 }
 
 /**
- * One scheduling cycle for one pod: filter every node, score the feasible ones, pick the best (ties broken at
- * random, as upstream does, so equal nodes share the load).
+ * Upstream's FitError text when a PreFilter plugin turned the pod down (a missing claim, say): its message stands for
+ * every node, and preemption cannot help.
  */
-export function scheduleOne(pod: Pod, snapshot: ClusterSnapshot, random: () => number = Math.random): ScheduleResult {
+export function preFilterErrorMessage(total: number, message: string): string {
+  if (total === 0) return 'no nodes available to schedule pods';
+  return `0/${total} nodes are available: ${message}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`;
+}
+
+/**
+ * One scheduling cycle for one pod: filter every node, score the feasible ones, pick the best (ties broken at
+ * random, as upstream does, so equal nodes share the load). `volumes` is the VolumeBinding filter of the pod's claims.
+ */
+export function scheduleOne(
+  pod: Pod,
+  snapshot: ClusterSnapshot,
+  random: () => number = Math.random,
+  volumes?: (node: Node) => Rejection | undefined,
+): ScheduleResult {
   const all = snapshot.list();
   // Domain counts of hard spread constraints are the same for every node: count once per cycle.
   const spreadCounts = new Map<TopologySpreadConstraint, Map<string, number>>();
@@ -41,7 +55,7 @@ export function scheduleOne(pod: Pod, snapshot: ClusterSnapshot, random: () => n
   const feasible: NodeInfo[] = [];
   const rejections = new Map<string, Rejection[]>();
   for (const info of all) {
-    const reasons = filterNode(pod, info, all, spreadCounts);
+    const reasons = filterNode(pod, info, all, spreadCounts, volumes);
     if (reasons.length === 0) feasible.push(info);
     else rejections.set(info.node.metadata.name, reasons);
   }

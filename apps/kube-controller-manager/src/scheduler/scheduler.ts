@@ -4,7 +4,8 @@ import type { InformerHub } from '../controllers/informer-hub';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../client/kube-client';
 import { ClusterSnapshot } from './node-info';
 import { podKey, type Node, type Pod } from './objects';
-import { scheduleOne } from './schedule-one';
+import { preFilterErrorMessage, scheduleOne } from './schedule-one';
+import { planVolumes, SELECTED_NODE_ANNOTATION, type Claim, type PersistentVolume, type StorageClass, type VolumeLookup } from './volume-binding';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
@@ -16,6 +17,8 @@ export interface SchedulerOptions {
   maxInFlight?: number;
   /** How often pods found unschedulable are tried again even when nothing seemed to change. */
   retryUnschedulableMs?: number;
+  /** How long a pod waits, chosen node held, for the claims provisioned for it there to be bound (upstream: 10 min). */
+  volumeBindTimeoutMs?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   now?: () => Date;
   random?: () => number;
@@ -32,6 +35,10 @@ export class Scheduler {
   private readonly snapshot = new ClusterSnapshot();
   private readonly pods: Informer<ApiPod>;
   private readonly nodes: Informer<ApiNode>;
+  private readonly claims: Informer<Claim & KubeObject>;
+  private readonly volumes: Informer<PersistentVolume & KubeObject>;
+  private readonly classes: Informer<StorageClass & KubeObject>;
+  private readonly volumeLookup: VolumeLookup;
   private readonly active = new Set<string>();
   private readonly unschedulable = new Map<string, string>(); // pod key → last message reported
   private readonly inFlight = new Set<string>();
@@ -63,6 +70,16 @@ export class Scheduler {
         if (pod.spec.nodeName) this.retryUnschedulable();
       },
     });
+    // A claim, volume or class appearing or changing may make a pod schedulable (upstream's queueing hints, coarsely).
+    const retry = { upsert: () => this.retryUnschedulable(), deleted: () => undefined };
+    this.claims = hub.informer<Claim & KubeObject>('/api/v1/persistentvolumeclaims', retry);
+    this.volumes = hub.informer<PersistentVolume & KubeObject>('/api/v1/persistentvolumes', retry);
+    this.classes = hub.informer<StorageClass & KubeObject>('/apis/storage.k8s.io/v1/storageclasses', retry);
+    this.volumeLookup = {
+      claim: (namespace, name) => this.claims.get(namespace, name),
+      volume: (name) => this.volumes.get(undefined, name),
+      storageClass: (name) => this.classes.get(undefined, name),
+    };
   }
 
   /** Starts the scheduling loop; the hub's informers are started by whoever owns the hub. */
@@ -112,7 +129,7 @@ export class Scheduler {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (this.active.size === 0 || !this.nodes.synced || !this.pods.synced || this.inFlight.size >= (this.options.maxInFlight ?? 32)) {
+      if (this.active.size === 0 || !this.synced() || this.inFlight.size >= (this.options.maxInFlight ?? 32)) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           // Informers syncing and bindings finishing wake the loop too; poll gently in case nothing else does.
@@ -129,12 +146,17 @@ export class Scheduler {
         this.unschedulable.delete(key);
         continue;
       }
-      const result = scheduleOne(pod, this.snapshot, this.options.random);
+      const volumes = planVolumes(pod, this.volumeLookup);
+      if ('unschedulable' in volumes) {
+        await this.reportUnschedulable(pod, preFilterErrorMessage(this.snapshot.list().length, volumes.unschedulable));
+        continue;
+      }
+      const result = scheduleOne(pod, this.snapshot, this.options.random, volumes.filter);
       if ('node' in result) {
         this.unschedulable.delete(key);
         this.snapshot.assume(pod, result.node);
         this.inFlight.add(key);
-        void this.bind(pod, result.node).finally(() => {
+        void this.bind(pod, result.node, volumes.provision).finally(() => {
           this.inFlight.delete(key);
           this.wake?.();
         });
@@ -146,8 +168,51 @@ export class Scheduler {
     }
   }
 
-  private async bind(pod: ApiPod, nodeName: string): Promise<void> {
+  private synced(): boolean {
+    return this.nodes.synced && this.pods.synced && this.claims.synced && this.volumes.synced && this.classes.synced;
+  }
+
+  /**
+   * Upstream's VolumeBinding PreBind for claims of a WaitForFirstConsumer class: each learns the chosen node (the
+   * provisioner makes its volume there), then the pod waits, its node held, until every one is bound.
+   */
+  private async bindVolumes(pod: ApiPod, nodeName: string, claimNames: string[]): Promise<void> {
+    const namespace = pod.metadata.namespace ?? 'default';
+    for (const claimName of claimNames) {
+      const claim = this.claims.get(namespace, claimName);
+      if (claim?.spec?.volumeName || claim?.metadata.annotations?.[SELECTED_NODE_ANNOTATION] === nodeName) continue;
+      await this.client.patch(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${claimName}`, {
+        metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: nodeName } },
+      });
+    }
+    const deadline = Date.now() + (this.options.volumeBindTimeoutMs ?? 600_000);
+    for (;;) {
+      const waiting = claimNames.filter((n) => {
+        const c = this.claims.get(namespace, n);
+        return !(c?.spec?.volumeName && c.status?.phase === 'Bound');
+      });
+      if (waiting.length === 0) return;
+      const gone = waiting.find((n) => !this.claims.get(namespace, n) || this.claims.get(namespace, n)?.metadata.deletionTimestamp);
+      if (gone) throw new Error(`persistentvolumeclaim "${gone}" was deleted while its volume was being provisioned`);
+      if (this.stopped || Date.now() > deadline) throw new Error(`binding volumes: timed out waiting for claims ${waiting.join(', ')} to be bound`);
+      await new Promise((r) => setTimeout(r, 100).unref());
+    }
+  }
+
+  private async bind(pod: ApiPod, nodeName: string, provision: string[] = []): Promise<void> {
     const { namespace = 'default', name } = pod.metadata;
+    if (provision.length > 0) {
+      try {
+        await this.bindVolumes(pod, nodeName, provision);
+      } catch (err) {
+        // Upstream unreserves the node and tries the pod again later; a missing claim then makes it unschedulable.
+        this.snapshot.removePod(podKey(pod));
+        this.stats.bindErrors++;
+        this.options.log?.('binding volumes failed; retrying', { pod: podKey(pod), node: nodeName, error: (err as Error).message });
+        setTimeout(() => this.enqueue(podKey(pod)), 1_000).unref();
+        return;
+      }
+    }
     try {
       await this.client.create(`/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
         apiVersion: 'v1',

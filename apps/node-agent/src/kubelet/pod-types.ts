@@ -101,6 +101,7 @@ export interface Volume {
   emptyDir?: { medium?: string; sizeLimit?: string };
   configMap?: { name: string; items?: KeyToPath[]; optional?: boolean; defaultMode?: number };
   secret?: { secretName: string; items?: KeyToPath[]; optional?: boolean; defaultMode?: number };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   [other: string]: unknown;
 }
 

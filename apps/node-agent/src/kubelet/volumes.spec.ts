@@ -13,6 +13,8 @@ const pod: Pod = {
           { name: 'sec', mountPath: '/sec', readOnly: false },
           { name: 'host', mountPath: '/host' },
           { name: 'nfs', mountPath: '/nfs' },
+          { name: 'data', mountPath: '/data' },
+          { name: 'logs', mountPath: '/logs' },
         ],
       },
     ],
@@ -22,6 +24,8 @@ const pod: Pod = {
       { name: 'sec', secret: { secretName: 's' } },
       { name: 'host', hostPath: { path: '/var/data' } },
       { name: 'nfs', nfs: { server: 'x', path: '/' } },
+      { name: 'data', persistentVolumeClaim: { claimName: 'data-0' } },
+      { name: 'logs', persistentVolumeClaim: { claimName: 'logs-0', readOnly: true } },
     ],
   },
 };
@@ -34,6 +38,9 @@ describe('volumes', () => {
       { container_path: '/etc/app/app.conf', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~configmap/cfg/app.conf', readonly: true },
       { container_path: '/sec', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~secret/sec', readonly: false },
       { container_path: '/host', host_path: '/var/data', readonly: false },
+      // A claim's volume through the link the set-up makes; read-only when the pod's volume says so.
+      { container_path: '/data', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~local-volume/data', readonly: false },
+      { container_path: '/logs', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~local-volume/logs', readonly: true },
     ]);
   });
 });

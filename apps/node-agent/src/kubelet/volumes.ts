@@ -1,4 +1,4 @@
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { LogLine } from '../server';
 import { KUBELET_PODS_ROOT } from './config';
@@ -15,6 +15,8 @@ export function volumeDir(pod: Pod, v: Volume): string | undefined {
   if (v.secret) return `${base}/kubernetes.io~secret/${v.name}`;
   if (v.downwardAPI) return `${base}/kubernetes.io~downward-api/${v.name}`;
   if (v.projected) return `${base}/kubernetes.io~projected/${v.name}`;
+  // A link to the claim's volume on this node, made when the volume is set up (see persistentVolumePath).
+  if (v.persistentVolumeClaim) return `${base}/kubernetes.io~local-volume/${v.name}`;
   const hostPath = v.hostPath as { path?: string } | undefined;
   if (hostPath?.path) return hostPath.path;
   return undefined;
@@ -27,7 +29,7 @@ export function volumeMounts(pod: Pod, c: Container): Mount[] {
     const v = pod.spec.volumes?.find((x) => x.name === m.name);
     const dir = v && volumeDir(pod, v);
     if (!dir) continue;
-    const readOnly = m.readOnly ?? Boolean(v.configMap || v.secret || v.downwardAPI || v.projected);
+    const readOnly = m.readOnly ?? Boolean(v.configMap || v.secret || v.downwardAPI || v.projected || v.persistentVolumeClaim?.readOnly);
     mounts.push({ container_path: m.mountPath, host_path: m.subPath ? path.join(dir, m.subPath) : dir, readonly: readOnly });
   }
   return mounts;
@@ -67,6 +69,17 @@ export async function prepareVolumes(pod: Pod, api: KubeApi, log: LogLine): Prom
       continue;
     }
     if (v.hostPath) continue;
+    if (v.persistentVolumeClaim) {
+      try {
+        await linkPersistentVolume(pod, v.persistentVolumeClaim.claimName, dir, api);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new MountVolumeError(
+          `Unable to attach or mount volumes: unmounted volumes=[${v.name}], unattached volumes=[], failed to process volumes=[${v.name}]: ${why}`,
+        );
+      }
+      continue;
+    }
     try {
       await writeAtomically(dir, await volumeFiles(pod, v, api));
     } catch (err) {
@@ -77,6 +90,54 @@ export async function prepareVolumes(pod: Pod, api: KubeApi, log: LogLine): Prom
 
 /** A volume that could not be filled, in upstream's words: the kubelet reports it as a FailedMount event. */
 export class MountVolumeError extends Error {}
+
+/** Where the node keeps its local persistent volumes: in the node's own filesystem, gone with the node, as a local disk. */
+export const LOCAL_VOLUMES_ROOT = '/var/lib/cerulean/volumes';
+
+interface ClaimView {
+  spec?: { volumeName?: string };
+  status?: { phase?: string };
+}
+
+interface PersistentVolumeView {
+  spec?: { local?: { path?: string }; hostPath?: { path?: string } };
+}
+
+/**
+ * The directory on this node of a bound claim's volume: a `local` or `hostPath` PersistentVolume (what this platform's
+ * provisioner makes, or an administrator's). A claim that is missing or not bound yet fails the set-up, as upstream's
+ * does, and the pod is retried.
+ */
+export async function persistentVolumePath(pod: Pod, claimName: string, api: KubeApi): Promise<string> {
+  const ns = pod.metadata.namespace;
+  const claim = await api.readObject<ClaimView>('persistentvolumeclaims', ns, claimName);
+  if (!claim) throw new Error(`error processing PVC ${ns}/${claimName}: persistentvolumeclaim "${claimName}" not found`);
+  const volumeName = claim.spec?.volumeName;
+  if (claim.status?.phase !== 'Bound' || !volumeName) throw new Error(`error processing PVC ${ns}/${claimName}: PVC is not bound`);
+  const pv = await api.readPersistentVolume<PersistentVolumeView>(volumeName);
+  if (!pv) throw new Error(`error processing PVC ${ns}/${claimName}: persistentvolume "${volumeName}" not found`);
+  const dir = pv.spec?.local?.path ?? pv.spec?.hostPath?.path;
+  if (!dir || !path.isAbsolute(dir)) {
+    throw new Error(`error processing PVC ${ns}/${claimName}: persistentvolume "${volumeName}" is neither a local nor a hostPath volume`);
+  }
+  return dir;
+}
+
+/**
+ * Sets up a claim's volume for the pod: its directory is made on first use (open to every user: the platform does not
+ * apply fsGroup, so a container running as any user can write, as with local-path provisioners) and linked from the
+ * pod's volume directory, which the containers bind-mount.
+ */
+async function linkPersistentVolume(pod: Pod, claimName: string, link: string, api: KubeApi): Promise<void> {
+  const target = await persistentVolumePath(pod, claimName, api);
+  const fresh = await mkdir(target, { recursive: true, mode: 0o777 });
+  if (fresh) await chmod(target, 0o777);
+  await mkdir(path.dirname(link), { recursive: true });
+  const current = await readlink(link).catch(() => undefined);
+  if (current === target) return;
+  await rm(link, { force: true, recursive: true });
+  await symlink(target, link);
+}
 
 /** The files of a configMap, secret, downwardAPI or projected volume. */
 async function volumeFiles(pod: Pod, v: Volume, api: KubeApi): Promise<Files> {

@@ -20,6 +20,9 @@ import { DaemonSetController } from './controllers/daemonset.controller';
 import { StatefulSetController } from './controllers/statefulset.controller';
 import { HorizontalPodAutoscalerController } from './controllers/hpa.controller';
 import { ResourceQuotaController } from './controllers/resource-quota';
+import { PersistentVolumeController } from './controllers/persistent-volume.controller';
+import { PvcProtectionController } from './controllers/pvc-protection';
+import { PvProtectionController } from './controllers/pv-protection';
 import { Scheduler } from './scheduler/scheduler';
 
 export interface ControllerManagerConfig extends KubeClientConfig {
@@ -78,6 +81,9 @@ export function startControllerManager(config: ControllerManagerConfig): Running
     daemonset: () => new DaemonSetController(ctx),
     statefulset: () => new StatefulSetController(ctx),
     resourcequota: () => new ResourceQuotaController(ctx),
+    'persistentvolume-binder': () => new PersistentVolumeController(ctx),
+    'persistentvolume-protection': () => new PvProtectionController(ctx),
+    'persistentvolumeclaim-protection': () => new PvcProtectionController(ctx),
     horizontalpodautoscaling: () => new HorizontalPodAutoscalerController(ctx, { syncPeriodMs: config.hpaSyncPeriodMs }),
   };
   const controllers = Object.entries(all)

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
-import { KubeClient } from '../src/client/kube-client';
+import { KubeApiError, KubeClient } from '../src/client/kube-client';
 import { InformerHub } from '../src/controllers/informer-hub';
+import { PersistentVolumeController } from '../src/controllers/persistent-volume.controller';
+import { PvcProtectionController } from '../src/controllers/pvc-protection';
 import { StatefulSetController } from '../src/controllers/statefulset.controller';
 import { Scheduler } from '../src/scheduler/scheduler';
 import { createNode, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
@@ -22,6 +24,7 @@ describe('StatefulSet controller', () => {
   let hub: InformerHub;
   let scheduler: Scheduler;
   let controller: StatefulSetController;
+  let volumeControllers: (PersistentVolumeController | PvcProtectionController)[];
   let stopKubelet: () => Promise<void>;
   let autoRun = false;
 
@@ -52,15 +55,18 @@ describe('StatefulSet controller', () => {
     hub = new InformerHub(client);
     scheduler = new Scheduler(client, hub, { retryUnschedulableMs: 1000 });
     controller = new StatefulSetController({ client, informers: hub });
+    // Claims from volumeClaimTemplates are bound (the scheduler waits for that) and let go once unused.
+    volumeControllers = [new PersistentVolumeController({ client, informers: hub }), new PvcProtectionController({ client, informers: hub })];
     hub.start();
     scheduler.start();
     controller.start();
+    for (const c of volumeControllers) c.start();
     stopKubelet = startStandInKubelet(client, () => autoRun);
   });
 
   afterAll(async () => {
     await stopKubelet?.();
-    await Promise.all([controller?.stop(), scheduler?.stop()]);
+    await Promise.all([controller?.stop(), scheduler?.stop(), ...(volumeControllers ?? []).map((c) => c.stop())]);
     await hub?.stop();
     client?.close();
     await h?.close();
@@ -151,5 +157,110 @@ describe('StatefulSet controller', () => {
     await waitFor('3 pods without readiness', async () => names(await podsOf('app=cache')).join() === 'cache-5,cache-6,cache-7');
     autoRun = true;
     await h.kubectl(['rollout', 'status', 'statefulset/cache', '--timeout=30s']);
+  });
+
+  interface ClaimObj {
+    metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+    spec: { storageClassName?: string };
+    status?: { phase?: string };
+  }
+  const claimsOf = async (selector: string) =>
+    (await client.list<ClaimObj>('/api/v1/namespaces/default/persistentvolumeclaims', { labelSelector: selector })).items;
+  const getClaim = (name: string) => client.get<ClaimObj>(`/api/v1/namespaces/default/persistentvolumeclaims/${name}`);
+  const claimGone = (name: string) =>
+    getClaim(name).then(
+      () => false,
+      (err: unknown) => err instanceof KubeApiError && err.code === 404,
+    );
+  const withClaims = (name: string, spec: object = {}) =>
+    statefulSet(name, {
+      replicas: 2,
+      podManagementPolicy: 'Parallel',
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data', labels: { tier: 'storage' } },
+          spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'managed-csi', resources: { requests: { storage: '1Gi' } } },
+        },
+      ],
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }] }] },
+      },
+      ...spec,
+    });
+
+  it('makes the claims of volumeClaimTemplates before their pods, mounts them, and keeps them when the set goes', async () => {
+    autoRun = true;
+    // The class the API server's bootstrap makes (made here when it has not).
+    await client
+      .create('/apis/storage.k8s.io/v1/storageclasses', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'managed-csi' },
+        provisioner: 'disk.csi.azure.com',
+        parameters: { skuname: 'StandardSSD_LRS' },
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'WaitForFirstConsumer',
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
+      });
+    await apply(withClaims('web'));
+    await h.kubectl(['rollout', 'status', 'statefulset/web', '--timeout=45s']);
+    const claims = await claimsOf('app=web');
+    expect(claims.map((c) => c.metadata.name).sort()).toEqual(['data-web-0', 'data-web-1']);
+    for (const c of claims) {
+      expect(c.metadata.labels).toEqual({ app: 'web', tier: 'storage' });
+      expect(c.metadata.ownerReferences ?? []).toEqual([]);
+      // Bound to a volume made for it on its pod's node.
+      expect(c.status?.phase).toBe('Bound');
+    }
+    for (const i of [0, 1]) {
+      const p = (await pod(`web-${i}`)) as TestPod & { spec: { volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[] } };
+      expect(p.spec.volumes?.find((v) => v.name === 'data')).toEqual({ name: 'data', persistentVolumeClaim: { claimName: `data-web-${i}` } });
+    }
+    // Each claim was made (and told) before its pod.
+    const told = (
+      await client.list<{ reason: string; message: string; metadata: { resourceVersion: string } }>('/api/v1/namespaces/default/events', {
+        fieldSelector: 'involvedObject.name=web',
+      })
+    ).items
+      .filter((e) => e.reason === 'SuccessfulCreate')
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+      .map((e) => e.message);
+    for (const i of [0, 1]) {
+      const claimEvent = told.indexOf(`create Claim data-web-${i} Pod web-${i} in StatefulSet web success`);
+      expect(claimEvent).toBeGreaterThanOrEqual(0);
+      expect(claimEvent).toBeLessThan(told.indexOf(`create Pod web-${i} in StatefulSet web successful`));
+    }
+
+    // A replaced pod gets the same claim back.
+    await h.kubectl(['delete', 'pod', 'web-1', '--wait=true']);
+    await h.kubectl(['rollout', 'status', 'statefulset/web', '--timeout=45s']);
+    expect((await claimsOf('app=web')).map((c) => c.metadata.name).sort()).toEqual(['data-web-0', 'data-web-1']);
+
+    // whenDeleted defaults to Retain: the claims outlive the set and its pods.
+    await h.kubectl(['delete', 'statefulset', 'web']);
+    await waitFor('web pods gone', async () => (await podsOf('app=web')).length === 0);
+    await sleep(1000);
+    expect((await claimsOf('app=web')).map((c) => c.metadata.name).sort()).toEqual(['data-web-0', 'data-web-1']);
+  });
+
+  it('whenDeleted Delete makes the set own its claims, and they go with it; whenScaled Delete removes the claims of scaled-away pods', async () => {
+    await apply(withClaims('logs', { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } }));
+    await h.kubectl(['rollout', 'status', 'statefulset/logs', '--timeout=45s']);
+    const set = await client.get<{ metadata: { uid: string } }>('/apis/apps/v1/namespaces/default/statefulsets/logs');
+    for (const c of await claimsOf('app=logs')) {
+      expect(c.metadata.ownerReferences).toEqual([
+        { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'logs', uid: set.metadata.uid, controller: true, blockOwnerDeletion: true },
+      ]);
+    }
+    // Scaled to one: data-logs-1 goes with its pod, data-logs-0 stays.
+    await h.kubectl(['scale', 'statefulset/logs', '--replicas=1']);
+    await waitFor('data-logs-1 gone', () => claimGone('data-logs-1'), 45_000);
+    expect(await claimGone('data-logs-0')).toBe(false);
+
+    await h.kubectl(['delete', 'statefulset', 'logs']);
+    await waitFor('data-logs-0 gone with the set', () => claimGone('data-logs-0'), 45_000);
   });
 });

@@ -1,12 +1,21 @@
 import type { Informer } from '../client/informer';
-import { KubeApiError, isNotFound, type KubeClient } from '../client/kube-client';
+import { KubeApiError, isConflict, isNotFound, type KubeClient } from '../client/kube-client';
 import type { Controller, ControllerContext } from './controller';
 import { canonicalJson, type PodTemplate } from './deployment.logic';
 import { EventRecorder } from './events';
 import { Expectations } from './expectations';
 import { claimPods, ownedPodHandlers, type ApiPod } from './pods';
 import { RevisionHistory, type ControllerRevision, type HistoryOwner } from './revisions';
-import { planStatefulSet, statefulPod, statefulSetStatus, type StatefulSet } from './statefulset.logic';
+import {
+  claimOwnerReferences,
+  ordinalOf,
+  planStatefulSet,
+  statefulClaims,
+  statefulPod,
+  statefulSetStatus,
+  type StatefulClaim,
+  type StatefulSet,
+} from './statefulset.logic';
 import { WorkQueue } from './work-queue';
 
 /**
@@ -14,14 +23,16 @@ import { WorkQueue } from './work-queue';
  * subdomain from serviceName, created in order and each only once the one before is Running and Ready
  * (OrderedReady) or all at once (Parallel), removed from the highest ordinal down, and rolled to a new template
  * from the highest ordinal down to the partition (RollingUpdate) or only when deleted (OnDelete), with the
- * template history as ControllerRevisions. PersistentVolumeClaims from volumeClaimTemplates are not made: this
- * API server does not serve persistentvolumeclaims yet.
+ * template history as ControllerRevisions. Before a pod is made, the claims of its volumeClaimTemplates are
+ * (`<template>-<set>-<ordinal>`, kept across the pod's replacements), and persistentVolumeClaimRetentionPolicy decides
+ * their owners: the set (deleted with it) or, once scaled away, the pod (deleted with it), or none (kept).
  */
 export class StatefulSetController implements Controller {
   readonly name = 'statefulset';
   private readonly sets: Informer<StatefulSet>;
   private readonly pods: Informer<ApiPod>;
   private readonly revisions: Informer<ControllerRevision>;
+  private readonly claims: Informer<StatefulClaim>;
   private readonly history: RevisionHistory;
   private readonly queue: WorkQueue;
   private readonly expectations = new Expectations();
@@ -41,6 +52,7 @@ export class StatefulSetController implements Controller {
       ownedPodHandlers('StatefulSet', this.sets, this.expectations, (key) => this.queue.add(key)),
     );
     this.revisions = options.informers.informer<ControllerRevision>('/apis/apps/v1/controllerrevisions', {});
+    this.claims = options.informers.informer<StatefulClaim>('/api/v1/persistentvolumeclaims', {});
     this.history = new RevisionHistory(this.client, this.revisions);
   }
 
@@ -53,7 +65,7 @@ export class StatefulSetController implements Controller {
   }
 
   private async sync(key: string): Promise<void> {
-    if (![this.sets, this.pods, this.revisions].every((i) => i.synced)) {
+    if (![this.sets, this.pods, this.revisions, this.claims].every((i) => i.synced)) {
       this.queue.addAfter(key, 100);
       return;
     }
@@ -75,6 +87,7 @@ export class StatefulSetController implements Controller {
     const current = all.find((r) => r.metadata.name === sts.status?.currentRevision) ?? update;
 
     if (this.expectations.satisfied(key)) {
+      await this.retainClaims(sts, pods);
       const plan = planStatefulSet(sts, pods, update.metadata.name);
       await this.apply(sts, plan, current, update);
     }
@@ -108,6 +121,12 @@ export class StatefulSetController implements Controller {
         const rev = revision === 'current' ? current : update;
         const { $patch: _directive, ...template } = templateOf(rev) as PodTemplate & { $patch?: string };
         try {
+          await this.createClaims(sts, ordinal);
+        } catch (err) {
+          this.expectations.created(key);
+          throw err;
+        }
+        try {
           const pod = await this.client.create<ApiPod>(
             `/api/v1/namespaces/${sts.metadata.namespace}/pods`,
             statefulPod(sts, template, ordinal, rev.metadata.name),
@@ -137,6 +156,69 @@ export class StatefulSetController implements Controller {
     ]);
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * Upstream's createPersistentVolumeClaims: each claim of the ordinal made if absent (as the API has it: the cache
+   * may not show a claim made a moment ago, and AlreadyExists is success). A claim still being deleted holds the pod
+   * back until it is gone, so the new pod never mounts a dying claim.
+   */
+  private async createClaims(sts: StatefulSet, ordinal: number): Promise<void> {
+    const subject = { ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' };
+    const podName = `${sts.metadata.name}-${ordinal}`;
+    for (const claim of statefulClaims(sts, ordinal) as { metadata: { name: string; namespace: string } }[]) {
+      const existing = this.claims.get(sts.metadata.namespace, claim.metadata.name);
+      if (existing) {
+        if (existing.metadata.deletionTimestamp) {
+          this.queue.addAfter(keyOf(sts), 1000);
+          throw new Error(`pvc ${claim.metadata.name} is being deleted`);
+        }
+        continue;
+      }
+      try {
+        await this.client.create(`/api/v1/namespaces/${sts.metadata.namespace}/persistentvolumeclaims`, claim);
+        this.events.record(
+          subject,
+          'Normal',
+          'SuccessfulCreate',
+          `create Claim ${claim.metadata.name} Pod ${podName} in StatefulSet ${sts.metadata.name} success`,
+        );
+      } catch (err) {
+        if (err instanceof KubeApiError && err.reason === 'AlreadyExists') continue;
+        this.events.record(
+          subject,
+          'Warning',
+          'FailedCreate',
+          `create Claim ${claim.metadata.name} for Pod ${podName} in StatefulSet ${sts.metadata.name} failed error: ${(err as Error).message}`,
+        );
+        throw err;
+      }
+    }
+  }
+
+  /** The owners persistentVolumeClaimRetentionPolicy gives the claims of the set's pods (upstream's UpdatePodClaimForRetentionPolicy). */
+  private async retainClaims(sts: StatefulSet, pods: readonly ApiPod[]): Promise<void> {
+    const templates = sts.spec.volumeClaimTemplates ?? [];
+    if (!templates.length) return;
+    for (const pod of pods) {
+      const ordinal = ordinalOf(sts.metadata.name, pod);
+      if (ordinal === undefined || !pod.metadata.uid) continue;
+      for (const t of templates) {
+        const claim = this.claims.get(sts.metadata.namespace, `${t.metadata.name}-${sts.metadata.name}-${ordinal}`);
+        if (!claim || claim.metadata.deletionTimestamp) continue;
+        const ownerReferences = claimOwnerReferences(sts, claim, ordinal, { name: pod.metadata.name, uid: pod.metadata.uid });
+        if (!ownerReferences) continue;
+        try {
+          await this.client.patch(`/api/v1/namespaces/${sts.metadata.namespace}/persistentvolumeclaims/${claim.metadata.name}`, {
+            metadata: { ownerReferences, resourceVersion: claim.metadata.resourceVersion },
+          });
+        } catch (err) {
+          if (isConflict(err))
+            this.queue.addAfter(keyOf(sts), 200); // the cache had an older claim: look again once it catches up
+          else if (!isNotFound(err)) throw err;
+        }
+      }
+    }
   }
 
   private claimPods(sts: StatefulSet): Promise<ApiPod[]> {

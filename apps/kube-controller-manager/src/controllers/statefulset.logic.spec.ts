@@ -1,5 +1,5 @@
 import type { ApiPod } from './pods';
-import { planStatefulSet, statefulPod, statefulSetStatus, type StatefulSet } from './statefulset.logic';
+import { claimOwnerReferences, planStatefulSet, statefulClaims, statefulPod, statefulSetStatus, type StatefulSet } from './statefulset.logic';
 
 const sts = (spec: Partial<StatefulSet['spec']> = {}): StatefulSet => ({
   metadata: { name: 'web', namespace: 'default', uid: 'u1', generation: 2 },
@@ -79,5 +79,64 @@ describe('statefulset plan', () => {
       labels: { app: 'web', 'controller-revision-hash': 'web-abc', 'statefulset.kubernetes.io/pod-name': 'web-4', 'apps.kubernetes.io/pod-index': '4' },
     });
     expect(p.spec).toMatchObject({ hostname: 'web-4', subdomain: 'web' });
+  });
+
+  const withClaims = (policy?: StatefulSet['spec']['persistentVolumeClaimRetentionPolicy']) =>
+    sts({
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data', labels: { app: 'other', tier: 'db' } },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      ],
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [],
+          volumes: [
+            { name: 'data', emptyDir: {} },
+            { name: 'cfg', configMap: { name: 'c' } },
+          ],
+        } as never,
+      },
+      ...(policy && { persistentVolumeClaimRetentionPolicy: policy }),
+    });
+
+  it('gives each ordinal its claims, named <template>-<set>-<ordinal>, and mounts them in place of same-named volumes', () => {
+    const set = withClaims();
+    expect(statefulClaims(set, 2)).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'data-web-2', namespace: 'default', labels: { app: 'web', tier: 'db' } },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    ]);
+    const p = statefulPod(set, set.spec.template, 2, 'web-abc') as { spec: { volumes: unknown[] } };
+    expect(p.spec.volumes).toEqual([
+      { name: 'data', persistentVolumeClaim: { claimName: 'data-web-2' } },
+      { name: 'cfg', configMap: { name: 'c' } },
+    ]);
+  });
+
+  it('owns claims by the retention policy: none by default, the set for whenDeleted Delete, the pod once scaled away for whenScaled Delete', () => {
+    const setRef = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'u1', controller: true, blockOwnerDeletion: true };
+    const pod2 = { name: 'web-2', uid: 'p2' };
+    const podRef = { apiVersion: 'v1', kind: 'Pod', name: 'web-2', uid: 'p2', controller: true, blockOwnerDeletion: true };
+    expect(statefulClaims(withClaims(), 0)[0]).not.toHaveProperty('metadata.ownerReferences');
+    expect(statefulClaims(withClaims({ whenDeleted: 'Delete' }), 0)[0]).toHaveProperty('metadata.ownerReferences', [setRef]);
+    const scaling = withClaims({ whenScaled: 'Delete', whenDeleted: 'Delete' });
+    // In range (replicas 3): the set; scaled to 2, ordinal 2 moves to its pod.
+    expect(claimOwnerReferences(scaling, { metadata: {} }, 2, pod2)).toEqual([setRef]);
+    expect(claimOwnerReferences(scaling, { metadata: { ownerReferences: [setRef] } }, 2, pod2)).toBeUndefined();
+    const scaledDown = { ...scaling, spec: { ...scaling.spec, replicas: 2 } };
+    expect(claimOwnerReferences(scaledDown, { metadata: { ownerReferences: [setRef] } }, 2, pod2)).toEqual([podRef]);
+    // Back to Retain: the set's reference goes, others stay; a claim another controller owns is not taken.
+    const other = { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'x1' };
+    expect(claimOwnerReferences(withClaims(), { metadata: { ownerReferences: [other, setRef] } }, 0)).toEqual([other]);
+    const foreign = { ...other, controller: true };
+    expect(claimOwnerReferences(withClaims({ whenDeleted: 'Delete' }), { metadata: { ownerReferences: [foreign] } }, 0)).toBeUndefined();
+    // A reference to an earlier set of the same name (another uid) marks a claim left by that set: untouched.
+    expect(claimOwnerReferences(withClaims({ whenDeleted: 'Delete' }), { metadata: { ownerReferences: [{ ...setRef, uid: 'old' }] } }, 0)).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import type { OwnerReference } from '@cerulean/kube';
 import type { KubeObject } from '../client/kube-client';
 import type { LabelSelector } from '../scheduler/objects';
 import type { IntOrPercent, PodTemplate } from './deployment.logic';
@@ -21,9 +22,23 @@ export interface StatefulSet extends KubeObject {
     minReadySeconds?: number;
     revisionHistoryLimit?: number;
     updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { partition?: number; maxUnavailable?: IntOrPercent } };
-    volumeClaimTemplates?: unknown[];
+    volumeClaimTemplates?: ClaimTemplate[];
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: RetentionPolicy; whenScaled?: RetentionPolicy };
   };
   status?: StatefulSetStatus;
+}
+
+export type RetentionPolicy = 'Retain' | 'Delete';
+
+/** A volumeClaimTemplates entry: a PersistentVolumeClaim without namespace, made once per ordinal. */
+export interface ClaimTemplate {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** A claim as the controller reads one back: enough to see its owners and whether it is on its way out. */
+export interface StatefulClaim extends KubeObject {
+  metadata: KubeObject['metadata'] & { namespace: string; uid: string; deletionTimestamp?: string; ownerReferences?: OwnerReference[] };
 }
 
 export interface StatefulSetStatus {
@@ -164,7 +179,13 @@ export function statefulSetStatus(sts: StatefulSet, pods: readonly ApiPod[], cur
 /** The pod of one ordinal: the template of the chosen revision with the set's identity on it. */
 export function statefulPod(sts: StatefulSet, template: PodTemplate, ordinal: number, revisionName: string): Record<string, unknown> {
   const name = `${sts.metadata.name}-${ordinal}`;
-  const spec = structuredClone(template.spec) as PodTemplate['spec'] & { hostname?: string; subdomain?: string };
+  const spec = structuredClone(template.spec) as PodTemplate['spec'] & { hostname?: string; subdomain?: string; volumes?: { name: string }[] };
+  // Upstream's updateStorage: a volume per claim template, replacing a template volume of that name.
+  const templates = sts.spec.volumeClaimTemplates ?? [];
+  if (templates.length) {
+    const claimed = templates.map((t) => ({ name: t.metadata.name, persistentVolumeClaim: { claimName: claimName(sts, t, ordinal) } }));
+    spec.volumes = [...claimed, ...(spec.volumes ?? []).filter((v) => !templates.some((t) => t.metadata.name === v.name))];
+  }
   spec.hostname = name;
   if (sts.spec.serviceName) spec.subdomain = sts.spec.serviceName;
   return {
@@ -181,4 +202,83 @@ export function statefulPod(sts: StatefulSet, template: PodTemplate, ordinal: nu
     },
     spec,
   };
+}
+
+/** `<template>-<set>-<ordinal>`: the claim of one template for one ordinal (upstream's getPersistentVolumeClaimName). */
+export function claimName(sts: StatefulSet, template: ClaimTemplate, ordinal: number): string {
+  return `${template.metadata.name}-${sts.metadata.name}-${ordinal}`;
+}
+
+/** The pod an ordinal's claims belong to, as the owner references the retention policy gives them name it. */
+export interface ClaimPodRef {
+  name: string;
+  uid: string;
+}
+
+const policyOf = (sts: StatefulSet) => ({
+  whenDeleted: sts.spec.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain',
+  whenScaled: sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled ?? 'Retain',
+});
+
+/** The ordinal is one the set keeps at its current replica count (upstream's podInOrdinalRange). */
+export function inOrdinalRange(sts: StatefulSet, ordinal: number): boolean {
+  const start = startOrdinal(sts);
+  return ordinal >= start && ordinal < start + (sts.spec.replicas ?? 1);
+}
+
+/**
+ * The owner references upstream's updateClaimOwnerRefForSetAndPod gives a claim: the set's and the pod's own removed,
+ * then, by persistentVolumeClaimRetentionPolicy, the set as controller (whenDeleted: Delete, while the ordinal is kept)
+ * or the pod as controller (whenScaled: Delete, once its ordinal is scaled away). A claim another controller owns
+ * gets neither. Undefined when the references are already so.
+ */
+export function claimOwnerReferences(
+  sts: StatefulSet,
+  claim: { metadata: { ownerReferences?: OwnerReference[] } },
+  ordinal: number,
+  pod?: ClaimPodRef,
+): OwnerReference[] | undefined {
+  const refs = claim.metadata.ownerReferences ?? [];
+  const ours = (r: OwnerReference) =>
+    (r.kind === 'StatefulSet' && r.name === sts.metadata.name && r.apiVersion.startsWith('apps/')) ||
+    (r.kind === 'Pod' && r.name === `${sts.metadata.name}-${ordinal}` && r.apiVersion === 'v1');
+  // A reference to an earlier set or pod of these names (another uid): someone else's claim now; left alone.
+  if (refs.some((r) => ours(r) && r.uid !== (r.kind === 'Pod' ? pod?.uid : sts.metadata.uid) && (r.kind !== 'Pod' || pod))) return undefined;
+  const unexpectedController = refs.some((r) => r.controller && !ours(r));
+  const next = refs.filter((r) => !ours(r));
+  if (!unexpectedController) {
+    const { whenDeleted, whenScaled } = policyOf(sts);
+    const scaledDown = !inOrdinalRange(sts, ordinal);
+    const setRef = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid, controller: true, blockOwnerDeletion: true };
+    if (whenScaled === 'Delete' && scaledDown) {
+      if (pod) next.push({ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, controller: true, blockOwnerDeletion: true });
+    } else if (whenDeleted === 'Delete' && (whenScaled === 'Retain' || !scaledDown)) {
+      next.push(setRef);
+    }
+  }
+  const canonical = (list: OwnerReference[]) => JSON.stringify(list.map((r) => [r.uid, r.kind, r.name, !!r.controller, !!r.blockOwnerDeletion]).sort());
+  return canonical(next) === canonical(refs) ? undefined : next;
+}
+
+/**
+ * The claims of an ordinal, as upstream's getPersistentVolumeClaims makes them: each template in the set's namespace
+ * under its per-ordinal name, with the set's selector labels over the template's, and the owners the retention
+ * policy gives a claim of a kept ordinal.
+ */
+export function statefulClaims(sts: StatefulSet, ordinal: number): Record<string, unknown>[] {
+  return (sts.spec.volumeClaimTemplates ?? []).map((t) => {
+    const ownerReferences = claimOwnerReferences(sts, { metadata: {} }, ordinal) ?? [];
+    return {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: claimName(sts, t, ordinal),
+        namespace: sts.metadata.namespace,
+        labels: { ...(t.metadata.labels ?? {}), ...(sts.spec.selector.matchLabels ?? {}) },
+        ...(t.metadata.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+        ...(ownerReferences.length ? { ownerReferences } : {}),
+      },
+      spec: structuredClone(t.spec),
+    };
+  });
 }

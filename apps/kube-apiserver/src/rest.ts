@@ -29,6 +29,7 @@ import {
   validateObject,
   validateObjectUpdate,
   apiTime,
+  storageDecodeError,
 } from '@cerulean/kube';
 import { ApplyInfo, ServerSideApply } from './apply';
 import { ClusterIpAllocator } from './cluster-ips';
@@ -37,6 +38,7 @@ import { admitNodeTaint } from './node-taint-admission';
 import { admitPodServiceAccount } from './service-account-admission';
 import { admitLimitRanges } from './limit-range-admission';
 import { admitResourceQuota } from './resource-quota-admission';
+import { admitClaimResize, admitDefaultStorageClass, admitStorageProtection } from './storage-admission';
 import { EtcdStorage, StaleRevision, Stored } from './storage/etcd-storage';
 import { ListCache } from './storage/list-cache';
 import { WatchedObjects } from './storage/watched-objects';
@@ -110,6 +112,8 @@ const STATUS_RESET_ON_CREATE = new Set([
   'HorizontalPodAutoscaler',
   'Service',
   'ResourceQuota',
+  'PersistentVolumeClaim',
+  'PersistentVolume',
 ]);
 
 const CONFLICT_RETRIES = 8;
@@ -193,6 +197,13 @@ export class RestStorage {
    */
   async lookup(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     return this.watched.get(rt.plural)?.get(namespace, name) ?? (await this.tryGet(rt, namespace, name))?.obj;
+  }
+
+  /** Every object of a cluster-scoped kind as admission reads them (StorageClasses): from memory when current, else from storage. */
+  async all(rt: ResourceType): Promise<KubeObject[]> {
+    const watched = this.watched.get(rt.plural);
+    if (watched?.current()) return [...watched.values()];
+    return (await this.list(rt, undefined, { labels: [], fields: [] })).items;
   }
 
   /**
@@ -353,6 +364,8 @@ export class RestStorage {
   }
 
   private validate(rt: ResourceType, obj: KubeObject, old?: KubeObject): void {
+    const undecodable = storageDecodeError(rt.kind, obj);
+    if (undecodable) throw KubeError.badRequest(undecodable);
     const causes: StatusCause[] = [...validateObject(rt.kind, obj, old), ...(old ? validateObjectUpdate(rt.kind, obj, old) : [])];
     if (causes.length) throw KubeError.invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
   }
@@ -397,6 +410,8 @@ export class RestStorage {
     // LimitRanger's defaults change the pod's resources, and with them its QoS class.
     if (rt.kind === 'Pod' && (await admitLimitRanges(obj, this, shownName))) (obj.status as JsonObject).qosClass = podQosClass(obj);
     if (rt.kind === 'Node') admitNodeTaint(obj);
+    if (rt.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, this);
+    admitStorageProtection(rt.kind, obj);
     this.validate(rt, obj);
     opts.admit?.(obj, undefined);
     // Last, as upstream's validating admission: quota is charged only for what every other check let through.
@@ -424,6 +439,8 @@ export class RestStorage {
     if (STATUS_RESET_ON_CREATE.has(rt.kind)) obj.status = {};
     if (rt.kind === 'Namespace') obj.status = { phase: 'Active' };
     if (rt.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: podQosClass(obj) };
+    // PersistentVolumeLastPhaseTransitionTime (GA): when the volume entered its phase.
+    if (rt.kind === 'PersistentVolume') obj.status = { lastPhaseTransitionTime: meta.creationTimestamp };
   }
 
   /**
@@ -460,10 +477,11 @@ export class RestStorage {
         next = this.prepareForUpdate(rt, current.obj, obj, subresource);
         if (rt.kind === 'Service') await this.ips.assign(next, this, current.obj);
         this.validate(rt, next, current.obj);
+        if (rt.kind === 'PersistentVolumeClaim' && !subresource) await admitClaimResize(next, current.obj, this);
         opts.admit?.(next, current.obj);
-        // A Service's type decides its node ports and load balancers: what an update adds is charged (upstream's
-        // service evaluator handles updates; subresource writes are never charged).
-        if (rt.kind === 'Service' && !subresource) await admitResourceQuota(rt, next, this, opts, name, current.obj);
+        // A Service's type decides its node ports and load balancers, a claim's request its storage: what an update
+        // adds is charged (upstream's service and claim evaluators handle updates; subresource writes are never charged).
+        if ((rt.kind === 'Service' || rt.kind === 'PersistentVolumeClaim') && !subresource) await admitResourceQuota(rt, next, this, opts, name, current.obj);
         next.metadata.managedFields = this.apply.updateManagedFields(
           rt,
           current.obj,
@@ -549,6 +567,7 @@ export class RestStorage {
     if (subresource === 'status') {
       next = { ...deepClone(old), status: deepClone(incoming.status) };
       if (rt.kind === 'Namespace' && !next.status) next.status = old.status;
+      if (rt.kind === 'PersistentVolume') stampPhaseTransition(next, old);
     } else if (subresource === 'ephemeralcontainers') {
       // Only the ephemeral containers change, and only by additions (upstream's ValidatePodEphemeralContainersUpdate).
       next = deepClone(old);
@@ -755,6 +774,14 @@ export class RestStorage {
       }
     }
   }
+}
+
+/** A volume whose status write changes its phase gets the time of it, unless the writer set one (upstream's status strategy). */
+function stampPhaseTransition(next: KubeObject, old: KubeObject): void {
+  const status = isPlainObject(next.status) ? next.status : (next.status = {});
+  const before = isPlainObject(old.status) ? old.status : {};
+  if (status.phase !== before.phase && (status.lastPhaseTransitionTime ?? null) === (before.lastPhaseTransitionTime ?? null))
+    status.lastPhaseTransitionTime = apiTime(new Date());
 }
 
 const stripRv = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { admitNodeWrite, Authorizer, forbidden, nodeNameOf, RequestAttributes, verbOf } from './authz';
-import { graphTarget, NodeGraph, podReferences } from './node-graph';
+import { graphTarget, NodeGraph, podReferences, volumeClaim } from './node-graph';
 import { createServer, Server } from 'node:https';
 import { createServer as createHttpServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import pino, { Logger } from 'pino';
 import {
   apiVersionOf,
   decodeKubeProtobuf,
+  DEFAULT_STORAGE_CLASS_ANNOTATION,
   groupResource,
   IncludeObject,
   isPlainObject,
@@ -108,6 +109,8 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     await rbac.start();
     await reconcileBootstrapPolicy(rbac, storage);
     for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));
+    // DefaultStorageClass reads every class on each claim create, PersistentVolumeClaimResize one on each claim update.
+    lookups.push(await storage.watchForLookup(registry.lookup('storage.k8s.io', 'v1', 'storageclasses') as ResourceType, log));
     // LimitRanger reads a namespace's LimitRanges on every pod create, ResourceQuota its quotas on every create.
     for (const plural of ['limitranges', 'resourcequotas'])
       lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log, true));
@@ -115,7 +118,11 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
     const pods = new WatchedObjects(storage, podType, log, podReferences, (refs) => refs?.node);
     lookups.push(pods);
     await pods.start();
-    graph = new NodeGraph(pods, storage, podType);
+    const volumeType = registry.lookup('', 'v1', 'persistentvolumes') as ResourceType;
+    const volumes = new WatchedObjects(storage, volumeType, log, volumeClaim);
+    lookups.push(volumes);
+    await volumes.start();
+    graph = new NodeGraph(pods, volumes, storage, { pods: podType, volumes: volumeType });
   } catch (err) {
     aggregator.stop();
     await rbac.close();
@@ -211,7 +218,10 @@ async function listenLoopback(api: ApiHandler, token: string): Promise<{ socket:
 /** The raw connection of a request that asked to upgrade, for the handler that takes it over. */
 const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer }>();
 
-/** The namespaces every cluster has, the `kubernetes` Service (with this server as its endpoint) and kube-dns; existing ones are left alone. */
+/**
+ * The namespaces every cluster has, the `kubernetes` Service (with this server as its endpoint), kube-dns and the
+ * storage classes; existing ones are left alone.
+ */
 async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAddress: string | undefined, securePort: number): Promise<void> {
   const system: WriteOptions = {
     dryRun: false,
@@ -228,6 +238,7 @@ async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAd
     }),
   );
   const svc = storage.registry.lookup('', 'v1', 'services') as ResourceType;
+  const storageClasses = storage.registry.lookup('storage.k8s.io', 'v1', 'storageclasses') as ResourceType;
   await Promise.all([
     ensureService(storage, svc, 'default', system, {
       metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
@@ -247,8 +258,35 @@ async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAd
       },
     }),
     advertiseAddress ? reconcileKubernetesEndpoints(storage, advertiseAddress, securePort, system) : undefined,
+    ...BOOTSTRAP_STORAGE_CLASSES.map(async (sc) => {
+      if (!(await storage.tryGet(storageClasses, undefined, sc.metadata.name ?? '')))
+        await storage.create(storageClasses, undefined, sc, system).catch(ignoreExists);
+    }),
   ]);
 }
+
+/**
+ * The classes AKS's addon manager makes (`EnsureExists`: created when missing, never changed afterwards, so an
+ * administrator's edit or delete stays). Each provisions a volume on the node its first consumer is scheduled to.
+ */
+const BOOTSTRAP_STORAGE_CLASSES: KubeObject[] = [
+  { name: 'default', sku: 'StandardSSD_LRS', isDefault: true },
+  { name: 'managed-csi', sku: 'StandardSSD_LRS', isDefault: false },
+  { name: 'managed-csi-premium', sku: 'Premium_LRS', isDefault: false },
+].map(({ name, sku, isDefault }) => ({
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: {
+    name,
+    labels: { 'addonmanager.kubernetes.io/mode': 'EnsureExists', 'kubernetes.io/cluster-service': 'true' },
+    ...(isDefault ? { annotations: { [DEFAULT_STORAGE_CLASS_ANNOTATION]: 'true' } } : {}),
+  },
+  provisioner: 'disk.csi.azure.com',
+  parameters: { skuname: sku },
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'WaitForFirstConsumer',
+  allowVolumeExpansion: true,
+}));
 
 /** Creates the Service when missing; an existing one is left as it is. */
 async function ensureService(storage: RestStorage, svc: ResourceType, namespace: string, system: WriteOptions, obj: KubeObject): Promise<void> {

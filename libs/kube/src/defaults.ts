@@ -50,7 +50,20 @@ export function defaultPodSpec(spec: Obj): void {
   for (const v of list(spec, 'volumes')) {
     if (isPlainObject(v.configMap)) setDefault(v.configMap, 'defaultMode', 420);
     if (isPlainObject(v.secret)) setDefault(v.secret, 'defaultMode', 420);
+    const template = isPlainObject(v.ephemeral) ? v.ephemeral.volumeClaimTemplate : undefined;
+    if (isPlainObject(template) && isPlainObject(template.spec)) defaultClaimSpec(template.spec);
   }
+}
+
+/** SetDefaults_PersistentVolumeClaimSpec: wherever a claim's spec is (claims, templates), a filesystem volume. */
+function defaultClaimSpec(spec: Obj): void {
+  setDefault(spec, 'volumeMode', 'Filesystem');
+}
+
+/** SetDefaults_PersistentVolumeClaim: its spec's defaults, and Pending until bound (StatefulSet templates too). */
+function defaultClaim(claim: Obj): void {
+  defaultClaimSpec(obj(claim, 'spec'));
+  setDefault(obj(claim, 'status'), 'phase', 'Pending');
 }
 
 function defaultTemplate(spec: Obj): void {
@@ -141,6 +154,7 @@ export function applyDefaults(kind: string, o: KubeObject): void {
         setDefault(strategy, 'type', 'RollingUpdate');
         if (strategy.type === 'RollingUpdate') setDefault(obj(strategy, 'rollingUpdate'), 'partition', 0);
         setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
+        for (const claim of list(spec, 'volumeClaimTemplates')) defaultClaim(claim);
         defaultTemplate(spec);
       }
       break;
@@ -201,6 +215,21 @@ export function applyDefaults(kind: string, o: KubeObject): void {
       break;
     case 'Secret':
       setDefault(o, 'type', 'Opaque');
+      break;
+    case 'PersistentVolumeClaim':
+      defaultClaim(o);
+      break;
+    case 'PersistentVolume': {
+      // SetDefaults_PersistentVolume: a volume made by hand is kept when released (provisioners write Delete).
+      const pvSpec = obj(o, 'spec');
+      setDefault(pvSpec, 'persistentVolumeReclaimPolicy', 'Retain');
+      setDefault(pvSpec, 'volumeMode', 'Filesystem');
+      setDefault(obj(o, 'status'), 'phase', 'Pending');
+      break;
+    }
+    case 'StorageClass':
+      setDefault(o, 'reclaimPolicy', 'Delete');
+      setDefault(o, 'volumeBindingMode', 'Immediate');
       break;
     case 'Namespace':
       setDefault(obj(o, 'spec'), 'finalizers', ['kubernetes']);

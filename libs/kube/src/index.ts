@@ -7,6 +7,7 @@ export * from './patch';
 export * from './protobuf';
 export * from './resource-types';
 export * from './status';
+export * from './storage-validation';
 export * from './tables';
 export * from './type-schema';
 export * from './validation';

@@ -67,3 +67,22 @@ export const isBinaryQuantity = (q: string): boolean => /[KMGTPE]i$/.test(q.trim
 
 /** A quantity in milli-units (what sums and comparisons of quantities use here); 0 when malformed. */
 export const milliOf = (q: string): number => Math.round((parseQuantity(q) ?? 0) * 1000);
+
+/** A quantity as resource.Quantity's String() prints it: canonical form, its sign kept (`1024Mi` → `1Gi`, `-1e3` → `-1k`). */
+export function canonicalQuantity(q: string): string {
+  const text = q.trim();
+  const sign = text.startsWith('-') ? '-' : '';
+  const magnitude = text.replace(/^[+-]/, '');
+  const value = formatQuantityLike(milliOf(magnitude), isBinaryQuantity(magnitude));
+  return value === '0' ? '0' : `${sign}${value}`;
+}
+
+/** A quantity's sign: -1, 0 or 1 (0 for a malformed one too). */
+export function quantitySign(q: string): number {
+  const text = q.trim();
+  const m = milliOf(text.replace(/^[+-]/, ''));
+  return m === 0 ? 0 : text.startsWith('-') ? -1 : 1;
+}
+
+/** Whether a string parses as a quantity at all, signed or not (what decoding a Quantity from JSON accepts). */
+export const isQuantity = (q: string): boolean => parseQuantity(q.trim().replace(/^[+-]/, '')) !== undefined;

@@ -1,5 +1,6 @@
 import { isPlainObject, JsonObject, KubeObject } from './object';
 import { formatQuantityLike, isBinaryQuantity, milliOf } from './quantity';
+import { claimStorageClass } from './storage-validation';
 
 /**
  * What objects count against a ResourceQuota, shared by the API server's admission and the controller manager's
@@ -142,6 +143,29 @@ export function objectUsage(group: string, plural: string, obj: KubeObject): Usa
       if (spec.allocateLoadBalancerNodePorts !== false) usage.set('services.nodeports', { milli: ports * 1000, binary: false });
     }
   }
+  if (plural === 'persistentvolumeclaims') for (const [k, v] of claimUsage(obj)) usage.set(k, v);
+  return usage;
+}
+
+/** Where a claim's usage is charged to its class too: `<class>.storageclass.storage.k8s.io/<resource>`. */
+const STORAGE_CLASS_SUFFIX = '.storageclass.storage.k8s.io/';
+const CLAIM_RESOURCES = ['persistentvolumeclaims', 'requests.storage'];
+
+/**
+ * What a claim uses besides its count (upstream's pvc evaluator): its storage request, in whole bytes, or what was
+ * allocated to it when more (an expansion under way), both also under its class's names when it has one.
+ */
+function claimUsage(pvc: KubeObject): Usage {
+  const usage: Usage = new Map();
+  const className = claimStorageClass(pvc);
+  if (className) usage.set(`${className}${STORAGE_CLASS_SUFFIX}persistentvolumeclaims`, { milli: 1000, binary: false });
+  const requested = asObj(asObj(asObj(pvc.spec).resources).requests).storage;
+  if (requested === undefined) return usage;
+  const allocated = asObj(asObj(pvc.status).allocatedResources).storage;
+  const text = allocated !== undefined && milliOf(String(allocated)) > milliOf(String(requested)) ? String(allocated) : String(requested);
+  const storage = { milli: Math.ceil(milliOf(text) / 1000) * 1000, binary: isBinaryQuantity(text) };
+  usage.set('requests.storage', storage);
+  if (className) usage.set(`${className}${STORAGE_CLASS_SUFFIX}requests.storage`, storage);
   return usage;
 }
 
@@ -156,6 +180,8 @@ export function matchingQuotaResources(group: string, plural: string, hard: stri
     );
   const own = group ? [`count/${plural}.${group}`] : [`count/${plural}`, ...(COUNTED.includes(plural) ? [plural] : [])];
   if (!group && plural === 'services') own.push('services.nodeports', 'services.loadbalancers');
+  if (!group && plural === 'persistentvolumeclaims')
+    return hard.filter((k) => own.includes(k) || CLAIM_RESOURCES.some((r) => k === r || k.endsWith(`${STORAGE_CLASS_SUFFIX}${r}`)));
   return hard.filter((k) => own.includes(k));
 }
 

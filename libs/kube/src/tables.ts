@@ -1,5 +1,7 @@
 import { formatLabelSelector, selectorFromObject } from './label-selector';
 import { isPlainObject, JsonObject, KubeObject } from './object';
+import { canonicalQuantity } from './quantity';
+import { accessModesText, claimStorageClass, isDefaultStorageClass, volumeStorageClass } from './storage-validation';
 
 /** `meta.k8s.io/v1` Table output (`kubectl get`): upstream's columns per kind, computed on the server. */
 export interface TableColumn {
@@ -531,6 +533,130 @@ const PRINTERS: Record<string, Printer> = {
   LimitRange: {
     columns: [NAME, ['Created At', 'date', 'CreationTimestamp is a timestamp representing the server time when this object was created.']],
     row: (x) => [meta(x).name, meta(x).creationTimestamp],
+  },
+  PersistentVolumeClaim: {
+    columns: [
+      NAME,
+      ['Status', 'string', 'phase represents the current phase of PersistentVolumeClaim.'],
+      ['Volume', 'string', 'volumeName is the binding reference to the PersistentVolume backing this claim.'],
+      ['Capacity', 'string', 'capacity represents the actual resources of the underlying volume.'],
+      [
+        'Access Modes',
+        'string',
+        'accessModes contains the actual access modes the volume backing the PVC has. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1',
+      ],
+      ['StorageClass', 'string', 'StorageClass of the pvc'],
+      ['VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pvc'],
+      AGE,
+      [
+        'VolumeMode',
+        'string',
+        'volumeMode defines what type of volume is required by the claim. Value of Filesystem is implied when not included in claim spec.',
+        1,
+      ],
+    ],
+    row: (x, now) => {
+      const spec = o(x.spec);
+      const st = o(x.status);
+      // Capacity and access modes are the bound volume's, shown once the claim names one.
+      const bound = typeof spec.volumeName === 'string' && spec.volumeName !== '';
+      const capacity = o(st.capacity).storage;
+      return [
+        meta(x).name,
+        x.metadata.deletionTimestamp ? 'Terminating' : str(st.phase, ''),
+        str(spec.volumeName, ''),
+        bound ? canonicalQuantity(String(capacity ?? '0')) : '',
+        bound ? accessModesText(st.accessModes) : '',
+        claimStorageClass(x),
+        str(spec.volumeAttributesClassName, '<unset>'),
+        age(meta(x).creationTimestamp, now),
+        str(spec.volumeMode, '<unset>'),
+      ];
+    },
+  },
+  PersistentVolume: {
+    columns: [
+      NAME,
+      [
+        'Capacity',
+        'string',
+        "capacity is the description of the persistent volume's resources and capacity. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity",
+      ],
+      [
+        'Access Modes',
+        'string',
+        'accessModes contains all ways the volume can be mounted. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes',
+      ],
+      [
+        'Reclaim Policy',
+        'string',
+        'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim. Valid options are Retain (default for manually created PersistentVolumes), Delete (default for dynamically provisioned PersistentVolumes), and Recycle (deprecated). Recycle must be supported by the volume plugin underlying this PersistentVolume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#reclaiming',
+      ],
+      [
+        'Status',
+        'string',
+        'phase indicates if a volume is available, bound to a claim, or released by a claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#phase',
+      ],
+      [
+        'Claim',
+        'string',
+        'claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the authoritative bind between PV and PVC. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#binding',
+      ],
+      ['StorageClass', 'string', 'StorageClass of the pv'],
+      ['VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pv'],
+      ['Reason', 'string', 'reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.'],
+      AGE,
+      [
+        'VolumeMode',
+        'string',
+        'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state. Value of Filesystem is implied when not included in spec.',
+        1,
+      ],
+    ],
+    row: (x, now) => {
+      const spec = o(x.spec);
+      const st = o(x.status);
+      const claim = isPlainObject(spec.claimRef) ? `${str(spec.claimRef.namespace, '')}/${str(spec.claimRef.name, '')}` : '';
+      return [
+        meta(x).name,
+        canonicalQuantity(String(o(spec.capacity).storage ?? '0')),
+        accessModesText(spec.accessModes),
+        str(spec.persistentVolumeReclaimPolicy, ''),
+        x.metadata.deletionTimestamp ? 'Terminating' : str(st.phase, ''),
+        claim,
+        volumeStorageClass(x),
+        str(spec.volumeAttributesClassName, '<unset>'),
+        str(st.reason, ''),
+        age(meta(x).creationTimestamp, now),
+        str(spec.volumeMode, '<unset>'),
+      ];
+    },
+  },
+  StorageClass: {
+    columns: [
+      NAME,
+      ['Provisioner', 'string', 'provisioner indicates the type of the provisioner.'],
+      [
+        'ReclaimPolicy',
+        'string',
+        'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.',
+      ],
+      [
+        'VolumeBindingMode',
+        'string',
+        'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.',
+      ],
+      ['AllowVolumeExpansion', 'string', 'allowVolumeExpansion shows whether the storage class allow volume expand.'],
+      AGE,
+    ],
+    row: (x, now) => [
+      isDefaultStorageClass(x) ? `${meta(x).name} (default)` : meta(x).name,
+      x.provisioner,
+      str(x.reclaimPolicy, 'Delete'),
+      str(x.volumeBindingMode, 'Immediate'),
+      x.allowVolumeExpansion === true,
+      age(meta(x).creationTimestamp, now),
+    ],
   },
 };
 PRINTERS.ClusterRole = PRINTERS.Role;

@@ -27,6 +27,7 @@ const GROUP_PACKAGES: Record<string, string> = {
   'rbac.authorization.k8s.io': 'rbac',
   'events.k8s.io': 'events',
   'authorization.k8s.io': 'authorization',
+  'storage.k8s.io': 'storage',
 };
 
 /** The schema type of a kind (`apps`, `v1`, `Deployment`), if known. */

@@ -4,19 +4,21 @@ import { isCidr, parseIpv4Cidr } from './ipv4';
 import { validateLimitRangeSpec } from './limit-range-validation';
 import { validateJobPolicies, validateJobPoliciesUpdate } from './job-validation';
 import { matchesLabels, selectorFromObject } from './label-selector';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, LABEL_MSG, SUBDOMAIN_MSG } from './name-validation';
 import { isPlainObject, jsonEqual, JsonObject, KubeObject } from './object';
 import { forbiddenCause, invalidCause, notSupportedCause, requiredCause, StatusCause } from './status';
+import {
+  validateClaimSpec,
+  validateClaimUpdate,
+  validateStorageClass,
+  validateStorageClassUpdate,
+  validateVolumeSpec,
+  validateVolumeUpdate,
+} from './storage-validation';
 
 /** Upstream's validation for the fields that matter most; causes carry the field paths upstream uses. */
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-const SUBDOMAIN_MSG =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const LABEL_MSG =
-  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
 /** Kinds whose names must be DNS-1123 labels rather than subdomains. */
 const LABEL_NAMED = new Set(['Namespace', 'Service']);
@@ -207,6 +209,15 @@ export function validateObject(kind: string, o: KubeObject, old?: KubeObject): S
       break;
     case 'Lease':
       break;
+    case 'PersistentVolumeClaim':
+      out.push(...validateClaimSpec(spec));
+      break;
+    case 'PersistentVolume':
+      out.push(...validateVolumeSpec(spec));
+      break;
+    case 'StorageClass':
+      out.push(...validateStorageClass(o));
+      break;
     case 'Node': {
       const cidrs: unknown[] = Array.isArray(spec.podCIDRs) ? spec.podCIDRs : [];
       cidrs.forEach((c, i) => {
@@ -314,6 +325,9 @@ export function validatePodUpdate(pod: KubeObject, old: KubeObject): StatusCause
 export function validateObjectUpdate(kind: string, o: KubeObject, old: KubeObject): StatusCause[] {
   if (kind === 'Job') return validateJobPoliciesUpdate(asObj(o.spec), asObj(old.spec));
   if (kind === 'Pod') return validatePodUpdate(o, old);
+  if (kind === 'PersistentVolumeClaim') return validateClaimUpdate(o, old);
+  if (kind === 'PersistentVolume') return validateVolumeUpdate(o, old);
+  if (kind === 'StorageClass') return validateStorageClassUpdate(o, old);
   if (kind !== 'Node') return [];
   // The controller manager may give a node a pod range it lacks; nobody may change one it has.
   const before: unknown[] = (asObj(old.spec).podCIDRs as unknown[] | undefined) ?? [];

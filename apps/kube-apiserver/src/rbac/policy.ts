@@ -27,6 +27,7 @@ export const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authoriza
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const READ_WRITE = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const READ_UPDATE = ['get', 'list', 'watch', 'update'];
 const EVENT_WRITE = ['create', 'patch', 'update'];
 
 const r = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
@@ -42,6 +43,43 @@ const aggregated = (name: 'admin' | 'edit' | 'view', label?: Record<string, stri
   labels: label,
   aggregateFrom: [{ [AGGREGATE_TO(name)]: 'true' }],
 });
+
+/**
+ * The storage controllers' roles of upstream's controller policy (controller_policy.go), each bound to its controller's
+ * service account in kube-system as `system:controller:<name>`, for a controller manager that runs each controller with
+ * its own credentials.
+ */
+const STORAGE_CONTROLLERS: [name: string, rules: PolicyRule[]][] = [
+  [
+    'expand-controller',
+    [
+      r([''], ['persistentvolumes'], ['get', 'list', 'watch', 'update', 'patch']),
+      r([''], ['persistentvolumeclaims/status'], ['update', 'patch']),
+      r([''], ['persistentvolumeclaims'], READ),
+      r(['storage.k8s.io'], ['storageclasses'], READ),
+      r([''], ['services', 'endpoints'], ['get']),
+      r([''], ['secrets'], ['get']),
+    ],
+  ],
+  [
+    'persistent-volume-binder',
+    [
+      r([''], ['persistentvolumes'], ['get', 'list', 'watch', 'update', 'create', 'delete']),
+      r([''], ['persistentvolumes/status'], ['update']),
+      r([''], ['persistentvolumeclaims'], READ_UPDATE),
+      r([''], ['persistentvolumeclaims/status'], ['update']),
+      r([''], ['pods'], ['list', 'watch', 'get', 'create', 'delete']),
+      r(['storage.k8s.io'], ['storageclasses'], READ),
+      r([''], ['endpoints'], ['get', 'create', 'update', 'delete']),
+      r([''], ['services'], ['get', 'create', 'delete']),
+      r([''], ['secrets'], ['get']),
+      r([''], ['nodes'], ['get', 'list']),
+      r([''], ['events'], ['watch']),
+    ],
+  ],
+  ['pvc-protection-controller', [r([''], ['persistentvolumeclaims'], READ_UPDATE), r([''], ['pods'], ['list', 'watch', 'get'])]],
+  ['pv-protection-controller', [r([''], ['persistentvolumes'], READ_UPDATE)]],
+];
 
 export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
   { name: 'cluster-admin', rules: [r(['*'], ['*'], ['*']), url(['*'], ['*'])] },
@@ -256,6 +294,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
     ],
   },
   { name: 'system:kube-dns', rules: [r([''], ['endpoints', 'services'], ['list', 'watch'])] },
+  // The scheduler's VolumeBinding plugin: it binds claims to volumes and marks a claim's selected node.
+  {
+    name: 'system:volume-scheduler',
+    rules: [r([''], ['persistentvolumes'], READ_UPDATE), r(['storage.k8s.io'], ['storageclasses'], READ), r([''], ['persistentvolumeclaims'], READ_UPDATE)],
+  },
   // Nodes are authorized by the Node authorizer (authz.ts); upstream keeps system:node unbound the same way.
   {
     name: 'system:node',
@@ -284,6 +327,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       r(['node.k8s.io'], ['runtimeclasses'], READ),
     ],
   },
+  ...STORAGE_CONTROLLERS.map(([name, rules]) => ({ name: `system:controller:${name}`, rules: [...rules, r(['', 'events.k8s.io'], ['events'], EVENT_WRITE)] })),
 ];
 
 const group = (name: string): Subject => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name });
@@ -300,4 +344,10 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [user('system:kube-scheduler')] },
   { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [user('system:kube-proxy')] },
   { name: 'system:kube-dns', role: 'system:kube-dns', subjects: [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }] },
+  { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [user('system:kube-scheduler')] },
+  ...STORAGE_CONTROLLERS.map(([name]) => ({
+    name: `system:controller:${name}`,
+    role: `system:controller:${name}`,
+    subjects: [{ kind: 'ServiceAccount', name, namespace: 'kube-system' }],
+  })),
 ];

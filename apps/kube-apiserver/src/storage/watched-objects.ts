@@ -90,13 +90,19 @@ export class WatchedObjects<T = KubeObject> {
   }
 
   /**
-   * Whether memory is an answer for one namespace's objects: listed and watched, and no write of this server under
-   * the namespace still waiting for its watch event (a new LimitRange must bind the very next pod).
+   * Whether memory is an answer for one namespace's objects (all of them, without one): listed and watched, and no
+   * write of this server under the namespace still waiting for its watch event (a new LimitRange must bind the very
+   * next pod).
    */
-  current(namespace: string): boolean {
+  current(namespace?: string): boolean {
     if (this.seen === 0) return false;
-    for (const k of this.written.keys()) if (k.startsWith(`${namespace}/`)) return false;
+    for (const k of this.written.keys()) if (namespace === undefined || k.startsWith(`${namespace}/`)) return false;
     return true;
+  }
+
+  /** Every value in memory. */
+  values(): IterableIterator<T> {
+    return this.objects.values();
   }
 
   /** The values `indexBy` files under `key` (none without `indexBy`, or while the kind is being listed again). */

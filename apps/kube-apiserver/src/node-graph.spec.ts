@@ -1,5 +1,5 @@
 import type { KubeObject } from '@cerulean/kube';
-import { graphTarget, podReferences, references } from './node-graph';
+import { graphTarget, podReferences, references, volumeClaim } from './node-graph';
 
 const pod = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec });
 
@@ -74,6 +74,13 @@ describe('graphTarget', () => {
     expect(graphTarget(req('create', 'serviceaccounts', { subresource: 'token' }))).toEqual({ resource: 'serviceaccounts', namespace: 'ns', name: 'x' });
   });
 
+  it('covers named reads of volumes, which have no namespace', () => {
+    const pv = { resourceRequest: true, verb: 'get', group: '', resource: 'persistentvolumes', name: 'pv-1' } as const;
+    expect(graphTarget(pv)).toEqual({ resource: 'persistentvolumes', namespace: '', name: 'pv-1' });
+    expect(graphTarget({ ...pv, verb: 'list', name: undefined })).toBeUndefined();
+    expect(graphTarget({ ...pv, verb: 'update' })).toBeUndefined();
+  });
+
   it('leaves everything else to the other rules (lists, writes, other kinds and groups)', () => {
     expect(graphTarget(req('list', 'secrets', { name: undefined }))).toBeUndefined();
     expect(graphTarget(req('update', 'secrets'))).toBeUndefined();
@@ -81,5 +88,13 @@ describe('graphTarget', () => {
     expect(graphTarget(req('get', 'pods'))).toBeUndefined();
     expect(graphTarget(req('get', 'secrets', { group: 'example.com' }))).toBeUndefined();
     expect(graphTarget({ resourceRequest: false, verb: 'get', path: '/healthz' })).toBeUndefined();
+  });
+});
+
+describe('volumeClaim', () => {
+  it('is the claim a volume’s claimRef names, and none without one', () => {
+    const pv = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv' }, spec });
+    expect(volumeClaim(pv({ claimRef: { namespace: 'ns', name: 'data', uid: 'u' } }))).toEqual({ namespace: 'ns', name: 'data' });
+    expect(volumeClaim(pv({}))).toBeUndefined();
   });
 });

@@ -160,9 +160,21 @@ describe('PersistentVolume controllers', () => {
     await apply(claim('later', { storageClassName: 'manual', resources: { requests: { storage: '20Gi' } } }));
     await sleep(1000);
     expect((await getClaim('later')).status?.phase ?? 'Pending').toBe('Pending');
-    expect((await events('later')).map((e) => e.reason)).toContain('ProvisioningFailed');
+    expect((await events('later')).find((e) => e.reason === 'ProvisioningFailed')).toMatchObject({
+      type: 'Warning',
+      message: 'no volume plugin matched name: kubernetes.io/no-provisioner',
+    });
     await apply(staticVolume('pv-20g', '20Gi'));
     expect((await bound('later')).spec.volumeName).toBe('pv-20g');
+
+    // Class "" asks for a volume of no class, and never for provisioning.
+    await apply(claim('classless', { storageClassName: '' }));
+    await waitFor('FailedBinding', async () => (await events('classless')).some((e) => e.reason === 'FailedBinding'));
+    expect((await events('classless')).find((e) => e.reason === 'FailedBinding')?.message).toBe(
+      'no persistent volumes available for this claim and no storage class is set',
+    );
+    await apply(staticVolume('pv-classless', '2Gi', { storageClassName: '' }));
+    expect((await bound('classless')).spec.volumeName).toBe('pv-classless');
   });
 
   it('keeps a Retain volume Released when its claim goes; it is not bound again', async () => {

@@ -57,7 +57,7 @@ export class PersistentVolumeController implements Controller {
   private readonly events: EventRecorder;
   private readonly provisionerEvents: EventRecorder;
   private readonly client: KubeClient;
-  /** Waiting events already told for a claim (uid/reason): upstream's recorder folds the repeats into one count. */
+  /** Waiting events already told for a claim (uid/reason/message): upstream's recorder folds the repeats into one count. */
   private readonly told = new Set<string>();
 
   constructor(options: ControllerContext) {
@@ -161,7 +161,7 @@ export class PersistentVolumeController implements Controller {
       return;
     }
     if (!className) {
-      this.events.record(this.subject(claim), 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set');
+      this.tellOnce(claim, 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set');
       await this.setClaimPending(claim);
       return { requeueAfterMs: RESYNC_MS };
     }
@@ -172,12 +172,12 @@ export class PersistentVolumeController implements Controller {
   /** Upstream's provisionClaim, then csi-provisioner's Provision for the class's own provisioner. */
   private async provision(claim: PersistentVolumeClaim, className: string, sc: StorageClass | undefined): Promise<{ requeueAfterMs?: number } | void> {
     if (!sc) {
-      this.events.record(this.subject(claim), 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${className}" not found`);
+      this.tellOnce(claim, 'ProvisioningFailed', `storageclass.storage.k8s.io "${className}" not found`, this.events, 'Warning');
       return { requeueAfterMs: RESYNC_MS };
     }
     if (sc.provisioner.startsWith('kubernetes.io/')) {
       // In-tree provisioners (kubernetes.io/no-provisioner among them): none is built in here.
-      this.events.record(this.subject(claim), 'Warning', 'ProvisioningFailed', `no volume plugin matched name: ${sc.provisioner}`);
+      this.tellOnce(claim, 'ProvisioningFailed', `no volume plugin matched name: ${sc.provisioner}`, this.events, 'Warning');
       return { requeueAfterMs: RESYNC_MS };
     }
     const annotations = claim.metadata.annotations ?? {};
@@ -210,12 +210,8 @@ export class PersistentVolumeController implements Controller {
       node = chooseNode(this.nodes.list(), this.volumes.list());
     }
     if (!node) {
-      this.provisionerEvents.record(
-        this.subject(claim),
-        'Warning',
-        'ProvisioningFailed',
-        `failed to provision volume with StorageClass "${className}": no Ready, schedulable node to place the volume on`,
-      );
+      const message = `failed to provision volume with StorageClass "${className}": no Ready, schedulable node to place the volume on`;
+      this.tellOnce(claim, 'ProvisioningFailed', message, this.provisionerEvents, 'Warning');
       return { requeueAfterMs: 5_000 };
     }
     const claimKey = `${claim.metadata.namespace}/${claim.metadata.name}`;
@@ -392,12 +388,15 @@ export class PersistentVolumeController implements Controller {
     }
   }
 
-  /** An event that says the claim waits: told once per claim (its repeats would only add to a count upstream). */
-  private tellOnce(claim: PersistentVolumeClaim, reason: string, message: string, recorder = this.events): void {
-    const key = `${claim.metadata.uid}/${reason}`;
+  /**
+   * An event that says the claim waits, told once per claim and message: a claim's periodic syncs repeat them, and
+   * upstream's recorder folds the repeats into one event's count where this one would write a new event each time.
+   */
+  private tellOnce(claim: PersistentVolumeClaim, reason: string, message: string, recorder = this.events, type: 'Normal' | 'Warning' = 'Normal'): void {
+    const key = `${claim.metadata.uid}/${reason}/${message}`;
     if (this.told.has(key)) return;
     this.told.add(key);
-    recorder.record(this.subject(claim), 'Normal', reason, message);
+    recorder.record(this.subject(claim), type, reason, message);
   }
 
   private subject(obj: PersistentVolumeClaim | PersistentVolume) {

@@ -113,6 +113,33 @@ describe('ResourceQuota', () => {
     );
   });
 
+  it('counts claims by storage alone: requests.storage and per class, with no claim count beside them', async () => {
+    await h.kubectl(['create', 'namespace', 'stored']);
+    await h.kubectl(['create', 'quota', 'disk', '-n', 'stored', '--hard=requests.storage=10Gi,managed-csi.storageclass.storage.k8s.io/requests.storage=5Gi']);
+    const claim = (name: string, size: string, storageClassName: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name },
+        spec: { storageClassName, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+      });
+    expect((await create('stored', claim('a', '2Gi', 'managed-csi'))).code).toBe(0);
+    expect((await create('stored', claim('b', '3Gi', 'default'))).code).toBe(0);
+    await waitUntil(
+      'the claims counted',
+      async () => {
+        const u = await used('stored', 'disk');
+        return u['requests.storage'] === '5Gi' && u['managed-csi.storageclass.storage.k8s.io/requests.storage'] === '2Gi' ? u : undefined;
+      },
+      10_000,
+    );
+    await h.kubectl(['delete', 'pvc', '-n', 'stored', 'a', '--wait=false']);
+    await h.kubectl(['patch', 'pvc', '-n', 'stored', 'a', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+    // The controller counts again when the claim goes, and agrees with admission (it used to reset both to 0).
+    await waitUntil('the deleted claim given back', async () => ((await used('stored', 'disk'))['requests.storage'] === '3Gi' ? true : undefined), 10_000);
+    expect((await used('stored', 'disk'))['managed-csi.storageclass.storage.k8s.io/requests.storage']).toBe('0');
+  });
+
   it('applies a scoped quota to the pods of its scope only', async () => {
     await h.kubectl(['create', 'namespace', 'scoped']);
     await h.kubectl(['create', 'quota', 'besteffort', '-n', 'scoped', '--hard=pods=1', '--scopes=BestEffort']);

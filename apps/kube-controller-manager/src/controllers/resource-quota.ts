@@ -30,6 +30,7 @@ export class ResourceQuotaController implements Controller {
   private readonly quotas: Informer<ResourceQuota>;
   private readonly pods: Informer<KubeObject>;
   private readonly services: Informer<KubeObject>;
+  private readonly claims: Informer<KubeObject>;
   private readonly queue: WorkQueue;
   private readonly client: KubeClient;
   private readonly resyncMs: number;
@@ -66,6 +67,13 @@ export class ResourceQuotaController implements Controller {
     this.services = ctx.informers.informer<KubeObject>('/api/v1/services', {
       upsert: (svc, previous) => {
         if (previous && JSON.stringify(previous.spec) !== JSON.stringify(svc.spec)) replenish(svc);
+      },
+      deleted: replenish,
+    });
+    // A claim that goes or grows changes storage usage (its count is listed afresh by count()).
+    this.claims = ctx.informers.informer<KubeObject>('/api/v1/persistentvolumeclaims', {
+      upsert: (claim, previous) => {
+        if (previous && JSON.stringify(previous.spec) !== JSON.stringify(claim.spec)) replenish(claim);
       },
       deleted: replenish,
     });
@@ -106,8 +114,10 @@ export class ResourceQuotaController implements Controller {
     // Everything else from a list of its resource: `configmaps`, `count/secrets`, `count/deployments.apps`, ...
     const inMemory = new Set([...matchingQuotaResources('', 'pods', names), ...matchingQuotaResources('', 'services', names)]);
     const listed = new Set<string>();
+    // Claims' names do not spell their resource (`requests.storage`, `<class>.storageclass.storage.k8s.io/requests.storage`).
+    const claimNames = new Set(matchingQuotaResources('', 'persistentvolumeclaims', names));
     for (const k of names.filter((n) => !inMemory.has(n))) {
-      const [plural, ...rest] = (k.startsWith('count/') ? k.slice('count/'.length) : k).split('.');
+      const [plural, ...rest] = claimNames.has(k) ? ['persistentvolumeclaims'] : (k.startsWith('count/') ? k.slice('count/'.length) : k).split('.');
       const group = rest.join('.');
       if (listed.has(`${group}/${plural}`) || (!k.startsWith('count/') && !matchingQuotaResources(group, plural, [k]).length)) continue;
       listed.add(`${group}/${plural}`);

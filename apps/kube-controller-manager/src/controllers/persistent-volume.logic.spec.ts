@@ -143,12 +143,13 @@ describe('PVC protection', () => {
     status: { phase },
   });
 
-  it('a scheduled, unfinished pod naming the claim keeps it', () => {
+  it('a scheduled pod naming the claim keeps it, finished or not', () => {
     expect(podUsesClaim(pod('Running'), claim())).toBe(true);
     expect(podUsesClaim(pod('Pending'), claim())).toBe(true);
-    expect(podUsesClaim(pod('Succeeded'), claim())).toBe(false);
-    expect(podUsesClaim(pod('Failed'), claim())).toBe(false);
-    expect(podUsesClaim(pod('Running', { deletionTimestamp: 'x', deletionGracePeriodSeconds: 0 }), claim())).toBe(false);
+    // A finished or force-deleted pod holds the claim until the pod object is gone, as upstream's podUsesPVC.
+    expect(podUsesClaim(pod('Succeeded'), claim())).toBe(true);
+    expect(podUsesClaim(pod('Failed'), claim())).toBe(true);
+    expect(podUsesClaim(pod('Running', { deletionTimestamp: 'x', deletionGracePeriodSeconds: 0 }), claim())).toBe(true);
     expect(podUsesClaim(pod('Running', { deletionTimestamp: 'x', deletionGracePeriodSeconds: 30 }), claim())).toBe(true);
     expect(podUsesClaim({ ...pod('Pending'), spec: { volumes: pod('Pending').spec.volumes } }, claim())).toBe(false);
     expect(podUsesClaim(pod('Running'), claim({}, { name: 'other' }))).toBe(false);

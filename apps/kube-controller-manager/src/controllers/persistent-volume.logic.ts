@@ -296,12 +296,10 @@ export interface ClaimUser {
 }
 
 /**
- * The pod keeps the claim from going (PVC protection): it is on a node, names the claim in a volume, has not
- * finished (Succeeded, Failed) and is not shut down (deleted with no grace left, upstream's podIsShutDown).
+ * The pod keeps the claim from going (PVC protection): it is on a node and names the claim in a volume. As upstream's
+ * podUsesPVC, a finished pod still holds its claim until the pod object is gone (the kubelet may still be unmounting).
  */
 export function podUsesClaim(pod: ClaimUser, claim: Pick<PersistentVolumeClaim, 'metadata'>): boolean {
   if (pod.metadata.namespace !== claim.metadata.namespace || !pod.spec.nodeName) return false;
-  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
-  if (pod.metadata.deletionTimestamp && pod.metadata.deletionGracePeriodSeconds === 0) return false;
   return (pod.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim.metadata.name);
 }

@@ -10,7 +10,7 @@ type ClaimPod = ClaimUser & KubeObject & { metadata: ClaimUser['metadata'] & Kub
 /**
  * Upstream's PVC protection controller (persistentvolumeclaim-protection): every claim carries the
  * `kubernetes.io/pvc-protection` finalizer, and a deleted claim keeps it (so stays, Terminating) while a pod on a
- * node still uses it. A pod that finished (Succeeded, Failed) or is shut down no longer counts. "Unused" is never
+ * node still uses it, finished or not, until the pod object is gone (upstream's rule). "Unused" is never
  * concluded from the cache alone: a live list of the namespace's pods confirms it first.
  */
 export class PvcProtectionController implements Controller {

@@ -222,6 +222,77 @@ describe('pods run on the nodes', () => {
     expect(await kubectl(['logs', 'crash', '--previous'])).toBe('bye\n');
   });
 
+  it("keeps a StatefulSet's data on its node's volume across the pod's deletion, and removes the volume with its claim", async () => {
+    // AKS's classes are there, `default` the default one, provisioning on the first consumer's node.
+    const classes = await json<{
+      items: { metadata: { name: string; annotations?: Record<string, string> }; provisioner: string; volumeBindingMode: string }[];
+    }>(['get', 'storageclasses']);
+    const byName = new Map(classes.items.map((c) => [c.metadata.name, c]));
+    expect(byName.get('default')).toMatchObject({ provisioner: 'disk.csi.azure.com', volumeBindingMode: 'WaitForFirstConsumer' });
+    expect(byName.get('default')?.metadata.annotations?.['storageclass.kubernetes.io/is-default-class']).toBe('true');
+    expect(byName.has('managed-csi')).toBe(true);
+    await kubectl(
+      ['apply', '-f', '-'],
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: {name: db}',
+        'spec:',
+        '  serviceName: db',
+        '  replicas: 1',
+        '  selector: {matchLabels: {app: db}}',
+        '  template:',
+        '    metadata: {labels: {app: db}}',
+        '    spec:',
+        '      terminationGracePeriodSeconds: 1',
+        '      containers:',
+        '      - name: db',
+        '        image: busybox:1.35',
+        '        command: [sh, -c, "echo started >> /data/starts; exec sleep 3600"]',
+        '        volumeMounts: [{name: data, mountPath: /data}]',
+        '  volumeClaimTemplates:',
+        '  - metadata: {name: data}',
+        '    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}',
+      ].join('\n'),
+    );
+    const first = await waitUntil(
+      'db-0 Running',
+      async () => (await pods('app=db')).find((p) => p.metadata.name === 'db-0' && p.status?.phase === 'Running'),
+      120_000,
+    );
+    type Claim = { metadata: { uid: string }; spec: { volumeName?: string; storageClassName?: string }; status: { phase: string } };
+    const claim = await json<Claim>(['get', 'pvc', 'data-db-0']);
+    expect(claim.status.phase).toBe('Bound');
+    expect(claim.spec.storageClassName).toBe('default');
+    expect(claim.spec.volumeName).toBe(`pvc-${claim.metadata.uid}`);
+    type Volume = { spec: { local?: { path: string }; nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } } } };
+    const pv = await json<Volume>(['get', 'pv', claim.spec.volumeName as string]);
+    // A volume on the node the pod was scheduled to, like a disk attached there.
+    expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual([first.spec.nodeName]);
+    await kubectl(['exec', 'db-0', '--', 'sh', '-c', 'echo kept > /data/greeting']);
+    await kubectl(['delete', 'pod', 'db-0', '--wait=true']);
+    const second = await waitUntil(
+      'a new db-0 Running',
+      async () => (await pods('app=db')).find((p) => p.metadata.name === 'db-0' && p.metadata.uid !== first.metadata.uid && p.status?.phase === 'Running'),
+      120_000,
+    );
+    expect(second.spec.nodeName).toBe(first.spec.nodeName);
+    expect(await kubectl(['exec', 'db-0', '--', 'cat', '/data/greeting', '/data/starts'])).toBe('kept\nstarted\nstarted\n');
+    // The claim outlives its StatefulSet (retention policy Retain); deleting it deletes the volume (reclaim policy Delete).
+    await kubectl(['delete', 'statefulset', 'db', '--wait=true']);
+    await waitUntil('db-0 gone', async () => ((await pods('app=db')).length === 0 ? true : undefined), 60_000);
+    expect((await json<Claim>(['get', 'pvc', 'data-db-0'])).status.phase).toBe('Bound');
+    await kubectl(['delete', 'pvc', 'data-db-0', '--wait=true']);
+    await waitUntil(
+      'the volume deleted with its claim',
+      async () =>
+        (await json<{ items: { metadata: { name: string } }[] }>(['get', 'pv'])).items.some((v) => v.metadata.name === claim.spec.volumeName)
+          ? undefined
+          : true,
+      60_000,
+    );
+  });
+
   it('stops the containers of deleted pods', async () => {
     const before = await pods('tier=web');
     await kubectl(['delete', 'deployment', 'web-a', 'web-b', '--wait=true']);

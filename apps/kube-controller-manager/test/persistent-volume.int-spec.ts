@@ -285,7 +285,7 @@ describe('PersistentVolume controllers', () => {
     await h.kubectl(['delete', 'pv', keptVolume, '--wait=true', '--timeout=30s']);
   });
 
-  it('keeps a deleted claim while a running pod uses it, and lets it go once the pod finishes', async () => {
+  it('keeps a deleted claim while a pod uses it, finished or not, and lets it go once the pod is gone', async () => {
     const claimed = await bound('now');
     await client.create('/api/v1/namespaces/default/pods', {
       apiVersion: 'v1',
@@ -310,7 +310,11 @@ describe('PersistentVolume controllers', () => {
     await sleep(500);
     expect(await exists(getVolume(claimed.spec.volumeName!))).toBe(true);
 
+    // A finished pod still holds it (upstream's podUsesPVC: the kubelet may still be unmounting); the pod's removal frees it.
     await setPodPhase(client, user, 'Succeeded');
+    await sleep(1000);
+    expect((await getClaim('now')).metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    await client.delete('/api/v1/namespaces/default/pods/user', { gracePeriodSeconds: 0 });
     await waitFor('claim gone', async () => !(await exists(getClaim('now'))));
     await waitFor('its volume gone', async () => !(await exists(getVolume(claimed.spec.volumeName!))));
   });

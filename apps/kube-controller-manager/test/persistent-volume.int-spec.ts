@@ -3,6 +3,10 @@ import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { KubeApiError, KubeClient } from '../src/client/kube-client';
 import { createNode, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
 
+interface WipePod {
+  spec: { nodeName?: string; containers: { command: string[] }[]; volumes: unknown[] };
+}
+
 jest.setTimeout(120_000);
 
 interface Claim {
@@ -234,9 +238,19 @@ describe('PersistentVolume controllers', () => {
     const described = await h.kubectl(['describe', 'pvc', 'web-data']);
     expect(described.stdout).toContain('ProvisioningSucceeded');
 
-    // reclaimPolicy Delete: the claim's deletion takes the volume with it.
+    // reclaimPolicy Delete: the claim's deletion takes the volume with it, once a pod on its node wiped its directory.
     await h.kubectl(['delete', 'pvc', 'web-data', '--wait=true', '--timeout=30s']);
+    const wipePath = `/api/v1/namespaces/kube-system/pods/wipe-${name}`;
+    const wiper = await waitFor('the wipe pod', async () => (await exists(client.get(wipePath))) && client.get<WipePod>(wipePath));
+    expect(wiper.spec.nodeName).toBe('node-b');
+    expect(wiper.spec.containers[0].command).toEqual(['rm', '-rf', '--', `/volumes/${name}`]);
+    expect(wiper.spec.volumes).toEqual([{ name: 'volumes', hostPath: { path: '/var/lib/cerulean/volumes', type: 'DirectoryOrCreate' } }]);
+    // Not before it is done: a volume whose data may remain is never deleted.
+    await sleep(1000);
+    expect(await exists(getVolume(name))).toBe(true);
+    await setPodPhase(client, wiper as unknown as TestPod, 'Succeeded');
     await waitFor(`${name} deleted`, async () => !(await exists(getVolume(name))));
+    await waitFor('the wipe pod removed', async () => !(await exists(client.get(wipePath))));
   });
 
   it('takes a volume it provisioned before a crash instead of making a second one', async () => {

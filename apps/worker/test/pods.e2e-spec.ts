@@ -277,6 +277,9 @@ describe('pods run on the nodes', () => {
       120_000,
     );
     expect(second.spec.nodeName).toBe(first.spec.nodeName);
+    // The data sits in the node's own filesystem, in the volume's directory.
+    const onNode = (script: string) => execFile('docker', ['exec', first.spec.nodeName as string, 'sh', '-c', script], { timeout: 30_000 });
+    expect((await onNode(`cat /var/lib/cerulean/volumes/${claim.spec.volumeName}/greeting`)).stdout).toBe('kept\n');
     expect(await kubectl(['exec', 'db-0', '--', 'cat', '/data/greeting', '/data/starts'])).toBe('kept\nstarted\nstarted\n');
     // The claim outlives its StatefulSet (retention policy Retain); deleting it deletes the volume (reclaim policy Delete).
     await kubectl(['delete', 'statefulset', 'db', '--wait=true']);
@@ -291,6 +294,8 @@ describe('pods run on the nodes', () => {
           : true,
       60_000,
     );
+    // Wiped from the node before the volume object went (a pod on that node removed the directory).
+    expect((await onNode('ls /var/lib/cerulean/volumes')).stdout.split('\n')).not.toContain(claim.spec.volumeName);
   });
 
   it('stops the containers of deleted pods', async () => {

@@ -16,3 +16,4 @@ export * from './quota';
 export * from './ipv4';
 export * from './events';
 export * from './cron';
+export * from './local-volumes';

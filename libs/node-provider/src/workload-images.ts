@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { NODE_BUSYBOX_IMAGE } from '@cerulean/kube';
 import { tarStream, withParentDirs, type RootfsEntry } from './tar';
 
 /**
@@ -20,7 +21,7 @@ export const NODE_IMAGE_WORKLOAD_DIR = '/opt/cerulean/images';
 /** The sandbox image containerd's CRI plugin is configured with; built here, never pulled. */
 export const PAUSE_IMAGE = 'cerulean.local/pause:3.10';
 /** Debian's busybox-static at its own version: what pods in tests and the README run (`busybox httpd` serves HTTP). */
-export const BUSYBOX_IMAGE = 'docker.io/library/busybox:1.35';
+export const BUSYBOX_IMAGE = NODE_BUSYBOX_IMAGE;
 
 export const BUSYBOX_IMAGE_APPLETS = [
   'sh',

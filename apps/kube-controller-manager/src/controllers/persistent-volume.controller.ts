@@ -17,12 +17,16 @@ import {
   findBestMatch,
   isDelayBinding,
   isVolumeBoundToClaim,
+  provisionedLocation,
   provisionedVolume,
   provisionedVolumeName,
   reclaimAction,
   volumeClass,
   volumeAction,
   volumePhase,
+  wipePod,
+  wipePodName,
+  WIPE_NAMESPACE,
   type PersistentVolume,
   type PersistentVolumeClaim,
   type StorageClass,
@@ -37,13 +41,22 @@ const VOLUMES = '/api/v1/persistentvolumes';
 const claimPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/persistentvolumeclaims/${encodeURIComponent(name)}`;
 const volumePath = (name: string) => `${VOLUMES}/${encodeURIComponent(name)}`;
 
+interface WipePod {
+  status?: {
+    phase?: string;
+    message?: string;
+    containerStatuses?: { state?: { terminated?: { reason?: string; exitCode?: number; message?: string } } }[];
+  };
+}
+
 /**
  * Upstream's PersistentVolume controller (persistentvolume-binder) with csi-provisioner for `disk.csi.azure.com`
  * beside it. A claim is bound to the smallest Available volume that fits it, to the volume it names, or (its class
  * provisioning) to a volume made for it: `pvc-<claim uid>`, a local directory on the node the scheduler chose for
  * its first consumer (WaitForFirstConsumer) or on a Ready node (Immediate). Binding writes the volume's claimRef
  * and phase, then the claim's volumeName, annotations and phase, each write resuming where a crash left the last.
- * A volume whose claim went is Released and then deleted (reclaimPolicy Delete, volumes it provisioned) or kept.
+ * A volume whose claim went is Released and then deleted, its directory wiped first (reclaimPolicy Delete, volumes
+ * it provisioned), or kept.
  */
 export class PersistentVolumeController implements Controller {
   readonly name = 'persistentvolume-binder';
@@ -355,8 +368,10 @@ export class PersistentVolumeController implements Controller {
         await this.setVolumePhase(volume, 'Failed', action.message);
         this.events.record(this.subject(volume), 'Warning', action.reason, action.message);
         return;
-      case 'delete':
+      case 'delete': {
         if (volume.metadata.deletionTimestamp) return;
+        const wiped = await this.wipe(volume);
+        if (wiped !== true) return wiped;
         try {
           // The uid as precondition: a volume of the same name made since is not this one.
           await this.client.delete(volumePath(volume.metadata.name), { preconditions: { uid: volume.metadata.uid } });
@@ -365,6 +380,49 @@ export class PersistentVolumeController implements Controller {
           this.events.record(this.subject(volume), 'Warning', 'VolumeFailedDelete', (err as Error).message);
           throw err;
         }
+      }
+    }
+  }
+
+  /**
+   * Wipes a provisioned volume's directory on its node before the volume goes (csi-provisioner's Delete: the disk is
+   * deleted), with a pod on that node (see wipePod); true once done or nothing to do (not ours, or its node is gone
+   * and the directory with it). Retried until the pod succeeds: a volume whose data may remain is never deleted.
+   */
+  private async wipe(volume: PersistentVolume): Promise<true | { requeueAfterMs: number }> {
+    const location = provisionedLocation(volume);
+    if (!location) return true;
+    const podPath = `/api/v1/namespaces/${WIPE_NAMESPACE}/pods/${wipePodName(volume)}`;
+    const removePod = () => this.client.delete(podPath, { gracePeriodSeconds: 0 }).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    if (!this.nodes.get(undefined, location.node) && !(await this.fresh(`/api/v1/nodes/${encodeURIComponent(location.node)}`))) {
+      await removePod();
+      return true;
+    }
+    const pod = await this.fresh<WipePod>(podPath);
+    if (!pod) {
+      await this.client.create(`/api/v1/namespaces/${WIPE_NAMESPACE}/pods`, wipePod(volume, location)).catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
+      });
+      return { requeueAfterMs: 500 };
+    }
+    switch (pod.status?.phase) {
+      case 'Succeeded':
+        await removePod();
+        return true;
+      case 'Failed': {
+        const ended = pod.status.containerStatuses?.[0]?.state?.terminated;
+        const why = ended ? `${ended.reason ?? 'exit'} ${ended.exitCode ?? ''} ${ended.message ?? ''}`.trim() : (pod.status.message ?? 'the pod failed');
+        this.events.record(
+          this.subject(volume),
+          'Warning',
+          'VolumeFailedDelete',
+          `the volume's directory ${location.dir} on node ${location.node} could not be removed: ${why}`,
+        );
+        await removePod();
+        return { requeueAfterMs: RESYNC_MS };
+      }
+      default:
+        return { requeueAfterMs: 500 };
     }
   }
 

@@ -1,4 +1,4 @@
-import { parseQuantity, type OwnerReference } from '@cerulean/kube';
+import { LOCAL_VOLUMES_DIR, NODE_BUSYBOX_IMAGE, parseQuantity, type OwnerReference } from '@cerulean/kube';
 import type { KubeObject } from '../client/kube-client';
 import { selectorMatches, termMatches } from '../scheduler/filters';
 import type { LabelSelector, Node, NodeSelectorTerm } from '../scheduler/objects';
@@ -21,7 +21,6 @@ export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 export const DISK_CSI_PROVISIONER = 'disk.csi.azure.com';
 export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 /** Where the node agent keeps provisioned volumes (on the node's own Docker volume). */
-export const VOLUMES_DIR = '/var/lib/cerulean/volumes';
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
 export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod';
@@ -192,7 +191,7 @@ export function provisionedVolume(claim: PersistentVolumeClaim, sc: StorageClass
       storageClassName: claimClass(claim),
       persistentVolumeReclaimPolicy: sc.reclaimPolicy ?? 'Delete',
       claimRef: claimRefOf(claim),
-      local: { path: `${VOLUMES_DIR}/${name}` },
+      local: { path: `${LOCAL_VOLUMES_DIR}/${name}` },
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: HOSTNAME_LABEL, operator: 'In', values: [node] }] }] } },
     },
   };
@@ -288,7 +287,60 @@ export function reclaimAction(volume: PersistentVolume): ReclaimAction {
   };
 }
 
-/** A pod phase the PVC protection controller treats as done with its volumes (the shared design's rule). */
+/**
+ * Where a volume this controller provisioned keeps its data: the node and the directory there (undefined for any
+ * other volume: an administrator's is never wiped).
+ */
+export function provisionedLocation(volume: PersistentVolume): { node: string; dir: string } | undefined {
+  if (volume.metadata.annotations?.[ANN_PROVISIONED_BY] !== DISK_CSI_PROVISIONER) return undefined;
+  const dir = volume.spec.local?.path;
+  if (!dir || dir !== `${LOCAL_VOLUMES_DIR}/${volume.metadata.name}`) return undefined;
+  const terms = volume.spec.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  const node = terms.length === 1 ? terms[0].matchExpressions?.find((e) => e.key === HOSTNAME_LABEL && e.operator === 'In')?.values?.[0] : undefined;
+  return node ? { node, dir } : undefined;
+}
+
+/** Where the pods that wipe deleted volumes run, and their name: one per volume, so a retry finds its own. */
+export const WIPE_NAMESPACE = 'kube-system';
+export const wipePodName = (volume: PersistentVolume): string => `wipe-${volume.metadata.name}`;
+
+/**
+ * The pod that wipes a deleted volume's directory on its node (what deleting the disk is to AKS's CSI driver; a
+ * helper pod as local-path provisioners use): the node's volumes directory mounted, the volume's own removed.
+ */
+export function wipePod(volume: PersistentVolume, location: { node: string }): Record<string, unknown> {
+  const mount = '/volumes';
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: wipePodName(volume),
+      namespace: WIPE_NAMESPACE,
+      labels: { app: 'cerulean-volume-wipe' },
+      annotations: { 'cerulean.io/volume': volume.metadata.name },
+    },
+    spec: {
+      nodeName: location.node,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: false,
+      tolerations: [{ operator: 'Exists' }],
+      containers: [
+        {
+          name: 'wipe',
+          image: NODE_BUSYBOX_IMAGE,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['rm', '-rf', '--', `${mount}/${volume.metadata.name}`],
+          volumeMounts: [{ name: 'volumes', mountPath: mount }],
+          resources: { requests: { cpu: '10m', memory: '8Mi' }, limits: { memory: '32Mi' } },
+        },
+      ],
+      volumes: [{ name: 'volumes', hostPath: { path: LOCAL_VOLUMES_DIR, type: 'DirectoryOrCreate' } }],
+    },
+  };
+}
+
+/** What the PVC protection controller reads of a pod. */
 export interface ClaimUser {
   metadata: { namespace?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
   spec: { nodeName?: string; volumes?: { persistentVolumeClaim?: { claimName: string } }[] };

@@ -91,9 +91,6 @@ export async function prepareVolumes(pod: Pod, api: KubeApi, log: LogLine): Prom
 /** A volume that could not be filled, in upstream's words: the kubelet reports it as a FailedMount event. */
 export class MountVolumeError extends Error {}
 
-/** Where the node keeps its local persistent volumes: in the node's own filesystem, gone with the node, as a local disk. */
-export const LOCAL_VOLUMES_ROOT = '/var/lib/cerulean/volumes';
-
 interface ClaimView {
   spec?: { volumeName?: string };
   status?: { phase?: string };

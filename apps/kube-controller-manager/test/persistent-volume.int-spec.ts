@@ -82,7 +82,13 @@ describe('PersistentVolume controllers', () => {
     );
   const volumesOf = async (uid: string) => (await client.list<Volume>('/api/v1/persistentvolumes')).items.filter((v) => v.spec.claimRef?.uid === uid);
   /** The class as the API server's bootstrap makes it, or as a test needs it; made only when absent (EnsureExists). */
-  const ensureClass = async (name: string, volumeBindingMode: string, reclaimPolicy = 'Delete', provisioner = 'disk.csi.azure.com') => {
+  const ensureClass = async (
+    name: string,
+    volumeBindingMode: string,
+    reclaimPolicy = 'Delete',
+    provisioner = 'disk.csi.azure.com',
+    allowVolumeExpansion = false,
+  ) => {
     await client
       .create('/apis/storage.k8s.io/v1/storageclasses', {
         apiVersion: 'storage.k8s.io/v1',
@@ -92,6 +98,7 @@ describe('PersistentVolume controllers', () => {
         parameters: provisioner === 'disk.csi.azure.com' ? { skuname: 'StandardSSD_LRS' } : undefined,
         reclaimPolicy,
         volumeBindingMode,
+        allowVolumeExpansion,
       })
       .catch((err: unknown) => {
         if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
@@ -115,6 +122,7 @@ describe('PersistentVolume controllers', () => {
     await ensureClass('now-csi', 'Immediate');
     await ensureClass('now-retain-csi', 'Immediate', 'Retain');
     await ensureClass('manual', 'Immediate', 'Retain', 'kubernetes.io/no-provisioner');
+    await ensureClass('grow-csi', 'Immediate', 'Delete', 'disk.csi.azure.com', true);
   });
 
   afterAll(async () => {
@@ -251,6 +259,33 @@ describe('PersistentVolume controllers', () => {
     await setPodPhase(client, wiper as unknown as TestPod, 'Succeeded');
     await waitFor(`${name} deleted`, async () => !(await exists(getVolume(name))));
     await waitFor('the wipe pod removed', async () => !(await exists(client.get(wipePath))));
+  });
+
+  it("grows a bound claim's volume when its request grows, as csi-resizer does, and never shrinks it", async () => {
+    await apply(claim('growing', { storageClassName: 'grow-csi' }));
+    const first = await bound('growing');
+    const name = first.spec.volumeName!;
+    expect((await getVolume(name)).spec.capacity).toEqual({ storage: '1Gi' });
+    await h.kubectl(['patch', 'pvc', 'growing', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}']);
+    const grown = await waitFor('the claim at 3Gi', async () => {
+      const c = await getClaim('growing');
+      return c.status?.capacity?.storage === '3Gi' && c;
+    });
+    expect((grown.status as { allocatedResources?: Record<string, string> }).allocatedResources).toEqual({ storage: '3Gi' });
+    expect((await getVolume(name)).spec.capacity).toEqual({ storage: '3Gi' });
+    await waitFor('the resize events', async () => (await events('growing')).some((e) => e.reason === 'VolumeResizeSuccessful'));
+    const told = (await events('growing')).filter((e) => ['Resizing', 'VolumeResizeSuccessful'].includes(e.reason));
+    expect(told.map((e) => [e.reason, e.message, e.source?.component])).toEqual([
+      ['Resizing', `External resizer is resizing volume ${name}`, 'external-resizer disk.csi.azure.com'],
+      ['VolumeResizeSuccessful', 'Resize volume succeeded', 'external-resizer disk.csi.azure.com'],
+    ]);
+    // Smaller than what the volume holds: refused (validation), the volume untouched.
+    const shrink = await h.kubectl(['patch', 'pvc', 'growing', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}'], {
+      allowFail: true,
+    });
+    expect(shrink.code).not.toBe(0);
+    expect(shrink.stderr).toContain('field can not be less than status.capacity');
+    expect((await getVolume(name)).spec.capacity).toEqual({ storage: '3Gi' });
   });
 
   it('takes a volume it provisioned before a crash instead of making a second one', async () => {

@@ -14,6 +14,7 @@ import {
   claimClass,
   claimPhase,
   claimRefOf,
+  expansionTarget,
   findBestMatch,
   isDelayBinding,
   isVolumeBoundToClaim,
@@ -69,6 +70,7 @@ export class PersistentVolumeController implements Controller {
   private readonly volumeQueue: WorkQueue;
   private readonly events: EventRecorder;
   private readonly provisionerEvents: EventRecorder;
+  private readonly resizerEvents: EventRecorder;
   private readonly client: KubeClient;
   /** Waiting events already told for a claim (uid/reason/message): upstream's recorder folds the repeats into one count. */
   private readonly told = new Set<string>();
@@ -77,6 +79,7 @@ export class PersistentVolumeController implements Controller {
     this.client = options.client;
     this.events = new EventRecorder(options.client, 'persistentvolume-controller', options.log, options.now);
     this.provisionerEvents = new EventRecorder(options.client, `${DISK_CSI_PROVISIONER}_kube-controller-manager`, options.log, options.now);
+    this.resizerEvents = new EventRecorder(options.client, `external-resizer ${DISK_CSI_PROVISIONER}`, options.log, options.now);
     const onError = (what: string) => (key: string, err: unknown) => options.log?.(`${what} sync failed`, { key, error: String(err) });
     this.claimQueue = new WorkQueue((key) => this.syncClaim(key), { workers: 1, onError: onError('persistentvolumeclaim') });
     this.volumeQueue = new WorkQueue((key) => this.syncVolume(key), { workers: 1, onError: onError('persistentvolume') });
@@ -264,6 +267,7 @@ export class PersistentVolumeController implements Controller {
     if (!volume.spec.claimRef?.uid || isVolumeBoundToClaim(volume, claim)) {
       // Finishes a binding a crash cut short, and restores a volume's lost claimRef.
       await this.bind(volume, claim);
+      if (expansionTarget(claim, volume)) await this.expand(claim, volume.metadata.name);
       return;
     }
     await this.setClaimLost(claim, 'ClaimMisbound', 'Two claims are bound to the same volume, this one is bound incorrectly');
@@ -306,6 +310,29 @@ export class PersistentVolumeController implements Controller {
         status: { phase: 'Bound', capacity, accessModes: modes },
       });
     }
+  }
+
+  /**
+   * csi-resizer for the volumes this controller provisions: a bound claim whose request grew (admission allowed it:
+   * its class allows expansion) gets its volume's capacity raised, and its own status with it. A directory needs no
+   * file system grown on the node, so the controller's part is the whole resize (`VolumeResizeSuccessful`).
+   */
+  private async expand(claim: PersistentVolumeClaim, volumeName: string): Promise<void> {
+    // As the API has them now: the cache may not show the last resize yet, which must not be told twice.
+    const volume = await this.fresh<PersistentVolume>(volumePath(volumeName));
+    const fresh = await this.fresh<PersistentVolumeClaim>(claimPath(claim.metadata.namespace, claim.metadata.name));
+    const target = volume && fresh && expansionTarget(fresh, volume);
+    if (!volume || !fresh || !target) return;
+    const resizer = this.resizerEvents;
+    resizer.record(this.subject(fresh), 'Normal', 'Resizing', `External resizer is resizing volume ${volumeName}`);
+    const status = `${claimPath(fresh.metadata.namespace, fresh.metadata.name)}/status`;
+    await this.client.patch(status, { status: { allocatedResources: { storage: target } } });
+    await this.client.patch(volumePath(volumeName), {
+      metadata: { resourceVersion: volume.metadata.resourceVersion },
+      spec: { capacity: { storage: target } },
+    });
+    await this.client.patch(status, { status: { capacity: { storage: target } } });
+    resizer.record(this.subject(fresh), 'Normal', 'VolumeResizeSuccessful', 'Resize volume succeeded');
   }
 
   private async setClaimPending(claim: PersistentVolumeClaim): Promise<void> {

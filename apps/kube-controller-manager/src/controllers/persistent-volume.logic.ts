@@ -54,7 +54,12 @@ export interface PersistentVolumeClaim extends KubeObject {
     storageClassName?: string | null;
     volumeMode?: 'Filesystem' | 'Block';
   };
-  status?: { phase?: 'Pending' | 'Bound' | 'Lost'; accessModes?: AccessMode[]; capacity?: Record<string, string> };
+  status?: {
+    phase?: 'Pending' | 'Bound' | 'Lost';
+    accessModes?: AccessMode[];
+    capacity?: Record<string, string>;
+    allocatedResources?: Record<string, string>;
+  };
 }
 
 export interface PersistentVolume extends KubeObject {
@@ -295,8 +300,7 @@ export function provisionedLocation(volume: PersistentVolume): { node: string; d
   if (volume.metadata.annotations?.[ANN_PROVISIONED_BY] !== DISK_CSI_PROVISIONER) return undefined;
   const dir = volume.spec.local?.path;
   if (!dir || dir !== `${LOCAL_VOLUMES_DIR}/${volume.metadata.name}`) return undefined;
-  const terms = volume.spec.nodeAffinity?.required?.nodeSelectorTerms ?? [];
-  const node = terms.length === 1 ? terms[0].matchExpressions?.find((e) => e.key === HOSTNAME_LABEL && e.operator === 'In')?.values?.[0] : undefined;
+  const node = localNodeOf(volume);
   return node ? { node, dir } : undefined;
 }
 
@@ -338,6 +342,16 @@ export function wipePod(volume: PersistentVolume, location: { node: string }): R
       volumes: [{ name: 'volumes', hostPath: { path: LOCAL_VOLUMES_DIR, type: 'DirectoryOrCreate' } }],
     },
   };
+}
+
+/**
+ * The size a bound claim asks its provisioned volume to grow to (csi-resizer's check: the request is above what the
+ * volume holds), or undefined when there is nothing to expand.
+ */
+export function expansionTarget(claim: PersistentVolumeClaim, volume: PersistentVolume): string | undefined {
+  const wanted = claim.spec.resources?.requests?.storage;
+  if (!wanted || !provisionedLocation(volume)) return undefined;
+  return storageOf({ storage: wanted }) > storageOf(volume.spec.capacity) ? wanted : undefined;
 }
 
 /** What the PVC protection controller reads of a pod. */

@@ -263,4 +263,55 @@ describe('StatefulSet controller', () => {
     await h.kubectl(['delete', 'statefulset', 'logs']);
     await waitFor('data-logs-0 gone with the set', () => claimGone('data-logs-0'), 45_000);
   });
+  it('binds only the pod whose node got the volume when two pods on different nodes race for one new claim', async () => {
+    await client
+      .create('/apis/storage.k8s.io/v1/storageclasses', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'managed-csi' },
+        provisioner: 'disk.csi.azure.com',
+        volumeBindingMode: 'WaitForFirstConsumer',
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
+      });
+    await client.create('/api/v1/namespaces/default/persistentvolumeclaims', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'shared' },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'managed-csi', resources: { requests: { storage: '1Gi' } } },
+    });
+    const pod = (name: string, node: string) =>
+      client.create('/api/v1/namespaces/default/pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, labels: { app: 'race' } },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': node },
+          containers: [{ name: 'c', image: 'busybox:1.36', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'shared' } }],
+        },
+      });
+    await Promise.all([pod('race-a', 'node-a'), pod('race-b', 'node-b')]);
+    const claim = await waitFor('the claim bound', async () => {
+      const c = await client.get<{ spec: { volumeName?: string }; status?: { phase?: string } }>('/api/v1/namespaces/default/persistentvolumeclaims/shared');
+      return c.status?.phase === 'Bound' && c;
+    });
+    const pv = await client.get<{ spec: { nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } } } }>(
+      `/api/v1/persistentvolumes/${claim.spec.volumeName}`,
+    );
+    const volumeNode = pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0];
+    // The pod on the volume's node is bound there; the other one waits, saying why (upstream's checkBindings, then Filter).
+    const [winner, loser] = volumeNode === 'node-a' ? ['race-a', 'race-b'] : ['race-b', 'race-a'];
+    await waitFor('the winner bound', async () => (await podsOf('app=race')).find((p) => p.metadata.name === winner)?.spec.nodeName === volumeNode);
+    // (Until the scheduler's cache has the claim it may first say the claim is not found, then try again.)
+    const waiting = await waitFor('the other pod unschedulable for the volume', async () => {
+      const p = (await podsOf('app=race')).find((x) => x.metadata.name === loser);
+      const scheduled = p?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') as { message?: string } | undefined;
+      return scheduled?.message?.includes('node(s) had volume node affinity conflict') && p;
+    });
+    expect(waiting.spec.nodeName).toBeUndefined();
+    await sleep(1500);
+    expect((await podsOf('app=race')).find((x) => x.metadata.name === loser)?.spec.nodeName).toBeUndefined();
+  });
 });

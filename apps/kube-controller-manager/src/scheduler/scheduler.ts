@@ -178,25 +178,50 @@ export class Scheduler {
    */
   private async bindVolumes(pod: ApiPod, nodeName: string, claimNames: string[]): Promise<void> {
     const namespace = pod.metadata.namespace ?? 'default';
+    // The version of each claim that carries our choice: an older cached one may not show it yet.
+    const chosenAt = new Map<string, number>();
     for (const claimName of claimNames) {
       const claim = this.claims.get(namespace, claimName);
-      if (claim?.spec?.volumeName || claim?.metadata.annotations?.[SELECTED_NODE_ANNOTATION] === nodeName) continue;
-      await this.client.patch(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${claimName}`, {
+      if (claim?.spec?.volumeName || claim?.metadata.annotations?.[SELECTED_NODE_ANNOTATION] === nodeName) {
+        chosenAt.set(claimName, Number(claim?.metadata.resourceVersion ?? 0));
+        continue;
+      }
+      const patched = await this.client.patch<Claim & KubeObject>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${claimName}`, {
         metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: nodeName } },
       });
+      chosenAt.set(claimName, Number(patched.metadata.resourceVersion ?? 0));
     }
+    const node = this.nodes.get(undefined, nodeName);
     const deadline = Date.now() + (this.options.volumeBindTimeoutMs ?? 600_000);
     for (;;) {
-      const waiting = claimNames.filter((n) => {
-        const c = this.claims.get(namespace, n);
-        return !(c?.spec?.volumeName && c.status?.phase === 'Bound');
-      });
-      if (waiting.length === 0) return;
-      const gone = waiting.find((n) => !this.claims.get(namespace, n) || this.claims.get(namespace, n)?.metadata.deletionTimestamp);
-      if (gone) throw new Error(`persistentvolumeclaim "${gone}" was deleted while its volume was being provisioned`);
-      if (this.stopped || Date.now() > deadline) throw new Error(`binding volumes: timed out waiting for claims ${waiting.join(', ')} to be bound`);
+      let waiting = 0;
+      for (const claimName of claimNames) {
+        const c = this.claims.get(namespace, claimName);
+        if (!c || c.metadata.deletionTimestamp) throw new Error(`persistentvolumeclaim "${claimName}" was deleted while its volume was being provisioned`);
+        const volumeName = c.spec?.volumeName;
+        if (volumeName && c.status?.phase === 'Bound') {
+          // Upstream's checkBindings: the volume must be usable on the chosen node (another pod's choice may have won).
+          const pv = this.volumes.get(undefined, volumeName);
+          if (!pv) waiting++;
+          else if (node && this.volumeConflict(pod, node)) throw new Error(`pv "${volumeName}" node affinity doesn't match node "${nodeName}"`);
+          continue;
+        }
+        waiting++;
+        // The claim's node changed since our choice (another pod chose, or the provisioner gave the choice back).
+        if (Number(c.metadata.resourceVersion ?? 0) >= (chosenAt.get(claimName) ?? 0) && c.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== nodeName) {
+          throw new Error(`provisioning failed for PVC "${claimName}"`);
+        }
+      }
+      if (waiting === 0) return;
+      if (this.stopped || Date.now() > deadline) throw new Error(`binding volumes: timed out waiting for claims ${claimNames.join(', ')} to be bound`);
       await new Promise((r) => setTimeout(r, 100).unref());
     }
+  }
+
+  /** Whether the pod's bound volumes now rule the node out (VolumeBinding's filter on the caches as they are). */
+  private volumeConflict(pod: ApiPod, node: ApiNode): boolean {
+    const plan = planVolumes(pod, this.volumeLookup);
+    return !('unschedulable' in plan) && !!plan.filter?.(node);
   }
 
   private async bind(pod: ApiPod, nodeName: string, provision: string[] = []): Promise<void> {

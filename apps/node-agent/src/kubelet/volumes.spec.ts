@@ -1,5 +1,5 @@
 import type { Pod } from './pod-types';
-import { volumeDir, volumeMounts } from './volumes';
+import { pinnedElsewhere, volumeDir, volumeMounts } from './volumes';
 
 const pod: Pod = {
   metadata: { name: 'p', namespace: 'default', uid: 'u1' },
@@ -42,5 +42,17 @@ describe('volumes', () => {
       { container_path: '/data', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~local-volume/data', readonly: false },
       { container_path: '/logs', host_path: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~local-volume/logs', readonly: true },
     ]);
+  });
+
+  it('refuses a volume pinned to other hosts by name, and leaves other affinities to the scheduler', () => {
+    const pinned = (...terms: { key: string; operator: string; values?: string[] }[][]) => ({
+      spec: { local: { path: '/v' }, nodeAffinity: { required: { nodeSelectorTerms: terms.map((matchExpressions) => ({ matchExpressions })) } } },
+    });
+    const host = (...values: string[]) => [{ key: 'kubernetes.io/hostname', operator: 'In', values }];
+    expect(pinnedElsewhere(pinned(host('n1')), 'n1')).toBe(false);
+    expect(pinnedElsewhere(pinned(host('n1')), 'n2')).toBe(true);
+    expect(pinnedElsewhere(pinned(host('n1'), host('n2')), 'n2')).toBe(false);
+    expect(pinnedElsewhere(pinned(host('n1'), [{ key: 'zone', operator: 'In', values: ['1'] }]), 'n2')).toBe(false);
+    expect(pinnedElsewhere({ spec: { hostPath: { path: '/v' } } }, 'n2')).toBe(false);
   });
 });

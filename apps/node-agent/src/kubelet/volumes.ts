@@ -97,7 +97,20 @@ interface ClaimView {
 }
 
 interface PersistentVolumeView {
-  spec?: { local?: { path?: string }; hostPath?: { path?: string } };
+  spec?: {
+    local?: { path?: string };
+    hostPath?: { path?: string };
+    nodeAffinity?: { required?: { nodeSelectorTerms?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] } };
+  };
+}
+
+/** Whether a volume pinned to hosts by name (what local volumes are) may be used on `node`. */
+export function pinnedElsewhere(pv: PersistentVolumeView, node: string | undefined): boolean {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  const hosts = terms.map((t) => t.matchExpressions?.find((e) => e.key === 'kubernetes.io/hostname' && e.operator === 'In')?.values);
+  // Only when every term names its hosts: other terms (zones, labels) are the scheduler's to judge.
+  if (!node || hosts.length === 0 || hosts.some((h) => !h)) return false;
+  return !hosts.some((h) => h!.includes(node));
 }
 
 /**
@@ -117,6 +130,9 @@ export async function persistentVolumePath(pod: Pod, claimName: string, api: Kub
   if (!dir || !path.isAbsolute(dir)) {
     throw new Error(`error processing PVC ${ns}/${claimName}: persistentvolume "${volumeName}" is neither a local nor a hostPath volume`);
   }
+  // Never an empty directory in place of a volume that lives on another node.
+  if (pinnedElsewhere(pv, pod.spec.nodeName))
+    throw new Error(`volume node affinity conflict: persistentvolume "${volumeName}" is not on node ${pod.spec.nodeName}`);
   return dir;
 }
 

@@ -314,4 +314,44 @@ describe('StatefulSet controller', () => {
     await sleep(1500);
     expect((await podsOf('app=race')).find((x) => x.metadata.name === loser)?.spec.nodeName).toBeUndefined();
   });
+  it("places a pod whose claim's class does not provision on the node of an administrator's volume, and binds that volume", async () => {
+    await client.create('/apis/storage.k8s.io/v1/storageclasses', {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'local-disks' },
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: 'WaitForFirstConsumer',
+    });
+    await client.create('/api/v1/persistentvolumes', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'disk-on-b' },
+      spec: {
+        storageClassName: 'local-disks',
+        capacity: { storage: '2Gi' },
+        accessModes: ['ReadWriteOnce'],
+        local: { path: '/mnt/disk' },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] }] }] } },
+      },
+    });
+    await client.create('/api/v1/namespaces/default/persistentvolumeclaims', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'on-disk' },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-disks', resources: { requests: { storage: '1Gi' } } },
+    });
+    await client.create('/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'disk-user', labels: { app: 'disk-user' } },
+      spec: {
+        containers: [{ name: 'c', image: 'busybox:1.36', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'on-disk' } }],
+      },
+    });
+    await waitFor('the pod on node-b', async () => (await podsOf('app=disk-user'))[0]?.spec.nodeName === 'node-b');
+    const claim = await client.get<{ spec: { volumeName?: string }; status?: { phase?: string } }>('/api/v1/namespaces/default/persistentvolumeclaims/on-disk');
+    expect(claim.spec.volumeName).toBe('disk-on-b');
+    expect(claim.status?.phase).toBe('Bound');
+  });
 });

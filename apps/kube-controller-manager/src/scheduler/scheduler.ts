@@ -78,6 +78,7 @@ export class Scheduler {
     this.volumeLookup = {
       claim: (namespace, name) => this.claims.get(namespace, name),
       volume: (name) => this.volumes.get(undefined, name),
+      volumes: () => this.volumes.list(),
       storageClass: (name) => this.classes.get(undefined, name),
     };
   }

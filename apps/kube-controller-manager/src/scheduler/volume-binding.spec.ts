@@ -18,6 +18,7 @@ function lookup(claims: Claim[], volumes: PersistentVolume[] = [], classes: Stor
   return {
     claim: (ns, name) => claims.find((c) => c.metadata.namespace === ns && c.metadata.name === name),
     volume: (name) => volumes.find((v) => v.metadata.name === name),
+    volumes: () => volumes,
     storageClass: (name) => classes.find((c) => c.metadata.name === name),
   };
 }
@@ -72,15 +73,40 @@ describe('planVolumes (the VolumeBinding plugin)', () => {
     expect(plan.filter?.(node('n1'))).toEqual({ reason: VolumeReasons.missingVolume, unresolvable: true });
   });
 
-  it("honours a class's allowed topologies and says so for static WaitForFirstConsumer classes it does not match", () => {
+  it("honours a class's allowed topologies", () => {
     const zoned: StorageClass = { ...wffc, metadata: { name: 'zoned' }, allowedTopologies: [{ matchLabelExpressions: [{ key: 'zone', values: ['1'] }] }] };
     const plan = planVolumes(podWith('a'), lookup([claim('a', { storageClassName: 'zoned' })], [], [zoned]));
     if ('unschedulable' in plan) throw new Error('unexpected');
     expect(plan.filter?.(node('n1', { zone: '1' }))).toBeUndefined();
     expect(plan.filter?.(node('n2', { zone: '2' }))).toEqual({ reason: VolumeReasons.topology, unresolvable: true });
-    const staticPlan = planVolumes(podWith('a'), lookup([claim('a', { storageClassName: 'local' })]));
-    if ('unschedulable' in staticPlan) throw new Error('unexpected');
-    expect(staticPlan.filter?.(node('n1'))).toEqual({ reason: VolumeReasons.noStaticVolume, unresolvable: true });
+  });
+
+  it("finds an administrator's volume on the node for a class that does not provision, and names the claim to bind there", () => {
+    const local = (name: string, host: string, size: string) =>
+      ({
+        metadata: { name },
+        spec: {
+          storageClassName: 'local',
+          capacity: { storage: size },
+          accessModes: ['ReadWriteOnce'],
+          local: { path: `/mnt/${name}` },
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [host] }] }] } },
+        },
+        status: { phase: 'Available' },
+      }) as PersistentVolume;
+    const wanted = {
+      ...claim('a', { storageClassName: 'local' }),
+      spec: { storageClassName: 'local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } },
+    } as Claim;
+    const none = planVolumes(podWith('a'), lookup([wanted]));
+    if ('unschedulable' in none) throw new Error('unexpected');
+    expect(none.filter?.(node('n1'))).toEqual({ reason: VolumeReasons.noStaticVolume, unresolvable: true });
+    const plan = planVolumes(podWith('a'), lookup([wanted], [local('small', 'n1', '1Gi'), local('big', 'n2', '5Gi')]));
+    if ('unschedulable' in plan) throw new Error('unexpected');
+    expect(plan.provision).toEqual(['a']);
+    // n1's volume is too small for the claim; n2's fits.
+    expect(plan.filter?.(node('n1'))).toEqual({ reason: VolumeReasons.noStaticVolume, unresolvable: true });
+    expect(plan.filter?.(node('n2'))).toBeUndefined();
   });
 
   it('reads the claims of persistentVolumeClaim and generic ephemeral volumes', () => {

@@ -1,3 +1,4 @@
+import { findBestMatch, type PersistentVolume as PersistentVolumeLike, type PersistentVolumeClaim } from '../controllers/persistent-volume.logic';
 import { termMatches, type Rejection } from './filters';
 import type { Node, NodeSelectorTerm, ObjectMeta, Pod } from './objects';
 
@@ -40,6 +41,8 @@ export interface StorageClass {
 export interface VolumeLookup {
   claim(namespace: string, name: string): Claim | undefined;
   volume(name: string): PersistentVolume | undefined;
+  /** Every volume (an administrator's, for claims of a class that does not provision). */
+  volumes(): readonly PersistentVolume[];
   storageClass(name: string): StorageClass | undefined;
 }
 
@@ -73,7 +76,7 @@ export function planVolumes(pod: Pod, lookup: VolumeLookup): VolumePlan {
   const topologies: StorageClass['allowedTopologies'][] = [];
   let missingVolume = false;
   let unboundImmediate = false;
-  let noStatic = false;
+  const staticClaims: Claim[] = [];
   for (const name of names) {
     const claim = lookup.claim(namespace, name);
     if (!claim) return { unschedulable: `persistentvolumeclaim "${name}" not found` };
@@ -92,15 +95,14 @@ export function planVolumes(pod: Pod, lookup: VolumeLookup): VolumePlan {
       unboundImmediate = true;
       continue;
     }
-    // Volumes an administrator made beforehand for a WaitForFirstConsumer class are not matched by this scheduler.
-    if (!sc.provisioner || sc.provisioner === NO_PROVISIONER) noStatic = true;
-    else {
-      provision.push(name);
-      if (sc.allowedTopologies?.length) topologies.push(sc.allowedTopologies);
-    }
+    // Both kinds learn the chosen node: a provisioner makes the volume there, the PersistentVolume controller binds an
+    // administrator's volume that is there (a class that does not provision).
+    provision.push(name);
+    if (!sc.provisioner || sc.provisioner === NO_PROVISIONER) staticClaims.push(claim);
+    else if (sc.allowedTopologies?.length) topologies.push(sc.allowedTopologies);
   }
   if (unboundImmediate) return { unschedulable: VolumeReasons.unboundImmediate };
-  if (!missingVolume && !noStatic && bound.length === 0 && topologies.length === 0) return { provision };
+  if (!missingVolume && staticClaims.length === 0 && bound.length === 0 && topologies.length === 0) return { provision };
   return {
     provision,
     filter: (node) => {
@@ -109,7 +111,11 @@ export function planVolumes(pod: Pod, lookup: VolumeLookup): VolumePlan {
         const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
         if (terms && !terms.some((t) => termMatches(t, node))) return { reason: VolumeReasons.nodeConflict, unresolvable: true };
       }
-      if (noStatic) return { reason: VolumeReasons.noStaticVolume, unresolvable: true };
+      // Upstream's findMatchingVolume for each: an Available volume of its class that fits it and can be on this node.
+      for (const claim of staticClaims) {
+        const match = findBestMatch(claim as PersistentVolumeClaim, lookup.volumes() as PersistentVolumeLike[], { delayBinding: true, node });
+        if (!match) return { reason: VolumeReasons.noStaticVolume, unresolvable: true };
+      }
       const labels = node.metadata.labels ?? {};
       for (const allowed of topologies) {
         const fits = allowed!.some((term) => (term.matchLabelExpressions ?? []).every((e) => e.values.includes(labels[e.key] ?? '\u0000')));

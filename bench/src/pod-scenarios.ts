@@ -39,6 +39,8 @@ const RG = 'bench-rg';
 const CLUSTER = 'bench-pods';
 const POOL = 'pool1';
 const IMAGE = 'docker.io/library/busybox:1.35';
+/** How long a node that is up may take to import the images it carries. */
+const IMAGE_IMPORT_WAIT_MS = 30_000;
 const BATCH_TIMEOUT_MS = 240_000;
 /** Quiet time after the nodes' runtimes hold no sandbox, before a batch: the last teardown's shims have exited. */
 const SETTLE_MS = 3000;
@@ -145,8 +147,15 @@ export class PodScenarios {
       const pid = (await this.p.docker.getContainer(n.Id).inspect()).State.Pid;
       const cri = new CriClient(`unix:///proc/${pid}/root/run/containerd/containerd.sock`);
       this.runtimes.push(cri);
-      const image = await cri.imageStatus(IMAGE);
-      if (!image) throw new Error(`${IMAGE} is not on node ${n.Names[0]}`);
+      // A node is Ready once its runtime serves; it imports the images it carries just after (as a real node would
+      // pull them), so a node that came up a moment ago may not have them yet.
+      const deadline = Date.now() + IMAGE_IMPORT_WAIT_MS;
+      let image = await cri.imageStatus(IMAGE);
+      while (!image && Date.now() < deadline) {
+        await sleep(200);
+        image = await cri.imageStatus(IMAGE);
+      }
+      if (!image) throw new Error(`${IMAGE} is not on node ${n.Names[0]} ${IMAGE_IMPORT_WAIT_MS} ms after the cluster was up`);
       this.imageRefs.push(image.id);
     }
     if (this.runtimes.length !== this.plan.nodes) throw new Error(`${this.runtimes.length} node containers found, ${this.plan.nodes} expected`);

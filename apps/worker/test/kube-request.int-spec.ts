@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Env } from '@cerulean/config';
+import type { ClusterCredentialRepository } from '@cerulean/domain';
 import { createCertificateAuthority, issueCertificate, type PemKeyPair } from '@cerulean/pki';
+import type { EntityManager } from 'typeorm';
 import { CommandPod } from '../src/handlers/command-pod';
-import { kubeRequest, type KubeCall } from '../src/handlers/kube-api.client';
+import { KubeApiClient, kubeRequest, type KubeCall } from '../src/handlers/kube-api.client';
 
 jest.setTimeout(30_000);
 
@@ -51,5 +54,56 @@ describe('kubeRequest when the connection drops mid-answer', () => {
     expect(end.kind).toBe('timedOut');
     // Asked more than once (every 500 ms) instead of hanging on the first answer.
     expect(answered - before).toBeGreaterThan(2);
+  });
+});
+
+/**
+ * A runCommand's pod wait does not hold its cluster's lock, so a certificate rotation can replace the control plane (a
+ * new CA, on the same port) while it waits. The fuzz test saw two commands ask the new API server with the old CA until
+ * their 5-minute deadline. The caller reads the cluster's credentials and port afresh for every call.
+ */
+describe('KubeApiClient.caller across a certificate rotation', () => {
+  const commandId = '5d1c9e7a-3b2f-4a6e-8c0d-9f1e2a3b4c5d';
+  const servers: Server[] = [];
+  let current: { port: number; creds: { ca: PemKeyPair; admin: PemKeyPair } };
+
+  /** An API server of its own CA on `port` (0: any) whose command pod is in `state`. */
+  const apiServer = async (state: Record<string, unknown>, port = 0) => {
+    const ca = await createCertificateAuthority('kubernetes', 1);
+    const serving = await issueCertificate(ca, { commonName: 'apiserver', dnsNames: ['localhost'], usage: 'server', validDays: 1 });
+    const admin = await issueCertificate(ca, { commonName: 'masterclient', organization: 'system:masters', usage: 'client', validDays: 1 });
+    const server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true }, (req, res) => {
+      if (req.url?.endsWith('/log?container=command')) return res.end('done\n');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Pod', status: { containerStatuses: [{ name: 'command', state }] } }));
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    servers.push(server);
+    return { server, port: (server.address() as AddressInfo).port, creds: { ca, admin } };
+  };
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+
+  it('asks the new control plane with the new credentials', async () => {
+    const before = await apiServer({ running: {} });
+    current = before;
+    const db = { findOne: () => Promise.resolve({ id: 'c1', apiServerPort: current.port }) } as unknown as EntityManager;
+    const credentials = { load: () => Promise.resolve(current.creds) } as unknown as ClusterCredentialRepository;
+    const client = new KubeApiClient(db, credentials, { NODE_PUBLISH_HOST: '127.0.0.1' } as Env);
+    const call = await client.caller({ id: 'c1', fqdn: 'localhost' });
+    if (!call) throw new Error('no caller');
+    expect((await call('GET', '/api/v1/namespaces/aks-command/pods/x')).status).toBe(200);
+
+    // The rotation: the old control plane goes, a new one of a new CA serves on the same port.
+    const waiting = new CommandPod(call, commandId, 1024).wait(Date.now() + 8_000);
+    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => before.server.close(r));
+    before.server.closeAllConnections();
+    current = await apiServer({ terminated: { exitCode: 0, finishedAt: new Date().toISOString() } }, before.port);
+
+    // Without the fresh read: "self-signed certificate in certificate chain" until the deadline, then timedOut.
+    await expect(waiting).resolves.toMatchObject({ kind: 'exited', exitCode: 0, logs: 'done\n' });
   });
 });

@@ -177,14 +177,25 @@ export class KubeApiClient {
 
   /**
    * A caller of the cluster's Kubernetes API with its admin certificate; undefined when the cluster has no API server
-   * port or no credentials (nothing to call).
+   * port or no credentials (nothing to call). Every call reads the cluster's port and credentials afresh: a caller may
+   * outlive a certificate rotation or a port move (a runCommand waiting on its pod does not hold the cluster's lock),
+   * and with the old CA or port it would ask in vain until its deadline, 5 minutes for a command.
    */
-  async caller(cluster: Pick<ManagedClusterEntity, 'id' | 'fqdn' | 'apiServerPort'>): Promise<KubeCall | undefined> {
-    const port = cluster.apiServerPort;
-    if (port === null) return undefined;
-    const creds = await this.credentials.load(this.db, cluster.id);
-    if (!creds) return undefined;
-    return (method, path, body) => kubeRequest(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, method, path, body);
+  async caller(cluster: Pick<ManagedClusterEntity, 'id' | 'fqdn'>): Promise<KubeCall | undefined> {
+    if (!(await this.endpoint(cluster.id))) return undefined;
+    return async (method, path, body) => {
+      const now = await this.endpoint(cluster.id);
+      if (!now) throw new Error('the cluster has no Kubernetes API any more');
+      return kubeRequest(this.env.NODE_PUBLISH_HOST, now.port, cluster.fqdn, now.creds, method, path, body);
+    };
+  }
+
+  /** The cluster's API server port and credentials as they are now; undefined when it has either no more. */
+  private async endpoint(clusterId: string): Promise<{ port: number; creds: ClusterCredentials } | undefined> {
+    const row = await this.db.findOne(ManagedClusterEntity, { where: { id: clusterId }, select: { id: true, apiServerPort: true } });
+    if (row?.apiServerPort === null || row?.apiServerPort === undefined) return undefined;
+    const creds = await this.credentials.load(this.db, clusterId);
+    return creds && { port: row.apiServerPort, creds };
   }
 
   /**

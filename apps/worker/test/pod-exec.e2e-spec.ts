@@ -250,8 +250,13 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(await kubectl(['describe', 'pod', 'far'])).toMatch(/Ephemeral Containers:\s+debugger:/);
     // The pod itself never restarted for it.
     expect((await json<{ status: { containerStatuses: { restartCount: number }[] } }>(['get', 'pod', 'far'])).status.containerStatuses[0].restartCount).toBe(0);
-    // -i: kubectl waits for it to run and attaches its stdin and output.
-    const interactive = await run(['debug', 'far', '-i', '--image=docker.io/library/busybox:1.35', '-c', 'shell', '--', 'sh'], 'echo hello-from-debug\nexit\n');
+    // -i: kubectl waits for it to run and attaches its stdin and output. The shell waits a moment before it answers:
+    // containerd's attach starts copying stdin before it adds the output stream, so an answer written at once can be lost
+    // (CI saw the output empty once). A person at a terminal never types that fast; upstream's kubelet has the same race.
+    const interactive = await run(
+      ['debug', 'far', '-i', '--image=docker.io/library/busybox:1.35', '-c', 'shell', '--', 'sh'],
+      'sleep 1; echo hello-from-debug\nexit\n',
+    );
     expect(interactive.stdout).toContain('hello-from-debug');
     // Another container of that name merges into the existing one (a strategic merge by name): refused, as upstream.
     const again = await run(['debug', 'far', '--image=docker.io/library/busybox:1.35', '-c', 'debugger', '--', 'true']);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
 import { KubeApiError, KubeClient } from '../src/client/kube-client';
-import { createNode, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
+import { createNode, ensureStorageClass, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
 
 interface WipePod {
   spec: { nodeName?: string; containers: { command: string[] }[]; volumes: unknown[] };
@@ -81,30 +81,6 @@ describe('PersistentVolume controllers', () => {
       (a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion),
     );
   const volumesOf = async (uid: string) => (await client.list<Volume>('/api/v1/persistentvolumes')).items.filter((v) => v.spec.claimRef?.uid === uid);
-  /** The class as the API server's bootstrap makes it, or as a test needs it; made only when absent (EnsureExists). */
-  const ensureClass = async (
-    name: string,
-    volumeBindingMode: string,
-    reclaimPolicy = 'Delete',
-    provisioner = 'disk.csi.azure.com',
-    allowVolumeExpansion = false,
-  ) => {
-    await client
-      .create('/apis/storage.k8s.io/v1/storageclasses', {
-        apiVersion: 'storage.k8s.io/v1',
-        kind: 'StorageClass',
-        metadata: { name },
-        provisioner,
-        parameters: provisioner === 'disk.csi.azure.com' ? { skuname: 'StandardSSD_LRS' } : undefined,
-        reclaimPolicy,
-        volumeBindingMode,
-        allowVolumeExpansion,
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
-      });
-  };
-
   beforeAll(async () => {
     // Node lifecycle takes the API server's not-ready taint off the nodes once they report Ready.
     h = await startHarness({}, [
@@ -118,11 +94,11 @@ describe('PersistentVolume controllers', () => {
     await createNode(client, 'node-a');
     await createNode(client, 'node-b');
     stopKubelet = startStandInKubelet(client);
-    await ensureClass('managed-csi', 'WaitForFirstConsumer');
-    await ensureClass('now-csi', 'Immediate');
-    await ensureClass('now-retain-csi', 'Immediate', 'Retain');
-    await ensureClass('manual', 'Immediate', 'Retain', 'kubernetes.io/no-provisioner');
-    await ensureClass('grow-csi', 'Immediate', 'Delete', 'disk.csi.azure.com', true);
+    await ensureStorageClass(client, 'managed-csi');
+    await ensureStorageClass(client, 'now-csi', { volumeBindingMode: 'Immediate' });
+    await ensureStorageClass(client, 'now-retain-csi', { volumeBindingMode: 'Immediate', reclaimPolicy: 'Retain' });
+    await ensureStorageClass(client, 'manual', { volumeBindingMode: 'Immediate', reclaimPolicy: 'Retain', provisioner: 'kubernetes.io/no-provisioner' });
+    await ensureStorageClass(client, 'grow-csi', { volumeBindingMode: 'Immediate', allowVolumeExpansion: true });
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeClient } from '../src/client/kube-client';
+import { KubeApiError, type KubeClient } from '../src/client/kube-client';
 
 /** Test helpers shared by the workload controller tests: polling, nodes, and the node agent's part for pods. */
 
@@ -122,4 +122,29 @@ export function startStandInKubelet(client: KubeClient, run: (pod: TestPod) => b
     clearTimeout(timer);
     await pass;
   };
+}
+
+/**
+ * A StorageClass as the API server's bootstrap makes AKS's (disk.csi.azure.com, StandardSSD_LRS) or as a test needs it;
+ * made only when absent, as the bootstrap's EnsureExists.
+ */
+export async function ensureStorageClass(
+  client: KubeClient,
+  name: string,
+  { volumeBindingMode = 'WaitForFirstConsumer', reclaimPolicy = 'Delete', provisioner = 'disk.csi.azure.com', allowVolumeExpansion = false } = {},
+): Promise<void> {
+  await client
+    .create('/apis/storage.k8s.io/v1/storageclasses', {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name },
+      provisioner,
+      parameters: provisioner === 'disk.csi.azure.com' ? { skuname: 'StandardSSD_LRS' } : undefined,
+      reclaimPolicy,
+      volumeBindingMode,
+      allowVolumeExpansion,
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
+    });
 }

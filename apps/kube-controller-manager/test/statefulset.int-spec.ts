@@ -6,7 +6,7 @@ import { PersistentVolumeController } from '../src/controllers/persistent-volume
 import { PvcProtectionController } from '../src/controllers/pvc-protection';
 import { StatefulSetController } from '../src/controllers/statefulset.controller';
 import { Scheduler } from '../src/scheduler/scheduler';
-import { createNode, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
+import { createNode, ensureStorageClass, setPodPhase, startStandInKubelet, waitFor, type TestPod } from './stand-in-kubelet';
 
 jest.setTimeout(90_000);
 
@@ -192,19 +192,7 @@ describe('StatefulSet controller', () => {
   it('makes the claims of volumeClaimTemplates before their pods, mounts them, and keeps them when the set goes', async () => {
     autoRun = true;
     // The class the API server's bootstrap makes (made here when it has not).
-    await client
-      .create('/apis/storage.k8s.io/v1/storageclasses', {
-        apiVersion: 'storage.k8s.io/v1',
-        kind: 'StorageClass',
-        metadata: { name: 'managed-csi' },
-        provisioner: 'disk.csi.azure.com',
-        parameters: { skuname: 'StandardSSD_LRS' },
-        reclaimPolicy: 'Delete',
-        volumeBindingMode: 'WaitForFirstConsumer',
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
-      });
+    await ensureStorageClass(client, 'managed-csi');
     await apply(withClaims('web'));
     await h.kubectl(['rollout', 'status', 'statefulset/web', '--timeout=45s']);
     const claims = await claimsOf('app=web');
@@ -264,17 +252,7 @@ describe('StatefulSet controller', () => {
     await waitFor('data-logs-0 gone with the set', () => claimGone('data-logs-0'), 45_000);
   });
   it('binds only the pod whose node got the volume when two pods on different nodes race for one new claim', async () => {
-    await client
-      .create('/apis/storage.k8s.io/v1/storageclasses', {
-        apiVersion: 'storage.k8s.io/v1',
-        kind: 'StorageClass',
-        metadata: { name: 'managed-csi' },
-        provisioner: 'disk.csi.azure.com',
-        volumeBindingMode: 'WaitForFirstConsumer',
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
-      });
+    await ensureStorageClass(client, 'managed-csi');
     await client.create('/api/v1/namespaces/default/persistentvolumeclaims', {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
@@ -315,13 +293,7 @@ describe('StatefulSet controller', () => {
     expect((await podsOf('app=race')).find((x) => x.metadata.name === loser)?.spec.nodeName).toBeUndefined();
   });
   it("places a pod whose claim's class does not provision on the node of an administrator's volume, and binds that volume", async () => {
-    await client.create('/apis/storage.k8s.io/v1/storageclasses', {
-      apiVersion: 'storage.k8s.io/v1',
-      kind: 'StorageClass',
-      metadata: { name: 'local-disks' },
-      provisioner: 'kubernetes.io/no-provisioner',
-      volumeBindingMode: 'WaitForFirstConsumer',
-    });
+    await ensureStorageClass(client, 'local-disks', { provisioner: 'kubernetes.io/no-provisioner' });
     await client.create('/api/v1/persistentvolumes', {
       apiVersion: 'v1',
       kind: 'PersistentVolume',

@@ -107,3 +107,72 @@ describe('KubeApiClient.caller across a certificate rotation', () => {
     await expect(waiting).resolves.toMatchObject({ kind: 'exited', exitCode: 0, logs: 'done\n' });
   });
 });
+
+/** A command submitted while its cluster's control plane restarts waits for the API server instead of failing at once. */
+describe('CommandPod.create against an API server that is away', () => {
+  const spec = { commandId: '8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d', command: 'true', context: null, image: 'registry/aks-command:1.0', node: 'n1' };
+  let pki: { ca: PemKeyPair; admin: PemKeyPair; serving: PemKeyPair };
+  const servers: Server[] = [];
+
+  beforeAll(async () => {
+    const ca = await createCertificateAuthority('kubernetes', 1);
+    pki = {
+      ca,
+      admin: await issueCertificate(ca, { commonName: 'masterclient', organization: 'system:masters', usage: 'client', validDays: 1 }),
+      serving: await issueCertificate(ca, { commonName: 'apiserver', dnsNames: ['localhost'], usage: 'server', validDays: 1 }),
+    };
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+
+  /** An API server on `port` answering every request with `status`; the paths it was asked for. */
+  const serve = async (port: number, status: number) => {
+    const posted: string[] = [];
+    const server = createServer({ cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem, requestCert: true }, (req, res) => {
+      posted.push(req.url ?? '');
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', message: status === 403 ? 'forbidden here' : 'ok' }));
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    servers.push(server);
+    return { posted, port: (server.address() as AddressInfo).port };
+  };
+  const freePort = async () => {
+    const probe = await serve(0, 200);
+    const server = servers.pop();
+    await new Promise((r) => server?.close(r));
+    return probe.port;
+  };
+  const callOn =
+    (port: number): KubeCall =>
+    (method, path, body) =>
+      kubeRequest('127.0.0.1', port, 'localhost', pki, method, path, body);
+
+  it('asks again until the API server answers, within the deadline', async () => {
+    const port = await freePort();
+    const creating = new CommandPod(callOn(port), spec.commandId, 1024).create(spec, Date.now() + 10_000);
+    await new Promise((r) => setTimeout(r, 1_200));
+    const { posted } = await serve(port, 201);
+    await expect(creating).resolves.toBeUndefined();
+    expect(posted).toEqual([
+      '/api/v1/namespaces',
+      '/api/v1/namespaces/aks-command/serviceaccounts',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      '/api/v1/namespaces/aks-command/pods',
+    ]);
+  });
+
+  it('gives up at the deadline, and at once when the API server refuses', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await expect(new CommandPod(callOn(port), spec.commandId, 1024).create(spec, Date.now() + 1_500)).rejects.toThrow(/ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const refusing = await serve(0, 403);
+    await expect(new CommandPod(callOn(refusing.port), spec.commandId, 1024).create(spec, Date.now() + 10_000)).rejects.toThrow(
+      'create Namespace: HTTP 403 forbidden here',
+    );
+    expect(refusing.posted).toHaveLength(1);
+  });
+});

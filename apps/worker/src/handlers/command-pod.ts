@@ -119,10 +119,23 @@ export class CommandPod {
     this.name = commandPodName(commandId);
   }
 
-  /** Creates what the command needs; what exists already (an earlier command's, or a retry's) is fine. */
-  async create(spec: CommandPodSpec): Promise<void> {
+  /**
+   * Creates what the command needs; what exists already (an earlier command's, or a retry's) is fine. An API server that
+   * does not answer (its control plane being replaced by an upgrade or a certificate rotation) is asked again until
+   * `deadline` (epoch ms); one that refuses an object fails the command at once.
+   */
+  async create(spec: CommandPodSpec, deadline = 0): Promise<void> {
     for (const { path, body } of commandObjects(spec)) {
-      const r = await this.call('POST', path, { json: body });
+      let r: { status: number; body: string };
+      for (;;) {
+        try {
+          r = await this.call('POST', path, { json: body });
+          break;
+        } catch (err) {
+          if (Date.now() + POLL_MS >= deadline) throw err;
+          await new Promise((res) => setTimeout(res, POLL_MS));
+        }
+      }
       if (r.status >= 300 && r.status !== 409) throw new Error(`create ${String(body.kind)}: HTTP ${r.status} ${statusMessage(r.body)}`);
     }
   }

@@ -151,7 +151,7 @@ export class RunCommandHandler {
     await Promise.race([this.registry.seeding, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
     clearTimeout(timer);
     try {
-      await pod.create({ commandId: row.id, command: row.command, context: row.context, image: `${this.registry.host}/${COMMAND_IMAGE_PATH}`, node });
+      await pod.create({ commandId: row.id, command: row.command, context: row.context, image: `${this.registry.host}/${COMMAND_IMAGE_PATH}`, node }, deadline);
     } catch (err) {
       await pod.remove();
       return {

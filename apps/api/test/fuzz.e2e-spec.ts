@@ -48,7 +48,16 @@ const ONLY = (process.env.CERULEAN_FUZZ_ONLY ?? '')
 const CONCURRENCY = 8;
 const FUZZ_WALL_MS = Number(process.env.CERULEAN_FUZZ_WALL_MS ?? 60_000);
 const REQUEST_TIMEOUT_MS = 30_000;
-const DRAIN_MS = 45_000;
+/**
+ * How long the operations the fuzz started may take to end once it stops: longer than the longest bounded wait an
+ * operation may honestly be in. A node remade by a certificate rotation may take the run's node-ready timeout (60 s) to
+ * report Ready; a command waits for its pod until its own timeout (RUN_COMMAND_TIMEOUT_SECONDS, 20 s here). Aborted
+ * rotations leave the nodes on older credentials until the next change, so a command's pod may never start meanwhile.
+ */
+const DRAIN_MS = 90_000;
+const COMMAND_TIMEOUT_SECONDS = 20;
+// Nest's coloured log lines, plain: ESC [ … m.
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 const AUTHZ_API = 'api-version=2022-04-01';
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
@@ -182,7 +191,7 @@ describe('fuzz: hostile requests to every served route', () => {
     // The platform's own API throttles one principal to ~10 writes a second: the fuzz talks to a second API
     // process on the same Postgres/Redis with buckets it cannot drain, so requests reach the handlers.
     [worker, api] = await Promise.all([
-      startWorker(),
+      startWorker({ CERULEAN_RUN_COMMAND_TIMEOUT_SECONDS: String(COMMAND_TIMEOUT_SECONDS) }),
       startApi({ CERULEAN_THROTTLE_READ_BUCKET: '1000000', CERULEAN_THROTTLE_WRITE_BUCKET: '1000000', CERULEAN_THROTTLE_DELETE_BUCKET: '1000000' }),
     ]);
     for (const g of [RG, RG2]) expect((await arm('PUT', `${rgPath(g)}?${RES_API}`, { body: { location: 'eastus' } })).status).toBeLessThan(300);
@@ -492,15 +501,40 @@ describe('fuzz: hostile requests to every served route', () => {
     const db = new Client({ connectionString: state().databaseUrl });
     await db.connect();
     const drainStart = Date.now();
-    let inProgress: { kind: string; resource_id: string }[];
+    type Open = { id: string; kind: string; resource_id: string; percent_complete: number; age_s: number; cancel: boolean };
+    let inProgress: Open[];
     for (;;) {
-      inProgress = (await db.query<{ kind: string; resource_id: string }>("SELECT kind, resource_id FROM operations WHERE status = 'InProgress'")).rows;
+      inProgress = (
+        await db.query<Open>(
+          `SELECT id, kind, resource_id, percent_complete, round(extract(epoch FROM now() - start_time))::int AS age_s,
+                  cancel_requested_at IS NOT NULL AS cancel
+             FROM operations WHERE status = 'InProgress'`,
+        )
+      ).rows;
       if (inProgress.length === 0 || Date.now() - drainStart > DRAIN_MS) break;
       await sleep(500);
     }
     const drainMs = Date.now() - drainStart;
-    for (const op of inProgress)
-      failures.push({ request: noRequest, why: `operation ${op.kind} on ${op.resource_id} still InProgress ${DRAIN_MS} ms after the fuzz` });
+    // What the worker last said about each (its log is gone once CI's run ends): enough to tell a hang from a slow step.
+    const workerLog = (() => {
+      try {
+        return readFileSync(join(state().dir, 'worker.log'), 'utf8').replace(ANSI_COLOUR, '').split('\n');
+      } catch {
+        return [];
+      }
+    })();
+    for (const op of inProgress) {
+      const said = workerLog
+        .filter((l) => l.includes(op.id))
+        .slice(-3)
+        .map((l) => l.slice(0, 300));
+      failures.push({
+        request: noRequest,
+        why:
+          `operation ${op.kind} on ${op.resource_id} still InProgress ${DRAIN_MS} ms after the fuzz ` +
+          `(started ${op.age_s} s ago, ${op.percent_complete}%${op.cancel ? ', cancel requested' : ''}; worker: ${said.join(' | ') || 'nothing'})`,
+      });
+    }
 
     // Nothing partial: Docker holds exactly what the rows say.
     const pools = (

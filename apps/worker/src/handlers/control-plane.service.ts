@@ -1,6 +1,4 @@
-import { request } from 'node:https';
 import { createServer } from 'node:net';
-import { text as readText } from 'node:stream/consumers';
 import { ArmError } from '@cerulean/arm';
 import { clusterNetwork, KubernetesVersionCatalog, NodeImageCatalog } from '@cerulean/catalog';
 import { Env } from '@cerulean/config';
@@ -22,6 +20,7 @@ import { issueApiServerKubeletClientCertificate } from '@cerulean/pki';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
+import { kubeRequest } from './kube-api.client';
 import { NodeFleet, rethrowProviderError } from './node-fleet.service';
 
 const versions = new KubernetesVersionCatalog();
@@ -205,7 +204,7 @@ export class ControlPlane {
     let last: string;
     for (;;) {
       try {
-        const status = await readyz(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds);
+        const { status } = await kubeRequest(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, 'GET', '/readyz');
         if (status === 200) return;
         last = `HTTP ${status}`;
       } catch (err) {
@@ -221,27 +220,4 @@ export class ControlPlane {
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
   }
-}
-
-function readyz(host: string, port: number, fqdn: string, creds: ClusterCredentials): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host,
-        port,
-        path: '/readyz',
-        method: 'GET',
-        servername: fqdn,
-        ca: creds.ca.certPem,
-        cert: creds.admin.certPem,
-        key: creds.admin.keyPem,
-        timeout: 2_000,
-        agent: false,
-      },
-      (res) => readText(res).then(() => resolve(res.statusCode ?? 0), reject),
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -176,3 +176,48 @@ describe('CommandPod.create against an API server that is away', () => {
     expect(refusing.posted).toHaveLength(1);
   });
 });
+
+/**
+ * A wait for a node's readiness whose watch goes quiet (open, but no event and no end: a control plane replaced under
+ * it) lists the node again after the watch's time instead of waiting on it for ever.
+ */
+describe('KubeApiClient.waitNodeReady with a watch that goes quiet', () => {
+  let server: Server;
+  let port: number;
+  const asked: string[] = [];
+
+  beforeAll(async () => {
+    const ca = await createCertificateAuthority('kubernetes', 1);
+    const serving = await issueCertificate(ca, { commonName: 'apiserver', dnsNames: ['localhost'], usage: 'server', validDays: 1 });
+    const admin = await issueCertificate(ca, { commonName: 'masterclient', organization: 'system:masters', usage: 'client', validDays: 1 });
+    let lists = 0;
+    server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true }, (req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('watch=1')) return res.write('\n'); // open, then nothing more
+      const ready = ++lists > 1 ? 'True' : 'False';
+      res.end(JSON.stringify({ metadata: { resourceVersion: '7' }, items: [{ status: { conditions: [{ type: 'Ready', status: ready }] } }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    creds = { ca, admin };
+  });
+  let creds: { ca: PemKeyPair; admin: PemKeyPair };
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('lists the node again and sees it Ready', async () => {
+    const credentials = { load: () => Promise.resolve(creds) } as unknown as ClusterCredentialRepository;
+    const client = new KubeApiClient(undefined as unknown as EntityManager, credentials, { NODE_PUBLISH_HOST: '127.0.0.1' } as Env);
+    const started = Date.now();
+    await expect(client.waitNodeReady({ id: 'c1', name: 'it', fqdn: 'localhost', apiServerPort: port }, 'n1', Date.now() + 25_000)).resolves.toBeUndefined();
+    // One watch of 10 s (not the 25 s left), given 5 s more before the client ended it; then a second list.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(asked.filter((u) => u.includes('watch=1'))).toEqual([expect.stringContaining('timeoutSeconds=10')]);
+    expect(asked.filter((u) => !u.includes('watch=1'))).toHaveLength(2);
+  });
+});

@@ -11,6 +11,13 @@ const REQUEST_TIMEOUT_MS = 3_000;
 const DRAIN_POLL_MS = 1_000;
 /** How soon a wait for a node's readiness asks again when the cluster's API server did not answer or its watch ended. */
 const NODE_READY_RETRY_MS = 100;
+/**
+ * The longest one watch of a node's readiness runs before the wait lists the node again: an event the watch never
+ * delivers (a control plane that restarted under it) then costs this long, not the whole node-ready timeout.
+ */
+const NODE_READY_WATCH_SECONDS = 10;
+/** How long past its timeoutSeconds a watch may stay open before the client ends it itself (the server went quiet). */
+const WATCH_GRACE_MS = 5_000;
 /** How long a drain waits for an API server that does not answer before it goes on without it. */
 const DRAIN_UNREACHABLE_MS = 60_000;
 
@@ -101,8 +108,8 @@ interface WatchEvent {
 
 /**
  * A watch on a cluster's Kubernetes API (`path` asks for one, with the admin certificate): resolves true as soon as an
- * event satisfies `done`, false when the watch ends first (its timeoutSeconds, an ERROR event, a closed connection).
- * Rejects when it cannot be opened; `signal` ends it.
+ * event satisfies `done`, false when the watch ends first (its timeoutSeconds, an ERROR event, a closed connection, or
+ * `maxMs`: a server that went quiet without closing it). Rejects when it cannot be opened; `signal` ends it.
  */
 export function kubeWatchUntil(
   host: string,
@@ -112,12 +119,15 @@ export function kubeWatchUntil(
   path: string,
   done: (event: WatchEvent) => boolean,
   signal?: AbortSignal,
+  maxMs?: number,
 ): Promise<boolean> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    const cutOff = maxMs === undefined ? undefined : setTimeout(() => finish(false), maxMs);
     const finish = (result: boolean | Error): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(cutOff);
       signal?.removeEventListener('abort', abort);
       req.destroy();
       if (result instanceof Error) reject(result);
@@ -378,6 +388,8 @@ export class KubeApiClient {
     const port = cluster.apiServerPort;
     const selector = `fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`;
     let last = 'no answer yet';
+    /** A watch ended without the event: if the next list shows the node Ready, the watch missed it (logged). */
+    let watchedInVain = false;
     const readiness = (n: KubeNode | undefined): boolean => {
       const ready = n?.status?.conditions?.find((c) => c.type === 'Ready');
       last = !n ? 'not registered' : ready ? `Ready=${ready.status} (${ready.reason ?? ''})` : 'no Ready condition yet';
@@ -390,11 +402,15 @@ export class KubeApiClient {
         const r = await kubeRequest(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, 'GET', `/api/v1/nodes?${selector}`);
         if (r.status === 200) {
           const list = JSON.parse(r.body) as { metadata: { resourceVersion: string }; items: KubeNode[] };
-          if (readiness(list.items[0])) return;
-          const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-          const path = `/api/v1/nodes?watch=1&${selector}&resourceVersion=${list.metadata.resourceVersion}&allowWatchBookmarks=false&timeoutSeconds=${seconds}`;
-          if (await kubeWatchUntil(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, path, (e) => e.type !== 'DELETED' && readiness(e.object), signal))
+          if (readiness(list.items[0])) {
+            if (watchedInVain) this.logger.warn(`node ${node} of cluster ${cluster.name} is Ready, which its watch never told`);
             return;
+          }
+          const seconds = Math.max(1, Math.min(NODE_READY_WATCH_SECONDS, Math.ceil((deadline - Date.now()) / 1000)));
+          const path = `/api/v1/nodes?watch=1&${selector}&resourceVersion=${list.metadata.resourceVersion}&allowWatchBookmarks=false&timeoutSeconds=${seconds}`;
+          const ready = (e: WatchEvent) => e.type !== 'DELETED' && readiness(e.object);
+          if (await kubeWatchUntil(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds, path, ready, signal, seconds * 1000 + WATCH_GRACE_MS)) return;
+          watchedInVain = true;
         } else {
           last = `HTTP ${r.status}`;
         }

@@ -1,4 +1,4 @@
-import { LOCAL_VOLUMES_DIR, NODE_BUSYBOX_IMAGE, parseQuantity, type OwnerReference } from '@cerulean/kube';
+import { LOCAL_VOLUMES_DIR, NODE_BUSYBOX_IMAGE, parseQuantity, termHosts, type OwnerReference } from '@cerulean/kube';
 import type { KubeObject } from '../client/kube-client';
 import { selectorMatches, termMatches } from '../scheduler/filters';
 import type { LabelSelector, Node, NodeSelectorTerm } from '../scheduler/objects';
@@ -238,11 +238,7 @@ export function chooseNode(nodes: readonly StorageNode[], volumes: readonly Pers
 
 /** The node a provisioned local volume lives on (its hostname In [node] affinity). */
 export function localNodeOf(volume: PersistentVolume): string | undefined {
-  for (const term of volume.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
-    const req = term.matchExpressions?.find((r) => r.key === HOSTNAME_LABEL && r.operator === 'In');
-    if (req?.values?.length === 1) return req.values[0];
-  }
-  return undefined;
+  return termHosts(volume).find((hosts) => hosts?.length === 1)?.[0];
 }
 
 export type VolumeAction =

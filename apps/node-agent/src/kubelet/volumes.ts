@@ -1,4 +1,5 @@
 import { chmod, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { termHosts, type VolumeNodeAffinity } from '@cerulean/kube';
 import * as path from 'node:path';
 import type { LogLine } from '../server';
 import { KUBELET_PODS_ROOT } from './config';
@@ -96,18 +97,13 @@ interface ClaimView {
   status?: { phase?: string };
 }
 
-interface PersistentVolumeView {
-  spec?: {
-    local?: { path?: string };
-    hostPath?: { path?: string };
-    nodeAffinity?: { required?: { nodeSelectorTerms?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] } };
-  };
+interface PersistentVolumeView extends VolumeNodeAffinity {
+  spec?: VolumeNodeAffinity['spec'] & { local?: { path?: string }; hostPath?: { path?: string } };
 }
 
 /** Whether a volume pinned to hosts by name (what local volumes are) may be used on `node`. */
 export function pinnedElsewhere(pv: PersistentVolumeView, node: string | undefined): boolean {
-  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
-  const hosts = terms.map((t) => t.matchExpressions?.find((e) => e.key === 'kubernetes.io/hostname' && e.operator === 'In')?.values);
+  const hosts = termHosts(pv);
   // Only when every term names its hosts: other terms (zones, labels) are the scheduler's to judge.
   if (!node || hosts.length === 0 || hosts.some((h) => !h)) return false;
   return !hosts.some((h) => h!.includes(node));

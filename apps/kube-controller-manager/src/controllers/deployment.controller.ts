@@ -259,15 +259,30 @@ export class DeploymentController implements Controller {
         return { newRS: created, created: true };
       } catch (err) {
         if (!(err instanceof KubeApiError && err.code === 409 && err.reason === 'AlreadyExists')) throw err;
-        // A set of that name with another template (a hash collision): count it and try the next name.
-        const clash = this.sets.get(d.metadata.namespace, body.metadata.name);
-        if (clash && controllerOf(clash)?.uid === d.metadata.uid && findNewReplicaSet(d, [clash])) return { newRS: clash, created: false };
+        // Most often the set this controller created on an earlier sync that its cache has not shown yet: read it from
+        // the API. Counting that as a collision made a second set of the same template (two revisions for one).
+        const clash = await this.readReplicaSet(d.metadata.namespace, body.metadata.name);
+        if (!clash) continue;
+        if (controllerOf(clash)?.uid === d.metadata.uid && findNewReplicaSet(d, [clash])) return { newRS: clash, created: false };
+        // A set of that name with another template or another owner (a hash collision): count it and try the next name.
         collisionCount++;
         await this.client.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`, { status: { collisionCount } });
         d = { ...d, status: { ...(d.status ?? {}), collisionCount } };
       }
     }
     throw new Error(`could not find a free ReplicaSet name for deployment ${d.metadata.namespace}/${d.metadata.name}`);
+  }
+
+  /** A ReplicaSet from the cache, else from the API; undefined when it is gone. */
+  private async readReplicaSet(namespace: string, name: string): Promise<ReplicaSet | undefined> {
+    const cached = this.sets.get(namespace, name);
+    if (cached) return cached;
+    try {
+      return await this.client.get<ReplicaSet>(`/apis/apps/v1/namespaces/${namespace}/replicasets/${name}`);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   private async setDeploymentRevision(d: Deployment, revision: number): Promise<void> {

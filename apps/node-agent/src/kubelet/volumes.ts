@@ -1,6 +1,6 @@
 import { chmod, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { termHosts, type VolumeNodeAffinity } from '@cerulean/kube';
 import * as path from 'node:path';
+import { termHosts, type VolumeNodeAffinity } from '@cerulean/kube';
 import type { LogLine } from '../server';
 import { KUBELET_PODS_ROOT } from './config';
 import type { Mount } from './cri';

@@ -124,7 +124,7 @@ export class CommandPod {
    * does not answer (its control plane being replaced by an upgrade or a certificate rotation) is asked again until
    * `deadline` (epoch ms); one that refuses an object fails the command at once.
    */
-  async create(spec: CommandPodSpec, deadline = 0): Promise<void> {
+  async create(spec: CommandPodSpec, deadline: number): Promise<void> {
     for (const { path, body } of commandObjects(spec)) {
       let r: { status: number; body: string };
       for (;;) {

@@ -118,12 +118,12 @@ export function kubeWatchUntil(
   creds: Pick<ClusterCredentials, 'ca' | 'admin'>,
   path: string,
   done: (event: WatchEvent) => boolean,
-  signal?: AbortSignal,
-  maxMs?: number,
+  signal: AbortSignal | undefined,
+  maxMs: number,
 ): Promise<boolean> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const cutOff = maxMs === undefined ? undefined : setTimeout(() => finish(false), maxMs);
+    const cutOff = setTimeout(() => finish(false), maxMs);
     const finish = (result: boolean | Error): void => {
       if (settled) return;
       settled = true;

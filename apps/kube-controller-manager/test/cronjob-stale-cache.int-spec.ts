@@ -1,31 +1,23 @@
-import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
-import type { Informer, InformerHandlers } from '../src/client/informer';
-import { KubeClient, type KubeObject } from '../src/client/kube-client';
 import { CronJobController } from '../src/controllers/cronjob.controller';
-import { InformerHub } from '../src/controllers/informer-hub';
+import { startLaggingController, type Lag, type LaggingBed } from './lagging-cache';
 import { createNode, waitFor } from './stand-in-kubelet';
 
 jest.setTimeout(60_000);
 
-/** A hub whose CronJob cache keeps the first version it served of each CronJob: an informer that lags behind. */
-class LaggingCronJobCache extends InformerHub {
-  override informer<T extends KubeObject>(path: string, handlers: InformerHandlers<T>): Informer<T> {
-    const informer = super.informer(path, handlers);
-    if (!path.endsWith('/cronjobs')) return informer;
-    const live = informer.get.bind(informer);
-    const first = new Map<string, T>();
-    informer.get = (namespace, name) => {
-      const key = `${namespace}/${name}`;
-      if (!first.has(key)) {
-        const now = live(namespace, name);
-        if (now) first.set(key, now);
-        return now;
-      }
-      return first.get(key);
-    };
-    return informer;
-  }
-}
+/** The CronJob cache keeps the first version it served of each CronJob: an informer that lags behind. */
+const firstVersionOnly: Lag = (informer) => {
+  const live = informer.get.bind(informer);
+  const first = new Map<string, ReturnType<typeof live>>();
+  informer.get = (namespace, name) => {
+    const key = `${namespace}/${name}`;
+    if (!first.has(key)) {
+      const now = live(namespace, name);
+      if (now) first.set(key, now);
+      return now;
+    }
+    return first.get(key);
+  };
+};
 
 /**
  * The CronJob controller when its cache has not seen its own status write yet (the Job it created is listed, the
@@ -33,30 +25,22 @@ class LaggingCronJobCache extends InformerHub {
  * while its Job runs. Taking the cache's word, it started a second Job (the CI of dedb2c4 failed so).
  */
 describe('CronJob controller with a cache behind its status writes', () => {
-  let h: Harness;
-  let client: KubeClient;
-  let hub: InformerHub;
-  let controller: CronJobController;
+  let bed: LaggingBed;
   let clockOffset = 0;
 
   beforeAll(async () => {
-    h = await startHarness();
-    client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
-    await createNode(client, 'aks-nodepool1-0');
-    hub = new LaggingCronJobCache(client);
-    controller = new CronJobController({ client, informers: hub, now: () => new Date(Date.now() + clockOffset) }, { pollMs: 200 });
-    hub.start();
-    controller.start();
+    bed = await startLaggingController(
+      'cronjobs',
+      firstVersionOnly,
+      (context) => new CronJobController({ ...context, now: () => new Date(Date.now() + clockOffset) }, { pollMs: 200 }),
+      (client) => createNode(client, 'aks-nodepool1-0'),
+    );
   });
 
-  afterAll(async () => {
-    await controller?.stop();
-    await hub?.stop();
-    client?.close();
-    await h?.close();
-  });
+  afterAll(() => bed?.close());
 
   it('skips the next activation under Forbid while the first Job runs', async () => {
+    const { h, client } = bed;
     await h.kubectl(['apply', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'batch/v1',

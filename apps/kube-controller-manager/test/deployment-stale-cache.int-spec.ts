@@ -1,36 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startHarness, type Harness } from '../../kube-apiserver/test/harness';
-import type { Informer, InformerHandlers } from '../src/client/informer';
-import { KubeClient, type KubeObject } from '../src/client/kube-client';
 import { DeploymentController } from '../src/controllers/deployment.controller';
-import { InformerHub } from '../src/controllers/informer-hub';
+import { startLaggingController, type Lag, type LaggingBed } from './lagging-cache';
 import { waitFor } from './stand-in-kubelet';
 
 jest.setTimeout(60_000);
 
 const HIDDEN_MS = 2000;
 
-/** A hub whose ReplicaSet cache shows each set only HIDDEN_MS after it first holds it: an informer that lags behind. */
-class LaggingReplicaSetCache extends InformerHub {
-  override informer<T extends KubeObject>(path: string, handlers: InformerHandlers<T>): Informer<T> {
-    const informer = super.informer(path, handlers);
-    if (!path.endsWith('/replicasets')) return informer;
-    const firstHeld = new Map<string, number>();
-    const shown = (rs: T) => {
-      const uid = String(rs.metadata.uid);
-      if (!firstHeld.has(uid)) firstHeld.set(uid, Date.now());
-      return Date.now() - firstHeld.get(uid)! >= HIDDEN_MS;
-    };
-    const [list, listNamespace, get] = [informer.list.bind(informer), informer.listNamespace.bind(informer), informer.get.bind(informer)];
-    informer.list = () => list().filter(shown);
-    informer.listNamespace = (namespace) => listNamespace(namespace).filter(shown);
-    informer.get = (namespace, name) => {
-      const rs = get(namespace, name);
-      return rs && shown(rs) ? rs : undefined;
-    };
-    return informer;
-  }
-}
+/** The ReplicaSet cache shows each set only HIDDEN_MS after it first holds it: an informer that lags behind. */
+const hideNewSets: Lag = (informer) => {
+  const firstHeld = new Map<string, number>();
+  const shown = (rs: { metadata: { uid?: unknown } }) => {
+    const uid = String(rs.metadata.uid);
+    if (!firstHeld.has(uid)) firstHeld.set(uid, Date.now());
+    return Date.now() - firstHeld.get(uid)! >= HIDDEN_MS;
+  };
+  const [list, listNamespace, get] = [informer.list.bind(informer), informer.listNamespace.bind(informer), informer.get.bind(informer)];
+  informer.list = () => list().filter(shown);
+  informer.listNamespace = (namespace) => listNamespace(namespace).filter(shown);
+  informer.get = (namespace, name) => {
+    const rs = get(namespace, name);
+    return rs && shown(rs) ? rs : undefined;
+  };
+};
 
 /**
  * The Deployment controller syncing again before its cache shows the ReplicaSet it just created (its own writes to
@@ -39,28 +31,16 @@ class LaggingReplicaSetCache extends InformerHub {
  * and the Deployment's first revision came out as 2 (the CI of b7ae349 failed so).
  */
 describe('Deployment controller with a cache behind its own ReplicaSet creates', () => {
-  let h: Harness;
-  let client: KubeClient;
-  let hub: InformerHub;
-  let controller: DeploymentController;
+  let bed: LaggingBed;
 
   beforeAll(async () => {
-    h = await startHarness();
-    client = new KubeClient({ server: h.server.url, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem });
-    hub = new LaggingReplicaSetCache(client);
-    controller = new DeploymentController({ client, informers: hub });
-    hub.start();
-    controller.start();
+    bed = await startLaggingController('replicasets', hideNewSets, (context) => new DeploymentController(context));
   });
 
-  afterAll(async () => {
-    await controller?.stop();
-    await hub?.stop();
-    client?.close();
-    await h?.close();
-  });
+  afterAll(() => bed?.close());
 
   it('keeps one ReplicaSet, revision 1 and no collision for a new Deployment', async () => {
+    const { h, client } = bed;
     await h.kubectl(['apply', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'apps/v1',

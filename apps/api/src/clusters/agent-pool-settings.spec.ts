@@ -36,6 +36,17 @@ describe('resolveAgentPoolSettings', () => {
     });
   });
 
+  it('refuses a reference to another resource that is not a resource id, and keeps one that is', () => {
+    const bad = catchArmError(() => resolveAgentPoolSettings(Object.assign(dto({}), { nodePublicIPPrefixID: '.#\\|)@' }), ctx()));
+    expect(bad).toMatchObject({ status: 400, code: 'InvalidParameter', target: 'properties.nodePublicIPPrefixID' });
+    for (const vnetSubnetID of ['subnet1', '/subscriptions/s/resourceGroups/rg', 42]) {
+      expect(catchArmError(() => resolveAgentPoolSettings(Object.assign(dto({}), { vnetSubnetID }), ctx())).status).toBe(400);
+    }
+    const subnet = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
+    const ok = resolveAgentPoolSettings(Object.assign(dto({}), { vnetSubnetID: subnet, podSubnetID: '' }), ctx());
+    expect(ok.properties).toMatchObject({ vnetSubnetID: subnet });
+  });
+
   it('accepts VM sizes in any casing and stores the catalog spelling', () => {
     expect(resolveAgentPoolSettings(dto({ vmSize: 'standard_d2s_v3' }), ctx()).vmSize).toBe('Standard_D2s_v3');
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { AKS_RESPONSE_MODEL, buildResponseModel, isStableApiVersion, modelOf, projectToModel } from './response-model';
+import { AKS_RESPONSE_MODEL, armIdValues, buildResponseModel, isStableApiVersion, modelOf, projectToModel } from './response-model';
 
 const specsRoot = process.env.CERULEAN_AZURE_SPECS ?? '/work/shared/azure-specs/specification';
 
@@ -45,6 +45,25 @@ describe('modelOf', () => {
     });
   });
 
+  it('marks the resource ids a caller sets (format arm-id, not read-only) and leaves read-only ones plain', () => {
+    const schemas: Record<string, { definitions: Record<string, object> }> = {
+      '/x.json': {
+        definitions: {
+          Res: {
+            type: 'object',
+            properties: {
+              id: { type: 'string', format: 'arm-id', readOnly: true },
+              subnet: { type: 'string', format: 'arm-id' },
+              zones: { type: 'array', items: { type: 'string', format: 'arm-id' } },
+              name: { type: 'string' },
+            },
+          },
+        },
+      },
+    };
+    expect(modelOf((f) => schemas[f], '/x.json', 'Res')).toEqual({ props: { id: 1, subnet: 'arm-id', zones: { items: 'arm-id' }, name: 1 } });
+  });
+
   it('names a missing definition', () => {
     expect(() => modelOf((f) => files[f], '/specs/rp/api.json', 'Nothing')).toThrow('/specs/rp/api.json has no definition Nothing');
   });
@@ -81,6 +100,56 @@ describe('projectToModel', () => {
         agentPoolProfiles: [{ name: 'np1', count: 1, nodeLabels: { a: 'b' }, upgradeSettings: { maxSurge: '33%' } }],
       },
     });
+  });
+});
+
+describe('armIdValues', () => {
+  const model = {
+    props: {
+      subnet: 'arm-id' as const,
+      ips: { items: { props: { id: 'arm-id' as const } } },
+      identities: { values: { props: { resourceId: 'arm-id' as const, clientId: 1 as const } } },
+      open: 1 as const,
+    },
+  };
+
+  it('gives every resource id the model marks, with its path, and skips left-out and null values', () => {
+    const value = {
+      subnet: 's',
+      ips: [{ id: 'a' }, { id: null }, {}],
+      identities: { kubeletidentity: { resourceId: 'r', clientId: 'c' } },
+      open: { subnet: 'x' },
+    };
+    expect(armIdValues(value, model, 'properties')).toEqual([
+      { path: 'properties.subnet', value: 's' },
+      { path: 'properties.ips[0].id', value: 'a' },
+      { path: 'properties.identities.kubeletidentity.resourceId', value: 'r' },
+    ]);
+    expect(armIdValues({ subnet: 7 }, model, '')).toEqual([{ path: 'subnet', value: 7 }]);
+    expect(armIdValues({ ips: 'not a list', identities: null }, model, '')).toEqual([]);
+  });
+
+  it("finds the AKS spec's references in a cluster: its pools' subnets, outbound IPs, identities, DNS zones", () => {
+    const paths = armIdValues(
+      {
+        properties: {
+          agentPoolProfiles: [{ name: 'np1', vnetSubnetID: 'a' }],
+          diskEncryptionSetID: 'b',
+          networkProfile: { loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: 'c' }] } } },
+          identityProfile: { kubeletidentity: { resourceId: 'd' } },
+          ingressProfile: { webAppRouting: { dnsZoneResourceIds: ['e'] } },
+        },
+      },
+      AKS_RESPONSE_MODEL.managedCluster,
+      '',
+    ).map((f) => f.path);
+    expect(paths).toEqual([
+      'properties.agentPoolProfiles[0].vnetSubnetID',
+      'properties.diskEncryptionSetID',
+      'properties.networkProfile.loadBalancerProfile.outboundIPs.publicIPs[0].id',
+      'properties.identityProfile.kubeletidentity.resourceId',
+      'properties.ingressProfile.webAppRouting.dnsZoneResourceIds[0]',
+    ]);
   });
 });
 

@@ -15,8 +15,13 @@ import data from '../data/aks-response-model.json';
 /** Where the saved model comes from, under the Azure specs' `specification` folder. */
 export const RESPONSE_MODEL_SPEC = 'containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2026-10-01/managedClusters.json';
 
-/** `1`: any value (an untyped object, or a leaf); otherwise the properties, map values and array items a schema declares. */
-export type ModelNode = 1 | { props?: Record<string, ModelNode>; values?: ModelNode; items?: ModelNode };
+/**
+ * `1`: any value (an untyped object, or a leaf); `'arm-id'`: a leaf the caller sets to the id of another resource
+ * (`format: arm-id`, not read-only); otherwise the properties, map values and array items a schema declares.
+ */
+export type ModelNode = 1 | typeof ARM_ID | { props?: Record<string, ModelNode>; values?: ModelNode; items?: ModelNode };
+
+export const ARM_ID = 'arm-id';
 
 export interface ResponseModel {
   spec: string;
@@ -28,6 +33,8 @@ export interface ResponseModel {
 interface Schema {
   $ref?: string;
   type?: string;
+  format?: string;
+  readOnly?: boolean;
   properties?: Record<string, Schema>;
   additionalProperties?: Schema | boolean;
   items?: Schema;
@@ -54,7 +61,7 @@ export function modelOf(load: (file: string) => { definitions?: Record<string, S
       if (!found) throw new Error(`${target} has no definition ${name}`);
       return visit(found, target, [...seen, key]);
     }
-    if (schema.type !== undefined && schema.type !== 'object' && schema.type !== 'array') return 1;
+    if (schema.type !== undefined && schema.type !== 'object' && schema.type !== 'array') return schema.format === ARM_ID && !schema.readOnly ? ARM_ID : 1;
     let props: Record<string, ModelNode> | undefined;
     let values: ModelNode | undefined;
     let items: ModelNode | undefined;
@@ -65,7 +72,7 @@ export function modelOf(load: (file: string) => { definitions?: Record<string, S
     if (schema.items) items = visit(schema.items, from, seen);
     for (const sub of schema.allOf ?? []) {
       const base = visit(sub, from, seen);
-      if (base === 1) return 1;
+      if (typeof base !== 'object') return 1;
       if (base.props) props = { ...base.props, ...props };
       values ??= base.values;
       items ??= base.items;
@@ -95,7 +102,7 @@ export function buildResponseModel(specsRoot: string): ResponseModel {
 
 /** `value` with every property the model does not declare left out, at any depth. */
 export function projectToModel(value: unknown, node: ModelNode): unknown {
-  if (node === 1 || value === null || typeof value !== 'object') return value;
+  if (typeof node !== 'object' || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return node.items ? value.map((v) => projectToModel(v, node.items!)) : value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
@@ -103,6 +110,22 @@ export function projectToModel(value: unknown, node: ModelNode): unknown {
     if (declared !== undefined) out[key] = projectToModel(v, declared);
   }
   return out;
+}
+
+/**
+ * Every value of `value` where the model has a caller-set resource id (`'arm-id'`), with its path from `path`
+ * (`properties.agentPoolProfiles[0].vnetSubnetID`, a map's key as a property: `properties.identityProfile.kubeletidentity.resourceId`).
+ * Left-out and null values are not visited.
+ */
+export function armIdValues(value: unknown, node: ModelNode, path: string): { path: string; value: unknown }[] {
+  if (value === undefined || value === null) return [];
+  if (node === ARM_ID) return [{ path, value }];
+  if (node === 1 || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return node.items ? value.flatMap((v, i) => armIdValues(v, node.items!, `${path}[${i}]`)) : [];
+  return Object.entries(value).flatMap(([key, v]) => {
+    const declared = node.props?.[key] ?? node.values;
+    return declared === undefined ? [] : armIdValues(v, declared, path ? `${path}.${key}` : key);
+  });
 }
 
 /** The saved model (newest stable AKS spec). */

@@ -1,7 +1,8 @@
-import { ArmError, Caller, createdSystemData, newEtag, parseResourceId, parseTags } from '@cerulean/arm';
+import { ArmError, Caller, createdSystemData, newEtag, parseTags } from '@cerulean/arm';
 import { KubernetesVersionCatalog, Location, VmSizeCatalog } from '@cerulean/catalog';
 import { AgentPoolEntity, AgentPoolMode, DEFAULT_MAX_SURGE, PowerStateCode, ProvisioningState, upgradeSettingsProblem } from '@cerulean/domain';
 import { assertPoolNotNewer, assertUpgradeAllowed } from './version-rules';
+import { checkResourceIds, POOL_PROPERTIES_MODEL } from './resource-id-checks';
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 
 const vmSizes = new VmSizeCatalog();
@@ -63,25 +64,6 @@ function extras(dto: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(dto).filter(([k, v]) => !MODELED.has(k) && v !== undefined));
 }
 
-/**
- * The pool's references to other resources (`format: arm-id` in the AKS spec). They are kept as sent and answered on
- * every read, so a value that is not the full id of a resource is the caller's 400 (a random string came back in
- * answers that broke the spec: the oav check of a fuzzed run). An empty string passes as "none".
- */
-const POOL_RESOURCE_IDS = ['vnetSubnetID', 'podSubnetID', 'nodePublicIPPrefixID', 'proximityPlacementGroupID', 'capacityReservationGroupID', 'hostGroupID'];
-
-function checkResourceIds(dto: object, target: string): void {
-  for (const key of POOL_RESOURCE_IDS) {
-    const value = (dto as Record<string, unknown>)[key];
-    if (value === undefined || value === null || value === '') continue;
-    if (typeof value === 'string' && parseResourceId(value)?.type !== undefined) continue;
-    throw ArmError.invalidParameter(
-      `${target}.${key}`,
-      `The value of ${key} must be the full ID of an Azure resource (/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{namespace}/{type}/{name}); got ${JSON.stringify(value).slice(0, 200)}.`,
-    );
-  }
-}
-
 /** The catalog's VM size of that name, or AKS's 400 listing the sizes there are. */
 export function catalogVmSize(name: string, target: string) {
   const vmSize = vmSizes.find(name);
@@ -101,7 +83,7 @@ export function catalogVmSize(name: string, target: string) {
  */
 export function resolveAgentPoolSettings(dto: AgentPoolPropertiesDto, ctx: PoolContext): AgentPoolSettings {
   const { existing, target } = ctx;
-  checkResourceIds(dto, target);
+  checkResourceIds(dto, POOL_PROPERTIES_MODEL, target);
   const mode = dto.mode ?? existing?.mode ?? ctx.defaultMode;
   if (mode === 'Gateway') throw ArmError.invalidParameter(`${target}.mode`, 'Gateway agent pools are not supported by this installation.');
   const count = dto.count ?? existing?.count ?? 1;

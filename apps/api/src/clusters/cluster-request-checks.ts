@@ -5,6 +5,7 @@ import { AgentPoolSettings, automaticSystemPool, automaticVmSize, catalogVmSize,
 import { AgentPoolPropertiesDto } from './dto/agent-pool-properties.dto';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 import { asRecord, checkNetworkProfile } from './network-profile-checks';
+import { checkClusterResourceIds } from './resource-id-checks';
 
 /*
  * The provider checks of a managed cluster or agent pool PUT that read the request and the catalogs only (location,
@@ -113,6 +114,7 @@ export function checkNewCluster(body: ManagedClusterBodyDto): NewClusterRequest 
   const location = clusterLocation(body.location);
   const kubernetesVersion = requestedKubernetesVersion(body.properties.kubernetesVersion);
   checkNetworkProfile((body.properties as Record<string, unknown>).networkProfile);
+  checkClusterResourceIds(body);
   const automatic = isAutomaticSku(body.sku);
   let profiles = body.properties.agentPoolProfiles ?? [];
   if (automatic) {
@@ -146,6 +148,7 @@ export function checkClusterChange(body: ManagedClusterBodyDto): void {
   clusterLocation(body.location);
   if (body.properties.kubernetesVersion) requestedKubernetesVersion(body.properties.kubernetesVersion);
   checkNetworkProfile((body.properties as Record<string, unknown>).networkProfile);
+  checkClusterResourceIds(body);
   (body.properties.agentPoolProfiles ?? []).forEach((p, i) => {
     if (p.vmSize) catalogVmSize(p.vmSize, `properties.agentPoolProfiles[${i}].vmSize`);
   });

@@ -50,6 +50,7 @@ import { newAgentPool, resolveAgentPoolSettings } from './agent-pool-settings';
 import { defaultDnsPrefix, poolChangeState, shortHash, stoppedClusterRefuses } from './cluster-rules';
 import { ManagedClusterBodyDto } from './dto/managed-cluster.dto';
 import { checkAutomaticCluster, checkNewCluster, clusterLocation, requestedKubernetesVersion } from './cluster-request-checks';
+import { checkClusterResourceIds } from './resource-id-checks';
 import { changedNetworkProfile } from './network-profile-checks';
 import { assertPoolNotNewer, assertUpgradeAllowed, controlPlanePatch, poolPatch } from './version-rules';
 
@@ -213,6 +214,7 @@ export class ClustersService {
       throw ArmError.badRequest('PropertyChangeNotAllowed', `Changing property 'nodeResourceGroup' is not allowed.`, 'properties.nodeResourceGroup');
     }
     const networkProfile = changedNetworkProfile(cluster.properties.networkProfile, (props as Record<string, unknown>).networkProfile);
+    checkClusterResourceIds(body);
     if (props.provisioningState !== undefined && props.provisioningState !== cluster.provisioningState) {
       throw ArmError.invalidParameter(
         'properties.provisioningState',

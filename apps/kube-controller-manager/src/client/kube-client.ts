@@ -75,6 +75,16 @@ export class KubeClient {
     return this.request<T>('GET', path);
   }
 
+  /** The object as the API has it now, or undefined when it does not exist (for a controller whose cache may lag). */
+  async getIfExists<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   list<T>(path: string, query: Record<string, string> = {}): Promise<KubeList<T>> {
     return this.request<KubeList<T>>('GET', withQuery(path, query));
   }

@@ -77,12 +77,8 @@ export class CronJobController implements Controller {
     // Job we created a moment ago). Read the CronJob afresh, as upstream does, before calling the Job unexpected or
     // taking the activation as not yet started.
     if (children.some((j) => !isFinished(j) && !(cj?.status?.active ?? []).some((a) => a.uid === j.metadata.uid))) {
-      try {
-        cj = await this.client.get<CronJob>(`/apis/batch/v1/namespaces/${namespace}/cronjobs/${name}`);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
+      cj = await this.client.getIfExists<CronJob>(`/apis/batch/v1/namespaces/${namespace}/cronjobs/${name}`);
+      if (!cj) return;
       // Deleted and made again under the same name: the informer brings the new one.
       if (cj.metadata.uid !== uid) return;
     }

@@ -261,7 +261,10 @@ export class DeploymentController implements Controller {
         if (!(err instanceof KubeApiError && err.code === 409 && err.reason === 'AlreadyExists')) throw err;
         // Most often the set this controller created on an earlier sync that its cache has not shown yet: read it from
         // the API. Counting that as a collision made a second set of the same template (two revisions for one).
-        const clash = await this.readReplicaSet(d.metadata.namespace, body.metadata.name);
+        // The cache may not show a set this controller made a moment ago: the API does.
+        const clash =
+          this.sets.get(d.metadata.namespace, body.metadata.name) ??
+          (await this.client.getIfExists<ReplicaSet>(`/apis/apps/v1/namespaces/${d.metadata.namespace}/replicasets/${body.metadata.name}`));
         if (!clash) continue;
         if (controllerOf(clash)?.uid === d.metadata.uid && findNewReplicaSet(d, [clash])) return { newRS: clash, created: false };
         // A set of that name with another template or another owner (a hash collision): count it and try the next name.
@@ -271,18 +274,6 @@ export class DeploymentController implements Controller {
       }
     }
     throw new Error(`could not find a free ReplicaSet name for deployment ${d.metadata.namespace}/${d.metadata.name}`);
-  }
-
-  /** A ReplicaSet from the cache, else from the API; undefined when it is gone. */
-  private async readReplicaSet(namespace: string, name: string): Promise<ReplicaSet | undefined> {
-    const cached = this.sets.get(namespace, name);
-    if (cached) return cached;
-    try {
-      return await this.client.get<ReplicaSet>(`/apis/apps/v1/namespaces/${namespace}/replicasets/${name}`);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
   }
 
   private async setDeploymentRevision(d: Deployment, revision: number): Promise<void> {

@@ -142,7 +142,7 @@ export class PersistentVolumeController implements Controller {
     if (!claim) return;
     if (!claim.metadata.annotations?.[ANN_BIND_COMPLETED]) {
       // The cache may not have our own last write yet: never bind or provision from a stale view.
-      claim = await this.fresh<PersistentVolumeClaim>(claimPath(namespace, name));
+      claim = await this.client.getIfExists<PersistentVolumeClaim>(claimPath(namespace, name));
       if (!claim) return;
     }
     if (claim.metadata.annotations?.[ANN_BIND_COMPLETED]) return this.syncBoundClaim(claim);
@@ -153,7 +153,7 @@ export class PersistentVolumeController implements Controller {
     if (claim.metadata.deletionTimestamp) return; // a claim on its way out gets no volume
     if (claim.spec.volumeName) {
       // The user asked for this volume.
-      const volume = this.volumes.get(undefined, claim.spec.volumeName) ?? (await this.fresh<PersistentVolume>(volumePath(claim.spec.volumeName)));
+      const volume = this.volumes.get(undefined, claim.spec.volumeName) ?? (await this.client.getIfExists<PersistentVolume>(volumePath(claim.spec.volumeName)));
       if (volume && (!volume.spec.claimRef || isVolumeBoundToClaim(volume, claim))) return this.bind(volume, claim);
       // Missing, or bound to another claim: wait for it.
       await this.setClaimPending(claim);
@@ -167,7 +167,7 @@ export class PersistentVolumeController implements Controller {
     const match = findBestMatch(claim, this.volumes.list(), { delayBinding: delay, node });
     if (match) {
       // Confirm the volume as the API has it now: another claim may have taken it since the cache saw it.
-      const volume = await this.fresh<PersistentVolume>(volumePath(match.metadata.name));
+      const volume = await this.client.getIfExists<PersistentVolume>(volumePath(match.metadata.name));
       if (volume && (!volume.spec.claimRef || isVolumeBoundToClaim(volume, claim))) return this.bind(volume, claim);
       return { requeueAfterMs: 100 };
     }
@@ -216,7 +216,7 @@ export class PersistentVolumeController implements Controller {
     let node: string | undefined;
     if (isDelayBinding(sc)) {
       node = claim.metadata.annotations?.[ANN_SELECTED_NODE];
-      if (node && !this.nodes.get(undefined, node) && !(await this.fresh(`/api/v1/nodes/${encodeURIComponent(node)}`))) {
+      if (node && !this.nodes.get(undefined, node) && !(await this.client.getIfExists(`/api/v1/nodes/${encodeURIComponent(node)}`))) {
         // The chosen node is gone: csi-provisioner gives the choice back to the scheduler.
         this.provisionerEvents.record(this.subject(claim), 'Warning', 'ProvisioningFailed', `failed to get target node: node "${node}" not found`);
         await this.client.patch(claimPath(claim.metadata.namespace, claim.metadata.name), { metadata: { annotations: { [ANN_SELECTED_NODE]: null } } });
@@ -246,7 +246,7 @@ export class PersistentVolumeController implements Controller {
         throw err;
       }
       // Made by an earlier pass (a crash, or a cache that had not shown it yet): named after the claim's uid, it is this claim's.
-      const existing = await this.fresh<PersistentVolume>(volumePath(provisionedVolumeName(claim)));
+      const existing = await this.client.getIfExists<PersistentVolume>(volumePath(provisionedVolumeName(claim)));
       if (!existing) return { requeueAfterMs: 100 };
       return this.bind(existing, claim);
     }
@@ -259,7 +259,7 @@ export class PersistentVolumeController implements Controller {
       await this.setClaimLost(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!');
       return;
     }
-    const volume = this.volumes.get(undefined, claim.spec.volumeName) ?? (await this.fresh<PersistentVolume>(volumePath(claim.spec.volumeName)));
+    const volume = this.volumes.get(undefined, claim.spec.volumeName) ?? (await this.client.getIfExists<PersistentVolume>(volumePath(claim.spec.volumeName)));
     if (!volume) {
       await this.setClaimLost(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
       return;
@@ -319,8 +319,8 @@ export class PersistentVolumeController implements Controller {
    */
   private async expand(claim: PersistentVolumeClaim, volumeName: string): Promise<void> {
     // As the API has them now: the cache may not show the last resize yet, which must not be told twice.
-    const volume = await this.fresh<PersistentVolume>(volumePath(volumeName));
-    const fresh = await this.fresh<PersistentVolumeClaim>(claimPath(claim.metadata.namespace, claim.metadata.name));
+    const volume = await this.client.getIfExists<PersistentVolume>(volumePath(volumeName));
+    const fresh = await this.client.getIfExists<PersistentVolumeClaim>(claimPath(claim.metadata.namespace, claim.metadata.name));
     const target = volume && fresh && expansionTarget(fresh, volume);
     if (!volume || !fresh || !target) return;
     const resizer = this.resizerEvents;
@@ -358,7 +358,7 @@ export class PersistentVolumeController implements Controller {
     let claim = ref?.namespace && ref.name ? this.claims.get(ref.namespace, ref.name) : undefined;
     if (ref?.uid && ref.namespace && ref.name && claim?.metadata.uid !== ref.uid) {
       // Never release a volume on the cache's word: the claim may be newer than the cache.
-      claim = await this.fresh<PersistentVolumeClaim>(claimPath(ref.namespace, ref.name));
+      claim = await this.client.getIfExists<PersistentVolumeClaim>(claimPath(ref.namespace, ref.name));
     }
     const action = volumeAction(volume, claim);
     switch (action.type) {
@@ -421,11 +421,11 @@ export class PersistentVolumeController implements Controller {
     if (!location) return true;
     const podPath = `/api/v1/namespaces/${WIPE_NAMESPACE}/pods/${wipePodName(volume)}`;
     const removePod = () => this.client.delete(podPath, { gracePeriodSeconds: 0 }).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
-    if (!this.nodes.get(undefined, location.node) && !(await this.fresh(`/api/v1/nodes/${encodeURIComponent(location.node)}`))) {
+    if (!this.nodes.get(undefined, location.node) && !(await this.client.getIfExists(`/api/v1/nodes/${encodeURIComponent(location.node)}`))) {
       await removePod();
       return true;
     }
-    const pod = await this.fresh<WipePod>(podPath);
+    const pod = await this.client.getIfExists<WipePod>(podPath);
     if (!pod) {
       await this.client.create(`/api/v1/namespaces/${WIPE_NAMESPACE}/pods`, wipePod(volume, location)).catch((err: unknown) => {
         if (!(err instanceof KubeApiError && err.reason === 'AlreadyExists')) throw err;
@@ -460,17 +460,7 @@ export class PersistentVolumeController implements Controller {
   // ---- helpers ----
 
   private async storageClass(name: string): Promise<StorageClass | undefined> {
-    return this.classes.get(undefined, name) ?? this.fresh<StorageClass>(`/apis/storage.k8s.io/v1/storageclasses/${encodeURIComponent(name)}`);
-  }
-
-  /** The object as the API has it now, or undefined when it does not exist. */
-  private async fresh<T>(path: string): Promise<T | undefined> {
-    try {
-      return await this.client.get<T>(path);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return this.classes.get(undefined, name) ?? this.client.getIfExists<StorageClass>(`/apis/storage.k8s.io/v1/storageclasses/${encodeURIComponent(name)}`);
   }
 
   /**

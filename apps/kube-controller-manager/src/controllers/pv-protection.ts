@@ -39,13 +39,8 @@ export class PvProtectionController implements Controller {
     const cached = this.volumes.get(undefined, name);
     if (!cached) return;
     const path = `/api/v1/persistentvolumes/${encodeURIComponent(name)}`;
-    let volume: PersistentVolume;
-    try {
-      volume = await this.client.get<PersistentVolume>(path);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    const volume = await this.client.getIfExists<PersistentVolume>(path);
+    if (!volume) return;
     const finalizers = volume.metadata.finalizers ?? [];
     const has = finalizers.includes(PV_PROTECTION_FINALIZER);
     let next: string[] | undefined;

@@ -63,13 +63,8 @@ export class TtlAfterFinishedController implements Controller {
       return;
     }
     const path = `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`;
-    let fresh: Job;
-    try {
-      fresh = await this.client.get<Job>(path);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    const fresh = await this.client.getIfExists<Job>(path);
+    if (!fresh) return;
     const left = ttlRemainingMs(fresh, now());
     if (left === undefined) return;
     if (left > 0) {

@@ -108,4 +108,31 @@ describe('load balancer program', () => {
     expect(await ask('one')).toBe('echo:one');
     expect(await ask('two')).toBe('echo:two');
   });
+
+  it('ends its flows when the listener closes, not at their idle timeout', async () => {
+    const backend = dgram.createSocket('udp4');
+    backend.on('message', (m, from) => backend.send(m, from.port, from.address));
+    backend.bind(0, '127.0.0.1');
+    await once(backend, 'listening');
+    closers.push(() => backend.close());
+    const lb = listenUdp(
+      { name: '', protocol: 'UDP', port: 0, nodePort: backend.address().port },
+      'nodes',
+      async () => ['127.0.0.1'],
+      () => undefined,
+      60_000,
+    );
+    await once(lb, 'listening');
+    const c = dgram.createSocket('udp4');
+    closers.push(() => c.close());
+    c.send('ping', lb.address().port, '127.0.0.1');
+    await once(c, 'message');
+    // The flow's upstream socket is the one UDP socket besides the listener, the backend and the client.
+    const udpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    expect(udpSockets()).toBe(4);
+    lb.close();
+    await once(lb, 'close');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(udpSockets()).toBe(2);
+  });
 });

@@ -149,6 +149,7 @@ interface UdpFlow {
  * One UDP listener for a Service port. UDP has no handshake to try nodes with: each flow (client address and port) gets
  * its own socket connected to a node picked at random when the flow starts, and replies come back through the
  * listener to that client. A node that answers ICMP port-unreachable ends the flow, so its next datagram picks again.
+ * Closing the listener ends every flow.
  */
 export function listenUdp(port: LoadBalancerPort, target: string, resolve: Resolve = resolveAll, log = jsonLog, idleMs = UDP_IDLE_MS): dgram.Socket {
   const server = dgram.createSocket('udp4');
@@ -197,6 +198,10 @@ export function listenUdp(port: LoadBalancerPort, target: string, resolve: Resol
         flow.pending = undefined;
       });
     });
+  });
+  // A closed listener has no client to answer: its flows end at once, not at their idle timeouts.
+  server.on('close', () => {
+    for (const [key, flow] of [...flows]) end(key, flow);
   });
   server.bind(port.port, '0.0.0.0');
   return server;

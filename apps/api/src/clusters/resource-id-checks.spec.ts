@@ -1,15 +1,5 @@
-import { ArmError } from '@cerulean/arm';
+import { catchArmError } from '../../../../test-support/catch-arm-error';
 import { checkClusterResourceIds, checkResourceIds, POOL_PROPERTIES_MODEL } from './resource-id-checks';
-
-const refusal = (fn: () => void): ArmError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ArmError) return err;
-    throw err;
-  }
-  throw new Error('expected an ArmError');
-};
 
 const subnet = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
 const identity = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet';
@@ -31,7 +21,7 @@ describe('checkClusterResourceIds', () => {
       [{ agentPoolProfiles: [{ name: 'np1', vnetSubnetID: 42 }] }, 'properties.agentPoolProfiles[0].vnetSubnetID'],
     ];
     for (const [properties, target] of cases) {
-      const err = refusal(() => checkClusterResourceIds({ location: 'eastus', properties }));
+      const err = catchArmError(() => checkClusterResourceIds({ location: 'eastus', properties }));
       expect(err).toMatchObject({ status: 400, code: 'InvalidParameter', target });
       expect(err.message).toContain('must be the full ID of an Azure resource');
     }
@@ -56,7 +46,7 @@ describe('checkClusterResourceIds', () => {
 
 describe('checkResourceIds of a pool', () => {
   it('names the property under the target it is given', () => {
-    expect(refusal(() => checkResourceIds({ creationData: { sourceResourceId: 'snap' } }, POOL_PROPERTIES_MODEL, 'properties'))).toMatchObject({
+    expect(catchArmError(() => checkResourceIds({ creationData: { sourceResourceId: 'snap' } }, POOL_PROPERTIES_MODEL, 'properties'))).toMatchObject({
       target: 'properties.creationData.sourceResourceId',
     });
     expect(() => checkResourceIds({ networkProfile: { applicationSecurityGroups: [subnet] } }, POOL_PROPERTIES_MODEL, 'properties')).not.toThrow();

@@ -16,6 +16,15 @@ async function echoServer(): Promise<{ server: net.Server; port: number }> {
   return { server, port: (server.address() as net.AddressInfo).port };
 }
 
+/** A real UDP server on the loopback that answers each datagram with `echo:<datagram>`. */
+async function udpEchoServer(): Promise<dgram.Socket> {
+  const backend = dgram.createSocket('udp4');
+  backend.on('message', (m, from) => backend.send(`echo:${m.toString()}`, from.port, from.address));
+  backend.bind(0, '127.0.0.1');
+  await once(backend, 'listening');
+  return backend;
+}
+
 async function exchange(port: number, text: string): Promise<string> {
   const c = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
   await once(c, 'connect');
@@ -29,6 +38,21 @@ async function exchange(port: number, text: string): Promise<string> {
 describe('load balancer program', () => {
   const closers: (() => void)[] = [];
   afterEach(() => closers.splice(0).forEach((c) => c()));
+
+  /** A UDP listener of the program in front of an echo server (closed after the test; the listener is the test's). */
+  const udpBalancer = async (idleMs?: number): Promise<dgram.Socket> => {
+    const backend = await udpEchoServer();
+    closers.push(() => backend.close());
+    const lb = listenUdp(
+      { name: '', protocol: 'UDP', port: 0, nodePort: backend.address().port },
+      'nodes',
+      async () => ['127.0.0.1'],
+      () => undefined,
+      idleMs,
+    );
+    await once(lb, 'listening');
+    return lb;
+  };
 
   it('forwards a connection to the node port of a node that accepts, after one that refuses, with half-close passed on', async () => {
     const backend = await echoServer();
@@ -82,18 +106,7 @@ describe('load balancer program', () => {
   });
 
   it('forwards UDP datagrams to the node port and the replies back to each client', async () => {
-    const backend = dgram.createSocket('udp4');
-    backend.on('message', (m, from) => backend.send(`echo:${m.toString()}`, from.port, from.address));
-    backend.bind(0, '127.0.0.1');
-    await once(backend, 'listening');
-    closers.push(() => backend.close());
-    const lb = listenUdp(
-      { name: '', protocol: 'UDP', port: 0, nodePort: backend.address().port },
-      'nodes',
-      async () => ['127.0.0.1'],
-      () => undefined,
-    );
-    await once(lb, 'listening');
+    const lb = await udpBalancer();
     closers.push(() => lb.close());
     const ask = async (text: string): Promise<string> => {
       const c = dgram.createSocket('udp4');
@@ -110,29 +123,25 @@ describe('load balancer program', () => {
   });
 
   it('ends its flows when the listener closes, not at their idle timeout', async () => {
-    const backend = dgram.createSocket('udp4');
-    backend.on('message', (m, from) => backend.send(m, from.port, from.address));
-    backend.bind(0, '127.0.0.1');
-    await once(backend, 'listening');
-    closers.push(() => backend.close());
-    const lb = listenUdp(
-      { name: '', protocol: 'UDP', port: 0, nodePort: backend.address().port },
-      'nodes',
-      async () => ['127.0.0.1'],
-      () => undefined,
-      60_000,
-    );
-    await once(lb, 'listening');
+    // Open UDP sockets, once those closed before (by the previous test, say) have finished closing.
+    const udpSockets = async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    };
+    const lb = await udpBalancer(60_000);
+    let listening = true;
+    closers.push(() => listening && lb.close());
+    const before = await udpSockets();
     const c = dgram.createSocket('udp4');
     closers.push(() => c.close());
     c.send('ping', lb.address().port, '127.0.0.1');
     await once(c, 'message');
-    // The flow's upstream socket is the one UDP socket besides the listener, the backend and the client.
-    const udpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
-    expect(udpSockets()).toBe(4);
+    // The client's socket and the flow's own, to the backend.
+    expect(await udpSockets()).toBe(before + 2);
     lb.close();
+    listening = false;
     await once(lb, 'close');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(udpSockets()).toBe(2);
+    // The listener and the flow's socket are gone; the client's is still open.
+    expect(await udpSockets()).toBe(before);
   });
 });

@@ -261,7 +261,6 @@ export class DeploymentController implements Controller {
         if (!(err instanceof KubeApiError && err.code === 409 && err.reason === 'AlreadyExists')) throw err;
         // Most often the set this controller created on an earlier sync that its cache has not shown yet: read it from
         // the API. Counting that as a collision made a second set of the same template (two revisions for one).
-        // The cache may not show a set this controller made a moment ago: the API does.
         const clash =
           this.sets.get(d.metadata.namespace, body.metadata.name) ??
           (await this.client.getIfExists<ReplicaSet>(`/apis/apps/v1/namespaces/${d.metadata.namespace}/replicasets/${body.metadata.name}`));

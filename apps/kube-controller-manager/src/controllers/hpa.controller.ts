@@ -56,8 +56,9 @@ class MetricError extends Error {
 
 /** Go's time.ParseDuration for the windows metrics.k8s.io writes (`15.003s`, `1m0.5s`, `500ms`), in ms. */
 export function parseGoDuration(text: string): number | undefined {
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
+  // Go also reads microseconds as µs (U+00B5) and μs (U+03BC); escaped, as the bundled control plane must be ASCII.
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, '\u00b5s': 1e-3, '\u03bcs': 1e-3, ns: 1e-6 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|\u00b5s|\u03bcs|ns)/g)];
   if (!parts.length || parts.map((p) => p[0]).join('') !== text) return undefined;
   return parts.reduce((ms, p) => ms + Number(p[1]) * units[p[2]], 0);
 }

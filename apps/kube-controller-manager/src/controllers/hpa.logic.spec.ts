@@ -58,6 +58,10 @@ describe('parseGoDuration', () => {
     expect(parseGoDuration('15.003s')).toBeCloseTo(15_003);
     expect(parseGoDuration('1m0.5s')).toBeCloseTo(60_500);
     expect(parseGoDuration('500ms')).toBe(500);
+    // Microseconds in each of Go's spellings: us, micro sign, Greek mu.
+    expect(parseGoDuration('1500us')).toBeCloseTo(1.5);
+    expect(parseGoDuration('1500\u00b5s')).toBeCloseTo(1.5);
+    expect(parseGoDuration('1500\u03bcs')).toBeCloseTo(1.5);
     expect(parseGoDuration('15 s')).toBeUndefined();
     expect(parseGoDuration('')).toBeUndefined();
   });

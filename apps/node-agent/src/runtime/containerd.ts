@@ -24,6 +24,11 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 /** Mounted again one by one: combined names such as cpu,cpuacct fail where the host mounts them apart. */
 export const CGROUP_V1_CONTROLLERS = ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'];
 const CONTAINERD_READY_TIMEOUT_MS = 60_000;
+/**
+ * Go's collector lets the heap grow to twice what is live before it collects (GOGC=100). An idle node's containerd
+ * lives on memory its image import left behind: collecting at +50 % keeps it smaller for little CPU.
+ */
+export const CONTAINERD_ENV: Record<string, string> = { GOGC: '50' };
 
 /**
  * containerd's configuration for a node: the CRI plugin with runc (cgroupfs, as the node's cgroup tree is its own),
@@ -195,7 +200,10 @@ export class ContainerdRuntime {
       await fs.mkdir(CNI_CONF_DIR, { recursive: true });
       await fs.writeFile(CONTAINERD_CONFIG, containerdConfig());
       await writeRegistryHosts(this.options.registryMirrors ?? {});
-      this.child = new SupervisedChild({ name: 'containerd', command: CONTAINERD_BINARY, args: ['--config', CONTAINERD_CONFIG] }, this.log);
+      this.child = new SupervisedChild(
+        { name: 'containerd', command: CONTAINERD_BINARY, args: ['--config', CONTAINERD_CONFIG], env: CONTAINERD_ENV },
+        this.log,
+      );
       this.child.start();
       await waitUntil('containerd', () => socketAccepts(this.socket), CONTAINERD_READY_TIMEOUT_MS, 50);
     } catch (err) {

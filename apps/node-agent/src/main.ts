@@ -265,9 +265,11 @@ function runNode(): void {
   const podNetwork = kubeTls && runtime ? startPodNetwork(config.nodeName, clusterCidr, kubeTls) : undefined;
   const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
-  const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress], proxy) : undefined;
+  // One CRI client (one gRPC channel, one loaded descriptor: ~1 MB of heap each) for the kubelet and `kubectl exec`.
+  const cri = new CriClient(criEndpoint());
+  const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress], proxy, cri) : undefined;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
-  const exec = execRuntime();
+  const exec = execRuntime(cri);
   const kubeletServer =
     kubeTls && kubelet
       ? startKubeletServer({
@@ -300,24 +302,25 @@ function runNode(): void {
 }
 
 /** What `kubectl exec` runs commands with: the runtime's CRI socket and containerd's `ctr` on it. */
-function execRuntime(): ExecRuntime {
-  const endpoint = process.env.CERULEAN_CRI_ENDPOINT?.trim() || DEFAULT_CRI_ENDPOINT;
-  const address = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : CONTAINERD_SOCKET;
-  return { cri: new CriClient(endpoint), ctr: { binary: CTR_BINARY, address, namespace: CRI_NAMESPACE }, log: jsonLog };
+function execRuntime(cri: CriClient): ExecRuntime {
+  const address = cri.endpoint.startsWith('unix://') ? cri.endpoint.slice('unix://'.length) : CONTAINERD_SOCKET;
+  return { cri, ctr: { binary: CTR_BINARY, address, namespace: CRI_NAMESPACE }, log: jsonLog };
 }
+
+/** The runtime's CRI socket: CERULEAN_CRI_ENDPOINT, default containerd's. */
+const criEndpoint = (): string => process.env.CERULEAN_CRI_ENDPOINT?.trim() || DEFAULT_CRI_ENDPOINT;
 
 /**
  * The kubelet on the runtime's CRI socket (CERULEAN_CRI_ENDPOINT, default containerd's); the cluster DNS address
  * (networkProfile.dnsServiceIP, served on every node) and CERULEAN_CLUSTER_DOMAIN go into pods' resolv.conf, as
  * kubelet's --cluster-dns and --cluster-domain do.
  */
-function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, dnsServers: string[], proxy: KubeProxy | undefined): Kubelet {
-  const endpoint = process.env.CERULEAN_CRI_ENDPOINT?.trim() || DEFAULT_CRI_ENDPOINT;
+function createKubelet(agent: NodeAgent, nodeName: string, tls: KubeClientTls, dnsServers: string[], proxy: KubeProxy | undefined, cri: CriClient): Kubelet {
   return new Kubelet({
     nodeName,
     api: new KubeApi(tls, KUBE_API_URL),
-    cri: new CriClient(endpoint),
-    criSocketPath: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : undefined,
+    cri,
+    criSocketPath: cri.endpoint.startsWith('unix://') ? cri.endpoint.slice('unix://'.length) : undefined,
     log: jsonLog,
     hostIPs: () => {
       const ip = internalIp();

@@ -181,6 +181,17 @@ const GRPC_CODE_NAMES: Record<number, string> = {
 
 type Unary = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 
+type CriServices = { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
+let loadedServices: CriServices | undefined;
+
+/** The descriptor loaded once per process: each load builds ~1 MB of protobufjs reflection objects. */
+function criServices(): CriServices {
+  loadedServices ??= grpc.loadPackageDefinition(
+    fromJSON(criApi as Parameters<typeof fromJSON>[0], { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }),
+  ) as unknown as CriServices;
+  return loadedServices;
+}
+
 /**
  * A runtime.v1 client over the runtime's socket (containerd's CRI plugin): the RuntimeService and ImageService calls
  * the kubelet makes, each a promise with a deadline. The descriptor is bundled JSON (data/cri-api.json, generated from
@@ -194,8 +205,7 @@ export class CriClient {
     readonly endpoint: string = DEFAULT_CRI_ENDPOINT,
     private readonly deadlineMs = DEFAULT_DEADLINE_MS,
   ) {
-    const definition = fromJSON(criApi as Parameters<typeof fromJSON>[0], { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
+    const pkg = criServices();
     // Both services share one channel: the same socket, one connection.
     const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
     this.runtime = new pkg.runtime.v1.RuntimeService(endpoint, grpc.credentials.createInsecure(), options);

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
+import { Root, type INamespace, type Type } from 'protobufjs';
 import criApi from '../../data/cri-api.json';
 
 /** containerd's socket inside the node; its CRI plugin serves runtime.v1. */
@@ -12,7 +12,7 @@ export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
  */
 const DEFAULT_DEADLINE_MS = 2 * 60_000;
 
-/** CRI's int64 timestamps (nanoseconds since the epoch) arrive as decimal strings (proto-loader `longs: String`). */
+/** CRI's int64 timestamps (nanoseconds since the epoch) arrive as decimal strings (protobufjs `longs: String`). */
 export type Int64 = string;
 
 export type ContainerStateName = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
@@ -181,14 +181,41 @@ const GRPC_CODE_NAMES: Record<number, string> = {
 
 type Unary = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 
-type CriServices = { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
+type CriServices = Record<'RuntimeService' | 'ImageService', grpc.ServiceClientConstructor>;
 let loadedServices: CriServices | undefined;
 
-/** The descriptor loaded once per process: each load builds ~1 MB of protobufjs reflection objects. */
+/**
+ * The two services' clients, built once per process from the bundled descriptor with protobufjs: each message is
+ * encoded from and decoded to a plain object (int64 as decimal strings, enums by name, defaults filled in, oneofs
+ * named), as @grpc/proto-loader would. proto-loader also builds a reflection descriptor of every message and enum
+ * (for gRPC server reflection, which a client never uses): that was the agent's costliest start-up step.
+ */
 function criServices(): CriServices {
-  loadedServices ??= grpc.loadPackageDefinition(
-    fromJSON(criApi as Parameters<typeof fromJSON>[0], { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }),
-  ) as unknown as CriServices;
+  if (loadedServices) return loadedServices;
+  const root = Root.fromJSON(criApi as INamespace);
+  root.resolveAll();
+  const toObject = { longs: String, enums: String, defaults: true, oneofs: true };
+  const serialize = (type: Type) => (value: object) => type.encode(type.fromObject(value)).finish() as Buffer;
+  const deserialize = (type: Type) => (bytes: Buffer) => type.toObject(type.decode(bytes), toObject);
+  const client = (name: keyof CriServices): grpc.ServiceClientConstructor => {
+    const methods: Record<string, grpc.MethodDefinition<object, object>> = {};
+    for (const m of root.lookupService(`runtime.v1.${name}`).methodsArray) {
+      const request = m.resolvedRequestType;
+      const response = m.resolvedResponseType;
+      if (!request || !response) throw new Error(`runtime.v1.${name}/${m.name}: its message types did not resolve`);
+      methods[m.name] = {
+        path: `/runtime.v1.${name}/${m.name}`,
+        requestStream: !!m.requestStream,
+        responseStream: !!m.responseStream,
+        requestSerialize: serialize(request),
+        requestDeserialize: deserialize(request),
+        responseSerialize: serialize(response),
+        responseDeserialize: deserialize(response),
+      };
+    }
+    return grpc.makeGenericClientConstructor(methods, name);
+  };
+  loadedServices = { RuntimeService: client('RuntimeService'), ImageService: client('ImageService') };
   return loadedServices;
 }
 
@@ -205,11 +232,11 @@ export class CriClient {
     readonly endpoint: string = DEFAULT_CRI_ENDPOINT,
     private readonly deadlineMs = DEFAULT_DEADLINE_MS,
   ) {
-    const pkg = criServices();
+    const services = criServices();
     // Both services share one channel: the same socket, one connection.
     const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
-    this.runtime = new pkg.runtime.v1.RuntimeService(endpoint, grpc.credentials.createInsecure(), options);
-    this.images = new pkg.runtime.v1.ImageService(endpoint, grpc.credentials.createInsecure(), { ...options, channelOverride: this.runtime.getChannel() });
+    this.runtime = new services.RuntimeService(endpoint, grpc.credentials.createInsecure(), options);
+    this.images = new services.ImageService(endpoint, grpc.credentials.createInsecure(), { ...options, channelOverride: this.runtime.getChannel() });
   }
 
   close(): void {

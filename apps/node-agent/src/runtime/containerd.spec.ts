@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cgroupMountScript, containerdConfig, parseMountInfo, planCgroups } from './containerd';
+import { CGROUP_MOUNT_ATTEMPTS, cgroupMountScript, containerdConfig, parseMountInfo, planCgroups, prepareCgroups } from './containerd';
 
 // Lines as a node container's /proc/self/mountinfo shows them under Docker on a cgroup v1 host.
 const DOCKER_V1 = [
@@ -43,6 +43,55 @@ describe('planCgroups', () => {
   it('says plainly that a cgroup v2-only host is not supported yet', () => {
     const plan = planCgroups(parseMountInfo('611 590 0:52 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw'));
     expect(plan).toEqual({ kind: 'unsupported', reason: expect.stringContaining('cgroup v2') });
+  });
+});
+
+describe('prepareCgroups', () => {
+  const OURS = [
+    '700 590 0:70 / /sys/fs/cgroup rw,relatime - tmpfs cgroup_root rw,mode=755',
+    ...['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'].map(
+      (c, i) => `${701 + i} 700 0:${80 + i} / /sys/fs/cgroup/${c} rw,relatime - cgroup cgroup rw,${c}`,
+    ),
+  ].join('\n');
+  // The submounts went before the root refused: what the mount table shows after such a failure.
+  const ROOT_ONLY = '611 590 0:52 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755';
+  const busy = new Error("sh -c <script>: umount: can't unmount /sys/fs/cgroup: Device or resource busy");
+
+  it('plans again from the mount table and tries again when umount finds the tree busy', async () => {
+    const tables = [DOCKER_V1, ROOT_ONLY, OURS];
+    const scripts: string[] = [];
+    const pauses: number[] = [];
+    const logged: unknown[] = [];
+    await prepareCgroups((line) => logged.push(line), {
+      mountInfo: () => tables[scripts.length],
+      run: async (argv) => {
+        scripts.push(argv[2]);
+        if (scripts.length === 1) throw busy;
+      },
+      pause: async (ms) => void pauses.push(ms),
+    });
+    expect(scripts).toHaveLength(2);
+    expect(scripts[0]).toContain("umount '/sys/fs/cgroup/memory'");
+    // The second plan unmounts only what is left: the read-only root.
+    expect(scripts[1]).not.toContain("umount '/sys/fs/cgroup/memory'");
+    expect(scripts[1]).toContain("umount '/sys/fs/cgroup'");
+    expect(pauses).toEqual([100]);
+    expect(logged).toEqual([
+      expect.objectContaining({ msg: 'cgroup hierarchy not remounted, trying again', attempt: 1, error: busy.message }),
+      expect.objectContaining({ msg: 'cgroup hierarchy mounted for containers' }),
+    ]);
+  });
+
+  it('gives up with the last error after its attempts', async () => {
+    const run = jest.fn(() => Promise.reject(busy));
+    await expect(prepareCgroups(() => undefined, { mountInfo: () => ROOT_ONLY, run, pause: async () => undefined })).rejects.toThrow('Device or resource busy');
+    expect(run).toHaveBeenCalledTimes(CGROUP_MOUNT_ATTEMPTS);
+  });
+
+  it('does nothing on a tree it mounted before', async () => {
+    const run = jest.fn();
+    await prepareCgroups(() => undefined, { mountInfo: () => OURS, run, pause: async () => undefined });
+    expect(run).not.toHaveBeenCalled();
   });
 });
 

@@ -124,12 +124,40 @@ export function cgroupMountScript(unmount: string[]): string {
   ].join('\n');
 }
 
-async function prepareCgroups(log: LogLine): Promise<void> {
-  const plan = planCgroups(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
-  if (plan.kind === 'ready') return;
-  if (plan.kind === 'unsupported') throw new Error(plan.reason);
-  await runOnNode(['sh', '-c', cgroupMountScript(plan.unmount)]);
-  log({ msg: 'cgroup hierarchy mounted for containers', controllers: CGROUP_V1_CONTROLLERS });
+/**
+ * How often the remount is tried. A path lookup in flight on the cgroup tmpfs (the agent reading its own limits at
+ * start) makes umount fail with EBUSY for a moment, and one such failure left a node NotReady for good.
+ */
+export const CGROUP_MOUNT_ATTEMPTS = 5;
+
+export interface CgroupMountSteps {
+  mountInfo: () => string;
+  run: (argv: string[]) => Promise<unknown>;
+  pause: (ms: number) => Promise<void>;
+}
+
+const REAL_CGROUP_STEPS: CgroupMountSteps = {
+  mountInfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
+  run: runOnNode,
+  pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Remounts the cgroup hierarchy, planned again from the mount table before each attempt (a failed one may have done part). */
+export async function prepareCgroups(log: LogLine, steps: CgroupMountSteps = REAL_CGROUP_STEPS): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const plan = planCgroups(parseMountInfo(steps.mountInfo()));
+    if (plan.kind === 'ready') return;
+    if (plan.kind === 'unsupported') throw new Error(plan.reason);
+    try {
+      await steps.run(['sh', '-c', cgroupMountScript(plan.unmount)]);
+      log({ msg: 'cgroup hierarchy mounted for containers', controllers: CGROUP_V1_CONTROLLERS });
+      return;
+    } catch (err) {
+      if (attempt >= CGROUP_MOUNT_ATTEMPTS) throw err;
+      log({ msg: 'cgroup hierarchy not remounted, trying again', attempt, error: err instanceof Error ? err.message : String(err) });
+      await steps.pause(100 * attempt);
+    }
+  }
 }
 
 function socketAccepts(socket: string): Promise<boolean> {

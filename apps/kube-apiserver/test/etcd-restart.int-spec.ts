@@ -41,6 +41,19 @@ describe('API server across an etcd restart', () => {
     child.kill('SIGKILL');
     await gone;
   };
+  /** When etcd's health check (which needs a leader) first answers 200. */
+  const etcdServing = async (withinMs: number): Promise<number> => {
+    const until = Date.now() + withinMs;
+    while (Date.now() < until) {
+      const ok = await fetch(`http://127.0.0.1:${clientPort}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return Date.now();
+      await sleep(20);
+    }
+    throw new Error(`etcd did not serve within ${withinMs} ms of its start`);
+  };
   const createConfigMap = (): Promise<number | string> =>
     h.call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'cm-' } }).then(
       (r) => r.code,
@@ -61,7 +74,7 @@ describe('API server across an etcd restart', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes again within 2 s of etcd coming back, not after the etcd client waited out 5 s', async () => {
+  it('writes again within 1 s of etcd serving again, not after the etcd client waited out 5 s', async () => {
     expect(await createConfigMap()).toBe(201);
     await killEtcd();
     // Down long enough for the writes meanwhile to fail three times in a row (what opens the client's breaker).
@@ -73,13 +86,15 @@ describe('API server across an etcd restart', () => {
     }
     expect(failures.filter((s) => s !== 201).length).toBeGreaterThanOrEqual(3);
     await startEtcd();
-    const restarted = Date.now();
+    // Timed from etcd answering its own health check, not from its spawn: etcd alone took 1.2 s to serve on an idle
+    // machine, and a bound from the spawn failed a CI run at 2.06 s.
+    const serving = await etcdServing(20_000);
     let status: number | string = 0;
-    while (Date.now() - restarted < 10_000 && status !== 201) {
+    while (Date.now() - serving < 10_000 && status !== 201) {
       status = await createConfigMap();
       if (status !== 201) await sleep(50);
     }
     expect(status).toBe(201);
-    expect(Date.now() - restarted).toBeLessThan(2_000);
+    expect(Date.now() - serving).toBeLessThan(1_000);
   });
 });

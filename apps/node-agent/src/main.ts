@@ -265,7 +265,7 @@ function runNode(): void {
   const podNetwork = kubeTls && runtime ? startPodNetwork(config.nodeName, clusterCidr, kubeTls) : undefined;
   const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
-  // One CRI client (one gRPC channel, one loaded descriptor: ~1 MB of heap each) for the kubelet and `kubectl exec`.
+  // One CRI client, so one gRPC channel to containerd, for the kubelet and `kubectl exec`.
   const cri = new CriClient(criEndpoint());
   const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress], proxy, cri) : undefined;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.

@@ -11,6 +11,14 @@ const DOCKER_V1 = [
   '620 590 0:60 / /run rw,nosuid - tmpfs tmpfs rw,size=65536k',
 ].join('\n');
 
+// The tree the agent mounts itself, as the mount table shows it afterwards.
+const OURS = [
+  '700 590 0:70 / /sys/fs/cgroup rw,relatime - tmpfs cgroup_root rw,mode=755',
+  ...['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'].map(
+    (c, i) => `${701 + i} 700 0:${80 + i} / /sys/fs/cgroup/${c} rw,relatime - cgroup cgroup rw,${c}`,
+  ),
+].join('\n');
+
 describe('parseMountInfo', () => {
   it('reads the mount point, type and per-mount options, unescaping octal escapes', () => {
     const [root, , , , , run] = parseMountInfo(DOCKER_V1);
@@ -31,13 +39,7 @@ describe('planCgroups', () => {
   });
 
   it('leaves a tree it mounted before alone (the agent restarted in the same container)', () => {
-    const ours = [
-      '700 590 0:70 / /sys/fs/cgroup rw,relatime - tmpfs cgroup_root rw,mode=755',
-      ...['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'].map(
-        (c, i) => `${701 + i} 700 0:${80 + i} / /sys/fs/cgroup/${c} rw,relatime - cgroup cgroup rw,${c}`,
-      ),
-    ].join('\n');
-    expect(planCgroups(parseMountInfo(ours))).toEqual({ kind: 'ready' });
+    expect(planCgroups(parseMountInfo(OURS))).toEqual({ kind: 'ready' });
   });
 
   it('says plainly that a cgroup v2-only host is not supported yet', () => {
@@ -47,12 +49,6 @@ describe('planCgroups', () => {
 });
 
 describe('prepareCgroups', () => {
-  const OURS = [
-    '700 590 0:70 / /sys/fs/cgroup rw,relatime - tmpfs cgroup_root rw,mode=755',
-    ...['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'].map(
-      (c, i) => `${701 + i} 700 0:${80 + i} / /sys/fs/cgroup/${c} rw,relatime - cgroup cgroup rw,${c}`,
-    ),
-  ].join('\n');
   // The submounts went before the root refused: what the mount table shows after such a failure.
   const ROOT_ONLY = '611 590 0:52 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755';
   const busy = new Error("sh -c <script>: umount: can't unmount /sys/fs/cgroup: Device or resource busy");

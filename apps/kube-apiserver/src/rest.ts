@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   apiVersionOf,
   applyDefaults,
+  conversionFor,
   isTerminalPod,
   podQosClass,
   validateEphemeralContainers,
@@ -165,18 +166,32 @@ export class RestStorage {
     return `${this.collectionPrefix(rt, rt.namespaced ? namespace : undefined)}${name}`;
   }
 
+  /** Where `rt`'s objects live: under the resource that stores them (events.k8s.io's Events are core/v1's). */
   collectionPrefix(rt: ResourceType, namespace?: string): string {
-    return `${this.prefix}/${rt.group || 'core'}/${rt.plural}/${namespace ? `${namespace}/` : ''}`;
+    const stored = conversionFor(rt)?.storage ?? rt;
+    return `${this.prefix}/${stored.group || 'core'}/${stored.plural}/${namespace ? `${namespace}/` : ''}`;
   }
 
-  private withType(rt: ResourceType, obj: KubeObject): KubeObject {
-    return { apiVersion: apiVersionOf(rt), kind: rt.kind, ...obj };
+  /** A stored object as `rt` serves it: its apiVersion and kind, converted when another resource stores it. */
+  served(rt: ResourceType, obj: KubeObject): KubeObject {
+    const conversion = conversionFor(rt);
+    return conversion ? conversion.fromStorage(obj) : { apiVersion: apiVersionOf(rt), kind: rt.kind, ...obj };
+  }
+
+  /** Whether `rt`'s stored objects are another resource's, so never served as their stored bytes. */
+  converts(rt: ResourceType): boolean {
+    return conversionFor(rt) !== undefined;
+  }
+
+  /** An object of `rt` as it is stored. */
+  private toStored(rt: ResourceType, obj: KubeObject): KubeObject {
+    return conversionFor(rt)?.toStorage(obj) ?? obj;
   }
 
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored> {
     const s = await this.store.get(this.key(rt, namespace, name));
     if (!s) throw KubeError.notFound(groupResource(rt), name);
-    s.obj = this.withType(rt, s.obj);
+    s.obj = this.served(rt, s.obj);
     return s;
   }
 
@@ -238,7 +253,7 @@ export class RestStorage {
 
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored | undefined> {
     const s = await this.store.get(this.key(rt, namespace, name));
-    if (s) s.obj = this.withType(rt, s.obj);
+    if (s) s.obj = this.served(rt, s.obj);
     return s;
   }
 
@@ -256,8 +271,12 @@ export class RestStorage {
   ): Promise<ListResult<KubeObject>> {
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
     const { revision, startKey } = this.listStart(prefix, opts);
+    // Fields are selected on the object as served (labels are the same in every version).
+    const fieldsOf = this.converts(rt) && opts.fields.length ? (o: KubeObject) => this.served(rt, o) : (o: KubeObject) => o;
     const filter =
-      opts.labels.length || opts.fields.length ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, o) : undefined;
+      opts.labels.length || opts.fields.length
+        ? (o: KubeObject) => matchesLabels(opts.labels, o.metadata.labels) && matchesFields(opts.fields, fieldsOf(o))
+        : undefined;
     const cache = await this.cachedList(opts);
     const page = cache
       ? cache.page(prefix, { limit: opts.limit, filter })
@@ -265,7 +284,7 @@ export class RestStorage {
     return listResult(
       prefix,
       page,
-      page.items.map((s) => this.withType(rt, s.obj)),
+      page.items.map((s) => this.served(rt, s.obj)),
     );
   }
 
@@ -278,9 +297,13 @@ export class RestStorage {
     namespace: string | undefined,
     opts: { limit?: number; continueToken?: string; resourceVersion?: string; resourceVersionMatch?: string },
   ): Promise<ListResult<Buffer>> {
+    if (this.converts(rt)) {
+      const page = await this.list(rt, namespace, { ...opts, labels: [], fields: [] });
+      return { ...page, items: page.items.map((o) => Buffer.from(JSON.stringify(o))) };
+    }
     const prefix = this.collectionPrefix(rt, rt.namespaced ? namespace : undefined);
     const { revision, startKey } = this.listStart(prefix, opts);
-    const fallback = (o: KubeObject) => Buffer.from(JSON.stringify(this.withType(rt, o)));
+    const fallback = (o: KubeObject) => Buffer.from(JSON.stringify(this.served(rt, o)));
     const cache = await this.cachedList(opts);
     const page = cache
       ? cache.pageJson(prefix, { limit: opts.limit }, fallback)
@@ -419,7 +442,7 @@ export class RestStorage {
     obj.metadata.managedFields = this.apply.updateManagedFields(rt, undefined, obj, this.managerOf(opts), applyInfo ? 'Apply' : 'Update', undefined, applyInfo);
     if (opts.dryRun) return { obj, created: true, warnings };
     try {
-      const rev = await this.store.create(this.key(rt, namespace, meta.name), obj);
+      const rev = await this.store.create(this.key(rt, namespace, meta.name), this.toStored(rt, obj));
       obj.metadata.resourceVersion = String(rev);
     } catch (err) {
       if (err instanceof StaleRevision) throw KubeError.alreadyExists(groupResource(rt), meta.name);
@@ -509,7 +532,7 @@ export class RestStorage {
           const rev = await this.store.delete(key, current.rev);
           next.metadata.resourceVersion = String(rev);
         } else {
-          const rev = await this.store.update(key, next, current.rev);
+          const rev = await this.store.update(key, this.toStored(rt, next), current.rev);
           next.metadata.resourceVersion = String(rev);
         }
         return { obj: next, warnings };
@@ -528,7 +551,7 @@ export class RestStorage {
    */
   private cachedGet(rt: ResourceType, namespace: string | undefined, name: string): Stored | undefined {
     const s = this.listCache?.get(this.key(rt, namespace, name));
-    if (s) s.obj = this.withType(rt, s.obj);
+    if (s) s.obj = this.served(rt, s.obj);
     return s;
   }
 
@@ -551,7 +574,7 @@ export class RestStorage {
         throw err;
       }
       try {
-        next.metadata.resourceVersion = String(await this.store.update(key, next, current.rev));
+        next.metadata.resourceVersion = String(await this.store.update(key, this.toStored(rt, next), current.rev));
         return next;
       } catch (err) {
         if (cached && err instanceof StaleRevision) continue;
@@ -754,7 +777,7 @@ export class RestStorage {
         if (jsonEqual(next, obj)) return { obj, deleted: false };
         if (opts.dryRun) return { obj: next, deleted: false };
         try {
-          const rev = await this.store.update(this.key(rt, namespace, name), next, current.rev);
+          const rev = await this.store.update(this.key(rt, namespace, name), this.toStored(rt, next), current.rev);
           next.metadata.resourceVersion = String(rev);
           void manager;
           return { obj: next, deleted: false };

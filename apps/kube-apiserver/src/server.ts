@@ -591,7 +591,7 @@ class ApiHandler {
       // Collection.
       if (method === 'GET') {
         const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
-        const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
+        const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind, rt.group);
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
           // A watch-list (sendInitialEvents) names NotOlderThan; any other watch may not name a match.
           const sendInitial = q.get('sendInitialEvents') === 'true';
@@ -661,7 +661,7 @@ class ApiHandler {
         const raw = await readBody(req);
         const opts = this.deleteOptions(url, raw.length ? this.decodeBody(req, raw) : undefined);
         const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
-        const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind);
+        const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, rt.kind, rt.group);
         const page = await this.storage.list(rt, namespace, { labels, fields });
         const wo = this.writeOptions(url, req, user);
         const deleted: KubeObject[] = [];

@@ -35,11 +35,13 @@ export interface WatchParams {
 const EVENT_END = Buffer.from('}\n');
 
 export async function serveWatch(res: ServerResponse, storage: RestStorage, p: WatchParams, onClose: (cb: () => void) => void): Promise<void> {
-  const match = (o: KubeObject | undefined) => !!o && matchesLabels(p.labels, o.metadata.labels) && matchesFields(p.fields, o);
-  const render = (o: KubeObject): unknown => {
-    const typed = { apiVersion: apiVersionOf(p.rt), kind: p.rt.kind, ...o };
-    return p.table ? toTable(p.rt.kind, [typed], { include: p.table.include }) : typed;
-  };
+  const converting = storage.converts(p.rt);
+  // Fields are selected on the object as served (labels are the same in every version).
+  const match = (o: KubeObject | undefined) =>
+    !!o && matchesLabels(p.labels, o.metadata.labels) && matchesFields(p.fields, converting && p.fields.length ? storage.served(p.rt, o) : o);
+  // `o` as served: a list's items already are, a stored event's object is made so (converted when another resource stores it).
+  const render = (served: KubeObject): unknown => (p.table ? toTable(p.rt.kind, [served], { include: p.table.include }) : served);
+  const renderStored = (o: KubeObject): unknown => render(storage.served(p.rt, o));
   let startRev: number;
   let initial: KubeObject[] = [];
   const rv = p.resourceVersion;
@@ -69,7 +71,7 @@ export async function serveWatch(res: ServerResponse, storage: RestStorage, p: W
     void cancel?.().catch(() => undefined);
     res.end();
   };
-  const plain = !p.labels.length && !p.fields.length && !p.table;
+  const plain = !p.labels.length && !p.fields.length && !p.table && !converting;
   const onEvent = (e: StorageEvent) => {
     lastRev = e.rev;
     if (plain) {
@@ -77,7 +79,7 @@ export async function serveWatch(res: ServerResponse, storage: RestStorage, p: W
       if (e.type !== 'DELETED' || e.hasPrev) {
         const type = e.type === 'MODIFIED' && !e.hasPrev ? 'ADDED' : e.type;
         const json = e.json();
-        if (!json) write(type, render(e.obj));
+        if (!json) write(type, renderStored(e.obj));
         else if (open) res.write(Buffer.concat([Buffer.from(`{"type":"${type}","object":`), json, EVENT_END]));
       }
       return;
@@ -86,9 +88,9 @@ export async function serveWatch(res: ServerResponse, storage: RestStorage, p: W
     // Without selectors every object matches: whether there was one before is enough (the old one stays unparsed).
     const before = !p.labels.length && !p.fields.length ? e.hasPrev : match(e.prev);
     if (e.type === 'DELETED') {
-      if (before) write('DELETED', render(e.obj));
-    } else if (now) write(before || e.type === 'ADDED' ? (e.type === 'ADDED' ? 'ADDED' : 'MODIFIED') : 'ADDED', render(e.obj));
-    else if (before) write('DELETED', render(e.obj));
+      if (before) write('DELETED', renderStored(e.obj));
+    } else if (now) write(before || e.type === 'ADDED' ? (e.type === 'ADDED' ? 'ADDED' : 'MODIFIED') : 'ADDED', renderStored(e.obj));
+    else if (before) write('DELETED', renderStored(e.obj));
   };
   const onError = (err: unknown) => {
     const status = err instanceof KubeError ? err.toStatus() : KubeError.internal(String((err as Error)?.message ?? err)).toStatus();

@@ -40,9 +40,13 @@ const FIELDS: Record<string, string[]> = {
   Service: ['spec.clusterIP', 'spec.type'],
 };
 
-export function parseFieldSelector(text: string | undefined, kind: string): FieldRequirement[] {
+/**
+ * The requirements of a field selector on `kind`. events.k8s.io registers no field labels of its own (upstream): its
+ * Events are selected on metadata only, though core/v1's, the same objects, have more.
+ */
+export function parseFieldSelector(text: string | undefined, kind: string, group = ''): FieldRequirement[] {
   if (!text || !text.trim()) return [];
-  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(FIELDS[kind] ?? [])]);
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...((group !== 'events.k8s.io' && FIELDS[kind]) || [])]);
   return text.split(',').map((part) => {
     const m = part.trim().match(/^([^=!]+?)\s*(==|=|!=)\s*(.*)$/);
     if (!m) throw KubeError.badRequest(`invalid selector: '${part}'; can't understand '${part}'`);

@@ -16,4 +16,5 @@ export * from './quota';
 export * from './ipv4';
 export * from './events';
 export * from './cron';
+export * from './conversion';
 export * from './local-volumes';

@@ -1,0 +1,81 @@
+import { conversionFor } from './conversion';
+import { parseFieldSelector } from './field-selector';
+import { RESOURCE_TYPES } from './resource-types';
+
+const rt = (group: string, plural: string) => {
+  const found = RESOURCE_TYPES.find((r) => r.group === group && r.plural === plural);
+  if (!found) throw new Error(`no ${group}/${plural}`);
+  return found;
+};
+
+describe('conversionFor', () => {
+  const events = conversionFor(rt('events.k8s.io', 'events'));
+
+  it('stores events.k8s.io/v1 Events as core/v1 Events; every other resource as itself', () => {
+    expect(events?.storage).toEqual({ group: '', version: 'v1', kind: 'Event', plural: 'events' });
+    expect(conversionFor(rt('', 'events'))).toBeUndefined();
+    expect(conversionFor(rt('apps', 'deployments'))).toBeUndefined();
+  });
+
+  it('renames the fields both ways and round-trips an object that uses all of them', () => {
+    const served = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'e', namespace: 'default' },
+      eventTime: '2026-12-06T10:00:00.000001Z',
+      series: { count: 3, lastObservedTime: '2026-12-06T10:00:01.000000Z' },
+      reportingController: 'kubelet',
+      reportingInstance: 'node-1',
+      action: 'Pulling',
+      reason: 'Pulling',
+      regarding: { kind: 'Pod', name: 'p' },
+      related: { kind: 'Node', name: 'node-1' },
+      note: 'Pulling image',
+      type: 'Normal',
+      deprecatedSource: { component: 'kubelet' },
+      deprecatedFirstTimestamp: '2026-12-06T10:00:00Z',
+      deprecatedLastTimestamp: '2026-12-06T10:00:01Z',
+      deprecatedCount: 3,
+    };
+    const stored = events!.toStorage(served);
+    expect(stored).toEqual({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: served.metadata,
+      eventTime: served.eventTime,
+      series: served.series,
+      reportingComponent: 'kubelet',
+      reportingInstance: 'node-1',
+      action: 'Pulling',
+      reason: 'Pulling',
+      involvedObject: served.regarding,
+      related: served.related,
+      message: 'Pulling image',
+      type: 'Normal',
+      source: served.deprecatedSource,
+      firstTimestamp: served.deprecatedFirstTimestamp,
+      lastTimestamp: served.deprecatedLastTimestamp,
+      count: 3,
+    });
+    expect(events!.fromStorage(stored)).toEqual(served);
+  });
+
+  it("drops a field of the other version's name, which the version read or written does not have", () => {
+    const metadata = { name: 'e' };
+    expect(events!.toStorage({ metadata, note: 'kept', message: 'dropped' })).toEqual({ apiVersion: 'v1', kind: 'Event', metadata, message: 'kept' });
+    expect(events!.fromStorage({ metadata, message: 'kept', note: 'dropped' })).toEqual({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata,
+      note: 'kept',
+    });
+  });
+});
+
+describe('parseFieldSelector on Events', () => {
+  it("takes core/v1's own fields, and only metadata ones for events.k8s.io/v1 (no field labels registered there)", () => {
+    expect(parseFieldSelector('involvedObject.name=p,type=Warning', 'Event')).toHaveLength(2);
+    expect(parseFieldSelector('metadata.name=e', 'Event', 'events.k8s.io')).toEqual([{ field: 'metadata.name', op: '=', value: 'e' }]);
+    expect(() => parseFieldSelector('involvedObject.name=p', 'Event', 'events.k8s.io')).toThrow('field label not supported: involvedObject.name');
+  });
+});

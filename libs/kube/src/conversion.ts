@@ -1,0 +1,67 @@
+import { KubeObject } from './object';
+
+/** Where a served kind's objects are stored, when another group-version's resource holds them. */
+export interface StorageTarget {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+}
+
+/**
+ * A resource served in one group-version and stored as another's objects, as upstream keeps one storage per resource
+ * and converts each object to the version a request names. Both directions return new objects.
+ */
+export interface StorageConversion {
+  storage: StorageTarget;
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
+}
+
+/**
+ * A conversion that only renames top-level fields: `renames` maps each served name to its stored name. A field of the
+ * other version's name (one the version read or written does not have) is dropped, as decoding drops unknown fields.
+ */
+function renaming(served: { apiVersion: string; kind: string }, storage: StorageTarget, renames: Record<string, string>): StorageConversion {
+  const storedNames = Object.fromEntries(Object.entries(renames).map(([s, t]) => [t, s]));
+  const convert = (obj: KubeObject, names: Record<string, string>, foreign: Record<string, string>, apiVersion: string, kind: string): KubeObject => {
+    const out: Record<string, unknown> = { apiVersion, kind };
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === 'apiVersion' || k === 'kind') continue;
+      if (k in names) out[names[k]] = v;
+      else if (!(k in foreign)) out[k] = v;
+    }
+    return out as KubeObject;
+  };
+  const storageApiVersion = storage.group ? `${storage.group}/${storage.version}` : storage.version;
+  return {
+    storage,
+    toStorage: (obj) => convert(obj, renames, storedNames, storageApiVersion, storage.kind),
+    fromStorage: (obj) => convert(obj, storedNames, renames, served.apiVersion, served.kind),
+  };
+}
+
+/**
+ * events.k8s.io/v1 Events are core/v1 Events under other field names (upstream's Convert_v1_Event_To_core_Event; the
+ * internal type's reportingController is core/v1's `reportingComponent`): one storage, so each API lists the other's.
+ */
+const EVENTS_V1 = renaming(
+  { apiVersion: 'events.k8s.io/v1', kind: 'Event' },
+  { group: '', version: 'v1', kind: 'Event', plural: 'events' },
+  {
+    regarding: 'involvedObject',
+    note: 'message',
+    reportingController: 'reportingComponent',
+    deprecatedSource: 'source',
+    deprecatedFirstTimestamp: 'firstTimestamp',
+    deprecatedLastTimestamp: 'lastTimestamp',
+    deprecatedCount: 'count',
+  },
+);
+
+const CONVERSIONS = new Map<string, StorageConversion>([['events.k8s.io/v1/events', EVENTS_V1]]);
+
+/** How a served resource's objects are stored, when not as themselves. */
+export function conversionFor(rt: { group: string; version: string; plural: string }): StorageConversion | undefined {
+  return rt.group ? CONVERSIONS.get(`${rt.group}/${rt.version}/${rt.plural}`) : undefined;
+}

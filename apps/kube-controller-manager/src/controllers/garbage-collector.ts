@@ -13,6 +13,11 @@ export interface GarbageCollectorOptions {
 }
 
 const GC_VERBS = ['list', 'watch', 'delete'];
+/**
+ * Never watched, as upstream's default ignored resources: Events are many and short-lived, and core/v1 and
+ * events.k8s.io/v1 serve the same objects (one graph node each would be watched twice).
+ */
+const IGNORED = new Set(['/events', 'events.k8s.io/events']);
 
 /**
  * The garbage collector: a graph of every object of every served resource (from informers), keyed by uid.
@@ -69,7 +74,7 @@ export class GarbageCollector implements Controller {
     if (this.stopped) return;
     this.index = new ResourceIndex(resources);
     for (const r of resources) {
-      if (!GC_VERBS.every((v) => r.verbs.includes(v))) continue;
+      if (!GC_VERBS.every((v) => r.verbs.includes(v)) || IGNORED.has(`${r.group}/${r.resource}`)) continue;
       const key = `${apiVersionOf(r)}/${r.resource}`;
       if (this.informers.has(key)) continue;
       const informer = this.ctx.informers.informer<KubeObject>(collectionPath(r), {

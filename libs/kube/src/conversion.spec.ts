@@ -1,5 +1,5 @@
 import { conversionFor } from './conversion';
-import { parseFieldSelector } from './field-selector';
+import { matchesFields, parseFieldSelector } from './field-selector';
 import { RESOURCE_TYPES } from './resource-types';
 
 const rt = (group: string, plural: string) => {
@@ -73,9 +73,17 @@ describe('conversionFor', () => {
 });
 
 describe('parseFieldSelector on Events', () => {
-  it("takes core/v1's own fields, and only metadata ones for events.k8s.io/v1 (no field labels registered there)", () => {
+  it("takes each version's own field names (events.k8s.io/v1's as upstream maps them to core/v1's)", () => {
     expect(parseFieldSelector('involvedObject.name=p,type=Warning', 'Event')).toHaveLength(2);
-    expect(parseFieldSelector('metadata.name=e', 'Event', 'events.k8s.io')).toEqual([{ field: 'metadata.name', op: '=', value: 'e' }]);
+    expect(parseFieldSelector('regarding.name=p,reportingController=kubelet,source=kubelet', 'Event', 'events.k8s.io')).toHaveLength(3);
     expect(() => parseFieldSelector('involvedObject.name=p', 'Event', 'events.k8s.io')).toThrow('field label not supported: involvedObject.name');
+    expect(() => parseFieldSelector('regarding.name=p', 'Event')).toThrow('field label not supported: regarding.name');
+  });
+
+  it('selects on the reporting component by `source` in either version', () => {
+    const [source] = parseFieldSelector('source=kubelet', 'Event', 'events.k8s.io');
+    expect(matchesFields([source], { metadata: {}, deprecatedSource: { component: 'kubelet' } })).toBe(true);
+    expect(matchesFields([source], { metadata: {}, source: { component: 'kubelet' } })).toBe(true);
+    expect(matchesFields([source], { metadata: {}, deprecatedSource: { component: 'scheduler' } })).toBe(false);
   });
 });

@@ -38,15 +38,26 @@ const FIELDS: Record<string, string[]> = {
     'type',
   ],
   Service: ['spec.clusterIP', 'spec.type'],
+  // events.k8s.io/v1 names the same fields its own way (upstream's AddFieldLabelConversionsForEvent for that version).
+  'Event.events.k8s.io': [
+    'regarding.kind',
+    'regarding.namespace',
+    'regarding.name',
+    'regarding.uid',
+    'regarding.apiVersion',
+    'regarding.resourceVersion',
+    'regarding.fieldPath',
+    'reason',
+    'reportingController',
+    'source',
+    'type',
+  ],
 };
 
-/**
- * The requirements of a field selector on `kind`. events.k8s.io registers no field labels of its own (upstream): its
- * Events are selected on metadata only, though core/v1's, the same objects, have more.
- */
+/** The requirements of a field selector on `kind` of `group`: a `Kind.group` entry's fields, else the kind's. */
 export function parseFieldSelector(text: string | undefined, kind: string, group = ''): FieldRequirement[] {
   if (!text || !text.trim()) return [];
-  const allowed = new Set(['metadata.name', 'metadata.namespace', ...((group !== 'events.k8s.io' && FIELDS[kind]) || [])]);
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(FIELDS[`${kind}.${group}`] ?? FIELDS[kind] ?? [])]);
   return text.split(',').map((part) => {
     const m = part.trim().match(/^([^=!]+?)\s*(==|=|!=)\s*(.*)$/);
     if (!m) throw KubeError.badRequest(`invalid selector: '${part}'; can't understand '${part}'`);
@@ -57,7 +68,8 @@ export function parseFieldSelector(text: string | undefined, kind: string, group
 }
 
 function fieldValue(obj: KubeObject, field: string): string {
-  const v = field === 'source' ? getPath(obj, 'source.component') : getPath(obj, field);
+  // An Event's `source` selects on its reporting component: core/v1's source, events.k8s.io/v1's deprecatedSource.
+  const v = field === 'source' ? (getPath(obj, 'source.component') ?? getPath(obj, 'deprecatedSource.component')) : getPath(obj, field);
   if (v === undefined || v === null) return field === 'spec.hostNetwork' || field === 'spec.unschedulable' ? 'false' : '';
   return String(v);
 }

@@ -250,12 +250,14 @@ describe('kubectl exec into pods on the nodes', () => {
     expect(await kubectl(['describe', 'pod', 'far'])).toMatch(/Ephemeral Containers:\s+debugger:/);
     // The pod itself never restarted for it.
     expect((await json<{ status: { containerStatuses: { restartCount: number }[] } }>(['get', 'pod', 'far'])).status.containerStatuses[0].restartCount).toBe(0);
-    // -i: kubectl waits for it to run and attaches its stdin and output. The shell waits a moment before it answers:
-    // containerd's attach starts copying stdin before it adds the output stream, so an answer written at once can be lost
-    // (CI saw the output empty once). A person at a terminal never types that fast; upstream's kubelet has the same race.
+    // -i: kubectl waits for it to run and attaches its stdin and output. containerd's attach starts copying stdin before
+    // it adds the output stream, so an answer written before that is lost: a person at a terminal never types that
+    // fast, and upstream's kubelet has the same race. The shell answers after 1, 3 and 7 s, so an output stream added
+    // late on a busy machine still gets one (CI saw the output empty once with a single answer at once, and once with a
+    // single answer after 1 s).
     const interactive = await run(
       ['debug', 'far', '-i', '--image=docker.io/library/busybox:1.35', '-c', 'shell', '--', 'sh'],
-      'sleep 1; echo hello-from-debug\nexit\n',
+      'for pause in 1 2 4; do sleep $pause; echo hello-from-debug; done\nexit\n',
     );
     expect(interactive.stdout).toContain('hello-from-debug');
     // Another container of that name merges into the existing one (a strategic merge by name): refused, as upstream.

@@ -1,10 +1,12 @@
-import { apiVersionOf, groupVersions, ResourceRegistry, ResourceType } from '@cerulean/kube';
+import { apiVersionOf, conversionFor, groupVersions, ResourceRegistry, ResourceType } from '@cerulean/kube';
 import { createHash } from 'node:crypto';
 
 /** Discovery documents: /api, /apis, per group-version resource lists, and aggregated discovery (v2, v2beta1). */
 const hash = (s: string) => createHash('sha256').update(s).digest('base64').slice(0, 11);
 
 function resourceEntries(rt: ResourceType): Record<string, unknown>[] {
+  // Of the version objects are stored as, so every version of a resource has the same hash, as upstream's.
+  const stored = conversionFor(rt)?.storage ?? rt;
   const main = {
     name: rt.plural,
     singularName: rt.singular,
@@ -13,7 +15,7 @@ function resourceEntries(rt: ResourceType): Record<string, unknown>[] {
     verbs: rt.verbs,
     ...(rt.shortNames ? { shortNames: rt.shortNames } : {}),
     ...(rt.categories ? { categories: rt.categories } : {}),
-    storageVersionHash: hash(`${apiVersionOf(rt)}/${rt.kind}`),
+    storageVersionHash: hash(`${apiVersionOf(stored)}/${stored.kind}`),
   };
   const subs = rt.subresources.map((s) => ({
     name: `${rt.plural}/${s.name}`,

@@ -188,6 +188,33 @@ export class RestStorage {
     return conversionFor(rt)?.toStorage(obj) ?? obj;
   }
 
+  /**
+   * Defaulting, in place. A converted resource is defaulted in its stored form, so the stored version's defaults hold
+   * whichever version wrote it (upstream defaults again when it decodes the stored version).
+   */
+  private defaults(rt: ResourceType, obj: KubeObject): void {
+    const conversion = conversionFor(rt);
+    if (!conversion) return applyDefaults(rt.kind, obj);
+    const stored = conversion.toStorage(obj);
+    applyDefaults(conversion.storage.kind, stored);
+    const back = conversion.fromStorage(stored);
+    for (const k of Object.keys(obj)) delete (obj as Record<string, unknown>)[k];
+    Object.assign(obj, back);
+  }
+
+  /** What the table printer reads of a served object: its stored form, as upstream prints the internal object. */
+  printed(rt: ResourceType): ((obj: KubeObject) => KubeObject) | undefined {
+    const conversion = conversionFor(rt);
+    if (!conversion) return undefined;
+    return (obj) => {
+      try {
+        return conversion.toStorage(obj);
+      } catch {
+        return obj; // an annotation that does not decode: print what there is
+      }
+    };
+  }
+
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<Stored> {
     const s = await this.store.get(this.key(rt, namespace, name));
     if (!s) throw KubeError.notFound(groupResource(rt), name);
@@ -386,10 +413,18 @@ export class RestStorage {
       );
   }
 
-  private validate(rt: ResourceType, obj: KubeObject, old?: KubeObject): void {
-    const undecodable = storageDecodeError(rt.kind, obj);
+  /**
+   * Validation, as upstream validates the internal object: a converted resource's object in its stored form (so the
+   * causes name the stored form's fields, as upstream's name the internal type's).
+   */
+  private validate(rt: ResourceType, served: KubeObject, servedOld?: KubeObject): void {
+    const undecodable = storageDecodeError(rt.kind, served);
     if (undecodable) throw KubeError.badRequest(undecodable);
-    const causes: StatusCause[] = [...validateObject(rt.kind, obj, old), ...(old ? validateObjectUpdate(rt.kind, obj, old) : [])];
+    const conversion = conversionFor(rt);
+    const kind = conversion?.storage.kind ?? rt.kind;
+    const obj = this.toStored(rt, served);
+    const old = servedOld && this.toStored(rt, servedOld);
+    const causes: StatusCause[] = [...validateObject(kind, obj, old), ...(old ? validateObjectUpdate(kind, obj, old) : [])];
     if (causes.length) throw KubeError.invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
   }
 
@@ -427,7 +462,7 @@ export class RestStorage {
     }
     await this.checkNamespace(rt, namespace, meta.name);
     this.prepareForCreate(rt, obj);
-    applyDefaults(rt.kind, obj);
+    this.defaults(rt, obj);
     if (rt.kind === 'Service') await this.ips.assign(obj, this);
     if (rt.kind === 'Pod') await admitPodServiceAccount(obj, this, shownName);
     // LimitRanger's defaults change the pod's resources, and with them its QoS class.
@@ -589,6 +624,7 @@ export class RestStorage {
     let next: KubeObject;
     if (subresource === 'status') {
       next = { ...deepClone(old), status: deepClone(incoming.status) };
+      carryStatusAnnotations(rt, next, incoming);
       if (rt.kind === 'Namespace' && !next.status) next.status = old.status;
       if (rt.kind === 'PersistentVolume') stampPhaseTransition(next, old);
     } else if (subresource === 'ephemeralcontainers') {
@@ -616,7 +652,8 @@ export class RestStorage {
         if (kept === undefined) delete next.spec.ephemeralContainers;
         else next.spec.ephemeralContainers = deepClone(kept);
       }
-      applyDefaults(rt.kind, next);
+      carryStatusAnnotations(rt, next, old);
+      this.defaults(rt, next);
     }
     const meta = next.metadata;
     const om = old.metadata;
@@ -797,6 +834,21 @@ export class RestStorage {
       }
     }
   }
+}
+
+/** The annotations that carry a converted resource's status, as `from` has them (see StorageConversion.statusAnnotations). */
+function carryStatusAnnotations(rt: ResourceType, next: KubeObject, from: KubeObject): void {
+  const keys = conversionFor(rt)?.statusAnnotations;
+  if (!keys) return;
+  const source = from.metadata?.annotations ?? {};
+  const annotations = { ...(next.metadata?.annotations ?? {}) };
+  for (const k of keys) {
+    if (source[k] !== undefined) annotations[k] = source[k];
+    else delete annotations[k];
+  }
+  if (!isPlainObject(next.metadata)) next.metadata = {};
+  if (Object.keys(annotations).length) next.metadata.annotations = annotations;
+  else delete next.metadata.annotations;
 }
 
 /** A volume whose status write changes its phase gets the time of it, unless the writer set one (upstream's status strategy). */

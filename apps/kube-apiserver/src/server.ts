@@ -539,7 +539,8 @@ class ApiHandler {
     const rendering = negotiate(req.headers.accept, ['json', 'table']);
     const headers: Record<string, string> = {};
     if (warnings.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
-    if (rendering === 'table') return sendJson(res, code, toTable(rt.kind, [obj], { include: this.include(url) }), 'application/json', headers);
+    if (rendering === 'table')
+      return sendJson(res, code, toTable(rt.kind, [obj], { include: this.include(url), printed: this.storage.printed(rt) }), 'application/json', headers);
     sendJson(res, code, obj, 'application/json', headers);
   }
 
@@ -646,7 +647,12 @@ class ApiHandler {
           return sendJson(
             res,
             200,
-            toTable(rt.kind, page.items, { include: this.include(url), resourceVersion: page.resourceVersion, continue: page.continueToken }),
+            toTable(rt.kind, page.items, {
+              include: this.include(url),
+              resourceVersion: page.resourceVersion,
+              continue: page.continueToken,
+              printed: this.storage.printed(rt),
+            }),
           );
         return sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata, items: page.items });
       }

@@ -40,7 +40,8 @@ export async function serveWatch(res: ServerResponse, storage: RestStorage, p: W
   const match = (o: KubeObject | undefined) =>
     !!o && matchesLabels(p.labels, o.metadata.labels) && matchesFields(p.fields, converting && p.fields.length ? storage.served(p.rt, o) : o);
   // `o` as served: a list's items already are, a stored event's object is made so (converted when another resource stores it).
-  const render = (served: KubeObject): unknown => (p.table ? toTable(p.rt.kind, [served], { include: p.table.include }) : served);
+  const printed = storage.printed(p.rt);
+  const render = (served: KubeObject): unknown => (p.table ? toTable(p.rt.kind, [served], { include: p.table.include, printed }) : served);
   const renderStored = (o: KubeObject): unknown => render(storage.served(p.rt, o));
   let startRev: number;
   let initial: KubeObject[] = [];

@@ -1,3 +1,4 @@
+import { HPA_STATUS_ANNOTATIONS, hpaV1ToV2, hpaV2ToV1 } from './hpa-conversion';
 import { KubeObject } from './object';
 
 /** Where a served kind's objects are stored, when another group-version's resource holds them. */
@@ -16,6 +17,12 @@ export interface StorageConversion {
   storage: StorageTarget;
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
+  /**
+   * Annotations of the served form that carry the object's status (the stored status does not fit the served
+   * version's): a write of the main resource keeps the current ones, a status write takes the caller's, as the
+   * stored status itself.
+   */
+  statusAnnotations?: string[];
 }
 
 /**
@@ -59,7 +66,18 @@ const EVENTS_V1 = renaming(
   },
 );
 
-const CONVERSIONS = new Map<string, StorageConversion>([['events.k8s.io/v1/events', EVENTS_V1]]);
+/** autoscaling/v1 HorizontalPodAutoscalers are stored as autoscaling/v2's (see hpa-conversion.ts). */
+const HPA_V1: StorageConversion = {
+  storage: { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
+  toStorage: hpaV1ToV2,
+  fromStorage: hpaV2ToV1,
+  statusAnnotations: HPA_STATUS_ANNOTATIONS,
+};
+
+const CONVERSIONS = new Map<string, StorageConversion>([
+  ['events.k8s.io/v1/events', EVENTS_V1],
+  ['autoscaling/v1/horizontalpodautoscalers', HPA_V1],
+]);
 
 /** How a served resource's objects are stored, when not as themselves. */
 export function conversionFor(rt: { group: string; version: string; plural: string }): StorageConversion | undefined {

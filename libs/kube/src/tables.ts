@@ -239,14 +239,15 @@ const PRINTERS: Record<string, Printer> = {
       ['Name', 'string', 'Name of the event.', 1],
     ],
     row: (x, now) => {
-      const io = o(x.involvedObject ?? x.regarding);
+      // core/v1's fields: an events.k8s.io/v1 Event is printed from its stored (core) form.
+      const io = o(x.involvedObject);
       const last = x.lastTimestamp ?? x.eventTime ?? o(x.series).lastObservedTime ?? meta(x).creationTimestamp;
       return [
         age(last, now),
         str(x.type, ''),
         str(x.reason, ''),
         `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`,
-        str(x.message ?? x.note, ''),
+        str(x.message, ''),
         meta(x).name,
       ];
     },
@@ -670,7 +671,15 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 export function toTable(
   kind: string,
   items: KubeObject[],
-  opts: { include: IncludeObject; resourceVersion?: string; continue?: string; now?: number; noHeaders?: boolean },
+  opts: {
+    include: IncludeObject;
+    resourceVersion?: string;
+    continue?: string;
+    now?: number;
+    noHeaders?: boolean;
+    /** The form of each item the printer reads, when not the item itself (a converted resource's stored form). */
+    printed?: (item: KubeObject) => KubeObject;
+  },
 ): Table {
   const printer = PRINTERS[kind] ?? DEFAULT_PRINTER;
   const now = opts.now ?? Date.now();
@@ -688,7 +697,7 @@ export function toTable(
           priority: priority ?? 0,
         })),
     rows: items.map((item) => ({
-      cells: printer.row(item, now),
+      cells: printer.row(opts.printed ? opts.printed(item) : item, now),
       ...(opts.include === 'None'
         ? {}
         : {

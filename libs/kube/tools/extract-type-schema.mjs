@@ -35,6 +35,7 @@ const ROOTS = [
   'io.k8s.api.policy.v1.PodDisruptionBudget',
   'io.k8s.api.policy.v1.Eviction',
   'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler',
+  'io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler',
   'io.k8s.api.autoscaling.v1.Scale',
   'io.k8s.api.rbac.v1.Role',
   'io.k8s.api.rbac.v1.RoleBinding',

@@ -668,7 +668,8 @@ export class RestStorage {
     }
     if (om.generation !== undefined) {
       meta.generation = om.generation;
-      if (subresource !== 'status' && !jsonEqual(specPart(next), specPart(old))) meta.generation = om.generation + 1;
+      // Compared as stored: a converted version's spec may live partly in annotations (autoscaling/v1's metrics).
+      if (subresource !== 'status' && !jsonEqual(specPart(this.toStored(rt, next)), specPart(this.toStored(rt, old)))) meta.generation = om.generation + 1;
     }
     // Once deletion started, finalizers can only be removed, never added.
     if (om.deletionTimestamp) {

@@ -184,6 +184,18 @@ describe('HorizontalPodAutoscalers through autoscaling/v1 and autoscaling/v2', (
       currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 95 } } }],
     });
     expect(afterStatus.spec.maxReplicas).toBe(8);
+
+    // A v1 write that changes only the metrics annotation changes the spec: the generation counts it.
+    const v1Metrics = (await h.call<Obj>('GET', `${V1}/web`)).json;
+    const generation = v1Metrics.metadata.generation as number;
+    v1Metrics.metadata.annotations[METRICS] = JSON.stringify([{ type: 'Resource', resource: { name: 'memory', targetAverageValue: '600Mi' } }]);
+    const metricsPut = await h.call<Obj>('PUT', `${V1}/web`, v1Metrics);
+    expect(metricsPut.code).toBe(200);
+    expect(metricsPut.json.metadata.generation).toBe(generation + 1);
+    expect((await h.call<Obj>('GET', `${V2}/web`)).json.spec.metrics).toEqual([
+      { type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '600Mi' } } },
+      stored.spec.metrics[0],
+    ]);
   });
 
   it('defaults and validates v1 objects as the stored version', async () => {

@@ -242,14 +242,7 @@ const PRINTERS: Record<string, Printer> = {
       // core/v1's fields: an events.k8s.io/v1 Event is printed from its stored (core) form.
       const io = o(x.involvedObject);
       const last = x.lastTimestamp ?? x.eventTime ?? o(x.series).lastObservedTime ?? meta(x).creationTimestamp;
-      return [
-        age(last, now),
-        str(x.type, ''),
-        str(x.reason, ''),
-        `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`,
-        str(x.message, ''),
-        meta(x).name,
-      ];
+      return [age(last, now), str(x.type, ''), str(x.reason, ''), `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, str(x.message, ''), meta(x).name];
     },
   },
   ResourceQuota: {

@@ -27,6 +27,7 @@ import {
   StatusCause,
   typeOfKind,
   unknownFields,
+  pruneUnknownFields,
   validateObject,
   validateObjectUpdate,
   apiTime,
@@ -373,7 +374,10 @@ export class RestStorage {
     return { revision, startKey };
   }
 
-  /** Checks the body against the kind: apiVersion/kind, and unknown fields per fieldValidation. Returns warnings. */
+  /**
+   * Checks the body against the kind: apiVersion/kind, and unknown fields per fieldValidation: Strict refuses them;
+   * Warn and Ignore drop them from `body` (in place), as upstream's decoding does. Returns the warnings.
+   */
   checkBody(rt: ResourceType, body: unknown, validation: FieldValidation, expectKind = rt.kind, expectApiVersion = apiVersionOf(rt)): string[] {
     if (!isPlainObject(body))
       throw KubeError.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
@@ -381,7 +385,6 @@ export class RestStorage {
       throw KubeError.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expectApiVersion})`);
     if (body.kind !== undefined && body.kind !== expectKind)
       throw KubeError.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${expectKind})`);
-    if (validation === 'Ignore') return [];
     const group = expectApiVersion.includes('/') ? expectApiVersion.split('/')[0] : '';
     const version = expectApiVersion.split('/').pop() as string;
     const type = typeOfKind(group, version, expectKind);
@@ -390,7 +393,8 @@ export class RestStorage {
     if (!unknown.length) return [];
     const texts = unknown.map((f) => `unknown field "${f}"`);
     if (validation === 'Strict') throw KubeError.badRequest(`strict decoding error: ${texts.join(', ')}`);
-    return texts;
+    pruneUnknownFields(type, body);
+    return validation === 'Ignore' ? [] : texts;
   }
 
   private async checkNamespace(rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {

@@ -205,7 +205,7 @@ describe('kube-apiserver over HTTP (raw requests and @kubernetes/client-node)', 
     expect(gone).toBe(true);
   });
 
-  it('validates with upstream causes, and warns on unknown fields with fieldValidation=Warn', async () => {
+  it('validates with upstream causes, and warns on unknown fields with fieldValidation=Warn and drops them', async () => {
     const pod = await call('POST', '/api/v1/namespaces/default/pods', { body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] } } });
     expect(pod.code).toBe(422);
     expect(pod.json()).toMatchObject({
@@ -216,6 +216,42 @@ describe('kube-apiserver over HTTP (raw requests and @kubernetes/client-node)', 
     const warn = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { body: { ...cm('warned'), extra: 1 } });
     expect(warn.code).toBe(201);
     expect(warn.headers.warning).toBe('299 - "unknown field \\"extra\\""');
+    // As upstream's decoding into the Go type: the unknown field is not stored (nor answered), the rest is.
+    expect(warn.json()).not.toHaveProperty('extra');
+    const stored = (await call('GET', '/api/v1/namespaces/default/configmaps/warned')).json();
+    expect(stored).not.toHaveProperty('extra');
+    expect(stored.data).toEqual(cm('warned').data);
+    // Ignore drops silently; nested unknown fields go too (a misspelt container field), free-form maps keep all keys.
+    const deployment = {
+      metadata: { name: 'typo', annotations: { 'any.example/key': 'v' } },
+      spec: {
+        selector: { matchLabels: { app: 'typo' } },
+        template: {
+          metadata: { labels: { app: 'typo', anything: 'goes' } },
+          spec: { containers: [{ name: 'c', image: 'busybox', imagePullPolcy: 'Always' }], nodeSelectr: { a: 'b' } },
+        },
+        replicaz: 3,
+      },
+    };
+    const ignored = await call('POST', '/apis/apps/v1/namespaces/default/deployments?fieldValidation=Ignore', { body: deployment });
+    expect(ignored.code).toBe(201);
+    expect(ignored.headers.warning).toBeUndefined();
+    const got = (await call('GET', '/apis/apps/v1/namespaces/default/deployments/typo')).json();
+    expect(got.spec).not.toHaveProperty('replicaz');
+    expect(got.spec.replicas).toBe(1);
+    expect(got.spec.template.spec).not.toHaveProperty('nodeSelectr');
+    expect(got.spec.template.spec.containers[0]).not.toHaveProperty('imagePullPolcy');
+    expect(got.spec.template.spec.containers[0].image).toBe('busybox');
+    expect(got.spec.template.metadata.labels).toEqual({ app: 'typo', anything: 'goes' });
+    expect(got.metadata.annotations).toEqual({ 'any.example/key': 'v' });
+    // A merge patch that adds an unknown field changes nothing.
+    const patched = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/typo?fieldValidation=Ignore', {
+      body: { spec: { paused: true, pausd: true } },
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    expect(patched.code).toBe(200);
+    expect(patched.json().spec.paused).toBe(true);
+    expect(patched.json().spec).not.toHaveProperty('pausd');
   });
 
   it('registers a node through the ordinary API (Node, status patch, Lease) and binds and evicts pods', async () => {

@@ -80,6 +80,24 @@ export const isMapType = (t: TypeRef | undefined): boolean => !!resolve(t)?.map 
 export const isAtomicMap = (t: TypeRef | undefined): boolean => resolve(t)?.map?.elementRelationship === 'atomic';
 
 /** Paths of fields the schema does not know (`spec.replica`, `spec.template.spec.containers[0].imagee`). */
+/**
+ * Removes, in place, the fields `unknownFields` names: what upstream's decoding into the Go types drops when field
+ * validation is Warn or Ignore. An untyped part (a RawExtension, a free-form map) keeps everything.
+ */
+export function pruneUnknownFields(t: TypeRef | undefined, value: unknown): void {
+  if (isUntyped(t) || !t) return;
+  const r = resolve(t);
+  if (isPlainObject(value) && r?.map) {
+    for (const [k, v] of Object.entries(value)) {
+      const ft = fieldType(t, k);
+      if (!ft) delete value[k];
+      else pruneUnknownFields(ft, v);
+    }
+  } else if (Array.isArray(value) && r?.list) {
+    for (const v of value) pruneUnknownFields(r.list.elementType, v);
+  }
+}
+
 export function unknownFields(t: TypeRef | undefined, value: unknown, path = ''): string[] {
   if (isUntyped(t) || !t) return [];
   const r = resolve(t);

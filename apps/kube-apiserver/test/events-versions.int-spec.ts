@@ -1,4 +1,3 @@
-import { request as httpsRequest } from 'node:https';
 import { type Harness, startHarness } from './harness';
 
 jest.setTimeout(60_000);
@@ -9,22 +8,6 @@ const EVENTS = '/apis/events.k8s.io/v1/namespaces/default/events';
 /** core/v1 and events.k8s.io/v1 Events are one storage (as upstream): each API reads and writes the other's objects. */
 describe('Events through core/v1 and events.k8s.io/v1', () => {
   let h: Harness;
-
-  /** A request's status and raw answer (a watch answers JSON lines). */
-  const raw = (method: string, path: string): Promise<{ code: number; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        new URL(path, h.server.url),
-        { method, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem, headers: { Accept: 'application/json' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
 
   beforeAll(async () => {
     h = await startHarness();
@@ -144,7 +127,7 @@ describe('Events through core/v1 and events.k8s.io/v1', () => {
     }
 
     const rv = list.json.metadata.resourceVersion;
-    const watching = raw('GET', `${EVENTS}?watch=true&resourceVersion=${rv}&timeoutSeconds=2`);
+    const watching = h.raw('GET', `${EVENTS}?watch=true&resourceVersion=${rv}&timeoutSeconds=2`);
     const written = await h.call('POST', CORE, {
       metadata: { name: 'watched' },
       involvedObject: { kind: 'Node', name: 'node-2' },

@@ -25,6 +25,8 @@ export interface Harness {
   kubectl(args: string[], opts?: { input?: string; allowFail?: boolean }): Promise<{ stdout: string; stderr: string; code: number }>;
   /** One request as the admin, a JSON body sent as `contentType`; the status code and the parsed JSON answer. */
   call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, contentType?: string): Promise<{ code: number; json: T }>;
+  /** The same request, answered as text (a watch's JSON lines). */
+  raw(method: string, path: string, body?: unknown, contentType?: string): Promise<{ code: number; text: string }>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,20 @@ export async function startHarness(
     key: admin.keyPem,
     enabled: [...new Set([...controllers, 'serviceaccount'])],
   });
+  const raw: Harness['raw'] = (method, path, body, contentType = 'application/json') =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        new URL(path, server.url),
+        { method, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, headers: { 'Content-Type': contentType, Accept: 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
   const kubeconfig = join(dir, 'kubeconfig');
   const kubectl = kubectlWith(kubeconfig, join(dir, 'cache'), server.url, ca.certPem, 'admin', {
     'client-certificate-data': b64(admin.certPem),
@@ -89,20 +105,11 @@ export async function startHarness(
     admin,
     kubeconfig,
     kubectl,
-    call: (method, path, body, contentType = 'application/json') =>
-      new Promise((resolve, reject) => {
-        const req = httpsRequest(
-          new URL(path, server.url),
-          { method, ca: ca.certPem, cert: admin.certPem, key: admin.keyPem, headers: { 'Content-Type': contentType, Accept: 'application/json' } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ code: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') }));
-          },
-        );
-        req.on('error', reject);
-        req.end(body === undefined ? undefined : JSON.stringify(body));
-      }),
+    raw,
+    call: async (method, path, body, contentType) => {
+      const { code, text } = await raw(method, path, body, contentType);
+      return { code, json: JSON.parse(text || '{}') };
+    },
     close: async () => {
       try {
         await manager?.stop();

@@ -1,4 +1,3 @@
-import { request as httpsRequest } from 'node:https';
 import { type Harness, startHarness } from './harness';
 
 jest.setTimeout(60_000);
@@ -30,21 +29,6 @@ spec:
 /** autoscaling/v1 and autoscaling/v2 HorizontalPodAutoscalers are one storage (v2), as upstream. */
 describe('HorizontalPodAutoscalers through autoscaling/v1 and autoscaling/v2', () => {
   let h: Harness;
-
-  const raw = (method: string, path: string): Promise<{ code: number; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        new URL(path, h.server.url),
-        { method, ca: h.ca.certPem, cert: h.admin.certPem, key: h.admin.keyPem, headers: { Accept: 'application/json' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
 
   beforeAll(async () => {
     h = await startHarness();
@@ -246,7 +230,7 @@ describe('HorizontalPodAutoscalers through autoscaling/v1 and autoscaling/v2', (
 
     const list = await h.call<Obj>('GET', V1);
     const rv = list.json.metadata.resourceVersion as string;
-    const watching = raw('GET', `${V1}?watch=true&resourceVersion=${rv}&timeoutSeconds=2`);
+    const watching = h.raw('GET', `${V1}?watch=true&resourceVersion=${rv}&timeoutSeconds=2`);
     await new Promise((r) => setTimeout(r, 200));
     await h.call('POST', V2, {
       metadata: { name: 'watched' },

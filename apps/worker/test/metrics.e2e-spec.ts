@@ -237,14 +237,15 @@ describe('kubectl top', () => {
     await kubectl(['delete', 'deployment', 'hpa-idle', '--wait=false']);
   });
 
-  it('reports an HPA whose target does not exist: AbleToScale False, and a FailedGetScale event', async () => {
+  it('reports an HPA whose target does not exist: AbleToScale False, and a FailedGetScale event (applied as autoscaling/v1)', async () => {
+    // AKS's scaling tutorial writes its HPA in autoscaling/v1: the controller acts on it as on a v2 one.
     await kubectl(
       ['apply', '-f', '-'],
       [
-        'apiVersion: autoscaling/v2',
+        'apiVersion: autoscaling/v1',
         'kind: HorizontalPodAutoscaler',
         'metadata: {name: hpa-missing}',
-        'spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: no-such-deployment}, maxReplicas: 2}',
+        'spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: no-such-deployment}, maxReplicas: 2, targetCPUUtilizationPercentage: 50}',
       ].join('\n'),
     );
     await waitUntil(
@@ -253,6 +254,15 @@ describe('kubectl top', () => {
       60_000,
     );
     expect(await kubectl(['describe', 'hpa', 'hpa-missing'])).toMatch(/FailedGetScale\s+.*deployments\.apps "no-such-deployment" not found/);
+    // Read back in v1, the controller's conditions travel in upstream's annotation.
+    const v1 = JSON.parse(await kubectl(['get', 'horizontalpodautoscalers.v1.autoscaling', 'hpa-missing', '-o', 'json'])) as {
+      spec: Record<string, unknown>;
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(v1.spec).toMatchObject({ maxReplicas: 2, targetCPUUtilizationPercentage: 50 });
+    expect(JSON.parse(v1.metadata.annotations['autoscaling.alpha.kubernetes.io/conditions'])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale' })]),
+    );
     await kubectl(['delete', 'hpa', 'hpa-missing']);
   });
 });

@@ -35,159 +35,103 @@ const identifier = (name: unknown, selector: unknown): JsonObject => present({ n
 const isCpu = (m: JsonObject): boolean => m.type === 'Resource' && isPlainObject(m.resource) && m.resource.name === 'cpu';
 const cpuUtilization = (m: JsonObject): unknown => obj(obj(m.resource).target).averageUtilization;
 
-/** A v2 MetricSpec in v1's annotation form (v1's MetricSpec). */
-function metricSpecToV1(m: JsonObject): JsonObject {
+/**
+ * A metric's spec and its status convert alike: the spec's `target` is the status's `current`, and v1 names each value
+ * after it (targetValue, currentValue…). They differ in which v1 quantities are pointers (left out when unset) and in
+ * the spec's target `type`, which v1 leaves implicit.
+ */
+interface MetricSide {
+  /** v2's value object, and v1's word for it. */
+  part: 'target' | 'current';
+  /** Whether the target's type is written back (only a spec's target has one). */
+  typed: boolean;
+  /** v1's resource average value and external value are plain quantities in a status, pointers in a spec. */
+  plainValues: boolean;
+}
+const SPEC: MetricSide = { part: 'target', typed: true, plainValues: false };
+const STATUS: MetricSide = { part: 'current', typed: false, plainValues: true };
+const RESOURCE_KEYS = ['resource', 'containerResource'] as const;
+
+/** A v2 metric (spec or status) in v1's annotation form. */
+function metricToV1(m: JsonObject, side: MetricSide): JsonObject {
+  const w = side.part;
+  const maybePlain = (v: unknown) => (side.plainValues ? quantity(v) : v);
   const out: JsonObject = { type: m.type };
   if (isPlainObject(m.object)) {
     const s = m.object;
-    const target = obj(s.target);
+    const value = obj(s[w]);
     const metric = obj(s.metric);
     out.object = present({
       target: ref(s.describedObject),
       metricName: metric.name ?? '',
-      targetValue: quantity(target.value),
+      [`${w}Value`]: quantity(value.value),
       selector: metric.selector,
-      averageValue: target.averageValue,
+      averageValue: value.averageValue,
     });
   }
   if (isPlainObject(m.pods)) {
     const metric = obj(m.pods.metric);
-    out.pods = present({ metricName: metric.name ?? '', targetAverageValue: quantity(obj(m.pods.target).averageValue), selector: metric.selector });
+    out.pods = present({ metricName: metric.name ?? '', [`${w}AverageValue`]: quantity(obj(m.pods[w]).averageValue), selector: metric.selector });
   }
-  for (const key of ['resource', 'containerResource'] as const) {
+  for (const key of RESOURCE_KEYS) {
     const s = m[key];
     if (!isPlainObject(s)) continue;
-    const target = obj(s.target);
+    const value = obj(s[w]);
     out[key] = present({
       name: s.name ?? '',
-      targetAverageUtilization: target.averageUtilization,
-      targetAverageValue: target.averageValue,
+      [`${w}AverageUtilization`]: value.averageUtilization,
+      [`${w}AverageValue`]: maybePlain(value.averageValue),
       container: key === 'containerResource' ? (s.container ?? '') : undefined,
     });
   }
   if (isPlainObject(m.external)) {
     const metric = obj(m.external.metric);
-    const target = obj(m.external.target);
+    const value = obj(m.external[w]);
     out.external = present({
       metricName: metric.name ?? '',
       metricSelector: metric.selector,
-      targetValue: target.value,
-      targetAverageValue: target.averageValue,
+      [`${w}Value`]: maybePlain(value.value),
+      [`${w}AverageValue`]: value.averageValue,
     });
   }
   return out;
 }
 
-/** v1's annotation MetricSpec as v2's. */
-function metricSpecFromV1(m: JsonObject): JsonObject {
+/** v1's annotation form of a metric (spec or status) as v2's. */
+function metricFromV1(m: JsonObject, side: MetricSide): JsonObject {
+  const w = side.part;
+  /** v2's value object; a spec's target gets the type its set fields imply, as upstream's conversion picks it. */
+  const valueOf = (type: string, fields: Record<string, unknown>): JsonObject => present(side.typed ? { type, ...fields } : fields);
   const out: JsonObject = { type: m.type ?? '' };
   if (isPlainObject(m.object)) {
     const s = m.object;
     out.object = {
       describedObject: ref(s.target),
       metric: identifier(s.metricName, s.selector),
-      target: present({ type: has(s.averageValue) ? 'AverageValue' : 'Value', value: quantity(s.targetValue), averageValue: s.averageValue }),
+      [w]: valueOf(has(s.averageValue) ? 'AverageValue' : 'Value', { value: quantity(s[`${w}Value`]), averageValue: s.averageValue }),
     };
   }
   if (isPlainObject(m.pods)) {
     const s = m.pods;
-    out.pods = { metric: identifier(s.metricName, s.selector), target: { type: 'AverageValue', averageValue: quantity(s.targetAverageValue) } };
+    out.pods = { metric: identifier(s.metricName, s.selector), [w]: valueOf('AverageValue', { averageValue: quantity(s[`${w}AverageValue`]) }) };
   }
-  for (const key of ['resource', 'containerResource'] as const) {
+  for (const key of RESOURCE_KEYS) {
     const s = m[key];
     if (!isPlainObject(s)) continue;
+    const utilization = s[`${w}AverageUtilization`];
+    const averageValue = side.plainValues ? quantity(s[`${w}AverageValue`]) : s[`${w}AverageValue`];
     out[key] = present({
       name: s.name ?? '',
-      target: present({
-        type: has(s.targetAverageUtilization) ? 'Utilization' : 'AverageValue',
-        averageValue: s.targetAverageValue,
-        averageUtilization: s.targetAverageUtilization,
-      }),
+      [w]: valueOf(has(utilization) ? 'Utilization' : 'AverageValue', { averageValue, averageUtilization: utilization }),
       container: key === 'containerResource' ? (s.container ?? '') : undefined,
     });
   }
   if (isPlainObject(m.external)) {
     const s = m.external;
+    const value = side.plainValues ? quantity(s[`${w}Value`]) : s[`${w}Value`];
     out.external = {
       metric: identifier(s.metricName, s.metricSelector),
-      target: present({ type: has(s.targetValue) ? 'Value' : 'AverageValue', value: s.targetValue, averageValue: s.targetAverageValue }),
-    };
-  }
-  return out;
-}
-
-/** A v2 MetricStatus in v1's annotation form. */
-function metricStatusToV1(m: JsonObject): JsonObject {
-  const out: JsonObject = { type: m.type };
-  if (isPlainObject(m.object)) {
-    const s = m.object;
-    const current = obj(s.current);
-    const metric = obj(s.metric);
-    out.object = present({
-      target: ref(s.describedObject),
-      metricName: metric.name ?? '',
-      currentValue: quantity(current.value),
-      selector: metric.selector,
-      averageValue: current.averageValue,
-    });
-  }
-  if (isPlainObject(m.pods)) {
-    const metric = obj(m.pods.metric);
-    out.pods = present({ metricName: metric.name ?? '', currentAverageValue: quantity(obj(m.pods.current).averageValue), selector: metric.selector });
-  }
-  for (const key of ['resource', 'containerResource'] as const) {
-    const s = m[key];
-    if (!isPlainObject(s)) continue;
-    const current = obj(s.current);
-    out[key] = present({
-      name: s.name ?? '',
-      currentAverageUtilization: current.averageUtilization,
-      currentAverageValue: quantity(current.averageValue),
-      container: key === 'containerResource' ? (s.container ?? '') : undefined,
-    });
-  }
-  if (isPlainObject(m.external)) {
-    const metric = obj(m.external.metric);
-    const current = obj(m.external.current);
-    out.external = present({
-      metricName: metric.name ?? '',
-      metricSelector: metric.selector,
-      currentValue: quantity(current.value),
-      currentAverageValue: current.averageValue,
-    });
-  }
-  return out;
-}
-
-/** v1's annotation MetricStatus as v2's. */
-function metricStatusFromV1(m: JsonObject): JsonObject {
-  const out: JsonObject = { type: m.type ?? '' };
-  if (isPlainObject(m.object)) {
-    const s = m.object;
-    out.object = {
-      describedObject: ref(s.target),
-      metric: identifier(s.metricName, s.selector),
-      current: present({ value: quantity(s.currentValue), averageValue: s.averageValue }),
-    };
-  }
-  if (isPlainObject(m.pods)) {
-    const s = m.pods;
-    out.pods = { metric: identifier(s.metricName, s.selector), current: { averageValue: quantity(s.currentAverageValue) } };
-  }
-  for (const key of ['resource', 'containerResource'] as const) {
-    const s = m[key];
-    if (!isPlainObject(s)) continue;
-    out[key] = present({
-      name: s.name ?? '',
-      current: present({ averageValue: quantity(s.currentAverageValue), averageUtilization: s.currentAverageUtilization }),
-      container: key === 'containerResource' ? (s.container ?? '') : undefined,
-    });
-  }
-  if (isPlainObject(m.external)) {
-    const s = m.external;
-    out.external = {
-      metric: identifier(s.metricName, s.metricSelector),
-      current: present({ value: quantity(s.currentValue), averageValue: s.currentAverageValue }),
+      [w]: valueOf(has(value) ? 'Value' : 'AverageValue', { value, averageValue: s[`${w}AverageValue`] }),
     };
   }
   return out;
@@ -270,8 +214,8 @@ export function hpaV2ToV1(stored: KubeObject): KubeObject {
   const conditions = list(status.conditions);
   const annotations: Record<string, string> = { ...(stored.metadata.annotations ?? {}) };
   const others = metrics.filter((m) => !(isCpu(m) && has(cpuUtilization(m))));
-  if (others.length) annotations[HPA_METRICS_ANNOTATION] = JSON.stringify(others.map(metricSpecToV1));
-  if (currentMetrics.length) annotations[HPA_CURRENT_METRICS_ANNOTATION] = JSON.stringify(currentMetrics.map(metricStatusToV1));
+  if (others.length) annotations[HPA_METRICS_ANNOTATION] = JSON.stringify(others.map((m) => metricToV1(m, SPEC)));
+  if (currentMetrics.length) annotations[HPA_CURRENT_METRICS_ANNOTATION] = JSON.stringify(currentMetrics.map((m) => metricToV1(m, STATUS)));
   if (conditions.length) annotations[HPA_CONDITIONS_ANNOTATION] = JSON.stringify(conditions.map(condition));
   if (isPlainObject(spec.behavior)) annotations[HPA_BEHAVIOR_ANNOTATION] = behaviorToAnnotation(spec.behavior);
   const metadata = { ...stored.metadata };
@@ -309,12 +253,12 @@ export function hpaV1ToV2(served: KubeObject): KubeObject {
   const cpu = has(spec.targetCPUUtilizationPercentage)
     ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } }]
     : [];
-  const others = annotationList(annotations, HPA_METRICS_ANNOTATION)?.map(metricSpecFromV1);
+  const others = annotationList(annotations, HPA_METRICS_ANNOTATION)?.map((m) => metricFromV1(m, SPEC));
   let metrics: JsonObject[] = [...(others ?? []), ...cpu];
   // v1's CPU target was once implicit in the controller: with no metric at all, it is written out.
   if (!metrics.length)
     metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } }];
-  const annotatedCurrent = annotationList(annotations, HPA_CURRENT_METRICS_ANNOTATION)?.map(metricStatusFromV1);
+  const annotatedCurrent = annotationList(annotations, HPA_CURRENT_METRICS_ANNOTATION)?.map((m) => metricFromV1(m, STATUS));
   const currentMetrics =
     annotatedCurrent ??
     (has(status.currentCPUUtilizationPercentage)

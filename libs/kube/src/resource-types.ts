@@ -174,28 +174,20 @@ export const RESOURCE_TYPES: ResourceType[] = [
     shortNames: ['pdb'],
     subresources: [STATUS],
   }),
-  def({
-    group: 'autoscaling',
-    version: 'v2',
-    kind: 'HorizontalPodAutoscaler',
-    plural: 'horizontalpodautoscalers',
-    singular: 'horizontalpodautoscaler',
-    shortNames: ['hpa'],
-    categories: ALL,
-    subresources: [STATUS],
-  }),
-  // The older version of the same objects (stored as autoscaling/v2, see conversion.ts): what `kubectl autoscale` of
-  // old and many manifests (AKS's scaling tutorial among them) write.
-  def({
-    group: 'autoscaling',
-    version: 'v1',
-    kind: 'HorizontalPodAutoscaler',
-    plural: 'horizontalpodautoscalers',
-    singular: 'horizontalpodautoscaler',
-    shortNames: ['hpa'],
-    categories: ALL,
-    subresources: [STATUS],
-  }),
+  // v2, then the older version of the same objects (stored as v2, see conversion.ts), which `kubectl autoscale` of old
+  // and many manifests (AKS's scaling tutorial among them) write.
+  ...['v2', 'v1'].map((version) =>
+    def({
+      group: 'autoscaling',
+      version,
+      kind: 'HorizontalPodAutoscaler',
+      plural: 'horizontalpodautoscalers',
+      singular: 'horizontalpodautoscaler',
+      shortNames: ['hpa'],
+      categories: ALL,
+      subresources: [STATUS],
+    }),
+  ),
   def({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', singular: 'role' }),
   def({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding' }),
   def({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false }),

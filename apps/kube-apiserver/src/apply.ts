@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import {
   apiVersionOf,
+  asVersion,
   deepClone,
   fieldType,
   isAtomicMap,
@@ -280,19 +281,27 @@ export class ServerSideApply {
       taken = new Set(owned.keys());
     }
     const entries: ManagedFieldsEntry[] = [];
+    const views = new Map<string, KubeObject | undefined>();
     let placed = false;
     for (const e of oldEntries) {
       const same = e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
       let fields = fromFieldsV1(e.fieldsV1);
       if (same) {
+        // A manager that now writes another version keeps, of what it owned, the fields found at the same path in this
+        // one (metadata, and most of a spec); its entry then records this version.
+        if ((e.apiVersion || apiVersionOf(rt)) !== apiVersionOf(rt)) for (const [k, p] of fields) if (valueAt(next, p) === undefined) fields.delete(k);
         fields = operation === 'Apply' ? owned : new Map([...fields, ...owned]);
         placed = true;
       } else {
         for (const k of taken) fields.delete(k);
-        // Fields that no longer exist are owned by nobody.
-        for (const [k, p] of fields) if (valueAt(next, p) === undefined) fields.delete(k);
+        // Fields that no longer exist are owned by nobody. An entry records the fields of the version it was written
+        // in (autoscaling/v1 or v2, events.k8s.io or core): they are looked up in the object as that version shows it.
+        const version = e.apiVersion || apiVersionOf(rt);
+        if (!views.has(version)) views.set(version, asVersion(rt, next, version));
+        const view = views.get(version);
+        if (view) for (const [k, p] of fields) if (valueAt(view, p) === undefined) fields.delete(k);
       }
-      if (fields.size) entries.push({ ...e, ...(same ? { time: now() } : {}), fieldsV1: toFieldsV1(fields.values()) });
+      if (fields.size) entries.push({ ...e, ...(same ? { time: now(), apiVersion: apiVersionOf(rt) } : {}), fieldsV1: toFieldsV1(fields.values()) });
     }
     if (!placed && owned.size)
       entries.push({

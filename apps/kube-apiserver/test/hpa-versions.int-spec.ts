@@ -182,6 +182,36 @@ describe('HorizontalPodAutoscalers through autoscaling/v1 and autoscaling/v2', (
     ]);
   });
 
+  it("keeps each manager's fields across versions: managedFields are read in the version they were written in", async () => {
+    // JSON is YAML: the applied configuration, as kubectl apply --server-side sends it.
+    const applied = {
+      apiVersion: 'autoscaling/v1',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'ssa' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ssa' }, maxReplicas: 4, targetCPUUtilizationPercentage: 50 },
+    };
+    expect((await h.call('PATCH', `${V1}/ssa?fieldManager=tutorial`, applied, 'application/apply-patch+yaml')).code).toBe(201);
+    // The controller's status, written in v2 by its own manager.
+    const v2 = (await h.call<Obj>('GET', `${V2}/ssa`)).json;
+    const status = { desiredReplicas: 1, currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 20 } } }] };
+    expect((await h.call('PUT', `${V2}/ssa/status?fieldManager=hpa-controller`, { ...v2, status })).code).toBe(200);
+    // Another manager changes maxReplicas through v1.
+    expect((await h.call('PATCH', `${V1}/ssa?fieldManager=editor`, { spec: { maxReplicas: 5 } }, 'application/merge-patch+json')).code).toBe(200);
+
+    const entries = (await h.call<Obj>('GET', `${V1}/ssa`)).json.metadata.managedFields as Obj[];
+    const entry = (manager: string) => entries.find((e) => e.manager === manager) as Obj;
+    expect(entry('tutorial')).toMatchObject({ apiVersion: 'autoscaling/v1', operation: 'Apply' });
+    expect(Object.keys(entry('tutorial').fieldsV1['f:spec']).sort()).toEqual(['f:scaleTargetRef', 'f:targetCPUUtilizationPercentage']);
+    expect(entry('hpa-controller')).toMatchObject({ apiVersion: 'autoscaling/v2', operation: 'Update', subresource: 'status' });
+    expect(Object.keys(entry('hpa-controller').fieldsV1['f:status'])).toContain('f:currentMetrics');
+    expect(entry('editor')).toMatchObject({ apiVersion: 'autoscaling/v1', fieldsV1: { 'f:spec': { 'f:maxReplicas': {} } } });
+
+    // The same manager, now through v2: its entry records v2, and keeps what the same path names in both.
+    expect((await h.call('PATCH', `${V2}/ssa?fieldManager=editor`, { spec: { minReplicas: 2 } }, 'application/merge-patch+json')).code).toBe(200);
+    const after = ((await h.call<Obj>('GET', `${V2}/ssa`)).json.metadata.managedFields as Obj[]).filter((e) => e.manager === 'editor');
+    expect(after).toEqual([expect.objectContaining({ apiVersion: 'autoscaling/v2', fieldsV1: { 'f:spec': { 'f:maxReplicas': {}, 'f:minReplicas': {} } } })]);
+  });
+
   it('defaults and validates v1 objects as the stored version', async () => {
     // No target at all: v1's implicit CPU target of 80 % is written out, minReplicas defaults to 1.
     const bare = await h.call<Obj>('POST', V1, { metadata: { name: 'bare' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'x' }, maxReplicas: 3 } });

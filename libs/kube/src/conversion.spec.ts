@@ -1,4 +1,4 @@
-import { conversionFor } from './conversion';
+import { asVersion, conversionFor } from './conversion';
 import { matchesFields, parseFieldSelector } from './field-selector';
 import { RESOURCE_TYPES } from './resource-types';
 
@@ -85,5 +85,39 @@ describe('parseFieldSelector on Events', () => {
     expect(matchesFields([source], { metadata: {}, deprecatedSource: { component: 'kubelet' } })).toBe(true);
     expect(matchesFields([source], { metadata: {}, source: { component: 'kubelet' } })).toBe(true);
     expect(matchesFields([source], { metadata: {}, deprecatedSource: { component: 'scheduler' } })).toBe(false);
+  });
+});
+
+describe('asVersion', () => {
+  const coreEvent = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'Pod', name: 'p' }, message: 'm' };
+  const hpaV2 = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'h' },
+    spec: {
+      scaleTargetRef: { kind: 'Deployment', name: 'd' },
+      maxReplicas: 3,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+    },
+  };
+  const hpa = (version: string) => RESOURCE_TYPES.find((r) => r.plural === 'horizontalpodautoscalers' && r.version === version)!;
+
+  it('shows an object in another served version of the same objects, either way round, and in its own as itself', () => {
+    expect(asVersion(rt('', 'events'), coreEvent, 'events.k8s.io/v1')).toMatchObject({ regarding: { name: 'p' }, note: 'm' });
+    expect(asVersion(rt('events.k8s.io', 'events'), { ...coreEvent, apiVersion: 'events.k8s.io/v1', note: 'n' }, 'v1')).toMatchObject({ message: 'n' });
+    expect(asVersion(hpa('v2'), hpaV2, 'autoscaling/v1')).toMatchObject({ spec: { targetCPUUtilizationPercentage: 60 } });
+    expect(
+      asVersion(
+        hpa('v1'),
+        { ...hpaV2, apiVersion: 'autoscaling/v1', spec: { ...hpaV2.spec, metrics: undefined, targetCPUUtilizationPercentage: 70 } },
+        'autoscaling/v2',
+      ),
+    ).toMatchObject({ spec: { metrics: [{ resource: { target: { averageUtilization: 70 } } }] } });
+    expect(asVersion(hpa('v2'), hpaV2, 'autoscaling/v2')).toBe(hpaV2);
+  });
+
+  it('answers undefined where no conversion links the versions', () => {
+    expect(asVersion(rt('apps', 'deployments'), { apiVersion: 'apps/v1', kind: 'Deployment', metadata: {} }, 'apps/v1beta2')).toBeUndefined();
+    expect(asVersion(hpa('v2'), hpaV2, 'events.k8s.io/v1')).toBeUndefined();
   });
 });

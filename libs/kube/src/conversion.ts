@@ -1,5 +1,6 @@
 import { HPA_STATUS_ANNOTATIONS, hpaV1ToV2, hpaV2ToV1 } from './hpa-conversion';
 import { KubeObject } from './object';
+import { apiVersionOf } from './resource-types';
 
 /** Where a served kind's objects are stored, when another group-version's resource holds them. */
 export interface StorageTarget {
@@ -40,7 +41,7 @@ function renaming(served: { apiVersion: string; kind: string }, storage: Storage
     }
     return out as KubeObject;
   };
-  const storageApiVersion = storage.group ? `${storage.group}/${storage.version}` : storage.version;
+  const storageApiVersion = apiVersionOf(storage);
   return {
     storage,
     toStorage: (obj) => convert(obj, renames, storedNames, storageApiVersion, storage.kind),
@@ -82,4 +83,22 @@ const CONVERSIONS = new Map<string, StorageConversion>([
 /** How a served resource's objects are stored, when not as themselves. */
 export function conversionFor(rt: { group: string; version: string; plural: string }): StorageConversion | undefined {
   return rt.group ? CONVERSIONS.get(`${rt.group}/${rt.version}/${rt.plural}`) : undefined;
+}
+
+/**
+ * An object of `rt` as another served version of the same objects shows it (`apiVersion`), when one conversion links
+ * the two; undefined when none does (or the object does not convert).
+ */
+export function asVersion(rt: { group: string; version: string; plural: string }, obj: KubeObject, apiVersion: string): KubeObject | undefined {
+  if (apiVersion === apiVersionOf(rt)) return obj;
+  try {
+    const own = conversionFor(rt);
+    if (own && apiVersionOf(own.storage) === apiVersion) return own.toStorage(obj);
+    const slash = apiVersion.indexOf('/');
+    const other = conversionFor({ group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), plural: rt.plural });
+    if (other && apiVersionOf(other.storage) === apiVersionOf(rt)) return other.fromStorage(obj);
+  } catch {
+    // an object whose annotations do not decode in the other version
+  }
+  return undefined;
 }

@@ -79,7 +79,6 @@ export function listShape(t: TypeRef | undefined): ListShape | undefined {
 export const isMapType = (t: TypeRef | undefined): boolean => !!resolve(t)?.map && !isUntyped(t);
 export const isAtomicMap = (t: TypeRef | undefined): boolean => resolve(t)?.map?.elementRelationship === 'atomic';
 
-/** Paths of fields the schema does not know (`spec.replica`, `spec.template.spec.containers[0].imagee`). */
 /**
  * Removes, in place, the fields `unknownFields` names: what upstream's decoding into the Go types drops when field
  * validation is Warn or Ignore. An untyped part (a RawExtension, a free-form map) keeps everything.
@@ -98,6 +97,7 @@ export function pruneUnknownFields(t: TypeRef | undefined, value: unknown): void
   }
 }
 
+/** Paths of fields the schema does not know (`spec.replica`, `spec.template.spec.containers[0].imagee`). */
 export function unknownFields(t: TypeRef | undefined, value: unknown, path = ''): string[] {
   if (isUntyped(t) || !t) return [];
   const r = resolve(t);

@@ -161,7 +161,7 @@ describe('agentPools/{pool}/deleteMachines', () => {
     ok(await suite.run('aks', 'nodepool', 'scale', '-g', rg, '--cluster-name', name, '-n', 'np1', '--node-count', '2'));
     const added = (await dockerNodes(name)).find((n) => n.id !== survivor.id);
     if (!added) throw new Error('no new node');
-    await execFile('docker', ['rm', '-f', added.id]);
+    await execFile('docker', ['rm', '-f', '-v', added.id]);
 
     ok(await suite.run('aks', 'nodepool', 'delete-machines', '-g', rg, '--cluster-name', name, '-n', 'np1', '--machine-names', added.name));
 

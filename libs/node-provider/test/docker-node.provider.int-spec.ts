@@ -82,7 +82,7 @@ async function cleanUp(): Promise<void> {
     containers.map((c) =>
       docker
         .getContainer(c.Id)
-        .remove({ force: true })
+        .remove({ force: true, v: true })
         .catch(() => undefined),
     ),
   );

@@ -280,34 +280,36 @@ export class ServerSideApply {
       owned = new Map([...after].filter(([k, p]) => !before.has(k) || !jsonEqual(valueAt(next, p), valueAt(old, p))));
       taken = new Set(owned.keys());
     }
+    const written = apiVersionOf(rt);
     const entries: ManagedFieldsEntry[] = [];
     const views = new Map<string, KubeObject | undefined>();
     let placed = false;
     for (const e of oldEntries) {
       const same = e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
+      // An entry records the fields of the version it was written in (autoscaling/v1 or v2, events.k8s.io or core).
+      const version = e.apiVersion || written;
       let fields = fromFieldsV1(e.fieldsV1);
-      if (same) {
-        // A manager that now writes another version keeps, of what it owned, the fields found at the same path in this
-        // one (metadata, and most of a spec); its entry then records this version.
-        if ((e.apiVersion || apiVersionOf(rt)) !== apiVersionOf(rt)) for (const [k, p] of fields) if (valueAt(next, p) === undefined) fields.delete(k);
-        fields = operation === 'Apply' ? owned : new Map([...fields, ...owned]);
-        placed = true;
+      if (same && operation === 'Apply') fields = owned;
+      else if (same) {
+        // An Update adds what changed to what the manager owned. One that now writes another version keeps, of that,
+        // the fields found at the same path in this one (metadata, and most of a spec); its entry records this version.
+        if (version !== written) for (const [k, p] of fields) if (valueAt(next, p) === undefined) fields.delete(k);
+        fields = new Map([...fields, ...owned]);
       } else {
         for (const k of taken) fields.delete(k);
-        // Fields that no longer exist are owned by nobody. An entry records the fields of the version it was written
-        // in (autoscaling/v1 or v2, events.k8s.io or core): they are looked up in the object as that version shows it.
-        const version = e.apiVersion || apiVersionOf(rt);
+        // Fields that no longer exist are owned by nobody: looked up in the object as the entry's version shows it.
         if (!views.has(version)) views.set(version, asVersion(rt, next, version));
         const view = views.get(version);
         if (view) for (const [k, p] of fields) if (valueAt(view, p) === undefined) fields.delete(k);
       }
-      if (fields.size) entries.push({ ...e, ...(same ? { time: now(), apiVersion: apiVersionOf(rt) } : {}), fieldsV1: toFieldsV1(fields.values()) });
+      placed ||= same;
+      if (fields.size) entries.push({ ...e, ...(same ? { time: now(), apiVersion: written } : {}), fieldsV1: toFieldsV1(fields.values()) });
     }
     if (!placed && owned.size)
       entries.push({
         manager,
         operation,
-        apiVersion: apiVersionOf(rt),
+        apiVersion: written,
         time: now(),
         fieldsType: 'FieldsV1',
         fieldsV1: toFieldsV1(owned.values()),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   apiVersionOf,
+  groupVersionOf,
   applyDefaults,
   conversionFor,
   isTerminalPod,
@@ -27,7 +28,6 @@ import {
   StatusCause,
   typeOfKind,
   unknownFields,
-  pruneUnknownFields,
   validateObject,
   validateObjectUpdate,
   apiTime,
@@ -385,15 +385,13 @@ export class RestStorage {
       throw KubeError.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expectApiVersion})`);
     if (body.kind !== undefined && body.kind !== expectKind)
       throw KubeError.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${expectKind})`);
-    const group = expectApiVersion.includes('/') ? expectApiVersion.split('/')[0] : '';
-    const version = expectApiVersion.split('/').pop() as string;
+    const { group, version } = groupVersionOf(expectApiVersion);
     const type = typeOfKind(group, version, expectKind);
     if (!type) return [];
-    const unknown = unknownFields(type, body);
+    const unknown = unknownFields(type, body, { drop: validation !== 'Strict' });
     if (!unknown.length) return [];
     const texts = unknown.map((f) => `unknown field "${f}"`);
     if (validation === 'Strict') throw KubeError.badRequest(`strict decoding error: ${texts.join(', ')}`);
-    pruneUnknownFields(type, body);
     return validation === 'Ignore' ? [] : texts;
   }
 

@@ -1,6 +1,6 @@
 import { HPA_STATUS_ANNOTATIONS, hpaV1ToV2, hpaV2ToV1 } from './hpa-conversion';
 import { KubeObject } from './object';
-import { apiVersionOf } from './resource-types';
+import { apiVersionOf, groupVersionOf } from './resource-types';
 
 /** Where a served kind's objects are stored, when another group-version's resource holds them. */
 export interface StorageTarget {
@@ -94,8 +94,7 @@ export function asVersion(rt: { group: string; version: string; plural: string }
   try {
     const own = conversionFor(rt);
     if (own && apiVersionOf(own.storage) === apiVersion) return own.toStorage(obj);
-    const slash = apiVersion.indexOf('/');
-    const other = conversionFor({ group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), plural: rt.plural });
+    const other = conversionFor({ ...groupVersionOf(apiVersion), plural: rt.plural });
     if (other && apiVersionOf(other.storage) === apiVersionOf(rt)) return other.fromStorage(obj);
   } catch {
     // an object whose annotations do not decode in the other version

@@ -223,8 +223,10 @@ export function hpaV2ToV1(stored: KubeObject): KubeObject {
   // The first CPU metric gives the target; the last CPU utilization status gives the current figure.
   const cpu = metrics.find(isCpu);
   let currentCpu: unknown;
-  for (const m of currentMetrics)
-    if (isCpu(m) && has(obj(obj(m.resource).current).averageUtilization)) currentCpu = obj(obj(m.resource).current).averageUtilization;
+  for (const m of currentMetrics.filter(isCpu)) {
+    const utilization = obj(obj(m.resource).current).averageUtilization;
+    if (has(utilization)) currentCpu = utilization;
+  }
   return {
     apiVersion: 'autoscaling/v1',
     kind: 'HorizontalPodAutoscaler',

@@ -221,6 +221,11 @@ function review(group: string, kind: string, namespaced = false): ResourceType {
 export const isVirtual = (rt: ResourceType): boolean => rt.group === 'authorization.k8s.io' || rt.group === 'authentication.k8s.io';
 
 export const apiVersionOf = (rt: { group: string; version: string }): string => (rt.group ? `${rt.group}/${rt.version}` : rt.version);
+/** The group and version an apiVersion names (`apps/v1` → apps, v1; the core `v1` → '', v1): apiVersionOf's inverse. */
+export function groupVersionOf(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return { group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
 
 export const groupResource = (rt: ResourceType): { group: string; resource: string } => ({ group: rt.group, resource: rt.plural });
 

@@ -1,7 +1,7 @@
-import { pruneUnknownFields, typeOfKind, unknownFields } from './type-schema';
+import { typeOfKind, unknownFields } from './type-schema';
 
-describe('pruneUnknownFields', () => {
-  it('drops what unknownFields names, at any depth, and nothing else', () => {
+describe('unknownFields with drop', () => {
+  it('drops what it names, at any depth, and nothing else', () => {
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -14,8 +14,11 @@ describe('pruneUnknownFields', () => {
       extra: true,
     };
     const type = typeOfKind('', 'v1', 'Pod');
-    expect(unknownFields(type, pod)).toEqual(['metadata.bogus', 'spec.containers[0].imagePullPolcy', 'spec.containers[0].env[0].valu', 'extra']);
-    pruneUnknownFields(type, pod);
+    const named = ['metadata.bogus', 'spec.containers[0].imagePullPolcy', 'spec.containers[0].env[0].valu', 'extra'];
+    const untouched = structuredClone(pod);
+    expect(unknownFields(type, pod)).toEqual(named);
+    expect(pod).toEqual(untouched);
+    expect(unknownFields(type, pod, { drop: true })).toEqual(named);
     expect(pod).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -27,7 +30,7 @@ describe('pruneUnknownFields', () => {
   it("keeps everything under an untyped part (a ControllerRevision's data)", () => {
     const revision = { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'r' }, revision: 1, data: { spec: { anything: { goes: [1] } } } };
     const copy = structuredClone(revision);
-    pruneUnknownFields(typeOfKind('apps', 'v1', 'ControllerRevision'), revision);
+    expect(unknownFields(typeOfKind('apps', 'v1', 'ControllerRevision'), revision, { drop: true })).toEqual([]);
     expect(revision).toEqual(copy);
   });
 });

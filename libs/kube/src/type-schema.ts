@@ -80,25 +80,11 @@ export const isMapType = (t: TypeRef | undefined): boolean => !!resolve(t)?.map 
 export const isAtomicMap = (t: TypeRef | undefined): boolean => resolve(t)?.map?.elementRelationship === 'atomic';
 
 /**
- * Removes, in place, the fields `unknownFields` names: what upstream's decoding into the Go types drops when field
- * validation is Warn or Ignore. An untyped part (a RawExtension, a free-form map) keeps everything.
+ * Paths of fields the schema does not know (`spec.replica`, `spec.template.spec.containers[0].imagee`). With `drop`,
+ * they are also removed in place: what upstream's decoding into the Go types drops when field validation is Warn or
+ * Ignore. An untyped part (a RawExtension, a free-form map) keeps everything.
  */
-export function pruneUnknownFields(t: TypeRef | undefined, value: unknown): void {
-  if (isUntyped(t) || !t) return;
-  const r = resolve(t);
-  if (isPlainObject(value) && r?.map) {
-    for (const [k, v] of Object.entries(value)) {
-      const ft = fieldType(t, k);
-      if (!ft) delete value[k];
-      else pruneUnknownFields(ft, v);
-    }
-  } else if (Array.isArray(value) && r?.list) {
-    for (const v of value) pruneUnknownFields(r.list.elementType, v);
-  }
-}
-
-/** Paths of fields the schema does not know (`spec.replica`, `spec.template.spec.containers[0].imagee`). */
-export function unknownFields(t: TypeRef | undefined, value: unknown, path = ''): string[] {
+export function unknownFields(t: TypeRef | undefined, value: unknown, options: { drop?: boolean } = {}, path = ''): string[] {
   if (isUntyped(t) || !t) return [];
   const r = resolve(t);
   const out: string[] = [];
@@ -106,11 +92,14 @@ export function unknownFields(t: TypeRef | undefined, value: unknown, path = '')
     for (const [k, v] of Object.entries(value)) {
       const ft = fieldType(t, k);
       const p = path ? `${path}.${k}` : k;
-      if (!ft) out.push(p);
-      else out.push(...unknownFields(ft, v, p));
+      if (ft) out.push(...unknownFields(ft, v, options, p));
+      else {
+        out.push(p);
+        if (options.drop) delete value[k];
+      }
     }
   } else if (Array.isArray(value) && r?.list) {
-    value.forEach((v, i) => out.push(...unknownFields(r.list?.elementType, v, `${path}[${i}]`)));
+    value.forEach((v, i) => out.push(...unknownFields(r.list?.elementType, v, options, `${path}[${i}]`)));
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { apiVersionOf, groupVersionOf } from '@cerulean/kube';
 import type { KubeClient } from '../client/kube-client';
 
 /** One served resource, as discovery describes it: enough to list, watch, get and delete its objects. */
@@ -18,10 +19,6 @@ interface APIResourceList {
 
 interface APIGroupList {
   groups: { name: string; preferredVersion?: { groupVersion: string; version: string }; versions: { groupVersion: string; version: string }[] }[];
-}
-
-export function apiVersionOf(r: Pick<ApiResource, 'group' | 'version'>): string {
-  return r.group ? `${r.group}/${r.version}` : r.version;
 }
 
 /** `/api/v1` or `/apis/apps/v1`. */
@@ -86,8 +83,7 @@ export class ResourceIndex {
     const exact = this.byGvk.get(`${apiVersion}|${kind}`);
     if (exact) return exact;
     // An owner written as apps/v1beta2 is the same object at apps/v1: names and uids do not depend on the version.
-    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-    const r = this.byGroupKind.get(`${group}|${kind}`);
+    const r = this.byGroupKind.get(`${groupVersionOf(apiVersion).group}|${kind}`);
     return r;
   }
 }

@@ -1,7 +1,7 @@
-import type { OwnerReference } from '@cerulean/kube';
+import { apiVersionOf, type OwnerReference } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import { isNotFound, KubeApiError, type KubeObject } from '../client/kube-client';
-import { apiVersionOf, collectionPath, discoverResources, objectPath, ResourceIndex, type ApiResource } from './api-resources';
+import { collectionPath, discoverResources, objectPath, ResourceIndex, type ApiResource } from './api-resources';
 import type { Controller, ControllerContext } from './controller';
 import { classifyOwner, decideDeleting, decideDependent, OwnerGraph, withoutReferences, type GraphObject, type OwnerState, type Propagation } from './gc-graph';
 import { WorkQueue } from './work-queue';

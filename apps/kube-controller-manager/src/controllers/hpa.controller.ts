@@ -1,4 +1,4 @@
-import { formatMilliQuantity, matchesLabels, parseLabelSelector } from '@cerulean/kube';
+import { formatMilliQuantity, groupVersionOf, matchesLabels, parseLabelSelector } from '@cerulean/kube';
 import type { Informer } from '../client/informer';
 import { isConflict, isNotFound, type KubeClient } from '../client/kube-client';
 import { groupVersionPath } from './api-resources';
@@ -396,8 +396,7 @@ export class HorizontalPodAutoscalerController implements Controller {
     }
     const resource = find(doc);
     if (!resource) {
-      const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-      throw new Error(`no matches for kind "${ref.kind}" in group "${group}"`);
+      throw new Error(`no matches for kind "${ref.kind}" in group "${groupVersionOf(apiVersion).group}"`);
     }
     return `${base}/namespaces/${hpa.metadata.namespace}/${resource.name}/${encodeURIComponent(ref.name)}/scale`;
   }

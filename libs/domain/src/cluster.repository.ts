@@ -4,6 +4,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { AgentPoolRepository } from './agent-pool.repository';
 import { AgentPoolEntity, ManagedClusterEntity, ResourceGroupEntity } from './entities';
 import { EntityColumns } from './entity-columns';
+import { PreparedQuery } from './prepared-query';
 import { ResourceGroupRepository } from './resource-group.repository';
 
 /** A cluster with its group and its pools (in the order they were made): what every cluster and pool request reads. */
@@ -19,12 +20,12 @@ export type ClusterRead = { rg?: undefined; found?: undefined } | { rg: Resource
 /** Reads and writes `managed_clusters` rows (with their group and pools where a read needs them). */
 @Injectable()
 export class ClusterRepository {
-  /** Group, cluster and pools in one query (the select lists come from the entities), built once. */
+  /** Group, cluster and pools in one prepared query (the select lists come from the entities), built once. */
   private readonly byName: {
     rg: EntityColumns<ResourceGroupEntity>;
     cluster: EntityColumns<ManagedClusterEntity>;
     pool: EntityColumns<AgentPoolEntity>;
-    sql: string;
+    query: PreparedQuery;
   };
 
   constructor(
@@ -40,13 +41,13 @@ export class ClusterRepository {
       `LEFT JOIN managed_clusters c ON c.resource_group_id = rg.id AND c.name_key = $3 ` +
       `LEFT JOIN agent_pools p ON p.cluster_id = c.id ` +
       `WHERE rg.subscription_id = $1 AND rg.name_key = $2 ORDER BY p.created_at ASC`;
-    this.byName = { rg, cluster, pool, sql };
+    this.byName = { rg, cluster, pool, query: new PreparedQuery(sql) };
   }
 
   /** The hot read path (every GET of a cluster or a pool): group, cluster and pools in one round trip, names case-insensitive. */
   async readByName(tx: EntityManager, subscriptionId: string, rgName: string, name: string): Promise<ClusterRead> {
     const cols = this.byName;
-    const rows = (await tx.query(cols.sql, [subscriptionId.toLowerCase(), rgName.toLowerCase(), name.toLowerCase()])) as Record<string, unknown>[];
+    const rows = await cols.query.rows(tx, [subscriptionId.toLowerCase(), rgName.toLowerCase(), name.toLowerCase()]);
     const rg = rows[0] ? cols.rg.hydrate(rows[0]) : undefined;
     if (!rg) return {};
     const cluster = cols.cluster.hydrate(rows[0]);

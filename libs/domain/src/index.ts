@@ -8,6 +8,7 @@ export * from './entity-columns';
 export * from './enums';
 export * from './operation.repository';
 export * from './pg-channel-listener';
+export * from './prepared-query';
 export * from './query-errors';
 export * from './resource-group.repository';
 export * from './stored-error';

@@ -9,12 +9,13 @@ import {
   OperationKind,
   OperationRepository,
   OperationStatus,
+  PreparedQuery,
   ProvisioningState,
   ResourceGroupRepository,
 } from '@cerulean/domain';
 import { Logger } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { aCluster, anOperation, aPool, aResourceGroup, startTestDatabase, TestDatabase, truncateAll } from '../../../test-support/database';
 
 jest.setTimeout(60_000);
@@ -100,6 +101,27 @@ describe('Cluster, agent pool, resource group and operation repositories (real P
 
       expect(read.found?.cluster.id).toBe(bare.id);
       expect(read.found?.pools).toEqual([]);
+    });
+
+    it('runs as a named prepared statement, parsed once per connection, inside the caller transaction', async () => {
+      const { rg, c1 } = await aGroupWithClusters();
+
+      const { first, second, prepared } = await db.transaction(async (tx) => {
+        const first = await clusters.readByName(tx, rg.subscriptionId, rg.name, c1.name);
+        await tx.query(`UPDATE managed_clusters SET tags = '{"seen":"in-tx"}' WHERE id = $1`, [c1.id]);
+        const second = await clusters.readByName(tx, rg.subscriptionId, rg.name, c1.name);
+        const prepared = (await tx.query(`SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'cerulean\\_%'`)) as {
+          name: string;
+          statement: string;
+        }[];
+        return { first, second, prepared };
+      });
+
+      expect(first.found?.cluster.tags).toEqual({});
+      expect(second.found?.cluster.tags).toEqual({ seen: 'in-tx' });
+      const statement = prepared.find((p) => p.statement.includes('FROM resource_groups rg LEFT JOIN managed_clusters c'));
+      expect(statement?.name).toMatch(/^cerulean_[0-9a-f]{24}$/);
+      expect(prepared.filter((p) => p.name === statement?.name)).toHaveLength(1);
     });
   });
 
@@ -268,6 +290,30 @@ describe('Cluster, agent pool, resource group and operation repositories (real P
       await groups.save(db, made);
 
       expect((await groups.findById(db, made.id))?.tags).toEqual({ b: '2' });
+    });
+  });
+
+  describe('PreparedQuery', () => {
+    it('names a statement after its text and reports a failure as tx.query does (QueryFailedError, the driver error inside)', async () => {
+      const missing = new PreparedQuery('SELECT id FROM no_such_table WHERE id = $1');
+
+      expect(new PreparedQuery(missing.text).name).toBe(missing.name);
+      expect(new PreparedQuery('SELECT 2').name).not.toBe(new PreparedQuery('SELECT 1').name);
+      // One connection throughout, so the second call runs where the first one's parse failed.
+      const runner = db.connection.createQueryRunner();
+      try {
+        const err = await missing.rows(runner.manager, ['x']).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(QueryFailedError);
+        expect((err as QueryFailedError).driverError).toMatchObject({ code: '42P01' });
+        // The failed parse left no half-known statement behind: once the table exists, the same connection runs it.
+        await runner.query('CREATE TABLE no_such_table (id text)');
+        expect(await missing.rows(runner.manager, ['x'])).toEqual([]);
+        const prepared = (await runner.query('SELECT name FROM pg_prepared_statements')) as { name: string }[];
+        expect(prepared.map((p) => p.name)).toContain(missing.name);
+      } finally {
+        await runner.query('DROP TABLE IF EXISTS no_such_table');
+        await runner.release();
+      }
     });
   });
 });

@@ -1,5 +1,5 @@
 import { ArmError, assertSubscriptionId, locationScopedId, Namespaces, OperationStatusBody, isGuid } from '@cerulean/arm';
-import { EntityColumns, OperationEntity, OperationKind, OperationStatus } from '@cerulean/domain';
+import { EntityColumns, OperationEntity, OperationKind, OperationStatus, PreparedQuery } from '@cerulean/domain';
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
@@ -22,22 +22,20 @@ export interface OperationListItem extends OperationStatusBody {
 export class OperationsService {
   /** The hot path of every poller: one prepared query, hydrated with TypeORM's conversions. */
   private readonly operation: EntityColumns<OperationEntity>;
-  private readonly getSql: string;
+  private readonly getQuery: PreparedQuery;
 
   constructor(
     @InjectEntityManager() private readonly db: EntityManager,
     private readonly results: OperationResults,
   ) {
     this.operation = new EntityColumns(db.connection, OperationEntity, 'o');
-    this.getSql = `SELECT ${this.operation.select} FROM operations o WHERE o.id = $1 AND o.subscription_id = $2`;
+    this.getQuery = new PreparedQuery(`SELECT ${this.operation.select} FROM operations o WHERE o.id = $1 AND o.subscription_id = $2`);
   }
 
   /** Unknown ids are a caller error: 404 ResourceNotFound, not a failed operation (R11.6). */
   async get(subscriptionId: string, operationId: string): Promise<OperationEntity> {
     assertSubscriptionId(subscriptionId);
-    const rows = isGuid(operationId)
-      ? ((await this.db.query(this.getSql, [operationId.toLowerCase(), subscriptionId.toLowerCase()])) as Record<string, unknown>[])
-      : [];
+    const rows = isGuid(operationId) ? await this.getQuery.rows(this.db, [operationId.toLowerCase(), subscriptionId.toLowerCase()]) : [];
     const op = rows[0] ? this.operation.hydrate(rows[0]) : undefined;
     if (!op) throw ArmError.notFound('ResourceNotFound', `The operation '${operationId}' was not found.`);
     return op;

@@ -39,3 +39,39 @@ export async function pacedPollers(baseUrl: string, paths: string[], pollers: nu
     agent.destroy();
   }
 }
+
+/**
+ * An open-loop client at a fixed rate: request i is due at i/rate seconds, whether or not earlier ones were
+ * answered, on up to `connections` keep-alive HTTPS connections (opened before measuring). Each latency runs from
+ * the moment the request was due, so time waiting for a free connection counts, as it does for a real client.
+ * (autocannon's `overallRate` sends each connection's share back to back at the start of every second instead: a
+ * burst of 10 closed-loop connections, not a rate.) Returns every latency (ms).
+ */
+export async function pacedRequests(baseUrl: string, path: string, rate: number, connections: number, seconds: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, rejectUnauthorized: false });
+  const get = (due: number): Promise<number> =>
+    new Promise((res, rej) => {
+      // A timer may wake up to a millisecond early: then the request was sent early, and its latency starts then.
+      const from = Math.min(due, performance.now());
+      const req = request(`${baseUrl}${path}`, { agent, headers: { authorization: `Bearer ${benchToken()}` } }, (r) => {
+        r.resume();
+        r.on('end', () => (r.statusCode === 200 ? res(performance.now() - from) : rej(new Error(`${path} answered ${r.statusCode}`))));
+      });
+      req.on('error', rej);
+      req.end();
+    });
+  try {
+    await Promise.all(Array.from({ length: connections }, () => get(performance.now())));
+    const start = performance.now();
+    const answers: Promise<number>[] = [];
+    for (let i = 0; i < rate * seconds; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      answers.push(get(due));
+    }
+    return await Promise.all(answers);
+  } finally {
+    agent.destroy();
+  }
+}

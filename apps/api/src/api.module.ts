@@ -7,13 +7,11 @@ import { ActivityLogModule } from './activity-log/activity-log.module';
 import { AgentPoolsModule } from './agent-pools/agent-pools.module';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { AuthorizationModule } from './authorization/authorization.module';
-import { ListVisibilityInterceptor } from './authorization/list-visibility.interceptor';
 import { ThrottleGuard } from './authorization/throttle.guard';
 import { ClustersModule } from './clusters/clusters.module';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
-import { ConditionalGetInterceptor } from './common/conditional-get.interceptor';
-import { ResponseModelInterceptor } from './common/response-model.interceptor';
+import { ResponseInterceptor } from './common/response.interceptor';
 import { RouteParamsGuard } from './common/route-params.guard';
 import { armValidationPipe } from './common/validation';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -62,10 +60,8 @@ import { UpgradesModule } from './upgrades/upgrades.module';
     { provide: APP_GUARD, useClass: ApiVersionGuard },
     { provide: APP_GUARD, useClass: ThrottleGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },
-    // Outermost first: the conditional-GET ETag is computed on the list the caller may see.
-    { provide: APP_INTERCEPTOR, useClass: ConditionalGetInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: ListVisibilityInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: ResponseModelInterceptor },
+    // The stable model's view, then the list items the caller may see, then the conditional-GET ETag of that.
+    { provide: APP_INTERCEPTOR, useClass: ResponseInterceptor },
     { provide: APP_FILTER, useClass: ArmExceptionFilter },
     { provide: APP_PIPE, useFactory: armValidationPipe },
   ],

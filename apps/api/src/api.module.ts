@@ -11,7 +11,7 @@ import { ThrottleGuard } from './authorization/throttle.guard';
 import { ClustersModule } from './clusters/clusters.module';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
-import { ResponseInterceptor } from './common/response.interceptor';
+import { ResponseInterceptor } from './response.interceptor';
 import { RouteParamsGuard } from './common/route-params.guard';
 import { armValidationPipe } from './common/validation';
 import { CredentialsModule } from './credentials/credentials.module';

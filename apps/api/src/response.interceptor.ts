@@ -2,14 +2,14 @@ import { isStableApiVersion } from '@cerulean/catalog';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, Observable } from 'rxjs';
-import { visibleItems } from '../authorization/list-visibility';
-import { conditionalGet } from './conditional-get';
-import { stableModelView } from './response-model';
+import { visibleItems } from './authorization/list-visibility';
+import { conditionalGet } from './common/conditional-get';
+import { stableModelView } from './common/response-model';
 
 /**
  * What every answer goes through on its way out, in this order: the stable api-version's view of clusters and pools
- * (response-model.ts), the list items the caller may read (list-visibility.ts), then the conditional-GET ETag, computed
- * on what the caller will see (conditional-get.ts). One interceptor rather than three: Nest wraps each interceptor of
+ * (common/response-model.ts), the list items the caller may read (authorization/list-visibility.ts), then the
+ * conditional-GET ETag, computed on what the caller will see (common/conditional-get.ts). One interceptor rather than three: Nest wraps each interceptor of
  * every request in its own observable and async resource, which cost about a tenth of a simple GET's CPU.
  */
 @Injectable()

@@ -9,8 +9,9 @@ import { stableModelView } from './common/response-model';
 /**
  * What every answer goes through on its way out, in this order: the stable api-version's view of clusters and pools
  * (common/response-model.ts), the list items the caller may read (authorization/list-visibility.ts), then the
- * conditional-GET ETag, computed on what the caller will see (common/conditional-get.ts). One interceptor rather than three: Nest wraps each interceptor of
- * every request in its own observable and async resource, which cost about a tenth of a simple GET's CPU.
+ * conditional-GET ETag, computed on what the caller will see (common/conditional-get.ts). One interceptor rather than
+ * three: Nest wraps each interceptor of every request in its own observable and async resource, which cost about a
+ * tenth of a simple GET's CPU.
  */
 @Injectable()
 export class ResponseInterceptor implements NestInterceptor {

@@ -55,7 +55,6 @@ async function bootstrap(): Promise<void> {
   fastify.addHook('onRequest', async (req, reply) => {
     const { context, responseHeaders } = createRequestContext(req.headers);
     req.arm = context;
-    req.log = req.log.child({ correlationId: context.correlationId, armRequestId: context.requestId });
     reply.headers(responseHeaders);
     const unreadable = (req.raw as { [UNREADABLE_TARGET]?: string })[UNREADABLE_TARGET];
     if (unreadable !== undefined) {
@@ -63,9 +62,19 @@ async function bootstrap(): Promise<void> {
       throw ArmError.badRequest('InvalidRequestUri', unreadable);
     }
   });
+  // One access log line per request, with its ARM ids as fields (not a child logger per request: creating one cost
+  // about 4 % of a simple GET's CPU).
   fastify.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), clientRequestId: req.arm?.clientRequestId },
+      {
+        correlationId: req.arm?.correlationId,
+        armRequestId: req.arm?.requestId,
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        clientRequestId: req.arm?.clientRequestId,
+      },
       'request',
     );
   });

@@ -98,7 +98,9 @@ export function recordTraffic(fastify: FastifyInstance, dir: string): void {
     });
     seq += 1;
     const name = `${Date.now()}-${process.pid}-${String(seq).padStart(6, '0')}.json`;
-    await writeFile(join(dir, name), JSON.stringify(pair, null, 2)).catch((err: unknown) => req.log.warn({ err }, 'traffic recording failed'));
+    await writeFile(join(dir, name), JSON.stringify(pair, null, 2)).catch((err: unknown) =>
+      req.log.warn({ err, correlationId: req.arm?.correlationId }, 'traffic recording failed'),
+    );
     return payload;
   });
 }

@@ -11,7 +11,6 @@ import { ThrottleGuard } from './authorization/throttle.guard';
 import { ClustersModule } from './clusters/clusters.module';
 import { ApiVersionGuard } from './common/api-version.guard';
 import { ArmExceptionFilter } from './common/arm-exception.filter';
-import { ResponseInterceptor } from './response.interceptor';
 import { RouteParamsGuard } from './common/route-params.guard';
 import { armValidationPipe } from './common/validation';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -25,6 +24,7 @@ import { MaintenanceConfigurationsModule } from './maintenance-configurations/ma
 import { OperationsModule } from './operations/operations.module';
 import { ProviderOperationsModule } from './provider-operations/provider-operations.module';
 import { ResourceGroupsModule } from './resource-groups/resource-groups.module';
+import { ResponseInterceptor } from './response.interceptor';
 import { RunCommandModule } from './run-command/run-command.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UpgradesModule } from './upgrades/upgrades.module';

@@ -2,6 +2,18 @@ import { Agent, request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchToken } from './https-client';
 
+/** GET `url` as the bench principal on `agent`; resolves the ms from `from` (a `performance.now()`) to the end of a 200. */
+function timedGet(agent: Agent, url: string, from: number): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = request(url, { agent, headers: { authorization: `Bearer ${benchToken()}` } }, (r) => {
+      r.resume();
+      r.on('end', () => (r.statusCode === 200 ? res(performance.now() - from) : rej(new Error(`${url} answered ${r.statusCode}`))));
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
 /**
  * Operation status pollers as ARM clients run them: each holds one keep-alive HTTPS connection, asks, waits
  * for the answer, sleeps Retry-After, asks again. Connections are opened (one unmeasured request each)
@@ -10,16 +22,7 @@ import { benchToken } from './https-client';
  */
 export async function pacedPollers(baseUrl: string, paths: string[], pollers: number, intervalMs: number, seconds: number): Promise<number[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: pollers, maxFreeSockets: pollers, rejectUnauthorized: false });
-  const get = (path: string): Promise<number> =>
-    new Promise((res, rej) => {
-      const t0 = performance.now();
-      const req = request(`${baseUrl}${path}`, { agent, headers: { authorization: `Bearer ${benchToken()}` } }, (r) => {
-        r.resume();
-        r.on('end', () => (r.statusCode === 200 ? res(performance.now() - t0) : rej(new Error(`${path} answered ${r.statusCode}`))));
-      });
-      req.on('error', rej);
-      req.end();
-    });
+  const get = (path: string): Promise<number> => timedGet(agent, `${baseUrl}${path}`, performance.now());
   try {
     // Open every connection with one unmeasured request each (all at once: each needs its own socket).
     await Promise.all(Array.from({ length: pollers }, (_, i) => get(paths[i % paths.length])));
@@ -49,17 +52,8 @@ export async function pacedPollers(baseUrl: string, paths: string[], pollers: nu
  */
 export async function pacedRequests(baseUrl: string, path: string, rate: number, connections: number, seconds: number): Promise<number[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, rejectUnauthorized: false });
-  const get = (due: number): Promise<number> =>
-    new Promise((res, rej) => {
-      // A timer may wake up to a millisecond early: then the request was sent early, and its latency starts then.
-      const from = Math.min(due, performance.now());
-      const req = request(`${baseUrl}${path}`, { agent, headers: { authorization: `Bearer ${benchToken()}` } }, (r) => {
-        r.resume();
-        r.on('end', () => (r.statusCode === 200 ? res(performance.now() - from) : rej(new Error(`${path} answered ${r.statusCode}`))));
-      });
-      req.on('error', rej);
-      req.end();
-    });
+  // A timer may wake up to a millisecond early: then the request was sent early, and its latency starts then.
+  const get = (due: number): Promise<number> => timedGet(agent, `${baseUrl}${path}`, Math.min(due, performance.now()));
   try {
     await Promise.all(Array.from({ length: connections }, () => get(performance.now())));
     const start = performance.now();

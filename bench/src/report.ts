@@ -1,5 +1,6 @@
 import { cpus, freemem, hostname, loadavg, release, totalmem, type as osType } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Summary } from './stats';
 
 /** One measured quantity: Cerulean's sample and the floor's, side by side. */
@@ -70,6 +71,34 @@ export function machineInfo(): MachineInfo {
 }
 
 export const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
+
+/** The machine's CPU time so far, busy and in all (every core, in clock ticks), from /proc/stat. */
+function cpuTimes(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = ticks[3] + (ticks[4] ?? 0);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits, at most `maxMs`, until the machine is quiet: under a quarter busy over two half-seconds in a row. A latency
+ * scenario that starts while the previous one's clean-up still runs (27 node containers gone after a scale-in, and
+ * every remaining node updating its routes) measures that clean-up, and only for whichever side it runs first.
+ */
+export async function settle(maxMs = 20_000): Promise<{ ms: number; quiet: boolean }> {
+  const start = performance.now();
+  let quietSamples = 0;
+  let last = cpuTimes();
+  while (performance.now() - start < maxMs) {
+    await sleep(500);
+    const now = cpuTimes();
+    const busy = (now.busy - last.busy) / Math.max(1, now.total - last.total);
+    last = now;
+    quietSamples = busy < 0.25 ? quietSamples + 1 : 0;
+    if (quietSamples >= 2) return { ms: Math.round(performance.now() - start), quiet: true };
+  }
+  return { ms: Math.round(performance.now() - start), quiet: false };
+}
 
 const fmtNum = (x: number): string => (x >= 100 ? String(Math.round(x)) : String(Math.round(x * 10) / 10));
 

@@ -6,7 +6,7 @@ import { pacedPollers, pacedRequests } from './pollers';
 import { BareFastify, BENCH_VM_SIZE, DirectDocker, DirectFleet, bullmqDispatch, pgRedisRoundTrips } from './floors';
 import { containerMemory } from './container-memory';
 import { BenchPlatform } from './platform';
-import { ScenarioResult, TargetResult } from './report';
+import { ScenarioResult, settle, TargetResult } from './report';
 import { ratio, summarize, Summary } from './stats';
 
 const AKS_API = 'api-version=2026-06-01';
@@ -118,6 +118,12 @@ export class Scenarios {
     this.results.push(result);
     this.log(`  ${r.scenario}: ${JSON.stringify({ cerulean: r.cerulean, floor: r.floor, ratio: result.ratio })}`);
     return result;
+  }
+
+  /** Before a latency scenario: the machine quiet again after what ran before it (see `settle`). */
+  private async settle(): Promise<void> {
+    const { ms, quiet } = await settle();
+    this.log(quiet ? `  machine quiet after ${ms} ms` : `  WARNING: the machine was still busy after ${ms} ms; measuring anyway`);
   }
 
   private target(id: string, target: string, actual: number | undefined, unit: string, pass: (x: number) => boolean): void {
@@ -313,6 +319,7 @@ export class Scenarios {
 
   /** GET managedCluster at each concurrency and at a fixed rate; floor: bare Fastify with a body of the same size. */
   async readPath(clusterName: string): Promise<void> {
+    await this.settle();
     const path = `${clusterPath(this.sub, clusterName)}?${AKS_API}`;
     const sample = await this.http.expect([200], 'GET', path);
     const bytes = Buffer.byteLength(sample.text);
@@ -428,6 +435,7 @@ export class Scenarios {
 
   /** 500 pollers on a running and a finished operation; floor: bare Fastify with a body of the same size. */
   async polling(clusterName: string, finishedOperationId: string): Promise<void> {
+    await this.settle();
     const post = await this.http.expect([202], 'POST', `${clusterPath(this.sub, clusterName)}/runCommand?${AKS_API}`, {
       command: 'sleep 120',
       context: '',

@@ -8,22 +8,20 @@ import { EntityManager } from 'typeorm';
  * never varies: the statement's name is derived from its text, so two different texts never share a name.
  */
 export class PreparedQuery {
-  private readonly config: { name: string; text: string };
+  readonly name: string;
 
   constructor(readonly text: string) {
-    this.config = { name: `cerulean_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
-  }
-
-  get name(): string {
-    return this.config.name;
+    this.name = `cerulean_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
   }
 
   /**
    * The rows, through `tx` as `tx.query` runs them (its transaction if it has one, else a pooled connection; errors
-   * as TypeORM's QueryFailedError). pg's `query()` takes a `{ name, text }` config where TypeORM's signature says
-   * string, and TypeORM hands it through unchanged.
+   * as TypeORM's QueryFailedError). pg's `query()` takes a `{ name, text, values }` config where TypeORM's signature
+   * says string, and TypeORM hands it through unchanged. A new config for every call: nothing shared between calls
+   * in flight.
    */
   rows(tx: EntityManager, values: unknown[]): Promise<Record<string, unknown>[]> {
-    return tx.query(this.config as unknown as string, values) as Promise<Record<string, unknown>[]>;
+    const config = { name: this.name, text: this.text, values };
+    return tx.query(config as unknown as string, values) as Promise<Record<string, unknown>[]>;
   }
 }

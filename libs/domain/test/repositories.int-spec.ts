@@ -294,6 +294,15 @@ describe('Cluster, agent pool, resource group and operation repositories (real P
   });
 
   describe('PreparedQuery', () => {
+    it('gives each of many concurrent calls its own rows', async () => {
+      const rg = await aResourceGroup(db);
+      const made = await Promise.all(Array.from({ length: 12 }, (_, i) => aCluster(db, rg, { name: `c${i}` })));
+
+      const reads = await Promise.all(made.map((c) => clusters.readByName(db, rg.subscriptionId, rg.name, c.name)));
+
+      expect(reads.map((r) => r.found?.cluster.id)).toEqual(made.map((c) => c.id));
+    });
+
     it('names a statement after its text and reports a failure as tx.query does (QueryFailedError, the driver error inside)', async () => {
       const missing = new PreparedQuery('SELECT id FROM no_such_table WHERE id = $1');
 

@@ -143,7 +143,7 @@ export const EXTENSIONS: {
     operationId: /./,
     method: 'GET',
     test: (e) => e.code === 'INVALID_RESPONSE_CODE' && /'304'/.test(e.message),
-    why: '304 Not Modified: HTTP conditional GET, only to a request whose If-None-Match matches (conditional-get.interceptor.ts)',
+    why: '304 Not Modified: HTTP conditional GET, only to a request whose If-None-Match matches (common/conditional-get.ts)',
   },
 ];
 

@@ -232,10 +232,10 @@ async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAd
   const ns = storage.registry.lookup('', 'v1', 'namespaces') as ResourceType;
   // Independent writes go together: etcd commits concurrent ones in one disk sync, and a new cluster waits for these.
   await Promise.all(
-    BOOTSTRAP_NAMESPACES.map(async (name) => {
-      if (!(await storage.tryGet(ns, undefined, name)))
-        await storage.create(ns, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, system).catch(ignoreExists);
-    }),
+    // Created without a read first: a new cluster has none, and an existing one answers AlreadyExists in one round trip.
+    BOOTSTRAP_NAMESPACES.map((name) =>
+      storage.create(ns, undefined, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, system).catch(ignoreExists),
+    ),
   );
   const svc = storage.registry.lookup('', 'v1', 'services') as ResourceType;
   const storageClasses = storage.registry.lookup('storage.k8s.io', 'v1', 'storageclasses') as ResourceType;
@@ -258,10 +258,7 @@ async function bootstrap(storage: RestStorage, dnsServiceIp: string, advertiseAd
       },
     }),
     advertiseAddress ? reconcileKubernetesEndpoints(storage, advertiseAddress, securePort, system) : undefined,
-    ...BOOTSTRAP_STORAGE_CLASSES.map(async (sc) => {
-      if (!(await storage.tryGet(storageClasses, undefined, sc.metadata.name ?? '')))
-        await storage.create(storageClasses, undefined, sc, system).catch(ignoreExists);
-    }),
+    ...BOOTSTRAP_STORAGE_CLASSES.map((sc) => storage.create(storageClasses, undefined, sc, system).catch(ignoreExists)),
   ]);
 }
 

@@ -73,10 +73,9 @@ function roleObject(role: BootstrapClusterRole): KubeObject {
 async function reconcileRole(cache: RbacCache, storage: RestStorage, role: BootstrapClusterRole): Promise<void> {
   const rt = cache.rt('clusterroles');
   const wo = systemWrite('kube-apiserver');
-  if (!(await storage.tryGet(rt, undefined, role.name))) {
-    await storage.create(rt, undefined, roleObject(role), wo).catch(ignoreExists);
-    return;
-  }
+  // The cache has listed every ClusterRole: a new cluster creates its roles without first reading each from etcd. One
+  // made meanwhile by someone else is reconciled below like any existing one.
+  if (!cache.get('clusterroles', '', role.name) && (await createdUnlessExists(storage.create(rt, undefined, roleObject(role), wo)))) return;
   await storage.guaranteedUpdate(rt, undefined, role.name, wo, (cur) => {
     if (!cur) throw KubeError.notFound({ group: rt.group, resource: rt.plural }, role.name);
     if (cur.metadata.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') return { obj: cur };
@@ -104,6 +103,7 @@ async function reconcileBinding(cache: RbacCache, storage: RestStorage, b: Boots
     roleRef,
     subjects: b.subjects,
   } as KubeObject;
+  if (!cache.get('clusterrolebindings', '', b.name) && (await createdUnlessExists(storage.create(rt, undefined, fresh, wo)))) return;
   const existing = await storage.tryGet(rt, undefined, b.name);
   if (!existing) {
     await storage.create(rt, undefined, fresh, wo).catch(ignoreExists);
@@ -129,6 +129,16 @@ const mergeSubjects = (have: Subject[], want: Subject[]) => [...have, ...want.fi
 const ignoreExists = (err: unknown) => {
   if (!(err instanceof KubeError && err.reason === 'AlreadyExists')) throw err;
 };
+
+/** Whether `create` made the object: false when it already existed, any other failure thrown. */
+const createdUnlessExists = (create: Promise<unknown>): Promise<boolean> =>
+  create.then(
+    () => true,
+    (err: unknown) => {
+      ignoreExists(err);
+      return false;
+    },
+  );
 
 /**
  * Upstream's clusterrole-aggregation controller, in the API server's process: a ClusterRole with an aggregationRule

@@ -106,22 +106,29 @@ export async function startKubeApiServer(cfg: KubeApiServerConfig, log: Logger =
   try {
     // Lists are answered from memory (upstream's watch cache): every object, watched from etcd.
     if (cfg.watchCache !== false) lookups.push(await storage.cacheLists(log));
-    await rbac.start();
-    await reconcileBootstrapPolicy(rbac, storage);
-    for (const plural of ['namespaces', 'serviceaccounts']) lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log));
-    // DefaultStorageClass reads every class on each claim create, PersistentVolumeClaimResize one on each claim update.
-    lookups.push(await storage.watchForLookup(registry.lookup('storage.k8s.io', 'v1', 'storageclasses') as ResourceType, log));
-    // LimitRanger reads a namespace's LimitRanges on every pod create, ResourceQuota its quotas on every create.
-    for (const plural of ['limitranges', 'resourcequotas'])
-      lookups.push(await storage.watchForLookup(registry.lookup('', 'v1', plural) as ResourceType, log, true));
+    const lookup = (group: string, plural: string, namespaced?: boolean) =>
+      storage.watchForLookup(registry.lookup(group, 'v1', plural) as ResourceType, log, namespaced);
     // The Node authorizer's graph: what each node's pods reference, from the pods in memory.
     const pods = new WatchedObjects(storage, podType, log, podReferences, (refs) => refs?.node);
-    lookups.push(pods);
-    await pods.start();
     const volumeType = registry.lookup('', 'v1', 'persistentvolumes') as ResourceType;
     const volumes = new WatchedObjects(storage, volumeType, log, volumeClaim);
-    lookups.push(volumes);
-    await volumes.start();
+    lookups.push(pods, volumes);
+    // All at once: each waits on etcd for its list and watch, and the server listens only once every one is in place.
+    const started = await Promise.allSettled([
+      rbac.start().then(() => reconcileBootstrapPolicy(rbac, storage)),
+      lookup('', 'namespaces'),
+      lookup('', 'serviceaccounts'),
+      // DefaultStorageClass reads every class on each claim create, PersistentVolumeClaimResize one on each claim update.
+      lookup('storage.k8s.io', 'storageclasses'),
+      // LimitRanger reads a namespace's LimitRanges on every pod create, ResourceQuota its quotas on every create.
+      lookup('', 'limitranges', true),
+      lookup('', 'resourcequotas', true),
+      pods.start(),
+      volumes.start(),
+    ]);
+    for (const s of started) if (s.status === 'fulfilled' && s.value) lookups.push(s.value);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     graph = new NodeGraph(pods, volumes, storage, { pods: podType, volumes: volumeType });
   } catch (err) {
     aggregator.stop();

@@ -39,7 +39,7 @@ import { authenticate, sameSecret } from './authn';
 import { answerReview } from './auth/reviews';
 import { ServiceAccountTokens } from './auth/service-account-tokens';
 import { RbacAuthorizer } from './rbac/authorizer';
-import { ClusterRoleAggregator, reconcileBootstrapPolicy } from './rbac/bootstrap';
+import { ClusterRoleAggregator, ignoreExists, reconcileBootstrapPolicy } from './rbac/bootstrap';
 import { RbacCache } from './rbac/cache';
 import { EscalationCheck } from './rbac/escalation';
 import { ClusterIpAllocator } from './cluster-ips';
@@ -329,10 +329,6 @@ async function reconcileKubernetesEndpoints(storage: RestStorage, address: strin
   };
   await Promise.all([reconcile(endpoints, desiredEndpoints), reconcile(slices, desiredSlice)]);
 }
-
-const ignoreExists = (err: unknown) => {
-  if (!(err instanceof KubeError && err.reason === 'AlreadyExists')) throw err;
-};
 
 interface AuthChain {
   authorizer: Authorizer;

@@ -74,8 +74,12 @@ async function reconcileRole(cache: RbacCache, storage: RestStorage, role: Boots
   const rt = cache.rt('clusterroles');
   const wo = systemWrite('kube-apiserver');
   // The cache has listed every ClusterRole: a new cluster creates its roles without first reading each from etcd. One
-  // made meanwhile by someone else is reconciled below like any existing one.
+  // the cache knows, or one made meanwhile by someone else, is read and reconciled as before.
   if (!cache.get('clusterroles', '', role.name) && (await createdUnlessExists(storage.create(rt, undefined, roleObject(role), wo)))) return;
+  if (!(await storage.tryGet(rt, undefined, role.name))) {
+    await storage.create(rt, undefined, roleObject(role), wo).catch(ignoreExists);
+    return;
+  }
   await storage.guaranteedUpdate(rt, undefined, role.name, wo, (cur) => {
     if (!cur) throw KubeError.notFound({ group: rt.group, resource: rt.plural }, role.name);
     if (cur.metadata.annotations?.[AUTOUPDATE_ANNOTATION] === 'false') return { obj: cur };
@@ -126,7 +130,8 @@ async function reconcileBinding(cache: RbacCache, storage: RestStorage, b: Boots
 
 const mergeSubjects = (have: Subject[], want: Subject[]) => [...have, ...want.filter((w) => !have.some((h) => sameSubject(h, w)))];
 
-const ignoreExists = (err: unknown) => {
+/** For creates of what may already be there: AlreadyExists is not a failure. */
+export const ignoreExists = (err: unknown) => {
   if (!(err instanceof KubeError && err.reason === 'AlreadyExists')) throw err;
 };
 

@@ -222,12 +222,13 @@ export class PodNetwork {
     const commands = routeCommands(current, desired, this.options.clusterCidr, own);
     const failures: string[] = [];
     if (commands.length) {
-      const lines = (await this.options.run(routeScript(commands))).split('\n');
-      for (const line of lines) {
+      let reported = 0;
+      for (const line of (await this.options.run(routeScript(commands))).split('\n')) {
         if (line.startsWith('ok ')) this.options.log?.('pod route changed', { command: line.slice(3) });
         else if (line.startsWith('failed ')) failures.push(line.slice(7));
+        else continue;
+        reported += 1;
       }
-      const reported = lines.filter((l) => l.startsWith('ok ') || l.startsWith('failed ')).length;
       if (reported < commands.length) failures.push(`${commands.length - reported} of ${commands.length} route commands reported nothing`);
     }
     if (failures.length) throw new Error(`pod routes: ${failures.join('; ')}`);

@@ -1,7 +1,7 @@
 import { existsSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { runOnNode } from '../exec';
+import { runOnNode, spawnOnNode } from '../exec';
 import { REGISTRY_CONFIG_DIR, writeRegistryHosts } from './registry-hosts';
 import type { LogLine } from '../server';
 import { SupervisedChild, waitUntil } from '../supervisor';
@@ -265,7 +265,8 @@ export class ContainerdRuntime {
     if (!existsSync(dir)) return [];
     const names: string[] = [];
     for (const file of (await fs.readdir(dir)).filter((f) => f.endsWith('.tar')).sort()) {
-      const out = await runOnNode([
+      // Its own process: an import takes seconds, and the node's shell would hold every other command behind it.
+      const out = await spawnOnNode([
         CTR_BINARY,
         '--address',
         this.socket,

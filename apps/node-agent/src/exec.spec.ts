@@ -43,6 +43,33 @@ describe('NodeShell', () => {
     expect(await shell.run(['echo', 'after'])).toBe('after\n');
   });
 
+  it('times a command from when the shell runs it, not from when it was queued behind a slow one', async () => {
+    const quick = new NodeShell('/bin/sh', 300);
+    try {
+      const slow = quick.run(['sleep', '2'], undefined, 5000);
+      const behind = quick.run(['echo', 'queued'], undefined, 100);
+      await expect(behind).resolves.toBe('queued\n');
+      await expect(slow).resolves.toBe('');
+    } finally {
+      quick.close();
+    }
+  });
+
+  it("replaces a shell that stays stuck past a command's bound and its grace", async () => {
+    const quick = new NodeShell('/bin/sh', 300);
+    try {
+      await quick.run(['true']);
+      const pid = quick.pid;
+      // Ignores the TERM that `timeout` sends, for about 3 s (bounded: it ends by itself).
+      const stuck = quick.run(['sh', '-c', 'trap "" TERM; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done'], undefined, 1000);
+      await expect(stuck).rejects.toThrow("the node's shell did not answer within 1300 ms");
+      expect(await quick.run(['echo', 'new shell'])).toBe('new shell\n');
+      expect(quick.pid).not.toBe(pid);
+    } finally {
+      quick.close();
+    }
+  });
+
   it('fails what a dead shell was running and starts a new one for the next command', async () => {
     await shell.run(['true']);
     const pid = shell.pid as number;

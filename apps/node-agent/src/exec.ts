@@ -33,13 +33,15 @@ export function spawnOnNode(argv: string[], input?: string, timeoutMs = 30_000):
 
 interface Pending {
   argv: string[];
+  /** When it was first in line (0 before). */
   started: number;
   timeoutMs: number;
   err: string;
   input?: string;
   resolve: (stdout: string) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** Set when the command is first in line, so the shell is running it (0 and none before). */
+  timer?: NodeJS.Timeout;
 }
 
 /** How much longer than a command's own bound (`timeout`) the agent waits for the shell before it starts a new one. */
@@ -59,9 +61,13 @@ export class NodeShell {
   private out = '';
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
+  private sending: Promise<void> = Promise.resolve();
   private readonly marker = `__cerulean_done_${randomBytes(12).toString('hex')}`;
 
-  constructor(private readonly shell = '/bin/sh') {}
+  constructor(
+    private readonly shell = '/bin/sh',
+    private readonly graceMs = SHELL_GRACE_MS,
+  ) {}
 
   /** Where commands' input and stderr files are kept (tests). */
   get workDir(): string | undefined {
@@ -79,26 +85,21 @@ export class NodeShell {
       const dir = this.dir as string;
       const id = ++this.seq;
       const err = join(dir, `${id}.err`);
-      const timer = setTimeout(() => this.fail(child, `the node's shell did not answer within ${timeoutMs + SHELL_GRACE_MS} ms`), timeoutMs + SHELL_GRACE_MS);
-      const entry: Pending = {
-        argv,
-        started: Date.now(),
-        timeoutMs,
-        err,
-        input: input === undefined ? undefined : join(dir, `${id}.in`),
-        resolve,
-        reject,
-        timer,
-      };
-      this.pending.set(id, entry);
+      const file = input === undefined ? undefined : join(dir, `${id}.in`);
+      this.pending.set(id, { argv, started: 0, timeoutMs, err, input: file, resolve, reject });
       this.hold(true);
+      this.arm();
       const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
       const line =
-        `timeout ${seconds} ${argv.map(shellQuote).join(' ')} <${shellQuote(entry.input ?? '/dev/null')} 2>${shellQuote(err)}; ` +
+        `timeout ${seconds} ${argv.map(shellQuote).join(' ')} <${shellQuote(file ?? '/dev/null')} 2>${shellQuote(err)}; ` +
         `printf '\\n%s %s %s\\n' ${this.marker} ${id} "$?"\n`;
-      const send = () => (this.child === child ? child.stdin?.write(line) : undefined);
-      if (entry.input === undefined) send();
-      else writeFile(entry.input, input as string).then(send, (e: Error) => this.settle(id, undefined, e));
+      // Lines go out in the order of the calls (an input file is written first), so the shell runs them in that order.
+      this.sending = this.sending
+        .then(() => (file === undefined ? undefined : writeFile(file, input as string)))
+        .then(
+          () => (this.child === child ? void child.stdin?.write(line) : undefined),
+          (e: Error) => this.settle(id, undefined, e),
+        );
     });
   }
 
@@ -143,7 +144,8 @@ export class NodeShell {
     if (!entry) return;
     this.pending.delete(id);
     clearTimeout(entry.timer);
-    if (!this.pending.size) this.hold(false);
+    if (this.pending.size) this.arm();
+    else this.hold(false);
     const cleanup = () => Promise.all([rm(entry.err, { force: true }), entry.input ? rm(entry.input, { force: true }) : undefined]).catch(() => undefined);
     if (failure || !result) {
       void cleanup();
@@ -162,6 +164,19 @@ export class NodeShell {
           entry.reject(Object.assign(new Error(`${shown(entry.argv)}: ${why}`), { code: result.status }));
         });
     }
+  }
+
+  /**
+   * Starts the clock of the command the shell is running: the first in line. Its own `timeout` ends it in time; a shell
+   * that has not answered some time after that is stuck, and is replaced. Commands waiting behind it are not timed.
+   */
+  private arm(): void {
+    const [first] = this.pending.values();
+    const child = this.child;
+    if (!first || first.timer || !child) return;
+    first.started = Date.now();
+    const limit = first.timeoutMs + this.graceMs;
+    first.timer = setTimeout(() => this.fail(child, `the node's shell did not answer within ${limit} ms`), limit);
   }
 
   /** Fails everything `child` was running and forgets it, so the next command starts a new shell. */

@@ -33,27 +33,23 @@ export function spawnOnNode(argv: string[], input?: string, timeoutMs = 30_000):
 
 interface Pending {
   argv: string[];
-  /** When it was first in line (0 before). */
-  started: number;
   timeoutMs: number;
   err: string;
   input?: string;
   resolve: (stdout: string) => void;
   reject: (err: Error) => void;
-  /** Set when the command is first in line, so the shell is running it (0 and none before). */
+  /** Set when the command is first in line: the shell is running it. */
   timer?: NodeJS.Timeout;
 }
-
-/** How much longer than a command's own bound (`timeout`) the agent waits for the shell before it starts a new one. */
-const SHELL_GRACE_MS = 5_000;
 
 /**
  * One long-lived `sh` that runs the agent's commands (ip, iptables, mount) one after the other, so the agent forks
  * once instead of once per command: the small shell forks for each command, at a fraction of the cost. Each command
  * reads its input from a file (or /dev/null: never the shell's own script), writes its stderr to a file, and its
  * stdout into the shell's, followed by a line with a marker no output can hold, its number and its exit status.
- * `timeout` bounds each command (busybox and coreutils both have it). A shell that dies or stops answering fails what
- * it was running and is replaced on the next command. An idle shell does not keep the agent alive.
+ * The shell leads its own process group: a command that overruns its bound is killed with the shell and all it started
+ * (a `timeout` wrapper would cost one more program start per command), and what waited behind it fails too. A shell that
+ * dies fails what it was running. The next command starts a new one. An idle shell does not keep the agent alive.
  */
 export class NodeShell {
   private child?: ChildProcess;
@@ -64,10 +60,7 @@ export class NodeShell {
   private sending: Promise<void> = Promise.resolve();
   private readonly marker = `__cerulean_done_${randomBytes(12).toString('hex')}`;
 
-  constructor(
-    private readonly shell = '/bin/sh',
-    private readonly graceMs = SHELL_GRACE_MS,
-  ) {}
+  constructor(private readonly shell = '/bin/sh') {}
 
   /** Where commands' input and stderr files are kept (tests). */
   get workDir(): string | undefined {
@@ -86,13 +79,11 @@ export class NodeShell {
       const id = ++this.seq;
       const err = join(dir, `${id}.err`);
       const file = input === undefined ? undefined : join(dir, `${id}.in`);
-      this.pending.set(id, { argv, started: 0, timeoutMs, err, input: file, resolve, reject });
+      this.pending.set(id, { argv, timeoutMs, err, input: file, resolve, reject });
       this.hold(true);
       this.arm();
-      const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
       const line =
-        `timeout ${seconds} ${argv.map(shellQuote).join(' ')} <${shellQuote(file ?? '/dev/null')} 2>${shellQuote(err)}; ` +
-        `printf '\\n%s %s %s\\n' ${this.marker} ${id} "$?"\n`;
+        `${argv.map(shellQuote).join(' ')} <${shellQuote(file ?? '/dev/null')} 2>${shellQuote(err)}; ` + `printf '\\n%s %s %s\\n' ${this.marker} ${id} "$?"\n`;
       // Lines go out in the order of the calls (an input file is written first), so the shell runs them in that order.
       this.sending = this.sending
         .then(() => (file === undefined ? undefined : writeFile(file, input as string)))
@@ -111,7 +102,7 @@ export class NodeShell {
   private ensure(): ChildProcess {
     if (this.child) return this.child;
     this.dir ??= mkdtempSync(join(tmpdir(), 'cerulean-sh-'));
-    const child = spawn(this.shell, ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(this.shell, ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     this.child = child;
     this.out = '';
     child.stdout?.setEncoding('utf8');
@@ -154,39 +145,42 @@ export class NodeShell {
       void cleanup();
       entry.resolve(result.stdout);
     } else {
-      // `timeout` answers 124 (coreutils) or the TERM it sent (busybox: 143).
-      const timedOut = (result.status === 124 || result.status === 143) && Date.now() - entry.started >= entry.timeoutMs;
       readFile(entry.err, 'utf8')
         .catch(() => '')
         .then((stderr) => {
           void cleanup();
-          const why = timedOut ? `timed out after ${entry.timeoutMs} ms` : stderr.trim() || `exit code ${result.status}`;
+          const why = stderr.trim() || `exit code ${result.status}`;
           entry.reject(Object.assign(new Error(`${shown(entry.argv)}: ${why}`), { code: result.status }));
         });
     }
   }
 
   /**
-   * Starts the clock of the command the shell is running: the first in line. Its own `timeout` ends it in time; a shell
-   * that has not answered some time after that is stuck, and is replaced. Commands waiting behind it are not timed.
+   * Starts the clock of the command the shell is running: the first in line (commands waiting behind it are not timed).
+   * When it runs out, the shell's process group is killed.
    */
   private arm(): void {
     const [first] = this.pending.values();
     const child = this.child;
     if (!first || first.timer || !child) return;
-    first.started = Date.now();
-    const limit = first.timeoutMs + this.graceMs;
-    first.timer = setTimeout(() => this.fail(child, `the node's shell did not answer within ${limit} ms`), limit);
+    first.timer = setTimeout(
+      () => this.fail(child, `the node's shell was stopped: ${shown(first.argv)} timed out`, first, `timed out after ${first.timeoutMs} ms`),
+      first.timeoutMs,
+    );
   }
 
-  /** Fails everything `child` was running and forgets it, so the next command starts a new shell. */
-  private fail(child: ChildProcess, message: string): void {
+  /** Kills `child` with what it runs, fails every command sent to it, and forgets it: the next command starts a new shell. */
+  private fail(child: ChildProcess, message: string, head?: Pending, headMessage?: string): void {
     if (this.child !== child) return;
     this.child = undefined;
-    child.kill('SIGKILL');
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL'); // the group is gone already
+    }
     child.stdin?.destroy();
     child.stdout?.destroy();
-    for (const id of [...this.pending.keys()]) this.settle(id, undefined, new Error(message));
+    for (const [id, entry] of [...this.pending]) this.settle(id, undefined, new Error(entry === head && headMessage ? headMessage : message));
   }
 
   /** Keeps the agent alive while commands run, not while the shell idles. */

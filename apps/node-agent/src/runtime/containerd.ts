@@ -1,7 +1,7 @@
 import { existsSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { runOnNode, spawnOnNode } from '../exec';
+import { runOnNode, shellQuote, spawnOnNode } from '../exec';
 import { REGISTRY_CONFIG_DIR, writeRegistryHosts } from './registry-hosts';
 import type { LogLine } from '../server';
 import { SupervisedChild, waitUntil } from '../supervisor';
@@ -114,10 +114,9 @@ export function planCgroups(mounts: MountEntry[]): CgroupPlan {
 
 /** One shell for the whole remount: each process the agent spawns costs a fork of a large process on a slow node. */
 export function cgroupMountScript(unmount: string[]): string {
-  const q = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
   return [
     'set -e',
-    ...unmount.map((m) => `umount ${q(m)}`),
+    ...unmount.map((m) => `umount ${shellQuote(m)}`),
     `mount -t tmpfs -o mode=755 cgroup_root ${CGROUP_ROOT}`,
     ...CGROUP_V1_CONTROLLERS.map((c) => `mkdir -p ${CGROUP_ROOT}/${c} && mount -t cgroup -o ${c} cgroup ${CGROUP_ROOT}/${c}`),
     `mkdir -p ${CGROUP_ROOT}/systemd && mount -t cgroup -o none,name=systemd cgroup ${CGROUP_ROOT}/systemd`,

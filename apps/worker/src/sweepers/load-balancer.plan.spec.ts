@@ -1,5 +1,14 @@
 import { LoadBalancerLabels, loadBalancerContainerName, loadBalancerPortsHash, type LoadBalancerHandle } from '@cerulean/node-provider';
-import { desiredLoadBalancers, forwardedPorts, hasStaleIngress, planLoadBalancers, renderIngress, sameIngress, type ServiceObject } from './load-balancer.plan';
+import {
+  controlPlaneStarting,
+  desiredLoadBalancers,
+  forwardedPorts,
+  hasStaleIngress,
+  planLoadBalancers,
+  renderIngress,
+  sameIngress,
+  type ServiceObject,
+} from './load-balancer.plan';
 
 const svc = (name: string, spec: ServiceObject['spec'], status?: ServiceObject['status']): ServiceObject => ({
   metadata: { name, namespace: 'default', uid: `uid-${name}` },
@@ -89,5 +98,17 @@ describe('load balancer plan', () => {
     expect(hasStaleIngress(svc('s', { type: 'ClusterIP' }, { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } }))).toBe(true);
     expect(hasStaleIngress(svc('s', { type: 'ClusterIP' }, { loadBalancer: {} }))).toBe(false);
     expect(hasStaleIngress(svc('s', { type: 'LoadBalancer', loadBalancerClass: 'x' }, { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } }))).toBe(false);
+  });
+
+  it('takes a dropped or refused connection for a control plane still starting only while an operation runs', () => {
+    const err = (code?: string) => Object.assign(new Error(code ?? 'timed out'), code ? { code } : {});
+    for (const state of ['Creating', 'Starting', 'Upgrading', 'Updating']) {
+      expect(controlPlaneStarting(state, err('ECONNRESET'))).toBe(true);
+      expect(controlPlaneStarting(state, err('ECONNREFUSED'))).toBe(true);
+      expect(controlPlaneStarting(state, err())).toBe(false);
+      expect(controlPlaneStarting(state, err('CERT_HAS_EXPIRED'))).toBe(false);
+    }
+    for (const state of ['Succeeded', 'Failed', 'Canceled']) expect(controlPlaneStarting(state, err('ECONNRESET'))).toBe(false);
+    expect(controlPlaneStarting('Creating', 'not an error')).toBe(false);
   });
 });

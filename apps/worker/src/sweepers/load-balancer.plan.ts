@@ -1,3 +1,4 @@
+import { isTerminalProvisioningState } from '@cerulean/domain';
 import {
   LoadBalancerLabels,
   loadBalancerContainerName,
@@ -6,6 +7,21 @@ import {
   type LoadBalancerHandle,
   type LoadBalancerPort,
 } from '@cerulean/node-provider';
+
+/**
+ * What a control plane that does not listen yet answers on its published port: nothing there (refused), or Docker's
+ * port proxy accepting the connection and dropping it.
+ */
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Whether a failed list of a cluster's Services only means its API server does not listen yet: while an operation
+ * runs on the cluster (a create, a start, an upgrade replacing the control plane). The next pass lists again. A
+ * cluster at rest whose API server does not answer is worth a warning.
+ */
+export function controlPlaneStarting(provisioningState: string, err: unknown): boolean {
+  return !isTerminalProvisioningState(provisioningState) && NOT_LISTENING.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
 
 /** The address every load balancer is published on (the host's loopback: never a public address). */
 export const LOAD_BALANCER_IP = '127.0.0.1';

@@ -18,6 +18,7 @@ import { kubeRequest } from '../handlers/kube-api.client';
 import { InstallationService } from '../handlers/installation.service';
 import { NodeFleet } from '../handlers/node-fleet.service';
 import {
+  controlPlaneStarting,
   desiredLoadBalancers,
   hasStaleIngress,
   planLoadBalancers,
@@ -96,7 +97,13 @@ export class ServiceLoadBalancerController implements OnApplicationBootstrap, On
     const creds = await this.credentials.load(this.db, cluster.id);
     if (!creds) return;
     const call: Call = (method, path, body) => kubeRequest(this.env.NODE_PUBLISH_HOST, port, cluster.fqdn, creds as ClusterCredentials, method, path, body);
-    const listed = await call('GET', '/api/v1/services');
+    let listed: { status: number; body: string };
+    try {
+      listed = await call('GET', '/api/v1/services');
+    } catch (err) {
+      if (controlPlaneStarting(cluster.provisioningState, err)) return;
+      throw err;
+    }
     // A control plane that is starting or being replaced: nothing is known, so nothing is removed either.
     if (listed.status !== 200) return;
     const services = (JSON.parse(listed.body) as { items: ServiceObject[] }).items;

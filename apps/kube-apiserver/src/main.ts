@@ -2,6 +2,7 @@ import pino from 'pino';
 import { ConfigError, configFromEnv } from './config';
 import { startKubeApiServer } from './server';
 import { startControllerManager } from '../../kube-controller-manager/src/controller-manager';
+import { LOAD_ONLY_ENV } from '../../../libs/node-provider/src/code-cache';
 
 /** The cluster's Kubernetes API server as a process, configured by KUBE_* variables (see config.ts). */
 async function main(): Promise<void> {
@@ -50,4 +51,5 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-void main();
+// Loaded only (its modules), to make or check the bundle's code cache (libs/node-provider/src/cli/app-loader.ts).
+if (!process.env[LOAD_ONLY_ENV]) void main();

@@ -5,7 +5,11 @@
  * gRPC, kube-proxy and the DNS server before it starts etcd and the API server, on the path of every cluster create
  * (about 120 ms of a 2-core machine's time, and 160 ms of CPU).
  */
+import { LOAD_ONLY_ENV } from '../../../libs/node-provider/src/code-cache';
+
 const role = process.env.CERULEAN_ROLE?.trim();
-if (role === 'control-plane') void import('./control-plane-role').then((m) => m.runControlPlane());
+// Every role's modules loaded and none run: how the bundle's code cache is made (libs/node-provider/src/cli/app-loader.ts).
+if (process.env[LOAD_ONLY_ENV]) void Promise.all([import('./control-plane-role'), import('./lb/load-balancer'), import('./node-role')]);
+else if (role === 'control-plane') void import('./control-plane-role').then((m) => m.runControlPlane());
 else if (role === 'load-balancer') void import('./lb/load-balancer').then((m) => m.runLoadBalancer());
 else void import('./node-role').then((m) => m.runNode());

@@ -8,6 +8,7 @@ import { NodeImageCatalog, type NodeImage } from '@cerulean/catalog';
 import { ProviderError } from './provider-error';
 import { NODE_AGENT_PORT, NodeLabels } from './node-provider';
 import { tarStream, withParentDirs, type HostFileEntry, type RootfsEntry } from './tar';
+import { APP_FILE, CODE_CACHE_FILE } from './code-cache';
 import { dockerArchive, NODE_IMAGE_WORKLOAD_DIR, workloadImages } from './workload-images';
 
 // The ustar writer moved to ./tar (DockerNodeProvider.exec needs it too); still exported from here.
@@ -216,8 +217,11 @@ export class NodeImageBuilder {
     });
     for (const applet of BUSYBOX_APPLETS) files.push({ type: 'symlink', path: `/bin/${applet}`, target: 'busybox' });
     for (const [p, text] of Object.entries(ETC_FILES)) files.push({ type: 'file', path: p, mode: 0o644, content: Buffer.from(text) });
-    for (const js of await listJsFiles(this.agentDir)) {
-      files.push({ ...(await fileFrom(path.join(this.agentDir, js), path.posix.join(NODE_IMAGE_AGENT_DIR, js))), mode: 0o644 });
+    for (const f of await listFiles(this.agentDir, (name) => name.endsWith('.js') || name === CODE_CACHE_FILE)) {
+      const entry = await fileFrom(path.join(this.agentDir, f), path.posix.join(NODE_IMAGE_AGENT_DIR, f));
+      // By content whatever its size, as the API server's: the agent's bundle outgrew the size hashed by content, and
+      // every `npm run build` (a new mtime) made a new image.
+      files.push({ ...entry, mode: 0o644, ...(f === CODE_CACHE_FILE ? codeCacheHash(NODE_AGENT_V8_FLAGS) : { byContent: true }) });
     }
     if (existsSync(path.join(this.kubeApiServerDir, 'main.js'))) {
       for (const f of await listFiles(this.kubeApiServerDir, () => true)) {
@@ -225,7 +229,7 @@ export class NodeImageBuilder {
         files.push({
           ...(await fileFrom(path.join(this.kubeApiServerDir, f), path.posix.join(NODE_IMAGE_KUBE_APISERVER_DIR, f))),
           mode: 0o644,
-          byContent: true,
+          ...(f === CODE_CACHE_FILE ? codeCacheHash([]) : { byContent: true }),
         });
       }
     }
@@ -381,8 +385,13 @@ async function fileFrom(source: string, target: string): Promise<HostFileEntry> 
   return { type: 'file', path: target, mode: st.mode & 0o7777, source: real, size: st.size, mtimeMs: st.mtimeMs };
 }
 
-function listJsFiles(dir: string): Promise<string[]> {
-  return listFiles(dir, (name) => name.endsWith('.js'));
+/**
+ * How a bundle's V8 code cache is hashed: V8 does not write the same bytes twice for the same code, so by what it is
+ * made from (the bundle beside it, hashed by content, the Node version of the image, and the V8 flags it was made
+ * with), or every `npm run build` would make a new image.
+ */
+function codeCacheHash(v8Flags: readonly string[]): { hashAs: string } {
+  return { hashAs: `V8 code cache of ${APP_FILE} made with flags [${v8Flags.join(' ')}]` };
 }
 
 async function listFiles(dir: string, keep: (name: string) => boolean, prefix = ''): Promise<string[]> {
@@ -402,6 +411,7 @@ async function hashRootfs(entries: RootfsEntry[], nodeVersion: string): Promise<
     if (e.type === 'dir') h.update(`d ${e.path} ${e.mode}\n`);
     else if (e.type === 'symlink') h.update(`l ${e.path} ${e.target}\n`);
     else if ('content' in e) h.update(`f ${e.path} ${e.mode} `).update(e.content).update('\n');
+    else if (e.hashAs !== undefined) h.update(`g ${e.path} ${e.mode} ${e.hashAs}\n`);
     else if (e.size <= HASH_CONTENT_LIMIT || e.byContent)
       h.update(`f ${e.path} ${e.mode} `)
         .update(await fs.readFile(e.source))

@@ -12,6 +12,8 @@ export interface HostFileEntry {
   mtimeMs: number;
   /** Hash the content even when big (built artefacts); host binaries are hashed by size and mtime. */
   byContent?: boolean;
+  /** Hash this text instead: for a file that is not the same bytes each time it is made from the same inputs. */
+  hashAs?: string;
 }
 
 export type RootfsEntry =

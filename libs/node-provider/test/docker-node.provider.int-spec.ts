@@ -2,7 +2,7 @@ import { loadEnv } from '@cerulean/config';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { cpSync, appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
@@ -540,6 +540,12 @@ describe('NodeImageBuilder (real Docker engine)', () => {
       expect(info.Config.Env).toContain(`CERULEAN_NODE_IMAGE_VERSION=${img.version}`);
       expect(info.Config.Cmd).toEqual(['/usr/local/bin/node', '--optimize-for-size', '/opt/cerulean/agent/main.js']);
     }
+
+    // Built again from the same code: the bundle gets a new mtime, its V8 code cache other bytes (V8 does not write
+    // the same ones twice). Neither is a new image.
+    writeFileSync(path.join(agentCopy, 'app.js'), readFileSync(path.join(agentCopy, 'app.js')));
+    appendFileSync(path.join(agentCopy, 'app.js.cache'), Buffer.from([0]));
+    expect((await sut.buildAll()).map((r) => r.action)).toEqual(['up-to-date', 'up-to-date']);
 
     appendFileSync(path.join(agentCopy, 'main.js'), '\n// changed\n');
     const changed = await sut.buildAll();

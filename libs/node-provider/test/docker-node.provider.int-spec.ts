@@ -538,7 +538,7 @@ describe('NodeImageBuilder (real Docker engine)', () => {
         [NodeImageLabels.contentHash]: cold[i].contentHash,
       });
       expect(info.Config.Env).toContain(`CERULEAN_NODE_IMAGE_VERSION=${img.version}`);
-      expect(info.Config.Cmd).toEqual(['/usr/local/bin/node', '--optimize-for-size', '/opt/cerulean/agent/main.js']);
+      expect(info.Config.Cmd).toEqual(['/usr/local/bin/node', '--optimize-for-size', '--use-openssl-ca', '/opt/cerulean/agent/main.js']);
     }
 
     // Built again from the same code: the bundle gets a new mtime, its V8 code cache other bytes (V8 does not write

@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { Root } from 'protobufjs';
 import { APP_FILE, CODE_CACHE_FILE, CODE_CACHE_OUT_ENV, LOAD_ONLY_ENV } from '../code-cache';
-import { findRepoRoot, NODE_AGENT_V8_FLAGS } from '../node-image.builder';
+import { findRepoRoot, NODE_AGENT_FLAGS } from '../node-image.builder';
 
 // Usage (run by `npm run build` after tsc):
 //   node dist/libs/node-provider/src/cli/bundle-kube-apiserver.js [ENTRY OUT_DIR [--node-agent]]
 // Bundles the API server (or ENTRY) and its npm dependencies (etcd3, @grpc/grpc-js, …) into OUT_DIR/app.js, with the
 // few files they read at run time beside it, so the node image carries one folder and no node_modules. OUT_DIR/main.js
 // is the loader that runs it (cli/app-loader.ts) with OUT_DIR/app.js.cache, its V8 code cache, made here by this
-// Node binary with the V8 flags the program runs with in the image (--node-agent: the agent's, NODE_AGENT_V8_FLAGS).
+// Node binary with the flags the program runs with in the image (--node-agent: the agent's, NODE_AGENT_FLAGS).
 // esbuild is a build-time tool (devDependency): nothing in the running platform imports this file.
 
 export interface BundleResult {
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     console.log(`bundle: ${path.relative(root, entry)} not built, no API server bundle`);
     return;
   }
-  const r = await bundleApp(entry, outDir, { codeCache: { v8Flags: nodeAgent ? NODE_AGENT_V8_FLAGS : [] } });
+  const r = await bundleApp(entry, outDir, { codeCache: { v8Flags: nodeAgent ? NODE_AGENT_FLAGS : [] } });
   const cache = r.codeCacheBytes === undefined ? '' : `, code cache ${(r.codeCacheBytes / 2 ** 20).toFixed(2)} MiB`;
   console.log(`bundle: ${path.relative(root, r.outFile)} ${(r.bytes / 2 ** 20).toFixed(2)} MiB${cache} in ${(r.durationMs / 1000).toFixed(2)} s`);
 }

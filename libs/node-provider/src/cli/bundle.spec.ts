@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { NODE_AGENT_FLAGS } from '../node-image.builder';
 import { bundleApp } from './bundle-kube-apiserver';
 
 // A program shaped like the agent and the API server: modules loaded at start, an entry that starts nothing when
@@ -77,7 +78,7 @@ describe('bundleApp with a code cache (real esbuild and node)', () => {
         env: { ...process.env, CERULEAN_LOAD_ONLY: '1' },
         encoding: 'utf8',
       });
-    expect(JSON.parse(load('node-agent', ['--optimize-for-size']))).toEqual({ codeCache: 'accepted' });
+    expect(JSON.parse(load('node-agent', NODE_AGENT_FLAGS))).toEqual({ codeCache: 'accepted' });
     expect(JSON.parse(load('kube-apiserver', []))).toEqual({ codeCache: 'accepted' });
   });
 });

@@ -12,8 +12,12 @@ import { Namespace, Root, Service, type INamespace, type Type } from 'protobufjs
  * etcd client) load grpc-js.
  */
 export function grpcClients(json: INamespace, pkg: string): Record<string, grpc.ServiceClientConstructor> {
-  const root = Root.fromJSON(json);
-  root.resolveAll();
+  // Not Root.fromJSON: it resolves the field types of every message of the file at once, 70 % of the CPU of building
+  // the CRI clients at a node's start (about 40 ms there). A message resolves its own fields when first encoded or
+  // decoded (protobufjs' Type.setup), so only what the methods name is resolved here.
+  const root = new Root();
+  if (json.options) root.setOptions(json.options);
+  if (json.nested) root.addJSON(json.nested);
   const toObject = { longs: String, enums: String, defaults: true, oneofs: true };
   const serialize = (type: Type) => (value: object) => type.encode(type.fromObject(value)).finish() as Buffer;
   const deserialize = (type: Type) => (bytes: Buffer) => type.toObject(type.decode(bytes), toObject);
@@ -23,6 +27,7 @@ export function grpcClients(json: INamespace, pkg: string): Record<string, grpc.
     if (!(service instanceof Service)) continue;
     const methods: Record<string, grpc.MethodDefinition<object, object>> = {};
     for (const m of service.methodsArray) {
+      m.resolve();
       const request = m.resolvedRequestType;
       const response = m.resolvedResponseType;
       if (!request || !response) throw new Error(`${pkg}.${service.name}/${m.name}: its message types did not resolve`);

@@ -12,7 +12,7 @@ describe('control-plane processes', () => {
   it('configures the API server only by the KUBE_* environment of its contract', () => {
     const sut = kubeApiServerChild({ cluster: 'c1', kubernetesVersion: '1.33.2' }, '/usr/local/bin/node');
     expect(sut.command).toBe('/usr/local/bin/node');
-    expect(sut.args).toEqual(['/opt/cerulean/kube-apiserver/main.js']);
+    expect(sut.args).toEqual(['--use-openssl-ca', '/opt/cerulean/kube-apiserver/main.js']);
     expect(sut.env).toEqual({
       KUBE_ETCD_ENDPOINTS: 'http://127.0.0.1:2379',
       KUBE_ETCD_PREFIX: '/registry',

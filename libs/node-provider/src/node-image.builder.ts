@@ -392,11 +392,11 @@ async function fileFrom(source: string, target: string): Promise<HostFileEntry> 
 
 /**
  * How a bundle's V8 code cache is hashed: V8 does not write the same bytes twice for the same code, so by what it is
- * made from (the bundle beside it, hashed by content, the Node version of the image, and the V8 flags it was made
+ * made from (the bundle beside it, hashed by content, the Node version of the image, and the flags it was made
  * with), or every `npm run build` would make a new image.
  */
-function codeCacheHash(v8Flags: readonly string[]): { hashAs: string } {
-  return { hashAs: `V8 code cache of ${APP_FILE} made with flags [${v8Flags.join(' ')}]` };
+function codeCacheHash(nodeFlags: readonly string[]): { hashAs: string } {
+  return { hashAs: `V8 code cache of ${APP_FILE} made with flags [${nodeFlags.join(' ')}]` };
 }
 
 async function listFiles(dir: string, keep: (name: string) => boolean, prefix = ''): Promise<string[]> {

@@ -25,9 +25,9 @@ export interface BundleResult {
 export interface BundleOptions {
   /**
    * Make OUT_DIR/app.js.cache by loading the bundle (its entry must start nothing when CERULEAN_LOAD_ONLY is set) in
-   * this Node binary with these V8 flags: V8 rejects a cache made with other flags.
+   * this Node binary with the flags the program runs with: V8 rejects a cache made with other V8 flags.
    */
-  codeCache?: { v8Flags: readonly string[] };
+  codeCache?: { nodeFlags: readonly string[] };
 }
 
 /** The loader every bundle starts from (cli/app-loader.ts: its .js in dist, its source under ts-jest). */
@@ -103,14 +103,14 @@ export async function bundleApp(entry: string, outDir: string, options: BundleOp
   const source = readFileSync(outFile, 'latin1');
   const wide = source.search(/\P{ASCII}/u);
   if (wide >= 0) throw new Error(`${outFile} has a non-ASCII character at offset ${wide}: ${JSON.stringify(source.slice(Math.max(0, wide - 40), wide + 40))}`);
-  const codeCacheBytes = options.codeCache ? makeCodeCache(outDir, options.codeCache.v8Flags) : undefined;
+  const codeCacheBytes = options.codeCache ? makeCodeCache(outDir, options.codeCache.nodeFlags) : undefined;
   return { outFile, bytes: statSync(outFile).size, durationMs: performance.now() - started, codeCacheBytes };
 }
 
-/** Loads the bundle in this Node binary with `v8Flags` and keeps the code cache of what it compiled. */
-function makeCodeCache(outDir: string, v8Flags: readonly string[]): number {
+/** Loads the bundle in this Node binary with `nodeFlags` and keeps the code cache of what it compiled. */
+function makeCodeCache(outDir: string, nodeFlags: readonly string[]): number {
   const out = path.join(outDir, CODE_CACHE_FILE);
-  const r = spawnSync(process.execPath, [...v8Flags, path.join(outDir, 'main.js')], {
+  const r = spawnSync(process.execPath, [...nodeFlags, path.join(outDir, 'main.js')], {
     env: { ...process.env, [LOAD_ONLY_ENV]: '1', [CODE_CACHE_OUT_ENV]: out },
     encoding: 'utf8',
     timeout: CODE_CACHE_TIMEOUT_MS,
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     console.log(`bundle: ${path.relative(root, entry)} not built, no API server bundle`);
     return;
   }
-  const r = await bundleApp(entry, outDir, { codeCache: { v8Flags: nodeAgent ? NODE_AGENT_FLAGS : [] } });
+  const r = await bundleApp(entry, outDir, { codeCache: { nodeFlags: nodeAgent ? NODE_AGENT_FLAGS : [] } });
   const cache = r.codeCacheBytes === undefined ? '' : `, code cache ${(r.codeCacheBytes / 2 ** 20).toFixed(2)} MiB`;
   console.log(`bundle: ${path.relative(root, r.outFile)} ${(r.bytes / 2 ** 20).toFixed(2)} MiB${cache} in ${(r.durationMs / 1000).toFixed(2)} s`);
 }

@@ -30,7 +30,7 @@ describe('bundleApp with a code cache (real esbuild and node)', () => {
     writeFileSync(path.join(dir, 'entry.js'), ENTRY);
     writeFileSync(path.join(dir, 'greeter.js'), GREETER);
     out = path.join(dir, 'out');
-    const r = await bundleApp(path.join(dir, 'entry.js'), out, { codeCache: { v8Flags: ['--optimize-for-size'] } });
+    const r = await bundleApp(path.join(dir, 'entry.js'), out, { codeCache: { nodeFlags: ['--optimize-for-size'] } });
     expect(r.codeCacheBytes).toBeGreaterThan(0);
     expect(r.outFile).toBe(path.join(out, 'app.js'));
   }, 60_000);
@@ -66,7 +66,7 @@ describe('bundleApp with a code cache (real esbuild and node)', () => {
 
   it('fails the build when the program cannot be loaded to make its cache', async () => {
     writeFileSync(path.join(dir, 'broken.js'), "if (process.env.CERULEAN_LOAD_ONLY) throw new Error('cannot load here');\n");
-    await expect(bundleApp(path.join(dir, 'broken.js'), path.join(dir, 'broken'), { codeCache: { v8Flags: [] } })).rejects.toThrow(
+    await expect(bundleApp(path.join(dir, 'broken.js'), path.join(dir, 'broken'), { codeCache: { nodeFlags: [] } })).rejects.toThrow(
       /code cache of .*app\.js not made \(exit 1\): [\s\S]*cannot load here/,
     );
   }, 60_000);

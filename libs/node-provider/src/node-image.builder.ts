@@ -222,21 +222,9 @@ export class NodeImageBuilder {
     });
     for (const applet of BUSYBOX_APPLETS) files.push({ type: 'symlink', path: `/bin/${applet}`, target: 'busybox' });
     for (const [p, text] of Object.entries(ETC_FILES)) files.push({ type: 'file', path: p, mode: 0o644, content: Buffer.from(text) });
-    for (const f of await listFiles(this.agentDir, (name) => name.endsWith('.js') || name === CODE_CACHE_FILE)) {
-      const entry = await fileFrom(path.join(this.agentDir, f), path.posix.join(NODE_IMAGE_AGENT_DIR, f));
-      // By content whatever its size, as the API server's: the agent's bundle outgrew the size hashed by content, and
-      // every `npm run build` (a new mtime) made a new image.
-      files.push({ ...entry, mode: 0o644, ...(f === CODE_CACHE_FILE ? codeCacheHash(NODE_AGENT_FLAGS) : { byContent: true }) });
-    }
+    files.push(...(await bundleEntries(this.agentDir, NODE_IMAGE_AGENT_DIR, NODE_AGENT_FLAGS, (name) => name.endsWith('.js') || name === CODE_CACHE_FILE)));
     if (existsSync(path.join(this.kubeApiServerDir, 'main.js'))) {
-      for (const f of await listFiles(this.kubeApiServerDir, () => true)) {
-        // Hashed by content whatever its size: a rebuilt bundle with the same code must not force a new image.
-        files.push({
-          ...(await fileFrom(path.join(this.kubeApiServerDir, f), path.posix.join(NODE_IMAGE_KUBE_APISERVER_DIR, f))),
-          mode: 0o644,
-          ...(f === CODE_CACHE_FILE ? codeCacheHash([]) : { byContent: true }),
-        });
-      }
+      files.push(...(await bundleEntries(this.kubeApiServerDir, NODE_IMAGE_KUBE_APISERVER_DIR, [])));
     }
     const dirs: RootfsEntry[] = [
       { type: 'dir', path: '/tmp', mode: 0o1777 },
@@ -391,12 +379,25 @@ async function fileFrom(source: string, target: string): Promise<HostFileEntry> 
 }
 
 /**
- * How a bundle's V8 code cache is hashed: V8 does not write the same bytes twice for the same code, so by what it is
- * made from (the bundle beside it, hashed by content, the Node version of the image, and the flags it was made
- * with), or every `npm run build` would make a new image.
+ * A bundle folder's files (cli/bundle-kube-apiserver.ts) at `target` in the image. A rebuilt bundle with the same code
+ * must not force a new image: its files are hashed by content whatever their size (the agent's outgrew the size up to
+ * which files are, and each build's new mtime made a new image). Its V8 code cache is not the same bytes twice for
+ * the same code, so it is hashed by what made it: the bundle beside it, the Node version of the image, and the flags
+ * the program runs with (`nodeFlags`).
  */
-function codeCacheHash(nodeFlags: readonly string[]): { hashAs: string } {
-  return { hashAs: `V8 code cache of ${APP_FILE} made with flags [${nodeFlags.join(' ')}]` };
+async function bundleEntries(
+  dir: string,
+  target: string,
+  nodeFlags: readonly string[],
+  keep: (name: string) => boolean = () => true,
+): Promise<HostFileEntry[]> {
+  const entries: HostFileEntry[] = [];
+  for (const f of await listFiles(dir, keep)) {
+    const entry = await fileFrom(path.join(dir, f), path.posix.join(target, f));
+    const hash = f === CODE_CACHE_FILE ? { hashAs: `V8 code cache of ${APP_FILE} made with flags [${nodeFlags.join(' ')}]` } : { byContent: true };
+    entries.push({ ...entry, mode: 0o644, ...hash });
+  }
+  return entries;
 }
 
 async function listFiles(dir: string, keep: (name: string) => boolean, prefix = ''): Promise<string[]> {

@@ -21,6 +21,7 @@ export const REQUIRED_SCENARIOS = [
   'memory-worker',
   'memory-node',
   'pods-1',
+  'pods-density',
 ];
 export const REQUIRED_TARGETS = [
   'provision-3',
@@ -32,6 +33,7 @@ export const REQUIRED_TARGETS = [
   'queue-dispatch',
   'memory-node',
   'pods-1',
+  'pods-density',
 ];
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -348,11 +348,15 @@ export class PodScenarios {
       } else {
         const t0 = Date.now();
         const creates: Promise<void>[] = [];
+        let failed: unknown;
         for (const [i, name] of names.entries()) {
+          // A refused create ends the pacing (and the run, below) instead of leaving a rejection nobody awaits yet.
+          if (failed !== undefined) break;
           await sleep(Math.max(0, t0 + (i * 1000) / pacing.perSecond - Date.now()));
-          creates.push(create(name));
+          creates.push(create(name).catch((err: unknown) => void (failed ??= err)));
         }
         await Promise.all(creates);
+        if (failed !== undefined) throw failed;
       }
       await Promise.race([
         allSeen,

@@ -74,15 +74,21 @@ describe('operator dashboard in a real browser', () => {
   /** What Chromium reports the page's Content-Security-Policy blocked (the API serves it with a strict one). */
   const cspViolations: string[] = [];
   /**
-   * page.goto, once more when Chromium saw the host's network change during the navigation (Docker adding or removing
-   * another cluster's bridge): it then fails the load with net::ERR_NETWORK_CHANGED, and a user would simply reload.
+   * page.goto, made again (up to 3 more times) when Chromium saw the host's network change during the navigation
+   * (Docker adding or removing another cluster's bridge): it fails the load with net::ERR_NETWORK_CHANGED, and a user
+   * would simply reload. Chromium then commits its error page (chrome-error://chromewebdata/); a navigation started
+   * before that page has loaded is interrupted by it, so each try waits for the error page first.
    */
   const goto = async (url: string) => {
-    try {
-      return await page.goto(url);
-    } catch (err) {
-      if (!/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
-      return page.goto(url);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await page.goto(url);
+      } catch (err) {
+        const networkChanged = /ERR_NETWORK_CHANGED|interrupted by another navigation to "chrome-error:/.test(String(err));
+        if (!networkChanged || attempt === 4) throw err;
+        await page.waitForLoadState('load').catch(() => undefined);
+        await sleep(250 * attempt);
+      }
     }
   };
 

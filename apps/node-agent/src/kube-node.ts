@@ -214,15 +214,21 @@ export class KubeNodeRegistration {
 
   /** One round: register unless done, then status and lease (the kubelet, kubelet/kubelet.ts, runs the pods). */
   async sync(): Promise<void> {
-    if (!this.registered) await this.register();
-    await this.postStatus();
+    const createdWithStatus = !this.registered && (await this.register());
+    if (!createdWithStatus) await this.postStatus();
     await this.renewLease();
   }
 
-  private async register(): Promise<void> {
+  /**
+   * Creates the Node with its status, as kubelet's initialNode does (the API server keeps a Node's status on create),
+   * so its first version already says Ready or not and what it holds: true then. An existing Node gets the platform's
+   * metadata again and false: its status goes out as a status update.
+   */
+  private async register(): Promise<boolean> {
     const status = this.options.status();
     const { metadata, spec } = nodeMeta(status, this.options.site);
-    const created = await this.call('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata, spec });
+    const created = await this.call('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata, spec, status: nodeStatus(status, internalIp()) });
+    let withStatus = false;
     if (created.status === 409) {
       // Registered before (the agent restarted): the platform's labels and taints win again, as kubelet's do. The taints
       // node lifecycle keeps (node.kubernetes.io/*: not-ready, unreachable, pressure, unschedulable) stay: they say what
@@ -243,9 +249,12 @@ export class KubeNodeRegistration {
       expectOk(patched, 'update the Node');
     } else {
       expectOk(created, 'register the Node');
+      this.postedReady = readyOf(status);
+      withStatus = true;
     }
     this.registered = true;
-    this.options.log({ msg: 'node registered', node: status.name });
+    this.options.log({ msg: 'node registered', node: status.name, ready: readyOf(status) });
+    return withStatus;
   }
 
   private async postStatus(): Promise<void> {

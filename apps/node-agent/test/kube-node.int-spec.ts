@@ -87,7 +87,18 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
 
   it('registers the Node with the AKS labels, the pool taints, real capacity, Ready, and a Lease in kube-node-lease', async () => {
     const sut = registration(agentFor({ team: 'blue' }));
+    const before = (JSON.parse((await h.kubectl(['get', '--raw', '/api/v1/nodes'])).stdout) as { metadata: { resourceVersion: string } }).metadata;
     await sut.sync();
+
+    // Created with its status, as kubelet's initialNode does: the Node's first version already says Ready and what it holds.
+    const since = `resourceVersion=${before.resourceVersion}&fieldSelector=${encodeURIComponent(`metadata.name=${NODE}`)}`;
+    const events = (await h.kubectl(['get', '--raw', `/api/v1/nodes?watch=1&${since}&timeoutSeconds=1`])).stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { type: string; object: KubeNode });
+    expect(events[0].type).toBe('ADDED');
+    expect(events[0].object.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True' })]);
+    expect(events[0].object.status.capacity).toEqual({ cpu: '500m', memory: `${1024 * 1024}Ki`, pods: '40' });
 
     const table = (await h.kubectl(['get', 'nodes'])).stdout;
     expect(table).toMatch(new RegExp(`^${NODE}\\s+Ready\\s`, 'm'));

@@ -73,6 +73,11 @@ const BATCH_TIMEOUT_MS = 240_000;
 const SETTLE_MS = 3000;
 /** Nodes of this size get enough memory (scaled by the node memory factor) for ~35 sleeping pods each. */
 const VM_SIZE = 'Standard_D4s_v3';
+/** Upstream's pod startup SLO: p99 ≤ 5 s. */
+const SLO_MS = 5000;
+/** The bench's pods live in `default`, labelled `bench=<tag>` per batch. */
+const PODS_PATH = '/api/v1/namespaces/default/pods';
+const selectorOf = (tag: string): string => `bench=${tag}`;
 
 interface PodView {
   metadata: { name: string; labels?: Record<string, string> };
@@ -138,10 +143,7 @@ export class PodScenarios {
           extra: { nodes: this.plan.nodes, createConcurrency: this.plan.createConcurrency },
         };
         this.results.push(r);
-        const s = r.cerulean as ReturnType<typeof summarize>;
-        // Below 100 samples the largest one stands for p99 (stats.ts): the claim is never weaker than measured.
-        const p99 = s.p99 ?? s.max;
-        this.targets.push({ id: `pods-${size}`, target: `pod startup p99 ≤ 5 s (${size} at once)`, actual: `${p99} ms`, pass: p99 <= 5000 });
+        this.sloTarget(`pods-${size}`, `${size} at once`, cerulean);
       }
       await this.density();
     } finally {
@@ -288,13 +290,13 @@ export class PodScenarios {
         saturationStartupMaxMs: sat.max,
       },
     });
-    const p99 = s.p99 ?? s.max;
-    this.targets.push({
-      id: 'pods-density',
-      target: `pod startup p99 ≤ 5 s (upstream's density test: ${latencyQps} pods/s onto ${saturationPerNode} pods a node)`,
-      actual: `${p99} ms`,
-      pass: p99 <= 5000,
-    });
+    this.sloTarget('pods-density', `upstream's density test: ${latencyQps} pods/s onto ${saturationPerNode} pods a node`, s);
+  }
+
+  /** Upstream's pod startup SLO, p99 ≤ 5 s. Below 100 samples the largest one stands for p99 (stats.ts): the claim is never weaker than measured. */
+  private sloTarget(id: string, what: string, startup: ReturnType<typeof summarize>): void {
+    const p99 = startup.p99 ?? startup.max;
+    this.targets.push({ id, target: `pod startup p99 ≤ 5 s (${what})`, actual: `${p99} ms`, pass: p99 <= SLO_MS });
   }
 
   /**
@@ -305,8 +307,8 @@ export class PodScenarios {
   private async startPods(tag: string, size: number, pacing: { concurrency: number } | { perSecond: number }): Promise<number[]> {
     const client = this.client;
     if (!client) throw new Error('no cluster');
-    const path = '/api/v1/namespaces/default/pods';
-    const selector = `bench=${tag}`;
+    const path = PODS_PATH;
+    const selector = selectorOf(tag);
     const list = await client.list<PodView>(path, { labelSelector: selector });
     const sent = new Map<string, number>();
     const seen = new Map<string, number>();
@@ -394,8 +396,8 @@ export class PodScenarios {
   private async removeBatch(tag: string): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const path = '/api/v1/namespaces/default/pods';
-    const selector = `bench=${tag}`;
+    const path = PODS_PATH;
+    const selector = selectorOf(tag);
     await client.delete(`${path}?labelSelector=${encodeURIComponent(selector)}`, { gracePeriodSeconds: 0 }).catch(() => undefined);
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {

@@ -1,4 +1,7 @@
-import { networkInterfaces } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, release } from 'node:os';
+import { dirname } from 'node:path';
 import type { NodeAgentStatus, ResourceList } from '@cerulean/node-provider';
 import { CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, parseTaint } from './control-plane';
 import { expectOk, KubeApi, type KubeClientTls } from './kube-api';
@@ -102,8 +105,62 @@ export function nodeMeta(status: NodeAgentStatus, site: KubeNodeSite): { metadat
   };
 }
 
+/** What kubelet reads of its machine and its runtime for the Node's nodeInfo (cadvisor's MachineInfo, CRI Version). */
+export interface NodeSystemInfo {
+  kernelVersion: string;
+  machineID: string;
+  systemUUID: string;
+  bootID: string;
+  /** `<runtime name>://<version>` from the CRI's Version call; empty until the runtime has answered it. */
+  containerRuntimeVersion: string;
+}
+
+const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
+
+function firstLine(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The node's machine ID: /etc/machine-id (or dbus's copy), where kubelet reads it. The node image has none, so the first
+ * start writes one (32 random hex digits), as systemd-machine-id-setup does on a machine's first boot; it lasts as long
+ * as the node's container (restarts, cluster stop/start) and a replaced node gets a new one, as a new VM does.
+ */
+export function ensureMachineId(files: string[] = MACHINE_ID_FILES): string {
+  for (const file of files) {
+    const id = firstLine(file);
+    if (id) return id;
+  }
+  const id = randomBytes(16).toString('hex');
+  try {
+    mkdirSync(dirname(files[0]), { recursive: true });
+    writeFileSync(files[0], `${id}\n`);
+  } catch {
+    return '';
+  }
+  return id;
+}
+
+/**
+ * The machine part of nodeInfo, from where kubelet (through cadvisor) reads it: the kernel's release, the machine ID, the
+ * DMI product UUID (absent in the node's container here: empty, as kubelet leaves it) and the kernel's boot ID. A node
+ * shares the host's kernel, so those are the host's, as on kind's nodes.
+ */
+export function readMachineInfo(machineIdFiles: string[] = MACHINE_ID_FILES): Omit<NodeSystemInfo, 'containerRuntimeVersion'> {
+  return {
+    kernelVersion: release(),
+    machineID: ensureMachineId(machineIdFiles),
+    systemUUID: firstLine('/sys/class/dmi/id/product_uuid'),
+    bootID: firstLine('/proc/sys/kernel/random/boot_id'),
+  };
+}
+
 /** The Node's status: capacity, allocatable, Ready, addresses and node info, as kubelet posts it. */
-export function nodeStatus(status: NodeAgentStatus, address: string | undefined): Json {
+export function nodeStatus(status: NodeAgentStatus, address: string | undefined, system: NodeSystemInfo): Json {
   const capacity = realCapacity(status);
   return {
     capacity,
@@ -117,11 +174,11 @@ export function nodeStatus(status: NodeAgentStatus, address: string | undefined)
       operatingSystem: 'linux',
       architecture: status.labels['kubernetes.io/arch'] ?? 'amd64',
       osImage: 'Ubuntu 22.04.5 LTS',
-      containerRuntimeVersion: 'containerd://1.7.27-1',
-      kernelVersion: '',
-      machineID: '',
-      systemUUID: '',
-      bootID: '',
+      containerRuntimeVersion: system.containerRuntimeVersion,
+      kernelVersion: system.kernelVersion,
+      machineID: system.machineID,
+      systemUUID: system.systemUUID,
+      bootID: system.bootID,
     },
   };
 }
@@ -152,6 +209,8 @@ export class KubeNodeRegistration {
   constructor(
     private readonly options: {
       status: () => NodeAgentStatus;
+      /** The machine and runtime part of nodeInfo (node-role: readMachineInfo and the CRI's Version). */
+      systemInfo: () => NodeSystemInfo;
       site: KubeNodeSite;
       tls: KubeClientTls;
       log: LogLine;
@@ -227,7 +286,13 @@ export class KubeNodeRegistration {
   private async register(): Promise<boolean> {
     const status = this.options.status();
     const { metadata, spec } = nodeMeta(status, this.options.site);
-    const created = await this.call('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata, spec, status: nodeStatus(status, internalIp()) });
+    const created = await this.call('POST', '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata,
+      spec,
+      status: nodeStatus(status, internalIp(), this.options.systemInfo()),
+    });
     let withStatus = false;
     if (created.status === 409) {
       // Registered before (the agent restarted): the platform's labels and taints win again, as kubelet's do. The taints
@@ -259,7 +324,9 @@ export class KubeNodeRegistration {
 
   private async postStatus(): Promise<void> {
     const status = this.options.status();
-    const r = await this.call('PATCH', `/api/v1/nodes/${encodeURIComponent(status.name)}/status`, { status: nodeStatus(status, internalIp()) });
+    const r = await this.call('PATCH', `/api/v1/nodes/${encodeURIComponent(status.name)}/status`, {
+      status: nodeStatus(status, internalIp(), this.options.systemInfo()),
+    });
     // Deleted under us (by the platform, or by hand): register again at the next tick.
     if (r.status === 404) this.registered = false;
     expectOk(r, 'post the Node status');

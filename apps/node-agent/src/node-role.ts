@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AGENT_PORT, AGENT_TOKEN_PATH, parseAgentConfig } from './agent-config';
 import { readCgroupLimits } from './cgroup';
 import { DEFAULT_CONTROL_PLANE_URL, startHeartbeat } from './heartbeat';
-import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, realCapacity, type KubeClientTls } from './kube-node';
+import { internalIp, KUBE_API_URL, KubeNodeRegistration, NODE_KUBE_DIR, readMachineInfo, realCapacity, type KubeClientTls } from './kube-node';
 import { CriClient, DEFAULT_CRI_ENDPOINT } from './kubelet/cri';
 import { KubeApi } from './kube-api';
 import { Kubelet } from './kubelet/kubelet';
@@ -17,7 +17,7 @@ import { ListWatch } from './kube-watch';
 import { execCommand, PodNetwork, type PodNetworkNode } from './pod-network';
 import { readResourceUsage, renderResourceMetrics, startKubeletServer, type ExecRuntime } from './kubelet-server';
 import { KubeProxy } from './proxy/kube-proxy';
-import { CONTAINERD_SOCKET, ContainerdRuntime, CRI_NAMESPACE, CTR_BINARY } from './runtime/containerd';
+import { CONTAINERD_SOCKET, ContainerdRuntime, CRI_NAMESPACE, CTR_BINARY, type RuntimeState } from './runtime/containerd';
 import { parseRegistryMirrors } from './runtime/registry-hosts';
 import { onShutdown } from './shutdown';
 
@@ -140,12 +140,28 @@ export function runNode(): void {
   for (const problem of registry.problems) jsonLog({ msg: 'registry mirror ignored', problem });
   const runtime = wantsRuntime && ContainerdRuntime.available() ? new ContainerdRuntime(jsonLog, { registryMirrors: registry.mirrors }) : undefined;
   void runtime?.start();
-  const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits(), runtime: runtime && (() => runtime.state()) });
+  // One CRI client, so one gRPC channel to containerd, for the kubelet, `kubectl exec` and the runtime's version.
+  const cri = new CriClient(criEndpoint());
+  // The Node names its runtime as the CRI reports it (kubelet: `<runtime name>://<version>`). Its first answer is part of
+  // the runtime coming up: the node turns Ready with it, so its first Ready status already says which runtime it runs.
+  let runtimeVersion = '';
+  let versionAsked = false;
+  void runtime
+    ?.whenServing()
+    .then(() => cri.version())
+    .then((v) => (runtimeVersion = `${v.runtime_name}://${v.runtime_version}`))
+    .catch((err: unknown) => jsonLog({ msg: 'the container runtime did not tell its version', error: err instanceof Error ? err.message : String(err) }))
+    .finally(() => (versionAsked = true));
+  const runtimeState = (r: ContainerdRuntime): RuntimeState =>
+    r.state().ready && !versionAsked ? { ready: false, reason: 'ContainerRuntimeNotReady', message: 'container runtime is starting' } : r.state();
+  const agent = new NodeAgent({ config, problems, readCgroup: () => readCgroupLimits(), runtime: runtime && (() => runtimeState(runtime)) });
   const server = createAgentServer(agent, jsonLog, { token: readAgentToken(), nodeName: config.nodeName });
   const kubeTls = readKubeTls();
+  const machine = readMachineInfo();
   const registration = kubeTls
     ? new KubeNodeRegistration({
         status: () => agent.status(),
+        systemInfo: () => ({ ...machine, containerRuntimeVersion: runtimeVersion }),
         site: { location: process.env.CERULEAN_LOCATION?.trim() ?? '', nodeResourceGroup: process.env.CERULEAN_NODE_RESOURCE_GROUP?.trim() ?? '' },
         tls: kubeTls,
         log: jsonLog,
@@ -166,8 +182,6 @@ export function runNode(): void {
   const podNetwork = kubeTls && runtime ? startPodNetwork(config.nodeName, clusterCidr, kubeTls) : undefined;
   const dnsAddress = process.env.CERULEAN_DNS_SERVICE_IP?.trim() || DEFAULT_DNS_SERVICE_IP;
   const dns = proxy ? startNodeDns(dnsAddress, proxy) : undefined;
-  // One CRI client, so one gRPC channel to containerd, for the kubelet and `kubectl exec`.
-  const cri = new CriClient(criEndpoint());
   const kubelet = kubeTls ? createKubelet(agent, config.nodeName, kubeTls, [dnsAddress], proxy, cri) : undefined;
   // The kubelet's own API (container logs for `kubectl logs`), for the API server; absent on nodes without its certificate.
   const exec = execRuntime(cri);

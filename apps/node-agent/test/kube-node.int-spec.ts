@@ -18,6 +18,14 @@ jest.setTimeout(120_000);
 
 const MiB = 2 ** 20;
 const NODE = 'aks-nodepool1-12345678-vmss000000';
+/** What node-role reads of the machine and the CRI (readMachineInfo, Version). */
+const SYSTEM = {
+  kernelVersion: '6.1.0-28-amd64',
+  machineID: '5b1f0c3e9a7d4e2f8c6b1a0d9e8f7a6b',
+  systemUUID: '',
+  bootID: 'c58e8aa5-a5ed-4df3-b273-73a1d9912ed3',
+  containerRuntimeVersion: 'containerd://1.6.20~ds1',
+};
 
 interface KubeNode {
   metadata: { name: string; resourceVersion: string; labels: Record<string, string>; annotations: Record<string, string> };
@@ -27,7 +35,7 @@ interface KubeNode {
     allocatable: Record<string, string>;
     conditions: { type: string; status: string; reason: string }[];
     addresses: { type: string; address: string }[];
-    nodeInfo: { kubeletVersion: string };
+    nodeInfo: { kubeletVersion: string; kernelVersion: string; machineID: string; bootID: string; containerRuntimeVersion: string };
   };
 }
 
@@ -65,6 +73,7 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
   const registration = (agent: NodeAgent) =>
     new KubeNodeRegistration({
       status: () => agent.status(),
+      systemInfo: () => SYSTEM,
       site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
       tls,
       log: (l) => void logs.push(l),
@@ -132,7 +141,11 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     expect(node.status.allocatable.pods).toBe('40');
     expect(JSON.parse(node.metadata.annotations[VM_SIZE_CAPACITY_ANNOTATION])).toEqual({ cpu: '2', memory: '8192Mi', pods: '40' });
     expect(node.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True', reason: 'KubeletReady' })]);
-    expect(node.status.nodeInfo.kubeletVersion).toBe('v1.33.2');
+    expect(node.status.nodeInfo).toMatchObject({ kubeletVersion: 'v1.33.2', ...SYSTEM });
+    // What `kubectl get nodes -o wide` shows of it.
+    const wide = (await h.kubectl(['get', 'node', NODE, '-o', 'wide', '--no-headers'])).stdout;
+    expect(wide).toContain(' 6.1.0-28-amd64 ');
+    expect(wide.trim().endsWith('containerd://1.6.20~ds1')).toBe(true);
 
     const lease = JSON.parse((await h.kubectl(['get', 'lease', NODE, '-n', 'kube-node-lease', '-o', 'json'])).stdout) as {
       spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string };
@@ -208,6 +221,7 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     );
     const sut = new KubeNodeRegistration({
       status: () => agent.status(),
+      systemInfo: () => SYSTEM,
       site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
       tls,
       log: (l) => void logs.push(l),
@@ -243,6 +257,7 @@ describe('KubeNodeRegistration against the Kubernetes API server', () => {
     const agent = agentFor({ team: 'green' });
     const sut = new KubeNodeRegistration({
       status: () => agent.status(),
+      systemInfo: () => SYSTEM,
       site: { location: 'eastus', nodeResourceGroup: 'MC_rg_c1_eastus' },
       tls,
       log: (l) => void logs.push(l),

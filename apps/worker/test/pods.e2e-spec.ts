@@ -76,6 +76,25 @@ describe('pods run on the nodes', () => {
     }
   });
 
+  it('names the runtime each node really runs and the kernel under it, as kubelet does (kubectl get nodes -o wide)', async () => {
+    const { stdout: runtime } = await execFile('docker', ['exec', nodes[0].metadata.name, 'containerd', '--version'], { timeout: 30_000 });
+    const version = runtime.split(' ')[2]; // "containerd github.com/containerd/containerd 1.6.20~ds1 <revision>"
+    const { stdout: kernel } = await execFile('uname', ['-r']);
+    const wide = (await kubectl(['get', 'nodes', '-o', 'wide', '--no-headers'])).split('\n').filter(Boolean);
+
+    expect(wide).toHaveLength(2);
+    for (const row of wide) {
+      expect(row).toContain(` ${kernel.trim()} `);
+      expect(row.trim().endsWith(`containerd://${version}`)).toBe(true);
+    }
+    const info = (await json<{ items: { status: { nodeInfo: { machineID: string; bootID: string } } }[] }>(['get', 'nodes'])).items.map(
+      (n) => n.status.nodeInfo,
+    );
+    // Each node its own machine ID (a VM's), the boot ID of the kernel they share.
+    expect(new Set(info.map((i) => i.machineID)).size).toBe(2);
+    expect(info.every((i) => /^[0-9a-f]{32}$/.test(i.machineID) && i.bootID !== '')).toBe(true);
+  });
+
   it('runs a Deployment: one pod per node, Running and Ready with an address of its node, its log through kubectl logs', async () => {
     const [a, b] = nodes.map((n) => n.metadata.name);
     const web = (node: string, app: string) =>

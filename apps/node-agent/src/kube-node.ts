@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, release } from 'node:os';
 import { dirname } from 'node:path';
 import type { NodeAgentStatus, ResourceList } from '@cerulean/node-provider';
+import { readText } from './cgroup';
 import { CONTROL_PLANE_ALIAS, CONTROL_PLANE_API_PORT, parseTaint } from './control-plane';
 import { expectOk, KubeApi, type KubeClientTls } from './kube-api';
 import { KUBELET_SERVER_PORT } from './kubelet-server/port';
@@ -117,14 +118,6 @@ export interface NodeSystemInfo {
 
 const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 
-function firstLine(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
 /**
  * The node's machine ID: /etc/machine-id (or dbus's copy), where kubelet reads it. The node image has none, so the first
  * start writes one (32 random hex digits), as systemd-machine-id-setup does on a machine's first boot; it lasts as long
@@ -132,7 +125,7 @@ function firstLine(file: string): string {
  */
 export function ensureMachineId(files: string[] = MACHINE_ID_FILES): string {
   for (const file of files) {
-    const id = firstLine(file);
+    const id = readText(file);
     if (id) return id;
   }
   const id = randomBytes(16).toString('hex');
@@ -154,8 +147,8 @@ export function readMachineInfo(machineIdFiles: string[] = MACHINE_ID_FILES): Om
   return {
     kernelVersion: release(),
     machineID: ensureMachineId(machineIdFiles),
-    systemUUID: firstLine('/sys/class/dmi/id/product_uuid'),
-    bootID: firstLine('/proc/sys/kernel/random/boot_id'),
+    systemUUID: readText('/sys/class/dmi/id/product_uuid') ?? '',
+    bootID: readText('/proc/sys/kernel/random/boot_id') ?? '',
   };
 }
 
